@@ -1,0 +1,176 @@
+"""Read and write landmark streams (JSONL), the contract in docs/landmark-stream.md.
+
+A stream can be recorded without images, replayed, shared with a therapist and scored
+against ground truth. The reader is strict: a line that is not JSON, a sample with the
+wrong number of landmarks or values, a non-finite number or a time that goes backwards
+raises :class:`StreamError` naming the file and line, and never anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, Union
+
+import numpy as np
+
+from .errors import UserError
+from .landmarks import N_LANDMARKS, N_VALUES, Sample, StreamHeader
+
+PathLike = Union[str, Path]
+
+
+class StreamError(UserError):
+    """A landmark stream that does not follow the format; the message names the line."""
+
+
+def _fail(where: str, lineno: int, what: str) -> StreamError:
+    return StreamError(f"{where}, line {lineno}: {what}")
+
+
+def _parse_header(obj: Any, where: str) -> StreamHeader:
+    if not isinstance(obj, dict):
+        raise _fail(where, 1, "the header must be a JSON object")
+    known = {}
+    for key, kind in (("image_width", int), ("image_height", int), ("fps", float)):
+        value = obj.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(where, 1, f"header needs a number '{key}'")
+        if not math.isfinite(value) or value <= 0:
+            raise _fail(where, 1, f"header '{key}' must be a positive finite number")
+        if kind is int and value != int(value):
+            raise _fail(where, 1, f"header '{key}' must be a whole number of pixels")
+        known[key] = kind(value)
+    source = obj.get("source", "")
+    extra = {k: v for k, v in obj.items() if k not in ("image_width", "image_height", "fps", "source")}
+    return StreamHeader(source=str(source), extra=extra, **known)
+
+
+def _parse_sample(obj: Any, where: str, lineno: int, last_t: float) -> Sample:
+    if not isinstance(obj, dict):
+        raise _fail(where, lineno, "a sample must be a JSON object")
+    t = obj.get("t")
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise _fail(where, lineno, "a sample needs a number 't' (seconds)")
+    if not math.isfinite(t):
+        raise _fail(where, lineno, f"'t' is not a finite number ({t})")
+    if t < last_t:
+        raise _fail(where, lineno, f"'t' goes backwards ({t} after {last_t})")
+    if "landmarks" not in obj:
+        raise _fail(where, lineno, "a sample needs 'landmarks' (a list of 33 rows, or null)")
+    raw = obj["landmarks"]
+    if raw is None:
+        return Sample(float(t), None)
+    if not isinstance(raw, list) or len(raw) != N_LANDMARKS:
+        n = len(raw) if isinstance(raw, list) else type(raw).__name__
+        raise _fail(where, lineno, f"expected {N_LANDMARKS} landmarks, got {n}")
+    for i, row in enumerate(raw):
+        if not isinstance(row, list) or len(row) != N_VALUES:
+            raise _fail(where, lineno, f"landmark {i} must be [x, y, z, visibility]")
+        for v in row:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise _fail(where, lineno, f"landmark {i} holds a non-number ({v!r})")
+            if not math.isfinite(v):
+                raise _fail(where, lineno, f"landmark {i} holds a non-finite number ({v})")
+    return Sample(float(t), np.asarray(raw, dtype=float))
+
+
+def parse_lines(lines: Iterable[str], where: str = "<stream>") -> tuple[StreamHeader, Iterator[Sample]]:
+    """Parse a stream from text lines; samples are produced lazily, errors name the line."""
+    it = iter(enumerate(lines, start=1))
+    header = None
+    for lineno, line in it:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise _fail(where, lineno, f"not JSON ({exc.msg})") from None
+        header = _parse_header(obj, where) if lineno == 1 else None
+        if header is None:
+            raise _fail(where, lineno, "the first line must be the header")
+        break
+    if header is None:
+        raise StreamError(f"{where}: the stream is empty (no header line)")
+
+    def samples() -> Iterator[Sample]:
+        last_t = -math.inf
+        for lineno, line in it:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise _fail(where, lineno, f"not JSON ({exc.msg})") from None
+            sample = _parse_sample(obj, where, lineno, last_t)
+            last_t = sample.t
+            yield sample
+
+    return header, samples()
+
+
+def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
+    """Open a landmark stream file. The file is read lazily, line by line."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise StreamError(f"{path}: cannot open landmark stream ({exc.strerror})") from None
+
+    def lines() -> Iterator[str]:
+        with handle:
+            try:
+                yield from handle
+            except UnicodeDecodeError:
+                raise StreamError(f"{path}: not UTF-8 text") from None
+
+    return parse_lines(lines(), where=str(path))
+
+
+def load_stream(path: PathLike) -> tuple[StreamHeader, list[Sample]]:
+    """Read a whole stream into memory (validating every line before returning)."""
+    header, samples = read_stream(path)
+    return header, list(samples)
+
+
+def header_to_json(header: StreamHeader) -> dict[str, Any]:
+    obj: dict[str, Any] = dict(header.extra)
+    obj.update(
+        image_width=header.image_width,
+        image_height=header.image_height,
+        fps=header.fps,
+        source=header.source,
+    )
+    return obj
+
+
+def sample_to_json(sample: Sample, digits: int = 5) -> dict[str, Any]:
+    if sample.landmarks is None:
+        return {"t": round(sample.t, 4), "landmarks": None}
+    rows = [[round(float(v), digits) for v in row] for row in sample.landmarks]
+    return {"t": round(sample.t, 4), "landmarks": rows}
+
+
+class StreamWriter:
+    """Writes a header then samples, one JSON object per line, flushing as it goes."""
+
+    def __init__(self, handle: IO[str], header: StreamHeader):
+        self._handle = handle
+        handle.write(json.dumps(header_to_json(header)) + "\n")
+
+    def write(self, sample: Sample) -> None:
+        self._handle.write(json.dumps(sample_to_json(sample), separators=(",", ":")) + "\n")
+        self._handle.flush()
+
+
+def write_stream(path: PathLike, header: StreamHeader, samples: Iterable[Sample]) -> int:
+    """Write a whole stream to ``path``; returns the number of samples written."""
+    n = 0
+    with Path(path).open("w", encoding="utf-8") as handle:
+        writer = StreamWriter(handle, header)
+        for sample in samples:
+            writer.write(sample)
+            n += 1
+    return n
