@@ -1,0 +1,106 @@
+"""The `posture-guard` command line.
+
+Each sub-command is a small function ``cmd_NAME(args) -> int`` that parses nothing itself
+and calls into the modules that do the work. Every :class:`UserError` becomes a one-line
+message on stderr and exit status 2; Ctrl-C ends with status 130. Nothing else is caught,
+so a bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Callable
+
+from . import __version__
+from .errors import UserError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --------------------------------------------------------------------------- core: sense and decide
+def _add_core_commands(sub: argparse._SubParsersAction) -> None:
+    from . import monitor
+
+    p = sub.add_parser("run", help="monitor posture from the webcam until stopped")
+    p.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
+    p.add_argument("--profile", default="default", help="calibration profile name")
+    p.add_argument("--preview", action="store_true", help="show a live window with landmarks")
+    p.set_defaults(handler=monitor.cmd_run)
+
+    p = sub.add_parser("calibrate", help="capture an upright baseline (default 15 s)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
+    src.add_argument("--video", help="video file to calibrate from")
+    src.add_argument("--landmarks", help="landmark stream (JSONL) to calibrate from")
+    p.add_argument("--seconds", type=float, default=15.0, help="baseline duration (default 15)")
+    p.add_argument("--profile", default="default", help="profile name (one per desk setup)")
+    p.add_argument("--no-preview", action="store_true", help="no live preview window")
+    p.set_defaults(handler=monitor.cmd_calibrate)
+
+    p = sub.add_parser("record", help="record a landmark stream (numbers only, no images)")
+    p.add_argument("--landmarks-out", required=True, help="output JSONL file")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
+    src.add_argument("--video", help="video file or image to read")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    p.set_defaults(handler=monitor.cmd_record)
+
+    p = sub.add_parser("replay", help="run the whole decision on recorded input, fast")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--video", help="video file or image")
+    src.add_argument("--landmarks", help="landmark stream (JSONL)")
+    p.add_argument("--calibrate-seconds", type=float, default=None,
+                   help="use the first N seconds of the input as the upright baseline")
+    p.add_argument("--profile", default=None, help="calibration profile to judge against")
+    p.add_argument("--states-out", help="write posture states (JSONL) here")
+    p.add_argument("--every-sample", action="store_true",
+                   help="with --states-out: one line per sample, not only per change")
+    p.add_argument("--all-frames", action="store_true",
+                   help="analyse every frame instead of following the sampling policy")
+    p.add_argument("--quiet", action="store_true", help="print only the final summary")
+    _add_replay_sink_options(p)
+    p.set_defaults(handler=monitor.cmd_replay)
+
+    p = sub.add_parser("demo", help="the whole pipeline on a bundled landmark stream")
+    p.add_argument("--states-out", help="also write the posture states (JSONL) here")
+    _add_replay_sink_options(p)
+    p.set_defaults(handler=monitor.cmd_demo)
+
+
+def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
+    """Options of replay/demo that attach further sinks (coach, store)."""
+    # (coach and store options are added here by their modules' sections)
+
+
+# --------------------------------------------------------------------------- entry point
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posture-guard",
+        description="Webcam posture coach that stores numbers, never images.",
+    )
+    parser.add_argument("--version", action="version", version=f"posture-guard {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _add_core_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"posture-guard: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("posture-guard: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""What consumes decisions: the small interface every output of the monitor implements.
+
+The monitor loop (run, replay, demo) turns samples into :class:`Decision` records and
+hands each one to every sink in order. A sink performs effects: writing the states file,
+logging spans to the database, coaching. Sinks run on *stream time* (``decision.t`` plus
+the session's start), never on the wall clock, so a replayed stream behaves exactly as the
+live session would have.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Protocol
+
+from .states import Decision
+
+
+class Sink(Protocol):
+    def on_decision(self, decision: Decision) -> None:
+        """Called for every analysed sample, in time order."""
+
+    def close(self, t_end: float) -> None:
+        """Called once at the end of the session with the last stream time."""
+
+
+class StatesWriter:
+    """Writes posture states in the contract format: one line per state change.
+
+    With ``every_sample`` it writes a line for every decision instead. Each line carries
+    the metrics behind the decision (rounded) as extra keys, which the format welcomes.
+    """
+
+    def __init__(self, handle: IO[str], every_sample: bool = False):
+        self._handle = handle
+        self._every = every_sample
+        self.lines = 0
+
+    def on_decision(self, decision: Decision) -> None:
+        if not (decision.changed or self._every):
+            return
+        obj: dict[str, object] = {"t": round(decision.t, 3), "state": decision.state.value}
+        obj.update({k: round(v, 4) for k, v in decision.metrics.items()})
+        self._handle.write(json.dumps(obj) + "\n")
+        self.lines += 1
+
+    def close(self, t_end: float) -> None:
+        self._handle.flush()
