@@ -15,6 +15,7 @@ from typing import Callable
 
 from . import __version__
 from .errors import UserError
+from .sinks import SessionInfo, Sink
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -27,7 +28,7 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
     p.add_argument("--profile", default="default", help="calibration profile name")
     p.add_argument("--preview", action="store_true", help="show a live window with landmarks")
-    p.set_defaults(handler=monitor.cmd_run)
+    p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("calibrate", help="capture an upright baseline (default 15 s)")
     src = p.add_mutually_exclusive_group()
@@ -61,17 +62,45 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
                    help="analyse every frame instead of following the sampling policy")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
     _add_replay_sink_options(p)
-    p.set_defaults(handler=monitor.cmd_replay)
+    p.set_defaults(handler=cmd_replay)
 
     p = sub.add_parser("demo", help="the whole pipeline on a bundled landmark stream")
     p.add_argument("--states-out", help="also write the posture states (JSONL) here")
     _add_replay_sink_options(p)
-    p.set_defaults(handler=monitor.cmd_demo)
+    p.set_defaults(handler=cmd_demo)
 
 
 def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
     """Options of replay/demo that attach further sinks (coach, store)."""
     # (coach and store options are added here by their modules' sections)
+
+
+def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
+    """The sinks beyond the states file, for run (live) and replay/demo (recorded).
+
+    ``session.live`` tells them apart: a live run coaches and logs by default, a replay
+    only when asked (``--notify``, ``--db``).
+    """
+    sinks: list[Sink] = []
+    return sinks
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import monitor
+
+    return monitor.run_command(args, lambda session: session_sinks(args, session))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from . import monitor
+
+    return monitor.replay_command(args, lambda session: session_sinks(args, session))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import monitor
+
+    return monitor.demo_command(args, lambda session: session_sinks(args, session))
 
 
 # --------------------------------------------------------------------------- entry point

@@ -10,6 +10,8 @@ live session would have.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Protocol
 
 from .states import Decision
@@ -45,3 +47,18 @@ class StatesWriter:
 
     def close(self, t_end: float) -> None:
         self._handle.flush()
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a sink needs to know about the session it serves.
+
+    ``start`` is the wall-clock moment that stream time 0 corresponds to (now for a live
+    run, ``--start`` or now for a replay); a sink turns ``decision.t`` into a datetime as
+    ``start + timedelta(seconds=decision.t)``. ``live`` is False for replay and demo.
+    """
+
+    start: datetime
+    profile: str
+    live: bool
+    source: str = ""
