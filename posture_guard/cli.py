@@ -52,14 +52,24 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="video file or image")
     src.add_argument("--landmarks", help="landmark stream (JSONL)")
-    p.add_argument("--calibrate-seconds", type=float, default=None,
-                   help="use the first N seconds of the input as the upright baseline")
+    p.add_argument(
+        "--calibrate-seconds",
+        type=float,
+        default=None,
+        help="use the first N seconds of the input as the upright baseline",
+    )
     p.add_argument("--profile", default=None, help="calibration profile to judge against")
     p.add_argument("--states-out", help="write posture states (JSONL) here")
-    p.add_argument("--every-sample", action="store_true",
-                   help="with --states-out: one line per sample, not only per change")
-    p.add_argument("--all-frames", action="store_true",
-                   help="analyse every frame instead of following the sampling policy")
+    p.add_argument(
+        "--every-sample",
+        action="store_true",
+        help="with --states-out: one line per sample, not only per change",
+    )
+    p.add_argument(
+        "--all-frames",
+        action="store_true",
+        help="analyse every frame instead of following the sampling policy",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
     _add_replay_sink_options(p)
     p.set_defaults(handler=cmd_replay)

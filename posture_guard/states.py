@@ -24,7 +24,11 @@ class PostureState(str, Enum):
     @property
     def is_bad(self) -> bool:
         """A posture fault the coach may speak about (absent is not a fault)."""
-        return self in (PostureState.FORWARD_HEAD, PostureState.RAISED_SHOULDERS, PostureState.HEAD_TILT)
+        return self in (
+            PostureState.FORWARD_HEAD,
+            PostureState.RAISED_SHOULDERS,
+            PostureState.HEAD_TILT,
+        )
 
 
 @dataclass(frozen=True)

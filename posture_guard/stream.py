@@ -44,7 +44,9 @@ def _parse_header(obj: Any, where: str) -> StreamHeader:
             raise _fail(where, 1, f"header '{key}' must be a whole number of pixels")
         known[key] = kind(value)
     source = obj.get("source", "")
-    extra = {k: v for k, v in obj.items() if k not in ("image_width", "image_height", "fps", "source")}
+    extra = {
+        k: v for k, v in obj.items() if k not in ("image_width", "image_height", "fps", "source")
+    }
     return StreamHeader(source=str(source), extra=extra, **known)
 
 
@@ -77,7 +79,9 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: float) -> Sample:
     return Sample(float(t), np.asarray(raw, dtype=float))
 
 
-def parse_lines(lines: Iterable[str], where: str = "<stream>") -> tuple[StreamHeader, Iterator[Sample]]:
+def parse_lines(
+    lines: Iterable[str], where: str = "<stream>"
+) -> tuple[StreamHeader, Iterator[Sample]]:
     """Parse a stream from text lines; samples are produced lazily, errors name the line."""
     it = iter(enumerate(lines, start=1))
     header = None
