@@ -1,0 +1,156 @@
+"""Baseline capture: robust statistics of upright sitting, stored as a named profile.
+
+A baseline is the median of each metric over N seconds (default 15) of upright sitting,
+with 1.4826 x MAD as its spread; medians ignore the odd glance or wild landmark that a
+mean would not. One profile per desk setup (laptop on the sofa and the office monitor see
+a person differently), kept as JSON in the user's config directory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from posture_guard import paths
+from posture_guard.classify import BASELINE_KEYS, Baseline
+from posture_guard.errors import UserError
+from posture_guard.features import Metrics
+
+#: A calibration needs at least this many usable frames...
+MIN_SAMPLES = 8
+#: ...and at least this share of the frames must show the person.
+MIN_PRESENT_SHARE = 0.6
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class CalibrationError(UserError):
+    """The baseline could not be taken (nobody in view, too few frames, ...)."""
+
+
+def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
+    """Robust baseline from the frames of an upright-sitting period.
+
+    ``None`` entries are frames where nobody was found; too many of them, or too few
+    usable frames, raise :class:`CalibrationError` saying what to do.
+    """
+    seen = [m for m in metrics if m is not None]
+    if len(seen) < MIN_SAMPLES:
+        raise CalibrationError(
+            f"only {len(seen)} usable frames (need {MIN_SAMPLES}): sit facing the camera "
+            "with your head and both shoulders in view, and try again"
+        )
+    if len(seen) < MIN_PRESENT_SHARE * len(metrics):
+        raise CalibrationError(
+            f"a person was found in only {len(seen)} of {len(metrics)} frames: check the "
+            "lighting and that your head and shoulders are in view"
+        )
+    median: dict[str, float] = {}
+    spread: dict[str, float] = {}
+    for key in BASELINE_KEYS:
+        values = np.array([getattr(m, key) for m in seen], dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            continue
+        med = float(np.median(values))
+        median[key] = med
+        spread[key] = float(1.4826 * np.median(np.abs(values - med)))
+    return Baseline(median=median, spread=spread, samples=len(seen), calibrated=True)
+
+
+def _profile_path(name: str) -> Path:
+    if not _NAME.match(name):
+        raise UserError(
+            f"profile name {name!r} is not allowed: use letters, digits, '.', '_' or '-' "
+            "(at most 64 characters)"
+        )
+    return paths.profiles_dir() / f"{name}.json"
+
+
+def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:
+    """Write the profile atomically (a crash mid-write never leaves half a file)."""
+    path = _profile_path(name)
+    data = {
+        "format": 1,
+        "name": name,
+        "note": note,
+        "samples": baseline.samples,
+        "median": baseline.median,
+        "spread": baseline.spread,
+    }
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_profile(name: str) -> Baseline:
+    """Read a profile; a missing or broken one gets an error naming the file."""
+    path = _profile_path(name)
+    if not path.exists():
+        raise UserError(
+            f"no calibration profile {name!r} (looked for {path}); "
+            f"run `posture-guard calibrate --profile {name}` first"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"calibration profile {path} is unreadable ({exc}); recalibrate") from None
+    return _baseline_from_json(data, path)
+
+
+def _baseline_from_json(data: object, path: Path) -> Baseline:
+    if not isinstance(data, dict) or not isinstance(data.get("median"), dict):
+        raise UserError(f"calibration profile {path} has no 'median' table; recalibrate")
+    median = _numbers(data["median"], path, "median")
+    spread = _numbers(data.get("spread", {}), path, "spread")
+    missing = [k for k in ("ear_gap", "face_width", "pitch", "yaw", "roll") if k not in median]
+    if missing:
+        raise UserError(f"calibration profile {path} lacks {', '.join(missing)}; recalibrate")
+    for key in ("ear_gap", "face_width", "shoulder_width"):
+        if key in median and median[key] <= 0:
+            raise UserError(f"calibration profile {path}: {key} must be positive; recalibrate")
+    samples = data.get("samples", 0)
+    return Baseline(
+        median=median,
+        spread=spread,
+        samples=int(samples) if isinstance(samples, int) else 0,
+        calibrated=True,
+    )
+
+
+def _numbers(table: object, path: Path, name: str) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise UserError(f"calibration profile {path}: '{name}' must be a table of numbers")
+    out: dict[str, float] = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UserError(f"calibration profile {path}: {name}.{key} is not a number")
+        if not math.isfinite(value):
+            raise UserError(f"calibration profile {path}: {name}.{key} is not finite")
+        out[str(key)] = float(value)
+    return out
+
+
+def list_profiles() -> list[str]:
+    return sorted(p.stem for p in paths.profiles_dir().glob("*.json"))
+
+
+def profile_exists(name: str) -> bool:
+    return _profile_path(name).exists()
+
+
+def take_leading(metrics: Iterable[tuple[float, Optional[Metrics]]], seconds: float):
+    """Split ``(t, metrics)`` pairs into those in the first ``seconds`` and the rest."""
+    lead, rest = [], []
+    t0 = None
+    for t, m in metrics:
+        t0 = t if t0 is None else t0
+        (lead if t - t0 < seconds else rest).append((t, m))
+    return lead, rest

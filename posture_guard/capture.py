@@ -1,0 +1,182 @@
+"""Frame sources: a webcam by index, a video file (anything OpenCV reads, GIF included),
+or a still image. Frames live in memory only; nothing here ever writes pixels.
+
+A source hands out :class:`Frame` objects on demand. Video files are read in order and can
+skip frames cheaply (``skip_until``), so the sampling policy decides which frames are
+analysed exactly as it would for a camera. A still image is presented as a clip of that
+image held still (``still_seconds`` long at ``still_fps``), which is what calibrating or
+replaying "from a photo" means.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Protocol
+
+import numpy as np
+
+from .errors import UserError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class CameraError(UserError):
+    """The camera cannot be opened or stopped giving frames."""
+
+
+@dataclass
+class Frame:
+    """One picture in memory: ``image`` is BGR (OpenCV's order), ``t`` seconds from start."""
+
+    t: float
+    image: np.ndarray
+
+
+class FrameSource(Protocol):
+    width: int
+    height: int
+    fps: float
+    name: str
+
+    def read(self) -> Optional[Frame]:
+        """The next frame, or None at the end of the input."""
+
+    def skip_until(self, t: float) -> None:
+        """Drop frames before stream time ``t`` without decoding them fully."""
+
+    def close(self) -> None: ...
+
+
+def _cv2():
+    import cv2  # imported lazily: the posture decision never needs OpenCV
+
+    return cv2
+
+
+class VideoFileSource:
+    """Frames of a video file with times from the file's frame rate."""
+
+    def __init__(self, path: str | Path):
+        cv2 = _cv2()
+        self.path = Path(path)
+        if not self.path.exists():
+            raise UserError(f"video file not found: {self.path}")
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            raise UserError(f"{self.path}: OpenCV cannot read this file as a video")
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 0 < fps < 1000 else 25.0
+        self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.name = f"video:{self.path.name}"
+        self._index = 0
+        self._pending: Optional[np.ndarray] = None
+        ok, first = self._cap.read()
+        if not ok or first is None:
+            raise UserError(f"{self.path}: the video has no readable frames")
+        self._pending = first
+        self.height, self.width = first.shape[:2]
+
+    def _t(self, index: int) -> float:
+        return index / self.fps
+
+    def read(self) -> Optional[Frame]:
+        if self._pending is not None:
+            image, self._pending = self._pending, None
+        else:
+            ok, image = self._cap.read()
+            if not ok or image is None:
+                return None
+        frame = Frame(self._t(self._index), image)
+        self._index += 1
+        return frame
+
+    def skip_until(self, t: float) -> None:
+        while self._t(self._index) < t - 1e-9:
+            if self._pending is not None:
+                self._pending = None
+            elif not self._cap.grab():
+                return
+            self._index += 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class StillImageSource:
+    """A photo presented as a short clip of itself (see the module docstring)."""
+
+    def __init__(self, path: str | Path, still_seconds: float = 10.0, still_fps: float = 2.0):
+        cv2 = _cv2()
+        self.path = Path(path)
+        image = cv2.imread(str(self.path)) if self.path.exists() else None
+        if image is None:
+            raise UserError(f"{self.path}: not found or not an image OpenCV can read")
+        self._image = image
+        self.height, self.width = image.shape[:2]
+        self.fps = still_fps
+        self.name = f"image:{self.path.name}"
+        self._n = max(1, int(round(still_seconds * still_fps)))
+        self._index = 0
+
+    def read(self) -> Optional[Frame]:
+        if self._index >= self._n:
+            return None
+        frame = Frame(self._index / self.fps, self._image)
+        self._index += 1
+        return frame
+
+    def skip_until(self, t: float) -> None:
+        while self._index < self._n and self._index / self.fps < t - 1e-9:
+            self._index += 1
+
+    def close(self) -> None:
+        pass
+
+
+class CameraSource:
+    """A webcam. Times are seconds since the camera was opened (monotonic clock)."""
+
+    def __init__(self, index: int = 0, width: int = 640, height: int = 480):
+        cv2 = _cv2()
+        self.index = index
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise CameraError(
+                f"cannot open camera {index}: no camera at that index, or another program "
+                "(a video call?) is using it"
+            )
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)) or width
+        self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) or height
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 30.0)
+        self.name = f"webcam:{index}"
+        self._t0 = time.monotonic()
+
+    def read(self) -> Optional[Frame]:
+        # Drop one buffered frame so the analysed picture is current, not seconds old.
+        self._cap.grab()
+        ok, image = self._cap.read()
+        if not ok or image is None:
+            raise CameraError(f"camera {self.index} stopped giving frames")
+        return Frame(time.monotonic() - self._t0, image)
+
+    def skip_until(self, t: float) -> None:
+        delay = t - (time.monotonic() - self._t0)
+        if delay > 0:
+            time.sleep(delay)
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def open_file(path: str | Path) -> FrameSource:
+    """A video or still image source, chosen by the file's suffix."""
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        return StillImageSource(path)
+    return VideoFileSource(path)

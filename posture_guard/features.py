@@ -1,0 +1,140 @@
+"""Scale-free posture metrics of one frame, computed from its 33 landmarks.
+
+Everything is measured in *pixel-proportional* coordinates (normalized x times the frame's
+aspect ratio, so x and y share one unit) and divided by the shoulder width seen in the same
+frame, so the metrics do not change when the person sits closer or further from the camera.
+Absolute positions in the frame are kept too (divided by the frame height): the camera is
+fixed to the desk, so where the ears and shoulders sit in the frame tells a shrug (shoulders
+rise, ears stay) from a forward head (ears sink, shoulders stay).
+
+MediaPipe's ``z`` is never used: for faces it is the least reliable coordinate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+
+from .landmarks import (
+    LEFT_EAR,
+    LEFT_EYE,
+    LEFT_EYE_OUTER,
+    LEFT_SHOULDER,
+    MOUTH_LEFT,
+    MOUTH_RIGHT,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_EYE,
+    RIGHT_EYE_OUTER,
+    RIGHT_SHOULDER,
+    Sample,
+    StreamHeader,
+)
+
+#: Below this visibility a landmark is treated as not seen.
+VISIBLE = 0.5
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The numbers behind one posture decision (see the module docstring for units).
+
+    Positive ``pitch`` = nose below the ear line (looking down); ``yaw`` = nose offset from
+    the ear midpoint across the face; ``roll`` and ``shoulder_tilt`` are in degrees.
+    """
+
+    ear_gap: float  # (shoulder line y - ear y) / shoulder width
+    eye_gap: float  # (shoulder line y - eye y) / shoulder width
+    face_width: float  # outer-eye distance / shoulder width
+    ear_width: float  # ear-to-ear distance / shoulder width (nan if an ear is unseen)
+    pitch: float  # (nose y - ear-or-eye line y) / outer-eye distance
+    yaw: float  # (nose x - eye midpoint x) / outer-eye distance
+    roll: float  # eye line angle from horizontal, degrees (person's left up = positive)
+    shoulder_tilt: float  # shoulder line angle, degrees
+    shoulder_y: float  # shoulder midpoint y / frame height (0 top, 1 bottom)
+    ear_y: float  # ear (or eye-derived) height / frame height
+    center_x: float  # shoulder midpoint x / frame width
+    shoulder_width: float  # shoulder width / frame height
+    ears_seen: int  # 0, 1 or 2 ears above the visibility threshold
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+def _angle(dx: float, dy: float) -> float:
+    """Angle of a left-to-right image vector from the horizontal, degrees, up = positive."""
+    return math.degrees(math.atan2(-dy, dx))
+
+
+def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
+    """Metrics of one sample, or None when nobody (or no usable upper body) is in view.
+
+    A usable frame needs both shoulders, both eyes and the nose seen; ears are optional
+    (hair hides them), and when neither is seen the ear height is estimated from the eyes.
+    """
+    lm = sample.landmarks
+    if lm is None:
+        return None
+    vis = lm[:, 3]
+    need = (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_EYE, RIGHT_EYE, NOSE)
+    if np.any(vis[list(need)] < VISIBLE):
+        return None
+    aspect = header.aspect
+    pts = np.column_stack((lm[:, 0] * aspect, lm[:, 1]))  # units of frame height
+
+    ls, rs = pts[LEFT_SHOULDER], pts[RIGHT_SHOULDER]
+    sw = float(np.hypot(*(ls - rs)))
+    if sw < 1e-3:
+        return None
+    shoulder_mid = (ls + rs) / 2
+
+    # Eyes: the outer corners give a wider, steadier baseline than the pupils.
+    le_o, re_o = pts[LEFT_EYE_OUTER], pts[RIGHT_EYE_OUTER]
+    if vis[LEFT_EYE_OUTER] < VISIBLE or vis[RIGHT_EYE_OUTER] < VISIBLE:
+        le_o, re_o = pts[LEFT_EYE], pts[RIGHT_EYE]
+    eye_w = float(np.hypot(*(le_o - re_o)))
+    if eye_w < 1e-4:
+        return None
+    eye_mid = (pts[LEFT_EYE] + pts[RIGHT_EYE]) / 2
+
+    ears = [pts[i] for i in (LEFT_EAR, RIGHT_EAR) if vis[i] >= VISIBLE]
+    if len(ears) == 2:
+        ear_y = (ears[0][1] + ears[1][1]) / 2
+        ear_w = float(np.hypot(*(pts[LEFT_EAR] - pts[RIGHT_EAR]))) / sw
+    elif len(ears) == 1:
+        ear_y = ears[0][1]
+        ear_w = math.nan
+    else:
+        # Ears hidden: in an upright face the tragus sits about 0.35 eye-widths below
+        # the eye line, which keeps ear_gap continuous when hair covers both ears.
+        ear_y = eye_mid[1] + 0.35 * eye_w
+        ear_w = math.nan
+
+    nose = pts[NOSE]
+    # Pitch: nose relative to the ear line when ears are seen (ears barely move when the
+    # head nods), else to the mouth line (the nose-mouth distance shortens in a nod).
+    if ears:
+        pitch = (nose[1] - ear_y) / eye_w
+    else:
+        mouth_y = (pts[MOUTH_LEFT][1] + pts[MOUTH_RIGHT][1]) / 2
+        pitch = 0.35 - (mouth_y - nose[1]) / eye_w
+    le, re = pts[LEFT_EYE], pts[RIGHT_EYE]
+    return Metrics(
+        ear_gap=float((shoulder_mid[1] - ear_y) / sw),
+        eye_gap=float((shoulder_mid[1] - eye_mid[1]) / sw),
+        face_width=eye_w / sw,
+        ear_width=ear_w,
+        pitch=float(pitch),
+        yaw=float((nose[0] - eye_mid[0]) / eye_w),
+        # The person's left eye is on the image right: left-to-right vector is re -> le.
+        roll=_angle(*(le - re)),
+        shoulder_tilt=_angle(*(ls - rs)),
+        shoulder_y=float(shoulder_mid[1]),
+        ear_y=float(ear_y),
+        center_x=float(shoulder_mid[0] / aspect),
+        shoulder_width=sw,
+        ears_seen=len(ears),
+    )

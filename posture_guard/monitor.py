@@ -1,0 +1,556 @@
+"""The monitor: the small loop that turns frames or recorded samples into decisions.
+
+sensing (capture + pose, or a landmark stream) -> features -> classify -> sinks
+
+The same :class:`Pipeline` serves a live webcam (``run``), recorded input (``replay``,
+``demo``) and calibration, so what the accuracy harness measures on replay is what a user
+gets live. The sampling policy decides which frames are analysed; skipped frames are
+never passed to the pose model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Optional, TextIO
+
+from . import stream as streams
+from .capture import CameraError, CameraSource, FrameSource, open_file
+from .classify import POPULATION_BASELINE, Baseline, Decider
+from .errors import UserError
+from .features import compute_metrics
+from .landmarks import Sample, StreamHeader
+from .sampling import SamplerState, SamplingPolicy, next_interval
+from .sinks import SessionInfo, Sink, StatesWriter
+from .states import Decision, PostureState
+
+SinkFactory = Callable[[SessionInfo], list]
+DEMO_STREAM = "demo-stream.jsonl.gz"
+DEMO_CALIBRATE_SECONDS = 15.0
+
+
+@dataclass
+class Totals:
+    """Seconds spent in each state, and how many frames were seen and analysed."""
+
+    seconds: dict[PostureState, float] = field(default_factory=dict)
+    frames_seen: int = 0
+    frames_analysed: int = 0
+    changes: int = 0
+    first_t: Optional[float] = None
+    last_t: Optional[float] = None
+
+    @property
+    def monitored(self) -> float:
+        return sum(self.seconds.values())
+
+    def share(self, state: PostureState) -> float:
+        total = self.monitored
+        return self.seconds.get(state, 0.0) / total if total else 0.0
+
+
+class Pipeline:
+    """Samples in, decisions out to every sink; owns the sampling schedule.
+
+    ``policy=None`` analyses every sample (used for calibration and ``--all-frames``).
+    Time in a state is counted from one decision to the next, so each state gets the
+    stretch of time it was believed to hold.
+    """
+
+    def __init__(
+        self,
+        header: StreamHeader,
+        decider: Decider,
+        sinks: Iterable[Sink] = (),
+        policy: Optional[SamplingPolicy] = SamplingPolicy(),
+    ):
+        self.header = header
+        self.decider = decider
+        self.sinks = list(sinks)
+        self.policy = policy
+        self.next_due = float("-inf")
+        self._sampler = SamplerState()
+        self._last: Optional[Decision] = None
+        self.totals = Totals()
+
+    def due(self, t: float) -> bool:
+        """Whether the sample at stream time ``t`` should be analysed."""
+        return t >= self.next_due - 1e-6
+
+    def feed(self, sample: Sample) -> Decision:
+        metrics = compute_metrics(sample, self.header)
+        decision = self.decider.decide(sample.t, metrics)
+        self._account(decision)
+        for sink in self.sinks:
+            sink.on_decision(decision)
+        if self.policy is not None and self.decider.last_reading is not None:
+            self._sampler, wait = next_interval(
+                self.policy, self._sampler, decision, self.decider.last_reading
+            )
+            self.next_due = sample.t + wait
+        return decision
+
+    def offer(self, sample: Sample) -> Optional[Decision]:
+        """Count the sample as seen; analyse it only when the schedule says it is due."""
+        self.totals.frames_seen += 1
+        if not self.due(sample.t):
+            return None
+        return self.feed(sample)
+
+    def _account(self, decision: Decision) -> None:
+        tot = self.totals
+        tot.frames_analysed += 1
+        if self._last is not None:
+            span = max(0.0, decision.t - self._last.t)
+            tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
+        else:
+            tot.first_t = decision.t
+        if decision.changed:
+            tot.changes += 1
+        tot.last_t = decision.t
+        self._last = decision
+
+    def close(self, t_end: Optional[float] = None) -> Totals:
+        end = t_end if t_end is not None else (self._last.t if self._last else 0.0)
+        if self._last is not None and end > self._last.t:
+            span = end - self._last.t
+            tot = self.totals.seconds
+            tot[self._last.state] = tot.get(self._last.state, 0.0) + span
+        for sink in self.sinks:
+            sink.close(end)
+        return self.totals
+
+
+# --------------------------------------------------------------------------- sample sources
+def frame_samples(source: FrameSource, detector, pipeline: Optional[Pipeline] = None):
+    """Samples from a frame source; with a pipeline, only frames that are due are detected."""
+    while True:
+        if pipeline is not None and pipeline.next_due > float("-inf"):
+            source.skip_until(pipeline.next_due)
+        frame = source.read()
+        if frame is None:
+            return
+        yield Sample(frame.t, detector.detect(frame.image))
+
+
+def header_of(source: FrameSource) -> StreamHeader:
+    return StreamHeader(source.width, source.height, source.fps, source.name)
+
+
+def open_landmarks(path: str | Path) -> tuple[StreamHeader, Iterator[Sample]]:
+    """A landmark stream from a file; ``.gz`` files are read transparently."""
+    path = Path(path)
+    if path.suffix == ".gz":
+        try:
+            handle = gzip.open(path, "rt", encoding="utf-8")
+            lines = list(handle)
+        except OSError as exc:
+            raise streams.StreamError(f"{path}: cannot read gzip stream ({exc})") from None
+        return streams.parse_lines(lines, where=str(path))
+    return streams.read_stream(path)
+
+
+def demo_stream_path() -> Path:
+    return Path(str(resources.files("posture_guard") / "data" / DEMO_STREAM))
+
+
+# --------------------------------------------------------------------------- calibration
+def calibrate_samples(
+    header: StreamHeader, samples: Iterable[Sample], seconds: float
+) -> tuple[Baseline, list[Sample]]:
+    """Fit a baseline on the first ``seconds`` of ``samples``; return it and those samples.
+
+    Only the leading samples are consumed from the iterator, so the caller can go on
+    reading the rest of a live or lazily read source.
+    """
+    from calibration.baseline import fit_baseline
+
+    lead: list[Sample] = []
+    it = iter(samples)
+    t0: Optional[float] = None
+    for sample in it:
+        t0 = sample.t if t0 is None else t0
+        lead.append(sample)
+        if sample.t - t0 >= seconds:
+            break
+    if not lead:
+        raise UserError("the input is empty: nothing to calibrate on")
+    span = lead[-1].t - lead[0].t
+    if span + 1e-6 < seconds * 0.9:
+        raise UserError(
+            f"the input holds only {span:.1f} s but --calibrate-seconds asks for {seconds:g} s"
+        )
+    metrics = [compute_metrics(s, header) for s in lead]
+    return fit_baseline(metrics), lead
+
+
+def resolve_baseline(profile: Optional[str], out: TextIO) -> tuple[Baseline, str]:
+    """The named profile, or population defaults (said aloud) when none is asked or found."""
+    from calibration.baseline import load_profile, profile_exists
+
+    if profile is not None and (profile != "default" or profile_exists(profile)):
+        return load_profile(profile), profile
+    print(
+        "note: no calibration profile; judging against population defaults, which are "
+        "coarser (run `posture-guard calibrate` for a baseline of your own)",
+        file=out,
+    )
+    return POPULATION_BASELINE, "population"
+
+
+# --------------------------------------------------------------------------- printing
+class ConsolePrinter:
+    """Prints each state change with the numbers behind it (the demo's narration)."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def on_decision(self, d: Decision) -> None:
+        if not d.changed:
+            return
+        m = d.metrics
+        why = ""
+        if d.state is not PostureState.ABSENT and "d_gap" in m:
+            why = (
+                f"ear-shoulder height {m['d_gap']:+.0%}, face size {m['d_face']:+.0%}, "
+                f"pitch {m['d_pitch']:+.2f}, roll {m.get('d_roll', 0):+.0f} deg"
+            )
+        print(f"[{fmt_clock(d.t)}] {d.state.value:<17}{why}", file=self.out)
+
+    def close(self, t_end: float) -> None:
+        self.out.flush()
+
+
+def fmt_clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def print_totals(totals: Totals, out: TextIO) -> None:
+    total = totals.monitored
+    print(
+        f"monitored {fmt_clock(total)}; analysed {totals.frames_analysed} of "
+        f"{totals.frames_seen} frames; {totals.changes} state changes",
+        file=out,
+    )
+    for state in PostureState:
+        secs = totals.seconds.get(state, 0.0)
+        if secs > 0:
+            print(f"  {state.value:<17}{fmt_clock(secs)}  {secs / total:6.1%}", file=out)
+
+
+# --------------------------------------------------------------------------- replay
+@dataclass
+class ReplayOptions:
+    calibrate_seconds: Optional[float] = None
+    profile: Optional[str] = None
+    all_frames: bool = False
+
+
+def replay(
+    header: StreamHeader,
+    samples: Iterable[Sample],
+    sinks: list[Sink],
+    options: ReplayOptions,
+    out: TextIO = sys.stdout,
+    baseline: Optional[Baseline] = None,
+) -> Totals:
+    """Run the whole decision over recorded samples as fast as the machine allows."""
+    lead: list[Sample] = []
+    it = iter(samples)
+    if baseline is None:
+        if options.calibrate_seconds:
+            baseline, lead = calibrate_samples(header, it, options.calibrate_seconds)
+            print(
+                f"calibrated on the first {options.calibrate_seconds:g} s "
+                f"({baseline.samples} usable frames)",
+                file=out,
+            )
+        else:
+            baseline, _ = resolve_baseline(options.profile, out)
+    policy = None if options.all_frames else SamplingPolicy()
+    pipeline = Pipeline(header, Decider(baseline), sinks, policy)
+    last_t = None
+    for sample in _chain(lead, it):
+        pipeline.offer(sample)
+        last_t = sample.t
+    return pipeline.close(last_t)
+
+
+def _chain(first: list[Sample], rest: Iterable[Sample]) -> Iterator[Sample]:
+    yield from first
+    yield from rest
+
+
+def replay_video(
+    path: str,
+    sinks: list[Sink],
+    options: ReplayOptions,
+    out: TextIO = sys.stdout,
+) -> Totals:
+    """Replay a video or image: the pose model runs only on frames the schedule picks."""
+    from .pose import MediaPipePose
+
+    source = open_file(path)
+    header = header_of(source)
+    with MediaPipePose() as detector:
+        try:
+            baseline: Optional[Baseline] = None
+            lead: list[Sample] = []
+            if options.calibrate_seconds:
+                baseline, lead = calibrate_samples(
+                    header, frame_samples(source, detector), options.calibrate_seconds
+                )
+                print(
+                    f"calibrated on the first {options.calibrate_seconds:g} s "
+                    f"({baseline.samples} usable frames)",
+                    file=out,
+                )
+            else:
+                baseline, _ = resolve_baseline(options.profile, out)
+            policy = None if options.all_frames else SamplingPolicy()
+            pipeline = Pipeline(header, Decider(baseline), sinks, policy)
+            last_t = None
+            for sample in lead:
+                pipeline.offer(sample)
+                last_t = sample.t
+            for sample in frame_samples(source, detector, pipeline):
+                pipeline.offer(sample)
+                last_t = sample.t
+            return pipeline.close(last_t)
+        finally:
+            source.close()
+
+
+# --------------------------------------------------------------------------- commands
+def _session(args: argparse.Namespace, profile: str, live: bool, source: str) -> SessionInfo:
+    start = getattr(args, "start", None)
+    if isinstance(start, str):
+        try:
+            start = datetime.fromisoformat(start)
+        except ValueError:
+            raise UserError(
+                f"--start {start!r} is not an ISO date-time (2026-11-25T09:00)"
+            ) from None
+    return SessionInfo(start=start or datetime.now(), profile=profile, live=live, source=source)
+
+
+def _open_states_out(path: Optional[str]):
+    if not path:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write --states-out {path}: {exc.strerror}") from None
+
+
+def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+    options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames)
+    if options.calibrate_seconds is not None and options.calibrate_seconds <= 0:
+        raise UserError("--calibrate-seconds must be positive")
+    out = sys.stdout
+    states_handle = _open_states_out(args.states_out)
+    try:
+        sinks: list[Sink] = []
+        if not args.quiet:
+            sinks.append(ConsolePrinter(out))
+        if states_handle is not None:
+            sinks.append(StatesWriter(states_handle, every_sample=args.every_sample))
+        source = args.landmarks or args.video
+        session = _session(args, args.profile or "replay", live=False, source=source)
+        sinks.extend(make_sinks(session))
+        if args.landmarks:
+            header, samples = open_landmarks(args.landmarks)
+            totals = replay(header, samples, sinks, options, out)
+        else:
+            totals = replay_video(args.video, sinks, options, out)
+    finally:
+        if states_handle is not None:
+            states_handle.close()
+    print_totals(totals, out)
+    return 0
+
+
+def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+    out = sys.stdout
+    path = demo_stream_path()
+    print(
+        f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
+        "only, made by calibration/synth.py): upright, a forward-head slump, looking "
+        "down, a shrug, a head tilt, away from the desk, and back.",
+        file=out,
+    )
+    header, samples = open_landmarks(path)
+    states_handle = _open_states_out(getattr(args, "states_out", None))
+    try:
+        sinks: list[Sink] = [ConsolePrinter(out)]
+        if states_handle is not None:
+            sinks.append(StatesWriter(states_handle))
+        sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
+        totals = replay(
+            header, samples, sinks, ReplayOptions(calibrate_seconds=DEMO_CALIBRATE_SECONDS), out
+        )
+    finally:
+        if states_handle is not None:
+            states_handle.close()
+    print_totals(totals, out)
+    return 0
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT so the live loop ends cleanly and sinks flush."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.event.set())
+
+    @property
+    def stopped(self) -> bool:
+        return self.event.is_set()
+
+
+def _no_camera_message(index: int) -> str:
+    return (
+        f"no camera could be opened at index {index}. On a machine without a camera, "
+        "try `posture-guard demo` (the whole pipeline on a bundled recording) or "
+        "`posture-guard replay --video FILE --calibrate-seconds 15`."
+    )
+
+
+def run_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+    """Monitor from the webcam until SIGTERM / Ctrl-C."""
+    from .pose import MediaPipePose
+
+    out = sys.stdout
+    baseline, profile = resolve_baseline(args.profile, out)
+    try:
+        source = CameraSource(args.camera)
+    except CameraError:
+        raise UserError(_no_camera_message(args.camera)) from None
+    stop = StopFlag()
+    stop.install()
+    header = header_of(source)
+    sinks: list[Sink] = [ConsolePrinter(out)]
+    sinks.extend(make_sinks(_session(args, profile, live=True, source=source.name)))
+    pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
+    print(f"monitoring {source.name} with profile {profile!r}; Ctrl-C to stop", file=out)
+    last_t = 0.0
+    with MediaPipePose() as detector:
+        try:
+            while not stop.stopped:
+                wait = pipeline.next_due - last_t
+                if wait > 0 and stop.event.wait(min(wait, 1.0)):
+                    break
+                if wait > 1.0:
+                    last_t += 1.0
+                    continue
+                try:
+                    frame = source.read()
+                except CameraError as exc:
+                    print(f"posture-guard: {exc}; stopping", file=sys.stderr)
+                    break
+                if frame is None:
+                    break
+                last_t = frame.t
+                pipeline.offer(Sample(frame.t, detector.detect(frame.image)))
+        finally:
+            source.close()
+            totals = pipeline.close(last_t)
+    print_totals(totals, out)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Capture an upright baseline from a camera, a video or a landmark stream."""
+    from calibration.baseline import save_profile
+
+    out = sys.stdout
+    if args.seconds <= 0:
+        raise UserError("--seconds must be positive")
+    if args.landmarks:
+        header, samples = open_landmarks(args.landmarks)
+        baseline, _ = calibrate_samples(header, samples, args.seconds)
+        origin = args.landmarks
+    else:
+        from .pose import MediaPipePose
+
+        if args.video:
+            source = open_file(args.video)
+        else:
+            index = args.camera or 0
+            try:
+                source = CameraSource(index)
+            except CameraError:
+                raise UserError(_no_camera_message(index)) from None
+            print(
+                f"Sit upright as you mean to sit, look at your screen, and hold still "
+                f"for {args.seconds:g} s.",
+                file=out,
+            )
+        header = header_of(source)
+        try:
+            with MediaPipePose() as detector:
+                baseline, _ = calibrate_samples(
+                    header, frame_samples(source, detector), args.seconds
+                )
+        finally:
+            source.close()
+        origin = source.name
+    path = save_profile(args.profile, baseline, note=f"calibrated from {origin}")
+    m = baseline.median
+    print(
+        f"saved profile {args.profile!r} ({baseline.samples} frames) to {path}\n"
+        f"  ear-shoulder height {m['ear_gap']:.3f} shoulder widths, face width "
+        f"{m['face_width']:.3f}, head roll {m['roll']:+.1f} deg",
+        file=out,
+    )
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record a landmark stream (numbers only) from a camera or a video file."""
+    from .pose import MediaPipePose
+
+    out = sys.stdout
+    if args.video:
+        source = open_file(args.video)
+    else:
+        index = args.camera or 0
+        try:
+            source = CameraSource(index)
+        except CameraError:
+            raise UserError(_no_camera_message(index)) from None
+    header = header_of(source)
+    stop = StopFlag()
+    stop.install()
+    n = 0
+    try:
+        handle = open(args.landmarks_out, "w", encoding="utf-8")
+    except OSError as exc:
+        source.close()
+        raise UserError(f"cannot write {args.landmarks_out}: {exc.strerror}") from None
+    with handle, MediaPipePose() as detector:
+        writer = streams.StreamWriter(handle, header)
+        try:
+            for sample in frame_samples(source, detector):
+                if args.seconds is not None and sample.t > args.seconds:
+                    break
+                writer.write(sample)
+                n += 1
+                if stop.stopped:
+                    break
+        finally:
+            source.close()
+    print(f"recorded {n} samples to {args.landmarks_out} (landmarks only, no images)", file=out)
+    return 0

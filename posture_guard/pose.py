@@ -1,0 +1,69 @@
+"""The one interface to the pose model: an RGB frame in, 33 landmarks (or None) out.
+
+Only this module imports MediaPipe. It uses ``mp.solutions.pose`` from mediapipe 0.10.21,
+whose wheel carries the pose models, with ``model_complexity=1`` (the only bundled one; 0
+and 2 would download at run time, which posture_guard never allows). A future backend on
+MediaPipe's Tasks API only has to implement :class:`LandmarkDetector`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Protocol
+
+import numpy as np
+
+from .errors import UserError
+from .landmarks import N_LANDMARKS
+
+MODEL_COMPLEXITY = 1  # the only complexity bundled in the 0.10.21 wheel
+
+
+class LandmarkDetector(Protocol):
+    def detect(self, image_bgr: np.ndarray) -> Optional[np.ndarray]:
+        """33 x [x, y, z, visibility] for the most prominent person, or None."""
+
+    def close(self) -> None: ...
+
+
+class MediaPipePose:
+    """MediaPipe Pose in tracking mode (or single-image mode with ``static_image=True``)."""
+
+    def __init__(self, static_image: bool = False):
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        try:
+            import cv2
+            import mediapipe as mp
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise UserError(
+                f"MediaPipe is not installed ({exc}); reinstall posture-guard"
+            ) from None
+        self._cv2 = cv2
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=static_image,
+            model_complexity=MODEL_COMPLEXITY,
+            smooth_landmarks=True,
+            enable_segmentation=False,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
+
+    def detect(self, image_bgr: np.ndarray) -> Optional[np.ndarray]:
+        rgb = self._cv2.cvtColor(image_bgr, self._cv2.COLOR_BGR2RGB)
+        rgb.flags.writeable = False
+        result = self._pose.process(rgb)
+        if result.pose_landmarks is None:
+            return None
+        pts = result.pose_landmarks.landmark
+        out = np.array([[p.x, p.y, p.z, p.visibility] for p in pts], dtype=float)
+        return out if out.shape == (N_LANDMARKS, 4) else None
+
+    def close(self) -> None:
+        self._pose.close()
+
+    def __enter__(self) -> MediaPipePose:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
