@@ -1,0 +1,558 @@
+"""The headache diary: entries, explicit headache-free check-ins, and clinical summaries.
+
+Why check-ins: a day with no entry is *unknown*, not headache-free. People forget to write
+things down, and counting forgotten days as good days would make any posture link look
+weaker (or stronger) than it is. So a headache-free day is only one the user confirmed
+with ``checkin --none``, and every summary keeps the three kinds of day apart.
+
+The clinical numbers are the ones headache clinicians ask for (headache days per 28 days,
+moderate-to-severe days, acute-medication days with the medication-overuse ranges) and an
+ICHD-3 pattern hint per headache. A hint is never a diagnosis and is labelled so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable, Optional
+
+from .errors import UserError
+from .store import Store
+
+HEADACHE_TYPES = ("tension", "migraine", "other", "unsure")
+TRIGGERS = ("sleep", "stress", "dehydration", "screen", "other")
+SIDES = ("one", "both")
+QUALITIES = ("pressing", "pulsating")
+MAX_DURATION_MIN = 7 * 24 * 60  # ICHD-3 tension-type episodes last up to 7 days
+MODERATE = 4  # 0-10 scale: 1-3 mild, 4-6 moderate, 7-10 severe (common NRS bands)
+SEVERE = 7
+CLINICAL_FIELDS = (
+    "side",
+    "quality",
+    "worse_with_activity",
+    "nausea",
+    "light_sensitivity",
+    "sound_sensitivity",
+    "disability",
+    "neck_pain",
+)
+
+Now = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Headache:
+    """One headache as a clinical diary keeps it; optional fields are None when unknown.
+
+    ``disability`` is the 0-3 scale of headache diaries (0 none, 1 mild: could do
+    everything, 2 moderate: some activities impaired, 3 severe: bed rest).
+    """
+
+    day: date
+    intensity: int
+    start: Optional[time] = None
+    duration_min: Optional[float] = None
+    type: str = "unsure"
+    aura: bool = False
+    medication: Optional[str] = None
+    triggers: tuple[str, ...] = ()
+    note: Optional[str] = None
+    side: Optional[str] = None
+    quality: Optional[str] = None
+    worse_with_activity: Optional[bool] = None
+    nausea: Optional[bool] = None
+    light_sensitivity: Optional[bool] = None
+    sound_sensitivity: Optional[bool] = None
+    disability: Optional[int] = None
+    neck_pain: Optional[bool] = None
+    id: Optional[int] = None
+
+    @property
+    def started_at(self) -> Optional[datetime]:
+        return None if self.start is None else datetime.combine(self.day, self.start)
+
+    @property
+    def took_medication(self) -> bool:
+        return bool(self.medication and self.medication.strip())
+
+
+def validate(h: Headache, now: datetime) -> Headache:
+    """Return ``h`` if it is possible, else raise a UserError listing every problem."""
+    problems: list[str] = []
+    if not isinstance(h.intensity, int) or not 0 <= h.intensity <= 10:
+        problems.append(f"intensity must be a whole number from 0 to 10, not {h.intensity!r}")
+    if h.day > now.date():
+        problems.append(f"date {h.day} is in the future")
+    elif h.started_at is not None and h.started_at > now:
+        problems.append(f"start {h.day} {h.start:%H:%M} is in the future")
+    if h.duration_min is not None:
+        if not h.duration_min > 0:
+            problems.append("duration must be longer than zero")
+        elif h.duration_min > MAX_DURATION_MIN:
+            problems.append("duration is longer than 7 days; record one entry per day")
+    if h.type not in HEADACHE_TYPES:
+        problems.append(f"type must be one of {', '.join(HEADACHE_TYPES)}, not {h.type!r}")
+    bad = [t for t in h.triggers if t not in TRIGGERS]
+    if bad:
+        problems.append(f"unknown trigger {bad[0]!r} (choose from {', '.join(TRIGGERS)})")
+    if h.side is not None and h.side not in SIDES:
+        problems.append(f"side must be one or both, not {h.side!r}")
+    if h.quality is not None and h.quality not in QUALITIES:
+        problems.append(f"quality must be pressing or pulsating, not {h.quality!r}")
+    if h.disability is not None and (
+        not isinstance(h.disability, int) or not 0 <= h.disability <= 3
+    ):
+        problems.append(f"disability must be 0, 1, 2 or 3, not {h.disability!r}")
+    if h.medication is not None and len(h.medication) > 200:
+        problems.append("medication text is longer than 200 characters")
+    if h.note is not None and len(h.note) > 2000:
+        problems.append("note is longer than 2000 characters")
+    if problems:
+        raise UserError("impossible headache entry: " + "; ".join(problems))
+    return h
+
+
+# ---------------------------------------------------------------------- parsing user text
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """Minutes from ``2h``, ``90m``, ``1h30m``, ``1.5h`` or a bare number of minutes."""
+    raw = text.strip().lower()
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    m = _DURATION.match(raw)
+    if not raw or not m or not (m.group(1) or m.group(2)):
+        raise UserError(f"duration {text!r} is not like 2h, 90m or 1h30m")
+    return float(m.group(1) or 0) * 60 + float(m.group(2) or 0)
+
+
+def parse_hhmm(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UserError(f"start time {text!r} is not a time like 14:30") from exc
+
+
+# ---------------------------------------------------------------------- storage
+def _to_row(h: Headache) -> dict[str, Any]:
+    clinical = {k: getattr(h, k) for k in CLINICAL_FIELDS if getattr(h, k) is not None}
+    return {
+        "day": h.day.isoformat(),
+        "start": None if h.start is None else h.start.strftime("%H:%M"),
+        "duration_min": h.duration_min,
+        "intensity": h.intensity,
+        "type": h.type,
+        "aura": int(h.aura),
+        "medication": h.medication,
+        "triggers": json.dumps(list(h.triggers)),
+        "note": h.note,
+        "clinical": json.dumps(clinical, sort_keys=True),
+    }
+
+
+_COLUMNS = (
+    "id, day, start, duration_min, intensity, type, aura, medication, triggers, note, clinical"
+)
+
+
+def _from_row(r: Sequence[Any]) -> Headache:
+    clinical = json.loads(r[10])
+    return Headache(
+        id=r[0],
+        day=date.fromisoformat(r[1]),
+        start=None if r[2] is None else time.fromisoformat(r[2]),
+        duration_min=r[3],
+        intensity=r[4],
+        type=r[5],
+        aura=bool(r[6]),
+        medication=r[7],
+        triggers=tuple(json.loads(r[8])),
+        note=r[9],
+        **{k: clinical.get(k) for k in CLINICAL_FIELDS},
+    )
+
+
+@dataclass(frozen=True)
+class DiaryDay:
+    """What the diary says about one day: ``headache``, ``none`` (confirmed) or ``unknown``."""
+
+    day: date
+    status: str
+    headaches: tuple[Headache, ...] = ()
+
+    @property
+    def max_intensity(self) -> Optional[int]:
+        if self.status == "none":
+            return 0
+        return max((h.intensity for h in self.headaches), default=None)
+
+    @property
+    def medication(self) -> bool:
+        return any(h.took_medication for h in self.headaches)
+
+    @property
+    def first_start(self) -> Optional[time]:
+        """When the day's first headache began (None when no entry gave a time)."""
+        starts = [h.start for h in self.headaches if h.start is not None]
+        return min(starts) if starts else None
+
+
+class Diary:
+    """The headache diary inside a :class:`Store`; ``now`` is injectable for tests."""
+
+    def __init__(self, store: Store, now: Now = datetime.now):
+        self.store = store
+        self.now = now
+
+    def add(self, h: Headache) -> tuple[Headache, bool]:
+        """Save a new headache; returns it with its id and whether it replaced a
+        headache-free check-in for that day (the check-in was made before the pain)."""
+        validate(h, self.now())
+        row = _to_row(h)
+        stamp = self.now().timestamp()
+
+        def work(conn: sqlite3.Connection) -> tuple[int, bool]:
+            cur = conn.execute(
+                f"INSERT INTO headaches({', '.join(row)}, created, updated) "
+                f"VALUES ({', '.join('?' * len(row))}, ?, ?)",
+                (*row.values(), stamp, stamp),
+            )
+            gone = conn.execute("DELETE FROM checkins WHERE day = ?", (row["day"],)).rowcount
+            return int(cur.lastrowid), gone > 0
+
+        new_id, replaced = self.store.write(work)
+        return replace(h, id=new_id), replaced
+
+    def get(self, entry_id: int) -> Headache:
+        rows = self.store.read(f"SELECT {_COLUMNS} FROM headaches WHERE id = ?", (entry_id,))
+        if not rows:
+            raise UserError(f"there is no headache entry {entry_id} (see `headache list`)")
+        return _from_row(rows[0])
+
+    def edit(self, entry_id: int, **changes: Any) -> Headache:
+        """Change some fields of an entry; an impossible result changes nothing."""
+        known = {f.name for f in fields(Headache)} - {"id"}
+        unknown = set(changes) - known
+        if unknown:
+            raise UserError(f"cannot edit unknown field(s): {', '.join(sorted(unknown))}")
+        new = validate(replace(self.get(entry_id), **changes), self.now())
+        row = _to_row(new)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"UPDATE headaches SET {', '.join(f'{k} = ?' for k in row)}, updated = ? "
+                "WHERE id = ?",
+                (*row.values(), self.now().timestamp(), entry_id),
+            )
+            conn.execute("DELETE FROM checkins WHERE day = ?", (row["day"],))
+
+        self.store.write(work)
+        return new
+
+    def delete(self, entry_id: int) -> Headache:
+        old = self.get(entry_id)
+        self.store.write(
+            lambda conn: conn.execute("DELETE FROM headaches WHERE id = ?", (entry_id,))
+        )
+        return old
+
+    def entries(self, first: date, last: date) -> list[Headache]:
+        rows = self.store.read(
+            f"SELECT {_COLUMNS} FROM headaches WHERE day >= ? AND day <= ? ORDER BY day, start, id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [_from_row(r) for r in rows]
+
+    def check_in_none(self, day: date) -> None:
+        """Record ``day`` as confirmed headache-free; refused if it has a headache entry."""
+        if day > self.now().date():
+            raise UserError(f"date {day} is in the future; a check-in is for today or earlier")
+        existing = self.entries(day, day)
+        if existing:
+            ids = ", ".join(str(h.id) for h in existing)
+            raise UserError(
+                f"{day} already has headache entry {ids}; delete it first "
+                "if the day was headache-free"
+            )
+        stamp = self.now().timestamp()
+        self.store.write(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO checkins(day, status, at) VALUES (?, 'none', ?)",
+                (day.isoformat(), stamp),
+            )
+        )
+
+    def days(self, first: date, last: date) -> dict[date, DiaryDay]:
+        """Every day of ``first``..``last`` with its status (headache / none / unknown)."""
+        by_day: dict[date, list[Headache]] = {}
+        for h in self.entries(first, last):
+            by_day.setdefault(h.day, []).append(h)
+        rows = self.store.read(
+            "SELECT day FROM checkins WHERE status = 'none' AND day >= ? AND day <= ?",
+            (first.isoformat(), last.isoformat()),
+        )
+        free = {date.fromisoformat(r[0]) for r in rows}
+        out: dict[date, DiaryDay] = {}
+        d = first
+        while d <= last:
+            if d in by_day:
+                out[d] = DiaryDay(d, "headache", tuple(by_day[d]))
+            elif d in free:
+                out[d] = DiaryDay(d, "none")
+            else:
+                out[d] = DiaryDay(d, "unknown")
+            d += timedelta(days=1)
+        return out
+
+
+# ---------------------------------------------------------------------- ICHD-3 hint
+@dataclass(frozen=True)
+class PatternHint:
+    """Which ICHD-3 headache pattern an entry resembles best, with the reasons."""
+
+    label: str  # migraine-like, migraine-with-aura-like, tension-type-like, unclear, ...
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        why = f" ({'; '.join(self.reasons)})" if self.reasons else ""
+        return f"{self.label}{why} - a pattern hint, not a diagnosis"
+
+
+def ichd3_hint(h: Headache) -> PatternHint:
+    """Compare one headache with ICHD-3 criteria for migraine (1.1/1.2) and tension-type (2).
+
+    Migraine: 4-72 h; at least 2 of unilateral, pulsating, moderate/severe, worse with
+    routine activity; and nausea, or both light and sound sensitivity. Tension-type:
+    30 min-7 days; at least 2 of bilateral, pressing, mild/moderate, not worse with
+    activity; no nausea and not both light and sound sensitivity. Unknown fields count
+    for neither side, so a sparse entry gets "not enough detail" rather than a guess.
+    """
+    if h.aura:
+        return PatternHint("migraine-with-aura-like", ("aura recorded",))
+    mig_c = [
+        h.side == "one" if h.side else None,
+        h.quality == "pulsating" if h.quality else None,
+        h.intensity >= MODERATE,
+        h.worse_with_activity,
+    ]
+    tth_c = [
+        h.side == "both" if h.side else None,
+        h.quality == "pressing" if h.quality else None,
+        h.intensity < SEVERE,
+        None if h.worse_with_activity is None else not h.worse_with_activity,
+    ]
+    photo_phono = (
+        None
+        if h.light_sensitivity is None or h.sound_sensitivity is None
+        else h.light_sensitivity and h.sound_sensitivity
+    )
+    if h.nausea:
+        mig_d: Optional[bool] = True
+    elif photo_phono is None or h.nausea is None:
+        mig_d = True if photo_phono else None
+    else:
+        mig_d = photo_phono
+    tth_d: Optional[bool]
+    if h.nausea or photo_phono:
+        tth_d = False
+    elif h.nausea is None or photo_phono is None:
+        tth_d = None
+    else:
+        tth_d = True
+    dur = h.duration_min
+    mig_b = None if dur is None else 240 <= dur <= 72 * 60
+    tth_b = None if dur is None else 30 <= dur <= MAX_DURATION_MIN
+    mig_n, tth_n = sum(c is True for c in mig_c), sum(c is True for c in tth_c)
+    mig = mig_n >= 2 and mig_d is True and mig_b is not False
+    tth = tth_n >= 2 and tth_d is True and tth_b is not False
+    reasons_m = [f"{mig_n} of 4 migraine features"]
+    if h.nausea:
+        reasons_m.append("nausea")
+    elif photo_phono:
+        reasons_m.append("light and sound sensitivity")
+    reasons_t = [f"{tth_n} of 4 tension-type features", "no nausea"]
+    if mig and (not tth or mig_n > tth_n):
+        return PatternHint("migraine-like", tuple(reasons_m))
+    if tth and (not mig or tth_n > mig_n):
+        return PatternHint("tension-type-like", tuple(reasons_t))
+    if mig and tth:
+        return PatternHint("unclear", ("fits migraine and tension-type equally",))
+    missing = [
+        name
+        for name, value in (
+            ("side", h.side),
+            ("pressing/pulsating", h.quality),
+            ("worse with activity", h.worse_with_activity),
+            ("nausea", h.nausea),
+            ("light/sound sensitivity", photo_phono),
+            ("duration", dur),
+        )
+        if value is None
+    ]
+    if missing:
+        return PatternHint("not enough detail", (f"missing: {', '.join(missing)}",))
+    return PatternHint("unclear", ("fits neither pattern's criteria",))
+
+
+# ---------------------------------------------------------------------- clinical summary
+_OPIOIDS = ("codeine", "tramadol", "oxycodone", "morphine", "hydrocodone", "tapentadol")
+
+
+def medication_class(text: str) -> str:
+    """Rough class of an acute medication from free text (for the overuse ranges)."""
+    t = text.lower()
+    if "triptan" in t:
+        return "triptan"
+    if "ergot" in t:
+        return "ergot"
+    if any(name in t for name in _OPIOIDS):
+        return "opioid"
+    if "+" in t or "combination" in t or "caffeine" in t:
+        return "combination"
+    return "simple analgesic"
+
+
+@dataclass
+class ClinicalSummary:
+    """Diary numbers for a date range, the way headache clinics report them."""
+
+    first: date
+    last: date
+    days: int
+    recorded_days: int
+    unknown_days: int
+    headache_days: int
+    moderate_severe_days: int
+    medication_days: int
+    medication_classes: dict[str, int] = field(default_factory=dict)
+    patterns: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def headache_days_per_28(self) -> Optional[float]:
+        """Headache days per 28 recorded days (None when no day was recorded)."""
+        if self.recorded_days == 0:
+            return None
+        return self.headache_days * 28 / self.recorded_days
+
+    @property
+    def medication_days_per_month(self) -> float:
+        """Acute-medication days per 30 days of the range (a floor: unknown days add 0)."""
+        return self.medication_days * 30 / self.days
+
+    @property
+    def overuse_flags(self) -> list[str]:
+        """The medication-overuse ranges reached (ICHD-3 8.2: 10+ or 15+ days a month)."""
+        rate = self.medication_days_per_month
+        flags: list[str] = []
+        if rate >= 15:
+            flags.append(
+                f"acute medication on {rate:.0f} days per month: 15+ is the "
+                "medication-overuse range for any acute headache medication"
+            )
+        elif rate >= 10:
+            flags.append(
+                f"acute medication on {rate:.0f} days per month: 10+ is the "
+                "medication-overuse range for triptans, ergots, opioids and combination "
+                "analgesics (15+ for simple analgesics)"
+            )
+        if flags and self.days < 28:
+            flags.append("the range is shorter than 4 weeks; ICHD-3 asks for over 3 months")
+        return flags
+
+    def to_json(self) -> dict[str, Any]:
+        per28 = self.headache_days_per_28
+        return {
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "days": self.days,
+            "recorded_days": self.recorded_days,
+            "unknown_days": self.unknown_days,
+            "headache_days": self.headache_days,
+            "headache_days_per_28": None if per28 is None else round(per28, 1),
+            "moderate_severe_days": self.moderate_severe_days,
+            "medication_days": self.medication_days,
+            "medication_days_per_month": round(self.medication_days_per_month, 1),
+            "medication_classes": self.medication_classes,
+            "overuse_flags": self.overuse_flags,
+            "pattern_hints": self.patterns,
+        }
+
+    def lines(self) -> list[str]:
+        per28 = self.headache_days_per_28
+        out = [
+            f"Diary {self.first} to {self.last} ({self.days} days: {self.recorded_days} "
+            f"recorded, {self.unknown_days} without an entry - unknown, not headache-free)",
+            f"  headache days: {self.headache_days}"
+            + ("" if per28 is None else f" ({per28:.1f} per 28 recorded days)"),
+            f"  moderate-to-severe days (intensity {MODERATE}+): {self.moderate_severe_days}",
+            f"  days with acute medication: {self.medication_days}",
+        ]
+        out += [f"  FLAG: {f}" for f in self.overuse_flags]
+        if self.patterns:
+            hints = ", ".join(f"{k} {v}" for k, v in sorted(self.patterns.items()))
+            out.append(f"  ICHD-3 pattern hints (not a diagnosis): {hints}")
+        return out
+
+
+def clinical_summary(days: dict[date, DiaryDay]) -> ClinicalSummary:
+    """Summarize a range of diary days (from :meth:`Diary.days`)."""
+    if not days:
+        raise UserError("the diary range is empty")
+    ordered = sorted(days)
+    classes: Counter[str] = Counter()
+    patterns: Counter[str] = Counter()
+    for d in ordered:
+        med = {medication_class(h.medication or "") for h in days[d].headaches if h.took_medication}
+        classes.update(med)
+        patterns.update(ichd3_hint(h).label for h in days[d].headaches)
+    statuses = Counter(dd.status for dd in days.values())
+    return ClinicalSummary(
+        first=ordered[0],
+        last=ordered[-1],
+        days=len(days),
+        recorded_days=statuses["headache"] + statuses["none"],
+        unknown_days=statuses["unknown"],
+        headache_days=statuses["headache"],
+        moderate_severe_days=sum(1 for dd in days.values() if (dd.max_intensity or 0) >= MODERATE),
+        medication_days=sum(1 for dd in days.values() if dd.medication),
+        medication_classes=dict(classes),
+        patterns=dict(patterns),
+    )
+
+
+def describe(h: Headache) -> str:
+    """One line per entry for ``headache list``."""
+    parts = [f"#{h.id}", h.day.isoformat()]
+    if h.start is not None:
+        parts.append(h.start.strftime("%H:%M"))
+    parts.append(f"intensity {h.intensity}")
+    if h.duration_min is not None:
+        m = int(round(h.duration_min))
+        parts.append(f"{m // 60}h{m % 60:02d}" if m >= 60 else f"{m}m")
+    parts.append(h.type)
+    if h.aura:
+        parts.append("aura")
+    if h.medication:
+        parts.append(f"medication: {h.medication}")
+    if h.triggers:
+        parts.append("triggers: " + ",".join(h.triggers))
+    clinical = [
+        f"{k.replace('_', ' ')}={getattr(h, k)}"
+        for k in CLINICAL_FIELDS
+        if getattr(h, k) is not None
+    ]
+    if clinical:
+        parts.append("; ".join(clinical))
+    if h.note:
+        parts.append(f"note: {h.note}")
+    parts.append(f"[{ichd3_hint(h).label}]")
+    return "  ".join(parts)

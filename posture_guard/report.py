@@ -1,0 +1,280 @@
+"""Reports over a date range: a self-contained HTML page with charts, and daily CSV rows.
+
+Why self-contained: the page must open offline in any browser and be mailable to a
+therapist, so the charts are PNGs rendered with matplotlib's Agg backend (no display
+needed) and embedded as base64 data URIs; no script, stylesheet or font is fetched.
+
+:func:`daily_rows` is the one place where a day's numbers (posture minutes, coach
+counts, diary status) are put together, so the CSV, the HTML and a later therapist PDF
+cannot disagree.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from .association import Result, analyse, collect_days
+from .diary import ClinicalSummary, Diary, DiaryDay, clinical_summary
+from .errors import UserError
+from .store import Store
+from .summary import (
+    STATES,
+    DaySummary,
+    Piece,
+    day_pieces,
+    fmt_minutes,
+    hour_of_day,
+    summarize_range,
+)
+
+STATE_COLORS = {
+    "good": "#4c9a2a",
+    "forward_head": "#d1495b",
+    "raised_shoulders": "#edae49",
+    "head_tilt": "#8e6cbf",
+    "absent": "#c8c8c8",
+}
+HEADACHE_COLOR = "#b00020"
+
+
+@dataclass(frozen=True)
+class DailyRow:
+    """One local day: posture summary plus what the diary says about it."""
+
+    posture: DaySummary
+    diary: DiaryDay
+
+    @property
+    def day(self) -> date:
+        return self.posture.day
+
+    def csv_dict(self) -> dict[str, Any]:
+        p, d = self.posture, self.diary
+        share = p.good_share
+        row: dict[str, Any] = {
+            "date": p.day.isoformat(),
+            "monitored_min": round(p.monitored_s / 60, 1),
+            "desk_min": round(p.desk_s / 60, 1),
+        }
+        row.update({f"{s}_min": round(p.state_seconds[s] / 60, 1) for s in STATES})
+        row.update(
+            {
+                "good_share": "" if share is None else round(share, 4),
+                "longest_forward_head_min": round(p.longest_forward_head_s / 60, 1),
+                "alerts": p.alerts,
+                "breaks": p.breaks,
+                "exercises_done": p.exercises_done,
+                "headache": {"headache": "yes", "none": "no"}.get(d.status, "unknown"),
+                "max_intensity": "" if d.max_intensity is None else d.max_intensity,
+                "acute_medication": "yes"
+                if d.medication
+                else ("no" if d.status != "unknown" else ""),
+            }
+        )
+        return row
+
+
+CSV_COLUMNS = list(
+    DailyRow(DaySummary(date(2000, 1, 1)), DiaryDay(date(2000, 1, 1), "unknown")).csv_dict()
+)
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows for a range, computed once."""
+
+    first: date
+    last: date
+    rows: list[DailyRow]
+    hours: dict[str, list[float]]
+    diary: ClinicalSummary
+    association: Result
+
+
+def daily_rows(
+    store: Store, first: date, last: date, pieces: Optional[dict[date, list[Piece]]] = None
+) -> list[DailyRow]:
+    """Daily rows for ``first``..``last`` inclusive (reusable by any report format)."""
+    if pieces is None:
+        pieces = day_pieces(store, first, last)
+    summaries = summarize_range(store, first, last, pieces)
+    diary_days = Diary(store).days(first, last)
+    return [DailyRow(s, diary_days[s.day]) for s in summaries]
+
+
+def gather(store: Store, first: date, last: date, seed: int = 0) -> ReportData:
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    pieces = day_pieces(store, first, last)
+    rows = daily_rows(store, first, last, pieces)
+    days = collect_days(store, first, last)
+    return ReportData(
+        first,
+        last,
+        rows,
+        hour_of_day(pieces),
+        clinical_summary({r.day: r.diary for r in rows}),
+        analyse(days, seed=seed),
+    )
+
+
+# ---------------------------------------------------------------------- CSV
+def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow(r.csv_dict())
+    except OSError as exc:
+        raise UserError(f"cannot write CSV {path}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------- charts
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def chart_daily(rows: Sequence[DailyRow]) -> str:
+    """Stacked hours per state per day, and the good-posture share, headache days marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    days = [datetime.combine(r.day, datetime.min.time()) for r in rows]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=[3, 2])
+    bottom = [0.0] * len(rows)
+    width = 0.8 if len(rows) < 200 else 1.0
+    for s in STATES:
+        vals = [r.posture.state_seconds[s] / 3600 for r in rows]
+        ax1.bar(days, vals, bottom=bottom, color=STATE_COLORS[s], width=width, label=s, lw=0)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax1.set_ylabel("hours")
+    ax1.set_title("Time per posture state each day")
+    head = [d for d, r in zip(days, rows) if r.diary.status == "headache"]
+    top = max(bottom + [1.0])
+    ax1.scatter(head, [top * 1.05] * len(head), marker="v", color=HEADACHE_COLOR, label="headache")
+    ax1.legend(loc="upper left", fontsize=7, ncol=6)
+    shares = [r.posture.good_share for r in rows]
+    pts = [(d, 100 * s) for d, s in zip(days, shares) if s is not None]
+    if pts:
+        ax2.plot([p[0] for p in pts], [p[1] for p in pts], ".-", color=STATE_COLORS["good"], lw=1)
+    for d in head:
+        ax2.axvline(d, color=HEADACHE_COLOR, alpha=0.25, lw=2)
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel("good posture, % of desk time")
+    ax2.set_title("Good-posture share (red lines: headache days)")
+    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return _png(fig)
+
+
+def chart_hours(hours: dict[str, list[float]], n_days: int) -> str:
+    """Average minutes per state in each hour of the day (over monitored days)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    bottom = [0.0] * 24
+    for s in STATES:
+        vals = [v / 60 / max(n_days, 1) for v in hours[s]]
+        ax.bar(range(24), vals, bottom=bottom, color=STATE_COLORS[s], label=s, width=0.85)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_xticks(range(0, 24, 2))
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("minutes per monitored day")
+    ax.set_title("Hour-of-day pattern")
+    ax.legend(fontsize=7, ncol=5)
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ---------------------------------------------------------------------- HTML
+_CSS = """
+body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
+table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}
+th{background:#eee}img{max-width:100%}.note{color:#555;font-size:90%}
+.early{background:#fff6d5;padding:.5em}.claim{background:#e8f3ff;padding:.5em}
+"""
+
+
+def render_html(data: ReportData) -> str:
+    rows = data.rows
+    esc = html.escape
+    monitored_days = sum(1 for r in rows if r.posture.monitored_s > 0)
+    total = {s: sum(r.posture.state_seconds[s] for r in rows) for s in STATES}
+    desk = sum(r.posture.desk_s for r in rows)
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>posture_guard report {data.first} to {data.last}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Posture and headaches, {data.first} to {data.last}</h1>",
+        f"<p>{monitored_days} of {len(rows)} days monitored; "
+        f"{esc(fmt_minutes(desk))} at the desk in total.</p>",
+        "<table><tr><th>state</th><th>time</th><th>share of desk time</th></tr>",
+    ]
+    for s in STATES:
+        share = "" if s == "absent" or desk <= 0 else f"{100 * total[s] / desk:.0f} %"
+        parts.append(
+            f"<tr><td>{esc(s)}</td><td>{esc(fmt_minutes(total[s]))}</td><td>{share}</td></tr>"
+        )
+    parts.append("</table>")
+    if rows:
+        parts.append(
+            f"<img alt='daily posture chart' src='data:image/png;base64,{chart_daily(rows)}'>"
+        )
+        parts.append(
+            "<img alt='hour of day chart' "
+            f"src='data:image/png;base64,{chart_hours(data.hours, monitored_days)}'>"
+        )
+    parts.append("<h2>Headache diary</h2><ul>")
+    parts += [f"<li>{esc(line.strip())}</li>" for line in data.diary.lines()]
+    parts.append("</ul>")
+    res = data.association
+    parts.append("<h2>Does posture go with headaches?</h2>")
+    parts.append(
+        f"<p class='note'>Exposure: forward-head minutes per monitored desk hour; days with "
+        f"less than {res.min_desk_hours:g} h monitored at the desk are excluded. "
+        "Days without a diary entry are unknown and left out.</p>"
+    )
+    for c, text in zip(res.comparisons, res.sentences):
+        cls = "claim" if res.claimed.get(c.lag) else ("early" if not c.mature else "")
+        parts.append(f"<p class='{cls}'>{esc(text)}</p>")
+    parts += [f"<p class='early'>{esc(t)}</p>" for t in res.sentences[len(res.comparisons) :]]
+    parts.append("<h2>Days</h2><table><tr>")
+    parts += [f"<th>{esc(c)}</th>" for c in CSV_COLUMNS]
+    parts.append("</tr>")
+    for r in rows:
+        d = r.csv_dict()
+        parts.append("<tr>" + "".join(f"<td>{esc(str(d[c]))}</td>" for c in CSV_COLUMNS) + "</tr>")
+    parts.append(
+        "</table><p class='note'>Made offline by posture_guard from posture numbers; "
+        "no camera image was ever stored.</p></body></html>"
+    )
+    return "\n".join(parts)
+
+
+def write_html(data: ReportData, path: Union[str, Path]) -> None:
+    text = render_html(data)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write HTML report {path}: {exc}") from exc

@@ -1,0 +1,666 @@
+"""The local SQLite log: posture spans, coach events and the headache diary.
+
+Why spans and not frames: the monitor decides up to 5 times a second, but what anyone asks
+later is "how long was I in which posture". Consecutive decisions with the same state are
+merged into one row (state, start, end, profile, metric medians), the way ActivityWatch
+merges heartbeats, so a year of 8-hour days stays small and fast to summarize.
+
+Why batched writes: committing every decision would wear the disk and slow the loop; the
+sink keeps closed spans in memory and commits at least every ``commit_every`` seconds of
+stream *or* wall time (default 10 s), and the still-open span is written (then updated)
+at each commit, so a crash loses at most that much.
+
+Times are stored as POSIX seconds (UTC); local dates are derived when summarizing.
+Nothing but numbers and the user's own diary text is stored: no images, ever.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+from .errors import UserError
+from .sinks import SessionInfo
+from .states import Decision, PostureState
+
+# Each entry upgrades the schema by one version; index i takes version i to i + 1.
+# Never edit a released entry: add a new one, so every existing database can follow.
+MIGRATIONS: tuple[str, ...] = (
+    # v1: posture spans and coach events
+    """
+    CREATE TABLE spans (
+        id      INTEGER PRIMARY KEY,
+        profile TEXT NOT NULL,
+        state   TEXT NOT NULL,
+        start   REAL NOT NULL,
+        end     REAL NOT NULL,
+        samples INTEGER NOT NULL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        source  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX spans_start ON spans(start);
+    CREATE TABLE events (
+        id      INTEGER PRIMARY KEY,
+        at      REAL NOT NULL,
+        kind    TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_at ON events(at);
+    """,
+    # v2: headache diary and daily check-ins
+    """
+    CREATE TABLE headaches (
+        id          INTEGER PRIMARY KEY,
+        day         TEXT NOT NULL,
+        start       TEXT,
+        duration_min REAL,
+        intensity   INTEGER NOT NULL,
+        type        TEXT NOT NULL DEFAULT 'unsure',
+        aura        INTEGER NOT NULL DEFAULT 0,
+        medication  TEXT,
+        triggers    TEXT NOT NULL DEFAULT '[]',
+        note        TEXT,
+        clinical    TEXT NOT NULL DEFAULT '{}',
+        created     REAL NOT NULL,
+        updated     REAL NOT NULL
+    );
+    CREATE INDEX headaches_day ON headaches(day);
+    CREATE TABLE checkins (
+        day     TEXT PRIMARY KEY,
+        status  TEXT NOT NULL,
+        at      REAL NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+PENDING_SUFFIX = ".pending.jsonl"
+
+When = Union[datetime, float, int]
+log = logging.getLogger(__name__)
+
+
+def to_timestamp(at: When) -> float:
+    """POSIX seconds for a datetime (naive = local time) or a number already in seconds."""
+    if isinstance(at, datetime):
+        return at.timestamp()
+    value = float(at)
+    if not math.isfinite(value):
+        raise UserError(f"time {at!r} is not a finite number")
+    return value
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time in one posture state (``end`` > ``start``, POSIX seconds)."""
+
+    state: PostureState
+    start: float
+    end: float
+    profile: str = "default"
+    samples: int = 1
+    metrics: dict[str, float] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the coach did or saw (alert, break_taken, snooze, ...) at ``at``."""
+
+    at: float
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """One open posture_guard database.
+
+    Open with :meth:`open`; every sqlite error that stems from the file (damaged, locked,
+    written by a newer version, unreadable) becomes a :class:`UserError` naming the file.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, lock_timeout: float):
+        self._conn = conn
+        self.path = path
+        self.lock_timeout = lock_timeout
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: Union[str, Path], lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``.
+
+        ``lock_timeout`` is how long a write waits for another program holding the
+        database before giving up with a UserError.
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the folder for database {path}: {exc}") from exc
+        if path.is_dir():
+            raise UserError(f"database path {path} is a folder, not a file")
+        try:
+            conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise UserError(f"cannot open database {path}: {exc}") from exc
+        store = cls(conn, path, lock_timeout)
+        try:
+            store._prepare()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if _is_locked(exc):
+                raise UserError(
+                    f"database {path} is locked by another program "
+                    f"(waited {lock_timeout:g} s); close it and try again"
+                ) from exc
+            raise UserError(
+                f"database {path} is damaged or not a posture_guard database ({exc}); "
+                "move it aside (posture_guard keeps it as *.damaged-*) to start a new one"
+            ) from exc
+        except UserError:
+            conn.close()
+            raise
+        store._import_pending()
+        return store
+
+    def _prepare(self) -> None:
+        conn = self._conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"database {self.path} was written by a newer posture_guard "
+                f"(schema version {version}; this version reads up to {SCHEMA_VERSION}); "
+                "update posture_guard to use it"
+            )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if version < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # re-read inside the write lock: another process may have migrated already
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for number in range(version, SCHEMA_VERSION):
+                    for statement in _statements(MIGRATIONS[number]):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # ------------------------------------------------------------------ writing
+    def write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn(conn)`` in one write transaction; lock/damage become UserErrors.
+
+        sqlite itself retries a busy database for ``lock_timeout`` seconds before this
+        gives up; on failure nothing of the transaction is kept, so callers can retry.
+        """
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._user_error(exc) from exc
+        try:
+            result = fn(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise self._user_error(exc) from exc
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _user_error(self, exc: sqlite3.Error) -> UserError:
+        if _is_locked(exc):
+            return UserError(
+                f"database {self.path} is locked by another program "
+                f"(waited {self.lock_timeout:g} s); close it and try again"
+            )
+        return UserError(f"database {self.path} could not be written: {exc}")
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query; a damaged file becomes a UserError naming the database."""
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            if _is_locked(exc):
+                raise self._user_error(exc) from exc
+            raise UserError(f"database {self.path} could not be read: {exc}") from exc
+
+    def add_spans(self, spans: Sequence[Span]) -> None:
+        """Insert finished spans in one transaction (import, tests, the sink's flush)."""
+        self.write(lambda conn: [_insert_span(conn, s) for s in spans])
+
+    def log_event(self, kind: str, at: When, payload: Optional[dict[str, Any]] = None) -> int:
+        """Record a coach event now (events are rare, so each one is committed at once).
+
+        ``kind`` is a short name such as ``alert``, ``break_taken`` or ``snooze``;
+        ``payload`` any JSON-serializable details. Returns the event's row id.
+        """
+        if not isinstance(kind, str) or not kind.strip():
+            raise UserError(f"event kind must be a non-empty name, not {kind!r}")
+        try:
+            text = json.dumps(payload or {}, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"event {kind!r} payload is not plain JSON: {exc}") from exc
+        ts = to_timestamp(at)
+        return int(
+            self.write(
+                lambda conn: (
+                    conn.execute(
+                        "INSERT INTO events(at, kind, payload) VALUES (?, ?, ?)",
+                        (ts, kind.strip(), text),
+                    ).lastrowid
+                )
+            )
+        )
+
+    # ------------------------------------------------------------------ reading
+    def spans(self, start: When, end: When) -> list[Span]:
+        """Spans overlapping [start, end), in time order (not clipped)."""
+        t0, t1 = to_timestamp(start), to_timestamp(end)
+        rows = self.read(
+            "SELECT state, start, end, profile, samples, metrics, source FROM spans "
+            "WHERE start < ? AND end > ? ORDER BY start",
+            (t1, t0),
+        )
+        return [
+            Span(PostureState(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows
+        ]
+
+    def span_tuples(self, start: When, end: When) -> list[tuple[str, float, float]]:
+        """(state, start, end) of spans overlapping [start, end): the fast path for summaries."""
+        t0, t1 = to_timestamp(start), to_timestamp(end)
+        return self.read(
+            "SELECT state, start, end FROM spans WHERE start < ? AND end > ? ORDER BY start",
+            (t1, t0),
+        )
+
+    def events(self, start: When, end: When, kinds: Optional[Sequence[str]] = None) -> list[Event]:
+        t0, t1 = to_timestamp(start), to_timestamp(end)
+        rows = self.read(
+            "SELECT at, kind, payload FROM events WHERE at >= ? AND at < ? ORDER BY at, id",
+            (t0, t1),
+        )
+        out = [Event(r[0], r[1], json.loads(r[2])) for r in rows]
+        if kinds is not None:
+            out = [e for e in out if e.kind in kinds]
+        return out
+
+    # ------------------------------------------------------------------ pending file
+    @property
+    def pending_path(self) -> Path:
+        return self.path.with_name(self.path.name + PENDING_SUFFIX)
+
+    def save_pending(self, spans: Sequence[Span]) -> Path:
+        """Append spans that could not be committed to a side file, read on next open."""
+        with open(self.pending_path, "a", encoding="utf-8") as fh:
+            for s in spans:
+                fh.write(json.dumps(_span_to_json(s)) + "\n")
+        return self.pending_path
+
+    def _import_pending(self) -> None:
+        pending = self.pending_path
+        if not pending.exists():
+            return
+        spans: list[Span] = []
+        for line in pending.read_text(encoding="utf-8").splitlines():
+            try:
+                spans.append(_span_from_json(json.loads(line)))
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line from a crash; the rest is still good
+        self.add_spans(spans)
+        pending.unlink()
+
+
+def _statements(script: str) -> Iterator[str]:
+    for part in script.split(";"):
+        if part.strip():
+            yield part
+
+
+def _insert_span(conn: sqlite3.Connection, s: Span) -> int:
+    cur = conn.execute(
+        "INSERT INTO spans(profile, state, start, end, samples, metrics, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            s.profile,
+            s.state.value,
+            s.start,
+            s.end,
+            s.samples,
+            json.dumps(s.metrics, sort_keys=True),
+            s.source,
+        ),
+    )
+    return int(cur.lastrowid)
+
+
+def _span_to_json(s: Span) -> dict[str, Any]:
+    return {
+        "state": s.state.value,
+        "start": s.start,
+        "end": s.end,
+        "profile": s.profile,
+        "samples": s.samples,
+        "metrics": s.metrics,
+        "source": s.source,
+    }
+
+
+def _span_from_json(obj: dict[str, Any]) -> Span:
+    return Span(
+        PostureState(obj["state"]),
+        float(obj["start"]),
+        float(obj["end"]),
+        str(obj["profile"]),
+        int(obj["samples"]),
+        dict(obj["metrics"]),
+        str(obj.get("source", "")),
+    )
+
+
+def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -> Path:
+    """Move a damaged database (and its -wal/-shm files) aside; return where it went.
+
+    Nothing is deleted: the file is renamed to ``NAME.damaged-YYYYmmddTHHMMSS`` so the
+    user (or a recovery tool) still has it, and the next open starts a fresh database.
+    """
+    path = Path(path)
+    stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        n += 1
+    try:
+        shutil.move(str(path), str(target))
+        for suffix in ("-wal", "-shm"):
+            extra = path.with_name(path.name + suffix)
+            if extra.exists():
+                shutil.move(str(extra), str(target.with_name(target.name + suffix)))
+    except OSError as exc:
+        raise UserError(f"cannot move damaged database {path} aside: {exc}") from exc
+    return target
+
+
+# ---------------------------------------------------------------------- the sink
+SLOWEST_INTERVAL = 2.0  # seconds between samples at the monitor's slowest rate (0.5 Hz)
+MEDIAN_CAP = 4096  # metric values kept per span for its medians (thinned beyond that)
+
+
+class _MedianAcc:
+    """Keeps a bounded, evenly thinned sample of values so a long span's median is cheap."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self._stride = 1
+        self._seen = 0
+
+    def add(self, value: float) -> None:
+        if self._seen % self._stride == 0 and math.isfinite(value):
+            self.values.append(value)
+            if len(self.values) >= MEDIAN_CAP:
+                self.values = self.values[::2]
+                self._stride *= 2
+        self._seen += 1
+
+    def median(self) -> Optional[float]:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        mid = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[mid]
+        return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+@dataclass
+class _OpenSpan:
+    state: PostureState
+    start: float  # stream time
+    last: float  # stream time of the latest decision in it
+    samples: int = 0
+    metrics: dict[str, _MedianAcc] = field(default_factory=dict)
+    row_id: Optional[int] = None  # set once written (still open) to the database
+    written_end: Optional[float] = None  # stream time its row ends at in the database
+
+    def add(self, decision: Decision) -> None:
+        self.samples += 1
+        self.last = decision.t
+        for key, value in decision.metrics.items():
+            self.metrics.setdefault(key, _MedianAcc()).add(float(value))
+
+    def medians(self) -> dict[str, float]:
+        out = {}
+        for key, acc in self.metrics.items():
+            m = acc.median()
+            if m is not None:
+                out[key] = round(m, 6)
+        return out
+
+
+class StoreSink:
+    """Merges decisions into spans and logs them, committing at least every 10 s.
+
+    A span ends when the state changes (at the new decision's time, so spans tile the
+    monitored time) or when decisions stop for longer than ``max_gap`` seconds (the
+    monitor samples at 0.5-5 Hz, so a gap that long means it was not monitoring); then
+    the span ends ``SLOWEST_INTERVAL`` after its last decision and the gap stays unlogged.
+
+    If the database is locked when a commit is due, the spans stay buffered and the sink
+    retries at the next decision; if it is still locked at ``close``, the buffered spans
+    go to a side file next to the database (imported on the next open) and a UserError
+    says so, so no recorded posture is lost.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        session: SessionInfo,
+        commit_every: float = 10.0,
+        max_gap: float = 30.0,
+        wall_clock: Callable[[], float] = time.monotonic,
+    ):
+        self.store = store
+        self.session = session
+        self.commit_every = commit_every
+        self.max_gap = max_gap
+        self._wall = wall_clock
+        self._t0 = session.start.timestamp()
+        self._open: Optional[_OpenSpan] = None
+        self._done: list[_OpenSpan] = []  # closed spans not yet committed
+        self._last_commit_t: Optional[float] = None
+        self._last_commit_wall = wall_clock()
+        self.commits = 0
+        self.spans_written = 0
+        self.last_error: Optional[UserError] = None
+        self._warned = 0
+
+    def on_decision(self, decision: Decision) -> None:
+        t = decision.t
+        if self._last_commit_t is None:
+            self._last_commit_t = t
+        cur = self._open
+        if cur is not None and t - cur.last > self.max_gap:
+            self._close_open(cur.last + SLOWEST_INTERVAL)
+            cur = None
+        if cur is not None and cur.state != decision.state:
+            self._close_open(t)
+            cur = None
+        if cur is None:
+            cur = self._open = _OpenSpan(decision.state, t, t)
+        cur.add(decision)
+        due = (
+            t - self._last_commit_t >= self.commit_every
+            or self._wall() - self._last_commit_wall >= self.commit_every
+        )
+        if due:
+            try:
+                self.flush(t)
+            except UserError as exc:
+                # keep monitoring: the spans stay buffered, the next due commit retries,
+                # and close() saves them to the side file if the lock never goes away
+                self.last_error = exc
+                self._last_commit_wall = self._wall()
+                self._last_commit_t = t
+                if self._warned < 1:
+                    log.warning("%s; posture spans stay buffered and will be retried", exc)
+                    self._warned += 1
+
+    def _close_open(self, end: float) -> None:
+        cur = self._open
+        assert cur is not None
+        cur.last = max(cur.last, end)
+        self._done.append(cur)
+        self._open = None
+
+    def _span(self, s: _OpenSpan, end: float) -> Span:
+        return Span(
+            state=s.state,
+            start=self._t0 + s.start,
+            end=self._t0 + max(end, s.start),
+            profile=self.session.profile,
+            samples=s.samples,
+            metrics=s.medians(),
+            source=self.session.source,
+        )
+
+    @property
+    def buffered(self) -> int:
+        """Closed spans waiting for a commit."""
+        return len(self._done)
+
+    def flush(self, t_now: Optional[float] = None) -> None:
+        """Commit closed spans and write (or update) the open one; on failure keep all."""
+        done = list(self._done)
+        cur = self._open
+        # the open span is written as ending at its latest decision, and its row is
+        # updated at the next commit
+        cur_end = cur.last if cur is not None else 0.0
+
+        def work(conn: sqlite3.Connection) -> list[Optional[int]]:
+            for s in done:
+                span = self._span(s, s.last)
+                if s.row_id is None:
+                    _insert_span(conn, span)
+                else:
+                    _update_span(conn, s.row_id, span)
+            if cur is None:
+                return []
+            span = self._span(cur, cur_end)
+            if cur.row_id is None:
+                return [_insert_span(conn, span)]
+            _update_span(conn, cur.row_id, span)
+            return [cur.row_id]
+
+        ids = self.store.write(work)
+        if cur is not None and ids:
+            cur.row_id = ids[0]
+            cur.written_end = cur_end
+        del self._done[: len(done)]
+        self.spans_written += len(done)
+        self.commits += 1
+        self._last_commit_wall = self._wall()
+        if t_now is not None:
+            self._last_commit_t = t_now
+
+    def close(self, t_end: float) -> None:
+        if self._open is not None:
+            last = self._open.last
+            end = t_end if t_end - last <= self.max_gap else last + SLOWEST_INTERVAL
+            self._close_open(max(end, last))
+        try:
+            self.flush(t_end)
+        except UserError as exc:
+            spans: list[Span] = []
+            for s in self._done:
+                span = self._span(s, s.last)
+                if s.written_end is not None:
+                    # its head is already in the database: keep only the unwritten tail
+                    if s.last <= s.written_end:
+                        continue
+                    span = replace(span, start=self._t0 + s.written_end)
+                spans.append(span)
+            pending = self.store.save_pending(spans)
+            self._done.clear()
+            raise UserError(
+                f"{exc}; {len(spans)} unsaved posture spans were kept in {pending} "
+                "and will be added the next time the database opens"
+            ) from exc
+
+
+def _update_span(conn: sqlite3.Connection, row_id: int, s: Span) -> None:
+    conn.execute(
+        "UPDATE spans SET end = ?, samples = ?, metrics = ? WHERE id = ?",
+        (s.end, s.samples, json.dumps(s.metrics, sort_keys=True), row_id),
+    )
+
+
+def session_with_start(session: SessionInfo, start: Optional[str]) -> SessionInfo:
+    """The session with ``start`` replaced by a parsed ``--start ISO-DATETIME``, if given."""
+    if not start:
+        return session
+    return replace(session, start=parse_start(start))
+
+
+def parse_start(text: str) -> datetime:
+    """Parse ``--start``: an ISO date-time (local time unless it names an offset)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UserError(
+            f"--start {text!r} is not an ISO date-time such as 2024-03-04T09:00"
+        ) from exc
+    if value.tzinfo is not None:
+        value = value.astimezone().replace(tzinfo=None)
+    return value
+
+
+__all__ = [
+    "Event",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Span",
+    "Store",
+    "StoreSink",
+    "parse_start",
+    "quarantine_damaged",
+    "session_with_start",
+]

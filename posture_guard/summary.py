@@ -1,0 +1,254 @@
+"""Daily posture summaries: what people look at, computed from the stored spans.
+
+Why local dates: a person's "Tuesday" is their local calendar day, so spans are clipped
+at local midnight and a span crossing midnight counts on both days. Monitored time is all
+logged time (absent included: the monitor was watching an empty chair); desk time is the
+part with someone in view, and the good-posture share is of desk time, so a long lunch
+break does not look like bad posture.
+
+Everything here is a pure function of spans and events, so the CLI, the HTML/CSV report
+and a later therapist PDF share one computation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Optional
+
+from .errors import UserError
+from .states import PostureState
+from .store import Event, Store
+
+STATES: tuple[str, ...] = tuple(s.value for s in PostureState)
+PRESENT_STATES: tuple[str, ...] = tuple(s for s in STATES if s != PostureState.ABSENT.value)
+TOUCH = 0.5  # seconds: spans closer than this count as one continuous stretch
+
+# event kinds the coach logs that the summary counts
+ALERT_KINDS = ("alert",)
+BREAK_KINDS = ("break_taken",)
+EXERCISE_DONE_KINDS = ("exercise_done",)
+
+Piece = tuple[str, float, float]  # (state, start, end) in POSIX seconds
+
+
+def day_start(d: date) -> float:
+    """POSIX seconds of local midnight at the start of ``d``."""
+    return datetime.combine(d, time()).timestamp()
+
+
+def parse_day(text: Optional[str], what: str = "--date") -> date:
+    """A local date from ``YYYY-MM-DD``, ``today`` or ``yesterday`` (None = today)."""
+    if text is None or text.strip().lower() == "today":
+        return date.today()
+    if text.strip().lower() == "yesterday":
+        return date.today() - timedelta(days=1)
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UserError(f"{what} {text!r} is not a date like 2024-03-04") from exc
+
+
+def split_by_day(pieces: Iterable[Piece], first: date, last: date) -> dict[date, list[Piece]]:
+    """Clip spans to local days ``first``..``last`` (inclusive), splitting at midnight."""
+    n_days = (last - first).days + 1
+    bounds = [day_start(first + timedelta(days=i)) for i in range(n_days + 1)]
+    out: dict[date, list[Piece]] = {first + timedelta(days=i): [] for i in range(n_days)}
+    lo, hi = bounds[0], bounds[-1]
+    i = 0
+    for state, s, e in pieces:  # pieces come sorted by start
+        s, e = max(s, lo), min(e, hi)
+        if e <= s:
+            continue
+        while i > 0 and bounds[i] > s:
+            i -= 1
+        while bounds[i + 1] <= s:
+            i += 1
+        j = i
+        while s < e:
+            cut = min(e, bounds[j + 1])
+            out[first + timedelta(days=j)].append((state, s, cut))
+            s = cut
+            j += 1
+    return out
+
+
+def longest_run(pieces: Sequence[Piece], state: str) -> float:
+    """Longest continuous time in ``state``: touching spans of it join, gaps break it."""
+    best = run = 0.0
+    run_end: Optional[float] = None
+    for st, s, e in pieces:
+        if st != state:
+            run_end = None
+            run = 0.0
+            continue
+        if run_end is not None and s - run_end <= TOUCH:
+            run += e - s
+        else:
+            run = e - s
+        run_end = e
+        best = max(best, run)
+    return best
+
+
+@dataclass
+class DaySummary:
+    """One local day of posture: seconds per state, the share of good, coach counts."""
+
+    day: date
+    state_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
+    longest_forward_head_s: float = 0.0
+    alerts: int = 0
+    breaks: int = 0
+    exercises_done: int = 0
+
+    @property
+    def monitored_s(self) -> float:
+        return sum(self.state_seconds.values())
+
+    @property
+    def desk_s(self) -> float:
+        """Monitored time with someone in view."""
+        return sum(self.state_seconds[s] for s in PRESENT_STATES)
+
+    @property
+    def good_share(self) -> Optional[float]:
+        """Good posture as a share of desk time; None when nobody was at the desk."""
+        desk = self.desk_s
+        return self.state_seconds[PostureState.GOOD.value] / desk if desk > 0 else None
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable keys for ``summary --json`` (minutes rounded to 0.1)."""
+        share = self.good_share
+        return {
+            "date": self.day.isoformat(),
+            "monitored_minutes": round(self.monitored_s / 60, 1),
+            "desk_minutes": round(self.desk_s / 60, 1),
+            "state_minutes": {k: round(v / 60, 1) for k, v in self.state_seconds.items()},
+            "good_share": None if share is None else round(share, 4),
+            "longest_forward_head_minutes": round(self.longest_forward_head_s / 60, 1),
+            "alerts": self.alerts,
+            "breaks": self.breaks,
+            "exercises_done": self.exercises_done,
+        }
+
+
+def summarize_pieces(day: date, pieces: Sequence[Piece], events: Sequence[Event]) -> DaySummary:
+    """The summary of one day from its (already clipped) spans and its events."""
+    summary = DaySummary(day)
+    for state, s, e in pieces:
+        summary.state_seconds[state] = summary.state_seconds.get(state, 0.0) + (e - s)
+    summary.longest_forward_head_s = longest_run(pieces, PostureState.FORWARD_HEAD.value)
+    kinds = Counter(e.kind for e in events)
+    summary.alerts = sum(kinds[k] for k in ALERT_KINDS)
+    summary.breaks = sum(kinds[k] for k in BREAK_KINDS)
+    summary.exercises_done = sum(kinds[k] for k in EXERCISE_DONE_KINDS)
+    return summary
+
+
+def day_pieces(store: Store, first: date, last: date) -> dict[date, list[Piece]]:
+    """Stored spans clipped to each local day of ``first``..``last``."""
+    if last < first:
+        raise UserError(f"the range {first}..{last} ends before it starts")
+    t0, t1 = day_start(first), day_start(last + timedelta(days=1))
+    return split_by_day(store.span_tuples(t0, t1), first, last)
+
+
+def summarize_range(
+    store: Store, first: date, last: date, pieces: Optional[dict[date, list[Piece]]] = None
+) -> list[DaySummary]:
+    """One DaySummary per local day from ``first`` to ``last`` inclusive."""
+    if pieces is None:
+        pieces = day_pieces(store, first, last)
+    t0, t1 = day_start(first), day_start(last + timedelta(days=1))
+    by_day: dict[date, list[Event]] = {d: [] for d in pieces}
+    for ev in store.events(t0, t1):
+        d = datetime.fromtimestamp(ev.at).date()
+        if d in by_day:
+            by_day[d].append(ev)
+    return [summarize_pieces(d, pieces[d], by_day[d]) for d in sorted(pieces)]
+
+
+def summarize_day(store: Store, day: date) -> DaySummary:
+    return summarize_range(store, day, day)[0]
+
+
+def hour_of_day(pieces_by_day: dict[date, list[Piece]]) -> dict[str, list[float]]:
+    """Seconds in each state per local hour of day (0-23), summed over the days given."""
+    out = {s: [0.0] * 24 for s in STATES}
+    for d, pieces in pieces_by_day.items():
+        base = day_start(d)
+        for state, s, e in pieces:
+            row = out[state]
+            # hour offsets from local midnight; exact except on DST-change days
+            h = int((s - base) // 3600)
+            while s < e and h < 24:
+                cut = min(e, base + (h + 1) * 3600)
+                row[max(h, 0)] += cut - s
+                s = cut
+                h += 1
+    return out
+
+
+def fmt_minutes(seconds: float) -> str:
+    """``1 h 05 min`` or ``12 min``: how people read durations."""
+    minutes = int(round(seconds / 60))
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes} min"
+
+
+def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
+    """The terminal table of ``posture-guard summary``."""
+    lines = [f"Posture on {summary.day.isoformat()} ({summary.day.strftime('%A')})"]
+    if summary.monitored_s <= 0:
+        lines.append("  nothing was monitored on this day")
+    rows: list[tuple[str, str]] = [
+        ("monitored", fmt_minutes(summary.monitored_s)),
+        ("at the desk", fmt_minutes(summary.desk_s)),
+    ]
+    desk = summary.desk_s
+    for state in STATES:
+        secs = summary.state_seconds[state]
+        share = ""
+        if state != PostureState.ABSENT.value and desk > 0:
+            share = f"  ({100 * secs / desk:.0f} % of desk time)"
+        rows.append((f"  {state.replace('_', ' ')}", fmt_minutes(secs) + share))
+    good = summary.good_share
+    rows += [
+        ("good posture share", "-" if good is None else f"{100 * good:.0f} %"),
+        ("longest forward head", fmt_minutes(summary.longest_forward_head_s)),
+        ("alerts", str(summary.alerts)),
+        ("breaks taken", str(summary.breaks)),
+        ("exercises done", str(summary.exercises_done)),
+    ]
+    if headache is not None:
+        rows.append(("headache diary", headache))
+    width = max(len(k) for k, _ in rows)
+    lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    return "\n".join(lines)
+
+
+def to_json_text(summary: DaySummary, extra: Optional[dict[str, Any]] = None) -> str:
+    obj = summary.to_json()
+    if extra:
+        obj.update(extra)
+    return json.dumps(obj, indent=2, sort_keys=False)
+
+
+__all__ = [
+    "DaySummary",
+    "STATES",
+    "day_pieces",
+    "day_start",
+    "hour_of_day",
+    "longest_run",
+    "parse_day",
+    "render_text",
+    "split_by_day",
+    "summarize_day",
+    "summarize_range",
+]
