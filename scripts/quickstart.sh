@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install posture-guard into .venv and run it. With a
+# webcam, `run` monitors; without one, `demo` replays a bundled landmark stream through
+# the whole pipeline. Pass a sub-command to run that instead (e.g. `calibrate`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e .
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/posture-guard "$@"
+fi
+if ls /dev/video* >/dev/null 2>&1; then
+  exec .venv/bin/posture-guard run
+fi
+echo "no webcam found: running the demo instead"
+exec .venv/bin/posture-guard demo

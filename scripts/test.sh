@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: installs everything the tests need on a fresh machine, then runs
+# ruff and pytest. Debian packages: dbus (a private session bus for the notification
+# tests), libnotify-bin (plyer's notify-send path), poppler-utils (PDF checks), xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+debs=(dbus libnotify-bin poppler-utils xvfb)
+missing=()
+for pkg in "${debs[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || echo "warning: could not install ${missing[*]}; the tests that need them will skip"
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/ruff format --check .
+.venv/bin/ruff check .
+.venv/bin/python -m pytest -q "$@"

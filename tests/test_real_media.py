@@ -1,0 +1,71 @@
+"""Real MediaPipe inference on real pictures of real people."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from posture_guard.capture import StillImageSource, VideoFileSource
+from posture_guard.classify import Decider
+from posture_guard.features import compute_metrics
+from posture_guard.landmarks import LEFT_EAR, LEFT_SHOULDER, NOSE, RIGHT_EAR, RIGHT_SHOULDER
+from posture_guard.monitor import (
+    ReplayOptions,
+    calibrate_samples,
+    frame_samples,
+    header_of,
+    replay_video,
+)
+from posture_guard.pose import MediaPipePose
+from posture_guard.sinks import StatesWriter
+from posture_guard.states import PostureState
+
+UPRIGHT_CLIPS = [
+    "frontal_upright_woman_mediapipe_samples.mp4",
+    "frontal_upright_man_intel.gif",
+    "frontal_headturns_woman_intel.gif",
+]
+
+
+def test_grace_hopper_has_a_person_and_reads_good_against_herself(grace_hopper: Path) -> None:
+    source = StillImageSource(grace_hopper, still_seconds=5, still_fps=2)
+    header = header_of(source)
+    with MediaPipePose() as detector:
+        samples = list(frame_samples(source, detector))
+    assert len(samples) == 10
+    lm = samples[0].landmarks
+    assert lm is not None, "MediaPipe found no person in the portrait"
+    for i in (NOSE, LEFT_EAR, RIGHT_EAR, LEFT_SHOULDER, RIGHT_SHOULDER):
+        assert lm[i, 3] > 0.9, f"landmark {i} not confidently seen"
+    # Anatomy, not numbers copied from a run: ears above shoulders, nose between the ears,
+    # and the person's left shoulder on the image right.
+    assert lm[LEFT_EAR, 1] < lm[LEFT_SHOULDER, 1] and lm[RIGHT_EAR, 1] < lm[RIGHT_SHOULDER, 1]
+    assert lm[RIGHT_EAR, 0] < lm[NOSE, 0] < lm[LEFT_EAR, 0]
+    assert lm[LEFT_SHOULDER, 0] > lm[RIGHT_SHOULDER, 0]
+
+    baseline, lead = calibrate_samples(header, samples, seconds=4.0)
+    decider = Decider(baseline)
+    decisions = [decider.decide(s.t, compute_metrics(s, header)) for s in samples]
+    assert {d.state for d in decisions} == {PostureState.GOOD}
+
+
+@pytest.mark.parametrize("clip", UPRIGHT_CLIPS)
+def test_real_upright_clip_reads_good_at_least_95_percent(shared_media: Path, clip: str) -> None:
+    path = shared_media / clip
+    out = io.StringIO()
+    states = io.StringIO()
+    totals = replay_video(
+        str(path),
+        [StatesWriter(states, every_sample=True)],
+        ReplayOptions(calibrate_seconds=1.0, all_frames=True),
+        out,
+    )
+    source = VideoFileSource(path)
+    n_frames = sum(1 for _ in iter(source.read, None))
+    source.close()
+    assert totals.frames_analysed == n_frames  # every frame went through the model
+    assert totals.monitored > 0
+    assert totals.share(PostureState.GOOD) >= 0.95, out.getvalue()
+    assert totals.share(PostureState.FORWARD_HEAD) == 0.0

@@ -1,0 +1,110 @@
+"""The landmark stream contract: round trips, and clear errors naming the bad line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posture_guard.landmarks import Sample, StreamHeader
+from posture_guard.stream import StreamError, load_stream, write_stream
+
+HEADER = {"image_width": 640, "image_height": 480, "fps": 5.0, "source": "webcam:0"}
+
+
+def _row(n: int = 33) -> list[list[float]]:
+    return [[0.5, 0.5, -0.1, 0.9] for _ in range(n)]
+
+
+def _write(path: Path, lines: list[object]) -> Path:
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return path
+
+
+def test_round_trip_keeps_numbers_nulls_and_header(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    header = StreamHeader(1280, 720, 25.0, "video:x.mp4", extra={"note": "kept"})
+    samples = [
+        Sample(0.0, rng.random((33, 4))),
+        Sample(0.04, None),
+        Sample(0.08, rng.random((33, 4))),
+    ]
+    path = tmp_path / "s.jsonl"
+    assert write_stream(path, header, samples) == 3
+    h, back = load_stream(path)
+    assert (h.image_width, h.image_height, h.fps, h.source) == (1280, 720, 25.0, "video:x.mp4")
+    assert h.extra == {"note": "kept"}
+    assert [s.t for s in back] == [0.0, 0.04, 0.08]
+    assert back[1].landmarks is None
+    np.testing.assert_allclose(back[0].landmarks, samples[0].landmarks, atol=1e-5)
+    # The file is numbers only: every line parses as JSON with just the contract's keys.
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert all(set(obj) == {"t", "landmarks"} for obj in lines[1:])
+
+
+def test_unknown_header_keys_are_ignored(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "s.jsonl", [{**HEADER, "camera_model": "x"}, {"t": 0, "landmarks": None}]
+    )
+    h, samples = load_stream(path)
+    assert h.image_width == 640 and len(samples) == 1
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "needle"),
+    [
+        ("{not json", "not JSON"),
+        ({"t": 1.0, "landmarks": _row(32)}, "expected 33 landmarks, got 32"),
+        (
+            {"t": 1.0, "landmarks": [[0.5, 0.5, 0.1]] * 33},
+            "landmark 0 must be [x, y, z, visibility]",
+        ),
+        (
+            '{"t": 1.0, "landmarks": [[NaN, 0.5, 0.1, 0.9]' + ", [0.5, 0.5, 0.1, 0.9]" * 32 + "]}",
+            "non-finite",
+        ),
+        ({"t": 0.5, "landmarks": None}, "goes backwards"),
+        ({"landmarks": None}, "needs a number 't'"),
+        ({"t": 2.0}, "needs 'landmarks'"),
+        ({"t": 2.0, "landmarks": [["a", 0, 0, 0]] * 33}, "non-number"),
+        ("[1, 2]", "must be a JSON object"),
+    ],
+)
+def test_malformed_sample_names_its_line(tmp_path: Path, bad_line: object, needle: str) -> None:
+    path = _write(tmp_path / "bad.jsonl", [HEADER, {"t": 1.0, "landmarks": _row()}, bad_line])
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert "line 3" in str(err.value)
+    assert needle in str(err.value)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "needle"),
+    [
+        ({"image_width": 640, "fps": 5}, "image_height"),
+        ({"image_width": -640, "image_height": 480, "fps": 5}, "positive"),
+        ({"image_width": 640.5, "image_height": 480, "fps": 5}, "whole number"),
+        ({"t": 0, "landmarks": None}, "image_width"),
+    ],
+)
+def test_bad_header_is_rejected(tmp_path: Path, header: dict, needle: str) -> None:
+    path = _write(tmp_path / "bad.jsonl", [header])
+    with pytest.raises(StreamError, match="line 1") as err:
+        load_stream(path)
+    assert needle in str(err.value)
+
+
+def test_empty_missing_and_binary_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(StreamError, match="empty"):
+        load_stream(empty)
+    with pytest.raises(StreamError, match="cannot open"):
+        load_stream(tmp_path / "missing.jsonl")
+    binary = tmp_path / "bin.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(StreamError):
+        load_stream(binary)
