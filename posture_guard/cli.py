@@ -83,6 +83,12 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
 def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
     """Options of replay/demo that attach further sinks (coach, store)."""
     # (coach and store options are added here by their modules' sections)
+    # store (issue 5): log the replayed spans, as if they had happened from --start
+    p.add_argument("--db", help="log posture spans to this SQLite database")
+    p.add_argument(
+        "--start",
+        help="with --db: ISO date-time that stream time 0 corresponds to (default now)",
+    )
 
 
 def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
@@ -92,6 +98,14 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
     only when asked (``--notify``, ``--db``).
     """
     sinks: list[Sink] = []
+    db = getattr(args, "db", None)
+    if db or session.live:  # store (issue 5): live runs always log, replays with --db
+        from . import paths
+        from .store import Store, StoreSink, session_with_start
+
+        session = session_with_start(session, getattr(args, "start", None))
+        store = Store.open(db or paths.database_file())
+        sinks.append(StoreSink(store, session, own_store=True))
     return sinks
 
 
@@ -113,6 +127,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return monitor.demo_command(args, lambda session: session_sinks(args, session))
 
 
+# --------------------------------------------------------------------------- log, diary, reports
+def _add_store_commands(sub: argparse._SubParsersAction) -> None:
+    """summary, report, headache add/list/edit/delete, checkin (issue 5)."""
+    from . import diary, report, summary
+
+    db_help = "database file (default: the user's posture_guard database)"
+    p = sub.add_parser("summary", help="one day's posture: time per state, alerts, breaks")
+    p.add_argument("--date", help="YYYY-MM-DD, today or yesterday (default today)")
+    p.add_argument("--json", action="store_true", help="JSON with stable keys")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=summary.cmd_summary)
+
+    p = sub.add_parser("report", help="HTML page with charts and/or CSV of daily rows")
+    p.add_argument("--from", dest="from_", help="first day (default: 4 weeks before --to)")
+    p.add_argument("--to", help="last day (default today)")
+    p.add_argument("--html", help="write a self-contained HTML report here")
+    p.add_argument("--csv", help="write one CSV row per day here")
+    p.add_argument("--seed", type=int, default=0, help="seed of the association's resampling")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=report.cmd_report)
+
+    p = sub.add_parser("headache", help="the headache diary: add, list, edit, delete")
+    hsub = p.add_subparsers(dest="headache_command", metavar="ACTION")
+    hsub.required = True
+    q = hsub.add_parser("add", help="record a headache")
+    diary.add_headache_options(q)
+    q.add_argument("--db", help=db_help)
+    q.set_defaults(handler=diary.cmd_headache_add)
+    q = hsub.add_parser("list", help="entries and clinical summary (default last 28 days)")
+    q.add_argument("--from", dest="from_", help="first day (default: 27 days before --to)")
+    q.add_argument("--to", help="last day (default today)")
+    q.add_argument("--json", action="store_true", help="JSON output")
+    q.add_argument("--db", help=db_help)
+    q.set_defaults(handler=diary.cmd_headache_list)
+    q = hsub.add_parser("edit", help="change fields of an entry")
+    q.add_argument("id", type=int, help="entry number (see headache list)")
+    diary.add_headache_options(q, edit=True)
+    q.add_argument("--db", help=db_help)
+    q.set_defaults(handler=diary.cmd_headache_edit)
+    q = hsub.add_parser("delete", help="delete an entry")
+    q.add_argument("id", type=int, help="entry number (see headache list)")
+    q.add_argument("--db", help=db_help)
+    q.set_defaults(handler=diary.cmd_headache_delete)
+
+    p = sub.add_parser("checkin", help="daily diary check-in: headache-free, or a headache")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--none", action="store_true", help="no headache on this day")
+    what.add_argument("--headache", action="store_true", help="a headache (give its details)")
+    diary.add_headache_options(p)
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=diary.cmd_checkin)
+
+
 # --------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -124,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _add_core_commands(sub)
+    _add_store_commands(sub)
     return parser
 
 

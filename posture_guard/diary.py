@@ -12,6 +12,7 @@ ICHD-3 pattern hint per headache. A hint is never a diagnosis and is labelled so
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sqlite3
@@ -556,3 +557,170 @@ def describe(h: Headache) -> str:
         parts.append(f"note: {h.note}")
     parts.append(f"[{ichd3_hint(h).label}]")
     return "  ".join(parts)
+
+
+# ---------------------------------------------------------------------- command line
+def add_headache_options(p: argparse.ArgumentParser, edit: bool = False) -> None:
+    """The headache fields as options (shared by `headache add/edit` and `checkin`)."""
+    opt = argparse.BooleanOptionalAction
+    p.add_argument("--date", help="day of the headache (YYYY-MM-DD; default today)")
+    p.add_argument("--start", help="when it began (HH:MM)")
+    p.add_argument("--duration", help="how long it lasted: 2h, 90m, 1h30m")
+    p.add_argument("--intensity", type=int, help="pain 0-10")
+    p.add_argument("--type", choices=HEADACHE_TYPES, help="your own impression of the type")
+    p.add_argument("--aura", action=opt, default=None, help="visual or other aura before it")
+    p.add_argument("--medication", help="acute medication taken (name and dose)")
+    p.add_argument("--trigger", action="append", choices=TRIGGERS, help="suspected trigger")
+    p.add_argument("--note", help="free text")
+    p.add_argument("--side", choices=SIDES, help="pain on one side or both sides")
+    p.add_argument("--quality", choices=QUALITIES, help="pressing/tightening or pulsating")
+    p.add_argument("--worse-with-activity", action=opt, default=None, help="worse when moving")
+    p.add_argument("--nausea", action=opt, default=None)
+    p.add_argument("--light-sensitivity", action=opt, default=None)
+    p.add_argument("--sound-sensitivity", action=opt, default=None)
+    p.add_argument("--disability", type=int, help="0 none, 1 mild, 2 moderate, 3 bed rest")
+    p.add_argument("--neck-pain", action=opt, default=None)
+    if edit:
+        p.add_argument("--no-triggers", action="store_true", help="clear the triggers")
+
+
+_FIELD_OPTIONS = (
+    "type",
+    "aura",
+    "medication",
+    "note",
+    "side",
+    "quality",
+    "worse_with_activity",
+    "nausea",
+    "light_sensitivity",
+    "sound_sensitivity",
+    "disability",
+    "neck_pain",
+    "intensity",
+)
+
+
+def _changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    from .summary import parse_day
+
+    changes: dict[str, Any] = {
+        k: getattr(args, k) for k in _FIELD_OPTIONS if getattr(args, k, None) is not None
+    }
+    if args.date is not None:
+        changes["day"] = parse_day(args.date)
+    if args.start is not None:
+        changes["start"] = parse_hhmm(args.start)
+    if args.duration is not None:
+        changes["duration_min"] = parse_duration(args.duration)
+    if args.trigger:
+        changes["triggers"] = tuple(dict.fromkeys(args.trigger))
+    if getattr(args, "no_triggers", False):
+        changes["triggers"] = ()
+    return changes
+
+
+def open_diary(args: argparse.Namespace) -> Diary:
+    from . import paths
+
+    return Diary(Store.open(getattr(args, "db", None) or paths.database_file()))
+
+
+def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
+    changes = _changes_from_args(args)
+    if "intensity" not in changes:
+        raise UserError("--intensity 0-10 is required for a headache")
+    changes.setdefault("day", diary.now().date())
+    entry, replaced = diary.add(Headache(**changes))
+    print(f"added {describe(entry)}")
+    if replaced:
+        print(f"(this replaces the headache-free check-in for {entry.day})")
+    return 0
+
+
+def cmd_headache_add(args: argparse.Namespace) -> int:
+    diary = open_diary(args)
+    try:
+        return _add_from_args(diary, args)
+    finally:
+        diary.store.close()
+
+
+def cmd_headache_list(args: argparse.Namespace) -> int:
+    from .summary import parse_day
+
+    diary = open_diary(args)
+    try:
+        last = parse_day(args.to, "--to")
+        first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
+        if last < first:
+            raise UserError(f"--to {last} is before --from {first}")
+        days = diary.days(first, last)
+        if args.json:
+            out = {
+                "entries": [_entry_json(h) for dd in days.values() for h in dd.headaches],
+                "days": {d.isoformat(): dd.status for d, dd in days.items()},
+                "summary": clinical_summary(days).to_json(),
+            }
+            print(json.dumps(out, indent=2))
+            return 0
+        entries = [h for dd in days.values() for h in dd.headaches]
+        for h in entries:
+            print(describe(h))
+        if not entries:
+            print(f"no headache entries from {first} to {last}")
+        print("\n".join(clinical_summary(days).lines()))
+        return 0
+    finally:
+        diary.store.close()
+
+
+def _entry_json(h: Headache) -> dict[str, Any]:
+    obj = {f.name: getattr(h, f.name) for f in fields(Headache)}
+    obj["day"] = h.day.isoformat()
+    obj["start"] = None if h.start is None else h.start.strftime("%H:%M")
+    obj["triggers"] = list(h.triggers)
+    obj["pattern_hint"] = ichd3_hint(h).text
+    return obj
+
+
+def cmd_headache_edit(args: argparse.Namespace) -> int:
+    diary = open_diary(args)
+    try:
+        changes = _changes_from_args(args)
+        if not changes:
+            raise UserError("nothing to change: give at least one field, e.g. --intensity 5")
+        print(f"changed {describe(diary.edit(args.id, **changes))}")
+        return 0
+    finally:
+        diary.store.close()
+
+
+def cmd_headache_delete(args: argparse.Namespace) -> int:
+    diary = open_diary(args)
+    try:
+        old = diary.delete(args.id)
+        print(f"deleted {describe(old)}")
+        return 0
+    finally:
+        diary.store.close()
+
+
+def cmd_checkin(args: argparse.Namespace) -> int:
+    from .summary import parse_day
+
+    diary = open_diary(args)
+    try:
+        if args.none:
+            if any(
+                getattr(args, k, None) not in (None, False)
+                for k in (*_FIELD_OPTIONS, "start", "duration", "trigger")
+            ):
+                raise UserError("--none records a headache-free day; leave out headache details")
+            day = parse_day(args.date)
+            diary.check_in_none(day)
+            print(f"checked in {day} as headache-free")
+            return 0
+        return _add_from_args(diary, args)
+    finally:
+        diary.store.close()

@@ -11,13 +11,14 @@ cannot disagree.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import csv
 import html
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -278,3 +279,31 @@ def write_html(data: ReportData, path: Union[str, Path]) -> None:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot write HTML report {path}: {exc}") from exc
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``posture-guard report --from D --to D (--html F | --csv F)``."""
+    from . import paths
+    from .summary import parse_day
+
+    last = parse_day(args.to, "--to")
+    first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    if not (args.html or args.csv):
+        raise UserError("say where to write the report: --html FILE and/or --csv FILE")
+    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    try:
+        if args.html:
+            data = gather(store, first, last, seed=args.seed)
+            write_html(data, args.html)
+            rows = data.rows
+            print(f"wrote {args.html} ({first} to {last})")
+        else:
+            rows = daily_rows(store, first, last)
+        if args.csv:
+            write_csv(rows, args.csv)
+            print(f"wrote {args.csv} ({len(rows)} daily rows)")
+    finally:
+        store.close()
+    return 0

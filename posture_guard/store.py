@@ -497,8 +497,10 @@ class StoreSink:
         commit_every: float = 10.0,
         max_gap: float = 30.0,
         wall_clock: Callable[[], float] = time.monotonic,
+        own_store: bool = False,
     ):
         self.store = store
+        self.own_store = own_store
         self.session = session
         self.commit_every = commit_every
         self.max_gap = max_gap
@@ -609,21 +611,28 @@ class StoreSink:
         try:
             self.flush(t_end)
         except UserError as exc:
-            spans: list[Span] = []
-            for s in self._done:
-                span = self._span(s, s.last)
-                if s.written_end is not None:
-                    # its head is already in the database: keep only the unwritten tail
-                    if s.last <= s.written_end:
-                        continue
-                    span = replace(span, start=self._t0 + s.written_end)
-                spans.append(span)
-            pending = self.store.save_pending(spans)
-            self._done.clear()
-            raise UserError(
-                f"{exc}; {len(spans)} unsaved posture spans were kept in {pending} "
-                "and will be added the next time the database opens"
-            ) from exc
+            self._save_unwritten(exc)
+        finally:
+            if self.own_store:
+                self.store.close()
+
+    def _save_unwritten(self, exc: UserError) -> None:
+        """Put spans the database would not take into the side file, then say so."""
+        spans: list[Span] = []
+        for s in self._done:
+            span = self._span(s, s.last)
+            if s.written_end is not None:
+                # its head is already in the database: keep only the unwritten tail
+                if s.last <= s.written_end:
+                    continue
+                span = replace(span, start=self._t0 + s.written_end)
+            spans.append(span)
+        pending = self.store.save_pending(spans)
+        self._done.clear()
+        raise UserError(
+            f"{exc}; {len(spans)} unsaved posture spans were kept in {pending} "
+            "and will be added the next time the database opens"
+        ) from exc
 
 
 def _update_span(conn: sqlite3.Connection, row_id: int, s: Span) -> None:

@@ -12,6 +12,7 @@ and a later therapist PDF share one computation.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -252,3 +253,25 @@ __all__ = [
     "summarize_day",
     "summarize_range",
 ]
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """``posture-guard summary [--date D] [--json]``: one day's posture and diary status."""
+    from . import paths
+    from .diary import Diary
+
+    day = parse_day(args.date)
+    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    try:
+        s = summarize_day(store, day)
+        diary_day = Diary(store).days(day, day)[day]
+    finally:
+        store.close()
+    status = {"headache": "headache", "none": "headache-free (checked in)"}.get(
+        diary_day.status, "no entry (unknown)"
+    )
+    if args.json:
+        print(to_json_text(s, {"headache": diary_day.status}))
+    else:
+        print(render_text(s, status))
+    return 0
