@@ -1,0 +1,348 @@
+"""The SQLite log: spans from decisions, batching, migrations, and damaged/locked files."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from posture_guard import cli
+from posture_guard.errors import UserError
+from posture_guard.sinks import SessionInfo
+from posture_guard.states import Decision, PostureState
+from posture_guard.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SLOWEST_INTERVAL,
+    Span,
+    Store,
+    StoreSink,
+    quarantine_damaged,
+)
+
+START = datetime(2024, 3, 4, 9, 0)
+T0 = START.timestamp()
+G, F, A = PostureState.GOOD, PostureState.FORWARD_HEAD, PostureState.ABSENT
+
+
+class FakeWall:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def session(live: bool = False) -> SessionInfo:
+    return SessionInfo(start=START, profile="desk", live=live, source="test")
+
+
+def feed(sink: StoreSink, states: list[PostureState], dt: float = 1.0) -> float:
+    """Feed one decision per ``dt`` seconds; return the last stream time."""
+    prev = None
+    t = 0.0
+    for i, s in enumerate(states):
+        t = i * dt
+        sink.on_decision(Decision(t, s, {"fh": float(i)}, s != prev))
+        prev = s
+    return t
+
+
+def rows(path: Path) -> list[tuple]:
+    """Spans as another program sees them (a separate connection)."""
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT state, start, end, samples FROM spans ORDER BY start").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    return tmp_path / "posture.sqlite3"
+
+
+def test_consecutive_decisions_merge_into_spans_with_metric_medians(db):
+    store = Store.open(db)
+    sink = StoreSink(store, session())
+    states = [G] * 5 + [F] * 3 + [G] * 2
+    feed(sink, states)
+    sink.close(10.0)
+    spans = store.spans(T0 - 1, T0 + 100)
+    assert [(s.state, s.start - T0, s.end - T0, s.samples) for s in spans] == [
+        (G, 0.0, 5.0, 5),
+        (F, 5.0, 8.0, 3),
+        (G, 8.0, 10.0, 2),
+    ]
+    # the medians of the metric values fed (i = 0..4, 5..7, 8..9)
+    assert [s.metrics["fh"] for s in spans] == [2.0, 6.0, 8.5]
+    assert {s.profile for s in spans} == {"desk"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([G, F, A, PostureState.HEAD_TILT]), min_size=1, max_size=60))
+def test_spans_are_the_runs_of_the_state_sequence(tmp_path_factory, states):
+    path = tmp_path_factory.mktemp("db") / "p.sqlite3"
+    store = Store.open(path)
+    sink = StoreSink(store, session(), wall_clock=FakeWall())
+    last = feed(sink, states, dt=0.5)
+    sink.close(last + 0.5)
+    spans = store.spans(T0 - 1, T0 + 1000)
+    runs: list[list] = []
+    for s in states:
+        if runs and runs[-1][0] == s:
+            runs[-1][1] += 1
+        else:
+            runs.append([s, 1])
+    assert [(s.state, s.samples) for s in spans] == [tuple(r) for r in runs]
+    # spans tile the monitored time without gaps or overlaps
+    assert spans[0].start == T0
+    assert all(a.end == b.start for a, b in zip(spans, spans[1:]))
+    assert spans[-1].end == pytest.approx(T0 + len(states) * 0.5)
+    store.close()
+
+
+def test_a_long_gap_closes_the_span_and_is_not_monitored(db):
+    store = Store.open(db)
+    sink = StoreSink(store, session(), max_gap=30.0)
+    for t in range(0, 11):
+        sink.on_decision(Decision(float(t), G))
+    for t in range(100, 111):  # 90 s without decisions: the monitor was not running
+        sink.on_decision(Decision(float(t), G))
+    sink.close(110.0)
+    got = [(s.start - T0, s.end - T0) for s in store.spans(T0 - 1, T0 + 1000)]
+    assert got == [(0.0, 10.0 + SLOWEST_INTERVAL), (100.0, 110.0)]
+
+
+def test_a_gap_within_the_sampling_range_keeps_the_span(db):
+    store = Store.open(db)
+    sink = StoreSink(store, session(), max_gap=30.0)
+    for t in (0.0, 2.0, 22.0, 24.0):  # 20 s between decisions: slow but monitored
+        sink.on_decision(Decision(t, G))
+    sink.close(24.0)
+    assert [(s.start - T0, s.end - T0) for s in store.spans(0, T0 + 1000)] == [(0.0, 24.0)]
+
+
+def test_commits_at_least_every_10_s_of_stream_time_so_a_crash_loses_little(db):
+    store = Store.open(db)
+    wall = FakeWall()  # wall time stands still: only stream time can trigger commits
+    sink = StoreSink(store, session(), wall_clock=wall)
+    states = [G] * 30 + [F] * 40 + [G] * 25  # 95 s, never closed (the process "crashes")
+    last = feed(sink, states)
+    logged = rows(db)
+    covered = sum(end - start for _, start, end, _ in logged)
+    assert last - covered <= 10.0
+    assert covered > 0
+    # what was written is right as far as it goes
+    assert [r[0] for r in logged] == ["good", "forward_head", "good"]
+    assert logged[1][1] - T0 == 30.0 and logged[1][2] - T0 == 70.0
+
+
+def test_commits_every_10_s_of_wall_time_even_when_stream_time_is_slow(db):
+    store = Store.open(db)
+    wall = FakeWall()
+    sink = StoreSink(store, session(live=True), wall_clock=wall)
+    sink.on_decision(Decision(0.0, G))
+    sink.on_decision(Decision(1.0, F))
+    assert rows(db) == []
+    wall.now = 10.5
+    sink.on_decision(Decision(2.0, F))
+    assert [r[0] for r in rows(db)] == ["good", "forward_head"]
+
+
+def test_open_span_is_updated_in_place_not_duplicated(db):
+    store = Store.open(db)
+    sink = StoreSink(store, session(), wall_clock=FakeWall())
+    feed(sink, [G] * 35)  # commits at 10, 20, 30 while the same span stays open
+    assert len(rows(db)) == 1
+    sink.close(35.0)
+    assert rows(db) == [("good", T0, T0 + 35.0, 35)]
+    assert sink.commits >= 4
+
+
+def test_database_uses_wal_and_current_schema(db):
+    Store.open(db).close()
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    con.close()
+
+
+def test_old_database_is_migrated_and_keeps_its_data(db):
+    con = sqlite3.connect(db)
+    con.executescript(MIGRATIONS[0])
+    con.execute(
+        "INSERT INTO spans(profile, state, start, end, samples) VALUES ('p', 'good', ?, ?, 3)",
+        (T0, T0 + 60),
+    )
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    store = Store.open(db)
+    assert store.schema_version == SCHEMA_VERSION
+    assert [(s.state, s.seconds) for s in store.spans(0, T0 + 100)] == [(G, 60.0)]
+    assert store.read("SELECT COUNT(*) FROM headaches") == [(0,)]
+
+
+def test_newer_database_gets_a_clear_error_and_is_left_alone(db):
+    Store.open(db).close()
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(UserError, match="newer posture_guard") as err:
+        Store.open(db)
+    assert str(db) in str(err.value)
+    assert db.read_bytes() == before
+
+
+def test_damaged_file_names_the_file_and_can_be_quarantined(db):
+    db.write_bytes(b"this is not sqlite at all, just some bytes " * 100)
+    before = db.read_bytes()
+    with pytest.raises(UserError, match="damaged") as err:
+        Store.open(db)
+    assert str(db) in str(err.value)
+    assert db.read_bytes() == before  # nothing recorded was overwritten
+    moved = quarantine_damaged(db, now=datetime(2024, 1, 2, 3, 4, 5))
+    assert moved.name == "posture.sqlite3.damaged-20240102T030405"
+    assert moved.read_bytes() == before
+    assert not db.exists()
+    store = Store.open(db)  # a fresh database starts
+    assert store.spans(0, 2e10) == []
+
+
+def test_locked_database_keeps_spans_buffered_until_the_lock_goes(db):
+    store = Store.open(db, lock_timeout=0.2)
+    wall = FakeWall()
+    sink = StoreSink(store, session(live=True), wall_clock=wall)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    feed(sink, [G] * 12 + [F] * 10)  # commits fall due at 10 s and 20 s: both fail
+    assert isinstance(sink.last_error, UserError)
+    assert "locked" in str(sink.last_error)
+    assert sink.buffered == 1
+    other.execute("ROLLBACK")
+    other.close()
+    for t in range(22, 33):
+        sink.on_decision(Decision(float(t), F))
+    sink.close(33.0)
+    assert [(r[0], r[1] - T0, r[2] - T0) for r in rows(db)] == [
+        ("good", 0.0, 12.0),
+        ("forward_head", 12.0, 33.0),
+    ]
+
+
+def test_lock_that_outlasts_the_session_saves_spans_aside_and_loses_nothing(db):
+    store = Store.open(db, lock_timeout=0.1)
+    sink = StoreSink(store, session(), wall_clock=FakeWall())
+    feed(sink, [G] * 8)  # no commit due yet
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for t in range(8, 15):
+        sink.on_decision(Decision(float(t), F))
+    with pytest.raises(UserError, match="locked") as err:
+        sink.close(15.0)
+    assert "kept in" in str(err.value)
+    other.execute("ROLLBACK")
+    other.close()
+    store.close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    assert pending.exists()
+    reopened = Store.open(db)
+    spans = reopened.spans(0, 2e10)
+    assert sum(s.seconds for s in spans) == pytest.approx(15.0)
+    assert {s.state for s in spans} == {G, F}
+    assert not pending.exists()
+
+
+def test_log_event_stores_kind_time_and_payload(db):
+    store = Store.open(db)
+    at = datetime(2024, 3, 4, 10, 15)
+    store.log_event("alert", at, {"state": "forward_head", "seconds": 42})
+    store.log_event("break_taken", at.timestamp() + 60)
+    events = store.events(T0, T0 + 7200)
+    assert [(e.kind, e.at - T0) for e in events] == [("alert", 4500.0), ("break_taken", 4560.0)]
+    assert events[0].payload == {"seconds": 42, "state": "forward_head"}
+    assert [e.kind for e in store.events(T0, T0 + 7200, kinds=["alert"])] == ["alert"]
+
+
+@pytest.mark.parametrize(
+    "kind, payload, message",
+    [
+        ("", {}, "kind"),
+        ("alert", {"x": object()}, "payload"),
+        ("alert", {"x": float("nan")}, "payload"),
+    ],
+)
+def test_log_event_rejects_bad_input_and_writes_nothing(db, kind, payload, message):
+    store = Store.open(db)
+    with pytest.raises(UserError, match=message):
+        store.log_event(kind, T0, payload)
+    assert store.read("SELECT COUNT(*) FROM events") == [(0,)]
+
+
+def test_add_spans_round_trip(db):
+    store = Store.open(db)
+    span = Span(F, T0, T0 + 90, "p", 40, {"fh": 0.1}, "src")
+    store.add_spans([span])
+    assert store.spans(T0, T0 + 1) == [span]
+
+
+# ---------------------------------------------------------------------- through the CLI
+def synth_stream(tmp_path: Path) -> Path:
+    synth = pytest.importorskip("calibration.synth")
+    out = tmp_path / "demo.jsonl"
+    rc = synth.main(["--scene", "demo", "--seed", "1", "--out", str(out)])
+    assert rc in (0, None)
+    return out
+
+
+def states_file_seconds(path: Path, t_end: float) -> dict[str, float]:
+    """Seconds per state from a states file (each line holds until the next)."""
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    out: dict[str, float] = {}
+    for a, b in zip(lines, lines[1:] + [{"t": t_end}]):
+        out[a["state"]] = out.get(a["state"], 0.0) + b["t"] - a["t"]
+    return out
+
+
+def last_sample_t(stream: Path) -> float:
+    return json.loads(stream.read_text().splitlines()[-1])["t"]
+
+
+def test_replay_with_db_logs_the_stream_from_start(db, tmp_path, capsys):
+    stream = synth_stream(tmp_path)
+    states = tmp_path / "states.jsonl"
+    argv = ["replay", "--landmarks", str(stream), "--calibrate-seconds", "15", "--quiet"]
+    argv += ["--states-out", str(states), "--db", str(db), "--start", "2024-03-04T09:00"]
+    assert cli.main(argv) == 0
+    store = Store.open(db)
+    spans = store.spans(0, 2e10)
+    assert spans[0].start == T0
+    got: dict[str, float] = {}
+    for s in spans:
+        got[s.state.value] = got.get(s.state.value, 0.0) + s.seconds
+    want = states_file_seconds(states, last_sample_t(stream))
+    assert set(got) == set(want)
+    for k in want:
+        assert got[k] == pytest.approx(want[k], abs=0.01)
+    assert F.value in got  # the demo scene has a forward-head segment
+
+
+def test_replay_with_a_bad_start_is_one_line_exit_2(db, tmp_path, capsys):
+    stream = synth_stream(tmp_path)
+    capsys.readouterr()
+    argv = ["replay", "--landmarks", str(stream), "--calibrate-seconds", "15", "--quiet"]
+    rc = cli.main(argv + ["--db", str(db), "--start", "monday-ish"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "--start" in err and len(err.strip().splitlines()) == 1
