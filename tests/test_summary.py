@@ -1,0 +1,169 @@
+"""Daily summaries: local-day splitting, the numbers people read, text and JSON output."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from posture_guard import cli
+from posture_guard.states import PostureState
+from posture_guard.store import Span, Store
+from posture_guard.summary import (
+    STATES,
+    day_start,
+    hour_of_day,
+    longest_run,
+    split_by_day,
+    summarize_day,
+    summarize_range,
+)
+
+G, F, R, A = (
+    PostureState.GOOD,
+    PostureState.FORWARD_HEAD,
+    PostureState.RAISED_SHOULDERS,
+    PostureState.ABSENT,
+)
+DAY = date(2024, 3, 4)
+
+
+def at(hh: int, mm: int = 0, d: date = DAY) -> float:
+    return datetime(d.year, d.month, d.day, hh, mm).timestamp()
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    s = Store.open(tmp_path / "p.sqlite3")
+    yield s
+    s.close()
+
+
+def test_span_crossing_midnight_is_split_across_the_two_days(store):
+    store.add_spans([Span(F, at(23, 30), at(0, 45, DAY + timedelta(days=1)))])
+    first, second = summarize_range(store, DAY, DAY + timedelta(days=1))
+    assert first.state_seconds["forward_head"] == 30 * 60
+    assert second.state_seconds["forward_head"] == 45 * 60
+    assert first.longest_forward_head_s == 30 * 60
+
+
+def test_day_numbers_match_the_spans_and_events_that_went_in(store):
+    store.add_spans(
+        [
+            Span(G, at(9), at(9, 40)),
+            Span(F, at(9, 40), at(10, 0)),
+            Span(F, at(10, 0), at(10, 15)),  # touching: one 35-minute stretch
+            Span(G, at(10, 15), at(11)),
+            Span(A, at(11), at(11, 30)),
+            Span(F, at(13), at(13, 50)),  # after a gap: a separate, longer stretch
+            Span(R, at(13, 50), at(14)),
+        ]
+    )
+    for kind, minute in [("alert", 5), ("alert", 50), ("break_taken", 10), ("exercise_done", 20)]:
+        store.log_event(kind, at(10, minute))
+    store.log_event("snooze", at(10, 30))
+    store.log_event("alert", at(9, 0, DAY + timedelta(days=1)))  # next day: not counted
+    s = summarize_day(store, DAY)
+    assert s.state_seconds == {
+        "good": 85 * 60.0,
+        "forward_head": 85 * 60.0,
+        "raised_shoulders": 10 * 60.0,
+        "head_tilt": 0.0,
+        "absent": 30 * 60.0,
+    }
+    assert s.monitored_s == 210 * 60
+    assert s.desk_s == 180 * 60
+    assert s.good_share == pytest.approx(85 / 180)
+    assert s.longest_forward_head_s == 50 * 60
+    assert (s.alerts, s.breaks, s.exercises_done) == (2, 1, 1)
+
+
+def test_longest_run_joins_touching_spans_and_breaks_at_gaps():
+    pieces = [("forward_head", 0, 10), ("forward_head", 10, 25), ("forward_head", 40, 60)]
+    assert longest_run(pieces, "forward_head") == 25
+    pieces = [("forward_head", 0, 10), ("good", 10, 12), ("forward_head", 12, 20)]
+    assert longest_run(pieces, "forward_head") == 10
+
+
+def test_a_day_without_monitoring_has_no_good_share(store):
+    s = summarize_day(store, DAY)
+    assert s.monitored_s == 0 and s.good_share is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(STATES),
+            st.floats(0, 3 * 86400, allow_nan=False),
+            st.floats(1, 30 * 3600, allow_nan=False),
+        ),
+        max_size=20,
+    )
+)
+def test_splitting_by_day_keeps_all_time_inside_the_range(raw):
+    first, last = DAY, DAY + timedelta(days=2)
+    lo, hi = day_start(first), day_start(last + timedelta(days=1))
+    pieces = sorted(((s, lo - 3600 + a, lo - 3600 + a + d) for s, a, d in raw), key=lambda p: p[1])
+    by_day = split_by_day(pieces, first, last)
+    want = sum(max(0.0, min(e, hi) - max(s, lo)) for _, s, e in pieces)
+    got = sum(e - s for ps in by_day.values() for _, s, e in ps)
+    assert got == pytest.approx(want, abs=1e-6)
+    for d, ps in by_day.items():  # every piece lies inside its own day
+        for _, s, e in ps:
+            assert day_start(d) <= s < e <= day_start(d + timedelta(days=1))
+    hours = hour_of_day(by_day)
+    assert sum(map(sum, hours.values())) == pytest.approx(want, abs=1e-6)
+
+
+def test_hour_of_day_puts_time_in_the_right_hours(store):
+    store.add_spans([Span(F, at(9, 30), at(11, 15))])
+    pieces = split_by_day(store.span_tuples(at(0), at(23, 59)), DAY, DAY)
+    fh = hour_of_day(pieces)["forward_head"]
+    assert fh[9] == 30 * 60 and fh[10] == 3600 and fh[11] == 15 * 60
+    assert sum(fh) == 105 * 60
+
+
+def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
+    store.add_spans([Span(G, at(9), at(10)), Span(F, at(10), at(10, 30))])
+    store.log_event("alert", at(10, 10))
+    rc = cli.main(["summary", "--date", DAY.isoformat(), "--json", "--db", str(store.path)])
+    assert rc == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert list(obj) == [
+        "date",
+        "monitored_minutes",
+        "desk_minutes",
+        "state_minutes",
+        "good_share",
+        "longest_forward_head_minutes",
+        "alerts",
+        "breaks",
+        "exercises_done",
+        "headache",
+    ]
+    assert obj["state_minutes"]["good"] == 60.0
+    assert obj["state_minutes"]["forward_head"] == 30.0
+    assert obj["good_share"] == pytest.approx(2 / 3, abs=1e-4)
+    assert obj["longest_forward_head_minutes"] == 30.0
+    assert obj["alerts"] == 1
+    assert obj["headache"] == "unknown"
+
+
+def test_summary_cli_table_shows_times_and_share(store, capsys):
+    store.add_spans([Span(G, at(9), at(10, 30)), Span(F, at(10, 30), at(11))])
+    assert cli.main(["summary", "--date", DAY.isoformat(), "--db", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 h 00 min" in out  # monitored
+    assert "75 %" in out  # good share of desk time
+    assert "no entry (unknown)" in out
+
+
+def test_summary_cli_bad_date_is_one_line_exit_2(store, capsys):
+    rc = cli.main(["summary", "--date", "2024-13-45", "--db", str(store.path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "2024-13-45" in err and len(err.strip().splitlines()) == 1
