@@ -1,0 +1,1 @@
+"""Calibration and ground-truth tools: synthetic labelled landmark streams (see synth.py)."""

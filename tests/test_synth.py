@@ -1,0 +1,468 @@
+"""Tests of the synthetic labelled landmark streams (calibration/synth.py).
+
+The generator is the ground truth of the accuracy harness, so these tests pin down what
+the truth means: labels agree with the model's CVA, the projection follows MediaPipe's
+conventions, posture changes move the landmarks the way a real body would, and the
+nuisances appear at their configured rates and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calibration import synth
+from calibration.synth import (
+    AWAY,
+    FORWARD_HEAD,
+    SEGMENT_KINDS,
+    TRUTH_OF_KIND,
+    TRUTHS,
+    UPRIGHT,
+    Camera,
+    LabelledSample,
+    Nuisance,
+    Person,
+    Scene,
+    Segment,
+    demo_scene,
+    random_scene,
+    render,
+    render_pose,
+    scene_for,
+    skeleton_3d,
+    to_samples,
+)
+from posture_guard.landmarks import (
+    LEFT_EAR,
+    LEFT_SHOULDER,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_SHOULDER,
+    StreamHeader,
+)
+from posture_guard.stream import load_stream
+
+GOOD_KINDS = [k for k, v in TRUTH_OF_KIND.items() if v == "good"]
+
+
+def _scene(segments: list[Segment], nuisance: Nuisance, seed: int = 5, fps: float = 10.0) -> Scene:
+    return Scene(Person(), Camera(), segments, nuisance, fps=fps, seed=seed, name="t")
+
+
+def _ear_width(lm: np.ndarray, aspect: float) -> np.ndarray:
+    """Ear-to-ear distance in the image, in units of image height (true proportions)."""
+    dx = (lm[..., LEFT_EAR, 0] - lm[..., RIGHT_EAR, 0]) * aspect
+    dy = lm[..., LEFT_EAR, 1] - lm[..., RIGHT_EAR, 1]
+    return np.hypot(dx, dy)
+
+
+def _shoulder_width(lm: np.ndarray, aspect: float) -> np.ndarray:
+    dx = (lm[..., LEFT_SHOULDER, 0] - lm[..., RIGHT_SHOULDER, 0]) * aspect
+    dy = lm[..., LEFT_SHOULDER, 1] - lm[..., RIGHT_SHOULDER, 1]
+    return np.hypot(dx, dy)
+
+
+def _stack(samples: list[LabelledSample]) -> np.ndarray:
+    return np.stack([s.landmarks for s in samples if s.landmarks is not None])
+
+
+# ---------------------------------------------------------------- determinism and API
+
+
+def test_render_is_deterministic_for_a_seed_and_changes_with_it() -> None:
+    scene = random_scene(np.random.default_rng(3), minutes=3)
+    h1, a = render(scene)
+    h2, b = render(scene)
+    assert h1 == h2
+    assert len(a) == len(b) == round(scene.duration * scene.fps)
+    for x, y in zip(a, b):
+        assert (x.t, x.truth, x.cva, x.events) == (y.t, y.truth, y.cva, y.events)
+        assert (x.landmarks is None) == (y.landmarks is None)
+        if x.landmarks is not None:
+            assert np.array_equal(x.landmarks, y.landmarks)
+    _, c = render(replace(scene, seed=scene.seed + 1))
+    assert any(
+        x.landmarks is not None
+        and y.landmarks is not None
+        and not np.allclose(x.landmarks, y.landmarks)
+        for x, y in zip(a, c)
+    )
+
+
+def test_truth_table_covers_every_kind() -> None:
+    assert set(TRUTH_OF_KIND) == set(SEGMENT_KINDS)
+    assert set(TRUTH_OF_KIND.values()) == set(TRUTHS)
+    with pytest.raises(ValueError):
+        Segment("slouch", 10.0)
+
+
+@pytest.mark.parametrize("kind", SEGMENT_KINDS)
+def test_every_kind_renders_with_its_truth(kind: str) -> None:
+    scene = scene_for(kind, seed=11, minutes=4)
+    header, samples = render(scene)
+    assert header.image_width == scene.camera.width and header.fps == scene.fps
+    mine = [s for s in samples if s.segment == kind]
+    assert len(mine) > 60 * scene.fps
+    assert {s.truth for s in mine} == {TRUTH_OF_KIND[kind]}
+    if kind == AWAY:
+        assert all(s.landmarks is None and s.cva is None for s in mine)
+    else:
+        shown = [s for s in mine if s.landmarks is not None]
+        assert len(shown) > 0.9 * len(mine)
+        assert all(s.landmarks.shape == (33, 4) for s in shown)
+        assert all(np.isfinite(s.landmarks).all() for s in shown)
+
+
+def test_to_samples_strips_the_truth_only() -> None:
+    _, labelled = render(scene_for(FORWARD_HEAD, seed=2, minutes=1))
+    plain = to_samples(labelled)
+    assert [s.t for s in plain] == [s.t for s in labelled]
+    assert all(p.landmarks is s.landmarks for p, s in zip(plain, labelled))
+
+
+# ---------------------------------------------------------------- truth and the CVA
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_labels_and_cva_agree_in_random_sessions(seed: int) -> None:
+    _, samples = render(random_scene(np.random.default_rng(seed), minutes=15))
+    settled = [s for s in samples if s.settled]
+    assert len(settled) > 0.9 * len(samples) - sum(s.truth == "absent" for s in samples)
+    for s in settled:
+        if s.truth == "good":
+            assert s.cva >= 50.0, (s.t, s.segment, s.cva)
+        elif s.truth == "forward_head":
+            assert s.cva <= 46.0, (s.t, s.segment, s.cva)
+        elif s.truth == "raised_shoulders":
+            assert s.shoulder_raise >= 0.02
+        elif s.truth == "head_tilt":
+            assert abs(s.head_roll) >= 12.0
+    assert all(s.cva is None and s.landmarks is None for s in samples if s.truth == "absent")
+
+
+def test_upright_and_forward_head_cva_from_the_model() -> None:
+    _, samples = render(scene_for(FORWARD_HEAD, seed=4, minutes=6))
+    upright = [s.cva for s in samples if s.segment == UPRIGHT and s.settled]
+    forward = [s.cva for s in samples if s.segment == FORWARD_HEAD and s.settled]
+    assert upright and forward
+    assert min(upright) > 50.0
+    assert max(forward) < 46.0
+
+
+def test_cva_is_the_angle_of_the_3d_points_and_only_the_neck_changes_it() -> None:
+    person = Person.random(np.random.default_rng(8))
+    cva = np.linspace(28.0, 62.0, 9)
+    trunk = np.linspace(-15.0, 20.0, 9)
+    sk = skeleton_3d(person, {"cva": cva, "trunk": trunk})
+    d = sk.tragus_mid - sk.c7
+    measured = np.degrees(np.arctan2(d[:, 1], d[:, 2]))  # sagittal plane: Y up, Z forward
+    assert np.allclose(measured, cva)
+    assert np.allclose(sk.cva(), cva)
+    ears_mid = 0.5 * (sk.points[:, LEFT_EAR] + sk.points[:, RIGHT_EAR])
+    assert np.allclose(ears_mid, sk.tragus_mid)
+    # Looking down and shrugging leave the CVA alone (the truth of those segments).
+    base = skeleton_3d(person, {})
+    for pose in ({"pitch": 35.0}, {"raise": 0.05}, {"yaw": 30.0}):
+        other = skeleton_3d(person, pose)
+        assert np.allclose(other.cva(), base.cva())
+    # Turning in the chair does not change the angle either (it is body-relative).
+    assert np.allclose(skeleton_3d(person, {"body_yaw": 25.0}).cva(), base.cva())
+
+
+# ---------------------------------------------------------------- projected geometry
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_left_side_appears_on_the_image_right(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    scene = Scene(
+        Person.random(rng),
+        Camera.random(rng),
+        [Segment(UPRIGHT, 20.0), Segment("look_aside", 20.0), Segment("head_tilt", 20.0)],
+        Nuisance.none(),
+        seed=seed,
+    )
+    lm = _stack(render(scene)[1])
+    assert (lm[:, LEFT_SHOULDER, 0] > lm[:, RIGHT_SHOULDER, 0]).all()
+    assert (lm[:, 2, 0] > lm[:, 5, 0]).all()  # left eye right of the right eye
+    # Head and shoulders are in frame for every random setup.
+    assert ((lm[:, :13, :2] > 0.0) & (lm[:, :13, :2] < 1.0)).all()
+
+
+def test_camera_random_covers_laptop_and_monitor_setups() -> None:
+    rng = np.random.default_rng(0)
+    cams = [Camera.random(rng) for _ in range(200)]
+    below = [c for c in cams if c.height_offset <= -0.10]
+    level = [c for c in cams if c.height_offset >= 0.0]
+    assert len(below) > 40 and len(level) > 40
+    assert all(55.0 <= c.hfov_deg <= 80.0 and 0.45 <= c.distance <= 0.9 for c in cams)
+    assert all(abs(c.lateral) <= 0.15 for c in cams)
+    people = [Person.random(rng) for _ in range(200)]
+    assert all(0.32 <= p.shoulder_width <= 0.46 and 0.10 <= p.neck_length <= 0.16 for p in people)
+    assert all(0.13 <= p.head_width <= 0.17 and 50.0 <= p.cva <= 62.0 for p in people)
+
+
+def test_protruding_head_looks_larger_relative_to_the_shoulders() -> None:
+    person, cam = Person(), Camera()
+    lm = render_pose(person, cam, {"cva": np.array([person.cva, 36.0])})
+    ratio = _ear_width(lm, 4 / 3) / _shoulder_width(lm, 4 / 3)
+    assert ratio[1] > ratio[0] * 1.02
+    # ...and the ears come down toward the shoulders in the image.
+    gap = lm[:, LEFT_SHOULDER, 1] - lm[:, LEFT_EAR, 1]
+    assert gap[1] < gap[0]
+
+
+def test_yaw_shrinks_ear_to_ear_distance_and_hides_the_far_ear() -> None:
+    lm = render_pose(Person(), Camera(), {"yaw": np.array([0.0, 30.0, -30.0])})
+    width = _ear_width(lm, 4 / 3)
+    assert width[1] < 0.95 * width[0] and width[2] < 0.95 * width[0]
+    # Turning to the left hides the left ear, turning to the right the right one.
+    assert lm[1, LEFT_EAR, 3] < 0.7 < lm[1, RIGHT_EAR, 3]
+    assert lm[2, RIGHT_EAR, 3] < 0.7 < lm[2, LEFT_EAR, 3]
+    assert lm[0, LEFT_EAR, 3] > 0.9 and lm[0, RIGHT_EAR, 3] > 0.9
+
+
+def test_shrug_closes_the_shoulder_to_ear_gap_but_not_the_ears() -> None:
+    lm = render_pose(Person(), Camera(), {"raise": np.array([0.0, 0.04])})
+    ears_y = 0.5 * (lm[:, LEFT_EAR, 1] + lm[:, RIGHT_EAR, 1])
+    sh_y = 0.5 * (lm[:, LEFT_SHOULDER, 1] + lm[:, RIGHT_SHOULDER, 1])
+    gap = sh_y - ears_y
+    assert gap[1] < 0.85 * gap[0]
+    width = _ear_width(lm, 4 / 3)
+    assert abs(width[1] - width[0]) < 0.01 * width[0]
+
+
+def test_look_down_moves_the_nose_down_relative_to_the_ears() -> None:
+    person = Person()
+    lm = render_pose(person, Camera(), {"pitch": np.array([person.face_pitch, 30.0])})
+    ears_y = 0.5 * (lm[:, LEFT_EAR, 1] + lm[:, RIGHT_EAR, 1])
+    drop = lm[:, NOSE, 1] - ears_y
+    assert drop[1] > drop[0] + 0.02
+
+
+def test_head_roll_lowers_one_ear() -> None:
+    lm = render_pose(Person(), Camera(), {"roll": np.array([0.0, 18.0, -18.0])})
+    dy = lm[:, RIGHT_EAR, 1] - lm[:, LEFT_EAR, 1]  # + = right ear lower in the image
+    assert abs(dy[0]) < 0.005
+    assert dy[1] > 0.03 and dy[2] < -0.03
+
+
+def test_wider_field_of_view_makes_the_person_smaller() -> None:
+    person = Person()
+    narrow = render_pose(person, Camera(hfov_deg=55.0))
+    wide = render_pose(person, Camera(hfov_deg=80.0))
+    assert _shoulder_width(wide, 4 / 3)[0] < 0.8 * _shoulder_width(narrow, 4 / 3)[0]
+
+
+def test_nearer_camera_makes_the_person_larger_and_tilt_moves_the_image() -> None:
+    person = Person()
+    near = render_pose(person, Camera(distance=0.5))
+    far = render_pose(person, Camera(distance=0.8))
+    assert _shoulder_width(near, 4 / 3)[0] > 1.3 * _shoulder_width(far, 4 / 3)[0]
+    # Tilting the screen (camera) up moves the person down in the image.
+    up = render_pose(person, Camera(), tilt=4.0)
+    base = render_pose(person, Camera())
+    assert (up[0, :13, 1] > base[0, :13, 1] + 0.03).all()
+
+
+def test_visibility_follows_mediapipe_habits() -> None:
+    lm = render_pose(Person(), Camera())[0]
+    assert (lm[:13, 3] > 0.95).all()  # face and shoulders
+    assert 0.3 <= lm[23, 3] <= 0.6 and (lm[25:, 3] <= 0.2).all()
+    assert lm[23, 1] > 1.0  # hips below the frame
+    assert np.isclose(0.5 * (lm[23, 2] + lm[24, 2]), 0.0)  # z origin at the hip midpoint
+    assert lm[NOSE, 2] < lm[LEFT_EAR, 2]  # the nose is closer to the camera
+
+
+# ---------------------------------------------------------------- nuisances
+
+
+def test_clean_scene_has_no_events_and_a_smooth_track() -> None:
+    scene = _scene([Segment(UPRIGHT, 60.0), Segment(FORWARD_HEAD, 60.0)], Nuisance.none())
+    _, samples = render(scene)
+    assert all(s.events == () and s.landmarks is not None for s in samples)
+    lm = _stack(samples)
+    step = np.abs(np.diff(lm[:, :13, :2], axis=0)).max()
+    assert step < 0.01  # smooth transitions, no jumps
+
+
+def test_nuisances_appear_at_their_rates() -> None:
+    n_frames = 18000
+    base = Nuisance(
+        jitter=0.004,
+        hair_ear_prob=0.0,
+        wild_prob=0.0,
+        drop_prob=0.0,
+        passer_prob=0.0,
+        drift=0.0,
+        wander=0.0,
+        z_noise=0.0,
+    )
+    noisy = replace(base, wild_prob=0.01, drop_prob=0.02, passer_prob=0.001)
+    segs = [Segment(UPRIGHT, n_frames / 10.0)]
+    _, clean = render(_scene(segs, Nuisance.none()))
+    _, jit = render(_scene(segs, base))
+    _, bad = render(_scene(segs, noisy))
+
+    # Jitter: about the configured SD on the face, a little correlated in time.
+    d = _stack(jit)[:, :7, 0] - _stack(clean)[:, :7, 0]
+    assert 0.8 * 0.004 < d.std() < 1.25 * 0.004
+    lag1 = np.corrcoef(d[1:, 0], d[:-1, 0])[0, 1]
+    assert 0.2 < lag1 < 0.7
+
+    def count(ev: str) -> int:
+        return sum(ev in s.events for s in bad)
+
+    assert 0.75 * 0.02 * n_frames < count("dropped") < 1.25 * 0.02 * n_frames
+    assert 0.7 * 0.01 * n_frames < count("wild") < 1.3 * 0.01 * n_frames
+    starts = sum(
+        "passer" in s.events and "passer" not in p.events for p, s in zip(bad[:-1], bad[1:])
+    )
+    assert 6 <= starts <= 36  # expected 18
+
+    for j, c, b in zip(jit, clean, bad):
+        if "dropped" in b.events:
+            assert b.landmarks is None and b.truth == "good" and b.cva is not None
+        elif b.events == ("wild",):
+            moved = np.linalg.norm(b.landmarks[:, :2] - j.landmarks[:, :2], axis=1)
+            assert (moved > 0.1).sum() == 1 and (moved[moved <= 0.1] == 0).all()
+        elif b.events == ("passer",):
+            # Someone far behind: much smaller than the person at the desk.
+            assert _ear_width(b.landmarks, 4 / 3) < 0.8 * _ear_width(c.landmarks, 4 / 3)
+        elif b.events == ():
+            assert np.array_equal(b.landmarks, j.landmarks)
+
+
+def test_hair_hides_an_ear_for_whole_segments_at_its_rate() -> None:
+    nz = replace(Nuisance.none(), hair_ear_prob=0.3)
+    segs = [Segment(UPRIGHT, 10.0) for _ in range(100)]
+    _, samples = render(_scene(segs, nz, seed=9, fps=5.0))
+    by_seg: dict[int, set[bool]] = {}
+    for s in samples:
+        by_seg.setdefault(s.segment_index, set()).add("hair" in s.events)
+    assert all(len(v) == 1 for v in by_seg.values())  # whole segments
+    n_hair = sum(True in v for v in by_seg.values())
+    assert 15 <= n_hair <= 45  # expected 30
+    for s in samples:
+        ears = s.landmarks[[LEFT_EAR, RIGHT_EAR], 3]
+        if "hair" in s.events:
+            assert ears.min() <= 0.5
+        else:
+            assert ears.min() > 0.9
+
+
+def test_drift_and_wander_move_the_person_slowly() -> None:
+    segs = [Segment(UPRIGHT, 600.0)]
+    still = _stack(render(_scene(segs, Nuisance.none()))[1])
+    moving = _stack(render(_scene(segs, replace(Nuisance.none(), drift=0.05, wander=1.0)))[1])
+    assert np.ptp(still[:, NOSE, 0]) < 1e-9
+    assert np.ptp(moving[:, NOSE, 0]) > 0.03
+    assert np.abs(np.diff(moving[:, :13, :2], axis=0)).max() < 0.01
+
+
+# ---------------------------------------------------------------- away, scenes, streams
+
+
+def test_away_is_null_and_the_person_walks_back_in() -> None:
+    segs = [Segment(UPRIGHT, 30.0), Segment(AWAY, 20.0), Segment(UPRIGHT, 30.0)]
+    _, samples = render(_scene(segs, Nuisance.none()))
+    away = [s for s in samples if s.segment == AWAY]
+    assert away and all(s.landmarks is None and s.truth == "absent" for s in away)
+    back = [s for s in samples if s.segment_index == 2]
+    assert not back[0].settled and back[-1].settled
+    # Walking in from the side: the first frame back is off-centre, later ones are seated.
+    centre = 0.5 * (back[-1].landmarks[LEFT_SHOULDER, 0] + back[-1].landmarks[RIGHT_SHOULDER, 0])
+    first = 0.5 * (back[0].landmarks[LEFT_SHOULDER, 0] + back[0].landmarks[RIGHT_SHOULDER, 0])
+    assert abs(first - centre) > 0.2
+    before = [s for s in samples if s.segment_index == 0]
+    assert not before[-1].settled and before[0].settled
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_calibration_lead_in_is_upright(seed: int) -> None:
+    scene = random_scene(np.random.default_rng(seed), minutes=5)
+    assert scene.segments[0].kind == UPRIGHT and scene.segments[0].duration >= 20.0
+    assert all(30.0 - 1e-9 <= s.duration <= 240.0 + 1e-9 for s in scene.segments[1:])
+    assert abs(scene.duration - 300.0) < 1e-6
+    _, samples = render(scene)
+    lead = [s for s in samples if s.t < 20.0]
+    assert all(s.segment == UPRIGHT and s.truth == "good" and s.settled for s in lead)
+    assert all(s.cva >= 50.0 for s in lead)
+    per_kind = scene_for("shrug", seed, calibrate_seconds=25, minutes=5)
+    assert per_kind.segments[0] == Segment(UPRIGHT, 25.0)
+    assert {s.kind for s in per_kind.segments} == {UPRIGHT, "shrug"}
+
+
+def test_random_scene_respects_the_requested_kinds() -> None:
+    scene = random_scene(np.random.default_rng(1), kinds=["look_down", "shrug"], minutes=12)
+    assert {s.kind for s in scene.segments[1:]} <= {"look_down", "shrug"}
+    kinds = [s.kind for s in scene.segments[1:]]
+    assert all(a != b for a, b in zip(kinds, kinds[1:]))
+
+
+def test_demo_scene_tells_the_story() -> None:
+    scene = demo_scene()
+    assert 6 * 60 <= scene.duration <= 8 * 60
+    kinds = [s.kind for s in scene.segments]
+    assert kinds[0] == UPRIGHT and scene.segments[0].duration >= 20.0
+    assert kinds[-1] == UPRIGHT
+    fwd = [s.duration for s in scene.segments if s.kind == FORWARD_HEAD]
+    assert fwd and 90.0 <= max(fwd) <= 150.0
+    assert {"look_down", "shrug", AWAY} <= set(kinds)
+    _, samples = render(scene)
+    assert {s.truth for s in samples} == {"good", "forward_head", "raised_shoulders", "absent"}
+
+
+def test_written_stream_reads_back(tmp_path: Path) -> None:
+    out, truth = tmp_path / "s.jsonl", tmp_path / "truth.jsonl"
+    assert synth.main(["--scene", "look_aside", "--seed", "3", "--minutes", "1.5",
+                       "--out", str(out), "--truth-out", str(truth)]) == 0  # fmt: skip
+    header, expected = render(scene_for("look_aside", 3, minutes=1.5))
+    read_header, samples = load_stream(out)
+    assert isinstance(read_header, StreamHeader)
+    assert (read_header.image_width, read_header.image_height, read_header.fps) == (
+        header.image_width,
+        header.image_height,
+        header.fps,
+    )
+    assert len(samples) == len(expected)
+    for got, want in zip(samples, expected):
+        assert got.t == pytest.approx(want.t, abs=1e-4)
+        assert (got.landmarks is None) == (want.landmarks is None)
+        if got.landmarks is not None:
+            assert np.allclose(got.landmarks, want.landmarks, atol=1e-5)
+    lines = [json.loads(x) for x in truth.read_text().splitlines()]
+    assert len(lines) == len(expected)
+    assert {"t", "truth", "segment", "cva"} <= set(lines[0])
+    assert [x["truth"] for x in lines] == [s.truth for s in expected]
+
+
+def test_module_cli_runs(tmp_path: Path) -> None:
+    out = tmp_path / "demo.jsonl"
+    root = Path(synth.__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "calibration.synth", "--scene", "demo", "--out", str(out)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    header, samples = load_stream(out)
+    assert header.fps == demo_scene().fps
+    assert len(samples) == round(demo_scene().duration * demo_scene().fps)
+
+
+def test_an_hour_renders_quickly() -> None:
+    scene = random_scene(np.random.default_rng(0), minutes=60)
+    start = time.perf_counter()
+    _, samples = render(scene)
+    elapsed = time.perf_counter() - start
+    assert len(samples) == 36000
+    assert elapsed < 10.0
