@@ -1,0 +1,278 @@
+"""The headache diary: validation, check-ins vs unknown days, clinical summaries, the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from posture_guard import cli
+from posture_guard.diary import (
+    Diary,
+    Headache,
+    clinical_summary,
+    ichd3_hint,
+    medication_class,
+    parse_duration,
+)
+from posture_guard.errors import UserError
+from posture_guard.store import Store
+
+NOW = datetime(2024, 3, 31, 18, 0)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    s = Store.open(tmp_path / "p.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def diary(store) -> Diary:
+    return Diary(store, now=lambda: NOW)
+
+
+def count(store: Store, table: str) -> int:
+    return store.read(f"SELECT COUNT(*) FROM {table}")[0][0]
+
+
+def test_add_list_edit_delete_round_trip(diary, store):
+    h, replaced = diary.add(
+        Headache(
+            date(2024, 3, 30),
+            6,
+            start=time(14, 30),
+            duration_min=120,
+            type="tension",
+            medication="ibuprofen 400 mg",
+            triggers=("screen", "stress"),
+            side="both",
+            neck_pain=True,
+        )
+    )
+    assert h.id is not None and not replaced
+    assert diary.get(h.id) == h
+    changed = diary.edit(h.id, intensity=3, nausea=False)
+    assert diary.get(h.id) == replace(h, intensity=3, nausea=False)
+    assert changed.intensity == 3
+    assert [x.id for x in diary.entries(date(2024, 3, 1), TODAY)] == [h.id]
+    diary.delete(h.id)
+    assert count(store, "headaches") == 0
+    with pytest.raises(UserError, match="no headache entry"):
+        diary.get(h.id)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(intensity=11), "intensity"),
+        (dict(intensity=-1), "intensity"),
+        (dict(day=date(2024, 4, 1)), "future"),
+        (dict(day=TODAY, start=time(19, 0)), "future"),
+        (dict(duration_min=0.0), "duration"),
+        (dict(duration_min=8 * 24 * 60.0), "7 days"),
+        (dict(type="cluster"), "type"),
+        (dict(triggers=("chocolate",)), "trigger"),
+        (dict(side="left"), "side"),
+        (dict(quality="stabbing"), "quality"),
+        (dict(disability=4), "disability"),
+    ],
+)
+def test_impossible_entries_are_refused_and_change_nothing(diary, store, bad, message):
+    good, _ = diary.add(Headache(date(2024, 3, 29), 5))
+    fields = dict(day=date(2024, 3, 30), intensity=4) | bad
+    with pytest.raises(UserError, match=message):
+        diary.add(Headache(**fields))
+    with pytest.raises(UserError, match=message):
+        diary.edit(good.id, **bad)
+    assert count(store, "headaches") == 1
+    assert diary.get(good.id) == good
+
+
+def test_a_day_without_entry_is_unknown_not_headache_free(diary):
+    diary.add(Headache(date(2024, 3, 2), 5))
+    diary.check_in_none(date(2024, 3, 3))
+    days = diary.days(date(2024, 3, 1), date(2024, 3, 3))
+    assert [d.status for d in days.values()] == ["unknown", "headache", "none"]
+    assert days[date(2024, 3, 1)].max_intensity is None
+    assert days[date(2024, 3, 3)].max_intensity == 0
+
+
+def test_checkin_none_on_a_headache_day_is_refused(diary, store):
+    h, _ = diary.add(Headache(date(2024, 3, 2), 5))
+    with pytest.raises(UserError, match=f"entry {h.id}"):
+        diary.check_in_none(date(2024, 3, 2))
+    assert count(store, "checkins") == 0
+    with pytest.raises(UserError, match="future"):
+        diary.check_in_none(TODAY + timedelta(days=1))
+
+
+def test_a_later_headache_replaces_that_days_headache_free_checkin(diary):
+    diary.check_in_none(TODAY)
+    _, replaced = diary.add(Headache(TODAY, 4, start=time(16, 0)))
+    assert replaced
+    assert diary.days(TODAY, TODAY)[TODAY].status == "headache"
+
+
+def _entries(diary: Diary, n: int, medication: str | None, intensity: int = 5) -> None:
+    for i in range(n):
+        diary.add(Headache(date(2024, 3, 1) + timedelta(days=i), intensity, medication=medication))
+
+
+@pytest.mark.parametrize(
+    "med_days, flag", [(9, None), (10, "10+"), (14, "10+"), (15, "15+"), (20, "15+")]
+)
+def test_medication_overuse_flags_at_10_and_15_days_a_month(diary, med_days, flag):
+    _entries(diary, med_days, "sumatriptan 50 mg")
+    days = diary.days(date(2024, 3, 1), date(2024, 3, 30))  # 30 days
+    summary = clinical_summary(days)
+    assert summary.medication_days == med_days
+    assert summary.medication_classes == {"triptan": med_days}
+    if flag is None:
+        assert summary.overuse_flags == []
+    else:
+        assert summary.overuse_flags and summary.overuse_flags[0].count(flag) >= 1
+
+
+def test_clinical_summary_counts_days_and_keeps_unknown_apart(diary):
+    diary.add(Headache(date(2024, 3, 1), 2))
+    diary.add(Headache(date(2024, 3, 1), 7, medication="paracetamol"))  # same day: 1 day
+    diary.add(Headache(date(2024, 3, 2), 3))
+    diary.add(Headache(date(2024, 3, 3), 4, medication="ibuprofen"))
+    for d in range(4, 15):
+        diary.check_in_none(date(2024, 3, d))
+    s = clinical_summary(diary.days(date(2024, 3, 1), date(2024, 3, 28)))
+    assert (s.days, s.recorded_days, s.unknown_days) == (28, 14, 14)
+    assert s.headache_days == 3
+    assert s.moderate_severe_days == 2  # max intensity 7 and 4; the 3 is mild
+    assert s.medication_days == 2
+    assert s.headache_days_per_28 == pytest.approx(3 * 28 / 14)
+    assert "unknown, not headache-free" in s.lines()[0]
+
+
+def test_ichd3_hints_for_textbook_patterns():
+    migraine = Headache(
+        date(2024, 3, 1),
+        8,
+        duration_min=600,
+        side="one",
+        quality="pulsating",
+        worse_with_activity=True,
+        nausea=True,
+        light_sensitivity=True,
+        sound_sensitivity=True,
+    )
+    tension = Headache(
+        date(2024, 3, 1),
+        4,
+        duration_min=180,
+        side="both",
+        quality="pressing",
+        worse_with_activity=False,
+        nausea=False,
+        light_sensitivity=True,
+        sound_sensitivity=False,
+    )
+    assert ichd3_hint(migraine).label == "migraine-like"
+    assert ichd3_hint(tension).label == "tension-type-like"
+    assert ichd3_hint(replace(migraine, aura=True)).label == "migraine-with-aura-like"
+    # too short for migraine (4-72 h), too many migraine features for tension-type
+    assert ichd3_hint(replace(migraine, duration_min=60)).label == "unclear"
+    sparse = ichd3_hint(Headache(date(2024, 3, 1), 5))
+    assert sparse.label == "not enough detail" and "side" in sparse.text
+    assert "not a diagnosis" in ichd3_hint(tension).text
+
+
+def test_medication_class_reads_common_names():
+    assert medication_class("Rizatriptan 10mg") == "triptan"
+    assert medication_class("paracetamol + codeine") == "opioid"
+    assert medication_class("aspirin + paracetamol + caffeine") == "combination"
+    assert medication_class("ibuprofen") == "simple analgesic"
+
+
+@pytest.mark.parametrize(
+    "text, minutes", [("2h", 120), ("90m", 90), ("1h30m", 90), ("1.5h", 90), ("45", 45)]
+)
+def test_parse_duration(text, minutes):
+    assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["", "two hours", "h", "3d"])
+def test_parse_duration_rejects_nonsense(text):
+    with pytest.raises(UserError, match="duration"):
+        parse_duration(text)
+
+
+# ---------------------------------------------------------------------- CLI
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_add_list_edit_delete(store, capsys):
+    db = ["--db", str(store.path)]
+    rc, out, _ = run(
+        capsys, "headache", "add", "--date", "2024-03-05", "--start", "15:00", "--duration",
+        "2h", "--intensity", "6", "--type", "migraine", "--trigger", "screen", "--trigger",
+        "sleep", "--nausea", "--side", "one", *db,
+    )  # fmt: skip
+    assert rc == 0 and "#1" in out
+    rc, out, _ = run(
+        capsys, "headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", "--json", *db
+    )
+    obj = json.loads(out)
+    (entry,) = obj["entries"]
+    assert entry["intensity"] == 6 and entry["duration_min"] == 120
+    assert entry["triggers"] == ["screen", "sleep"] and entry["nausea"] is True
+    assert obj["days"]["2024-03-05"] == "headache" and obj["days"]["2024-03-06"] == "unknown"
+    assert obj["summary"]["headache_days"] == 1
+    rc, out, _ = run(capsys, "headache", "edit", "1", "--intensity", "3", "--no-nausea", *db)
+    assert rc == 0
+    h = Diary(store).get(1)
+    assert (h.intensity, h.nausea, h.side) == (3, False, "one")
+    rc, _, _ = run(capsys, "headache", "delete", "1", *db)
+    assert rc == 0 and count(store, "headaches") == 0
+
+
+def test_cli_impossible_entry_is_one_line_exit_2_and_changes_nothing(store, capsys):
+    db = ["--db", str(store.path)]
+    rc, _, err = run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "12", *db)
+    assert rc == 2 and err.startswith("posture-guard: ") and "intensity" in err
+    assert len(err.strip().splitlines()) == 1
+    rc, _, err = run(
+        capsys,
+        "headache",
+        "add",
+        "--date",
+        "2024-03-05",
+        "--intensity",
+        "5",
+        "--duration",
+        "soon",
+        *db,
+    )
+    assert rc == 2 and "duration" in err
+    rc, _, err = run(capsys, "headache", "edit", "99", "--intensity", "5", *db)
+    assert rc == 2 and "99" in err
+    assert count(store, "headaches") == 0
+
+
+def test_cli_checkin_none_and_with_headache(store, capsys):
+    db = ["--db", str(store.path)]
+    assert run(capsys, "checkin", "--date", "2024-03-05", "--none", *db)[0] == 0
+    rc, _, err = run(capsys, "checkin", "--date", "2024-03-05", "--none", "--intensity", "3", *db)
+    assert rc == 2 and "--none" in err
+    rc, out, _ = run(
+        capsys, "checkin", "--date", "2024-03-06", "--headache", "--intensity", "5", *db
+    )
+    assert rc == 0
+    rc, _, err = run(capsys, "checkin", "--date", "2024-03-06", "--headache", *db)
+    assert rc == 2 and "--intensity" in err
+    days = Diary(store).days(date(2024, 3, 4), date(2024, 3, 6))
+    assert [d.status for d in days.values()] == ["unknown", "none", "headache"]
