@@ -295,10 +295,21 @@ def sentence(c: Comparison, claimed: bool) -> str:
     )
 
 
-def collect_days(store: Store, first: date, last: date) -> list[DayData]:
-    """Posture pieces and diary status for each local day of ``first``..``last``."""
-    pieces = day_pieces(store, first, last)
-    diary_days: dict[date, DiaryDay] = Diary(store).days(first, last)
+def collect_days(
+    store: Store,
+    first: date,
+    last: date,
+    pieces: Optional[dict[date, list[Piece]]] = None,
+    diary_days: Optional[dict[date, DiaryDay]] = None,
+) -> list[DayData]:
+    """Posture pieces and diary status for each local day of ``first``..``last``.
+
+    ``pieces`` and ``diary_days`` may be passed in when the caller has already read them.
+    """
+    if pieces is None:
+        pieces = day_pieces(store, first, last)
+    if diary_days is None:
+        diary_days = Diary(store).days(first, last)
     out = []
     for d in sorted(pieces):
         dd = diary_days[d]

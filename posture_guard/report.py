@@ -116,7 +116,7 @@ def gather(store: Store, first: date, last: date, seed: int = 0) -> ReportData:
         raise UserError(f"--to {last} is before --from {first}")
     pieces = day_pieces(store, first, last)
     rows = daily_rows(store, first, last, pieces)
-    days = collect_days(store, first, last)
+    days = collect_days(store, first, last, pieces, {r.day: r.diary for r in rows})
     return ReportData(
         first,
         last,
@@ -160,16 +160,20 @@ def chart_daily(rows: Sequence[DailyRow]) -> str:
     days = [datetime.combine(r.day, datetime.min.time()) for r in rows]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=[3, 2])
     bottom = [0.0] * len(rows)
-    width = 0.8 if len(rows) < 200 else 1.0
     for s in STATES:
         vals = [r.posture.state_seconds[s] / 3600 for r in rows]
-        ax1.bar(days, vals, bottom=bottom, color=STATE_COLORS[s], width=width, label=s, lw=0)
-        bottom = [b + v for b, v in zip(bottom, vals)]
+        top_s = [b + v for b, v in zip(bottom, vals)]
+        if len(rows) <= 62:
+            ax1.bar(days, vals, bottom=bottom, color=STATE_COLORS[s], width=0.8, label=s, lw=0)
+        else:  # hundreds of bars are slow to draw: filled steps look the same at that scale
+            ax1.fill_between(days, bottom, top_s, step="mid", color=STATE_COLORS[s], label=s, lw=0)
+        bottom = top_s
     ax1.set_ylabel("hours")
     ax1.set_title("Time per posture state each day")
     head = [d for d, r in zip(days, rows) if r.diary.status == "headache"]
     top = max(bottom + [1.0])
     ax1.scatter(head, [top * 1.05] * len(head), marker="v", color=HEADACHE_COLOR, label="headache")
+    ax1.set_ylim(0, top * 1.35)  # room above the bars for the markers and the legend
     ax1.legend(loc="upper left", fontsize=7, ncol=6)
     shares = [r.posture.good_share for r in rows]
     pts = [(d, 100 * s) for d, s in zip(days, shares) if s is not None]
@@ -203,7 +207,8 @@ def chart_hours(hours: dict[str, list[float]], n_days: int) -> str:
     ax.set_xlabel("hour of day")
     ax.set_ylabel("minutes per monitored day")
     ax.set_title("Hour-of-day pattern")
-    ax.legend(fontsize=7, ncol=5)
+    ax.set_ylim(0, max(bottom + [1.0]) * 1.3)
+    ax.legend(loc="upper left", fontsize=7, ncol=5)
     fig.tight_layout()
     return _png(fig)
 

@@ -1,0 +1,213 @@
+"""Reports: daily rows, CSV, self-contained HTML, and the whole path from replayed streams."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from posture_guard import cli
+from posture_guard.diary import Diary, Headache
+from posture_guard.report import CSV_COLUMNS, daily_rows, gather, render_html
+from posture_guard.states import PostureState
+from posture_guard.store import Span, Store
+
+G, F, A = PostureState.GOOD, PostureState.FORWARD_HEAD, PostureState.ABSENT
+D1 = date(2024, 3, 4)
+
+
+def ts(d: date, hh: int, mm: int = 0) -> float:
+    return datetime(d.year, d.month, d.day, hh, mm).timestamp()
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    s = Store.open(tmp_path / "p.sqlite3")
+    yield s
+    s.close()
+
+
+def fill(store: Store) -> None:
+    """Three days: a headache day, a confirmed headache-free day, a day without entry."""
+    d2, d3 = D1 + timedelta(days=1), D1 + timedelta(days=2)
+    store.add_spans(
+        [
+            Span(G, ts(D1, 9), ts(D1, 10)),
+            Span(F, ts(D1, 10), ts(D1, 10, 45)),
+            Span(A, ts(D1, 10, 45), ts(D1, 11)),
+            Span(G, ts(d2, 9), ts(d2, 12)),
+            Span(F, ts(d3, 23), ts(d3, 23, 30)),
+        ]
+    )
+    store.log_event("alert", ts(D1, 10, 20))
+    store.log_event("break_taken", ts(D1, 10, 50))
+    diary = Diary(store)
+    diary.add(Headache(D1, 7, start=time(15, 0), medication="ibuprofen"))
+    diary.check_in_none(d2)
+
+
+def test_daily_rows_and_csv_match_what_went_in(store, tmp_path):
+    fill(store)
+    rows = daily_rows(store, D1, D1 + timedelta(days=3))
+    out = tmp_path / "r.csv"
+    assert (
+        cli.main(
+            [
+                "report",
+                "--from",
+                "2024-03-04",
+                "--to",
+                "2024-03-07",
+                "--csv",
+                str(out),
+                "--db",
+                str(store.path),
+            ]
+        )
+        == 0
+    )
+    with open(out, newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert list(table[0]) == CSV_COLUMNS
+    assert [r["date"] for r in table] == ["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07"]
+    assert [r["headache"] for r in table] == ["yes", "no", "unknown", "unknown"]
+    first = table[0]
+    assert float(first["good_min"]) == 60 and float(first["forward_head_min"]) == 45
+    assert float(first["absent_min"]) == 15 and float(first["desk_min"]) == 105
+    assert float(first["good_share"]) == pytest.approx(60 / 105, abs=1e-4)
+    assert (first["alerts"], first["breaks"], first["max_intensity"]) == ("1", "1", "7")
+    assert first["acute_medication"] == "yes"
+    assert table[1]["acute_medication"] == "no" and table[2]["acute_medication"] == ""
+    assert float(table[2]["forward_head_min"]) == 30
+    assert [r.csv_dict() for r in rows] == [
+        {k: type(v)(t[k]) if v != "" else "" for k, v in r.csv_dict().items()}
+        for r, t in zip(rows, table)
+    ]
+
+
+def test_html_is_self_contained_with_png_charts(store, tmp_path):
+    fill(store)
+    out = tmp_path / "r.html"
+    rc = cli.main(
+        [
+            "report",
+            "--from",
+            "2024-03-04",
+            "--to",
+            "2024-03-07",
+            "--html",
+            str(out),
+            "--db",
+            str(store.path),
+        ]
+    )
+    assert rc == 0
+    text = out.read_text()
+    images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", text)
+    assert len(images) == 2
+    for img in images:
+        assert base64.b64decode(img)[:8] == b"\x89PNG\r\n\x1a\n"
+    # nothing to fetch: no external URLs, scripts or stylesheets
+    assert not re.search(r"(src|href)=['\"]?(https?:|//)", text)
+    assert "<script" not in text
+    assert "headache days: 1" in text
+    assert "unknown, not headache-free" in text
+    assert "not enough data yet" in text  # 1 headache day: no association claimed
+
+
+def test_html_escapes_diary_text(store):
+    Diary(store).add(Headache(D1, 5, medication="<b>x</b>"))
+    page = render_html(gather(store, D1, D1))
+    assert "<b>x</b>" not in page
+
+
+def test_report_errors_are_one_line(store, tmp_path, capsys):
+    rc = cli.main(
+        [
+            "report",
+            "--from",
+            "2024-03-09",
+            "--to",
+            "2024-03-01",
+            "--csv",
+            str(tmp_path / "x.csv"),
+            "--db",
+            str(store.path),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "before" in err and len(err.strip().splitlines()) == 1
+    rc = cli.main(["report", "--from", "2024-03-01", "--to", "2024-03-02", "--db", str(store.path)])
+    assert rc == 2 and "--html" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- end to end
+def states_seconds(path: Path, t_end: float) -> dict[str, float]:
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    out: dict[str, float] = {}
+    for a, b in zip(lines, lines[1:] + [{"t": t_end}]):
+        out[a["state"]] = out.get(a["state"], 0.0) + b["t"] - a["t"]
+    return out
+
+
+def test_replayed_days_and_diary_give_the_right_summary_csv_and_html(tmp_path, monkeypatch, capsys):
+    synth = pytest.importorskip("calibration.synth")
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    db = str(tmp_path / "log.sqlite3")
+    want: dict[str, dict[str, float]] = {}
+    for i, seed in enumerate((1, 2, 3)):
+        stream, states = tmp_path / f"s{seed}.jsonl", tmp_path / f"st{seed}.jsonl"
+        synth.main(["--scene", "demo", "--seed", str(seed), "--out", str(stream)])
+        day = D1 + timedelta(days=i)
+        argv = ["replay", "--landmarks", str(stream), "--calibrate-seconds", "15", "--quiet"]
+        argv += ["--states-out", str(states), "--db", db, "--start", f"{day}T09:00"]
+        assert cli.main(argv) == 0
+        t_end = json.loads(stream.read_text().splitlines()[-1])["t"]
+        want[day.isoformat()] = states_seconds(states, t_end)
+    assert (
+        cli.main(
+            [
+                "headache",
+                "add",
+                "--date",
+                "2024-03-05",
+                "--start",
+                "14:00",
+                "--intensity",
+                "6",
+                "--db",
+                db,
+            ]
+        )
+        == 0
+    )
+    assert cli.main(["checkin", "--date", "2024-03-04", "--none", "--db", db]) == 0
+    capsys.readouterr()
+
+    for day, secs in want.items():
+        assert cli.main(["summary", "--date", day, "--json", "--db", db]) == 0
+        obj = json.loads(capsys.readouterr().out)
+        for state, minutes in obj["state_minutes"].items():
+            assert minutes == pytest.approx(secs.get(state, 0.0) / 60, abs=0.051)
+        desk = sum(v for k, v in secs.items() if k != "absent")
+        assert obj["good_share"] == pytest.approx(secs.get("good", 0.0) / desk, abs=1e-3)
+    assert obj["headache"] == "unknown"
+
+    out_csv, out_html = tmp_path / "r.csv", tmp_path / "r.html"
+    argv = ["report", "--from", "2024-03-04", "--to", "2024-03-06", "--db", db]
+    assert cli.main(argv + ["--csv", str(out_csv), "--html", str(out_html)]) == 0
+    with open(out_csv, newline="") as fh:
+        table = {r["date"]: r for r in csv.DictReader(fh)}
+    for day, secs in want.items():
+        for state in ("good", "forward_head", "raised_shoulders", "head_tilt", "absent"):
+            got = float(table[day][f"{state}_min"])
+            assert got == pytest.approx(secs.get(state, 0.0) / 60, abs=0.051)
+    assert [table[d]["headache"] for d in sorted(table)] == ["no", "yes", "unknown"]
+    html = out_html.read_text()
+    assert "2024-03-05" in html and "data:image/png;base64," in html
