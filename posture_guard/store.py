@@ -140,6 +140,7 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, lock_timeout: float):
         self._conn = conn
+        self._closed = False
         self.path = path
         self.lock_timeout = lock_timeout
 
@@ -209,7 +210,22 @@ class Store:
                 raise
 
     def close(self) -> None:
+        """Close the connection; a later read or write reopens it (sinks close in order,
+        and the coach may still log an event after the store sink has finished)."""
         self._conn.close()
+        self._closed = True
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._closed:
+            try:
+                self._conn = sqlite3.connect(
+                    str(self.path), timeout=self.lock_timeout, isolation_level=None
+                )
+            except sqlite3.Error as exc:
+                raise UserError(f"cannot open database {self.path}: {exc}") from exc
+            self._closed = False
+        return self._conn
 
     def __enter__(self) -> Store:
         return self
@@ -219,7 +235,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     # ------------------------------------------------------------------ writing
     def write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -228,7 +244,7 @@ class Store:
         sqlite itself retries a busy database for ``lock_timeout`` seconds before this
         gives up; on failure nothing of the transaction is kept, so callers can retry.
         """
-        conn = self._conn
+        conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -257,7 +273,7 @@ class Store:
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a query; a damaged file becomes a UserError naming the database."""
         try:
-            return self._conn.execute(sql, params).fetchall()
+            return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             if _is_locked(exc):
                 raise self._user_error(exc) from exc

@@ -346,3 +346,13 @@ def test_replay_with_a_bad_start_is_one_line_exit_2(db, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2
     assert "--start" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_closed_store_reopens_for_a_late_event(db):
+    # the store sink closes its store at session end; the coach may log one more event
+    store = Store.open(db)
+    sink = StoreSink(store, session(), own_store=True)
+    feed(sink, [G] * 3)
+    sink.close(3.0)
+    store.log_event("break_taken", T0 + 4)
+    assert [e.kind for e in Store.open(db).events(T0, T0 + 10)] == ["break_taken"]
