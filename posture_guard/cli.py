@@ -89,6 +89,18 @@ def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
         "--start",
         help="with --db: ISO date-time that stream time 0 corresponds to (default now)",
     )
+    # coach (issue 4): send the prompts the session would have produced
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help="show the coach's prompts as desktop notifications (demo prints them anyway)",
+    )
+    p.add_argument(
+        "--notifier",
+        choices=("auto", "desktop-notifier", "plyer", "print"),
+        default="auto",
+        help="with --notify: notification backend (default auto: desktop-notifier, else plyer)",
+    )
 
 
 def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
@@ -106,6 +118,19 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
         session = session_with_start(session, getattr(args, "start", None))
         store = Store.open(db or paths.database_file())
         sinks.append(StoreSink(store, session, own_store=True))
+    # coach (issue 4): live runs coach by default, replay with --notify, demo always
+    from .coach import build_sink, event_logger
+
+    coach = build_sink(
+        live=session.live,
+        notify=bool(getattr(args, "notify", False)),
+        demo=getattr(args, "command", None) == "demo",
+        session=session,
+        notifier_choice=getattr(args, "notifier", "auto"),
+        on_event=event_logger(sinks),
+    )
+    if coach is not None:
+        sinks.append(coach)
     return sinks
 
 
@@ -180,6 +205,25 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=diary.cmd_checkin)
 
 
+# --------------------------------------------------------------------------- coach control
+def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
+    """snooze, pause, resume, status: act on the running monitor (issue 4)."""
+    from . import control
+
+    p = sub.add_parser("snooze", help="no prompts for a while, e.g. `snooze 30m` or `1h`")
+    p.add_argument("duration", help="how long: 30m, 1h, 1h30m, 90s")
+    p.set_defaults(handler=control.cmd_snooze)
+
+    p = sub.add_parser("pause", help="no prompts until `resume`")
+    p.set_defaults(handler=control.cmd_pause)
+
+    p = sub.add_parser("resume", help="end a pause or snooze")
+    p.set_defaults(handler=control.cmd_resume)
+
+    p = sub.add_parser("status", help="is the monitor running; is coaching paused or snoozed")
+    p.set_defaults(handler=control.cmd_status)
+
+
 # --------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -192,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_core_commands(sub)
     _add_store_commands(sub)
+    _add_coach_commands(sub)
     return parser
 
 

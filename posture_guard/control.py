@@ -1,0 +1,498 @@
+"""Control channel between the `posture-guard` commands and the running monitor.
+
+``snooze``, ``pause`` and ``resume`` write a small JSON file, ``control.json`` under
+:func:`paths.state_dir`; the running monitor polls it (one ``stat`` per decision, a read
+only when its modification time changes). The monitor in turn writes ``monitor.json``,
+a heartbeat with its pid and the coach's effective state, which ``status`` reads.
+
+Why a file and not the database or a local socket:
+
+- It works whether or not a monitor is running: ``snooze 30m`` before the monitor starts
+  still applies when it starts, and nothing has to listen or accept connections.
+- Writes are atomic (write a temporary file in the same folder, then ``os.replace``), so a
+  reader sees the old or the new content, never half a file; there is no lock to leave
+  behind when a process dies, unlike SQLite's write lock, and no socket file to clean up.
+- It is the same on Linux, macOS and Windows, needs no port and no permissions beyond the
+  user's own folder, and a person can read it to see what the app thinks.
+- The cost is latency: the monitor sees a change at its next decision (about a second).
+
+The file stores instants as Unix seconds (and ISO text for people), so it means the same
+to a monitor whose clock is naive local time and to one that uses aware datetimes.
+
+Also here: :func:`parse_duration` (``30m``, ``1h30m``) and :class:`Backoff`, the pure
+retry schedule the live monitor uses when another program holds the camera (it pauses
+quietly, logs why, and retries later and later; no prompts while it waits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional
+
+from . import paths
+from .errors import UserError
+
+CONTROL_NAME = "control.json"
+HEARTBEAT_NAME = "monitor.json"
+# A heartbeat older than this means the monitor is gone (it writes one every ~10 s).
+HEARTBEAT_STALE_S = 60.0
+# A snooze longer than this is almost certainly a typo; `pause` is the tool for that.
+MAX_SNOOZE_S = 24 * 3600.0
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)")
+
+
+# --------------------------------------------------------------------------- durations
+def parse_duration(text: str, what: str = "duration") -> float:
+    """Seconds in ``text`` such as ``30m``, ``1h``, ``90s``, ``1h30m``.
+
+    A bare number is refused: "snooze 30" could mean seconds or minutes, and guessing
+    wrong either spams the user or silences the coach for a day.
+    """
+    s = text.strip().lower().replace(" ", "")
+    if not s:
+        raise UserError(f"{what} is empty; use e.g. 30m, 1h or 90s")
+    pos = 0
+    total = 0.0
+    for m in _DURATION_RE.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * {"h": 3600.0, "m": 60.0, "s": 1.0}[m.group(2)]
+        pos = m.end()
+    if pos != len(s):
+        raise UserError(f"{what} {text!r} is not a duration; use e.g. 30m, 1h or 90s")
+    if total <= 0:
+        raise UserError(f"{what} {text!r} must be longer than zero")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h} h {m} min" if m else f"{h} h"
+    if m:
+        return f"{m} min"
+    return f"{s} s"
+
+
+# --------------------------------------------------------------------------- control state
+@dataclass(frozen=True)
+class ControlState:
+    """What the user asked of the coach. Instants are Unix seconds (None = not set)."""
+
+    paused: bool = False
+    paused_at: Optional[float] = None
+    snooze_until: Optional[float] = None
+    updated: Optional[float] = None
+
+    def snoozed(self, now_epoch: float) -> bool:
+        return self.snooze_until is not None and now_epoch < self.snooze_until
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "paused": self.paused,
+            "paused_at": self.paused_at,
+            "snooze_until": self.snooze_until,
+            "snooze_until_text": _iso(self.snooze_until),
+            "updated": self.updated,
+            "updated_text": _iso(self.updated),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> ControlState:
+        if not isinstance(obj, dict):
+            raise UserError(f"{where}: expected a JSON object")
+        paused = obj.get("paused", False)
+        if not isinstance(paused, bool):
+            raise UserError(f"{where}: 'paused' must be true or false")
+        return cls(
+            paused=paused,
+            paused_at=_opt_number(obj, "paused_at", where),
+            snooze_until=_opt_number(obj, "snooze_until", where),
+            updated=_opt_number(obj, "updated", where),
+        )
+
+
+def control_file() -> Path:
+    return paths.state_dir() / CONTROL_NAME
+
+
+def heartbeat_file() -> Path:
+    return paths.state_dir() / HEARTBEAT_NAME
+
+
+def read_control(path: Optional[Path] = None) -> ControlState:
+    """The current control state; a missing file means "nothing asked"."""
+    path = path or control_file()
+    obj = _read_json(path, "control file")
+    return ControlState() if obj is None else ControlState.from_json(obj, f"control file {path}")
+
+
+def write_control(state: ControlState, path: Optional[Path] = None) -> None:
+    write_json_atomic(path or control_file(), state.to_json())
+
+
+def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
+    """Silence prompts until now + ``seconds`` (replacing any earlier snooze)."""
+    if seconds > MAX_SNOOZE_S:
+        raise UserError(
+            f"snooze of {format_duration(seconds)} is longer than 24 h; "
+            "use `posture-guard pause` and `posture-guard resume` instead"
+        )
+    now_epoch = time.time() if now_epoch is None else now_epoch
+    state = replace(_current_or_reset(), snooze_until=now_epoch + seconds, updated=now_epoch)
+    write_control(state)
+    return state
+
+
+def pause(now_epoch: Optional[float] = None) -> ControlState:
+    now_epoch = time.time() if now_epoch is None else now_epoch
+    current = _current_or_reset()
+    paused_at = current.paused_at if current.paused else now_epoch
+    state = replace(current, paused=True, paused_at=paused_at, updated=now_epoch)
+    write_control(state)
+    return state
+
+
+def resume(now_epoch: Optional[float] = None) -> ControlState:
+    """Clear both pause and snooze; also repairs a damaged control file."""
+    now_epoch = time.time() if now_epoch is None else now_epoch
+    state = ControlState(updated=now_epoch)
+    write_control(state)
+    return state
+
+
+def _current_or_reset() -> ControlState:
+    # A damaged control file holds nothing worth keeping (it is re-written whole by every
+    # command), so snooze/pause replace it instead of refusing to work.
+    try:
+        return read_control()
+    except UserError:
+        return ControlState()
+
+
+class ControlPoller:
+    """The monitor's side: re-reads the control file only when it changed.
+
+    A damaged or unreadable file never stops the monitor: the last good state is kept
+    and the problem is returned once by :meth:`poll` (as ``error``) for the log.
+    """
+
+    def __init__(self, path: Optional[Path] = None):
+        self.path = path or control_file()
+        self.state = ControlState()
+        self._stamp: Optional[tuple[int, int]] = None
+        self._reported: Optional[str] = None
+
+    def poll(self) -> tuple[ControlState, Optional[str]]:
+        try:
+            st = self.path.stat()
+            stamp: Optional[tuple[int, int]] = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        except OSError as exc:
+            return self.state, self._report(f"cannot read {self.path}: {exc}")
+        if stamp == self._stamp:
+            return self.state, None
+        self._stamp = stamp
+        if stamp is None:
+            self.state = ControlState()
+            return self.state, None
+        try:
+            self.state = read_control(self.path)
+        except UserError as exc:
+            return self.state, self._report(str(exc))
+        self._reported = None
+        return self.state, None
+
+    def _report(self, message: str) -> Optional[str]:
+        if message == self._reported:
+            return None
+        self._reported = message
+        return message
+
+
+# --------------------------------------------------------------------------- heartbeat
+@dataclass(frozen=True)
+class Heartbeat:
+    """Written by the running monitor; ``status`` reads it."""
+
+    pid: int
+    at: float
+    started: float
+    profile: str = ""
+    note: str = ""  # e.g. "camera busy, retrying in 40 s"
+    paused: bool = False
+    snooze_until: Optional[float] = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "at": self.at,
+            "at_text": _iso(self.at),
+            "started": self.started,
+            "profile": self.profile,
+            "note": self.note,
+            "paused": self.paused,
+            "snooze_until": self.snooze_until,
+        }
+
+
+def write_heartbeat(beat: Heartbeat, path: Optional[Path] = None) -> None:
+    """Called by the monitor every ~10 s (also while it waits for a busy camera)."""
+    write_json_atomic(path or heartbeat_file(), beat.to_json())
+
+
+def clear_heartbeat(pid: int, path: Optional[Path] = None) -> None:
+    """Remove the heartbeat at a clean shutdown, if it is still ours."""
+    path = path or heartbeat_file()
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(obj, dict) and obj.get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def read_heartbeat(path: Optional[Path] = None) -> Optional[Heartbeat]:
+    path = path or heartbeat_file()
+    obj = _read_json(path, "monitor heartbeat")
+    if obj is None:
+        return None
+    where = f"monitor heartbeat {path}"
+    if not isinstance(obj, dict) or not isinstance(obj.get("pid"), int):
+        raise UserError(f"{where}: expected an object with an integer 'pid'")
+    at = _opt_number(obj, "at", where)
+    started = _opt_number(obj, "started", where)
+    if at is None or started is None:
+        raise UserError(f"{where}: 'at' and 'started' are required")
+    return Heartbeat(
+        pid=obj["pid"],
+        at=at,
+        started=started,
+        profile=str(obj.get("profile", "")),
+        note=str(obj.get("note", "")),
+        paused=bool(obj.get("paused", False)),
+        snooze_until=_opt_number(obj, "snooze_until", where),
+    )
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    heartbeat: Optional[Heartbeat]
+    control: ControlState
+    now: float
+
+    def lines(self) -> list[str]:
+        """What `posture-guard status` prints (other areas may append their own lines)."""
+        out: list[str] = []
+        hb = self.heartbeat
+        if self.running and hb is not None:
+            ago = format_duration(self.now - hb.at)
+            since = datetime.fromtimestamp(hb.started).strftime("%H:%M")
+            prof = f", profile {hb.profile}" if hb.profile else ""
+            out.append(f"monitor: running (pid {hb.pid}{prof}, since {since}, seen {ago} ago)")
+            if hb.note:
+                out.append(f"monitor note: {hb.note}")
+        elif hb is not None:
+            seen = datetime.fromtimestamp(hb.at).strftime("%Y-%m-%d %H:%M")
+            out.append(f"monitor: not running (last seen {seen})")
+        else:
+            out.append("monitor: not running")
+        c = self.control
+        if c.paused:
+            since = datetime.fromtimestamp(c.paused_at).strftime("%H:%M") if c.paused_at else "?"
+            out.append(f"coaching: paused since {since} (`posture-guard resume` to continue)")
+        elif c.snoozed(self.now):
+            assert c.snooze_until is not None
+            until = datetime.fromtimestamp(c.snooze_until).strftime("%H:%M")
+            left = format_duration(c.snooze_until - self.now)
+            out.append(f"coaching: snoozed until {until} ({left} left)")
+        elif hb is not None and self.running and hb.snooze_until and hb.snooze_until > self.now:
+            until = datetime.fromtimestamp(hb.snooze_until).strftime("%H:%M")
+            out.append(f"coaching: snoozed from a notification until {until}")
+        else:
+            out.append("coaching: active")
+        return out
+
+
+def read_status(now_epoch: Optional[float] = None) -> Status:
+    now_epoch = time.time() if now_epoch is None else now_epoch
+    control = read_control()
+    try:
+        hb = read_heartbeat()
+    except UserError:
+        hb = None  # a damaged heartbeat only means we cannot tell; it is rewritten soon
+    running = hb is not None and now_epoch - hb.at <= HEARTBEAT_STALE_S and pid_alive(hb.pid)
+    return Status(running=running, heartbeat=hb, control=control, now=now_epoch)
+
+
+# --------------------------------------------------------------------------- camera back-off
+@dataclass(frozen=True)
+class Backoff:
+    """Retry schedule for a camera another program holds (pure: give it the clock).
+
+    The first retry comes after ``initial_s``, each further one ``factor`` times later,
+    capped at ``max_s``: a video call of an hour costs a few dozen open attempts, and the
+    monitor resumes within ``max_s`` of the camera being free. Use it as::
+
+        b = Backoff()
+        b = b.failed(now)        # camera busy: log b.reason(), wait until b.retry_at
+        if b.due(now): ...try again...
+        b = b.succeeded()        # camera open: back to normal
+    """
+
+    initial_s: float = 5.0
+    factor: float = 2.0
+    max_s: float = 300.0
+    failures: int = 0
+    retry_at: Optional[float] = None
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after the ``failures``-th consecutive failure (1-based)."""
+        if failures <= 0:
+            return 0.0
+        return min(self.max_s, self.initial_s * self.factor ** (failures - 1))
+
+    def failed(self, now: float) -> Backoff:
+        n = self.failures + 1
+        return replace(self, failures=n, retry_at=now + self.delay(n))
+
+    def succeeded(self) -> Backoff:
+        return replace(self, failures=0, retry_at=None)
+
+    def due(self, now: float) -> bool:
+        return self.retry_at is None or now >= self.retry_at
+
+    @property
+    def waiting(self) -> bool:
+        return self.failures > 0
+
+    def reason(self, now: float, why: str = "camera busy") -> str:
+        left = 0.0 if self.retry_at is None else max(0.0, self.retry_at - now)
+        return f"{why}; retry {self.failures + 1} in {format_duration(left)}"
+
+
+# --------------------------------------------------------------------------- CLI handlers
+def cmd_snooze(args: argparse.Namespace) -> int:
+    seconds = parse_duration(args.duration, "snooze duration")
+    state = snooze(seconds)
+    assert state.snooze_until is not None
+    until = datetime.fromtimestamp(state.snooze_until).strftime("%H:%M")
+    print(f"Coaching snoozed for {format_duration(seconds)}, until {until}.")
+    _note_if_not_running()
+    return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    pause()
+    print("Coaching paused until `posture-guard resume`.")
+    _note_if_not_running()
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    resume()
+    print("Coaching resumed.")
+    _note_if_not_running()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    for line in read_status().lines():
+        print(line)
+    return 0
+
+
+def _note_if_not_running() -> None:
+    status = read_status()
+    if not status.running:
+        print("(No monitor is running now; this applies when `posture-guard run` starts.)")
+
+
+# --------------------------------------------------------------------------- file helpers
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON so readers see the old or the new file, never a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{what} {path} is damaged (not UTF-8 text)") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UserError(
+            f"{what} {path} is damaged ({exc}); `posture-guard resume` rewrites it"
+        ) from exc
+
+
+def _opt_number(obj: dict[str, Any], key: str, where: str) -> Optional[float]:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError(f"{where}: {key!r} must be a number")
+    return float(value)
+
+
+def _iso(epoch: Optional[float]) -> Optional[str]:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+
+
+def epoch_to_like(epoch: float, like: datetime) -> datetime:
+    """Unix seconds as a datetime comparable with ``like`` (naive local or aware)."""
+    if like.tzinfo is None:
+        return datetime.fromtimestamp(epoch)
+    return datetime.fromtimestamp(epoch, tz=like.tzinfo)
+
+
+def like_to_epoch(moment: datetime) -> float:
+    return moment.timestamp()

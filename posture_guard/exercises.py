@@ -1,0 +1,271 @@
+"""The exercise library: loading, validating and picking the coach's exercises.
+
+The exercises themselves are data (``posture_guard/data/exercises.toml``), not code, so a
+therapist can change a dose or a wording without touching Python. A user copy at
+``<config dir>/exercises.toml`` replaces the bundled one; both are validated the same way
+and any mistake is a :class:`UserError` naming the file, the exercise and the key.
+
+:func:`pick_exercise` is the pure rotation rule the coach uses: exercises that fit the
+fault, least recently used first, never the same one twice in a row.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from . import paths
+from .errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+# When the coach may pick an exercise: the three posture faults, a long-sitting break and
+# the optional 20-20-20 micro prompt.
+TARGETS = ("forward_head", "raised_shoulders", "head_tilt", "break", "micro")
+
+# A notification shows a few lines; longer steps are cut off by most notification servers.
+MAX_STEPS_CHARS = 220
+
+_REQUIRED = ("id", "name", "muscles", "targets", "steps", "caution", "source")
+_OPTIONAL = ("dosage",)
+_DOSAGE_KEYS = ("reps", "hold_s", "per_side", "times_per_day", "unit")
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Dosage:
+    """How much: ``reps`` x ``hold_s`` (a range when lo != hi), per side or not."""
+
+    reps: Optional[int] = None
+    hold_s: Optional[Range] = None
+    per_side: bool = False
+    times_per_day: Optional[Range] = None
+    unit: str = ""
+
+    def text(self) -> str:
+        """Human wording such as '3 x 30 s hold, each side' or '10 x 5-10 s hold'."""
+        parts: list[str] = []
+        if self.reps is not None and self.hold_s is not None:
+            parts.append(f"{self.reps} x {_range_text(self.hold_s)} s hold")
+        elif self.reps is not None:
+            parts.append(f"{self.reps} {self.unit or 'times'}")
+        elif self.hold_s is not None:
+            parts.append(f"hold {_range_text(self.hold_s)} s")
+        if self.per_side:
+            parts.append("each side")
+        if self.times_per_day is not None:
+            lo, hi = self.times_per_day
+            n = _range_text(self.times_per_day)
+            parts.append(f"{n} time{'s' if hi > 1 or lo != hi else ''} a day")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    muscles: tuple[str, ...]
+    targets: tuple[str, ...]
+    steps: tuple[str, ...]
+    caution: str
+    source: str
+    dosage: Dosage = Dosage()
+
+    def short_text(self) -> str:
+        """Steps plus dose, sized for a notification body."""
+        dose = self.dosage.text()
+        text = " ".join(self.steps)
+        return f"{text} ({dose})" if dose else text
+
+
+@dataclass(frozen=True)
+class Library:
+    exercises: tuple[Exercise, ...]
+    origin: str
+
+    def by_id(self, exercise_id: str) -> Exercise:
+        for ex in self.exercises:
+            if ex.id == exercise_id:
+                return ex
+        raise KeyError(exercise_id)
+
+    def for_target(self, target: str) -> tuple[Exercise, ...]:
+        return tuple(ex for ex in self.exercises if target in ex.targets)
+
+
+def bundled_path() -> Path:
+    return Path(__file__).with_name("data") / "exercises.toml"
+
+
+def user_path() -> Path:
+    """Where a therapist's edited copy goes; it replaces the bundled library when present."""
+    return paths.config_dir() / "exercises.toml"
+
+
+def load_library(path: Optional[Path] = None) -> Library:
+    """Load and validate ``path``, else the user copy if present, else the bundled file."""
+    if path is None:
+        candidate = user_path()
+        path = candidate if candidate.is_file() else bundled_path()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read exercise library {path}: {exc.strerror or exc}") from exc
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"exercise library {path} is not valid TOML: {exc}") from exc
+    return parse_library(doc, origin=str(path))
+
+
+def parse_library(doc: Mapping[str, Any], origin: str = "<library>") -> Library:
+    """Validate a parsed document; every problem names the exercise and the key."""
+    unknown = sorted(set(doc) - {"exercise"})
+    if unknown:
+        raise UserError(f"{origin}: unknown top-level key {unknown[0]!r} (expected [[exercise]])")
+    items = doc.get("exercise")
+    if not isinstance(items, list) or not items:
+        raise UserError(f"{origin}: no [[exercise]] entries")
+    exercises: list[Exercise] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items, start=1):
+        ex = _parse_exercise(item, f"{origin}: exercise #{i}")
+        if ex.id in seen:
+            raise UserError(f"{origin}: exercise id {ex.id!r} appears twice")
+        seen.add(ex.id)
+        exercises.append(ex)
+    lib = Library(tuple(exercises), origin)
+    for target in ("forward_head", "raised_shoulders", "head_tilt", "break"):
+        if not lib.for_target(target):
+            raise UserError(f"{origin}: no exercise targets {target!r}; the coach needs one")
+    if len(exercises) < 2:
+        raise UserError(f"{origin}: at least two exercises are needed so prompts can rotate")
+    return lib
+
+
+def pick_exercise(library: Library, target: str, recent: Sequence[str]) -> Exercise:
+    """The exercise to suggest for ``target`` given ``recent`` picks (oldest first).
+
+    Candidates are the exercises that fit the target, least recently used first (never
+    used counts as oldest; ties keep library order). The last pick is never repeated: if
+    it is the only fitting one, a break exercise (or any other) is chosen instead.
+    """
+    last = recent[-1] if recent else None
+    candidates = [ex for ex in library.for_target(target) if ex.id != last]
+    if not candidates:
+        candidates = [ex for ex in library.for_target("break") if ex.id != last]
+    if not candidates:
+        candidates = [ex for ex in library.exercises if ex.id != last]
+    order = {ex_id: i for i, ex_id in enumerate(recent)}  # later index = more recent
+    return min(candidates, key=lambda ex: order.get(ex.id, -1))
+
+
+# --------------------------------------------------------------------------- validation helpers
+def _parse_exercise(item: Any, where: str) -> Exercise:
+    if not isinstance(item, Mapping):
+        raise UserError(f"{where}: must be a table")
+    ex_id = item.get("id")
+    if isinstance(ex_id, str) and ex_id:
+        where = f"{where.split(': exercise #')[0]}: exercise {ex_id!r}"
+    for key in item:
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            raise UserError(f"{where}: unknown key {key!r}")
+    for key in _REQUIRED:
+        if key not in item:
+            raise UserError(f"{where}: missing key {key!r}")
+    ex_id = _text(item, "id", where)
+    if not ex_id.replace("_", "").isalnum() or ex_id.lower() != ex_id:
+        raise UserError(f"{where}: 'id' must be lower_case letters, digits and '_'")
+    targets = _text_list(item, "targets", where, allow_empty=False)
+    for target in targets:
+        if target not in TARGETS:
+            raise UserError(
+                f"{where}: 'targets' has unknown target {target!r} (known: {', '.join(TARGETS)})"
+            )
+    steps = _text_list(item, "steps", where, allow_empty=False)
+    if sum(len(s) + 1 for s in steps) > MAX_STEPS_CHARS:
+        raise UserError(
+            f"{where}: 'steps' are too long for a notification (max {MAX_STEPS_CHARS} characters)"
+        )
+    return Exercise(
+        id=ex_id,
+        name=_text(item, "name", where),
+        muscles=_text_list(item, "muscles", where, allow_empty=True),
+        targets=targets,
+        steps=steps,
+        caution=_text(item, "caution", where),
+        source=_text(item, "source", where),
+        dosage=_parse_dosage(item.get("dosage", {}), where),
+    )
+
+
+def _parse_dosage(raw: Any, where: str) -> Dosage:
+    if not isinstance(raw, Mapping):
+        raise UserError(f"{where}: 'dosage' must be a table")
+    for key in raw:
+        if key not in _DOSAGE_KEYS:
+            raise UserError(f"{where}: unknown key 'dosage.{key}'")
+    reps = raw.get("reps")
+    if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
+        raise UserError(f"{where}: 'dosage.reps' must be a whole number >= 1")
+    per_side = raw.get("per_side", False)
+    if not isinstance(per_side, bool):
+        raise UserError(f"{where}: 'dosage.per_side' must be true or false")
+    unit = raw.get("unit", "")
+    if not isinstance(unit, str):
+        raise UserError(f"{where}: 'dosage.unit' must be text")
+    return Dosage(
+        reps=reps,
+        hold_s=_range(raw, "hold_s", where),
+        per_side=per_side,
+        times_per_day=_range(raw, "times_per_day", where),
+        unit=unit,
+    )
+
+
+def _range(raw: Mapping[str, Any], key: str, where: str) -> Optional[Range]:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if _is_number(value):
+        lo = hi = float(value)
+    elif isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value):
+        lo, hi = float(value[0]), float(value[1])
+    else:
+        raise UserError(f"{where}: 'dosage.{key}' must be a number or [min, max]")
+    if not (0 < lo <= hi):
+        raise UserError(f"{where}: 'dosage.{key}' must be positive with min <= max")
+    return (lo, hi)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _text(item: Mapping[str, Any], key: str, where: str) -> str:
+    value = item[key]
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"{where}: {key!r} must be non-empty text")
+    return value.strip()
+
+
+def _text_list(item: Mapping[str, Any], key: str, where: str, allow_empty: bool) -> tuple[str, ...]:
+    value = item[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise UserError(f"{where}: {key!r} must be a list of non-empty texts")
+    if not value and not allow_empty:
+        raise UserError(f"{where}: {key!r} must not be empty")
+    return tuple(v.strip() for v in value)
+
+
+def _range_text(r: Range) -> str:
+    lo, hi = r
+    fmt = "{:g}"
+    return fmt.format(lo) if lo == hi else f"{fmt.format(lo)}-{fmt.format(hi)}"

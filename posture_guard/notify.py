@@ -1,0 +1,421 @@
+"""Notification backends: how a prompt reaches the user, and knowing when it did not.
+
+Every backend returns a :class:`Delivery` saying whether the notification was shown,
+through which path, and if not, why. Nothing is lost silently: :class:`FallbackNotifier`
+prints a prompt that could not be shown, says once on stderr that it is doing so, and
+the coach logs a ``notification_failed`` event for it.
+
+Backends:
+
+- :class:`DesktopNotifierBackend` (``desktop-notifier``, the default where it imports):
+  D-Bus on Linux, native on macOS and Windows, with action buttons ("Done", "Snooze 15
+  min") whose clicks come back through :meth:`poll_clicks`. It runs its own asyncio loop
+  in a daemon thread, because button clicks arrive as D-Bus signals that need a running
+  loop. desktop-notifier swallows send errors and only logs a warning, so success is
+  judged by its ``on_dispatched`` callback (called only after the server accepted the
+  Notify call) and the logged error is kept as the reason.
+- :class:`PlyerNotifier` (plyer 2.1.0, the plain path, no buttons). Its Linux backend is
+  one of: dbus-python's ``Notify`` call when ``import dbus`` works (errors raise:
+  ``ServiceUnknown`` with a bus but no notification server, ``DBusException`` with no bus);
+  else ``notify-send`` run without checking its exit status and with no timeout; else a
+  warning and ``NotImplementedError``; inside Flatpak (``/app``) a ``gdbus`` portal call
+  whose result is thrown away. posture_guard therefore detects the path itself
+  (:func:`plyer_path`), calls plyer's dbus-python class directly and catches its errors,
+  and runs ``notify-send``/``gdbus`` itself with a timeout and a checked exit status.
+- :class:`PrintingNotifier`: prints to a stream (demo, and the fallback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib.util
+import json
+import logging
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import warnings
+from dataclasses import dataclass, replace
+from typing import IO, Optional, Protocol
+
+from .errors import UserError
+
+APP_NAME = "posture-guard"
+CHOICES = ("auto", "desktop-notifier", "plyer", "print")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to show. ``buttons`` are (action id, label) pairs; ``when`` is for printing."""
+
+    title: str
+    body: str
+    kind: str = "prompt"
+    prompt_id: int = 0
+    buttons: tuple[tuple[str, str], ...] = ()
+    when: str = ""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one send: shown or not, the path taken, why not, and the fallback."""
+
+    shown: bool
+    backend: str
+    reason: str = ""
+    fallback: str = ""
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button the user pressed on the notification for ``prompt_id``."""
+
+    prompt_id: int
+    action: str
+
+
+class Notifier(Protocol):
+    name: str
+
+    def send(self, message: Message) -> Delivery: ...
+
+    def poll_clicks(self) -> list[Click]: ...
+
+    def close(self) -> None: ...
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}"[:300]
+
+
+# --------------------------------------------------------------------------- printing
+class PrintingNotifier:
+    """Prints each prompt: what `posture-guard demo` shows, and the fallback."""
+
+    name = "print"
+
+    def __init__(self, stream: Optional[IO[str]] = None):
+        self.stream = stream
+
+    def send(self, message: Message) -> Delivery:
+        stream = self.stream if self.stream is not None else sys.stdout
+        when = f"[{message.when}] " if message.when else ""
+        print(f"{when}{message.title}\n    {message.body}", file=stream)
+        stream.flush()
+        return Delivery(True, self.name)
+
+    def poll_clicks(self) -> list[Click]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- plyer
+def plyer_path() -> str:
+    """Which of plyer 2.1.0's Linux paths would be taken here (mirrors its instance()).
+
+    "portal" (Flatpak), "dbus-python", "notify-send" or "none"; "native" off Linux.
+    """
+    if not sys.platform.startswith("linux"):
+        return "native"
+    if os.path.isdir("/app"):
+        return "portal"
+    if importlib.util.find_spec("dbus") is not None:
+        try:
+            import dbus  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            return "dbus-python"
+    if shutil.which("notify-send"):
+        return "notify-send"
+    return "none"
+
+
+class PlyerNotifier:
+    """plyer's plain notification, on a path posture_guard knows and checks."""
+
+    def __init__(
+        self,
+        app_name: str = APP_NAME,
+        timeout_s: int = 10,
+        path: Optional[str] = None,
+        command_timeout_s: float = 10.0,
+    ):
+        self.app_name = app_name
+        self.timeout_s = timeout_s
+        self.command_timeout_s = command_timeout_s
+        self.path = path or plyer_path()
+        self.name = f"plyer:{self.path}"
+
+    def send(self, message: Message) -> Delivery:
+        try:
+            if self.path == "dbus-python":
+                self._send_dbus(message)
+            elif self.path == "notify-send":
+                self._run(
+                    [
+                        "notify-send",
+                        "-a",
+                        self.app_name,
+                        "-t",
+                        str(self.timeout_s * 1000),
+                        "--",
+                        message.title,
+                        message.body,
+                    ]
+                )
+            elif self.path == "portal":
+                self._send_portal(message)
+            elif self.path == "native":
+                from plyer import notification
+
+                notification.notify(
+                    title=message.title,
+                    message=message.body,
+                    app_name=self.app_name,
+                    timeout=self.timeout_s,
+                )
+            else:
+                return Delivery(
+                    False,
+                    self.name,
+                    "no notification path: dbus-python is not installed and notify-send "
+                    "was not found",
+                )
+        except Exception as exc:  # any failure of the platform call is a lost prompt
+            return Delivery(False, self.name, _reason(exc))
+        return Delivery(True, self.name)
+
+    def _send_dbus(self, message: Message) -> None:
+        # plyer's own class, called directly so its errors reach us (and no facade
+        # proxy swallows the choice of path).
+        from plyer.platforms.linux.notification import NotifyDbus
+
+        NotifyDbus().notify(
+            title=message.title,
+            message=message.body,
+            app_name=self.app_name,
+            timeout=self.timeout_s,
+        )
+
+    def _send_portal(self, message: Message) -> None:
+        title, body = json.dumps(message.title), json.dumps(message.body)
+        payload = "{'title': <" + title + ">, 'body': <" + body + ">}"
+        self._run(
+            [
+                "gdbus",
+                "call",
+                "--session",
+                "--dest",
+                "org.freedesktop.portal.Desktop",
+                "--object-path",
+                "/org/freedesktop/portal/desktop",
+                "--method",
+                "org.freedesktop.portal.Notification.AddNotification",
+                f"posture-guard-{message.prompt_id}",
+                payload,
+            ]
+        )
+
+    def _run(self, argv: list[str]) -> None:
+        try:
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                timeout=self.command_timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"{argv[0]} did not finish within {exc.timeout:g} s") from exc
+        if proc.returncode != 0:
+            err = (proc.stderr or proc.stdout).strip().splitlines()
+            detail = err[-1] if err else "no message"
+            raise RuntimeError(f"{argv[0]} exited with status {proc.returncode}: {detail}")
+
+    def poll_clicks(self) -> list[Click]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- desktop-notifier
+class _ErrorCapture(logging.Handler):
+    """Keeps the last warning desktop-notifier logs, so a failed send has a reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.last: Optional[str] = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.last = _reason(record.exc_info[1])
+        else:
+            self.last = record.getMessage()
+
+
+class DesktopNotifierBackend:
+    """desktop-notifier with buttons; clicks are queued for :meth:`poll_clicks`."""
+
+    name = "desktop-notifier"
+
+    def __init__(self, app_name: str = APP_NAME, timeout_s: int = 10, send_timeout_s: float = 15.0):
+        try:
+            from desktop_notifier import DesktopNotifier
+        except ImportError as exc:
+            raise UserError(
+                "the desktop-notifier package is not installed; use --notifier plyer"
+            ) from exc
+        self.timeout_s = timeout_s
+        self.send_timeout_s = send_timeout_s
+        self._clicks: queue.SimpleQueue[Click] = queue.SimpleQueue()
+        self._capture = _ErrorCapture()
+        self._logger = logging.getLogger("desktop_notifier")
+        self._logger.addHandler(self._capture)
+        # Its warnings carry tracebacks; we report the reason ourselves instead.
+        self._old_propagate = self._logger.propagate
+        self._logger.propagate = False
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="posture-guard-notify", daemon=True
+        )
+        self._thread.start()
+        self._notifier = DesktopNotifier(app_name=app_name, app_icon=None)
+        self._closed = False
+
+    def send(self, message: Message) -> Delivery:
+        from desktop_notifier import Button, Notification
+
+        dispatched = threading.Event()
+        buttons = tuple(
+            Button(
+                title=label,
+                identifier=action,
+                on_pressed=_presser(self._clicks, Click(message.prompt_id, action)),
+            )
+            for action, label in message.buttons
+        )
+        note = Notification(
+            title=message.title,
+            message=message.body,
+            buttons=buttons,
+            on_dispatched=dispatched.set,
+            timeout=self.timeout_s,
+        )
+        self._capture.last = None
+        fut = asyncio.run_coroutine_threadsafe(self._notifier.send_notification(note), self._loop)
+        try:
+            fut.result(timeout=self.send_timeout_s)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            return Delivery(
+                False,
+                self.name,
+                f"no answer from the notification service in {self.send_timeout_s:g} s",
+            )
+        except Exception as exc:
+            return Delivery(False, self.name, _reason(exc))
+        if dispatched.is_set():
+            return Delivery(True, self.name)
+        return Delivery(
+            False, self.name, self._capture.last or "the notification service did not accept it"
+        )
+
+    def poll_clicks(self) -> list[Click]:
+        out: list[Click] = []
+        while True:
+            try:
+                out.append(self._clicks.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        backend = getattr(self._notifier, "_backend", None)
+        bus = getattr(backend, "bus", None)
+        if bus is not None:
+            self._loop.call_soon_threadsafe(bus.disconnect)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+        self._logger.removeHandler(self._capture)
+        self._logger.propagate = self._old_propagate
+
+
+def _presser(clicks: queue.SimpleQueue[Click], click: Click):  # type: ignore[no-untyped-def]
+    def pressed() -> None:
+        clicks.put(click)
+
+    return pressed
+
+
+# --------------------------------------------------------------------------- fallback
+class FallbackNotifier:
+    """Shows through ``primary``; what it cannot show is printed, and said so once."""
+
+    def __init__(
+        self,
+        primary: Notifier,
+        fallback: Optional[Notifier] = None,
+        notice_stream: Optional[IO[str]] = None,
+    ):
+        self.primary = primary
+        self.fallback = fallback or PrintingNotifier()
+        self.notice_stream = notice_stream
+        self.name = primary.name
+        self.announced = False
+
+    def send(self, message: Message) -> Delivery:
+        delivery = self.primary.send(message)
+        if delivery.shown:
+            return delivery
+        if not self.announced:
+            self.announced = True
+            stream = self.notice_stream if self.notice_stream is not None else sys.stderr
+            print(
+                f"posture-guard: desktop notifications are not reachable ({delivery.backend}: "
+                f"{delivery.reason}); printing prompts here instead.",
+                file=stream,
+            )
+        backup = self.fallback.send(message)
+        return replace(delivery, fallback=self.fallback.name if backup.shown else "")
+
+    def poll_clicks(self) -> list[Click]:
+        return self.primary.poll_clicks() + self.fallback.poll_clicks()
+
+    def close(self) -> None:
+        self.primary.close()
+        self.fallback.close()
+
+
+def make_notifier(choice: str = "auto") -> Notifier:
+    """The backend for ``--notifier``: auto prefers desktop-notifier (buttons), else plyer."""
+    if choice not in CHOICES:
+        raise UserError(f"unknown notifier {choice!r} (choose from {', '.join(CHOICES)})")
+    if choice == "print":
+        return PrintingNotifier()
+    if choice == "plyer":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return PlyerNotifier()
+    if choice == "desktop-notifier" or importlib.util.find_spec("desktop_notifier") is not None:
+        return DesktopNotifierBackend()
+    return PlyerNotifier()
+
+
+def with_fallback(primary: Notifier) -> Notifier:
+    if isinstance(primary, PrintingNotifier):
+        return primary
+    return FallbackNotifier(primary)

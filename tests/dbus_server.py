@@ -1,0 +1,267 @@
+"""A private D-Bus session bus and a real notification server for the tests.
+
+:class:`PrivateBus` runs ``dbus-daemon`` (Debian package ``dbus``) with a configuration
+that has no service directories, so nothing can be auto-started on it: with our server
+stopped, a Notify call gets ``ServiceUnknown`` exactly as on a desktop without a
+notification daemon.
+
+:class:`NotificationServer` owns ``org.freedesktop.Notifications`` on that bus (dbus-fast,
+an asyncio loop in a thread), answers Notify like a desktop would, records each call
+(app name, title, body, actions, hints, timeout) and can play the user by emitting
+``ActionInvoked`` for a button. Clients talk to it through the real bus daemon.
+
+Run ``python -m tests.dbus_server`` to try it by hand: it prints the bus address and each
+notification that arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+from dbus_fast import BusType, RequestNameReply
+from dbus_fast.aio import MessageBus
+from dbus_fast.annotations import DBusSignature, DBusStr, DBusUInt32
+from dbus_fast.service import ServiceInterface, method, signal
+
+BUS_NAME = "org.freedesktop.Notifications"
+OBJECT_PATH = "/org/freedesktop/Notifications"
+
+_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def dbus_daemon_missing() -> Optional[str]:
+    """Why the real-bus tests cannot run here, or None."""
+    if shutil.which("dbus-daemon") is None:
+        return "dbus-daemon not installed (Debian package: dbus)"
+    return None
+
+
+class PrivateBus:
+    """A session bus of our own; ``address`` goes into DBUS_SESSION_BUS_ADDRESS."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="pg-dbus-")
+        config = Path(self._dir) / "session.conf"
+        config.write_text(_CONFIG.format(dir=self._dir), encoding="utf-8")
+        self.proc = subprocess.Popen(
+            ["dbus-daemon", "--config-file", str(config), "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line:
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"dbus-daemon did not start: {err}")
+        self.address = line
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class NotifyCall:
+    """One Notify call as the server received it."""
+
+    id: int
+    app_name: str
+    replaces_id: int
+    app_icon: str
+    summary: str
+    body: str
+    actions: tuple[str, ...]
+    hints: dict[str, Any]
+    expire_timeout: int
+
+    @property
+    def buttons(self) -> dict[str, str]:
+        """Action key -> label, from the flat [key, label, key, label, ...] list."""
+        return dict(zip(self.actions[0::2], self.actions[1::2]))
+
+
+class _Interface(ServiceInterface):
+    def __init__(self, server: NotificationServer):
+        super().__init__(BUS_NAME)
+        self._server = server
+
+    @method()
+    def Notify(  # noqa: N802 - D-Bus member names
+        self,
+        app_name: DBusStr,
+        replaces_id: DBusUInt32,
+        app_icon: DBusStr,
+        summary: DBusStr,
+        body: DBusStr,
+        actions: Annotated[list[str], DBusSignature("as")],
+        hints: Annotated[dict[str, Any], DBusSignature("a{sv}")],
+        expire_timeout: Annotated[int, DBusSignature("i")],
+    ) -> DBusUInt32:
+        return self._server._record(
+            app_name, replaces_id, app_icon, summary, body, actions, hints, expire_timeout
+        )
+
+    @method()
+    def GetCapabilities(self) -> Annotated[list[str], DBusSignature("as")]:  # noqa: N802
+        return ["body", "actions"]
+
+    @method()
+    def GetServerInformation(  # noqa: N802
+        self,
+    ) -> Annotated[tuple[str, str, str, str], DBusSignature("ssss")]:
+        return ("pg-test-notifications", "posture_guard tests", "1.0", "1.2")
+
+    @method()
+    def CloseNotification(self, id: DBusUInt32):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.NotificationClosed(id, 3)
+
+    @signal()
+    def NotificationClosed(  # noqa: N802
+        self, id: int, reason: int
+    ) -> Annotated[tuple[int, int], DBusSignature("uu")]:
+        return (id, reason)
+
+    @signal()
+    def ActionInvoked(  # noqa: N802
+        self, id: int, action_key: str
+    ) -> Annotated[tuple[int, str], DBusSignature("us")]:
+        return (id, action_key)
+
+
+class NotificationServer:
+    """Owns org.freedesktop.Notifications on ``address`` and records what arrives."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.calls: list[NotifyCall] = []
+        self._cond = threading.Condition()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._bus: Optional[MessageBus] = None
+        self._iface: Optional[_Interface] = None
+        self._next_id = 1
+
+    def start(self) -> NotificationServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        return self
+
+    async def _start(self) -> None:
+        bus = await MessageBus(bus_address=self.address, bus_type=BusType.SESSION).connect()
+        self._iface = _Interface(self)
+        bus.export(OBJECT_PATH, self._iface)
+        reply = await bus.request_name(BUS_NAME)
+        if reply != RequestNameReply.PRIMARY_OWNER:
+            raise RuntimeError(f"could not own {BUS_NAME}: {reply}")
+        self._bus = bus
+
+    def stop(self) -> None:
+        if self._bus is not None:
+
+            async def _stop() -> None:
+                assert self._bus is not None
+                await self._bus.release_name(BUS_NAME)
+                self._bus.disconnect()
+                await self._bus.wait_for_disconnect()
+
+            try:
+                asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(timeout=10)
+            except Exception:  # a dead bus is already as stopped as it gets
+                pass
+            self._bus = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def _record(self, *args: Any) -> int:
+        app_name, replaces_id, app_icon, summary, body, actions, hints, timeout = args
+        with self._cond:
+            nid = self._next_id
+            self._next_id += 1
+            plain_hints = {k: getattr(v, "value", v) for k, v in dict(hints).items()}
+            self.calls.append(
+                NotifyCall(
+                    nid,
+                    app_name,
+                    replaces_id,
+                    app_icon,
+                    summary,
+                    body,
+                    tuple(actions),
+                    plain_hints,
+                    timeout,
+                )
+            )
+            self._cond.notify_all()
+        return nid
+
+    def wait_for(self, n: int, timeout: float = 10.0) -> list[NotifyCall]:
+        """Block until at least ``n`` notifications arrived; return them all."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.calls) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {n} notifications, got {len(self.calls)}")
+                self._cond.wait(left)
+            return list(self.calls)
+
+    def invoke_action(self, nid: int, action_key: str) -> None:
+        """Play the user: press the button ``action_key`` on notification ``nid``."""
+        assert self._iface is not None
+        iface = self._iface
+        self._loop.call_soon_threadsafe(iface.ActionInvoked, nid, action_key)
+
+
+def main() -> None:  # pragma: no cover - manual tool
+    bus = PrivateBus()
+    server = NotificationServer(bus.address).start()
+    print(f"DBUS_SESSION_BUS_ADDRESS={bus.address}", flush=True)
+    seen = 0
+    try:
+        while True:
+            calls = server.wait_for(seen + 1, timeout=3600)
+            for call in calls[seen:]:
+                print(f"#{call.id} {call.summary!r}: {call.body!r} actions={call.buttons}")
+            seen = len(calls)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        bus.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
