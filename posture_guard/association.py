@@ -268,12 +268,13 @@ def _more_needed(c: Comparison) -> str:
 def sentence(c: Comparison, claimed: bool) -> str:
     """The plain-language answer for one lag: direction, size, interval, caveat."""
     direction = "more" if c.diff > 0 else "less"
+    size = f"{abs(c.diff):.1f} {direction}" if round(abs(c.diff), 1) > 0 else "about the same"
     when = "on headache days" if c.lag == 0 else "on days before a headache"
     other = "on headache-free days" if c.lag == 0 else "before headache-free days"
     numbers = (
         f"{when} you spent {c.mean_headache:.1f} minutes per desk hour with your head "
         f"forward, against {c.mean_free:.1f} {other} "
-        f"({abs(c.diff):.1f} {direction}; 95 % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}; "
+        f"({size}; 95 % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}; "
         f"{c.n_headache} headache and {c.n_free} headache-free days)"
     )
     head = _lag_name(c.lag).capitalize()

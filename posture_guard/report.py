@@ -304,6 +304,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             write_html(data, args.html)
             rows = data.rows
             print(f"wrote {args.html} ({first} to {last})")
+            for text in data.association.sentences:
+                print(f"  {text}")
         else:
             rows = daily_rows(store, first, last)
         if args.csv:
