@@ -429,46 +429,10 @@ def _no_camera_message(index: int) -> str:
 
 
 def run_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
-    """Monitor from the webcam until SIGTERM / Ctrl-C."""
-    from .pose import MediaPipePose
+    """Monitor from the webcam until SIGTERM / Ctrl-C (the loop lives in service.py)."""
+    from . import service
 
-    out = sys.stdout
-    baseline, profile = resolve_baseline(args.profile, out)
-    try:
-        source = CameraSource(args.camera)
-    except CameraError:
-        raise UserError(_no_camera_message(args.camera)) from None
-    stop = StopFlag()
-    stop.install()
-    header = header_of(source)
-    sinks: list[Sink] = [ConsolePrinter(out)]
-    sinks.extend(make_sinks(_session(args, profile, live=True, source=source.name)))
-    pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
-    print(f"monitoring {source.name} with profile {profile!r}; Ctrl-C to stop", file=out)
-    last_t = 0.0
-    with MediaPipePose() as detector:
-        try:
-            while not stop.stopped:
-                wait = pipeline.next_due - last_t
-                if wait > 0 and stop.event.wait(min(wait, 1.0)):
-                    break
-                if wait > 1.0:
-                    last_t += 1.0
-                    continue
-                try:
-                    frame = source.read()
-                except CameraError as exc:
-                    print(f"posture-guard: {exc}; stopping", file=sys.stderr)
-                    break
-                if frame is None:
-                    break
-                last_t = frame.t
-                pipeline.offer(Sample(frame.t, detector.detect(frame.image)))
-        finally:
-            source.close()
-            totals = pipeline.close(last_t)
-    print_totals(totals, out)
-    return 0
+    return service.run(args, make_sinks)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

@@ -1,0 +1,78 @@
+"""The monitor's log: a rotating file in the user's log dir, and a terse console.
+
+A background monitor has no terminal anyone reads, so what it did (camera released,
+camera busy and retried, database set aside) must land in a file the user can find:
+``paths.log_dir() / "posture-guard.log"``, rotated at 1 MB with 3 old files kept, so
+weeks of running never fill a disk. The console shows warnings only; each ``-v`` adds a
+level (``-v`` info, ``-vv`` debug) to both the console and the file.
+
+The log holds words and numbers only: no frame, no landmark array, never an image.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+from typing import IO, Optional
+
+from . import paths
+
+LOG_NAME = "posture-guard.log"
+MAX_BYTES = 1_000_000
+BACKUPS = 3
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_MARK = "_posture_guard_handler"  # set on our handlers so setup() can replace them
+
+
+def log_file() -> Path:
+    return paths.log_dir() / LOG_NAME
+
+
+def levels(verbose: int) -> tuple[int, int]:
+    """(file level, console level) for a ``-v`` count: each -v shows one level more."""
+    file_level = logging.INFO if verbose <= 0 else logging.DEBUG
+    console = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    return file_level, console
+
+
+def setup(verbose: int = 0, console: Optional[IO[str]] = None, to_file: bool = True) -> Path:
+    """Attach the rotating file and the console handler to the ``posture_guard`` logger.
+
+    Calling it again (tests, a restarted loop) replaces the handlers instead of doubling
+    every line. Returns the log file's path.
+    """
+    logger = logging.getLogger("posture_guard")
+    for handler in list(logger.handlers):
+        if getattr(handler, _MARK, False):
+            logger.removeHandler(handler)
+            handler.close()
+    file_level, console_level = levels(verbose)
+    path = log_file()
+    if to_file:
+        fh = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        fh.setLevel(file_level)
+        fh.setFormatter(logging.Formatter(_FORMAT))
+        setattr(fh, _MARK, True)
+        logger.addHandler(fh)
+    ch = logging.StreamHandler(console if console is not None else sys.stderr)
+    ch.setLevel(console_level)
+    ch.setFormatter(logging.Formatter("posture-guard: %(message)s"))
+    setattr(ch, _MARK, True)
+    logger.addHandler(ch)
+    logger.setLevel(min(file_level, console_level))
+    logger.propagate = False
+    return path
+
+
+def shutdown() -> None:
+    """Flush and detach our handlers (end of a run; lets tests remove the folder)."""
+    logger = logging.getLogger("posture_guard")
+    for handler in list(logger.handlers):
+        if getattr(handler, _MARK, False):
+            logger.removeHandler(handler)
+            handler.close()
+    logger.propagate = True

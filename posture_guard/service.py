@@ -1,0 +1,886 @@
+"""The live monitor as a background service: one instance, a camera it lets go of, and
+faults it rides out.
+
+``posture-guard run`` lands here (``monitor.run_command`` is a one-line call). The loop is
+a thin shell around small pure parts, so every rule is tested with a fake clock and a fake
+camera (the only stand-in: a webcam cannot exist in a test):
+
+- :func:`release_reason`: whether the camera must be closed now, and why (paused, screen
+  locked, snoozed, quiet hours). While released no frame is read at all.
+- :class:`FrameHealth` / :func:`check_frame`: black frames (a covered or failing sensor)
+  and frozen frames (a driver that repeats its last buffer) are camera faults, not
+  posture: they are never analysed, so they never become "absent" time.
+- :class:`control.Backoff`: after a fault (vanished camera, black/frozen frames, a camera
+  another program holds) the camera is closed and re-opened later and later (5 s, 10 s,
+  ... capped at 60 s), logged each time, with no prompt meanwhile (no decisions flow, so
+  the coach stays silent); it resumes by itself.
+
+Around the loop: :class:`InstanceLock` (one monitor per user, an OS file lock that dies
+with its process, so a crashed run never blocks the next), :func:`prepare_database`
+(a damaged database is kept aside as ``*.damaged-*`` and a new one started), a status
+file ``service.json`` that ``posture-guard status`` reads (camera in use or released and
+why, the posture state now), and a flush of the sinks every ``flush_every_s`` (5 s), so a
+``kill -9`` loses at most that plus one sampling interval (2 s) of posture.
+
+SIGTERM and Ctrl-C set a stop flag that every wait in the loop watches: the sinks are
+flushed and the process exits well within 2 s.
+
+Screen lock (Linux): asked over D-Bus with ``dbus-send`` every 5 s, best effort: logind's
+``LockedHint`` for the caller's session (system bus), then the session bus's
+``org.freedesktop.ScreenSaver`` and ``org.gnome.ScreenSaver`` ``GetActive``. Where none
+answers (no D-Bus, macOS, Windows) the screen counts as unlocked, so the monitor keeps
+watching; pausing or snoozing still releases the camera everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Callable, Optional
+
+import numpy as np
+
+from . import control, logs, paths
+from .capture import CameraError, CameraSource, FrameSource
+from .errors import UserError
+from .landmarks import Sample, StreamHeader
+from .sinks import SessionInfo, Sink
+from .states import PostureState
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "monitor.lock"
+STATUS_NAME = "service.json"
+
+SinkFactory = Callable[[SessionInfo], list]
+Clock = Callable[[], float]
+Sleep = Callable[[float], bool]  # sleeps up to N s; True when asked to stop
+CameraFactory = Callable[[], FrameSource]
+
+
+# --------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Timing of the loop; see the module docstring for why.
+
+    ``black_after_s``: a camera's first frames are often dark while exposure settles, so
+    only black lasting this long is a fault. ``frozen_after_s``: a real sensor's noise
+    changes every frame, so a bit-identical picture for this long means a stuck driver.
+    ``healthy_reset_s``: the back-off restarts from 5 s only after the camera has
+    behaved this long, so a camera that freezes every minute is retried less and less.
+    """
+
+    poll_s: float = 1.0  # how often conditions are re-checked while released/waiting
+    bad_frame_retry_s: float = 0.5
+    black_after_s: float = 3.0
+    frozen_after_s: float = 10.0
+    healthy_reset_s: float = 60.0
+    flush_every_s: float = 5.0
+    status_every_s: float = 10.0
+    screen_check_s: float = 5.0
+    backoff: control.Backoff = control.Backoff(initial_s=5.0, factor=2.0, max_s=60.0)
+
+
+# --------------------------------------------------------------------------- pure rules
+@dataclass(frozen=True)
+class Conditions:
+    """What the world says at one moment about whether the camera may be used."""
+
+    paused: bool = False
+    snoozed: bool = False
+    quiet_hours: bool = False
+    screen_locked: bool = False
+
+
+def release_reason(c: Conditions) -> Optional[str]:
+    """Why the camera must be closed now, or None when it may be used.
+
+    Pause first (the user's explicit wish), then the locked screen (nobody is there),
+    then snooze and quiet hours.
+    """
+    if c.paused:
+        return "paused"
+    if c.screen_locked:
+        return "screen locked"
+    if c.snoozed:
+        return "snoozed"
+    if c.quiet_hours:
+        return "quiet hours"
+    return None
+
+
+@dataclass(frozen=True)
+class FrameHealth:
+    """Running memory of recent frames for the black/frozen checks."""
+
+    black_since: Optional[float] = None
+    same_since: Optional[float] = None
+    signature: Optional[bytes] = None
+
+
+BLACK_MEAN = 8.0  # out of 255: darker than any lit room the camera can expose for
+
+
+def frame_signature(image: np.ndarray) -> bytes:
+    """A digest of a thinned copy of the frame: equal only for a repeated buffer."""
+    return hashlib.blake2b(np.ascontiguousarray(image[::4, ::4]).tobytes(), digest_size=16).digest()
+
+
+def check_frame(
+    health: FrameHealth, t: float, image: np.ndarray, settings: ServiceSettings
+) -> tuple[FrameHealth, Optional[str], bool]:
+    """(new health, fault or None, whether the frame may be analysed)."""
+    black = image.size == 0 or float(image.mean()) < BLACK_MEAN
+    if black:
+        since = health.black_since if health.black_since is not None else t
+        health = replace(health, black_since=since, same_since=None, signature=None)
+        if t - since >= settings.black_after_s:
+            return health, f"camera gives black frames ({t - since:.0f} s)", False
+        return health, None, False
+    sig = frame_signature(image)
+    if sig == health.signature:
+        since = health.same_since if health.same_since is not None else t
+        health = replace(health, black_since=None, same_since=since)
+        if t - since >= settings.frozen_after_s:
+            return health, f"camera picture frozen ({t - since:.0f} s unchanged)", False
+        return health, None, True
+    return FrameHealth(black_since=None, same_since=None, signature=sig), None, True
+
+
+# --------------------------------------------------------------------------- single instance
+class InstanceLock:
+    """One monitor per user: an OS lock on ``state_dir()/monitor.lock`` holding our pid.
+
+    The lock is the kernel's (``flock``, or ``msvcrt.locking`` on Windows), so it vanishes
+    with the process however it dies; a pid left in the file by a crashed run is only
+    reported as recovered. A second ``run`` gets a UserError naming the running pid.
+    """
+
+    def __init__(self, path: Optional[Path] = None):
+        self.path = path or paths.state_dir() / LOCK_NAME
+        self._fh: Optional[IO[str]] = None
+        self.recovered_pid: Optional[int] = None
+
+    def acquire(self, attempts: int = 3, wait_s: float = 0.2) -> InstanceLock:
+        fh = open(self.path, "a+", encoding="utf-8")
+        for i in range(attempts):
+            if _try_lock(fh):
+                break
+            if i + 1 < attempts:
+                time.sleep(wait_s)  # a `status` may hold a shared lock for a moment
+        else:
+            pid = _read_pid(self.path)
+            fh.close()
+            who = f"pid {pid}" if pid else "pid unknown"
+            raise UserError(
+                f"a posture-guard monitor is already running ({who}); stop it first "
+                "(or check `posture-guard status`)"
+            )
+        old = _read_pid(self.path)
+        if old and old != os.getpid():
+            self.recovered_pid = old
+            log.warning("recovered a stale monitor lock left by pid %d (not running)", old)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
+        finally:
+            _unlock(fh)
+            fh.close()
+
+    def __enter__(self) -> InstanceLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def running_pid(path: Optional[Path] = None) -> Optional[int]:
+    """The pid of the running monitor, or None; never blocks a monitor that is starting."""
+    path = path or paths.state_dir() / LOCK_NAME
+    if not path.exists():
+        return None
+    pid = _read_pid(path)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no shared locks; trust a live pid
+        return pid if pid and control.pid_alive(pid) else None
+    with open(path, encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return pid or -1
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return None
+
+
+def _try_lock(fh: IO[str]) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def _unlock(fh: IO[str]) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            pass
+        return
+    fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read_pid(path: Path) -> Optional[int]:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+# --------------------------------------------------------------------------- screen lock
+class ScreenLockProbe:
+    """Asks D-Bus whether the screen is locked (see the module docstring); best effort.
+
+    ``runner`` runs one argv and returns its stdout or None; a probe that never answers
+    is asked again only every ``retry_unavailable_s``.
+    """
+
+    QUERIES: tuple[tuple[str, ...], ...] = (
+        (
+            "--system",
+            "--dest=org.freedesktop.login1",
+            "/org/freedesktop/login1/session/auto",
+            "org.freedesktop.DBus.Properties.Get",
+            "string:org.freedesktop.login1.Session",
+            "string:LockedHint",
+        ),
+        (
+            "--session",
+            "--dest=org.freedesktop.ScreenSaver",
+            "/org/freedesktop/ScreenSaver",
+            "org.freedesktop.ScreenSaver.GetActive",
+        ),
+        (
+            "--session",
+            "--dest=org.gnome.ScreenSaver",
+            "/org/gnome/ScreenSaver",
+            "org.gnome.ScreenSaver.GetActive",
+        ),
+    )
+
+    def __init__(
+        self,
+        runner: Optional[Callable[[list[str]], Optional[str]]] = None,
+        retry_unavailable_s: float = 60.0,
+    ):
+        self._dbus_send = shutil.which("dbus-send")
+        self._run = runner or _run_quiet
+        self.retry_unavailable_s = retry_unavailable_s
+        self._unavailable_until = float("-inf")
+        self.source: Optional[str] = None  # which query answered last
+
+    def locked(self, now: float) -> Optional[bool]:
+        """True/False when some query answered, None when none could be asked."""
+        if sys.platform != "linux" or self._dbus_send is None:
+            return None
+        if now < self._unavailable_until:
+            return None
+        answers: list[bool] = []
+        for query in self.QUERIES:
+            argv = [self._dbus_send, "--print-reply", "--reply-timeout=500", *query]
+            out = self._run(argv)
+            if out is None:
+                continue
+            value = _dbus_boolean(out)
+            if value is None:
+                continue
+            self.source = query[1].split("=", 1)[1]
+            if value:
+                return True
+            answers.append(value)
+        if not answers:
+            self._unavailable_until = now + self.retry_unavailable_s
+            return None
+        return False
+
+
+def _run_quiet(argv: list[str]) -> Optional[str]:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=2.0, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _dbus_boolean(reply: str) -> Optional[bool]:
+    for token in reply.split():
+        if token == "true":
+            return True
+        if token == "false":
+            return False
+    return None
+
+
+# --------------------------------------------------------------------------- the database
+def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path]:
+    """Make sure the database at ``path`` can be opened; set a damaged one aside.
+
+    Returns where a damaged file was moved (and says so on ``out`` and in the log), or
+    None. A locked database is left alone: the store sink buffers and retries. Any other
+    problem (a newer schema, a folder in the way) stays a UserError.
+    """
+    from .store import Store, quarantine_damaged
+
+    try:
+        Store.open(path).close()
+        return None
+    except UserError:
+        if not _is_damaged(path):
+            raise
+    moved = quarantine_damaged(path)
+    message = f"the database {path} was damaged; it is kept as {moved} and a new one was started"
+    log.error("%s", message)
+    print(f"posture-guard: {message}", file=out or sys.stderr)
+    Store.open(path).close()
+    return moved
+
+
+def _is_damaged(path: Path) -> bool:
+    """Whether sqlite itself says the file is not a sound database (never for a lock)."""
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return True
+    try:
+        row = conn.execute("PRAGMA quick_check").fetchone()
+        return row is None or row[0] != "ok"
+    except sqlite3.DatabaseError as exc:
+        text = str(exc).lower()
+        return not ("locked" in text or "busy" in text)
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- status file
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What the loop tells `posture-guard status` (``state_dir()/service.json``)."""
+
+    pid: int
+    at: float  # Unix seconds
+    camera: str  # "in use", "released", "unavailable", "starting"
+    reason: str = ""
+    state: Optional[str] = None
+    state_since: Optional[float] = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "at": self.at,
+            "camera": self.camera,
+            "reason": self.reason,
+            "state": self.state,
+            "state_since": self.state_since,
+        }
+
+
+def status_file() -> Path:
+    return paths.state_dir() / STATUS_NAME
+
+
+def read_service_status(path: Optional[Path] = None) -> Optional[ServiceStatus]:
+    path = path or status_file()
+    try:
+        import json
+
+        obj = json.loads(path.read_text(encoding="utf-8"))
+        return ServiceStatus(
+            pid=int(obj["pid"]),
+            at=float(obj["at"]),
+            camera=str(obj["camera"]),
+            reason=str(obj.get("reason", "")),
+            state=obj.get("state"),
+            state_since=obj.get("state_since"),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> list[str]:
+    """Lines `posture-guard status` adds: running (from the lock), camera, state, today."""
+    out: list[str] = []
+    pid = running_pid()
+    st = read_service_status()
+    if pid is None:
+        out.append("monitor process: not running")
+    else:
+        out.append(f"monitor process: running (pid {pid if pid > 0 else '?'})")
+        if st is not None and st.pid == pid:
+            cam = f"camera: {st.camera}" + (f" ({st.reason})" if st.reason else "")
+            out.append(cam)
+            if st.state:
+                since = (
+                    f" since {datetime.fromtimestamp(st.state_since):%H:%M}"
+                    if st.state_since
+                    else ""
+                )
+                out.append(f"posture now: {st.state}{since}")
+    out.extend(_today_lines(today or date.today(), db))
+    return out
+
+
+def _today_lines(day: date, db: Optional[Path]) -> list[str]:
+    path = db or paths.database_file()
+    if not path.exists():
+        return ["today: nothing logged yet"]
+    try:
+        from .store import Store
+        from .summary import fmt_minutes, summarize_day
+
+        with Store.open(path) as store:
+            s = summarize_day(store, day)
+    except (UserError, ImportError) as exc:
+        return [f"today: cannot read the log ({exc})"]
+    if s.monitored_s <= 0:
+        return ["today: nothing logged yet"]
+    parts = [f"monitored {fmt_minutes(s.monitored_s)}"]
+    share = s.good_share
+    if share is not None:
+        parts.append(f"good posture {share:.0%}")
+    return ["today: " + ", ".join(parts)]
+
+
+# --------------------------------------------------------------------------- the loop
+@dataclass
+class LoopReport:
+    """What one run did: for the closing line and for tests."""
+
+    frames_read: int = 0
+    frames_analysed: int = 0
+    faults: int = 0
+    open_attempts: list[float] = None  # type: ignore[assignment]
+    releases: int = 0
+    last_t: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.open_attempts is None:
+            self.open_attempts = []
+
+
+class Service:
+    """The live loop's shell: reads the world, applies the pure rules, performs effects.
+
+    ``clock`` gives monotonic seconds; ``sleep(s)`` waits up to ``s`` and returns True when
+    the run should stop (the real one waits on the SIGTERM/Ctrl-C flag). ``open_camera``
+    returns a :class:`FrameSource` or raises CameraError. ``is_quiet(datetime)`` and
+    ``screen.locked(now)`` may be left out. Wall-clock moments are ``session.start`` plus
+    the clock's elapsed time, so a fake clock drives quiet hours and snooze too.
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,  # monitor.Pipeline (not imported: monitor imports this module)
+        detector: Any,
+        open_camera: CameraFactory,
+        session: SessionInfo,
+        clock: Clock = time.monotonic,
+        sleep: Optional[Sleep] = None,
+        settings: ServiceSettings = ServiceSettings(),
+        control_poller: Optional[control.ControlPoller] = None,
+        is_quiet: Optional[Callable[[datetime], bool]] = None,
+        screen: Optional[ScreenLockProbe] = None,
+        write_status: bool = True,
+    ):
+        self.pipeline = pipeline
+        self.detector = detector
+        self.open_camera = open_camera
+        self.session = session
+        self.clock = clock
+        self.sleep = sleep or (lambda s: (time.sleep(max(0.0, s)), False)[1])
+        self.settings = settings
+        self.control = control_poller
+        self.is_quiet = is_quiet
+        self.screen = screen
+        self.write_status = write_status
+        self.report = LoopReport()
+        self.source: Optional[FrameSource] = None
+        self.backoff = settings.backoff
+        self.health = FrameHealth()
+        self._t0 = clock()
+        self._healthy_since: Optional[float] = None
+        self._screen_locked = False
+        self._screen_checked = float("-inf")
+        self._last_flush = 0.0
+        self._flush_paused_until = float("-inf")
+        self._last_status = float("-inf")
+        self._camera = ("starting", "")
+        self._state: Optional[PostureState] = None
+        self._state_since: Optional[float] = None
+        self._released_for: Optional[str] = None
+        self._fault_why = "camera unavailable"
+
+    # ----------------------------------------------------------------- helpers
+    def now(self) -> float:
+        """Seconds since the loop started (the pipeline's stream time)."""
+        return self.clock() - self._t0
+
+    def wall(self, t: float) -> datetime:
+        return self.session.start + timedelta(seconds=t)
+
+    def conditions(self, t: float) -> Conditions:
+        paused = snoozed = False
+        if self.control is not None:
+            state, problem = self.control.poll()
+            if problem:
+                log.warning("%s", problem)
+            paused = state.paused
+            snoozed = state.snoozed(self.wall(t).timestamp())
+        quiet = bool(self.is_quiet and self.is_quiet(self.wall(t)))
+        if self.screen is not None and t - self._screen_checked >= self.settings.screen_check_s:
+            self._screen_checked = t
+            self._screen_locked = bool(self.screen.locked(t))
+        return Conditions(paused, snoozed, quiet, self._screen_locked)
+
+    def _set_camera(self, camera: str, reason: str, t: float) -> None:
+        changed = (camera, reason) != self._camera
+        self._camera = (camera, reason)
+        if changed or t - self._last_status >= self.settings.status_every_s:
+            self._status(t)
+
+    def _status(self, t: float) -> None:
+        self._last_status = t
+        if not self.write_status:
+            return
+        st = ServiceStatus(
+            pid=os.getpid(),
+            at=self.wall(t).timestamp(),
+            camera=self._camera[0],
+            reason=self._camera[1],
+            state=self._state.value if self._state else None,
+            state_since=self.wall(self._state_since).timestamp()
+            if self._state_since is not None
+            else None,
+        )
+        try:
+            control.write_json_atomic(status_file(), st.to_json())
+        except OSError as exc:
+            log.warning("cannot write the status file: %s", exc)
+
+    def _close_camera(self) -> None:
+        src, self.source = self.source, None
+        if src is not None:
+            try:
+                src.close()
+            except Exception as exc:  # a dying driver must not end the monitor
+                log.debug("closing the camera failed: %s", exc)
+
+    def _fault(self, t: float, why: str) -> None:
+        self._fault_why = why
+        self._close_camera()
+        self.report.faults += 1
+        self.health = FrameHealth()
+        self._healthy_since = None
+        self.backoff = self.backoff.failed(t)
+        reason = self._waiting_text(t, why)
+        log.warning("%s", reason)
+        self._set_camera("unavailable", reason, t)
+
+    def _waiting_text(self, t: float, why: str) -> str:
+        b = self.backoff
+        left = 0.0 if b.retry_at is None else max(0.0, b.retry_at - t)
+        return (
+            f"{why}; retrying in {control.format_duration(left)} "
+            f"({b.failures} failed attempt{'s' if b.failures != 1 else ''} so far)"
+        )
+
+    def _flush(self, t: float) -> None:
+        self._last_flush = t
+        if t < self._flush_paused_until:
+            return
+        for sink in self.pipeline.sinks:
+            flush = getattr(sink, "flush", None)
+            if not callable(flush):
+                continue
+            try:
+                flush(t)
+            except UserError as exc:
+                # e.g. the database is locked by a report: the sink keeps its spans and
+                # commits later; wait a minute before forcing another flush
+                log.warning("%s; will retry", exc)
+                self._flush_paused_until = t + 60.0
+
+    # ----------------------------------------------------------------- the loop
+    def run(self) -> LoopReport:
+        """Loop until ``sleep`` reports a stop; the caller closes the pipeline."""
+        s = self.settings
+        while True:
+            t = self.now()
+            if t - self._last_flush >= s.flush_every_s:
+                self._flush(t)
+            reason = release_reason(self.conditions(t))
+            if reason is not None:
+                if self.source is not None or self._released_for != reason:
+                    if self.source is not None:
+                        log.info("camera released: %s", reason)
+                    self._close_camera()
+                    self.report.releases += 1
+                    self._released_for = reason
+                self._set_camera("released", reason, t)
+                if self.sleep(s.poll_s):
+                    return self.report
+                continue
+            self._released_for = None
+            if self.source is None:
+                if not self.backoff.due(t):
+                    self._set_camera("unavailable", self._waiting_text(t, self._fault_why), t)
+                    assert self.backoff.retry_at is not None
+                    if self.sleep(min(self.backoff.retry_at - t, s.poll_s)):
+                        return self.report
+                    continue
+                self.report.open_attempts.append(t)
+                try:
+                    self.source = self.open_camera()
+                except CameraError as exc:
+                    self._fault(t, f"{exc}")
+                    continue
+                src = self.source
+                # the frame's true size scales x against y in the metrics
+                self.pipeline.header = StreamHeader(src.width, src.height, src.fps, src.name)
+                log.info("camera open: %s", src.name)
+                self._set_camera("in use", "", t)
+            wait = self.pipeline.next_due - t
+            if wait > 0:
+                if self.sleep(min(wait, s.poll_s)):
+                    return self.report
+                continue
+            try:
+                frame = self.source.read()
+            except CameraError as exc:
+                self._fault(t, f"{exc}")
+                continue
+            if frame is None:
+                self._fault(t, "the camera stopped giving frames")
+                continue
+            self.report.frames_read += 1
+            t = self.now()
+            self.health, problem, usable = check_frame(self.health, t, frame.image, s)
+            if problem is not None:
+                self._fault(t, problem)
+                continue
+            if not usable:
+                if self.sleep(s.bad_frame_retry_s):
+                    return self.report
+                continue
+            if self._healthy_since is None:
+                self._healthy_since = t
+            elif self.backoff.waiting and t - self._healthy_since >= s.healthy_reset_s:
+                self.backoff = self.backoff.succeeded()
+            decision = self.pipeline.offer(Sample(t, self.detector.detect(frame.image)))
+            if decision is not None:
+                self.report.frames_analysed += 1
+                self.report.last_t = t
+                if decision.state != self._state:
+                    self._state, self._state_since = decision.state, t
+            self._set_camera("in use", "", t)
+
+    def close(self) -> None:
+        self._close_camera()
+        self._set_camera("stopped", "", self.now())
+
+
+# --------------------------------------------------------------------------- settings file
+def quiet_hours_rule(config: Optional[Path] = None) -> Optional[Callable[[datetime], bool]]:
+    """``[coach] quiet_hours`` of config.toml as a predicate (None when unset).
+
+    Read with the coach's own parser so the camera and the coach agree on what quiet
+    hours mean; a broken config file is a UserError naming the file.
+    """
+    path = config or paths.config_file()
+    if not path.exists():
+        return None
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"config file {path} is not valid TOML: {exc}") from None
+    table = data.get("coach")
+    if table is None:
+        return None
+    from .coach import CoachSettings, in_quiet_hours
+
+    settings = CoachSettings.from_mapping(table, f"config file {path} [coach]")
+    quiet = settings.quiet_hours
+    if quiet is None:
+        return None
+    return lambda moment: in_quiet_hours(moment.time(), quiet)
+
+
+# --------------------------------------------------------------------------- the command
+def run(
+    args: argparse.Namespace,
+    make_sinks: SinkFactory,
+    *,
+    open_camera: Optional[CameraFactory] = None,
+    detector: Any = None,
+    clock: Clock = time.monotonic,
+    sleep: Optional[Sleep] = None,
+    settings: ServiceSettings = ServiceSettings(),
+    screen: Optional[ScreenLockProbe] = None,
+    start: Optional[datetime] = None,
+    out: Optional[IO[str]] = None,
+    install_signals: bool = True,
+    header: Optional[StreamHeader] = None,
+) -> int:
+    """`posture-guard run`: monitor until SIGTERM / Ctrl-C, riding out camera faults.
+
+    Everything after ``make_sinks`` is injectable for tests; the defaults are the real
+    webcam (``--camera``), MediaPipe Pose, the monotonic clock and the SIGTERM flag.
+    """
+    from .classify import Decider
+    from .monitor import ConsolePrinter, Pipeline, StopFlag, print_totals, resolve_baseline
+    from .sampling import SamplingPolicy
+
+    out = out if out is not None else sys.stdout
+    logs.setup(getattr(args, "verbose", 0))
+    try:
+        is_quiet = quiet_hours_rule()
+        lock = InstanceLock().acquire()
+    except UserError:
+        logs.shutdown()
+        raise
+    if lock.recovered_pid:
+        print(
+            f"posture-guard: recovered the lock of an earlier monitor (pid "
+            f"{lock.recovered_pid}) that did not stop cleanly",
+            file=out,
+        )
+    stop = StopFlag()
+    if install_signals:
+        stop.install()
+    if sleep is None:
+        sleep = stop.event.wait
+    camera_index = int(getattr(args, "camera", 0) or 0)
+    if open_camera is None:
+
+        def open_camera() -> FrameSource:
+            return CameraSource(camera_index)
+
+    own_detector = detector is None
+    pipeline = None
+    service: Optional[Service] = None
+    try:
+        baseline, profile = resolve_baseline(getattr(args, "profile", None), out)
+        prepare_database(paths.database_file(), out=sys.stderr)
+        if own_detector:
+            from .pose import MediaPipePose
+
+            detector = MediaPipePose()
+        session = SessionInfo(
+            start=start or datetime.now(),
+            profile=profile,
+            live=True,
+            source=f"webcam:{camera_index}",
+        )
+        sinks: list[Sink] = [ConsolePrinter(out)]
+        sinks.extend(make_sinks(session))
+        # replaced by the camera's real geometry each time it opens
+        header = header or StreamHeader(640, 480, 30.0, session.source)
+        pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
+        service = Service(
+            pipeline,
+            detector,
+            open_camera,
+            session,
+            clock=clock,
+            sleep=sleep,
+            settings=settings,
+            control_poller=control.ControlPoller(),
+            is_quiet=is_quiet,
+            screen=screen if screen is not None else ScreenLockProbe(),
+        )
+        print(
+            f"monitoring camera {camera_index} with profile {profile!r}; "
+            f"log in {logs.log_file()}; Ctrl-C to stop",
+            file=out,
+        )
+        log.info("monitor started (pid %d, profile %s)", os.getpid(), profile)
+        service.run()
+    finally:
+        try:
+            if service is not None:
+                service.close()
+            if pipeline is not None:
+                end = service.report.last_t if service is not None else None
+                totals = pipeline.close(end)
+                print_totals(totals, out)
+            if own_detector and detector is not None:
+                detector.close()
+        finally:
+            lock.release()
+            log.info("monitor stopped")
+            logs.shutdown()
+    return 0
+
+
+__all__: Sequence[str] = (
+    "Conditions",
+    "FrameHealth",
+    "InstanceLock",
+    "ScreenLockProbe",
+    "Service",
+    "ServiceSettings",
+    "check_frame",
+    "prepare_database",
+    "release_reason",
+    "run",
+    "running_pid",
+    "status_lines",
+)

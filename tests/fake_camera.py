@@ -1,0 +1,154 @@
+"""A stand-in for the one thing a test machine lacks: a webcam.
+
+:class:`FakeCamera` has :class:`posture_guard.capture.CameraSource`'s interface and plays
+the frames of a real video file (decoded by OpenCV, looping), so MediaPipe sees a real
+person. A :class:`CameraWorld` script says, by clock time, when the camera is missing or
+held by another program (open fails), fails mid-read, or gives black or frozen frames.
+:class:`FakeClock` is the monotonic clock; its ``sleep`` advances time instead of waiting.
+
+Run as a script it starts the real live loop (real clock, real SIGTERM handling) with a
+fake camera, for the kill -9 / SIGTERM tests::
+
+    python tests/fake_camera.py VIDEO [--seconds-fail A:B]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from posture_guard.capture import CameraError, Frame  # noqa: E402
+
+Window = tuple[float, float]
+
+
+def _in(windows: list[Window], t: float) -> bool:
+    return any(a <= t < b for a, b in windows)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the code under test sleeps (or reads)."""
+
+    def __init__(self, start: float = 1000.0, stop_at: float = float("inf")):
+        self.t = start
+        self.start = start
+        self.stop_at = stop_at
+        self.read_cost = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    @property
+    def elapsed(self) -> float:
+        return self.t - self.start
+
+    def sleep(self, seconds: float) -> bool:
+        self.t += max(seconds, 0.001)
+        return self.elapsed >= self.stop_at
+
+
+@dataclass
+class CameraWorld:
+    """Scripted camera faults, as windows of elapsed clock time [a, b)."""
+
+    clock: Callable[[], float]
+    t0: float
+    busy: list[Window] = field(default_factory=list)  # cannot be opened (held by a call)
+    gone: list[Window] = field(default_factory=list)  # unplugged: open and read fail
+    black: list[Window] = field(default_factory=list)
+    frozen: list[Window] = field(default_factory=list)
+    opens: list[float] = field(default_factory=list)
+    reads: list[float] = field(default_factory=list)
+    open_now: int = 0
+
+    def elapsed(self) -> float:
+        return self.clock() - self.t0
+
+
+class FakeCamera:
+    """CameraSource's interface over a real video file, with faults from a CameraWorld."""
+
+    def __init__(self, video: Path, world: CameraWorld):
+        import cv2
+
+        t = world.elapsed()
+        world.opens.append(t)
+        if _in(world.busy, t) or _in(world.gone, t):
+            why = "held by another program" if _in(world.busy, t) else "no camera at index 0"
+            raise CameraError(f"cannot open camera 0: {why}")
+        self.world = world
+        cap = cv2.VideoCapture(str(video))
+        frames: list[np.ndarray] = []
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                break
+            frames.append(image)
+        cap.release()
+        if not frames:
+            raise RuntimeError(f"{video}: no frames")
+        self._frames = frames
+        self._i = 0
+        self._last: Optional[np.ndarray] = None
+        self.height, self.width = frames[0].shape[:2]
+        self.fps = 30.0
+        self.name = "webcam:0"
+        world.open_now += 1
+        self.closed = False
+
+    def read(self) -> Optional[Frame]:
+        t = self.world.elapsed()
+        self.world.reads.append(t)
+        if self.closed:
+            raise AssertionError("read from a closed camera")
+        if _in(self.world.gone, t):
+            raise CameraError("camera 0 stopped giving frames")
+        if _in(self.world.black, t):
+            image = np.zeros_like(self._frames[0])
+        elif _in(self.world.frozen, t) and self._last is not None:
+            image = self._last
+        else:
+            image = self._frames[self._i % len(self._frames)].copy()
+            # real sensors never repeat a picture bit for bit: add the noise a webcam has
+            noise = np.random.default_rng(self._i).integers(0, 3, image.shape, dtype=np.uint8)
+            image = np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+            self._i += 1
+        self._last = image
+        return Frame(t, image)
+
+    def skip_until(self, t: float) -> None:
+        pass
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.world.open_now -= 1
+
+
+def main(argv: list[str]) -> int:
+    """The real live loop (real clock, real signals) with a fake camera on a video."""
+    import argparse
+    import time
+
+    from posture_guard import cli, service
+
+    p = argparse.ArgumentParser()
+    p.add_argument("video")
+    args = p.parse_args(argv)
+    world = CameraWorld(time.monotonic, time.monotonic())
+    run_args = cli.build_parser().parse_args(["run"])
+    return service.run(
+        run_args,
+        lambda session: cli.session_sinks(run_args, session),
+        open_camera=lambda: FakeCamera(Path(args.video), world),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
