@@ -356,3 +356,20 @@ def test_a_closed_store_reopens_for_a_late_event(db):
     sink.close(3.0)
     store.log_event("break_taken", T0 + 4)
     assert [e.kind for e in Store.open(db).events(T0, T0 + 10)] == ["break_taken"]
+
+
+def test_live_runs_always_log_to_the_user_database(tmp_path, monkeypatch):
+    import argparse
+
+    from posture_guard import paths
+
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    args = argparse.Namespace(command="run")
+    sinks = [s for s in cli.session_sinks(args, session(live=True)) if isinstance(s, StoreSink)]
+    assert len(sinks) == 1
+    sinks[0].on_decision(Decision(0.0, F))
+    sinks[0].close(5.0)
+    assert [(r[0], r[2] - r[1]) for r in rows(paths.database_file())] == [("forward_head", 5.0)]
+    replay_args = argparse.Namespace(command="replay", db=None, start=None)
+    replay_sinks = cli.session_sinks(replay_args, session(live=False))
+    assert not any(isinstance(s, StoreSink) for s in replay_sinks)  # replays log only with --db
