@@ -17,8 +17,11 @@ Two stages, both free of I/O and clocks (time is the stream time passed in):
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
 from typing import Optional
 
 from .features import Metrics
@@ -59,21 +62,16 @@ class Baseline:
         return all(k in self.median for k in POSITION_KEYS)
 
 
-#: Population defaults, used when the user has not calibrated. The face and gap ratios
-#: are typical of a frontal webcam (MediaPipe on real upright webcam clips gives ear gaps
-#: of 0.59-0.73); with these the decision is coarser, and says so.
+def _model_file() -> dict:
+    text = (resources.files("posture_guard") / "data" / "model.json").read_text("utf-8")
+    return json.loads(text)
+
+
+#: Population defaults, used when the user has not calibrated: the typical upright
+#: proportions of a frontal webcam view (fitted with the model, see calibration/fit.py).
+#: With these the decision is coarser, and the CLI says so.
 POPULATION_BASELINE = Baseline(
-    median={
-        "ear_gap": 0.66,
-        "eye_gap": 0.74,
-        "face_width": 0.29,
-        "pitch": 0.05,
-        "yaw": 0.0,
-        "roll": 0.0,
-        "shoulder_tilt": 0.0,
-    },
-    samples=0,
-    calibrated=False,
+    median=dict(_model_file()["population_baseline"]), samples=0, calibrated=False
 )
 
 
@@ -81,24 +79,102 @@ POPULATION_BASELINE = Baseline(
 class Thresholds:
     """Decision thresholds, as changes relative to the baseline.
 
-    ``forward_head``: how far the forward-head evidence (relative loss of ear-to-shoulder
-    height, plus the relative growth of the face as it nears the camera) must go.
     ``look_down`` / ``look_aside``: head pitch / yaw (in face widths) beyond which the ear
     height says nothing about the neck, so forward head is not judged from that frame.
-    ``shrug``: rise of the shoulders in the frame, in baseline shoulder widths.
     ``tilt``: head roll in degrees. ``other_person_scale``: a skeleton whose shoulder
     width differs from the baseline by more than this factor is not the user.
+    ``forward_head``: the probability the fitted model must give forward head, and
+    ``raised_shoulders`` likewise (see :class:`PostureModel`).
     """
 
-    forward_head: float = 0.10
-    forward_head_uncalibrated: float = 0.16
-    face_weight: float = 0.5
+    forward_head: float = 0.5
+    raised_shoulders: float = 0.5
     look_down: float = 0.22
     look_aside: float = 0.25
-    shrug: float = 0.045
     tilt: float = 11.0
     other_person_scale: float = 1.6
-    other_person_shift: float = 0.35
+    other_person_shift: float = 1.4
+
+
+#: The relative features the fitted model reads (see :func:`relative_features`).
+FEATURES = (
+    "d_gap", "d_eye_gap", "d_face", "d_pitch", "abs_yaw", "abs_roll", "d_tilt", "d_scale",
+    "rise", "sink",
+)  # fmt: skip
+#: Without calibration there is no position in the frame to compare with.
+POPULATION_FEATURES = ("d_gap", "d_eye_gap", "d_face", "d_pitch", "abs_yaw", "abs_roll")
+
+
+def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
+    """How this frame differs from the baseline, in scale-free units.
+
+    Ratios for the proportions (-0.1 = 10 % less than baseline), differences for the
+    angles, and the vertical moves of shoulders (``rise``, up = positive) and ears
+    (``sink``, down = positive) in baseline shoulder widths.
+    """
+    b = baseline.median
+    f = {
+        "d_gap": _rel(metrics.ear_gap, b["ear_gap"]),
+        "d_eye_gap": _rel(metrics.eye_gap, b.get("eye_gap", metrics.eye_gap)),
+        "d_face": _rel(metrics.face_width, b["face_width"]),
+        "d_pitch": metrics.pitch - b["pitch"],
+        "abs_yaw": abs(metrics.yaw - b["yaw"]),
+        "abs_roll": abs(metrics.roll - b["roll"]),
+        "d_tilt": abs(metrics.shoulder_tilt - b.get("shoulder_tilt", 0.0)),
+    }
+    if baseline.has_position():
+        sw = b["shoulder_width"]
+        f["d_scale"] = _rel(metrics.shoulder_width, sw)
+        f["rise"] = -(metrics.shoulder_y - b["shoulder_y"]) / sw
+        f["sink"] = (metrics.ear_y - b["ear_y"]) / sw
+    return f
+
+
+@dataclass(frozen=True)
+class PostureModel:
+    """A multinomial logistic model over relative features, fitted by calibration/fit.py.
+
+    Numbers only, stored in ``posture_guard/data/model.json``: per class a weight for each
+    standardized feature and a bias. Fitting on labelled synthetic scenes (never on the
+    held-out seeds) is how the thresholds between good, forward head and raised shoulders
+    are chosen; the rules that need no fitting (nobody, a passer-by, looking aside or down,
+    a held head tilt) stay explicit in :func:`assess`.
+    """
+
+    features: tuple[str, ...]
+    classes: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[tuple[float, ...], ...]  # [class][feature]
+    bias: tuple[float, ...]
+
+    def probabilities(self, feats: dict[str, float]) -> dict[str, float]:
+        x = [
+            (feats.get(name, 0.0) - m) / s
+            for name, m, s in zip(self.features, self.mean, self.scale)
+        ]
+        logits = [b + sum(w * v for w, v in zip(ws, x)) for ws, b in zip(self.weights, self.bias)]
+        top = max(logits)
+        exps = [math.exp(v - top) for v in logits]
+        total = sum(exps)
+        return {c: e / total for c, e in zip(self.classes, exps)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> PostureModel:
+        return cls(
+            features=tuple(data["features"]),
+            classes=tuple(data["classes"]),
+            mean=tuple(data["mean"]),
+            scale=tuple(data["scale"]),
+            weights=tuple(tuple(w) for w in data["weights"]),
+            bias=tuple(data["bias"]),
+        )
+
+
+@cache
+def bundled_model(calibrated: bool = True) -> PostureModel:
+    """The fitted model shipped in the package (one for calibrated, one for population)."""
+    return PostureModel.from_json(_model_file()["calibrated" if calibrated else "population"])
 
 
 @dataclass(frozen=True)
@@ -125,6 +201,12 @@ class Reading:
     is_user: bool = True
     gate: str = ""  # "look_down" / "look_aside" when forward head was not judged
     evidence: dict[str, float] = field(default_factory=dict)
+    votes: dict[PostureState, float] = field(default_factory=dict)
+
+    def vote(self) -> dict[PostureState, float]:
+        """The frame's weight for each state: the model's probabilities where it spoke,
+        else all on the label. Soft votes let a frame that is half-sure count as half."""
+        return self.votes or {self.label: 1.0}
 
 
 def _rel(value: float, base: float) -> float:
@@ -132,56 +214,59 @@ def _rel(value: float, base: float) -> float:
 
 
 def assess(
-    metrics: Optional[Metrics], baseline: Baseline, th: Thresholds = Thresholds()
+    metrics: Optional[Metrics],
+    baseline: Baseline,
+    th: Thresholds = Thresholds(),
+    model: Optional[PostureModel] = None,
 ) -> Reading:
     """Judge one frame. ``None`` metrics (nobody, or no usable upper body) read absent."""
     if metrics is None:
         return Reading(PostureState.ABSENT, present=False)
     b = baseline.median
-
     if baseline.has_position():
         scale = metrics.shoulder_width / b["shoulder_width"]
         shift = abs(metrics.center_x - b["center_x"]) / max(b["shoulder_width"], 1e-6)
         if (
             scale > th.other_person_scale
             or scale < 1 / th.other_person_scale
-            or shift > th.other_person_shift * 4
+            or shift > th.other_person_shift
         ):
             return Reading(PostureState.ABSENT, present=True, is_user=False)
 
-    d_gap = _rel(metrics.ear_gap, b["ear_gap"])
-    d_face = _rel(metrics.face_width, b["face_width"])
-    d_pitch = metrics.pitch - b["pitch"]
+    feats = relative_features(metrics, baseline)
     d_yaw = metrics.yaw - b["yaw"]
     d_roll = metrics.roll - b["roll"]
-    fh = -d_gap + th.face_weight * d_face
-    ev = {"fh": fh, "d_gap": d_gap, "d_face": d_face, "d_pitch": d_pitch, "d_yaw": d_yaw}
+    if model is None:
+        model = bundled_model(baseline.calibrated)
+    probs = model.probabilities(feats)
+    ev = dict(feats)
     ev["d_roll"] = d_roll
+    ev["p_fh"] = probs.get(PostureState.FORWARD_HEAD.value, 0.0)
+    ev["p_shrug"] = probs.get(PostureState.RAISED_SHOULDERS.value, 0.0)
 
     gate = ""
     if abs(d_yaw) > th.look_aside:
         gate = "look_aside"
-    elif d_pitch > th.look_down:
+    elif feats["d_pitch"] > th.look_down:
         gate = "look_down"
 
-    shrug = 0.0
-    if baseline.has_position():
-        sw = b["shoulder_width"]
-        rise = -(metrics.shoulder_y - b["shoulder_y"]) / sw  # shoulders up: positive
-        sink = (metrics.ear_y - b["ear_y"]) / sw  # ears down: positive
-        shrug = rise - max(0.0, sink)
-        ev["rise"], ev["sink"] = rise, sink
-
+    votes: dict[PostureState, float] = {}
     if not gate and abs(d_roll) > th.tilt:
         label = PostureState.HEAD_TILT
-    elif shrug > th.shrug:
+    elif ev["p_shrug"] > th.raised_shoulders:
         label = PostureState.RAISED_SHOULDERS
-    elif gate:
-        label = PostureState.GOOD
+    elif not gate and ev["p_fh"] > th.forward_head:
+        label = PostureState.FORWARD_HEAD
     else:
-        limit = th.forward_head if baseline.calibrated else th.forward_head_uncalibrated
-        label = PostureState.FORWARD_HEAD if fh > limit else PostureState.GOOD
-    return Reading(label, present=True, gate=gate, evidence=ev)
+        label = PostureState.GOOD
+    if label is not PostureState.HEAD_TILT:
+        fh = 0.0 if gate else ev["p_fh"]
+        votes = {
+            PostureState.FORWARD_HEAD: fh,
+            PostureState.RAISED_SHOULDERS: ev["p_shrug"],
+            PostureState.GOOD: max(0.0, 1.0 - fh - ev["p_shrug"]),
+        }
+    return Reading(label, present=True, gate=gate, evidence=ev, votes=votes)
 
 
 @dataclass(frozen=True)
@@ -222,8 +307,9 @@ def step(
         first = False
     dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
     shares = dict(prev.shares)
+    votes = reading.vote()
     for label in PostureState:
-        hit = 1.0 if label is reading.label else 0.0
+        hit = votes.get(label, 0.0)
         alpha = 1.0 - math.exp(-dt / _tau(label, sm)) if dt > 0 else 0.0
         shares[label] = shares.get(label, 0.0) + alpha * (hit - shares.get(label, 0.0))
 

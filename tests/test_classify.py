@@ -42,7 +42,8 @@ def test_forward_head_reads_forward_head() -> None:
     m = replace(UPRIGHT, ear_gap=0.66 * 0.82, face_width=0.29 * 1.05, ear_y=0.40 + 0.6 * 0.12)
     r = assess(m, BASE)
     assert r.label is S.FORWARD_HEAD
-    assert r.evidence["fh"] > Thresholds().forward_head
+    assert r.evidence["p_fh"] > Thresholds().forward_head
+    assert r.vote()[S.FORWARD_HEAD] == r.evidence["p_fh"]
 
 
 def test_looking_down_is_not_forward_head() -> None:
@@ -93,11 +94,19 @@ def test_nobody_reads_absent() -> None:
     assert r.label is S.ABSENT and not r.present
 
 
-def test_population_baseline_needs_a_larger_change() -> None:
-    m = replace(UPRIGHT, ear_gap=0.66 * 0.88)  # -12 %: enough calibrated, not uncalibrated
-    assert assess(m, BASE).label is S.FORWARD_HEAD
-    assert assess(m, POPULATION_BASELINE).label is S.GOOD
-    assert not POPULATION_BASELINE.has_position()
+def test_population_baseline_judges_proportions_only() -> None:
+    pop = POPULATION_BASELINE.median
+    assert not POPULATION_BASELINE.has_position() and not POPULATION_BASELINE.calibrated
+    typical = replace(
+        UPRIGHT, ear_gap=pop["ear_gap"], eye_gap=pop["eye_gap"], face_width=pop["face_width"],
+        pitch=pop["pitch"],
+    )  # fmt: skip
+    assert assess(typical, POPULATION_BASELINE).label is S.GOOD
+    slumped = replace(typical, ear_gap=pop["ear_gap"] * 0.7, eye_gap=pop["eye_gap"] * 0.75)
+    p_typical = assess(typical, POPULATION_BASELINE).evidence["p_fh"]
+    assert assess(slumped, POPULATION_BASELINE).evidence["p_fh"] > p_typical + 0.1
+    # Leaving the frame position out means a shrug cannot be told from a slump there:
+    assert "rise" not in assess(typical, POPULATION_BASELINE).evidence
 
 
 def _run(labels: list[tuple[float, S]], sm: Smoothing = Smoothing()) -> list[tuple[float, S]]:

@@ -1,0 +1,277 @@
+"""The accuracy harness: how well posture_guard tells forward head from good posture.
+
+Labelled scenes from :mod:`calibration.synth` (a kinematic model seen by a pinhole webcam,
+with every nuisance a desk has) go through exactly the code path of ``posture-guard replay``
+(:func:`posture_guard.monitor.replay`, with the default adaptive sampling), and the state in
+force at every rendered sample is compared with the truth. Samples within ``--settle``
+seconds (default 20) of a segment change are not scored; latency is measured on exactly
+those changes instead.
+
+Seed sets: ``tune`` is what thresholds may be tuned on; ``holdout`` is a fixed set never
+looked at while tuning; ``fresh`` is drawn anew on every run (its seed is printed). Each
+set is scored calibrated (first 20 s as baseline) and with population defaults.
+
+    python -m calibration.evaluate                 # holdout + fresh, both modes
+    python -m calibration.evaluate --sets tune     # what tuning looks at
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from calibration import synth
+from posture_guard.classify import POPULATION_BASELINE
+from posture_guard.monitor import ReplayOptions, replay
+from posture_guard.states import Decision, PostureState
+
+FH = PostureState.FORWARD_HEAD.value
+GOOD = PostureState.GOOD.value
+SEED_SETS = {"tune": range(0, 6), "holdout": range(90_001, 90_007)}
+NUISANCE_KINDS = ("look_aside", "look_down", "recline", "shrug", "lean_in", "head_tilt", "away")
+CALIBRATE_SECONDS = 20.0
+
+
+class _Collector:
+    """A sink that keeps every decision (the harness's view of replay's output)."""
+
+    def __init__(self) -> None:
+        self.decisions: list[Decision] = []
+
+    def on_decision(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+    def close(self, t_end: float) -> None:
+        pass
+
+
+@dataclass
+class Score:
+    """Counts over scored samples plus the events that need whole-scene context."""
+
+    tp: int = 0  # truth forward_head, state forward_head
+    fn: int = 0
+    tn: int = 0  # truth good, state not forward_head
+    fp: int = 0
+    good_seconds: float = 0.0
+    false_alarms: int = 0  # entries into forward_head while the truth is not forward_head
+    latencies: list[float] = field(default_factory=list)
+    missed_changes: int = 0
+    nuisance_fh: dict[str, float] = field(default_factory=dict)  # kind -> seconds read FH
+    nuisance_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, other: Score) -> None:
+        for name in ("tp", "fn", "tn", "fp", "good_seconds", "false_alarms", "missed_changes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.latencies += other.latencies
+        for d_self, d_other in (
+            (self.nuisance_fh, other.nuisance_fh),
+            (self.nuisance_seconds, other.nuisance_seconds),
+        ):
+            for k, v in d_other.items():
+                d_self[k] = d_self.get(k, 0.0) + v
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else math.nan
+
+    @property
+    def specificity(self) -> float:
+        return self.tn / (self.tn + self.fp) if self.tn + self.fp else math.nan
+
+    @property
+    def balanced_accuracy(self) -> float:
+        parts = [x for x in (self.recall, self.specificity) if not math.isnan(x)]
+        return sum(parts) / len(parts) if parts else math.nan
+
+    @property
+    def false_alarms_per_hour(self) -> float:
+        return self.false_alarms / (self.good_seconds / 3600) if self.good_seconds else math.nan
+
+    @property
+    def median_latency(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else math.nan
+
+
+def states_at(decisions: Sequence[Decision], times: Sequence[float]) -> list[str]:
+    """The state in force at each time: the latest decision at or before it."""
+    out, j, current = [], 0, PostureState.GOOD.value
+    for t in times:
+        while j < len(decisions) and decisions[j].t <= t + 1e-9:
+            current = decisions[j].state.value
+            j += 1
+        out.append(current)
+    return out
+
+
+def score_scene(
+    scene: synth.Scene, calibrated: bool = True, settle: float = 20.0
+) -> tuple[Score, list[Decision]]:
+    """Render, replay through the production path, and score one scene."""
+    header, labelled = synth.render(scene)
+    samples = synth.to_samples(labelled)
+    collector = _Collector()
+    if calibrated:
+        options = ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS)
+        replay(header, samples, [collector], options, io.StringIO())
+    else:
+        replay(header, samples, [collector], ReplayOptions(), io.StringIO(), POPULATION_BASELINE)
+    decisions = collector.decisions
+    times = [s.t for s in labelled]
+    states = states_at(decisions, times)
+    dt = 1.0 / scene.fps
+    score = Score()
+    for s, state in zip(labelled, states):
+        if s.since_change < settle or not s.settled:
+            continue
+        if s.truth == FH:
+            score.tp += state == FH
+            score.fn += state != FH
+        elif s.truth != PostureState.ABSENT.value:
+            score.tn += state != FH
+            score.fp += state == FH
+            if s.truth == GOOD:
+                score.good_seconds += dt
+            if s.segment in NUISANCE_KINDS:
+                score.nuisance_seconds[s.segment] = score.nuisance_seconds.get(s.segment, 0) + dt
+                if state == FH:
+                    score.nuisance_fh[s.segment] = score.nuisance_fh.get(s.segment, 0) + dt
+    # False alarms: every entry into forward_head while the truth is something else.
+    truth_at = {round(s.t, 6): s for s in labelled}
+    prev = None
+    for d in decisions:
+        if d.state.value == FH and prev != FH:
+            s = truth_at.get(round(d.t, 6))
+            if s is not None and s.truth != FH:
+                score.false_alarms += 1
+        prev = d.state.value
+    # Latency: from each segment change that changes forward_head-ness to the state change.
+    _latencies(labelled, decisions, score)
+    return score, decisions
+
+
+def _latencies(labelled, decisions: Sequence[Decision], score: Score) -> None:
+    starts = []
+    for a, b in zip(labelled, labelled[1:]):
+        if b.segment_index != a.segment_index and (a.truth == FH) != (b.truth == FH):
+            if PostureState.ABSENT.value in (a.truth, b.truth):
+                continue
+            end = next(
+                (x.t for x in labelled if x.segment_index > b.segment_index), labelled[-1].t
+            )
+            starts.append((b.t, end, b.truth == FH))
+    for t0, t_end, into_fh in starts:
+        hit = None
+        for d in decisions:
+            if d.t < t0 or d.t > t_end:
+                continue
+            if (d.state.value == FH) == into_fh:
+                hit = d.t
+                break
+        if hit is None:
+            score.missed_changes += 1
+        else:
+            score.latencies.append(hit - t0)
+
+
+def scenes_for(seeds: Sequence[int], minutes: float) -> list[tuple[str, synth.Scene]]:
+    """Per seed: one scene per nuisance kind, a forward-head scene, and a random mix."""
+    out = []
+    for seed in seeds:
+        for kind in ("forward_head", "forward_head_trunk", *NUISANCE_KINDS):
+            if kind == "away":
+                continue
+            out.append((kind, synth.scene_for(kind, seed, CALIBRATE_SECONDS, minutes)))
+        rng = np.random.default_rng(seed)
+        out.append(("mixed", synth.random_scene(rng, minutes=minutes * 2, name=f"mix-{seed}")))
+    return out
+
+
+def _fmt(x: float, pct: bool = False) -> str:
+    if isinstance(x, float) and math.isnan(x):
+        return "-"
+    return f"{x:.1%}" if pct else f"{x:.3f}"
+
+
+def report(
+    name: str, seeds: Sequence[int], minutes: float, calibrated: bool, out=sys.stdout
+) -> Score:
+    per_kind: dict[str, Score] = {}
+    total = Score()
+    for kind, scene in scenes_for(seeds, minutes):
+        score, _ = score_scene(scene, calibrated)
+        per_kind.setdefault(kind, Score()).add(score)
+        total.add(score)
+    mode = "calibrated (first 20 s)" if calibrated else "population defaults (no calibration)"
+    print(f"\n== {name} seeds {list(seeds)}: {mode}", file=out)
+    print(
+        f"{'scene':<20}{'bal.acc':>8}{'recall':>8}{'spec.':>8}{'FA/h':>7}{'lat.med':>8}"
+        f"{'FH share':>9}",
+        file=out,
+    )
+    for kind, s in [*per_kind.items(), ("TOTAL", total)]:
+        fh_share = (
+            sum(s.nuisance_fh.values()) / sum(s.nuisance_seconds.values())
+            if s.nuisance_seconds
+            else math.nan
+        )
+        print(
+            f"{kind:<20}{_fmt(s.balanced_accuracy):>8}{_fmt(s.recall):>8}"
+            f"{_fmt(s.specificity):>8}{_fmt(s.false_alarms_per_hour):>7}"
+            f"{_fmt(s.median_latency):>8}{_fmt(fh_share, True):>9}",
+            file=out,
+        )
+    print(
+        f"TOTAL: balanced accuracy {_fmt(total.balanced_accuracy)}, false alarms "
+        f"{_fmt(total.false_alarms_per_hour)}/h of good posture ({total.false_alarms} in "
+        f"{total.good_seconds / 3600:.2f} h), median latency {_fmt(total.median_latency)} s "
+        f"({len(total.latencies)} changes, {total.missed_changes} missed)",
+        file=out,
+    )
+    return total
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m calibration.evaluate", description=__doc__)
+    parser.add_argument("--sets", nargs="+", default=["holdout", "fresh"],
+                        choices=["tune", "holdout", "fresh"])  # fmt: skip
+    parser.add_argument("--fresh-seed", type=int, default=None)
+    parser.add_argument("--seeds-per-set", type=int, default=6)
+    parser.add_argument("--minutes", type=float, default=8.0, help="minutes per scene")
+    parser.add_argument("--no-population", action="store_true")
+    args = parser.parse_args(argv)
+    t0 = time.monotonic()
+    targets_ok = True
+    for name in args.sets:
+        if name == "fresh":
+            base = args.fresh_seed if args.fresh_seed is not None else int(time.time()) % 10**6
+            seeds = list(range(base * 10, base * 10 + args.seeds_per_set))
+        else:
+            seeds = list(SEED_SETS[name])[: args.seeds_per_set]
+        modes = [True] if args.no_population else [True, False]
+        for calibrated in modes:
+            total = report(name, seeds, args.minutes, calibrated)
+            if calibrated and name != "tune":
+                ok = (
+                    total.balanced_accuracy >= 0.97
+                    and total.false_alarms_per_hour <= 0.5
+                    and total.median_latency <= 5.0
+                )
+                targets_ok &= ok
+                print(f"targets (bal.acc >= 0.97, FA <= 0.5/h, latency <= 5 s): "
+                      f"{'MET' if ok else 'NOT MET'}")  # fmt: skip
+    print(f"\nevaluated in {time.monotonic() - t0:.0f} s")
+    return 0 if targets_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
