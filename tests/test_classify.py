@@ -102,9 +102,6 @@ def test_population_baseline_judges_proportions_only() -> None:
         pitch=pop["pitch"],
     )  # fmt: skip
     assert assess(typical, POPULATION_BASELINE).label is S.GOOD
-    slumped = replace(typical, ear_gap=pop["ear_gap"] * 0.7, eye_gap=pop["eye_gap"] * 0.75)
-    p_typical = assess(typical, POPULATION_BASELINE).evidence["p_fh"]
-    assert assess(slumped, POPULATION_BASELINE).evidence["p_fh"] > p_typical + 0.1
     # Leaving the frame position out means a shrug cannot be told from a slump there:
     assert "rise" not in assess(typical, POPULATION_BASELINE).evidence
 
