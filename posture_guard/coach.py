@@ -501,6 +501,15 @@ class Coach:
                 )
                 st = replace(st, sitting_since=None, last_micro_at=None)
             return st
+        if st.away_since is not None and st.sitting_since is not None:
+            # back after an absence whose last sample fell just short of the threshold
+            away = _secs(now - st.away_since)
+            if away >= cfg.break_reset_s:
+                sat = _secs(st.away_since - st.sitting_since)
+                fx.append(
+                    Event("break_taken", now, {"away_s": round(away), "sat_min": round(sat / 60)})
+                )
+                st = replace(st, sitting_since=None, last_micro_at=None)
         good_since = (st.good_since or now) if state is PostureState.GOOD else None
         return replace(
             st,

@@ -1,0 +1,475 @@
+"""The coaching engine's timing rules, on a fake clock (decisions with made-up times)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Optional
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from posture_guard.coach import (
+    Action,
+    Coach,
+    CoachSettings,
+    CoachState,
+    Event,
+    Note,
+    Notify,
+    Observation,
+)
+from posture_guard.errors import UserError
+from posture_guard.exercises import load_library
+from posture_guard.states import PostureState
+
+GOOD = PostureState.GOOD
+FWD = PostureState.FORWARD_HEAD
+SHRUG = PostureState.RAISED_SHOULDERS
+TILT = PostureState.HEAD_TILT
+AWAY = PostureState.ABSENT
+T0 = datetime(2024, 3, 4, 9, 0, 0)  # a Monday morning, far from the 17:30 check-in
+
+
+@dataclass
+class Run:
+    """Everything a scripted session produced, with times in seconds since T0."""
+
+    coach: Coach
+    state: CoachState
+    t: float = 0.0
+    notifies: list[tuple[float, Notify]] = field(default_factory=list)
+    events: list[tuple[float, Event]] = field(default_factory=list)
+    notes: list[tuple[float, Note]] = field(default_factory=list)
+    timeline: list[tuple[float, PostureState]] = field(default_factory=list)
+
+    def feed(
+        self,
+        state: PostureState,
+        seconds: float,
+        hz: float = 1.0,
+        paused: bool = False,
+        snooze_until: Optional[datetime] = None,
+    ) -> Run:
+        """Decisions in ``state`` every 1/hz s for ``seconds`` (fake clock)."""
+        n = int(round(seconds * hz))
+        for _ in range(n):
+            self.step(state, paused=paused, snooze_until=snooze_until)
+            self.t += 1.0 / hz
+        return self
+
+    def step(self, state: PostureState, actions: tuple[Action, ...] = (), **kw) -> list:
+        now = T0 + timedelta(seconds=self.t)
+        self.timeline.append((self.t, state))
+        self.state, fx = self.coach.step(self.state, Observation(now, state, actions=actions, **kw))
+        for e in fx:
+            if isinstance(e, Notify):
+                self.notifies.append((self.t, e))
+            elif isinstance(e, Event):
+                self.events.append((self.t, e))
+            else:
+                self.notes.append((self.t, e))
+        return fx
+
+    def skip(self, seconds: float) -> Run:
+        """No decisions for a while (camera busy, laptop asleep)."""
+        self.t += seconds
+        return self
+
+    def kinds(self, kind: str) -> list[tuple[float, Notify]]:
+        return [(t, n) for t, n in self.notifies if n.kind == kind]
+
+    def event_kinds(self, kind: str) -> list[tuple[float, Event]]:
+        return [(t, e) for t, e in self.events if e.kind == kind]
+
+
+def make(settings: Optional[CoachSettings] = None, **changes) -> Run:
+    changes.setdefault("checkin_time", None)
+    cfg = settings or CoachSettings(**changes)
+    coach = Coach(cfg, load_library())
+    return Run(coach, coach.initial())
+
+
+# --------------------------------------------------------------------------- posture alerts
+def test_forward_head_held_for_most_of_the_hold_fires_one_alert_at_the_right_moment():
+    run = make().feed(GOOD, 60).feed(FWD, 300)
+    cfg = run.coach.settings
+    alerts = run.kinds("posture")
+    assert len(alerts) == 1
+    t, note = alerts[0]
+    # bad from t=60; the alert comes when 70 % of the 90 s window has been bad
+    assert t == 60 + math.ceil(cfg.alert_bad_share * cfg.alert_hold_s)
+    assert note.title == "Your head has drifted forward"
+    assert note.exercise == "chin_tuck"
+    assert "chin tuck" in note.body and "10 x 10 s hold" in note.body
+    assert dict(note.buttons) == {"done": "Done", "snooze": "Snooze 15 min"}
+    fired = run.event_kinds("alert_fired")
+    assert [(t, e.payload["fault"]) for t, e in fired] == [(alerts[0][0], "forward_head")]
+    assert fired[0][1].payload["prompt"] == note.prompt_id
+    prompted = run.event_kinds("exercise_prompted")
+    assert prompted[0][1].payload == {
+        "exercise": "chin_tuck",
+        "for": "forward_head",
+        "prompt": note.prompt_id,
+    }
+
+
+def test_a_slump_shorter_than_the_hold_share_never_alerts():
+    cfg = CoachSettings()
+    too_short = cfg.alert_bad_share * cfg.alert_hold_s - 5
+    run = make()
+    for _ in range(10):
+        run.feed(GOOD, 60).feed(FWD, too_short)
+    assert run.kinds("posture") == []
+
+
+def test_mostly_bad_fires_but_half_bad_does_not():
+    mostly = make()
+    for _ in range(60):
+        mostly.feed(FWD, 4).feed(GOOD, 1)  # 80 % bad, never 90 s in a row
+    assert len(mostly.kinds("posture")) >= 1
+    half = make()
+    for _ in range(360):
+        half.feed(FWD, 5).feed(GOOD, 5)  # 50 % bad for an hour
+    assert half.kinds("posture") == []
+
+
+def test_no_alert_while_the_current_sample_is_good():
+    # bad for 80 s while paused; when the pause ends the user has already sat up
+    run = make().feed(FWD, 80, paused=True).feed(GOOD, 5)
+    assert run.kinds("posture") == []
+    run.feed(FWD, 1)
+    assert [t for t, _ in run.kinds("posture")] == [85]
+
+
+def test_cooldown_and_hourly_cap_space_the_alerts():
+    run = make().feed(FWD, 3 * 3600)
+    cfg = run.coach.settings
+    times = [t for t, _ in run.kinds("posture")]
+    assert len(times) >= 3
+    assert all(b - a >= cfg.alert_cooldown_s for a, b in zip(times, times[1:]))
+    for t in times:
+        in_hour = [u for u in times if t - 3600 < u <= t]
+        assert len(in_hour) <= cfg.max_alerts_per_hour
+
+
+def test_the_hourly_cap_binds_when_the_cooldown_is_short():
+    run = make(alert_cooldown_s=300, max_alerts_per_hour=3).feed(FWD, 3600 + 200)
+    times = [t for t, _ in run.kinds("posture")]
+    first = times[0]
+    assert times[:3] == [first, first + 300, first + 600]
+    # the fourth waits until the first has left the rolling hour, not 300 s after the third
+    assert times[3] > first + 3600 - 1
+    assert times[3] <= first + 3600 + 1
+
+
+def test_the_exercise_fits_the_fault_and_rotates_without_repeats():
+    run = make(alert_cooldown_s=120, max_alerts_per_hour=30)
+    run.feed(SHRUG, 150)
+    run.feed(FWD, 500)
+    run.feed(TILT, 300)
+    alerts = run.kinds("posture")
+    exercises = [n.exercise for _, n in alerts]
+    assert exercises[0] in ("upper_trapezius_stretch", "relaxation_breathing")
+    assert alerts[0][1].title == "Your shoulders have crept up"
+    fwd = [n.exercise for _, n in alerts if n.title == "Your head has drifted forward"]
+    assert fwd[0] == "chin_tuck" and len(set(fwd)) == len(fwd)
+    lib = run.coach.library
+    for _, n in alerts:
+        fault = {
+            "Your head has drifted forward": "forward_head",
+            "Your shoulders have crept up": "raised_shoulders",
+            "Your head is tilted to one side": "head_tilt",
+        }[n.title]
+        assert fault in lib.by_id(n.exercise).targets
+    assert all(a != b for a, b in zip(exercises, exercises[1:]))
+
+
+def test_the_fault_named_is_the_one_held_longest_in_the_window():
+    run = make().feed(GOOD, 10).feed(SHRUG, 20).feed(FWD, 60)
+    ((t, note),) = run.kinds("posture")
+    assert note.title == "Your head has drifted forward"
+
+
+def test_good_posture_after_an_alert_gets_a_quiet_note_and_no_notification():
+    run = make().feed(FWD, 100)
+    assert len(run.notifies) == 1
+    alert_id = run.notifies[0][1].prompt_id
+    run.feed(GOOD, 30).feed(FWD, 5)  # not long enough to count as corrected
+    assert run.notes == []
+    run.feed(GOOD, 61)
+    assert len(run.notes) == 1
+    assert len(run.notifies) == 1  # still only the alert
+    ((t, ev),) = run.event_kinds("posture_corrected")
+    assert ev.payload["prompt"] == alert_id
+    run.feed(GOOD, 600)
+    assert len(run.notes) == 1  # once per alert
+
+
+# --------------------------------------------------------------------------- breaks
+def test_long_sitting_prompts_a_break_with_a_break_exercise_then_repeats():
+    run = make().feed(GOOD, 3 * 3600)
+    cfg = run.coach.settings
+    breaks = run.kinds("break")
+    assert breaks[0][0] == cfg.break_after_s
+    assert all(b - a == cfg.break_repeat_s for (a, _), (b, _) in zip(breaks, breaks[1:]))
+    lib = run.coach.library
+    for _, n in breaks:
+        assert "break" in lib.by_id(n.exercise).targets
+        assert n.title == "Time for a short break"
+    assert "You've been at the desk for 45 min." in breaks[0][1].body
+    assert len({n.exercise for _, n in breaks}) > 1
+    assert [t for t, _ in run.event_kinds("break_prompted")] == [t for t, _ in breaks]
+
+
+def test_three_minutes_away_is_a_break_and_resets_the_clock():
+    run = make().feed(GOOD, 30 * 60).feed(AWAY, 3 * 60).feed(GOOD, 60 * 60)
+    ((t_taken, ev),) = run.event_kinds("break_taken")
+    assert t_taken == 30 * 60 + 3 * 60
+    assert ev.payload["away_s"] == 180 and ev.payload["sat_min"] == 30
+    back = 33 * 60
+    assert [t for t, _ in run.kinds("break")] == [back + 45 * 60]
+
+
+def test_a_short_absence_does_not_reset_the_sitting_clock():
+    run = make().feed(GOOD, 30 * 60).feed(AWAY, 2 * 60).feed(GOOD, 30 * 60)
+    assert run.event_kinds("break_taken") == []
+    assert [t for t, _ in run.kinds("break")] == [45 * 60]
+
+
+def test_an_unobserved_gap_restarts_the_sitting_clock_without_claiming_a_break():
+    run = make().feed(GOOD, 40 * 60).skip(10 * 60).feed(GOOD, 50 * 60)
+    assert run.event_kinds("break_taken") == []
+    ((t, ev),) = run.event_kinds("sitting_reset")
+    # last decision at 40 min - 1 s, next at 50 min; the first 30 s count as observed
+    cfg = run.coach.settings
+    assert t == 50 * 60 and ev.payload["gap_s"] == 10 * 60 + 1 - cfg.max_sample_gap_s
+    assert [u for u, _ in run.kinds("break")] == [50 * 60 + 45 * 60]
+
+
+def test_a_due_break_prompt_takes_precedence_and_starts_the_posture_cooldown():
+    run = make().feed(GOOD, 44 * 60).feed(FWD, 10 * 60)
+    kinds = [n.kind for _, n in run.notifies]
+    assert kinds == ["break"]  # no posture alert right after the break prompt
+
+
+def test_never_two_notifications_within_the_minimum_gap():
+    cfg = CoachSettings(checkin_time=time(9, 45), micro_prompts=True)
+    run = make(cfg).feed(FWD, 2 * 3600)
+    times = [t for t, _ in run.notifies]
+    assert len(times) > 5
+    assert all(b - a >= cfg.min_gap_s for a, b in zip(times, times[1:]))
+
+
+# --------------------------------------------------------------------------- silence
+def test_a_control_snooze_silences_prompts_until_it_ends():
+    until = T0 + timedelta(minutes=30)
+    run = make().feed(FWD, 20 * 60, snooze_until=until)
+    assert run.notifies == []
+    ((t, ev),) = run.event_kinds("snooze")
+    assert t == 0 and ev.payload == {"until": until.isoformat(), "source": "control"}
+    run.feed(FWD, 11 * 60, snooze_until=until)
+    # still bad when the snooze ends at 30 min: the alert comes right then
+    assert [t for t, _ in run.kinds("posture")] == [30 * 60]
+
+
+def test_pause_silences_until_resume_and_both_are_logged():
+    run = make().feed(FWD, 5 * 60, paused=True).feed(FWD, 5)
+    assert [e.kind for _, e in run.events][:2] == ["pause", "resume"]
+    assert [t for t, _ in run.events[:2]] == [0, 5 * 60]
+    assert run.notifies[0][0] == 5 * 60 and run.notifies[0][1].kind == "posture"
+
+
+def test_lifting_a_snooze_early_logs_a_resume():
+    until = T0 + timedelta(hours=1)
+    run = make().feed(GOOD, 60, snooze_until=until).feed(GOOD, 10)
+    assert [e.kind for _, e in run.events] == ["snooze", "resume"]
+
+
+def test_the_snooze_button_silences_for_its_time_and_done_is_logged():
+    run = make().feed(FWD, 100)
+    ((t_alert, alert),) = run.kinds("posture")
+    press = (
+        Action(alert.prompt_id, "done", "posture", alert.exercise),
+        Action(alert.prompt_id, "snooze", "posture", alert.exercise),
+    )
+    run.step(FWD, actions=press)
+    pressed_at = run.t
+    run.t += 1
+    run.feed(FWD, 3 * 3600)
+    done = run.event_kinds("exercise_done")
+    assert [e.payload for _, e in done] == [
+        {"prompt": alert.prompt_id, "kind": "posture", "exercise": "chin_tuck"}
+    ]
+    ((t, ev),) = run.event_kinds("snooze")
+    assert ev.payload["source"] == "button"
+    nxt = [t for t, n in run.notifies if t > t_alert][0]
+    assert nxt >= pressed_at + run.coach.settings.snooze_button_s
+
+
+def test_quiet_hours_silence_prompts_across_midnight():
+    cfg = CoachSettings(checkin_time=None, quiet_hours=(time(22, 0), time(7, 0)))
+    coach = Coach(cfg, load_library())
+    run = Run(coach, coach.initial())
+    start = datetime(2024, 3, 4, 21, 50)
+    run.t = (start - T0).total_seconds()
+    run.feed(FWD, 10 * 3600)
+    for t, _ in run.notifies:
+        moment = (T0 + timedelta(seconds=t)).time()
+        assert time(7, 0) <= moment < time(22, 0)
+    assert run.notifies, "prompts return after the quiet hours end"
+
+
+# --------------------------------------------------------------------------- check-in
+def test_one_checkin_per_day_at_the_configured_time_when_present():
+    cfg = CoachSettings(checkin_time=time(17, 30))
+    coach = Coach(cfg, load_library())
+    run = Run(coach, coach.initial())
+    run.t = (datetime(2024, 3, 4, 17, 0) - T0).total_seconds()
+    run.feed(GOOD, 20 * 60).feed(AWAY, 15 * 60).feed(GOOD, 60 * 60)
+    checkins = run.kinds("checkin")
+    assert len(checkins) == 1
+    at = T0 + timedelta(seconds=checkins[0][0])
+    assert at == datetime(2024, 3, 4, 17, 35)  # away at 17:30; asked on return
+    assert "headache" in checkins[0][1].body
+    assert dict(checkins[0][1].buttons) == {
+        "no_headache": "No headache",
+        "headache": "I had a headache",
+    }
+    ((t, ev),) = run.event_kinds("checkin_prompted")
+    assert ev.payload["day"] == "2024-03-04"
+    # the next day it asks again
+    run.t = (datetime(2024, 3, 5, 17, 29) - T0).total_seconds()
+    run.feed(GOOD, 5 * 60)
+    assert [T0 + timedelta(seconds=t) for t, _ in run.kinds("checkin")][1] == datetime(
+        2024, 3, 5, 17, 30
+    )
+
+
+def test_a_checkin_already_made_today_is_not_repeated_after_a_restart():
+    cfg = CoachSettings(checkin_time=time(17, 30))
+    coach = Coach(cfg, load_library())
+    run = Run(coach, coach.initial(last_checkin_day=date(2024, 3, 4)))
+    run.t = (datetime(2024, 3, 4, 18, 0) - T0).total_seconds()
+    run.feed(GOOD, 30 * 60)
+    assert run.kinds("checkin") == []
+
+
+def test_checkin_answers_are_logged():
+    cfg = CoachSettings(checkin_time=time(9, 0))
+    coach = Coach(cfg, load_library())
+    run = Run(coach, coach.initial())
+    run.feed(GOOD, 5)
+    ((_, n),) = run.kinds("checkin")
+    run.step(GOOD, actions=(Action(n.prompt_id, "headache", "checkin"),))
+    ((_, ev),) = run.event_kinds("checkin_answered")
+    assert ev.payload == {"answer": "headache", "prompt": n.prompt_id}
+
+
+# --------------------------------------------------------------------------- micro prompts
+def test_micro_prompts_are_off_by_default_and_every_20_min_when_on():
+    assert make().feed(GOOD, 44 * 60).notifies == []
+    run = make(micro_prompts=True).feed(GOOD, 44 * 60)
+    micro = run.kinds("micro")
+    assert [t for t, _ in micro] == [20 * 60, 40 * 60]
+    assert all(n.exercise == "eye_rest" and n.title == "Rest your eyes" for _, n in micro)
+
+
+# --------------------------------------------------------------------------- robustness
+def test_time_running_backwards_does_not_break_the_engine():
+    run = make().feed(FWD, 50)
+    run.t -= 30
+    run.feed(FWD, 60)
+    assert len(run.kinds("posture")) == 1
+
+
+def test_nobody_at_the_desk_is_never_prompted():
+    run = make(micro_prompts=True, checkin_time=time(9, 30)).feed(AWAY, 5 * 3600)
+    assert run.notifies == []
+
+
+# --------------------------------------------------------------------------- properties
+SEGMENTS = st.lists(
+    st.tuples(st.sampled_from([GOOD, FWD, SHRUG, TILT, AWAY]), st.integers(1, 400)),
+    min_size=1,
+    max_size=25,
+)
+
+
+def _bad_share(timeline: list[tuple[float, PostureState]], t: float, cfg: CoachSettings) -> float:
+    """Independent recomputation: fraction of (t - hold, t) spent in bad states, 1 Hz."""
+    start = t - cfg.alert_hold_s
+    bad = 0.0
+    for (a, s), (b, _) in zip(timeline, timeline[1:]):
+        if b > t:
+            break
+        if s.is_bad:
+            bad += max(0.0, min(b, t) - max(a, start))
+    return bad / cfg.alert_hold_s
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SEGMENTS, st.booleans())
+def test_no_prompt_outside_the_rules(segments, micro):
+    cfg = CoachSettings(checkin_time=None, micro_prompts=micro, micro_every_s=600)
+    run = make(cfg)
+    for state, seconds in segments:
+        run.feed(state, seconds)
+    states_at = dict(run.timeline)
+    times = [t for t, _ in run.notifies]
+    assert all(b - a >= cfg.min_gap_s for a, b in zip(times, times[1:]))
+    alerts = [t for t, _ in run.kinds("posture")]
+    assert all(b - a >= cfg.alert_cooldown_s for a, b in zip(alerts, alerts[1:]))
+    for t in alerts:
+        assert len([u for u in alerts if t - 3600 < u <= t]) <= cfg.max_alerts_per_hour
+        assert states_at[t].is_bad
+        assert _bad_share(run.timeline, t, cfg) >= cfg.alert_bad_share - 1e-9
+    for t, _ in run.notifies:
+        assert states_at[t] is not AWAY
+    neck = [n.exercise for _, n in run.notifies if n.kind in ("posture", "break")]
+    assert all(a != b for a, b in zip(neck, neck[1:]))
+
+
+# --------------------------------------------------------------------------- settings
+def test_settings_from_a_config_table():
+    cfg = CoachSettings.from_mapping(
+        {
+            "alert_hold_s": "2m",
+            "alert_cooldown_s": 1200,
+            "break_after_s": "40m",
+            "micro_prompts": True,
+            "checkin_time": "18:15",
+            "quiet_hours": "22:00-07:00",
+            "max_alerts_per_hour": 2,
+        }
+    )
+    assert cfg.alert_hold_s == 120 and cfg.alert_cooldown_s == 1200
+    assert cfg.break_after_s == 2400 and cfg.micro_prompts is True
+    assert cfg.checkin_time == time(18, 15)
+    assert cfg.quiet_hours == (time(22, 0), time(7, 0))
+    assert CoachSettings.from_mapping({"checkin_time": "off"}).checkin_time is None
+    assert CoachSettings.from_mapping({}) == CoachSettings()
+
+
+@pytest.mark.parametrize(
+    "mapping, needle",
+    [
+        ({"hold": 90}, "unknown key 'hold'"),
+        ({"alert_hold_s": "soon"}, "'alert_hold_s'"),
+        ({"alert_hold_s": 0}, "'alert_hold_s' must be longer than zero"),
+        ({"alert_bad_share": 1.5}, "'alert_bad_share'"),
+        ({"max_alerts_per_hour": 0}, "'max_alerts_per_hour'"),
+        ({"max_alerts_per_hour": 2.5}, "'max_alerts_per_hour'"),
+        ({"micro_prompts": "yes"}, "'micro_prompts'"),
+        ({"checkin_time": "25:00"}, "'checkin_time'"),
+        ({"quiet_hours": "22:00"}, "'quiet_hours'"),
+        ({"quiet_hours": "17:00-19:00"}, "falls in 'quiet_hours'"),
+        ({"break_reset_s": True}, "'break_reset_s'"),
+    ],
+)
+def test_bad_settings_are_user_errors_naming_the_key(mapping, needle):
+    with pytest.raises(UserError) as info:
+        CoachSettings.from_mapping(mapping)
+    assert needle in str(info.value)

@@ -1,0 +1,239 @@
+"""snooze / pause / resume / status through the CLI, the control file, and the back-off."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from posture_guard import cli, control
+from posture_guard.coach import CoachSettings, CoachSink
+from posture_guard.control import Backoff, ControlPoller, Heartbeat, parse_duration
+from posture_guard.errors import UserError
+from posture_guard.notify import PrintingNotifier
+from posture_guard.sinks import SessionInfo
+from posture_guard.states import Decision, PostureState
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("30m", 1800), ("1h", 3600), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), (" 2 m ", 120)],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["30", "", "soon", "0m", "-5m", "30x", "m30", "1h 30"])
+def test_durations_that_are_not_are_user_errors(text):
+    with pytest.raises(UserError) as info:
+        parse_duration(text, "snooze duration")
+    assert "snooze duration" in str(info.value)
+
+
+def test_snooze_pause_resume_write_the_control_file(capsys):
+    before = time.time()
+    assert cli.main(["snooze", "30m"]) == 0
+    state = control.read_control()
+    assert state.snooze_until is not None
+    assert before + 1800 <= state.snooze_until <= time.time() + 1800
+    assert not state.paused
+    out = capsys.readouterr().out
+    assert "snoozed for 30 min" in out and "No monitor is running" in out
+
+    assert cli.main(["pause"]) == 0
+    state = control.read_control()
+    assert state.paused and state.paused_at is not None
+    assert state.snooze_until is not None  # pause keeps the snooze; resume clears both
+
+    assert cli.main(["resume"]) == 0
+    state = control.read_control()
+    assert (state.paused, state.snooze_until) == (False, None)
+    # atomic writes leave no temporary files behind
+    assert [p.name for p in control.control_file().parent.iterdir()] == ["control.json"]
+
+
+def test_status_reports_pause_and_snooze(capsys):
+    cli.main(["status"])
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["monitor: not running", "coaching: active"]
+    cli.main(["snooze", "1h"])
+    capsys.readouterr()
+    cli.main(["status"])
+    out = capsys.readouterr().out
+    assert "coaching: snoozed until" in out
+    assert "(1 h left)" in out or "(59 min left)" in out
+    cli.main(["pause"])
+    capsys.readouterr()
+    cli.main(["status"])
+    assert "coaching: paused since" in capsys.readouterr().out
+
+
+def test_an_expired_snooze_is_active_again(capsys):
+    control.snooze(60, now_epoch=time.time() - 120)
+    cli.main(["status"])
+    assert "coaching: active" in capsys.readouterr().out
+
+
+def test_bad_snooze_input_is_one_line_and_exit_2(capsys):
+    assert cli.main(["snooze", "30"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a duration" in err and "30m" in err
+    assert cli.main(["snooze", "2d"]) == 2
+    assert cli.main(["snooze", "25h"]) == 2
+    assert "longer than 24 h" in capsys.readouterr().err
+    assert not control.control_file().exists()
+
+
+def test_a_damaged_control_file_is_named_by_status_and_repaired_by_resume(capsys):
+    path = control.control_file()
+    path.write_text('{"paused": tru', encoding="utf-8")
+    assert cli.main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "damaged" in err and "resume" in err
+    assert cli.main(["resume"]) == 0
+    assert control.read_control().paused is False
+    path.write_text('{"paused": "yes"}', encoding="utf-8")
+    assert cli.main(["snooze", "10m"]) == 0  # a damaged file holds nothing worth keeping
+    assert control.read_control().snooze_until is not None
+
+
+def test_the_poller_rereads_only_changes_and_survives_damage():
+    poller = ControlPoller()
+    state, problem = poller.poll()
+    assert (state.paused, problem) == (False, None)
+    control.pause()
+    assert poller.poll()[0].paused is True
+    path = control.control_file()
+    path.write_text("{not json", encoding="utf-8")
+    state, problem = poller.poll()
+    assert state.paused is True  # the last good state stays in force
+    assert problem is not None and str(path) in problem
+    assert poller.poll() == (state, None)  # reported once
+    control.resume()
+    assert poller.poll() == (control.read_control(), None)
+    path.unlink()
+    assert poller.poll()[0] == control.ControlState()
+
+
+def test_status_sees_a_running_monitor_by_its_heartbeat(capsys):
+    now = time.time()
+    control.write_heartbeat(
+        Heartbeat(pid=os.getpid(), at=now - 5, started=now - 600, profile="desk")
+    )
+    cli.main(["status"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"monitor: running (pid {os.getpid()}, profile desk")
+    # stale: no heartbeat for longer than HEARTBEAT_STALE_S
+    control.write_heartbeat(
+        Heartbeat(pid=os.getpid(), at=now - control.HEARTBEAT_STALE_S - 5, started=now - 900)
+    )
+    cli.main(["status"])
+    assert capsys.readouterr().out.startswith("monitor: not running (last seen")
+
+
+def test_a_heartbeat_from_a_dead_process_is_not_running(capsys):
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(proc.stdout)
+    now = time.time()
+    control.write_heartbeat(Heartbeat(pid=dead_pid, at=now, started=now - 60))
+    assert control.read_status().running is False
+
+
+def test_backoff_on_a_fake_clock():
+    b = Backoff(initial_s=5, factor=2, max_s=60)
+    assert b.due(0.0) and not b.waiting
+    clock = 100.0
+    waits = []
+    for _ in range(7):
+        b = b.failed(clock)
+        assert not b.due(clock) and b.waiting
+        assert b.retry_at is not None
+        waits.append(b.retry_at - clock)
+        assert not b.due(b.retry_at - 0.001)
+        clock = b.retry_at
+        assert b.due(clock)
+    assert waits == [5, 10, 20, 40, 60, 60, 60]
+    assert "camera busy; retry 8 in" in b.reason(clock - 30)
+    b = b.succeeded()
+    assert b.due(clock) and b.failures == 0
+    assert b.failed(clock).retry_at == clock + 5
+
+
+# --------------------------------------------------------------------------- live sink
+def _live_sink(start: datetime) -> CoachSink:
+    session = SessionInfo(start=start, profile="desk", live=True, source="webcam:0")
+    return CoachSink(
+        session,
+        PrintingNotifier(io.StringIO()),
+        settings=CoachSettings(checkin_time=None),
+        control=ControlPoller(),
+        heartbeat=True,
+        checkin_file=control.control_file().parent / "coach.json",
+    )
+
+
+def test_a_live_coach_obeys_snooze_and_resume_from_the_cli(capsys):
+    start = datetime.now()
+    sink = _live_sink(start)
+    assert cli.main(["snooze", "30m"]) == 0
+    for t in range(200):
+        sink.on_decision(Decision(float(t), PostureState.FORWARD_HEAD))
+    assert sink.sent == []
+    assert [e.kind for e in sink.events] == ["snooze"]
+    assert sink.events[0].payload["source"] == "control"
+    # status: the monitor is running and the snooze shows
+    capsys.readouterr()
+    cli.main(["status"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"monitor: running (pid {os.getpid()}, profile desk")
+    assert "coaching: snoozed until" in out
+    assert cli.main(["resume"]) == 0
+    sink.on_decision(Decision(200.0, PostureState.FORWARD_HEAD))
+    assert [e.kind for e in sink.events] == ["snooze", "resume", "alert_fired", "exercise_prompted"]
+    assert [n.kind for n, _ in sink.sent] == ["posture"]
+    sink.close(200.0)
+    assert not control.heartbeat_file().exists()  # a clean stop removes the heartbeat
+
+
+def test_a_live_coach_remembers_the_checkin_day_across_restarts():
+    start = datetime(2024, 3, 4, 17, 29, 30)
+    session = SessionInfo(start=start, profile="desk", live=True)
+    state_file = control.control_file().parent / "coach.json"
+
+    def run() -> CoachSink:
+        sink = CoachSink(
+            session,
+            PrintingNotifier(io.StringIO()),
+            control=ControlPoller(),
+            checkin_file=state_file,
+        )
+        for t in range(60):
+            sink.on_decision(Decision(float(t), PostureState.GOOD))
+        sink.close(60.0)
+        return sink
+
+    first = run()
+    assert [n.kind for n, _ in first.sent] == ["checkin"]
+    assert json.loads(state_file.read_text()) == {"last_checkin_day": "2024-03-04"}
+    second = run()
+    assert second.sent == []
+
+
+def test_snooze_written_before_the_monitor_starts_applies_when_it_starts():
+    control.snooze(3600)
+    sink = _live_sink(datetime.now() - timedelta(seconds=1))
+    for t in range(300):
+        sink.on_decision(Decision(float(t), PostureState.FORWARD_HEAD))
+    assert sink.sent == []
+    sink.close(300.0)
