@@ -1,0 +1,290 @@
+"""Did the patient do the exercises? Done / skipped / ignored, from the store's events.
+
+Why count more than "done": up to 65 % of patients do their home exercises only partly or
+not at all, and a therapist needs to know which: a prompt that was *skipped* (the patient
+saw it and declined: the prompt's Snooze button or ``done EXERCISE --skipped``) says
+something different from one that was *ignored* (no answer at all).
+
+The events (written by the coach and by ``posture-guard done``):
+
+==================== ===============================================================
+exercise_prompted    the coach suggested an exercise: exercise, for ("plan" for a
+                     prescribed dose, else the fault or "break"), prompt
+exercise_done        done: exercise, and either prompt (the Done button) or
+                     pain (0-10, optional) and via = "cli" (``posture-guard done``)
+exercise_skipped     declined: exercise, via = "cli"
+snooze               with source = "button" and a prompt: the prompt was declined
+==================== ===============================================================
+
+Matching rules (:func:`account`, a pure function of the events):
+
+* A Done or a skip answers the prompt it names (button) or, from the command line, the
+  latest unanswered prompt of the same exercise that is at most ``window_s`` old.
+* A prompt nobody answered within ``window_s`` (default 90 min: prescribed doses are
+  1-3 h apart, and a later dose supersedes an earlier one), or before the next prompt of
+  the same exercise, counts as ignored. Prompts still inside the window at the end of the
+  range are *pending*, not ignored.
+* Every Done counts as done, prompted or not (a patient may exercise on their own).
+* Adherence of a prescribed exercise = doses done, capped at each day's prescription,
+  over doses prescribed: doing 6 chin tucks on Monday does not make up for Tuesday.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Optional
+
+from .errors import UserError
+from .store import Event, Store
+
+RESPONSE_WINDOW_S = 90 * 60.0
+PROMPT_KIND = "exercise_prompted"
+DONE_KIND = "exercise_done"
+SKIP_KIND = "exercise_skipped"
+
+
+@dataclass
+class ExerciseDay:
+    """One exercise on one local day."""
+
+    prescribed: int = 0
+    prompted: int = 0
+    done: int = 0
+    done_after_prompt: int = 0
+    skipped: int = 0
+    ignored: int = 0
+    pending: int = 0
+    pains: list[int] = field(default_factory=list)
+
+    @property
+    def done_capped(self) -> int:
+        return min(self.done, self.prescribed)
+
+
+@dataclass
+class Adherence:
+    """Counts per (day, exercise) for ``first``..``last``, and the exercises involved."""
+
+    first: date
+    last: date
+    cells: dict[tuple[date, str], ExerciseDay] = field(default_factory=dict)
+    prescribed_ids: tuple[str, ...] = ()
+
+    def cell(self, day: date, exercise: str) -> ExerciseDay:
+        return self.cells.setdefault((day, exercise), ExerciseDay())
+
+    @property
+    def exercises(self) -> list[str]:
+        """Prescribed exercises first (plan order), then any other exercise seen."""
+        others = sorted({ex for _, ex in self.cells} - set(self.prescribed_ids))
+        return list(self.prescribed_ids) + others
+
+    @property
+    def days(self) -> list[date]:
+        n = (self.last - self.first).days + 1
+        return [self.first + timedelta(days=i) for i in range(n)]
+
+    def total(self, exercise: Optional[str] = None, day: Optional[date] = None) -> ExerciseDay:
+        """Sum over the cells of one exercise and/or one day (None = all)."""
+        out = ExerciseDay()
+        for (d, ex), c in self.cells.items():
+            if (exercise is not None and ex != exercise) or (day is not None and d != day):
+                continue
+            out.prescribed += c.prescribed
+            out.prompted += c.prompted
+            out.done += c.done
+            out.done_after_prompt += c.done_after_prompt
+            out.skipped += c.skipped
+            out.ignored += c.ignored
+            out.pending += c.pending
+            out.pains += c.pains
+        return out
+
+    def share(self, exercise: Optional[str] = None, day: Optional[date] = None) -> Optional[float]:
+        """Prescribed doses done (capped per day and exercise), or None if none prescribed."""
+        prescribed = done = 0
+        for (d, ex), c in self.cells.items():
+            if (exercise is not None and ex != exercise) or (day is not None and d != day):
+                continue
+            prescribed += c.prescribed
+            done += c.done_capped
+        return done / prescribed if prescribed else None
+
+    def mean_pain(
+        self, exercise: Optional[str] = None, day: Optional[date] = None
+    ) -> Optional[float]:
+        pains = self.total(exercise, day).pains
+        return statistics.fmean(pains) if pains else None
+
+
+@dataclass
+class _Open:
+    at: float
+    exercise: str
+    prompt: Optional[int]
+    day: date
+
+
+def _day(at: float) -> date:
+    return datetime.fromtimestamp(at).date()
+
+
+def account(
+    events: Sequence[Event],
+    first: date,
+    last: date,
+    plan: Optional[Any] = None,
+    window_s: float = RESPONSE_WINDOW_S,
+    horizon: Optional[float] = None,
+) -> Adherence:
+    """Done / skipped / ignored per day and exercise (pure: events and plan in, counts out).
+
+    ``plan`` (a :class:`posture_guard.plan.Plan`) gives the prescribed doses per day;
+    ``horizon`` is "now" in POSIX seconds: prompts younger than ``window_s`` at that time
+    are pending (default: the end of ``last``, so past days are final).
+    """
+    from .plan import prescribed_count
+
+    result = Adherence(first, last)
+    if plan is not None:
+        result.prescribed_ids = tuple(p.id for p in plan.prescriptions)
+        for d in result.days:
+            for ex_id in result.prescribed_ids:
+                n = prescribed_count(plan, ex_id, d)
+                if n:
+                    result.cell(d, ex_id).prescribed = n
+    if horizon is None:
+        horizon = datetime.combine(last + timedelta(days=1), datetime.min.time()).timestamp()
+    open_prompts: list[_Open] = []
+
+    def in_range(day: date) -> bool:
+        return first <= day <= last
+
+    def expire(now: float) -> None:
+        for o in [o for o in open_prompts if now - o.at > window_s]:
+            open_prompts.remove(o)
+            if in_range(o.day):
+                result.cell(o.day, o.exercise).ignored += 1
+
+    def take(exercise: Optional[str], prompt: Optional[int]) -> Optional[_Open]:
+        candidates = [
+            o
+            for o in open_prompts
+            if (exercise is None or o.exercise == exercise)
+            and (prompt is None or o.prompt == prompt)
+        ]
+        if not candidates:
+            return None
+        chosen = max(candidates, key=lambda o: o.at)
+        open_prompts.remove(chosen)
+        return chosen
+
+    for ev in sorted(events, key=lambda e: e.at):
+        expire(ev.at)
+        p = ev.payload if isinstance(ev.payload, dict) else {}
+        exercise = p.get("exercise") if isinstance(p.get("exercise"), str) else None
+        prompt = p.get("prompt") if isinstance(p.get("prompt"), int) else None
+        day = _day(ev.at)
+        if ev.kind == PROMPT_KIND and exercise:
+            # a new prompt of the same exercise supersedes an unanswered older one
+            older = take(exercise, None)
+            if older is not None and in_range(older.day):
+                result.cell(older.day, older.exercise).ignored += 1
+            open_prompts.append(_Open(ev.at, exercise, prompt, day))
+            if in_range(day):
+                result.cell(day, exercise).prompted += 1
+        elif ev.kind == DONE_KIND and exercise:
+            answered = take(exercise, prompt) if prompt is not None else take(exercise, None)
+            if in_range(day):
+                c = result.cell(day, exercise)
+                c.done += 1
+                pain = p.get("pain")
+                if isinstance(pain, int) and not isinstance(pain, bool):
+                    c.pains.append(pain)
+            if answered is not None and in_range(answered.day):
+                result.cell(answered.day, answered.exercise).done_after_prompt += 1
+        elif ev.kind == SKIP_KIND and exercise:
+            answered = take(exercise, None)
+            if answered is not None and in_range(answered.day):
+                result.cell(answered.day, answered.exercise).skipped += 1
+        elif ev.kind == "snooze" and p.get("source") == "button" and prompt is not None:
+            answered = take(None, prompt)
+            if answered is not None and in_range(answered.day):
+                result.cell(answered.day, answered.exercise).skipped += 1
+    expire(horizon)
+    for o in open_prompts:
+        if in_range(o.day):
+            result.cell(o.day, o.exercise).pending += 1
+    return result
+
+
+def load(
+    store: Store,
+    first: date,
+    last: date,
+    plan: Optional[Any] = None,
+    window_s: float = RESPONSE_WINDOW_S,
+    horizon: Optional[float] = None,
+) -> Adherence:
+    """:func:`account` over the stored events of ``first``..``last`` (plus the window before,
+    so a prompt shortly before midnight of the day before is not lost)."""
+    t0 = datetime.combine(first, datetime.min.time()).timestamp() - window_s
+    t1 = datetime.combine(last + timedelta(days=1), datetime.min.time()).timestamp() + window_s
+    kinds = (PROMPT_KIND, DONE_KIND, SKIP_KIND, "snooze")
+    return account(store.events(t0, t1, kinds), first, last, plan, window_s, horizon)
+
+
+# --------------------------------------------------------------------------- recording
+def record(
+    store: Store,
+    exercise: str,
+    at: datetime,
+    pain: Optional[int] = None,
+    skipped: bool = False,
+    plan: Optional[Any] = None,
+    library: Optional[Any] = None,
+) -> int:
+    """Log a done (or skipped) exercise; the id must be in the plan or the library."""
+    from .exercises import load_library
+
+    known: list[str] = []
+    if plan is not None:
+        known += [p.id for p in plan.prescriptions]
+    lib = library or load_library()
+    known += [ex.id for ex in lib.exercises if ex.id not in known]
+    if exercise not in known:
+        raise UserError(f"unknown exercise {exercise!r} (known: {', '.join(known)})")
+    if pain is not None:
+        if skipped:
+            raise UserError("--pain goes with a done exercise, not with --skipped")
+        if isinstance(pain, bool) or not isinstance(pain, int) or not 0 <= pain <= 10:
+            raise UserError(f"--pain must be a whole number from 0 to 10, not {pain!r}")
+    payload: dict[str, Any] = {"exercise": exercise, "via": "cli"}
+    if pain is not None:
+        payload["pain"] = pain
+    return store.log_event(SKIP_KIND if skipped else DONE_KIND, at, payload)
+
+
+def cmd_done(args: argparse.Namespace) -> int:
+    """``posture-guard done EXERCISE [--pain 0-10] [--skipped]``."""
+    from . import paths
+    from .plan import load_active_plan
+
+    plan = load_active_plan()
+    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    try:
+        now = datetime.now()
+        record(store, args.exercise, now, args.pain, args.skipped, plan)
+        today = load(store, now.date(), now.date(), plan, horizon=now.timestamp())
+    finally:
+        store.close()
+    c = today.total(args.exercise)
+    what = "skipped" if args.skipped else "done"
+    pain = "" if args.pain is None else f", pain {args.pain}/10"
+    dose = f" ({c.done} of {c.prescribed} prescribed today)" if c.prescribed else ""
+    print(f"{args.exercise}: {what} at {now:%H:%M}{pain}{dose}")
+    return 0

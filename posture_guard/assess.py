@@ -1,0 +1,242 @@
+"""Side-view (profile) posture assessment from one photo: a craniovertebral-angle proxy.
+
+Why a side view: forward head posture is a forward shift of the head, which a frontal
+webcam only sees indirectly (the ear-shoulder gap shrinks). In profile it is a plain angle:
+the line from the shoulder to the ear against the horizontal, which approximates the
+craniovertebral angle clinicians measure (tragus to C7). About 48-50 degrees and below
+suggests forward head posture; 90 means the ear is straight above the shoulder.
+
+What is measured, all from MediaPipe Pose landmarks in pixel units (normalized x is a
+share of the width and y of the height, so both are scaled back before any angle):
+
+* ``side``: which side of the body faces the camera. MediaPipe's ``z`` is depth (smaller
+  = nearer the camera), so the side whose ear and shoulder are nearer is the visible one;
+  its landmarks are the ones measured (the far ones are guessed through the head).
+* ``facing``: where the face points in the image (``left``/``right``), from the nose
+  against the ears; it gives "forward" its sign.
+* ``angle``: shoulder-to-ear line from the horizontal, measured towards the front. Above
+  90 means the ear is behind the shoulder.
+* ``head_tilt``: the ear-to-eye line against the horizontal (Raine and Twomey's head tilt,
+  tragus to eye corner): positive = eye above the ear (chin up), negative = head bowed.
+  Sideways tilt (roll) cannot be seen in profile.
+
+A frontal photo is recognised by its shoulder width: in profile the two shoulders nearly
+overlap (their horizontal distance is well under half the ear-to-shoulder height); facing
+the camera they are 1.5-2 times that height apart. Such a photo gets a UserError that asks
+for a side view rather than a meaningless angle.
+
+Privacy: nothing is written unless ``--out`` names a file; then only the annotated copy of
+the user's own photo goes there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from .errors import UserError
+from .landmarks import (
+    LEFT_EAR,
+    LEFT_EYE_OUTER,
+    LEFT_SHOULDER,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_EYE_OUTER,
+    RIGHT_SHOULDER,
+)
+
+FORWARD_HEAD_BELOW = 50.0  # degrees; 48-50 is the usual cut-off in the literature
+FRONTAL_RATIO = 0.6  # shoulder separation / ear-shoulder height at or above this: not a side view
+MIN_VISIBILITY = 0.5
+
+_SIDE_POINTS = {
+    "left": (LEFT_EAR, LEFT_SHOULDER, LEFT_EYE_OUTER),
+    "right": (RIGHT_EAR, RIGHT_SHOULDER, RIGHT_EYE_OUTER),
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The numbers of one side-view photo (angles in degrees, points in pixels)."""
+
+    side: str  # body side facing the camera: "left" / "right"
+    facing: str  # where the face points in the image: "left" / "right"
+    angle: float  # ear-shoulder line from the horizontal, towards the front
+    head_tilt: float  # ear-eye line from the horizontal; + = chin up
+    frontal_ratio: float  # shoulder separation / ear-shoulder height (small in profile)
+    ear: tuple[float, float]
+    shoulder: tuple[float, float]
+    eye: tuple[float, float]
+
+    @property
+    def forward_head(self) -> bool:
+        return self.angle < FORWARD_HEAD_BELOW
+
+    def lines(self) -> list[str]:
+        verdict = (
+            f"below {FORWARD_HEAD_BELOW:g} deg: suggests forward head posture"
+            if self.forward_head
+            else f"at or above {FORWARD_HEAD_BELOW:g} deg: no sign of forward head posture"
+        )
+        tilt_word = "chin up" if self.head_tilt > 0 else "head bowed"
+        return [
+            f"side facing the camera: {self.side} (face points to the image {self.facing})",
+            f"ear-shoulder angle from the horizontal: {self.angle:.1f} deg ({verdict})",
+            f"head tilt (ear-eye line from the horizontal): {self.head_tilt:+.1f} deg "
+            f"({tilt_word}); compare it between photos of the same person",
+            "a proxy for the craniovertebral angle from camera landmarks, not a clinical "
+            "measurement",
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "facing": self.facing,
+            "angle_deg": round(self.angle, 2),
+            "head_tilt_deg": round(self.head_tilt, 2),
+            "forward_head": self.forward_head,
+            "frontal_ratio": round(self.frontal_ratio, 3),
+        }
+
+
+def _px(lm: np.ndarray, i: int, width: int, height: int) -> tuple[float, float]:
+    return (float(lm[i, 0]) * width, float(lm[i, 1]) * height)
+
+
+def assess_landmarks(lm: np.ndarray, width: int, height: int) -> Assessment:
+    """Measure a (33, 4) landmark array of a ``width`` x ``height`` photo (pure)."""
+    if lm.shape[0] <= RIGHT_SHOULDER:
+        raise UserError("the pose has too few landmarks to assess")
+    if max(lm[LEFT_SHOULDER, 3], lm[RIGHT_SHOULDER, 3]) < MIN_VISIBILITY:
+        raise UserError("no shoulder is visible; the photo must show the ear and the shoulder")
+    ls, rs = _px(lm, LEFT_SHOULDER, width, height), _px(lm, RIGHT_SHOULDER, width, height)
+    le, re_ = _px(lm, LEFT_EAR, width, height), _px(lm, RIGHT_EAR, width, height)
+    ear_y = (le[1] + re_[1]) / 2
+    shoulder_y = (ls[1] + rs[1]) / 2
+    height_px = abs(shoulder_y - ear_y)
+    sep = abs(ls[0] - rs[0])
+    ratio = sep / height_px if height_px > 0 else math.inf
+    if ratio >= FRONTAL_RATIO:
+        raise UserError(
+            "this looks like a frontal photo (the shoulders are "
+            f"{ratio:.1f} times the ear-to-shoulder height apart; in profile they overlap); "
+            "the assessment needs a side view: sit sideways to the camera, whole head and "
+            "shoulder in the picture"
+        )
+    # nearer side: smaller z (MediaPipe depth) for its ear and shoulder, visibility as tie-break
+    near = {
+        side: float(lm[e, 2] + lm[s, 2]) - 0.01 * float(lm[e, 3] + lm[s, 3])
+        for side, (e, s, _) in _SIDE_POINTS.items()
+    }
+    side = min(near, key=lambda k: near[k])
+    ear_i, sh_i, eye_i = _SIDE_POINTS[side]
+    ear, shoulder, eye = (_px(lm, i, width, height) for i in (ear_i, sh_i, eye_i))
+    nose = _px(lm, NOSE, width, height)
+    facing_sign = 1.0 if nose[0] >= (le[0] + re_[0]) / 2 else -1.0
+    forward = (ear[0] - shoulder[0]) * facing_sign
+    up = shoulder[1] - ear[1]
+    if up <= 0:
+        raise UserError("the ear is not above the shoulder in this photo; is it upside down?")
+    angle = math.degrees(math.atan2(up, forward))
+    tilt = math.degrees(math.atan2(ear[1] - eye[1], (eye[0] - ear[0]) * facing_sign))
+    return Assessment(
+        side=side,
+        facing="right" if facing_sign > 0 else "left",
+        angle=angle,
+        head_tilt=tilt,
+        frontal_ratio=ratio,
+        ear=ear,
+        shoulder=shoulder,
+        eye=eye,
+    )
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"photo {p} does not exist")
+    image = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if image is None:
+        raise UserError(f"photo {p} is not an image posture_guard can read (JPEG, PNG, ...)")
+    return image
+
+
+def assess_photo(path: str | Path, detector: Optional[Any] = None) -> tuple[Assessment, Any]:
+    """Detect the pose in a photo and measure it; returns (assessment, BGR image)."""
+    image = read_image(path)
+    if detector is None:
+        from .pose import MediaPipePose
+
+        with MediaPipePose(static_image=True) as pose:
+            lm = pose.detect(image)
+    else:
+        lm = detector.detect(image)
+    if lm is None:
+        raise UserError(f"no person found in {path}; the photo must show head and shoulders")
+    h, w = image.shape[:2]
+    return assess_landmarks(lm, w, h), image
+
+
+def annotate(image: np.ndarray, a: Assessment) -> np.ndarray:
+    """A copy of the photo with the measured points, lines and angles drawn on it."""
+    import cv2
+
+    out = image.copy()
+    scale = max(out.shape[:2]) / 1000
+    thick = max(1, int(round(2 * scale)))
+
+    def pt(p: tuple[float, float]) -> tuple[int, int]:
+        return (int(round(p[0])), int(round(p[1])))
+
+    sx, sy = pt(a.shoulder)
+    direction = 1 if a.facing == "right" else -1
+    length = int(round(abs(a.shoulder[1] - a.ear[1]) * 1.2)) or 50
+    cv2.line(out, (sx, sy), (sx + direction * length, sy), (200, 200, 200), thick)
+    color = (60, 60, 220) if a.forward_head else (60, 180, 60)
+    cv2.line(out, (sx, sy), pt(a.ear), color, thick)
+    cv2.line(out, pt(a.ear), pt(a.eye), (220, 160, 40), thick)
+    for p in (a.shoulder, a.ear, a.eye):
+        cv2.circle(out, pt(p), max(3, thick * 2), (255, 255, 255), -1)
+    texts = [f"ear-shoulder {a.angle:.1f} deg", f"head tilt {a.head_tilt:+.1f} deg"]
+    for i, text in enumerate(texts):
+        y = int(30 * scale) + int(i * 34 * scale) + 10
+        cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, (0, 0, 0), thick + 2)
+        cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, thick)
+    return out
+
+
+def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
+    import cv2
+
+    path = Path(out)
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise UserError(f"--out {path}: use a .png or .jpg file name")
+    try:
+        ok = cv2.imwrite(str(path), annotate(image, a))
+    except cv2.error as exc:
+        raise UserError(f"cannot write {path}: {exc}") from exc
+    if not ok:
+        raise UserError(f"cannot write {path} (does its folder exist?)")
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    """``posture-guard assess PHOTO [--out annotated.png] [--json]``."""
+    import json
+
+    a, image = assess_photo(args.photo)
+    if args.json:
+        print(json.dumps(a.to_json(), indent=2))
+    else:
+        for line in a.lines():
+            print(line)
+    if args.out:
+        write_annotated(image, a, args.out)
+        print(f"wrote annotated photo {args.out}")
+    return 0

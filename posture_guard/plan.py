@@ -1,0 +1,879 @@
+"""A therapist's plan: what the patient does between sessions, and how the coach follows it.
+
+A plan is a TOML file (commented example: ``docs/plan-example.toml``; a fresh one from
+``posture-guard plan new``). It holds no personal data beyond an optional patient label.
+Schema (version 1)::
+
+    schema = 1                          # required, this version
+    patient = "RM-03"                   # optional label, max 40 characters
+    start = 2024-03-04                  # required TOML dates, end >= start
+    end = 2024-03-31
+    workday = "08:30-17:30"             # when prescribed exercises are spread (default)
+    quiet_hours = "12:00-13:00"         # no prompts then ("off" = none; may wrap midnight)
+    break_interval_min = 45             # long-sitting break prompt after this many minutes
+    alert_sensitivity = "normal"        # low | normal | high (how quickly posture alerts come)
+
+    [target]
+    forward_head_max_share = 0.20       # forward head under 20 % of desk (sitting) time
+
+    [[exercise]]                        # one per prescribed exercise
+    id = "chin_tuck"                    # a library id, or a new id for a custom exercise
+    times_per_day = 3                   # required, 1-12
+    reps = 10                           # optional, else the library's
+    hold_s = 10                         # optional seconds, else the library's
+    sets = 1                            # optional, default 1
+    per_side = false                    # optional, else the library's
+    days = ["mon", "tue", "wed", "thu", "fri"]   # optional, default every day
+    intensity = "gentle, no pain"       # optional (CERT: intensity / starting level)
+    progression = "..."                 # optional (CERT: progression rule)
+    tailoring = "..."                   # optional (CERT: how it is adapted to the patient)
+    equipment = "none"                  # optional
+    # custom exercises (id not in the library) also need:
+    name = "..."; steps = ["...", ...]; caution = "..."; muscles = [...] (optional)
+
+Why these rules: a plan that does not validate is rejected as a whole, with *every*
+problem listed at once (a therapist fixes the file in one go), and the active plan stays
+unchanged. More than :data:`MANY_EXERCISES` exercises only warns: adherence to home
+programmes drops as they grow, but the therapist decides.
+
+Scheduling (:func:`schedule_day`) is a pure function: the day's doses are spread evenly
+over the working day minus quiet hours, interleaved so that each exercise's doses stay
+spread out and no two prompts coincide. The coach asks it for each day through
+``CoachSettings.plan_slots`` (see :func:`coach_settings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from . import paths
+from .errors import UserError
+from .exercises import Dosage, Exercise, Library, load_library
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+SCHEMA = 1
+MANY_EXERCISES = 4
+MAX_TIMES_PER_DAY = 12
+MIN_SLOT_SPACING_MIN = 10  # prescribed prompts of a day at least this far apart
+SENSITIVITIES = ("low", "normal", "high")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_WORKDAY = (time(8, 30), time(17, 30))
+PLAN_FILE = "plan.toml"
+
+_TOP_KEYS = {
+    "schema",
+    "patient",
+    "start",
+    "end",
+    "workday",
+    "quiet_hours",
+    "break_interval_min",
+    "alert_sensitivity",
+    "target",
+    "exercise",
+}
+_TARGET_KEYS = {"forward_head_max_share"}
+_EX_KEYS = {
+    "id",
+    "times_per_day",
+    "reps",
+    "hold_s",
+    "sets",
+    "per_side",
+    "days",
+    "intensity",
+    "progression",
+    "tailoring",
+    "equipment",
+    "name",
+    "steps",
+    "caution",
+    "muscles",
+}
+
+# alert sensitivity -> (alert_hold_s, alert_bad_share, alert_cooldown_s); "normal" keeps
+# the coach's own defaults. High = an alert after ~1 min mostly bad, low = ~2 min.
+SENSITIVITY_SETTINGS: dict[str, Optional[tuple[float, float, float]]] = {
+    "low": (120.0, 0.8, 20 * 60.0),
+    "normal": None,
+    "high": (60.0, 0.6, 10 * 60.0),
+}
+
+
+@dataclass(frozen=True)
+class Prescription:
+    """One prescribed exercise: what (from the library or custom) and how much."""
+
+    exercise: Exercise
+    custom: bool
+    times_per_day: int
+    sets: int = 1
+    days: tuple[int, ...] = tuple(range(7))  # 0 = Monday
+    intensity: str = ""
+    progression: str = ""
+    tailoring: str = ""
+    equipment: str = "none"
+
+    @property
+    def id(self) -> str:
+        return self.exercise.id
+
+    def on(self, day: date) -> bool:
+        return day.weekday() in self.days
+
+    def dose_text(self) -> str:
+        d = self.exercise.dosage
+        parts = []
+        if d.reps is not None:
+            unit = "s hold" if d.hold_s is not None else (d.unit or "reps")
+            if d.hold_s is not None:
+                parts.append(f"{d.reps} reps x {_num(d.hold_s[0])} {unit}")
+            else:
+                parts.append(f"{d.reps} {unit}")
+        elif d.hold_s is not None:
+            parts.append(f"hold {_num(d.hold_s[0])} s")
+        if d.per_side:
+            parts.append("each side")
+        parts.append(f"{self.sets} set{'s' if self.sets != 1 else ''}")
+        parts.append(f"{self.times_per_day} time{'s' if self.times_per_day != 1 else ''} a day")
+        parts.append(_days_text(self.days))
+        return ", ".join(parts)
+
+    def cert_lines(self, number: int) -> list[str]:
+        """The exercise described with the CERT template's items (Slade et al. 2016)."""
+        ex = self.exercise
+        origin = "custom exercise from the therapist" if self.custom else "posture_guard library"
+        lines = [
+            f"{number}. {ex.name} [{ex.id}] ({origin})",
+            f"   What (CERT 8): {' '.join(ex.steps)}",
+        ]
+        if ex.muscles:
+            lines.append(f"   Muscles: {', '.join(ex.muscles)}")
+        lines += [
+            f"   Equipment (CERT 1): {self.equipment or 'none'}",
+            "   Delivery and setting (CERT 3, 4, 10, 13): individual, unsupervised home "
+            "programme at the desk, prompted by posture_guard",
+            f"   Dosage (CERT 14a): {self.dose_text()}",
+            f"   Intensity / starting level (CERT 15): {self.intensity or 'not stated'}",
+            f"   Progression (CERT 7): {self.progression or 'not stated'}",
+            f"   Tailoring (CERT 14b): {self.tailoring or 'not stated'}",
+            f"   Safety / adverse events (CERT 12): {ex.caution}",
+            f"   Adherence (CERT 5): recorded with `posture-guard done {ex.id} [--pain 0-10]` "
+            "or the prompt's Done button; skipped and ignored prompts are counted",
+        ]
+        return lines
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan (see the module docstring for the schema)."""
+
+    start: date
+    end: date
+    prescriptions: tuple[Prescription, ...]
+    patient: str = ""
+    workday: tuple[time, time] = DEFAULT_WORKDAY
+    quiet_hours: Optional[tuple[time, time]] = None
+    break_interval_min: float = 45.0
+    alert_sensitivity: str = "normal"
+    forward_head_max_share: Optional[float] = None
+    origin: str = ""
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def by_id(self, exercise_id: str) -> Optional[Prescription]:
+        for p in self.prescriptions:
+            if p.id == exercise_id:
+                return p
+        return None
+
+    @property
+    def warnings(self) -> list[str]:
+        out = []
+        n = len(self.prescriptions)
+        if n > MANY_EXERCISES:
+            out.append(
+                f"this plan has {n} exercises; adherence to home programmes drops as they "
+                f"grow, so consider at most {MANY_EXERCISES}"
+            )
+        return out
+
+    def describe(self, today: Optional[date] = None) -> list[str]:
+        """What `plan show` prints: settings, target and each exercise CERT-style."""
+        today = today or date.today()
+        label = f" for {self.patient}" if self.patient else ""
+        status = (
+            "not started yet"
+            if today < self.start
+            else ("ended" if today > self.end else "running")
+        )
+        quiet = "none" if self.quiet_hours is None else _range_text(self.quiet_hours)
+        target = (
+            "none"
+            if self.forward_head_max_share is None
+            else f"forward head under {100 * self.forward_head_max_share:g} % of desk time"
+        )
+        lines = [
+            f"Plan{label}: {self.start} to {self.end} ({status})",
+            f"Working day: {_range_text(self.workday)}; quiet hours: {quiet}",
+            f"Break every {self.break_interval_min:g} min; alert sensitivity: "
+            f"{self.alert_sensitivity}",
+            f"Posture target: {target}",
+            f"Exercises ({len(self.prescriptions)}):",
+        ]
+        for i, p in enumerate(self.prescriptions, start=1):
+            lines += p.cert_lines(i)
+        lines += [f"Warning: {w}" for w in self.warnings]
+        return lines
+
+
+# --------------------------------------------------------------------------- parsing
+class _Problems:
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.items: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            n = len(self.items)
+            listed = "; ".join(f"({i}) {t}" for i, t in enumerate(self.items, start=1))
+            raise UserError(
+                f"plan {self.origin} is not valid ({n} problem{'s' if n != 1 else ''}): {listed}"
+            )
+
+
+def load_plan_file(path: str | Path, library: Optional[Library] = None) -> Plan:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read plan {p}: {exc.strerror or exc}") from exc
+    return parse_plan_text(raw, str(p), library)
+
+
+def parse_plan_text(raw: bytes | str, origin: str, library: Optional[Library] = None) -> Plan:
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        doc = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"plan {origin} is not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"plan {origin} is not valid TOML: {exc}") from exc
+    return parse_plan(doc, origin, library)
+
+
+def parse_plan(
+    doc: Mapping[str, Any], origin: str = "<plan>", library: Optional[Library] = None
+) -> Plan:
+    """Validate a parsed plan; a UserError lists every problem found."""
+    lib = library or load_library()
+    pr = _Problems(origin)
+    for key in sorted(set(doc) - _TOP_KEYS):
+        pr.add(f"unknown key {key!r}")
+    if doc.get("schema") != SCHEMA:
+        pr.add(f"'schema' must be {SCHEMA} (this version of posture_guard reads plan schema 1)")
+    patient = doc.get("patient", "")
+    if not isinstance(patient, str) or len(patient) > 40 or "\n" in patient:
+        pr.add("'patient' must be a short label (at most 40 characters, one line)")
+        patient = ""
+    start = _date(doc, "start", pr)
+    end = _date(doc, "end", pr)
+    if start and end and end < start:
+        pr.add(f"'end' {end} is before 'start' {start}")
+    workday = _clock_range(doc.get("workday", "08:30-17:30"), "workday", pr, allow_off=False)
+    if workday is not None and workday[1] <= workday[0]:
+        pr.add("'workday' must end after it starts on the same day (like '08:30-17:30')")
+        workday = None
+    quiet = _clock_range(doc.get("quiet_hours", "off"), "quiet_hours", pr, allow_off=True)
+    brk = doc.get("break_interval_min", 45)
+    if not _is_number(brk) or not 10 <= brk <= 180:
+        pr.add("'break_interval_min' must be a number of minutes from 10 to 180")
+        brk = 45
+    sens = doc.get("alert_sensitivity", "normal")
+    if sens not in SENSITIVITIES:
+        pr.add(f"'alert_sensitivity' must be one of {', '.join(SENSITIVITIES)}, not {sens!r}")
+        sens = "normal"
+    fh_share: Optional[float] = None
+    target = doc.get("target", {})
+    if not isinstance(target, Mapping):
+        pr.add("'target' must be a table ([target])")
+    else:
+        for key in sorted(set(target) - _TARGET_KEYS):
+            pr.add(f"unknown key 'target.{key}'")
+        if "forward_head_max_share" in target:
+            v = target["forward_head_max_share"]
+            if not _is_number(v) or not 0 < v < 1:
+                pr.add(
+                    "'target.forward_head_max_share' must be a share between 0 and 1 (0.2 = 20 %)"
+                )
+            else:
+                fh_share = float(v)
+    items = doc.get("exercise", [])
+    prescriptions: list[Prescription] = []
+    if not isinstance(items, list) or not items:
+        pr.add("the plan prescribes no exercise (add at least one [[exercise]])")
+        items = []
+    seen: set[str] = set()
+    for i, item in enumerate(items, start=1):
+        p = _prescription(item, f"exercise #{i}", lib, pr)
+        if p is None:
+            continue
+        if p.id in seen:
+            pr.add(f"exercise {p.id!r} is prescribed twice")
+            continue
+        seen.add(p.id)
+        prescriptions.append(p)
+    if workday is not None and prescriptions:
+        free = _available_minutes(workday, quiet)
+        if free <= 0:
+            pr.add("'quiet_hours' cover the whole 'workday'; no exercise could be prompted")
+        else:
+            busiest = max(
+                sum(p.times_per_day for p in prescriptions if wd in p.days) for wd in range(7)
+            )
+            if free / busiest < MIN_SLOT_SPACING_MIN:
+                pr.add(
+                    f"{busiest} prompts a day do not fit {free:g} free minutes of the working "
+                    f"day (at least {MIN_SLOT_SPACING_MIN} min apart)"
+                )
+    pr.raise_if_any()
+    assert start is not None and end is not None and workday is not None
+    return Plan(
+        start=start,
+        end=end,
+        prescriptions=tuple(prescriptions),
+        patient=patient.strip(),
+        workday=workday,
+        quiet_hours=quiet,
+        break_interval_min=float(brk),
+        alert_sensitivity=sens,
+        forward_head_max_share=fh_share,
+        origin=origin,
+    )
+
+
+def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optional[Prescription]:
+    if not isinstance(item, Mapping):
+        pr.add(f"{where} must be a table")
+        return None
+    ex_id = item.get("id")
+    if not isinstance(ex_id, str) or not ex_id.strip():
+        pr.add(f"{where}: 'id' is missing (a library id such as 'chin_tuck' or a new one)")
+        return None
+    ex_id = ex_id.strip()
+    where = f"exercise {ex_id!r}"
+    n_before = len(pr.items)
+    for key in sorted(set(item) - _EX_KEYS):
+        pr.add(f"{where}: unknown key {key!r}")
+    if not ex_id.replace("_", "").isalnum() or ex_id.lower() != ex_id:
+        pr.add(f"{where}: 'id' must be lower_case letters, digits and '_'")
+    try:
+        base: Optional[Exercise] = lib.by_id(ex_id)
+    except KeyError:
+        base = None
+    custom = base is None
+    if custom:
+        missing = [k for k in ("name", "steps", "caution") if k not in item]
+        if missing:
+            known = ", ".join(ex.id for ex in lib.exercises)
+            pr.add(
+                f"{where} is not in the exercise library (known: {known}); a custom exercise "
+                f"also needs {', '.join(repr(k) for k in missing)}"
+            )
+    name = _opt_text(item, "name", where, pr) or (base.name if base else ex_id)
+    steps = _opt_texts(item, "steps", where, pr) or (base.steps if base else ())
+    muscles = _opt_texts(item, "muscles", where, pr) or (base.muscles if base else ())
+    caution = _opt_text(item, "caution", where, pr) or (base.caution if base else "")
+    if "steps" in item and not steps:
+        pr.add(f"{where}: 'steps' must not be empty")
+    times = item.get("times_per_day")
+    if times is None:
+        pr.add(f"{where}: 'times_per_day' is missing (how often a day, 1-{MAX_TIMES_PER_DAY})")
+        times = 1
+    elif not _is_int(times) or not 1 <= times <= MAX_TIMES_PER_DAY:
+        pr.add(f"{where}: 'times_per_day' must be a whole number from 1 to {MAX_TIMES_PER_DAY}")
+        times = 1
+    dose = base.dosage if base else Dosage()
+    reps = item.get("reps", dose.reps)
+    if reps is not None and (not _is_int(reps) or not 1 <= reps <= 100):
+        pr.add(f"{where}: 'reps' must be a whole number from 1 to 100")
+        reps = None
+    hold: Optional[tuple[float, float]] = dose.hold_s
+    if "hold_s" in item:
+        v = item["hold_s"]
+        if not _is_number(v) or not 0 < v <= 600:
+            pr.add(f"{where}: 'hold_s' must be seconds from 1 to 600")
+        else:
+            hold = (float(v), float(v))
+    sets = item.get("sets", 1)
+    if not _is_int(sets) or not 1 <= sets <= 10:
+        pr.add(f"{where}: 'sets' must be a whole number from 1 to 10")
+        sets = 1
+    per_side = item.get("per_side", dose.per_side)
+    if not isinstance(per_side, bool):
+        pr.add(f"{where}: 'per_side' must be true or false")
+        per_side = False
+    days: tuple[int, ...] = tuple(range(7))
+    if "days" in item:
+        raw_days = item["days"]
+        if not isinstance(raw_days, list) or not raw_days:
+            pr.add(f'{where}: \'days\' must be a list such as ["mon", "wed", "fri"]')
+        else:
+            bad = [d for d in raw_days if not isinstance(d, str) or d.lower() not in WEEKDAYS]
+            if bad:
+                pr.add(f"{where}: 'days' has {bad[0]!r}; use {', '.join(WEEKDAYS)}")
+            else:
+                days = tuple(sorted({WEEKDAYS.index(d.lower()) for d in raw_days}))
+    texts = {
+        k: _opt_text(item, k, where, pr) or ""
+        for k in ("intensity", "progression", "tailoring", "equipment")
+    }
+    if len(pr.items) > n_before:
+        return None
+    exercise = Exercise(
+        id=ex_id,
+        name=name,
+        muscles=tuple(muscles),
+        targets=base.targets if base else (),
+        steps=tuple(steps),
+        caution=caution,
+        source=base.source if base else "custom exercise from the plan",
+        dosage=replace(
+            dose,
+            reps=reps,
+            hold_s=hold,
+            per_side=per_side,
+            times_per_day=(float(times), float(times)),
+        ),
+    )
+    return Prescription(
+        exercise=exercise,
+        custom=custom,
+        times_per_day=int(times),
+        sets=int(sets),
+        days=days,
+        intensity=texts["intensity"],
+        progression=texts["progression"],
+        tailoring=texts["tailoring"],
+        equipment=texts["equipment"] or "none",
+    )
+
+
+# --------------------------------------------------------------------------- scheduling
+@dataclass(frozen=True)
+class Slot:
+    """One prompt of a prescribed exercise on a given day."""
+
+    at: time
+    exercise: str
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _free_intervals(
+    workday: tuple[time, time], quiet: Optional[tuple[time, time]]
+) -> list[tuple[int, int]]:
+    """The working day minus quiet hours, as [start, end) minute intervals."""
+    w0, w1 = _minutes(workday[0]), _minutes(workday[1])
+    blocked: list[tuple[int, int]] = []
+    if quiet is not None:
+        q0, q1 = _minutes(quiet[0]), _minutes(quiet[1])
+        blocked = [(q0, q1)] if q0 < q1 else [(0, q1), (q0, 24 * 60)]
+    free = [(w0, w1)]
+    for b0, b1 in blocked:
+        nxt = []
+        for a0, a1 in free:
+            if b1 <= a0 or b0 >= a1:
+                nxt.append((a0, a1))
+                continue
+            if a0 < b0:
+                nxt.append((a0, b0))
+            if b1 < a1:
+                nxt.append((b1, a1))
+        free = nxt
+    return free
+
+
+def _available_minutes(workday: tuple[time, time], quiet: Optional[tuple[time, time]]) -> float:
+    return float(sum(b - a for a, b in _free_intervals(workday, quiet)))
+
+
+def schedule_day(plan: Plan, day: date) -> list[Slot]:
+    """When the coach prompts each prescribed exercise on ``day`` (pure, sorted by time).
+
+    The day's doses (N in all) go to N evenly spaced moments of the working day's free
+    time F (quiet hours taken out): at free-minute offsets ``(j + 0.5) * F / N``. Which dose
+    gets which moment: dose i of an exercise taken n times a day "wants" the fraction
+    ``(i + 0.5) / n`` of the day, and doses are handed out in that order (ties in plan
+    order). So no two prompts ever coincide, each exercise's doses stay spread over the
+    day, and a single dose lands mid-day. Days outside the plan's dates or an exercise's
+    weekdays get no slots.
+    """
+    if not plan.active_on(day):
+        return []
+    free = _free_intervals(plan.workday, plan.quiet_hours)
+    total = sum(b - a for a, b in free)
+    if total <= 0:
+        return []
+    wanted: list[tuple[float, int, str]] = []
+    for k, p in enumerate(plan.prescriptions):
+        if p.on(day):
+            n = p.times_per_day
+            wanted += [((i + 0.5) / n, k, p.id) for i in range(n)]
+    wanted.sort()
+    n_all = len(wanted)
+    return [
+        Slot(_clock_at(free, (j + 0.5) * total / n_all), ex_id)
+        for j, (_, _, ex_id) in enumerate(wanted)
+    ]
+
+
+def _clock_at(free: Sequence[tuple[int, int]], offset: float) -> time:
+    """The clock time ``offset`` free minutes into the day (whole minutes, inside ``free``)."""
+    left = offset
+    for a, b in free:
+        if left < b - a:
+            minute = a + int(left)
+            return time(minute // 60, minute % 60)
+        left -= b - a
+    a, b = free[-1]
+    return time((b - 1) // 60, (b - 1) % 60)
+
+
+def slots_provider(plan: Plan) -> Callable[[date], tuple[tuple[time, str], ...]]:
+    """What the coach calls each day: (time, exercise id) pairs of :func:`schedule_day`."""
+
+    def slots(day: date) -> tuple[tuple[time, str], ...]:
+        return tuple((s.at, s.exercise) for s in schedule_day(plan, day))
+
+    return slots
+
+
+def prescribed_count(plan: Plan, exercise_id: str, day: date) -> int:
+    """Doses of ``exercise_id`` the plan prescribes on ``day``."""
+    p = plan.by_id(exercise_id)
+    if p is None or not plan.active_on(day) or not p.on(day):
+        return 0
+    return p.times_per_day
+
+
+# --------------------------------------------------------------------------- the coach follows
+def coach_settings(plan: Plan, base: Any) -> Any:
+    """The coach's settings under ``plan``: break interval, quiet hours, alert sensitivity,
+    and the daily prescribed-exercise slots. ``base`` is a ``coach.CoachSettings``."""
+    changes: dict[str, Any] = {
+        "break_after_s": plan.break_interval_min * 60.0,
+        "quiet_hours": plan.quiet_hours,
+        "plan_slots": slots_provider(plan),
+    }
+    sens = SENSITIVITY_SETTINGS[plan.alert_sensitivity]
+    if sens is not None:
+        changes["alert_hold_s"], changes["alert_bad_share"], changes["alert_cooldown_s"] = sens
+    checkin = getattr(base, "checkin_time", None)
+    if (
+        checkin is not None
+        and plan.quiet_hours is not None
+        and _in_range(checkin, plan.quiet_hours)
+    ):
+        # the check-in could never be shown in quiet hours: move it to the end of the day
+        end = plan.workday[1]
+        changes["checkin_time"] = None if _in_range(end, plan.quiet_hours) else end
+    return replace(base, **changes)
+
+
+def library_with(plan: Plan, base: Library) -> Library:
+    """The library the coach uses under ``plan``: the plan's doses replace the library's,
+    and custom exercises join (with no targets, so posture alerts never pick them)."""
+    mine = {p.id: p.exercise for p in plan.prescriptions}
+    merged = [mine.pop(ex.id, ex) for ex in base.exercises]
+    merged += list(mine.values())
+    return Library(tuple(merged), f"{base.origin} + plan {plan.origin}")
+
+
+def _in_range(t: time, r: tuple[time, time]) -> bool:
+    a, b = r
+    return a <= t < b if a < b else (t >= a or t < b)
+
+
+# --------------------------------------------------------------------------- the active plan
+def active_plan_path() -> Path:
+    return paths.config_dir() / PLAN_FILE
+
+
+def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
+    """The imported plan, or None when there is none."""
+    path = active_plan_path()
+    if not path.exists():
+        return None
+    try:
+        return load_plan_file(path, library)
+    except UserError as exc:
+        raise UserError(
+            f"the active plan is damaged: {exc}; `posture-guard plan import FILE` replaces "
+            "it, `posture-guard plan clear` removes it"
+        ) from exc
+
+
+def import_plan(source: str | Path, library: Optional[Library] = None) -> Plan:
+    """Validate ``source`` and make it the active plan; if invalid, nothing changes."""
+    src = Path(source)
+    try:
+        raw = src.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read plan {src}: {exc.strerror or exc}") from exc
+    plan = parse_plan_text(raw, str(src), library)
+    _write_atomic(active_plan_path(), raw)
+    return replace(plan, origin=str(active_plan_path()))
+
+
+def clear_plan() -> bool:
+    """Remove the active plan; True if there was one."""
+    path = active_plan_path()
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise UserError(f"cannot remove the active plan {path}: {exc.strerror or exc}") from exc
+    return True
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UserError(f"cannot save the active plan to {path}: {exc.strerror or exc}") from exc
+
+
+# --------------------------------------------------------------------------- plan new
+def new_plan_text(
+    start: date,
+    weeks: int = 4,
+    exercises: Sequence[str] = ("chin_tuck", "upper_trapezius_stretch"),
+    patient: str = "",
+    library: Optional[Library] = None,
+) -> str:
+    """A valid, commented plan to edit: the given library exercises with their doses."""
+    lib = library or load_library()
+    end = start + timedelta(days=7 * weeks - 1)
+    out = [
+        "# posture_guard therapist plan (schema 1). Edit, then: posture-guard plan import FILE",
+        "# Documented example: docs/plan-example.toml. No personal data beyond the label.",
+        "schema = 1",
+        f"patient = {_toml_str(patient)}          # optional label, e.g. initials or a number",
+        f"start = {start.isoformat()}",
+        f"end = {end.isoformat()}",
+        'workday = "08:30-17:30"        # prescribed exercises are spread over this',
+        'quiet_hours = "12:00-13:00"    # no prompts ("off" for none)',
+        "break_interval_min = 45        # break prompt after this long sitting",
+        'alert_sensitivity = "normal"   # low | normal | high',
+        "",
+        "[target]",
+        "forward_head_max_share = 0.20  # forward head under 20 % of desk time",
+    ]
+    for ex_id in exercises:
+        try:
+            ex = lib.by_id(ex_id)
+        except KeyError:
+            known = ", ".join(e.id for e in lib.exercises)
+            raise UserError(
+                f"--exercise {ex_id!r} is not in the library (known: {known})"
+            ) from None
+        d = ex.dosage
+        times = int(d.times_per_day[1]) if d.times_per_day else 2
+        out += ["", "[[exercise]]", f'id = "{ex.id}"   # {ex.name}', f"times_per_day = {times}"]
+        if d.reps is not None:
+            out.append(f"reps = {d.reps}")
+        if d.hold_s is not None:
+            out.append(f"hold_s = {_num(d.hold_s[0])}")
+        out += [
+            'days = ["mon", "tue", "wed", "thu", "fri"]',
+            'intensity = "gentle; no pain"',
+            'progression = "review at the next session"',
+            'tailoring = ""',
+        ]
+    if len(exercises) > MANY_EXERCISES:
+        out.insert(2, f"# Note: more than {MANY_EXERCISES} exercises lowers adherence.")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- helpers
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _date(doc: Mapping[str, Any], key: str, pr: _Problems) -> Optional[date]:
+    v = doc.get(key)
+    if v is None:
+        pr.add(f"'{key}' is missing (a date like {key} = 2024-03-04)")
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        try:
+            return date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    pr.add(f"'{key}' must be a date like 2024-03-04, not {v!r}")
+    return None
+
+
+def _clock_range(v: Any, key: str, pr: _Problems, allow_off: bool) -> Optional[tuple[time, time]]:
+    if allow_off and (
+        v in (False, None) or (isinstance(v, str) and v.strip().lower() in ("off", ""))
+    ):
+        return None
+    if isinstance(v, str) and v.count("-") == 1:
+        a, b = v.split("-")
+        try:
+            start = datetime.strptime(a.strip(), "%H:%M").time()
+            end = datetime.strptime(b.strip(), "%H:%M").time()
+        except ValueError:
+            pass
+        else:
+            if start == end:
+                pr.add(f"'{key}' starts and ends at the same time")
+                return None
+            return (start, end)
+    alt = ' or be "off"' if allow_off else ""
+    pr.add(f"'{key}' must look like '08:30-17:30'{alt}, not {v!r}")
+    return None
+
+
+def _opt_text(item: Mapping[str, Any], key: str, where: str, pr: _Problems) -> Optional[str]:
+    if key not in item:
+        return None
+    v = item[key]
+    if not isinstance(v, str):
+        pr.add(f"{where}: {key!r} must be text")
+        return None
+    return v.strip() or None
+
+
+def _opt_texts(
+    item: Mapping[str, Any], key: str, where: str, pr: _Problems
+) -> Optional[tuple[str, ...]]:
+    if key not in item:
+        return None
+    v = item[key]
+    if not isinstance(v, list) or not all(isinstance(s, str) and s.strip() for s in v):
+        pr.add(f"{where}: {key!r} must be a list of non-empty texts")
+        return None
+    return tuple(s.strip() for s in v)
+
+
+def _range_text(r: tuple[time, time]) -> str:
+    return f"{r[0]:%H:%M}-{r[1]:%H:%M}"
+
+
+def _days_text(days: tuple[int, ...]) -> str:
+    if days == tuple(range(7)):
+        return "every day"
+    if days == tuple(range(5)):
+        return "Mon-Fri"
+    return ", ".join(WEEKDAYS[d].capitalize() for d in days)
+
+
+# --------------------------------------------------------------------------- CLI
+def cmd_plan_new(args: argparse.Namespace) -> int:
+    from .summary import parse_day
+
+    start = parse_day(args.start, "--start") if args.start else date.today()
+    if args.weeks < 1 or args.weeks > 52:
+        raise UserError("--weeks must be from 1 to 52")
+    text = new_plan_text(
+        start,
+        args.weeks,
+        args.exercise or ("chin_tuck", "upper_trapezius_stretch"),
+        args.patient or "",
+    )
+    parse_plan_text(text, "<new plan>")  # never hand out a plan that would not import
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise UserError(f"{out} already exists; choose another name or add --force")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    print(f"wrote plan {out}; edit it, then `posture-guard plan import {out}`")
+    return 0
+
+
+def cmd_plan_import(args: argparse.Namespace) -> int:
+    plan = import_plan(args.file)
+    print(
+        f"imported plan {args.file}: {plan.start} to {plan.end}, "
+        f"{len(plan.prescriptions)} exercises; the coach follows it from its next start"
+    )
+    for w in plan.warnings:
+        print(f"warning: {w}")
+    if plan.end < date.today():
+        print(f"warning: this plan ended on {plan.end}")
+    return 0
+
+
+def cmd_plan_show(args: argparse.Namespace) -> int:
+    plan = load_active_plan()
+    if plan is None:
+        print("no active plan (`posture-guard plan import FILE` sets one)")
+        return 0
+    for line in plan.describe():
+        print(line)
+    today = date.today()
+    slots = schedule_day(plan, today)
+    if slots:
+        print("Today's prompts: " + ", ".join(f"{s.at:%H:%M} {s.exercise}" for s in slots))
+    return 0
+
+
+def cmd_plan_clear(args: argparse.Namespace) -> int:
+    if clear_plan():
+        print("active plan removed; the coach uses its own settings again")
+    else:
+        print("there was no active plan")
+    return 0

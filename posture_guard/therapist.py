@@ -1,0 +1,699 @@
+"""The therapist's report: a PDF read in two minutes at the next session, plus daily CSV.
+
+Why a PDF made with matplotlib's PdfPages: it opens anywhere, prints, and can be mailed;
+matplotlib is already a dependency and draws offline (Agg), so nothing is fetched. Text is
+embedded as TrueType (``pdf.fonttype = 42``) so the numbers can be searched and copied.
+
+Pages, in order:
+
+1. Summary: baseline vs now (the first and last ``min(7, days // 2)`` calendar days of
+   the range; posture numbers pool the monitored days inside each window), target,
+   adherence, headaches, and the posture-headache answer in one line.
+2. Plan vs adherence per exercise (table) and per day (done / prescribed chart).
+3. Posture trend against the plan's target: forward-head share of desk time per day.
+4. Hour-of-day pattern.
+5. Headache diary and the posture-headache analysis, with its uncertainty.
+6. Data gaps: days not monitored, days without a diary entry.
+7+. The daily rows (the same rows as ``--csv``), then the plan, CERT-style.
+
+Every number comes from :func:`report.daily_rows` (posture, coach counts, diary),
+:mod:`adherence` (done / skipped / ignored) and :mod:`association`, so the PDF, the CSV and
+the HTML report cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from . import adherence as adherence_mod
+from .association import Result, analyse, collect_days
+from .diary import ClinicalSummary, clinical_summary
+from .errors import UserError
+from .plan import Plan
+from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows
+from .store import Store
+from .summary import STATES, day_pieces, hour_of_day
+
+PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
+LINES_PER_PAGE = 62
+ROWS_PER_PAGE = 45
+WRAP = 100
+EXTRA_COLUMNS = [
+    "forward_head_share",
+    "target_met",
+    "exercises_prescribed",
+    "exercises_done_of_prescribed",
+    "prompts_skipped",
+    "prompts_ignored",
+    "adherence",
+    "mean_pain",
+]
+THERAPIST_CSV_COLUMNS = CSV_COLUMNS + EXTRA_COLUMNS
+
+
+@dataclass(frozen=True)
+class TherapistRow:
+    """A day of the report: report.py's daily row plus plan target and adherence."""
+
+    row: DailyRow
+    target: Optional[float]
+    prescribed: int
+    done_capped: int
+    skipped: int
+    ignored: int
+    mean_pain: Optional[float]
+
+    @property
+    def day(self) -> date:
+        return self.row.day
+
+    @property
+    def monitored(self) -> bool:
+        return self.row.posture.monitored_s > 0
+
+    @property
+    def fh_share(self) -> Optional[float]:
+        """Forward head as a share of desk time (None without desk time)."""
+        p = self.row.posture
+        return p.state_seconds["forward_head"] / p.desk_s if p.desk_s > 0 else None
+
+    @property
+    def target_met(self) -> Optional[bool]:
+        share = self.fh_share
+        if share is None or self.target is None:
+            return None
+        return share <= self.target
+
+    def csv_dict(self) -> dict[str, Any]:
+        out = self.row.csv_dict()
+        share = self.fh_share
+        met = self.target_met
+        out.update(
+            {
+                "forward_head_share": "" if share is None else round(share, 4),
+                "target_met": "" if met is None else ("yes" if met else "no"),
+                "exercises_prescribed": self.prescribed,
+                "exercises_done_of_prescribed": self.done_capped,
+                "prompts_skipped": self.skipped,
+                "prompts_ignored": self.ignored,
+                "adherence": ""
+                if not self.prescribed
+                else round(self.done_capped / self.prescribed, 4),
+                "mean_pain": "" if self.mean_pain is None else round(self.mean_pain, 1),
+            }
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of calendar days compared on the summary page (baseline or now)."""
+
+    first: date
+    last: date
+    days: int
+    monitored_days: int
+    fh_share: Optional[float]
+    good_share: Optional[float]
+    desk_h_per_day: Optional[float]
+    alerts_per_day: Optional[float]
+    adherence: Optional[float]
+    mean_pain: Optional[float]
+    headache_days: int
+    recorded_days: int
+
+
+@dataclass
+class TherapistData:
+    first: date
+    last: date
+    plan: Optional[Plan]
+    rows: list[TherapistRow]
+    adherence: adherence_mod.Adherence
+    hours: dict[str, list[float]]
+    diary: ClinicalSummary
+    association: Result
+    baseline: Optional[Window]
+    now: Optional[Window]
+
+
+def _window(rows: Sequence[TherapistRow], adh: adherence_mod.Adherence) -> Window:
+    mon = [r for r in rows if r.monitored]
+    desk = sum(r.row.posture.desk_s for r in mon)
+    fh = sum(r.row.posture.state_seconds["forward_head"] for r in mon)
+    good = sum(r.row.posture.state_seconds["good"] for r in mon)
+    prescribed = sum(r.prescribed for r in rows)
+    done = sum(r.done_capped for r in rows)
+    pains = [p for r in rows for p in adh.total(day=r.day).pains]
+    statuses = [r.row.diary.status for r in rows]
+    return Window(
+        first=rows[0].day,
+        last=rows[-1].day,
+        days=len(rows),
+        monitored_days=len(mon),
+        fh_share=fh / desk if desk > 0 else None,
+        good_share=good / desk if desk > 0 else None,
+        desk_h_per_day=desk / 3600 / len(mon) if mon else None,
+        alerts_per_day=sum(r.row.posture.alerts for r in mon) / len(mon) if mon else None,
+        adherence=done / prescribed if prescribed else None,
+        mean_pain=sum(pains) / len(pains) if pains else None,
+        headache_days=statuses.count("headache"),
+        recorded_days=statuses.count("headache") + statuses.count("none"),
+    )
+
+
+def gather(
+    store: Store, first: date, last: date, plan: Optional[Plan], seed: int = 0
+) -> TherapistData:
+    """Everything the PDF and CSV show, computed once from the database."""
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    pieces = day_pieces(store, first, last)
+    base_rows = daily_rows(store, first, last, pieces)
+    adh = adherence_mod.load(store, first, last, plan)
+    target = plan.forward_head_max_share if plan is not None else None
+    rows = []
+    for r in base_rows:
+        cells = [c for (d, _), c in adh.cells.items() if d == r.day]
+        rows.append(
+            TherapistRow(
+                row=r,
+                target=target,
+                prescribed=sum(c.prescribed for c in cells),
+                done_capped=sum(c.done_capped for c in cells),
+                skipped=sum(c.skipped for c in cells),
+                ignored=sum(c.ignored for c in cells),
+                mean_pain=adh.mean_pain(day=r.day),
+            )
+        )
+    n = len(rows)
+    w = min(7, n // 2)
+    baseline = _window(rows[:w], adh) if w >= 1 else None
+    now = _window(rows[-w:], adh) if w >= 1 else None
+    return TherapistData(
+        first=first,
+        last=last,
+        plan=plan,
+        rows=rows,
+        adherence=adh,
+        hours=hour_of_day(pieces),
+        diary=clinical_summary({r.day: r.row.diary for r in rows}),
+        association=analyse(collect_days(store, first, last), seed=seed),
+        baseline=baseline,
+        now=now,
+    )
+
+
+# --------------------------------------------------------------------------- formatting
+def pct(x: Optional[float]) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def num(x: Optional[float], digits: int = 1, unit: str = "") -> str:
+    return "-" if x is None else f"{x:.{digits}f}{unit}"
+
+
+def _wrap(lines: Sequence[str], width: int = WRAP) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        out += textwrap.wrap(line, width, subsequent_indent=" " * (indent + 2)) or [""]
+    return out
+
+
+def summary_lines(data: TherapistData) -> list[str]:
+    """The first page's text: what a therapist reads in two minutes."""
+    rows = data.rows
+    plan = data.plan
+    monitored = sum(1 for r in rows if r.monitored)
+    lines = []
+    who = f"Patient: {plan.patient}   " if plan is not None and plan.patient else ""
+    lines.append(f"{who}Period: {data.first} to {data.last} ({len(rows)} days)")
+    if plan is not None:
+        lines.append(
+            f"Plan: {plan.start} to {plan.end}, {len(plan.prescriptions)} exercises, "
+            f"break every {plan.break_interval_min:g} min, alerts {plan.alert_sensitivity}"
+        )
+    else:
+        lines.append("Plan: none active (adherence cannot be judged against a prescription)")
+    lines.append(
+        f"Days monitored: {monitored} of {len(rows)} ({len(rows) - monitored} without data)"
+    )
+    lines.append("")
+    b, n = data.baseline, data.now
+    target = plan.forward_head_max_share if plan is not None else None
+    if b is None or n is None:
+        lines.append("Baseline vs now: the range is too short to compare (needs 2+ days).")
+    else:
+        lines.append(f"{'':28}{'Baseline':>18}{'Now':>18}{'Target':>12}")
+        lines.append(
+            f"{'':28}{f'{b.first:%m-%d}..{b.last:%m-%d}':>18}{f'{n.first:%m-%d}..{n.last:%m-%d}':>18}"
+        )
+        table = [
+            (
+                "Monitored days",
+                f"{b.monitored_days} of {b.days}",
+                f"{n.monitored_days} of {n.days}",
+                "",
+            ),
+            (
+                "Forward head, % desk time",
+                pct(b.fh_share),
+                pct(n.fh_share),
+                "" if target is None else f"<= {100 * target:g} %",
+            ),
+            ("Good posture, % desk time", pct(b.good_share), pct(n.good_share), ""),
+            (
+                "Desk time per monitored day",
+                num(b.desk_h_per_day, 1, " h"),
+                num(n.desk_h_per_day, 1, " h"),
+                "",
+            ),
+            ("Posture alerts per day", num(b.alerts_per_day), num(n.alerts_per_day), ""),
+            ("Exercise adherence", pct(b.adherence), pct(n.adherence), "100 %"),
+            ("Pain during exercise (0-10)", num(b.mean_pain), num(n.mean_pain), ""),
+            (
+                "Headache days",
+                f"{b.headache_days} of {b.recorded_days} rec.",
+                f"{n.headache_days} of {n.recorded_days} rec.",
+                "",
+            ),
+        ]
+        for label, x, y, t in table:
+            lines.append(f"{label:28}{x:>18}{y:>18}{t:>12}")
+    lines.append("")
+    if target is not None:
+        judged = [r for r in rows if r.target_met is not None]
+        met = sum(1 for r in judged if r.target_met)
+        lines.append(
+            f"Posture target (forward head <= {100 * target:g} % of desk time): met on "
+            f"{met} of {len(judged)} monitored days"
+        )
+    adh = data.adherence
+    if plan is not None:
+        lines.append("Exercises (done of prescribed doses; prompts skipped / ignored):")
+        for ex in adh.prescribed_ids:
+            t = adh.total(ex)
+            lines.append(
+                f"  {ex}: {_done_capped(adh, ex)} of {t.prescribed} ({pct(adh.share(ex))}); "
+                f"skipped {t.skipped}, "
+                f"ignored {t.ignored}; mean pain {num(adh.mean_pain(ex))}"
+            )
+    d = data.diary
+    per28 = d.headache_days_per_28
+    lines.append(
+        f"Headache diary: {d.headache_days} headache days of {d.recorded_days} recorded "
+        f"({'-' if per28 is None else f'{per28:.1f}'} per 28 recorded days); "
+        f"{d.unknown_days} days without an entry"
+    )
+    lines.append("Posture and headaches: " + _association_headline(data.association))
+    lines.append("")
+    lines.append(
+        "Baseline = first, Now = last "
+        f"{b.days if b else 0} calendar days of the period; posture pools the monitored days."
+    )
+    return _wrap(lines)
+
+
+def _done_capped(adh: adherence_mod.Adherence, exercise: str) -> int:
+    return sum(c.done_capped for (_, ex), c in adh.cells.items() if ex == exercise)
+
+
+def _association_headline(res: Result) -> str:
+    if res.claimed and any(res.claimed.values()):
+        return "an association in this patient's own data (see page 5), not proof of cause."
+    if res.comparisons:
+        c = res.comparisons[0]
+        kind = "early look, too few days to judge" if not c.mature else "no clear association"
+        return (
+            f"{kind}; difference {c.diff:+.1f} forward-head min per desk hour "
+            f"(95 % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}); see page 5."
+        )
+    return "not enough diary and monitoring days to compare yet (see page 5)."
+
+
+def adherence_lines(data: TherapistData) -> list[str]:
+    adh = data.adherence
+    head = (
+        f"{'exercise':26}{'prescr.':>8}{'done':>6}{'of pr.':>7}{'after prompt':>13}"
+        f"{'skipped':>8}{'ignored':>8}{'adher.':>9}{'pain':>6}"
+    )
+    lines = [head]
+    for ex in adh.exercises:
+        t = adh.total(ex)
+        lines.append(
+            f"{ex[:25]:26}{t.prescribed:>8}{t.done:>6}{_done_capped(adh, ex):>7}"
+            f"{t.done_after_prompt:>13}{t.skipped:>8}{t.ignored:>8}"
+            f"{pct(adh.share(ex)):>9}{num(adh.mean_pain(ex)):>6}"
+        )
+    if not adh.exercises:
+        lines.append("no exercise was prescribed, prompted or recorded in this period")
+    lines.append("")
+    lines.append(
+        "done = all recorded (Done button or `posture-guard done`); of pr. = done, capped at "
+        "each day's prescription; skipped = declined (Snooze / --skipped); ignored = no answer "
+        f"within {adherence_mod.RESPONSE_WINDOW_S / 60:g} min."
+    )
+    return _wrap(lines)
+
+
+def gap_lines(data: TherapistData) -> list[str]:
+    missing = [r.day for r in data.rows if not r.monitored]
+    no_diary = [r.day for r in data.rows if r.row.diary.status == "unknown"]
+    lines = [
+        f"Days not monitored: {len(missing)} of {len(data.rows)}",
+        *_wrap(["  " + (", ".join(d.isoformat() for d in missing) or "none")]),
+        "",
+        f"Days without a diary entry (unknown, not headache-free): {len(no_diary)}",
+        *_wrap(["  " + (", ".join(d.isoformat() for d in no_diary) or "none")]),
+        "",
+        "Unmonitored days are left out of every posture number; unknown diary days are left "
+        "out of the headache analysis.",
+    ]
+    return _wrap(lines)
+
+
+def day_table_lines(rows: Sequence[TherapistRow]) -> list[str]:
+    head = (
+        f"{'date':12}{'monit. h':>9}{'desk h':>8}{'fwd head':>10}{'target':>8}"
+        f"{'alerts':>7}{'done/presc':>11}{'skip':>5}{'ign.':>5}{'pain':>6}{'headache':>10}"
+    )
+    out = [head]
+    for r in rows:
+        p = r.row.posture
+        met = r.target_met
+        dd = r.row.diary
+        head_txt = {"headache": f"yes ({dd.max_intensity})", "none": "no"}.get(dd.status, "?")
+        out.append(
+            f"{r.day.isoformat():12}{p.monitored_s / 3600:>9.1f}{p.desk_s / 3600:>8.1f}"
+            f"{pct(r.fh_share):>10}{'' if met is None else ('met' if met else 'missed'):>8}"
+            f"{p.alerts:>7}{f'{r.done_capped}/{r.prescribed}':>11}{r.skipped:>5}"
+            f"{r.ignored:>5}{num(r.mean_pain):>6}{head_txt:>10}"
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- pages
+def _page(pdf: Any, title: str, number: int, total: int):  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=PAGE_SIZE)
+    fig.text(0.06, 0.965, title, fontsize=15, weight="bold", va="top")
+    fig.text(
+        0.06,
+        0.02,
+        f"posture_guard therapist report - page {number} of {total} - numbers only, "
+        "no camera image was ever stored",
+        fontsize=7,
+        color="#555555",
+    )
+    return fig
+
+
+def _text(fig: Any, lines: Sequence[str], top: float = 0.93, size: float = 8.0) -> None:
+    step = size / 72 * 1.45 / PAGE_SIZE[1]
+    for i, line in enumerate(lines):
+        fig.text(0.06, top - i * step, line, fontsize=size, family="monospace", va="top")
+
+
+def _chunks(lines: Sequence[str], n: int) -> list[list[str]]:
+    return [list(lines[i : i + n]) for i in range(0, len(lines), n)] or [[]]
+
+
+def page_plan(data: TherapistData) -> list[tuple[str, Any]]:
+    """(title, painter) per page; painters draw onto a figure. Used for counting and drawing."""
+    pages: list[tuple[str, Any]] = [
+        ("Therapist summary", lambda fig: _text(fig, summary_lines(data), size=8.5)),
+        ("Plan vs adherence", lambda fig: _draw_adherence(fig, data)),
+        ("Posture trend against the target", lambda fig: _draw_trend(fig, data)),
+        ("Hour-of-day pattern", lambda fig: _draw_hours(fig, data)),
+        ("Headache diary and posture-headache analysis", lambda fig: _draw_headaches(fig, data)),
+        ("Data gaps", lambda fig: _draw_gaps(fig, data)),
+    ]
+    table = day_table_lines(data.rows)
+    chunks = _chunks(table[1:], ROWS_PER_PAGE)
+    for i, chunk in enumerate(chunks, start=1):
+        title = "Daily rows" + (f" ({i} of {len(chunks)})" if len(chunks) > 1 else "")
+        pages.append((title, lambda fig, c=chunk: _text(fig, [table[0], *c], size=7.5)))
+    if data.plan is not None:
+        text = _wrap(data.plan.describe(today=data.last), 105)
+        chunks = _chunks(text, LINES_PER_PAGE)
+        for i, chunk in enumerate(chunks, start=1):
+            title = "Prescribed plan (CERT)" + (
+                f" ({i} of {len(chunks)})" if len(chunks) > 1 else ""
+            )
+            pages.append((title, lambda fig, c=chunk: _text(fig, c, size=7.0)))
+    return pages
+
+
+def _axes(fig: Any, rect: Sequence[float]):  # type: ignore[no-untyped-def]
+    return fig.add_axes(rect)
+
+
+def _dates(rows: Sequence[TherapistRow]) -> list[datetime]:
+    return [datetime.combine(r.day, datetime.min.time()) for r in rows]
+
+
+def _draw_adherence(fig: Any, data: TherapistData) -> None:
+    import matplotlib.dates as mdates
+
+    lines = adherence_lines(data)
+    _text(fig, lines, size=7.5)
+    adh = data.adherence
+    rows = data.rows
+    ax = _axes(fig, (0.1, 0.12, 0.85, 0.45))
+    days = _dates(rows)
+    presc = [r.prescribed for r in rows]
+    done = [r.done_capped for r in rows]
+    skipped = [r.skipped for r in rows]
+    ignored = [r.ignored for r in rows]
+    ax.bar(days, presc, width=0.8, color="#dddddd", label="prescribed")
+    ax.bar(days, done, width=0.5, color=STATE_COLORS["good"], label="done (of prescribed)")
+    ax.bar(
+        days,
+        skipped,
+        width=0.5,
+        bottom=done,
+        color=STATE_COLORS["raised_shoulders"],
+        label="skipped",
+    )
+    ax.bar(
+        days,
+        ignored,
+        width=0.5,
+        bottom=[a + b for a, b in zip(done, skipped)],
+        color=STATE_COLORS["forward_head"],
+        label="ignored",
+    )
+    ax.set_ylabel("exercise doses per day")
+    ax.set_title("Prescribed vs done, per day (all exercises)")
+    ax.legend(fontsize=7, loc="upper left", ncol=4)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    for label in ax.get_xticklabels():
+        label.set_rotation(45)
+        label.set_fontsize(7)
+    if not adh.exercises:
+        ax.text(0.5, 0.5, "no exercise data", transform=ax.transAxes, ha="center")
+
+
+def _draw_trend(fig: Any, data: TherapistData) -> None:
+    import matplotlib.dates as mdates
+
+    rows = data.rows
+    days = _dates(rows)
+    target = data.plan.forward_head_max_share if data.plan is not None else None
+    ax = _axes(fig, (0.1, 0.55, 0.85, 0.35))
+    pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
+    if pts:
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            "o-",
+            color=STATE_COLORS["forward_head"],
+            label="forward head, % of desk time",
+        )
+    if target is not None:
+        ax.axhline(100 * target, color="#333333", ls="--", label=f"target <= {100 * target:g} %")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of desk time")
+    ax.legend(fontsize=7)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax2 = _axes(fig, (0.1, 0.12, 0.85, 0.33))
+    bottom = [0.0] * len(rows)
+    for s in STATES:
+        vals = [r.row.posture.state_seconds[s] / 3600 for r in rows]
+        ax2.bar(days, vals, bottom=bottom, color=STATE_COLORS[s], width=0.8, label=s, lw=0)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax2.set_ylabel("hours monitored")
+    ax2.legend(fontsize=7, ncol=5, loc="upper left")
+    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    judged = [r for r in rows if r.target_met is not None]
+    note = (
+        f"Target met on {sum(1 for r in judged if r.target_met)} of {len(judged)} monitored days."
+        if target is not None
+        else "No plan target set."
+    )
+    fig.text(0.06, 0.93, note, fontsize=9)
+
+
+def _draw_hours(fig: Any, data: TherapistData) -> None:
+    monitored = max(1, sum(1 for r in data.rows if r.monitored))
+    ax = _axes(fig, (0.1, 0.5, 0.85, 0.38))
+    bottom = [0.0] * 24
+    for s in STATES:
+        vals = [v / 60 / monitored for v in data.hours[s]]
+        ax.bar(range(24), vals, bottom=bottom, color=STATE_COLORS[s], label=s, width=0.85)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_xticks(range(0, 24, 2))
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("minutes per monitored day")
+    ax.legend(fontsize=7, ncol=5)
+    fh = data.hours["forward_head"]
+    lines = []
+    desk = [sum(data.hours[s][h] for s in STATES if s != "absent") for h in range(24)]
+    shares = [(fh[h] / desk[h], h) for h in range(24) if desk[h] >= 600]
+    if shares:
+        worst = max(shares)
+        lines.append(
+            f"Most forward head: {worst[1]:02d}:00-{worst[1] + 1:02d}:00 "
+            f"({100 * worst[0]:.0f} % of desk time in that hour, all days pooled)"
+        )
+    lines.append(f"Averaged over {monitored} monitored days.")
+    _text(fig, lines, top=0.45, size=9)
+
+
+def _draw_headaches(fig: Any, data: TherapistData) -> None:
+    res = data.association
+    lines = [line.rstrip() for line in data.diary.lines()]
+    lines.append("")
+    lines.append(
+        "Posture and headaches (exposure: forward-head minutes per monitored desk hour; "
+        f"days under {res.min_desk_hours:g} h at the desk are left out):"
+    )
+    lines += [f"- {s}" for s in res.sentences]
+    _text(fig, _wrap(lines, 105), top=0.93, size=8)
+    rows = data.rows
+    ax = _axes(fig, (0.1, 0.1, 0.85, 0.25))
+    days = _dates(rows)
+    colors = {"headache": "#b00020", "none": STATE_COLORS["good"], "unknown": "#cccccc"}
+    heights = [
+        (r.row.diary.max_intensity or 0.3) if r.row.diary.status == "headache" else 0.3
+        for r in rows
+    ]
+    ax.bar(days, heights, color=[colors[r.row.diary.status] for r in rows], width=0.8)
+    ax.set_ylim(0, 10)
+    ax.set_ylabel("headache intensity (0-10)")
+    ax.set_title("Diary: red = headache, green = confirmed free, grey = no entry", fontsize=9)
+
+
+def _draw_gaps(fig: Any, data: TherapistData) -> None:
+    _text(fig, gap_lines(data), size=8.5)
+    rows = data.rows
+    ax = _axes(fig, (0.1, 0.15, 0.85, 0.15))
+    days = _dates(rows)
+    ax.bar(
+        days,
+        [1] * len(rows),
+        width=0.9,
+        color=["#4c9a2a" if r.monitored else "#d1495b" for r in rows],
+    )
+    ax.set_yticks([])
+    ax.set_title("Monitoring calendar: green = monitored, red = no data", fontsize=9)
+
+
+def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
+    """Write the report; returns the number of pages."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    pages = page_plan(data)
+    try:
+        with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}):
+            with PdfPages(
+                str(path),
+                metadata={
+                    "Title": f"posture_guard therapist report {data.first} to {data.last}",
+                    "Creator": "posture_guard",
+                },
+            ) as pdf:
+                for i, (title, paint) in enumerate(pages, start=1):
+                    fig = _page(pdf, title, i, len(pages))
+                    paint(fig)
+                    pdf.savefig(fig)
+                    plt.close(fig)
+    except OSError as exc:
+        raise UserError(f"cannot write PDF {path}: {exc.strerror or exc}") from exc
+    return len(pages)
+
+
+def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=THERAPIST_CSV_COLUMNS)
+            writer.writeheader()
+            for r in data.rows:
+                writer.writerow(r.csv_dict())
+    except OSError as exc:
+        raise UserError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+
+
+def cmd_therapist_report(args: argparse.Namespace) -> int:
+    """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
+    from . import paths
+    from .plan import load_active_plan, load_plan_file
+    from .summary import parse_day
+
+    if not getattr(args, "pdf", None):
+        raise UserError("--therapist needs --pdf FILE (and optionally --csv FILE)")
+    if getattr(args, "html", None):
+        raise UserError("--therapist makes a PDF; leave out --html")
+    plan = load_plan_file(args.plan) if getattr(args, "plan", None) else load_active_plan()
+    last = (
+        parse_day(args.to, "--to")
+        if args.to
+        else (min(plan.end, date.today()) if plan is not None else date.today())
+    )
+    if args.from_:
+        first = parse_day(args.from_, "--from")
+    elif plan is not None and plan.start <= last:
+        first = plan.start
+    else:
+        first = last - timedelta(days=27)
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    try:
+        data = gather(store, first, last, plan, seed=getattr(args, "seed", 0))
+    finally:
+        store.close()
+    n = write_pdf(data, args.pdf)
+    print(f"wrote {args.pdf} ({n} pages, {first} to {last})")
+    if args.csv:
+        write_csv(data, args.csv)
+        print(f"wrote {args.csv} ({len(data.rows)} daily rows)")
+    return 0
+
+
+__all__ = [
+    "THERAPIST_CSV_COLUMNS",
+    "TherapistData",
+    "TherapistRow",
+    "gather",
+    "page_plan",
+    "summary_lines",
+    "write_csv",
+    "write_pdf",
+]
