@@ -9,7 +9,8 @@ camera (the only stand-in: a webcam cannot exist in a test):
   locked, snoozed, quiet hours). While released no frame is read at all.
 - :class:`FrameHealth` / :func:`check_frame`: black frames (a covered or failing sensor)
   and frozen frames (a driver that repeats its last buffer) are camera faults, not
-  posture: they are never analysed, so they never become "absent" time.
+  posture: they are never analysed, so they never become "absent" (or stale "good")
+  time; lasting 3 s (black) or 10 s (frozen) they count as a fault.
 - :class:`control.Backoff`: after a fault (vanished camera, black/frozen frames, a camera
   another program holds) the camera is closed and re-opened later and later (5 s, 10 s,
   ... capped at 60 s), logged each time, with no prompt meanwhile (no decisions flow, so
@@ -154,7 +155,7 @@ def check_frame(
         health = replace(health, black_since=None, same_since=since)
         if t - since >= settings.frozen_after_s:
             return health, f"camera picture frozen ({t - since:.0f} s unchanged)", False
-        return health, None, True
+        return health, None, False  # a repeated picture says nothing new about posture
     return FrameHealth(black_since=None, same_since=None, signature=sig), None, True
 
 

@@ -39,7 +39,12 @@ class FakeClock:
         self.t = start
         self.start = start
         self.stop_at = stop_at
-        self.read_cost = 0.0
+        self._hooks: list[tuple[float, Callable[[], None]]] = []
+
+    def at(self, elapsed: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once when sleeping carries the clock past ``elapsed``."""
+        self._hooks.append((elapsed, fn))
+        self._hooks.sort(key=lambda h: h[0])
 
     def __call__(self) -> float:
         return self.t
@@ -50,6 +55,9 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> bool:
         self.t += max(seconds, 0.001)
+        while self._hooks and self._hooks[0][0] <= self.elapsed:
+            _, fn = self._hooks.pop(0)
+            fn()
         return self.elapsed >= self.stop_at
 
 
