@@ -121,13 +121,21 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
     # coach (issue 4): live runs coach by default, replay with --notify, demo always
     from .coach import build_sink, event_logger
 
+    notify, demo = bool(getattr(args, "notify", False)), getattr(args, "command", None) == "demo"
+    settings = library = None
+    if session.live or notify or demo:  # plan (issue 6): the coach follows the active plan
+        from .plan import coach_overrides
+
+        settings, library = coach_overrides(session.start.date())
     coach = build_sink(
         live=session.live,
-        notify=bool(getattr(args, "notify", False)),
-        demo=getattr(args, "command", None) == "demo",
+        notify=notify,
+        demo=demo,
         session=session,
         notifier_choice=getattr(args, "notifier", "auto"),
         on_event=event_logger(sinks),
+        settings=settings,
+        library=library,
     )
     if coach is not None:
         sinks.append(coach)
@@ -224,6 +232,65 @@ def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=control.cmd_status)
 
 
+# --------------------------------------------------------------------------- therapists
+def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
+    """plan new/import/show/clear, done, assess, report --therapist (issue 6).
+
+    Must run after _add_store_commands: it adds --therapist/--pdf/--plan to `report`.
+    """
+    from . import adherence, assess, plan, report, therapist
+
+    p = sub.add_parser("plan", help="the therapist's plan: new, import, show, clear")
+    psub = p.add_subparsers(dest="plan_command", metavar="ACTION")
+    psub.required = True
+    q = psub.add_parser("new", help="write a plan to edit (see docs/plan-example.toml)")
+    q.add_argument("out", nargs="?", help="plan file to write (default: print it)")
+    q.add_argument("--patient", help="optional label (no other personal data)")
+    q.add_argument("--start", help="first day, YYYY-MM-DD (default today)")
+    q.add_argument("--weeks", type=int, default=4, help="plan length in weeks (default 4)")
+    q.add_argument(
+        "--exercise", action="append", help="library exercise id (repeat; default 2 exercises)"
+    )
+    q.add_argument("--force", action="store_true", help="overwrite an existing file")
+    q.set_defaults(handler=plan.cmd_plan_new)
+    q = psub.add_parser("import", help="validate a plan file and make it the active plan")
+    q.add_argument("file", help="plan TOML file")
+    q.set_defaults(handler=plan.cmd_plan_import)
+    q = psub.add_parser("show", help="the active plan, each exercise described CERT-style")
+    q.set_defaults(handler=plan.cmd_plan_show)
+    q = psub.add_parser("clear", help="remove the active plan")
+    q.set_defaults(handler=plan.cmd_plan_clear)
+
+    p = sub.add_parser("done", help="record an exercise as done (optionally with a pain rating)")
+    p.add_argument("exercise", help="exercise id, e.g. chin_tuck (see `plan show`)")
+    p.add_argument("--pain", type=int, help="pain during the exercise, 0-10")
+    p.add_argument("--skipped", action="store_true", help="record it as skipped instead")
+    p.add_argument("--db", help="database file (default: the user's posture_guard database)")
+    p.set_defaults(handler=adherence.cmd_done)
+
+    p = sub.add_parser("assess", help="side-view photo: ear-shoulder angle, head tilt")
+    p.add_argument("photo", help="a side (profile) photo, head and shoulders visible")
+    p.add_argument("--out", help="also write an annotated copy here (.png/.jpg); never otherwise")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=assess.cmd_assess)
+
+    rp = sub.choices["report"]
+    rp.add_argument(
+        "--therapist", action="store_true", help="the therapist PDF (with --pdf) and its CSV"
+    )
+    rp.add_argument("--pdf", help="with --therapist: write the PDF here")
+    rp.add_argument("--plan", help="with --therapist: plan file (default: the active plan)")
+
+    def cmd_report(args: argparse.Namespace) -> int:
+        if args.therapist:
+            return therapist.cmd_therapist_report(args)
+        if args.pdf or args.plan:
+            raise UserError("--pdf and --plan go with --therapist")
+        return report.cmd_report(args)
+
+    rp.set_defaults(handler=cmd_report)
+
+
 # --------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -237,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_core_commands(sub)
     _add_store_commands(sub)
     _add_coach_commands(sub)
+    _add_therapist_commands(sub)
     return parser
 
 

@@ -102,6 +102,8 @@ CHECKIN_BUTTONS: tuple[tuple[str, str], ...] = (
     ("no_headache", "No headache"),
     ("headache", "I had a headache"),
 )
+# A prescribed exercise (therapist plan) more than this late is missed, not prompted.
+PLAN_LATE_S = 60 * 60.0
 
 
 # --------------------------------------------------------------------------- settings
@@ -124,6 +126,9 @@ class CoachSettings:
     snooze_button_s: float = 15 * 60.0
     checkin_time: Optional[time] = time(17, 30)
     quiet_hours: Optional[tuple[time, time]] = None
+    # therapist plan (issue 6): day -> sorted (time, exercise id) prompts of prescribed
+    # exercises; set by plan.coach_settings(), never from config.toml
+    plan_slots: Optional[Callable[[date], tuple[tuple[time, str], ...]]] = None
 
     @classmethod
     def from_mapping(
@@ -138,7 +143,7 @@ class CoachSettings:
         """
         if not isinstance(mapping, Mapping):
             raise UserError(f"{where}: expected a table of settings")
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"plan_slots"}
         values: dict[str, Any] = {}
         for key, raw in mapping.items():
             if key not in known:
@@ -318,6 +323,7 @@ class CoachState:
     control_paused: bool = False
     control_snooze_until: Optional[datetime] = None
     next_prompt_id: int = 1
+    plan_prompted_until: Optional[datetime] = None  # latest plan slot already prompted
 
 
 # --------------------------------------------------------------------------- prompt wording
@@ -350,7 +356,7 @@ def human_duration(seconds: float) -> str:
 
 
 def exercise_line(ex: Exercise) -> str:
-    return f"Try a {ex.name.lower()}: {ex.short_text()}"
+    return f"{ex.name}: {ex.short_text()}"
 
 
 # --------------------------------------------------------------------------- the engine
@@ -406,7 +412,8 @@ class Coach:
         if st.last_notified_at is not None and _secs(now - st.last_notified_at) < cfg.min_gap_s:
             return st, fx
 
-        for rule in (self._break_rule, self._alert_rule, self._micro_rule, self._checkin_rule):
+        rules = (self._break_rule, self._alert_rule, self._plan_rule, self._micro_rule)
+        for rule in (*rules, self._checkin_rule):
             new_st, new_fx = rule(st, obs.state, now)
             if new_fx:
                 fx.extend(new_fx)
@@ -591,6 +598,44 @@ class Coach:
         ]
         st = replace(st, alerts=(*st.alerts, now), last_alert_at=now, praise_for=pid)
         return self._used(st, ex, pid), fx
+
+    def _plan_rule(
+        self, st: CoachState, state: PostureState, now: datetime
+    ) -> tuple[CoachState, list[Effect]]:
+        """A prescribed exercise of the therapist's plan whose time has come (issue 6).
+
+        The earliest of today's slots that is due, not prompted yet and at most
+        ``PLAN_LATE_S`` old; older ones were missed (away, or silenced) and are not
+        piled up. Slots come from ``settings.plan_slots`` (plan.schedule_day).
+        """
+        slots = self.settings.plan_slots
+        if slots is None:
+            return st, []
+        for at_t, ex_id in slots(now.date()):
+            at = datetime.combine(now.date(), at_t, tzinfo=now.tzinfo)
+            if at > now:
+                break
+            done_until = st.plan_prompted_until
+            if (done_until is not None and at <= done_until) or _secs(now - at) > PLAN_LATE_S:
+                continue
+            try:
+                ex = self.library.by_id(ex_id)
+            except KeyError:
+                continue
+            pid = st.next_prompt_id
+            body = f"From your therapist's plan: {ex.short_text()}"
+            fx: list[Effect] = [
+                Notify(
+                    pid, "exercise", f"Time for your {ex.name.lower()}", body, ex.id, PROMPT_BUTTONS
+                ),
+                Event(
+                    "exercise_prompted",
+                    now,
+                    {"exercise": ex.id, "for": "plan", "slot": f"{at_t:%H:%M}", "prompt": pid},
+                ),
+            ]
+            return replace(st, plan_prompted_until=at, next_prompt_id=pid + 1), fx
+        return st, []
 
     def _micro_rule(
         self, st: CoachState, state: PostureState, now: datetime
@@ -845,6 +890,8 @@ def build_sink(
     notifier_choice: str = "auto",
     on_event: Optional[EventCallback] = None,
     out: Optional[IO[str]] = None,
+    settings: Optional[CoachSettings] = None,
+    library: Optional[Library] = None,
 ) -> Optional[CoachSink]:
     """The coach sink a session gets, or None.
 
@@ -859,6 +906,8 @@ def build_sink(
         return CoachSink(
             session,
             notifier,
+            settings=settings,
+            library=library,
             on_event=on_event,
             control=control_mod.ControlPoller(),
             heartbeat=True,
@@ -866,10 +915,15 @@ def build_sink(
         )
     if notify:
         notifier = notify_mod.with_fallback(notify_mod.make_notifier(notifier_choice))
-        return CoachSink(session, notifier, on_event=on_event, note_stream=out)
+        return CoachSink(session, notifier, settings, library, on_event=on_event, note_stream=out)
     if demo:
         return CoachSink(
-            session, notify_mod.PrintingNotifier(out), on_event=on_event, note_stream=out
+            session,
+            notify_mod.PrintingNotifier(out),
+            settings,
+            library,
+            on_event=on_event,
+            note_stream=out,
         )
     return None
 

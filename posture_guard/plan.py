@@ -608,6 +608,17 @@ def library_with(plan: Plan, base: Library) -> Library:
     return Library(tuple(merged), f"{base.origin} + plan {plan.origin}")
 
 
+def coach_overrides(day: date) -> tuple[Any, Optional[Library]]:
+    """(settings, library) for a coach session starting on ``day`` under the active plan,
+    or (None, None) when no plan is active that day (the coach then uses its defaults)."""
+    plan = load_active_plan()
+    if plan is None or not plan.active_on(day):
+        return None, None
+    from .coach import CoachSettings
+
+    return coach_settings(plan, CoachSettings()), library_with(plan, load_library())
+
+
 def _in_range(t: time, r: tuple[time, time]) -> bool:
     a, b = r
     return a <= t < b if a < b else (t >= a or t < b)
@@ -848,7 +859,7 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     plan = import_plan(args.file)
     print(
         f"imported plan {args.file}: {plan.start} to {plan.end}, "
-        f"{len(plan.prescriptions)} exercises; the coach follows it from its next start"
+        f"{len(plan.prescriptions)} exercise(s); the coach follows it from its next start"
     )
     for w in plan.warnings:
         print(f"warning: {w}")
