@@ -782,7 +782,7 @@ class CoachSink:
                 kind=effect.kind,
                 prompt_id=effect.prompt_id,
                 buttons=effect.buttons,
-                when=now.strftime("%H:%M"),
+                when=self._when(now),
             )
             delivery = self.notifier.send(message)
             self.sent.append((effect, delivery))
@@ -804,11 +804,20 @@ class CoachSink:
         elif isinstance(effect, Note):
             self.notes.append(effect.text)
             if self.note_stream is not None:
-                print(f"[{now:%H:%M}] (note) {effect.text}", file=self.note_stream)
+                print(
+                    f"[{self._when(now)}] coach (quiet note): {effect.text}", file=self.note_stream
+                )
             else:
                 log.info("%s", effect.text)
         else:
             self._emit(effect)
+
+    def _when(self, now: datetime) -> str:
+        """Wall-clock time in a live run; stream time (as the console prints it) in a replay."""
+        if self.session.live:
+            return now.strftime("%H:%M")
+        secs = int((now - self.session.start).total_seconds())
+        return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
 
     def _emit(self, event: Event) -> None:
         """Record the event and hand it to ``on_event``; if that fails (a locked

@@ -106,7 +106,7 @@ class PrintingNotifier:
     def send(self, message: Message) -> Delivery:
         stream = self.stream if self.stream is not None else sys.stdout
         when = f"[{message.when}] " if message.when else ""
-        print(f"{when}{message.title}\n    {message.body}", file=stream)
+        print(f"{when}coach: {message.title}\n    {message.body}", file=stream)
         stream.flush()
         return Delivery(True, self.name)
 

@@ -103,7 +103,7 @@ def test_forward_head_held_for_most_of_the_hold_fires_one_alert_at_the_right_mom
     assert t == 60 + math.ceil(cfg.alert_bad_share * cfg.alert_hold_s)
     assert note.title == "Your head has drifted forward"
     assert note.exercise == "chin_tuck"
-    assert "chin tuck" in note.body and "10 x 10 s hold" in note.body
+    assert "Chin tuck: Sit tall" in note.body and "10 x 10 s hold" in note.body
     assert dict(note.buttons) == {"done": "Done", "snooze": "Snooze 15 min"}
     fired = run.event_kinds("alert_fired")
     assert [(t, e.payload["fault"]) for t, e in fired] == [(alerts[0][0], "forward_head")]

@@ -1,0 +1,408 @@
+"""Notifications over a real D-Bus session bus to a real notification server in the test.
+
+Each backend path is exercised against tests/dbus_server.NotificationServer, which owns
+org.freedesktop.Notifications on a private dbus-daemon and records every Notify call;
+the assertions are on the exact title and body that arrived. Failure paths use the same
+bus with no server (ServiceUnknown) or no bus at all.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from posture_guard.coach import CoachSettings, CoachSink
+from posture_guard.notify import (
+    DesktopNotifierBackend,
+    FallbackNotifier,
+    Message,
+    PlyerNotifier,
+    PrintingNotifier,
+    plyer_path,
+)
+from posture_guard.sinks import SessionInfo
+from posture_guard.states import Decision, PostureState
+
+pytest_plugins = ["tests.notify_fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
+HAS_DBUS_PYTHON = importlib.util.find_spec("dbus") is not None
+HAS_NOTIFY_SEND = shutil.which("notify-send") is not None
+needs_dbus_python = pytest.mark.skipif(
+    not HAS_DBUS_PYTHON,
+    reason="dbus-python not installed (pip dbus-python; needs Debian libdbus-1-dev "
+    "libglib2.0-dev pkg-config to build)",
+)
+needs_notify_send = pytest.mark.skipif(
+    not HAS_NOTIFY_SEND, reason="notify-send not installed (Debian package libnotify-bin)"
+)
+
+MESSAGE = Message(
+    title="Your head has drifted forward",
+    body="Try a chin tuck: glide your chin back. Quotes ' \" and ünïcode survive.",
+    kind="posture",
+    prompt_id=7,
+    buttons=(("done", "Done"), ("snooze", "Snooze 15 min")),
+)
+
+
+def _wait_for_clicks(notifier, n: int = 1, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    clicks = []
+    while time.monotonic() < deadline:
+        clicks += notifier.poll_clicks()
+        if len(clicks) >= n:
+            return clicks
+        time.sleep(0.02)
+    return clicks
+
+
+# --------------------------------------------------------------------------- path detection
+def test_the_plyer_path_we_report_is_the_one_plyer_takes():
+    from plyer.platforms.linux import notification as linux
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        impl = linux.instance()
+    expected = {
+        "NotifyDbus": "dbus-python",
+        "NotifySendNotification": "notify-send",
+        "NotifyDesktopPortals": "portal",
+        "Notification": "none",
+    }[type(impl).__name__]
+    assert plyer_path() == expected
+
+
+# --------------------------------------------------------------------------- shown
+@needs_dbus_python
+def test_plyer_dbus_python_path_delivers_exact_title_and_body(notification_server):
+    delivery = PlyerNotifier(path="dbus-python").send(MESSAGE)
+    assert (delivery.shown, delivery.backend) == (True, "plyer:dbus-python")
+    (call,) = notification_server.wait_for(1)
+    assert (call.summary, call.body) == (MESSAGE.title, MESSAGE.body)
+    assert call.app_name == "posture-guard"
+    assert call.expire_timeout == 10_000
+    assert call.actions == ()  # plyer has no buttons
+
+
+@needs_notify_send
+def test_plyer_notify_send_path_delivers_exact_title_and_body(notification_server):
+    delivery = PlyerNotifier(path="notify-send").send(MESSAGE)
+    assert (delivery.shown, delivery.backend) == (True, "plyer:notify-send")
+    (call,) = notification_server.wait_for(1)
+    assert (call.summary, call.body, call.app_name) == (
+        MESSAGE.title,
+        MESSAGE.body,
+        "posture-guard",
+    )
+
+
+def test_desktop_notifier_sends_buttons_and_reports_the_click(notification_server):
+    notifier = DesktopNotifierBackend()
+    try:
+        delivery = notifier.send(MESSAGE)
+        assert (delivery.shown, delivery.backend) == (True, "desktop-notifier")
+        (call,) = notification_server.wait_for(1)
+        assert (call.summary, call.body) == (MESSAGE.title, MESSAGE.body)
+        assert call.buttons["done"] == "Done"
+        assert call.buttons["snooze"] == "Snooze 15 min"
+        assert notifier.poll_clicks() == []
+        notification_server.invoke_action(call.id, "snooze")  # the user presses a button
+        clicks = _wait_for_clicks(notifier)
+        assert [(c.prompt_id, c.action) for c in clicks] == [(7, "snooze")]
+    finally:
+        notifier.close()
+
+
+# --------------------------------------------------------------------------- not shown
+@needs_dbus_python
+def test_plyer_dbus_python_reports_a_bus_without_a_server(bus_without_server):
+    delivery = PlyerNotifier(path="dbus-python").send(MESSAGE)
+    assert delivery.shown is False
+    assert "ServiceUnknown" in delivery.reason
+
+
+@needs_notify_send
+def test_plyer_notify_send_failure_is_caught_by_its_exit_status(bus_without_server):
+    delivery = PlyerNotifier(path="notify-send").send(MESSAGE)
+    assert delivery.shown is False
+    assert "notify-send exited with status" in delivery.reason
+    assert "ServiceUnknown" in delivery.reason
+
+
+def test_desktop_notifier_reports_a_bus_without_a_server(bus_without_server):
+    notifier = DesktopNotifierBackend()
+    try:
+        delivery = notifier.send(MESSAGE)
+    finally:
+        notifier.close()
+    assert delivery.shown is False
+    assert "org.freedesktop.Notifications" in delivery.reason
+
+
+def test_without_any_notification_path_plyer_says_so():
+    delivery = PlyerNotifier(path="none").send(MESSAGE)
+    assert delivery.shown is False and "notify-send" in delivery.reason
+
+
+def test_no_bus_at_all_is_reported_by_every_backend(tmp_path):
+    """Run in a fresh process: dbus-python caches its session connection per process."""
+    script = (
+        "import json\n"
+        "from posture_guard.notify import Message, PlyerNotifier, DesktopNotifierBackend\n"
+        "m = Message('t', 'b')\n"
+        "out = {}\n"
+        "for name, n in [('plyer', PlyerNotifier()), ('dn', DesktopNotifierBackend())]:\n"
+        "    d = n.send(m); n.close(); out[name] = [d.shown, d.backend, d.reason]\n"
+        "print(json.dumps(out))\n"
+    )
+    env = dict(os.environ)
+    env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={tmp_path}/no-such-bus"
+    env.pop("DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["plyer"][0] is False and result["plyer"][2]
+    assert result["dn"][0] is False and result["dn"][2]
+    if HAS_DBUS_PYTHON:
+        assert result["plyer"][1] == "plyer:dbus-python"
+        assert "DBusException" in result["plyer"][2]
+    assert "Traceback" not in proc.stderr  # no library traceback reaches the user
+
+
+def test_fallback_prints_what_could_not_be_shown_and_says_so_once(bus_without_server):
+    out, notice = io.StringIO(), io.StringIO()
+    notifier = FallbackNotifier(DesktopNotifierBackend(), PrintingNotifier(out), notice)
+    try:
+        first = notifier.send(MESSAGE)
+        second = notifier.send(Message("Time for a short break", "Stand up."))
+    finally:
+        notifier.close()
+    assert (first.shown, first.fallback) == (False, "print")
+    assert (second.shown, second.fallback) == (False, "print")
+    assert notice.getvalue().count("\n") == 1
+    assert "desktop notifications are not reachable" in notice.getvalue()
+    assert "printing prompts here instead" in notice.getvalue()
+    printed = out.getvalue()
+    assert MESSAGE.title in printed and MESSAGE.body in printed and "Stand up." in printed
+
+
+# --------------------------------------------------------------------------- the coach over D-Bus
+def _slump(sink: CoachSink, seconds: int, hz: int = 5, t0: float = 0.0) -> float:
+    t = t0
+    for i in range(seconds * hz):
+        t = t0 + i / hz
+        state = PostureState.GOOD if t < 20 else PostureState.FORWARD_HEAD
+        sink.on_decision(Decision(t, state))
+    return t
+
+
+def test_coach_sink_alert_arrives_over_dbus_and_the_done_button_is_logged(notification_server):
+    logged: list[tuple[str, datetime, dict]] = []
+    session = SessionInfo(start=datetime(2024, 3, 4, 9, 0), profile="p", live=False)
+    sink = CoachSink(
+        session,
+        DesktopNotifierBackend(),
+        settings=CoachSettings(checkin_time=None),
+        on_event=lambda kind, at, payload: logged.append((kind, at, payload)),
+    )
+    t = _slump(sink, 120)
+    (call,) = notification_server.wait_for(1)
+    (effect, delivery) = sink.sent[0]
+    assert delivery.shown
+    assert call.summary == effect.title == "Your head has drifted forward"
+    assert call.body == effect.body
+    assert call.body.startswith(
+        "Your head has been ahead of your shoulders for most of the last 90 s. Chin tuck: Sit tall"
+    )
+    assert set(call.buttons) >= {"done", "snooze"}
+    notification_server.invoke_action(call.id, "done")
+    deadline = time.monotonic() + 5
+    while not any(k == "exercise_done" for k, _, _ in logged) and time.monotonic() < deadline:
+        t += 0.2
+        sink.on_decision(Decision(t, PostureState.GOOD))
+        time.sleep(0.02)
+    sink.close(t)
+    kinds = [k for k, _, _ in logged]
+    assert kinds[:2] == ["alert_fired", "exercise_prompted"]
+    done = [p for k, _, p in logged if k == "exercise_done"]
+    assert done == [{"prompt": effect.prompt_id, "kind": "posture", "exercise": "chin_tuck"}]
+    assert len(notification_server.calls) == 1  # nothing else was sent
+
+
+@needs_dbus_python
+def test_coach_sink_logs_a_notification_that_could_not_be_shown(bus_without_server):
+    out = io.StringIO()
+    session = SessionInfo(start=datetime(2024, 3, 4, 9, 0), profile="p", live=False)
+    notifier = FallbackNotifier(PlyerNotifier(path="dbus-python"), PrintingNotifier(out), out)
+    sink = CoachSink(session, notifier, settings=CoachSettings(checkin_time=None))
+    _slump(sink, 120)
+    sink.close(120.0)
+    failed = [e for e in sink.events if e.kind == "notification_failed"]
+    assert len(failed) == 1
+    payload = failed[0].payload
+    assert payload["kind"] == "posture" and payload["title"] == "Your head has drifted forward"
+    assert payload["backend"] == "plyer:dbus-python" and "ServiceUnknown" in payload["reason"]
+    assert payload["fallback"] == "print"
+    assert "Your head has drifted forward" in out.getvalue()
+
+
+# --------------------------------------------------------------------------- replay, end to end
+START = datetime(2024, 3, 4, 9, 0)
+
+
+def _synth(out: Path, *args: str) -> Path:
+    if not (REPO / "calibration" / "synth.py").is_file():
+        pytest.skip("calibration/synth.py is not there yet")
+    subprocess.run(
+        [sys.executable, "-m", "calibration.synth", *args, "--out", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_stream(tmp_path_factory) -> Path:
+    """~6.6 min: upright, a 2 min forward-head slump, look down, shrug, away, back."""
+    return _synth(tmp_path_factory.mktemp("synth") / "demo.jsonl", "--scene", "demo", "--seed", "1")
+
+
+@pytest.fixture(scope="module")
+def sitting_stream(tmp_path_factory) -> Path:
+    """50 min of upright sitting (at 2 fps to keep the test quick)."""
+    path = tmp_path_factory.mktemp("synth") / "sitting.jsonl"
+    return _synth(path, "--scene", "upright", "--seed", "1", "--minutes", "50", "--fps", "2")
+
+
+def _replay(stream: Path, db: Path, *extra: str) -> int:
+    from posture_guard import cli
+
+    return cli.main(
+        [
+            "replay",
+            "--landmarks",
+            str(stream),
+            "--calibrate-seconds",
+            "15",
+            "--quiet",
+            "--start",
+            START.isoformat(),
+            "--db",
+            str(db),
+            *extra,
+        ]
+    )
+
+
+def _events(db: Path) -> list:
+    from posture_guard.store import Store
+
+    store = Store.open(db)
+    try:
+        return store.events(START, START.replace(hour=23))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("notifier", ["desktop-notifier", "plyer"])
+def test_replayed_forward_head_slump_sends_one_chin_tuck_alert_over_dbus(
+    notification_server, demo_stream, tmp_path, notifier
+):
+    from posture_guard.coach import exercise_line
+    from posture_guard.exercises import load_library
+
+    db = tmp_path / "log.sqlite3"
+    assert _replay(demo_stream, db, "--notify", "--notifier", notifier) == 0
+    calls = notification_server.wait_for(1)
+    time.sleep(0.2)  # nothing else may arrive
+    assert len(notification_server.calls) == 1
+    (call,) = calls
+    chin = exercise_line(load_library().by_id("chin_tuck"))
+    assert call.summary == "Your head has drifted forward"
+    assert call.body == (
+        f"Your head has been ahead of your shoulders for most of the last 90 s. {chin}"
+    )
+    events = _events(db)
+    kinds = [e.kind for e in events]
+    assert kinds.count("alert_fired") == 1 and "notification_failed" not in kinds
+    alert = next(e for e in events if e.kind == "alert_fired")
+    prompted = next(e for e in events if e.kind == "exercise_prompted")
+    assert alert.payload["fault"] == "forward_head"
+    assert prompted.payload["exercise"] == "chin_tuck"
+    # inside the slump (80-200 s into the stream), at least 63 s after it began
+    t_alert = alert.at - START.timestamp()
+    assert 80 + 63 <= t_alert <= 200
+
+
+def test_replayed_long_sitting_sends_one_break_prompt_at_45_minutes(
+    notification_server, sitting_stream, tmp_path
+):
+    from posture_guard.exercises import load_library
+
+    db = tmp_path / "log.sqlite3"
+    assert _replay(sitting_stream, db, "--notify", "--notifier", "desktop-notifier") == 0
+    (call,) = notification_server.wait_for(1)
+    time.sleep(0.2)
+    assert len(notification_server.calls) == 1  # upright all along: no posture alert
+    assert call.summary == "Time for a short break"
+    assert call.body.startswith(
+        "You've been at the desk for 45 min. Stand up and move for a few minutes. "
+    )
+    lib = load_library()
+    break_names = [ex.name for ex in lib.for_target("break")]
+    assert any(f"minutes. {name}: " in call.body for name in break_names)
+    (brk,) = [e for e in _events(db) if e.kind == "break_prompted"]
+    assert 45 * 60 <= brk.at - START.timestamp() <= 45 * 60 + 2
+
+
+def test_replay_without_a_notification_service_prints_and_logs_the_failure(
+    bus_without_server, demo_stream, tmp_path, capsys
+):
+    db = tmp_path / "log.sqlite3"
+    assert _replay(demo_stream, db, "--notify") == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("desktop notifications are not reachable") == 1
+    assert "coach: Your head has drifted forward" in captured.out
+    (failed,) = [e for e in _events(db) if e.kind == "notification_failed"]
+    assert failed.payload["title"] == "Your head has drifted forward"
+    assert failed.payload["fallback"] == "print"
+
+
+def test_replay_without_notify_does_not_coach(notification_server, demo_stream, tmp_path):
+    db = tmp_path / "log.sqlite3"
+    assert _replay(demo_stream, db) == 0
+    time.sleep(0.2)
+    assert notification_server.calls == []
+    assert [e for e in _events(db) if e.kind.startswith("alert")] == []
+
+
+def test_demo_prints_the_prompts_without_notify(notification_server, capsys):
+    from posture_guard import cli
+
+    assert cli.main(["demo", "--start", START.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert out.count("coach: Your head has drifted forward") == 1
+    assert "Chin tuck: Sit tall" in out
+    time.sleep(0.2)
+    assert notification_server.calls == []
