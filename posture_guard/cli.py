@@ -291,6 +291,26 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     rp.set_defaults(handler=cmd_report)
 
 
+# --------------------------------------------------------------------------- run all day
+def _add_service_commands(sub: argparse._SubParsersAction) -> None:
+    """autostart enable|disable|status, tray (issue 7)."""
+    from . import autostart, tray
+
+    p = sub.add_parser("autostart", help="start the monitor at login: enable, disable, status")
+    p.add_argument("autostart_action", choices=("enable", "disable", "status"), metavar="ACTION")
+    p.add_argument("--profile", default="default", help="with enable: calibration profile")
+    p.add_argument("--camera", type=int, default=0, help="with enable: webcam index")
+    p.add_argument(
+        "--no-manager",
+        action="store_true",
+        help="only write/remove the file; do not call systemctl/launchctl",
+    )
+    p.set_defaults(handler=autostart.cmd_autostart)
+
+    p = sub.add_parser("tray", help="tray icon: state colour, pause, snooze, today's report")
+    p.set_defaults(handler=tray.cmd_tray)
+
+
 # --------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -305,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_commands(sub)
     _add_coach_commands(sub)
     _add_therapist_commands(sub)
+    _add_service_commands(sub)
     return parser
 
 

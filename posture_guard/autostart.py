@@ -1,0 +1,252 @@
+"""Start the monitor at login: `posture-guard autostart enable|disable|status`.
+
+One file per platform, each the platform's own mechanism, so the user can see and remove
+it without posture_guard:
+
+- Linux with systemd: a user unit ``~/.config/systemd/user/posture-guard.service``,
+  started with the graphical session and restarted 30 s after a crash (the single-instance
+  lock makes a double start harmless). ``enable`` also runs ``systemctl --user enable``
+  when a user manager answers.
+- Linux without systemd: an XDG autostart entry ``~/.config/autostart/posture-guard.desktop``
+  that desktop sessions start at login.
+- macOS: a LaunchAgent ``~/Library/LaunchAgents/org.posture-guard.monitor.plist``
+  (RunAtLoad, restarted after a crash but not after a clean stop).
+- Windows: ``posture-guard.cmd`` in the Startup folder, starting ``pythonw`` so no console
+  window stays open.
+
+The command started is this interpreter running ``-m posture_guard.cli run``, so the entry
+keeps working inside the virtual environment it was enabled from. :func:`plan` is pure
+(platform, home and environment in, file path and content out), so every platform's file
+is tested on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import plistlib
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .errors import UserError
+
+UNIT_NAME = "posture-guard.service"
+DESKTOP_NAME = "posture-guard.desktop"
+AGENT_LABEL = "org.posture-guard.monitor"
+WINDOWS_NAME = "posture-guard.cmd"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One autostart file: where it goes, what it says, and which mechanism it is."""
+
+    kind: str  # "systemd", "xdg", "launchd", "windows"
+    path: Path
+    content: str
+
+
+def command(python: str, profile: str = "default", camera: int = 0) -> list[str]:
+    """The argv the autostart entry runs."""
+    argv = [python, "-m", "posture_guard.cli", "run"]
+    if profile != "default":
+        argv += ["--profile", profile]
+    if camera:
+        argv += ["--camera", str(camera)]
+    return argv
+
+
+def _config_home(home: Path, env: Mapping[str, str]) -> Path:
+    value = env.get("XDG_CONFIG_HOME")
+    return Path(value) if value and Path(value).is_absolute() else home / ".config"
+
+
+def _systemd_quote(arg: str) -> str:
+    # systemd splits ExecStart like a shell; quote each word and escape % specifiers
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+
+
+def systemd_unit(argv: Sequence[str]) -> str:
+    return (
+        "[Unit]\n"
+        "Description=posture-guard posture monitor (webcam, numbers only)\n"
+        "PartOf=graphical-session.target\n"
+        "After=graphical-session.target\n"
+        "\n"
+        "[Service]\n"
+        "Type=simple\n"
+        f"ExecStart={' '.join(_systemd_quote(a) for a in argv)}\n"
+        "Restart=on-failure\n"
+        "RestartSec=30\n"
+        "TimeoutStopSec=5\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=graphical-session.target\n"
+    )
+
+
+def _desktop_quote(arg: str) -> str:
+    if arg and all(c.isalnum() or c in "/-_.=:+," for c in arg):
+        return arg
+    escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
+    return '"' + escaped.replace("%", "%%") + '"'
+
+
+def xdg_desktop(argv: Sequence[str]) -> str:
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        "Name=posture-guard\n"
+        "Comment=Posture monitor (webcam, numbers only)\n"
+        f"Exec={' '.join(_desktop_quote(a) for a in argv)}\n"
+        "Terminal=false\n"
+        "NoDisplay=true\n"
+        "X-GNOME-Autostart-enabled=true\n"
+    )
+
+
+def launch_agent(argv: Sequence[str], log_dir: Path) -> str:
+    plist = {
+        "Label": AGENT_LABEL,
+        "ProgramArguments": list(argv),
+        "RunAtLoad": True,
+        "KeepAlive": {"SuccessfulExit": False},
+        "ProcessType": "Interactive",
+        "StandardOutPath": str(log_dir / "launchd.out.log"),
+        "StandardErrorPath": str(log_dir / "launchd.err.log"),
+    }
+    return plistlib.dumps(plist).decode("utf-8")
+
+
+def windows_cmd(argv: Sequence[str]) -> str:
+    python = argv[0]
+    low = python.lower()
+    if low.endswith("python.exe"):
+        python = python[: -len("python.exe")] + "pythonw.exe"
+    args = " ".join(f'"{a}"' if " " in a else a for a in argv[1:])
+    return f'@echo off\r\nstart "" "{python}" {args}\r\n'
+
+
+def has_systemd(root: Path = Path("/")) -> bool:
+    """Whether systemd is the init system (its documented test: /run/systemd/system)."""
+    return (root / "run" / "systemd" / "system").is_dir()
+
+
+def plan(
+    platform: str,
+    home: Path,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    systemd: bool,
+    log_dir: Path,
+) -> Entry:
+    """The autostart file for a platform (``sys.platform`` values). Pure."""
+    if platform.startswith("linux") or platform.startswith("freebsd"):
+        config = _config_home(home, env)
+        if systemd:
+            return Entry("systemd", config / "systemd" / "user" / UNIT_NAME, systemd_unit(argv))
+        return Entry("xdg", config / "autostart" / DESKTOP_NAME, xdg_desktop(argv))
+    if platform == "darwin":
+        path = home / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
+        return Entry("launchd", path, launch_agent(argv, log_dir))
+    if platform in ("win32", "cygwin"):
+        appdata = env.get("APPDATA") or str(home / "AppData" / "Roaming")
+        folder = Path(appdata) / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Startup"
+        return Entry("windows", folder / WINDOWS_NAME, windows_cmd(argv))
+    raise UserError(f"autostart is not supported on platform {platform!r}")
+
+
+def current_entry(profile: str = "default", camera: int = 0) -> Entry:
+    from . import paths
+
+    return plan(
+        sys.platform,
+        Path.home(),
+        command(sys.executable, profile, camera),
+        os.environ,
+        has_systemd(),
+        paths.log_dir(),
+    )
+
+
+# --------------------------------------------------------------------------- effects
+def _manager(entry: Entry, action: str) -> Optional[list[str]]:
+    """The service manager call that goes with writing/removing the file, if any."""
+    if entry.kind == "systemd" and shutil.which("systemctl"):
+        if action == "enable":
+            return ["systemctl", "--user", "enable", UNIT_NAME]
+        return ["systemctl", "--user", "disable", UNIT_NAME]
+    if entry.kind == "launchd" and shutil.which("launchctl"):
+        domain = f"gui/{os.getuid()}"
+        if action == "enable":
+            return ["launchctl", "bootstrap", domain, str(entry.path)]
+        return ["launchctl", "bootout", f"{domain}/{AGENT_LABEL}"]
+    return None
+
+
+def _run_manager(argv: Optional[list[str]]) -> str:
+    if argv is None:
+        return ""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f" ({shlex.join(argv)} could not run: {exc}; it starts at the next login)"
+    if done.returncode != 0:
+        why = (done.stderr or done.stdout).strip().splitlines()[:1]
+        return (
+            f" ({shlex.join(argv)} failed: {why[0] if why else done.returncode}; "
+            "the file is in place and is read at the next login)"
+        )
+    return f" ({shlex.join(argv)} done)"
+
+
+def enable(entry: Entry, manage: bool = True) -> str:
+    try:
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        entry.path.write_text(entry.content, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write the autostart file {entry.path}: {exc}") from None
+    if entry.kind == "systemd" and manage and shutil.which("systemctl"):
+        _run_manager(["systemctl", "--user", "daemon-reload"])
+    note = _run_manager(_manager(entry, "enable")) if manage else ""
+    return f"autostart enabled ({entry.kind}): {entry.path}{note}"
+
+
+def disable(entry: Entry, manage: bool = True) -> str:
+    if not entry.path.exists():
+        return f"autostart was not enabled (no {entry.path})"
+    note = _run_manager(_manager(entry, "disable")) if manage else ""
+    try:
+        entry.path.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot remove the autostart file {entry.path}: {exc}") from None
+    return f"autostart disabled: removed {entry.path}{note}"
+
+
+def status(entry: Entry) -> str:
+    if not entry.path.exists():
+        return f"autostart: off (would be {entry.path})"
+    current = entry.path.read_text(encoding="utf-8")
+    if current != entry.content:
+        return (
+            f"autostart: on ({entry.kind}), but {entry.path} differs from what this "
+            "installation would write; run `posture-guard autostart enable` to refresh it"
+        )
+    return f"autostart: on ({entry.kind}): {entry.path}"
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    entry = current_entry(getattr(args, "profile", "default"), getattr(args, "camera", 0))
+    manage = not getattr(args, "no_manager", False)
+    if args.autostart_action == "enable":
+        print(enable(entry, manage))
+    elif args.autostart_action == "disable":
+        print(disable(entry, manage))
+    else:
+        print(status(entry))
+    return 0

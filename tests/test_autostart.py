@@ -1,0 +1,150 @@
+"""Autostart files for every platform: generated, checked by the platform's own tools where
+this machine has them (systemd-analyze, desktop-file-validate), and enabled/disabled
+through the real CLI into a temporary home."""
+
+from __future__ import annotations
+
+import configparser
+import plistlib
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from posture_guard import autostart, cli
+
+ARGV = autostart.command("/opt/py env/bin/python", profile="desk 2", camera=1)
+
+
+def test_command_runs_this_interpreter_with_the_chosen_profile_and_camera() -> None:
+    assert autostart.command("/x/python") == ["/x/python", "-m", "posture_guard.cli", "run"]
+    assert ARGV[-4:] == ["--profile", "desk 2", "--camera", "1"]
+
+
+def test_linux_with_systemd_gets_a_user_unit_in_xdg_config_home(tmp_path: Path) -> None:
+    entry = autostart.plan(
+        "linux", tmp_path, ARGV, {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}, True, tmp_path
+    )
+    assert entry.kind == "systemd"
+    assert entry.path == tmp_path / "cfg" / "systemd" / "user" / "posture-guard.service"
+    unit = configparser.ConfigParser(interpolation=None)
+    unit.read_string(entry.content)
+    # systemd splits ExecStart like a shell: the path with a space stays one word
+    assert shlex.split(unit["Service"]["ExecStart"]) == ARGV
+    assert unit["Service"]["Restart"] == "on-failure"
+    assert unit["Install"]["WantedBy"] == "graphical-session.target"
+
+
+def test_linux_without_systemd_falls_back_to_xdg_autostart(tmp_path: Path) -> None:
+    entry = autostart.plan("linux", tmp_path, ARGV, {}, False, tmp_path)
+    assert entry.kind == "xdg"
+    assert entry.path == tmp_path / ".config" / "autostart" / "posture-guard.desktop"
+    desktop = configparser.ConfigParser(interpolation=None)
+    desktop.optionxform = str  # type: ignore[assignment,method-assign]
+    desktop.read_string(entry.content)
+    section = desktop["Desktop Entry"]
+    assert section["Type"] == "Application"
+    assert shlex.split(section["Exec"]) == ARGV
+
+
+def test_macos_gets_a_launch_agent_plist(tmp_path: Path) -> None:
+    entry = autostart.plan("darwin", tmp_path, ARGV, {}, False, tmp_path / "logs")
+    assert entry.path == tmp_path / "Library" / "LaunchAgents" / "org.posture-guard.monitor.plist"
+    plist = plistlib.loads(entry.content.encode("utf-8"))
+    assert plist["Label"] == "org.posture-guard.monitor"
+    assert plist["ProgramArguments"] == ARGV
+    assert plist["RunAtLoad"] is True
+    assert plist["KeepAlive"] == {"SuccessfulExit": False}  # restart after a crash only
+
+
+def test_windows_gets_a_startup_folder_entry_using_pythonw(tmp_path: Path) -> None:
+    argv = autostart.command(r"C:\Users\A B\venv\Scripts\python.exe")
+    entry = autostart.plan(
+        "win32", tmp_path, argv, {"APPDATA": r"C:\Users\A B\AppData\Roaming"}, False, tmp_path
+    )
+    assert entry.path.name == "posture-guard.cmd"
+    assert "Start Menu" in str(entry.path) and "Startup" in str(entry.path)
+    assert r'"C:\Users\A B\venv\Scripts\pythonw.exe" -m posture_guard.cli run' in entry.content
+    assert entry.content.endswith("\r\n")
+
+
+def test_unknown_platform_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(autostart.UserError, match="not supported"):
+        autostart.plan("plan9", tmp_path, ARGV, {}, False, tmp_path)
+
+
+def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze (Debian package systemd) is not installed")
+    entry = autostart.plan("linux", tmp_path, autostart.command(sys.executable), {}, True, tmp_path)
+    unit = tmp_path / "posture-guard.service"
+    unit.write_text(entry.content, encoding="utf-8")
+    done = subprocess.run(
+        [tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    # only complaints about this unit count (a container lacks parts of the system)
+    problems = [line for line in done.stderr.splitlines() if "posture-guard.service" in line]
+    assert not problems, done.stderr
+    # and the tool does catch a broken unit, so the check above means something
+    bad = tmp_path / "broken.service"
+    bad.write_text("[Service]\nExecStart=relative/path run\n", encoding="utf-8")
+    done = subprocess.run(
+        [tool, "verify", "--man=no", str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 or "broken.service" in done.stderr
+
+
+def test_desktop_file_validate_accepts_the_xdg_entry(tmp_path: Path) -> None:
+    tool = shutil.which("desktop-file-validate")
+    if tool is None:
+        pytest.skip("desktop-file-validate (Debian package desktop-file-utils) is not installed")
+    entry = autostart.plan("linux", tmp_path, ARGV, {}, False, tmp_path)
+    path = tmp_path / "posture-guard.desktop"
+    path.write_text(entry.content, encoding="utf-8")
+    done = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cli_enable_status_disable_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    entry = autostart.current_entry()
+    assert str(entry.path).startswith(str(tmp_path / "home"))
+
+    assert cli.main(["autostart", "status"]) == 0
+    assert "autostart: off" in capsys.readouterr().out
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    assert entry.path.read_text(encoding="utf-8") == entry.content
+    assert str(entry.path) in capsys.readouterr().out
+    assert cli.main(["autostart", "status"]) == 0
+    assert f"autostart: on ({entry.kind})" in capsys.readouterr().out
+
+    entry.path.write_text(entry.content + "# edited\n", encoding="utf-8")
+    assert cli.main(["autostart", "status"]) == 0
+    assert "differs" in capsys.readouterr().out
+
+    assert cli.main(["autostart", "disable", "--no-manager"]) == 0
+    assert not entry.path.exists()
+    assert cli.main(["autostart", "disable", "--no-manager"]) == 0
+    assert "was not enabled" in capsys.readouterr().out
+
+
+def test_enable_into_an_unwritable_place_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".config").write_text("a file where a folder should be", encoding="utf-8")
+    (home / "Library").write_text("a file where a folder should be", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("APPDATA", str(home / ".config"))
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write the autostart file" in err[0]
