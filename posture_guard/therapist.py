@@ -433,7 +433,7 @@ def _chunks(lines: Sequence[str], n: int) -> list[list[str]]:
 def page_plan(data: TherapistData) -> list[tuple[str, Any]]:
     """(title, painter) per page; painters draw onto a figure. Used for counting and drawing."""
     pages: list[tuple[str, Any]] = [
-        ("Therapist summary", lambda fig: _text(fig, summary_lines(data), size=8.5)),
+        ("Therapist summary", lambda fig: _draw_summary(fig, data)),
         ("Plan vs adherence", lambda fig: _draw_adherence(fig, data)),
         ("Posture trend against the target", lambda fig: _draw_trend(fig, data)),
         ("Hour-of-day pattern", lambda fig: _draw_hours(fig, data)),
@@ -462,6 +462,43 @@ def _axes(fig: Any, rect: Sequence[float]):  # type: ignore[no-untyped-def]
 
 def _dates(rows: Sequence[TherapistRow]) -> list[datetime]:
     return [datetime.combine(r.day, datetime.min.time()) for r in rows]
+
+
+def _draw_summary(fig: Any, data: TherapistData) -> None:
+    """Text first; below it, the two trends a therapist looks for: posture and exercise."""
+    import matplotlib.dates as mdates
+
+    _text(fig, summary_lines(data), size=8.5)
+    rows = data.rows
+    days = _dates(rows)
+    target = data.plan.forward_head_max_share if data.plan is not None else None
+    ax = _axes(fig, (0.1, 0.08, 0.85, 0.22))
+    pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
+    if pts:
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            "o-",
+            ms=3,
+            color=STATE_COLORS["forward_head"],
+            label="forward head, % desk time",
+        )
+    share = [(d, 100 * r.done_capped / r.prescribed) for d, r in zip(days, rows) if r.prescribed]
+    if share:
+        ax.plot(
+            [p[0] for p in share],
+            [p[1] for p in share],
+            "s-",
+            ms=3,
+            color=STATE_COLORS["good"],
+            label="exercise adherence, %",
+        )
+    if target is not None:
+        ax.axhline(100 * target, color="#333333", ls="--", lw=1, label="forward-head target")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax.set_title("Day by day", fontsize=9)
 
 
 def _draw_adherence(fig: Any, data: TherapistData) -> None:

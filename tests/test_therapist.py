@@ -1,0 +1,338 @@
+"""The therapist PDF and CSV: real SQLite data in, a real PDF out, read back with poppler.
+
+The data: two weeks (2024-03-04..17) under docs/plan-example.toml, two weekend days not
+monitored, forward-head time falling day by day, prompts answered with Done, Snooze or
+not at all, `done` entries with pain ratings, and a headache diary. Every number the test
+expects is computed here from what was inserted or straight from the database file with
+SQL, never from posture_guard's own summary code.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import sqlite3
+import subprocess
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from posture_guard import cli, therapist
+from posture_guard.diary import Diary, Headache
+from posture_guard.plan import load_plan_file, schedule_day
+from posture_guard.states import PostureState
+from posture_guard.store import Span, Store
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "docs" / "plan-example.toml"
+FIRST, LAST = date(2024, 3, 4), date(2024, 3, 17)
+GAP_DAYS = {date(2024, 3, 9), date(2024, 3, 10)}
+HEADACHE_DAYS = {date(2024, 3, 5): 6, date(2024, 3, 7): 4, date(2024, 3, 14): 3}
+FREE_DAYS = {date(2024, 3, 4), date(2024, 3, 6), date(2024, 3, 11), date(2024, 3, 12)}
+
+needs_poppler = pytest.mark.skipif(
+    not (shutil.which("pdfinfo") and shutil.which("pdftotext")),
+    reason="poppler-utils (pdfinfo, pdftotext) not installed: apt-get install poppler-utils",
+)
+
+
+def _days() -> list[date]:
+    return [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
+
+
+def _ts(d: date, hh: int, mm: int = 0) -> float:
+    return datetime.combine(d, time(hh, mm)).timestamp()
+
+
+def fh_minutes(i: int) -> int:
+    """Forward-head minutes on day index i: falls from 150 to 46 over two weeks."""
+    return 150 - 8 * i
+
+
+def populate(db: Path) -> dict[str, object]:
+    """Fill a real database; return what was put in (for expectations)."""
+    plan = load_plan_file(EXAMPLE)
+    store = Store.open(db)
+    expected: dict[str, object] = {"done": {}, "pains": {}}
+    spans: list[Span] = []
+    for i, d in enumerate(_days()):
+        if d in GAP_DAYS:
+            continue
+        t = _ts(d, 9)
+        fh = fh_minutes(i) * 60
+        good = 6 * 3600 - fh
+        for state, secs in (
+            (PostureState.GOOD, good / 2),
+            (PostureState.FORWARD_HEAD, fh),
+            (PostureState.ABSENT, 1800),
+            (PostureState.GOOD, good / 2),
+        ):
+            spans.append(Span(state, t, t + secs))
+            t += secs
+    store.add_spans(spans)
+    # prompts per the plan's schedule: the first of each exercise's doses answered with
+    # Done (button), the second with Snooze (skipped), the rest ignored
+    prompt_id = 0
+    for d in _days():
+        seen: dict[str, int] = {}
+        for slot in schedule_day(plan, d):
+            prompt_id += 1
+            at = datetime.combine(d, slot.at)
+            store.log_event(
+                "exercise_prompted",
+                at,
+                {"exercise": slot.exercise, "for": "plan", "prompt": prompt_id},
+            )
+            k = seen.get(slot.exercise, 0)
+            seen[slot.exercise] = k + 1
+            later = at + timedelta(minutes=5)
+            if k == 0:
+                store.log_event(
+                    "exercise_done",
+                    later,
+                    {"exercise": slot.exercise, "prompt": prompt_id, "kind": "exercise"},
+                )
+            elif k == 1:
+                store.log_event(
+                    "snooze", later, {"source": "button", "prompt": prompt_id, "until": ""}
+                )
+    # on the second week, chin tucks also done from the command line, with pain ratings
+    for d, pain in ((date(2024, 3, 11), 4), (date(2024, 3, 12), 2), (date(2024, 3, 13), 2)):
+        store.log_event(
+            "exercise_done",
+            datetime.combine(d, time(17, 30)),
+            {"exercise": "chin_tuck", "pain": pain, "via": "cli"},
+        )
+    diary = Diary(store, now=lambda: datetime(2024, 4, 1, 12))
+    for d, intensity in HEADACHE_DAYS.items():
+        diary.add(Headache(day=d, intensity=intensity, start=time(15, 0)))
+    for d in FREE_DAYS:
+        diary.check_in_none(d)
+    store.close()
+    return expected
+
+
+def db_state_seconds(db: Path, d: date) -> dict[str, float]:
+    """Seconds per state on local day d, straight from the spans table (spans don't cross
+    midnight in this data)."""
+    conn = sqlite3.connect(str(db))
+    rows = conn.execute(
+        "SELECT state, SUM(end - start) FROM spans WHERE start >= ? AND start < ? GROUP BY state",
+        (_ts(d, 0), _ts(d + timedelta(days=1), 0)),
+    ).fetchall()
+    conn.close()
+    return {s: v for s, v in rows}
+
+
+def db_events(db: Path, kind: str) -> list[tuple[float, str]]:
+    conn = sqlite3.connect(str(db))
+    rows = conn.execute(
+        "SELECT at, payload FROM events WHERE kind = ? ORDER BY at", (kind,)
+    ).fetchall()
+    conn.close()
+    return rows
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "posture.sqlite3"
+    populate(path)
+    return path
+
+
+def pdf_text(pdf: Path, page: int | None = None) -> str:
+    args = ["pdftotext", "-layout"]
+    if page is not None:
+        args += ["-f", str(page), "-l", str(page)]
+    out = subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def pdf_pages(pdf: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    m = re.search(r"^Pages:\s+(\d+)", out.stdout, re.M)
+    assert m, out.stdout
+    return int(m.group(1))
+
+
+def run_report(db: Path, tmp_path: Path, *extra: str) -> tuple[Path, Path]:
+    pdf, csv_path = tmp_path / "report.pdf", tmp_path / "days.csv"
+    rc = cli.main(
+        [
+            "report", "--therapist", "--from", FIRST.isoformat(), "--to", LAST.isoformat(),
+            "--pdf", str(pdf), "--csv", str(csv_path), "--db", str(db), "--plan", str(EXAMPLE),
+            *extra,
+        ]
+    )  # fmt: skip
+    assert rc == 0
+    return pdf, csv_path
+
+
+@needs_poppler
+def test_pdf_opens_with_expected_pages_in_order(db: Path, tmp_path: Path) -> None:
+    pdf, _ = run_report(db, tmp_path)
+    n = pdf_pages(pdf)
+    with Store.open(db) as store:
+        data = therapist.gather(store, FIRST, LAST, load_plan_file(EXAMPLE))
+    titles = [t for t, _ in therapist.page_plan(data)]
+    assert n == len(titles)
+    required = [
+        "Therapist summary",
+        "Plan vs adherence",
+        "Posture trend against the target",
+        "Hour-of-day pattern",
+        "Headache diary and posture-headache analysis",
+        "Data gaps",
+    ]
+    assert titles[: len(required)] == required
+    assert any(t.startswith("Daily rows") for t in titles)
+    assert titles[-1].startswith("Prescribed plan (CERT)")
+    for i, title in enumerate(titles, start=1):
+        text = pdf_text(pdf, i)
+        assert title in text, f"page {i} should be {title!r}"
+        assert f"page {i} of {n}" in text
+    # the pages render to images (the file is a real, complete PDF)
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-r", "20", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+            check=True,
+        )
+        assert list(tmp_path.glob("p*.png"))
+
+
+@needs_poppler
+def test_summary_numbers_match_the_database(db: Path, tmp_path: Path) -> None:
+    pdf, _ = run_report(db, tmp_path)
+    page1 = pdf_text(pdf, 1)
+    days = _days()
+    monitored = [d for d in days if db_state_seconds(db, d)]
+    assert f"Days monitored: {len(monitored)} of {len(days)}" in page1
+    # baseline = first 7 days, now = last 7 days; forward-head share pools desk time
+    for label, window in (("baseline", days[:7]), ("now", days[-7:])):
+        fh = sum(db_state_seconds(db, d).get("forward_head", 0) for d in window)
+        desk = sum(v for d in window for s, v in db_state_seconds(db, d).items() if s != "absent")
+        expected = f"{100 * fh / desk:.1f} %"
+        row = next(line for line in page1.splitlines() if "Forward head, % desk time" in line)
+        assert expected in row, (label, expected, row)
+    # target met: forward head <= 20 % of desk time, day by day
+    met = 0
+    for d in monitored:
+        s = db_state_seconds(db, d)
+        desk = sum(v for k, v in s.items() if k != "absent")
+        met += s.get("forward_head", 0) / desk <= 0.20
+    assert f"met on {met} of {len(monitored)} monitored days" in page1
+    # headache diary
+    assert (
+        f"Headache diary: {len(HEADACHE_DAYS)} headache days of "
+        f"{len(HEADACHE_DAYS) + len(FREE_DAYS)} recorded" in page1
+    )
+
+
+@needs_poppler
+def test_adherence_numbers_match_the_events(db: Path, tmp_path: Path) -> None:
+    pdf, _ = run_report(db, tmp_path)
+    plan = load_plan_file(EXAMPLE)
+    page2 = pdf_text(pdf, 2)
+    prompts = db_events(db, "exercise_prompted")
+    import json
+
+    for p in plan.prescriptions:
+        ex = p.id
+        prescribed = sum(
+            p.times_per_day for d in _days() if d.weekday() in p.days and plan.active_on(d)
+        )
+        mine = [json.loads(pl) for _, pl in prompts if json.loads(pl)["exercise"] == ex]
+        done_rows = [
+            json.loads(pl) for _, pl in db_events(db, "exercise_done")
+            if json.loads(pl)["exercise"] == ex
+        ]  # fmt: skip
+        cli_done = {
+            datetime.fromtimestamp(at).date()
+            for at, pl in db_events(db, "exercise_done")
+            if json.loads(pl)["exercise"] == ex and json.loads(pl).get("via") == "cli"
+        }
+        # per day: first dose done (button), second snoozed (skipped), the rest ignored -
+        # except that a `done` within 90 min answers the day's last open prompt
+        after = skipped = ignored = capped = 0
+        for d in _days():
+            n = sum(1 for s in schedule_day(plan, d) if s.exercise == ex)
+            late_done = d in cli_done and n >= 3
+            after += (n >= 1) + late_done
+            skipped += n >= 2
+            ignored += max(0, n - 2) - late_done
+            capped += min(n, (n >= 1) + (d in cli_done))
+        assert len(mine) == prescribed
+        line = next(line for line in page2.splitlines() if line.strip().startswith(ex))
+        numbers = line.split()[1:]
+        assert numbers[:6] == [
+            str(prescribed),
+            str(len(done_rows)),
+            str(capped),
+            str(after),
+            str(skipped),
+            str(ignored),
+        ], line
+        assert f"{100 * capped / prescribed:.1f}" in line
+    chin = next(line for line in page2.splitlines() if line.strip().startswith("chin_tuck"))
+    assert chin.split()[-1] == f"{(4 + 2 + 2) / 3:.1f}"  # mean pain of the `done` entries
+
+
+@needs_poppler
+def test_daily_rows_page_and_csv_agree_with_database(db: Path, tmp_path: Path) -> None:
+    pdf, csv_path = run_report(db, tmp_path)
+    text = pdf_text(pdf)
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        rows = {r["date"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == [d.isoformat() for d in _days()]
+    for i, d in enumerate(_days()):
+        s = db_state_seconds(db, d)
+        row = rows[d.isoformat()]
+        line = next(ln for ln in text.splitlines() if ln.startswith(d.isoformat()) and "/" in ln)
+        if not s:
+            assert row["monitored_min"] == "0.0" and row["forward_head_share"] == ""
+            assert line.split()[1:3] == ["0.0", "0.0"]
+            continue
+        desk = sum(v for k, v in s.items() if k != "absent")
+        share = s["forward_head"] / desk
+        assert float(row["forward_head_min"]) == pytest.approx(fh_minutes(i), abs=0.05)
+        assert float(row["forward_head_share"]) == pytest.approx(share, abs=1e-4)
+        assert row["target_met"] == ("yes" if share <= 0.2 else "no")
+        assert f"{100 * share:.1f} %" in line
+        assert f"{sum(s.values()) / 3600:.1f}" == line.split()[1]
+        expected_head = {d2: "yes" for d2 in HEADACHE_DAYS}.get(
+            d, "no" if d in FREE_DAYS else "unknown"
+        )
+        assert row["headache"] == expected_head
+
+
+@needs_poppler
+def test_cli_defaults_to_the_active_plan_and_its_dates(db: Path, tmp_path: Path) -> None:
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    pdf = tmp_path / "r.pdf"
+    assert cli.main(["report", "--therapist", "--pdf", str(pdf), "--db", str(db)]) == 0
+    page1 = pdf_text(pdf, 1)
+    # no --from/--to: the plan's own dates (it ended before today)
+    assert "Period: 2024-03-04 to 2024-03-31 (28 days)" in page1
+    assert "Patient: RM-03" in page1
+
+
+def test_therapist_needs_pdf_and_pdf_needs_therapist(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["report", "--therapist", "--db", str(db)]) == 2
+    assert "--pdf" in capsys.readouterr().err
+    assert cli.main(["report", "--pdf", "x.pdf", "--db", str(db)]) == 2
+    assert "--therapist" in capsys.readouterr().err
+
+
+def test_unwritable_pdf_is_a_user_error(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-dir" / "r.pdf"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(target), "--db", str(db), "--plan", str(EXAMPLE)]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot write PDF" in err and err.count("\n") == 1
