@@ -424,7 +424,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    for line in read_status().lines():
+    # issue 7: the monitor's lock says for certain whether it runs (its heartbeat goes
+    # quiet while the camera is released); service adds camera, posture now and today
+    from . import service
+
+    lines = read_status().lines()
+    extra = service.status_lines()
+    if service.running_pid() is not None and lines and lines[0].startswith("monitor: not"):
+        lines = lines[1:]
+    for line in lines + extra:
         print(line)
     return 0
 

@@ -1,0 +1,241 @@
+"""The service's rules and its shell: camera release, frame health, one instance, the log,
+and what `posture-guard status` says."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posture_guard import cli, logs, paths, service
+from posture_guard.service import Conditions, FrameHealth, ServiceSettings, check_frame
+
+S = ServiceSettings()
+
+
+# --------------------------------------------------------------------------- pure rules
+def test_camera_is_used_only_when_nothing_asks_for_release() -> None:
+    assert service.release_reason(Conditions()) is None
+    assert service.release_reason(Conditions(snoozed=True)) == "snoozed"
+    assert service.release_reason(Conditions(quiet_hours=True)) == "quiet hours"
+    assert service.release_reason(Conditions(screen_locked=True)) == "screen locked"
+    # the user's explicit pause names the reason even when others hold too
+    everything = Conditions(paused=True, snoozed=True, quiet_hours=True, screen_locked=True)
+    assert service.release_reason(everything) == "paused"
+
+
+def _noisy(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(40, 200, (48, 64, 3), dtype=np.uint8)
+
+
+def test_black_frames_are_skipped_then_a_fault_after_the_grace() -> None:
+    h = FrameHealth()
+    black = np.zeros((48, 64, 3), np.uint8)
+    h, problem, usable = check_frame(h, 10.0, black, S)
+    assert (problem, usable) == (None, False)  # exposure may still be settling
+    h, problem, usable = check_frame(h, 12.5, black, S)
+    assert (problem, usable) == (None, False)
+    h, problem, usable = check_frame(h, 13.0, black, S)
+    assert problem is not None and "black" in problem and not usable
+    # a lit frame ends the black run
+    h, problem, usable = check_frame(FrameHealth(), 13.0, _noisy(1), S)
+    assert (problem, usable) == (None, True)
+
+
+def test_repeated_pictures_are_not_analysed_and_become_a_fault_after_10_s() -> None:
+    frame = _noisy(2)
+    h, problem, usable = check_frame(FrameHealth(), 0.0, frame, S)
+    assert (problem, usable) == (None, True)
+    h, problem, usable = check_frame(h, 1.0, frame.copy(), S)
+    assert (problem, usable) == (None, False)
+    h, problem, usable = check_frame(h, 10.9, frame.copy(), S)
+    assert problem is None
+    h, problem, usable = check_frame(h, 11.0, frame.copy(), S)
+    assert problem is not None and "frozen" in problem
+    # sensor noise (one grey level) makes a new picture
+    changed = frame.copy()
+    changed[::4, ::4] += 1
+    h2, problem, usable = check_frame(FrameHealth(signature=h.signature), 12.0, changed, S)
+    assert (problem, usable) == (None, True)
+
+
+def test_screen_lock_probe_reads_dbus_send_replies() -> None:
+    replies = {
+        "org.freedesktop.login1": None,  # no system bus
+        "org.freedesktop.ScreenSaver": "method return time=1 sender=:1.2\n   boolean false\n",
+        "org.gnome.ScreenSaver": "method return time=1\n   variant       boolean true\n",
+    }
+
+    def runner(argv: list[str]):  # type: ignore[no-untyped-def]
+        dest = next(a for a in argv if a.startswith("--dest=")).split("=", 1)[1]
+        return replies[dest]
+
+    probe = service.ScreenLockProbe(runner=runner)
+    if probe._dbus_send is None or sys.platform != "linux":
+        pytest.skip("dbus-send (Debian package dbus) is not installed")
+    assert probe.locked(0.0) is True and probe.source == "org.gnome.ScreenSaver"
+    replies["org.gnome.ScreenSaver"] = None
+    assert service.ScreenLockProbe(runner=runner).locked(0.0) is False
+    # nobody answers: unknown, and not asked again for a minute
+    calls: list[list[str]] = []
+    silent = service.ScreenLockProbe(runner=lambda a: calls.append(a))
+    assert silent.locked(0.0) is None and len(calls) == 3
+    assert silent.locked(30.0) is None and len(calls) == 3
+    assert silent.locked(61.0) is None and len(calls) == 6
+
+
+# --------------------------------------------------------------------------- one instance
+def _hold_lock(home: Path) -> subprocess.Popen:
+    code = (
+        "import sys, time\n"
+        "from posture_guard.service import InstanceLock\n"
+        "lock = InstanceLock().acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_second_run_says_a_monitor_is_running_with_its_pid(pg_home: Path, capsys) -> None:
+    holder = _hold_lock(pg_home)
+    try:
+        assert service.running_pid() == holder.pid
+        assert cli.main(["run"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert "already running" in err[0] and f"pid {holder.pid}" in err[0]
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without cleaning up: its lock is gone with it
+    assert service.running_pid() is None
+    lock = service.InstanceLock().acquire()
+    try:
+        assert lock.recovered_pid == holder.pid
+        assert service.running_pid() == os.getpid()
+    finally:
+        lock.release()
+    assert service.running_pid() is None
+
+
+# --------------------------------------------------------------------------- the log
+def test_log_goes_to_a_rotating_file_and_v_shows_more(pg_home: Path) -> None:
+    path = logs.setup(verbose=0)
+    try:
+        assert path.parent == paths.log_dir()
+        log = logging.getLogger("posture_guard.service")
+        log.info("camera released: paused")
+        log.debug("detail only with -v")
+        text = path.read_text(encoding="utf-8")
+        assert "camera released: paused" in text and "detail only" not in text
+        logs.setup(verbose=1)
+        log.debug("detail only with -v")
+        assert "detail only with -v" in path.read_text(encoding="utf-8")
+        handlers = [h for h in logging.getLogger("posture_guard").handlers]
+        assert len(handlers) == 2  # set up twice, not doubled
+        for _ in range(2500):  # ~1.3 MB: rotates at 1 MB, keeps 3 old files
+            log.warning("x" * 500)
+        assert (path.parent / (path.name + ".1")).exists()
+        assert path.stat().st_size <= logs.MAX_BYTES
+    finally:
+        logs.shutdown()
+
+
+def test_levels_per_verbosity() -> None:
+    assert logs.levels(0) == (logging.INFO, logging.WARNING)
+    assert logs.levels(1) == (logging.DEBUG, logging.INFO)
+    assert logs.levels(3) == (logging.DEBUG, logging.DEBUG)
+
+
+# --------------------------------------------------------------------------- status
+def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, capsys) -> None:
+    from posture_guard.states import PostureState
+    from posture_guard.store import Span, Store
+
+    now = datetime.now().replace(microsecond=0)
+    day_start = datetime.combine(date.today(), datetime.min.time()).timestamp()
+    t = max(day_start + 60, now.timestamp() - 3600)
+    with Store.open(paths.database_file()) as store:
+        store.add_spans(
+            [
+                Span(PostureState.GOOD, t, t + 1800),
+                Span(PostureState.FORWARD_HEAD, t + 1800, t + 2400),
+            ]
+        )
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "monitor process: not running" in out
+    assert "today: monitored 40 min" in out and "good posture 75%" in out
+
+    holder = _hold_lock(pg_home)
+    try:
+        from posture_guard import control
+
+        control.write_json_atomic(
+            service.status_file(),
+            service.ServiceStatus(
+                pid=holder.pid,
+                at=time.time(),
+                camera="released",
+                reason="screen locked",
+                state="forward_head",
+                state_since=time.time() - 120,
+            ).to_json(),
+        )
+        assert cli.main(["status"]) == 0
+        out = capsys.readouterr().out
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"monitor process: running (pid {holder.pid})" in out
+    assert "monitor: not running" not in out  # the lock outranks a quiet heartbeat
+    assert "camera: released (screen locked)" in out
+    assert "posture now: forward_head" in out
+
+
+def test_status_with_a_damaged_database_still_answers(pg_home: Path, capsys) -> None:
+    paths.database_file().write_bytes(b"garbage" * 100)
+    assert cli.main(["status"]) == 0
+    assert "today: cannot read the log" in capsys.readouterr().out
+    assert paths.database_file().read_bytes() == b"garbage" * 100  # untouched
+
+
+# --------------------------------------------------------------------------- tray (pure)
+def test_tray_colour_and_menu_follow_the_status() -> None:
+    from posture_guard import tray
+
+    assert tray.state_colour(False, None, None) == tray.RED
+    assert tray.state_colour(True, "released", "good") == tray.GREY
+    assert tray.state_colour(True, "in use", "good") == tray.GREEN
+    assert tray.state_colour(True, "in use", "forward_head") == tray.AMBER
+    assert tray.state_colour(True, "in use", "absent") == tray.GREY
+    actions = [i.action for i in tray.menu_items(paused=False, snoozed=False)]
+    assert actions == ["pause", "snooze", "report", "quit"]
+    actions = [i.action for i in tray.menu_items(paused=True, snoozed=False)]
+    assert actions == ["resume", "report", "quit"]
+
+
+def test_tray_without_pystray_is_a_clear_error(capsys) -> None:
+    from posture_guard import tray
+
+    if tray.available():
+        pytest.skip("pystray is installed here; the error path needs it absent")
+    assert cli.main(["tray"]) == 2
+    err = capsys.readouterr().err
+    assert "posture-guard[tray]" in err and "Traceback" not in err
