@@ -331,14 +331,15 @@ def parse_plan(
         items = []
     seen: set[str] = set()
     for i, item in enumerate(items, start=1):
+        raw_id = item.get("id") if isinstance(item, Mapping) else None
+        if isinstance(raw_id, str) and raw_id.strip() in seen:
+            pr.add(f"exercise {raw_id.strip()!r} is prescribed twice")
+            continue
+        if isinstance(raw_id, str):
+            seen.add(raw_id.strip())
         p = _prescription(item, f"exercise #{i}", lib, pr)
-        if p is None:
-            continue
-        if p.id in seen:
-            pr.add(f"exercise {p.id!r} is prescribed twice")
-            continue
-        seen.add(p.id)
-        prescriptions.append(p)
+        if p is not None:
+            prescriptions.append(p)
     if workday is not None and prescriptions:
         free = _available_minutes(workday, quiet)
         if free <= 0:

@@ -1,0 +1,283 @@
+"""Plans: validation that lists every problem, import/show/clear, CERT text, scheduling,
+and the coach following the plan (pure engine, fake clock)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from posture_guard import cli, plan
+from posture_guard.coach import Coach, CoachSettings, Observation
+from posture_guard.errors import UserError
+from posture_guard.exercises import load_library
+from posture_guard.states import PostureState
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "docs" / "plan-example.toml"
+
+
+def example_doc() -> dict:
+    return tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_documented_example_is_a_valid_plan() -> None:
+    p = plan.load_plan_file(EXAMPLE)
+    assert [x.id for x in p.prescriptions] == ["chin_tuck", "upper_trapezius_stretch", "wall_angel"]
+    assert p.patient == "RM-03"
+    assert (p.start, p.end) == (date(2024, 3, 4), date(2024, 3, 31))
+    assert p.quiet_hours == (time(12), time(13))
+    assert p.forward_head_max_share == pytest.approx(0.2)
+    chin = p.by_id("chin_tuck")
+    assert chin is not None and not chin.custom and chin.times_per_day == 3
+    assert chin.exercise.dosage.reps == 10 and chin.days == (0, 1, 2, 3, 4)
+    wall = p.by_id("wall_angel")
+    assert wall is not None and wall.custom and wall.exercise.name == "Wall angel"
+    assert wall.exercise.targets == ()  # never picked for posture alerts
+
+
+def test_invalid_plan_lists_every_problem_at_once() -> None:
+    doc = example_doc()
+    doc["schema"] = 2
+    doc["end"] = date(2024, 1, 1)
+    doc["alert_sensitivity"] = "max"
+    doc["colour"] = "blue"
+    doc["exercise"][0]["times_per_day"] = 0
+    del doc["exercise"][2]["caution"]
+    doc["exercise"].append({"id": "chin_tuck", "times_per_day": 1})
+    with pytest.raises(UserError) as info:
+        plan.parse_plan(doc, "p.toml")
+    msg = str(info.value)
+    assert "7 problems" in msg
+    for fragment in (
+        "unknown key 'colour'",
+        "'schema' must be 1",
+        "'end' 2024-01-01 is before 'start' 2024-03-04",
+        "'alert_sensitivity' must be one of low, normal, high",
+        "exercise 'chin_tuck': 'times_per_day' must be a whole number from 1 to 12",
+        "exercise 'wall_angel' is not in the exercise library",
+        "exercise 'chin_tuck' is prescribed twice",
+    ):
+        assert fragment in msg, fragment
+    assert "\n" not in msg
+
+
+def test_quiet_hours_covering_the_day_and_overfull_days_are_rejected() -> None:
+    doc = example_doc()
+    doc["quiet_hours"] = "08:00-18:00"
+    with pytest.raises(UserError, match="cover the whole 'workday'"):
+        plan.parse_plan(doc)
+    doc = example_doc()
+    doc["workday"] = "09:00-10:00"
+    doc["quiet_hours"] = "off"
+    doc["exercise"][0]["times_per_day"] = 12
+    with pytest.raises(UserError, match="prompts a day do not fit 60 free minutes"):
+        plan.parse_plan(doc)
+
+
+def test_broken_toml_is_a_user_error_naming_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text("schema = 1\nstart = [", encoding="utf-8")
+    with pytest.raises(UserError, match=f"plan {f} is not valid TOML"):
+        plan.load_plan_file(f)
+
+
+def test_more_than_four_exercises_warns_but_is_accepted() -> None:
+    doc = example_doc()
+    for ex_id in ("neck_rotation", "scapular_retraction"):
+        doc["exercise"].append({"id": ex_id, "times_per_day": 1})
+    p = plan.parse_plan(doc)
+    assert len(p.prescriptions) == 5
+    assert len(p.warnings) == 1 and "5 exercises" in p.warnings[0]
+    assert any("Warning: this plan has 5 exercises" in line for line in p.describe())
+    assert plan.parse_plan(example_doc()).warnings == []
+
+
+def test_cert_description_names_dosage_progression_and_tailoring() -> None:
+    p = plan.load_plan_file(EXAMPLE)
+    text = "\n".join(p.describe(today=date(2024, 3, 10)))
+    assert "(running)" in text
+    assert "Dosage (CERT 14a): 10 reps x 10 s hold, 1 set, 3 times a day, Mon-Fri" in text
+    assert "Progression (CERT 7): add 2 reps each week, up to 15 reps; then 2 sets" in text
+    assert "Tailoring (CERT 14b): if the neck is sore, do 5 reps and hold 5 s" in text
+    assert "3 reps x 30 s hold, each side, 1 set, 2 times a day, every day" in text
+    assert "10 reps, 1 set, 1 time a day, Mon, Wed, Fri" in text
+    assert "custom exercise from the therapist" in text
+
+
+# --------------------------------------------------------------------------- import/show/clear
+def test_import_show_clear_cycle(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["plan", "show"]) == 0
+    assert "no active plan" in capsys.readouterr().out
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    assert plan.active_plan_path().read_bytes() == EXAMPLE.read_bytes()  # comments kept
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "Plan for RM-03: 2024-03-04 to 2024-03-31" in out
+    assert "1. Chin tuck [chin_tuck]" in out
+    assert cli.main(["plan", "clear"]) == 0
+    assert not plan.active_plan_path().exists()
+    assert plan.load_active_plan() is None
+
+
+def test_rejected_import_leaves_the_active_plan_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    before = plan.active_plan_path().read_bytes()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text().replace("times_per_day = 3", "times_per_day = 30"))
+    capsys.readouterr()
+    assert cli.main(["plan", "import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posture-guard: plan ") and err.count("\n") == 1
+    assert "'times_per_day' must be a whole number from 1 to 12" in err
+    assert plan.active_plan_path().read_bytes() == before
+
+
+def test_damaged_active_plan_is_reported_with_the_way_out() -> None:
+    plan.active_plan_path().write_text("schema = 1\n", encoding="utf-8")
+    with pytest.raises(UserError, match="active plan is damaged.*plan clear"):
+        plan.load_active_plan()
+
+
+def test_plan_new_writes_a_plan_that_imports(tmp_path: Path) -> None:
+    out = tmp_path / "new.toml"
+    rc = cli.main(
+        ["plan", "new", str(out), "--patient", "AB", "--start", "2030-01-07", "--weeks", "2",
+         "--exercise", "chin_tuck", "--exercise", "neck_rotation"]
+    )  # fmt: skip
+    assert rc == 0
+    p = plan.load_plan_file(out)
+    assert (p.start, p.end, p.patient) == (date(2030, 1, 7), date(2030, 1, 20), "AB")
+    assert [x.id for x in p.prescriptions] == ["chin_tuck", "neck_rotation"]
+    assert cli.main(["plan", "new", str(out)]) == 2  # never overwrites without --force
+    assert cli.main(["plan", "new", str(out), "--exercise", "nope", "--force"]) == 2
+
+
+# --------------------------------------------------------------------------- scheduling
+def test_schedule_spreads_doses_and_respects_days_dates_and_quiet_hours() -> None:
+    p = plan.load_plan_file(EXAMPLE)
+    monday = date(2024, 3, 4)
+    slots = plan.schedule_day(p, monday)
+    assert [s.exercise for s in slots].count("chin_tuck") == 3
+    assert [s.exercise for s in slots].count("upper_trapezius_stretch") == 2
+    assert [s.exercise for s in slots].count("wall_angel") == 1
+    times = [s.at for s in slots]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert all(time(8, 30) <= t < time(17, 30) and not time(12) <= t < time(13) for t in times)
+    # 6 doses over 480 free minutes: 80 min apart (measured in free minutes)
+    free = [_free_minute(t) for t in times]
+    assert [b - a for a, b in zip(free, free[1:])] == [80] * 5
+    saturday = date(2024, 3, 9)
+    assert [s.exercise for s in plan.schedule_day(p, saturday)] == ["upper_trapezius_stretch"] * 2
+    assert plan.schedule_day(p, date(2024, 4, 1)) == []  # after the plan's end
+    assert plan.schedule_day(p, date(2024, 3, 3)) == []  # before its start
+
+
+def _free_minute(t: time) -> int:
+    m = t.hour * 60 + t.minute - (8 * 60 + 30)
+    return m - 60 if t >= time(13) else m
+
+
+clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    work=st.tuples(st.integers(5 * 60, 11 * 60), st.integers(60, 11 * 60)),
+    quiet=st.one_of(st.none(), st.tuples(clock, clock).filter(lambda q: q[0] != q[1])),
+    doses=st.lists(st.integers(1, 6), min_size=1, max_size=5),
+)
+def test_schedule_properties(work: tuple[int, int], quiet, doses: list[int]) -> None:
+    start, length = work
+    end = min(start + length, 23 * 60 + 59)
+    workday = (time(start // 60, start % 60), time(end // 60, end % 60))
+    ids = ["chin_tuck", "neck_rotation", "scapular_retraction", "hydration", "eye_rest"]
+    lib = load_library()
+    prescriptions = tuple(
+        plan.Prescription(lib.by_id(ex_id), False, n) for ex_id, n in zip(ids, doses)
+    )
+    p = plan.Plan(date(2024, 1, 1), date(2024, 12, 31), prescriptions, workday=workday,
+                  quiet_hours=quiet)  # fmt: skip
+    slots = plan.schedule_day(p, date(2024, 6, 3))
+    free = plan._free_intervals(workday, quiet)
+    if not free:
+        assert slots == []
+        return
+    assert len(slots) == sum(doses)
+    for pr in prescriptions:
+        assert sum(1 for s in slots if s.exercise == pr.id) == pr.times_per_day
+    for s in slots:
+        m = s.at.hour * 60 + s.at.minute
+        assert any(a <= m < b for a, b in free), (s, free)
+        if quiet is not None:
+            assert not plan._in_range(s.at, quiet)
+    assert [s.at for s in slots] == sorted(s.at for s in slots)
+
+
+# --------------------------------------------------------------------------- the coach follows
+def test_coach_settings_follow_the_plan() -> None:
+    doc = example_doc()
+    doc["alert_sensitivity"] = "high"
+    doc["break_interval_min"] = 30
+    doc["quiet_hours"] = "17:00-18:00"  # swallows the default 17:30 check-in
+    p = plan.parse_plan(doc)
+    s = plan.coach_settings(p, CoachSettings())
+    assert s.break_after_s == 30 * 60
+    assert s.quiet_hours == (time(17), time(18))
+    assert (s.alert_hold_s, s.alert_bad_share, s.alert_cooldown_s) == (60.0, 0.6, 600.0)
+    assert s.checkin_time is None  # the workday ends 17:30, inside the quiet hours too
+    s.validate()  # the coach accepts the settings
+    normal = plan.coach_settings(plan.parse_plan(example_doc()), CoachSettings())
+    assert normal.alert_hold_s == CoachSettings().alert_hold_s
+
+
+def test_coach_engine_prompts_prescribed_exercises_at_their_slots() -> None:
+    """Fake clock: a person at the desk all day gets each scheduled dose once, on time."""
+    doc = example_doc()
+    doc["break_interval_min"] = 180  # keep break prompts out of the way
+    doc["quiet_hours"] = "off"
+    p = plan.parse_plan(doc)
+    settings_ = plan.coach_settings(p, CoachSettings(checkin_time=None))
+    coach = Coach(settings_, plan.library_with(p, load_library()))
+    day = date(2024, 3, 4)
+    state = coach.initial()
+    prompted: list[tuple[time, str]] = []
+    now = datetime.combine(day, time(8, 0))
+    while now < datetime.combine(day, time(18, 0)):
+        # away 2 min every 40 min, so long sitting never builds up
+        present = (now.minute % 40) >= 2
+        obs = Observation(now, PostureState.GOOD if present else PostureState.ABSENT)
+        state, effects = coach.step(state, obs)
+        for e in effects:
+            if getattr(e, "kind", None) == "exercise_prompted" and e.payload["for"] == "plan":
+                prompted.append((e.at.time(), e.payload["exercise"]))
+        now += timedelta(seconds=20)
+    expected = [(s.at, s.exercise) for s in plan.schedule_day(p, day)]
+    assert [ex for _, ex in prompted] == [ex for _, ex in expected]
+    for (got, _), (want, _) in zip(prompted, expected):
+        late = datetime.combine(day, got) - datetime.combine(day, want)
+        assert timedelta(0) <= late <= timedelta(minutes=3)
+
+
+def test_coach_drops_a_slot_missed_by_more_than_an_hour() -> None:
+    p = plan.parse_plan(example_doc())
+    coach = Coach(plan.coach_settings(p, CoachSettings(checkin_time=None)),
+                  plan.library_with(p, load_library()))  # fmt: skip
+    day = date(2024, 3, 4)
+    first = plan.schedule_day(p, day)[0]
+    state = coach.initial()
+    arrive = datetime.combine(day, first.at) + timedelta(minutes=61)
+    state, effects = coach.step(state, Observation(arrive, PostureState.GOOD))
+    assert not [e for e in effects if getattr(e, "kind", None) == "exercise_prompted"]
