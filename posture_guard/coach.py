@@ -16,7 +16,9 @@ hold ``Event(kind, at, payload)``; the sink appends each to ``sink.events`` and 
 clock, ``payload`` a JSON-ready dict. Kinds:
 
 ==================== ===============================================================
-alert_fired          a posture alert was shown: fault, bad_share, window_s, prompt
+alert                a posture alert was shown: fault, bad_share, window_s, prompt
+                     (``prompt``: an id unique across sessions, shared by the events
+                     of one notification and by its button presses)
 exercise_prompted    an exercise was suggested: exercise, for, prompt
 break_prompted       long sitting: sitting_min, prompt
 break_taken          away from the desk long enough: away_s, sat_min
@@ -368,8 +370,10 @@ class Coach:
         self.settings = settings
         self.library = library
 
-    def initial(self, last_checkin_day: Optional[date] = None) -> CoachState:
-        return CoachState(last_checkin_day=last_checkin_day)
+    def initial(
+        self, last_checkin_day: Optional[date] = None, first_prompt_id: int = 1
+    ) -> CoachState:
+        return CoachState(last_checkin_day=last_checkin_day, next_prompt_id=first_prompt_id)
 
     def step(self, st: CoachState, obs: Observation) -> tuple[CoachState, list[Effect]]:
         """Advance to ``obs.now`` with the decision ``obs.state``; return effects.
@@ -585,7 +589,7 @@ class Coach:
         fx: list[Effect] = [
             Notify(pid, "posture", title, body, ex.id, PROMPT_BUTTONS),
             Event(
-                "alert_fired",
+                "alert",
                 now,
                 {
                     "fault": fault.value,
@@ -736,7 +740,10 @@ class CoachSink:
         self._prompts: dict[int, Notify] = {}
         self._last_beat: Optional[float] = None
         self._started = _time.time()
-        self.state = self.coach.initial(_read_checkin_day(checkin_file))
+        # Prompt ids name a prompt in the log (a Done button answers "its" prompt), so they
+        # must not repeat across sessions: start from the session's start in milliseconds.
+        first_id = int(session.start.timestamp() * 1000)
+        self.state = self.coach.initial(_read_checkin_day(checkin_file), first_id)
 
     def on_decision(self, decision: Decision) -> None:
         now = self.session.start + timedelta(seconds=decision.t)

@@ -105,7 +105,7 @@ def test_forward_head_held_for_most_of_the_hold_fires_one_alert_at_the_right_mom
     assert note.exercise == "chin_tuck"
     assert "Chin tuck: Sit tall" in note.body and "10 x 10 s hold" in note.body
     assert dict(note.buttons) == {"done": "Done", "snooze": "Snooze 15 min"}
-    fired = run.event_kinds("alert_fired")
+    fired = run.event_kinds("alert")
     assert [(t, e.payload["fault"]) for t, e in fired] == [(alerts[0][0], "forward_head")]
     assert fired[0][1].payload["prompt"] == note.prompt_id
     prompted = run.event_kinds("exercise_prompted")

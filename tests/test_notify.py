@@ -242,7 +242,7 @@ def test_coach_sink_alert_arrives_over_dbus_and_the_done_button_is_logged(notifi
         time.sleep(0.02)
     sink.close(t)
     kinds = [k for k, _, _ in logged]
-    assert kinds[:2] == ["alert_fired", "exercise_prompted"]
+    assert kinds[:2] == ["alert", "exercise_prompted"]
     done = [p for k, _, p in logged if k == "exercise_done"]
     assert done == [{"prompt": effect.prompt_id, "kind": "posture", "exercise": "chin_tuck"}]
     assert len(notification_server.calls) == 1  # nothing else was sent
@@ -345,8 +345,8 @@ def test_replayed_forward_head_slump_sends_one_chin_tuck_alert_over_dbus(
     )
     events = _events(db)
     kinds = [e.kind for e in events]
-    assert kinds.count("alert_fired") == 1 and "notification_failed" not in kinds
-    alert = next(e for e in events if e.kind == "alert_fired")
+    assert kinds.count("alert") == 1 and "notification_failed" not in kinds
+    alert = next(e for e in events if e.kind == "alert")
     prompted = next(e for e in events if e.kind == "exercise_prompted")
     assert alert.payload["fault"] == "forward_head"
     assert prompted.payload["exercise"] == "chin_tuck"
