@@ -1,0 +1,129 @@
+"""Adherence: done / skipped / ignored from events, and `posture-guard done` on a real DB."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from posture_guard import adherence, cli, plan
+from posture_guard.errors import UserError
+from posture_guard.store import Event, Store
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "docs" / "plan-example.toml"
+DAY = date(2024, 3, 4)  # a Monday inside the example plan
+
+
+def at(hh: int, mm: int = 0, day: date = DAY) -> float:
+    return datetime.combine(day, time(hh, mm)).timestamp()
+
+
+def prompt(t: float, ex: str, pid: int) -> Event:
+    return Event(t, "exercise_prompted", {"exercise": ex, "for": "plan", "prompt": pid})
+
+
+def test_button_done_snooze_and_silence_are_told_apart() -> None:
+    events = [
+        prompt(at(9), "chin_tuck", 1),
+        Event(at(9, 2), "exercise_done", {"exercise": "chin_tuck", "prompt": 1}),
+        prompt(at(11), "chin_tuck", 2),
+        Event(at(11, 1), "snooze", {"source": "button", "prompt": 2, "until": ""}),
+        prompt(at(14), "chin_tuck", 3),  # never answered
+    ]
+    a = adherence.account(events, DAY, DAY)
+    c = a.total("chin_tuck")
+    assert (c.prompted, c.done, c.done_after_prompt, c.skipped, c.ignored, c.pending) == (
+        3, 1, 1, 1, 1, 0,
+    )  # fmt: skip
+
+
+def test_cli_done_answers_the_latest_open_prompt_within_the_window() -> None:
+    events = [
+        prompt(at(9), "chin_tuck", 1),
+        Event(at(9, 30), "exercise_done", {"exercise": "chin_tuck", "pain": 3, "via": "cli"}),
+        prompt(at(12), "chin_tuck", 2),
+        # 91 minutes later: too late to count as an answer, but still a done exercise
+        Event(at(13, 31), "exercise_done", {"exercise": "chin_tuck", "pain": 5, "via": "cli"}),
+    ]
+    c = adherence.account(events, DAY, DAY).total("chin_tuck")
+    assert (c.done, c.done_after_prompt, c.ignored) == (2, 1, 1)
+    assert c.pains == [3, 5]
+
+
+def test_a_new_prompt_supersedes_an_unanswered_one() -> None:
+    events = [
+        prompt(at(9), "neck_rotation", 1),
+        prompt(at(9, 30), "neck_rotation", 2),
+        Event(at(9, 31), "exercise_done", {"exercise": "neck_rotation", "prompt": 2}),
+    ]
+    c = adherence.account(events, DAY, DAY).total("neck_rotation")
+    assert (c.prompted, c.ignored, c.done_after_prompt) == (2, 1, 1)
+
+
+def test_prompts_still_in_their_window_are_pending_not_ignored() -> None:
+    events = [prompt(at(16), "chin_tuck", 1)]
+    now = at(16, 30)
+    c = adherence.account(events, DAY, DAY, horizon=now).total("chin_tuck")
+    assert (c.ignored, c.pending) == (0, 1)
+    c = adherence.account(events, DAY, DAY).total("chin_tuck")  # the day is over
+    assert (c.ignored, c.pending) == (1, 0)
+
+
+def test_adherence_is_capped_per_day_against_the_prescription() -> None:
+    p = plan.load_plan_file(EXAMPLE)  # chin_tuck 3 a day, Mon-Fri
+    tue = DAY + timedelta(days=1)
+    events = [
+        Event(at(9 + i), "exercise_done", {"exercise": "chin_tuck", "via": "cli"}) for i in range(5)
+    ]  # five on Monday, none on Tuesday
+    a = adherence.account(events, DAY, tue, p)
+    assert a.total("chin_tuck").prescribed == 6
+    assert a.total("chin_tuck").done == 5
+    assert a.share("chin_tuck") == pytest.approx(3 / 6)  # Monday's extra two don't count
+    assert a.share("chin_tuck", DAY) == 1.0 and a.share("chin_tuck", tue) == 0.0
+    assert a.exercises[:3] == ["chin_tuck", "upper_trapezius_stretch", "wall_angel"]
+
+
+def test_done_command_records_into_the_real_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "p.sqlite3"
+    assert cli.main(["done", "chin_tuck", "--pain", "4", "--db", str(db)]) == 0
+    assert cli.main(["done", "neck_rotation", "--skipped", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "chin_tuck: done at" in out and "pain 4/10" in out
+    conn = sqlite3.connect(str(db))
+    rows = conn.execute("SELECT kind, payload FROM events ORDER BY id").fetchall()
+    conn.close()
+    assert [(k, json.loads(p)) for k, p in rows] == [
+        ("exercise_done", {"exercise": "chin_tuck", "pain": 4, "via": "cli"}),
+        ("exercise_skipped", {"exercise": "neck_rotation", "via": "cli"}),
+    ]
+
+
+def test_done_accepts_custom_plan_exercises_and_rejects_unknown_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "p.sqlite3"
+    assert cli.main(["done", "wall_angel", "--db", str(db)]) == 2  # no plan: not known
+    assert "unknown exercise 'wall_angel'" in capsys.readouterr().err
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    assert cli.main(["done", "wall_angel", "--db", str(db)]) == 0
+    for bad in (["--pain", "11"], ["--pain", "-1"], ["--pain", "3", "--skipped"]):
+        capsys.readouterr()
+        assert cli.main(["done", "chin_tuck", *bad, "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("posture-guard: ") and err.count("\n") == 1
+    with Store.open(db) as store:
+        kinds = [e.kind for e in store.events(0, 4e9)]
+    assert kinds == ["exercise_done"]  # the rejected entries recorded nothing
+
+
+def test_record_refuses_bad_pain_without_touching_the_store(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        with pytest.raises(UserError, match="--pain must be a whole number from 0 to 10"):
+            adherence.record(store, "chin_tuck", datetime(2024, 3, 4, 9), pain=True)  # type: ignore[arg-type]
+        assert store.events(0, 4e9) == []

@@ -1,0 +1,144 @@
+"""Side-view assessment: real MediaPipe on the real side-view pair, and the pure geometry."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posture_guard import cli
+from posture_guard.assess import assess_landmarks, assess_photo
+from posture_guard.errors import UserError
+from posture_guard.landmarks import (
+    LEFT_EAR,
+    LEFT_EYE_OUTER,
+    LEFT_SHOULDER,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_EYE_OUTER,
+    RIGHT_SHOULDER,
+)
+from posture_guard.pose import MediaPipePose
+
+UPRIGHT = "side_sitting_upright_mit.jpg"
+HUNCHED = "side_sitting_hunched_mit.jpg"
+
+
+def _hand_angle(photo: Path) -> float:
+    """The angle computed by hand from MediaPipe's raw landmarks: the ear and shoulder of
+    the side nearer the camera (smaller z), in pixels, against the horizontal."""
+    import cv2
+
+    image = cv2.imread(str(photo))
+    h, w = image.shape[:2]
+    with MediaPipePose(static_image=True) as pose:
+        lm = pose.detect(image)
+    assert lm is not None
+    left_near = lm[LEFT_EAR, 2] + lm[LEFT_SHOULDER, 2] < lm[RIGHT_EAR, 2] + lm[RIGHT_SHOULDER, 2]
+    ear, sh = (LEFT_EAR, LEFT_SHOULDER) if left_near else (RIGHT_EAR, RIGHT_SHOULDER)
+    dx = (lm[ear, 0] - lm[sh, 0]) * w
+    dy = (lm[sh, 1] - lm[ear, 1]) * h
+    return math.degrees(math.atan2(dy, abs(dx)))
+
+
+def test_real_side_pair_is_separated_and_matches_hand_computation(shared_media: Path) -> None:
+    up, _ = assess_photo(shared_media / UPRIGHT)
+    down, _ = assess_photo(shared_media / HUNCHED)
+    # the media README's MediaPipe measurement: upright 71-80 deg, hunched 46-48 deg
+    assert 70 <= up.angle <= 81
+    assert 45 <= down.angle <= 49
+    assert up.angle - down.angle > 20
+    assert not up.forward_head and down.forward_head
+    assert abs(up.angle - _hand_angle(shared_media / UPRIGHT)) < 1.0
+    assert abs(down.angle - _hand_angle(shared_media / HUNCHED)) < 1.0
+    # the man faces the left of the picture, so his left side is toward the camera
+    assert (up.side, up.facing) == ("left", "left")
+    assert (down.side, down.facing) == ("left", "left")
+    # hunched, the head is bowed compared with sitting straight
+    assert down.head_tilt < up.head_tilt - 10
+
+
+def test_cli_prints_the_angle_and_writes_no_file_unless_asked(
+    shared_media: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert cli.main(["assess", str(shared_media / HUNCHED)]) == 0
+    out = capsys.readouterr().out
+    assert "suggests forward head posture" in out and "side facing the camera: left" in out
+    assert list(work.iterdir()) == []
+    home = Path(__import__("os").environ["POSTURE_GUARD_HOME"])
+    written = [p for p in home.rglob("*") if p.is_file()] if home.exists() else []
+    assert written == []  # nothing stored in the user's data either
+    annotated = work / "annotated.png"
+    assert cli.main(["assess", str(shared_media / UPRIGHT), "--out", str(annotated)]) == 0
+    import cv2
+
+    img = cv2.imread(str(annotated))
+    src = cv2.imread(str(shared_media / UPRIGHT))
+    assert img is not None and img.shape == src.shape
+    assert not np.array_equal(img, src)  # the measurement is drawn on it
+    assert [p.name for p in work.iterdir()] == ["annotated.png"]
+
+
+def test_frontal_photo_gets_a_clear_message(
+    grace_hopper: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(UserError, match="frontal photo.*needs a side view"):
+        assess_photo(grace_hopper)
+    assert cli.main(["assess", str(grace_hopper)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "side view" in err
+
+
+def test_unreadable_or_missing_photo_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "x.jpg"
+    junk.write_bytes(b"not an image")
+    assert cli.main(["assess", str(junk)]) == 2
+    assert "not an image" in capsys.readouterr().err
+    assert cli.main(["assess", str(tmp_path / "missing.jpg")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- pure geometry
+def _profile(facing: str, forward_px: float, up_px: float, w: int = 1000, h: int = 1000):
+    """Landmarks of a synthetic profile: near side toward the camera, far side behind."""
+    lm = np.zeros((33, 4))
+    lm[:, 3] = 1.0
+    sign = 1 if facing == "right" else -1
+    near = ("right", RIGHT_EAR, RIGHT_SHOULDER, RIGHT_EYE_OUTER)
+    far = ("left", LEFT_EAR, LEFT_SHOULDER, LEFT_EYE_OUTER)
+    if facing == "left":  # facing image-left shows the left side
+        near, far = far, near
+    sx, sy = 500, 600
+    for (_, ear, sh, eye), z in ((near, -0.3), (far, 0.3)):
+        lm[sh] = [sx / w, sy / h, z, 1]
+        lm[ear] = [(sx + sign * forward_px) / w, (sy - up_px) / h, z, 1]
+        lm[eye] = [(sx + sign * (forward_px + 40)) / w, (sy - up_px - 10) / h, z, 1]
+    lm[NOSE] = [(sx + sign * (forward_px + 60)) / w, (sy - up_px + 5) / h, -0.4, 1]
+    return lm
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_angle_and_tilt_geometry(facing: str) -> None:
+    a = assess_landmarks(_profile(facing, 30, 40), 1000, 1000)
+    assert a.angle == pytest.approx(math.degrees(math.atan2(40, 30)))
+    assert a.head_tilt == pytest.approx(math.degrees(math.atan2(10, 40)))
+    assert a.facing == facing and a.side == facing
+    behind = assess_landmarks(_profile(facing, -20, 80), 1000, 1000)
+    assert behind.angle == pytest.approx(180 - math.degrees(math.atan2(80, 20)))
+
+
+def test_pixel_aspect_is_respected() -> None:
+    # same normalized coordinates in a 2:1 frame: x distances double, so the angle drops
+    lm = _profile("right", 30, 40)
+    a = assess_landmarks(lm, 2000, 1000)
+    assert a.angle == pytest.approx(math.degrees(math.atan2(40, 60)))
