@@ -897,6 +897,30 @@ def checkin_file() -> Path:
 
 
 # --------------------------------------------------------------------------- CLI wiring
+def load_settings(path: Optional[Path] = None) -> CoachSettings:
+    """The ``[coach]`` table of the user's config.toml, or the defaults without one.
+
+    A broken file or key is a UserError naming the file (and the key).
+    """
+    path = path or paths.config_file()
+    if not path.exists():
+        return CoachSettings()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"config file {path} is not valid TOML: {exc}") from None
+    table = data.get("coach")
+    if table is None:
+        return CoachSettings()
+    return CoachSettings.from_mapping(table, f"config file {path} [coach]")
+
+
 def build_sink(
     *,
     live: bool,
@@ -917,6 +941,10 @@ def build_sink(
     from . import notify as notify_mod
 
     out = out if out is not None else sys.stdout
+    if not (live or notify or demo):
+        return None
+    if settings is None:  # a therapist plan passes its own (see plan.coach_overrides)
+        settings = load_settings()
     if live:
         notifier: Notifier = notify_mod.with_fallback(notify_mod.make_notifier(notifier_choice))
         return CoachSink(

@@ -254,3 +254,22 @@ def test_prompt_ids_do_not_repeat_across_sessions():
         ids += [n.prompt_id for n, _ in sink.sent]
         sink.close(100.0)
     assert len(ids) == 2 and ids[0] != ids[1]
+
+
+def test_the_coach_reads_its_settings_from_the_config_file(pg_home, capsys):
+    from posture_guard import paths
+    from posture_guard.coach import build_sink
+
+    session = SessionInfo(start=datetime(2024, 3, 4, 9, 0), profile="p", live=False)
+    paths.config_file().write_text(
+        '[coach]\nalert_cooldown_s = "20m"\nquiet_hours = "22:00-07:00"\n', encoding="utf-8"
+    )
+    sink = build_sink(live=False, notify=False, demo=True, session=session, out=io.StringIO())
+    assert sink is not None
+    assert sink.coach.settings.alert_cooldown_s == 1200
+    assert sink.coach.settings.quiet_hours is not None
+    paths.config_file().write_text("[coach]\ncooldown = 5\n", encoding="utf-8")
+    assert cli.main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert str(paths.config_file()) in err and "unknown key 'cooldown'" in err
+    assert err.count("\n") == 1
