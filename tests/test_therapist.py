@@ -336,3 +336,55 @@ def test_unwritable_pdf_is_a_user_error(
     )
     err = capsys.readouterr().err
     assert rc == 2 and "cannot write PDF" in err and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- end to end
+@needs_poppler
+def test_end_to_end_plan_replay_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plan import -> replay of a synthetic stream with the coach -> therapist PDF."""
+    import json
+    import sys
+
+    if not (REPO / "calibration" / "synth.py").exists():
+        pytest.skip("calibration/synth.py is not in this checkout")
+    stream = tmp_path / "demo.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "calibration.synth", "--scene", "demo", "--seed", "1",
+         "--out", str(stream)],
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+    db = tmp_path / "e2e.sqlite3"
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    first_slot = schedule_day(load_plan_file(EXAMPLE), FIRST)[0]
+    start = datetime.combine(FIRST, first_slot.at) - timedelta(minutes=2)
+    capsys.readouterr()
+    rc = cli.main(
+        ["replay", "--landmarks", str(stream), "--calibrate-seconds", "15", "--quiet",
+         "--notify", "--notifier", "print", "--db", str(db), "--start", start.isoformat()]
+    )  # fmt: skip
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "Time for your chin tuck" in out  # the coach followed the plan's schedule
+    plan_prompts = [
+        (at, json.loads(p)) for at, p in db_events(db, "exercise_prompted")
+        if json.loads(p)["for"] == "plan"
+    ]  # fmt: skip
+    assert len(plan_prompts) == 1
+    when = datetime.fromtimestamp(plan_prompts[0][0])
+    assert timedelta(0) <= when - datetime.combine(FIRST, first_slot.at) <= timedelta(seconds=5)
+    pdf = tmp_path / "e2e.pdf"
+    day = FIRST.isoformat()
+    assert cli.main(["report", "--therapist", "--from", day, "--to", day, "--pdf", str(pdf),
+                     "--db", str(db)]) == 0  # fmt: skip
+    page1, page2 = pdf_text(pdf, 1), pdf_text(pdf, 2)
+    assert "Days monitored: 1 of 1" in page1
+    s = db_state_seconds(db, FIRST)
+    desk = sum(v for k, v in s.items() if k != "absent")
+    row = next(line for line in pdf_text(pdf).splitlines() if line.startswith(day) and "/" in line)
+    assert f"{100 * s['forward_head'] / desk:.1f} %" in row
+    all_chin = [
+        p for _, p in db_events(db, "exercise_prompted") if json.loads(p)["exercise"] == "chin_tuck"
+    ]
+    chin = next(line for line in page2.splitlines() if line.strip().startswith("chin_tuck"))
+    # prescribed 3 on a Monday; nothing done; every chin-tuck prompt went unanswered
+    assert chin.split()[1:7] == ["3", "0", "0", "0", "0", str(len(all_chin))]
