@@ -1,0 +1,426 @@
+"""Thousands of malformed inputs through the real command line: landmark streams, config
+files, calibration profiles, plan files and diary commands.
+
+Every one must end in a clear message on stderr and a non-zero exit (2 for a UserError,
+argparse's 2 for a bad option), never a traceback, and must leave the user's database
+exactly as it was (compared by a full logical dump).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from posture_guard import cli, paths, service
+
+FUZZ = settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# --------------------------------------------------------------------------- helpers
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            rc = cli.main(argv)
+        except SystemExit as exc:  # argparse's own usage errors
+            rc = exc.code if isinstance(exc.code, int) else 2
+    return rc, err.getvalue()
+
+
+def db_digest(db: Path) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        text = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def assert_refused(rc: int, err: str, db: Path, before: str, *, names: str = "") -> None:
+    assert rc != 0, err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert lines, "no message at all"
+    assert lines[-1].startswith("posture-guard") or "error:" in lines[-1], err
+    if names:
+        assert names in err, err
+    assert db_digest(db) == before, "the database changed"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz-home")
+
+
+@pytest.fixture
+def seeded(home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A database with a diary entry and logged posture; returns (path, digest)."""
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(home))
+    db = paths.database_file()
+    if not db.exists():
+        assert run_cli(["headache", "add", "--date", "2026-01-05", "--intensity", "4"])[0] == 0
+        from posture_guard.states import PostureState
+        from posture_guard.store import Span, Store
+
+        with Store.open(db) as store:
+            store.add_spans([Span(PostureState.GOOD, 1.7e9, 1.7e9 + 600)])
+    return db, db_digest(db)
+
+
+# --------------------------------------------------------------------------- landmark streams
+def _row(i: int) -> list[float]:
+    return [0.3 + 0.01 * (i % 7), 0.2 + 0.015 * (i % 11), -0.1, 0.95]
+
+
+VALID_HEADER = {"image_width": 640, "image_height": 480, "fps": 5.0, "source": "fuzz"}
+
+
+def _sample(t: float) -> dict:
+    return {"t": round(t, 3), "landmarks": [_row(i) for i in range(33)]}
+
+
+BAD_NUMBERS = st.sampled_from([math.nan, math.inf, -math.inf])
+
+
+@st.composite
+def broken_sample(draw: st.DrawFn, t: float) -> str:
+    kind = draw(
+        st.sampled_from(
+            ["not_json", "few_landmarks", "few_values", "non_finite", "t_back", "t_type", "shape"]
+        )
+    )
+    s = _sample(t)
+    if kind == "not_json":
+        return draw(st.text(min_size=1, max_size=40).filter(lambda x: not _is_json(x)))
+    if kind == "few_landmarks":
+        n = draw(st.integers(0, 80).filter(lambda n: n != 33))
+        s["landmarks"] = [_row(i) for i in range(n)]
+    elif kind == "few_values":
+        i = draw(st.integers(0, 32))
+        s["landmarks"][i] = s["landmarks"][i][: draw(st.integers(0, 3))]
+    elif kind == "non_finite":
+        i, j = draw(st.integers(0, 32)), draw(st.integers(0, 3))
+        row = list(s["landmarks"][i])
+        row[j] = draw(BAD_NUMBERS)
+        s["landmarks"][i] = row
+        return json.dumps(s)  # writes NaN/Infinity, which strict JSON readers reject
+    elif kind == "t_back":
+        s["t"] = -1.0 - draw(st.floats(0, 1e6, allow_nan=False))
+    elif kind == "t_type":
+        s["t"] = draw(
+            st.one_of(
+                st.text(max_size=5), st.none(), st.booleans(), st.lists(st.integers(), max_size=2)
+            )
+        )
+    else:
+        s = draw(st.one_of(st.lists(st.integers(), max_size=3), st.integers(), st.text(max_size=5)))
+    return json.dumps(s)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+        return True
+    except ValueError:
+        return False
+
+
+@st.composite
+def malformed_stream(draw: st.DrawFn) -> bytes:
+    where = draw(st.sampled_from(["header", "sample", "bytes", "empty"]))
+    n = draw(st.integers(10, 120))  # up to 24 s: past a store commit (every 10 s)
+    lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(n)]
+    if where == "empty":
+        return b""
+    if where == "bytes":
+        i = draw(st.integers(0, n))
+        junk = draw(st.binary(min_size=1, max_size=30).filter(lambda b: not _utf8_json(b)))
+        return ("\n".join(lines[:i]) + "\n").encode() + junk + b"\n"
+    if where == "header":
+        header = draw(
+            st.one_of(
+                st.just("{}"),
+                st.just("[1, 2]"),
+                st.text(max_size=20).filter(lambda x: not _is_json(x)),
+                st.builds(
+                    lambda w, h, f: json.dumps({"image_width": w, "image_height": h, "fps": f}),
+                    st.one_of(st.integers(-5, 0), st.text(max_size=3), st.none()),
+                    st.integers(1, 4000),
+                    st.floats(0.1, 60),
+                ),
+                st.builds(
+                    lambda w, h: json.dumps({"image_width": w, "image_height": h, "fps": 5}),
+                    st.integers(1, 4000),
+                    st.one_of(st.integers(-5, 0), st.floats(allow_nan=True).filter(math.isnan)),
+                ),
+            )
+        )
+        lines[0] = header
+    else:
+        i = draw(st.integers(1, n))
+        lines[i] = draw(broken_sample(i * 0.2))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _utf8_json(b: bytes) -> bool:
+    try:
+        return _is_json(b.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+
+
+@FUZZ
+@given(data=malformed_stream())
+def test_malformed_landmark_streams(data: bytes, seeded: tuple[Path, str], tmp_path: Path) -> None:
+    db, before = seeded
+    path = tmp_path / "stream.jsonl"
+    path.write_bytes(data)
+    rc, err = run_cli(
+        ["replay", "--landmarks", str(path), "--calibrate-seconds", "1", "--quiet", "--db", str(db)]
+    )
+    assert_refused(rc, err, db, before)
+
+
+# --------------------------------------------------------------------------- config files
+COACH_KEYS = [
+    "alert_bad_share",
+    "max_alerts_per_hour",
+    "quiet_hours",
+    "checkin_time",
+    "break_after_s",
+]
+
+
+@st.composite
+def malformed_config(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["not_toml", "unknown_key", "bad_value", "not_table"]))
+    if kind == "not_toml":
+        return draw(st.text(max_size=60)) + "\n[coach\n"
+    if kind == "not_table":
+        return f"coach = {draw(st.integers())}\n"
+    if kind == "unknown_key":
+        key = "x_" + draw(st.text(string.ascii_lowercase, min_size=1, max_size=10))
+        return f"[coach]\n{key} = 1\n"
+    key = draw(st.sampled_from(COACH_KEYS))
+    bad = {
+        "alert_bad_share": st.one_of(st.floats(1.01, 1e9), st.floats(-1e9, 0), st.booleans()),
+        "max_alerts_per_hour": st.one_of(st.integers(-100, 0), st.floats(0.5, 9.5)),
+        "quiet_hours": st.one_of(
+            st.text(string.ascii_letters + ":", max_size=11).map(lambda t: t + "x"),
+            st.integers(),
+            st.just("10:00-10:00"),
+            st.just("25:00-07:00"),
+        ),
+        "checkin_time": st.one_of(
+            st.just("24:61"), st.integers(), st.text("xyz", min_size=1, max_size=4)
+        ),
+        "break_after_s": st.one_of(st.floats(-1e6, 0), st.text("qz", min_size=1, max_size=4)),
+    }[key]
+    value = draw(bad)
+    return f"[coach]\n{key} = {json.dumps(value)}\n"
+
+
+@settings(parent=FUZZ, max_examples=400)
+@given(text=malformed_config())
+def test_malformed_config_files_stop_run_before_the_camera(
+    text: str, seeded: tuple[Path, str]
+) -> None:
+    db, before = seeded
+    paths.config_file().write_text(text, encoding="utf-8")
+    # held, so even a config that slipped through could never reach for a camera
+    lock = service.InstanceLock().acquire()
+    try:
+        rc, err = run_cli(["run"])
+    finally:
+        lock.release()
+        paths.config_file().unlink()
+    assert_refused(rc, err, db, before, names="config file")
+
+
+# --------------------------------------------------------------------------- profiles
+JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def malformed_profile(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["bytes", "json", "bad_median"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=60).filter(lambda b: not _utf8_json(b)))
+    if kind == "json":
+        doc = draw(
+            JSONISH.filter(
+                lambda d: not (isinstance(d, dict) and isinstance(d.get("median"), dict))
+            )
+        )
+        return json.dumps(doc).encode()
+    median = {"ear_gap": 0.7, "face_width": 0.3, "pitch": 0.0, "yaw": 0.0, "roll": 0.0}
+    key = draw(st.sampled_from(sorted(median)))
+    how = draw(st.sampled_from(["drop", "nan", "text", "nonpositive"]))
+    if how == "drop":
+        del median[key]
+    elif how == "nan":
+        median[key] = draw(BAD_NUMBERS)
+    elif how == "text":
+        median[key] = draw(st.text(max_size=4))  # type: ignore[assignment]
+    else:
+        key = draw(st.sampled_from(["ear_gap", "face_width"]))
+        median[key] = -draw(st.floats(0, 10))
+    return json.dumps({"format": 1, "median": median}).encode()
+
+
+@FUZZ
+@given(data=malformed_profile())
+def test_malformed_profiles(data: bytes, seeded: tuple[Path, str], tmp_path: Path) -> None:
+    db, before = seeded
+    (paths.profiles_dir() / "fuzzed.json").write_bytes(data)
+    stream = tmp_path / "ok.jsonl"
+    lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(20)]
+    stream.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rc, err = run_cli(
+        ["replay", "--landmarks", str(stream), "--profile", "fuzzed", "--quiet", "--db", str(db)]
+    )
+    assert_refused(rc, err, db, before, names="fuzzed.json")
+
+
+# --------------------------------------------------------------------------- plan files
+PLAN_KEYS = [
+    "schema",
+    "patient",
+    "start",
+    "end",
+    "workday",
+    "quiet_hours",
+    "break_interval_min",
+    "alert_sensitivity",
+    "target",
+]
+
+
+@st.composite
+def malformed_plan(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["bytes", "not_toml", "no_exercise"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=80))
+    if kind == "not_toml":
+        return (draw(st.text(max_size=60)) + "\n[[exercise\n").encode("utf-8")
+    doc = draw(
+        st.dictionaries(
+            st.sampled_from(PLAN_KEYS), JSONISH.filter(lambda v: v is not None), max_size=6
+        )
+    )
+    lines = []
+    for key, value in doc.items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, str)):
+        return json.dumps(value)
+    if isinstance(value, float):
+        return (
+            repr(value)
+            if math.isfinite(value)
+            else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value if v is not None) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(
+            f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None
+        )
+        return "{" + inner + "}"
+    return '""'
+
+
+@settings(parent=FUZZ, max_examples=500)
+@given(data=malformed_plan())
+def test_malformed_plan_files(data: bytes, seeded: tuple[Path, str], tmp_path: Path) -> None:
+    db, before = seeded
+    path = tmp_path / "plan.toml"
+    path.write_bytes(data)
+    active = sorted(p.name for p in paths.config_dir().rglob("*plan*"))
+    rc, err = run_cli(["plan", "import", str(path)])
+    assert_refused(rc, err, db, before)
+    assert sorted(p.name for p in paths.config_dir().rglob("*plan*")) == active
+
+
+# --------------------------------------------------------------------------- diary commands
+@st.composite
+def bad_diary_command(draw: st.DrawFn) -> list[str]:
+    kind = draw(
+        st.sampled_from(
+            ["intensity", "date", "start", "duration", "disability", "missing_id", "no_intensity"]
+        )
+    )
+    base = ["headache", "add"]
+    if kind == "intensity":
+        value = draw(st.one_of(st.integers(11, 10**6), st.integers(-(10**6), -1)))
+        return base + ["--intensity", str(value)]
+    if kind == "date":
+        # invalid by construction: an 'x' is never part of a date
+        text = draw(
+            st.one_of(
+                st.text(max_size=11).map(lambda t: t + "x"),
+                st.just("2026-02-30"),
+                st.just("2999-01-01"),
+            )
+        )
+        return base + ["--intensity", "3", "--date", text]
+    if kind == "start":
+        text = draw(
+            st.one_of(
+                st.text("0123456789:", max_size=5).map(lambda t: t + "x"),
+                st.just("24:00"),
+                st.just("12:60"),
+            )
+        )
+        return base + ["--intensity", "3", "--date", "2026-01-06", "--start", text]
+    if kind == "duration":
+        text = draw(
+            st.one_of(
+                st.text("0123456789hm .", max_size=6).map(lambda t: t + "x"),  # never a unit
+                st.integers(-(10**6), 0).map(str),  # not longer than zero
+                st.integers(7 * 24 * 60 + 1, 10**8).map(str),  # longer than 7 days
+            )
+        )
+        return base + ["--intensity", "3", "--date", "2026-01-06", "--duration", text]
+    if kind == "disability":
+        return base + ["--intensity", "3", "--disability", str(draw(st.integers(4, 999)))]
+    if kind == "no_intensity":
+        return base + ["--date", "2026-01-06"]
+    entry = str(draw(st.integers(1000, 10**9)))
+    action = draw(st.sampled_from(["edit", "delete"]))
+    return ["headache", action, entry] + (["--intensity", "2"] if action == "edit" else [])
+
+
+@FUZZ
+@given(argv=bad_diary_command())
+def test_impossible_diary_commands(argv: list[str], seeded: tuple[Path, str]) -> None:
+    db, before = seeded
+    rc, err = run_cli([*argv, "--db", str(db)])
+    assert_refused(rc, err, db, before)
