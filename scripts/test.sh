@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs everything the tests need on a fresh machine, then runs
 # ruff and pytest. Debian packages: dbus (a private session bus for the notification
-# tests), libnotify-bin (plyer's notify-send path), poppler-utils (PDF checks), xvfb.
+# tests), libnotify-bin (plyer's notify-send path), poppler-utils (PDF checks), xvfb,
+# and libdbus-1-dev libglib2.0-dev pkg-config to build dbus-python (plyer's D-Bus path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
-debs=(dbus libnotify-bin poppler-utils xvfb)
+debs=(dbus libnotify-bin poppler-utils xvfb libdbus-1-dev libglib2.0-dev pkg-config)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -22,6 +23,9 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
+# plyer's dbus-python path is tested when it builds; without it those tests skip.
+.venv/bin/python -m pip install -q -e '.[dbus]' || echo "warning: dbus-python did not build"
+
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"
