@@ -116,6 +116,17 @@ def test_status_parsing_reads_kilobytes_as_megabytes() -> None:
         bc.parse_status_mb("Name:\tpython\n")
 
 
+def test_memory_growth_is_the_slope_of_the_second_half() -> None:
+    trace = ((0, 100.0), (250, 108.0), (500, 110.0), (750, 111.0), (1000, 112.0))
+    rss = bc.RssResult(100.0, 112.0, 112.5, 112.5, warmup=10, frames=1000, trace=trace)
+    # From frame 500 (110 MB) to frame 1000 (112 MB): 2 MB per 500 frames.
+    assert rss.growth_per_1000() == pytest.approx(4.0)
+    assert rss.peak == 112.5
+    flat = bc.RssResult(90.0, 90.0, 80.0, 80.0, 10, 4, ((0, 90.0), (4, 90.0)))
+    assert flat.growth_per_1000() == 0.0
+    assert flat.peak == 90.0  # a VmRSS reading above the lazily updated high-water marks
+
+
 def test_memory_figures_of_this_process_agree_with_each_other() -> None:
     rss = bc.status_mb()
     hwm = bc.status_mb("VmHWM")
