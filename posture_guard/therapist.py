@@ -594,7 +594,7 @@ def _draw_hours(fig: Any, data: TherapistData) -> None:
     ax.set_xticks(range(0, 24, 2))
     ax.set_xlabel("hour of day")
     ax.set_ylabel("minutes per monitored day")
-    ax.legend(fontsize=7, ncol=5)
+    ax.legend(fontsize=7, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fh = data.hours["forward_head"]
     lines = []
     desk = [sum(data.hours[s][h] for s in STATES if s != "absent") for h in range(24)]

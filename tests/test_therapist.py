@@ -388,3 +388,17 @@ def test_end_to_end_plan_replay_report(tmp_path: Path, capsys: pytest.CaptureFix
     chin = next(line for line in page2.splitlines() if line.strip().startswith("chin_tuck"))
     # prescribed 3 on a Monday; nothing done; every chin-tuck prompt went unanswered
     assert chin.split()[1:7] == ["3", "0", "0", "0", "0", str(len(all_chin))]
+
+
+def test_damaged_database_is_one_line_and_left_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "broken.sqlite3"
+    junk = b"this is not a database" * 100
+    db.write_bytes(junk)
+    pdf = tmp_path / "r.pdf"
+    rc = cli.main(["report", "--therapist", "--pdf", str(pdf), "--db", str(db),
+                   "--plan", str(EXAMPLE)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "damaged" in err
+    assert db.read_bytes() == junk and not pdf.exists()
