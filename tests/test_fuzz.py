@@ -223,12 +223,14 @@ def malformed_config(draw: st.DrawFn) -> str:
         "max_alerts_per_hour": st.one_of(st.integers(-100, 0), st.floats(0.5, 9.5)),
         "quiet_hours": st.one_of(
             st.text(string.ascii_letters + ":", max_size=11).map(lambda t: t + "x"),
-            st.integers(),
+            st.integers().filter(lambda v: v != 0),  # 0: see the xfail test below
             st.just("10:00-10:00"),
             st.just("25:00-07:00"),
         ),
         "checkin_time": st.one_of(
-            st.just("24:61"), st.integers(), st.text("xyz", min_size=1, max_size=4)
+            st.just("24:61"),
+            st.integers().filter(lambda v: v != 0),
+            st.text("xyz", min_size=1, max_size=4),
         ),
         "break_after_s": st.one_of(st.floats(-1e6, 0), st.text("qz", min_size=1, max_size=4)),
     }[key]
@@ -244,6 +246,24 @@ def test_malformed_config_files_stop_run_before_the_camera(
     db, before = seeded
     paths.config_file().write_text(text, encoding="utf-8")
     # held, so even a config that slipped through could never reach for a camera
+    lock = service.InstanceLock().acquire()
+    try:
+        rc, err = run_cli(["run"])
+    finally:
+        lock.release()
+        paths.config_file().unlink()
+    assert_refused(rc, err, db, before, names="config file")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="coach._convert_setting takes 0 for False ('off', since 0 == False); "
+    "found by the fuzz above, reported to the coach's owner",
+)
+@pytest.mark.parametrize("key", ["quiet_hours", "checkin_time"])
+def test_zero_is_not_a_time_setting(key: str, seeded: tuple[Path, str]) -> None:
+    db, before = seeded
+    paths.config_file().write_text(f"[coach]\n{key} = 0\n", encoding="utf-8")
     lock = service.InstanceLock().acquire()
     try:
         rc, err = run_cli(["run"])
