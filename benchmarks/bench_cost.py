@@ -77,6 +77,7 @@ VIDEO_NAME = "frontal_upright_woman_mediapipe_samples.mp4"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 STILL_FPS = 10.0  # stream rate given to a repeated still image
 CALIBRATE_SECONDS = 15.0  # the CLI's default baseline duration
+MIN_SLOPE_FRAMES = 200  # below this a VmRSS slope is one page step, not a trend
 WARMUP_FRAMES = 10  # graph start-up and the first full detection stay out of the figures
 SESSION_START = datetime(2026, 1, 5, 9, 0)  # stream time 0 of the benchmark's sessions
 STATE_LINE = re.compile(r"^\[\d{2}:\d{2}:\d{2}\] [a-z_]+")
@@ -825,10 +826,13 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
     say(f"   peak: VmHWM {rss.hwm_mb:.1f} MB, getrusage ru_maxrss {rss.peak_mb:.1f} MB")
     trace = ", ".join(f"{n_}: {mb:.1f}" for n_, mb in rss.trace)
     say(f"   VmRSS (MB) by frames after the warm-up: {trace}")
-    say(
-        f"   growth over the second half: {rss.growth_per_1000():+.2f} MB per 1000 frames "
-        f"(a steady sitter is analysed {sitters[0].count.analysed_per_hour:.0f} times an hour)"
-    )
+    if rss.frames >= MIN_SLOPE_FRAMES:
+        say(
+            f"   growth over the second half: {rss.growth_per_1000():+.2f} MB per 1000 frames "
+            f"(a steady sitter is analysed {sitters[0].count.analysed_per_hour:.0f} times an hour)"
+        )
+    else:
+        say(f"   (fewer than {MIN_SLOPE_FRAMES} frames: no growth slope from a run this short)")
     replay_peak = max(r.peak_mb for r in startup)
     say(
         f"   peak of a whole `posture-guard replay --video` process (ru_maxrss from wait4): "

@@ -13,6 +13,7 @@ import math
 import re
 import resource
 import statistics
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,31 @@ def test_percentile_is_nearest_rank_and_summary_is_in_milliseconds() -> None:
     assert bc.percentile([1.0, 2.0, 3.0], 100) == 3.0
     with pytest.raises(ValueError):
         bc.percentile([], 50)
+
+
+def test_without_shared_media_the_bundled_portrait_is_used_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grace_hopper: Path
+) -> None:
+    monkeypatch.setattr(bc, "SHARED_MEDIA", tmp_path / "no-shared" / "media")
+    media = bc.find_media()
+    assert media == grace_hopper
+    clip = bc.load_clip(media, limit=3)
+    assert len(clip.frames) == 3
+    assert all(f is clip.frames[0] for f in clip.frames)  # one photo, repeated
+    assert "FALLBACK" in clip.description
+    assert clip.fps == bc.STILL_FPS
+    assert clip.header.image_width == clip.frames[0].shape[1]
+    assert len(clip.decode_s) > 0
+
+
+def test_the_real_clip_is_preferred_and_decoded_in_order(shared_media: Path) -> None:
+    media = bc.find_media()
+    assert media == shared_media / bc.VIDEO_NAME
+    clip = bc.load_clip(media, limit=4)
+    assert len(clip.frames) == len(clip.decode_s) == 4
+    assert "real video" in clip.description
+    # Consecutive frames of a video differ: they were decoded, not one frame repeated.
+    assert any(not np.array_equal(clip.frames[0], f) for f in clip.frames[1:])
 
 
 def test_verdict_treats_targets_as_ceilings() -> None:
