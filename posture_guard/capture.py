@@ -175,6 +175,17 @@ class CameraSource:
         self._cap.release()
 
 
+def no_camera_on_this_machine() -> bool:
+    """True only when we can tell for sure that no camera exists (Linux: no /dev/video*).
+
+    Elsewhere, or when devices exist, a camera that fails to open may merely be busy (a
+    video call holds it), which the monitor waits out instead of giving up.
+    """
+    import sys
+
+    return sys.platform.startswith("linux") and not any(Path("/dev").glob("video*"))
+
+
 def open_file(path: str | Path) -> FrameSource:
     """A video or still image source, chosen by the file's suffix."""
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:

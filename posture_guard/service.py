@@ -53,7 +53,7 @@ from typing import IO, Any, Callable, Optional
 import numpy as np
 
 from . import control, logs, paths
-from .capture import CameraError, CameraSource, FrameSource
+from .capture import CameraError, CameraSource, FrameSource, no_camera_on_this_machine
 from .errors import UserError
 from .landmarks import Sample, StreamHeader
 from .sinks import SessionInfo, Sink
@@ -790,6 +790,10 @@ def run(
     from .sampling import SamplingPolicy
 
     out = out if out is not None else sys.stdout
+    if open_camera is None and no_camera_on_this_machine():
+        from .monitor import _no_camera_message
+
+        raise UserError(_no_camera_message(int(getattr(args, "camera", 0) or 0)))
     logs.setup(getattr(args, "verbose", 0))
     try:
         is_quiet = quiet_hours_rule()
