@@ -7,7 +7,7 @@ add at most 10 % to the model's own cost per analysed frame. This command measur
 those on this machine and prints PASS/FAIL per target. Figures, not assertions: machines
 differ, so nothing here is a timed unit test.
 
-    python -m benchmarks.bench_cost            # about a minute on 2 cores
+    python -m benchmarks.bench_cost            # about two minutes on 2 cores
     python -m benchmarks.bench_cost --quick    # a smoke run of a few seconds
 
 How each figure is taken:
@@ -95,7 +95,7 @@ class Config:
     seed: int = 1
 
 
-FULL = Config(frames=None, passes=3, stream_seconds=3600.0, rss_frames=600, startup_runs=3)
+FULL = Config(frames=None, passes=3, stream_seconds=3600.0, rss_frames=2400, startup_runs=3)
 QUICK = Config(frames=12, passes=1, stream_seconds=300.0, rss_frames=20, startup_runs=1)
 
 
