@@ -181,13 +181,21 @@ def bundled_model(calibrated: bool = True) -> PostureModel:
 class Smoothing:
     """Temporal rules: ``tau`` seconds of memory and the share a label needs to win.
 
+    A state takes over when its share of recent votes reaches ``enter`` and leads the
+    current state's share by ``margin``: the lead is the hysteresis that stops flapping.
+    No single frame weighs more than ``max_weight``, however long the gap before it: while
+    the posture is steady frames are 3 s apart, and one misread frame (a dropped frame, a
+    wild landmark) must not decide alone; it only makes the sampler look again sooner.
+
     Faults that are only a problem when held (tilt) use a longer memory. ``absent_tau``
     makes a person who leaves register within a few seconds while a single dropped frame
     never does.
     """
 
     tau: float = 2.5
-    enter: float = 0.62
+    enter: float = 0.5
+    margin: float = 0.2
+    max_weight: float = 0.35
     tilt_tau: float = 6.0
     absent_tau: float = 2.5
 
@@ -310,12 +318,16 @@ def step(
     votes = reading.vote()
     for label in PostureState:
         hit = votes.get(label, 0.0)
-        alpha = 1.0 - math.exp(-dt / _tau(label, sm)) if dt > 0 else 0.0
+        alpha = min(sm.max_weight, 1.0 - math.exp(-dt / _tau(label, sm))) if dt > 0 else 0.0
         shares[label] = shares.get(label, 0.0) + alpha * (hit - shares.get(label, 0.0))
 
     state = prev.state
     best = max(shares, key=lambda k: shares[k])
-    if best is not state and shares[best] >= sm.enter:
+    if (
+        best is not state
+        and shares[best] >= sm.enter
+        and shares[best] >= shares.get(state, 0.0) + sm.margin
+    ):
         state = best
     changed = first or state is not prev.state
     values = metrics.as_dict() if metrics is not None else {}

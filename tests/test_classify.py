@@ -181,3 +181,12 @@ def test_decider_reports_changes_and_metrics() -> None:
     assert first.metrics["ear_gap"] == pytest.approx(0.66)
     second = d.decide(0.5, UPRIGHT)
     assert not second.changed
+
+
+def test_one_misread_frame_after_a_steady_gap_does_not_decide_alone() -> None:
+    steady = _series([(60, S.GOOD)], dt=3.0)
+    out = _run([*steady, (60.0, S.ABSENT), (63.0, S.GOOD), (66.0, S.FORWARD_HEAD), (69.0, S.GOOD)])
+    assert {s for _, s in out} == {S.GOOD}
+    # ...but a few frames that agree, taken quickly after it, do decide.
+    out = _run([*steady, *[(60.0 + 0.5 * i, S.FORWARD_HEAD) for i in range(8)]])
+    assert out[-1][1] is S.FORWARD_HEAD
