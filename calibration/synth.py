@@ -8,6 +8,12 @@ the way MediaPipe Pose reports landmarks, and then adds the nuisances a real pip
 sees (jitter, hair over the ears, wild points, dropped frames, a passer-by, drift). The
 same generator makes the demo stream bundled with the package.
 
+Landmarks are placed where MediaPipe puts its keypoints, not on the anatomical points of
+the truth: the SHOULDER keypoint sits below and medial to the acromion (the truth of a
+shrug), the EAR keypoints a few millimetres inside the tragi (the truth of the CVA). Both
+offsets, and the size of jitter / wobble / wandering, are calibrated on MediaPipe Pose run
+on real upright people (numbers in tests/test_synth.py).
+
 World frame (metres, right-handed):
 
 * origin: the person's baseline hip-joint midpoint (seated, before any drift);
@@ -142,7 +148,7 @@ _FACE_LOCAL = np.array(
         [-0.017, 0.021, 0.083],  # 4 right eye inner
         [-0.032, 0.022, 0.078],  # 5 right eye
         [-0.047, 0.023, 0.068],  # 6 right eye outer
-        [0.075, 0.000, 0.000],  # 7 left ear (tragus); x replaced by head_width / 2
+        [0.075, 0.000, 0.000],  # 7 left ear (tragus); x set from head_width (see below)
         [-0.075, 0.000, 0.000],  # 8 right ear
         [0.025, -0.048, 0.088],  # 9 mouth left
         [-0.025, -0.048, 0.088],  # 10 mouth right
@@ -157,6 +163,28 @@ _BASE_VIS = np.array(
 _JITTER_SCALE = np.array(
     [1.0] * 11 + [1.2, 1.2, 2.0, 2.0, 2.5, 2.5] + [3.0] * 6 + [2.0] * 2 + [3.0] * 8
 )
+
+# Correlation length of the detector's slow per-landmark error (processed frames).
+WOBBLE_FRAMES = 30
+
+# Where MediaPipe Pose puts its SHOULDER keypoint relative to the acromion (trunk frame,
+# metres: medial, down, forward). BlazePose's shoulder is the shoulder *joint* as annotated
+# on photos, i.e. around the humeral head / top of the deltoid bulge, not the bony top of
+# the acromion that defines biacromial breadth and the shrug truth. Fitted so that upright
+# frontal synth matches MediaPipe on real people (see tests/test_synth.py for the numbers):
+# with the keypoint on the acromion the synth gave ear_gap 0.28-0.48 and face_width ~0.27,
+# real MediaPipe gives ear_gap 0.58-0.67 and face_width 0.29-0.30.
+SHOULDER_KEYPOINT_OFFSET = (0.02, 0.045, 0.01)
+# MediaPipe's EAR keypoint in a frontal view sits on the visible face contour at tragus
+# height, a few millimetres inside the tragi (real frontal MediaPipe: ear-to-ear distance
+# 1.35-1.41 outer-eye widths). Symmetric, so the ear midpoint stays the tragus midpoint.
+EAR_KEYPOINT_INSET = 0.004
+# C7 spinous process above / behind the acromion line (trunk frame). Sitting cervicale
+# height exceeds sitting acromial height by ~6-7 cm in adult anthropometry (ANSUR II), so
+# with C7 -> tragus ~0.13 m at a CVA of ~55 deg the tragus ends ~0.17-0.18 m above the
+# acromions, like the tragion-to-acromion height of seated adults.
+C7_ABOVE_ACROMION = 0.065
+C7_BEHIND_ACROMION = 0.055
 
 POSE_PARAMS: tuple[str, ...] = (
     "trunk",  # deg, + = flexion (lean toward the screen)
@@ -270,15 +298,22 @@ class Camera:
 class Nuisance:
     """What makes real landmark streams messy; defaults are realistic, :meth:`none` is clean.
 
-    Units: ``jitter`` is the per-landmark noise SD as a fraction of the image (x and y);
-    ``hair_ear_prob`` is the chance per present segment that hair hides an ear;
+    Units: ``jitter`` is the per-landmark frame-to-frame noise SD as a fraction of the image
+    (x and y); ``wobble`` is the SD of MediaPipe's slow per-landmark error (its landmark
+    filter and ROI tracking make detector error persist for ~``WOBBLE_FRAMES`` processed
+    frames); ``hair_ear_prob`` is the chance per present segment that hair hides an ear;
     ``wild_prob``, ``drop_prob`` and ``passer_prob`` are per-sample probabilities (a
     passer event lasts 0.5-1.5 s); ``drift`` is the SD in metres of the slow wandering of
     the person in the chair; ``wander`` scales small within-segment movements and
     breathing; ``z_noise`` is the SD of MediaPipe's unreliable depth.
     """
 
-    jitter: float = 0.004
+    # Calibrated on MediaPipe Pose (smooth_landmarks=True) on real upright people, see
+    # tests/test_synth.py: frame to frame, ear_gap and face_width change by 0.0003-0.0015
+    # shoulder widths and roll by 0.1-0.16 deg; on a still photo the face width still
+    # wanders by ~1.5 % over 20 frames.
+    jitter: float = 0.00015
+    wobble: float = 0.001
     hair_ear_prob: float = 0.15
     wild_prob: float = 0.005
     drop_prob: float = 0.01
@@ -292,6 +327,7 @@ class Nuisance:
         """Everything off: the projection of the model itself, for exact tests."""
         return cls(
             jitter=0.0,
+            wobble=0.0,
             hair_ear_prob=0.0,
             wild_prob=0.0,
             drop_prob=0.0,
@@ -418,6 +454,7 @@ class Skeleton:
     tragus_mid: np.ndarray  # (N, 3) midpoint of the two tragi (the head pivot)
     ear_normals: np.ndarray  # (N, 2, 3) outward normals of the left/right ear
     forward: np.ndarray  # (N, 3) the body's horizontal forward direction
+    acromions: np.ndarray  # (N, 2, 3) left/right acromion tips (the shrug truth's points)
 
     def cva(self) -> np.ndarray:
         """CVA in degrees, measured in the body's sagittal plane from C7 to the tragi."""
@@ -446,8 +483,13 @@ def skeleton_3d(person: Person, pose: PoseLike) -> Skeleton:
     acro_local[:, 0, 0], acro_local[:, 1, 0] = w, -w
     acro_local[:, :, 1] = (lt + raise_)[:, None]
     acro_local[:, :, 2] = (0.2 * raise_)[:, None]  # a shrug also lifts a little forward
-    shoulders = hip[:, None, :] + np.einsum("nij,nkj->nki", r_trunk, acro_local)
-    c7_local = np.array([0.0, lt + 0.035, -0.055])  # spinous process: above and behind
+    acromions = hip[:, None, :] + np.einsum("nij,nkj->nki", r_trunk, acro_local)
+    # MediaPipe's shoulder keypoint: below, medial to and a little in front of the acromion;
+    # it rises with the acromion in a shrug (the humeral head follows the girdle).
+    med, down, fwd = SHOULDER_KEYPOINT_OFFSET
+    kp_local = acro_local + np.array([[-med, -down, fwd], [med, -down, fwd]])
+    shoulders = hip[:, None, :] + np.einsum("nij,nkj->nki", r_trunk, kp_local)
+    c7_local = np.array([0.0, lt + C7_ABOVE_ACROMION, -C7_BEHIND_ACROMION])
     c7 = hip + r_trunk @ c7_local
 
     ln = person.neck_length
@@ -461,7 +503,8 @@ def skeleton_3d(person: Person, pose: PoseLike) -> Skeleton:
     )
     r_head = _rot_y(rad["yaw"]) @ _rot_x(rad["pitch"]) @ _rot_z(rad["roll"])
     face = _FACE_LOCAL * (person.head_width / 0.15)
-    face[_L_EAR, 0], face[_R_EAR, 0] = person.head_width / 2.0, -person.head_width / 2.0
+    half = person.head_width / 2.0 - EAR_KEYPOINT_INSET
+    face[_L_EAR, 0], face[_R_EAR, 0] = half, -half
     head = tragus[:, None, :] + np.einsum("nij,kj->nki", r_head, face)
     ear_normals = np.einsum("nij,kj->nki", r_head, np.array([[1.0, 0, 0], [-1.0, 0, 0]]))
 
@@ -512,8 +555,9 @@ def skeleton_3d(person: Person, pose: PoseLike) -> Skeleton:
     c7 = hip + np.einsum("nij,nj->ni", r_body, c7 - hip)
     tragus = hip + np.einsum("nij,nj->ni", r_body, tragus - hip)
     ear_normals = np.einsum("nij,nkj->nki", r_body, ear_normals)
+    acromions = hip[:, None, :] + np.einsum("nij,nkj->nki", r_body, acromions - hip[:, None, :])
     forward = r_body[:, :, 2]
-    return Skeleton(pts, c7, tragus, ear_normals, forward)
+    return Skeleton(pts, c7, tragus, ear_normals, forward, acromions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -674,8 +718,8 @@ _WANDER = {  # param: (SD at wander=1, correlation time s)
     "trunk": (1.0, 15.0),
     "trunk_roll": (0.8, 20.0),
     "cva": (1.2, 10.0),
-    "pitch": (2.5, 4.0),
-    "yaw": (3.0, 3.0),
+    "pitch": (1.5, 5.0),
+    "yaw": (2.0, 4.0),
     "roll": (1.0, 8.0),
     "raise": (0.002, 10.0),
     "body_yaw": (1.5, 25.0),
@@ -715,8 +759,8 @@ def render(scene: Scene) -> tuple[StreamHeader, list[LabelledSample]]:
     """Render a scene to a stream header and labelled samples; deterministic in scene.seed."""
     if not scene.segments:
         raise ValueError("a scene needs at least one segment")
-    (r_struct, r_wander, r_drift, r_jit, r_hair, r_wild, r_drop, r_pass, r_z, r_vis) = _rngs(
-        scene.seed, 10
+    (r_struct, r_wander, r_drift, r_jit, r_hair, r_wild, r_drop, r_pass, r_z, r_vis, r_wob) = _rngs(
+        scene.seed, 11
     )
     person, nz, fps = scene.person, scene.nuisance, float(scene.fps)
     segs = scene.segments
@@ -801,7 +845,7 @@ def render(scene: Scene) -> tuple[StreamHeader, list[LabelledSample]]:
 
     events: list[list[str]] = [[] for _ in range(n)]
     _apply_nuisances(lm, scene, seg, present, t, rig, tilt, hip_vis, events, r_jit, r_hair,
-                     r_wild, r_drop, r_pass, r_z)  # fmt: skip
+                     r_wild, r_drop, r_pass, r_z, r_wob)  # fmt: skip
     dropped = np.array(["dropped" in e for e in events], dtype=bool)
 
     header = StreamHeader(
@@ -856,6 +900,7 @@ def _apply_nuisances(
     r_drop: np.random.Generator,
     r_pass: np.random.Generator,
     r_z: np.random.Generator,
+    r_wob: np.random.Generator,
 ) -> None:
     """Add jitter, hair, wild points, passers-by, depth noise and drops (in place).
 
@@ -875,6 +920,16 @@ def _apply_nuisances(
     vis_noise = r_jit.normal(size=(n, N_LANDMARKS))
     if nz.jitter > 0:
         lm[..., 3] = np.clip(lm[..., 3] + 0.005 * vis_noise, 0.0, 1.0)
+
+    # Wobble: MediaPipe's slowly wandering per-landmark error (a moving average of white
+    # noise over WOBBLE_FRAMES processed frames, unit SD). Its landmark filter runs per
+    # processed frame (the Python API steps a simulated 30 fps clock), so the correlation
+    # is in frames, whatever the sampling interval.
+    if nz.wobble > 0:
+        k = WOBBLE_FRAMES
+        c = np.cumsum(r_wob.normal(size=(n + k, N_LANDMARKS, 2)), axis=0)
+        wob = (c[k:] - c[:-k]) / math.sqrt(k)
+        lm[..., :2] += nz.wobble * wob * (_JITTER_SCALE * vis_boost)[..., None]
 
     # Hair over an ear for whole segments: low visibility, biased and noisier position.
     hair_draw = r_hair.random(n_seg)

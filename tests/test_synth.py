@@ -298,6 +298,7 @@ def test_nuisances_appear_at_their_rates() -> None:
     n_frames = 18000
     base = Nuisance(
         jitter=0.004,
+        wobble=0.0,
         hair_ear_prob=0.0,
         wild_prob=0.0,
         drop_prob=0.0,
@@ -466,3 +467,91 @@ def test_an_hour_renders_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert len(samples) == 36000
     assert elapsed < 10.0
+
+
+# ---------------------------------------------------------------- realism against MediaPipe
+
+# Real MediaPipe Pose on real upright people facing the camera, measured once (2025, with
+# mediapipe 0.10.21): posture_guard.pose.MediaPipePose (tracking mode, model_complexity=1)
+# on every frame read by posture_guard.capture.open_file, each frame through
+# posture_guard.features.compute_metrics. Sources: ../shared/media/
+# frontal_upright_woman_mediapipe_samples.mp4 (1280x720, 195 frames),
+# frontal_upright_man_intel.gif (480x270, 62 frames) and matplotlib's grace_hopper.jpg
+# (512x600 still, 20 frames). Per source: median [min, max over frames].
+#
+#   source        ear_gap              eye_gap  face_width           ear_width  pitch
+#   woman mp4     0.611 [0.593, 0.672] 0.682    0.300 [0.285, 0.316] 0.416      0.144
+#   man gif       0.672 [0.667, 0.681] 0.732    0.296 [0.294, 0.302] 0.402      0.073
+#   grace hopper  0.580 [0.574, 0.590] 0.637    0.294 [0.291, 0.300] 0.398      0.125
+#
+# Within-clip robust spread (1.4826 * MAD about the clip median; the clips last 5-8 s):
+#   woman (moves, thumbs-up): ear_gap 0.0096, face_width 0.0127, pitch 0.035, roll 2.5 deg,
+#   yaw 0.026; man: 0.0051, 0.0030, 0.0030, 0.33 deg, 0.0020; still photo (detector only):
+#   0.0038, 0.0042, 0.015, 0.55 deg, 0.0092. Frame-to-frame changes (1.4826 * MAD of the
+#   differences): ear_gap 0.0004-0.0015, face_width 0.0003-0.0008, pitch 0.0004-0.0022,
+#   roll 0.09-0.16 deg, yaw 0.001-0.0026.
+REAL_UPRIGHT = {  # per-source medians, as above
+    "ear_gap": (0.611, 0.672, 0.580),
+    "eye_gap": (0.682, 0.732, 0.637),
+    "face_width": (0.300, 0.296, 0.294),
+    "pitch": (0.144, 0.073, 0.125),
+}
+REAL_FRAME_RANGE = {"ear_gap": (0.574, 0.681), "face_width": (0.285, 0.316)}
+
+
+def _upright_metrics(draws: int = 80, seconds: float = 40.0) -> list[dict[str, np.ndarray]]:
+    """Per draw of Person.random/Camera.random: metric series of an upright segment."""
+    from posture_guard.features import compute_metrics
+    from posture_guard.landmarks import Sample
+
+    out = []
+    for i in range(draws):
+        rng = np.random.default_rng(500 + i)
+        scene = Scene(Person.random(rng), Camera.random(rng), [Segment(UPRIGHT, seconds)],
+                      Nuisance(), fps=10.0, seed=i, name="real")  # fmt: skip
+        header, samples = render(scene)
+        rows = [compute_metrics(Sample(s.t, s.landmarks), header) for s in samples]
+        keys = ("ear_gap", "eye_gap", "face_width", "pitch", "roll", "yaw")
+        out.append({k: np.array([getattr(m, k) if m else np.nan for m in rows]) for k in keys})
+    return out
+
+
+@pytest.fixture(scope="module")
+def upright_metrics() -> list[dict[str, np.ndarray]]:
+    return _upright_metrics()
+
+
+def test_upright_proportions_match_real_mediapipe(upright_metrics) -> None:
+    med = {k: np.array([np.nanmedian(d[k]) for d in upright_metrics]) for k in REAL_UPRIGHT}
+    # The typical synthetic person looks like the real people do to MediaPipe...
+    for key, (lo, hi) in REAL_FRAME_RANGE.items():
+        assert lo <= np.median(med[key]) <= hi, (key, np.median(med[key]))
+    # ...and the population spans every real person.
+    for key, real in REAL_UPRIGHT.items():
+        p5, p95 = np.percentile(med[key], [5, 95])
+        assert p5 < min(real) and max(real) < p95, (key, p5, p95, real)
+
+
+def test_upright_noise_is_of_the_real_order(upright_metrics) -> None:
+    def mad(x: np.ndarray) -> float:
+        x = x[np.isfinite(x)]
+        return float(1.4826 * np.median(np.abs(x - np.median(x))))
+
+    def windowed(d: dict[str, np.ndarray], key: str) -> float:
+        return float(np.median([mad(d[key][i : i + 80]) for i in range(0, 320, 80)]))
+
+    level = {k: np.median([windowed(d, k) for d in upright_metrics]) for k in
+             ("ear_gap", "face_width", "pitch", "roll", "yaw")}  # fmt: skip
+    step = {k: np.median([mad(np.diff(d[k])) for d in upright_metrics]) for k in level}
+    # Over 8 s (the length of the real clips) a sitting person wobbles between the still
+    # man and the gesturing woman: neither frozen nor shaking.
+    real_level = {"ear_gap": (0.004, 0.0096), "face_width": (0.003, 0.0127),
+                  "pitch": (0.003, 0.035), "roll": (0.33, 2.5), "yaw": (0.002, 0.026)}  # fmt: skip
+    for key, (lo, hi) in real_level.items():
+        assert lo <= level[key] <= hi, (key, level[key])
+    # Frame to frame (10 fps here, 12-25 fps in the clips): within ~2.5x of the real steps.
+    real_step = {"ear_gap": 0.0015, "face_width": 0.0008, "pitch": 0.0022, "roll": 0.16,
+                 "yaw": 0.0026}  # fmt: skip
+    for key, hi in real_step.items():
+        assert step[key] <= 2.5 * hi, (key, step[key])
+        assert step[key] > 0.0
