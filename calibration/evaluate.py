@@ -36,7 +36,7 @@ from posture_guard.states import Decision, PostureState
 
 FH = PostureState.FORWARD_HEAD.value
 GOOD = PostureState.GOOD.value
-SEED_SETS = {"tune": range(0, 6), "holdout": range(90_001, 90_007)}
+SEED_SETS = {"tune": range(0, 40), "holdout": range(90_001, 90_007)}
 NUISANCE_KINDS = ("look_aside", "look_down", "recline", "shrug", "lean_in", "head_tilt", "away")
 CALIBRATE_SECONDS = 20.0
 
@@ -165,9 +165,7 @@ def _latencies(labelled, decisions: Sequence[Decision], score: Score) -> None:
         if b.segment_index != a.segment_index and (a.truth == FH) != (b.truth == FH):
             if PostureState.ABSENT.value in (a.truth, b.truth):
                 continue
-            end = next(
-                (x.t for x in labelled if x.segment_index > b.segment_index), labelled[-1].t
-            )
+            end = next((x.t for x in labelled if x.segment_index > b.segment_index), labelled[-1].t)
             starts.append((b.t, end, b.truth == FH))
     for t0, t_end, into_fh in starts:
         hit = None

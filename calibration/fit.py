@@ -28,20 +28,24 @@ from posture_guard.classify import (
     FEATURES,
     POPULATION_FEATURES,
     Baseline,
+    expand_terms,
     relative_features,
 )
 from posture_guard.features import compute_metrics
 
 CLASSES = ("good", "forward_head", "raised_shoulders")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json"
-TRAIN_SEEDS = range(0, 6)  # the evaluate.py "tune" set
+TRAIN_SEEDS = range(0, 40)  # the evaluate.py "tune" set
+STRIDE = 5  # use every 5th frame: many people and setups teach more than many frames
 POPULATION_KEYS = ("ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt")
 
 
 def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:
     kinds = [k for k in synth.SEGMENT_KINDS if k not in ("upright", "away")]
     scenes = [synth.scene_for(k, s, 20, minutes) for s in seeds for k in kinds]
-    scenes += [synth.random_scene(np.random.default_rng(1000 + s), minutes=minutes * 2) for s in seeds]
+    scenes += [
+        synth.random_scene(np.random.default_rng(1000 + s), minutes=minutes * 2) for s in seeds
+    ]
     return scenes
 
 
@@ -73,7 +77,7 @@ def population_baseline(collected) -> Baseline:
     return Baseline(median=median, calibrated=False)
 
 
-def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-3, steps: int = 3000):
+def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 3e-3, steps: int = 3000):
     """Class-balanced multinomial logistic regression by plain gradient descent."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mean) / scale
@@ -94,13 +98,18 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-3, 
     return mean, scale, w, b
 
 
+def with_products(features: Sequence[str]) -> tuple[str, ...]:
+    """The features plus every product of two of them (a quadratic model)."""
+    pairs = [f"{a}*{b}" for i, a in enumerate(features) for b in features[i:]]
+    return (*features, *pairs)
+
+
 def fit_model(collected, features: Sequence[str], baseline_for) -> dict:
     xs, ys = [], []
     for baseline, rows in collected:
         base = baseline_for(baseline)
-        for m, truth in rows:
-            f = relative_features(m, base)
-            xs.append([f.get(k, 0.0) for k in features])
+        for m, truth in rows[::STRIDE]:  # neighbouring frames add little
+            xs.append(expand_terms(relative_features(m, base), features))
             ys.append(CLASSES.index(truth))
     x, y = np.array(xs), np.array(ys)
     mean, scale, w, b = fit_softmax(x, y, len(CLASSES))
@@ -120,16 +129,16 @@ def fit_model(collected, features: Sequence[str], baseline_for) -> dict:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.fit", description=__doc__)
-    parser.add_argument("--minutes", type=float, default=6.0)
+    parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     print(f"rendering training scenes (tune seeds {list(TRAIN_SEEDS)})")
     collected = collect(training_scenes(TRAIN_SEEDS, args.minutes))
     pop = population_baseline(collected)
     print("calibrated model:")
-    calibrated = fit_model(collected, FEATURES, lambda b: b)
+    calibrated = fit_model(collected, with_products(FEATURES), lambda b: b)
     print("population model:")
-    population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
+    population = fit_model(collected, with_products(POPULATION_FEATURES), lambda b: pop)
     data = {
         "about": "fitted by `python -m calibration.fit` on synthetic scenes (tune seeds)",
         "population_baseline": {k: round(v, 6) for k, v in pop.median.items()},

@@ -32,6 +32,7 @@ BASELINE_KEYS = (
     "ear_gap",
     "eye_gap",
     "face_width",
+    "ear_width",
     "pitch",
     "yaw",
     "roll",
@@ -96,12 +97,13 @@ class Thresholds:
     other_person_shift: float = 1.4
 
 
-#: The relative features the fitted model reads (see :func:`relative_features`).
+#: The relative features the fitted model reads (see :func:`relative_features`); the
+#: model may also use products of two of them (``"a*b"``).
 FEATURES = (
-    "d_gap", "d_eye_gap", "d_face", "d_pitch", "abs_yaw", "abs_roll", "d_tilt", "d_scale",
-    "rise", "sink",
+    "d_gap", "d_eye_gap", "d_face", "d_ear", "d_pitch", "abs_yaw", "abs_roll", "d_tilt",
+    "d_scale", "rise", "sink", "b_pitch", "b_face", "b_gap",
 )  # fmt: skip
-#: Without calibration there is no position in the frame to compare with.
+#: Without calibration there is no position in the frame, nor a setup, to compare with.
 POPULATION_FEATURES = ("d_gap", "d_eye_gap", "d_face", "d_pitch", "abs_yaw", "abs_roll")
 
 
@@ -117,17 +119,41 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
         "d_gap": _rel(metrics.ear_gap, b["ear_gap"]),
         "d_eye_gap": _rel(metrics.eye_gap, b.get("eye_gap", metrics.eye_gap)),
         "d_face": _rel(metrics.face_width, b["face_width"]),
+        # Ear-to-ear width, when both ears are seen now and at calibration; else the face.
+        "d_ear": (
+            _rel(metrics.ear_width, b["ear_width"])
+            if math.isfinite(metrics.ear_width) and b.get("ear_width", 0) > 0
+            else _rel(metrics.face_width, b["face_width"])
+        ),
         "d_pitch": metrics.pitch - b["pitch"],
         "abs_yaw": abs(metrics.yaw - b["yaw"]),
         "abs_roll": abs(metrics.roll - b["roll"]),
         "d_tilt": abs(metrics.shoulder_tilt - b.get("shoulder_tilt", 0.0)),
     }
+    # The setup, as the baseline shows it: a camera below the eyes puts the nose above the
+    # ear line (negative pitch), a far camera makes the face small. The same neck movement
+    # looks different from different setups, so the model may weigh changes by these.
+    f["b_pitch"] = b["pitch"]
+    f["b_face"] = b["face_width"]
+    f["b_gap"] = b["ear_gap"]
     if baseline.has_position():
         sw = b["shoulder_width"]
         f["d_scale"] = _rel(metrics.shoulder_width, sw)
         f["rise"] = -(metrics.shoulder_y - b["shoulder_y"]) / sw
         f["sink"] = (metrics.ear_y - b["ear_y"]) / sw
     return f
+
+
+def expand_terms(feats: dict[str, float], terms: tuple[str, ...]) -> list[float]:
+    """Values of the model's terms: a feature name, or ``a*b`` for a product of two."""
+    out = []
+    for term in terms:
+        if "*" in term:
+            a, b = term.split("*", 1)
+            out.append(feats.get(a, 0.0) * feats.get(b, 0.0))
+        else:
+            out.append(feats.get(term, 0.0))
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,10 +175,8 @@ class PostureModel:
     bias: tuple[float, ...]
 
     def probabilities(self, feats: dict[str, float]) -> dict[str, float]:
-        x = [
-            (feats.get(name, 0.0) - m) / s
-            for name, m, s in zip(self.features, self.mean, self.scale)
-        ]
+        raw = expand_terms(feats, self.features)
+        x = [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale)]
         logits = [b + sum(w * v for w, v in zip(ws, x)) for ws, b in zip(self.weights, self.bias)]
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]
@@ -189,15 +213,17 @@ class Smoothing:
 
     Faults that are only a problem when held (tilt) use a longer memory. ``absent_tau``
     makes a person who leaves register within a few seconds while a single dropped frame
-    never does.
+    never does. Someone who is not the user counts as nobody only after
+    ``stranger_grace`` seconds in view: a passer-by changes nothing.
     """
 
-    tau: float = 2.5
+    tau: float = 3.0
     enter: float = 0.5
-    margin: float = 0.2
+    margin: float = 0.3
     max_weight: float = 0.35
     tilt_tau: float = 6.0
     absent_tau: float = 2.5
+    stranger_grace: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -284,6 +310,7 @@ class EngineState:
     state: Optional[PostureState] = None
     shares: tuple[tuple[PostureState, float], ...] = ()
     last_t: Optional[float] = None
+    stranger_since: Optional[float] = None  # someone who is not the user has been in view
 
     def share(self, label: PostureState) -> float:
         return dict(self.shares).get(label, 0.0)
@@ -313,9 +340,19 @@ def step(
         first = True
     else:
         first = False
+    stranger_since = None
+    votes = reading.vote()
+    if reading.present and not reading.is_user:
+        # Someone else in view (a passer-by behind the user, or MediaPipe briefly locking
+        # on to them): their posture is not the user's, so the frame casts no vote. Only
+        # a stranger who stays (someone else at the desk) turns the state to absent.
+        stranger_since = prev.stranger_since if prev.stranger_since is not None else t
+        if t - stranger_since < sm.stranger_grace and not first:
+            values = {k: round(v, 4) for k, v in reading.evidence.items()}
+            kept = replace(prev, stranger_since=stranger_since)
+            return kept, Decision(t=t, state=prev.state, metrics=values, changed=False)
     dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
     shares = dict(prev.shares)
-    votes = reading.vote()
     for label in PostureState:
         hit = votes.get(label, 0.0)
         alpha = min(sm.max_weight, 1.0 - math.exp(-dt / _tau(label, sm))) if dt > 0 else 0.0
@@ -333,7 +370,9 @@ def step(
     values = metrics.as_dict() if metrics is not None else {}
     values.update({k: round(v, 4) for k, v in reading.evidence.items()})
     decision = Decision(t=t, state=state, metrics=values, changed=changed)
-    new = EngineState(state=state, shares=tuple(shares.items()), last_t=t)
+    new = EngineState(
+        state=state, shares=tuple(shares.items()), last_t=t, stranger_since=stranger_since
+    )
     return new, decision
 
 

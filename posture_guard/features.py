@@ -48,7 +48,7 @@ class Metrics:
 
     ear_gap: float  # (shoulder line y - ear y) / shoulder width
     eye_gap: float  # (shoulder line y - eye y) / shoulder width
-    face_width: float  # outer-eye distance / shoulder width
+    face_width: float  # eye width (outer corners and pupils averaged) / shoulder width
     ear_width: float  # ear-to-ear distance / shoulder width (nan if an ear is unseen)
     pitch: float  # (nose y - ear-or-eye line y) / outer-eye distance
     yaw: float  # (nose x - eye midpoint x) / outer-eye distance
@@ -91,11 +91,14 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
         return None
     shoulder_mid = (ls + rs) / 2
 
-    # Eyes: the outer corners give a wider, steadier baseline than the pupils.
-    le_o, re_o = pts[LEFT_EYE_OUTER], pts[RIGHT_EYE_OUTER]
-    if vis[LEFT_EYE_OUTER] < VISIBLE or vis[RIGHT_EYE_OUTER] < VISIBLE:
-        le_o, re_o = pts[LEFT_EYE], pts[RIGHT_EYE]
-    eye_w = float(np.hypot(*(le_o - re_o)))
+    # Face size: the mean of the outer-corner and the pupil distances. Each wobbles on its
+    # own from frame to frame; their mean is steadier than either.
+    pupils = float(np.hypot(*(pts[LEFT_EYE] - pts[RIGHT_EYE])))
+    if vis[LEFT_EYE_OUTER] >= VISIBLE and vis[RIGHT_EYE_OUTER] >= VISIBLE:
+        corners = float(np.hypot(*(pts[LEFT_EYE_OUTER] - pts[RIGHT_EYE_OUTER])))
+    else:
+        corners = 1.45 * pupils  # the outer corners sit ~1.45 pupil distances apart
+    eye_w = (corners + 1.45 * pupils) / 2
     if eye_w < 1e-4:
         return None
     eye_mid = (pts[LEFT_EYE] + pts[RIGHT_EYE]) / 2

@@ -190,3 +190,17 @@ def test_one_misread_frame_after_a_steady_gap_does_not_decide_alone() -> None:
     # ...but a few frames that agree, taken quickly after it, do decide.
     out = _run([*steady, *[(60.0 + 0.5 * i, S.FORWARD_HEAD) for i in range(8)]])
     assert out[-1][1] is S.FORWARD_HEAD
+
+
+def test_a_stranger_in_view_casts_no_vote_until_they_stay() -> None:
+    engine = EngineState()
+    for i in range(40):
+        engine, d = step(engine, i * 0.5, Reading(S.GOOD, present=True))
+    stranger = Reading(S.ABSENT, present=True, is_user=False)
+    for i in range(8):  # 4 s of a passer-by: nothing changes
+        engine, d = step(engine, 20 + i * 0.5, stranger)
+        assert d.state is S.GOOD and not d.changed
+    engine, d = step(engine, 24.0, Reading(S.GOOD, present=True))
+    for i in range(40):  # someone else stays at the desk: after the grace, absent
+        engine, d = step(engine, 25 + i * 0.5, stranger)
+    assert d.state is S.ABSENT
