@@ -332,15 +332,11 @@ def replay_video(
 
 # --------------------------------------------------------------------------- commands
 def _session(args: argparse.Namespace, profile: str, live: bool, source: str) -> SessionInfo:
+    from .store import parse_start
+
     start = getattr(args, "start", None)
-    if isinstance(start, str):
-        try:
-            start = datetime.fromisoformat(start)
-        except ValueError:
-            raise UserError(
-                f"--start {start!r} is not an ISO date-time (2026-11-25T09:00)"
-            ) from None
-    return SessionInfo(start=start or datetime.now(), profile=profile, live=live, source=source)
+    moment = parse_start(start) if start else datetime.now()
+    return SessionInfo(start=moment, profile=profile, live=live, source=source)
 
 
 def _open_states_out(path: Optional[str]):
@@ -385,7 +381,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
         "only, made by calibration/synth.py): upright, a forward-head slump, looking "
-        "down, a shrug, a head tilt, away from the desk, and back.",
+        "down, a shrug, away from the desk, and back.",
         file=out,
     )
     header, samples = open_landmarks(path)
@@ -394,6 +390,11 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         sinks: list[Sink] = [ConsolePrinter(out)]
         if states_handle is not None:
             sinks.append(StatesWriter(states_handle))
+        if getattr(args, "start", None) is None:
+            # The recording plays as a morning at the desk (09:00 today), whatever the
+            # time now, so the coach's time-of-day rules behave as on a working day.
+            morning = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
+            args.start = morning.isoformat(timespec="minutes")
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
         totals = replay(
             header, samples, sinks, ReplayOptions(calibrate_seconds=DEMO_CALIBRATE_SECONDS), out
