@@ -130,15 +130,31 @@ class Pipeline:
 
 
 # --------------------------------------------------------------------------- sample sources
-def frame_samples(source: FrameSource, detector, pipeline: Optional[Pipeline] = None):
-    """Samples from a frame source; with a pipeline, only frames that are due are detected."""
-    while True:
-        if pipeline is not None and pipeline.next_due > float("-inf"):
-            source.skip_until(pipeline.next_due)
-        frame = source.read()
-        if frame is None:
-            return
-        yield Sample(frame.t, detector.detect(frame.image))
+class DetectedFrames:
+    """Samples from a frame source, the pose model run on each frame it yields.
+
+    Once a pipeline is attached (``replay`` does it as soon as it has one), frames the
+    sampling schedule does not want are skipped before decoding, never detected.
+    """
+
+    def __init__(self, source: FrameSource, detector, pipeline: Optional[Pipeline] = None):
+        self.source = source
+        self.detector = detector
+        self.pipeline = pipeline
+
+    def __iter__(self) -> Iterator[Sample]:
+        while True:
+            if self.pipeline is not None and self.pipeline.next_due > float("-inf"):
+                self.source.skip_until(self.pipeline.next_due)
+            frame = self.source.read()
+            if frame is None:
+                return
+            yield Sample(frame.t, self.detector.detect(frame.image))
+
+
+def frame_samples(source: FrameSource, detector) -> Iterator[Sample]:
+    """Every frame of ``source`` as a sample (calibration and recording want them all)."""
+    return iter(DetectedFrames(source, detector))
 
 
 def header_of(source: FrameSource) -> StreamHeader:
@@ -278,6 +294,8 @@ def replay(
             baseline, _ = resolve_baseline(options.profile, out)
     policy = None if options.all_frames else SamplingPolicy()
     pipeline = Pipeline(header, Decider(baseline), sinks, policy)
+    if isinstance(samples, DetectedFrames):
+        samples.pipeline = pipeline  # from here on, skip frames the schedule skips
     last_t = None
     for sample in _chain(lead, it):
         pipeline.offer(sample)
@@ -300,32 +318,9 @@ def replay_video(
     from .pose import MediaPipePose
 
     source = open_file(path)
-    header = header_of(source)
     with MediaPipePose() as detector:
         try:
-            baseline: Optional[Baseline] = None
-            lead: list[Sample] = []
-            if options.calibrate_seconds:
-                baseline, lead = calibrate_samples(
-                    header, frame_samples(source, detector), options.calibrate_seconds
-                )
-                print(
-                    f"calibrated on the first {options.calibrate_seconds:g} s "
-                    f"({baseline.samples} usable frames)",
-                    file=out,
-                )
-            else:
-                baseline, _ = resolve_baseline(options.profile, out)
-            policy = None if options.all_frames else SamplingPolicy()
-            pipeline = Pipeline(header, Decider(baseline), sinks, policy)
-            last_t = None
-            for sample in lead:
-                pipeline.offer(sample)
-                last_t = sample.t
-            for sample in frame_samples(source, detector, pipeline):
-                pipeline.offer(sample)
-                last_t = sample.t
-            return pipeline.close(last_t)
+            return replay(header_of(source), DetectedFrames(source, detector), sinks, options, out)
         finally:
             source.close()
 

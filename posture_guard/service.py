@@ -739,25 +739,9 @@ def quiet_hours_rule(config: Optional[Path] = None) -> Optional[Callable[[dateti
     Read with the coach's own parser so the camera and the coach agree on what quiet
     hours mean; a broken config file is a UserError naming the file.
     """
-    path = config or paths.config_file()
-    if not path.exists():
-        return None
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read config file {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"config file {path} is not valid TOML: {exc}") from None
-    table = data.get("coach")
-    if table is None:
-        return None
-    from .coach import CoachSettings, in_quiet_hours
+    from .coach import in_quiet_hours, load_settings
 
-    settings = CoachSettings.from_mapping(table, f"config file {path} [coach]")
+    settings = load_settings(config)
     quiet = settings.quiet_hours
     if quiet is None:
         return None
@@ -790,14 +774,16 @@ def run(
     from .sampling import SamplingPolicy
 
     out = out if out is not None else sys.stdout
-    if open_camera is None and no_camera_on_this_machine():
-        from .monitor import _no_camera_message
-
-        raise UserError(_no_camera_message(int(getattr(args, "camera", 0) or 0)))
     logs.setup(getattr(args, "verbose", 0))
     try:
         is_quiet = quiet_hours_rule()
         lock = InstanceLock().acquire()
+        if open_camera is None and no_camera_on_this_machine():
+            # Nothing to wait for: no camera exists (not one held by a call). Say so.
+            lock.release()
+            from .monitor import _no_camera_message
+
+            raise UserError(_no_camera_message(int(getattr(args, "camera", 0) or 0)))
     except UserError:
         logs.shutdown()
         raise
