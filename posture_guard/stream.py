@@ -79,6 +79,13 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: float) -> Sample:
     return Sample(float(t), np.asarray(raw, dtype=float))
 
 
+def _json(line: str, where: str, lineno: int) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise _fail(where, lineno, f"not JSON ({exc.msg})") from None
+
+
 def parse_lines(
     lines: Iterable[str], where: str = "<stream>"
 ) -> tuple[StreamHeader, Iterator[Sample]]:
@@ -88,10 +95,7 @@ def parse_lines(
     for lineno, line in it:
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise _fail(where, lineno, f"not JSON ({exc.msg})") from None
+        obj = _json(line, where, lineno)
         header = _parse_header(obj, where) if lineno == 1 else None
         if header is None:
             raise _fail(where, lineno, "the first line must be the header")
@@ -104,11 +108,7 @@ def parse_lines(
         for lineno, line in it:
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise _fail(where, lineno, f"not JSON ({exc.msg})") from None
-            sample = _parse_sample(obj, where, lineno, last_t)
+            sample = _parse_sample(_json(line, where, lineno), where, lineno, last_t)
             last_t = sample.t
             yield sample
 
