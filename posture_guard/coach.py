@@ -209,11 +209,16 @@ def _convert_setting(key: str, raw: Any, where: str) -> Any:
             raise UserError(f"{where}: 'alert_bad_share' must be a number in (0, 1]")
         return float(raw)
     if key == "checkin_time":
-        if raw in (False, None) or (isinstance(raw, str) and raw.strip().lower() == "off"):
+        # `raw is False`, not `raw in (False, ...)`: 0 == False, and 0 is no time of day.
+        if raw is False or raw is None or (isinstance(raw, str) and raw.strip().lower() == "off"):
             return None
         return _parse_clock(raw, key, where)
     if key == "quiet_hours":
-        if raw in (False, None) or (isinstance(raw, str) and raw.strip().lower() in ("off", "")):
+        if (
+            raw is False
+            or raw is None
+            or (isinstance(raw, str) and raw.strip().lower() in ("off", ""))
+        ):
             return None
         if not isinstance(raw, str) or raw.count("-") != 1:
             raise UserError(f"{where}: 'quiet_hours' must look like '22:00-07:00' or 'off'")

@@ -255,11 +255,6 @@ def test_malformed_config_files_stop_run_before_the_camera(
     assert_refused(rc, err, db, before, names="config file")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coach._convert_setting takes 0 for False ('off', since 0 == False); "
-    "found by the fuzz above, reported to the coach's owner",
-)
 @pytest.mark.parametrize("key", ["quiet_hours", "checkin_time"])
 def test_zero_is_not_a_time_setting(key: str, seeded: tuple[Path, str]) -> None:
     db, before = seeded
