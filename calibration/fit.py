@@ -104,11 +104,11 @@ def with_products(features: Sequence[str]) -> tuple[str, ...]:
     return (*features, *pairs)
 
 
-def fit_model(collected, features: Sequence[str], baseline_for) -> dict:
+def fit_model(collected, features: Sequence[str], baseline_for, stride: int = STRIDE) -> dict:
     xs, ys = [], []
     for baseline, rows in collected:
         base = baseline_for(baseline)
-        for m, truth in rows[::STRIDE]:  # neighbouring frames add little
+        for m, truth in rows[::stride]:  # neighbouring frames add little
             xs.append(expand_terms(relative_features(m, base), features))
             ys.append(CLASSES.index(truth))
     x, y = np.array(xs), np.array(ys)
@@ -131,14 +131,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.fit", description=__doc__)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--seeds", type=int, default=len(TRAIN_SEEDS), help="training people")
+    parser.add_argument("--stride", type=int, default=STRIDE, help="use every Nth frame")
     args = parser.parse_args(argv)
-    print(f"rendering training scenes (tune seeds {list(TRAIN_SEEDS)})")
-    collected = collect(training_scenes(TRAIN_SEEDS, args.minutes))
+    seeds = range(args.seeds)
+    print(f"rendering training scenes (tune seeds 0-{args.seeds - 1})")
+    collected = collect(training_scenes(seeds, args.minutes))
     pop = population_baseline(collected)
     print("calibrated model:")
-    calibrated = fit_model(collected, with_products(FEATURES), lambda b: b)
+    calibrated = fit_model(collected, with_products(FEATURES), lambda b: b, args.stride)
     print("population model:")
-    population = fit_model(collected, with_products(POPULATION_FEATURES), lambda b: pop)
+    population = fit_model(
+        collected, with_products(POPULATION_FEATURES), lambda b: pop, args.stride
+    )
     data = {
         "about": "fitted by `python -m calibration.fit` on synthetic scenes (tune seeds)",
         "population_baseline": {k: round(v, 6) for k, v in pop.median.items()},

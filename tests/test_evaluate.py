@@ -1,0 +1,61 @@
+"""The accuracy harness counts what it claims to count."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from calibration import evaluate as ev
+from calibration import synth
+from posture_guard.states import Decision
+from posture_guard.states import PostureState as S
+
+
+def test_states_at_takes_the_latest_decision_at_or_before_each_time() -> None:
+    decisions = [Decision(0.0, S.GOOD), Decision(5.0, S.FORWARD_HEAD), Decision(9.0, S.ABSENT)]
+    assert ev.states_at(decisions, [0.0, 4.9, 5.0, 8.0, 12.0]) == [
+        "good", "good", "forward_head", "forward_head", "absent",
+    ]  # fmt: skip
+
+
+def test_score_rates_follow_their_definitions() -> None:
+    s = ev.Score(tp=90, fn=10, tn=180, fp=20, good_seconds=7200, false_alarms=3)
+    assert s.recall == pytest.approx(0.9)
+    assert s.specificity == pytest.approx(0.9)
+    assert s.balanced_accuracy == pytest.approx(0.9)
+    assert s.false_alarms_per_hour == pytest.approx(1.5)
+    assert math.isnan(ev.Score().recall) and math.isnan(ev.Score().median_latency)
+    total = ev.Score()
+    total.add(s)
+    total.add(ev.Score(tp=10, latencies=[3.0]))
+    assert (total.tp, total.latencies) == (100, [3.0])
+
+
+def test_a_clear_slump_is_scored_as_detected_with_its_latency() -> None:
+    scene = synth.Scene(
+        synth.Person(cva=58.0),
+        synth.Camera(),
+        [
+            synth.Segment("upright", 40),
+            synth.Segment("forward_head", 90),
+            synth.Segment("upright", 90),
+        ],
+        synth.Nuisance.none(),
+        seed=1,
+    )
+    score, decisions = ev.score_scene(scene)
+    assert score.recall >= 0.95 and score.specificity >= 0.95
+    assert score.false_alarms == 0
+    assert len(score.latencies) == 2 and all(0 < x < 10 for x in score.latencies)
+    assert decisions[0].state is S.GOOD
+
+
+def test_the_command_prints_totals_and_judges_the_targets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = ev.main(["--sets", "holdout", "--seeds-per-set", "1", "--minutes", "2",
+                    "--no-population", "--no-real"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "TOTAL: balanced accuracy" in out and "targets (" in out
+    assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
