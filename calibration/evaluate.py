@@ -37,7 +37,7 @@ from posture_guard.states import Decision, PostureState
 
 FH = PostureState.FORWARD_HEAD.value
 GOOD = PostureState.GOOD.value
-SEED_SETS = {"tune": range(0, 40), "holdout": range(90_001, 90_007)}
+SEED_SETS = {"tune": range(0, 120), "holdout": range(90_001, 90_007)}
 NUISANCE_KINDS = ("look_aside", "look_down", "recline", "shrug", "lean_in", "head_tilt", "away")
 CALIBRATE_SECONDS = 20.0
 

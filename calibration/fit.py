@@ -35,8 +35,8 @@ from posture_guard.features import compute_metrics
 
 CLASSES = ("good", "forward_head", "raised_shoulders")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json"
-TRAIN_SEEDS = range(0, 40)  # the evaluate.py "tune" set
-STRIDE = 5  # use every 5th frame: many people and setups teach more than many frames
+TRAIN_SEEDS = range(0, 120)  # the evaluate.py "tune" set
+STRIDE = 10  # every 10th frame: many people and setups teach more than many frames
 POPULATION_KEYS = ("ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt")
 
 

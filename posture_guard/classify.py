@@ -217,7 +217,7 @@ class Smoothing:
     ``stranger_grace`` seconds in view: a passer-by changes nothing.
     """
 
-    tau: float = 3.0
+    tau: float = 2.5
     enter: float = 0.5
     margin: float = 0.3
     max_weight: float = 0.35
