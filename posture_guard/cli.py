@@ -27,7 +27,6 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="monitor posture from the webcam until stopped")
     p.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
     p.add_argument("--profile", default="default", help="calibration profile name")
-    p.add_argument("--preview", action="store_true", help="show a live window with landmarks")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("calibrate", help="capture an upright baseline (default 15 s)")

@@ -22,8 +22,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional, TextIO
 
+import numpy as np
+
 from . import stream as streams
-from .capture import CameraError, CameraSource, FrameSource, open_file
+from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import POPULATION_BASELINE, Baseline, Decider
 from .errors import UserError
 from .features import compute_metrics
@@ -137,10 +139,17 @@ class DetectedFrames:
     sampling schedule does not want are skipped before decoding, never detected.
     """
 
-    def __init__(self, source: FrameSource, detector, pipeline: Optional[Pipeline] = None):
+    def __init__(
+        self,
+        source: FrameSource,
+        detector,
+        pipeline: Optional[Pipeline] = None,
+        on_frame: Optional[Callable[[Frame, Optional[np.ndarray]], None]] = None,
+    ):
         self.source = source
         self.detector = detector
         self.pipeline = pipeline
+        self.on_frame = on_frame  # e.g. the preview window; sees the picture, keeps nothing
 
     def __iter__(self) -> Iterator[Sample]:
         while True:
@@ -149,12 +158,15 @@ class DetectedFrames:
             frame = self.source.read()
             if frame is None:
                 return
-            yield Sample(frame.t, self.detector.detect(frame.image))
+            landmarks = self.detector.detect(frame.image)
+            if self.on_frame is not None:
+                self.on_frame(frame, landmarks)
+            yield Sample(frame.t, landmarks)
 
 
-def frame_samples(source: FrameSource, detector) -> Iterator[Sample]:
+def frame_samples(source: FrameSource, detector, on_frame=None) -> Iterator[Sample]:
     """Every frame of ``source`` as a sample (calibration and recording want them all)."""
-    return iter(DetectedFrames(source, detector))
+    return iter(DetectedFrames(source, detector, on_frame=on_frame))
 
 
 def header_of(source: FrameSource) -> StreamHeader:
@@ -459,13 +471,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 file=out,
             )
         header = header_of(source)
+        preview = _open_preview(args.no_preview, out)
+        seconds = args.seconds
+
+        def show(frame: Frame, landmarks: Optional[np.ndarray]) -> None:
+            if preview is not None:
+                left = max(0.0, seconds - frame.t)
+                preview.show(frame.image, landmarks, f"sit upright - {left:4.1f} s")
+
         try:
             with MediaPipePose() as detector:
                 baseline, _ = calibrate_samples(
-                    header, frame_samples(source, detector), args.seconds
+                    header, frame_samples(source, detector, on_frame=show), args.seconds
                 )
         finally:
             source.close()
+            if preview is not None:
+                preview.close()
         origin = source.name
     path = save_profile(args.profile, baseline, note=f"calibrated from {origin}")
     m = baseline.median
@@ -476,6 +498,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         file=out,
     )
     return 0
+
+
+def _open_preview(disabled: bool, out: TextIO):
+    """The preview window, unless ``--no-preview`` or there is no display (said once)."""
+    from .preview import Preview, display_available
+
+    if disabled:
+        return None
+    if not display_available():
+        print("no display: calibrating without a preview window", file=out)
+        return None
+    return Preview()
 
 
 def cmd_record(args: argparse.Namespace) -> int:

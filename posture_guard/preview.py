@@ -1,0 +1,81 @@
+"""The live preview: the camera picture with the landmarks drawn, in a window on screen.
+
+Shown only when the user asks for it (``calibrate`` does unless ``--no-preview``) and only
+where a display exists. The picture goes to the screen and nowhere else: nothing here
+writes a file. The drawing itself is a pure function, so it is tested without a screen.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import numpy as np
+
+from .landmarks import (
+    LEFT_EAR,
+    LEFT_EYE,
+    LEFT_SHOULDER,
+    NOSE,
+    RIGHT_EAR,
+    RIGHT_EYE,
+    RIGHT_SHOULDER,
+)
+
+WINDOW = "posture-guard preview"
+POINTS = (NOSE, LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR, LEFT_SHOULDER, RIGHT_SHOULDER)
+LINES = ((LEFT_EAR, RIGHT_EAR), (LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_EAR, LEFT_SHOULDER),
+         (RIGHT_EAR, RIGHT_SHOULDER))  # fmt: skip
+GREEN, YELLOW, WHITE = (80, 200, 80), (0, 210, 255), (255, 255, 255)
+
+
+def display_available() -> bool:
+    """Whether a window can be shown (on Linux: an X11 or Wayland display is set)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def draw(image: np.ndarray, landmarks: Optional[np.ndarray], caption: str) -> np.ndarray:
+    """A copy of ``image`` with the head and shoulder landmarks and a caption drawn on it."""
+    import cv2
+
+    out = image.copy()
+    h, w = out.shape[:2]
+    if landmarks is not None:
+        px = {i: (int(landmarks[i, 0] * w), int(landmarks[i, 1] * h)) for i in POINTS}
+        for a, b in LINES:
+            cv2.line(out, px[a], px[b], YELLOW, 2, cv2.LINE_AA)
+        for i in POINTS:
+            cv2.circle(out, px[i], 5, GREEN, -1, cv2.LINE_AA)
+    else:
+        caption = f"{caption} - nobody found"
+    cv2.putText(out, caption, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.7, WHITE, 2, cv2.LINE_AA)
+    return out
+
+
+class Preview:
+    """A window showing each analysed frame; closing it (or pressing q) only hides it."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
+        self.shown = 0
+        self.open = True
+
+    def show(self, image: np.ndarray, landmarks: Optional[np.ndarray], caption: str) -> None:
+        if not self.open:
+            return
+        self._cv2.imshow(WINDOW, draw(image, landmarks, caption))
+        self.shown += 1
+        if self._cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+            self.close()
+
+    def close(self) -> None:
+        if self.open:
+            self._cv2.destroyWindow(WINDOW)
+            self._cv2.waitKey(1)
+            self.open = False

@@ -1,0 +1,90 @@
+"""The calibration preview: landmarks drawn on the live picture, on screen only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posture_guard import preview
+from posture_guard.cli import main
+from posture_guard.landmarks import LEFT_SHOULDER, NOSE
+
+
+def _landmarks() -> np.ndarray:
+    lm = np.zeros((33, 4))
+    lm[:, :2] = 0.5
+    lm[NOSE, :2] = (0.25, 0.25)
+    lm[LEFT_SHOULDER, :2] = (0.75, 0.75)
+    return lm
+
+
+def test_draw_marks_the_landmarks_on_a_copy() -> None:
+    image = np.zeros((200, 200, 3), np.uint8)
+    out = preview.draw(image, _landmarks(), "hold still")
+    assert image.sum() == 0  # the caller's frame is untouched
+    assert tuple(out[50, 50]) == preview.GREEN  # the nose
+    assert tuple(out[150, 150]) == preview.GREEN  # the left shoulder
+    nobody = preview.draw(image, None, "hold still")
+    assert nobody[50, 50].sum() == 0 and nobody[:40].sum() > 0  # caption only
+
+
+def test_no_display_means_no_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(preview.sys, "platform", "linux")
+    assert not preview.display_available()
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert preview.display_available()
+
+
+@pytest.fixture
+def xvfb(monkeypatch: pytest.MonkeyPatch):
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (Debian package xvfb)")
+    display = f":{90 + os.getpid() % 500}"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(1.0)
+    if proc.poll() is not None:
+        pytest.skip("Xvfb did not start")
+    monkeypatch.setenv("DISPLAY", display)
+    yield display
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def test_calibrate_shows_the_preview_on_a_display_and_writes_no_image(
+    xvfb: str, grace_hopper: Path, pg_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    real_show = preview.Preview.show
+
+    def counting_show(self, image, landmarks, caption):
+        shown.append(caption)
+        real_show(self, image, landmarks, caption)
+        assert self._cv2.getWindowProperty(preview.WINDOW, self._cv2.WND_PROP_VISIBLE) >= 1
+
+    monkeypatch.setattr(preview.Preview, "show", counting_show)
+    code = main(["calibrate", "--video", str(grace_hopper), "--seconds", "4", "--profile", "p"])
+    assert code == 0
+    assert len(shown) >= 8 and shown[0].startswith("sit upright")
+    assert (pg_home / "config" / "profiles" / "p.json").exists()
+    written = [p for p in pg_home.rglob("*") if p.is_file()]
+    assert all(p.suffix in (".json", ".log") for p in written), written
+
+
+def test_no_preview_flag_opens_no_window(
+    xvfb: str, grace_hopper: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_a, **_k):
+        raise AssertionError("a window was opened despite --no-preview")
+
+    monkeypatch.setattr(preview.Preview, "__init__", fail)
+    args = ["calibrate", "--video", str(grace_hopper), "--seconds", "4", "--no-preview"]
+    assert main(args) == 0
