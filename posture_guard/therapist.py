@@ -464,6 +464,20 @@ def _dates(rows: Sequence[TherapistRow]) -> list[datetime]:
     return [datetime.combine(r.day, datetime.min.time()) for r in rows]
 
 
+def _plot_forward_head(ax: Any, days: list, rows: list, label: str, **style: Any) -> None:
+    """The daily forward-head share of desk time (days without desk time left out)."""
+    pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
+    if pts:
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            "o-",
+            color=STATE_COLORS["forward_head"],
+            label=label,
+            **style,
+        )
+
+
 def _draw_summary(fig: Any, data: TherapistData) -> None:
     """Text first; below it, the two trends a therapist looks for: posture and exercise."""
     import matplotlib.dates as mdates
@@ -473,16 +487,7 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
     days = _dates(rows)
     target = data.plan.forward_head_max_share if data.plan is not None else None
     ax = _axes(fig, (0.1, 0.08, 0.85, 0.22))
-    pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
-    if pts:
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            "o-",
-            ms=3,
-            color=STATE_COLORS["forward_head"],
-            label="forward head, % desk time",
-        )
+    _plot_forward_head(ax, days, rows, "forward head, % desk time", ms=3)
     share = [(d, 100 * r.done_capped / r.prescribed) for d, r in zip(days, rows) if r.prescribed]
     if share:
         ax.plot(
@@ -550,15 +555,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
     days = _dates(rows)
     target = data.plan.forward_head_max_share if data.plan is not None else None
     ax = _axes(fig, (0.1, 0.55, 0.85, 0.35))
-    pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
-    if pts:
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            "o-",
-            color=STATE_COLORS["forward_head"],
-            label="forward head, % of desk time",
-        )
+    _plot_forward_head(ax, days, rows, "forward head, % of desk time")
     if target is not None:
         ax.axhline(100 * target, color="#333333", ls="--", label=f"target <= {100 * target:g} %")
     ax.set_ylim(0, 100)
