@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -144,13 +144,3 @@ def list_profiles() -> list[str]:
 
 def profile_exists(name: str) -> bool:
     return _profile_path(name).exists()
-
-
-def take_leading(metrics: Iterable[tuple[float, Optional[Metrics]]], seconds: float):
-    """Split ``(t, metrics)`` pairs into those in the first ``seconds`` and the rest."""
-    lead, rest = [], []
-    t0 = None
-    for t, m in metrics:
-        t0 = t if t0 is None else t0
-        (lead if t - t0 < seconds else rest).append((t, m))
-    return lead, rest

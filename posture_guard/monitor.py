@@ -428,7 +428,7 @@ class StopFlag:
         return self.event.is_set()
 
 
-def _no_camera_message(index: int) -> str:
+def no_camera_message(index: int) -> str:
     return (
         f"no camera could be opened at index {index}. On a machine without a camera, "
         "try `posture-guard demo` (the whole pipeline on a bundled recording) or "
@@ -457,14 +457,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         from .pose import MediaPipePose
 
-        if args.video:
-            source = open_file(args.video)
-        else:
-            index = args.camera or 0
-            try:
-                source = CameraSource(index)
-            except CameraError:
-                raise UserError(_no_camera_message(index)) from None
+        source = open_source(args.video, args.camera)
+        if not args.video:
             print(
                 f"Sit upright as you mean to sit, look at your screen, and hold still "
                 f"for {args.seconds:g} s.",
@@ -500,6 +494,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_source(video: Optional[str], camera: Optional[int]) -> FrameSource:
+    """The video file when one is given, else the webcam (index 0 by default)."""
+    if video:
+        return open_file(video)
+    index = camera or 0
+    try:
+        return CameraSource(index)
+    except CameraError:
+        raise UserError(no_camera_message(index)) from None
+
+
 def _open_preview(disabled: bool, out: TextIO):
     """The preview window, unless ``--no-preview`` or there is no display (said once)."""
     from .preview import Preview, display_available
@@ -517,14 +522,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     from .pose import MediaPipePose
 
     out = sys.stdout
-    if args.video:
-        source = open_file(args.video)
-    else:
-        index = args.camera or 0
-        try:
-            source = CameraSource(index)
-        except CameraError:
-            raise UserError(_no_camera_message(index)) from None
+    source = open_source(args.video, args.camera)
     header = header_of(source)
     stop = StopFlag()
     stop.install()

@@ -781,9 +781,9 @@ def run(
         if open_camera is None and no_camera_on_this_machine():
             # Nothing to wait for: no camera exists (not one held by a call). Say so.
             lock.release()
-            from .monitor import _no_camera_message
+            from .monitor import no_camera_message
 
-            raise UserError(_no_camera_message(int(getattr(args, "camera", 0) or 0)))
+            raise UserError(no_camera_message(int(getattr(args, "camera", 0) or 0)))
     except UserError:
         logs.shutdown()
         raise
