@@ -17,7 +17,8 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Optional
@@ -620,10 +621,16 @@ def _changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return changes
 
 
-def open_diary(args: argparse.Namespace) -> Diary:
+@contextmanager
+def open_diary(args: argparse.Namespace) -> Iterator[Diary]:
+    """The diary on ``--db`` (or the user database), closed again when the command ends."""
     from . import paths
 
-    return Diary(Store.open(getattr(args, "db", None) or paths.database_file()))
+    diary = Diary(Store.open(getattr(args, "db", None) or paths.database_file()))
+    try:
+        yield diary
+    finally:
+        diary.store.close()
 
 
 def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
@@ -639,18 +646,14 @@ def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
 
 
 def cmd_headache_add(args: argparse.Namespace) -> int:
-    diary = open_diary(args)
-    try:
+    with open_diary(args) as diary:
         return _add_from_args(diary, args)
-    finally:
-        diary.store.close()
 
 
 def cmd_headache_list(args: argparse.Namespace) -> int:
     from .summary import parse_day
 
-    diary = open_diary(args)
-    try:
+    with open_diary(args) as diary:
         last = parse_day(args.to, "--to")
         first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
         if last < first:
@@ -671,8 +674,6 @@ def cmd_headache_list(args: argparse.Namespace) -> int:
             print(f"no headache entries from {first} to {last}")
         print("\n".join(clinical_summary(days).lines()))
         return 0
-    finally:
-        diary.store.close()
 
 
 def _entry_json(h: Headache) -> dict[str, Any]:
@@ -685,32 +686,25 @@ def _entry_json(h: Headache) -> dict[str, Any]:
 
 
 def cmd_headache_edit(args: argparse.Namespace) -> int:
-    diary = open_diary(args)
-    try:
+    with open_diary(args) as diary:
         changes = _changes_from_args(args)
         if not changes:
             raise UserError("nothing to change: give at least one field, e.g. --intensity 5")
         print(f"changed {describe(diary.edit(args.id, **changes))}")
         return 0
-    finally:
-        diary.store.close()
 
 
 def cmd_headache_delete(args: argparse.Namespace) -> int:
-    diary = open_diary(args)
-    try:
+    with open_diary(args) as diary:
         old = diary.delete(args.id)
         print(f"deleted {describe(old)}")
         return 0
-    finally:
-        diary.store.close()
 
 
 def cmd_checkin(args: argparse.Namespace) -> int:
     from .summary import parse_day
 
-    diary = open_diary(args)
-    try:
+    with open_diary(args) as diary:
         if args.none:
             if any(
                 getattr(args, k, None) not in (None, False)
@@ -722,5 +716,3 @@ def cmd_checkin(args: argparse.Namespace) -> int:
             print(f"checked in {day} as headache-free")
             return 0
         return _add_from_args(diary, args)
-    finally:
-        diary.store.close()
