@@ -211,7 +211,7 @@ def _parse_dosage(raw: Any, where: str) -> Dosage:
         raise UserError(f"{where}: 'dosage' must be a table")
     for key in raw:
         if key not in _DOSAGE_KEYS:
-            raise UserError(f"{where}: unknown key 'dosage.{key}'")
+            raise UserError(f"{where}: unknown key {'dosage.' + str(key)!r}")
     reps = raw.get("reps")
     if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
         raise UserError(f"{where}: 'dosage.reps' must be a whole number >= 1")

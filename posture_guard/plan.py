@@ -315,7 +315,7 @@ def parse_plan(
         pr.add("'target' must be a table ([target])")
     else:
         for key in sorted(set(target) - _TARGET_KEYS):
-            pr.add(f"unknown key 'target.{key}'")
+            pr.add(f"unknown key {'target.' + str(key)!r}")
         if "forward_head_max_share" in target:
             v = target["forward_head_max_share"]
             if not _is_number(v) or not 0 < v < 1:

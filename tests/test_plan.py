@@ -281,3 +281,12 @@ def test_coach_drops_a_slot_missed_by_more_than_an_hour() -> None:
     arrive = datetime.combine(day, first.at) + timedelta(minutes=61)
     state, effects = coach.step(state, Observation(arrive, PostureState.GOOD))
     assert not [e for e in effects if getattr(e, "kind", None) == "exercise_prompted"]
+
+
+def test_an_unknown_key_with_a_line_break_is_named_on_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "odd.toml"
+    f.write_text('schema = 1\n[target]\n"max\\nshare" = 1\n', encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        plan.load_plan_file(f)
+    assert "'target.max\\nshare'" in str(err.value)
+    assert "\n" not in str(err.value)
