@@ -24,6 +24,26 @@ def shared_media() -> Path:
     return SHARED_MEDIA
 
 
+@pytest.fixture
+def video(shared_media: Path) -> Path:
+    """A real upright webcam clip (skipped with a reason when ../shared is absent)."""
+    path = shared_media / "frontal_upright_man_intel.gif"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real SQLite store in a scratch folder, closed after the test."""
+    from posture_guard.store import Store
+
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    s = Store.open(tmp_path / "p.sqlite3")
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def grace_hopper() -> Path:
     """matplotlib's bundled public-domain portrait: a real photo that is always at hand."""

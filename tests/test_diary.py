@@ -25,14 +25,6 @@ TODAY = NOW.date()
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> Store:
-    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
-    s = Store.open(tmp_path / "p.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def diary(store) -> Diary:
     return Diary(store, now=lambda: NOW)
 

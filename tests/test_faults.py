@@ -31,14 +31,6 @@ START = datetime(2026, 11, 25, 9, 0, 0)
 
 
 @pytest.fixture
-def video(shared_media: Path) -> Path:
-    path = shared_media / "frontal_upright_man_intel.gif"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return path
-
-
-@pytest.fixture
 def calibrated(video: Path, pg_home: Path) -> Path:
     """A real calibration profile 'default' from the real video."""
     assert cli.main(["calibrate", "--video", str(video), "--seconds", "2"]) == 0

@@ -83,14 +83,6 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_home: Path):
         _RECORD.clear()
 
 
-@pytest.fixture
-def video(shared_media: Path) -> Path:
-    path = shared_media / "frontal_upright_man_intel.gif"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return path
-
-
 def _frame_rows(video: Path) -> list[bytes]:
     """Pixel rows of the video's frames: image data a leak would contain verbatim."""
     import cv2

@@ -25,14 +25,6 @@ def ts(d: date, hh: int, mm: int = 0) -> float:
     return datetime(d.year, d.month, d.day, hh, mm).timestamp()
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> Store:
-    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
-    s = Store.open(tmp_path / "p.sqlite3")
-    yield s
-    s.close()
-
-
 def fill(store: Store) -> None:
     """Three days: a headache day, a confirmed headache-free day, a day without entry."""
     d2, d3 = D1 + timedelta(days=1), D1 + timedelta(days=2)

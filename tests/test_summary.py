@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from posture_guard import cli
 from posture_guard.states import PostureState
-from posture_guard.store import Span, Store
+from posture_guard.store import Span
 from posture_guard.summary import (
     STATES,
     day_start,
@@ -33,14 +33,6 @@ DAY = date(2024, 3, 4)
 
 def at(hh: int, mm: int = 0, d: date = DAY) -> float:
     return datetime(d.year, d.month, d.day, hh, mm).timestamp()
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> Store:
-    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
-    s = Store.open(tmp_path / "p.sqlite3")
-    yield s
-    s.close()
 
 
 def test_span_crossing_midnight_is_split_across_the_two_days(store):

@@ -296,17 +296,7 @@ def test_clean_scene_has_no_events_and_a_smooth_track() -> None:
 
 def test_nuisances_appear_at_their_rates() -> None:
     n_frames = 18000
-    base = Nuisance(
-        jitter=0.004,
-        wobble=0.0,
-        hair_ear_prob=0.0,
-        wild_prob=0.0,
-        drop_prob=0.0,
-        passer_prob=0.0,
-        drift=0.0,
-        wander=0.0,
-        z_noise=0.0,
-    )
+    base = replace(Nuisance.none(), jitter=0.004)  # jitter alone
     noisy = replace(base, wild_prob=0.01, drop_prob=0.02, passer_prob=0.001)
     segs = [Segment(UPRIGHT, n_frames / 10.0)]
     _, clean = render(_scene(segs, Nuisance.none()))
