@@ -9,10 +9,11 @@ Two stages, both free of I/O and clocks (time is the stream time passed in):
    across the face), leaning in or back (everything scales together, the ratios do not
    change), a shrug (the shoulders rise, the ears stay), a passer-by (a much smaller or
    displaced skeleton is not the calibrated user).
-2. :func:`step` smooths the labels over time: each label has an exponentially weighted
-   share of recent samples (time constant ``tau``), and the state only changes when a
-   label holds most of that share. That is the hold time and the hysteresis in one rule,
-   and it works with irregular sampling because the weights use the real time gaps.
+2. :func:`step` smooths over time: each state has an exponentially weighted share of
+   recent frames' votes (time constant ``tau``), and the state only changes when another
+   state holds enough of that share and leads the current one by a margin. That is the
+   hold time and the hysteresis in one rule, and it works with irregular sampling because
+   the weights use the real time gaps.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ class Smoothing:
     A state takes over when its share of recent votes reaches ``enter`` and leads the
     current state's share by ``margin``: the lead is the hysteresis that stops flapping.
     No single frame weighs more than ``max_weight``, however long the gap before it: while
-    the posture is steady frames are 3 s apart, and one misread frame (a dropped frame, a
+    the posture is steady frames are seconds apart, and one misread frame (a dropped frame, a
     wild landmark) must not decide alone; it only makes the sampler look again sooner.
 
     Faults that are only a problem when held (tilt) use a longer memory. ``absent_tau``
@@ -312,9 +313,6 @@ class EngineState:
     last_t: Optional[float] = None
     stranger_since: Optional[float] = None  # someone who is not the user has been in view
 
-    def share(self, label: PostureState) -> float:
-        return dict(self.shares).get(label, 0.0)
-
 
 def _tau(label: PostureState, sm: Smoothing) -> float:
     if label is PostureState.HEAD_TILT:
@@ -396,6 +394,3 @@ class Decider:
         self.last_reading = reading
         self.engine, decision = step(self.engine, t, reading, metrics, self.smoothing)
         return decision
-
-    def reset(self) -> None:
-        self.engine = replace(self.engine, state=None, shares=(), last_t=None)
