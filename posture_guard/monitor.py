@@ -47,8 +47,6 @@ class Totals:
     frames_seen: int = 0
     frames_analysed: int = 0
     changes: int = 0
-    first_t: Optional[float] = None
-    last_t: Optional[float] = None
 
     @property
     def monitored(self) -> float:
@@ -113,11 +111,8 @@ class Pipeline:
         if self._last is not None:
             span = max(0.0, decision.t - self._last.t)
             tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
-        else:
-            tot.first_t = decision.t
         if decision.changed:
             tot.changes += 1
-        tot.last_t = decision.t
         self._last = decision
 
     def close(self, t_end: Optional[float] = None) -> Totals:
