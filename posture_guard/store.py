@@ -481,7 +481,8 @@ class _OpenSpan:
         self.samples += 1
         self.last = decision.t
         for key, value in decision.metrics.items():
-            self.metrics.setdefault(key, _MedianAcc()).add(float(value))
+            if math.isfinite(value):  # a measure this frame could not take is not a number
+                self.metrics.setdefault(key, _MedianAcc()).add(float(value))
 
     def medians(self) -> dict[str, float]:
         out = {}

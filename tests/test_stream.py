@@ -1,14 +1,19 @@
-"""The landmark stream contract: round trips, and clear errors naming the bad line."""
+"""The landmark stream and posture-state contracts: round trips, strict JSON, and clear
+errors naming the bad line."""
 
 from __future__ import annotations
 
+import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from posture_guard.landmarks import Sample, StreamHeader
+from posture_guard.sinks import StatesWriter
+from posture_guard.states import Decision, PostureState
 from posture_guard.stream import StreamError, load_stream, write_stream
 
 HEADER = {"image_width": 640, "image_height": 480, "fps": 5.0, "source": "webcam:0"}
@@ -108,3 +113,17 @@ def test_empty_missing_and_binary_files(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(StreamError):
         load_stream(binary)
+
+
+def test_states_lines_are_strict_json_and_leave_out_measures_not_taken() -> None:
+    out = io.StringIO()
+    writer = StatesWriter(out, every_sample=True)
+    writer.on_decision(
+        Decision(t=1.0, state=PostureState.GOOD, metrics={"ear_width": math.nan, "ear_gap": 0.6})
+    )
+
+    def reject(name: str) -> None:
+        raise ValueError(f"non-JSON constant {name}")
+
+    line = json.loads(out.getvalue(), parse_constant=reject)
+    assert line == {"t": 1.0, "state": "good", "ear_gap": 0.6}
