@@ -1,12 +1,15 @@
 """Threshold fitting: learn where good posture ends and forward head begins.
 
 The per-frame decision weighs several relative measurements (ear height lost, face grown,
-shoulders risen, ...). Rather than hand-pick their thresholds, this script fits a small
-multinomial logistic model on labelled synthetic scenes from the ``tune`` seed set only
-(the held-out seeds of :mod:`calibration.evaluate` are never rendered here), once against
-each person's own 20 s baseline and once against population defaults, and writes the
-numbers to ``posture_guard/data/model.json``. The population defaults themselves are the
-medians of the training people's upright metrics.
+shoulders risen, ...). How much each one says depends on the desk: a laptop camera below
+the chin sees a forward head differently from a monitor camera above the eyes. Rather than
+hand-pick thresholds, this script fits gradient-boosted trees (scikit-learn, needed only
+here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes from the ``tune``
+seed set only (the held-out seeds of :mod:`calibration.evaluate` are never rendered here),
+once against each person's own 20 s baseline and once against population defaults, and
+writes the trees as plain numbers to ``posture_guard/data/model.json``; the application
+evaluates them in pure Python. The population defaults themselves are the medians of the
+training people's upright metrics.
 
     python -m calibration.fit            # rewrite posture_guard/data/model.json
 """
@@ -15,29 +18,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from calibration import synth
-from calibration.baseline import fit_baseline
+from calibration.baseline import CalibrationError, fit_baseline
 from posture_guard.classify import (
     FEATURES,
     POPULATION_FEATURES,
     Baseline,
-    expand_terms,
+    model_from_json,
     relative_features,
 )
 from posture_guard.features import compute_metrics
 
 CLASSES = ("good", "forward_head", "raised_shoulders")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json"
-TRAIN_SEEDS = range(0, 120)  # the evaluate.py "tune" set
-STRIDE = 10  # every 10th frame: many people and setups teach more than many frames
-POPULATION_KEYS = ("ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt")
+TRAIN_SEEDS = range(0, 1000)  # 1000 people, each at their own desk (never a tune seed)
+STRIDE = 4  # every 4th frame: many people and setups teach more than many frames
+POPULATION_KEYS = (
+    "ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt",
+    "ear_gap_seen", "pitch_ears", "pitch_mouth",
+)  # fmt: skip
+#: Tree settings: small trees and many examples per leaf, so the model learns rules that
+#: hold across people rather than the quirks of one training desk.
+TREE_PARAMS = dict(
+    max_iter=200, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=200, random_state=0
+)
 
 
 def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:
@@ -49,23 +63,34 @@ def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:
     return scenes
 
 
-def collect(scenes: Sequence[synth.Scene]):
-    """Per scene: its calibrated baseline, and (metrics, truth) of settled frames."""
-    out = []
-    for scene in scenes:
-        header, labelled = synth.render(scene)
-        samples = synth.to_samples(labelled)
-        lead = [compute_metrics(s, header) for s in samples if s.t < 20.0]
+def _collect_one(scene: synth.Scene, stride: int = STRIDE):
+    header, labelled = synth.render(scene)
+    samples = synth.to_samples(labelled)
+    lead = [compute_metrics(s, header) for s in samples if s.t < 20.0]
+    try:
         baseline = fit_baseline(lead)
-        rows = []
-        for lab, smp in zip(labelled, samples):
-            if not lab.settled or lab.since_change < 3.0 or lab.truth in ("absent", "head_tilt"):
-                continue
-            m = compute_metrics(smp, header)
-            if m is not None:
-                rows.append((m, lab.truth))
-        out.append((baseline, rows))
-    return out
+    except CalibrationError:
+        return None  # the camera barely sees this person: calibration would refuse too
+    rows = []
+    for lab, smp in list(zip(labelled, samples))[::stride]:
+        if not lab.settled or lab.since_change < 3.0 or lab.truth in ("absent", "head_tilt"):
+            continue
+        m = compute_metrics(smp, header)
+        if m is not None:
+            rows.append((m, lab.truth))
+    return baseline, rows
+
+
+def collect(scenes: Sequence[synth.Scene], stride: int = STRIDE, workers: Optional[int] = None):
+    """Per scene: its calibrated baseline, and (metrics, truth) of every ``stride``-th
+    settled frame. Rendering is the slow part and scenes are independent: all cores work.
+    """
+    with multiprocessing.Pool(workers or os.cpu_count() or 1) as pool:
+        out = pool.map(partial(_collect_one, stride=stride), scenes, chunksize=4)
+    kept = [x for x in out if x is not None]
+    if len(kept) < len(out):
+        print(f"  {len(out) - len(kept)} of {len(out)} scenes left out: calibration refused")
+    return kept
 
 
 def population_baseline(collected) -> Baseline:
@@ -77,54 +102,73 @@ def population_baseline(collected) -> Baseline:
     return Baseline(median=median, calibrated=False)
 
 
-def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 3e-3, steps: int = 3000):
-    """Class-balanced multinomial logistic regression by plain gradient descent."""
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = (x - mean) / scale
-    counts = np.bincount(y, minlength=n_classes).astype(float)
-    weight = (len(y) / (n_classes * np.maximum(counts, 1)))[y]
-    onehot = np.eye(n_classes)[y]
-    w = np.zeros((n_classes, x.shape[1]))
-    b = np.zeros(n_classes)
-    lr = 0.5
-    for _ in range(steps):
-        logits = z @ w.T + b
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - onehot) * weight[:, None] / weight.sum()
-        w -= lr * (g.T @ z + l2 * w)
-        b -= lr * g.sum(axis=0)
-    return mean, scale, w, b
-
-
-def with_products(features: Sequence[str]) -> tuple[str, ...]:
-    """The features plus every product of two of them (a quadratic model)."""
-    pairs = [f"{a}*{b}" for i, a in enumerate(features) for b in features[i:]]
-    return (*features, *pairs)
-
-
-def fit_model(collected, features: Sequence[str], baseline_for, stride: int = STRIDE) -> dict:
+def design(collected, features: Sequence[str], baseline_for) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for baseline, rows in collected:
         base = baseline_for(baseline)
-        for m, truth in rows[::stride]:  # neighbouring frames add little
-            xs.append(expand_terms(relative_features(m, base), features))
+        for m, truth in rows:
+            feats = relative_features(m, base)
+            xs.append([feats.get(k, np.nan) for k in features])
             ys.append(CLASSES.index(truth))
-    x, y = np.array(xs), np.array(ys)
-    mean, scale, w, b = fit_softmax(x, y, len(CLASSES))
-    pred = np.argmax(((x - mean) / scale) @ w.T + b, axis=1)
+    return np.array(xs, dtype=float), np.array(ys)
+
+
+def export_trees(clf, features: Sequence[str]) -> dict:
+    """A fitted HistGradientBoostingClassifier as plain numbers for ``TreeModel``."""
+    rounds = []
+    for per_class in clf._predictors:  # [round][class]; scikit-learn keeps no public API
+        trees = []
+        for predictor in per_class:
+            nodes = predictor.nodes
+            leaf = nodes["is_leaf"].astype(bool)
+            trees.append(
+                {
+                    "feature": [-1 if lf else int(f) for f, lf in zip(nodes["feature_idx"], leaf)],
+                    "threshold": [float(v) for v in nodes["num_threshold"]],
+                    "left": [int(v) for v in nodes["left"]],
+                    "right": [int(v) for v in nodes["right"]],
+                    "missing_left": [int(v) for v in nodes["missing_go_to_left"]],
+                    "value": [round(float(v), 7) for v in nodes["value"]],
+                }
+            )
+        rounds.append(trees)
+    return {
+        "kind": "trees",
+        "features": list(features),
+        "classes": list(CLASSES),
+        "base": [float(v) for v in np.ravel(clf._baseline_prediction)],
+        "trees": rounds,
+    }
+
+
+def fit_model(collected, features: Sequence[str], baseline_for) -> dict:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x, y = design(collected, features, baseline_for)
+    counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
+    weight = (len(y) / (len(CLASSES) * np.maximum(counts, 1)))[y]  # classes weigh alike
+    clf = HistGradientBoostingClassifier(**TREE_PARAMS).fit(x, y, sample_weight=weight)
+    pred = clf.predict(x)
     recall = {c: float(np.mean(pred[y == i] == i)) for i, c in enumerate(CLASSES) if np.any(y == i)}
     print(f"  {len(y)} frames; training recall per class: "
           + ", ".join(f"{c} {r:.3f}" for c, r in recall.items()))  # fmt: skip
-    return {
-        "features": list(features),
-        "classes": list(CLASSES),
-        "mean": [round(float(v), 6) for v in mean],
-        "scale": [round(float(v), 6) for v in scale],
-        "weights": [[round(float(v), 6) for v in row] for row in w],
-        "bias": [round(float(v), 6) for v in b],
-    }
+    data = export_trees(clf, features)
+    _check_export(clf, data, x)
+    return data
+
+
+def _check_export(clf, data: dict, x: np.ndarray, n: int = 2000) -> None:
+    """The exported numbers must give what scikit-learn gives, or the fit is not written."""
+    model = model_from_json(data)
+    rows = x[np.linspace(0, len(x) - 1, min(n, len(x))).astype(int)]
+    ours = np.array([[model.probabilities(dict(zip(data["features"], r)))[c] for c in CLASSES]
+                     for r in rows])  # fmt: skip
+    theirs = clf.predict_proba(rows)
+    diff = float(np.max(np.abs(ours - theirs)))
+    if diff > 1e-5:
+        worst = int(np.argmax(np.abs(ours - theirs).max(axis=1)))
+        print("worst row:", rows[worst].tolist(), ours[worst], theirs[worst])
+        raise SystemExit(f"exported trees disagree with scikit-learn by {diff:.2e}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -134,24 +178,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seeds", type=int, default=len(TRAIN_SEEDS), help="training people")
     parser.add_argument("--stride", type=int, default=STRIDE, help="use every Nth frame")
     args = parser.parse_args(argv)
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("calibration.fit needs scikit-learn: pip install -e '.[calibration]'")
+        return 2
     seeds = range(args.seeds)
-    print(f"rendering training scenes (tune seeds 0-{args.seeds - 1})")
-    collected = collect(training_scenes(seeds, args.minutes))
+    print(f"rendering training scenes (tune seeds 0-{args.seeds - 1})", flush=True)
+    collected = collect(training_scenes(seeds, args.minutes), args.stride)
     pop = population_baseline(collected)
-    print("calibrated model:")
-    calibrated = fit_model(collected, with_products(FEATURES), lambda b: b, args.stride)
-    print("population model:")
-    population = fit_model(
-        collected, with_products(POPULATION_FEATURES), lambda b: pop, args.stride
-    )
+    print("calibrated model:", flush=True)
+    calibrated = fit_model(collected, FEATURES, lambda b: b)
+    print("population model:", flush=True)
+    population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
     data = {
         "about": "fitted by `python -m calibration.fit` on synthetic scenes (tune seeds)",
         "population_baseline": {k: round(v, 6) for k, v in pop.median.items()},
         "calibrated": calibrated,
         "population": population,
     }
-    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB)")
     return 0
 
 

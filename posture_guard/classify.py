@@ -6,20 +6,23 @@ Two stages, both free of I/O and clocks (time is the stream time passed in):
    :class:`Reading`: an instantaneous label plus the evidence behind it. It knows the
    nuisances that look like a slump but are not one: looking down at the keyboard (the
    nose drops below the ear line, the ears do not sink), looking aside (the nose moves
-   across the face), leaning in or back (everything scales together, the ratios do not
-   change), a shrug (the shoulders rise, the ears stay), a passer-by (a much smaller or
-   displaced skeleton is not the calibrated user).
+   across the face), leaning in or back (everything scales together; what perspective
+   adds to that, the fitted model has learned per desk setup), a shrug (the shoulders
+   rise, the ears stay), a passer-by (a much smaller or displaced skeleton is not the
+   calibrated user).
 2. :func:`step` smooths over time: each state has an exponentially weighted share of
    recent frames' votes (time constant ``tau``), and the state only changes when another
    state holds enough of that share and leads the current one by a margin. That is the
    hold time and the hysteresis in one rule, and it works with irregular sampling because
-   the weights use the real time gaps.
+   the weights use the real time gaps. It also follows the camera's vertical offset
+   (a tilted screen), which :class:`Decider` applies to the baseline's positions.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from array import array
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -42,6 +45,9 @@ BASELINE_KEYS = (
     "ear_y",
     "center_x",
     "shoulder_width",
+    "ear_gap_seen",
+    "pitch_ears",
+    "pitch_mouth",
 )
 #: Where the person sits in the frame: only known after calibration.
 POSITION_KEYS = ("shoulder_y", "ear_y", "center_x", "shoulder_width")
@@ -86,7 +92,7 @@ class Thresholds:
     ``tilt``: head roll in degrees. ``other_person_scale``: a skeleton whose shoulder
     width differs from the baseline by more than this factor is not the user.
     ``forward_head``: the probability the fitted model must give forward head, and
-    ``raised_shoulders`` likewise (see :class:`PostureModel`).
+    ``raised_shoulders`` likewise (see :class:`TreeModel`).
     """
 
     forward_head: float = 0.5
@@ -98,8 +104,7 @@ class Thresholds:
     other_person_shift: float = 1.4
 
 
-#: The relative features the fitted model reads (see :func:`relative_features`); the
-#: model may also use products of two of them (``"a*b"``).
+#: The relative features the fitted model reads (see :func:`relative_features`).
 FEATURES = (
     "d_gap", "d_eye_gap", "d_face", "d_ear", "d_pitch", "abs_yaw", "abs_roll", "d_tilt",
     "d_scale", "rise", "sink", "b_pitch", "b_face", "b_gap",
@@ -117,7 +122,7 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
     """
     b = baseline.median
     f = {
-        "d_gap": _rel(metrics.ear_gap, b["ear_gap"]),
+        "d_gap": _head_height_change(metrics, b),
         "d_eye_gap": _rel(metrics.eye_gap, b.get("eye_gap", metrics.eye_gap)),
         "d_face": _rel(metrics.face_width, b["face_width"]),
         # Ear-to-ear width, when both ears are seen now and at calibration; else the face.
@@ -126,7 +131,7 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
             if math.isfinite(metrics.ear_width) and b.get("ear_width", 0) > 0
             else _rel(metrics.face_width, b["face_width"])
         ),
-        "d_pitch": metrics.pitch - b["pitch"],
+        "d_pitch": _pitch_change(metrics, b),
         "abs_yaw": abs(metrics.yaw - b["yaw"]),
         "abs_roll": abs(metrics.roll - b["roll"]),
         "d_tilt": abs(metrics.shoulder_tilt - b.get("shoulder_tilt", 0.0)),
@@ -139,67 +144,107 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
     f["b_gap"] = b["ear_gap"]
     if baseline.has_position():
         sw = b["shoulder_width"]
-        f["d_scale"] = _rel(metrics.shoulder_width, sw)
-        f["rise"] = -(metrics.shoulder_y - b["shoulder_y"]) / sw
-        f["sink"] = (metrics.ear_y - b["ear_y"]) / sw
+        scale = metrics.shoulder_width / sw
+        f["d_scale"] = scale - 1.0
+        # Where shoulders and ears would be if the person had only moved nearer or further
+        # (drifting in the chair): offsets from the image centre grow with the scale. What
+        # is left is a real rise of the shoulders or sinking of the head.
+        f["rise"] = -(metrics.shoulder_y - _scaled(b["shoulder_y"], scale)) / metrics.shoulder_width
+        f["sink"] = (metrics.ear_y - _scaled(b["ear_y"], scale)) / metrics.shoulder_width
     return f
 
 
-def expand_terms(feats: dict[str, float], terms: tuple[str, ...]) -> list[float]:
-    """Values of the model's terms: a feature name, or ``a*b`` for a product of two."""
-    out = []
-    for term in terms:
-        if "*" in term:
-            a, b = term.split("*", 1)
-            out.append(feats.get(a, 0.0) * feats.get(b, 0.0))
-        else:
-            out.append(feats.get(term, 0.0))
-    return out
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree, flattened into arrays (compact: a model holds ~600 of them).
+
+    Node i is a leaf when ``feature[i] < 0`` (its value in ``value[i]``); otherwise x goes
+    to ``left[i]`` when x[feature] <= threshold[i] (or when x is missing and
+    ``missing_left[i]``) and to ``right[i]`` otherwise.
+    """
+
+    feature: array
+    threshold: array
+    left: array
+    right: array
+    missing_left: array
+    value: array
+
+    def predict(self, x: list[float]) -> float:
+        i = 0
+        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
+        while feature[i] >= 0:
+            v = x[feature[i]]
+            if v != v:  # nan: a measure this frame could not take
+                i = left[i] if self.missing_left[i] else right[i]
+            else:
+                i = left[i] if v <= threshold[i] else right[i]
+        return self.value[i]
+
+    @classmethod
+    def from_json(cls, data: dict) -> Tree:
+        return cls(
+            feature=array("i", data["feature"]),
+            threshold=array("d", data["threshold"]),
+            left=array("i", data["left"]),
+            right=array("i", data["right"]),
+            missing_left=array("b", data["missing_left"]),
+            value=array("d", data["value"]),
+        )
 
 
 @dataclass(frozen=True)
-class PostureModel:
-    """A multinomial logistic model over relative features, fitted by calibration/fit.py.
+class TreeModel:
+    """Gradient-boosted trees over relative features, fitted by calibration/fit.py.
 
-    Numbers only, stored in ``posture_guard/data/model.json``: per class a weight for each
-    standardized feature and a bias. Fitting on labelled synthetic scenes (never on the
-    held-out seeds) is how the thresholds between good, forward head and raised shoulders
-    are chosen; the rules that need no fitting (nobody, a passer-by, looking aside or down,
-    a held head tilt) stay explicit in :func:`assess`.
+    Why trees: how a forward head shows from the front depends on the desk (a laptop camera
+    below the chin sees leaning in as an ear gap that grows, a monitor camera sees it
+    shrink), and trees learn those setup-dependent rules where a linear model averaged them
+    away. Evaluating ~600 small trees in plain Python costs well under a millisecond,
+    against ~20 ms for the pose model itself.
     """
 
     features: tuple[str, ...]
     classes: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    weights: tuple[tuple[float, ...], ...]  # [class][feature]
-    bias: tuple[float, ...]
+    base: tuple[float, ...]  # the starting logit of each class
+    trees: tuple[tuple[Tree, ...], ...]  # [round][class]
 
     def probabilities(self, feats: dict[str, float]) -> dict[str, float]:
-        raw = expand_terms(feats, self.features)
-        x = [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale)]
-        logits = [b + sum(w * v for w, v in zip(ws, x)) for ws, b in zip(self.weights, self.bias)]
-        top = max(logits)
-        exps = [math.exp(v - top) for v in logits]
-        total = sum(exps)
-        return {c: e / total for c, e in zip(self.classes, exps)}
+        x = [feats.get(name, math.nan) for name in self.features]
+        logits = list(self.base)
+        for round_ in self.trees:
+            for k, tree in enumerate(round_):
+                logits[k] += tree.predict(x)
+        return _softmax(self.classes, logits)
 
     @classmethod
-    def from_json(cls, data: dict) -> PostureModel:
+    def from_json(cls, data: dict) -> TreeModel:
         return cls(
             features=tuple(data["features"]),
             classes=tuple(data["classes"]),
-            mean=tuple(data["mean"]),
-            scale=tuple(data["scale"]),
-            weights=tuple(tuple(w) for w in data["weights"]),
-            bias=tuple(data["bias"]),
+            base=tuple(float(v) for v in data["base"]),
+            trees=tuple(tuple(Tree.from_json(t) for t in r) for r in data["trees"]),
         )
 
 
+def _softmax(classes: tuple[str, ...], logits: list[float]) -> dict[str, float]:
+    top = max(logits)
+    exps = [math.exp(v - top) for v in logits]
+    total = sum(exps)
+    return {c: e / total for c, e in zip(classes, exps)}
+
+
+def model_from_json(data: dict) -> TreeModel:
+    """The model a ``model.json`` entry describes."""
+    if data.get("kind") != "trees":
+        raise ValueError(f"unknown model kind {data.get('kind')!r} in model.json")
+    return TreeModel.from_json(data)
+
+
 @cache
-def bundled_model(calibrated: bool = True) -> PostureModel:
+def bundled_model(calibrated: bool = True) -> TreeModel:
     """The fitted model shipped in the package (one for calibrated, one for population)."""
-    return PostureModel.from_json(_model_file()["calibrated" if calibrated else "population"])
+    return model_from_json(_model_file()["calibrated" if calibrated else "population"])
 
 
 @dataclass(frozen=True)
@@ -216,6 +261,12 @@ class Smoothing:
     makes a person who leaves register within a few seconds while a single dropped frame
     never does. Someone who is not the user counts as nobody only after
     ``stranger_grace`` seconds in view: a passer-by changes nothing.
+
+    ``offset_tau``: memory of the camera's vertical offset. Tilting the screen moves the
+    whole picture up or down, and then a shrug's shoulders-up looks like a slump's
+    ears-down. While a frame reads clearly good (ear gap within ``offset_gap`` of the
+    baseline), the part of the shoulders' and ears' move that they share is taken as the
+    camera's, and the baseline positions follow it.
     """
 
     tau: float = 2.5
@@ -225,6 +276,8 @@ class Smoothing:
     tilt_tau: float = 6.0
     absent_tau: float = 2.5
     stranger_grace: float = 10.0
+    offset_tau: float = 20.0
+    offset_gap: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -248,11 +301,39 @@ def _rel(value: float, base: float) -> float:
     return value / base - 1.0 if base else 0.0
 
 
+def _scaled(position: float, scale: float) -> float:
+    """A baseline position in the frame (0-1) seen from ``scale`` times nearer."""
+    return 0.5 + (position - 0.5) * scale
+
+
+def _head_height_change(metrics: Metrics, b: dict[str, float]) -> float:
+    """Relative change of the ear-above-shoulders height, like compared with like.
+
+    Seen ears against the baseline's seen ears; when the ears are hidden now or were at
+    calibration, the eye line's move stands in for the ear line's (in baseline ear gaps).
+    """
+    seen, base_seen = metrics.ear_gap_seen, b.get("ear_gap_seen", math.nan)
+    if math.isfinite(seen) and math.isfinite(base_seen) and base_seen > 0:
+        return _rel(seen, base_seen)
+    if "eye_gap" in b:
+        return (metrics.eye_gap - b["eye_gap"]) / b["ear_gap"]
+    return _rel(metrics.ear_gap, b["ear_gap"])
+
+
+def _pitch_change(metrics: Metrics, b: dict[str, float]) -> float:
+    """Head pitch change against the same reference line as the baseline's."""
+    for key in ("pitch_ears", "pitch_mouth"):
+        now, then = getattr(metrics, key), b.get(key, math.nan)
+        if math.isfinite(now) and math.isfinite(then):
+            return now - then
+    return metrics.pitch - b["pitch"]
+
+
 def assess(
     metrics: Optional[Metrics],
     baseline: Baseline,
     th: Thresholds = Thresholds(),
-    model: Optional[PostureModel] = None,
+    model: Optional[TreeModel] = None,
 ) -> Reading:
     """Judge one frame. ``None`` metrics (nobody, or no usable upper body) read absent."""
     if metrics is None:
@@ -312,6 +393,7 @@ class EngineState:
     shares: tuple[tuple[PostureState, float], ...] = ()
     last_t: Optional[float] = None
     stranger_since: Optional[float] = None  # someone who is not the user has been in view
+    offset: float = 0.0  # the camera's vertical offset since calibration (frame heights)
 
 
 def _tau(label: PostureState, sm: Smoothing) -> float:
@@ -365,13 +447,55 @@ def step(
     ):
         state = best
     changed = first or state is not prev.state
+    offset = _track_offset(prev.offset, dt, reading, metrics, sm)
     values = metrics.as_dict() if metrics is not None else {}
     values.update({k: round(v, 4) for k, v in reading.evidence.items()})
     decision = Decision(t=t, state=state, metrics=values, changed=changed)
     new = EngineState(
-        state=state, shares=tuple(shares.items()), last_t=t, stranger_since=stranger_since
+        state=state,
+        shares=tuple(shares.items()),
+        last_t=t,
+        stranger_since=stranger_since,
+        offset=offset,
     )
     return new, decision
+
+
+def _track_offset(
+    offset: float, dt: float, reading: Reading, metrics: Optional[Metrics], sm: Smoothing
+) -> float:
+    """Follow the camera's vertical offset while the frame reads clearly good.
+
+    A tilted screen shifts shoulders and ears alike; a shrug or a slump moves one of them
+    and changes the gap between them, so frames with a changed gap, or any doubt, teach
+    nothing. ``rise`` and ``sink`` are measured against the already shifted baseline, so
+    what is learnt is the part still unexplained.
+    """
+    ev = reading.evidence
+    if (
+        metrics is None
+        or dt <= 0
+        or reading.label is not PostureState.GOOD
+        or reading.gate
+        or "rise" not in ev
+        or abs(ev.get("d_gap", 1.0)) > sm.offset_gap
+        or ev.get("p_fh", 1.0) > 0.2
+        or ev.get("p_shrug", 1.0) > 0.2
+    ):
+        return offset
+    shared = metrics.shoulder_width * (ev["sink"] - ev["rise"]) / 2  # + = picture moved down
+    alpha = min(sm.max_weight, 1.0 - math.exp(-dt / sm.offset_tau))
+    return offset + alpha * shared
+
+
+def shifted(baseline: Baseline, offset: float) -> Baseline:
+    """The baseline with its positions in the frame moved down by ``offset`` frame heights."""
+    if not offset or not baseline.has_position():
+        return baseline
+    median = dict(baseline.median)
+    median["shoulder_y"] += offset
+    median["ear_y"] += offset
+    return replace(baseline, median=median)
 
 
 class Decider:
@@ -390,7 +514,7 @@ class Decider:
         self.last_reading: Optional[Reading] = None
 
     def decide(self, t: float, metrics: Optional[Metrics]) -> Decision:
-        reading = assess(metrics, self.baseline, self.thresholds)
+        reading = assess(metrics, shifted(self.baseline, self.engine.offset), self.thresholds)
         self.last_reading = reading
         self.engine, decision = step(self.engine, t, reading, metrics, self.smoothing)
         return decision

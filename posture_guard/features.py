@@ -36,6 +36,9 @@ from .landmarks import (
 
 #: Below this visibility a landmark is treated as not seen.
 VISIBLE = 0.5
+#: Ear-to-ear (tragus) span in eye widths (the mean of outer-corner and 1.45x pupil
+#: distances): about 1.33 in MediaPipe on real upright faces (ear_width / face_width).
+EAR_SPAN_EYE_WIDTHS = 1.33
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class Metrics:
     center_x: float  # shoulder midpoint x / frame width
     shoulder_width: float  # shoulder width / frame height
     ears_seen: int  # 0, 1 or 2 ears above the visibility threshold
+    # The same measures taken only from what was actually seen (nan otherwise). The
+    # decision compares like with like: a frame whose ears are hidden by hair is compared
+    # with the baseline's eyes and mouth, never with the baseline's ears.
+    ear_gap_seen: float = math.nan  # ear_gap from seen ears only
+    pitch_ears: float = math.nan  # pitch against the seen ear line
+    pitch_mouth: float = math.nan  # pitch from the nose-mouth distance (mouth seen)
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -103,30 +112,38 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
         return None
     eye_mid = (pts[LEFT_EYE] + pts[RIGHT_EYE]) / 2
 
-    ears = [pts[i] for i in (LEFT_EAR, RIGHT_EAR) if vis[i] >= VISIBLE]
-    if len(ears) == 2:
-        ear_y = (ears[0][1] + ears[1][1]) / 2
+    le, re = pts[LEFT_EYE], pts[RIGHT_EYE]
+    seen_left, seen_right = vis[LEFT_EAR] >= VISIBLE, vis[RIGHT_EAR] >= VISIBLE
+    n_ears = int(seen_left) + int(seen_right)
+    if n_ears == 2:
+        ear_y = float((pts[LEFT_EAR][1] + pts[RIGHT_EAR][1]) / 2)
         ear_w = float(np.hypot(*(pts[LEFT_EAR] - pts[RIGHT_EAR]))) / sw
-    elif len(ears) == 1:
-        ear_y = ears[0][1]
+    elif n_ears == 1:
+        # One ear: step half an ear span along the eye line to the midpoint, so a tilted
+        # head with one ear under hair still gives the height of the ear line's middle.
+        across = (le - re) / max(float(np.hypot(*(le - re))), 1e-9)  # toward the left ear
+        half = EAR_SPAN_EYE_WIDTHS * eye_w / 2
+        ear_y = float(pts[LEFT_EAR][1] - across[1] * half if seen_left
+                      else pts[RIGHT_EAR][1] + across[1] * half)  # fmt: skip
         ear_w = math.nan
     else:
         # Ears hidden: in an upright face the tragus sits about 0.35 eye-widths below
         # the eye line, which keeps ear_gap continuous when hair covers both ears.
-        ear_y = eye_mid[1] + 0.35 * eye_w
+        ear_y = float(eye_mid[1] + 0.35 * eye_w)
         ear_w = math.nan
 
     nose = pts[NOSE]
     # Pitch: nose relative to the ear line when ears are seen (ears barely move when the
     # head nods), else to the mouth line (the nose-mouth distance shortens in a nod).
-    if ears:
-        pitch = (nose[1] - ear_y) / eye_w
-    else:
-        mouth_y = (pts[MOUTH_LEFT][1] + pts[MOUTH_RIGHT][1]) / 2
-        pitch = 0.35 - (mouth_y - nose[1]) / eye_w
-    le, re = pts[LEFT_EYE], pts[RIGHT_EYE]
+    pitch_ears = (nose[1] - ear_y) / eye_w if n_ears else math.nan
+    mouth_y = (pts[MOUTH_LEFT][1] + pts[MOUTH_RIGHT][1]) / 2
+    from_mouth = float(0.35 - (mouth_y - nose[1]) / eye_w)
+    mouth_seen = vis[MOUTH_LEFT] >= VISIBLE and vis[MOUTH_RIGHT] >= VISIBLE
+    pitch_mouth = from_mouth if mouth_seen else math.nan
+    pitch = pitch_ears if n_ears else from_mouth
+    ear_gap = float((shoulder_mid[1] - ear_y) / sw)
     return Metrics(
-        ear_gap=float((shoulder_mid[1] - ear_y) / sw),
+        ear_gap=ear_gap,
         eye_gap=float((shoulder_mid[1] - eye_mid[1]) / sw),
         face_width=eye_w / sw,
         ear_width=ear_w,
@@ -139,5 +156,8 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
         ear_y=float(ear_y),
         center_x=float(shoulder_mid[0] / aspect),
         shoulder_width=sw,
-        ears_seen=len(ears),
+        ears_seen=n_ears,
+        ear_gap_seen=ear_gap if n_ears else math.nan,
+        pitch_ears=float(pitch_ears),
+        pitch_mouth=float(pitch_mouth),
     )

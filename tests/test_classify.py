@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,11 @@ from posture_guard.classify import (
     Reading,
     Smoothing,
     Thresholds,
+    TreeModel,
     assess,
+    bundled_model,
+    model_from_json,
+    shifted,
     step,
 )
 from posture_guard.features import Metrics
@@ -23,14 +28,24 @@ from posture_guard.states import PostureState as S
 UPRIGHT = Metrics(
     ear_gap=0.66, eye_gap=0.74, face_width=0.29, ear_width=0.40, pitch=0.05, yaw=0.0,
     roll=0.0, shoulder_tilt=0.0, shoulder_y=0.80, ear_y=0.40, center_x=0.5,
-    shoulder_width=0.60, ears_seen=2,
+    shoulder_width=0.60, ears_seen=2, ear_gap_seen=0.66, pitch_ears=0.05, pitch_mouth=0.05,
 )  # fmt: skip
 BASE = Baseline(
     median={k: getattr(UPRIGHT, k) for k in (
         "ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt",
-        "shoulder_y", "ear_y", "center_x", "shoulder_width")},
+        "shoulder_y", "ear_y", "center_x", "shoulder_width", "ear_gap_seen", "pitch_ears",
+        "pitch_mouth")},
     samples=50,
 )  # fmt: skip
+
+
+def frame(**changes: float) -> Metrics:
+    """UPRIGHT with ``changes``, kept consistent the way a real head moves: the eye line
+    moves with the ear line, and the seen-ear measures are the ear measures."""
+    m = replace(UPRIGHT, **changes)
+    if "ear_gap" in changes and "eye_gap" not in changes:
+        m = replace(m, eye_gap=UPRIGHT.eye_gap + (m.ear_gap - UPRIGHT.ear_gap))
+    return replace(m, ear_gap_seen=m.ear_gap, pitch_ears=m.pitch, pitch_mouth=m.pitch)
 
 
 def test_upright_reads_good() -> None:
@@ -39,7 +54,7 @@ def test_upright_reads_good() -> None:
 
 def test_forward_head_reads_forward_head() -> None:
     # Ears sink toward the shoulder line (-18 %) and the face nears the camera (+5 %).
-    m = replace(UPRIGHT, ear_gap=0.66 * 0.82, face_width=0.29 * 1.05, ear_y=0.40 + 0.6 * 0.12)
+    m = frame(ear_gap=0.66 * 0.82, face_width=0.29 * 1.05, ear_y=0.40 + 0.6 * 0.12)
     r = assess(m, BASE)
     assert r.label is S.FORWARD_HEAD
     assert r.evidence["p_fh"] > Thresholds().forward_head
@@ -48,14 +63,14 @@ def test_forward_head_reads_forward_head() -> None:
 
 def test_looking_down_is_not_forward_head() -> None:
     # The nose drops well below the ear line; the ears sink a little too.
-    m = replace(UPRIGHT, ear_gap=0.66 * 0.88, pitch=0.05 + 0.35, ear_y=0.40 + 0.6 * 0.08)
+    m = frame(ear_gap=0.66 * 0.88, pitch=0.05 + 0.35, ear_y=0.40 + 0.6 * 0.08)
     r = assess(m, BASE)
     assert r.gate == "look_down"
     assert r.label is S.GOOD
 
 
 def test_looking_aside_is_not_forward_head() -> None:
-    m = replace(UPRIGHT, ear_gap=0.66 * 0.85, yaw=0.4, face_width=0.29 * 0.8)
+    m = frame(ear_gap=0.66 * 0.85, yaw=0.4, face_width=0.29 * 0.8)
     r = assess(m, BASE)
     assert r.gate == "look_aside" and r.label is S.GOOD
 
@@ -63,28 +78,28 @@ def test_looking_aside_is_not_forward_head() -> None:
 def test_shrug_is_raised_shoulders_not_forward_head() -> None:
     # Shoulders rise 0.1 shoulder widths; the ears stay where they were in the frame.
     rise = 0.1 * 0.6
-    m = replace(UPRIGHT, shoulder_y=0.80 - rise, ear_gap=(0.80 - rise - 0.40) / 0.6)
+    m = frame(shoulder_y=0.80 - rise, ear_gap=(0.80 - rise - 0.40) / 0.6)
     assert assess(m, BASE).label is S.RAISED_SHOULDERS
 
 
 def test_sliding_down_in_the_chair_is_not_a_shrug_or_slump() -> None:
     # The whole person moves down in the frame: gap and face unchanged.
-    m = replace(UPRIGHT, shoulder_y=0.86, ear_y=0.46)
+    m = frame(shoulder_y=0.86, ear_y=0.46)
     assert assess(m, BASE).label is S.GOOD
 
 
 def test_leaning_back_scales_everything_and_stays_good() -> None:
-    m = replace(UPRIGHT, shoulder_width=0.60 * 0.85, shoulder_y=0.77, ear_y=0.43)
+    m = frame(shoulder_width=0.60 * 0.85, shoulder_y=0.77, ear_y=0.43)
     assert assess(m, BASE).label is S.GOOD
 
 
 def test_held_roll_is_head_tilt() -> None:
-    assert assess(replace(UPRIGHT, roll=18.0), BASE).label is S.HEAD_TILT
-    assert assess(replace(UPRIGHT, roll=5.0), BASE).label is S.GOOD
+    assert assess(frame(roll=18.0), BASE).label is S.HEAD_TILT
+    assert assess(frame(roll=5.0), BASE).label is S.GOOD
 
 
 def test_a_much_smaller_skeleton_is_not_the_user() -> None:
-    passer = replace(UPRIGHT, shoulder_width=0.25, center_x=0.2)
+    passer = frame(shoulder_width=0.25, center_x=0.2)
     r = assess(passer, BASE)
     assert not r.is_user and r.label is S.ABSENT
 
@@ -99,11 +114,59 @@ def test_population_baseline_judges_proportions_only() -> None:
     assert not POPULATION_BASELINE.has_position() and not POPULATION_BASELINE.calibrated
     typical = replace(
         UPRIGHT, ear_gap=pop["ear_gap"], eye_gap=pop["eye_gap"], face_width=pop["face_width"],
-        pitch=pop["pitch"],
+        pitch=pop["pitch"], ear_gap_seen=pop["ear_gap_seen"], pitch_ears=pop["pitch_ears"],
+        pitch_mouth=pop["pitch_mouth"],
     )  # fmt: skip
     assert assess(typical, POPULATION_BASELINE).label is S.GOOD
     # Leaving the frame position out means a shrug cannot be told from a slump there:
     assert "rise" not in assess(typical, POPULATION_BASELINE).evidence
+
+
+def _stump(feature: int, threshold: float, low: float, high: float, missing_low: bool) -> dict:
+    """A one-split tree: x[feature] <= threshold -> low, else high."""
+    return {"feature": [feature, -1, -1], "threshold": [threshold, 0, 0], "left": [1, 0, 0],
+            "right": [2, 0, 0], "missing_left": [int(missing_low), 0, 0],
+            "value": [0.0, low, high]}  # fmt: skip
+
+
+def test_tree_model_follows_its_splits_missing_values_and_softmax() -> None:
+    flat = {"feature": [-1], "threshold": [0.0], "left": [0], "right": [0],
+            "missing_left": [0], "value": [0.0]}  # fmt: skip
+    data = {
+        "kind": "trees",
+        "features": ["d_gap", "rise"],
+        "classes": ["good", "forward_head", "raised_shoulders"],
+        "base": [0.5, 0.0, 0.0],
+        # one round: good has no tree worth speaking of, forward head splits on d_gap,
+        # raised shoulders on rise (a missing rise counts as high)
+        "trees": [[flat, _stump(0, -0.08, 3.0, -3.0, True), _stump(1, 0.05, -1.0, 2.0, False)]],
+    }
+    model = model_from_json(data)
+    assert isinstance(model, TreeModel)
+
+    def expected(logits: list[float]) -> list[float]:
+        exps = [math.exp(v) for v in logits]
+        return [e / sum(exps) for e in exps]
+
+    order = ("good", "forward_head", "raised_shoulders")
+    cases = [
+        ({"d_gap": -0.15, "rise": 0.0}, [0.5, 3.0, -1.0]),  # ears sank: forward head
+        ({"d_gap": 0.0, "rise": 0.10}, [0.5, -3.0, 2.0]),  # shoulders up: raised
+        ({"d_gap": -0.08, "rise": 0.05}, [0.5, 3.0, -1.0]),  # thresholds are inclusive
+        ({}, [0.5, 3.0, 2.0]),  # both missing: each goes its own missing way
+    ]
+    for feats, logits in cases:
+        got = model.probabilities(feats)
+        assert [got[c] for c in order] == pytest.approx(expected(logits))
+
+
+def test_the_bundled_models_are_tree_ensembles_that_give_probabilities() -> None:
+    for calibrated in (True, False):
+        model = bundled_model(calibrated)
+        assert isinstance(model, TreeModel) and len(model.trees) >= 50
+        probs = model.probabilities({})
+        assert set(probs) == {"good", "forward_head", "raised_shoulders"}
+        assert sum(probs.values()) == pytest.approx(1.0)
 
 
 def _run(labels: list[tuple[float, S]], sm: Smoothing = Smoothing()) -> list[tuple[float, S]]:
@@ -204,3 +267,39 @@ def test_a_stranger_in_view_casts_no_vote_until_they_stay() -> None:
     for i in range(40):  # someone else stays at the desk: after the grace, absent
         engine, d = step(engine, 25 + i * 0.5, stranger)
     assert d.state is S.ABSENT
+
+
+def _moved(m: Metrics, dy: float) -> Metrics:
+    """The same frame with the whole picture moved down by ``dy`` frame heights (a screen
+    tilted back moves it up: negative ``dy``)."""
+    return replace(m, shoulder_y=m.shoulder_y + dy, ear_y=m.ear_y + dy)
+
+
+def test_a_tilted_screen_is_followed_while_the_posture_reads_good() -> None:
+    d = Decider(BASE)
+    t = 0.0
+    for _ in range(40):  # 20 s of upright before anything happens
+        d.decide(t, UPRIGHT)
+        t += 0.5
+    assert d.engine.offset == 0.0
+    for _ in range(120):  # the screen is tilted back: everything 0.05 higher in the frame
+        assert d.decide(t, _moved(UPRIGHT, -0.05)).state is S.GOOD
+        t += 0.5
+    assert d.engine.offset == pytest.approx(-0.05, abs=0.005)
+    # The tilt is now part of the baseline: a shrug under the tilted screen is a shrug.
+    rise = 0.1 * 0.6
+    shrug = _moved(frame(shoulder_y=0.80 - rise, ear_gap=(0.80 - rise - 0.40) / 0.6), -0.05)
+    r = assess(shrug, shifted(BASE, d.engine.offset))
+    assert r.evidence["rise"] == pytest.approx(0.1, abs=0.01)
+    assert abs(r.evidence["sink"]) < 0.01
+
+
+def test_a_slump_or_a_shrug_never_teaches_the_camera_offset() -> None:
+    slump = frame(ear_gap=0.66 * 0.82, face_width=0.29 * 1.05, ear_y=0.40 + 0.6 * 0.12)
+    rise = 0.1 * 0.6
+    shrug = frame(shoulder_y=0.80 - rise, ear_gap=(0.80 - rise - 0.40) / 0.6)
+    for fault in (slump, shrug):
+        d = Decider(BASE)
+        for i in range(200):
+            d.decide(i * 0.5, fault)
+        assert d.engine.offset == 0.0

@@ -1,0 +1,80 @@
+"""Per-frame metrics compare like with like, whatever hair hides or the chair does.
+
+Each test renders a noise-free pose through the synthetic pinhole camera, so the
+expected numbers come from geometry, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calibration.baseline import fit_baseline
+from calibration.synth import Camera, Person, render_pose
+from posture_guard.classify import relative_features
+from posture_guard.features import compute_metrics
+from posture_guard.landmarks import LEFT_EAR, RIGHT_EAR, Sample, StreamHeader
+
+HEADER = StreamHeader(image_width=640, image_height=480, fps=10.0, source="test", extra={})
+PERSON = Person()
+CAMERA = Camera(height_offset=0.05)  # a monitor camera just above the eyes
+
+
+def _metrics(pose: dict | None = None, hide: tuple[int, ...] = (), camera: Camera = CAMERA):
+    lm = render_pose(PERSON, camera, pose or {})[0].copy()
+    lm[list(hide), 3] = 0.1  # hair over these ears: MediaPipe reports them unseen
+    return compute_metrics(Sample(t=0.0, landmarks=lm), HEADER)
+
+
+def _baseline(hide: tuple[int, ...] = (), camera: Camera = CAMERA):
+    return fit_baseline([_metrics(hide=hide, camera=camera)] * 30)
+
+
+def test_ears_hidden_at_calibration_and_seen_later_is_not_a_nod_or_a_slump() -> None:
+    base = _baseline(hide=(LEFT_EAR, RIGHT_EAR))
+    now = _metrics()  # same upright pose, hair pushed back: both ears seen
+    feats = relative_features(now, base)
+    # The display metrics switch reference (mouth line -> ear line), so a naive comparison
+    # sees a large nod; the decision compares the same reference lines.
+    assert abs(now.pitch - base.median["pitch"]) > 0.1
+    assert abs(feats["d_pitch"]) < 0.01
+    assert abs(feats["d_gap"]) < 0.01
+
+
+def test_one_ear_of_a_tilted_head_gives_the_ear_line_middle() -> None:
+    both = _metrics({"roll": 8.0})
+    for hidden in (LEFT_EAR, RIGHT_EAR):
+        one = _metrics({"roll": 8.0}, hide=(hidden,))
+        assert one.ears_seen == 1
+        # Without the step along the eye line the single ear is off by half an ear span
+        # times sin(8 deg), about 0.03 shoulder widths.
+        assert abs(one.ear_gap - both.ear_gap) < 0.01
+    assert _metrics({"roll": 8.0}, hide=(LEFT_EAR,)).ear_gap_seen == pytest.approx(
+        _metrics({"roll": 8.0}, hide=(RIGHT_EAR,)).ear_gap_seen, abs=0.01
+    )
+
+
+def test_ear_measures_are_missing_rather_than_guessed_when_no_ear_is_seen() -> None:
+    m = _metrics(hide=(LEFT_EAR, RIGHT_EAR))
+    assert m.ears_seen == 0
+    assert np.isnan(m.ear_gap_seen) and np.isnan(m.pitch_ears)
+    assert np.isfinite(m.ear_gap) and np.isfinite(m.pitch_mouth)  # still shown to the user
+
+
+def test_moving_nearer_along_the_line_of_sight_is_neither_a_shrug_nor_a_sinking_head() -> None:
+    level = Camera(height_offset=-0.12)  # looks almost straight at the person
+    base = _baseline(camera=level)
+    m = _metrics({"shift_z": 0.10}, camera=level)
+    near = relative_features(m, base)
+    assert near["d_scale"] > 0.12  # 10 cm nearer is clearly bigger...
+    # ...but the positions, corrected for that scale, barely move: the raw shoulder move
+    # in the frame is several times larger than what is left after the correction.
+    b = base.median
+    raw_rise = -(m.shoulder_y - b["shoulder_y"]) / b["shoulder_width"]
+    assert abs(near["rise"]) < 0.3 * abs(raw_rise)
+    assert abs(near["rise"]) < 0.03 and abs(near["sink"]) < 0.03
+
+
+def test_a_real_shrug_still_rises_after_the_scale_correction() -> None:
+    feats = relative_features(_metrics({"raise": 0.03}), _baseline())
+    assert feats["rise"] > 0.04 and abs(feats["sink"]) < 0.02
