@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import pytest
@@ -59,3 +60,18 @@ def test_the_command_prints_totals_and_judges_the_targets(
     out = capsys.readouterr().out
     assert "TOTAL: balanced accuracy" in out and "targets (" in out
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
+
+
+def test_a_session_whose_calibration_is_refused_is_reported_not_scored() -> None:
+    nobody_first = synth.Scene(
+        synth.Person(),
+        synth.Camera(),
+        [synth.Segment("away", 30), synth.Segment("upright", 60)],
+        synth.Nuisance.none(),
+        seed=2,
+        name="late-arrival",
+    )
+    out = io.StringIO()
+    total = ev.report("unit", [], 1.0, True, out, scenes=[("upright", nobody_first)])
+    assert "calibration refused" in out.getvalue() and "late-arrival" in out.getvalue()
+    assert (total.tp, total.tn, total.fp, total.fn) == (0, 0, 0, 0)
