@@ -192,13 +192,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("population model:", flush=True)
     population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
     data = {
-        "about": "fitted by `python -m calibration.fit` on synthetic scenes (tune seeds)",
-        "population_baseline": {k: round(v, 6) for k, v in pop.median.items()},
+        "about": f"fitted by `python -m calibration.fit` on synthetic scenes of training "
+        f"seeds 0-{args.seeds - 1}",
         "calibrated": calibrated,
         "population": population,
     }
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB)")
+    pop_path = args.out.with_name("population.json")
+    pop_data = {
+        "about": "population defaults: medians of the training people's upright metrics, "
+        "written by `python -m calibration.fit`",
+        "median": {k: round(v, 6) for k, v in pop.median.items()},
+    }
+    pop_path.write_text(json.dumps(pop_data, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB) and {pop_path}")
     return 0
 
 

@@ -70,16 +70,17 @@ class Baseline:
         return all(k in self.median for k in POSITION_KEYS)
 
 
-def _model_file() -> dict:
-    text = (resources.files("posture_guard") / "data" / "model.json").read_text("utf-8")
+def _data_file(name: str) -> dict:
+    text = (resources.files("posture_guard") / "data" / name).read_text("utf-8")
     return json.loads(text)
 
 
 #: Population defaults, used when the user has not calibrated: the typical upright
 #: proportions of a frontal webcam view (fitted with the model, see calibration/fit.py).
-#: With these the decision is coarser, and the CLI says so.
+#: With these the decision is coarser, and the CLI says so. A small file of its own, so
+#: importing this module does not parse the models (about 1 MB of numbers).
 POPULATION_BASELINE = Baseline(
-    median=dict(_model_file()["population_baseline"]), samples=0, calibrated=False
+    median=dict(_data_file("population.json")["median"]), samples=0, calibrated=False
 )
 
 
@@ -244,7 +245,7 @@ def model_from_json(data: dict) -> TreeModel:
 @cache
 def bundled_model(calibrated: bool = True) -> TreeModel:
     """The fitted model shipped in the package (one for calibrated, one for population)."""
-    return model_from_json(_model_file()["calibrated" if calibrated else "population"])
+    return model_from_json(_data_file("model.json")["calibrated" if calibrated else "population"])
 
 
 @dataclass(frozen=True)
