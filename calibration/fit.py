@@ -7,16 +7,17 @@ hand-pick thresholds, this script fits gradient-boosted trees (scikit-learn, nee
 here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes from the ``tune``
 seed set only (the held-out seeds of :mod:`calibration.evaluate` are never rendered here),
 once against each person's own 20 s baseline and once against population defaults, and
-writes the trees as plain numbers to ``posture_guard/data/model.json``; the application
+writes the trees as plain numbers to ``posture_guard/data/model.json.gz``; the application
 evaluates them in pure Python. The population defaults themselves are the medians of the
 training people's upright metrics.
 
-    python -m calibration.fit            # rewrite posture_guard/data/model.json
+    python -m calibration.fit            # rewrite posture_guard/data/model.json.gz
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import multiprocessing
 import os
@@ -40,7 +41,7 @@ from posture_guard.classify import (
 from posture_guard.features import compute_metrics
 
 CLASSES = ("good", "forward_head", "raised_shoulders")
-MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json"
+MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json.gz"
 TRAIN_SEEDS = range(0, 1000)  # 1000 people, each at their own desk (never a tune seed)
 STRIDE = 4  # every 4th frame: many people and setups teach more than many frames
 POPULATION_KEYS = (
@@ -197,7 +198,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "calibrated": calibrated,
         "population": population,
     }
-    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    text = json.dumps(data, separators=(",", ":")) + "\n"
+    args.out.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
     pop_path = args.out.with_name("population.json")
     pop_data = {
         "about": "population defaults: medians of the training people's upright metrics, "

@@ -20,6 +20,7 @@ Two stages, both free of I/O and clocks (time is the stream time passed in):
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from array import array
@@ -71,8 +72,8 @@ class Baseline:
 
 
 def _data_file(name: str) -> dict:
-    text = (resources.files("posture_guard") / "data" / name).read_text("utf-8")
-    return json.loads(text)
+    raw = (resources.files("posture_guard") / "data" / name).read_bytes()
+    return json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
 
 
 #: Population defaults, used when the user has not calibrated: the typical upright
@@ -236,16 +237,17 @@ def _softmax(classes: tuple[str, ...], logits: list[float]) -> dict[str, float]:
 
 
 def model_from_json(data: dict) -> TreeModel:
-    """The model a ``model.json`` entry describes."""
+    """The model an entry of ``model.json.gz`` describes."""
     if data.get("kind") != "trees":
-        raise ValueError(f"unknown model kind {data.get('kind')!r} in model.json")
+        raise ValueError(f"unknown model kind {data.get('kind')!r} in model.json.gz")
     return TreeModel.from_json(data)
 
 
 @cache
 def bundled_model(calibrated: bool = True) -> TreeModel:
     """The fitted model shipped in the package (one for calibrated, one for population)."""
-    return model_from_json(_data_file("model.json")["calibrated" if calibrated else "population"])
+    data = _data_file("model.json.gz")
+    return model_from_json(data["calibrated" if calibrated else "population"])
 
 
 @dataclass(frozen=True)
