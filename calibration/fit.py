@@ -4,9 +4,9 @@ The per-frame decision weighs several relative measurements (ear height lost, fa
 shoulders risen, ...). How much each one says depends on the desk: a laptop camera below
 the chin sees a forward head differently from a monitor camera above the eyes. Rather than
 hand-pick thresholds, this script fits gradient-boosted trees (scikit-learn, needed only
-here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes from the ``tune``
-seed set only (the held-out seeds of :mod:`calibration.evaluate` are never rendered here),
-once against each person's own 20 s baseline and once against population defaults, and
+here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes of the training
+seeds 0-999 (the tune and held-out seeds of :mod:`calibration.evaluate` are never rendered
+here), once against each person's own 20 s baseline and once against population defaults, and
 writes the trees as plain numbers to ``posture_guard/data/model.json.gz``; the application
 evaluates them in pure Python. The population defaults themselves are the medians of the
 training people's upright metrics.
@@ -185,7 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("calibration.fit needs scikit-learn: pip install -e '.[calibration]'")
         return 2
     seeds = range(args.seeds)
-    print(f"rendering training scenes (tune seeds 0-{args.seeds - 1})", flush=True)
+    print(f"rendering training scenes (training seeds 0-{args.seeds - 1})", flush=True)
     collected = collect(training_scenes(seeds, args.minutes), args.stride)
     pop = population_baseline(collected)
     print("calibrated model:", flush=True)
