@@ -453,6 +453,9 @@ def step(
     offset = _track_offset(prev.offset, dt, reading, metrics, sm)
     values = metrics.as_dict() if metrics is not None else {}
     values.update({k: round(v, 4) for k, v in reading.evidence.items()})
+    # A measure this frame could not take (nan: an ear under hair) is left out here, once,
+    # so no sink ever sees it: the states lines stay strict JSON, stored medians numbers.
+    values = {k: v for k, v in values.items() if math.isfinite(v)}
     decision = Decision(t=t, state=state, metrics=values, changed=changed)
     new = EngineState(
         state=state,

@@ -10,7 +10,6 @@ live session would have.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Protocol
@@ -30,9 +29,7 @@ class StatesWriter:
     """Writes posture states in the contract format: one line per state change.
 
     With ``every_sample`` it writes a line for every decision instead. Each line carries
-    the metrics behind the decision (rounded) as extra keys, which the format welcomes;
-    a measure the frame could not take (nan, e.g. the ear width with an ear hidden) is
-    left out, so every line stays strict JSON.
+    the metrics behind the decision (rounded) as extra keys, which the format welcomes.
     """
 
     def __init__(self, handle: IO[str], every_sample: bool = False):
@@ -44,7 +41,7 @@ class StatesWriter:
         if not (decision.changed or self._every):
             return
         obj: dict[str, object] = {"t": round(decision.t, 3), "state": decision.state.value}
-        obj.update({k: round(v, 4) for k, v in decision.metrics.items() if math.isfinite(v)})
+        obj.update({k: round(v, 4) for k, v in decision.metrics.items()})
         self._handle.write(json.dumps(obj) + "\n")
         self.lines += 1
 

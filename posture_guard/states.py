@@ -36,7 +36,8 @@ class Decision:
     """The smoothed posture state at stream time ``t`` and the metrics behind it.
 
     ``metrics`` holds the frame's scale-free metrics (see features.Metrics) as plain
-    floats, empty when nobody was in view. ``changed`` is True on the first decision
+    finite floats (a measure the frame could not take is absent), empty when nobody was
+    in view. ``changed`` is True on the first decision
     and whenever the state differs from the previous decision.
     """
 

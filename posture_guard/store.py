@@ -481,8 +481,7 @@ class _OpenSpan:
         self.samples += 1
         self.last = decision.t
         for key, value in decision.metrics.items():
-            if math.isfinite(value):  # a measure this frame could not take is not a number
-                self.metrics.setdefault(key, _MedianAcc()).add(float(value))
+            self.metrics.setdefault(key, _MedianAcc()).add(float(value))
 
     def medians(self) -> dict[str, float]:
         out = {}

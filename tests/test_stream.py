@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from posture_guard.classify import Baseline, Decider
+from posture_guard.features import Metrics
 from posture_guard.landmarks import Sample, StreamHeader
 from posture_guard.sinks import StatesWriter
-from posture_guard.states import Decision, PostureState
 from posture_guard.stream import StreamError, load_stream, write_stream
 
 HEADER = {"image_width": 640, "image_height": 480, "fps": 5.0, "source": "webcam:0"}
@@ -116,14 +117,20 @@ def test_empty_missing_and_binary_files(tmp_path: Path) -> None:
 
 
 def test_states_lines_are_strict_json_and_leave_out_measures_not_taken() -> None:
+    # One ear under hair: the ear-to-ear width (and the seen-ear measures) cannot be taken.
+    frame = Metrics(
+        ear_gap=0.6, eye_gap=0.7, face_width=0.3, ear_width=math.nan, pitch=0.05, yaw=0.0,
+        roll=0.0, shoulder_tilt=0.0, shoulder_y=0.8, ear_y=0.4, center_x=0.5,
+        shoulder_width=0.6, ears_seen=1, ear_gap_seen=0.6, pitch_ears=0.05,
+    )  # fmt: skip
+    baseline = Baseline(median={k: v for k, v in frame.as_dict().items() if math.isfinite(v)})
     out = io.StringIO()
     writer = StatesWriter(out, every_sample=True)
-    writer.on_decision(
-        Decision(t=1.0, state=PostureState.GOOD, metrics={"ear_width": math.nan, "ear_gap": 0.6})
-    )
+    writer.on_decision(Decider(baseline).decide(1.0, frame))
 
     def reject(name: str) -> None:
         raise ValueError(f"non-JSON constant {name}")
 
     line = json.loads(out.getvalue(), parse_constant=reject)
-    assert line == {"t": 1.0, "state": "good", "ear_gap": 0.6}
+    assert (line["t"], line["state"], line["ear_gap"]) == (1.0, "good", 0.6)
+    assert "ear_width" not in line and "pitch_mouth" not in line
