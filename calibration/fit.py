@@ -5,7 +5,7 @@ shoulders risen, ...). How much each one says depends on the desk: a laptop came
 the chin sees a forward head differently from a monitor camera above the eyes. Rather than
 hand-pick thresholds, this script fits gradient-boosted trees (scikit-learn, needed only
 here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes of the training
-seeds 0-999 (the tune and held-out seeds of :mod:`calibration.evaluate` are never rendered
+seeds 0-1999 (the tune and held-out seeds of :mod:`calibration.evaluate` are never rendered
 here), once against each person's own 20 s baseline and once against population defaults, and
 writes the trees as plain numbers to ``posture_guard/data/model.json.gz``; the application
 evaluates them in pure Python. The population defaults themselves are the medians of the
@@ -42,7 +42,7 @@ from posture_guard.features import compute_metrics
 
 CLASSES = ("good", "forward_head", "raised_shoulders")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json.gz"
-TRAIN_SEEDS = range(0, 1000)  # 1000 people, each at their own desk (never a tune seed)
+TRAIN_SEEDS = range(0, 2000)  # 2000 people, each at their own desk (never a tune seed)
 STRIDE = 4  # every 4th frame: many people and setups teach more than many frames
 POPULATION_KEYS = (
     "ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt",

@@ -110,9 +110,14 @@ class Thresholds:
 FEATURES = (
     "d_gap", "d_eye_gap", "d_face", "d_ear", "d_pitch", "abs_yaw", "abs_roll", "d_tilt",
     "d_scale", "rise", "sink", "b_pitch", "b_face", "b_gap",
+    "d_gap_face", "d_eyes_ears", "rise_face", "sink_face", "b_shoulder_y", "b_ear_y",
+    "b_near",
 )  # fmt: skip
 #: Without calibration there is no position in the frame, nor a setup, to compare with.
-POPULATION_FEATURES = ("d_gap", "d_eye_gap", "d_face", "d_pitch", "abs_yaw", "abs_roll")
+POPULATION_FEATURES = (
+    "d_gap", "d_eye_gap", "d_face", "d_pitch", "abs_yaw", "abs_roll", "d_gap_face",
+    "d_eyes_ears",
+)  # fmt: skip
 
 
 def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
@@ -144,6 +149,11 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
     f["b_pitch"] = b["pitch"]
     f["b_face"] = b["face_width"]
     f["b_gap"] = b["ear_gap"]
+    # The same changes in the head's own units: the ear gap in face widths (a forward head
+    # loses height and gains face size at once, so their ratio moves more than either), and
+    # how far the eye line moved against the ear line (a nod moves the eyes, a slump both).
+    f["d_gap_face"] = (1.0 + f["d_gap"]) / (1.0 + f["d_face"]) - 1.0
+    f["d_eyes_ears"] = f["d_eye_gap"] - f["d_gap"]
     if baseline.has_position():
         sw = b["shoulder_width"]
         scale = metrics.shoulder_width / sw
@@ -153,6 +163,14 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
         # is left is a real rise of the shoulders or sinking of the head.
         f["rise"] = -(metrics.shoulder_y - _scaled(b["shoulder_y"], scale)) / metrics.shoulder_width
         f["sink"] = (metrics.ear_y - _scaled(b["ear_y"], scale)) / metrics.shoulder_width
+        # ... in eye widths, the unit of the head's own movements.
+        f["rise_face"] = f["rise"] / metrics.face_width
+        f["sink_face"] = f["sink"] / metrics.face_width
+        # Where the camera sees the person: high or low in the frame, near or far. At half
+        # a metre a small lean changes the picture as much as a slump does at a metre.
+        f["b_shoulder_y"] = b["shoulder_y"]
+        f["b_ear_y"] = b["ear_y"]
+        f["b_near"] = sw
     return f
 
 

@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from posture_guard.classify import (
+    FEATURES,
     POPULATION_BASELINE,
+    POPULATION_FEATURES,
     Baseline,
     Decider,
     EngineState,
@@ -19,6 +21,7 @@ from posture_guard.classify import (
     assess,
     bundled_model,
     model_from_json,
+    relative_features,
     shifted,
     step,
 )
@@ -167,6 +170,19 @@ def test_the_bundled_models_are_tree_ensembles_that_give_probabilities() -> None
         probs = model.probabilities({})
         assert set(probs) == {"good", "forward_head", "raised_shoulders"}
         assert sum(probs.values()) == pytest.approx(1.0)
+
+
+def test_the_bundled_models_read_the_features_the_decision_computes() -> None:
+    # A model fitted before a feature was added or renamed would read nan for it, silently:
+    # the shipped model must name exactly the features relative_features gives.
+    for calibrated, names, base in (
+        (True, FEATURES, BASE),
+        (False, POPULATION_FEATURES, POPULATION_BASELINE),
+    ):
+        model = bundled_model(calibrated)
+        assert model.features == names
+        feats = relative_features(frame(ear_gap=0.60, face_width=0.31), base)
+        assert all(math.isfinite(feats[n]) for n in names)
 
 
 def _run(labels: list[tuple[float, S]], sm: Smoothing = Smoothing()) -> list[tuple[float, S]]:
