@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
 import pytest
 
@@ -50,6 +51,29 @@ def test_a_clear_slump_is_scored_as_detected_with_its_latency() -> None:
     assert score.false_alarms == 0
     assert len(score.latencies) == 2 and all(0 < x < 10 for x in score.latencies)
     assert decisions[0].state is S.GOOD
+    # 90 s held: the coach alerts once, and rightly.
+    assert (score.fh_alerts, score.false_fh_alerts) == (1, 0)
+
+
+@dataclass
+class _Truth:
+    t: float
+    truth: str
+
+
+@pytest.mark.parametrize(
+    ("state", "truth", "alerts", "false"),
+    [(S.FORWARD_HEAD, "good", 1, 1), (S.FORWARD_HEAD, "forward_head", 1, 0),
+     (S.GOOD, "good", 0, 0)],
+)  # fmt: skip
+def test_coach_alerts_are_counted_and_judged_against_the_truth_of_their_window(
+    state: S, truth: str, alerts: int, false: int
+) -> None:
+    decisions = [Decision(float(t), state, changed=t == 0) for t in range(150)]
+    labelled = [_Truth(t / 2, truth) for t in range(300)]
+    score = ev.Score()
+    ev._alerts(labelled, decisions, score)
+    assert (score.fh_alerts, score.false_fh_alerts) == (alerts, false)
 
 
 def test_the_command_prints_totals_and_judges_the_targets(
