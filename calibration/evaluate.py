@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Optional
 
@@ -105,13 +106,16 @@ class Score:
         parts = [x for x in (self.recall, self.specificity) if not math.isnan(x)]
         return sum(parts) / len(parts) if parts else math.nan
 
+    def _per_good_hour(self, count: int) -> float:
+        return count / (self.good_seconds / 3600) if self.good_seconds else math.nan
+
     @property
     def false_alarms_per_hour(self) -> float:
-        return self.false_alarms / (self.good_seconds / 3600) if self.good_seconds else math.nan
+        return self._per_good_hour(self.false_alarms)
 
     @property
     def false_alerts_per_hour(self) -> float:
-        return self.false_fh_alerts / (self.good_seconds / 3600) if self.good_seconds else math.nan
+        return self._per_good_hour(self.false_fh_alerts)
 
     @property
     def median_latency(self) -> float:
@@ -176,11 +180,17 @@ def score_scene(
     return score, decisions
 
 
+@cache
+def _coach() -> Coach:
+    """One coach for every scene (it is a pure engine; its library is read once)."""
+    return Coach(CoachSettings(checkin_time=None), load_library())
+
+
 def _alerts(labelled, decisions: Sequence[Decision], score: Score) -> None:
     """What a user would actually be shown: the coach (default settings) run over the
     decisions. A forward-head alert is false when the truth was forward head for less than
     half of the alert's window."""
-    coach = Coach(CoachSettings(checkin_time=None), load_library())
+    coach = _coach()
     window = coach.settings.alert_hold_s
     st = coach.initial()
     for d in decisions:
