@@ -104,14 +104,21 @@ def population_baseline(collected) -> Baseline:
 
 
 def design(collected, features: Sequence[str], baseline_for) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [], []
+    """Features and class of every collected frame, filled into preallocated arrays: a row
+    of 21 features is 168 bytes there against about 760 as a list of Python floats, which
+    for 2000 people's 7.6 million frames is 1.3 GB against 5.8 GB."""
+    n = sum(len(rows) for _, rows in collected)
+    x = np.empty((n, len(features)))
+    y = np.empty(n, dtype=int)
+    i = 0
     for baseline, rows in collected:
         base = baseline_for(baseline)
         for m, truth in rows:
             feats = relative_features(m, base)
-            xs.append([feats.get(k, np.nan) for k in features])
-            ys.append(CLASSES.index(truth))
-    return np.array(xs, dtype=float), np.array(ys)
+            x[i] = [feats.get(k, np.nan) for k in features]
+            y[i] = CLASSES.index(truth)
+            i += 1
+    return x, y
 
 
 def export_trees(clf, features: Sequence[str]) -> dict:
