@@ -13,7 +13,7 @@ import pytest
 from calibration import synth
 from calibration.evaluate import score_scene, states_at
 
-SEEDS = range(4242, 4250)  # not in the training (0-999), tuning or hold-out seed sets
+SEEDS = range(4242, 4250)  # not in the training (0-1999), tuning or hold-out seed sets
 
 
 def _shares(kind: str, seed: int) -> dict[str, float]:
