@@ -287,7 +287,8 @@ class Smoothing:
     whole picture up or down, and then a shrug's shoulders-up looks like a slump's
     ears-down. While a frame reads clearly good (ear gap within ``offset_gap`` of the
     baseline), the part of the shoulders' and ears' move that they share is taken as the
-    camera's, and the baseline positions follow it.
+    camera's, and the baseline positions follow it. "Clearly" means the model gives
+    neither forward head nor raised shoulders more than ``offset_doubt``.
     """
 
     tau: float = 2.5
@@ -299,6 +300,7 @@ class Smoothing:
     stranger_grace: float = 10.0
     offset_tau: float = 20.0
     offset_gap: float = 0.06
+    offset_doubt: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -503,8 +505,8 @@ def _track_offset(
         or reading.gate
         or "rise" not in ev
         or abs(ev.get("d_gap", 1.0)) > sm.offset_gap
-        or ev.get("p_fh", 1.0) > 0.2
-        or ev.get("p_shrug", 1.0) > 0.2
+        or ev.get("p_fh", 1.0) > sm.offset_doubt
+        or ev.get("p_shrug", 1.0) > sm.offset_doubt
     ):
         return offset
     shared = metrics.shoulder_width * (ev["sink"] - ev["rise"]) / 2  # + = picture moved down
