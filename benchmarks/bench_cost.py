@@ -231,6 +231,27 @@ def fit_or_population(header: StreamHeader, samples: Sequence[Sample]) -> tuple[
         return POPULATION_BASELINE, "population defaults"
 
 
+def calibrate_like_a_user(scene: synth.Scene) -> Baseline:
+    """The profile a camera calibration gives this person at this desk: 15 s upright, then
+    the 15 s slouch step (a session of its own before monitoring, as in real use)."""
+    import io
+
+    from calibration.baseline import SLOUCH_SECONDS
+    from posture_guard.monitor import calibrate_samples
+
+    upright = replace(scene, segments=[synth.Segment(synth.UPRIGHT, CALIBRATE_SECONDS)])
+    session = synth.with_slouch(upright, CALIBRATE_SECONDS, SLOUCH_SECONDS)
+    header, labelled = synth.render(session)
+    samples = synth.to_samples(labelled)
+    try:
+        baseline, _ = calibrate_samples(
+            header, samples, CALIBRATE_SECONDS, SLOUCH_SECONDS, io.StringIO()
+        )
+    except UserError:
+        return POPULATION_BASELINE
+    return baseline
+
+
 # --------------------------------------------------------------------------- 1. per frame
 @dataclass(frozen=True)
 class FrameCost:
@@ -443,11 +464,11 @@ class HourCost:
 def measure_sitter(
     name: str, scene: synth.Scene, frame_cpu_s: float, decode_cpu_s: float, db: Path
 ) -> HourCost:
-    """Render the scene, calibrate on its first seconds, count and time the schedule."""
+    """Calibrate this person as ``posture-guard calibrate`` does with a camera, then
+    render the scene, count and time the schedule."""
     header, labelled = synth.render(scene)
     samples = synth.to_samples(labelled)
-    lead = [s for s in samples if s.t < samples[0].t + CALIBRATE_SECONDS]
-    baseline, _ = fit_or_population(header, lead)
+    baseline = calibrate_like_a_user(scene)
     count = count_analysed(header, samples, baseline, SamplingPolicy(), store_sinks(db, name))
     return HourCost(name, count, frame_cpu_s, decode_cpu_s)
 
@@ -773,8 +794,8 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
         f" min each (calibration/synth.py, seed {config.seed}), offered sample by sample to"
     )
     say(
-        f"   Pipeline.offer with a StoreSink on a real SQLite file; baseline fitted on the "
-        f"first {CALIBRATE_SECONDS:g} s. steady = upright"
+        f"   Pipeline.offer with a StoreSink on a real SQLite file; profile from a calibration "
+        f"session before ({CALIBRATE_SECONDS:g} s upright, 15 s slouch step). steady = upright"
     )
     say(
         "   throughout with everyday landmark noise; restless = synth.random_scene's mix of "

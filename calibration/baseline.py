@@ -4,6 +4,12 @@ A baseline is the median of each metric over N seconds (default 15) of upright s
 with 1.4826 x MAD as its spread; medians ignore the odd glance or wild landmark that a
 mean would not. One profile per desk setup (laptop on the sofa and the office monitor see
 a person differently), kept as JSON in the user's config directory.
+
+The slouch step that follows (default 15 s: "let your head drift forward the way it does
+when you are absorbed in work") records what this user's forward head looks like from this
+camera, as the median change from the baseline. Near a laptop camera, sitting a little
+further forward than during calibration grows the face as much as a small slump does; the
+user's own slouch tells the two apart far better than population-wide rules.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from posture_guard import paths
-from posture_guard.classify import BASELINE_KEYS, Baseline
+from posture_guard.classify import BASELINE_KEYS, SLOUCH_KEYS, Baseline, relative_features
 from posture_guard.errors import UserError
 from posture_guard.features import Metrics
 
@@ -26,6 +32,15 @@ from posture_guard.features import Metrics
 MIN_SAMPLES = 8
 #: ...and at least this share of the frames must show the person.
 MIN_PRESENT_SHARE = 0.6
+#: The slouch step: after the upright baseline the user lets their head drift forward as
+#: it does when absorbed in work, for this long; the first seconds are the move into it.
+SLOUCH_SECONDS = 15.0
+SLOUCH_SETTLE = 5.0
+#: A slouch brings the ears nearer the shoulder line or the face nearer the camera. One
+#: that did neither by this much (relative to the upright baseline) looks like sitting
+#: upright, or leaning back: it would teach the model nothing. (Real upright clips drift by
+#: about 1 %; the weakest simulated slouch of 120 people moved the ears by 1.6 %.)
+MIN_SLOUCH_CHANGE = 0.015
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -64,6 +79,36 @@ def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
     return Baseline(median=median, spread=spread, samples=len(seen), calibrated=True)
 
 
+def fit_slouch(metrics: Sequence[Optional[Metrics]], baseline: Baseline) -> dict[str, float]:
+    """The user's deliberate slouch as the median of its frames' relative features.
+
+    Raises :class:`CalibrationError` when too few frames show the person or when the
+    slouch is indistinguishable from the upright baseline; the upright baseline is still
+    good then, and callers keep it.
+    """
+    seen = [m for m in metrics if m is not None]
+    if len(seen) < MIN_SAMPLES or len(seen) < MIN_PRESENT_SHARE * len(metrics):
+        raise CalibrationError(
+            f"the slouch step saw you in only {len(seen)} of {len(metrics)} frames: stay in "
+            "view while you slouch"
+        )
+    feats = [relative_features(m, baseline) for m in seen]
+    slouch: dict[str, float] = {}
+    for key in SLOUCH_KEYS:
+        values = np.array([f.get(key, math.nan) for f in feats], dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            slouch[key] = float(np.median(values))
+    sank, grew = -slouch.get("d_gap", 0.0), slouch.get("d_face", 0.0)
+    if max(sank, grew) < MIN_SLOUCH_CHANGE:
+        raise CalibrationError(
+            f"the slouch looked like your upright posture (ears {sank:+.1%} toward the "
+            f"shoulders, face {grew:+.1%} larger; need {MIN_SLOUCH_CHANGE:.1%} of either): let "
+            "your head drift forward the way it does when you are absorbed in work"
+        )
+    return slouch
+
+
 def _profile_path(name: str) -> Path:
     if not _NAME.match(name):
         raise UserError(
@@ -84,6 +129,8 @@ def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:
         "median": baseline.median,
         "spread": baseline.spread,
     }
+    if baseline.slouch:
+        data["slouch"] = baseline.slouch
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -116,12 +163,16 @@ def _baseline_from_json(data: object, path: Path) -> Baseline:
     for key in ("ear_gap", "face_width", "shoulder_width"):
         if key in median and median[key] <= 0:
             raise UserError(f"calibration profile {path}: {key} must be positive; recalibrate")
+    slouch = _numbers(data.get("slouch", {}), path, "slouch")
+    if slouch and not all(k in slouch for k in ("d_gap", "d_face")):
+        raise UserError(f"calibration profile {path}: 'slouch' lacks d_gap or d_face; recalibrate")
     samples = data.get("samples", 0)
     return Baseline(
         median=median,
         spread=spread,
         samples=int(samples) if isinstance(samples, int) else 0,
         calibrated=True,
+        slouch=slouch,
     )
 
 

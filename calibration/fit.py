@@ -6,12 +6,19 @@ the chin sees a forward head differently from a monitor camera above the eyes. R
 hand-pick thresholds, this script fits gradient-boosted trees (scikit-learn, needed only
 here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes of the training
 seeds 0-1999 (the tune and held-out seeds of :mod:`calibration.evaluate` are never rendered
-here), once against each person's own 20 s baseline and once against population defaults, and
-writes the trees as plain numbers to ``posture_guard/data/model.json.gz``; the application
-evaluates them in pure Python. The population defaults themselves are the medians of the
-training people's upright metrics.
+here), and writes the trees as plain numbers to ``posture_guard/data/model-NAME.json.gz``
+(one file per model, so the application parses only the one it uses); the application
+evaluates them in pure Python. Three models, one per way a user can start:
 
-    python -m calibration.fit            # rewrite posture_guard/data/model.json.gz
+* ``slouch``: against the person's own 20 s upright baseline *and* their 15 s slouch step
+  (features measured as a share of that slouch, see ``classify.SLOUCH_FEATURES``);
+* ``calibrated``: against the upright baseline only (a profile without the slouch step);
+* ``population``: against population defaults, the medians of the training people's
+  upright metrics.
+
+All three learn from the same rendered sessions; the slouch step's own frames are left out.
+
+    python -m calibration.fit            # rewrite posture_guard/data/model-*.json.gz
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Optional
@@ -30,10 +38,17 @@ from typing import Optional
 import numpy as np
 
 from calibration import synth
-from calibration.baseline import CalibrationError, fit_baseline
+from calibration.baseline import (
+    SLOUCH_SECONDS,
+    SLOUCH_SETTLE,
+    CalibrationError,
+    fit_baseline,
+    fit_slouch,
+)
 from posture_guard.classify import (
     FEATURES,
     POPULATION_FEATURES,
+    SLOUCH_FEATURES,
     Baseline,
     model_from_json,
     relative_features,
@@ -41,7 +56,7 @@ from posture_guard.classify import (
 from posture_guard.features import compute_metrics
 
 CLASSES = ("good", "forward_head", "raised_shoulders")
-MODEL_PATH = Path(__file__).resolve().parents[1] / "posture_guard" / "data" / "model.json.gz"
+DATA_DIR = Path(__file__).resolve().parents[1] / "posture_guard" / "data"
 TRAIN_SEEDS = range(0, 2000)  # 2000 people, each at their own desk (never a tune seed)
 STRIDE = 4  # every 4th frame: many people and setups teach more than many frames
 POPULATION_KEYS = (
@@ -55,27 +70,45 @@ TREE_PARAMS = dict(
 )
 
 
+CALIBRATE_SECONDS = 20.0
+
+
 def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:
+    """Per person one scene of each posture kind and a random mix, each starting with the
+    calibration a user does: 20 s upright, then the slouch step (:func:`synth.with_slouch`).
+    """
     kinds = [k for k in synth.SEGMENT_KINDS if k not in ("upright", "away")]
-    scenes = [synth.scene_for(k, s, 20, minutes) for s in seeds for k in kinds]
+    scenes = [synth.scene_for(k, s, CALIBRATE_SECONDS, minutes) for s in seeds for k in kinds]
     scenes += [
         synth.random_scene(np.random.default_rng(1000 + s), minutes=minutes * 2) for s in seeds
     ]
-    return scenes
+    return [synth.with_slouch(s, CALIBRATE_SECONDS, SLOUCH_SECONDS) for s in scenes]
 
 
 def _collect_one(scene: synth.Scene, stride: int = STRIDE):
     header, labelled = synth.render(scene)
     samples = synth.to_samples(labelled)
-    lead = [compute_metrics(s, header) for s in samples if s.t < 20.0]
+    slouch_end = CALIBRATE_SECONDS + SLOUCH_SECONDS
+    lead = [compute_metrics(s, header) for s in samples if s.t < CALIBRATE_SECONDS]
     try:
         baseline = fit_baseline(lead)
     except CalibrationError:
         return None  # the camera barely sees this person: calibration would refuse too
+    slouch = [
+        compute_metrics(s, header)
+        for s in samples
+        if CALIBRATE_SECONDS + SLOUCH_SETTLE <= s.t < slouch_end
+    ]
+    try:
+        baseline = replace(baseline, slouch=fit_slouch(slouch, baseline))
+    except CalibrationError:
+        pass  # a user would keep the upright-only profile: this scene trains that model
     rows = []
     for lab, smp in list(zip(labelled, samples))[::stride]:
         if not lab.settled or lab.since_change < 3.0 or lab.truth in ("absent", "head_tilt"):
             continue
+        if CALIBRATE_SECONDS <= lab.t < slouch_end:
+            continue  # the slouch step itself: its frames define the slouch features
         m = compute_metrics(smp, header)
         if m is not None:
             rows.append((m, lab.truth))
@@ -182,7 +215,7 @@ def _check_export(clf, data: dict, x: np.ndarray, n: int = 2000) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.fit", description=__doc__)
     parser.add_argument("--minutes", type=float, default=3.0)
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=DATA_DIR, help="directory to write to")
     parser.add_argument("--seeds", type=int, default=len(TRAIN_SEEDS), help="training people")
     parser.add_argument("--stride", type=int, default=STRIDE, help="use every Nth frame")
     args = parser.parse_args(argv)
@@ -195,27 +228,39 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"rendering training scenes (training seeds 0-{args.seeds - 1})", flush=True)
     collected = collect(training_scenes(seeds, args.minutes), args.stride)
     pop = population_baseline(collected)
-    print("calibrated model:", flush=True)
-    calibrated = fit_model(collected, FEATURES, lambda b: b)
+    print("calibrated model (upright baseline only):", flush=True)
+    calibrated = fit_model(collected, FEATURES, lambda b: replace(b, slouch={}))
+    print("slouch model (upright baseline and the slouch step):", flush=True)
+    with_slouch = [c for c in collected if c[0].slouch]
+    print(f"  {len(with_slouch)} of {len(collected)} scenes with a usable slouch", flush=True)
+    slouch = fit_model(with_slouch, FEATURES + SLOUCH_FEATURES, lambda b: b)
     print("population model:", flush=True)
     population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
-    data = {
-        "about": f"fitted by `python -m calibration.fit` on synthetic scenes of training "
-        f"seeds 0-{args.seeds - 1}",
-        "calibrated": calibrated,
-        "population": population,
-    }
-    text = json.dumps(data, separators=(",", ":")) + "\n"
-    args.out.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
-    pop_path = args.out.with_name("population.json")
+    seeds_text = f"training seeds 0-{args.seeds - 1}"
+    about = f"fitted by `python -m calibration.fit` on synthetic scenes of {seeds_text}"
+    models = {"calibrated": calibrated, "slouch": slouch, "population": population}
+    for path in write_models(models, about, args.out):
+        print(f"wrote {path} ({path.stat().st_size // 1024} kB)")
+    pop_path = args.out / "population.json"
     pop_data = {
         "about": "population defaults: medians of the training people's upright metrics, "
         "written by `python -m calibration.fit`",
         "median": {k: round(v, 6) for k, v in pop.median.items()},
     }
     pop_path.write_text(json.dumps(pop_data, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB) and {pop_path}")
+    print(f"wrote {pop_path}")
     return 0
+
+
+def write_models(models: dict[str, dict], about: str, out: Path) -> list[Path]:
+    """Each model to ``out/model-NAME.json.gz``, byte-identical for identical models."""
+    paths = []
+    for name, data in models.items():
+        path = out / f"model-{name}.json.gz"
+        text = json.dumps({"about": about, **data}, separators=(",", ":")) + "\n"
+        path.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
+        paths.append(path)
+    return paths
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Union
 
@@ -1104,6 +1104,30 @@ def scene_for(kind: str, seed: int, calibrate_seconds: float = 20, minutes: floa
 
     _fill(rng, segments, max(minutes * 60.0, calibrate_seconds + MIN_SEGMENT), pick)
     return Scene(person, camera, segments, Nuisance(), 10.0, seed, f"{kind}-{seed}")
+
+
+def with_slouch(
+    scene: Scene,
+    calibrate_seconds: float = 20.0,
+    slouch_seconds: float = 15.0,
+    return_seconds: float = 15.0,
+) -> Scene:
+    """The scene as a user calibrating with the slouch step lives it: ``calibrate_seconds``
+    upright, a deliberate forward-head slouch for ``slouch_seconds``, back upright for at
+    least ``return_seconds``, then the scene's own segments (the first, upright lead-in,
+    keeps what is left of its length).
+    """
+    first, rest = scene.segments[0], scene.segments[1:]
+    if first.kind != UPRIGHT or first.duration < calibrate_seconds:
+        raise ValueError(f"scene {scene.name!r} has no upright lead-in of {calibrate_seconds} s")
+    back = max(return_seconds, first.duration - calibrate_seconds)
+    segments = [
+        Segment(UPRIGHT, calibrate_seconds, first.camera_tilt),
+        Segment(FORWARD_HEAD, slouch_seconds),
+        Segment(UPRIGHT, back),
+        *rest,
+    ]
+    return replace(scene, segments=segments, name=f"{scene.name}+slouch")
 
 
 def demo_scene() -> Scene:

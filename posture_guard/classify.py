@@ -66,6 +66,9 @@ class Baseline:
     spread: dict[str, float] = field(default_factory=dict)
     samples: int = 0
     calibrated: bool = True
+    #: The user's own deliberate slouch, as :func:`relative_features` of it (empty when
+    #: the calibration had no slouch step). See :data:`SLOUCH_FEATURES`.
+    slouch: dict[str, float] = field(default_factory=dict)
 
     def has_position(self) -> bool:
         return all(k in self.median for k in POSITION_KEYS)
@@ -120,6 +123,25 @@ POPULATION_FEATURES = (
 )  # fmt: skip
 
 
+#: What a profile keeps of the user's slouch (its relative features, see ``slouch``).
+SLOUCH_KEYS = ("d_gap", "d_face", "sink", "d_scale", "d_gap_face", "sink_face", "d_eyes_ears")
+#: The changes measured as a share of the user's own slouch, and the slouch itself.
+_SLOUCH_RATIOS = ("d_gap", "d_face", "sink", "d_gap_face", "sink_face")
+_SLOUCH_DIRECTION = ("d_gap", "d_face", "sink_face", "d_eyes_ears")
+SLOUCH_FEATURES = (
+    "r_d_gap", "r_d_face", "r_sink", "r_d_gap_face", "r_sink_face",
+    "s_d_gap", "s_d_face", "s_sink", "s_d_scale", "proj", "resid",
+)  # fmt: skip
+
+
+def model_name(baseline: Baseline) -> str:
+    """Which bundled model judges against this baseline: with a slouch step, calibrated
+    upright only, or population defaults."""
+    if not baseline.calibrated:
+        return "population"
+    return "slouch" if baseline.slouch else "calibrated"
+
+
 def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
     """How this frame differs from the baseline, in scale-free units.
 
@@ -171,7 +193,36 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
         f["b_shoulder_y"] = b["shoulder_y"]
         f["b_ear_y"] = b["ear_y"]
         f["b_near"] = sw
+    if baseline.slouch:
+        f.update(slouch_features(f, baseline.slouch))
     return f
+
+
+def slouch_features(f: dict[str, float], slouch: dict[str, float]) -> dict[str, float]:
+    """This frame's change measured against the user's own deliberate slouch.
+
+    The same upright-to-slouch change looks different at every desk: at a laptop camera
+    half a metre away a slouch mostly grows the face, at a monitor camera it mostly lowers
+    the ears. Knowing this user's slouch turns "the face grew 6 %" into "two thirds of the
+    way to your slouch" (``r_*``), and ``proj`` / ``resid`` split the change into the part
+    along the slouch's direction and the part across it (leaning, drifting in the chair).
+    """
+    out: dict[str, float] = {}
+    for k in _SLOUCH_RATIOS:
+        s = slouch.get(k, math.nan)
+        out["r_" + k] = f.get(k, math.nan) / s if abs(s) > 1e-3 else math.nan
+    for k in ("d_gap", "d_face", "sink", "d_scale"):
+        out["s_" + k] = slouch.get(k, math.nan)
+    pairs = [(f.get(k, math.nan), slouch.get(k, math.nan)) for k in _SLOUCH_DIRECTION]
+    pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
+    norm2 = sum(b * b for _, b in pairs)
+    if norm2 > 1e-6:
+        p = sum(a * b for a, b in pairs) / norm2
+        out["proj"] = p
+        out["resid"] = math.sqrt(sum((a - p * b) ** 2 for a, b in pairs) / norm2)
+    else:
+        out["proj"] = out["resid"] = math.nan
+    return out
 
 
 @dataclass(frozen=True)
@@ -255,17 +306,22 @@ def _softmax(classes: tuple[str, ...], logits: list[float]) -> dict[str, float]:
 
 
 def model_from_json(data: dict) -> TreeModel:
-    """The model an entry of ``model.json.gz`` describes."""
+    """The model a ``model-NAME.json.gz`` file describes."""
     if data.get("kind") != "trees":
-        raise ValueError(f"unknown model kind {data.get('kind')!r} in model.json.gz")
+        raise ValueError(f"unknown model kind {data.get('kind')!r}")
     return TreeModel.from_json(data)
 
 
+MODEL_NAMES = ("calibrated", "slouch", "population")
+
+
 @cache
-def bundled_model(calibrated: bool = True) -> TreeModel:
-    """The fitted model shipped in the package (one for calibrated, one for population)."""
-    data = _data_file("model.json.gz")
-    return model_from_json(data["calibrated" if calibrated else "population"])
+def bundled_model(name: str = "calibrated") -> TreeModel:
+    """A fitted model shipped in the package, by :func:`model_name`. One file per model:
+    a running monitor parses only the one its profile needs."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"no bundled model {name!r}; there are {MODEL_NAMES}")
+    return model_from_json(_data_file(f"model-{name}.json.gz"))
 
 
 @dataclass(frozen=True)
@@ -376,7 +432,7 @@ def assess(
     d_yaw = metrics.yaw - b["yaw"]
     d_roll = metrics.roll - b["roll"]
     if model is None:
-        model = bundled_model(baseline.calibrated)
+        model = bundled_model(model_name(baseline))
     probs = model.probabilities(feats)
     ev = dict(feats)
     ev["d_roll"] = d_roll

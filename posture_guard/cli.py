@@ -35,6 +35,13 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--video", help="video file to calibrate from")
     src.add_argument("--landmarks", help="landmark stream (JSONL) to calibrate from")
     p.add_argument("--seconds", type=float, default=15.0, help="baseline duration (default 15)")
+    p.add_argument(
+        "--slouch-seconds",
+        type=float,
+        default=None,
+        help="then a deliberate slouch for this long (default 15 with a camera, 0 = none; "
+        "with --video/--landmarks only when given)",
+    )
     p.add_argument("--profile", default="default", help="profile name (one per desk setup)")
     p.add_argument("--no-preview", action="store_true", help="no live preview window")
     p.set_defaults(handler=monitor.cmd_calibrate)
@@ -56,6 +63,12 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         help="use the first N seconds of the input as the upright baseline",
+    )
+    p.add_argument(
+        "--slouch-seconds",
+        type=float,
+        default=None,
+        help="with --calibrate-seconds: the next N seconds are a deliberate slouch",
     )
     p.add_argument("--profile", default=None, help="calibration profile to judge against")
     p.add_argument("--states-out", help="write posture states (JSONL) here")

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,7 @@ import numpy as np
 
 from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
-from .classify import POPULATION_BASELINE, Baseline, Decider
+from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
 from .errors import UserError
 from .features import compute_metrics
 from .landmarks import Sample, StreamHeader
@@ -187,14 +187,22 @@ def demo_stream_path() -> Path:
 
 # --------------------------------------------------------------------------- calibration
 def calibrate_samples(
-    header: StreamHeader, samples: Iterable[Sample], seconds: float
+    header: StreamHeader,
+    samples: Iterable[Sample],
+    seconds: float,
+    slouch_seconds: float = 0.0,
+    out: Optional[TextIO] = None,
 ) -> tuple[Baseline, list[Sample]]:
-    """Fit a baseline on the first ``seconds`` of ``samples``; return it and those samples.
+    """Fit a baseline on the first ``seconds`` of ``samples``; return it and the samples read.
 
+    With ``slouch_seconds``, the next ``slouch_seconds`` are the slouch step (the user lets
+    their head drift forward; its first seconds are the move into it) and the baseline
+    carries that slouch. A slouch that cannot be used (out of view, or no different from
+    upright) keeps the upright baseline and says why on ``out``: the upright part is good.
     Only the leading samples are consumed from the iterator, so the caller can go on
     reading the rest of a live or lazily read source.
     """
-    from calibration.baseline import fit_baseline
+    from calibration.baseline import SLOUCH_SETTLE, CalibrationError, fit_baseline, fit_slouch
 
     lead: list[Sample] = []
     it = iter(samples)
@@ -202,17 +210,25 @@ def calibrate_samples(
     for sample in it:
         t0 = sample.t if t0 is None else t0
         lead.append(sample)
-        if sample.t - t0 >= seconds:
+        if sample.t - t0 >= seconds + slouch_seconds:
             break
     if not lead:
         raise UserError("the input is empty: nothing to calibrate on")
     span = lead[-1].t - lead[0].t
-    if span + 1e-6 < seconds * 0.9:
-        raise UserError(
-            f"the input holds only {span:.1f} s but --calibrate-seconds asks for {seconds:g} s"
-        )
-    metrics = [compute_metrics(s, header) for s in lead]
-    return fit_baseline(metrics), lead
+    if span + 1e-6 < (seconds + slouch_seconds) * 0.9:
+        asked = f"{seconds:g} s" + (f" and a {slouch_seconds:g} s slouch" if slouch_seconds else "")
+        raise UserError(f"the input holds only {span:.1f} s but calibration asks for {asked}")
+    assert t0 is not None
+    upright = [compute_metrics(s, header) for s in lead if s.t - t0 <= seconds]
+    baseline = fit_baseline(upright)
+    if slouch_seconds > 0:
+        start = t0 + seconds + SLOUCH_SETTLE
+        slouch = [compute_metrics(s, header) for s in lead if s.t >= start]
+        try:
+            baseline = replace(baseline, slouch=fit_slouch(slouch, baseline))
+        except CalibrationError as exc:
+            print(f"slouch step not used: {exc}; keeping the upright baseline", file=out)
+    return baseline, lead
 
 
 def resolve_baseline(profile: Optional[str], out: TextIO) -> tuple[Baseline, str]:
@@ -276,6 +292,10 @@ class ReplayOptions:
     calibrate_seconds: Optional[float] = None
     profile: Optional[str] = None
     all_frames: bool = False
+    slouch_seconds: float = 0.0  # with calibrate_seconds: a slouch step follows the upright
+    #: The decision's rules (the defaults; calibration/tune.py tries others).
+    thresholds: Thresholds = Thresholds()
+    smoothing: Smoothing = Smoothing()
 
 
 def replay(
@@ -291,16 +311,20 @@ def replay(
     it = iter(samples)
     if baseline is None:
         if options.calibrate_seconds:
-            baseline, lead = calibrate_samples(header, it, options.calibrate_seconds)
+            baseline, lead = calibrate_samples(
+                header, it, options.calibrate_seconds, options.slouch_seconds, out
+            )
+            slouch = f", then a {options.slouch_seconds:g} s slouch" if baseline.slouch else ""
             print(
                 f"calibrated on the first {options.calibrate_seconds:g} s "
-                f"({baseline.samples} usable frames)",
+                f"({baseline.samples} usable frames){slouch}",
                 file=out,
             )
         else:
             baseline, _ = resolve_baseline(options.profile, out)
     policy = None if options.all_frames else SamplingPolicy()
-    pipeline = Pipeline(header, Decider(baseline), sinks, policy)
+    decider = Decider(baseline, options.thresholds, options.smoothing)
+    pipeline = Pipeline(header, decider, sinks, policy)
     if isinstance(samples, DetectedFrames):
         samples.pipeline = pipeline  # from here on, skip frames the schedule skips
     last_t = None
@@ -351,9 +375,13 @@ def _open_states_out(path: Optional[str]):
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
-    options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames)
+    slouch = args.slouch_seconds or 0.0
+    options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames, slouch)
     if options.calibrate_seconds is not None and options.calibrate_seconds <= 0:
         raise UserError("--calibrate-seconds must be positive")
+    if slouch and options.calibrate_seconds is None:
+        raise UserError("--slouch-seconds needs --calibrate-seconds (the upright part first)")
+    check_slouch_seconds(slouch)
     out = sys.stdout
     states_handle = _open_states_out(args.states_out)
     try:
@@ -438,22 +466,38 @@ def run_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     return service.run(args, make_sinks)
 
 
+def check_slouch_seconds(seconds: float) -> None:
+    from calibration.baseline import SLOUCH_SETTLE
+
+    if seconds and not seconds >= SLOUCH_SETTLE + 5:
+        raise UserError(
+            f"--slouch-seconds must be 0 (no slouch step) or at least {SLOUCH_SETTLE + 5:g}: "
+            f"the first {SLOUCH_SETTLE:g} s are the move into the slouch"
+        )
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Capture an upright baseline from a camera, a video or a landmark stream."""
-    from calibration.baseline import save_profile
+    """Capture an upright baseline, then (by default with a camera) the slouch step, from a
+    camera, a video or a landmark stream."""
+    from calibration.baseline import SLOUCH_SECONDS, save_profile
 
     out = sys.stdout
     if args.seconds <= 0:
         raise UserError("--seconds must be positive")
+    live = not (args.landmarks or args.video)
+    slouch = args.slouch_seconds
+    if slouch is None:
+        slouch = SLOUCH_SECONDS if live else 0.0  # a recording may hold no slouch
+    check_slouch_seconds(slouch)
     if args.landmarks:
         header, samples = open_landmarks(args.landmarks)
-        baseline, _ = calibrate_samples(header, samples, args.seconds)
+        baseline, _ = calibrate_samples(header, samples, args.seconds, slouch, out)
         origin = args.landmarks
     else:
         from .pose import MediaPipePose
 
         source = open_source(args.video, args.camera)
-        if not args.video:
+        if live:
             print(
                 f"Sit upright as you mean to sit, look at your screen, and hold still "
                 f"for {args.seconds:g} s.",
@@ -462,22 +506,38 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         header = header_of(source)
         preview = _open_preview(args.no_preview, out)
         seconds = args.seconds
+        prompted = [False]
 
         def show(frame: Frame, landmarks: Optional[np.ndarray]) -> None:
+            in_slouch = slouch > 0 and frame.t >= seconds
+            if in_slouch and live and not prompted[0]:
+                prompted[0] = True
+                print(
+                    f"Now let your head drift forward the way it does when you are absorbed "
+                    f"in work, and stay like that for {slouch:g} s.",
+                    file=out,
+                    flush=True,
+                )
             if preview is not None:
-                left = max(0.0, seconds - frame.t)
-                preview.show(frame.image, landmarks, f"sit upright - {left:4.1f} s")
+                if in_slouch:
+                    left = max(0.0, seconds + slouch - frame.t)
+                    preview.show(frame.image, landmarks, f"slouch - {left:4.1f} s")
+                else:
+                    left = max(0.0, seconds - frame.t)
+                    preview.show(frame.image, landmarks, f"sit upright - {left:4.1f} s")
 
         try:
             with MediaPipePose() as detector:
                 baseline, _ = calibrate_samples(
-                    header, frame_samples(source, detector, on_frame=show), args.seconds
+                    header, frame_samples(source, detector, on_frame=show), seconds, slouch, out
                 )
         finally:
             source.close()
             if preview is not None:
                 preview.close()
         origin = source.name
+        if live and slouch:
+            print("Thank you: sit up again.", file=out)
     path = save_profile(args.profile, baseline, note=f"calibrated from {origin}")
     m = baseline.median
     print(
@@ -486,6 +546,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{m['face_width']:.3f}, head roll {m['roll']:+.1f} deg",
         file=out,
     )
+    if baseline.slouch:
+        s = baseline.slouch
+        print(
+            f"  your slouch: ear-shoulder height {s['d_gap']:+.0%}, face size "
+            f"{s['d_face']:+.0%} (judged with the model that knows your slouch)",
+            file=out,
+        )
+    elif slouch == 0:
+        print(
+            "  no slouch step: judged with the upright-only model (add the step with "
+            "--slouch-seconds 15 for fewer false alarms)",
+            file=out,
+        )
     return 0
 
 

@@ -224,3 +224,9 @@ def test_quick_run_prints_a_verdict_per_target_that_matches_its_figures() -> Non
     assert "Camera grab cost is NOT included" in text
     assert "decode EXCLUDED from both sides" in text
     assert np.isfinite(report.frame.overhead_pct)
+
+
+def test_sitters_are_judged_against_a_profile_with_the_slouch_step() -> None:
+    # The default a camera calibration gives: the slouch model, not the upright-only one.
+    baseline = bc.calibrate_like_a_user(bc.steady_scene(60.0, seed=3))
+    assert baseline.calibrated and baseline.slouch["d_gap"] < 0

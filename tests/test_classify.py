@@ -11,6 +11,7 @@ from posture_guard.classify import (
     FEATURES,
     POPULATION_BASELINE,
     POPULATION_FEATURES,
+    SLOUCH_FEATURES,
     Baseline,
     Decider,
     EngineState,
@@ -21,6 +22,7 @@ from posture_guard.classify import (
     assess,
     bundled_model,
     model_from_json,
+    model_name,
     relative_features,
     shifted,
     step,
@@ -163,9 +165,15 @@ def test_tree_model_follows_its_splits_missing_values_and_softmax() -> None:
         assert [got[c] for c in order] == pytest.approx(expected(logits))
 
 
+#: A slouch as the slouch step records it: ears 15 % nearer the shoulders, face 5 % larger.
+SLOUCH = {"d_gap": -0.15, "d_face": 0.05, "sink": 0.08, "d_scale": 0.03, "d_gap_face": -0.19,
+          "sink_face": 0.28, "d_eyes_ears": 0.02}  # fmt: skip
+SLOUCHED = replace(BASE, slouch=SLOUCH)
+
+
 def test_the_bundled_models_are_tree_ensembles_that_give_probabilities() -> None:
-    for calibrated in (True, False):
-        model = bundled_model(calibrated)
+    for name in ("calibrated", "slouch", "population"):
+        model = bundled_model(name)
         assert isinstance(model, TreeModel) and len(model.trees) >= 50
         probs = model.probabilities({})
         assert set(probs) == {"good", "forward_head", "raised_shoulders"}
@@ -175,14 +183,54 @@ def test_the_bundled_models_are_tree_ensembles_that_give_probabilities() -> None
 def test_the_bundled_models_read_the_features_the_decision_computes() -> None:
     # A model fitted before a feature was added or renamed would read nan for it, silently:
     # the shipped model must name exactly the features relative_features gives.
-    for calibrated, names, base in (
-        (True, FEATURES, BASE),
-        (False, POPULATION_FEATURES, POPULATION_BASELINE),
+    for names, base in (
+        (FEATURES, BASE),
+        (FEATURES + SLOUCH_FEATURES, SLOUCHED),
+        (POPULATION_FEATURES, POPULATION_BASELINE),
     ):
-        model = bundled_model(calibrated)
+        model = bundled_model(model_name(base))
         assert model.features == names
         feats = relative_features(frame(ear_gap=0.60, face_width=0.31), base)
         assert all(math.isfinite(feats[n]) for n in names)
+
+
+def test_each_baseline_is_judged_by_the_model_fitted_for_it() -> None:
+    assert model_name(BASE) == "calibrated"
+    assert model_name(SLOUCHED) == "slouch"
+    assert model_name(POPULATION_BASELINE) == "population"
+    with pytest.raises(ValueError, match="no bundled model 'nope'"):
+        bundled_model("nope")
+
+
+def test_slouch_features_measure_a_frame_against_the_users_own_slouch() -> None:
+    # Halfway to the slouch along every measure: ratios 0.5, on the slouch's direction at
+    # 0.5, nothing across it.
+    half = frame(
+        ear_gap=0.66 * (1 - 0.075),
+        face_width=0.29 * (1 + 0.025),
+    )
+    f = relative_features(half, SLOUCHED)
+    assert f["r_d_gap"] == pytest.approx(0.5, abs=1e-6)
+    assert f["r_d_face"] == pytest.approx(0.5, abs=1e-6)
+    assert f["s_d_gap"] == -0.15 and f["s_d_scale"] == 0.03
+    # The same frame without a slouch step has none of these features.
+    assert not set(SLOUCH_FEATURES) & set(relative_features(half, BASE))
+    # Upright projects to 0 of the slouch; the slouch's own features project to 1.
+    assert relative_features(UPRIGHT, SLOUCHED)["proj"] == pytest.approx(0.0, abs=1e-6)
+    from posture_guard.classify import slouch_features
+
+    own = slouch_features(dict(SLOUCH), SLOUCH)
+    assert own["proj"] == pytest.approx(1.0) and own["resid"] == pytest.approx(0.0, abs=1e-9)
+    # A change across the slouch direction (the face grows, the ears stay) is residual.
+    across = slouch_features({"d_gap": 0.0, "d_face": 0.15, "sink_face": 0.0,
+                              "d_eyes_ears": 0.0}, SLOUCH)  # fmt: skip
+    assert across["proj"] < 0.1 and across["resid"] > 0.4
+
+
+def test_a_slouch_too_small_to_measure_gives_no_ratios() -> None:
+    tiny = dict(SLOUCH, d_gap=0.0, d_face=0.0, sink_face=0.0, d_eyes_ears=0.0, sink=0.0)
+    f = relative_features(frame(ear_gap=0.60), replace(BASE, slouch=tiny))
+    assert math.isnan(f["r_d_gap"]) and math.isnan(f["proj"]) and math.isnan(f["resid"])
 
 
 def _run(labels: list[tuple[float, S]], sm: Smoothing = Smoothing()) -> list[tuple[float, S]]:

@@ -35,6 +35,29 @@ def slump_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def slouch_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A calibration with the slouch step (20 s upright, 15 s slouch), then a session."""
+    scene = synth.Scene(
+        synth.Person(),
+        synth.Camera(),
+        [
+            synth.Segment("upright", 20),
+            synth.Segment("forward_head", 15),
+            synth.Segment("upright", 60),
+            synth.Segment("forward_head", 90),
+            synth.Segment("upright", 60),
+        ],
+        synth.Nuisance.none(),
+        fps=5.0,
+        seed=8,
+    )
+    header, labelled = synth.render(scene)
+    path = tmp_path_factory.mktemp("streams") / "slouch.jsonl"
+    write_stream(path, header, synth.to_samples(labelled))
+    return path
+
+
 def _states(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -107,6 +130,82 @@ def test_calibrate_from_landmarks_then_replay_with_that_profile(
                  "--states-out", str(out), "--quiet"]) == 0  # fmt: skip
     assert "forward_head" in {x["state"] for x in _states(out)}
     assert "population defaults" not in capsys.readouterr().out
+
+
+def test_calibrate_with_the_slouch_step_stores_the_slouch_and_replay_uses_it(
+    slouch_stream: Path, tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from calibration.baseline import load_profile
+    from posture_guard.classify import model_name
+
+    assert main(["calibrate", "--landmarks", str(slouch_stream), "--seconds", "20",
+                 "--slouch-seconds", "15", "--profile", "desk-2"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "your slouch: ear-shoulder height -" in printed
+    data = json.loads((pg_home / "config" / "profiles" / "desk-2.json").read_text())
+    # A forward head brings the ears nearer the shoulder line and the face nearer the camera.
+    assert data["slouch"]["d_gap"] < -0.03 and data["slouch"]["d_face"] > 0
+    assert load_profile("desk-2").slouch == data["slouch"]
+    assert model_name(load_profile("desk-2")) == "slouch"
+    out = tmp_path / "s.jsonl"
+    assert main(["replay", "--landmarks", str(slouch_stream), "--profile", "desk-2",
+                 "--states-out", str(out), "--quiet"]) == 0  # fmt: skip
+    lines = _states(out)
+    # The session's slump (95-185 s) is caught, and left again.
+    fh = [x["t"] for x in lines if x["state"] == "forward_head" and x["t"] > 95]
+    assert fh and 95 <= fh[0] <= 95 + 4 + 10
+    assert lines[-1]["state"] == "good"
+
+
+def test_replay_can_calibrate_with_the_slouch_step_from_the_stream(
+    slouch_stream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--calibrate-seconds", "20", "--slouch-seconds", "15", "--quiet"]
+    assert main(["replay", "--landmarks", str(slouch_stream), *args]) == 0
+    assert "calibrated on the first 20 s (101 usable frames), then a 15 s slouch" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_slouch_step_spent_upright_keeps_the_upright_profile_and_says_why(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # slump_stream is upright for its first 30 s: a "slouch" at 10-25 s is no slouch.
+    assert main(["calibrate", "--landmarks", str(slump_stream), "--seconds", "10",
+                 "--slouch-seconds", "15", "--profile", "desk-3"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "slouch step not used: the slouch looked like your upright posture" in printed
+    data = json.loads((pg_home / "config" / "profiles" / "desk-3.json").read_text())
+    assert "slouch" not in data and data["samples"] >= 45
+
+
+def test_slouch_seconds_that_cannot_work_are_clear_errors(
+    slouch_stream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["calibrate", "--landmarks", str(slouch_stream), "--slouch-seconds", "4"]) == 2
+    assert "--slouch-seconds must be 0 (no slouch step) or at least 10" in capsys.readouterr().err
+    assert main(["replay", "--landmarks", str(slouch_stream), "--slouch-seconds", "15"]) == 2
+    assert "--slouch-seconds needs --calibrate-seconds" in capsys.readouterr().err
+    args = ["--calibrate-seconds", "200", "--slouch-seconds", "150"]
+    assert main(["replay", "--landmarks", str(slouch_stream), *args]) == 2
+    assert "calibration asks for 200 s and a 150 s slouch" in capsys.readouterr().err
+
+
+def test_a_profile_with_a_broken_slouch_is_a_clear_error(
+    slouch_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["calibrate", "--landmarks", str(slouch_stream), "--seconds", "20",
+                 "--slouch-seconds", "15", "--profile", "desk-4"]) == 0  # fmt: skip
+    path = pg_home / "config" / "profiles" / "desk-4.json"
+    good = json.loads(path.read_text())
+    for slouch, why in (({"d_face": 0.05}, "'slouch' lacks d_gap"),
+                        (dict(good["slouch"], d_gap="far"), "slouch.d_gap is not a number"),
+                        ("slumped", "'slouch' must be a table")):  # fmt: skip
+        path.write_text(json.dumps(dict(good, slouch=slouch)))
+        capsys.readouterr()
+        assert main(["replay", "--landmarks", str(slouch_stream), "--profile", "desk-4"]) == 2
+        err = capsys.readouterr().err
+        assert why in err and "desk-4.json" in err and "Traceback" not in err
 
 
 def test_without_a_profile_replay_says_it_uses_population_defaults(

@@ -34,7 +34,8 @@ def test_score_rates_follow_their_definitions() -> None:
     assert (total.tp, total.latencies) == (100, [3.0])
 
 
-def test_a_clear_slump_is_scored_as_detected_with_its_latency() -> None:
+@pytest.mark.parametrize("mode", ["slouch", "calibrated"])
+def test_a_clear_slump_is_scored_as_detected_with_its_latency(mode: str) -> None:
     scene = synth.Scene(
         synth.Person(cva=58.0),
         synth.Camera(),
@@ -46,10 +47,12 @@ def test_a_clear_slump_is_scored_as_detected_with_its_latency() -> None:
         synth.Nuisance.none(),
         seed=1,
     )
-    score, decisions = ev.score_scene(scene)
+    # As the harness renders every scene: 20 s upright, the 15 s slouch step, then the rest.
+    score, decisions = ev.score_scene(synth.with_slouch(scene), mode)
     assert score.recall >= 0.95 and score.specificity >= 0.95
     assert score.false_alarms == 0
-    assert len(score.latencies) == 2 and all(0 < x < 10 for x in score.latencies)
+    # Four changes: into the slouch step and out, into the slump and out.
+    assert len(score.latencies) == 4 and all(0 < x < 10 for x in score.latencies)
     assert decisions[0].state is S.GOOD
     # 90 s held: the coach alerts once, and rightly.
     assert (score.fh_alerts, score.false_fh_alerts) == (1, 0)
@@ -80,7 +83,7 @@ def test_the_command_prints_totals_and_judges_the_targets(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code = ev.main(["--sets", "holdout", "--seeds-per-set", "1", "--minutes", "2",
-                    "--no-population", "--no-real"])  # fmt: skip
+                    "--modes", "slouch", "--no-real"])  # fmt: skip
     out = capsys.readouterr().out
     assert "TOTAL: balanced accuracy" in out and "targets (" in out
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
@@ -96,6 +99,39 @@ def test_a_session_whose_calibration_is_refused_is_reported_not_scored() -> None
         name="late-arrival",
     )
     out = io.StringIO()
-    total = ev.report("unit", [], 1.0, True, out, scenes=[("upright", nobody_first)])
+    total = ev.report("unit", [], 1.0, "slouch", out, scenes=[("upright", nobody_first)])
     assert "calibration refused" in out.getvalue() and "late-arrival" in out.getvalue()
     assert (total.tp, total.tn, total.fp, total.fn) == (0, 0, 0, 0)
+
+
+def test_the_tuning_command_prints_one_row_per_rule_and_stricter_rules_alarm_less(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from calibration import tune
+
+    assert tune.main(["--seeds-per-set", "1", "--minutes", "2", "--threshold", "0.3", "0.95"]) == 0
+    out = capsys.readouterr().out
+    assert "tune seeds 5000-5000" in out
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith(("0.30", "0.95"))]
+    assert [r[0] for r in rows] == ["0.30", "0.95"]
+    # A frame needing 95 % rather than 30 % forward head: never more entries, never more
+    # forward-head recall.
+    lax, strict = rows
+    assert int(strict[7]) <= int(lax[7]) and float(strict[5]) <= float(lax[5])
+
+
+def test_a_slouch_step_spent_upright_is_counted_and_judged_upright_only() -> None:
+    still = synth.Scene(
+        synth.Person(),
+        synth.Camera(),
+        [synth.Segment("upright", 90), synth.Segment("forward_head", 60)],
+        synth.Nuisance.none(),
+        seed=3,
+        name="no-slouch",
+    )
+    out = io.StringIO()
+    total = ev.report("unit", [], 1.0, "slouch", out, scenes=[("upright", still)])
+    assert total.slouch_refused == 1
+    assert "slouch step not usable in 1 scenes" in out.getvalue()
+    # Still scored, by the upright-only model: the slump is caught.
+    assert total.tp > 0 and total.recall > 0.9

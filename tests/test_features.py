@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.baseline import fit_baseline
+from calibration.baseline import CalibrationError, fit_baseline, fit_slouch
 from calibration.synth import Camera, Person, render_pose
 from posture_guard.classify import relative_features
 from posture_guard.features import compute_metrics
@@ -78,3 +78,20 @@ def test_moving_nearer_along_the_line_of_sight_is_neither_a_shrug_nor_a_sinking_
 def test_a_real_shrug_still_rises_after_the_scale_correction() -> None:
     feats = relative_features(_metrics({"raise": 0.03}), _baseline())
     assert feats["rise"] > 0.04 and abs(feats["sink"]) < 0.02
+
+
+def test_the_slouch_step_records_the_users_own_forward_head() -> None:
+    base = _baseline()
+    slouch = fit_slouch([_metrics({"cva": 38.0})] * 20, base)
+    # Ears nearer the shoulder line, face nearer the camera: the two signs of a slouch.
+    assert slouch["d_gap"] < -0.05 and slouch["d_face"] > 0.0
+    assert set(slouch) == {"d_gap", "d_face", "sink", "d_scale", "d_gap_face", "sink_face",
+                           "d_eyes_ears"}  # fmt: skip
+
+
+def test_a_slouch_step_out_of_view_or_upright_is_refused_saying_which() -> None:
+    base = _baseline()
+    with pytest.raises(CalibrationError, match="saw you in only 3 of 20 frames"):
+        fit_slouch([_metrics({"cva": 38.0})] * 3 + [None] * 17, base)
+    with pytest.raises(CalibrationError, match="looked like your upright posture"):
+        fit_slouch([_metrics()] * 20, base)

@@ -280,7 +280,7 @@ JSONISH = st.recursive(
 
 @st.composite
 def malformed_profile(draw: st.DrawFn) -> bytes:
-    kind = draw(st.sampled_from(["bytes", "json", "bad_median"]))
+    kind = draw(st.sampled_from(["bytes", "json", "bad_median", "bad_slouch"]))
     if kind == "bytes":
         return draw(st.binary(max_size=60).filter(lambda b: not _utf8_json(b)))
     if kind == "json":
@@ -291,6 +291,19 @@ def malformed_profile(draw: st.DrawFn) -> bytes:
         )
         return json.dumps(doc).encode()
     median = {"ear_gap": 0.7, "face_width": 0.3, "pitch": 0.0, "yaw": 0.0, "roll": 0.0}
+    if kind == "bad_slouch":
+        # A sound baseline whose slouch table is not a table, lacks a key or holds junk.
+        slouch = draw(
+            st.one_of(
+                JSONISH.filter(lambda d: not isinstance(d, dict)),
+                st.fixed_dictionaries({"d_face": st.floats(-0.1, 0.1)}),
+                st.fixed_dictionaries(
+                    {"d_gap": st.one_of(BAD_NUMBERS, st.text(max_size=4)),
+                     "d_face": st.floats(-0.1, 0.1)}
+                ),
+            )
+        )  # fmt: skip
+        return json.dumps({"format": 1, "median": median, "slouch": slouch}).encode()
     key = draw(st.sampled_from(sorted(median)))
     how = draw(st.sampled_from(["drop", "nan", "text", "nonpositive"]))
     if how == "drop":

@@ -1,9 +1,10 @@
 """Synthetic sessions with known posture, through the production replay path.
 
-Each scene has a 20 s upright lead-in (the baseline), then long segments of one kind
-alternating with upright, rendered with the generator's realistic nuisances (jitter, hair
-over an ear, wild landmarks, dropped frames, a passer-by, drift in the chair). The state
-in force at every settled sample is compared with the truth.
+Each scene starts as a camera calibration does (20 s upright, then the 15 s slouch step),
+then long segments of one kind alternating with upright, rendered with the generator's
+realistic nuisances (jitter, hair over an ear, wild landmarks, dropped frames, a
+passer-by, drift in the chair). The state in force at every settled sample is compared
+with the truth.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ SEEDS = range(4242, 4250)  # not in the training (0-1999), tuning or hold-out se
 
 def _shares(kind: str, seed: int) -> dict[str, float]:
     """Share of each state over the settled samples of the ``kind`` segments."""
-    scene = synth.scene_for(kind, seed, calibrate_seconds=20, minutes=6)
+    scene = synth.with_slouch(synth.scene_for(kind, seed, calibrate_seconds=20, minutes=6))
     header, labelled = synth.render(scene)
-    _, decisions = score_scene(scene)
+    _, decisions = score_scene(scene, "slouch")
     states = states_at(decisions, [s.t for s in labelled])
     counts: dict[str, int] = {}
     n = 0

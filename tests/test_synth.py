@@ -39,6 +39,7 @@ from calibration.synth import (
     scene_for,
     skeleton_3d,
     to_samples,
+    with_slouch,
 )
 from posture_guard.landmarks import (
     LEFT_EAR,
@@ -390,6 +391,21 @@ def test_calibration_lead_in_is_upright(seed: int) -> None:
     per_kind = scene_for("shrug", seed, calibrate_seconds=25, minutes=5)
     assert per_kind.segments[0] == Segment(UPRIGHT, 25.0)
     assert {s.kind for s in per_kind.segments} == {UPRIGHT, "shrug"}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_with_slouch_inserts_the_slouch_step_after_the_upright_calibration(seed: int) -> None:
+    scene = random_scene(np.random.default_rng(seed), minutes=3)
+    lead = scene.segments[0].duration
+    slouched = with_slouch(scene, 20.0, 15.0, 15.0)
+    kinds = [(s.kind, s.duration) for s in slouched.segments]
+    assert kinds[:3] == [(UPRIGHT, 20.0), (FORWARD_HEAD, 15.0), (UPRIGHT, max(15.0, lead - 20))]
+    assert slouched.segments[3:] == scene.segments[1:] and slouched.person == scene.person
+    _, samples = render(slouched)
+    step = [s for s in samples if 20.0 + 4.0 <= s.t < 35.0]
+    assert all(s.truth == "forward_head" and s.cva < 50.0 for s in step)
+    with pytest.raises(ValueError, match="no upright lead-in of 40"):
+        with_slouch(scene_for("shrug", seed, calibrate_seconds=25), 40.0)
 
 
 def test_random_scene_respects_the_requested_kinds() -> None:

@@ -1,0 +1,89 @@
+"""Tuning the decision's rules on the tune seeds, and only there.
+
+The fitted model gives a probability per frame; how much evidence a state change needs
+(``Thresholds.forward_head``, and :class:`~posture_guard.classify.Smoothing`'s memory,
+share and lead) trades false alarms against latency. This command scores variants of
+those rules on the tune people (seeds 5000-5039) through the harness's own scoring
+(:func:`calibration.evaluate.score_scene`, the production replay path), so the defaults
+in ``classify.py`` come from a printed table rather than from a guess. The hold-out and
+fresh sets are never scored here.
+
+    python -m calibration.tune                       # the default grid, slouch mode
+    python -m calibration.tune --mode calibrated --margin 0.3 0.35 --threshold 0.5 0.6
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Optional
+
+from calibration import evaluate as ev
+from posture_guard.classify import Smoothing, Thresholds
+from posture_guard.monitor import ReplayOptions
+
+
+def _score(job: tuple[str, object, str, ReplayOptions]) -> tuple[str, ev.Score]:
+    kind, scene, mode, rules = job
+    try:
+        score, _ = ev.score_scene(scene, mode, rules=rules)
+    except ev.CalibrationError:
+        return kind, ev.Score()  # refused: as in the harness, not scored
+    return kind, score
+
+
+def score_rules(
+    rules: ReplayOptions, mode: str, seeds: Sequence[int], minutes: float, pool
+) -> ev.Score:
+    """The total score of ``rules`` over the harness's scenes of ``seeds``."""
+    jobs = [(k, sc, mode, rules) for k, sc in ev.scenes_for(seeds, minutes)]
+    total = ev.Score()
+    for _, score in pool.map(_score, jobs, chunksize=2):
+        total.add(score)
+    return total
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m calibration.tune", description=__doc__)
+    parser.add_argument("--mode", default="slouch", choices=list(ev.MODES))
+    parser.add_argument("--seeds-per-set", type=int, default=40, help="tune people (max 40)")
+    parser.add_argument("--minutes", type=float, default=8.0)
+    default_sm, default_th = Smoothing(), Thresholds()
+    parser.add_argument("--threshold", type=float, nargs="+", default=[default_th.forward_head],
+                        help="forward-head probability a frame needs")  # fmt: skip
+    parser.add_argument("--margin", type=float, nargs="+", default=[default_sm.margin])
+    parser.add_argument("--enter", type=float, nargs="+", default=[default_sm.enter])
+    parser.add_argument("--tau", type=float, nargs="+", default=[default_sm.tau])
+    args = parser.parse_args(argv)
+    seeds = list(ev.SEED_SETS["tune"])[: args.seeds_per_set]
+    print(f"tune seeds {seeds[0]}-{seeds[-1]}, {ev.MODES[args.mode]}", flush=True)
+    print(f"{'threshold':>9}{'margin':>8}{'enter':>7}{'tau':>6}{'bal.acc':>9}{'recall':>8}"
+          f"{'spec.':>8}{'FA':>5}{'FA/h':>7}{'lat.med':>8}{'missed':>7}{'alerts':>7}"
+          f"{'false':>6}", flush=True)  # fmt: skip
+    t0 = time.monotonic()
+    with multiprocessing.Pool(os.cpu_count() or 1) as pool:
+        for th, margin, enter, tau in itertools.product(
+            args.threshold, args.margin, args.enter, args.tau
+        ):
+            rules = ReplayOptions(
+                thresholds=Thresholds(forward_head=th),
+                smoothing=Smoothing(margin=margin, enter=enter, tau=tau),
+            )
+            s = score_rules(rules, args.mode, seeds, args.minutes, pool)
+            print(f"{th:>9.2f}{margin:>8.2f}{enter:>7.2f}{tau:>6.1f}"
+                  f"{ev._fmt(s.balanced_accuracy):>9}{ev._fmt(s.recall):>8}"
+                  f"{ev._fmt(s.specificity):>8}{s.false_alarms:>5}"
+                  f"{ev._fmt(s.false_alarms_per_hour):>7}{ev._fmt(s.median_latency):>8}"
+                  f"{s.missed_changes:>7}{s.fh_alerts:>7}{s.false_fh_alerts:>6}",
+                  flush=True)  # fmt: skip
+    print(f"tuned in {time.monotonic() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Calibrating from a camera: the prompts, the slouch step, and what the profile keeps.
+
+The camera is the stand-in (tests/fake_camera.py plays a real upright video through
+OpenCV); MediaPipe and the profile file are real. The person in the clip never slouches,
+which is the case a real user gets wrong most easily: the slouch step must say so and
+keep the upright baseline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from posture_guard import monitor
+from posture_guard.cli import main
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))
+from fake_camera import CameraWorld, FakeCamera  # noqa: E402
+
+
+def test_camera_calibration_prompts_for_the_slouch_and_keeps_upright_when_there_is_none(
+    video: Path, pg_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    ticks = itertools.count()
+    clock = lambda: next(ticks) * 0.1  # noqa: E731  (a 10 fps camera: each read is 0.1 s on)
+    world = CameraWorld(clock, 0.0)
+    monkeypatch.setattr(monitor, "open_source", lambda video_, camera: FakeCamera(video, world))
+    args = ["calibrate", "--seconds", "4", "--slouch-seconds", "10", "--no-preview"]
+    assert main([*args, "--profile", "laptop"]) == 0
+    out = capsys.readouterr().out
+    prompts = ["Sit upright as you mean to sit", "Now let your head drift forward",
+               "slouch step not used: the slouch looked like your upright posture",
+               "Thank you: sit up again", "saved profile 'laptop'"]  # fmt: skip
+    positions = [out.find(p) for p in prompts]
+    assert -1 not in positions and positions == sorted(positions), out
+    data = json.loads((pg_home / "config" / "profiles" / "laptop.json").read_text())
+    assert "slouch" not in data and data["samples"] >= 30
+    # The camera was read through both steps (14 s at 10 fps), and released.
+    assert len(world.reads) >= 140 and world.open_now == 0
