@@ -66,7 +66,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"{'spec.':>8}{'FA':>5}{'FA/h':>7}{'lat.med':>8}{'missed':>7}{'alerts':>7}"
           f"{'false':>6}", flush=True)  # fmt: skip
     t0 = time.monotonic()
-    with multiprocessing.Pool(os.cpu_count() or 1) as pool:
+    # spawn, not fork: a caller that already runs threads (MediaPipe's, in a test session)
+    # would hand a forked worker locks that nobody will ever release.
+    with multiprocessing.get_context("spawn").Pool(os.cpu_count() or 1) as pool:
         for th, margin, enter, tau in itertools.product(
             args.threshold, args.margin, args.enter, args.tau
         ):
