@@ -260,6 +260,12 @@ def scenes_for(seeds: Sequence[int], minutes: float) -> list[tuple[str, synth.Sc
     return [(k, synth.with_slouch(sc, CALIBRATE_SECONDS, SLOUCH_SECONDS)) for k, sc in out]
 
 
+def person_of(scene: synth.Scene) -> str:
+    """The seed (person and desk) a harness scene was made for, from its name."""
+    base = scene.name.split("+", 1)[0]  # "+slouch": the calibration step added
+    return base.rsplit("-", 1)[-1]
+
+
 def _fmt(x: float, pct: bool = False) -> str:
     if isinstance(x, float) and math.isnan(x):
         return "-"
@@ -277,6 +283,7 @@ def report(
     """Score ``scenes`` (by default the harness's scenes of ``seeds``) and print the table."""
     out = out or sys.stdout
     per_kind: dict[str, Score] = {}
+    by_person: dict[str, int] = {}  # seed -> false alarms: are they spread or concentrated?
     total = Score()
     refused = []
     for kind, scene in scenes if scenes is not None else scenes_for(seeds, minutes):
@@ -289,6 +296,9 @@ def report(
             continue
         per_kind.setdefault(kind, Score()).add(score)
         total.add(score)
+        if score.false_alarms:
+            who = person_of(scene)
+            by_person[who] = by_person.get(who, 0) + score.false_alarms
     print(f"\n== {name} seeds {list(seeds)}: {MODES[mode]}", file=out)
     if refused:
         print(f"calibration refused (person not seen well enough), not scored: {refused}",
@@ -320,6 +330,10 @@ def report(
         f"({len(total.latencies)} changes, {total.missed_changes} missed)",
         file=out,
     )
+    if by_person:
+        worst = sorted(by_person.items(), key=lambda kv: -kv[1])
+        print(f"false alarms by person (seed: count), {len(by_person)} of {len(seeds) or '?'} "
+              f"people: " + ", ".join(f"{k}: {v}" for k, v in worst), file=out)  # fmt: skip
     print(
         f"coach alerts (default settings, what a user sees): {total.fh_alerts} forward-head "
         f"alerts, {total.false_fh_alerts} false (truth forward head < half the alert window): "

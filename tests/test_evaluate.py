@@ -135,3 +135,9 @@ def test_a_slouch_step_spent_upright_is_counted_and_judged_upright_only() -> Non
     assert "slouch step not usable in 1 scenes" in out.getvalue()
     # Still scored, by the upright-only model: the slump is caught.
     assert total.tp > 0 and total.recall > 0.9
+
+
+def test_every_harness_scene_names_the_person_it_was_made_for() -> None:
+    scenes = ev.scenes_for([42, 7], 1.0)
+    assert len(scenes) == 18
+    assert sorted(ev.person_of(sc) for _, sc in scenes) == ["42"] * 9 + ["7"] * 9
