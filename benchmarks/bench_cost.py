@@ -38,6 +38,7 @@ How each figure is taken:
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -234,8 +235,6 @@ def fit_or_population(header: StreamHeader, samples: Sequence[Sample]) -> tuple[
 def calibrate_like_a_user(scene: synth.Scene) -> Baseline:
     """The profile a camera calibration gives this person at this desk: 15 s upright, then
     the 15 s slouch step (a session of its own before monitoring, as in real use)."""
-    import io
-
     from calibration.baseline import SLOUCH_SECONDS
     from posture_guard.monitor import calibrate_samples
 

@@ -41,7 +41,7 @@ from calibration.baseline import SLOUCH_SECONDS, CalibrationError
 from posture_guard.classify import POPULATION_BASELINE
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
-from posture_guard.monitor import ReplayOptions, replay
+from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, replay
 from posture_guard.states import Decision, PostureState
 
 FH = PostureState.FORWARD_HEAD.value
@@ -164,13 +164,13 @@ def score_scene(
         options = replace(rules, calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=slouch)
         said = io.StringIO()
         replay(header, samples, [collector], options, said)
-        slouch_refused = "slouch step not used" in said.getvalue()
+        slouch_refused = SLOUCH_NOT_USED in said.getvalue()
     decisions = collector.decisions
     times = [s.t for s in labelled]
     states = states_at(decisions, times)
     dt = 1.0 / scene.fps
     score = Score()
-    score.slouch_refused = int(mode == "slouch" and slouch_refused)
+    score.slouch_refused = int(slouch_refused)
     for s, state in zip(labelled, states):
         if s.since_change < settle or not s.settled:
             continue

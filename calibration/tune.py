@@ -28,22 +28,22 @@ from posture_guard.classify import Smoothing, Thresholds
 from posture_guard.monitor import ReplayOptions
 
 
-def _score(job: tuple[str, object, str, ReplayOptions]) -> tuple[str, ev.Score]:
-    kind, scene, mode, rules = job
+def _score(job: tuple[object, str, ReplayOptions]) -> ev.Score:
+    scene, mode, rules = job
     try:
         score, _ = ev.score_scene(scene, mode, rules=rules)
     except ev.CalibrationError:
-        return kind, ev.Score()  # refused: as in the harness, not scored
-    return kind, score
+        return ev.Score()  # refused: as in the harness, not scored
+    return score
 
 
 def score_rules(
     rules: ReplayOptions, mode: str, seeds: Sequence[int], minutes: float, pool
 ) -> ev.Score:
     """The total score of ``rules`` over the harness's scenes of ``seeds``."""
-    jobs = [(k, sc, mode, rules) for k, sc in ev.scenes_for(seeds, minutes)]
+    jobs = [(sc, mode, rules) for _, sc in ev.scenes_for(seeds, minutes)]
     total = ev.Score()
-    for _, score in pool.map(_score, jobs, chunksize=2):
+    for score in pool.map(_score, jobs, chunksize=2):
         total.add(score)
     return total
 

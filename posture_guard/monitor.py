@@ -37,6 +37,8 @@ from .states import Decision, PostureState
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
 DEMO_CALIBRATE_SECONDS = 15.0
+#: What calibration says when it keeps the upright baseline without the slouch step.
+SLOUCH_NOT_USED = "slouch step not used"
 
 
 @dataclass
@@ -227,7 +229,7 @@ def calibrate_samples(
         try:
             baseline = replace(baseline, slouch=fit_slouch(slouch, baseline))
         except CalibrationError as exc:
-            print(f"slouch step not used: {exc}; keeping the upright baseline", file=out)
+            print(f"{SLOUCH_NOT_USED}: {exc}; keeping the upright baseline", file=out)
     return baseline, lead
 
 

@@ -14,48 +14,35 @@ from posture_guard.stream import load_stream, write_stream
 STATES = {"good", "forward_head", "raised_shoulders", "head_tilt", "absent"}
 
 
-@pytest.fixture(scope="module")
-def slump_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clean synthetic session: 30 s upright, 2 min forward head, 1 min upright."""
+def _clean_stream(folder: Path, segments: list[tuple[str, float]], seed: int) -> Path:
+    """A clean synthetic session at 5 fps of ``segments`` (kind, seconds), as a stream."""
     scene = synth.Scene(
         synth.Person(),
         synth.Camera(),
-        [
-            synth.Segment("upright", 30),
-            synth.Segment("forward_head", 120),
-            synth.Segment("upright", 60),
-        ],
+        [synth.Segment(kind, seconds) for kind, seconds in segments],
         synth.Nuisance.none(),
         fps=5.0,
-        seed=7,
+        seed=seed,
     )
     header, labelled = synth.render(scene)
-    path = tmp_path_factory.mktemp("streams") / "slump.jsonl"
+    path = folder / f"session-{seed}.jsonl"
     write_stream(path, header, synth.to_samples(labelled))
     return path
+
+
+@pytest.fixture(scope="module")
+def slump_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 s upright, 2 min forward head, 1 min upright."""
+    segments = [("upright", 30), ("forward_head", 120), ("upright", 60)]
+    return _clean_stream(tmp_path_factory.mktemp("streams"), segments, seed=7)
 
 
 @pytest.fixture(scope="module")
 def slouch_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A calibration with the slouch step (20 s upright, 15 s slouch), then a session."""
-    scene = synth.Scene(
-        synth.Person(),
-        synth.Camera(),
-        [
-            synth.Segment("upright", 20),
-            synth.Segment("forward_head", 15),
-            synth.Segment("upright", 60),
-            synth.Segment("forward_head", 90),
-            synth.Segment("upright", 60),
-        ],
-        synth.Nuisance.none(),
-        fps=5.0,
-        seed=8,
-    )
-    header, labelled = synth.render(scene)
-    path = tmp_path_factory.mktemp("streams") / "slouch.jsonl"
-    write_stream(path, header, synth.to_samples(labelled))
-    return path
+    segments = [("upright", 20), ("forward_head", 15), ("upright", 60), ("forward_head", 90),
+                ("upright", 60)]  # fmt: skip
+    return _clean_stream(tmp_path_factory.mktemp("streams"), segments, seed=8)
 
 
 def _states(path: Path) -> list[dict]:
