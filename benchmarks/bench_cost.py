@@ -59,6 +59,7 @@ from typing import Optional, TextIO
 import numpy as np
 
 from calibration import synth
+from calibration.baseline import SLOUCH_SECONDS
 from posture_guard.classify import POPULATION_BASELINE, Baseline, Decider
 from posture_guard.errors import UserError
 from posture_guard.features import compute_metrics
@@ -235,7 +236,6 @@ def fit_or_population(header: StreamHeader, samples: Sequence[Sample]) -> tuple[
 def calibrate_like_a_user(scene: synth.Scene) -> Baseline:
     """The profile a camera calibration gives this person at this desk: 15 s upright, then
     the 15 s slouch step (a session of its own before monitoring, as in real use)."""
-    from calibration.baseline import SLOUCH_SECONDS
     from posture_guard.monitor import calibrate_samples
 
     upright = replace(scene, segments=[synth.Segment(synth.UPRIGHT, CALIBRATE_SECONDS)])
@@ -794,7 +794,8 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
     )
     say(
         f"   Pipeline.offer with a StoreSink on a real SQLite file; profile from a calibration "
-        f"session before ({CALIBRATE_SECONDS:g} s upright, 15 s slouch step). steady = upright"
+        f"session before ({CALIBRATE_SECONDS:g} s upright, {SLOUCH_SECONDS:g} s slouch step). "
+        "steady = upright"
     )
     say(
         "   throughout with everyday landmark noise; restless = synth.random_scene's mix of "

@@ -50,7 +50,7 @@ SEED_SETS = {"tune": range(5000, 5040), "holdout": range(90_001, 90_007)}
 #: Scenes start on a weekday morning for the coach, so no check-in or quiet hours interfere.
 SCENE_START = datetime(2026, 1, 5, 9, 0)
 NUISANCE_KINDS = ("look_aside", "look_down", "recline", "shrug", "lean_in", "head_tilt", "away")
-CALIBRATE_SECONDS = 20.0
+CALIBRATE_SECONDS = synth.CALIBRATION_LEAD  # what calibration.fit trained on too
 #: How each scene is judged: calibrated with the slouch step (20 s upright, then 15 s of
 #: the user's own slouch), calibrated on the 20 s upright only, or population defaults.
 #: Every scene contains the slouch step, so all modes score the very same samples.

@@ -70,7 +70,7 @@ TREE_PARAMS = dict(
 )
 
 
-CALIBRATE_SECONDS = 20.0
+CALIBRATE_SECONDS = synth.CALIBRATION_LEAD  # what calibration.evaluate calibrates on too
 
 
 def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:

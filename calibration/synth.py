@@ -116,6 +116,8 @@ ROLL_TILT_MIN = 12.0  # degrees
 ROLL_GOOD_MAX = 8.0
 
 WALK_SECONDS = 1.5  # walking in after / out before an "away" segment
+#: The upright lead-in the fit and the harness calibrate on (they must agree).
+CALIBRATION_LEAD = 20.0
 MIN_SEGMENT, MAX_SEGMENT = 30.0, 240.0  # segment durations of the random recipes (s)
 
 # --------------------------------------------------------------------------------------
@@ -1082,7 +1084,9 @@ def random_scene(
     )
 
 
-def scene_for(kind: str, seed: int, calibrate_seconds: float = 20, minutes: float = 10) -> Scene:
+def scene_for(
+    kind: str, seed: int, calibrate_seconds: float = CALIBRATION_LEAD, minutes: float = 10
+) -> Scene:
     """An upright calibration lead-in, then long ``kind`` segments alternating with upright.
 
     The per-kind scenes of the accuracy harness: each isolates one posture while keeping
@@ -1108,7 +1112,7 @@ def scene_for(kind: str, seed: int, calibrate_seconds: float = 20, minutes: floa
 
 def with_slouch(
     scene: Scene,
-    calibrate_seconds: float = 20.0,
+    calibrate_seconds: float = CALIBRATION_LEAD,
     slouch_seconds: float = 15.0,
     return_seconds: float = 15.0,
 ) -> Scene:
