@@ -13,6 +13,7 @@ import pytest
 
 from calibration import synth
 from calibration.evaluate import score_scene, states_at
+from posture_guard.classify import Thresholds
 
 SEEDS = range(4242, 4250)  # not in the training (0-1999), tuning or hold-out seed sets
 
@@ -87,3 +88,23 @@ def test_a_passer_by_and_dropped_frames_do_not_change_the_state() -> None:
     assert any("passer" in s.events for s in labelled)
     _, decisions = score_scene(scene)
     assert {d.state.value for d in decisions} == {"good"}
+
+
+def test_forward_head_with_trunk_flexion_is_judged_though_the_face_pitches_down() -> None:
+    # At this desk (seed 4252) bending the trunk pitches the face down past the look-down
+    # mark. The model, which learnt real look-downs as good posture, judges those frames;
+    # a hard look-down gate used to silence them, and the slump went unseen.
+    scene = synth.with_slouch(synth.scene_for("forward_head_trunk", 4252, 20, minutes=6))
+    header, labelled = synth.render(scene)
+    _, decisions = score_scene(scene, "slouch")
+    truth = dict(zip((round(s.t, 6) for s in labelled), (s.truth for s in labelled)))
+    pitched = [
+        d
+        for d in decisions
+        if d.metrics.get("d_pitch", 0.0) > Thresholds().look_down
+        and truth.get(round(d.t, 6)) == "forward_head"
+        and d.t > 35  # after the slouch step
+    ]
+    assert len(pitched) >= 20
+    share = sum(d.state.value == "forward_head" for d in pitched) / len(pitched)
+    assert share >= 0.8
