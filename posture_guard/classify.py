@@ -347,7 +347,10 @@ class Smoothing:
     Faults that are only a problem when held (tilt) use a longer memory. ``absent_tau``
     makes a person who leaves register within a few seconds while a single dropped frame
     never does. Someone who is not the user counts as nobody only after
-    ``stranger_grace`` seconds in view: a passer-by changes nothing.
+    ``stranger_grace`` seconds in view: a passer-by changes nothing. A user the frame edge
+    cuts off (face or shoulders out of the picture, as when leaning in close to a laptop
+    camera) is there but cannot be measured: the state holds for ``partial_grace``
+    seconds before it turns absent, so leaning in is not logged as leaving the desk.
 
     ``offset_tau``: memory of the camera's vertical offset. Tilting the screen moves the
     whole picture up or down, and then a shrug's shoulders-up looks like a slump's
@@ -364,6 +367,7 @@ class Smoothing:
     tilt_tau: float = 6.0
     absent_tau: float = 2.5
     stranger_grace: float = 10.0
+    partial_grace: float = 30.0
     offset_tau: float = 20.0
     offset_gap: float = 0.06
     offset_doubt: float = 0.2
@@ -377,6 +381,7 @@ class Reading:
     present: bool
     is_user: bool = True
     gate: str = ""  # "look_aside" (forward head not judged) / "look_down" (judged by the model)
+    partial: bool = False  # the user is in view, but the frame edge cuts off face or shoulders
     evidence: dict[str, float] = field(default_factory=dict)
     votes: dict[PostureState, float] = field(default_factory=dict)
 
@@ -482,7 +487,9 @@ class EngineState:
     state: Optional[PostureState] = None
     shares: tuple[tuple[PostureState, float], ...] = ()
     last_t: Optional[float] = None
-    stranger_since: Optional[float] = None  # someone who is not the user has been in view
+    #: since when the frames have not shown the user measurably: someone else in view, or
+    #: the user cut off by the frame edge
+    hidden_since: Optional[float] = None
     offset: float = 0.0  # the camera's vertical offset since calibration (frame heights)
 
 
@@ -510,16 +517,18 @@ def step(
         first = True
     else:
         first = False
-    stranger_since = None
+    hidden_since = None
     votes = reading.vote()
-    if reading.present and not reading.is_user:
+    if reading.present and (not reading.is_user or reading.partial):
         # Someone else in view (a passer-by behind the user, or MediaPipe briefly locking
         # on to them): their posture is not the user's, so the frame casts no vote. Only
-        # a stranger who stays (someone else at the desk) turns the state to absent.
-        stranger_since = prev.stranger_since if prev.stranger_since is not None else t
-        if t - stranger_since < sm.stranger_grace and not first:
+        # a stranger who stays (someone else at the desk) turns the state to absent. The
+        # user cut off by the frame edge is there, but unmeasured: the state holds longer.
+        hidden_since = prev.hidden_since if prev.hidden_since is not None else t
+        grace = sm.partial_grace if reading.is_user else sm.stranger_grace
+        if t - hidden_since < grace and not first:
             values = {k: round(v, 4) for k, v in reading.evidence.items()}
-            kept = replace(prev, stranger_since=stranger_since)
+            kept = replace(prev, hidden_since=hidden_since)
             return kept, Decision(t=t, state=prev.state, metrics=values, changed=False)
     dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
     shares = dict(prev.shares)
@@ -548,7 +557,7 @@ def step(
         state=state,
         shares=tuple(shares.items()),
         last_t=t,
-        stranger_since=stranger_since,
+        hidden_since=hidden_since,
         offset=offset,
     )
     return new, decision
@@ -606,8 +615,13 @@ class Decider:
         self.engine = EngineState()
         self.last_reading: Optional[Reading] = None
 
-    def decide(self, t: float, metrics: Optional[Metrics]) -> Decision:
-        reading = assess(metrics, shifted(self.baseline, self.engine.offset), self.thresholds)
+    def decide(self, t: float, metrics: Optional[Metrics], partial: bool = False) -> Decision:
+        """Judge one frame. ``partial``: no metrics because the frame edge cuts the user
+        off (see :func:`~posture_guard.features.partly_in_view`), not because nobody is there."""
+        if metrics is None and partial:
+            reading = Reading(PostureState.ABSENT, present=True, partial=True)
+        else:
+            reading = assess(metrics, shifted(self.baseline, self.engine.offset), self.thresholds)
         self.last_reading = reading
         self.engine, decision = step(self.engine, t, reading, metrics, self.smoothing)
         return decision

@@ -78,6 +78,20 @@ def _angle(dx: float, dy: float) -> float:
     return math.degrees(math.atan2(-dy, dx))
 
 
+def partly_in_view(sample: Sample) -> bool:
+    """Whether a pose is found with the face seen and the shoulders not, or the other way
+    round: someone at the desk whom the frame edge cuts off (leaning in close to a laptop
+    camera takes the eyes out of the top of the picture), not an empty desk. Only asked
+    when :func:`compute_metrics` found nothing to measure."""
+    lm = sample.landmarks
+    if lm is None:
+        return False
+    vis = lm[:, 3]
+    shoulders = bool(vis[LEFT_SHOULDER] >= VISIBLE and vis[RIGHT_SHOULDER] >= VISIBLE)
+    face = bool(np.all(vis[[LEFT_EYE, RIGHT_EYE, NOSE]] >= VISIBLE))
+    return shoulders != face
+
+
 def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
     """Metrics of one sample, or None when nobody (or no usable upper body) is in view.
 

@@ -28,7 +28,7 @@ from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
 from .errors import UserError
-from .features import compute_metrics
+from .features import compute_metrics, partly_in_view
 from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
@@ -89,7 +89,8 @@ class Pipeline:
 
     def feed(self, sample: Sample) -> Decision:
         metrics = compute_metrics(sample, self.header)
-        decision = self.decider.decide(sample.t, metrics)
+        partial = metrics is None and partly_in_view(sample)
+        decision = self.decider.decide(sample.t, metrics, partial)
         self._account(decision)
         for sink in self.sinks:
             sink.on_decision(decision)

@@ -35,7 +35,8 @@ def next_interval(
 ) -> tuple[SamplerState, float]:
     """How long to wait before the next frame, given what this frame showed."""
     t = decision.t
-    unsettled = decision.changed or reading.label is not decision.state
+    # A frame that cuts the user off is no sign of change: it holds the state, unmeasured.
+    unsettled = decision.changed or (reading.label is not decision.state and not reading.partial)
     if unsettled:
         state = SamplerState(last_change=t)
     if t - state.last_change < policy.settle:

@@ -367,3 +367,27 @@ def test_a_slump_or_a_shrug_never_teaches_the_camera_offset() -> None:
         for i in range(200):
             d.decide(i * 0.5, fault)
         assert d.engine.offset == 0.0
+
+
+def test_a_user_cut_off_by_the_frame_edge_holds_the_state_then_reads_absent() -> None:
+    # Leaning in close to a laptop camera takes the eyes out of the picture: the user is
+    # there, unmeasured. A slump already seen stays; only a long cut-off reads absent.
+    d = Decider(BASE)
+    slump = frame(ear_gap=0.66 * 0.82, face_width=0.29 * 1.05, ear_y=0.40 + 0.6 * 0.12)
+    t = 0.0
+    for m in [UPRIGHT] * 20 + [slump] * 30:
+        decision = d.decide(t, m)
+        t += 0.5
+    assert decision.state is S.FORWARD_HEAD
+    grace = Smoothing().partial_grace
+    held = [d.decide(t + i * 0.5, None, partial=True) for i in range(int(grace * 2) - 2)]
+    assert all(x.state is S.FORWARD_HEAD and not x.changed for x in held)
+    t += grace + 5.0
+    later = [d.decide(t + i * 0.5, None, partial=True) for i in range(10)]
+    assert later[-1].state is S.ABSENT
+    # The same frames with nobody in view (no pose at all) read absent within seconds.
+    d2 = Decider(BASE)
+    for i in range(20):
+        d2.decide(i * 0.5, UPRIGHT)
+    gone = [d2.decide(10.0 + i * 0.5, None) for i in range(10)]
+    assert gone[-1].state is S.ABSENT

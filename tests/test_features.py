@@ -95,3 +95,21 @@ def test_a_slouch_step_out_of_view_or_upright_is_refused_saying_which() -> None:
         fit_slouch([_metrics({"cva": 38.0})] * 3 + [None] * 17, base)
     with pytest.raises(CalibrationError, match="looked like your upright posture"):
         fit_slouch([_metrics()] * 20, base)
+
+
+def test_a_user_cut_off_by_the_frame_edge_is_told_from_an_empty_desk() -> None:
+    from posture_guard.features import partly_in_view
+    from posture_guard.landmarks import LEFT_EYE, LEFT_SHOULDER, NOSE, RIGHT_EYE, RIGHT_SHOULDER
+
+    lm = render_pose(PERSON, CAMERA, {})[0].copy()
+    whole = Sample(t=0.0, landmarks=lm)
+    assert compute_metrics(whole, HEADER) is not None and not partly_in_view(whole)
+    for hidden in ((LEFT_EYE, RIGHT_EYE, NOSE), (LEFT_SHOULDER, RIGHT_SHOULDER)):
+        cut = lm.copy()
+        cut[list(hidden), 3] = 0.1  # out of the picture: MediaPipe's guess, unseen
+        sample = Sample(t=0.0, landmarks=cut)
+        assert compute_metrics(sample, HEADER) is None and partly_in_view(sample)
+    gone = lm.copy()
+    gone[:, 3] = 0.1
+    assert not partly_in_view(Sample(t=0.0, landmarks=gone))
+    assert not partly_in_view(Sample(t=0.0, landmarks=None))

@@ -43,3 +43,13 @@ def test_an_empty_desk_is_sampled_at_the_absent_interval() -> None:
     _, wait = _wait(SamplerState(), 50.0, S.ABSENT, S.ABSENT)
     assert wait == POLICY.absent
     assert POLICY.fast < POLICY.absent < POLICY.steady
+
+
+def test_a_frame_that_cuts_the_user_off_is_no_sign_of_change() -> None:
+    partial = Reading(S.ABSENT, present=True, partial=True)
+    _, wait = next_interval(POLICY, SamplerState(), Decision(100.0, S.GOOD), partial)
+    assert wait == POLICY.steady
+    # A stranger in view still is: the sampler looks again soon to see them go.
+    stranger = Reading(S.ABSENT, present=True, is_user=False)
+    _, wait = next_interval(POLICY, SamplerState(), Decision(100.0, S.GOOD), stranger)
+    assert wait == POLICY.fast
