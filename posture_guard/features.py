@@ -36,6 +36,9 @@ from .landmarks import (
 
 #: Below this visibility a landmark is treated as not seen.
 VISIBLE = 0.5
+#: The points a frame must show to be measured (ears are optional: hair hides them).
+SHOULDERS = (LEFT_SHOULDER, RIGHT_SHOULDER)
+FACE = (LEFT_EYE, RIGHT_EYE, NOSE)
 #: Ear-to-ear (tragus) span in eye widths (the mean of outer-corner and 1.45x pupil
 #: distances): about 1.33 in MediaPipe on real upright faces (ear_width / face_width).
 EAR_SPAN_EYE_WIDTHS = 1.33
@@ -87,8 +90,8 @@ def partly_in_view(sample: Sample) -> bool:
     if lm is None:
         return False
     vis = lm[:, 3]
-    shoulders = bool(vis[LEFT_SHOULDER] >= VISIBLE and vis[RIGHT_SHOULDER] >= VISIBLE)
-    face = bool(np.all(vis[[LEFT_EYE, RIGHT_EYE, NOSE]] >= VISIBLE))
+    shoulders = bool(np.all(vis[list(SHOULDERS)] >= VISIBLE))
+    face = bool(np.all(vis[list(FACE)] >= VISIBLE))
     return shoulders != face
 
 
@@ -102,8 +105,7 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
     if lm is None:
         return None
     vis = lm[:, 3]
-    need = (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_EYE, RIGHT_EYE, NOSE)
-    if np.any(vis[list(need)] < VISIBLE):
+    if np.any(vis[list(SHOULDERS + FACE)] < VISIBLE):
         return None
     aspect = header.aspect
     pts = np.column_stack((lm[:, 0] * aspect, lm[:, 1]))  # units of frame height
