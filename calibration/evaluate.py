@@ -133,6 +133,39 @@ class Score:
         return statistics.median(self.latencies) if self.latencies else math.nan
 
 
+def people_interval(
+    people: dict[str, Score], draws: int = 2000, level: float = 0.95, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """How far the totals could move with other people: a percentile interval over
+    ``draws`` resamplings of the people (with replacement), for balanced accuracy and false
+    alarms per hour.
+
+    People, not samples or alarms, are resampled because errors cluster by person: one
+    low-resolution camera or one restless sitter makes most of a set's false alarms, so
+    counting alarms as independent events would claim far more certainty than six or
+    forty people give. With few people the interval is itself rough (it cannot reach past
+    the worst person's rate); it says how much a figure rests on who was drawn.
+    """
+    if not people:
+        return {}
+    rng = np.random.default_rng(seed)
+    scores = list(people.values())
+    bal, fa = [], []
+    for _ in range(draws):
+        pooled = Score()
+        for i in rng.integers(0, len(scores), size=len(scores)):
+            pooled.add(scores[i])
+        bal.append(pooled.balanced_accuracy)
+        fa.append(pooled.false_alarms_per_hour)
+    tail = (1.0 - level) / 2 * 100
+    out = {}
+    for name, values in (("balanced_accuracy", bal), ("false_alarms_per_hour", fa)):
+        v = np.array([x for x in values if not math.isnan(x)])
+        if len(v):
+            out[name] = (float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail)))
+    return out
+
+
 def states_at(decisions: Sequence[Decision], times: Sequence[float]) -> list[str]:
     """The state in force at each time: the latest decision at or before it."""
     out, j, current = [], 0, PostureState.GOOD.value
@@ -284,6 +317,7 @@ def report(
     out = out or sys.stdout
     per_kind: dict[str, Score] = {}
     by_person: dict[str, int] = {}  # seed -> false alarms: are they spread or concentrated?
+    people: dict[str, Score] = {}  # seed -> that person's scenes, for the interval
     total = Score()
     refused = []
     for kind, scene in scenes if scenes is not None else scenes_for(seeds, minutes):
@@ -296,6 +330,7 @@ def report(
             continue
         per_kind.setdefault(kind, Score()).add(score)
         total.add(score)
+        people.setdefault(person_of(scene), Score()).add(score)
         if score.false_alarms:
             who = person_of(scene)
             by_person[who] = by_person.get(who, 0) + score.false_alarms
@@ -330,6 +365,13 @@ def report(
         f"({len(total.latencies)} changes, {total.missed_changes} missed)",
         file=out,
     )
+    interval = people_interval(people)
+    if len(people) > 1 and interval:
+        lo_b, hi_b = interval.get("balanced_accuracy", (math.nan, math.nan))
+        lo_f, hi_f = interval.get("false_alarms_per_hour", (math.nan, math.nan))
+        print(f"95 % interval, {len(people)} people resampled: balanced accuracy "
+              f"{_fmt(lo_b)}-{_fmt(hi_b)}, false alarms {_fmt(lo_f)}-{_fmt(hi_f)}/h",
+              file=out)  # fmt: skip
     if by_person:
         worst = sorted(by_person.items(), key=lambda kv: -kv[1])
         print(f"false alarms by person (seed: count), {len(by_person)} of {len(seeds) or '?'} "

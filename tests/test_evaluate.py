@@ -34,6 +34,25 @@ def test_score_rates_follow_their_definitions() -> None:
     assert (total.tp, total.latencies) == (100, [3.0])
 
 
+def test_the_people_interval_collapses_when_people_agree_and_spans_them_when_not() -> None:
+    alike = {str(i): ev.Score(tp=9, fn=1, tn=18, fp=2, good_seconds=3600) for i in range(5)}
+    iv = ev.people_interval(alike)
+    assert iv["balanced_accuracy"] == pytest.approx((0.9, 0.9))
+    assert iv["false_alarms_per_hour"] == pytest.approx((0.0, 0.0))
+    # One person with all the alarms: the pooled rate is 4/5 per hour, and the interval
+    # reaches from a draw without that person (0) to draws with them several times over.
+    clustered = dict(alike)
+    clustered["4"] = ev.Score(tp=9, fn=1, tn=18, fp=2, good_seconds=3600, false_alarms=4)
+    iv = ev.people_interval(clustered)
+    lo, hi = iv["false_alarms_per_hour"]
+    assert lo == 0.0 and 0.8 < hi <= 4.0
+    assert iv == ev.people_interval(clustered)  # fixed draws: the printed figure repeats
+    # Accuracy that differs between people widens its interval around the pooled value.
+    mixed = {"a": ev.Score(tp=10, tn=20), "b": ev.Score(tp=5, fn=5, tn=10, fp=10)}
+    lo, hi = ev.people_interval(mixed)["balanced_accuracy"]
+    assert lo < 0.75 < hi
+
+
 @pytest.mark.parametrize("mode", ["slouch", "calibrated"])
 def test_a_clear_slump_is_scored_as_detected_with_its_latency(mode: str) -> None:
     scene = synth.Scene(
@@ -86,6 +105,7 @@ def test_the_command_prints_totals_and_judges_the_targets(
                     "--modes", "slouch", "--no-real"])  # fmt: skip
     out = capsys.readouterr().out
     assert "TOTAL: balanced accuracy" in out and "targets (" in out
+    assert "people resampled" not in out  # one person: no interval to speak of
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
 
 
