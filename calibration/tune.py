@@ -10,6 +10,11 @@ fresh sets are never scored here.
 
     python -m calibration.tune                       # the default grid, slouch mode
     python -m calibration.tune --mode calibrated --margin 0.3 0.35 --threshold 0.5 0.6
+    python -m calibration.tune --nuisance drift=0    # what the drift in the chair costs
+
+``--nuisance`` switches a nuisance of the generator (:class:`calibration.synth.Nuisance`)
+off or changes it in every scene: a diagnostic of what causes the errors left, never a way
+to tune (the rules must work with every nuisance at its realistic default).
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import fields, replace
 from typing import Optional
 
 from calibration import evaluate as ev
+from calibration import synth
 from posture_guard.classify import Smoothing, Thresholds
 from posture_guard.monitor import ReplayOptions
 
@@ -37,11 +44,37 @@ def _score(job: tuple[object, str, ReplayOptions]) -> ev.Score:
     return score
 
 
+def nuisance_changes(texts: Sequence[str]) -> dict[str, float]:
+    """``["drift=0", "wander=0.5"]`` as field values of :class:`~calibration.synth.Nuisance`;
+    a ValueError that names the bad item otherwise."""
+    known = {f.name for f in fields(synth.Nuisance)}
+    out = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or name not in known:
+            raise ValueError(f"--nuisance {text!r}: expected NAME=NUMBER with NAME one of "
+                             f"{', '.join(sorted(known))}")  # fmt: skip
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--nuisance {text!r}: {value!r} is not a number") from None
+    return out
+
+
 def score_rules(
-    rules: ReplayOptions, mode: str, seeds: Sequence[int], minutes: float, pool
+    rules: ReplayOptions,
+    mode: str,
+    seeds: Sequence[int],
+    minutes: float,
+    pool,
+    nuisance: Optional[dict[str, float]] = None,
 ) -> ev.Score:
-    """The total score of ``rules`` over the harness's scenes of ``seeds``."""
-    jobs = [(sc, mode, rules) for _, sc in ev.scenes_for(seeds, minutes)]
+    """The total score of ``rules`` over the harness's scenes of ``seeds`` (with the
+    generator's ``nuisance`` fields changed, when given)."""
+    scenes = [sc for _, sc in ev.scenes_for(seeds, minutes)]
+    if nuisance:
+        scenes = [replace(sc, nuisance=replace(sc.nuisance, **nuisance)) for sc in scenes]
+    jobs = [(sc, mode, rules) for sc in scenes]
     total = ev.Score()
     for score in pool.map(_score, jobs, chunksize=2):
         total.add(score)
@@ -59,9 +92,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--margin", type=float, nargs="+", default=[default_sm.margin])
     parser.add_argument("--enter", type=float, nargs="+", default=[default_sm.enter])
     parser.add_argument("--tau", type=float, nargs="+", default=[default_sm.tau])
+    parser.add_argument("--nuisance", nargs="+", default=[], metavar="NAME=NUMBER",
+                        help="change a nuisance of the generator (diagnostic)")  # fmt: skip
     args = parser.parse_args(argv)
+    try:
+        nuisance = nuisance_changes(args.nuisance)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     seeds = list(ev.SEED_SETS["tune"])[: args.seeds_per_set]
     print(f"tune seeds {seeds[0]}-{seeds[-1]}, {ev.MODES[args.mode]}", flush=True)
+    if nuisance:
+        print("nuisance changed in every scene (a diagnostic, not a tuning): "
+              + ", ".join(f"{k}={v:g}" for k, v in nuisance.items()), flush=True)  # fmt: skip
     print(f"{'threshold':>9}{'margin':>8}{'enter':>7}{'tau':>6}{'bal.acc':>9}{'recall':>8}"
           f"{'spec.':>8}{'FA':>5}{'FA/h':>7}{'lat.med':>8}{'missed':>7}{'alerts':>7}"
           f"{'false':>6}", flush=True)  # fmt: skip
@@ -76,7 +119,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 thresholds=Thresholds(forward_head=th),
                 smoothing=Smoothing(margin=margin, enter=enter, tau=tau),
             )
-            s = score_rules(rules, args.mode, seeds, args.minutes, pool)
+            s = score_rules(rules, args.mode, seeds, args.minutes, pool, nuisance)
             print(f"{th:>9.2f}{margin:>8.2f}{enter:>7.2f}{tau:>6.1f}"
                   f"{ev._fmt(s.balanced_accuracy):>9}{ev._fmt(s.recall):>8}"
                   f"{ev._fmt(s.specificity):>8}{s.false_alarms:>5}"

@@ -140,6 +140,32 @@ def test_the_tuning_command_prints_one_row_per_rule_and_stricter_rules_alarm_les
     assert int(strict[7]) <= int(lax[7]) and float(strict[5]) <= float(lax[5])
 
 
+def test_the_tuning_diagnostic_changes_a_nuisance_in_every_scene_and_names_a_bad_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from calibration import tune
+
+    assert tune.nuisance_changes(["drift=0", "wander=0.5"]) == {"drift": 0.0, "wander": 0.5}
+    for bad, named in (("drfit=0", "drfit"), ("drift", "drift"), ("drift=none", "none")):
+        with pytest.raises(ValueError, match=named):
+            tune.nuisance_changes([bad])
+    assert tune.main(["--nuisance", "drfit=0"]) == 2
+    assert "drfit" in capsys.readouterr().err
+
+    class Serial:  # the process pool's map, in this process: shows what each job holds
+        jobs: list = []
+
+        def map(self, fn, jobs, chunksize=1):
+            self.jobs = list(jobs)
+            return [ev.Score(tp=1) for _ in self.jobs]
+
+    pool = Serial()
+    total = tune.score_rules(ev.ReplayOptions(), "slouch", [5000], 1.0, pool, {"drift": 0.0})
+    assert total.tp == len(pool.jobs) == len(ev.scenes_for([5000], 1.0))
+    assert {job[0].nuisance.drift for job in pool.jobs} == {0.0}
+    assert {job[0].nuisance.wander for job in pool.jobs} == {synth.Nuisance().wander}
+
+
 def test_a_slouch_step_spent_upright_is_counted_and_judged_upright_only() -> None:
     still = synth.Scene(
         synth.Person(),
