@@ -92,6 +92,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--margin", type=float, nargs="+", default=[default_sm.margin])
     parser.add_argument("--enter", type=float, nargs="+", default=[default_sm.enter])
     parser.add_argument("--tau", type=float, nargs="+", default=[default_sm.tau])
+    parser.add_argument("--floor", type=float, nargs="+", default=[default_sm.fh_entry_floor],
+                        help="forward-head probability below which a frame does not push "
+                        "toward entering forward head")  # fmt: skip
     parser.add_argument("--nuisance", nargs="+", default=[], metavar="NAME=NUMBER",
                         help="change a nuisance of the generator (diagnostic)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -105,22 +108,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if nuisance:
         print("nuisance changed in every scene (a diagnostic, not a tuning): "
               + ", ".join(f"{k}={v:g}" for k, v in nuisance.items()), flush=True)  # fmt: skip
-    print(f"{'threshold':>9}{'margin':>8}{'enter':>7}{'tau':>6}{'bal.acc':>9}{'recall':>8}"
+    print(f"{'threshold':>9}{'margin':>8}{'enter':>7}{'tau':>6}{'floor':>6}{'bal.acc':>9}"
+          f"{'recall':>8}"
           f"{'spec.':>8}{'FA':>5}{'FA/h':>7}{'lat.med':>8}{'missed':>7}{'alerts':>7}"
           f"{'false':>6}", flush=True)  # fmt: skip
     t0 = time.monotonic()
     # spawn, not fork: a caller that already runs threads (MediaPipe's, in a test session)
     # would hand a forked worker locks that nobody will ever release.
     with multiprocessing.get_context("spawn").Pool(os.cpu_count() or 1) as pool:
-        for th, margin, enter, tau in itertools.product(
-            args.threshold, args.margin, args.enter, args.tau
+        for th, margin, enter, tau, floor in itertools.product(
+            args.threshold, args.margin, args.enter, args.tau, args.floor
         ):
             rules = ReplayOptions(
                 thresholds=Thresholds(forward_head=th),
-                smoothing=Smoothing(margin=margin, enter=enter, tau=tau),
+                smoothing=Smoothing(margin=margin, enter=enter, tau=tau, fh_entry_floor=floor),
             )
             s = score_rules(rules, args.mode, seeds, args.minutes, pool, nuisance)
-            print(f"{th:>9.2f}{margin:>8.2f}{enter:>7.2f}{tau:>6.1f}"
+            print(f"{th:>9.2f}{margin:>8.2f}{enter:>7.2f}{tau:>6.1f}{floor:>6.2f}"
                   f"{ev._fmt(s.balanced_accuracy):>9}{ev._fmt(s.recall):>8}"
                   f"{ev._fmt(s.specificity):>8}{s.false_alarms:>5}"
                   f"{ev._fmt(s.false_alarms_per_hour):>7}{ev._fmt(s.median_latency):>8}"

@@ -262,6 +262,43 @@ def test_a_held_slump_is_entered_within_a_few_seconds_and_left_again() -> None:
     assert out[-1][1] is S.GOOD
 
 
+def _soft(p_fh: float) -> Reading:
+    """A frame on which the model gives forward head ``p_fh`` and good the rest."""
+    label = S.FORWARD_HEAD if p_fh > 0.9 else S.GOOD
+    return Reading(label, present=True, votes={S.FORWARD_HEAD: p_fh, S.GOOD: 1.0 - p_fh})
+
+
+def _run_soft(spec: list[tuple[float, float]], sm: Smoothing) -> list[tuple[float, S]]:
+    """[(duration, p_fh), ...] every 0.5 s through ``step``."""
+    engine, out, t = EngineState(), [], 0.0
+    for duration, p in spec:
+        end = t + duration
+        while t < end - 1e-9:
+            engine, d = step(engine, t, _soft(p), None, sm)
+            out.append((t, d.state))
+            t += 0.5
+    return out
+
+
+def test_a_half_sure_sway_does_not_enter_forward_head_but_a_held_slump_stays_in_it() -> None:
+    plain, floored = Smoothing(fh_entry_floor=0.0), Smoothing()
+    assert floored.fh_entry_floor == 0.7
+    sway = [(20, 0.02), (30, 0.85), (20, 0.02)]
+    # Plain votes: 85 % sure for half a minute enters forward head (how ordinary sway around
+    # an upright posture became a false alarm); with the floor it counts 0.5 and cannot lead.
+    assert any(s is S.FORWARD_HEAD for _, s in _run_soft(sway, plain))
+    assert all(s is S.GOOD for _, s in _run_soft(sway, floored))
+    # A real slump reads near-certain: entered as fast as before (within a frame).
+    slump = [(20, 0.02), (30, 0.995)]
+    first = [next(t for t, s in _run_soft(slump, sm) if s is S.FORWARD_HEAD)
+             for sm in (plain, floored)]  # fmt: skip
+    assert 20 < first[0] <= first[1] <= first[0] + 0.5
+    # Once in forward head the plain probability votes: a slump that the model only half
+    # believes for a while (an ear under hair, a turn) is held, not left.
+    held = _run_soft([(20, 0.02), (10, 0.995), (30, 0.85)], floored)
+    assert [s for t, s in held if t >= 30] == [S.FORWARD_HEAD] * 60
+
+
 def test_a_glance_or_a_dropped_frame_does_not_change_the_state() -> None:
     glance = _series(
         [(20, S.GOOD), (1.5, S.FORWARD_HEAD), (20, S.GOOD), (0.5, S.ABSENT), (10, S.GOOD)]

@@ -137,7 +137,7 @@ def test_the_tuning_command_prints_one_row_per_rule_and_stricter_rules_alarm_les
     # A frame needing 95 % rather than 30 % forward head: never more entries, never more
     # forward-head recall.
     lax, strict = rows
-    assert int(strict[7]) <= int(lax[7]) and float(strict[5]) <= float(lax[5])
+    assert int(strict[8]) <= int(lax[8]) and float(strict[6]) <= float(lax[6])
 
 
 def test_the_tuning_diagnostic_changes_a_nuisance_in_every_scene_and_names_a_bad_one(
