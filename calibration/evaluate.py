@@ -316,8 +316,7 @@ def report(
     """Score ``scenes`` (by default the harness's scenes of ``seeds``) and print the table."""
     out = out or sys.stdout
     per_kind: dict[str, Score] = {}
-    by_person: dict[str, int] = {}  # seed -> false alarms: are they spread or concentrated?
-    people: dict[str, Score] = {}  # seed -> that person's scenes, for the interval
+    people: dict[str, Score] = {}  # seed -> that person's scenes
     total = Score()
     refused = []
     for kind, scene in scenes if scenes is not None else scenes_for(seeds, minutes):
@@ -331,9 +330,6 @@ def report(
         per_kind.setdefault(kind, Score()).add(score)
         total.add(score)
         people.setdefault(person_of(scene), Score()).add(score)
-        if score.false_alarms:
-            who = person_of(scene)
-            by_person[who] = by_person.get(who, 0) + score.false_alarms
     print(f"\n== {name} seeds {list(seeds)}: {MODES[mode]}", file=out)
     if refused:
         print(f"calibration refused (person not seen well enough), not scored: {refused}",
@@ -372,6 +368,8 @@ def report(
         print(f"95 % interval, {len(people)} people resampled: balanced accuracy "
               f"{_fmt(lo_b)}-{_fmt(hi_b)}, false alarms {_fmt(lo_f)}-{_fmt(hi_f)}/h",
               file=out)  # fmt: skip
+    # Are the false alarms spread over the people or concentrated in a few?
+    by_person = {who: s.false_alarms for who, s in people.items() if s.false_alarms}
     if by_person:
         worst = sorted(by_person.items(), key=lambda kv: -kv[1])
         print(f"false alarms by person (seed: count), {len(by_person)} of {len(seeds) or '?'} "
