@@ -366,8 +366,8 @@ class Smoothing:
     such a while entered forward head and then held it. Once in forward head the plain
     probability votes again, so a held slump does not flicker out. 0.7, from
     ``python -m calibration.tune --floor``: false alarms on the tune people 17 -> 4 at the
-    same median latency, for 0.6 points of balanced accuracy; a higher floor bought two
-    alarms more for nine more missed changes.
+    same median latency, for 0.6 points of balanced accuracy; a floor of 0.8 removed two
+    alarms more, for nine more missed changes.
     """
 
     tau: float = 2.5
