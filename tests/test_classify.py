@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TypeVar
 
 import pytest
 
@@ -29,6 +30,8 @@ from posture_guard.classify import (
 )
 from posture_guard.features import Metrics
 from posture_guard.states import PostureState as S
+
+V = TypeVar("V")
 
 UPRIGHT = Metrics(
     ear_gap=0.66, eye_gap=0.74, face_width=0.29, ear_width=0.40, pitch=0.05, yaw=0.0,
@@ -242,8 +245,8 @@ def _run(labels: list[tuple[float, S]], sm: Smoothing = Smoothing()) -> list[tup
     return out
 
 
-def _series(spec: list[tuple[float, S]], dt: float = 0.5) -> list[tuple[float, S]]:
-    """[(duration, label), ...] -> samples every dt seconds."""
+def _series(spec: list[tuple[float, V]], dt: float = 0.5) -> list[tuple[float, V]]:
+    """[(duration, label), ...] -> samples every dt seconds (a label, or any per-frame value)."""
     t, out = 0.0, []
     for duration, label in spec:
         end = t + duration
@@ -269,14 +272,11 @@ def _soft(p_fh: float) -> Reading:
 
 
 def _run_soft(spec: list[tuple[float, float]], sm: Smoothing) -> list[tuple[float, S]]:
-    """[(duration, p_fh), ...] every 0.5 s through ``step``."""
-    engine, out, t = EngineState(), [], 0.0
-    for duration, p in spec:
-        end = t + duration
-        while t < end - 1e-9:
-            engine, d = step(engine, t, _soft(p), None, sm)
-            out.append((t, d.state))
-            t += 0.5
+    """[(duration, p_fh), ...] every 0.5 s (see :func:`_series`) through ``step``."""
+    engine, out = EngineState(), []
+    for t, p in _series(spec):
+        engine, d = step(engine, t, _soft(p), None, sm)
+        out.append((t, d.state))
     return out
 
 
