@@ -109,6 +109,16 @@ def test_the_command_prints_totals_and_judges_the_targets(
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
 
 
+def test_the_default_fresh_set_is_larger_than_the_fixed_sets_and_never_a_fitted_seed() -> None:
+    fresh = ev.set_seeds("fresh", fresh_seed=123)
+    assert fresh == list(range(1_001_230, 1_001_230 + ev.DEFAULT_PEOPLE["fresh"]))
+    assert len(fresh) > len(ev.set_seeds("holdout")) == len(ev.SEED_SETS["holdout"])
+    assert ev.set_seeds("fresh", 3, fresh_seed=123) == fresh[:3]
+    assert ev.set_seeds("holdout", 2) == list(ev.SEED_SETS["holdout"])[:2]
+    # a clock-drawn fresh set never reaches the training (0-1999) or tune seeds
+    assert min(ev.set_seeds("fresh")) >= 1_000_000
+
+
 def test_a_session_whose_calibration_is_refused_is_reported_not_scored() -> None:
     nobody_first = synth.Scene(
         synth.Person(),
