@@ -71,12 +71,6 @@ TREE_PARAMS = dict(
 
 
 CALIBRATE_SECONDS = synth.CALIBRATION_LEAD  # what calibration.evaluate calibrates on too
-#: How much more a good-posture frame weighs than a fault frame in the two calibrated
-#: models (after the classes are balanced). A false alarm costs a user more than a slump
-#: seen a few seconds later; on the tune people x2 halved the time read forward head during
-#: look-asides, leans and reclines at the same recall (x3 lost recall). The population model
-#: keeps 1: it already misses most slumps.
-GOOD_WEIGHT = 2.0
 
 
 def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:
@@ -188,13 +182,16 @@ def export_trees(clf, features: Sequence[str]) -> dict:
     }
 
 
-def fit_model(collected, features: Sequence[str], baseline_for, good_weight: float = 1.0) -> dict:
+def fit_model(collected, features: Sequence[str], baseline_for) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     x, y = design(collected, features, baseline_for)
     counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
-    weight = (len(y) / (len(CLASSES) * np.maximum(counts, 1)))[y]  # classes weigh alike
-    weight[y == CLASSES.index("good")] *= good_weight
+    # The classes weigh alike. Good frames once weighed twice in the calibrated models, to
+    # keep ordinary sway from reading forward head; the entry floor (classify.Smoothing)
+    # now does that where it matters, at the entry into forward head, and on the tune
+    # people equal weights then gained recall at fewer false alarms (see the README).
+    weight = (len(y) / (len(CLASSES) * np.maximum(counts, 1)))[y]
     clf = HistGradientBoostingClassifier(**TREE_PARAMS).fit(x, y, sample_weight=weight)
     pred = clf.predict(x)
     recall = {c: float(np.mean(pred[y == i] == i)) for i, c in enumerate(CLASSES) if np.any(y == i)}
@@ -236,11 +233,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     collected = collect(training_scenes(seeds, args.minutes), args.stride)
     pop = population_baseline(collected)
     print("calibrated model (upright baseline only):", flush=True)
-    calibrated = fit_model(collected, FEATURES, lambda b: replace(b, slouch={}), GOOD_WEIGHT)
+    calibrated = fit_model(collected, FEATURES, lambda b: replace(b, slouch={}))
     print("slouch model (upright baseline and the slouch step):", flush=True)
     with_slouch = [c for c in collected if c[0].slouch]
     print(f"  {len(with_slouch)} of {len(collected)} scenes with a usable slouch", flush=True)
-    slouch = fit_model(with_slouch, FEATURES + SLOUCH_FEATURES, lambda b: b, GOOD_WEIGHT)
+    slouch = fit_model(with_slouch, FEATURES + SLOUCH_FEATURES, lambda b: b)
     print("population model:", flush=True)
     population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
     seeds_text = f"training seeds 0-{args.seeds - 1}"
