@@ -482,7 +482,7 @@ def check_slouch_seconds(seconds: float) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Capture an upright baseline, then (by default with a camera) the slouch step, from a
     camera, a video or a landmark stream."""
-    from calibration.baseline import SLOUCH_SECONDS, save_profile
+    from calibration.baseline import SLOUCH_SECONDS, framing_advice, save_profile
 
     out = sys.stdout
     if args.seconds <= 0:
@@ -562,6 +562,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "--slouch-seconds 15 for fewer false alarms)",
             file=out,
         )
+    advice = framing_advice(baseline)
+    if advice:
+        print(f"note: {advice}", file=out)
     return 0
 
 

@@ -269,3 +269,44 @@ def test_run_without_a_camera_points_to_demo(capsys: pytest.CaptureFixture[str])
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "no camera" in err and "posture-guard demo" in err and "Traceback" not in err
+
+
+def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_them_off(
+    tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posture_guard.features import compute_metrics, partly_in_view
+
+    said, cut = {}, {}
+    for name, camera in (
+        ("far", synth.Camera()),
+        ("near", synth.Camera(distance=0.45, hfov_deg=55.0, height_offset=-0.2)),
+    ):
+        scene = synth.Scene(synth.Person(), camera,
+                            [synth.Segment("upright", 30), synth.Segment("lean_in", 60)],
+                            synth.Nuisance.none(), fps=5.0, seed=1)  # fmt: skip
+        header, labelled = synth.render(scene)
+        samples = synth.to_samples(labelled)
+        path = tmp_path / f"{name}.jsonl"
+        write_stream(path, header, samples)
+        cut[name] = sum(compute_metrics(s, header) is None and partly_in_view(s) for s in samples)
+        assert main(["calibrate", "--landmarks", str(path), "--seconds", "20",
+                     "--profile", name]) == 0  # fmt: skip
+        said[name] = capsys.readouterr().out
+    # The reason for the advice: near the camera, leaning in leaves the picture.
+    assert cut["near"] > 0 == cut["far"]
+    assert "note: you fill much of the picture" in said["near"] and "further back" in said["near"]
+    assert "fill much of the picture" not in said["far"]
+    assert "saved profile 'near'" in said["near"]  # advice, not a refusal
+
+
+def test_framing_advice_names_the_span_and_needs_a_position() -> None:
+    from calibration.baseline import CROWDED_SPAN, framing_advice
+    from posture_guard.classify import POPULATION_BASELINE, Baseline
+
+    def at(span: float) -> Baseline:
+        return Baseline(median={"shoulder_y": 0.75, "ear_y": 0.75 - span, "center_x": 0.5,
+                                "shoulder_width": 0.6})  # fmt: skip
+
+    assert framing_advice(at(CROWDED_SPAN - 0.01)) is None
+    assert "take 52% of its height" in (framing_advice(at(0.52)) or "")
+    assert framing_advice(POPULATION_BASELINE) is None  # no position in the frame to judge
