@@ -203,9 +203,16 @@ def calibrate_samples(
     carries that slouch. A slouch that cannot be used (out of view, or no different from
     upright) keeps the upright baseline and says why on ``out``: the upright part is good.
     Only the leading samples are consumed from the iterator, so the caller can go on
-    reading the rest of a live or lazily read source.
+    reading the rest of a live or lazily read source. A user who fills the picture is
+    advised on ``out`` to set the camera back (:func:`~calibration.baseline.framing_advice`).
     """
-    from calibration.baseline import SLOUCH_SETTLE, CalibrationError, fit_baseline, fit_slouch
+    from calibration.baseline import (
+        SLOUCH_SETTLE,
+        CalibrationError,
+        fit_baseline,
+        fit_slouch,
+        framing_advice,
+    )
 
     lead: list[Sample] = []
     it = iter(samples)
@@ -224,6 +231,9 @@ def calibrate_samples(
     assert t0 is not None
     upright = [compute_metrics(s, header) for s in lead if s.t - t0 <= seconds]
     baseline = fit_baseline(upright)
+    advice = framing_advice(baseline)
+    if advice:
+        print(f"note: {advice}", file=out)
     if slouch_seconds > 0:
         start = t0 + seconds + SLOUCH_SETTLE
         slouch = [compute_metrics(s, header) for s in lead if s.t >= start]
@@ -482,7 +492,7 @@ def check_slouch_seconds(seconds: float) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Capture an upright baseline, then (by default with a camera) the slouch step, from a
     camera, a video or a landmark stream."""
-    from calibration.baseline import SLOUCH_SECONDS, framing_advice, save_profile
+    from calibration.baseline import SLOUCH_SECONDS, save_profile
 
     out = sys.stdout
     if args.seconds <= 0:
@@ -562,9 +572,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "--slouch-seconds 15 for fewer false alarms)",
             file=out,
         )
-    advice = framing_advice(baseline)
-    if advice:
-        print(f"note: {advice}", file=out)
     return 0
 
 

@@ -292,10 +292,16 @@ def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_t
         assert main(["calibrate", "--landmarks", str(path), "--seconds", "20",
                      "--profile", name]) == 0  # fmt: skip
         said[name] = capsys.readouterr().out
+        # Calibrating inside a replay gives the same advice.
+        assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
+                     "--quiet"]) == 0  # fmt: skip
+        said[name + " replay"] = capsys.readouterr().out
     # The reason for the advice: near the camera, leaning in leaves the picture.
     assert cut["near"] > 0 == cut["far"]
     assert "note: you fill much of the picture" in said["near"] and "further back" in said["near"]
     assert "fill much of the picture" not in said["far"]
+    assert "note: you fill much of the picture" in said["near replay"]
+    assert "fill much of the picture" not in said["far replay"]
     assert "saved profile 'near'" in said["near"]  # advice, not a refusal
 
 
