@@ -5,7 +5,9 @@ with every nuisance a desk has) go through exactly the code path of ``posture-gu
 (:func:`posture_guard.monitor.replay`, with the default adaptive sampling), and the state in
 force at every rendered sample is compared with the truth. Samples within ``--settle``
 seconds (default 20) of a segment change are not scored; latency is measured on exactly
-those changes instead.
+those changes instead. Scored samples in which the frame edge cuts the person off (leaning
+in close to the camera) are counted apart as well: nothing can be judged there, so the
+report says how many there were and what the accuracy is in full view.
 
 Seed sets (a seed is one simulated person at their own desk): seeds 0-1999 fit the model
 (:mod:`calibration.fit`); ``tune`` (5000-5039) is what the smoothing and thresholds may be
@@ -41,6 +43,7 @@ from calibration.baseline import SLOUCH_SECONDS, CalibrationError
 from posture_guard.classify import POPULATION_BASELINE
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
+from posture_guard.features import partly_in_view
 from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, replay
 from posture_guard.states import Decision, PostureState
 
@@ -96,10 +99,18 @@ class Score:
     slouch_refused: int = 0  # scenes whose slouch step was not usable (judged upright-only)
     nuisance_fh: dict[str, float] = field(default_factory=dict)  # kind -> seconds read FH
     nuisance_seconds: dict[str, float] = field(default_factory=dict)
+    # Scored samples in which the frame edge cuts the person off (face or shoulders out of
+    # the picture): there is nothing to judge, only a state held from before. Counted apart
+    # so the report can say how much of the score is that and how much is judgement.
+    cut_fh: int = 0  # truth forward_head, person cut off
+    cut_fh_hit: int = 0  # ... and the state read forward_head all the same
+    cut_other: int = 0  # truth not forward_head, person cut off
+    cut_other_fp: int = 0  # ... and the state read forward_head
 
     def add(self, other: Score) -> None:
         for name in ("tp", "fn", "tn", "fp", "good_seconds", "false_alarms", "missed_changes",
-                     "fh_alerts", "false_fh_alerts", "slouch_refused"):  # fmt: skip
+                     "fh_alerts", "false_fh_alerts", "slouch_refused", "cut_fh", "cut_fh_hit",
+                     "cut_other", "cut_other_fp"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies += other.latencies
         for d_self, d_other in (
@@ -136,6 +147,26 @@ class Score:
     @property
     def median_latency(self) -> float:
         return statistics.median(self.latencies) if self.latencies else math.nan
+
+    def in_view(self) -> Score:
+        """The counts over the samples in which the person was fully in view."""
+        return Score(
+            tp=self.tp - self.cut_fh_hit,
+            fn=self.fn - (self.cut_fh - self.cut_fh_hit),
+            tn=self.tn - (self.cut_other - self.cut_other_fp),
+            fp=self.fp - self.cut_other_fp,
+        )
+
+    @property
+    def cut_share_fh(self) -> float:
+        """Share of the scored forward-head samples in which the person was cut off."""
+        n = self.tp + self.fn
+        return self.cut_fh / n if n else math.nan
+
+    @property
+    def cut_share_other(self) -> float:
+        n = self.tn + self.fp
+        return self.cut_other / n if n else math.nan
 
 
 def people_interval(
@@ -212,15 +243,20 @@ def score_scene(
     dt = 1.0 / scene.fps
     score = Score()
     score.slouch_refused = int(slouch_refused)
-    for s, state in zip(labelled, states):
+    for s, sample, state in zip(labelled, samples, states):
         if s.since_change < settle or not s.settled:
             continue
+        cut = partly_in_view(sample)
         if s.truth == FH:
             score.tp += state == FH
             score.fn += state != FH
+            score.cut_fh += cut
+            score.cut_fh_hit += cut and state == FH
         elif s.truth != PostureState.ABSENT.value:
             score.tn += state != FH
             score.fp += state == FH
+            score.cut_other += cut
+            score.cut_other_fp += cut and state == FH
             if s.truth == GOOD:
                 score.good_seconds += dt
             if s.segment in NUISANCE_KINDS:
@@ -307,6 +343,10 @@ def person_of(scene: synth.Scene) -> str:
     return base.rsplit("-", 1)[-1]
 
 
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else math.nan
+
+
 def _fmt(x: float, pct: bool = False) -> str:
     if isinstance(x, float) and math.isnan(x):
         return "-"
@@ -347,7 +387,7 @@ def report(
               "upright-only model, as a user would be", file=out)  # fmt: skip
     print(
         f"{'scene':<20}{'bal.acc':>8}{'recall':>8}{'spec.':>8}{'FA/h':>7}{'lat.med':>8}"
-        f"{'FH share':>9}",
+        f"{'FH share':>9}{'cut off':>8}",
         file=out,
     )
     for kind, s in [*per_kind.items(), ("TOTAL", total)]:
@@ -359,7 +399,8 @@ def report(
         print(
             f"{kind:<20}{_fmt(s.balanced_accuracy):>8}{_fmt(s.recall):>8}"
             f"{_fmt(s.specificity):>8}{_fmt(s.false_alarms_per_hour):>7}"
-            f"{_fmt(s.median_latency):>8}{_fmt(fh_share, True):>9}",
+            f"{_fmt(s.median_latency):>8}{_fmt(fh_share, True):>9}"
+            f"{_fmt(_share(s.cut_fh + s.cut_other, s.tp + s.fn + s.tn + s.fp), True):>8}",
             file=out,
         )
     print(
@@ -367,6 +408,16 @@ def report(
         f"{_fmt(total.false_alarms_per_hour)}/h of good posture ({total.false_alarms} in "
         f"{total.good_seconds / 3600:.2f} h), median latency {_fmt(total.median_latency)} s "
         f"({len(total.latencies)} changes, {total.missed_changes} missed)",
+        file=out,
+    )
+    seen = total.in_view()
+    print(
+        f"cut off by the frame edge (face or shoulders out of the picture, a state held from "
+        f"before): {_fmt(total.cut_share_fh, True)} of forward-head samples "
+        f"({_fmt(_share(total.cut_fh_hit, total.cut_fh), True)} of them read forward head), "
+        f"{_fmt(total.cut_share_other, True)} of the others; in full view: balanced accuracy "
+        f"{_fmt(seen.balanced_accuracy)} (recall {_fmt(seen.recall)}, specificity "
+        f"{_fmt(seen.specificity)})",
         file=out,
     )
     interval = people_interval(people)

@@ -34,6 +34,43 @@ def test_score_rates_follow_their_definitions() -> None:
     assert (total.tp, total.latencies) == (100, [3.0])
 
 
+def test_the_in_view_counts_leave_out_the_samples_where_the_person_was_cut_off() -> None:
+    s = ev.Score(tp=90, fn=10, tn=180, fp=20, cut_fh=8, cut_fh_hit=2, cut_other=30, cut_other_fp=5)
+    seen = s.in_view()
+    assert (seen.tp, seen.fn, seen.tn, seen.fp) == (88, 4, 155, 15)
+    assert s.cut_share_fh == pytest.approx(0.08) and s.cut_share_other == pytest.approx(0.15)
+    total = ev.Score()
+    total.add(s)
+    total.add(s)
+    assert (total.cut_fh, total.cut_fh_hit, total.cut_other, total.cut_other_fp) == (16, 4, 60, 10)
+
+
+def test_leaning_in_out_of_a_near_cameras_picture_is_counted_as_cut_off() -> None:
+    from posture_guard.features import partly_in_view
+
+    counted, seen = {}, {}
+    for name, camera in (
+        ("far", synth.Camera()),
+        ("near", synth.Camera(distance=0.45, hfov_deg=55.0, height_offset=-0.2)),
+    ):
+        scene = synth.Scene(synth.Person(), camera,
+                            [synth.Segment("upright", 40), synth.Segment("lean_in", 90)],
+                            synth.Nuisance.none(), fps=5.0, seed=1)  # fmt: skip
+        score, _ = ev.score_scene(synth.with_slouch(scene), "slouch")
+        counted[name] = score
+        _, labelled = synth.render(synth.with_slouch(scene))
+        seen[name] = sum(
+            partly_in_view(synth.to_samples([s])[0])
+            for s in labelled
+            if s.settled and s.since_change >= 20 and s.truth != "absent"
+        )
+    assert counted["far"].cut_other == 0 == seen["far"]
+    assert counted["near"].cut_other == seen["near"] > 0
+    assert counted["near"].cut_fh == 0  # a lean-in is good posture: no forward-head samples
+    near = counted["near"]
+    assert near.in_view().tn + near.in_view().fp == near.tn + near.fp - near.cut_other
+
+
 def test_the_people_interval_collapses_when_people_agree_and_spans_them_when_not() -> None:
     alike = {str(i): ev.Score(tp=9, fn=1, tn=18, fp=2, good_seconds=3600) for i in range(5)}
     iv = ev.people_interval(alike)
@@ -105,6 +142,7 @@ def test_the_command_prints_totals_and_judges_the_targets(
                     "--modes", "slouch", "--no-real"])  # fmt: skip
     out = capsys.readouterr().out
     assert "TOTAL: balanced accuracy" in out and "targets (" in out
+    assert "cut off by the frame edge" in out and "in full view: balanced accuracy" in out
     assert "people resampled" not in out  # one person: no interval to speak of
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
 
