@@ -71,6 +71,40 @@ def test_leaning_in_out_of_a_near_cameras_picture_is_counted_as_cut_off() -> Non
     assert near.in_view().tn + near.in_view().fp == near.tn + near.fp - near.cut_other
 
 
+def test_a_user_who_follows_the_framing_advice_is_scored_with_the_camera_moved_back() -> None:
+    from calibration.baseline import fit_baseline, framing_advice
+    from posture_guard.features import compute_metrics
+
+    def scene_with(camera: synth.Camera) -> synth.Scene:
+        return synth.with_slouch(
+            synth.Scene(
+                synth.Person(),
+                camera,
+                [synth.Segment("upright", 40), synth.Segment("lean_in", 90)],
+                synth.Nuisance.none(),
+                fps=5.0,
+                seed=1,
+            )  # fmt: skip
+        )
+
+    def advice_for(scene: synth.Scene):
+        header, labelled = synth.render(scene)
+        lead = [compute_metrics(s, header) for s in synth.to_samples(labelled) if s.t < 20]
+        return framing_advice(fit_baseline(lead))
+
+    assert ev.advised_scene(scene_with(synth.Camera())) is None  # no advice: unchanged
+    near = scene_with(synth.Camera(distance=0.45, hfov_deg=55.0, height_offset=-0.2))
+    assert advice_for(near) is not None
+    moved = ev.advised_scene(near)
+    assert moved is not None and moved.camera.distance > near.camera.distance
+    assert (moved.person, moved.segments, moved.seed) == (near.person, near.segments, near.seed)
+    # Set back, the user is advised no more, and leaning in no longer leaves the picture.
+    assert advice_for(moved) is None
+    before, _ = ev.score_scene(near, "slouch")
+    after, _ = ev.score_scene(moved, "slouch")
+    assert before.cut_other > 0 and after.cut_other < before.cut_other / 4
+
+
 def test_the_people_interval_collapses_when_people_agree_and_spans_them_when_not() -> None:
     alike = {str(i): ev.Score(tp=9, fn=1, tn=18, fp=2, good_seconds=3600) for i in range(5)}
     iv = ev.people_interval(alike)
@@ -145,6 +179,13 @@ def test_the_command_prints_totals_and_judges_the_targets(
     assert "cut off by the frame edge" in out and "in full view: balanced accuracy" in out
     assert "people resampled" not in out  # one person: no interval to speak of
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
+
+    # Following the framing advice changes the scenes: the targets are not judged then.
+    ev.main(["--sets", "holdout", "--seeds-per-set", "1", "--minutes", "2", "--modes", "slouch",
+             "--no-real", "--follow-advice"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "as if the users advised to set the camera back had done so" in out
+    assert "targets: not judged" in out and "MET" not in out
 
 
 def test_the_default_fresh_set_is_larger_than_the_fixed_sets_and_never_a_fitted_seed() -> None:
