@@ -36,7 +36,10 @@ from .states import Decision, PostureState
 
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
+#: The bundled demo begins the way ``posture-guard calibrate`` asks a user to: 15 s
+#: upright, then a 15 s deliberate slouch (see calibration.synth.demo_scene).
 DEMO_CALIBRATE_SECONDS = 15.0
+DEMO_SLOUCH_SECONDS = 15.0
 #: What calibration says when it keeps the upright baseline without the slouch step.
 SLOUCH_NOT_USED = "slouch step not used"
 
@@ -423,8 +426,9 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     path = demo_stream_path()
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
-        "only, made by calibration/synth.py): upright, a forward-head slump, looking "
-        "down, a shrug, away from the desk, and back.",
+        "only, made by calibration/synth.py): calibration (15 s upright, then a 15 s "
+        "slouch), upright, a forward-head slump, looking down, a shrug, away from the desk, "
+        "and back.",
         file=out,
     )
     header, samples = open_landmarks(path)
@@ -440,7 +444,13 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             args.start = morning.isoformat(timespec="minutes")
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
         totals = replay(
-            header, samples, sinks, ReplayOptions(calibrate_seconds=DEMO_CALIBRATE_SECONDS), out
+            header,
+            samples,
+            sinks,
+            ReplayOptions(
+                calibrate_seconds=DEMO_CALIBRATE_SECONDS, slouch_seconds=DEMO_SLOUCH_SECONDS
+            ),
+            out,
         )
     finally:
         if states_handle is not None:

@@ -101,7 +101,7 @@ def test_demo_shows_the_states_changing(capsys: pytest.CaptureFixture[str], tmp_
     assert {"good", "forward_head", "absent"} <= set(seq)
     assert seq.index("forward_head") < seq.index("absent")
     printed = capsys.readouterr().out
-    assert "calibrated on the first 15 s" in printed
+    assert "calibrated on the first 15 s" in printed and "then a 15 s slouch" in printed
 
 
 def test_calibrate_from_landmarks_then_replay_with_that_profile(

@@ -419,7 +419,13 @@ def test_demo_scene_tells_the_story() -> None:
     scene = demo_scene()
     assert 6 * 60 <= scene.duration <= 8 * 60
     kinds = [s.kind for s in scene.segments]
-    assert kinds[0] == UPRIGHT and scene.segments[0].duration >= 20.0
+    # It begins as `posture-guard calibrate` asks (the demo command calibrates so): upright,
+    # then the slouch step, then upright again.
+    from posture_guard.monitor import DEMO_CALIBRATE_SECONDS, DEMO_SLOUCH_SECONDS
+
+    assert kinds[:3] == [UPRIGHT, FORWARD_HEAD, UPRIGHT]
+    assert scene.segments[0].duration >= DEMO_CALIBRATE_SECONDS
+    assert scene.segments[1].duration == DEMO_SLOUCH_SECONDS
     assert kinds[-1] == UPRIGHT
     fwd = [s.duration for s in scene.segments if s.kind == FORWARD_HEAD]
     assert fwd and 90.0 <= max(fwd) <= 150.0
