@@ -88,6 +88,14 @@ def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
     return Baseline(median=median, spread=spread, samples=len(seen), calibrated=True)
 
 
+def picture_span(baseline: Baseline) -> Optional[float]:
+    """Ear line to shoulder line at calibration, as a share of the picture's height (None
+    without a position in the picture)."""
+    if not baseline.has_position():
+        return None
+    return baseline.median["shoulder_y"] - baseline.median["ear_y"]
+
+
 def framing_advice(baseline: Baseline) -> Optional[str]:
     """A sentence for the user when the calibration shows them filling the picture so
     much that leaning in will cut them off (see :data:`CROWDED_SPAN`); None otherwise.
@@ -96,11 +104,8 @@ def framing_advice(baseline: Baseline) -> Optional[str]:
     frames where the edge cuts the user off go unjudged (the state holds for a while, then
     reads absent).
     """
-    m = baseline.median
-    if not baseline.has_position():
-        return None
-    span = m["shoulder_y"] - m["ear_y"]
-    if span <= CROWDED_SPAN:
+    span = picture_span(baseline)
+    if span is None or span <= CROWDED_SPAN:
         return None
     return (
         f"you fill much of the picture (ears to shoulders take {span:.0%} of its height): "

@@ -44,14 +44,14 @@ from calibration.baseline import (
     CROWDED_SPAN,
     SLOUCH_SECONDS,
     CalibrationError,
-    fit_baseline,
     framing_advice,
+    picture_span,
 )
 from posture_guard.classify import POPULATION_BASELINE
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
-from posture_guard.features import compute_metrics, partly_in_view
-from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, replay
+from posture_guard.features import partly_in_view
+from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, calibrate_samples, replay
 from posture_guard.states import Decision, PostureState
 
 FH = PostureState.FORWARD_HEAD.value
@@ -356,15 +356,15 @@ def advised_scene(scene: synth.Scene) -> Optional[synth.Scene]:
     (sizes in the picture shrink with the distance). None when calibration gives no
     advice (or refuses), so the scene stays as it is."""
     header, labelled = synth.render(scene)
-    lead = [compute_metrics(s, header) for s in synth.to_samples(labelled)
-            if s.t < CALIBRATE_SECONDS]  # fmt: skip
-    try:
-        baseline = fit_baseline(lead)
+    try:  # the calibration replay does, without the slouch step (it does not move the span)
+        baseline, _ = calibrate_samples(
+            header, synth.to_samples(labelled), CALIBRATE_SECONDS, 0.0, io.StringIO()
+        )
     except CalibrationError:
         return None
-    if framing_advice(baseline) is None:
+    span = picture_span(baseline)
+    if span is None or framing_advice(baseline) is None:
         return None
-    span = baseline.median["shoulder_y"] - baseline.median["ear_y"]
     camera = replace(scene.camera, distance=scene.camera.distance * span / ADVISED_SPAN)
     return replace(scene, camera=camera)
 
