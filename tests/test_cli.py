@@ -11,6 +11,8 @@ from calibration import synth
 from posture_guard.cli import main
 from posture_guard.stream import load_stream, write_stream
 
+from .scenes import NEAR_CAMERA, lean_in_scene
+
 STATES = {"good", "forward_head", "raised_shoulders", "head_tilt", "absent"}
 
 
@@ -277,14 +279,8 @@ def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_t
     from posture_guard.features import compute_metrics, partly_in_view
 
     said, cut = {}, {}
-    for name, camera in (
-        ("far", synth.Camera()),
-        ("near", synth.Camera(distance=0.45, hfov_deg=55.0, height_offset=-0.2)),
-    ):
-        scene = synth.Scene(synth.Person(), camera,
-                            [synth.Segment("upright", 30), synth.Segment("lean_in", 60)],
-                            synth.Nuisance.none(), fps=5.0, seed=1)  # fmt: skip
-        header, labelled = synth.render(scene)
+    for name, camera in (("far", synth.Camera()), ("near", NEAR_CAMERA)):
+        header, labelled = synth.render(lean_in_scene(camera))
         samples = synth.to_samples(labelled)
         path = tmp_path / f"{name}.jsonl"
         write_stream(path, header, samples)

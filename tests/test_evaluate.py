@@ -13,6 +13,8 @@ from calibration import synth
 from posture_guard.states import Decision
 from posture_guard.states import PostureState as S
 
+from .scenes import NEAR_CAMERA, lean_in_scene
+
 
 def test_states_at_takes_the_latest_decision_at_or_before_each_time() -> None:
     decisions = [Decision(0.0, S.GOOD), Decision(5.0, S.FORWARD_HEAD), Decision(9.0, S.ABSENT)]
@@ -49,16 +51,11 @@ def test_leaning_in_out_of_a_near_cameras_picture_is_counted_as_cut_off() -> Non
     from posture_guard.features import partly_in_view
 
     counted, seen = {}, {}
-    for name, camera in (
-        ("far", synth.Camera()),
-        ("near", synth.Camera(distance=0.45, hfov_deg=55.0, height_offset=-0.2)),
-    ):
-        scene = synth.Scene(synth.Person(), camera,
-                            [synth.Segment("upright", 40), synth.Segment("lean_in", 90)],
-                            synth.Nuisance.none(), fps=5.0, seed=1)  # fmt: skip
-        score, _ = ev.score_scene(synth.with_slouch(scene), "slouch")
+    for name, camera in (("far", synth.Camera()), ("near", NEAR_CAMERA)):
+        scene = synth.with_slouch(lean_in_scene(camera, upright=40, lean_in=90))
+        score, _ = ev.score_scene(scene, "slouch")
         counted[name] = score
-        _, labelled = synth.render(synth.with_slouch(scene))
+        _, labelled = synth.render(scene)
         seen[name] = sum(
             partly_in_view(synth.to_samples([s])[0])
             for s in labelled
@@ -72,28 +69,21 @@ def test_leaning_in_out_of_a_near_cameras_picture_is_counted_as_cut_off() -> Non
 
 
 def test_a_user_who_follows_the_framing_advice_is_scored_with_the_camera_moved_back() -> None:
-    from calibration.baseline import fit_baseline, framing_advice
-    from posture_guard.features import compute_metrics
+    from calibration.baseline import framing_advice
+    from posture_guard.monitor import calibrate_samples
 
     def scene_with(camera: synth.Camera) -> synth.Scene:
-        return synth.with_slouch(
-            synth.Scene(
-                synth.Person(),
-                camera,
-                [synth.Segment("upright", 40), synth.Segment("lean_in", 90)],
-                synth.Nuisance.none(),
-                fps=5.0,
-                seed=1,
-            )  # fmt: skip
-        )
+        return synth.with_slouch(lean_in_scene(camera, upright=40, lean_in=90))
 
     def advice_for(scene: synth.Scene):
         header, labelled = synth.render(scene)
-        lead = [compute_metrics(s, header) for s in synth.to_samples(labelled) if s.t < 20]
-        return framing_advice(fit_baseline(lead))
+        baseline, _ = calibrate_samples(
+            header, synth.to_samples(labelled), 20.0, 0.0, io.StringIO()
+        )
+        return framing_advice(baseline)
 
     assert ev.advised_scene(scene_with(synth.Camera())) is None  # no advice: unchanged
-    near = scene_with(synth.Camera(distance=0.45, hfov_deg=55.0, height_offset=-0.2))
+    near = scene_with(NEAR_CAMERA)
     assert advice_for(near) is not None
     moved = ev.advised_scene(near)
     assert moved is not None and moved.camera.distance > near.camera.distance
