@@ -426,9 +426,9 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     path = demo_stream_path()
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
-        "only, made by calibration/synth.py): calibration (15 s upright, then a 15 s "
-        "slouch), upright, a forward-head slump, looking down, a shrug, away from the desk, "
-        "and back.",
+        f"only, made by calibration/synth.py): calibration ({DEMO_CALIBRATE_SECONDS:g} s "
+        f"upright, then a {DEMO_SLOUCH_SECONDS:g} s slouch), upright, a forward-head slump, "
+        "looking down, a shrug, away from the desk, and back.",
         file=out,
     )
     header, samples = open_landmarks(path)
