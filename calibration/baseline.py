@@ -1,6 +1,6 @@
 """Baseline capture: robust statistics of upright sitting, stored as a named profile.
 
-A baseline is the median of each metric over N seconds (default 15) of upright sitting,
+A baseline is the median of each metric over N seconds (default 20) of upright sitting,
 with 1.4826 x MAD as its spread; medians ignore the odd glance or wild landmark that a
 mean would not. One profile per desk setup (laptop on the sofa and the office monitor see
 a person differently), kept as JSON in the user's config directory.

@@ -1135,13 +1135,13 @@ def with_slouch(
 
 
 def demo_scene() -> Scene:
-    """The bundled demo: ~6.9 min at 5 fps showing every state a user meets first, after
-    the calibration ``posture-guard calibrate`` asks for (15 s upright, then the 15 s
+    """The bundled demo: ~6.8 min at 5 fps showing every state a user meets first, after
+    the calibration ``posture-guard calibrate`` asks for (20 s upright, then the 15 s
     slouch step)."""
     segments = [
-        Segment(UPRIGHT, 15.0),  # calibration: upright
+        Segment(UPRIGHT, CALIBRATION_LEAD),  # calibration: upright
         Segment(FORWARD_HEAD, 15.0),  # calibration: the slouch step
-        Segment(UPRIGHT, 65.0),  # good typing
+        Segment(UPRIGHT, 60.0),  # good typing
         Segment(FORWARD_HEAD, 120.0),  # the slump
         Segment(LOOK_DOWN, 30.0),
         Segment(UPRIGHT, 20.0),

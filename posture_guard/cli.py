@@ -29,12 +29,14 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="default", help="calibration profile name")
     p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser("calibrate", help="capture an upright baseline (default 15 s)")
+    upright = monitor.CALIBRATE_SECONDS
+    p = sub.add_parser("calibrate", help=f"capture an upright baseline (default {upright:g} s)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
     src.add_argument("--video", help="video file to calibrate from")
     src.add_argument("--landmarks", help="landmark stream (JSONL) to calibrate from")
-    p.add_argument("--seconds", type=float, default=15.0, help="baseline duration (default 15)")
+    p.add_argument("--seconds", type=float, default=upright,
+                   help=f"baseline duration (default {upright:g})")  # fmt: skip
     p.add_argument(
         "--slouch-seconds",
         type=float,

@@ -36,9 +36,12 @@ from .states import Decision, PostureState
 
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
-#: The bundled demo begins the way ``posture-guard calibrate`` asks a user to: 15 s
-#: upright, then a 15 s deliberate slouch (see calibration.synth.demo_scene).
-DEMO_CALIBRATE_SECONDS = 15.0
+#: How long ``posture-guard calibrate`` asks a user to sit upright: what the models were
+#: fitted with and the accuracy harness measures (calibration.synth.CALIBRATION_LEAD).
+CALIBRATE_SECONDS = 20.0
+#: The bundled demo begins the way ``posture-guard calibrate`` asks a user to: upright,
+#: then a 15 s deliberate slouch (see calibration.synth.demo_scene).
+DEMO_CALIBRATE_SECONDS = CALIBRATE_SECONDS
 DEMO_SLOUCH_SECONDS = 15.0
 #: What calibration says when it keeps the upright baseline without the slouch step.
 SLOUCH_NOT_USED = "slouch step not used"

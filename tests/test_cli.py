@@ -103,7 +103,15 @@ def test_demo_shows_the_states_changing(capsys: pytest.CaptureFixture[str], tmp_
     assert {"good", "forward_head", "absent"} <= set(seq)
     assert seq.index("forward_head") < seq.index("absent")
     printed = capsys.readouterr().out
-    assert "calibrated on the first 15 s" in printed and "then a 15 s slouch" in printed
+    assert "calibrated on the first 20 s" in printed and "then a 15 s slouch" in printed
+
+
+def test_calibrate_asks_for_the_upright_time_the_models_and_the_harness_assume() -> None:
+    from posture_guard.cli import build_parser
+    from posture_guard.monitor import CALIBRATE_SECONDS
+
+    args = build_parser().parse_args(["calibrate"])
+    assert args.seconds == CALIBRATE_SECONDS == synth.CALIBRATION_LEAD
 
 
 def test_calibrate_from_landmarks_then_replay_with_that_profile(

@@ -284,7 +284,7 @@ def _synth(out: Path, *args: str) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_stream(tmp_path_factory) -> Path:
-    """~6.9 min: calibration with the slouch step, upright, a 2 min forward-head slump,
+    """~6.8 min: calibration with the slouch step, upright, a 2 min forward-head slump,
     look down, shrug, away, back."""
     return _synth(tmp_path_factory.mktemp("synth") / "demo.jsonl", "--scene", "demo", "--seed", "1")
 
