@@ -40,9 +40,8 @@ DEMO_STREAM = "demo-stream.jsonl.gz"
 #: fitted with and the accuracy harness measures (calibration.synth.CALIBRATION_LEAD).
 CALIBRATE_SECONDS = 20.0
 #: The bundled demo begins the way ``posture-guard calibrate`` asks a user to: upright,
-#: then a 15 s deliberate slouch (see calibration.synth.demo_scene).
+#: then the slouch step (calibration.baseline.SLOUCH_SECONDS; see synth.demo_scene).
 DEMO_CALIBRATE_SECONDS = CALIBRATE_SECONDS
-DEMO_SLOUCH_SECONDS = 15.0
 #: What calibration says when it keeps the upright baseline without the slouch step.
 SLOUCH_NOT_USED = "slouch step not used"
 
@@ -425,12 +424,14 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
 
 
 def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+    from calibration.baseline import SLOUCH_SECONDS
+
     out = sys.stdout
     path = demo_stream_path()
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
         f"only, made by calibration/synth.py): calibration ({DEMO_CALIBRATE_SECONDS:g} s "
-        f"upright, then a {DEMO_SLOUCH_SECONDS:g} s slouch), upright, a forward-head slump, "
+        f"upright, then a {SLOUCH_SECONDS:g} s slouch), upright, a forward-head slump, "
         "looking down, a shrug, away from the desk, and back.",
         file=out,
     )
@@ -450,9 +451,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             header,
             samples,
             sinks,
-            ReplayOptions(
-                calibrate_seconds=DEMO_CALIBRATE_SECONDS, slouch_seconds=DEMO_SLOUCH_SECONDS
-            ),
+            ReplayOptions(calibrate_seconds=DEMO_CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS),
             out,
         )
     finally:

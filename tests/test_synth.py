@@ -421,11 +421,12 @@ def test_demo_scene_tells_the_story() -> None:
     kinds = [s.kind for s in scene.segments]
     # It begins as `posture-guard calibrate` asks (the demo command calibrates so): upright,
     # then the slouch step, then upright again.
-    from posture_guard.monitor import DEMO_CALIBRATE_SECONDS, DEMO_SLOUCH_SECONDS
+    from calibration.baseline import SLOUCH_SECONDS
+    from posture_guard.monitor import DEMO_CALIBRATE_SECONDS
 
     assert kinds[:3] == [UPRIGHT, FORWARD_HEAD, UPRIGHT]
     assert scene.segments[0].duration >= DEMO_CALIBRATE_SECONDS
-    assert scene.segments[1].duration == DEMO_SLOUCH_SECONDS
+    assert scene.segments[1].duration == SLOUCH_SECONDS
     assert kinds[-1] == UPRIGHT
     fwd = [s.duration for s in scene.segments if s.kind == FORWARD_HEAD]
     assert fwd and 90.0 <= max(fwd) <= 150.0
