@@ -106,6 +106,27 @@ def test_demo_shows_the_states_changing(capsys: pytest.CaptureFixture[str], tmp_
     assert "calibrated on the first 20 s" in printed and "then a 15 s slouch" in printed
 
 
+def test_output_cut_short_by_its_reader_is_no_traceback(tmp_path: Path) -> None:
+    # `posture-guard demo | head -1`: the reader closes the pipe after one line.
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posture_guard.cli", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(tmp_path)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert first.startswith(b"posture-guard demo:")
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
 def test_calibrate_asks_for_the_upright_time_the_models_and_the_harness_assume() -> None:
     from posture_guard.cli import build_parser
     from posture_guard.monitor import CALIBRATE_SECONDS
