@@ -35,15 +35,6 @@ from posture_guard.classify import Smoothing, Thresholds
 from posture_guard.monitor import ReplayOptions
 
 
-def _score(job: tuple[object, str, ReplayOptions]) -> ev.Score:
-    scene, mode, rules = job
-    try:
-        score, _ = ev.score_scene(scene, mode, rules=rules)
-    except ev.CalibrationError:
-        return ev.Score()  # refused: as in the harness, not scored
-    return score
-
-
 def nuisance_changes(texts: Sequence[str]) -> dict[str, float]:
     """``["drift=0", "wander=0.5"]`` as field values of :class:`~calibration.synth.Nuisance`;
     a ValueError that names the bad item otherwise."""
@@ -74,10 +65,11 @@ def score_rules(
     scenes = [sc for _, sc in ev.scenes_for(seeds, minutes)]
     if nuisance:
         scenes = [replace(sc, nuisance=replace(sc.nuisance, **nuisance)) for sc in scenes]
-    jobs = [(sc, mode, rules) for sc in scenes]
+    jobs = [(sc, mode, False, rules) for sc in scenes]
     total = ev.Score()
-    for score in pool.map(_score, jobs, chunksize=2):
-        total.add(score)
+    for score, _ in pool.map(ev.score_job, jobs, chunksize=2):
+        if score is not None:  # refused: as in the harness, not scored
+            total.add(score)
     return total
 
 

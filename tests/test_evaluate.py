@@ -236,7 +236,7 @@ def test_the_tuning_diagnostic_changes_a_nuisance_in_every_scene_and_names_a_bad
 
         def map(self, fn, jobs, chunksize=1):
             self.jobs = list(jobs)
-            return [ev.Score(tp=1) for _ in self.jobs]
+            return [(ev.Score(tp=1), False) for _ in self.jobs]  # as ev.score_job gives
 
     pool = Serial()
     total = tune.score_rules(ev.ReplayOptions(), "slouch", [5000], 1.0, pool, {"drift": 0.0})
