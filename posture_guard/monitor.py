@@ -54,6 +54,10 @@ class Totals:
     frames_seen: int = 0
     frames_analysed: int = 0
     changes: int = 0
+    #: of the monitored time, how long the user was in view but cut off by the frame edge
+    #: (face or shoulders out of the picture): counted in the state held meanwhile, and
+    #: here, because the posture was not judged then
+    cut_off: float = 0.0
 
     @property
     def monitored(self) -> float:
@@ -86,6 +90,7 @@ class Pipeline:
         self.next_due = float("-inf")
         self._sampler = SamplerState()
         self._last: Optional[Decision] = None
+        self._last_cut_off = False  # whether the frame edge cut the user off in that frame
         self.totals = Totals()
 
     def due(self, t: float) -> bool:
@@ -96,7 +101,7 @@ class Pipeline:
         metrics = compute_metrics(sample, self.header)
         partial = metrics is None and partly_in_view(sample)
         decision = self.decider.decide(sample.t, metrics, partial)
-        self._account(decision)
+        self._account(decision, partial)
         for sink in self.sinks:
             sink.on_decision(decision)
         if self.policy is not None and self.decider.last_reading is not None:
@@ -113,22 +118,27 @@ class Pipeline:
             return None
         return self.feed(sample)
 
-    def _account(self, decision: Decision) -> None:
-        tot = self.totals
-        tot.frames_analysed += 1
+    def _account(self, decision: Decision, cut_off: bool) -> None:
+        self.totals.frames_analysed += 1
         if self._last is not None:
-            span = max(0.0, decision.t - self._last.t)
-            tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
+            self._add_span(decision.t)
         if decision.changed:
-            tot.changes += 1
-        self._last = decision
+            self.totals.changes += 1
+        self._last, self._last_cut_off = decision, cut_off
+
+    def _add_span(self, end: float) -> None:
+        """Credit the time from the last analysed frame to ``end`` to what that frame saw."""
+        assert self._last is not None
+        span = max(0.0, end - self._last.t)
+        tot = self.totals
+        tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
+        if self._last_cut_off:
+            tot.cut_off += span
 
     def close(self, t_end: Optional[float] = None) -> Totals:
         end = t_end if t_end is not None else (self._last.t if self._last else 0.0)
         if self._last is not None and end > self._last.t:
-            span = end - self._last.t
-            tot = self.totals.seconds
-            tot[self._last.state] = tot.get(self._last.state, 0.0) + span
+            self._add_span(end)
         for sink in self.sinks:
             sink.close(end)
         return self.totals
@@ -291,6 +301,11 @@ def fmt_clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+#: A session in which the frame edge cut the user off for this share of the monitored time
+#: or more ends with advice to set the camera back (a choice: about 3 minutes an hour).
+CUT_OFF_ADVICE_SHARE = 0.05
+
+
 def print_totals(totals: Totals, out: TextIO) -> None:
     total = totals.monitored
     print(
@@ -302,6 +317,17 @@ def print_totals(totals: Totals, out: TextIO) -> None:
         secs = totals.seconds.get(state, 0.0)
         if secs > 0:
             print(f"  {state.value:<17}{fmt_clock(secs)}  {secs / total:6.1%}", file=out)
+    if totals.cut_off > 0 and total > 0:
+        share = totals.cut_off / total
+        print(f"of all that, cut off by the frame edge (posture not judged): "
+              f"{fmt_clock(totals.cut_off)}  {share:.1%}", file=out)  # fmt: skip
+        if share >= CUT_OFF_ADVICE_SHARE:
+            print(
+                "note: your face or shoulders were often out of the picture (leaning toward "
+                "the screen), and posture cannot be judged then. If you can, set the camera "
+                "or screen further back, then calibrate again",
+                file=out,
+            )
 
 
 # --------------------------------------------------------------------------- replay

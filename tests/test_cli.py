@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -328,6 +329,33 @@ def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_t
     assert "note: you fill much of the picture" in said["near replay"]
     assert "fill much of the picture" not in said["far replay"]
     assert "saved profile 'near'" in said["near"]  # advice, not a refusal
+
+
+def test_a_session_often_cut_off_by_the_frame_edge_ends_with_that_time_and_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posture_guard.features import partly_in_view
+    from posture_guard.monitor import ReplayOptions, replay
+
+    said, cut, totals = {}, {}, {}
+    for name, camera in (("far", synth.Camera()), ("near", NEAR_CAMERA)):
+        header, labelled = synth.render(lean_in_scene(camera))
+        samples = synth.to_samples(labelled)
+        path = tmp_path / f"{name}.jsonl"
+        write_stream(path, header, samples)
+        assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20"]) == 0
+        said[name] = capsys.readouterr().out
+        # Every frame analysed: each cut-off frame stands for one frame's time.
+        cut[name] = sum(partly_in_view(s) for s in samples) / header.fps
+        options = ReplayOptions(calibrate_seconds=20, all_frames=True)
+        totals[name] = replay(header, samples, [], options, io.StringIO())
+    assert totals["far"].cut_off == 0 == cut["far"]
+    assert "cut off by the frame edge" not in said["far"] and "note:" not in said["far"]
+    # (to within the stream's last frame, whose time runs to the end of the stream only)
+    assert totals["near"].cut_off == pytest.approx(cut["near"], abs=0.3) and cut["near"] > 5
+    near = said["near"]
+    assert "of all that, cut off by the frame edge (posture not judged)" in near
+    assert "often out of the picture" in near and "further back" in near
 
 
 def test_framing_advice_names_the_span_and_needs_a_position() -> None:
