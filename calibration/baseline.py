@@ -26,7 +26,7 @@ import numpy as np
 from posture_guard import paths
 from posture_guard.classify import BASELINE_KEYS, SLOUCH_KEYS, Baseline, relative_features
 from posture_guard.errors import UserError
-from posture_guard.features import Metrics
+from posture_guard.features import SET_CAMERA_BACK, Metrics
 
 #: A calibration needs at least this many usable frames...
 MIN_SAMPLES = 8
@@ -109,9 +109,8 @@ def framing_advice(baseline: Baseline) -> Optional[str]:
         return None
     return (
         f"you fill much of the picture (ears to shoulders take {span:.0%} of its height): "
-        "leaning toward the screen will take your face or shoulders out of view, and "
-        "posture cannot be judged then. If you can, set the camera or screen further "
-        "back, then calibrate again"
+        f"leaning toward the screen will take your face or shoulders out of view, and "
+        f"{SET_CAMERA_BACK}"
     )
 
 

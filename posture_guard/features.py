@@ -81,6 +81,14 @@ def _angle(dx: float, dy: float) -> float:
     return math.degrees(math.atan2(-dy, dx))
 
 
+#: What to tell a user whom the frame edge cuts off (said at calibration and after a
+#: session, see calibration.baseline.framing_advice and monitor.print_totals).
+SET_CAMERA_BACK = (
+    "posture cannot be judged then. If you can, set the camera or screen further back, "
+    "then calibrate again"
+)
+
+
 def partly_in_view(sample: Sample) -> bool:
     """Whether a pose is found with the face seen and the shoulders not, or the other way
     round: someone at the desk whom the frame edge cuts off (leaning in close to a laptop

@@ -28,7 +28,7 @@ from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
 from .errors import UserError
-from .features import compute_metrics, partly_in_view
+from .features import SET_CAMERA_BACK, compute_metrics, partly_in_view
 from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
@@ -324,8 +324,7 @@ def print_totals(totals: Totals, out: TextIO) -> None:
         if share >= CUT_OFF_ADVICE_SHARE:
             print(
                 "note: your face or shoulders were often out of the picture (leaning toward "
-                "the screen), and posture cannot be judged then. If you can, set the camera "
-                "or screen further back, then calibrate again",
+                f"the screen), and {SET_CAMERA_BACK}",
                 file=out,
             )
 
