@@ -38,10 +38,7 @@ SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
 #: How long ``posture-guard calibrate`` asks a user to sit upright: what the models were
 #: fitted with and the accuracy harness measures (calibration.synth.CALIBRATION_LEAD).
-CALIBRATE_SECONDS = 20.0
-#: The bundled demo begins the way ``posture-guard calibrate`` asks a user to: upright,
-#: then the slouch step (calibration.baseline.SLOUCH_SECONDS; see synth.demo_scene).
-DEMO_CALIBRATE_SECONDS = CALIBRATE_SECONDS
+CALIBRATE_SECONDS = 20.0  # the bundled demo begins so too, then the slouch step
 #: What calibration says when it keeps the upright baseline without the slouch step.
 SLOUCH_NOT_USED = "slouch step not used"
 
@@ -455,7 +452,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     path = demo_stream_path()
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
-        f"only, made by calibration/synth.py): calibration ({DEMO_CALIBRATE_SECONDS:g} s "
+        f"only, made by calibration/synth.py): calibration ({CALIBRATE_SECONDS:g} s "
         f"upright, then a {SLOUCH_SECONDS:g} s slouch), upright, a forward-head slump, "
         "looking down, a shrug, away from the desk, and back.",
         file=out,
@@ -476,7 +473,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             header,
             samples,
             sinks,
-            ReplayOptions(calibrate_seconds=DEMO_CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS),
+            ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS),
             out,
         )
     finally:

@@ -422,10 +422,10 @@ def test_demo_scene_tells_the_story() -> None:
     # It begins as `posture-guard calibrate` asks (the demo command calibrates so): upright,
     # then the slouch step, then upright again.
     from calibration.baseline import SLOUCH_SECONDS
-    from posture_guard.monitor import DEMO_CALIBRATE_SECONDS
+    from posture_guard.monitor import CALIBRATE_SECONDS
 
     assert kinds[:3] == [UPRIGHT, FORWARD_HEAD, UPRIGHT]
-    assert scene.segments[0].duration >= DEMO_CALIBRATE_SECONDS
+    assert scene.segments[0].duration >= CALIBRATE_SECONDS
     assert scene.segments[1].duration == SLOUCH_SECONDS
     assert kinds[-1] == UPRIGHT
     fwd = [s.duration for s in scene.segments if s.kind == FORWARD_HEAD]
