@@ -9,10 +9,11 @@ those changes instead. Scored samples in which the frame edge cuts the person of
 in close to the camera) are counted apart as well: nothing can be judged there, so the
 report says how many there were and what the accuracy is in full view.
 
-Seed sets (a seed is one simulated person at their own desk): seeds 0-1999 fit the model
-(:mod:`calibration.fit`); ``tune`` (5000-5039) is what the smoothing and thresholds may be
-tuned on; ``holdout`` is a fixed set never looked at while tuning; ``fresh`` is drawn anew
-on every run (its seed is printed). Every scene starts the way ``posture-guard calibrate``
+Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 fit the model
+(:mod:`calibration.fit`; its mixed scenes draw from seeds up to 4999); ``tune``
+(5000-5039) is what the smoothing and thresholds may be tuned on; ``holdout`` is a fixed
+set never looked at while tuning; ``fresh`` is drawn anew on every run (its seed is
+printed). Every scene starts the way ``posture-guard calibrate``
 asks a user to start: 20 s upright, then a 15 s deliberate slouch (the slouch step). Each
 set is scored three ways over the same samples: calibrated with the slouch step,
 calibrated on the upright 20 s only, and with population defaults (see :data:`MODES`).
@@ -560,7 +561,7 @@ def set_seeds(
     n = DEFAULT_PEOPLE[name] if people is None else people
     if name == "fresh":
         base = fresh_seed if fresh_seed is not None else int(time.time()) % 10**6
-        first = 1_000_000 + base * 10  # never a training (0-1999) or tuning seed
+        first = 1_000_000 + base * 10  # never a training (0-4999) or tuning seed
         return list(range(first, first + n))
     return list(SEED_SETS[name])[:n]
 

@@ -184,7 +184,7 @@ def test_the_default_fresh_set_is_larger_than_the_fixed_sets_and_never_a_fitted_
     assert len(fresh) > len(ev.set_seeds("holdout")) == len(ev.SEED_SETS["holdout"])
     assert ev.set_seeds("fresh", 3, fresh_seed=123) == fresh[:3]
     assert ev.set_seeds("holdout", 2) == list(ev.SEED_SETS["holdout"])[:2]
-    # a clock-drawn fresh set never reaches the training (0-1999) or tune seeds
+    # a clock-drawn fresh set never reaches the training (0-4999) or tune seeds
     assert min(ev.set_seeds("fresh")) >= 1_000_000
 
 
