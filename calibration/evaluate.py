@@ -13,10 +13,10 @@ Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 fit t
 (:mod:`calibration.fit`; its mixed scenes draw from seeds up to 4999); ``tune``
 (5000-5039) is what the smoothing and thresholds may be tuned on; ``holdout`` is a fixed
 set never looked at while tuning; ``fresh`` is drawn anew on every run (its seed is
-printed). Every scene starts the way ``posture-guard calibrate``
-asks a user to start: 20 s upright, then a 15 s deliberate slouch (the slouch step). Each
-set is scored three ways over the same samples: calibrated with the slouch step,
-calibrated on the upright 20 s only, and with population defaults (see :data:`MODES`).
+printed). Every scene starts the way ``posture-guard calibrate`` asks a user to start: 20 s
+upright, then a 15 s deliberate slouch (the slouch step). Each set is scored three ways
+over the same samples: calibrated with the slouch step, calibrated on the upright 20 s
+only, and with population defaults (see :data:`MODES`).
 
     python -m calibration.evaluate                 # holdout + 24 fresh people, all modes
     python -m calibration.evaluate --sets tune     # what tuning looks at

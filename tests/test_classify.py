@@ -285,8 +285,8 @@ def test_a_half_sure_sway_does_not_enter_forward_head_but_a_held_slump_stays_in_
     floor = floored.fh_entry_floor
     assert 0.5 < floor < 0.99
     sway = [(20, 0.02), (30, floor), (20, 0.02)]
-    # Plain votes: 80 % sure for half a minute enters forward head (how ordinary sway around
-    # an upright posture became a false alarm); with the floor there it counts nothing.
+    # Plain votes: as sure as the floor for half a minute enters forward head (how ordinary
+    # sway around an upright posture became a false alarm); with the floor it counts nothing.
     assert any(s is S.FORWARD_HEAD for _, s in _run_soft(sway, plain))
     assert all(s is S.GOOD for _, s in _run_soft(sway, floored))
     # A real slump reads near-certain: entered as fast as before (within a frame).
