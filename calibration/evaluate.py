@@ -60,6 +60,8 @@ from posture_guard.states import Decision, PostureState
 FH = PostureState.FORWARD_HEAD.value
 GOOD = PostureState.GOOD.value
 SEED_SETS = {"tune": range(5000, 5040), "holdout": range(90_001, 90_007)}
+#: Where fresh people start: never a training (0-4999), tuning or hold-out seed.
+FRESH_FIRST = 1_000_000
 #: People scored per set unless ``--seeds-per-set`` says otherwise. Errors cluster by
 #: person, so six fresh people decide MET or NOT MET by lot (four of ten such sets met all
 #: three targets), and sets of 24 still gave 0.956-0.975 with the same models; 48 halve
@@ -561,9 +563,15 @@ def set_seeds(
     n = DEFAULT_PEOPLE[name] if people is None else people
     if name == "fresh":
         base = fresh_seed if fresh_seed is not None else int(time.time()) % 10**6
-        first = 1_000_000 + base * 10  # never a training (0-4999) or tuning seed
+        first = FRESH_FIRST + base * 10
         return list(range(first, first + n))
     return list(SEED_SETS[name])[:n]
+
+
+def fresh_seed_of(seeds: Sequence[int]) -> int:
+    """The ``--fresh-seed`` that draws ``seeds`` again (the inverse of :func:`set_seeds`), so
+    a clock-drawn run can be scored again with other models or options."""
+    return (seeds[0] - FRESH_FIRST) // 10
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -601,6 +609,9 @@ def _report_set(name: str, args: argparse.Namespace, pool) -> bool:
     """Report every mode of one seed set; False when a judged target was missed."""
     targets_ok = True
     seeds = set_seeds(name, args.seeds_per_set, args.fresh_seed)
+    if name == "fresh":
+        print(f"\nfresh people: seeds {seeds[0]}-{seeds[-1]}; score them again with "
+              f"--fresh-seed {fresh_seed_of(seeds)} --seeds-per-set {len(seeds)}")  # fmt: skip
     for mode in args.modes:
         total = report(name, seeds, args.minutes, mode, follow_advice=args.follow_advice,
                        pool=pool)  # fmt: skip

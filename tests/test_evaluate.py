@@ -178,6 +178,15 @@ def test_the_command_prints_totals_and_judges_the_targets(
     assert "targets: not judged" in out and "MET" not in out
 
 
+def test_a_fresh_run_says_how_to_score_the_same_people_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ev.main(["--sets", "fresh", "--fresh-seed", "7", "--seeds-per-set", "1", "--minutes", "2",
+             "--modes", "slouch", "--no-real"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "seeds 1000070-1000070; score them again with --fresh-seed 7 --seeds-per-set 1" in out
+
+
 def test_the_default_fresh_set_is_larger_than_the_fixed_sets_and_never_a_fitted_seed() -> None:
     fresh = ev.set_seeds("fresh", fresh_seed=123)
     assert fresh == list(range(1_001_230, 1_001_230 + ev.DEFAULT_PEOPLE["fresh"]))
@@ -185,7 +194,11 @@ def test_the_default_fresh_set_is_larger_than_the_fixed_sets_and_never_a_fitted_
     assert ev.set_seeds("fresh", 3, fresh_seed=123) == fresh[:3]
     assert ev.set_seeds("holdout", 2) == list(ev.SEED_SETS["holdout"])[:2]
     # a clock-drawn fresh set never reaches the training (0-4999) or tune seeds
-    assert min(ev.set_seeds("fresh")) >= 1_000_000
+    drawn = ev.set_seeds("fresh")
+    assert min(drawn) >= 1_000_000
+    # ... and the seed the report prints draws the same people again
+    assert ev.set_seeds("fresh", len(drawn), ev.fresh_seed_of(drawn)) == drawn
+    assert ev.fresh_seed_of(fresh) == 123
 
 
 def test_a_session_whose_calibration_is_refused_is_reported_not_scored() -> None:
