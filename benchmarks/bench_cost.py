@@ -64,7 +64,7 @@ from posture_guard.classify import POPULATION_BASELINE, Baseline, Decider
 from posture_guard.errors import UserError
 from posture_guard.features import compute_metrics
 from posture_guard.landmarks import Sample, StreamHeader
-from posture_guard.monitor import Pipeline
+from posture_guard.monitor import CALIBRATE_SECONDS, Pipeline
 from posture_guard.sampling import SamplingPolicy
 from posture_guard.sinks import SessionInfo, Sink
 from posture_guard.states import Decision, PostureState
@@ -78,7 +78,6 @@ SHARED_MEDIA = REPO.parent / "shared" / "media"
 VIDEO_NAME = "frontal_upright_woman_mediapipe_samples.mp4"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 STILL_FPS = 10.0  # stream rate given to a repeated still image
-CALIBRATE_SECONDS = 15.0  # the CLI's default baseline duration
 MIN_SLOPE_FRAMES = 200  # below this a VmRSS slope is one page step, not a trend
 WARMUP_FRAMES = 10  # graph start-up and the first full detection stay out of the figures
 SESSION_START = datetime(2026, 1, 5, 9, 0)  # stream time 0 of the benchmark's sessions
@@ -234,8 +233,9 @@ def fit_or_population(header: StreamHeader, samples: Sequence[Sample]) -> tuple[
 
 
 def calibrate_like_a_user(scene: synth.Scene) -> Baseline:
-    """The profile a camera calibration gives this person at this desk: 15 s upright, then
-    the 15 s slouch step (a session of its own before monitoring, as in real use)."""
+    """The profile a camera calibration gives this person at this desk: the CLI's default
+    upright time, then the slouch step (a session of its own before monitoring, as in real
+    use)."""
     from posture_guard.monitor import calibrate_samples
 
     upright = replace(scene, segments=[synth.Segment(synth.UPRIGHT, CALIBRATE_SECONDS)])
