@@ -18,7 +18,7 @@ upright, then a 15 s deliberate slouch (the slouch step). Each set is scored thr
 over the same samples: calibrated with the slouch step, calibrated on the upright 20 s
 only, and with population defaults (see :data:`MODES`).
 
-    python -m calibration.evaluate                 # holdout + 24 fresh people, all modes
+    python -m calibration.evaluate                 # holdout + 48 fresh people, all modes
     python -m calibration.evaluate --sets tune     # what tuning looks at
     python -m calibration.evaluate --follow-advice # as if users took the framing advice
 """
@@ -60,8 +60,10 @@ from posture_guard.states import Decision, PostureState
 FH = PostureState.FORWARD_HEAD.value
 GOOD = PostureState.GOOD.value
 SEED_SETS = {"tune": range(5000, 5040), "holdout": range(90_001, 90_007)}
-#: Where fresh people start: never a training (0-4999), tuning or hold-out seed.
+#: Where fresh people start: never a training (0-4999), tuning or hold-out seed. A
+#: ``--fresh-seed`` of n starts at ``FRESH_FIRST + n * FRESH_SPACING``.
 FRESH_FIRST = 1_000_000
+FRESH_SPACING = 10
 #: People scored per set unless ``--seeds-per-set`` says otherwise. Errors cluster by
 #: person, so six fresh people decide MET or NOT MET by lot (four of ten such sets met all
 #: three targets), and sets of 24 still gave 0.956-0.975 with the same models; 48 halve
@@ -563,7 +565,7 @@ def set_seeds(
     n = DEFAULT_PEOPLE[name] if people is None else people
     if name == "fresh":
         base = fresh_seed if fresh_seed is not None else int(time.time()) % 10**6
-        first = FRESH_FIRST + base * 10
+        first = FRESH_FIRST + base * FRESH_SPACING
         return list(range(first, first + n))
     return list(SEED_SETS[name])[:n]
 
@@ -571,7 +573,7 @@ def set_seeds(
 def fresh_seed_of(seeds: Sequence[int]) -> int:
     """The ``--fresh-seed`` that draws ``seeds`` again (the inverse of :func:`set_seeds`), so
     a clock-drawn run can be scored again with other models or options."""
-    return (seeds[0] - FRESH_FIRST) // 10
+    return (seeds[0] - FRESH_FIRST) // FRESH_SPACING
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -579,8 +581,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--sets", nargs="+", default=["holdout", "fresh"],
                         choices=["tune", "holdout", "fresh"])  # fmt: skip
     parser.add_argument("--fresh-seed", type=int, default=None)
+    defaults = ", ".join(f"{n} {name}" for name, n in DEFAULT_PEOPLE.items())
     parser.add_argument("--seeds-per-set", type=int, default=None,
-                        help="people per set (default: 6 tune, 6 hold-out, 24 fresh)")  # fmt: skip
+                        help=f"people per set (default: {defaults})")  # fmt: skip
     parser.add_argument("--minutes", type=float, default=8.0, help="minutes per scene")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
                         help="how scenes are judged (default: all three)")  # fmt: skip
