@@ -64,6 +64,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "posture_guard" / "data"
 #: false alarms 3 -> 2 (see the README). More desks teach more than more frames of each.
 TRAIN_SEEDS = range(0, 4000)
 STRIDE = 8  # every 8th frame
+MIXED_OFFSET = 1000  # a training person's mixed scene draws from the seed this much higher
 POPULATION_KEYS = (
     "ear_gap", "eye_gap", "face_width", "pitch", "yaw", "roll", "shoulder_tilt",
     "ear_gap_seen", "pitch_ears", "pitch_mouth",
@@ -85,7 +86,8 @@ def training_scenes(seeds: Sequence[int], minutes: float) -> list[synth.Scene]:
     kinds = [k for k in synth.SEGMENT_KINDS if k not in ("upright", "away")]
     scenes = [synth.scene_for(k, s, CALIBRATE_SECONDS, minutes) for s in seeds for k in kinds]
     scenes += [
-        synth.random_scene(np.random.default_rng(1000 + s), minutes=minutes * 2) for s in seeds
+        synth.random_scene(np.random.default_rng(MIXED_OFFSET + s), minutes=minutes * 2)
+        for s in seeds
     ]
     return [synth.with_slouch(s, CALIBRATE_SECONDS, SLOUCH_SECONDS) for s in scenes]
 
@@ -233,8 +235,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ImportError:
         print("calibration.fit needs scikit-learn: pip install -e '.[calibration]'")
         return 2
-    seeds = range(args.seeds)
-    print(f"rendering training scenes (training seeds 0-{args.seeds - 1})", flush=True)
+    seeds = TRAIN_SEEDS[: args.seeds]
+    seeds_text = f"training seeds {seed_ranges(seeds)}"
+    print(f"rendering training scenes ({seeds_text})", flush=True)
     collected = collect(training_scenes(seeds, args.minutes), args.stride)
     pop = population_baseline(collected)
     print("calibrated model (upright baseline only):", flush=True)
@@ -245,7 +248,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     slouch = fit_model(with_slouch, FEATURES + SLOUCH_FEATURES, lambda b: b)
     print("population model:", flush=True)
     population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
-    seeds_text = f"training seeds 0-{args.seeds - 1}"
     about = f"fitted by `python -m calibration.fit` on synthetic scenes of {seeds_text}"
     models = {"calibrated": calibrated, "slouch": slouch, "population": population}
     for path in write_models(models, about, args.out):
@@ -259,6 +261,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pop_path.write_text(json.dumps(pop_data, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {pop_path}")
     return 0
+
+
+def seed_ranges(seeds: Sequence[int]) -> str:
+    """Consecutive runs of seeds as text (``0-3999``), as the models' ``about`` names them."""
+    runs: list[list[int]] = []
+    for s in seeds:
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs)
 
 
 def write_models(models: dict[str, dict], about: str, out: Path) -> list[Path]:

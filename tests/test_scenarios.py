@@ -17,7 +17,7 @@ from calibration import synth
 from calibration.evaluate import score_scene, states_at
 from posture_guard.classify import Thresholds
 
-SEEDS = range(7242, 7250)  # not in the training (0-4999), tuning or hold-out seed sets
+SEEDS = range(7242, 7250)  # no training, tuning or hold-out person (tests/test_fit.py)
 
 
 def _shares(kind: str, seed: int) -> dict[str, float]:
