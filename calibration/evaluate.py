@@ -9,8 +9,9 @@ those changes instead. Scored samples in which the frame edge cuts the person of
 in close to the camera) are counted apart as well: nothing can be judged there, so the
 report says how many there were and what the accuracy is in full view.
 
-Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 fit the model
-(:mod:`calibration.fit`; its mixed scenes draw from seeds up to 4999); ``tune``
+Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 and
+10000-13999 fit the models (:mod:`calibration.fit`; their mixed scenes draw from seeds
+1000 higher); ``tune``
 (5000-5039) is what the smoothing and thresholds may be tuned on; ``holdout`` is a fixed
 set never looked at while tuning; ``fresh`` is drawn anew on every run (its seed is
 printed). Every scene starts the way ``posture-guard calibrate`` asks a user to start: 20 s
