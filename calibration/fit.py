@@ -7,9 +7,9 @@ hand-pick thresholds, this script fits gradient-boosted trees (scikit-learn, nee
 here: ``pip install -e '.[calibration]'``) on labelled synthetic scenes of the training
 seeds 0-3999 and 10000-13999 (their mixed scenes draw from seeds 1000-4999 and
 11000-14999; the tune and held-out seeds of :mod:`calibration.evaluate` are never rendered
-here), and writes the trees as plain
-numbers to ``posture_guard/data/model-NAME.json.gz`` (one file per model, so the
-application parses only the one it uses); the application evaluates them in pure Python.
+here), and writes the trees as plain numbers to ``posture_guard/data/model-NAME.json.gz``
+(one file per model, so the application parses only the one it uses); the application
+evaluates them in pure Python.
 Three models, one per way a user can start:
 
 * ``slouch``: against the person's own 20 s upright baseline *and* their 15 s slouch step

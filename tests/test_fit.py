@@ -1,5 +1,5 @@
-"""The fitting script's seed bookkeeping (the fit itself needs scikit-learn and 45 minutes:
-``python -m calibration.fit``)."""
+"""The fitting script's seed bookkeeping (the fit itself needs scikit-learn and more than
+an hour: ``python -m calibration.fit``)."""
 
 from __future__ import annotations
 
