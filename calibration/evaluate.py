@@ -9,15 +9,14 @@ those changes instead. Scored samples in which the frame edge cuts the person of
 in close to the camera) are counted apart as well: nothing can be judged there, so the
 report says how many there were and what the accuracy is in full view.
 
-Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 and
-10000-13999 fit the models (:mod:`calibration.fit`; their mixed scenes draw from seeds
-1000 higher); ``tune``
-(5000-5039) is what the smoothing and thresholds may be tuned on; ``holdout`` is a fixed
-set never looked at while tuning; ``fresh`` is drawn anew on every run (its seed is
-printed). Every scene starts the way ``posture-guard calibrate`` asks a user to start: 20 s
-upright, then a 15 s deliberate slouch (the slouch step). Each set is scored three ways
-over the same samples: calibrated with the slouch step, calibrated on the upright 20 s
-only, and with population defaults (see :data:`MODES`).
+Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 and 10000-13999
+fit the models (:mod:`calibration.fit`; their mixed scenes draw from seeds 1000 higher);
+``tune`` (5000-5039) is what the smoothing and thresholds may be tuned on; ``holdout`` is
+a fixed set never looked at while tuning; ``fresh`` is drawn anew on every run (its seed
+is printed). Every scene starts the way ``posture-guard calibrate`` asks a user to start:
+20 s upright, then a 15 s deliberate slouch (the slouch step). Each set is scored three
+ways over the same samples: calibrated with the slouch step, calibrated on the upright
+20 s only, and with population defaults (see :data:`MODES`).
 
     python -m calibration.evaluate                 # holdout + 48 fresh people, all modes
     python -m calibration.evaluate --sets tune     # what tuning looks at
@@ -61,8 +60,9 @@ from posture_guard.states import Decision, PostureState
 FH = PostureState.FORWARD_HEAD.value
 GOOD = PostureState.GOOD.value
 SEED_SETS = {"tune": range(5000, 5040), "holdout": range(90_001, 90_007)}
-#: Where fresh people start: never a training (0-4999), tuning or hold-out seed. A
-#: ``--fresh-seed`` of n starts at ``FRESH_FIRST + n * FRESH_SPACING``.
+#: Where fresh people start: above every training, tuning or hold-out seed
+#: (tests/test_fit.py holds the training seeds below it). A ``--fresh-seed`` of n starts
+#: at ``FRESH_FIRST + n * FRESH_SPACING``.
 FRESH_FIRST = 1_000_000
 FRESH_SPACING = 10
 #: People scored per set unless ``--seeds-per-set`` says otherwise. Errors cluster by
