@@ -29,7 +29,7 @@ from functools import cache
 from importlib import resources
 from typing import Optional
 
-from .features import Metrics
+from .features import CutOff, Metrics
 from .states import Decision, PostureState
 
 #: The metrics a baseline records (medians and spreads of upright sitting).
@@ -349,8 +349,13 @@ class Smoothing:
     never does. Someone who is not the user counts as nobody only after
     ``stranger_grace`` seconds in view: a passer-by changes nothing. A user the frame edge
     cuts off (face or shoulders out of the picture, as when leaning in close to a laptop
-    camera) is there but cannot be measured: the state holds for ``partial_grace``
-    seconds before it turns absent, so leaning in is not logged as leaving the desk.
+    camera) is there but cannot be measured: the state holds. While the part still in view
+    is at least ``near_scale`` times its size at calibration (the user leaned in), it holds
+    for ``near_grace`` seconds, so reading close up is not logged as leaving the desk;
+    other cut-off frames (a part smaller than the user's, or no calibrated size to compare
+    with) hold for ``partial_grace`` seconds before the state turns absent. The cap is
+    for a pose that never goes: a detection stuck on the chair must not keep an empty
+    desk "sitting" all day.
 
     ``offset_tau``: memory of the camera's vertical offset. Tilting the screen moves the
     whole picture up or down, and then a shrug's shoulders-up looks like a slump's
@@ -379,6 +384,8 @@ class Smoothing:
     absent_tau: float = 2.5
     stranger_grace: float = 10.0
     partial_grace: float = 30.0
+    near_grace: float = 600.0
+    near_scale: float = 0.9
     offset_tau: float = 20.0
     offset_gap: float = 0.06
     offset_doubt: float = 0.2
@@ -394,6 +401,7 @@ class Reading:
     is_user: bool = True
     gate: str = ""  # "look_aside" (forward head not judged) / "look_down" (judged by the model)
     partial: bool = False  # the user is in view, but the frame edge cuts off face or shoulders
+    near: bool = False  # ... and what is in view is as big as the user's (leaning in)
     evidence: dict[str, float] = field(default_factory=dict)
     votes: dict[PostureState, float] = field(default_factory=dict)
 
@@ -537,7 +545,10 @@ def step(
         # a stranger who stays (someone else at the desk) turns the state to absent. The
         # user cut off by the frame edge is there, but unmeasured: the state holds longer.
         hidden_since = prev.hidden_since if prev.hidden_since is not None else t
-        grace = sm.partial_grace if reading.is_user else sm.stranger_grace
+        if not reading.is_user:
+            grace = sm.stranger_grace
+        else:
+            grace = sm.near_grace if reading.near else sm.partial_grace
         if t - hidden_since < grace and not first:
             values = {k: round(v, 4) for k, v in reading.evidence.items()}
             kept = replace(prev, hidden_since=hidden_since)
@@ -617,6 +628,19 @@ def _track_offset(
     return offset + alpha * shared
 
 
+def leaned_in(cut: CutOff, baseline: Baseline, sm: Smoothing = Smoothing()) -> bool:
+    """Whether the part a cut-off frame still shows is at least ``sm.near_scale`` times as
+    big as the same part of the user at calibration: the user leaned in toward the
+    camera. False without a calibrated size (the population defaults)."""
+    if not baseline.has_position():
+        return False
+    b = baseline.median
+    ref = b["shoulder_width"]
+    if cut.part == "face":
+        ref *= b.get("face_width", math.nan)  # eye width per shoulder width
+    return math.isfinite(ref) and ref > 0 and cut.size >= sm.near_scale * ref
+
+
 def shifted(baseline: Baseline, offset: float) -> Baseline:
     """The baseline with its positions in the frame moved down by ``offset`` frame heights."""
     if not offset or not baseline.has_position():
@@ -642,11 +666,14 @@ class Decider:
         self.engine = EngineState()
         self.last_reading: Optional[Reading] = None
 
-    def decide(self, t: float, metrics: Optional[Metrics], partial: bool = False) -> Decision:
-        """Judge one frame. ``partial``: no metrics because the frame edge cuts the user
-        off (see :func:`~posture_guard.features.partly_in_view`), not because nobody is there."""
-        if metrics is None and partial:
-            reading = Reading(PostureState.ABSENT, present=True, partial=True)
+    def decide(
+        self, t: float, metrics: Optional[Metrics], cut: Optional[CutOff] = None
+    ) -> Decision:
+        """Judge one frame. ``cut``: no metrics because the frame edge cuts the user off
+        (see :func:`~posture_guard.features.cut_off_view`), not because nobody is there."""
+        if metrics is None and cut is not None:
+            near = leaned_in(cut, self.baseline, self.smoothing)
+            reading = Reading(PostureState.ABSENT, present=True, partial=True, near=near)
         else:
             reading = assess(metrics, shifted(self.baseline, self.engine.offset), self.thresholds)
         self.last_reading = reading

@@ -89,6 +89,41 @@ SET_CAMERA_BACK = (
 )
 
 
+@dataclass(frozen=True)
+class CutOff:
+    """What the picture still shows of a user the frame edge cuts off: ``part`` is
+    ``"shoulders"`` (the face is out) or ``"face"`` (the shoulders are out), ``size`` its
+    width per frame height (shoulder width, or the eye width of :class:`Metrics`). The
+    size tells a user who leaned in (nearer than at calibration) from anything else."""
+
+    part: str
+    size: float
+
+
+def cut_off_view(sample: Sample, header: StreamHeader) -> Optional[CutOff]:
+    """The part of the user in view when the frame edge cuts them off, else None (see
+    :func:`partly_in_view`)."""
+    if not partly_in_view(sample):
+        return None
+    lm = sample.landmarks
+    assert lm is not None  # partly_in_view found a pose
+    pts = np.column_stack((lm[:, 0] * header.aspect, lm[:, 1]))
+    if bool(np.all(lm[list(SHOULDERS), 3] >= VISIBLE)):
+        return CutOff("shoulders", float(np.hypot(*(pts[LEFT_SHOULDER] - pts[RIGHT_SHOULDER]))))
+    return CutOff("face", _eye_width(pts, lm[:, 3]))
+
+
+def _eye_width(pts: np.ndarray, vis: np.ndarray) -> float:
+    """Face size: the mean of the outer-corner and the pupil distances. Each wobbles on its
+    own from frame to frame; their mean is steadier than either."""
+    pupils = float(np.hypot(*(pts[LEFT_EYE] - pts[RIGHT_EYE])))
+    if vis[LEFT_EYE_OUTER] >= VISIBLE and vis[RIGHT_EYE_OUTER] >= VISIBLE:
+        corners = float(np.hypot(*(pts[LEFT_EYE_OUTER] - pts[RIGHT_EYE_OUTER])))
+    else:
+        corners = 1.45 * pupils  # the outer corners sit ~1.45 pupil distances apart
+    return (corners + 1.45 * pupils) / 2
+
+
 def partly_in_view(sample: Sample) -> bool:
     """Whether a pose is found with the face seen and the shoulders not, or the other way
     round: someone at the desk whom the frame edge cuts off (leaning in close to a laptop
@@ -124,14 +159,7 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
         return None
     shoulder_mid = (ls + rs) / 2
 
-    # Face size: the mean of the outer-corner and the pupil distances. Each wobbles on its
-    # own from frame to frame; their mean is steadier than either.
-    pupils = float(np.hypot(*(pts[LEFT_EYE] - pts[RIGHT_EYE])))
-    if vis[LEFT_EYE_OUTER] >= VISIBLE and vis[RIGHT_EYE_OUTER] >= VISIBLE:
-        corners = float(np.hypot(*(pts[LEFT_EYE_OUTER] - pts[RIGHT_EYE_OUTER])))
-    else:
-        corners = 1.45 * pupils  # the outer corners sit ~1.45 pupil distances apart
-    eye_w = (corners + 1.45 * pupils) / 2
+    eye_w = _eye_width(pts, vis)
     if eye_w < 1e-4:
         return None
     eye_mid = (pts[LEFT_EYE] + pts[RIGHT_EYE]) / 2

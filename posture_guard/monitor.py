@@ -28,7 +28,7 @@ from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
 from .errors import UserError
-from .features import SET_CAMERA_BACK, compute_metrics, partly_in_view
+from .features import SET_CAMERA_BACK, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
@@ -96,9 +96,9 @@ class Pipeline:
 
     def feed(self, sample: Sample) -> Decision:
         metrics = compute_metrics(sample, self.header)
-        partial = metrics is None and partly_in_view(sample)
-        decision = self.decider.decide(sample.t, metrics, partial)
-        self._account(decision, partial)
+        cut = cut_off_view(sample, self.header) if metrics is None else None
+        decision = self.decider.decide(sample.t, metrics, cut)
+        self._account(decision, cut is not None)
         for sink in self.sinks:
             sink.on_decision(decision)
         if self.policy is not None and self.decider.last_reading is not None:

@@ -22,13 +22,14 @@ from posture_guard.classify import (
     TreeModel,
     assess,
     bundled_model,
+    leaned_in,
     model_from_json,
     model_name,
     relative_features,
     shifted,
     step,
 )
-from posture_guard.features import Metrics
+from posture_guard.features import CutOff, Metrics
 from posture_guard.states import PostureState as S
 
 V = TypeVar("V")
@@ -407,9 +408,8 @@ def test_a_slump_or_a_shrug_never_teaches_the_camera_offset() -> None:
         assert d.engine.offset == 0.0
 
 
-def test_a_user_cut_off_by_the_frame_edge_holds_the_state_then_reads_absent() -> None:
-    # Leaning in close to a laptop camera takes the eyes out of the picture: the user is
-    # there, unmeasured. A slump already seen stays; only a long cut-off reads absent.
+def _slumped() -> tuple[Decider, float]:
+    """A decider that has seen the user upright, then slumped into forward head."""
     d = Decider(BASE)
     slump = frame(ear_gap=0.66 * 0.82, face_width=0.29 * 1.05, ear_y=0.40 + 0.6 * 0.12)
     t = 0.0
@@ -417,11 +417,20 @@ def test_a_user_cut_off_by_the_frame_edge_holds_the_state_then_reads_absent() ->
         decision = d.decide(t, m)
         t += 0.5
     assert decision.state is S.FORWARD_HEAD
+    return d, t
+
+
+def test_a_user_cut_off_by_the_frame_edge_holds_the_state_then_reads_absent() -> None:
+    # A cut-off frame whose shoulders are smaller than the user's at calibration: someone
+    # is there, unmeasured, but it may not be the user leaning in. The state holds for
+    # partial_grace, then reads absent.
+    d, t = _slumped()
+    smaller = CutOff("shoulders", 0.7 * UPRIGHT.shoulder_width)
     grace = Smoothing().partial_grace
-    held = [d.decide(t + i * 0.5, None, partial=True) for i in range(int(grace * 2) - 2)]
+    held = [d.decide(t + i * 0.5, None, smaller) for i in range(int(grace * 2) - 2)]
     assert all(x.state is S.FORWARD_HEAD and not x.changed for x in held)
     t += grace + 5.0
-    later = [d.decide(t + i * 0.5, None, partial=True) for i in range(10)]
+    later = [d.decide(t + i * 0.5, None, smaller) for i in range(10)]
     assert later[-1].state is S.ABSENT
     # The same frames with nobody in view (no pose at all) read absent within seconds.
     d2 = Decider(BASE)
@@ -429,3 +438,31 @@ def test_a_user_cut_off_by_the_frame_edge_holds_the_state_then_reads_absent() ->
         d2.decide(i * 0.5, UPRIGHT)
     gone = [d2.decide(10.0 + i * 0.5, None) for i in range(10)]
     assert gone[-1].state is S.ABSENT
+
+
+@pytest.mark.parametrize(
+    ("part", "size_at_calibration"),
+    [
+        ("shoulders", UPRIGHT.shoulder_width),  # the face is out of the top
+        ("face", UPRIGHT.face_width * UPRIGHT.shoulder_width),  # the shoulders are out
+    ],
+)
+def test_a_user_who_leans_in_out_of_the_picture_is_held_for_minutes_not_seconds(
+    part: str, size_at_calibration: float
+) -> None:
+    # What is in view is bigger than the user's same part at calibration: the user leaned
+    # in to read. Minutes of that are not a break from the desk; only a cut-off that
+    # never ends (a pose stuck on the chair) reads absent, after near_grace.
+    sm = Smoothing()
+    assert sm.near_grace > 10 * sm.partial_grace
+    cut = CutOff(part, 1.2 * size_at_calibration)
+    d, t = _slumped()
+    held = [d.decide(t + i * 2.0, None, cut) for i in range(int(sm.near_grace / 2) - 1)]
+    assert all(x.state is S.FORWARD_HEAD and not x.changed for x in held)
+    t += sm.near_grace + 5.0
+    later = [d.decide(t + i * 0.5, None, cut) for i in range(10)]
+    assert later[-1].state is S.ABSENT
+    # Without a calibrated size there is nothing to compare with: the short grace.
+    assert not leaned_in(cut, POPULATION_BASELINE)
+    assert leaned_in(cut, BASE)
+    assert not leaned_in(CutOff(part, 0.85 * size_at_calibration), BASE)

@@ -98,18 +98,28 @@ def test_a_slouch_step_out_of_view_or_upright_is_refused_saying_which() -> None:
 
 
 def test_a_user_cut_off_by_the_frame_edge_is_told_from_an_empty_desk() -> None:
-    from posture_guard.features import partly_in_view
+    from posture_guard.features import cut_off_view, partly_in_view
     from posture_guard.landmarks import LEFT_EYE, LEFT_SHOULDER, NOSE, RIGHT_EYE, RIGHT_SHOULDER
 
     lm = render_pose(PERSON, CAMERA, {})[0].copy()
     whole = Sample(t=0.0, landmarks=lm)
-    assert compute_metrics(whole, HEADER) is not None and not partly_in_view(whole)
-    for hidden in ((LEFT_EYE, RIGHT_EYE, NOSE), (LEFT_SHOULDER, RIGHT_SHOULDER)):
+    m = compute_metrics(whole, HEADER)
+    assert m is not None and not partly_in_view(whole) and cut_off_view(whole, HEADER) is None
+    # What stays in view is named, with the size the baseline knows it by.
+    in_view = {"shoulders": m.shoulder_width, "face": m.face_width * m.shoulder_width}
+    for hidden, part in (
+        ((LEFT_EYE, RIGHT_EYE, NOSE), "shoulders"),
+        ((LEFT_SHOULDER, RIGHT_SHOULDER), "face"),
+    ):
         cut = lm.copy()
         cut[list(hidden), 3] = 0.1  # out of the picture: MediaPipe's guess, unseen
         sample = Sample(t=0.0, landmarks=cut)
         assert compute_metrics(sample, HEADER) is None and partly_in_view(sample)
+        view = cut_off_view(sample, HEADER)
+        assert view is not None and view.part == part
+        assert view.size == pytest.approx(in_view[part], rel=1e-6)
     gone = lm.copy()
     gone[:, 3] = 0.1
     assert not partly_in_view(Sample(t=0.0, landmarks=gone))
+    assert cut_off_view(Sample(t=0.0, landmarks=gone), HEADER) is None
     assert not partly_in_view(Sample(t=0.0, landmarks=None))

@@ -15,7 +15,7 @@ import pytest
 
 from calibration import synth
 from calibration.evaluate import score_scene, states_at
-from posture_guard.classify import Thresholds
+from posture_guard.classify import Smoothing, Thresholds
 
 SEEDS = range(7242, 7250)  # no training, tuning or hold-out person (tests/test_fit.py)
 
@@ -101,32 +101,44 @@ def test_a_passer_by_and_dropped_frames_do_not_change_the_state() -> None:
     assert {d.state.value for d in decisions} == {"good"}
 
 
+#: The first desks from 7250 on (past SEEDS, no training, tuning or hold-out person:
+#: tests/test_fit.py) where bending the trunk pitches the face down past the look-down
+#: mark in 20 or more judged frames of the slump; and where leaning in takes the eyes out
+#: of the top of the picture for 50 or more frames. Found by scanning, in that order.
+PITCHING_DESKS = (7258, 7261, 7288)
+CUT_OFF_DESKS = (7256, 7281)
+
+
 def test_forward_head_with_trunk_flexion_is_judged_though_the_face_pitches_down() -> None:
-    # At this desk (seed 4252) bending the trunk pitches the face down past the look-down
-    # mark. The model, which learnt real look-downs as good posture, judges those frames;
-    # a hard look-down gate used to silence them, and the slump went unseen.
-    scene = synth.with_slouch(synth.scene_for("forward_head_trunk", 4252, 20, minutes=6))
-    header, labelled = synth.render(scene)
-    _, decisions = score_scene(scene, "slouch")
-    truth = dict(zip((round(s.t, 6) for s in labelled), (s.truth for s in labelled)))
-    pitched = [
-        d
-        for d in decisions
-        if d.metrics.get("d_pitch", 0.0) > Thresholds().look_down
-        and truth.get(round(d.t, 6)) == "forward_head"
-        and d.t > 35  # after the slouch step
-    ]
-    assert len(pitched) >= 20
+    # At these desks bending the trunk pitches the face down past the look-down mark. The
+    # model, which learnt real look-downs as good posture, judges those frames; a hard
+    # look-down gate used to silence them, and the slump went unseen.
+    pitched = []
+    for seed in PITCHING_DESKS:
+        scene = synth.with_slouch(synth.scene_for("forward_head_trunk", seed, 20, minutes=6))
+        header, labelled = synth.render(scene)
+        _, decisions = score_scene(scene, "slouch")
+        truth = dict(zip((round(s.t, 6) for s in labelled), (s.truth for s in labelled)))
+        here = [
+            d
+            for d in decisions
+            if d.metrics.get("d_pitch", 0.0) > Thresholds().look_down
+            and truth.get(round(d.t, 6)) == "forward_head"
+            and d.t > 35  # after the slouch step
+        ]
+        assert len(here) >= 20, seed
+        pitched += here
     share = sum(d.state.value == "forward_head" for d in pitched) / len(pitched)
     assert share >= 0.8
 
 
-def test_leaning_in_out_of_the_picture_is_not_leaving_the_desk() -> None:
-    # At this laptop (seed 4271) leaning in takes the eyes out of the top of the picture
-    # for a while. The user is there, unmeasured: that is never logged as away.
+@pytest.mark.parametrize("seed", CUT_OFF_DESKS)
+def test_leaning_in_out_of_the_picture_is_not_leaving_the_desk(seed: int) -> None:
+    # At these laptops leaning in takes the eyes out of the top of the picture for a
+    # minute or more. The user is there, unmeasured: that is never logged as away.
     from posture_guard.features import compute_metrics, partly_in_view
 
-    scene = synth.with_slouch(synth.scene_for("lean_in", 4271, 20, minutes=6))
+    scene = synth.with_slouch(synth.scene_for("lean_in", seed, 20, minutes=6))
     header, labelled = synth.render(scene)
     samples = synth.to_samples(labelled)
     cut_off = [
@@ -135,6 +147,9 @@ def test_leaning_in_out_of_the_picture_is_not_leaving_the_desk() -> None:
         if lab.segment == "lean_in" and compute_metrics(s, header) is None and partly_in_view(s)
     ]
     assert len(cut_off) >= 50  # the scene really does cut the user off
+    # Longer than the short grace: with only that, these desks read away for 23 % and
+    # 25 % of the lean-in (the hold for a user who leans in is what this test is about).
+    assert len(cut_off) / header.fps > Smoothing().partial_grace
     _, decisions = score_scene(scene, "slouch")
     states = states_at(decisions, [s.t for s in labelled])
     lean = [st for s, st in zip(labelled, states) if s.segment == "lean_in" and s.settled]
