@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Literal, Optional
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class CutOff:
     width per frame height (shoulder width, or the eye width of :class:`Metrics`). The
     size tells a user who leaned in (nearer than at calibration) from anything else."""
 
-    part: str
+    part: Literal["shoulders", "face"]
     size: float
 
 
