@@ -103,14 +103,27 @@ class CutOff:
 def cut_off_view(sample: Sample, header: StreamHeader) -> Optional[CutOff]:
     """The part of the user in view when the frame edge cuts them off, else None (see
     :func:`partly_in_view`)."""
-    if not partly_in_view(sample):
-        return None
     lm = sample.landmarks
-    assert lm is not None  # partly_in_view found a pose
-    pts = np.column_stack((lm[:, 0] * header.aspect, lm[:, 1]))
-    if bool(np.all(lm[list(SHOULDERS), 3] >= VISIBLE)):
+    if lm is None:
+        return None
+    shoulders, face = _parts_seen(lm)
+    if shoulders == face:
+        return None
+    pts = _points(lm, header)
+    if shoulders:
         return CutOff("shoulders", float(np.hypot(*(pts[LEFT_SHOULDER] - pts[RIGHT_SHOULDER]))))
     return CutOff("face", _eye_width(pts, lm[:, 3]))
+
+
+def _parts_seen(lm: np.ndarray) -> tuple[bool, bool]:
+    """Whether both shoulders, and whether the eyes and nose, are seen."""
+    vis = lm[:, 3]
+    return bool(np.all(vis[list(SHOULDERS)] >= VISIBLE)), bool(np.all(vis[list(FACE)] >= VISIBLE))
+
+
+def _points(lm: np.ndarray, header: StreamHeader) -> np.ndarray:
+    """Landmark positions in units of frame height (x times the aspect ratio)."""
+    return np.column_stack((lm[:, 0] * header.aspect, lm[:, 1]))
 
 
 def _eye_width(pts: np.ndarray, vis: np.ndarray) -> float:
@@ -132,9 +145,7 @@ def partly_in_view(sample: Sample) -> bool:
     lm = sample.landmarks
     if lm is None:
         return False
-    vis = lm[:, 3]
-    shoulders = bool(np.all(vis[list(SHOULDERS)] >= VISIBLE))
-    face = bool(np.all(vis[list(FACE)] >= VISIBLE))
+    shoulders, face = _parts_seen(lm)
     return shoulders != face
 
 
@@ -151,7 +162,7 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
     if np.any(vis[list(SHOULDERS + FACE)] < VISIBLE):
         return None
     aspect = header.aspect
-    pts = np.column_stack((lm[:, 0] * aspect, lm[:, 1]))  # units of frame height
+    pts = _points(lm, header)
 
     ls, rs = pts[LEFT_SHOULDER], pts[RIGHT_SHOULDER]
     sw = float(np.hypot(*(ls - rs)))
