@@ -7,7 +7,9 @@ force at every rendered sample is compared with the truth. Samples within ``--se
 seconds (default 20) of a segment change are not scored; latency is measured on exactly
 those changes instead. Scored samples in which the frame edge cuts the person off (leaning
 in close to the camera) are counted apart as well: nothing can be judged there, so the
-report says how many there were and what the accuracy is in full view.
+report says how many there were and what the accuracy is in full view. The ``absent``
+column is the share of scored samples (someone at the desk) that read absent: time the
+log would show as a break that was not one, which balanced accuracy does not see.
 
 Seed sets (a seed is one simulated person at their own desk): seeds 0-3999 and 10000-13999
 fit the models (:mod:`calibration.fit`; their mixed scenes draw from seeds 1000 higher);
@@ -59,6 +61,7 @@ from posture_guard.states import Decision, PostureState
 
 FH = PostureState.FORWARD_HEAD.value
 GOOD = PostureState.GOOD.value
+ABSENT = PostureState.ABSENT.value
 SEED_SETS = {"tune": range(5000, 5040), "holdout": range(90_001, 90_007)}
 #: Where fresh people start: above every training, tuning or hold-out seed
 #: (tests/test_fit.py holds the training seeds below it). A ``--fresh-seed`` of n starts
@@ -121,11 +124,14 @@ class Score:
     cut_fh_hit: int = 0  # ... and the state read forward_head all the same
     cut_other: int = 0  # truth not forward_head, person cut off
     cut_other_fp: int = 0  # ... and the state read forward_head
+    # Scored samples (the person at the desk) in which the state read absent: time a user
+    # would find logged as a break from the desk that was not one.
+    read_absent: int = 0
 
     def add(self, other: Score) -> None:
         for name in ("tp", "fn", "tn", "fp", "good_seconds", "false_alarms", "missed_changes",
                      "fh_alerts", "false_fh_alerts", "slouch_refused", "cut_fh", "cut_fh_hit",
-                     "cut_other", "cut_other_fp"):  # fmt: skip
+                     "cut_other", "cut_other_fp", "read_absent"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies += other.latencies
         for d_self, d_other in (
@@ -134,6 +140,11 @@ class Score:
         ):
             for k, v in d_other.items():
                 d_self[k] = d_self.get(k, 0.0) + v
+
+    @property
+    def scored(self) -> int:
+        """Scored samples: the person at the desk, settled in a segment."""
+        return self.tp + self.fn + self.tn + self.fp
 
     @property
     def recall(self) -> float:
@@ -262,12 +273,13 @@ def score_scene(
         if s.since_change < settle or not s.settled:
             continue
         cut = partly_in_view(sample)
+        score.read_absent += s.truth != ABSENT and state == ABSENT
         if s.truth == FH:
             score.tp += state == FH
             score.fn += state != FH
             score.cut_fh += cut
             score.cut_fh_hit += cut and state == FH
-        elif s.truth != PostureState.ABSENT.value:
+        elif s.truth != ABSENT:
             score.tn += state != FH
             score.fp += state == FH
             score.cut_other += cut
@@ -320,7 +332,7 @@ def _latencies(labelled, decisions: Sequence[Decision], score: Score) -> None:
     starts = []
     for a, b in zip(labelled, labelled[1:]):
         if b.segment_index != a.segment_index and (a.truth == FH) != (b.truth == FH):
-            if PostureState.ABSENT.value in (a.truth, b.truth):
+            if ABSENT in (a.truth, b.truth):
                 continue
             end = next((x.t for x in labelled if x.segment_index > b.segment_index), labelled[-1].t)
             starts.append((b.t, end, b.truth == FH))
@@ -457,7 +469,7 @@ def report(
               "upright-only model, as a user would be", file=out)  # fmt: skip
     print(
         f"{'scene':<20}{'bal.acc':>8}{'recall':>8}{'spec.':>8}{'FA/h':>7}{'lat.med':>8}"
-        f"{'FH share':>9}{'cut off':>8}",
+        f"{'FH share':>9}{'cut off':>8}{'absent':>8}",
         file=out,
     )
     for kind, s in [*per_kind.items(), ("TOTAL", total)]:
@@ -470,7 +482,8 @@ def report(
             f"{kind:<20}{_fmt(s.balanced_accuracy):>8}{_fmt(s.recall):>8}"
             f"{_fmt(s.specificity):>8}{_fmt(s.false_alarms_per_hour):>7}"
             f"{_fmt(s.median_latency):>8}{_fmt(fh_share, True):>9}"
-            f"{_fmt(_share(s.cut_fh + s.cut_other, s.tp + s.fn + s.tn + s.fp), True):>8}",
+            f"{_fmt(_share(s.cut_fh + s.cut_other, s.scored), True):>8}"
+            f"{_share(s.read_absent, s.scored):>8.2%}",
             file=out,
         )
     print(

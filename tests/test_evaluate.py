@@ -37,7 +37,8 @@ def test_score_rates_follow_their_definitions() -> None:
 
 
 def test_the_in_view_counts_leave_out_the_samples_where_the_person_was_cut_off() -> None:
-    s = ev.Score(tp=90, fn=10, tn=180, fp=20, cut_fh=8, cut_fh_hit=2, cut_other=30, cut_other_fp=5)
+    s = ev.Score(tp=90, fn=10, tn=180, fp=20, cut_fh=8, cut_fh_hit=2, cut_other=30, cut_other_fp=5,
+                 read_absent=7)  # fmt: skip
     seen = s.in_view()
     assert (seen.tp, seen.fn, seen.tn, seen.fp) == (88, 4, 155, 15)
     assert s.cut_share_fh == pytest.approx(0.08) and s.cut_share_other == pytest.approx(0.15)
@@ -45,6 +46,7 @@ def test_the_in_view_counts_leave_out_the_samples_where_the_person_was_cut_off()
     total.add(s)
     total.add(s)
     assert (total.cut_fh, total.cut_fh_hit, total.cut_other, total.cut_other_fp) == (16, 4, 60, 10)
+    assert (s.scored, total.scored, total.read_absent) == (300, 600, 14)
 
 
 def test_leaning_in_out_of_a_near_cameras_picture_is_counted_as_cut_off() -> None:
