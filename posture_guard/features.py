@@ -104,15 +104,32 @@ def cut_off_view(sample: Sample, header: StreamHeader) -> Optional[CutOff]:
     """The part of the user in view when the frame edge cuts them off, else None (see
     :func:`partly_in_view`)."""
     lm = sample.landmarks
+    part = _cut_part(lm)
+    if lm is None or part is None:
+        return None
+    pts = _points(lm, header)
+    if part == "shoulders":
+        return CutOff("shoulders", float(np.hypot(*(pts[LEFT_SHOULDER] - pts[RIGHT_SHOULDER]))))
+    # With the eyes out of the picture MediaPipe still places them beyond the edge, in
+    # line with the face it sees: close enough to tell a face twice its calibrated size.
+    return CutOff("face", _eye_width(pts, lm[:, 3]))
+
+
+def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]]:
+    """Which part of a pose that cannot be measured is in view: ``"shoulders"`` (both
+    shoulders, not the whole face), ``"face"`` (eyes and nose, not both shoulders; or, with
+    neither whole, the nose: the user so near that the eyes leave the top of the picture
+    and a shoulder its side), or None (measurable, or no pose)."""
     if lm is None:
         return None
     shoulders, face = _parts_seen(lm)
-    if shoulders == face:
+    if shoulders and face:
         return None
-    pts = _points(lm, header)
     if shoulders:
-        return CutOff("shoulders", float(np.hypot(*(pts[LEFT_SHOULDER] - pts[RIGHT_SHOULDER]))))
-    return CutOff("face", _eye_width(pts, lm[:, 3]))
+        return "shoulders"
+    if face or lm[NOSE, 3] >= VISIBLE:
+        return "face"
+    return None
 
 
 def _parts_seen(lm: np.ndarray) -> tuple[bool, bool]:
@@ -138,15 +155,12 @@ def _eye_width(pts: np.ndarray, vis: np.ndarray) -> float:
 
 
 def partly_in_view(sample: Sample) -> bool:
-    """Whether a pose is found with the face seen and the shoulders not, or the other way
-    round: someone at the desk whom the frame edge cuts off (leaning in close to a laptop
-    camera takes the eyes out of the top of the picture), not an empty desk. Only asked
-    when :func:`compute_metrics` found nothing to measure."""
-    lm = sample.landmarks
-    if lm is None:
-        return False
-    shoulders, face = _parts_seen(lm)
-    return shoulders != face
+    """Whether a pose is found that the frame edge cuts off: the face seen and the
+    shoulders not, the other way round, or the nose seen and neither whole. Someone at
+    the desk (leaning in close to a laptop camera takes the eyes out of the top of the
+    picture), not an empty desk. Only asked when :func:`compute_metrics` found nothing to
+    measure."""
+    return _cut_part(sample.landmarks) is not None
 
 
 def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:

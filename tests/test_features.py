@@ -118,6 +118,19 @@ def test_a_user_cut_off_by_the_frame_edge_is_told_from_an_empty_desk() -> None:
         view = cut_off_view(sample, HEADER)
         assert view is not None and view.part == part
         assert view.size == pytest.approx(in_view[part], rel=1e-6)
+    # Nearer still, the eyes leave the top and a shoulder the side: with the nose in view
+    # the user is there, and the eyes MediaPipe places beyond the edge give the face's size.
+    nearer = lm.copy()
+    nearer[[LEFT_EYE, RIGHT_EYE, LEFT_SHOULDER], 3] = 0.1
+    sample = Sample(t=0.0, landmarks=nearer)
+    assert compute_metrics(sample, HEADER) is None and partly_in_view(sample)
+    view = cut_off_view(sample, HEADER)
+    assert view is not None and view.part == "face"
+    assert view.size == pytest.approx(in_view["face"], rel=1e-6)
+    # Without the nose as well, nothing says whose pose that is: not a user cut off.
+    nearer[NOSE, 3] = 0.1
+    assert not partly_in_view(Sample(t=0.0, landmarks=nearer))
+    assert cut_off_view(Sample(t=0.0, landmarks=nearer), HEADER) is None
     gone = lm.copy()
     gone[:, 3] = 0.1
     assert not partly_in_view(Sample(t=0.0, landmarks=gone))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from calibration import fit
 from calibration.evaluate import FRESH_FIRST, SEED_SETS
-from tests.test_scenarios import CUT_OFF_DESKS, PITCHING_DESKS
+from tests.test_scenarios import CUT_OFF_DESKS, PITCHING_DESKS, TOO_NEAR_DESKS
 from tests.test_scenarios import SEEDS as SCENARIO_SEEDS
 
 
@@ -15,7 +15,7 @@ def test_training_people_are_never_people_the_harness_or_the_tests_judge() -> No
     rendered = set(fit.TRAIN_SEEDS) | {fit.MIXED_OFFSET + s for s in fit.TRAIN_SEEDS}
     for name, seeds in SEED_SETS.items():
         assert rendered.isdisjoint(seeds), name
-    assert rendered.isdisjoint([*SCENARIO_SEEDS, *PITCHING_DESKS, *CUT_OFF_DESKS])
+    assert rendered.isdisjoint([*SCENARIO_SEEDS, *PITCHING_DESKS, *CUT_OFF_DESKS, *TOO_NEAR_DESKS])
     assert max(rendered) < FRESH_FIRST  # every fresh set starts there
     assert len(set(fit.TRAIN_SEEDS)) == len(fit.TRAIN_SEEDS)
 
