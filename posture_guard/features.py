@@ -39,6 +39,8 @@ VISIBLE = 0.5
 #: The points a frame must show to be measured (ears are optional: hair hides them).
 SHOULDERS = (LEFT_SHOULDER, RIGHT_SHOULDER)
 FACE = (LEFT_EYE, RIGHT_EYE, NOSE)
+#: Every head point MediaPipe gives (nose, eyes, ears, mouth).
+HEAD = tuple(range(NOSE, MOUTH_RIGHT + 1))
 #: Ear-to-ear (tragus) span in eye widths (the mean of outer-corner and 1.45x pupil
 #: distances): about 1.33 in MediaPipe on real upright faces (ear_width / face_width).
 EAR_SPAN_EYE_WIDTHS = 1.33
@@ -110,16 +112,18 @@ def cut_off_view(sample: Sample, header: StreamHeader) -> Optional[CutOff]:
     pts = _points(lm, header)
     if part == "shoulders":
         return CutOff("shoulders", float(np.hypot(*(pts[LEFT_SHOULDER] - pts[RIGHT_SHOULDER]))))
-    # With the eyes out of the picture MediaPipe still places them beyond the edge, in
-    # line with the face it sees: close enough to tell a face twice its calibrated size.
+    # With the eyes (or a shoulder) out of the picture MediaPipe still places them beyond
+    # the edge, in line with what it sees: close enough to tell twice the calibrated size.
     return CutOff("face", _eye_width(pts, lm[:, 3]))
 
 
 def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]]:
     """Which part of a pose that cannot be measured is in view: ``"shoulders"`` (both
-    shoulders, not the whole face), ``"face"`` (eyes and nose, not both shoulders; or, with
-    neither whole, the nose: the user so near that the eyes leave the top of the picture
-    and a shoulder its side), or None (measurable, or no pose)."""
+    shoulders, not the whole face) or ``"face"`` (eyes and nose, not both shoulders). With
+    neither whole (so near that the eyes leave the top of the picture and a shoulder its
+    side) the part that still shows some point: the head, else a shoulder. None when the
+    pose is measurable, or there is no pose, or MediaPipe sees none of its points: it
+    finds no pose on an empty chair, so a pose is someone, and these are the user."""
     if lm is None:
         return None
     shoulders, face = _parts_seen(lm)
@@ -127,8 +131,11 @@ def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]
         return None
     if shoulders:
         return "shoulders"
-    if face or lm[NOSE, 3] >= VISIBLE:
+    vis = lm[:, 3]
+    if face or np.any(vis[list(HEAD)] >= VISIBLE):
         return "face"
+    if np.any(vis[list(SHOULDERS)] >= VISIBLE):
+        return "shoulders"
     return None
 
 
@@ -156,7 +163,8 @@ def _eye_width(pts: np.ndarray, vis: np.ndarray) -> float:
 
 def partly_in_view(sample: Sample) -> bool:
     """Whether a pose is found that the frame edge cuts off: the face seen and the
-    shoulders not, the other way round, or the nose seen and neither whole. Someone at
+    shoulders not, the other way round, or neither whole with some point of them seen
+    (see :func:`_cut_part`). Someone at
     the desk (leaning in close to a laptop camera takes the eyes out of the top of the
     picture), not an empty desk. Only asked when :func:`compute_metrics` found nothing to
     measure."""
