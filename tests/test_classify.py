@@ -113,6 +113,15 @@ def test_a_much_smaller_skeleton_is_not_the_user() -> None:
     assert not r.is_user and r.label is S.ABSENT
 
 
+def test_a_much_larger_skeleton_is_still_the_user() -> None:
+    # Nobody fits between the user and their screen: a skeleton bigger than the user's is
+    # the user nearer (a slump toward a laptop reached 1.65 times the calibrated shoulder
+    # width on one simulated desk), judged like any frame, not taken for someone else.
+    near = frame(shoulder_width=UPRIGHT.shoulder_width * 1.7)
+    r = assess(near, BASE)
+    assert r.is_user and r.present and r.label is not S.ABSENT and r.votes
+
+
 def test_nobody_reads_absent() -> None:
     r = assess(None, BASE)
     assert r.label is S.ABSENT and not r.present
