@@ -352,9 +352,10 @@ class Smoothing:
     never does. Someone who is not the user counts as nobody only after
     ``stranger_grace`` seconds in view: a passer-by changes nothing. A user the frame edge
     cuts off (face or shoulders out of the picture, as when leaning in close to a laptop
-    camera) is there but cannot be measured: the state holds. While the part still in view
-    is at least ``near_scale`` times its size at calibration (the user leaned in), it holds
-    for ``near_grace`` seconds, so reading close up is not logged as leaving the desk;
+    camera) is there but cannot be measured: the state holds (the frame votes only against
+    absent, so the odd frame with no pose at all does not add up to it). While the part
+    still in view is at least ``near_scale`` times its size at calibration (the user leaned
+    in), it holds for ``near_grace`` seconds, so reading close up is not logged as leaving the desk;
     other cut-off frames (a part smaller than the user's, or no calibrated size to compare
     with) hold for ``partial_grace`` seconds before the state turns absent. The cap is
     for a pose that never goes: a detection stuck on the chair must not keep an empty
@@ -551,6 +552,12 @@ def step(
         if t - hidden_since < grace and not first:
             values = {k: round(v, 4) for k, v in reading.evidence.items()}
             kept = replace(prev, hidden_since=hidden_since)
+            if reading.is_user:
+                # The user cut off is there, posture unknown: the frame votes only against
+                # absent. Over minutes of leaning in, the odd frame in which MediaPipe
+                # finds no pose at all must not add up to "away" (three in 20 s did), and
+                # a forward head on its way in is still on its way when the face is back.
+                kept = replace(kept, shares=_present_again(prev, t, sm))
             return kept, Decision(t=t, state=prev.state, metrics=values, changed=False)
     if prev.state is not PostureState.FORWARD_HEAD:
         votes = _entry_votes(votes, sm.fh_entry_floor)
@@ -585,6 +592,14 @@ def step(
         offset=offset,
     )
     return new, decision
+
+
+def _present_again(prev: EngineState, t: float, sm: Smoothing) -> tuple:
+    """``prev``'s shares with the absent share decayed as one frame of someone present
+    would decay it, and every other share as it was."""
+    dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
+    alpha = min(sm.max_weight, 1.0 - math.exp(-dt / sm.absent_tau)) if dt > 0 else 0.0
+    return tuple((k, v * (1.0 - alpha) if k is PostureState.ABSENT else v) for k, v in prev.shares)
 
 
 def _entry_votes(votes: dict[PostureState, float], floor: float) -> dict[PostureState, float]:

@@ -471,6 +471,12 @@ def test_a_user_who_leans_in_out_of_the_picture_is_held_for_minutes_not_seconds(
     t += sm.near_grace + 5.0
     later = [d.decide(t + i * 0.5, None, cut) for i in range(10)]
     assert later[-1].state is S.ABSENT
+    # The odd frame without any pose (a detection dropped every 4 s) does not add up to
+    # "away" while the user leans in: the cut-off frames between them keep the state.
+    d, t = _slumped()
+    for i in range(240):
+        x = d.decide(t + i * 0.5, None, None if i % 8 == 7 else cut)
+        assert x.state is S.FORWARD_HEAD
     # Without a calibrated size there is nothing to compare with: the short grace.
     assert not leaned_in(cut, POPULATION_BASELINE)
     assert leaned_in(cut, BASE)
