@@ -595,11 +595,18 @@ def step(
 
 
 def _present_again(prev: EngineState, t: float, sm: Smoothing) -> tuple:
-    """``prev``'s shares with the absent share decayed as one frame of someone present
-    would decay it, and every other share as it was."""
+    """``prev``'s shares after one frame of the user present, posture unknown: the absent
+    share decays as a frame of someone present would decay it, and what it loses goes to
+    the state held. Every other share (a forward head on its way in) stays as it was."""
+    if prev.state is PostureState.ABSENT:
+        return prev.shares
     dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
     alpha = min(sm.max_weight, 1.0 - math.exp(-dt / sm.absent_tau)) if dt > 0 else 0.0
-    return tuple((k, v * (1.0 - alpha) if k is PostureState.ABSENT else v) for k, v in prev.shares)
+    shares = dict(prev.shares)
+    moved = alpha * shares.get(PostureState.ABSENT, 0.0)
+    shares[PostureState.ABSENT] = shares.get(PostureState.ABSENT, 0.0) - moved
+    shares[prev.state] = shares.get(prev.state, 0.0) + moved
+    return tuple(shares.items())
 
 
 def _entry_votes(votes: dict[PostureState, float], floor: float) -> dict[PostureState, float]:
