@@ -429,6 +429,23 @@ def _slumped() -> tuple[Decider, float]:
     return d, t
 
 
+def test_a_cut_off_frame_gives_the_held_state_back_what_a_frame_without_a_pose_took() -> None:
+    # A frame without any pose votes absent; the user cut off is there, so the following
+    # cut-off frames move that share back to the state held and leave the others alone.
+    d, t = _slumped()
+    d.decide(t, None)  # MediaPipe found nobody in this one frame
+    before = dict(d.engine.shares)
+    assert before[S.ABSENT] > 0.1
+    cut = CutOff("shoulders", 1.2 * UPRIGHT.shoulder_width)
+    for i in range(1, 11):
+        d.decide(t + i * 0.5, None, cut)
+    after = dict(d.engine.shares)
+    assert after[S.ABSENT] < 0.02 * before[S.ABSENT]
+    moved = before[S.ABSENT] - after[S.ABSENT]
+    assert after[S.FORWARD_HEAD] == pytest.approx(before[S.FORWARD_HEAD] + moved)
+    assert after[S.GOOD] == pytest.approx(before[S.GOOD])
+
+
 def test_a_user_cut_off_by_the_frame_edge_holds_the_state_then_reads_absent() -> None:
     # A cut-off frame whose shoulders are smaller than the user's at calibration: someone
     # is there, unmeasured, but it may not be the user leaning in. The state holds for
