@@ -414,10 +414,10 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else math.nan
 
 
-def _fmt(x: float, pct: bool = False) -> str:
+def _fmt(x: float, pct: bool = False, places: int = 1) -> str:
     if isinstance(x, float) and math.isnan(x):
         return "-"
-    return f"{x:.1%}" if pct else f"{x:.3f}"
+    return f"{x:.{places}%}" if pct else f"{x:.3f}"
 
 
 def report(
@@ -483,7 +483,7 @@ def report(
             f"{_fmt(s.specificity):>8}{_fmt(s.false_alarms_per_hour):>7}"
             f"{_fmt(s.median_latency):>8}{_fmt(fh_share, True):>9}"
             f"{_fmt(_share(s.cut_fh + s.cut_other, s.scored), True):>8}"
-            f"{_share(s.read_absent, s.scored):>8.2%}",
+            f"{_fmt(_share(s.read_absent, s.scored), True, places=2):>8}",
             file=out,
         )
     print(

@@ -355,8 +355,8 @@ class Smoothing:
     camera) is there but cannot be measured: the state holds (the frame votes only against
     absent, so the odd frame with no pose at all does not add up to it). While the part
     still in view is at least ``near_scale`` times its size at calibration (the user leaned
-    in), it holds for ``near_grace`` seconds, so reading close up is not logged as leaving the desk;
-    other cut-off frames (a part smaller than the user's, or no calibrated size to compare
+    in), it holds for ``near_grace`` seconds, so reading close up is not logged as leaving
+    the desk; other cut-off frames (a part smaller than the user's, or no calibrated size to compare
     with) hold for ``partial_grace`` seconds before the state turns absent. The cap is
     for a pose that never goes: a detection stuck on the chair must not keep an empty
     desk "sitting" all day.

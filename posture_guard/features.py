@@ -109,11 +109,11 @@ def cut_off_view(sample: Sample, header: StreamHeader) -> Optional[CutOff]:
     part = _cut_part(lm)
     if lm is None or part is None:
         return None
+    # A point out of the picture (an eye, a shoulder) MediaPipe still places beyond the
+    # edge, in line with what it sees: close enough to tell twice the calibrated size.
     pts = _points(lm, header)
     if part == "shoulders":
         return CutOff("shoulders", float(np.hypot(*(pts[LEFT_SHOULDER] - pts[RIGHT_SHOULDER]))))
-    # With the eyes (or a shoulder) out of the picture MediaPipe still places them beyond
-    # the edge, in line with what it sees: close enough to tell twice the calibrated size.
     return CutOff("face", _eye_width(pts, lm[:, 3]))
 
 
@@ -122,8 +122,9 @@ def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]
     shoulders, not the whole face) or ``"face"`` (eyes and nose, not both shoulders). With
     neither whole (so near that the eyes leave the top of the picture and a shoulder its
     side) the part that still shows some point: the head, else a shoulder. None when the
-    pose is measurable, or there is no pose, or MediaPipe sees none of its points: it
-    finds no pose on an empty chair, so a pose is someone, and these are the user."""
+    pose is measurable, when there is no pose, or when none of these points is seen.
+    MediaPipe finds no pose on an empty chair: a pose with some point seen is someone,
+    the user cut off."""
     if lm is None:
         return None
     shoulders, face = _parts_seen(lm)
@@ -164,10 +165,9 @@ def _eye_width(pts: np.ndarray, vis: np.ndarray) -> float:
 def partly_in_view(sample: Sample) -> bool:
     """Whether a pose is found that the frame edge cuts off: the face seen and the
     shoulders not, the other way round, or neither whole with some point of them seen
-    (see :func:`_cut_part`). Someone at
-    the desk (leaning in close to a laptop camera takes the eyes out of the top of the
-    picture), not an empty desk. Only asked when :func:`compute_metrics` found nothing to
-    measure."""
+    (see :func:`_cut_part`). Someone at the desk (leaning in close to a laptop camera
+    takes the eyes out of the top of the picture), not an empty desk. Only asked when
+    :func:`compute_metrics` found nothing to measure."""
     return _cut_part(sample.landmarks) is not None
 
 
