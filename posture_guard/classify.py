@@ -561,11 +561,11 @@ def step(
             return kept, Decision(t=t, state=prev.state, metrics=values, changed=False)
     if prev.state is not PostureState.FORWARD_HEAD:
         votes = _entry_votes(votes, sm.fh_entry_floor)
-    dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
+    dt = _since(prev, t)
     shares = dict(prev.shares)
     for label in PostureState:
         hit = votes.get(label, 0.0)
-        alpha = min(sm.max_weight, 1.0 - math.exp(-dt / _tau(label, sm))) if dt > 0 else 0.0
+        alpha = _weight(dt, _tau(label, sm), sm)
         shares[label] = shares.get(label, 0.0) + alpha * (hit - shares.get(label, 0.0))
 
     state = prev.state
@@ -594,14 +594,24 @@ def step(
     return new, decision
 
 
+def _since(prev: EngineState, t: float) -> float:
+    """Seconds from the last frame that voted to ``t`` (0 for the first)."""
+    return max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
+
+
+def _weight(dt: float, tau: float, sm: Smoothing) -> float:
+    """How much a frame ``dt`` seconds after the last one moves a memory of ``tau``
+    seconds: at most ``sm.max_weight`` (see :class:`Smoothing`)."""
+    return min(sm.max_weight, 1.0 - math.exp(-dt / tau)) if dt > 0 else 0.0
+
+
 def _present_again(prev: EngineState, t: float, sm: Smoothing) -> tuple:
     """``prev``'s shares after one frame of the user present, posture unknown: the absent
     share decays as a frame of someone present would decay it, and what it loses goes to
     the state held. Every other share (a forward head on its way in) stays as it was."""
     if prev.state is PostureState.ABSENT:
         return prev.shares
-    dt = max(0.0, t - prev.last_t) if prev.last_t is not None else 0.0
-    alpha = min(sm.max_weight, 1.0 - math.exp(-dt / sm.absent_tau)) if dt > 0 else 0.0
+    alpha = _weight(_since(prev, t), sm.absent_tau, sm)
     shares = dict(prev.shares)
     moved = alpha * shares.get(PostureState.ABSENT, 0.0)
     shares[PostureState.ABSENT] = shares.get(PostureState.ABSENT, 0.0) - moved
@@ -645,7 +655,7 @@ def _track_offset(
     ):
         return offset
     shared = metrics.shoulder_width * (ev["sink"] - ev["rise"]) / 2  # + = picture moved down
-    alpha = min(sm.max_weight, 1.0 - math.exp(-dt / sm.offset_tau))
+    alpha = _weight(dt, sm.offset_tau, sm)
     return offset + alpha * shared
 
 
