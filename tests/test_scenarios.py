@@ -164,7 +164,7 @@ def test_leaning_in_out_of_the_picture_is_not_leaving_the_desk(seed: int) -> Non
 def test_slumping_so_near_that_eyes_and_a_shoulder_leave_the_picture_is_not_away(
     seed: int,
 ) -> None:
-    # Neither the face nor the shoulders whole, the nose still in view: the user is there,
+    # Neither the face nor the shoulders whole, some head point still seen: the user is there,
     # unmeasured. Before such frames counted as a user cut off, this desk read away for
     # 27 % of its slumps (logged as breaks from the desk).
     from posture_guard.features import _parts_seen, compute_metrics
