@@ -1,0 +1,201 @@
+"""How MediaPipe Pose reports a person the frame edge cuts off, measured on real footage.
+
+Leaning in toward a laptop camera takes the eyes out of the top of the picture, or the
+shoulders out of the bottom. What MediaPipe then says about the points it cannot see
+decides whether the pipeline knows the user is cut off (and holds the state) or measures a
+guess. This command measures it: every real frontal clip in ``../shared/media`` and
+matplotlib's Grace Hopper portrait is enlarged about the shoulders (the face leaves the
+top) or about the eyes (the shoulders leave the bottom), as if the person were nearer,
+and run through MediaPipe Pose in tracking mode, as a monitor runs it. Per clip and zoom
+it prints where the cut part really is (from the clip at its own size), the visibility
+MediaPipe gives that part, how often it places the part beyond the edge, and what the
+pipeline makes of the frame: cut off, or measured as if in full view.
+
+    python -m calibration.edge
+
+What it showed (see the README): MediaPipe reports points it cannot see with visibility
+0.98-1.0. Where it places them beyond the edge, :func:`posture_guard.features.visibility`
+counts them as not seen; where it places them inside the picture (it did for one clip in
+three), the frame is measured, a misreading no rule on the landmarks alone can see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Optional
+
+import numpy as np
+
+from posture_guard.features import compute_metrics, cut_off_view
+from posture_guard.landmarks import (
+    LEFT_EYE,
+    LEFT_SHOULDER,
+    RIGHT_EYE,
+    RIGHT_SHOULDER,
+    Sample,
+    StreamHeader,
+)
+
+SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+CLIPS = (
+    "frontal_upright_woman_mediapipe_samples.mp4",
+    "frontal_upright_man_intel.gif",
+    "frontal_headturns_woman_intel.gif",
+)
+ZOOMS = (1.0, 1.4, 1.8, 2.0, 2.4)
+EYES = (LEFT_EYE, RIGHT_EYE)
+SHOULDERS = (LEFT_SHOULDER, RIGHT_SHOULDER)
+#: "top": enlarged about the shoulders, the eyes leave the top; "bottom": about the eyes,
+#: the shoulders leave the bottom.
+Side = Literal["top", "bottom"]
+
+
+@dataclass(frozen=True)
+class EdgeRow:
+    """One clip at one zoom: where the cut part is and what MediaPipe and the pipeline
+    made of it. Positions in frame heights (below 0 or above 1: beyond the edge)."""
+
+    clip: str
+    side: Side
+    zoom: float
+    frames: int  # frames with a pose
+    true_y: float  # median height of the part (eyes or shoulders) at this zoom
+    visibility: float  # median visibility MediaPipe gave the part
+    placed_beyond: float  # share of frames with the part placed beyond the edge
+    measured: float  # share of frames the pipeline measured (as if in full view)
+    cut_off: float  # share of frames the pipeline took for a user cut off
+    beyond: int  # frames with the part truly beyond the edge
+    misread: int  # ... of which the pipeline measured
+
+
+def zoom(frame: np.ndarray, centre: tuple[float, float], factor: float) -> np.ndarray:
+    """``frame`` enlarged ``factor`` times about ``centre`` (pixels), same size: the
+    picture of a person that much nearer, with what leaves the picture cut off."""
+    import cv2
+
+    cx, cy = centre
+    m = np.array([[factor, 0.0, cx * (1 - factor)], [0.0, factor, cy * (1 - factor)]])
+    return cv2.warpAffine(frame, m, (frame.shape[1], frame.shape[0]))
+
+
+def read_frames(path: Path, repeat_still: int = 20) -> list[np.ndarray]:
+    """The frames of a clip (a still image repeated ``repeat_still`` times, so tracking
+    mode sees a steady sequence)."""
+    import cv2
+
+    if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        image = cv2.imread(str(path))
+        return [image] * repeat_still if image is not None else []
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+def detect_all(frames: Sequence[np.ndarray]) -> list[Optional[np.ndarray]]:
+    """MediaPipe Pose in tracking mode (a fresh tracker) over ``frames``."""
+    from posture_guard.pose import MediaPipePose
+
+    with MediaPipePose() as detector:
+        return [detector.detect(f) for f in frames]
+
+
+def _centre(lm: Sequence[Optional[np.ndarray]], part: tuple[int, int], w: int, h: int):
+    pts = np.array([m[list(part), :2].mean(axis=0) for m in lm if m is not None])
+    x, y = np.median(pts, axis=0)
+    return float(x * w), float(y * h)
+
+
+def measure(
+    clip: str, frames: Sequence[np.ndarray], side: Side, factor: float, reference
+) -> EdgeRow:
+    """One clip enlarged ``factor`` times: ``reference`` is the clip's own landmarks at
+    its own size, where the part truly is."""
+    h, w = frames[0].shape[:2]
+    header = StreamHeader(w, h, 25.0)
+    centre = _centre(reference, SHOULDERS if side == "top" else EYES, w, h)
+    part = EYES if side == "top" else SHOULDERS
+    found = detect_all([zoom(f, centre, factor) for f in frames])
+    rows = []
+    for i, (lm, ref) in enumerate(zip(found, reference)):
+        if lm is None or ref is None:
+            continue
+        true_y = centre[1] / h + (float(ref[list(part), 1].mean()) - centre[1] / h) * factor
+        placed_y = lm[list(part), 1]
+        beyond_now = bool(np.any(placed_y < 0.0) or np.any(placed_y > 1.0))
+        sample = Sample(i / 25.0, lm)
+        measured = compute_metrics(sample, header) is not None
+        cut = not measured and cut_off_view(sample, header) is not None
+        truly_beyond = true_y < 0.0 if side == "top" else true_y > 1.0
+        rows.append((true_y, float(lm[list(part), 3].min()), beyond_now, measured, cut,
+                     truly_beyond))  # fmt: skip
+    if not rows:
+        return EdgeRow(clip, side, factor, 0, *([float("nan")] * 5), 0, 0)
+    a = np.array(rows, dtype=float)
+    return EdgeRow(
+        clip=clip,
+        side=side,
+        zoom=factor,
+        frames=len(rows),
+        true_y=float(np.median(a[:, 0])),
+        visibility=float(np.median(a[:, 1])),
+        placed_beyond=float(a[:, 2].mean()),
+        measured=float(a[:, 3].mean()),
+        cut_off=float(a[:, 4].mean()),
+        beyond=int(a[:, 5].sum()),
+        misread=int((a[:, 5] * a[:, 3]).sum()),
+    )
+
+
+def clips(media: Path = SHARED_MEDIA) -> list[tuple[str, Path]]:
+    """The real frontal footage at hand: the shared clips (when present) and the portrait
+    matplotlib ships."""
+    import matplotlib.cbook
+
+    out = [(c, media / c) for c in CLIPS if (media / c).exists()]
+    portrait = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    out.append(("grace_hopper.jpg", Path(portrait)))
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m calibration.edge",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--media", type=Path, default=SHARED_MEDIA)
+    args = parser.parse_args(argv)
+    found = clips(args.media)
+    if len(found) == 1:
+        print(f"note: {args.media} not found; only the Grace Hopper portrait is measured")
+    print(f"{'clip':44}{'side':>7}{'zoom':>6}{'frames':>7}{'part y':>8}{'vis.':>6}"
+          f"{'beyond':>8}{'measured':>9}{'cut off':>8}  misread")  # fmt: skip
+    total_beyond = total_misread = 0
+    for name, path in found:
+        frames = read_frames(path)
+        reference = detect_all(frames)
+        for side in ("top", "bottom"):
+            for factor in ZOOMS:
+                r = measure(name, frames, side, factor, reference)
+                total_beyond += r.beyond
+                total_misread += r.misread
+                print(f"{r.clip:44}{r.side:>7}{r.zoom:>6.1f}{r.frames:>7}{r.true_y:>8.2f}"
+                      f"{r.visibility:>6.2f}{r.placed_beyond:>8.0%}{r.measured:>9.0%}"
+                      f"{r.cut_off:>8.0%}  {r.misread} of {r.beyond}")  # fmt: skip
+    print(f"\nframes with the part truly beyond the edge: {total_beyond}; measured all the "
+          f"same (a guess taken for a measurement): {total_misread}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
