@@ -615,10 +615,15 @@ def _project(sk: Skeleton, rig: _CameraRig, tilt: np.ndarray, hip_vis: np.ndarra
     vis = np.broadcast_to(_BASE_VIS, (n, N_LANDMARKS)).copy()
     vis[:, 23:25] = hip_vis[0:2]
     vis[:, 25:33] = hip_vis[2:10]
-    # Out-of-frame upper-body points: MediaPipe still guesses them, with low visibility.
+    # Out-of-frame upper-body points: MediaPipe still guesses them and calls them visible.
+    # On real frames enlarged until the eyes left the top (up to 0.33 frame heights) it
+    # gave them 0.97-1.0; shoulders below the bottom edge got 0.9 at 0.1-0.2 frame heights
+    # out, 0.4-0.6 at 0.35-0.66 (python -m calibration.edge). The pipeline does not count a
+    # point beyond the edge as seen (features.visibility), so these numbers only keep the
+    # streams like MediaPipe's.
     x, y = out[:, :23, 0], out[:, :23, 1]
     outside = np.maximum.reduce([np.zeros_like(x), -x, x - 1.0, -y, y - 1.0])
-    vis[:, :23] *= 0.15 + 0.85 * np.exp(-outside / 0.04)
+    vis[:, :23] *= np.exp(-outside / 0.6)
     # An ear turned away from the camera is hidden behind the head.
     # Measured in the horizontal plane: a frontal camera sees both ears (they face sideways),
     # a head turned by more than ~15-20 deg hides the ear on the side it turns toward.

@@ -132,7 +132,7 @@ def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]
         return None
     if shoulders:
         return "shoulders"
-    vis = lm[:, 3]
+    vis = visibility(lm)
     if face or np.any(vis[list(HEAD)] >= VISIBLE):
         return "face"
     if np.any(vis[list(SHOULDERS)] >= VISIBLE):
@@ -142,8 +142,20 @@ def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]
 
 def _parts_seen(lm: np.ndarray) -> tuple[bool, bool]:
     """Whether both shoulders, and whether the eyes and nose, are seen."""
-    vis = lm[:, 3]
+    vis = visibility(lm)
     return bool(np.all(vis[list(SHOULDERS)] >= VISIBLE)), bool(np.all(vis[list(FACE)] >= VISIBLE))
+
+
+def visibility(lm: np.ndarray) -> np.ndarray:
+    """Each landmark's visibility, 0 for a point placed outside the picture.
+
+    MediaPipe Pose guesses the points the frame edge cuts off and reports them as visible
+    all the same: on real frames cropped so the eyes lie beyond the top edge, it gave
+    them visibility 0.98-1.0 (``python -m calibration.edge``). A point beyond the edge is
+    a guess, so it is not counted as seen.
+    """
+    inside = (lm[:, 0] >= 0.0) & (lm[:, 0] <= 1.0) & (lm[:, 1] >= 0.0) & (lm[:, 1] <= 1.0)
+    return np.where(inside, lm[:, 3], 0.0)
 
 
 def _points(lm: np.ndarray, header: StreamHeader) -> np.ndarray:
@@ -180,7 +192,7 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
     lm = sample.landmarks
     if lm is None:
         return None
-    vis = lm[:, 3]
+    vis = visibility(lm)
     if np.any(vis[list(SHOULDERS + FACE)] < VISIBLE):
         return None
     aspect = header.aspect

@@ -133,6 +133,22 @@ def test_a_user_cut_off_by_the_frame_edge_is_told_from_an_empty_desk() -> None:
         assert view is not None and view.part == part
         # (with the outer eye corners unseen, their usual spacing stands in: within 1 %)
         assert view.size == pytest.approx(in_view[part], rel=0.01)
+    # MediaPipe calls the points it places beyond the edge visible (0.97-1.0 for eyes above
+    # the top, python -m calibration.edge): where they lie decides, not what it calls them.
+    above = lm.copy()
+    above[[LEFT_EYE, RIGHT_EYE], 1] = -0.02
+    above[[LEFT_EYE, RIGHT_EYE], 3] = 0.99
+    sample = Sample(t=0.0, landmarks=above)
+    assert compute_metrics(sample, HEADER) is None and partly_in_view(sample)
+    view = cut_off_view(sample, HEADER)
+    assert view is not None and view.part == "shoulders"
+    beside = lm.copy()
+    beside[LEFT_SHOULDER, 0] = 1.03
+    beside[LEFT_SHOULDER, 3] = 0.95
+    sample = Sample(t=0.0, landmarks=beside)
+    assert compute_metrics(sample, HEADER) is None
+    view = cut_off_view(sample, HEADER)
+    assert view is not None and view.part == "face"
     gone = lm.copy()
     gone[:, 3] = 0.1
     assert not partly_in_view(Sample(t=0.0, landmarks=gone))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from posture_guard.capture import StillImageSource, VideoFileSource
@@ -69,3 +70,50 @@ def test_real_upright_clip_reads_good_at_least_95_percent(shared_media: Path, cl
     assert totals.monitored > 0
     assert totals.share(PostureState.GOOD) >= 0.95, out.getvalue()
     assert totals.share(PostureState.FORWARD_HEAD) == 0.0
+
+
+@pytest.mark.parametrize(
+    "which, factor, part",
+    [
+        ("video", 2.0, "shoulders"),
+        # The portrait's shoulders are wide: at 2.4 times they leave the sides as well, and
+        # the nose and mouth still in the picture name the part.
+        ("grace_hopper", 2.4, "face"),
+    ],
+)
+def test_eyes_mediapipe_places_above_the_picture_are_a_user_cut_off_not_a_measurement(
+    request: pytest.FixtureRequest, which: str, factor: float, part: str
+) -> None:
+    """The picture enlarged about the shoulders (the user nearer) until the eyes leave the
+    top: MediaPipe places them beyond the edge and still calls them visible. Measured, that
+    guess would be judged as a posture; the pipeline must take the user for cut off,
+    leaning in (larger than at calibration), and hold the state."""
+    from calibration.baseline import fit_baseline
+    from calibration.edge import SHOULDERS, detect_all, read_frames, zoom
+    from posture_guard.classify import leaned_in
+    from posture_guard.features import cut_off_view
+    from posture_guard.landmarks import LEFT_EYE, RIGHT_EYE, Sample, StreamHeader
+
+    frames = read_frames(request.getfixturevalue(which))
+    h, w = frames[0].shape[:2]
+    header = StreamHeader(w, h, 10.0)
+    reference = detect_all(frames)
+    own = [Sample(i / 10, lm) for i, lm in enumerate(reference)]
+    baseline = fit_baseline([compute_metrics(s, header) for s in own])
+    shoulders = np.median([lm[list(SHOULDERS), :2].mean(axis=0) for lm in reference], axis=0)
+    nearer = detect_all([zoom(f, (shoulders[0] * w, shoulders[1] * h), factor) for f in frames])
+    eyes = [LEFT_EYE, RIGHT_EYE]
+    placed_above = [
+        Sample(len(own) / 10 + i / 10, lm)
+        for i, lm in enumerate(nearer)
+        if lm is not None and np.any(lm[eyes, 1] < 0.0) and np.all(lm[eyes, 3] >= 0.5)
+    ]
+    assert len(placed_above) >= 10, "MediaPipe no longer places these eyes above the picture"
+    decider = Decider(baseline)
+    for s in own:
+        decider.decide(s.t, compute_metrics(s, header))
+    for s in placed_above:
+        assert compute_metrics(s, header) is None
+        cut = cut_off_view(s, header)
+        assert cut is not None and cut.part == part and leaned_in(cut, baseline)
+        assert decider.decide(s.t, None, cut).state is PostureState.GOOD
