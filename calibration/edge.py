@@ -11,6 +11,11 @@ it prints where the cut part really is (from the clip at its own size), the visi
 MediaPipe gives that part, how often it places the part beyond the edge, and what the
 pipeline makes of the frame: cut off, or measured as if in full view.
 
+Enlarging also blurs, so how far MediaPipe's points go astray near the edge is measured
+apart, on the clips shifted (not enlarged) until the eyes sit at a given distance from the
+top edge or the shoulders from the bottom: the second table, which the generator's
+``edge`` nuisance follows (see calibration/synth.py).
+
     python -m calibration.edge
 
 What it showed (see the README): MediaPipe reports points it cannot see with visibility
@@ -47,6 +52,9 @@ CLIPS = (
     "frontal_headturns_woman_intel.gif",
 )
 ZOOMS = (1.0, 1.4, 1.8, 2.0, 2.4)
+#: Where the shifted clips put the eyes (below the top edge) or the shoulders (above the
+#: bottom edge), in frame heights; negative: beyond the edge.
+SHIFTS = (0.15, 0.07, 0.03, 0.01, -0.02, -0.05)
 EYES = (LEFT_EYE, RIGHT_EYE)
 SHOULDERS = (LEFT_SHOULDER, RIGHT_SHOULDER)
 #: "top": enlarged about the shoulders, the eyes leave the top; "bottom": about the eyes,
@@ -156,6 +164,30 @@ def measure(
     )
 
 
+def shift_errors(frames: Sequence[np.ndarray], side: Side, inside: float, reference) -> list[float]:
+    """How far MediaPipe places the eyes (``side`` "top") or shoulders ("bottom") from
+    where they are, in eye distances, with the clip shifted so that part lies ``inside``
+    frame heights within the edge (negative: beyond). ``reference``: the clip's own
+    landmarks, moved by the same shift."""
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    part = list(EYES if side == "top" else SHOULDERS)
+    y = float(np.median([m[part, 1].mean() for m in reference if m is not None]))
+    dy = ((inside if side == "top" else 1.0 - inside) - y) * h
+    shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, dy]])
+    found = detect_all([cv2.warpAffine(f, shift, (w, h)) for f in frames])
+    errors = []
+    for lm, ref in zip(found, reference):
+        if lm is None or ref is None:
+            continue
+        true = ref[:, :2] * [w, h] + [0.0, dy]
+        eye_d = float(np.hypot(*(true[LEFT_EYE] - true[RIGHT_EYE])))
+        for k in part:
+            errors.append(float(np.hypot(*(lm[k, :2] * [w, h] - true[k]))) / eye_d)
+    return errors
+
+
 def clips(media: Path = SHARED_MEDIA) -> list[tuple[str, Path]]:
     """The real frontal footage at hand: the shared clips (when present) and the portrait
     matplotlib ships."""
@@ -194,6 +226,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       f"{r.cut_off:>8.0%}  {r.misread} of {r.beyond}")  # fmt: skip
     print(f"\nframes with the part truly beyond the edge: {total_beyond}; measured all the "
           f"same (a guess taken for a measurement): {total_misread}")  # fmt: skip
+    print("\nclips shifted: error of the part near the edge, in eye distances (all clips)")
+    print(f"{'side':>7}{'inside by':>11}{'points':>8}{'median':>8}{'p90':>7}")
+    loaded = [(read_frames(path), None) for _, path in found]
+    loaded = [(frames, detect_all(frames)) for frames, _ in loaded]
+    for side in ("top", "bottom"):
+        for inside in SHIFTS:
+            errors = [e for frames, ref in loaded for e in shift_errors(frames, side, inside, ref)]
+            print(f"{side:>7}{inside:>11.2f}{len(errors):>8}{np.median(errors):>8.2f}"
+                  f"{np.percentile(errors, 90):>7.2f}")  # fmt: skip
     return 0
 
 

@@ -307,7 +307,8 @@ class Nuisance:
     ``wild_prob``, ``drop_prob`` and ``passer_prob`` are per-sample probabilities (a
     passer event lasts 0.5-1.5 s); ``drift`` is the SD in metres of the slow wandering of
     the person in the chair; ``wander`` scales small within-segment movements and
-    breathing; ``z_noise`` is the SD of MediaPipe's unreliable depth.
+    breathing; ``z_noise`` is the SD of MediaPipe's unreliable depth; ``edge`` scales its
+    error near and beyond the frame edge (1 = as measured on real footage).
     """
 
     # Calibrated on MediaPipe Pose (smooth_landmarks=True) on real upright people, see
@@ -323,6 +324,7 @@ class Nuisance:
     drift: float = 0.03
     wander: float = 1.0
     z_noise: float = 0.15
+    edge: float = 1.0
 
     @classmethod
     def none(cls) -> Nuisance:
@@ -337,6 +339,7 @@ class Nuisance:
             drift=0.0,
             wander=0.0,
             z_noise=0.0,
+            edge=0.0,
         )
 
 
@@ -766,9 +769,8 @@ def render(scene: Scene) -> tuple[StreamHeader, list[LabelledSample]]:
     """Render a scene to a stream header and labelled samples; deterministic in scene.seed."""
     if not scene.segments:
         raise ValueError("a scene needs at least one segment")
-    (r_struct, r_wander, r_drift, r_jit, r_hair, r_wild, r_drop, r_pass, r_z, r_vis, r_wob) = _rngs(
-        scene.seed, 11
-    )
+    (r_struct, r_wander, r_drift, r_jit, r_hair, r_wild, r_drop, r_pass, r_z, r_vis, r_wob,
+     r_edge) = _rngs(scene.seed, 12)  # fmt: skip
     person, nz, fps = scene.person, scene.nuisance, float(scene.fps)
     segs = scene.segments
     n_seg = len(segs)
@@ -852,7 +854,7 @@ def render(scene: Scene) -> tuple[StreamHeader, list[LabelledSample]]:
 
     events: list[list[str]] = [[] for _ in range(n)]
     _apply_nuisances(lm, scene, seg, present, t, rig, tilt, hip_vis, events, r_jit, r_hair,
-                     r_wild, r_drop, r_pass, r_z, r_wob)  # fmt: skip
+                     r_wild, r_drop, r_pass, r_z, r_wob, r_edge)  # fmt: skip
     dropped = np.array(["dropped" in e for e in events], dtype=bool)
 
     header = StreamHeader(
@@ -908,6 +910,7 @@ def _apply_nuisances(
     r_pass: np.random.Generator,
     r_z: np.random.Generator,
     r_wob: np.random.Generator,
+    r_edge: np.random.Generator,
 ) -> None:
     """Add jitter, hair, wild points, passers-by, depth noise and drops (in place).
 
@@ -937,6 +940,26 @@ def _apply_nuisances(
         c = np.cumsum(r_wob.normal(size=(n + k, N_LANDMARKS, 2)), axis=0)
         wob = (c[k:] - c[:-k]) / math.sqrt(k)
         lm[..., :2] += nz.wobble * wob * (_JITTER_SCALE * vis_boost)[..., None]
+
+    # Near the frame edge MediaPipe's points go astray. On real clips shifted until the eyes
+    # reached the top edge or the shoulders the bottom (python -m calibration.edge), their
+    # median error grew from 0.08-0.15 eye distances well inside to 0.14-0.17 at the edge,
+    # 0.20-0.24 at 0.02 frame heights beyond it and 0.33-0.35 at 0.05: an added error of
+    # SD 0.08 eye distances at the edge, 0.08 + 3.5 per frame height beyond, none 0.03
+    # inside. It persists from frame to frame like the wobble (the tracker carries it).
+    k = WOBBLE_FRAMES
+    c = np.cumsum(r_edge.normal(size=(n + k, 23, 2)), axis=0)
+    astray = (c[k:] - c[:-k]) / math.sqrt(k)
+    if nz.edge > 0:
+        aspect = scene.camera.width / scene.camera.height
+        x, y = lm[:, :23, 0], lm[:, :23, 1]
+        beyond = np.maximum.reduce([-x, x - 1.0, -y, y - 1.0])  # negative inside
+        sd = np.where(beyond > 0, 0.08 + 3.5 * beyond, 0.08 * np.clip(1 + beyond / 0.03, 0, 1))
+        eyes = lm[:, [_L_EYE, _R_EYE], :2]
+        eye_d = np.hypot((eyes[:, 0, 0] - eyes[:, 1, 0]) * aspect, eyes[:, 0, 1] - eyes[:, 1, 1])
+        size = nz.edge * sd * eye_d[:, None]  # in frame heights
+        lm[:, :23, 0] += size * astray[..., 0] / aspect
+        lm[:, :23, 1] += size * astray[..., 1]
 
     # Hair over an ear for whole segments: low visibility, biased and noisier position.
     hair_draw = r_hair.random(n_seg)

@@ -22,6 +22,7 @@ from calibration import synth
 from calibration.synth import (
     AWAY,
     FORWARD_HEAD,
+    LEAN_IN,
     SEGMENT_KINDS,
     TRUTH_OF_KIND,
     TRUTHS,
@@ -349,6 +350,28 @@ def test_hair_hides_an_ear_for_whole_segments_at_its_rate() -> None:
             assert ears.min() <= 0.5
         else:
             assert ears.min() > 0.9
+
+
+def test_points_at_and_beyond_the_frame_edge_go_astray_as_mediapipe_s_do() -> None:
+    """The ``edge`` nuisance follows python -m calibration.edge: real clips shifted until
+    the eyes or shoulders crossed the edge had them off by a median 0.33-0.35 eye distances
+    at 0.05 frame heights beyond it; well inside, the edge adds nothing."""
+    near = Camera(distance=0.35)  # leaning in takes the shoulders out of the picture
+    scene = Scene(Person(), near, [Segment(UPRIGHT, 30.0), Segment(LEAN_IN, 60.0)],
+                  Nuisance.none(), fps=10.0, seed=5, name="t")  # fmt: skip
+    clean = _stack(render(scene)[1])
+    astray = _stack(render(replace(scene, nuisance=replace(Nuisance.none(), edge=1.0)))[1])
+    aspect = near.width / near.height
+    x, y = clean[:, :13, 0], clean[:, :13, 1]
+    beyond = np.maximum.reduce([-x, x - 1.0, -y, y - 1.0])  # frame heights; < 0 inside
+    eye_d = np.hypot((clean[:, 2, 0] - clean[:, 5, 0]) * aspect, clean[:, 2, 1] - clean[:, 5, 1])
+    off = np.hypot((astray[:, :13, 0] - x) * aspect, astray[:, :13, 1] - y) / eye_d[:, None]
+    inside, at_edge, out = beyond < -0.03, (beyond > -0.03) & (beyond <= 0.0), beyond > 0.04
+    assert inside.sum() > 1000 and at_edge.sum() > 10 and out.sum() > 100
+    assert off[inside].max() == 0.0
+    assert 0.01 < np.median(off[at_edge]) < 0.12
+    assert 0.25 < np.median(off[(beyond > 0.04) & (beyond < 0.06)]) < 0.5
+    assert np.median(off[out]) > 2 * np.median(off[at_edge])
 
 
 def test_drift_and_wander_move_the_person_slowly() -> None:
