@@ -21,7 +21,7 @@ top edge or the shoulders from the bottom: the second table, which the generator
 What it showed (see the README): MediaPipe reports points it cannot see with visibility
 0.98-1.0. Where it places them beyond the edge, :func:`posture_guard.features.visibility`
 counts them as not seen; where it places them inside the picture (it did for one clip in
-three), the frame is measured, a misreading no rule on the landmarks alone can see.
+four), the frame is measured, a misreading no rule on the landmarks alone can see.
 """
 
 from __future__ import annotations

@@ -943,7 +943,7 @@ def _apply_nuisances(
 
     # Near the frame edge MediaPipe's points go astray. On real clips shifted until the eyes
     # reached the top edge or the shoulders the bottom (python -m calibration.edge), their
-    # median error grew from 0.08-0.15 eye distances well inside to 0.14-0.17 at the edge,
+    # median error grew from 0.08-0.13 eye distances well inside to 0.14-0.17 at the edge,
     # 0.20-0.24 at 0.02 frame heights beyond it and 0.33-0.35 at 0.05: an added error of
     # SD 0.08 eye distances at the edge, 0.08 + 3.5 per frame height beyond, none 0.03
     # inside. It persists from frame to frame like the wobble (the tracker carries it).

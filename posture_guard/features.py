@@ -150,9 +150,9 @@ def visibility(lm: np.ndarray) -> np.ndarray:
     """Each landmark's visibility, 0 for a point placed outside the picture.
 
     MediaPipe Pose guesses the points the frame edge cuts off and reports them as visible
-    all the same: on real frames cropped so the eyes lie beyond the top edge, it gave
-    them visibility 0.98-1.0 (``python -m calibration.edge``). A point beyond the edge is
-    a guess, so it is not counted as seen.
+    all the same: on real clips enlarged until the eyes left the top of the picture, it
+    gave them a median visibility of 0.97-1.0 (``python -m calibration.edge``). A point
+    beyond the edge is a guess, so it is not counted as seen.
     """
     inside = (lm[:, 0] >= 0.0) & (lm[:, 0] <= 1.0) & (lm[:, 1] >= 0.0) & (lm[:, 1] <= 1.0)
     return np.where(inside, lm[:, 3], 0.0)
