@@ -18,10 +18,11 @@ top edge or the shoulders from the bottom: the second table, which the generator
 
     python -m calibration.edge
 
-What it showed (see the README): MediaPipe reports points it cannot see with visibility
-0.98-1.0. Where it places them beyond the edge, :func:`posture_guard.features.visibility`
-counts them as not seen; where it places them inside the picture (it did for one clip in
-four), the frame is measured, a misreading no rule on the landmarks alone can see.
+What it showed (see the README): MediaPipe reports points it cannot see with a median
+visibility of 0.97-1.0. Where it places them beyond the edge,
+:func:`posture_guard.features.visibility` counts them as not seen; where it places them
+inside the picture (it did for one clip in four), the frame is measured, a misreading no
+rule on the landmarks alone can see.
 """
 
 from __future__ import annotations
