@@ -92,22 +92,18 @@ def zoom(frame: np.ndarray, centre: tuple[float, float], factor: float) -> np.nd
 
 
 def read_frames(path: Path, repeat_still: int = 20) -> list[np.ndarray]:
-    """The frames of a clip (a still image repeated ``repeat_still`` times, so tracking
-    mode sees a steady sequence)."""
-    import cv2
+    """The frames of a clip, through the project's own frame sources (a still image
+    repeated ``repeat_still`` times, so tracking mode sees a steady sequence)."""
+    from posture_guard.capture import StillImageSource, VideoFileSource
 
     if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
-        image = cv2.imread(str(path))
-        return [image] * repeat_still if image is not None else []
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    return frames
+        source = StillImageSource(path, still_seconds=repeat_still / 10, still_fps=10)
+    else:
+        source = VideoFileSource(path)
+    try:
+        return [frame.image for frame in iter(source.read, None)]
+    finally:
+        source.close()
 
 
 def detect_all(frames: Sequence[np.ndarray]) -> list[Optional[np.ndarray]]:
@@ -214,9 +210,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"{'clip':44}{'side':>7}{'zoom':>6}{'frames':>7}{'part y':>8}{'vis.':>6}"
           f"{'beyond':>8}{'measured':>9}{'cut off':>8}  misread")  # fmt: skip
     total_beyond = total_misread = 0
+    loaded = []  # (frames, their landmarks at their own size), for both tables
     for name, path in found:
         frames = read_frames(path)
         reference = detect_all(frames)
+        loaded.append((frames, reference))
         for side in ("top", "bottom"):
             for factor in ZOOMS:
                 r = measure(name, frames, side, factor, reference)
@@ -229,8 +227,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"same (a guess taken for a measurement): {total_misread}")  # fmt: skip
     print("\nclips shifted: error of the part near the edge, in eye distances (all clips)")
     print(f"{'side':>7}{'inside by':>11}{'points':>8}{'median':>8}{'p90':>7}")
-    loaded = [(read_frames(path), None) for _, path in found]
-    loaded = [(frames, detect_all(frames)) for frames, _ in loaded]
     for side in ("top", "bottom"):
         for inside in SHIFTS:
             errors = [e for frames, ref in loaded for e in shift_errors(frames, side, inside, ref)]
