@@ -620,10 +620,10 @@ def _project(sk: Skeleton, rig: _CameraRig, tilt: np.ndarray, hip_vis: np.ndarra
     vis[:, 25:33] = hip_vis[2:10]
     # Out-of-frame upper-body points: MediaPipe still guesses them and calls them visible.
     # On real frames enlarged until the eyes left the top (up to 0.33 frame heights) it
-    # gave them 0.97-1.0; shoulders below the bottom edge got 0.9 at 0.1-0.2 frame heights
-    # out, 0.4-0.6 at 0.35-0.66 (python -m calibration.edge). The pipeline does not count a
-    # point beyond the edge as seen (features.visibility), so these numbers only keep the
-    # streams like MediaPipe's.
+    # gave them 0.97-1.0; shoulders below the bottom edge got 0.60-0.93 at 0.03-0.23 frame
+    # heights out, 0.41-0.61 at 0.34-0.66 (python -m calibration.edge). The pipeline does
+    # not count a point beyond the edge as seen (features.visibility), so these numbers
+    # only keep the streams like MediaPipe's.
     x, y = out[:, :23, 0], out[:, :23, 1]
     outside = np.maximum.reduce([np.zeros_like(x), -x, x - 1.0, -y, y - 1.0])
     vis[:, :23] *= np.exp(-outside / 0.6)
