@@ -36,6 +36,7 @@ from typing import Literal, Optional
 
 import numpy as np
 
+from calibration.evaluate import SHARED_MEDIA
 from posture_guard.features import compute_metrics, cut_off_view
 from posture_guard.landmarks import (
     LEFT_EYE,
@@ -46,7 +47,6 @@ from posture_guard.landmarks import (
     StreamHeader,
 )
 
-SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 CLIPS = (
     "frontal_upright_woman_mediapipe_samples.mp4",
     "frontal_upright_man_intel.gif",
@@ -114,7 +114,11 @@ def detect_all(frames: Sequence[np.ndarray]) -> list[Optional[np.ndarray]]:
         return [detector.detect(f) for f in frames]
 
 
-def _centre(lm: Sequence[Optional[np.ndarray]], part: tuple[int, int], w: int, h: int):
+def part_centre(
+    lm: Sequence[Optional[np.ndarray]], part: tuple[int, int], w: int, h: int
+) -> tuple[float, float]:
+    """Where a pair of points (eyes, shoulders) sits in a clip: the median of their
+    midpoint over the frames with a pose, in pixels."""
     pts = np.array([m[list(part), :2].mean(axis=0) for m in lm if m is not None])
     x, y = np.median(pts, axis=0)
     return float(x * w), float(y * h)
@@ -127,7 +131,7 @@ def measure(
     its own size, where the part truly is."""
     h, w = frames[0].shape[:2]
     header = StreamHeader(w, h, 25.0)
-    centre = _centre(reference, SHOULDERS if side == "top" else EYES, w, h)
+    centre = part_centre(reference, SHOULDERS if side == "top" else EYES, w, h)
     part = EYES if side == "top" else SHOULDERS
     found = detect_all([zoom(f, centre, factor) for f in frames])
     rows = []
@@ -169,9 +173,9 @@ def shift_errors(frames: Sequence[np.ndarray], side: Side, inside: float, refere
     import cv2
 
     h, w = frames[0].shape[:2]
-    part = list(EYES if side == "top" else SHOULDERS)
-    y = float(np.median([m[part, 1].mean() for m in reference if m is not None]))
-    dy = ((inside if side == "top" else 1.0 - inside) - y) * h
+    part = EYES if side == "top" else SHOULDERS
+    y = part_centre(reference, part, w, h)[1]
+    dy = (inside if side == "top" else 1.0 - inside) * h - y
     shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, dy]])
     found = detect_all([cv2.warpAffine(f, shift, (w, h)) for f in frames])
     errors = []
@@ -180,7 +184,7 @@ def shift_errors(frames: Sequence[np.ndarray], side: Side, inside: float, refere
             continue
         true = ref[:, :2] * [w, h] + [0.0, dy]
         eye_d = float(np.hypot(*(true[LEFT_EYE] - true[RIGHT_EYE])))
-        for k in part:
+        for k in list(part):
             errors.append(float(np.hypot(*(lm[k, :2] * [w, h] - true[k]))) / eye_d)
     return errors
 

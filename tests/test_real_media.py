@@ -89,7 +89,7 @@ def test_eyes_mediapipe_places_above_the_picture_are_a_user_cut_off_not_a_measur
     guess would be judged as a posture; the pipeline must take the user for cut off,
     leaning in (larger than at calibration), and hold the state."""
     from calibration.baseline import fit_baseline
-    from calibration.edge import SHOULDERS, detect_all, read_frames, zoom
+    from calibration.edge import SHOULDERS, detect_all, part_centre, read_frames, zoom
     from posture_guard.classify import leaned_in
     from posture_guard.features import cut_off_view
     from posture_guard.landmarks import LEFT_EYE, RIGHT_EYE, Sample, StreamHeader
@@ -100,8 +100,8 @@ def test_eyes_mediapipe_places_above_the_picture_are_a_user_cut_off_not_a_measur
     reference = detect_all(frames)
     own = [Sample(i / 10, lm) for i, lm in enumerate(reference)]
     baseline = fit_baseline([compute_metrics(s, header) for s in own])
-    shoulders = np.median([lm[list(SHOULDERS), :2].mean(axis=0) for lm in reference], axis=0)
-    nearer = detect_all([zoom(f, (shoulders[0] * w, shoulders[1] * h), factor) for f in frames])
+    shoulders = part_centre(reference, SHOULDERS, w, h)
+    nearer = detect_all([zoom(f, shoulders, factor) for f in frames])
     eyes = [LEFT_EYE, RIGHT_EYE]
     placed_above = [
         Sample(len(own) / 10 + i / 10, lm)
