@@ -893,6 +893,14 @@ def render(scene: Scene) -> tuple[StreamHeader, list[LabelledSample]]:
     return header, out
 
 
+def _wandering(rng: np.random.Generator, n: int, points: int) -> np.ndarray:
+    """Unit-SD error in x and y per frame and point that wanders slowly: a moving average
+    of white noise over WOBBLE_FRAMES frames, as MediaPipe's tracker carries its error."""
+    k = WOBBLE_FRAMES
+    c = np.cumsum(rng.normal(size=(n + k, points, 2)), axis=0)
+    return (c[k:] - c[:-k]) / math.sqrt(k)
+
+
 def _apply_nuisances(
     lm: np.ndarray,
     scene: Scene,
@@ -936,9 +944,7 @@ def _apply_nuisances(
     # processed frame (the Python API steps a simulated 30 fps clock), so the correlation
     # is in frames, whatever the sampling interval.
     if nz.wobble > 0:
-        k = WOBBLE_FRAMES
-        c = np.cumsum(r_wob.normal(size=(n + k, N_LANDMARKS, 2)), axis=0)
-        wob = (c[k:] - c[:-k]) / math.sqrt(k)
+        wob = _wandering(r_wob, n, N_LANDMARKS)
         lm[..., :2] += nz.wobble * wob * (_JITTER_SCALE * vis_boost)[..., None]
 
     # Near the frame edge MediaPipe's points go astray. On real clips shifted until the eyes
@@ -947,10 +953,8 @@ def _apply_nuisances(
     # 0.20-0.24 at 0.02 frame heights beyond it and 0.33-0.35 at 0.05: an added error of
     # SD 0.08 eye distances at the edge, 0.08 + 3.5 per frame height beyond, none 0.03
     # inside. It persists from frame to frame like the wobble (the tracker carries it).
-    k = WOBBLE_FRAMES
-    c = np.cumsum(r_edge.normal(size=(n + k, 23, 2)), axis=0)
-    astray = (c[k:] - c[:-k]) / math.sqrt(k)
     if nz.edge > 0:
+        astray = _wandering(r_edge, n, 23)
         aspect = scene.camera.width / scene.camera.height
         x, y = lm[:, :23, 0], lm[:, :23, 1]
         beyond = np.maximum.reduce([-x, x - 1.0, -y, y - 1.0])  # negative inside
