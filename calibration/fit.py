@@ -199,24 +199,30 @@ def export_trees(clf, features: Sequence[str]) -> dict:
 
 
 def fit_model(
-    collected, features: Sequence[str], baseline_for, max_iter: int = TREE_PARAMS["max_iter"]
+    x: np.ndarray,
+    y: np.ndarray,
+    features: Sequence[str],
+    max_iter: int = TREE_PARAMS["max_iter"],
+    early_stopping: bool = True,
 ) -> dict:
+    """Trees for one model from its design matrix (:func:`design`), as plain numbers."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    x, y = design(collected, features, baseline_for)
     counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
     # The classes weigh alike. Good frames once weighed twice in the calibrated models, to
     # keep ordinary sway from reading forward head; the entry floor (classify.Smoothing)
     # now does that where it matters, at the entry into forward head, and on the tune
     # people equal weights then gained recall at fewer false alarms (see the README).
     weight = (len(y) / (len(CLASSES) * np.maximum(counts, 1)))[y]
-    params = dict(TREE_PARAMS, max_iter=max_iter)
+    params = dict(
+        TREE_PARAMS, max_iter=max_iter, early_stopping="auto" if early_stopping else False
+    )
     clf = HistGradientBoostingClassifier(**params).fit(x, y, sample_weight=weight)
     pred = clf.predict(x)
     recall = {c: float(np.mean(pred[y == i] == i)) for i, c in enumerate(CLASSES) if np.any(y == i)}
     print(f"  {len(y)} frames, {clf.n_iter_} rounds of at most {max_iter}; "
           "training recall per class: "
-          + ", ".join(f"{c} {r:.3f}" for c, r in recall.items()))  # fmt: skip
+          + ", ".join(f"{c} {r:.3f}" for c, r in recall.items()), flush=True)  # fmt: skip
     data = export_trees(clf, features)
     _check_export(clf, data, x)
     return data
@@ -236,12 +242,49 @@ def _check_export(clf, data: dict, x: np.ndarray, n: int = 2000) -> None:
         raise SystemExit(f"exported trees disagree with scikit-learn by {diff:.2e}")
 
 
+#: The models in the order they are fitted: name, what the fit prints first, features, the
+#: scenes it learns from, the baseline its features are measured against, rounds ceiling.
+MODELS = (
+    ("calibrated", "calibrated model (upright baseline only):", FEATURES, "all", "upright"),
+    ("slouch", "slouch model (upright baseline and the slouch step):",
+     FEATURES + SLOUCH_FEATURES, "with_slouch", "own"),
+    ("population", "population model:", POPULATION_FEATURES, "all", "population"),
+)  # fmt: skip
+#: Source files whose change changes the rendered frames or their features: a design cache
+#: written under other versions of them is refused (see :func:`cache_key`).
+RENDER_SOURCES = ("calibration/synth.py", "calibration/baseline.py",
+                  "posture_guard/features.py", "posture_guard/classify.py")  # fmt: skip
+
+
+def cache_key(seeds: Sequence[int], minutes: float, stride: int) -> dict:
+    """What a design cache was rendered from: the people, the scene length, the stride and
+    a digest of the code that renders and measures them."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in RENDER_SOURCES:
+        digest.update((root / name).read_bytes())
+    return {"seeds": seed_ranges(seeds), "minutes": minutes, "stride": stride,
+            "sources": digest.hexdigest()}  # fmt: skip
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.fit", description=__doc__)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="directory to write to")
     parser.add_argument("--seeds", type=int, default=len(TRAIN_SEEDS), help="training people")
     parser.add_argument("--stride", type=int, default=STRIDE, help="use every Nth frame")
+    parser.add_argument(
+        "--early-stopping", choices=("auto", "off"), default="auto",
+        help="auto: scikit-learn stops a model once 10 rounds gain nothing on 10 %% of the "
+        "frames set aside; off: every model runs to its ceiling on all frames",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cache", type=Path, default=None, metavar="DIR",
+        help="keep the rendered design matrices here (about 4 GB for the full fit) and reuse "
+        "them on the next run with the same people and code: rendering is most of the hour",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         import sklearn  # noqa: F401
@@ -250,30 +293,77 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     seeds = TRAIN_SEEDS[: args.seeds]
     seeds_text = f"training seeds {seed_ranges(seeds)}"
-    print(f"rendering training scenes ({seeds_text})", flush=True)
-    collected = collect(training_scenes(seeds, args.minutes), args.stride)
-    pop = population_baseline(collected)
-    print("calibrated model (upright baseline only):", flush=True)
-    calibrated = fit_model(collected, FEATURES, lambda b: replace(b, slouch={}))
-    print("slouch model (upright baseline and the slouch step):", flush=True)
-    with_slouch = [c for c in collected if c[0].slouch]
-    print(f"  {len(with_slouch)} of {len(collected)} scenes with a usable slouch", flush=True)
-    slouch = fit_model(with_slouch, FEATURES + SLOUCH_FEATURES, lambda b: b, SLOUCH_MAX_ITER)
-    print("population model:", flush=True)
-    population = fit_model(collected, POPULATION_FEATURES, lambda b: pop)
+    key = cache_key(seeds, args.minutes, args.stride)
+    cached = _read_cache_key(args.cache, key)
+    if cached is None:
+        return 2
+    if cached:
+        print(f"design matrices from {args.cache} ({seeds_text})", flush=True)
+        collected, pop_median = None, json.loads((args.cache / "key.json").read_text())["median"]
+    else:
+        print(f"rendering training scenes ({seeds_text})", flush=True)
+        collected = collect(training_scenes(seeds, args.minutes), args.stride)
+        pop_median = population_baseline(collected).median
+    pop = Baseline(median=pop_median, calibrated=False)
+    baseline_for = {"upright": lambda b: replace(b, slouch={}), "own": lambda b: b,
+                    "population": lambda b: pop}  # fmt: skip
+    models = {}
+    for name, title, features, scenes, against in MODELS:
+        print(title, flush=True)
+        if cached:
+            with np.load(args.cache / f"design-{name}.npz") as saved:
+                x, y = saved["x"], saved["y"]
+        else:
+            chosen = collected
+            if scenes == "with_slouch":
+                chosen = [c for c in collected if c[0].slouch]
+                print(f"  {len(chosen)} of {len(collected)} scenes with a usable slouch")
+            x, y = design(chosen, features, baseline_for[against])
+            if args.cache:
+                np.savez(args.cache / f"design-{name}.npz", x=x, y=y)
+        ceiling = SLOUCH_MAX_ITER if name == "slouch" else TREE_PARAMS["max_iter"]
+        models[name] = fit_model(x, y, features, ceiling, args.early_stopping == "auto")
+        del x, y
+    if args.cache and not cached:
+        key["median"] = pop_median
+        (args.cache / "key.json").write_text(json.dumps(key, indent=1) + "\n", encoding="utf-8")
     about = f"fitted by `python -m calibration.fit` on synthetic scenes of {seeds_text}"
-    models = {"calibrated": calibrated, "slouch": slouch, "population": population}
+    if args.early_stopping == "off":
+        about += ", early stopping off"
     for path in write_models(models, about, args.out):
         print(f"wrote {path} ({path.stat().st_size // 1024} kB)")
     pop_path = args.out / "population.json"
     pop_data = {
         "about": "population defaults: medians of the training people's upright metrics, "
         "written by `python -m calibration.fit`",
-        "median": {k: round(v, 6) for k, v in pop.median.items()},
+        "median": {k: round(v, 6) for k, v in pop_median.items()},
     }
     pop_path.write_text(json.dumps(pop_data, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {pop_path}")
     return 0
+
+
+def _read_cache_key(cache: Optional[Path], key: dict) -> Optional[bool]:
+    """True when ``cache`` holds designs rendered from ``key``; False when there is none
+    yet (the fit renders and fills it); None, after saying why, when it holds others."""
+    if cache is None:
+        return False
+    path = cache / "key.json"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        return False
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        print(f"calibration.fit: cannot read the cache key {path}: {err}", file=sys.stderr)
+        return None
+    differs = [k for k in key if saved.get(k) != key[k]]
+    if differs:
+        what = ", ".join(differs)
+        print(f"calibration.fit: the cache in {cache} was rendered with other {what}; "
+              "delete it or name another directory", file=sys.stderr)  # fmt: skip
+        return None
+    return True
 
 
 def seed_ranges(seeds: Sequence[int]) -> str:
