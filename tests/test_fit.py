@@ -3,6 +3,9 @@ an hour: ``python -m calibration.fit``)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from calibration import fit
 from calibration.evaluate import FRESH_FIRST, SEED_SETS
 from tests.test_scenarios import CUT_OFF_DESKS, PITCHING_DESKS, TOO_NEAR_DESKS
@@ -24,3 +27,41 @@ def test_seed_ranges_names_each_run_of_consecutive_seeds() -> None:
     assert fit.seed_ranges(fit.TRAIN_SEEDS[:3]) == "0-2"
     assert fit.seed_ranges([0, 1, 2, 10, 12, 13]) == "0-2, 10, 12-13"
     assert fit.seed_ranges([]) == ""
+
+
+def test_a_design_cache_is_reused_only_for_the_same_people_stride_and_code(
+    tmp_path, capsys
+) -> None:
+    # Reusing matrices rendered for other people, or by another version of the generator,
+    # would fit models to frames the command line does not describe.
+    key = fit.cache_key(fit.TRAIN_SEEDS[:20], 1.0, 4)
+    assert fit.cache_key(fit.TRAIN_SEEDS[:20], 1.0, 4) == key
+    assert fit.cache_key(fit.TRAIN_SEEDS[:20], 1.0, 8) != key
+    assert len(key["sources"]) == 64
+    assert fit._read_cache_key(None, key) is False  # no cache asked for
+    cache = tmp_path / "cache"
+    assert fit._read_cache_key(cache, key) is False  # empty: the fit renders and fills it
+    assert cache.is_dir()
+    (cache / "key.json").write_text(json.dumps(key), encoding="utf-8")
+    assert fit._read_cache_key(cache, key) is True
+    other = fit.cache_key(fit.TRAIN_SEEDS[:21], 1.0, 8)
+    assert fit._read_cache_key(cache, other) is None
+    assert "other seeds, stride" in capsys.readouterr().err
+    (cache / "key.json").write_text("{not json", encoding="utf-8")
+    assert fit._read_cache_key(cache, key) is None
+    assert "cannot read the cache key" in capsys.readouterr().err
+
+
+def test_the_design_cache_key_follows_the_rendering_code(tmp_path, monkeypatch) -> None:
+    key = fit.cache_key(fit.TRAIN_SEEDS[:5], 3.0, 16)
+    root = Path(fit.__file__).resolve().parents[1]
+    copy = tmp_path / "root"
+    for name in fit.RENDER_SOURCES:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((root / name).read_bytes())
+    fake = copy / "calibration" / "fit.py"
+    monkeypatch.setattr(fit, "__file__", str(fake))
+    assert fit.cache_key(fit.TRAIN_SEEDS[:5], 3.0, 16) == key
+    synth_py = copy / "calibration" / "synth.py"
+    synth_py.write_bytes(synth_py.read_bytes() + b"\n# a changed generator\n")
+    assert fit.cache_key(fit.TRAIN_SEEDS[:5], 3.0, 16)["sources"] != key["sources"]
