@@ -127,12 +127,12 @@ def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]
     the user cut off."""
     if lm is None:
         return None
-    shoulders, face = _parts_seen(lm)
+    vis = visibility(lm)
+    shoulders, face = _parts_seen(vis)
     if shoulders and face:
         return None
     if shoulders:
         return "shoulders"
-    vis = visibility(lm)
     if face or np.any(vis[list(HEAD)] >= VISIBLE):
         return "face"
     if np.any(vis[list(SHOULDERS)] >= VISIBLE):
@@ -140,9 +140,9 @@ def _cut_part(lm: Optional[np.ndarray]) -> Optional[Literal["shoulders", "face"]
     return None
 
 
-def _parts_seen(lm: np.ndarray) -> tuple[bool, bool]:
-    """Whether both shoulders, and whether the eyes and nose, are seen."""
-    vis = visibility(lm)
+def _parts_seen(vis: np.ndarray) -> tuple[bool, bool]:
+    """Whether both shoulders, and whether the eyes and nose, are seen (``vis``: each
+    landmark's :func:`visibility`)."""
     return bool(np.all(vis[list(SHOULDERS)] >= VISIBLE)), bool(np.all(vis[list(FACE)] >= VISIBLE))
 
 
