@@ -516,6 +516,7 @@ def report(
         worst = sorted(by_person.items(), key=lambda kv: -kv[1])
         print(f"false alarms by person (seed: count), {len(by_person)} of {len(seeds) or '?'} "
               f"people: " + ", ".join(f"{k}: {v}" for k, v in worst), file=out)  # fmt: skip
+    _print_missed_by_person(people, total, out)
     print(
         f"coach alerts (default settings, what a user sees): {total.fh_alerts} forward-head "
         f"alerts, {total.false_fh_alerts} false (truth forward head < half the alert window): "
@@ -523,6 +524,24 @@ def report(
         file=out,
     )
     return total
+
+
+def _print_missed_by_person(people: dict[str, Score], total: Score, out, top: int = 5) -> None:
+    """Whose forward heads were missed: the few people with the most missed samples, how
+    many of those they spent cut off by the frame edge, and their share of all the misses.
+    Misses cluster like false alarms do (one close camera that a slump leaves can hold most
+    of a set's), and a reader judging a recall needs to know whether it is everyone's."""
+    missed = {who: s.fn for who, s in people.items() if s.fn}
+    if not missed or not total.fn:
+        return
+    worst = sorted(missed.items(), key=lambda kv: -kv[1])[:top]
+    held = sum(n for _, n in worst)
+    listed = ", ".join(
+        f"{who}: {n} ({people[who].cut_fh - people[who].cut_fh_hit} cut off)" for who, n in worst
+    )
+    print(f"missed forward-head samples by person (seed: missed, of them cut off), "
+          f"{len(worst)} of the {len(missed)} people with any: {listed}; "
+          f"{_fmt(_share(held, total.fn), True)} of the {total.fn} missed", file=out)  # fmt: skip
 
 
 SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"

@@ -281,3 +281,25 @@ def test_every_harness_scene_names_the_person_it_was_made_for() -> None:
     scenes = ev.scenes_for([42, 7], 1.0)
     assert len(scenes) == 18
     assert sorted(ev.person_of(sc) for _, sc in scenes) == ["42"] * 9 + ["7"] * 9
+
+
+def test_missed_forward_heads_are_listed_by_person_with_their_cut_off_share() -> None:
+    # Two people hold most of the misses, one of them mostly cut off by the frame edge:
+    # the line must say who, how many of theirs were cut off, and what share that is.
+    people = {
+        "5004": ev.Score(tp=60, fn=996, cut_fh=990, cut_fh_hit=0),
+        "5009": ev.Score(tp=500, fn=40, cut_fh=871, cut_fh_hit=850),
+        "5001": ev.Score(tp=900, fn=4),
+        "5002": ev.Score(tp=900, fn=0),
+    }
+    total = ev.Score()
+    for s in people.values():
+        total.add(s)
+    out = io.StringIO()
+    ev._print_missed_by_person(people, total, out, top=2)
+    line = out.getvalue()
+    assert "2 of the 3 people with any: 5004: 996 (990 cut off), 5009: 40 (21 cut off)" in line
+    assert f"{1036 / 1040:.1%} of the 1040 missed" in line
+    quiet = io.StringIO()
+    ev._print_missed_by_person({"5002": people["5002"]}, people["5002"], quiet)
+    assert quiet.getvalue() == ""  # nothing missed: no line
