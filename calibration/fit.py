@@ -21,6 +21,8 @@ Three models, one per way a user can start:
 All three learn from the same rendered sessions; the slouch step's own frames are left out.
 
     python -m calibration.fit            # rewrite posture_guard/data/model-*.json.gz
+    python -m calibration.fit --cache /tmp/designs   # and keep the rendered frames (4 GB):
+                                                     # a second run only fits
 """
 
 from __future__ import annotations
