@@ -193,7 +193,7 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
     if lm is None:
         return None
     vis = visibility(lm)
-    if np.any(vis[list(SHOULDERS + FACE)] < VISIBLE):
+    if not all(_parts_seen(vis)):
         return None
     aspect = header.aspect
     pts = _points(lm, header)
