@@ -245,12 +245,15 @@ def _check_export(clf, data: dict, x: np.ndarray, n: int = 2000) -> None:
 
 
 #: The models in the order they are fitted: name, what the fit prints first, features, the
-#: scenes it learns from, the baseline its features are measured against, rounds ceiling.
+#: baseline they are measured against, and the ceiling on rounds. The slouch model learns
+#: only from the scenes whose slouch step was usable; the others from all.
 MODELS = (
-    ("calibrated", "calibrated model (upright baseline only):", FEATURES, "all", "upright"),
+    ("calibrated", "calibrated model (upright baseline only):", FEATURES, "upright",
+     TREE_PARAMS["max_iter"]),
     ("slouch", "slouch model (upright baseline and the slouch step):",
-     FEATURES + SLOUCH_FEATURES, "with_slouch", "own"),
-    ("population", "population model:", POPULATION_FEATURES, "all", "population"),
+     FEATURES + SLOUCH_FEATURES, "own", SLOUCH_MAX_ITER),
+    ("population", "population model:", POPULATION_FEATURES, "population",
+     TREE_PARAMS["max_iter"]),
 )  # fmt: skip
 #: Source files whose change changes the rendered frames or their features: a design cache
 #: written under other versions of them is refused (see :func:`cache_key`).
@@ -310,20 +313,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     baseline_for = {"upright": lambda b: replace(b, slouch={}), "own": lambda b: b,
                     "population": lambda b: pop}  # fmt: skip
     models = {}
-    for name, title, features, scenes, against in MODELS:
+    for name, title, features, against, ceiling in MODELS:
         print(title, flush=True)
         if cached:
             with np.load(args.cache / f"design-{name}.npz") as saved:
                 x, y = saved["x"], saved["y"]
         else:
             chosen = collected
-            if scenes == "with_slouch":
+            if against == "own":
                 chosen = [c for c in collected if c[0].slouch]
                 print(f"  {len(chosen)} of {len(collected)} scenes with a usable slouch")
             x, y = design(chosen, features, baseline_for[against])
             if args.cache:
                 np.savez(args.cache / f"design-{name}.npz", x=x, y=y)
-        ceiling = SLOUCH_MAX_ITER if name == "slouch" else TREE_PARAMS["max_iter"]
         models[name] = fit_model(x, y, features, ceiling, args.early_stopping == "auto")
         del x, y
     if args.cache and not cached:
