@@ -532,7 +532,7 @@ def _print_missed_by_person(people: dict[str, Score], total: Score, out, top: in
     Misses cluster like false alarms do (one close camera that a slump leaves can hold most
     of a set's), and a reader judging a recall needs to know whether it is everyone's."""
     missed = {who: s.fn for who, s in people.items() if s.fn}
-    if not missed or not total.fn:
+    if not missed:  # total.fn, their sum, is then above 0 too
         return
     worst = sorted(missed.items(), key=lambda kv: -kv[1])[:top]
     held = sum(n for _, n in worst)
