@@ -184,7 +184,7 @@ def shift_errors(frames: Sequence[np.ndarray], side: Side, inside: float, refere
             continue
         true = ref[:, :2] * [w, h] + [0.0, dy]
         eye_d = float(np.hypot(*(true[LEFT_EYE] - true[RIGHT_EYE])))
-        for k in list(part):
+        for k in part:
             errors.append(float(np.hypot(*(lm[k, :2] * [w, h] - true[k]))) / eye_d)
     return errors
 
