@@ -167,7 +167,7 @@ def test_slumping_so_near_that_eyes_and_a_shoulder_leave_the_picture_is_not_away
     # Neither the face nor the shoulders whole, some head point still seen: the user is there,
     # unmeasured. Before such frames counted as a user cut off, this desk read away for
     # 27 % of its slumps (logged as breaks from the desk).
-    from posture_guard.features import _parts_seen, compute_metrics
+    from posture_guard.features import _parts_seen, compute_metrics, visibility
 
     scene = synth.with_slouch(synth.scene_for("forward_head_trunk", seed, 20, minutes=6))
     header, labelled = synth.render(scene)
@@ -178,7 +178,7 @@ def test_slumping_so_near_that_eyes_and_a_shoulder_leave_the_picture_is_not_away
         if lab.truth == "forward_head"
         and s.landmarks is not None
         and compute_metrics(s, header) is None
-        and _parts_seen(s.landmarks) == (False, False)
+        and _parts_seen(visibility(s.landmarks)) == (False, False)
     ]
     assert len(neither) / header.fps > Smoothing().partial_grace  # the scene is that case
     score, decisions = score_scene(scene, "slouch")
