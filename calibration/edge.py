@@ -20,9 +20,11 @@ top edge or the shoulders from the bottom: the second table, which the generator
 
 What it showed (see the README): MediaPipe reports points it cannot see with a median
 visibility of 0.97-1.0. Where it places them beyond the edge,
-:func:`posture_guard.features.visibility` counts them as not seen; where it places them
-inside the picture (it did for one clip in four), the frame is measured, a misreading no
-rule on the landmarks alone can see.
+:func:`posture_guard.features.visibility` counts them as not seen. For two people of four
+it placed eyes that had left the top inside the picture, close under the edge, and the
+pipeline read that guess as a fault; a third table replays a lean-in through the whole
+pipeline, with a face at the top edge held (:func:`posture_guard.classify.at_top_edge`)
+and measured.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from typing import Literal, Optional
 
 import numpy as np
 
+from calibration.baseline import fit_baseline
 from calibration.evaluate import SHARED_MEDIA
+from posture_guard.classify import at_top_edge
 from posture_guard.features import compute_metrics, cut_off_view
 from posture_guard.landmarks import (
     LEFT_EYE,
@@ -134,6 +138,9 @@ def measure(
     centre = part_centre(reference, SHOULDERS if side == "top" else EYES, w, h)
     part = EYES if side == "top" else SHOULDERS
     found = detect_all([zoom(f, centre, factor) for f in frames])
+    # The pipeline also asks where the face was at calibration (classify.at_top_edge).
+    own = [compute_metrics(Sample(0.0, r), header) for r in reference if r is not None]
+    baseline = fit_baseline([m for m in own if m is not None])
     rows = []
     for i, (lm, ref) in enumerate(zip(found, reference)):
         if lm is None or ref is None:
@@ -142,8 +149,10 @@ def measure(
         placed_y = lm[list(part), 1]
         beyond_now = bool(np.any(placed_y < 0.0) or np.any(placed_y > 1.0))
         sample = Sample(i / 25.0, lm)
-        measured = compute_metrics(sample, header) is not None
-        cut = not measured and cut_off_view(sample, header) is not None
+        metrics = compute_metrics(sample, header)
+        held = metrics is not None and at_top_edge(metrics, baseline)
+        measured = metrics is not None and not held
+        cut = held or (metrics is None and cut_off_view(sample, header) is not None)
         truly_beyond = true_y < 0.0 if side == "top" else true_y > 1.0
         rows.append((true_y, float(lm[list(part), 3].min()), beyond_now, measured, cut,
                      truly_beyond))  # fmt: skip
@@ -189,6 +198,47 @@ def shift_errors(frames: Sequence[np.ndarray], side: Side, inside: float, refere
     return errors
 
 
+def lean_in_states(
+    frames: Sequence[np.ndarray], reference, factor: float, top_rule: bool = True
+) -> dict[str, float]:
+    """What the whole pipeline reads while a person leans in: calibrated on 25 s of the
+    clip at its own size (looped), then 30 s of it enlarged ``factor`` times about the
+    shoulders. The share of the 30 s in each state; ``top_rule`` False measures a face at
+    the top edge as before :func:`posture_guard.classify.at_top_edge`."""
+    import io
+
+    from posture_guard import classify
+    from posture_guard.monitor import ReplayOptions, replay
+
+    h, w = frames[0].shape[:2]
+    fps = 10.0
+    nearer = detect_all([zoom(f, part_centre(reference, SHOULDERS, w, h), factor) for f in frames])
+
+    def looped(landmarks, seconds: float, start: float) -> list[Sample]:
+        return [Sample(start + i / fps, landmarks[i % len(landmarks)])
+                for i in range(int(seconds * fps))]  # fmt: skip
+
+    stream = looped(reference, 25, 0.0) + looped(nearer, 30, 25.0)
+    states: list = []
+
+    class Keep:
+        def on_decision(self, decision) -> None:
+            if decision.t >= 25.0:
+                states.append(decision.state.value)
+
+        def close(self, t_end: float) -> None:
+            pass
+
+    saved = classify.FOREHEAD_EYE_WIDTHS
+    classify.FOREHEAD_EYE_WIDTHS = saved if top_rule else 0.0
+    try:
+        options = ReplayOptions(calibrate_seconds=20, all_frames=True)
+        replay(StreamHeader(w, h, fps), stream, [Keep()], options, io.StringIO())
+    finally:
+        classify.FOREHEAD_EYE_WIDTHS = saved
+    return {s: states.count(s) / len(states) for s in sorted(set(states))}
+
+
 def clips(media: Path = SHARED_MEDIA) -> list[tuple[str, Path]]:
     """The real frontal footage at hand: the shared clips (when present) and the portrait
     matplotlib ships."""
@@ -198,6 +248,10 @@ def clips(media: Path = SHARED_MEDIA) -> list[tuple[str, Path]]:
     portrait = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
     out.append(("grace_hopper.jpg", Path(portrait)))
     return out
+
+
+def _shares(shares: dict[str, float]) -> str:
+    return ", ".join(f"{state} {share:.0%}" for state, share in shares.items())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -229,6 +283,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       f"{r.cut_off:>8.0%}  {r.misread} of {r.beyond}")  # fmt: skip
     print(f"\nframes with the part truly beyond the edge: {total_beyond}; measured all the "
           f"same (a guess taken for a measurement): {total_misread}")  # fmt: skip
+    print("\nleaning in, calibrated at the clip's own size: share of 30 s read in each state")
+    print(f"{'clip':44}{'zoom':>6}  {'face at the top edge held (as shipped)':40}measured")
+    for (name, _), (frames, reference) in zip(found, loaded):
+        for factor in (2.0, 2.4):
+            held, measured = (lean_in_states(frames, reference, factor, rule)
+                              for rule in (True, False))  # fmt: skip
+            print(f"{name:44}{factor:>6.1f}  {_shares(held):40}{_shares(measured)}")
     print("\nclips shifted: error of the part near the edge, in eye distances (all clips)")
     print(f"{'side':>7}{'inside by':>11}{'points':>8}{'median':>8}{'p90':>7}")
     for side in ("top", "bottom"):

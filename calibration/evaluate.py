@@ -52,10 +52,11 @@ from calibration.baseline import (
     framing_advice,
     picture_span,
 )
-from posture_guard.classify import POPULATION_BASELINE
+from posture_guard.classify import POPULATION_BASELINE, Baseline, at_top_edge
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
-from posture_guard.features import partly_in_view
+from posture_guard.features import compute_metrics, partly_in_view
+from posture_guard.landmarks import Sample, StreamHeader
 from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, calibrate_samples, replay
 from posture_guard.states import Decision, PostureState
 
@@ -242,6 +243,13 @@ def states_at(decisions: Sequence[Decision], times: Sequence[float]) -> list[str
     return out
 
 
+def held_at_top(sample: Sample, header: StreamHeader, baseline: Baseline) -> bool:
+    """Whether the decision takes a measurable frame for a user cut off by the top edge
+    (:func:`posture_guard.classify.at_top_edge`)."""
+    metrics = compute_metrics(sample, header)
+    return metrics is not None and at_top_edge(metrics, baseline)
+
+
 def score_scene(
     scene: synth.Scene,
     mode: str = "slouch",
@@ -256,13 +264,17 @@ def score_scene(
     collector = _Collector()
     slouch_refused = False
     if mode == "population":
-        replay(header, samples, [collector], rules, io.StringIO(), POPULATION_BASELINE)
+        baseline = POPULATION_BASELINE
+        replay(header, samples, [collector], rules, io.StringIO(), baseline)
     else:
         slouch = SLOUCH_SECONDS if mode == "slouch" else 0.0
         options = replace(rules, calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=slouch)
         said = io.StringIO()
         replay(header, samples, [collector], options, said)
         slouch_refused = SLOUCH_NOT_USED in said.getvalue()
+        baseline, _ = calibrate_samples(
+            header, iter(samples), CALIBRATE_SECONDS, slouch, io.StringIO()
+        )
     decisions = collector.decisions
     times = [s.t for s in labelled]
     states = states_at(decisions, times)
@@ -272,7 +284,7 @@ def score_scene(
     for s, sample, state in zip(labelled, samples, states):
         if s.since_change < settle or not s.settled:
             continue
-        cut = partly_in_view(sample)
+        cut = partly_in_view(sample) or held_at_top(sample, header, baseline)
         score.read_absent += s.truth != ABSENT and state == ABSENT
         if s.truth == FH:
             score.tp += state == FH

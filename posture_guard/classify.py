@@ -29,7 +29,7 @@ from functools import cache
 from importlib import resources
 from typing import Optional
 
-from .features import CutOff, Metrics
+from .features import FOREHEAD_EYE_WIDTHS, CutOff, Metrics, eyes_below_top
 from .states import Decision, PostureState
 
 #: The metrics a baseline records (medians and spreads of upright sitting).
@@ -682,6 +682,24 @@ def shifted(baseline: Baseline, offset: float) -> Baseline:
     return replace(baseline, median=median)
 
 
+def at_top_edge(metrics: Metrics, baseline: Baseline) -> bool:
+    """Whether a measured face is too near the top of the picture to be trusted: its eyes
+    within :data:`~posture_guard.features.FOREHEAD_EYE_WIDTHS` of the edge, for a user whose
+    eyes sat lower at calibration. MediaPipe may have placed eyes that left the picture
+    there (it did for two of four real people), and judged, that guess reads as a fault:
+    such a frame is a user cut off, whose state is held. A user whose eyes sit that high
+    even when upright is measured as ever: their view has nothing else to offer, and a
+    calibration that would refuse them would help no one. Without calibration nobody's
+    own framing is known, and the rule holds for everyone."""
+    if eyes_below_top(metrics) >= FOREHEAD_EYE_WIDTHS:
+        return False
+    med = baseline.median
+    if not all(k in med for k in ("shoulder_y", "shoulder_width", "eye_gap", "face_width")):
+        return True
+    eye_y = med["shoulder_y"] - med["eye_gap"] * med["shoulder_width"]
+    return eye_y / (med["face_width"] * med["shoulder_width"]) >= FOREHEAD_EYE_WIDTHS
+
+
 class Decider:
     """Convenience wrapper holding the engine state for a loop: ``decide(t, metrics)``."""
 
@@ -701,7 +719,10 @@ class Decider:
         self, t: float, metrics: Optional[Metrics], cut: Optional[CutOff] = None
     ) -> Decision:
         """Judge one frame. ``cut``: no metrics because the frame edge cuts the user off
-        (see :func:`~posture_guard.features.cut_off_view`), not because nobody is there."""
+        (see :func:`~posture_guard.features.cut_off_view`), not because nobody is there.
+        A face at the top edge (:func:`at_top_edge`) counts as cut off too."""
+        if metrics is not None and at_top_edge(metrics, self.baseline):
+            metrics, cut = None, CutOff("shoulders", metrics.shoulder_width)
         if metrics is None and cut is not None:
             near = leaned_in(cut, self.baseline, self.smoothing)
             reading = Reading(PostureState.ABSENT, present=True, partial=True, near=near)

@@ -44,6 +44,14 @@ HEAD = tuple(range(NOSE, MOUTH_RIGHT + 1))
 #: Ear-to-ear (tragus) span in eye widths (the mean of outer-corner and 1.45x pupil
 #: distances): about 1.33 in MediaPipe on real upright faces (ear_width / face_width).
 EAR_SPAN_EYE_WIDTHS = 1.33
+#: Eyes nearer the top of the picture than this many eye widths (about 4 cm on a face:
+#: the forehead is cut off) may have left it. MediaPipe places eyes that have left the top
+#: inside the picture for some people: on real clips enlarged until the eyes were up to
+#: 0.33 frame heights above the top, it placed them inside for two of four people, never
+#: more than 0.42 eye widths below the edge, and the pipeline read that guess as a forward
+#: head or a tilted head (``python -m calibration.edge``). Faces truly in view lay 0.43 eye
+#: widths or more below the edge at the same enlargements. See classify.at_top_edge.
+FOREHEAD_EYE_WIDTHS = 0.45
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,13 @@ def partly_in_view(sample: Sample) -> bool:
     takes the eyes out of the top of the picture), not an empty desk. Only asked when
     :func:`compute_metrics` found nothing to measure."""
     return _cut_part(sample.landmarks) is not None
+
+
+def eyes_below_top(m: Metrics) -> float:
+    """How far below the top edge of the picture the eyes sit, in eye widths (the face's
+    own size, so near and far faces compare): see :data:`FOREHEAD_EYE_WIDTHS`."""
+    eye_y = m.shoulder_y - m.eye_gap * m.shoulder_width
+    return eye_y / (m.face_width * m.shoulder_width)
 
 
 def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:

@@ -98,7 +98,8 @@ class Pipeline:
         metrics = compute_metrics(sample, self.header)
         cut = cut_off_view(sample, self.header) if metrics is None else None
         decision = self.decider.decide(sample.t, metrics, cut)
-        self._account(decision, cut is not None)
+        reading = self.decider.last_reading
+        self._account(decision, reading is not None and reading.partial)
         for sink in self.sinks:
             sink.on_decision(decision)
         if self.policy is not None and self.decider.last_reading is not None:

@@ -154,3 +154,44 @@ def test_a_user_cut_off_by_the_frame_edge_is_told_from_an_empty_desk() -> None:
     assert not partly_in_view(Sample(t=0.0, landmarks=gone))
     assert cut_off_view(Sample(t=0.0, landmarks=gone), HEADER) is None
     assert not partly_in_view(Sample(t=0.0, landmarks=None))
+
+
+def test_a_face_at_the_top_edge_is_held_as_cut_off_unless_the_user_always_sits_there() -> None:
+    # MediaPipe places eyes that have left the top inside the picture for some people,
+    # close under the edge (python -m calibration.edge): a face whose eyes sit within
+    # FOREHEAD_EYE_WIDTHS eye widths of the top is taken for a user cut off.
+    from posture_guard.classify import POPULATION_BASELINE, Decider, at_top_edge
+    from posture_guard.features import FOREHEAD_EYE_WIDTHS, eyes_below_top
+    from posture_guard.landmarks import LEFT_EYE, RIGHT_EYE
+    from posture_guard.states import PostureState
+
+    lm = render_pose(PERSON, CAMERA, {})[0].copy()
+    m = compute_metrics(Sample(t=0.0, landmarks=lm), HEADER)
+    assert m is not None
+    eye_w = m.face_width * m.shoulder_width  # in frame heights
+    eye_y = float(lm[[LEFT_EYE, RIGHT_EYE], 1].mean())
+    assert eyes_below_top(m) == pytest.approx(eye_y / eye_w)
+
+    def raised(below_top: float):
+        """The same user, the whole body moved up until the eyes sit that far below the
+        top edge (in units of the band)."""
+        moved = lm.copy()
+        moved[:, 1] += below_top * FOREHEAD_EYE_WIDTHS * eye_w - eye_y
+        return compute_metrics(Sample(t=0.0, landmarks=moved), HEADER)
+
+    own = fit_baseline([m] * 10)  # eyes well below the top at calibration
+    high = fit_baseline([raised(0.5)] * 10)  # a user whose eyes always sit in the band
+    for below_top, held in ((1.05, False), (0.95, True), (0.3, True)):
+        frame = raised(below_top)
+        assert frame is not None  # measurable: every point is in the picture
+        assert at_top_edge(frame, own) is held
+        assert at_top_edge(frame, POPULATION_BASELINE) is held  # nobody's framing known
+        assert at_top_edge(frame, high) is False
+    # Held: the decision keeps its state, and says the frame edge cut the user off.
+    decider = Decider(own)
+    for i in range(50):
+        assert decider.decide(i * 0.2, m).state is PostureState.GOOD
+    decision = decider.decide(10.0, raised(0.5))
+    assert decision.state is PostureState.GOOD
+    assert decider.last_reading is not None and decider.last_reading.partial
+    assert decider.last_reading.near  # as big as the user: leaning in, not someone else

@@ -117,3 +117,71 @@ def test_eyes_mediapipe_places_above_the_picture_are_a_user_cut_off_not_a_measur
         cut = cut_off_view(s, header)
         assert cut is not None and cut.part == part and leaned_in(cut, baseline)
         assert decider.decide(s.t, None, cut).state is PostureState.GOOD
+
+
+@pytest.fixture
+def woman_clip(shared_media: Path) -> Path:
+    """The MediaPipe sample clip: a person whose eyes MediaPipe places inside the picture
+    once they have left it (skipped with a reason when ../shared is absent)."""
+    path = shared_media / "frontal_upright_woman_mediapipe_samples.mp4"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@pytest.mark.parametrize("which", ["woman_clip", "grace_hopper"])
+def test_eyes_mediapipe_places_inside_the_picture_after_they_left_it_are_not_measured(
+    request: pytest.FixtureRequest, which: str
+) -> None:
+    """Enlarged twice about the shoulders (leaning in), these two people's eyes are above
+    the picture, yet MediaPipe places them inside it, near the top edge, the nose and
+    mouth with them. Measured, that guess read as a forward head (the clip) or a tilted
+    head (the portrait); the pipeline must take the user for cut off and hold good, and
+    count that time as cut off."""
+    from calibration.baseline import fit_baseline
+    from calibration.edge import SHOULDERS, detect_all, part_centre, read_frames, zoom
+    from posture_guard import classify
+    from posture_guard.classify import at_top_edge
+    from posture_guard.landmarks import LEFT_EYE, RIGHT_EYE, Sample, StreamHeader
+    from posture_guard.monitor import replay
+
+    factor, fps = 2.0, 10.0
+    frames = read_frames(request.getfixturevalue(which))
+    h, w = frames[0].shape[:2]
+    header = StreamHeader(w, h, fps)
+    reference = detect_all(frames)
+    baseline = fit_baseline([compute_metrics(Sample(0.0, lm), header) for lm in reference])
+    centre = part_centre(reference, SHOULDERS, w, h)
+    nearer = detect_all([zoom(f, centre, factor) for f in frames])
+    eyes = [LEFT_EYE, RIGHT_EYE]
+    placed_inside = [
+        Sample(0.0, lm)
+        for lm, ref in zip(nearer, reference)
+        if lm is not None
+        and ref is not None
+        and centre[1] / h + (float(ref[eyes, 1].mean()) - centre[1] / h) * factor < 0.0
+        and np.all((lm[eyes, 1] > 0.0) & (lm[eyes, 3] >= 0.5))  # placed inside, "visible"
+    ]
+    assert len(placed_inside) >= 10, "MediaPipe no longer places these eyes inside the picture"
+    for s in placed_inside:
+        m = compute_metrics(s, header)
+        # Not measured at all (the portrait's shoulders leave the sides too), or held.
+        assert m is None or at_top_edge(m, baseline)
+
+    # The whole pipeline: calibrated on 25 s at the person's own size, then 30 s leaning in.
+    def looped(landmarks: list, seconds: float, start: float) -> list[Sample]:
+        n = int(seconds * fps)
+        return [Sample(start + i / fps, landmarks[i % len(landmarks)]) for i in range(n)]
+
+    stream = looped(reference, 25, 0.0) + looped(nearer, 30, 25.0)
+    options = ReplayOptions(calibrate_seconds=20, all_frames=True)
+    totals = replay(header, stream, [], options, io.StringIO())
+    assert totals.share(PostureState.GOOD) == 1.0
+    assert totals.cut_off >= len(placed_inside) / fps
+    # Measured as before the rule, the same stream is judged a fault: the rule answers a
+    # real misreading, not a hypothetical one.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(classify, "FOREHEAD_EYE_WIDTHS", 0.0)
+        before = replay(header, stream, [], options, io.StringIO())
+    faults = before.share(PostureState.FORWARD_HEAD) + before.share(PostureState.HEAD_TILT)
+    assert faults > 0.1, faults
