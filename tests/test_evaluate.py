@@ -90,19 +90,11 @@ def test_a_user_who_follows_the_framing_advice_is_scored_with_the_camera_moved_b
     moved = ev.advised_scene(near)
     assert moved is not None and moved.camera.distance > near.camera.distance
     assert (moved.person, moved.segments, moved.seed) == (near.person, near.segments, near.seed)
-    # Set back, the user is advised no more, and leaning in no longer takes the eyes out
-    # of the picture. (Here they still come within features.FOREHEAD_EYE_WIDTHS of the
-    # top, where MediaPipe's placement is not trusted: the cut-off time does not shrink.)
+    # Set back, the user is advised no more, and leaning in no longer leaves the picture.
     assert advice_for(moved) is None
-
-    def eyes_out(scene: synth.Scene) -> int:
-        return sum(s.landmarks is not None and s.landmarks[[2, 5], 1].mean() < 0.0
-                   for s in synth.render(scene)[1])  # fmt: skip
-
-    assert eyes_out(near) > 100 and eyes_out(moved) == 0
     before, _ = ev.score_scene(near, "slouch")
     after, _ = ev.score_scene(moved, "slouch")
-    assert 0 < after.cut_other <= before.cut_other
+    assert before.cut_other > 0 and after.cut_other < before.cut_other / 4
 
 
 def test_the_people_interval_collapses_when_people_agree_and_spans_them_when_not() -> None:
