@@ -1004,7 +1004,7 @@ def _apply_nuisances(
         lm[:, [_L_EAR, _R_EAR], 1] += ear_share * shift[:, None]
         moved = shift > 0
         lm[moved, :11, 3] = np.maximum(lm[moved, :11, 3], 0.97)  # as sure as of points seen
-        for i in np.nonzero(shift > 0)[0].tolist():
+        for i in np.nonzero(moved)[0].tolist():
             events[i].append("placed inside")
 
     # Hair over an ear for whole segments: low visibility, biased and noisier position.

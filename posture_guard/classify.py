@@ -691,13 +691,13 @@ def at_top_edge(metrics: Metrics, baseline: Baseline) -> bool:
     even when upright is measured as ever: their view has nothing else to offer, and a
     calibration that would refuse them would help no one. Without calibration nobody's
     own framing is known, and the rule holds for everyone."""
-    if eyes_below_top(metrics) >= FOREHEAD_EYE_WIDTHS:
+    keys = ("shoulder_y", "eye_gap", "shoulder_width", "face_width")
+    if eyes_below_top(*(getattr(metrics, k) for k in keys)) >= FOREHEAD_EYE_WIDTHS:
         return False
     med = baseline.median
-    if not all(k in med for k in ("shoulder_y", "shoulder_width", "eye_gap", "face_width")):
+    if not all(k in med for k in keys):
         return True
-    eye_y = med["shoulder_y"] - med["eye_gap"] * med["shoulder_width"]
-    return eye_y / (med["face_width"] * med["shoulder_width"]) >= FOREHEAD_EYE_WIDTHS
+    return eyes_below_top(*(med[k] for k in keys)) >= FOREHEAD_EYE_WIDTHS
 
 
 class Decider:

@@ -102,10 +102,8 @@ class Pipeline:
         self._account(decision, reading is not None and reading.partial)
         for sink in self.sinks:
             sink.on_decision(decision)
-        if self.policy is not None and self.decider.last_reading is not None:
-            self._sampler, wait = next_interval(
-                self.policy, self._sampler, decision, self.decider.last_reading
-            )
+        if self.policy is not None and reading is not None:
+            self._sampler, wait = next_interval(self.policy, self._sampler, decision, reading)
             self.next_due = sample.t + wait
         return decision
 

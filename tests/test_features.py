@@ -170,7 +170,9 @@ def test_a_face_at_the_top_edge_is_held_as_cut_off_unless_the_user_always_sits_t
     assert m is not None
     eye_w = m.face_width * m.shoulder_width  # in frame heights
     eye_y = float(lm[[LEFT_EYE, RIGHT_EYE], 1].mean())
-    assert eyes_below_top(m) == pytest.approx(eye_y / eye_w)
+    assert eyes_below_top(m.shoulder_y, m.eye_gap, m.shoulder_width, m.face_width) == (
+        pytest.approx(eye_y / eye_w)
+    )
 
     def raised(below_top: float):
         """The same user, the whole body moved up until the eyes sit that far below the
