@@ -198,44 +198,55 @@ def shift_errors(frames: Sequence[np.ndarray], side: Side, inside: float, refere
     return errors
 
 
-def lean_in_states(
-    frames: Sequence[np.ndarray], reference, factor: float, top_rule: bool = True
-) -> dict[str, float]:
-    """What the whole pipeline reads while a person leans in: calibrated on 25 s of the
-    clip at its own size (looped), then 30 s of it enlarged ``factor`` times about the
-    shoulders. The share of the 30 s in each state; ``top_rule`` False measures a face at
+#: A replayed lean-in: this long at the person's own size (calibrated on the first 20 s),
+#: then this long enlarged, at this rate.
+LEAN_IN_LEAD, LEAN_IN_SECONDS, LEAN_IN_FPS = 25.0, 30.0, 10.0
+
+
+def replay_lean_in(reference, nearer, w: int, h: int, top_rule: bool = True, sinks=()):
+    """The whole pipeline over a lean-in: ``reference`` (a clip's landmarks at its own size,
+    looped for :data:`LEAN_IN_LEAD` s) then ``nearer`` (the same enlarged, looped for
+    :data:`LEAN_IN_SECONDS` s); the session's totals. ``top_rule`` False measures a face at
     the top edge as before :func:`posture_guard.classify.at_top_edge`."""
     import io
 
     from posture_guard import classify
     from posture_guard.monitor import ReplayOptions, replay
 
-    h, w = frames[0].shape[:2]
-    fps = 10.0
-    nearer = detect_all([zoom(f, part_centre(reference, SHOULDERS, w, h), factor) for f in frames])
-
     def looped(landmarks, seconds: float, start: float) -> list[Sample]:
-        return [Sample(start + i / fps, landmarks[i % len(landmarks)])
-                for i in range(int(seconds * fps))]  # fmt: skip
+        return [Sample(start + i / LEAN_IN_FPS, landmarks[i % len(landmarks)])
+                for i in range(int(seconds * LEAN_IN_FPS))]  # fmt: skip
 
-    stream = looped(reference, 25, 0.0) + looped(nearer, 30, 25.0)
-    states: list = []
+    stream = looped(reference, LEAN_IN_LEAD, 0.0) + looped(nearer, LEAN_IN_SECONDS, LEAN_IN_LEAD)
+    saved = classify.FOREHEAD_EYE_WIDTHS
+    classify.FOREHEAD_EYE_WIDTHS = saved if top_rule else 0.0
+    try:
+        options = ReplayOptions(calibrate_seconds=20, all_frames=True)
+        header = StreamHeader(w, h, LEAN_IN_FPS)
+        return replay(header, stream, list(sinks), options, io.StringIO())
+    finally:
+        classify.FOREHEAD_EYE_WIDTHS = saved
+
+
+def lean_in_states(
+    frames: Sequence[np.ndarray], reference, factor: float, top_rule: bool = True
+) -> dict[str, float]:
+    """What the whole pipeline reads while a person leans in (:func:`replay_lean_in`, the
+    clip enlarged ``factor`` times about the shoulders): the share of the lean-in in each
+    state."""
+    h, w = frames[0].shape[:2]
+    nearer = detect_all([zoom(f, part_centre(reference, SHOULDERS, w, h), factor) for f in frames])
+    states: list[str] = []
 
     class Keep:
         def on_decision(self, decision) -> None:
-            if decision.t >= 25.0:
+            if decision.t >= LEAN_IN_LEAD:
                 states.append(decision.state.value)
 
         def close(self, t_end: float) -> None:
             pass
 
-    saved = classify.FOREHEAD_EYE_WIDTHS
-    classify.FOREHEAD_EYE_WIDTHS = saved if top_rule else 0.0
-    try:
-        options = ReplayOptions(calibrate_seconds=20, all_frames=True)
-        replay(StreamHeader(w, h, fps), stream, [Keep()], options, io.StringIO())
-    finally:
-        classify.FOREHEAD_EYE_WIDTHS = saved
+    replay_lean_in(reference, nearer, w, h, top_rule, [Keep()])
     return {s: states.count(s) / len(states) for s in sorted(set(states))}
 
 

@@ -139,16 +139,22 @@ def test_eyes_mediapipe_places_inside_the_picture_after_they_left_it_are_not_mea
     head (the portrait); the pipeline must take the user for cut off and hold good, and
     count that time as cut off."""
     from calibration.baseline import fit_baseline
-    from calibration.edge import SHOULDERS, detect_all, part_centre, read_frames, zoom
-    from posture_guard import classify
+    from calibration.edge import (
+        LEAN_IN_FPS,
+        SHOULDERS,
+        detect_all,
+        part_centre,
+        read_frames,
+        replay_lean_in,
+        zoom,
+    )
     from posture_guard.classify import at_top_edge
     from posture_guard.landmarks import LEFT_EYE, RIGHT_EYE, Sample, StreamHeader
-    from posture_guard.monitor import replay
 
-    factor, fps = 2.0, 10.0
+    factor = 2.0
     frames = read_frames(request.getfixturevalue(which))
     h, w = frames[0].shape[:2]
-    header = StreamHeader(w, h, fps)
+    header = StreamHeader(w, h, LEAN_IN_FPS)
     reference = detect_all(frames)
     baseline = fit_baseline([compute_metrics(Sample(0.0, lm), header) for lm in reference])
     centre = part_centre(reference, SHOULDERS, w, h)
@@ -170,19 +176,11 @@ def test_eyes_mediapipe_places_inside_the_picture_after_they_left_it_are_not_mea
     assert sum(held) >= 0.6 * len(held)  # 72 % and 100 % when written
 
     # The whole pipeline: calibrated on 25 s at the person's own size, then 30 s leaning in.
-    def looped(landmarks: list, seconds: float, start: float) -> list[Sample]:
-        n = int(seconds * fps)
-        return [Sample(start + i / fps, landmarks[i % len(landmarks)]) for i in range(n)]
-
-    stream = looped(reference, 25, 0.0) + looped(nearer, 30, 25.0)
-    options = ReplayOptions(calibrate_seconds=20, all_frames=True)
-    totals = replay(header, stream, [], options, io.StringIO())
+    totals = replay_lean_in(reference, nearer, w, h)
     assert totals.share(PostureState.GOOD) == 1.0
-    assert totals.cut_off >= len(placed_inside) / fps
+    assert totals.cut_off >= len(placed_inside) / LEAN_IN_FPS
     # Measured as before the rule, the same stream is judged a fault: the rule answers a
     # real misreading, not a hypothetical one.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(classify, "FOREHEAD_EYE_WIDTHS", 0.0)
-        before = replay(header, stream, [], options, io.StringIO())
+    before = replay_lean_in(reference, nearer, w, h, top_rule=False)
     faults = before.share(PostureState.FORWARD_HEAD) + before.share(PostureState.HEAD_TILT)
     assert faults > 0.1, faults
