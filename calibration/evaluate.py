@@ -267,14 +267,13 @@ def score_scene(
         baseline = POPULATION_BASELINE
         replay(header, samples, [collector], rules, io.StringIO(), baseline)
     else:
+        # Calibrated as `replay --calibrate-seconds` calibrates; the baseline is kept, for
+        # the cut-off count below (classify.at_top_edge asks where the face was).
         slouch = SLOUCH_SECONDS if mode == "slouch" else 0.0
-        options = replace(rules, calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=slouch)
         said = io.StringIO()
-        replay(header, samples, [collector], options, said)
+        baseline, _ = calibrate_samples(header, iter(samples), CALIBRATE_SECONDS, slouch, said)
+        replay(header, samples, [collector], rules, io.StringIO(), baseline)
         slouch_refused = SLOUCH_NOT_USED in said.getvalue()
-        baseline, _ = calibrate_samples(
-            header, iter(samples), CALIBRATE_SECONDS, slouch, io.StringIO()
-        )
     decisions = collector.decisions
     times = [s.t for s in labelled]
     states = states_at(decisions, times)
