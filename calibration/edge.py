@@ -3,13 +3,14 @@
 Leaning in toward a laptop camera takes the eyes out of the top of the picture, or the
 shoulders out of the bottom. What MediaPipe then says about the points it cannot see
 decides whether the pipeline knows the user is cut off (and holds the state) or measures a
-guess. This command measures it: every real frontal clip in ``../shared/media`` and
-matplotlib's Grace Hopper portrait is enlarged about the shoulders (the face leaves the
-top) or about the eyes (the shoulders leave the bottom), as if the person were nearer,
-and run through MediaPipe Pose in tracking mode, as a monitor runs it. Per clip and zoom
-it prints where the cut part really is (from the clip at its own size), the visibility
-MediaPipe gives that part, how often it places the part beyond the edge, and what the
-pipeline makes of the frame: cut off, or measured as if in full view.
+guess. This command measures it: every real frontal clip in ``../shared/media`` and the
+real portraits installed packages ship (matplotlib's Grace Hopper; scikit-image's
+astronaut Eileen Collins, with the ``calibration`` extra) is enlarged about the shoulders
+(the face leaves the top) or about the eyes (the shoulders leave the bottom), as if the
+person were nearer, and run through MediaPipe Pose in tracking mode, as a monitor runs
+it. Per clip and zoom it prints where the cut part really is (from the clip at its own
+size), the visibility MediaPipe gives that part, how often it places the part beyond the
+edge, and what the pipeline makes of the frame: cut off, or measured as if in full view.
 
 Enlarging also blurs, so how far MediaPipe's points go astray near the edge is measured
 apart, on the clips shifted (not enlarged) until the eyes sit at a given distance from the
@@ -20,7 +21,7 @@ top edge or the shoulders from the bottom: the second table, which the generator
 
 What it showed (see the README): MediaPipe reports points it cannot see with a median
 visibility of 0.97-1.0. Where it places them beyond the edge,
-:func:`posture_guard.features.visibility` counts them as not seen. For two people of four
+:func:`posture_guard.features.visibility` counts them as not seen. For two people of five
 it placed eyes that had left the top inside the picture, close under the edge, and the
 pipeline read that guess as a fault; a third table replays a lean-in through the whole
 pipeline, with a face at the top edge held (:func:`posture_guard.classify.at_top_edge`)
@@ -251,14 +252,30 @@ def lean_in_states(
 
 
 def clips(media: Path = SHARED_MEDIA) -> list[tuple[str, Path]]:
-    """The real frontal footage at hand: the shared clips (when present) and the portrait
-    matplotlib ships."""
+    """The real frontal footage at hand: the shared clips (when present), the portrait
+    matplotlib ships, and the one scikit-image ships (NASA's public-domain portrait of
+    astronaut Eileen Collins; with the ``calibration`` extra installed)."""
     import matplotlib.cbook
 
     out = [(c, media / c) for c in CLIPS if (media / c).exists()]
     portrait = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
     out.append(("grace_hopper.jpg", Path(portrait)))
+    astronaut = _package_file("skimage", "data/astronaut.png")
+    if astronaut is not None:
+        out.append(("astronaut.png (scikit-image)", astronaut))
     return out
+
+
+def _package_file(package: str, name: str) -> Optional[Path]:
+    """A data file an installed package ships, without importing the package (scikit-image's
+    import is slow and its data module may fetch): None when the package is absent."""
+    from importlib.util import find_spec
+
+    spec = find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / name
+    return path if path.exists() else None
 
 
 def _shares(shares: dict[str, float]) -> str:
@@ -274,8 +291,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--media", type=Path, default=SHARED_MEDIA)
     args = parser.parse_args(argv)
     found = clips(args.media)
-    if len(found) == 1:
-        print(f"note: {args.media} not found; only the Grace Hopper portrait is measured")
+    if not any(name in CLIPS for name, _ in found):
+        print(f"note: {args.media} not found; only the bundled portraits are measured")
     print(f"{'clip':44}{'side':>7}{'zoom':>6}{'frames':>7}{'part y':>8}{'vis.':>6}"
           f"{'beyond':>8}{'measured':>9}{'cut off':>8}  misread")  # fmt: skip
     total_beyond = total_misread = 0

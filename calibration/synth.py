@@ -310,7 +310,8 @@ class Nuisance:
     breathing; ``z_noise`` is the SD of MediaPipe's unreliable depth; ``edge`` scales its
     error near and beyond the frame edge (1 = as measured on real footage); ``inside`` is
     the chance per scene that MediaPipe places eyes that leave the top of the picture
-    inside it (it did for two of four real people).
+    inside it (it did for two of the four real people measured when 0.5 was set; a fifth,
+    measured since, had them placed beyond the edge).
     """
 
     # Calibrated on MediaPipe Pose (smooth_landmarks=True) on real upright people, see
@@ -970,10 +971,10 @@ def _apply_nuisances(
         lm[:, :23, 0] += size * astray[..., 0] / aspect
         lm[:, :23, 1] += size * astray[..., 1]
 
-    # Eyes that leave the top of the picture: for two of four real people MediaPipe placed
+    # Eyes that leave the top of the picture: for two of five real people MediaPipe placed
     # them inside it, 0.03-0.10 frame heights below the edge when they were up to 0.33
     # above it, and the nose and mouth with them (the ears moved 0.55-0.85 as far). For the
-    # other two it placed them beyond the edge, near where they were (calibration.edge).
+    # other three it placed them beyond the edge, near where they were (calibration.edge).
     # Here the eyes of such a scene sit at least ``near`` below the edge, less the deeper
     # they are (``pull`` per frame height beyond), until ``deep`` beyond: then beyond it.
     placer = r_inside.random() < nz.inside

@@ -686,7 +686,7 @@ def at_top_edge(metrics: Metrics, baseline: Baseline) -> bool:
     """Whether a measured face is too near the top of the picture to be trusted: its eyes
     within :data:`~posture_guard.features.FOREHEAD_EYE_WIDTHS` of the edge, for a user whose
     eyes sat lower at calibration. MediaPipe may have placed eyes that left the picture
-    there (it did for two of four real people), and judged, that guess reads as a fault:
+    there (it did for two of five real people), and judged, that guess reads as a fault:
     such a frame is a user cut off, whose state is held. A user whose eyes sit that high
     even when upright is measured as ever: their view has nothing else to offer, and a
     calibration that would refuse them would help no one. Without calibration nobody's

@@ -47,7 +47,7 @@ EAR_SPAN_EYE_WIDTHS = 1.33
 #: Eyes nearer the top of the picture than this many eye widths (about 2 cm on a face:
 #: the forehead is cut off) may have left it. MediaPipe places eyes that have left the top
 #: inside the picture for some people: on real clips enlarged until the eyes were up to
-#: 0.33 frame heights above the top, it placed them inside for two of four people, a
+#: 0.33 frame heights above the top, it placed them inside for two of five people, a
 #: median 0.06-0.23 eye widths below the edge (at most 0.42), and the pipeline read that
 #: guess as a forward head or a tilted head (``python -m calibration.edge``). On the tune
 #: people (``python -m calibration.tune``, the generator placing such eyes as measured)

@@ -184,3 +184,19 @@ def test_eyes_mediapipe_places_inside_the_picture_after_they_left_it_are_not_mea
     before = replay_lean_in(reference, nearer, w, h, top_rule=False)
     faults = before.share(PostureState.FORWARD_HEAD) + before.share(PostureState.HEAD_TILT)
     assert faults > 0.1, faults
+
+
+def test_edge_measures_the_portraits_installed_packages_ship(tmp_path: Path) -> None:
+    """Without ../shared/media, calibration.edge still has real people: matplotlib's
+    portrait always, scikit-image's when the calibration extra is installed. Each is a file
+    on disk, found without importing the package that ships it."""
+    from calibration.edge import _package_file, clips
+
+    found = dict(clips(tmp_path))  # an empty folder: none of the shared clips
+    assert "grace_hopper.jpg" in found
+    assert set(found) <= {"grace_hopper.jpg", "astronaut.png (scikit-image)"}
+    assert all(path.is_file() for path in found.values())
+    hopper = _package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
+    assert hopper is not None and hopper.resolve() == found["grace_hopper.jpg"].resolve()
+    assert _package_file("matplotlib", "mpl-data/sample_data/no_such_file.jpg") is None
+    assert _package_file("posture_guard_no_such_package", "data/x.png") is None
