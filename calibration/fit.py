@@ -63,7 +63,7 @@ CLASSES = ("good", "forward_head", "raised_shoulders")
 DATA_DIR = Path(__file__).resolve().parents[1] / "posture_guard" / "data"
 #: 8000 people, each at their own desk. The second 4000 start at 10000 so that neither they
 #: nor their mixed scenes (drawn from seed + ``MIXED_OFFSET``) reach the tune people
-#: (5000-5039) or the scenario tests' people (7242-7249). Twice the 4000 of the earlier
+#: (5000-5159) or the scenario tests' people (7242-7249). Twice the 4000 of the earlier
 #: models at half the frames each (``STRIDE``), so the same 8 million frames and the same
 #: memory (see the README for what each doubling of the people bought).
 TRAIN_SEEDS = (*range(0, 4000), *range(10_000, 14_000))

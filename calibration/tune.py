@@ -3,10 +3,10 @@
 The fitted model gives a probability per frame; how much evidence a state change needs
 (``Thresholds.forward_head``, and :class:`~posture_guard.classify.Smoothing`'s memory,
 share and lead) trades false alarms against latency. This command scores variants of
-those rules on the tune people (seeds 5000-5039) through the harness's own scoring
-(:func:`calibration.evaluate.score_scene`, the production replay path), so the defaults
-in ``classify.py`` come from a printed table rather than from a guess. The hold-out and
-fresh sets are never scored here.
+those rules on the tune people (seeds 5000-5159; the first 40 unless told) through the
+harness's own scoring (:func:`calibration.evaluate.score_scene`, the production replay
+path), so the defaults in ``classify.py`` come from a printed table rather than from a
+guess. The hold-out and fresh sets are never scored here.
 
     python -m calibration.tune                       # the default grid, slouch mode
     python -m calibration.tune --mode calibrated --margin 0.3 0.35 --threshold 0.5 0.6
@@ -76,7 +76,7 @@ def score_rules(
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.tune", description=__doc__)
     parser.add_argument("--mode", default="slouch", choices=list(ev.MODES))
-    parser.add_argument("--seeds-per-set", type=int, default=40, help="tune people (max 40)")
+    parser.add_argument("--seeds-per-set", type=int, default=40, help="tune people (max 160)")
     parser.add_argument("--minutes", type=float, default=8.0)
     default_sm, default_th = Smoothing(), Thresholds()
     parser.add_argument("--threshold", type=float, nargs="+", default=[default_th.forward_head],
