@@ -375,7 +375,7 @@ def test_points_at_and_beyond_the_frame_edge_go_astray_as_mediapipe_s_do() -> No
 
 
 def test_eyes_that_leave_the_top_are_placed_inside_the_picture_for_some_people() -> None:
-    """The ``inside`` nuisance follows python -m calibration.edge: for two of four real
+    """The ``inside`` nuisance follows python -m calibration.edge: for two of five real
     people MediaPipe placed eyes that had left the top 0.03-0.10 frame heights inside the
     picture, the nose and mouth with them and the ears part of the way."""
     from tests.scenes import NEAR_CAMERA
