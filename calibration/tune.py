@@ -76,7 +76,12 @@ def score_rules(
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.tune", description=__doc__)
     parser.add_argument("--mode", default="slouch", choices=list(ev.MODES))
-    parser.add_argument("--seeds-per-set", type=int, default=40, help="tune people (max 160)")
+    parser.add_argument(
+        "--seeds-per-set",
+        type=int,
+        default=40,
+        help=f"tune people (max {len(ev.SEED_SETS['tune'])})",
+    )
     parser.add_argument("--minutes", type=float, default=8.0)
     default_sm, default_th = Smoothing(), Thresholds()
     parser.add_argument("--threshold", type=float, nargs="+", default=[default_th.forward_head],
