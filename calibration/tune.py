@@ -100,7 +100,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
-    seeds = list(ev.SEED_SETS["tune"])[: args.seeds_per_set]
+    tune_seeds = list(ev.SEED_SETS["tune"])
+    if not 1 <= args.seeds_per_set <= len(tune_seeds):
+        # more than the set holds would silently score fewer people than asked for
+        print(f"--seeds-per-set {args.seeds_per_set}: the tune set holds 1 to "
+              f"{len(tune_seeds)} people", file=sys.stderr)  # fmt: skip
+        return 2
+    seeds = tune_seeds[: args.seeds_per_set]
     print(f"tune seeds {seeds[0]}-{seeds[-1]}, {ev.MODES[args.mode]}", flush=True)
     if nuisance:
         print("nuisance changed in every scene (a diagnostic, not a tuning): "

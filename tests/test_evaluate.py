@@ -245,6 +245,11 @@ def test_the_tuning_diagnostic_changes_a_nuisance_in_every_scene_and_names_a_bad
             tune.nuisance_changes([bad])
     assert tune.main(["--nuisance", "drfit=0"]) == 2
     assert "drfit" in capsys.readouterr().err
+    # More people than the tune set holds is refused, not quietly cut to its size.
+    most = len(ev.SEED_SETS["tune"])
+    for count in (most + 1, 0):
+        assert tune.main(["--seeds-per-set", str(count)]) == 2
+        assert f"--seeds-per-set {count}: the tune set holds 1 to {most}" in capsys.readouterr().err
 
     class Serial:  # the process pool's map, in this process: shows what each job holds
         jobs: list = []
