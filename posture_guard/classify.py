@@ -558,7 +558,8 @@ def step(
                 # finds no pose at all must not add up to "away" (three in 20 s did), and
                 # a forward head on its way in is still on its way when the face is back.
                 kept = replace(kept, shares=_present_again(prev, t, sm))
-            return kept, Decision(t=t, state=prev.state, metrics=values, changed=False)
+            decision = Decision(t=t, state=prev.state, metrics=values, cut_off=reading.partial)
+            return kept, decision
     if prev.state is not PostureState.FORWARD_HEAD:
         votes = _entry_votes(votes, sm.fh_entry_floor)
     dt = _since(prev, t)
@@ -583,7 +584,7 @@ def step(
     # A measure this frame could not take (nan: an ear under hair) is left out here, once,
     # so no sink ever sees it: the states lines stay strict JSON, stored medians numbers.
     values = {k: v for k, v in values.items() if math.isfinite(v)}
-    decision = Decision(t=t, state=state, metrics=values, changed=changed)
+    decision = Decision(t=t, state=state, metrics=values, changed=changed, cut_off=reading.partial)
     new = EngineState(
         state=state,
         shares=tuple(shares.items()),

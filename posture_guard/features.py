@@ -102,6 +102,9 @@ SET_CAMERA_BACK = (
     "posture cannot be judged then. If you can, set the camera or screen further back, "
     "then calibrate again"
 )
+#: A session (or a day, in the summary) in which the frame edge cut the user off for this
+#: share of the time or more ends with that advice (a choice: about 3 minutes an hour).
+CUT_OFF_ADVICE_SHARE = 0.05
 
 
 @dataclass(frozen=True)

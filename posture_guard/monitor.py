@@ -28,7 +28,7 @@ from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
 from .errors import UserError
-from .features import SET_CAMERA_BACK, compute_metrics, cut_off_view
+from .features import CUT_OFF_ADVICE_SHARE, SET_CAMERA_BACK, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
@@ -87,7 +87,6 @@ class Pipeline:
         self.next_due = float("-inf")
         self._sampler = SamplerState()
         self._last: Optional[Decision] = None
-        self._last_cut_off = False  # whether the frame edge cut the user off in that frame
         self.totals = Totals()
 
     def due(self, t: float) -> bool:
@@ -99,7 +98,7 @@ class Pipeline:
         cut = cut_off_view(sample, self.header) if metrics is None else None
         decision = self.decider.decide(sample.t, metrics, cut)
         reading = self.decider.last_reading
-        self._account(decision, reading is not None and reading.partial)
+        self._account(decision)
         for sink in self.sinks:
             sink.on_decision(decision)
         if self.policy is not None and reading is not None:
@@ -114,13 +113,13 @@ class Pipeline:
             return None
         return self.feed(sample)
 
-    def _account(self, decision: Decision, cut_off: bool) -> None:
+    def _account(self, decision: Decision) -> None:
         self.totals.frames_analysed += 1
         if self._last is not None:
             self._add_span(decision.t)
         if decision.changed:
             self.totals.changes += 1
-        self._last, self._last_cut_off = decision, cut_off
+        self._last = decision
 
     def _add_span(self, end: float) -> None:
         """Credit the time from the last analysed frame to ``end`` to what that frame saw."""
@@ -128,7 +127,7 @@ class Pipeline:
         span = max(0.0, end - self._last.t)
         tot = self.totals
         tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
-        if self._last_cut_off:
+        if self._last.cut_off:
             tot.cut_off += span
 
     def close(self, t_end: Optional[float] = None) -> Totals:
@@ -295,11 +294,6 @@ class ConsolePrinter:
 def fmt_clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-#: A session in which the frame edge cut the user off for this share of the monitored time
-#: or more ends with advice to set the camera back (a choice: about 3 minutes an hour).
-CUT_OFF_ADVICE_SHARE = 0.05
 
 
 def print_totals(totals: Totals, out: TextIO) -> None:

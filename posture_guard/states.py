@@ -38,10 +38,14 @@ class Decision:
     ``metrics`` holds the frame's scale-free metrics (see features.Metrics) as plain
     finite floats (a measure the frame could not take is absent), empty when nobody was
     in view. ``changed`` is True on the first decision
-    and whenever the state differs from the previous decision.
+    and whenever the state differs from the previous decision. ``cut_off``: the user was
+    in view but the frame edge cut them off (face or shoulders out of the picture), so the
+    posture was not judged and ``state`` is the one held from before; the log keeps this
+    time apart, so a summary can say how much of a day was held rather than seen.
     """
 
     t: float
     state: PostureState
     metrics: dict[str, float] = field(default_factory=dict)
     changed: bool = False
+    cut_off: bool = False

@@ -2,8 +2,9 @@
 
 Why spans and not frames: the monitor decides up to 5 times a second, but what anyone asks
 later is "how long was I in which posture". Consecutive decisions with the same state are
-merged into one row (state, start, end, profile, metric medians), the way ActivityWatch
-merges heartbeats, so a year of 8-hour days stays small and fast to summarize.
+merged into one row (state, start, end, profile, metric medians, seconds cut off by the
+frame edge), the way ActivityWatch merges heartbeats, so a year of 8-hour days stays small
+and fast to summarize.
 
 Why batched writes: committing every decision would wear the disk and slow the loop; the
 sink keeps closed spans in memory and commits at least every ``commit_every`` seconds of
@@ -80,6 +81,11 @@ MIGRATIONS: tuple[str, ...] = (
         at      REAL NOT NULL
     );
     """,
+    # v3: of each span, the seconds in which the frame edge cut the user off (posture not
+    # judged, the state held); spans logged before this read 0
+    """
+    ALTER TABLE spans ADD COLUMN cut_off REAL NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -111,6 +117,9 @@ class Span:
     samples: int = 1
     metrics: dict[str, float] = field(default_factory=dict)
     source: str = ""
+    #: seconds of the span in which the frame edge cut the user off: the state was held
+    #: from before, not seen (see :attr:`~posture_guard.states.Decision.cut_off`)
+    cut_off: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -312,12 +321,13 @@ class Store:
         """Spans overlapping [start, end), in time order (not clipped)."""
         t0, t1 = to_timestamp(start), to_timestamp(end)
         rows = self.read(
-            "SELECT state, start, end, profile, samples, metrics, source FROM spans "
+            "SELECT state, start, end, profile, samples, metrics, source, cut_off FROM spans "
             "WHERE start < ? AND end > ? ORDER BY start",
             (t1, t0),
         )
         return [
-            Span(PostureState(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows
+            Span(PostureState(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7])
+            for r in rows
         ]
 
     def span_tuples(self, start: When, end: When) -> list[tuple[str, float, float]]:
@@ -325,6 +335,16 @@ class Store:
         t0, t1 = to_timestamp(start), to_timestamp(end)
         return self.read(
             "SELECT state, start, end FROM spans WHERE start < ? AND end > ? ORDER BY start",
+            (t1, t0),
+        )
+
+    def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float]]:
+        """(start, end, seconds cut off) of the spans overlapping [start, end) in which the
+        frame edge cut the user off at all."""
+        t0, t1 = to_timestamp(start), to_timestamp(end)
+        return self.read(
+            "SELECT start, end, cut_off FROM spans "
+            "WHERE start < ? AND end > ? AND cut_off > 0 ORDER BY start",
             (t1, t0),
         )
 
@@ -373,8 +393,8 @@ def _statements(script: str) -> Iterator[str]:
 
 def _insert_span(conn: sqlite3.Connection, s: Span) -> int:
     cur = conn.execute(
-        "INSERT INTO spans(profile, state, start, end, samples, metrics, source) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO spans(profile, state, start, end, samples, metrics, source, cut_off) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             s.profile,
             s.state.value,
@@ -383,6 +403,7 @@ def _insert_span(conn: sqlite3.Connection, s: Span) -> int:
             s.samples,
             json.dumps(s.metrics, sort_keys=True),
             s.source,
+            s.cut_off,
         ),
     )
     return int(cur.lastrowid)
@@ -397,6 +418,7 @@ def _span_to_json(s: Span) -> dict[str, Any]:
         "samples": s.samples,
         "metrics": s.metrics,
         "source": s.source,
+        "cut_off": s.cut_off,
     }
 
 
@@ -409,6 +431,7 @@ def _span_from_json(obj: dict[str, Any]) -> Span:
         int(obj["samples"]),
         dict(obj["metrics"]),
         str(obj.get("source", "")),
+        float(obj.get("cut_off", 0.0)),  # a side file written before the column existed
     )
 
 
@@ -476,12 +499,23 @@ class _OpenSpan:
     metrics: dict[str, _MedianAcc] = field(default_factory=dict)
     row_id: Optional[int] = None  # set once written (still open) to the database
     written_end: Optional[float] = None  # stream time its row ends at in the database
+    cut_off: float = 0.0  # seconds of it in which the frame edge cut the user off
+    written_cut_off: float = 0.0  # ... of them, in its row in the database
+    last_cut_off: bool = False  # ... and whether the latest decision was one of them
 
     def add(self, decision: Decision) -> None:
+        self.extend_to(decision.t)
         self.samples += 1
         self.last = decision.t
+        self.last_cut_off = decision.cut_off
         for key, value in decision.metrics.items():
             self.metrics.setdefault(key, _MedianAcc()).add(float(value))
+
+    def extend_to(self, t: float) -> None:
+        """Credit the time from the latest decision to ``t`` as that decision saw it: a
+        decision's state (and whether it was cut off) stands until the next one."""
+        if self.samples and self.last_cut_off and t > self.last:
+            self.cut_off += t - self.last
 
     def medians(self) -> dict[str, float]:
         out = {}
@@ -565,6 +599,7 @@ class StoreSink:
     def _close_open(self, end: float) -> None:
         cur = self._open
         assert cur is not None
+        cur.extend_to(end)
         cur.last = max(cur.last, end)
         self._done.append(cur)
         self._open = None
@@ -578,6 +613,7 @@ class StoreSink:
             samples=s.samples,
             metrics=s.medians(),
             source=self.session.source,
+            cut_off=round(min(s.cut_off, max(end - s.start, 0.0)), 3),
         )
 
     @property
@@ -612,6 +648,7 @@ class StoreSink:
         if cur is not None and ids:
             cur.row_id = ids[0]
             cur.written_end = cur_end
+            cur.written_cut_off = cur.cut_off
         del self._done[: len(done)]
         self.spans_written += len(done)
         self.commits += 1
@@ -641,7 +678,8 @@ class StoreSink:
                 # its head is already in the database: keep only the unwritten tail
                 if s.last <= s.written_end:
                     continue
-                span = replace(span, start=self._t0 + s.written_end)
+                tail_cut = round(max(0.0, s.cut_off - s.written_cut_off), 3)
+                span = replace(span, start=self._t0 + s.written_end, cut_off=tail_cut)
             spans.append(span)
         pending = self.store.save_pending(spans)
         self._done.clear()
@@ -653,8 +691,8 @@ class StoreSink:
 
 def _update_span(conn: sqlite3.Connection, row_id: int, s: Span) -> None:
     conn.execute(
-        "UPDATE spans SET end = ?, samples = ?, metrics = ? WHERE id = ?",
-        (s.end, s.samples, json.dumps(s.metrics, sort_keys=True), row_id),
+        "UPDATE spans SET end = ?, samples = ?, metrics = ?, cut_off = ? WHERE id = ?",
+        (s.end, s.samples, json.dumps(s.metrics, sort_keys=True), s.cut_off, row_id),
     )
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Optional
 
 from .errors import UserError
+from .features import CUT_OFF_ADVICE_SHARE, SET_CAMERA_BACK
 from .states import PostureState
 from .store import Event, Store
 
@@ -105,6 +106,9 @@ class DaySummary:
     alerts: int = 0
     breaks: int = 0
     exercises_done: int = 0
+    #: of the desk time, how long the frame edge cut the user off (face or shoulders out of
+    #: the picture): counted in the state held meanwhile, which was not seen
+    cut_off_s: float = 0.0
 
     @property
     def monitored_s(self) -> float:
@@ -121,6 +125,18 @@ class DaySummary:
         desk = self.desk_s
         return self.state_seconds[PostureState.GOOD.value] / desk if desk > 0 else None
 
+    @property
+    def cut_off_share(self) -> Optional[float]:
+        """The part of desk time in which the posture was held, not seen."""
+        desk = self.desk_s
+        return min(1.0, self.cut_off_s / desk) if desk > 0 else None
+
+    @property
+    def advise_camera_back(self) -> bool:
+        """Whether the frame edge cut the user off often enough to say so."""
+        share = self.cut_off_share
+        return share is not None and share >= CUT_OFF_ADVICE_SHARE
+
     def to_json(self) -> dict[str, Any]:
         """Stable keys for ``summary --json`` (minutes rounded to 0.1)."""
         share = self.good_share
@@ -134,12 +150,16 @@ class DaySummary:
             "alerts": self.alerts,
             "breaks": self.breaks,
             "exercises_done": self.exercises_done,
+            "cut_off_minutes": round(self.cut_off_s / 60, 1),
         }
 
 
-def summarize_pieces(day: date, pieces: Sequence[Piece], events: Sequence[Event]) -> DaySummary:
-    """The summary of one day from its (already clipped) spans and its events."""
-    summary = DaySummary(day)
+def summarize_pieces(
+    day: date, pieces: Sequence[Piece], events: Sequence[Event], cut_off: float = 0.0
+) -> DaySummary:
+    """The summary of one day from its (already clipped) spans and its events, and the
+    seconds of it in which the frame edge cut the user off (see :func:`cut_off_by_day`)."""
+    summary = DaySummary(day, cut_off_s=cut_off)
     for state, s, e in pieces:
         summary.state_seconds[state] = summary.state_seconds.get(state, 0.0) + (e - s)
     summary.longest_forward_head_s = longest_run(pieces, PostureState.FORWARD_HEAD.value)
@@ -158,6 +178,21 @@ def day_pieces(store: Store, first: date, last: date) -> dict[date, list[Piece]]
     return split_by_day(store.span_tuples(t0, t1), first, last)
 
 
+def cut_off_by_day(store: Store, first: date, last: date) -> dict[date, float]:
+    """Seconds per local day of ``first``..``last`` in which the frame edge cut the user
+    off. A span stores only its total, so one that crosses midnight shares it out in
+    proportion to its time on each day."""
+    t0, t1 = day_start(first), day_start(last + timedelta(days=1))
+    out = dict.fromkeys(split_by_day((), first, last), 0.0)
+    for s, e, cut in store.cut_off_tuples(t0, t1):
+        length = e - s
+        if length <= 0:
+            continue
+        for d, parts in split_by_day([("", s, e)], first, last).items():
+            out[d] += cut * sum(pe - ps for _, ps, pe in parts) / length
+    return out
+
+
 def summarize_range(
     store: Store, first: date, last: date, pieces: Optional[dict[date, list[Piece]]] = None
 ) -> list[DaySummary]:
@@ -170,7 +205,8 @@ def summarize_range(
         d = datetime.fromtimestamp(ev.at).date()
         if d in by_day:
             by_day[d].append(ev)
-    return [summarize_pieces(d, pieces[d], by_day[d]) for d in sorted(pieces)]
+    cut = cut_off_by_day(store, first, last)
+    return [summarize_pieces(d, pieces[d], by_day[d], cut.get(d, 0.0)) for d in sorted(pieces)]
 
 
 def summarize_day(store: Store, day: date) -> DaySummary:
@@ -218,6 +254,11 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         if state != PostureState.ABSENT.value and desk > 0:
             share = f"  ({100 * secs / desk:.0f} % of desk time)"
         rows.append((f"  {state.replace('_', ' ')}", fmt_minutes(secs) + share))
+    share = summary.cut_off_share
+    if share:
+        # the states above count this time as the state held: say it was not seen
+        cut = fmt_minutes(summary.cut_off_s) + f"  ({100 * share:.0f} % of desk time)"
+        rows.append(("  of which not judged (cut off by the frame edge)", cut))
     good = summary.good_share
     rows += [
         ("good posture share", "-" if good is None else f"{100 * good:.0f} %"),
@@ -230,6 +271,11 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         rows.append(("headache diary", headache))
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    if summary.advise_camera_back:
+        lines.append(
+            "  note: your face or shoulders were often out of the picture (leaning toward "
+            f"the screen), and {SET_CAMERA_BACK}"
+        )
     return "\n".join(lines)
 
 
@@ -243,6 +289,7 @@ def to_json_text(summary: DaySummary, extra: Optional[dict[str, Any]] = None) ->
 __all__ = [
     "DaySummary",
     "STATES",
+    "cut_off_by_day",
     "day_pieces",
     "day_start",
     "hour_of_day",

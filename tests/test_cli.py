@@ -374,3 +374,28 @@ def test_framing_advice_names_the_span_and_needs_a_position() -> None:
     assert framing_advice(at(CROWDED_SPAN - 0.01)) is None
     assert "take 52% of its height" in (framing_advice(at(0.52)) or "")
     assert framing_advice(POPULATION_BASELINE) is None  # no position in the frame to judge
+
+
+def test_time_cut_off_in_a_logged_session_reaches_the_daily_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posture_guard.store import Store
+
+    header, labelled = synth.render(lean_in_scene(NEAR_CAMERA))
+    path, db = tmp_path / "near.jsonl", tmp_path / "log.sqlite3"
+    write_stream(path, header, synth.to_samples(labelled))
+    assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
+                 "--db", str(db), "--start", "2024-03-04T09:00"]) == 0  # fmt: skip
+    said = capsys.readouterr().out
+    # What the session's totals printed as cut off is what the log holds, span by span.
+    line = next(x for x in said.splitlines() if "cut off by the frame edge" in x)
+    h, m, s = (int(v) for v in line.split(": ")[1].split()[0].split(":"))
+    with Store.open(db) as store:
+        logged = sum(sp.cut_off for sp in store.spans(0, 2e10))
+    assert logged == pytest.approx(h * 3600 + m * 60 + s, abs=0.5) and logged > 5
+    assert main(["summary", "--date", "2024-03-04", "--db", str(db), "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["cut_off_minutes"] == round(logged / 60, 1)
+    assert main(["summary", "--date", "2024-03-04", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "of which not judged (cut off by the frame edge)" in text and "further back" in text

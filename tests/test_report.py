@@ -31,7 +31,7 @@ def fill(store: Store) -> None:
     store.add_spans(
         [
             Span(G, ts(D1, 9), ts(D1, 10)),
-            Span(F, ts(D1, 10), ts(D1, 10, 45)),
+            Span(F, ts(D1, 10), ts(D1, 10, 45), cut_off=9 * 60),
             Span(A, ts(D1, 10, 45), ts(D1, 11)),
             Span(G, ts(d2, 9), ts(d2, 12)),
             Span(F, ts(d3, 23), ts(d3, 23, 30)),
@@ -72,6 +72,7 @@ def test_daily_rows_and_csv_match_what_went_in(store, tmp_path):
     first = table[0]
     assert float(first["good_min"]) == 60 and float(first["forward_head_min"]) == 45
     assert float(first["absent_min"]) == 15 and float(first["desk_min"]) == 105
+    assert float(first["cut_off_min"]) == 9 and float(table[1]["cut_off_min"]) == 0
     assert float(first["good_share"]) == pytest.approx(60 / 105, abs=1e-4)
     assert (first["alerts"], first["breaks"], first["max_intensity"]) == ("1", "1", "7")
     assert first["acute_medication"] == "yes"

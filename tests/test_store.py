@@ -110,6 +110,25 @@ def test_spans_are_the_runs_of_the_state_sequence(tmp_path_factory, states):
     store.close()
 
 
+def test_a_span_keeps_how_long_the_frame_edge_cut_the_user_off(db):
+    store = Store.open(db)
+    sink = StoreSink(store, session(), wall_clock=FakeWall())
+    # good seen 0-3 s, held while cut off 3-7 s, seen again 7-9 s; then forward head cut
+    # off from its second decision (10 s) to the end (12 s)
+    for t, state, cut in [(0, G, 0), (1, G, 0), (2, G, 0), (3, G, 1), (5, G, 1), (7, G, 0),
+                          (8, G, 0), (9, F, 0), (10, F, 1), (11, F, 1)]:  # fmt: skip
+        sink.on_decision(Decision(float(t), state, cut_off=bool(cut)))
+    sink.close(12.0)
+    spans = store.spans(0, 2e10)
+    assert [(s.state, s.seconds, s.cut_off) for s in spans] == [(G, 9.0, 4.0), (F, 3.0, 2.0)]
+    # the open span's row, written at a commit and updated later, carries it too
+    sink = StoreSink(store, session(), commit_every=2.0, wall_clock=FakeWall())
+    for t in range(20, 30):
+        sink.on_decision(Decision(float(t), G, cut_off=t >= 25))
+    sink.close(30.0)
+    assert [(s.seconds, s.cut_off) for s in store.spans(T0 + 19, 2e10)] == [(10.0, 5.0)]
+
+
 def test_a_long_gap_closes_the_span_and_is_not_monitored(db):
     store = Store.open(db)
     sink = StoreSink(store, session(), max_gap=30.0)
@@ -188,7 +207,8 @@ def test_old_database_is_migrated_and_keeps_its_data(db):
     con.close()
     store = Store.open(db)
     assert store.schema_version == SCHEMA_VERSION
-    assert [(s.state, s.seconds) for s in store.spans(0, T0 + 100)] == [(G, 60.0)]
+    # spans logged before the frame edge was counted read as never cut off
+    assert [(s.state, s.seconds, s.cut_off) for s in store.spans(0, T0 + 100)] == [(G, 60.0, 0)]
     assert store.read("SELECT COUNT(*) FROM headaches") == [(0,)]
 
 
@@ -248,7 +268,7 @@ def test_lock_that_outlasts_the_session_saves_spans_aside_and_loses_nothing(db):
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     for t in range(8, 15):
-        sink.on_decision(Decision(float(t), F))
+        sink.on_decision(Decision(float(t), F, cut_off=t >= 12))
     with pytest.raises(UserError, match="locked") as err:
         sink.close(15.0)
     assert "kept in" in str(err.value)
@@ -261,7 +281,26 @@ def test_lock_that_outlasts_the_session_saves_spans_aside_and_loses_nothing(db):
     spans = reopened.spans(0, 2e10)
     assert sum(s.seconds for s in spans) == pytest.approx(15.0)
     assert {s.state for s in spans} == {G, F}
+    assert [s.cut_off for s in spans if s.state is F] == [3.0]  # 12-15 s, via the side file
     assert not pending.exists()
+
+
+def test_a_locked_tail_of_a_span_already_written_keeps_only_its_own_cut_off_time(db):
+    store = Store.open(db, lock_timeout=0.1)
+    sink = StoreSink(store, session(), commit_every=2.0, wall_clock=FakeWall())
+    for t in range(5):  # commits at 2 s and 4 s write the open span: 0-4 s, 1 s cut off
+        sink.on_decision(Decision(float(t), G, cut_off=t >= 3))
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for t in range(5, 10):
+        sink.on_decision(Decision(float(t), G, cut_off=True))
+    with pytest.raises(UserError, match="kept in"):
+        sink.close(10.0)
+    other.execute("ROLLBACK")
+    other.close()
+    store.close()
+    spans = Store.open(db).spans(0, 2e10)
+    assert [(s.start - T0, s.end - T0, s.cut_off) for s in spans] == [(0, 4, 1), (4, 10, 6)]
 
 
 def test_log_event_stores_kind_time_and_payload(db):

@@ -43,6 +43,39 @@ def test_span_crossing_midnight_is_split_across_the_two_days(store):
     assert first.longest_forward_head_s == 30 * 60
 
 
+def test_time_cut_off_by_the_frame_edge_is_counted_per_day_and_not_as_seen(store):
+    # 20 min cut off in a span of 75 min that crosses midnight: shared 30:45 in proportion
+    store.add_spans([
+        Span(G, at(9), at(10), cut_off=6 * 60),
+        Span(G, at(23, 30), at(0, 45, DAY + timedelta(days=1)), cut_off=20 * 60),
+    ])  # fmt: skip
+    first, second = summarize_range(store, DAY, DAY + timedelta(days=1))
+    assert first.cut_off_s == pytest.approx(6 * 60 + 8 * 60)
+    assert second.cut_off_s == pytest.approx(12 * 60)
+    assert first.cut_off_share == pytest.approx(14 / 90)
+    assert first.state_seconds["good"] == 90 * 60  # the held state still counts as its state
+
+
+def test_the_summary_says_how_long_posture_was_not_judged_and_advises_only_when_often(
+    store, capsys
+):
+    day2 = DAY + timedelta(days=1)
+    store.add_spans([
+        Span(G, at(9), at(11), cut_off=5 * 60),  # 4 % of desk time: said, no advice
+        Span(G, at(9, d=day2), at(11, d=day2), cut_off=6 * 60),  # 5 %: advice
+    ])  # fmt: skip
+    said = {}
+    for d in (DAY, day2, DAY - timedelta(days=1)):
+        assert cli.main(["summary", "--date", d.isoformat(), "--db", str(store.path)]) == 0
+        said[d] = capsys.readouterr().out
+    line = "of which not judged (cut off by the frame edge)"
+    assert line in said[DAY] and "5 min  (4 % of desk time)" in said[DAY]
+    assert "note:" not in said[DAY]
+    assert line in said[day2] and "6 min  (5 % of desk time)" in said[day2]
+    assert "often out of the picture" in said[day2] and "further back" in said[day2]
+    assert line not in said[DAY - timedelta(days=1)]  # nothing cut off: nothing said
+
+
 def test_day_numbers_match_the_spans_and_events_that_went_in(store):
     store.add_spans(
         [
@@ -121,7 +154,7 @@ def test_hour_of_day_puts_time_in_the_right_hours(store):
 
 
 def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
-    store.add_spans([Span(G, at(9), at(10)), Span(F, at(10), at(10, 30))])
+    store.add_spans([Span(G, at(9), at(10), cut_off=90.0), Span(F, at(10), at(10, 30))])
     store.log_event("alert", at(10, 10))
     rc = cli.main(["summary", "--date", DAY.isoformat(), "--json", "--db", str(store.path)])
     assert rc == 0
@@ -136,6 +169,7 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
         "alerts",
         "breaks",
         "exercises_done",
+        "cut_off_minutes",
         "headache",
     ]
     assert obj["state_minutes"]["good"] == 60.0
@@ -143,6 +177,7 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
     assert obj["good_share"] == pytest.approx(2 / 3, abs=1e-4)
     assert obj["longest_forward_head_minutes"] == 30.0
     assert obj["alerts"] == 1
+    assert obj["cut_off_minutes"] == 1.5
     assert obj["headache"] == "unknown"
 
 
