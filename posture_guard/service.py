@@ -491,6 +491,8 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
     share = s.good_share
     if share is not None:
         parts.append(f"good posture {share:.0%}")
+    if s.advise_camera_back:  # the summary says why and what to do
+        parts.append(f"not judged {s.cut_off_share:.0%} (cut off by the frame edge)")
     return ["today: " + ", ".join(parts)]
 
 

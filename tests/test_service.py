@@ -174,7 +174,7 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     with Store.open(paths.database_file()) as store:
         store.add_spans(
             [
-                Span(PostureState.GOOD, t, t + 1800),
+                Span(PostureState.GOOD, t, t + 1800, cut_off=60),
                 Span(PostureState.FORWARD_HEAD, t + 1800, t + 2400),
             ]
         )
@@ -182,6 +182,12 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     out = capsys.readouterr().out
     assert "monitor process: not running" in out
     assert "today: monitored 40 min" in out and "good posture 75%" in out
+    assert "not judged" not in out  # 1 min of 40 cut off: under the 5 % that earns a word
+    with Store.open(paths.database_file()) as store:
+        store.add_spans([Span(PostureState.GOOD, t + 2400, t + 3000, cut_off=240)])
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "today: monitored 50 min" in out and "not judged 10% (cut off by the frame edge)" in out
 
     holder = _hold_lock(pg_home)
     try:
