@@ -198,6 +198,12 @@ class Score:
         n = self.tn + self.fp
         return self.cut_other / n if n else math.nan
 
+    @property
+    def missed_cut_share(self) -> float:
+        """Share of the missed forward-head samples in which the person was cut off: how
+        much of the recall lost is the frame edge's rather than the judgement's."""
+        return (self.cut_fh - self.cut_fh_hit) / self.fn if self.fn else math.nan
+
 
 def people_interval(
     people: dict[str, Score], draws: int = 2000, level: float = 0.95, seed: int = 0
@@ -512,7 +518,9 @@ def report(
         f"cut off by the frame edge (face or shoulders out of the picture, a state held from "
         f"before): {_fmt(total.cut_share_fh, True)} of forward-head samples "
         f"({_fmt(_share(total.cut_fh_hit, total.cut_fh), True)} of them read forward head), "
-        f"{_fmt(total.cut_share_other, True)} of the others; in full view: balanced accuracy "
+        f"{_fmt(total.cut_share_other, True)} of the others; "
+        f"{_fmt(total.missed_cut_share, True)} of the missed forward-head samples were cut off; "
+        f"in full view: balanced accuracy "
         f"{_fmt(seen.balanced_accuracy)} (recall {_fmt(seen.recall)}, specificity "
         f"{_fmt(seen.specificity)})",
         file=out,

@@ -42,6 +42,8 @@ def test_the_in_view_counts_leave_out_the_samples_where_the_person_was_cut_off()
     seen = s.in_view()
     assert (seen.tp, seen.fn, seen.tn, seen.fp) == (88, 4, 155, 15)
     assert s.cut_share_fh == pytest.approx(0.08) and s.cut_share_other == pytest.approx(0.15)
+    assert s.missed_cut_share == pytest.approx(0.6)  # 6 of the 10 misses were cut off
+    assert math.isnan(ev.Score(tp=5).missed_cut_share)  # nothing missed: no share to give
     total = ev.Score()
     total.add(s)
     total.add(s)
@@ -169,6 +171,7 @@ def test_the_command_prints_totals_and_judges_the_targets(
     out = capsys.readouterr().out
     assert "TOTAL: balanced accuracy" in out and "targets (" in out
     assert "cut off by the frame edge" in out and "in full view: balanced accuracy" in out
+    assert "of the missed forward-head samples were cut off" in out
     assert "people resampled" not in out  # one person: no interval to speak of
     assert code == (0 if "MET" in out and "NOT MET" not in out else 1)
 
