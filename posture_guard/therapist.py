@@ -13,7 +13,8 @@ Pages, in order:
 3. Posture trend against the plan's target: forward-head share of desk time per day.
 4. Hour-of-day pattern.
 5. Headache diary and the posture-headache analysis, with its uncertainty.
-6. Data gaps: days not monitored, days without a diary entry.
+6. Data gaps: days not monitored, days without a diary entry, desk time not judged
+   because the frame edge cut the patient off.
 7+. The daily rows (the same rows as ``--csv``), then the plan, CERT-style.
 
 Every number comes from :func:`report.daily_rows` (posture, coach counts, diary),
@@ -36,10 +37,11 @@ from . import adherence as adherence_mod
 from .association import Result, analyse, collect_days
 from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
+from .features import CUT_OFF_ADVICE_SHARE
 from .plan import Plan
 from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows
 from .store import Store
-from .summary import STATES, day_pieces, hour_of_day
+from .summary import STATES, day_pieces, fmt_minutes, hour_of_day
 
 PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
 LINES_PER_PAGE = 62
@@ -379,8 +381,28 @@ def gap_lines(data: TherapistData) -> list[str]:
         "",
         "Unmonitored days are left out of every posture number; unknown diary days are left "
         "out of the headache analysis.",
+        "",
+        *_cut_off_lines(data.rows),
     ]
     return _wrap(lines)
+
+
+def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
+    """How much desk time was held rather than seen: while the frame edge cut the patient
+    off (leaning in close to the camera) the posture stayed what it was last seen to be,
+    so a forward-head share rests partly on time nobody judged."""
+    cut = sum(r.row.posture.cut_off_s for r in rows)
+    desk = sum(r.row.posture.desk_s for r in rows)
+    often = [r.day for r in rows if r.row.posture.advise_camera_back]
+    return [
+        f"Desk time not judged (the frame edge cut the patient off; counted in the posture "
+        f"held from before): {fmt_minutes(cut)}, {pct(cut / desk if desk > 0 else None)} of "
+        f"desk time",
+        f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more not judged (the app advised "
+        f"setting the camera back): "
+        f"{len(often)}",
+        *_wrap(["  " + (", ".join(d.isoformat() for d in often) or "none")]),
+    ]
 
 
 def day_table_lines(rows: Sequence[TherapistRow]) -> list[str]:

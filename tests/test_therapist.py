@@ -46,6 +46,12 @@ def _ts(d: date, hh: int, mm: int = 0) -> float:
     return datetime.combine(d, time(hh, mm)).timestamp()
 
 
+def cut_off_minutes(i: int) -> int:
+    """Minutes cut off by the frame edge on day index i: 30 (over 5 % of 6 h of desk time)
+    every fourth day, 5 on odd days, none otherwise."""
+    return 30 if i % 4 == 0 else (5 if i % 2 else 0)
+
+
 def fh_minutes(i: int) -> int:
     """Forward-head minutes on day index i: falls from 150 to 46 over two weeks."""
     return 150 - 8 * i
@@ -63,13 +69,13 @@ def populate(db: Path) -> dict[str, object]:
         t = _ts(d, 9)
         fh = fh_minutes(i) * 60
         good = 6 * 3600 - fh
-        for state, secs in (
-            (PostureState.GOOD, good / 2),
-            (PostureState.FORWARD_HEAD, fh),
-            (PostureState.ABSENT, 1800),
-            (PostureState.GOOD, good / 2),
+        for state, secs, cut in (
+            (PostureState.GOOD, good / 2, 0),
+            (PostureState.FORWARD_HEAD, fh, 0),
+            (PostureState.ABSENT, 1800, 0),
+            (PostureState.GOOD, good / 2, cut_off_minutes(i) * 60),
         ):
-            spans.append(Span(state, t, t + secs))
+            spans.append(Span(state, t, t + secs, cut_off=cut))
             t += secs
     store.add_spans(spans)
     # prompts per the plan's schedule: the first of each exercise's doses answered with
@@ -228,6 +234,28 @@ def test_summary_numbers_match_the_database(db: Path, tmp_path: Path) -> None:
         f"Headache diary: {len(HEADACHE_DAYS)} headache days of "
         f"{len(HEADACHE_DAYS) + len(FREE_DAYS)} recorded" in page1
     )
+
+
+@needs_poppler
+def test_the_data_gaps_page_says_how_much_desk_time_was_held_not_seen(
+    db: Path, tmp_path: Path
+) -> None:
+    pdf, _ = run_report(db, tmp_path)
+    text = " ".join(pdf_text(pdf).split())  # the lines as one, wrapping aside
+    conn = sqlite3.connect(str(db))
+    cut, desk = conn.execute(
+        "SELECT SUM(cut_off), SUM(CASE WHEN state != 'absent' THEN end - start END) FROM spans"
+    ).fetchone()
+    conn.close()
+    minutes = round(cut / 60)
+    assert (
+        f"Desk time not judged (the frame edge cut the patient off; counted in the posture "
+        f"held from before): {minutes // 60} h {minutes % 60:02d} min, {100 * cut / desk:.1f} % "
+        "of desk time" in text
+    )
+    often = [d for i, d in enumerate(_days()) if d not in GAP_DAYS and cut_off_minutes(i) >= 30]
+    assert often and f"(the app advised setting the camera back): {len(often)}" in text
+    assert ", ".join(d.isoformat() for d in often) in text
 
 
 @needs_poppler
