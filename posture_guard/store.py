@@ -340,12 +340,14 @@ class Store:
 
     def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float]]:
         """(start, end, seconds cut off) of the spans overlapping [start, end) in which the
-        frame edge cut the user off at all."""
+        frame edge cut the user off at all, while a posture was held: desk time not seen.
+        (A user cut off for long enough without a calibrated size reads absent; that time
+        is not desk time, and is left out.)"""
         t0, t1 = to_timestamp(start), to_timestamp(end)
         return self.read(
             "SELECT start, end, cut_off FROM spans "
-            "WHERE start < ? AND end > ? AND cut_off > 0 ORDER BY start",
-            (t1, t0),
+            "WHERE start < ? AND end > ? AND cut_off > 0 AND state != ? ORDER BY start",
+            (t1, t0, PostureState.ABSENT.value),
         )
 
     def events(self, start: When, end: When, kinds: Optional[Sequence[str]] = None) -> list[Event]:

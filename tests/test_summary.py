@@ -47,6 +47,7 @@ def test_time_cut_off_by_the_frame_edge_is_counted_per_day_and_not_as_seen(store
     # 20 min cut off in a span of 75 min that crosses midnight: shared 30:45 in proportion
     store.add_spans([
         Span(G, at(9), at(10), cut_off=6 * 60),
+        Span(A, at(10), at(10, 5), cut_off=5 * 60),  # read absent: not desk time, left out
         Span(G, at(23, 30), at(0, 45, DAY + timedelta(days=1)), cut_off=20 * 60),
     ])  # fmt: skip
     first, second = summarize_range(store, DAY, DAY + timedelta(days=1))
