@@ -399,3 +399,23 @@ def test_time_cut_off_in_a_logged_session_reaches_the_daily_summary(
     assert main(["summary", "--date", "2024-03-04", "--db", str(db)]) == 0
     text = capsys.readouterr().out
     assert "of which not judged (cut off by the frame edge)" in text and "further back" in text
+
+
+def test_a_user_long_out_of_the_picture_is_told_once_while_it_happens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    header, labelled = synth.render(lean_in_scene(NEAR_CAMERA, lean_in=420.0))
+    path = tmp_path / "near.jsonl"
+    write_stream(path, header, synth.to_samples(labelled))
+    assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
+                 "--notify", "--notifier", "print"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    prompts = [
+        line for line in out.splitlines() if "coach: You are often out of the picture" in line
+    ]
+    assert len(prompts) == 1
+    # sent within the lean-in (30 s upright first), once 5 minutes of it were cut off
+    h, m, s = (int(v) for v in prompts[0].strip()[1:9].split(":"))
+    assert 30 + 300 <= h * 3600 + m * 60 + s <= 30 + 420
+    assert "set the camera or screen further back" in out.split(prompts[0])[1]

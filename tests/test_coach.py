@@ -52,11 +52,13 @@ class Run:
         hz: float = 1.0,
         paused: bool = False,
         snooze_until: Optional[datetime] = None,
+        cut_off: bool = False,
     ) -> Run:
-        """Decisions in ``state`` every 1/hz s for ``seconds`` (fake clock)."""
+        """Decisions in ``state`` every 1/hz s for ``seconds`` (fake clock); ``cut_off``:
+        the frame edge cuts the user off meanwhile (the state is held, not seen)."""
         n = int(round(seconds * hz))
         for _ in range(n):
-            self.step(state, paused=paused, snooze_until=snooze_until)
+            self.step(state, paused=paused, snooze_until=snooze_until, cut_off=cut_off)
             self.t += 1.0 / hz
         return self
 
@@ -377,6 +379,38 @@ def test_micro_prompts_are_off_by_default_and_every_20_min_when_on():
     assert all(n.exercise == "eye_rest" and n.title == "Rest your eyes" for _, n in micro)
 
 
+def test_often_out_of_the_picture_gets_one_framing_prompt_a_day():
+    # 4 min cut off, then seen, then 1 min more within 30 min: the prompt comes when the
+    # fifth minute is reached, says how long, and advises setting the camera back
+    run = make().feed(GOOD, 60).feed(GOOD, 240, cut_off=True).feed(GOOD, 600)
+    assert run.kinds("framing") == []
+    run.feed(GOOD, 90, cut_off=True)
+    [(t, note)] = run.kinds("framing")
+    assert t == 60 + 240 + 600 + 60  # the 300th cut-off second
+    assert "For 5 min of the last 30 min" in note.body and "further back" in note.body
+    [(_, ev)] = run.event_kinds("framing_prompted")
+    assert ev.payload["cut_off_s"] == 300 and ev.payload["prompt"] == note.prompt_id
+    # not again that day, however long the user stays cut off
+    run.feed(GOOD, 3 * 3600, cut_off=True)
+    assert len(run.kinds("framing")) == 1
+    # the next day, once more
+    run.t = 24 * 3600.0
+    run.feed(GOOD, 301, cut_off=True)
+    assert [round(t) for t, _ in run.kinds("framing")] == [960, 24 * 3600 + 300]
+
+
+def test_cut_off_time_older_than_the_window_or_turned_off_never_prompts():
+    # 4 min cut off every 40 min: never 5 min within 30
+    run = make()
+    for _ in range(4):
+        run.feed(GOOD, 240, cut_off=True).feed(GOOD, 36 * 60)
+    assert run.kinds("framing") == []
+    assert make(framing_prompts=False).feed(GOOD, 3600, cut_off=True).kinds("framing") == []
+    # a gap without decisions counts as cut off for at most max_sample_gap_s
+    run = make().feed(GOOD, 200, cut_off=True).skip(600).feed(GOOD, 60, cut_off=True)
+    assert run.kinds("framing") == []
+
+
 # --------------------------------------------------------------------------- robustness
 def test_time_running_backwards_does_not_break_the_engine():
     run = make().feed(FWD, 50)
@@ -463,6 +497,8 @@ def test_settings_from_a_config_table():
         ({"max_alerts_per_hour": 0}, "'max_alerts_per_hour'"),
         ({"max_alerts_per_hour": 2.5}, "'max_alerts_per_hour'"),
         ({"micro_prompts": "yes"}, "'micro_prompts'"),
+        ({"framing_prompts": "on"}, "'framing_prompts'"),
+        ({"framing_after_s": "45m"}, "'framing_after_s' is longer than 'framing_window_s'"),
         ({"checkin_time": "25:00"}, "'checkin_time'"),
         ({"quiet_hours": "22:00"}, "'quiet_hours'"),
         ({"quiet_hours": "17:00-19:00"}, "falls in 'quiet_hours'"),
