@@ -105,6 +105,11 @@ SET_CAMERA_BACK = (
 #: A session (or a day, in the summary) in which the frame edge cut the user off for this
 #: share of the time or more ends with that advice (a choice: about 3 minutes an hour).
 CUT_OFF_ADVICE_SHARE = 0.05
+#: ... in these words (after "note: ").
+OFTEN_CUT_OFF = (
+    "your face or shoulders were often out of the picture (leaning toward the screen), and "
+    f"{SET_CAMERA_BACK}"
+)
 
 
 @dataclass(frozen=True)

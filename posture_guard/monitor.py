@@ -28,7 +28,7 @@ from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
 from .errors import UserError
-from .features import CUT_OFF_ADVICE_SHARE, SET_CAMERA_BACK, compute_metrics, cut_off_view
+from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
@@ -312,11 +312,7 @@ def print_totals(totals: Totals, out: TextIO) -> None:
         print(f"of all that, cut off by the frame edge (posture not judged): "
               f"{fmt_clock(totals.cut_off)}  {share:.1%}", file=out)  # fmt: skip
         if share >= CUT_OFF_ADVICE_SHARE:
-            print(
-                "note: your face or shoulders were often out of the picture (leaning toward "
-                f"the screen), and {SET_CAMERA_BACK}",
-                file=out,
-            )
+            print(f"note: {OFTEN_CUT_OFF}", file=out)
 
 
 # --------------------------------------------------------------------------- replay

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Optional
 
 from .errors import UserError
-from .features import CUT_OFF_ADVICE_SHARE, SET_CAMERA_BACK
+from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF
 from .states import PostureState
 from .store import Event, Store
 
@@ -272,10 +272,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     if summary.advise_camera_back:
-        lines.append(
-            "  note: your face or shoulders were often out of the picture (leaning toward "
-            f"the screen), and {SET_CAMERA_BACK}"
-        )
+        lines.append(f"  note: {OFTEN_CUT_OFF}")
     return "\n".join(lines)
 
 
