@@ -374,10 +374,10 @@ def gap_lines(data: TherapistData) -> list[str]:
     no_diary = [r.day for r in data.rows if r.row.diary.status == "unknown"]
     lines = [
         f"Days not monitored: {len(missing)} of {len(data.rows)}",
-        *_wrap(["  " + (", ".join(d.isoformat() for d in missing) or "none")]),
+        *_day_list(missing),
         "",
         f"Days without a diary entry (unknown, not headache-free): {len(no_diary)}",
-        *_wrap(["  " + (", ".join(d.isoformat() for d in no_diary) or "none")]),
+        *_day_list(no_diary),
         "",
         "Unmonitored days are left out of every posture number; unknown diary days are left "
         "out of the headache analysis.",
@@ -385,6 +385,11 @@ def gap_lines(data: TherapistData) -> list[str]:
         *_cut_off_lines(data.rows),
     ]
     return _wrap(lines)
+
+
+def _day_list(days: Sequence[date]) -> list[str]:
+    """The days of a data-gaps line, indented and wrapped ("none" for none)."""
+    return _wrap(["  " + (", ".join(d.isoformat() for d in days) or "none")])
 
 
 def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
@@ -401,7 +406,7 @@ def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
         f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more not judged (the app advised "
         f"setting the camera back): "
         f"{len(often)}",
-        *_wrap(["  " + (", ".join(d.isoformat() for d in often) or "none")]),
+        *_day_list(often),
     ]
 
 
