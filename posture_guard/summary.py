@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF
@@ -35,6 +35,7 @@ BREAK_KINDS = ("break_taken",)
 EXERCISE_DONE_KINDS = ("exercise_done",)
 
 Piece = tuple[str, float, float]  # (state, start, end) in POSIX seconds
+T = TypeVar("T")
 
 
 def day_start(d: date) -> float:
@@ -54,11 +55,16 @@ def parse_day(text: Optional[str], what: str = "--date") -> date:
         raise UserError(f"{what} {text!r} is not a date like 2024-03-04") from exc
 
 
-def split_by_day(pieces: Iterable[Piece], first: date, last: date) -> dict[date, list[Piece]]:
-    """Clip spans to local days ``first``..``last`` (inclusive), splitting at midnight."""
+def split_by_day(
+    pieces: Iterable[tuple[T, float, float]], first: date, last: date
+) -> dict[date, list[tuple[T, float, float]]]:
+    """Clip spans to local days ``first``..``last`` (inclusive), splitting at midnight.
+    The first item of each piece (a state, or any tag) is carried along unchanged."""
     n_days = (last - first).days + 1
     bounds = [day_start(first + timedelta(days=i)) for i in range(n_days + 1)]
-    out: dict[date, list[Piece]] = {first + timedelta(days=i): [] for i in range(n_days)}
+    out: dict[date, list[tuple[T, float, float]]] = {
+        first + timedelta(days=i): [] for i in range(n_days)
+    }
     lo, hi = bounds[0], bounds[-1]
     i = 0
     for state, s, e in pieces:  # pieces come sorted by start
@@ -183,13 +189,12 @@ def cut_off_by_day(store: Store, first: date, last: date) -> dict[date, float]:
     off. A span stores only its total, so one that crosses midnight shares it out in
     proportion to its time on each day."""
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    out = dict.fromkeys(split_by_day((), first, last), 0.0)
-    for s, e, cut in store.cut_off_tuples(t0, t1):
-        length = e - s
-        if length <= 0:
-            continue
-        for d, parts in split_by_day([("", s, e)], first, last).items():
-            out[d] += cut * sum(pe - ps for _, ps, pe in parts) / length
+    rows = store.cut_off_tuples(t0, t1)
+    tagged = [(i, s, e) for i, (s, e, _) in enumerate(rows) if e > s]  # sorted by start
+    out: dict[date, float] = {}
+    for d, parts in split_by_day(tagged, first, last).items():
+        # each part of a span gets the span's cut-off seconds in proportion to its length
+        out[d] = sum(rows[i][2] * (pe - ps) / (rows[i][1] - rows[i][0]) for i, ps, pe in parts)
     return out
 
 
