@@ -211,7 +211,7 @@ def replay_lean_in(reference, nearer, w: int, h: int, top_rule: bool = True, sin
     the top edge as before :func:`posture_guard.classify.at_top_edge`."""
     import io
 
-    from posture_guard import classify
+    from posture_guard.classify import Thresholds
     from posture_guard.monitor import ReplayOptions, replay
 
     def looped(landmarks, seconds: float, start: float) -> list[Sample]:
@@ -219,14 +219,9 @@ def replay_lean_in(reference, nearer, w: int, h: int, top_rule: bool = True, sin
                 for i in range(int(seconds * LEAN_IN_FPS))]  # fmt: skip
 
     stream = looped(reference, LEAN_IN_LEAD, 0.0) + looped(nearer, LEAN_IN_SECONDS, LEAN_IN_LEAD)
-    saved = classify.FOREHEAD_EYE_WIDTHS
-    classify.FOREHEAD_EYE_WIDTHS = saved if top_rule else 0.0
-    try:
-        options = ReplayOptions(calibrate_seconds=20, all_frames=True)
-        header = StreamHeader(w, h, LEAN_IN_FPS)
-        return replay(header, stream, list(sinks), options, io.StringIO())
-    finally:
-        classify.FOREHEAD_EYE_WIDTHS = saved
+    rules = Thresholds() if top_rule else Thresholds(top_edge=0.0)
+    options = ReplayOptions(calibrate_seconds=20, all_frames=True, thresholds=rules)
+    return replay(StreamHeader(w, h, LEAN_IN_FPS), stream, list(sinks), options, io.StringIO())
 
 
 def lean_in_states(

@@ -55,7 +55,7 @@ from calibration.baseline import (
 from posture_guard.classify import POPULATION_BASELINE, Baseline, at_top_edge
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
-from posture_guard.features import compute_metrics, partly_in_view
+from posture_guard.features import FOREHEAD_EYE_WIDTHS, compute_metrics, partly_in_view
 from posture_guard.landmarks import Sample, StreamHeader
 from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, calibrate_samples, replay
 from posture_guard.states import Decision, PostureState
@@ -252,11 +252,13 @@ def states_at(decisions: Sequence[Decision], times: Sequence[float]) -> list[str
     return out
 
 
-def held_at_top(sample: Sample, header: StreamHeader, baseline: Baseline) -> bool:
+def held_at_top(
+    sample: Sample, header: StreamHeader, baseline: Baseline, band: float = FOREHEAD_EYE_WIDTHS
+) -> bool:
     """Whether the decision takes a measurable frame for a user cut off by the top edge
-    (:func:`posture_guard.classify.at_top_edge`)."""
+    (:func:`posture_guard.classify.at_top_edge`, with the rules' ``top_edge`` band)."""
     metrics = compute_metrics(sample, header)
-    return metrics is not None and at_top_edge(metrics, baseline)
+    return metrics is not None and at_top_edge(metrics, baseline, band)
 
 
 def score_scene(
@@ -287,12 +289,13 @@ def score_scene(
     times = [s.t for s in labelled]
     states = states_at(decisions, times)
     dt = 1.0 / scene.fps
+    band = rules.thresholds.top_edge
     score = Score()
     score.slouch_refused = int(slouch_refused)
     for s, sample, state in zip(labelled, samples, states):
         if s.since_change < settle or not s.settled:
             continue
-        cut = partly_in_view(sample) or held_at_top(sample, header, baseline)
+        cut = partly_in_view(sample) or held_at_top(sample, header, baseline, band)
         score.read_absent += s.truth != ABSENT and state == ABSENT
         if s.truth == FH:
             score.tp += state == FH

@@ -110,7 +110,10 @@ class Thresholds:
     :func:`step`); the label decides whether a frame is a sign of change that makes the
     sampler look again soon. 0.9 (tuned by ``python -m calibration.tune``): a half-sure
     frame while sitting well does not start a burst of fast looks, which halved false
-    alarms on the tune people at the same median latency.
+    alarms on the tune people at the same median latency. ``top_edge``: eyes this many
+    eye widths or fewer below the top of the picture make a face at the top edge, held as
+    cut off (see :func:`at_top_edge`; 0 turns the rule off, which the lean-in replay of
+    ``calibration/edge.py`` does to measure what it buys).
     """
 
     forward_head: float = 0.9
@@ -120,6 +123,7 @@ class Thresholds:
     tilt: float = 11.0
     other_person_scale: float = 1.6
     other_person_shift: float = 1.4
+    top_edge: float = FOREHEAD_EYE_WIDTHS
 
 
 #: The relative features the fitted model reads (see :func:`relative_features`).
@@ -683,9 +687,10 @@ def shifted(baseline: Baseline, offset: float) -> Baseline:
     return replace(baseline, median=median)
 
 
-def at_top_edge(metrics: Metrics, baseline: Baseline) -> bool:
+def at_top_edge(metrics: Metrics, baseline: Baseline, band: float = FOREHEAD_EYE_WIDTHS) -> bool:
     """Whether a measured face is too near the top of the picture to be trusted: its eyes
-    within :data:`~posture_guard.features.FOREHEAD_EYE_WIDTHS` of the edge, for a user whose
+    within ``band`` eye widths of the edge (by default
+    :data:`~posture_guard.features.FOREHEAD_EYE_WIDTHS`), for a user whose
     eyes sat lower at calibration. MediaPipe may have placed eyes that left the picture
     there (it did for two of five real people), and judged, that guess reads as a fault:
     such a frame is a user cut off, whose state is held. A user whose eyes sit that high
@@ -693,12 +698,12 @@ def at_top_edge(metrics: Metrics, baseline: Baseline) -> bool:
     calibration that would refuse them would help no one. Without calibration nobody's
     own framing is known, and the rule holds for everyone."""
     keys = ("shoulder_y", "eye_gap", "shoulder_width", "face_width")
-    if eyes_below_top(*(getattr(metrics, k) for k in keys)) >= FOREHEAD_EYE_WIDTHS:
+    if eyes_below_top(*(getattr(metrics, k) for k in keys)) >= band:
         return False
     med = baseline.median
     if not all(k in med for k in keys):
         return True
-    return eyes_below_top(*(med[k] for k in keys)) >= FOREHEAD_EYE_WIDTHS
+    return eyes_below_top(*(med[k] for k in keys)) >= band
 
 
 class Decider:
@@ -722,7 +727,7 @@ class Decider:
         """Judge one frame. ``cut``: no metrics because the frame edge cuts the user off
         (see :func:`~posture_guard.features.cut_off_view`), not because nobody is there.
         A face at the top edge (:func:`at_top_edge`) counts as cut off too."""
-        if metrics is not None and at_top_edge(metrics, self.baseline):
+        if metrics is not None and at_top_edge(metrics, self.baseline, self.thresholds.top_edge):
             metrics, cut = None, CutOff("shoulders", metrics.shoulder_width)
         if metrics is None and cut is not None:
             near = leaned_in(cut, self.baseline, self.smoothing)

@@ -160,7 +160,7 @@ def test_a_face_at_the_top_edge_is_held_as_cut_off_unless_the_user_always_sits_t
     # MediaPipe places eyes that have left the top inside the picture for some people,
     # close under the edge (python -m calibration.edge): a face whose eyes sit within
     # FOREHEAD_EYE_WIDTHS eye widths of the top is taken for a user cut off.
-    from posture_guard.classify import POPULATION_BASELINE, Decider, at_top_edge
+    from posture_guard.classify import POPULATION_BASELINE, Decider, Thresholds, at_top_edge
     from posture_guard.features import FOREHEAD_EYE_WIDTHS, eyes_below_top
     from posture_guard.landmarks import LEFT_EYE, RIGHT_EYE
     from posture_guard.states import PostureState
@@ -189,6 +189,7 @@ def test_a_face_at_the_top_edge_is_held_as_cut_off_unless_the_user_always_sits_t
         assert at_top_edge(frame, own) is held
         assert at_top_edge(frame, POPULATION_BASELINE) is held  # nobody's framing known
         assert at_top_edge(frame, high) is False
+        assert at_top_edge(frame, own, band=0.0) is False  # the rule turned off
     # Held: the decision keeps its state, and says the frame edge cut the user off.
     decider = Decider(own)
     for i in range(50):
@@ -197,3 +198,9 @@ def test_a_face_at_the_top_edge_is_held_as_cut_off_unless_the_user_always_sits_t
     assert decision.state is PostureState.GOOD
     assert decider.last_reading is not None and decider.last_reading.partial
     assert decider.last_reading.near  # as big as the user: leaning in, not someone else
+    # With the band at 0 (Thresholds.top_edge) the same frame is judged, not held.
+    judged = Decider(own, Thresholds(top_edge=0.0))
+    for i in range(50):
+        judged.decide(i * 0.2, m)
+    judged.decide(10.0, raised(0.5))
+    assert judged.last_reading is not None and not judged.last_reading.partial
