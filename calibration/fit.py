@@ -291,21 +291,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "them on the next run with the same people and code: rendering is most of the hour",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    seeds = TRAIN_SEEDS[: args.seeds]
+    seeds_text = f"training seeds {seed_ranges(seeds)}"
+    key = cache_key(seeds, args.minutes, args.stride)
+    try:
+        pop_median = cached_median(args.cache, key)
+    except CacheError as err:
+        print(f"calibration.fit: {err}", file=sys.stderr)
+        return 2
     try:
         import sklearn  # noqa: F401
     except ImportError:
         print("calibration.fit needs scikit-learn: pip install -e '.[calibration]'")
         return 2
-    seeds = TRAIN_SEEDS[: args.seeds]
-    seeds_text = f"training seeds {seed_ranges(seeds)}"
-    key = cache_key(seeds, args.minutes, args.stride)
-    cached = _read_cache_key(args.cache, key)
-    if cached is None:
-        return 2
+    cached = pop_median is not None
     if cached:
         print(f"design matrices from {args.cache} ({seeds_text})", flush=True)
-        collected, pop_median = None, json.loads((args.cache / "key.json").read_text())["median"]
+        collected = None
     else:
+        if args.cache:
+            args.cache.mkdir(parents=True, exist_ok=True)
         print(f"rendering training scenes ({seeds_text})", flush=True)
         collected = collect(training_scenes(seeds, args.minutes), args.stride)
         pop_median = population_baseline(collected).median
@@ -347,27 +352,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def _read_cache_key(cache: Optional[Path], key: dict) -> Optional[bool]:
-    """True when ``cache`` holds designs rendered from ``key``; False when there is none
-    yet (the fit renders and fills it); None, after saying why, when it holds others."""
+class CacheError(Exception):
+    """A design cache that cannot be used for this fit; the message says why."""
+
+
+def cached_median(cache: Optional[Path], key: dict) -> Optional[dict[str, float]]:
+    """The population medians saved with the design matrices in ``cache`` when they were
+    rendered from ``key`` (the key is written last, so its presence means every matrix
+    was); None when there is no cache, or none yet (the fit renders and fills it). Raises
+    :class:`CacheError` when the cache cannot be read or holds other designs."""
     if cache is None:
-        return False
+        return None
     path = cache / "key.json"
     if not path.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        return False
+        return None
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        print(f"calibration.fit: cannot read the cache key {path}: {err}", file=sys.stderr)
-        return None
+        median = saved["median"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CacheError(f"cannot read the cache key {path}: {err!r}") from None
     differs = [k for k in key if saved.get(k) != key[k]]
     if differs:
         what = ", ".join(differs)
-        print(f"calibration.fit: the cache in {cache} was rendered with other {what}; "
-              "delete it or name another directory", file=sys.stderr)  # fmt: skip
-        return None
-    return True
+        raise CacheError(f"the cache in {cache} was rendered with other {what}; "
+                         "delete it or name another directory")  # fmt: skip
+    return median
 
 
 def seed_ranges(seeds: Sequence[int]) -> str:

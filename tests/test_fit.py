@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from calibration import fit
 from calibration.evaluate import FRESH_FIRST, SEED_SETS
 from tests.test_scenarios import CUT_OFF_DESKS, PITCHING_DESKS, TOO_NEAR_DESKS
@@ -38,18 +40,25 @@ def test_a_design_cache_is_reused_only_for_the_same_people_stride_and_code(
     assert fit.cache_key(fit.TRAIN_SEEDS[:20], 1.0, 4) == key
     assert fit.cache_key(fit.TRAIN_SEEDS[:20], 1.0, 8) != key
     assert len(key["sources"]) == 64
-    assert fit._read_cache_key(None, key) is False  # no cache asked for
+    assert fit.cached_median(None, key) is None  # no cache asked for
     cache = tmp_path / "cache"
-    assert fit._read_cache_key(cache, key) is False  # empty: the fit renders and fills it
-    assert cache.is_dir()
-    (cache / "key.json").write_text(json.dumps(key), encoding="utf-8")
-    assert fit._read_cache_key(cache, key) is True
+    assert fit.cached_median(cache, key) is None  # none yet: the fit renders and fills it
+    assert not cache.exists()  # asking does not create it
+    cache.mkdir()
+    median = {"eye_gap": 0.5}
+    (cache / "key.json").write_text(json.dumps({**key, "median": median}), encoding="utf-8")
+    assert fit.cached_median(cache, key) == median
     other = fit.cache_key(fit.TRAIN_SEEDS[:21], 1.0, 8)
-    assert fit._read_cache_key(cache, other) is None
-    assert "other seeds, stride" in capsys.readouterr().err
-    (cache / "key.json").write_text("{not json", encoding="utf-8")
-    assert fit._read_cache_key(cache, key) is None
-    assert "cannot read the cache key" in capsys.readouterr().err
+    with pytest.raises(fit.CacheError, match="other seeds, stride"):
+        fit.cached_median(cache, other)
+    for broken in ("{not json", json.dumps(key), "[]"):  # unreadable, no medians, not a key
+        (cache / "key.json").write_text(broken, encoding="utf-8")
+        with pytest.raises(fit.CacheError, match="cannot read the cache key"):
+            fit.cached_median(cache, key)
+    # The command says so and stops, before rendering anything.
+    (cache / "key.json").write_text(json.dumps({**key, "median": median}), encoding="utf-8")
+    assert fit.main(["--seeds", "21", "--cache", str(cache), "--out", str(tmp_path)]) == 2
+    assert "other seeds" in capsys.readouterr().err
 
 
 def test_the_design_cache_key_follows_the_rendering_code(tmp_path, monkeypatch) -> None:
