@@ -440,7 +440,11 @@ class Coach:
         hour_ago = now - timedelta(hours=1)
         st = replace(st, alerts=tuple(a for a in st.alerts if a > hour_ago))
 
-        if self._silenced(st, now) or obs.state is PostureState.ABSENT:
+        # A state read absent while the frame edge cuts someone off is a user who sat down
+        # too close to be measured (the state held as absent): only the framing prompt,
+        # which is the cure, may speak to them. An empty desk gets nothing.
+        away = obs.state is PostureState.ABSENT
+        if self._silenced(st, now) or (away and not obs.cut_off):
             return st, fx
         if st.last_notified_at is not None and _secs(now - st.last_notified_at) < cfg.min_gap_s:
             return st, fx
@@ -451,8 +455,9 @@ class Coach:
             self._plan_rule,
             self._framing_rule,
             self._micro_rule,
+            self._checkin_rule,
         )
-        for rule in (*rules, self._checkin_rule):
+        for rule in (self._framing_rule,) if away else rules:
             new_st, new_fx = rule(st, obs.state, now)
             if new_fx:
                 fx.extend(new_fx)
@@ -696,7 +701,8 @@ class Coach:
         self, st: CoachState, state: PostureState, now: datetime
     ) -> tuple[CoachState, list[Effect]]:
         """Once a day: the frame edge cut the user off for ``framing_after_s`` of the last
-        ``framing_window_s``, so say so and advise setting the camera back."""
+        ``framing_window_s``, so say so and advise setting the camera back. A user cut off
+        from the moment they sat down reads absent, and is told that too."""
         cfg = self.settings
         if not cfg.framing_prompts or st.last_framing_day == now.date():
             return st, []
@@ -709,6 +715,8 @@ class Coach:
             f"{human_duration(cfg.framing_window_s)} your face or shoulders were out of the "
             f"camera's picture (leaning toward the screen), and {SET_CAMERA_BACK}."
         )
+        if state is PostureState.ABSENT:
+            body += " Until then, this time counts as away from the desk."
         fx: list[Effect] = [
             Notify(pid, "framing", "You are often out of the picture", body, None, ()),
             Event(

@@ -419,3 +419,26 @@ def test_a_user_long_out_of_the_picture_is_told_once_while_it_happens(
     h, m, s = (int(v) for v in prompts[0].strip()[1:9].split(":"))
     assert 30 + 300 <= h * 3600 + m * 60 + s <= 30 + 420
     assert "set the camera or screen further back" in out.split(prompts[0])[1]
+
+
+def test_a_user_who_sits_down_too_close_reads_away_but_is_told_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Upright, a minute away, then back but leaning in: the frame edge cuts them off from
+    # the moment they return, so the state stays absent; the coach still says so.
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    segments = [synth.Segment("upright", 30.0), synth.Segment("away", 60.0),
+                synth.Segment("lean_in", 420.0)]  # fmt: skip
+    scene = synth.Scene(synth.Person(), NEAR_CAMERA, segments, synth.Nuisance.none(), 5.0, 1)
+    header, labelled = synth.render(scene)
+    path = tmp_path / "back-too-close.jsonl"
+    write_stream(path, header, synth.to_samples(labelled))
+    assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
+                 "--notify", "--notifier", "print"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    states = [line[11:].split()[0] for line in out.splitlines() if line[:1] == "["]
+    assert [x for x in states if x != "coach:"] == ["good", "absent"]  # never seen again
+    [prompt] = [line for line in out.splitlines() if "coach: You are often out of" in line]
+    h, m, s = (int(v) for v in prompt.strip()[1:9].split(":"))
+    assert 90 + 300 <= h * 3600 + m * 60 + s <= 90 + 420
+    assert "this time counts as away from the desk" in out.split(prompt)[1]

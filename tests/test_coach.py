@@ -411,6 +411,21 @@ def test_cut_off_time_older_than_the_window_or_turned_off_never_prompts():
     assert run.kinds("framing") == []
 
 
+def test_a_user_cut_off_since_sitting_down_reads_absent_but_still_gets_the_framing_prompt():
+    # Sat down too close: the state held as absent, frames cut off. Only the framing
+    # prompt speaks (no break, no check-in), and it says the time counts as away.
+    run = make(micro_prompts=True).feed(AWAY, 120).feed(AWAY, 2 * 3600, cut_off=True)
+    [(t, note)] = run.kinds("framing")
+    assert t == 120 + 300
+    assert "counts as away from the desk" in note.body
+    assert len(run.notifies) == 1
+    # An empty desk (absent, nothing cut off) never hears from the coach, however long.
+    assert make(micro_prompts=True).feed(AWAY, 8 * 3600).notifies == []
+    # Snoozed, the cut-off user is not told either.
+    snoozed = make().feed(AWAY, 900, cut_off=True, snooze_until=T0 + timedelta(hours=1))
+    assert snoozed.kinds("framing") == []
+
+
 # --------------------------------------------------------------------------- robustness
 def test_time_running_backwards_does_not_break_the_engine():
     run = make().feed(FWD, 50)
