@@ -55,8 +55,12 @@ from calibration.baseline import (
 from posture_guard.classify import POPULATION_BASELINE, Baseline, at_top_edge
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
-from posture_guard.features import FOREHEAD_EYE_WIDTHS, compute_metrics, partly_in_view
-from posture_guard.landmarks import Sample, StreamHeader
+from posture_guard.features import (
+    FOREHEAD_EYE_WIDTHS,
+    Metrics,
+    compute_metrics,
+    partly_in_view,
+)
 from posture_guard.monitor import SLOUCH_NOT_USED, ReplayOptions, calibrate_samples, replay
 from posture_guard.states import Decision, PostureState
 
@@ -252,13 +256,29 @@ def states_at(decisions: Sequence[Decision], times: Sequence[float]) -> list[str
     return out
 
 
-def held_at_top(
-    sample: Sample, header: StreamHeader, baseline: Baseline, band: float = FOREHEAD_EYE_WIDTHS
-) -> bool:
-    """Whether the decision takes a measurable frame for a user cut off by the top edge
-    (:func:`posture_guard.classify.at_top_edge`, with the rules' ``top_edge`` band)."""
-    metrics = compute_metrics(sample, header)
-    return metrics is not None and at_top_edge(metrics, baseline, band)
+class Rendered:
+    """A scene rendered once for every mode that scores it, with what the scoring asks
+    of each sample kept as it is first asked: its metrics (for the top-edge band, whose
+    answer depends on the mode's baseline) and whether the frame edge cuts it."""
+
+    def __init__(self, scene: synth.Scene) -> None:
+        self.header, self.labelled = synth.render(scene)
+        self.samples = synth.to_samples(self.labelled)
+        self._metrics: dict[int, Optional[Metrics]] = {}
+        self._partly: dict[int, bool] = {}
+
+    def cut_off(self, i: int, baseline: Baseline, band: float = FOREHEAD_EYE_WIDTHS) -> bool:
+        """Whether the frame edge cuts sample ``i``'s person off, as the decision takes it:
+        partly out of view, or a measurable face at the top edge that the decision holds
+        as cut off (:func:`posture_guard.classify.at_top_edge`, with the rules' band)."""
+        if i not in self._partly:
+            self._partly[i] = partly_in_view(self.samples[i])
+        if self._partly[i]:
+            return True
+        if i not in self._metrics:
+            self._metrics[i] = compute_metrics(self.samples[i], self.header)
+        metrics = self._metrics[i]
+        return metrics is not None and at_top_edge(metrics, baseline, band)
 
 
 def score_scene(
@@ -266,12 +286,13 @@ def score_scene(
     mode: str = "slouch",
     settle: float = 20.0,
     rules: ReplayOptions = ReplayOptions(),
+    rendered: Optional[Rendered] = None,
 ) -> tuple[Score, list[Decision]]:
-    """Render, replay through the production path in ``mode`` (see :data:`MODES`), and
-    score one scene. ``rules`` carries the thresholds and smoothing (the defaults unless
-    calibration/tune.py tries others)."""
-    header, labelled = synth.render(scene)
-    samples = synth.to_samples(labelled)
+    """Render (unless ``rendered`` holds it already), replay through the production path
+    in ``mode`` (see :data:`MODES`), and score one scene. ``rules`` carries the thresholds
+    and smoothing (the defaults unless calibration/tune.py tries others)."""
+    rendered = rendered or Rendered(scene)
+    header, labelled, samples = rendered.header, rendered.labelled, rendered.samples
     collector = _Collector()
     slouch_refused = False
     if mode == "population":
@@ -292,10 +313,10 @@ def score_scene(
     band = rules.thresholds.top_edge
     score = Score()
     score.slouch_refused = int(slouch_refused)
-    for s, sample, state in zip(labelled, samples, states):
+    for i, (s, state) in enumerate(zip(labelled, states)):
         if s.since_change < settle or not s.settled:
             continue
-        cut = partly_in_view(sample) or held_at_top(sample, header, baseline, band)
+        cut = rendered.cut_off(i, baseline, band)
         score.read_absent += s.truth != ABSENT and state == ABSENT
         if s.truth == FH:
             score.tp += state == FH
@@ -425,12 +446,40 @@ def score_job(
     whether the camera was moved back first (``follow_advice``, see :func:`report`). A
     function of one picklable argument, so a process pool can run it (tune.py does too)."""
     scene, mode, follow_advice, rules = job
+    return score_modes_job((scene, (mode,), follow_advice, rules))[0]
+
+
+def score_modes_job(
+    job: tuple[synth.Scene, Sequence[str], bool, ReplayOptions],
+) -> list[tuple[Optional[Score], bool]]:
+    """:func:`score_job` for each of several modes over one rendering of the scene: the
+    rendering and the per-sample cut-off checks are a third of a scene's scoring, and the
+    modes judge the very same samples."""
+    scene, modes, follow_advice, rules = job
     further = advised_scene(scene) if follow_advice else None
-    try:
-        score, _ = score_scene(further or scene, mode, rules=rules)
-    except CalibrationError:
-        return None, further is not None
-    return score, further is not None
+    rendered = Rendered(further or scene)
+    out: list[tuple[Optional[Score], bool]] = []
+    for mode in modes:
+        try:
+            score, _ = score_scene(further or scene, mode, rules=rules, rendered=rendered)
+        except CalibrationError:
+            score = None
+        out.append((score, further is not None))
+    return out
+
+
+def score_modes(
+    todo: Sequence[tuple[str, synth.Scene]],
+    modes: Sequence[str],
+    follow_advice: bool = False,
+    pool=None,
+) -> dict[str, list[tuple[Optional[Score], bool]]]:
+    """Every scene of ``todo`` scored in every mode (on ``pool`` when given), by mode, in
+    the order of ``todo``: what :func:`report` prints."""
+    jobs = [(scene, tuple(modes), follow_advice, ReplayOptions()) for _, scene in todo]
+    runs = pool.map(score_modes_job, jobs, chunksize=1) if pool else map(score_modes_job, jobs)
+    per_scene = list(runs)
+    return {mode: [scores[k] for scores in per_scene] for k, mode in enumerate(modes)}
 
 
 def _share(part: int, whole: int) -> float:
@@ -452,12 +501,14 @@ def report(
     scenes: Optional[Sequence[tuple[str, synth.Scene]]] = None,
     follow_advice: bool = False,
     pool=None,
+    results: Optional[Sequence[tuple[Optional[Score], bool]]] = None,
 ) -> Score:
     """Score ``scenes`` (by default the harness's scenes of ``seeds``) and print the table.
 
     ``follow_advice``: every scene whose calibration advises setting the camera back is
     scored as if the user had done so (:func:`advised_scene`): what the advice buys.
-    ``pool``: a multiprocessing pool to score the scenes on (they are independent)."""
+    ``pool``: a multiprocessing pool to score the scenes on (they are independent).
+    ``results``: the scenes' scores in ``mode`` already (:func:`score_modes`), in order."""
     out = out or sys.stdout
     per_kind: dict[str, Score] = {}
     people: dict[str, Score] = {}  # seed -> that person's scenes
@@ -465,9 +516,9 @@ def report(
     refused = []
     moved: set[str] = set()  # the people whose camera was moved back (follow_advice)
     todo = scenes if scenes is not None else scenes_for(seeds, minutes)
-    jobs = [(scene, mode, follow_advice, ReplayOptions()) for _, scene in todo]
-    results = pool.map(score_job, jobs, chunksize=2) if pool else map(score_job, jobs)
-    for (kind, scene), (score, was_moved) in zip(todo, results):
+    if results is None:
+        results = score_modes(todo, (mode,), follow_advice, pool)[mode]
+    for (kind, scene), (score, was_moved) in zip(todo, results, strict=True):
         if was_moved:
             moved.add(person_of(scene))
         if score is None:
@@ -673,9 +724,11 @@ def _report_set(name: str, args: argparse.Namespace, pool) -> bool:
     if name == "fresh":
         print(f"\nfresh people: seeds {seeds[0]}-{seeds[-1]}; score them again with "
               f"--fresh-seed {fresh_seed_of(seeds)} --seeds-per-set {len(seeds)}")  # fmt: skip
+    todo = scenes_for(seeds, args.minutes)
+    scored = score_modes(todo, args.modes, args.follow_advice, pool)
     for mode in args.modes:
-        total = report(name, seeds, args.minutes, mode, follow_advice=args.follow_advice,
-                       pool=pool)  # fmt: skip
+        total = report(name, seeds, args.minutes, mode, scenes=todo,
+                       follow_advice=args.follow_advice, results=scored[mode])  # fmt: skip
         if mode != "slouch" or name == "tune":
             continue
         if args.follow_advice:

@@ -334,14 +334,13 @@ def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_t
 def test_a_session_often_cut_off_by_the_frame_edge_ends_with_that_time_and_advice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from calibration.evaluate import held_at_top
-    from posture_guard.features import partly_in_view
+    from calibration.evaluate import Rendered
     from posture_guard.monitor import ReplayOptions, calibrate_samples, replay
 
     said, cut, totals = {}, {}, {}
     for name, camera in (("far", synth.Camera()), ("near", NEAR_CAMERA)):
-        header, labelled = synth.render(lean_in_scene(camera))
-        samples = synth.to_samples(labelled)
+        rendered = Rendered(lean_in_scene(camera))
+        header, samples = rendered.header, rendered.samples
         path = tmp_path / f"{name}.jsonl"
         write_stream(path, header, samples)
         assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20"]) == 0
@@ -349,9 +348,7 @@ def test_a_session_often_cut_off_by_the_frame_edge_ends_with_that_time_and_advic
         # Every frame analysed: each cut-off frame stands for one frame's time (a face
         # at the top edge counts too, see classify.at_top_edge).
         baseline, _ = calibrate_samples(header, iter(samples), 20, 0, io.StringIO())
-        cut[name] = (
-            sum(partly_in_view(s) or held_at_top(s, header, baseline) for s in samples) / header.fps
-        )
+        cut[name] = sum(rendered.cut_off(i, baseline) for i in range(len(samples))) / header.fps
         options = ReplayOptions(calibrate_seconds=20, all_frames=True)
         totals[name] = replay(header, samples, [], options, io.StringIO())
     assert totals["far"].cut_off == 0 == cut["far"]
