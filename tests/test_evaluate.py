@@ -142,6 +142,43 @@ def test_a_clear_slump_is_scored_as_detected_with_its_latency(mode: str) -> None
     assert (score.fh_alerts, score.false_fh_alerts) == (1, 0)
 
 
+def test_scoring_every_mode_over_one_rendering_gives_each_mode_its_own_score() -> None:
+    # score_modes renders a scene once and keeps each sample's metrics for every mode;
+    # the top-edge band still asks each mode's own baseline, so every mode must score
+    # exactly as when it is scored alone.
+    segments = [synth.Segment("upright", 40), synth.Segment("lean_in", 60),
+                synth.Segment("forward_head", 60)]  # fmt: skip
+    scene = synth.with_slouch(
+        synth.Scene(synth.Person(), NEAR_CAMERA, segments, synth.Nuisance.none(), 5.0, 2)
+    )
+    modes = ("slouch", "upright", "population")
+    together = ev.score_modes([("mixed", scene)], modes)
+    alone = {mode: ev.score_scene(scene, mode)[0] for mode in modes}
+    for mode in modes:
+        [(score, moved)] = together[mode]
+        assert score == alone[mode] and not moved
+    assert alone["slouch"].cut_other > 0  # the lean-in leaves the picture: the cache is used
+    assert alone["slouch"].tp != alone["population"].tp  # and the modes do differ
+    # A face at the top edge is cut off or not by the baseline asked with, whatever was
+    # asked before: held without calibration, measured for a user who always sits there.
+    from calibration.baseline import fit_baseline
+    from posture_guard.classify import POPULATION_BASELINE
+    from posture_guard.features import compute_metrics, partly_in_view
+
+    rendered = ev.Rendered(scene)
+    at_top = [
+        i
+        for i, sample in enumerate(rendered.samples)
+        if not partly_in_view(sample) and rendered.cut_off(i, POPULATION_BASELINE)
+    ]
+    assert at_top, "no measurable face at the top edge in this scene"
+    i = at_top[0]
+    always_there = fit_baseline([compute_metrics(rendered.samples[i], rendered.header)] * 10)
+    assert rendered.cut_off(i, always_there) is False
+    assert rendered.cut_off(i, POPULATION_BASELINE) is True
+    assert rendered.cut_off(i, always_there, band=0.0) is False
+
+
 @dataclass
 class _Truth:
     t: float
