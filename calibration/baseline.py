@@ -24,7 +24,13 @@ from typing import Optional
 import numpy as np
 
 from posture_guard import paths
-from posture_guard.classify import BASELINE_KEYS, SLOUCH_KEYS, Baseline, relative_features
+from posture_guard.classify import (
+    BASELINE_KEYS,
+    POPULATION_PROFILE,
+    SLOUCH_KEYS,
+    Baseline,
+    relative_features,
+)
 from posture_guard.errors import UserError
 from posture_guard.features import SET_CAMERA_BACK, Metrics
 
@@ -150,7 +156,17 @@ def _profile_path(name: str) -> Path:
             f"profile name {name!r} is not allowed: use letters, digits, '.', '_' or '-' "
             "(at most 64 characters)"
         )
+    if name == POPULATION_PROFILE:
+        raise UserError(
+            f"profile name {name!r} is reserved: the log names time judged without "
+            "calibration so; choose another name"
+        )
     return paths.profiles_dir() / f"{name}.json"
+
+
+def check_profile_name(name: str) -> None:
+    """Raise :class:`UserError` naming what is wrong with ``name`` as a profile's name."""
+    _profile_path(name)
 
 
 def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:

@@ -86,6 +86,10 @@ def _data_file(name: str) -> dict:
 POPULATION_BASELINE = Baseline(
     median=dict(_data_file("population.json")["median"]), samples=0, calibrated=False
 )
+#: The profile name logged with time judged against :data:`POPULATION_BASELINE`, so the
+#: daily summary can say how much of the day went without calibration. Reserved: no
+#: calibration may be saved under it.
+POPULATION_PROFILE = "population"
 
 
 @dataclass(frozen=True)

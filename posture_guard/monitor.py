@@ -26,7 +26,14 @@ import numpy as np
 
 from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
-from .classify import POPULATION_BASELINE, Baseline, Decider, Smoothing, Thresholds
+from .classify import (
+    POPULATION_BASELINE,
+    POPULATION_PROFILE,
+    Baseline,
+    Decider,
+    Smoothing,
+    Thresholds,
+)
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
@@ -261,11 +268,11 @@ def resolve_baseline(profile: Optional[str], out: TextIO) -> tuple[Baseline, str
     if profile is not None and (profile != "default" or profile_exists(profile)):
         return load_profile(profile), profile
     print(
-        "note: no calibration profile; judging against population defaults, which are "
-        "coarser (run `posture-guard calibrate` for a baseline of your own)",
+        "note: no calibration profile; judging against population defaults, which miss "
+        "most forward-head postures (run `posture-guard calibrate` for a baseline of your own)",
         file=out,
     )
-    return POPULATION_BASELINE, "population"
+    return POPULATION_BASELINE, POPULATION_PROFILE
 
 
 # --------------------------------------------------------------------------- printing
@@ -373,6 +380,7 @@ def replay_video(
     sinks: list[Sink],
     options: ReplayOptions,
     out: TextIO = sys.stdout,
+    baseline: Optional[Baseline] = None,
 ) -> Totals:
     """Replay a video or image: the pose model runs only on frames the schedule picks."""
     from .pose import MediaPipePose
@@ -380,7 +388,8 @@ def replay_video(
     source = open_file(path)
     with MediaPipePose() as detector:
         try:
-            return replay(header_of(source), DetectedFrames(source, detector), sinks, options, out)
+            frames = DetectedFrames(source, detector)
+            return replay(header_of(source), frames, sinks, options, out, baseline)
         finally:
             source.close()
 
@@ -420,13 +429,16 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if states_handle is not None:
             sinks.append(StatesWriter(states_handle, every_sample=args.every_sample))
         source = args.landmarks or args.video
-        session = _session(args, args.profile or "replay", live=False, source=source)
-        sinks.extend(make_sinks(session))
+        baseline, profile = None, "replay"  # calibrated on the stream's first seconds
+        if options.calibrate_seconds is None:
+            # logged under the profile that judges it, population defaults included
+            baseline, profile = resolve_baseline(options.profile, out)
+        sinks.extend(make_sinks(_session(args, profile, live=False, source=source)))
         if args.landmarks:
             header, samples = open_landmarks(args.landmarks)
-            totals = replay(header, samples, sinks, options, out)
+            totals = replay(header, samples, sinks, options, out, baseline)
         else:
-            totals = replay_video(args.video, sinks, options, out)
+            totals = replay_video(args.video, sinks, options, out, baseline)
     finally:
         if states_handle is not None:
             states_handle.close()
@@ -515,11 +527,12 @@ def check_slouch_seconds(seconds: float) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Capture an upright baseline, then (by default with a camera) the slouch step, from a
     camera, a video or a landmark stream."""
-    from calibration.baseline import SLOUCH_SECONDS, save_profile
+    from calibration.baseline import SLOUCH_SECONDS, check_profile_name, save_profile
 
     out = sys.stdout
     if args.seconds <= 0:
         raise UserError("--seconds must be positive")
+    check_profile_name(args.profile)  # before the user sits through the capture
     live = not (args.landmarks or args.video)
     slouch = args.slouch_seconds
     if slouch is None:

@@ -493,6 +493,8 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
         parts.append(f"good posture {share:.0%}")
     if s.advise_camera_back:  # the summary says why and what to do
         parts.append(f"not judged {s.cut_off_share:.0%} (cut off by the frame edge)")
+    if s.advise_calibrate:
+        parts.append(f"judged without calibration {s.uncalibrated_share:.0%}")
     return ["today: " + ", ".join(parts)]
 
 

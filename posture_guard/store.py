@@ -338,6 +338,18 @@ class Store:
             (t1, t0),
         )
 
+    def profile_tuples(
+        self, start: When, end: When, profile: str
+    ) -> list[tuple[str, float, float]]:
+        """(state, start, end) of the spans overlapping [start, end) that were judged
+        against ``profile``."""
+        t0, t1 = to_timestamp(start), to_timestamp(end)
+        return self.read(
+            "SELECT state, start, end FROM spans WHERE start < ? AND end > ? AND profile = ? "
+            "ORDER BY start",
+            (t1, t0, profile),
+        )
+
     def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float]]:
         """(start, end, seconds cut off) of the spans overlapping [start, end) in which the
         frame edge cut the user off at all, while a posture was held: desk time not seen.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Optional, TypeVar
 
+from .classify import POPULATION_PROFILE
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF
 from .states import PostureState
@@ -33,6 +34,16 @@ TOUCH = 0.5  # seconds: spans closer than this count as one continuous stretch
 ALERT_KINDS = ("alert",)
 BREAK_KINDS = ("break_taken",)
 EXERCISE_DONE_KINDS = ("exercise_done",)
+
+#: At this share of desk time judged without calibration the summary says what that costs
+#: (as for time cut off: about 3 minutes an hour; a short uncalibrated try stays quiet).
+UNCALIBRATED_ADVICE_SHARE = 0.05
+#: What that costs, measured by `python -m calibration.evaluate` (population defaults:
+#: recall 0.002-0.038 on the hold-out and the default run's fresh 48, see README).
+NOT_CALIBRATED = (
+    "part of this day was judged without a calibration of your own, and then most "
+    "forward-head postures go unseen: run `posture-guard calibrate`"
+)
 
 Piece = tuple[str, float, float]  # (state, start, end) in POSIX seconds
 T = TypeVar("T")
@@ -115,6 +126,9 @@ class DaySummary:
     #: of the desk time, how long the frame edge cut the user off (face or shoulders out of
     #: the picture): counted in the state held meanwhile, which was not seen
     cut_off_s: float = 0.0
+    #: of the desk time, how long it was judged without calibration (population defaults,
+    #: which miss most forward-head postures)
+    uncalibrated_s: float = 0.0
 
     @property
     def monitored_s(self) -> float:
@@ -143,6 +157,18 @@ class DaySummary:
         share = self.cut_off_share
         return share is not None and share >= CUT_OFF_ADVICE_SHARE
 
+    @property
+    def uncalibrated_share(self) -> Optional[float]:
+        """The part of desk time judged against population defaults."""
+        desk = self.desk_s
+        return min(1.0, self.uncalibrated_s / desk) if desk > 0 else None
+
+    @property
+    def advise_calibrate(self) -> bool:
+        """Whether enough of the day went without calibration to say what that costs."""
+        share = self.uncalibrated_share
+        return share is not None and share >= UNCALIBRATED_ADVICE_SHARE
+
     def to_json(self) -> dict[str, Any]:
         """Stable keys for ``summary --json`` (minutes rounded to 0.1)."""
         share = self.good_share
@@ -157,15 +183,21 @@ class DaySummary:
             "breaks": self.breaks,
             "exercises_done": self.exercises_done,
             "cut_off_minutes": round(self.cut_off_s / 60, 1),
+            "uncalibrated_minutes": round(self.uncalibrated_s / 60, 1),
         }
 
 
 def summarize_pieces(
-    day: date, pieces: Sequence[Piece], events: Sequence[Event], cut_off: float = 0.0
+    day: date,
+    pieces: Sequence[Piece],
+    events: Sequence[Event],
+    cut_off: float = 0.0,
+    uncalibrated: float = 0.0,
 ) -> DaySummary:
-    """The summary of one day from its (already clipped) spans and its events, and the
-    seconds of it in which the frame edge cut the user off (see :func:`cut_off_by_day`)."""
-    summary = DaySummary(day, cut_off_s=cut_off)
+    """The summary of one day from its (already clipped) spans and its events, the
+    seconds of it in which the frame edge cut the user off (see :func:`cut_off_by_day`),
+    and the desk seconds judged without calibration (:func:`uncalibrated_by_day`)."""
+    summary = DaySummary(day, cut_off_s=cut_off, uncalibrated_s=uncalibrated)
     for state, s, e in pieces:
         summary.state_seconds[state] = summary.state_seconds.get(state, 0.0) + (e - s)
     summary.longest_forward_head_s = longest_run(pieces, PostureState.FORWARD_HEAD.value)
@@ -198,6 +230,17 @@ def cut_off_by_day(store: Store, first: date, last: date) -> dict[date, float]:
     return out
 
 
+def uncalibrated_by_day(store: Store, first: date, last: date) -> dict[date, float]:
+    """Desk seconds per local day of ``first``..``last`` judged against population
+    defaults (logged under :data:`~posture_guard.classify.POPULATION_PROFILE`)."""
+    t0, t1 = day_start(first), day_start(last + timedelta(days=1))
+    rows = store.profile_tuples(t0, t1, POPULATION_PROFILE)
+    return {
+        d: sum(e - s for state, s, e in parts if state in PRESENT_STATES)
+        for d, parts in split_by_day(rows, first, last).items()
+    }
+
+
 def summarize_range(
     store: Store, first: date, last: date, pieces: Optional[dict[date, list[Piece]]] = None
 ) -> list[DaySummary]:
@@ -211,7 +254,11 @@ def summarize_range(
         if d in by_day:
             by_day[d].append(ev)
     cut = cut_off_by_day(store, first, last)
-    return [summarize_pieces(d, pieces[d], by_day[d], cut.get(d, 0.0)) for d in sorted(pieces)]
+    bare = uncalibrated_by_day(store, first, last)
+    return [
+        summarize_pieces(d, pieces[d], by_day[d], cut.get(d, 0.0), bare.get(d, 0.0))
+        for d in sorted(pieces)
+    ]
 
 
 def summarize_day(store: Store, day: date) -> DaySummary:
@@ -264,6 +311,10 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         # the states above count this time as the state held: say it was not seen
         cut = fmt_minutes(summary.cut_off_s) + f"  ({100 * share:.0f} % of desk time)"
         rows.append(("  of which not judged (cut off by the frame edge)", cut))
+    share = summary.uncalibrated_share
+    if share:
+        bare = fmt_minutes(summary.uncalibrated_s) + f"  ({100 * share:.0f} % of desk time)"
+        rows.append(("  judged without calibration", bare))
     good = summary.good_share
     rows += [
         ("good posture share", "-" if good is None else f"{100 * good:.0f} %"),
@@ -278,6 +329,8 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     if summary.advise_camera_back:
         lines.append(f"  note: {OFTEN_CUT_OFF}")
+    if summary.advise_calibrate:
+        lines.append(f"  note: {NOT_CALIBRATED}")
     return "\n".join(lines)
 
 
@@ -292,6 +345,7 @@ __all__ = [
     "DaySummary",
     "STATES",
     "cut_off_by_day",
+    "uncalibrated_by_day",
     "day_pieces",
     "day_start",
     "hour_of_day",

@@ -41,7 +41,7 @@ from .features import CUT_OFF_ADVICE_SHARE
 from .plan import Plan
 from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows
 from .store import Store
-from .summary import STATES, day_pieces, fmt_minutes, hour_of_day
+from .summary import STATES, UNCALIBRATED_ADVICE_SHARE, day_pieces, fmt_minutes, hour_of_day
 
 PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
 LINES_PER_PAGE = 62
@@ -383,6 +383,8 @@ def gap_lines(data: TherapistData) -> list[str]:
         "out of the headache analysis.",
         "",
         *_cut_off_lines(data.rows),
+        "",
+        *_uncalibrated_lines(data.rows),
     ]
     return _wrap(lines)
 
@@ -406,6 +408,22 @@ def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
         f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more not judged (the app advised "
         f"setting the camera back): "
         f"{len(often)}",
+        *_day_list(often),
+    ]
+
+
+def _uncalibrated_lines(rows: Sequence[TherapistRow]) -> list[str]:
+    """How much desk time was judged without a calibration of the patient's own: then
+    most forward-head postures go unseen (population defaults, see the README's accuracy
+    figures), so a low forward-head share on such days says little."""
+    bare = sum(r.row.posture.uncalibrated_s for r in rows)
+    desk = sum(r.row.posture.desk_s for r in rows)
+    often = [r.day for r in rows if r.row.posture.advise_calibrate]
+    return [
+        f"Desk time judged without calibration (population defaults, which miss most "
+        f"forward-head postures): {fmt_minutes(bare)}, {pct(bare / desk if desk > 0 else None)} "
+        f"of desk time",
+        f"Days with {100 * UNCALIBRATED_ADVICE_SHARE:.0f} % or more judged so: {len(often)}",
         *_day_list(often),
     ]
 

@@ -398,6 +398,41 @@ def test_time_cut_off_in_a_logged_session_reaches_the_daily_summary(
     assert "of which not judged (cut off by the frame edge)" in text and "further back" in text
 
 
+def test_time_judged_without_a_profile_is_logged_so_and_the_summary_says_what_it_costs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posture_guard.classify import POPULATION_PROFILE
+    from posture_guard.store import Store
+
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    header, labelled = synth.render(lean_in_scene(synth.Camera()))
+    path, db = tmp_path / "far.jsonl", tmp_path / "log.sqlite3"
+    write_stream(path, header, synth.to_samples(labelled))
+    # Calibrated on the stream: logged as a replay. Without a profile: as population.
+    for start, calibrate in (("2024-03-04T09:00", ["--calibrate-seconds", "20"]),
+                             ("2024-03-05T09:00", [])):  # fmt: skip
+        assert main(["replay", "--landmarks", str(path), "--db", str(db), "--start", start,
+                     "--quiet", *calibrate]) == 0  # fmt: skip
+        said = capsys.readouterr().out
+        assert ("miss most forward-head postures" in said) == (not calibrate)
+    with Store.open(db) as store:
+        profiles = {sp.profile for sp in store.spans(0, 2e10)}
+    assert profiles == {"replay", POPULATION_PROFILE}
+    for day, bare in (("2024-03-04", False), ("2024-03-05", True)):
+        assert main(["summary", "--date", day, "--db", str(db)]) == 0
+        text = capsys.readouterr().out
+        assert ("judged without calibration" in text) == bare
+        assert ("run `posture-guard calibrate`" in text) == bare
+    # The name is reserved: no calibration can be saved under it, and that is said before
+    # anything is captured (the missing recording is not even looked for).
+    assert main(["calibrate", "--landmarks", str(path), "--profile", POPULATION_PROFILE]) == 2
+    assert "reserved" in capsys.readouterr().err
+    missing = str(tmp_path / "missing.jsonl")
+    assert main(["calibrate", "--landmarks", missing, "--profile", POPULATION_PROFILE]) == 2
+    err = capsys.readouterr().err
+    assert "'population' is reserved" in err and "missing.jsonl" not in err
+
+
 def test_a_user_long_out_of_the_picture_is_told_once_while_it_happens(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from posture_guard import cli
+from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.diary import Diary, Headache
 from posture_guard.report import CSV_COLUMNS, daily_rows, gather, render_html
 from posture_guard.states import PostureState
@@ -33,7 +34,7 @@ def fill(store: Store) -> None:
             Span(G, ts(D1, 9), ts(D1, 10)),
             Span(F, ts(D1, 10), ts(D1, 10, 45), cut_off=9 * 60),
             Span(A, ts(D1, 10, 45), ts(D1, 11)),
-            Span(G, ts(d2, 9), ts(d2, 12)),
+            Span(G, ts(d2, 9), ts(d2, 12), profile=POPULATION_PROFILE),
             Span(F, ts(d3, 23), ts(d3, 23, 30)),
         ]
     )
@@ -73,6 +74,7 @@ def test_daily_rows_and_csv_match_what_went_in(store, tmp_path):
     assert float(first["good_min"]) == 60 and float(first["forward_head_min"]) == 45
     assert float(first["absent_min"]) == 15 and float(first["desk_min"]) == 105
     assert float(first["cut_off_min"]) == 9 and float(table[1]["cut_off_min"]) == 0
+    assert float(first["uncalibrated_min"]) == 0 and float(table[1]["uncalibrated_min"]) == 180
     assert float(first["good_share"]) == pytest.approx(60 / 105, abs=1e-4)
     assert (first["alerts"], first["breaks"], first["max_intensity"]) == ("1", "1", "7")
     assert first["acute_medication"] == "yes"

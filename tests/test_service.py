@@ -165,6 +165,7 @@ def test_levels_per_verbosity() -> None:
 
 # --------------------------------------------------------------------------- status
 def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, capsys) -> None:
+    from posture_guard.classify import POPULATION_PROFILE
     from posture_guard.states import PostureState
     from posture_guard.store import Span, Store
 
@@ -188,6 +189,12 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "today: monitored 50 min" in out and "not judged 10% (cut off by the frame edge)" in out
+    assert "without calibration" not in out
+    with Store.open(paths.database_file()) as store:  # 10 min judged without a profile
+        store.add_spans([Span(PostureState.GOOD, t + 3000, t + 3600, profile=POPULATION_PROFILE)])
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "today: monitored 1 h 00 min" in out and "judged without calibration 17%" in out
 
     holder = _hold_lock(pg_home)
     try:

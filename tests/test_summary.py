@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posture_guard import cli
+from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.states import PostureState
 from posture_guard.store import Span
 from posture_guard.summary import (
@@ -75,6 +76,35 @@ def test_the_summary_says_how_long_posture_was_not_judged_and_advises_only_when_
     assert line in said[day2] and "6 min  (5 % of desk time)" in said[day2]
     assert "often out of the picture" in said[day2] and "further back" in said[day2]
     assert line not in said[DAY - timedelta(days=1)]  # nothing cut off: nothing said
+
+
+def test_the_summary_says_how_much_desk_time_went_without_calibration(store, capsys):
+    # Population defaults miss most forward heads (python -m calibration.evaluate), so a
+    # day judged partly without a profile says how much, and at 5 % what to do.
+    day2 = DAY + timedelta(days=1)
+    bare = POPULATION_PROFILE
+    store.add_spans([
+        Span(G, at(9), at(10, 55)),
+        Span(G, at(10, 55), at(11), profile=bare),  # 5 of 120 desk min: said, no advice
+        Span(A, at(11), at(12), profile=bare),  # nobody there: not desk time
+        Span(G, at(9, d=day2), at(10, d=day2), profile=bare),
+        Span(F, at(10, d=day2), at(11, d=day2), profile="work"),
+        Span(G, at(23, 30, d=day2), at(0, 30, day2 + timedelta(days=1)), profile=bare),
+    ])  # fmt: skip
+    first, second = summarize_range(store, DAY, day2)
+    assert first.uncalibrated_s == 5 * 60 and first.uncalibrated_share == pytest.approx(5 / 120)
+    assert not first.advise_calibrate
+    assert second.uncalibrated_s == 90 * 60  # the span across midnight: its 30 min today
+    assert second.advise_calibrate
+    said = {}
+    for d in (DAY, day2):
+        assert cli.main(["summary", "--date", d.isoformat(), "--db", str(store.path)]) == 0
+        said[d] = capsys.readouterr().out
+    assert "judged without calibration" in said[DAY] and "5 min  (4 % of desk time)" in said[DAY]
+    assert "note:" not in said[DAY]
+    assert "1 h 30 min  (60 % of desk time)" in said[day2]
+    assert "most forward-head postures go unseen" in said[day2]
+    assert "posture-guard calibrate" in said[day2]
 
 
 def test_day_numbers_match_the_spans_and_events_that_went_in(store):
@@ -155,7 +185,10 @@ def test_hour_of_day_puts_time_in_the_right_hours(store):
 
 
 def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
-    store.add_spans([Span(G, at(9), at(10), cut_off=90.0), Span(F, at(10), at(10, 30))])
+    store.add_spans([
+        Span(G, at(9), at(10), cut_off=90.0),
+        Span(F, at(10), at(10, 30), profile=POPULATION_PROFILE),
+    ])  # fmt: skip
     store.log_event("alert", at(10, 10))
     rc = cli.main(["summary", "--date", DAY.isoformat(), "--json", "--db", str(store.path)])
     assert rc == 0
@@ -171,6 +204,7 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
         "breaks",
         "exercises_done",
         "cut_off_minutes",
+        "uncalibrated_minutes",
         "headache",
     ]
     assert obj["state_minutes"]["good"] == 60.0
@@ -179,6 +213,7 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
     assert obj["longest_forward_head_minutes"] == 30.0
     assert obj["alerts"] == 1
     assert obj["cut_off_minutes"] == 1.5
+    assert obj["uncalibrated_minutes"] == 30.0
     assert obj["headache"] == "unknown"
 
 

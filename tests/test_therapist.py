@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from posture_guard import cli, therapist
+from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.diary import Diary, Headache
 from posture_guard.plan import load_plan_file, schedule_day
 from posture_guard.states import PostureState
@@ -52,6 +53,12 @@ def cut_off_minutes(i: int) -> int:
     return 30 if i % 4 == 0 else (5 if i % 2 else 0)
 
 
+def uncalibrated(i: int) -> bool:
+    """Whether day index i's last stretch of good posture was judged without calibration
+    (every third day: half of 6 h of desk time less the forward head, well over 5 %)."""
+    return i % 3 == 1
+
+
 def fh_minutes(i: int) -> int:
     """Forward-head minutes on day index i: falls from 150 to 46 over two weeks."""
     return 150 - 8 * i
@@ -69,13 +76,14 @@ def populate(db: Path) -> dict[str, object]:
         t = _ts(d, 9)
         fh = fh_minutes(i) * 60
         good = 6 * 3600 - fh
-        for state, secs, cut in (
-            (PostureState.GOOD, good / 2, 0),
-            (PostureState.FORWARD_HEAD, fh, 0),
-            (PostureState.ABSENT, 1800, 0),
-            (PostureState.GOOD, good / 2, cut_off_minutes(i) * 60),
+        bare = POPULATION_PROFILE if uncalibrated(i) else "default"
+        for state, secs, cut, profile in (
+            (PostureState.GOOD, good / 2, 0, "default"),
+            (PostureState.FORWARD_HEAD, fh, 0, "default"),
+            (PostureState.ABSENT, 1800, 0, "default"),
+            (PostureState.GOOD, good / 2, cut_off_minutes(i) * 60, bare),
         ):
-            spans.append(Span(state, t, t + secs, cut_off=cut))
+            spans.append(Span(state, t, t + secs, profile=profile, cut_off=cut))
             t += secs
     store.add_spans(spans)
     # prompts per the plan's schedule: the first of each exercise's doses answered with
@@ -256,6 +264,22 @@ def test_the_data_gaps_page_says_how_much_desk_time_was_held_not_seen(
     often = [d for i, d in enumerate(_days()) if d not in GAP_DAYS and cut_off_minutes(i) >= 30]
     assert often and f"(the app advised setting the camera back): {len(often)}" in text
     assert ", ".join(d.isoformat() for d in often) in text
+    # and how much was judged without calibration, where most forward heads go unseen
+    conn = sqlite3.connect(str(db))
+    [(bare,)] = conn.execute(
+        "SELECT SUM(end - start) FROM spans WHERE profile = ? AND state != 'absent'",
+        (POPULATION_PROFILE,),
+    ).fetchall()
+    conn.close()
+    minutes = round(bare / 60)
+    assert (
+        f"Desk time judged without calibration (population defaults, which miss most "
+        f"forward-head postures): {minutes // 60} h {minutes % 60:02d} min, "
+        f"{100 * bare / desk:.1f} % of desk time" in text
+    )
+    days = [d for i, d in enumerate(_days()) if d not in GAP_DAYS and uncalibrated(i)]
+    assert days and f"Days with 5 % or more judged so: {len(days)}" in text
+    assert ", ".join(d.isoformat() for d in days) in text
 
 
 @needs_poppler
