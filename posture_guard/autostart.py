@@ -241,10 +241,23 @@ def status(entry: Entry) -> str:
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:
-    entry = current_entry(getattr(args, "profile", "default"), getattr(args, "camera", 0))
+    profile = getattr(args, "profile", "default")
+    entry = current_entry(profile, getattr(args, "camera", 0))
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
+        from calibration.baseline import profile_exists
+
+        calibrated = profile_exists(profile)  # a name no profile may have stops here
         print(enable(entry, manage))
+        if not calibrated:
+            # A monitor started at every login without a calibration misses most forward
+            # heads, day after day, and nobody reads its console: say so now.
+            named = "" if profile == "default" else f" --profile {profile}"
+            print(
+                f"note: there is no calibration profile {profile!r} yet; until you run "
+                f"`posture-guard calibrate{named}`, the monitor judges against population "
+                "defaults, which miss most forward-head postures"
+            )
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
     else:

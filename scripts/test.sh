@@ -2,12 +2,12 @@
 # The test command: installs everything the tests need on a fresh machine, then runs
 # ruff and pytest. Debian packages: dbus (a private session bus for the notification
 # tests), libnotify-bin (plyer's notify-send path), poppler-utils (PDF checks), xvfb,
-# and libdbus-1-dev libglib2.0-dev pkg-config to build dbus-python (plyer's D-Bus path).
+# desktop-file-utils (validates the XDG autostart entry), and libdbus-1-dev libglib2.0-dev pkg-config to build dbus-python (plyer's D-Bus path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
-debs=(dbus libnotify-bin poppler-utils xvfb libdbus-1-dev libglib2.0-dev pkg-config)
+debs=(dbus libnotify-bin poppler-utils xvfb desktop-file-utils libdbus-1-dev libglib2.0-dev pkg-config)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

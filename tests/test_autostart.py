@@ -121,7 +121,19 @@ def test_cli_enable_status_disable_round_trip(
     assert "autostart: off" in capsys.readouterr().out
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     assert entry.path.read_text(encoding="utf-8") == entry.content
-    assert str(entry.path) in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert str(entry.path) in said
+    # Not calibrated yet: the monitor it starts would miss most forward heads, so say so.
+    assert "no calibration profile 'default' yet" in said and "posture-guard calibrate`" in said
+    from calibration.baseline import save_profile
+    from posture_guard.classify import Baseline
+
+    save_profile("default", Baseline(median={"eye_gap": 0.5}, samples=100))
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    assert "no calibration profile" not in capsys.readouterr().out
+    # A name no profile may have is refused before anything is written.
+    assert cli.main(["autostart", "enable", "--no-manager", "--profile", "population"]) == 2
+    assert "reserved" in capsys.readouterr().err
     assert cli.main(["autostart", "status"]) == 0
     assert f"autostart: on ({entry.kind})" in capsys.readouterr().out
 
