@@ -145,29 +145,30 @@ class DaySummary:
         desk = self.desk_s
         return self.state_seconds[PostureState.GOOD.value] / desk if desk > 0 else None
 
+    def _of_desk(self, seconds: float) -> Optional[float]:
+        """``seconds`` of desk time as a share of it; None when nobody was at the desk."""
+        desk = self.desk_s
+        return min(1.0, seconds / desk) if desk > 0 else None
+
     @property
     def cut_off_share(self) -> Optional[float]:
         """The part of desk time in which the posture was held, not seen."""
-        desk = self.desk_s
-        return min(1.0, self.cut_off_s / desk) if desk > 0 else None
+        return self._of_desk(self.cut_off_s)
 
     @property
     def advise_camera_back(self) -> bool:
         """Whether the frame edge cut the user off often enough to say so."""
-        share = self.cut_off_share
-        return share is not None and share >= CUT_OFF_ADVICE_SHARE
+        return (self.cut_off_share or 0.0) >= CUT_OFF_ADVICE_SHARE
 
     @property
     def uncalibrated_share(self) -> Optional[float]:
         """The part of desk time judged against population defaults."""
-        desk = self.desk_s
-        return min(1.0, self.uncalibrated_s / desk) if desk > 0 else None
+        return self._of_desk(self.uncalibrated_s)
 
     @property
     def advise_calibrate(self) -> bool:
         """Whether enough of the day went without calibration to say what that costs."""
-        share = self.uncalibrated_share
-        return share is not None and share >= UNCALIBRATED_ADVICE_SHARE
+        return (self.uncalibrated_share or 0.0) >= UNCALIBRATED_ADVICE_SHARE
 
     def to_json(self) -> dict[str, Any]:
         """Stable keys for ``summary --json`` (minutes rounded to 0.1)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -41,7 +41,14 @@ from .features import CUT_OFF_ADVICE_SHARE
 from .plan import Plan
 from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows
 from .store import Store
-from .summary import STATES, UNCALIBRATED_ADVICE_SHARE, day_pieces, fmt_minutes, hour_of_day
+from .summary import (
+    STATES,
+    UNCALIBRATED_ADVICE_SHARE,
+    DaySummary,
+    day_pieces,
+    fmt_minutes,
+    hour_of_day,
+)
 
 PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
 LINES_PER_PAGE = 62
@@ -398,33 +405,45 @@ def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
     """How much desk time was held rather than seen: while the frame edge cut the patient
     off (leaning in close to the camera) the posture stayed what it was last seen to be,
     so a forward-head share rests partly on time nobody judged."""
-    cut = sum(r.row.posture.cut_off_s for r in rows)
-    desk = sum(r.row.posture.desk_s for r in rows)
-    often = [r.day for r in rows if r.row.posture.advise_camera_back]
-    return [
-        f"Desk time not judged (the frame edge cut the patient off; counted in the posture "
-        f"held from before): {fmt_minutes(cut)}, {pct(cut / desk if desk > 0 else None)} of "
-        f"desk time",
+    return _desk_part_lines(
+        rows,
+        lambda p: (p.cut_off_s, p.advise_camera_back),
+        "Desk time not judged (the frame edge cut the patient off; counted in the posture "
+        "held from before)",
         f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more not judged (the app advised "
-        f"setting the camera back): "
-        f"{len(often)}",
-        *_day_list(often),
-    ]
+        "setting the camera back)",
+    )
 
 
 def _uncalibrated_lines(rows: Sequence[TherapistRow]) -> list[str]:
     """How much desk time was judged without a calibration of the patient's own: then
     most forward-head postures go unseen (population defaults, see the README's accuracy
     figures), so a low forward-head share on such days says little."""
-    bare = sum(r.row.posture.uncalibrated_s for r in rows)
+    return _desk_part_lines(
+        rows,
+        lambda p: (p.uncalibrated_s, p.advise_calibrate),
+        "Desk time judged without calibration (population defaults, which miss most "
+        "forward-head postures)",
+        f"Days with {100 * UNCALIBRATED_ADVICE_SHARE:.0f} % or more judged so",
+    )
+
+
+def _desk_part_lines(
+    rows: Sequence[TherapistRow],
+    part: Callable[[DaySummary], tuple[float, bool]],
+    what: str,
+    which_days: str,
+) -> list[str]:
+    """A part of desk time over the range (``part`` gives a day's seconds of it and
+    whether the app said so that day): its total and share, then those days."""
+    seconds = sum(part(r.row.posture)[0] for r in rows)
     desk = sum(r.row.posture.desk_s for r in rows)
-    often = [r.day for r in rows if r.row.posture.advise_calibrate]
+    days = [r.day for r in rows if part(r.row.posture)[1]]
+    share = pct(seconds / desk if desk > 0 else None)
     return [
-        f"Desk time judged without calibration (population defaults, which miss most "
-        f"forward-head postures): {fmt_minutes(bare)}, {pct(bare / desk if desk > 0 else None)} "
-        f"of desk time",
-        f"Days with {100 * UNCALIBRATED_ADVICE_SHARE:.0f} % or more judged so: {len(often)}",
-        *_day_list(often),
+        f"{what}: {fmt_minutes(seconds)}, {share} of desk time",
+        f"{which_days}: {len(days)}",
+        *_day_list(days),
     ]
 
 

@@ -251,31 +251,30 @@ def test_the_data_gaps_page_says_how_much_desk_time_was_held_not_seen(
     pdf, _ = run_report(db, tmp_path)
     text = " ".join(pdf_text(pdf).split())  # the lines as one, wrapping aside
     conn = sqlite3.connect(str(db))
-    cut, desk = conn.execute(
-        "SELECT SUM(cut_off), SUM(CASE WHEN state != 'absent' THEN end - start END) FROM spans"
+    cut, desk, bare = conn.execute(
+        "SELECT SUM(cut_off), SUM(CASE WHEN state != 'absent' THEN end - start END), "
+        "SUM(CASE WHEN state != 'absent' AND profile = ? THEN end - start END) FROM spans",
+        (POPULATION_PROFILE,),
     ).fetchone()
     conn.close()
-    minutes = round(cut / 60)
+
+    def part(seconds: float) -> str:
+        minutes = round(seconds / 60)
+        return (
+            f"{minutes // 60} h {minutes % 60:02d} min, {100 * seconds / desk:.1f} % of desk time"
+        )
+
     assert (
         f"Desk time not judged (the frame edge cut the patient off; counted in the posture "
-        f"held from before): {minutes // 60} h {minutes % 60:02d} min, {100 * cut / desk:.1f} % "
-        "of desk time" in text
+        f"held from before): {part(cut)}" in text
     )
     often = [d for i, d in enumerate(_days()) if d not in GAP_DAYS and cut_off_minutes(i) >= 30]
     assert often and f"(the app advised setting the camera back): {len(often)}" in text
     assert ", ".join(d.isoformat() for d in often) in text
     # and how much was judged without calibration, where most forward heads go unseen
-    conn = sqlite3.connect(str(db))
-    [(bare,)] = conn.execute(
-        "SELECT SUM(end - start) FROM spans WHERE profile = ? AND state != 'absent'",
-        (POPULATION_PROFILE,),
-    ).fetchall()
-    conn.close()
-    minutes = round(bare / 60)
     assert (
         f"Desk time judged without calibration (population defaults, which miss most "
-        f"forward-head postures): {minutes // 60} h {minutes % 60:02d} min, "
-        f"{100 * bare / desk:.1f} % of desk time" in text
+        f"forward-head postures): {part(bare)}" in text
     )
     days = [d for i, d in enumerate(_days()) if d not in GAP_DAYS and uncalibrated(i)]
     assert days and f"Days with 5 % or more judged so: {len(days)}" in text
