@@ -330,25 +330,16 @@ class Store:
             for r in rows
         ]
 
-    def span_tuples(self, start: When, end: When) -> list[tuple[str, float, float]]:
-        """(state, start, end) of spans overlapping [start, end): the fast path for summaries."""
-        t0, t1 = to_timestamp(start), to_timestamp(end)
-        return self.read(
-            "SELECT state, start, end FROM spans WHERE start < ? AND end > ? ORDER BY start",
-            (t1, t0),
-        )
-
-    def profile_tuples(
-        self, start: When, end: When, profile: str
+    def span_tuples(
+        self, start: When, end: When, profile: Optional[str] = None
     ) -> list[tuple[str, float, float]]:
-        """(state, start, end) of the spans overlapping [start, end) that were judged
-        against ``profile``."""
+        """(state, start, end) of spans overlapping [start, end), only those judged
+        against ``profile`` when it is given: the fast path for summaries."""
         t0, t1 = to_timestamp(start), to_timestamp(end)
-        return self.read(
-            "SELECT state, start, end FROM spans WHERE start < ? AND end > ? AND profile = ? "
-            "ORDER BY start",
-            (t1, t0, profile),
-        )
+        where, args = "start < ? AND end > ?", (t1, t0)
+        if profile is not None:
+            where, args = where + " AND profile = ?", (*args, profile)
+        return self.read(f"SELECT state, start, end FROM spans WHERE {where} ORDER BY start", args)
 
     def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float]]:
         """(start, end, seconds cut off) of the spans overlapping [start, end) in which the

@@ -235,7 +235,7 @@ def uncalibrated_by_day(store: Store, first: date, last: date) -> dict[date, flo
     """Desk seconds per local day of ``first``..``last`` judged against population
     defaults (logged under :data:`~posture_guard.classify.POPULATION_PROFILE`)."""
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    rows = store.profile_tuples(t0, t1, POPULATION_PROFILE)
+    rows = store.span_tuples(t0, t1, POPULATION_PROFILE)
     return {
         d: sum(e - s for state, s, e in parts if state in PRESENT_STATES)
         for d, parts in split_by_day(rows, first, last).items()
