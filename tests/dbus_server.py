@@ -14,8 +14,9 @@ Run ``python -m tests.dbus_server`` to try it by hand: it prints the bus address
 notification that arrives.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: dbus-fast reads the D-Bus signatures
+# from the annotations' values (see _Interface). Typed annotations came with dbus-fast 4,
+# which needs Python 3.10; the releases that serve Python 3.9 read only these.
 import asyncio
 import os
 import shutil
@@ -25,11 +26,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Any, Optional
 
 from dbus_fast import BusType, RequestNameReply
 from dbus_fast.aio import MessageBus
-from dbus_fast.annotations import DBusSignature, DBusStr, DBusUInt32
 from dbus_fast.service import ServiceInterface, method, signal
 
 BUS_NAME = "org.freedesktop.Notifications"
@@ -110,52 +110,52 @@ class NotifyCall:
         return dict(zip(self.actions[0::2], self.actions[1::2]))
 
 
+# D-Bus signatures: dbus-fast reads them from the methods' annotations (evaluated, as this
+# module does not postpone them), the one form every release of it understands.
+STR, UINT32, INT32, STRINGS, HINTS = "s", "u", "i", "as", "a{sv}"
+SERVER_INFO, CLOSED, ACTION = "ssss", "uu", "us"
+
+
 class _Interface(ServiceInterface):
-    def __init__(self, server: NotificationServer):
+    def __init__(self, server: "NotificationServer"):
         super().__init__(BUS_NAME)
         self._server = server
 
     @method()
     def Notify(  # noqa: N802 - D-Bus member names
         self,
-        app_name: DBusStr,
-        replaces_id: DBusUInt32,
-        app_icon: DBusStr,
-        summary: DBusStr,
-        body: DBusStr,
-        actions: Annotated[list[str], DBusSignature("as")],
-        hints: Annotated[dict[str, Any], DBusSignature("a{sv}")],
-        expire_timeout: Annotated[int, DBusSignature("i")],
-    ) -> DBusUInt32:
+        app_name: STR,
+        replaces_id: UINT32,
+        app_icon: STR,
+        summary: STR,
+        body: STR,
+        actions: STRINGS,
+        hints: HINTS,
+        expire_timeout: INT32,
+    ) -> UINT32:
         return self._server._record(
             app_name, replaces_id, app_icon, summary, body, actions, hints, expire_timeout
         )
 
     @method()
-    def GetCapabilities(self) -> Annotated[list[str], DBusSignature("as")]:  # noqa: N802
+    def GetCapabilities(self) -> STRINGS:  # noqa: N802
         return ["body", "actions"]
 
     @method()
-    def GetServerInformation(  # noqa: N802
-        self,
-    ) -> Annotated[tuple[str, str, str, str], DBusSignature("ssss")]:
-        return ("pg-test-notifications", "posture_guard tests", "1.0", "1.2")
+    def GetServerInformation(self) -> SERVER_INFO:  # noqa: N802
+        return ["pg-test-notifications", "posture_guard tests", "1.0", "1.2"]
 
     @method()
-    def CloseNotification(self, id: DBusUInt32):  # type: ignore[no-untyped-def]  # noqa: N802
+    def CloseNotification(self, id: UINT32):  # type: ignore[no-untyped-def]  # noqa: N802
         self.NotificationClosed(id, 3)
 
     @signal()
-    def NotificationClosed(  # noqa: N802
-        self, id: int, reason: int
-    ) -> Annotated[tuple[int, int], DBusSignature("uu")]:
-        return (id, reason)
+    def NotificationClosed(self, id: int, reason: int) -> CLOSED:  # noqa: N802
+        return [id, reason]
 
     @signal()
-    def ActionInvoked(  # noqa: N802
-        self, id: int, action_key: str
-    ) -> Annotated[tuple[int, str], DBusSignature("us")]:
-        return (id, action_key)
+    def ActionInvoked(self, id: int, action_key: str) -> ACTION:  # noqa: N802
+        return [id, action_key]
 
 
 class NotificationServer:
@@ -171,7 +171,7 @@ class NotificationServer:
         self._iface: Optional[_Interface] = None
         self._next_id = 1
 
-    def start(self) -> NotificationServer:
+    def start(self) -> "NotificationServer":
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
         return self
