@@ -17,20 +17,29 @@ from .scenes import NEAR_CAMERA, lean_in_scene
 STATES = {"good", "forward_head", "raised_shoulders", "head_tilt", "absent"}
 
 
-def _clean_stream(folder: Path, segments: list[tuple[str, float]], seed: int) -> Path:
+def _write_scene(path: Path, scene: synth.Scene) -> Path:
+    """``scene`` rendered and written to ``path`` as a landmark stream."""
+    header, labelled = synth.render(scene)
+    write_stream(path, header, synth.to_samples(labelled))
+    return path
+
+
+def _clean_stream(
+    folder: Path,
+    segments: list[tuple[str, float]],
+    seed: int,
+    camera: synth.Camera = synth.Camera(),
+) -> Path:
     """A clean synthetic session at 5 fps of ``segments`` (kind, seconds), as a stream."""
     scene = synth.Scene(
         synth.Person(),
-        synth.Camera(),
+        camera,
         [synth.Segment(kind, seconds) for kind, seconds in segments],
         synth.Nuisance.none(),
         fps=5.0,
         seed=seed,
     )
-    header, labelled = synth.render(scene)
-    path = folder / f"session-{seed}.jsonl"
-    write_stream(path, header, synth.to_samples(labelled))
-    return path
+    return _write_scene(folder / f"session-{seed}.jsonl", scene)
 
 
 @pytest.fixture(scope="module")
@@ -378,9 +387,8 @@ def test_time_cut_off_in_a_logged_session_reaches_the_daily_summary(
 ) -> None:
     from posture_guard.store import Store
 
-    header, labelled = synth.render(lean_in_scene(NEAR_CAMERA))
-    path, db = tmp_path / "near.jsonl", tmp_path / "log.sqlite3"
-    write_stream(path, header, synth.to_samples(labelled))
+    path = _write_scene(tmp_path / "near.jsonl", lean_in_scene(NEAR_CAMERA))
+    db = tmp_path / "log.sqlite3"
     assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
                  "--db", str(db), "--start", "2024-03-04T09:00"]) == 0  # fmt: skip
     said = capsys.readouterr().out
@@ -405,9 +413,8 @@ def test_time_judged_without_a_profile_is_logged_so_and_the_summary_says_what_it
     from posture_guard.store import Store
 
     monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
-    header, labelled = synth.render(lean_in_scene(synth.Camera()))
-    path, db = tmp_path / "far.jsonl", tmp_path / "log.sqlite3"
-    write_stream(path, header, synth.to_samples(labelled))
+    path = _write_scene(tmp_path / "far.jsonl", lean_in_scene(synth.Camera()))
+    db = tmp_path / "log.sqlite3"
     # Calibrated on the stream: logged as a replay. Without a profile: as population.
     for start, calibrate in (("2024-03-04T09:00", ["--calibrate-seconds", "20"]),
                              ("2024-03-05T09:00", [])):  # fmt: skip
@@ -437,9 +444,7 @@ def test_a_user_long_out_of_the_picture_is_told_once_while_it_happens(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
-    header, labelled = synth.render(lean_in_scene(NEAR_CAMERA, lean_in=420.0))
-    path = tmp_path / "near.jsonl"
-    write_stream(path, header, synth.to_samples(labelled))
+    path = _write_scene(tmp_path / "near.jsonl", lean_in_scene(NEAR_CAMERA, lean_in=420.0))
     assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
                  "--notify", "--notifier", "print"]) == 0  # fmt: skip
     out = capsys.readouterr().out
@@ -459,12 +464,8 @@ def test_a_user_who_sits_down_too_close_reads_away_but_is_told_why(
     # Upright, a minute away, then back but leaning in: the frame edge cuts them off from
     # the moment they return, so the state stays absent; the coach still says so.
     monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
-    segments = [synth.Segment("upright", 30.0), synth.Segment("away", 60.0),
-                synth.Segment("lean_in", 420.0)]  # fmt: skip
-    scene = synth.Scene(synth.Person(), NEAR_CAMERA, segments, synth.Nuisance.none(), 5.0, 1)
-    header, labelled = synth.render(scene)
-    path = tmp_path / "back-too-close.jsonl"
-    write_stream(path, header, synth.to_samples(labelled))
+    segments = [("upright", 30.0), ("away", 60.0), ("lean_in", 420.0)]
+    path = _clean_stream(tmp_path, segments, seed=1, camera=NEAR_CAMERA)
     assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
                  "--notify", "--notifier", "print"]) == 0  # fmt: skip
     out = capsys.readouterr().out
