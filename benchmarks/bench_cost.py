@@ -15,18 +15,21 @@ How each figure is taken:
 1. Per analysed frame: ``time.process_time`` (CPU of this process, all its threads) around
    ``MediaPipePose.detect`` alone ("bare") and around detect + ``Pipeline.feed`` ("whole":
    metrics, decision, sampling schedule and the StoreSink writing a real SQLite file), on
-   the same real frames, decoded into memory before timing: decode is excluded from both
-   sides and reported on its own. The passes of the two sides are interleaved so drift in
-   the machine's speed hits both alike.
+   the same real frames, decoded into memory before timing and brought to the size
+   ``CameraSource`` asks a webcam for (640x480: scaled, the excess cut off): decode is
+   excluded from both sides and reported on its own. The passes of the two sides are
+   interleaved so drift in the machine's speed hits both alike.
 2. Per monitored hour: synthetic 10 fps landmark streams with real timestamps of a steady
    and a restless sitter (calibration/synth.py) are offered sample by sample to a
    ``Pipeline`` under the default ``SamplingPolicy``, exactly as the live loop does. CPU
    per hour = analysed frames per hour x mean whole-pipeline CPU per frame (part 1) + CPU
    of the whole offer loop over the hour (the decision work of skipped and analysed
    samples; the analysed ones are thereby counted twice, which makes it an upper bound by
-   well under a CPU-second). A webcam must also grab and convert each analysed frame: no
-   camera exists here, so a second column adds one decode of a frame of the test clip per
-   analysed frame as its stand-in; the camera driver's own work in the kernel is in neither.
+   well under a CPU-second). A webcam's frame must also be decoded or converted: no
+   camera exists here, so a second column adds, per analysed frame, the decode of that
+   frame as MJPEG (the compressed format UVC webcams send at this size; raw YUYV, the
+   other, only needs a colour conversion, also timed and far cheaper) as its stand-in.
+   The camera driver's own work in the kernel is in neither.
 3. Memory: a child process (``--rss-probe``) runs the whole pipeline on frames decoded one
    at a time, as ``run`` does, and reports VmRSS from /proc/self/status after a warm-up and
    after N frames, and its peak from ``resource.getrusage`` (ru_maxrss).
@@ -51,7 +54,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Optional, TextIO
@@ -60,6 +63,7 @@ import numpy as np
 
 from calibration import synth
 from calibration.baseline import SLOUCH_SECONDS
+from posture_guard.capture import CAMERA_HEIGHT, CAMERA_WIDTH
 from posture_guard.classify import POPULATION_BASELINE, Baseline, Decider
 from posture_guard.errors import UserError
 from posture_guard.features import compute_metrics
@@ -78,6 +82,7 @@ SHARED_MEDIA = REPO.parent / "shared" / "media"
 VIDEO_NAME = "frontal_upright_woman_mediapipe_samples.mp4"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 STILL_FPS = 10.0  # stream rate given to a repeated still image
+MJPEG_QUALITY = 90  # webcams send high-quality MJPEG; a higher quality decodes slower
 MIN_SLOPE_FRAMES = 200  # below this a VmRSS slope is one page step, not a trend
 WARMUP_FRAMES = 10  # graph start-up and the first full detection stay out of the figures
 SESSION_START = datetime(2026, 1, 5, 9, 0)  # stream time 0 of the benchmark's sessions
@@ -139,13 +144,16 @@ def core_pct(cpu_s_per_hour: float) -> float:
 # --------------------------------------------------------------------------- frames
 @dataclass
 class Clip:
-    """Real frames held in memory, with the CPU it took to decode each one."""
+    """Real frames held in memory at the camera's size, with the CPU it took to decode
+    each one from the file (what ``replay --video`` pays) and to get it from a webcam."""
 
     frames: list[np.ndarray]
     fps: float
     path: Path
     description: str
-    decode_s: list[float]
+    decode_s: list[float]  # decoding a frame of the file
+    mjpeg_s: list[float] = field(default_factory=list)  # a camera frame sent as MJPEG
+    yuyv_s: list[float] = field(default_factory=list)  # a camera frame sent as raw YUYV
 
     @property
     def header(self) -> StreamHeader:
@@ -163,8 +171,62 @@ def find_media() -> Path:
     return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
+def as_camera_frame(
+    image: np.ndarray, width: int = CAMERA_WIDTH, height: int = CAMERA_HEIGHT
+) -> np.ndarray:
+    """The picture as a webcam asked for ``width`` x ``height`` gives it: scaled to cover
+    the frame, then the excess cut off, the sides of a wider picture (evenly) and the
+    bottom of a taller one (a portrait keeps its head). Never stretched."""
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = max(width / w, height / h)
+    size = (max(width, round(w * scale)), max(height, round(h * scale)))
+    shrink = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    scaled = cv2.resize(image, size, interpolation=shrink)
+    left = (size[0] - width) // 2
+    return np.ascontiguousarray(scaled[:height, left : left + width])
+
+
+def time_camera_formats(frames: Sequence[np.ndarray]) -> tuple[list[float], list[float]]:
+    """CPU to get each frame from a webcam's two usual formats: decoding it from MJPEG
+    (encoded here in memory first, untimed) and converting it from raw YUYV 4:2:2."""
+    import cv2
+
+    clock = time.process_time
+    mjpeg: list[float] = []
+    yuyv: list[float] = []
+    for image in frames:
+        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, MJPEG_QUALITY])
+        if not ok:
+            raise UserError("OpenCV cannot encode a frame as JPEG")
+        packed = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_YUYV)
+        c0 = clock()
+        cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        c1 = clock()
+        cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_YUYV)
+        c2 = clock()
+        mjpeg.append(c1 - c0)
+        yuyv.append(c2 - c1)
+    return mjpeg, yuyv
+
+
 def load_clip(path: Path, limit: Optional[int] = None, still_repeat: int = 60) -> Clip:
-    """Decode the frames of ``path`` (a video, or a still repeated), timing each decode."""
+    """The frames of ``path`` (a video, or a still repeated) at the camera's size, with
+    the CPU of each decode from the file and from a webcam's formats."""
+    file_clip = _decode_file(path, limit, still_repeat)
+    distinct = {id(f): as_camera_frame(f) for f in file_clip.frames}
+    frames = [distinct[id(f)] for f in file_clip.frames]
+    mjpeg, yuyv = time_camera_formats(frames)
+    h, w = file_clip.frames[0].shape[:2]
+    what = f"{file_clip.description}, as a {CAMERA_WIDTH}x{CAMERA_HEIGHT} camera gives it"
+    if (w, h) == (CAMERA_WIDTH, CAMERA_HEIGHT):
+        what = file_clip.description
+    return replace(file_clip, frames=frames, description=what, mjpeg_s=mjpeg, yuyv_s=yuyv)
+
+
+def _decode_file(path: Path, limit: Optional[int], still_repeat: int) -> Clip:
+    """Decode the frames of ``path`` as they are, timing each decode."""
     import cv2
 
     clock = time.process_time
@@ -259,7 +321,9 @@ class FrameCost:
     bare: Stat  # MediaPipePose.detect
     whole: Stat  # detect + Pipeline.feed
     feed: Stat  # Pipeline.feed alone, timed inside the whole-pipeline side
-    decode: Stat  # decoding one frame (in neither of the above)
+    decode: Stat  # getting one frame from a webcam as MJPEG (in neither of the above)
+    yuyv: Stat  # ... or as raw YUYV (the cheaper format)
+    file_decode: Stat  # decoding one frame of the clip file (what replay pays)
     baseline: str
 
     @property
@@ -340,7 +404,13 @@ def measure_frames(clip: Clip, passes: int, db: Path) -> FrameCost:
                 turn += 1
         pipeline.close(passes * duration)
     return FrameCost(
-        summarize(bare), summarize(whole), summarize(feed), summarize(clip.decode_s), baseline_note
+        summarize(bare),
+        summarize(whole),
+        summarize(feed),
+        summarize(clip.mjpeg_s),
+        summarize(clip.yuyv_s),
+        summarize(clip.decode_s),
+        baseline_note,
     )
 
 
@@ -448,7 +518,7 @@ class HourCost:
     name: str
     count: SamplingCount
     frame_cpu_s: float  # mean whole-pipeline CPU per analysed frame (detect + feed)
-    decode_cpu_s: float  # mean CPU to decode one frame of the clip
+    decode_cpu_s: float  # mean CPU to get one frame from the webcam (MJPEG decode)
 
     @property
     def cpu_s_per_hour(self) -> float:
@@ -774,7 +844,9 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
         ("bare inference: MediaPipePose.detect", frame.bare),
         ("whole pipeline: detect + Pipeline.feed", frame.whole),
         ("  of which Pipeline.feed (metrics, decide, sinks)", frame.feed),
-        ("decode of one frame (cv2; in neither line above)", frame.decode),
+        ("webcam frame from MJPEG (cv2; in neither line above)", frame.decode),
+        ("webcam frame from raw YUYV (colour conversion only)", frame.yuyv),
+        ("decode of one frame of the clip file (replay's cost)", frame.file_decode),
     ):
         say(f"   {label:<52}{stat.median_ms:>10.3f}{stat.p90_ms:>9.3f}{stat.mean_ms:>9.3f}")
     say(
@@ -827,10 +899,11 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
     )
     say(
         "   Camera grab cost is NOT included in CPU-s/h (no camera here); '+decode' adds one "
-        f"decode of a clip frame ({frame.decode.mean_ms:.2f} ms)"
+        f"MJPEG decode of a {CAMERA_WIDTH}x{CAMERA_HEIGHT} frame"
     )
     say(
-        "   per analysed frame as its stand-in; the camera driver's kernel-side work is in neither."
+        f"   ({frame.decode.mean_ms:.2f} ms; raw YUYV would be {frame.yuyv.mean_ms:.2f} ms) per "
+        "analysed frame as its stand-in; the camera driver's kernel-side work is in neither."
     )
     say()
 

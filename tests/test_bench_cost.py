@@ -74,18 +74,47 @@ def test_without_shared_media_the_bundled_portrait_is_used_and_said_so(
     assert all(f is clip.frames[0] for f in clip.frames)  # one photo, repeated
     assert "FALLBACK" in clip.description
     assert clip.fps == bc.STILL_FPS
-    assert clip.header.image_width == clip.frames[0].shape[1]
+    assert clip.header.image_width == clip.frames[0].shape[1] == bc.CAMERA_WIDTH
+    assert clip.header.image_height == clip.frames[0].shape[0] == bc.CAMERA_HEIGHT
     assert len(clip.decode_s) > 0
+    assert len(clip.mjpeg_s) == len(clip.yuyv_s) == 3  # one per frame a webcam would send
 
 
 def test_the_real_clip_is_preferred_and_decoded_in_order(shared_media: Path) -> None:
     media = bc.find_media()
     assert media == shared_media / bc.VIDEO_NAME
     clip = bc.load_clip(media, limit=4)
-    assert len(clip.frames) == len(clip.decode_s) == 4
+    assert len(clip.frames) == len(clip.decode_s) == len(clip.mjpeg_s) == 4
+    # The frames the detector is timed on are the size the app asks a webcam for.
+    assert {f.shape for f in clip.frames} == {(bc.CAMERA_HEIGHT, bc.CAMERA_WIDTH, 3)}
     assert "real video" in clip.description
     # Consecutive frames of a video differ: they were decoded, not one frame repeated.
     assert any(not np.array_equal(clip.frames[0], f) for f in clip.frames[1:])
+
+
+def test_a_wide_picture_loses_its_sides_not_its_proportions() -> None:
+    # A 16:9 picture: a square in the middle, red bands at both edges.
+    image = np.full((720, 1280, 3), 100, np.uint8)
+    image[:, :100] = image[:, -100:] = (0, 0, 255)
+    image[210:510, 490:790] = 255  # 300 x 300, centred
+    frame = bc.as_camera_frame(image, 640, 480)
+    assert frame.shape == (480, 640, 3)
+    assert not np.any((frame[..., 2] > 150) & (frame[..., 0] < 50))  # the bands were cut
+    rows, cols = np.nonzero(frame[..., 0] > 200)
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    assert height == pytest.approx(200, abs=2)  # scaled by 480/720 ...
+    assert width == pytest.approx(height, abs=2)  # ... and still a square, not stretched
+    assert (cols.min() + cols.max()) / 2 == pytest.approx(319.5, abs=2)  # still centred
+
+
+def test_a_tall_picture_keeps_its_top() -> None:
+    image = np.full((600, 512, 3), 100, np.uint8)
+    image[:30] = (255, 0, 0)  # where a portrait's head is
+    image[-30:] = (0, 255, 0)
+    frame = bc.as_camera_frame(image, 640, 480)
+    assert frame.shape == (480, 640, 3)
+    assert np.all(frame[:30, :, 0] > 200)
+    assert not np.any(frame[..., 1] > 150)
 
 
 def test_verdict_treats_targets_as_ceilings() -> None:
