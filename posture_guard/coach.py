@@ -420,7 +420,7 @@ class Coach:
         st = self._actions(st, obs, now, fx)
         st = self._cut_timeline(st, obs.cut_off, now)  # before _timeline moves last_t
         st, gap = self._timeline(st, obs.state, now)
-        st = self._presence(st, obs.state, now, gap, fx)
+        st = self._presence(st, obs.state, obs.cut_off, now, gap, fx)
 
         # Quiet acknowledgement of a corrected posture: a note, never a notification.
         if (
@@ -551,39 +551,51 @@ class Coach:
         return replace(st, cut_spans=tuple(spans), last_cut_off=cut_off)
 
     def _presence(
-        self, st: CoachState, state: PostureState, now: datetime, gap: float, fx: list[Effect]
+        self,
+        st: CoachState,
+        state: PostureState,
+        cut_off: bool,
+        now: datetime,
+        gap: float,
+        fx: list[Effect],
     ) -> CoachState:
         cfg = self.settings
         if gap >= cfg.break_reset_s and st.sitting_since is not None:
             fx.append(Event("sitting_reset", now, {"gap_s": round(gap)}))
             st = replace(st, sitting_since=None, away_since=None)
+        if state is PostureState.ABSENT and cut_off:
+            # Absent only because the frame edge has cut the user off for longer than
+            # the decision holds a state (leaned in for over ten minutes, or sat down too
+            # close): someone user-sized is there, so this is no time away and earns no
+            # break. An absence before it ends here as a return does; the sitting clock
+            # keeps what it had, and does not start (sitting down was not seen).
+            return replace(self._end_absence(st, now, fx), good_since=None)
         if state is PostureState.ABSENT:
             away_since = st.away_since or now
             st = replace(st, away_since=away_since, good_since=None)
             away = _secs(now - away_since)
             if st.sitting_since is not None and away >= cfg.break_reset_s:
-                sat = _secs(away_since - st.sitting_since)
-                fx.append(
-                    Event("break_taken", now, {"away_s": round(away), "sat_min": round(sat / 60)})
-                )
-                st = replace(st, sitting_since=None, last_micro_at=None)
+                st = self._break_taken(st, now, fx)
             return st
-        if st.away_since is not None and st.sitting_since is not None:
-            # back after an absence whose last sample fell just short of the threshold
-            away = _secs(now - st.away_since)
-            if away >= cfg.break_reset_s:
-                sat = _secs(st.away_since - st.sitting_since)
-                fx.append(
-                    Event("break_taken", now, {"away_s": round(away), "sat_min": round(sat / 60)})
-                )
-                st = replace(st, sitting_since=None, last_micro_at=None)
+        st = self._end_absence(st, now, fx)
         good_since = (st.good_since or now) if state is PostureState.GOOD else None
-        return replace(
-            st,
-            away_since=None,
-            sitting_since=st.sitting_since or now,
-            good_since=good_since,
-        )
+        return replace(st, sitting_since=st.sitting_since or now, good_since=good_since)
+
+    def _end_absence(self, st: CoachState, now: datetime, fx: list[Effect]) -> CoachState:
+        """Someone is back: an absence of ``break_reset_s`` or more was a break (its last
+        absent sample may have fallen just short of the threshold)."""
+        if st.away_since is not None and st.sitting_since is not None:
+            if _secs(now - st.away_since) >= self.settings.break_reset_s:
+                st = self._break_taken(st, now, fx)
+        return replace(st, away_since=None)
+
+    def _break_taken(self, st: CoachState, now: datetime, fx: list[Effect]) -> CoachState:
+        """Log the break (away since ``away_since``) and restart the sitting clock."""
+        assert st.away_since is not None and st.sitting_since is not None
+        away = _secs(now - st.away_since)
+        sat = _secs(st.away_since - st.sitting_since)
+        fx.append(Event("break_taken", now, {"away_s": round(away), "sat_min": round(sat / 60)}))
+        return replace(st, sitting_since=None, last_micro_at=None)
 
     def _silenced(self, st: CoachState, now: datetime) -> bool:
         if st.control_paused:

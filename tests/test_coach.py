@@ -426,6 +426,31 @@ def test_a_user_cut_off_since_sitting_down_reads_absent_but_still_gets_the_frami
     assert snoozed.kinds("framing") == []
 
 
+def test_leaning_in_past_the_hold_is_no_break_and_the_break_prompt_still_comes():
+    # Leaned in out of the picture for 20 min: the decision holds the state for 10 min,
+    # then reads absent, still cut off. The user never left, so no break is logged and
+    # the sitting clock runs on: the break prompt comes once they are back in view.
+    run = make().feed(GOOD, 30 * 60).feed(GOOD, 10 * 60, cut_off=True)
+    run.feed(AWAY, 10 * 60, cut_off=True).feed(GOOD, 10 * 60)
+    assert run.event_kinds("break_taken") == []
+    assert [t for t, _ in run.kinds("break")] == [50 * 60]  # back in view, 50 min sat
+    assert "at the desk for 50 min" in run.kinds("break")[0][1].body
+
+
+def test_an_absence_ends_when_the_user_comes_back_too_close_to_be_seen():
+    # Away 5 min (nobody in the picture), then back so close the frame edge cuts them
+    # off: the break was real and is logged once, at the return, with its length.
+    run = make().feed(GOOD, 30 * 60).feed(AWAY, 5 * 60).feed(AWAY, 30 * 60, cut_off=True)
+    ((t, ev),) = run.event_kinds("break_taken")
+    assert t == 33 * 60  # credited once the absence reached 3 min, as always
+    assert ev.payload["sat_min"] == 30
+    # Away 1 min, then back too close: no break, and the clock did not restart.
+    short = make().feed(GOOD, 30 * 60).feed(AWAY, 60).feed(AWAY, 20 * 60, cut_off=True)
+    short.feed(GOOD, 5 * 60)
+    assert short.event_kinds("break_taken") == []
+    assert [t for t, _ in short.kinds("break")] == [51 * 60]  # the 30 + 1 + 20 min sat
+
+
 # --------------------------------------------------------------------------- robustness
 def test_time_running_backwards_does_not_break_the_engine():
     run = make().feed(FWD, 50)
