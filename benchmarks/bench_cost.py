@@ -27,7 +27,7 @@ How each figure is taken:
    samples; the analysed ones are thereby counted twice, which makes it an upper bound by
    well under a CPU-second). A webcam's frame must also be decoded or converted: no
    camera exists here, so a second column adds, per analysed frame, the decode of that
-   frame as MJPEG (the compressed format UVC webcams send at this size; raw YUYV, the
+   frame as MJPEG (the compressed format UVC webcams offer at this size; raw YUYV, the
    other, only needs a colour conversion, also timed and far cheaper) as its stand-in.
    The camera driver's own work in the kernel is in neither.
 3. Memory: a child process (``--rss-probe``) runs the whole pipeline on frames decoded one
