@@ -492,7 +492,7 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
     if share is not None:
         parts.append(f"good posture {share:.0%}")
     if s.advise_camera_back:  # the summary says why and what to do
-        parts.append(f"not judged {s.cut_off_share:.0%} (cut off by the frame edge)")
+        parts.append(f"not judged {s.edge_share:.0%} (cut off by the frame edge)")
     if s.advise_calibrate:
         parts.append(f"judged without calibration {s.uncalibrated_share:.0%}")
     return ["today: " + ", ".join(parts)]

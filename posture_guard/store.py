@@ -341,15 +341,19 @@ class Store:
             where, args = where + " AND profile = ?", (*args, profile)
         return self.read(f"SELECT state, start, end FROM spans WHERE {where} ORDER BY start", args)
 
-    def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float]]:
+    def cut_off_tuples(
+        self, start: When, end: When, absent: bool = False
+    ) -> list[tuple[float, float, float]]:
         """(start, end, seconds cut off) of the spans overlapping [start, end) in which the
         frame edge cut the user off at all, while a posture was held: desk time not seen.
-        (A user cut off for long enough without a calibrated size reads absent; that time
-        is not desk time, and is left out.)"""
+        With ``absent``, of the spans read absent instead: someone cut off for longer than
+        the decision holds a state (sat down too close to be measured, or leaned in past
+        the hold), which is not desk time."""
         t0, t1 = to_timestamp(start), to_timestamp(end)
+        which = "=" if absent else "!="
         return self.read(
             "SELECT start, end, cut_off FROM spans "
-            "WHERE start < ? AND end > ? AND cut_off > 0 AND state != ? ORDER BY start",
+            f"WHERE start < ? AND end > ? AND cut_off > 0 AND state {which} ? ORDER BY start",
             (t1, t0, PostureState.ABSENT.value),
         )
 

@@ -126,6 +126,9 @@ class DaySummary:
     #: of the desk time, how long the frame edge cut the user off (face or shoulders out of
     #: the picture): counted in the state held meanwhile, which was not seen
     cut_off_s: float = 0.0
+    #: of the absent time, how long the frame edge cut someone off: a user sitting too close
+    #: to be measured reads absent once the decision stops holding the state
+    cut_off_away_s: float = 0.0
     #: of the desk time, how long it was judged without calibration (population defaults,
     #: which miss most forward-head postures)
     uncalibrated_s: float = 0.0
@@ -156,9 +159,19 @@ class DaySummary:
         return self._of_desk(self.cut_off_s)
 
     @property
+    def edge_share(self) -> Optional[float]:
+        """Of the time someone was in the picture (desk time, and time read absent while
+        the frame edge cut someone off), the part the frame edge cut them off; None when
+        nobody was."""
+        seen = self.desk_s + self.cut_off_away_s
+        cut = self.cut_off_s + self.cut_off_away_s
+        return min(1.0, cut / seen) if seen > 0 else None
+
+    @property
     def advise_camera_back(self) -> bool:
-        """Whether the frame edge cut the user off often enough to say so."""
-        return (self.cut_off_share or 0.0) >= CUT_OFF_ADVICE_SHARE
+        """Whether the frame edge cut the user off often enough to say so: a user who sat
+        down too close all day has no desk time, yet needs the advice most."""
+        return (self.edge_share or 0.0) >= CUT_OFF_ADVICE_SHARE
 
     @property
     def uncalibrated_share(self) -> Optional[float]:
@@ -184,6 +197,7 @@ class DaySummary:
             "breaks": self.breaks,
             "exercises_done": self.exercises_done,
             "cut_off_minutes": round(self.cut_off_s / 60, 1),
+            "cut_off_away_minutes": round(self.cut_off_away_s / 60, 1),
             "uncalibrated_minutes": round(self.uncalibrated_s / 60, 1),
         }
 
@@ -194,11 +208,15 @@ def summarize_pieces(
     events: Sequence[Event],
     cut_off: float = 0.0,
     uncalibrated: float = 0.0,
+    cut_off_away: float = 0.0,
 ) -> DaySummary:
     """The summary of one day from its (already clipped) spans and its events, the
     seconds of it in which the frame edge cut the user off (see :func:`cut_off_by_day`),
-    and the desk seconds judged without calibration (:func:`uncalibrated_by_day`)."""
-    summary = DaySummary(day, cut_off_s=cut_off, uncalibrated_s=uncalibrated)
+    the desk seconds judged without calibration (:func:`uncalibrated_by_day`), and the
+    absent seconds in which the frame edge cut someone off."""
+    summary = DaySummary(
+        day, cut_off_s=cut_off, uncalibrated_s=uncalibrated, cut_off_away_s=cut_off_away
+    )
     for state, s, e in pieces:
         summary.state_seconds[state] = summary.state_seconds.get(state, 0.0) + (e - s)
     summary.longest_forward_head_s = longest_run(pieces, PostureState.FORWARD_HEAD.value)
@@ -217,12 +235,15 @@ def day_pieces(store: Store, first: date, last: date) -> dict[date, list[Piece]]
     return split_by_day(store.span_tuples(t0, t1), first, last)
 
 
-def cut_off_by_day(store: Store, first: date, last: date) -> dict[date, float]:
+def cut_off_by_day(
+    store: Store, first: date, last: date, absent: bool = False
+) -> dict[date, float]:
     """Seconds per local day of ``first``..``last`` in which the frame edge cut the user
-    off. A span stores only its total, so one that crosses midnight shares it out in
-    proportion to its time on each day."""
+    off (of desk time; with ``absent``, of time read absent). A span stores only its
+    total, so one that crosses midnight shares it out in proportion to its time on each
+    day."""
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    rows = store.cut_off_tuples(t0, t1)
+    rows = store.cut_off_tuples(t0, t1, absent)
     tagged = [(i, s, e) for i, (s, e, _) in enumerate(rows) if e > s]  # sorted by start
     out: dict[date, float] = {}
     for d, parts in split_by_day(tagged, first, last).items():
@@ -256,8 +277,11 @@ def summarize_range(
             by_day[d].append(ev)
     cut = cut_off_by_day(store, first, last)
     bare = uncalibrated_by_day(store, first, last)
+    away_cut = cut_off_by_day(store, first, last, absent=True)
     return [
-        summarize_pieces(d, pieces[d], by_day[d], cut.get(d, 0.0), bare.get(d, 0.0))
+        summarize_pieces(
+            d, pieces[d], by_day[d], cut.get(d, 0.0), bare.get(d, 0.0), away_cut.get(d, 0.0)
+        )
         for d in sorted(pieces)
     ]
 
@@ -307,6 +331,10 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         if state != PostureState.ABSENT.value and desk > 0:
             share = f"  ({100 * secs / desk:.0f} % of desk time)"
         rows.append((f"  {state.replace('_', ' ')}", fmt_minutes(secs) + share))
+        if state == PostureState.ABSENT.value and summary.cut_off_away_s > 0:
+            # not an empty desk: someone too close to the camera to be measured
+            away_cut = fmt_minutes(summary.cut_off_away_s)
+            rows.append(("    of which cut off by the edge", away_cut))
     share = summary.cut_off_share
     if share:
         # the states above count this time as the state held: say it was not seen

@@ -164,6 +164,22 @@ def test_levels_per_verbosity() -> None:
 
 
 # --------------------------------------------------------------------------- status
+def test_status_of_a_user_too_close_to_be_measured_says_so(pg_home: Path, capsys) -> None:
+    # Every span of the day read absent while the frame edge cut someone off: no desk
+    # time to take a share of, and still the status line must say what was not judged.
+    from posture_guard.states import PostureState
+    from posture_guard.store import Span, Store
+
+    day_start = datetime.combine(date.today(), datetime.min.time()).timestamp()
+    t = max(day_start + 60, datetime.now().timestamp() - 3600)
+    with Store.open(paths.database_file()) as store:
+        store.add_spans([Span(PostureState.ABSENT, t, t + 1200, cut_off=1200)])
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "today: monitored 20 min" in out
+    assert "not judged 100% (cut off by the frame edge)" in out
+
+
 def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, capsys) -> None:
     from posture_guard.classify import POPULATION_PROFILE
     from posture_guard.states import PostureState

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from posture_guard.states import PostureState
 from posture_guard.store import Span
 from posture_guard.summary import (
     STATES,
+    DaySummary,
     day_start,
     hour_of_day,
     longest_run,
@@ -55,6 +57,7 @@ def test_time_cut_off_by_the_frame_edge_is_counted_per_day_and_not_as_seen(store
     assert first.cut_off_s == pytest.approx(6 * 60 + 8 * 60)
     assert second.cut_off_s == pytest.approx(12 * 60)
     assert first.cut_off_share == pytest.approx(14 / 90)
+    assert first.cut_off_away_s == pytest.approx(5 * 60) and second.cut_off_away_s == 0.0
     assert first.state_seconds["good"] == 90 * 60  # the held state still counts as its state
 
 
@@ -76,6 +79,32 @@ def test_the_summary_says_how_long_posture_was_not_judged_and_advises_only_when_
     assert line in said[day2] and "6 min  (5 % of desk time)" in said[day2]
     assert "often out of the picture" in said[day2] and "further back" in said[day2]
     assert line not in said[DAY - timedelta(days=1)]  # nothing cut off: nothing said
+
+
+def test_a_user_too_close_to_be_measured_all_day_is_not_an_empty_desk(store, capsys):
+    # Sat down too close: every span reads absent, with the frame edge cutting someone
+    # off for 2 h of it. There is no desk time, yet the summary says what happened and
+    # gives the advice; an empty desk (absent, nothing cut off) gets neither.
+    day2 = DAY + timedelta(days=1)
+    store.add_spans([
+        Span(A, at(9), at(12), cut_off=2 * 3600),
+        Span(A, at(9, d=day2), at(12, d=day2)),
+    ])  # fmt: skip
+    (s,) = summarize_range(store, DAY, DAY)
+    assert s.desk_s == 0 and s.cut_off_share is None
+    assert s.edge_share == pytest.approx(1.0) and s.advise_camera_back
+    said = {}
+    for d in (DAY, day2):
+        assert cli.main(["summary", "--date", d.isoformat(), "--db", str(store.path)]) == 0
+        said[d] = capsys.readouterr().out
+    row = re.search(r"of which cut off by the edge\s+(.+)", said[DAY])
+    assert row is not None and row.group(1).strip() == "2 h 00 min"
+    assert "often out of the picture" in said[DAY]
+    assert "cut off" not in said[day2] and "note:" not in said[day2]
+    # Cut off within desk time and while read absent add up, over the time in the picture.
+    mixed = DaySummary(DAY, cut_off_s=60.0, cut_off_away_s=300.0)
+    mixed.state_seconds.update(good=3600.0, absent=600.0)
+    assert mixed.edge_share == pytest.approx(360 / 3900)
 
 
 def test_the_summary_says_how_much_desk_time_went_without_calibration(store, capsys):
@@ -188,6 +217,7 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
     store.add_spans([
         Span(G, at(9), at(10), cut_off=90.0),
         Span(F, at(10), at(10, 30), profile=POPULATION_PROFILE),
+        Span(A, at(11), at(11, 30), cut_off=20 * 60),  # someone too close, read absent
     ])  # fmt: skip
     store.log_event("alert", at(10, 10))
     rc = cli.main(["summary", "--date", DAY.isoformat(), "--json", "--db", str(store.path)])
@@ -204,6 +234,7 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
         "breaks",
         "exercises_done",
         "cut_off_minutes",
+        "cut_off_away_minutes",
         "uncalibrated_minutes",
         "headache",
     ]
@@ -212,7 +243,8 @@ def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
     assert obj["good_share"] == pytest.approx(2 / 3, abs=1e-4)
     assert obj["longest_forward_head_minutes"] == 30.0
     assert obj["alerts"] == 1
-    assert obj["cut_off_minutes"] == 1.5
+    assert obj["cut_off_minutes"] == 1.5  # of desk time only
+    assert obj["cut_off_away_minutes"] == 20.0
     assert obj["uncalibrated_minutes"] == 30.0
     assert obj["headache"] == "unknown"
 
