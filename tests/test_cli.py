@@ -466,8 +466,10 @@ def test_a_user_who_sits_down_too_close_reads_away_but_is_told_why(
     monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
     segments = [("upright", 30.0), ("away", 60.0), ("lean_in", 420.0)]
     path = _clean_stream(tmp_path, segments, seed=1, camera=NEAR_CAMERA)
+    db = tmp_path / "log.sqlite3"
     assert main(["replay", "--landmarks", str(path), "--calibrate-seconds", "20",
-                 "--notify", "--notifier", "print"]) == 0  # fmt: skip
+                 "--notify", "--notifier", "print", "--db", str(db),
+                 "--start", "2024-03-04T09:00"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     states = [line[11:].split()[0] for line in out.splitlines() if line[:1] == "["]
     assert [x for x in states if x != "coach:"] == ["good", "absent"]  # never seen again
@@ -475,3 +477,12 @@ def test_a_user_who_sits_down_too_close_reads_away_but_is_told_why(
     h, m, s = (int(v) for v in prompt.strip()[1:9].split(":"))
     assert 90 + 300 <= h * 3600 + m * 60 + s <= 90 + 420
     assert "this time counts as away from the desk" in out.split(prompt)[1]
+    # The day's summary shows that time apart from an empty desk, advises setting the
+    # camera back, and logs no break: a minute away, then seven at the desk unseen.
+    assert main(["summary", "--date", "2024-03-04", "--db", str(db), "--json"]) == 0
+    day = json.loads(capsys.readouterr().out)
+    assert 6.0 <= day["cut_off_away_minutes"] <= 7.0
+    assert day["breaks"] == 0
+    assert main(["summary", "--date", "2024-03-04", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "of which cut off by the edge" in text and "further back" in text
