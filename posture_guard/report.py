@@ -74,6 +74,7 @@ class DailyRow:
                 "breaks": p.breaks,
                 "exercises_done": p.exercises_done,
                 "cut_off_min": round(p.cut_off_s / 60, 1),
+                "cut_off_away_min": round(p.cut_off_away_s / 60, 1),
                 "uncalibrated_min": round(p.uncalibrated_s / 60, 1),
                 "headache": {"headache": "yes", "none": "no"}.get(d.status, "unknown"),
                 "max_intensity": "" if d.max_intensity is None else d.max_intensity,

@@ -404,8 +404,10 @@ def _day_list(days: Sequence[date]) -> list[str]:
 def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
     """How much desk time was held rather than seen: while the frame edge cut the patient
     off (leaning in close to the camera) the posture stayed what it was last seen to be,
-    so a forward-head share rests partly on time nobody judged."""
-    return _desk_part_lines(
+    so a forward-head share rests partly on time nobody judged. Cut off for longer than
+    the state is held, the patient reads absent: that time is not desk time, and is
+    given apart."""
+    desk_part, *days = _desk_part_lines(
         rows,
         lambda p: (p.cut_off_s, p.advise_camera_back),
         "Desk time not judged (the frame edge cut the patient off; counted in the posture "
@@ -413,6 +415,12 @@ def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
         f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more not judged (the app advised "
         "setting the camera back)",
     )
+    away = sum(r.row.posture.cut_off_away_s for r in rows)
+    away_part = (
+        "Time read as away while the frame edge cut the patient off (too close to be "
+        f"measured): {fmt_minutes(away)}"
+    )
+    return [desk_part, away_part, *days]
 
 
 def _uncalibrated_lines(rows: Sequence[TherapistRow]) -> list[str]:

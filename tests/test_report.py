@@ -35,6 +35,7 @@ def fill(store: Store) -> None:
             Span(F, ts(D1, 10), ts(D1, 10, 45), cut_off=9 * 60),
             Span(A, ts(D1, 10, 45), ts(D1, 11)),
             Span(G, ts(d2, 9), ts(d2, 12), profile=POPULATION_PROFILE),
+            Span(A, ts(d3, 9), ts(d3, 9, 30), cut_off=20 * 60),  # too close, read absent
             Span(F, ts(d3, 23), ts(d3, 23, 30)),
         ]
     )
@@ -74,6 +75,7 @@ def test_daily_rows_and_csv_match_what_went_in(store, tmp_path):
     assert float(first["good_min"]) == 60 and float(first["forward_head_min"]) == 45
     assert float(first["absent_min"]) == 15 and float(first["desk_min"]) == 105
     assert float(first["cut_off_min"]) == 9 and float(table[1]["cut_off_min"]) == 0
+    assert float(first["cut_off_away_min"]) == 0 and float(table[2]["cut_off_away_min"]) == 20
     assert float(first["uncalibrated_min"]) == 0 and float(table[1]["uncalibrated_min"]) == 180
     assert float(first["good_share"]) == pytest.approx(60 / 105, abs=1e-4)
     assert (first["alerts"], first["breaks"], first["max_intensity"]) == ("1", "1", "7")

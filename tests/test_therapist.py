@@ -25,6 +25,7 @@ from posture_guard.diary import Diary, Headache
 from posture_guard.plan import load_plan_file, schedule_day
 from posture_guard.states import PostureState
 from posture_guard.store import Span, Store
+from posture_guard.summary import fmt_minutes
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "docs" / "plan-example.toml"
@@ -51,6 +52,13 @@ def cut_off_minutes(i: int) -> int:
     """Minutes cut off by the frame edge on day index i: 30 (over 5 % of 6 h of desk time)
     every fourth day, 5 on odd days, none otherwise."""
     return 30 if i % 4 == 0 else (5 if i % 2 else 0)
+
+
+def away_cut_off_minutes(i: int) -> int:
+    """Minutes of day index i's half hour away in which the frame edge cut the patient
+    off (read absent, too close to be measured): 10 on every fifth day from the third,
+    which never tips a day over the 5 % that earns the advice on its own."""
+    return 10 if i % 5 == 2 else 0
 
 
 def uncalibrated(i: int) -> bool:
@@ -80,7 +88,7 @@ def populate(db: Path) -> dict[str, object]:
         for state, secs, cut, profile in (
             (PostureState.GOOD, good / 2, 0, "default"),
             (PostureState.FORWARD_HEAD, fh, 0, "default"),
-            (PostureState.ABSENT, 1800, 0, "default"),
+            (PostureState.ABSENT, 1800, away_cut_off_minutes(i) * 60, "default"),
             (PostureState.GOOD, good / 2, cut_off_minutes(i) * 60, bare),
         ):
             spans.append(Span(state, t, t + secs, profile=profile, cut_off=cut))
@@ -251,8 +259,10 @@ def test_the_data_gaps_page_says_how_much_desk_time_was_held_not_seen(
     pdf, _ = run_report(db, tmp_path)
     text = " ".join(pdf_text(pdf).split())  # the lines as one, wrapping aside
     conn = sqlite3.connect(str(db))
-    cut, desk, bare = conn.execute(
-        "SELECT SUM(cut_off), SUM(CASE WHEN state != 'absent' THEN end - start END), "
+    cut, away_cut, desk, bare = conn.execute(
+        "SELECT SUM(CASE WHEN state != 'absent' THEN cut_off END), "
+        "SUM(CASE WHEN state = 'absent' THEN cut_off END), "
+        "SUM(CASE WHEN state != 'absent' THEN end - start END), "
         "SUM(CASE WHEN state != 'absent' AND profile = ? THEN end - start END) FROM spans",
         (POPULATION_PROFILE,),
     ).fetchone()
@@ -267,6 +277,11 @@ def test_the_data_gaps_page_says_how_much_desk_time_was_held_not_seen(
     assert (
         f"Desk time not judged (the frame edge cut the patient off; counted in the posture "
         f"held from before): {part(cut)}" in text
+    )
+    assert away_cut > 0
+    assert (
+        "Time read as away while the frame edge cut the patient off (too close to be "
+        f"measured): {fmt_minutes(away_cut)}" in text
     )
     often = [d for i, d in enumerate(_days()) if d not in GAP_DAYS and cut_off_minutes(i) >= 30]
     assert often and f"(the app advised setting the camera back): {len(often)}" in text
