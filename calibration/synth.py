@@ -49,6 +49,7 @@ from typing import Optional, Union
 import numpy as np
 
 from posture_guard.landmarks import N_LANDMARKS, Sample, StreamHeader
+from posture_guard.monitor import CALIBRATE_SECONDS
 from posture_guard.stream import write_stream
 
 # --------------------------------------------------------------------------------------
@@ -116,8 +117,9 @@ ROLL_TILT_MIN = 12.0  # degrees
 ROLL_GOOD_MAX = 8.0
 
 WALK_SECONDS = 1.5  # walking in after / out before an "away" segment
-#: The upright lead-in the fit and the harness calibrate on (they must agree).
-CALIBRATION_LEAD = 20.0
+#: The upright lead-in the fit and the harness calibrate on: what ``posture-guard
+#: calibrate`` asks a user for, so the harness measures what users get.
+CALIBRATION_LEAD = CALIBRATE_SECONDS
 MIN_SEGMENT, MAX_SEGMENT = 30.0, 240.0  # segment durations of the random recipes (s)
 
 # --------------------------------------------------------------------------------------

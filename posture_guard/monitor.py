@@ -44,7 +44,8 @@ from .states import Decision, PostureState
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
 #: How long ``posture-guard calibrate`` asks a user to sit upright: what the models were
-#: fitted with and the accuracy harness measures (calibration.synth.CALIBRATION_LEAD).
+#: fitted with and the accuracy harness measures (calibration.synth takes it from here;
+#: a change means fitting the models again).
 CALIBRATE_SECONDS = 20.0  # the bundled demo begins so too, then the slouch step
 #: What calibration says when it keeps the upright baseline without the slouch step.
 SLOUCH_NOT_USED = "slouch step not used"
