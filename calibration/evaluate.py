@@ -84,6 +84,10 @@ DEFAULT_PEOPLE = {"tune": 6, "holdout": 6, "fresh": 48}
 #: Scenes start on a weekday morning for the coach, so no check-in or quiet hours interfere.
 SCENE_START = datetime(2026, 1, 5, 9, 0)
 NUISANCE_KINDS = ("look_aside", "look_down", "recline", "shrug", "lean_in", "head_tilt", "away")
+#: The nuisances issue #3 names: no forward head on them beyond the false-alarm budget,
+#: counted as entries into forward head per hour of such segments.
+JUDGED_NUISANCES = ("look_aside", "look_down", "recline", "shrug")
+TARGET_BAL_ACC, TARGET_FA_PER_HOUR, TARGET_LATENCY_S = 0.97, 0.5, 5.0
 CALIBRATE_SECONDS = synth.CALIBRATION_LEAD  # what calibration.fit trained on too
 #: How each scene is judged: calibrated with the slouch step (20 s upright, then 15 s of
 #: the user's own slouch), calibrated on the 20 s upright only, or population defaults.
@@ -125,6 +129,7 @@ class Score:
     slouch_refused: int = 0  # scenes whose slouch step was not usable (judged upright-only)
     nuisance_fh: dict[str, float] = field(default_factory=dict)  # kind -> seconds read FH
     nuisance_seconds: dict[str, float] = field(default_factory=dict)
+    nuisance_entries: dict[str, int] = field(default_factory=dict)  # kind -> false alarms in it
     # Scored samples in which the frame edge cuts the person off (face or shoulders out of
     # the picture): there is nothing to judge, only a state held from before. Counted apart
     # so the report can say how much of the score is that and how much is judgement.
@@ -145,9 +150,10 @@ class Score:
         for d_self, d_other in (
             (self.nuisance_fh, other.nuisance_fh),
             (self.nuisance_seconds, other.nuisance_seconds),
+            (self.nuisance_entries, other.nuisance_entries),
         ):
             for k, v in d_other.items():
-                d_self[k] = d_self.get(k, 0.0) + v
+                d_self[k] = d_self.get(k, 0) + v  # a count stays an int
 
     @property
     def scored(self) -> int:
@@ -201,6 +207,11 @@ class Score:
     def cut_share_other(self) -> float:
         n = self.tn + self.fp
         return self.cut_other / n if n else math.nan
+
+    def nuisance_entries_per_hour(self, kind: str) -> float:
+        """False alarms that began in ``kind`` segments, per hour of them (scored time)."""
+        hours = self.nuisance_seconds.get(kind, 0.0) / 3600
+        return self.nuisance_entries.get(kind, 0) / hours if hours else math.nan
 
     @property
     def missed_cut_share(self) -> float:
@@ -334,15 +345,7 @@ def score_scene(
                 score.nuisance_seconds[s.segment] = score.nuisance_seconds.get(s.segment, 0) + dt
                 if state == FH:
                     score.nuisance_fh[s.segment] = score.nuisance_fh.get(s.segment, 0) + dt
-    # False alarms: every entry into forward_head while the truth is something else.
-    truth_at = {round(s.t, 6): s for s in labelled}
-    prev = None
-    for d in decisions:
-        if d.state.value == FH and prev != FH:
-            s = truth_at.get(round(d.t, 6))
-            if s is not None and s.truth != FH:
-                score.false_alarms += 1
-        prev = d.state.value
+    _false_alarms(labelled, decisions, score)
     # Latency: from each segment change that changes forward_head-ness to the state change.
     _latencies(labelled, decisions, score)
     _alerts(labelled, decisions, score)
@@ -370,6 +373,22 @@ def _alerts(labelled, decisions: Sequence[Decision], score: Score) -> None:
                 recent = [s.truth == FH for s in labelled if d.t - window <= s.t <= d.t]
                 if sum(recent) < len(recent) / 2:
                     score.false_fh_alerts += 1
+
+
+def _false_alarms(labelled, decisions: Sequence[Decision], score: Score) -> None:
+    """Every entry into forward_head while the truth is something else, and the nuisance
+    segment it began in (issue #3 budgets look-aside, look-down, recline and shrug too)."""
+    truth_at = {round(s.t, 6): s for s in labelled}
+    prev = None
+    for d in decisions:
+        if d.state.value == FH and prev != FH:
+            s = truth_at.get(round(d.t, 6))
+            if s is not None and s.truth != FH:
+                score.false_alarms += 1
+                if s.segment in NUISANCE_KINDS:
+                    entries = score.nuisance_entries
+                    entries[s.segment] = entries.get(s.segment, 0) + 1
+        prev = d.state.value
 
 
 def _latencies(labelled, decisions: Sequence[Decision], score: Score) -> None:
@@ -567,6 +586,17 @@ def report(
         f"({len(total.latencies)} changes, {total.missed_changes} missed)",
         file=out,
     )
+    kinds = [k for k in NUISANCE_KINDS if total.nuisance_seconds.get(k)]
+    if kinds:
+        parts = [
+            f"{k} {total.nuisance_entries.get(k, 0)} in "
+            f"{total.nuisance_seconds[k] / 3600:.2f} h ({_fmt(total.nuisance_entries_per_hour(k))}"
+            f"/h, {_fmt(_share(total.nuisance_fh.get(k, 0.0), total.nuisance_seconds[k]), True)}"
+            " of the time)"
+            for k in kinds
+        ]
+        print("forward head on nuisance segments (false alarms begun in them, per hour of them; "
+              "share of their time read forward head): " + ", ".join(parts), file=out)  # fmt: skip
     seen = total.in_view()
     print(
         f"cut off by the frame edge (face or shoulders out of the picture, a state held from "
@@ -717,6 +747,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0 if targets_ok else 1
 
 
+def targets_met(total: Score) -> bool:
+    """Issue #3's targets: balanced accuracy, false alarms per hour of good posture and on
+    each judged nuisance's segments (a kind with no scored time has nothing to miss), and
+    the median latency."""
+    nuisances_ok = all(
+        not total.nuisance_entries_per_hour(k) > TARGET_FA_PER_HOUR for k in JUDGED_NUISANCES
+    )
+    return (
+        total.balanced_accuracy >= TARGET_BAL_ACC
+        and total.false_alarms_per_hour <= TARGET_FA_PER_HOUR
+        and nuisances_ok
+        and total.median_latency <= TARGET_LATENCY_S
+    )
+
+
 def _report_set(name: str, args: argparse.Namespace, pool) -> bool:
     """Report every mode of one seed set; False when a judged target was missed."""
     targets_ok = True
@@ -734,14 +779,11 @@ def _report_set(name: str, args: argparse.Namespace, pool) -> bool:
         if args.follow_advice:
             print("targets: not judged (--follow-advice changes the scenes)")
             continue
-        ok = (
-            total.balanced_accuracy >= 0.97
-            and total.false_alarms_per_hour <= 0.5
-            and total.median_latency <= 5.0
-        )
+        ok = targets_met(total)
         targets_ok &= ok
-        print(f"targets (bal.acc >= 0.97, FA <= 0.5/h, latency <= 5 s): "
-              f"{'MET' if ok else 'NOT MET'}")  # fmt: skip
+        print(f"targets (bal.acc >= {TARGET_BAL_ACC:g}, FA <= {TARGET_FA_PER_HOUR:g}/h overall "
+              f"and on {', '.join(JUDGED_NUISANCES)} segments, latency <= "
+              f"{TARGET_LATENCY_S:g} s): {'MET' if ok else 'NOT MET'}")  # fmt: skip
     return targets_ok
 
 

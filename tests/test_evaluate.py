@@ -183,6 +183,37 @@ def test_scoring_every_mode_over_one_rendering_gives_each_mode_its_own_score() -
 class _Truth:
     t: float
     truth: str
+    segment: str = "upright"
+
+
+def test_false_alarms_are_entries_and_say_which_nuisance_they_began_in() -> None:
+    # Truth: upright, a shrug, a forward head. The state enters forward head in the shrug
+    # (false, the shrug's), stays (no new entry), leaves, enters again in the upright
+    # stretch (false), and once more in the forward head (true: no alarm).
+    segments = [("upright", "good")] * 10 + [("shrug", "raised_shoulders")] * 10
+    segments += [("upright", "good")] * 10 + [("forward_head", "forward_head")] * 10
+    labelled = [_Truth(float(t), truth, seg) for t, (seg, truth) in enumerate(segments)]
+    fh = {12, 13, 14, 22, 35, 36}
+    decisions = [Decision(float(t), S.FORWARD_HEAD if t in fh else S.GOOD) for t in range(40)]
+    score = ev.Score()
+    ev._false_alarms(labelled, decisions, score)
+    assert score.false_alarms == 2
+    assert score.nuisance_entries == {"shrug": 1}
+    # Per hour of the nuisance's scored time; the targets judge it like the overall budget.
+    score.nuisance_seconds = {"shrug": 3600.0, "look_aside": 7200.0}
+    assert score.nuisance_entries_per_hour("shrug") == 1.0
+    assert score.nuisance_entries_per_hour("look_aside") == 0.0
+    assert math.isnan(score.nuisance_entries_per_hour("recline"))  # none scored: nothing to miss
+
+
+def test_the_targets_include_the_budget_on_each_named_nuisance() -> None:
+    good = ev.Score(tp=97, fn=3, tn=100, good_seconds=36000.0, latencies=[4.0])
+    good.nuisance_seconds = {"shrug": 3600.0, "lean_in": 3600.0}
+    assert ev.targets_met(good)
+    good.nuisance_entries = {"lean_in": 2}  # not one the issue names: not judged
+    assert ev.targets_met(good)
+    good.nuisance_entries = {"shrug": 1}  # 1 an hour of shrugs, over the 0.5 budget
+    assert not ev.targets_met(good)
 
 
 @pytest.mark.parametrize(
