@@ -341,21 +341,19 @@ class Store:
             where, args = where + " AND profile = ?", (*args, profile)
         return self.read(f"SELECT state, start, end FROM spans WHERE {where} ORDER BY start", args)
 
-    def cut_off_tuples(
-        self, start: When, end: When, absent: bool = False
-    ) -> list[tuple[float, float, float]]:
-        """(start, end, seconds cut off) of the spans overlapping [start, end) in which the
-        frame edge cut the user off at all, while a posture was held: desk time not seen.
-        With ``absent``, of the spans read absent instead: someone cut off for longer than
-        the decision holds a state (sat down too close to be measured, or leaned in past
-        the hold), which is not desk time."""
+    def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float, bool]]:
+        """(start, end, seconds cut off, read absent) of the spans overlapping [start, end)
+        in which the frame edge cut the user off at all. While a posture was held that is
+        desk time not seen; in a span read absent, someone cut off for longer than the
+        decision holds a state (sat down too close to be measured, or leaned in past the
+        hold), which is not desk time."""
         t0, t1 = to_timestamp(start), to_timestamp(end)
-        which = "=" if absent else "!="
-        return self.read(
-            "SELECT start, end, cut_off FROM spans "
-            f"WHERE start < ? AND end > ? AND cut_off > 0 AND state {which} ? ORDER BY start",
-            (t1, t0, PostureState.ABSENT.value),
+        rows = self.read(
+            "SELECT start, end, cut_off, state = ? FROM spans "
+            "WHERE start < ? AND end > ? AND cut_off > 0 ORDER BY start",
+            (PostureState.ABSENT.value, t1, t0),
         )
+        return [(s, e, cut, bool(absent)) for s, e, cut, absent in rows]
 
     def events(self, start: When, end: When, kinds: Optional[Sequence[str]] = None) -> list[Event]:
         t0, t1 = to_timestamp(start), to_timestamp(end)

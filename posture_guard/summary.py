@@ -236,20 +236,23 @@ def day_pieces(store: Store, first: date, last: date) -> dict[date, list[Piece]]
 
 
 def cut_off_by_day(
-    store: Store, first: date, last: date, absent: bool = False
-) -> dict[date, float]:
+    store: Store, first: date, last: date
+) -> tuple[dict[date, float], dict[date, float]]:
     """Seconds per local day of ``first``..``last`` in which the frame edge cut the user
-    off (of desk time; with ``absent``, of time read absent). A span stores only its
-    total, so one that crosses midnight shares it out in proportion to its time on each
-    day."""
+    off: of desk time, and of time read absent. A span stores only its total, so one that
+    crosses midnight shares it out in proportion to its time on each day."""
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    rows = store.cut_off_tuples(t0, t1, absent)
-    tagged = [(i, s, e) for i, (s, e, _) in enumerate(rows) if e > s]  # sorted by start
-    out: dict[date, float] = {}
+    rows = store.cut_off_tuples(t0, t1)
+    tagged = [(i, s, e) for i, (s, e, _, _) in enumerate(rows) if e > s]  # sorted by start
+    desk: dict[date, float] = {}
+    away: dict[date, float] = {}
     for d, parts in split_by_day(tagged, first, last).items():
-        # each part of a span gets the span's cut-off seconds in proportion to its length
-        out[d] = sum(rows[i][2] * (pe - ps) / (rows[i][1] - rows[i][0]) for i, ps, pe in parts)
-    return out
+        desk[d] = away[d] = 0.0
+        for i, ps, pe in parts:
+            # each part of a span gets the span's cut-off seconds in proportion to its length
+            s, e, cut, absent = rows[i]
+            (away if absent else desk)[d] += cut * (pe - ps) / (e - s)
+    return desk, away
 
 
 def uncalibrated_by_day(store: Store, first: date, last: date) -> dict[date, float]:
@@ -275,9 +278,8 @@ def summarize_range(
         d = datetime.fromtimestamp(ev.at).date()
         if d in by_day:
             by_day[d].append(ev)
-    cut = cut_off_by_day(store, first, last)
+    cut, away_cut = cut_off_by_day(store, first, last)
     bare = uncalibrated_by_day(store, first, last)
-    away_cut = cut_off_by_day(store, first, last, absent=True)
     return [
         summarize_pieces(
             d, pieces[d], by_day[d], cut.get(d, 0.0), bare.get(d, 0.0), away_cut.get(d, 0.0)
