@@ -126,6 +126,24 @@ def test_verdict_treats_targets_as_ceilings() -> None:
     assert bc.core_pct(36.0) == pytest.approx(1.0)
 
 
+def test_empty_frames_show_nobody_and_differ_from_each_other() -> None:
+    frames = bc.empty_frames(3, seed=1)
+    assert {f.shape for f in frames} == {(bc.CAMERA_HEIGHT, bc.CAMERA_WIDTH, 3)}
+    assert not np.array_equal(frames[0], frames[1])
+    from posture_guard.pose import MediaPipePose
+
+    with MediaPipePose() as detector:
+        assert [detector.detect(f) for f in frames] == [None, None, None]
+
+
+def test_the_away_stream_is_the_steady_user_gone_the_whole_time() -> None:
+    away = bc.away_scene(600.0, seed=5)
+    assert [(s.kind, s.duration) for s in away.segments] == [(synth.AWAY, 600.0)]
+    assert away.person == bc.steady_scene(600.0, seed=5).person
+    header, labelled = synth.render(away)
+    assert all(s.landmarks is None for s in labelled)
+
+
 def test_a_still_sitter_gets_the_fast_burst_then_the_steady_interval() -> None:
     header, samples = _still_upright(60.0)
     baseline, how = bc.fit_or_population(header, samples[:150])
@@ -229,10 +247,15 @@ def test_quick_run_prints_a_verdict_per_target_that_matches_its_figures() -> Non
     # The sampling policy bounds frames/h: never slower than the steady interval, never
     # faster than the fast one; a still-ish sitter costs no more frames than a restless one.
     policy = SamplingPolicy()
-    steady, restless = report.sitters
+    steady, restless, away = report.sitters
     assert 3600 / policy.steady <= steady.count.analysed_per_hour
     assert steady.count.analysed_per_hour <= restless.count.analysed_per_hour
     assert restless.count.analysed_per_hour <= 3600 / policy.fast + 1
+    # Nobody at the desk: looked at on the absent interval, at the empty frame's cost.
+    seconds = away.count.seconds
+    expected = _expected_analysed(policy, seconds - 0.1, policy.absent) * 3600 / seconds
+    assert away.count.analysed_per_hour == pytest.approx(expected, rel=0.02)
+    assert away.frame_cpu_s == pytest.approx(report.empty.mean_ms / 1000)
     assert report.frame.feed.mean_ms > 0
     assert 0 < report.rss.warm_mb <= report.rss.peak
     assert report.rss.end_mb <= report.rss.peak
@@ -243,7 +266,7 @@ def test_quick_run_prints_a_verdict_per_target_that_matches_its_figures() -> Non
         text,
         re.MULTILINE,
     )
-    assert len(rows) == len(report.rows) == 8
+    assert len(rows) == len(report.rows) == 10
     for what, measured, _unit, target, result in rows:
         if target:
             expected = "PASS" if float(measured) <= float(target) else "FAIL"
