@@ -412,8 +412,8 @@ def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
         lambda p: (p.cut_off_s, p.advise_camera_back),
         "Desk time not judged (the frame edge cut the patient off; counted in the posture "
         "held from before)",
-        f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more not judged (the app advised "
-        "setting the camera back)",
+        f"Days with {100 * CUT_OFF_ADVICE_SHARE:.0f} % or more of the time in the picture not "
+        "judged (the app advised setting the camera back)",
     )
     away = sum(r.row.posture.cut_off_away_s for r in rows)
     away_part = (
