@@ -113,6 +113,12 @@ def longest_run(pieces: Sequence[Piece], state: str) -> float:
     return best
 
 
+def _share_of(part: float, whole: float) -> Optional[float]:
+    """``part`` as a share of ``whole`` (at most 1: a span's cut-off seconds are rounded
+    on their own); None when there is no whole to share."""
+    return min(1.0, part / whole) if whole > 0 else None
+
+
 @dataclass
 class DaySummary:
     """One local day of posture: seconds per state, the share of good, coach counts."""
@@ -145,13 +151,11 @@ class DaySummary:
     @property
     def good_share(self) -> Optional[float]:
         """Good posture as a share of desk time; None when nobody was at the desk."""
-        desk = self.desk_s
-        return self.state_seconds[PostureState.GOOD.value] / desk if desk > 0 else None
+        return self._of_desk(self.state_seconds[PostureState.GOOD.value])
 
     def _of_desk(self, seconds: float) -> Optional[float]:
         """``seconds`` of desk time as a share of it; None when nobody was at the desk."""
-        desk = self.desk_s
-        return min(1.0, seconds / desk) if desk > 0 else None
+        return _share_of(seconds, self.desk_s)
 
     @property
     def cut_off_share(self) -> Optional[float]:
@@ -163,9 +167,8 @@ class DaySummary:
         """Of the time someone was in the picture (desk time, and time read absent while
         the frame edge cut someone off), the part the frame edge cut them off; None when
         nobody was."""
-        seen = self.desk_s + self.cut_off_away_s
-        cut = self.cut_off_s + self.cut_off_away_s
-        return min(1.0, cut / seen) if seen > 0 else None
+        away = self.cut_off_away_s
+        return _share_of(self.cut_off_s + away, self.desk_s + away)
 
     @property
     def advise_camera_back(self) -> bool:
