@@ -224,32 +224,47 @@ def people_interval(
     people: dict[str, Score], draws: int = 2000, level: float = 0.95, seed: int = 0
 ) -> dict[str, tuple[float, float]]:
     """How far the totals could move with other people: a percentile interval over
-    ``draws`` resamplings of the people (with replacement), for balanced accuracy and false
-    alarms per hour.
+    ``draws`` resamplings of the people (with replacement), for balanced accuracy, false
+    alarms per hour, and the false alarms begun in each nuisance per hour of it (keyed by
+    the nuisance's name, as :meth:`Score.nuisance_entries_per_hour`).
 
     People, not samples or alarms, are resampled because errors cluster by person: one
     low-resolution camera or one restless sitter makes most of a set's false alarms, so
     counting alarms as independent events would claim far more certainty than six or
     forty people give. With few people the interval is itself rough (it cannot reach past
-    the worst person's rate); it says how much a figure rests on who was drawn.
+    the worst person's rate); it says how much a figure rests on who was drawn. A set
+    holds only 2-5 hours of each nuisance, where one alarm more or less moves the rate by
+    0.2-0.5 an hour: the nuisances' intervals say whether a set over the budget is more
+    than that.
     """
     if not people:
         return {}
     rng = np.random.default_rng(seed)
-    # Only the counts behind the two rates are pooled (Score.add would also copy every
+    kinds = [k for k in NUISANCE_KINDS if any(s.nuisance_seconds.get(k) for s in people.values())]
+    # Only the counts behind the rates are pooled (Score.add would also copy every
     # latency list, draws x people times, for nothing).
     counts = np.array(
-        [[s.tp, s.fn, s.tn, s.fp, s.false_alarms, s.good_seconds] for s in people.values()]
+        [
+            [s.tp, s.fn, s.tn, s.fp, s.false_alarms, s.good_seconds]
+            + [s.nuisance_entries.get(k, 0) for k in kinds]
+            + [s.nuisance_seconds.get(k, 0.0) for k in kinds]
+            for s in people.values()
+        ]
     )
-    bal, fa = [], []
+    rates: dict[str, list[float]] = {"balanced_accuracy": [], "false_alarms_per_hour": []}
+    rates.update({k: [] for k in kinds})
     for _ in range(draws):
-        tp, fn, tn, fp, alarms, good = counts[rng.integers(0, len(counts), size=len(counts))].sum(0)
+        row = counts[rng.integers(0, len(counts), size=len(counts))].sum(0)
+        tp, fn, tn, fp, alarms, good = row[:6]
         pooled = Score(tp=tp, fn=fn, tn=tn, fp=fp, false_alarms=alarms, good_seconds=good)
-        bal.append(pooled.balanced_accuracy)
-        fa.append(pooled.false_alarms_per_hour)
+        rates["balanced_accuracy"].append(pooled.balanced_accuracy)
+        rates["false_alarms_per_hour"].append(pooled.false_alarms_per_hour)
+        for i, k in enumerate(kinds):
+            entries, seconds = row[6 + i], row[6 + len(kinds) + i]
+            rates[k].append(entries / (seconds / 3600) if seconds else math.nan)
     tail = (1.0 - level) / 2 * 100
     out = {}
-    for name, values in (("balanced_accuracy", bal), ("false_alarms_per_hour", fa)):
+    for name, values in rates.items():
         v = np.array([x for x in values if not math.isnan(x)])
         if len(v):
             out[name] = (float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail)))
@@ -505,6 +520,11 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else math.nan
 
 
+def _range(bounds: Optional[tuple[float, float]]) -> str:
+    """``"; lo-hi"`` for an interval of :func:`people_interval`, or nothing without one."""
+    return f"; {_fmt(bounds[0])}-{_fmt(bounds[1])}" if bounds else ""
+
+
 def _fmt(x: float, pct: bool = False, places: int = 1) -> str:
     if isinstance(x, float) and math.isnan(x):
         return "-"
@@ -586,17 +606,20 @@ def report(
         f"({len(total.latencies)} changes, {total.missed_changes} missed)",
         file=out,
     )
+    interval = people_interval(people) if len(people) > 1 else {}
     kinds = [k for k in NUISANCE_KINDS if total.nuisance_seconds.get(k)]
     if kinds:
         parts = [
             f"{k} {total.nuisance_entries.get(k, 0)} in "
             f"{total.nuisance_seconds[k] / 3600:.2f} h ({_fmt(total.nuisance_entries_per_hour(k))}"
-            f"/h, {_fmt(_share(total.nuisance_fh.get(k, 0.0), total.nuisance_seconds[k]), True)}"
+            f"/h{_range(interval.get(k)) if total.nuisance_entries.get(k) else ''}, "
+            f"{_fmt(_share(total.nuisance_fh.get(k, 0.0), total.nuisance_seconds[k]), True)}"
             " of the time)"
             for k in kinds
         ]
-        print("forward head on nuisance segments (false alarms begun in them, per hour of them; "
-              "share of their time read forward head): " + ", ".join(parts), file=out)  # fmt: skip
+        print("forward head on nuisance segments (false alarms begun in them, per hour of them"
+              f"{'; where any, 95 % interval, people resampled' if interval else ''}; share of "
+              "their time read forward head): " + ", ".join(parts), file=out)  # fmt: skip
     seen = total.in_view()
     print(
         f"cut off by the frame edge (face or shoulders out of the picture, a state held from "
@@ -609,8 +632,7 @@ def report(
         f"{_fmt(seen.specificity)})",
         file=out,
     )
-    interval = people_interval(people)
-    if len(people) > 1 and interval:
+    if interval:
         lo_b, hi_b = interval.get("balanced_accuracy", (math.nan, math.nan))
         lo_f, hi_f = interval.get("false_alarms_per_hour", (math.nan, math.nan))
         print(f"95 % interval, {len(people)} people resampled: balanced accuracy "

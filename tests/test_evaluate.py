@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
@@ -116,6 +117,40 @@ def test_the_people_interval_collapses_when_people_agree_and_spans_them_when_not
     mixed = {"a": ev.Score(tp=10, tn=20), "b": ev.Score(tp=5, fn=5, tn=10, fp=10)}
     lo, hi = ev.people_interval(mixed)["balanced_accuracy"]
     assert lo < 0.75 < hi
+
+
+def test_each_nuisance_gets_its_own_people_interval_and_the_report_prints_it() -> None:
+    # Three people with an hour of shrugs each; one of them has all three false alarms.
+    def person(alarms: int) -> ev.Score:
+        entries = {"shrug": alarms} if alarms else {}
+        return ev.Score(
+            tp=9, fn=1, tn=18, fp=2, good_seconds=3600, false_alarms=alarms,
+            nuisance_seconds={"shrug": 3600.0}, nuisance_entries=entries,
+        )  # fmt: skip
+
+    people = {"1": person(0), "2": person(0), "3": person(3)}
+    iv = ev.people_interval(people)
+    # Drawn 0-3 times in three: 0 to 3 an hour, though the pooled rate is 1 an hour.
+    assert iv["shrug"] == pytest.approx((0.0, 3.0))
+    assert "recline" not in iv  # no one had any: no rate to give an interval to
+    scenes = [("shrug", SimpleNamespace(name=f"shrug-{who}")) for who in people]
+    out = io.StringIO()
+    ev.report("unit", [1, 2, 3], 8.0, "slouch", out, scenes=scenes,
+              results=[(s, False) for s in people.values()])  # fmt: skip
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("forward head on"))
+    assert "where any, 95 % interval, people resampled" in line
+    assert "shrug 3 in 3.00 h (1.000/h; 0.000-3.000, " in line
+    # Without any alarm the interval is 0-0 and says nothing: the rate alone.
+    people["3"].nuisance_entries = {}
+    out = io.StringIO()
+    ev.report("unit", [1, 2, 3], 8.0, "slouch", out, scenes=scenes,
+              results=[(s, False) for s in people.values()])  # fmt: skip
+    assert "shrug 0 in 3.00 h (0.000/h, " in out.getvalue()
+    # One person alone has no interval to resample: the rate is printed without one.
+    out = io.StringIO()
+    ev.report("unit", [3], 8.0, "slouch", out, scenes=scenes[2:], results=[(person(3), False)])
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("forward head on"))
+    assert "shrug 3 in 1.00 h (3.000/h, " in line and "interval" not in line
 
 
 @pytest.mark.parametrize("mode", ["slouch", "calibrated"])
