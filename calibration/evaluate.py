@@ -23,6 +23,8 @@ ways over the same samples: calibrated with the slouch step, calibrated on the u
     python -m calibration.evaluate                 # holdout + 48 fresh people, all modes
     python -m calibration.evaluate --sets tune     # what tuning looks at
     python -m calibration.evaluate --follow-advice # as if users took the framing advice
+    python -m calibration.evaluate --sets holdout fresh --fresh-seed 16528 982595:24 \
+        --pool --modes slouch --no-real            # several sets' people as one pool
 """
 
 from __future__ import annotations
@@ -741,7 +743,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.evaluate", description=__doc__)
     parser.add_argument("--sets", nargs="+", default=["holdout", "fresh"],
                         choices=["tune", "holdout", "fresh"])  # fmt: skip
-    parser.add_argument("--fresh-seed", type=int, default=None)
+    parser.add_argument("--fresh-seed", nargs="+", type=_fresh_spec, default=None,
+                        metavar="SEED[:PEOPLE]",
+                        help="the fresh set(s) to draw again, each SEED or SEED:PEOPLE (default: "
+                        "one set drawn from the clock, --seeds-per-set people)")  # fmt: skip
+    parser.add_argument("--pool", action="store_true",
+                        help="score the people of every set named as one pool (its interval is "
+                        "over all of them) instead of set by set")  # fmt: skip
     defaults = ", ".join(f"{n} {name}" for name, n in DEFAULT_PEOPLE.items())
     parser.add_argument("--seeds-per-set", type=int, default=None,
                         help=f"people per set (default: {defaults})")  # fmt: skip
@@ -761,8 +769,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # Scenes are independent: every core scores its share (spawned workers, which start
     # clean wherever this runs, a test process included).
     with multiprocessing.get_context("spawn").Pool(os.cpu_count() or 1) as pool:
-        for name in args.sets:
-            targets_ok &= _report_set(name, args, pool)
+        for name, seeds in seed_sets(args):
+            targets_ok &= _report_set(name, seeds, args, pool)
     if not args.no_real:
         targets_ok &= report_real_media()
     print(f"\nevaluated in {time.monotonic() - t0:.0f} s")
@@ -784,19 +792,51 @@ def targets_met(total: Score) -> bool:
     )
 
 
-def _report_set(name: str, args: argparse.Namespace, pool) -> bool:
+def _fresh_spec(text: str) -> tuple[int, Optional[int]]:
+    """``--fresh-seed`` values: ``SEED`` or ``SEED:PEOPLE``."""
+    seed, _, people = text.partition(":")
+    try:
+        spec = int(seed), int(people) if people else None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not SEED or SEED:PEOPLE") from None
+    if spec[1] is not None and spec[1] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a set needs at least one person")
+    return spec
+
+
+def seed_sets(args: argparse.Namespace, out=None) -> list[tuple[str, list[int]]]:
+    """The seed sets a run scores, by name, in the order given: one per fixed set, one per
+    ``--fresh-seed`` (drawn from the clock without one), each fresh one announced with the
+    options that draw it again. With ``--pool``, all their people as one set ("pooled"):
+    a rate pooled over 246 people says more than seven sets of 24-48 each can."""
+    out = out or sys.stdout
+    sets = []
+    for name in args.sets:
+        if name != "fresh":
+            sets.append((name, set_seeds(name, args.seeds_per_set)))
+            continue
+        for seed, people in args.fresh_seed or [(None, None)]:
+            seeds = set_seeds(name, people or args.seeds_per_set, seed)
+            print(f"\nfresh people: seeds {seeds[0]}-{seeds[-1]}; score them again with "
+                  f"--fresh-seed {fresh_seed_of(seeds)} --seeds-per-set {len(seeds)}",
+                  file=out)  # fmt: skip
+            sets.append((name, seeds))
+    if args.pool and len(sets) > 1:
+        # Tuning people pooled with the rest would not be a test of anything.
+        name = "pooled with tune" if "tune" in args.sets else "pooled"
+        return [(name, [seed for _, seeds in sets for seed in seeds])]
+    return sets
+
+
+def _report_set(name: str, seeds: list[int], args: argparse.Namespace, pool) -> bool:
     """Report every mode of one seed set; False when a judged target was missed."""
     targets_ok = True
-    seeds = set_seeds(name, args.seeds_per_set, args.fresh_seed)
-    if name == "fresh":
-        print(f"\nfresh people: seeds {seeds[0]}-{seeds[-1]}; score them again with "
-              f"--fresh-seed {fresh_seed_of(seeds)} --seeds-per-set {len(seeds)}")  # fmt: skip
     todo = scenes_for(seeds, args.minutes)
     scored = score_modes(todo, args.modes, args.follow_advice, pool)
     for mode in args.modes:
         total = report(name, seeds, args.minutes, mode, scenes=todo,
                        follow_advice=args.follow_advice, results=scored[mode])  # fmt: skip
-        if mode != "slouch" or name == "tune":
+        if mode != "slouch" or "tune" in name:
             continue
         if args.follow_advice:
             print("targets: not judged (--follow-advice changes the scenes)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import math
 from dataclasses import dataclass
@@ -307,6 +308,28 @@ def test_the_default_fresh_set_is_larger_than_the_fixed_sets_and_never_a_fitted_
     # ... and the seed the report prints draws the same people again
     assert ev.set_seeds("fresh", len(drawn), ev.fresh_seed_of(drawn)) == drawn
     assert ev.fresh_seed_of(fresh) == 123
+
+
+def test_several_fresh_sets_are_scored_set_by_set_or_as_one_pool() -> None:
+    args = argparse.Namespace(
+        sets=["holdout", "fresh"], fresh_seed=[ev._fresh_spec("123"), ev._fresh_spec("456:3")],
+        seeds_per_set=None, pool=False,
+    )  # fmt: skip
+    out = io.StringIO()
+    sets = ev.seed_sets(args, out)
+    holdout = ev.set_seeds("holdout")
+    first, second = ev.set_seeds("fresh", 48, 123), ev.set_seeds("fresh", 3, 456)
+    assert sets == [("holdout", holdout), ("fresh", first), ("fresh", second)]
+    # Each fresh set says how to draw it again.
+    assert "--fresh-seed 456 --seeds-per-set 3" in out.getvalue()
+    args.pool = True
+    assert ev.seed_sets(args, io.StringIO()) == [("pooled", holdout + first + second)]
+    # Pooled with the tuning people it is named so, and judged against no target.
+    args.sets = ["tune", "fresh"]
+    assert ev.seed_sets(args, io.StringIO())[0][0] == "pooled with tune"
+    for bad in ("x", "12:0", "12:y"):
+        with pytest.raises(argparse.ArgumentTypeError, match=repr(bad)):
+            ev._fresh_spec(bad)
 
 
 def test_a_session_whose_calibration_is_refused_is_reported_not_scored() -> None:
