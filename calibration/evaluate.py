@@ -522,6 +522,18 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else math.nan
 
 
+def seed_ranges(seeds: Sequence[int]) -> str:
+    """Seeds as runs of consecutive ones ("90001-90006, 1165280-1165327"): a set is one
+    run, a pool of several sets a few, where the full list would be hundreds of numbers."""
+    runs: list[list[int]] = []
+    for seed in seeds:
+        if runs and seed == runs[-1][1] + 1:
+            runs[-1][1] = seed
+        else:
+            runs.append([seed, seed])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def _range(bounds: Optional[tuple[float, float]]) -> str:
     """``"; lo-hi"`` for an interval of :func:`people_interval`, or nothing without one."""
     return f"; {_fmt(bounds[0])}-{_fmt(bounds[1])}" if bounds else ""
@@ -570,7 +582,7 @@ def report(
         per_kind.setdefault(kind, Score()).add(score)
         total.add(score)
         people.setdefault(person_of(scene), Score()).add(score)
-    print(f"\n== {name} seeds {list(seeds)}: {MODES[mode]}", file=out)
+    print(f"\n== {name} seeds {seed_ranges(seeds)}: {MODES[mode]}", file=out)
     if follow_advice:
         print(f"as if the users advised to set the camera back had done so (ears to shoulders "
               f"{ADVISED_SPAN:.0%} of the picture; the advice comes above {CROWDED_SPAN:.0%}): "

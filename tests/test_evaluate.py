@@ -327,6 +327,10 @@ def test_several_fresh_sets_are_scored_set_by_set_or_as_one_pool() -> None:
     # Pooled with the tuning people it is named so, and judged against no target.
     args.sets = ["tune", "fresh"]
     assert ev.seed_sets(args, io.StringIO())[0][0] == "pooled with tune"
+    # The report names a pool's people as the runs of seeds it is made of.
+    assert ev.seed_ranges(holdout + second + [7]) == (
+        f"{holdout[0]}-{holdout[-1]}, {second[0]}-{second[-1]}, 7"
+    )
     for bad in ("x", "12:0", "12:y"):
         with pytest.raises(argparse.ArgumentTypeError, match=repr(bad)):
             ev._fresh_spec(bad)
