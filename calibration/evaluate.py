@@ -400,12 +400,23 @@ def _false_alarms(labelled, decisions: Sequence[Decision], score: Score) -> None
     for d in decisions:
         if d.state.value == FH and prev != FH:
             s = truth_at.get(round(d.t, 6))
-            if s is not None and s.truth != FH:
+            if s is not None and s.truth != FH and not _still_slumped(s):
                 score.false_alarms += 1
                 if s.segment in NUISANCE_KINDS:
                     entries = score.nuisance_entries
                     entries[s.segment] = entries.get(s.segment, 0) + 1
         prev = d.state.value
+
+
+def _still_slumped(sample) -> bool:
+    """Whether a sample is still on its way out of a forward head: in the 1-4 s transition
+    into its segment (not ``settled``), with the neck angle not yet back above
+    :data:`~calibration.synth.CVA_GOOD_MIN`. Its segment's label is not its truth yet (the
+    label's limits hold for settled samples only), so an entry into forward head there is
+    a forward head seen late (as when a slump leaves the picture and the first frame back
+    shows its end), not a false alarm."""
+    cva = sample.cva
+    return not sample.settled and cva is not None and cva < synth.CVA_GOOD_MIN
 
 
 def _latencies(labelled, decisions: Sequence[Decision], score: Score) -> None:

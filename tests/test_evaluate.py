@@ -7,6 +7,7 @@ import io
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Optional
 
 import pytest
 
@@ -220,6 +221,8 @@ class _Truth:
     t: float
     truth: str
     segment: str = "upright"
+    settled: bool = True
+    cva: Optional[float] = None
 
 
 def test_false_alarms_are_entries_and_say_which_nuisance_they_began_in() -> None:
@@ -240,6 +243,27 @@ def test_false_alarms_are_entries_and_say_which_nuisance_they_began_in() -> None
     assert score.nuisance_entries_per_hour("shrug") == 1.0
     assert score.nuisance_entries_per_hour("look_aside") == 0.0
     assert math.isnan(score.nuisance_entries_per_hour("recline"))  # none scored: nothing to miss
+
+
+def test_an_entry_on_the_way_out_of_a_forward_head_is_no_false_alarm() -> None:
+    # A slump (neck angle 33) that the frame edge hid, then a shrug. The first frame back in
+    # view comes in the shrug's transition, the neck still at 47: the forward head is seen
+    # late, not invented. Once the neck is back above the good line, an entry is false even
+    # in a transition, and so is any entry once the segment has settled.
+    def shrug(t: float, settled: bool, cva: float) -> _Truth:
+        return _Truth(t, "raised_shoulders", "shrug", settled=settled, cva=cva)
+
+    for truth, alarms in (
+        (shrug(1.0, settled=False, cva=47.0), 0),
+        (shrug(1.0, settled=False, cva=55.0), 1),
+        (shrug(1.0, settled=True, cva=47.0), 1),  # settled: the label's limits hold
+        (_Truth(1.0, "absent", "away", settled=False), 1),  # no neck angle to go by
+    ):
+        labelled = [_Truth(0.0, "forward_head", "forward_head", cva=33.0), truth]
+        decisions = [Decision(0.0, S.GOOD), Decision(1.0, S.FORWARD_HEAD)]
+        score = ev.Score()
+        ev._false_alarms(labelled, decisions, score)
+        assert score.false_alarms == alarms, truth
 
 
 def test_the_targets_include_the_budget_on_each_named_nuisance() -> None:
