@@ -54,6 +54,7 @@ from calibration.baseline import (
     framing_advice,
     picture_span,
 )
+from calibration.fit import seed_ranges
 from posture_guard.classify import POPULATION_BASELINE, Baseline, at_top_edge
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
 from posture_guard.exercises import load_library
@@ -531,18 +532,6 @@ def score_modes(
 
 def _share(part: int, whole: int) -> float:
     return part / whole if whole else math.nan
-
-
-def seed_ranges(seeds: Sequence[int]) -> str:
-    """Seeds as runs of consecutive ones ("90001-90006, 1165280-1165327"): a set is one
-    run, a pool of several sets a few, where the full list would be hundreds of numbers."""
-    runs: list[list[int]] = []
-    for seed in seeds:
-        if runs and seed == runs[-1][1] + 1:
-            runs[-1][1] = seed
-        else:
-            runs.append([seed, seed])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _range(bounds: Optional[tuple[float, float]]) -> str:
