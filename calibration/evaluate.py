@@ -259,12 +259,15 @@ def people_interval(
     for _ in range(draws):
         row = counts[rng.integers(0, len(counts), size=len(counts))].sum(0)
         tp, fn, tn, fp, alarms, good = row[:6]
-        pooled = Score(tp=tp, fn=fn, tn=tn, fp=fp, false_alarms=alarms, good_seconds=good)
+        pooled = Score(
+            tp=tp, fn=fn, tn=tn, fp=fp, false_alarms=alarms, good_seconds=good,
+            nuisance_entries=dict(zip(kinds, row[6 : 6 + len(kinds)])),
+            nuisance_seconds=dict(zip(kinds, row[6 + len(kinds) :])),
+        )  # fmt: skip
         rates["balanced_accuracy"].append(pooled.balanced_accuracy)
         rates["false_alarms_per_hour"].append(pooled.false_alarms_per_hour)
-        for i, k in enumerate(kinds):
-            entries, seconds = row[6 + i], row[6 + len(kinds) + i]
-            rates[k].append(entries / (seconds / 3600) if seconds else math.nan)
+        for k in kinds:
+            rates[k].append(pooled.nuisance_entries_per_hour(k))
     tail = (1.0 - level) / 2 * 100
     out = {}
     for name, values in rates.items():
