@@ -349,7 +349,7 @@ def test_several_fresh_sets_are_scored_set_by_set_or_as_one_pool() -> None:
     assert "--fresh-seed 456 --seeds-per-set 3" in out.getvalue()
     args.pool = True
     assert ev.seed_sets(args, io.StringIO()) == [("pooled", holdout + first + second)]
-    # Pooled with the tuning people it is named so, and judged against no target.
+    # Pooled with the tuning people it is named so (a name _report_set judges no target for).
     args.sets = ["tune", "fresh"]
     assert ev.seed_sets(args, io.StringIO())[0][0] == "pooled with tune"
     for bad in ("x", "12:0", "12:y"):
