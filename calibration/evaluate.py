@@ -784,8 +784,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # Scenes are independent: every core scores its share (spawned workers, which start
     # clean wherever this runs, a test process included).
     with multiprocessing.get_context("spawn").Pool(os.cpu_count() or 1) as pool:
-        for name, seeds in seed_sets(args):
-            targets_ok &= _report_set(name, seeds, args, pool)
+        for seed_set in seed_sets(args):
+            targets_ok &= _report_set(seed_set, args, pool)
     if not args.no_real:
         targets_ok &= report_real_media()
     print(f"\nevaluated in {time.monotonic() - t0:.0f} s")
@@ -819,8 +819,18 @@ def _fresh_spec(text: str) -> tuple[int, Optional[int]]:
     return spec
 
 
-def seed_sets(args: argparse.Namespace, out=None) -> list[tuple[str, list[int]]]:
-    """The seed sets a run scores, by name, in the order given: one per fixed set, one per
+@dataclass(frozen=True)
+class SeedSet:
+    """People scored together. ``judged``: whether the targets are judged on them, which
+    they are only on people the rules were not tuned on."""
+
+    name: str
+    seeds: list[int]
+    judged: bool
+
+
+def seed_sets(args: argparse.Namespace, out=None) -> list[SeedSet]:
+    """The seed sets a run scores, in the order given: one per fixed set, one per
     ``--fresh-seed`` (drawn from the clock without one), each fresh one announced with the
     options that draw it again. With ``--pool``, all their people as one set ("pooled"):
     a rate pooled over 246 people says more than seven sets of 24-48 each can."""
@@ -828,30 +838,31 @@ def seed_sets(args: argparse.Namespace, out=None) -> list[tuple[str, list[int]]]
     sets = []
     for name in args.sets:
         if name != "fresh":
-            sets.append((name, set_seeds(name, args.seeds_per_set)))
+            sets.append(SeedSet(name, set_seeds(name, args.seeds_per_set), name != "tune"))
             continue
         for seed, people in args.fresh_seed or [(None, None)]:
             seeds = set_seeds(name, people or args.seeds_per_set, seed)
             print(f"\nfresh people: seeds {seeds[0]}-{seeds[-1]}; score them again with "
                   f"--fresh-seed {fresh_seed_of(seeds)} --seeds-per-set {len(seeds)}",
                   file=out)  # fmt: skip
-            sets.append((name, seeds))
+            sets.append(SeedSet(name, seeds, judged=True))
     if args.pool and len(sets) > 1:
         # Tuning people pooled with the rest would not be a test of anything.
-        name = "pooled with tune" if "tune" in args.sets else "pooled"
-        return [(name, [seed for _, seeds in sets for seed in seeds])]
+        judged = all(s.judged for s in sets)
+        name = "pooled" if judged else "pooled with tune"
+        return [SeedSet(name, [seed for s in sets for seed in s.seeds], judged)]
     return sets
 
 
-def _report_set(name: str, seeds: list[int], args: argparse.Namespace, pool) -> bool:
+def _report_set(seed_set: SeedSet, args: argparse.Namespace, pool) -> bool:
     """Report every mode of one seed set; False when a judged target was missed."""
     targets_ok = True
-    todo = scenes_for(seeds, args.minutes)
+    todo = scenes_for(seed_set.seeds, args.minutes)
     scored = score_modes(todo, args.modes, args.follow_advice, pool)
     for mode in args.modes:
-        total = report(name, seeds, args.minutes, mode, scenes=todo,
+        total = report(seed_set.name, seed_set.seeds, args.minutes, mode, scenes=todo,
                        follow_advice=args.follow_advice, results=scored[mode])  # fmt: skip
-        if mode != "slouch" or "tune" in name:
+        if mode != "slouch" or not seed_set.judged:
             continue
         if args.follow_advice:
             print("targets: not judged (--follow-advice changes the scenes)")

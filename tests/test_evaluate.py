@@ -344,14 +344,23 @@ def test_several_fresh_sets_are_scored_set_by_set_or_as_one_pool() -> None:
     sets = ev.seed_sets(args, out)
     holdout = ev.set_seeds("holdout")
     first, second = ev.set_seeds("fresh", 48, 123), ev.set_seeds("fresh", 3, 456)
-    assert sets == [("holdout", holdout), ("fresh", first), ("fresh", second)]
+    assert [(s.name, s.seeds, s.judged) for s in sets] == [
+        ("holdout", holdout, True),
+        ("fresh", first, True),
+        ("fresh", second, True),
+    ]
     # Each fresh set says how to draw it again.
     assert "--fresh-seed 456 --seeds-per-set 3" in out.getvalue()
     args.pool = True
-    assert ev.seed_sets(args, io.StringIO()) == [("pooled", holdout + first + second)]
-    # Pooled with the tuning people it is named so (a name _report_set judges no target for).
+    assert ev.seed_sets(args, io.StringIO()) == [
+        ev.SeedSet("pooled", holdout + first + second, judged=True)
+    ]
+    # The tuning people are judged against no target, alone or pooled with others.
+    args.sets = ["tune"]
+    assert [s.judged for s in ev.seed_sets(args, io.StringIO())] == [False]
     args.sets = ["tune", "fresh"]
-    assert ev.seed_sets(args, io.StringIO())[0][0] == "pooled with tune"
+    pooled = ev.seed_sets(args, io.StringIO())
+    assert [(s.name, s.judged) for s in pooled] == [("pooled with tune", False)]
     for bad in ("x", "12:0", "12:y"):
         with pytest.raises(argparse.ArgumentTypeError, match=repr(bad)):
             ev._fresh_spec(bad)
@@ -462,3 +471,18 @@ def test_missed_forward_heads_are_listed_by_person_with_their_cut_off_share() ->
     quiet = io.StringIO()
     ev._print_missed_by_person({"5002": people["5002"]}, people["5002"], quiet)
     assert quiet.getvalue() == ""  # nothing missed: no line
+
+
+def test_targets_are_judged_only_on_sets_marked_judged(capsys) -> None:
+    args = argparse.Namespace(minutes=1.0, modes=["slouch"], follow_advice=False)
+    seeds = ev.set_seeds("holdout", 1)
+    ok = ev._report_set(ev.SeedSet("holdout", seeds, judged=True), args, pool=None)
+    out = capsys.readouterr().out
+    # A judged set prints its verdict, and the verdict is what it returns.
+    assert "targets (" in out
+    assert ok == out.rstrip().endswith("): MET")
+    # The same people unjudged (the tune people are) print the same report without one.
+    assert ev._report_set(ev.SeedSet("tune", seeds, judged=False), args, pool=None)
+    unjudged = capsys.readouterr().out
+    assert "targets (" not in unjudged
+    assert "balanced accuracy" in unjudged
