@@ -481,7 +481,7 @@ def test_targets_are_judged_only_on_sets_marked_judged(capsys) -> None:
     # A judged set prints its verdict, and the verdict is what it returns.
     assert "targets (" in out
     assert ok == out.rstrip().endswith("): MET")
-    # The same people unjudged (the tune people are) print the same report without one.
+    # The same people unjudged (as the tune people are) still get their report, without one.
     assert ev._report_set(ev.SeedSet("tune", seeds, judged=False), args, pool=None)
     unjudged = capsys.readouterr().out
     assert "targets (" not in unjudged
