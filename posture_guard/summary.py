@@ -295,20 +295,33 @@ def summarize_day(store: Store, day: date) -> DaySummary:
     return summarize_range(store, day, day)[0]
 
 
+def _local_hour(t: float) -> tuple[int, float]:
+    """The local clock hour (0-23) that instant ``t`` falls in, and the instant it ends.
+
+    Why not count hours from local midnight: on a DST-change day an hour of the clock is
+    missing or repeated, so offsets from midnight drift off the clock by an hour. Reading
+    the hour off the clock at ``t`` and ending it where the clock's minutes and seconds
+    reach the next hour also holds in zones whose offset is not a whole hour."""
+    local = datetime.fromtimestamp(t)
+    into = local.minute * 60 + local.second + local.microsecond / 1e6
+    return local.hour, t - into + 3600
+
+
 def hour_of_day(pieces_by_day: dict[date, list[Piece]]) -> dict[str, list[float]]:
-    """Seconds in each state per local hour of day (0-23), summed over the days given."""
+    """Seconds in each state per local clock hour (0-23), summed over the days given.
+
+    Every second of the pieces lands in exactly one hour, so the hours add up to the
+    monitored time. On the day the clocks go back, both runs of the repeated hour count
+    under that hour; on the day they go forward, the skipped hour stays empty."""
     out = {s: [0.0] * 24 for s in STATES}
-    for d, pieces in pieces_by_day.items():
-        base = day_start(d)
+    for pieces in pieces_by_day.values():
         for state, s, e in pieces:
             row = out[state]
-            # hour offsets from local midnight; exact except on DST-change days
-            h = int((s - base) // 3600)
-            while s < e and h < 24:
-                cut = min(e, base + (h + 1) * 3600)
-                row[max(h, 0)] += cut - s
+            while s < e:
+                hour, hour_end = _local_hour(s)
+                cut = min(e, hour_end)
+                row[hour] += cut - s
                 s = cut
-                h += 1
     return out
 
 

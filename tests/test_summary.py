@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from posture_guard.store import Span
 from posture_guard.summary import (
     STATES,
     DaySummary,
+    day_pieces,
     day_start,
     hour_of_day,
     longest_run,
@@ -211,6 +213,57 @@ def test_hour_of_day_puts_time_in_the_right_hours(store):
     fh = hour_of_day(pieces)["forward_head"]
     assert fh[9] == 30 * 60 and fh[10] == 3600 and fh[11] == 15 * 60
     assert sum(fh) == 105 * 60
+
+
+@pytest.fixture
+def berlin():
+    """Local time in Europe/Berlin (clocks go back on 2026-10-25, forward on 2026-03-29),
+    set back to what it was after the test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "Europe/Berlin")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+FALL_BACK, SPRING_FORWARD = date(2026, 10, 25), date(2026, 3, 29)
+
+
+def test_hour_of_day_counts_the_repeated_hour_twice_when_the_clocks_go_back(store, berlin):
+    # A whole 25-hour day monitored: 02:00-03:00 happens twice and holds two hours.
+    nxt = FALL_BACK + timedelta(days=1)
+    store.add_spans([Span(G, at(0, d=FALL_BACK), at(0, d=nxt))])
+    pieces = day_pieces(store, FALL_BACK, FALL_BACK)
+    (summary,) = summarize_range(store, FALL_BACK, FALL_BACK, pieces)
+    good = hour_of_day(pieces)["good"]
+    assert summary.monitored_s == 25 * 3600
+    assert sum(good) == summary.monitored_s
+    assert good[2] == 2 * 3600
+    assert all(good[h] == 3600 for h in range(24) if h != 2)
+
+
+def test_hour_of_day_files_the_evening_under_its_clock_hours_when_the_clocks_go_back(store, berlin):
+    nxt = FALL_BACK + timedelta(days=1)
+    store.add_spans([Span(F, at(22, d=FALL_BACK), at(0, d=nxt))])
+    fh = hour_of_day(day_pieces(store, FALL_BACK, FALL_BACK))["forward_head"]
+    assert fh[22] == 3600 and fh[23] == 3600 and sum(fh) == 2 * 3600
+
+
+def test_hour_of_day_leaves_the_skipped_hour_empty_when_the_clocks_go_forward(store, berlin):
+    nxt = SPRING_FORWARD + timedelta(days=1)
+    store.add_spans([
+        Span(G, at(0, d=SPRING_FORWARD), at(9, d=SPRING_FORWARD)),
+        Span(F, at(9, d=SPRING_FORWARD), at(10, d=SPRING_FORWARD)),
+        Span(G, at(10, d=SPRING_FORWARD), at(0, d=nxt)),
+    ])  # fmt: skip
+    pieces = day_pieces(store, SPRING_FORWARD, SPRING_FORWARD)
+    (summary,) = summarize_range(store, SPRING_FORWARD, SPRING_FORWARD, pieces)
+    hours = hour_of_day(pieces)
+    assert summary.monitored_s == 23 * 3600
+    assert sum(map(sum, hours.values())) == summary.monitored_s
+    assert hours["forward_head"][9] == 3600 and sum(hours["forward_head"]) == 3600
+    assert hours["good"][2] == 0  # 02:00-03:00 never happened on the clock
+    assert all(hours["good"][h] == 3600 for h in range(24) if h not in (2, 9))
 
 
 def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
