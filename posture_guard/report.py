@@ -27,6 +27,7 @@ from .diary import ClinicalSummary, Diary, DiaryDay, clinical_summary
 from .errors import UserError
 from .store import Store
 from .summary import (
+    PRESENT_STATES,
     STATES,
     DaySummary,
     Piece,
@@ -34,6 +35,7 @@ from .summary import (
     fmt_minutes,
     hour_of_day,
     summarize_range,
+    whole_percents,
 )
 
 STATE_COLORS = {
@@ -240,8 +242,12 @@ def render_html(data: ReportData) -> str:
         f"{esc(fmt_minutes(desk))} at the desk in total.</p>",
         "<table><tr><th>state</th><th>time</th><th>share of desk time</th></tr>",
     ]
+    # shares of desk time, rounded together so that the column adds up to 100 %
+    percent: dict[str, int] = {}
+    if desk > 0:
+        percent = dict(zip(PRESENT_STATES, whole_percents([total[s] for s in PRESENT_STATES])))
     for s in STATES:
-        share = "" if s == "absent" or desk <= 0 else f"{100 * total[s] / desk:.0f} %"
+        share = f"{percent[s]} %" if s in percent else ""
         parts.append(
             f"<tr><td>{esc(s)}</td><td>{esc(fmt_minutes(total[s]))}</td><td>{share}</td></tr>"
         )

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from typing import Any, Optional, TypeVar
 
 from .classify import POPULATION_PROFILE
@@ -117,6 +119,29 @@ def _share_of(part: float, whole: float) -> Optional[float]:
     """``part`` as a share of ``whole`` (at most 1: a span's cut-off seconds are rounded
     on their own); None when there is no whole to share."""
     return min(1.0, part / whole) if whole > 0 else None
+
+
+def whole_percents(parts: Sequence[float]) -> list[int]:
+    """Whole percents of ``parts`` (non-negative) of their total that add up to exactly 100.
+
+    Why not round each share on its own: three equal states would show 33 + 33 + 33 = 99 %,
+    and other splits 101 %, which reads as an error in the numbers. Here each share is
+    rounded down, and the points still missing go to the shares that lost most by it
+    (largest remainder; ties to the earlier part), so each percent is off its exact share
+    by less than 1. Fractions keep the arithmetic exact: a float share of exactly 33 that
+    came out as 32.9999 must not lose its point. All zeros when the total is 0."""
+    exact_parts = [Fraction(p) for p in parts]
+    total = sum(exact_parts)
+    if total <= 0:
+        return [0] * len(parts)
+    exact = [100 * p / total for p in exact_parts]
+    shown = [math.floor(x) for x in exact]
+    missing = 100 - sum(shown)
+    # sorted() is stable, also with reverse=True: equal remainders keep their order
+    by_remainder = sorted(range(len(shown)), key=lambda i: exact[i] - shown[i], reverse=True)
+    for i in by_remainder[:missing]:
+        shown[i] += 1
+    return shown
 
 
 @dataclass
@@ -343,11 +368,14 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         ("at the desk", fmt_minutes(summary.desk_s)),
     ]
     desk = summary.desk_s
+    # shares of desk time, rounded together so that the states shown add up to 100 %
+    percent: dict[str, int] = {}
+    if desk > 0:
+        seconds = [summary.state_seconds[s] for s in PRESENT_STATES]
+        percent = dict(zip(PRESENT_STATES, whole_percents(seconds)))
     for state in STATES:
         secs = summary.state_seconds[state]
-        share = ""
-        if state != PostureState.ABSENT.value and desk > 0:
-            share = f"  ({100 * secs / desk:.0f} % of desk time)"
+        share = f"  ({percent[state]} % of desk time)" if state in percent else ""
         rows.append((f"  {state.replace('_', ' ')}", fmt_minutes(secs) + share))
         if state == PostureState.ABSENT.value and summary.cut_off_away_s > 0:
             # not an empty desk: someone too close to the camera to be measured
@@ -362,9 +390,10 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     if share:
         bare = fmt_minutes(summary.uncalibrated_s) + f"  ({100 * share:.0f} % of desk time)"
         rows.append(("  judged without calibration", bare))
-    good = summary.good_share
+    # the same number as the good row above, so the two lines never disagree by a point
+    good = percent.get(PostureState.GOOD.value)
     rows += [
-        ("good posture share", "-" if good is None else f"{100 * good:.0f} %"),
+        ("good posture share", "-" if good is None else f"{good} %"),
         ("longest forward head", fmt_minutes(summary.longest_forward_head_s)),
         ("alerts", str(summary.alerts)),
         ("breaks taken", str(summary.breaks)),
@@ -402,6 +431,7 @@ __all__ = [
     "split_by_day",
     "summarize_day",
     "summarize_range",
+    "whole_percents",
 ]
 
 

@@ -7,6 +7,7 @@ import csv
 import json
 import re
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,31 @@ def test_html_is_self_contained_with_png_charts(store, tmp_path):
     assert "headache days: 1" in text
     assert "unknown, not headache-free" in text
     assert "not enough data yet" in text  # 1 headache day: no association claimed
+
+
+@pytest.mark.parametrize(
+    "minutes",
+    [
+        {"good": 20, "forward_head": 20, "raised_shoulders": 20},  # 33 % each alone: 99 %
+        {"good": 5, "forward_head": 10, "raised_shoulders": 15, "head_tilt": 43},  # 101 %
+    ],
+)
+def test_html_state_shares_add_up_to_100(store, minutes):
+    start, spans = ts(D1, 9), []
+    for name, mins in minutes.items():
+        spans.append(Span(PostureState(name), start, start + 60 * mins))
+        start += 60 * mins
+    spans.append(Span(A, start, start + 3600))  # away: not desk time, no share
+    store.add_spans(spans)
+    table = render_html(gather(store, D1, D1)).split("<table>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(\w+)</td><td>[^<]*</td><td>(?:(\d+) %)?</td></tr>", table)
+    shown = {state: pct for state, pct in rows}
+    assert list(shown) == ["good", "forward_head", "raised_shoulders", "head_tilt", "absent"]
+    assert shown.pop("absent") == ""
+    assert sum(int(p) for p in shown.values()) == 100
+    desk = sum(minutes.values())
+    for state, pct in shown.items():  # each within a point of its exact share
+        assert abs(int(pct) - Fraction(100 * minutes.get(state, 0), desk)) < 1
 
 
 def test_html_escapes_diary_text(store):

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -25,12 +26,14 @@ from posture_guard.summary import (
     split_by_day,
     summarize_day,
     summarize_range,
+    whole_percents,
 )
 
-G, F, R, A = (
+G, F, R, T, A = (
     PostureState.GOOD,
     PostureState.FORWARD_HEAD,
     PostureState.RAISED_SHOULDERS,
+    PostureState.HEAD_TILT,
     PostureState.ABSENT,
 )
 DAY = date(2024, 3, 4)
@@ -264,6 +267,73 @@ def test_hour_of_day_leaves_the_skipped_hour_empty_when_the_clocks_go_forward(st
     assert hours["forward_head"][9] == 3600 and sum(hours["forward_head"]) == 3600
     assert hours["good"][2] == 0  # 02:00-03:00 never happened on the clock
     assert all(hours["good"][h] == 3600 for h in range(24) if h not in (2, 9))
+
+
+def assert_whole_percents_of(shown: list[int], parts: list[float]) -> None:
+    """Shown percents add up to 100 and each is off its exact share by less than 1."""
+    total = sum(Fraction(p) for p in parts)
+    assert len(shown) == len(parts) and sum(shown) == 100
+    for pct, part in zip(shown, parts):
+        assert abs(pct - 100 * Fraction(part) / total) < 1
+
+
+def test_whole_percents_of_three_equal_shares_add_up_to_100():
+    shown = whole_percents([1200.0, 1200.0, 1200.0, 0.0])
+    assert_whole_percents_of(shown, [1200.0, 1200.0, 1200.0, 0.0])
+    assert sorted(shown) == [0, 33, 33, 34]
+
+
+def test_whole_percents_that_rounded_alone_make_101_add_up_to_100():
+    parts = [5 * 60.0, 10 * 60.0, 15 * 60.0, 43 * 60.0]
+    alone = [round(100 * p / sum(parts)) for p in parts]
+    assert sum(alone) == 101  # the case the report got wrong
+    assert_whole_percents_of(whole_percents(parts), parts)
+
+
+def test_whole_percents_of_nothing_are_zeros_and_whole_shares_stay_whole():
+    assert whole_percents([0.0, 0.0]) == [0, 0]
+    assert whole_percents([0.0, 3.0]) == [0, 100]
+    assert whole_percents([1.0, 3.0]) == [25, 75]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 10**6).map(float), st.floats(0, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=6,
+    ).filter(lambda parts: sum(parts) > 0)
+)
+def test_whole_percents_of_any_split_add_up_to_100_each_within_1_of_its_share(parts):
+    assert_whole_percents_of(whole_percents(parts), parts)
+
+
+def state_percents(text: str) -> dict[str, int]:
+    """The "(N % of desk time)" of each posture state row of the summary text."""
+    rows = re.findall(r"^ {4}(\w+(?: \w+)*)  +\S.*\((\d+) % of desk time\)$", text, re.M)
+    return {name: int(pct) for name, pct in rows}
+
+
+@pytest.mark.parametrize(
+    "minutes",
+    [
+        {"good": 20, "forward_head": 20, "raised_shoulders": 20},  # 33 % each alone: 99 %
+        {"good": 5, "forward_head": 10, "raised_shoulders": 15, "head_tilt": 43},  # 101 %
+    ],
+)
+def test_summary_state_shares_add_up_to_100_and_agree_with_the_good_share(store, capsys, minutes):
+    start, spans = at(9), []
+    for name, mins in minutes.items():
+        spans.append(Span(PostureState(name), start, start + 60 * mins))
+        start += 60 * mins
+    store.add_spans(spans)
+    assert cli.main(["summary", "--date", DAY.isoformat(), "--db", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    shown = state_percents(out)
+    assert list(shown) == ["good", "forward head", "raised shoulders", "head tilt"]
+    assert_whole_percents_of(list(shown.values()), [minutes.get(s.value, 0) for s in (G, F, R, T)])
+    good = re.search(r"good posture share +(\d+) %", out)
+    assert good is not None and int(good.group(1)) == shown["good"]
 
 
 def test_summary_cli_json_has_stable_keys_and_the_right_minutes(store, capsys):
