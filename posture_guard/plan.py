@@ -579,12 +579,21 @@ def prescribed_count(plan: Plan, exercise_id: str, day: date) -> int:
 # --------------------------------------------------------------------------- the coach follows
 def coach_settings(plan: Plan, base: Any) -> Any:
     """The coach's settings under ``plan``: break interval, quiet hours, alert sensitivity,
-    and the daily prescribed-exercise slots. ``base`` is a ``coach.CoachSettings``."""
+    and the daily prescribed-exercise slots, laid over ``base`` (a ``coach.CoachSettings``,
+    normally the user's own from config.toml).
+
+    Only what the plan prescribes replaces the user's choice; everything else (framing
+    prompts, micro prompts, snooze length, check-in time...) stays as the user set it.
+    A plan without quiet hours ("off" or left out) keeps the user's quiet hours: the plan
+    then has no view on them, and the user may need them (night shifts, lunch at home).
+    "normal" alert sensitivity likewise keeps the user's alert timing.
+    """
     changes: dict[str, Any] = {
         "break_after_s": plan.break_interval_min * 60.0,
-        "quiet_hours": plan.quiet_hours,
         "plan_slots": slots_provider(plan),
     }
+    if plan.quiet_hours is not None:
+        changes["quiet_hours"] = plan.quiet_hours
     sens = SENSITIVITY_SETTINGS[plan.alert_sensitivity]
     if sens is not None:
         changes["alert_hold_s"], changes["alert_bad_share"], changes["alert_cooldown_s"] = sens
@@ -611,13 +620,16 @@ def library_with(plan: Plan, base: Library) -> Library:
 
 def coach_overrides(day: date) -> tuple[Any, Optional[Library]]:
     """(settings, library) for a coach session starting on ``day`` under the active plan,
-    or (None, None) when no plan is active that day (the coach then uses its defaults)."""
+    or (None, None) when no plan is active that day (the coach then uses the user's own
+    settings). The plan is laid over the user's ``[coach]`` settings from config.toml, not
+    over the built-in defaults, so that e.g. ``framing_prompts = false`` still holds; a
+    broken config file is the same UserError, naming the file, as without a plan."""
     plan = load_active_plan()
     if plan is None or not plan.active_on(day):
         return None, None
-    from .coach import CoachSettings
+    from .coach import load_settings
 
-    return coach_settings(plan, CoachSettings()), library_with(plan, load_library())
+    return coach_settings(plan, load_settings()), library_with(plan, load_library())
 
 
 def _in_range(t: time, r: tuple[time, time]) -> bool:

@@ -243,6 +243,64 @@ def test_coach_settings_follow_the_plan() -> None:
     assert normal.alert_hold_s == CoachSettings().alert_hold_s
 
 
+def _write_config(text: str) -> Path:
+    from posture_guard import paths
+
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_plan_is_laid_over_the_users_own_coach_settings() -> None:
+    """The user's [coach] table survives an active plan, except where the plan prescribes."""
+    from posture_guard.coach import load_settings
+
+    _write_config(
+        '[coach]\nframing_prompts = false\ncheckin_time = "21:00"\nmicro_prompts = true\n'
+        'snooze_button_s = "45m"\nalert_hold_s = 100\nquiet_hours = "22:00-07:00"\n'
+    )
+    own = load_settings()
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    p = plan.load_active_plan()
+    assert p is not None and p.quiet_hours is not None and p.alert_sensitivity == "normal"
+    settings_, library = plan.coach_overrides(p.start)
+    assert settings_ is not None and library is not None
+    # the user's choices the plan says nothing about
+    assert settings_.framing_prompts is own.framing_prompts is False
+    assert settings_.micro_prompts is own.micro_prompts is True
+    assert settings_.snooze_button_s == own.snooze_button_s == 45 * 60
+    assert settings_.checkin_time == own.checkin_time == time(21)
+    assert settings_.alert_hold_s == own.alert_hold_s  # "normal" sensitivity keeps the user's
+    # what the plan prescribes
+    assert settings_.quiet_hours == p.quiet_hours != own.quiet_hours
+    assert settings_.break_after_s == p.break_interval_min * 60
+    assert settings_.plan_slots is not None
+    settings_.validate()
+
+
+def test_a_plan_without_quiet_hours_keeps_the_users() -> None:
+    _write_config('[coach]\nquiet_hours = "22:00-07:00"\n')
+    doc = example_doc()
+    doc["quiet_hours"] = "off"
+    p = plan.parse_plan(doc)
+    from posture_guard.coach import load_settings
+
+    assert plan.coach_settings(p, load_settings()).quiet_hours == (time(22), time(7))
+
+
+def test_a_broken_config_under_a_plan_is_a_user_error_naming_the_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = _write_config("[coach]\nframing_prompts = 3\n")
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    with pytest.raises(UserError, match=f"config file {path} \\[coach\\].*'framing_prompts'"):
+        plan.coach_overrides(date(2024, 3, 5))
+    _write_config("[coach\n")
+    with pytest.raises(UserError, match=f"config file {path} is not valid TOML"):
+        plan.coach_overrides(date(2024, 3, 5))
+
+
 def test_coach_engine_prompts_prescribed_exercises_at_their_slots() -> None:
     """Fake clock: a person at the desk all day gets each scheduled dose once, on time."""
     doc = example_doc()
