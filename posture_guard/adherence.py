@@ -19,11 +19,19 @@ snooze               with source = "button" and a prompt: the prompt was decline
 Matching rules (:func:`account`, a pure function of the events):
 
 * A Done or a skip answers the prompt it names (button) or, from the command line, the
-  latest unanswered prompt of the same exercise that is at most ``window_s`` old.
+  latest unanswered prompt of the same exercise that is at most ``window_s`` old and not
+  superseded. A button names its prompt, so it is honoured even when a newer prompt of the
+  same exercise came in between (a plan dose at 10:00, a posture alert suggesting the same
+  exercise at 10:20, Done pressed on the 10:00 notification answers the 10:00 prompt).
 * A prompt nobody answered within ``window_s`` (default 90 min: prescribed doses are
-  1-3 h apart, and a later dose supersedes an earlier one), or before the next prompt of
-  the same exercise, counts as ignored. Prompts still inside the window at the end of the
-  range are *pending*, not ignored.
+  1-3 h apart) counts as ignored. A newer prompt of the same exercise supersedes an
+  unanswered older one: the older one no longer takes command-line answers, only its own
+  button, and is ignored unless that button answers it within the window. Prompts that
+  could still be answered at the horizon ("now") are *pending*, not ignored.
+* An answer counts on the day of the prompt it answers, a Done without a prompt on its own
+  day: a break prompt at 23:50 done at 00:05 is Monday's dose, done and answered on Monday.
+  So each day's prompts add up (prompted = done after prompt + skipped + ignored +
+  pending) and no day shows an answered prompt without the Done that answered it.
 * Every Done counts as done, prompted or not (a patient may exercise on their own).
 * Adherence of a prescribed exercise = doses done, capped at each day's prescription,
   over doses prescribed: doing 6 chin tucks on Monday does not make up for Tuesday.
@@ -127,6 +135,7 @@ class _Open:
     exercise: str
     prompt: Optional[int]
     day: date
+    superseded: bool = False  # a newer prompt of the exercise came: only its button answers
 
 
 def _day(at: float) -> date:
@@ -171,11 +180,13 @@ def account(
                 result.cell(o.day, o.exercise).ignored += 1
 
     def take(exercise: Optional[str], prompt: Optional[int]) -> Optional[_Open]:
+        """The open prompt a reply answers: the one it names (superseded or not), else the
+        latest current prompt of its exercise."""
         candidates = [
             o
             for o in open_prompts
             if (exercise is None or o.exercise == exercise)
-            and (prompt is None or o.prompt == prompt)
+            and (o.prompt == prompt if prompt is not None else not o.superseded)
         ]
         if not candidates:
             return None
@@ -190,23 +201,23 @@ def account(
         prompt = p.get("prompt") if isinstance(p.get("prompt"), int) else None
         day = _day(ev.at)
         if ev.kind == PROMPT_KIND and exercise:
-            # a new prompt of the same exercise supersedes an unanswered older one
-            older = take(exercise, None)
-            if older is not None and in_range(older.day):
-                result.cell(older.day, older.exercise).ignored += 1
+            for o in open_prompts:
+                if o.exercise == exercise:
+                    o.superseded = True
             open_prompts.append(_Open(ev.at, exercise, prompt, day))
             if in_range(day):
                 result.cell(day, exercise).prompted += 1
         elif ev.kind == DONE_KIND and exercise:
-            answered = take(exercise, prompt) if prompt is not None else take(exercise, None)
-            if in_range(day):
-                c = result.cell(day, exercise)
+            answered = take(exercise, prompt)
+            credit_day = answered.day if answered is not None else day
+            if in_range(credit_day):
+                c = result.cell(credit_day, exercise)
                 c.done += 1
+                if answered is not None:
+                    c.done_after_prompt += 1
                 pain = p.get("pain")
                 if isinstance(pain, int) and not isinstance(pain, bool):
                     c.pains.append(pain)
-            if answered is not None and in_range(answered.day):
-                result.cell(answered.day, answered.exercise).done_after_prompt += 1
         elif ev.kind == SKIP_KIND and exercise:
             answered = take(exercise, None)
             if answered is not None and in_range(answered.day):

@@ -127,3 +127,59 @@ def test_record_refuses_bad_pain_without_touching_the_store(tmp_path: Path) -> N
         with pytest.raises(UserError, match="--pain must be a whole number from 0 to 10"):
             adherence.record(store, "chin_tuck", datetime(2024, 3, 4, 9), pain=True)  # type: ignore[arg-type]
         assert store.events(0, 4e9) == []
+
+
+def _counts(c: adherence.ExerciseDay) -> tuple[int, ...]:
+    return (c.prompted, c.done, c.done_after_prompt, c.skipped, c.ignored, c.pending)
+
+
+def test_a_done_button_answers_its_own_prompt_after_a_newer_one_came() -> None:
+    """A plan dose at 10:00, an alert suggesting the same exercise at 10:20, Done pressed on
+    the 10:00 notification: the button names its prompt, so that one was answered."""
+    events = [
+        prompt(at(10), "chin_tuck", 1),
+        Event(at(10, 20), "exercise_prompted", {"exercise": "chin_tuck", "for": "forward_head",
+                                                "prompt": 2}),
+        Event(at(10, 25), "exercise_done", {"exercise": "chin_tuck", "prompt": 1}),
+    ]  # fmt: skip
+    c = adherence.account(events, DAY, DAY).total("chin_tuck")
+    assert (c.prompted, c.done, c.done_after_prompt, c.ignored) == (2, 1, 1, 1)
+    # the same holds for the Snooze button, and a superseded prompt left alone is ignored
+    events[2] = Event(at(10, 25), "snooze", {"source": "button", "prompt": 1, "until": ""})
+    c = adherence.account(events, DAY, DAY).total("chin_tuck")
+    assert (c.skipped, c.ignored) == (1, 1)
+    c = adherence.account(events[:2], DAY, DAY).total("chin_tuck")
+    assert (c.prompted, c.ignored, c.pending) == (2, 2, 0)
+
+
+def test_a_superseded_prompt_takes_no_command_line_answer() -> None:
+    events = [
+        prompt(at(10), "chin_tuck", 1),
+        prompt(at(10, 20), "chin_tuck", 2),
+        Event(at(10, 25), "exercise_done", {"exercise": "chin_tuck", "via": "cli"}),
+        Event(at(10, 30), "exercise_done", {"exercise": "chin_tuck", "via": "cli"}),
+    ]
+    c = adherence.account(events, DAY, DAY).total("chin_tuck")
+    # the first `done` answers the newer prompt; the older one is not answered by the second
+    assert (c.done, c.done_after_prompt, c.ignored) == (2, 1, 1)
+
+
+def test_an_answer_after_midnight_counts_on_the_day_of_its_prompt() -> None:
+    """A break prompt at 23:50, done at 00:05: the done and its answer land on one day, so
+    each day's prompts add up and no day shows an answer without its done."""
+    tue = DAY + timedelta(days=1)
+    events = [
+        Event(at(23, 50), "exercise_prompted", {"exercise": "chin_tuck", "for": "break",
+                                                "prompt": 1}),
+        Event(at(0, 5, tue), "exercise_done", {"exercise": "chin_tuck", "pain": 2, "via": "cli"}),
+        Event(at(9, 0, tue), "exercise_done", {"exercise": "chin_tuck", "via": "cli"}),
+    ]  # fmt: skip
+    a = adherence.account(events, DAY, tue)
+    mon_c, tue_c = a.cell(DAY, "chin_tuck"), a.cell(tue, "chin_tuck")
+    assert (mon_c.prompted, mon_c.done, mon_c.done_after_prompt, mon_c.pains) == (1, 1, 1, [2])
+    assert (tue_c.prompted, tue_c.done, tue_c.done_after_prompt, tue_c.pains) == (0, 1, 0, [])
+    for c in (mon_c, tue_c):
+        assert c.prompted == c.done_after_prompt + c.skipped + c.ignored + c.pending
+        assert c.done >= c.done_after_prompt
+    # a report of Monday alone gives Monday the same numbers (the window after is read)
+    assert _counts(adherence.account(events, DAY, DAY).cell(DAY, "chin_tuck")) == _counts(mon_c)
