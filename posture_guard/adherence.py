@@ -34,7 +34,10 @@ Matching rules (:func:`account`, a pure function of the events):
   pending) and no day shows an answered prompt without the Done that answered it.
 * Every Done counts as done, prompted or not (a patient may exercise on their own).
 * Adherence of a prescribed exercise = doses done, capped at each day's prescription,
-  over doses prescribed: doing 6 chin tucks on Monday does not make up for Tuesday.
+  over doses prescribed: doing 6 chin tucks on Monday does not make up for Tuesday. On a
+  day not over at the horizon only the doses already due count as prescribed (see
+  :func:`account`), so a report that includes today does not count this afternoon's
+  doses as missed.
 """
 
 from __future__ import annotations
@@ -142,6 +145,30 @@ def _day(at: float) -> date:
     return datetime.fromtimestamp(at).date()
 
 
+def _midnight(day: date) -> float:
+    return datetime.combine(day, datetime.min.time()).timestamp()
+
+
+def _prescribed(plan: Any, exercise_id: str, day: date, horizon: float) -> int:
+    """Doses of ``exercise_id`` prescribed on ``day`` as of ``horizon``.
+
+    A day over by the horizon counts its whole prescription. On a day not over yet, a dose
+    counts once its scheduled slot (:func:`plan.schedule_day`, the time the coach prompts
+    it) has come: before that the patient could not be expected to have done it. A dose
+    done ahead of its slot is not lost, it only waits for the slot to count (done is capped
+    at the prescription, so an early dose never lowers adherence).
+    """
+    from .plan import prescribed_count, schedule_day
+
+    if _midnight(day + timedelta(days=1)) <= horizon:
+        return prescribed_count(plan, exercise_id, day)
+    return sum(
+        1
+        for slot in schedule_day(plan, day)
+        if slot.exercise == exercise_id and datetime.combine(day, slot.at).timestamp() <= horizon
+    )
+
+
 def account(
     events: Sequence[Event],
     first: date,
@@ -153,21 +180,23 @@ def account(
     """Done / skipped / ignored per day and exercise (pure: events and plan in, counts out).
 
     ``plan`` (a :class:`posture_guard.plan.Plan`) gives the prescribed doses per day;
-    ``horizon`` is "now" in POSIX seconds: prompts younger than ``window_s`` at that time
-    are pending (default: the end of ``last``, so past days are final).
+    ``horizon`` is "now" in POSIX seconds: the counts are as of that moment. Prompts that
+    could still be answered then are pending, doses not yet due are not prescribed, and
+    events after it are left out, so that the same events up to the horizon always give
+    the same counts whatever was loaded beyond it. Default: ``window_s`` after the end of
+    ``last``, when every prompt of the range has been answered or ignored (past days are
+    final, including a prompt late on the last evening answered after midnight).
     """
-    from .plan import prescribed_count
-
+    if horizon is None:
+        horizon = _midnight(last + timedelta(days=1)) + window_s
     result = Adherence(first, last)
     if plan is not None:
         result.prescribed_ids = tuple(p.id for p in plan.prescriptions)
         for d in result.days:
             for ex_id in result.prescribed_ids:
-                n = prescribed_count(plan, ex_id, d)
+                n = _prescribed(plan, ex_id, d, horizon)
                 if n:
                     result.cell(d, ex_id).prescribed = n
-    if horizon is None:
-        horizon = datetime.combine(last + timedelta(days=1), datetime.min.time()).timestamp()
     open_prompts: list[_Open] = []
 
     def in_range(day: date) -> bool:
@@ -195,6 +224,8 @@ def account(
         return chosen
 
     for ev in sorted(events, key=lambda e: e.at):
+        if ev.at > horizon:
+            break
         expire(ev.at)
         p = ev.payload if isinstance(ev.payload, dict) else {}
         exercise = p.get("exercise") if isinstance(p.get("exercise"), str) else None
@@ -241,10 +272,18 @@ def load(
     window_s: float = RESPONSE_WINDOW_S,
     horizon: Optional[float] = None,
 ) -> Adherence:
-    """:func:`account` over the stored events of ``first``..``last`` (plus the window before,
-    so a prompt shortly before midnight of the day before is not lost)."""
-    t0 = datetime.combine(first, datetime.min.time()).timestamp() - window_s
-    t1 = datetime.combine(last + timedelta(days=1), datetime.min.time()).timestamp() + window_s
+    """:func:`account` over the stored events of ``first``..``last``, plus the window before
+    (so a prompt shortly before midnight of the day before is not lost) and after (so a
+    prompt late on the last day can be answered after midnight).
+
+    ``horizon`` defaults to now, but at most the window after the end of ``last``: a range
+    that includes today counts a prompt from minutes ago as pending, not ignored, and
+    only the doses already due today as prescribed.
+    """
+    t0 = _midnight(first) - window_s
+    t1 = _midnight(last + timedelta(days=1)) + window_s
+    if horizon is None:
+        horizon = min(datetime.now().timestamp(), t1)
     kinds = (PROMPT_KIND, DONE_KIND, SKIP_KIND, "snooze")
     return account(store.events(t0, t1, kinds), first, last, plan, window_s, horizon)
 
@@ -283,7 +322,7 @@ def record(
 def cmd_done(args: argparse.Namespace) -> int:
     """``posture-guard done EXERCISE [--pain 0-10] [--skipped]``."""
     from . import paths
-    from .plan import load_active_plan
+    from .plan import load_active_plan, prescribed_count
 
     plan = load_active_plan()
     store = Store.open(getattr(args, "db", None) or paths.database_file())
@@ -294,8 +333,11 @@ def cmd_done(args: argparse.Namespace) -> int:
     finally:
         store.close()
     c = today.total(args.exercise)
+    # the whole day's prescription, not only the doses due by now: the patient wants to
+    # know how many are left today
+    prescribed = prescribed_count(plan, args.exercise, now.date()) if plan is not None else 0
     what = "skipped" if args.skipped else "done"
     pain = "" if args.pain is None else f", pain {args.pain}/10"
-    dose = f" ({c.done} of {c.prescribed} prescribed today)" if c.prescribed else ""
+    dose = f" ({c.done} of {prescribed} prescribed today)" if prescribed else ""
     print(f"{args.exercise}: {what} at {now:%H:%M}{pain}{dose}")
     return 0

@@ -183,3 +183,63 @@ def test_an_answer_after_midnight_counts_on_the_day_of_its_prompt() -> None:
         assert c.done >= c.done_after_prompt
     # a report of Monday alone gives Monday the same numbers (the window after is read)
     assert _counts(adherence.account(events, DAY, DAY).cell(DAY, "chin_tuck")) == _counts(mon_c)
+
+
+def test_counts_do_not_depend_on_events_after_the_range_that_answer_nothing() -> None:
+    """A prompt late on the last day is settled the same way whether or not the next
+    day's (unrelated) events were loaded: by the default horizon it went unanswered."""
+    tue = DAY + timedelta(days=1)
+    late = [prompt(at(23), "chin_tuck", 1)]
+    more = late + [prompt(at(0, 45, tue), "neck_rotation", 2)]
+    alone = adherence.account(late, DAY, DAY).cell(DAY, "chin_tuck")
+    with_next = adherence.account(more, DAY, DAY).cell(DAY, "chin_tuck")
+    assert _counts(alone) == _counts(with_next)
+    assert (alone.ignored, alone.pending) == (1, 0)
+    # with "now" at 23:30 it is pending whatever comes later in the list
+    now = at(23, 30)
+    assert adherence.account(more, DAY, DAY, horizon=now).cell(DAY, "chin_tuck").pending == 1
+
+
+def test_a_day_not_over_counts_only_the_doses_due_and_recent_prompts_as_pending(
+    store: Store,
+) -> None:
+    """Mid-morning on a plan day (real SQLite): doses still to come are not prescribed yet,
+    and a prompt from minutes ago is pending, not ignored."""
+    p = plan.load_plan_file(EXAMPLE)
+    slots = [s for s in plan.schedule_day(p, DAY) if s.exercise == "chin_tuck"]
+    assert len(slots) == 3
+    first_at = datetime.combine(DAY, slots[0].at)
+    now = first_at + timedelta(minutes=5)
+    store.log_event("exercise_prompted", first_at, {"exercise": "chin_tuck", "for": "plan",
+                                                    "prompt": 1})  # fmt: skip
+    c = adherence.load(store, DAY, DAY, p, horizon=now.timestamp()).total("chin_tuck")
+    assert (c.prescribed, c.prompted, c.ignored, c.pending) == (1, 1, 0, 1)
+    # once the day is over: the whole prescription, and the prompt was ignored
+    c = adherence.load(store, DAY, DAY, p).total("chin_tuck")
+    assert (c.prescribed, c.ignored, c.pending) == (3, 1, 0)
+
+
+def test_load_counts_as_of_now_by_default(store: Store) -> None:
+    """Without a horizon, a range that includes today is counted as of the clock."""
+    shown = datetime.now() - timedelta(minutes=5)
+    store.log_event("exercise_prompted", shown, {"exercise": "chin_tuck", "for": "break",
+                                                 "prompt": 1})  # fmt: skip
+    c = adherence.load(store, shown.date(), shown.date()).total("chin_tuck")
+    assert (c.prompted, c.ignored, c.pending) == (1, 0, 1)
+
+
+def test_done_command_tells_the_whole_days_prescription(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The patient is told the day's doses, not only those due by now (counted as of now)."""
+    today = date.today()
+    text = plan.new_plan_text(today, exercises=("chin_tuck",))
+    text = text.replace('days = ["mon", "tue", "wed", "thu", "fri"]', "")  # every day
+    f = tmp_path / "plan.toml"
+    f.write_text(text, encoding="utf-8")
+    assert cli.main(["plan", "import", str(f)]) == 0
+    whole = plan.prescribed_count(plan.load_plan_file(f), "chin_tuck", today)
+    assert whole >= 2
+    capsys.readouterr()
+    assert cli.main(["done", "chin_tuck", "--db", str(tmp_path / "p.sqlite3")]) == 0
+    assert f"(1 of {whole} prescribed today)" in capsys.readouterr().out
