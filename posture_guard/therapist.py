@@ -179,18 +179,34 @@ def _window(rows: Sequence[TherapistRow], adh: adherence_mod.Adherence) -> Windo
 
 
 def gather(
-    store: Store, first: date, last: date, plan: Optional[Plan], seed: int = 0
+    store: Store,
+    first: date,
+    last: date,
+    plan: Optional[Plan],
+    seed: int = 0,
+    now: Optional[datetime] = None,
 ) -> TherapistData:
-    """Everything the PDF and CSV show, computed once from the database."""
+    """Everything the PDF and CSV show, computed once from the database.
+
+    ``now`` (default: the clock) is when the report is made: on a day not over by then,
+    a prompt still inside its response window is pending rather than ignored, and only
+    the doses already due count as prescribed (see :func:`adherence.account`).
+
+    The plan's posture target applies only on the days the plan runs: a report that
+    reaches back before the plan's start (to show the baseline) leaves those days
+    unjudged, the same as their exercise doses.
+    """
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
     pieces = day_pieces(store, first, last)
     base_rows = daily_rows(store, first, last, pieces)
-    adh = adherence_mod.load(store, first, last, plan)
-    target = plan.forward_head_max_share if plan is not None else None
+    adh = adherence_mod.load(
+        store, first, last, plan, horizon=None if now is None else now.timestamp()
+    )
     rows = []
     for r in base_rows:
         cells = [c for (d, _), c in adh.cells.items() if d == r.day]
+        target = plan.forward_head_max_share if plan is not None and plan.active_on(r.day) else None
         rows.append(
             TherapistRow(
                 row=r,
@@ -302,11 +318,9 @@ def summary_lines(data: TherapistData) -> list[str]:
             lines.append(f"{label:28}{x:>18}{y:>18}{t:>12}")
     lines.append("")
     if target is not None:
-        judged = [r for r in rows if r.target_met is not None]
-        met = sum(1 for r in judged if r.target_met)
         lines.append(
-            f"Posture target (forward head <= {100 * target:g} % of desk time): met on "
-            f"{met} of {len(judged)} monitored days"
+            f"Posture target (forward head <= {100 * target:g} % of desk time): "
+            + _target_met_text(rows)
         )
     adh = data.adherence
     if plan is not None:
@@ -332,6 +346,17 @@ def summary_lines(data: TherapistData) -> list[str]:
         f"{b.days if b else 0} calendar days of the period; posture pools the monitored days."
     )
     return _wrap(lines)
+
+
+def _target_met_text(rows: Sequence[TherapistRow]) -> str:
+    """The target line's ending ("met on X of Y monitored days"), plus how many monitored
+    days fell outside the plan's dates: no target then, since a baseline week before the
+    plan is not a missed target."""
+    judged = [r for r in rows if r.target_met is not None]
+    met = sum(1 for r in judged if r.target_met)
+    outside = sum(1 for r in rows if r.monitored and r.target is None)
+    note = f" ({outside} monitored days outside the plan's dates not judged)" if outside else ""
+    return f"met on {met} of {len(judged)} monitored days{note}"
 
 
 def _done_capped(adh: adherence_mod.Adherence, exercise: str) -> int:
@@ -550,6 +575,25 @@ def _plot_forward_head(ax: Any, days: list, rows: list, label: str, **style: Any
         )
 
 
+def _plot_target(ax: Any, rows: Sequence[TherapistRow], label: str, **style: Any) -> None:
+    """The target as a dashed line over the days the plan ran (the plan's dates are one
+    stretch, so the line is too), none before or after."""
+    on = [r for r in rows if r.target is not None]
+    target = on[0].target if on else None
+    if target is None:
+        return
+    half = timedelta(hours=12)
+    ax.hlines(
+        100 * target,
+        datetime.combine(on[0].day, datetime.min.time()) - half,
+        datetime.combine(on[-1].day, datetime.min.time()) + half,
+        colors="#333333",
+        linestyles="--",
+        label=label,
+        **style,
+    )
+
+
 def _draw_summary(fig: Any, data: TherapistData) -> None:
     """Text first; below it, the two trends a therapist looks for: posture and exercise."""
     import matplotlib.dates as mdates
@@ -557,7 +601,6 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
     _text(fig, summary_lines(data), size=8.5)
     rows = data.rows
     days = _dates(rows)
-    target = data.plan.forward_head_max_share if data.plan is not None else None
     ax = _axes(fig, (0.1, 0.08, 0.85, 0.22))
     _plot_forward_head(ax, days, rows, "forward head, % desk time", ms=3)
     share = [(d, 100 * r.done_capped / r.prescribed) for d, r in zip(days, rows) if r.prescribed]
@@ -570,8 +613,7 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
             color=STATE_COLORS["good"],
             label="exercise adherence, %",
         )
-    if target is not None:
-        ax.axhline(100 * target, color="#333333", ls="--", lw=1, label="forward-head target")
+    _plot_target(ax, rows, "forward-head target", lw=1)
     ax.set_ylim(0, 105)
     ax.legend(fontsize=7, loc="upper right")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
@@ -629,7 +671,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
     ax = _axes(fig, (0.1, 0.55, 0.85, 0.35))
     _plot_forward_head(ax, days, rows, "forward head, % of desk time")
     if target is not None:
-        ax.axhline(100 * target, color="#333333", ls="--", label=f"target <= {100 * target:g} %")
+        _plot_target(ax, rows, f"target <= {100 * target:g} %")
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of desk time")
     ax.legend(fontsize=7)
@@ -643,12 +685,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
     ax2.set_ylabel("hours monitored")
     ax2.legend(fontsize=7, ncol=5, loc="upper left")
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    judged = [r for r in rows if r.target_met is not None]
-    note = (
-        f"Target met on {sum(1 for r in judged if r.target_met)} of {len(judged)} monitored days."
-        if target is not None
-        else "No plan target set."
-    )
+    note = f"Target {_target_met_text(rows)}." if target is not None else "No plan target set."
     fig.text(0.06, 0.93, note, fontsize=9)
 
 

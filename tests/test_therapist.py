@@ -22,7 +22,7 @@ import pytest
 from posture_guard import cli, therapist
 from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.diary import Diary, Headache
-from posture_guard.plan import load_plan_file, schedule_day
+from posture_guard.plan import load_plan_file, parse_plan_text, schedule_day
 from posture_guard.states import PostureState
 from posture_guard.store import Span, Store
 from posture_guard.summary import fmt_minutes
@@ -382,6 +382,79 @@ def test_cli_defaults_to_the_active_plan_and_its_dates(db: Path, tmp_path: Path)
     # no --from/--to: the plan's own dates (it ended before today)
     assert "Period: 2024-03-04 to 2024-03-31 (28 days)" in page1
     assert "Patient: RM-03" in page1
+
+
+def test_the_target_is_judged_only_on_the_plans_days(tmp_path: Path) -> None:
+    """A report reaching back before the plan's start (to show a baseline) leaves those days
+    without a target: shown empty, not counted as missed."""
+    start = date(2024, 3, 7)
+    text = EXAMPLE.read_text(encoding="utf-8").replace("start = 2024-03-04", f"start = {start}")
+    plan = parse_plan_text(text, "late.toml")
+    assert plan.start == start and plan.forward_head_max_share is not None
+    first = date(2024, 3, 4)
+    days = [first + timedelta(days=i) for i in range(7)]
+    fh_min = {d: 30 if d < start else 6 for d in days}  # half the hour before, 10 % after
+    with Store.open(tmp_path / "t.sqlite3") as store:
+        store.add_spans(
+            [
+                span
+                for d in days
+                for span in (
+                    Span(PostureState.FORWARD_HEAD, _ts(d, 9), _ts(d, 9, fh_min[d])),
+                    Span(PostureState.GOOD, _ts(d, 9, fh_min[d]), _ts(d, 10)),
+                )
+            ]
+        )
+        data = therapist.gather(store, first, days[-1], plan)
+    judged = [d for d in days if plan.active_on(d)]
+    met = sum(fh_min[d] / 60 <= plan.forward_head_max_share for d in judged)
+    assert 0 < len(judged) < len(days)
+    for r in data.rows:
+        row = r.csv_dict()
+        if plan.active_on(r.day):
+            assert r.target == plan.forward_head_max_share
+            assert row["target_met"] == ("yes" if fh_min[r.day] / 60 <= r.target else "no")
+        else:
+            assert r.target is None and r.target_met is None and row["target_met"] == ""
+    summary = " ".join(" ".join(therapist.summary_lines(data)).split())  # wrapping aside
+    outside = len(days) - len(judged)
+    assert (
+        f"met on {met} of {len(judged)} monitored days ({outside} monitored days outside "
+        "the plan's dates not judged)" in summary
+    )
+    assert therapist.write_pdf(data, tmp_path / "r.pdf") == len(therapist.page_plan(data))
+
+
+def test_a_report_that_includes_today_counts_as_of_now(tmp_path: Path) -> None:
+    """Made mid-morning: the doses still to come are not prescribed yet, and a prompt from
+    minutes ago is pending, not ignored (real SQLite, the report's own clock)."""
+    plan = load_plan_file(EXAMPLE)
+    day = FIRST + timedelta(days=1)
+    slots = schedule_day(plan, day)
+    now = datetime.combine(day, slots[2].at) + timedelta(minutes=5)
+    shown = [datetime.combine(day, s.at) for s in slots if datetime.combine(day, s.at) <= now]
+    with Store.open(tmp_path / "t.sqlite3") as store:
+        for i, (slot, at) in enumerate(zip(slots, shown), start=1):
+            store.log_event(
+                "exercise_prompted", at, {"exercise": slot.exercise, "for": "plan", "prompt": i}
+            )
+        data = therapist.gather(store, FIRST, day, plan, now=now)
+    today = data.rows[-1]
+    assert today.day == day and len(shown) < len(slots)
+    assert today.prescribed == len(shown)
+    assert today.ignored == sum(now - at > timedelta(minutes=90) for at in shown)
+    assert 0 < today.ignored < len(shown)  # the last prompt is still pending
+    assert data.adherence.total(day=day).pending == len(shown) - today.ignored
+    assert data.rows[0].prescribed == len(schedule_day(plan, FIRST))  # a day that is over
+
+
+def test_a_report_that_includes_today_uses_the_clock_by_default(tmp_path: Path) -> None:
+    shown = datetime.now() - timedelta(minutes=5)
+    with Store.open(tmp_path / "t.sqlite3") as store:
+        store.log_event("exercise_prompted", shown, {"exercise": "chin_tuck", "for": "break",
+                                                     "prompt": 1})  # fmt: skip
+        data = therapist.gather(store, shown.date(), shown.date(), None)
+    assert (data.rows[-1].ignored, data.adherence.total("chin_tuck").pending) == (0, 1)
 
 
 def test_therapist_needs_pdf_and_pdf_needs_therapist(
