@@ -9,7 +9,8 @@ Schema (version 1)::
     start = 2024-03-04                  # required TOML dates, end >= start
     end = 2024-03-31
     workday = "08:30-17:30"             # when prescribed exercises are spread (default)
-    quiet_hours = "12:00-13:00"         # no prompts then ("off" = none; may wrap midnight)
+    quiet_hours = "12:00-13:00"         # no prompts then (may wrap midnight; "off" = the
+                                        # patient's own quiet hours only)
     break_interval_min = 45             # long-sitting break prompt after this many minutes
     alert_sensitivity = "normal"        # low | normal | high (how quickly posture alerts come)
 
