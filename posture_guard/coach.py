@@ -5,15 +5,19 @@ Two layers, Dorso-style:
 - :class:`Coach` is a pure engine: ``coach.step(state, observation) -> (state, effects)``.
   It never reads a clock, a file or a notifier; time is ``observation.now`` (the session
   start plus the decision's stream time), so a replayed stream gives exactly the prompts
-  the live session would have, and every timing rule is tested with a fake clock.
+  the live session would have, and every timing rule is tested with a fake clock. The
+  engine only needs every datetime of one run to follow one convention: the sink passes
+  aware local datetimes (:meth:`SessionInfo.wall`), so durations are real seconds and
+  wall-clock rules (quiet hours, check-in, plan slots) read the local time, also across a
+  daylight-saving change; the engine's own tests use naive ones.
 - :class:`CoachSink` is the thin shell the monitor feeds with decisions: it polls the
   control file (live only), runs the engine, shows :class:`Notify` effects through a
   notifier, prints or logs :class:`Note` effects, and passes events on.
 
 Events, the interface to the log (store.py's ``events`` table): every effect list may
 hold ``Event(kind, at, payload)``; the sink appends each to ``sink.events`` and calls
-``on_event(kind, at, payload)`` if one was given. ``at`` is a datetime on the session's
-clock, ``payload`` a JSON-ready dict. Kinds:
+``on_event(kind, at, payload)`` if one was given. ``at`` is an aware local datetime (the
+real moment: ``at.timestamp()`` is its POSIX time), ``payload`` a JSON-ready dict. Kinds:
 
 ==================== ===============================================================
 alert                a posture alert was shown: fault, bad_share, window_s, prompt
@@ -844,7 +848,10 @@ class CoachSink:
         self.state = self.coach.initial(_read_checkin_day(checkin_file), first_id)
 
     def on_decision(self, decision: Decision) -> None:
-        now = self.session.start + timedelta(seconds=decision.t)
+        # Real elapsed seconds after the start, read on the local clock (aware): a naive
+        # ``start + t`` would be an hour off after a DST change, silencing snoozes and
+        # logging events at the wrong time.
+        now = self.session.wall(decision.t)
         paused, snooze_until = False, None
         if self.control is not None:
             cstate, problem = self.control.poll()
@@ -921,7 +928,7 @@ class CoachSink:
         """Wall-clock time in a live run; stream time (as the console prints it) in a replay."""
         if self.session.live:
             return now.strftime("%H:%M")
-        secs = int((now - self.session.start).total_seconds())
+        secs = int(now.timestamp() - self.session.start.timestamp())
         return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
 
     def _emit(self, event: Event) -> None:

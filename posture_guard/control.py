@@ -33,7 +33,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -496,10 +496,17 @@ def _iso(epoch: Optional[float]) -> Optional[str]:
 
 
 def epoch_to_like(epoch: float, like: datetime) -> datetime:
-    """Unix seconds as a datetime comparable with ``like`` (naive local or aware)."""
+    """Unix seconds as a datetime comparable with ``like`` (naive local or aware).
+
+    The live coach's clock is aware (``SessionInfo.wall``), so a snooze end compares with
+    it by real time. An aware result is in local time, so its ISO text (the ``snooze``
+    event's ``until``) shows the local offset in force at that end. A naive ``like`` only
+    compares correctly when it too was read from a real clock, never when it was built by
+    adding seconds to a naive start across a DST change.
+    """
     if like.tzinfo is None:
         return datetime.fromtimestamp(epoch)
-    return datetime.fromtimestamp(epoch, tz=like.tzinfo)
+    return datetime.fromtimestamp(epoch, timezone.utc).astimezone()
 
 
 def like_to_epoch(moment: datetime) -> float:

@@ -46,7 +46,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Optional
 
@@ -573,7 +573,9 @@ class Service:
         return self.clock() - self._t0
 
     def wall(self, t: float) -> datetime:
-        return self.session.start + timedelta(seconds=t)
+        """Stream time ``t`` as an aware local datetime: real seconds after the start,
+        so snooze ends and quiet hours agree with the coach across a DST change."""
+        return self.session.wall(t)
 
     def conditions(self, t: float) -> Conditions:
         paused = snoozed = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import IO, Protocol
 
 from .states import Decision
@@ -54,11 +54,28 @@ class SessionInfo:
     """What a sink needs to know about the session it serves.
 
     ``start`` is the wall-clock moment that stream time 0 corresponds to (now for a live
-    run, ``--start`` or now for a replay); a sink turns ``decision.t`` into a datetime as
-    ``start + timedelta(seconds=decision.t)``. ``live`` is False for replay and demo.
+    run, ``--start`` or now for a replay), naive local time as ``datetime.now()`` gives it
+    (or aware). A sink turns ``decision.t`` into a moment with :meth:`epoch` or
+    :meth:`wall`, never as ``start + timedelta(seconds=t)``: that naive sum is local
+    wall-clock arithmetic, which is an hour off once a daylight-saving change lies between
+    the start and ``t``. ``live`` is False for replay and demo.
     """
 
     start: datetime
     profile: str
     live: bool
     source: str = ""
+
+    def epoch(self, t: float) -> float:
+        """POSIX seconds of stream time ``t``: real elapsed seconds after the start."""
+        return self.start.timestamp() + t
+
+    def wall(self, t: float) -> datetime:
+        """Stream time ``t`` as an aware local datetime (the zone's offset at that moment).
+
+        Aware, so that its wall-clock fields (``.time()``, ``.date()``: quiet hours, the
+        check-in, plan slots) are the local time at that real moment, while subtracting
+        two of them, or calling ``.timestamp()``, counts real seconds across a DST change.
+        Everything built from it must be aware too: comparing with a naive datetime raises.
+        """
+        return datetime.fromtimestamp(self.epoch(t), timezone.utc).astimezone()

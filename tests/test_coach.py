@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,6 +16,7 @@ from posture_guard.coach import (
     Action,
     Coach,
     CoachSettings,
+    CoachSink,
     CoachState,
     Event,
     Note,
@@ -23,7 +25,9 @@ from posture_guard.coach import (
 )
 from posture_guard.errors import UserError
 from posture_guard.exercises import load_library
-from posture_guard.states import PostureState
+from posture_guard.notify import PrintingNotifier
+from posture_guard.sinks import SessionInfo
+from posture_guard.states import Decision, PostureState
 
 GOOD = PostureState.GOOD
 FWD = PostureState.FORWARD_HEAD
@@ -549,3 +553,62 @@ def test_bad_settings_are_user_errors_naming_the_key(mapping, needle):
     with pytest.raises(UserError) as info:
         CoachSettings.from_mapping(mapping)
     assert needle in str(info.value)
+
+
+# --------------------------------------------------------------------------- the sink's clock
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch):
+    """Local time is Europe/Berlin (summer time ends 2026-10-25 03:00 -> 02:00)."""
+    import time as clock
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    clock.tzset()
+    yield ZoneInfo("Europe/Berlin")
+    monkeypatch.undo()
+    clock.tzset()
+
+
+def _quiet_sink(start: datetime, store, **settings) -> CoachSink:
+    return CoachSink(
+        SessionInfo(start=start, profile="p", live=True),
+        PrintingNotifier(io.StringIO()),
+        settings=CoachSettings(**settings),
+        on_event=store.log_event,
+    )
+
+
+def test_events_after_the_dst_change_are_logged_at_their_real_time(berlin, store):
+    """A session started before the clocks go back: an alert the next morning is stored
+    at the real moment (not an hour late), and the 17:30 check-in comes at 17:30 local
+    time, because the sink counts real seconds and reads them on the local clock."""
+    start = datetime(2026, 10, 24, 20, 0)  # naive local, as datetime.now() gives it (CEST)
+    sink = _quiet_sink(start, store, checkin_time=time(17, 30))
+
+    def real(hour: int, minute: int = 0) -> float:
+        return datetime(2026, 10, 25, hour, minute, tzinfo=berlin).timestamp()
+
+    t_slouch = real(10) - start.timestamp()
+    for k in range(300):
+        sink.on_decision(Decision(t_slouch + k, FWD, changed=k == 0))
+    t_evening = real(17, 0) - start.timestamp()
+    for k in range(0, 3600, 2):
+        sink.on_decision(Decision(t_evening + k, GOOD))
+    sink.close(t_evening + 3600)
+    logged = {e.kind: e.at for e in store.events(real(0), real(23))}
+    cfg = sink.coach.settings
+    assert real(10) + cfg.alert_bad_share * cfg.alert_hold_s <= logged["alert"]
+    assert logged["alert"] <= real(10) + cfg.alert_hold_s
+    assert real(17, 30) <= logged["checkin_prompted"] <= real(17, 30) + 2
+    (checkin,) = [e for e in sink.events if e.kind == "checkin_prompted"]
+    assert checkin.payload["day"] == "2026-10-25"
+
+
+def test_stream_time_and_wall_time_agree_across_the_spring_change(berlin):
+    """Summer time starts 2026-03-29 02:00 -> 03:00: an hour of stream time from 01:30
+    is 03:30 on the clock, and the datetime the sink reads counts real seconds."""
+    session = SessionInfo(start=datetime(2026, 3, 29, 1, 30), profile="p", live=True)
+    later = session.wall(3600.0)
+    assert (later.hour, later.minute) == (3, 30)
+    assert later.timestamp() - session.start.timestamp() == 3600.0
+    assert (later - session.wall(0.0)).total_seconds() == 3600.0

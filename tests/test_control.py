@@ -273,3 +273,50 @@ def test_the_coach_reads_its_settings_from_the_config_file(pg_home, capsys):
     err = capsys.readouterr().err
     assert str(paths.config_file()) in err and "unknown key 'cooldown'" in err
     assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- DST
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch):
+    """Local time is Europe/Berlin (summer time ends 2026-10-25 03:00 -> 02:00)."""
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield ZoneInfo("Europe/Berlin")
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_snooze_across_the_autumn_dst_change_is_honoured(berlin, tmp_path):
+    """A monitor started the evening before the clocks go back: the next morning a
+    `snooze 30m` at 10:00 silences it until 10:30 real time, and an alert after that is
+    logged at the moment it was shown."""
+    from posture_guard.store import Store
+
+    start = datetime(2026, 10, 24, 20, 0)  # naive, as datetime.now() gives it (CEST)
+    store = Store.open(tmp_path / "log.sqlite3")
+    sink = CoachSink(
+        SessionInfo(start=start, profile="desk", live=True),
+        PrintingNotifier(io.StringIO()),
+        settings=CoachSettings(checkin_time=None),
+        control=ControlPoller(),
+        on_event=store.log_event,
+    )
+
+    def stream_t(hour: int, minute: int = 0) -> float:
+        return datetime(2026, 10, 25, hour, minute, tzinfo=berlin).timestamp() - start.timestamp()
+
+    snoozed_at = datetime(2026, 10, 25, 10, 0, tzinfo=berlin).timestamp()
+    control.snooze(30 * 60, now_epoch=snoozed_at)
+    for k in range(600):  # slouching 10:00-10:10, well inside the snooze
+        sink.on_decision(Decision(stream_t(10) + k, PostureState.FORWARD_HEAD, changed=k == 0))
+    assert sink.sent == []
+    assert [e.kind for e in sink.events] == ["snooze"]
+    for k in range(300):  # still slouching once the snooze has run out
+        sink.on_decision(Decision(stream_t(10, 30) + k, PostureState.FORWARD_HEAD))
+    assert [n.kind for n, _ in sink.sent] == ["posture"]
+    (alert,) = [e for e in store.events(snoozed_at, snoozed_at + 3600) if e.kind == "alert"]
+    assert snoozed_at + 30 * 60 <= alert.at <= snoozed_at + 35 * 60
+    sink.close(stream_t(10, 35))
+    store.close()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
+from datetime import time as dt_time
 from pathlib import Path
 
 import numpy as np
@@ -268,3 +269,49 @@ def test_tray_without_pystray_is_a_clear_error(capsys) -> None:
     assert cli.main(["tray"]) == 2
     err = capsys.readouterr().err
     assert "posture-guard[tray]" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- the loop's clock
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch):
+    """Local time is Europe/Berlin (summer time ends 2026-10-25 03:00 -> 02:00)."""
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield ZoneInfo("Europe/Berlin")
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_snooze_and_quiet_hours_release_the_camera_by_real_time_after_a_dst_change(
+    berlin,
+) -> None:
+    """A monitor started before the clocks go back reads the next morning's snooze end and
+    quiet hours on the real clock, as the coach does, not an hour ahead."""
+    from posture_guard import control
+    from posture_guard.coach import in_quiet_hours
+    from posture_guard.sinks import SessionInfo
+
+    start = datetime(2026, 10, 24, 20, 0)  # naive local, as datetime.now() gives it (CEST)
+    quiet = (dt_time(22, 0), dt_time(8, 0))
+    svc = service.Service(
+        None,
+        None,
+        lambda: None,  # type: ignore[arg-type, return-value]
+        SessionInfo(start=start, profile="p", live=True),
+        clock=lambda: 0.0,
+        control_poller=control.ControlPoller(),
+        is_quiet=lambda moment: in_quiet_hours(moment.time(), quiet),
+        write_status=False,
+    )
+
+    def stream_t(hour: int, minute: int = 0) -> float:
+        return datetime(2026, 10, 25, hour, minute, tzinfo=berlin).timestamp() - start.timestamp()
+
+    assert svc.conditions(stream_t(7, 30)).quiet_hours  # 07:30 real is before 08:00
+    assert not svc.conditions(stream_t(8, 30)).quiet_hours
+    snoozed_at = datetime(2026, 10, 25, 10, 0, tzinfo=berlin).timestamp()
+    control.snooze(30 * 60, now_epoch=snoozed_at)
+    assert svc.conditions(stream_t(10, 10)).snoozed
+    assert not svc.conditions(stream_t(10, 31)).snoozed
