@@ -70,6 +70,32 @@ Sleep = Callable[[float], bool]  # sleeps up to N s; True when asked to stop
 CameraFactory = Callable[[], FrameSource]
 
 
+def pick_stream_clock() -> Clock:
+    """The clock the live loop's stream time runs on: one that keeps counting while the
+    machine sleeps.
+
+    Sinks turn stream time into wall time as the session's start plus ``t`` seconds. On
+    Linux ``time.monotonic`` stops during a suspend, so after a laptop slept for eight
+    hours every span and coach event would be logged eight hours early (and snooze ends
+    and quiet hours read that early too). CLOCK_BOOTTIME counts the suspended time and,
+    unlike the wall clock, never jumps when the clock is set. A suspend then shows as
+    one long gap between decisions, which the coach and the store already treat as
+    unobserved time. macOS's ``time.monotonic`` stops during sleep as well, while its
+    CLOCK_MONOTONIC is documented to keep counting. Elsewhere (Windows: Python 3.11's
+    ``time.monotonic`` is GetTickCount64, which counts sleep) the monotonic clock.
+    """
+    if sys.platform.startswith("linux") and hasattr(time, "CLOCK_BOOTTIME"):
+        boot = time.CLOCK_BOOTTIME
+        return lambda: time.clock_gettime(boot)
+    if sys.platform == "darwin" and hasattr(time, "CLOCK_MONOTONIC"):
+        mono = time.CLOCK_MONOTONIC
+        return lambda: time.clock_gettime(mono)
+    return time.monotonic
+
+
+STREAM_CLOCK: Clock = pick_stream_clock()
+
+
 # --------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class ServiceSettings:
@@ -518,7 +544,8 @@ class LoopReport:
 class Service:
     """The live loop's shell: reads the world, applies the pure rules, performs effects.
 
-    ``clock`` gives monotonic seconds; ``sleep(s)`` waits up to ``s`` and returns True when
+    ``clock`` gives monotonic seconds that count a suspend (:data:`STREAM_CLOCK`);
+    ``sleep(s)`` waits up to ``s`` and returns True when
     the run should stop (the real one waits on the SIGTERM/Ctrl-C flag). ``open_camera``
     returns a :class:`FrameSource` or raises CameraError. ``is_quiet(datetime)`` and
     ``screen.locked(now)`` may be left out. Wall-clock moments are ``session.start`` plus
@@ -531,7 +558,7 @@ class Service:
         detector: Any,
         open_camera: CameraFactory,
         session: SessionInfo,
-        clock: Clock = time.monotonic,
+        clock: Clock = STREAM_CLOCK,
         sleep: Optional[Sleep] = None,
         settings: ServiceSettings = ServiceSettings(),
         control_poller: Optional[control.ControlPoller] = None,
@@ -761,7 +788,7 @@ def run(
     *,
     open_camera: Optional[CameraFactory] = None,
     detector: Any = None,
-    clock: Clock = time.monotonic,
+    clock: Clock = STREAM_CLOCK,
     sleep: Optional[Sleep] = None,
     settings: ServiceSettings = ServiceSettings(),
     screen: Optional[ScreenLockProbe] = None,
@@ -773,7 +800,7 @@ def run(
     """`posture-guard run`: monitor until SIGTERM / Ctrl-C, riding out camera faults.
 
     Everything after ``make_sinks`` is injectable for tests; the defaults are the real
-    webcam (``--camera``), MediaPipe Pose, the monotonic clock and the SIGTERM flag.
+    webcam (``--camera``), MediaPipe Pose, :data:`STREAM_CLOCK` and the SIGTERM flag.
     """
     from .classify import Decider
     from .monitor import ConsolePrinter, Pipeline, StopFlag, print_totals, resolve_baseline

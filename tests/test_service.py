@@ -315,3 +315,18 @@ def test_snooze_and_quiet_hours_release_the_camera_by_real_time_after_a_dst_chan
     control.snooze(30 * 60, now_epoch=snoozed_at)
     assert svc.conditions(stream_t(10, 10)).snoozed
     assert not svc.conditions(stream_t(10, 31)).snoozed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CLOCK_BOOTTIME is Linux's")
+def test_stream_time_keeps_counting_while_the_machine_is_suspended() -> None:
+    """Wall time is the start plus stream time, so the live loop's clock must count a
+    suspend (Linux: CLOCK_BOOTTIME; time.monotonic stops while suspended, which would log
+    everything after a laptop's sleep that much too early)."""
+    import inspect
+
+    clock = service.STREAM_CLOCK
+    before = time.clock_gettime(time.CLOCK_BOOTTIME)
+    reading = clock()
+    assert before <= reading <= time.clock_gettime(time.CLOCK_BOOTTIME)
+    assert inspect.signature(service.run).parameters["clock"].default is clock
+    assert inspect.signature(service.Service).parameters["clock"].default is clock
