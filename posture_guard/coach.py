@@ -12,7 +12,8 @@ Two layers, Dorso-style:
   daylight-saving change; the engine's own tests use naive ones.
 - :class:`CoachSink` is the thin shell the monitor feeds with decisions: it polls the
   control file (live only), runs the engine, shows :class:`Notify` effects through a
-  notifier, prints or logs :class:`Note` effects, and passes events on.
+  notifier, prints or logs :class:`Note` effects, records :class:`DiaryCheckIn` effects
+  (the check-in's "No headache" button) in the headache diary, and passes events on.
 
 Events, the interface to the log (store.py's ``events`` table): every effect list may
 hold ``Event(kind, at, payload)``; the sink appends each to ``sink.events`` and calls
@@ -29,7 +30,8 @@ break_taken          away from the desk long enough: away_s, sat_min
 sitting_reset        the sitting clock restarted after an unobserved gap: gap_s
 micro_prompted       20-20-20 eye rest: exercise, prompt
 checkin_prompted     end-of-day headache check-in: day, prompt
-checkin_answered     a check-in button: answer ("no_headache" / "headache"), prompt
+checkin_answered     a check-in button: answer ("no_headache" / "headache"), prompt, day
+                     (the day the check-in asked about; absent if the prompt is unknown)
 posture_corrected    good posture held after an alert (a quiet note only): prompt, after_s
 exercise_done        the "Done" button: exercise, kind, prompt
 snooze               prompts silenced: until (ISO), source ("control" / "button")
@@ -109,6 +111,8 @@ from .states import Decision, PostureState
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[str, datetime, dict[str, Any]], None]
+# Records a day as headache-free in the diary; raises UserError when the diary refuses.
+CheckinCallback = Callable[[date], None]
 
 # Buttons on prompts: (action id, label). Only backends with actions show them.
 PROMPT_BUTTONS: tuple[tuple[str, str], ...] = (("done", "Done"), ("snooze", "Snooze 15 min"))
@@ -296,7 +300,8 @@ class Observation:
 @dataclass(frozen=True)
 class Notify:
     """Show a notification. ``kind``: "posture", "break", "exercise" (the plan's),
-    "framing", "micro" or "checkin"."""
+    "framing", "micro", "checkin" or "diary" (how to add a headache, after the check-in's
+    "I had a headache" button)."""
 
     prompt_id: int
     kind: str
@@ -320,7 +325,16 @@ class Event:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-Effect = Union[Notify, Note, Event]
+@dataclass(frozen=True)
+class DiaryCheckIn:
+    """Record ``day`` as headache-free in the headache diary: the user pressed "No
+    headache" on the check-in for that day (the day asked about, not the day pressed)."""
+
+    prompt_id: int
+    day: date
+
+
+Effect = Union[Notify, Note, Event, DiaryCheckIn]
 
 
 @dataclass(frozen=True)
@@ -358,6 +372,9 @@ class CoachState:
     cut_spans: tuple[tuple[datetime, datetime], ...] = ()  # cut off, within framing_window_s
     last_cut_off: bool = False  # whether the previous decision was cut off
     last_framing_day: Optional[date] = None
+    # (prompt id, day asked about) of recent check-ins, so an answer pressed after
+    # midnight still goes to the day the check-in was for
+    checkin_prompts: tuple[tuple[int, date], ...] = ()
 
 
 # --------------------------------------------------------------------------- prompt wording
@@ -393,6 +410,22 @@ def exercise_line(ex: Exercise) -> str:
     return f"{ex.name}: {ex.short_text()}"
 
 
+NOT_RECORDED_UNKNOWN_PROMPT = (
+    "'No headache' was pressed on a check-in this session did not show, so no day was "
+    "recorded; use `posture-guard checkin --none --date YYYY-MM-DD`."
+)
+
+
+def headache_add_hint(day: Optional[date]) -> str:
+    """What to run to add the headache the check-in's "I had a headache" button reported."""
+    when = f" --date {day.isoformat()}" if day is not None else ""
+    return (
+        f"Add it to your headache diary: posture-guard headache add{when} --intensity N "
+        "(N: pain 0-10; add --start HH:MM, --duration and --medication if you know them). "
+        "Until then the day counts as unknown."
+    )
+
+
 # --------------------------------------------------------------------------- the engine
 class Coach:
     """The pure coaching engine. See :meth:`step`."""
@@ -412,7 +445,8 @@ class Coach:
 
         At most one notification per step. Priority when several are due: break (it
         carries a stretch), posture alert, the plan's exercise, framing, eye rest,
-        check-in; the others wait for ``min_gap_s``.
+        check-in; the others wait for ``min_gap_s``. The reply to a check-in's "I had a
+        headache" button is shown at once and counts as that step's notification.
         """
         cfg = self.settings
         now = obs.now
@@ -511,10 +545,31 @@ class Coach:
                     )
                 )
             elif a.action in ("no_headache", "headache"):
-                fx.append(
-                    Event("checkin_answered", now, {"answer": a.action, "prompt": a.prompt_id})
-                )
+                st = self._checkin_answer(st, a, now, fx)
         return st
+
+    def _checkin_answer(
+        self, st: CoachState, a: Action, now: datetime, fx: list[Effect]
+    ) -> CoachState:
+        """A check-in button. "No headache" asks the shell to record the day in the diary
+        (a day without an entry is unknown, not headache-free); "I had a headache" gets a
+        notification saying how to add the entry, since a button cannot take the details.
+        That reply comes at once, whatever the gap since the last prompt: the user has
+        just pressed a button and is waiting for an answer."""
+        day = dict(st.checkin_prompts).get(a.prompt_id)
+        payload: dict[str, Any] = {"answer": a.action, "prompt": a.prompt_id}
+        if day is not None:
+            payload["day"] = day.isoformat()
+        fx.append(Event("checkin_answered", now, payload))
+        if a.action == "no_headache":
+            if day is None:
+                fx.append(Note(NOT_RECORDED_UNKNOWN_PROMPT))
+            else:
+                fx.append(DiaryCheckIn(a.prompt_id, day))
+            return st
+        pid = st.next_prompt_id
+        fx.append(Notify(pid, "diary", "Note your headache", headache_add_hint(day), None, ()))
+        return replace(st, next_prompt_id=pid + 1, last_notified_at=now)
 
     def _timeline(
         self, st: CoachState, state: PostureState, now: datetime
@@ -776,7 +831,12 @@ class Coach:
             Notify(pid, "checkin", "End-of-day check-in", body, None, CHECKIN_BUTTONS),
             Event("checkin_prompted", now, {"day": now.date().isoformat(), "prompt": pid}),
         ]
-        return replace(st, last_checkin_day=now.date(), next_prompt_id=pid + 1), fx
+        # a week of check-ins is more than any notification stays answerable
+        asked = (*st.checkin_prompts, (pid, now.date()))[-7:]
+        return (
+            replace(st, last_checkin_day=now.date(), next_prompt_id=pid + 1, checkin_prompts=asked),
+            fx,
+        )
 
     # ----------------------------------------------------------------- helpers
     def bad_time(self, st: CoachState, now: datetime) -> dict[PostureState, float]:
@@ -810,6 +870,12 @@ class CoachSink:
     the day of the last check-in across restarts of a live monitor. A notification that
     could not be shown becomes a ``notification_failed`` event (the notifier itself
     decides how it still reaches the user, e.g. by printing).
+
+    ``on_checkin(day)`` records a "No headache" answer in the headache diary. Left out, it
+    is the diary of the database ``on_event`` logs to (when that is a Store's
+    ``log_event``), so the answer lands next to the session's posture; with no database
+    the answer is only an event and a quiet note says so. A day the diary refuses (it
+    already has a headache entry) becomes a quiet note, never an error.
     """
 
     def __init__(
@@ -824,8 +890,10 @@ class CoachSink:
         checkin_file: Optional[Path] = None,
         note_stream: Optional[IO[str]] = None,
         heartbeat_every_s: float = 10.0,
+        on_checkin: Optional[CheckinCallback] = None,
     ):
         self.session = session
+        self.on_checkin = on_checkin if on_checkin is not None else diary_writer(on_event)
         self.notifier = notifier
         self.coach = Coach(settings or CoachSettings(), library or load_library())
         self.on_event = on_event
@@ -921,8 +989,24 @@ class CoachSink:
                 )
             else:
                 log.info("%s", effect.text)
+        elif isinstance(effect, DiaryCheckIn):
+            self._perform(Note(self._record_checkin(effect.day)), now)
         else:
             self._emit(effect)
+
+    def _record_checkin(self, day: date) -> str:
+        """Write a "No headache" answer to the diary; the quiet note that says how it went."""
+        if self.on_checkin is None:
+            return (
+                f"'No headache' for {day} was not put in a diary: this session logs to no "
+                f"database (`posture-guard checkin --none --date {day}` records it)."
+            )
+        try:
+            self.on_checkin(day)
+        except UserError as exc:  # e.g. the day has a headache entry, or a locked database
+            log.warning("'No headache' for %s not recorded in the diary: %s", day, exc)
+            return f"'No headache' for {day} not recorded in the diary: {exc}"
+        return f"Recorded {day} as headache-free in your headache diary."
 
     def _when(self, now: datetime) -> str:
         """Wall-clock time in a live run; stream time (as the console prints it) in a replay."""
@@ -999,6 +1083,22 @@ def _write_checkin_day(path: Optional[Path], day: Optional[date]) -> None:
 
 def checkin_file() -> Path:
     return paths.state_dir() / "coach.json"
+
+
+def diary_writer(on_event: Optional[EventCallback]) -> Optional[CheckinCallback]:
+    """``check_in_none`` of the diary in the Store whose ``log_event`` is ``on_event``
+    (as :func:`event_logger` finds it), or None when events go to no Store."""
+    from .store import Store
+
+    store = getattr(on_event, "__self__", None)
+    if not isinstance(store, Store):
+        return None
+    from .diary import Diary
+
+    def record(day: date) -> None:
+        Diary(store).check_in_none(day)
+
+    return record
 
 
 # --------------------------------------------------------------------------- CLI wiring

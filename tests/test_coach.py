@@ -18,14 +18,16 @@ from posture_guard.coach import (
     CoachSettings,
     CoachSink,
     CoachState,
+    DiaryCheckIn,
     Event,
     Note,
     Notify,
     Observation,
 )
+from posture_guard.diary import Diary, Headache
 from posture_guard.errors import UserError
 from posture_guard.exercises import load_library
-from posture_guard.notify import PrintingNotifier
+from posture_guard.notify import Click, Delivery, Message, PrintingNotifier
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
 
@@ -371,7 +373,36 @@ def test_checkin_answers_are_logged():
     ((_, n),) = run.kinds("checkin")
     run.step(GOOD, actions=(Action(n.prompt_id, "headache", "checkin"),))
     ((_, ev),) = run.event_kinds("checkin_answered")
-    assert ev.payload == {"answer": "headache", "prompt": n.prompt_id}
+    assert ev.payload == {"answer": "headache", "prompt": n.prompt_id, "day": "2024-03-04"}
+
+
+def test_no_headache_pressed_after_midnight_records_the_day_the_checkin_asked_about():
+    cfg = CoachSettings(checkin_time=time(23, 30))
+    coach = Coach(cfg, load_library())
+    run = Run(coach, coach.initial())
+    run.t = (datetime(2024, 3, 4, 23, 40) - T0).total_seconds()
+    run.feed(GOOD, 5)
+    ((_, n),) = run.kinds("checkin")
+    run.t = (datetime(2024, 3, 5, 0, 15) - T0).total_seconds()
+    fx = run.step(GOOD, actions=(Action(n.prompt_id, "no_headache", "checkin"),))
+    assert [e for e in fx if isinstance(e, DiaryCheckIn)] == [
+        DiaryCheckIn(n.prompt_id, date(2024, 3, 4))
+    ]
+    ((_, ev),) = run.event_kinds("checkin_answered")
+    assert ev.payload["day"] == "2024-03-04"
+
+
+def test_i_had_a_headache_says_at_once_how_to_add_the_entry():
+    cfg = CoachSettings(checkin_time=time(9, 0))
+    coach = Coach(cfg, load_library())
+    run = Run(coach, coach.initial())
+    run.feed(GOOD, 5)
+    ((_, n),) = run.kinds("checkin")
+    fx = run.step(GOOD, actions=(Action(n.prompt_id, "headache", "checkin"),))
+    (reply,) = [e for e in fx if isinstance(e, Notify)]
+    assert reply.kind == "diary" and reply.buttons == ()
+    assert "posture-guard headache add --date 2024-03-04 --intensity" in reply.body
+    assert not any(isinstance(e, DiaryCheckIn) for e in fx)
 
 
 # --------------------------------------------------------------------------- micro prompts
@@ -612,3 +643,58 @@ def test_stream_time_and_wall_time_agree_across_the_spring_change(berlin):
     assert (later.hour, later.minute) == (3, 30)
     assert later.timestamp() - session.start.timestamp() == 3600.0
     assert (later - session.wall(0.0)).total_seconds() == 3600.0
+
+
+# --------------------------------------------------------------------------- check-in buttons
+class PressingNotifier(PrintingNotifier):
+    """Prints like the console backend; the user presses ``answer`` on every check-in."""
+
+    def __init__(self, answer: str):
+        super().__init__(io.StringIO())
+        self.answer = answer
+        self.pending: list[Click] = []
+
+    def send(self, message: Message) -> Delivery:
+        if message.kind == "checkin":
+            self.pending.append(Click(message.prompt_id, self.answer))
+        return super().send(message)
+
+    def poll_clicks(self) -> list[Click]:
+        out, self.pending = self.pending, []
+        return out
+
+
+def _evening_with_checkin(store, answer: str) -> CoachSink:
+    """17:00-17:45 at the desk; the 17:30 check-in is answered with ``answer``."""
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=False),
+        PressingNotifier(answer),
+        settings=CoachSettings(),
+        on_event=store.log_event,
+    )
+    for k in range(0, 45 * 60, 2):
+        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+    sink.close(45 * 60.0)
+    return sink
+
+
+def test_the_no_headache_button_makes_the_day_headache_free_in_the_diary(store):
+    day = date(2024, 3, 4)
+    assert Diary(store).days(day, day)[day].status == "unknown"
+    sink = _evening_with_checkin(store, "no_headache")
+    assert Diary(store).days(day, day)[day].status == "none"
+    assert any(str(day) in note and "headache-free" in note for note in sink.notes)
+
+
+def test_no_headache_on_a_day_with_an_entry_is_a_quiet_note_not_a_crash(store):
+    day = date(2024, 3, 4)
+    Diary(store).add(Headache(day=day, intensity=5))
+    sink = _evening_with_checkin(store, "no_headache")
+    assert Diary(store).days(day, day)[day].status == "headache"
+    (note,) = [n for n in sink.notes if "not recorded" in n]
+    assert str(day) in note and "already has headache entry" in note
+    logged = store.events(datetime(2024, 3, 4), datetime(2024, 3, 5))
+    assert [e.kind for e in logged if e.kind.startswith("checkin")] == [
+        "checkin_prompted",
+        "checkin_answered",
+    ]
