@@ -12,10 +12,13 @@ Design, and why:
   headache at 10:00 must not be compared with whole afternoons). Headache days without a
   start time cannot be cut and are left out of the same-day comparison (counted).
 * Next day (lag 1): the whole day's exposure against the next day's outcome.
-* Effect = difference in mean exposure, headache days minus headache-free days, with a
-  stratified bootstrap 95 % interval and a two-sided permutation p-value (labels shuffled
-  across the person's own days). Two lags are two tests, so Holm's correction keeps the
-  chance of any false claim at ``alpha`` (5 %).
+* Effect = difference in mean exposure, headache days minus headache-free days, with
+  Welch's t 95 % interval (near its nominal coverage from 3 days per group on, where a
+  percentile bootstrap covered as little as 80 %; see :func:`welch_interval`) and a
+  two-sided permutation p-value of the same Welch t statistic (labels shuffled across the
+  person's own days). Two lags are two tests, so Holm's correction keeps the chance of any
+  false claim at ``alpha`` (5 %); a claim also needs its interval to exclude zero, so the
+  words never contradict the numbers printed next to them.
 * A claim needs enough data: per-person studies need about 90 diary days or 24 headache
   days to detect a strong association. Before that the result is an "early look":
   descriptive numbers, a wide interval, how many more days are needed, and no claim.
@@ -25,6 +28,7 @@ Randomness comes from a seeded numpy Generator so a report is reproducible.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,8 +47,8 @@ ENOUGH_DAYS = 90
 ENOUGH_HEADACHE_DAYS = 24
 MIN_GROUP = 3  # fewer days than this in either group: nothing to compare yet
 ALPHA = 0.05
+LEVEL = 0.95  # the interval's nominal coverage, as printed ("95 % interval")
 N_PERM = 2000
-N_BOOT = 2000
 FH = PostureState.FORWARD_HEAD.value
 
 
@@ -83,8 +87,8 @@ class Comparison:
     mean_headache: float
     mean_free: float
     diff: float
-    ci_low: float
-    ci_high: float
+    ci_low: Optional[float]  # None: the days cannot give an interval (no spread at all)
+    ci_high: Optional[float]
     p_value: float
     excluded_low_monitoring: int = 0
     excluded_no_onset: int = 0
@@ -98,6 +102,14 @@ class Comparison:
     @property
     def mature(self) -> bool:
         return self.n_days >= ENOUGH_DAYS or self.n_headache >= ENOUGH_HEADACHE_DAYS
+
+    @property
+    def interval_excludes_zero(self) -> bool:
+        return (
+            self.ci_low is not None
+            and self.ci_high is not None
+            and (self.ci_low > 0 or self.ci_high < 0)
+        )
 
 
 @dataclass
@@ -138,36 +150,170 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularized incomplete beta (modified Lentz's method)."""
+    tiny = 1e-300
+
+    def nonzero(v: float) -> float:
+        return v if abs(v) > tiny else tiny
+
+    c, d = 1.0, 1.0 / nonzero(1.0 - (a + b) * x / (a + 1.0))
+    h = d
+    for m in range(1, 500):
+        for aa in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 / nonzero(1.0 + aa * d)
+            c = nonzero(1.0 + aa / c)
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b), for the t distribution's tail."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    ln_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(ln_front) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(ln_front) * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with ``df`` (not necessarily whole) degrees of freedom."""
+    tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (0.5 <= p < 1).
+
+    Written out rather than taken from scipy, which posture_guard does not depend on.
+    Newton's method from the normal quantile: t's quantiles lie above the normal's and its
+    CDF is concave for t > 0, so every step stays below the root and climbs towards it.
+    """
+    if not 0.5 <= p < 1.0 or not df > 0:
+        raise ValueError(f"t_quantile needs 0.5 <= p < 1 and df > 0, got p={p}, df={df}")
+    t = statistics.NormalDist().inv_cdf(p)
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    for _ in range(200):
+        density = math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df))
+        step = (p - t_cdf(t, df)) / density
+        t += step
+        if abs(step) <= 1e-12 * t:
+            break
+    return t
+
+
+def welch_interval(
+    xh: Sequence[float], xf: Sequence[float], level: float = LEVEL
+) -> Optional[tuple[float, float]]:
+    """Welch's t interval for mean(xh) - mean(xf), or None if the data cannot give one.
+
+    Why Welch: with the few days of an early look (3 to 10 per group) the old percentile
+    bootstrap covered the true difference in only 77-92 % of datasets, because resampling
+    3 days cannot show how much a day really varies. Welch's interval allows for that with
+    the t distribution (Welch-Satterthwaite degrees of freedom) and does not assume both
+    groups vary alike; ``python -m benchmarks.bench_association`` measures its coverage
+    (about 92-98 % from 3 days per group on, for normal, skewed, outlier-ridden and
+    zero-heavy days) against the bootstrap's and a bootstrap-t's.
+
+    A group whose days are all identical (3 headache days without any forward head, say)
+    has an unknown spread, not a zero one: it is given the other group's. Without that,
+    with 4 days in 10 free of forward head, 3 headache days against 10 free ones were
+    covered in only 89 % of datasets (95 % with it). When neither group varies at all,
+    nothing tells how much a day can vary, and an interval of zero width would claim a
+    certainty the data do not have: None.
+    """
+    a, b = np.asarray(xh, float), np.asarray(xf, float)
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return None
+    # values equal up to float noise (7.5 computed two ways) count as identical
+    tiny = (1e-9 * max(1.0, float(np.abs(a).max()), float(np.abs(b).max()))) ** 2
+    var_a, var_b = float(a.var(ddof=1)), float(b.var(ddof=1))
+    if var_a <= tiny and var_b <= tiny:
+        return None
+    if var_a <= tiny:
+        var_a = var_b
+    elif var_b <= tiny:
+        var_b = var_a
+    va, vb = var_a / na, var_b / nb
+    se2 = va + vb
+    df = se2**2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    diff = float(a.mean() - b.mean())
+    half = t_quantile(0.5 + level / 2, df) * math.sqrt(se2)
+    return diff - half, diff + half
+
+
+def _welch_t(
+    sum_h: np.ndarray, sq_h: np.ndarray, nh: int, sum_f: np.ndarray, sq_f: np.ndarray, nf: int
+) -> np.ndarray:
+    """Welch's t from group sums and sums of squares (vectorized over permutations).
+
+    No spread at all gives 0 for no difference and +-inf for any difference.
+    """
+    mh, mf = sum_h / nh, sum_f / nf
+    var_h = np.maximum(sq_h - sum_h * mh, 0.0) / (nh - 1)
+    var_f = np.maximum(sq_f - sum_f * mf, 0.0) / (nf - 1)
+    se = np.sqrt(var_h / nh + var_f / nf)
+    diff = mh - mf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.sign(diff) * np.inf)
+    return np.where((se == 0) & (diff == 0), 0.0, t)
+
+
 def compare(
     x: Sequence[float],
     headache: Sequence[bool],
     rng: np.random.Generator,
     n_perm: int = N_PERM,
-    n_boot: int = N_BOOT,
-) -> tuple[float, float, float, float, float, float]:
-    """(mean headache, mean free, diff, ci_low, ci_high, p) for exposures ``x``."""
+    n_boot: Optional[int] = None,
+) -> tuple[float, float, float, Optional[float], Optional[float], float]:
+    """(mean headache, mean free, diff, ci_low, ci_high, p) for exposures ``x``.
+
+    The interval is Welch's (None at both ends when the data cannot give one, see
+    :func:`welch_interval`). The p-value is a permutation test of the same statistic,
+    Welch's t: shuffling which days are headache days keeps it exact when posture does not
+    differ at all, and studentizing makes it a test of the difference in *means* even when
+    the two groups vary differently, which is what the interval is about. With equal group
+    sizes it ranks permutations exactly as the plain difference of means does.
+    ``n_boot`` is ignored (the interval is no longer bootstrapped); it is accepted so
+    existing callers keep working.
+    """
     xs = np.asarray(x, float)
     ys = np.asarray(headache, bool)
     xh, xf = xs[ys], xs[~ys]
     diff = float(xh.mean() - xf.mean())
     n, nh = len(xs), len(xh)
-    total = xs.sum()
-    # permutation: shuffle which days are headache days (vectorized in chunks)
+    # centre first: t does not change, and sums of squares lose no precision
+    xc = xs - xs.mean()
+    total, total_sq = xc.sum(), (xc * xc).sum()
+
+    def t_of(sum_h: np.ndarray, sq_h: np.ndarray) -> np.ndarray:
+        return _welch_t(sum_h, sq_h, nh, total - sum_h, total_sq - sq_h, n - nh)
+
+    observed = float(abs(t_of(np.array([xc[ys].sum()]), np.array([(xc[ys] ** 2).sum()]))[0]))
     hits = 0
     done = 0
-    while done < n_perm:
+    while done < n_perm:  # shuffle which days are headache days, in vectorized chunks
         k = min(500, n_perm - done)
         idx = np.argsort(rng.random((k, n)), axis=1)[:, :nh]
-        sh = xs[idx].sum(axis=1)
-        d = sh / nh - (total - sh) / (n - nh)
-        hits += int(np.sum(np.abs(d) >= abs(diff) - 1e-12))
+        sub = xc[idx]
+        t = np.abs(t_of(sub.sum(axis=1), (sub * sub).sum(axis=1)))
+        hits += int(np.sum(t >= observed * (1 - 1e-9)))
         done += k
     p = (hits + 1) / (n_perm + 1)
-    # stratified bootstrap: resample each group's days with replacement
-    bh = xh[rng.integers(0, nh, (n_boot, nh))].mean(axis=1)
-    bf = xf[rng.integers(0, len(xf), (n_boot, len(xf)))].mean(axis=1)
-    lo, hi = np.percentile(bh - bf, [2.5, 97.5])
-    return float(xh.mean()), float(xf.mean()), diff, float(lo), float(hi), float(p)
+    ci = welch_interval(xh, xf)
+    lo, hi = ci if ci is not None else (None, None)
+    return float(xh.mean()), float(xf.mean()), diff, lo, hi, float(p)
 
 
 def _lag_rows(
@@ -215,10 +361,14 @@ def analyse(
     min_desk_hours: float = MIN_DESK_HOURS,
     seed: int = 0,
     n_perm: int = N_PERM,
-    n_boot: int = N_BOOT,
+    n_boot: Optional[int] = None,
     alpha: float = ALPHA,
 ) -> Result:
-    """Run the same-day and next-day comparisons and word the answer."""
+    """Run the same-day and next-day comparisons and word the answer.
+
+    ``n_boot`` is ignored (the interval is no longer bootstrapped); it is accepted so
+    existing callers keep working.
+    """
     rng = np.random.default_rng(seed)
     result = Result(min_desk_hours)
     for lag in (0, 1):
@@ -232,7 +382,7 @@ def analyse(
                 "are needed to compare"
             )
             continue
-        mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm, n_boot)
+        mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
         result.comparisons.append(
             Comparison(
                 lag, nh, nf, mh, mf, diff, lo, hi, p, low, no_onset, cutoff, spearman(xs, intens)
@@ -245,7 +395,7 @@ def analyse(
     for i, c in enumerate(ordered):
         ok = still and c.p_value <= alpha / (m - i)
         still = ok
-        result.claimed[c.lag] = ok and c.mature
+        result.claimed[c.lag] = ok and c.mature and c.interval_excludes_zero
     result.sentences = [sentence(c, result.claimed.get(c.lag, False)) for c in result.comparisons]
     for lag, why in sorted(result.too_little.items()):
         result.sentences.append(f"{_lag_name(lag).capitalize()}: not enough data yet ({why}).")
@@ -265,6 +415,16 @@ def _more_needed(c: Comparison) -> str:
     )
 
 
+def interval_text(c: Comparison) -> str:
+    """'95 % interval -1.2 to +3.4', or why there is none."""
+    if c.ci_low is None or c.ci_high is None:
+        return (
+            f"no {100 * LEVEL:g} % interval: the days in each group all had the same value, "
+            "so they cannot show how much a day varies"
+        )
+    return f"{100 * LEVEL:g} % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}"
+
+
 def sentence(c: Comparison, claimed: bool) -> str:
     """The plain-language answer for one lag: direction, size, interval, caveat."""
     direction = "more" if c.diff > 0 else "less"
@@ -274,14 +434,16 @@ def sentence(c: Comparison, claimed: bool) -> str:
     numbers = (
         f"{when} you spent {c.mean_headache:.1f} minutes per desk hour with your head "
         f"forward, against {c.mean_free:.1f} {other} "
-        f"({size}; 95 % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}; "
+        f"({size}; {interval_text(c)}; "
         f"{c.n_headache} headache and {c.n_free} headache-free days)"
     )
     head = _lag_name(c.lag).capitalize()
+    no_interval = c.ci_low is None
     if not c.mature:
+        why = "Without an interval nothing can be judged" if no_interval else "The interval is wide"
         return (
             f"{head}, EARLY LOOK (descriptive only, too few days to judge): {numbers}. "
-            f"The interval is wide; {_more_needed(c)}."
+            f"{why}; {_more_needed(c)}."
         )
     if claimed:
         return (
@@ -289,10 +451,14 @@ def sentence(c: Comparison, claimed: bool) -> str:
             "This is an association in your own data, not proof that posture causes your "
             "headaches."
         )
+    compatible = (
+        "Without an interval the data can neither show nor rule out a link"
+        if no_interval
+        else "The data are compatible with no link and with any effect inside the interval"
+    )
     return (
         f"{head}: no clear association - {numbers}, p = {c.p_value:.2f}. "
-        "The data are compatible with no link and with any effect inside the interval; "
-        "association would not mean causation either."
+        f"{compatible}; association would not mean causation either."
     )
 
 
@@ -326,5 +492,8 @@ __all__ = [
     "collect_days",
     "compare",
     "exposure",
+    "interval_text",
     "sentence",
+    "t_quantile",
+    "welch_interval",
 ]

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from . import adherence as adherence_mod
-from .association import Result, analyse, collect_days
+from .association import Result, analyse, collect_days, interval_text
 from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE
@@ -371,7 +371,7 @@ def _association_headline(res: Result) -> str:
         kind = "early look, too few days to judge" if not c.mature else "no clear association"
         return (
             f"{kind}; difference {c.diff:+.1f} forward-head min per desk hour "
-            f"(95 % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}); see page 5."
+            f"({interval_text(c)}); see page 5."
         )
     return "not enough diary and monitoring days to compare yet (see page 5)."
 
