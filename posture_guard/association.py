@@ -376,11 +376,7 @@ def analyse(
         nh = sum(ys)
         nf = len(ys) - nh
         if nh < MIN_GROUP or nf < MIN_GROUP:
-            result.too_little[lag] = (
-                f"{nh} headache days and {nf} headache-free days with at least "
-                f"{min_desk_hours:g} h monitored at the desk; at least {MIN_GROUP} of each "
-                "are needed to compare"
-            )
+            result.too_little[lag] = _too_little(nh, nf, low, no_onset, min_desk_hours)
             continue
         mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
         result.comparisons.append(
@@ -400,6 +396,31 @@ def analyse(
     for lag, why in sorted(result.too_little.items()):
         result.sentences.append(f"{_lag_name(lag).capitalize()}: not enough data yet ({why}).")
     return result
+
+
+def _days(n: int, kind: str = "") -> str:
+    """'1 headache day', '2 headache days'."""
+    return f"{n} {kind + ' ' if kind else ''}day{'' if n == 1 else 's'}"
+
+
+def _too_little(nh: int, nf: int, low: int, no_onset: int, min_desk_hours: float) -> str:
+    """Why a lag has nothing to compare, naming every reason days were left out.
+
+    Headache days without a start time are never checked for monitoring (the same-day cut
+    needs the start), so they are counted apart and the user is told how to bring them in.
+    """
+    parts = [f"{_days(nh, 'headache')} and {_days(nf, 'headache-free')} count"]
+    if no_onset:
+        parts.append(
+            f"{_days(no_onset, 'headache')} left out because no start time was entered - "
+            "adding the time each headache began lets its day count"
+        )
+    if low:
+        parts.append(
+            f"{_days(low)} left out with less than {min_desk_hours:g} h monitored at the desk"
+        )
+    parts.append(f"at least {MIN_GROUP} of each are needed to compare")
+    return "; ".join(parts)
 
 
 def _lag_name(lag: int) -> str:

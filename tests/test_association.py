@@ -11,6 +11,7 @@ import pytest
 
 from posture_guard.association import (
     ENOUGH_DAYS,
+    MIN_GROUP,
     DayData,
     analyse,
     collect_days,
@@ -287,3 +288,31 @@ def test_identical_days_in_both_groups_give_no_interval_and_say_why():
     assert "no 95 % interval" in text and "cannot show how much a day varies" in text
     assert "interval -7.5 to -7.5" not in text and "The interval is wide" not in text
     assert "no 95 % interval" in _association_headline(res)
+
+
+def test_headache_days_without_start_time_are_named_as_the_reason(tmp_path, monkeypatch):
+    # 6 headache days without a start time, 6 confirmed free days, all 8 h at the desk:
+    # the same day has nothing to compare because of the start times, not the monitoring
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store, now=lambda: datetime(2024, 6, 1))
+    n = 12
+    for i in range(n):
+        d = FIRST + timedelta(days=i)
+        store.add_spans([Span(PostureState.GOOD, ts(d, 9), ts(d, 17))])
+        if i % 2 == 0:
+            diary.add(Headache(day=d, intensity=5))
+        else:
+            diary.check_in_none(d)
+    # and one free day with only half an hour at the desk
+    short = FIRST + timedelta(days=n)
+    store.add_spans([Span(PostureState.GOOD, ts(short, 9), ts(short, 9, 30))])
+    diary.check_in_none(short)
+    res = analyse(collect_days(store, FIRST, short), n_perm=200)
+    assert 0 in res.too_little
+    text = next(s for s in res.sentences if s.startswith("Same day"))
+    assert "0 headache days and 6 headache-free days count" in text
+    assert "6 headache days left out because no start time was entered" in text
+    assert "adding the time each headache began" in text
+    assert "1 day left out with less than 1 h monitored at the desk" in text
+    assert f"at least {MIN_GROUP} of each" in text
