@@ -20,8 +20,10 @@ Design, and why:
   false claim at ``alpha`` (5 %); a claim also needs its interval to exclude zero, so the
   words never contradict the numbers printed next to them.
 * A claim needs enough data: per-person studies need about 90 diary days or 24 headache
-  days to detect a strong association. Before that the result is an "early look":
-  descriptive numbers, a wide interval, how many more days are needed, and no claim.
+  days to detect a strong association, and at least ``MATURE_MIN_GROUP`` days of each
+  kind so that neither mean rests on a handful of days. Before that the result is an
+  "early look": descriptive numbers, a wide interval, how many more days are needed, and
+  no claim.
 
 Randomness comes from a seeded numpy Generator so a report is reproducible.
 """
@@ -46,6 +48,10 @@ MIN_DESK_HOURS = 1.0
 ENOUGH_DAYS = 90
 ENOUGH_HEADACHE_DAYS = 24
 MIN_GROUP = 3  # fewer days than this in either group: nothing to compare yet
+# fewer days than this in either group: an early look, never a claim (the mean of 3
+# control days moves with one odd day, and the interval's coverage at 3 days against many
+# depends on the shape of the days: 92 % for skewed ones, benchmarks/bench_association.py)
+MATURE_MIN_GROUP = 10
 ALPHA = 0.05
 LEVEL = 0.95  # the interval's nominal coverage, as printed ("95 % interval")
 N_PERM = 2000
@@ -101,7 +107,8 @@ class Comparison:
 
     @property
     def mature(self) -> bool:
-        return self.n_days >= ENOUGH_DAYS or self.n_headache >= ENOUGH_HEADACHE_DAYS
+        enough = self.n_days >= ENOUGH_DAYS or self.n_headache >= ENOUGH_HEADACHE_DAYS
+        return enough and min(self.n_headache, self.n_free) >= MATURE_MIN_GROUP
 
     @property
     def interval_excludes_zero(self) -> bool:
@@ -428,12 +435,23 @@ def _lag_name(lag: int) -> str:
 
 
 def _more_needed(c: Comparison) -> str:
-    days = max(0, ENOUGH_DAYS - c.n_days)
-    heads = max(0, ENOUGH_HEADACHE_DAYS - c.n_headache)
-    return (
-        f"about {days} more diary days (or {heads} more headache days, whichever comes "
-        "first) are needed before posture_guard can say whether there is a link"
-    )
+    short = [
+        (n, kind)
+        for n, kind in ((c.n_headache, "headache"), (c.n_free, "headache-free"))
+        if n < MATURE_MIN_GROUP
+    ]
+    if c.n_days < ENOUGH_DAYS and c.n_headache < ENOUGH_HEADACHE_DAYS:
+        need = (
+            f"about {ENOUGH_DAYS - c.n_days} more diary days (or "
+            f"{ENOUGH_HEADACHE_DAYS - c.n_headache} more headache days, whichever comes first)"
+        )
+        if short:
+            need += f", with at least {MATURE_MIN_GROUP} days of each kind,"
+    else:  # enough days overall, but too few of one kind
+        need = " and ".join(
+            f"at least {MATURE_MIN_GROUP} {kind} days in all ({n} so far)" for n, kind in short
+        )
+    return f"{need} are needed before posture_guard can say whether there is a link"
 
 
 def interval_text(c: Comparison) -> str:

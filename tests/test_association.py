@@ -11,6 +11,7 @@ import pytest
 
 from posture_guard.association import (
     ENOUGH_DAYS,
+    MATURE_MIN_GROUP,
     MIN_GROUP,
     DayData,
     analyse,
@@ -316,3 +317,24 @@ def test_headache_days_without_start_time_are_named_as_the_reason(tmp_path, monk
     assert "adding the time each headache began" in text
     assert "1 day left out with less than 1 h monitored at the desk" in text
     assert f"at least {MIN_GROUP} of each" in text
+
+
+def test_a_claim_needs_enough_days_of_each_kind():
+    # 30 headache days with far more forward head than 3 headache-free days: past the 24
+    # headache days that make a comparison mature, but the control mean rests on 3 days
+    rng = np.random.default_rng(4)
+    days = []
+    for i in range(33):
+        d = FIRST + timedelta(days=i)
+        if i < 3:
+            days.append(DayData(d, "none", workday(d, float(rng.uniform(0.0, 0.05))), None, 0))
+        else:
+            share = float(rng.uniform(0.3, 0.4))
+            days.append(DayData(d, "headache", workday(d, share), time(16, 0), 5))
+    res = analyse(days, n_perm=999)
+    same = next(c for c in res.comparisons if c.lag == 0)
+    assert (same.n_headache, same.n_free) == (30, 3)
+    assert not same.mature and not res.claims_association
+    text = res.sentences[res.comparisons.index(same)]
+    assert "EARLY LOOK" in text and "an association" not in text
+    assert f"at least {MATURE_MIN_GROUP} headache-free days in all (3 so far)" in text
