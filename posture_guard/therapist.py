@@ -367,10 +367,11 @@ def _association_headline(res: Result) -> str:
     if res.claimed and any(res.claimed.values()):
         return "an association in this patient's own data (see page 5), not proof of cause."
     if res.comparisons:
-        c = res.comparisons[0]
+        c = res.comparisons[0]  # same day when it could be compared, else next day
+        lag = "same day" if c.lag == 0 else "next day"
         kind = "early look, too few days to judge" if not c.mature else "no clear association"
         return (
-            f"{kind}; difference {c.diff:+.1f} forward-head min per desk hour "
+            f"{lag}: {kind}; difference {c.diff:+.1f} forward-head min per desk hour "
             f"({interval_text(c)}); see page 5."
         )
     return "not enough diary and monitoring days to compare yet (see page 5)."

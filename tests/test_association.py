@@ -338,3 +338,11 @@ def test_a_claim_needs_enough_days_of_each_kind():
     text = res.sentences[res.comparisons.index(same)]
     assert "EARLY LOOK" in text and "an association" not in text
     assert f"at least {MATURE_MIN_GROUP} headache-free days in all (3 so far)" in text
+
+
+def test_the_therapist_headline_names_the_lag_it_reports():
+    rng = np.random.default_rng(7)
+    res = analyse(simulate(rng, 40, effect=0.0), n_perm=199)
+    first = res.comparisons[0]
+    assert first.lag == 0
+    assert _association_headline(res).startswith("same day: ")
