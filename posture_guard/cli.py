@@ -2,8 +2,10 @@
 
 Each sub-command is a small function ``cmd_NAME(args) -> int`` that parses nothing itself
 and calls into the modules that do the work. Every :class:`UserError` becomes a one-line
-message on stderr and exit status 2; Ctrl-C ends with status 130. Nothing else is caught,
-so a bug still shows its traceback.
+message on stderr and exit status 2; Ctrl-C ends with status 130. What the system refuses
+(a folder that cannot be made, a full disk, a closed output) is an ``OSError`` that names
+its file: one line and status 2 too. Anything else is a bug in posture_guard: the user
+sees one line that says so (status 70), and the traceback only with ``-v``, for a report.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Callable
 
@@ -349,7 +352,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        status = handler(args)
+        # Flush here, not at exit: output that cannot be written (`summary > /dev/full`)
+        # must end in a message, not in Python's own complaint at shutdown.
+        if sys.stdout is not None:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, "standard output") from exc
+        return status
     except UserError as exc:
         print(f"posture-guard: {exc}", file=sys.stderr)
         return 2
@@ -361,6 +374,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         # wrong, and Python's own flush at exit must not complain about the closed pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        print(f"posture-guard: {os_problem(exc)}", file=sys.stderr)
+        _discard_stdout()
+        return 2
+    except Exception as exc:  # a bug: say so in one line; the details are for a report
+        print(
+            f"posture-guard: internal error ({type(exc).__name__}: {exc}); this is a bug in "
+            "posture_guard. Nothing recorded before it is lost. Please report it with the "
+            "output of the same command run with -v",
+            file=sys.stderr,
+        )
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_BUG
+
+
+#: Exit status for a bug (BSD's EX_SOFTWARE), apart from 2 for what the user can mend.
+EXIT_BUG = 70
+
+
+def os_problem(exc: OSError) -> str:
+    """What the system refused, naming the file: "F: No space left on device"."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    names = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
+    if not names:
+        return what
+    return f"{' -> '.join(names)}: {what}"
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail
+    again on output that could not be written (a full disk, a closed descriptor)."""
+    try:
+        if sys.stdout is not None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -105,6 +105,8 @@ class PrintingNotifier:
 
     def send(self, message: Message) -> Delivery:
         stream = self.stream if self.stream is not None else sys.stdout
+        if stream is None:  # started with its output closed (`posture-guard demo >&-`)
+            return Delivery(False, self.name, "there is no output to print to")
         when = f"[{message.when}] " if message.when else ""
         print(f"{when}coach: {message.title}\n    {message.body}", file=stream)
         stream.flush()

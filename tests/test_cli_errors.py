@@ -1,0 +1,72 @@
+"""The last line of defence: what the system refuses, and bugs, end in one line, never a
+traceback (the project's rule), with the exit status telling the two apart."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from posture_guard import cli
+from posture_guard.notify import Message, PrintingNotifier
+
+
+def test_a_folder_that_cannot_be_made_is_named_in_one_line(monkeypatch, capsys):
+    # /dev/null is a file, so no data folder can be made below it
+    monkeypatch.setenv("POSTURE_GUARD_HOME", "/dev/null")
+    status = cli.main(["headache", "list"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("posture-guard: /dev/null/") and "Not a directory" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_output_that_cannot_be_written_is_named_as_standard_output(monkeypatch, capsys):
+    with open("/dev/full", "w") as full:  # every write to it fails: a full disk
+        monkeypatch.setattr(sys, "stdout", full)
+        status = cli.main(["headache", "list"])
+        monkeypatch.undo()  # before the file closes: capsys reads the real stdout again
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "posture-guard: standard output: No space left on device" in err
+
+
+def _broken_demo(args):
+    raise RuntimeError("a bug for the test")
+
+
+def test_a_bug_is_one_line_that_says_so_and_the_traceback_only_with_verbose(monkeypatch, capsys):
+    # A bug cannot be summoned on demand in working code, so a command is replaced by one
+    # that fails the way a bug does.
+    monkeypatch.setattr(cli, "cmd_demo", _broken_demo)
+    assert cli.main(["demo"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError: a bug for the test)" in err
+    assert "this is a bug" in err and "-v" in err
+    assert "Traceback" not in err
+
+    assert cli.main(["-v", "demo"]) == cli.EXIT_BUG
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_printed_prompts_with_the_output_closed_are_reported_not_shown(monkeypatch):
+    # `posture-guard demo >&-`: Python sets sys.stdout to None
+    monkeypatch.setattr(sys, "stdout", None)
+    delivery = PrintingNotifier().send(Message("Time for a short break", "Stand up."))
+    assert not delivery.shown
+    assert "no output" in delivery.reason
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (OSError(28, "No space left on device", "/tmp/report.pdf"), "/tmp/report.pdf: No space"),
+        (
+            OSError(18, "Invalid cross-device link", "/a", None, "/b"),
+            "/a -> /b: Invalid cross-device",
+        ),
+        (OSError("disk gone"), "disk gone"),
+    ],
+)
+def test_os_problems_name_their_files(exc, expected):
+    assert cli.os_problem(exc).startswith(expected)
