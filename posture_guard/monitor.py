@@ -11,7 +11,6 @@ never passed to the pose model.
 from __future__ import annotations
 
 import argparse
-import gzip
 import signal
 import sys
 import threading
@@ -190,15 +189,7 @@ def header_of(source: FrameSource) -> StreamHeader:
 
 
 def open_landmarks(path: str | Path) -> tuple[StreamHeader, Iterator[Sample]]:
-    """A landmark stream from a file; ``.gz`` files are read transparently."""
-    path = Path(path)
-    if path.suffix == ".gz":
-        try:
-            handle = gzip.open(path, "rt", encoding="utf-8")
-            lines = list(handle)
-        except OSError as exc:
-            raise streams.StreamError(f"{path}: cannot read gzip stream ({exc})") from None
-        return streams.parse_lines(lines, where=str(path))
+    """A landmark stream from a file, read lazily; ``.gz`` files are read transparently."""
     return streams.read_stream(path)
 
 

@@ -2,17 +2,21 @@
 
 A stream can be recorded without images, replayed, shared with a therapist and scored
 against ground truth. The reader is strict: a line that is not JSON, a sample with the
-wrong number of landmarks or values, a non-finite number or a time that goes backwards
-raises :class:`StreamError` naming the file and line, and never anything else.
+wrong number of landmarks or values, a non-finite number, a time that goes backwards or
+leaps (:data:`MAX_T_STEP`), a landmark absurdly far from the picture (:data:`MAX_COORD`)
+or a visibility outside 0..1, and a ``.gz`` file that is cut off or damaged, raise
+:class:`StreamError` naming the file and line, and never anything else.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, Optional, Union
 
 import numpy as np
 
@@ -20,6 +24,19 @@ from .errors import UserError
 from .landmarks import N_LANDMARKS, N_VALUES, Sample, StreamHeader
 
 PathLike = Union[str, Path]
+
+
+#: The largest step in ``t`` from one sample to the next, and from 0 (the stream's start)
+#: to the first: a day. A recording's clock runs on from when it began, frame after frame,
+#: so a bigger leap is a damaged or made-up time (1e300 s would be logged as millennia at
+#: the desk). A paused camera or a long break stays far below it.
+MAX_T_STEP = 86_400.0
+#: The largest magnitude of a landmark's x, y or z, in frame sizes. MediaPipe guesses the
+#: points beyond the frame edge and places them outside 0..1 (the pipeline counts them as
+#: not seen, features.visibility): for a user close to the camera the hips and legs land a
+#: few frame heights below the picture; the bundled demo reaches 2.1. A hundred is far
+#: beyond that, and keeps absurd numbers (1e308) out of the arithmetic.
+MAX_COORD = 100.0
 
 
 class StreamError(UserError):
@@ -50,7 +67,8 @@ def _parse_header(obj: Any, where: str) -> StreamHeader:
     return StreamHeader(source=str(source), extra=extra, **known)
 
 
-def _parse_sample(obj: Any, where: str, lineno: int, last_t: float) -> Sample:
+def _parse_sample(obj: Any, where: str, lineno: int, last_t: Optional[float]) -> Sample:
+    """One sample line; ``last_t`` is the time of the sample before (None for the first)."""
     if not isinstance(obj, dict):
         raise _fail(where, lineno, "a sample must be a JSON object")
     t = obj.get("t")
@@ -58,8 +76,13 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: float) -> Sample:
         raise _fail(where, lineno, "a sample needs a number 't' (seconds)")
     if not math.isfinite(t):
         raise _fail(where, lineno, f"'t' is not a finite number ({t})")
-    if t < last_t:
+    if t < 0:
+        raise _fail(where, lineno, f"'t' is negative ({t}): it counts seconds from the start")
+    if last_t is not None and t < last_t:
         raise _fail(where, lineno, f"'t' goes backwards ({t} after {last_t})")
+    if t - (last_t or 0.0) > MAX_T_STEP:
+        after = "the start" if last_t is None else f"the sample before ({last_t:g} s)"
+        raise _fail(where, lineno, f"'t' leaps to {t:g} s, more than a day after {after}")
     if "landmarks" not in obj:
         raise _fail(where, lineno, "a sample needs 'landmarks' (a list of 33 rows, or null)")
     raw = obj["landmarks"]
@@ -76,6 +99,16 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: float) -> Sample:
                 raise _fail(where, lineno, f"landmark {i} holds a non-number ({v!r})")
             if not math.isfinite(v):
                 raise _fail(where, lineno, f"landmark {i} holds a non-finite number ({v})")
+        if any(abs(v) > MAX_COORD for v in row[:3]):
+            far = max(row[:3], key=abs)
+            raise _fail(
+                where,
+                lineno,
+                f"landmark {i} lies absurdly far outside the picture ({far:g}; "
+                f"at most {MAX_COORD:g} frame sizes)",
+            )
+        if not 0.0 <= row[3] <= 1.0:
+            raise _fail(where, lineno, f"landmark {i} has visibility {row[3]:g} (must be 0..1)")
     return Sample(float(t), np.asarray(raw, dtype=float))
 
 
@@ -104,7 +137,7 @@ def parse_lines(
         raise StreamError(f"{where}: the stream is empty (no header line)")
 
     def samples() -> Iterator[Sample]:
-        last_t = -math.inf
+        last_t: Optional[float] = None
         for lineno, line in it:
             if not line.strip():
                 continue
@@ -116,21 +149,58 @@ def parse_lines(
 
 
 def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
-    """Open a landmark stream file. The file is read lazily, line by line."""
+    """Open a landmark stream file. The file is read lazily, line by line.
+
+    A ``.gz`` file is decompressed as it is read. A cut-off download or a damaged
+    compressed body shows only once the reading gets there, so the error names the last
+    line that could be read.
+    """
     path = Path(path)
+    packed = path.suffix == ".gz"
     try:
-        handle = path.open(encoding="utf-8")
+        handle = gzip.open(path, "rt", encoding="utf-8") if packed else path.open(encoding="utf-8")
     except OSError as exc:
         raise StreamError(f"{path}: cannot open landmark stream ({exc.strerror})") from None
 
     def lines() -> Iterator[str]:
+        n = 0  # lines read whole, for the errors below
         with handle:
             try:
-                yield from handle
+                for line in handle:
+                    n += 1
+                    yield line
             except UnicodeDecodeError:
                 raise StreamError(f"{path}: not UTF-8 text") from None
+            except EOFError:  # only gzip raises it: the compressed data ends too soon
+                after = f"after line {n}" if n else "in its first line"
+                raise StreamError(
+                    f"{path}: the gzip stream is cut off {after} (an incomplete copy?)"
+                ) from None
+            except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+                if not packed:
+                    what = f"cannot read after line {n}"
+                elif n == 0:
+                    what = "not a gzip file, or damaged in its first line"
+                else:
+                    what = f"damaged gzip data after line {n}"
+                raise StreamError(f"{path}: {what} ({exc})") from None
 
     return parse_lines(lines(), where=str(path))
+
+
+def looks_like_stream(path: PathLike) -> bool:
+    """Whether ``path`` is a regular file that begins with a landmark stream's header.
+
+    Used to keep an output option from overwriting a recording; devices and pipes are
+    never read (a terminal would wait for input).
+    """
+    if not Path(path).is_file():
+        return False
+    try:
+        read_stream(path)
+    except UserError:
+        return False
+    return True
 
 
 def load_stream(path: PathLike) -> tuple[StreamHeader, list[Sample]]:

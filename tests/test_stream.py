@@ -3,9 +3,11 @@ errors naming the bad line."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import math
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +16,9 @@ import pytest
 from posture_guard.classify import Baseline, Decider
 from posture_guard.features import Metrics
 from posture_guard.landmarks import Sample, StreamHeader
+from posture_guard.monitor import demo_stream_path
 from posture_guard.sinks import StatesWriter
-from posture_guard.stream import StreamError, load_stream, write_stream
+from posture_guard.stream import MAX_COORD, MAX_T_STEP, StreamError, load_stream, write_stream
 
 HEADER = {"image_width": 640, "image_height": 480, "fps": 5.0, "source": "webcam:0"}
 
@@ -76,6 +79,14 @@ def test_unknown_header_keys_are_ignored(tmp_path: Path) -> None:
         ({"t": 2.0}, "needs 'landmarks'"),
         ({"t": 2.0, "landmarks": [["a", 0, 0, 0]] * 33}, "non-number"),
         ("[1, 2]", "must be a JSON object"),
+        # a damaged time would be logged as millennia at the desk
+        ({"t": 1e300, "landmarks": None}, "more than a day after the sample before"),
+        ({"t": 1.0 + MAX_T_STEP + 1, "landmarks": None}, "more than a day"),
+        ({"t": 2.0, "landmarks": [[1e308, 0.5, 0.1, 0.9]] + _row(32)}, "landmark 0 lies"),
+        ({"t": 2.0, "landmarks": _row(32) + [[0.5, -1e308, 0.1, 0.9]]}, "landmark 32 lies"),
+        ({"t": 2.0, "landmarks": [[0.5, 0.5, -1e308, 0.9]] + _row(32)}, "far outside"),
+        ({"t": 2.0, "landmarks": [[0.5, 0.5, 0.1, 1e308]] + _row(32)}, "visibility"),
+        ({"t": 2.0, "landmarks": [[0.5, 0.5, 0.1, -0.5]] + _row(32)}, "visibility"),
     ],
 )
 def test_malformed_sample_names_its_line(tmp_path: Path, bad_line: object, needle: str) -> None:
@@ -101,6 +112,75 @@ def test_bad_header_is_rejected(tmp_path: Path, header: dict, needle: str) -> No
     with pytest.raises(StreamError, match="line 1") as err:
         load_stream(path)
     assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("t", "needle"), [(-5.0, "'t' is negative"), (1e300, "more than a day after the start")]
+)
+def test_the_first_time_counts_from_the_start(tmp_path: Path, t: float, needle: str) -> None:
+    path = _write(tmp_path / "bad.jsonl", [HEADER, {"t": t, "landmarks": _row()}])
+    with pytest.raises(StreamError, match="line 2") as err:
+        load_stream(path)
+    assert needle in str(err.value)
+
+
+def test_points_beyond_the_edge_and_long_pauses_are_still_a_recording(tmp_path: Path) -> None:
+    # MediaPipe guesses the points the frame cuts off and places them outside 0..1 (a
+    # user close to the camera has hips and legs frame heights below the picture), and a
+    # recording may start late and pause for hours: all of it stays readable.
+    rows = _row()
+    rows[0] = [-0.4, -0.3, -2.0, 0.97]
+    rows[27] = [0.5, MAX_COORD, MAX_COORD / 2, 0.0]
+    rows[28] = [-MAX_COORD, 8.0, -MAX_COORD, 1.0]
+    samples = [{"t": MAX_T_STEP, "landmarks": rows}, {"t": 2 * MAX_T_STEP, "landmarks": None}]
+    _, back = load_stream(_write(tmp_path / "s.jsonl", [HEADER, *samples]))
+    assert [s.t for s in back] == [MAX_T_STEP, 2 * MAX_T_STEP]
+    np.testing.assert_array_equal(back[0].landmarks, rows)
+
+
+def test_the_bundled_demo_stream_follows_the_contract() -> None:
+    lines = gzip.decompress(demo_stream_path().read_bytes()).decode("utf-8").splitlines()
+    header, samples = load_stream(demo_stream_path())
+    assert header.image_width > 0
+    assert len(samples) == len([line for line in lines if line.strip()]) - 1
+
+
+def _gz_stream(tmp_path: Path, n: int = 60) -> tuple[Path, bytes]:
+    """A plain stream of ``n`` samples (each line a few kB, as real ones) and its gzip."""
+    plain = _write(tmp_path / "s.jsonl", [HEADER] + [{"t": i * 0.2, "landmarks": _row()}
+                                                     for i in range(n)])  # fmt: skip
+    return plain, gzip.compress(plain.read_bytes())
+
+
+def test_a_cut_off_gzip_stream_names_the_last_whole_line(tmp_path: Path) -> None:
+    _, packed = _gz_stream(tmp_path)
+    cut = packed[: len(packed) // 2]
+    # what a reader can get out of the first half: whole lines up to the last newline
+    whole = zlib.decompressobj(wbits=31).decompress(cut).count(b"\n")
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(cut)
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert str(path) in str(err.value)
+    assert f"cut off after line {whole}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"not gzip at all",  # junk after the compressed data: gzip.BadGzipFile
+        gzip.compress(b"x")[:10] + b"\x07" + bytes(20),  # a block of no valid type: zlib.error
+    ],
+    ids=["junk-after-the-end", "invalid-block"],
+)
+def test_damaged_gzip_data_names_the_last_whole_line(tmp_path: Path, tail: bytes) -> None:
+    plain, packed = _gz_stream(tmp_path)
+    lines = len(plain.read_text().splitlines())
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(packed + tail)
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert f"{path}: damaged gzip data after line {lines}" in str(err.value)
 
 
 def test_empty_missing_and_binary_files(tmp_path: Path) -> None:
