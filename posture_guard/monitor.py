@@ -11,6 +11,7 @@ never passed to the pose model.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -395,13 +396,110 @@ def _session(args: argparse.Namespace, profile: str, live: bool, source: str) ->
     return SessionInfo(start=moment, profile=profile, live=live, source=source)
 
 
-def _open_states_out(path: Optional[str]):
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two names lead to one file (the same name, ``./x`` and ``x``, a link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def refuse_same_file(output: Optional[str], option: str, inputs: dict[str, Optional[str]]) -> None:
+    """Stop before ``output`` is opened if it is one of the ``inputs`` (option -> path).
+
+    Opening a file for writing empties it, so a repeated or swapped name would destroy
+    the recording (or the database) the command is about to read.
+    """
+    if not output:
+        return
+    for name, path in inputs.items():
+        if path and same_file(output, path):
+            raise UserError(
+                f"{option} {output} is the same file as {name} {path}, which writing it "
+                "would destroy; choose another name for the output"
+            )
+
+
+class StatesFile:
+    """The ``--states-out`` file. A write that fails (a full disk) is kept, not raised.
+
+    The replay goes on, so the other sinks (the database with ``--db``) still get every
+    decision, and :meth:`check` raises the error, naming the file, once all is saved.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.error: Optional[OSError] = None
+        try:
+            self._handle = open(path, "w", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write --states-out {path}: {exc.strerror}") from None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                self._handle.write(text)
+            except OSError as exc:
+                self.error = exc
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self._handle.flush()
+            except OSError as exc:
+                self.error = exc
+
+    def close(self) -> None:
+        try:
+            self._handle.close()
+        except OSError as exc:
+            self.error = self.error or exc
+
+    def check(self, db: Optional[str]) -> None:
+        """Raise the write error, if there was one, saying what was kept all the same."""
+        if self.error is None:
+            return
+        kept = (
+            f"; the posture spans were logged to {db} in full (re-run without --db to write "
+            "the states)"
+            if db
+            else ""
+        )
+        raise UserError(
+            f"cannot write --states-out {self.path}: {self.error.strerror or self.error}; "
+            f"the states file is incomplete{kept}"
+        )
+
+
+def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Optional[StatesFile]:
+    """The states file, or None without ``--states-out``.
+
+    A states file is derived (each replay writes it afresh), so an existing one is
+    overwritten; never an input or the database, nor a landmark recording, which a
+    swapped name could otherwise replace.
+    """
     if not path:
         return None
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write --states-out {path}: {exc.strerror}") from None
+    refuse_same_file(path, "--states-out", inputs)
+    if streams.looks_like_stream(path):
+        raise UserError(
+            f"--states-out {path} is a landmark recording, which the posture states would "
+            "replace; choose another name for the output"
+        )
+    return StatesFile(path)
+
+
+def check_whole_stream(path: str) -> None:
+    """Read a landmark stream to its end, so a damaged line stops a replay before it writes.
+
+    Without this, a line broken half-way would leave the spans before it in the database
+    (and the re-run, once the file is mended, would log that time twice) and a states file
+    half written. It costs a second reading of the file, a fraction of the replay's time.
+    """
+    _, samples = open_landmarks(path)
+    for _ in samples:
+        pass
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
@@ -413,13 +511,18 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         raise UserError("--slouch-seconds needs --calibrate-seconds (the upright part first)")
     check_slouch_seconds(slouch)
     out = sys.stdout
-    states_handle = _open_states_out(args.states_out)
+    inputs = {"--landmarks": args.landmarks, "--video": args.video}
+    db = getattr(args, "db", None)
+    refuse_same_file(db, "--db", inputs)
+    if args.landmarks:
+        check_whole_stream(args.landmarks)
+    states_file = open_states_out(args.states_out, {**inputs, "--db": db})
     try:
         sinks: list[Sink] = []
         if not args.quiet:
             sinks.append(ConsolePrinter(out))
-        if states_handle is not None:
-            sinks.append(StatesWriter(states_handle, every_sample=args.every_sample))
+        if states_file is not None:
+            sinks.append(StatesWriter(states_file, every_sample=args.every_sample))
         source = args.landmarks or args.video
         baseline, profile = None, "replay"  # calibrated on the stream's first seconds
         if options.calibrate_seconds is None:
@@ -432,9 +535,11 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         else:
             totals = replay_video(args.video, sinks, options, out, baseline)
     finally:
-        if states_handle is not None:
-            states_handle.close()
+        if states_file is not None:
+            states_file.close()
     print_totals(totals, out)
+    if states_file is not None:
+        states_file.check(db)
     return 0
 
 
@@ -451,11 +556,13 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         file=out,
     )
     header, samples = open_landmarks(path)
-    states_handle = _open_states_out(getattr(args, "states_out", None))
+    db = getattr(args, "db", None)
+    states_out = getattr(args, "states_out", None)
+    states_file = open_states_out(states_out, {"the demo stream": str(path), "--db": db})
     try:
         sinks: list[Sink] = [ConsolePrinter(out)]
-        if states_handle is not None:
-            sinks.append(StatesWriter(states_handle))
+        if states_file is not None:
+            sinks.append(StatesWriter(states_file))
         if getattr(args, "start", None) is None:
             # The recording plays as a morning at the desk (09:00 today), whatever the
             # time now, so the coach's time-of-day rules behave as on a working day.
@@ -470,9 +577,11 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             out,
         )
     finally:
-        if states_handle is not None:
-            states_handle.close()
+        if states_file is not None:
+            states_file.close()
     print_totals(totals, out)
+    if states_file is not None:
+        states_file.check(db)
     return 0
 
 
@@ -631,6 +740,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     from .pose import MediaPipePose
 
     out = sys.stdout
+    refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
+    if Path(args.landmarks_out).is_file() and not args.force:
+        # a recording may be hours at the desk that cannot be taken again
+        raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")
     source = open_source(args.video, args.camera)
     header = header_of(source)
     stop = StopFlag()

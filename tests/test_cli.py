@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from pathlib import Path
@@ -486,3 +487,169 @@ def test_a_user_who_sits_down_too_close_reads_away_but_is_told_why(
     assert main(["summary", "--date", "2024-03-04", "--db", str(db)]) == 0
     text = capsys.readouterr().out
     assert "of which cut off by the edge" in text and "further back" in text
+
+
+# ------------------------------------------------------------------ outputs never destroy inputs
+def _spans(db: Path) -> list[tuple[str, float, float]]:
+    """Every logged span of a real database file, (state, start, end) in time order."""
+    import sqlite3
+
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT state, start, end FROM spans ORDER BY start").fetchall()
+
+
+REPLAY_INTO_DB = ["--calibrate-seconds", "10", "--quiet", "--start", "2026-01-05T09:00"]
+
+
+def test_replay_to_a_database_logs_state_changes(slump_stream: Path, tmp_path: Path) -> None:
+    # What the tests below rely on: the slump is logged as several spans.
+    db = tmp_path / "p.db"
+    assert main(["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--db", str(db)]) == 0
+    assert len({state for state, _, _ in _spans(db)}) >= 2
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["states-out is the stream", "states-out by another name", "states-out is the db",
+     "db is the stream"],
+)  # fmt: skip
+def test_an_output_that_is_an_input_is_refused_before_anything_is_written(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    stream = tmp_path / "rec.jsonl"
+    stream.write_bytes(slump_stream.read_bytes())
+    db = tmp_path / "p.db"
+    assert main(["replay", "--landmarks", str(stream), *REPLAY_INTO_DB, "--db", str(db)]) == 0
+    before = {p: p.read_bytes() for p in (stream, db)}
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.jsonl").symlink_to(stream)
+    out, names = {
+        "states-out is the stream": (["--states-out", str(stream)], "--landmarks"),
+        "states-out by another name": (
+            ["--states-out", str(tmp_path / "sub" / ".." / "link.jsonl")],
+            "--landmarks",
+        ),
+        "states-out is the db": (["--states-out", str(db), "--db", str(db)], "--db"),
+        "db is the stream": (["--db", str(stream)], "--landmarks"),
+    }[how]
+    capsys.readouterr()
+    assert main(["replay", "--landmarks", str(stream), "--calibrate-seconds", "10", *out]) == 2
+    err = capsys.readouterr().err
+    assert "same file as" in err and names in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_states_out_replaces_a_states_file_but_never_a_recording(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A states file is derived: each replay writes it afresh (the choice made here).
+    states, fresh = tmp_path / "states.jsonl", tmp_path / "fresh.jsonl"
+    args = ["replay", "--landmarks", str(slump_stream), "--calibrate-seconds", "10", "--quiet"]
+    assert main([*args, "--states-out", str(states)]) == 0
+    assert main([*args, "--every-sample", "--states-out", str(states)]) == 0
+    assert main([*args, "--every-sample", "--states-out", str(fresh)]) == 0
+    assert states.read_text() == fresh.read_text()
+    # A recording given by mistake (a swapped name) is another matter, plain or packed.
+    other = tmp_path / "yesterday.jsonl"
+    other.write_bytes(slump_stream.read_bytes())
+    packed = tmp_path / "yesterday.jsonl.gz"
+    packed.write_bytes(gzip.compress(slump_stream.read_bytes()))
+    for recording in (other, packed):
+        before = recording.read_bytes()
+        capsys.readouterr()
+        assert main([*args, "--states-out", str(recording)]) == 2
+        err = capsys.readouterr().err
+        assert f"--states-out {recording} is a landmark recording" in err
+        assert recording.read_bytes() == before
+
+
+def test_record_keeps_an_existing_recording_unless_forced(
+    grace_hopper: Path, slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rec.jsonl"
+    out.write_bytes(slump_stream.read_bytes())
+    argv = ["record", "--video", str(grace_hopper), "--landmarks-out", str(out)]
+    assert main(argv) == 2
+    assert f"{out} already exists; choose another name or add --force" in capsys.readouterr().err
+    assert out.read_bytes() == slump_stream.read_bytes()
+    assert main([*argv, "--force"]) == 0
+    header, _ = load_stream(out)
+    assert header.source == f"image:{grace_hopper.name}"
+
+
+def test_record_never_writes_over_its_own_input(
+    grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(grace_hopper.read_bytes())
+    argv = ["record", "--video", str(photo), "--landmarks-out", str(tmp_path / "." / "photo.jpg")]
+    assert main([*argv, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "same file as --video" in err and "Traceback" not in err
+    assert photo.read_bytes() == grace_hopper.read_bytes()
+
+
+# ------------------------------------------------------------------ damaged input, full disk
+def test_a_damaged_stream_logs_nothing_and_once_mended_is_logged_once(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = slump_stream.read_text().splitlines()
+    late = len(lines) - 10  # past the slump and the commits of its spans
+    bad = _corrupt_copy(slump_stream, tmp_path / "bad.jsonl", late, '{"t": 7.8, "landm')
+    db, states = tmp_path / "p.db", tmp_path / "states.jsonl"
+    states.write_text("kept\n")
+    argv = ["replay", *REPLAY_INTO_DB, "--db", str(db), "--states-out", str(states)]
+    assert main([*argv, "--landmarks", str(bad)]) == 2
+    assert f"line {late}" in capsys.readouterr().err
+    assert _spans(db) == [] and states.read_text() == "kept\n"
+    # The user mends the file and replays it again: the time is logged once.
+    bad.write_bytes(slump_stream.read_bytes())
+    assert main([*argv, "--landmarks", str(bad)]) == 0
+    once = tmp_path / "once.db"
+    assert (
+        main(["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--db", str(once)]) == 0
+    )
+    assert _spans(db) == _spans(once)
+
+
+def test_a_time_far_in_the_future_is_refused_and_not_logged(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = slump_stream.read_text().splitlines()
+    last = json.loads(lines[-1])
+    bad = _corrupt_copy(slump_stream, tmp_path / "bad.jsonl", len(lines),
+                        json.dumps(dict(last, t=1e300)))  # fmt: skip
+    db = tmp_path / "p.db"
+    assert main(["replay", "--landmarks", str(bad), *REPLAY_INTO_DB, "--db", str(db)]) == 2
+    assert f"line {len(lines)}" in capsys.readouterr().err
+    assert _spans(db) == []
+
+
+def test_a_cut_off_gzip_stream_is_a_clear_error(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packed = gzip.compress(slump_stream.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    assert main(["replay", "--landmarks", str(cut), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{cut}: the gzip stream is cut off after line" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_states_out_is_named_and_the_database_keeps_every_span(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import os
+
+    db, clean = tmp_path / "p.db", tmp_path / "clean.db"
+    argv = ["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--every-sample"]
+    assert main([*argv, "--db", str(db), "--states-out", "/dev/full"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write --states-out /dev/full" in err and os.strerror(errno.ENOSPC) in err
+    assert f"logged to {db} in full" in err and "Traceback" not in err
+    assert main([*argv, "--db", str(clean)]) == 0
+    assert _spans(db) == _spans(clean) != []
