@@ -11,6 +11,7 @@ sees one line that says so (status 70), and the traceback only with ``-v``, for 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -25,6 +26,32 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 # --------------------------------------------------------------------------- core: sense and decide
+def _seconds(text: str) -> float:
+    """An option's duration: a positive, finite number (argparse takes "nan" and "inf")."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def _seconds_or_zero(text: str) -> float:
+    """A duration that may be 0 (a step left out), never negative or non-finite."""
+    value = _number(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive number of seconds, not {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, not {text!r}")
+    return value
+
+
 def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     from . import monitor
 
@@ -39,11 +66,11 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
     src.add_argument("--video", help="video file to calibrate from")
     src.add_argument("--landmarks", help="landmark stream (JSONL) to calibrate from")
-    p.add_argument("--seconds", type=float, default=upright,
+    p.add_argument("--seconds", type=_seconds, default=upright,
                    help=f"baseline duration (default {upright:g})")  # fmt: skip
     p.add_argument(
         "--slouch-seconds",
-        type=float,
+        type=_seconds_or_zero,
         default=None,
         help="then a deliberate slouch for this long (default 15 with a camera, 0 = none; "
         "with --video/--landmarks only when given)",
@@ -58,7 +85,7 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
     src.add_argument("--video", help="video file or image to read")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    p.add_argument("--seconds", type=_seconds, default=None, help="stop after this long")
     p.set_defaults(handler=monitor.cmd_record)
 
     p = sub.add_parser("replay", help="run the whole decision on recorded input, fast")
@@ -67,13 +94,13 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--landmarks", help="landmark stream (JSONL)")
     p.add_argument(
         "--calibrate-seconds",
-        type=float,
+        type=_seconds,
         default=None,
         help="use the first N seconds of the input as the upright baseline",
     )
     p.add_argument(
         "--slouch-seconds",
-        type=float,
+        type=_seconds_or_zero,
         default=None,
         help="with --calibrate-seconds: the next N seconds are a deliberate slouch",
     )

@@ -653,3 +653,41 @@ def test_a_full_disk_under_states_out_is_named_and_the_database_keeps_every_span
     assert f"logged to {db} in full" in err and "Traceback" not in err
     assert main([*argv, "--db", str(clean)]) == 0
     assert _spans(db) == _spans(clean) != []
+
+
+# ------------------------------------------------------------------ numbers of seconds
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-2", "soon"])
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["replay", "--landmarks", "s.jsonl"], "--calibrate-seconds"),
+        (["replay", "--landmarks", "s.jsonl", "--calibrate-seconds", "10"], "--slouch-seconds"),
+        (["calibrate", "--landmarks", "s.jsonl"], "--seconds"),
+        (["calibrate", "--landmarks", "s.jsonl"], "--slouch-seconds"),
+        (["record", "--video", "v.mp4", "--landmarks-out", "r.jsonl"], "--seconds"),
+    ],
+)
+def test_seconds_that_are_no_duration_are_refused_by_name(
+    command: list[str], option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, f"{option}={value}"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: " in err and repr(value) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["replay", "--landmarks", "s.jsonl"], "--calibrate-seconds"),
+        (["calibrate", "--landmarks", "s.jsonl"], "--seconds"),
+        (["record", "--video", "v.mp4", "--landmarks-out", "r.jsonl"], "--seconds"),
+    ],
+)
+def test_durations_that_must_be_positive_refuse_zero(
+    command: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, f"{option}=0"])
+    assert f"argument {option}: must be a positive number of seconds" in capsys.readouterr().err
