@@ -102,9 +102,10 @@ BAD_NUMBERS = st.sampled_from([math.nan, math.inf, -math.inf])
 def broken_sample(draw: st.DrawFn, t: float) -> str:
     kind = draw(
         st.sampled_from(
-            ["not_json", "few_landmarks", "few_values", "non_finite", "t_back", "t_type", "shape"]
+            ["not_json", "few_landmarks", "few_values", "non_finite", "t_back", "t_type", "shape",
+             "t_leap", "far_point", "visibility"]
         )
-    )
+    )  # fmt: skip
     s = _sample(t)
     if kind == "not_json":
         return draw(st.text(min_size=1, max_size=40).filter(lambda x: not _is_json(x)))
@@ -122,6 +123,17 @@ def broken_sample(draw: st.DrawFn, t: float) -> str:
         return json.dumps(s)  # writes NaN/Infinity, which strict JSON readers reject
     elif kind == "t_back":
         s["t"] = -1.0 - draw(st.floats(0, 1e6, allow_nan=False))
+    elif kind == "t_leap":  # more than a day after the sample before: a damaged time
+        s["t"] = t + 86_400.5 + draw(st.floats(0, 1e300, allow_nan=False))
+    elif kind == "far_point":  # far beyond where MediaPipe places points off the frame
+        i, j = draw(st.integers(0, 32)), draw(st.integers(0, 2))
+        row = list(s["landmarks"][i])
+        row[j] = draw(st.sampled_from([-1.0, 1.0])) * draw(st.floats(100.5, 1e308))
+        s["landmarks"][i] = row
+    elif kind == "visibility":
+        i = draw(st.integers(0, 32))
+        bad = draw(st.one_of(st.floats(-1e308, -1e-3), st.floats(1.001, 1e308)))
+        s["landmarks"][i] = s["landmarks"][i][:3] + [bad]
     elif kind == "t_type":
         s["t"] = draw(
             st.one_of(
@@ -146,6 +158,11 @@ def malformed_stream(draw: st.DrawFn) -> bytes:
     where = draw(st.sampled_from(["header", "sample", "bytes", "empty"]))
     n = draw(st.integers(10, 120))  # up to 24 s: past a store commit (every 10 s)
     lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(n)]
+    # The user may leave from some point on: the state changes, and the spans before
+    # the change are due to be committed while the rest of the stream is still unread.
+    away = draw(st.integers(10, n + 1))
+    lines[away:] = [json.dumps({"t": round(i * 0.2, 3), "landmarks": None})
+                    for i in range(away - 1, n)]  # fmt: skip
     if where == "empty":
         return b""
     if where == "bytes":
@@ -191,8 +208,10 @@ def test_malformed_landmark_streams(data: bytes, seeded: tuple[Path, str], tmp_p
     db, before = seeded
     path = tmp_path / "stream.jsonl"
     path.write_bytes(data)
+    # 2 s: 10 samples, enough to calibrate on (1 s, 6 samples, failed every time, so the
+    # replay itself, and what it logs, was never reached)
     rc, err = run_cli(
-        ["replay", "--landmarks", str(path), "--calibrate-seconds", "1", "--quiet", "--db", str(db)]
+        ["replay", "--landmarks", str(path), "--calibrate-seconds", "2", "--quiet", "--db", str(db)]
     )
     assert_refused(rc, err, db, before)
 
