@@ -622,11 +622,14 @@ def _changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 @contextmanager
-def open_diary(args: argparse.Namespace) -> Iterator[Diary]:
-    """The diary on ``--db`` (or the user database), closed again when the command ends."""
+def open_diary(args: argparse.Namespace, read_only: bool = False) -> Iterator[Diary]:
+    """The diary on ``--db`` (or the user database), closed again when the command ends;
+    ``read_only`` for a command that only reads (see :func:`store.open_for_reading`)."""
     from . import paths
+    from .store import open_for_reading
 
-    diary = Diary(Store.open(getattr(args, "db", None) or paths.database_file()))
+    db = getattr(args, "db", None)
+    diary = Diary(open_for_reading(db) if read_only else Store.open(db or paths.database_file()))
     try:
         yield diary
     finally:
@@ -653,7 +656,7 @@ def cmd_headache_add(args: argparse.Namespace) -> int:
 def cmd_headache_list(args: argparse.Namespace) -> int:
     from .summary import parse_day
 
-    with open_diary(args) as diary:
+    with open_diary(args, read_only=True) as diary:
         last = parse_day(args.to, "--to")
         first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
         if last < first:

@@ -297,7 +297,7 @@ def write_html(data: ReportData, path: Union[str, Path]) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
-    from . import paths
+    from .store import open_for_reading
     from .summary import parse_day
 
     last = parse_day(args.to, "--to")
@@ -306,7 +306,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(f"--to {last} is before --from {first}")
     if not (args.html or args.csv):
         raise UserError("say where to write the report: --html FILE and/or --csv FILE")
-    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    store = open_for_reading(getattr(args, "db", None))
     try:
         if args.html:
             data = gather(store, first, last, seed=args.seed)

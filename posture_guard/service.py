@@ -394,15 +394,19 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
     """Make sure the database at ``path`` can be opened; set a damaged one aside.
 
     Returns where a damaged file was moved (and says so on ``out`` and in the log), or
-    None. A locked database is left alone: the store sink buffers and retries. Any other
-    problem (a newer schema, a folder in the way) stays a UserError.
+    None. A locked database is left alone: the store sink buffers and retries. A file
+    the user may not read or write is not damaged and stays where it is: the UserError
+    names it. Any other problem (a newer schema, a folder in the way) stays a UserError.
     """
-    from .store import Store, quarantine_damaged
+    from .store import ACCESS, LOCKED, Store, quarantine_damaged, sqlite_problem
 
     try:
         Store.open(path).close()
         return None
-    except UserError:
+    except UserError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, sqlite3.Error) and sqlite_problem(cause) in (ACCESS, LOCKED):
+            raise
         if not _is_damaged(path):
             raise
     moved = quarantine_damaged(path)
@@ -414,19 +418,25 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
 
 
 def _is_damaged(path: Path) -> bool:
-    """Whether sqlite itself says the file is not a sound database (never for a lock)."""
+    """Whether sqlite itself says the file is not a sound database.
+
+    Never for a lock, nor for a file sqlite cannot open or write (permissions, a
+    read-only folder or -shm file): that file is sound, and moving it aside would hide
+    the user's data behind a new, empty database.
+    """
+    from .store import DAMAGED, sqlite_problem
+
     if not path.is_file():
         return False
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
-    except sqlite3.Error:
-        return True
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error as exc:
+        return sqlite_problem(exc) == DAMAGED
     try:
         row = conn.execute("PRAGMA quick_check").fetchone()
         return row is None or row[0] != "ok"
-    except sqlite3.DatabaseError as exc:
-        text = str(exc).lower()
-        return not ("locked" in text or "busy" in text)
+    except sqlite3.Error as exc:
+        return sqlite_problem(exc) == DAMAGED
     finally:
         conn.close()
 

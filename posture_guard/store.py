@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -135,9 +137,104 @@ class Event:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _is_locked(exc: sqlite3.Error) -> bool:
+# What a sqlite error means for the user's file. Only DAMAGED may ever lead to setting a
+# database aside: a file the user cannot read or write holds sound data and must stay.
+LOCKED, ACCESS, DAMAGED, OTHER = "locked", "access", "damaged", "other"
+
+# sqlite's primary result codes (sqlite3.h); an extended code keeps its primary code in
+# the low byte, e.g. SQLITE_READONLY_DIRECTORY = SQLITE_READONLY | (6 << 8).
+_PROBLEM_OF_CODE = {
+    3: ACCESS,  # SQLITE_PERM
+    5: LOCKED,  # SQLITE_BUSY
+    6: LOCKED,  # SQLITE_LOCKED
+    8: ACCESS,  # SQLITE_READONLY (a read-only file, folder, -wal or -shm)
+    11: DAMAGED,  # SQLITE_CORRUPT
+    14: ACCESS,  # SQLITE_CANTOPEN
+    23: ACCESS,  # SQLITE_AUTH
+    26: DAMAGED,  # SQLITE_NOTADB
+}
+
+
+def sqlite_problem(exc: sqlite3.Error) -> str:
+    """What a sqlite error says about the file: LOCKED, ACCESS, DAMAGED or OTHER.
+
+    Python 3.11 gives sqlite's own result code; an error without one (raised by the
+    sqlite3 module itself) is told by its text.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _PROBLEM_OF_CODE.get(code & 0xFF, OTHER)
     text = str(exc).lower()
-    return "locked" in text or "busy" in text
+    if "locked" in text or "busy" in text:
+        return LOCKED
+    if "readonly" in text or "unable to open" in text or "not authorized" in text:
+        return ACCESS
+    if "malformed" in text or "not a database" in text:
+        return DAMAGED
+    return OTHER
+
+
+def _side_files(path: Path) -> list[Path]:
+    """The files sqlite keeps next to a database while it is in use (WAL mode)."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+
+
+def access_problem(path: Path, exc: sqlite3.Error) -> str:
+    """Which file or folder keeps sqlite from using the database at ``path``, in words.
+
+    sqlite only says "unable to open database file" or "attempt to write a readonly
+    database"; the user needs to know what to fix: the database, its folder, or a
+    ``-wal``/``-shm`` file left behind read-only (say, after the database was made
+    writable again). Falls back to sqlite's words when every permission looks right.
+    """
+    folder = path.parent
+    if not os.access(folder, os.X_OK):
+        return f"permission denied on the folder {folder}"
+    problems: list[str] = []
+    files = [f for f in (path, *_side_files(path)) if f.exists()]
+    for f in files:
+        if not os.access(f, os.R_OK):
+            problems.append(f"permission denied reading {f}")
+        elif not os.access(f, os.W_OK):
+            problems.append(f"{f} is read-only")
+    if not os.access(folder, os.W_OK):
+        problems.append(f"the folder {folder} is read-only")
+    return ", ".join(problems) if problems else str(exc)
+
+
+def _open_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> UserError:
+    """The UserError for a database that could not be opened or prepared, by cause."""
+    problem = sqlite_problem(exc)
+    if problem == LOCKED:
+        return UserError(
+            f"database {path} is locked by another program "
+            f"(waited {lock_timeout:g} s); close it and try again"
+        )
+    if problem == ACCESS:
+        return UserError(f"cannot access the database {path} ({access_problem(path, exc)})")
+    if problem == DAMAGED:
+        # Only `run` sets a damaged database aside by itself (prepare_database); any other
+        # command leaves the file as it is, so the message must not promise more.
+        return UserError(
+            f"database {path} is damaged or not a posture_guard database ({exc}); "
+            "move or rename it (keep it: a recovery tool may still save its data) "
+            "and a new one is started"
+        )
+    return UserError(f"cannot open database {path}: {exc}")
+
+
+def _newer_schema(path: Path, version: int) -> str:
+    return (
+        f"database {path} was written by a newer posture_guard "
+        f"(schema version {version}; this version reads up to {SCHEMA_VERSION}); "
+        "update posture_guard to use it"
+    )
+
+
+def _tell_user(message: str) -> None:
+    """A notice the user must see whatever the command (on stderr), kept in the log too."""
+    print(f"posture-guard: {message}", file=sys.stderr)
+    log.info("%s", message)
 
 
 class Store:
@@ -147,19 +244,50 @@ class Store:
     written by a newer version, unreadable) becomes a :class:`UserError` naming the file.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, lock_timeout: float):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        lock_timeout: float,
+        target: Optional[str] = None,
+    ):
         self._conn = conn
         self._closed = False
         self.path = path
         self.lock_timeout = lock_timeout
+        #: the sqlite URI of a read-only connection, or None for the usual read-write one
+        self._target = target
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this store was opened read-only (see :meth:`open`)."""
+        return self._target is not None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._target is not None:
+            return sqlite3.connect(
+                self._target, uri=True, timeout=self.lock_timeout, isolation_level=None
+            )
+        return sqlite3.connect(str(self.path), timeout=self.lock_timeout, isolation_level=None)
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, path: Union[str, Path], lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Store:
+    def open(
+        cls,
+        path: Union[str, Path],
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        *,
+        read_only: bool = False,
+    ) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.
 
         ``lock_timeout`` is how long a write waits for another program holding the
         database before giving up with a UserError.
+
+        ``read_only=True`` is for a caller that only reads. The database is still opened
+        for writing when it can be (to upgrade its schema and take in the side file of
+        spans kept while it was locked), but when the file or its folder cannot be
+        written it is opened read-only instead of failing.
         """
         path = Path(path)
         try:
@@ -168,39 +296,74 @@ class Store:
             raise UserError(f"cannot create the folder for database {path}: {exc}") from exc
         if path.is_dir():
             raise UserError(f"database path {path} is a folder, not a file")
+        conn = None
         try:
             conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise UserError(f"cannot open database {path}: {exc}") from exc
-        store = cls(conn, path, lock_timeout)
-        try:
+            store = cls(conn, path, lock_timeout)
             store._prepare()
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            if _is_locked(exc):
-                raise UserError(
-                    f"database {path} is locked by another program "
-                    f"(waited {lock_timeout:g} s); close it and try again"
-                ) from exc
-            raise UserError(
-                f"database {path} is damaged or not a posture_guard database ({exc}); "
-                "move it aside (posture_guard keeps it as *.damaged-*) to start a new one"
-            ) from exc
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            if read_only and sqlite_problem(exc) == ACCESS and path.is_file():
+                return cls._open_read_only(path, lock_timeout, exc)
+            raise _open_error(path, exc, lock_timeout) from exc
         except UserError:
-            conn.close()
+            if conn is not None:
+                conn.close()
             raise
-        store._import_pending()
+        try:
+            store._import_pending()
+        except UserError as exc:
+            if not read_only:
+                store.close()
+                raise
+            # a reader still gets its answer; the spans wait for a writable open
+            _tell_user(f"{exc}; the unsaved posture spans stay in {store.pending_path}")
         return store
+
+    @classmethod
+    def _open_read_only(cls, path: Path, lock_timeout: float, why: sqlite3.Error) -> Store:
+        """Open a database that cannot be written, for reading only.
+
+        ``mode=ro`` reads a WAL database as long as sqlite can use its ``-shm`` file; in
+        a read-only folder without one it cannot, and only ``immutable=1`` (no locking,
+        the ``-wal`` file ignored) reads it. That is safe only while no ``-wal`` file
+        holds changes not yet in the database; with one, the access problem is reported.
+        """
+        base = path.resolve().as_uri()
+        targets = [f"{base}?mode=ro"]
+        wal = _side_files(path)[0]
+        if not wal.exists() or wal.stat().st_size == 0:
+            targets.append(f"{base}?mode=ro&immutable=1")
+        for target in targets:
+            conn = None
+            try:
+                conn = sqlite3.connect(target, uri=True, timeout=lock_timeout, isolation_level=None)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                if sqlite_problem(exc) == ACCESS:
+                    continue  # the next, laxer way may still read it
+                raise _open_error(path, exc, lock_timeout) from exc
+            if version == SCHEMA_VERSION:
+                return cls(conn, path, lock_timeout, target)
+            conn.close()
+            if version > SCHEMA_VERSION:
+                raise UserError(_newer_schema(path, version))
+            raise UserError(
+                f"cannot access the database {path} ({access_problem(path, why)}); it was "
+                "written by an older posture_guard and must be upgraded, which needs it "
+                "to be writable"
+            )
+        raise _open_error(path, why, lock_timeout) from why
 
     def _prepare(self) -> None:
         conn = self._conn
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise UserError(
-                f"database {self.path} was written by a newer posture_guard "
-                f"(schema version {version}; this version reads up to {SCHEMA_VERSION}); "
-                "update posture_guard to use it"
-            )
+            raise UserError(_newer_schema(self.path, version))
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -228,11 +391,9 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         if self._closed:
             try:
-                self._conn = sqlite3.connect(
-                    str(self.path), timeout=self.lock_timeout, isolation_level=None
-                )
+                self._conn = self._connect()
             except sqlite3.Error as exc:
-                raise UserError(f"cannot open database {self.path}: {exc}") from exc
+                raise _open_error(self.path, exc, self.lock_timeout) from exc
             self._closed = False
         return self._conn
 
@@ -271,22 +432,24 @@ class Store:
             raise
         return result
 
-    def _user_error(self, exc: sqlite3.Error) -> UserError:
-        if _is_locked(exc):
+    def _user_error(self, exc: sqlite3.Error, doing: str = "written") -> UserError:
+        problem = sqlite_problem(exc)
+        if problem == LOCKED:
             return UserError(
                 f"database {self.path} is locked by another program "
                 f"(waited {self.lock_timeout:g} s); close it and try again"
             )
-        return UserError(f"database {self.path} could not be written: {exc}")
+        if problem == ACCESS:
+            why = access_problem(self.path, exc)
+            return UserError(f"database {self.path} could not be {doing} ({why})")
+        return UserError(f"database {self.path} could not be {doing}: {exc}")
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a query; a damaged file becomes a UserError naming the database."""
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            if _is_locked(exc):
-                raise self._user_error(exc) from exc
-            raise UserError(f"database {self.path} could not be read: {exc}") from exc
+            raise self._user_error(exc, "read") from exc
 
     def add_spans(self, spans: Sequence[Span]) -> None:
         """Insert finished spans in one transaction (import, tests, the sink's flush)."""
@@ -380,7 +543,7 @@ class Store:
 
     def _import_pending(self) -> None:
         pending = self.pending_path
-        if not pending.exists():
+        if self.read_only or not pending.exists():
             return
         spans: list[Span] = []
         for line in pending.read_text(encoding="utf-8").splitlines():
@@ -390,6 +553,14 @@ class Store:
                 continue  # a torn last line from a crash; the rest is still good
         self.add_spans(spans)
         pending.unlink()
+
+
+def open_for_reading(db: Optional[Union[str, Path]]) -> Store:
+    """The database of a command that only reads (summary, report, headache list):
+    ``--db`` if given, else the user's own, opened read-only if it cannot be written."""
+    from . import paths
+
+    return Store.open(db or paths.database_file(), read_only=True)
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -730,7 +901,10 @@ __all__ = [
     "Span",
     "Store",
     "StoreSink",
+    "access_problem",
+    "open_for_reading",
     "parse_start",
     "quarantine_damaged",
     "session_with_start",
+    "sqlite_problem",
 ]

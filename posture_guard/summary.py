@@ -437,11 +437,11 @@ __all__ = [
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``posture-guard summary [--date D] [--json]``: one day's posture and diary status."""
-    from . import paths
     from .diary import Diary
+    from .store import open_for_reading
 
     day = parse_day(args.date)
-    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    store = open_for_reading(getattr(args, "db", None))
     try:
         s = summarize_day(store, day)
         diary_day = Diary(store).days(day, day)[day]

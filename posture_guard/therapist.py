@@ -796,8 +796,8 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
-    from . import paths
     from .plan import load_active_plan, load_plan_file
+    from .store import open_for_reading
     from .summary import parse_day
 
     if not getattr(args, "pdf", None):
@@ -818,7 +818,7 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         first = last - timedelta(days=27)
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
-    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    store = open_for_reading(getattr(args, "db", None))
     try:
         data = gather(store, first, last, plan, seed=getattr(args, "seed", 0))
     finally:

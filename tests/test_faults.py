@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 
@@ -434,3 +436,121 @@ def test_sigterm_and_ctrl_c_flush_and_exit_within_2_s(
     assert service.running_pid() is None
     st = json.loads(service.status_file().read_text(encoding="utf-8"))
     assert st["camera"] == "stopped"
+
+
+# --------------------------------------------------------------------------- permissions
+NO_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+DAY = "2024-03-04"
+
+
+@pytest.fixture
+def as_user() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs ``python ARGS`` the way a user does, so that file permissions apply.
+
+    Root reads and writes any file whatever its mode; run as root, the process gives up
+    that power (setpriv drops CAP_DAC_OVERRIDE and friends), or the test is skipped.
+    """
+    if sys.platform == "win32":
+        pytest.skip("POSIX file modes")
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None or subprocess.run([*NO_OVERRIDE, "true"]).returncode:
+            pytest.skip("running as root, and setpriv cannot drop root's power over file modes")
+        prefix = NO_OVERRIDE
+    env = {**os.environ, "PYTHONPATH": str(Path(service.__file__).resolve().parents[1])}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*prefix, sys.executable, *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    return run
+
+
+@pytest.fixture
+def diary_db(tmp_path: Path) -> Iterator[Path]:
+    """A sound database with one headache and 10 minutes of posture on DAY, in its own
+    folder; every mode is made writable again afterwards so the folder can go."""
+    from posture_guard.states import PostureState
+    from posture_guard.store import Span, Store
+
+    folder = tmp_path / "data"
+    db = folder / "posture.sqlite3"
+    assert cli.main(["headache", "add", "--intensity", "6", "--date", DAY, "--db", str(db)]) == 0
+    t0 = datetime.fromisoformat(f"{DAY}T09:00").timestamp()
+    with Store.open(db) as store:
+        store.add_spans([Span(PostureState.GOOD, t0, t0 + 600)])
+    yield db
+    folder.chmod(0o755)
+    for f in folder.iterdir():
+        f.chmod(0o644)
+
+
+def _headaches(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM headaches").fetchone()[0])
+
+
+def test_run_leaves_a_database_the_user_cannot_read_where_it_is(diary_db: Path, as_user) -> None:
+    """A file that cannot be opened is not damaged: setting it aside would hide the
+    user's data behind a new, empty database."""
+    diary_db.chmod(0o000)
+    code = (
+        "import sys; from pathlib import Path; from posture_guard import service\n"
+        "from posture_guard.errors import UserError\n"
+        "try: service.prepare_database(Path(sys.argv[1]))\n"
+        "except UserError as exc: print(exc)\n"
+    )
+    done = as_user("-c", code, str(diary_db))
+    assert done.returncode == 0, done.stderr
+    assert f"cannot access the database {diary_db}" in done.stdout
+    assert f"permission denied reading {diary_db}" in done.stdout
+    assert "damaged" not in done.stdout + done.stderr
+    assert sorted(p.name for p in diary_db.parent.iterdir()) == [diary_db.name]
+    diary_db.chmod(0o644)
+    assert _headaches(diary_db) == 1
+
+
+def test_a_read_only_data_folder_is_read_and_named_when_a_write_is_refused(
+    diary_db: Path, as_user
+) -> None:
+    folder = diary_db.parent
+    before = sorted(p.name for p in folder.iterdir())
+    folder.chmod(0o555)
+    db = ["--db", str(diary_db)]
+    listed = as_user("-m", "posture_guard.cli", "headache", "list", "--to", DAY, "--json", *db)
+    assert listed.returncode == 0, listed.stderr
+    assert [e["intensity"] for e in json.loads(listed.stdout)["entries"]] == [6]
+    summary = as_user("-m", "posture_guard.cli", "summary", "--date", DAY, "--json", *db)
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout)["monitored_minutes"] == 10.0
+    added = as_user("-m", "posture_guard.cli", "headache", "add", "--intensity", "2", *db)
+    assert added.returncode == 2
+    assert added.stderr.count("\n") == 1 and "Traceback" not in added.stderr
+    assert f"cannot access the database {diary_db}" in added.stderr
+    assert f"the folder {folder} is read-only" in added.stderr
+    assert "damaged" not in added.stderr
+    folder.chmod(0o755)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert _headaches(diary_db) == 1
+
+
+def test_a_read_only_shm_file_left_behind_is_named(diary_db: Path, as_user) -> None:
+    """Read while the database was read-only, sqlite leaves a read-only -shm file; made
+    writable again, the database still refuses writes until that file is mended."""
+    diary_db.chmod(0o444)
+    db = ["--db", str(diary_db)]
+    listed = as_user("-m", "posture_guard.cli", "headache", "list", "--to", DAY, *db)
+    assert listed.returncode == 0, listed.stderr
+    shm = diary_db.with_name(diary_db.name + "-shm")
+    if not shm.exists():
+        pytest.skip("this sqlite cleaned up its -shm file; nothing is left behind")
+    diary_db.chmod(0o644)
+    added = as_user("-m", "posture_guard.cli", "headache", "add", "--intensity", "2", *db)
+    assert added.returncode == 2
+    assert f"{shm} is read-only" in added.stderr
+    assert f"{diary_db} is read-only" not in added.stderr
+    shm.chmod(0o644)
+    added = as_user("-m", "posture_guard.cli", "headache", "add", "--intensity", "2", *db)
+    assert added.returncode == 0, added.stderr
+    assert _headaches(diary_db) == 2

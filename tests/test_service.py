@@ -330,3 +330,23 @@ def test_stream_time_keeps_counting_while_the_machine_is_suspended() -> None:
     assert before <= reading <= time.clock_gettime(time.CLOCK_BOOTTIME)
     assert inspect.signature(service.run).parameters["clock"].default is clock
     assert inspect.signature(service.Service).parameters["clock"].default is clock
+
+
+# --------------------------------------------------------------------------- the database
+def test_run_sets_aside_only_a_damaged_database_and_names_where_it_is_kept(tmp_path: Path) -> None:
+    """`run`'s promise: a damaged file is kept under the name it prints, and only then."""
+    import io
+
+    from posture_guard.store import Store
+
+    db = tmp_path / "posture.sqlite3"
+    Store.open(db).close()
+    out = io.StringIO()
+    assert service.prepare_database(db, out=out) is None and out.getvalue() == ""
+    junk = b"this is not a database " * 200
+    db.write_bytes(junk)
+    moved = service.prepare_database(db, out=out)
+    assert moved is not None and moved.read_bytes() == junk
+    assert str(moved) in out.getvalue()
+    with Store.open(db) as store:  # a new, sound database took its place
+        assert store.read("PRAGMA integrity_check") == [("ok",)]

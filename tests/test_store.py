@@ -412,3 +412,51 @@ def test_live_runs_always_log_to_the_user_database(tmp_path, monkeypatch):
     replay_args = argparse.Namespace(command="replay", db=None, start=None)
     replay_sinks = cli.session_sinks(replay_args, session(live=False))
     assert not any(isinstance(s, StoreSink) for s in replay_sinks)  # replays log only with --db
+
+
+# --------------------------------------------------------------------------- what went wrong
+def _error_of(action) -> sqlite3.Error:
+    """The sqlite error a real action on a real file raises."""
+    with pytest.raises(sqlite3.Error) as err:
+        action()
+    return err.value
+
+
+def test_sqlite_errors_tell_a_file_that_cannot_be_used_from_a_damaged_one(db, tmp_path):
+    """Only a damaged file may be set aside; one that cannot be opened or written, or is
+    locked, holds sound data. Each error here is the one sqlite gives for the real case."""
+    from posture_guard.store import ACCESS, DAMAGED, LOCKED, sqlite_problem
+
+    Store.open(db).close()
+    uri = db.resolve().as_uri()
+    missing = (tmp_path / "no such folder" / "x.sqlite3").as_uri()
+    cannot_open = _error_of(lambda: sqlite3.connect(f"{missing}?mode=ro", uri=True))
+    ro = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    read_only = _error_of(lambda: ro.execute("INSERT INTO checkins VALUES ('d', 'none', 0)"))
+    ro.close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    waiter = sqlite3.connect(db, timeout=0, isolation_level=None)
+    locked = _error_of(lambda: waiter.execute("BEGIN IMMEDIATE"))
+    holder.execute("ROLLBACK")
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database at all " * 200)
+    not_a_db = _error_of(lambda: sqlite3.connect(junk).execute("PRAGMA user_version"))
+    assert [sqlite_problem(e) for e in (cannot_open, read_only, locked, not_a_db)] == [
+        ACCESS,
+        ACCESS,
+        LOCKED,
+        DAMAGED,
+    ]
+
+
+@pytest.mark.parametrize("argv", [["summary"], ["headache", "add", "--intensity", "3"]])
+def test_a_damaged_database_message_promises_nothing_the_command_did_not_do(db, capsys, argv):
+    junk = b"this is not a database " * 200
+    db.write_bytes(junk)
+    assert cli.main([*argv, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "damaged" in err and str(db) in err
+    # the file stays where it was, and the message says so: it claims no copy kept aside
+    assert db.read_bytes() == junk and not list(db.parent.glob("*.damaged-*"))
+    assert "damaged-" not in err and "keeps it" not in err
