@@ -542,17 +542,89 @@ class Store:
         return self.pending_path
 
     def _import_pending(self) -> None:
+        """Add the spans of the side file to the database, then remove the file.
+
+        A side file that cannot be read, or has lines that are not spans, must not stop
+        the app from opening its database: the good spans are added, the file is set
+        aside as ``NAME.damaged-<time>`` (kept, as the user's own record) and the user
+        is told. A read-only store leaves the file for a later, writable open.
+        """
         pending = self.pending_path
-        if self.read_only or not pending.exists():
+        if self.read_only or not (pending.exists() or pending.is_symlink()):
             return
-        spans: list[Span] = []
-        for line in pending.read_text(encoding="utf-8").splitlines():
-            try:
-                spans.append(_span_from_json(json.loads(line)))
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn last line from a crash; the rest is still good
+        if not pending.is_file():
+            self._set_pending_aside("it is not a file")
+            return
+        try:
+            data = pending.read_bytes()
+        except OSError as exc:
+            _tell_user(
+                f"cannot read the unsaved posture spans in {pending} "
+                f"({exc.strerror or exc}); they stay there for the next time"
+            )
+            return
+        spans, bad = parse_pending(data)
         self.add_spans(spans)
-        pending.unlink()
+        if bad:
+            self._set_pending_aside(f"{bad}; the good spans ({len(spans)}) were added")
+            return
+        try:
+            pending.unlink()
+        except OSError as exc:
+            raise UserError(
+                f"the posture spans in {pending} were added to database {self.path}, but "
+                f"the file could not be removed ({exc.strerror or exc}); remove it, or "
+                "they will be added again"
+            ) from exc
+
+    def _set_pending_aside(self, why: str) -> None:
+        pending = self.pending_path
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = _free_name(pending.with_name(f"{pending.name}.damaged-{stamp}"))
+        try:
+            pending.rename(target)
+        except OSError as exc:
+            raise UserError(
+                f"the side file of unsaved posture spans {pending} is damaged ({why}) and "
+                f"cannot be moved aside ({exc.strerror or exc}); move it away by hand"
+            ) from exc
+        _tell_user(
+            f"the side file of unsaved posture spans {pending} was damaged ({why}); "
+            f"it is kept as {target}"
+        )
+
+
+def parse_pending(data: bytes) -> tuple[list[Span], str]:
+    """The spans in a side file's bytes, and what was wrong with it ("" if nothing).
+
+    Any line that is not a span (not UTF-8 text, not JSON, a field missing or out of
+    range) makes the file count as damaged, even a last line cut short by a crash while
+    saving: the good spans are taken all the same, and the caller keeps the file.
+    """
+    spans: list[Span] = []
+    bad: list[int] = []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            spans.append(_span_from_json(json.loads(raw.decode("utf-8"))))
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            bad.append(number)  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    if not bad:
+        return spans, ""
+    shown = ", ".join(str(n) for n in bad[:5]) + (", ..." if len(bad) > 5 else "")
+    if len(bad) == 1:
+        return spans, f"line {shown} is not a posture span"
+    return spans, f"lines {shown} are not posture spans"
+
+
+def _free_name(target: Path) -> Path:
+    """``target``, or ``target-1``, ``target-2``, ... whichever does not exist yet."""
+    candidate, n = target, 1
+    while candidate.exists() or candidate.is_symlink():
+        candidate = target.with_name(f"{target.name}-{n}")
+        n += 1
+    return candidate
 
 
 def open_for_reading(db: Optional[Union[str, Path]]) -> Store:
@@ -601,16 +673,25 @@ def _span_to_json(s: Span) -> dict[str, Any]:
 
 
 def _span_from_json(obj: dict[str, Any]) -> Span:
-    return Span(
+    """The span a side-file line holds; ValueError (or KeyError, TypeError) if it is none.
+
+    The checks are what the spans table needs: sqlite would refuse a NaN start (it
+    stores NaN as NULL) and that one line would keep the whole file out forever.
+    """
+    span = Span(
         PostureState(obj["state"]),
         float(obj["start"]),
         float(obj["end"]),
         str(obj["profile"]),
         int(obj["samples"]),
-        dict(obj["metrics"]),
+        {str(k): float(v) for k, v in dict(obj["metrics"]).items()},
         str(obj.get("source", "")),
         float(obj.get("cut_off", 0.0)),  # a side file written before the column existed
     )
+    numbers = (span.start, span.end, span.cut_off, *span.metrics.values())
+    if not all(math.isfinite(x) for x in numbers) or span.end < span.start:
+        raise ValueError("not a finite time span")
+    return span
 
 
 def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -> Path:
@@ -903,6 +984,7 @@ __all__ = [
     "StoreSink",
     "access_problem",
     "open_for_reading",
+    "parse_pending",
     "parse_start",
     "quarantine_damaged",
     "session_with_start",

@@ -554,3 +554,27 @@ def test_a_read_only_shm_file_left_behind_is_named(diary_db: Path, as_user) -> N
     added = as_user("-m", "posture_guard.cli", "headache", "add", "--intensity", "2", *db)
     assert added.returncode == 0, added.stderr
     assert _headaches(diary_db) == 2
+
+
+def test_a_reader_of_a_read_only_database_leaves_the_side_file_for_later(
+    diary_db: Path, as_user
+) -> None:
+    """Spans kept aside while the database was locked cannot go into a read-only one:
+    a summary still answers, and the spans wait for the next writable open."""
+    from posture_guard.store import Store
+
+    t0 = datetime.fromisoformat(f"{DAY}T10:00").timestamp()
+    pending = diary_db.with_name(diary_db.name + ".pending.jsonl")
+    line = {"state": "good", "start": t0, "end": t0 + 300, "profile": "default", "samples": 9,
+            "metrics": {}}  # fmt: skip
+    pending.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    diary_db.chmod(0o444)
+    summary = as_user("-m", "posture_guard.cli", "summary", "--date", DAY, "--json", "--db",
+                      str(diary_db))  # fmt: skip
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout)["monitored_minutes"] == 10.0
+    assert str(pending) in summary.stderr and pending.exists()
+    diary_db.chmod(0o644)
+    with Store.open(diary_db) as store:  # writable again: the spans go in
+        assert sum(s.seconds for s in store.spans(t0 - 3600, t0 + 3600)) == 900.0
+    assert not pending.exists()

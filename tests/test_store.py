@@ -460,3 +460,61 @@ def test_a_damaged_database_message_promises_nothing_the_command_did_not_do(db, 
     # the file stays where it was, and the message says so: it claims no copy kept aside
     assert db.read_bytes() == junk and not list(db.parent.glob("*.damaged-*"))
     assert "damaged-" not in err and "keeps it" not in err
+
+
+# --------------------------------------------------------------------------- the side file
+def _good_line(start: float) -> bytes:
+    return json.dumps(
+        {
+            "state": "good",
+            "start": start,
+            "end": start + 30,
+            "profile": "p",
+            "samples": 3,
+            "metrics": {"fh": 1.5},
+            "source": "t",
+            "cut_off": 0,
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"\xff\xfe",  # not UTF-8 text at all
+        b"{not json\n",
+        b'{"state": "good", "start": NaN, "end": 1, "profile": "p", "samples": 1, '
+        b'"metrics": {}}\n',  # sqlite would refuse it, and with it the whole file
+        b'["a", "list"]\n',
+        b'{"state": "good"',  # a last line cut short
+    ],
+)
+def test_a_damaged_side_file_is_kept_aside_and_its_good_spans_are_added(db, capsys, damage):
+    Store.open(db).close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    pending.write_bytes(_good_line(T0) + b"\n" + damage)
+    store = Store.open(db)  # no crash: the database opens
+    assert [(s.start - T0, s.seconds) for s in store.spans(0, 2e10)] == [(0.0, 30.0)]
+    store.close()
+    assert not pending.exists()
+    kept = list(db.parent.glob(pending.name + ".damaged-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == _good_line(T0) + b"\n" + damage
+    err = capsys.readouterr().err
+    assert str(pending) in err and str(kept[0]) in err and "line 2" in err
+    Store.open(db).close()  # the next open neither complains nor adds the span again
+    assert capsys.readouterr().err == "" and len(rows(db)) == 1
+
+
+def test_a_folder_where_the_side_file_belongs_is_moved_aside(db, capsys):
+    Store.open(db).close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    pending.mkdir()
+    (pending / "note.txt").write_text("the user's own file")
+    Store.open(db).close()
+    kept = list(db.parent.glob(pending.name + ".damaged-*"))
+    assert len(kept) == 1 and (kept[0] / "note.txt").read_text() == "the user's own file"
+    assert str(pending) in capsys.readouterr().err
+    # the sink can use the side file again when the database is locked
+    store = Store.open(db)
+    assert store.save_pending([Span(G, T0, T0 + 5)]) == pending and pending.is_file()
+    store.close()
