@@ -277,6 +277,7 @@ class Store:
         path: Union[str, Path],
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         *,
+        create: bool = True,
         read_only: bool = False,
     ) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.
@@ -284,12 +285,22 @@ class Store:
         ``lock_timeout`` is how long a write waits for another program holding the
         database before giving up with a UserError.
 
+        ``create=False`` refuses a path with no database ("no database at F") and creates
+        nothing: a mistyped ``--db`` of a command that only reads would otherwise make an
+        empty database and report that nothing was recorded.
+
         ``read_only=True`` is for a caller that only reads. The database is still opened
         for writing when it can be (to upgrade its schema and take in the side file of
         spans kept while it was locked), but when the file or its folder cannot be
         written it is opened read-only instead of failing.
         """
         path = Path(path)
+        try:
+            found = path.exists()
+        except OSError as exc:  # a folder on the way that may not be looked into
+            raise UserError(f"cannot access the database {path} ({exc.strerror})") from exc
+        if not found and not create:
+            raise UserError(f"no database at {path}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -628,11 +639,18 @@ def _free_name(target: Path) -> Path:
 
 
 def open_for_reading(db: Optional[Union[str, Path]]) -> Store:
-    """The database of a command that only reads (summary, report, headache list):
-    ``--db`` if given, else the user's own, opened read-only if it cannot be written."""
+    """The database of a command that only reads (summary, report, headache list).
+
+    A ``--db`` that names no database is refused: a typo must not make an empty
+    database and report "nothing recorded". The user's own database is created when it
+    is not there yet, so that a fresh user's first summary says nothing was monitored.
+    Either is opened read-only when it cannot be written (see :meth:`Store.open`).
+    """
     from . import paths
 
-    return Store.open(db or paths.database_file(), read_only=True)
+    if db:
+        return Store.open(db, create=False, read_only=True)
+    return Store.open(paths.database_file(), read_only=True)
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -518,3 +518,38 @@ def test_a_folder_where_the_side_file_belongs_is_moved_aside(db, capsys):
     store = Store.open(db)
     assert store.save_pending([Span(G, T0, T0 + 5)]) == pending and pending.is_file()
     store.close()
+
+
+# --------------------------------------------------------------------------- --db
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary"],
+        ["headache", "list"],
+        ["report", "--csv", "{tmp}/out.csv"],
+        ["report", "--therapist", "--pdf", "{tmp}/out.pdf", "--plan", "{plan}"],
+    ],
+)
+def test_a_command_that_only_reads_refuses_a_db_that_is_not_there(tmp_path, capsys, argv):
+    plan = Path(__file__).resolve().parents[1] / "docs" / "plan-example.toml"
+    typo = tmp_path / "nodir" / "sub.sqlite3"
+    argv = [a.format(tmp=tmp_path, plan=plan) for a in argv]
+    assert cli.main([*argv, "--db", str(typo)]) == 2
+    err = capsys.readouterr().err
+    assert f"no database at {typo}" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "nodir").exists()  # nothing was created
+    assert not list(tmp_path.glob("out.*"))
+
+
+def test_a_command_that_writes_starts_a_new_db_where_it_is_told(tmp_path):
+    """(A guard: only commands that read refuse a new --db.)"""
+    new = tmp_path / "nodir" / "new.sqlite3"
+    assert cli.main(["headache", "add", "--intensity", "4", "--db", str(new)]) == 0
+    with sqlite3.connect(new) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM headaches").fetchone() == (1,)
+
+
+def test_a_fresh_user_s_first_summary_says_nothing_was_monitored(db, capsys):
+    """Without --db the user's own database may simply not exist yet: no error then."""
+    assert cli.main(["summary"]) == 0
+    assert "nothing was monitored" in capsys.readouterr().out
