@@ -517,7 +517,8 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
         from .store import Store
         from .summary import fmt_minutes, summarize_day
 
-        with Store.open(path) as store:
+        # read-only: `status` only reads, and must answer from a database it cannot write
+        with Store.open(path, create=False, read_only=True) as store:
             s = summarize_day(store, day)
     except (UserError, ImportError) as exc:
         return [f"today: cannot read the log ({exc})"]

@@ -524,6 +524,14 @@ def test_a_read_only_data_folder_is_read_and_named_when_a_write_is_refused(
     summary = as_user("-m", "posture_guard.cli", "summary", "--date", DAY, "--json", *db)
     assert summary.returncode == 0, summary.stderr
     assert json.loads(summary.stdout)["monitored_minutes"] == 10.0
+    code = (
+        "import sys; from datetime import date; from pathlib import Path\n"
+        "from posture_guard import service\n"
+        "print(service.status_lines(date.fromisoformat(sys.argv[2]), Path(sys.argv[1]))[-1])"
+    )
+    status = as_user("-c", code, str(diary_db), DAY)  # `status`'s line about the day
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith("today: monitored"), status.stdout
     added = as_user("-m", "posture_guard.cli", "headache", "add", "--intensity", "2", *db)
     assert added.returncode == 2
     assert added.stderr.count("\n") == 1 and "Traceback" not in added.stderr
