@@ -90,6 +90,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import time as _time
@@ -122,6 +123,11 @@ CHECKIN_BUTTONS: tuple[tuple[str, str], ...] = (
 )
 # A prescribed exercise (therapist plan) more than this late is missed, not prompted.
 PLAN_LATE_S = 60 * 60.0
+# The longest any duration setting (``*_s``) may be. No rule of the coach means anything
+# beyond a day (a sitting, a cool-down, a snooze button all end within one), so a larger
+# value is a typo; far larger ones (``inf``, "99999999h") would overflow the date
+# arithmetic partway through a session and lose it. A day is also `snooze`'s own limit.
+MAX_SETTING_S = 24 * 3600.0
 
 
 # --------------------------------------------------------------------------- settings
@@ -158,9 +164,9 @@ class CoachSettings:
         """Build from a config table, e.g. ``[coach]`` of config.toml.
 
         Keys are the field names. Durations (``*_s``) take seconds or a duration text
-        ("15m"); ``checkin_time`` takes "HH:MM" or "off"; ``quiet_hours`` takes
-        "HH:MM-HH:MM" (may wrap midnight) or "off". Anything else is a UserError that names
-        the key.
+        ("15m"), finite and at most a day (:data:`MAX_SETTING_S`); ``checkin_time`` takes
+        "HH:MM" or "off"; ``quiet_hours`` takes "HH:MM-HH:MM" (may wrap midnight) or "off".
+        Anything else is a UserError that names the key.
         """
         if not isinstance(mapping, Mapping):
             raise UserError(f"{where}: expected a table of settings")
@@ -191,8 +197,17 @@ class CoachSettings:
         for key in positive:
             if not getattr(self, key) > 0:
                 raise UserError(f"{where}: {key!r} must be longer than zero")
-        if self.min_gap_s < 0:
-            raise UserError(f"{where}: 'min_gap_s' must not be negative")
+        # `not >= 0`, not `< 0`: NaN compares false both ways and must be refused too.
+        if not self.min_gap_s >= 0:
+            raise UserError(f"{where}: 'min_gap_s' must not be negative (got {self.min_gap_s})")
+        for key in (*positive, "min_gap_s"):
+            value = getattr(self, key)
+            if not value <= MAX_SETTING_S:  # also refuses inf and NaN
+                got = control_mod.format_duration(value) if math.isfinite(value) else value
+                raise UserError(
+                    f"{where}: {key!r} must be at most "
+                    f"{control_mod.format_duration(MAX_SETTING_S)} (got {got})"
+                )
         if not 0 < self.alert_bad_share <= 1:
             raise UserError(f"{where}: 'alert_bad_share' must be in (0, 1]")
         if self.max_alerts_per_hour < 1:
@@ -218,6 +233,8 @@ def _convert_setting(key: str, raw: Any, where: str) -> Any:
         if isinstance(raw, bool):
             raise UserError(f"{where}: {key!r} must be seconds or a duration like '15m'")
         if isinstance(raw, (int, float)):
+            if not math.isfinite(raw):  # TOML has inf and nan; neither is a duration
+                raise UserError(f"{where}: {key!r} must be a finite number of seconds, not {raw}")
             return float(raw)
         if isinstance(raw, str):
             return control_mod.parse_duration(raw, f"{where}: {key!r}")
@@ -1120,6 +1137,18 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
         raise UserError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"config file {path} is not valid TOML: {exc}") from None
+    # Only [coach] is read; anything else is refused, as an unknown key inside [coach] is:
+    # a misspelled table ([coch]) silently ignored would leave the user wondering why
+    # their settings have no effect.
+    for key, value in data.items():
+        if key == "coach":
+            continue
+        if isinstance(value, dict):
+            raise UserError(f"config file {path}: unknown table [{key}] (known: [coach])")
+        raise UserError(
+            f"config file {path}: setting {key!r} is outside any table; "
+            "coach settings go under [coach]"
+        )
     table = data.get("coach")
     if table is None:
         return CoachSettings()

@@ -23,6 +23,7 @@ from posture_guard.coach import (
     Note,
     Notify,
     Observation,
+    load_settings,
 )
 from posture_guard.diary import Diary, Headache
 from posture_guard.errors import UserError
@@ -584,6 +585,64 @@ def test_bad_settings_are_user_errors_naming_the_key(mapping, needle):
     with pytest.raises(UserError) as info:
         CoachSettings.from_mapping(mapping)
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "mapping, needle",
+    [
+        ({"alert_hold_s": math.inf}, "'alert_hold_s' must be a finite number of seconds"),
+        ({"min_gap_s": math.nan}, "'min_gap_s' must be a finite number of seconds"),
+        ({"min_gap_s": math.inf}, "'min_gap_s' must be a finite number of seconds"),
+        ({"alert_hold_s": "99999999h"}, "'alert_hold_s' must be at most 24 h"),
+        ({"break_after_s": 86401}, "'break_after_s' must be at most 24 h"),
+        ({"min_gap_s": "25h"}, "'min_gap_s' must be at most 24 h"),
+        ({"snooze_button_s": "9" * 400 + "h"}, "'snooze_button_s' must be at most 24 h"),
+    ],
+)
+def test_non_finite_and_absurd_durations_are_refused(mapping, needle):
+    """Such values passed validation and then overflowed the date arithmetic partway
+    through a session, losing it; they are refused when the settings are read."""
+    with pytest.raises(UserError) as info:
+        CoachSettings.from_mapping(mapping)
+    assert needle in str(info.value)
+
+
+def test_a_day_is_the_longest_duration_setting():
+    from posture_guard.coach import MAX_SETTING_S
+
+    cfg = CoachSettings.from_mapping({"break_after_s": "24h", "min_gap_s": 0})
+    assert cfg.break_after_s == MAX_SETTING_S == 24 * 3600 and cfg.min_gap_s == 0
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("[coch]\nalert_hold_s = 5\n", "unknown table [coch] (known: [coach])"),
+        ("alert_hold_s = 5\n[coach]\n", "setting 'alert_hold_s' is outside any table"),
+        ("[coach]\nalert_hold_s = inf\n", "[coach]: 'alert_hold_s' must be a finite"),
+    ],
+)
+def test_config_file_problems_name_the_file_and_what_is_wrong(tmp_path, text, needle):
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        load_settings(path)
+    assert str(path) in str(info.value) and needle in str(info.value)
+
+
+def test_demo_with_an_infinite_setting_stops_before_it_starts(tmp_path, capsys):
+    """It used to crash partway (OverflowError) and leave no span in the database."""
+    from posture_guard.cli import main
+    from posture_guard.paths import config_file
+
+    path = config_file()
+    path.write_text("[coach]\nalert_hold_s = inf\n", encoding="utf-8")
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db), "--start", "2026-11-10T09:00"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'alert_hold_s'" in err and "internal error" not in err
+    path.write_text("[coach]\nalert_hold_s = 120\n", encoding="utf-8")
+    assert main(["demo", "--db", str(db), "--start", "2026-11-10T09:00"]) == 0
 
 
 # --------------------------------------------------------------------------- the sink's clock
