@@ -981,13 +981,18 @@ def session_with_start(session: SessionInfo, start: Optional[str]) -> SessionInf
 
 
 def parse_start(text: str) -> datetime:
-    """Parse ``--start``: an ISO date-time (local time unless it names an offset)."""
+    """Parse ``--start``: an ISO date-time (local time unless it names an offset), on a
+    day in :mod:`posture_guard.dates`' range (near year 1 or 9999 the spans' day
+    arithmetic overflowed)."""
+    from .dates import check_day
+
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise UserError(
             f"--start {text!r} is not an ISO date-time such as 2024-03-04T09:00"
         ) from exc
+    check_day(value.date(), "--start")  # before astimezone(), which overflows at year 1
     if value.tzinfo is not None:
         value = value.astimezone().replace(tzinfo=None)
     return value

@@ -57,15 +57,23 @@ def day_start(d: date) -> float:
 
 
 def parse_day(text: Optional[str], what: str = "--date") -> date:
-    """A local date from ``YYYY-MM-DD``, ``today`` or ``yesterday`` (None = today)."""
+    """A local date from ``YYYY-MM-DD``, ``today`` or ``yesterday`` (None = today).
+
+    A date outside :mod:`posture_guard.dates`' range (2000 to 2100) is a UserError naming
+    ``what``: near the ends of Python's calendar the day arithmetic of every command
+    overflowed.
+    """
+    from .dates import check_day
+
     if text is None or text.strip().lower() == "today":
         return date.today()
     if text.strip().lower() == "yesterday":
         return date.today() - timedelta(days=1)
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise UserError(f"{what} {text!r} is not a date like 2024-03-04") from exc
+    return check_day(day, what)
 
 
 def split_by_day(

@@ -553,3 +553,19 @@ def test_a_fresh_user_s_first_summary_says_nothing_was_monitored(db, capsys):
     """Without --db the user's own database may simply not exist yet: no error then."""
     assert cli.main(["summary"]) == 0
     assert "nothing was monitored" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:00", "1999-12-31T23:59"])
+def test_a_start_outside_the_accepted_dates_is_one_line_exit_2_and_logs_nothing(db, capsys, start):
+    """Year 1 crashed the replay ("year 0 is out of range") with its spans lost; year
+    9999 was logged on days no report could reach."""
+    rc = cli.main(["demo", "--db", str(db), "--start", start])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    from posture_guard.dates import EARLIEST_DAY, LATEST_DAY
+
+    assert f"--start {start[:10]}" in err and f"{EARLIEST_DAY} to {LATEST_DAY}" in err
+    if db.exists():
+        store = Store.open(db)
+        assert store.spans(-1e12, 1e13) == []
+        store.close()

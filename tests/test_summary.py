@@ -385,3 +385,44 @@ def test_summary_cli_bad_date_is_one_line_exit_2(store, capsys):
     rc = cli.main(["summary", "--date", "2024-13-45", "--db", str(store.path)])
     err = capsys.readouterr().err
     assert rc == 2 and "2024-13-45" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv, option, day",
+    [
+        (["summary", "--date", "9999-12-31"], "--date", "9999-12-31"),
+        (["summary", "--date", "0001-01-01"], "--date", "0001-01-01"),
+        (["summary", "--date", "1999-12-31"], "--date", "1999-12-31"),
+        (["report", "--to", "9999-12-31", "--csv", "x.csv"], "--to", "9999-12-31"),
+        (["report", "--to", "2101-01-01", "--csv", "x.csv"], "--to", "2101-01-01"),
+        (
+            ["report", "--from", "0001-01-01", "--to", "2024-01-05", "--csv", "x.csv"],
+            "--from",
+            "0001-01-01",
+        ),
+    ],
+)
+def test_dates_outside_the_accepted_range_name_the_option_and_the_range(
+    store, capsys, tmp_path, monkeypatch, argv, option, day
+):
+    """Near year 1 or 9999 the day arithmetic overflowed: an internal error instead of a
+    message, for dates no real user means."""
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main([*argv, "--db", str(store.path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    from posture_guard.dates import EARLIEST_DAY, LATEST_DAY
+
+    assert f"{option} {day}" in err and f"{EARLIEST_DAY} to {LATEST_DAY}" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_first_and_last_accepted_days_are_summarised(store, capsys, tmp_path):
+    from posture_guard.dates import EARLIEST_DAY, LATEST_DAY
+
+    for day in (EARLIEST_DAY, LATEST_DAY):
+        assert cli.main(["summary", "--date", day.isoformat(), "--db", str(store.path)]) == 0
+    csv = tmp_path / "edge.csv"
+    argv = ["report", "--from", str(EARLIEST_DAY), "--to", str(EARLIEST_DAY + timedelta(6))]
+    assert cli.main([*argv, "--csv", str(csv), "--db", str(store.path)]) == 0
+    assert len(csv.read_text(encoding="utf-8").splitlines()) == 1 + 7  # header + 7 days

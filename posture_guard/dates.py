@@ -1,0 +1,32 @@
+"""The calendar days posture_guard accepts from a user (options, plan files, diary entries).
+
+Why a range at all: Python's dates end at years 1 and 9999, and the commands do day
+arithmetic around the day they are given (the day after, 27 days before, the local
+midnight of a day), so a date near either end crashed them with an OverflowError. The
+range below is far from both ends, so no such arithmetic can leave it, and wide enough
+that no real user ever meets it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .errors import UserError
+
+# Not before 2000: posture_guard did not exist then, so no log, diary or plan of it can
+# be older. Not after 2100: no diary entry, plan or report is meant that far ahead.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def check_day(day: date, what: str) -> date:
+    """``day`` if it is in the accepted range, else a UserError naming ``what`` (e.g.
+    ``--date``) and the range."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise UserError(f"{what} {day} is outside the dates posture_guard accepts {span()}")
+    return day
+
+
+def span() -> str:
+    """The accepted range as text, e.g. "(2000-01-01 to 2100-12-31)"."""
+    return f"({EARLIEST_DAY} to {LATEST_DAY})"
