@@ -6,8 +6,8 @@ Schema (version 1)::
 
     schema = 1                          # required, this version
     patient = "RM-03"                   # optional label, max 40 characters
-    start = 2024-03-04                  # required TOML dates, end >= start
-    end = 2024-03-31
+    start = 2024-03-04                  # required TOML dates, end >= start, 2000 to 2100,
+    end = 2024-03-31                    # at most 2 years apart (MAX_PLAN_DAYS)
     workday = "08:30-17:30"             # when prescribed exercises are spread (default)
     quiet_hours = "12:00-13:00"         # no prompts then (may wrap midnight; "off" = the
                                         # patient's own quiet hours only)
@@ -68,6 +68,10 @@ SCHEMA = 1
 MANY_EXERCISES = 4
 MAX_TIMES_PER_DAY = 12
 MIN_SLOT_SPACING_MIN = 10  # prescribed prompts of a day at least this far apart
+# A plan covers one block of treatment (weeks to months; `plan new` writes up to 52
+# weeks). Two years is far beyond any, and keeps the therapist report, which covers the
+# plan's days by default, a report of a size that still makes sense (and finishes).
+MAX_PLAN_DAYS = 731
 SENSITIVITIES = ("low", "normal", "high")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_WORKDAY = (time(8, 30), time(17, 30))
@@ -290,13 +294,21 @@ def parse_plan(
     if doc.get("schema") != SCHEMA:
         pr.add(f"'schema' must be {SCHEMA} (this version of posture_guard reads plan schema 1)")
     patient = doc.get("patient", "")
-    if not isinstance(patient, str) or len(patient) > 40 or "\n" in patient:
-        pr.add("'patient' must be a short label (at most 40 characters, one line)")
+    if not isinstance(patient, str) or len(patient) > 40 or _control_chars(patient, "\t"):
+        pr.add(
+            "'patient' must be a short label (at most 40 characters, one line, "
+            "no control characters)"
+        )
         patient = ""
     start = _date(doc, "start", pr)
     end = _date(doc, "end", pr)
     if start and end and end < start:
         pr.add(f"'end' {end} is before 'start' {start}")
+    elif start and end and (end - start).days + 1 > MAX_PLAN_DAYS:
+        pr.add(
+            f"the plan lasts {(end - start).days + 1} days, more than {MAX_PLAN_DAYS}: "
+            "write a new plan for each block of treatment (at most 2 years)"
+        )
     workday = _clock_range(doc.get("workday", "08:30-17:30"), "workday", pr, allow_off=False)
     if workday is not None and workday[1] <= workday[0]:
         pr.add("'workday' must end after it starts on the same day (like '08:30-17:30')")
@@ -768,21 +780,31 @@ def _toml_str(s: str) -> str:
 
 
 def _date(doc: Mapping[str, Any], key: str, pr: _Problems) -> Optional[date]:
+    from .dates import EARLIEST_DAY, LATEST_DAY, span
+
     v = doc.get(key)
+    day: Optional[date] = None
     if v is None:
         pr.add(f"'{key}' is missing (a date like {key} = 2024-03-04)")
         return None
     if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    if isinstance(v, str):
+        day = v.date()
+    elif isinstance(v, date):
+        day = v
+    elif isinstance(v, str):
         try:
-            return date.fromisoformat(v.strip())
+            day = date.fromisoformat(v.strip())
         except ValueError:
             pass
-    pr.add(f"'{key}' must be a date like 2024-03-04, not {v!r}")
-    return None
+    if day is None:
+        pr.add(f"'{key}' must be a date like 2024-03-04, not {v!r}")
+        return None
+    # A plan from year 1 to 9999 imported, and then every report without --from
+    # overflowed at the plan's start.
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        pr.add(f"'{key}' {day} is outside the dates posture_guard accepts {span()}")
+        return None
+    return day
 
 
 def _clock_range(v: Any, key: str, pr: _Problems, allow_off: bool) -> Optional[tuple[time, time]]:
@@ -814,6 +836,9 @@ def _opt_text(item: Mapping[str, Any], key: str, where: str, pr: _Problems) -> O
     if not isinstance(v, str):
         pr.add(f"{where}: {key!r} must be text")
         return None
+    if _control_chars(v):
+        pr.add(f"{where}: {key!r} holds control characters ({_control_chars(v)})")
+        return None
     return v.strip() or None
 
 
@@ -826,7 +851,21 @@ def _opt_texts(
     if not isinstance(v, list) or not all(isinstance(s, str) and s.strip() for s in v):
         pr.add(f"{where}: {key!r} must be a list of non-empty texts")
         return None
+    bad = next((_control_chars(s) for s in v if _control_chars(s)), "")
+    if bad:
+        pr.add(f"{where}: {key!r} holds control characters ({bad})")
+        return None
     return tuple(s.strip() for s in v)
+
+
+def _control_chars(text: str, allowed: str = "\n\t") -> str:
+    """The control characters in a plan's text, escaped ("" when none). Plan texts are
+    printed (`plan show`, the coach's prompts): raw, an escape sequence would act on the
+    terminal. Newlines and tabs are left alone (a long step may wrap in the file)."""
+    from .terminal import printable
+
+    found = dict.fromkeys(ch for ch in text if ch not in allowed and printable(ch) != ch)
+    return " ".join(printable(ch) for ch in found)
 
 
 def _range_text(r: tuple[time, time]) -> str:

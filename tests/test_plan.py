@@ -348,3 +348,72 @@ def test_an_unknown_key_with_a_line_break_is_named_on_one_line(tmp_path: Path) -
         plan.load_plan_file(f)
     assert "'target.max\\nshare'" in str(err.value)
     assert "\n" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- dates and texts
+@pytest.mark.parametrize("key, day", [("start", date(1, 1, 1)), ("end", date(9999, 12, 31))])
+def test_plan_dates_outside_the_accepted_range_are_refused(key: str, day: date) -> None:
+    """A plan from year 1 to 9999 imported, and then every `report --therapist` without
+    --from crashed at the plan's first day until the plan was cleared."""
+    doc = example_doc()
+    doc[key] = day
+    with pytest.raises(UserError) as info:
+        plan.parse_plan(doc, "p.toml")
+    from posture_guard.dates import EARLIEST_DAY, LATEST_DAY
+
+    assert f"'{key}' {day} is outside" in str(info.value)
+    assert f"{EARLIEST_DAY} to {LATEST_DAY}" in str(info.value)
+
+
+def test_a_plan_longer_than_two_years_is_refused_and_not_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan of a century imported, and the therapist report over its days never
+    finished."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = date(2024, 3, 4)
+
+    def plan_until(end: date) -> Path:
+        f = tmp_path / f"until-{end}.toml"
+        f.write_text(text.replace("end = 2024-03-31", f"end = {end}"), encoding="utf-8")
+        return f
+
+    assert cli.main(["plan", "import", str(plan_until(date(2099, 12, 31)))]) == 2
+    assert not plan.active_plan_path().exists()
+    from posture_guard.plan import MAX_PLAN_DAYS
+
+    longest = start + timedelta(days=MAX_PLAN_DAYS - 1)
+    assert plan.load_plan_file(plan_until(longest)).end == longest
+    capsys.readouterr()
+    assert cli.main(["plan", "import", str(plan_until(longest + timedelta(days=1)))]) == 2
+    err = capsys.readouterr().err
+    assert f"lasts {MAX_PLAN_DAYS + 1} days, more than {MAX_PLAN_DAYS}" in err
+
+
+@pytest.mark.parametrize(
+    "where, value",
+    [
+        ("patient", "AB\x1b[31m"),
+        ("name", "Wall\x1b[2J angel"),
+        ("caution", "Stop\rif it hurts"),
+        ("steps", ["Stand.", "Slide\x1b]0;title\x07 up."]),
+    ],
+)
+def test_plan_texts_with_control_characters_are_refused(where: str, value) -> None:
+    """Plan texts are printed (`plan show`, the coach's prompts); raw escape sequences
+    would act on the terminal."""
+    doc = example_doc()
+    if where == "patient":
+        doc["patient"] = value
+    else:
+        doc["exercise"][2][where] = value
+    with pytest.raises(UserError) as info:
+        plan.parse_plan(doc, "p.toml")
+    assert f"'{where}'" in str(info.value)
+    assert "\x1b" not in str(info.value) and "\r" not in str(info.value)
+
+
+def test_plan_text_may_span_lines() -> None:
+    doc = example_doc()
+    doc["exercise"][2]["caution"] = "Stop if it pinches.\nSee your therapist."
+    assert plan.parse_plan(doc).by_id("wall_angel").exercise.caution.endswith("therapist.")
