@@ -23,14 +23,23 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Optional
 
+from .dates import EARLIEST_DAY, check_day
 from .errors import UserError
 from .store import Store
+from .terminal import printable
 
 HEADACHE_TYPES = ("tension", "migraine", "other", "unsure")
 TRIGGERS = ("sleep", "stress", "dehydration", "screen", "other")
 SIDES = ("one", "both")
 QUALITIES = ("pressing", "pulsating")
-MAX_DURATION_MIN = 7 * 24 * 60  # ICHD-3 tension-type episodes last up to 7 days
+# One entry is one headache, recorded on the day it began. The longest attack ICHD-3 knows
+# without calling it a complication is a migraine's 72 h; a headache that goes on longer
+# is recorded once for each day it continues, so that its days count as headache days.
+MAX_DURATION_MIN = 72 * 60
+TENSION_TYPE_MAX_MIN = 7 * 24 * 60  # ICHD-3 tension-type episodes last up to 7 days
+# SQLite's INTEGER is 64-bit: an entry number outside it cannot exist (and cannot even be
+# looked up: the sqlite3 module raises OverflowError).
+_MAX_ID = 2**63 - 1
 MODERATE = 4  # 0-10 scale: 1-3 mild, 4-6 moderate, 7-10 severe (common NRS bands)
 SEVERE = 7
 CLINICAL_FIELDS = (
@@ -90,13 +99,18 @@ def validate(h: Headache, now: datetime) -> Headache:
         problems.append(f"intensity must be a whole number from 0 to 10, not {h.intensity!r}")
     if h.day > now.date():
         problems.append(f"date {h.day} is in the future")
+    elif not EARLIEST_DAY <= h.day:
+        problems.append(f"date {h.day} is before {EARLIEST_DAY}, the earliest date accepted")
     elif h.started_at is not None and h.started_at > now:
         problems.append(f"start {h.day} {h.start:%H:%M} is in the future")
     if h.duration_min is not None:
         if not h.duration_min > 0:
             problems.append("duration must be longer than zero")
-        elif h.duration_min > MAX_DURATION_MIN:
-            problems.append("duration is longer than 7 days; record one entry per day")
+        elif not h.duration_min <= MAX_DURATION_MIN:  # `not <=`: also refuses NaN
+            problems.append(
+                f"duration is longer than {MAX_DURATION_MIN // 60} h; for a headache that "
+                "lasts longer, record one entry for each day it continues"
+            )
     if h.type not in HEADACHE_TYPES:
         problems.append(f"type must be one of {', '.join(HEADACHE_TYPES)}, not {h.type!r}")
     bad = [t for t in h.triggers if t not in TRIGGERS]
@@ -234,7 +248,12 @@ class Diary:
         return replace(h, id=new_id), replaced
 
     def get(self, entry_id: int) -> Headache:
-        rows = self.store.read(f"SELECT {_COLUMNS} FROM headaches WHERE id = ?", (entry_id,))
+        in_range = -_MAX_ID - 1 <= entry_id <= _MAX_ID
+        rows = (
+            self.store.read(f"SELECT {_COLUMNS} FROM headaches WHERE id = ?", (entry_id,))
+            if in_range
+            else []
+        )
         if not rows:
             raise UserError(f"there is no headache entry {entry_id} (see `headache list`)")
         return _from_row(rows[0])
@@ -277,6 +296,7 @@ class Diary:
         """Record ``day`` as confirmed headache-free; refused if it has a headache entry."""
         if day > self.now().date():
             raise UserError(f"date {day} is in the future; a check-in is for today or earlier")
+        check_day(day, "check-in date")
         existing = self.entries(day, day)
         if existing:
             ids = ", ".join(str(h.id) for h in existing)
@@ -372,7 +392,7 @@ def ichd3_hint(h: Headache) -> PatternHint:
         tth_d = True
     dur = h.duration_min
     mig_b = None if dur is None else 240 <= dur <= 72 * 60
-    tth_b = None if dur is None else 30 <= dur <= MAX_DURATION_MIN
+    tth_b = None if dur is None else 30 <= dur <= TENSION_TYPE_MAX_MIN
     mig_n, tth_n = sum(c is True for c in mig_c), sum(c is True for c in tth_c)
     mig = mig_n >= 2 and mig_d is True and mig_b is not False
     tth = tth_n >= 2 and tth_d is True and tth_b is not False
@@ -532,7 +552,8 @@ def clinical_summary(days: dict[date, DiaryDay]) -> ClinicalSummary:
 
 
 def describe(h: Headache) -> str:
-    """One line per entry for ``headache list``."""
+    """One line per entry for ``headache list``. Free text is stored as typed but shown
+    with control characters escaped: printed raw, they would act on the terminal."""
     parts = [f"#{h.id}", h.day.isoformat()]
     if h.start is not None:
         parts.append(h.start.strftime("%H:%M"))
@@ -544,7 +565,7 @@ def describe(h: Headache) -> str:
     if h.aura:
         parts.append("aura")
     if h.medication:
-        parts.append(f"medication: {h.medication}")
+        parts.append(f"medication: {printable(h.medication)}")
     if h.triggers:
         parts.append("triggers: " + ",".join(h.triggers))
     clinical = [
@@ -555,7 +576,7 @@ def describe(h: Headache) -> str:
     if clinical:
         parts.append("; ".join(clinical))
     if h.note:
-        parts.append(f"note: {h.note}")
+        parts.append(f"note: {printable(h.note)}")
     parts.append(f"[{ichd3_hint(h).label}]")
     return "  ".join(parts)
 

@@ -67,7 +67,9 @@ def test_add_list_edit_delete_round_trip(diary, store):
         (dict(day=date(2024, 4, 1)), "future"),
         (dict(day=TODAY, start=time(19, 0)), "future"),
         (dict(duration_min=0.0), "duration"),
-        (dict(duration_min=8 * 24 * 60.0), "7 days"),
+        (dict(duration_min=8 * 24 * 60.0), "72 h"),
+        (dict(duration_min=72 * 60.0 + 1), "72 h"),
+        (dict(day=date(1800, 1, 1)), "before 2000-01-01"),
         (dict(type="cluster"), "type"),
         (dict(triggers=("chocolate",)), "trigger"),
         (dict(side="left"), "side"),
@@ -268,3 +270,82 @@ def test_cli_checkin_none_and_with_headache(store, capsys):
     assert rc == 2 and "--intensity" in err
     days = Diary(store).days(date(2024, 3, 4), date(2024, 3, 6))
     assert [d.status for d in days.values()] == ["unknown", "none", "headache"]
+
+
+# ---------------------------------------------------------------------- limits and display
+def test_a_headache_of_72_hours_is_one_entry_and_longer_says_how_to_record_it(diary):
+    """The limit was 7 days while the message said "record one entry per day": a 73 h
+    entry was accepted. Now both say the same: 72 h, the longest migraine attack."""
+    h, _ = diary.add(Headache(date(2024, 3, 20), 6, duration_min=72 * 60.0))
+    assert diary.get(h.id).duration_min == 72 * 60
+    with pytest.raises(UserError) as info:
+        diary.add(Headache(date(2024, 3, 21), 6, duration_min=73 * 60.0))
+    assert "longer than 72 h" in str(info.value)
+    assert "one entry for each day it continues" in str(info.value)
+
+
+def test_a_check_in_before_2000_is_refused(diary, store):
+    with pytest.raises(UserError, match="1999-12-31 is outside"):
+        diary.check_in_none(date(1999, 12, 31))
+    assert count(store, "checkins") == 0
+
+
+@pytest.mark.parametrize("action", [["edit", "--intensity", "3"], ["delete"]])
+@pytest.mark.parametrize("entry", ["99999999999999999999999", str(2**63)])
+def test_an_entry_number_too_large_for_sqlite_is_no_entry(store, capsys, action, entry):
+    db = ["--db", str(store.path)]
+    assert run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "4", *db)[0] == 0
+    rc, _, err = run(capsys, "headache", action[0], entry, *action[1:], *db)
+    assert rc == 2 and f"there is no headache entry {entry}" in err
+    assert len(err.strip().splitlines()) == 1
+    assert [h.intensity for h in Diary(store).entries(date(2024, 3, 1), date(2024, 3, 31))] == [4]
+
+
+@pytest.mark.parametrize(
+    "argv, day",
+    [
+        (["headache", "add", "--intensity", "5", "--date", "0001-01-01"], "0001-01-01"),
+        (["headache", "add", "--intensity", "5", "--date", "1800-01-01"], "1800-01-01"),
+        (["checkin", "--none", "--date", "1999-12-31"], "1999-12-31"),
+        (["headache", "list", "--to", "9999-12-31"], "9999-12-31"),
+        (["headache", "list", "--to", "0001-01-01"], "0001-01-01"),
+        (["headache", "list", "--from", "0001-01-01", "--to", "2024-03-31"], "0001-01-01"),
+    ],
+)
+def test_cli_dates_outside_the_accepted_range_are_one_line_exit_2(store, capsys, argv, day):
+    rc, _, err = run(capsys, *argv, "--db", str(store.path))
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert f"{day} is outside the dates posture_guard accepts" in err
+    assert count(store, "headaches") == 0 and count(store, "checkins") == 0
+
+
+def test_cli_a_century_of_diary_is_listed(store, capsys):
+    """Ranges far too long to be useful are allowed, as long as they work."""
+    rc, out, _ = run(
+        capsys, "headache", "list", "--from", "2000-01-01", "--to", "2100-12-31", "--json",
+        "--db", str(store.path),
+    )  # fmt: skip
+    assert rc == 0
+    assert json.loads(out)["summary"]["days"] == (date(2100, 12, 31) - date(2000, 1, 1)).days + 1
+
+
+def test_control_characters_in_free_text_are_never_printed_raw(store, capsys):
+    """Stored as typed, shown escaped: an escape sequence in a note recoloured (or
+    cleared) the terminal when the entry was added and listed."""
+    note, med = "line1\nline2\x1b[31mred\u202e", "ibuprofen\x1b[2J\r400"
+    db = ["--db", str(store.path)]
+    argv = ["headache", "add", "--date", "2024-03-05", "--intensity", "5", "--note", note]
+    rc, added, _ = run(capsys, *argv, "--medication", med, *db)
+    assert rc == 0
+    rc, listed, _ = run(
+        capsys, "headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", *db
+    )
+    assert rc == 0
+    for out in (added, listed):
+        assert not any(ch in out for ch in "\x1b\r\u202e")
+        assert "note: line1\\nline2\\x1b[31mred\\u202e" in out
+        assert "medication: ibuprofen\\x1b[2J\\r400" in out
+    entries = [line for line in listed.splitlines() if line.startswith("#")]
+    assert len(entries) == 1  # the note's line break does not split the entry's line
+    (h,) = Diary(store).entries(date(2024, 3, 5), date(2024, 3, 5))
+    assert (h.note, h.medication) == (note, med)  # kept as typed
