@@ -139,7 +139,22 @@ def read_control(path: Optional[Path] = None) -> ControlState:
 
 
 def write_control(state: ControlState, path: Optional[Path] = None) -> None:
-    write_json_atomic(path or control_file(), state.to_json())
+    """Write the control file; what the system refuses is a UserError that says what to
+    check (the temporary file's name in the OS error would only confuse)."""
+    path = path or control_file()
+    try:
+        write_json_atomic(path, state.to_json())
+    except IsADirectoryError as exc:
+        raise UserError(
+            f"cannot write the control file {path}: it is a folder; remove it and try again"
+        ) from exc
+    except PermissionError as exc:
+        raise UserError(
+            f"cannot write the control file {path}: permission denied; "
+            f"check the permissions of the folder {path.parent}"
+        ) from exc
+    except OSError as exc:
+        raise UserError(f"cannot write the control file {path}: {exc.strerror or exc}") from exc
 
 
 def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
@@ -307,6 +322,9 @@ class Status:
     heartbeat: Optional[Heartbeat]
     control: ControlState
     now: float
+    # why the control file could not be read (damaged, a folder, unreadable): then
+    # whether coaching is paused or snoozed is unknown, and the rest is still shown
+    control_problem: Optional[str] = None
 
     def lines(self) -> list[str]:
         """What `posture-guard status` prints (other areas may append their own lines)."""
@@ -325,7 +343,9 @@ class Status:
         else:
             out.append("monitor: not running")
         c = self.control
-        if c.paused:
+        if self.control_problem is not None:
+            out.append("coaching: unknown (the control file cannot be read)")
+        elif c.paused:
             since = datetime.fromtimestamp(c.paused_at).strftime("%H:%M") if c.paused_at else "?"
             out.append(f"coaching: paused since {since} (`posture-guard resume` to continue)")
         elif c.snoozed(self.now):
@@ -343,13 +363,19 @@ class Status:
 
 def read_status(now_epoch: Optional[float] = None) -> Status:
     now_epoch = time.time() if now_epoch is None else now_epoch
-    control = read_control()
+    problem: Optional[str] = None
+    try:
+        control = read_control()
+    except UserError as exc:  # show what can be shown, and name the damaged file
+        control, problem = ControlState(), str(exc)
     try:
         hb = read_heartbeat()
     except UserError:
         hb = None  # a damaged heartbeat only means we cannot tell; it is rewritten soon
     running = hb is not None and now_epoch - hb.at <= HEARTBEAT_STALE_S and pid_alive(hb.pid)
-    return Status(running=running, heartbeat=hb, control=control, now=now_epoch)
+    return Status(
+        running=running, heartbeat=hb, control=control, now=now_epoch, control_problem=problem
+    )
 
 
 # --------------------------------------------------------------------------- camera back-off
@@ -428,12 +454,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     # quiet while the camera is released); service adds camera, posture now and today
     from . import service
 
-    lines = read_status().lines()
+    status = read_status()
+    lines = status.lines()
     extra = service.status_lines()
     if service.running_pid() is not None and lines and lines[0].startswith("monitor: not"):
         lines = lines[1:]
     for line in lines + extra:
         print(line)
+    if status.control_problem is not None:
+        # all the rest is shown; the damaged file is named, and the status is 2 as for
+        # any problem the user can mend (`resume` rewrites the file)
+        raise UserError(status.control_problem)
     return 0
 
 

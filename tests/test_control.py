@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -95,8 +97,11 @@ def test_a_damaged_control_file_is_named_by_status_and_repaired_by_resume(capsys
     path = control.control_file()
     path.write_text('{"paused": tru', encoding="utf-8")
     assert cli.main(["status"]) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert str(path) in err and "damaged" in err and "resume" in err
+    # the rest is still shown: status used to print nothing at all
+    assert out.startswith("monitor: not running\n")
+    assert "coaching: unknown (the control file cannot be read)" in out
     assert cli.main(["resume"]) == 0
     assert control.read_control().paused is False
     path.write_text('{"paused": "yes"}', encoding="utf-8")
@@ -320,3 +325,45 @@ def test_a_snooze_across_the_autumn_dst_change_is_honoured(berlin, tmp_path):
     assert snoozed_at + 30 * 60 <= alert.at <= snoozed_at + 35 * 60
     sink.close(stream_t(10, 35))
     store.close()
+
+
+def test_a_control_file_that_is_a_folder_is_named_by_status_snooze_and_pause(capsys):
+    path = control.control_file()
+    path.mkdir()
+    assert cli.main(["status"]) == 2
+    out, err = capsys.readouterr()
+    assert "coaching: unknown" in out and str(path) in err
+    for argv in (["snooze", "10m"], ["pause"], ["resume"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"cannot write the control file {path}: it is a folder; remove it" in err
+        assert ".tmp" not in err and len(err.strip().splitlines()) == 1
+    assert path.is_dir() and list(path.parent.glob(".control.json.*")) == []
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_read_only_state_folder_says_which_folder_to_check():
+    """As root the folder's mode is no obstacle, so the command runs without the
+    capabilities that bypass file permissions (where setpriv exists)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None and os.geteuid() == 0:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    folder = control.control_file().parent
+    folder.chmod(0o555)
+    try:
+        prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+        done = subprocess.run(
+            [*(prefix if os.geteuid() == 0 else []), sys.executable, "-m", "posture_guard.cli",
+             "pause"],
+            capture_output=True, text=True, timeout=60, cwd=REPO,
+        )  # fmt: skip
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"posture-guard: cannot write the control file {control.control_file()}: "
+        f"permission denied; check the permissions of the folder {folder}\n"
+    )
+    assert not control.control_file().exists()
