@@ -153,10 +153,12 @@ def fit_slouch(metrics: Sequence[Optional[Metrics]], baseline: Baseline) -> dict
 def _profile_path(name: str) -> Path:
     if not _NAME.match(name):
         raise UserError(
-            f"profile name {name!r} is not allowed: use letters, digits, '.', '_' or '-' "
-            "(at most 64 characters)"
+            f"profile name {name!r} is not allowed: use letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (at most 64 characters)"
         )
-    if name == POPULATION_PROFILE:
+    # Any case: "Population" would read as the reserved name in the log and reports, and
+    # is the same file as "population" on a case-insensitive file system.
+    if name.lower() == POPULATION_PROFILE:
         raise UserError(
             f"profile name {name!r} is reserved: the log names time judged without "
             "calibration so; choose another name"

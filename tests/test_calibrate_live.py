@@ -42,3 +42,22 @@ def test_camera_calibration_prompts_for_the_slouch_and_keeps_upright_when_there_
     assert "slouch" not in data and data["samples"] >= 30
     # The camera was read through both steps (14 s at 10 fps), and released.
     assert len(world.reads) >= 140 and world.open_now == 0
+
+
+# --------------------------------------------------------------------------- profile names
+@pytest.mark.parametrize("name", [".hidden", "-dash", "_under"])
+def test_a_name_starting_with_a_symbol_is_refused_saying_so(name, capsys) -> None:
+    """The message listed '.' as allowed while refusing '.hidden' for its first character."""
+    assert main(["calibrate", "--landmarks", "missing.jsonl", f"--profile={name}"]) == 2
+    err = capsys.readouterr().err
+    assert f"profile name {name!r} is not allowed" in err
+    assert "starting with a letter or digit" in err and "missing.jsonl" not in err
+
+
+@pytest.mark.parametrize("name", ["Population", "POPULATION", "population"])
+def test_the_reserved_name_is_refused_in_any_case(name, capsys, pg_home) -> None:
+    """'Population' was accepted beside the reserved 'population' (the same file on a
+    case-insensitive file system, and the same word in every report)."""
+    assert main(["calibrate", "--landmarks", "missing.jsonl", "--profile", name]) == 2
+    assert f"profile name {name!r} is reserved" in capsys.readouterr().err
+    assert not (pg_home / "config" / "profiles" / f"{name}.json").exists()
