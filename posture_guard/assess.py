@@ -160,6 +160,8 @@ def read_image(path: str | Path) -> np.ndarray:
     import cv2
 
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"photo {p} is a folder; give the photo's file name")
     if not p.is_file():
         raise UserError(f"photo {p} does not exist")
     image = cv2.imread(str(p), cv2.IMREAD_COLOR)

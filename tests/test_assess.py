@@ -108,6 +108,17 @@ def test_unreadable_or_missing_photo_is_a_user_error(
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_a_folder_given_as_the_photo_is_called_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to say "photo img does not exist" of a folder that plainly does."""
+    folder = tmp_path / "img"
+    folder.mkdir()
+    assert cli.main(["assess", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"photo {folder} is a folder" in err and "does not exist" not in err
+
+
 # --------------------------------------------------------------------------- pure geometry
 def _profile(facing: str, forward_px: float, up_px: float, w: int = 1000, h: int = 1000):
     """Landmarks of a synthetic profile: near side toward the camera, far side behind."""
