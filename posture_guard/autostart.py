@@ -242,7 +242,10 @@ def status(entry: Entry) -> str:
 
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
-    entry = current_entry(profile, getattr(args, "camera", 0))
+    camera = getattr(args, "camera", 0)
+    if camera < 0:  # webcams are numbered from 0; a negative index opens none, at every login
+        raise UserError(f"--camera {camera} is not a webcam index; they count from 0")
+    entry = current_entry(profile, camera)
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
         from calibration.baseline import profile_exists

@@ -160,3 +160,15 @@ def test_enable_into_an_unwritable_place_is_a_one_line_error(
     assert cli.main(["autostart", "enable", "--no-manager"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write the autostart file" in err[0]
+
+
+def test_a_negative_camera_index_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert cli.main(["autostart", "enable", "--no-manager", "--camera", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--camera -1 is not a webcam index" in err and len(err.strip().splitlines()) == 1
+    assert not autostart.current_entry().path.exists()
+    assert cli.main(["autostart", "enable", "--no-manager", "--camera", "0"]) == 0
