@@ -40,6 +40,7 @@ from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
 from .states import Decision, PostureState
+from .store import SLOWEST_INTERVAL
 
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
@@ -71,6 +72,11 @@ class Totals:
     def share(self, state: PostureState) -> float:
         total = self.monitored
         return self.seconds.get(state, 0.0) / total if total else 0.0
+
+
+#: Decisions further apart than this mean the time between was not monitored (the log's
+#: default, store.StoreSink's ``max_gap``: the monitor samples every 0.5-3.5 s).
+MAX_GAP = 30.0
 
 
 class Pipeline:
@@ -130,9 +136,16 @@ class Pipeline:
         self._last = decision
 
     def _add_span(self, end: float) -> None:
-        """Credit the time from the last analysed frame to ``end`` to what that frame saw."""
+        """Credit the time from the last analysed frame to ``end`` to what that frame saw.
+
+        A gap longer than the log's ``max_gap`` was not monitored (a pause, a released
+        camera, a laptop asleep, a recording that paused for days): as in the log
+        (:class:`store.StoreSink`), the state is credited only up to the next frame the
+        slowest sampling would have taken, so the totals and the log agree."""
         assert self._last is not None
         span = max(0.0, end - self._last.t)
+        if span > MAX_GAP:
+            span = SLOWEST_INTERVAL
         tot = self.totals
         tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
         if self._last.cut_off:
