@@ -694,8 +694,14 @@ def clear_plan() -> bool:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # the folder: name it, not the temporary file never made
+        raise UserError(
+            f"cannot save the active plan to {path}: {exc.strerror or exc}; check the "
+            f"permissions of the folder {path.parent}"
+        ) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -417,3 +417,15 @@ def test_plan_text_may_span_lines() -> None:
     doc = example_doc()
     doc["exercise"][2]["caution"] = "Stop if it pinches.\nSee your therapist."
     assert plan.parse_plan(doc).by_id("wall_angel").exercise.caution.endswith("therapist.")
+
+
+def test_a_plan_that_cannot_be_saved_names_the_folder_not_a_temporary_file(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "config"
+    blocked.write_text("a file where the folder should be")
+    with pytest.raises(UserError) as err:
+        plan._write_atomic(blocked / "plan.toml", b"schema = 1\n")
+    message = str(err.value)
+    assert f"cannot save the active plan to {blocked / 'plan.toml'}" in message
+    assert f"the folder {blocked}" in message and ".tmp" not in message
