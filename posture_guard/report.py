@@ -145,6 +145,13 @@ def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
 
 
 # ---------------------------------------------------------------------- charts
+def legend(ax: Any, **kwargs: Any) -> None:
+    """A legend for ``ax`` when it has labelled lines or bars: a chart of days without
+    data has none, and matplotlib would warn on the user's terminal about it."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
@@ -179,7 +186,7 @@ def chart_daily(rows: Sequence[DailyRow]) -> str:
     top = max(bottom + [1.0])
     ax1.scatter(head, [top * 1.05] * len(head), marker="v", color=HEADACHE_COLOR, label="headache")
     ax1.set_ylim(0, top * 1.35)  # room above the bars for the markers and the legend
-    ax1.legend(loc="upper left", fontsize=7, ncol=6)
+    legend(ax1, loc="upper left", fontsize=7, ncol=6)
     shares = [r.posture.good_share for r in rows]
     pts = [(d, 100 * s) for d, s in zip(days, shares) if s is not None]
     if pts:
@@ -213,7 +220,7 @@ def chart_hours(hours: dict[str, list[float]], n_days: int) -> str:
     ax.set_ylabel("minutes per monitored day")
     ax.set_title("Hour-of-day pattern")
     ax.set_ylim(0, max(bottom + [1.0]) * 1.3)
-    ax.legend(loc="upper left", fontsize=7, ncol=5)
+    legend(ax, loc="upper left", fontsize=7, ncol=5)
     fig.tight_layout()
     return _png(fig)
 

@@ -39,7 +39,7 @@ from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE
 from .plan import Plan
-from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows
+from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows, legend
 from .store import Store
 from .summary import (
     STATES,
@@ -616,7 +616,7 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
         )
     _plot_target(ax, rows, "forward-head target", lw=1)
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=7, loc="upper right")
+    legend(ax, fontsize=7, loc="upper right")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     ax.set_title("Day by day", fontsize=9)
 
@@ -654,7 +654,7 @@ def _draw_adherence(fig: Any, data: TherapistData) -> None:
     )
     ax.set_ylabel("exercise doses per day")
     ax.set_title("Prescribed vs done, per day (all exercises)")
-    ax.legend(fontsize=7, loc="upper left", ncol=4)
+    legend(ax, fontsize=7, loc="upper left", ncol=4)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     for label in ax.get_xticklabels():
         label.set_rotation(45)
@@ -675,7 +675,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
         _plot_target(ax, rows, f"target <= {100 * target:g} %")
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of desk time")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     ax2 = _axes(fig, (0.1, 0.12, 0.85, 0.33))
     bottom = [0.0] * len(rows)
@@ -684,7 +684,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
         ax2.bar(days, vals, bottom=bottom, color=STATE_COLORS[s], width=0.8, label=s, lw=0)
         bottom = [b + v for b, v in zip(bottom, vals)]
     ax2.set_ylabel("hours monitored")
-    ax2.legend(fontsize=7, ncol=5, loc="upper left")
+    legend(ax2, fontsize=7, ncol=5, loc="upper left")
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     note = f"Target {_target_met_text(rows)}." if target is not None else "No plan target set."
     fig.text(0.06, 0.93, note, fontsize=9)
@@ -701,7 +701,7 @@ def _draw_hours(fig: Any, data: TherapistData) -> None:
     ax.set_xticks(range(0, 24, 2))
     ax.set_xlabel("hour of day")
     ax.set_ylabel("minutes per monitored day")
-    ax.legend(fontsize=7, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    legend(ax, fontsize=7, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fh = data.hours["forward_head"]
     lines = []
     desk = [sum(data.hours[s][h] for s in STATES if s != "absent") for h in range(24)]
@@ -796,7 +796,7 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
-    from .plan import load_active_plan, load_plan_file
+    from .plan import MAX_PLAN_DAYS, load_active_plan, load_plan_file
     from .store import open_for_reading
     from .summary import parse_day
 
@@ -818,6 +818,12 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         first = last - timedelta(days=27)
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
+    if (last - first).days + 1 > MAX_PLAN_DAYS:
+        raise UserError(
+            f"--from {first} --to {last} is {(last - first).days + 1} days; a therapist "
+            f"report covers at most {MAX_PLAN_DAYS} (two years, the longest plan): choose "
+            "a shorter range"
+        )
     store = open_for_reading(getattr(args, "db", None))
     try:
         data = gather(store, first, last, plan, seed=getattr(args, "seed", 0))

@@ -14,6 +14,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -475,6 +476,28 @@ def test_unwritable_pdf_is_a_user_error(
     )
     err = capsys.readouterr().err
     assert rc == 2 and "cannot write PDF" in err and err.count("\n") == 1
+
+
+def test_a_range_longer_than_any_plan_is_refused_before_any_work(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # decades of days made a PDF that did not finish; two years is the longest plan
+    pdf = tmp_path / "r.pdf"
+    args = ["report", "--therapist", "--pdf", str(pdf), "--db", str(db), "--to", "2026-12-31"]
+    assert cli.main([*args, "--from", "2000-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "9862 days" in err and "at most 731" in err and err.count("\n") == 1
+    assert not pdf.exists()
+
+
+def test_a_report_of_days_without_data_warns_nothing(tmp_path: Path) -> None:
+    # empty charts used to print matplotlib's "No artists with labels" on the terminal
+    pdf, empty = tmp_path / "r.pdf", tmp_path / "empty.sqlite3"
+    Store.open(empty).close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cli.main(["report", "--therapist", "--pdf", str(pdf), "--db", str(empty)]) == 0
+    assert pdf.stat().st_size > 0
 
 
 # --------------------------------------------------------------------------- end to end
