@@ -147,7 +147,14 @@ class CameraSource:
     def __init__(self, index: int = 0, width: int = CAMERA_WIDTH, height: int = CAMERA_HEIGHT):
         cv2 = _cv2()
         self.index = index
-        self._cap = cv2.VideoCapture(index)
+        # OpenCV prints its own [WARN]/[ERROR] lines when no camera answers; the error
+        # below says what is wrong and what to do, so its chatter is silenced meanwhile.
+        level = cv2.getLogLevel()
+        cv2.setLogLevel(0)  # silent
+        try:
+            self._cap = cv2.VideoCapture(index)
+        finally:
+            cv2.setLogLevel(level)
         if not self._cap.isOpened():
             self._cap.release()
             raise CameraError(

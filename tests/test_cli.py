@@ -313,6 +313,19 @@ def test_run_without_a_camera_points_to_demo(capsys: pytest.CaptureFixture[str])
     assert "no camera" in err and "posture-guard demo" in err and "Traceback" not in err
 
 
+def test_calibrate_without_a_camera_says_so_without_opencvs_own_chatter(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from posture_guard.capture import no_camera_on_this_machine
+
+    if not no_camera_on_this_machine():
+        pytest.skip("this machine has a camera device (or is not Linux)")
+    assert main(["calibrate"]) == 2
+    err = capfd.readouterr().err  # the file descriptor: OpenCV writes from C++
+    assert "no camera" in err and "posture-guard demo" in err
+    assert "[ WARN" not in err and "[ERROR" not in err and err.count("\n") == 1
+
+
 def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_them_off(
     tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
