@@ -273,9 +273,15 @@ def resolve_baseline(profile: Optional[str], out: TextIO) -> tuple[Baseline, str
 
     if profile is not None and (profile != "default" or profile_exists(profile)):
         return load_profile(profile), profile
+    if profile is None and profile_exists("default"):
+        # replay: a recording may come from another desk, so the user's profile is used
+        # only when asked for
+        how = "replay uses a profile only when given one: --profile default"
+    else:
+        how = "run `posture-guard calibrate` for a baseline of your own"
     print(
         "note: no calibration profile; judging against population defaults, which miss "
-        "most forward-head postures (run `posture-guard calibrate` for a baseline of your own)",
+        f"most forward-head postures ({how})",
         file=out,
     )
     return POPULATION_BASELINE, POPULATION_PROFILE
@@ -617,7 +623,7 @@ def no_camera_message(index: int) -> str:
     return (
         f"no camera could be opened at index {index}. On a machine without a camera, "
         "try `posture-guard demo` (the whole pipeline on a bundled recording) or "
-        "`posture-guard replay --video FILE --calibrate-seconds 15`."
+        "`posture-guard replay --video FILE --calibrate-seconds 20`."
     )
 
 

@@ -161,6 +161,21 @@ def test_calibrate_from_landmarks_then_replay_with_that_profile(
     assert "population defaults" not in capsys.readouterr().out
 
 
+def test_replay_without_a_profile_says_how_to_use_the_one_the_user_has(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # replay judges a recording, which may come from another desk, by a profile only when
+    # asked; with a profile on disk, "run calibrate" would be the wrong advice
+    assert main(["replay", "--landmarks", str(slump_stream), "--quiet"]) == 0
+    assert "run `posture-guard calibrate`" in capsys.readouterr().out
+    assert main(["calibrate", "--landmarks", str(slump_stream), "--seconds", "20"]) == 0
+    capsys.readouterr()
+    assert main(["replay", "--landmarks", str(slump_stream), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert "population defaults" in said and "--profile default" in said
+    assert "run `posture-guard calibrate`" not in said
+
+
 def test_calibrate_with_the_slouch_step_stores_the_slouch_and_replay_uses_it(
     slouch_stream: Path, tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
