@@ -777,16 +777,22 @@ class Service:
 
 
 # --------------------------------------------------------------------------- settings file
-def quiet_hours_rule(config: Optional[Path] = None) -> Optional[Callable[[datetime], bool]]:
-    """``[coach] quiet_hours`` of config.toml as a predicate (None when unset).
+def quiet_hours_rule(day: Optional[date] = None) -> Optional[Callable[[datetime], bool]]:
+    """The quiet hours of a session starting on ``day`` (default today) as a predicate
+    (None when unset).
 
-    Read with the coach's own parser so the camera and the coach agree on what quiet
-    hours mean; a broken config file is a UserError naming the file.
+    They are the coach's own (:func:`plan.effective_coach_settings`): a therapist plan's
+    quiet hours laid over config.toml's ``[coach] quiet_hours``, or those alone. So the
+    camera is closed exactly when the coach is silent for quiet hours, under a plan too.
+    Like the coach's settings they are fixed at the start: a session that runs past
+    midnight into a day a plan starts, or past a plan's last day, keeps the quiet hours
+    it started with (camera and coach alike) until the monitor starts again. A broken
+    config or plan file is a UserError naming the file.
     """
-    from .coach import in_quiet_hours, load_settings
+    from .coach import in_quiet_hours
+    from .plan import effective_coach_settings
 
-    settings = load_settings(config)
-    quiet = settings.quiet_hours
+    quiet = effective_coach_settings(day or date.today()).quiet_hours
     if quiet is None:
         return None
     return lambda moment: in_quiet_hours(moment.time(), quiet)
@@ -819,8 +825,9 @@ def run(
 
     out = out if out is not None else sys.stdout
     logs.setup(getattr(args, "verbose", 0))
+    started = start or datetime.now()
     try:
-        is_quiet = quiet_hours_rule()
+        is_quiet = quiet_hours_rule(started.date())
         lock = InstanceLock().acquire()
         if open_camera is None and no_camera_on_this_machine():
             # Nothing to wait for: no camera exists (not one held by a call). Say so.
@@ -859,7 +866,7 @@ def run(
 
             detector = MediaPipePose()
         session = SessionInfo(
-            start=start or datetime.now(),
+            start=started,
             profile=profile,
             live=True,
             source=f"webcam:{camera_index}",

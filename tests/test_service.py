@@ -3,8 +3,10 @@ and what `posture-guard status` says."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +19,10 @@ import pytest
 
 from posture_guard import cli, logs, paths, service
 from posture_guard.service import Conditions, FrameHealth, ServiceSettings, check_frame
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))  # the fake camera lives beside this file
+from fake_camera import CameraWorld, FakeCamera, FakeClock  # noqa: E402
 
 S = ServiceSettings()
 
@@ -350,3 +356,84 @@ def test_run_sets_aside_only_a_damaged_database_and_names_where_it_is_kept(tmp_p
     assert str(moved) in out.getvalue()
     with Store.open(db) as store:  # a new, sound database took its place
         assert store.read("PRAGMA integrity_check") == [("ok",)]
+
+
+# --------------------------------------------------------------------------- the live loop
+LIVE_START = datetime(2026, 11, 25, 9, 0)  # a Wednesday
+
+
+def _run_live(
+    photo: Path, clock: FakeClock, world: CameraWorld, start: datetime = LIVE_START
+) -> int:
+    """The real `run` (MediaPipe, database, control file, coach) on the fake camera,
+    which plays ``photo`` (matplotlib's portrait, read as good posture) with sensor noise."""
+    args = cli.build_parser().parse_args(["run"])
+    return service.run(
+        args,
+        lambda session: cli.session_sinks(args, session),
+        open_camera=lambda: FakeCamera(photo, world),
+        clock=clock,
+        sleep=clock.sleep,
+        install_signals=False,
+        start=start,
+        out=io.StringIO(),
+        screen=service.ScreenLockProbe(runner=lambda argv: None),
+    )
+
+
+def _import_example_plan(folder: Path, first: date, last: date) -> None:
+    """The documented example plan (quiet hours 12:00-13:00) for ``first``..``last``."""
+    text = (TESTS.parent / "docs" / "plan-example.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^start = \S+", f"start = {first.isoformat()}", text)
+    text = re.sub(r"(?m)^end = \S+", f"end = {last.isoformat()}", text)
+    path = folder / "plan.toml"
+    path.write_text(text, encoding="utf-8")
+    assert cli.main(["plan", "import", str(path)]) == 0
+
+
+def test_a_plans_quiet_hours_are_the_camera_quiet_hours_of_the_sessions_first_day(
+    tmp_path: Path, capsys
+) -> None:
+    """The coach lays the plan over config.toml for the day the session starts; the
+    camera follows the same quiet hours, on plan days and off them."""
+    from posture_guard.plan import coach_overrides
+
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[coach]\nquiet_hours = "18:00-19:00"\n', encoding="utf-8")
+    _import_example_plan(tmp_path, date(2026, 11, 2), date(2026, 11, 30))
+    settings, _ = coach_overrides(date(2026, 11, 25))
+    in_plan = service.quiet_hours_rule(date(2026, 11, 25))
+    assert in_plan is not None and settings is not None
+    for hour in (12, 18):
+        moment = datetime(2026, 11, 25, hour, 30)
+        from posture_guard.coach import in_quiet_hours
+
+        assert in_plan(moment) == in_quiet_hours(moment.time(), settings.quiet_hours)
+    assert in_plan(datetime(2026, 11, 25, 12, 30)) and not in_plan(datetime(2026, 11, 25, 18, 30))
+    # the day before the plan starts: the user's own quiet hours, for the whole session
+    before = service.quiet_hours_rule(date(2026, 11, 1))
+    assert before is not None
+    assert before(datetime(2026, 11, 2, 18, 30)) and not before(datetime(2026, 11, 2, 12, 30))
+
+
+def test_a_plans_quiet_hours_close_the_camera_and_replace_the_users(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """README, Privacy: the camera is closed during quiet hours; under a plan those are
+    the plan's (12:00-13:00 here), which replace the user's own (13:01-13:02)."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[coach]\nquiet_hours = "13:01-13:02"\n', encoding="utf-8")
+    _import_example_plan(tmp_path, date(2026, 11, 2), date(2026, 11, 30))
+
+    clock = FakeClock(stop_at=150)  # 11:59:00-12:01:30: into the plan's quiet hours
+    world = CameraWorld(clock, clock())
+    assert _run_live(grace_hopper, clock, world, datetime(2026, 11, 25, 11, 59)) == 0
+    assert [t for t in world.reads if t < 58]  # watching before 12:00
+    assert not [t for t in world.reads if 61 < t < 150]  # no frame read from 12:00
+
+    clock = FakeClock(stop_at=150)  # 12:59:00-13:01:30: out of them, into the user's
+    world = CameraWorld(clock, clock())
+    assert _run_live(grace_hopper, clock, world, datetime(2026, 11, 25, 12, 59)) == 0
+    assert not [t for t in world.reads if t < 58]
+    users = [t for t in world.reads if 60 <= t < 120]  # 13:00-13:02, theirs: 13:01-13:02
+    assert len(users) >= 20 and max(users) > 115
