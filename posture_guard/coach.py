@@ -10,8 +10,9 @@ Two layers, Dorso-style:
   aware local datetimes (:meth:`SessionInfo.wall`), so durations are real seconds and
   wall-clock rules (quiet hours, check-in, plan slots) read the local time, also across a
   daylight-saving change; the engine's own tests use naive ones.
-- :class:`CoachSink` is the thin shell the monitor feeds with decisions: it polls the
-  control file (live only), runs the engine, shows :class:`Notify` effects through a
+- :class:`CoachSink` is the thin shell the monitor feeds with decisions (and, while the
+  camera is released, with :meth:`CoachSink.poll` ticks): it polls the control file (live
+  only) and the buttons pressed, runs the engine, shows :class:`Notify` effects through a
   notifier, prints or logs :class:`Note` effects, records :class:`DiaryCheckIn` effects
   (the check-in's "No headache" button) in the headache diary, and passes events on.
 
@@ -519,6 +520,33 @@ class Coach:
                 return replace(new_st, last_notified_at=now), fx
         return st, fx
 
+    def idle(
+        self,
+        st: CoachState,
+        now: datetime,
+        paused: bool = False,
+        snooze_until: Optional[datetime] = None,
+        actions: tuple[Action, ...] = (),
+    ) -> tuple[CoachState, list[Effect]]:
+        """What :meth:`step` does before it looks at posture, for a moment with no
+        decision: the camera released (pause, snooze, screen lock, quiet hours) or
+        unavailable, or the session ending.
+
+        The control file and the buttons pressed take effect when they are read, under
+        the same rules as in a step (a resume lifts a button snooze; a Snooze button sets
+        one, also during a pause), so a Done pressed during a pause is logged when it was
+        pressed, not hours later at the next decision. The posture timeline, the sitting
+        clock and the prompt rules wait for the next decision: the time without one stays
+        unobserved, as in a step after a long gap.
+        """
+        if st.last_t is not None and now < st.last_t:
+            now = st.last_t  # as in step: time never runs back
+        fx: list[Effect] = []
+        obs = Observation(now, PostureState.ABSENT, paused, snooze_until, actions)
+        st = self._control(st, obs, now, fx)
+        st = self._actions(st, obs, now, fx)
+        return st, fx
+
     # ----------------------------------------------------------------- step parts
     def _control(
         self, st: CoachState, obs: Observation, now: datetime, fx: list[Effect]
@@ -881,10 +909,13 @@ def _secs(delta: timedelta) -> float:
 class CoachSink:
     """Feeds decisions to the :class:`Coach` and performs its effects.
 
-    ``control`` (live runs only) is polled on every decision for pause/snooze;
-    ``heartbeat`` writes the monitor heartbeat every ``heartbeat_every_s`` of stream time
-    so `posture-guard status` can tell a monitor is running; ``checkin_file`` remembers
-    the day of the last check-in across restarts of a live monitor. A notification that
+    ``control`` (live runs only) is polled on every decision for pause/snooze, and the
+    buttons pressed are read then too; between decisions (camera released or unavailable)
+    the live loop calls :meth:`poll` for both, and :meth:`close` reads them a last time.
+    ``heartbeat`` writes the monitor heartbeat every ``heartbeat_every_s`` of stream time,
+    from decisions and polls alike, so `posture-guard status` can tell a monitor is
+    running; ``checkin_file`` remembers the day of the last check-in across restarts of a
+    live monitor. A notification that
     could not be shown becomes a ``notification_failed`` event (the notifier itself
     decides how it still reaches the user, e.g. by printing).
 
@@ -926,6 +957,7 @@ class CoachSink:
         self._log_warned = False
         self._prompts: dict[int, Notify] = {}
         self._last_beat: Optional[float] = None
+        self._last_t = float("-inf")  # the latest stream time seen (decision or poll)
         self._started = _time.time()
         # Prompt ids name a prompt in the log (a Done button answers "its" prompt), so they
         # must not repeat across sessions: start from the session's start in milliseconds.
@@ -937,6 +969,48 @@ class CoachSink:
         # ``start + t`` would be an hour off after a DST change, silencing snoozes and
         # logging events at the wrong time.
         now = self.session.wall(decision.t)
+        paused, snooze_until, actions = self._asked(now)
+        obs = Observation(now, decision.state, paused, snooze_until, actions, decision.cut_off)
+        checkin_before = self.state.last_checkin_day
+        self.state, effects = self.coach.step(self.state, obs)
+        for effect in effects:
+            self._perform(effect, now)
+        if self.state.last_checkin_day != checkin_before:
+            _write_checkin_day(self.checkin_file, self.state.last_checkin_day)
+        self._tick(decision.t)
+
+    def poll(self, t: float) -> None:
+        """A moment of stream time ``t`` with no decision: the live loop calls this about
+        every second while the camera is released or unavailable.
+
+        Without it nothing would read the buttons or the control file then: a Done
+        pressed during a two-hour pause was logged two hours late (its prompt counted as
+        ignored), or never if the session ended first; and the heartbeat went quiet, so
+        `resume` said no monitor was running. Presses are stamped with the moment they
+        are read here (see :meth:`Coach.idle`).
+        """
+        now = self.session.wall(t)
+        paused, snooze_until, actions = self._asked(now)
+        self.state, effects = self.coach.idle(self.state, now, paused, snooze_until, actions)
+        for effect in effects:
+            self._perform(effect, now)
+        self._tick(t)
+
+    def close(self, t_end: float) -> None:
+        # A button pressed since the last decision or tick is still logged. ``t_end`` may
+        # be the last analysed frame, long before a release that lasted to the end.
+        self.poll(max(t_end, self._last_t))
+        if self.unlogged:
+            print(
+                f"posture-guard: {len(self.unlogged)} coach event(s) could not be logged",
+                file=sys.stderr,
+            )
+        if self.heartbeat:
+            control_mod.clear_heartbeat(os.getpid())
+        self.notifier.close()
+
+    def _asked(self, now: datetime) -> tuple[bool, Optional[datetime], tuple[Action, ...]]:
+        """(paused, snooze end, buttons pressed): what the user asked since the last look."""
         paused, snooze_until = False, None
         if self.control is not None:
             cstate, problem = self.control.poll()
@@ -946,28 +1020,16 @@ class CoachSink:
             if cstate.snooze_until is not None:
                 snooze_until = control_mod.epoch_to_like(cstate.snooze_until, now)
         actions = tuple(self._action(c) for c in self.notifier.poll_clicks())
-        obs = Observation(now, decision.state, paused, snooze_until, actions, decision.cut_off)
-        checkin_before = self.state.last_checkin_day
-        self.state, effects = self.coach.step(self.state, obs)
-        for effect in effects:
-            self._perform(effect, now)
-        if self.state.last_checkin_day != checkin_before:
-            _write_checkin_day(self.checkin_file, self.state.last_checkin_day)
+        return paused, snooze_until, actions
+
+    def _tick(self, t: float) -> None:
+        """Remember the latest stream time; write the heartbeat when one is due."""
+        self._last_t = max(self._last_t, t)
         if self.heartbeat and (
-            self._last_beat is None or decision.t - self._last_beat >= self.heartbeat_every_s
+            self._last_beat is None or t - self._last_beat >= self.heartbeat_every_s
         ):
             self._beat()
-            self._last_beat = decision.t
-
-    def close(self, t_end: float) -> None:
-        if self.unlogged:
-            print(
-                f"posture-guard: {len(self.unlogged)} coach event(s) could not be logged",
-                file=sys.stderr,
-            )
-        if self.heartbeat:
-            control_mod.clear_heartbeat(os.getpid())
-        self.notifier.close()
+            self._last_beat = t
 
     # ----------------------------------------------------------------- effects
     def _perform(self, effect: Effect, now: datetime) -> None:

@@ -264,7 +264,8 @@ class Heartbeat:
 
 
 def write_heartbeat(beat: Heartbeat, path: Optional[Path] = None) -> None:
-    """Called by the monitor every ~10 s (also while it waits for a busy camera)."""
+    """Called by the monitor every ~10 s, whatever the camera does (the live loop ticks
+    the coach while the camera is released or it waits for a busy one)."""
     write_json_atomic(path or heartbeat_file(), beat.to_json())
 
 

@@ -681,6 +681,15 @@ class Service:
             f"({b.failures} failed attempt{'s' if b.failures != 1 else ''} so far)"
         )
 
+    def _poll_sinks(self, t: float) -> None:
+        """Give the sinks a moment with no decision (see :meth:`CoachSink.poll`): while
+        the camera is released or unavailable, buttons pressed and the heartbeat still
+        have to be served about every second."""
+        for sink in self.pipeline.sinks:
+            poll = getattr(sink, "poll", None)
+            if callable(poll):
+                poll(t)
+
     def _flush(self, t: float) -> None:
         self._last_flush = t
         if t < self._flush_paused_until:
@@ -714,6 +723,7 @@ class Service:
                     self.report.releases += 1
                     self._released_for = reason
                 self._set_camera("released", reason, t)
+                self._poll_sinks(t)
                 if self.sleep(s.poll_s):
                     return self.report
                 continue
@@ -721,6 +731,7 @@ class Service:
             if self.source is None:
                 if not self.backoff.due(t):
                     self._set_camera("unavailable", self._waiting_text(t, self._fault_why), t)
+                    self._poll_sinks(t)
                     assert self.backoff.retry_at is not None
                     if self.sleep(min(self.backoff.retry_at - t, s.poll_s)):
                         return self.report
@@ -772,8 +783,12 @@ class Service:
             self._set_camera("in use", "", t)
 
     def close(self) -> None:
+        """Let go of the camera; a button pressed since the last decision or tick is read
+        now, at the real end (the pipeline closes the sinks at the last analysed frame)."""
         self._close_camera()
-        self._set_camera("stopped", "", self.now())
+        t = self.now()
+        self._poll_sinks(t)
+        self._set_camera("stopped", "", t)
 
 
 # --------------------------------------------------------------------------- settings file

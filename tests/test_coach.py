@@ -318,6 +318,75 @@ def test_the_snooze_button_silences_for_its_time_and_done_is_logged():
     assert nxt >= pressed_at + run.coach.settings.snooze_button_s
 
 
+def test_between_decisions_pause_and_buttons_count_when_read_and_the_timeline_waits():
+    """The camera released: no decision comes, but the control file and the buttons are
+    still read (Coach.idle), at that moment and by the step's rules; posture is not
+    assumed meanwhile, so the next decision finds an unobserved gap."""
+    run = make().feed(FWD, 100)
+    ((_, alert),) = run.kinds("posture")
+    coach, st = run.coach, run.state
+    last_t, sitting_since = st.last_t, st.sitting_since
+
+    def at(seconds: float) -> datetime:
+        return T0 + timedelta(seconds=seconds)
+
+    def events(fx: list) -> list[tuple[str, datetime]]:
+        return [(e.kind, e.at) for e in fx if isinstance(e, Event)]
+
+    st, fx = coach.idle(st, at(200), paused=True)
+    assert events(fx) == [("pause", at(200))]
+    done = Action(alert.prompt_id, "done", "posture", alert.exercise)
+    snooze = Action(alert.prompt_id, "snooze", "posture", alert.exercise)
+    st, fx = coach.idle(st, at(300), paused=True, actions=(done, snooze))
+    assert events(fx) == [("exercise_done", at(300)), ("snooze", at(300))]
+    # the Snooze button sets its snooze during a pause too...
+    assert st.button_snooze_until == at(300 + coach.settings.snooze_button_s)
+    st, fx = coach.idle(st, at(400))
+    assert events(fx) == [("resume", at(400))]
+    assert st.button_snooze_until is None  # ...and a resume lifts it, as in a step
+    assert (st.last_t, st.sitting_since) == (last_t, sitting_since)
+    st, fx = coach.step(st, Observation(at(500), GOOD))
+    assert ("sitting_reset", at(500)) in events(fx)
+
+
+class ButtonNotifier(PrintingNotifier):
+    """Prints like the console backend; the test presses buttons on what it showed."""
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO())
+        self.shown: list[Message] = []
+        self.pending: list[Click] = []
+
+    def send(self, message: Message) -> Delivery:
+        self.shown.append(message)
+        return super().send(message)
+
+    def poll_clicks(self) -> list[Click]:
+        out, self.pending = self.pending, []
+        return out
+
+
+def test_the_sink_logs_a_press_between_decisions_and_at_close_when_it_is_read(store):
+    """A Done pressed while no decisions flow is logged at the poll that reads it, and
+    one pressed after the last poll at close, at the latest moment the sink saw, not at
+    the last decision (where the pipeline ends a session)."""
+    notifier = ButtonNotifier()
+    session = SessionInfo(start=T0, profile="p", live=True)
+    sink = CoachSink(session, notifier, CoachSettings(checkin_time=None), on_event=store.log_event)
+    for k in range(100):
+        sink.on_decision(Decision(float(k), FWD, changed=k == 0))
+    (alert,) = notifier.shown
+    notifier.pending.append(Click(alert.prompt_id, "done"))
+    sink.poll(700.0)  # the camera was released at 100 s
+    notifier.pending.append(Click(alert.prompt_id, "snooze"))
+    sink.close(99.0)
+    logged = {e.kind: e for e in store.events(T0, T0 + timedelta(hours=1))}
+    assert logged["exercise_done"].at == session.wall(700.0).timestamp()
+    assert logged["exercise_done"].payload["prompt"] == alert.prompt_id
+    assert logged["snooze"].at == session.wall(700.0).timestamp()
+    assert logged["snooze"].payload["source"] == "button"
+
+
 def test_quiet_hours_silence_prompts_across_midnight():
     cfg = CoachSettings(checkin_time=None, quiet_hours=(time(22, 0), time(7, 0)))
     coach = Coach(cfg, load_library())

@@ -367,3 +367,19 @@ def test_a_read_only_state_folder_says_which_folder_to_check():
         f"permission denied; check the permissions of the folder {folder}\n"
     )
     assert not control.control_file().exists()
+
+
+def test_a_live_coach_keeps_its_heartbeat_between_decisions():
+    """While the camera is released no decision comes; the live loop's polls keep the
+    heartbeat every ~10 s, so `status` still sees the monitor."""
+    sink = _live_sink(datetime.now())
+    sink.on_decision(Decision(0.0, PostureState.GOOD))
+    beat = control.heartbeat_file()
+    assert beat.exists()
+    beat.unlink()
+    sink.poll(5.0)
+    assert not beat.exists()  # every ~10 s, not at every tick
+    sink.poll(10.0)
+    assert beat.exists() and control.read_status().running
+    sink.close(10.0)
+    assert not beat.exists()

@@ -10,14 +10,15 @@ import re
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from posture_guard import cli, logs, paths, service
+from posture_guard import cli, control, logs, notify, paths, service
+from posture_guard.notify import Click, Delivery, Message, PrintingNotifier
 from posture_guard.service import Conditions, FrameHealth, ServiceSettings, check_frame
 
 TESTS = Path(__file__).resolve().parent
@@ -381,6 +382,10 @@ def _run_live(
     )
 
 
+def _wall(start: datetime, elapsed: float) -> float:
+    return (start + timedelta(seconds=elapsed)).timestamp()
+
+
 def _import_example_plan(folder: Path, first: date, last: date) -> None:
     """The documented example plan (quiet hours 12:00-13:00) for ``first``..``last``."""
     text = (TESTS.parent / "docs" / "plan-example.toml").read_text(encoding="utf-8")
@@ -437,3 +442,92 @@ def test_a_plans_quiet_hours_close_the_camera_and_replace_the_users(
     assert not [t for t in world.reads if t < 58]
     users = [t for t in world.reads if 60 <= t < 120]  # 13:00-13:02, theirs: 13:01-13:02
     assert len(users) >= 20 and max(users) > 115
+
+
+class ButtonNotifier(PrintingNotifier):
+    """Prints like the console backend; the test presses buttons on what it showed."""
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO())
+        self.shown: list[Message] = []
+        self.pending: list[Click] = []
+
+    def send(self, message: Message) -> Delivery:
+        self.shown.append(message)
+        return super().send(message)
+
+    def press(self, kind: str, action: str) -> None:
+        (prompt,) = [m for m in self.shown if m.kind == kind]
+        self.pending.append(Click(prompt.prompt_id, action))
+
+    def poll_clicks(self) -> list[Click]:
+        out, self.pending = self.pending, []
+        return out
+
+
+def _coach_events(start: datetime) -> dict[str, list[tuple[float, dict]]]:
+    """Logged coach events by kind: (seconds after ``start``, payload)."""
+    from posture_guard.store import Store
+
+    with Store.open(paths.database_file()) as store:
+        events = store.events(start - timedelta(days=1), start + timedelta(days=1))
+    out: dict[str, list[tuple[float, dict]]] = {}
+    for e in events:
+        out.setdefault(e.kind, []).append((e.at - start.timestamp(), e.payload))
+    return out
+
+
+@pytest.mark.parametrize("stop_at", [660, 300], ids=["resumed", "stopped while paused"])
+def test_a_button_pressed_while_the_camera_is_released_is_logged_when_pressed(
+    grace_hopper: Path, monkeypatch: pytest.MonkeyPatch, stop_at: float
+) -> None:
+    """Break prompt at 2 min, `pause` at 3 min, Done pressed at 4 min: the Done is logged
+    at 4 min, answering its prompt, whether coaching resumes at 10 min or the monitor
+    stops (logout) at 5 min, the moment the press came in."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(
+        '[coach]\nbreak_after_s = "2m"\ncheckin_time = "off"\n', encoding="utf-8"
+    )
+    notifier = ButtonNotifier()
+    monkeypatch.setattr(notify, "make_notifier", lambda choice="auto": notifier)
+    clock = FakeClock(stop_at=stop_at)
+    world = CameraWorld(clock, clock())
+    clock.at(180, lambda: control.pause(now_epoch=_wall(LIVE_START, 180)))
+    pressed_at = 240.0 if stop_at > 300 else float(stop_at)
+    clock.at(pressed_at, lambda: notifier.press("break", "done"))
+    clock.at(600, lambda: control.resume(now_epoch=_wall(LIVE_START, 600)))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    events = _coach_events(LIVE_START)
+    ((prompted_at, prompted),) = events["exercise_prompted"]
+    assert prompted_at < 180
+    ((done_at, done),) = events["exercise_done"]
+    assert done["prompt"] == prompted["prompt"]
+    assert pressed_at <= done_at <= pressed_at + S.poll_s + 0.01
+    ((paused_at, _),) = events["pause"]  # read while released too, not lost
+    assert 180 <= paused_at <= 180 + S.poll_s + 0.01
+
+
+def test_a_snooze_button_pressed_in_a_pause_is_lifted_by_the_resume(
+    grace_hopper: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's rules hold while released: the Snooze button sets a snooze in a
+    pause, and `resume` lifts it (both logged when they happened)."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(
+        '[coach]\nbreak_after_s = "2m"\ncheckin_time = "off"\n', encoding="utf-8"
+    )
+    notifier = ButtonNotifier()
+    monkeypatch.setattr(notify, "make_notifier", lambda choice="auto": notifier)
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+    clock.at(180, lambda: control.pause(now_epoch=_wall(LIVE_START, 180)))
+    clock.at(200, lambda: notifier.press("break", "snooze"))
+    clock.at(240, lambda: control.resume(now_epoch=_wall(LIVE_START, 240)))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    events = _coach_events(LIVE_START)
+    ((snoozed_at, snooze),) = events["snooze"]
+    assert snooze["source"] == "button" and 200 <= snoozed_at <= 201.01
+    ((resumed_at, _),) = events["resume"]
+    assert 240 <= resumed_at <= 241.01
