@@ -470,8 +470,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _note_if_not_running() -> None:
-    status = read_status()
-    if not status.running:
+    # The monitor's lock says for certain whether it runs, as for `status` and the tray;
+    # the heartbeat only says when the monitor last wrote it (it was quiet while the
+    # camera was released, and a late one, e.g. just after a suspend, looks stale).
+    from . import service
+
+    if service.running_pid() is None:
         print("(No monitor is running now; this applies when `posture-guard run` starts.)")
 
 

@@ -452,6 +452,7 @@ class ServiceStatus:
     reason: str = ""
     state: Optional[str] = None
     state_since: Optional[float] = None
+    camera_since: Optional[float] = None  # Unix seconds: released or unavailable since
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -461,6 +462,7 @@ class ServiceStatus:
             "reason": self.reason,
             "state": self.state,
             "state_since": self.state_since,
+            "camera_since": self.camera_since,
         }
 
 
@@ -481,6 +483,7 @@ def read_service_status(path: Optional[Path] = None) -> Optional[ServiceStatus]:
             reason=str(obj.get("reason", "")),
             state=obj.get("state"),
             state_since=obj.get("state_since"),
+            camera_since=obj.get("camera_since"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -497,8 +500,11 @@ def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> lis
         out.append(f"monitor process: running (pid {pid if pid > 0 else '?'})")
         if st is not None and st.pid == pid:
             cam = f"camera: {st.camera}" + (f" ({st.reason})" if st.reason else "")
+            if st.camera in ("released", "unavailable") and st.camera_since:
+                cam += f" since {datetime.fromtimestamp(st.camera_since):%H:%M}"
             out.append(cam)
-            if st.state:
+            # a posture seen before the camera was let go is not the posture now
+            if st.state and st.camera == "in use":
                 since = (
                     f" since {datetime.fromtimestamp(st.state_since):%H:%M}"
                     if st.state_since
@@ -600,6 +606,7 @@ class Service:
         self._flush_paused_until = float("-inf")
         self._last_status = float("-inf")
         self._camera = ("starting", "")
+        self._camera_since = 0.0
         self._state: Optional[PostureState] = None
         self._state_since: Optional[float] = None
         self._released_for: Optional[str] = None
@@ -631,6 +638,10 @@ class Service:
 
     def _set_camera(self, camera: str, reason: str, t: float) -> None:
         changed = (camera, reason) != self._camera
+        # "since" counts from the release for this reason, or from the first failed
+        # attempt (whose text changes with each retry)
+        if camera != self._camera[0] or (camera == "released" and changed):
+            self._camera_since = t
         self._camera = (camera, reason)
         if changed or t - self._last_status >= self.settings.status_every_s:
             self._status(t)
@@ -648,6 +659,7 @@ class Service:
             state_since=self.wall(self._state_since).timestamp()
             if self._state_since is not None
             else None,
+            camera_since=self.wall(self._camera_since).timestamp(),
         )
         try:
             control.write_json_atomic(status_file(), st.to_json())
@@ -655,6 +667,9 @@ class Service:
             log.warning("cannot write the status file: %s", exc)
 
     def _close_camera(self) -> None:
+        # Nothing is seen until the camera is back: the posture before it is not current,
+        # and the first decision after it starts a new "since".
+        self._state = self._state_since = None
         src, self.source = self.source, None
         if src is not None:
             try:

@@ -383,3 +383,20 @@ def test_a_live_coach_keeps_its_heartbeat_between_decisions():
     assert beat.exists() and control.read_status().running
     sink.close(10.0)
     assert not beat.exists()
+
+
+def test_pause_snooze_resume_see_a_running_monitor_by_its_lock(capsys):
+    """The lock says for certain that a monitor runs, even with no fresh heartbeat (its
+    camera released for a while): no "No monitor is running" note then."""
+    from posture_guard import service
+
+    assert not control.heartbeat_file().exists()
+    lock = service.InstanceLock().acquire()
+    try:
+        for argv in (["pause"], ["snooze", "10m"], ["resume"]):
+            assert cli.main(argv) == 0
+            assert "No monitor is running" not in capsys.readouterr().out
+    finally:
+        lock.release()
+    assert cli.main(["resume"]) == 0
+    assert "No monitor is running" in capsys.readouterr().out

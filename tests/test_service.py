@@ -222,28 +222,36 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
 
     holder = _hold_lock(pg_home)
     try:
-        from posture_guard import control
 
-        control.write_json_atomic(
-            service.status_file(),
-            service.ServiceStatus(
-                pid=holder.pid,
-                at=time.time(),
-                camera="released",
-                reason="screen locked",
-                state="forward_head",
-                state_since=time.time() - 120,
-            ).to_json(),
-        )
-        assert cli.main(["status"]) == 0
-        out = capsys.readouterr().out
+        def status_with(camera: str, reason: str) -> str:
+            now = time.time()
+            control.write_json_atomic(
+                service.status_file(),
+                service.ServiceStatus(
+                    pid=holder.pid,
+                    at=now,
+                    camera=camera,
+                    reason=reason,
+                    state="forward_head",
+                    state_since=now - 120,
+                    camera_since=now - 60 if camera != "in use" else None,
+                ).to_json(),
+            )
+            assert cli.main(["status"]) == 0
+            return capsys.readouterr().out
+
+        released = status_with("released", "screen locked")
+        in_use = status_with("in use", "")
     finally:
         holder.kill()
         holder.wait()
+    out = released
     assert f"monitor process: running (pid {holder.pid})" in out
     assert "monitor: not running" not in out  # the lock outranks a quiet heartbeat
-    assert "camera: released (screen locked)" in out
-    assert "posture now: forward_head" in out
+    since = datetime.fromtimestamp(time.time() - 60).strftime("%H:%M")
+    assert f"camera: released (screen locked) since {since}" in out
+    assert "posture now" not in out  # the posture before the release is not current
+    assert "camera: in use\n" in in_use and "posture now: forward_head since" in in_use
 
 
 def test_status_with_a_damaged_database_still_answers(pg_home: Path, capsys) -> None:
@@ -531,3 +539,51 @@ def test_a_snooze_button_pressed_in_a_pause_is_lifted_by_the_resume(
     assert snooze["source"] == "button" and 200 <= snoozed_at <= 201.01
     ((resumed_at, _),) = events["resume"]
     assert 240 <= resumed_at <= 241.01
+
+
+def _fake_wall_time(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, start: datetime) -> None:
+    """The whole process lives on the fake clock's wall time (heartbeats, `status`)."""
+    monkeypatch.setattr(time, "time", lambda: _wall(start, clock.elapsed))
+
+
+@pytest.mark.parametrize("how", ["paused", "unplugged"])
+def test_the_monitor_is_seen_running_while_the_camera_is_released_or_gone(
+    grace_hopper: Path, monkeypatch: pytest.MonkeyPatch, capsys, how: str
+) -> None:
+    """Ten minutes after the camera was let go (pause) or lost (unplugged) the heartbeat
+    is fresh, `status` names the release and its time and no stale posture, and
+    `snooze` does not claim that no monitor runs."""
+    clock = FakeClock(stop_at=720)
+    _fake_wall_time(monkeypatch, clock, LIVE_START)
+    gone: list[tuple[float, float]] = []
+    if how == "paused":
+        clock.at(60, lambda: control.pause())
+    else:
+        gone = [(60, 10_000)]
+    world = CameraWorld(clock, clock(), gone=gone)
+    seen: dict[str, object] = {}
+
+    def later() -> None:
+        seen["status"] = control.read_status()
+        capsys.readouterr()
+        cli.main(["status"])
+        seen["status out"] = capsys.readouterr().out
+        cli.main(["snooze", "10m"])
+        seen["snooze out"] = capsys.readouterr().out
+
+    clock.at(660, later)
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    status = seen["status"]
+    assert isinstance(status, control.Status) and status.running
+    assert status.heartbeat is not None
+    assert status.now - status.heartbeat.at <= 10 + S.poll_s + 0.01
+    out = str(seen["status out"])
+    released = _wall(LIVE_START, 60)
+    if how == "paused":
+        assert f"camera: released (paused) since {datetime.fromtimestamp(released):%H:%M}" in out
+    else:
+        assert "camera: unavailable (" in out
+        assert f"since {datetime.fromtimestamp(released):%H:%M}" in out
+    assert "posture now" not in out  # nothing seen for ten minutes
+    assert "No monitor is running" not in str(seen["snooze out"])
