@@ -7,11 +7,19 @@ more. At a steady interval of 3.5 s that is about 1,030 frames an hour; each sig
 back) adds ``settle`` seconds of frames at the fast interval, so that a change is still
 confirmed within seconds. ``python -m benchmarks.bench_cost`` measures what this costs.
 The policy is a pure function of what the decision saw, so it is tested with plain numbers.
+
+A run of fast looks that has not changed the state within ``max_fast`` seconds ends, and
+the same disagreement earns no new run for ``rest`` seconds: frames the decision keeps
+finding half-convincing (raised shoulders at 60 %, a forward head just under the entry
+floor) would otherwise keep the sampler fast, at 7 times the steady cost, for as long as
+the user sits so. A real change is confirmed well within ``max_fast``; a state change
+always starts a new run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Optional
 
 from .classify import Reading
 from .states import Decision, PostureState
@@ -23,11 +31,17 @@ class SamplingPolicy:
     fast: float = 0.5  # seconds between frames while something is changing
     absent: float = 2.0  # nobody at the desk: look often enough to greet a return
     settle: float = 5.0  # stay fast this long after the last sign of change
+    # A run of fast looks without a state change ends after this long (a real change is
+    # confirmed within about 5 s), and the disagreement then rests this long.
+    max_fast: float = 20.0
+    rest: float = 300.0
 
 
 @dataclass(frozen=True)
 class SamplerState:
-    last_change: float = float("-inf")
+    last_change: float = float("-inf")  # the last sign of change that earned fast looks
+    run_start: Optional[float] = None  # when the current run of fast looks began
+    rest_until: float = float("-inf")  # disagreements before this earn no fast looks
 
 
 def next_interval(
@@ -36,9 +50,16 @@ def next_interval(
     """How long to wait before the next frame, given what this frame showed."""
     t = decision.t
     # A frame that cuts the user off is no sign of change: it holds the state, unmeasured.
-    unsettled = decision.changed or (reading.label is not decision.state and not reading.partial)
-    if unsettled:
-        state = SamplerState(last_change=t)
+    disagrees = reading.label is not decision.state and not reading.partial
+    if decision.changed:
+        state = SamplerState(last_change=t, run_start=t)
+    elif disagrees and t >= state.rest_until:
+        if state.run_start is None or t - state.last_change >= policy.settle:
+            state = replace(state, last_change=t, run_start=t)  # a new run
+        elif t - state.run_start < policy.max_fast:
+            state = replace(state, last_change=t)
+        else:  # this run had its fast looks and changed nothing: rest
+            state = replace(state, run_start=None, rest_until=t + policy.rest)
     if t - state.last_change < policy.settle:
         return state, policy.fast
     if decision.state is PostureState.ABSENT:

@@ -53,3 +53,46 @@ def test_a_frame_that_cuts_the_user_off_is_no_sign_of_change() -> None:
     stranger = Reading(S.ABSENT, present=True, is_user=False)
     _, wait = next_interval(POLICY, SamplerState(), Decision(100.0, S.GOOD), stranger)
     assert wait == POLICY.fast
+
+
+def _frames_in(seconds: float, decided: S, seen: S) -> list[tuple[float, float]]:
+    """(time, wait) of every frame the policy takes over ``seconds`` of a sitter whose
+    every frame reads ``seen`` while the decision holds ``decided``."""
+    state, t, out = SamplerState(), 0.0, []
+    while t < seconds:
+        state, wait = _wait(state, t, decided, seen)
+        out.append((t, wait))
+        t += wait
+    return out
+
+
+def test_a_disagreement_that_changes_nothing_gets_fast_looks_only_for_a_while() -> None:
+    # Raised shoulders at 60 % never win the state (the lead it needs is 0.4), yet every
+    # such frame disagrees with "good": without a limit the sampler stayed fast all day.
+    span = POLICY.max_fast + POLICY.settle + POLICY.rest + 10.0
+    frames = _frames_in(span, S.GOOD, S.RAISED_SHOULDERS)
+    rest_ends = POLICY.max_fast + POLICY.rest  # the rest begins when the run is cut
+    first = [t for t, wait in frames if wait == POLICY.fast and t < rest_ends]
+    assert first[0] == 0.0 and max(first) <= POLICY.max_fast + POLICY.settle
+    resting = [w for t, w in frames if POLICY.max_fast + POLICY.settle < t < rest_ends]
+    assert resting and set(resting) == {POLICY.steady}
+    # after the rest, the same disagreement earns one more run of fast looks
+    assert any(w == POLICY.fast for t, w in frames if t >= rest_ends)
+
+
+def test_an_hour_of_such_frames_costs_close_to_a_steady_hour() -> None:
+    steady = len(_frames_in(3600.0, S.GOOD, S.GOOD))
+    restless = len(_frames_in(3600.0, S.GOOD, S.RAISED_SHOULDERS))
+    # one run of at most max_fast + settle at the fast rate every rest: 7200 frames before
+    assert restless <= steady * 1.5
+
+
+def test_a_state_change_while_resting_is_sampled_fast_at_once() -> None:
+    state = SamplerState()
+    t = 0.0
+    while t <= POLICY.max_fast + 1.0:  # a run that changes nothing, then the rest
+        state, wait = _wait(state, t, S.GOOD, S.RAISED_SHOULDERS)
+        t += wait
+    assert state.rest_until > t
+    _, wait = _wait(state, t, S.RAISED_SHOULDERS, S.RAISED_SHOULDERS, changed=True)
+    assert wait == POLICY.fast
