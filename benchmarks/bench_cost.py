@@ -66,12 +66,12 @@ import numpy as np
 from calibration import synth
 from calibration.baseline import SLOUCH_SECONDS
 from posture_guard.capture import CAMERA_HEIGHT, CAMERA_WIDTH
-from posture_guard.classify import POPULATION_BASELINE, Baseline, Decider
+from posture_guard.classify import POPULATION_BASELINE, Baseline, Decider, Reading
 from posture_guard.errors import UserError
 from posture_guard.features import compute_metrics
 from posture_guard.landmarks import Sample, StreamHeader
 from posture_guard.monitor import CALIBRATE_SECONDS, Pipeline
-from posture_guard.sampling import SamplingPolicy
+from posture_guard.sampling import SamplerState, SamplingPolicy, next_interval
 from posture_guard.sinks import SessionInfo, Sink
 from posture_guard.states import Decision, PostureState
 
@@ -967,6 +967,18 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
         f"   ({frame.decode.mean_ms:.2f} ms; raw YUYV would be {frame.yuyv.mean_ms:.2f} ms) per "
         "analysed frame as its stand-in; the camera driver's kernel-side work is in neither."
     )
+    stuck = undecided_frames_per_hour(policy)
+    unlimited = undecided_frames_per_hour(replace(policy, max_fast=math.inf))
+    say(
+        "   A sitter the decision keeps reading half-convincingly (every frame disagrees with "
+        "the state, none changes it; the policy"
+    )
+    say(
+        f"   alone, next_interval): {stuck:.0f} frames/h = "
+        f"{stuck * frame.whole.mean_ms / 1000:.1f} CPU-s/h with fast runs cut after "
+        f"{policy.max_fast:g} s and {policy.rest:g} s of rest; {unlimited:.0f} frames/h "
+        f"= {unlimited * frame.whole.mean_ms / 1000:.1f} CPU-s/h without the cut."
+    )
     say()
 
     say(
@@ -1045,6 +1057,20 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
         say(line)
     say(f"benchmark took {time.perf_counter() - started:.0f} s")
     return Report(frame, empty, sitters, rss, startup, rows)
+
+
+def undecided_frames_per_hour(policy: SamplingPolicy) -> float:
+    """Frames an hour the policy takes from a sitter whose every frame disagrees with the
+    state without ever changing it (raised shoulders read at 60 % never win the lead the
+    decision needs): the case the cut of fast runs (``max_fast``, ``rest``) is for."""
+    state, t, frames = SamplerState(), 0.0, 0
+    decision = Decision(0.0, PostureState.GOOD)
+    reading = Reading(PostureState.RAISED_SHOULDERS, present=True)
+    while t < 3600.0:
+        state, wait = next_interval(policy, state, replace(decision, t=t), reading)
+        frames += 1
+        t += wait
+    return float(frames)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
