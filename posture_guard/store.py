@@ -202,14 +202,19 @@ def access_problem(path: Path, exc: sqlite3.Error) -> str:
     return ", ".join(problems) if problems else str(exc)
 
 
+def _locked_error(path: Path, lock_timeout: float) -> UserError:
+    """The UserError for a database another program held for the whole wait."""
+    return UserError(
+        f"database {path} is locked by another program "
+        f"(waited {lock_timeout:g} s); close it and try again"
+    )
+
+
 def _open_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> UserError:
     """The UserError for a database that could not be opened or prepared, by cause."""
     problem = sqlite_problem(exc)
     if problem == LOCKED:
-        return UserError(
-            f"database {path} is locked by another program "
-            f"(waited {lock_timeout:g} s); close it and try again"
-        )
+        return _locked_error(path, lock_timeout)
     if problem == ACCESS:
         return UserError(f"cannot access the database {path} ({access_problem(path, exc)})")
     if problem == DAMAGED:
@@ -446,10 +451,7 @@ class Store:
     def _user_error(self, exc: sqlite3.Error, doing: str = "written") -> UserError:
         problem = sqlite_problem(exc)
         if problem == LOCKED:
-            return UserError(
-                f"database {self.path} is locked by another program "
-                f"(waited {self.lock_timeout:g} s); close it and try again"
-            )
+            return _locked_error(self.path, self.lock_timeout)
         if problem == ACCESS:
             why = access_problem(self.path, exc)
             return UserError(f"database {self.path} could not be {doing} ({why})")
