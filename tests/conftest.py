@@ -1,8 +1,11 @@
-"""Shared fixtures: an isolated user home, and the real media (skipped when absent)."""
+"""Shared fixtures: an isolated user home, the real media (skipped when absent), a local
+time zone with daylight-saving changes, and a real SQLite store."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -50,3 +53,14 @@ def grace_hopper() -> Path:
     from matplotlib import cbook
 
     return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture
+def berlin():
+    """Local time is Europe/Berlin (clocks go back on 2026-10-25 03:00 -> 02:00, forward on
+    2026-03-29), set back to what it was after the test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "Europe/Berlin")
+        time.tzset()
+        yield ZoneInfo("Europe/Berlin")
+    time.tzset()

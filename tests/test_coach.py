@@ -31,6 +31,7 @@ from posture_guard.exercises import load_library
 from posture_guard.notify import Click, Delivery, Message, PrintingNotifier
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
+from tests.notify_fixtures import ButtonNotifier
 
 GOOD = PostureState.GOOD
 FWD = PostureState.FORWARD_HEAD
@@ -347,23 +348,6 @@ def test_between_decisions_pause_and_buttons_count_when_read_and_the_timeline_wa
     assert (st.last_t, st.sitting_since) == (last_t, sitting_since)
     st, fx = coach.step(st, Observation(at(500), GOOD))
     assert ("sitting_reset", at(500)) in events(fx)
-
-
-class ButtonNotifier(PrintingNotifier):
-    """Prints like the console backend; the test presses buttons on what it showed."""
-
-    def __init__(self) -> None:
-        super().__init__(io.StringIO())
-        self.shown: list[Message] = []
-        self.pending: list[Click] = []
-
-    def send(self, message: Message) -> Delivery:
-        self.shown.append(message)
-        return super().send(message)
-
-    def poll_clicks(self) -> list[Click]:
-        out, self.pending = self.pending, []
-        return out
 
 
 def test_the_sink_logs_a_press_between_decisions_and_at_close_when_it_is_read(store):
@@ -715,19 +699,6 @@ def test_demo_with_an_infinite_setting_stops_before_it_starts(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- the sink's clock
-@pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch):
-    """Local time is Europe/Berlin (summer time ends 2026-10-25 03:00 -> 02:00)."""
-    import time as clock
-    from zoneinfo import ZoneInfo
-
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    clock.tzset()
-    yield ZoneInfo("Europe/Berlin")
-    monkeypatch.undo()
-    clock.tzset()
-
-
 def _quiet_sink(start: datetime, store, **settings) -> CoachSink:
     return CoachSink(
         SessionInfo(start=start, profile="p", live=True),

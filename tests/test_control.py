@@ -281,18 +281,6 @@ def test_the_coach_reads_its_settings_from_the_config_file(pg_home, capsys):
 
 
 # --------------------------------------------------------------------------- DST
-@pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch):
-    """Local time is Europe/Berlin (summer time ends 2026-10-25 03:00 -> 02:00)."""
-    from zoneinfo import ZoneInfo
-
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield ZoneInfo("Europe/Berlin")
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_a_snooze_across_the_autumn_dst_change_is_honoured(berlin, tmp_path):
     """A monitor started the evening before the clocks go back: the next morning a
     `snooze 30m` at 10:00 silences it until 10:30 real time, and an alert after that is

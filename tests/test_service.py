@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from posture_guard import cli, control, logs, notify, paths, service
-from posture_guard.notify import Click, Delivery, Message, PrintingNotifier
 from posture_guard.service import Conditions, FrameHealth, ServiceSettings, check_frame
+from tests.notify_fixtures import ButtonNotifier
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # the fake camera lives beside this file
@@ -287,18 +287,6 @@ def test_tray_without_pystray_is_a_clear_error(capsys) -> None:
 
 
 # --------------------------------------------------------------------------- the loop's clock
-@pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch):
-    """Local time is Europe/Berlin (summer time ends 2026-10-25 03:00 -> 02:00)."""
-    from zoneinfo import ZoneInfo
-
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield ZoneInfo("Europe/Berlin")
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_snooze_and_quiet_hours_release_the_camera_by_real_time_after_a_dst_change(
     berlin,
 ) -> None:
@@ -450,27 +438,6 @@ def test_a_plans_quiet_hours_close_the_camera_and_replace_the_users(
     assert not [t for t in world.reads if t < 58]
     users = [t for t in world.reads if 60 <= t < 120]  # 13:00-13:02, theirs: 13:01-13:02
     assert len(users) >= 20 and max(users) > 115
-
-
-class ButtonNotifier(PrintingNotifier):
-    """Prints like the console backend; the test presses buttons on what it showed."""
-
-    def __init__(self) -> None:
-        super().__init__(io.StringIO())
-        self.shown: list[Message] = []
-        self.pending: list[Click] = []
-
-    def send(self, message: Message) -> Delivery:
-        self.shown.append(message)
-        return super().send(message)
-
-    def press(self, kind: str, action: str) -> None:
-        (prompt,) = [m for m in self.shown if m.kind == kind]
-        self.pending.append(Click(prompt.prompt_id, action))
-
-    def poll_clicks(self) -> list[Click]:
-        out, self.pending = self.pending, []
-        return out
 
 
 def _coach_events(start: datetime) -> dict[str, list[tuple[float, dict]]]:

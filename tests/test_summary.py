@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -216,17 +215,6 @@ def test_hour_of_day_puts_time_in_the_right_hours(store):
     fh = hour_of_day(pieces)["forward_head"]
     assert fh[9] == 30 * 60 and fh[10] == 3600 and fh[11] == 15 * 60
     assert sum(fh) == 105 * 60
-
-
-@pytest.fixture
-def berlin():
-    """Local time in Europe/Berlin (clocks go back on 2026-10-25, forward on 2026-03-29),
-    set back to what it was after the test."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "Europe/Berlin")
-        time.tzset()
-        yield
-    time.tzset()
 
 
 FALL_BACK, SPRING_FORWARD = date(2026, 10, 25), date(2026, 3, 29)
