@@ -1,5 +1,4 @@
-"""Fixtures for the coach/notification tests: a real private session bus and server, and
-a console notifier whose buttons a test presses (:class:`ButtonNotifier`).
+"""Fixtures for the coach/notification tests: a real private session bus and server.
 
 Used with ``pytest_plugins = ["tests.notify_fixtures"]`` at the top of a test module.
 The bus lives for the whole test session: dbus-python keeps one shared connection per
@@ -9,12 +8,10 @@ can also run with a bus but no notification service.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 import pytest
 
-from posture_guard.notify import Click, Delivery, Message, PrintingNotifier
 from tests.dbus_server import NotificationServer, PrivateBus, dbus_daemon_missing
 
 
@@ -47,24 +44,3 @@ def notification_server(
         yield server
     finally:
         server.stop()
-
-
-class ButtonNotifier(PrintingNotifier):
-    """Prints like the console backend; the test presses buttons on what it showed."""
-
-    def __init__(self) -> None:
-        super().__init__(io.StringIO())
-        self.shown: list[Message] = []
-        self.pending: list[Click] = []
-
-    def send(self, message: Message) -> Delivery:
-        self.shown.append(message)
-        return super().send(message)
-
-    def press(self, kind: str, action: str) -> None:
-        (prompt,) = [m for m in self.shown if m.kind == kind]
-        self.pending.append(Click(prompt.prompt_id, action))
-
-    def poll_clicks(self) -> list[Click]:
-        out, self.pending = self.pending, []
-        return out

@@ -31,7 +31,7 @@ from posture_guard.exercises import load_library
 from posture_guard.notify import Click, Delivery, Message, PrintingNotifier
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
-from tests.notify_fixtures import ButtonNotifier
+from tests.buttons import ButtonNotifier
 
 GOOD = PostureState.GOOD
 FWD = PostureState.FORWARD_HEAD

@@ -19,7 +19,7 @@ import pytest
 
 from posture_guard import cli, control, logs, notify, paths, service
 from posture_guard.service import Conditions, FrameHealth, ServiceSettings, check_frame
-from tests.notify_fixtures import ButtonNotifier
+from tests.buttons import ButtonNotifier
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # the fake camera lives beside this file
