@@ -592,8 +592,7 @@ class Store:
 
     def _set_pending_aside(self, why: str) -> None:
         pending = self.pending_path
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        target = _free_name(pending.with_name(f"{pending.name}.damaged-{stamp}"))
+        target = _damaged_name(pending)
         try:
             pending.rename(target)
         except OSError as exc:
@@ -629,6 +628,13 @@ def parse_pending(data: bytes) -> tuple[list[Span], str]:
     if len(bad) == 1:
         return spans, f"line {shown} is not a posture span"
     return spans, f"lines {shown} are not posture spans"
+
+
+def _damaged_name(path: Path, now: Optional[datetime] = None) -> Path:
+    """Where a damaged file is kept: ``NAME.damaged-YYYYmmddTHHMMSS`` (``-1``, ``-2``, ...
+    if that is taken), beside it."""
+    stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S")
+    return _free_name(path.with_name(f"{path.name}.damaged-{stamp}"))
 
 
 def _free_name(target: Path) -> Path:
@@ -721,18 +727,12 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
     user (or a recovery tool) still has it, and the next open starts a fresh database.
     """
     path = Path(path)
-    stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-        n += 1
+    target = _damaged_name(path, now)
     try:
         shutil.move(str(path), str(target))
-        for suffix in ("-wal", "-shm"):
-            extra = path.with_name(path.name + suffix)
+        for extra, kept in zip(_side_files(path), _side_files(target)):
             if extra.exists():
-                shutil.move(str(extra), str(target.with_name(target.name + suffix)))
+                shutil.move(str(extra), str(kept))
     except OSError as exc:
         raise UserError(f"cannot move damaged database {path} aside: {exc}") from exc
     return target
