@@ -40,7 +40,7 @@ from .landmarks import Sample, StreamHeader
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
 from .states import Decision, PostureState
-from .store import SLOWEST_INTERVAL
+from .store import MAX_GAP, SLOWEST_INTERVAL
 
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
@@ -72,11 +72,6 @@ class Totals:
     def share(self, state: PostureState) -> float:
         total = self.monitored
         return self.seconds.get(state, 0.0) / total if total else 0.0
-
-
-#: Decisions further apart than this mean the time between was not monitored (the log's
-#: default, store.StoreSink's ``max_gap``: the monitor samples every 0.5-3.5 s).
-MAX_GAP = 30.0
 
 
 class Pipeline:

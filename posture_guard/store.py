@@ -740,6 +740,9 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
 
 # ---------------------------------------------------------------------- the sink
 SLOWEST_INTERVAL = 2.0  # seconds between samples at the monitor's slowest rate (0.5 Hz)
+#: Decisions further apart than this mean the time between was not monitored (the
+#: monitor samples every 0.5-3.5 s): a span ends there (see :class:`StoreSink`).
+MAX_GAP = 30.0
 MEDIAN_CAP = 4096  # metric values kept per span for its medians (thinned beyond that)
 
 
@@ -824,7 +827,7 @@ class StoreSink:
         store: Store,
         session: SessionInfo,
         commit_every: float = 10.0,
-        max_gap: float = 30.0,
+        max_gap: float = MAX_GAP,
         wall_clock: Callable[[], float] = time.monotonic,
         own_store: bool = False,
     ):
