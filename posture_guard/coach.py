@@ -97,7 +97,7 @@ import sys
 import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Optional, Union
 
@@ -395,6 +395,26 @@ class CoachState:
     checkin_prompts: tuple[tuple[int, date], ...] = ()
 
 
+@dataclass(frozen=True)
+class CoachMemory:
+    """What a live coach keeps across restarts of the monitor (``coach.json`` in the state
+    folder). A restart (a crash that systemd restarts, logging out and in, `run` started
+    again) must not reset the limits that keep the coach from spamming: the check-in and
+    the framing prompt come once a day, the alerts of the last hour still count against
+    the hourly cap and the cool-down, and the last notification against the minute
+    between two. The rest of the state (sitting time, spans of posture) describes what
+    the camera saw, which a new session sees afresh."""
+
+    last_checkin_day: Optional[date] = None
+    last_framing_day: Optional[date] = None
+    alerts: tuple[datetime, ...] = ()  # posture alerts of the last hour, oldest first
+    last_notified_at: Optional[datetime] = None
+
+    @classmethod
+    def of(cls, st: CoachState) -> CoachMemory:
+        return cls(st.last_checkin_day, st.last_framing_day, st.alerts, st.last_notified_at)
+
+
 # --------------------------------------------------------------------------- prompt wording
 _FAULT_WORDS = {
     PostureState.FORWARD_HEAD: (
@@ -454,9 +474,23 @@ class Coach:
         self.library = library
 
     def initial(
-        self, last_checkin_day: Optional[date] = None, first_prompt_id: int = 1
+        self,
+        last_checkin_day: Optional[date] = None,
+        first_prompt_id: int = 1,
+        memory: Optional[CoachMemory] = None,
     ) -> CoachState:
-        return CoachState(last_checkin_day=last_checkin_day, next_prompt_id=first_prompt_id)
+        """The state a session starts from: fresh, but for what ``memory`` (or an explicit
+        ``last_checkin_day``) carries over from the sessions before it."""
+        m = memory if memory is not None else CoachMemory()
+        alerts = m.alerts
+        return CoachState(
+            last_checkin_day=last_checkin_day or m.last_checkin_day,
+            last_framing_day=m.last_framing_day,
+            alerts=alerts,
+            last_alert_at=max(alerts) if alerts else None,
+            last_notified_at=m.last_notified_at,
+            next_prompt_id=first_prompt_id,
+        )
 
     def step(self, st: CoachState, obs: Observation) -> tuple[CoachState, list[Effect]]:
         """Advance to ``obs.now`` with the decision ``obs.state``; return effects.
@@ -914,8 +948,8 @@ class CoachSink:
     the live loop calls :meth:`poll` for both, and :meth:`close` reads them a last time.
     ``heartbeat`` writes the monitor heartbeat every ``heartbeat_every_s`` of stream time,
     from decisions and polls alike, so `posture-guard status` can tell a monitor is
-    running; ``checkin_file`` remembers the day of the last check-in across restarts of a
-    live monitor. A notification that
+    running; ``memory_file`` keeps the :class:`CoachMemory` across restarts of a live
+    monitor. A notification that
     could not be shown becomes a ``notification_failed`` event (the notifier itself
     decides how it still reaches the user, e.g. by printing).
 
@@ -935,7 +969,7 @@ class CoachSink:
         on_event: Optional[EventCallback] = None,
         control: Optional[control_mod.ControlPoller] = None,
         heartbeat: bool = False,
-        checkin_file: Optional[Path] = None,
+        memory_file: Optional[Path] = None,
         note_stream: Optional[IO[str]] = None,
         heartbeat_every_s: float = 10.0,
         on_checkin: Optional[CheckinCallback] = None,
@@ -947,7 +981,7 @@ class CoachSink:
         self.on_event = on_event
         self.control = control
         self.heartbeat = heartbeat
-        self.checkin_file = checkin_file
+        self.memory_file = memory_file
         self.note_stream = note_stream
         self.heartbeat_every_s = heartbeat_every_s
         self.events: list[Event] = []
@@ -962,7 +996,9 @@ class CoachSink:
         # Prompt ids name a prompt in the log (a Done button answers "its" prompt), so they
         # must not repeat across sessions: start from the session's start in milliseconds.
         first_id = int(session.start.timestamp() * 1000)
-        self.state = self.coach.initial(_read_checkin_day(checkin_file), first_id)
+        memory = read_memory(memory_file, session.start.timestamp())
+        self.state = self.coach.initial(first_prompt_id=first_id, memory=memory)
+        self._memory = CoachMemory.of(self.state)
 
     def on_decision(self, decision: Decision) -> None:
         # Real elapsed seconds after the start, read on the local clock (aware): a naive
@@ -971,12 +1007,10 @@ class CoachSink:
         now = self.session.wall(decision.t)
         paused, snooze_until, actions = self._asked(now)
         obs = Observation(now, decision.state, paused, snooze_until, actions, decision.cut_off)
-        checkin_before = self.state.last_checkin_day
         self.state, effects = self.coach.step(self.state, obs)
         for effect in effects:
             self._perform(effect, now)
-        if self.state.last_checkin_day != checkin_before:
-            _write_checkin_day(self.checkin_file, self.state.last_checkin_day)
+        self._remember()
         self._tick(decision.t)
 
     def poll(self, t: float) -> None:
@@ -994,7 +1028,16 @@ class CoachSink:
         self.state, effects = self.coach.idle(self.state, now, paused, snooze_until, actions)
         for effect in effects:
             self._perform(effect, now)
+        self._remember()
         self._tick(t)
+
+    def _remember(self) -> None:
+        """Write the :class:`CoachMemory` when it changed (a few times a day: a check-in,
+        an alert, a notification), so a restarted monitor keeps the coach's limits."""
+        memory = CoachMemory.of(self.state)
+        if memory != self._memory:
+            self._memory = memory
+            write_memory(self.memory_file, memory)
 
     def close(self, t_end: float) -> None:
         # A button pressed since the last decision or tick is still logged. ``t_end`` may
@@ -1138,29 +1181,65 @@ class CoachSink:
             log.warning("cannot write the monitor heartbeat: %s", exc)
 
 
-def _read_checkin_day(path: Optional[Path]) -> Optional[date]:
+def read_memory(path: Optional[Path], started: float) -> CoachMemory:
+    """The :class:`CoachMemory` in ``path`` (nothing for a missing or damaged file: the
+    coach then starts afresh, as before the file existed). ``started``: the session's
+    POSIX start. A time after it (a clock set back, a hand-edited file) would hold the
+    limits until the clock caught up with it, so it is dropped. An older file, holding
+    only ``last_checkin_day``, reads as before."""
     if path is None:
-        return None
+        return CoachMemory()
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
-        return date.fromisoformat(obj["last_checkin_day"])
+        if not isinstance(obj, dict):
+            raise TypeError("not a JSON object")
+        days = [
+            date.fromisoformat(obj[k]) if obj.get(k) is not None else None
+            for k in ("last_checkin_day", "last_framing_day")
+        ]
+        alerts = tuple(_moment(x) for x in obj.get("alerts", []) if float(x) <= started)
+        notified = obj.get("last_notified_at")
+        last = _moment(notified) if notified is not None and notified <= started else None
     except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return CoachMemory()
+    except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
         log.warning("ignoring damaged coach state %s: %s", path, exc)
-        return None
+        return CoachMemory()
+    hour_ago = started - 3600.0
+    return CoachMemory(days[0], days[1], tuple(a for a in alerts if a.timestamp() > hour_ago), last)
 
 
-def _write_checkin_day(path: Optional[Path], day: Optional[date]) -> None:
-    if path is None or day is None:
+def _moment(value: Any) -> datetime:
+    """POSIX seconds as an aware local datetime, as :meth:`SessionInfo.wall` gives."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{value!r} is not a time")
+    return datetime.fromtimestamp(value, timezone.utc).astimezone()
+
+
+def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
+    """Write ``memory`` to ``path`` (atomically); a failure is logged, never raised: the
+    coaching goes on, only a restart would forget."""
+    if path is None:
         return
+    obj = {
+        "last_checkin_day": _iso(memory.last_checkin_day),
+        "last_framing_day": _iso(memory.last_framing_day),
+        "alerts": [a.timestamp() for a in memory.alerts],
+        "last_notified_at": (
+            memory.last_notified_at.timestamp() if memory.last_notified_at else None
+        ),
+    }
     try:
-        control_mod.write_json_atomic(path, {"last_checkin_day": day.isoformat()})
+        control_mod.write_json_atomic(path, obj)
     except OSError as exc:
-        log.warning("cannot remember the check-in day in %s: %s", path, exc)
+        log.warning("cannot remember the coach's state in %s: %s", path, exc)
 
 
-def checkin_file() -> Path:
+def _iso(day: Optional[date]) -> Optional[str]:
+    return day.isoformat() if day is not None else None
+
+
+def memory_file() -> Path:
     return paths.state_dir() / "coach.json"
 
 
@@ -1251,7 +1330,7 @@ def build_sink(
             on_event=on_event,
             control=control_mod.ControlPoller(),
             heartbeat=True,
-            checkin_file=checkin_file(),
+            memory_file=memory_file(),
         )
     if notify:
         notifier = notify_mod.with_fallback(notify_mod.make_notifier(notifier_choice))

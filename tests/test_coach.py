@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -797,3 +798,87 @@ def test_no_headache_on_a_day_with_an_entry_is_a_quiet_note_not_a_crash(store):
         "checkin_prompted",
         "checkin_answered",
     ]
+
+
+# --------------------------------------------------------------------------- restarts
+def _live_session(tmp_path, start: datetime, state: PostureState, seconds: int, **kw):
+    """A live-style sink (with the coach's memory file) fed ``state`` once a second."""
+    kw.setdefault("checkin_time", None)
+    sink = CoachSink(
+        SessionInfo(start=start, profile="p", live=True),
+        PrintingNotifier(io.StringIO()),
+        CoachSettings(**kw),
+        memory_file=tmp_path / "coach.json",
+    )
+    for k in range(seconds):
+        sink.on_decision(Decision(float(k), state, changed=k == 0))
+    sink.close(float(seconds))
+    return sink
+
+
+def test_a_restart_keeps_the_alert_cooldown_and_the_hourly_cap(tmp_path):
+    """A monitor restarted (a crash, a log-out and in) must not alert again at once: the
+    cool-down and the hourly cap count the alerts of the session before."""
+    first = _live_session(tmp_path, T0, FWD, 300)
+    assert [n.kind for n, _ in first.sent] == ["posture"]
+    alert_at = first.events[0].at
+    # restarted 5 minutes later, still slumped for 5 minutes: within the 15 min cool-down
+    second = _live_session(tmp_path, T0 + timedelta(minutes=5), FWD, 300)
+    assert second.sent == []
+    # once the cool-down is over the coach alerts again, as within one session
+    third = _live_session(tmp_path, T0 + timedelta(minutes=16), FWD, 300)
+    [(alert, _)] = third.sent
+    assert alert.kind == "posture"
+    # and the hourly cap counts across sessions: with a 1 min cool-down and a cap of 2,
+    # the two alerts already made this hour leave none
+    fourth = _live_session(
+        tmp_path, T0 + timedelta(minutes=25), FWD, 600, alert_cooldown_s=60, max_alerts_per_hour=2
+    )
+    assert fourth.sent == []
+    assert alert_at < third.events[0].at
+
+
+def test_a_restart_keeps_the_framing_prompt_to_once_a_day(tmp_path):
+    def cut_session(start: datetime) -> CoachSink:
+        sink = CoachSink(
+            SessionInfo(start=start, profile="p", live=True),
+            PrintingNotifier(io.StringIO()),
+            CoachSettings(checkin_time=None),
+            memory_file=tmp_path / "coach.json",
+        )
+        for k in range(400):
+            sink.on_decision(Decision(float(k), GOOD, changed=k == 0, cut_off=k >= 60))
+        sink.close(400.0)
+        return sink
+
+    assert [n.kind for n, _ in cut_session(T0).sent] == ["framing"]
+    assert cut_session(T0 + timedelta(hours=2)).sent == []
+    assert [n.kind for n, _ in cut_session(T0 + timedelta(days=1)).sent] == ["framing"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[]",
+        '{"alerts": ["yesterday"]}',
+        '{"last_framing_day": "2024-13-45"}',
+        # an alert stamped after the session's start (a clock set back): not held
+        f'{{"alerts": [{int(T0.timestamp()) + 86400}], "last_notified_at": 0}}',
+    ],
+)
+def test_a_damaged_or_future_memory_file_starts_the_coach_afresh(tmp_path, text):
+    (tmp_path / "coach.json").write_text(text)
+    sink = _live_session(tmp_path, T0, FWD, 300)
+    assert [n.kind for n, _ in sink.sent] == ["posture"]
+    # and the file is whole again for the next start
+    saved = json.loads((tmp_path / "coach.json").read_text())
+    assert saved["alerts"] == [sink.events[0].at.timestamp()]
+
+
+def test_a_memory_file_of_an_earlier_version_still_holds_the_checkin_day(tmp_path):
+    (tmp_path / "coach.json").write_text('{"last_checkin_day": "2024-03-04"}')
+    sink = _live_session(
+        tmp_path, datetime(2024, 3, 4, 17, 29), GOOD, 120, checkin_time=time(17, 30)
+    )
+    assert sink.sent == []

@@ -185,7 +185,7 @@ def _live_sink(start: datetime) -> CoachSink:
         settings=CoachSettings(checkin_time=None),
         control=ControlPoller(),
         heartbeat=True,
-        checkin_file=control.control_file().parent / "coach.json",
+        memory_file=control.control_file().parent / "coach.json",
     )
 
 
@@ -222,7 +222,7 @@ def test_a_live_coach_remembers_the_checkin_day_across_restarts():
             session,
             PrintingNotifier(io.StringIO()),
             control=ControlPoller(),
-            checkin_file=state_file,
+            memory_file=state_file,
         )
         for t in range(60):
             sink.on_decision(Decision(float(t), PostureState.GOOD))
@@ -231,7 +231,7 @@ def test_a_live_coach_remembers_the_checkin_day_across_restarts():
 
     first = run()
     assert [n.kind for n, _ in first.sent] == ["checkin"]
-    assert json.loads(state_file.read_text()) == {"last_checkin_day": "2024-03-04"}
+    assert json.loads(state_file.read_text())["last_checkin_day"] == "2024-03-04"
     second = run()
     assert second.sent == []
 
