@@ -805,17 +805,17 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     if getattr(args, "html", None):
         raise UserError("--therapist makes a PDF; leave out --html")
     plan = load_plan_file(args.plan) if getattr(args, "plan", None) else load_active_plan()
-    last = (
-        parse_day(args.to, "--to")
-        if args.to
-        else (min(plan.end, date.today()) if plan is not None else date.today())
-    )
-    if args.from_:
-        first = parse_day(args.from_, "--from")
-    elif plan is not None and plan.start <= last:
-        first = plan.start
+    first = parse_day(args.from_, "--from") if args.from_ else None
+    if args.to:
+        last = parse_day(args.to, "--to")
+    elif plan is not None and (first is None or first <= plan.end):
+        last = min(plan.end, date.today())
     else:
-        first = last - timedelta(days=27)
+        # no plan, or a --from after the plan ended (what happened since): today, as in
+        # every report; the plan's end would refuse a --to the user never gave
+        last = date.today()
+    if first is None:
+        first = plan.start if plan is not None and plan.start <= last else last - timedelta(27)
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
     if (last - first).days + 1 > MAX_PLAN_DAYS:

@@ -564,3 +564,19 @@ def test_damaged_database_is_one_line_and_left_in_place(
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "damaged" in err
     assert db.read_bytes() == junk and not pdf.exists()
+
+
+@needs_poppler
+def test_from_after_the_plans_end_without_to_reports_up_to_today(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--from alone, after the active plan ended (what happened since): --to defaults to
+    today, as in every report, not to the plan's end, which would refuse a --to the user
+    never gave."""
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0  # ended 2024-03-31
+    pdf = tmp_path / "after.pdf"
+    first = date.today() - timedelta(days=30)  # long after the plan
+    args = ["report", "--therapist", "--from", first.isoformat(), "--pdf", str(pdf)]
+    assert cli.main([*args, "--db", str(db)]) == 0, capsys.readouterr().err
+    days = (date.today() - first).days + 1
+    assert f"Period: {first} to {date.today()} ({days} days)" in pdf_text(pdf, 1)
