@@ -274,7 +274,9 @@ def load_plan_file(path: str | Path, library: Optional[Library] = None) -> Plan:
 
 def parse_plan_text(raw: bytes | str, origin: str, library: Optional[Library] = None) -> Plan:
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        # utf-8-sig: a byte order mark (Windows editors write one) is not part of the
+        # text; TOML would refuse it as an invalid statement at line 1, column 1
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
         doc = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise UserError(f"plan {origin} is not UTF-8 text") from exc

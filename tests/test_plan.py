@@ -4,6 +4,7 @@ and the coach following the plan (pure engine, fake clock)."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -89,6 +90,19 @@ def test_broken_toml_is_a_user_error_naming_the_file(tmp_path: Path) -> None:
     f.write_text("schema = 1\nstart = [", encoding="utf-8")
     with pytest.raises(UserError, match=f"plan {f} is not valid TOML"):
         plan.load_plan_file(f)
+
+
+def test_a_plan_saved_with_a_byte_order_mark_imports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Windows editors (Notepad's "UTF-8 with BOM") start the file with U+FEFF; TOML
+    # itself refuses it, with "Invalid statement (at line 1, column 1)"
+    f = tmp_path / "bom.toml"
+    f.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    assert cli.main(["plan", "import", str(f)]) == 0, capsys.readouterr().err
+    active = plan.load_active_plan()  # and the saved copy loads again at the coach's start
+    assert active is not None
+    assert replace(active, origin="") == replace(plan.load_plan_file(EXAMPLE), origin="")
 
 
 def test_more_than_four_exercises_warns_but_is_accepted() -> None:
