@@ -216,8 +216,14 @@ class Plan:
             )
         return out
 
-    def describe(self, today: Optional[date] = None) -> list[str]:
-        """What `plan show` prints: settings, target and each exercise CERT-style."""
+    def describe(
+        self, today: Optional[date] = None, own_quiet: Optional[tuple[time, time]] = None
+    ) -> list[str]:
+        """What `plan show` prints: settings, target and each exercise CERT-style.
+
+        ``own_quiet`` is the patient's own quiet hours (config.toml), which hold when the
+        plan sets none (:func:`coach_settings`): said, so that the plan does not read as
+        "no quiet hours" while the coach keeps silent in them."""
         today = today or date.today()
         label = f" for {self.patient}" if self.patient else ""
         status = (
@@ -225,7 +231,12 @@ class Plan:
             if today < self.start
             else ("ended" if today > self.end else "running")
         )
-        quiet = "none" if self.quiet_hours is None else _range_text(self.quiet_hours)
+        if self.quiet_hours is not None:
+            quiet = _range_text(self.quiet_hours)
+        elif own_quiet is not None:
+            quiet = f"none set by the plan; your own {_range_text(own_quiet)} hold"
+        else:
+            quiet = "none set by the plan"
         target = (
             "none"
             if self.forward_head_max_share is None
@@ -605,7 +616,7 @@ def coach_settings(plan: Plan, base: Any) -> Any:
     """
     changes: dict[str, Any] = {
         "break_after_s": plan.break_interval_min * 60.0,
-        "plan_slots": slots_provider(plan),
+        "plan_slots": slots_provider(scheduled_plan(plan, getattr(base, "quiet_hours", None))),
     }
     if plan.quiet_hours is not None:
         changes["quiet_hours"] = plan.quiet_hours
@@ -622,6 +633,15 @@ def coach_settings(plan: Plan, base: Any) -> Any:
         end = plan.workday[1]
         changes["checkin_time"] = None if _in_range(end, plan.quiet_hours) else end
     return replace(base, **changes)
+
+
+def scheduled_plan(plan: Plan, own_quiet: Optional[tuple[time, time]]) -> Plan:
+    """``plan`` as the coach schedules it: a plan without quiet hours of its own keeps the
+    user's (see :func:`coach_settings`), and the coach is silent in them, so the doses are
+    spread around them too. Otherwise a dose that fell in them came late or not at all."""
+    if plan.quiet_hours is None and own_quiet is not None:
+        return replace(plan, quiet_hours=own_quiet)
+    return plan
 
 
 def library_with(plan: Plan, base: Library) -> Library:
@@ -949,12 +969,22 @@ def cmd_plan_show(args: argparse.Namespace) -> int:
     if plan is None:
         print("no active plan (`posture-guard plan import FILE` sets one)")
         return 0
-    for line in plan.describe():
+    from .coach import load_settings
+
+    try:
+        own_quiet = load_settings().quiet_hours
+    except UserError as exc:  # the plan is still worth seeing; the coach will say the same
+        print(f"warning: {exc}")
+        own_quiet = None
+    for line in plan.describe(own_quiet=own_quiet):
         print(line)
     today = date.today()
-    slots = schedule_day(plan, today)
+    # the times the coach prompts, which avoid the user's own quiet hours too
+    slots = schedule_day(scheduled_plan(plan, own_quiet), today)
     if slots:
         print("Today's prompts: " + ", ".join(f"{s.at:%H:%M} {s.exercise}" for s in slots))
+    elif schedule_day(plan, today):
+        print("Today's prompts: none (your own quiet hours cover the working day)")
     return 0
 
 

@@ -303,6 +303,42 @@ def test_a_plan_without_quiet_hours_keeps_the_users() -> None:
     assert plan.coach_settings(p, load_settings()).quiet_hours == (time(22), time(7))
 
 
+def test_without_plan_quiet_hours_doses_are_spread_around_the_users_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The coach is silent in the user's own quiet hours when the plan has none, so the
+    doses go where it can prompt them, and `plan show` says so and lists those times
+    (it said "quiet hours: none" and listed a dose the coach could only send late)."""
+    _write_config('[coach]\nquiet_hours = "09:00-10:00"\n')
+    today = date.today()
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("start = 2024-03-04", f"start = {today}")
+        .replace("end = 2024-03-31", f"end = {today + timedelta(days=6)}")
+        .replace('quiet_hours = "12:00-13:00"', 'quiet_hours = "off"')
+    )
+    text = "\n".join(x for x in text.splitlines() if not x.startswith("days ="))  # every day
+    f = tmp_path / "off.toml"
+    f.write_text(text, encoding="utf-8")
+    assert cli.main(["plan", "import", str(f)]) == 0
+    p = plan.load_active_plan()
+    assert p is not None and p.quiet_hours is None
+    # the plan's own schedule has a dose in the user's quiet hours: the case in question
+    quiet = (time(9), time(10))
+    assert any(quiet[0] <= s.at < quiet[1] for s in plan.schedule_day(p, today))
+    settings_, _ = plan.coach_overrides(today)
+    assert settings_ is not None and settings_.plan_slots is not None
+    coach_times = [at for at, _ in settings_.plan_slots(today)]
+    assert len(coach_times) == len(plan.schedule_day(p, today))  # no dose dropped
+    assert not any(quiet[0] <= at < quiet[1] for at in coach_times)
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "quiet hours: none set by the plan; your own 09:00-10:00 hold" in out
+    listed = out.split("Today's prompts: ")[1].splitlines()[0]
+    assert listed == ", ".join(f"{at:%H:%M} {ex}" for at, ex in settings_.plan_slots(today))
+
+
 def test_a_broken_config_under_a_plan_is_a_user_error_naming_the_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
