@@ -562,6 +562,20 @@ def _dates(rows: Sequence[TherapistRow]) -> list[datetime]:
     return [datetime.combine(r.day, datetime.min.time()) for r in rows]
 
 
+def _period_axis(ax: Any, rows: Sequence[TherapistRow]) -> None:
+    """Show the report's days on a line chart's x axis. Left to matplotlib, it spanned
+    only the days with a point (hiding unmonitored days at either end, the gaps a
+    therapist looks for) and, with none, 1970-01-01 on every tick."""
+    import matplotlib.dates as mdates
+
+    half = timedelta(hours=12)
+    ax.set_xlim(
+        datetime.combine(rows[0].day, datetime.min.time()) - half,
+        datetime.combine(rows[-1].day, datetime.min.time()) + half,
+    )
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+
+
 def _plot_forward_head(ax: Any, days: list, rows: list, label: str, **style: Any) -> None:
     """The daily forward-head share of desk time (days without desk time left out)."""
     pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
@@ -597,7 +611,6 @@ def _plot_target(ax: Any, rows: Sequence[TherapistRow], label: str, **style: Any
 
 def _draw_summary(fig: Any, data: TherapistData) -> None:
     """Text first; below it, the two trends a therapist looks for: posture and exercise."""
-    import matplotlib.dates as mdates
 
     _text(fig, summary_lines(data), size=8.5)
     rows = data.rows
@@ -617,7 +630,7 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
     _plot_target(ax, rows, "forward-head target", lw=1)
     ax.set_ylim(0, 105)
     legend(ax, fontsize=7, loc="upper right")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    _period_axis(ax, rows)
     ax.set_title("Day by day", fontsize=9)
 
 
@@ -676,7 +689,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of desk time")
     legend(ax, fontsize=7)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    _period_axis(ax, rows)
     ax2 = _axes(fig, (0.1, 0.12, 0.85, 0.33))
     bottom = [0.0] * len(rows)
     for s in STATES:

@@ -10,6 +10,7 @@ SQL, never from posture_guard's own summary code.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import shutil
 import sqlite3
@@ -580,3 +581,35 @@ def test_from_after_the_plans_end_without_to_reports_up_to_today(
     assert cli.main([*args, "--db", str(db)]) == 0, capsys.readouterr().err
     days = (date.today() - first).days + 1
     assert f"Period: {first} to {date.today()} ({days} days)" in pdf_text(pdf, 1)
+
+
+def test_day_charts_span_the_period_even_without_posture_data(tmp_path: Path) -> None:
+    """The line charts of forward head (summary, trend) cover the report's days: with
+    nothing to draw they showed 1970-01-01 on every tick, and otherwise only the span of
+    the monitored days, hiding the unmonitored days at either end."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    path = tmp_path / "few.sqlite3"
+    with Store.open(path) as store:  # one monitored day, in the middle of the period
+        mid = date(2024, 3, 10)
+        store.add_spans([Span(PostureState.GOOD, _ts(mid, 10), _ts(mid, 11))])
+    periods = ((date(2024, 3, 4), date(2024, 3, 17)), (date(2020, 1, 1), date(2020, 1, 9)))
+    for (first, last), plan in itertools.product(periods, (load_plan_file(EXAMPLE), None)):
+        with Store.open(path) as store:
+            data = therapist.gather(store, first, last, plan)
+        for title, paint in therapist.page_plan(data)[:3]:
+            if title not in ("Therapist summary", "Posture trend against the target"):
+                continue
+            fig = plt.figure()
+            paint(fig)
+            date_axes = [ax for ax in fig.axes if isinstance(
+                ax.xaxis.get_major_formatter(), mdates.DateFormatter)]  # fmt: skip
+            assert date_axes, title
+            for ax in date_axes:
+                lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+                assert lo <= datetime.combine(first, time()) <= datetime.combine(last, time()) <= hi
+            plt.close(fig)
