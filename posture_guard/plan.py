@@ -444,7 +444,7 @@ def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optiona
     hold: Optional[tuple[float, float]] = dose.hold_s
     if "hold_s" in item:
         v = item["hold_s"]
-        if not _is_number(v) or not 0 < v <= 600:
+        if not _is_number(v) or not 1 <= v <= 600:
             pr.add(f"{where}: 'hold_s' must be seconds from 1 to 600")
         else:
             hold = (float(v), float(v))

@@ -72,6 +72,17 @@ def test_invalid_plan_lists_every_problem_at_once() -> None:
     assert "\n" not in msg
 
 
+@pytest.mark.parametrize("hold", [0, 0.5, 600.5, -3, float("nan"), True])
+def test_hold_outside_the_stated_limits_is_refused(hold: float) -> None:
+    # the message says "from 1 to 600": half a second was taken (and shown as "0.5 s hold")
+    doc = example_doc()
+    doc["exercise"][0]["hold_s"] = hold
+    with pytest.raises(UserError, match="'hold_s' must be seconds from 1 to 600"):
+        plan.parse_plan(doc)
+    doc["exercise"][0]["hold_s"] = 1
+    assert plan.parse_plan(doc).prescriptions[0].exercise.dosage.hold_s == (1.0, 1.0)
+
+
 def test_quiet_hours_covering_the_day_and_overfull_days_are_rejected() -> None:
     doc = example_doc()
     doc["quiet_hours"] = "08:00-18:00"
