@@ -26,8 +26,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
+import sys
 import textwrap
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -778,7 +782,7 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
 
     pages = page_plan(data)
     try:
-        with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}):
+        with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}), _missing_glyphs():
             with PdfPages(
                 str(path),
                 metadata={
@@ -794,6 +798,32 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
     except OSError as exc:
         raise UserError(f"cannot write PDF {path}: {exc.strerror or exc}") from exc
     return len(pages)
+
+
+_GLYPH_WARNING = re.compile(r"Glyph (\d+) .*missing from font")
+
+
+@contextmanager
+def _missing_glyphs() -> Iterator[None]:
+    """Name once, on one line, the characters the PDF's font cannot draw (a patient label
+    or a custom exercise in Chinese, say): matplotlib warns per glyph and page, a Python
+    warning with a source line each. Other warnings pass through unchanged."""
+    missing: dict[str, None] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        m = _GLYPH_WARNING.search(str(w.message))
+        if m:
+            missing[chr(int(m.group(1)))] = None
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        print(
+            f"posture-guard: note: the PDF's font has no {' '.join(missing)}; they are "
+            "drawn as empty boxes",
+            file=sys.stderr,
+        )
 
 
 def write_csv(data: TherapistData, path: Union[str, Path]) -> None:

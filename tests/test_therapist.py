@@ -613,3 +613,21 @@ def test_day_charts_span_the_period_even_without_posture_data(tmp_path: Path) ->
                 lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
                 assert lo <= datetime.combine(first, time()) <= datetime.combine(last, time()) <= hi
             plt.close(fig)
+
+
+def test_characters_the_pdf_font_lacks_are_named_once_not_warned_per_glyph(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A patient label in Chinese: matplotlib's font has no such glyphs and warned on the
+    terminal, one Python warning (with a source line) per character and page."""
+    plan_file = tmp_path / "zh.toml"
+    text = EXAMPLE.read_text(encoding="utf-8").replace('"RM-03"', '"李明"')
+    plan_file.write_text(text, encoding="utf-8")
+    pdf = tmp_path / "zh.pdf"
+    args = ["report", "--therapist", "--pdf", str(pdf), "--db", str(db), "--plan", str(plan_file)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "李" in err and "明" in err and "Warning" not in err
+    assert pdf.stat().st_size > 0
