@@ -313,10 +313,28 @@ def record(
             raise UserError("--pain goes with a done exercise, not with --skipped")
         if isinstance(pain, bool) or not isinstance(pain, int) or not 0 <= pain <= 10:
             raise UserError(f"--pain must be a whole number from 0 to 10, not {pain!r}")
+    if skipped and not _open_prompt(store, exercise, at):
+        # A skip declines a prompt; with none open it would be stored and counted nowhere
+        # (the report counts prompts), while the patient was told it was recorded.
+        minutes = RESPONSE_WINDOW_S / 60
+        raise UserError(
+            f"no prompt for {exercise} in the last {minutes:g} min to skip; a dose you do "
+            "not do shows in the report as not done"
+        )
     payload: dict[str, Any] = {"exercise": exercise, "via": "cli"}
     if pain is not None:
         payload["pain"] = pain
     return store.log_event(SKIP_KIND if skipped else DONE_KIND, at, payload)
+
+
+def _open_prompt(store: Store, exercise: str, at: datetime) -> bool:
+    """Whether a prompt for ``exercise`` is still open at ``at`` (unanswered, within its
+    window, not superseded), as :func:`account` pairs answers with prompts."""
+    now = at.timestamp()
+    kinds = (PROMPT_KIND, DONE_KIND, SKIP_KIND, "snooze")
+    events = store.events(now - RESPONSE_WINDOW_S, now + 1e-6, kinds)
+    first = date.fromtimestamp(now - RESPONSE_WINDOW_S)
+    return account(events, first, at.date(), horizon=now).total(exercise).pending > 0
 
 
 def cmd_done(args: argparse.Namespace) -> int:

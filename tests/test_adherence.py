@@ -92,16 +92,48 @@ def test_done_command_records_into_the_real_database(
 ) -> None:
     db = tmp_path / "p.sqlite3"
     assert cli.main(["done", "chin_tuck", "--pain", "4", "--db", str(db)]) == 0
+    with Store.open(db) as store:  # the coach prompted neck_rotation five minutes ago
+        store.log_event(
+            "exercise_prompted",
+            datetime.now() - timedelta(minutes=5),
+            {"exercise": "neck_rotation", "for": "plan", "prompt": 7},
+        )
     assert cli.main(["done", "neck_rotation", "--skipped", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "chin_tuck: done at" in out and "pain 4/10" in out
+    assert "neck_rotation: skipped at" in out
     conn = sqlite3.connect(str(db))
     rows = conn.execute("SELECT kind, payload FROM events ORDER BY id").fetchall()
     conn.close()
     assert [(k, json.loads(p)) for k, p in rows] == [
         ("exercise_done", {"exercise": "chin_tuck", "pain": 4, "via": "cli"}),
+        ("exercise_prompted", {"exercise": "neck_rotation", "for": "plan", "prompt": 7}),
         ("exercise_skipped", {"exercise": "neck_rotation", "via": "cli"}),
     ]
+    with Store.open(db) as store:
+        today = adherence.load(store, date.today(), date.today())
+    assert today.total("neck_rotation").skipped == 1
+
+
+def test_a_skip_without_an_open_prompt_is_refused_not_stored_and_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A skip declines a prompt. With none open (never prompted, or the prompt's window
+    is over) it was stored, counted nowhere, and the patient told "skipped at 09:12"."""
+    db = tmp_path / "p.sqlite3"
+    with Store.open(db) as store:  # a prompt too old to answer
+        store.log_event(
+            "exercise_prompted",
+            datetime.now() - timedelta(seconds=adherence.RESPONSE_WINDOW_S + 60),
+            {"exercise": "neck_rotation", "for": "plan", "prompt": 7},
+        )
+    for ex in ("neck_rotation", "chin_tuck"):
+        assert cli.main(["done", ex, "--skipped", "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert f"no prompt for {ex} in the last 90 min to skip" in err
+        assert err.count("\n") == 1
+    with Store.open(db) as store:
+        assert [e.kind for e in store.events(0, 4e9)] == ["exercise_prompted"]
 
 
 def test_done_accepts_custom_plan_exercises_and_rejects_unknown_ones(
