@@ -988,6 +988,9 @@ class CoachSink:
         self.notes: list[str] = []
         self.sent: list[tuple[Notify, Delivery]] = []
         self.unlogged: list[Event] = []  # events on_event could not take yet
+        # "No headache" answers a locked database has not taken yet, and when to try again
+        self.checkins_due: list[date] = []
+        self._checkin_retry_at = 0.0
         self._log_warned = False
         self._prompts: dict[int, Notify] = {}
         self._last_beat: Optional[float] = None
@@ -1011,6 +1014,7 @@ class CoachSink:
         for effect in effects:
             self._perform(effect, now)
         self._remember()
+        self._retry_checkins(now)
         self._tick(decision.t)
 
     def poll(self, t: float) -> None:
@@ -1029,6 +1033,7 @@ class CoachSink:
         for effect in effects:
             self._perform(effect, now)
         self._remember()
+        self._retry_checkins(now)
         self._tick(t)
 
     def _remember(self) -> None:
@@ -1046,6 +1051,12 @@ class CoachSink:
         if self.unlogged:
             print(
                 f"posture-guard: {len(self.unlogged)} coach event(s) could not be logged",
+                file=sys.stderr,
+            )
+        for day in self.checkins_due:
+            print(
+                f"posture-guard: 'No headache' for {day} could not be recorded (the database "
+                f"stayed locked); `posture-guard checkin --none --date {day}` records it",
                 file=sys.stderr,
             )
         if self.heartbeat:
@@ -1112,12 +1123,17 @@ class CoachSink:
             else:
                 log.info("%s", effect.text)
         elif isinstance(effect, DiaryCheckIn):
-            self._perform(Note(self._record_checkin(effect.day)), now)
+            note = self._record_checkin(effect.day, now)
+            if note:
+                self._perform(Note(note), now)
         else:
             self._emit(effect)
 
-    def _record_checkin(self, day: date) -> str:
-        """Write a "No headache" answer to the diary; the quiet note that says how it went."""
+    def _record_checkin(self, day: date, now: datetime, retry: bool = False) -> str:
+        """Write a "No headache" answer to the diary; the quiet note that says how it went
+        (none for a retry that failed again). A database another program holds is tried
+        again every :data:`CHECKIN_RETRY_S` until the session ends (see
+        :meth:`_retry_checkins`): the user pressed the button once and will not again."""
         if self.on_checkin is None:
             return (
                 f"'No headache' for {day} was not put in a diary: this session logs to no "
@@ -1126,9 +1142,30 @@ class CoachSink:
         try:
             self.on_checkin(day)
         except UserError as exc:  # e.g. the day has a headache entry, or a locked database
+            if _database_locked(exc):
+                self._checkin_retry_at = now.timestamp() + CHECKIN_RETRY_S
+                if day not in self.checkins_due:
+                    self.checkins_due.append(day)
+                if retry:
+                    return ""
+                log.warning("'No headache' for %s not recorded yet (will retry): %s", day, exc)
+                return (
+                    f"'No headache' for {day} not recorded yet: the database is locked by "
+                    "another program; it will be tried again."
+                )
             log.warning("'No headache' for %s not recorded in the diary: %s", day, exc)
             return f"'No headache' for {day} not recorded in the diary: {exc}"
         return f"Recorded {day} as headache-free in your headache diary."
+
+    def _retry_checkins(self, now: datetime) -> None:
+        """Try the "No headache" answers a locked database refused, when a retry is due."""
+        if not self.checkins_due or now.timestamp() < self._checkin_retry_at:
+            return
+        due, self.checkins_due = self.checkins_due, []
+        for day in due:
+            note = self._record_checkin(day, now, retry=True)
+            if note:
+                self._perform(Note(note), now)
 
     def _when(self, now: datetime) -> str:
         """Wall-clock time in a live run; stream time (as the console prints it) in a replay."""
@@ -1241,6 +1278,21 @@ def _iso(day: Optional[date]) -> Optional[str]:
 
 def memory_file() -> Path:
     return paths.state_dir() / "coach.json"
+
+
+#: How often a "No headache" answer that a locked database refused is tried again.
+CHECKIN_RETRY_S = 60.0
+
+
+def _database_locked(exc: UserError) -> bool:
+    """Whether ``exc`` is the store's "locked by another program" (worth a retry), not a
+    refusal (a day with a headache entry) or a damaged file."""
+    import sqlite3
+
+    from .store import LOCKED, sqlite_problem
+
+    cause = exc.__cause__
+    return isinstance(cause, sqlite3.Error) and sqlite_problem(cause) == LOCKED
 
 
 def diary_writer(on_event: Optional[EventCallback]) -> Optional[CheckinCallback]:

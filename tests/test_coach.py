@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Optional
@@ -882,3 +883,54 @@ def test_a_memory_file_of_an_earlier_version_still_holds_the_checkin_day(tmp_pat
         tmp_path, datetime(2024, 3, 4, 17, 29), GOOD, 120, checkin_time=time(17, 30)
     )
     assert sink.sent == []
+
+
+# --------------------------------------------------------------------------- a locked diary
+def _locked_evening(db, release_at: Optional[float], capsys) -> tuple[CoachSink, str]:
+    """17:00-17:45 at the desk with the database held by another program from the start
+    until ``release_at`` seconds (None: to the end); "No headache" pressed at 17:30."""
+    from posture_guard.store import Store
+
+    store = Store.open(db, lock_timeout=0.05)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=False),
+        PressingNotifier("no_headache"),
+        settings=CoachSettings(),
+        on_event=store.log_event,
+    )
+    for k in range(0, 45 * 60, 2):
+        if release_at is not None and k == release_at:
+            other.execute("ROLLBACK")
+        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+    sink.close(45 * 60.0)
+    if release_at is None:
+        other.execute("ROLLBACK")
+    other.close()
+    store.close()
+    return sink, capsys.readouterr().err
+
+
+def test_no_headache_pressed_while_the_database_is_locked_is_recorded_once_it_is_free(
+    tmp_path, capsys
+):
+    db = tmp_path / "p.sqlite3"
+    sink, err = _locked_evening(db, release_at=32 * 60, capsys=capsys)
+    day = date(2024, 3, 4)
+    assert any("not recorded yet" in n and "locked" in n for n in sink.notes)
+    assert any(str(day) in n and "headache-free" in n for n in sink.notes)
+    assert sink.checkins_due == [] and "could not be recorded" not in err
+    from posture_guard.store import Store
+
+    with Store.open(db) as store:
+        assert Diary(store).days(day, day)[day].status == "none"
+
+
+def test_a_lock_that_outlasts_the_session_says_how_to_record_the_answer(tmp_path, capsys):
+    sink, err = _locked_evening(tmp_path / "p.sqlite3", release_at=None, capsys=capsys)
+    assert sink.checkins_due == [date(2024, 3, 4)]
+    assert "'No headache' for 2024-03-04 could not be recorded" in err
+    assert "checkin --none --date 2024-03-04" in err
+    # one note when it was pressed, none for each failed retry
+    assert sum("not recorded" in n for n in sink.notes) == 1
