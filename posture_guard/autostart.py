@@ -67,11 +67,23 @@ def _config_home(home: Path, env: Mapping[str, str]) -> Path:
 
 
 def _systemd_quote(arg: str) -> str:
-    # systemd splits ExecStart like a shell; quote each word and escape % specifiers
-    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+    # systemd splits ExecStart like a shell; quote each word, escape % specifiers and the
+    # $ of its environment variables ($$ is a literal dollar sign)
+    escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    return '"' + escaped.replace("$", "$$") + '"'
+
+
+# systemd refuses a program name with a quote or a backslash in it (the whole unit is then
+# "bad", and nothing starts at login), and replaces $VARIABLES in argv[0], the path Python
+# finds its virtual environment from. Such an interpreter is started through env instead,
+# which gets the path as an ordinary, escaped argument.
+_SYSTEMD_UNSAFE_PROGRAM = "\"'\\$"
+ENV = "/usr/bin/env"
 
 
 def systemd_unit(argv: Sequence[str]) -> str:
+    if any(c in argv[0] for c in _SYSTEMD_UNSAFE_PROGRAM):
+        argv = [ENV, *argv]
     return (
         "[Unit]\n"
         "Description=posture-guard posture monitor (webcam, numbers only)\n"
@@ -93,8 +105,13 @@ def systemd_unit(argv: Sequence[str]) -> str:
 def _desktop_quote(arg: str) -> str:
     if arg and all(c.isalnum() or c in "/-_.=:+," for c in arg):
         return arg
-    escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
-    return '"' + escaped.replace("%", "%%") + '"'
+    # The Desktop Entry spec applies two escapes: the quoting rule (inside double quotes a
+    # backslash escapes " ` $ and itself), then the key file's string rule, which is read
+    # first and knows only \s \n \t \r \\. So every backslash of the quoted word is
+    # doubled again: a bare \" or \$ makes GLib refuse the whole Exec line, and nothing
+    # starts at login.
+    quoted = arg.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
+    return '"' + quoted.replace("\\", "\\\\").replace("%", "%%") + '"'
 
 
 def xdg_desktop(argv: Sequence[str]) -> str:

@@ -172,3 +172,135 @@ def test_a_negative_camera_index_is_refused_before_anything_is_written(
     assert "--camera -1 is not a webcam index" in err and len(err.strip().splitlines()) == 1
     assert not autostart.current_entry().path.exists()
     assert cli.main(["autostart", "enable", "--no-manager", "--camera", "0"]) == 0
+
+
+# --------------------------------------------------------------------------- odd paths
+# Folder names a virtual environment may really sit in: a space, an apostrophe (O'Brien's
+# projects), a double quote, a percent sign, a dollar sign, a backtick and a backslash.
+ODD_FOLDERS = ["my env", "O'Brien", 'say "hi"', "100%", "$HOME", "tick`x", "back\\slash"]
+
+
+def _desktop_exec_argv(value: str) -> list[str]:
+    """The argv a desktop reads from an Exec value, by the Desktop Entry spec: first the
+    string escapes of the key file (GLib refuses any other backslash pair), then the
+    quoting (inside double quotes a backslash escapes only " ` $ and itself), then the
+    field code %% (a literal percent sign)."""
+    unescaped, i = "", 0
+    while i < len(value):
+        if value[i] == "\\":
+            pair = value[i : i + 2]
+            if pair not in ("\\s", "\\n", "\\t", "\\r", "\\\\"):
+                raise ValueError(f"invalid escape sequence {pair!r} in the key file")
+            unescaped += {"\\s": " ", "\\n": "\n", "\\t": "\t", "\\r": "\r"}.get(pair, "\\")
+            i += 2
+        else:
+            unescaped += value[i]
+            i += 1
+    words: list[str] = []
+    word, quoted, i = None, False, 0
+    while i < len(unescaped):
+        c = unescaped[i]
+        if quoted:
+            if c == "\\" and unescaped[i + 1 : i + 2] in ('"', "`", "$", "\\"):
+                word += unescaped[i + 1]
+                i += 1
+            elif c == '"':
+                quoted = False
+            else:
+                word += c
+        elif c == " ":
+            if word is not None:
+                words.append(word)
+            word = None
+        elif c == '"':
+            quoted, word = True, word or ""
+        else:
+            if c in "\t\n'\\><~|&;$*?#()`%":
+                raise ValueError(f"reserved character {c!r} outside quotes")
+            word = (word or "") + c
+        i += 1
+    if quoted:
+        raise ValueError("a quote is not closed")
+    if word is not None:
+        words.append(word)
+    return [w.replace("%%", "%") for w in words]
+
+
+def _systemd_exec(value: str) -> list[str]:
+    """What systemd runs for an ExecStart value: words split and unquoted (C escapes in
+    double quotes), the specifier %% resolved; the first word is the program, which
+    systemd refuses when it holds a quote or a backslash, and every argv word then has
+    its $VARIABLES replaced ($$ is a literal dollar sign), argv[0] included."""
+    words: list[str] = []
+    word, quoted, i = None, False, 0
+    while i < len(value):
+        c = value[i]
+        if quoted and c == "\\":
+            word += value[i + 1]
+            i += 1
+        elif c == '"':
+            quoted, word = not quoted, word or ""
+        elif c == " " and not quoted:
+            if word is not None:
+                words.append(word)
+            word = None
+        else:
+            word = (word or "") + c
+        i += 1
+    assert not quoted and word is not None
+    words.append(word)
+    words = [w.replace("%%", "%") for w in words]
+    program = words[0]
+    if any(c in program for c in "\"'\\"):
+        raise ValueError(f"Executable name contains special characters: {program}")
+    argv = []
+    for w in words:
+        if "$" in w.replace("$$", ""):
+            raise ValueError(f"{w!r} would have a variable substituted")
+        argv.append(w.replace("$$", "$"))
+    if program == "/usr/bin/env":  # env runs the rest as given
+        return argv[1:]
+    assert argv[0] == program  # argv[0] is how Python finds its virtual environment
+    return argv
+
+
+@pytest.mark.parametrize("folder", ODD_FOLDERS)
+def test_the_xdg_entry_runs_an_interpreter_in_an_odd_folder(tmp_path: Path, folder: str) -> None:
+    argv = autostart.command(f"/home/u/{folder}/bin/python", profile="work", camera=1)
+    entry = autostart.plan("linux", tmp_path, argv, {}, False, tmp_path)
+    (exec_line,) = [line for line in entry.content.splitlines() if line.startswith("Exec=")]
+    assert _desktop_exec_argv(exec_line[len("Exec=") :]) == argv
+    tool = shutil.which("desktop-file-validate")
+    if tool is not None:
+        path = tmp_path / "posture-guard.desktop"
+        path.write_text(entry.content, encoding="utf-8")
+        done = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("folder", ODD_FOLDERS)
+def test_the_systemd_unit_runs_an_interpreter_in_an_odd_folder(tmp_path: Path, folder: str) -> None:
+    argv = autostart.command(f"/home/u/{folder}/bin/python", profile="work", camera=1)
+    entry = autostart.plan("linux", tmp_path, argv, {}, True, tmp_path)
+    (exec_line,) = [line for line in entry.content.splitlines() if line.startswith("ExecStart=")]
+    assert _systemd_exec(exec_line[len("ExecStart=") :]) == argv
+
+
+@pytest.mark.parametrize("folder", ["O'Brien", 'say "hi"', "back\\slash", "100%"])
+def test_systemd_analyze_accepts_the_unit_for_an_interpreter_in_an_odd_folder(
+    tmp_path: Path, folder: str
+) -> None:
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze (Debian package systemd) is not installed")
+    python = tmp_path / folder / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)  # verify checks that the program exists
+    entry = autostart.plan("linux", tmp_path, autostart.command(str(python)), {}, True, tmp_path)
+    unit = tmp_path / "posture-guard.service"
+    unit.write_text(entry.content, encoding="utf-8")
+    done = subprocess.run(
+        [tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    problems = [line for line in done.stderr.splitlines() if "posture-guard.service" in line]
+    assert not problems, done.stderr
