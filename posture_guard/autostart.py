@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+from xml.parsers.expat import ExpatError
 
 from .errors import UserError
 
@@ -245,16 +246,52 @@ def disable(entry: Entry, manage: bool = True) -> str:
     return f"autostart disabled: removed {entry.path}{note}"
 
 
-def status(entry: Entry) -> str:
+def enabled_options(kind: str, content: str) -> tuple[str, int]:
+    """The (profile, camera) an autostart file starts the monitor with.
+
+    ``status`` is typed without options, so it reads them from the file: comparing with
+    the default profile's entry called every entry enabled with ``--profile`` stale, and
+    its advice (a bare ``enable``) would have switched the monitor to another profile.
+    Profile names and camera indexes need no quoting in any format, so the words are
+    found by position; anything unreadable counts as the defaults.
+    """
+    words: list[str] = []
+    try:
+        if kind == "launchd":
+            words = [str(w) for w in plistlib.loads(content.encode("utf-8"))["ProgramArguments"]]
+        else:
+            words = [w.strip('"') for w in content.split()]
+    except (ValueError, KeyError, TypeError, IndexError, ExpatError):  # a damaged plist
+        pass
+    profile, camera = "default", 0
+    for option, value in zip(words, words[1:]):
+        if option == "--profile":
+            profile = value
+        elif option == "--camera" and value.isdigit():
+            camera = int(value)
+    return profile, camera
+
+
+def _options_text(profile: str, camera: int) -> str:
+    return (f" --profile {profile}" if profile != "default" else "") + (
+        f" --camera {camera}" if camera else ""
+    )
+
+
+def status(entry: Entry, profile: str = "default", camera: int = 0) -> str:
+    """Whether ``entry`` is in place as written for ``profile`` and ``camera``."""
     if not entry.path.exists():
         return f"autostart: off (would be {entry.path})"
     current = entry.path.read_text(encoding="utf-8")
+    options = _options_text(profile, camera)
     if current != entry.content:
         return (
             f"autostart: on ({entry.kind}), but {entry.path} differs from what this "
-            "installation would write; run `posture-guard autostart enable` to refresh it"
+            f"installation would write; run `posture-guard autostart enable{options}` to "
+            "refresh it"
         )
-    return f"autostart: on ({entry.kind}): {entry.path}"
+    started = f" (profile {profile!r}" + (f", camera {camera})" if camera else ")")
+    return f"autostart: on ({entry.kind}): {entry.path}{started}"
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:
@@ -280,6 +317,13 @@ def cmd_autostart(args: argparse.Namespace) -> int:
             )
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
+    elif entry.path.exists():
+        try:
+            content = entry.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read the autostart file {entry.path}: {exc}") from None
+        profile, camera = enabled_options(entry.kind, content)
+        print(status(current_entry(profile, camera), profile, camera))
     else:
         print(status(entry))
     return 0

@@ -304,3 +304,32 @@ def test_systemd_analyze_accepts_the_unit_for_an_interpreter_in_an_odd_folder(
     )
     problems = [line for line in done.stderr.splitlines() if "posture-guard.service" in line]
     assert not problems, done.stderr
+
+
+@pytest.mark.parametrize("systemd", [True, False])
+def test_status_knows_the_profile_and_camera_the_entry_was_enabled_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, systemd: bool
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: systemd)
+    assert (
+        cli.main(["autostart", "enable", "--no-manager", "--profile", "work", "--camera", "1"]) == 0
+    )
+    capsys.readouterr()
+    # `status` is typed without the options: the entry is this installation's, not stale
+    assert cli.main(["autostart", "status"]) == 0
+    said = capsys.readouterr().out
+    assert "differs" not in said and "autostart: on" in said
+    assert "profile 'work'" in said and "camera 1" in said
+
+    # The virtual environment moved: the advice must keep the profile and the camera, or
+    # following it would silently switch the monitor to another calibration.
+    entry = autostart.current_entry("work", 1)
+    entry.path.write_text(
+        entry.content.replace(sys.executable, "/old/venv/bin/python"), encoding="utf-8"
+    )
+    assert cli.main(["autostart", "status"]) == 0
+    said = capsys.readouterr().out
+    assert "differs" in said
+    assert "`posture-guard autostart enable --profile work --camera 1`" in said
