@@ -1096,6 +1096,7 @@ class CoachSink:
                 prompt_id=effect.prompt_id,
                 buttons=effect.buttons,
                 when=self._when(now),
+                exercise=effect.exercise,
             )
             delivery = self.notifier.send(message)
             self.sent.append((effect, delivery))

@@ -50,7 +50,8 @@ CHOICES = ("auto", "desktop-notifier", "plyer", "print")
 
 @dataclass(frozen=True)
 class Message:
-    """What to show. ``buttons`` are (action id, label) pairs; ``when`` is for printing."""
+    """What to show. ``buttons`` are (action id, label) pairs; ``when`` is for printing;
+    ``exercise`` is the suggested exercise's id (what its Done button records)."""
 
     title: str
     body: str
@@ -58,6 +59,30 @@ class Message:
     prompt_id: int = 0
     buttons: tuple[tuple[str, str], ...] = ()
     when: str = ""
+    exercise: Optional[str] = None
+
+
+# What each button does, as a command: said in the body where no button can be shown
+# (plyer; a server without the "actions" capability), or the prompt could not be answered.
+_BUTTON_COMMANDS = {
+    "done": "posture-guard done {exercise}",
+    "snooze": "posture-guard snooze 15m",
+    "no_headache": "posture-guard checkin --none",
+    "headache": "posture-guard headache add --intensity N",
+}
+
+
+def without_buttons(message: Message) -> Message:
+    """``message`` for a path that shows no buttons: the commands that answer it instead."""
+    commands = []
+    for action, label in message.buttons:
+        command = _BUTTON_COMMANDS.get(action)
+        if command is None or ("{exercise}" in command and not message.exercise):
+            continue
+        commands.append(f"{label}: {command.format(exercise=message.exercise)}")
+    if not commands:
+        return replace(message, buttons=())
+    return replace(message, body=f"{message.body}\n({'; '.join(commands)})", buttons=())
 
 
 @dataclass(frozen=True)
@@ -158,6 +183,7 @@ class PlyerNotifier:
         self.name = f"plyer:{self.path}"
 
     def send(self, message: Message) -> Delivery:
+        message = without_buttons(message)  # plyer has no buttons on any path
         try:
             if self.path == "dbus-python":
                 self._send_dbus(message)
@@ -295,26 +321,9 @@ class DesktopNotifierBackend:
         self._closed = False
 
     def send(self, message: Message) -> Delivery:
-        from desktop_notifier import Button, Notification
-
         dispatched = threading.Event()
-        buttons = tuple(
-            Button(
-                title=label,
-                identifier=action,
-                on_pressed=_presser(self._clicks, Click(message.prompt_id, action)),
-            )
-            for action, label in message.buttons
-        )
-        note = Notification(
-            title=message.title,
-            message=message.body,
-            buttons=buttons,
-            on_dispatched=dispatched.set,
-            timeout=self.timeout_s,
-        )
         self._capture.last = None
-        fut = asyncio.run_coroutine_threadsafe(self._notifier.send_notification(note), self._loop)
+        fut = asyncio.run_coroutine_threadsafe(self._send(message, dispatched), self._loop)
         try:
             fut.result(timeout=self.send_timeout_s)
         except concurrent.futures.TimeoutError:
@@ -331,6 +340,33 @@ class DesktopNotifierBackend:
         return Delivery(
             False, self.name, self._capture.last or "the notification service did not accept it"
         )
+
+    async def _send(self, message: Message, dispatched: threading.Event) -> None:
+        from desktop_notifier import Button, Capability, Notification
+
+        if message.buttons:
+            try:
+                shows_buttons = Capability.BUTTONS in await self._notifier.get_capabilities()
+            except Exception:  # no server: the send below fails and says why
+                shows_buttons = True
+            if not shows_buttons:
+                message = without_buttons(message)
+        buttons = tuple(
+            Button(
+                title=label,
+                identifier=action,
+                on_pressed=_presser(self._clicks, Click(message.prompt_id, action)),
+            )
+            for action, label in message.buttons
+        )
+        note = Notification(
+            title=message.title,
+            message=message.body,
+            buttons=buttons,
+            on_dispatched=dispatched.set,
+            timeout=self.timeout_s,
+        )
+        await self._notifier.send_notification(note)
 
     def poll_clicks(self) -> list[Click]:
         out: list[Click] = []

@@ -139,7 +139,7 @@ class _Interface(ServiceInterface):
 
     @method()
     def GetCapabilities(self) -> STRINGS:  # noqa: N802
-        return ["body", "actions"]
+        return list(self._server.capabilities)
 
     @method()
     def GetServerInformation(self) -> SERVER_INFO:  # noqa: N802
@@ -161,8 +161,10 @@ class _Interface(ServiceInterface):
 class NotificationServer:
     """Owns org.freedesktop.Notifications on ``address`` and records what arrives."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, capabilities: tuple[str, ...] = ("body", "actions")):
         self.address = address
+        # what GetCapabilities answers: without "actions" a server shows no buttons
+        self.capabilities = capabilities
         self.calls: list[NotifyCall] = []
         self._cond = threading.Condition()
         self._loop = asyncio.new_event_loop()

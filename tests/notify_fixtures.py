@@ -44,3 +44,16 @@ def notification_server(
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server_without_actions(
+    private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[NotificationServer]:
+    """A notification server that shows no buttons (it lacks the "actions" capability)."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
+    server = NotificationServer(private_bus.address, capabilities=("body",)).start()
+    try:
+        yield server
+    finally:
+        server.stop()

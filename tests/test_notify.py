@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -56,6 +57,10 @@ MESSAGE = Message(
     buttons=(("done", "Done"), ("snooze", "Snooze 15 min")),
 )
 
+# plyer shows no buttons, so the body ends with what to type instead (MESSAGE names no
+# exercise, so there is no Done command to give)
+PLYER_BODY = MESSAGE.body + "\n(Snooze 15 min: posture-guard snooze 15m)"
+
 
 def _wait_for_clicks(notifier, n: int = 1, timeout: float = 5.0):
     deadline = time.monotonic() + timeout
@@ -90,7 +95,7 @@ def test_plyer_dbus_python_path_delivers_exact_title_and_body(notification_serve
     delivery = PlyerNotifier(path="dbus-python").send(MESSAGE)
     assert (delivery.shown, delivery.backend) == (True, "plyer:dbus-python")
     (call,) = notification_server.wait_for(1)
-    assert (call.summary, call.body) == (MESSAGE.title, MESSAGE.body)
+    assert (call.summary, call.body) == (MESSAGE.title, PLYER_BODY)
     assert call.app_name == "posture-guard"
     assert call.expire_timeout == 10_000
     assert call.actions == ()  # plyer has no buttons
@@ -103,7 +108,7 @@ def test_plyer_notify_send_path_delivers_exact_title_and_body(notification_serve
     (call,) = notification_server.wait_for(1)
     assert (call.summary, call.body, call.app_name) == (
         MESSAGE.title,
-        MESSAGE.body,
+        PLYER_BODY,
         "posture-guard",
     )
 
@@ -123,6 +128,59 @@ def test_desktop_notifier_sends_buttons_and_reports_the_click(notification_serve
         assert [(c.prompt_id, c.action) for c in clicks] == [(7, "snooze")]
     finally:
         notifier.close()
+
+
+# --------------------------------------------------------------------------- no buttons
+# A server without the "actions" capability, and plyer, show no buttons: the prompt must
+# then say what to type instead, or Done, Snooze and the check-in cannot be answered.
+CHECKIN = Message(
+    title="End-of-day check-in",
+    body="Did you have a headache today?",
+    kind="checkin",
+    prompt_id=9,
+    buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
+)
+PROMPT = replace(MESSAGE, exercise="chin_tuck")
+
+
+def test_desktop_notifier_on_a_server_without_buttons_says_what_to_type(server_without_actions):
+    notifier = DesktopNotifierBackend()
+    try:
+        assert notifier.send(PROMPT).shown and notifier.send(CHECKIN).shown
+    finally:
+        notifier.close()
+    prompt, checkin = server_without_actions.wait_for(2)
+    assert prompt.summary == PROMPT.title and prompt.body.startswith(PROMPT.body)
+    assert "posture-guard done chin_tuck" in prompt.body
+    assert "posture-guard snooze 15m" in prompt.body
+    assert "posture-guard checkin --none" in checkin.body
+    assert "posture-guard headache add" in checkin.body
+    assert prompt.buttons == {} or set(prompt.buttons) <= {"default"}  # none it cannot show
+
+
+def test_desktop_notifier_with_buttons_keeps_the_body_as_it_is(notification_server):
+    notifier = DesktopNotifierBackend()
+    try:
+        assert notifier.send(PROMPT).shown
+    finally:
+        notifier.close()
+    (call,) = notification_server.wait_for(1)
+    assert call.body == PROMPT.body and call.buttons["done"] == "Done"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("dbus-python", marks=needs_dbus_python),
+        pytest.param("notify-send", marks=needs_notify_send),
+    ],
+)
+def test_plyer_shows_no_buttons_so_it_says_what_to_type(notification_server, path):
+    notifier = PlyerNotifier(path=path)
+    assert notifier.send(PROMPT).shown and notifier.send(CHECKIN).shown
+    prompt, checkin = notification_server.wait_for(2)
+    assert prompt.body.startswith(PROMPT.body) and "posture-guard done chin_tuck" in prompt.body
+    assert "posture-guard checkin --none" in checkin.body
 
 
 # --------------------------------------------------------------------------- not shown
@@ -248,6 +306,20 @@ def test_coach_sink_alert_arrives_over_dbus_and_the_done_button_is_logged(notifi
     assert len(notification_server.calls) == 1  # nothing else was sent
 
 
+def test_coach_alert_on_a_server_without_buttons_names_the_exercise_to_record(
+    server_without_actions,
+):
+    session = SessionInfo(start=datetime(2024, 3, 4, 9, 0), profile="p", live=False)
+    sink = CoachSink(session, DesktopNotifierBackend(), settings=CoachSettings(checkin_time=None))
+    t = _slump(sink, 120)
+    sink.close(t)
+    (call,) = server_without_actions.wait_for(1)
+    (effect, delivery) = sink.sent[0]
+    assert delivery.shown and effect.exercise
+    assert call.body.startswith(effect.body)
+    assert f"Done: posture-guard done {effect.exercise}" in call.body
+
+
 @needs_dbus_python
 def test_coach_sink_logs_a_notification_that_could_not_be_shown(bus_without_server):
     out = io.StringIO()
@@ -341,8 +413,10 @@ def test_replayed_forward_head_slump_sends_one_chin_tuck_alert_over_dbus(
     (call,) = calls
     chin = exercise_line(load_library().by_id("chin_tuck"))
     assert call.summary == "Your head has drifted forward"
+    typed = "\n(Done: posture-guard done chin_tuck; Snooze 15 min: posture-guard snooze 15m)"
     assert call.body == (
         f"Your head has been ahead of your shoulders for most of the last 90 s. {chin}"
+        + (typed if notifier == "plyer" else "")  # plyer shows no buttons
     )
     events = _events(db)
     kinds = [e.kind for e in events]
