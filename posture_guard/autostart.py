@@ -67,11 +67,11 @@ def _config_home(home: Path, env: Mapping[str, str]) -> Path:
     return Path(value) if value and Path(value).is_absolute() else home / ".config"
 
 
-def _systemd_quote(arg: str) -> str:
+def _systemd_quote(arg: str, variables: bool = True) -> str:
     # systemd splits ExecStart like a shell; quote each word, escape % specifiers and the
-    # $ of its environment variables ($$ is a literal dollar sign)
+    # $ of its environment variables ($$ is a literal dollar sign; Environment= has none)
     escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
-    return '"' + escaped.replace("$", "$$") + '"'
+    return '"' + (escaped.replace("$", "$$") if variables else escaped) + '"'
 
 
 # systemd refuses a program name with a quote or a backslash in it (the whole unit is then
@@ -82,9 +82,13 @@ _SYSTEMD_UNSAFE_PROGRAM = "\"'\\$"
 ENV = "/usr/bin/env"
 
 
-def systemd_unit(argv: Sequence[str]) -> str:
+def systemd_unit(argv: Sequence[str], environment: Mapping[str, str] = {}) -> str:
     if any(c in argv[0] for c in _SYSTEMD_UNSAFE_PROGRAM):
         argv = [ENV, *argv]
+    variables = "".join(
+        f"Environment={_systemd_quote(f'{k}={v}', variables=False)}\n"
+        for k, v in environment.items()
+    )
     return (
         "[Unit]\n"
         "Description=posture-guard posture monitor (webcam, numbers only)\n"
@@ -93,6 +97,7 @@ def systemd_unit(argv: Sequence[str]) -> str:
         "\n"
         "[Service]\n"
         "Type=simple\n"
+        f"{variables}"
         f"ExecStart={' '.join(_systemd_quote(a) for a in argv)}\n"
         "Restart=on-failure\n"
         "RestartSec=30\n"
@@ -115,7 +120,9 @@ def _desktop_quote(arg: str) -> str:
     return '"' + quoted.replace("\\", "\\\\").replace("%", "%%") + '"'
 
 
-def xdg_desktop(argv: Sequence[str]) -> str:
+def xdg_desktop(argv: Sequence[str], environment: Mapping[str, str] = {}) -> str:
+    if environment:  # an Exec line has no environment of its own: env sets it
+        argv = [ENV, *(f"{k}={v}" for k, v in environment.items()), *argv]
     return (
         "[Desktop Entry]\n"
         "Type=Application\n"
@@ -128,8 +135,8 @@ def xdg_desktop(argv: Sequence[str]) -> str:
     )
 
 
-def launch_agent(argv: Sequence[str], log_dir: Path) -> str:
-    plist = {
+def launch_agent(argv: Sequence[str], log_dir: Path, environment: Mapping[str, str] = {}) -> str:
+    plist: dict[str, object] = {
         "Label": AGENT_LABEL,
         "ProgramArguments": list(argv),
         "RunAtLoad": True,
@@ -138,16 +145,20 @@ def launch_agent(argv: Sequence[str], log_dir: Path) -> str:
         "StandardOutPath": str(log_dir / "launchd.out.log"),
         "StandardErrorPath": str(log_dir / "launchd.err.log"),
     }
+    if environment:
+        plist["EnvironmentVariables"] = dict(environment)
     return plistlib.dumps(plist).decode("utf-8")
 
 
-def windows_cmd(argv: Sequence[str]) -> str:
+def windows_cmd(argv: Sequence[str], environment: Mapping[str, str] = {}) -> str:
     python = argv[0]
     low = python.lower()
     if low.endswith("python.exe"):
         python = python[: -len("python.exe")] + "pythonw.exe"
     args = " ".join(f'"{a}"' if " " in a else a for a in argv[1:])
-    return f'@echo off\r\nstart "" "{python}" {args}\r\n'
+    # a batch file expands %NAME%: %% is a literal percent sign
+    variables = "".join(f'set "{k}={v.replace("%", "%%")}"\r\n' for k, v in environment.items())
+    return f'@echo off\r\n{variables}start "" "{python}" {args}\r\n'
 
 
 def has_systemd(root: Path = Path("/")) -> bool:
@@ -163,30 +174,43 @@ def plan(
     systemd: bool,
     log_dir: Path,
 ) -> Entry:
-    """The autostart file for a platform (``sys.platform`` values). Pure."""
+    """The autostart file for a platform (``sys.platform`` values). Pure.
+
+    ``POSTURE_GUARD_HOME`` in ``env`` goes into the entry: a login session does not read
+    the shell's profile, and a monitor started without it would log to, and look for its
+    calibration in, other folders than the ones `enable` checked.
+    """
+    from .paths import HOME_ENV
+
+    environment = {HOME_ENV: env[HOME_ENV]} if env.get(HOME_ENV) else {}
     if platform.startswith("linux") or platform.startswith("freebsd"):
         config = _config_home(home, env)
         if systemd:
-            return Entry("systemd", config / "systemd" / "user" / UNIT_NAME, systemd_unit(argv))
-        return Entry("xdg", config / "autostart" / DESKTOP_NAME, xdg_desktop(argv))
+            return Entry(
+                "systemd", config / "systemd" / "user" / UNIT_NAME, systemd_unit(argv, environment)
+            )
+        return Entry("xdg", config / "autostart" / DESKTOP_NAME, xdg_desktop(argv, environment))
     if platform == "darwin":
         path = home / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
-        return Entry("launchd", path, launch_agent(argv, log_dir))
+        return Entry("launchd", path, launch_agent(argv, log_dir, environment))
     if platform in ("win32", "cygwin"):
         appdata = env.get("APPDATA") or str(home / "AppData" / "Roaming")
         folder = Path(appdata) / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Startup"
-        return Entry("windows", folder / WINDOWS_NAME, windows_cmd(argv))
+        return Entry("windows", folder / WINDOWS_NAME, windows_cmd(argv, environment))
     raise UserError(f"autostart is not supported on platform {platform!r}")
 
 
 def current_entry(profile: str = "default", camera: int = 0) -> Entry:
     from . import paths
 
+    env = dict(os.environ)
+    if env.get(paths.HOME_ENV):  # the login session starts elsewhere: make it absolute
+        env[paths.HOME_ENV] = str(Path(env[paths.HOME_ENV]).expanduser().absolute())
     return plan(
         sys.platform,
         Path.home(),
         command(sys.executable, profile, camera),
-        os.environ,
+        env,
         has_systemd(),
         paths.log_dir(),
     )

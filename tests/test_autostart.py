@@ -333,3 +333,48 @@ def test_status_knows_the_profile_and_camera_the_entry_was_enabled_with(
     said = capsys.readouterr().out
     assert "differs" in said
     assert "`posture-guard autostart enable --profile work --camera 1`" in said
+
+
+def test_an_entry_enabled_under_posture_guard_home_starts_the_monitor_there(
+    tmp_path: Path,
+) -> None:
+    """The login session does not read the shell's profile, so a monitor started without
+    POSTURE_GUARD_HOME would log to (and look for a calibration in) other folders."""
+    data = "/srv/my data/pg"
+    env = {"POSTURE_GUARD_HOME": data}
+    unit = configparser.ConfigParser(interpolation=None)
+    unit.read_string(autostart.plan("linux", tmp_path, ARGV, env, True, tmp_path).content)
+    assert shlex.split(unit["Service"]["Environment"]) == [f"POSTURE_GUARD_HOME={data}"]
+    assert shlex.split(unit["Service"]["ExecStart"]) == ARGV
+
+    entry = autostart.plan("linux", tmp_path, ARGV, env, False, tmp_path)
+    (exec_line,) = [line for line in entry.content.splitlines() if line.startswith("Exec=")]
+    assert _desktop_exec_argv(exec_line[len("Exec=") :]) == [
+        "/usr/bin/env",
+        f"POSTURE_GUARD_HOME={data}",
+        *ARGV,
+    ]
+
+    entry = autostart.plan("darwin", tmp_path, ARGV, env, False, tmp_path)
+    plist = plistlib.loads(entry.content.encode("utf-8"))
+    assert plist["EnvironmentVariables"] == env and plist["ProgramArguments"] == ARGV
+
+    entry = autostart.plan("win32", tmp_path, ARGV, env, False, tmp_path)
+    assert f'set "POSTURE_GUARD_HOME={data}"\r\n' in entry.content
+
+    # and without it, nothing of the kind is written
+    for platform, systemd in (("linux", True), ("linux", False), ("darwin", False)):
+        content = autostart.plan(platform, tmp_path, ARGV, {}, systemd, tmp_path).content
+        assert "POSTURE_GUARD_HOME" not in content
+
+
+def test_cli_enable_records_posture_guard_home_as_an_absolute_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POSTURE_GUARD_HOME", "pg-data")  # relative to where enable runs
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    content = autostart.current_entry().path.read_text(encoding="utf-8")
+    assert f"POSTURE_GUARD_HOME={tmp_path / 'pg-data'}" in content
