@@ -40,9 +40,11 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass, replace
-from typing import IO, Optional, Protocol
+from typing import IO, Any, Optional, Protocol
 
 from .errors import UserError
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "posture-guard"
 CHOICES = ("auto", "desktop-notifier", "plyer", "print")
@@ -313,10 +315,12 @@ class DesktopNotifierBackend:
         self._old_propagate = self._logger.propagate
         self._logger.propagate = False
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(_log_loop_error)
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="posture-guard-notify", daemon=True
         )
         self._thread.start()
+        self._app_name = app_name
         self._notifier = DesktopNotifier(app_name=app_name, app_icon=None)
         self._closed = False
 
@@ -342,8 +346,14 @@ class DesktopNotifierBackend:
         )
 
     async def _send(self, message: Message, dispatched: threading.Event) -> None:
-        from desktop_notifier import Button, Capability, Notification
+        from desktop_notifier import Button, Capability, DesktopNotifier, Notification
 
+        bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
+        if bus is not None and not bus.connected:
+            # The session bus went away under us (a desktop restart): desktop-notifier
+            # keeps its dead connection for good, so start afresh; the new one connects
+            # to the bus once it is back (and fails, and is reported, until then).
+            self._notifier = DesktopNotifier(app_name=self._app_name, app_icon=None)
         if message.buttons:
             try:
                 shows_buttons = Capability.BUTTONS in await self._notifier.get_capabilities()
@@ -390,6 +400,13 @@ class DesktopNotifierBackend:
             self._loop.close()
         self._logger.removeHandler(self._capture)
         self._logger.propagate = self._old_propagate
+
+
+def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # When the bus dies, dbus-fast leaves the failed write's future unread, and asyncio's
+    # default handler would print its traceback on the monitor's stderr. The failed send
+    # is already reported (and printed instead); the detail goes to the log file.
+    log.debug("notification loop: %s", context.get("message"), exc_info=context.get("exception"))
 
 
 def _presser(clicks: queue.SimpleQueue[Click], click: Click):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from posture_guard.notify import (
 )
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
+from tests.dbus_server import dbus_daemon_missing
 
 pytest_plugins = ["tests.notify_fixtures"]
 
@@ -244,6 +245,39 @@ def test_no_bus_at_all_is_reported_by_every_backend(tmp_path):
         assert result["plyer"][1] == "plyer:dbus-python"
         assert "DBusException" in result["plyer"][2]
     assert "Traceback" not in proc.stderr  # no library traceback reaches the user
+
+
+def test_desktop_notifier_comes_back_after_the_session_bus_went_away():
+    """The bus dies under a running monitor (a desktop restart): no library traceback on
+    stderr, and once a bus and a server are back, notifications are shown again. Run in
+    a fresh process, as a monitor is, so Python's own last-resort logging is what shows."""
+    script = (
+        "import gc, os, sys, json\n"
+        "from tests.dbus_server import PrivateBus, NotificationServer\n"
+        "from posture_guard.notify import DesktopNotifierBackend, Message\n"
+        "out = []\n"
+        "bus = PrivateBus(); os.environ['DBUS_SESSION_BUS_ADDRESS'] = bus.address\n"
+        "server = NotificationServer(bus.address).start()\n"
+        "n = DesktopNotifierBackend(send_timeout_s=5)\n"
+        "out.append(n.send(Message('one', 'b')).shown)\n"
+        "server.stop(); bus.close()\n"
+        "out.append(n.send(Message('two', 'b')).shown)\n"
+        "gc.collect()\n"
+        "bus = PrivateBus(); os.environ['DBUS_SESSION_BUS_ADDRESS'] = bus.address\n"
+        "server = NotificationServer(bus.address).start()\n"
+        "out.append(n.send(Message('three', 'b')).shown)\n"
+        "out.append([c.summary for c in server.calls])\n"
+        "n.close(); server.stop(); bus.close(); gc.collect()\n"
+        "print(json.dumps(out))\n"
+    )
+    if dbus_daemon_missing():
+        pytest.skip(dbus_daemon_missing())
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [True, False, True, ["three"]]
+    assert "Traceback" not in proc.stderr and "never retrieved" not in proc.stderr, proc.stderr
 
 
 def test_fallback_prints_what_could_not_be_shown_and_says_so_once(bus_without_server):
