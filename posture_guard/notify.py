@@ -237,7 +237,11 @@ class PlyerNotifier:
         )
 
     def _send_portal(self, message: Message) -> None:
-        title, body = json.dumps(message.title), json.dumps(message.body)
+        # JSON strings are GVariant text strings, except that an ASCII-only dump writes a
+        # character beyond the basic plane (an emoji) as a surrogate pair, which GVariant
+        # rejects (gdbus even crashes on it): keep such characters as they are.
+        title = json.dumps(message.title, ensure_ascii=False)
+        body = json.dumps(message.body, ensure_ascii=False)
         payload = "{'title': <" + title + ">, 'body': <" + body + ">}"
         self._run(
             [

@@ -210,6 +210,17 @@ def test_desktop_notifier_reports_a_bus_without_a_server(bus_without_server):
     assert "org.freedesktop.Notifications" in delivery.reason
 
 
+@pytest.mark.skipif(shutil.which("gdbus") is None, reason="gdbus (libglib2.0-bin) missing")
+def test_plyer_portal_payload_survives_text_beyond_the_basic_plane(bus_without_server):
+    """The Flatpak portal call passes the text in GVariant syntax: an emoji from a
+    therapist's exercise file must not make gdbus reject (or crash on) the call. No
+    portal runs on the test bus, so reaching it is the proof the payload parsed."""
+    message = Message("Shoulders \U0001f642 down", 'Breathe out \u00fcber "slowly" \\ 😀')
+    delivery = PlyerNotifier(path="portal").send(message)
+    assert delivery.shown is False
+    assert "org.freedesktop.portal.Desktop was not provided" in delivery.reason, delivery.reason
+
+
 def test_without_any_notification_path_plyer_says_so():
     delivery = PlyerNotifier(path="none").send(MESSAGE)
     assert delivery.shown is False and "notify-send" in delivery.reason
