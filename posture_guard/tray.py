@@ -62,7 +62,11 @@ def menu_items(paused: bool, snoozed: bool) -> list[MenuItem]:
 
 
 def perform(action: str, today: Optional[date] = None) -> Optional[str]:
-    """Do a menu action; returns the report file for "report"."""
+    """Do a menu action; for "report", the written page as a file URL (None if it failed).
+
+    A URL built by hand from the path ("file://" + path) cuts it at a '#' and misreads a
+    '%'; and a report that failed must not open an older page of the same day as today's.
+    """
     from . import control
 
     if action == "pause":
@@ -76,8 +80,9 @@ def perform(action: str, today: Optional[date] = None) -> Optional[str]:
 
         day = (today or date.today()).isoformat()
         out = paths.cache_dir() / f"report-{day}.html"
-        cli.main(["report", "--from", day, "--to", day, "--html", str(out)])
-        return str(out)
+        if cli.main(["report", "--from", day, "--to", day, "--html", str(out)]) != 0:
+            return None  # cli.main has said why on stderr
+        return out.absolute().as_uri()
     return None
 
 
@@ -114,9 +119,9 @@ def run_tray(poll_s: float = 5.0) -> int:  # pragma: no cover - needs a display 
                 if action == "quit":
                     icon.stop()
                     return
-                result = perform(action)
-                if result:
-                    webbrowser.open(f"file://{result}")
+                url = perform(action)
+                if url:
+                    webbrowser.open(url)
 
             return run
 

@@ -276,6 +276,45 @@ def test_tray_colour_and_menu_follow_the_status() -> None:
     assert actions == ["resume", "report", "quit"]
 
 
+def test_tray_report_opens_the_page_it_wrote_and_nothing_when_it_failed(pg_home: Path) -> None:
+    """The menu's report goes to a browser as a file URL: a folder with '#' or '%' in its
+    name must still name the page, and a report that could not be written must not open
+    an older page of the same day, or nothing, as if it were today's."""
+    from urllib.request import url2pathname
+
+    from posture_guard import tray
+
+    day = date(2026, 3, 4)
+    uri = tray.perform("report", today=day)
+    assert uri is not None and uri.startswith("file://")
+    page = Path(url2pathname(uri[len("file://") :]))
+    assert page == paths.cache_dir() / "report-2026-03-04.html" and page.is_file()
+
+    page.unlink()
+    page.mkdir()  # the report cannot be written there
+    assert tray.perform("report", today=day) is None
+
+
+@pytest.fixture
+def odd_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "pg #1 100%"
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(home))
+    return home
+
+
+def test_tray_report_url_names_a_folder_with_odd_characters(odd_home: Path) -> None:
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    from posture_guard import tray
+
+    uri = tray.perform("report", today=date(2026, 3, 4))
+    assert uri is not None
+    parts = urlsplit(uri)
+    assert parts.fragment == "" and Path(url2pathname(parts.path)).is_file()
+    assert str(odd_home) in url2pathname(parts.path)
+
+
 def test_tray_without_pystray_is_a_clear_error(capsys) -> None:
     from posture_guard import tray
 
