@@ -28,7 +28,18 @@ def _dir(kind: str) -> Path:
         path = home / kind
     else:
         path = Path(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        # mkdir's own words ("File exists", "Not a directory") do not say that a file
+        # stands where one of the folders must be, nor which one. Still an OSError, so
+        # that callers which ride out a failing disk (the heartbeat) ride this out too.
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise type(exc)(
+            exc.errno,
+            f"a file where posture-guard needs a folder (for its {kind} files: {path})",
+            str(blocker),
+        ) from None
     return path
 
 

@@ -17,7 +17,8 @@ def test_a_folder_that_cannot_be_made_is_named_in_one_line(monkeypatch, capsys):
     status = cli.main(["headache", "list"])
     err = capsys.readouterr().err
     assert status == 2
-    assert err.startswith("posture-guard: /dev/null/") and "Not a directory" in err
+    assert err.startswith("posture-guard: /dev/null: a file where posture-guard needs a folder")
+    assert "/dev/null/data" in err  # and which folder it blocks
     assert "Traceback" not in err and err.count("\n") == 1
 
 

@@ -143,6 +143,24 @@ def test_second_run_says_a_monitor_is_running_with_its_pid(pg_home: Path, capsys
 
 
 # --------------------------------------------------------------------------- the log
+@pytest.mark.parametrize("blocked", ["log", ""])
+def test_a_file_where_a_data_folder_belongs_is_named_in_one_line(
+    pg_home: Path, capsys, blocked: str
+) -> None:
+    """A file named like the log folder (or like POSTURE_GUARD_HOME itself) stops the
+    monitor with a line that says what is in the way, not the bare "File exists"."""
+    pg_home.mkdir(exist_ok=True)
+    in_the_way = pg_home / blocked if blocked else pg_home
+    if not blocked:
+        pg_home.rmdir()
+    in_the_way.write_text("not a folder", encoding="utf-8")
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(in_the_way) in err[0]
+    assert "a file where posture-guard needs a folder" in err[0]
+    assert in_the_way.read_text(encoding="utf-8") == "not a folder"  # left as it was
+
+
 def test_log_goes_to_a_rotating_file_and_v_shows_more(pg_home: Path) -> None:
     path = logs.setup(verbose=0)
     try:
