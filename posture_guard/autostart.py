@@ -156,9 +156,10 @@ def windows_cmd(argv: Sequence[str], environment: Mapping[str, str] = {}) -> str
     if low.endswith("python.exe"):
         python = python[: -len("python.exe")] + "pythonw.exe"
     args = " ".join(f'"{a}"' if " " in a else a for a in argv[1:])
-    # a batch file expands %NAME%: %% is a literal percent sign
+    # a batch file expands %NAME%, inside quotes too: %% is a literal percent sign
     variables = "".join(f'set "{k}={v.replace("%", "%%")}"\r\n' for k, v in environment.items())
-    return f'@echo off\r\n{variables}start "" "{python}" {args}\r\n'
+    start = f'start "" "{python}" {args}'.replace("%", "%%")
+    return f"@echo off\r\n{variables}{start}\r\n"
 
 
 def has_systemd(root: Path = Path("/")) -> bool:

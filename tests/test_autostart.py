@@ -378,3 +378,14 @@ def test_cli_enable_records_posture_guard_home_as_an_absolute_folder(
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     content = autostart.current_entry().path.read_text(encoding="utf-8")
     assert f"POSTURE_GUARD_HOME={tmp_path / 'pg-data'}" in content
+
+
+def test_the_windows_entry_keeps_a_percent_sign_in_the_interpreter_path(tmp_path: Path) -> None:
+    # cmd.exe expands %NAME% in a batch file, inside quotes too: %% is a literal percent sign
+    argv = autostart.command(r"C:\Users\A\100% sure\venv\Scripts\python.exe", profile="work")
+    content = autostart.plan("win32", tmp_path, argv, {}, False, tmp_path).content
+    start = content.splitlines()[-1]
+    assert start == (
+        r'start "" "C:\Users\A\100%% sure\venv\Scripts\pythonw.exe" '
+        "-m posture_guard.cli run --profile work"
+    )
