@@ -364,7 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Webcam posture coach that stores numbers, never images.",
     )
     parser.add_argument("--version", action="version", version=f"posture-guard {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="run: more log output (console and log file); any command: an internal error's "
+        "traceback",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _add_core_commands(sub)
