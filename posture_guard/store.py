@@ -817,9 +817,9 @@ class StoreSink:
     the span ends ``SLOWEST_INTERVAL`` after its last decision and the gap stays unlogged.
 
     If the database is locked when a commit is due, the spans stay buffered and the sink
-    retries at the next decision; if it is still locked at ``close``, the buffered spans
-    go to a side file next to the database (imported on the next open) and a UserError
-    says so, so no recorded posture is lost.
+    retries once ``commit_every`` seconds of wall time have passed; if it is still locked
+    at ``close``, the buffered spans go to a side file next to the database (imported on
+    the next open) and a UserError says so, so no recorded posture is lost.
     """
 
     def __init__(
@@ -845,6 +845,7 @@ class StoreSink:
         self.commits = 0
         self.spans_written = 0
         self.last_error: Optional[UserError] = None
+        self._failing = False  # the last commit failed: retry by wall time only
         self._warned = 0
 
     def on_decision(self, decision: Decision) -> None:
@@ -861,17 +862,21 @@ class StoreSink:
         if cur is None:
             cur = self._open = _OpenSpan(decision.state, t, t)
         cur.add(decision)
-        due = (
-            t - self._last_commit_t >= self.commit_every
-            or self._wall() - self._last_commit_wall >= self.commit_every
-        )
+        waited = self._wall() - self._last_commit_wall >= self.commit_every
+        # After a failed commit only wall time brings the retry: each try waits up to
+        # lock_timeout for the lock, and a replay runs through 10 s of stream time in a
+        # few milliseconds, so retrying by stream time made it wait 5 s per 10 s of its
+        # recording (hours for a day's recording) on a database held by another program.
+        due = waited or (not self._failing and t - self._last_commit_t >= self.commit_every)
         if due:
             try:
                 self.flush(t)
+                self._failing = False
             except UserError as exc:
                 # keep monitoring: the spans stay buffered, the next due commit retries,
                 # and close() saves them to the side file if the lock never goes away
                 self.last_error = exc
+                self._failing = True
                 self._last_commit_wall = self._wall()
                 self._last_commit_t = t
                 if self._warned < 1:

@@ -569,3 +569,37 @@ def test_a_start_outside_the_accepted_dates_is_one_line_exit_2_and_logs_nothing(
         store = Store.open(db)
         assert store.spans(-1e12, 1e13) == []
         store.close()
+
+
+class CountingStore(Store):
+    """A real store that counts its write transactions (each one may wait for a lock)."""
+
+    tries = 0
+
+    def write(self, fn):
+        self.tries += 1
+        return super().write(fn)
+
+
+def test_a_replay_on_a_locked_database_does_not_wait_once_per_10_s_of_stream(db):
+    # A replay runs through its recording far faster than real time: 10 s of stream time
+    # pass in milliseconds of wall time. Each commit try waits lock_timeout for the lock
+    # (5 s by default), so retrying per 10 s of stream time made an 8-hour recording wait
+    # 4 hours on a database another program held.
+    store = CountingStore.open(db, lock_timeout=0.05)
+    wall = FakeWall()
+    sink = StoreSink(store, session(), wall_clock=wall)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    feed(sink, [G] * 300 + [F] * 300)  # 600 s of stream, no wall time passes
+    assert store.tries == 1  # the first due commit failed; no retry before 10 s of wall time
+    wall.now = 10.0
+    sink.on_decision(Decision(600.0, F))
+    assert store.tries == 2  # and then it does retry
+    other.execute("ROLLBACK")
+    other.close()
+    sink.close(601.0)  # the lock is gone: everything is logged
+    assert [(r[0], r[1] - T0, r[2] - T0) for r in rows(db)] == [
+        ("good", 0.0, 300.0),
+        ("forward_head", 300.0, 601.0),
+    ]
