@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
@@ -348,8 +349,13 @@ def replay(
     options: ReplayOptions,
     out: TextIO = sys.stdout,
     baseline: Optional[Baseline] = None,
+    stop: Optional[StopFlag] = None,
 ) -> Totals:
-    """Run the whole decision over recorded samples as fast as the machine allows."""
+    """Run the whole decision over recorded samples as fast as the machine allows.
+
+    When ``stop`` is set (Ctrl-C, SIGTERM) the replay ends after the sample in hand, and
+    the sinks are closed there as at the end of the input, so the log holds exactly the
+    part replayed and the totals count the same."""
     lead: list[Sample] = []
     it = iter(samples)
     if baseline is None:
@@ -374,6 +380,8 @@ def replay(
     for sample in _chain(lead, it):
         pipeline.offer(sample)
         last_t = sample.t
+        if stop is not None and stop.stopped:
+            break
     return pipeline.close(last_t)
 
 
@@ -388,6 +396,7 @@ def replay_video(
     options: ReplayOptions,
     out: TextIO = sys.stdout,
     baseline: Optional[Baseline] = None,
+    stop: Optional[StopFlag] = None,
 ) -> Totals:
     """Replay a video or image: the pose model runs only on frames the schedule picks."""
     from .pose import MediaPipePose
@@ -396,7 +405,7 @@ def replay_video(
     with MediaPipePose() as detector:
         try:
             frames = DetectedFrames(source, detector)
-            return replay(header_of(source), frames, sinks, options, out, baseline)
+            return replay(header_of(source), frames, sinks, options, out, baseline, stop)
         finally:
             source.close()
 
@@ -543,18 +552,19 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             # logged under the profile that judges it, population defaults included
             baseline, profile = resolve_baseline(options.profile, out)
         sinks.extend(make_sinks(_session(args, profile, live=False, source=source)))
-        if args.landmarks:
-            header, samples = open_landmarks(args.landmarks)
-            totals = replay(header, samples, sinks, options, out, baseline)
-        else:
-            totals = replay_video(args.video, sinks, options, out, baseline)
+        with stop_on_signals() as stop:
+            if args.landmarks:
+                header, samples = open_landmarks(args.landmarks)
+                totals = replay(header, samples, sinks, options, out, baseline, stop)
+            else:
+                totals = replay_video(args.video, sinks, options, out, baseline, stop)
     finally:
         if states_file is not None:
             states_file.close()
     print_totals(totals, out)
     if states_file is not None:
         states_file.check(db)
-    return 0
+    return _interrupted(stop, totals, db)
 
 
 def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
@@ -583,20 +593,16 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             morning = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
             args.start = morning.isoformat(timespec="minutes")
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
-        totals = replay(
-            header,
-            samples,
-            sinks,
-            ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS),
-            out,
-        )
+        options = ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS)
+        with stop_on_signals() as stop:
+            totals = replay(header, samples, sinks, options, out, stop=stop)
     finally:
         if states_file is not None:
             states_file.close()
     print_totals(totals, out)
     if states_file is not None:
         states_file.check(db)
-    return 0
+    return _interrupted(stop, totals, db)
 
 
 class StopFlag:
@@ -612,6 +618,41 @@ class StopFlag:
     @property
     def stopped(self) -> bool:
         return self.event.is_set()
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[StopFlag]:
+    """A StopFlag that SIGTERM and Ctrl-C set while the block runs; the handlers in force
+    before are put back after it.
+
+    Why not let Ctrl-C raise KeyboardInterrupt in a replay: it left the spans of the last
+    commit interval unlogged and the rest in the database, with no word on how far the
+    replay got, and SIGTERM ended the process with nothing said at all.
+    """
+    flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag  # only the main thread may set signal handlers
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    flag.install()
+    try:
+        yield flag
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:
+    """0, or for a replay stopped by a signal, 130 (as Ctrl-C anywhere) and a line on how
+    far it got: the totals printed, and the log, end there."""
+    if not stop.stopped:
+        return 0
+    logged = f"; the posture up to there was logged to {db}" if db else ""
+    print(
+        f"posture-guard: interrupted after {fmt_clock(totals.monitored)} of monitored time{logged}",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def no_camera_message(index: int) -> str:

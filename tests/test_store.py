@@ -603,3 +603,50 @@ def test_a_replay_on_a_locked_database_does_not_wait_once_per_10_s_of_stream(db)
         ("good", 0.0, 300.0),
         ("forward_head", 300.0, 601.0),
     ]
+
+
+class Stopped(Exception):
+    """Raised by the test's own SIGTERM handler, were the replay to leave it in force."""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_replay_stopped_by_a_signal_logs_exactly_what_it_replayed(db, capsys, monkeypatch, sig):
+    import os
+    import signal
+
+    from posture_guard import monitor
+
+    def stopped(*_: object) -> None:
+        raise Stopped()
+
+    # stands in for Python's default at SIGTERM (end on the spot), which would end pytest
+    previous = signal.signal(signal.SIGTERM, stopped)
+    shown = monitor.ConsolePrinter.on_decision
+    sent = []
+
+    def user_stops_it(self, d):  # the user presses Ctrl-C (or the system sends SIGTERM)
+        shown(self, d)
+        if d.t >= 150 and not sent:
+            sent.append(d.t)
+            os.kill(os.getpid(), getattr(signal, sig))
+
+    monkeypatch.setattr(monitor.ConsolePrinter, "on_decision", user_stops_it)
+    stream = str(monitor.demo_stream_path())
+    argv = ["replay", "--landmarks", stream, "--db", str(db), "--start", "2024-03-04T09:00"]
+    try:
+        try:
+            rc = cli.main(argv)
+        except (Stopped, KeyboardInterrupt):  # the replay did not end cleanly
+            rc = None
+        assert signal.getsignal(signal.SIGTERM) is stopped  # the handler in force is back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out, err = capsys.readouterr()
+    assert rc == 130
+    assert "interrupted" in err and str(db) in err
+    logged = sum(end - start for _, start, end, _ in rows(db))
+    # the log ends where the replay stopped (a sample or so after the signal), and the
+    # totals it printed count the same time
+    assert sent[0] <= logged <= sent[0] + 5.0
+    monitored = next(line for line in out.splitlines() if line.startswith("monitored "))
+    assert monitored.split()[1].rstrip(";") == monitor.fmt_clock(logged)
