@@ -43,6 +43,22 @@ def _fail(where: str, lineno: int, what: str) -> StreamError:
     return StreamError(f"{where}, line {lineno}: {what}")
 
 
+def _finite(value: Union[int, float]) -> bool:
+    """Whether a JSON number is finite as a float. JSON's whole numbers have no size
+    limit, and Python's math fails on one too large for a float (a 400-digit ``t``),
+    which is as far off any double as ``1e400``, read as infinity."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _shown(value: object) -> str:
+    """A number for a message, cut short: a damaged line may hold thousands of digits."""
+    text = repr(value)
+    return text if len(text) <= 24 else text[:20] + "..."
+
+
 def _parse_header(obj: Any, where: str) -> StreamHeader:
     if not isinstance(obj, dict):
         raise _fail(where, 1, "the header must be a JSON object")
@@ -51,7 +67,7 @@ def _parse_header(obj: Any, where: str) -> StreamHeader:
         value = obj.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(where, 1, f"header needs a number '{key}'")
-        if not math.isfinite(value) or value <= 0:
+        if not _finite(value) or value <= 0:
             raise _fail(where, 1, f"header '{key}' must be a positive finite number")
         if kind is int and value != int(value):
             raise _fail(where, 1, f"header '{key}' must be a whole number of pixels")
@@ -70,8 +86,8 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: Optional[float]) ->
     t = obj.get("t")
     if isinstance(t, bool) or not isinstance(t, (int, float)):
         raise _fail(where, lineno, "a sample needs a number 't' (seconds)")
-    if not math.isfinite(t):
-        raise _fail(where, lineno, f"'t' is not a finite number ({t})")
+    if not _finite(t):
+        raise _fail(where, lineno, f"'t' is not a finite number ({_shown(t)})")
     if t < 0:
         raise _fail(where, lineno, f"'t' is negative ({t}): it counts seconds from the start")
     if last_t is not None and t < last_t:
@@ -94,8 +110,8 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: Optional[float]) ->
         for v in row:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise _fail(where, lineno, f"landmark {i} holds a non-number ({v!r})")
-            if not math.isfinite(v):
-                raise _fail(where, lineno, f"landmark {i} holds a non-finite number ({v})")
+            if not _finite(v):
+                raise _fail(where, lineno, f"landmark {i} holds a non-finite number ({_shown(v)})")
         if not 0.0 <= row[3] <= 1.0:
             raise _fail(where, lineno, f"landmark {i} has visibility {row[3]:g} (must be 0..1)")
     return Sample(float(t), np.asarray(raw, dtype=float))
@@ -104,8 +120,12 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: Optional[float]) ->
 def _json(line: str, where: str, lineno: int) -> Any:
     try:
         return json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise _fail(where, lineno, f"not JSON ({exc.msg})") from None
+    except ValueError:  # Python refuses to convert a whole number of over 4300 digits
+        raise _fail(where, lineno, "not JSON a reader can hold (a number too long)") from None
+    except RecursionError:
+        raise _fail(where, lineno, "not JSON a reader can hold (nested too deep)") from None
 
 
 def parse_lines(
@@ -142,12 +162,16 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
 
     A ``.gz`` file is decompressed as it is read. A cut-off download or a damaged
     compressed body shows only once the reading gets there, so the error names the last
-    line that could be read.
+    line that could be read. A byte-order mark before the header (some Windows editors
+    write one) is UTF-8 too and is skipped; bytes that are not UTF-8 are named by line.
     """
     path = Path(path)
     packed = path.suffix == ".gz"
+    # The file is decoded in chunks of many lines, so a decoding error would not say which
+    # line holds the bad bytes: they are kept as escapes and each line is checked alone.
+    text = {"encoding": "utf-8-sig", "errors": "surrogateescape"}
     try:
-        handle = gzip.open(path, "rt", encoding="utf-8") if packed else path.open(encoding="utf-8")
+        handle = gzip.open(path, "rt", **text) if packed else path.open(**text)
     except OSError as exc:
         raise StreamError(f"{path}: cannot open landmark stream ({exc.strerror})") from None
 
@@ -157,9 +181,9 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
             try:
                 for line in handle:
                     n += 1
+                    if not line.isascii() and not _is_utf8(line):
+                        raise _fail(str(path), n, "not UTF-8 text")
                     yield line
-            except UnicodeDecodeError:
-                raise StreamError(f"{path}: not UTF-8 text") from None
             except EOFError:  # only gzip raises it: the compressed data ends too soon
                 after = f"after line {n}" if n else "in its first line"
                 raise StreamError(
@@ -175,6 +199,16 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
                 raise StreamError(f"{path}: {what} ({exc})") from None
 
     return parse_lines(lines(), where=str(path))
+
+
+def _is_utf8(line: str) -> bool:
+    """Whether a line read with ``surrogateescape`` came from UTF-8 bytes (the bytes that
+    are not UTF-8 became lone surrogates, which cannot be encoded back)."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def looks_like_stream(path: PathLike) -> bool:

@@ -247,3 +247,59 @@ def test_a_pause_of_days_and_points_far_off_replay_without_counting_the_pause(
     captured = capsys.readouterr()
     assert captured.err == ""  # no overflow warnings from the far points either
     assert 0 < _replayed_seconds(captured.out) < whole + 60  # the recording, not 3 days
+
+
+_HUGE = "1" + "0" * 400  # a whole number no float holds: as far off as 1e400 (infinity)
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "needle"),
+    [
+        ('{"t": ' + _HUGE + ', "landmarks": null}', "'t' is not a finite number"),
+        (
+            '{"t": 2.0, "landmarks": [[' + _HUGE + ", 0.5, 0.1, 0.9]"
+            + ", [0.5, 0.5, 0.1, 0.9]" * 32 + "]}",
+            "landmark 0 holds a non-finite number",
+        ),
+        ('{"t": ' + "9" * 5000 + ', "landmarks": null}', "a number too long"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deep"),
+    ],
+)  # fmt: skip
+def test_numbers_and_nesting_json_allows_but_no_reader_holds_name_their_line(
+    tmp_path: Path, bad_line: str, needle: str
+) -> None:
+    path = _write(tmp_path / "bad.jsonl", [HEADER, {"t": 1.0, "landmarks": _row()}, bad_line])
+    with pytest.raises(StreamError, match="line 3") as err:
+        load_stream(path)
+    assert needle in str(err.value)
+    assert len(str(err.value)) < 200  # the digits are not echoed back
+
+
+def test_a_header_size_no_float_holds_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.jsonl", ['{"image_width": ' + _HUGE + ', "image_height": 1}'])
+    with pytest.raises(StreamError, match="line 1: header 'image_width' must be a positive"):
+        load_stream(path)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_bytes_that_are_not_utf8_are_named_by_their_line(tmp_path: Path, packed: bool) -> None:
+    # the reader decodes many lines at a time: the error must still name the one line
+    lines = [json.dumps(HEADER)] + [
+        json.dumps({"t": float(i), "landmarks": _row()}) for i in range(200)
+    ]
+    lines[150] = lines[150][:-1] + ', "note": "caf\xe9"}'
+    data = "\n".join(lines).encode("latin-1") + b"\n"
+    path = tmp_path / ("bad.jsonl.gz" if packed else "bad.jsonl")
+    path.write_bytes(gzip.compress(data) if packed else data)
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert str(err.value) == f"{path}, line 151: not UTF-8 text"
+
+
+def test_a_byte_order_mark_before_the_header_is_read_as_utf8(tmp_path: Path) -> None:
+    # UTF-8 with a BOM is what some Windows editors save; it is still UTF-8 text
+    path = tmp_path / "bom.jsonl"
+    body = json.dumps(HEADER) + "\n" + json.dumps({"t": 0.0, "landmarks": None}) + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    header, samples = load_stream(path)
+    assert header.image_width == 640 and [s.t for s in samples] == [0.0]
