@@ -179,20 +179,40 @@ _COLUMNS = (
 )
 
 
-def _from_row(r: Sequence[Any]) -> Headache:
-    clinical = json.loads(r[10])
-    return Headache(
-        id=r[0],
-        day=date.fromisoformat(r[1]),
-        start=None if r[2] is None else time.fromisoformat(r[2]),
-        duration_min=r[3],
-        intensity=r[4],
-        type=r[5],
-        aura=bool(r[6]),
-        medication=r[7],
-        triggers=tuple(json.loads(r[8])),
-        note=r[9],
-        **{k: clinical.get(k) for k in CLINICAL_FIELDS},
+class DamagedEntry(UserError):
+    """A stored entry that is no possible headache (its row was changed by hand)."""
+
+
+def _from_row(r: Sequence[Any], where: object) -> Headache:
+    """The entry a row holds; a row no entry can hold (the database edited by hand, say
+    with the ``sqlite3`` tool) is a :class:`DamagedEntry` naming it and how to mend it,
+    never a crash of every command that reads the diary. ``where`` names the database."""
+    try:
+        clinical = json.loads(r[10])
+        h = Headache(
+            id=r[0],
+            day=date.fromisoformat(r[1]),
+            start=None if r[2] is None else time.fromisoformat(r[2]),
+            duration_min=r[3],
+            intensity=r[4],
+            type=r[5],
+            aura=bool(r[6]),
+            medication=r[7],
+            triggers=tuple(json.loads(r[8])),
+            note=r[9],
+            **{k: clinical.get(k) for k in CLINICAL_FIELDS},
+        )
+        # what no entry may hold, whenever it was made (not "in the future": clocks move)
+        validate(h, datetime.max)
+    except UserError as exc:
+        why = str(exc).removeprefix("impossible headache entry: ")
+    except (ValueError, TypeError, AttributeError) as exc:  # JSON errors are ValueErrors
+        why = f"unreadable: {exc}"
+    else:
+        return h
+    raise DamagedEntry(
+        f"headache entry {r[0]} in {where} is damaged ({why}); "
+        f"`posture-guard headache delete {r[0]}` removes it, then add it again"
     )
 
 
@@ -256,7 +276,7 @@ class Diary:
         )
         if not rows:
             raise UserError(f"there is no headache entry {entry_id} (see `headache list`)")
-        return _from_row(rows[0])
+        return _from_row(rows[0], self.store.path)
 
     def edit(self, entry_id: int, **changes: Any) -> Headache:
         """Change some fields of an entry; an impossible result changes nothing."""
@@ -278,8 +298,13 @@ class Diary:
         self.store.write(work)
         return new
 
-    def delete(self, entry_id: int) -> Headache:
-        old = self.get(entry_id)
+    def delete(self, entry_id: int) -> Optional[Headache]:
+        """Delete an entry and return it; None when it was damaged (it is deleted all the
+        same: deleting is how a damaged entry is mended)."""
+        try:
+            old: Optional[Headache] = self.get(entry_id)
+        except DamagedEntry:
+            old = None
         self.store.write(
             lambda conn: conn.execute("DELETE FROM headaches WHERE id = ?", (entry_id,))
         )
@@ -290,7 +315,7 @@ class Diary:
             f"SELECT {_COLUMNS} FROM headaches WHERE day >= ? AND day <= ? ORDER BY day, start, id",
             (first.isoformat(), last.isoformat()),
         )
-        return [_from_row(r) for r in rows]
+        return [_from_row(r, self.store.path) for r in rows]
 
     def check_in_none(self, day: date) -> None:
         """Record ``day`` as confirmed headache-free; refused if it has a headache entry."""
@@ -721,7 +746,7 @@ def cmd_headache_edit(args: argparse.Namespace) -> int:
 def cmd_headache_delete(args: argparse.Namespace) -> int:
     with open_diary(args) as diary:
         old = diary.delete(args.id)
-        print(f"deleted {describe(old)}")
+        print(f"deleted {describe(old)}" if old is not None else f"deleted damaged #{args.id}")
         return 0
 
 

@@ -349,3 +349,39 @@ def test_control_characters_in_free_text_are_never_printed_raw(store, capsys):
     assert len(entries) == 1  # the note's line break does not split the entry's line
     (h,) = Diary(store).entries(date(2024, 3, 5), date(2024, 3, 5))
     assert (h.note, h.medication) == (note, med)  # kept as typed
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ("intensity = 11", "intensity must be a whole number from 0 to 10, not 11"),
+        ("intensity = 'high'", "intensity must be a whole number from 0 to 10, not 'high'"),
+        ("duration_min = -30", "duration must be longer than zero"),
+        ("start = '25:99'", "unreadable"),
+        ("triggers = 'sleep, stress'", "unreadable"),
+        ("clinical = '[1]'", "unreadable"),
+    ],
+)
+def test_an_entry_edited_by_hand_to_an_impossible_value_is_named_and_can_be_deleted(
+    store, capsys, change, why
+):
+    # The README shows how to look into the database with sqlite3; a row changed there
+    # made every command that reads the diary end in "internal error".
+    db = ["--db", str(store.path)]
+    run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "4", *db)
+    run(capsys, "headache", "add", "--date", "2024-03-06", "--intensity", "2", *db)
+    store.write(lambda conn: conn.execute(f"UPDATE headaches SET {change} WHERE id = 1"))
+    for argv in (
+        ["headache", "list", "--from", "2024-03-01", "--to", "2024-03-28"],
+        ["summary", "--date", "2024-03-05"],
+        ["report", "--from", "2024-03-01", "--to", "2024-03-28", "--csv", str(store.path) + ".csv"],
+        ["headache", "edit", "1", "--note", "x"],
+    ):
+        rc, _, err = run(capsys, *argv, *db)
+        assert rc == 2, argv
+        assert f"headache entry 1 in {store.path} is damaged ({why}" in err
+        assert "headache delete 1" in err and len(err.strip().splitlines()) == 1
+    rc, out, _ = run(capsys, "headache", "delete", "1", *db)
+    assert rc == 0 and "#1" in out
+    rc, out, _ = run(capsys, "headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", *db)
+    assert rc == 0 and "#2" in out and "#1" not in out  # the other entry was never at risk
