@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import tempfile
@@ -71,6 +72,8 @@ def parse_duration(text: str, what: str = "duration") -> float:
         raise UserError(f"{what} {text!r} is not a duration; use e.g. 30m, 1h or 90s")
     if total <= 0:
         raise UserError(f"{what} {text!r} must be longer than zero")
+    if not math.isfinite(total):  # digits enough to overflow a float: no format copes
+        raise UserError(f"{what} {text[:20]!r}... is too long; use e.g. 30m, 1h or 90s")
     return total
 
 

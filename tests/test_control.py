@@ -388,3 +388,12 @@ def test_pause_snooze_resume_see_a_running_monitor_by_its_lock(capsys):
         lock.release()
     assert cli.main(["resume"]) == 0
     assert "No monitor is running" in capsys.readouterr().out
+
+
+def test_a_snooze_of_more_digits_than_a_float_holds_is_one_line_and_exit_2(capsys):
+    # 400 nines of hours overflowed to infinity and ended in "internal error"
+    assert cli.main(["snooze", "9" * 400 + "h"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posture-guard: snooze duration") and "too long" in err
+    assert err.count("\n") == 1 and len(err) < 200
+    assert not control.control_file().exists()
