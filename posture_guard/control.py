@@ -461,8 +461,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     status = read_status()
     lines = status.lines()
     extra = service.status_lines()
-    if service.running_pid() is not None and lines and lines[0].startswith("monitor: not"):
-        lines = lines[1:]
+    pid = service.running_pid()
+    if pid is not None and lines and lines[0].startswith("monitor: not"):
+        # the lock outranks a quiet heartbeat (the camera released, or just after a resume
+        # from suspend): one line says it runs, with the pid the lock names
+        lines[0] = f"monitor: running (pid {pid if pid > 0 else '?'})"
     for line in lines + extra:
         print(line)
     if status.control_problem is not None:

@@ -490,14 +490,12 @@ def read_service_status(path: Optional[Path] = None) -> Optional[ServiceStatus]:
 
 
 def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> list[str]:
-    """Lines `posture-guard status` adds: running (from the lock), camera, state, today."""
+    """Lines `posture-guard status` adds below the monitor's own line: camera and posture
+    now (of the monitor that holds the lock), and today."""
     out: list[str] = []
     pid = running_pid()
     st = read_service_status()
-    if pid is None:
-        out.append("monitor process: not running")
-    else:
-        out.append(f"monitor process: running (pid {pid if pid > 0 else '?'})")
+    if pid is not None:
         if st is not None and st.pid == pid:
             cam = f"camera: {st.camera}" + (f" ({st.reason})" if st.reason else "")
             if st.camera in ("released", "unavailable") and st.camera_since:

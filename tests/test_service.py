@@ -223,7 +223,8 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
         )
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
-    assert "monitor process: not running" in out
+    assert out.startswith("monitor: not running")
+    assert "monitor process" not in out  # one line says whether it runs
     assert "today: monitored 40 min" in out and "good posture 75%" in out
     assert "not judged" not in out  # 1 min of 40 cut off: under the 5 % that earns a word
     with Store.open(paths.database_file()) as store:
@@ -264,8 +265,9 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
         holder.kill()
         holder.wait()
     out = released
-    assert f"monitor process: running (pid {holder.pid})" in out
-    assert "monitor: not running" not in out  # the lock outranks a quiet heartbeat
+    assert out.startswith(f"monitor: running (pid {holder.pid})\n")
+    assert "not running" not in out  # the lock outranks a quiet heartbeat
+    assert "monitor process" not in out  # one line says whether it runs
     since = datetime.fromtimestamp(time.time() - 60).strftime("%H:%M")
     assert f"camera: released (screen locked) since {since}" in out
     assert "posture now" not in out  # the posture before the release is not current
