@@ -31,7 +31,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -147,17 +146,8 @@ def write_control(state: ControlState, path: Optional[Path] = None) -> None:
     path = path or control_file()
     try:
         write_json_atomic(path, state.to_json())
-    except IsADirectoryError as exc:
-        raise UserError(
-            f"cannot write the control file {path}: it is a folder; remove it and try again"
-        ) from exc
-    except PermissionError as exc:
-        raise UserError(
-            f"cannot write the control file {path}: permission denied; "
-            f"check the permissions of the folder {path.parent}"
-        ) from exc
     except OSError as exc:
-        raise UserError(f"cannot write the control file {path}: {exc.strerror or exc}") from exc
+        raise paths.write_refusal("cannot write the control file", path, exc) from exc
 
 
 def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
@@ -488,21 +478,7 @@ def _note_if_not_running() -> None:
 # --------------------------------------------------------------------------- file helpers
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write JSON so readers see the old or the new file, never a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    paths.write_atomic(path, (json.dumps(obj, indent=2) + "\n").encode("utf-8"))
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -9,9 +9,12 @@ below one folder, which is how tests keep a user's real data untouched.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
+
+from .errors import UserError
 
 APP = "posture-guard"
 HOME_ENV = "POSTURE_GUARD_HOME"
@@ -76,3 +79,39 @@ def profiles_dir() -> Path:
     path = config_dir() / "profiles"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
+    partial one (a temporary file beside it, synced, then renamed over it). The folder is
+    made if need be. What the system refuses is an OSError; the temporary file is removed
+    (see :func:`write_refusal` for the words a user sees)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_refusal(doing: str, path: Path, exc: OSError) -> UserError:
+    """``exc`` from :func:`write_atomic` as a UserError naming ``path`` and what to check,
+    not the temporary file the OS error names, which would only confuse. ``doing``: e.g.
+    "cannot write the control file"."""
+    if isinstance(exc, IsADirectoryError):
+        why = "it is a folder; remove it and try again"
+    elif isinstance(exc, PermissionError):
+        why = f"permission denied; check the permissions of the folder {path.parent}"
+    elif isinstance(exc, (FileExistsError, NotADirectoryError)):
+        why = f"a file stands where the folder {path.parent} (or one above it) must be"
+    else:
+        why = exc.strerror or str(exc)
+    return UserError(f"{doing} {path}: {why}")

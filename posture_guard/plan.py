@@ -46,9 +46,7 @@ spread out and no two prompts coincide. The coach asks it for each day through
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -732,25 +730,9 @@ def clear_plan() -> bool:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:  # the folder: name it, not the temporary file never made
-        raise UserError(
-            f"cannot save the active plan to {path}: {exc.strerror or exc}; check the "
-            f"permissions of the folder {path.parent}"
-        ) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        paths.write_atomic(path, data)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise UserError(f"cannot save the active plan to {path}: {exc.strerror or exc}") from exc
+        raise paths.write_refusal("cannot save the active plan to", path, exc) from exc
 
 
 # --------------------------------------------------------------------------- plan new
