@@ -785,7 +785,7 @@ def _open_preview(disabled: bool, out: TextIO):
     if disabled:
         return None
     if not display_available():
-        print("no display: calibrating without a preview window", file=out)
+        print("no usable display: calibrating without a preview window", file=out)
         return None
     return Preview()
 

@@ -8,6 +8,7 @@ writes a file. The drawing itself is a pure function, so it is tested without a 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from typing import Optional
 
@@ -30,11 +31,40 @@ LINES = ((LEFT_EAR, RIGHT_EAR), (LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_EAR, LEFT
 GREEN, YELLOW, WHITE = (80, 200, 80), (0, 210, 255), (255, 255, 255)
 
 
+#: What the child process of :func:`display_available` runs: open a window, close it.
+_PROBE = "import cv2; cv2.namedWindow('probe'); cv2.waitKey(1); cv2.destroyAllWindows()"
+#: A display that has not opened a window in this long is not one to calibrate on.
+PROBE_TIMEOUT = 15.0
+
+
 def display_available() -> bool:
-    """Whether a window can be shown (on Linux: an X11 or Wayland display is set)."""
+    """Whether a window can be shown (on Linux: a display is set and a window opens on it).
+
+    A display name alone is not enough: OpenCV's wheel draws with Qt on X11, and Qt
+    aborts the whole process (no Python exception to catch) when it cannot open the
+    display, as with a DISPLAY left from an ssh session or a Wayland session without
+    XWayland. So a window is tried in a child process first, once per calibration.
+    """
     if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return False
+        return _window_opens()
     return True
+
+
+def _window_opens() -> bool:
+    """Whether a child process can open (and close) an OpenCV window."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=PROBE_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def draw(image: np.ndarray, landmarks: Optional[np.ndarray], caption: str) -> np.ndarray:

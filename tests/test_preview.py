@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -39,8 +40,38 @@ def test_no_display_means_no_window(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr(preview.sys, "platform", "linux")
     assert not preview.display_available()
-    monkeypatch.setenv("DISPLAY", ":0")
-    assert preview.display_available()
+
+
+def _dead_display() -> str:
+    """A display name no X server answers to (no socket for it in /tmp/.X11-unix)."""
+    for n in range(4000 + os.getpid() % 1000, 6000):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return f":{n}"
+    pytest.skip("no free display number")
+
+
+def test_calibrate_without_a_usable_display_goes_on_without_the_preview(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """A DISPLAY left from an ssh session, or a Wayland session without XWayland, named a
+    display OpenCV's Qt could not open: Qt aborted the process (SIGABRT, exit 134) and the
+    calibration was lost. Run as a child process, since that abort would end pytest."""
+    env = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
+    env.update(DISPLAY=_dead_display(), POSTURE_GUARD_HOME=str(tmp_path / "home"))
+    env["PYTHONPATH"] = str(Path(preview.__file__).resolve().parents[1])  # the code under test
+    args = ["calibrate", "--video", str(grace_hopper), "--seconds", "4", "--profile", "p"]
+    done = subprocess.run([sys.executable, "-m", "posture_guard.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "without a preview window" in done.stdout
+    assert (tmp_path / "home" / "config" / "profiles" / "p.json").exists()
+
+
+def test_a_display_set_but_unreachable_is_no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preview.sys, "platform", "linux")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", _dead_display())
+    assert not preview.display_available()
 
 
 @pytest.fixture
