@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -214,6 +215,29 @@ def annotate(image: np.ndarray, a: Assessment) -> np.ndarray:
     return out
 
 
+def check_out(out: str | Path, photo: str | Path, force: bool = False) -> Path:
+    """The ``--out`` path, checked before the photo is measured (a mistake in it is then
+    named at once, not after the results).
+
+    Never the photo itself, even with ``force``: the annotated copy would replace the
+    user's only original. Any other existing file is kept unless ``force``, as ``record``
+    keeps a recording.
+    """
+    path = Path(out)
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise UserError(f"--out {path}: use a .png or .jpg file name")
+    if path.exists() and Path(photo).exists() and os.path.samefile(path, photo):
+        raise UserError(
+            f"--out {path} is the photo itself, which the annotated copy would replace; "
+            "choose another name"
+        )
+    if path.exists() and not force:
+        raise UserError(f"{path} already exists; choose another name or add --force")
+    if not path.parent.is_dir():
+        raise UserError(f"cannot write --out {path}: the folder {path.parent} does not exist")
+    return path
+
+
 def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
     import cv2
 
@@ -229,9 +253,11 @@ def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    """``posture-guard assess PHOTO [--out annotated.png] [--json]``."""
+    """``posture-guard assess PHOTO [--out annotated.png [--force]] [--json]``."""
     import json
 
+    if args.out:
+        check_out(args.out, args.photo, getattr(args, "force", False))
     a, image = assess_photo(args.photo)
     if args.json:
         print(json.dumps(a.to_json(), indent=2))

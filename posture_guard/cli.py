@@ -317,6 +317,7 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("assess", help="side-view photo: ear-shoulder angle, head tilt")
     p.add_argument("photo", help="a side (profile) photo, head and shoulders visible")
     p.add_argument("--out", help="also write an annotated copy here (.png/.jpg); never otherwise")
+    p.add_argument("--force", action="store_true", help="with --out: overwrite an existing file")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=assess.cmd_assess)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,59 @@ def test_cli_prints_the_angle_and_writes_no_file_unless_asked(
     assert img is not None and img.shape == src.shape
     assert not np.array_equal(img, src)  # the measurement is drawn on it
     assert [p.name for p in work.iterdir()] == ["annotated.png"]
+
+
+@pytest.fixture
+def own_photo(shared_media: Path, tmp_path: Path):
+    """A user's own side photo in a writable folder: a copy of the real one, deleted after
+    the test (the shared media must not be left copied anywhere)."""
+    photo = tmp_path / "me.jpg"
+    shutil.copyfile(shared_media / UPRIGHT, photo)
+    yield photo
+    photo.unlink(missing_ok=True)
+
+
+def test_out_naming_the_photo_itself_is_refused_and_the_photo_kept(
+    own_photo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`assess me.jpg --out me.jpg` replaced the user's only original with the annotated
+    copy; --force must not allow it either."""
+    before = own_photo.read_bytes()
+    for extra in ([], ["--force"]):
+        assert cli.main(["assess", str(own_photo), "--out", str(own_photo), *extra]) == 2
+        captured = capsys.readouterr()
+        assert "is the photo itself" in captured.err and captured.err.count("\n") == 1
+        assert own_photo.read_bytes() == before
+
+
+def test_an_existing_out_file_is_kept_unless_force(
+    shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out overwrote any file silently; like `record`, it now keeps it unless --force."""
+    out = tmp_path / "annotated.png"
+    out.write_bytes(b"a file the user keeps")
+    args = ["assess", str(shared_media / UPRIGHT), "--out", str(out)]
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert f"{out} already exists" in captured.err and "--force" in captured.err
+    assert captured.out == ""  # refused before the photo was measured
+    assert out.read_bytes() == b"a file the user keeps"
+    assert cli.main([*args, "--force"]) == 0
+    import cv2
+
+    assert cv2.imread(str(out)) is not None
+
+
+@pytest.mark.parametrize("name", ["out.gif", "missing-folder/out.png"])
+def test_an_out_that_cannot_be_written_is_refused_before_measuring(
+    name: str, shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mistake used to be named only after the results were printed, as if the
+    assessment had failed."""
+    assert cli.main(["assess", str(shared_media / UPRIGHT), "--out", str(tmp_path / name)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_frontal_photo_gets_a_clear_message(
