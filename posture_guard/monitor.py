@@ -11,6 +11,7 @@ never passed to the pose model.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import signal
 import sys
@@ -805,7 +806,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     stop.install()
     n = 0
     try:
-        handle = open(args.landmarks_out, "w", encoding="utf-8")
+        # A .gz name is written compressed: the readers take .gz files for gzip, so plain
+        # text under that name could not be replayed or calibrated on.
+        opener = gzip.open if Path(args.landmarks_out).suffix == ".gz" else open
+        handle = opener(args.landmarks_out, "wt", encoding="utf-8")
     except OSError as exc:
         source.close()
         raise UserError(f"cannot write {args.landmarks_out}: {exc.strerror}") from None

@@ -200,3 +200,24 @@ def test_edge_measures_the_portraits_installed_packages_ship(tmp_path: Path) -> 
     assert hopper is not None and hopper.resolve() == found["grace_hopper.jpg"].resolve()
     assert _package_file("matplotlib", "mpl-data/sample_data/no_such_file.jpg") is None
     assert _package_file("posture_guard_no_such_package", "data/x.png") is None
+
+
+def test_a_recording_named_gz_is_compressed_and_reads_back(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """`record --landmarks-out day.jsonl.gz` wrote plain text under a .gz name, which
+    replay and calibrate (reading .gz as gzip) then refused as "not a gzip file"."""
+    import gzip
+
+    from posture_guard.cli import main
+    from posture_guard.stream import load_stream
+
+    out = tmp_path / "day.jsonl.gz"
+    argv = ["record", "--video", str(grace_hopper), "--landmarks-out", str(out)]
+    assert main([*argv, "--seconds", "3"]) == 0
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic number
+    header, samples = load_stream(out)
+    assert header.image_width > 0 and len(samples) == 7  # 0-3 s of a photo at 2 fps
+    assert all(s.landmarks is not None for s in samples)
+    with gzip.open(out, "rt", encoding="utf-8") as handle:
+        assert handle.readline().startswith("{")
