@@ -24,6 +24,7 @@ from typing import Optional
 import numpy as np
 
 from posture_guard import paths
+from posture_guard.assess import FRONTAL_RATIO
 from posture_guard.classify import (
     BASELINE_KEYS,
     POPULATION_PROFILE,
@@ -56,6 +57,14 @@ MIN_SLOUCH_CHANGE = 0.015
 #: below it was cut off more than 9 % of the time (on 48 other people only 2 of the 4 cut
 #: off that often spanned more: a rough line, which is why it only advises).
 CROWDED_SPAN = 0.45
+
+#: Ear line above the shoulder line, in shoulder widths, beyond which the calibration is
+#: a side view: facing the camera, real MediaPipe gives 0.58-0.73 (../shared/media); in
+#: profile the shoulders nearly overlap and it grows to several (5.8 on the side-view
+#: photo there). The line is the one ``assess`` draws between the two views. A side view
+#: taken as the baseline made an upright user facing the camera read absent (not the
+#: calibrated person) nearly all the time.
+SIDE_VIEW_GAP = 1 / FRONTAL_RATIO
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -91,6 +100,12 @@ def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
         med = float(np.median(values))
         median[key] = med
         spread[key] = float(1.4826 * np.median(np.abs(values - med)))
+    if median.get("ear_gap", 0.0) > SIDE_VIEW_GAP:
+        raise CalibrationError(
+            f"this looks like a side view (the ears {median['ear_gap']:.1f} shoulder widths "
+            "above the shoulders, which nearly overlap; facing the camera it is under 1): "
+            "face the camera, with your head and both shoulders in view, and try again"
+        )
     return Baseline(median=median, spread=spread, samples=len(seen), calibrated=True)
 
 

@@ -221,3 +221,19 @@ def test_a_recording_named_gz_is_compressed_and_reads_back(
     assert all(s.landmarks is not None for s in samples)
     with gzip.open(out, "rt", encoding="utf-8") as handle:
         assert handle.readline().startswith("{")
+
+
+def test_calibrating_on_a_side_view_is_refused_saying_so(
+    shared_media: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A side view was saved as the upright baseline (the ears several shoulder widths
+    above the shoulders, which nearly overlap in profile); monitored from the front
+    against it, an upright user read absent nearly all the time."""
+    from posture_guard.cli import main
+
+    photo = shared_media / "side_sitting_upright_mit.jpg"
+    argv = ["calibrate", "--video", str(photo), "--seconds", "5", "--profile", "side"]
+    assert main([*argv, "--no-preview"]) == 2
+    err = capsys.readouterr().err
+    assert "side" in err and "face the camera" in err and err.count("\n") == 1
+    assert not (pg_home / "config" / "profiles" / "side.json").exists()
