@@ -737,6 +737,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 baseline, _ = calibrate_samples(
                     header, frame_samples(source, detector, on_frame=show), seconds, slouch, out
                 )
+        except CameraError as exc:
+            raise UserError(f"{exc}; profile {args.profile!r} was not changed") from None
         finally:
             source.close()
             if preview is not None:
@@ -823,6 +825,11 @@ def cmd_record(args: argparse.Namespace) -> int:
                 n += 1
                 if stop.stopped:
                     break
+        except CameraError as exc:
+            # every sample is flushed as it is written: say that the recording survives
+            raise UserError(
+                f"{exc}; the {n} samples recorded before it are kept in {args.landmarks_out}"
+            ) from None
         finally:
             source.close()
     print(f"recorded {n} samples to {args.landmarks_out} (landmarks only, no images)", file=out)

@@ -61,3 +61,38 @@ def test_the_reserved_name_is_refused_in_any_case(name, capsys, pg_home) -> None
     assert main(["calibrate", "--landmarks", "missing.jsonl", "--profile", name]) == 2
     assert f"profile name {name!r} is reserved" in capsys.readouterr().err
     assert not (pg_home / "config" / "profiles" / f"{name}.json").exists()
+
+
+# --------------------------------------------------------------------------- a camera that vanishes
+def test_a_camera_vanishing_mid_record_says_the_samples_so_far_are_kept(
+    video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The user read only "camera 0 stopped giving frames", with nothing on the recording
+    they had been making: whether it survived was theirs to find out."""
+    ticks = itertools.count()
+    world = CameraWorld(lambda: next(ticks) * 0.1, 0.0, gone=[(3.0, 1e9)])
+    monkeypatch.setattr(monitor, "open_source", lambda video_, camera: FakeCamera(video, world))
+    out = tmp_path / "desk.jsonl"
+    assert main(["record", "--landmarks-out", str(out)]) == 2
+    err = capsys.readouterr().err
+    header, samples = monitor.open_landmarks(out)
+    n = len(list(samples))
+    assert n >= 20 and world.open_now == 0
+    assert err.count("\n") == 1 and "stopped giving frames" in err
+    assert f"the {n} samples recorded before it are kept in {out}" in err
+
+
+def test_a_camera_vanishing_mid_calibration_keeps_the_profile_there_was(
+    video: Path, pg_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    profile = pg_home / "config" / "profiles" / "desk.json"
+    profile.parent.mkdir(parents=True)
+    profile.write_text("the profile from last week\n")
+    ticks = itertools.count()
+    world = CameraWorld(lambda: next(ticks) * 0.1, 0.0, gone=[(2.0, 1e9)])
+    monkeypatch.setattr(monitor, "open_source", lambda video_, camera: FakeCamera(video, world))
+    assert main(["calibrate", "--no-preview", "--profile", "desk"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stopped giving frames" in err
+    assert "profile 'desk' was not changed" in err
+    assert profile.read_text() == "the profile from last week\n" and world.open_now == 0
