@@ -66,7 +66,7 @@ CROWDED_SPAN = 0.45
 #: calibrated person) nearly all the time.
 SIDE_VIEW_GAP = 1 / FRONTAL_RATIO
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class CalibrationError(UserError):
@@ -166,7 +166,7 @@ def fit_slouch(metrics: Sequence[Optional[Metrics]], baseline: Baseline) -> dict
 
 
 def _profile_path(name: str) -> Path:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # not match: its "$" lets a final line break through
         raise UserError(
             f"profile name {name!r} is not allowed: use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit (at most 64 characters)"

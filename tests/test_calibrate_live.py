@@ -54,6 +54,16 @@ def test_a_name_starting_with_a_symbol_is_refused_saying_so(name, capsys) -> Non
     assert "starting with a letter or digit" in err and "missing.jsonl" not in err
 
 
+@pytest.mark.parametrize("name", ["desk\n", "desk\n\n", "a/b", "..", ""])
+def test_a_name_with_a_line_break_or_a_path_is_refused(name, capsys, pg_home) -> None:
+    """A name ending in a line break passed the check ('$' matches before one) and was
+    saved as a file whose name held the line break, beside the real "desk" profile."""
+    assert main(["calibrate", "--landmarks", "missing.jsonl", "--profile", name]) == 2
+    assert f"profile name {name!r} is not allowed" in capsys.readouterr().err
+    profiles = pg_home / "config" / "profiles"
+    assert not profiles.exists() or list(profiles.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["Population", "POPULATION", "population"])
 def test_the_reserved_name_is_refused_in_any_case(name, capsys, pg_home) -> None:
     """'Population' was accepted beside the reserved 'population' (the same file on a
