@@ -80,6 +80,11 @@ def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
     usable frames, raise :class:`CalibrationError` saying what to do.
     """
     seen = [m for m in metrics if m is not None]
+    if len(metrics) < MIN_SAMPLES:  # the time was too short, whoever was in view
+        raise CalibrationError(
+            f"only {len(metrics)} frames to calibrate on (need {MIN_SAMPLES}): calibrate for "
+            "longer (--seconds), or from a recording with more frames a second"
+        )
     if len(seen) < MIN_SAMPLES:
         raise CalibrationError(
             f"only {len(seen)} usable frames (need {MIN_SAMPLES}): sit facing the camera "

@@ -97,6 +97,16 @@ def test_a_slouch_step_out_of_view_or_upright_is_refused_saying_which() -> None:
         fit_slouch([_metrics()] * 20, base)
 
 
+def test_a_calibration_too_short_for_enough_frames_says_so_not_to_sit_in_view() -> None:
+    """`calibrate --seconds 1` on a 5 fps stream saw the user in all 6 frames, and was told
+    to sit facing the camera with head and shoulders in view."""
+    with pytest.raises(CalibrationError, match="only 6 frames.*calibrate for longer") as exc:
+        fit_baseline([_metrics()] * 6)
+    assert "in view" not in str(exc.value)
+    with pytest.raises(CalibrationError, match="only 2 usable frames.*in view"):
+        fit_baseline([_metrics()] * 2 + [None] * 8)
+
+
 def test_a_user_cut_off_by_the_frame_edge_is_told_from_an_empty_desk() -> None:
     from posture_guard.features import HEAD, cut_off_view, partly_in_view
     from posture_guard.landmarks import LEFT_EYE, LEFT_SHOULDER, NOSE, RIGHT_EYE, RIGHT_SHOULDER
