@@ -9,6 +9,9 @@ MediaPipe's Tasks API only has to implement :class:`LandmarkDetector`.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Optional, Protocol
 
 import numpy as np
@@ -40,19 +43,31 @@ class MediaPipePose:
                 f"MediaPipe is not installed ({exc}); reinstall posture-guard"
             ) from None
         self._cv2 = cv2
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=static_image,
-            model_complexity=MODEL_COMPLEXITY,
-            smooth_landmarks=True,
-            enable_segmentation=False,
-            min_detection_confidence=0.5,
-            min_tracking_confidence=0.5,
-        )
+        with _quiet_stderr():
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=static_image,
+                model_complexity=MODEL_COMPLEXITY,
+                smooth_landmarks=True,
+                enable_segmentation=False,
+                min_detection_confidence=0.5,
+                min_tracking_confidence=0.5,
+            )
+            # The graph opens its models on threads of its own once started: wait for
+            # them, so their lines are written while descriptor 2 is still silenced.
+            graph = getattr(self._pose, "_graph", None)
+            if graph is not None:
+                graph.wait_until_idle()
+        self._started = False  # the first frame with a person runs more of the graph
 
     def detect(self, image_bgr: np.ndarray) -> Optional[np.ndarray]:
         rgb = self._cv2.cvtColor(image_bgr, self._cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        result = self._pose.process(rgb)
+        if self._started:
+            result = self._pose.process(rgb)
+        else:
+            with _quiet_stderr():
+                result = self._pose.process(rgb)
+            self._started = True
         if result.pose_landmarks is None:
             return None
         pts = result.pose_landmarks.landmark
@@ -67,3 +82,30 @@ class MediaPipePose:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to the null device meanwhile.
+
+    MediaPipe's graph, as it starts and on its first frame, writes INFO and WARNING lines
+    from C++ (TensorFlow Lite's CPU delegate, absl's log notice, calculator warnings)
+    straight to descriptor 2, past Python and GLOG_minloglevel: around a user's one-line
+    message they read as failures. A failure still reaches Python as an exception, raised
+    once the descriptor is back (only a C++ abort meanwhile would lose its line).
+    """
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no descriptor 2 to silence
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)

@@ -151,6 +151,27 @@ def test_frontal_photo_gets_a_clear_message(
     assert err.count("\n") == 1 and "side view" in err
 
 
+def test_the_message_is_the_only_line_on_stderr_from_the_process(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """MediaPipe's C++ side wrote its INFO/WARNING chatter (TensorFlow Lite's delegate,
+    absl's log notice, calculator warnings) straight to file descriptor 2 on the first
+    frame, around the one line that names what is wrong; capsys never sees those."""
+    import os
+    import subprocess
+    import sys
+
+    from posture_guard import pose
+
+    env = {**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")}
+    env["PYTHONPATH"] = str(Path(pose.__file__).resolve().parents[1])  # the code under test
+    done = subprocess.run([sys.executable, "-m", "posture_guard.cli", "assess", str(grace_hopper)],
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("posture-guard: this looks like a frontal photo")
+    assert done.stderr.count("\n") == 1, done.stderr
+
+
 def test_unreadable_or_missing_photo_is_a_user_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
