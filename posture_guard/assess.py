@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -266,5 +267,6 @@ def cmd_assess(args: argparse.Namespace) -> int:
             print(line)
     if args.out:
         write_annotated(image, a, args.out)
-        print(f"wrote annotated photo {args.out}")
+        # with --json, stdout holds the JSON document alone (for jq or a script)
+        print(f"wrote annotated photo {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0

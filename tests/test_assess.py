@@ -129,6 +129,20 @@ def test_an_existing_out_file_is_kept_unless_force(
     assert cv2.imread(str(out)) is not None
 
 
+def test_json_with_out_keeps_stdout_one_json_document(
+    shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`assess --json --out F` printed "wrote annotated photo F" after the JSON, so
+    `| jq` or json.loads of the output failed."""
+    import json
+
+    out = tmp_path / "annotated.png"
+    assert cli.main(["assess", str(shared_media / HUNCHED), "--json", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["forward_head"] is True
+    assert f"wrote annotated photo {out}" in captured.err and out.is_file()
+
+
 @pytest.mark.parametrize("name", ["out.gif", "missing-folder/out.png"])
 def test_an_out_that_cannot_be_written_is_refused_before_measuring(
     name: str, shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
