@@ -713,9 +713,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         preview = _open_preview(args.no_preview, out)
         seconds = args.seconds
         prompted = [False]
+        # Steps are timed from the first frame, as calibrate_samples times them; the camera's
+        # clock starts earlier (the model loads, the display is tried meanwhile).
+        first: list[float] = []
 
         def show(frame: Frame, landmarks: Optional[np.ndarray]) -> None:
-            in_slouch = slouch > 0 and frame.t >= seconds
+            if not first:
+                first.append(frame.t)
+            t = frame.t - first[0]
+            in_slouch = slouch > 0 and t >= seconds
             if in_slouch and live and not prompted[0]:
                 prompted[0] = True
                 print(
@@ -726,10 +732,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 )
             if preview is not None:
                 if in_slouch:
-                    left = max(0.0, seconds + slouch - frame.t)
+                    left = max(0.0, seconds + slouch - t)
                     preview.show(frame.image, landmarks, f"slouch - {left:4.1f} s")
                 else:
-                    left = max(0.0, seconds - frame.t)
+                    left = max(0.0, seconds - t)
                     preview.show(frame.image, landmarks, f"sit upright - {left:4.1f} s")
 
         try:

@@ -44,6 +44,39 @@ def test_camera_calibration_prompts_for_the_slouch_and_keeps_upright_when_there_
     assert len(world.reads) >= 140 and world.open_now == 0
 
 
+class _TimedOut:
+    """Standard output that notes how many frames the camera had given at each write."""
+
+    def __init__(self, world: CameraWorld) -> None:
+        self.world = world
+        self.writes: list[tuple[int, str]] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append((len(self.world.reads), text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_slouch_prompt_comes_when_the_upright_part_has_been_recorded(
+    video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prompt counted from the moment the camera opened, the recording from its first
+    frame: after a slow start (loading the model, trying the display) the user was told
+    to slouch while the upright baseline was still being recorded."""
+    times = itertools.chain([0.0], (3.0 + 0.1 * i for i in itertools.count()))
+    world = CameraWorld(lambda: next(times), 0.0)  # opened at 0 s, first frame at 3 s
+    monkeypatch.setattr(monitor, "open_source", lambda video_, camera: FakeCamera(video, world))
+    out = _TimedOut(world)
+    monkeypatch.setattr(sys, "stdout", out)
+    args = ["calibrate", "--seconds", "4", "--slouch-seconds", "10", "--no-preview"]
+    assert main([*args, "--profile", "p"]) == 0
+    [frames] = [n for n, text in out.writes if text.startswith("Now let your head drift")]
+    # 4 s of frames at 10 a second after the first one: 41 frames read, not 11
+    assert 41 <= frames <= 42, frames
+
+
 # --------------------------------------------------------------------------- profile names
 @pytest.mark.parametrize("name", [".hidden", "-dash", "_under"])
 def test_a_name_starting_with_a_symbol_is_refused_saying_so(name, capsys) -> None:
