@@ -824,8 +824,12 @@ def cmd_record(args: argparse.Namespace) -> int:
     with handle, MediaPipePose() as detector:
         writer = streams.StreamWriter(handle, header)
         try:
+            # --seconds counts from the first frame: a camera's clock starts when it opens,
+            # and the model may take seconds to load after that
+            first: Optional[float] = None
             for sample in frame_samples(source, detector):
-                if args.seconds is not None and sample.t > args.seconds:
+                first = sample.t if first is None else first
+                if args.seconds is not None and sample.t - first > args.seconds:
                     break
                 writer.write(sample)
                 n += 1

@@ -77,6 +77,22 @@ def test_the_slouch_prompt_comes_when_the_upright_part_has_been_recorded(
     assert 41 <= frames <= 42, frames
 
 
+def test_record_seconds_counts_from_the_first_frame(
+    video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """`record --seconds 2` counted from the moment the camera opened: with the model
+    loading for 3 s meanwhile, it stopped at the first frame and recorded nothing."""
+    times = itertools.chain([0.0], (3.0 + 0.1 * i for i in itertools.count()))
+    world = CameraWorld(lambda: next(times), 0.0)  # opened at 0 s, first frame at 3 s
+    monkeypatch.setattr(monitor, "open_source", lambda video_, camera: FakeCamera(video, world))
+    out = tmp_path / "two-seconds.jsonl"
+    assert main(["record", "--landmarks-out", str(out), "--seconds", "2"]) == 0
+    _, samples = monitor.open_landmarks(out)
+    t = [s.t for s in samples]
+    assert len(t) == 21 and t[-1] - t[0] == pytest.approx(2.0)  # 10 frames a second
+    assert "recorded 21 samples" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------- profile names
 @pytest.mark.parametrize("name", [".hidden", "-dash", "_under"])
 def test_a_name_starting_with_a_symbol_is_refused_saying_so(name, capsys) -> None:
