@@ -27,6 +27,16 @@ UPRIGHT = "side_sitting_upright_mit.jpg"
 HUNCHED = "side_sitting_hunched_mit.jpg"
 
 
+@pytest.fixture(autouse=True)
+def no_pictures_left(tmp_path: Path):
+    """Annotated copies of the shared media's people are deleted after each test (pytest
+    keeps its scratch folders, and those pictures must not stay in them)."""
+    yield
+    for path in tmp_path.rglob("*"):
+        if path.suffix.lower() in (".png", ".jpg", ".jpeg") and path.is_file():
+            path.unlink()
+
+
 def _hand_angle(photo: Path) -> float:
     """The angle computed by hand from MediaPipe's raw landmarks: the ear and shoulder of
     the side nearer the camera (smaller z), in pixels, against the horizontal."""
@@ -90,12 +100,11 @@ def test_cli_prints_the_angle_and_writes_no_file_unless_asked(
 
 @pytest.fixture
 def own_photo(shared_media: Path, tmp_path: Path):
-    """A user's own side photo in a writable folder: a copy of the real one, deleted after
-    the test (the shared media must not be left copied anywhere)."""
+    """A user's own side photo in a writable folder: a copy of the real one (deleted after
+    the test by no_pictures_left)."""
     photo = tmp_path / "me.jpg"
     shutil.copyfile(shared_media / UPRIGHT, photo)
-    yield photo
-    photo.unlink(missing_ok=True)
+    return photo
 
 
 def test_out_naming_the_photo_itself_is_refused_and_the_photo_kept(
