@@ -57,7 +57,7 @@ class MediaPipePose:
             graph = getattr(self._pose, "_graph", None)
             if graph is not None:
                 graph.wait_until_idle()
-        self._started = False  # the first frame with a person runs more of the graph
+        self._started = False  # the first frame runs more of the graph: silenced too
 
     def detect(self, image_bgr: np.ndarray) -> Optional[np.ndarray]:
         rgb = self._cv2.cvtColor(image_bgr, self._cv2.COLOR_BGR2RGB)
