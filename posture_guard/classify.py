@@ -183,8 +183,8 @@ def relative_features(metrics: Metrics, baseline: Baseline) -> dict[str, float]:
         ),
         "d_pitch": _pitch_change(metrics, b),
         "abs_yaw": abs(metrics.yaw - b["yaw"]),
-        "abs_roll": abs(metrics.roll - b["roll"]),
-        "d_tilt": abs(metrics.shoulder_tilt - b.get("shoulder_tilt", 0.0)),
+        "abs_roll": abs(_line_turn(metrics.roll, b["roll"])),
+        "d_tilt": abs(_line_turn(metrics.shoulder_tilt, b.get("shoulder_tilt", 0.0))),
     }
     # The setup, as the baseline shows it: a camera below the eyes puts the nose above the
     # ear line (negative pitch), a far camera makes the face small. The same neck movement
@@ -427,6 +427,14 @@ def _rel(value: float, base: float) -> float:
     return value / base - 1.0 if base else 0.0
 
 
+def _line_turn(angle: float, base: float) -> float:
+    """How far a line (the eye line, the shoulder line) turned from ``base``, in degrees,
+    in (-90, 90]. A line's angle is only known up to 180 degrees (features._angle), and a
+    profile calibrated in a mirrored view by an earlier version holds angles near 180."""
+    turn = angle - base
+    return turn - 180.0 * math.ceil((turn - 90.0) / 180.0)
+
+
 def _scaled(position: float, scale: float) -> float:
     """A baseline position in the frame (0-1) seen from ``scale`` times nearer."""
     return 0.5 + (position - 0.5) * scale
@@ -473,7 +481,7 @@ def assess(
 
     feats = relative_features(metrics, baseline)
     d_yaw = metrics.yaw - b["yaw"]
-    d_roll = metrics.roll - b["roll"]
+    d_roll = _line_turn(metrics.roll, b["roll"])
     if model is None:
         model = bundled_model(model_name(baseline))
     probs = model.probabilities(feats)

@@ -92,8 +92,20 @@ class Metrics:
 
 
 def _angle(dx: float, dy: float) -> float:
-    """Angle of a left-to-right image vector from the horizontal, degrees, up = positive."""
-    return math.degrees(math.atan2(-dy, dx))
+    """Angle of a left-to-right image vector from the horizontal, degrees, up = positive,
+    in (-90, 90]: the angle of the line, whichever way round its two points are named.
+
+    In a mirrored picture (a mirrored webcam view, or MediaPipe swapping left and right
+    for a frame) the person's left point is on the image left, and the vector's own angle
+    sits near 180 degrees, where a degree of sway takes it across to -180: a mirrored
+    user read as a tilted head. The line is the same either way, so its angle is taken.
+    """
+    angle = math.degrees(math.atan2(-dy, dx))
+    if angle > 90.0:
+        return angle - 180.0
+    if angle <= -90.0:
+        return angle + 180.0
+    return angle
 
 
 #: What to tell a user whom the frame edge cuts off (said at calibration and after a

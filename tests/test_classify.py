@@ -498,3 +498,16 @@ def test_a_user_who_leans_in_out_of_the_picture_is_held_for_minutes_not_seconds(
     assert not leaned_in(cut, POPULATION_BASELINE)
     assert leaned_in(cut, BASE)
     assert not leaned_in(CutOff(part, 0.85 * size_at_calibration), BASE)
+
+
+def test_a_profile_holding_line_angles_near_180_degrees_compares_them_as_lines() -> None:
+    """A profile calibrated in a mirrored view before line angles were folded holds roll
+    and shoulder tilt near +-180; a frame a degree across the fold read as a 358 degree
+    head tilt."""
+    base = replace(BASE, median={**BASE.median, "roll": 179.0, "shoulder_tilt": -179.5})
+    m = frame(roll=-179.0, shoulder_tilt=1.0)  # 2 and 0.5 degrees from the baseline
+    feats = relative_features(m, base)
+    assert feats["abs_roll"] == pytest.approx(2.0)
+    assert feats["d_tilt"] == pytest.approx(0.5)
+    r = assess(m, base)
+    assert r.label is not S.HEAD_TILT and r.evidence["d_roll"] == pytest.approx(2.0)

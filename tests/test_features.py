@@ -214,3 +214,40 @@ def test_a_face_at_the_top_edge_is_held_as_cut_off_unless_the_user_always_sits_t
         judged.decide(i * 0.2, m)
     judged.decide(10.0, raised(0.5))
     assert judged.last_reading is not None and not judged.last_reading.partial
+
+
+def _mirrored(lm: np.ndarray) -> np.ndarray:
+    """The picture flipped left to right with each point keeping its name: the person's
+    left shoulder and eye now appear left of the right ones (a mirrored webcam view)."""
+    out = lm.copy()
+    out[:, 0] = 1.0 - out[:, 0]
+    return out
+
+
+def test_a_mirrored_view_is_judged_as_the_same_posture_not_a_tilted_head() -> None:
+    """In a mirrored picture the eye and shoulder lines ran from right to left and read as
+    angles near 180 degrees; a few degrees of sway took them across 180 to -180, and the
+    replay of a mirrored stream read head_tilt for 42 % of the time (roll +358 deg)."""
+    from posture_guard.classify import Decider
+    from posture_guard.states import PostureState
+
+    lm = render_pose(PERSON, CAMERA, {})[0]
+    upright = compute_metrics(Sample(t=0.0, landmarks=lm), HEADER)
+    flipped = compute_metrics(Sample(t=0.0, landmarks=_mirrored(lm)), HEADER)
+    assert upright is not None and flipped is not None
+    # A line's angle, whichever way round its points are named: mirrored, it is the same
+    # tilt the other way, never 180 degrees from it.
+    assert flipped.roll == pytest.approx(-upright.roll, abs=1e-6)
+    assert flipped.shoulder_tilt == pytest.approx(-upright.shoulder_tilt, abs=1e-6)
+    # A mirrored user swaying by a degree either way of level reads good throughout.
+    base = fit_baseline([flipped] * 30)
+    decider = Decider(base)
+    for i, roll in enumerate([1.0, -1.0] * 40):
+        frame = _mirrored(render_pose(PERSON, CAMERA, {"roll": roll})[0])
+        m = compute_metrics(Sample(t=i * 0.5, landmarks=frame), HEADER)
+        assert decider.decide(i * 0.5, m).state is PostureState.GOOD, i
+    # A real tilt still reads head tilt in the mirrored view.
+    tilted = _mirrored(render_pose(PERSON, CAMERA, {"roll": 25.0})[0])
+    states = [decider.decide(40.0 + i * 0.5, compute_metrics(Sample(0.0, tilted), HEADER)).state
+              for i in range(60)]  # fmt: skip
+    assert states[-1] is PostureState.HEAD_TILT
