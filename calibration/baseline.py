@@ -105,6 +105,16 @@ def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
         med = float(np.median(values))
         median[key] = med
         spread[key] = float(1.4826 * np.median(np.abs(values - med)))
+    if median.get("ear_gap", 0.0) <= 0:
+        # The decision measures head height as a share of this gap (and a profile without
+        # a positive one is refused on loading): ears at or below the shoulder line are a
+        # picture upside down or on its side, never a user sitting upright.
+        raise CalibrationError(
+            f"the ears are not above the shoulders in this picture (the ear line "
+            f"{median.get('ear_gap', 0.0):+.2f} shoulder widths above the shoulder line; "
+            "sitting upright it is about +0.6): is the camera or the picture upside down or "
+            "on its side? Set it upright, sit facing it, and try again"
+        )
     if median.get("ear_gap", 0.0) > SIDE_VIEW_GAP:
         raise CalibrationError(
             f"this looks like a side view (the ears {median['ear_gap']:.1f} shoulder widths "

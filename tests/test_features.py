@@ -251,3 +251,16 @@ def test_a_mirrored_view_is_judged_as_the_same_posture_not_a_tilted_head() -> No
     states = [decider.decide(40.0 + i * 0.5, compute_metrics(Sample(0.0, tilted), HEADER)).state
               for i in range(60)]  # fmt: skip
     assert states[-1] is PostureState.HEAD_TILT
+
+
+def test_a_calibration_with_the_ears_not_above_the_shoulders_is_refused_at_once() -> None:
+    """A picture upside down (a rotated camera) put the ears below the shoulder line: the
+    calibration was saved, and every later `run` or `replay --profile` refused the profile
+    ("ear_gap must be positive; recalibrate"), which calibrating again only saved again;
+    `replay --calibrate-seconds` judged with the sign of the head height turned round."""
+    lm = render_pose(PERSON, CAMERA, {})[0].copy()
+    lm[:, 1] = 1.0 - lm[:, 1]  # upside down: every point still in the picture
+    m = compute_metrics(Sample(t=0.0, landmarks=lm), HEADER)
+    assert m is not None and m.ear_gap < 0
+    with pytest.raises(CalibrationError, match="ears .* not above the shoulders"):
+        fit_baseline([m] * 30)
