@@ -33,7 +33,7 @@ from posture_guard.classify import (
     relative_features,
 )
 from posture_guard.errors import UserError
-from posture_guard.features import SET_CAMERA_BACK, Metrics
+from posture_guard.features import MIN_SHOULDER_WIDTH, SET_CAMERA_BACK, Metrics
 
 #: A calibration needs at least this many usable frames...
 MIN_SAMPLES = 8
@@ -65,6 +65,15 @@ CROWDED_SPAN = 0.45
 #: taken as the baseline made an upright user facing the camera read absent (not the
 #: calibrated person) nearly all the time.
 SIDE_VIEW_GAP = 1 / FRONTAL_RATIO
+
+#: What a profile's medians can hold, being medians of features.compute_metrics: the line
+#: angles are angles, and the shoulders' midpoint lies between two points in the picture.
+_PROFILE_RANGES = {
+    "roll": (-180.0, 180.0, "an angle in degrees"),
+    "shoulder_tilt": (-180.0, 180.0, "an angle in degrees"),
+    "shoulder_y": (0.0, 1.0, "a height in the picture"),
+    "center_x": (0.0, 1.0, "a place across the picture"),
+}
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -246,6 +255,19 @@ def _baseline_from_json(data: object, path: Path) -> Baseline:
     for key in ("ear_gap", "face_width", "shoulder_width"):
         if key in median and median[key] <= 0:
             raise UserError(f"calibration profile {path}: {key} must be positive; recalibrate")
+    # Values no calibration can give (a hand edit or a damaged file), which the decision
+    # would silently turn into a held head tilt, raised shoulders or nobody at the desk.
+    if median.get("shoulder_width", MIN_SHOULDER_WIDTH) < MIN_SHOULDER_WIDTH:
+        raise UserError(
+            f"calibration profile {path}: shoulder_width {median['shoulder_width']:g} is "
+            f"narrower than any measured frame ({MIN_SHOULDER_WIDTH:g}); recalibrate"
+        )
+    for key, (low, high, what) in _PROFILE_RANGES.items():
+        if key in median and not low <= median[key] <= high:
+            raise UserError(
+                f"calibration profile {path}: {key} {median[key]:g} is not {what} "
+                f"({low:g}..{high:g}); recalibrate"
+            )
     slouch = _numbers(data.get("slouch", {}), path, "slouch")
     if slouch and not all(k in slouch for k in ("d_gap", "d_face")):
         raise UserError(f"calibration profile {path}: 'slouch' lacks d_gap or d_face; recalibrate")
@@ -266,10 +288,19 @@ def _numbers(table: object, path: Path, name: str) -> dict[str, float]:
     for key, value in table.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UserError(f"calibration profile {path}: {name}.{key} is not a number")
-        if not math.isfinite(value):
+        if not _finite(value):
             raise UserError(f"calibration profile {path}: {name}.{key} is not finite")
         out[str(key)] = float(value)
     return out
+
+
+def _finite(value: float) -> bool:
+    """Whether a JSON number is finite as a float: a whole number too large for one (400
+    digits) is as far off as ``1e400``, and math fails on it rather than saying so."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def list_profiles() -> list[str]:

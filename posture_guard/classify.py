@@ -240,7 +240,10 @@ def slouch_features(f: dict[str, float], slouch: dict[str, float]) -> dict[str, 
     if norm2 > 1e-6:
         p = sum(a * b for a, b in pairs) / norm2
         out["proj"] = p
-        out["resid"] = math.sqrt(sum((a - p * b) ** 2 for a, b in pairs) / norm2)
+        try:
+            out["resid"] = math.sqrt(sum((a - p * b) ** 2 for a, b in pairs) / norm2)
+        except OverflowError:  # a change no float can square (a profile's tiny face width)
+            out["resid"] = math.inf
     else:
         out["proj"] = out["resid"] = math.nan
     return out

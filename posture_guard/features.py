@@ -57,6 +57,9 @@ EAR_SPAN_EYE_WIDTHS = 1.33
 #: and 46 without a band, both within the budget), so what holds 0.25 is the real
 #: lean-ins: at 0.15 two of them read a fault again. See classify.at_top_edge.
 FOREHEAD_EYE_WIDTHS = 0.25
+#: Shoulders nearer together than this (in frame heights) are not measured: every metric
+#: is divided by their distance.
+MIN_SHOULDER_WIDTH = 1e-3
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,7 @@ def compute_metrics(sample: Sample, header: StreamHeader) -> Optional[Metrics]:
 
     ls, rs = pts[LEFT_SHOULDER], pts[RIGHT_SHOULDER]
     sw = float(np.hypot(*(ls - rs)))
-    if sw < 1e-3:
+    if sw < MIN_SHOULDER_WIDTH:
         return None
     shoulder_mid = (ls + rs) / 2
 

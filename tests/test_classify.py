@@ -511,3 +511,14 @@ def test_a_profile_holding_line_angles_near_180_degrees_compares_them_as_lines()
     assert feats["d_tilt"] == pytest.approx(0.5)
     r = assess(m, base)
     assert r.label is not S.HEAD_TILT and r.evidence["d_roll"] == pytest.approx(2.0)
+
+
+def test_no_finite_baseline_makes_the_slouch_features_raise() -> None:
+    """A profile edited to a face width of 1e-300 (positive, so it loads) made a frame's
+    change against the slouch too large to square: OverflowError, an internal error."""
+    slouch = {"d_gap": -0.12, "d_face": 0.05, "sink": 0.1, "d_scale": 0.02,
+              "d_gap_face": -0.15, "sink_face": 0.3, "d_eyes_ears": 0.01}  # fmt: skip
+    tiny = Baseline(median={**BASE.median, "face_width": 1e-300}, samples=50, slouch=slouch)
+    feats = relative_features(UPRIGHT, tiny)
+    assert feats["resid"] == math.inf
+    assert assess(UPRIGHT, tiny).present  # judged (wrongly, on such a profile), not raised

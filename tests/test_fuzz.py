@@ -356,6 +356,49 @@ def test_malformed_profiles(data: bytes, seeded: tuple[Path, str], tmp_path: Pat
     assert_refused(rc, err, db, before, names="fuzzed.json")
 
 
+_SOUND_MEDIAN = {"ear_gap": 0.62, "face_width": 0.3, "pitch": -0.1, "yaw": 0.0, "roll": -1.5,
+                 "shoulder_tilt": 0.8, "shoulder_y": 0.69, "ear_y": 0.34, "center_x": 0.46,
+                 "shoulder_width": 0.57}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "said"),
+    [
+        # a whole number no float holds: math raised OverflowError, an "internal error"
+        ("ear_gap", "1" + "0" * 400, "ear_gap is not finite"),
+        # values no calibration gives, which were judged: a head tilt held all session,
+        # raised shoulders 40 % of it, nobody at the desk, a crash in the slouch features
+        ("roll", "1e308", "roll 1e+308 is not an angle"),
+        ("shoulder_tilt", "-200", "shoulder_tilt -200 is not an angle"),
+        ("shoulder_y", "50", "shoulder_y 50 is not a height in the picture"),
+        ("center_x", "-3", "center_x -3 is not a place across the picture"),
+        ("shoulder_width", "1e-05", "shoulder_width 1e-05 is narrower than any"),
+    ],
+)
+def test_hand_edited_profiles_with_impossible_numbers_are_refused_naming_them(
+    key: str, raw: str, said: str, seeded: tuple[Path, str], tmp_path: Path
+) -> None:
+    db, before = seeded
+    text = json.dumps({"format": 1, "median": {**_SOUND_MEDIAN, key: "@"}})
+    (paths.profiles_dir() / "edited.json").write_text(text.replace('"@"', raw), "utf-8")
+    stream = tmp_path / "ok.jsonl"
+    lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(20)]
+    stream.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rc, err = run_cli(
+        ["replay", "--landmarks", str(stream), "--profile", "edited", "--quiet", "--db", str(db)]
+    )
+    assert_refused(rc, err, db, before, names="edited.json")
+    assert said in err, err
+
+
+def test_the_sound_profile_of_those_tests_is_used() -> None:
+    """The profile the test above edits loads as it is: each refusal is the edit's."""
+    from calibration.baseline import _baseline_from_json
+
+    base = _baseline_from_json({"format": 1, "median": _SOUND_MEDIAN}, Path("sound.json"))
+    assert base.median == _SOUND_MEDIAN and base.has_position()
+
+
 # --------------------------------------------------------------------------- plan files
 PLAN_KEYS = [
     "schema",
