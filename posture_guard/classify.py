@@ -370,7 +370,10 @@ class Smoothing:
     the desk; other cut-off frames (a part smaller than the user's, or no calibrated size to compare
     with) hold for ``partial_grace`` seconds before the state turns absent. The cap is
     for a pose that never goes: a detection stuck on the chair must not keep an empty
-    desk "sitting" all day.
+    desk "sitting" all day. The graces count watched time only: a pause between frames of
+    more than ``max_gap`` seconds (the camera released while coaching was snoozed, a
+    laptop asleep; the log's ``store.MAX_GAP`` too) saw nothing, so a user leaning in
+    before it and after it has not been cut off all that while.
 
     ``offset_tau``: memory of the camera's vertical offset. Tilting the screen moves the
     whole picture up or down, and then a shrug's shoulders-up looks like a slump's
@@ -401,6 +404,7 @@ class Smoothing:
     partial_grace: float = 30.0
     near_grace: float = 600.0
     near_scale: float = 0.9
+    max_gap: float = 30.0
     offset_tau: float = 20.0
     offset_gap: float = 0.06
     offset_doubt: float = 0.2
@@ -530,6 +534,7 @@ class EngineState:
     #: the user cut off by the frame edge
     hidden_since: Optional[float] = None
     offset: float = 0.0  # the camera's vertical offset since calibration (frame heights)
+    frame_t: Optional[float] = None  # the last frame's time, whether it voted or not
 
 
 def _tau(label: PostureState, sm: Smoothing) -> float:
@@ -564,13 +569,16 @@ def step(
         # a stranger who stays (someone else at the desk) turns the state to absent. The
         # user cut off by the frame edge is there, but unmeasured: the state holds longer.
         hidden_since = prev.hidden_since if prev.hidden_since is not None else t
+        gap = t - prev.frame_t if prev.frame_t is not None else 0.0
+        if prev.hidden_since is not None and gap > sm.max_gap:
+            hidden_since += gap  # nobody watched meanwhile: not time seen cut off
         if not reading.is_user:
             grace = sm.stranger_grace
         else:
             grace = sm.near_grace if reading.near else sm.partial_grace
         if t - hidden_since < grace and not first:
             values = {k: round(v, 4) for k, v in reading.evidence.items()}
-            kept = replace(prev, hidden_since=hidden_since)
+            kept = replace(prev, hidden_since=hidden_since, frame_t=t)
             if reading.is_user:
                 # The user cut off is there, posture unknown: the frame votes only against
                 # absent. Over minutes of leaning in, the odd frame in which MediaPipe
@@ -610,6 +618,7 @@ def step(
         last_t=t,
         hidden_since=hidden_since,
         offset=offset,
+        frame_t=t,
     )
     return new, decision
 

@@ -522,3 +522,20 @@ def test_no_finite_baseline_makes_the_slouch_features_raise() -> None:
     feats = relative_features(UPRIGHT, tiny)
     assert feats["resid"] == math.inf
     assert assess(UPRIGHT, tiny).present  # judged (wrongly, on such a profile), not raised
+
+
+def test_time_the_camera_was_released_does_not_count_as_time_cut_off() -> None:
+    """A user reading close up (held, cut off) snoozes the coach for an hour, which
+    releases the camera; back, still leaning in, they read absent within seconds: the
+    hour unwatched counted toward near_grace as if they had been cut off all along."""
+    sm = Smoothing()
+    cut = CutOff("face", 1.2 * UPRIGHT.face_width * UPRIGHT.shoulder_width)
+    d, t = _slumped()
+    for i in range(30):  # a minute leaning in before the snooze
+        assert d.decide(t + i * 2.0, None, cut).state is S.FORWARD_HEAD
+    t += 60.0 + 3600.0  # no frame for an hour
+    held = [d.decide(t + i * 2.0, None, cut) for i in range(int(sm.near_grace / 2) - 31)]
+    assert all(x.state is S.FORWARD_HEAD for x in held)
+    # The grace still ends: watched time cut off adds up across the gap.
+    later = [d.decide(t + 2.0 * (len(held) + i), None, cut) for i in range(20)]
+    assert later[-1].state is S.ABSENT
