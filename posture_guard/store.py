@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from .errors import UserError
+from .sampling import SamplingPolicy
 from .sinks import SessionInfo
 from .states import Decision, PostureState
 
@@ -739,7 +740,9 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
 
 
 # ---------------------------------------------------------------------- the sink
-SLOWEST_INTERVAL = 2.0  # seconds between samples at the monitor's slowest rate (0.5 Hz)
+#: Seconds between frames at the monitor's slowest rate (the sampler's steady interval): the
+#: time the last decision before a gap stands for.
+SLOWEST_INTERVAL = SamplingPolicy().steady
 #: Decisions further apart than this mean the time between was not monitored (the
 #: monitor samples every 0.5-3.5 s): a span ends there (see :class:`StoreSink`).
 MAX_GAP = 30.0
@@ -813,7 +816,7 @@ class StoreSink:
 
     A span ends when the state changes (at the new decision's time, so spans tile the
     monitored time) or when decisions stop for longer than ``max_gap`` seconds (the
-    monitor samples at 0.5-5 Hz, so a gap that long means it was not monitoring); then
+    monitor samples every 0.5-3.5 s, so a gap that long means it was not monitoring); then
     the span ends ``SLOWEST_INTERVAL`` after its last decision and the gap stays unlogged.
 
     If the database is locked when a commit is due, the spans stay buffered and the sink
