@@ -43,6 +43,7 @@ from typing import Optional
 
 import numpy as np
 
+from calibration.cli_args import positive_int
 from posture_guard.association import LEVEL, welch_interval
 
 SIZES = ((3, 3), (3, 10), (5, 5), (10, 10), (30, 60))
@@ -184,7 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="python -m benchmarks.bench_association",
         description="Coverage and width of the association's 95 % interval, per method.",
     )
-    ap.add_argument("--datasets", type=int, default=1000, help="datasets per cell (1000)")
+    ap.add_argument("--datasets", type=positive_int, default=1000, help="datasets per cell (1000)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     start = time.perf_counter()

@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
+from calibration.cli_args import positive_int
 from posture_guard.diary import Diary, Headache
 from posture_guard.report import daily_rows, gather, write_csv, write_html
 from posture_guard.states import PostureState
@@ -63,13 +66,18 @@ def build(path: Path, first: date, n_days: int, seed: int = 0) -> int:
     return n_spans
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--days", type=int, default=365)
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_report", description=__doc__.splitlines()[0]
+    )
+    ap.add_argument("--days", type=positive_int, default=365)
     ap.add_argument("--keep", help="build the database in this folder and keep it")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="pg-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        ap.error(f"--keep {args.keep}: cannot make that folder: {err.strerror}")
     db = folder / "bench.sqlite3"
     if db.exists():
         db.unlink()

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from calibration import synth
+from calibration.cli_args import positive_float
 from posture_guard import cli
 from posture_guard.landmarks import Sample
 from posture_guard.monitor import ReplayOptions, replay
@@ -60,11 +61,16 @@ def open_fds() -> int:
     return -1
 
 
+def scene_count(hours: float) -> int:
+    """How many consecutive scenes make ``hours`` of stream."""
+    return int(round(hours * 60 / SCENE_MINUTES))
+
+
 def day_samples(hours: float, seed: int) -> tuple[object, Iterator[Sample]]:
     """Header and a lazy iterator of samples: consecutive 10-minute scenes."""
     first = synth.scene_for(KINDS[0], seed, calibrate_seconds=20, minutes=SCENE_MINUTES)
     header, _ = synth.render(first)
-    n_scenes = int(round(hours * 60 / SCENE_MINUTES))
+    n_scenes = scene_count(hours)
 
     def gen() -> Iterator[Sample]:
         offset = 0.0
@@ -114,9 +120,15 @@ class Probe:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_soak", description=__doc__)
-    p.add_argument("--hours", type=float, default=8.0)
+    least = SCENE_MINUTES / 60
+    p.add_argument("--hours", type=positive_float, default=8.0,
+                   help=f"hours of stream (8; at least {least:.2f}, one scene)")  # fmt: skip
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args(argv)
+    if scene_count(args.hours) < 1:
+        # no scene would leave nothing to calibrate on: a traceback deep in the replay
+        p.error(f"--hours {args.hours:g}: the stream is made of {SCENE_MINUTES:g}-minute "
+                f"scenes, so at least {least:.2f}")  # fmt: skip
     out = sys.stdout
     with tempfile.TemporaryDirectory(prefix="pg-soak-") as tmp:
         os.environ["POSTURE_GUARD_HOME"] = tmp

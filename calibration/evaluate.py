@@ -54,6 +54,7 @@ from calibration.baseline import (
     framing_advice,
     picture_span,
 )
+from calibration.cli_args import positive_float, positive_int
 from calibration.fit import seed_ranges
 from posture_guard.classify import POPULATION_BASELINE, Baseline, at_top_edge
 from posture_guard.coach import Coach, CoachSettings, Event, Observation
@@ -766,9 +767,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="score the people of every set named as one pool (its interval is "
                         "over all of them) instead of set by set")  # fmt: skip
     defaults = ", ".join(f"{n} {name}" for name, n in DEFAULT_PEOPLE.items())
-    parser.add_argument("--seeds-per-set", type=int, default=None,
+    parser.add_argument("--seeds-per-set", type=positive_int, default=None,
                         help=f"people per set (default: {defaults})")  # fmt: skip
-    parser.add_argument("--minutes", type=float, default=8.0, help="minutes per scene")
+    parser.add_argument("--minutes", type=positive_float, default=8.0, help="minutes per scene")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
                         help="how scenes are judged (default: all three)")  # fmt: skip
     parser.add_argument("--no-real", action="store_true", help="skip ../shared/media")
@@ -814,6 +815,9 @@ def _fresh_spec(text: str) -> tuple[int, Optional[int]]:
         spec = int(seed), int(people) if people else None
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not SEED or SEED:PEOPLE") from None
+    if spec[0] < 0:
+        # a seed below 0 draws people below FRESH_FIRST, down to the ones the models learnt
+        raise argparse.ArgumentTypeError(f"{text!r}: a fresh seed is 0 or more")
     if spec[1] is not None and spec[1] < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: a set needs at least one person")
     return spec

@@ -49,6 +49,7 @@ from calibration.baseline import (
     fit_baseline,
     fit_slouch,
 )
+from calibration.cli_args import positive_float, positive_int
 from posture_guard.classify import (
     FEATURES,
     POPULATION_FEATURES,
@@ -276,10 +277,11 @@ def cache_key(seeds: Sequence[int], minutes: float, stride: int) -> dict:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calibration.fit", description=__doc__)
-    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--minutes", type=positive_float, default=3.0)
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="directory to write to")
-    parser.add_argument("--seeds", type=int, default=len(TRAIN_SEEDS), help="training people")
-    parser.add_argument("--stride", type=int, default=STRIDE, help="use every Nth frame")
+    parser.add_argument("--seeds", type=positive_int, default=len(TRAIN_SEEDS),
+                        help=f"training people (1-{len(TRAIN_SEEDS)})")  # fmt: skip
+    parser.add_argument("--stride", type=positive_int, default=STRIDE, help="use every Nth frame")
     parser.add_argument(
         "--early-stopping", choices=("auto", "off"), default="auto",
         help="auto: scikit-learn stops a model once 10 rounds gain nothing on 10 %% of the "
@@ -291,6 +293,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "them on the next run with the same people and code: rendering is most of the hour",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.seeds > len(TRAIN_SEEDS):
+        # more than there are would silently fit on fewer people than asked for
+        parser.error(f"--seeds {args.seeds}: there are {len(TRAIN_SEEDS)} training people")
+    # The models are written at the very end, after an hour of rendering and fitting: a
+    # folder that cannot take them is said now, not in a traceback then.
+    if not args.out.is_dir() or not os.access(args.out, os.W_OK):
+        print(f"calibration.fit: --out {args.out} is not a folder this user can write to",
+              file=sys.stderr)  # fmt: skip
+        return 2
     seeds = TRAIN_SEEDS[: args.seeds]
     seeds_text = f"training seeds {seed_ranges(seeds)}"
     key = cache_key(seeds, args.minutes, args.stride)
@@ -302,7 +313,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        print("calibration.fit needs scikit-learn: pip install -e '.[calibration]'")
+        print(
+            "calibration.fit needs scikit-learn: pip install -e '.[calibration]'", file=sys.stderr
+        )
         return 2
     cached = pop_median is not None
     if cached:
@@ -310,7 +323,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         collected = None
     else:
         if args.cache:
-            args.cache.mkdir(parents=True, exist_ok=True)
+            try:
+                args.cache.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                print(f"calibration.fit: cannot make the cache folder {args.cache}: "
+                      f"{err.strerror}", file=sys.stderr)  # fmt: skip
+                return 2
         print(f"rendering training scenes ({seeds_text})", flush=True)
         collected = collect(training_scenes(seeds, args.minutes), args.stride)
         pop_median = population_baseline(collected).median

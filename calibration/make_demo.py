@@ -10,10 +10,13 @@ stays small:
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 from calibration import synth
 from posture_guard.monitor import DEMO_STREAM
@@ -27,7 +30,13 @@ def _row(x: float, y: float, z: float, v: float) -> list[float]:
     return [round(x, digits), round(y, digits), round(z, 2), round(v, 2)]
 
 
-def main() -> int:
+def main(argv: Optional[Sequence[str]] = None, out: Path = OUT) -> int:
+    # Without a parser, `--help` (or any argument) rewrote the shipped stream.
+    parser = argparse.ArgumentParser(
+        prog="python -m calibration.make_demo",
+        description=f"Render the demo's landmark stream and write it to {out}.",
+    )
+    parser.parse_args(argv)
     header, labelled = synth.render(synth.demo_scene())
     lines = [json.dumps(header_to_json(header))]
     for s in labelled:
@@ -35,8 +44,8 @@ def main() -> int:
         lines.append(json.dumps({"t": round(s.t, 3), "landmarks": rows}, separators=(",", ":")))
     data = ("\n".join(lines) + "\n").encode("utf-8")
     # mtime=0 keeps the file byte-identical between runs.
-    OUT.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
-    print(f"wrote {OUT} ({len(labelled)} samples, {OUT.stat().st_size // 1024} KiB)")
+    out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+    print(f"wrote {out} ({len(labelled)} samples, {out.stat().st_size // 1024} KiB)")
     return 0
 
 

@@ -31,6 +31,7 @@ from typing import Optional
 
 from calibration import evaluate as ev
 from calibration import synth
+from calibration.cli_args import positive_float
 from posture_guard.classify import Smoothing, Thresholds
 from posture_guard.monitor import ReplayOptions
 
@@ -82,13 +83,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         default=40,
         help=f"tune people (max {len(ev.SEED_SETS['tune'])})",
     )
-    parser.add_argument("--minutes", type=float, default=8.0)
+    parser.add_argument("--minutes", type=positive_float, default=8.0)
     default_sm, default_th = Smoothing(), Thresholds()
     parser.add_argument("--threshold", type=float, nargs="+", default=[default_th.forward_head],
                         help="forward-head probability a frame needs")  # fmt: skip
     parser.add_argument("--margin", type=float, nargs="+", default=[default_sm.margin])
     parser.add_argument("--enter", type=float, nargs="+", default=[default_sm.enter])
-    parser.add_argument("--tau", type=float, nargs="+", default=[default_sm.tau])
+    parser.add_argument("--tau", type=positive_float, nargs="+", default=[default_sm.tau],
+                        help="memory of the state's vote shares, seconds")  # fmt: skip
     parser.add_argument("--floor", type=float, nargs="+", default=[default_sm.fh_entry_floor],
                         help="forward-head probability below which a frame does not push "
                         "toward entering forward head")  # fmt: skip

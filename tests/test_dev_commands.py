@@ -1,0 +1,96 @@
+"""The developer commands behind the README's figures refuse bad arguments with one line.
+
+A count or a length of 0 or less, a seed that would draw the training people, or an output
+folder that cannot be written used to end in a traceback (after an hour, for the fit), or
+worse, in a run that scored next to nothing and printed "targets ... MET". Each is refused
+before any work starts, with one line that names the option.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from benchmarks import bench_association, bench_report, bench_soak
+from calibration import evaluate, fit, make_demo, tune
+
+
+def _refused(main, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The one error line ``main(argv)`` gives, having checked it stopped with status 2."""
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's refusal
+        code = exit_.code
+    assert code == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert not captured.out  # nothing was started, so nothing was reported
+    return captured.err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("main", "argv", "named"),
+    [
+        (evaluate.main, ["--seeds-per-set", "0"], "--seeds-per-set"),
+        (evaluate.main, ["--seeds-per-set", "-5"], "--seeds-per-set"),
+        (evaluate.main, ["--minutes", "0"], "--minutes"),
+        (evaluate.main, ["--minutes", "nan"], "--minutes"),
+        (evaluate.main, ["--fresh-seed", "-3"], "--fresh-seed"),
+        (evaluate.main, ["--fresh-seed", "abc"], "--fresh-seed"),
+        (evaluate.main, ["--sets", "nonsense"], "--sets"),
+        (tune.main, ["--minutes", "0"], "--minutes"),
+        (tune.main, ["--tau", "0"], "--tau"),
+        (fit.main, ["--seeds", "0"], "--seeds"),
+        (fit.main, ["--seeds", "8001"], "--seeds"),
+        (fit.main, ["--stride", "0"], "--stride"),
+        (fit.main, ["--minutes", "-1"], "--minutes"),
+        (bench_soak.main, ["--hours", "0"], "--hours"),
+        (bench_soak.main, ["--hours", "0.05"], "--hours"),  # shorter than one scene
+        (bench_report.main, ["--days", "0"], "--days"),
+        (bench_association.main, ["--datasets", "0"], "--datasets"),
+        (make_demo.main, ["--help-me"], "unrecognized arguments"),
+    ],
+)
+def test_a_bad_argument_is_one_line_naming_it(
+    main, argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert named in _refused(main, argv, capsys)
+
+
+def test_the_fit_refuses_an_output_folder_it_cannot_write_before_rendering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The models are written after an hour of rendering and fitting: too late to find out.
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("", encoding="utf-8")
+    for out in (a_file, tmp_path / "missing"):
+        line = _refused(fit.main, ["--seeds", "2", "--minutes", "1", "--out", str(out)], capsys)
+        assert f"--out {out}" in line
+    cache = a_file / "cache"  # a folder that cannot be made
+    argv = ["--seeds", "2", "--minutes", "1", "--out", str(tmp_path), "--cache", str(cache)]
+    assert str(cache) in _refused(fit.main, argv, capsys)
+    assert not list(tmp_path.glob("model-*"))
+
+
+def test_the_report_benchmark_says_when_its_folder_cannot_be_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("mine", encoding="utf-8")
+    assert "--keep" in _refused(bench_report.main, ["--days", "1", "--keep", str(a_file)], capsys)
+    assert a_file.read_text(encoding="utf-8") == "mine"
+
+
+def test_asking_the_demo_maker_for_help_leaves_the_stream_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--help` used to render the demo and overwrite the shipped stream.
+    stream = tmp_path / "demo-stream.jsonl.gz"
+    stream.write_bytes(gzip.compress(b"shipped\n"))
+    with pytest.raises(SystemExit) as exit_:
+        make_demo.main(["--help"], out=stream)
+    assert exit_.value.code == 0
+    assert "usage: python -m calibration.make_demo" in capsys.readouterr().out
+    assert gzip.decompress(stream.read_bytes()) == b"shipped\n"
