@@ -18,9 +18,12 @@ if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null \
     || echo "warning: could not install ${missing[*]}; the tests that need them will skip"
+elif [ "${#missing[@]}" -gt 0 ]; then
+  echo "warning: no apt-get here: install ${missing[*]} (or their equivalents) yourself; the tests that need them will skip"
 fi
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. scripts/venv.sh
+ensure_venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 # plyer's dbus-python path is tested when it builds; without it those tests skip.

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.9 and 3.10
@@ -44,3 +46,105 @@ def test_the_license_is_an_spdx_expression_the_build_backend_can_read() -> None:
     assert project["project"]["license"] == "MIT"
     requires = project["build-system"]["requires"]
     assert any(r.startswith("setuptools>=") and int(r.split(">=")[1]) >= 77 for r in requires)
+
+
+# --- scripts/quickstart.sh on a fresh machine ----------------------------------------------
+# The script is run for real by bash, against stand-ins for python3 and for what pip would
+# install (no network, no real venv): each stand-in notes its command line in a log.
+
+_VENV_PYTHON = """#!/bin/bash
+# the stand-in of a working .venv/bin/python (Python {version}, with pip)
+if [ "$1" = -c ]; then echo {version}; exit 0; fi
+echo "venv-python $*" >> "$STUB_LOG"
+"""
+_POSTURE_GUARD = """#!/bin/bash
+echo "posture-guard $*" >> "$STUB_LOG"
+"""
+_SYSTEM_PYTHON = """#!/bin/bash
+# the stand-in of python3 {version}: answers the version question and makes a venv
+if [ "$1" = -c ]; then echo {version}; exit 0; fi
+if [ "$1 $2" = "-m venv" ]; then
+  dir="${{@: -1}}"
+  echo "made venv: $*" >> "$STUB_LOG"
+  rm -rf "$dir" && mkdir -p "$dir/bin"
+  cp "$(dirname "$0")/venv-python" "$dir/bin/python"
+  cp "$(dirname "$0")/posture-guard" "$dir/bin/posture-guard"
+  exit 0
+fi
+exit 3
+"""
+
+
+def _write_exe(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def _quickstart(tmp_path: Path, python_version: str, *args: str):
+    """Run a copy of scripts/quickstart.sh with ``PYTHON`` a stand-in of that version."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    for name in ("quickstart.sh", "venv.sh"):
+        target = repo / "scripts" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((ROOT / "scripts" / name).read_bytes())
+    stubs = tmp_path / "stubs"
+    _write_exe(stubs / "venv-python", _VENV_PYTHON.format(version=python_version))
+    _write_exe(stubs / "posture-guard", _POSTURE_GUARD)
+    python = _write_exe(stubs / "python3", _SYSTEM_PYTHON.format(version=python_version))
+    log = tmp_path / "log"
+    log.write_text("", encoding="utf-8")  # this run's commands only
+    env = {"PATH": "/usr/bin:/bin", "PYTHON": str(python), "STUB_LOG": str(log)}
+    done = subprocess.run(
+        ["bash", str(repo / "scripts" / "quickstart.sh"), *args],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return done, log.read_text(encoding="utf-8").splitlines(), repo
+
+
+def test_quickstart_remakes_a_venv_left_without_pip(tmp_path: Path) -> None:
+    # What Debian's python3 leaves behind without python3-venv: a .venv whose Python has
+    # no pip. Once python3-venv is installed, the next run must work, not fail forever.
+    broken = "#!/bin/bash\necho 'No module named pip' >&2\nexit 1\n"
+    _write_exe(tmp_path / "repo" / ".venv" / "bin" / "python", broken)
+    done, log, _ = _quickstart(tmp_path, "3.11", "status")
+    assert done.returncode == 0, done.stderr
+    assert "has no working pip" in done.stdout
+    assert log[0].startswith("made venv: -m venv --clear")
+    assert "venv-python -m pip install -q -e ." in log
+    assert log[-1] == "posture-guard status"
+
+
+def test_quickstart_follows_python_to_another_version(tmp_path: Path) -> None:
+    # A .venv of another Python made by an earlier run would ignore PYTHON=python3.12.
+    older = _VENV_PYTHON.format(version="3.13")
+    _write_exe(tmp_path / "repo" / ".venv" / "bin" / "python", older)
+    done, log, _ = _quickstart(tmp_path, "3.12", "status")
+    assert done.returncode == 0, done.stderr
+    assert "runs Python 3.13" in done.stdout
+    assert log[0].startswith("made venv") and log[-1] == "posture-guard status"
+    # ... and one of the right version is kept as it is.
+    done, log, _ = _quickstart(tmp_path, "3.12", "status")
+    assert done.returncode == 0 and not any(line.startswith("made venv") for line in log)
+
+
+def test_quickstart_refuses_a_python_mediapipe_has_no_wheel_for(tmp_path: Path) -> None:
+    done, log, repo = _quickstart(tmp_path, "3.13")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"error: posture-guard needs Python 3.9-3.12 and {tmp_path / 'stubs' / 'python3'} is "
+        f"3.13; name another: PYTHON=python3.12 bash {repo / 'scripts' / 'quickstart.sh'}"
+    )
+    assert log == [] and not (repo / ".venv").exists()
+
+
+def test_quickstart_without_a_webcam_runs_the_demo(tmp_path: Path) -> None:
+    if list(Path("/dev").glob("video*")):
+        pytest.skip("this machine has a /dev/video device")
+    done, log, _ = _quickstart(tmp_path, "3.9")
+    assert done.returncode == 0, done.stderr
+    assert "no webcam found: running the demo instead" in done.stdout
+    assert log[-1] == "posture-guard demo"
