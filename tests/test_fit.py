@@ -4,6 +4,7 @@ an hour: ``python -m calibration.fit``)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,15 @@ def test_the_design_cache_key_follows_the_rendering_code(tmp_path, monkeypatch) 
     synth_py = copy / "calibration" / "synth.py"
     synth_py.write_bytes(synth_py.read_bytes() + b"\n# a changed generator\n")
     assert fit.cache_key(fit.TRAIN_SEEDS[:5], 3.0, 16)["sources"] != key["sources"]
+
+
+def test_a_small_fit_writes_every_model_and_says_what_it_took(tmp_path, capsys) -> None:
+    # The README quotes the fit's time and memory: the command must print them.
+    pytest.importorskip("sklearn")
+    argv = ["--seeds", "1", "--minutes", "0.5", "--stride", "64", "--out", str(tmp_path)]
+    assert fit.main(argv) == 0
+    out = capsys.readouterr().out
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {f"model-{m[0]}.json.gz" for m in fit.MODELS} | {"population.json"}
+    assert re.search(r"^fitted in \d+\.\d min; peak memory of the largest process \d+\.\d GB$",
+                     out, re.MULTILINE)  # fmt: skip
