@@ -76,11 +76,16 @@ def test_unknown_platform_is_a_user_error(tmp_path: Path) -> None:
         autostart.plan("plan9", tmp_path, ARGV, {}, False, tmp_path)
 
 
-def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
+def _systemd_analyze() -> str:
     tool = shutil.which("systemd-analyze")
     if tool is None:
         pytest.skip("systemd-analyze (Debian package systemd) is not installed")
-    entry = autostart.plan("linux", tmp_path, autostart.command(sys.executable), {}, True, tmp_path)
+    return tool
+
+
+def _verify_unit(tool: str, tmp_path: Path, python: str) -> None:
+    """``systemd-analyze verify`` finds nothing wrong with the unit that starts ``python``."""
+    entry = autostart.plan("linux", tmp_path, autostart.command(python), {}, True, tmp_path)
     unit = tmp_path / "posture-guard.service"
     unit.write_text(entry.content, encoding="utf-8")
     done = subprocess.run(
@@ -89,6 +94,11 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
     # only complaints about this unit count (a container lacks parts of the system)
     problems = [line for line in done.stderr.splitlines() if "posture-guard.service" in line]
     assert not problems, done.stderr
+
+
+def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
+    tool = _systemd_analyze()
+    _verify_unit(tool, tmp_path, sys.executable)
     # and the tool does catch a broken unit, so the check above means something
     bad = tmp_path / "broken.service"
     bad.write_text("[Service]\nExecStart=relative/path run\n", encoding="utf-8")
@@ -290,20 +300,11 @@ def test_the_systemd_unit_runs_an_interpreter_in_an_odd_folder(tmp_path: Path, f
 def test_systemd_analyze_accepts_the_unit_for_an_interpreter_in_an_odd_folder(
     tmp_path: Path, folder: str
 ) -> None:
-    tool = shutil.which("systemd-analyze")
-    if tool is None:
-        pytest.skip("systemd-analyze (Debian package systemd) is not installed")
+    tool = _systemd_analyze()
     python = tmp_path / folder / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.symlink_to(sys.executable)  # verify checks that the program exists
-    entry = autostart.plan("linux", tmp_path, autostart.command(str(python)), {}, True, tmp_path)
-    unit = tmp_path / "posture-guard.service"
-    unit.write_text(entry.content, encoding="utf-8")
-    done = subprocess.run(
-        [tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60
-    )
-    problems = [line for line in done.stderr.splitlines() if "posture-guard.service" in line]
-    assert not problems, done.stderr
+    _verify_unit(tool, tmp_path, str(python))
 
 
 @pytest.mark.parametrize("systemd", [True, False])
