@@ -313,6 +313,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except CacheError as err:
         print(f"calibration.fit: {err}", file=sys.stderr)
         return 2
+    cached = pop_median is not None
+    if not cached and args.cache:  # the folder the design matrices will be kept in
+        try:
+            args.cache.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            print(f"calibration.fit: cannot make the cache folder {args.cache}: "
+                  f"{err.strerror}", file=sys.stderr)  # fmt: skip
+            return 2
     try:
         import sklearn  # noqa: F401
     except ImportError:
@@ -320,18 +328,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "calibration.fit needs scikit-learn: pip install -e '.[calibration]'", file=sys.stderr
         )
         return 2
-    cached = pop_median is not None
     if cached:
         print(f"design matrices from {args.cache} ({seeds_text})", flush=True)
         collected = None
     else:
-        if args.cache:
-            try:
-                args.cache.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                print(f"calibration.fit: cannot make the cache folder {args.cache}: "
-                      f"{err.strerror}", file=sys.stderr)  # fmt: skip
-                return 2
         print(f"rendering training scenes ({seeds_text})", flush=True)
         collected = collect(training_scenes(seeds, args.minutes), args.stride)
         pop_median = population_baseline(collected).median
