@@ -1097,6 +1097,7 @@ class CoachSink:
                 buttons=effect.buttons,
                 when=self._when(now),
                 exercise=effect.exercise,
+                day=dict(self.state.checkin_prompts).get(effect.prompt_id),
             )
             delivery = self.notifier.send(message)
             self.sent.append((effect, delivery))

@@ -40,6 +40,7 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import IO, Any, Optional, Protocol
 
 from .errors import UserError
@@ -53,7 +54,8 @@ CHOICES = ("auto", "desktop-notifier", "plyer", "print")
 @dataclass(frozen=True)
 class Message:
     """What to show. ``buttons`` are (action id, label) pairs; ``when`` is for printing;
-    ``exercise`` is the suggested exercise's id (what its Done button records)."""
+    ``exercise`` is the suggested exercise's id (what its Done button records); ``day``
+    the day a check-in asks about (what its buttons record)."""
 
     title: str
     body: str
@@ -62,26 +64,29 @@ class Message:
     buttons: tuple[tuple[str, str], ...] = ()
     when: str = ""
     exercise: Optional[str] = None
+    day: Optional[date] = None
 
 
 # What each button does, as a command: said in the body where no button can be shown
 # (plyer; a server without the "actions" capability), or the prompt could not be answered.
+# A check-in's commands name its day: answered after midnight, they would record the next.
 _BUTTON_COMMANDS = {
     "done": "posture-guard done {exercise}",
     "snooze": "posture-guard snooze 15m",
-    "no_headache": "posture-guard checkin --none",
-    "headache": "posture-guard headache add --intensity N",
+    "no_headache": "posture-guard checkin --none{date}",
+    "headache": "posture-guard headache add{date} --intensity N",
 }
 
 
 def without_buttons(message: Message) -> Message:
     """``message`` for a path that shows no buttons: the commands that answer it instead."""
     commands = []
+    when = f" --date {message.day.isoformat()}" if message.day is not None else ""
     for action, label in message.buttons:
         command = _BUTTON_COMMANDS.get(action)
         if command is None or ("{exercise}" in command and not message.exercise):
             continue
-        commands.append(f"{label}: {command.format(exercise=message.exercise)}")
+        commands.append(f"{label}: {command.format(exercise=message.exercise, date=when)}")
     if not commands:
         return replace(message, buttons=())
     return replace(message, body=f"{message.body}\n({'; '.join(commands)})", buttons=())

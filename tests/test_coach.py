@@ -937,3 +937,20 @@ def test_a_lock_that_outlasts_the_session_says_how_to_record_the_answer(tmp_path
     assert "checkin --none --date 2024-03-04" in err
     # one note when it was pressed, none for each failed retry
     assert sum("not recorded" in n for n in sink.notes) == 1
+
+
+def test_a_checkin_tells_the_notifier_the_day_it_asks_about():
+    """A notifier that cannot show buttons names the commands instead, and they need the
+    day: answered after midnight, `checkin --none` alone would record the next day."""
+    notifier = ButtonNotifier()
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=False),
+        notifier,
+        settings=CoachSettings(),
+    )
+    for k in range(0, 45 * 60, 2):
+        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+    sink.close(45 * 60.0)
+    (checkin,) = [m for m in notifier.shown if m.kind == "checkin"]
+    assert checkin.day == date(2024, 3, 4)
+    assert all(m.day is None for m in notifier.shown if m.kind != "checkin")

@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -140,6 +140,7 @@ CHECKIN = Message(
     kind="checkin",
     prompt_id=9,
     buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
+    day=date(2024, 3, 4),
 )
 PROMPT = replace(MESSAGE, exercise="chin_tuck")
 
@@ -154,8 +155,9 @@ def test_desktop_notifier_on_a_server_without_buttons_says_what_to_type(server_w
     assert prompt.summary == PROMPT.title and prompt.body.startswith(PROMPT.body)
     assert "posture-guard done chin_tuck" in prompt.body
     assert "posture-guard snooze 15m" in prompt.body
-    assert "posture-guard checkin --none" in checkin.body
-    assert "posture-guard headache add" in checkin.body
+    # the day asked about: answered after midnight, a bare command would record the next
+    assert "posture-guard checkin --none --date 2024-03-04" in checkin.body
+    assert "posture-guard headache add --date 2024-03-04 --intensity N" in checkin.body
     assert prompt.buttons == {} or set(prompt.buttons) <= {"default"}  # none it cannot show
 
 
