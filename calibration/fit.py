@@ -140,7 +140,9 @@ def collect(scenes: Sequence[synth.Scene], stride: int = STRIDE, workers: Option
     """Per scene: its calibrated baseline, and (metrics, truth) of every ``stride``-th
     settled frame. Rendering is the slow part and scenes are independent: all cores work.
     """
-    with multiprocessing.Pool(workers or os.cpu_count() or 1) as pool:
+    # Spawned workers start clean wherever this runs: forked from a process with threads
+    # (a test run) a worker could inherit a lock held by one of them and hang, as on 3.9.
+    with multiprocessing.get_context("spawn").Pool(workers or os.cpu_count() or 1) as pool:
         out = pool.map(partial(_collect_one, stride=stride), scenes, chunksize=4)
     kept = [x for x in out if x is not None]
     if len(kept) < len(out):
