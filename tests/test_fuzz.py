@@ -342,17 +342,22 @@ def malformed_profile(draw: st.DrawFn) -> bytes:
     return json.dumps({"format": 1, "median": median}).encode()
 
 
+def _replay_with_profile(tmp_path: Path, profile: str, db: Path) -> tuple[int, str]:
+    """`replay --profile PROFILE` of a sound 4 s stream into ``db``: (status, stderr)."""
+    stream = tmp_path / "ok.jsonl"
+    lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(20)]
+    stream.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return run_cli(
+        ["replay", "--landmarks", str(stream), "--profile", profile, "--quiet", "--db", str(db)]
+    )
+
+
 @FUZZ
 @given(data=malformed_profile())
 def test_malformed_profiles(data: bytes, seeded: tuple[Path, str], tmp_path: Path) -> None:
     db, before = seeded
     (paths.profiles_dir() / "fuzzed.json").write_bytes(data)
-    stream = tmp_path / "ok.jsonl"
-    lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(20)]
-    stream.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rc, err = run_cli(
-        ["replay", "--landmarks", str(stream), "--profile", "fuzzed", "--quiet", "--db", str(db)]
-    )
+    rc, err = _replay_with_profile(tmp_path, "fuzzed", db)
     assert_refused(rc, err, db, before, names="fuzzed.json")
 
 
@@ -381,12 +386,7 @@ def test_hand_edited_profiles_with_impossible_numbers_are_refused_naming_them(
     db, before = seeded
     text = json.dumps({"format": 1, "median": {**_SOUND_MEDIAN, key: "@"}})
     (paths.profiles_dir() / "edited.json").write_text(text.replace('"@"', raw), "utf-8")
-    stream = tmp_path / "ok.jsonl"
-    lines = [json.dumps(VALID_HEADER)] + [json.dumps(_sample(i * 0.2)) for i in range(20)]
-    stream.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rc, err = run_cli(
-        ["replay", "--landmarks", str(stream), "--profile", "edited", "--quiet", "--db", str(db)]
-    )
+    rc, err = _replay_with_profile(tmp_path, "edited", db)
     assert_refused(rc, err, db, before, names="edited.json")
     assert said in err, err
 
