@@ -34,6 +34,7 @@ from posture_guard.classify import (
 )
 from posture_guard.errors import UserError
 from posture_guard.features import MIN_SHOULDER_WIDTH, SET_CAMERA_BACK, Metrics
+from posture_guard.stream import finite_number
 
 #: A calibration needs at least this many usable frames...
 MIN_SAMPLES = 8
@@ -288,19 +289,10 @@ def _numbers(table: object, path: Path, name: str) -> dict[str, float]:
     for key, value in table.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UserError(f"calibration profile {path}: {name}.{key} is not a number")
-        if not _finite(value):
+        if not finite_number(value):
             raise UserError(f"calibration profile {path}: {name}.{key} is not finite")
         out[str(key)] = float(value)
     return out
-
-
-def _finite(value: float) -> bool:
-    """Whether a JSON number is finite as a float: a whole number too large for one (400
-    digits) is as far off as ``1e400``, and math fails on it rather than saying so."""
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def list_profiles() -> list[str]:

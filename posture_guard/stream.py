@@ -43,10 +43,11 @@ def _fail(where: str, lineno: int, what: str) -> StreamError:
     return StreamError(f"{where}, line {lineno}: {what}")
 
 
-def _finite(value: Union[int, float]) -> bool:
+def finite_number(value: Union[int, float]) -> bool:
     """Whether a JSON number is finite as a float. JSON's whole numbers have no size
     limit, and Python's math fails on one too large for a float (a 400-digit ``t``),
-    which is as far off any double as ``1e400``, read as infinity."""
+    which is as far off any double as ``1e400``, read as infinity. (The profile loader,
+    calibration.baseline, reads its JSON numbers with it too.)"""
     try:
         return math.isfinite(value)
     except OverflowError:
@@ -67,7 +68,7 @@ def _parse_header(obj: Any, where: str) -> StreamHeader:
         value = obj.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(where, 1, f"header needs a number '{key}'")
-        if not _finite(value) or value <= 0:
+        if not finite_number(value) or value <= 0:
             raise _fail(where, 1, f"header '{key}' must be a positive finite number")
         if kind is int and value != int(value):
             raise _fail(where, 1, f"header '{key}' must be a whole number of pixels")
@@ -86,7 +87,7 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: Optional[float]) ->
     t = obj.get("t")
     if isinstance(t, bool) or not isinstance(t, (int, float)):
         raise _fail(where, lineno, "a sample needs a number 't' (seconds)")
-    if not _finite(t):
+    if not finite_number(t):
         raise _fail(where, lineno, f"'t' is not a finite number ({_shown(t)})")
     if t < 0:
         raise _fail(where, lineno, f"'t' is negative ({t}): it counts seconds from the start")
@@ -110,7 +111,7 @@ def _parse_sample(obj: Any, where: str, lineno: int, last_t: Optional[float]) ->
         for v in row:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise _fail(where, lineno, f"landmark {i} holds a non-number ({v!r})")
-            if not _finite(v):
+            if not finite_number(v):
                 raise _fail(where, lineno, f"landmark {i} holds a non-finite number ({_shown(v)})")
         if not 0.0 <= row[3] <= 1.0:
             raise _fail(where, lineno, f"landmark {i} has visibility {row[3]:g} (must be 0..1)")
