@@ -29,7 +29,7 @@ from functools import cache
 from importlib import resources
 from typing import Optional
 
-from .features import FOREHEAD_EYE_WIDTHS, CutOff, Metrics, eyes_below_top
+from .features import FOREHEAD_EYE_WIDTHS, CutOff, Metrics, eyes_below_top, line_angle
 from .states import Decision, PostureState
 
 #: The metrics a baseline records (medians and spreads of upright sitting).
@@ -438,8 +438,7 @@ def _line_turn(angle: float, base: float) -> float:
     """How far a line (the eye line, the shoulder line) turned from ``base``, in degrees,
     in (-90, 90]. A line's angle is only known up to 180 degrees (features._angle), and a
     profile calibrated in a mirrored view by an earlier version holds angles near 180."""
-    turn = angle - base
-    return turn - 180.0 * math.ceil((turn - 90.0) / 180.0)
+    return line_angle(angle - base)
 
 
 def _scaled(position: float, scale: float) -> float:

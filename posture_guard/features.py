@@ -103,12 +103,14 @@ def _angle(dx: float, dy: float) -> float:
     sits near 180 degrees, where a degree of sway takes it across to -180: a mirrored
     user read as a tilted head. The line is the same either way, so its angle is taken.
     """
-    angle = math.degrees(math.atan2(-dy, dx))
-    if angle > 90.0:
-        return angle - 180.0
-    if angle <= -90.0:
-        return angle + 180.0
-    return angle
+    return line_angle(math.degrees(math.atan2(-dy, dx)))
+
+
+def line_angle(degrees: float) -> float:
+    """``degrees`` as a line's angle, in (-90, 90]: a line is the same turned by 180
+    degrees. Used for a line's angle (:func:`_angle`) and for how far one turned from
+    another (classify compares the eye and shoulder lines with the calibration's)."""
+    return degrees - 180.0 * math.ceil((degrees - 90.0) / 180.0)
 
 
 #: What to tell a user whom the frame edge cuts off (said at calibration and after a
