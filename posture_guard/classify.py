@@ -372,7 +372,7 @@ class Smoothing:
     for a pose that never goes: a detection stuck on the chair must not keep an empty
     desk "sitting" all day. The graces count watched time only: a pause between frames of
     more than ``max_gap`` seconds (the camera released while coaching was snoozed, a
-    laptop asleep; the log's ``store.MAX_GAP`` too) saw nothing, so a user leaning in
+    laptop asleep; the log's ``store.MAX_GAP`` is this number) saw nothing, so a user leaning in
     before it and after it has not been cut off all that while.
 
     ``offset_tau``: memory of the camera's vertical offset. Tilting the screen moves the

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
+from .classify import Smoothing
 from .errors import UserError
 from .sampling import SamplingPolicy
 from .sinks import SessionInfo
@@ -744,8 +745,9 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
 #: time the last decision before a gap stands for.
 SLOWEST_INTERVAL = SamplingPolicy().steady
 #: Decisions further apart than this mean the time between was not monitored (the
-#: monitor samples every 0.5-3.5 s): a span ends there (see :class:`StoreSink`).
-MAX_GAP = 30.0
+#: monitor samples every 0.5-3.5 s): a span ends there (see :class:`StoreSink`). The
+#: decision's own rule for such a pause (its cut-off graces count watched time only).
+MAX_GAP = Smoothing().max_gap
 MEDIAN_CAP = 4096  # metric values kept per span for its medians (thinned beyond that)
 
 
