@@ -1144,7 +1144,9 @@ class CoachSink:
         try:
             self.on_checkin(day)
         except UserError as exc:  # e.g. the day has a headache entry, or a locked database
-            if _database_locked(exc):
+            from .store import DatabaseLocked
+
+            if isinstance(exc, DatabaseLocked):
                 self._checkin_retry_at = now.timestamp() + CHECKIN_RETRY_S
                 if day not in self.checkins_due:
                     self.checkins_due.append(day)
@@ -1284,17 +1286,6 @@ def memory_file() -> Path:
 
 #: How often a "No headache" answer that a locked database refused is tried again.
 CHECKIN_RETRY_S = 60.0
-
-
-def _database_locked(exc: UserError) -> bool:
-    """Whether ``exc`` is the store's "locked by another program" (worth a retry), not a
-    refusal (a day with a headache entry) or a damaged file."""
-    import sqlite3
-
-    from .store import LOCKED, sqlite_problem
-
-    cause = exc.__cause__
-    return isinstance(cause, sqlite3.Error) and sqlite_problem(cause) == LOCKED
 
 
 def diary_writer(on_event: Optional[EventCallback]) -> Optional[CheckinCallback]:

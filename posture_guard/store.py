@@ -204,9 +204,14 @@ def access_problem(path: Path, exc: sqlite3.Error) -> str:
     return ", ".join(problems) if problems else str(exc)
 
 
+class DatabaseLocked(UserError):
+    """Another program held the database for the whole wait: worth trying again later
+    (the coach does, for a "No headache" answer), unlike a refusal or a damaged file."""
+
+
 def _locked_error(path: Path, lock_timeout: float) -> UserError:
     """The UserError for a database another program held for the whole wait."""
-    return UserError(
+    return DatabaseLocked(
         f"database {path} is locked by another program "
         f"(waited {lock_timeout:g} s); close it and try again"
     )
