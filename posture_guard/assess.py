@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import paths
 from .errors import UserError
 from .landmarks import (
     LEFT_EAR,
@@ -227,7 +227,7 @@ def check_out(out: str | Path, photo: str | Path, force: bool = False) -> Path:
     path = Path(out)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UserError(f"--out {path}: use a .png or .jpg file name")
-    if path.exists() and Path(photo).exists() and os.path.samefile(path, photo):
+    if path.exists() and Path(photo).exists() and paths.same_file(path, photo):
         raise UserError(
             f"--out {path} is the photo itself, which the annotated copy would replace; "
             "choose another name"

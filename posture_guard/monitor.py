@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import signal
 import sys
 import threading
@@ -26,6 +25,7 @@ from typing import Callable, Optional, TextIO
 
 import numpy as np
 
+from . import paths
 from . import stream as streams
 from .capture import CameraError, CameraSource, Frame, FrameSource, open_file
 from .classify import (
@@ -420,14 +420,6 @@ def _session(args: argparse.Namespace, profile: str, live: bool, source: str) ->
     return SessionInfo(start=moment, profile=profile, live=live, source=source)
 
 
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two names lead to one file (the same name, ``./x`` and ``x``, a link)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet): compare where they would be
-        return Path(a).resolve() == Path(b).resolve()
-
-
 def refuse_same_file(output: Optional[str], option: str, inputs: dict[str, Optional[str]]) -> None:
     """Stop before ``output`` is opened if it is one of the ``inputs`` (option -> path).
 
@@ -437,7 +429,7 @@ def refuse_same_file(output: Optional[str], option: str, inputs: dict[str, Optio
     if not output:
         return
     for name, path in inputs.items():
-        if path and same_file(output, path):
+        if path and paths.same_file(output, path):
             raise UserError(
                 f"{option} {output} is the same file as {name} {path}, which writing it "
                 "would destroy; choose another name for the output"

@@ -115,3 +115,11 @@ def write_refusal(doing: str, path: Path, exc: OSError) -> UserError:
     else:
         why = exc.strerror or str(exc)
     return UserError(f"{doing} {path}: {why}")
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two names lead to one file (the same name, ``./x`` and ``x``, a link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return Path(a).resolve() == Path(b).resolve()
