@@ -473,18 +473,13 @@ class Coach:
         self.settings = settings
         self.library = library
 
-    def initial(
-        self,
-        last_checkin_day: Optional[date] = None,
-        first_prompt_id: int = 1,
-        memory: Optional[CoachMemory] = None,
-    ) -> CoachState:
-        """The state a session starts from: fresh, but for what ``memory`` (or an explicit
-        ``last_checkin_day``) carries over from the sessions before it."""
+    def initial(self, memory: Optional[CoachMemory] = None, first_prompt_id: int = 1) -> CoachState:
+        """The state a session starts from: fresh, but for what ``memory`` carries over
+        from the sessions before it."""
         m = memory if memory is not None else CoachMemory()
         alerts = m.alerts
         return CoachState(
-            last_checkin_day=last_checkin_day or m.last_checkin_day,
+            last_checkin_day=m.last_checkin_day,
             last_framing_day=m.last_framing_day,
             alerts=alerts,
             last_alert_at=max(alerts) if alerts else None,
@@ -1000,7 +995,7 @@ class CoachSink:
         # must not repeat across sessions: start from the session's start in milliseconds.
         first_id = int(session.start.timestamp() * 1000)
         memory = read_memory(memory_file, session.start.timestamp())
-        self.state = self.coach.initial(first_prompt_id=first_id, memory=memory)
+        self.state = self.coach.initial(memory, first_prompt_id=first_id)
         self._memory = CoachMemory.of(self.state)
 
     def on_decision(self, decision: Decision) -> None:

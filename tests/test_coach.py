@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from posture_guard.coach import (
     Action,
     Coach,
+    CoachMemory,
     CoachSettings,
     CoachSink,
     CoachState,
@@ -415,7 +416,7 @@ def test_one_checkin_per_day_at_the_configured_time_when_present():
 def test_a_checkin_already_made_today_is_not_repeated_after_a_restart():
     cfg = CoachSettings(checkin_time=time(17, 30))
     coach = Coach(cfg, load_library())
-    run = Run(coach, coach.initial(last_checkin_day=date(2024, 3, 4)))
+    run = Run(coach, coach.initial(CoachMemory(last_checkin_day=date(2024, 3, 4))))
     run.t = (datetime(2024, 3, 4, 18, 0) - T0).total_seconds()
     run.feed(GOOD, 30 * 60)
     assert run.kinds("checkin") == []
