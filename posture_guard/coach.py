@@ -1006,11 +1006,7 @@ class CoachSink:
         paused, snooze_until, actions = self._asked(now)
         obs = Observation(now, decision.state, paused, snooze_until, actions, decision.cut_off)
         self.state, effects = self.coach.step(self.state, obs)
-        for effect in effects:
-            self._perform(effect, now)
-        self._remember()
-        self._retry_checkins(now)
-        self._tick(decision.t)
+        self._settle(effects, now, decision.t)
 
     def poll(self, t: float) -> None:
         """A moment of stream time ``t`` with no decision: the live loop calls this about
@@ -1025,6 +1021,11 @@ class CoachSink:
         now = self.session.wall(t)
         paused, snooze_until, actions = self._asked(now)
         self.state, effects = self.coach.idle(self.state, now, paused, snooze_until, actions)
+        self._settle(effects, now, t)
+
+    def _settle(self, effects: list[Effect], now: datetime, t: float) -> None:
+        """After a step or an idle moment: perform its effects, keep the memory, retry a
+        "No headache" a locked database refused, and tick the heartbeat."""
         for effect in effects:
             self._perform(effect, now)
         self._remember()
