@@ -946,18 +946,25 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def own_quiet_hours() -> Optional[tuple[time, time]]:
+    """The patient's own quiet hours (config.toml), which a plan without quiet hours keeps
+    (:func:`scheduled_plan`). A broken config.toml is a warning here: the plan and the
+    report are still worth seeing, and the coach names the same fault when it starts."""
+    from .coach import load_settings
+
+    try:
+        return load_settings().quiet_hours
+    except UserError as exc:
+        print(f"warning: {exc}")
+        return None
+
+
 def cmd_plan_show(args: argparse.Namespace) -> int:
     plan = load_active_plan()
     if plan is None:
         print("no active plan (`posture-guard plan import FILE` sets one)")
         return 0
-    from .coach import load_settings
-
-    try:
-        own_quiet = load_settings().quiet_hours
-    except UserError as exc:  # the plan is still worth seeing; the coach will say the same
-        print(f"warning: {exc}")
-        own_quiet = None
+    own_quiet = own_quiet_hours()
     for line in plan.describe(own_quiet=own_quiet):
         print(line)
     today = date.today()

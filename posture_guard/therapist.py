@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -42,7 +42,7 @@ from .association import Result, analyse, collect_days, interval_text
 from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE
-from .plan import Plan
+from .plan import Plan, scheduled_plan
 from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows, legend
 from .store import Store
 from .summary import (
@@ -155,6 +155,7 @@ class TherapistData:
     association: Result
     baseline: Optional[Window]
     now: Optional[Window]
+    own_quiet: Optional[tuple[time, time]] = None
 
 
 def _window(rows: Sequence[TherapistRow], adh: adherence_mod.Adherence) -> Window:
@@ -189,12 +190,17 @@ def gather(
     plan: Optional[Plan],
     seed: int = 0,
     now: Optional[datetime] = None,
+    own_quiet: Optional[tuple[time, time]] = None,
 ) -> TherapistData:
     """Everything the PDF and CSV show, computed once from the database.
 
     ``now`` (default: the clock) is when the report is made: on a day not over by then,
     a prompt still inside its response window is pending rather than ignored, and only
     the doses already due count as prescribed (see :func:`adherence.account`).
+
+    ``own_quiet`` is the patient's own quiet hours: a plan without quiet hours of its own
+    keeps them, so the coach spreads its doses around them (:func:`plan.scheduled_plan`),
+    and today's doses fall due at those times, not at the plan's bare schedule.
 
     The plan's posture target applies only on the days the plan runs: a report that
     reaches back before the plan's start (to show the baseline) leaves those days
@@ -204,8 +210,9 @@ def gather(
         raise UserError(f"--to {last} is before --from {first}")
     pieces = day_pieces(store, first, last)
     base_rows = daily_rows(store, first, last, pieces)
+    scheduled = None if plan is None else scheduled_plan(plan, own_quiet)
     adh = adherence_mod.load(
-        store, first, last, plan, horizon=None if now is None else now.timestamp()
+        store, first, last, scheduled, horizon=None if now is None else now.timestamp()
     )
     rows = []
     for r in base_rows:
@@ -237,6 +244,7 @@ def gather(
         association=analyse(collect_days(store, first, last), seed=seed),
         baseline=baseline,
         now=now,
+        own_quiet=own_quiet,
     )
 
 
@@ -548,7 +556,7 @@ def page_plan(data: TherapistData) -> list[tuple[str, Any]]:
         title = "Daily rows" + (f" ({i} of {len(chunks)})" if len(chunks) > 1 else "")
         pages.append((title, lambda fig, c=chunk: _text(fig, [table[0], *c], size=7.5)))
     if data.plan is not None:
-        text = _wrap(data.plan.describe(today=data.last), 105)
+        text = _wrap(data.plan.describe(today=data.last, own_quiet=data.own_quiet), 105)
         chunks = _chunks(text, LINES_PER_PAGE)
         for i, chunk in enumerate(chunks, start=1):
             title = "Prescribed plan (CERT)" + (
@@ -839,7 +847,7 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
-    from .plan import MAX_PLAN_DAYS, load_active_plan, load_plan_file
+    from .plan import MAX_PLAN_DAYS, load_active_plan, load_plan_file, own_quiet_hours
     from .store import open_for_reading
     from .summary import parse_day
 
@@ -869,7 +877,14 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         )
     store = open_for_reading(getattr(args, "db", None))
     try:
-        data = gather(store, first, last, plan, seed=getattr(args, "seed", 0))
+        data = gather(
+            store,
+            first,
+            last,
+            plan,
+            seed=getattr(args, "seed", 0),
+            own_quiet=None if plan is None else own_quiet_hours(),
+        )
     finally:
         store.close()
     n = write_pdf(data, args.pdf)

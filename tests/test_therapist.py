@@ -24,7 +24,7 @@ import pytest
 from posture_guard import cli, therapist
 from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.diary import Diary, Headache
-from posture_guard.plan import load_plan_file, parse_plan_text, schedule_day
+from posture_guard.plan import load_plan_file, parse_plan_text, schedule_day, scheduled_plan
 from posture_guard.states import PostureState
 from posture_guard.store import Span, Store
 from posture_guard.summary import fmt_minutes
@@ -631,3 +631,34 @@ def test_characters_the_pdf_font_lacks_are_named_once_not_warned_per_glyph(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "李" in err and "明" in err and "Warning" not in err
     assert pdf.stat().st_size > 0
+
+
+def test_today_counts_the_doses_due_at_the_coachs_times_around_own_quiet_hours(
+    tmp_path: Path,
+) -> None:
+    """A plan without quiet hours keeps the patient's own, and the coach spreads its doses
+    around them; a report made today counts a dose as due when the coach prompts it, not
+    at the plan's bare schedule (it counted doses the coach had not yet been able to send
+    as ignored-to-be, lowering today's adherence)."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'quiet_hours = "12:00-13:00"', 'quiet_hours = "off"'
+    )
+    plan = parse_plan_text(text, "off.toml")
+    assert plan.quiet_hours is None
+    day = FIRST + timedelta(days=1)
+    own = (time(8, 0), time(11, 0))
+    bare = schedule_day(plan, day)
+    coach = schedule_day(scheduled_plan(plan, own), day)
+    now = datetime.combine(day, time(10, 30))
+    due_bare = sum(datetime.combine(day, s.at) <= now for s in bare)
+    due_coach = sum(datetime.combine(day, s.at) <= now for s in coach)
+    assert due_bare > 0 and due_coach == 0  # the case in question
+    with Store.open(tmp_path / "t.sqlite3") as store:
+        data = therapist.gather(store, FIRST, day, plan, now=now, own_quiet=own)
+        without = therapist.gather(store, FIRST, day, plan, now=now)
+    assert data.rows[-1].prescribed == due_coach
+    assert without.rows[-1].prescribed == due_bare  # no own quiet hours: the plan's times
+    assert data.rows[0].prescribed == len(schedule_day(plan, FIRST))  # a day that is over
+    # the plan page says whose quiet hours hold, and the PDF is drawn with it
+    assert data.own_quiet == own
+    assert therapist.write_pdf(data, tmp_path / "r.pdf") == len(therapist.page_plan(data))
