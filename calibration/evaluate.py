@@ -842,7 +842,11 @@ def seed_sets(args: argparse.Namespace, out=None) -> list[SeedSet]:
     sets = []
     for name in args.sets:
         if name != "fresh":
-            sets.append(SeedSet(name, set_seeds(name, args.seeds_per_set), name != "tune"))
+            seeds = set_seeds(name, args.seeds_per_set)
+            if args.seeds_per_set is not None and args.seeds_per_set > len(seeds):
+                print(f"\nthe {name} set has {len(seeds)} people: scoring all of them, not "
+                      f"the {args.seeds_per_set} --seeds-per-set asks for", file=out)  # fmt: skip
+            sets.append(SeedSet(name, seeds, name != "tune"))
             continue
         for seed, people in args.fresh_seed or [(None, None)]:
             seeds = set_seeds(name, people or args.seeds_per_set, seed)

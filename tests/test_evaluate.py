@@ -366,6 +366,20 @@ def test_several_fresh_sets_are_scored_set_by_set_or_as_one_pool() -> None:
             ev._fresh_spec(bad)
 
 
+def test_asking_a_fixed_set_for_more_people_than_it_has_says_so() -> None:
+    """`--sets holdout --seeds-per-set 10` scores the hold-out's 6 people and says so (it
+    printed nothing, and the totals read like 10 people's)."""
+    holdout = list(ev.SEED_SETS["holdout"])
+    args = argparse.Namespace(sets=["holdout"], fresh_seed=None, seeds_per_set=10, pool=False)
+    out = io.StringIO()
+    assert [s.seeds for s in ev.seed_sets(args, out)] == [holdout]
+    assert f"has {len(holdout)} people: scoring all of them, not the 10" in out.getvalue()
+    args.seeds_per_set = len(holdout)
+    out = io.StringIO()
+    assert [s.seeds for s in ev.seed_sets(args, out)] == [holdout]
+    assert out.getvalue() == ""
+
+
 def test_a_session_whose_calibration_is_refused_is_reported_not_scored() -> None:
     nobody_first = synth.Scene(
         synth.Person(),
