@@ -9,6 +9,7 @@ before any work starts, with one line that names the option.
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,27 @@ def test_asking_the_demo_maker_for_help_leaves_the_stream_alone(
     assert exit_.value.code == 0
     assert "usage: python -m calibration.make_demo" in capsys.readouterr().out
     assert gzip.decompress(stream.read_bytes()) == b"shipped\n"
+
+
+def test_the_shipped_demo_stream_is_what_make_demo_renders(tmp_path: Path) -> None:
+    """The bundled stream is data the repository's own command produces: rendered again,
+    it matches sample for sample (to the rounding, which a last-digit difference in
+    another Python's maths may flip). It had been made by an earlier generator."""
+    fresh = tmp_path / "demo-stream.jsonl.gz"
+    assert make_demo.main([], out=fresh) == 0
+
+    def lines(path: Path) -> list[dict]:
+        return [json.loads(x) for x in gzip.decompress(path.read_bytes()).splitlines()]
+
+    shipped, rendered = lines(make_demo.OUT), lines(fresh)
+    assert shipped[0] == rendered[0]  # the header: camera, size, rate
+    assert len(shipped) == len(rendered)
+    for a, b in zip(shipped[1:], rendered[1:]):
+        assert a["t"] == b["t"]
+        assert (a["landmarks"] is None) == (b["landmarks"] is None), a["t"]
+        for p, q in zip(a["landmarks"] or [], b["landmarks"] or []):
+            # x and y keep 4 digits where MediaPipe would call the point visible, 2 where
+            # not; z and visibility 2: one unit of the last digit either way
+            step = 1e-4 if min(p[3], q[3]) >= 0.5 else 1e-2
+            assert max(abs(p[0] - q[0]), abs(p[1] - q[1])) <= step * 1.01, (a["t"], p, q)
+            assert max(abs(p[2] - q[2]), abs(p[3] - q[3])) <= 0.0101, (a["t"], p, q)
