@@ -9,7 +9,8 @@ that no real user ever meets it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Optional
 
 from .errors import UserError
 
@@ -25,6 +26,23 @@ def check_day(day: date, what: str) -> date:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise UserError(f"{what} {day} is outside the dates posture_guard accepts {span()}")
     return day
+
+
+def parse_day(text: Optional[str], what: str = "--date") -> date:
+    """A local date from ``YYYY-MM-DD``, ``today`` or ``yesterday`` (None = today).
+
+    A date outside the accepted range (2000 to 2100) is a UserError naming ``what``: near
+    the ends of Python's calendar the day arithmetic of every command overflowed.
+    """
+    if text is None or text.strip().lower() == "today":
+        return date.today()
+    if text.strip().lower() == "yesterday":
+        return date.today() - timedelta(days=1)
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UserError(f"{what} {text!r} is not a date like 2024-03-04") from exc
+    return check_day(day, what)
 
 
 def span() -> str:

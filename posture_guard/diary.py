@@ -649,7 +649,7 @@ _FIELD_OPTIONS = (
 
 
 def _changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    from .summary import parse_day
+    from .dates import parse_day
 
     changes: dict[str, Any] = {
         k: getattr(args, k) for k in _FIELD_OPTIONS if getattr(args, k, None) is not None
@@ -700,7 +700,7 @@ def cmd_headache_add(args: argparse.Namespace) -> int:
 
 
 def cmd_headache_list(args: argparse.Namespace) -> int:
-    from .summary import parse_day
+    from .dates import parse_day
 
     with open_diary(args, read_only=True) as diary:
         last = parse_day(args.to, "--to")
@@ -751,7 +751,7 @@ def cmd_headache_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_checkin(args: argparse.Namespace) -> int:
-    from .summary import parse_day
+    from .dates import parse_day
 
     with open_diary(args) as diary:
         if args.none:

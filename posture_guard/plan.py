@@ -907,7 +907,7 @@ def _days_text(days: tuple[int, ...]) -> str:
 
 # --------------------------------------------------------------------------- CLI
 def cmd_plan_new(args: argparse.Namespace) -> int:
-    from .summary import parse_day
+    from .dates import parse_day
 
     start = parse_day(args.start, "--start") if args.start else date.today()
     if args.weeks < 1 or args.weeks > 52:

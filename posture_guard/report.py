@@ -304,8 +304,8 @@ def write_html(data: ReportData, path: Union[str, Path]) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
+    from .dates import parse_day
     from .store import open_for_reading
-    from .summary import parse_day
 
     last = parse_day(args.to, "--to")
     first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)

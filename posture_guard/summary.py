@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any, Optional, TypeVar
 
 from .classify import POPULATION_PROFILE
+from .dates import parse_day
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF
 from .states import PostureState
@@ -54,26 +55,6 @@ T = TypeVar("T")
 def day_start(d: date) -> float:
     """POSIX seconds of local midnight at the start of ``d``."""
     return datetime.combine(d, time()).timestamp()
-
-
-def parse_day(text: Optional[str], what: str = "--date") -> date:
-    """A local date from ``YYYY-MM-DD``, ``today`` or ``yesterday`` (None = today).
-
-    A date outside :mod:`posture_guard.dates`' range (2000 to 2100) is a UserError naming
-    ``what``: near the ends of Python's calendar the day arithmetic of every command
-    overflowed.
-    """
-    from .dates import check_day
-
-    if text is None or text.strip().lower() == "today":
-        return date.today()
-    if text.strip().lower() == "yesterday":
-        return date.today() - timedelta(days=1)
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise UserError(f"{what} {text!r} is not a date like 2024-03-04") from exc
-    return check_day(day, what)
 
 
 def split_by_day(
@@ -434,7 +415,6 @@ __all__ = [
     "day_start",
     "hour_of_day",
     "longest_run",
-    "parse_day",
     "render_text",
     "split_by_day",
     "summarize_day",

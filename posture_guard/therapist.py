@@ -847,9 +847,9 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
+    from .dates import parse_day
     from .plan import MAX_PLAN_DAYS, load_active_plan, load_plan_file, own_quiet_hours
     from .store import open_for_reading
-    from .summary import parse_day
 
     if not getattr(args, "pdf", None):
         raise UserError("--therapist needs --pdf FILE (and optionally --csv FILE)")
