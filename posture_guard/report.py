@@ -302,8 +302,34 @@ def write_html(data: ReportData, path: Union[str, Path]) -> None:
         raise UserError(f"cannot write HTML report {path}: {exc}") from exc
 
 
+def refuse_overwriting_inputs(
+    outputs: dict[str, Optional[str]], inputs: dict[str, Optional[Union[str, Path]]]
+) -> None:
+    """Stop before any report file is written if one names an input or another output.
+
+    Writing a report empties its file first: ``--csv`` naming the database replaced the
+    whole posture log and diary with a few rows of CSV, ``--pdf`` naming ``--plan`` the
+    therapist's plan, and ``--html`` and ``--csv`` naming one file kept only the CSV,
+    while both were reported as written. ``outputs`` and ``inputs`` map an option (or
+    what the input is) to its path; None is an option not given."""
+    from .paths import same_file
+
+    seen: dict[str, Union[str, Path]] = {name: path for name, path in inputs.items() if path}
+    for option, path in outputs.items():
+        if not path:
+            continue
+        for name, other in seen.items():
+            if same_file(path, other):
+                raise UserError(
+                    f"{option} {path} is the same file as {name} {other}, which writing "
+                    "the report would destroy; choose another name for the output"
+                )
+        seen[option] = path
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
+    from . import paths
     from .dates import parse_day
     from .store import open_for_reading
 
@@ -313,6 +339,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(f"--to {last} is before --from {first}")
     if not (args.html or args.csv):
         raise UserError("say where to write the report: --html FILE and/or --csv FILE")
+    db = getattr(args, "db", None)
+    refuse_overwriting_inputs(
+        {"--html": args.html, "--csv": args.csv},
+        {"--db" if db else "the database": db or paths.database_file()},
+    )
     store = open_for_reading(getattr(args, "db", None))
     try:
         if args.html:

@@ -43,7 +43,14 @@ from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE
 from .plan import Plan, scheduled_plan
-from .report import CSV_COLUMNS, STATE_COLORS, DailyRow, daily_rows, legend
+from .report import (
+    CSV_COLUMNS,
+    STATE_COLORS,
+    DailyRow,
+    daily_rows,
+    legend,
+    refuse_overwriting_inputs,
+)
 from .store import Store
 from .summary import (
     STATES,
@@ -847,14 +854,30 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
+    from . import paths
     from .dates import parse_day
-    from .plan import MAX_PLAN_DAYS, load_active_plan, load_plan_file, own_quiet_hours
+    from .plan import (
+        MAX_PLAN_DAYS,
+        active_plan_path,
+        load_active_plan,
+        load_plan_file,
+        own_quiet_hours,
+    )
     from .store import open_for_reading
 
     if not getattr(args, "pdf", None):
         raise UserError("--therapist needs --pdf FILE (and optionally --csv FILE)")
     if getattr(args, "html", None):
         raise UserError("--therapist makes a PDF; leave out --html")
+    db = getattr(args, "db", None)
+    refuse_overwriting_inputs(
+        {"--pdf": args.pdf, "--csv": args.csv},
+        {
+            "--db" if db else "the database": db or paths.database_file(),
+            "--plan": getattr(args, "plan", None),
+            "the active plan": active_plan_path() if active_plan_path().exists() else None,
+        },
+    )
     plan = load_plan_file(args.plan) if getattr(args, "plan", None) else load_active_plan()
     first = parse_day(args.from_, "--from") if args.from_ else None
     if args.to:

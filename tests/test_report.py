@@ -170,6 +170,34 @@ def test_report_errors_are_one_line(store, tmp_path, capsys):
     assert rc == 2 and "--html" in capsys.readouterr().err
 
 
+def test_a_report_never_writes_over_the_database_or_its_other_output(store, tmp_path, capsys):
+    # Writing empties the file first: --csv naming the database replaced the whole log and
+    # diary with a few CSV rows, and --html with --csv on one name kept only the CSV.
+    from posture_guard import paths
+
+    fill(store)
+    store.close()
+    db = Path(store.path)
+    before = db.read_bytes()
+    days = ["--from", "2024-03-04", "--to", "2024-03-06"]
+    assert cli.main(["report", *days, "--db", str(db), "--csv", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert f"is the same file as --db {db}" in err and err.count("\n") == 1
+    assert db.read_bytes() == before
+    both = tmp_path / "r.out"
+    argv = ["report", *days, "--db", str(db), "--html", str(both), "--csv", f"{tmp_path}/./r.out"]
+    assert cli.main(argv) == 2
+    assert "same file as --html" in capsys.readouterr().err and not both.exists()
+    # the user's own database, when no --db is given
+    own = paths.database_file()
+    with Store.open(own) as mine:
+        fill(mine)
+    before = own.read_bytes()
+    assert cli.main(["report", *days, "--csv", str(own)]) == 2
+    assert "same file as the database" in capsys.readouterr().err
+    assert own.read_bytes() == before
+
+
 # ---------------------------------------------------------------------- end to end
 def states_seconds(path: Path, t_end: float) -> dict[str, float]:
     lines = [json.loads(x) for x in path.read_text().splitlines()]

@@ -479,6 +479,34 @@ def test_unwritable_pdf_is_a_user_error(
     assert rc == 2 and "cannot write PDF" in err and err.count("\n") == 1
 
 
+def test_the_pdf_and_csv_never_write_over_the_plan_the_database_or_each_other(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Writing empties the file first: --pdf naming --plan replaced the therapist's plan
+    # with the report, --csv naming --db the whole posture log.
+    plan = tmp_path / "plan.toml"
+    plan.write_bytes(EXAMPLE.read_bytes())
+    saved = {plan: plan.read_bytes(), db: db.read_bytes()}
+    base = ["report", "--therapist", "--db", str(db), "--plan", str(plan)]
+    pdf = tmp_path / "r.pdf"
+    for outputs, named in (
+        (["--pdf", str(plan)], "same file as --plan"),
+        (["--pdf", str(pdf), "--csv", str(db)], "same file as --db"),
+        (["--pdf", str(pdf), "--csv", f"{tmp_path}/./r.pdf"], "same file as --pdf"),
+    ):
+        assert cli.main([*base, *outputs]) == 2
+        err = capsys.readouterr().err
+        assert named in err and err.count("\n") == 1
+    assert {path: path.read_bytes() for path in saved} == saved and not pdf.exists()
+    # the imported plan, which the report reads when no --plan is given
+    assert cli.main(["plan", "import", str(plan)]) == 0
+    active = next((tmp_path / "pg-home" / "config").glob("plan*.toml"))
+    kept = active.read_bytes()
+    assert cli.main(["report", "--therapist", "--db", str(db), "--pdf", str(active)]) == 2
+    assert "same file as the active plan" in capsys.readouterr().err
+    assert active.read_bytes() == kept
+
+
 def test_a_range_longer_than_any_plan_is_refused_before_any_work(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
