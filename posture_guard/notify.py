@@ -140,7 +140,8 @@ class PrintingNotifier:
         if stream is None:  # started with its output closed (`posture-guard demo >&-`)
             return Delivery(False, self.name, "there is no output to print to")
         when = f"[{message.when}] " if message.when else ""
-        print(f"{when}coach: {message.title}\n    {message.body}", file=stream)
+        body = message.body.replace("\n", "\n    ")  # the commands' line too, under it
+        print(f"{when}coach: {message.title}\n    {body}", file=stream)
         stream.flush()
         return Delivery(True, self.name)
 
@@ -427,7 +428,8 @@ def _presser(clicks: queue.SimpleQueue[Click], click: Click):  # type: ignore[no
 
 # --------------------------------------------------------------------------- fallback
 class FallbackNotifier:
-    """Shows through ``primary``; what it cannot show is printed, and said so once."""
+    """Shows through ``primary``; what it cannot show is printed (with the commands that
+    answer it, see :func:`without_buttons`), and said so once."""
 
     def __init__(
         self,
@@ -453,7 +455,9 @@ class FallbackNotifier:
                 f"{delivery.reason}); printing prompts here instead.",
                 file=stream,
             )
-        backup = self.fallback.send(message)
+        # Printed, the prompt has no buttons either: it says what to type instead, or a
+        # "No headache" could not be answered and the day would stay unknown.
+        backup = self.fallback.send(without_buttons(message))
         return replace(delivery, fallback=self.fallback.name if backup.shown else "")
 
     def poll_clicks(self) -> list[Click]:

@@ -310,6 +310,34 @@ def test_fallback_prints_what_could_not_be_shown_and_says_so_once(bus_without_se
     assert MESSAGE.title in printed and MESSAGE.body in printed and "Stand up." in printed
 
 
+def test_a_printed_fallback_says_what_to_type_for_each_button(bus_without_server):
+    # No notification service: the prompt is printed, where no button can be pressed
+    # either. Without the commands, Done went unrecorded (counted as ignored) and the
+    # check-in's "No headache" left the day unknown.
+    out, notice = io.StringIO(), io.StringIO()
+    notifier = FallbackNotifier(DesktopNotifierBackend(), PrintingNotifier(out), notice)
+    checkin = Message(
+        "Did you have a headache today?",
+        "A quick diary entry.",
+        kind="checkin",
+        prompt_id=8,
+        buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
+        day=date(2024, 3, 4),
+    )
+    try:
+        notifier.send(replace(MESSAGE, exercise="chin_tuck"))
+        notifier.send(checkin)
+    finally:
+        notifier.close()
+    printed = out.getvalue()
+    assert (
+        "\n    (Done: posture-guard done chin_tuck; Snooze 15 min: posture-guard snooze 15m)"
+        in (printed)
+    )
+    assert "No headache: posture-guard checkin --none --date 2024-03-04" in printed
+    assert "I had a headache: posture-guard headache add --date 2024-03-04" in printed
+
+
 # --------------------------------------------------------------------------- the coach over D-Bus
 def _slump(sink: CoachSink, seconds: int, hz: int = 5, t0: float = 0.0) -> float:
     t = t0
