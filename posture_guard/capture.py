@@ -48,8 +48,8 @@ class FrameSource(Protocol):
     def read(self) -> Optional[Frame]:
         """The next frame, or None at the end of the input."""
 
-    def skip_until(self, t: float) -> None:
-        """Drop frames before stream time ``t`` without decoding them fully."""
+    def skip_until(self, t: float) -> int:
+        """Drop frames before stream time ``t`` without decoding them fully; how many."""
 
     def close(self) -> None: ...
 
@@ -98,13 +98,16 @@ class VideoFileSource:
         self._index += 1
         return frame
 
-    def skip_until(self, t: float) -> None:
+    def skip_until(self, t: float) -> int:
+        skipped = 0
         while self._t(self._index) < t - 1e-9:
             if self._pending is not None:
                 self._pending = None
             elif not self._cap.grab():
-                return
+                break
             self._index += 1
+            skipped += 1
+        return skipped
 
     def close(self) -> None:
         self._cap.release()
@@ -133,9 +136,11 @@ class StillImageSource:
         self._index += 1
         return frame
 
-    def skip_until(self, t: float) -> None:
+    def skip_until(self, t: float) -> int:
+        start = self._index
         while self._index < self._n and self._index / self.fps < t - 1e-9:
             self._index += 1
+        return self._index - start
 
     def close(self) -> None:
         pass
@@ -178,10 +183,11 @@ class CameraSource:
             raise CameraError(f"camera {self.index} stopped giving frames")
         return Frame(time.monotonic() - self._t0, image)
 
-    def skip_until(self, t: float) -> None:
+    def skip_until(self, t: float) -> int:
         delay = t - (time.monotonic() - self._t0)
         if delay > 0:
             time.sleep(delay)
+        return 0  # a webcam's frames meanwhile were never taken
 
     def close(self) -> None:
         self._cap.release()

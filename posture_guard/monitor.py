@@ -180,7 +180,10 @@ class DetectedFrames:
     def __iter__(self) -> Iterator[Sample]:
         while True:
             if self.pipeline is not None and self.pipeline.next_due > float("-inf"):
-                self.source.skip_until(self.pipeline.next_due)
+                # frames of the recording all the same: "analysed 15 of 195", as a
+                # landmark replay says it (counting only those read said "15 of 15")
+                skipped = self.source.skip_until(self.pipeline.next_due)
+                self.pipeline.totals.frames_seen += skipped or 0
             frame = self.source.read()
             if frame is None:
                 return

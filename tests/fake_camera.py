@@ -130,8 +130,8 @@ class FakeCamera:
         self._last = image
         return Frame(t, image)
 
-    def skip_until(self, t: float) -> None:
-        pass
+    def skip_until(self, t: float) -> int:
+        return 0
 
     def close(self) -> None:
         if not self.closed:

@@ -607,6 +607,35 @@ def test_record_keeps_an_existing_recording_unless_forced(
     assert header.source == f"image:{grace_hopper.name}"
 
 
+def _analysed_of_seen(out: str) -> tuple[int, int]:
+    line = next(x for x in out.splitlines() if x.startswith("monitored "))
+    words = line.split("analysed ")[1].split()
+    return int(words[0]), int(words[2])
+
+
+def test_a_video_replay_counts_the_frames_it_skipped(
+    grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The schedule skips most frames of a recording before decoding them; the totals
+    # said "analysed 15 of 15 frames" for a 195-frame clip, as if none had been skipped.
+    import cv2
+
+    photo = cv2.imread(str(grace_hopper))
+    clip = tmp_path / "still.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
+                             (photo.shape[1], photo.shape[0]))  # fmt: skip
+    for _ in range(80):  # 8 s at 10 fps
+        writer.write(photo)
+    writer.release()
+    assert main(["replay", "--video", str(clip), "--quiet"]) == 0
+    analysed, seen = _analysed_of_seen(capsys.readouterr().out)
+    assert seen == 80 and 0 < analysed < seen
+    # a photo is replayed as 10 s of itself at 2 frames a second
+    assert main(["replay", "--video", str(grace_hopper), "--quiet"]) == 0
+    analysed, seen = _analysed_of_seen(capsys.readouterr().out)
+    assert seen == 20 and 0 < analysed < seen
+
+
 def test_record_never_writes_over_its_own_input(
     grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
