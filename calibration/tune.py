@@ -31,7 +31,7 @@ from typing import Optional
 
 from calibration import evaluate as ev
 from calibration import synth
-from calibration.cli_args import positive_float
+from calibration.cli_args import positive_float, share, share_below_one
 from posture_guard.classify import Smoothing, Thresholds
 from posture_guard.monitor import ReplayOptions
 
@@ -85,13 +85,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--minutes", type=positive_float, default=8.0)
     default_sm, default_th = Smoothing(), Thresholds()
-    parser.add_argument("--threshold", type=float, nargs="+", default=[default_th.forward_head],
+    parser.add_argument("--threshold", type=share, nargs="+", default=[default_th.forward_head],
                         help="forward-head probability a frame needs")  # fmt: skip
-    parser.add_argument("--margin", type=float, nargs="+", default=[default_sm.margin])
-    parser.add_argument("--enter", type=float, nargs="+", default=[default_sm.enter])
+    parser.add_argument("--margin", type=share, nargs="+", default=[default_sm.margin])
+    parser.add_argument("--enter", type=share, nargs="+", default=[default_sm.enter])
     parser.add_argument("--tau", type=positive_float, nargs="+", default=[default_sm.tau],
                         help="memory of the state's vote shares, seconds")  # fmt: skip
-    parser.add_argument("--floor", type=float, nargs="+", default=[default_sm.fh_entry_floor],
+    parser.add_argument("--floor", type=share_below_one, nargs="+",
+                        default=[default_sm.fh_entry_floor],
                         help="forward-head probability below which a frame does not push "
                         "toward entering forward head")  # fmt: skip
     parser.add_argument("--nuisance", nargs="+", default=[], metavar="NAME=NUMBER",

@@ -43,6 +43,12 @@ def _refused(main, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
         (evaluate.main, ["--sets", "nonsense"], "--sets"),
         (tune.main, ["--minutes", "0"], "--minutes"),
         (tune.main, ["--tau", "0"], "--tau"),
+        (tune.main, ["--floor", "1"], "--floor"),  # a ZeroDivisionError after the rendering
+        (tune.main, ["--floor", "2"], "--floor"),  # a table of nonsense
+        (tune.main, ["--floor", "0.85", "-0.1"], "--floor"),
+        (tune.main, ["--threshold", "1.5"], "--threshold"),
+        (tune.main, ["--margin", "nan"], "--margin"),
+        (tune.main, ["--enter", "-1"], "--enter"),
         (fit.main, ["--seeds", "0"], "--seeds"),
         (fit.main, ["--seeds", "8001"], "--seeds"),
         (fit.main, ["--stride", "0"], "--stride"),
