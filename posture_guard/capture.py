@@ -83,6 +83,10 @@ class VideoFileSource:
             raise UserError(f"{self.path}: the video has no readable frames")
         self._pending = first
         self.height, self.width = first.shape[:2]
+        # stream time of the last frame, as the container states it (0 when it does not):
+        # what a replay into a database checks against the time already logged there
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.duration = max(count - 1, 0) / self.fps
 
     def _t(self, index: int) -> float:
         return index / self.fps
@@ -128,6 +132,7 @@ class StillImageSource:
         self.name = f"image:{self.path.name}"
         self._n = max(1, int(round(still_seconds * still_fps)))
         self._index = 0
+        self.duration = (self._n - 1) / self.fps  # stream time of the last frame
 
     def read(self) -> Optional[Frame]:
         if self._index >= self._n:

@@ -509,16 +509,59 @@ def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Op
     return StatesFile(path)
 
 
-def check_whole_stream(path: str) -> None:
+def check_whole_stream(path: str | Path) -> tuple[float, float]:
     """Read a landmark stream to its end, so a damaged line stops a replay before it writes.
 
     Without this, a line broken half-way would leave the spans before it in the database
     (and the re-run, once the file is mended, would log that time twice) and a states file
     half written. It costs a second reading of the file, a fraction of the replay's time.
+    Returns the stream times of the first and the last sample (0, 0 for no samples).
     """
     _, samples = open_landmarks(path)
-    for _ in samples:
-        pass
+    first = last = None
+    for sample in samples:
+        first = sample.t if first is None else first
+        last = sample.t
+    return (first or 0.0, last or 0.0)
+
+
+def video_span(path: str) -> tuple[float, float]:
+    """Stream times of a video's (or a photo's) first and last frame, as it states them."""
+    source = open_file(path)
+    try:
+        return (0.0, float(getattr(source, "duration", 0.0)))
+    finally:
+        source.close()
+
+
+def refuse_logging_twice(
+    db: Optional[str], start: Optional[str], span: tuple[float, float]
+) -> None:
+    """Stop a replay into ``db`` whose time (``span`` of stream time from ``start``, the
+    session's ``--start`` or now) is already logged there, before anything is written.
+
+    The same recording replayed again with the same ``--start`` (or two replays whose
+    times overlap) logged that time twice: the summary then said 14 min monitored of a
+    7-minute recording, and every share and the report counted it twice.
+    """
+    if not db or not Path(db).is_file():
+        return
+    from .store import Store, parse_start
+
+    moment = parse_start(start) if start else datetime.now()
+    t0 = moment.timestamp()
+    first, last = span
+    with Store.open(db, create=False, read_only=True) as store:
+        logged = store.spans(t0 + first, t0 + max(last, first + 1e-3))
+    if not logged:
+        return
+    a, b = datetime.fromtimestamp(logged[0].start), datetime.fromtimestamp(logged[-1].end)
+    when = f"{a:%Y-%m-%d %H:%M:%S} to {b:%H:%M:%S}" if a.date() == b.date() else f"{a} to {b}"
+    raise UserError(
+        f"--db {db} already holds posture logged from {when}, time this replay would log "
+        f"again from {moment:%Y-%m-%d %H:%M:%S} (a replay run before?): the totals would "
+        "count it twice. Give another --start, or another --db"
+    )
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
@@ -533,8 +576,9 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     inputs = {"--landmarks": args.landmarks, "--video": args.video}
     db = getattr(args, "db", None)
     refuse_same_file(db, "--db", inputs)
-    if args.landmarks:
-        check_whole_stream(args.landmarks)
+    span = check_whole_stream(args.landmarks) if args.landmarks else None
+    if db:
+        refuse_logging_twice(db, getattr(args, "start", None), span or video_span(args.video))
     states_file = open_states_out(args.states_out, {**inputs, "--db": db})
     try:
         sinks: list[Sink] = []
@@ -575,19 +619,21 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         "looking down, a shrug, away from the desk, and back.",
         file=out,
     )
-    header, samples = open_landmarks(path)
     db = getattr(args, "db", None)
+    if getattr(args, "start", None) is None:
+        # The recording plays as a morning at the desk (09:00 today), whatever the
+        # time now, so the coach's time-of-day rules behave as on a working day.
+        morning = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
+        args.start = morning.isoformat(timespec="minutes")
+    if db:
+        refuse_logging_twice(db, args.start, check_whole_stream(path))
+    header, samples = open_landmarks(path)
     states_out = getattr(args, "states_out", None)
     states_file = open_states_out(states_out, {"the demo stream": str(path), "--db": db})
     try:
         sinks: list[Sink] = [ConsolePrinter(out)]
         if states_file is not None:
             sinks.append(StatesWriter(states_file))
-        if getattr(args, "start", None) is None:
-            # The recording plays as a morning at the desk (09:00 today), whatever the
-            # time now, so the coach's time-of-day rules behave as on a working day.
-            morning = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
-            args.start = morning.isoformat(timespec="minutes")
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
         options = ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS)
         with stop_on_signals() as stop:

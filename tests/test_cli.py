@@ -671,6 +671,44 @@ def test_a_damaged_stream_logs_nothing_and_once_mended_is_logged_once(
     assert _spans(db) == _spans(once)
 
 
+def test_a_replay_never_logs_time_the_database_already_holds(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same recording replayed again from the same --start logged its time twice:
+    # the summary then said 7 min monitored of a 3.5-minute recording.
+    db = tmp_path / "p.db"
+    argv = ["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--db", str(db)]
+    assert main(argv) == 0
+    logged = _spans(db)
+    capsys.readouterr()
+    later = argv[:-4] + ["--start", "2026-01-05T09:02", "--db", str(db)]  # overlaps the end
+    for again in (argv, later):
+        assert main(again) == 2
+        err = capsys.readouterr().err
+        assert f"--db {db} already holds posture logged from 2026-01-05 09:0" in err
+        assert "another --start" in err and err.count("\n") == 1
+        assert _spans(db) == logged
+    # a start after the logged time is another stretch of the day: logged
+    after = argv[:-4] + ["--start", "2026-01-05T09:10", "--db", str(db)]
+    assert main(after) == 0
+    assert len(_spans(db)) == 2 * len(logged)
+    capsys.readouterr()
+    assert main(["summary", "--db", str(db), "--date", "2026-01-05", "--json"]) == 0
+    day = json.loads(capsys.readouterr().out)
+    stream_minutes = json.loads(slump_stream.read_text().splitlines()[-1])["t"] / 60
+    assert day["monitored_minutes"] == pytest.approx(2 * stream_minutes, abs=0.2)
+
+
+def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(db)]) == 0
+    logged = _spans(db)
+    assert logged
+    assert main(["demo", "--db", str(db)]) == 2
+    assert "already holds posture logged" in capsys.readouterr().err
+    assert _spans(db) == logged
+
+
 def test_a_time_far_in_the_future_is_refused_and_not_logged(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
