@@ -219,8 +219,16 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=summary.cmd_summary)
 
     p = sub.add_parser("report", help="HTML page with charts and/or CSV of daily rows")
-    p.add_argument("--from", dest="from_", help="first day (default: 4 weeks before --to)")
-    p.add_argument("--to", help="last day (default today)")
+    p.add_argument(
+        "--from",
+        dest="from_",
+        help="first day (default: 27 days before --to, 4 weeks in all; with --therapist and "
+        "a plan, the plan's first day)",
+    )
+    p.add_argument(
+        "--to",
+        help="last day (default today; with --therapist and a plan, its last day if earlier)",
+    )
     p.add_argument("--html", help="write a self-contained HTML report here")
     p.add_argument("--csv", help="write one CSV row per day here")
     p.add_argument("--seed", type=int, default=0, help="seed of the association's resampling")
@@ -254,7 +262,7 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--none", action="store_true", help="no headache on this day")
     what.add_argument("--headache", action="store_true", help="a headache (give its details)")
-    diary.add_headache_options(p)
+    diary.add_headache_options(p, checkin=True)
     p.add_argument("--db", help=db_help)
     p.set_defaults(handler=diary.cmd_checkin)
 
@@ -344,7 +352,12 @@ def _add_service_commands(sub: argparse._SubParsersAction) -> None:
     from . import autostart, tray
 
     p = sub.add_parser("autostart", help="start the monitor at login: enable, disable, status")
-    p.add_argument("autostart_action", choices=("enable", "disable", "status"), metavar="ACTION")
+    p.add_argument(
+        "autostart_action",
+        choices=("enable", "disable", "status"),
+        metavar="ACTION",
+        help="enable (write the login entry), disable (remove it) or status",
+    )
     p.add_argument("--profile", default="default", help="with enable: calibration profile")
     p.add_argument("--camera", type=int, default=0, help="with enable: webcam index")
     p.add_argument(

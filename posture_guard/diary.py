@@ -607,10 +607,18 @@ def describe(h: Headache) -> str:
 
 
 # ---------------------------------------------------------------------- command line
-def add_headache_options(p: argparse.ArgumentParser, edit: bool = False) -> None:
+def add_headache_options(
+    p: argparse.ArgumentParser, edit: bool = False, checkin: bool = False
+) -> None:
     """The headache fields as options (shared by `headache add/edit` and `checkin`)."""
     opt = argparse.BooleanOptionalAction
-    p.add_argument("--date", help="day of the headache (YYYY-MM-DD; default today)")
+    if edit:  # an edit keeps the entry's day unless told
+        day = "move the entry to this day (YYYY-MM-DD)"
+    elif checkin:
+        day = "the day checked in (YYYY-MM-DD; default today)"
+    else:
+        day = "day of the headache (YYYY-MM-DD; default today)"
+    p.add_argument("--date", help=day)
     p.add_argument("--start", help="when it began (HH:MM)")
     p.add_argument("--duration", help="how long it lasted: 2h, 90m, 1h30m")
     p.add_argument("--intensity", type=int, help="pain 0-10")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -786,3 +787,28 @@ def test_durations_that_must_be_positive_refuse_zero(
     with pytest.raises(SystemExit):
         main([*command, f"{option}=0"])
     assert f"argument {option}: must be a positive number of seconds" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ what --help says
+def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())  # argparse's wrapping undone
+
+
+def test_help_says_what_the_commands_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    # `autostart --help` named its argument ACTION and no action
+    assert "ACTION enable (write the login entry), disable (remove it) or status" in _help(
+        ["autostart"], capsys
+    )
+    # `headache edit` keeps the entry's day unless told; its help said "default today"
+    edit = _help(["headache", "edit"], capsys)
+    assert "--date DATE move the entry to this day (YYYY-MM-DD)" in edit
+    assert "default today" not in edit.split("--date DATE")[1].split("--start")[0]
+    # the report's default first day is what the help says (it said "4 weeks before --to",
+    # a day earlier than the report begins)
+    days = int(_help(["report"], capsys).split("first day (default: ")[1].split()[0])
+    out = tmp_path / "r.csv"
+    assert main(["report", "--to", "2024-03-31", "--csv", str(out)]) == 0
+    first = out.read_text().splitlines()[1].split(",")[0]
+    assert first == str(date(2024, 3, 31) - timedelta(days=days))
