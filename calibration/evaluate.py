@@ -3,9 +3,9 @@
 Labelled scenes from :mod:`calibration.synth` (a kinematic model seen by a pinhole webcam,
 with every nuisance a desk has) go through exactly the code path of ``posture-guard replay``
 (:func:`posture_guard.monitor.replay`, with the default adaptive sampling), and the state in
-force at every rendered sample is compared with the truth. Samples within ``--settle``
-seconds (default 20) of a segment change are not scored; latency is measured on exactly
-those changes instead. Scored samples in which the frame edge cuts the person off (leaning
+force at every rendered sample is compared with the truth. Samples within 20 s of a
+segment change are not scored (``settle`` of :func:`score_scene`); latency is measured on
+exactly those changes instead. Scored samples in which the frame edge cuts the person off (leaning
 in close to the camera) are counted apart as well: nothing can be judged there, so the
 report says how many there were and what the accuracy is in full view. The ``absent``
 column is the share of scored samples (someone at the desk) that read absent: time the
