@@ -264,9 +264,15 @@ class StreamWriter:
 
 
 def write_stream(path: PathLike, header: StreamHeader, samples: Iterable[Sample]) -> int:
-    """Write a whole stream to ``path``; returns the number of samples written."""
+    """Write a whole stream to ``path``; returns the number of samples written.
+
+    A ``.gz`` name is written compressed, as ``record`` writes it: the readers take a
+    ``.gz`` file for gzip, so plain text under that name (``calibration.synth --out
+    x.jsonl.gz``) could not be replayed."""
     n = 0
-    with Path(path).open("w", encoding="utf-8") as handle:
+    path = Path(path)
+    opened = gzip.open(path, "wt", encoding="utf-8") if path.suffix == ".gz" else None
+    with opened or path.open("w", encoding="utf-8") as handle:
         writer = StreamWriter(handle, header)
         for sample in samples:
             writer.write(sample)

@@ -53,6 +53,18 @@ def test_round_trip_keeps_numbers_nulls_and_header(tmp_path: Path) -> None:
     assert all(set(obj) == {"t", "landmarks"} for obj in lines[1:])
 
 
+def test_a_gz_name_is_written_compressed_and_reads_back(tmp_path: Path) -> None:
+    # calibration.synth --out x.jsonl.gz wrote plain text that replay then refused as
+    # "not a gzip file"
+    header = StreamHeader(640, 480, 10.0, "synthetic")
+    samples = [Sample(0.0, np.full((33, 4), 0.5)), Sample(0.1, None)]
+    path = tmp_path / "s.jsonl.gz"
+    assert write_stream(path, header, samples) == 2
+    assert gzip.decompress(path.read_bytes()).decode().count("\n") == 3
+    h, back = load_stream(path)
+    assert h.source == "synthetic" and [s.t for s in back] == [0.0, 0.1]
+
+
 def test_unknown_header_keys_are_ignored(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "s.jsonl", [{**HEADER, "camera_model": "x"}, {"t": 0, "landmarks": None}]
