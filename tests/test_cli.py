@@ -267,21 +267,36 @@ def _corrupt_copy(src: Path, dst: Path, lineno: int, text: str) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("cmd", ["replay", "calibrate"])
+@pytest.mark.parametrize(
+    ("cmd", "lineno"),
+    # a 5 fps stream: its header, then the first 5 s are lines 2-27 (t = 0.0 to 5.0)
+    [("replay", 40), ("calibrate", 10)],
+)
 def test_a_corrupt_line_is_a_clear_error_naming_the_line(
-    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], cmd: str
+    slump_stream: Path,
+    tmp_path: Path,
+    pg_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    cmd: str,
+    lineno: int,
+) -> None:
+    bad = _corrupt_copy(slump_stream, tmp_path / "bad.jsonl", lineno, '{"t": 7.8, "landmarks": [[1')
+    seconds = ["--calibrate-seconds", "5"] if cmd == "replay" else ["--seconds", "5"]
+    assert main([cmd, "--landmarks", str(bad), *seconds, "--profile", "desk"]) == 2
+    err = capsys.readouterr().err
+    assert f"line {lineno}" in err and "not JSON" in err and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert not (pg_home / "config" / "profiles" / "desk.json").exists()  # nothing saved
+
+
+def test_calibrate_reads_only_its_seconds_so_a_corrupt_line_after_them_is_never_reached(
+    slump_stream: Path, tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = _corrupt_copy(slump_stream, tmp_path / "bad.jsonl", 40, '{"t": 7.8, "landmarks": [[1')
-    args = ["--landmarks", str(bad)]
-    args += ["--calibrate-seconds", "5"] if cmd == "replay" else ["--seconds", "5"]
-    code = main([cmd, *args]) if cmd == "replay" else main(["calibrate", *args])
-    err = capsys.readouterr().err
-    if cmd == "calibrate":
-        # Calibration reads only the first 5 s (25 lines): the error lies beyond them.
-        assert code == 0
-        return
-    assert code == 2
-    assert "line 40" in err and "not JSON" in err and "Traceback" not in err
+    assert main(["calibrate", "--landmarks", str(bad), "--seconds", "5", "--profile", "desk"]) == 0
+    assert capsys.readouterr().err == ""
+    saved = json.loads((pg_home / "config" / "profiles" / "desk.json").read_text())
+    assert saved["samples"] == 26  # t = 0.0, 0.2, ... 5.0 s at 5 fps: lines 2-27
 
 
 def test_broken_profile_and_bad_names_are_clear_errors(
