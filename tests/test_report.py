@@ -145,9 +145,19 @@ def test_html_state_shares_add_up_to_100(store, minutes):
 
 
 def test_html_escapes_diary_text(store):
-    Diary(store).add(Headache(D1, 5, medication="<b>x</b>"))
+    # The page shows what the entry means (a headache day, medication taken), never the
+    # markup typed into it: read from the diary, not left out by missing the entry.
+    Diary(store).add(Headache(D1, 5, medication="<b>x</b>", note="<script>alert(1)</script>"))
     page = render_html(gather(store, D1, D1))
-    assert "<b>x</b>" not in page
+    assert "headache days: 1" in page
+    (row,) = re.findall(rf"<tr><td>{D1}</td>.*</tr>", page)
+    cells = dict(zip(CSV_COLUMNS, re.findall(r"<td>(.*?)</td>", row)))
+    assert (cells["headache"], cells["max_intensity"], cells["acute_medication"]) == (
+        "yes",
+        "5",
+        "yes",
+    )
+    assert "<b>" not in page and "<script" not in page
 
 
 def test_report_errors_are_one_line(store, tmp_path, capsys):
