@@ -406,11 +406,25 @@ def test_dates_outside_the_accepted_range_name_the_option_and_the_range(
 
 
 def test_the_first_and_last_accepted_days_are_summarised(store, capsys, tmp_path):
+    import csv
+
     from posture_guard.dates import EARLIEST_DAY, LATEST_DAY
 
+    # an hour at the desk on each edge day, 40 min of it good
     for day in (EARLIEST_DAY, LATEST_DAY):
-        assert cli.main(["summary", "--date", day.isoformat(), "--db", str(store.path)]) == 0
-    csv = tmp_path / "edge.csv"
+        store.add_spans([Span(G, at(9, d=day), at(9, 40, d=day)),
+                         Span(F, at(9, 40, d=day), at(10, d=day))])  # fmt: skip
+    for day in (EARLIEST_DAY, LATEST_DAY):
+        argv = ["summary", "--date", day.isoformat(), "--json", "--db", str(store.path)]
+        assert cli.main(argv) == 0
+        obj = json.loads(capsys.readouterr().out)
+        assert (obj["date"], obj["monitored_minutes"]) == (day.isoformat(), 60.0)
+        assert obj["state_minutes"]["good"] == 40.0
+        assert obj["good_share"] == pytest.approx(2 / 3, abs=1e-4)
+    path = tmp_path / "edge.csv"
     argv = ["report", "--from", str(EARLIEST_DAY), "--to", str(EARLIEST_DAY + timedelta(6))]
-    assert cli.main([*argv, "--csv", str(csv), "--db", str(store.path)]) == 0
-    assert len(csv.read_text(encoding="utf-8").splitlines()) == 1 + 7  # header + 7 days
+    assert cli.main([*argv, "--csv", str(path), "--db", str(store.path)]) == 0
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["date"] for r in rows] == [str(EARLIEST_DAY + timedelta(i)) for i in range(7)]
+    assert [float(r["good_min"]) for r in rows] == [40.0] + [0.0] * 6
