@@ -218,7 +218,8 @@ def states_seconds(path: Path, t_end: float) -> dict[str, float]:
 
 
 def test_replayed_days_and_diary_give_the_right_summary_csv_and_html(tmp_path, monkeypatch, capsys):
-    synth = pytest.importorskip("calibration.synth")
+    from calibration import synth
+
     monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
     db = str(tmp_path / "log.sqlite3")
     want: dict[str, dict[str, float]] = {}

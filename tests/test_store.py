@@ -338,7 +338,8 @@ def test_add_spans_round_trip(db):
 
 # ---------------------------------------------------------------------- through the CLI
 def synth_stream(tmp_path: Path) -> Path:
-    synth = pytest.importorskip("calibration.synth")
+    from calibration import synth
+
     out = tmp_path / "demo.jsonl"
     rc = synth.main(["--scene", "demo", "--seed", "1", "--out", str(out)])
     assert rc in (0, None)

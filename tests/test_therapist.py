@@ -536,8 +536,6 @@ def test_end_to_end_plan_replay_report(tmp_path: Path, capsys: pytest.CaptureFix
     import json
     import sys
 
-    if not (REPO / "calibration" / "synth.py").exists():
-        pytest.skip("calibration/synth.py is not in this checkout")
     stream = tmp_path / "demo.jsonl"
     subprocess.run(
         [sys.executable, "-m", "calibration.synth", "--scene", "demo", "--seed", "1",
