@@ -240,10 +240,11 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     assert "today: monitored 1 h 00 min" in out and "judged without calibration 17%" in out
 
     holder = _hold_lock(pg_home)
+    written: dict[str, float] = {}  # when each status file was written
     try:
 
         def status_with(camera: str, reason: str) -> str:
-            now = time.time()
+            now = written[camera] = time.time()
             control.write_json_atomic(
                 service.status_file(),
                 service.ServiceStatus(
@@ -268,7 +269,9 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     assert out.startswith(f"monitor: running (pid {holder.pid})\n")
     assert "not running" not in out  # the lock outranks a quiet heartbeat
     assert "monitor process" not in out  # one line says whether it runs
-    since = datetime.fromtimestamp(time.time() - 60).strftime("%H:%M")
+    # the release time the status file holds, on the clock (not read again now: a minute
+    # may have turned since)
+    since = datetime.fromtimestamp(written["released"] - 60).strftime("%H:%M")
     assert f"camera: released (screen locked) since {since}" in out
     assert "posture now" not in out  # the posture before the release is not current
     assert "camera: in use\n" in in_use and "posture now: forward_head since" in in_use
