@@ -92,10 +92,11 @@ def test_done_command_records_into_the_real_database(
 ) -> None:
     db = tmp_path / "p.sqlite3"
     assert cli.main(["done", "chin_tuck", "--pain", "4", "--db", str(db)]) == 0
+    prompted_at = datetime.now() - timedelta(minutes=5)
     with Store.open(db) as store:  # the coach prompted neck_rotation five minutes ago
         store.log_event(
             "exercise_prompted",
-            datetime.now() - timedelta(minutes=5),
+            prompted_at,
             {"exercise": "neck_rotation", "for": "plan", "prompt": 7},
         )
     assert cli.main(["done", "neck_rotation", "--skipped", "--db", str(db)]) == 0
@@ -110,9 +111,10 @@ def test_done_command_records_into_the_real_database(
         ("exercise_prompted", {"exercise": "neck_rotation", "for": "plan", "prompt": 7}),
         ("exercise_skipped", {"exercise": "neck_rotation", "via": "cli"}),
     ]
+    # (a skip counts on the day of its prompt, which is yesterday just after midnight)
     with Store.open(db) as store:
-        today = adherence.load(store, date.today(), date.today())
-    assert today.total("neck_rotation").skipped == 1
+        days = adherence.load(store, prompted_at.date(), date.today())
+    assert days.total("neck_rotation").skipped == 1
 
 
 def test_a_skip_without_an_open_prompt_is_refused_not_stored_and_lost(
