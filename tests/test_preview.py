@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -75,15 +74,27 @@ def test_a_display_set_but_unreachable_is_no_display(monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture
-def xvfb(monkeypatch: pytest.MonkeyPatch):
+def xvfb(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A virtual X display of its own, ready before the test starts: Xvfb picks a free
+    display number and writes it to a pipe once it accepts clients (-displayfd). A fixed
+    wait raced a slow start on a busy machine, and a number of our choosing could be taken."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (Debian package xvfb)")
-    display = f":{90 + os.getpid() % 500}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    time.sleep(1.0)
-    if proc.poll() is not None:
-        pytest.skip("Xvfb did not start")
+    ready, write = os.pipe()
+    log = tmp_path / "xvfb.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
+    os.close(write)
+    with os.fdopen(ready) as pipe:
+        number = pipe.readline().strip()  # blocks until ready, or "" if Xvfb ended
+    if not number:
+        proc.wait(timeout=30)
+        said = log.read_text(errors="replace").strip()
+        pytest.fail(f"Xvfb is installed but did not start (status {proc.returncode}): {said}")
+    display = f":{number}"
     monkeypatch.setenv("DISPLAY", display)
     yield display
     proc.terminate()
