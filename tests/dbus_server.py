@@ -10,6 +10,10 @@ an asyncio loop in a thread), answers Notify like a desktop would, records each 
 (app name, title, body, actions, hints, timeout) and can play the user by emitting
 ``ActionInvoked`` for a button. Clients talk to it through the real bus daemon.
 
+:class:`LockServer` answers what posture_guard's screen-lock probe asks (logind's
+LockedHint, the freedesktop and GNOME screensavers' GetActive) with a lock state the test
+sets.
+
 Run ``python -m tests.dbus_server`` to try it by hand: it prints the bus address and each
 notification that arrives.
 """
@@ -30,7 +34,8 @@ from typing import Any, Optional
 
 from dbus_fast import BusType, RequestNameReply
 from dbus_fast.aio import MessageBus
-from dbus_fast.service import ServiceInterface, method, signal
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_property, method, signal
 
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
@@ -244,6 +249,89 @@ class NotificationServer:
         assert self._iface is not None
         iface = self._iface
         self._loop.call_soon_threadsafe(iface.ActionInvoked, nid, action_key)
+
+
+# --------------------------------------------------------------------------- the screen lock
+#: What posture_guard.service.ScreenLockProbe asks, by who answers: (bus name, object
+#: path, interface). logind answers a property (LockedHint) on the system bus, the two
+#: screensavers a method (GetActive) on the session bus.
+LOCK_SERVICES = {
+    "login1": (
+        "org.freedesktop.login1",
+        "/org/freedesktop/login1/session/auto",
+        "org.freedesktop.login1.Session",
+    ),
+    "freedesktop": (
+        "org.freedesktop.ScreenSaver",
+        "/org/freedesktop/ScreenSaver",
+        "org.freedesktop.ScreenSaver",
+    ),
+    "gnome": ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"),
+}
+BOOL = "b"
+
+
+class _LockedHint(ServiceInterface):
+    def __init__(self, server: "LockServer", interface: str):
+        super().__init__(interface)
+        self._server = server
+
+    @dbus_property(access=PropertyAccess.READ)
+    def LockedHint(self) -> BOOL:  # noqa: N802
+        return self._server.locked
+
+
+class _GetActive(ServiceInterface):
+    def __init__(self, server: "LockServer", interface: str):
+        super().__init__(interface)
+        self._server = server
+
+    @method()
+    def GetActive(self) -> BOOL:  # noqa: N802
+        return self._server.locked
+
+
+class LockServer:
+    """Owns one of :data:`LOCK_SERVICES` on ``address`` and answers ``locked`` (which the
+    test may change at any time); a context manager that releases the name on exit."""
+
+    def __init__(self, address: str, which: str, locked: bool = False):
+        self.address = address
+        self.name, self.path, interface = LOCK_SERVICES[which]
+        kind = _LockedHint if which == "login1" else _GetActive
+        self._iface = kind(self, interface)
+        self.locked = locked
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._bus: Optional[MessageBus] = None
+
+    def __enter__(self) -> "LockServer":
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        return self
+
+    async def _start(self) -> None:
+        bus = await MessageBus(bus_address=self.address, bus_type=BusType.SESSION).connect()
+        bus.export(self.path, self._iface)
+        reply = await bus.request_name(self.name)
+        if reply != RequestNameReply.PRIMARY_OWNER:
+            raise RuntimeError(f"could not own {self.name}: {reply}")
+        self._bus = bus
+
+    def __exit__(self, *exc: object) -> None:
+        async def _stop() -> None:
+            assert self._bus is not None
+            await self._bus.release_name(self.name)
+            self._bus.disconnect()
+            await self._bus.wait_for_disconnect()
+
+        if self._bus is not None:
+            asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(timeout=10)
+            self._bus = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
 
 def main() -> None:  # pragma: no cover - manual tool

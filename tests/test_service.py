@@ -74,29 +74,65 @@ def test_repeated_pictures_are_not_analysed_and_become_a_fault_after_10_s() -> N
     assert (problem, usable) == (None, True)
 
 
-def test_screen_lock_probe_reads_dbus_send_replies() -> None:
-    replies = {
-        "org.freedesktop.login1": None,  # no system bus
-        "org.freedesktop.ScreenSaver": "method return time=1 sender=:1.2\n   boolean false\n",
-        "org.gnome.ScreenSaver": "method return time=1\n   variant       boolean true\n",
-    }
+@pytest.fixture
+def lock_bus(monkeypatch: pytest.MonkeyPatch):
+    """A private bus of the test's own, as both the session bus and (for logind) the
+    system bus; dbus-send reads both addresses from the environment."""
+    from tests.dbus_server import PrivateBus, dbus_daemon_missing
 
-    def runner(argv: list[str]):  # type: ignore[no-untyped-def]
-        dest = next(a for a in argv if a.startswith("--dest=")).split("=", 1)[1]
-        return replies[dest]
+    reason = dbus_daemon_missing()
+    if reason:
+        pytest.skip(reason)
+    bus = PrivateBus()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
+    try:
+        yield bus.address
+    finally:
+        bus.close()
 
-    probe = service.ScreenLockProbe(runner=runner)
+
+def test_screen_lock_probe_asks_logind_and_the_screensavers_over_a_real_bus(
+    lock_bus: str,
+) -> None:
+    """The real dbus-send asks real services on a private bus: logind's LockedHint (a
+    property, on the bus the test names as the system bus) and the freedesktop and GNOME
+    screensavers' GetActive. The first "locked" wins; with nobody answering the probe
+    says it does not know, and asks again only a minute later."""
+    from tests.dbus_server import LockServer
+
+    asked: list[list[str]] = []
+
+    def real_dbus_send(argv: list[str]):  # type: ignore[no-untyped-def]
+        """Runs dbus-send as the probe's own runner does, counting each call; the reply
+        may take its time (a busy machine is no locked screen)."""
+        asked.append(argv)
+        slow_ok = [re.sub(r"^--reply-timeout=\d+$", "--reply-timeout=30000", a) for a in argv]
+        done = subprocess.run(slow_ok, capture_output=True, text=True, timeout=60)
+        return done.stdout if done.returncode == 0 else None
+
+    probe = service.ScreenLockProbe(runner=real_dbus_send)
     if probe._dbus_send is None or sys.platform != "linux":
         pytest.skip("dbus-send (Debian package dbus) is not installed")
-    assert probe.locked(0.0) is True and probe.source == "org.gnome.ScreenSaver"
-    replies["org.gnome.ScreenSaver"] = None
-    assert service.ScreenLockProbe(runner=runner).locked(0.0) is False
     # nobody answers: unknown, and not asked again for a minute
-    calls: list[list[str]] = []
-    silent = service.ScreenLockProbe(runner=lambda a: calls.append(a))
-    assert silent.locked(0.0) is None and len(calls) == 3
-    assert silent.locked(30.0) is None and len(calls) == 3
-    assert silent.locked(61.0) is None and len(calls) == 6
+    assert probe.locked(0.0) is None and len(asked) == 3
+    assert probe.locked(30.0) is None and len(asked) == 3
+    login1 = LockServer(lock_bus, "login1", locked=False)
+    freedesktop = LockServer(lock_bus, "freedesktop", locked=False)
+    gnome = LockServer(lock_bus, "gnome", locked=True)
+    with login1, freedesktop, gnome:
+        assert probe.locked(61.0) is True and probe.source == "org.gnome.ScreenSaver"
+        assert len(asked) == 6
+        gnome.locked = False
+        assert probe.locked(62.0) is False
+        freedesktop.locked = True
+        assert probe.locked(63.0) is True and probe.source == "org.freedesktop.ScreenSaver"
+        login1.locked = True  # logind is asked first, and answers for the whole session
+        assert probe.locked(64.0) is True and probe.source == "org.freedesktop.login1"
+        login1.locked = freedesktop.locked = False
+        assert probe.locked(65.0) is False
+    # the services gone, the probe is unsure again
+    assert probe.locked(66.0) is None
 
 
 # --------------------------------------------------------------------------- one instance
