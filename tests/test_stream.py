@@ -203,8 +203,9 @@ def test_empty_missing_and_binary_files(tmp_path: Path) -> None:
         load_stream(tmp_path / "missing.jsonl")
     binary = tmp_path / "bin.jsonl"
     binary.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(StreamError):
+    with pytest.raises(StreamError) as err:
         load_stream(binary)
+    assert str(err.value) == f"{binary}, line 1: not UTF-8 text"
 
 
 def test_states_lines_are_strict_json_and_leave_out_measures_not_taken() -> None:
