@@ -76,10 +76,16 @@ def parse_duration(text: str, what: str = "duration") -> float:
     return total
 
 
-def format_duration(seconds: float) -> str:
+def format_duration(seconds: float, exact: bool = False) -> str:
+    """Whole seconds as "2 h 5 min", "14 min" or "40 s": a countdown or an age is read at
+    a glance, so the seconds of a longer span are left out. ``exact`` keeps every unit, for
+    repeating what the user asked for (a snooze of 90 s is not "1 min")."""
     seconds = max(0, int(round(seconds)))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
+    units = [f"{n} {unit}" for n, unit in ((h, "h"), (m, "min"), (s, "s")) if n]
+    if exact:
+        return " ".join(units) or "0 s"
     if h:
         return f"{h} h {m} min" if m else f"{h} h"
     if m:
@@ -424,7 +430,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     state = snooze(seconds)
     assert state.snooze_until is not None
     until = datetime.fromtimestamp(state.snooze_until).strftime("%H:%M")
-    print(f"Coaching snoozed for {format_duration(seconds)}, until {until}.")
+    print(f"Coaching snoozed for {format_duration(seconds, exact=True)}, until {until}.")
     _note_if_not_running()
     return 0
 

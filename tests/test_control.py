@@ -38,6 +38,20 @@ def test_durations_that_are_not_are_user_errors(text):
     assert "snooze duration" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [("90s", "1 min 30 s"), ("1h30s", "1 h 30 s"), ("45s", "45 s"), ("2h", "2 h")],
+)
+def test_snooze_repeats_the_duration_asked_for(capsys, asked, said):
+    # "snooze 90s" answered "snoozed for 1 min": the seconds of a minute or more were dropped
+    before = time.time()
+    assert cli.main(["snooze", asked]) == 0
+    state = control.read_control()
+    assert state.snooze_until is not None
+    assert before + parse_duration(asked, "x") <= state.snooze_until
+    assert f"Coaching snoozed for {said}, until" in capsys.readouterr().out
+
+
 def test_snooze_pause_resume_write_the_control_file(capsys):
     before = time.time()
     assert cli.main(["snooze", "30m"]) == 0
