@@ -5,12 +5,16 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from calibration import synth
+from posture_guard import __version__
 from posture_guard.cli import main
 from posture_guard.stream import load_stream, write_stream
 
@@ -827,3 +831,20 @@ def test_help_says_what_the_commands_do(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["report", "--to", "2024-03-31", "--csv", str(out)]) == 0
     first = out.read_text().splitlines()[1].split(",")[0]
     assert first == str(date(2024, 3, 31) - timedelta(days=days))
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path: Path) -> None:
+    # `python -m posture_guard` ended in "No module named posture_guard.__main__"
+    env = {**os.environ, "POSTURE_GUARD_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "--version"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert __version__ in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "summary", "--date", "tomorrowish"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "--date 'tomorrowish' is not a date" in bad.stderr
