@@ -133,7 +133,7 @@ def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="log posture spans to this SQLite database")
     p.add_argument(
         "--start",
-        help="with --db: ISO date-time that stream time 0 corresponds to (default now)",
+        help="with --db or --notify: ISO date-time that stream time 0 corresponds to (default now)",
     )
     # coach (issue 4): send the prompts the session would have produced
     p.add_argument(
@@ -144,7 +144,7 @@ def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--notifier",
         choices=("auto", "desktop-notifier", "plyer", "print"),
-        default="auto",
+        default=None,
         help="with --notify: notification backend (default auto: desktop-notifier, else plyer)",
     )
 
@@ -178,7 +178,7 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
         notify=notify,
         demo=demo,
         session=session,
-        notifier_choice=getattr(args, "notifier", "auto"),
+        notifier_choice=getattr(args, "notifier", None) or "auto",
         on_event=event_logger(sinks),
         settings=settings,
         library=library,
@@ -194,15 +194,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return monitor.run_command(args, lambda session: session_sinks(args, session))
 
 
+def refuse_idle_options(args: argparse.Namespace, coaches: bool) -> None:
+    """Refuse an option that would change nothing, instead of ignoring it silently: a user
+    who adds ``--every-sample`` or ``--start`` expects it to do what it says. ``coaches``:
+    the session coaches without ``--notify`` (demo prints its prompts)."""
+    if getattr(args, "every_sample", False) and not args.states_out:
+        raise UserError("--every-sample says what --states-out holds; add --states-out FILE")
+    if args.notifier and not args.notify:
+        raise UserError(
+            f"--notifier {args.notifier} chooses how --notify shows the prompts; add --notify"
+        )
+    if args.start and not (args.db or args.notify or coaches):
+        raise UserError(
+            "--start sets the time of day of the --db log and of the --notify prompts; "
+            "add one of them (alone it changes nothing)"
+        )
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from . import monitor
 
+    refuse_idle_options(args, coaches=False)
     return monitor.replay_command(args, lambda session: session_sinks(args, session))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import monitor
 
+    refuse_idle_options(args, coaches=True)
     return monitor.demo_command(args, lambda session: session_sinks(args, session))
 
 

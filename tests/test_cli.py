@@ -761,8 +761,8 @@ def test_a_full_disk_under_states_out_is_named_and_the_database_keeps_every_span
     import os
 
     db, clean = tmp_path / "p.db", tmp_path / "clean.db"
-    argv = ["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--every-sample"]
-    assert main([*argv, "--db", str(db), "--states-out", "/dev/full"]) == 2
+    argv = ["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB]
+    assert main([*argv, "--db", str(db), "--states-out", "/dev/full", "--every-sample"]) == 2
     err = capsys.readouterr().err
     assert "cannot write --states-out /dev/full" in err and os.strerror(errno.ENOSPC) in err
     assert f"logged to {db} in full" in err and "Traceback" not in err
@@ -848,3 +848,30 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "--date 'tomorrowish' is not a date" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--every-sample"], "--every-sample says what --states-out holds"),
+        (["--notifier", "print"], "--notifier print chooses how --notify shows"),
+        (["--start", "2024-03-04T09:00"], "--start sets the time of day"),
+    ],
+)
+def test_replay_options_that_would_change_nothing_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], named: str
+) -> None:
+    # each was ignored without a word, so the user never learned it did nothing
+    from posture_guard.monitor import demo_stream_path
+
+    assert main(["replay", "--landmarks", str(demo_stream_path()), *options]) == 2
+    err = capsys.readouterr().err
+    assert named in err and len(err.strip().splitlines()) == 1
+    # with the option it depends on, the same replay runs
+    partner = {
+        "--every-sample": ["--states-out", str(tmp_path / "s.jsonl")],
+        "--notifier": ["--notify"],
+        "--start": ["--db", str(tmp_path / "p.sqlite3")],
+    }[options[0]]
+    args = ["replay", "--landmarks", str(demo_stream_path()), "--calibrate-seconds", "20"]
+    assert main([*args, "--quiet", *options, *partner]) == 0
