@@ -116,6 +116,8 @@ class ServiceSettings:
     flush_every_s: float = 5.0
     status_every_s: float = 10.0
     screen_check_s: float = 5.0
+    #: how often the local time zone is read again (see :meth:`Service.follow_local_zone`)
+    zone_check_s: float = 60.0
     backoff: control.Backoff = control.Backoff(initial_s=5.0, factor=2.0, max_s=60.0)
 
 
@@ -600,6 +602,7 @@ class Service:
         self._healthy_since: Optional[float] = None
         self._screen_locked = False
         self._screen_checked = float("-inf")
+        self._zone_checked = float("-inf")
         self._last_flush = 0.0
         self._flush_paused_until = float("-inf")
         self._last_status = float("-inf")
@@ -619,6 +622,20 @@ class Service:
         """Stream time ``t`` as an aware local datetime: real seconds after the start,
         so snooze ends and quiet hours agree with the coach across a DST change."""
         return self.session.wall(t)
+
+    def follow_local_zone(self, t: float) -> None:
+        """Read the system's time zone again, at most every ``zone_check_s``.
+
+        A process reads the zone once (the C library's tzset) and keeps it: when a
+        laptop travels and the desktop sets the new zone (timedated replaces
+        /etc/localtime), a monitor left running went on reading quiet hours, the
+        check-in and plan slots on the old zone's clock, e.g. quiet hours from 12:00 in
+        Berlin at 06:00 in New York. The log is not affected (it stores UTC seconds).
+        Python has no tzset on Windows: there a new zone still takes a restart."""
+        tzset = getattr(time, "tzset", None)
+        if tzset is not None and t - self._zone_checked >= self.settings.zone_check_s:
+            self._zone_checked = t
+            tzset()
 
     def conditions(self, t: float) -> Conditions:
         paused = snoozed = False
@@ -725,6 +742,7 @@ class Service:
         s = self.settings
         while True:
             t = self.now()
+            self.follow_local_zone(t)
             if t - self._last_flush >= s.flush_every_s:
                 self._flush(t)
             reason = release_reason(self.conditions(t))
@@ -853,7 +871,9 @@ def run(
 
     out = out if out is not None else sys.stdout
     logs.setup(getattr(args, "verbose", 0))
-    started = start or datetime.now()
+    # An instant, not a naive local time: the loop reads the time zone again while it
+    # runs (Service.follow_local_zone), and a naive start would move with the zone.
+    started = (start or datetime.now()).astimezone()
     try:
         is_quiet = quiet_hours_rule(started.date())
         lock = InstanceLock().acquire()

@@ -55,10 +55,12 @@ class SessionInfo:
 
     ``start`` is the wall-clock moment that stream time 0 corresponds to (now for a live
     run, ``--start`` or now for a replay), naive local time as ``datetime.now()`` gives it
-    (or aware). A sink turns ``decision.t`` into a moment with :meth:`epoch` or
-    :meth:`wall`, never as ``start + timedelta(seconds=t)``: that naive sum is local
-    wall-clock arithmetic, which is an hour off once a daylight-saving change lies between
-    the start and ``t``. ``live`` is False for replay and demo.
+    (or aware; a live run's is aware, since its loop reads the time zone again while it
+    runs and a naive start would be read in the new zone). A sink turns ``decision.t``
+    into a moment with :meth:`epoch` or :meth:`wall`, never as
+    ``start + timedelta(seconds=t)``: that naive sum is local wall-clock arithmetic, which
+    is an hour off once a daylight-saving change lies between the start and ``t``.
+    ``live`` is False for replay and demo.
     """
 
     start: datetime

@@ -538,6 +538,36 @@ def test_a_plans_quiet_hours_close_the_camera_and_replace_the_users(
     assert len(users) >= 20 and max(users) > 115
 
 
+def test_a_monitor_that_travels_follows_the_new_time_zone(grace_hopper: Path, berlin) -> None:
+    """A laptop flown from New York to Berlin with the monitor running: once the desktop
+    sets the new zone (timedated replaces /etc/localtime; here TZ, which a process
+    likewise reads only at its next tzset), quiet hours and the check-in follow Berlin's
+    clock, while the log keeps the real moments."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(
+        '[coach]\nquiet_hours = "12:00-13:00"\ncheckin_time = "11:59"\n', encoding="utf-8"
+    )
+    os.environ["TZ"] = "America/New_York"  # the berlin fixture puts TZ back afterwards
+    time.tzset()
+    start = datetime(2026, 11, 25, 5, 58)  # naive, as datetime.now() gives it: 11:58 in Berlin
+    t0 = start.timestamp()
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+    clock.at(30, lambda: os.environ.__setitem__("TZ", "Europe/Berlin"))  # landed
+    assert _run_live(grace_hopper, clock, world, start) == 0
+
+    assert [t for t in world.reads if t < 100]
+    assert not [t for t in world.reads if 180 < t < 300]  # 12:00 in Berlin: quiet hours
+    from posture_guard.store import Store
+
+    with Store.open(paths.database_file()) as store:
+        checkins = store.events(t0 - 3600, t0 + 3600, ["checkin_prompted"])
+        spans = store.spans(t0 - 3600, t0 + 3600)
+    assert [e.payload["day"] for e in checkins] == ["2026-11-25"]
+    assert 60 <= checkins[0].at - t0 <= 90  # 11:59 in Berlin, not 11:59 in New York
+    assert spans and abs(spans[0].start - t0) < 5
+
+
 def _coach_events(start: datetime) -> dict[str, list[tuple[float, dict]]]:
     """Logged coach events by kind: (seconds after ``start``, payload)."""
     from posture_guard.store import Store
