@@ -118,6 +118,10 @@ class ServiceSettings:
     screen_check_s: float = 5.0
     #: how often the local time zone is read again (see :meth:`Service.follow_local_zone`)
     zone_check_s: float = 60.0
+    #: how far the time of day may move from the session's start plus the stream clock
+    #: before the clock counts as set (see :meth:`Service.clock_set_by`); below it, the
+    #: two clocks' own drift (a resume that reads the hardware clock, NTP's small steps)
+    clock_step_s: float = 60.0
     backoff: control.Backoff = control.Backoff(initial_s=5.0, factor=2.0, max_s=60.0)
 
 
@@ -552,6 +556,8 @@ class LoopReport:
     open_attempts: list[float] = None  # type: ignore[assignment]
     releases: int = 0
     last_t: float = 0.0
+    #: seconds the wall clock was set forward (negative: back) when the loop ended for it
+    clock_set_by: Optional[float] = None
 
     def __post_init__(self) -> None:
         if self.open_attempts is None:
@@ -567,6 +573,9 @@ class Service:
     returns a :class:`FrameSource` or raises CameraError. ``is_quiet(datetime)`` and
     ``screen.locked(now)`` may be left out. Wall-clock moments are ``session.start`` plus
     the clock's elapsed time, so a fake clock drives quiet hours and snooze too.
+    ``wall_clock`` (POSIX seconds, ``time.time`` in a real run) is only watched for being
+    set: the loop ends when it is (:meth:`clock_set_by`), and :func:`run` starts a new
+    session at the new time.
     """
 
     def __init__(
@@ -582,6 +591,7 @@ class Service:
         is_quiet: Optional[Callable[[datetime], bool]] = None,
         screen: Optional[ScreenLockProbe] = None,
         write_status: bool = True,
+        wall_clock: Optional[Clock] = None,
     ):
         self.pipeline = pipeline
         self.detector = detector
@@ -594,11 +604,15 @@ class Service:
         self.is_quiet = is_quiet
         self.screen = screen
         self.write_status = write_status
+        self.wall_clock = wall_clock
         self.report = LoopReport()
         self.source: Optional[FrameSource] = None
         self.backoff = settings.backoff
         self.health = FrameHealth()
         self._t0 = clock()
+        # what the wall clock reads beyond the session's time at the start (the moments
+        # spent loading before the loop began): only a change of it is the clock being set
+        self._wall_ahead = 0.0 if wall_clock is None else wall_clock() - session.epoch(0.0)
         self._healthy_since: Optional[float] = None
         self._screen_locked = False
         self._screen_checked = float("-inf")
@@ -622,6 +636,21 @@ class Service:
         """Stream time ``t`` as an aware local datetime: real seconds after the start,
         so snooze ends and quiet hours agree with the coach across a DST change."""
         return self.session.wall(t)
+
+    def clock_set_by(self, t: float) -> Optional[float]:
+        """Seconds the wall clock was set forward (negative: back) since the session
+        started, or None while it keeps to the session's time within ``clock_step_s``.
+
+        The session's time is its start plus the stream clock, which never jumps: a
+        suspend is counted, a clock being set is not. So when NTP corrects a clock that
+        was wrong at boot, or the user sets it, the session went on in the old time: it
+        logged the rest of the day at the old time and read quiet hours and snooze ends
+        there (a `snooze 5m` given after the clock went forward an hour silenced the coach
+        and closed the camera for 65 minutes)."""
+        if self.wall_clock is None:
+            return None
+        moved = self.wall_clock() - self.session.epoch(t) - self._wall_ahead
+        return moved if abs(moved) > self.settings.clock_step_s else None
 
     def follow_local_zone(self, t: float) -> None:
         """Read the system's time zone again, at most every ``zone_check_s``.
@@ -742,6 +771,10 @@ class Service:
         s = self.settings
         while True:
             t = self.now()
+            moved = self.clock_set_by(t)
+            if moved is not None:
+                self.report.clock_set_by = moved
+                return self.report
             self.follow_local_zone(t)
             if t - self._last_flush >= s.flush_every_s:
                 self._flush(t)
@@ -859,14 +892,19 @@ def run(
     out: Optional[IO[str]] = None,
     install_signals: bool = True,
     header: Optional[StreamHeader] = None,
+    wall_clock: Optional[Clock] = None,
 ) -> int:
     """`posture-guard run`: monitor until SIGTERM / Ctrl-C, riding out camera faults.
 
     Everything after ``make_sinks`` is injectable for tests; the defaults are the real
     webcam (``--camera``), MediaPipe Pose, :data:`STREAM_CLOCK` and the SIGTERM flag.
+    ``wall_clock`` is the time of day, watched for being set (then the session ends and
+    a new one starts at the new time, as a restart would begin it): ``time.time`` by
+    default, and none with a given ``start`` (a test's pretend day, on which the clock
+    is never set unless the test sets it).
     """
     from .classify import Decider
-    from .monitor import ConsolePrinter, Pipeline, StopFlag, print_totals, resolve_baseline
+    from .monitor import ConsolePrinter, Pipeline, StopFlag, resolve_baseline
     from .sampling import SamplingPolicy
 
     out = out if out is not None else sys.stdout
@@ -874,6 +912,8 @@ def run(
     # An instant, not a naive local time: the loop reads the time zone again while it
     # runs (Service.follow_local_zone), and a naive start would move with the zone.
     started = (start or datetime.now()).astimezone()
+    if wall_clock is None and start is None:
+        wall_clock = time.time
     try:
         is_quiet = quiet_hours_rule(started.date())
         lock = InstanceLock().acquire()
@@ -913,44 +953,56 @@ def run(
             from .pose import MediaPipePose
 
             detector = MediaPipePose()
-        session = SessionInfo(
-            start=started,
-            profile=profile,
-            live=True,
-            source=f"webcam:{camera_index}",
-        )
-        sinks: list[Sink] = [ConsolePrinter(out)]
-        sinks.extend(make_sinks(session))
+        source = f"webcam:{camera_index}"
         # replaced by the camera's real geometry each time it opens
-        header = header or StreamHeader(640, 480, 30.0, session.source)
-        pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
-        service = Service(
-            pipeline,
-            detector,
-            open_camera,
-            session,
-            clock=clock,
-            sleep=sleep,
-            settings=settings,
-            control_poller=control.ControlPoller(),
-            is_quiet=is_quiet,
-            screen=screen if screen is not None else ScreenLockProbe(),
-        )
-        print(
-            f"monitoring camera {camera_index} with profile {profile!r}; "
-            f"log in {logs.log_file()}; Ctrl-C to stop",
-            file=out,
-        )
-        log.info("monitor started (pid %d, profile %s)", os.getpid(), profile)
-        service.run()
+        header = header or StreamHeader(640, 480, 30.0, source)
+        announced = False
+        while True:
+            session = SessionInfo(start=started, profile=profile, live=True, source=source)
+            sinks: list[Sink] = [ConsolePrinter(out)]
+            sinks.extend(make_sinks(session))
+            pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
+            service = Service(
+                pipeline,
+                detector,
+                open_camera,
+                session,
+                clock=clock,
+                sleep=sleep,
+                settings=settings,
+                control_poller=control.ControlPoller(),
+                is_quiet=is_quiet,
+                screen=screen if screen is not None else ScreenLockProbe(),
+                wall_clock=wall_clock,
+            )
+            if not announced:
+                print(
+                    f"monitoring camera {camera_index} with profile {profile!r}; "
+                    f"log in {logs.log_file()}; Ctrl-C to stop",
+                    file=out,
+                )
+                log.info("monitor started (pid %d, profile %s)", os.getpid(), profile)
+                announced = True
+            moved = service.run().clock_set_by
+            if moved is None or wall_clock is None:
+                break
+            # The clock was set: this session ends where it is, and a new one starts at
+            # the new time, as a restart would (the coach keeps its limits in coach.json).
+            ended, closed = service, pipeline
+            service = pipeline = None  # closed once, also when closing fails
+            _end_session(ended, closed, out)
+            started = datetime.fromtimestamp(wall_clock()).astimezone()
+            is_quiet = quiet_hours_rule(started.date())
+            way = "forward" if moved > 0 else "back"
+            message = (
+                f"the clock was set {way} by {control.format_duration(abs(moved))}; "
+                f"monitoring goes on from {started:%Y-%m-%d %H:%M} by the new time"
+            )
+            log.warning("%s", message)
+            print(f"posture-guard: {message}", file=out)
     finally:
         try:
-            if service is not None:
-                service.close()
-            if pipeline is not None:
-                end = service.report.last_t if service is not None else None
-                totals = pipeline.close(end)
-                print_totals(totals, out)
+            _end_session(service, pipeline, out)
             if own_detector and detector is not None:
                 detector.close()
         finally:
@@ -958,6 +1010,18 @@ def run(
             log.info("monitor stopped")
             logs.shutdown()
     return 0
+
+
+def _end_session(service: Optional[Service], pipeline: Any, out: IO[str]) -> None:
+    """Let go of the camera, close the sinks at the last analysed frame and print the
+    session's totals (of a monitor stopping, or of a session the clock being set ends)."""
+    from .monitor import print_totals
+
+    if service is not None:
+        service.close()
+    if pipeline is not None:
+        end = service.report.last_t if service is not None else None
+        print_totals(pipeline.close(end), out)
 
 
 __all__: Sequence[str] = (

@@ -568,6 +568,55 @@ def test_a_monitor_that_travels_follows_the_new_time_zone(grace_hopper: Path, be
     assert spans and abs(spans[0].start - t0) < 5
 
 
+@pytest.mark.parametrize("step", [3600.0, -3600.0], ids=["set forward", "set back"])
+def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
+    grace_hopper: Path, step: float
+) -> None:
+    """The clock is set an hour forward (NTP correcting a clock that was wrong at boot)
+    or back (the user) a minute into a session; a minute later `snooze 5m` is given,
+    which the control file stores in real time. The camera closes for those 5 minutes
+    (not 65, nor none), and what is logged after the step is logged at the new time."""
+    clock = FakeClock(stop_at=700)
+    world = CameraWorld(clock, clock())
+    moved = [0.0]
+
+    def wall() -> float:
+        return _wall(LIVE_START, clock.elapsed) + moved[0]
+
+    clock.at(60, lambda: moved.__setitem__(0, step))
+    clock.at(120, lambda: control.snooze(300, now_epoch=wall()))
+    args = cli.build_parser().parse_args(["run"])
+    out = io.StringIO()
+    rc = service.run(
+        args,
+        lambda session: cli.session_sinks(args, session),
+        open_camera=lambda: FakeCamera(grace_hopper, world),
+        clock=clock,
+        sleep=clock.sleep,
+        install_signals=False,
+        start=LIVE_START,
+        out=out,
+        screen=service.ScreenLockProbe(runner=lambda argv: None),
+        wall_clock=wall,
+    )
+    assert rc == 0
+    assert [t for t in world.reads if 60 < t < 120]
+    assert not [t for t in world.reads if 122 < t < 420]  # snoozed
+    assert [t for t in world.reads if 425 < t < 700]  # and no longer
+    way = "forward" if step > 0 else "back"
+    assert f"the clock was set {way} by 1 h;" in out.getvalue()
+    from posture_guard.store import Store
+
+    t0 = LIVE_START.timestamp()
+    with Store.open(paths.database_file()) as store:
+        spans = store.spans(t0 - 7200, t0 + 7200)
+    before = [s for s in spans if t0 <= s.start and s.end <= t0 + 61]
+    after = [s for s in spans if s not in before]
+    assert before and after
+    assert abs(after[0].start - (t0 + step + 60)) < 5  # at the new time
+    assert all(s.end <= t0 + step + 700 + 1 for s in after)
+
+
 def _coach_events(start: datetime) -> dict[str, list[tuple[float, dict]]]:
     """Logged coach events by kind: (seconds after ``start``, payload)."""
     from posture_guard.store import Store
