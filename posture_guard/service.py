@@ -558,6 +558,9 @@ class LoopReport:
     last_t: float = 0.0
     #: seconds the wall clock was set forward (negative: back) when the loop ended for it
     clock_set_by: Optional[float] = None
+    #: the new local day whose coach settings are not the session's, when the loop ended
+    #: for it (a therapist plan starts or has ended)
+    new_day: Optional[date] = None
 
     def __post_init__(self) -> None:
         if self.open_attempts is None:
@@ -575,7 +578,9 @@ class Service:
     the clock's elapsed time, so a fake clock drives quiet hours and snooze too.
     ``wall_clock`` (POSIX seconds, ``time.time`` in a real run) is only watched for being
     set: the loop ends when it is (:meth:`clock_set_by`), and :func:`run` starts a new
-    session at the new time.
+    session at the new time. ``renew(day)`` says whether a new local day needs a new
+    session (:func:`plan_changes`): the loop ends at that midnight, for :func:`run` to
+    start one.
     """
 
     def __init__(
@@ -592,6 +597,7 @@ class Service:
         screen: Optional[ScreenLockProbe] = None,
         write_status: bool = True,
         wall_clock: Optional[Clock] = None,
+        renew: Optional[Callable[[date], bool]] = None,
     ):
         self.pipeline = pipeline
         self.detector = detector
@@ -605,6 +611,7 @@ class Service:
         self.screen = screen
         self.write_status = write_status
         self.wall_clock = wall_clock
+        self.renew = renew
         self.report = LoopReport()
         self.source: Optional[FrameSource] = None
         self.backoff = settings.backoff
@@ -613,6 +620,7 @@ class Service:
         # what the wall clock reads beyond the session's time at the start (the moments
         # spent loading before the loop began): only a change of it is the clock being set
         self._wall_ahead = 0.0 if wall_clock is None else wall_clock() - session.epoch(0.0)
+        self._day = session.wall(0.0).date()
         self._healthy_since: Optional[float] = None
         self._screen_locked = False
         self._screen_checked = float("-inf")
@@ -651,6 +659,18 @@ class Service:
             return None
         moved = self.wall_clock() - self.session.epoch(t) - self._wall_ahead
         return moved if abs(moved) > self.settings.clock_step_s else None
+
+    def _renewed_on(self, t: float) -> bool:
+        """Whether ``t`` is the first moment of a new local day that needs a new session
+        (noted in the report as ``new_day``)."""
+        day = self.wall(t).date()
+        if day == self._day:
+            return False
+        self._day = day
+        if self.renew is None or not self.renew(day):
+            return False
+        self.report.new_day = day
+        return True
 
     def follow_local_zone(self, t: float) -> None:
         """Read the system's time zone again, at most every ``zone_check_s``.
@@ -776,6 +796,8 @@ class Service:
                 self.report.clock_set_by = moved
                 return self.report
             self.follow_local_zone(t)
+            if self._renewed_on(t):
+                return self.report
             if t - self._last_flush >= s.flush_every_s:
                 self._flush(t)
             reason = release_reason(self.conditions(t))
@@ -863,10 +885,10 @@ def quiet_hours_rule(day: Optional[date] = None) -> Optional[Callable[[datetime]
     They are the coach's own (:func:`plan.effective_coach_settings`): a therapist plan's
     quiet hours laid over config.toml's ``[coach] quiet_hours``, or those alone. So the
     camera is closed exactly when the coach is silent for quiet hours, under a plan too.
-    Like the coach's settings they are fixed at the start: a session that runs past
-    midnight into a day a plan starts, or past a plan's last day, keeps the quiet hours
-    it started with (camera and coach alike) until the monitor starts again. A broken
-    config or plan file is a UserError naming the file.
+    Like the coach's settings they are fixed for the session; a monitor that runs past
+    midnight into a day a plan starts, or past a plan's last day, starts a new session
+    there (:func:`plan_changes`), so camera and coach take up the new day's together. A
+    broken config or plan file is a UserError naming the file.
     """
     from .coach import in_quiet_hours
     from .plan import effective_coach_settings
@@ -875,6 +897,40 @@ def quiet_hours_rule(day: Optional[date] = None) -> Optional[Callable[[datetime]
     if quiet is None:
         return None
     return lambda moment: in_quiet_hours(moment.time(), quiet)
+
+
+def plan_changes(since: date) -> Callable[[date], bool]:
+    """Whether a later day's coach settings differ from those of a session that started
+    on ``since``: a therapist plan starts or has ended in between. A plan's settings
+    replace the user's on its days only, and a session keeps the settings it started
+    with, so a monitor that is never restarted (suspended at night, not logged out)
+    never took up a plan that started after it, and kept one after its last day.
+
+    The plan is read now, for the session's settings, and again on each new day. A plan
+    or config file that cannot be read then changes nothing: the session goes on with
+    the settings it has (a new one could not start), and the log says why."""
+    from .plan import effective_coach_settings, load_active_plan
+
+    def covered(day: date) -> bool:
+        plan = load_active_plan()
+        return plan is not None and plan.active_on(day)
+
+    try:
+        at_start: Optional[bool] = covered(since)
+    except UserError:
+        at_start = None
+
+    def differs(day: date) -> bool:
+        try:
+            if at_start is None or covered(day) == at_start:
+                return False
+            effective_coach_settings(day)  # what the new session's coach will load
+            return True
+        except UserError as exc:
+            log.warning("%s; the coach keeps the settings it has", exc)
+            return False
+
+    return differs
 
 
 # --------------------------------------------------------------------------- the command
@@ -974,6 +1030,7 @@ def run(
                 is_quiet=is_quiet,
                 screen=screen if screen is not None else ScreenLockProbe(),
                 wall_clock=wall_clock,
+                renew=plan_changes(started.date()),
             )
             if not announced:
                 print(
@@ -983,22 +1040,34 @@ def run(
                 )
                 log.info("monitor started (pid %d, profile %s)", os.getpid(), profile)
                 announced = True
-            moved = service.run().clock_set_by
-            if moved is None or wall_clock is None:
+            report = service.run()
+            if report.clock_set_by is None and report.new_day is None:
                 break
-            # The clock was set: this session ends where it is, and a new one starts at
-            # the new time, as a restart would (the coach keeps its limits in coach.json).
+            # This session ends where it is, and a new one starts now, as a restart would
+            # begin it (the coach keeps its limits in coach.json): after the clock was set,
+            # at the new time; at the midnight a plan starts or has ended, with the coach
+            # settings of the new day.
             ended, closed = service, pipeline
             service = pipeline = None  # closed once, also when closing fails
             _end_session(ended, closed, out)
-            started = datetime.fromtimestamp(wall_clock()).astimezone()
+            moved = report.clock_set_by
+            level = logging.WARNING
+            if moved is not None and wall_clock is not None:
+                started = datetime.fromtimestamp(wall_clock()).astimezone()
+                way = "forward" if moved > 0 else "back"
+                message = (
+                    f"the clock was set {way} by {control.format_duration(abs(moved))}; "
+                    f"monitoring goes on from {started:%Y-%m-%d %H:%M} by the new time"
+                )
+            else:
+                started = ended.wall(ended.now())
+                level = logging.INFO
+                message = (
+                    f"a therapist plan starts or has ended on {started:%Y-%m-%d}: the coach "
+                    "follows that day's settings from now"
+                )
             is_quiet = quiet_hours_rule(started.date())
-            way = "forward" if moved > 0 else "back"
-            message = (
-                f"the clock was set {way} by {control.format_duration(abs(moved))}; "
-                f"monitoring goes on from {started:%Y-%m-%d %H:%M} by the new time"
-            )
-            log.warning("%s", message)
+            log.log(level, "%s", message)
             print(f"posture-guard: {message}", file=out)
     finally:
         try:
@@ -1014,7 +1083,7 @@ def run(
 
 def _end_session(service: Optional[Service], pipeline: Any, out: IO[str]) -> None:
     """Let go of the camera, close the sinks at the last analysed frame and print the
-    session's totals (of a monitor stopping, or of a session the clock being set ends)."""
+    session's totals (of a monitor stopping, or of a session a new one replaces)."""
     from .monitor import print_totals
 
     if service is not None:

@@ -509,7 +509,8 @@ def test_a_plans_quiet_hours_are_the_camera_quiet_hours_of_the_sessions_first_da
 
         assert in_plan(moment) == in_quiet_hours(moment.time(), settings.quiet_hours)
     assert in_plan(datetime(2026, 11, 25, 12, 30)) and not in_plan(datetime(2026, 11, 25, 18, 30))
-    # the day before the plan starts: the user's own quiet hours, for the whole session
+    # a session started the day before the plan: the user's own quiet hours (at the
+    # plan's first midnight run starts a new session, see plan_changes)
     before = service.quiet_hours_rule(date(2026, 11, 1))
     assert before is not None
     assert before(datetime(2026, 11, 2, 18, 30)) and not before(datetime(2026, 11, 2, 12, 30))
@@ -615,6 +616,48 @@ def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
     assert before and after
     assert abs(after[0].start - (t0 + step + 60)) < 5  # at the new time
     assert all(s.end <= t0 + step + 700 + 1 for s in after)
+
+
+@pytest.mark.parametrize("edge", ["first day", "day after the last"])
+def test_a_monitor_left_running_into_a_plans_first_day_or_past_its_last_follows_it(
+    grace_hopper: Path, tmp_path: Path, edge: str
+) -> None:
+    """A monitor that is never restarted (suspended at night, not logged out) takes up
+    a plan on its first day and lets go of it after its last, at midnight: the plan's
+    quiet hours (12:00-13:00) replace the user's own (00:00-01:00) exactly on its days."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[coach]\nquiet_hours = "00:00-01:00"\n', encoding="utf-8")
+    if edge == "first day":
+        _import_example_plan(tmp_path, date(2026, 11, 2), date(2026, 11, 30))
+    else:
+        _import_example_plan(tmp_path, date(2026, 10, 5), date(2026, 11, 1))
+    clock = FakeClock(stop_at=300)  # 23:58 to 00:03
+    world = CameraWorld(clock, clock())
+    assert _run_live(grace_hopper, clock, world, datetime(2026, 11, 1, 23, 58)) == 0
+    before = [t for t in world.reads if t < 118]
+    after = [t for t in world.reads if 125 < t < 300]  # from 00:00:05
+    assert before  # 23:58: in no one's quiet hours
+    if edge == "first day":  # from midnight the plan's quiet hours, not the user's
+        assert after
+    else:  # from midnight the user's own again
+        assert not after
+
+
+def test_a_config_broken_before_a_plans_first_midnight_keeps_the_monitor_running(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """The new session of a plan's first day cannot start with a config file that no
+    longer reads: the monitor goes on with the settings it has and the log says why."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[coach]\nquiet_hours = "00:00-01:00"\n', encoding="utf-8")
+    _import_example_plan(tmp_path, date(2026, 11, 2), date(2026, 11, 30))
+    clock = FakeClock(stop_at=300)  # 23:58 to 00:03
+    world = CameraWorld(clock, clock())
+    clock.at(60, lambda: paths.config_file().write_text("[coach\n", encoding="utf-8"))
+    assert _run_live(grace_hopper, clock, world, datetime(2026, 11, 1, 23, 58)) == 0
+    assert not [t for t in world.reads if 125 < t < 300]  # still the user's quiet hours
+    text = (paths.log_dir() / "posture-guard.log").read_text(encoding="utf-8")
+    assert "is not valid TOML" in text and "the coach keeps the settings it has" in text
 
 
 def _coach_events(start: datetime) -> dict[str, list[tuple[float, dict]]]:
