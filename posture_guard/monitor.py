@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import signal
 import sys
 import threading
@@ -357,9 +358,9 @@ def replay(
 ) -> Totals:
     """Run the whole decision over recorded samples as fast as the machine allows.
 
-    When ``stop`` is set (Ctrl-C, SIGTERM) the replay ends after the sample in hand, and
-    the sinks are closed there as at the end of the input, so the log holds exactly the
-    part replayed and the totals count the same."""
+    When ``stop`` is set (Ctrl-C, SIGTERM, SIGHUP) the replay ends after the sample in
+    hand, and the sinks are closed there as at the end of the input, so the log holds
+    exactly the part replayed and the totals count the same."""
     lead: list[Sample] = []
     it = iter(samples)
     if baseline is None:
@@ -647,25 +648,70 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     return _interrupted(stop, totals, db)
 
 
+#: The signals that end a run cleanly: SIGTERM (a session manager, systemd, `kill`),
+#: Ctrl-C and, where the system has it, SIGHUP: the terminal the command runs in was
+#: closed, or its user logged out. Left to Python's default, SIGHUP ended the process on
+#: the spot, as a kill -9 does: the posture since the last commit unlogged, the status
+#: file still saying the camera was in use, a button pressed meanwhile never read. A
+#: command started with ``nohup`` (SIGHUP ignored) goes on ignoring it.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
 class StopFlag:
-    """Set by SIGTERM/SIGINT so the live loop ends cleanly and sinks flush."""
+    """Set by :data:`STOP_SIGNALS` so the live loop ends cleanly and sinks flush."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self._terminal: tuple[int, ...] = ()
 
     def install(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.event.set())
+        # which outputs are a terminal is asked now: a terminal that hung up answers no more
+        self._terminal = tuple(fd for fd in (1, 2) if _isatty(fd))
+        for sig in STOP_SIGNALS:
+            if sig == getattr(signal, "SIGHUP", None) and signal.getsignal(sig) == signal.SIG_IGN:
+                continue  # started with nohup: asked to outlive its terminal
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if signum == getattr(signal, "SIGHUP", None):
+            self._leave_terminal()
+        self.event.set()
+
+    def _leave_terminal(self) -> None:
+        """Send what would go to the terminal to the null device: after a hang-up each
+        write to it fails (EIO), and the first one, say the closing totals, ended the
+        clean stop half-way with a traceback. The log file keeps the record."""
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            for fd in self._terminal:
+                try:
+                    os.dup2(null, fd)
+                except OSError:
+                    pass
+        finally:
+            os.close(null)
 
     @property
     def stopped(self) -> bool:
         return self.event.is_set()
 
 
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[StopFlag]:
-    """A StopFlag that SIGTERM and Ctrl-C set while the block runs; the handlers in force
-    before are put back after it.
+    """A StopFlag that :data:`STOP_SIGNALS` set while the block runs; the handlers in
+    force before are put back after it.
 
     Why not let Ctrl-C raise KeyboardInterrupt in a replay: it left the spans of the last
     commit interval unlogged and the rest in the database, with no word on how far the
@@ -675,7 +721,7 @@ def stop_on_signals() -> Iterator[StopFlag]:
     if threading.current_thread() is not threading.main_thread():
         yield flag  # only the main thread may set signal handlers
         return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     flag.install()
     try:
         yield flag
@@ -706,7 +752,7 @@ def no_camera_message(index: int) -> str:
 
 
 def run_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
-    """Monitor from the webcam until SIGTERM / Ctrl-C (the loop lives in service.py)."""
+    """Monitor from the webcam until SIGTERM / Ctrl-C / SIGHUP (the loop lives in service.py)."""
     from . import service
 
     return service.run(args, make_sinks)

@@ -23,8 +23,9 @@ file ``service.json`` that ``posture-guard status`` reads (camera in use or rele
 why, the posture state now), and a flush of the sinks every ``flush_every_s`` (5 s), so a
 ``kill -9`` loses at most that plus one sampling interval (2 s) of posture.
 
-SIGTERM and Ctrl-C set a stop flag that every wait in the loop watches: the sinks are
-flushed and the process exits well within 2 s.
+SIGTERM, Ctrl-C and SIGHUP (the terminal it was started in closed) set a stop flag that
+every wait in the loop watches: the sinks are flushed and the process exits well within
+2 s.
 
 Screen lock (Linux): asked over D-Bus with ``dbus-send`` every 5 s, best effort: logind's
 ``LockedHint`` for the caller's session (system bus), then the session bus's
@@ -572,7 +573,7 @@ class Service:
 
     ``clock`` gives monotonic seconds that count a suspend (:data:`STREAM_CLOCK`);
     ``sleep(s)`` waits up to ``s`` and returns True when
-    the run should stop (the real one waits on the SIGTERM/Ctrl-C flag). ``open_camera``
+    the run should stop (the real one waits on the stop signals' flag). ``open_camera``
     returns a :class:`FrameSource` or raises CameraError. ``is_quiet(datetime)`` and
     ``screen.locked(now)`` may be left out. Wall-clock moments are ``session.start`` plus
     the clock's elapsed time, so a fake clock drives quiet hours and snooze too.
@@ -950,10 +951,10 @@ def run(
     header: Optional[StreamHeader] = None,
     wall_clock: Optional[Clock] = None,
 ) -> int:
-    """`posture-guard run`: monitor until SIGTERM / Ctrl-C, riding out camera faults.
+    """`posture-guard run`: monitor until SIGTERM / Ctrl-C / SIGHUP, riding out camera faults.
 
     Everything after ``make_sinks`` is injectable for tests; the defaults are the real
-    webcam (``--camera``), MediaPipe Pose, :data:`STREAM_CLOCK` and the SIGTERM flag.
+    webcam (``--camera``), MediaPipe Pose, :data:`STREAM_CLOCK` and the stop signals' flag.
     ``wall_clock`` is the time of day, watched for being set (then the session ends and
     a new one starts at the new time, as a restart would begin it): ``time.time`` by
     default, and none with a given ``start`` (a test's pretend day, on which the clock

@@ -9,11 +9,17 @@ held by another program (open fails), fails mid-read, or gives black or frozen f
 Run as a script it starts the real live loop (real clock, real SIGTERM handling) with a
 fake camera, for the kill -9 / SIGTERM tests::
 
-    python tests/fake_camera.py VIDEO [--seconds-fail A:B]
+    python tests/fake_camera.py VIDEO
+    python tests/fake_camera.py --landmarks STREAM
+
+With ``--landmarks`` the pose model stands in too (:class:`StreamCamera`): the landmarks
+come from a recorded stream (the bundled demo by default), so a test of what happens to
+the process (signals, kills, a closed terminal) runs where the real media are absent.
 """
 
 from __future__ import annotations
 
+import bisect
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,18 +145,68 @@ class FakeCamera:
             self.world.open_now -= 1
 
 
+class StreamCamera:
+    """A camera and a pose model in one, played from a landmark stream on the real clock.
+
+    Each frame is fresh noise (never black, never frozen), and :meth:`detect` gives the
+    stream's landmarks at the elapsed time (looping), so the live loop decides, logs and
+    coaches as for a person at the desk, without MediaPipe or a video.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float]):
+        from posture_guard.stream import read_stream
+
+        header, samples = read_stream(path)
+        self._samples = list(samples)
+        self._times = [s.t for s in self._samples]
+        self._clock = clock
+        self._t0 = clock()
+        self._rng = np.random.default_rng(0)
+        self.width, self.height = header.image_width, header.image_height
+        self.fps = header.fps
+        self.name = "webcam:0"
+
+    def open(self) -> StreamCamera:
+        return self
+
+    def read(self) -> Optional[Frame]:
+        image = self._rng.integers(60, 200, (12, 16, 3), dtype=np.uint8)
+        return Frame(self._clock() - self._t0, image)
+
+    def skip_until(self, t: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def detect(self, image: np.ndarray) -> Optional[np.ndarray]:
+        t = (self._clock() - self._t0) % (self._times[-1] or 1.0)
+        i = min(bisect.bisect_left(self._times, t), len(self._times) - 1)
+        return self._samples[i].landmarks
+
+
 def main(argv: list[str]) -> int:
-    """The real live loop (real clock, real signals) with a fake camera on a video."""
+    """The real live loop (real clock, real signals) with a fake camera on a video, or
+    with :class:`StreamCamera` on a landmark stream."""
     import argparse
     import time
 
-    from posture_guard import cli, service
+    from posture_guard import cli, monitor, service
 
     p = argparse.ArgumentParser()
-    p.add_argument("video")
+    p.add_argument("video", nargs="?")
+    p.add_argument("--landmarks", nargs="?", const=str(monitor.demo_stream_path()))
     args = p.parse_args(argv)
-    world = CameraWorld(time.monotonic, time.monotonic())
     run_args = cli.build_parser().parse_args(["run"])
+    if args.landmarks:
+        camera = StreamCamera(Path(args.landmarks), time.monotonic)
+        return service.run(
+            run_args,
+            lambda session: cli.session_sinks(run_args, session),
+            open_camera=camera.open,
+            detector=camera,
+        )
+    world = CameraWorld(time.monotonic, time.monotonic())
     return service.run(
         run_args,
         lambda session: cli.session_sinks(run_args, session),

@@ -382,6 +382,11 @@ def _in_use() -> bool:
     return st is not None and st.camera == "in use"
 
 
+def _in_use_by(pid: int) -> bool:
+    st = service.read_service_status()
+    return st is not None and st.pid == pid and st.camera == "in use"
+
+
 def _last_end(db: Path) -> float:
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT max(end) FROM spans").fetchone()
@@ -436,6 +441,88 @@ def test_sigterm_and_ctrl_c_flush_and_exit_within_2_s(
     assert service.running_pid() is None
     st = json.loads(service.status_file().read_text(encoding="utf-8"))
     assert st["camera"] == "stopped"
+
+
+def _take_terminal() -> None:
+    """In the child, after setsid: make stdin (a pty) the controlling terminal, so that
+    closing the pty's other side hangs it up, as closing a terminal window does."""
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no terminals that hang up")
+def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
+    import pty
+    import select
+
+    master, terminal = pty.openpty()
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        preexec_fn=_take_terminal,
+    )
+    os.close(terminal)
+    shown = b""
+
+    def in_use_and_read() -> bool:
+        nonlocal shown
+        while select.select([master], [], [], 0)[0]:
+            shown += os.read(master, 4096)
+        st = service.read_service_status()
+        return st is not None and st.pid == proc.pid and st.camera == "in use"
+
+    try:
+        _wait_for(in_use_and_read, 60)
+        time.sleep(3)
+        hung_up = time.time()
+        os.close(master)  # the terminal window is closed: the kernel sends SIGHUP
+        rc = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert b"monitoring camera 0" in shown
+    assert rc == 0  # ended by its own clean stop, not by the signal
+    st = json.loads(service.status_file().read_text(encoding="utf-8"))
+    assert st["camera"] == "stopped"  # `status` is not left saying the camera is in use
+    assert not control.heartbeat_file().exists()
+    assert "monitor stopped" in log_text()
+    # the open span was logged at the stop: to the last decision (one sampling interval)
+    assert hung_up - _last_end(paths.database_file()) < 4.0
+
+
+@pytest.mark.skipif(shutil.which("nohup") is None, reason="no nohup")
+def test_a_monitor_started_with_nohup_outlives_its_terminal(pg_home: Path, tmp_path: Path) -> None:
+    master, terminal = os.openpty()
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home))
+    proc = subprocess.Popen(
+        ["nohup", sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+        env=env,
+        cwd=tmp_path,  # nohup sends the output to nohup.out here
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        preexec_fn=_take_terminal,
+    )
+    os.close(terminal)
+    try:
+        _wait_for(lambda: _in_use_by(proc.pid), 60)
+        os.close(master)  # the terminal closes: nohup's SIGHUP ignored stays ignored
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
+        assert _in_use_by(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 # --------------------------------------------------------------------------- permissions
