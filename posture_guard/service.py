@@ -576,7 +576,8 @@ class Service:
     the run should stop (the real one waits on the stop signals' flag). ``open_camera``
     returns a :class:`FrameSource` or raises CameraError. ``is_quiet(datetime)`` and
     ``screen.locked(now)`` may be left out. Wall-clock moments are ``session.start`` plus
-    the clock's elapsed time, so a fake clock drives quiet hours and snooze too.
+    the clock's elapsed time, so a fake clock drives quiet hours and snooze too; ``t0`` is
+    the clock's reading at ``session.start`` (by default, when the Service is made).
     ``wall_clock`` (POSIX seconds, ``time.time`` in a real run) is only watched for being
     set: the loop ends when it is (:meth:`clock_set_by`), and :func:`run` starts a new
     session at the new time. ``renew(day)`` says whether a new local day needs a new
@@ -599,6 +600,7 @@ class Service:
         write_status: bool = True,
         wall_clock: Optional[Clock] = None,
         renew: Optional[Callable[[date], bool]] = None,
+        t0: Optional[float] = None,
     ):
         self.pipeline = pipeline
         self.detector = detector
@@ -617,10 +619,10 @@ class Service:
         self.source: Optional[FrameSource] = None
         self.backoff = settings.backoff
         self.health = FrameHealth()
-        self._t0 = clock()
-        # what the wall clock reads beyond the session's time at the start (the moments
-        # spent loading before the loop began): only a change of it is the clock being set
-        self._wall_ahead = 0.0 if wall_clock is None else wall_clock() - session.epoch(0.0)
+        self._t0 = clock() if t0 is None else t0
+        # what the wall clock reads beyond the session's time at the start (with
+        # ``t0`` given, nothing): only a change of it is the clock being set
+        self._wall_ahead = 0.0 if wall_clock is None else wall_clock() - session.epoch(self.now())
         self._day = session.wall(0.0).date()
         self._healthy_since: Optional[float] = None
         self._screen_locked = False
@@ -971,6 +973,10 @@ def run(
     started = (start or datetime.now()).astimezone()
     if wall_clock is None and start is None:
         wall_clock = time.time
+    # Stream time 0 of the first session is this moment, its start: the clock read later
+    # (after the pose model and the database opened, seconds on a slow laptop) logged
+    # every span and event that much earlier than it was seen.
+    t0: Optional[float] = clock()
     try:
         is_quiet = quiet_hours_rule(started.date())
         lock = InstanceLock().acquire()
@@ -1032,7 +1038,9 @@ def run(
                 screen=screen if screen is not None else ScreenLockProbe(),
                 wall_clock=wall_clock,
                 renew=plan_changes(started.date()),
+                t0=t0,
             )
+            t0 = None  # a later session starts when it is made
             if not announced:
                 print(
                     f"monitoring camera {camera_index} with profile {profile!r}; "

@@ -24,10 +24,11 @@ from typing import Callable, Optional
 import pytest
 
 from posture_guard import cli, control, paths, service
+from posture_guard.store import SLOWEST_INTERVAL as SLOWEST
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # the fake camera and D-Bus helpers live beside this file
-from fake_camera import CameraWorld, FakeCamera, FakeClock  # noqa: E402
+from fake_camera import CameraWorld, FakeCamera, FakeClock, StreamCamera  # noqa: E402
 
 START = datetime(2026, 11, 25, 9, 0, 0)
 
@@ -355,6 +356,46 @@ def test_database_locked_by_another_process_loses_nothing(calibrated: Path) -> N
     assert covered(rows, 0, 148) > 140  # every span written once the lock went away
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_spans_are_logged_at_the_moment_seen_however_long_the_start_took() -> None:
+    from posture_guard.monitor import demo_stream_path
+
+    clock = FakeClock(stop_at=40)
+    camera = StreamCamera(demo_stream_path(), clock)
+    first_read: list[float] = []
+    read = camera.read
+
+    def reading():  # when, after the run began, the camera gave its first frame
+        first_read.append(clock.elapsed)
+        return read()
+
+    camera.read = reading  # type: ignore[method-assign]
+    args = cli.build_parser().parse_args(["run"])
+
+    def slow_start(session):  # the pose model and the database take their time to open
+        clock.t += 8.0
+        return cli.session_sinks(args, session)
+
+    assert (
+        service.run(
+            args,
+            slow_start,
+            open_camera=camera.open,
+            detector=camera,
+            clock=clock,
+            sleep=clock.sleep,
+            install_signals=False,
+            start=START,
+            screen=service.ScreenLockProbe(runner=lambda argv: None),
+        )
+        == 0
+    )
+    rows = spans()
+    assert first_read[0] >= 8.0
+    # the first posture is logged when the camera saw it, not when the command began
+    assert abs(rows[0][1] - first_read[0]) < 0.5, (rows[0], first_read[0])
+    assert abs(rows[-1][2] - 40.0) < SLOWEST, rows[-1]
 
 
 # --------------------------------------------------------------------------- real processes
