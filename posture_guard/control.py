@@ -455,9 +455,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     from . import service
 
     status = read_status()
+    pid = service.running_pid()
+    if pid is None and status.running:
+        # a monitor killed a moment ago (kill -9, the OOM killer) leaves a fresh heartbeat,
+        # and its pid may still answer (not reaped yet, or given to another program since);
+        # the lock went with its process, so no monitor runs
+        status = replace(status, running=False)
     lines = status.lines()
     extra = service.status_lines()
-    pid = service.running_pid()
     if pid is not None and lines and lines[0].startswith("monitor: not"):
         # the lock outranks a quiet heartbeat (the camera released, or just after a resume
         # from suspend): one line says it runs, with the pid the lock names

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from posture_guard import cli, control
+from posture_guard import cli, control, service
 from posture_guard.coach import CoachSettings, CoachSink
 from posture_guard.control import Backoff, ControlPoller, Heartbeat, parse_duration
 from posture_guard.errors import UserError
@@ -146,7 +146,8 @@ def test_status_sees_a_running_monitor_by_its_heartbeat(capsys):
     control.write_heartbeat(
         Heartbeat(pid=os.getpid(), at=now - 5, started=now - 600, profile="desk")
     )
-    cli.main(["status"])
+    with service.InstanceLock():  # as a running monitor holds it
+        cli.main(["status"])
     out = capsys.readouterr().out
     assert out.startswith(f"monitor: running (pid {os.getpid()}, profile desk")
     # stale: no heartbeat for longer than HEARTBEAT_STALE_S
@@ -214,7 +215,8 @@ def test_a_live_coach_obeys_snooze_and_resume_from_the_cli(capsys):
     assert sink.events[0].payload["source"] == "control"
     # status: the monitor is running and the snooze shows
     capsys.readouterr()
-    cli.main(["status"])
+    with service.InstanceLock():  # as the monitor that runs this coach holds it
+        cli.main(["status"])
     out = capsys.readouterr().out
     assert out.startswith(f"monitor: running (pid {os.getpid()}, profile desk")
     assert "coaching: snoozed until" in out

@@ -493,6 +493,32 @@ def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def test_status_right_after_a_kill_9_says_the_monitor_is_not_running(
+    pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home))
+    proc = subprocess.Popen(
+        [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(control.heartbeat_file().exists, 60)
+        proc.send_signal(signal.SIGKILL)
+        # not reaped yet (its parent has not looked): the pid in its fresh heartbeat still
+        # answers, as a pid another program was given since would
+        _wait_for(lambda: service.running_pid() is None, 10)
+        assert control.pid_alive(proc.pid)
+        assert cli.main(["status"]) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("monitor: not running (last seen"), first
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no terminals that hang up")
 def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
     import pty
