@@ -20,8 +20,11 @@ Around the loop: :class:`InstanceLock` (one monitor per user, an OS file lock th
 with its process, so a crashed run never blocks the next), :func:`prepare_database`
 (a damaged database is kept aside as ``*.damaged-*`` and a new one started), a status
 file ``service.json`` that ``posture-guard status`` reads (camera in use or released and
-why, the posture state now), and a flush of the sinks every ``flush_every_s`` (5 s), so a
-``kill -9`` loses at most that plus one sampling interval (2 s) of posture.
+why, the posture state now), and a flush of the sinks every ``flush_every_s`` (5 s): the
+open span is written up to its latest decision, so a ``kill -9`` loses at most that plus
+one sampling interval (up to 3.5 s while the user sits still) of posture. Measured (the
+real loop, MediaPipe on the test video, tests/fake_camera.py): at most 7.9 s in 25 kills
+at random moments, 7.0 s in 12 kills timed just before a flush.
 
 SIGTERM, Ctrl-C and SIGHUP (the terminal it was started in closed) set a stop flag that
 every wait in the loop watches: the sinks are flushed and the process exits well within
