@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import shlex
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -188,7 +189,8 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
             except EOFError:  # only gzip raises it: the compressed data ends too soon
                 after = f"after line {n}" if n else "in its first line"
                 raise StreamError(
-                    f"{path}: the gzip stream is cut off {after} (an incomplete copy?)"
+                    f"{path}: the gzip stream is cut off {after} (an incomplete copy, or a "
+                    f"recording that was killed){_salvage(path)}"
                 ) from None
             except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
                 if not packed:
@@ -200,6 +202,15 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
                 raise StreamError(f"{path}: {what} ({exc})") from None
 
     return parse_lines(lines(), where=str(path))
+
+
+def _salvage(path: Path) -> str:
+    """How to keep the lines of a cut-off gzip stream: a `record` killed (kill -9, a power
+    cut) ends its file without gzip's trailer, yet every sample it wrote was flushed and
+    can be read; the stream is still refused whole, as an incomplete copy would be."""
+    kept = path.with_name(path.name[: -len(".gz")])
+    kept = kept.with_name(f"{kept.stem}-kept{kept.suffix or '.jsonl'}")
+    return f"; `gzip -dc {shlex.quote(str(path))} > {shlex.quote(str(kept))}` keeps its lines"
 
 
 def _is_utf8(line: str) -> bool:

@@ -176,6 +176,48 @@ def test_a_cut_off_gzip_stream_names_the_last_whole_line(tmp_path: Path) -> None
     assert f"cut off after line {whole}" in str(err.value)
 
 
+def test_a_gz_recording_killed_mid_way_says_how_to_keep_its_lines(tmp_path: Path) -> None:
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "desk.jsonl.gz"
+    # what `record --landmarks-out desk.jsonl.gz` does (each sample flushed), then kill -9
+    writer = (
+        "import gzip, sys, time\n"
+        "import numpy as np\n"
+        "from posture_guard.landmarks import Sample, StreamHeader\n"
+        "from posture_guard.stream import StreamWriter\n"
+        "w = StreamWriter(gzip.open(sys.argv[1], 'wt', encoding='utf-8'),\n"
+        "                 StreamHeader(640, 480, 5.0, 'webcam:0'))\n"
+        "for i in range(40):\n"
+        "    w.write(Sample(i * 0.2, np.full((33, 4), 0.5)))\n"
+        "print('written', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "written"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    message = str(err.value)
+    assert "cut off after line" in message
+    assert f"gzip -dc {path} >" in message  # the recording is not lost: how to keep it
+    if shutil.which("gzip") is None:
+        return
+    kept = tmp_path / "desk.jsonl"
+    with open(kept, "wb") as out:
+        subprocess.run(["gzip", "-dc", str(path)], stdout=out, stderr=subprocess.DEVNULL)
+    _, samples = load_stream(kept)
+    assert len(samples) == 40
+
+
 @pytest.mark.parametrize(
     "tail",
     [
