@@ -401,18 +401,28 @@ class CoachMemory:
     folder). A restart (a crash that systemd restarts, logging out and in, `run` started
     again) must not reset the limits that keep the coach from spamming: the check-in and
     the framing prompt come once a day, the alerts of the last hour still count against
-    the hourly cap and the cool-down, and the last notification against the minute
-    between two. The rest of the state (sitting time, spans of posture) describes what
-    the camera saw, which a new session sees afresh."""
+    the hourly cap and the cool-down, the last notification against the minute between
+    two, and a therapist-plan dose already prompted is not prompted again. The rest of
+    the state (sitting time, spans of posture) describes what the camera saw, which a new
+    session sees afresh."""
 
     last_checkin_day: Optional[date] = None
     last_framing_day: Optional[date] = None
     alerts: tuple[datetime, ...] = ()  # posture alerts of the last hour, oldest first
     last_notified_at: Optional[datetime] = None
+    # the latest therapist-plan slot already prompted: without it a restarted monitor
+    # prompted the same dose again, up to PLAN_LATE_S after its slot
+    plan_prompted_until: Optional[datetime] = None
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
-        return cls(st.last_checkin_day, st.last_framing_day, st.alerts, st.last_notified_at)
+        return cls(
+            st.last_checkin_day,
+            st.last_framing_day,
+            st.alerts,
+            st.last_notified_at,
+            st.plan_prompted_until,
+        )
 
 
 # --------------------------------------------------------------------------- prompt wording
@@ -484,6 +494,7 @@ class Coach:
             alerts=alerts,
             last_alert_at=max(alerts) if alerts else None,
             last_notified_at=m.last_notified_at,
+            plan_prompted_until=m.plan_prompted_until,
             next_prompt_id=first_prompt_id,
         )
 
@@ -1235,15 +1246,19 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             for k in ("last_checkin_day", "last_framing_day")
         ]
         alerts = tuple(_moment(x) for x in obj.get("alerts", []) if float(x) <= started)
-        notified = obj.get("last_notified_at")
-        last = _moment(notified) if notified is not None and notified <= started else None
+        last, plan_until = (
+            _moment(x) if x is not None and x <= started else None
+            for x in (obj.get("last_notified_at"), obj.get("plan_prompted_until"))
+        )
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
         log.warning("ignoring damaged coach state %s: %s", path, exc)
         return CoachMemory()
     hour_ago = started - 3600.0
-    return CoachMemory(days[0], days[1], tuple(a for a in alerts if a.timestamp() > hour_ago), last)
+    return CoachMemory(
+        days[0], days[1], tuple(a for a in alerts if a.timestamp() > hour_ago), last, plan_until
+    )
 
 
 def _moment(value: Any) -> datetime:
@@ -1264,6 +1279,9 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         "alerts": [a.timestamp() for a in memory.alerts],
         "last_notified_at": (
             memory.last_notified_at.timestamp() if memory.last_notified_at else None
+        ),
+        "plan_prompted_until": (
+            memory.plan_prompted_until.timestamp() if memory.plan_prompted_until else None
         ),
     }
     try:

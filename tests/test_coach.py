@@ -861,6 +861,26 @@ def test_a_restart_keeps_the_framing_prompt_to_once_a_day(tmp_path):
     assert [n.kind for n, _ in cut_session(T0 + timedelta(days=1)).sent] == ["framing"]
 
 
+def test_a_restart_does_not_prompt_a_plan_dose_again(tmp_path):
+    """A plan dose prompted at 10:00 is not prompted again by a monitor restarted within
+    the hour it may come late in: a crash loop restarting every 2 minutes repeated the
+    same "Time for your chin tuck" after each restart, about 30 times for one dose."""
+    slots = ((time(10, 0), "chin_tuck"), (time(11, 0), "neck_rotation"))
+    day = datetime(2024, 3, 4)
+    prompted: list[tuple[datetime, str]] = []
+    start = day.replace(hour=9, minute=58)
+    while start < day.replace(hour=11, minute=10):
+        sink = _live_session(tmp_path, start, GOOD, 120, plan_slots=lambda d: slots)
+        prompted += [
+            (e.at, e.payload["exercise"]) for e in sink.events if e.kind == "exercise_prompted"
+        ]
+        start += timedelta(seconds=125)  # each session ends after 2 min; back 5 s later
+    assert [(at.strftime("%H:%M"), ex) for at, ex in prompted] == [
+        ("10:00", "chin_tuck"),
+        ("11:00", "neck_rotation"),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [
