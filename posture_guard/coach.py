@@ -401,10 +401,10 @@ class CoachMemory:
     folder). A restart (a crash that systemd restarts, logging out and in, `run` started
     again) must not reset the limits that keep the coach from spamming: the check-in and
     the framing prompt come once a day, the alerts of the last hour still count against
-    the hourly cap and the cool-down, the last notification against the minute between
-    two, and a therapist-plan dose already prompted is not prompted again. The rest of
-    the state (sitting time, spans of posture) describes what the camera saw, which a new
-    session sees afresh."""
+    the hourly cap and the cool-down (as does the last break prompt, which starts it
+    too), the last notification against the minute between two, and a therapist-plan
+    dose already prompted is not prompted again. The rest of the state (sitting time,
+    spans of posture) describes what the camera saw, which a new session sees afresh."""
 
     last_checkin_day: Optional[date] = None
     last_framing_day: Optional[date] = None
@@ -413,6 +413,8 @@ class CoachMemory:
     # the latest therapist-plan slot already prompted: without it a restarted monitor
     # prompted the same dose again, up to PLAN_LATE_S after its slot
     plan_prompted_until: Optional[datetime] = None
+    # the last break prompt, which starts the posture cool-down as an alert does
+    last_break_prompt_at: Optional[datetime] = None
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -422,6 +424,7 @@ class CoachMemory:
             st.alerts,
             st.last_notified_at,
             st.plan_prompted_until,
+            st.last_break_prompt_at,
         )
 
 
@@ -495,6 +498,9 @@ class Coach:
             last_alert_at=max(alerts) if alerts else None,
             last_notified_at=m.last_notified_at,
             plan_prompted_until=m.plan_prompted_until,
+            # The sitting clock starts afresh, so this only keeps the break prompt's
+            # posture cool-down (the break rule counts prompts since sitting down).
+            last_break_prompt_at=m.last_break_prompt_at,
             next_prompt_id=first_prompt_id,
         )
 
@@ -1246,9 +1252,13 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             for k in ("last_checkin_day", "last_framing_day")
         ]
         alerts = tuple(_moment(x) for x in obj.get("alerts", []) if float(x) <= started)
-        last, plan_until = (
+        last, plan_until, last_break = (
             _moment(x) if x is not None and x <= started else None
-            for x in (obj.get("last_notified_at"), obj.get("plan_prompted_until"))
+            for x in (
+                obj.get("last_notified_at"),
+                obj.get("plan_prompted_until"),
+                obj.get("last_break_prompt_at"),
+            )
         )
     except FileNotFoundError:
         return CoachMemory()
@@ -1257,7 +1267,12 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         return CoachMemory()
     hour_ago = started - 3600.0
     return CoachMemory(
-        days[0], days[1], tuple(a for a in alerts if a.timestamp() > hour_ago), last, plan_until
+        days[0],
+        days[1],
+        tuple(a for a in alerts if a.timestamp() > hour_ago),
+        last,
+        plan_until,
+        last_break,
     )
 
 
@@ -1282,6 +1297,9 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         ),
         "plan_prompted_until": (
             memory.plan_prompted_until.timestamp() if memory.plan_prompted_until else None
+        ),
+        "last_break_prompt_at": (
+            memory.last_break_prompt_at.timestamp() if memory.last_break_prompt_at else None
         ),
     }
     try:

@@ -861,6 +861,19 @@ def test_a_restart_keeps_the_framing_prompt_to_once_a_day(tmp_path):
     assert [n.kind for n, _ in cut_session(T0 + timedelta(days=1)).sent] == ["framing"]
 
 
+def test_a_restart_keeps_the_cooldown_a_break_prompt_started(tmp_path):
+    """A break prompt starts the posture cool-down (it carries a stretch); a monitor
+    restarted 2 min after it alerted a minute later (the cool-down was forgotten)."""
+    first = _live_session(tmp_path, T0, GOOD, 46 * 60)
+    [(brk, _)] = first.sent
+    assert brk.kind == "break"
+    break_at = next(e.at for e in first.events if e.kind == "break_prompted")
+    second = _live_session(tmp_path, T0 + timedelta(minutes=47), FWD, 20 * 60)
+    assert [n.kind for n, _ in second.sent][:1] == ["posture"]  # slumped all along
+    alert_at = next(e.at for e in second.events if e.kind == "alert")
+    assert alert_at - break_at >= timedelta(seconds=second.coach.settings.alert_cooldown_s)
+
+
 def test_a_restart_does_not_prompt_a_plan_dose_again(tmp_path):
     """A plan dose prompted at 10:00 is not prompted again by a monitor restarted within
     the hour it may come late in: a crash loop restarting every 2 minutes repeated the
