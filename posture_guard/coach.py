@@ -383,6 +383,7 @@ class CoachState:
     recent_exercises: tuple[str, ...] = ()  # oldest first
     last_checkin_day: Optional[date] = None
     button_snooze_until: Optional[datetime] = None
+    button_snoozed_at: Optional[datetime] = None  # when that Snooze button was pressed
     control_paused: bool = False
     control_snooze_until: Optional[datetime] = None
     next_prompt_id: int = 1
@@ -402,8 +403,9 @@ class CoachMemory:
     again) must not reset the limits that keep the coach from spamming: the check-in and
     the framing prompt come once a day, the alerts of the last hour still count against
     the hourly cap and the cool-down (as does the last break prompt, which starts it
-    too), the last notification against the minute between two, and a therapist-plan
-    dose already prompted is not prompted again. The rest of the state (sitting time,
+    too), the last notification against the minute between two, a therapist-plan dose
+    already prompted is not prompted again, and a Snooze button pressed keeps the coach
+    silent for its time. The rest of the state (sitting time,
     spans of posture) describes what the camera saw, which a new session sees afresh."""
 
     last_checkin_day: Optional[date] = None
@@ -415,6 +417,9 @@ class CoachMemory:
     plan_prompted_until: Optional[datetime] = None
     # the last break prompt, which starts the posture cool-down as an alert does
     last_break_prompt_at: Optional[datetime] = None
+    # (pressed, until) of the notification's Snooze button: the control file keeps the
+    # `snooze` command's, this keeps the button's
+    button_snooze: Optional[tuple[datetime, datetime]] = None
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -425,6 +430,11 @@ class CoachMemory:
             st.last_notified_at,
             st.plan_prompted_until,
             st.last_break_prompt_at,
+            (
+                (st.button_snoozed_at, st.button_snooze_until)
+                if st.button_snoozed_at is not None and st.button_snooze_until is not None
+                else None
+            ),
         )
 
 
@@ -501,6 +511,8 @@ class Coach:
             # The sitting clock starts afresh, so this only keeps the break prompt's
             # posture cool-down (the break rule counts prompts since sitting down).
             last_break_prompt_at=m.last_break_prompt_at,
+            button_snoozed_at=m.button_snooze[0] if m.button_snooze else None,
+            button_snooze_until=m.button_snooze[1] if m.button_snooze else None,
             next_prompt_id=first_prompt_id,
         )
 
@@ -610,7 +622,7 @@ class Coach:
                 resumed = True  # a snooze was lifted before it ran out
         if resumed:
             fx.append(Event("resume", now, {"source": "control"}))
-            st = replace(st, button_snooze_until=None)
+            st = replace(st, button_snooze_until=None, button_snoozed_at=None)
         return replace(st, control_paused=obs.paused, control_snooze_until=until)
 
     def _actions(
@@ -627,7 +639,7 @@ class Coach:
                 )
             elif a.action == "snooze":
                 until = now + timedelta(seconds=self.settings.snooze_button_s)
-                st = replace(st, button_snooze_until=until)
+                st = replace(st, button_snooze_until=until, button_snoozed_at=now)
                 fx.append(
                     Event(
                         "snooze",
@@ -1260,6 +1272,12 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
                 obj.get("last_break_prompt_at"),
             )
         )
+        snooze = obj.get("button_snooze")
+        button_snooze = None
+        if snooze is not None:
+            pressed, until = snooze  # a pair, else the file is damaged
+            if pressed <= started < until:  # pressed before this start, not over yet
+                button_snooze = (_moment(pressed), _moment(until))
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -1273,6 +1291,7 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         last,
         plan_until,
         last_break,
+        button_snooze,
     )
 
 
@@ -1300,6 +1319,9 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         ),
         "last_break_prompt_at": (
             memory.last_break_prompt_at.timestamp() if memory.last_break_prompt_at else None
+        ),
+        "button_snooze": (
+            [t.timestamp() for t in memory.button_snooze] if memory.button_snooze else None
         ),
     }
     try:

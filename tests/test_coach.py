@@ -894,6 +894,36 @@ def test_a_restart_does_not_prompt_a_plan_dose_again(tmp_path):
     ]
 
 
+def test_a_restart_keeps_the_snooze_button_silent_for_its_time(tmp_path):
+    """Snooze pressed on a plan dose at 10:00: a monitor restarted 2 min later forgot it
+    and prompted the 10:10 dose on time, inside the 15 min the user asked for."""
+    slots = ((time(10, 0), "chin_tuck"), (time(10, 10), "neck_rotation"))
+    cfg = CoachSettings(checkin_time=None, plan_slots=lambda d: slots)
+
+    def session(start: datetime, seconds: int, snooze_at: Optional[int] = None) -> CoachSink:
+        notifier = ButtonNotifier()
+        sink = CoachSink(
+            SessionInfo(start=start, profile="p", live=True),
+            notifier,
+            cfg,
+            memory_file=tmp_path / "coach.json",
+        )
+        for k in range(0, seconds, 2):
+            if k == snooze_at:
+                notifier.press("exercise", "snooze")
+            sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+        sink.close(float(seconds))
+        return sink
+
+    first = session(datetime(2024, 3, 4, 9, 59), 120, snooze_at=90)
+    [snoozed] = [e for e in first.events if e.kind == "snooze"]
+    until = datetime.fromisoformat(snoozed.payload["until"])
+    second = session(datetime(2024, 3, 4, 10, 1, 5), 30 * 60)
+    [prompted] = [e for e in second.events if e.kind == "exercise_prompted"]
+    assert prompted.payload["exercise"] == "neck_rotation"
+    assert until <= prompted.at < until + timedelta(seconds=5)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -903,6 +933,9 @@ def test_a_restart_does_not_prompt_a_plan_dose_again(tmp_path):
         '{"last_framing_day": "2024-13-45"}',
         # an alert stamped after the session's start (a clock set back): not held
         f'{{"alerts": [{int(T0.timestamp()) + 86400}], "last_notified_at": 0}}',
+        # a Snooze button that is no pair, or pressed after the start (a clock set back)
+        '{"button_snooze": 5}',
+        f'{{"button_snooze": [{int(T0.timestamp()) + 3600}, {int(T0.timestamp()) + 4500}]}}',
     ],
 )
 def test_a_damaged_or_future_memory_file_starts_the_coach_afresh(tmp_path, text):
