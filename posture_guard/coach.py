@@ -404,9 +404,10 @@ class CoachMemory:
     the framing prompt come once a day, the alerts of the last hour still count against
     the hourly cap and the cool-down (as does the last break prompt, which starts it
     too), the last notification against the minute between two, a therapist-plan dose
-    already prompted is not prompted again, and a Snooze button pressed keeps the coach
-    silent for its time. The rest of the state (sitting time,
-    spans of posture) describes what the camera saw, which a new session sees afresh."""
+    already prompted is not prompted again, a Snooze button pressed keeps the coach
+    silent for its time, and the exercises go on rotating (not the same twice in a row).
+    The rest of the state (sitting time, spans of posture) describes what the camera saw,
+    which a new session sees afresh."""
 
     last_checkin_day: Optional[date] = None
     last_framing_day: Optional[date] = None
@@ -420,6 +421,9 @@ class CoachMemory:
     # (pressed, until) of the notification's Snooze button: the control file keeps the
     # `snooze` command's, this keeps the button's
     button_snooze: Optional[tuple[datetime, datetime]] = None
+    # exercise ids of the rotation, oldest first: without them every session began it
+    # again, and a monitor restarted often suggested the chin tuck in every alert
+    recent_exercises: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -435,6 +439,7 @@ class CoachMemory:
                 if st.button_snoozed_at is not None and st.button_snooze_until is not None
                 else None
             ),
+            st.recent_exercises,
         )
 
 
@@ -513,6 +518,7 @@ class Coach:
             last_break_prompt_at=m.last_break_prompt_at,
             button_snoozed_at=m.button_snooze[0] if m.button_snooze else None,
             button_snooze_until=m.button_snooze[1] if m.button_snooze else None,
+            recent_exercises=m.recent_exercises,
             next_prompt_id=first_prompt_id,
         )
 
@@ -1278,6 +1284,9 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             pressed, until = snooze  # a pair, else the file is damaged
             if pressed <= started < until:  # pressed before this start, not over yet
                 button_snooze = (_moment(pressed), _moment(until))
+        recent = tuple(obj.get("recent_exercises", ()))
+        if not all(isinstance(x, str) for x in recent):
+            raise TypeError("recent_exercises: not a list of exercise ids")
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -1292,6 +1301,7 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         plan_until,
         last_break,
         button_snooze,
+        recent,
     )
 
 
@@ -1323,6 +1333,7 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         "button_snooze": (
             [t.timestamp() for t in memory.button_snooze] if memory.button_snooze else None
         ),
+        "recent_exercises": list(memory.recent_exercises),
     }
     try:
         control_mod.write_json_atomic(path, obj)

@@ -924,6 +924,17 @@ def test_a_restart_keeps_the_snooze_button_silent_for_its_time(tmp_path):
     assert until <= prompted.at < until + timedelta(seconds=5)
 
 
+def test_a_restart_goes_on_with_the_rotation_of_exercises(tmp_path):
+    """Every session began the rotation again: a monitor restarted between two alerts
+    suggested the chin tuck in both (never the same twice in a row, README)."""
+    first = _live_session(tmp_path, T0, FWD, 300)
+    second = _live_session(tmp_path, T0 + timedelta(minutes=16), FWD, 300)
+    [(a, _)] = first.sent
+    [(b, _)] = second.sent
+    assert (a.kind, b.kind) == ("posture", "posture")
+    assert a.exercise == "chin_tuck" and b.exercise != a.exercise
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -935,6 +946,7 @@ def test_a_restart_keeps_the_snooze_button_silent_for_its_time(tmp_path):
         f'{{"alerts": [{int(T0.timestamp()) + 86400}], "last_notified_at": 0}}',
         # a Snooze button that is no pair, or pressed after the start (a clock set back)
         '{"button_snooze": 5}',
+        '{"recent_exercises": [3]}',
         f'{{"button_snooze": [{int(T0.timestamp()) + 3600}, {int(T0.timestamp()) + 4500}]}}',
     ],
 )
