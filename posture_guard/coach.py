@@ -844,13 +844,17 @@ class Coach:
     ) -> tuple[CoachState, list[Effect]]:
         """A prescribed exercise of the therapist's plan whose time has come (issue 6).
 
-        The earliest of today's slots that is due, not prompted yet and at most
-        ``PLAN_LATE_S`` old; older ones were missed (away, or silenced) and are not
-        piled up. Slots come from ``settings.plan_slots`` (plan.schedule_day).
+        The latest of today's slots that is due, not prompted yet and at most
+        ``PLAN_LATE_S`` old. Slots that came due before it while no prompt could be shown
+        (away, or silenced) were missed and are not piled up: the schedule keeps doses
+        ``plan.MIN_SLOT_SPACING_MIN`` apart, and catching up on them one a minute brought a
+        user back from lunch to a prompt a minute, the same exercise among them. Slots
+        come from ``settings.plan_slots`` (plan.schedule_day).
         """
         slots = self.settings.plan_slots
         if slots is None:
             return st, []
+        due: Optional[tuple[datetime, time, Exercise]] = None
         for at_t, ex_id in slots(now.date()):
             at = datetime.combine(now.date(), at_t, tzinfo=now.tzinfo)
             if at > now:
@@ -859,23 +863,25 @@ class Coach:
             if (done_until is not None and at <= done_until) or _secs(now - at) > PLAN_LATE_S:
                 continue
             try:
-                ex = self.library.by_id(ex_id)
+                due = (at, at_t, self.library.by_id(ex_id))
             except KeyError:
                 continue
-            pid = st.next_prompt_id
-            body = f"From your therapist's plan: {ex.short_text()}"
-            fx: list[Effect] = [
-                Notify(
-                    pid, "exercise", f"Time for your {ex.name.lower()}", body, ex.id, PROMPT_BUTTONS
-                ),
-                Event(
-                    "exercise_prompted",
-                    now,
-                    {"exercise": ex.id, "for": "plan", "slot": f"{at_t:%H:%M}", "prompt": pid},
-                ),
-            ]
-            return replace(st, plan_prompted_until=at, next_prompt_id=pid + 1), fx
-        return st, []
+        if due is None:
+            return st, []
+        at, at_t, ex = due
+        pid = st.next_prompt_id
+        body = f"From your therapist's plan: {ex.short_text()}"
+        fx: list[Effect] = [
+            Notify(
+                pid, "exercise", f"Time for your {ex.name.lower()}", body, ex.id, PROMPT_BUTTONS
+            ),
+            Event(
+                "exercise_prompted",
+                now,
+                {"exercise": ex.id, "for": "plan", "slot": f"{at_t:%H:%M}", "prompt": pid},
+            ),
+        ]
+        return replace(st, plan_prompted_until=at, next_prompt_id=pid + 1), fx
 
     def _framing_rule(
         self, st: CoachState, state: PostureState, now: datetime

@@ -462,6 +462,26 @@ def test_i_had_a_headache_says_at_once_how_to_add_the_entry():
     assert not any(isinstance(e, DiaryCheckIn) for e in fx)
 
 
+# --------------------------------------------------------------------------- plan doses
+def test_plan_doses_missed_while_away_are_not_caught_up_one_a_minute():
+    """Back from an hour away, the coach prompted every dose of that hour that was under
+    an hour late, a minute apart (the same chin tuck twice among them); the schedule keeps
+    doses at least 10 min apart. Now only the latest due dose is prompted, on return."""
+    slots = (
+        (time(10, 0), "chin_tuck"),
+        (time(10, 20), "chin_tuck"),
+        (time(10, 40), "neck_rotation"),
+        (time(11, 0), "chin_tuck"),
+    )
+    run = make(plan_slots=lambda day: slots, break_after_s=4 * 3600)
+    run.feed(GOOD, 55 * 60).feed(AWAY, 55 * 60).feed(GOOD, 40 * 60)  # away 09:55-10:50
+    prompted = [
+        ((T0 + timedelta(seconds=t)).strftime("%H:%M"), n.exercise)
+        for t, n in run.kinds("exercise")
+    ]
+    assert prompted == [("10:50", "neck_rotation"), ("11:00", "chin_tuck")]
+
+
 # --------------------------------------------------------------------------- micro prompts
 def test_micro_prompts_are_off_by_default_and_every_20_min_when_on():
     assert make().feed(GOOD, 44 * 60).notifies == []
