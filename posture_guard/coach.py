@@ -881,7 +881,9 @@ class Coach:
                 {"exercise": ex.id, "for": "plan", "slot": f"{at_t:%H:%M}", "prompt": pid},
             ),
         ]
-        return replace(st, plan_prompted_until=at, next_prompt_id=pid + 1), fx
+        # The dose joins the rotation, so a break prompt or an alert right after it does
+        # not suggest the same exercise again.
+        return self._used(st, ex, pid, plan_prompted_until=at), fx
 
     def _framing_rule(
         self, st: CoachState, state: PostureState, now: datetime

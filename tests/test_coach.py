@@ -482,6 +482,19 @@ def test_plan_doses_missed_while_away_are_not_caught_up_one_a_minute():
     assert prompted == [("10:50", "neck_rotation"), ("11:00", "chin_tuck")]
 
 
+def test_a_break_prompt_right_after_a_plan_dose_suggests_another_exercise():
+    """The plan's 10:00 chin tuck, then the break prompt due at 10:00:30 (shown at 10:01,
+    the minimum gap after): it suggested the chin tuck again, the first break exercise, as if
+    the dose had not just been prompted (never the same twice in a row, README)."""
+    run = make(plan_slots=lambda day: ((time(10, 0), "chin_tuck"),))
+    run.t = 15 * 60 + 30.0  # sitting since 09:15:30: the break is due at 10:00:30
+    run.feed(GOOD, 50 * 60)
+    assert [n.kind for _, n in run.notifies] == ["exercise", "break"]
+    (plan_t, dose), (break_t, brk) = run.notifies
+    assert break_t - plan_t == 60
+    assert dose.exercise == "chin_tuck" and brk.exercise != "chin_tuck"
+
+
 # --------------------------------------------------------------------------- micro prompts
 def test_micro_prompts_are_off_by_default_and_every_20_min_when_on():
     assert make().feed(GOOD, 44 * 60).notifies == []
