@@ -313,6 +313,10 @@ class Observation:
     snooze_until: Optional[datetime] = None  # from the control file
     actions: tuple[Action, ...] = ()
     cut_off: bool = False  # the frame edge cut the user off: ``state`` held, not seen
+    #: when the control file was last written (by pause, snooze or resume): a file that
+    #: asks for neither pause nor snooze and was written after a Snooze button was
+    #: pressed is a `resume`, which lifts that button's snooze too
+    control_updated: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -591,6 +595,7 @@ class Coach:
         paused: bool = False,
         snooze_until: Optional[datetime] = None,
         actions: tuple[Action, ...] = (),
+        control_updated: Optional[datetime] = None,
     ) -> tuple[CoachState, list[Effect]]:
         """What :meth:`step` does before it looks at posture, for a moment with no
         decision: the camera released (pause, snooze, screen lock, quiet hours) or
@@ -606,7 +611,9 @@ class Coach:
         if st.last_t is not None and now < st.last_t:
             now = st.last_t  # as in step: time never runs back
         fx: list[Effect] = []
-        obs = Observation(now, PostureState.ABSENT, paused, snooze_until, actions)
+        obs = Observation(
+            now, PostureState.ABSENT, paused, snooze_until, actions, control_updated=control_updated
+        )
         st = self._control(st, obs, now, fx)
         st = self._actions(st, obs, now, fx)
         return st, fx
@@ -626,6 +633,16 @@ class Coach:
                 fx.append(Event("snooze", now, {"until": until.isoformat(), "source": "control"}))
             elif st.control_snooze_until is not None and st.control_snooze_until > now:
                 resumed = True  # a snooze was lifted before it ran out
+        if (
+            st.button_snoozed_at is not None
+            and obs.control_updated is not None
+            and obs.control_updated > st.button_snoozed_at
+            and not obs.paused
+            and (until is None or until <= now)
+        ):
+            # `resume` after a Snooze button: the file changed nothing the engine saw, yet
+            # the user asked for the coach back ("Coaching resumed." it told them)
+            resumed = True
         if resumed:
             fx.append(Event("resume", now, {"source": "control"}))
             st = replace(st, button_snooze_until=None, button_snoozed_at=None)
@@ -1046,8 +1063,10 @@ class CoachSink:
         # ``start + t`` would be an hour off after a DST change, silencing snoozes and
         # logging events at the wrong time.
         now = self.session.wall(decision.t)
-        paused, snooze_until, actions = self._asked(now)
-        obs = Observation(now, decision.state, paused, snooze_until, actions, decision.cut_off)
+        paused, snooze_until, actions, updated = self._asked(now)
+        obs = Observation(
+            now, decision.state, paused, snooze_until, actions, decision.cut_off, updated
+        )
         self.state, effects = self.coach.step(self.state, obs)
         self._settle(effects, now, decision.t)
 
@@ -1062,8 +1081,10 @@ class CoachSink:
         are read here (see :meth:`Coach.idle`).
         """
         now = self.session.wall(t)
-        paused, snooze_until, actions = self._asked(now)
-        self.state, effects = self.coach.idle(self.state, now, paused, snooze_until, actions)
+        paused, snooze_until, actions, updated = self._asked(now)
+        self.state, effects = self.coach.idle(
+            self.state, now, paused, snooze_until, actions, control_updated=updated
+        )
         self._settle(effects, now, t)
 
     def _settle(self, effects: list[Effect], now: datetime, t: float) -> None:
@@ -1102,9 +1123,12 @@ class CoachSink:
             control_mod.clear_heartbeat(os.getpid())
         self.notifier.close()
 
-    def _asked(self, now: datetime) -> tuple[bool, Optional[datetime], tuple[Action, ...]]:
-        """(paused, snooze end, buttons pressed): what the user asked since the last look."""
-        paused, snooze_until = False, None
+    def _asked(
+        self, now: datetime
+    ) -> tuple[bool, Optional[datetime], tuple[Action, ...], Optional[datetime]]:
+        """(paused, snooze end, buttons pressed, when the control file was written): what
+        the user asked since the last look."""
+        paused, snooze_until, updated = False, None, None
         if self.control is not None:
             cstate, problem = self.control.poll()
             if problem:
@@ -1112,8 +1136,10 @@ class CoachSink:
             paused = cstate.paused
             if cstate.snooze_until is not None:
                 snooze_until = control_mod.epoch_to_like(cstate.snooze_until, now)
+            if cstate.updated is not None:
+                updated = control_mod.epoch_to_like(cstate.updated, now)
         actions = tuple(self._action(c) for c in self.notifier.poll_clicks())
-        return paused, snooze_until, actions
+        return paused, snooze_until, actions, updated
 
     def _tick(self, t: float) -> None:
         """Remember the latest stream time; write the heartbeat when one is due."""

@@ -64,12 +64,19 @@ class Run:
         paused: bool = False,
         snooze_until: Optional[datetime] = None,
         cut_off: bool = False,
+        control_updated: Optional[datetime] = None,
     ) -> Run:
         """Decisions in ``state`` every 1/hz s for ``seconds`` (fake clock); ``cut_off``:
         the frame edge cuts the user off meanwhile (the state is held, not seen)."""
         n = int(round(seconds * hz))
         for _ in range(n):
-            self.step(state, paused=paused, snooze_until=snooze_until, cut_off=cut_off)
+            self.step(
+                state,
+                paused=paused,
+                snooze_until=snooze_until,
+                cut_off=cut_off,
+                control_updated=control_updated,
+            )
             self.t += 1.0 / hz
         return self
 
@@ -320,6 +327,30 @@ def test_the_snooze_button_silences_for_its_time_and_done_is_logged():
     assert ev.payload["source"] == "button"
     nxt = [t for t, n in run.notifies if t > t_alert][0]
     assert nxt >= pressed_at + run.coach.settings.snooze_button_s
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+def test_resume_lifts_a_snooze_button_too(resumed: bool) -> None:
+    """`posture-guard resume` after a Snooze button: the control file then asks for neither
+    pause nor snooze, as before, so the engine saw no change and kept silent for the
+    button's 15 minutes (here a break prompt due at 45 min came at 55), while the command
+    had said "Coaching resumed."."""
+    run = make()
+    cfg = run.coach.settings
+    run.feed(GOOD, 40 * 60)
+    run.step(GOOD, actions=(Action(1, "snooze", "break", None),))
+    pressed = T0 + timedelta(seconds=run.t)
+    run.t += 1
+    # the control file: written by a `resume` a minute after the press, or an hour before
+    written = pressed + timedelta(minutes=1 if resumed else -60)
+    run.feed(GOOD, 60).feed(GOOD, 30 * 60, control_updated=written)
+    (t_break,) = [t for t, _ in run.kinds("break")][:1]
+    if resumed:
+        assert t_break == cfg.break_after_s
+        assert [e.kind for _, e in run.events].count("resume") == 1
+    else:
+        assert t_break >= 40 * 60 + cfg.snooze_button_s
+        assert [e.kind for _, e in run.events].count("resume") == 0
 
 
 def test_between_decisions_pause_and_buttons_count_when_read_and_the_timeline_waits():

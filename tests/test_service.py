@@ -728,6 +728,31 @@ def test_a_snooze_button_pressed_in_a_pause_is_lifted_by_the_resume(
     assert 240 <= resumed_at <= 241.01
 
 
+def test_resume_lifts_a_snooze_button_pressed_without_a_pause(
+    grace_hopper: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a pause or snooze in the control file, `resume` (which says "Coaching
+    resumed.") changed nothing the coach saw, so a Snooze button kept it silent for its
+    15 minutes. The file's write time after the press is the resume."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(
+        '[coach]\nbreak_after_s = "2m"\ncheckin_time = "off"\n', encoding="utf-8"
+    )
+    notifier = ButtonNotifier()
+    monkeypatch.setattr(notify, "make_notifier", lambda choice="auto": notifier)
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+    clock.at(200, lambda: notifier.press("break", "snooze"))
+    clock.at(240, lambda: control.resume(now_epoch=_wall(LIVE_START, 240)))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    events = _coach_events(LIVE_START)
+    ((snoozed_at, snooze),) = events["snooze"]
+    assert snooze["source"] == "button" and 200 <= snoozed_at <= 201.01
+    ((resumed_at, _),) = events["resume"]
+    assert 240 <= resumed_at <= 245
+
+
 def _fake_wall_time(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, start: datetime) -> None:
     """The whole process lives on the fake clock's wall time (heartbeats, `status`)."""
     monkeypatch.setattr(time, "time", lambda: _wall(start, clock.elapsed))
