@@ -76,6 +76,15 @@ _PROFILE_RANGES = {
     "center_x": (0.0, 1.0, "a place across the picture"),
 }
 
+#: The profile file's format. Versions before 2026-11-29 kept none of :data:`SEEN_KEYS`,
+#: and they and the later ones up to this all wrote format 1: a format-1 profile without
+#: any of them is (nearly always) one of those. From format 2 on, a profile without them
+#: is one whose calibration did not see the ears or the mouth (see :func:`read_profile`).
+PROFILE_FORMAT = 2
+#: The like-with-like measures (the ears and the mouth as seen at calibration), kept
+#: whenever the calibration saw them.
+SEEN_KEYS = ("ear_gap_seen", "pitch_ears", "pitch_mouth")
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -215,7 +224,7 @@ def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:
     """Write the profile atomically (a crash mid-write never leaves half a file)."""
     path = _profile_path(name)
     data = {
-        "format": 1,
+        "format": PROFILE_FORMAT,
         "name": name,
         "note": note,
         "samples": baseline.samples,
@@ -232,6 +241,16 @@ def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:
 
 def load_profile(name: str) -> Baseline:
     """Read a profile; a missing or broken one gets an error naming the file."""
+    return read_profile(name)[0]
+
+
+def read_profile(name: str) -> tuple[Baseline, Optional[str]]:
+    """The profile, and a note for the user when it was saved by a version that did not
+    keep the measures the decision now compares like with like (None otherwise).
+
+    Such a profile still judges (the eye line stands in for the ear line), but a
+    forward head is missed more often with it, and nothing else would tell the user
+    why: the note says so and how to mend it (calibrating again)."""
     path = _profile_path(name)
     if not path.exists():
         raise UserError(
@@ -242,7 +261,27 @@ def load_profile(name: str) -> Baseline:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"calibration profile {path} is unreadable ({exc}); recalibrate") from None
-    return _baseline_from_json(data, path)
+    baseline = _baseline_from_json(data, path)
+    return baseline, _outdated_note(name, data, baseline)
+
+
+def _outdated_note(name: str, data: dict, baseline: Baseline) -> Optional[str]:
+    """The note for a profile saved before the seen-ears measures (:data:`SEEN_KEYS`)
+    were kept, or None. A calibration of this version can lack them too (ears and mouth
+    hidden throughout), and calibrating again would not change that: it is told apart
+    by its ``format``."""
+    fmt = data.get("format", 1)
+    if isinstance(fmt, int) and fmt >= PROFILE_FORMAT:
+        return None
+    if any(key in baseline.median for key in SEEN_KEYS):
+        return None
+    option = "" if name == "default" else f" --profile {name}"
+    return (
+        f"note: calibration profile {name!r} was saved by an older posture_guard, which did "
+        "not keep the measures of the ears as seen at calibration; the eye line stands in "
+        "for them, and more forward-head posture goes unseen. Calibrate again for "
+        f"all of them: `posture-guard calibrate{option}`"
+    )
 
 
 def _baseline_from_json(data: object, path: Path) -> Baseline:

@@ -269,11 +269,15 @@ def calibrate_samples(
 
 
 def resolve_baseline(profile: Optional[str], out: TextIO) -> tuple[Baseline, str]:
-    """The named profile, or population defaults (said aloud) when none is asked or found."""
-    from calibration.baseline import load_profile, profile_exists
+    """The named profile, or population defaults (said aloud) when none is asked or found.
+    A profile an older version saved is said aloud too (see ``read_profile``)."""
+    from calibration.baseline import profile_exists, read_profile
 
     if profile is not None and (profile != "default" or profile_exists(profile)):
-        return load_profile(profile), profile
+        baseline, note = read_profile(profile)
+        if note:
+            print(note, file=out)
+        return baseline, profile
     if profile is None and profile_exists("default"):
         # replay: a recording may come from another desk, so the user's profile is used
         # only when asked for

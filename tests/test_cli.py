@@ -317,6 +317,58 @@ def test_broken_profile_and_bad_names_are_clear_errors(
     assert "calibrate --profile nobody" in capsys.readouterr().err
 
 
+# A profile as `calibrate` saved it before 2026-11-29 (da77737, rounded): format 1, and
+# none of the measures of the ears and mouth as seen at calibration that later ones keep.
+OLD_PROFILE = """{
+ "format": 1, "name": "desk", "note": "calibrated from demo-stream.jsonl.gz", "samples": 75,
+ "median": {"ear_gap": 0.619, "eye_gap": 0.7408, "face_width": 0.2957, "ear_width": 0.399,
+  "pitch": -0.1052, "yaw": -0.0125, "roll": -1.3988, "shoulder_tilt": 0.8366,
+  "shoulder_y": 0.693, "ear_y": 0.3445, "center_x": 0.4607, "shoulder_width": 0.5623},
+ "spread": {"ear_gap": 0.0066, "eye_gap": 0.0089, "face_width": 0.0019, "ear_width": 0.0032,
+  "pitch": 0.0153, "yaw": 0.0244, "roll": 0.3326, "shoulder_tilt": 0.1173,
+  "shoulder_y": 0.002, "ear_y": 0.0035, "center_x": 0.0007, "shoulder_width": 0.0097}
+}"""
+
+
+def test_a_profile_saved_before_the_seen_ears_measures_still_judges_and_says_to_recalibrate(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Judged with such a profile, the bundled demo stream of its day read 37 s of forward
+    head where a calibration of today on the same seconds reads 2 min 1 s; nothing said so."""
+    profiles = pg_home / "config" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "desk.json").write_text(OLD_PROFILE, encoding="utf-8")
+    (profiles / "default.json").write_text(OLD_PROFILE, encoding="utf-8")
+    for name, command in (("desk", "calibrate --profile desk`"), ("default", "calibrate`")):
+        assert main(["replay", "--landmarks", str(slump_stream), "--profile", name,
+                     "--quiet"]) == 0  # fmt: skip
+        out = capsys.readouterr().out
+        assert f"profile {name!r} was saved by an older posture_guard" in out
+        assert f"`posture-guard {command}" in out and "forward_head" in out
+
+
+def test_a_profile_of_this_version_without_the_seen_ears_measures_is_no_old_one(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ears and mouth hidden throughout a calibration leave those measures out of a new
+    profile too; calibrating again would not add them, so no note asks for it. A profile
+    that has them, saved before its format said so, is no old one either."""
+    assert main(["calibrate", "--landmarks", str(slump_stream), "--seconds", "20",
+                 "--profile", "hair"]) == 0  # fmt: skip
+    path = pg_home / "config" / "profiles" / "hair.json"
+    saved = json.loads(path.read_text())
+    assert saved["format"] == 2 and {"ear_gap_seen", "pitch_ears"} <= set(saved["median"])
+    (path.parent / "seen.json").write_text(json.dumps(dict(saved, format=1)))
+    for key in ("ear_gap_seen", "pitch_ears", "pitch_mouth"):
+        del saved["median"][key]
+    path.write_text(json.dumps(saved))
+    capsys.readouterr()
+    for name in ("hair", "seen"):
+        assert main(["replay", "--landmarks", str(slump_stream), "--profile", name,
+                     "--quiet"]) == 0  # fmt: skip
+        assert "older posture_guard" not in capsys.readouterr().out
+
+
 def test_missing_input_and_too_short_calibration(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
