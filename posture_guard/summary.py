@@ -33,8 +33,9 @@ STATES: tuple[str, ...] = tuple(s.value for s in PostureState)
 PRESENT_STATES: tuple[str, ...] = tuple(s for s in STATES if s != PostureState.ABSENT.value)
 TOUCH = 0.5  # seconds: spans closer than this count as one continuous stretch
 
-# event kinds the coach logs that the summary counts
-ALERT_KINDS = ("alert",)
+# event kinds the coach logs that the summary counts ('alert_fired': the coach's first
+# versions named a posture alert so, and their users' databases still hold them)
+ALERT_KINDS = ("alert", "alert_fired")
 BREAK_KINDS = ("break_taken",)
 EXERCISE_DONE_KINDS = ("exercise_done",)
 

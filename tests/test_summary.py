@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from posture_guard import cli
 from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.states import PostureState
-from posture_guard.store import Span
+from posture_guard.store import MIGRATIONS, Span
 from posture_guard.summary import (
     STATES,
     DaySummary,
@@ -169,6 +170,29 @@ def test_day_numbers_match_the_spans_and_events_that_went_in(store):
     assert s.good_share == pytest.approx(85 / 180)
     assert s.longest_forward_head_s == 50 * 60
     assert (s.alerts, s.breaks, s.exercises_done) == (2, 1, 1)
+
+
+def test_alerts_the_first_versions_logged_as_alert_fired_are_counted(tmp_path, capsys):
+    """The coach's first versions (f21c1a9 to 67083e4) logged a posture alert under the
+    kind 'alert_fired', in a schema-2 database: such a day read "alerts 0"."""
+    db = tmp_path / "old.sqlite3"
+    con = sqlite3.connect(db)
+    for script in MIGRATIONS[:2]:  # the schema those versions made (released, never edited)
+        con.executescript(script)
+    con.execute(
+        "INSERT INTO spans(profile, state, start, end, samples, metrics, source) "
+        "VALUES ('replay', 'forward_head', ?, ?, 40, '{}', 'demo')",
+        (at(10), at(10, 5)),
+    )
+    payload = '{"bad_share": 0.7, "fault": "forward_head", "prompt": 1, "window_s": 90.0}'
+    con.execute("INSERT INTO events(at, kind, payload) VALUES (?, 'alert_fired', ?)",
+                (at(10, 2), payload))  # fmt: skip
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+    assert cli.main(["summary", "--date", DAY.isoformat(), "--json", "--db", str(db)]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["alerts"] == 1 and obj["state_minutes"]["forward_head"] == 5.0
 
 
 def test_longest_run_joins_touching_spans_and_breaks_at_gaps():
