@@ -34,6 +34,8 @@ PathLike = Union[str, Path]
 #: time is damaged (1e300 s would be logged as millennia at the desk, on dates no calendar
 #: holds).
 MAX_T = 1e9
+#: The first two bytes of every gzip file (RFC 1952).
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class StreamError(UserError):
@@ -164,11 +166,14 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
 
     A ``.gz`` file is decompressed as it is read. A cut-off download or a damaged
     compressed body shows only once the reading gets there, so the error names the last
-    line that could be read. A byte-order mark before the header (some Windows editors
-    write one) is UTF-8 too and is skipped; bytes that are not UTF-8 are named by line.
+    line that could be read. A ``.gz`` file that does not begin with gzip's magic bytes
+    is read as plain text: ``record`` wrote its recordings so under a ``.gz`` name until
+    2026-12-01 (5e3bb53), and they are the user's. A byte-order mark before the header
+    (some Windows editors write one) is UTF-8 too and is skipped; bytes that are not
+    UTF-8 are named by line.
     """
     path = Path(path)
-    packed = path.suffix == ".gz"
+    packed = path.suffix == ".gz" and _begins_as_gzip(path)
     # The file is decoded in chunks of many lines, so a decoding error would not say which
     # line holds the bad bytes: they are kept as escapes and each line is checked alone.
     text = {"encoding": "utf-8-sig", "errors": "surrogateescape"}
@@ -211,6 +216,16 @@ def _salvage(path: Path) -> str:
     kept = path.with_name(path.name[: -len(".gz")])
     kept = kept.with_name(f"{kept.stem}-kept{kept.suffix or '.jsonl'}")
     return f"; `gzip -dc {shlex.quote(str(path))} > {shlex.quote(str(kept))}` keeps its lines"
+
+
+def _begins_as_gzip(path: Path) -> bool:
+    """Whether the file begins with gzip's two magic bytes (True when it cannot be read:
+    opening it as gzip then names what is wrong)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(2) == GZIP_MAGIC
+    except OSError:
+        return True
 
 
 def _is_utf8(line: str) -> bool:

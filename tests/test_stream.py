@@ -65,6 +65,16 @@ def test_a_gz_name_is_written_compressed_and_reads_back(tmp_path: Path) -> None:
     assert h.source == "synthetic" and [s.t for s in back] == [0.0, 0.1]
 
 
+def test_a_plain_recording_under_a_gz_name_is_read(tmp_path: Path) -> None:
+    """`record --landmarks-out day.jsonl.gz` wrote plain text under that name before
+    5e3bb53, and every reader then refused the user's recording as "not a gzip file"."""
+    lines = [HEADER, {"t": 0.0, "landmarks": _row()}, {"t": 0.2, "landmarks": None}]
+    path = _write(tmp_path / "day.jsonl.gz", lines)  # plain text, as the old `record` wrote
+    h, back = load_stream(path)
+    assert h.source == "webcam:0" and [s.t for s in back] == [0.0, 0.2]
+    assert back[0].landmarks is not None and back[1].landmarks is None
+
+
 def test_unknown_header_keys_are_ignored(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "s.jsonl", [{**HEADER, "camera_model": "x"}, {"t": 0, "landmarks": None}]
