@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -342,7 +343,12 @@ def cmd_done(args: argparse.Namespace) -> int:
     from . import paths
     from .plan import load_active_plan, prescribed_count
 
-    plan = load_active_plan()
+    try:
+        plan = load_active_plan()
+    except UserError as exc:
+        # the answer is the patient's and is kept; only the plan's count of doses is lost
+        print(f"warning: {exc}; recorded without the plan", file=sys.stderr)
+        plan = None
     store = Store.open(getattr(args, "db", None) or paths.database_file())
     try:
         now = datetime.now()

@@ -698,9 +698,13 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
     try:
         return load_plan_file(path, library)
     except UserError as exc:
+        # damaged, or imported under an earlier version whose checks it passed (a rule
+        # this version adds, such as hold_s >= 1, is not the patient's doing)
         raise UserError(
-            f"the active plan is damaged: {exc}; `posture-guard plan import FILE` replaces "
-            "it, `posture-guard plan clear` removes it"
+            f"the active plan cannot be used: {exc} (a damaged file, or a plan imported "
+            "with an earlier version that breaks a rule this one checks); "
+            "`posture-guard plan import FILE` replaces it with a corrected plan, "
+            "`posture-guard plan clear` removes it"
         ) from exc
 
 

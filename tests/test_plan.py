@@ -172,8 +172,32 @@ def test_rejected_import_leaves_the_active_plan_unchanged(
 
 def test_damaged_active_plan_is_reported_with_the_way_out() -> None:
     plan.active_plan_path().write_text("schema = 1\n", encoding="utf-8")
-    with pytest.raises(UserError, match="active plan is damaged.*plan clear"):
+    with pytest.raises(UserError, match="active plan cannot be used.*plan clear"):
         plan.load_active_plan()
+
+
+def test_an_active_plan_an_older_version_accepted_still_lets_done_be_recorded(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A plan imported before a rule was added (hold_s under 1 s was accepted) is refused
+    when loaded, and was called damaged; `done` then refused the patient's answer too."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "hold_s = 10" in text
+    plan.active_plan_path().parent.mkdir(parents=True, exist_ok=True)
+    plan.active_plan_path().write_text(text.replace("hold_s = 10", "hold_s = 0.5", 1), "utf-8")
+    with pytest.raises(UserError, match="cannot be used.*earlier version.*plan import"):
+        plan.load_active_plan()
+    capsys.readouterr()
+    assert cli.main(["done", "chin_tuck"]) == 0
+    captured = capsys.readouterr()
+    assert "recorded without the plan" in captured.err and "hold_s" in captured.err
+    assert captured.out.startswith("chin_tuck: done at ")
+    from posture_guard import paths
+    from posture_guard.store import Store
+
+    with Store.open(paths.database_file()) as store:
+        kinds = [e.kind for e in store.events(0, 4e9, ("exercise_done",))]
+    assert kinds == ["exercise_done"]
 
 
 def test_plan_new_writes_a_plan_that_imports(tmp_path: Path) -> None:
