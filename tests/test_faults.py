@@ -329,27 +329,39 @@ def test_database_locked_by_another_process_loses_nothing(calibrated: Path) -> N
 
     db = paths.database_file()
     Store.open(db).close()
+    # The other program holds the lock until the run's clock reaches 30 s, however long
+    # the machine takes to get there: the first flushes (5 s, 10 s) find it locked.
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sqlite3, sys, time\n"
+            "import sqlite3, sys\n"
             "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
             "c.execute('BEGIN IMMEDIATE')\n"
             "print('locked', flush=True)\n"
-            "time.sleep(float(sys.argv[2]))\n"
-            "c.execute('ROLLBACK')\n",
+            "sys.stdin.readline()\n"
+            "c.execute('ROLLBACK')\n"
+            "print('released', flush=True)\n",
             str(db),
-            "7",
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    assert holder.stdin is not None and holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+
+    def release() -> None:
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "released"
+
     clock = FakeClock(stop_at=150)
+    clock.at(30, release)
     try:
         assert run_live(calibrated, clock, world_for(clock)) == 0
     finally:
+        holder.stdin.close()  # a run that ended before 30 s lets the holder go too
         holder.wait(timeout=30)
     assert "locked" in log_text()
     rows = spans()
