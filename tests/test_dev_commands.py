@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import bench_association, bench_report, bench_soak
+from benchmarks import bench_association, bench_report, bench_soak, bench_stop
 from calibration import evaluate, fit, make_demo, tune
 
 
@@ -58,6 +58,10 @@ def _refused(main, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
         (bench_soak.main, ["--hours", "0.05"], "--hours"),  # shorter than one scene
         (bench_report.main, ["--days", "0"], "--days"),
         (bench_association.main, ["--datasets", "0"], "--datasets"),
+        (bench_stop.main, ["--kills", "0"], "--kills"),
+        (bench_stop.main, ["--stops", "-1"], "--stops"),
+        (bench_stop.main, ["--video", "no-such-clip.gif"], "--video"),
+        (bench_stop.main, ["--landmarks", "--video", __file__], "--video"),  # not watched
         (make_demo.main, ["--help-me"], "unrecognized arguments"),
     ],
 )
