@@ -15,6 +15,10 @@ fake camera, for the kill -9 / SIGTERM tests::
 With ``--landmarks`` the pose model stands in too (:class:`StreamCamera`): the landmarks
 come from a recorded stream (the bundled demo by default), so a test of what happens to
 the process (signals, kills, a closed terminal) runs where the real media are absent.
+``--flush-every S`` sets the loop's periodic flush (``ServiceSettings.flush_every_s``):
+a test of what a stop itself writes sets it beyond the test's length, so nothing in the
+database can come from a periodic flush. ``python -m benchmarks.bench_stop`` runs this
+script too, with the real settings.
 """
 
 from __future__ import annotations
@@ -196,8 +200,12 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("video", nargs="?")
     p.add_argument("--landmarks", nargs="?", const=str(monitor.demo_stream_path()))
+    p.add_argument("--flush-every", type=float, metavar="S")
     args = p.parse_args(argv)
     run_args = cli.build_parser().parse_args(["run"])
+    settings = service.ServiceSettings()
+    if args.flush_every is not None:
+        settings = service.ServiceSettings(flush_every_s=args.flush_every)
     if args.landmarks:
         camera = StreamCamera(Path(args.landmarks), time.monotonic)
         return service.run(
@@ -205,12 +213,14 @@ def main(argv: list[str]) -> int:
             lambda session: cli.session_sinks(run_args, session),
             open_camera=camera.open,
             detector=camera,
+            settings=settings,
         )
     world = CameraWorld(time.monotonic, time.monotonic())
     return service.run(
         run_args,
         lambda session: cli.session_sinks(run_args, session),
         open_camera=lambda: FakeCamera(Path(args.video), world),
+        settings=settings,
     )
 
 

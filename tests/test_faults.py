@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Optional
@@ -411,14 +413,23 @@ def test_spans_are_logged_at_the_moment_seen_however_long_the_start_took() -> No
 
 
 # --------------------------------------------------------------------------- real processes
-def _start_monitor(video: Path, home: Path) -> subprocess.Popen:
+# What a stop or a kill does, asserted as behaviour; how long it takes and how much posture
+# it loses are figures that depend on the machine: python -m benchmarks.bench_stop.
+NO_PERIODIC_FLUSH = ("--flush-every", "3600")  # longer than any test: only a stop writes
+STATE_LINE = re.compile(r"^\[\d{2}:\d{2}:\d{2}\] [a-z_]+", re.MULTILINE)
+
+
+def _start_monitor(
+    video: Path, home: Path, *options: str, stdout: Optional[Path] = None
+) -> subprocess.Popen:
     env = dict(os.environ, POSTURE_GUARD_HOME=str(home), PYTHONUNBUFFERED="1")
-    return subprocess.Popen(
-        [sys.executable, str(TESTS / "fake_camera.py"), str(video)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with open(stdout or os.devnull, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, str(TESTS / "fake_camera.py"), str(video), *options],
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+        )
 
 
 def _wait_for(cond, timeout: float) -> None:
@@ -430,29 +441,49 @@ def _wait_for(cond, timeout: float) -> None:
     raise AssertionError("timed out waiting")
 
 
-def _in_use() -> bool:
-    st = service.read_service_status()
-    return st is not None and st.camera == "in use"
-
-
 def _in_use_by(pid: int) -> bool:
     st = service.read_service_status()
     return st is not None and st.pid == pid and st.camera == "in use"
 
 
-def _last_end(db: Path) -> float:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT max(end) FROM spans").fetchone()
-    return row[0] or 0.0
+def _opened() -> float:
+    """When the running monitor's camera went into use (POSIX seconds, its own record):
+    every posture it decides is seen at or after this moment."""
+    st = service.read_service_status()
+    assert st is not None and st.camera == "in use" and st.camera_since is not None, st
+    return st.camera_since
 
 
-def test_kill_9_loses_at_most_10_s_and_leaves_a_sound_database(
+def _decided(stdout: Path) -> bool:
+    """Whether the monitor has printed a posture state: it decided on a frame."""
+    return STATE_LINE.search(stdout.read_text(encoding="utf-8", errors="replace")) is not None
+
+
+def _last_end(db: Path) -> Optional[float]:
+    """The latest span end in the database (read beside a running monitor), or None."""
+    try:
+        with closing(sqlite3.connect(db)) as conn:
+            row = conn.execute("SELECT max(end) FROM spans").fetchone()
+    except sqlite3.OperationalError:  # no spans table yet
+        return None
+    return row[0]
+
+
+def test_kill_9_keeps_what_was_flushed_while_running_and_leaves_a_sound_database(
     calibrated: Path, pg_home: Path
 ) -> None:
     proc = _start_monitor(calibrated, pg_home)
+    db = paths.database_file()
     try:
-        _wait_for(_in_use, 60)
-        time.sleep(23)  # past several commits, mid-way between two
+        _wait_for(lambda: _in_use_by(proc.pid), 60)
+        opened = _opened()
+        # while it runs, the open span is written (up to its latest decision) ...
+        _wait_for(lambda: (_last_end(db) or 0.0) >= opened, 60)
+        first = _last_end(db)
+        assert first is not None
+        # ... and written again, further, at the next flush
+        _wait_for(lambda: (_last_end(db) or 0.0) > first, 60)
+        flushed = _last_end(db)
         assert proc.poll() is None
         killed_at = time.time()
         proc.send_signal(signal.SIGKILL)
@@ -460,11 +491,11 @@ def test_kill_9_loses_at_most_10_s_and_leaves_a_sound_database(
     finally:
         if proc.poll() is None:
             proc.kill()
-    db = paths.database_file()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    lost = killed_at - _last_end(db)
-    assert 0 <= lost <= 10.0, lost
+    last = _last_end(db)
+    assert last is not None and flushed is not None
+    assert flushed <= last <= killed_at  # what was flushed survives; nothing after the kill
     # the dead monitor's lock does not block the next one
     lock = service.InstanceLock().acquire()
     try:
@@ -474,23 +505,27 @@ def test_kill_9_loses_at_most_10_s_and_leaves_a_sound_database(
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_and_ctrl_c_flush_and_exit_within_2_s(
-    calibrated: Path, pg_home: Path, sig: signal.Signals
+def test_sigterm_and_ctrl_c_log_the_open_span_and_exit_cleanly(
+    calibrated: Path, pg_home: Path, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    proc = _start_monitor(calibrated, pg_home)
+    out = tmp_path / "stdout.txt"
+    proc = _start_monitor(calibrated, pg_home, *NO_PERIODIC_FLUSH, stdout=out)
     try:
-        _wait_for(_in_use, 60)
-        time.sleep(3)
-        sent = time.time()
+        _wait_for(lambda: _in_use_by(proc.pid) and _decided(out), 60)
+        opened = _opened()
         proc.send_signal(sig)
         rc = proc.wait(timeout=10)
-        took = time.time() - sent
+        exited = time.time()
     finally:
         if proc.poll() is None:
             proc.kill()
     assert rc == 0, proc.stderr.read() if proc.stderr else ""
-    assert took < 2.0, took
-    assert sent - _last_end(paths.database_file()) < 2.5  # the last span was flushed
+    # No periodic flush ran: the stop wrote the open span, closed at the last analysed
+    # frame. (A frame being read as the signal came is still analysed, so that frame may
+    # follow the signal by the read's milliseconds; it cannot follow the exit.)
+    last = _last_end(paths.database_file())
+    assert last is not None, "the open span was not logged at the stop"
+    assert opened <= last <= exited
     assert service.running_pid() is None
     st = json.loads(service.status_file().read_text(encoding="utf-8"))
     assert st["camera"] == "stopped"
@@ -539,7 +574,7 @@ def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
     master, terminal = pty.openpty()
     env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+        [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks", *NO_PERIODIC_FLUSH],
         env=env,
         stdin=terminal,
         stdout=terminal,
@@ -550,19 +585,19 @@ def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
     os.close(terminal)
     shown = b""
 
-    def in_use_and_read() -> bool:
+    def decided_in_use() -> bool:
         nonlocal shown
         while select.select([master], [], [], 0)[0]:
             shown += os.read(master, 4096)
-        st = service.read_service_status()
-        return st is not None and st.pid == proc.pid and st.camera == "in use"
+        text = shown.decode("utf-8", "replace").replace("\r\n", "\n")
+        return _in_use_by(proc.pid) and STATE_LINE.search(text) is not None
 
     try:
-        _wait_for(in_use_and_read, 60)
-        time.sleep(3)
-        hung_up = time.time()
+        _wait_for(decided_in_use, 60)
+        opened = _opened()
         os.close(master)  # the terminal window is closed: the kernel sends SIGHUP
         rc = proc.wait(timeout=10)
+        exited = time.time()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -572,8 +607,9 @@ def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
     assert st["camera"] == "stopped"  # `status` is not left saying the camera is in use
     assert not control.heartbeat_file().exists()
     assert "monitor stopped" in log_text()
-    # the open span was logged at the stop: to the last decision (one sampling interval)
-    assert hung_up - _last_end(paths.database_file()) < 4.0
+    # no periodic flush ran: the open span was logged at the stop, to the last decision
+    last = _last_end(paths.database_file())
+    assert last is not None and opened <= last <= exited
 
 
 @pytest.mark.skipif(shutil.which("nohup") is None, reason="no nohup")
