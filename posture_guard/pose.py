@@ -8,8 +8,10 @@ MediaPipe's Tasks API only has to implement :class:`LandmarkDetector`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Optional, Protocol
@@ -29,6 +31,45 @@ class LandmarkDetector(Protocol):
     def close(self) -> None: ...
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module while MediaPipe is imported, and imports the real one the
+    first time anything of it is used (never, in posture_guard's use of MediaPipe)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        real = importlib.import_module(self.__name__)
+        if real is self:  # still standing in: the import has not finished
+            raise AttributeError(name)
+        return getattr(real, name)
+
+
+def import_mediapipe() -> types.ModuleType:
+    """``mediapipe``, without the ``matplotlib.pyplot`` that its ``drawing_utils`` imports
+    at import time for ``plot_landmarks``, a 3-D plot posture_guard never draws.
+
+    That import was a tenth of the monitor's memory (about 33 MB of 317 MB, measured
+    with ``python -m benchmarks.bench_cost`` on mediapipe 0.10.21 and matplotlib 3.11):
+    stand-ins take matplotlib's place while mediapipe loads and are taken out of
+    ``sys.modules`` afterwards, so the reports' own ``import matplotlib`` is the real one.
+    Where matplotlib is loaded already, it is used as it is.
+    """
+    stand_ins: dict[str, types.ModuleType] = {}
+    if "matplotlib" not in sys.modules:
+        stand_ins["matplotlib"] = _Deferred("matplotlib")
+    if "matplotlib.pyplot" not in sys.modules:
+        stand_ins["matplotlib.pyplot"] = _Deferred("matplotlib.pyplot")
+        if "matplotlib" in stand_ins:
+            stand_ins["matplotlib"].pyplot = stand_ins["matplotlib.pyplot"]  # type: ignore[attr-defined]
+    sys.modules.update(stand_ins)
+    try:
+        return importlib.import_module("mediapipe")
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
 class MediaPipePose:
     """MediaPipe Pose in tracking mode (or single-image mode with ``static_image=True``)."""
 
@@ -37,7 +78,8 @@ class MediaPipePose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
             import cv2
-            import mediapipe as mp
+
+            mp = import_mediapipe()
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise UserError(
                 f"MediaPipe is not installed ({exc}); reinstall posture-guard"

@@ -237,3 +237,35 @@ def test_calibrating_on_a_side_view_is_refused_saying_so(
     err = capsys.readouterr().err
     assert "side" in err and "face the camera" in err and err.count("\n") == 1
     assert not (pg_home / "config" / "profiles" / "side.json").exists()
+
+
+def test_the_pose_model_loads_without_matplotlib_and_matplotlib_still_works(
+    grace_hopper: Path,
+) -> None:
+    """mediapipe's drawing_utils imports matplotlib.pyplot when mediapipe is imported, a
+    tenth of the monitor's memory for a plot it never draws (benchmarks.bench_cost). In a
+    fresh process: a real detection on a real photograph leaves matplotlib unloaded, and
+    afterwards matplotlib imports for real, for the reports and for mediapipe itself."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "import cv2\n"
+        "from posture_guard.pose import MediaPipePose\n"
+        "with MediaPipePose(static_image=True) as pose:\n"
+        f"    found = pose.detect(cv2.imread({str(grace_hopper)!r})) is not None\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib')\n"
+        "import matplotlib.pyplot as plt\n"
+        "from mediapipe.python.solutions import drawing_utils\n"
+        "print(json.dumps({'found': found, 'loaded': loaded,\n"
+        "    'real': hasattr(plt, 'subplots') and plt.__file__.endswith('pyplot.py'),\n"
+        "    'mediapipe_sees_it': drawing_utils.plt.figure is plt.figure}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got == {"found": True, "loaded": [], "real": True, "mediapipe_sees_it": True}
