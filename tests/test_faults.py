@@ -567,15 +567,16 @@ def test_status_right_after_a_kill_9_says_the_monitor_is_not_running(
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no terminals that hang up")
-def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
-    import pty
-    import select
-
-    master, terminal = pty.openpty()
-    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+def _start_on_a_terminal(
+    argv: list[str], env: dict[str, str], cwd: Optional[Path] = None
+) -> tuple[subprocess.Popen, int]:
+    """``argv`` in a session of its own whose controlling terminal is a new pty, as in a
+    terminal window; the pty's other end is returned: closing it closes the window."""
+    master, terminal = os.openpty()
     proc = subprocess.Popen(
-        [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks", *NO_PERIODIC_FLUSH],
+        argv,
         env=env,
+        cwd=cwd,
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
@@ -583,6 +584,15 @@ def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
         preexec_fn=_take_terminal,
     )
     os.close(terminal)
+    return proc, master
+
+
+def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
+    import select
+
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+    argv = [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks", *NO_PERIODIC_FLUSH]
+    proc, master = _start_on_a_terminal(argv, env)
     shown = b""
 
     def decided_in_use() -> bool:
@@ -614,19 +624,9 @@ def test_closing_the_terminal_stops_the_monitor_cleanly(pg_home: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("nohup") is None, reason="no nohup")
 def test_a_monitor_started_with_nohup_outlives_its_terminal(pg_home: Path, tmp_path: Path) -> None:
-    master, terminal = os.openpty()
     env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home))
-    proc = subprocess.Popen(
-        ["nohup", sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
-        env=env,
-        cwd=tmp_path,  # nohup sends the output to nohup.out here
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        start_new_session=True,
-        preexec_fn=_take_terminal,
-    )
-    os.close(terminal)
+    argv = ["nohup", sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"]
+    proc, master = _start_on_a_terminal(argv, env, cwd=tmp_path)  # nohup.out goes there
     try:
         _wait_for(lambda: _in_use_by(proc.pid), 60)
         os.close(master)  # the terminal closes: nohup's SIGHUP ignored stays ignored
