@@ -163,41 +163,36 @@ class _Interface(ServiceInterface):
         return [id, action_key]
 
 
-class NotificationServer:
-    """Owns org.freedesktop.Notifications on ``address`` and records what arrives."""
+class _NameOwner:
+    """A D-Bus service on ``address`` in a thread of its own: an asyncio loop that owns
+    ``name`` and serves one interface at ``path`` until :meth:`_close`."""
 
-    def __init__(self, address: str, capabilities: tuple[str, ...] = ("body", "actions")):
+    def __init__(self, address: str, name: str, path: str):
         self.address = address
-        # what GetCapabilities answers: without "actions" a server shows no buttons
-        self.capabilities = capabilities
-        self.calls: list[NotifyCall] = []
-        self._cond = threading.Condition()
+        self.name = name
+        self.path = path
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._bus: Optional[MessageBus] = None
-        self._iface: Optional[_Interface] = None
-        self._next_id = 1
 
-    def start(self) -> "NotificationServer":
+    def _open(self, iface: ServiceInterface) -> None:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
-        return self
+        asyncio.run_coroutine_threadsafe(self._own(iface), self._loop).result(timeout=10)
 
-    async def _start(self) -> None:
+    async def _own(self, iface: ServiceInterface) -> None:
         bus = await MessageBus(bus_address=self.address, bus_type=BusType.SESSION).connect()
-        self._iface = _Interface(self)
-        bus.export(OBJECT_PATH, self._iface)
-        reply = await bus.request_name(BUS_NAME)
+        bus.export(self.path, iface)
+        reply = await bus.request_name(self.name)
         if reply != RequestNameReply.PRIMARY_OWNER:
-            raise RuntimeError(f"could not own {BUS_NAME}: {reply}")
+            raise RuntimeError(f"could not own {self.name}: {reply}")
         self._bus = bus
 
-    def stop(self) -> None:
+    def _close(self) -> None:
         if self._bus is not None:
 
             async def _stop() -> None:
                 assert self._bus is not None
-                await self._bus.release_name(BUS_NAME)
+                await self._bus.release_name(self.name)
                 self._bus.disconnect()
                 await self._bus.wait_for_disconnect()
 
@@ -210,6 +205,26 @@ class NotificationServer:
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+class NotificationServer(_NameOwner):
+    """Owns org.freedesktop.Notifications on ``address`` and records what arrives."""
+
+    def __init__(self, address: str, capabilities: tuple[str, ...] = ("body", "actions")):
+        super().__init__(address, BUS_NAME, OBJECT_PATH)
+        # what GetCapabilities answers: without "actions" a server shows no buttons
+        self.capabilities = capabilities
+        self.calls: list[NotifyCall] = []
+        self._cond = threading.Condition()
+        self._iface = _Interface(self)
+        self._next_id = 1
+
+    def start(self) -> "NotificationServer":
+        self._open(self._iface)
+        return self
+
+    def stop(self) -> None:
+        self._close()
 
     def _record(self, *args: Any) -> int:
         app_name, replaces_id, app_icon, summary, body, actions, hints, timeout = args
@@ -291,47 +306,23 @@ class _GetActive(ServiceInterface):
         return self._server.locked
 
 
-class LockServer:
+class LockServer(_NameOwner):
     """Owns one of :data:`LOCK_SERVICES` on ``address`` and answers ``locked`` (which the
     test may change at any time); a context manager that releases the name on exit."""
 
     def __init__(self, address: str, which: str, locked: bool = False):
-        self.address = address
-        self.name, self.path, interface = LOCK_SERVICES[which]
+        name, path, interface = LOCK_SERVICES[which]
+        super().__init__(address, name, path)
         kind = _LockedHint if which == "login1" else _GetActive
         self._iface = kind(self, interface)
         self.locked = locked
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._bus: Optional[MessageBus] = None
 
     def __enter__(self) -> "LockServer":
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        self._open(self._iface)
         return self
 
-    async def _start(self) -> None:
-        bus = await MessageBus(bus_address=self.address, bus_type=BusType.SESSION).connect()
-        bus.export(self.path, self._iface)
-        reply = await bus.request_name(self.name)
-        if reply != RequestNameReply.PRIMARY_OWNER:
-            raise RuntimeError(f"could not own {self.name}: {reply}")
-        self._bus = bus
-
     def __exit__(self, *exc: object) -> None:
-        async def _stop() -> None:
-            assert self._bus is not None
-            await self._bus.release_name(self.name)
-            self._bus.disconnect()
-            await self._bus.wait_for_disconnect()
-
-        if self._bus is not None:
-            asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(timeout=10)
-            self._bus = None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-        if not self._thread.is_alive():
-            self._loop.close()
+        self._close()
 
 
 def main() -> None:  # pragma: no cover - manual tool
