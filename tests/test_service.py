@@ -13,6 +13,7 @@ import time
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
 import pytest
@@ -458,10 +459,16 @@ LIVE_START = datetime(2026, 11, 25, 9, 0)  # a Wednesday
 
 
 def _run_live(
-    photo: Path, clock: FakeClock, world: CameraWorld, start: datetime = LIVE_START
+    photo: Path,
+    clock: FakeClock,
+    world: CameraWorld,
+    start: datetime = LIVE_START,
+    out: Optional[io.StringIO] = None,
+    wall_clock: Optional[Callable[[], float]] = None,
 ) -> int:
     """The real `run` (MediaPipe, database, control file, coach) on the fake camera,
-    which plays ``photo`` (matplotlib's portrait, read as good posture) with sensor noise."""
+    which plays ``photo`` (matplotlib's portrait, read as good posture) with sensor noise;
+    ``wall_clock`` is the time of day the run watches for being set."""
     args = cli.build_parser().parse_args(["run"])
     return service.run(
         args,
@@ -471,8 +478,9 @@ def _run_live(
         sleep=clock.sleep,
         install_signals=False,
         start=start,
-        out=io.StringIO(),
+        out=out if out is not None else io.StringIO(),
         screen=service.ScreenLockProbe(runner=lambda argv: None),
+        wall_clock=wall_clock,
     )
 
 
@@ -586,21 +594,8 @@ def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
 
     clock.at(60, lambda: moved.__setitem__(0, step))
     clock.at(120, lambda: control.snooze(300, now_epoch=wall()))
-    args = cli.build_parser().parse_args(["run"])
     out = io.StringIO()
-    rc = service.run(
-        args,
-        lambda session: cli.session_sinks(args, session),
-        open_camera=lambda: FakeCamera(grace_hopper, world),
-        clock=clock,
-        sleep=clock.sleep,
-        install_signals=False,
-        start=LIVE_START,
-        out=out,
-        screen=service.ScreenLockProbe(runner=lambda argv: None),
-        wall_clock=wall,
-    )
-    assert rc == 0
+    assert _run_live(grace_hopper, clock, world, out=out, wall_clock=wall) == 0
     assert [t for t in world.reads if 60 < t < 120]
     assert not [t for t in world.reads if 122 < t < 420]  # snoozed
     assert [t for t in world.reads if 425 < t < 700]  # and no longer
