@@ -428,22 +428,6 @@ def _session(args: argparse.Namespace, profile: str, live: bool, source: str) ->
     return SessionInfo(start=moment, profile=profile, live=live, source=source)
 
 
-def refuse_same_file(output: Optional[str], option: str, inputs: dict[str, Optional[str]]) -> None:
-    """Stop before ``output`` is opened if it is one of the ``inputs`` (option -> path).
-
-    Opening a file for writing empties it, so a repeated or swapped name would destroy
-    the recording (or the database) the command is about to read.
-    """
-    if not output:
-        return
-    for name, path in inputs.items():
-        if path and paths.same_file(output, path):
-            raise UserError(
-                f"{option} {output} is the same file as {name} {path}, which writing it "
-                "would destroy; choose another name for the output"
-            )
-
-
 class StatesFile:
     """The ``--states-out`` file. A write that fails (a full disk) is kept, not raised.
 
@@ -505,7 +489,7 @@ def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Op
     """
     if not path:
         return None
-    refuse_same_file(path, "--states-out", inputs)
+    paths.refuse_same_file(path, "--states-out", inputs)
     if streams.looks_like_stream(path):
         raise UserError(
             f"--states-out {path} is a landmark recording, which the posture states would "
@@ -580,7 +564,7 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     out = sys.stdout
     inputs = {"--landmarks": args.landmarks, "--video": args.video}
     db = getattr(args, "db", None)
-    refuse_same_file(db, "--db", inputs)
+    paths.refuse_same_file(db, "--db", inputs)
     span = check_whole_stream(args.landmarks) if args.landmarks else None
     if db:
         refuse_logging_twice(db, getattr(args, "start", None), span or video_span(args.video))
@@ -895,7 +879,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     from .pose import MediaPipePose
 
     out = sys.stdout
-    refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
+    paths.refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
     if Path(args.landmarks_out).is_file() and not args.force:
         # a recording may be hours at the desk that cannot be taken again
         raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Optional, Union
 
 import platformdirs
 
@@ -123,3 +125,24 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet): compare where they would be
         return Path(a).resolve() == Path(b).resolve()
+
+
+def refuse_same_file(
+    output: Optional[Union[str, Path]],
+    option: str,
+    inputs: Mapping[str, Optional[Union[str, Path]]],
+) -> None:
+    """Stop before ``output`` is opened if it is one of the ``inputs`` (option -> path).
+
+    Opening a file for writing empties it, so a repeated or swapped name would destroy
+    the recording, the database, the plan or the other report the command is about to
+    read or write.
+    """
+    if not output:
+        return
+    for name, path in inputs.items():
+        if path and same_file(output, path):
+            raise UserError(
+                f"{option} {output} is the same file as {name} {path}, which writing it "
+                "would destroy; choose another name for the output"
+            )

@@ -312,19 +312,13 @@ def refuse_overwriting_inputs(
     therapist's plan, and ``--html`` and ``--csv`` naming one file kept only the CSV,
     while both were reported as written. ``outputs`` and ``inputs`` map an option (or
     what the input is) to its path; None is an option not given."""
-    from .paths import same_file
+    from .paths import refuse_same_file
 
     seen: dict[str, Union[str, Path]] = {name: path for name, path in inputs.items() if path}
     for option, path in outputs.items():
-        if not path:
-            continue
-        for name, other in seen.items():
-            if same_file(path, other):
-                raise UserError(
-                    f"{option} {path} is the same file as {name} {other}, which writing "
-                    "the report would destroy; choose another name for the output"
-                )
-        seen[option] = path
+        if path:
+            refuse_same_file(path, option, seen)
+            seen[option] = path
 
 
 def cmd_report(args: argparse.Namespace) -> int:
