@@ -1087,6 +1087,18 @@ class CoachSink:
         )
         self._settle(effects, now, t)
 
+    def follow_settings(self, settings: CoachSettings, library: Library) -> None:
+        """Coach by ``settings`` and ``library`` from the next decision on: the live loop
+        took up an edited config.toml or a new plan (``settings_watch``). The state
+        carries over, as :class:`CoachMemory` carries it over a restart, and more: the
+        sitting clock and the posture of the last minutes too."""
+        self.coach = Coach(settings, library)
+
+    def tell(self, title: str, body: str) -> None:
+        """A notification from the monitor itself, not a coach prompt (no pacing, no
+        buttons): e.g. that an edited config.toml cannot be used."""
+        self.notifier.send(Message(title=title, body=body, kind="monitor"))
+
     def _settle(self, effects: list[Effect], now: datetime, t: float) -> None:
         """After a step or an idle moment: perform its effects, keep the memory, retry a
         "No headache" a locked database refused, and tick the heartbeat."""

@@ -941,7 +941,8 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     plan = import_plan(args.file)
     print(
         f"imported plan {args.file}: {plan.start} to {plan.end}, "
-        f"{len(plan.prescriptions)} exercise(s); the coach follows it from its next start"
+        f"{len(plan.prescriptions)} exercise(s); a running monitor follows it within "
+        "seconds, else from its next start"
     )
     for w in plan.warnings:
         print(f"warning: {w}")

@@ -64,6 +64,7 @@ from . import control, logs, paths
 from .capture import CameraError, CameraSource, FrameSource, no_camera_on_this_machine
 from .errors import UserError
 from .landmarks import Sample, StreamHeader
+from .settings_watch import CHECK_S, LIVE_NOTE, SettingsWatch, load_coach_settings
 from .sinks import SessionInfo, Sink
 from .states import PostureState
 
@@ -126,6 +127,9 @@ class ServiceSettings:
     screen_check_s: float = 5.0
     #: how often the local time zone is read again (see :meth:`Service.follow_local_zone`)
     zone_check_s: float = 60.0
+    #: how often config.toml, the plan and exercises.toml are looked at (``stat`` only;
+    #: see :meth:`Service.follow_settings`)
+    settings_check_s: float = CHECK_S
     #: how far the time of day may move from the session's start plus the stream clock
     #: before the clock counts as set (see :meth:`Service.clock_set_by`); below it, the
     #: two clocks' own drift (a resume that reads the hardware clock, NTP's small steps)
@@ -589,7 +593,8 @@ class Service:
     set: the loop ends when it is (:meth:`clock_set_by`), and :func:`run` starts a new
     session at the new time. ``renew(day)`` says whether a new local day needs a new
     session (:func:`plan_changes`): the loop ends at that midnight, for :func:`run` to
-    start one.
+    start one. ``watch`` notices an edited config.toml or plan, which the session takes
+    up (:meth:`follow_settings`); what it says goes to the log and to ``out``.
     """
 
     def __init__(
@@ -608,6 +613,8 @@ class Service:
         wall_clock: Optional[Clock] = None,
         renew: Optional[Callable[[date], bool]] = None,
         t0: Optional[float] = None,
+        watch: Optional[SettingsWatch] = None,
+        out: Optional[IO[str]] = None,
     ):
         self.pipeline = pipeline
         self.detector = detector
@@ -622,6 +629,8 @@ class Service:
         self.write_status = write_status
         self.wall_clock = wall_clock
         self.renew = renew
+        self.watch = watch
+        self.out = out
         self.report = LoopReport()
         self.source: Optional[FrameSource] = None
         self.backoff = settings.backoff
@@ -695,6 +704,43 @@ class Service:
         if tzset is not None and t - self._zone_checked >= self.settings.zone_check_s:
             self._zone_checked = t
             tzset()
+
+    def follow_settings(self, t: float) -> None:
+        """Take up a new version of config.toml, the plan or exercises.toml (see
+        ``settings_watch``): the coach's settings and the camera's quiet hours from now.
+
+        A version that cannot be used changes nothing: the monitor goes on with the
+        settings it has, and says what is wrong, naming the file, once per version: in
+        the log and the console, and as a notification, since a monitor started at login
+        has no console anyone reads."""
+        change = self.watch.poll(t) if self.watch is not None else None
+        if change is None:
+            return
+        day = self.wall(t).date()
+        try:
+            settings, library = load_coach_settings(day)
+        except UserError as exc:
+            message = f"{exc}; the monitor keeps the settings it has until the file is fixed"
+            log.warning("%s", message)
+            for sink in self.pipeline.sinks:
+                tell = getattr(sink, "tell", None)
+                if callable(tell):
+                    tell(f"posture-guard: {change.names()} not used", message)
+            return
+        self.is_quiet = _quiet_rule(settings.quiet_hours)
+        for sink in self.pipeline.sinks:
+            follow = getattr(sink, "follow_settings", None)
+            if callable(follow):
+                follow(settings, library)
+        if self.renew is not None:
+            self.renew = plan_changes(day)  # a plan imported today is today's
+        message = (
+            f"{change.names()} changed: the coach and the camera's quiet hours follow it "
+            f"from now ({LIVE_NOTE})"
+        )
+        log.info("%s", message)
+        if self.out is not None:
+            print(f"posture-guard: {message}", file=self.out)
 
     def conditions(self, t: float) -> Conditions:
         paused = snoozed = False
@@ -806,6 +852,7 @@ class Service:
                 self.report.clock_set_by = moved
                 return self.report
             self.follow_local_zone(t)
+            self.follow_settings(t)
             if self._renewed_on(t):
                 return self.report
             if t - self._last_flush >= s.flush_every_s:
@@ -895,15 +942,21 @@ def quiet_hours_rule(day: Optional[date] = None) -> Optional[Callable[[datetime]
     They are the coach's own (:func:`plan.effective_coach_settings`): a therapist plan's
     quiet hours laid over config.toml's ``[coach] quiet_hours``, or those alone. So the
     camera is closed exactly when the coach is silent for quiet hours, under a plan too.
-    Like the coach's settings they are fixed for the session; a monitor that runs past
+    Like the coach's settings they follow an edited config.toml or a plan imported while
+    the session runs (:meth:`Service.follow_settings`); a monitor that runs past
     midnight into a day a plan starts, or past a plan's last day, starts a new session
     there (:func:`plan_changes`), so camera and coach take up the new day's together. A
     broken config or plan file is a UserError naming the file.
     """
-    from .coach import in_quiet_hours
     from .plan import effective_coach_settings
 
-    quiet = effective_coach_settings(day or date.today()).quiet_hours
+    return _quiet_rule(effective_coach_settings(day or date.today()).quiet_hours)
+
+
+def _quiet_rule(quiet: Any) -> Optional[Callable[[datetime], bool]]:
+    """``quiet`` hours (start, end), or None, as a predicate on a moment."""
+    from .coach import in_quiet_hours
+
     if quiet is None:
         return None
     return lambda moment: in_quiet_hours(moment.time(), quiet)
@@ -1029,6 +1082,8 @@ def run(
         announced = False
         while True:
             session = SessionInfo(start=started, profile=profile, live=True, source=source)
+            # the files as the session's sinks read them: a later version is taken up
+            watch = SettingsWatch(check_s=settings.settings_check_s)
             sinks: list[Sink] = [ConsolePrinter(out)]
             sinks.extend(make_sinks(session))
             pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
@@ -1046,6 +1101,8 @@ def run(
                 wall_clock=wall_clock,
                 renew=plan_changes(started.date()),
                 t0=t0,
+                watch=watch,
+                out=out,
             )
             t0 = None  # a later session starts when it is made
             if not announced:

@@ -1,0 +1,162 @@
+"""The running monitor takes up an edited config.toml and a plan imported while it runs,
+and rides out a broken edit with the settings it has (posture_guard/settings_watch.py).
+
+Each test drives the real `run` (MediaPipe on a real photo, the database, the coach)
+on the fake camera and clock, and edits the real files in the user's config folder
+part-way through."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from posture_guard import cli, notify, paths
+from posture_guard.plan import active_plan_path
+from tests.buttons import ButtonNotifier
+from tests.fake_camera import CameraWorld, FakeClock
+from tests.test_service import LIVE_START, _coach_events, _run_live
+
+#: a break prompt 3 minutes after sitting down (09:03), and no check-in in the way
+BREAK_AT_3 = '[coach]\nbreak_after_s = "3m"\ncheckin_time = "off"\n'
+#: the same, with quiet hours from 09:02
+QUIET_FROM_0902 = BREAK_AT_3 + 'quiet_hours = "09:02-10:00"\n'
+
+
+def _config(text: str) -> None:
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def notifier(monkeypatch: pytest.MonkeyPatch) -> ButtonNotifier:
+    """What the coach and the monitor show as notifications."""
+    shown = ButtonNotifier()
+    monkeypatch.setattr(notify, "make_notifier", lambda choice="auto": shown)
+    return shown
+
+
+def _log_text() -> str:
+    return (paths.log_dir() / "posture-guard.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["as started", "quiet hours added"])
+def test_quiet_hours_set_in_config_while_running_close_the_camera_and_silence_the_coach(
+    grace_hopper: Path, notifier: ButtonNotifier, edited: bool
+) -> None:
+    """A desk worker sets quiet hours from 09:02 at 09:01 with the monitor running: from
+    09:02 the camera is closed and the break prompt due at 09:03 is not shown. Without
+    the edit (the control case) it is shown, and the camera reads on."""
+    _config(BREAK_AT_3)
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+    if edited:
+        clock.at(60, lambda: _config(QUIET_FROM_0902))
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out) == 0
+
+    breaks = [m for m in notifier.shown if m.kind == "break"]
+    late_reads = [t for t in world.reads if 126 < t < 300]
+    if not edited:
+        assert breaks and late_reads
+        return
+    assert not breaks and not late_reads
+    assert [t for t in world.reads if 60 < t < 120]  # watching until 09:02
+    said = out.getvalue()
+    assert "posture-guard: config.toml changed: the coach and the camera's quiet hours" in said
+    assert "--camera" in said  # what does not change live is said too
+    assert not [m for m in notifier.shown if m.kind == "monitor"]  # nothing went wrong
+
+
+def test_a_broken_config_edit_keeps_the_settings_and_is_told_once_per_version(
+    grace_hopper: Path, notifier: ButtonNotifier
+) -> None:
+    """Two broken saves of config.toml (not TOML at 09:01, a bad quiet_hours at 09:01:30)
+    stop nothing and change nothing: the break prompt still comes at 09:03, the camera
+    reads on, and each broken version is told once, naming the file and the fault, in
+    the log and as a notification. The fixed file (quiet hours from 09:04) is then taken
+    up: the camera closes from 09:04."""
+    _config(BREAK_AT_3)
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    clock.at(60, lambda: _config(BREAK_AT_3 + "quiet_hours = [09:02\n"))
+    clock.at(90, lambda: _config(BREAK_AT_3 + 'quiet_hours = "9 to 10"\n'))
+    clock.at(200, lambda: _config(BREAK_AT_3 + 'quiet_hours = "09:04-10:00"\n'))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    assert [m for m in notifier.shown if m.kind == "break"]  # the old settings held
+    assert [t for t in world.reads if 150 < t < 235]
+    assert not [t for t in world.reads if 246 < t < 360]  # the fixed file's quiet hours
+    config = str(paths.config_file())
+    told = [m for m in notifier.shown if m.kind == "monitor"]
+    assert [m.title for m in told] == ["posture-guard: config.toml not used"] * 2
+    assert f"config file {config} is not valid TOML" in told[0].body
+    assert "'quiet_hours' must look like '22:00-07:00'" in told[1].body
+    assert all("keeps the settings it has" in m.body for m in told)
+    log = _log_text()
+    assert log.count("is not valid TOML") == 1  # once, though looked at every 5 s
+    assert log.count("'quiet_hours' must look like") == 1
+    assert "config.toml changed" in log  # the fixed version
+
+
+def _plan_with_a_dose_at_0905(folder: Path) -> Path:
+    """A one-exercise plan for today whose working day 09:00-09:10 puts its single
+    dose mid-way, at 09:05."""
+    text = (
+        "schema = 1\n"
+        f"start = {LIVE_START.date().isoformat()}\n"
+        f"end = {date(2026, 12, 31).isoformat()}\n"
+        'workday = "09:00-09:10"\n'
+        "[[exercise]]\n"
+        'id = "chin_tuck"\n'
+        "times_per_day = 1\n"
+    )
+    path = folder / "new-plan.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_plan_imported_while_running_has_its_dose_prompted(
+    grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path, capsys
+) -> None:
+    """The patient imports the therapist's new plan at 09:01 with the monitor running:
+    its 09:05 chin tuck is prompted, and `plan import` says the monitor follows it."""
+    _config(BREAK_AT_3.replace('"3m"', '"45m"'))
+    plan = _plan_with_a_dose_at_0905(tmp_path)
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    clock.at(60, lambda: cli.main(["plan", "import", str(plan)]))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    (dose,) = [m for m in notifier.shown if m.kind == "exercise"]
+    assert dose.exercise == "chin_tuck"
+    ((at, payload),) = _coach_events(LIVE_START)["exercise_prompted"]
+    assert 300 <= at <= 310 and payload["exercise"] == "chin_tuck"
+    assert "a running monitor follows it within seconds" in capsys.readouterr().out
+
+
+def test_a_broken_plan_file_keeps_the_plan_in_force(
+    grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
+) -> None:
+    """The active plan file edited by hand into one that breaks a rule (times_per_day
+    0) at 09:01: the plan in force stays (its 09:05 dose is prompted) and the message
+    names the plan file and the rule."""
+    _config(BREAK_AT_3.replace('"3m"', '"45m"'))
+    assert cli.main(["plan", "import", str(_plan_with_a_dose_at_0905(tmp_path))]) == 0
+    broken = (
+        active_plan_path()
+        .read_text(encoding="utf-8")
+        .replace("times_per_day = 1", "times_per_day = 0")
+    )
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    clock.at(60, lambda: active_plan_path().write_text(broken, encoding="utf-8"))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    assert [m.exercise for m in notifier.shown if m.kind == "exercise"] == ["chin_tuck"]
+    (told,) = [m for m in notifier.shown if m.kind == "monitor"]
+    assert told.title == "posture-guard: plan.toml not used"
+    assert "the active plan cannot be used" in told.body and "times_per_day" in told.body
+    assert "the active plan cannot be used" in _log_text()
