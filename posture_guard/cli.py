@@ -182,6 +182,7 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
         on_event=event_logger(sinks),
         settings=settings,
         library=library,
+        db=db,
     )
     if coach is not None:
         sinks.append(coach)

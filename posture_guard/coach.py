@@ -93,6 +93,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import sys
 import time as _time
 from collections.abc import Mapping
@@ -1028,8 +1029,10 @@ class CoachSink:
         note_stream: Optional[IO[str]] = None,
         heartbeat_every_s: float = 10.0,
         on_checkin: Optional[CheckinCallback] = None,
+        db: Optional[str] = None,
     ):
         self.session = session
+        self.db = db
         self.on_checkin = on_checkin if on_checkin is not None else diary_writer(on_event)
         self.notifier = notifier
         self.coach = Coach(settings or CoachSettings(), library or load_library())
@@ -1128,7 +1131,8 @@ class CoachSink:
         for day in self.checkins_due:
             print(
                 f"posture-guard: 'No headache' for {day} could not be recorded (the database "
-                f"stayed locked); `posture-guard checkin --none --date {day}` records it",
+                f"stayed locked); `posture-guard checkin --none --date {day}{self._db_option()}` "
+                "records it",
                 file=sys.stderr,
             )
         if self.heartbeat:
@@ -1162,6 +1166,10 @@ class CoachSink:
             self._beat()
             self._last_beat = t
 
+    def _db_option(self) -> str:
+        """`` --db F`` for a command that answers this session's prompts in its database."""
+        return f" --db {shlex.quote(self.db)}" if self.db is not None else ""
+
     # ----------------------------------------------------------------- effects
     def _perform(self, effect: Effect, now: datetime) -> None:
         if isinstance(effect, Notify):
@@ -1175,6 +1183,8 @@ class CoachSink:
                 when=self._when(now),
                 exercise=effect.exercise,
                 day=dict(self.state.checkin_prompts).get(effect.prompt_id),
+                live=self.session.live,
+                db=self.db,
             )
             delivery = self.notifier.send(message)
             self.sent.append((effect, delivery))
@@ -1463,11 +1473,13 @@ def build_sink(
     out: Optional[IO[str]] = None,
     settings: Optional[CoachSettings] = None,
     library: Optional[Library] = None,
+    db: Optional[str] = None,
 ) -> Optional[CoachSink]:
     """The coach sink a session gets, or None.
 
     Live runs coach by default (real notifier, control file, heartbeat); replay only with
     ``--notify``; demo always, printing the prompts when ``--notify`` is not given.
+    ``db`` is the ``--db`` a replay logs to: the commands it prints for a prompt name it.
     """
     from . import notify as notify_mod
 
@@ -1490,7 +1502,9 @@ def build_sink(
         )
     if notify:
         notifier = notify_mod.with_fallback(notify_mod.make_notifier(notifier_choice))
-        return CoachSink(session, notifier, settings, library, on_event=on_event, note_stream=out)
+        return CoachSink(
+            session, notifier, settings, library, on_event=on_event, note_stream=out, db=db
+        )
     if demo:
         return CoachSink(
             session,
@@ -1499,6 +1513,7 @@ def build_sink(
             library,
             on_event=on_event,
             note_stream=out,
+            db=db,
         )
     return None
 

@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import queue
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,10 @@ CHOICES = ("auto", "desktop-notifier", "plyer", "print")
 class Message:
     """What to show. ``buttons`` are (action id, label) pairs; ``when`` is for printing;
     ``exercise`` is the suggested exercise's id (what its Done button records); ``day``
-    the day a check-in asks about (what its buttons record)."""
+    the day a check-in asks about (what its buttons record). ``live`` and ``db`` say
+    what the prompt's session is, for the commands printed in place of its buttons: a
+    replay has no running monitor to snooze, and one that logs to ``--db F`` records its
+    answers there, not in the user's database."""
 
     title: str
     body: str
@@ -65,6 +69,8 @@ class Message:
     when: str = ""
     exercise: Optional[str] = None
     day: Optional[date] = None
+    live: bool = True
+    db: Optional[str] = None
 
 
 # What each button does, as a command: said in the body where no button can be shown
@@ -86,7 +92,12 @@ def without_buttons(message: Message) -> Message:
         command = _BUTTON_COMMANDS.get(action)
         if command is None or ("{exercise}" in command and not message.exercise):
             continue
-        commands.append(f"{label}: {command.format(exercise=message.exercise, date=when)}")
+        if action == "snooze" and not message.live:
+            continue  # `snooze` silences the live monitor, not the replay that prompted
+        command = command.format(exercise=message.exercise, date=when)
+        if message.db is not None and action != "snooze":
+            command += f" --db {shlex.quote(message.db)}"
+        commands.append(f"{label}: {command}")
     if not commands:
         return replace(message, buttons=())
     return replace(message, body=f"{message.body}\n({'; '.join(commands)})", buttons=())

@@ -486,7 +486,8 @@ def test_replayed_forward_head_slump_sends_one_chin_tuck_alert_over_dbus(
     (call,) = calls
     chin = exercise_line(load_library().by_id("chin_tuck"))
     assert call.summary == "Your head has drifted forward"
-    typed = "\n(Done: posture-guard done chin_tuck; Snooze 15 min: posture-guard snooze 15m)"
+    # a replay's answer goes to its --db; it has no live monitor to snooze
+    typed = f"\n(Done: posture-guard done chin_tuck --db {db})"
     assert call.body == (
         f"Your head has been ahead of your shoulders for most of the last 90 s. {chin}"
         + (typed if notifier == "plyer" else "")  # plyer shows no buttons
@@ -535,6 +536,57 @@ def test_replay_without_a_notification_service_prints_and_logs_the_failure(
     (failed,) = [e for e in _events(db) if e.kind == "notification_failed"]
     assert failed.payload["title"] == "Your head has drifted forward"
     assert failed.payload["fallback"] == "print"
+
+
+def test_a_replays_printed_prompt_names_its_database_and_offers_no_snooze(
+    bus_without_server, demo_stream, tmp_path, capsys
+):
+    # The commands printed in place of the buttons act on what is running: a replay
+    # logging to --db F is answered in F (a bare `done` wrote the user's own database),
+    # and there is no live monitor for `snooze` to silence.
+    import shlex
+
+    from posture_guard import cli
+    from posture_guard.notify import without_buttons
+
+    db = tmp_path / "my logs" / "replay.sqlite3"
+    db.parent.mkdir()
+    assert _replay(demo_stream, db, "--notify") == 0
+    out = capsys.readouterr().out
+    typed = out.split("coach: Your head has drifted forward")[1].split("(Done: ")[1]
+    command = typed.split(")\n")[0]
+    assert "snooze" not in out
+    argv = shlex.split(command)
+    assert argv[:3] == ["posture-guard", "done", "chin_tuck"] and argv[-2:] == ["--db", str(db)]
+    assert cli.main(argv[1:]) == 0  # the printed command, as the user would type it
+    assert any(e.kind == "exercise_done" for e in _events_between(db, 0, 2**33))
+    # a check-in printed in a replay names the day and the database too
+    checkin = Message(
+        "End-of-day check-in",
+        "Any headache today?",
+        kind="checkin",
+        buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
+        day=date(2024, 3, 4),
+        live=False,
+        db=str(db),
+    )
+    body = without_buttons(checkin).body
+    quoted = shlex.quote(str(db))
+    assert f"posture-guard checkin --none --date 2024-03-04 --db {quoted}" in body
+    assert f"posture-guard headache add --date 2024-03-04 --intensity N --db {quoted}" in body
+    # a live run's prompt still offers snooze, and its own database needs no --db
+    live = without_buttons(replace(MESSAGE, exercise="chin_tuck"))
+    assert "posture-guard snooze 15m" in live.body and "--db" not in live.body
+
+
+def _events_between(db: Path, start: float, end: float) -> list:
+    from posture_guard.store import Store
+
+    store = Store.open(db)
+    try:
+        return store.events(start, end)
+    finally:
+        store.close()
 
 
 def test_replay_without_notify_does_not_coach(notification_server, demo_stream, tmp_path):
