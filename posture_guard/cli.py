@@ -416,9 +416,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _duration_as_operand(argv: list[str]) -> list[str]:
+    """``snooze -5m`` with ``--`` before the duration, so that the snooze says what is
+    wrong with it: argparse reads "-5m" as an unknown option and answered that the
+    duration was missing."""
+    words = [i for i, word in enumerate(argv) if not word.startswith("-")]
+    if not words or argv[words[0]] != "snooze" or words[0] + 1 >= len(argv):
+        return argv
+    i = words[0] + 1
+    if argv[i].startswith("-") and argv[i] not in ("-h", "--help", "--"):
+        return [*argv[:i], "--", *argv[i:]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_duration_as_operand(list(sys.argv[1:] if argv is None else argv)))
     handler: Handler = args.handler
     try:
         status = handler(args)

@@ -60,6 +60,9 @@ def parse_duration(text: str, what: str = "duration") -> float:
     s = text.strip().lower().replace(" ", "")
     if not s:
         raise UserError(f"{what} is empty; use e.g. 30m, 1h or 90s")
+    if s.startswith("-") and _is_duration(s.lstrip("-")):
+        # "-5m": a time to go back, which no snooze or setting means
+        raise UserError(f"{what} {text!r} must be positive, e.g. {s.lstrip('-')}")
     pos = 0
     total = 0.0
     for m in _DURATION_RE.finditer(s):
@@ -74,6 +77,14 @@ def parse_duration(text: str, what: str = "duration") -> float:
     if not math.isfinite(total):  # digits enough to overflow a float: no format copes
         raise UserError(f"{what} {text[:20]!r}... is too long; use e.g. 30m, 1h or 90s")
     return total
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        parse_duration(text)
+    except UserError:
+        return False
+    return True
 
 
 def format_duration(seconds: float, exact: bool = False) -> str:
@@ -160,7 +171,8 @@ def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
     """Silence prompts until now + ``seconds`` (replacing any earlier snooze)."""
     if seconds > MAX_SNOOZE_S:
         raise UserError(
-            f"snooze of {format_duration(seconds)} is longer than 24 h; "
+            # rounded up, exact: 24 h and a fraction of a second is not "24 h"
+            f"snooze of {format_duration(math.ceil(seconds), exact=True)} is longer than 24 h; "
             "use `posture-guard pause` and `posture-guard resume` instead"
         )
     now_epoch = time.time() if now_epoch is None else now_epoch
@@ -427,6 +439,8 @@ class Backoff:
 # --------------------------------------------------------------------------- CLI handlers
 def cmd_snooze(args: argparse.Namespace) -> int:
     seconds = parse_duration(args.duration, "snooze duration")
+    if seconds < 1.0:  # it would be over before the monitor read it ("snoozed for 0 s")
+        raise UserError(f"snooze duration {args.duration!r} is shorter than a second; use e.g. 5m")
     state = snooze(seconds)
     assert state.snooze_until is not None
     until = datetime.fromtimestamp(state.snooze_until).strftime("%H:%M")

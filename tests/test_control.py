@@ -107,6 +107,29 @@ def test_bad_snooze_input_is_one_line_and_exit_2(capsys):
     assert not control.control_file().exists()
 
 
+@pytest.mark.parametrize("argv", [["snooze", "-5m"], ["-v", "snooze", "-5m"]])
+def test_a_negative_snooze_says_it_must_be_positive(capsys, argv):
+    # argparse read "-5m" as an unknown option and answered that the duration was missing
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == "posture-guard: snooze duration '-5m' must be positive, e.g. 5m\n"
+    assert not control.control_file().exists()
+
+
+def test_snooze_refuses_what_would_be_over_at_once_and_names_a_fraction_past_a_day(capsys):
+    assert cli.main(["snooze", "0.4s"]) == 2  # was "Coaching snoozed for 0 s"
+    assert "shorter than a second" in capsys.readouterr().err
+    assert cli.main(["snooze", "86400.4s"]) == 2  # was "snooze of 24 h is longer than 24 h"
+    assert "snooze of 24 h 1 s is longer than 24 h" in capsys.readouterr().err
+    assert not control.control_file().exists()
+    # what is not a negative duration is still "not a duration", and help is still help
+    assert cli.main(["snooze", "-x"]) == 2
+    assert "'-x' is not a duration" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        cli.main(["snooze", "--help"])
+    assert info.value.code == 0 and "duration" in capsys.readouterr().out
+
+
 def test_a_damaged_control_file_is_named_by_status_and_repaired_by_resume(capsys):
     path = control.control_file()
     path.write_text('{"paused": tru', encoding="utf-8")
