@@ -261,8 +261,28 @@ def read_profile(name: str) -> tuple[Baseline, Optional[str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"calibration profile {path} is unreadable ({exc}); recalibrate") from None
+    _check_format(data, path)
     baseline = _baseline_from_json(data, path)
     return baseline, _outdated_note(name, data, baseline)
+
+
+def _check_format(data: object, path: Path) -> None:
+    """Refuse a profile of a format this version does not know: a newer posture_guard may
+    keep its measures differently, and read as this format's it would judge the user
+    against a baseline it does not describe, without a word."""
+    if not isinstance(data, dict) or "format" not in data:
+        return  # format 1 wrote it too; _baseline_from_json judges the rest
+    fmt = data["format"]
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise UserError(
+            f"calibration profile {path}: 'format' {fmt!r} is not a whole number; recalibrate"
+        )
+    if fmt > PROFILE_FORMAT:
+        raise UserError(
+            f"calibration profile {path} was written by a newer posture_guard (format {fmt}; "
+            f"this version reads up to {PROFILE_FORMAT}); update posture_guard to use it, or "
+            "calibrate again with this version, which replaces it"
+        )
 
 
 def _outdated_note(name: str, data: dict, baseline: Baseline) -> Optional[str]:

@@ -369,6 +369,30 @@ def test_a_profile_of_this_version_without_the_seen_ears_measures_is_no_old_one(
         assert "older posture_guard" not in capsys.readouterr().out
 
 
+def test_a_profile_of_a_newer_format_is_refused_naming_the_file(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newer posture_guard may keep a profile's measures otherwise; read as this
+    version's format, its numbers judged the user against a baseline they do not
+    describe, without a word. The file is named and left as it is."""
+    assert main(["calibrate", "--landmarks", str(slump_stream), "--seconds", "20",
+                 "--profile", "desk"]) == 0  # fmt: skip
+    path = pg_home / "config" / "profiles" / "desk.json"
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(saved, format=saved["format"] + 1)))
+    written = path.read_bytes()
+    capsys.readouterr()
+    assert main(["replay", "--landmarks", str(slump_stream), "--profile", "desk"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"calibration profile {path} was written by a newer posture_guard" in captured.err
+    assert captured.err.count("\n") == 1 and path.read_bytes() == written
+    # a format that is no number is a damaged file, not an old one
+    path.write_text(json.dumps(dict(saved, format="2")))
+    assert main(["replay", "--landmarks", str(slump_stream), "--profile", "desk"]) == 2
+    assert "'format' '2' is not a whole number" in capsys.readouterr().err
+
+
 def test_missing_input_and_too_short_calibration(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
