@@ -1053,7 +1053,9 @@ class CoachSink:
         self._prompts: dict[int, Notify] = {}
         self._last_beat: Optional[float] = None
         self._last_t = float("-inf")  # the latest stream time seen (decision or poll)
-        self._started = _time.time()
+        # the monitor's start, not this session's: `status` says since when it runs
+        started = session.monitor_start
+        self._started = started if started is not None else _time.time()
         # Prompt ids name a prompt in the log (a Done button answers "its" prompt), so they
         # must not repeat across sessions: start from the session's start in milliseconds.
         first_id = int(session.start.timestamp() * 1000)

@@ -344,7 +344,10 @@ class Status:
         hb = self.heartbeat
         if self.running and hb is not None:
             ago = format_duration(self.now - hb.at)
-            since = datetime.fromtimestamp(hb.started).strftime("%H:%M")
+            began = datetime.fromtimestamp(hb.started)
+            # a monitor left running for days: "since 09:00" would read as today's
+            same_day = began.date() == datetime.fromtimestamp(self.now).date()
+            since = began.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
             prof = f", profile {hb.profile}" if hb.profile else ""
             out.append(f"monitor: running (pid {hb.pid}{prof}, since {since}, seen {ago} ago)")
             if hb.note:

@@ -1037,6 +1037,7 @@ def run(
     # (after the pose model and the database opened, seconds on a slow laptop) logged
     # every span and event that much earlier than it was seen.
     t0: Optional[float] = clock()
+    monitor_start = started.timestamp()  # what `status` gives as "since", all sessions long
     try:
         is_quiet = quiet_hours_rule(started.date())
         lock = InstanceLock().acquire()
@@ -1081,7 +1082,13 @@ def run(
         header = header or StreamHeader(640, 480, 30.0, source)
         announced = False
         while True:
-            session = SessionInfo(start=started, profile=profile, live=True, source=source)
+            session = SessionInfo(
+                start=started,
+                profile=profile,
+                live=True,
+                source=source,
+                monitor_start=monitor_start,
+            )
             # the files as the session's sinks read them: a later version is taken up
             watch = SettingsWatch(check_s=settings.settings_check_s)
             sinks: list[Sink] = [ConsolePrinter(out)]
@@ -1127,6 +1134,7 @@ def run(
             level = logging.WARNING
             if moved is not None and wall_clock is not None:
                 started = datetime.fromtimestamp(wall_clock()).astimezone()
+                monitor_start += moved  # the same moment, read by the new time
                 way = "forward" if moved > 0 else "back"
                 message = (
                     f"the clock was set {way} by {control.format_duration(abs(moved))}; "

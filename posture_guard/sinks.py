@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import IO, Protocol
+from typing import IO, Optional, Protocol
 
 from .states import Decision
 
@@ -60,13 +60,17 @@ class SessionInfo:
     into a moment with :meth:`epoch` or :meth:`wall`, never as
     ``start + timedelta(seconds=t)``: that naive sum is local wall-clock arithmetic, which
     is an hour off once a daylight-saving change lies between the start and ``t``.
-    ``live`` is False for replay and demo.
+    ``live`` is False for replay and demo. ``monitor_start`` (POSIX seconds, live runs)
+    is when the monitor began: the first session's start, which a later session of the
+    same run (the clock set, a plan's midnight) keeps, moved with the clock if it was
+    set, so that `status` says since when the monitor runs, not since its last session.
     """
 
     start: datetime
     profile: str
     live: bool
     source: str = ""
+    monitor_start: Optional[float] = None
 
     def epoch(self, t: float) -> float:
         """POSIX seconds of stream time ``t``: real elapsed seconds after the start."""

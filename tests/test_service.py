@@ -613,6 +613,49 @@ def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
     assert all(s.end <= t0 + step + 700 + 1 for s in after)
 
 
+@pytest.mark.parametrize("new_session", ["clock set back", "plan's first midnight"])
+def test_status_says_since_when_the_monitor_runs_across_its_sessions(
+    grace_hopper: Path, tmp_path: Path, capsys, new_session: str
+) -> None:
+    """A session the monitor starts by itself (the clock set, a plan's midnight) is no
+    new monitor: `status` gave that session's start as "since" (by the real clock here,
+    today), the user expects when the monitor was started, read by the clock in force."""
+    start = datetime(2026, 11, 1, 23, 58)
+    clock = FakeClock(stop_at=240)
+    world = CameraWorld(clock, clock())
+    moved = [0.0]
+    wall: Optional[Callable[[], float]] = None
+    if new_session == "clock set back":
+        start = LIVE_START
+
+        def wall() -> float:
+            return _wall(start, clock.elapsed) + moved[0]
+
+        clock.at(60, lambda: moved.__setitem__(0, -3600.0))
+    else:
+        _import_example_plan(tmp_path, date(2026, 11, 2), date(2026, 11, 30))
+    said: list[str] = []
+
+    def status() -> None:
+        capsys.readouterr()
+        assert cli.main(["status"]) == 0
+        said.append(capsys.readouterr().out.splitlines()[0])
+
+    clock.at(30, status)
+    clock.at(200, status)
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, start, out=out, wall_clock=wall) == 0
+    assert "posture-guard: " in out.getvalue()  # a new session was started
+    first, later = said
+    head = f"monitor: running (pid {os.getpid()}, profile population, since "
+    if new_session == "clock set back":  # 09:00 by the old time is 08:00 by the new
+        assert first.startswith(f"{head}2026-11-25 09:00, seen ")
+        assert later.startswith(f"{head}2026-11-25 08:00, seen ")
+    else:
+        assert first.startswith(f"{head}2026-11-01 23:58, seen ")
+        assert later.startswith(f"{head}2026-11-01 23:58, seen ")
+
+
 @pytest.mark.parametrize("edge", ["first day", "day after the last"])
 def test_a_monitor_left_running_into_a_plans_first_day_or_past_its_last_follows_it(
     grace_hopper: Path, tmp_path: Path, edge: str
