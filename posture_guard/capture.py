@@ -91,6 +91,12 @@ class VideoFileSource:
     def _t(self, index: int) -> float:
         return index / self.fps
 
+    @property
+    def last_t(self) -> float:
+        """Stream time of the last frame read or skipped: at the end, the clip's last
+        frame, which the replay counts to as a landmark replay counts to its last sample."""
+        return self._t(max(self._index - 1, 0))
+
     def read(self) -> Optional[Frame]:
         if self._pending is not None:
             image, self._pending = self._pending, None
@@ -133,6 +139,11 @@ class StillImageSource:
         self._n = max(1, int(round(still_seconds * still_fps)))
         self._index = 0
         self.duration = (self._n - 1) / self.fps  # stream time of the last frame
+
+    @property
+    def last_t(self) -> float:
+        """Stream time of the last frame read or skipped (see VideoFileSource.last_t)."""
+        return max(self._index - 1, 0) / self.fps
 
     def read(self) -> Optional[Frame]:
         if self._index >= self._n:

@@ -177,6 +177,9 @@ class DetectedFrames:
         self.detector = detector
         self.pipeline = pipeline
         self.on_frame = on_frame  # e.g. the preview window; sees the picture, keeps nothing
+        #: once the source is read to its end: the stream time of its last frame, skipped
+        #: or not (a skipped tail is monitored time all the same, as in a landmark replay)
+        self.end_t: Optional[float] = None
 
     def __iter__(self) -> Iterator[Sample]:
         while True:
@@ -187,6 +190,7 @@ class DetectedFrames:
                 self.pipeline.totals.frames_seen += skipped or 0
             frame = self.source.read()
             if frame is None:
+                self.end_t = getattr(self.source, "last_t", None)
                 return
             landmarks = self.detector.detect(frame.image)
             if self.on_frame is not None:
@@ -391,6 +395,13 @@ def replay(
         last_t = sample.t
         if stop is not None and stop.stopped:
             break
+    else:
+        # A video read to its end: the frames after the last analysed one were skipped
+        # unread, not offered, and the time ended at that frame, up to a sampling
+        # interval (3.5 s) before the clip's end, where a landmark replay counts to it.
+        end_t = getattr(samples, "end_t", None)
+        if end_t is not None and (last_t is None or end_t > last_t):
+            last_t = end_t
     return pipeline.close(last_t)
 
 

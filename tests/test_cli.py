@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -730,6 +730,37 @@ def test_a_video_replay_counts_the_frames_it_skipped(
     assert main(["replay", "--video", str(grace_hopper), "--quiet"]) == 0
     analysed, seen = _analysed_of_seen(capsys.readouterr().out)
     assert seen == 20 and 0 < analysed < seen
+
+
+def test_a_video_replay_counts_to_the_clips_end_as_its_landmark_replay_does(
+    grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The frames after the last analysed one are skipped unread: the video replay's time
+    # ended at that frame, up to 3.5 s before the clip's end, while the landmark replay
+    # of the same clip counts to its last sample. Both now log the same posture time.
+    import cv2
+
+    photo = cv2.imread(str(grace_hopper))
+    clip = tmp_path / "still.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
+                             (photo.shape[1], photo.shape[0]))  # fmt: skip
+    for _ in range(80):  # 8 s at 10 fps: the last frame at 7.9 s
+        writer.write(photo)
+    writer.release()
+    stream = tmp_path / "still.jsonl"
+    assert main(["record", "--video", str(clip), "--landmarks-out", str(stream)]) == 0
+    start = datetime(2026, 1, 5, 9, 0).timestamp()
+    logged = {}
+    for kind, path in (("video", clip), ("landmarks", stream)):
+        db = tmp_path / f"{kind}.sqlite3"
+        capsys.readouterr()
+        assert main(["replay", f"--{kind}", str(path), "--quiet", "--db", str(db),
+                     "--start", "2026-01-05T09:00"]) == 0  # fmt: skip
+        assert "monitored 00:00:08;" in capsys.readouterr().out
+        spans = _spans(db)
+        logged[kind] = (spans[0][1] - start, spans[-1][2] - start)
+    assert logged["video"] == pytest.approx((0.0, 7.9))
+    assert logged["landmarks"] == pytest.approx((0.0, 7.9))
 
 
 def test_record_never_writes_over_its_own_input(
