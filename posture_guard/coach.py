@@ -60,8 +60,12 @@ Defaults (:class:`CoachSettings`) and why:
   2001 ~20 min rhythm turn on the micro prompts (``micro_prompts``, off by default,
   every ``micro_every_s = 20 min``).
 - ``break_reset_s = 3 min`` away from the camera counts as a break taken;
-  ``break_repeat_s = 20 min``: an ignored break prompt comes back once every 20 min, not
-  every sample.
+  ``break_repeat_s = 20 min`` and ``break_repeat_max_s = 60 min``: an ignored break
+  prompt comes back, each time a little later (20, then 40, then every 60 min), not every
+  sample and not every 20 min all day: someone who does not get up has heard it, and at
+  20 min a whole day at the desk made 46 break prompts. The back-off starts again with
+  the sitting clock: after a break taken (away from the camera, or the break prompt's
+  "Done" button, which restarts the sitting clock at the press).
 - ``min_gap_s = 60``: never two notifications within a minute (break, alert, eye rest
   and check-in share it); a break prompt also starts the posture cool-down, since it
   already carries a stretch.
@@ -145,6 +149,7 @@ class CoachSettings:
     break_after_s: float = 45 * 60.0
     break_reset_s: float = 3 * 60.0
     break_repeat_s: float = 20 * 60.0
+    break_repeat_max_s: float = 60 * 60.0
     micro_prompts: bool = False
     micro_every_s: float = 20 * 60.0
     min_gap_s: float = 60.0
@@ -190,6 +195,7 @@ class CoachSettings:
             "break_after_s",
             "break_reset_s",
             "break_repeat_s",
+            "break_repeat_max_s",
             "micro_every_s",
             "max_sample_gap_s",
             "snooze_button_s",
@@ -383,6 +389,8 @@ class CoachState:
     last_alert_at: Optional[datetime] = None
     praise_for: Optional[int] = None  # alert prompt awaiting a quiet acknowledgement
     last_break_prompt_at: Optional[datetime] = None
+    # break prompts since the sitting clock started: each one ignored waits longer
+    break_prompts: int = 0
     last_micro_at: Optional[datetime] = None
     last_notified_at: Optional[datetime] = None
     recent_exercises: tuple[str, ...] = ()  # oldest first
@@ -661,6 +669,10 @@ class Coach:
                         {"prompt": a.prompt_id, "kind": a.kind, "exercise": a.exercise},
                     )
                 )
+                if a.kind == "break" and st.sitting_since is not None:
+                    # the user says they took the break (maybe standing in view): the
+                    # sitting clock and the break prompt's back-off start again
+                    st = replace(st, sitting_since=now, break_prompts=0)
             elif a.action == "snooze":
                 until = now + timedelta(seconds=self.settings.snooze_button_s)
                 st = replace(st, button_snooze_until=until, button_snoozed_at=now)
@@ -748,7 +760,7 @@ class Coach:
         cfg = self.settings
         if gap >= cfg.break_reset_s and st.sitting_since is not None:
             fx.append(Event("sitting_reset", now, {"gap_s": round(gap)}))
-            st = replace(st, sitting_since=None, away_since=None)
+            st = replace(st, sitting_since=None, away_since=None, break_prompts=0)
         if state is PostureState.ABSENT and cut_off:
             # Absent only because the frame edge has cut the user off for longer than
             # the decision holds a state (leaned in for over ten minutes, or sat down too
@@ -781,7 +793,7 @@ class Coach:
         away = _secs(now - st.away_since)
         sat = _secs(st.away_since - st.sitting_since)
         fx.append(Event("break_taken", now, {"away_s": round(away), "sat_min": round(sat / 60)}))
-        return replace(st, sitting_since=None, last_micro_at=None)
+        return replace(st, sitting_since=None, last_micro_at=None, break_prompts=0)
 
     def _silenced(self, st: CoachState, now: datetime) -> bool:
         if st.control_paused:
@@ -803,8 +815,15 @@ class Coach:
         if sat < cfg.break_after_s:
             return st, []
         last = st.last_break_prompt_at
-        if last is not None and last >= st.sitting_since and _secs(now - last) < cfg.break_repeat_s:
-            return st, []
+        if last is not None and last >= st.sitting_since and st.break_prompts > 0:
+            # ignored: 20, 40, then every 60 min (break_repeat_s steps up to
+            # break_repeat_max_s; a break_repeat_s set longer than that holds as set)
+            wait = max(
+                cfg.break_repeat_s,
+                min(st.break_prompts * cfg.break_repeat_s, cfg.break_repeat_max_s),
+            )
+            if _secs(now - last) < wait:
+                return st, []
         ex = pick_exercise(self.library, "break", st.recent_exercises)
         pid = st.next_prompt_id
         minutes = human_duration(sat - sat % 60)
@@ -817,7 +836,10 @@ class Coach:
             Event("break_prompted", now, {"sitting_min": round(sat / 60), "prompt": pid}),
             Event("exercise_prompted", now, {"exercise": ex.id, "for": "break", "prompt": pid}),
         ]
-        return self._used(st, ex, pid, last_break_prompt_at=now), fx
+        return (
+            self._used(st, ex, pid, last_break_prompt_at=now, break_prompts=st.break_prompts + 1),
+            fx,
+        )
 
     def _alert_rule(
         self, st: CoachState, state: PostureState, now: datetime

@@ -234,7 +234,6 @@ def test_long_sitting_prompts_a_break_with_a_break_exercise_then_repeats():
     cfg = run.coach.settings
     breaks = run.kinds("break")
     assert breaks[0][0] == cfg.break_after_s
-    assert all(b - a == cfg.break_repeat_s for (a, _), (b, _) in zip(breaks, breaks[1:]))
     lib = run.coach.library
     for _, n in breaks:
         assert "break" in lib.by_id(n.exercise).targets
@@ -242,6 +241,40 @@ def test_long_sitting_prompts_a_break_with_a_break_exercise_then_repeats():
     assert "You've been at the desk for 45 min." in breaks[0][1].body
     assert len({n.exercise for _, n in breaks}) > 1
     assert [t for t, _ in run.event_kinds("break_prompted")] == [t for t, _ in breaks]
+
+
+def test_an_ignored_break_prompt_comes_back_later_each_time_up_to_an_hour():
+    """Someone who never gets up got a break prompt every 20 min all day (46 in a 16-hour
+    day): now 20, then 40, then every 60 min after the first."""
+    run = make().feed(GOOD, 5 * 3600)
+    gaps = [b - a for (a, _), (b, _) in zip(run.kinds("break"), run.kinds("break")[1:])]
+    assert run.kinds("break")[0][0] == 45 * 60
+    assert [g / 60 for g in gaps] == [20, 40, 60, 60, 60]
+    # a break_repeat_s set longer than the back-off's cap holds as set
+    run = make(break_repeat_s=90 * 60).feed(GOOD, 6 * 3600)
+    gaps = [b - a for (a, _), (b, _) in zip(run.kinds("break"), run.kinds("break")[1:])]
+    assert gaps and all(g == 90 * 60 for g in gaps)
+
+
+def test_the_break_back_off_starts_again_after_a_break_taken():
+    # three prompts ignored (45, 65, 105 min), then 3 min away, then at the desk again
+    run = make().feed(GOOD, 106 * 60).feed(AWAY, 3 * 60).feed(GOOD, 2 * 3600)
+    back = 109 * 60
+    after = [t - back for t, _ in run.kinds("break") if t > back]
+    assert [t / 60 for t in after] == [45, 65, 105]  # 20, 40 again, not 60
+
+
+def test_done_on_a_break_prompt_restarts_the_sitting_clock_and_the_back_off():
+    """ "Done" on the break prompt: the user took the break (perhaps standing in view), so
+    the next prompt comes 45 min later, not 20 (as for a prompt ignored)."""
+    run = make().feed(GOOD, 45 * 60 + 1)
+    ((t_break, brk),) = run.kinds("break")
+    run.t = 50 * 60
+    run.step(GOOD, actions=(Action(brk.prompt_id, "done", "break", brk.exercise),))
+    run.t += 1
+    run.feed(GOOD, 2 * 3600)
+    later = [t for t, _ in run.kinds("break") if t > t_break]
+    assert [(t - 50 * 60) / 60 for t in later] == [45, 65, 105]
 
 
 def test_three_minutes_away_is_a_break_and_resets_the_clock():
