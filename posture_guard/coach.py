@@ -66,9 +66,17 @@ Defaults (:class:`CoachSettings`) and why:
   20 min a whole day at the desk made 46 break prompts. The back-off starts again with
   the sitting clock: after a break taken (away from the camera, or the break prompt's
   "Done" button, which restarts the sitting clock at the press).
-- ``min_gap_s = 60``: never two notifications within a minute (break, alert, eye rest
-  and check-in share it); a break prompt also starts the posture cool-down, since it
-  already carries a stretch.
+- ``min_gap_s = 5 min`` and ``max_prompts_per_hour = 6``: never two notifications
+  within 5 minutes, nor more than 6 in any hour, whatever their kind (break, alert, a
+  dose of the therapist's plan, framing, eye rest, check-in). With a gap of a minute an
+  alert and a break prompt came a minute apart, and the per-kind limits added up to 16 in
+  an hour (3 alerts, 3 break prompts, 3 eye rests and a dense plan's doses). A prompt due
+  meanwhile waits rather than being dropped: a break prompt, a plan dose (the latest due,
+  see ``_plan_rule``) or the check-in comes once the gap is over; a posture alert only if
+  the posture still calls for one then. Only the reply to a button the user pressed (the
+  check-in's "I had a headache") is not held back, and it counts for the gap, not the
+  hour. A break prompt also starts the posture cool-down, since it already carries a
+  stretch.
 - ``max_sample_gap_s = 30``: a decision's state is assumed to last until the next one,
   at most 30 s; longer gaps (camera busy, a suspended laptop) are unobserved time that
   counts neither as bad posture nor as sitting. An unobserved gap of at least
@@ -145,6 +153,7 @@ class CoachSettings:
     alert_bad_share: float = 0.7
     alert_cooldown_s: float = 15 * 60.0
     max_alerts_per_hour: int = 3
+    max_prompts_per_hour: int = 6
     praise_after_s: float = 60.0
     break_after_s: float = 45 * 60.0
     break_reset_s: float = 3 * 60.0
@@ -152,7 +161,7 @@ class CoachSettings:
     break_repeat_max_s: float = 60 * 60.0
     micro_prompts: bool = False
     micro_every_s: float = 20 * 60.0
-    min_gap_s: float = 60.0
+    min_gap_s: float = 5 * 60.0
     max_sample_gap_s: float = 30.0
     snooze_button_s: float = 15 * 60.0
     checkin_time: Optional[time] = time(17, 30)
@@ -218,8 +227,9 @@ class CoachSettings:
                 )
         if not 0 < self.alert_bad_share <= 1:
             raise UserError(f"{where}: 'alert_bad_share' must be in (0, 1]")
-        if self.max_alerts_per_hour < 1:
-            raise UserError(f"{where}: 'max_alerts_per_hour' must be at least 1")
+        for key in ("max_alerts_per_hour", "max_prompts_per_hour"):
+            if getattr(self, key) < 1:
+                raise UserError(f"{where}: {key!r} must be at least 1")
         if self.framing_after_s > self.framing_window_s:
             raise UserError(
                 f"{where}: 'framing_after_s' is longer than 'framing_window_s', so the "
@@ -251,9 +261,9 @@ def _convert_setting(key: str, raw: Any, where: str) -> Any:
         if not isinstance(raw, bool):
             raise UserError(f"{where}: {key!r} must be true or false")
         return raw
-    if key == "max_alerts_per_hour":
+    if key in ("max_alerts_per_hour", "max_prompts_per_hour"):
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise UserError(f"{where}: 'max_alerts_per_hour' must be a whole number")
+            raise UserError(f"{where}: {key!r} must be a whole number")
         return raw
     if key == "alert_bad_share":
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -393,6 +403,8 @@ class CoachState:
     break_prompts: int = 0
     last_micro_at: Optional[datetime] = None
     last_notified_at: Optional[datetime] = None
+    # prompts shown within the last hour, of every kind (max_prompts_per_hour)
+    notified: tuple[datetime, ...] = ()
     recent_exercises: tuple[str, ...] = ()  # oldest first
     last_checkin_day: Optional[date] = None
     button_snooze_until: Optional[datetime] = None
@@ -416,7 +428,8 @@ class CoachMemory:
     again) must not reset the limits that keep the coach from spamming: the check-in and
     the framing prompt come once a day, the alerts of the last hour still count against
     the hourly cap and the cool-down (as does the last break prompt, which starts it
-    too), the last notification against the minute between two, a therapist-plan dose
+    too), the last notification against the gap between two and the prompts of the last
+    hour against the cap on all of them, a therapist-plan dose
     already prompted is not prompted again, a Snooze button pressed keeps the coach
     silent for its time, and the exercises go on rotating (not the same twice in a row).
     The rest of the state (sitting time, spans of posture) describes what the camera saw,
@@ -437,6 +450,9 @@ class CoachMemory:
     # exercise ids of the rotation, oldest first: without them every session began it
     # again, and a monitor restarted often suggested the chin tuck in every alert
     recent_exercises: tuple[str, ...] = ()
+    # prompts of the last hour, oldest first (max_prompts_per_hour): without them a
+    # restarted monitor could show another 6 in the hour; absent from older files
+    notified: tuple[datetime, ...] = ()
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -453,6 +469,7 @@ class CoachMemory:
                 else None
             ),
             st.recent_exercises,
+            st.notified,
         )
 
 
@@ -532,6 +549,7 @@ class Coach:
             button_snoozed_at=m.button_snooze[0] if m.button_snooze else None,
             button_snooze_until=m.button_snooze[1] if m.button_snooze else None,
             recent_exercises=m.recent_exercises,
+            notified=m.notified,
             next_prompt_id=first_prompt_id,
         )
 
@@ -539,9 +557,13 @@ class Coach:
         """Advance to ``obs.now`` with the decision ``obs.state``; return effects.
 
         At most one notification per step. Priority when several are due: break (it
-        carries a stretch), posture alert, the plan's exercise, framing, eye rest,
-        check-in; the others wait for ``min_gap_s``. The reply to a check-in's "I had a
-        headache" button is shown at once and counts as that step's notification.
+        carries a stretch), posture alert, framing, check-in, the plan's exercise, eye
+        rest: the two once a day before the ones that recur, so that with the hourly cap
+        full they are not pushed back again and again (eye rests every 10 min held the
+        check-in back 75 min). The others wait for ``min_gap_s`` (and, with
+        ``max_prompts_per_hour`` shown in the last hour, for the oldest of them to be an
+        hour old). The reply to a check-in's "I had a headache" button is shown at once
+        and counts as that step's notification.
         """
         cfg = self.settings
         now = obs.now
@@ -571,7 +593,11 @@ class Coach:
             st = replace(st, praise_for=None)
 
         hour_ago = now - timedelta(hours=1)
-        st = replace(st, alerts=tuple(a for a in st.alerts if a > hour_ago))
+        st = replace(
+            st,
+            alerts=tuple(a for a in st.alerts if a > hour_ago),
+            notified=tuple(a for a in st.notified if a > hour_ago),
+        )
 
         # A state read absent while the frame edge cuts someone off is a user who sat down
         # too close to be measured (the state held as absent): only the framing prompt,
@@ -581,20 +607,22 @@ class Coach:
             return st, fx
         if st.last_notified_at is not None and _secs(now - st.last_notified_at) < cfg.min_gap_s:
             return st, fx
+        if len(st.notified) >= cfg.max_prompts_per_hour:
+            return st, fx
 
         rules = (
             self._break_rule,
             self._alert_rule,
-            self._plan_rule,
             self._framing_rule,
-            self._micro_rule,
             self._checkin_rule,
+            self._plan_rule,
+            self._micro_rule,
         )
         for rule in (self._framing_rule,) if away else rules:
             new_st, new_fx = rule(st, obs.state, now)
             if new_fx:
                 fx.extend(new_fx)
-                return replace(new_st, last_notified_at=now), fx
+                return replace(new_st, last_notified_at=now, notified=(*st.notified, now)), fx
         return st, fx
 
     def idle(
@@ -1367,6 +1395,8 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         recent = tuple(obj.get("recent_exercises", ()))
         if not all(isinstance(x, str) for x in recent):
             raise TypeError("recent_exercises: not a list of exercise ids")
+        # absent from the files of versions before the cap on all prompts: none counted
+        notified = tuple(_moment(x) for x in obj.get("notified", []) if float(x) <= started)
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -1382,6 +1412,7 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         last_break,
         button_snooze,
         recent,
+        tuple(a for a in notified if a.timestamp() > hour_ago),
     )
 
 
@@ -1414,6 +1445,7 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
             [t.timestamp() for t in memory.button_snooze] if memory.button_snooze else None
         ),
         "recent_exercises": list(memory.recent_exercises),
+        "notified": [a.timestamp() for a in memory.notified],
     }
     try:
         control_mod.write_json_atomic(path, obj)

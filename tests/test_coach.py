@@ -317,6 +317,45 @@ def test_never_two_notifications_within_the_minimum_gap():
 
 
 # --------------------------------------------------------------------------- silence
+def test_an_alert_and_a_break_prompt_are_never_minutes_apart():
+    """Slumped from 09:43, the alert came at 09:44 and the break prompt, due at 09:45, a
+    minute later: two notifications a minute apart. Now the break prompt waits 5 min; an
+    alert that waited and whose fault is over by then is dropped, not shown late."""
+    run = make().feed(GOOD, 43 * 60).feed(FWD, 15 * 60)
+    [(t_alert, _)] = run.kinds("posture")
+    [(t_break, _)] = run.kinds("break")
+    assert t_alert < 45 * 60 and t_break - t_alert == 5 * 60
+    # the other way round: an alert due a minute after the break prompt waits for the
+    # gap, and a fault over by then gets no alert at all
+    run = make(alert_cooldown_s=60).feed(GOOD, 45 * 60 + 1).feed(FWD, 3 * 60).feed(GOOD, 9 * 60)
+    assert [n.kind for _, n in run.notifies] == ["break"]
+
+
+def test_a_dense_plan_with_alerts_and_breaks_stays_within_six_prompts_an_hour():
+    """Doses every 10 min (the densest plan allowed), a slumped user who never gets up,
+    eye rests on: 16 notifications came in one hour (doses outside any cap). Now at most
+    6 an hour, at least 5 min apart, and the dose due while another prompt holds waits
+    for the gap instead of being dropped or stacked."""
+    slots = tuple((time(9 + m // 60, m % 60), "chin_tuck") for m in range(2, 8 * 60, 10))
+    run = make(plan_slots=lambda d: slots, micro_prompts=True).feed(FWD, 8 * 3600)
+    times = [t for t, _ in run.notifies]
+    assert max(len([u for u in times if t <= u < t + 3600]) for t in times) == 6
+    assert min(b - a for a, b in zip(times, times[1:])) >= 5 * 60
+    kinds = {n.kind for _, n in run.notifies}
+    assert {"exercise", "posture", "break"} <= kinds
+    # the alert at 09:01:03, the dose due at 09:02: the dose waits for the gap, no more
+    first = [(t, n.kind) for t, n in run.notifies][:2]
+    assert first[0][1] == "posture" and first[1] == (first[0][0] + 5 * 60, "exercise")
+
+
+def test_the_daily_checkin_is_not_crowded_out_when_the_hourly_cap_is_full():
+    """Eye rests every 10 min fill the hour's 6 prompts; the check-in due at 10:30 must
+    still come then, not wait behind each eye rest as the cap frees a place."""
+    run = make(checkin_time=time(10, 30), micro_prompts=True, micro_every_s=10 * 60)
+    run.feed(GOOD, 3 * 3600)
+    assert [t for t, _ in run.kinds("checkin")] == [90 * 60]
+
+
 def test_a_control_snooze_silences_prompts_until_it_ends():
     until = T0 + timedelta(minutes=30)
     run = make().feed(FWD, 20 * 60, snooze_until=until)
@@ -547,15 +586,15 @@ def test_plan_doses_missed_while_away_are_not_caught_up_one_a_minute():
 
 
 def test_a_break_prompt_right_after_a_plan_dose_suggests_another_exercise():
-    """The plan's 10:00 chin tuck, then the break prompt due at 10:00:30 (shown at 10:01,
-    the minimum gap after): it suggested the chin tuck again, the first break exercise, as if
+    """The plan's 10:00 chin tuck, then the break prompt due at 10:00:30 (shown the
+    minimum gap after the dose): it suggested the chin tuck again, the first break exercise, as if
     the dose had not just been prompted (never the same twice in a row, README)."""
     run = make(plan_slots=lambda day: ((time(10, 0), "chin_tuck"),))
     run.t = 15 * 60 + 30.0  # sitting since 09:15:30: the break is due at 10:00:30
     run.feed(GOOD, 50 * 60)
     assert [n.kind for _, n in run.notifies] == ["exercise", "break"]
     (plan_t, dose), (break_t, brk) = run.notifies
-    assert break_t - plan_t == 60
+    assert break_t - plan_t == run.coach.settings.min_gap_s
     assert dose.exercise == "chin_tuck" and brk.exercise != "chin_tuck"
 
 
@@ -683,6 +722,8 @@ def test_no_prompt_outside_the_rules(segments, micro):
     states_at = dict(run.timeline)
     times = [t for t, _ in run.notifies]
     assert all(b - a >= cfg.min_gap_s for a, b in zip(times, times[1:]))
+    for t in times:
+        assert len([u for u in times if t - 3600 < u <= t]) <= cfg.max_prompts_per_hour
     alerts = [t for t, _ in run.kinds("posture")]
     assert all(b - a >= cfg.alert_cooldown_s for a, b in zip(alerts, alerts[1:]))
     for t in alerts:
@@ -725,6 +766,9 @@ def test_settings_from_a_config_table():
         ({"alert_bad_share": 1.5}, "'alert_bad_share'"),
         ({"max_alerts_per_hour": 0}, "'max_alerts_per_hour'"),
         ({"max_alerts_per_hour": 2.5}, "'max_alerts_per_hour'"),
+        ({"max_prompts_per_hour": 0}, "'max_prompts_per_hour' must be at least 1"),
+        ({"max_prompts_per_hour": "6"}, "'max_prompts_per_hour' must be a whole number"),
+        ({"break_repeat_max_s": 0}, "'break_repeat_max_s' must be longer than zero"),
         ({"micro_prompts": "yes"}, "'micro_prompts'"),
         ({"framing_prompts": "on"}, "'framing_prompts'"),
         ({"framing_after_s": "45m"}, "'framing_after_s' is longer than 'framing_window_s'"),
@@ -938,6 +982,28 @@ def test_a_restart_keeps_the_alert_cooldown_and_the_hourly_cap(tmp_path):
     )
     assert fourth.sent == []
     assert alert_at < third.events[0].at
+
+
+def test_a_restart_keeps_the_cap_on_all_prompts_of_the_hour(tmp_path):
+    """The prompts of the last hour count against max_prompts_per_hour after a restart
+    too (coach.json's "notified"); a file written before it still loads."""
+    kw = dict(alert_cooldown_s=60, max_alerts_per_hour=30, min_gap_s=60, max_prompts_per_hour=3)
+    first = _live_session(tmp_path, T0, FWD, 300, **kw)
+    assert [n.kind for n, _ in first.sent] == ["posture"] * 3
+    saved = json.loads((tmp_path / "coach.json").read_text())
+    assert saved["notified"] == [e.at.timestamp() for e in first.events if e.kind == "alert"]
+    second = _live_session(tmp_path, T0 + timedelta(minutes=6), FWD, 600, **kw)
+    assert second.sent == []
+    # an hour after the first, the cap has room again
+    third = _live_session(tmp_path, T0 + timedelta(minutes=60), FWD, 300, **kw)
+    assert [n.kind for n, _ in third.sent][:1] == ["posture"]
+    # a coach.json of an earlier version, without "notified", is no damaged file: its
+    # alerts still hold the alerts' own hourly cap
+    del saved["notified"]
+    (tmp_path / "coach.json").write_text(json.dumps(saved))
+    kw["max_alerts_per_hour"] = 3
+    fourth = _live_session(tmp_path, T0 + timedelta(minutes=6), FWD, 600, **kw)
+    assert fourth.sent == []
 
 
 def test_a_restart_keeps_the_framing_prompt_to_once_a_day(tmp_path):
