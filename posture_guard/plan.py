@@ -35,7 +35,9 @@ Schema (version 1)::
 Why these rules: a plan that does not validate is rejected as a whole, with *every*
 problem listed at once (a therapist fixes the file in one go), and the active plan stays
 unchanged. More than :data:`MANY_EXERCISES` exercises only warns: adherence to home
-programmes drops as they grow, but the therapist decides.
+programmes drops as they grow, but the therapist decides. So does a day of more than
+:data:`DOSES_PER_HOUR_WARN` doses an hour of working day: the coach keeps to its limits
+on notifications, and the warning names the exercises with the most doses.
 
 Scheduling (:func:`schedule_day`) is a pure function: the day's doses are spread evenly
 over the working day minus quiet hours, interleaved so that each exercise's doses stay
@@ -46,6 +48,7 @@ spread out and no two prompts coincide. The coach asks it for each day through
 from __future__ import annotations
 
 import argparse
+import calendar
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -66,6 +69,11 @@ SCHEMA = 1
 MANY_EXERCISES = 4
 MAX_TIMES_PER_DAY = 12
 MIN_SLOT_SPACING_MIN = 10  # prescribed prompts of a day at least this far apart
+# More doses an hour than this (on average over the working day) only warns: the coach
+# shows at most 6 notifications an hour, 5 min apart, alerts and break prompts among
+# them (coach.CoachSettings), so half of that for the plan keeps the doses on time;
+# beyond it some come late or, overtaken by the next, are missed.
+DOSES_PER_HOUR_WARN = 3
 # A plan covers one block of treatment (weeks to months; `plan new` writes up to 52
 # weeks). Two years is far beyond any, and keeps the therapist report, which covers the
 # plan's days by default, a report of a size that still makes sense (and finishes).
@@ -212,7 +220,38 @@ class Plan:
                 f"this plan has {n} exercises; adherence to home programmes drops as they "
                 f"grow, so consider at most {MANY_EXERCISES}"
             )
+        dense = self._dense_warning()
+        if dense:
+            out.append(dense)
         return out
+
+    def _dense_warning(self) -> str:
+        """The busiest weekday's doses, if more than :data:`DOSES_PER_HOUR_WARN` an hour
+        of the working day (quiet hours taken out); the entries with the most named."""
+        free = _available_minutes(self.workday, self.quiet_hours)
+        if free <= 0:
+            return ""
+        wd = max(
+            range(7), key=lambda d: sum(p.times_per_day for p in self.prescriptions if d in p.days)
+        )
+        entries = [(i, p) for i, p in enumerate(self.prescriptions, start=1) if wd in p.days]
+        n = sum(p.times_per_day for _, p in entries)
+        fit = int(DOSES_PER_HOUR_WARN * free / 60)
+        if n <= fit:
+            return ""
+        from .coach import CoachSettings  # the coach's limits: see DOSES_PER_HOUR_WARN
+
+        coach = CoachSettings()
+        top = sorted(entries, key=lambda e: -e[1].times_per_day)[:3]
+        named = ", ".join(f"exercise #{i} {p.id!r} ({p.times_per_day} a day)" for i, p in top)
+        return (
+            f"{n} doses on a {calendar.day_name[wd]} in {free / 60:g} h of working day are "
+            f"one every {free / n:.0f} min; the coach shows at most "
+            f"{coach.max_prompts_per_hour} notifications an hour, "
+            f"{coach.min_gap_s / 60:g} min apart, posture alerts and break prompts among "
+            f"them, so doses will come late or be missed: prescribe at most {fit} a day "
+            f"({DOSES_PER_HOUR_WARN} an hour), fewer of {named}"
+        )
 
     def describe(
         self, today: Optional[date] = None, own_quiet: Optional[tuple[time, time]] = None

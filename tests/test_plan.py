@@ -127,6 +127,47 @@ def test_more_than_four_exercises_warns_but_is_accepted() -> None:
     assert plan.parse_plan(example_doc()).warnings == []
 
 
+def test_a_plan_denser_than_the_coach_can_prompt_on_time_warns_naming_the_entries(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """28 doses in a 9 h working day, one every 19 min: valid, but the coach shows at most
+    6 notifications an hour, alerts and breaks among them, so doses come late or are
+    missed. Import and show say so and name the entries with the most doses."""
+    doc = {
+        "schema": 1,
+        "start": date(2024, 3, 4),
+        "end": date(2024, 3, 31),
+        "exercise": [
+            {"id": "neck_rotation", "times_per_day": 9},
+            {"id": "chin_tuck", "times_per_day": 10, "days": ["mon", "tue"]},
+            {"id": "scapular_retraction", "times_per_day": 9},
+        ],
+    }
+    p = plan.parse_plan(doc)
+    [warning] = p.warnings
+    assert warning.startswith("28 doses on a Monday in 9 h of working day")
+    assert "prescribe at most 27 a day (3 an hour)" in warning
+    assert warning.endswith(
+        "fewer of exercise #2 'chin_tuck' (10 a day), exercise #1 'neck_rotation' (9 a day), "
+        "exercise #3 'scapular_retraction' (9 a day)"
+    )
+    assert f"Warning: {warning}" in p.describe()
+    f = tmp_path / "dense.toml"
+    f.write_text(
+        "schema = 1\nstart = 2024-03-04\nend = 2024-03-31\n"
+        + "".join(
+            f'[[exercise]]\nid = "{e["id"]}"\ntimes_per_day = {e["times_per_day"]}\n'
+            for e in doc["exercise"]
+        ),
+        encoding="utf-8",
+    )
+    assert cli.main(["plan", "import", str(f)]) == 0
+    assert f"warning: {warning}" in capsys.readouterr().out
+    # 27 a day (3 an hour) fit: no warning
+    doc["exercise"][1]["times_per_day"] = 9
+    assert plan.parse_plan(doc).warnings == []
+
+
 def test_cert_description_names_dosage_progression_and_tailoring() -> None:
     p = plan.load_plan_file(EXAMPLE)
     text = "\n".join(p.describe(today=date(2024, 3, 10)))
