@@ -17,6 +17,9 @@ Users (each a deterministic script; the restless ones from a fixed seed):
 - ``restless``: 08:00-18:00, posture changing every 30 s to 6 min (good, forward head,
   raised shoulders, tilt), out of view for 1-2 min now and then (too short for a break),
   lunch 12:00-12:45, 20-20-20 eye-rest prompts on.
+- ``plan 3/h``: the restless user (eye rests off) under a plan of 3 exercises 9 times a
+  day over the default working day 08:30-17:30: 27 doses, 3 an hour, the most a plan
+  gets without `plan import` warning that doses will come late or be missed.
 - ``dense plan``: the restless user at the desk 06:00-22:00 under a therapist's plan of
   8 exercises 12 times a day (96 doses, the most a valid plan allows over that working
   day), eye-rest prompts on.
@@ -108,21 +111,24 @@ def restless(start: time, end: time, seed: int, lunch: Optional[tuple[time, time
     return out
 
 
-def dense_plan_user() -> User:
+def plan_user(
+    name: str, workday: tuple[time, time], exercises: int, times: int, micro: bool
+) -> User:
+    """The restless user at the desk over ``workday`` under a plan of ``exercises``
+    library exercises, each ``times`` a day."""
     doc = {
         "schema": 1,
         "start": DAY,
         "end": DAY + timedelta(days=27),
-        "workday": "06:00-22:00",
-        "exercise": [{"id": ex, "times_per_day": 12} for ex in PLAN_EXERCISES],
+        "workday": f"{workday[0]:%H:%M}-{workday[1]:%H:%M}",
+        "exercise": [{"id": ex, "times_per_day": times} for ex in PLAN_EXERCISES[:exercises]],
     }
-    plan = plan_mod.parse_plan(doc, "bench dense plan")
-    base = CoachSettings(micro_prompts=True)
-    settings = plan_mod.coach_settings(plan, base)
+    plan = plan_mod.parse_plan(doc, f"bench {name}")
+    settings = plan_mod.coach_settings(plan, CoachSettings(micro_prompts=micro))
     return User(
-        "dense plan",
-        time(6, 0),
-        restless(time(6, 0), time(22, 0), seed=7, lunch=(time(12, 0), time(12, 45))),
+        name,
+        workday[0],
+        restless(*workday, seed=7, lunch=(time(12, 0), time(12, 45))),
         settings,
         plan_mod.library_with(plan, load_library()),
         scheduled_doses=len(plan_mod.schedule_day(plan, DAY)),
@@ -146,7 +152,8 @@ def users() -> list[User]:
             restless(*office, seed=3, lunch=(time(12, 0), time(12, 45))),
             CoachSettings(micro_prompts=True),
         ),
-        dense_plan_user(),
+        plan_user("plan 3/h", (time(8, 30), time(17, 30)), 3, 9, micro=False),
+        plan_user("dense plan", (time(6, 0), time(22, 0)), 8, 12, micro=True),
     ]
 
 
@@ -189,12 +196,16 @@ def describe(f: DayFigures) -> str:
 
 
 def main() -> None:
-    defaults = CoachSettings()
-    print(
-        "coach defaults: gap between two notifications "
-        f"{defaults.min_gap_s:g} s, break prompt after {defaults.break_after_s / 60:g} min, "
-        f"repeated after {defaults.break_repeat_s / 60:g} min"
+    d = CoachSettings()
+    limits = (
+        "min_gap_s",
+        "max_prompts_per_hour",
+        "max_alerts_per_hour",
+        "break_after_s",
+        "break_repeat_s",
+        "break_repeat_max_s",
     )
+    print("coach defaults: " + ", ".join(f"{k} {getattr(d, k):g}" for k in limits if hasattr(d, k)))
     for user in users():
         print(describe(run_day(user)))
 

@@ -433,7 +433,9 @@ class CoachMemory:
     already prompted is not prompted again, a Snooze button pressed keeps the coach
     silent for its time, and the exercises go on rotating (not the same twice in a row).
     The rest of the state (sitting time, spans of posture) describes what the camera saw,
-    which a new session sees afresh."""
+    which a new session sees afresh; so does the break prompt's back-off, which counts the
+    prompts of one sitting (a new session's first break prompt comes after
+    ``break_after_s``, later than any repeat but the last)."""
 
     last_checkin_day: Optional[date] = None
     last_framing_day: Optional[date] = None
