@@ -233,9 +233,7 @@ def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:
     }
     if baseline.slouch:
         data["slouch"] = baseline.slouch
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    paths.write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))  # 0600
     return path
 
 

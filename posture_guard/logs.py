@@ -26,6 +26,20 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_posture_guard_handler"  # set on our handlers so setup() can replace them
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates the log, and each new one after a rotation, 0600: the log names posture
+    states and the headaches recorded, not for the other users of the machine."""
+
+    def _open(self) -> IO[str]:
+        return open(
+            self.baseFilename,
+            self.mode,
+            encoding=self.encoding,
+            errors=self.errors,
+            opener=paths.private_opener,
+        )
+
+
 def log_file() -> Path:
     return paths.log_dir() / LOG_NAME
 
@@ -51,7 +65,7 @@ def setup(verbose: int = 0, console: Optional[IO[str]] = None, to_file: bool = T
     file_level, console_level = levels(verbose)
     path = log_file()
     if to_file:
-        fh = logging.handlers.RotatingFileHandler(
+        fh = _PrivateRotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
         fh.setLevel(file_level)

@@ -4,11 +4,17 @@ Everything the app writes lives under these directories: profiles and the config
 under ``config_dir()``, the database under ``data_dir()``, logs under ``log_dir()``,
 control/lock files under ``state_dir()``. Setting ``POSTURE_GUARD_HOME`` puts all of them
 below one folder, which is how tests keep a user's real data untouched.
+
+They hold health data (the headache diary, posture logs), so they are the user's alone:
+folders 0700 and files 0600 whatever the umask, which on a shared machine is usually 022
+and would let every other user read them. Folders and files left readable by an earlier
+version are tightened, quietly, the first time a process opens any of them.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,20 +27,33 @@ from .errors import UserError
 APP = "posture-guard"
 HOME_ENV = "POSTURE_GUARD_HOME"
 
+#: The modes of what the app keeps: its owner's alone (POSIX; Windows ignores them).
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+#: The kinds of folder the app keeps (``config_dir()`` and so on).
+KINDS = ("config", "data", "state", "log", "cache")
+
+#: The sets of folders this process has made private (one walk each, not one per call).
+_tightened: set[tuple[Path, ...]] = set()
+
 
 def _home() -> Path | None:
     value = os.environ.get(HOME_ENV)
     return Path(value).expanduser() if value else None
 
 
-def _dir(kind: str) -> Path:
+def _where(kind: str) -> Path:
     home = _home()
     if home is not None:
-        path = home / kind
-    else:
-        path = Path(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))
+        return home / kind
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))
+
+
+def _dir(kind: str) -> Path:
+    path = _where(kind)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
         # mkdir's own words ("File exists", "Not a directory") do not say that a file
         # stands where one of the folders must be, nor which one. Still an OSError, so
@@ -45,7 +64,67 @@ def _dir(kind: str) -> Path:
             f"a file where posture-guard needs a folder (for its {kind} files: {path})",
             str(blocker),
         ) from None
+    _tighten_existing()
     return path
+
+
+def _tighten_existing() -> None:
+    """Once per process (and ``POSTURE_GUARD_HOME``): make every one of the app's
+    folders that exists private, so that an upgrade tightens them all at the first
+    command run, not each only when some command happens to need it."""
+    folders = tuple(_where(kind) for kind in KINDS)
+    if folders in _tightened:
+        return
+    _tightened.add(folders)
+    for folder in folders:
+        try:
+            if folder.is_dir():
+                tighten(folder)
+        except OSError:
+            pass  # a folder that may not be looked into: the command that needs it says so
+
+
+def _make_private(path: Path, mode: int) -> None:
+    """Take group and other permissions away from ``path`` (not a link) if it has any."""
+    try:
+        st = path.lstat()
+        if not stat.S_ISLNK(st.st_mode) and st.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & mode)
+    except OSError:
+        pass  # not ours (a file left by `sudo`), or gone: nothing to do that we may do
+
+
+def tighten(folder: Path) -> None:
+    """Make ``folder`` (one of the app's own) and everything in it private.
+
+    An earlier version left them as the umask made them (0755 folders, 0644 files). Links
+    are left alone and not followed (a config file kept in a dotfiles repository stays
+    as it is there); what cannot be changed (a file owned by root) is skipped, quietly:
+    inside a 0700 folder no one else reaches it anyway. Only on POSIX: Windows keeps
+    its own access lists and would read the modes as "read-only or not".
+    """
+    if os.name != "posix":
+        return
+    _make_private(folder, PRIVATE_DIR)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            _make_private(Path(root, name), PRIVATE_DIR)
+        for name in files:
+            _make_private(Path(root, name), PRIVATE_FILE)
+
+
+def create_private(path: Union[str, Path]) -> None:
+    """Create ``path``, empty and 0600, if it does not exist; a file that does is left as
+    it is (contents and mode). For files a library opens itself (sqlite, gzip, a PDF
+    writer, an image encoder), which would make them 0666 less the umask: the library
+    then opens a file that exists and keeps its mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+
+
+def private_opener(path: str, flags: int) -> int:
+    """``opener`` for :func:`open` that creates a missing file 0600 instead of 0666 less
+    the umask; a file that exists keeps its mode (``tighten`` sees to the app's own)."""
+    return os.open(path, flags, PRIVATE_FILE)
 
 
 def config_dir() -> Path:
@@ -79,7 +158,7 @@ def database_file() -> Path:
 
 def profiles_dir() -> Path:
     path = config_dir() / "profiles"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     return path
 
 
@@ -87,8 +166,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
     partial one (a temporary file beside it, synced, then renamed over it). The folder is
     made if need be. What the system refuses is an OSError; the temporary file is removed
-    (see :func:`write_refusal` for the words a user sees)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    (see :func:`write_refusal` for the words a user sees). The file is 0600 (``mkstemp``'s
+    mode), whatever the mode of the file it replaces."""
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

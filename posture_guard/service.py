@@ -218,7 +218,7 @@ class InstanceLock:
         self.recovered_pid: Optional[int] = None
 
     def acquire(self, attempts: int = 3, wait_s: float = 0.2) -> InstanceLock:
-        fh = open(self.path, "a+", encoding="utf-8")
+        fh = open(self.path, "a+", encoding="utf-8", opener=paths.private_opener)
         for i in range(attempts):
             if _try_lock(fh):
                 break

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
+from . import paths
 from .classify import Smoothing
 from .errors import UserError
 from .sampling import SamplingPolicy
@@ -319,6 +320,13 @@ class Store:
             raise UserError(f"cannot create the folder for database {path}: {exc}") from exc
         if path.is_dir():
             raise UserError(f"database path {path} is a folder, not a file")
+        if not found:
+            # sqlite would make it 0644 less the umask; its -wal and -shm files take the
+            # database's mode, so they come out private too, wherever --db puts them
+            try:
+                paths.create_private(path)
+            except OSError:
+                pass  # refused: sqlite3.connect tries too, and its error is reported
         conn = None
         try:
             conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
@@ -556,7 +564,7 @@ class Store:
 
     def save_pending(self, spans: Sequence[Span]) -> Path:
         """Append spans that could not be committed to a side file, read on next open."""
-        with open(self.pending_path, "a", encoding="utf-8") as fh:
+        with open(self.pending_path, "a", encoding="utf-8", opener=paths.private_opener) as fh:
             for s in spans:
                 fh.write(json.dumps(_span_to_json(s)) + "\n")
         return self.pending_path
@@ -661,8 +669,6 @@ def open_for_reading(db: Optional[Union[str, Path]]) -> Store:
     is not there yet, so that a fresh user's first summary says nothing was monitored.
     Either is opened read-only when it cannot be written (see :meth:`Store.open`).
     """
-    from . import paths
-
     if db:
         return Store.open(db, create=False, read_only=True)
     return Store.open(paths.database_file(), read_only=True)
