@@ -245,12 +245,21 @@ def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
     path = Path(out)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UserError(f"--out {path}: use a .png or .jpg file name")
+    # encoded here and written by us, not by cv2.imwrite, which makes the file 0644
+    # (umask 022): a photo of the user is for the user's eyes, 0600
     try:
-        ok = cv2.imwrite(str(path), annotate(image, a))
+        ok, encoded = cv2.imencode(path.suffix.lower(), annotate(image, a))
     except cv2.error as exc:
         raise UserError(f"cannot write {path}: {exc}") from exc
     if not ok:
-        raise UserError(f"cannot write {path} (does its folder exist?)")
+        raise UserError(f"cannot write {path}: the image could not be encoded")
+    try:
+        with open(path, "wb", opener=paths.private_opener) as fh:
+            fh.write(encoded.tobytes())
+    except FileNotFoundError:
+        raise UserError(f"cannot write {path} (does its folder exist?)") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def cmd_assess(args: argparse.Namespace) -> int:

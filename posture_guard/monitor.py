@@ -450,7 +450,7 @@ class StatesFile:
         self.path = path
         self.error: Optional[OSError] = None
         try:
-            self._handle = open(path, "w", encoding="utf-8")
+            self._handle = open(path, "w", encoding="utf-8", opener=paths.private_opener)
         except OSError as exc:
             raise UserError(f"cannot write --states-out {path}: {exc.strerror}") from None
 
@@ -903,6 +903,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         # A .gz name is written compressed: the readers take .gz files for gzip, so plain
         # text under that name could not be replayed or calibrated on.
         opener = gzip.open if Path(args.landmarks_out).suffix == ".gz" else open
+        paths.create_private(args.landmarks_out)  # gzip.open and open would make it 0644
         handle = opener(args.landmarks_out, "wt", encoding="utf-8")
     except OSError as exc:
         source.close()

@@ -969,7 +969,8 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise UserError(f"{out} already exists; choose another name or add --force")
     try:
-        out.write_text(text, encoding="utf-8")
+        with open(out, "w", encoding="utf-8", opener=paths.private_opener) as fh:
+            fh.write(text)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
     print(f"wrote plan {out}; edit it, then `posture-guard plan import {out}`")

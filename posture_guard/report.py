@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from . import paths
 from .association import Result, analyse, collect_days
 from .diary import ClinicalSummary, Diary, DiaryDay, clinical_summary
 from .errors import UserError
@@ -135,7 +136,7 @@ def gather(store: Store, first: date, last: date, seed: int = 0) -> ReportData:
 # ---------------------------------------------------------------------- CSV
 def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
     try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with open(path, "w", newline="", encoding="utf-8", opener=paths.private_opener) as fh:
             writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
             writer.writeheader()
             for r in rows:
@@ -297,7 +298,8 @@ def render_html(data: ReportData) -> str:
 def write_html(data: ReportData, path: Union[str, Path]) -> None:
     text = render_html(data)
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        with open(path, "w", encoding="utf-8", opener=paths.private_opener) as fh:
+            fh.write(text)
     except OSError as exc:
         raise UserError(f"cannot write HTML report {path}: {exc}") from exc
 

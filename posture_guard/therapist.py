@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from . import adherence as adherence_mod
+from . import paths
 from .association import Result, analyse, collect_days, interval_text
 from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
@@ -797,6 +798,7 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
 
     pages = page_plan(data)
     try:
+        paths.create_private(path)  # matplotlib would make it 0644 (umask 022)
         with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}), _missing_glyphs():
             with PdfPages(
                 str(path),
@@ -843,7 +845,7 @@ def _missing_glyphs() -> Iterator[None]:
 
 def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
     try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with open(path, "w", newline="", encoding="utf-8", opener=paths.private_opener) as fh:
             writer = csv.DictWriter(fh, fieldnames=THERAPIST_CSV_COLUMNS)
             writer.writeheader()
             for r in data.rows:

@@ -172,3 +172,41 @@ def test_the_log_and_each_rotated_log_are_private(
     written = sorted(path.parent.glob(path.name + "*"))
     assert len(written) >= 3, written  # the log did rotate
     assert {p.name: oct(mode(p)) for p in written} == {p.name: oct(0o600) for p in written}
+
+
+# --------------------------------------------------------------------------- named outputs
+def test_files_the_user_names_are_created_private(
+    umask022, tmp_path: Path, grace_hopper: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Reports, recordings and the states file carry health data: new ones are 0600 (the
+    owner can still send them on); the folder they go to is the user's and left alone."""
+    out = tmp_path / "out"
+    out.mkdir()
+    demo = str(monitor.demo_stream_path())
+    assert cli.main(["headache", "add", "--date", "2026-11-24", "--intensity", "5"]) == 0
+    assert cli.main(["plan", "import", str(PLAN)]) == 0
+    span = ["--from", "2026-11-20", "--to", "2026-11-26"]
+    commands = [
+        ["report", *span, "--html", str(out / "r.html"), "--csv", str(out / "r.csv")],
+        ["report", "--therapist", *span, "--pdf", str(out / "t.pdf"), "--csv", str(out / "t.csv")],
+        ["replay", "--landmarks", demo, "--quiet", "--states-out", str(out / "s.jsonl")],
+        ["record", "--video", str(grace_hopper), "--landmarks-out", str(out / "rec.jsonl.gz")],
+        ["record", "--video", str(grace_hopper), "--landmarks-out", str(out / "rec.jsonl")],
+        ["plan", "new", str(out / "plan.toml")],
+    ]
+    for argv in commands:
+        assert cli.main(argv) == 0, (argv, capsys.readouterr().err)
+    written = sorted(out.iterdir())
+    names = ["plan.toml", "r.csv", "r.html", "rec.jsonl", "rec.jsonl.gz", "s.jsonl"]
+    assert [p.name for p in written] == sorted([*names, "t.csv", "t.pdf"])
+    assert all(p.stat().st_size > 0 for p in written)
+    assert {p.name: oct(mode(p)) for p in written} == {p.name: oct(0o600) for p in written}
+    assert mode(out) == 0o755
+
+
+def test_an_annotated_photo_is_created_private(umask022, tmp_path: Path, shared_media: Path):
+    annotated = tmp_path / "annotated.png"
+    photo = shared_media / "side_sitting_upright_mit.jpg"
+    assert cli.main(["assess", str(photo), "--out", str(annotated)]) == 0
+    assert annotated.read_bytes().startswith(b"\x89PNG")
+    assert oct(mode(annotated)) == oct(0o600)
