@@ -16,7 +16,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Callable
+from typing import Any, Callable
 
 from . import __version__
 from .errors import UserError
@@ -149,11 +149,15 @@ def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
+def session_sinks(
+    args: argparse.Namespace, session: SessionInfo, coach: tuple[Any, Any] | None = None
+) -> list[Sink]:
     """The sinks beyond the states file, for run (live) and replay/demo (recorded).
 
     ``session.live`` tells them apart: a live run coaches and logs by default, a replay
-    only when asked (``--notify``, ``--db``).
+    only when asked (``--notify``, ``--db``). ``coach``: the (settings, library) the
+    coach coaches by, which the live monitor gives (those in force, see ``service.run``);
+    without it they are read from the files now.
     """
     sinks: list[Sink] = []
     db = getattr(args, "db", None)
@@ -169,7 +173,9 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
 
     notify, demo = bool(getattr(args, "notify", False)), getattr(args, "command", None) == "demo"
     settings = library = None
-    if session.live or notify or demo:  # plan (issue 6): the coach follows the active plan
+    if coach is not None:
+        settings, library = coach
+    elif session.live or notify or demo:  # plan (issue 6): the coach follows the active plan
         from .plan import coach_overrides
 
         settings, library = coach_overrides(session.start.date())
@@ -192,7 +198,7 @@ def session_sinks(args: argparse.Namespace, session: SessionInfo) -> list[Sink]:
 def cmd_run(args: argparse.Namespace) -> int:
     from . import monitor
 
-    return monitor.run_command(args, lambda session: session_sinks(args, session))
+    return monitor.run_command(args, lambda session, coach: session_sinks(args, session, coach))
 
 
 def refuse_idle_options(args: argparse.Namespace, coaches: bool) -> None:

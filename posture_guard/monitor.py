@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Optional, TextIO
+from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
 from .states import Decision, PostureState
 from .store import MAX_GAP, SLOWEST_INTERVAL
+
+if TYPE_CHECKING:  # a type only: service imports this module when it runs
+    from .service import SinkFactory as LiveSinkFactory
 
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
@@ -750,7 +753,7 @@ def no_camera_message(index: int) -> str:
     )
 
 
-def run_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+def run_command(args: argparse.Namespace, make_sinks: LiveSinkFactory) -> int:
     """Monitor from the webcam until SIGTERM / Ctrl-C / SIGHUP (the loop lives in service.py)."""
     from . import service
 

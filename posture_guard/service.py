@@ -64,7 +64,14 @@ from . import control, logs, paths
 from .capture import CameraError, CameraSource, FrameSource, no_camera_on_this_machine
 from .errors import UserError
 from .landmarks import Sample, StreamHeader
-from .settings_watch import CHECK_S, LIVE_NOTE, SettingsWatch, load_coach_settings
+from .settings_watch import (
+    CHECK_S,
+    LIVE_NOTE,
+    Change,
+    Coaching,
+    SettingsWatch,
+    load_coach_settings,
+)
 from .sinks import SessionInfo, Sink
 from .states import PostureState
 
@@ -73,7 +80,9 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "monitor.lock"
 STATUS_NAME = "service.json"
 
-SinkFactory = Callable[[SessionInfo], list]
+#: a live session's sinks, the coach coaching by the given settings and library (those in
+#: force: see :func:`run`)
+SinkFactory = Callable[[SessionInfo, Coaching], list]
 Clock = Callable[[], float]
 Sleep = Callable[[float], bool]  # sleeps up to N s; True when asked to stop
 CameraFactory = Callable[[], FrameSource]
@@ -594,7 +603,10 @@ class Service:
     session at the new time. ``renew(day)`` says whether a new local day needs a new
     session (:func:`plan_changes`): the loop ends at that midnight, for :func:`run` to
     start one. ``watch`` notices an edited config.toml or plan, which the session takes
-    up (:meth:`follow_settings`); what it says goes to the log and to ``out``.
+    up (:meth:`follow_settings`); what it says goes to the log and to ``out``. ``coach``
+    is the (settings, library) the session's coach started with, and then the version
+    it took up: the settings in force, which a new session keeps when the files do not
+    load (:func:`run`).
     """
 
     def __init__(
@@ -615,6 +627,7 @@ class Service:
         t0: Optional[float] = None,
         watch: Optional[SettingsWatch] = None,
         out: Optional[IO[str]] = None,
+        coach: Optional[Coaching] = None,
     ):
         self.pipeline = pipeline
         self.detector = detector
@@ -631,6 +644,7 @@ class Service:
         self.renew = renew
         self.watch = watch
         self.out = out
+        self.coach = coach
         self.report = LoopReport()
         self.source: Optional[FrameSource] = None
         self.backoff = settings.backoff
@@ -720,13 +734,9 @@ class Service:
         try:
             settings, library = load_coach_settings(day)
         except UserError as exc:
-            message = f"{exc}; the monitor keeps the settings it has until the file is fixed"
-            log.warning("%s", message)
-            for sink in self.pipeline.sinks:
-                tell = getattr(sink, "tell", None)
-                if callable(tell):
-                    tell(f"posture-guard: {change.names()} not used", message)
+            self.refuse_settings(change, exc)
             return
+        self.coach = (settings, library)
         self.is_quiet = _quiet_rule(settings.quiet_hours)
         for sink in self.pipeline.sinks:
             follow = getattr(sink, "follow_settings", None)
@@ -741,6 +751,16 @@ class Service:
         log.info("%s", message)
         if self.out is not None:
             print(f"posture-guard: {message}", file=self.out)
+
+    def refuse_settings(self, change: Change, exc: UserError) -> None:
+        """Say that the ``change``d files cannot be used (``exc`` names the file and the
+        fault) and that the settings in force stay: in the log, and as a notification."""
+        message = f"{exc}; the monitor keeps the settings it has until the file is fixed"
+        log.warning("%s", message)
+        for sink in self.pipeline.sinks:
+            tell = getattr(sink, "tell", None)
+            if callable(tell):
+                tell(f"posture-guard: {change.names()} not used", message)
 
     def conditions(self, t: float) -> Conditions:
         paused = snoozed = False
@@ -1039,7 +1059,10 @@ def run(
     t0: Optional[float] = clock()
     monitor_start = started.timestamp()  # what `status` gives as "since", all sessions long
     try:
-        is_quiet = quiet_hours_rule(started.date())
+        # the files as the first session reads them: a later version is taken up
+        watch = SettingsWatch(check_s=settings.settings_check_s)
+        # nothing is in force yet: a file that does not load is refused here
+        coach = load_coach_settings(started.date())
         lock = InstanceLock().acquire()
         if open_camera is None and no_camera_on_this_machine():
             # Nothing to wait for: no camera exists (not one held by a call). Say so.
@@ -1081,6 +1104,7 @@ def run(
         # replaced by the camera's real geometry each time it opens
         header = header or StreamHeader(640, 480, 30.0, source)
         announced = False
+        unused: Optional[tuple[Change, UserError]] = None  # for the new session to tell
         while True:
             session = SessionInfo(
                 start=started,
@@ -1089,10 +1113,8 @@ def run(
                 source=source,
                 monitor_start=monitor_start,
             )
-            # the files as the session's sinks read them: a later version is taken up
-            watch = SettingsWatch(check_s=settings.settings_check_s)
             sinks: list[Sink] = [ConsolePrinter(out)]
-            sinks.extend(make_sinks(session))
+            sinks.extend(make_sinks(session, coach))
             pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
             service = Service(
                 pipeline,
@@ -1103,14 +1125,17 @@ def run(
                 sleep=sleep,
                 settings=settings,
                 control_poller=control.ControlPoller(),
-                is_quiet=is_quiet,
+                is_quiet=_quiet_rule(coach[0].quiet_hours),
                 screen=screen if screen is not None else ScreenLockProbe(),
                 wall_clock=wall_clock,
                 renew=plan_changes(started.date()),
                 t0=t0,
                 watch=watch,
                 out=out,
+                coach=coach,
             )
+            if unused is not None:
+                service.refuse_settings(*unused)
             t0 = None  # a later session starts when it is made
             if not announced:
                 print(
@@ -1147,9 +1172,19 @@ def run(
                     f"a therapist plan starts or has ended on {started:%Y-%m-%d}: the coach "
                     "follows that day's settings from now"
                 )
-            is_quiet = quiet_hours_rule(started.date())
             log.log(level, "%s", message)
             print(f"posture-guard: {message}", file=out)
+            # The new session loads the files as a start would. One that does not load
+            # must not stop a monitor left running all day: the settings in force stay,
+            # and a version the ended session had not seen is told (once, as its watch
+            # tells one).
+            seen, watch = watch, SettingsWatch(check_s=settings.settings_check_s)
+            try:
+                coach, unused = load_coach_settings(started.date()), None
+            except UserError as exc:
+                coach = ended.coach or coach  # the version it took up, or its first
+                change = watch.changed_since(seen)
+                unused = (change, exc) if change is not None else None
     finally:
         try:
             _end_session(service, pipeline, out)

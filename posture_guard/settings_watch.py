@@ -21,7 +21,11 @@ reads them and compares their contents, so a file saved unchanged changes nothin
 A new version is loaded as a new session would load it (:func:`load_coach_settings`). One
 that does not load (not TOML, a bad value, a plan that breaks a rule) changes nothing:
 the settings in force stay, and the problem, naming the file, is told once per version of
-the files (the log and a notification); saving the file again tries again.
+the files (the log and a notification); saving the file again tries again. The same holds
+when the monitor starts a new session (the clock was set, or a plan's midnight): a new
+session starts with the settings in force when the files do not load, and a version the
+last session had not told yet is told then; only the monitor's first start, with nothing
+in force yet, refuses a broken file.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ LIVE_NOTE = (
 )
 
 Stamp = Optional[tuple[int, int]]  # (mtime in ns, size), None for a missing file
+#: (coach settings, exercise library): what a live coach coaches by
+Coaching = tuple[Any, Any]
 
 
 def watched_files() -> tuple[Path, ...]:
@@ -56,11 +62,11 @@ def watched_files() -> tuple[Path, ...]:
     return (paths.config_file(), active_plan_path(), user_path())
 
 
-def load_coach_settings(day: date) -> tuple[Any, Any]:
-    """(coach settings, exercise library) of a live session on ``day``, as
-    ``cli.session_sinks`` makes them: the active plan laid over config.toml, or
-    config.toml alone, and the library. A file that does not load is a UserError that
-    names it."""
+def load_coach_settings(day: date) -> Coaching:
+    """(coach settings, exercise library) of a live session on ``day``, as ``service.run``
+    gives them to its sinks (``cli.session_sinks``): the active plan laid over
+    config.toml, or config.toml alone, and the library. A file that does not load is a
+    UserError that names it."""
     from .coach import load_settings
     from .exercises import load_library
     from .plan import coach_overrides
@@ -131,3 +137,10 @@ class SettingsWatch:
         changed = tuple(p for p, a, b in zip(self.files, digests, self._seen) if a != b)
         self._seen = digests
         return Change(changed)
+
+    def changed_since(self, earlier: SettingsWatch) -> Optional[Change]:
+        """The files whose version, as this watch saw them last, differs from the one
+        ``earlier`` saw last, or None: what a new session's watch holds that the last
+        session's had not seen (nor told, when it did not load)."""
+        changed = tuple(p for p, a, b in zip(self.files, self._seen, earlier._seen) if a != b)
+        return Change(changed) if changed else None

@@ -210,7 +210,7 @@ def main(argv: list[str]) -> int:
         camera = StreamCamera(Path(args.landmarks), time.monotonic)
         return service.run(
             run_args,
-            lambda session: cli.session_sinks(run_args, session),
+            lambda session, coach: cli.session_sinks(run_args, session, coach),
             open_camera=camera.open,
             detector=camera,
             settings=settings,
@@ -218,7 +218,7 @@ def main(argv: list[str]) -> int:
     world = CameraWorld(time.monotonic, time.monotonic())
     return service.run(
         run_args,
-        lambda session: cli.session_sinks(run_args, session),
+        lambda session, coach: cli.session_sinks(run_args, session, coach),
         open_camera=lambda: FakeCamera(Path(args.video), world),
         settings=settings,
     )

@@ -54,7 +54,7 @@ def run_live(
     args = cli.build_parser().parse_args(list(argv))
     return service.run(
         args,
-        lambda session: cli.session_sinks(args, session),
+        lambda session, coach: cli.session_sinks(args, session, coach),
         open_camera=lambda: FakeCamera(video, world),
         detector=detector,
         clock=clock,
@@ -387,9 +387,9 @@ def test_spans_are_logged_at_the_moment_seen_however_long_the_start_took() -> No
     camera.read = reading  # type: ignore[method-assign]
     args = cli.build_parser().parse_args(["run"])
 
-    def slow_start(session):  # the pose model and the database take their time to open
+    def slow_start(session, coach):  # the pose model and the database take their time
         clock.t += 8.0
-        return cli.session_sinks(args, session)
+        return cli.session_sinks(args, session, coach)
 
     assert (
         service.run(

@@ -178,7 +178,7 @@ def test_live_monitor_on_a_real_video_writes_no_image_and_opens_no_network(
     args = cli.build_parser().parse_args(["run"])
     rc = service.run(
         args,
-        lambda session: cli.session_sinks(args, session),
+        lambda session, coach: cli.session_sinks(args, session, coach),
         open_camera=lambda: FakeCamera(video, world),
         clock=clock,
         sleep=clock.sleep,

@@ -472,7 +472,7 @@ def _run_live(
     args = cli.build_parser().parse_args(["run"])
     return service.run(
         args,
-        lambda session: cli.session_sinks(args, session),
+        lambda session, coach: cli.session_sinks(args, session, coach),
         open_camera=lambda: FakeCamera(photo, world),
         clock=clock,
         sleep=clock.sleep,

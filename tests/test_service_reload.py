@@ -8,7 +8,7 @@ part-way through."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -160,3 +160,43 @@ def test_a_broken_plan_file_keeps_the_plan_in_force(
     assert told.title == "posture-guard: plan.toml not used"
     assert "the active plan cannot be used" in told.body and "times_per_day" in told.body
     assert "the active plan cannot be used" in _log_text()
+
+
+#: quiet hours from 10:05, which the monitor reaches only after the clock is set an hour on
+QUIET_FROM_1005 = '[coach]\ncheckin_time = "off"\nquiet_hours = "10:05-11:00"\n'
+
+
+@pytest.mark.parametrize("broken_at", [60.0, 119.0], ids=["told before", "broken as it is set"])
+def test_a_config_broken_before_the_clock_is_set_keeps_the_monitor_and_its_settings(
+    grace_hopper: Path, notifier: ButtonNotifier, broken_at: float
+) -> None:
+    """config.toml is saved broken (at 09:01, or at 09:01:59 as the clock is set), then
+    NTP sets the clock an hour on at 09:01:59: the new session at 10:01:59 starts with
+    the settings in force (quiet hours from 10:05 close the camera), spans are logged at
+    the new time, and the broken version is told once, before the step or at it."""
+    _config(QUIET_FROM_1005)
+    clock = FakeClock(stop_at=480)
+    world = CameraWorld(clock, clock())
+    moved = [0.0]
+
+    def wall() -> float:
+        return (LIVE_START + timedelta(seconds=clock.elapsed)).timestamp() + moved[0]
+
+    clock.at(broken_at, lambda: _config("[coach\n"))
+    clock.at(119, lambda: moved.__setitem__(0, 3600.0))
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out, wall_clock=wall) == 0
+
+    assert "the clock was set forward by 1 h;" in out.getvalue()
+    assert [t for t in world.reads if 125 < t < 295]  # the new session watches
+    assert not [t for t in world.reads if 305 < t < 480]  # 10:05: quiet hours in force
+    told = [m for m in notifier.shown if m.kind == "monitor"]
+    assert [m.title for m in told] == ["posture-guard: config.toml not used"]
+    assert "is not valid TOML" in told[0].body and "keeps the settings it has" in told[0].body
+    assert _log_text().count("is not valid TOML") == 1
+    from posture_guard.store import Store
+
+    t0 = LIVE_START.timestamp()
+    with Store.open(paths.database_file()) as store:
+        after = [s for s in store.spans(t0, t0 + 7200) if s.start >= t0 + 3600]
+    assert after and abs(after[0].start - (t0 + 3600 + 119)) < 5  # at the new time
