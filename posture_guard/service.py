@@ -856,8 +856,9 @@ class Service:
             try:
                 flush(t)
             except UserError as exc:
-                # e.g. the database is locked by a report: the sink keeps its spans and
-                # commits later; wait a minute before forcing another flush
+                # neither the database (locked by a report, say) nor its side file
+                # took the spans: the sink keeps them and tries again; wait a minute
+                # before forcing another flush
                 log.warning("%s; will retry", exc)
                 self._flush_paused_until = t + 60.0
 

@@ -17,6 +17,7 @@ Nothing but numbers and the user's own diary text is stored: no images, ever.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -29,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union
 
 from . import paths
 from .classify import Smoothing
@@ -345,10 +346,12 @@ class Store:
         try:
             store._import_pending()
         except UserError as exc:
-            if not read_only:
+            if not read_only and not isinstance(exc, DatabaseLocked):
                 store.close()
                 raise
-            # a reader still gets its answer; the spans wait for a writable open
+            # a reader still gets its answer, and a command that writes meets the lock
+            # itself (the monitor keeps its spans aside and takes these in with them):
+            # the spans wait for a later open
             _tell_user(f"{exc}; the unsaved posture spans stay in {store.pending_path}")
         return store
 
@@ -563,47 +566,96 @@ class Store:
         return self.path.with_name(self.path.name + PENDING_SUFFIX)
 
     def save_pending(self, spans: Sequence[Span]) -> Path:
-        """Append spans that could not be committed to a side file, read on next open."""
-        with open(self.pending_path, "a", encoding="utf-8", opener=paths.private_opener) as fh:
-            for s in spans:
-                fh.write(json.dumps(_span_to_json(s)) + "\n")
-        return self.pending_path
+        """Append spans that could not be committed to the side file, read on next open.
 
-    def _import_pending(self) -> None:
-        """Add the spans of the side file to the database, then remove the file.
+        The lines reach the disk (fsync) before this returns: the monitor sets spans
+        aside here at each flush the database refuses, so a kill or a power cut while
+        another program holds the database loses no more than a normal flush would.
+        The side file's lock keeps another process (a ``diary`` or ``done`` opening the
+        database) from taking the file in while lines are added; a file taken in and
+        removed meanwhile is started anew. On failure nothing is added (the file is cut
+        back) and a UserError says why: the caller still holds the spans.
+        """
+        pending = self.pending_path
+        text = "".join(json.dumps(_span_to_json(s)) + "\n" for s in spans).encode("utf-8")
+        try:
+            while True:
+                with open(pending, "ab", opener=paths.private_opener) as fh:
+                    _lock_file(fh)
+                    if not _still_at(fh, pending):
+                        continue  # taken in and removed while we waited: a new file
+                    size = os.fstat(fh.fileno()).st_size
+                    try:
+                        fh.write(text)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    except OSError:
+                        fh.truncate(size)  # no half line for the next import to trip on
+                        raise
+                    return pending
+        except OSError as exc:
+            raise UserError(
+                f"cannot keep posture spans in {pending} ({exc.strerror or exc})"
+            ) from exc
+
+    def _import_pending(self) -> int:
+        """Add the spans of the side file to the database, then remove the file; return
+        how many were added.
 
         A side file that cannot be read, or has lines that are not spans, must not stop
         the app from opening its database: the good spans are added, the file is set
         aside as ``NAME.damaged-<time>`` (kept, as the user's own record) and the user
         is told. A read-only store leaves the file for a later, writable open.
+
+        The file is read and removed under its lock (taken once the database's write
+        lock is held, so a monitor adding lines never waits on another program's
+        database lock): lines a running monitor adds at that moment go into the
+        database or into a new side file, never into a file being removed.
         """
         pending = self.pending_path
         if self.read_only or not (pending.exists() or pending.is_symlink()):
-            return
+            return 0
         if not pending.is_file():
             self._set_pending_aside("it is not a file")
-            return
-        try:
-            data = pending.read_bytes()
-        except OSError as exc:
-            _tell_user(
-                f"cannot read the unsaved posture spans in {pending} "
-                f"({exc.strerror or exc}); they stay there for the next time"
-            )
-            return
-        spans, bad = parse_pending(data)
-        self.add_spans(spans)
-        if bad:
-            self._set_pending_aside(f"{bad}; the good spans ({len(spans)}) were added")
-            return
-        try:
-            pending.unlink()
-        except OSError as exc:
-            raise UserError(
-                f"the posture spans in {pending} were added to database {self.path}, but "
-                f"the file could not be removed ({exc.strerror or exc}); remove it, or "
-                "they will be added again"
-            ) from exc
+            return 0
+        with contextlib.ExitStack() as held:
+
+            def take_in(conn: sqlite3.Connection) -> Optional[tuple[list[Span], str]]:
+                try:
+                    fh = held.enter_context(open(pending, "rb"))
+                except FileNotFoundError:
+                    return None  # another process took it in meanwhile
+                _lock_file(fh)
+                if not _still_at(fh, pending):
+                    return None
+                spans, bad = parse_pending(fh.read())
+                for s in _join_parts(spans):
+                    _insert_span(conn, s)
+                return spans, bad
+
+            try:
+                found = self.write(take_in)
+            except OSError as exc:
+                _tell_user(
+                    f"cannot read the unsaved posture spans in {pending} "
+                    f"({exc.strerror or exc}); they stay there for the next time"
+                )
+                return 0
+            if found is None:
+                return 0
+            spans, bad = found
+            if bad:
+                self._set_pending_aside(f"{bad}; the good spans ({len(spans)}) were added")
+                return len(spans)
+            try:
+                pending.unlink()
+            except OSError as exc:
+                raise UserError(
+                    f"the posture spans in {pending} were added to database {self.path}, "
+                    f"but the file could not be removed ({exc.strerror or exc}); remove "
+                    "it, or they will be added again"
+                ) from exc
+        return len(spans)
 
     def _set_pending_aside(self, why: str) -> None:
         pending = self.pending_path
@@ -619,6 +671,56 @@ class Store:
             f"the side file of unsaved posture spans {pending} was damaged ({why}); "
             f"it is kept as {target}"
         )
+
+
+def _join_parts(spans: Sequence[Span]) -> list[Span]:
+    """The side file's spans with the parts of one span joined again.
+
+    A span the database refused for a while was set aside in parts, one per due commit
+    (each ends where the next begins); joined, the database gets one row for it, as if
+    the lock had never been."""
+    out: list[Span] = []
+    for s in spans:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.end == s.start
+            and (prev.state, prev.profile, prev.source) == (s.state, s.profile, s.source)
+        ):
+            out[-1] = replace(
+                prev,
+                end=s.end,
+                samples=prev.samples + s.samples,
+                metrics=s.metrics,  # the medians of the span up to its later part
+                cut_off=round(prev.cut_off + s.cut_off, 3),
+            )
+        else:
+            out.append(s)
+    return out
+
+
+def _lock_file(fh: IO[bytes]) -> None:
+    """Hold the side file's lock until ``fh`` is closed (waiting for another holder).
+
+    An OS lock (``flock``) dies with its process, so a monitor killed while it held it
+    blocks no one. Windows has no ``flock``: there the file is not locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+
+
+def _still_at(fh: IO[bytes], path: Path) -> bool:
+    """Whether the open file ``fh`` is still the file at ``path``: not taken in and
+    removed (or set aside) by another process while this one waited for its lock."""
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fh.fileno())
+    return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def parse_pending(data: bytes) -> tuple[list[Span], str]:
@@ -795,11 +897,15 @@ class _OpenSpan:
     last: float  # stream time of the latest decision in it
     samples: int = 0
     metrics: dict[str, _MedianAcc] = field(default_factory=dict)
-    row_id: Optional[int] = None  # set once written (still open) to the database
-    written_end: Optional[float] = None  # stream time its row ends at in the database
     cut_off: float = 0.0  # seconds of it in which the frame edge cut the user off
-    written_cut_off: float = 0.0  # ... of them, in its row in the database
     last_cut_off: bool = False  # ... and whether the latest decision was one of them
+    # What of it is kept so far, as a mark (stream time, cut-off seconds and samples up
+    # to there): the part before ``head`` is in the side file (the database was locked),
+    # and the database row ``row_id``, once written, holds the part from ``head`` to
+    # ``written``.
+    head: Optional[tuple[float, float, int]] = None  # None: from its start
+    row_id: Optional[int] = None
+    written: Optional[tuple[float, float, int]] = None
 
     def add(self, decision: Decision) -> None:
         self.extend_to(decision.t)
@@ -814,6 +920,11 @@ class _OpenSpan:
         decision's state (and whether it was cut off) stands until the next one."""
         if self.samples and self.last_cut_off and t > self.last:
             self.cut_off += t - self.last
+
+    def mark(self) -> tuple[float, float, int]:
+        """Where it stands now: its latest decision, with the cut-off seconds and samples
+        up to there."""
+        return (self.last, self.cut_off, self.samples)
 
     def medians(self) -> dict[str, float]:
         out = {}
@@ -832,10 +943,15 @@ class StoreSink:
     monitor samples every 0.5-3.5 s, so a gap that long means it was not monitoring); then
     the span ends ``SLOWEST_INTERVAL`` after its last decision and the gap stays unlogged.
 
-    If the database is locked when a commit is due, the spans stay buffered and the sink
-    retries once ``commit_every`` seconds of wall time have passed; if it is still locked
-    at ``close``, the buffered spans go to a side file next to the database (imported on
-    the next open) and a UserError says so, so no recorded posture is lost.
+    If the database cannot be written when a commit is due (another program holds it
+    locked, say), the spans not yet in it go to the side file next to the database at
+    once, and so at each commit due after that, so a ``kill -9`` meanwhile loses no more
+    than it would with the database free. A span that goes on is continued in a row of
+    its own after the part set aside (the summaries join touching spans). Every
+    ``commit_every`` seconds of wall time the sink tries the database again, taking the
+    side file in itself when the lock has gone; at ``close`` it tries once more, and if
+    the database is still held a UserError says where the spans are kept (they are
+    added the next time the database opens), so no recorded posture is lost.
     """
 
     def __init__(
@@ -861,7 +977,13 @@ class StoreSink:
         self.commits = 0
         self.spans_written = 0
         self.last_error: Optional[UserError] = None
-        self._failing = False  # the last commit failed: retry by wall time only
+        self._failing = False  # the database refused: spans go to the side file
+        self._tried_wall = self._last_commit_wall  # when the database was last tried
+        if store.pending_path.exists():
+            # left by an earlier session and not taken in at the open (the database was
+            # held): the first commit takes it in
+            self._failing, self._tried_wall = True, float("-inf")
+        self.set_aside = 0  # spans put in the side file since the database last took any
         self._warned = 0
 
     def on_decision(self, decision: Decision) -> None:
@@ -879,23 +1001,14 @@ class StoreSink:
             cur = self._open = _OpenSpan(decision.state, t, t)
         cur.add(decision)
         waited = self._wall() - self._last_commit_wall >= self.commit_every
-        # After a failed commit only wall time brings the retry: each try waits up to
-        # lock_timeout for the lock, and a replay runs through 10 s of stream time in a
-        # few milliseconds, so retrying by stream time made it wait 5 s per 10 s of its
-        # recording (hours for a day's recording) on a database held by another program.
-        due = waited or (not self._failing and t - self._last_commit_t >= self.commit_every)
-        if due:
+        if waited or t - self._last_commit_t >= self.commit_every:
             try:
                 self.flush(t)
-                self._failing = False
             except UserError as exc:
-                # keep monitoring: the spans stay buffered, the next due commit retries,
-                # and close() saves them to the side file if the lock never goes away
+                # neither the database nor the side file took the spans: they stay
+                # buffered, and the next due commit tries both again
                 self.last_error = exc
-                self._failing = True
-                self._last_commit_wall = self._wall()
-                self._last_commit_t = t
-                if self._warned < 1:
+                if self._warned < 2:
                     log.warning("%s; posture spans stay buffered and will be retried", exc)
                     self._warned += 1
 
@@ -907,16 +1020,19 @@ class StoreSink:
         self._done.append(cur)
         self._open = None
 
-    def _span(self, s: _OpenSpan, end: float) -> Span:
+    def _piece(self, s: _OpenSpan, since: Optional[tuple[float, float, int]]) -> Span:
+        """The part of ``s`` from the mark ``since`` (None: its start) to its latest
+        decision, as a span."""
+        start, cut_before, samples_before = since or (s.start, 0.0, 0)
         return Span(
             state=s.state,
-            start=self._t0 + s.start,
-            end=self._t0 + max(end, s.start),
+            start=self._t0 + start,
+            end=self._t0 + max(s.last, start),
             profile=self.session.profile,
-            samples=s.samples,
+            samples=max(s.samples - samples_before, 0),
             metrics=s.medians(),
             source=self.session.source,
-            cut_off=round(min(s.cut_off, max(end - s.start, 0.0)), 3),
+            cut_off=round(min(s.cut_off - cut_before, max(s.last - start, 0.0)), 3),
         )
 
     @property
@@ -925,39 +1041,105 @@ class StoreSink:
         return len(self._done)
 
     def flush(self, t_now: Optional[float] = None) -> None:
-        """Commit closed spans and write (or update) the open one; on failure keep all."""
+        """Commit closed spans and write (or update) the open one.
+
+        When the database refuses, the spans not in it go to the side file instead (see
+        the class); a UserError only when that cannot be written either: then every
+        span is kept here for the next try.
+        """
+        try:
+            if not self._failing:
+                try:
+                    self._commit()
+                    return
+                except UserError as exc:
+                    self._refused(exc)
+            unkept: Optional[UserError] = None
+            try:
+                self._keep_aside()
+            except UserError as exc:
+                unkept = exc  # all stays here; the database may take it after all
+            if self._wall() - self._tried_wall >= self.commit_every:
+                self._retry()
+            if self._failing and unkept is not None:
+                why = f"{self.last_error}; " if self.last_error is not None else ""
+                raise UserError(f"{why}{unkept}") from unkept
+        finally:
+            self._last_commit_wall = self._wall()
+            if t_now is not None:
+                self._last_commit_t = t_now
+
+    def _commit(self) -> None:
+        """Write the closed spans and the open one (as ending at its latest decision, its
+        row updated at the next commit) in one transaction; on failure keep all."""
         done = list(self._done)
         cur = self._open
-        # the open span is written as ending at its latest decision, and its row is
-        # updated at the next commit
-        cur_end = cur.last if cur is not None else 0.0
+        parts = [*done, *([cur] if cur is not None else [])]
 
-        def work(conn: sqlite3.Connection) -> list[Optional[int]]:
-            for s in done:
-                span = self._span(s, s.last)
+        def work(conn: sqlite3.Connection) -> list[int]:
+            ids = []
+            for s in parts:
+                span = self._piece(s, s.head)
                 if s.row_id is None:
-                    _insert_span(conn, span)
+                    ids.append(_insert_span(conn, span))
                 else:
                     _update_span(conn, s.row_id, span)
-            if cur is None:
-                return []
-            span = self._span(cur, cur_end)
-            if cur.row_id is None:
-                return [_insert_span(conn, span)]
-            _update_span(conn, cur.row_id, span)
-            return [cur.row_id]
+                    ids.append(s.row_id)
+            return ids
 
         ids = self.store.write(work)
-        if cur is not None and ids:
-            cur.row_id = ids[0]
-            cur.written_end = cur_end
-            cur.written_cut_off = cur.cut_off
+        if cur is not None:
+            cur.row_id = ids[-1]
+            cur.written = cur.mark()
         del self._done[: len(done)]
         self.spans_written += len(done)
         self.commits += 1
-        self._last_commit_wall = self._wall()
-        if t_now is not None:
-            self._last_commit_t = t_now
+
+    def _refused(self, exc: UserError) -> None:
+        self.last_error = exc
+        self._failing = True
+        self._tried_wall = self._wall()
+        if self._warned < 2:
+            log.warning(
+                "%s; posture spans are kept in %s until it can be written",
+                exc,
+                self.store.pending_path,
+            )
+            self._warned += 1
+
+    def _keep_aside(self) -> None:
+        """Put what the database does not hold yet in the side file: the closed spans
+        (of one written while open, the part after its row) and the open one up to its
+        latest decision, which then goes on as a part of its own."""
+        parts = [*self._done, *([self._open] if self._open is not None else [])]
+        spans = [self._piece(s, s.written if s.row_id is not None else s.head) for s in parts]
+        spans = [span for span in spans if span.end > span.start]
+        if spans:
+            self.store.save_pending(spans)
+            self.set_aside += len(spans)
+        self._done.clear()
+        cur = self._open
+        if cur is not None:
+            cur.head, cur.row_id, cur.written = cur.mark(), None, None
+
+    def _retry(self) -> None:
+        """Try the database again: take the side file in and commit what is left."""
+        try:
+            brought = self.store._import_pending()
+            self._commit()
+        except UserError as exc:
+            self.last_error = exc
+            self._tried_wall = self._wall()
+            return
+        log.info(
+            "database %s can be written again: %d posture spans taken in from %s",
+            self.store.path,
+            brought,
+            self.store.pending_path,
+        )
+        self._failing = False
+        self.last_error = None
+        self.set_aside = 0
 
     def close(self, t_end: float) -> None:
         if self._open is not None:
@@ -965,31 +1147,18 @@ class StoreSink:
             end = t_end if t_end - last <= self.max_gap else last + SLOWEST_INTERVAL
             self._close_open(max(end, last))
         try:
+            self._tried_wall = float("-inf")  # a last try, however recent the one before
             self.flush(t_end)
-        except UserError as exc:
-            self._save_unwritten(exc)
+            if self._failing:
+                assert self.last_error is not None
+                raise UserError(
+                    f"{self.last_error}; {self.set_aside} unsaved posture spans were kept "
+                    f"in {self.store.pending_path} and will be added the next time the "
+                    "database opens"
+                ) from self.last_error
         finally:
             if self.own_store:
                 self.store.close()
-
-    def _save_unwritten(self, exc: UserError) -> None:
-        """Put spans the database would not take into the side file, then say so."""
-        spans: list[Span] = []
-        for s in self._done:
-            span = self._span(s, s.last)
-            if s.written_end is not None:
-                # its head is already in the database: keep only the unwritten tail
-                if s.last <= s.written_end:
-                    continue
-                tail_cut = round(max(0.0, s.cut_off - s.written_cut_off), 3)
-                span = replace(span, start=self._t0 + s.written_end, cut_off=tail_cut)
-            spans.append(span)
-        pending = self.store.save_pending(spans)
-        self._done.clear()
-        raise UserError(
-            f"{exc}; {len(spans)} unsaved posture spans were kept in {pending} "
-            "and will be added the next time the database opens"
-        ) from exc
 
 
 def _update_span(conn: sqlite3.Connection, row_id: int, s: Span) -> None:

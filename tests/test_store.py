@@ -22,6 +22,7 @@ from posture_guard.store import (
     Span,
     Store,
     StoreSink,
+    parse_pending,
     quarantine_damaged,
 )
 
@@ -240,25 +241,111 @@ def test_damaged_file_names_the_file_and_can_be_quarantined(db):
     assert store.spans(0, 2e10) == []
 
 
-def test_locked_database_keeps_spans_buffered_until_the_lock_goes(db):
+def joined(spans: list[Span]) -> list[tuple[str, float, float]]:
+    """(state, start, end) since T0 with touching spans of one state joined, as the
+    summaries join them (a span set aside in parts)."""
+    out: list[tuple[str, float, float]] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        a, b = s.start - T0, s.end - T0
+        if out and out[-1][0] == s.state.value and abs(out[-1][2] - a) < 1e-9:
+            out[-1] = (out[-1][0], out[-1][1], b)
+        else:
+            out.append((s.state.value, a, b))
+    return out
+
+
+def kept(db: Path) -> list[Span]:
+    """What a kill -9 would leave now: the committed spans and the side file's."""
+    pending = db.with_name(db.name + ".pending.jsonl")
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute(
+            "SELECT state, start, end, profile, samples, metrics, source, cut_off FROM spans"
+        ).fetchall()
+    finally:
+        con.close()
+    spans = [Span(PostureState(r[0]), *r[1:5], json.loads(r[5]), *r[6:]) for r in rows]
+    if pending.exists():
+        aside, bad = parse_pending(pending.read_bytes())
+        assert not bad
+        spans += aside
+    return spans
+
+
+def test_spans_a_locked_database_refuses_reach_the_side_file_at_once_and_come_back(db):
+    """A commit the lock refuses puts the spans in the side file there and then (a kill
+    -9 loses no more than with the database free), and the sink itself takes them in
+    once the lock has gone, each span once."""
     store = Store.open(db, lock_timeout=0.2)
     wall = FakeWall()
     sink = StoreSink(store, session(live=True), wall_clock=wall)
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
-    feed(sink, [G] * 12 + [F] * 10)  # commits fall due at 10 s and 20 s: both fail
-    assert isinstance(sink.last_error, UserError)
+    feed(sink, [G] * 12 + [F] * 10)  # commits fall due at 10 s and 20 s: both refused
     assert "locked" in str(sink.last_error)
-    assert sink.buffered == 1
+    pending = db.with_name(db.name + ".pending.jsonl")
+    assert rows(db) == [] and pending.exists()
+    assert joined(kept(db)) == [("good", 0.0, 12.0), ("forward_head", 12.0, 20.0)]
     other.execute("ROLLBACK")
     other.close()
+    wall.now = 10.0  # the next due commit tries the database again
     for t in range(22, 33):
         sink.on_decision(Decision(float(t), F))
+    assert not pending.exists()  # taken in at the first commit after the wait (22 s)
+    assert joined(kept(db)) == [("good", 0.0, 12.0), ("forward_head", 12.0, 32.0)]
     sink.close(33.0)
-    assert [(r[0], r[1] - T0, r[2] - T0) for r in rows(db)] == [
-        ("good", 0.0, 12.0),
-        ("forward_head", 12.0, 33.0),
-    ]
+    spans = kept(db)
+    assert joined(spans) == [("good", 0.0, 12.0), ("forward_head", 12.0, 33.0)]
+    assert sum(s.seconds for s in spans) == pytest.approx(33.0)  # no part twice
+    assert sum(s.samples for s in spans) == 33
+
+
+def test_a_side_file_another_command_takes_in_meanwhile_is_not_logged_twice(db):
+    """While the monitor keeps spans aside, a command that opens the database (``done``,
+    ``diary``) may take the side file in once the lock has gone: the monitor then goes
+    on with a new side file, and no span is logged twice."""
+    store = Store.open(db, lock_timeout=0.2)
+    wall = FakeWall()
+    sink = StoreSink(store, session(live=True), wall_clock=wall)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    feed(sink, [G] * 15)  # the commit due at 10 s is refused: 0-10 s set aside
+    other.execute("ROLLBACK")
+    other.close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    assert pending.exists()
+    Store.open(db).close()  # `posture-guard done` in another process
+    assert not pending.exists()
+    for t in range(15, 25):  # the commit due at 20 s: still in its wait before a retry
+        sink.on_decision(Decision(float(t), G))
+    assert pending.exists()
+    wall.now = 10.0
+    sink.close(25.0)
+    assert not pending.exists()
+    spans = kept(db)
+    assert joined(spans) == [("good", 0.0, 25.0)]
+    assert sum(s.seconds for s in spans) == pytest.approx(25.0)
+
+
+def test_a_side_file_waiting_on_a_held_database_does_not_stop_the_monitor_starting(db, capsys):
+    """Spans kept aside by a run that ended while another program held the database
+    cannot go in while it still holds it: the next monitor starts all the same (it
+    refused to, "locked"), and takes them in at its first commit once the lock has
+    gone."""
+    Store.open(db).close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    pending.write_bytes(_good_line(T0 - 100) + b"\n")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    store = Store.open(db, lock_timeout=0.1)
+    assert f"stay in {pending}" in capsys.readouterr().err
+    sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    other.execute("ROLLBACK")
+    other.close()
+    feed(sink, [G] * 12)  # the commit due at 10 s
+    assert not pending.exists()
+    sink.close(12.0)
+    assert joined(kept(db)) == [("good", -100.0, -70.0), ("good", 0.0, 12.0)]
 
 
 def test_lock_that_outlasts_the_session_saves_spans_aside_and_loses_nothing(db):
