@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import bench_association, bench_report, bench_soak, bench_stop
+from benchmarks import bench_association, bench_report, bench_soak, bench_stop, bench_sync
 from calibration import evaluate, fit, make_demo, tune
 
 
@@ -62,6 +62,8 @@ def _refused(main, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
         (bench_stop.main, ["--stops", "-1"], "--stops"),
         (bench_stop.main, ["--video", "no-such-clip.gif"], "--video"),
         (bench_stop.main, ["--landmarks", "--video", __file__], "--video"),  # not watched
+        (bench_sync.main, ["--hours", "0"], "--hours"),
+        (bench_sync.main, ["--dir", "no-such-folder"], "--dir"),
         (make_demo.main, ["--help-me"], "unrecognized arguments"),
     ],
 )

@@ -196,6 +196,18 @@ def test_database_uses_wal_and_current_schema(db):
     con.close()
 
 
+def test_a_store_opened_for_writing_syncs_each_commit_to_the_disk(db):
+    """synchronous=FULL: a commit that returned survives a power cut (with NORMAL, in WAL
+    mode, the last ones could be rolled back). Also on the connection a closed store
+    opens again for a late write (the coach logs events after the store sink closed)."""
+    store = Store.open(db)
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    store.close()
+    store.log_event("alert", T0)
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    store.close()
+
+
 def test_old_database_is_migrated_and_keeps_its_data(db):
     con = sqlite3.connect(db)
     con.executescript(MIGRATIONS[0])
