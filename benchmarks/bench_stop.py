@@ -23,15 +23,15 @@ its steady interval as for a user sitting still. Where the clip is absent (or wi
 output says so.
 
 1. kill -9: once service.json says the camera is in use, at a random moment of one flush
-   period (``flush_every_s + poll_s``, see below) from ``settle + flush_every_s + poll_s``
-   later, the time is noted and SIGKILL sent: by then the sampler has left the burst of
-   fast looks its first frame starts (``settle``), and the flush before the kill logged a
-   frame taken at its steady pace, as in a monitor that has run for hours. Posture lost =
+   period (``flush_every_s``, see below) from ``settle + flush_every_s`` later, the time is
+   noted and SIGKILL sent: by then the sampler has left the burst of fast looks its first
+   frame starts (``settle``), and the flush before the kill logged a frame taken at its
+   steady pace, as in a monitor that has run for hours. Posture lost =
    that moment - the latest span end in the database. The bound printed beside it comes
-   from the code's constants: a flush is due ``flush_every_s`` after the last one, but the
-   loop only looks at its next wake-up, at most ``poll_s`` later; and the flushed span ends
-   at the latest analysed frame, up to one sampling interval (the policy's longest) before
-   that flush. (Plus the loop's own work, milliseconds.)
+   from the code's constants: a flush is due ``flush_every_s`` after the last one, and the
+   loop wakes for it then (its sleeps end where a flush falls due); and the flushed span
+   ends at the latest analysed frame, up to one sampling interval (the policy's longest)
+   before that flush. (Plus the loop's own work, milliseconds.)
 2. Stops: a random moment between ``settle`` (past the first burst of fast looks) and one
    longest sampling interval later, the signal is sent and the time until the process has
    exited is taken (a pidfd where Linux has one). The gap between the signal and the
@@ -97,14 +97,14 @@ class Bounds:
     """The loop's constants behind the figures, read from the code."""
 
     flush_s: float  # ServiceSettings.flush_every_s
-    poll_s: float  # ServiceSettings.poll_s: the longest sleep between two looks
     interval_s: float  # the sampling policy's longest interval between analysed frames
     settle_s: float  # SamplingPolicy.settle: fast looks after the first frame
 
     @property
     def flush_period_s(self) -> float:
-        """Longest time between two flushes: due after ``flush_s``, done at the next look."""
-        return self.flush_s + self.poll_s
+        """Longest time between two flushes: due after ``flush_s``, and the loop wakes for
+        it then (``Service._nap``), whatever its next look."""
+        return self.flush_s
 
     @property
     def kill_window_s(self) -> tuple[float, float]:
@@ -126,7 +126,7 @@ class Bounds:
 def bounds() -> Bounds:
     settings, policy = service.ServiceSettings(), SamplingPolicy()
     longest = max(policy.steady, policy.absent, policy.fast)
-    return Bounds(settings.flush_every_s, settings.poll_s, longest, policy.settle)
+    return Bounds(settings.flush_every_s, longest, policy.settle)
 
 
 @dataclass(frozen=True)
@@ -375,9 +375,9 @@ def run(config: Config, source: Source, out: TextIO) -> Report:
         f"{source.description}); Python {platform.python_version()}, {os.cpu_count()} CPUs"
     )
     say(
-        f"constants: flush every {b.flush_s:g} s (ServiceSettings.flush_every_s), the loop "
-        f"looks at least every {b.poll_s:g} s (poll_s), longest sampling interval "
-        f"{b.interval_s:g} s (SamplingPolicy)"
+        f"constants: flush every {b.flush_s:g} s (ServiceSettings.flush_every_s; the loop "
+        f"wakes for it when due), longest sampling interval {b.interval_s:g} s "
+        "(SamplingPolicy)"
     )
     kills: list[Kill] = []
     stops: list[Stop] = []
@@ -406,8 +406,8 @@ def run(config: Config, source: Source, out: TextIO) -> Report:
             f"min {min(lost):.2f} s"
         )
         say(
-            f"  bound: flush interval {b.flush_s:g} s + its wait for the loop's next look "
-            f"{b.poll_s:g} s + one sampling interval {b.interval_s:g} s = {b.kill_s:g} s"
+            f"  bound: flush interval {b.flush_s:g} s + one sampling interval "
+            f"{b.interval_s:g} s = {b.kill_s:g} s"
         )
         say(
             f"  kills with nothing logged: {sum(not k.logged for k in kills)} of {len(kills)}; "

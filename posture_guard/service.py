@@ -21,9 +21,9 @@ with its process, so a crashed run never blocks the next), :func:`prepare_databa
 (a damaged database is kept aside as ``*.damaged-*`` and a new one started), a status
 file ``service.json`` that ``posture-guard status`` reads (camera in use or released and
 why, the posture state now), and a flush of the sinks every ``flush_every_s`` (5 s), done
-at the loop's first look after it is due (the loop looks at least every ``poll_s``, 1 s):
-the open span is written up to its latest decision, so a ``kill -9`` loses at most 5 + 1 s
-plus one sampling interval (up to 3.5 s while the user sits still) of posture, 9.5 s.
+when due (the loop's sleeps end there): the open span is written up to its latest
+decision, so a ``kill -9`` loses at most 5 s plus one sampling interval (up to 3.5 s while
+the user sits still) of posture, 8.5 s.
 ``python -m benchmarks.bench_stop`` measures it on the real loop (MediaPipe on the test
 video, tests/fake_camera.py): 8.66 s at most, 4.34 s on average, in 15 kills at random
 moments on the 2-core build machine.
@@ -862,6 +862,13 @@ class Service:
                 log.warning("%s; will retry", exc)
                 self._flush_paused_until = t + 60.0
 
+    def _nap(self, t: float, seconds: float) -> bool:
+        """Sleep up to ``seconds`` from ``t``, waking when the next flush is due; True
+        when the run should stop. So the flush is done when due, not at the loop's next
+        look up to ``poll_s`` later: a kill -9 loses up to ``poll_s`` less posture."""
+        due_in = self._last_flush + self.settings.flush_every_s - t
+        return self.sleep(min(seconds, max(due_in, 0.0)))
+
     # ----------------------------------------------------------------- the loop
     def run(self) -> LoopReport:
         """Loop until ``sleep`` reports a stop; the caller closes the pipeline."""
@@ -888,7 +895,7 @@ class Service:
                     self._released_for = reason
                 self._set_camera("released", reason, t)
                 self._poll_sinks(t)
-                if self.sleep(s.poll_s):
+                if self._nap(t, s.poll_s):
                     return self.report
                 continue
             self._released_for = None
@@ -897,7 +904,7 @@ class Service:
                     self._set_camera("unavailable", self._waiting_text(t, self._fault_why), t)
                     self._poll_sinks(t)
                     assert self.backoff.retry_at is not None
-                    if self.sleep(min(self.backoff.retry_at - t, s.poll_s)):
+                    if self._nap(t, min(self.backoff.retry_at - t, s.poll_s)):
                         return self.report
                     continue
                 self.report.open_attempts.append(t)
@@ -913,7 +920,7 @@ class Service:
                 self._set_camera("in use", "", t)
             wait = self.pipeline.next_due - t
             if wait > 0:
-                if self.sleep(min(wait, s.poll_s)):
+                if self._nap(t, min(wait, s.poll_s)):
                     return self.report
                 continue
             try:
@@ -931,7 +938,7 @@ class Service:
                 self._fault(t, problem)
                 continue
             if not usable:
-                if self.sleep(s.bad_frame_retry_s):
+                if self._nap(t, s.bad_frame_retry_s):
                     return self.report
                 continue
             if self._healthy_since is None:

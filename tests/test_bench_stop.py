@@ -26,9 +26,9 @@ def test_the_bounds_are_the_loops_constants() -> None:
     b = bs.bounds()
     assert b.interval_s == policy.steady  # the longest wait the policy gives
     assert policy.steady >= max(policy.absent, policy.fast)
-    assert b.kill_s == settings.flush_every_s + settings.poll_s + policy.steady
-    start = policy.settle + settings.flush_every_s + settings.poll_s
-    assert b.kill_window_s == (start, start + settings.flush_every_s + settings.poll_s)
+    assert b.kill_s == settings.flush_every_s + policy.steady
+    start = policy.settle + settings.flush_every_s
+    assert b.kill_window_s == (start, start + settings.flush_every_s)
     assert b.stop_gap_s == policy.steady
     assert b.settle_s == policy.settle
 

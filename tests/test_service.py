@@ -484,6 +484,67 @@ def _run_live(
     )
 
 
+class FlushWatch:
+    """A sink that notes each flush of the loop, with the latest decision before it:
+    what the store sink writes the open span up to at that flush."""
+
+    def __init__(self) -> None:
+        self.decided: list[float] = []
+        self.flushes: list[tuple[float, Optional[float]]] = []
+
+    def on_decision(self, decision) -> None:
+        self.decided.append(decision.t)
+
+    def flush(self, t: float) -> None:
+        self.flushes.append((t, self.decided[-1] if self.decided else None))
+
+    def close(self, t_end: float) -> None:
+        pass
+
+
+def test_the_flush_is_done_when_due_while_the_sampler_sleeps_its_steady_interval() -> None:
+    """The loop naps until the next flush is due, not only until its next look (up to
+    ``poll_s`` later): a kill -9 just before a flush loses at most one flush interval
+    and the sampling interval before the last flush, 5 + 3.5 s (it was 9.5 s)."""
+    from fake_camera import StreamCamera
+
+    from posture_guard.monitor import demo_stream_path
+    from posture_guard.sampling import SamplingPolicy
+
+    clock = FakeClock(stop_at=240)
+    camera = StreamCamera(demo_stream_path(), clock)
+    watch = FlushWatch()
+    args = cli.build_parser().parse_args(["run"])
+    assert (
+        service.run(
+            args,
+            lambda session: [*cli.session_sinks(args, session), watch],
+            open_camera=camera.open,
+            detector=camera,
+            clock=clock,
+            sleep=clock.sleep,
+            install_signals=False,
+            start=LIVE_START,
+            out=io.StringIO(),
+            screen=service.ScreenLockProbe(runner=lambda argv: None),
+        )
+        == 0
+    )
+    steady = SamplingPolicy().steady
+    gaps = [b - a for a, b in zip(watch.decided, watch.decided[1:])]
+    assert sum(abs(g - steady) < 0.01 for g in gaps) > 20  # the user sat still a while
+    flushed = [t for t, _ in watch.flushes]
+    assert len(flushed) >= 40
+    # each flush 5 s after the one before (the fake clock's sleeps are at least 1 ms)
+    assert all(abs(b - a - S.flush_every_s) < 0.01 for a, b in zip(flushed, flushed[1:]))
+    lost = [
+        after - decided
+        for (_, decided), (after, _) in zip(watch.flushes, watch.flushes[1:])
+        if decided is not None
+    ]
+    assert max(lost) <= S.flush_every_s + steady + 0.01
+
+
 def _wall(start: datetime, elapsed: float) -> float:
     return (start + timedelta(seconds=elapsed)).timestamp()
 
