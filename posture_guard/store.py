@@ -658,6 +658,11 @@ class Store:
             try:
                 pending.unlink()
             except OSError as exc:
+                with contextlib.suppress(OSError):
+                    # emptied, its spans are not added again (the running monitor takes
+                    # the file in every time the database frees up)
+                    os.truncate(pending, 0)
+                    return len(spans)
                 raise UserError(
                     f"the posture spans in {pending} were added to database {self.path}, "
                     f"but the file could not be removed ({exc.strerror or exc}); remove "

@@ -883,3 +883,28 @@ def test_a_reader_of_a_read_only_database_leaves_the_side_file_for_later(
     with Store.open(diary_db) as store:  # writable again: the spans go in
         assert sum(s.seconds for s in store.spans(t0 - 3600, t0 + 3600)) == 900.0
     assert not pending.exists()
+
+
+def test_a_side_file_that_cannot_be_removed_once_taken_in_is_emptied_not_added_again(
+    diary_db: Path, as_user
+) -> None:
+    """A side file taken in, in a folder where it cannot be removed, is emptied instead:
+    each `summary` (or each retry of a running monitor) added its spans once more."""
+    from posture_guard.store import Store
+
+    t0 = datetime.fromisoformat(f"{DAY}T10:00").timestamp()
+    pending = diary_db.with_name(diary_db.name + ".pending.jsonl")
+    line = {"state": "good", "start": t0, "end": t0 + 300, "profile": "default", "samples": 9,
+            "metrics": {}}  # fmt: skip
+    with Store.open(diary_db) as held:  # keeps the -wal and -shm files the folder can't make
+        held.read("SELECT 1")
+        pending.write_text(json.dumps(line) + "\n", encoding="utf-8")
+        diary_db.parent.chmod(0o555)
+        argv = ["-m", "posture_guard.cli", "summary", "--date", DAY, "--json", "--db"]
+        for _ in range(2):
+            summary = as_user(*argv, str(diary_db))
+            assert summary.returncode == 0, summary.stderr
+            assert json.loads(summary.stdout)["monitored_minutes"] == 15.0
+        diary_db.parent.chmod(0o755)
+        assert sum(s.seconds for s in held.spans(t0 - 3600, t0 + 3600)) == 900.0
+    assert pending.read_bytes() == b""
