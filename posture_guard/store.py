@@ -347,14 +347,21 @@ class Store:
                 conn.close()
             raise
         try:
-            store._import_pending()
+            store._import_pending(wait=not read_only)
+        except DatabaseLocked:
+            # a reader does not wait (a monitor keeps a side file for as long as another
+            # program holds the database: `status` took lock_timeout each time), and a
+            # command that writes meets the lock itself; the running monitor, or a later
+            # open, takes the spans in
+            _tell_user(
+                f"database {path} is locked by another program; the posture spans kept "
+                f"in {store.pending_path} meanwhile are not in it yet"
+            )
         except UserError as exc:
-            if not read_only and not isinstance(exc, DatabaseLocked):
+            if not read_only:
                 store.close()
                 raise
-            # a reader still gets its answer, and a command that writes meets the lock
-            # itself (the monitor keeps its spans aside and takes these in with them):
-            # the spans wait for a later open
+            # a reader still gets its answer; the spans wait for a writable open
             _tell_user(f"{exc}; the unsaved posture spans stay in {store.pending_path}")
         return store
 
@@ -606,9 +613,10 @@ class Store:
                 f"cannot keep posture spans in {pending} ({exc.strerror or exc})"
             ) from exc
 
-    def _import_pending(self) -> int:
+    def _import_pending(self, wait: bool = True) -> int:
         """Add the spans of the side file to the database, then remove the file; return
-        how many were added.
+        how many were added. ``wait=False``: a database another program holds is not
+        waited for (DatabaseLocked at once).
 
         A side file that cannot be read, or has lines that are not spans, must not stop
         the app from opening its database: the good spans are added, the file is set
@@ -642,6 +650,8 @@ class Store:
                 return spans, bad
 
             try:
+                if not wait:
+                    self.conn.execute("PRAGMA busy_timeout = 0")
                 found = self.write(take_in)
             except OSError as exc:
                 _tell_user(
@@ -649,6 +659,9 @@ class Store:
                     f"({exc.strerror or exc}); they stay there for the next time"
                 )
                 return 0
+            finally:
+                if not wait:
+                    self.conn.execute(f"PRAGMA busy_timeout = {round(self.lock_timeout * 1000)}")
             if found is None:
                 return 0
             spans, bad = found

@@ -350,7 +350,7 @@ def test_a_side_file_waiting_on_a_held_database_does_not_stop_the_monitor_starti
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     store = Store.open(db, lock_timeout=0.1)
-    assert f"stay in {pending}" in capsys.readouterr().err
+    assert f"spans kept in {pending} meanwhile are not in it yet" in capsys.readouterr().err
     sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
     other.execute("ROLLBACK")
     other.close()
@@ -358,6 +358,32 @@ def test_a_side_file_waiting_on_a_held_database_does_not_stop_the_monitor_starti
     assert not pending.exists()
     sink.close(12.0)
     assert joined(kept(db)) == [("good", -100.0, -70.0), ("good", 0.0, 12.0)]
+
+
+def test_a_reader_does_not_wait_for_a_held_database_to_take_the_side_file_in(db, capsys):
+    """While another program holds the database, a running monitor keeps a side file:
+    `status`, `summary` and the reports answer at once (each waited the lock timeout to
+    take the file in, and said so), naming the file whose spans are not counted yet."""
+    Store.open(db).close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    pending.write_bytes(_good_line(T0) + b"\n")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with Store.open(db, lock_timeout=0.5, read_only=True) as reader:
+            err = capsys.readouterr().err
+            assert "waited" not in err
+            assert f"spans kept in {pending} meanwhile are not in it yet" in err
+            assert reader.spans(0, 2e10) == []
+            assert pending.exists()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with Store.open(db, read_only=True) as reader:  # free again: taken in
+        assert [s.start - T0 for s in reader.spans(0, 2e10)] == [0.0]
+        # and a write waits for a lock as long as ever
+        assert reader.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert not pending.exists()
 
 
 def test_lock_that_outlasts_the_session_saves_spans_aside_and_loses_nothing(db):
