@@ -25,7 +25,7 @@ when due (the loop's sleeps end there): the open span is written up to its lates
 decision, so a ``kill -9`` loses at most 5 s plus one sampling interval (up to 3.5 s while
 the user sits still) of posture, 8.5 s.
 ``python -m benchmarks.bench_stop`` measures it on the real loop (MediaPipe on the test
-video, tests/fake_camera.py): 8.66 s at most, 4.34 s on average, in 15 kills at random
+video, tests/fake_camera.py): 5.72 s at most, 3.56 s on average, in 15 kills at random
 moments on the 2-core build machine.
 
 SIGTERM, Ctrl-C and SIGHUP (the terminal it was started in closed) set a stop flag that
