@@ -72,7 +72,7 @@ def run_live(seconds: float) -> int:
     args = cli.build_parser().parse_args(["run"])
     return service.run(
         args,
-        lambda session: cli.session_sinks(args, session),
+        lambda session, coach: cli.session_sinks(args, session, coach),
         open_camera=camera.open,
         detector=camera,
         clock=clock,

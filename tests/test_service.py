@@ -518,7 +518,7 @@ def test_the_flush_is_done_when_due_while_the_sampler_sleeps_its_steady_interval
     assert (
         service.run(
             args,
-            lambda session: [*cli.session_sinks(args, session), watch],
+            lambda session, coach: [*cli.session_sinks(args, session, coach), watch],
             open_camera=camera.open,
             detector=camera,
             clock=clock,
