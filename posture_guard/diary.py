@@ -248,10 +248,32 @@ class Diary:
         self.store = store
         self.now = now
 
+    def _refuse_same_start(self, h: Headache, entry_id: Optional[int] = None) -> None:
+        """Refuse ``h`` when another entry already holds a headache beginning on that day
+        at that minute: one headache cannot begin twice, so it is the same one entered
+        again (a command repeated, the check-in answered after `headache add`), and a
+        second row would count it twice in the pattern hints and the therapist's list.
+        ``entry_id`` is the entry being edited, which may keep its own start."""
+        if h.start is None:
+            return  # two entries without a time can be two headaches of one day
+        start = h.start.strftime("%H:%M")
+        rows = self.store.read(
+            "SELECT id FROM headaches WHERE day = ? AND start = ? AND id IS NOT ? "
+            "ORDER BY id LIMIT 1",
+            (h.day.isoformat(), start, entry_id),
+        )
+        if rows:
+            other = rows[0][0]
+            raise UserError(
+                f"headache entry {other} already begins on {h.day} at {start}; "
+                f"to change it use `posture-guard headache edit {other}`"
+            )
+
     def add(self, h: Headache) -> tuple[Headache, bool]:
         """Save a new headache; returns it with its id and whether it replaced a
         headache-free check-in for that day (the check-in was made before the pain)."""
         validate(h, self.now())
+        self._refuse_same_start(h)
         row = _to_row(h)
         stamp = self.now().timestamp()
 
@@ -285,6 +307,7 @@ class Diary:
         if unknown:
             raise UserError(f"cannot edit unknown field(s): {', '.join(sorted(unknown))}")
         new = validate(replace(self.get(entry_id), **changes), self.now())
+        self._refuse_same_start(new, entry_id)
         row = _to_row(new)
 
         def work(conn: sqlite3.Connection) -> None:

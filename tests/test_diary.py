@@ -390,3 +390,27 @@ def test_an_entry_edited_by_hand_to_an_impossible_value_is_named_and_can_be_dele
     assert rc == 0 and "#1" in out
     rc, out, _ = run(capsys, "headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", *db)
     assert rc == 0 and "#2" in out and "#1" not in out  # the other entry was never at risk
+
+
+def test_the_same_headache_entered_twice_is_refused_naming_the_entry(store, capsys):
+    """`headache add` repeated (or the check-in answered after an add) saved a second,
+    identical row: the one headache counted twice in the pattern hints and the lists."""
+    db = ["--db", str(store.path)]
+    add = ["headache", "add", "--date", "2024-03-05", "--start", "14:00", "--intensity", "5"]
+    assert run(capsys, *add, "--duration", "2h", *db)[0] == 0
+    rc, _, err = run(capsys, *add, "--duration", "2h", *db)
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "entry 1 already begins on 2024-03-05 at 14:00" in err and "edit 1" in err
+    rc, _, err = run(capsys, "checkin", "--date", "2024-03-05", "--headache", *add[2:], *db)
+    assert rc == 2 and "entry 1" in err
+    assert count(store, "headaches") == 1
+    # another headache that day, and the entry itself edited, are still fine
+    assert run(capsys, *add[:5], "19:30", "--intensity", "3", *db)[0] == 0
+    assert run(capsys, "headache", "edit", "1", "--intensity", "6", *db)[0] == 0
+    rc, _, err = run(capsys, "headache", "edit", "2", "--start", "14:00", *db)
+    assert rc == 2 and "entry 1 already begins" in err
+    assert Diary(store).get(2).start == time(19, 30)
+    # two entries without a time may be two headaches of one day
+    bare = ["headache", "add", "--date", "2024-03-06", "--intensity", "4", *db]
+    assert run(capsys, *bare)[0] == 0 and run(capsys, *bare)[0] == 0
+    assert count(store, "headaches") == 4
