@@ -16,6 +16,7 @@ import base64
 import csv
 import html
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from . import paths
-from .association import Result, analyse, collect_days
+from .association import MIN_DESK_HOURS, Result, analyse, collect_days
 from .diary import ClinicalSummary, Diary, DiaryDay, clinical_summary
 from .errors import UserError
 from .store import Store
@@ -164,6 +165,19 @@ def _png(fig: Any) -> str:
 
 def chart_daily(rows: Sequence[DailyRow]) -> str:
     """Stacked hours per state per day, and the good-posture share, headache days marked."""
+    return _png(daily_figure(rows))
+
+
+def daily_figure(rows: Sequence[DailyRow]) -> Any:
+    """The figure of :func:`chart_daily` (a matplotlib Figure), to be rendered or read.
+
+    Why the share line is broken: a line drawn from one day to the next through a day
+    without desk time showed a share for a day that was never seen, and a day of a few
+    minutes at the desk (a share of 0 or 100 % from one stretch) weighed in the line as
+    much as a full day. The line joins only consecutive days with at least
+    :data:`~posture_guard.association.MIN_DESK_HOURS` at the desk (the analysis of
+    headaches leaves shorter days out too); a shorter day is a hollow circle of its own.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -188,19 +202,40 @@ def chart_daily(rows: Sequence[DailyRow]) -> str:
     ax1.scatter(head, [top * 1.05] * len(head), marker="v", color=HEADACHE_COLOR, label="headache")
     ax1.set_ylim(0, top * 1.35)  # room above the bars for the markers and the legend
     legend(ax1, loc="upper left", fontsize=7, ncol=6)
-    shares = [r.posture.good_share for r in rows]
-    pts = [(d, 100 * s) for d, s in zip(days, shares) if s is not None]
-    if pts:
-        ax2.plot([p[0] for p in pts], [p[1] for p in pts], ".-", color=STATE_COLORS["good"], lw=1)
+    full: list[float] = []  # NaN breaks the line: no share, or one from too little time
+    short: list[tuple[datetime, float]] = []
+    for d, r in zip(days, rows):
+        share = r.posture.good_share
+        enough = r.posture.desk_s >= MIN_DESK_HOURS * 3600
+        full.append(100 * share if share is not None and enough else math.nan)
+        if share is not None and not enough:
+            short.append((d, 100 * share))
+    green = STATE_COLORS["good"]
+    if any(not math.isnan(v) for v in full):
+        ax2.plot(days, full, "o-", color=green, lw=1, ms=4)
+    if short:
+        ax2.plot(
+            [p[0] for p in short],
+            [p[1] for p in short],
+            "o",
+            color=green,
+            mfc="none",
+            ms=5,
+            ls="none",
+            label=f"under {MIN_DESK_HOURS:g} h at the desk (little to go on)",
+        )
+        legend(ax2, loc="lower left", fontsize=7)
     for d in head:
         ax2.axvline(d, color=HEADACHE_COLOR, alpha=0.25, lw=2)
     ax2.set_ylim(0, 100)
     ax2.set_ylabel("good posture, % of desk time")
-    ax2.set_title("Good-posture share (red lines: headache days)")
+    ax2.set_title(
+        "Good-posture share (red lines: headache days; no line across a day not monitored)"
+    )
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     fig.autofmt_xdate()
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
 def chart_hours(hours: dict[str, list[float]], n_days: int) -> str:
@@ -239,6 +274,14 @@ def render_html(data: ReportData) -> str:
     rows = data.rows
     esc = html.escape
     monitored_days = sum(1 for r in rows if r.posture.monitored_s > 0)
+    # days whose shares rest on little time: said, not left for the chart to hide
+    short_days = sum(1 for r in rows if 0 < r.posture.desk_s < MIN_DESK_HOURS * 3600)
+    short = (
+        f" ({short_days} of them with less than {MIN_DESK_HOURS:g} h at the desk: "
+        "their shares rest on little time)"
+        if short_days
+        else ""
+    )
     total = {s: sum(r.posture.state_seconds[s] for r in rows) for s in STATES}
     desk = sum(r.posture.desk_s for r in rows)
     parts = [
@@ -246,7 +289,7 @@ def render_html(data: ReportData) -> str:
         f"<title>posture_guard report {data.first} to {data.last}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Posture and headaches, {data.first} to {data.last}</h1>",
-        f"<p>{monitored_days} of {len(rows)} days monitored; "
+        f"<p>{monitored_days} of {len(rows)} days monitored{short}; "
         f"{esc(fmt_minutes(desk))} at the desk in total.</p>",
         "<table><tr><th>state</th><th>time</th><th>share of desk time</th></tr>",
     ]

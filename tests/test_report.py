@@ -273,3 +273,56 @@ def test_replayed_days_and_diary_give_the_right_summary_csv_and_html(tmp_path, m
     assert [table[d]["headache"] for d in sorted(table)] == ["no", "yes", "unknown"]
     html = out_html.read_text()
     assert "2024-03-05" in html and "data:image/png;base64," in html
+
+
+def test_the_share_chart_neither_bridges_a_day_not_seen_nor_weighs_a_short_day_in(store, tmp_path):
+    """The good-posture line ran from Monday to Wednesday through a Tuesday without any
+    monitoring, as if it had a share half-way, and a day of 10 minutes at the desk (all
+    good: 100 %) stood in the line like a full day; the page said neither."""
+    import math
+    from html.parser import HTMLParser
+
+    days = [D1 + timedelta(days=i) for i in range(5)]
+    spans = []
+    for d, minutes in zip(days, (120, 0, 120, 10, 120)):
+        if minutes:
+            spans += [Span(G, ts(d, 9), ts(d, 9) + 60 * minutes * 3 // 4)]
+            spans += [Span(F, ts(d, 9) + 60 * minutes * 3 // 4, ts(d, 9) + 60 * minutes)]
+    store.add_spans(spans)
+    out = tmp_path / "r.html"
+    argv = ["report", "--from", f"{days[0]}", "--to", f"{days[-1]}", "--html", str(out)]
+    assert cli.main(argv + ["--db", str(store.path)]) == 0
+
+    class Paragraphs(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+            self.inside = False
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "p":
+                self.inside, self.texts = True, [*self.texts, ""]
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = self.inside and tag != "p"
+
+        def handle_data(self, data: str) -> None:
+            if self.inside:
+                self.texts[-1] += data
+
+    page = Paragraphs()
+    page.feed(out.read_text())
+    assert page.texts[0].startswith(
+        "4 of 5 days monitored (1 of them with less than 1 h at the desk: "
+        "their shares rest on little time)"
+    )
+
+    from posture_guard.report import daily_figure  # the chart's figure, before its PNG
+
+    share_axes = daily_figure(daily_rows(store, days[0], days[-1])).axes[1]
+    line, hollow = share_axes.lines  # the joined line, then the short days' circles
+    ys = [float(y) for y in line.get_ydata()]
+    assert ys[0] == ys[2] == ys[4] == pytest.approx(75)
+    assert math.isnan(ys[1]) and math.isnan(ys[3])  # no share drawn, nothing joined
+    assert list(hollow.get_ydata()) == [pytest.approx(75)]
+    assert hollow.get_markerfacecolor() == "none" and hollow.get_linestyle() == "None"
