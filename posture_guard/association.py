@@ -464,6 +464,38 @@ def interval_text(c: Comparison) -> str:
     return f"{100 * LEVEL:g} % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}"
 
 
+def interval_words(c: Comparison) -> str:
+    """The interval in plain words, for the user's sentence.
+
+    Why not only "95 % interval -1.7 to +1.9": that names neither what the numbers
+    measure nor what the interval means, and a reader who is no statistician cannot tell
+    from it that the true difference may lie anywhere between a little less and a little
+    more forward head, so that the data do not yet tell which way it goes. The compact
+    :func:`interval_text` stays for the therapist's headline, next to the difference."""
+    if c.ci_low is None or c.ci_high is None:
+        return interval_text(c)
+    lo, hi = round(c.ci_low, 1), round(c.ci_high, 1)
+
+    def end(x: float) -> str:
+        return "no difference" if x == 0 else f"{abs(x):.1f} minutes {'more' if x > 0 else 'less'}"
+
+    if lo > 0 or hi < 0:  # one direction: nearer zero first, the unit once
+        near, far = (lo, hi) if lo > 0 else (hi, lo)
+        span = f"between {abs(near):.1f} and {end(far)}"
+    else:
+        span = f"anywhere between {end(lo)} and {end(hi)}"
+    span += " per desk hour"
+    if lo < 0 < hi:
+        span += ", so it may go either way"
+    return f"the true difference is probably {span} ({100 * LEVEL:g} % interval)"
+
+
+def p_text(p: float) -> str:
+    """'p = 0.012', or 'p < 0.001' where three decimals would print a p of 0.000 (never
+    the case: the permutation test's smallest p is 1 in its number of shuffles)."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def sentence(c: Comparison, claimed: bool) -> str:
     """The plain-language answer for one lag: direction, size, interval, caveat."""
     direction = "more" if c.diff > 0 else "less"
@@ -473,7 +505,7 @@ def sentence(c: Comparison, claimed: bool) -> str:
     numbers = (
         f"{when} you spent {c.mean_headache:.1f} minutes per desk hour with your head "
         f"forward, against {c.mean_free:.1f} {other} "
-        f"({size}; {interval_text(c)}; "
+        f"({size}; {interval_words(c)}; "
         f"{c.n_headache} headache and {c.n_free} headache-free days)"
     )
     head = _lag_name(c.lag).capitalize()
@@ -486,7 +518,7 @@ def sentence(c: Comparison, claimed: bool) -> str:
         )
     if claimed:
         return (
-            f"{head}: an association - {numbers}, p = {c.p_value:.3f}. "
+            f"{head}: an association - {numbers}, {p_text(c.p_value)}. "
             "This is an association in your own data, not proof that posture causes your "
             "headaches."
         )
@@ -532,6 +564,7 @@ __all__ = [
     "compare",
     "exposure",
     "interval_text",
+    "interval_words",
     "sentence",
     "t_quantile",
     "welch_interval",

@@ -346,3 +346,70 @@ def test_the_therapist_headline_names_the_lag_it_reports():
     first = res.comparisons[0]
     assert first.lag == 0
     assert _association_headline(res).startswith("same day: ")
+
+
+def _report_paragraphs(store: Store, first: date, last: date, out) -> list[str]:
+    """The association's paragraphs of a real `report --html`, read back as text."""
+    from html.parser import HTMLParser
+
+    from posture_guard import cli
+
+    argv = ["report", "--from", str(first), "--to", str(last), "--html", str(out)]
+    assert cli.main([*argv, "--db", str(store.path)]) == 0
+
+    class Paragraphs(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "p":
+                self.texts.append("")
+
+        def handle_data(self, data: str) -> None:
+            if self.texts:
+                self.texts[-1] += data
+
+    page = Paragraphs()
+    page.feed(out.read_text())
+    return [t for t in page.texts if t.startswith(("Same day", "Next day"))]
+
+
+@pytest.mark.parametrize("n_days", [9, 90])
+def test_the_interval_is_said_in_plain_words_and_p_is_never_zero(tmp_path, n_days):
+    """The sentences gave '95 % interval -1.7 to +1.9': no unit, no meaning, nothing to
+    tell a reader that the difference may go either way; and a strong link printed
+    'p = 0.000', a certainty no test of 2000 shuffles can give."""
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store)
+    spans = []
+    for i in range(n_days):
+        d = FIRST + timedelta(days=i)
+        headache = i % 3 == 0
+        # a strong link on 90 days; on 9 days, headache days vary around the others
+        share = (0.3 if headache else 0.1) + 0.02 * (i % 5) if n_days > 9 else 0.05 * (i % 4)
+        for state, s, e in workday(d, share, hours=6):
+            spans.append(Span(PostureState(state), s, e))
+        if headache:
+            diary.add(Headache(d, 5, start=time(16, 0)))
+        else:
+            diary.check_in_none(d)
+    store.add_spans(spans)
+    last = FIRST + timedelta(days=n_days - 1)
+    texts = _report_paragraphs(store, FIRST, last, tmp_path / "r.html")
+    res = analyse(collect_days(store, FIRST, last), n_perm=2000)
+    store.close()
+    same = next(c for c in res.comparisons if c.lag == 0)
+    (text,) = [t for t in texts if t.startswith("Same day")]
+    assert "the true difference is probably" in text and "per desk hour" in text
+    assert "95 % interval" in text and "95 % interval -" not in text
+    assert "95 % interval +" not in text and "p = 0.000" not in text
+    if n_days == 9:  # an early look whose interval spans zero says it may go either way
+        assert same.ci_low < 0 < same.ci_high
+        assert (
+            f"anywhere between {abs(same.ci_low):.1f} minutes less and "
+            f"{same.ci_high:.1f} minutes more per desk hour, so it may go either way"
+        ) in text
+    else:
+        assert res.claimed[0] and same.p_value < 0.001 and "p < 0.001" in text
+        assert f"between {same.ci_low:.1f} and {same.ci_high:.1f} minutes more" in text
