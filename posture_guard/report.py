@@ -35,8 +35,10 @@ from .summary import (
     Piece,
     day_pieces,
     fmt_minutes,
+    fmt_whole_minutes,
     hour_of_day,
     summarize_range,
+    whole_minutes,
     whole_percents,
 )
 
@@ -297,11 +299,11 @@ def render_html(data: ReportData) -> str:
     percent: dict[str, int] = {}
     if desk > 0:
         percent = dict(zip(PRESENT_STATES, whole_percents([total[s] for s in PRESENT_STATES])))
+    shown = whole_minutes(total)  # adding up to the desk total above
     for s in STATES:
         share = f"{percent[s]} %" if s in percent else ""
-        parts.append(
-            f"<tr><td>{esc(s)}</td><td>{esc(fmt_minutes(total[s]))}</td><td>{share}</td></tr>"
-        )
+        time_text = esc(fmt_whole_minutes(shown[s]))
+        parts.append(f"<tr><td>{esc(s)}</td><td>{time_text}</td><td>{share}</td></tr>")
     parts.append("</table>")
     if rows:
         parts.append(

@@ -452,3 +452,49 @@ def test_the_first_and_last_accepted_days_are_summarised(store, capsys, tmp_path
         rows = list(csv.DictReader(fh))
     assert [r["date"] for r in rows] == [str(EARLIEST_DAY + timedelta(i)) for i in range(7)]
     assert [float(r["good_min"]) for r in rows] == [40.0] + [0.0] * 6
+
+
+def shown_minutes(text: str) -> int:
+    """Minutes of a shown duration: '1 h 05 min' or '12 min'."""
+    m = re.fullmatch(r"(?:(\d+) h )?(\d+) min", text.strip())
+    assert m is not None, text
+    return 60 * int(m.group(1) or 0) + int(m.group(2))
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        {"good": 95 * 60 + 29, "raised_shoulders": 4 * 60 + 29},  # 1 h 35 + 4 under 1 h 40
+        {"good": 1224, "forward_head": 1224, "raised_shoulders": 1224},  # 20 x 3 under 61
+        {"good": 3000, "forward_head": 31, "head_tilt": 31, "absent": 1770},  # 50+1+1, 30
+    ],
+)
+def test_the_rows_of_the_summary_and_of_the_report_add_up_to_their_totals(
+    store, capsys, tmp_path, seconds
+):
+    """Each state's minutes were rounded alone: 95.5 min good and 4.5 min of raised
+    shoulders showed as 1 h 35 min and 4 min under 'at the desk 1 h 40 min'."""
+    start, spans = at(9), []
+    for name, secs in seconds.items():
+        spans.append(Span(PostureState(name), start, start + secs))
+        start += secs
+    store.add_spans(spans)
+    db = ["--db", str(store.path)]
+    assert cli.main(["summary", "--date", DAY.isoformat(), *db]) == 0
+    out = capsys.readouterr().out
+    rows = dict(re.findall(r"^ {2,4}(\w+(?: \w+)*?)  +(\d+ (?:h \d+ )?min)", out, re.M))
+    states = ["good", "forward head", "raised shoulders", "head tilt"]
+    desk = shown_minutes(rows["at the desk"])
+    assert sum(shown_minutes(rows[s]) for s in states) == desk
+    assert desk + shown_minutes(rows["absent"]) == shown_minutes(rows["monitored"])
+    for name, secs in seconds.items():  # each row within a minute of its exact time
+        assert abs(shown_minutes(rows[name.replace("_", " ")]) - secs / 60) < 1
+
+    page = tmp_path / "r.html"
+    argv = ["report", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--html", str(page)]
+    assert cli.main([*argv, *db]) == 0
+    text = page.read_text()
+    total = re.search(r"; ([^;<]+) at the desk in total", text)
+    assert total is not None and shown_minutes(total.group(1)) == desk
+    cells = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]+)</td>", text.split("<h2>")[0]))
+    assert sum(shown_minutes(cells[s.replace(" ", "_")]) for s in states) == desk
