@@ -42,9 +42,9 @@ import numpy as np
 from .diary import Diary, DiaryDay
 from .states import PostureState
 from .store import Store
-from .summary import PRESENT_STATES, Piece, day_pieces
+from .summary import PRESENT_STATES, SHORT_DAY_DESK_S, Piece, day_pieces
 
-MIN_DESK_HOURS = 1.0
+MIN_DESK_HOURS = SHORT_DAY_DESK_S / 3600
 ENOUGH_DAYS = 90
 ENOUGH_HEADACHE_DAYS = 24
 MIN_GROUP = 3  # fewer days than this in either group: nothing to compare yet

@@ -49,6 +49,11 @@ NOT_CALIBRATED = (
     "forward-head postures go unseen: run `posture-guard calibrate`"
 )
 
+#: Under this much desk time a day's shares rest on too little to judge the day by: the
+#: summary says so, the report keeps such days out of its good-posture line, and the
+#: headache analysis leaves them out (its ``MIN_DESK_HOURS``).
+SHORT_DAY_DESK_S = 3600.0
+
 Piece = tuple[str, float, float]  # (state, start, end) in POSIX seconds
 T = TypeVar("T")
 
@@ -421,6 +426,13 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         rows.append(("headache diary", headache))
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    if 0 < desk < SHORT_DAY_DESK_S:
+        # a share of 10 minutes (often 0 or 100 %) must not read like a whole day's
+        lines.append(
+            f"  note: only {fmt_minutes(desk)} at the desk: too little time to judge the "
+            f"day's posture by (days under {SHORT_DAY_DESK_S / 3600:g} h are left out of "
+            "the report's good-posture line and of the headache analysis)"
+        )
     if summary.advise_camera_back:
         lines.append(f"  note: {OFTEN_CUT_OFF}")
     if summary.advise_calibrate:

@@ -498,3 +498,23 @@ def test_the_rows_of_the_summary_and_of_the_report_add_up_to_their_totals(
     assert total is not None and shown_minutes(total.group(1)) == desk
     cells = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]+)</td>", text.split("<h2>")[0]))
     assert sum(shown_minutes(cells[s.replace(" ", "_")]) for s in states) == desk
+
+
+def test_a_day_with_little_desk_time_says_its_share_is_too_little_to_judge_by(store, capsys):
+    """Eight minutes at the desk, all good, read 'good posture share 100 %' like a whole
+    good day, without a word; a day of an hour and more is summed up as before."""
+    day2 = DAY + timedelta(days=1)
+    store.add_spans(
+        [
+            Span(G, at(9), at(9, 8)),
+            Span(A, at(9, 8), at(11)),
+            Span(G, at(9, 0, day2), at(10, 0, day2)),
+        ]
+    )
+    db = ["--db", str(store.path)]
+    assert cli.main(["summary", "--date", DAY.isoformat(), *db]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"good posture share +100 %", out)
+    assert "note: only 8 min at the desk: too little time to judge the day's posture by" in out
+    assert cli.main(["summary", "--date", day2.isoformat(), *db]) == 0
+    assert "too little time" not in capsys.readouterr().out
