@@ -340,6 +340,14 @@ class Diary:
         )
         return [_from_row(r, self.store.path) for r in rows]
 
+    def checked_in_free(self, day: date) -> bool:
+        """Whether ``day`` holds a headache-free check-in (which an entry moved or added
+        to that day replaces)."""
+        rows = self.store.read(
+            "SELECT 1 FROM checkins WHERE status = 'none' AND day = ?", (day.isoformat(),)
+        )
+        return bool(rows)
+
     def check_in_none(self, day: date) -> None:
         """Record ``day`` as confirmed headache-free; refused if it has a headache entry."""
         if day > self.now().date():
@@ -770,7 +778,11 @@ def cmd_headache_edit(args: argparse.Namespace) -> int:
         changes = _changes_from_args(args)
         if not changes:
             raise UserError("nothing to change: give at least one field, e.g. --intensity 5")
+        day = changes.get("day")
+        replaces = day is not None and diary.checked_in_free(day)
         print(f"changed {describe(diary.edit(args.id, **changes))}")
+        if replaces:  # as `headache add` says: the day no longer counts as headache-free
+            print(f"(this replaces the headache-free check-in for {day})")
         return 0
 
 

@@ -414,3 +414,18 @@ def test_the_same_headache_entered_twice_is_refused_naming_the_entry(store, caps
     bare = ["headache", "add", "--date", "2024-03-06", "--intensity", "4", *db]
     assert run(capsys, *bare)[0] == 0 and run(capsys, *bare)[0] == 0
     assert count(store, "headaches") == 4
+
+
+def test_an_entry_moved_onto_a_checked_in_day_says_it_replaces_the_check_in(store, capsys):
+    """`headache edit --date` onto a day checked in as headache-free removed that check-in
+    without a word (`headache add` says so); moved back, the day stays unknown."""
+    db = ["--db", str(store.path)]
+    assert run(capsys, "checkin", "--date", "2024-03-06", "--none", *db)[0] == 0
+    assert run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "4", *db)[0] == 0
+    rc, out, _ = run(capsys, "headache", "edit", "1", "--date", "2024-03-06", *db)
+    assert rc == 0 and "(this replaces the headache-free check-in for 2024-03-06)" in out
+    assert count(store, "checkins") == 0
+    rc, out, _ = run(capsys, "headache", "edit", "1", "--date", "2024-03-05", *db)
+    assert rc == 0 and "replaces" not in out
+    days = Diary(store).days(date(2024, 3, 5), date(2024, 3, 6))
+    assert [d.status for d in days.values()] == ["headache", "unknown"]
