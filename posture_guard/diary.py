@@ -564,13 +564,26 @@ class ClinicalSummary:
             "pattern_hints": self.patterns,
         }
 
-    def lines(self) -> list[str]:
+    def _rate_text(self) -> str:
+        """' (7.0 per 28 recorded days)', said to be rough while fewer than 28 days are
+        recorded: one headache in the one day recorded read '28.0 per 28 recorded days',
+        a headache every day, on the strength of a single day."""
         per28 = self.headache_days_per_28
+        if per28 is None:
+            return ""
+        if self.recorded_days >= 28:
+            return f" ({per28:.1f} per 28 recorded days)"
+        return (
+            f" ({per28:.1f} per 28 recorded days, a rough guide from only "
+            f"{self.recorded_days} recorded day{'' if self.recorded_days == 1 else 's'}: "
+            "a 4-week rate needs 28)"
+        )
+
+    def lines(self) -> list[str]:
         out = [
             f"Diary {self.first} to {self.last} ({self.days} days: {self.recorded_days} "
             f"recorded, {self.unknown_days} without an entry - unknown, not headache-free)",
-            f"  headache days: {self.headache_days}"
-            + ("" if per28 is None else f" ({per28:.1f} per 28 recorded days)"),
+            f"  headache days: {self.headache_days}" + self._rate_text(),
             f"  moderate-to-severe days (intensity {MODERATE}+): {self.moderate_severe_days}",
             f"  days with acute medication: {self.medication_days}",
         ]

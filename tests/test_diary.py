@@ -429,3 +429,22 @@ def test_an_entry_moved_onto_a_checked_in_day_says_it_replaces_the_check_in(stor
     assert rc == 0 and "replaces" not in out
     days = Diary(store).days(date(2024, 3, 5), date(2024, 3, 6))
     assert [d.status for d in days.values()] == ["headache", "unknown"]
+
+
+def test_a_rate_per_28_days_from_few_recorded_days_says_it_is_rough(store, capsys):
+    """One headache entered on the only day recorded listed '28.0 per 28 recorded days':
+    a headache every day, on the strength of one day, said as plainly as a month's."""
+    db = ["--db", str(store.path)]
+    assert run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "4", *db)[0] == 0
+    listing = ["headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", *db]
+    rc, out, _ = run(capsys, *listing)
+    assert rc == 0
+    assert (
+        "headache days: 1 (28.0 per 28 recorded days, a rough guide from only 1 recorded "
+        "day: a 4-week rate needs 28)"
+    ) in out
+    for i in range(1, 28):  # the other 27 days of the range checked in headache-free
+        d = date(2024, 3, 1) + timedelta(days=i - 1 if i < 5 else i)
+        assert run(capsys, "checkin", "--none", "--date", d.isoformat(), *db)[0] == 0
+    rc, out, _ = run(capsys, *listing)
+    assert "headache days: 1 (1.0 per 28 recorded days)\n" in out
