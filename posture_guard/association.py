@@ -325,12 +325,15 @@ def compare(
 
 def _lag_rows(
     days: Sequence[DayData], lag: int, min_desk_hours: float
-) -> tuple[list[float], list[bool], list[int], int, int, Optional[time]]:
+) -> tuple[list[float], list[bool], list[int], int, int, Optional[time], int]:
+    """The exposures and outcomes of one lag, and how many days were left out: with too
+    little desk time, headache days without a start time, and days monitored long
+    enough whose outcome day has no diary entry (unknown: neither group)."""
     by_day = {d.day: d for d in days}
     xs: list[float] = []
     ys: list[bool] = []
     intens: list[int] = []
-    low = no_onset = 0
+    low = no_onset = unknown = 0
     cutoff: Optional[time] = None
     if lag == 0:
         onsets = [
@@ -343,7 +346,10 @@ def _lag_rows(
             cutoff = time(m // 60, m % 60)
     for d in days:
         outcome = by_day.get(d.day + timedelta(days=lag))
-        if outcome is None or outcome.status not in ("headache", "none"):
+        if outcome is None:
+            continue
+        if outcome.status not in ("headache", "none"):
+            unknown += exposure(d.pieces)[0] >= min_desk_hours
             continue
         until: Optional[float] = None
         if lag == 0:
@@ -360,7 +366,7 @@ def _lag_rows(
         xs.append(fh / desk)
         ys.append(outcome.status == "headache")
         intens.append(outcome.intensity or 0)
-    return xs, ys, intens, low, no_onset, cutoff
+    return xs, ys, intens, low, no_onset, cutoff, unknown
 
 
 def analyse(
@@ -379,11 +385,13 @@ def analyse(
     rng = np.random.default_rng(seed)
     result = Result(min_desk_hours)
     for lag in (0, 1):
-        xs, ys, intens, low, no_onset, cutoff = _lag_rows(days, lag, min_desk_hours)
+        xs, ys, intens, low, no_onset, cutoff, unknown = _lag_rows(days, lag, min_desk_hours)
         nh = sum(ys)
         nf = len(ys) - nh
         if nh < MIN_GROUP or nf < MIN_GROUP:
-            result.too_little[lag] = _too_little(nh, nf, low, no_onset, min_desk_hours)
+            result.too_little[lag] = _too_little(
+                nh, nf, low, no_onset, min_desk_hours, unknown, lag
+            )
             continue
         mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
         result.comparisons.append(
@@ -410,13 +418,31 @@ def _days(n: int, kind: str = "") -> str:
     return f"{n} {kind + ' ' if kind else ''}day{'' if n == 1 else 's'}"
 
 
-def _too_little(nh: int, nf: int, low: int, no_onset: int, min_desk_hours: float) -> str:
+def _too_little(
+    nh: int,
+    nf: int,
+    low: int,
+    no_onset: int,
+    min_desk_hours: float,
+    unknown: int = 0,
+    lag: int = 0,
+) -> str:
     """Why a lag has nothing to compare, naming every reason days were left out.
 
     Headache days without a start time are never checked for monitoring (the same-day cut
     needs the start), so they are counted apart and the user is told how to bring them in.
+    So are days monitored long enough whose outcome has no diary entry: a month at the
+    desk without a diary read "0 headache days and 0 headache-free days count" and left
+    the user to guess that the diary was what was missing.
     """
     parts = [f"{_days(nh, 'headache')} and {_days(nf, 'headache-free')} count"]
+    if unknown:
+        whose = "" if lag == 0 else " after"
+        parts.append(
+            f"{_days(unknown, 'monitored')} left out because the diary has no entry for "
+            f"the day{whose} (unknown, not headache-free) - `posture-guard checkin --none "
+            "--date D` records a headache-free day"
+        )
     if no_onset:
         parts.append(
             f"{_days(no_onset, 'headache')} left out because no start time was entered - "

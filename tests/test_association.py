@@ -413,3 +413,27 @@ def test_the_interval_is_said_in_plain_words_and_p_is_never_zero(tmp_path, n_day
     else:
         assert res.claimed[0] and same.p_value < 0.001 and "p < 0.001" in text
         assert f"between {same.ci_low:.1f} and {same.ci_high:.1f} minutes more" in text
+
+
+def test_days_monitored_without_a_diary_entry_are_named_as_the_reason(tmp_path):
+    """Ten days of 6 h at the desk and no diary read '0 headache days and 0 headache-free
+    days count; at least 3 of each are needed': nothing said the diary was missing."""
+    store = Store.open(tmp_path / "p.sqlite3")
+    spans = []
+    for i in range(10):
+        d = FIRST + timedelta(days=i)
+        spans += [Span(PostureState(st), s, e) for st, s, e in workday(d, 0.1)]
+    store.add_spans(spans)
+    Diary(store).check_in_none(FIRST)  # one day recorded: the other nine are unknown
+    last = FIRST + timedelta(days=9)
+    texts = _report_paragraphs(store, FIRST, last, tmp_path / "r.html")
+    store.close()
+    same, nxt = texts
+    assert same.startswith("Same day") and "0 headache days and 1 headache-free day count" in same
+    assert (
+        "9 monitored days left out because the diary has no entry for the day "
+        "(unknown, not headache-free) - `posture-guard checkin --none --date D` records a "
+        "headache-free day"
+    ) in same
+    # next day: days 1-9, the outcomes of days 0-8, are unknown (day 9 has no next day here)
+    assert "9 monitored days left out because the diary has no entry for the day after" in nxt
