@@ -208,7 +208,7 @@ def daily_figure(rows: Sequence[DailyRow]) -> Any:
     short: list[tuple[datetime, float]] = []
     for d, r in zip(days, rows):
         share = r.posture.good_share
-        enough = r.posture.desk_s >= MIN_DESK_HOURS * 3600
+        enough = not r.posture.little_desk_time
         full.append(100 * share if share is not None and enough else math.nan)
         if share is not None and not enough:
             short.append((d, 100 * share))
@@ -277,7 +277,7 @@ def render_html(data: ReportData) -> str:
     esc = html.escape
     monitored_days = sum(1 for r in rows if r.posture.monitored_s > 0)
     # days whose shares rest on little time: said, not left for the chart to hide
-    short_days = sum(1 for r in rows if 0 < r.posture.desk_s < MIN_DESK_HOURS * 3600)
+    short_days = sum(1 for r in rows if r.posture.little_desk_time)
     short = (
         f" ({short_days} of them with less than {MIN_DESK_HOURS:g} h at the desk: "
         "their shares rest on little time)"

@@ -203,6 +203,13 @@ class DaySummary:
         return (self.edge_share or 0.0) >= CUT_OFF_ADVICE_SHARE
 
     @property
+    def little_desk_time(self) -> bool:
+        """Whether the day had someone at the desk, but under :data:`SHORT_DAY_DESK_S` as
+        shown to the minute: a replayed hour of 59 min 59.9 s reads "1 h 00 min" and
+        must not be called too short beside it."""
+        return self.desk_s > 0 and int(round(self.desk_s / 60)) < SHORT_DAY_DESK_S / 60
+
+    @property
     def uncalibrated_share(self) -> Optional[float]:
         """The part of desk time judged against population defaults."""
         return self._of_desk(self.uncalibrated_s)
@@ -426,7 +433,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         rows.append(("headache diary", headache))
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
-    if 0 < desk < SHORT_DAY_DESK_S:
+    if summary.little_desk_time:
         # a share of 10 minutes (often 0 or 100 %) must not read like a whole day's
         lines.append(
             f"  note: only {fmt_minutes(desk)} at the desk: too little time to judge the "

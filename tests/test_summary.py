@@ -518,3 +518,21 @@ def test_a_day_with_little_desk_time_says_its_share_is_too_little_to_judge_by(st
     assert "note: only 8 min at the desk: too little time to judge the day's posture by" in out
     assert cli.main(["summary", "--date", day2.isoformat(), *db]) == 0
     assert "too little time" not in capsys.readouterr().out
+
+
+def test_an_hour_shown_as_1_h_00_min_is_not_called_too_little(store, capsys, tmp_path):
+    """A replayed hour ends at its last frame, 59 min 59.9 s: the summary showed 'at the
+    desk 1 h 00 min' and beside it 'only 1 h 00 min at the desk: too little time', and
+    the report drew the day as a short one."""
+    from posture_guard.report import daily_figure, daily_rows
+
+    day2 = DAY + timedelta(days=1)
+    store.add_spans([Span(G, at(9), at(10) - 0.1), Span(G, at(9, 0, day2), at(9, 59, day2) + 20)])
+    db = ["--db", str(store.path)]
+    assert cli.main(["summary", "--date", DAY.isoformat(), *db]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"at the desk +1 h 00 min", out) and "too little" not in out
+    assert cli.main(["summary", "--date", day2.isoformat(), *db]) == 0
+    assert "note: only 59 min at the desk" in capsys.readouterr().out
+    line, hollow = daily_figure(daily_rows(store, DAY, day2)).axes[1].lines
+    assert list(line.get_ydata()[:1]) == [100] and list(hollow.get_ydata()) == [100]
