@@ -33,6 +33,12 @@ Matching rules (:func:`account`, a pure function of the events):
   So each day's prompts add up (prompted = done after prompt + skipped + ignored +
   pending) and no day shows an answered prompt without the Done that answered it.
 * Every Done counts as done, prompted or not (a patient may exercise on their own).
+* The prompts of the plan's doses ("for": "plan") are also counted apart (``doses_*``):
+  a posture alert or a break prompt may suggest a prescribed exercise, and one left
+  unanswered is an ignored prompt, not an ignored dose. A dose due that no prompt
+  announced (no monitor running then, the patient away, prompts silenced, or a dose the
+  coach's limits on notifications left no room for, see ``coach._plan_rule``) is *not
+  prompted*: not done, and not the patient's refusal either.
 * Adherence of a prescribed exercise = doses done, capped at each day's prescription,
   over doses prescribed: doing 6 chin tucks on Monday does not make up for Tuesday. On a
   day not over at the horizon only the doses already due count as prescribed (see
@@ -71,10 +77,24 @@ class ExerciseDay:
     ignored: int = 0
     pending: int = 0
     pains: list[int] = field(default_factory=list)
+    # The same counts for the prompts of the plan's doses alone ("for": "plan"): a posture
+    # alert or a break prompt may suggest a prescribed exercise too, and left unanswered
+    # it is an ignored prompt, not an ignored dose.
+    doses_prompted: int = 0
+    doses_skipped: int = 0
+    doses_ignored: int = 0
+    doses_pending: int = 0
 
     @property
     def done_capped(self) -> int:
         return min(self.done, self.prescribed)
+
+    @property
+    def doses_not_prompted(self) -> int:
+        """Doses due that the coach never prompted: the monitor was not running (or the
+        patient was away, or it was silenced, or the coach's pacing left no room) at their
+        time. Not the patient's refusal."""
+        return max(0, self.prescribed - self.doses_prompted)
 
 
 @dataclass
@@ -114,7 +134,20 @@ class Adherence:
             out.ignored += c.ignored
             out.pending += c.pending
             out.pains += c.pains
+            out.doses_prompted += c.doses_prompted
+            out.doses_skipped += c.doses_skipped
+            out.doses_ignored += c.doses_ignored
+            out.doses_pending += c.doses_pending
         return out
+
+    def not_prompted(self, exercise: Optional[str] = None, day: Optional[date] = None) -> int:
+        """Doses due but never prompted, per cell (a day with a dose prompted twice does
+        not make up for a day the monitor was off)."""
+        return sum(
+            c.doses_not_prompted
+            for (d, ex), c in self.cells.items()
+            if (exercise is None or ex == exercise) and (day is None or d == day)
+        )
 
     def share(self, exercise: Optional[str] = None, day: Optional[date] = None) -> Optional[float]:
         """Prescribed doses done (capped per day and exercise), or None if none prescribed."""
@@ -139,6 +172,7 @@ class _Open:
     exercise: str
     prompt: Optional[int]
     day: date
+    dose: bool = False  # a dose of the plan ("for": "plan"), not an alert's or a break's
     superseded: bool = False  # a newer prompt of the exercise came: only its button answers
 
 
@@ -207,7 +241,9 @@ def account(
         for o in [o for o in open_prompts if now - o.at > window_s]:
             open_prompts.remove(o)
             if in_range(o.day):
-                result.cell(o.day, o.exercise).ignored += 1
+                c = result.cell(o.day, o.exercise)
+                c.ignored += 1
+                c.doses_ignored += o.dose
 
     def take(exercise: Optional[str], prompt: Optional[int]) -> Optional[_Open]:
         """The open prompt a reply answers: the one it names (superseded or not), else the
@@ -236,9 +272,12 @@ def account(
             for o in open_prompts:
                 if o.exercise == exercise:
                     o.superseded = True
-            open_prompts.append(_Open(ev.at, exercise, prompt, day))
+            dose = p.get("for") == "plan"
+            open_prompts.append(_Open(ev.at, exercise, prompt, day, dose))
             if in_range(day):
-                result.cell(day, exercise).prompted += 1
+                c = result.cell(day, exercise)
+                c.prompted += 1
+                c.doses_prompted += dose
         elif ev.kind == DONE_KIND and exercise:
             answered = take(exercise, prompt)
             credit_day = answered.day if answered is not None else day
@@ -253,15 +292,21 @@ def account(
         elif ev.kind == SKIP_KIND and exercise:
             answered = take(exercise, None)
             if answered is not None and in_range(answered.day):
-                result.cell(answered.day, answered.exercise).skipped += 1
+                c = result.cell(answered.day, answered.exercise)
+                c.skipped += 1
+                c.doses_skipped += answered.dose
         elif ev.kind == "snooze" and p.get("source") == "button" and prompt is not None:
             answered = take(None, prompt)
             if answered is not None and in_range(answered.day):
-                result.cell(answered.day, answered.exercise).skipped += 1
+                c = result.cell(answered.day, answered.exercise)
+                c.skipped += 1
+                c.doses_skipped += answered.dose
     expire(horizon)
     for o in open_prompts:
         if in_range(o.day):
-            result.cell(o.day, o.exercise).pending += 1
+            c = result.cell(o.day, o.exercise)
+            c.pending += 1
+            c.doses_pending += o.dose
     return result
 
 

@@ -71,8 +71,9 @@ EXTRA_COLUMNS = [
     "target_met",
     "exercises_prescribed",
     "exercises_done_of_prescribed",
-    "prompts_skipped",
-    "prompts_ignored",
+    "doses_skipped",
+    "doses_ignored",
+    "doses_not_prompted",
     "adherence",
     "mean_pain",
 ]
@@ -81,7 +82,14 @@ THERAPIST_CSV_COLUMNS = CSV_COLUMNS + EXTRA_COLUMNS
 
 @dataclass(frozen=True)
 class TherapistRow:
-    """A day of the report: report.py's daily row plus plan target and adherence."""
+    """A day of the report: report.py's daily row plus plan target and adherence.
+
+    ``skipped`` and ``ignored`` count the prompts of the plan's doses alone: a posture
+    alert or a break prompt that suggested a prescribed exercise and went unanswered is
+    not a dose the patient ignored (counted as one, a day of 6 doses showed 13 ignored).
+    ``not_prompted`` is the doses due that the coach never prompted (no monitor running
+    then, the patient away, prompts silenced, or no room left under the coach's limits
+    on notifications)."""
 
     row: DailyRow
     target: Optional[float]
@@ -90,6 +98,7 @@ class TherapistRow:
     skipped: int
     ignored: int
     mean_pain: Optional[float]
+    not_prompted: int = 0
 
     @property
     def day(self) -> date:
@@ -122,8 +131,9 @@ class TherapistRow:
                 "target_met": "" if met is None else ("yes" if met else "no"),
                 "exercises_prescribed": self.prescribed,
                 "exercises_done_of_prescribed": self.done_capped,
-                "prompts_skipped": self.skipped,
-                "prompts_ignored": self.ignored,
+                "doses_skipped": self.skipped,
+                "doses_ignored": self.ignored,
+                "doses_not_prompted": self.not_prompted,
                 "adherence": ""
                 if not self.prescribed
                 else round(self.done_capped / self.prescribed, 4),
@@ -232,9 +242,10 @@ def gather(
                 target=target,
                 prescribed=sum(c.prescribed for c in cells),
                 done_capped=sum(c.done_capped for c in cells),
-                skipped=sum(c.skipped for c in cells),
-                ignored=sum(c.ignored for c in cells),
+                skipped=sum(c.doses_skipped for c in cells),
+                ignored=sum(c.doses_ignored for c in cells),
                 mean_pain=adh.mean_pain(day=r.day),
+                not_prompted=adh.not_prompted(day=r.day),
             )
         )
     n = len(rows)
@@ -344,13 +355,18 @@ def summary_lines(data: TherapistData) -> list[str]:
         )
     adh = data.adherence
     if plan is not None:
-        lines.append("Exercises (done of prescribed doses; prompts skipped / ignored):")
+        lines.append(
+            "Exercises (done of prescribed doses; of the doses prompted, skipped / ignored; "
+            "doses never prompted: no monitor running then, away, silenced or no room under "
+            "the coach's limit of notifications an hour):"
+        )
         for ex in adh.prescribed_ids:
             t = adh.total(ex)
             lines.append(
                 f"  {ex}: {_done_capped(adh, ex)} of {t.prescribed} ({pct(adh.share(ex))}); "
-                f"skipped {t.skipped}, "
-                f"ignored {t.ignored}; mean pain {num(adh.mean_pain(ex))}"
+                f"prompted {t.doses_prompted}: skipped {t.doses_skipped}, "
+                f"ignored {t.doses_ignored}; not prompted {adh.not_prompted(ex)}; "
+                f"mean pain {num(adh.mean_pain(ex))}"
             )
     d = data.diary
     per28 = d.headache_days_per_28
@@ -417,7 +433,9 @@ def adherence_lines(data: TherapistData) -> list[str]:
     lines.append(
         "done = all recorded (Done button or `posture-guard done`); of pr. = done, capped at "
         "each day's prescription; skipped = declined (Snooze / --skipped); ignored = no answer "
-        f"within {adherence_mod.RESPONSE_WINDOW_S / 60:g} min."
+        f"within {adherence_mod.RESPONSE_WINDOW_S / 60:g} min. Here every prompt that suggested "
+        "the exercise counts (a plan dose, a posture alert, a break prompt); the summary, the "
+        "daily rows and the chart below count the plan's doses alone."
     )
     return _wrap(lines)
 
@@ -504,7 +522,8 @@ def _desk_part_lines(
 def day_table_lines(rows: Sequence[TherapistRow]) -> list[str]:
     head = (
         f"{'date':12}{'monit. h':>9}{'desk h':>8}{'fwd head':>10}{'target':>8}"
-        f"{'alerts':>7}{'done/presc':>11}{'skip':>5}{'ign.':>5}{'pain':>6}{'headache':>10}"
+        f"{'alerts':>7}{'done/presc':>11}{'skip':>5}{'ign.':>5}{'unpr.':>6}{'pain':>6}"
+        f"{'headache':>10}"
     )
     out = [head]
     for r in rows:
@@ -516,7 +535,7 @@ def day_table_lines(rows: Sequence[TherapistRow]) -> list[str]:
             f"{r.day.isoformat():12}{p.monitored_s / 3600:>9.1f}{p.desk_s / 3600:>8.1f}"
             f"{pct(r.fh_share):>10}{'' if met is None else ('met' if met else 'missed'):>8}"
             f"{p.alerts:>7}{f'{r.done_capped}/{r.prescribed}':>11}{r.skipped:>5}"
-            f"{r.ignored:>5}{num(r.mean_pain):>6}{head_txt:>10}"
+            f"{r.ignored:>5}{r.not_prompted:>6}{num(r.mean_pain):>6}{head_txt:>10}"
         )
     return out
 

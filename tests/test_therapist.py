@@ -688,3 +688,66 @@ def test_today_counts_the_doses_due_at_the_coachs_times_around_own_quiet_hours(
     # the plan page says whose quiet hours hold, and the PDF is drawn with it
     assert data.own_quiet == own
     assert therapist.write_pdf(data, tmp_path / "r.pdf") == len(therapist.page_plan(data))
+
+
+@needs_poppler
+def test_a_dose_the_coach_deferred_then_done_is_done_and_an_alerts_suggestion_no_dose(
+    tmp_path: Path,
+) -> None:
+    """A morning of the coach's pacing on a real database: a posture alert suggests a chin
+    tuck 2 min before the plan's chin-tuck slot, so the dose waits out the 5 min gap and is
+    prompted 3 min late; the patient does it (`posture-guard done`, which answers the dose,
+    the latest prompt). The monitor is off for the rest of the day. The alert's suggestion
+    left unanswered is no ignored dose (it was counted as one: "ignored 1" beside "1 of 3"),
+    the deferred dose is done, and the doses due while no monitor ran are told apart."""
+    plan = load_plan_file(EXAMPLE)
+    day = FIRST  # a Monday: every exercise of the example plan has doses
+    slots = schedule_day(plan, day)
+    first_chin = next(s for s in slots if s.exercise == "chin_tuck")
+    slot_at = datetime.combine(day, first_chin.at)
+    db = tmp_path / "posture.sqlite3"
+    with Store.open(db) as store:
+        store.add_spans([Span(PostureState.GOOD, _ts(day, 8, 30), slot_at.timestamp() + 30 * 60)])
+        store.log_event(
+            "exercise_prompted",
+            slot_at - timedelta(minutes=2),
+            {"exercise": "chin_tuck", "for": "forward_head", "prompt": 1},
+        )
+        store.log_event(
+            "exercise_prompted",
+            slot_at + timedelta(minutes=3),
+            {"exercise": "chin_tuck", "for": "plan", "slot": f"{first_chin.at:%H:%M}",
+             "prompt": 2},
+        )  # fmt: skip
+        store.log_event(
+            "exercise_done", slot_at + timedelta(minutes=6), {"exercise": "chin_tuck", "via": "cli"}
+        )
+    pdf, csv_path = tmp_path / "r.pdf", tmp_path / "r.csv"
+    assert cli.main(["report", "--therapist", "--from", str(day), "--to", str(day),
+                     "--pdf", str(pdf), "--csv", str(csv_path), "--db", str(db),
+                     "--plan", str(EXAMPLE)]) == 0  # fmt: skip
+    counts = {p.id: sum(s.exercise == p.id for s in slots) for p in plan.prescriptions}
+    assert counts["chin_tuck"] >= 2 and len(counts) == 3
+    summary = " ".join(pdf_text(pdf, 1).split())
+    chin = counts["chin_tuck"]
+    assert (
+        f"chin_tuck: 1 of {chin} ({100 / chin:.1f} %); prompted 1: skipped 0, ignored 0; "
+        f"not prompted {chin - 1};" in summary
+    )
+    for ex in ("upper_trapezius_stretch", "wall_angel"):
+        n = counts[ex]
+        assert f"{ex}: 0 of {n} (0.0 %); prompted 0: skipped 0, ignored 0; not prompted {n};" in (
+            summary
+        )
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    total = sum(counts.values())
+    assert (row["exercises_prescribed"], row["exercises_done_of_prescribed"]) == (str(total), "1")
+    assert (row["doses_skipped"], row["doses_ignored"]) == ("0", "0")
+    assert row["doses_not_prompted"] == str(total - 1)
+    # the daily rows page shows the same day as the CSV
+    table = next(
+        line for p in range(1, pdf_pages(pdf) + 1) for line in pdf_text(pdf, p).splitlines()
+        if line.startswith(str(day)) and f"1/{total}" in line
+    )  # fmt: skip
+    assert table.split()[7:11] == [f"1/{total}", "0", "0", str(total - 1)], table
