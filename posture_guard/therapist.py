@@ -7,8 +7,9 @@ embedded as TrueType (``pdf.fonttype = 42``) so the numbers can be searched and 
 Pages, in order:
 
 1. Summary: baseline vs now (the first and last ``min(7, days // 2)`` calendar days of
-   the range; posture numbers pool the monitored days inside each window), target,
-   adherence, headaches, and the posture-headache answer in one line.
+   the range; posture numbers pool the monitored days inside each window), the change
+   in forward head with its interval (:func:`forward_head_change`), target, adherence,
+   headaches, and the posture-headache answer in one line.
 2. Plan vs adherence per exercise (table) and per day (done / prescribed chart).
 3. Posture trend against the plan's target: forward-head share of desk time per day.
 4. Hour-of-day pattern.
@@ -39,7 +40,7 @@ from typing import Any, Optional, Union
 
 from . import adherence as adherence_mod
 from . import paths
-from .association import Result, analyse, collect_days, interval_text
+from .association import LEVEL, Result, analyse, collect_days, interval_text
 from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE
@@ -161,6 +162,70 @@ class Window:
     recorded_days: int
 
 
+@dataclass(frozen=True)
+class Change:
+    """Forward head's share of desk time, Now minus Baseline, in percentage points, with
+    an interval from resampling each window's monitored days (``low``/``high`` None when
+    a window has fewer than two: one day cannot show how much a day varies)."""
+
+    diff: float
+    low: Optional[float]
+    high: Optional[float]
+    n_baseline: int
+    n_now: int
+
+
+CHANGE_DRAWS = 2000
+
+
+def forward_head_change(
+    baseline: Sequence[TherapistRow], now: Sequence[TherapistRow], seed: int = 0
+) -> Optional[Change]:
+    """How far forward head moved from the baseline window to the last one, and how sure
+    that is. Why: two shares side by side read alike whether they rest on 7 monitored days
+    each or on 2 against 6, and a patient's days vary a lot; the progress a therapist
+    judges needs its uncertainty. Each draw resamples the monitored days of each window
+    (with replacement) and pools them as the table does (forward-head seconds over desk
+    seconds), so a long desk day weighs more, as in the shares shown. None when a window
+    has no desk time."""
+    import numpy as np
+
+    def days(rows: Sequence[TherapistRow]) -> tuple[np.ndarray, np.ndarray]:
+        kept = [r.row.posture for r in rows if r.monitored and r.row.posture.desk_s > 0]
+        fh = np.array([p.state_seconds["forward_head"] for p in kept], dtype=float)
+        return fh, np.array([p.desk_s for p in kept], dtype=float)
+
+    (bf, bd), (nf, nd) = days(baseline), days(now)
+    if not len(bd) or not len(nd):
+        return None
+    diff = 100 * (nf.sum() / nd.sum() - bf.sum() / bd.sum())
+    if len(bd) < 2 or len(nd) < 2:
+        return Change(diff, None, None, len(bd), len(nd))
+    rng = np.random.default_rng(seed)
+    bi = rng.integers(0, len(bd), (CHANGE_DRAWS, len(bd)))
+    ni = rng.integers(0, len(nd), (CHANGE_DRAWS, len(nd)))
+    draws = 100 * (nf[ni].sum(1) / nd[ni].sum(1) - bf[bi].sum(1) / bd[bi].sum(1))
+    tail = 100 * (1 - LEVEL) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return Change(diff, float(low), float(high), len(bd), len(nd))
+
+
+def change_text(c: Optional[Change]) -> str:
+    """The summary's progress line: the change and its interval, or why there is none."""
+    if c is None:
+        return "Forward head, Now minus Baseline: cannot be compared (no desk time in one of them)"
+    head = f"Forward head, Now minus Baseline: {c.diff:+.1f} points of desk time"
+    if c.low is None or c.high is None:
+        return (
+            f"{head} (no {100 * LEVEL:g} % interval: {c.n_baseline} and {c.n_now} monitored "
+            "days; it needs at least 2 in each)"
+        )
+    return (
+        f"{head} ({100 * LEVEL:g} % interval {c.low:+.1f} to {c.high:+.1f}, from "
+        f"{c.n_baseline} and {c.n_now} monitored days, the days resampled)"
+    )
+
+
 @dataclass
 class TherapistData:
     first: date
@@ -174,6 +239,7 @@ class TherapistData:
     baseline: Optional[Window]
     now: Optional[Window]
     own_quiet: Optional[tuple[time, time]] = None
+    fh_change: Optional[Change] = None
 
 
 def _window(rows: Sequence[TherapistRow], adh: adherence_mod.Adherence) -> Window:
@@ -264,6 +330,7 @@ def gather(
         baseline=baseline,
         now=now,
         own_quiet=own_quiet,
+        fh_change=forward_head_change(rows[:w], rows[-w:], seed) if w >= 1 else None,
     )
 
 
@@ -347,6 +414,7 @@ def summary_lines(data: TherapistData) -> list[str]:
         ]
         for label, x, y, t in table:
             lines.append(f"{label:28}{x:>18}{y:>18}{t:>12}")
+        lines.append(change_text(data.fh_change))
     lines.append("")
     if target is not None:
         lines.append(

@@ -751,3 +751,68 @@ def test_a_dose_the_coach_deferred_then_done_is_done_and_an_alerts_suggestion_no
         if line.startswith(str(day)) and f"1/{total}" in line
     )  # fmt: skip
     assert table.split()[7:11] == [f"1/{total}", "0", "0", str(total - 1)], table
+
+
+def _fh_days(db: Path, fh_desk: dict[date, tuple[int, int]]) -> None:
+    """Days of (forward-head minutes, desk minutes) from 09:00 in a real database."""
+    with Store.open(db) as store:
+        store.add_spans(
+            [
+                span
+                for d, (fh, desk) in fh_desk.items()
+                for span in (
+                    Span(PostureState.FORWARD_HEAD, _ts(d, 9), _ts(d, 9) + fh * 60),
+                    Span(PostureState.GOOD, _ts(d, 9) + fh * 60, _ts(d, 9) + desk * 60),
+                )
+            ]
+        )
+
+
+@needs_poppler
+def test_the_summary_gives_the_forward_head_change_with_its_interval(tmp_path: Path) -> None:
+    """Progress against the target with its uncertainty: Now minus Baseline in points of
+    desk time, pooled as the table pools it, with an interval from the monitored days
+    (it gave two bare shares, which read alike on 2 days or 7)."""
+    days = [FIRST + timedelta(days=i) for i in range(14)]
+    # the baseline week varies a lot, the last week less; a day off in each
+    fh_desk = {
+        d: (fh, desk)
+        for d, fh, desk in zip(
+            days,
+            [90, 30, 120, 0, 60, 45, 0, 40, 25, 30, 0, 20, 35, 30],
+            [300, 240, 360, 0, 180, 300, 0, 360, 300, 240, 0, 300, 420, 360],
+        )
+        if desk
+    }
+    _fh_days(tmp_path / "t.sqlite3", fh_desk)
+    with Store.open(tmp_path / "t.sqlite3") as store:
+        data = therapist.gather(store, days[0], days[-1], load_plan_file(EXAMPLE))
+    pdf = tmp_path / "r.pdf"
+    therapist.write_pdf(data, pdf)
+    text = " ".join(pdf_text(pdf, 1).split())
+
+    def window(ds: list[date]) -> list[tuple[int, int]]:
+        return [fh_desk[d] for d in ds if d in fh_desk]
+
+    base, now = window(days[:7]), window(days[7:])
+    pooled = [100 * sum(f for f, _ in w) / sum(k for _, k in w) for w in (base, now)]
+    diff = pooled[1] - pooled[0]
+    m = re.search(
+        r"Forward head, Now minus Baseline: ([+-]\d+\.\d) points of desk time "
+        r"\(95 % interval ([+-]\d+\.\d) to ([+-]\d+\.\d), from (\d+) and (\d+) monitored days",
+        text,
+    )
+    assert m, text
+    assert m.group(1) == f"{diff:+.1f}" and (int(m.group(4)), int(m.group(5))) == (5, 6)
+    low, high = float(m.group(2)), float(m.group(3))
+    # every resample pools days of each window: it lies between the extreme days' shares
+    shares = [[100 * f / k for f, k in w] for w in (base, now)]
+    assert min(shares[1]) - max(shares[0]) <= low < diff < high <= max(shares[1]) - min(shares[0])
+    # one monitored day in the last week: no interval, and the text says why
+    one = tmp_path / "one.sqlite3"
+    _fh_days(one, {d: v for d, v in fh_desk.items() if d < days[7] or d == days[9]})
+    with Store.open(one) as store:
+        data = therapist.gather(store, days[0], days[-1], None)
+    assert "(no 95 % interval: 5 and 1 monitored days; it needs at least 2 in each)" in " ".join(
+        " ".join(therapist.summary_lines(data)).split()
+    )
