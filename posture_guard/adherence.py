@@ -20,14 +20,17 @@ Matching rules (:func:`account`, a pure function of the events):
 
 * A Done or a skip answers the prompt it names (button) or, from the command line, the
   latest unanswered prompt of the same exercise that is at most ``window_s`` old and not
-  superseded. A button names its prompt, so it is honoured even when a newer prompt of the
-  same exercise came in between (a plan dose at 10:00, a posture alert suggesting the same
-  exercise at 10:20, Done pressed on the 10:00 notification answers the 10:00 prompt).
+  superseded, an open dose of the plan before a posture alert's or break prompt's
+  suggestion of the same exercise. A button names its prompt, so it is honoured even when
+  a newer prompt of the same exercise came in between (a plan dose at 10:00, a posture
+  alert suggesting the same exercise at 10:20, Done pressed on the 10:00 notification
+  answers the 10:00 prompt).
 * A prompt nobody answered within ``window_s`` (default 90 min: prescribed doses are
   1-3 h apart) counts as ignored. A newer prompt of the same exercise supersedes an
-  unanswered older one: the older one no longer takes command-line answers, only its own
-  button, and is ignored unless that button answers it within the window. Prompts that
-  could still be answered at the horizon ("now") are *pending*, not ignored.
+  unanswered older one (a suggestion supersedes no dose of the plan, though): the older
+  one no longer takes command-line answers, only its own button, and is ignored unless
+  that button answers it within the window. Prompts that could still be answered at the
+  horizon ("now") are *pending*, not ignored.
 * An answer counts on the day of the prompt it answers, a Done without a prompt on its own
   day: a break prompt at 23:50 done at 00:05 is Monday's dose, done and answered on Monday.
   So each day's prompts add up (prompted = done after prompt + skipped + ignored +
@@ -247,7 +250,10 @@ def account(
 
     def take(exercise: Optional[str], prompt: Optional[int]) -> Optional[_Open]:
         """The open prompt a reply answers: the one it names (superseded or not), else the
-        latest current prompt of its exercise."""
+        latest current dose of its exercise, else its latest current prompt. A dose first:
+        a posture alert or a break prompt that suggests the prescribed exercise after its
+        dose came does not make the dose's `done` an answer to the suggestion, leaving the
+        dose ignored while the patient did it."""
         candidates = [
             o
             for o in open_prompts
@@ -256,7 +262,7 @@ def account(
         ]
         if not candidates:
             return None
-        chosen = max(candidates, key=lambda o: o.at)
+        chosen = max(candidates, key=lambda o: (prompt is None and o.dose, o.at))
         open_prompts.remove(chosen)
         return chosen
 
@@ -269,10 +275,11 @@ def account(
         prompt = p.get("prompt") if isinstance(p.get("prompt"), int) else None
         day = _day(ev.at)
         if ev.kind == PROMPT_KIND and exercise:
-            for o in open_prompts:
-                if o.exercise == exercise:
-                    o.superseded = True
             dose = p.get("for") == "plan"
+            for o in open_prompts:
+                # a suggestion (an alert's, a break's) supersedes no dose of the plan
+                if o.exercise == exercise and (dose or not o.dose):
+                    o.superseded = True
             open_prompts.append(_Open(ev.at, exercise, prompt, day, dose))
             if in_range(day):
                 c = result.cell(day, exercise)

@@ -277,3 +277,26 @@ def test_done_command_tells_the_whole_days_prescription(
     capsys.readouterr()
     assert cli.main(["done", "chin_tuck", "--db", str(tmp_path / "p.sqlite3")]) == 0
     assert f"(1 of {whole} prescribed today)" in capsys.readouterr().out
+
+
+def test_a_cli_done_answers_the_open_dose_before_a_later_suggestion_of_its_exercise(
+    tmp_path: Path,
+) -> None:
+    """The plan's chin-tuck dose at 10:00; at 10:20 a posture alert suggests a chin tuck
+    too; at 10:25 the patient runs `posture-guard done chin_tuck`. That is the dose done:
+    the dose is answered, and the alert's suggestion is the prompt left unanswered (the
+    done answered the alert, so the report counted the dose it had done as ignored)."""
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        store.log_event(
+            "exercise_prompted", at(10), {"exercise": "chin_tuck", "for": "plan", "prompt": 1}
+        )
+        store.log_event(
+            "exercise_prompted",
+            at(10, 20),
+            {"exercise": "chin_tuck", "for": "forward_head", "prompt": 2},
+        )
+        adherence.record(store, "chin_tuck", datetime.fromtimestamp(at(10, 25)))
+        a = adherence.load(store, DAY, DAY, plan.load_plan_file(EXAMPLE))
+    c = a.total("chin_tuck")
+    assert (c.done, c.done_after_prompt, c.doses_prompted) == (1, 1, 1)
+    assert (c.doses_ignored, c.doses_skipped, c.ignored) == (0, 0, 1)
