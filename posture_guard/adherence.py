@@ -54,7 +54,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
@@ -214,10 +214,13 @@ def account(
     plan: Optional[Any] = None,
     window_s: float = RESPONSE_WINDOW_S,
     horizon: Optional[float] = None,
+    plan_for: Optional[Callable[[date], Optional[Any]]] = None,
 ) -> Adherence:
     """Done / skipped / ignored per day and exercise (pure: events and plan in, counts out).
 
     ``plan`` (a :class:`posture_guard.plan.Plan`) gives the prescribed doses per day;
+    ``plan_for``, instead, the plan in force on a day (None: none), for a range over which
+    the plan was revised: each day's doses are its own plan's, not today's plan's;
     ``horizon`` is "now" in POSIX seconds: the counts are as of that moment. Prompts that
     could still be answered then are pending, doses not yet due are not prescribed, and
     events after it are left out, so that the same events up to the horizon always give
@@ -228,13 +231,19 @@ def account(
     if horizon is None:
         horizon = _midnight(last + timedelta(days=1)) + window_s
     result = Adherence(first, last)
-    if plan is not None:
-        result.prescribed_ids = tuple(p.id for p in plan.prescriptions)
+    if plan_for is None and plan is not None:
+        plan_for = lambda day: plan  # noqa: E731 - one plan judges every day
+    if plan_for is not None:
+        ids: list[str] = []
         for d in result.days:
-            for ex_id in result.prescribed_ids:
-                n = _prescribed(plan, ex_id, d, horizon)
+            today = plan_for(d)
+            for ex_id in () if today is None else [p.id for p in today.prescriptions]:
+                if ex_id not in ids:
+                    ids.append(ex_id)
+                n = _prescribed(today, ex_id, d, horizon)
                 if n:
                     result.cell(d, ex_id).prescribed = n
+        result.prescribed_ids = tuple(ids)
     open_prompts: list[_Open] = []
 
     def in_range(day: date) -> bool:
@@ -324,6 +333,7 @@ def load(
     plan: Optional[Any] = None,
     window_s: float = RESPONSE_WINDOW_S,
     horizon: Optional[float] = None,
+    plan_for: Optional[Callable[[date], Optional[Any]]] = None,
 ) -> Adherence:
     """:func:`account` over the stored events of ``first``..``last``, plus the window before
     (so a prompt shortly before midnight of the day before is not lost) and after (so a
@@ -338,7 +348,7 @@ def load(
     if horizon is None:
         horizon = min(datetime.now().timestamp(), t1)
     kinds = (PROMPT_KIND, DONE_KIND, SKIP_KIND, "snooze")
-    return account(store.events(t0, t1, kinds), first, last, plan, window_s, horizon)
+    return account(store.events(t0, t1, kinds), first, last, plan, window_s, horizon, plan_for)
 
 
 # --------------------------------------------------------------------------- recording

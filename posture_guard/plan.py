@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -747,28 +748,197 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
         ) from exc
 
 
-def import_plan(source: str | Path, library: Optional[Library] = None) -> Plan:
-    """Validate ``source`` and make it the active plan; if invalid, nothing changes."""
+def import_plan(
+    source: str | Path, library: Optional[Library] = None, now: Optional[datetime] = None
+) -> Plan:
+    """Validate ``source`` and make it the active plan; if invalid, nothing changes.
+
+    A copy goes to the plan history with the moment of the import (``now``, default the
+    clock), so that a report judges the days before it by the plan then in force."""
     src = Path(source)
     try:
         raw = src.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read plan {src}: {exc.strerror or exc}") from exc
     plan = parse_plan_text(raw, str(src), library)
-    _write_atomic(active_plan_path(), raw)
+    entry = _record_history(raw, now or datetime.now())
+    try:
+        _write_atomic(active_plan_path(), raw)
+    except UserError:
+        _forget(entry)  # the plan did not change: the history must not say it did
+        raise
     return replace(plan, origin=str(active_plan_path()))
 
 
-def clear_plan() -> bool:
-    """Remove the active plan; True if there was one."""
+def clear_plan(now: Optional[datetime] = None) -> bool:
+    """Remove the active plan; True if there was one. The history keeps the moment
+    (``now``, default the clock): the days after it had no plan."""
     path = active_plan_path()
+    if not path.exists():
+        return False
+    entry = _record_history(None, now or datetime.now())
     try:
         path.unlink()
     except FileNotFoundError:
+        _forget(entry)
         return False
     except OSError as exc:
+        _forget(entry)
         raise UserError(f"cannot remove the active plan {path}: {exc.strerror or exc}") from exc
     return True
+
+
+# --------------------------------------------------------------------------- plan history
+# Why: a therapist revises the plan at a session (week 3, say) and `plan import` replaces
+# the active plan; a report judging every day by the one current plan then lost the first
+# weeks or judged them by the new doses. Each import is kept as a numbered copy (the
+# number orders them, the name holds the moment, in milliseconds since the epoch), and
+# each clear as an empty ``.cleared`` file. Files, not a database table: the plan is a
+# file already, and the copy is exactly what was imported. Private (0600 in a 0700
+# folder), as the active plan.
+PLAN_HISTORY_DIR = "plan-history"
+_HISTORY_NAME = re.compile(r"^(\d+)-(\d+)\.(toml|cleared)$")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A plan imported (``path`` its copy) or the plan cleared, at the local time ``at``."""
+
+    number: int
+    at: datetime
+    path: Path
+    cleared: bool
+
+    def load(self, library: Optional[Library] = None) -> Optional[Plan]:
+        """The plan this entry put in force (None for a clear)."""
+        if self.cleared:
+            return None
+        try:
+            return load_plan_file(self.path, library)
+        except UserError as exc:
+            raise UserError(
+                f"the plan imported on {self.at:%Y-%m-%d %H:%M} cannot be used: {exc}; "
+                "`--plan FILE` judges the whole range by one plan instead"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    """Consecutive days of a report judged by one plan (None: no plan in force)."""
+
+    first: date
+    last: date
+    plan: Optional[Plan]
+    since: Optional[datetime] = None  # when that plan was imported (None: not known)
+
+
+def plan_history_dir() -> Path:
+    return paths.config_dir() / PLAN_HISTORY_DIR
+
+
+def plan_history() -> list[HistoryEntry]:
+    """The imports and clears recorded so far, oldest first (other files are ignored)."""
+    folder = plan_history_dir()
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise UserError(f"cannot read the plan history {folder}: {exc.strerror or exc}") from exc
+    out = []
+    for name in names:
+        m = _HISTORY_NAME.match(name)
+        if m:
+            at = datetime.fromtimestamp(int(m.group(2)) / 1000)
+            out.append(HistoryEntry(int(m.group(1)), at, folder / name, m.group(3) == "cleared"))
+    return sorted(out, key=lambda e: e.number)
+
+
+def _record_history(raw: Optional[bytes], now: datetime) -> HistoryEntry:
+    """Add an import (``raw``) or a clear (None) to the history. The first time, a plan
+    imported by an earlier version (no history yet) is recorded first, at the time its
+    file was written, so the days it was in force stay judged by it."""
+    entries = plan_history()
+    if not entries:
+        active = active_plan_path()
+        try:
+            seed = (active.read_bytes(), datetime.fromtimestamp(active.stat().st_mtime))
+        except FileNotFoundError:
+            seed = None
+        except OSError as exc:
+            raise UserError(f"cannot read the active plan {active}: {exc.strerror or exc}") from exc
+        if seed is not None:
+            entries.append(_write_entry(1, seed[0], seed[1]))
+    number = entries[-1].number + 1 if entries else 1
+    return _write_entry(number, raw, now)
+
+
+def _write_entry(number: int, raw: Optional[bytes], at: datetime) -> HistoryEntry:
+    ext = "cleared" if raw is None else "toml"
+    path = plan_history_dir() / f"{number:04d}-{round(at.timestamp() * 1000)}.{ext}"
+    try:
+        paths.write_atomic(path, raw or b"")
+    except OSError as exc:
+        raise paths.write_refusal("cannot record the plan in its history at", path, exc) from exc
+    return HistoryEntry(number, at, path, raw is None)
+
+
+def _forget(entry: HistoryEntry) -> None:
+    try:
+        entry.path.unlink()
+    except OSError:
+        pass
+
+
+def plan_periods(
+    first: date, last: date, current: Optional[Plan], library: Optional[Library] = None
+) -> list[PlanPeriod]:
+    """``first``..``last`` split by the plan in force each day: the plan imported last on
+    or before that day (a plan imported during a day is the one the coach followed for the
+    rest of it), none after a clear. Days before the history's first entry take that
+    entry's plan, the earliest known; without any history (plans imported by an earlier
+    version), every day takes ``current``, the active plan, as before."""
+    entries = plan_history()
+    if not entries:
+        return [PlanPeriod(first, last, current)]
+    plans: dict[int, Optional[Plan]] = {}  # loaded when a day needs it: a plan of long ago
+    # that a later version's rules reject stops no report of other days
+    periods: list[PlanPeriod] = []
+    day = first
+    while day <= last:
+        before = [e for e in entries if e.at.date() <= day]
+        entry = before[-1] if before else entries[0]
+        if entry.number not in plans:
+            plans[entry.number] = entry.load(library)
+        plan = plans[entry.number]
+        since = None if entry.cleared else entry.at
+        if periods and periods[-1].plan is plan and periods[-1].since == since:
+            periods[-1] = replace(periods[-1], last=day)
+        else:
+            periods.append(PlanPeriod(day, day, plan, since))
+        day += timedelta(days=1)
+    return periods
+
+
+def plan_course_start() -> Optional[date]:
+    """The earliest start of the plans in force since the last clear (the current course
+    of treatment, revisions included), or None without a history or after a clear. A
+    report's default first day, so that a revision at week 3 leaves out no week."""
+    entries = plan_history()
+    course = []
+    for e in reversed(entries):
+        if e.cleared:
+            break
+        course.append(e)
+    starts = []
+    for e in course:
+        try:
+            plan = e.load()
+        except UserError:
+            continue  # named by plan_periods if the report's days need it
+        if plan is not None:
+            starts.append(plan.start)
+    return min(starts) if starts else None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -33,7 +33,7 @@ import textwrap
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -44,7 +44,7 @@ from .association import LEVEL, Result, analyse, collect_days, interval_text
 from .diary import ClinicalSummary, clinical_summary
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE
-from .plan import Plan, scheduled_plan
+from .plan import Plan, PlanPeriod, scheduled_plan
 from .report import (
     CSV_COLUMNS,
     STATE_COLORS,
@@ -240,6 +240,14 @@ class TherapistData:
     now: Optional[Window]
     own_quiet: Optional[tuple[time, time]] = None
     fh_change: Optional[Change] = None
+    # the plan in force over each stretch of the range (one period when a single plan
+    # judges it all); ``plan`` is the latest of them, for the patient label
+    periods: list[PlanPeriod] = field(default_factory=list)
+
+    @property
+    def revised(self) -> bool:
+        """Whether more than one plan (or a plan and none) judged days of the range."""
+        return len({id(p.plan) for p in self.periods}) > 1
 
 
 def _window(rows: Sequence[TherapistRow], adh: adherence_mod.Adherence) -> Window:
@@ -275,6 +283,7 @@ def gather(
     seed: int = 0,
     now: Optional[datetime] = None,
     own_quiet: Optional[tuple[time, time]] = None,
+    periods: Optional[Sequence[PlanPeriod]] = None,
 ) -> TherapistData:
     """Everything the PDF and CSV show, computed once from the database.
 
@@ -289,19 +298,46 @@ def gather(
     The plan's posture target applies only on the days the plan runs: a report that
     reaches back before the plan's start (to show the baseline) leaves those days
     unjudged, the same as their exercise doses.
+
+    ``periods`` (:func:`plan.plan_periods`) split the range by the plan in force each
+    day, when the plan was revised or cleared within it: each day's doses and target
+    are then its own plan's. Without them ``plan`` judges every day.
     """
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
+    periods = list(periods) if periods else [PlanPeriod(first, last, plan)]
+    if periods[0].first > first or periods[-1].last < last:
+        raise ValueError("the plan periods must cover the report's range")
+    scheduled = {
+        id(p.plan): None if p.plan is None else scheduled_plan(p.plan, own_quiet) for p in periods
+    }
+
+    def plan_for(day: date) -> Optional[Plan]:
+        for p in periods:
+            if p.first <= day <= p.last:
+                return scheduled[id(p.plan)]
+        return None
+
+    latest = [p.plan for p in periods if p.plan is not None]
+    plan = latest[-1] if latest else None
     pieces = day_pieces(store, first, last)
     base_rows = daily_rows(store, first, last, pieces)
-    scheduled = None if plan is None else scheduled_plan(plan, own_quiet)
     adh = adherence_mod.load(
-        store, first, last, scheduled, horizon=None if now is None else now.timestamp()
+        store,
+        first,
+        last,
+        horizon=None if now is None else now.timestamp(),
+        plan_for=plan_for,
     )
     rows = []
     for r in base_rows:
         cells = [c for (d, _), c in adh.cells.items() if d == r.day]
-        target = plan.forward_head_max_share if plan is not None and plan.active_on(r.day) else None
+        day_plan = plan_for(r.day)
+        target = (
+            day_plan.forward_head_max_share
+            if day_plan is not None and day_plan.active_on(r.day)
+            else None
+        )
         rows.append(
             TherapistRow(
                 row=r,
@@ -331,6 +367,7 @@ def gather(
         now=now,
         own_quiet=own_quiet,
         fh_change=forward_head_change(rows[:w], rows[-w:], seed) if w >= 1 else None,
+        periods=periods,
     )
 
 
@@ -362,11 +399,13 @@ def summary_lines(data: TherapistData) -> list[str]:
     lines = []
     who = f"Patient: {plan.patient}   " if plan is not None and plan.patient else ""
     lines.append(f"{who}Period: {data.first} to {data.last} ({len(rows)} days)")
-    if plan is not None:
+    if data.revised:
         lines.append(
-            f"Plan: {plan.start} to {plan.end}, {len(plan.prescriptions)} exercises, "
-            f"break every {plan.break_interval_min:g} min, alerts {plan.alert_sensitivity}"
+            f"Plans: {len(data.periods)} periods, each day judged by the plan in force then:"
         )
+        lines += [f"  {p.first:%m-%d}..{p.last:%m-%d}: {_plan_text(p.plan)}" for p in data.periods]
+    elif plan is not None:
+        lines.append(f"Plan: {_plan_text(plan)}")
     else:
         lines.append("Plan: none active (adherence cannot be judged against a prescription)")
     lines.append(
@@ -374,7 +413,8 @@ def summary_lines(data: TherapistData) -> list[str]:
     )
     lines.append("")
     b, n = data.baseline, data.now
-    target = plan.forward_head_max_share if plan is not None else None
+    targets = _targets(rows)
+    target = targets[-1] if targets else None
     if b is None or n is None:
         lines.append("Baseline vs now: the range is too short to compare (needs 2+ days).")
     else:
@@ -416,9 +456,9 @@ def summary_lines(data: TherapistData) -> list[str]:
             lines.append(f"{label:28}{x:>18}{y:>18}{t:>12}")
         lines.append(change_text(data.fh_change))
     lines.append("")
-    if target is not None:
+    if targets:
         lines.append(
-            f"Posture target (forward head <= {100 * target:g} % of desk time): "
+            f"Posture target (forward head <= {_targets_text(targets)} of desk time): "
             + _target_met_text(rows)
         )
     adh = data.adherence
@@ -450,6 +490,28 @@ def summary_lines(data: TherapistData) -> list[str]:
         f"{b.days if b else 0} calendar days of the period; posture pools the monitored days."
     )
     return _wrap(lines)
+
+
+def _plan_text(plan: Optional[Plan]) -> str:
+    if plan is None:
+        return "no plan (adherence and target not judged)"
+    return (
+        f"{plan.start} to {plan.end}, {len(plan.prescriptions)} exercises, "
+        f"break every {plan.break_interval_min:g} min, alerts {plan.alert_sensitivity}"
+    )
+
+
+def _targets(rows: Sequence[TherapistRow]) -> list[float]:
+    """The plans' targets over the days, in order, each once (a revision may change it)."""
+    out: list[float] = []
+    for r in rows:
+        if r.target is not None and (not out or out[-1] != r.target):
+            out.append(r.target)
+    return out
+
+
+def _targets_text(targets: Sequence[float]) -> str:
+    return ", then ".join(f"{100 * t:g} %" for t in targets)
 
 
 def _target_met_text(rows: Sequence[TherapistRow]) -> str:
@@ -650,8 +712,17 @@ def page_plan(data: TherapistData) -> list[tuple[str, Any]]:
     for i, chunk in enumerate(chunks, start=1):
         title = "Daily rows" + (f" ({i} of {len(chunks)})" if len(chunks) > 1 else "")
         pages.append((title, lambda fig, c=chunk: _text(fig, [table[0], *c], size=7.5)))
-    if data.plan is not None:
-        text = _wrap(data.plan.describe(today=data.last, own_quiet=data.own_quiet), 105)
+    described = [p for p in data.periods if p.plan is not None] or (
+        [PlanPeriod(data.first, data.last, data.plan)] if data.plan is not None else []
+    )
+    if described:
+        text: list[str] = []
+        for p in described:
+            if data.revised:
+                since = "" if p.since is None else f" (imported {p.since:%Y-%m-%d %H:%M})"
+                text += [f"In force {p.first} to {p.last} of this report{since}:"]
+            text += p.plan.describe(today=data.last, own_quiet=data.own_quiet) + [""]
+        text = _wrap(text[:-1], 105)
         chunks = _chunks(text, LINES_PER_PAGE)
         for i, chunk in enumerate(chunks, start=1):
             title = "Prescribed plan (CERT)" + (
@@ -698,22 +769,28 @@ def _plot_forward_head(ax: Any, days: list, rows: list, label: str, **style: Any
 
 
 def _plot_target(ax: Any, rows: Sequence[TherapistRow], label: str, **style: Any) -> None:
-    """The target as a dashed line over the days the plan ran (the plan's dates are one
-    stretch, so the line is too), none before or after."""
-    on = [r for r in rows if r.target is not None]
-    target = on[0].target if on else None
-    if target is None:
-        return
+    """The target as a dashed line over the days a plan ran, none before or after; a
+    stretch per run of days with the same target (a revised plan may change it)."""
+    runs: list[list[TherapistRow]] = []
+    for r in rows:
+        if r.target is None:
+            continue
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.target == r.target and (r.day - last.day).days == 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
     half = timedelta(hours=12)
-    ax.hlines(
-        100 * target,
-        datetime.combine(on[0].day, datetime.min.time()) - half,
-        datetime.combine(on[-1].day, datetime.min.time()) + half,
-        colors="#333333",
-        linestyles="--",
-        label=label,
-        **style,
-    )
+    for i, run in enumerate(runs):
+        ax.hlines(
+            100 * run[0].target,
+            datetime.combine(run[0].day, datetime.min.time()) - half,
+            datetime.combine(run[-1].day, datetime.min.time()) + half,
+            colors="#333333",
+            linestyles="--",
+            label=label if i == 0 else None,
+            **style,
+        )
 
 
 def _draw_summary(fig: Any, data: TherapistData) -> None:
@@ -788,11 +865,11 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
 
     rows = data.rows
     days = _dates(rows)
-    target = data.plan.forward_head_max_share if data.plan is not None else None
+    targets = _targets(rows)
     ax = _axes(fig, (0.1, 0.55, 0.85, 0.35))
     _plot_forward_head(ax, days, rows, "forward head, % of desk time")
-    if target is not None:
-        _plot_target(ax, rows, f"target <= {100 * target:g} %")
+    if targets:
+        _plot_target(ax, rows, f"target <= {_targets_text(targets)}")
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of desk time")
     legend(ax, fontsize=7)
@@ -806,7 +883,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
     ax2.set_ylabel("hours monitored")
     legend(ax2, fontsize=7, ncol=5, loc="upper left")
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    note = f"Target {_target_met_text(rows)}." if target is not None else "No plan target set."
+    note = f"Target {_target_met_text(rows)}." if targets else "No plan target set."
     fig.text(0.06, 0.93, note, fontsize=9)
 
 
@@ -951,6 +1028,8 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         load_active_plan,
         load_plan_file,
         own_quiet_hours,
+        plan_course_start,
+        plan_periods,
     )
     from .store import open_for_reading
 
@@ -967,7 +1046,11 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
             "the active plan": active_plan_path() if active_plan_path().exists() else None,
         },
     )
-    plan = load_plan_file(args.plan) if getattr(args, "plan", None) else load_active_plan()
+    explicit = bool(getattr(args, "plan", None))
+    plan = load_plan_file(args.plan) if explicit else load_active_plan()
+    # the course of treatment began with the first plan since the last clear: a revised
+    # plan's report reaches back to it (explicit --plan F: that plan's dates, as before)
+    course_start = None if explicit or plan is None else plan_course_start()
     first = parse_day(args.from_, "--from") if args.from_ else None
     if args.to:
         last = parse_day(args.to, "--to")
@@ -978,7 +1061,8 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         # every report; the plan's end would refuse a --to the user never gave
         last = date.today()
     if first is None:
-        first = plan.start if plan is not None and plan.start <= last else last - timedelta(27)
+        start = None if plan is None else min(plan.start, course_start or plan.start)
+        first = start if start is not None and start <= last else last - timedelta(27)
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
     if (last - first).days + 1 > MAX_PLAN_DAYS:
@@ -987,6 +1071,9 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
             f"report covers at most {MAX_PLAN_DAYS} (two years, the longest plan): choose "
             "a shorter range"
         )
+    # each day judged by the plan in force then (the plan history), unless --plan F
+    periods = None if explicit else plan_periods(first, last, plan)
+    judged = [p.plan for p in periods] if periods is not None else [plan]
     store = open_for_reading(getattr(args, "db", None))
     try:
         data = gather(
@@ -995,7 +1082,8 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
             last,
             plan,
             seed=getattr(args, "seed", 0),
-            own_quiet=None if plan is None else own_quiet_hours(),
+            own_quiet=None if all(p is None for p in judged) else own_quiet_hours(),
+            periods=periods,
         )
     finally:
         store.close()

@@ -1,0 +1,223 @@
+"""The plan history: a plan revised at week 3 leaves the first weeks judged by the first
+plan (doses, adherence, target), in the therapist's PDF and CSV, from a real database."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import stat
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from posture_guard import cli
+from posture_guard.errors import UserError
+from posture_guard.plan import (
+    active_plan_path,
+    clear_plan,
+    import_plan,
+    load_plan_file,
+    parse_plan_text,
+    plan_history,
+    prescribed_count,
+    schedule_day,
+)
+from posture_guard.states import PostureState
+from posture_guard.store import Span, Store
+from tests.test_therapist import EXAMPLE, needs_poppler, pdf_text
+
+FIRST, REVISED, LAST = date(2024, 3, 4), date(2024, 3, 18), date(2024, 3, 31)
+SECOND = """schema = 1
+patient = "RM-03"
+start = {start}
+end = 2024-04-14
+workday = "08:30-17:30"
+quiet_hours = "12:00-13:00"
+[target]
+forward_head_max_share = 0.10
+[[exercise]]
+id = "chin_tuck"
+times_per_day = 4
+"""
+FH_MIN = 9  # of each day's hour at the desk: 15 %, met under the first plan's 20 %
+# target, missed under the second's 10 %
+
+
+def _days(first: date = FIRST, last: date = LAST) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _second(tmp_path: Path, start: date = REVISED) -> Path:
+    path = tmp_path / f"second-{start}.toml"
+    path.write_text(SECOND.format(start=start), encoding="utf-8")
+    return path
+
+
+def _populate(db: Path, second: Path) -> None:
+    """An hour at the desk a day, and every dose of the plan in force that day prompted
+    (as the coach did) and done."""
+    plans = (load_plan_file(EXAMPLE), load_plan_file(second))
+    prompt = 0
+    with Store.open(db) as store:
+        for d in _days():
+            t0 = datetime.combine(d, time(9)).timestamp()
+            store.add_spans(
+                [
+                    Span(PostureState.FORWARD_HEAD, t0, t0 + FH_MIN * 60),
+                    Span(PostureState.GOOD, t0 + FH_MIN * 60, t0 + 3600),
+                ]
+            )
+            for slot in schedule_day(plans[d >= REVISED], d):
+                prompt += 1
+                at = datetime.combine(d, slot.at)
+                store.log_event(
+                    "exercise_prompted",
+                    at,
+                    {"exercise": slot.exercise, "for": "plan", "prompt": prompt},
+                )
+                store.log_event(
+                    "exercise_done",
+                    at + timedelta(minutes=2),
+                    {"exercise": slot.exercise, "prompt": prompt, "kind": "exercise"},
+                )
+
+
+def _report(db: Path, tmp_path: Path, *extra: str) -> tuple[str, str, list[dict[str, str]]]:
+    pdf, days = tmp_path / "r.pdf", tmp_path / "r.csv"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(pdf), "--csv", str(days), "--db", str(db), *extra]
+    )
+    assert rc == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return " ".join(pdf_text(pdf, 1).split()), " ".join(pdf_text(pdf).split()), rows
+
+
+def _first_plan_doses(d: date) -> int:
+    plan = load_plan_file(EXAMPLE)
+    return sum(prescribed_count(plan, p.id, d) for p in plan.prescriptions)
+
+
+def _assert_each_day_by_its_plan(page1: str, rows: list[dict[str, str]]) -> None:
+    by_day = {r["date"]: r for r in rows}
+    for d in _days():
+        row = by_day[d.isoformat()]
+        want = _first_plan_doses(d) if d < REVISED else 4
+        assert int(row["exercises_prescribed"]) == want, d
+        if want:
+            assert float(row["adherence"]) == 1.0, d
+        assert row["target_met"] == ("yes" if d < REVISED else "no"), d
+    assert re.search(r"Exercise adherence 100\.0 % 100\.0 %", page1), page1
+    assert "forward head <= 20 %, then 10 % of desk time): met on 14 of 28 monitored days" in page1
+
+
+@needs_poppler
+def test_a_plan_revised_at_week_3_leaves_the_first_weeks_judged_by_the_first(
+    tmp_path: Path,
+) -> None:
+    second = _second(tmp_path)
+    db = tmp_path / "p.sqlite3"
+    _populate(db, second)
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    import_plan(second, now=datetime.combine(REVISED, time(8)))
+
+    page1, text, rows = _report(db, tmp_path, "--from", str(FIRST), "--to", str(LAST))
+    _assert_each_day_by_its_plan(page1, rows)
+    assert "Plans: 2 periods" in page1
+    assert "03-04..03-17: 2024-03-04 to 2024-03-31, 3 exercises" in page1
+    assert "03-18..03-31: 2024-03-18 to 2024-04-14, 1 exercises" in page1
+    # the plan pages list each period, the first plan's wall angel with it
+    first_at = text.index("In force 2024-03-04 to 2024-03-17 of this report")
+    second_at = text.index("In force 2024-03-18 to 2024-03-31 of this report")
+    assert first_at < text.index("[wall_angel]", first_at) < second_at
+
+    # no --from/--to: from the first plan's start, not the revision's
+    page1, _, rows = _report(db, tmp_path)
+    assert "Period: 2024-03-04 to 2024-04-14 (42 days)" in page1
+    assert rows[0]["date"] == "2024-03-04"
+
+
+@needs_poppler
+def test_a_revision_keeping_the_start_date_does_not_rejudge_the_past_weeks(
+    tmp_path: Path,
+) -> None:
+    second = _second(tmp_path, start=FIRST)  # 4 chin tucks a day from 03-04 on paper
+    db = tmp_path / "p.sqlite3"
+    _populate(db, second)
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    import_plan(second, now=datetime.combine(REVISED, time(8)))
+
+    page1, _, rows = _report(db, tmp_path, "--from", str(FIRST), "--to", str(LAST))
+    _assert_each_day_by_its_plan(page1, rows)
+
+    # an explicit --plan judges the whole range by that one plan, as before
+    _, _, rows = _report(
+        db, tmp_path, "--from", str(FIRST), "--to", str(LAST), "--plan", str(second)
+    )
+    assert all(int(r["exercises_prescribed"]) == 4 for r in rows)
+
+
+@needs_poppler
+def test_a_plan_imported_by_an_earlier_version_is_kept_when_the_next_one_comes(
+    tmp_path: Path,
+) -> None:
+    """No history yet: the plan file an earlier version wrote goes into it, dated by its
+    file, before the new plan replaces it."""
+    second = _second(tmp_path)
+    db = tmp_path / "p.sqlite3"
+    _populate(db, second)
+    active = active_plan_path()
+    active.parent.mkdir(parents=True, exist_ok=True)
+    active.write_bytes(EXAMPLE.read_bytes())
+    at = datetime.combine(FIRST, time(8)).timestamp()
+    os.utime(active, (at, at))
+    assert plan_history() == []
+
+    import_plan(second, now=datetime.combine(REVISED, time(8)))
+    page1, _, rows = _report(db, tmp_path, "--from", str(FIRST), "--to", str(LAST))
+    _assert_each_day_by_its_plan(page1, rows)
+    for entry in plan_history():
+        assert stat.S_IMODE(entry.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(entry.path.parent.stat().st_mode) == 0o700
+
+
+def test_days_after_a_clear_have_no_plan_and_the_history_says_so(tmp_path: Path) -> None:
+    from posture_guard.plan import plan_periods
+
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    assert clear_plan(now=datetime.combine(date(2024, 3, 11), time(18)))
+    assert not clear_plan(now=datetime.combine(date(2024, 3, 12), time(18)))  # nothing left
+    periods = plan_periods(FIRST, date(2024, 3, 17), None)
+    assert [(p.first, p.last, p.plan is None) for p in periods] == [
+        (FIRST, date(2024, 3, 10), False),
+        (date(2024, 3, 11), date(2024, 3, 17), True),
+    ]
+    assert periods[0].plan == parse_plan_text(EXAMPLE.read_bytes(), periods[0].plan.origin)
+
+
+def test_a_plan_that_cannot_be_saved_leaves_no_history_entry(tmp_path: Path) -> None:
+    """The history must not claim an import that did not happen."""
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    active = active_plan_path()
+    active.unlink()
+    active.mkdir()  # a folder where the plan file goes: saving the plan fails
+    with pytest.raises(UserError, match="cannot save the active plan"):
+        import_plan(_second(tmp_path), now=datetime.combine(REVISED, time(8)))
+    assert [e.at.date() for e in plan_history()] == [FIRST]
+
+
+def test_a_kept_plan_a_later_rule_rejects_is_named_only_when_its_days_are_reported(
+    tmp_path: Path,
+) -> None:
+    from posture_guard.plan import plan_periods
+
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    import_plan(_second(tmp_path), now=datetime.combine(REVISED, time(8)))
+    first = plan_history()[0]
+    first.path.write_text("schema = 1\nstart = 2024-03-04\n", encoding="utf-8")  # damaged
+    later = plan_periods(REVISED, LAST, None)
+    assert [(p.first, p.last, p.plan.start) for p in later] == [(REVISED, LAST, REVISED)]
+    with pytest.raises(UserError, match="the plan imported on 2024-03-04 08:00 cannot be used"):
+        plan_periods(FIRST, LAST, None)
