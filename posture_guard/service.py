@@ -428,7 +428,8 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
     from .store import ACCESS, LOCKED, Store, quarantine_damaged, sqlite_problem
 
     try:
-        Store.open(path).close()
+        # the side file waits for the monitor's own open (and its store sink)
+        Store.open(path, take_in=False).close()
         return None
     except UserError as exc:
         cause = exc.__cause__

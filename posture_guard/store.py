@@ -96,6 +96,10 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 DEFAULT_LOCK_TIMEOUT = 5.0
+# how long the running monitor's retry of a database that refused it waits for the lock:
+# its spans are safe in the side file by then, and each second waited is a second the
+# loop reads no frames (the full lock timeout, 5 s, every 10-15 s while a lock lasted)
+RETRY_LOCK_TIMEOUT = 0.1
 SYNCHRONOUS = "FULL"  # every commit on the disk when it returns (see Store._prepare)
 PENDING_SUFFIX = ".pending.jsonl"
 
@@ -296,6 +300,7 @@ class Store:
         *,
         create: bool = True,
         read_only: bool = False,
+        take_in: bool = True,
     ) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.
 
@@ -310,6 +315,10 @@ class Store:
         for writing when it can be (to upgrade its schema and take in the side file of
         spans kept while it was locked), but when the file or its folder cannot be
         written it is opened read-only instead of failing.
+
+        ``take_in=False`` leaves the side file for a later open: for a check that the
+        database opens, followed by the open that uses it (the monitor's start waited
+        the lock timeout, and said the spans were not in yet, once for each).
         """
         path = Path(path)
         try:
@@ -346,6 +355,8 @@ class Store:
             if conn is not None:
                 conn.close()
             raise
+        if not take_in:
+            return store
         try:
             store._import_pending(wait=not read_only)
         except DatabaseLocked:
@@ -457,6 +468,21 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     # ------------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Writes inside wait at most ``seconds`` (never more than ``lock_timeout``) for
+        another program's lock: for a try that need not succeed now, as the running
+        monitor's retry, whose spans wait in the side file meanwhile."""
+        full = self.lock_timeout
+        seconds = min(seconds, full)
+        self.conn.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+        self.lock_timeout = seconds  # what a lock error says was waited
+        try:
+            yield
+        finally:
+            self.lock_timeout = full
+            self.conn.execute(f"PRAGMA busy_timeout = {round(full * 1000)}")
+
     def write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn(conn)`` in one write transaction; lock/damage become UserErrors.
 
@@ -650,18 +676,14 @@ class Store:
                 return spans, bad
 
             try:
-                if not wait:
-                    self.conn.execute("PRAGMA busy_timeout = 0")
-                found = self.write(take_in)
+                with self.waiting_at_most(self.lock_timeout if wait else 0.0):
+                    found = self.write(take_in)
             except OSError as exc:
                 _tell_user(
                     f"cannot read the unsaved posture spans in {pending} "
                     f"({exc.strerror or exc}); they stay there for the next time"
                 )
                 return 0
-            finally:
-                if not wait:
-                    self.conn.execute(f"PRAGMA busy_timeout = {round(self.lock_timeout * 1000)}")
             if found is None:
                 return 0
             spans, bad = found
@@ -974,10 +996,12 @@ class StoreSink:
     once, and so at each commit due after that, so a ``kill -9`` meanwhile loses no more
     than it would with the database free. A span that goes on is continued in a row of
     its own after the part set aside (the summaries join touching spans). Every
-    ``commit_every`` seconds of wall time the sink tries the database again, taking the
-    side file in itself when the lock has gone; at ``close`` it tries once more, and if
-    the database is still held a UserError says where the spans are kept (they are
-    added the next time the database opens), so no recorded posture is lost.
+    ``commit_every`` seconds of wall time the sink tries the database again, waiting
+    only ``RETRY_LOCK_TIMEOUT`` for the lock (the loop reads no frames while it waits),
+    and takes the side file in itself when the lock has gone; at ``close`` it tries once
+    more, waiting the whole lock timeout, and if the database is still held a UserError
+    says where the spans are kept (they are added the next time the database opens), so
+    no recorded posture is lost.
     """
 
     def __init__(
@@ -1011,6 +1035,7 @@ class StoreSink:
             self._failing, self._tried_wall = True, float("-inf")
         self.set_aside = 0  # spans put in the side file since the database last took any
         self._warned = 0
+        self._retry_wait = RETRY_LOCK_TIMEOUT  # the last try, at close, waits it all
 
     def on_decision(self, decision: Decision) -> None:
         t = decision.t
@@ -1086,7 +1111,7 @@ class StoreSink:
             except UserError as exc:
                 unkept = exc  # all stays here; the database may take it after all
             if self._wall() - self._tried_wall >= self.commit_every:
-                self._retry()
+                self._retry(self._retry_wait)
             if self._failing and unkept is not None:
                 why = f"{self.last_error}; " if self.last_error is not None else ""
                 raise UserError(f"{why}{unkept}") from unkept
@@ -1148,11 +1173,14 @@ class StoreSink:
         if cur is not None:
             cur.head, cur.row_id, cur.written = cur.mark(), None, None
 
-    def _retry(self) -> None:
-        """Try the database again: take the side file in and commit what is left."""
+    def _retry(self, wait: float = RETRY_LOCK_TIMEOUT) -> None:
+        """Try the database again: take the side file in and commit what is left,
+        waiting at most ``wait`` seconds for a lock (the spans are in the side file: a
+        loop kept from its frames for the full lock timeout gains nothing by it)."""
         try:
-            brought = self.store._import_pending()
-            self._commit()
+            with self.store.waiting_at_most(wait):
+                brought = self.store._import_pending()
+                self._commit()
         except UserError as exc:
             self.last_error = exc
             self._tried_wall = self._wall()
@@ -1174,6 +1202,7 @@ class StoreSink:
             self._close_open(max(end, last))
         try:
             self._tried_wall = float("-inf")  # a last try, however recent the one before
+            self._retry_wait = self.store.lock_timeout  # no frames to miss any more
             self.flush(t_end)
             if self._failing:
                 assert self.last_error is not None

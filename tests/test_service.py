@@ -545,6 +545,97 @@ def test_the_flush_is_done_when_due_while_the_sampler_sleeps_its_steady_interval
     assert max(lost) <= S.flush_every_s + steady + 0.01
 
 
+class RealTimeToo(FakeClock):
+    """The fake clock, plus the real seconds the loop spends: a wait inside the loop (a
+    database lock, say) shows in its stream time as it would in a real run, while its
+    sleeps still pass at once."""
+
+    def __init__(self, stop_at: float) -> None:
+        super().__init__(stop_at=stop_at)
+        self._real0 = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.t + (time.monotonic() - self._real0)
+
+
+def test_a_monitor_starting_on_a_held_database_with_a_side_file_keeps_reading_frames(
+    pg_home: Path, capsys
+) -> None:
+    """Spans kept aside while another program held the database, and it still holds it
+    when the monitor starts: the start waits for the lock and says so once (it did it
+    twice, 10 s), and the retries that follow do not stop the loop reading frames (each
+    waited the 5 s lock timeout: no frame was analysed meanwhile). Nothing is lost once
+    the lock goes."""
+    import sqlite3
+
+    from fake_camera import StreamCamera
+
+    from posture_guard.monitor import demo_stream_path
+    from posture_guard.states import PostureState
+    from posture_guard.store import SLOWEST_INTERVAL, Span, Store, StoreSink
+
+    db = paths.database_file()
+    earlier = LIVE_START.timestamp() - 3600
+    with Store.open(db) as store:  # a run that ended while the database was held
+        store.save_pending([Span(PostureState.GOOD, earlier, earlier + 60)])
+    pending = db.with_name(db.name + ".pending.jsonl")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+
+    released: list[bool] = []
+
+    def release() -> None:
+        other.execute("ROLLBACK")
+        other.close()
+        released.append(True)
+
+    clock = RealTimeToo(stop_at=90)
+    clock.at(80, release)
+    camera = StreamCamera(demo_stream_path(), clock)
+    watch = FlushWatch()
+    args = cli.build_parser().parse_args(["run"])
+
+    def sinks(session, coach):
+        # the run's own sinks, the store sink's wall clock (when to retry) the loop's
+        out = []
+        for sink in cli.session_sinks(args, session, coach):
+            if isinstance(sink, StoreSink):
+                sink = StoreSink(sink.store, session, wall_clock=clock, own_store=True)
+            out.append(sink)
+        return [*out, watch]
+
+    try:
+        code = service.run(
+            args,
+            sinks,
+            open_camera=camera.open,
+            detector=camera,
+            clock=clock,
+            sleep=clock.sleep,
+            install_signals=False,
+            start=LIVE_START,
+            out=io.StringIO(),
+            screen=service.ScreenLockProbe(runner=lambda argv: None),
+        )
+    finally:
+        if not released:
+            release()
+    assert released == [True] and code == 0
+    notice = f"spans kept in {pending} meanwhile are not in it yet"
+    assert capsys.readouterr().err.count(notice) == 1
+    assert len(watch.flushes) >= 10  # flushes, and retries, fell due while the lock lasted
+    gaps = [b - a for a, b in zip(watch.decided, watch.decided[1:])]
+    assert max(gaps) < SLOWEST_INTERVAL + 1.0  # no retry kept the loop from its frames
+    with Store.open(db) as store:
+        spans = store.spans(0, 2e10)
+    assert not pending.exists()
+    assert spans[0].start == pytest.approx(earlier) and spans[0].end == pytest.approx(earlier + 60)
+    later = spans[1:]
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(later, later[1:]))
+    assert later[0].start == pytest.approx(LIVE_START.timestamp() + watch.decided[0])
+    assert later[-1].end >= LIVE_START.timestamp() + watch.decided[-1]  # up to the close
+
+
 def _wall(start: datetime, elapsed: float) -> float:
     return (start + timedelta(seconds=elapsed)).timestamp()
 

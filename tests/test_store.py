@@ -17,6 +17,7 @@ from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
 from posture_guard.store import (
     MIGRATIONS,
+    RETRY_LOCK_TIMEOUT,
     SCHEMA_VERSION,
     SLOWEST_INTERVAL,
     Span,
@@ -776,3 +777,45 @@ def test_a_replay_stopped_by_a_signal_logs_exactly_what_it_replayed(db, capsys, 
     assert sent[0] <= logged <= sent[0] + 5.0
     monitored = next(line for line in out.splitlines() if line.startswith("monitored "))
     assert monitored.split()[1].rstrip(";") == monitor.fmt_clock(logged)
+
+
+class WaitWatchingStore(Store):
+    """A real store that notes, at each write transaction, how long sqlite would wait
+    there for another program's lock (its busy timeout, in ms)."""
+
+    def write(self, fn):
+        waits = self.__dict__.setdefault("waits", [])
+        waits.append(self.conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        return super().write(fn)
+
+
+def test_the_running_monitors_retries_of_a_held_database_do_not_wait_its_lock_timeout(db):
+    """Once the database refused a commit, the spans go to the side file at each flush:
+    the retry every 10 s waits only a moment for the lock, so the loop goes on reading
+    frames (each retry waited the whole lock timeout, 5 s in which no frame was read),
+    and nothing is lost or doubled."""
+    store = WaitWatchingStore.open(db, lock_timeout=0.5)
+    wall = FakeWall()
+    sink = StoreSink(store, session(live=True), wall_clock=wall)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    feed(sink, [G] * 12)  # the commit due at 10 s is refused, after the full wait
+    assert store.waits == [500]
+    for t in range(12, 60):
+        wall.now = float(t)  # real time passes as the stream does: a retry per 10 s
+        sink.on_decision(Decision(float(t), G))
+    retries = store.waits[1:]
+    assert len(retries) >= 4
+    assert all(ms <= RETRY_LOCK_TIMEOUT * 1000 for ms in retries)
+    assert "locked" in str(sink.last_error)
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 500  # back after each
+    other.execute("ROLLBACK")
+    other.close()
+    wall.now = 100.0
+    sink.on_decision(Decision(60.0, G))  # the retry after the lock went: all taken in
+    assert not db.with_name(db.name + ".pending.jsonl").exists()
+    sink.close(61.0)
+    assert store.waits[-1] == 500  # free again, a commit waits for a lock as long as ever
+    spans = kept(db)
+    assert joined(spans) == [("good", 0.0, 61.0)]
+    assert sum(s.seconds for s in spans) == pytest.approx(61.0)
