@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -423,9 +424,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _duration_as_operand(argv: list[str]) -> list[str]:
-    """``snooze -5m`` with ``--`` before the duration, so that the snooze says what is
-    wrong with it: argparse reads "-5m" as an unknown option and answered that the
-    duration was missing."""
+    """``snooze -5m`` with ``--`` before the duration, and ``--duration -1h`` (a
+    headache's) as ``--duration=-1h``, so that the command says what is wrong with the
+    duration: argparse reads "-5m" as an unknown option and answered that the duration
+    was missing ("expected one argument")."""
+    joined: list[str] = []
+    for word in argv:
+        if joined and joined[-1] == "--duration" and re.match(r"-[\d.]", word):
+            joined[-1] = f"--duration={word}"
+        else:
+            joined.append(word)
+    argv = joined
     words = [i for i, word in enumerate(argv) if not word.startswith("-")]
     if not words or argv[words[0]] != "snooze" or words[0] + 1 >= len(argv):
         return argv

@@ -65,13 +65,21 @@ def parse_duration(text: str, what: str = "duration") -> float:
         raise UserError(f"{what} {text!r} must be positive, e.g. {s.lstrip('-')}")
     pos = 0
     total = 0.0
+    units: list[str] = []
     for m in _DURATION_RE.finditer(s):
         if m.start() != pos:
             break
         total += float(m.group(1)) * {"h": 3600.0, "m": 60.0, "s": 1.0}[m.group(2)]
+        units.append(m.group(2))
         pos = m.end()
     if pos != len(s):
         raise UserError(f"{what} {text!r} is not a duration; use e.g. 30m, 1h or 90s")
+    twice = [u for u in dict.fromkeys(units) if units.count(u) > 1]
+    if twice:
+        # "5m5m" is a slip (a pasted or doubled word), not 10 min
+        raise UserError(
+            f"{what} {text!r} gives {twice[0]} more than once; use each unit once, e.g. 1h30m"
+        )
     if total <= 0:
         raise UserError(f"{what} {text!r} must be longer than zero")
     if not math.isfinite(total):  # digits enough to overflow a float: no format copes

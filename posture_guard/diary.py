@@ -140,6 +140,13 @@ _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?
 def parse_duration(text: str) -> float:
     """Minutes from ``2h``, ``90m``, ``1h30m``, ``1.5h`` or a bare number of minutes."""
     raw = text.strip().lower()
+    if raw.startswith("-") and not raw.startswith("--"):
+        try:
+            rest = parse_duration(raw[1:])
+        except UserError:
+            rest = None
+        if rest is not None and rest >= 0:  # "-1h": a minus no headache's length has
+            raise UserError(f"duration {text!r} must be positive, e.g. {raw[1:]}")
     try:
         return float(raw)
     except ValueError:

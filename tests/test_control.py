@@ -116,6 +116,19 @@ def test_a_negative_snooze_says_it_must_be_positive(capsys, argv):
     assert not control.control_file().exists()
 
 
+@pytest.mark.parametrize("text, unit", [("5m5m", "m"), ("1h30m1h", "h"), ("10s1m5s", "s")])
+def test_a_duration_that_gives_a_unit_twice_is_refused(capsys, text, unit):
+    # "5m5m" (a doubled word) snoozed for 10 min without a word
+    assert cli.main(["snooze", text]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: snooze duration {text!r} gives {unit} more than once; "
+        "use each unit once, e.g. 1h30m\n"
+    )
+    assert not control.control_file().exists()
+    assert control.parse_duration("1h30m5s") == 5405.0  # each unit once is still fine
+
+
 def test_snooze_refuses_what_would_be_over_at_once_and_names_a_fraction_past_a_day(capsys):
     assert cli.main(["snooze", "0.4s"]) == 2  # was "Coaching snoozed for 0 s"
     assert "shorter than a second" in capsys.readouterr().err

@@ -239,6 +239,31 @@ def test_cli_add_list_edit_delete(store, capsys):
     assert rc == 0 and count(store, "headaches") == 0
 
 
+@pytest.mark.parametrize("duration", [["--duration", "-1h"], ["--duration=-1h"]])
+def test_a_negative_headache_duration_says_it_must_be_positive(store, capsys, duration):
+    # argparse read "-1h" as an option and answered "expected one argument", with usage
+    db = ["--db", str(store.path)]
+    rc, _, err = run(capsys, "headache", "add", "--date", "2024-03-05", *duration, *db)
+    assert rc == 2
+    assert err == "posture-guard: duration '-1h' must be positive, e.g. 1h\n"
+    rc, _, err = run(
+        capsys,
+        "headache",
+        "add",
+        "--date",
+        "2024-03-05",
+        "--intensity",
+        "5",
+        "--duration",
+        "1h",
+        *db,
+    )
+    assert rc == 0, err
+    rc, _, err = run(capsys, "headache", "edit", "1", "--duration", "-90m", *db)
+    assert (rc, err) == (2, "posture-guard: duration '-90m' must be positive, e.g. 90m\n")
+    assert Diary(store).get(1).duration_min == 60  # unchanged
+
+
 def test_cli_impossible_entry_is_one_line_exit_2_and_changes_nothing(store, capsys):
     db = ["--db", str(store.path)]
     rc, _, err = run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "12", *db)
