@@ -380,12 +380,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(f"--to {last} is before --from {first}")
     if not (args.html or args.csv):
         raise UserError("say where to write the report: --html FILE and/or --csv FILE")
+    # a day yet to come is neither "not monitored" nor "without a diary entry": counted
+    # as both, it made a range past today read as gaps in the patient's record
+    today = date.today()
+    if first > today:
+        raise UserError(f"--from {first} is after today ({today}): nothing is recorded yet")
+    clipped = last > today
+    if clipped:
+        last = today
     db = getattr(args, "db", None)
     refuse_overwriting_inputs(
         {"--html": args.html, "--csv": args.csv},
         {"--db" if db else "the database": db or paths.database_file()},
     )
     store = open_for_reading(getattr(args, "db", None))
+    if clipped:
+        print(f"note: the report ends today, {today}; the days after it are not recorded yet")
     try:
         if args.html:
             data = gather(store, first, last, seed=args.seed)

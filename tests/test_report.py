@@ -326,3 +326,35 @@ def test_the_share_chart_neither_bridges_a_day_not_seen_nor_weighs_a_short_day_i
     assert math.isnan(ys[1]) and math.isnan(ys[3])  # no share drawn, nothing joined
     assert list(hollow.get_ydata()) == [pytest.approx(75)]
     assert hollow.get_markerfacecolor() == "none" and hollow.get_linestyle() == "None"
+
+
+def test_a_report_past_today_ends_today_and_counts_no_day_to_come_as_a_gap(store, tmp_path, capsys):
+    """The days after today are not recorded yet: they were rows 'not monitored' and
+    'without a diary entry' (6 days, 3 of them to come, read '1 of 6 days monitored')."""
+    today = date.today()
+    yesterday = today - timedelta(days=1)
+    store.add_spans([Span(G, ts(yesterday, 9), ts(yesterday, 11))])
+    Diary(store).check_in_none(yesterday)
+    html_out, csv_out = tmp_path / "r.html", tmp_path / "r.csv"
+    argv = ["report", "--from", f"{today - timedelta(days=2)}", "--to"]
+    argv += [f"{today + timedelta(days=3)}", "--db", str(store.path)]
+    assert cli.main([*argv, "--html", str(html_out), "--csv", str(csv_out)]) == 0
+    out = capsys.readouterr().out
+    assert f"the report ends today, {today}; the days after it are not recorded yet" in out
+    assert f"wrote {html_out} ({today - timedelta(days=2)} to {today})" in out
+    with csv_out.open(newline="", encoding="utf-8") as fh:
+        days = [row["date"] for row in csv.DictReader(fh)]
+    assert days == [f"{today - timedelta(days=n)}" for n in (2, 1, 0)]
+    page = html_out.read_text(encoding="utf-8")
+    assert "1 of 3 days monitored" in page
+    assert "3 days: 1 recorded, 2 without an entry" in page
+    # a range wholly to come is refused in one line, and writes nothing
+    tomorrow = today + timedelta(days=1)
+    argv = ["report", "--from", f"{tomorrow}", "--to", f"{tomorrow}", "--db", str(store.path)]
+    assert cli.main([*argv, "--csv", str(tmp_path / "later.csv")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"posture-guard: --from {tomorrow} is after today ({today}): nothing is recorded yet\n"
+    )
+    assert not (tmp_path / "later.csv").exists()
