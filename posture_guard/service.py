@@ -1000,7 +1000,9 @@ def plan_changes(since: date) -> Callable[[date], bool]:
 
     The plan is read now, for the session's settings, and again on each new day. A plan
     or config file that cannot be read then changes nothing: the session goes on with
-    the settings it has (a new one could not start), and the log says why."""
+    the settings it has (a new one could not start). The running monitor's watch of the
+    files (:meth:`Service.follow_settings`) says why, once per version: said here as
+    well, the same broken config.toml was told a second time at a plan's midnight."""
     from .plan import effective_coach_settings, load_active_plan
 
     def covered(day: date) -> bool:
@@ -1019,7 +1021,7 @@ def plan_changes(since: date) -> Callable[[date], bool]:
             effective_coach_settings(day)  # what the new session's coach will load
             return True
         except UserError as exc:
-            log.warning("%s; the coach keeps the settings it has", exc)
+            log.debug("%s; no new session for %s, the coach keeps its settings", exc, day)
             return False
 
     return differs
