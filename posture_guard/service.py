@@ -964,26 +964,13 @@ class Service:
 
 
 # --------------------------------------------------------------------------- settings file
-def quiet_hours_rule(day: Optional[date] = None) -> Optional[Callable[[datetime], bool]]:
-    """The quiet hours of a session starting on ``day`` (default today) as a predicate
-    (None when unset).
-
-    They are the coach's own (:func:`plan.effective_coach_settings`): a therapist plan's
-    quiet hours laid over config.toml's ``[coach] quiet_hours``, or those alone. So the
-    camera is closed exactly when the coach is silent for quiet hours, under a plan too.
-    Like the coach's settings they follow an edited config.toml or a plan imported while
-    the session runs (:meth:`Service.follow_settings`); a monitor that runs past
-    midnight into a day a plan starts, or past a plan's last day, starts a new session
-    there (:func:`plan_changes`), so camera and coach take up the new day's together. A
-    broken config or plan file is a UserError naming the file.
-    """
-    from .plan import effective_coach_settings
-
-    return _quiet_rule(effective_coach_settings(day or date.today()).quiet_hours)
-
-
 def _quiet_rule(quiet: Any) -> Optional[Callable[[datetime], bool]]:
-    """``quiet`` hours (start, end), or None, as a predicate on a moment."""
+    """``quiet`` hours (start, end), or None, as a predicate on a moment.
+
+    ``run`` gives it the quiet hours of the coach's own settings (a therapist plan's
+    laid over config.toml's, see :func:`settings_watch.load_coach_settings`), and
+    :meth:`Service.follow_settings` those of a new version of the files, so the camera
+    is closed exactly when the coach is silent for quiet hours, under a plan too."""
     from .coach import in_quiet_hours
 
     if quiet is None:

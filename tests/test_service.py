@@ -650,32 +650,6 @@ def _import_example_plan(folder: Path, first: date, last: date) -> None:
     assert cli.main(["plan", "import", str(path)]) == 0
 
 
-def test_a_plans_quiet_hours_are_the_camera_quiet_hours_of_the_sessions_first_day(
-    tmp_path: Path, capsys
-) -> None:
-    """The coach lays the plan over config.toml for the day the session starts; the
-    camera follows the same quiet hours, on plan days and off them."""
-    from posture_guard.plan import coach_overrides
-
-    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file().write_text('[coach]\nquiet_hours = "18:00-19:00"\n', encoding="utf-8")
-    _import_example_plan(tmp_path, date(2026, 11, 2), date(2026, 11, 30))
-    settings, _ = coach_overrides(date(2026, 11, 25))
-    in_plan = service.quiet_hours_rule(date(2026, 11, 25))
-    assert in_plan is not None and settings is not None
-    for hour in (12, 18):
-        moment = datetime(2026, 11, 25, hour, 30)
-        from posture_guard.coach import in_quiet_hours
-
-        assert in_plan(moment) == in_quiet_hours(moment.time(), settings.quiet_hours)
-    assert in_plan(datetime(2026, 11, 25, 12, 30)) and not in_plan(datetime(2026, 11, 25, 18, 30))
-    # a session started the day before the plan: the user's own quiet hours (at the
-    # plan's first midnight run starts a new session, see plan_changes)
-    before = service.quiet_hours_rule(date(2026, 11, 1))
-    assert before is not None
-    assert before(datetime(2026, 11, 2, 18, 30)) and not before(datetime(2026, 11, 2, 12, 30))
-
-
 def test_a_plans_quiet_hours_close_the_camera_and_replace_the_users(
     grace_hopper: Path, tmp_path: Path
 ) -> None:
