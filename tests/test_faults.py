@@ -333,31 +333,7 @@ def test_database_locked_by_another_process_loses_nothing(calibrated: Path) -> N
     Store.open(db).close()
     # The other program holds the lock until the run's clock reaches 30 s, however long
     # the machine takes to get there: the first flushes (5 s, 10 s) find it locked.
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE')\n"
-            "print('locked', flush=True)\n"
-            "sys.stdin.readline()\n"
-            "c.execute('ROLLBACK')\n"
-            "print('released', flush=True)\n",
-            str(db),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdin is not None and holder.stdout is not None
-    assert holder.stdout.readline().strip() == "locked"
-
-    def release() -> None:
-        holder.stdin.write("release\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline().strip() == "released"
-
+    holder, release = _hold_write_lock(db)
     clock = FakeClock(stop_at=150)
     clock.at(30, release)
     try:
