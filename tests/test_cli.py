@@ -709,20 +709,26 @@ def _analysed_of_seen(out: str) -> tuple[int, int]:
     return int(words[0]), int(words[2])
 
 
+def _still_clip(photo_path: Path, tmp_path: Path) -> Path:
+    """A real MJPG clip of 80 frames of one photo at 10 fps (8 s), written by OpenCV."""
+    import cv2
+
+    photo = cv2.imread(str(photo_path))
+    clip = tmp_path / "still.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
+                             (photo.shape[1], photo.shape[0]))  # fmt: skip
+    for _ in range(80):
+        writer.write(photo)
+    writer.release()
+    return clip
+
+
 def test_a_video_replay_counts_the_frames_it_skipped(
     grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The schedule skips most frames of a recording before decoding them; the totals
     # said "analysed 15 of 15 frames" for a 195-frame clip, as if none had been skipped.
-    import cv2
-
-    photo = cv2.imread(str(grace_hopper))
-    clip = tmp_path / "still.avi"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
-                             (photo.shape[1], photo.shape[0]))  # fmt: skip
-    for _ in range(80):  # 8 s at 10 fps
-        writer.write(photo)
-    writer.release()
+    clip = _still_clip(grace_hopper, tmp_path)  # 8 s at 10 fps
     assert main(["replay", "--video", str(clip), "--quiet"]) == 0
     analysed, seen = _analysed_of_seen(capsys.readouterr().out)
     assert seen == 80 and 0 < analysed < seen
@@ -738,15 +744,7 @@ def test_a_video_replay_counts_to_the_clips_end_as_its_landmark_replay_does(
     # The frames after the last analysed one are skipped unread: the video replay's time
     # ended at that frame, up to 3.5 s before the clip's end, while the landmark replay
     # of the same clip counts to its last sample. Both now log the same posture time.
-    import cv2
-
-    photo = cv2.imread(str(grace_hopper))
-    clip = tmp_path / "still.avi"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
-                             (photo.shape[1], photo.shape[0]))  # fmt: skip
-    for _ in range(80):  # 8 s at 10 fps: the last frame at 7.9 s
-        writer.write(photo)
-    writer.release()
+    clip = _still_clip(grace_hopper, tmp_path)  # 8 s at 10 fps: the last frame at 7.9 s
     stream = tmp_path / "still.jsonl"
     assert main(["record", "--video", str(clip), "--landmarks-out", str(stream)]) == 0
     start = datetime(2026, 1, 5, 9, 0).timestamp()
