@@ -484,6 +484,27 @@ def _run_live(
     )
 
 
+def _run_demo_stream(args, make_sinks, clock: FakeClock) -> int:
+    """The live loop (``service.run``) on the bundled demo stream, on ``clock``."""
+    from fake_camera import StreamCamera
+
+    from posture_guard.monitor import demo_stream_path
+
+    camera = StreamCamera(demo_stream_path(), clock)
+    return service.run(
+        args,
+        make_sinks,
+        open_camera=camera.open,
+        detector=camera,
+        clock=clock,
+        sleep=clock.sleep,
+        install_signals=False,
+        start=LIVE_START,
+        out=io.StringIO(),
+        screen=service.ScreenLockProbe(runner=lambda argv: None),
+    )
+
+
 class FlushWatch:
     """A sink that notes each flush of the loop, with the latest decision before it:
     what the store sink writes the open span up to at that flush."""
@@ -506,30 +527,16 @@ def test_the_flush_is_done_when_due_while_the_sampler_sleeps_its_steady_interval
     """The loop naps until the next flush is due, not only until its next look (up to
     ``poll_s`` later): a kill -9 just before a flush loses at most one flush interval
     and the sampling interval before the last flush, 5 + 3.5 s (it was 9.5 s)."""
-    from fake_camera import StreamCamera
-
-    from posture_guard.monitor import demo_stream_path
     from posture_guard.sampling import SamplingPolicy
 
     clock = FakeClock(stop_at=240)
-    camera = StreamCamera(demo_stream_path(), clock)
     watch = FlushWatch()
     args = cli.build_parser().parse_args(["run"])
-    assert (
-        service.run(
-            args,
-            lambda session, coach: [*cli.session_sinks(args, session, coach), watch],
-            open_camera=camera.open,
-            detector=camera,
-            clock=clock,
-            sleep=clock.sleep,
-            install_signals=False,
-            start=LIVE_START,
-            out=io.StringIO(),
-            screen=service.ScreenLockProbe(runner=lambda argv: None),
-        )
-        == 0
-    )
+
+    def sinks(session, coach):
+        return [*cli.session_sinks(args, session, coach), watch]
+
+    assert _run_demo_stream(args, sinks, clock) == 0
     steady = SamplingPolicy().steady
     gaps = [b - a for a, b in zip(watch.decided, watch.decided[1:])]
     assert sum(abs(g - steady) < 0.01 for g in gaps) > 20  # the user sat still a while
@@ -568,9 +575,6 @@ def test_a_monitor_starting_on_a_held_database_with_a_side_file_keeps_reading_fr
     the lock goes."""
     import sqlite3
 
-    from fake_camera import StreamCamera
-
-    from posture_guard.monitor import demo_stream_path
     from posture_guard.states import PostureState
     from posture_guard.store import SLOWEST_INTERVAL, Span, Store, StoreSink
 
@@ -591,7 +595,6 @@ def test_a_monitor_starting_on_a_held_database_with_a_side_file_keeps_reading_fr
 
     clock = RealTimeToo(stop_at=90)
     clock.at(80, release)
-    camera = StreamCamera(demo_stream_path(), clock)
     watch = FlushWatch()
     args = cli.build_parser().parse_args(["run"])
 
@@ -605,18 +608,7 @@ def test_a_monitor_starting_on_a_held_database_with_a_side_file_keeps_reading_fr
         return [*out, watch]
 
     try:
-        code = service.run(
-            args,
-            sinks,
-            open_camera=camera.open,
-            detector=camera,
-            clock=clock,
-            sleep=clock.sleep,
-            install_signals=False,
-            start=LIVE_START,
-            out=io.StringIO(),
-            screen=service.ScreenLockProbe(runner=lambda argv: None),
-        )
+        code = _run_demo_stream(args, sinks, clock)
     finally:
         if not released:
             release()
