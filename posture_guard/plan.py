@@ -705,21 +705,6 @@ def coach_overrides(day: date) -> tuple[Any, Optional[Library]]:
     return coach_settings(plan, load_settings()), library_with(plan, load_library())
 
 
-def effective_coach_settings(day: date) -> Any:
-    """The coach settings in force for a live session starting on ``day``: the active
-    plan's laid over config.toml (:func:`coach_overrides`), or config.toml's alone.
-
-    The live monitor closes the camera in these quiet hours, so the camera and the coach
-    read one source; the coach gets the same settings through ``cli.session_sinks``.
-    """
-    settings, _ = coach_overrides(day)
-    if settings is None:
-        from .coach import load_settings
-
-        settings = load_settings()
-    return settings
-
-
 def _in_range(t: time, r: tuple[time, time]) -> bool:
     a, b = r
     return a <= t < b if a < b else (t >= a or t < b)

@@ -990,7 +990,7 @@ def plan_changes(since: date) -> Callable[[date], bool]:
     the settings it has (a new one could not start). The running monitor's watch of the
     files (:meth:`Service.follow_settings`) says why, once per version: said here as
     well, the same broken config.toml was told a second time at a plan's midnight."""
-    from .plan import effective_coach_settings, load_active_plan
+    from .plan import load_active_plan
 
     def covered(day: date) -> bool:
         plan = load_active_plan()
@@ -1005,7 +1005,7 @@ def plan_changes(since: date) -> Callable[[date], bool]:
         try:
             if at_start is None or covered(day) == at_start:
                 return False
-            effective_coach_settings(day)  # what the new session's coach will load
+            load_coach_settings(day)  # what the new session's coach will load
             return True
         except UserError as exc:
             log.debug("%s; no new session for %s, the coach keeps its settings", exc, day)
