@@ -25,13 +25,13 @@ when due (the loop's sleeps end there): the open span is written up to its lates
 decision, so a ``kill -9`` loses at most 5 s plus one sampling interval (up to 3.5 s while
 the user sits still) of posture, 8.5 s.
 ``python -m benchmarks.bench_stop`` measures it on the real loop (MediaPipe on the test
-video, tests/fake_camera.py): 5.72 s at most, 3.56 s on average, in 15 kills at random
-moments on the 2-core build machine.
+video, tests/fake_camera.py): 5.72 and 7.11 s at most, 3.56 and 4.82 s on average, in two
+runs of 15 kills at random moments on the 2-core build machine.
 
 SIGTERM, Ctrl-C and SIGHUP (the terminal it was started in closed) set a stop flag that
 every wait in the loop watches: the sinks are flushed, the open span ending at the last
 analysed frame (up to one sampling interval before the signal), and the process exits;
-the same benchmark measured at most 0.32 s from the signal to the exit (2 stops per
+the same benchmark measured at most 0.35 s from the signal to the exit (2 stops per
 signal).
 
 Screen lock (Linux): asked over D-Bus with ``dbus-send`` every 5 s, best effort: logind's
