@@ -108,6 +108,9 @@ class Adherence:
     last: date
     cells: dict[tuple[date, str], ExerciseDay] = field(default_factory=dict)
     prescribed_ids: tuple[str, ...] = ()
+    # what the latest Done answered: the prompt's "for" ("plan", a fault, "break"), "" for
+    # none; `done` tells the running coach when it answered a break prompt
+    last_done_for: str = ""
 
     def cell(self, day: date, exercise: str) -> ExerciseDay:
         return self.cells.setdefault((day, exercise), ExerciseDay())
@@ -177,6 +180,7 @@ class _Open:
     day: date
     dose: bool = False  # a dose of the plan ("for": "plan"), not an alert's or a break's
     superseded: bool = False  # a newer prompt of the exercise came: only its button answers
+    for_: str = ""  # the prompt's "for": "plan", a fault, or "break"
 
 
 def _day(at: float) -> date:
@@ -289,13 +293,14 @@ def account(
                 # a suggestion (an alert's, a break's) supersedes no dose of the plan
                 if o.exercise == exercise and (dose or not o.dose):
                     o.superseded = True
-            open_prompts.append(_Open(ev.at, exercise, prompt, day, dose))
+            open_prompts.append(_Open(ev.at, exercise, prompt, day, dose, for_=str(p.get("for"))))
             if in_range(day):
                 c = result.cell(day, exercise)
                 c.prompted += 1
                 c.doses_prompted += dose
         elif ev.kind == DONE_KIND and exercise:
             answered = take(exercise, prompt)
+            result.last_done_for = answered.for_ if answered is not None else ""
             credit_day = answered.day if answered is not None else day
             if in_range(credit_day):
                 c = result.cell(credit_day, exercise)
@@ -418,6 +423,8 @@ def cmd_done(args: argparse.Namespace) -> int:
         today = load(store, now.date(), now.date(), plan, horizon=now.timestamp())
     finally:
         store.close()
+    if not args.skipped and today.last_done_for == "break":
+        _tell_monitor_break_done(now)
     c = today.total(args.exercise)
     # the whole day's prescription, not only the doses due by now: the patient wants to
     # know how many are left today
@@ -427,3 +434,17 @@ def cmd_done(args: argparse.Namespace) -> int:
     dose = f" ({c.done} of {prescribed} prescribed today)" if prescribed else ""
     print(f"{args.exercise}: {what} at {now:%H:%M}{pain}{dose}")
     return 0
+
+
+def _tell_monitor_break_done(now: datetime) -> None:
+    """The done answered a break prompt: the user took the break, so the running coach
+    starts the sitting clock and the break prompt's back-off again, as for the prompt's
+    Done button (without this, a break prompt answered from the terminal, as the printed
+    prompt says to, came back as if ignored). The answer is already recorded, so a control
+    file that cannot be written only warns."""
+    from . import control
+
+    try:
+        control.break_done(now.timestamp())
+    except UserError as exc:
+        print(f"warning: {exc}; the running monitor was not told of the break", file=sys.stderr)

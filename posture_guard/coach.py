@@ -65,7 +65,8 @@ Defaults (:class:`CoachSettings`) and why:
   sample and not every 20 min all day: someone who does not get up has heard it, and at
   20 min a whole day at the desk made 46 break prompts. The back-off starts again with
   the sitting clock: after a break taken (away from the camera, or the break prompt's
-  "Done" button, which restarts the sitting clock at the press).
+  "Done" button, which restarts the sitting clock at the press, or `posture-guard done`
+  answering the prompt, at the command).
 - ``min_gap_s = 5 min`` and ``max_prompts_per_hour = 6``: never two notifications
   within 5 minutes, nor more than 6 in any hour, whatever their kind (break, alert, a
   dose of the therapist's plan, framing, eye rest, check-in). With a gap of a minute an
@@ -334,6 +335,9 @@ class Observation:
     #: asks for neither pause nor snooze and was written after a Snooze button was
     #: pressed is a `resume`, which lifts that button's snooze too
     control_updated: Optional[datetime] = None
+    #: when `posture-guard done` last answered a break prompt (from the control file): the
+    #: user took the break, as when they press the prompt's Done button
+    break_done_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -635,6 +639,7 @@ class Coach:
         snooze_until: Optional[datetime] = None,
         actions: tuple[Action, ...] = (),
         control_updated: Optional[datetime] = None,
+        break_done_at: Optional[datetime] = None,
     ) -> tuple[CoachState, list[Effect]]:
         """What :meth:`step` does before it looks at posture, for a moment with no
         decision: the camera released (pause, snooze, screen lock, quiet hours) or
@@ -651,7 +656,13 @@ class Coach:
             now = st.last_t  # as in step: time never runs back
         fx: list[Effect] = []
         obs = Observation(
-            now, PostureState.ABSENT, paused, snooze_until, actions, control_updated=control_updated
+            now,
+            PostureState.ABSENT,
+            paused,
+            snooze_until,
+            actions,
+            control_updated=control_updated,
+            break_done_at=break_done_at,
         )
         st = self._control(st, obs, now, fx)
         st = self._actions(st, obs, now, fx)
@@ -685,6 +696,12 @@ class Coach:
         if resumed:
             fx.append(Event("resume", now, {"source": "control"}))
             st = replace(st, button_snooze_until=None, button_snoozed_at=None)
+        done = obs.break_done_at
+        if st.sitting_since is not None and done is not None and st.sitting_since < done <= now:
+            # `posture-guard done` answered a break prompt (it logged the exercise_done):
+            # the sitting clock and the back-off start again from that moment, as for the
+            # button. A done before this sitting began (an old file) says nothing of it.
+            st = replace(st, sitting_since=done, break_prompts=0)
         return replace(st, control_paused=obs.paused, control_snooze_until=until)
 
     def _actions(
@@ -1120,9 +1137,16 @@ class CoachSink:
         # ``start + t`` would be an hour off after a DST change, silencing snoozes and
         # logging events at the wrong time.
         now = self.session.wall(decision.t)
-        paused, snooze_until, actions, updated = self._asked(now)
+        paused, snooze_until, actions, updated, break_done = self._asked(now)
         obs = Observation(
-            now, decision.state, paused, snooze_until, actions, decision.cut_off, updated
+            now,
+            decision.state,
+            paused,
+            snooze_until,
+            actions,
+            decision.cut_off,
+            updated,
+            break_done,
         )
         self.state, effects = self.coach.step(self.state, obs)
         self._settle(effects, now, decision.t)
@@ -1138,9 +1162,15 @@ class CoachSink:
         are read here (see :meth:`Coach.idle`).
         """
         now = self.session.wall(t)
-        paused, snooze_until, actions, updated = self._asked(now)
+        paused, snooze_until, actions, updated, break_done = self._asked(now)
         self.state, effects = self.coach.idle(
-            self.state, now, paused, snooze_until, actions, control_updated=updated
+            self.state,
+            now,
+            paused,
+            snooze_until,
+            actions,
+            control_updated=updated,
+            break_done_at=break_done,
         )
         self._settle(effects, now, t)
 
@@ -1195,10 +1225,12 @@ class CoachSink:
 
     def _asked(
         self, now: datetime
-    ) -> tuple[bool, Optional[datetime], tuple[Action, ...], Optional[datetime]]:
-        """(paused, snooze end, buttons pressed, when the control file was written): what
-        the user asked since the last look."""
-        paused, snooze_until, updated = False, None, None
+    ) -> tuple[
+        bool, Optional[datetime], tuple[Action, ...], Optional[datetime], Optional[datetime]
+    ]:
+        """(paused, snooze end, buttons pressed, when the control file was written, when
+        `done` last answered a break prompt): what the user asked since the last look."""
+        paused, snooze_until, updated, break_done = False, None, None, None
         if self.control is not None:
             cstate, problem = self.control.poll()
             if problem:
@@ -1208,8 +1240,10 @@ class CoachSink:
                 snooze_until = control_mod.epoch_to_like(cstate.snooze_until, now)
             if cstate.updated is not None:
                 updated = control_mod.epoch_to_like(cstate.updated, now)
+            if cstate.break_done is not None:
+                break_done = control_mod.epoch_to_like(cstate.break_done, now)
         actions = tuple(self._action(c) for c in self.notifier.poll_clicks())
-        return paused, snooze_until, actions, updated
+        return paused, snooze_until, actions, updated, break_done
 
     def _tick(self, t: float) -> None:
         """Remember the latest stream time; write the heartbeat when one is due."""

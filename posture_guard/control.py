@@ -1,7 +1,9 @@
 """Control channel between the `posture-guard` commands and the running monitor.
 
 ``snooze``, ``pause`` and ``resume`` write a small JSON file, ``control.json`` under
-:func:`paths.state_dir`; the running monitor polls it (one ``stat`` per decision, a read
+:func:`paths.state_dir`, and so does ``done`` when it answers a break prompt (the monitor
+then starts the sitting clock again, as for the prompt's Done button); the running monitor
+polls it (one ``stat`` per decision, a read
 only when its modification time changes). The monitor in turn writes ``monitor.json``,
 a heartbeat with its pid and the coach's effective state, which ``status`` reads.
 
@@ -121,6 +123,8 @@ class ControlState:
     paused_at: Optional[float] = None
     snooze_until: Optional[float] = None
     updated: Optional[float] = None
+    # when `posture-guard done` last answered a break prompt: the user took the break
+    break_done: Optional[float] = None
 
     def snoozed(self, now_epoch: float) -> bool:
         return self.snooze_until is not None and now_epoch < self.snooze_until
@@ -133,6 +137,7 @@ class ControlState:
             "snooze_until_text": _iso(self.snooze_until),
             "updated": self.updated,
             "updated_text": _iso(self.updated),
+            "break_done": self.break_done,
         }
 
     @classmethod
@@ -147,6 +152,7 @@ class ControlState:
             paused_at=_opt_number(obj, "paused_at", where),
             snooze_until=_opt_number(obj, "snooze_until", where),
             updated=_opt_number(obj, "updated", where),
+            break_done=_opt_number(obj, "break_done", where),
         )
 
 
@@ -202,6 +208,18 @@ def resume(now_epoch: Optional[float] = None) -> ControlState:
     """Clear both pause and snooze; also repairs a damaged control file."""
     now_epoch = time.time() if now_epoch is None else now_epoch
     state = ControlState(updated=now_epoch)
+    write_control(state)
+    return state
+
+
+def break_done(at_epoch: float) -> ControlState:
+    """Tell the monitor that ``done`` answered a break prompt at ``at_epoch``.
+
+    Pause and snooze are kept, and so is ``updated``: it marks what pause, snooze and
+    resume asked, and a newer one after a Snooze button reads as a `resume`. A damaged
+    file is a UserError, not replaced: rewriting it would lift a pause the user asked for.
+    """
+    state = replace(read_control(), break_done=at_epoch)
     write_control(state)
     return state
 

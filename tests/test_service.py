@@ -892,6 +892,55 @@ def test_a_snooze_button_is_lifted_by_the_resume(
     assert 240 <= resumed_at <= (241.01 if paused else 245)
 
 
+@pytest.mark.parametrize("answers", [True, False], ids=["the break prompt", "another exercise"])
+def test_done_from_the_terminal_on_a_break_prompt_restarts_the_sitting_clock(
+    grace_hopper: Path, monkeypatch: pytest.MonkeyPatch, answers: bool
+) -> None:
+    """Break prompt at 2 min; at 2:30 the real `posture-guard done` answers it, as the
+    printed prompt says to: the next break prompt comes 2 min after that done (the sitting
+    clock starts again, as for the Done button), not at the back-off's 1 min after the
+    ignored prompt. A done of another exercise answers no break prompt: the back-off
+    holds. (Before, the command only logged the done, and the prompt came back at 3 min.)"""
+    from posture_guard import adherence
+    from posture_guard.exercises import load_library
+
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(
+        '[coach]\nbreak_after_s = "2m"\nbreak_repeat_s = "1m"\nmin_gap_s = "10s"\n'
+        'checkin_time = "off"\n',
+        encoding="utf-8",
+    )
+    notifier = ButtonNotifier()
+    monkeypatch.setattr(notify, "make_notifier", lambda choice="auto": notifier)
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+
+    class Now(datetime):  # the command reads the fake clock's wall time
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+            return datetime.fromtimestamp(_wall(LIVE_START, clock.elapsed), tz)
+
+    monkeypatch.setattr(adherence, "datetime", Now)
+
+    def done() -> None:
+        (prompt,) = [m for m in notifier.shown if m.kind == "break"]
+        other = [e.id for e in load_library().exercises if e.id != prompt.exercise][0]
+        assert cli.main(["done", prompt.exercise if answers else other]) == 0
+
+    clock.at(150, done)
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    events = _coach_events(LIVE_START)
+    first, second = [at for at, _ in events["break_prompted"]]
+    assert 120 <= first < 150
+    ((done_at, _),) = events["exercise_done"]
+    assert 150 <= done_at <= 151
+    if answers:
+        assert done_at + 120 <= second <= done_at + 125
+    else:
+        assert first + 60 <= second <= first + 65
+
+
 def _fake_wall_time(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, start: datetime) -> None:
     """The whole process lives on the fake clock's wall time (heartbeats, `status`)."""
     monkeypatch.setattr(time, "time", lambda: _wall(start, clock.elapsed))
