@@ -296,7 +296,8 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
 
 # --------------------------------------------------------------------------- coach control
 def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
-    """snooze, pause, resume, status: act on the running monitor (issue 4)."""
+    """snooze, pause, resume, status: act on the running monitor (issue 4); config: the
+    settings it coaches by."""
     from . import control
 
     p = sub.add_parser("snooze", help="no prompts for a while, e.g. `snooze 30m` or `1h`")
@@ -311,6 +312,13 @@ def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("status", help="is the monitor running; is coaching paused or snoozed")
     p.set_defaults(handler=control.cmd_status)
+
+    from . import config_show
+
+    p = sub.add_parser(
+        "config", help="where config.toml is; the coach settings in force and where each is from"
+    )
+    p.set_defaults(handler=config_show.cmd_config)
 
 
 # --------------------------------------------------------------------------- therapists

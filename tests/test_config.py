@@ -5,14 +5,17 @@ key the loader takes, with its default, and the example cannot drift from the co
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
+from datetime import date, time
 from pathlib import Path
 
 import pytest
 import tomllib
 
-from posture_guard import coach, paths
+from posture_guard import cli, coach, paths
+from posture_guard.coach import CoachSettings
 from posture_guard.errors import UserError
+from posture_guard.settings_watch import load_coach_settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "config-example.toml"
 
@@ -69,3 +72,91 @@ def test_a_changed_default_or_a_refused_key_fails_the_check(tmp_path: Path) -> N
     wrong.write_text(text.replace("min_gap_s = ", "min_gap_sec = "))
     with pytest.raises(UserError, match="min_gap_sec"):
         coach.load_settings(wrong)
+
+
+# --------------------------------------------------------------------------- the config command
+def run_config(capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = cli.main(["config"])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def shown(out: str) -> tuple[CoachSettings, dict[str, str]]:
+    """The settings the output gives when read as a config.toml, and each key's source."""
+    settings = CoachSettings.from_mapping(tomllib.loads(out)["coach"])
+    sources = {
+        line.split(" = ")[0]: line.rsplit("# ", 1)[1]
+        for line in out.splitlines()
+        if " = " in line and not line.startswith("#")
+    }
+    return settings, sources
+
+
+def test_config_without_a_file_names_where_it_goes_and_every_default(
+    capsys: pytest.CaptureFixture[str], pg_home: Path
+) -> None:
+    status, out, err = run_config(capsys)
+    assert status == 0, err
+    first = out.splitlines()[0]
+    assert str(pg_home / "config" / "config.toml") in first and "not there" in first
+    settings, sources = shown(out)
+    assert settings == CoachSettings()
+    assert sources == {k: "default" for k in config_keys()}
+    assert not paths.config_file().exists()  # looking creates nothing
+
+
+def test_config_shows_the_users_own_settings_as_from_config_toml(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths.config_file().write_text(
+        '[coach]\nquiet_hours = "22:00-07:00"\nframing_prompts = false\nmin_gap_s = 100\n'
+        # a key set to its default value still comes from the file
+        'checkin_time = "17:30"\n'
+    )
+    status, out, err = run_config(capsys)
+    assert status == 0, err
+    assert "(exists)" in out.splitlines()[0]
+    settings, sources = shown(out)
+    assert settings == coach.load_settings()
+    assert settings.quiet_hours == (time(22), time(7)) and settings.min_gap_s == 100
+    own = {"quiet_hours", "framing_prompts", "min_gap_s", "checkin_time"}
+    assert {k for k, v in sources.items() if v == "config.toml"} == own
+    assert {k for k, v in sources.items() if v == "default"} == config_keys() - own
+
+
+def test_config_under_a_plan_shows_the_plan_laid_over_config_toml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    paths.config_file().write_text('[coach]\nframing_prompts = false\nbreak_after_s = "30m"\n')
+    plan_file = tmp_path / "plan.toml"
+    assert cli.main(["plan", "new", str(plan_file)]) == 0  # starts today
+    text = plan_file.read_text()
+    text = re.sub(r"(?m)^break_interval_min = .*$", "break_interval_min = 50", text)
+    text = re.sub(r"(?m)^quiet_hours = .*$", 'quiet_hours = "12:00-13:00"', text)
+    plan_file.write_text(text)
+    assert cli.main(["plan", "import", str(plan_file)]) == 0
+    capsys.readouterr()
+    status, out, err = run_config(capsys)
+    assert status == 0, err
+    assert "is active today" in out
+    settings, sources = shown(out)
+    in_force, _ = load_coach_settings(date.today())
+    assert settings == replace(in_force, plan_slots=None)
+    assert settings.break_after_s == 50 * 60 and settings.quiet_hours == (time(12), time(13))
+    # the plan's break interval wins over config.toml's; the user's framing choice holds
+    assert sources["break_after_s"] == "plan" and sources["quiet_hours"] == "plan"
+    assert sources["framing_prompts"] == "config.toml"
+    assert sources["micro_prompts"] == "default"
+
+
+def test_config_with_a_broken_file_is_one_line_naming_it_and_the_fault(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths.config_file().write_text('[coach]\nquiet_hour = "22:00-07:00"\n')
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert str(paths.config_file()) in err and "'quiet_hour'" in err
+    paths.config_file().write_text("[coach\n")
+    status, out, err = run_config(capsys)
+    assert status == 2 and "not valid TOML" in err and str(paths.config_file()) in err

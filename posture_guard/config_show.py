@@ -1,0 +1,130 @@
+"""The ``config`` command: where config.toml is, whether it exists, and the coach settings
+in force, each with where it comes from (the therapist's plan, config.toml or the default).
+
+Why: a user who wants quiet hours had to know that the file exists, where it lives and
+which keys it takes; and with a plan active, a key set in config.toml that the plan
+overrides seemed to do nothing. The settings are loaded as a new session of the monitor
+loads them (:func:`settings_watch.load_coach_settings`), so a file that the monitor would
+refuse is refused here too, with the same one-line error naming the file and the fault.
+
+The settings are printed as ``key = value`` lines under ``[coach]``, every other line a
+comment, so the output is itself a config.toml that gives the same settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import fields
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Optional
+
+from . import paths
+from .coach import CoachSettings, load_settings
+from .settings_watch import load_coach_settings
+
+EXAMPLE = "docs/config-example.toml"
+
+
+def settings_in_force(day: date) -> tuple[CoachSettings, dict[str, str], Optional[Any]]:
+    """(settings, key -> "plan" / "config.toml" / "default", the plan active on ``day`` or
+    None). A file that does not load is a UserError naming it."""
+    from .plan import SENSITIVITY_SETTINGS, load_active_plan
+
+    settings, _library = load_coach_settings(day)
+    own = load_settings()
+    plan = load_active_plan()
+    if plan is not None and not plan.active_on(day):
+        plan = None
+    plan_keys: set[str] = set()
+    if plan is not None:
+        # what plan.coach_settings lays over the user's settings: the break interval
+        # always, quiet hours and alert timing when the plan has its own, and whatever
+        # else came out different (a check-in moved out of the plan's quiet hours)
+        plan_keys = {"break_after_s"}
+        if plan.quiet_hours is not None:
+            plan_keys.add("quiet_hours")
+        if SENSITIVITY_SETTINGS[plan.alert_sensitivity] is not None:
+            plan_keys.update(("alert_hold_s", "alert_bad_share", "alert_cooldown_s"))
+        plan_keys.update(k for k in setting_keys() if getattr(settings, k) != getattr(own, k))
+    in_file = config_table_keys(paths.config_file())
+    sources = {
+        k: "plan" if k in plan_keys else "config.toml" if k in in_file else "default"
+        for k in setting_keys()
+    }
+    return settings, sources, plan
+
+
+def setting_keys() -> list[str]:
+    """The keys config.toml's ``[coach]`` takes (``plan_slots`` comes only from a plan)."""
+    return [f.name for f in fields(CoachSettings) if f.name != "plan_slots"]
+
+
+def config_table_keys(path: Path) -> set[str]:
+    """The keys set in ``[coach]`` of ``path`` (already loaded once, so valid TOML)."""
+    if not path.exists():
+        return set()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    table = tomllib.loads(path.read_text(encoding="utf-8")).get("coach", {})
+    return set(table)
+
+
+def toml_value(key: str, value: Any) -> str:
+    """``value`` as config.toml takes it for ``key``: durations as "15m"/"1h" or seconds."""
+    if value is None:
+        return '"off"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, time):
+        return f'"{value:%H:%M}"'
+    if key == "quiet_hours":
+        start, end = value
+        return f'"{start:%H:%M}-{end:%H:%M}"'
+    if key.endswith("_s"):
+        if value == int(value):
+            s = int(value)
+            if s >= 3600 and s % 3600 == 0:
+                return f'"{s // 3600}h"'
+            if s >= 60 and s % 60 == 0:
+                return f'"{s // 60}m"'
+            return str(s)
+        return repr(float(value))
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    path = paths.config_file()
+    day = date.today()
+    settings, sources, plan = settings_in_force(day)
+    out = sys.stdout
+    if path.exists():
+        print(f"# config file: {path} (exists)", file=out)
+    else:
+        print(
+            f"# config file: {path} (not there: no settings of your own; {EXAMPLE} lists "
+            "every key, to copy there)",
+            file=out,
+        )
+    if plan is not None:
+        from .plan import active_plan_path
+
+        print(
+            f"# plan: {active_plan_path()} is active today ({plan.start}..{plan.end}); "
+            'the settings marked "plan" are its own and override config.toml',
+            file=out,
+        )
+    else:
+        print("# plan: none active today", file=out)
+    print("# the coach settings in force (a new monitor session would use these):", file=out)
+    print("[coach]", file=out)
+    for key in setting_keys():
+        line = f"{key} = {toml_value(key, getattr(settings, key))}"
+        print(f"{line:<36} # {sources[key]}", file=out)
+    return 0
