@@ -318,6 +318,15 @@ def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "config", help="where config.toml is; the coach settings in force and where each is from"
     )
+    p.add_argument(
+        "config_action",
+        nargs="?",
+        choices=("show", "new"),
+        default="show",
+        metavar="ACTION",
+        help="show (default): the path and the settings in force; new: write the commented "
+        "example to config.toml (never over an existing one)",
+    )
     p.set_defaults(handler=config_show.cmd_config)
 
 

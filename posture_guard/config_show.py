@@ -1,5 +1,6 @@
 """The ``config`` command: where config.toml is, whether it exists, and the coach settings
-in force, each with where it comes from (the therapist's plan, config.toml or the default).
+in force, each with where it comes from (the therapist's plan, config.toml or the default);
+``config new`` writes the commented example there, to edit.
 
 Why: a user who wants quiet hours had to know that the file exists, where it lives and
 which keys it takes; and with a plan active, a key set in config.toml that the plan
@@ -18,14 +19,19 @@ import math
 import sys
 from dataclasses import fields
 from datetime import date, time
+from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
 from . import paths
 from .coach import CoachSettings, load_settings
+from .errors import UserError
 from .settings_watch import load_coach_settings
 
 EXAMPLE = "docs/config-example.toml"
+#: the same example as package data, which ``config new`` writes (an installed package
+#: has no docs/ folder; tests/test_config.py checks that the two are the same)
+EXAMPLE_DATA = "config-example.toml"
 
 
 def settings_in_force(day: date) -> tuple[CoachSettings, dict[str, str], Optional[Any]]:
@@ -100,6 +106,8 @@ def toml_value(key: str, value: Any) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    if getattr(args, "config_action", "show") == "new":
+        return cmd_config_new(args)
     path = paths.config_file()
     day = date.today()
     settings, sources, plan = settings_in_force(day)
@@ -108,8 +116,8 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"# config file: {path} (exists)", file=out)
     else:
         print(
-            f"# config file: {path} (not there: no settings of your own; {EXAMPLE} lists "
-            "every key, to copy there)",
+            f"# config file: {path} (not there: no settings of your own; "
+            "`posture-guard config new` writes one listing every key, to edit)",
             file=out,
         )
     if plan is not None:
@@ -127,4 +135,29 @@ def cmd_config(args: argparse.Namespace) -> int:
     for key in setting_keys():
         line = f"{key} = {toml_value(key, getattr(settings, key))}"
         print(f"{line:<36} # {sources[key]}", file=out)
+    return 0
+
+
+def example_text() -> str:
+    return (resources.files("posture_guard") / "data" / EXAMPLE_DATA).read_text(encoding="utf-8")
+
+
+def cmd_config_new(args: argparse.Namespace) -> int:
+    """Write the commented example to config.toml (0600), never over an existing file: it
+    holds the user's own settings. Every line of it is a comment, so it changes nothing
+    until the user removes a "# "."""
+    path = paths.config_file()
+    try:
+        # "x": created here or refused, also if a file appeared since a look
+        with open(path, "x", encoding="utf-8", opener=paths.private_opener) as fh:
+            fh.write(example_text())
+    except FileExistsError:
+        raise UserError(
+            f"{path} exists and holds your settings; edit it (`posture-guard config` shows "
+            "what it sets), or move it away first to start again from the example"
+        ) from None
+    print(
+        f'wrote {path}: every setting at its default, commented out; remove the "# " '
+        "before a setting to change it (a running monitor takes it up within about 5 s)"
+    )
     return 0

@@ -5,6 +5,7 @@ key the loader takes, with its default, and the example cannot drift from the co
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import fields, replace
 from datetime import date, time
 from pathlib import Path
@@ -160,3 +161,23 @@ def test_config_with_a_broken_file_is_one_line_naming_it_and_the_fault(
     paths.config_file().write_text("[coach\n")
     status, out, err = run_config(capsys)
     assert status == 2 and "not valid TOML" in err and str(paths.config_file()) in err
+
+
+def test_config_new_writes_the_example_privately_and_never_over_a_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the copy that an installed package writes is the documented example
+    data = Path(coach.__file__).with_name("data") / "config-example.toml"
+    assert data.read_bytes() == EXAMPLE.read_bytes()
+    assert cli.main(["config", "new"]) == 0, capsys.readouterr().err
+    path = paths.config_file()
+    assert str(path) in capsys.readouterr().out
+    assert path.read_bytes() == EXAMPLE.read_bytes()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert coach.load_settings() == CoachSettings()  # as written, it changes nothing
+    own = '[coach]\nquiet_hours = "22:00-07:00"\n'
+    path.write_text(own)
+    assert cli.main(["config", "new"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(path) in err and "exists" in err
+    assert path.read_text() == own  # the user's settings are kept
