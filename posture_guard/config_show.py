@@ -37,24 +37,14 @@ EXAMPLE_DATA = "config-example.toml"
 def settings_in_force(day: date) -> tuple[CoachSettings, dict[str, str], Optional[Any]]:
     """(settings, key -> "plan" / "config.toml" / "default", the plan active on ``day`` or
     None). A file that does not load is a UserError naming it."""
-    from .plan import SENSITIVITY_SETTINGS, load_active_plan
+    from .plan import load_active_plan, plan_setting_changes
 
     settings, _library = load_coach_settings(day)
-    own = load_settings()
     plan = load_active_plan()
     if plan is not None and not plan.active_on(day):
         plan = None
-    plan_keys: set[str] = set()
-    if plan is not None:
-        # what plan.coach_settings lays over the user's settings: the break interval
-        # always, quiet hours and alert timing when the plan has its own, and whatever
-        # else came out different (a check-in moved out of the plan's quiet hours)
-        plan_keys = {"break_after_s"}
-        if plan.quiet_hours is not None:
-            plan_keys.add("quiet_hours")
-        if SENSITIVITY_SETTINGS[plan.alert_sensitivity] is not None:
-            plan_keys.update(("alert_hold_s", "alert_bad_share", "alert_cooldown_s"))
-        plan_keys.update(k for k in setting_keys() if getattr(settings, k) != getattr(own, k))
+    # what the plan lays over the user's own settings (see plan.coach_settings)
+    plan_keys = set(plan_setting_changes(plan, load_settings())) if plan is not None else set()
     in_file = config_table_keys(paths.config_file())
     sources = {
         k: "plan" if k in plan_keys else "config.toml" if k in in_file else "default"

@@ -644,7 +644,13 @@ def prescribed_count(plan: Plan, exercise_id: str, day: date) -> int:
 def coach_settings(plan: Plan, base: Any) -> Any:
     """The coach's settings under ``plan``: break interval, quiet hours, alert sensitivity,
     and the daily prescribed-exercise slots, laid over ``base`` (a ``coach.CoachSettings``,
-    normally the user's own from config.toml).
+    normally the user's own from config.toml); see :func:`plan_setting_changes`."""
+    return replace(base, **plan_setting_changes(plan, base))
+
+
+def plan_setting_changes(plan: Plan, base: Any) -> dict[str, Any]:
+    """The coach settings ``plan`` lays over ``base``, by name (``posture-guard config``
+    marks these as the plan's).
 
     Only what the plan prescribes replaces the user's choice; everything else (framing
     prompts, micro prompts, snooze length, check-in time...) stays as the user set it.
@@ -670,7 +676,7 @@ def coach_settings(plan: Plan, base: Any) -> Any:
         # the check-in could never be shown in quiet hours: move it to the end of the day
         end = plan.workday[1]
         changes["checkin_time"] = None if _in_range(end, plan.quiet_hours) else end
-    return replace(base, **changes)
+    return changes
 
 
 def scheduled_plan(plan: Plan, own_quiet: Optional[tuple[time, time]]) -> Plan:
