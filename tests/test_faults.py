@@ -445,21 +445,22 @@ def _last_end(db: Path) -> Optional[float]:
     return row[0]
 
 
-def test_kill_9_keeps_what_was_flushed_while_running_and_leaves_a_sound_database(
-    calibrated: Path, pg_home: Path
-) -> None:
-    proc = _start_monitor(calibrated, pg_home)
-    db = paths.database_file()
+def _kill_9_after_two_flushes(
+    proc: subprocess.Popen, written_to: Callable[[], Optional[float]]
+) -> tuple[float, Optional[float], float]:
+    """Wait until the monitor ``proc`` has the camera and has written the open span
+    (``written_to``: the latest end it wrote) at one flush and further at the next, then
+    kill -9 it. Returns (camera in use since, what was written then, the kill's time)."""
     try:
         _wait_for(lambda: _in_use_by(proc.pid), 60)
         opened = _opened()
         # while it runs, the open span is written (up to its latest decision) ...
-        _wait_for(lambda: (_last_end(db) or 0.0) >= opened, 60)
-        first = _last_end(db)
+        _wait_for(lambda: (written_to() or 0.0) >= opened, 60)
+        first = written_to()
         assert first is not None
         # ... and written again, further, at the next flush
-        _wait_for(lambda: (_last_end(db) or 0.0) > first, 60)
-        flushed = _last_end(db)
+        _wait_for(lambda: (written_to() or 0.0) > first, 60)
+        flushed = written_to()
         assert proc.poll() is None
         killed_at = time.time()
         proc.send_signal(signal.SIGKILL)
@@ -467,6 +468,15 @@ def test_kill_9_keeps_what_was_flushed_while_running_and_leaves_a_sound_database
     finally:
         if proc.poll() is None:
             proc.kill()
+    return opened, flushed, killed_at
+
+
+def test_kill_9_keeps_what_was_flushed_while_running_and_leaves_a_sound_database(
+    calibrated: Path, pg_home: Path
+) -> None:
+    proc = _start_monitor(calibrated, pg_home)
+    db = paths.database_file()
+    _, flushed, killed_at = _kill_9_after_two_flushes(proc, lambda: _last_end(db))
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     last = _last_end(db)
@@ -543,21 +553,7 @@ def test_kill_9_while_another_program_holds_the_database_keeps_what_was_set_asid
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        try:
-            _wait_for(lambda: _in_use_by(proc.pid), 60)
-            opened = _opened()
-            _wait_for(lambda: (_aside_end(pending) or 0.0) >= opened, 60)
-            first = _aside_end(pending)
-            assert first is not None
-            _wait_for(lambda: (_aside_end(pending) or 0.0) > first, 60)  # the next flush
-            aside = _aside_end(pending)
-            assert proc.poll() is None
-            killed_at = time.time()
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        opened, aside, killed_at = _kill_9_after_two_flushes(proc, lambda: _aside_end(pending))
         assert _last_end(db) is None  # nothing reached the database while it was held
         release()
     finally:
