@@ -178,9 +178,13 @@ class _Open:
     exercise: str
     prompt: Optional[int]
     day: date
-    dose: bool = False  # a dose of the plan ("for": "plan"), not an alert's or a break's
-    superseded: bool = False  # a newer prompt of the exercise came: only its button answers
     for_: str = ""  # the prompt's "for": "plan", a fault, or "break"
+    superseded: bool = False  # a newer prompt of the exercise came: only its button answers
+
+    @property
+    def dose(self) -> bool:
+        """A dose of the plan, not a posture alert's or a break prompt's suggestion."""
+        return self.for_ == "plan"
 
 
 def _day(at: float) -> date:
@@ -288,12 +292,13 @@ def account(
         prompt = p.get("prompt") if isinstance(p.get("prompt"), int) else None
         day = _day(ev.at)
         if ev.kind == PROMPT_KIND and exercise:
-            dose = p.get("for") == "plan"
+            for_ = str(p.get("for"))
+            dose = for_ == "plan"
             for o in open_prompts:
                 # a suggestion (an alert's, a break's) supersedes no dose of the plan
                 if o.exercise == exercise and (dose or not o.dose):
                     o.superseded = True
-            open_prompts.append(_Open(ev.at, exercise, prompt, day, dose, for_=str(p.get("for"))))
+            open_prompts.append(_Open(ev.at, exercise, prompt, day, for_))
             if in_range(day):
                 c = result.cell(day, exercise)
                 c.prompted += 1
