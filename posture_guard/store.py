@@ -18,6 +18,7 @@ Nothing but numbers and the user's own diary text is stored: no images, ever.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -91,6 +92,17 @@ MIGRATIONS: tuple[str, ...] = (
     # judged, the state held); spans logged before this read 0
     """
     ALTER TABLE spans ADD COLUMN cut_off REAL NOT NULL DEFAULT 0;
+    """,
+    # v4: the side file of spans kept while the database was locked, as last taken in:
+    # its length and a hash of its bytes, written in the transaction that adds its spans,
+    # so that a crash before the file is removed does not add them a second time
+    """
+    CREATE TABLE taken_in (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        length  INTEGER NOT NULL,
+        sha256  TEXT NOT NULL,
+        at      REAL NOT NULL
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -644,6 +656,12 @@ class Store:
         how many were added. ``wait=False``: a database another program holds is not
         waited for (DatabaseLocked at once).
 
+        The transaction that adds the spans also records what of the file they came
+        from (:func:`_mark_taken_in`): a process killed (or a power cut) after its commit
+        and before the file is gone leaves the file behind, and the next import skips
+        the part already in, taking only lines a monitor added since. Before, those
+        spans were added again and their time counted twice.
+
         A side file that cannot be read, or has lines that are not spans, must not stop
         the app from opening its database: the good spans are added, the file is set
         aside as ``NAME.damaged-<time>`` (kept, as the user's own record) and the user
@@ -670,9 +688,15 @@ class Store:
                 _lock_file(fh)
                 if not _still_at(fh, pending):
                     return None
-                spans, bad = parse_pending(fh.read())
+                data = fh.read()
+                done = _taken_in_already(conn, data)
+                spans, bad = parse_pending(data[done:])
+                if done and not bad:
+                    _, bad = parse_pending(data[:done])  # still damaged: set it aside
                 for s in _join_parts(spans):
                     _insert_span(conn, s)
+                if len(data) > done:
+                    _mark_taken_in(conn, data)
                 return spans, bad
 
             try:
@@ -719,6 +743,31 @@ class Store:
             f"the side file of unsaved posture spans {pending} was damaged ({why}); "
             f"it is kept as {target}"
         )
+
+
+def _taken_in_already(conn: sqlite3.Connection, data: bytes) -> int:
+    """How many bytes at the start of the side file's ``data`` the database already
+    holds: the length of the file last taken in if ``data`` begins with those very bytes
+    (its removal did not happen: a crash right after the commit), else 0.
+
+    A new side file cannot begin with the same bytes unless it holds the same spans:
+    each line carries its times to the microsecond."""
+    row = conn.execute("SELECT length, sha256 FROM taken_in WHERE id = 1").fetchone()
+    if row is None:
+        return 0
+    length, digest = int(row[0]), str(row[1])
+    if 0 < length <= len(data) and hashlib.sha256(data[:length]).hexdigest() == digest:
+        return length
+    return 0
+
+
+def _mark_taken_in(conn: sqlite3.Connection, data: bytes) -> None:
+    """Record, in the transaction that adds its spans, that the side file's ``data`` is
+    in the database (see :func:`_taken_in_already`)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO taken_in(id, length, sha256, at) VALUES (1, ?, ?, ?)",
+        (len(data), hashlib.sha256(data).hexdigest(), time.time()),
+    )
 
 
 def _join_parts(spans: Sequence[Span]) -> list[Span]:

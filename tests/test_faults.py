@@ -880,3 +880,62 @@ def test_a_side_file_that_cannot_be_removed_once_taken_in_is_emptied_not_added_a
         diary_db.parent.chmod(0o755)
         assert sum(s.seconds for s in held.spans(t0 - 3600, t0 + 3600)) == 900.0
     assert pending.read_bytes() == b""
+
+
+# A process that takes the side file in and is killed (os._exit: no cleanup, as kill -9)
+# at the moment it would remove the file, or set a damaged one aside: its commit is done.
+_KILLED_AFTER_THE_COMMIT = (
+    "import os, pathlib, sys\n"
+    "from posture_guard.store import Store\n"
+    "side = pathlib.Path(sys.argv[1] + '.pending.jsonl')\n"
+    "def killed(self, *args, **kwargs):\n"
+    "    if self == side: os._exit(9)\n"
+    "pathlib.Path.unlink = pathlib.Path.rename = killed\n"
+    "Store.open(sys.argv[1])\n"
+)
+
+
+@pytest.mark.parametrize("damaged", [False, True], ids=["removed", "set-aside"])
+def test_a_kill_right_after_the_side_file_was_taken_in_does_not_count_it_twice(
+    diary_db: Path, damaged: bool
+) -> None:
+    """Killed between the commit that takes the side file in and the file's removal
+    (or its move aside, for a damaged one), a process leaves the file behind: the next
+    open added its spans again and `summary` said 20 minutes of 10 (and 30 after a third
+    open killed so). Lines a monitor adds to the file after the kill still go in."""
+    from posture_guard.states import PostureState
+    from posture_guard.store import PENDING_SUFFIX, Span, Store
+
+    t0 = datetime.fromisoformat(f"{DAY}T10:00").timestamp()
+    pending = diary_db.with_name(diary_db.name + PENDING_SUFFIX)
+    with Store.open(diary_db, take_in=False) as store:
+        store.save_pending([Span(PostureState.GOOD, t0, t0 + 300)])
+        store.save_pending([Span(PostureState.GOOD, t0 + 300, t0 + 600)])
+    if damaged:
+        with open(pending, "ab") as fh:
+            fh.write(b'{"state": "good", "start": \n')  # a line a power cut left short
+    env = dict(os.environ, PYTHONPATH=str(Path(service.__file__).resolve().parents[1]))
+    for _ in range(2):
+        killed = subprocess.run(
+            [sys.executable, "-c", _KILLED_AFTER_THE_COMMIT, str(diary_db)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert killed.returncode == 9, killed.stderr
+        assert pending.exists()
+    with Store.open(diary_db, take_in=False) as store:  # a monitor goes on setting aside
+        store.save_pending([Span(PostureState.FORWARD_HEAD, t0 + 600, t0 + 720)])
+
+    argv = ["-m", "posture_guard.cli", "summary", "--date", DAY, "--json", "--db"]
+    summary = subprocess.run(
+        [sys.executable, *argv, str(diary_db)], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert summary.returncode == 0, summary.stderr
+    minutes = json.loads(summary.stdout)["state_minutes"]
+    # the fixture's 10 minutes, the side file's 10 once, and the 2 added after the kills
+    assert (minutes["good"], minutes["forward_head"]) == (20.0, 2.0)
+    assert not pending.exists()
+    kept = list(diary_db.parent.glob(pending.name + ".damaged-*"))
+    assert len(kept) == int(damaged)
+    with Store.open(diary_db) as store:  # and no later open adds anything either
+        assert sum(s.seconds for s in store.spans(t0 - 3600, t0 + 3600)) == 1320.0
