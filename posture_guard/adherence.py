@@ -11,7 +11,9 @@ The events (written by the coach and by ``posture-guard done``):
 exercise_prompted    the coach suggested an exercise: exercise, for ("plan" for a
                      prescribed dose, else the fault or "break"), prompt
 exercise_done        done: exercise, and either prompt (the Done button) or
-                     pain (0-10, optional) and via = "cli" (``posture-guard done``)
+                     pain (0-10, optional) and via = "cli" (``posture-guard done``);
+                     ``done --date`` of a past day adds day (that day, the event is
+                     at its noon) and recorded (when it was entered)
 exercise_skipped     declined: exercise, via = "cli"
 snooze               with source = "button" and a prompt: the prompt was declined
 ==================== ===============================================================
@@ -36,6 +38,10 @@ Matching rules (:func:`account`, a pure function of the events):
   So each day's prompts add up (prompted = done after prompt + skipped + ignored +
   pending) and no day shows an answered prompt without the Done that answered it.
 * Every Done counts as done, prompted or not (a patient may exercise on their own).
+* A Done entered afterwards for a past day (``done --date``, payload ``day``) answers no
+  prompt: the patient did the exercise that day, away from the desk or without logging
+  it, but did not answer that day's prompts, which stay as they were (ignored or
+  skipped); it counts as done on its day, judged by that day's plan.
 * The prompts of the plan's doses ("for": "plan") are also counted apart (``doses_*``):
   a posture alert or a break prompt may suggest a prescribed exercise, and one left
   unanswered is an ignored prompt, not an ignored dose. A dose due that no prompt
@@ -56,7 +62,7 @@ import statistics
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Optional
 
 from .errors import UserError
@@ -304,7 +310,8 @@ def account(
                 c.prompted += 1
                 c.doses_prompted += dose
         elif ev.kind == DONE_KIND and exercise:
-            answered = take(exercise, prompt)
+            # a done entered for a past day (`done --date`) answers none of its prompts
+            answered = None if "day" in p else take(exercise, prompt)
             result.last_done_for = answered.for_ if answered is not None else ""
             credit_day = answered.day if answered is not None else day
             if in_range(credit_day):
@@ -370,8 +377,12 @@ def record(
     skipped: bool = False,
     plan: Optional[Any] = None,
     library: Optional[Any] = None,
+    recorded: Optional[datetime] = None,
 ) -> int:
-    """Log a done (or skipped) exercise; the id must be in the plan or the library."""
+    """Log a done (or skipped) exercise; the id must be in the plan or the library.
+
+    ``recorded``, when the answer is entered: a done for a past day (``at`` on an earlier
+    day than ``recorded``) is marked with its day, so it answers none of its prompts."""
     from .exercises import load_library
 
     known: list[str] = []
@@ -397,6 +408,9 @@ def record(
     payload: dict[str, Any] = {"exercise": exercise, "via": "cli"}
     if pain is not None:
         payload["pain"] = pain
+    if recorded is not None and at.date() < recorded.date():
+        payload["day"] = at.date().isoformat()
+        payload["recorded"] = recorded.isoformat(timespec="seconds")
     return store.log_event(SKIP_KIND if skipped else DONE_KIND, at, payload)
 
 
@@ -411,34 +425,79 @@ def _open_prompt(store: Store, exercise: str, at: datetime) -> bool:
 
 
 def cmd_done(args: argparse.Namespace) -> int:
-    """``posture-guard done EXERCISE [--pain 0-10] [--skipped]``."""
+    """``posture-guard done EXERCISE [--pain 0-10] [--skipped] [--date D]``."""
     from . import paths
-    from .plan import load_active_plan, prescribed_count
+    from .plan import prescribed_count
 
-    try:
-        plan = load_active_plan()
-    except UserError as exc:
-        # the answer is the patient's and is kept; only the plan's count of doses is lost
-        print(f"warning: {exc}; recorded without the plan", file=sys.stderr)
-        plan = None
+    now = datetime.now()
+    day = done_day(getattr(args, "date", None), now.date())
+    past = day < now.date()
+    if past and args.skipped:
+        # a skip declines a prompt open now; a past day's prompts are over
+        raise UserError(
+            f"--skipped declines a prompt of the last {RESPONSE_WINDOW_S / 60:g} min; "
+            f"it takes no past --date ({day})"
+        )
+    plan = _plan_on(day, now.date())
+    # a past day's done is put at its noon (a moment of that day in every time zone and
+    # DST change), and marked with its day, so it answers none of that day's prompts
+    at = datetime.combine(day, time(12)) if past else now
     store = Store.open(getattr(args, "db", None) or paths.database_file())
     try:
-        now = datetime.now()
-        record(store, args.exercise, now, args.pain, args.skipped, plan)
-        today = load(store, now.date(), now.date(), plan, horizon=now.timestamp())
+        record(store, args.exercise, at, args.pain, args.skipped, plan, recorded=now)
+        horizon = None if past else now.timestamp()
+        counts = load(store, day, day, plan, horizon=horizon)
     finally:
         store.close()
-    if not args.skipped and today.last_done_for == "break":
+    if not past and not args.skipped and counts.last_done_for == "break":
+        # only a done of now took the break the coach waits for
         _tell_monitor_break_done(now)
-    c = today.total(args.exercise)
+    c = counts.total(args.exercise)
     # the whole day's prescription, not only the doses due by now: the patient wants to
     # know how many are left today
-    prescribed = prescribed_count(plan, args.exercise, now.date()) if plan is not None else 0
+    prescribed = prescribed_count(plan, args.exercise, day) if plan is not None else 0
     what = "skipped" if args.skipped else "done"
+    when = f"on {day}" if past else f"at {now:%H:%M}"
     pain = "" if args.pain is None else f", pain {args.pain}/10"
-    dose = f" ({c.done} of {prescribed} prescribed today)" if prescribed else ""
-    print(f"{args.exercise}: {what} at {now:%H:%M}{pain}{dose}")
+    that_day = "that day" if past else "today"
+    dose = f" ({c.done} of {prescribed} prescribed {that_day})" if prescribed else ""
+    print(f"{args.exercise}: {what} {when}{pain}{dose}")
     return 0
+
+
+# How far back `done --date` goes: a week covers a weekend away or a forgotten few days,
+# and the therapist sees each week's doses; a done recalled later than that is a guess.
+DONE_DAYS_BACK = 7
+
+
+def done_day(text: Optional[str], today: date) -> date:
+    """The day a ``done --date`` is for: today (the default) or up to
+    :data:`DONE_DAYS_BACK` days before; a day to come is refused (nobody has done it yet)."""
+    from .dates import parse_day
+
+    if text is None:
+        return today
+    day = parse_day(text)
+    if day > today:
+        raise UserError(f"--date {day} is in the future; a done is for today or a past day")
+    if (today - day).days > DONE_DAYS_BACK:
+        raise UserError(
+            f"--date {day} is more than {DONE_DAYS_BACK} days ago; a done goes back at most "
+            f"to {today - timedelta(days=DONE_DAYS_BACK)}"
+        )
+    return day
+
+
+def _plan_on(day: date, today: date) -> Optional[Any]:
+    """The active plan, which judges a done. A plan that cannot be read only warns: the
+    answer is the patient's and is kept; only the plan's count of doses is lost."""
+    from .plan import load_active_plan
+
+    try:
+        return load_active_plan()
+    except UserError as exc:
+        print(f"warning: {exc}; recorded without the plan", file=sys.stderr)
+        return None
 
 
 def _tell_monitor_break_done(now: datetime) -> None:

@@ -363,6 +363,11 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("exercise", help="exercise id, e.g. chin_tuck (see `plan show`)")
     p.add_argument("--pain", type=int, help="pain during the exercise, 0-10")
     p.add_argument("--skipped", action="store_true", help="record it as skipped instead")
+    p.add_argument(
+        "--date",
+        help="the day it was done: YYYY-MM-DD, today or yesterday, at most "
+        f"{adherence.DONE_DAYS_BACK} days back (default today)",
+    )
     p.add_argument("--db", help="database file (default: the user's posture_guard database)")
     p.set_defaults(handler=adherence.cmd_done)
 

@@ -300,3 +300,89 @@ def test_a_cli_done_answers_the_open_dose_before_a_later_suggestion_of_its_exerc
     c = a.total("chin_tuck")
     assert (c.done, c.done_after_prompt, c.doses_prompted) == (1, 1, 1)
     assert (c.doses_ignored, c.doses_skipped, c.ignored) == (0, 0, 1)
+
+
+def _every_day_plan(tmp_path: Path, start: date, name: str = "plan.toml") -> Path:
+    """chin_tuck and the upper-trapezius stretch every day from ``start`` for 4 weeks."""
+    text = plan.new_plan_text(start, exercises=("chin_tuck", "upper_trapezius_stretch"))
+    text = text.replace('days = ["mon", "tue", "wed", "thu", "fri"]', "")
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def test_done_for_yesterday_counts_on_yesterday_and_answers_nothing_open_today(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The patient did the chin tucks yesterday away from the desk: `done --date
+    yesterday` counts in yesterday's adherence and summary, answers neither the dose
+    prompted five minutes ago nor a break prompt open now, and tells the running coach
+    nothing (the command had no --date: the done could only be for now)."""
+    from posture_guard import control
+
+    today = date.today()
+    yesterday = today - timedelta(days=1)
+    f = _every_day_plan(tmp_path, today - timedelta(days=10))
+    assert cli.main(["plan", "import", str(f)]) == 0
+    whole = plan.prescribed_count(plan.load_plan_file(f), "chin_tuck", yesterday)
+    db = tmp_path / "p.sqlite3"
+    five_ago = datetime.now() - timedelta(minutes=5)
+    with Store.open(db) as store:
+        # yesterday's 10:00 dose went unanswered (the patient was away)
+        store.log_event(
+            "exercise_prompted",
+            datetime.combine(yesterday, time(10)),
+            {"exercise": "chin_tuck", "for": "plan", "prompt": 1},
+        )
+        store.log_event(
+            "exercise_prompted", five_ago, {"exercise": "chin_tuck", "for": "plan", "prompt": 2}
+        )
+        store.log_event(
+            "exercise_prompted",
+            five_ago,
+            {"exercise": "upper_trapezius_stretch", "for": "break", "prompt": 3},
+        )
+    capsys.readouterr()
+    args = ["--date", "yesterday", "--db", str(db)]
+    assert cli.main(["done", "chin_tuck", "--pain", "3", *args]) == 0
+    assert f"chin_tuck: done on {yesterday}, pain 3/10 (1 of {whole} prescribed that day)" in (
+        capsys.readouterr().out
+    )
+    assert cli.main(["done", "upper_trapezius_stretch", *args]) == 0
+    with Store.open(db) as store:
+        past = adherence.load(store, yesterday, yesterday)
+        now = adherence.load(store, today, today)
+        events = store.events(0, 4e9, ("exercise_done",))
+    c = past.total("chin_tuck", yesterday)
+    assert (c.done, c.done_after_prompt, c.doses_ignored, c.pains) == (1, 0, 1, [3])
+    assert past.total("upper_trapezius_stretch", yesterday).done == 1
+    for ex in ("chin_tuck", "upper_trapezius_stretch"):
+        c = now.total(ex, today)
+        assert (c.done, c.pending) == (0, 1), ex
+    assert {adherence._day(e.at) for e in events} == {yesterday}
+    assert all(e.payload["day"] == yesterday.isoformat() for e in events)
+    assert not control.control_file().exists()  # no break_done for the running coach
+    capsys.readouterr()
+    assert cli.main(["summary", "--date", "yesterday", "--json", "--db", str(db)]) == 0
+    assert json.loads(capsys.readouterr().out)["exercises_done"] == 2
+
+
+@pytest.mark.parametrize("when", ["tomorrow", "too long ago"])
+def test_done_for_a_day_to_come_or_too_long_ago_is_refused_and_records_nothing(
+    when: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "p.sqlite3"
+    days = -1 if when == "tomorrow" else adherence.DONE_DAYS_BACK + 1
+    day = date.today() - timedelta(days=days)
+    assert cli.main(["done", "chin_tuck", "--date", str(day), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"posture-guard: --date {day} is ") and err.count("\n") == 1
+    assert ("in the future" if days < 0 else f"more than {adherence.DONE_DAYS_BACK} days") in err
+    capsys.readouterr()
+    yesterday = str(date.today() - timedelta(days=1))
+    assert cli.main(["done", "chin_tuck", "--skipped", "--date", yesterday, "--db", str(db)]) == 2
+    assert "takes no past --date" in capsys.readouterr().err
+    oldest = date.today() - timedelta(days=adherence.DONE_DAYS_BACK)
+    assert cli.main(["done", "chin_tuck", "--date", str(oldest), "--db", str(db)]) == 0
+    with Store.open(db) as store:
+        assert [adherence._day(e.at) for e in store.events(0, 4e9)] == [oldest]
