@@ -489,15 +489,25 @@ def done_day(text: Optional[str], today: date) -> date:
 
 
 def _plan_on(day: date, today: date) -> Optional[Any]:
-    """The active plan, which judges a done. A plan that cannot be read only warns: the
-    answer is the patient's and is kept; only the plan's count of doses is lost."""
-    from .plan import load_active_plan
+    """The plan in force on ``day`` (plan history), which judges a done for that day: an
+    exercise of an earlier plan is still accepted for its days, and its count is that
+    day's prescription. A plan that cannot be read only warns: the answer is the
+    patient's and is kept; only the plan's count of doses is lost."""
+    from .plan import load_active_plan, plan_periods
 
+    current: Optional[Any] = None
+    problem: Optional[UserError] = None
     try:
-        return load_active_plan()
+        current = load_active_plan()
     except UserError as exc:
-        print(f"warning: {exc}; recorded without the plan", file=sys.stderr)
-        return None
+        problem = exc
+    try:
+        plan = current if day == today else plan_periods(day, day, current)[0].plan
+    except UserError as exc:
+        plan, problem = None, exc
+    if plan is None and problem is not None:
+        print(f"warning: {problem}; recorded without the plan", file=sys.stderr)
+    return plan
 
 
 def _tell_monitor_break_done(now: datetime) -> None:

@@ -386,3 +386,84 @@ def test_done_for_a_day_to_come_or_too_long_ago_is_refused_and_records_nothing(
     assert cli.main(["done", "chin_tuck", "--date", str(oldest), "--db", str(db)]) == 0
     with Store.open(db) as store:
         assert [adherence._day(e.at) for e in store.events(0, 4e9)] == [oldest]
+
+
+OLD_PLAN = """schema = 1
+start = {start}
+end = {end}
+[target]
+forward_head_max_share = 0.20
+[[exercise]]
+id = "chin_tuck"
+times_per_day = 3
+[[exercise]]
+id = "towel_row"
+name = "Towel row"
+steps = ["Hold a towel at arm's length.", "Pull it to the chest, squeezing the shoulder blades."]
+caution = "Stop if the shoulder hurts."
+times_per_day = 1
+"""
+NEW_PLAN = """schema = 1
+start = {start}
+end = {end}
+[target]
+forward_head_max_share = 0.20
+[[exercise]]
+id = "chin_tuck"
+times_per_day = 5
+[[exercise]]
+id = "doorway_press"
+name = "Doorway press"
+steps = ["Stand in a doorway, forearms on the frame.", "Lean forward gently."]
+caution = "Stop if the arms tingle."
+times_per_day = 2
+"""
+
+
+def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The therapist revised the plan two days ago: the old plan's custom towel row, done
+    four days ago, is accepted for that day and counted against its one dose; the new
+    plan's doorway press is not an exercise of that day, but is of yesterday; and the
+    chin tucks count against each day's own dose (the command judged every day by the
+    current plan: the towel row was unknown, the doorway press accepted for a day it was
+    not prescribed, and four days ago told as "1 of 5" chin tucks)."""
+    today = date.today()
+    revised, before = today - timedelta(days=2), today - timedelta(days=4)
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    old.write_text(
+        OLD_PLAN.format(start=today - timedelta(days=20), end=today + timedelta(days=20)),
+        encoding="utf-8",
+    )
+    new.write_text(NEW_PLAN.format(start=revised, end=today + timedelta(days=30)), encoding="utf-8")
+    plan.import_plan(old, now=datetime.combine(today - timedelta(days=20), time(8)))
+    plan.import_plan(new, now=datetime.combine(revised, time(8)))
+    db = tmp_path / "p.sqlite3"
+    capsys.readouterr()
+
+    def done(ex: str, day: date) -> tuple[int, str]:
+        rc = cli.main(["done", ex, "--date", str(day), "--db", str(db)])
+        out, err = capsys.readouterr()
+        return rc, out + err
+
+    assert done("towel_row", before) == (
+        0,
+        f"towel_row: done on {before} (1 of 1 prescribed that day)\n",
+    )
+    assert done("chin_tuck", before)[1].endswith("(1 of 3 prescribed that day)\n")
+    rc, said = done("doorway_press", before)
+    assert rc == 2 and "unknown exercise 'doorway_press'" in said
+    yesterday = today - timedelta(days=1)
+    rc, said = done("towel_row", yesterday)
+    assert rc == 2 and "unknown exercise 'towel_row'" in said
+    assert done("doorway_press", yesterday)[1].endswith("(1 of 2 prescribed that day)\n")
+    assert done("chin_tuck", yesterday)[1].endswith("(1 of 5 prescribed that day)\n")
+    with Store.open(db) as store:
+        dones = [(adherence._day(e.at), e.payload["exercise"]) for e in store.events(0, 4e9)]
+    assert dones == [
+        (before, "towel_row"),
+        (before, "chin_tuck"),
+        (yesterday, "doorway_press"),
+        (yesterday, "chin_tuck"),
+    ]
