@@ -12,8 +12,11 @@ Why a file and not the database or a local socket:
 - It works whether or not a monitor is running: ``snooze 30m`` before the monitor starts
   still applies when it starts, and nothing has to listen or accept connections.
 - Writes are atomic (write a temporary file in the same folder, then ``os.replace``), so a
-  reader sees the old or the new content, never half a file; there is no lock to leave
-  behind when a process dies, unlike SQLite's write lock, and no socket file to clean up.
+  reader sees the old or the new content, never half a file; no socket file to clean up.
+  The commands' read-modify-write (``done`` sets one field, ``resume`` clears others) is
+  done under an OS lock on ``control.lock`` beside it (``flock``, gone with its process
+  however it dies; none on Windows), so that two commands a moment apart do not undo
+  each other; the monitor only reads, and takes no lock.
 - It is the same on Linux, macOS and Windows, needs no port and no permissions beyond the
   user's own folder, and a person can read it to see what the app thinks.
 - The cost is latency: the monitor sees a change at its next decision (about a second).
@@ -34,6 +37,8 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +48,7 @@ from . import paths
 from .errors import UserError
 
 CONTROL_NAME = "control.json"
+CONTROL_LOCK_NAME = "control.lock"
 HEARTBEAT_NAME = "monitor.json"
 # A heartbeat older than this means the monitor is gone (it writes one every ~10 s).
 HEARTBEAT_STALE_S = 60.0
@@ -181,6 +187,51 @@ def write_control(state: ControlState, path: Optional[Path] = None) -> None:
         raise paths.write_refusal("cannot write the control file", path, exc) from exc
 
 
+def update_control(
+    change: Callable[[ControlState], ControlState], keep_damaged: bool = False
+) -> ControlState:
+    """Read the control file, apply ``change`` and write the result, holding the control
+    lock throughout: a `done` a moment after a `resume` (or the other way round) each sees
+    what the other wrote. Without the lock, `done` read the file, `resume` wrote its own,
+    and `done` wrote the pause `resume` had lifted back over it.
+
+    A damaged file reads as "nothing asked" (it is re-written whole by every command, so
+    it holds nothing worth keeping), unless ``keep_damaged``: then it is a UserError and
+    stays as it is."""
+    path = control_file()
+    with _control_lock(path):
+        try:
+            current = read_control(path)
+        except UserError:
+            if keep_damaged:
+                raise
+            current = ControlState()
+        state = change(current)
+        write_control(state, path)
+    return state
+
+
+@contextmanager
+def _control_lock(path: Path) -> Iterator[None]:
+    """Hold the OS lock on ``control.lock`` beside ``path`` (waiting for another command
+    that holds it: a read-modify-write of a small file, a few milliseconds). A folder the
+    lock cannot be made in is the control file's own refusal, naming the folder."""
+    lock = path.with_name(CONTROL_LOCK_NAME)
+    try:
+        lock.parent.mkdir(mode=paths.PRIVATE_DIR, parents=True, exist_ok=True)
+        fh = open(lock, "ab", opener=paths.private_opener)
+    except OSError as exc:
+        raise paths.write_refusal("cannot write the control file", path, exc) from exc
+    with fh:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; the writes stay atomic
+            yield
+            return
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield  # the lock goes with the file's closing
+
+
 def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
     """Silence prompts until now + ``seconds`` (replacing any earlier snooze)."""
     if seconds > MAX_SNOOZE_S:
@@ -189,27 +240,26 @@ def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
             f"snooze of {format_duration(math.ceil(seconds), exact=True)} is longer than 24 h; "
             "use `posture-guard pause` and `posture-guard resume` instead"
         )
-    now_epoch = time.time() if now_epoch is None else now_epoch
-    state = replace(_current_or_reset(), snooze_until=now_epoch + seconds, updated=now_epoch)
-    write_control(state)
-    return state
+    now = time.time() if now_epoch is None else now_epoch
+    return update_control(lambda c: replace(c, snooze_until=now + seconds, updated=now))
 
 
 def pause(now_epoch: Optional[float] = None) -> ControlState:
-    now_epoch = time.time() if now_epoch is None else now_epoch
-    current = _current_or_reset()
-    paused_at = current.paused_at if current.paused else now_epoch
-    state = replace(current, paused=True, paused_at=paused_at, updated=now_epoch)
-    write_control(state)
-    return state
+    now = time.time() if now_epoch is None else now_epoch
+
+    def paused(c: ControlState) -> ControlState:
+        return replace(c, paused=True, paused_at=c.paused_at if c.paused else now, updated=now)
+
+    return update_control(paused)
 
 
 def resume(now_epoch: Optional[float] = None) -> ControlState:
-    """Clear both pause and snooze; also repairs a damaged control file."""
-    now_epoch = time.time() if now_epoch is None else now_epoch
-    state = ControlState(updated=now_epoch)
-    write_control(state)
-    return state
+    """Clear both pause and snooze; also repairs a damaged control file. A `done`'s
+    break (``break_done``) is kept: it is not the pause's or the snooze's, and a `resume`
+    a second after a `done`, before the monitor read the file, dropped it, so the coach
+    prompted the break again as if it had not been taken."""
+    now = time.time() if now_epoch is None else now_epoch
+    return update_control(lambda c: ControlState(updated=now, break_done=c.break_done))
 
 
 def break_done(at_epoch: float) -> ControlState:
@@ -219,18 +269,7 @@ def break_done(at_epoch: float) -> ControlState:
     resume asked, and a newer one after a Snooze button reads as a `resume`. A damaged
     file is a UserError, not replaced: rewriting it would lift a pause the user asked for.
     """
-    state = replace(read_control(), break_done=at_epoch)
-    write_control(state)
-    return state
-
-
-def _current_or_reset() -> ControlState:
-    # A damaged control file holds nothing worth keeping (it is re-written whole by every
-    # command), so snooze/pause replace it instead of refusing to work.
-    try:
-        return read_control()
-    except UserError:
-        return ControlState()
+    return update_control(lambda c: replace(c, break_done=at_epoch), keep_damaged=True)
 
 
 class ControlPoller:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -70,8 +71,9 @@ def test_snooze_pause_resume_write_the_control_file(capsys):
     assert cli.main(["resume"]) == 0
     state = control.read_control()
     assert (state.paused, state.snooze_until) == (False, None)
-    # atomic writes leave no temporary files behind
-    assert [p.name for p in control.control_file().parent.iterdir()] == ["control.json"]
+    # atomic writes leave no temporary files behind (only the file and its lock)
+    names = sorted(p.name for p in control.control_file().parent.iterdir())
+    assert names == ["control.json", "control.lock"]
 
 
 def test_status_reports_pause_and_snooze(capsys):
@@ -449,3 +451,68 @@ def test_a_snooze_of_more_digits_than_a_float_holds_is_one_line_and_exit_2(capsy
     assert err.startswith("posture-guard: snooze duration") and "too long" in err
     assert err.count("\n") == 1 and len(err) < 200
     assert not control.control_file().exists()
+
+
+def test_a_resume_a_moment_after_a_done_keeps_the_dones_break(capsys):
+    """`done` answered a break prompt, then `resume` (after a Snooze button) before the
+    monitor read the file: the break must still reach the coach, and the resume too. The
+    resume wrote a fresh file without ``break_done``, so the coach prompted the break
+    again as if it had not been taken."""
+    assert cli.main(["pause"]) == 0
+    taken = time.time() - 5
+    control.break_done(taken)
+    assert cli.main(["resume"]) == 0
+    state = ControlPoller().poll()[0]  # what a monitor reads next
+    assert (state.paused, state.break_done) == (False, taken)
+    # and the other way round: a done after a resume keeps the resume
+    assert cli.main(["pause"]) == 0
+    assert cli.main(["resume"]) == 0
+    control.break_done(taken + 1)
+    state = ControlPoller().poll()[0]
+    assert (state.paused, state.break_done) == (False, taken + 1)
+
+
+def _waiting_on(lock: Path) -> bool:
+    """Whether a process waits for an flock on ``lock`` (Linux's /proc/locks marks a
+    blocked request with "->"), read from the kernel, not guessed from a delay."""
+    st = os.stat(lock)
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    lines = Path("/proc/locks").read_text(encoding="ascii").splitlines()
+    return any("->" in line and inode in line.split() for line in lines)
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_a_resume_while_a_done_writes_waits_and_neither_is_lost(capsys):
+    """`done` is between reading and writing the control file when `resume` (a real
+    process) runs: the resume waits for the done's write, then lifts the pause, and the
+    done's break stays. Without the lock the resume wrote at once and the done then wrote
+    the pause it had read back over it: "Coaching resumed." and still paused."""
+    assert cli.main(["pause"]) == 0
+    lock = control.control_file().with_name(control.CONTROL_LOCK_NAME)
+    taken = time.time()
+    resume: list[subprocess.Popen[str]] = []
+
+    def done_meanwhile(current: control.ControlState) -> control.ControlState:
+        assert current.paused
+        resume.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "posture_guard.cli", "resume"],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        )
+        give_up = time.monotonic() + 60  # a bound for a broken run, not a measure
+        while not _waiting_on(lock):
+            assert resume[0].poll() is None, "resume did not wait for the done's write"
+            assert time.monotonic() < give_up, "resume never came to the lock"
+            time.sleep(0.01)
+        return dataclasses.replace(current, break_done=taken)
+
+    control.update_control(done_meanwhile, keep_damaged=True)
+    out, err = resume[0].communicate(timeout=60)
+    assert resume[0].returncode == 0, err
+    assert "Coaching resumed." in out
+    state = control.read_control()
+    assert (state.paused, state.break_done) == (False, taken)
