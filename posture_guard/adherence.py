@@ -26,7 +26,10 @@ Matching rules (:func:`account`, a pure function of the events):
   suggestion of the same exercise. A button names its prompt, so it is honoured even when
   a newer prompt of the same exercise came in between (a plan dose at 10:00, a posture
   alert suggesting the same exercise at 10:20, Done pressed on the 10:00 notification
-  answers the 10:00 prompt).
+  answers the 10:00 prompt). A Done button on a posture alert's or break prompt's
+  suggestion of an exercise whose dose is open answers the dose, as the command line's
+  done does (pressed at 10:25 on the 10:20 alert, it answers the 10:00 dose): the patient
+  did the prescribed exercise, and the suggestion stays open.
 * A prompt nobody answered within ``window_s`` (default 90 min: prescribed doses are
   1-3 h apart) counts as ignored. A newer prompt of the same exercise supersedes an
   unanswered older one (a suggestion supersedes no dose of the plan, though): the older
@@ -271,12 +274,15 @@ def account(
                 c.ignored += 1
                 c.doses_ignored += o.dose
 
-    def take(exercise: Optional[str], prompt: Optional[int]) -> Optional[_Open]:
+    def take(exercise: Optional[str], prompt: Optional[int], done: bool = False) -> Optional[_Open]:
         """The open prompt a reply answers: the one it names (superseded or not), else the
         latest current dose of its exercise, else its latest current prompt. A dose first:
         a posture alert or a break prompt that suggests the prescribed exercise after its
         dose came does not make the dose's `done` an answer to the suggestion, leaving the
-        dose ignored while the patient did it."""
+        dose ignored while the patient did it. So too for a ``done`` button on such a
+        suggestion: the patient did the prescribed exercise, so it answers the open dose
+        (as ``done EXERCISE`` does), and the suggestion stays open; a Snooze button
+        declines only the prompt it names."""
         candidates = [
             o
             for o in open_prompts
@@ -286,6 +292,13 @@ def account(
         if not candidates:
             return None
         chosen = max(candidates, key=lambda o: (prompt is None and o.dose, o.at))
+        if done and not chosen.dose:
+            doses = [
+                o
+                for o in open_prompts
+                if o.dose and o.exercise == chosen.exercise and not o.superseded
+            ]
+            chosen = max(doses, key=lambda o: o.at, default=chosen)
         open_prompts.remove(chosen)
         return chosen
 
@@ -311,7 +324,7 @@ def account(
                 c.doses_prompted += dose
         elif ev.kind == DONE_KIND and exercise:
             # a done entered for a past day (`done --date`) answers none of its prompts
-            answered = None if "day" in p else take(exercise, prompt)
+            answered = None if "day" in p else take(exercise, prompt, done=True)
             result.last_done_for = answered.for_ if answered is not None else ""
             credit_day = answered.day if answered is not None else day
             if in_range(credit_day):

@@ -467,3 +467,42 @@ def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
         (yesterday, "doorway_press"),
         (yesterday, "chin_tuck"),
     ]
+
+
+def test_a_done_button_on_a_suggestion_of_an_exercise_whose_dose_is_open_answers_the_dose(
+    tmp_path: Path,
+) -> None:
+    """The plan's chin-tuck dose at 10:00; at 10:20 a posture alert suggests a chin tuck;
+    the patient presses Done on the alert at 10:25. They did the prescribed exercise: the
+    dose is done, as for `posture-guard done chin_tuck`, and the alert is the prompt left
+    unanswered (the button answered the alert, and the dose counted as ignored). A Snooze
+    on the alert the next day declines the alert only, not the dose."""
+    tue = DAY + timedelta(days=1)
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        for day, button in ((DAY, "done"), (tue, "snooze")):
+            store.log_event(
+                "exercise_prompted",
+                datetime.combine(day, time(10)),
+                {"exercise": "chin_tuck", "for": "plan", "slot": "10:00", "prompt": 1},
+            )
+            store.log_event(
+                "exercise_prompted",
+                datetime.combine(day, time(10, 20)),
+                {"exercise": "chin_tuck", "for": "forward_head", "prompt": 2},
+            )
+            pressed = datetime.combine(day, time(10, 25))
+            if button == "done":  # as the coach logs a press of the Done button
+                store.log_event(
+                    "exercise_done",
+                    pressed,
+                    {"prompt": 2, "kind": "posture", "exercise": "chin_tuck"},
+                )
+            else:
+                store.log_event("snooze", pressed, {"until": "x", "source": "button", "prompt": 2})
+        a = adherence.load(store, DAY, tue, plan.load_plan_file(EXAMPLE))
+    mon, nxt = a.total("chin_tuck", DAY), a.total("chin_tuck", tue)
+    assert (mon.done, mon.done_after_prompt, mon.doses_prompted, mon.doses_ignored) == (1, 1, 1, 0)
+    assert mon.ignored == 1  # the alert, unanswered
+    assert a.share("chin_tuck", DAY) == pytest.approx(1 / plan.prescribed_count(
+        plan.load_plan_file(EXAMPLE), "chin_tuck", DAY))  # fmt: skip
+    assert (nxt.done, nxt.skipped, nxt.doses_skipped, nxt.doses_ignored) == (0, 1, 0, 1)
