@@ -846,22 +846,82 @@ def plan_history() -> list[HistoryEntry]:
 
 
 def _record_history(raw: Optional[bytes], now: datetime) -> HistoryEntry:
-    """Add an import (``raw``) or a clear (None) to the history. The first time, a plan
-    imported by an earlier version (no history yet) is recorded first, at the time its
-    file was written, so the days it was in force stay judged by it."""
+    """Add an import (``raw``) or a clear (None) to the history. A change of the active
+    plan the history has not recorded (a plan imported by an earlier version, before any
+    history; plan.toml copied in, restored or edited by hand) is recorded first, see
+    :func:`record_unrecorded_change`, so the days it was in force stay judged by it."""
     entries = plan_history()
-    if not entries:
-        active = active_plan_path()
+    pending = _unrecorded_change(entries, now)
+    if pending is not None:
+        entries.append(_write_entry(_next_number(entries), *pending))
+    return _write_entry(_next_number(entries), raw, now)
+
+
+def _next_number(entries: Sequence[HistoryEntry]) -> int:
+    return entries[-1].number + 1 if entries else 1
+
+
+def _unrecorded_change(
+    entries: Sequence[HistoryEntry], now: datetime
+) -> Optional[tuple[Optional[bytes], datetime]]:
+    """(plan.toml's bytes, or None when it is gone; when it changed) if the active plan
+    is not the one the history's last entry put in force, else None.
+
+    Why: the coach follows plan.toml whoever wrote it, so a plan copied in by hand or
+    restored from a backup is in force from then on; unrecorded, the report judged those
+    days by the plan imported before. When: the file's modification time if it falls
+    after the last entry (a copy or an edit sets it), else ``now``, the moment noticed (a
+    restore that kept an older time, a file removed: nothing on disk tells when). A
+    plan.toml that cannot be read or does not validate is not recorded: the monitor keeps
+    the plan in force before it, and the report refuses it by name."""
+    path = active_plan_path()
+    try:
+        raw: Optional[bytes] = path.read_bytes()
+        mtime: Optional[datetime] = datetime.fromtimestamp(path.stat().st_mtime)
+    except FileNotFoundError:
+        raw, mtime = None, None
+    except OSError:
+        return None  # unreadable: not a plan the coach can follow either
+    last = entries[-1] if entries else None
+    if last is None:
+        # before any history: a plan imported by an earlier version, dated by its file
+        return None if raw is None or mtime is None else (raw, mtime)
+    if raw is None:
+        return None if last.cleared else (None, now)
+    if not last.cleared:
         try:
-            seed = (active.read_bytes(), datetime.fromtimestamp(active.stat().st_mtime))
-        except FileNotFoundError:
-            seed = None
-        except OSError as exc:
-            raise UserError(f"cannot read the active plan {active}: {exc.strerror or exc}") from exc
-        if seed is not None:
-            entries.append(_write_entry(1, seed[0], seed[1]))
-    number = entries[-1].number + 1 if entries else 1
-    return _write_entry(number, raw, now)
+            if last.path.read_bytes() == raw:
+                return None
+        except OSError:
+            pass  # a history copy gone or unreadable: the active plan is recorded again
+    try:
+        parse_plan_text(raw, str(path))
+    except UserError:
+        return None
+    at = mtime if mtime is not None and last.at < mtime <= now else now
+    return (raw, at)
+
+
+def record_unrecorded_change(now: Optional[datetime] = None) -> Optional[HistoryEntry]:
+    """Record in the history a change of plan.toml that no `plan import` or `plan clear`
+    made (see :func:`_unrecorded_change`), if there is one; the running monitor calls it
+    when it takes up a changed plan.toml, so the moment is known to within seconds."""
+    entries = plan_history()
+    pending = _unrecorded_change(entries, now or datetime.now())
+    if pending is None:
+        return None
+    return _write_entry(_next_number(entries), *pending)
+
+
+def history_in_force(now: Optional[datetime] = None) -> list[HistoryEntry]:
+    """The history with, last, the active plan's change it has not recorded yet, if any:
+    what a report judges by (reading only; a report writes nothing to the history)."""
+    entries = plan_history()
+    pending = _unrecorded_change(entries, now or datetime.now())
+    if pending is not None and entries:
+        raw, at = pending
+        entries.append(HistoryEntry(_next_number(entries), at, active_plan_path(), raw is None))
+    return entries
 
 
 def _write_entry(number: int, raw: Optional[bytes], at: datetime) -> HistoryEntry:
@@ -889,7 +949,7 @@ def plan_periods(
     rest of it), none after a clear. Days before the history's first entry take that
     entry's plan, the earliest known; without any history (plans imported by an earlier
     version), every day takes ``current``, the active plan, as before."""
-    entries = plan_history()
+    entries = history_in_force()
     if not entries:
         return [PlanPeriod(first, last, current)]
     plans: dict[int, Optional[Plan]] = {}  # loaded when a day needs it: a plan of long ago
@@ -915,7 +975,7 @@ def plan_course_start() -> Optional[date]:
     """The earliest start of the plans in force since the last clear (the current course
     of treatment, revisions included), or None without a history or after a clear. A
     report's default first day, so that a revision at week 3 leaves out no week."""
-    entries = plan_history()
+    entries = history_in_force()
     course = []
     for e in reversed(entries):
         if e.cleared:

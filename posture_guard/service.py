@@ -71,6 +71,7 @@ from .settings_watch import (
     Coaching,
     SettingsWatch,
     load_coach_settings,
+    record_plan_change,
 )
 from .sinks import SessionInfo, Sink
 from .states import PostureState
@@ -737,6 +738,7 @@ class Service:
         except UserError as exc:
             self.refuse_settings(change, exc)
             return
+        record_plan_change(change, self.wall(t))
         self.coach = (settings, library)
         self.is_quiet = _quiet_rule(settings.quiet_hours)
         for sink in self.pipeline.sinks:

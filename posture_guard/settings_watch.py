@@ -31,9 +31,10 @@ in force yet, refuses a broken file.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -47,6 +48,8 @@ LIVE_NOTE = (
     "the camera (--camera), the profile (--profile), the notifier (--notifier) and -v "
     "take a restart of the monitor"
 )
+
+log = logging.getLogger(__name__)
 
 Stamp = Optional[tuple[int, int]]  # (mtime in ns, size), None for a missing file
 #: (coach settings, exercise library): what a live coach coaches by
@@ -76,6 +79,25 @@ def load_coach_settings(day: date) -> Coaching:
         settings = load_settings()
     settings.validate()
     return settings, library if library is not None else load_library()
+
+
+def record_plan_change(change: Change, at: datetime) -> None:
+    """Record in the plan history a plan.toml that ``change`` brings and no `plan import`
+    recorded (copied in, restored or edited by hand), now that it is in force: a report
+    judges its days by it (:func:`plan.record_unrecorded_change`). Not recordable (the
+    history folder not writable), it is logged; the coach follows the plan all the same."""
+    from .errors import UserError
+    from .plan import active_plan_path, record_unrecorded_change
+
+    if active_plan_path() not in change.changed:
+        return
+    try:
+        entry = record_unrecorded_change(datetime.fromtimestamp(at.timestamp()))
+    except UserError as exc:
+        log.warning("%s", exc)
+        return
+    if entry is not None:
+        log.info("the plan history records %s, changed by hand", active_plan_path().name)
 
 
 def _stamp(path: Path) -> Stamp:

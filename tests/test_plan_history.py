@@ -221,3 +221,71 @@ def test_a_kept_plan_a_later_rule_rejects_is_named_only_when_its_days_are_report
     assert [(p.first, p.last, p.plan.start) for p in later] == [(REVISED, LAST, REVISED)]
     with pytest.raises(UserError, match="the plan imported on 2024-03-04 08:00 cannot be used"):
         plan_periods(FIRST, LAST, None)
+
+
+def _copy_by_hand(source: Path, at: datetime) -> None:
+    """plan.toml replaced without `plan import` (copied in, restored from a backup), the
+    file dated ``at``."""
+    active = active_plan_path()
+    active.write_bytes(source.read_bytes())
+    os.utime(active, (at.timestamp(), at.timestamp()))
+
+
+@needs_poppler
+def test_the_first_plan_restored_by_hand_judges_the_days_from_its_restore(
+    tmp_path: Path,
+) -> None:
+    """The week-1 plan copied back over the revision at 03-25 (no `plan import`): the
+    coach follows it from then, so the report judges 03-25..03-31 by it, and a later
+    import keeps that period in the history rather than losing it."""
+    second = _second(tmp_path)
+    db = tmp_path / "p.sqlite3"
+    _populate(db, second)
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    import_plan(second, now=datetime.combine(REVISED, time(8)))
+    restored = date(2024, 3, 25)
+    _copy_by_hand(EXAMPLE, datetime.combine(restored, time(9)))
+
+    page1, _, rows = _report(db, tmp_path, "--from", str(FIRST), "--to", str(LAST))
+    by_day = {r["date"]: r for r in rows}
+    for d in _days(restored, LAST):
+        assert int(by_day[d.isoformat()]["exercises_prescribed"]) == _first_plan_doses(d), d
+        assert by_day[d.isoformat()]["target_met"] == "yes", d
+    assert "Plans: 3 periods" in page1
+    assert "03-25..03-31: 2024-03-04 to 2024-03-31, 3 exercises" in page1
+
+    import_plan(second, now=datetime.combine(date(2024, 3, 28), time(8)))
+    history = plan_history()
+    assert [e.at for e in history][2:] == [
+        datetime.combine(restored, time(9)),
+        datetime.combine(date(2024, 3, 28), time(8)),
+    ]
+    assert history[2].path.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_a_plan_restored_by_hand_with_its_old_date_counts_from_when_it_is_noticed(
+    tmp_path: Path,
+) -> None:
+    """A restore that keeps the file's old date (cp -p, a backup tool) says nothing of
+    when it happened: the history records it when it is noticed, never before the plan
+    it replaced was imported; a plan.toml that does not validate is not recorded."""
+    from posture_guard.plan import plan_periods, record_unrecorded_change
+
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    import_plan(_second(tmp_path), now=datetime.combine(REVISED, time(8)))
+    _copy_by_hand(EXAMPLE, datetime.combine(FIRST, time(7)))
+    noticed = datetime.combine(date(2024, 3, 27), time(10))
+    assert record_unrecorded_change(noticed) is not None
+    assert record_unrecorded_change(noticed + timedelta(hours=1)) is None  # once
+    periods = plan_periods(REVISED, LAST, None)
+    assert [(p.first, p.plan.start) for p in periods] == [
+        (REVISED, REVISED),
+        (noticed.date(), FIRST),
+    ]
+
+    active_plan_path().write_text("schema = 1\n", encoding="utf-8")  # broken by hand
+    assert record_unrecorded_change(noticed + timedelta(days=1)) is None
+    active_plan_path().unlink()  # removed by hand: no plan from when it is noticed
+    assert record_unrecorded_change(noticed + timedelta(days=2)) is not None
+    assert plan_history()[-1].cleared
+    assert plan_periods(LAST, LAST, None)[0].plan is None

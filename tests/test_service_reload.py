@@ -8,6 +8,7 @@ part-way through."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -160,6 +161,37 @@ def test_a_broken_plan_file_keeps_the_plan_in_force(
     assert told.title == "posture-guard: plan.toml not used"
     assert "the active plan cannot be used" in told.body and "times_per_day" in told.body
     assert "the active plan cannot be used" in _log_text()
+
+
+def test_a_plan_copied_in_by_hand_while_running_is_recorded_in_the_history(
+    grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
+) -> None:
+    """An older plan restored over plan.toml at 09:01 without `plan import`, keeping the
+    backup's date (cp -p): the monitor follows it, and the plan history records it at the
+    moment the monitor took it up, so a report judges today by it."""
+    from posture_guard.plan import import_plan, plan_history
+
+    _config(BREAK_AT_3.replace('"3m"', '"45m"'))
+    older = _plan_with_a_dose_at_0905(tmp_path)
+    import_plan(older, now=LIVE_START - timedelta(days=9))
+    revised = tmp_path / "revised.toml"
+    revised.write_text(older.read_text(encoding="utf-8").replace("09:10", "09:30"))
+    import_plan(revised, now=LIVE_START - timedelta(days=2))
+
+    def restore() -> None:
+        active_plan_path().write_bytes(older.read_bytes())
+        old = (LIVE_START - timedelta(days=9)).timestamp()
+        os.utime(active_plan_path(), (old, old))
+
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    clock.at(60, restore)
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    assert [m.exercise for m in notifier.shown if m.kind == "exercise"] == ["chin_tuck"]
+    *_, last = plan_history()
+    assert last.path.read_bytes() == older.read_bytes()
+    assert 60 <= (last.at - LIVE_START).total_seconds() <= 70
 
 
 #: quiet hours from 10:05, which the monitor reaches only after the clock is set an hour on
