@@ -8,7 +8,8 @@ Pages, in order:
 
 1. Summary: baseline vs now (the first and last ``min(7, days // 2)`` calendar days of
    the range; posture numbers pool the monitored days inside each window), the change
-   in forward head with its interval (:func:`forward_head_change`), target, adherence,
+   in forward head with its interval (:func:`forward_head_change`), target (each
+   window's own when they differ: a revised plan, or a baseline before the plan), adherence,
    headaches, and the posture-headache answer in one line.
 2. Plan vs adherence per exercise (table) and per day (done / prescribed chart).
 3. Posture trend against the plan's target: forward-head share of desk time per day.
@@ -414,7 +415,6 @@ def summary_lines(data: TherapistData) -> list[str]:
     lines.append("")
     b, n = data.baseline, data.now
     targets = _targets(rows)
-    target = targets[-1] if targets else None
     if b is None or n is None:
         lines.append("Baseline vs now: the range is too short to compare (needs 2+ days).")
     else:
@@ -422,6 +422,11 @@ def summary_lines(data: TherapistData) -> list[str]:
         lines.append(
             f"{'':28}{f'{b.first:%m-%d}..{b.last:%m-%d}':>18}{f'{n.first:%m-%d}..{n.last:%m-%d}':>18}"
         )
+        # each share beside the target it was judged by: one Target when both windows
+        # had the same, else the target in force in each window under its own column (a
+        # revision's 10 % beside a baseline the first plan's 20 % judged read as missed)
+        b_target, n_target = (_window_targets(rows, w) for w in (b, n))
+        same = b_target == n_target and len(n_target) == 1 and n_target[0] is not None
         table = [
             (
                 "Monitored days",
@@ -433,8 +438,19 @@ def summary_lines(data: TherapistData) -> list[str]:
                 "Forward head, % desk time",
                 pct(b.fh_share),
                 pct(n.fh_share),
-                "" if target is None else f"<= {100 * target:g} %",
+                _window_target_text(n_target) if same else "",
             ),
+        ]
+        if not same and any(t is not None for t in b_target + n_target):
+            table.append(
+                (
+                    "  target it was judged by",
+                    _window_target_text(b_target),
+                    _window_target_text(n_target),
+                    "",
+                )
+            )
+        table += [
             ("Good posture, % desk time", pct(b.good_share), pct(n.good_share), ""),
             (
                 "Desk time per monitored day",
@@ -508,6 +524,25 @@ def _targets(rows: Sequence[TherapistRow]) -> list[float]:
         if r.target is not None and (not out or out[-1] != r.target):
             out.append(r.target)
     return out
+
+
+def _window_targets(rows: Sequence[TherapistRow], window: Window) -> list[Optional[float]]:
+    """The targets in force over a summary window's days, in order, each once (None for
+    days no plan judged: before a plan's start, after its end or a clear)."""
+    out: list[Optional[float]] = []
+    for r in rows:
+        if window.first <= r.day <= window.last and (not out or out[-1] != r.target):
+            out.append(r.target)
+    return out
+
+
+def _window_target_text(targets: Sequence[Optional[float]]) -> str:
+    """A window's targets as its summary cell: "<= 20 %", "none", "<= 20 % then 10 %"."""
+    if not targets:
+        return ""
+    parts = ["none" if t is None else f"{100 * t:g} %" for t in targets]
+    text = " then ".join(parts)
+    return text if parts[0] == "none" else f"<= {text}"
 
 
 def _targets_text(targets: Sequence[float]) -> str:

@@ -240,6 +240,9 @@ def test_summary_numbers_match_the_database(db: Path, tmp_path: Path) -> None:
         expected = f"{100 * fh / desk:.1f} %"
         row = next(line for line in page1.splitlines() if "Forward head, % desk time" in line)
         assert expected in row, (label, expected, row)
+    # one plan's target judged both windows: given once, in the Target column
+    assert row.rstrip().endswith("<= 20 %"), row
+    assert "target it was judged by" not in page1
     # target met: forward head <= 20 % of desk time, day by day
     met = 0
     for d in monitored:
