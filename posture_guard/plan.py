@@ -946,10 +946,11 @@ def plan_periods(
 ) -> list[PlanPeriod]:
     """``first``..``last`` split by the plan in force each day: the plan imported last on
     or before that day (a plan imported during a day is the one the coach followed for the
-    rest of it), none after a clear. Days before the history's first entry take that
-    entry's plan, the earliest known; without any history (plans imported by an earlier
-    version), every day takes ``current``, the active plan, as before."""
-    entries = history_in_force()
+    rest of it), none after a clear. Days before the history's first entry take the
+    plan in force at the end of that entry's day, the earliest known; without any
+    history (plans imported by an earlier version), every day takes ``current``, the
+    active plan, as before."""
+    entries = _last_of_each_day(history_in_force())
     if not entries:
         return [PlanPeriod(first, last, current)]
     plans: dict[int, Optional[Plan]] = {}  # loaded when a day needs it: a plan of long ago
@@ -971,16 +972,29 @@ def plan_periods(
     return periods
 
 
+def _last_of_each_day(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    """The entries that judged a day: each day's last. An import replaced the same day (a
+    dose corrected, a start mistyped) judged none, yet it was the earliest known plan,
+    which the days before the history took, and its start set the report's first day."""
+    return [
+        e
+        for e, nxt in zip(entries, [*entries[1:], None])
+        if nxt is None or nxt.at.date() != e.at.date()
+    ]
+
+
 def plan_course_start() -> Optional[date]:
     """The earliest start of the plans in force since the last clear (the current course
     of treatment, revisions included), or None without a history or after a clear. A
     report's default first day, so that a revision at week 3 leaves out no week."""
     entries = history_in_force()
+    kept = {e.number for e in _last_of_each_day(entries)}
     course = []
     for e in reversed(entries):
         if e.cleared:
             break
-        course.append(e)
+        if e.number in kept:
+            course.append(e)
     starts = []
     for e in course:
         try:

@@ -294,3 +294,21 @@ def test_a_plan_restored_by_hand_with_its_old_date_counts_from_when_it_is_notice
     assert record_unrecorded_change(noticed + timedelta(days=2)) is not None
     assert plan_history()[-1].cleared
     assert plan_periods(LAST, LAST, None)[0].plan is None
+
+
+def test_an_import_corrected_the_same_day_judges_no_day(tmp_path: Path) -> None:
+    """The plan imported on Wednesday 09:00 with a mistyped start (a year early) and 3
+    chin tucks, corrected at 09:30: Monday and Tuesday, before the history, take the
+    corrected plan, and the report's default first day is its start, not the typo's."""
+    from posture_guard.plan import plan_course_start, plan_periods
+
+    wednesday = FIRST + timedelta(days=2)
+    typo = tmp_path / "typo.toml"
+    typo.write_text(SECOND.format(start="2023-03-18").replace("= 4", "= 3"), encoding="utf-8")
+    import_plan(typo, now=datetime.combine(wednesday, time(9)))
+    import_plan(_second(tmp_path, start=FIRST), now=datetime.combine(wednesday, time(9, 30)))
+
+    periods = plan_periods(FIRST, wednesday, None)
+    assert [(p.first, p.last, p.plan.start) for p in periods] == [(FIRST, wednesday, FIRST)]
+    assert prescribed_count(periods[0].plan, "chin_tuck", FIRST) == 4
+    assert plan_course_start() == FIRST
