@@ -964,7 +964,7 @@ def plan_periods(
             plans[entry.number] = entry.load(library)
         plan = plans[entry.number]
         since = None if entry.cleared else entry.at
-        if periods and periods[-1].plan is plan and periods[-1].since == since:
+        if periods and _same_plan(periods[-1].plan, plan):
             periods[-1] = replace(periods[-1], last=day)
         else:
             periods.append(PlanPeriod(day, day, plan, since))
@@ -981,6 +981,16 @@ def _last_of_each_day(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
         for e, nxt in zip(entries, [*entries[1:], None])
         if nxt is None or nxt.at.date() != e.at.date()
     ]
+
+
+def _same_plan(a: Optional[Plan], b: Optional[Plan]) -> bool:
+    """Whether two entries put the same prescription in force (their copies' paths
+    apart). Why: the same plan imported again, or cleared and imported again the same
+    day, is no revision; as two periods the report listed one plan twice, its exercises
+    described twice, as if something had changed."""
+    if a is None or b is None:
+        return a is b
+    return a is b or replace(a, origin="") == replace(b, origin="")
 
 
 def plan_course_start() -> Optional[date]:

@@ -312,3 +312,28 @@ def test_an_import_corrected_the_same_day_judges_no_day(tmp_path: Path) -> None:
     assert [(p.first, p.last, p.plan.start) for p in periods] == [(FIRST, wednesday, FIRST)]
     assert prescribed_count(periods[0].plan, "chin_tuck", FIRST) == 4
     assert plan_course_start() == FIRST
+
+
+def test_the_same_plan_cleared_and_imported_again_is_one_period(tmp_path: Path) -> None:
+    """Cleared and imported again the same day, then imported again a week on: the same
+    prescription all along, so the report has one plan period (not the plan listed and
+    described twice, as if revised); a clear that held for days still splits it."""
+    from posture_guard.plan import plan_periods
+
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    assert clear_plan(now=datetime.combine(date(2024, 3, 11), time(10)))
+    import_plan(EXAMPLE, now=datetime.combine(date(2024, 3, 11), time(10, 5)))
+    import_plan(EXAMPLE, now=datetime.combine(REVISED, time(8)))
+    periods = plan_periods(FIRST, LAST, None)
+    assert [(p.first, p.last, p.since) for p in periods] == [
+        (FIRST, LAST, datetime.combine(FIRST, time(8)))
+    ]
+
+    assert clear_plan(now=datetime.combine(date(2024, 3, 25), time(10)))
+    import_plan(EXAMPLE, now=datetime.combine(date(2024, 3, 28), time(10)))
+    periods = plan_periods(FIRST, LAST, None)
+    assert [(p.first, p.plan is None) for p in periods] == [
+        (FIRST, False),
+        (date(2024, 3, 25), True),
+        (date(2024, 3, 28), False),
+    ]
