@@ -1233,6 +1233,13 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
         print(f"warning: {w}")
     if plan.end < date.today():
         print(f"warning: this plan ended on {plan.end}")
+    elif plan.start > date.today():
+        # it is the active plan from now: the one it replaced no longer holds
+        print(
+            f"warning: this plan starts on {plan.start}; until then no plan is in force "
+            "(the coach keeps to your own settings, and a report prescribes no doses "
+            "those days): import it on its first day to keep the plan it replaces till then"
+        )
     return 0
 
 

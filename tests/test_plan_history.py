@@ -337,3 +337,41 @@ def test_the_same_plan_cleared_and_imported_again_is_one_period(tmp_path: Path) 
         (date(2024, 3, 25), True),
         (date(2024, 3, 28), False),
     ]
+
+
+def test_a_plan_starting_later_says_that_no_plan_holds_until_then(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The next block imported on Friday to start on Monday replaces the running plan at
+    once: the import says that no plan is in force until Monday, as is so for the coach
+    and for the report."""
+    from posture_guard.plan import coach_overrides, plan_periods
+
+    today = date.today()
+    running = tmp_path / "running.toml"
+    running.write_text(
+        SECOND.format(start=today - timedelta(days=7)).replace(
+            "2024-04-14", str(today + timedelta(days=20))
+        ),
+        encoding="utf-8",
+    )
+    later = tmp_path / "later.toml"
+    later.write_text(
+        SECOND.format(start=today + timedelta(days=3)).replace(
+            "2024-04-14", str(today + timedelta(days=30))
+        ),
+        encoding="utf-8",
+    )
+    assert cli.main(["plan", "import", str(running)]) == 0
+    assert coach_overrides(today)[0] is not None
+    capsys.readouterr()
+
+    assert cli.main(["plan", "import", str(later)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"warning: this plan starts on {today + timedelta(days=3)}; until then no plan is in force"
+        in out
+    )
+    assert coach_overrides(today) == (None, None)
+    (period,) = plan_periods(today, today, None)
+    assert prescribed_count(period.plan, "chin_tuck", today) == 0
