@@ -537,12 +537,16 @@ def _window_targets(rows: Sequence[TherapistRow], window: Window) -> list[Option
 
 
 def _window_target_text(targets: Sequence[Optional[float]]) -> str:
-    """A window's targets as its summary cell: "<= 20 %", "none", "<= 20 % then 10 %"."""
-    if not targets:
-        return ""
-    parts = ["none" if t is None else f"{100 * t:g} %" for t in targets]
-    text = " then ".join(parts)
-    return text if parts[0] == "none" else f"<= {text}"
+    """A window's targets as its summary cell: "<= 20 %", "none", "<= 20 % then 10 %",
+    "none then <= 20 %" (days before the plan's start first)."""
+    parts: list[str] = []
+    for i, t in enumerate(targets):
+        if t is None:
+            parts.append("none")
+        else:
+            after_number = i > 0 and targets[i - 1] is not None
+            parts.append(f"{'' if after_number else '<= '}{100 * t:g} %")
+    return " then ".join(parts)
 
 
 def _targets_text(targets: Sequence[float]) -> str:

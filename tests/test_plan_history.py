@@ -375,3 +375,22 @@ def test_a_plan_starting_later_says_that_no_plan_holds_until_then(
     assert coach_overrides(today) == (None, None)
     (period,) = plan_periods(today, today, None)
     assert prescribed_count(period.plan, "chin_tuck", today) == 0
+
+
+@needs_poppler
+def test_a_baseline_before_the_plan_is_shown_beside_no_target(tmp_path: Path) -> None:
+    """The report reaches back two weeks before the plan (to show the baseline): no
+    target judged the baseline, and page 1 says so rather than putting the plan's
+    target beside it."""
+    second = _second(tmp_path)
+    db = tmp_path / "p.sqlite3"
+    _populate(db, second)
+    import_plan(second, now=datetime.combine(REVISED, time(8)))
+
+    page1, _, _ = _report(db, tmp_path, "--from", str(FIRST), "--to", str(LAST))
+    assert (
+        "Forward head, % desk time 15.0 % 15.0 % target it was judged by none <= 10 % Good posture"
+    ) in page1
+    # a window that starts before the plan and ends in it names both, in order
+    page1, _, _ = _report(db, tmp_path, "--from", "2024-03-15", "--to", str(LAST))
+    assert "target it was judged by none then <= 10 % <= 10 % Good posture" in page1
