@@ -63,6 +63,21 @@ def test_the_example_uncommented_loads_and_gives_the_defaults() -> None:
     assert set(table) == config_keys()
 
 
+def test_removing_the_hash_before_one_setting_sets_it(tmp_path: Path) -> None:
+    """The README, the example's own header and `config new` all say: remove the "# "
+    before a setting to change it. Done so to one line of the copied example, the file
+    was refused ("setting 'quiet_hours' is outside any table"): the [coach] header above
+    it was commented out too, so the user had to know to uncomment it as well."""
+    path = tmp_path / "config.toml"
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("# quiet_hours = ")]
+    lines[at] = 'quiet_hours = "22:00-07:00"'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert coach.load_settings(path) == replace(
+        coach.CoachSettings(), quiet_hours=(time(22), time(7))
+    )
+
+
 def test_a_changed_default_or_a_refused_key_fails_the_check(tmp_path: Path) -> None:
     """The checks above can fail: a default that differs from the example, or a key the
     loader refuses, shows in what load_settings gives."""
