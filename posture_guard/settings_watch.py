@@ -11,10 +11,10 @@ check-in, framing and eye-rest prompts; the Snooze button's length), the therapi
 (its doses, break interval, alert sensitivity and quiet hours) and the exercises. What
 takes a restart of the monitor is what the command line chose when it started: the camera
 (``--camera``), the calibration profile (``--profile``, also one calibrated again), the
-notification backend (``--notifier``), the log's detail (``-v``) and the folders
-(``POSTURE_GUARD_HOME``); none of them is in these files. The coach's state carries over
-(the sitting clock, the cool-downs, which doses were prompted), as its memory carries it
-over a restart.
+log's detail (``-v``) and the folders (``POSTURE_GUARD_HOME``); none of them is in these
+files. (``run`` has no ``--notifier``: the monitor picks the notification service
+itself.) The coach's state carries over (the sitting clock, the cool-downs, which doses
+were prompted), as its memory carries it over a restart.
 
 Cheap: every :data:`CHECK_S` the three files are only ``stat``-ed; a changed time or size
 reads them and compares their contents, so a file saved unchanged changes nothing.
@@ -44,10 +44,7 @@ from . import paths
 CHECK_S = 5.0
 
 #: what a message about a new version says can change live and what cannot
-LIVE_NOTE = (
-    "the camera (--camera), the profile (--profile), the notifier (--notifier) and -v "
-    "take a restart of the monitor"
-)
+LIVE_NOTE = "the camera (--camera), the profile (--profile) and -v take a restart of the monitor"
 
 log = logging.getLogger(__name__)
 
