@@ -38,3 +38,102 @@ def test_what_takes_a_restart_names_only_options_of_run_and_the_command() -> Non
     (listed,) = re.findall(r"What the command line chose takes a restart: (.*?)\. ", text)
     named = set(OPTION.findall(listed))
     assert named and named <= takes, named - takes
+
+
+def subcommands() -> dict[str, set[str]]:
+    """Each command of `posture-guard` and the options it (or its actions) takes."""
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+    def options(p: argparse.ArgumentParser) -> set[str]:
+        found = set()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    found |= options(child)
+            else:
+                found |= {s for s in action.option_strings if s.startswith("--")}
+        return found - {"--help"}
+
+    return {name: options(p) for name, p in sub.choices.items()}
+
+
+def command_table() -> list[tuple[str, str]]:
+    """The README's "Command line" table: (first cell, whole row) per row."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Command line\n", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) > 10
+    return [(row.split(" | ", 1)[0], row) for row in rows]
+
+
+def named_commands(cell: str, commands: set[str]) -> set[str]:
+    """The commands a cell names: `posture-guard run ...`, or a bare `pause`, `plan show`."""
+    return {w for w in re.findall(r"`(?:posture-guard )?([a-z]+)", cell) if w in commands}
+
+
+#: a command whose row says it takes another's options ("the options of `headache add`")
+SAME_OPTIONS = {"checkin": ("headache", "the options of `headache add`")}
+
+
+def row_options(first: str, row: str, commands: set[str]) -> dict[str, set[str]]:
+    """The options a row names, by command: those in a code span that begins with a
+    command (`checkin --headache`, `replay --db F`) are that command's, the others belong
+    to the commands of the row's first cell."""
+    owners = named_commands(first, commands)
+    found: dict[str, set[str]] = {c: set() for c in owners}
+    for span in re.findall(r"`([^`]*)`", row):
+        named = re.match(r"(?:posture-guard )?([a-z]+)", span)
+        for command in {named.group(1)} & commands if named else owners:
+            found.setdefault(command, set()).update(OPTION.findall(span))
+    return found
+
+
+def test_every_command_has_a_row_and_a_row_names_only_options_its_commands_take() -> None:
+    commands = subcommands()
+    table = command_table()
+    covered = set().union(*(named_commands(first, set(commands)) for first, _ in table))
+    assert covered == set(commands), set(commands) ^ covered
+    for first, row in table:
+        for command, named in row_options(first, row, set(commands)).items():
+            unknown = named - commands[command] - {"-v"}
+            assert not unknown, f"README names {sorted(unknown)} for `{command}`: {first}"
+
+
+def test_every_option_of_a_command_is_in_a_row_about_it() -> None:
+    # replay's --every-sample, --all-frames and --quiet, demo's options, --db of the
+    # diary and log commands, plan new's, assess --json and autostart's options were in
+    # `--help` only: a user reading the table never learned of them
+    commands = subcommands()
+    said: dict[str, set[str]] = {c: set() for c in commands}
+    for first, row in command_table():
+        for command, named in row_options(first, row, set(commands)).items():
+            said[command] |= named
+        for command, (other, words) in SAME_OPTIONS.items():
+            if command in named_commands(first, set(commands)) and words in row:
+                said[command] |= commands[other]
+    for command, options in commands.items():
+        # --no-nausea and the like: the negation of an option the row names
+        unsaid = {
+            o
+            for o in options - said[command]
+            if not (o.startswith("--no-") and f"--{o[5:]}" in said[command])
+        }
+        assert not unsaid, f"README's command table does not name `{command}` {sorted(unsaid)}"
+
+
+def test_the_table_checks_can_fail() -> None:
+    """The helpers find what they are meant to: an option a row names, one it does not."""
+    commands = set(subcommands())
+    assert named_commands("`posture-guard snooze 30m`, `pause`, `status`", commands) == {
+        "snooze",
+        "pause",
+        "status",
+    }
+    first = "`posture-guard demo [--states-out F]`"
+    row = f"| {first} | takes `replay`'s `--db`; `checkin --headache` and `--not-one` |"
+    assert row_options(first, row, commands) == {
+        "demo": {"--states-out", "--db", "--not-one"},
+        "checkin": {"--headache"},
+        "replay": set(),
+    }
