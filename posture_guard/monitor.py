@@ -574,6 +574,13 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         raise UserError("--calibrate-seconds must be positive")
     if slouch and options.calibrate_seconds is None:
         raise UserError("--slouch-seconds needs --calibrate-seconds (the upright part first)")
+    if options.calibrate_seconds is not None and options.profile is not None:
+        # both say what to judge against; the stream's seconds won and the profile was
+        # dropped without a word
+        raise UserError(
+            "--profile and --calibrate-seconds both give the baseline to judge against "
+            "(a saved profile, or the input's first seconds): give one of them"
+        )
     check_slouch_seconds(slouch)
     out = sys.stdout
     inputs = {"--landmarks": args.landmarks, "--video": args.video}

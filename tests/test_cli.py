@@ -264,6 +264,20 @@ def test_without_a_profile_replay_says_it_uses_population_defaults(
     assert "population defaults" in capsys.readouterr().out
 
 
+def test_replay_refuses_a_profile_beside_calibrate_seconds(
+    slump_stream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the README lists both for replay; given both, the stream's first seconds were the
+    # baseline and --profile was dropped without a word (even one that does not exist),
+    # so the user believed the replay judged against their saved profile
+    argv = ["replay", "--landmarks", str(slump_stream), "--calibrate-seconds", "5"]
+    assert main([*argv, "--profile", "nobody", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--profile" in err and "--calibrate-seconds" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert main([*argv, "--quiet"]) == 0  # either alone runs
+
+
 def _corrupt_copy(src: Path, dst: Path, lineno: int, text: str) -> Path:
     lines = src.read_text().splitlines()
     lines[lineno - 1] = text
@@ -285,8 +299,10 @@ def test_a_corrupt_line_is_a_clear_error_naming_the_line(
     lineno: int,
 ) -> None:
     bad = _corrupt_copy(slump_stream, tmp_path / "bad.jsonl", lineno, '{"t": 7.8, "landmarks": [[1')
-    seconds = ["--calibrate-seconds", "5"] if cmd == "replay" else ["--seconds", "5"]
-    assert main([cmd, "--landmarks", str(bad), *seconds, "--profile", "desk"]) == 2
+    seconds = (
+        ["--calibrate-seconds", "5"] if cmd == "replay" else ["--seconds", "5", "--profile", "desk"]
+    )
+    assert main([cmd, "--landmarks", str(bad), *seconds]) == 2
     err = capsys.readouterr().err
     assert f"line {lineno}" in err and "not JSON" in err and "Traceback" not in err
     assert err.count("\n") == 1
