@@ -1312,6 +1312,11 @@ class CoachSink:
         again every :data:`CHECKIN_RETRY_S` until the session ends (see
         :meth:`_retry_checkins`): the user pressed the button once and will not again."""
         if self.on_checkin is None:
+            if not self.session.live:  # the user's own diary is no place for a replay's day
+                return (
+                    f"'No headache' for {day} was not put in a diary: this replay logs to "
+                    "no database (with --db F it records the answer there)."
+                )
             return (
                 f"'No headache' for {day} was not put in a diary: this session logs to no "
                 f"database (`posture-guard checkin --none --date {day}` records it)."

@@ -84,8 +84,19 @@ _BUTTON_COMMANDS = {
 }
 
 
+#: What a replay or demo that logs to no database says in place of its buttons' commands:
+#: a bare `posture-guard done` or `checkin` would have put the answer to a recording's
+#: prompt in the user's own log, among the days really monitored.
+NO_DATABASE_TO_ANSWER = (
+    "(this replay logs to no database, so its prompts take no answer; "
+    "with --db F it names the commands that record them there)"
+)
+
+
 def without_buttons(message: Message) -> Message:
-    """``message`` for a path that shows no buttons: the commands that answer it instead."""
+    """``message`` for a path that shows no buttons: the commands that answer it instead
+    (a replay that logs to no database says it takes no answer, see
+    :data:`NO_DATABASE_TO_ANSWER`)."""
     commands = []
     when = f" --date {message.day.isoformat()}" if message.day is not None else ""
     for action, label in message.buttons:
@@ -100,6 +111,8 @@ def without_buttons(message: Message) -> Message:
         commands.append(f"{label}: {command}")
     if not commands:
         return replace(message, buttons=())
+    if not message.live and message.db is None:
+        return replace(message, body=f"{message.body}\n{NO_DATABASE_TO_ANSWER}", buttons=())
     return replace(message, body=f"{message.body}\n({'; '.join(commands)})", buttons=())
 
 

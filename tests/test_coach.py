@@ -946,6 +946,22 @@ def test_no_headache_on_a_day_with_an_entry_is_a_quiet_note_not_a_crash(store):
     ]
 
 
+def test_no_headache_pressed_in_a_replay_without_a_database_points_to_no_user_diary():
+    # A replay without --db logs nothing: its note must not tell the user to record the
+    # replayed day in their own diary with a bare `checkin --none`.
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=False),
+        PressingNotifier("no_headache"),
+        settings=CoachSettings(),
+    )
+    for k in range(0, 45 * 60, 2):
+        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+    sink.close(45 * 60.0)
+    (note,) = [n for n in sink.notes if "No headache" in n]
+    assert "2024-03-04" in note and "this replay logs to no database" in note
+    assert "posture-guard" not in note
+
+
 # --------------------------------------------------------------------------- restarts
 def _live_session(tmp_path, start: datetime, state: PostureState, seconds: int, **kw):
     """A live-style sink (with the coach's memory file) fed ``state`` once a second."""

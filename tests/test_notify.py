@@ -384,7 +384,8 @@ def test_coach_sink_alert_arrives_over_dbus_and_the_done_button_is_logged(notifi
 def test_coach_alert_on_a_server_without_buttons_names_the_exercise_to_record(
     server_without_actions,
 ):
-    session = SessionInfo(start=datetime(2024, 3, 4, 9, 0), profile="p", live=False)
+    # a live run's prompt (a replay's without --db takes no answer: see below)
+    session = SessionInfo(start=datetime(2024, 3, 4, 9, 0), profile="p", live=True)
     sink = CoachSink(session, DesktopNotifierBackend(), settings=CoachSettings(checkin_time=None))
     t = _slump(sink, 120)
     sink.close(t)
@@ -577,6 +578,35 @@ def test_a_replays_printed_prompt_names_its_database_and_offers_no_snooze(
     # a live run's prompt still offers snooze, and its own database needs no --db
     live = without_buttons(replace(MESSAGE, exercise="chin_tuck"))
     assert "posture-guard snooze 15m" in live.body and "--db" not in live.body
+
+
+def test_a_replay_or_demo_without_a_database_prints_no_command_to_answer_it(
+    bus_without_server, demo_stream, capsys
+):
+    # A replay or demo without --db logs nothing: a printed `posture-guard done chin_tuck`
+    # (or `checkin --none`) would have put the answer to a recording's prompt in the
+    # user's own database, among the days really monitored.
+    from posture_guard import cli, paths
+    from posture_guard.notify import without_buttons
+
+    argv = ["--landmarks", str(demo_stream), "--calibrate-seconds", "15", "--quiet"]
+    for command in (["replay", *argv], ["demo"]):
+        assert cli.main([*command, "--notify", "--start", START.isoformat()]) == 0
+        out = capsys.readouterr().out
+        prompt = out.split("coach: Your head has drifted forward")[1]
+        assert "posture-guard" not in prompt  # no `done`, `checkin` or `snooze` to type
+        assert "this replay logs to no database, so its prompts take no answer" in prompt
+    assert not paths.database_file().exists()
+    checkin = Message(
+        "End-of-day check-in",
+        "Any headache today?",
+        kind="checkin",
+        buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
+        day=date(2024, 3, 4),
+        live=False,
+    )
+    body = without_buttons(checkin).body
+    assert "posture-guard" not in body and "logs to no database" in body
 
 
 def _events_between(db: Path, start: float, end: float) -> list:
