@@ -42,7 +42,7 @@ import numpy as np
 from .diary import Diary, DiaryDay
 from .states import PostureState
 from .store import Store
-from .summary import PRESENT_STATES, SHORT_DAY_DESK_S, Piece, day_pieces
+from .summary import PRESENT_STATES, SHORT_DAY_DESK_S, Piece, day_pieces, under_desk_minimum
 
 MIN_DESK_HOURS = SHORT_DAY_DESK_S / 3600
 ENOUGH_DAYS = 90
@@ -330,6 +330,7 @@ def _lag_rows(
     little desk time, headache days without a start time, and days monitored long
     enough whose outcome day has no diary entry (unknown: neither group)."""
     by_day = {d.day: d for d in days}
+    minimum = min_desk_hours * 3600
     xs: list[float] = []
     ys: list[bool] = []
     intens: list[int] = []
@@ -349,7 +350,7 @@ def _lag_rows(
         if outcome is None:
             continue
         if outcome.status not in ("headache", "none"):
-            unknown += exposure(d.pieces)[0] >= min_desk_hours
+            unknown += not under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum)
             continue
         until: Optional[float] = None
         if lag == 0:
@@ -360,7 +361,7 @@ def _lag_rows(
             if cut is not None:
                 until = datetime.combine(d.day, cut).timestamp()
         desk, fh = exposure(d.pieces, until)
-        if desk < min_desk_hours:
+        if under_desk_minimum(desk * 3600, minimum):  # as the summary shows the day
             low += 1
             continue
         xs.append(fh / desk)

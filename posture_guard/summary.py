@@ -54,6 +54,15 @@ NOT_CALIBRATED = (
 #: headache analysis leaves them out (its ``MIN_DESK_HOURS``).
 SHORT_DAY_DESK_S = 3600.0
 
+
+def under_desk_minimum(desk_s: float, minimum_s: float = SHORT_DAY_DESK_S) -> bool:
+    """Whether ``desk_s`` of desk time is under ``minimum_s`` as the summary shows it, to
+    the minute (:func:`fmt_minutes`). The summary, the report and the headache analysis
+    all ask this: a replayed hour of 59 min 59.9 s reads "1 h 00 min", and the analysis
+    had left it out as under 1 h while the summary called it long enough."""
+    return int(round(desk_s / 60)) < int(round(minimum_s / 60))
+
+
 Piece = tuple[str, float, float]  # (state, start, end) in POSIX seconds
 T = TypeVar("T")
 
@@ -207,7 +216,7 @@ class DaySummary:
         """Whether the day had someone at the desk, but under :data:`SHORT_DAY_DESK_S` as
         shown to the minute: a replayed hour of 59 min 59.9 s reads "1 h 00 min" and
         must not be called too short beside it."""
-        return self.desk_s > 0 and int(round(self.desk_s / 60)) < SHORT_DAY_DESK_S / 60
+        return self.desk_s > 0 and under_desk_minimum(self.desk_s)
 
     @property
     def uncalibrated_share(self) -> Optional[float]:

@@ -282,6 +282,7 @@ def test_identical_days_in_both_groups_give_no_interval_and_say_why():
         else:
             days.append(DayData(d, "none", workday(d, 0.125), None, 0))
     res = analyse(days, n_perm=200)
+    assert 0 not in res.too_little, res.too_little.get(0)
     same = next(c for c in res.comparisons if c.lag == 0)
     assert (same.n_headache, same.n_free) == (3, 3)
     assert same.ci_low is None and same.ci_high is None
@@ -332,6 +333,7 @@ def test_a_claim_needs_enough_days_of_each_kind():
             share = float(rng.uniform(0.3, 0.4))
             days.append(DayData(d, "headache", workday(d, share), time(16, 0), 5))
     res = analyse(days, n_perm=999)
+    assert 0 not in res.too_little, res.too_little.get(0)
     same = next(c for c in res.comparisons if c.lag == 0)
     assert (same.n_headache, same.n_free) == (30, 3)
     assert not same.mature and not res.claims_association
@@ -437,3 +439,33 @@ def test_days_monitored_without_a_diary_entry_are_named_as_the_reason(tmp_path):
     ) in same
     # next day: days 1-9, the outcomes of days 0-8, are unknown (day 9 has no next day here)
     assert "9 monitored days left out because the diary has no entry for the day after" in nxt
+
+
+def test_a_day_the_summary_shows_as_1_h_00_min_counts_and_one_shown_as_59_min_does_not(
+    tmp_path,
+):
+    """A replayed hour ends at its last frame, 59 min 59.9 s: the summary showed it as
+    "1 h 00 min" and did not call it short, while the analysis left it out as under 1 h.
+    Both now ask one question, on the minutes the summary shows."""
+    from posture_guard.summary import fmt_minutes, summarize_day
+
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store)
+    lengths = [3600 - 0.1] * 6 + [3600 - 31.0] * 2  # shown "1 h 00 min", then "59 min"
+    for i, length in enumerate(lengths):
+        d = FIRST + timedelta(days=i)
+        store.add_spans([Span(PostureState.GOOD, ts(d, 9), ts(d, 9) + length)])
+        if i % 2:
+            diary.add(Headache(d, 5, start=time(12, 0)))
+        else:
+            diary.check_in_none(d)
+    last = FIRST + timedelta(days=len(lengths) - 1)
+    res = analyse(collect_days(store, FIRST, last), n_perm=50)
+    shown = [summarize_day(store, FIRST + timedelta(days=i)) for i in range(len(lengths))]
+    store.close()
+    assert [fmt_minutes(s.desk_s) for s in shown] == ["1 h 00 min"] * 6 + ["59 min"] * 2
+    assert [s.little_desk_time for s in shown] == [False] * 6 + [True] * 2
+    # lag 0: 3 headache and 3 headache-free days of "1 h 00 min"; the two of 59 min left out
+    assert 0 not in res.too_little, res.too_little.get(0)
+    same = next(c for c in res.comparisons if c.lag == 0)
+    assert (same.n_headache, same.n_free, same.excluded_low_monitoring) == (3, 3, 2)
