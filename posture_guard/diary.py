@@ -92,6 +92,17 @@ class Headache:
         return bool(self.medication and self.medication.strip())
 
 
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` can be stored: Python gives the bytes of an argument that are not
+    UTF-8 (typed in a Latin-1 terminal) as lone surrogates, which SQLite's UTF-8 cannot
+    hold (an internal error, the entry not recorded, nothing said of why)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate(h: Headache, now: datetime) -> Headache:
     """Return ``h`` if it is possible, else raise a UserError listing every problem."""
     problems: list[str] = []
@@ -128,6 +139,11 @@ def validate(h: Headache, now: datetime) -> Headache:
         problems.append("medication text is longer than 200 characters")
     if h.note is not None and len(h.note) > 2000:
         problems.append("note is longer than 2000 characters")
+    for name, text in (("medication text", h.medication), ("note", h.note)):
+        if text is not None and not _is_utf8(text):
+            problems.append(
+                f"{name} {text!r} is not UTF-8 text (a terminal set to another encoding?)"
+            )
     if problems:
         raise UserError("impossible headache entry: " + "; ".join(problems))
     return h

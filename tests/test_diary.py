@@ -473,3 +473,31 @@ def test_a_rate_per_28_days_from_few_recorded_days_says_it_is_rough(store, capsy
         assert run(capsys, "checkin", "--none", "--date", d.isoformat(), *db)[0] == 0
     rc, out, _ = run(capsys, *listing)
     assert "headache days: 1 (1.0 per 28 recorded days)\n" in out
+
+
+def test_free_text_typed_in_a_latin_1_terminal_is_one_line_exit_2_and_changes_nothing(store):
+    """Bytes that are not UTF-8 in --medication or --note (e.g. 'ibuprofène' typed in a
+    Latin-1 terminal) reach Python as lone surrogates, which SQLite cannot store: the
+    entry was lost to an internal error (exit 70) that did not say which text was wrong."""
+    import os
+    import subprocess
+    import sys
+
+    db = [b"--db", os.fsencode(store.path)]
+    base = [sys.executable, "-m", "posture_guard", "headache"]
+    add = [*base, b"add", b"--date", b"2024-03-05", b"--intensity", b"5"]
+    assert subprocess.run([*add, *db], capture_output=True, timeout=120).returncode == 0
+
+    def refused(argv: list) -> str:
+        done = subprocess.run([*argv, *db], capture_output=True, timeout=120)
+        err = done.stderr.decode("utf-8", "replace")
+        assert done.returncode == 2, err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("posture-guard: ")
+        return err
+
+    err = refused([*add, b"--start", b"09:00", b"--medication", b"ibuprof\xe8ne 400"])
+    assert "medication text 'ibuprof\\udce8ne 400' is not UTF-8 text" in err
+    err = refused([*base, b"edit", b"1", b"--note", b"caf\xe9"])
+    assert "note 'caf\\udce9' is not UTF-8 text" in err
+    (kept,) = Diary(store).entries(date(2024, 3, 5), date(2024, 3, 5))
+    assert kept.note is None and kept.medication is None and kept.start is None
