@@ -567,6 +567,26 @@ def refuse_logging_twice(
     )
 
 
+def refuse_future_start(db: Optional[str], start: Optional[str]) -> None:
+    """Stop a replay into ``db`` from a ``--start`` still to come, before anything is written.
+
+    The posture was logged on days that have not happened (a mistyped year: 2062 for
+    2026), which `report` then refused as "after today: nothing is recorded yet" while the
+    database held them. Without ``--db`` a start to come only sets the prompts' times.
+    """
+    if not db or not start:
+        return
+    from .store import parse_start
+
+    moment, now = parse_start(start), datetime.now()
+    if moment > now:
+        raise UserError(
+            f"--start {moment:%Y-%m-%d %H:%M} is in the future (it is {now:%Y-%m-%d %H:%M}): "
+            "--db logs the replay as if it had happened then, and reports take no day "
+            "after today; give a moment up to now"
+        )
+
+
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     slouch = args.slouch_seconds or 0.0
     options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames, slouch)
@@ -586,6 +606,7 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     inputs = {"--landmarks": args.landmarks, "--video": args.video}
     db = getattr(args, "db", None)
     paths.refuse_same_file(db, "--db", inputs)
+    refuse_future_start(db, getattr(args, "start", None))
     span = check_whole_stream(args.landmarks) if args.landmarks else None
     if db:
         refuse_logging_twice(db, getattr(args, "start", None), span or video_span(args.video))
@@ -630,6 +651,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         file=out,
     )
     db = getattr(args, "db", None)
+    refuse_future_start(db, getattr(args, "start", None))
     if getattr(args, "start", None) is None:
         # The recording plays as a morning at the desk (09:00 today), whatever the
         # time now, so the coach's time-of-day rules behave as on a working day.

@@ -698,6 +698,27 @@ def test_a_start_outside_the_accepted_dates_is_one_line_exit_2_and_logs_nothing(
         store.close()
 
 
+def test_a_start_still_to_come_is_refused_with_db_and_logs_nothing(db, capsys):
+    """A mistyped year (2062 for 2026) logged the replay on days to come, which `report`
+    then refused as "after today: nothing is recorded yet" while the database held them."""
+    from datetime import datetime, timedelta
+
+    later = (datetime.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    start = later.isoformat(timespec="minutes")
+    from posture_guard.monitor import demo_stream_path
+
+    replay = ["replay", "--landmarks", str(demo_stream_path()), "--calibrate-seconds", "20"]
+    for argv in (["demo"], replay):
+        rc = cli.main([*argv, "--db", str(db), "--start", start])
+        err = capsys.readouterr().err
+        assert rc == 2 and len(err.strip().splitlines()) == 1
+        assert f"--start {later:%Y-%m-%d %H:%M} is in the future" in err
+        assert not db.exists()
+    # the same start without --db logs nothing either way: it only sets the prompts' times
+    assert cli.main(["demo", "--start", start]) == 0
+    assert "coach: Your head has drifted forward" in capsys.readouterr().out
+
+
 class CountingStore(Store):
     """A real store that counts its write transactions (each one may wait for a lock)."""
 
