@@ -220,8 +220,9 @@ def no_camera_on_this_machine() -> bool:
     return sys.platform.startswith("linux") and not any(Path("/dev").glob("video*"))
 
 
-def open_file(path: str | Path) -> FrameSource:
-    """A video or still image source, chosen by the file's suffix."""
+def open_file(path: str | Path, still_seconds: float = 10.0) -> FrameSource:
+    """A video or still image source, chosen by the file's suffix; a still image is held
+    for ``still_seconds``."""
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
-        return StillImageSource(path)
+        return StillImageSource(path, still_seconds=still_seconds)
     return VideoFileSource(path)

@@ -820,7 +820,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         from .pose import MediaPipePose
 
-        source = open_source(args.video, args.camera)
+        # A photo is held still for as long as the steps ask (and a frame more): held
+        # for 10 s, as a replay holds it, it never lasted the 20 s of the default.
+        source = open_source(args.video, args.camera, args.seconds + slouch + 1.0)
         if live:
             print(
                 f"Sit upright as you mean to sit, look at your screen, and hold still "
@@ -894,10 +896,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_source(video: Optional[str], camera: Optional[int]) -> FrameSource:
-    """The video file when one is given, else the webcam (index 0 by default)."""
+def open_source(
+    video: Optional[str], camera: Optional[int], still_seconds: float = 10.0
+) -> FrameSource:
+    """The video file when one is given (a photo held for ``still_seconds``), else the
+    webcam (index 0 by default)."""
     if video:
-        return open_file(video)
+        return open_file(video, still_seconds)
     index = camera or 0
     try:
         return CameraSource(index)

@@ -739,6 +739,21 @@ def _still_clip(photo_path: Path, tmp_path: Path) -> Path:
     return clip
 
 
+def test_a_photo_calibrates_with_the_default_seconds(
+    grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    # A photo was held for 10 s, as a replay holds it: `calibrate --video photo.jpg`
+    # always ended in "the input holds only 9.5 s but calibration asks for 20 s".
+    from calibration.baseline import load_profile
+
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    assert main(["calibrate", "--video", str(grace_hopper), "--no-preview"]) == 0, (
+        capsys.readouterr().err
+    )
+    assert "saved profile 'default'" in capsys.readouterr().out
+    assert load_profile("default").samples >= 20 * 2 * 0.9  # 20 s of the photo at 2 fps
+
+
 def test_a_video_replay_counts_the_frames_it_skipped(
     grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
