@@ -1255,6 +1255,10 @@ class StoreSink:
             self.flush(t_end)
             if self._failing:
                 assert self.last_error is not None
+                if not self.set_aside:  # a session with no posture time: no side file
+                    raise UserError(
+                        f"{self.last_error}; no posture time was left unsaved"
+                    ) from self.last_error
                 raise UserError(
                     f"{self.last_error}; {self.set_aside} unsaved posture spans were kept "
                     f"in {self.store.pending_path} and will be added the next time the "

@@ -285,6 +285,27 @@ def kept(db: Path) -> list[Span]:
     return spans
 
 
+def test_a_locked_database_and_nothing_to_keep_names_no_side_file(db):
+    """A replay of one sample (no posture time) into a locked database said "0 unsaved
+    posture spans were kept in NAME.pending.jsonl", a file that was never written."""
+    store = Store.open(db, lock_timeout=0.05)
+    sink = StoreSink(store, session(), own_store=True)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        sink.on_decision(Decision(0.0, G, changed=True))
+        with pytest.raises(UserError) as caught:
+            sink.close(0.0)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    assert not pending.exists()
+    message = str(caught.value)
+    assert "locked" in message and str(pending) not in message
+    assert message.endswith("no posture time was left unsaved")
+
+
 def test_spans_a_locked_database_refuses_reach_the_side_file_at_once_and_come_back(db):
     """A commit the lock refuses puts the spans in the side file there and then (a kill
     -9 loses no more than with the database free), and the sink itself takes them in
