@@ -142,6 +142,11 @@ def cmd_config_new(args: argparse.Namespace) -> int:
         with open(path, "x", encoding="utf-8", opener=paths.private_opener) as fh:
             fh.write(example_text())
     except FileExistsError:
+        if path.is_dir():  # no settings in it to keep, nor to edit
+            raise UserError(
+                f"{path} is a folder, not a file; move it away and run `posture-guard "
+                "config new` again"
+            ) from None
         raise UserError(
             f"{path} exists and holds your settings; edit it (`posture-guard config` shows "
             "what it sets), or move it away first to start again from the example"

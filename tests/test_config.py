@@ -196,3 +196,16 @@ def test_config_new_writes_the_example_privately_and_never_over_a_file(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and str(path) in err and "exists" in err
     assert path.read_text() == own  # the user's settings are kept
+
+
+def test_config_new_over_a_folder_says_it_is_a_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    # A folder named config.toml was refused as a file that "holds your settings; edit
+    # it", which sent the user looking for settings in a folder.
+    path = paths.config_file()
+    path.mkdir(parents=True)
+    (path / "keep.txt").write_text("the user's own file")
+    assert cli.main(["config", "new"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert f"{path} is a folder, not a file" in err and "holds your settings" not in err
+    assert (path / "keep.txt").read_text() == "the user's own file"
