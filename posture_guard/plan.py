@@ -1200,6 +1200,12 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     start = parse_day(args.start, "--start") if args.start else date.today()
     if args.weeks < 1 or args.weeks > 52:
         raise UserError("--weeks must be from 1 to 52")
+    try:  # bytes typed in a Latin-1 terminal: the plan could not be written as UTF-8
+        (args.patient or "").encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(
+            f"--patient {args.patient!r} is not UTF-8 text (a terminal set to another encoding?)"
+        ) from None
     text = new_plan_text(
         start,
         args.weeks,

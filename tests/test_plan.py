@@ -255,6 +255,25 @@ def test_plan_new_writes_a_plan_that_imports(tmp_path: Path) -> None:
     assert cli.main(["plan", "new", str(out), "--exercise", "nope", "--force"]) == 2
 
 
+def test_plan_new_with_a_patient_label_that_is_not_utf8_writes_no_file(tmp_path: Path) -> None:
+    # A label typed in a Latin-1 terminal ("José" as b"Jos\xe9") reached the plan as a
+    # lone surrogate: an internal error (exit 70) that left an empty plan file behind,
+    # which the next `plan new` refused as existing.
+    import os
+    import subprocess
+
+    out = tmp_path / "new.toml"
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "plan", "new", os.fsencode(out),
+         "--patient", b"Jos\xe9"],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--patient 'Jos\\udce9' is not UTF-8 text" in err
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- scheduling
 def test_schedule_spreads_doses_and_respects_days_dates_and_quiet_hours() -> None:
     p = plan.load_plan_file(EXAMPLE)
