@@ -48,3 +48,14 @@ def parse_day(text: Optional[str], what: str = "--date") -> date:
 def span() -> str:
     """The accepted range as text, e.g. "(2000-01-01 to 2100-12-31)"."""
     return f"({EARLIEST_DAY} to {LATEST_DAY})"
+
+
+def refuse_reversed(first: date, last: date, from_given: bool, to_given: bool) -> None:
+    """A UserError when ``last`` is before ``first``, marking a side the user did not
+    give: "--to 2026-12-01 is before --from 2026-12-05" named a --to never typed (the
+    default, today), which left the user looking for a mistake in their command."""
+    if last >= first:
+        return
+    to = f"--to {last}" + ("" if to_given else " (the default: --to was not given)")
+    frm = f"--from {first}" + ("" if from_given else " (the default: --from was not given)")
+    raise UserError(f"{to} is before {frm}")

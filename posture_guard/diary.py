@@ -775,13 +775,12 @@ def cmd_headache_add(args: argparse.Namespace) -> int:
 
 
 def cmd_headache_list(args: argparse.Namespace) -> int:
-    from .dates import parse_day
+    from .dates import parse_day, refuse_reversed
 
     with open_diary(args, read_only=True) as diary:
         last = parse_day(args.to, "--to")
         first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
-        if last < first:
-            raise UserError(f"--to {last} is before --from {first}")
+        refuse_reversed(first, last, args.from_ is not None, args.to is not None)
         days = diary.days(first, last)
         if args.json:
             out = {

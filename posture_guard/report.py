@@ -371,20 +371,20 @@ def refuse_overwriting_inputs(
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
     from . import paths
-    from .dates import parse_day
+    from .dates import parse_day, refuse_reversed
     from .store import open_for_reading
 
     last = parse_day(args.to, "--to")
     first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
-    if last < first:
-        raise UserError(f"--to {last} is before --from {first}")
+    refuse_reversed(first, last, args.from_ is not None, args.to is not None)
     if not (args.html or args.csv):
         raise UserError("say where to write the report: --html FILE and/or --csv FILE")
     # a day yet to come is neither "not monitored" nor "without a diary entry": counted
     # as both, it made a range past today read as gaps in the patient's record
     today = date.today()
     if first > today:
-        raise UserError(f"--from {first} is after today ({today}): nothing is recorded yet")
+        given = "" if args.from_ else " (27 days before --to, as --from was not given)"
+        raise UserError(f"--from {first}{given} is after today ({today}): nothing is recorded yet")
     clipped = last > today
     if clipped:
         last = today

@@ -1060,7 +1060,7 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
     from . import paths
-    from .dates import parse_day
+    from .dates import parse_day, refuse_reversed
     from .plan import (
         MAX_PLAN_DAYS,
         active_plan_path,
@@ -1102,8 +1102,7 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     if first is None:
         start = None if plan is None else min(plan.start, course_start or plan.start)
         first = start if start is not None and start <= last else last - timedelta(27)
-    if last < first:
-        raise UserError(f"--to {last} is before --from {first}")
+    refuse_reversed(first, last, args.from_ is not None, args.to is not None)
     if (last - first).days + 1 > MAX_PLAN_DAYS:
         raise UserError(
             f"--from {first} --to {last} is {(last - first).days + 1} days; a therapist "

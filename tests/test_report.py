@@ -358,3 +358,27 @@ def test_a_report_past_today_ends_today_and_counts_no_day_to_come_as_a_gap(store
         == f"posture-guard: --from {tomorrow} is after today ({today}): nothing is recorded yet\n"
     )
     assert not (tmp_path / "later.csv").exists()
+
+
+def test_a_range_refused_names_only_what_the_user_typed_as_given(store, capsys, tmp_path):
+    """`headache list --from` a day to come said "--to TODAY is before --from D", and
+    `report --to` a far day "--from D-27 is after today": each named an option the user
+    never typed as if it were their mistake."""
+    today = date.today()
+    later = today + timedelta(days=4)
+    db = ["--db", str(store.path)]
+    for argv in (["headache", "list"], ["report", "--csv", str(tmp_path / "r.csv")]):
+        assert cli.main([*argv, "--from", f"{later}", *db]) == 2
+        err = capsys.readouterr().err
+        assert f"--to {today} (the default: --to was not given) is before --from {later}" in err
+    far = today + timedelta(days=60)
+    assert cli.main(["report", "--to", f"{far}", "--csv", str(tmp_path / "r.csv"), *db]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--from {far - timedelta(days=27)} (27 days before --to, as --from was not given)" in err
+    )
+    # what the user typed is named as before
+    early = today - timedelta(days=4)
+    assert cli.main(["headache", "list", "--from", f"{today}", "--to", f"{early}", *db]) == 2
+    assert capsys.readouterr().err == f"posture-guard: --to {early} is before --from {today}\n"
+    assert not (tmp_path / "r.csv").exists()
