@@ -378,9 +378,13 @@ class Diary:
         check_day(day, "check-in date")
         existing = self.entries(day, day)
         if existing:
-            ids = ", ".join(str(h.id) for h in existing)
+            ids = [str(h.id) for h in existing]
+            if len(ids) == 1:
+                named, it = f"entry {ids[0]}", "it"
+            else:
+                named, it = f"entries {', '.join(ids[:-1])} and {ids[-1]}", "them"
             raise UserError(
-                f"{day} already has headache entry {ids}; delete it first "
+                f"{day} already has headache {named}; delete {it} first "
                 "if the day was headache-free"
             )
         stamp = self.now().timestamp()

@@ -106,6 +106,24 @@ def test_checkin_none_on_a_headache_day_is_refused(diary, store):
         diary.check_in_none(TODAY + timedelta(days=1))
 
 
+def test_checkin_none_on_a_day_of_two_headaches_names_both_entries(store, capsys):
+    # it said "already has headache entry 1, 2; delete it first", as if one entry
+    db = ["--db", str(store.path)]
+    for start in ("09:00", "15:00"):
+        argv = ["headache", "add", "--date", "2024-03-05", "--start", start, "--intensity", "5"]
+        assert run(capsys, *argv, *db)[0] == 0
+    rc, _, err = run(capsys, "checkin", "--date", "2024-03-05", "--none", *db)
+    assert (rc, err) == (
+        2,
+        "posture-guard: 2024-03-05 already has headache entries 1 and 2; delete them first "
+        "if the day was headache-free\n",
+    )
+    assert count(store, "checkins") == 0
+    assert run(capsys, "headache", "delete", "1", *db)[0] == 0
+    rc, _, err = run(capsys, "checkin", "--date", "2024-03-05", "--none", *db)
+    assert rc == 2 and "headache entry 2; delete it first" in err
+
+
 def test_a_later_headache_replaces_that_days_headache_free_checkin(diary):
     diary.check_in_none(TODAY)
     _, replaced = diary.add(Headache(TODAY, 4, start=time(16, 0)))
