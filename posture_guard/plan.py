@@ -232,9 +232,11 @@ class Plan:
         free = _available_minutes(self.workday, self.quiet_hours)
         if free <= 0:
             return ""
-        wd = max(
-            range(7), key=lambda d: sum(p.times_per_day for p in self.prescriptions if d in p.days)
-        )
+        per_day = [
+            sum(p.times_per_day for p in self.prescriptions if d in p.days) for d in range(7)
+        ]
+        busiest = tuple(d for d in range(7) if per_day[d] == max(per_day))
+        wd = busiest[0]
         entries = [(i, p) for i, p in enumerate(self.prescriptions, start=1) if wd in p.days]
         n = sum(p.times_per_day for _, p in entries)
         fit = int(DOSES_PER_HOUR_WARN * free / 60)
@@ -246,7 +248,7 @@ class Plan:
         top = sorted(entries, key=lambda e: -e[1].times_per_day)[:3]
         named = ", ".join(f"exercise #{i} {p.id!r} ({p.times_per_day} a day)" for i, p in top)
         return (
-            f"{n} doses on a {calendar.day_name[wd]} in {free / 60:g} h of working day are "
+            f"{n} doses {_busiest_text(busiest)} in {free / 60:g} h of working day are "
             f"one every {free / n:.0f} min; the coach shows at most "
             f"{coach.max_prompts_per_hour} notifications an hour, "
             f"{coach.min_gap_s / 60:g} min apart, posture alerts and break prompts among "
@@ -1183,6 +1185,16 @@ def _control_chars(text: str, allowed: str = "\n\t") -> str:
 
 def _range_text(r: tuple[time, time]) -> str:
     return f"{r[0]:%H:%M}-{r[1]:%H:%M}"
+
+
+def _busiest_text(days: tuple[int, ...]) -> str:
+    """The weekdays a dose count is about: none named when it is every day's (it read "on
+    a Monday" for a plan the same every day), one by name, several as the plan lists them."""
+    if days == tuple(range(7)):
+        return "a day"
+    if len(days) == 1:
+        return f"on a {calendar.day_name[days[0]]}"
+    return f"a day on {_days_text(days)}"
 
 
 def _days_text(days: tuple[int, ...]) -> str:

@@ -145,7 +145,7 @@ def test_a_plan_denser_than_the_coach_can_prompt_on_time_warns_naming_the_entrie
     }
     p = plan.parse_plan(doc)
     [warning] = p.warnings
-    assert warning.startswith("28 doses on a Monday in 9 h of working day")
+    assert warning.startswith("28 doses a day on Mon, Tue in 9 h of working day")
     assert "prescribe at most 27 a day (3 an hour)" in warning
     assert warning.endswith(
         "fewer of exercise #2 'chin_tuck' (10 a day), exercise #1 'neck_rotation' (9 a day), "
@@ -157,6 +157,7 @@ def test_a_plan_denser_than_the_coach_can_prompt_on_time_warns_naming_the_entrie
         "schema = 1\nstart = 2024-03-04\nend = 2024-03-31\n"
         + "".join(
             f'[[exercise]]\nid = "{e["id"]}"\ntimes_per_day = {e["times_per_day"]}\n'
+            + (f"days = {e['days']!r}\n".replace("'", '"') if "days" in e else "")
             for e in doc["exercise"]
         ),
         encoding="utf-8",
@@ -166,6 +167,32 @@ def test_a_plan_denser_than_the_coach_can_prompt_on_time_warns_naming_the_entrie
     # 27 a day (3 an hour) fit: no warning
     doc["exercise"][1]["times_per_day"] = 9
     assert plan.parse_plan(doc).warnings == []
+
+
+@pytest.mark.parametrize(
+    "chin_tuck_days, said",
+    [
+        (None, "30 doses a day in 9 h"),  # every day alike: no weekday (it said "on a Monday")
+        (["tue"], "30 doses on a Tuesday in 9 h"),  # the one busiest day is named
+        (["mon", "tue", "wed", "thu", "fri"], "30 doses a day on Mon-Fri in 9 h"),
+        (["wed", "sat"], "30 doses a day on Wed, Sat in 9 h"),
+    ],
+)
+def test_the_dose_warning_names_the_busiest_days_or_none_when_every_day_is_alike(
+    chin_tuck_days: list[str] | None, said: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    days = f"days = {chin_tuck_days!r}\n".replace("'", '"') if chin_tuck_days else ""
+    f = tmp_path / "dense.toml"
+    f.write_text(
+        "schema = 1\nstart = 2024-03-04\nend = 2024-03-31\n"
+        '[[exercise]]\nid = "neck_rotation"\ntimes_per_day = 10\n'
+        f'[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 10\n{days}'
+        '[[exercise]]\nid = "scapular_retraction"\ntimes_per_day = 10\n',
+        encoding="utf-8",
+    )
+    assert cli.main(["plan", "import", str(f)]) == 0
+    [line] = [x for x in capsys.readouterr().out.splitlines() if "doses" in x]
+    assert line.startswith(f"warning: {said} of working day are one every 18 min")
 
 
 def test_cert_description_names_dosage_progression_and_tailoring() -> None:
