@@ -506,7 +506,7 @@ def _plan_on(day: date, today: date) -> Optional[Any]:
     exercise of an earlier plan is still accepted for its days, and its count is that
     day's prescription. A plan that cannot be read only warns: the answer is the
     patient's and is kept; only the plan's count of doses is lost."""
-    from .plan import load_active_plan, plan_periods
+    from .plan import load_active_plan, plan_in_force, plan_periods
 
     current: Optional[Any] = None
     problem: Optional[UserError] = None
@@ -515,7 +515,8 @@ def _plan_on(day: date, today: date) -> Optional[Any]:
     except UserError as exc:
         problem = exc
     try:
-        plan = current if day == today else plan_periods(day, day, current)[0].plan
+        # today: the plan the coach follows, the one a plan imported to start later replaces
+        plan = plan_in_force(day) if day == today else plan_periods(day, day, current)[0].plan
     except UserError as exc:
         plan, problem = None, exc
     if plan is None and problem is not None:

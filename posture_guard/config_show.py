@@ -37,10 +37,10 @@ EXAMPLE_DATA = "config-example.toml"
 def settings_in_force(day: date) -> tuple[CoachSettings, dict[str, str], Optional[Any]]:
     """(settings, key -> "plan" / "config.toml" / "default", the plan active on ``day`` or
     None). A file that does not load is a UserError naming it."""
-    from .plan import load_active_plan, plan_setting_changes
+    from .plan import plan_in_force, plan_setting_changes
 
     settings, _library = load_coach_settings(day)
-    plan = load_active_plan()
+    plan = plan_in_force(day)
     if plan is not None and not plan.active_on(day):
         plan = None
     # what the plan lays over the user's own settings (see plan.coach_settings)
@@ -111,10 +111,17 @@ def cmd_config(args: argparse.Namespace) -> int:
             file=out,
         )
     if plan is not None:
-        from .plan import active_plan_path
+        from .plan import active_plan_path, load_active_plan
 
+        active = load_active_plan()
+        # the plan a plan imported to start later replaces: in force till that start
+        which = (
+            f"{active_plan_path()} is"
+            if active is None or active.start <= day
+            else f"the plan in force until {active.start}, when {active_plan_path()} starts, is"
+        )
         print(
-            f"# plan: {active_plan_path()} is active today ({plan.start}..{plan.end}); "
+            f"# plan: {which} active today ({plan.start}..{plan.end}); "
             'the settings marked "plan" are its own and override config.toml',
             file=out,
         )

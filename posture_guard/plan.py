@@ -705,7 +705,7 @@ def coach_overrides(day: date) -> tuple[Any, Optional[Library]]:
     settings). The plan is laid over the user's ``[coach]`` settings from config.toml, not
     over the built-in defaults, so that e.g. ``framing_prompts = false`` still holds; a
     broken config file is the same UserError, naming the file, as without a plan."""
-    plan = load_active_plan()
+    plan = plan_in_force(day)
     if plan is None or not plan.active_on(day):
         return None, None
     from .coach import load_settings
@@ -739,6 +739,38 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
             "`posture-guard plan import FILE` replaces it with a corrected plan, "
             "`posture-guard plan clear` removes it"
         ) from exc
+
+
+def plan_in_force(day: date, library: Optional[Library] = None) -> Optional[Plan]:
+    """The plan the coach follows on ``day`` (today, or a day to come): the active plan,
+    or, before the start of an active plan imported to start later, the plan it replaced,
+    which stays in force until then (see :func:`plan_periods`).
+
+    Why: a therapist sends the next block on Friday to start on Monday, and the patient
+    imports it at once; the active plan being the new one, the coach and the report had
+    no plan over the weekend. A damaged plan.toml is the same UserError as before; a
+    replaced plan a later rule rejects leaves the days before the start without a plan,
+    as before, rather than stop the monitor."""
+    current = load_active_plan(library)
+    if current is None or current.start <= day:
+        return current
+    try:
+        return plan_periods(day, day, current, library)[0].plan
+    except UserError:
+        return current
+
+
+def plan_held_till_start(today: date) -> Optional[Plan]:
+    """The plan in force on ``today`` (running) while the active plan, imported to start
+    later, has not started; None when there is none: what `plan import` and `plan show`
+    tell, the active plan being then another than the one the coach follows."""
+    current = load_active_plan()
+    if current is None or current.start <= today:
+        return None
+    held = plan_in_force(today)
+    if held is None or _same_plan(held, current) or not held.active_on(today):
+        return None
+    return held
 
 
 def import_plan(
@@ -948,23 +980,30 @@ def plan_periods(
 ) -> list[PlanPeriod]:
     """``first``..``last`` split by the plan in force each day: the plan imported last on
     or before that day (a plan imported during a day is the one the coach followed for the
-    rest of it), none after a clear. Days before the history's first entry take the
-    plan in force at the end of that entry's day, the earliest known; without any
-    history (plans imported by an earlier version), every day takes ``current``, the
-    active plan, as before."""
-    entries = _last_of_each_day(history_in_force())
+    rest of it), none after a clear, except that a plan imported to start later replaces
+    none before its start: the plan in force when it came stays until then (a clear
+    still ends a plan at once). Days before the history's first entry take the plan in
+    force at the end of that entry's day, the earliest known; without any history
+    (plans imported by an earlier version), every day takes ``current``, the active
+    plan, as before."""
+    entries = history_in_force()
     if not entries:
         return [PlanPeriod(first, last, current)]
-    plans: dict[int, Optional[Plan]] = {}  # loaded when a day needs it: a plan of long ago
-    # that a later version's rules reject stops no report of other days
+    earliest = _last_of_each_day(entries)[0]
+    # plans loaded when a day needs one: a plan of long ago that a later version's rules
+    # reject stops no report of other days
+    plans: dict[int, Optional[Plan]] = {}
+
+    def load(entry: HistoryEntry) -> Optional[Plan]:
+        if entry.number not in plans:
+            plans[entry.number] = entry.load(library)
+        return plans[entry.number]
+
     periods: list[PlanPeriod] = []
     day = first
     while day <= last:
-        before = [e for e in entries if e.at.date() <= day]
-        entry = before[-1] if before else entries[0]
-        if entry.number not in plans:
-            plans[entry.number] = entry.load(library)
-        plan = plans[entry.number]
+        entry = _entry_in_force(entries, day, load) or earliest
+        plan = load(entry)
         since = None if entry.cleared else entry.at
         if periods and _same_plan(periods[-1].plan, plan):
             periods[-1] = replace(periods[-1], last=day)
@@ -972,6 +1011,24 @@ def plan_periods(
             periods.append(PlanPeriod(day, day, plan, since))
         day += timedelta(days=1)
     return periods
+
+
+def _entry_in_force(
+    entries: Sequence[HistoryEntry], day: date, load: Callable[[HistoryEntry], Optional[Plan]]
+) -> Optional[HistoryEntry]:
+    """The last entry on or before ``day`` that had taken effect by then: a clear, or an
+    import whose plan starts on or before ``day`` (None if there is none). An import
+    replaced the same day by another that holds is thereby passed over; one replaced by
+    an import that starts later still holds until that start, as the import said."""
+    for entry in reversed(entries):
+        if entry.at.date() > day:
+            continue
+        if entry.cleared:
+            return entry
+        plan = load(entry)
+        if plan is None or plan.start <= day:
+            return entry
+    return None
 
 
 def _last_of_each_day(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:
@@ -1252,12 +1309,20 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     if plan.end < date.today():
         print(f"warning: this plan ended on {plan.end}")
     elif plan.start > date.today():
-        # it is the active plan from now: the one it replaced no longer holds
-        print(
-            f"warning: this plan starts on {plan.start}; until then no plan is in force "
-            "(the coach keeps to your own settings, and a report prescribes no doses "
-            "those days): import it on its first day to keep the plan it replaces till then"
-        )
+        held = plan_held_till_start(date.today())
+        if held is not None:  # it replaces the plan in force from its start, not before
+            gap = plan.start - held.end > timedelta(days=1)  # it ends before: none between
+            print(
+                f"this plan starts on {plan.start}; the current plan ({held.start} to "
+                f"{held.end}) stays in force until "
+                + ("its end, and no plan is in force in between" if gap else "then")
+            )
+        else:
+            print(
+                f"warning: this plan starts on {plan.start}; until then no plan is in force "
+                "(the coach keeps to your own settings, and a report prescribes no doses "
+                "those days)"
+            )
     return 0
 
 
@@ -1280,16 +1345,28 @@ def cmd_plan_show(args: argparse.Namespace) -> int:
         print("no active plan (`posture-guard plan import FILE` sets one)")
         return 0
     own_quiet = own_quiet_hours()
-    for line in plan.describe(own_quiet=own_quiet):
-        print(line)
     today = date.today()
+    held = plan_held_till_start(today)
+    if held is not None:
+        # the coach follows the plan the active one replaces from its start: both told
+        print(f"In force now, until {plan.start}:")
+        _show(held, own_quiet, today)
+        print(f"\nScheduled from {plan.start} (imported last; it then replaces the above):")
+        _show(plan, own_quiet, today)
+        return 0
+    _show(plan, own_quiet, today)
+    return 0
+
+
+def _show(plan: Plan, own_quiet: Optional[tuple[time, time]], today: date) -> None:
+    for line in plan.describe(today=today, own_quiet=own_quiet):
+        print(line)
     # the times the coach prompts, which avoid the user's own quiet hours too
     slots = schedule_day(scheduled_plan(plan, own_quiet), today)
     if slots:
         print("Today's prompts: " + ", ".join(f"{s.at:%H:%M} {s.exercise}" for s in slots))
     elif schedule_day(plan, today):
         print("Today's prompts: none (your own quiet hours cover the working day)")
-    return 0
 
 
 def cmd_plan_clear(args: argparse.Namespace) -> int:

@@ -992,20 +992,23 @@ def plan_changes(since: date) -> Callable[[date], bool]:
     the settings it has (a new one could not start). The running monitor's watch of the
     files (:meth:`Service.follow_settings`) says why, once per version: said here as
     well, the same broken config.toml was told a second time at a plan's midnight."""
-    from .plan import load_active_plan
+    from .plan import plan_in_force
 
-    def covered(day: date) -> bool:
-        plan = load_active_plan()
-        return plan is not None and plan.active_on(day)
+    def covered(day: date) -> Optional[Any]:
+        """The plan the coach follows on ``day`` (its origin apart), None for none: a plan
+        imported to start later takes over from the one in force at its first midnight."""
+        plan = plan_in_force(day)
+        return replace(plan, origin="") if plan is not None and plan.active_on(day) else None
 
+    unread = object()
     try:
-        at_start: Optional[bool] = covered(since)
+        at_start: Any = covered(since)
     except UserError:
-        at_start = None
+        at_start = unread
 
     def differs(day: date) -> bool:
         try:
-            if at_start is None or covered(day) == at_start:
+            if at_start is unread or covered(day) == at_start:
                 return False
             load_coach_settings(day)  # what the new session's coach will load
             return True

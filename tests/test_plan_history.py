@@ -339,22 +339,84 @@ def test_the_same_plan_cleared_and_imported_again_is_one_period(tmp_path: Path) 
     ]
 
 
-def test_a_plan_starting_later_says_that_no_plan_holds_until_then(
+def test_a_plan_imported_to_start_later_leaves_the_current_one_in_force_till_then(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The next block imported on Friday to start on Monday replaces the running plan at
-    once: the import says that no plan is in force until Monday, as is so for the coach
-    and for the report."""
+    """The next block sent on Friday to start on Monday and imported at once: the plan
+    in force stays so until Monday, for the coach, `done`, `plan show` and the report
+    (the new plan replaced it at once, leaving no plan over the weekend); a clear still
+    ends it at once."""
     from posture_guard.plan import coach_overrides, plan_periods
 
     today = date.today()
-    running = tmp_path / "running.toml"
+    monday = today + timedelta(days=3)
+    running = tmp_path / "running.toml"  # the example: 3 exercises, wall_angel every day
     running.write_text(
-        SECOND.format(start=today - timedelta(days=7)).replace(
-            "2024-04-14", str(today + timedelta(days=20))
-        ),
+        re.sub(r'(?m)^days = \["mon", "wed", "fri"\]\n', "", EXAMPLE.read_text(encoding="utf-8"))
+        .replace("2024-03-04", str(today - timedelta(days=7)))
+        .replace("2024-03-31", str(today + timedelta(days=20))),
         encoding="utf-8",
     )
+    later = tmp_path / "later.toml"  # 4 chin tucks a day, no wall_angel
+    later.write_text(
+        SECOND.format(start=monday)
+        .replace("2024-04-14", str(today + timedelta(days=30)))
+        .replace("12:00-13:00", "13:00-14:00"),
+        encoding="utf-8",
+    )
+    db = ["--db", str(tmp_path / "p.sqlite3")]
+    assert cli.main(["plan", "import", str(running)]) == 0
+    capsys.readouterr()
+
+    assert cli.main(["plan", "import", str(later)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"this plan starts on {monday}; the current plan ({today - timedelta(days=7)} to "
+        f"{today + timedelta(days=20)}) stays in force until then\n"
+    ) in out
+    assert "warning" not in out
+    # the coach: the running plan's quiet hours till Monday, the new plan's from then
+    assert coach_overrides(today)[0].quiet_hours == (time(12), time(13))
+    assert coach_overrides(monday - timedelta(days=1))[0].quiet_hours == (time(12), time(13))
+    assert coach_overrides(monday)[0].quiet_hours == (time(13), time(14))
+    # the report: each day by the plan in force then
+    periods = plan_periods(today, monday, None)
+    assert [(p.first, p.last) for p in periods] == [(today, monday - timedelta(days=1))] + [
+        (monday, monday)
+    ]
+    assert prescribed_count(periods[0].plan, "wall_angel", today) == 1
+    assert prescribed_count(periods[1].plan, "chin_tuck", monday) == 4
+    # `done` today: the running plan's exercise, its count today
+    assert cli.main(["done", "wall_angel", *db]) == 0
+    assert "1 of 1" in capsys.readouterr().out
+    # `plan show`: what is in force now, and what comes when
+    assert cli.main(["plan", "show"]) == 0
+    shown = capsys.readouterr().out
+    now_at = shown.index(f"In force now, until {monday}:")
+    next_at = shown.index(f"Scheduled from {monday}")
+    assert now_at < shown.index("[wall_angel]") < next_at
+    assert shown.index(f"{monday} to {today + timedelta(days=30)} (not started yet)") > next_at
+    assert cli.main(["config"]) == 0
+    assert (
+        f"# plan: the plan in force until {monday}, when {active_plan_path()} starts, is "
+        f"active today ({today - timedelta(days=7)}..{today + timedelta(days=20)})"
+    ) in capsys.readouterr().out
+
+    # a clear ends the plan in force at once, and the one to come with it
+    assert cli.main(["plan", "clear"]) == 0
+    assert coach_overrides(today) == (None, None)
+    assert coach_overrides(monday) == (None, None)
+    assert [p.plan for p in plan_periods(today + timedelta(days=1), monday, None)] == [None]
+
+
+def test_a_plan_imported_to_start_later_with_no_plan_before_says_none_holds_till_then(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no plan in force (the first plan, or after a clear), a plan that starts later
+    leaves none till then, and the import says so."""
+    from posture_guard.plan import coach_overrides
+
+    today = date.today()
     later = tmp_path / "later.toml"
     later.write_text(
         SECOND.format(start=today + timedelta(days=3)).replace(
@@ -362,19 +424,30 @@ def test_a_plan_starting_later_says_that_no_plan_holds_until_then(
         ),
         encoding="utf-8",
     )
-    assert cli.main(["plan", "import", str(running)]) == 0
-    assert coach_overrides(today)[0] is not None
-    capsys.readouterr()
-
     assert cli.main(["plan", "import", str(later)]) == 0
-    out = capsys.readouterr().out
     assert (
         f"warning: this plan starts on {today + timedelta(days=3)}; until then no plan is in force"
-        in out
-    )
+    ) in capsys.readouterr().out
     assert coach_overrides(today) == (None, None)
-    (period,) = plan_periods(today, today, None)
-    assert prescribed_count(period.plan, "chin_tuck", today) == 0
+    assert coach_overrides(today + timedelta(days=3))[0] is not None
+
+
+@needs_poppler
+def test_a_plan_imported_on_friday_to_start_on_monday_leaves_the_weekend_to_the_first(
+    tmp_path: Path,
+) -> None:
+    """The revision imported on Friday 03-15 to start on Monday 03-18: the therapist
+    report judges Friday to Sunday by the first plan, its doses and target, as the coach
+    followed it (they were judged by the revision, not started: no doses, no target)."""
+    second = _second(tmp_path)
+    db = tmp_path / "p.sqlite3"
+    _populate(db, second)
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    import_plan(second, now=datetime.combine(REVISED - timedelta(days=3), time(16)))
+
+    page1, _, rows = _report(db, tmp_path, "--from", str(FIRST), "--to", str(LAST))
+    _assert_each_day_by_its_plan(page1, rows)
+    assert "03-04..03-17: 2024-03-04 to 2024-03-31, 3 exercises" in page1
 
 
 @needs_poppler

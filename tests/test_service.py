@@ -799,6 +799,65 @@ def test_a_monitor_left_running_into_a_plans_first_day_or_past_its_last_follows_
         assert not after
 
 
+def test_a_plan_imported_to_start_tomorrow_takes_over_at_midnight_from_the_one_in_force(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """The next block imported today to start tomorrow: the running plan's quiet hours
+    (23:57-23:59) hold till midnight, the new plan's (00:00-01:00) from midnight, in a
+    monitor left running (today had no plan: the new one had replaced it at once)."""
+    today = date.today()
+    tomorrow = today + timedelta(days=1)
+    text = (TESTS.parent / "docs" / "plan-example.toml").read_text(encoding="utf-8")
+    for name, first, quiet in (
+        ("running", today - timedelta(days=7), "23:57-23:59"),
+        ("next", tomorrow, "00:00-01:00"),
+    ):
+        plan = re.sub(r"(?m)^start = \S+", f"start = {first.isoformat()}", text)
+        plan = re.sub(r"(?m)^end = \S+", f"end = {(today + timedelta(days=20)).isoformat()}", plan)
+        plan = re.sub(r'(?m)^quiet_hours = "[^"]*"', f'quiet_hours = "{quiet}"', plan)
+        path = tmp_path / f"{name}.toml"
+        path.write_text(plan, encoding="utf-8")
+        assert cli.main(["plan", "import", str(path)]) == 0
+    clock = FakeClock(stop_at=420)  # 23:55 to 00:02
+    world = CameraWorld(clock, clock())
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, datetime.combine(today, dt_time(23, 55)), out) == 0
+    assert [t for t in world.reads if t < 110]  # 23:55: in no one's quiet hours
+    assert not [t for t in world.reads if 125 < t < 235]  # the running plan's
+    assert [t for t in world.reads if 250 < t < 298]  # 23:59: out of them
+    assert not [t for t in world.reads if 305 < t < 420]  # from midnight, the next plan's
+    assert f"a therapist plan starts or has ended on {tomorrow}" in out.getvalue()
+
+
+def test_a_plan_in_force_that_ends_before_the_next_one_starts_is_let_go_at_its_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The running plan ends tomorrow, the next (imported today) starts in 3 days: a
+    monitor left running starts a new session the day after tomorrow, without a plan,
+    and another on the next plan's first day (the first midnight was missed: the next
+    plan, not started, stood for both days)."""
+    today = date.today()
+    text = (TESTS.parent / "docs" / "plan-example.toml").read_text(encoding="utf-8")
+    for name, first, last in (
+        ("running", today - timedelta(days=7), today + timedelta(days=1)),
+        ("next", today + timedelta(days=3), today + timedelta(days=30)),
+    ):
+        plan = re.sub(r"(?m)^start = \S+", f"start = {first.isoformat()}", text)
+        plan = re.sub(r"(?m)^end = \S+", f"end = {last.isoformat()}", plan)
+        path = tmp_path / f"{name}.toml"
+        path.write_text(plan, encoding="utf-8")
+        assert cli.main(["plan", "import", str(path)]) == 0
+    assert (
+        f"the current plan ({today - timedelta(days=7)} to {today + timedelta(days=1)}) stays "
+        "in force until its end, and no plan is in force in between"
+    ) in capsys.readouterr().out
+    renew = service.plan_changes(today)
+    assert not renew(today + timedelta(days=1))  # the running plan's last day
+    assert renew(today + timedelta(days=2))  # ended: the user's own settings
+    assert not service.plan_changes(today + timedelta(days=2))(today + timedelta(days=2))
+    assert service.plan_changes(today + timedelta(days=2))(today + timedelta(days=3))
+
+
 def test_a_config_broken_before_a_plans_first_midnight_keeps_the_monitor_running(
     grace_hopper: Path, tmp_path: Path
 ) -> None:
