@@ -71,6 +71,7 @@ from .settings_watch import (
     Coaching,
     SettingsWatch,
     load_coach_settings,
+    plan_starts_later,
     record_plan_change,
 )
 from .sinks import SessionInfo, Sink
@@ -747,9 +748,11 @@ class Service:
                 follow(settings, library)
         if self.renew is not None:
             self.renew = plan_changes(day)  # a plan imported today is today's
+        later = plan_starts_later(change, day)
+        when = "from now" if later is None else f"from now, the plan from its start on {later}"
         message = (
             f"{change.names()} changed: the coach and the camera's quiet hours follow it "
-            f"from now ({LIVE_NOTE})"
+            f"{when} ({LIVE_NOTE})"
         )
         log.info("%s", message)
         if self.out is not None:

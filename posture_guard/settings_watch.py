@@ -97,6 +97,24 @@ def record_plan_change(change: Change, at: datetime) -> None:
         log.info("the plan history records %s, changed by hand", active_plan_path().name)
 
 
+def plan_starts_later(change: Change, day: date) -> Optional[date]:
+    """The start of the plan ``change`` brings if it starts after ``day``, else None.
+
+    Why: such a plan replaces the one in force only from its start (``plan.plan_in_force``),
+    so a monitor saying it follows the change "from now" told the patient the new plan's
+    doses and quiet hours held already."""
+    from .errors import UserError
+    from .plan import active_plan_path, load_active_plan
+
+    if active_plan_path() not in change.changed:
+        return None
+    try:
+        plan = load_active_plan()
+    except UserError:
+        return None
+    return plan.start if plan is not None and plan.start > day else None
+
+
 def _stamp(path: Path) -> Stamp:
     try:
         st = os.stat(path)

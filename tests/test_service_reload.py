@@ -138,6 +138,32 @@ def test_a_plan_imported_while_running_has_its_dose_prompted(
     assert "a running monitor follows it within seconds" in capsys.readouterr().out
 
 
+def test_a_plan_imported_to_start_later_is_said_to_hold_from_its_start(
+    grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
+) -> None:
+    """The patient imports on Wednesday the plan that starts on Thursday: the running
+    monitor says it follows the plan from its start, not "from now" (the plan in force
+    stays until then), and no dose of it is prompted today."""
+    _config(BREAK_AT_3.replace('"3m"', '"45m"'))
+    plan = _plan_with_a_dose_at_0905(tmp_path)
+    tomorrow = LIVE_START.date() + timedelta(days=1)
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace(
+            f"start = {LIVE_START.date().isoformat()}", f"start = {tomorrow.isoformat()}"
+        ),
+        encoding="utf-8",
+    )
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    clock.at(60, lambda: cli.main(["plan", "import", str(plan)]))
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out) == 0
+
+    (line,) = [x for x in out.getvalue().splitlines() if "new-plan" in x or "plan.toml" in x]
+    assert f"the plan from its start on {tomorrow}" in line
+    assert not [m for m in notifier.shown if m.kind == "exercise"]
+
+
 def test_a_broken_plan_file_keeps_the_plan_in_force(
     grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
 ) -> None:
