@@ -20,6 +20,7 @@ import warnings
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -562,15 +563,7 @@ def test_a_replays_printed_prompt_names_its_database_and_offers_no_snooze(
     assert cli.main(argv[1:]) == 0  # the printed command, as the user would type it
     assert any(e.kind == "exercise_done" for e in _events_between(db, 0, 2**33))
     # a check-in printed in a replay names the day and the database too
-    checkin = Message(
-        "End-of-day check-in",
-        "Any headache today?",
-        kind="checkin",
-        buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
-        day=date(2024, 3, 4),
-        live=False,
-        db=str(db),
-    )
+    checkin = _replay_checkin(str(db))
     body = without_buttons(checkin).body
     quoted = shlex.quote(str(db))
     assert f"posture-guard checkin --none --date 2024-03-04 --db {quoted}" in body
@@ -578,6 +571,19 @@ def test_a_replays_printed_prompt_names_its_database_and_offers_no_snooze(
     # a live run's prompt still offers snooze, and its own database needs no --db
     live = without_buttons(replace(MESSAGE, exercise="chin_tuck"))
     assert "posture-guard snooze 15m" in live.body and "--db" not in live.body
+
+
+def _replay_checkin(db: Optional[str]) -> Message:
+    """The end-of-day check-in of a replay on 2024-03-04 logging to ``db`` (None: none)."""
+    return Message(
+        "End-of-day check-in",
+        "Any headache today?",
+        kind="checkin",
+        buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
+        day=date(2024, 3, 4),
+        live=False,
+        db=db,
+    )
 
 
 def test_a_replay_or_demo_without_a_database_prints_no_command_to_answer_it(
@@ -597,14 +603,7 @@ def test_a_replay_or_demo_without_a_database_prints_no_command_to_answer_it(
         assert "posture-guard" not in prompt  # no `done`, `checkin` or `snooze` to type
         assert "this replay logs to no database, so its prompts take no answer" in prompt
     assert not paths.database_file().exists()
-    checkin = Message(
-        "End-of-day check-in",
-        "Any headache today?",
-        kind="checkin",
-        buttons=(("no_headache", "No headache"), ("headache", "I had a headache")),
-        day=date(2024, 3, 4),
-        live=False,
-    )
+    checkin = _replay_checkin(None)
     body = without_buttons(checkin).body
     assert "posture-guard" not in body and "logs to no database" in body
 
