@@ -724,7 +724,10 @@ def test_a_start_still_to_come_is_refused_with_db_and_logs_nothing(db, capsys):
     then refused as "after today: nothing is recorded yet" while the database held them."""
     from datetime import datetime, timedelta
 
-    later = (datetime.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    # 10:00 two days on: still to come, and the demo's prompt not held back by the 17:30
+    # check-in (the coach keeps 5 minutes between two notifications)
+    later = (datetime.now() + timedelta(days=2)).replace(hour=10, minute=0)
+    later = later.replace(second=0, microsecond=0)
     start = later.isoformat(timespec="minutes")
     from posture_guard.monitor import demo_stream_path
 
