@@ -388,12 +388,16 @@ def test_done_for_a_day_to_come_or_too_long_ago_is_refused_and_records_nothing(
         assert [adherence._day(e.at) for e in store.events(0, 4e9)] == [oldest]
 
 
-OLD_PLAN = """schema = 1
+#: what the two plans of a revision share: dates and target
+PLAN_HEAD = """schema = 1
 start = {start}
 end = {end}
 [target]
 forward_head_max_share = 0.20
-[[exercise]]
+"""
+OLD_PLAN = (
+    PLAN_HEAD
+    + """[[exercise]]
 id = "chin_tuck"
 times_per_day = 3
 [[exercise]]
@@ -403,12 +407,10 @@ steps = ["Hold a towel at arm's length.", "Pull it to the chest, squeezing the s
 caution = "Stop if the shoulder hurts."
 times_per_day = 1
 """
-NEW_PLAN = """schema = 1
-start = {start}
-end = {end}
-[target]
-forward_head_max_share = 0.20
-[[exercise]]
+)
+NEW_PLAN = (
+    PLAN_HEAD
+    + """[[exercise]]
 id = "chin_tuck"
 times_per_day = 5
 [[exercise]]
@@ -418,6 +420,7 @@ steps = ["Stand in a doorway, forearms on the frame.", "Lean forward gently."]
 caution = "Stop if the arms tingle."
 times_per_day = 2
 """
+)
 
 
 def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
