@@ -110,10 +110,18 @@ def user_path() -> Path:
 
 
 def load_library(path: Optional[Path] = None) -> Library:
-    """Load and validate ``path``, else the user copy if present, else the bundled file."""
+    """Load and validate ``path``, else the user copy if present, else the bundled file.
+
+    A folder where the user copy goes is refused, not passed over: the bundled library in
+    its place left the user's own exercises silently missing."""
     if path is None:
         candidate = user_path()
-        path = candidate if candidate.is_file() else bundled_path()
+        path = candidate if candidate.is_file() or candidate.is_dir() else bundled_path()
+    if path.is_dir():
+        raise UserError(
+            f"exercise library {path} is a folder, not a file; move it away (without it "
+            "the bundled exercises are used)"
+        )
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -209,6 +209,22 @@ def test_a_user_copy_that_is_not_toml_names_the_file(pg_home):
     assert str(path) in str(info.value) and "not valid TOML" in str(info.value)
 
 
+def test_a_folder_named_like_the_user_copy_is_refused_naming_it(pg_home, capsys):
+    # A folder where exercises.toml goes was passed over for the bundled library: the
+    # user's own exercises were silently missing.
+    from posture_guard import cli
+
+    path = exercises.user_path()
+    path.mkdir(parents=True)
+    with pytest.raises(UserError) as info:
+        load_library()
+    assert f"exercise library {path} is a folder, not a file" in str(info.value)
+    # the commands that load it say so in one line, exit 2, as for a broken file
+    assert cli.main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"{path} is a folder" in err
+
+
 def test_the_coach_refuses_to_start_on_a_broken_user_library(pg_home):
     from datetime import datetime
 

@@ -189,6 +189,39 @@ def test_a_broken_plan_file_keeps_the_plan_in_force(
     assert "the active plan cannot be used" in _log_text()
 
 
+def test_an_exercise_library_turned_into_a_folder_keeps_the_library_in_force(
+    grace_hopper: Path, notifier: ButtonNotifier
+) -> None:
+    """The user's exercises.toml (with an exercise of their own, first for a break) is
+    replaced at 09:01 by a folder of that name: the library in force stays (the 09:03
+    break prompt carries the user's exercise) and the folder is told, naming the path, as
+    a broken file is. (The bundled library was taken up in silence instead.)"""
+    from posture_guard.exercises import bundled_path, user_path
+
+    _config(BREAK_AT_3)
+    own = (
+        "[[exercise]]\n"
+        'id = "own_walk"\nname = "Walk to the window"\nmuscles = []\ntargets = ["break"]\n'
+        'steps = ["Walk to the window and back."]\ncaution = "None."\nsource = "Own."\n\n'
+    )
+    user_path().write_text(own + bundled_path().read_text(encoding="utf-8"), encoding="utf-8")
+
+    def to_folder() -> None:
+        user_path().unlink()
+        user_path().mkdir()
+
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+    clock.at(60, to_folder)
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    assert [m.exercise for m in notifier.shown if m.kind == "break"] == ["own_walk"]
+    (told,) = [m for m in notifier.shown if m.kind == "monitor"]
+    assert told.title == "posture-guard: exercises.toml not used"
+    assert f"{user_path()} is a folder, not a file" in told.body
+    assert "keeps the settings it has" in told.body
+
+
 def test_a_plan_copied_in_by_hand_while_running_is_recorded_in_the_history(
     grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
 ) -> None:
