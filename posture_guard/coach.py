@@ -1526,18 +1526,26 @@ def diary_writer(on_event: Optional[EventCallback]) -> Optional[CheckinCallback]
 def load_settings(path: Optional[Path] = None) -> CoachSettings:
     """The ``[coach]`` table of the user's config.toml, or the defaults without one.
 
-    A broken file or key is a UserError naming the file (and the key).
+    A broken file or key is a UserError naming the file (and the key), once: the OS
+    error's own text names the path again, so only its reason is kept.
     """
     path = path or paths.config_file()
     if not path.exists():
         return CoachSettings()
+    if path.is_dir():
+        raise UserError(
+            f"config file {path} is a folder, not a file; move it away (without it the "
+            "defaults are used)"
+        )
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python < 3.11
         import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise UserError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
         raise UserError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"config file {path} is not valid TOML: {exc}") from None

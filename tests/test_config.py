@@ -178,6 +178,26 @@ def test_config_with_a_broken_file_is_one_line_naming_it_and_the_fault(
     assert status == 2 and "not valid TOML" in err and str(paths.config_file()) in err
 
 
+def test_a_folder_named_config_toml_is_named_once_as_a_folder(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It was "cannot read config file PATH: [Errno 21] Is a directory: 'PATH'": the path
+    # twice, and an OS error number for the user to decode.
+    path = paths.config_file()
+    path.mkdir(parents=True)
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert f"config file {path} is a folder, not a file" in err and err.count(str(path)) == 1
+    # plan show, which only warns about a broken config.toml, says the same once
+    plan = Path(__file__).resolve().parents[1] / "docs" / "plan-example.toml"
+    assert cli.main(["plan", "import", str(plan)]) == 0
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    (warning,) = [x for x in capsys.readouterr().out.splitlines() if str(path) in x]
+    assert "is a folder, not a file" in warning and warning.count(str(path)) == 1
+
+
 def test_config_new_writes_the_example_privately_and_never_over_a_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
