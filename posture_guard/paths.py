@@ -162,6 +162,24 @@ def profiles_dir() -> Path:
     return path
 
 
+def sync_folder(folder: Path) -> None:
+    """Put ``folder``'s own entries on the disk: a file just created or renamed in it
+    keeps its name after a power cut. Why: on POSIX a file's fsync syncs its contents, not
+    the folder entry that names it, so a synced file could still vanish, or the rename
+    over the old one be undone. Where a folder cannot be opened or synced (Windows, some
+    file systems) nothing is done: the file itself is written all the same."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
     partial one (a temporary file beside it, synced, then renamed over it). The folder is

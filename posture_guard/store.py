@@ -621,9 +621,10 @@ class Store:
     def save_pending(self, spans: Sequence[Span]) -> Path:
         """Append spans that could not be committed to the side file, read on next open.
 
-        The lines reach the disk (fsync) before this returns: the monitor sets spans
-        aside here at each flush the database refuses, so a kill or a power cut while
-        another program holds the database loses no more than a normal flush would.
+        The lines reach the disk (fsync, and the folder's too when the file is new)
+        before this returns: the monitor sets spans aside here at each flush the
+        database refuses, so a kill or a power cut while another program holds the
+        database loses no more than a normal flush would.
         The side file's lock keeps another process (a ``diary`` or ``done`` opening the
         database) from taking the file in while lines are added; a file taken in and
         removed meanwhile is started anew. On failure nothing is added (the file is cut
@@ -645,6 +646,8 @@ class Store:
                     except OSError:
                         fh.truncate(size)  # no half line for the next import to trip on
                         raise
+                    if size == 0:  # new here: its name must outlast a power cut too
+                        paths.sync_folder(pending.parent)
                     return pending
         except OSError as exc:
             raise UserError(

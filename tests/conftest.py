@@ -3,6 +3,7 @@ time zone with daylight-saving changes, and a real SQLite store."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -64,3 +65,24 @@ def berlin():
         time.tzset()
         yield ZoneInfo("Europe/Berlin")
     time.tzset()
+
+
+@pytest.fixture
+def fsynced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, frozenset[str]]]:
+    """What the code fsyncs from Python, in order: (the path of each descriptor synced,
+    the names in its folder then). The real ``os.fsync`` still runs; this only records,
+    since a power cut that would show a folder left unsynced cannot be made in a test.
+    Linux only (``/proc/self/fd``)."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc/self/fd to name a synced descriptor")
+    real = os.fsync
+    seen: list[tuple[Path, frozenset[str]]] = []
+
+    def recording(fd: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        folder = path if path.is_dir() else path.parent
+        seen.append((path, frozenset(os.listdir(folder))))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    return seen

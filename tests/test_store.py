@@ -668,6 +668,26 @@ def test_a_folder_where_the_side_file_belongs_is_moved_aside(db, capsys):
     store.close()
 
 
+def test_a_new_side_file_has_its_folder_synced_after_it_is_made(db, fsynced):
+    """The side file's own fsync puts its lines on the disk but not its name in the
+    folder (POSIX), so a power cut could lose the whole file the monitor kept while the
+    database was held. The folder was never synced; now it is, once the file is there,
+    and only when the file is new (a line added later changes no name)."""
+    store = Store.open(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    fsynced.clear()
+    pending = store.save_pending([Span(G, T0, T0 + 5)])
+    folder = db.parent.resolve()
+    assert [p for p, _ in fsynced] == [pending.resolve(), folder]
+    assert pending.name in fsynced[1][1]  # synced with the new name in it
+    store.save_pending([Span(G, T0 + 5, T0 + 10)])
+    assert [p for p, _ in fsynced].count(folder) == 1
+    other.execute("ROLLBACK")
+    other.close()
+    store.close()
+
+
 # --------------------------------------------------------------------------- --db
 @pytest.mark.parametrize(
     "argv",
