@@ -182,9 +182,10 @@ def sync_folder(folder: Path) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
-    partial one (a temporary file beside it, synced, then renamed over it). The folder is
-    made if need be. What the system refuses is an OSError; the temporary file is removed
-    (see :func:`write_refusal` for the words a user sees). The file is 0600 (``mkstemp``'s
+    partial one (a temporary file beside it, synced, then renamed over it, and the folder
+    synced so that the rename outlasts a power cut). The folder is made if need be. What
+    the system refuses is an OSError; the temporary file is removed (see
+    :func:`write_refusal` for the words a user sees). The file is 0600 (``mkstemp``'s
     mode), whatever the mode of the file it replaces."""
     path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -200,6 +201,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+    sync_folder(path.parent)
 
 
 def write_refusal(doing: str, path: Path, exc: OSError) -> UserError:

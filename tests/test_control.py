@@ -76,6 +76,18 @@ def test_snooze_pause_resume_write_the_control_file(capsys):
     assert names == ["control.json", "control.lock"]
 
 
+@pytest.mark.parametrize("argv", [["snooze", "30m"], ["pause"], ["resume"]])
+def test_the_control_file_s_folder_is_synced_after_the_file_is_renamed_in(fsynced, argv):
+    """The control file is written beside, synced and renamed over the old one; the
+    rename lives in the folder, which was never synced, so a power cut could bring the
+    old state (or none) back. Now the folder is synced after the rename."""
+    folder = control.control_file().parent
+    assert cli.main(argv) == 0
+    synced = [names for p, names in fsynced if p == folder.resolve()]
+    assert synced and control.CONTROL_NAME in synced[-1]
+    assert not [n for n in synced[-1] if n.endswith(".tmp")]  # the rename was done
+
+
 def test_status_reports_pause_and_snooze(capsys):
     cli.main(["status"])
     out = capsys.readouterr().out

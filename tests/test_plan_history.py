@@ -202,6 +202,21 @@ def test_days_after_a_clear_have_no_plan_and_the_history_says_so(tmp_path: Path)
     assert periods[0].plan == parse_plan_text(EXAMPLE.read_bytes(), periods[0].plan.origin)
 
 
+def test_the_history_and_the_active_plan_have_their_folders_synced(fsynced) -> None:
+    """A history entry and the active plan are synced files renamed into their folders;
+    the folders were never synced, so after a power cut the import could be gone from
+    the history a report judges past days by. Now each folder is synced after its
+    file is there."""
+    from posture_guard.plan import plan_history_dir
+
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    (entry,) = plan_history()
+    history = [names for p, names in fsynced if p == plan_history_dir().resolve()]
+    assert history and entry.path.name in history[-1]
+    active = [names for p, names in fsynced if p == active_plan_path().parent.resolve()]
+    assert active and active_plan_path().name in active[-1]
+
+
 def test_a_plan_that_cannot_be_saved_leaves_no_history_entry(tmp_path: Path) -> None:
     """The history must not claim an import that did not happen."""
     import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
