@@ -341,8 +341,10 @@ class Heartbeat:
 
 def write_heartbeat(beat: Heartbeat, path: Optional[Path] = None) -> None:
     """Called by the monitor every ~10 s, whatever the camera does (the live loop ticks
-    the coach while the camera is released or it waits for a busy one)."""
-    write_json_atomic(path or heartbeat_file(), beat.to_json())
+    the coach while the camera is released or it waits for a busy one). Not synced to
+    disk: after a power cut it is stale whatever it says, and whether a monitor runs is
+    asked of the monitor's lock (``service.running_pid``), not of this file."""
+    write_json_atomic(path or heartbeat_file(), beat.to_json(), durable=False)
 
 
 def clear_heartbeat(pid: int, path: Optional[Path] = None) -> None:
@@ -569,9 +571,10 @@ def _note_if_not_running() -> None:
 
 
 # --------------------------------------------------------------------------- file helpers
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON so readers see the old or the new file, never a partial one."""
-    paths.write_atomic(path, (json.dumps(obj, indent=2) + "\n").encode("utf-8"))
+def write_json_atomic(path: Path, obj: Any, durable: bool = True) -> None:
+    """Write JSON so readers see the old or the new file, never a partial one
+    (``durable``: see :func:`paths.write_atomic`)."""
+    paths.write_atomic(path, (json.dumps(obj, indent=2) + "\n").encode("utf-8"), durable)
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -180,10 +180,13 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
     partial one (a temporary file beside it, synced, then renamed over it, and the folder
-    synced so that the rename outlasts a power cut). The folder is made if need be. What
+    synced so that the rename outlasts a power cut). ``durable=False`` skips both syncs,
+    for a file rewritten every few seconds that a power cut makes stale anyway (the
+    monitor's heartbeat): two disk flushes every 10 s all day would buy nothing. The
+    folder is made if need be. What
     the system refuses is an OSError; the temporary file is removed (see
     :func:`write_refusal` for the words a user sees). The file is 0600 (``mkstemp``'s
     mode), whatever the mode of the file it replaces."""
@@ -193,7 +196,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -201,7 +205,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
-    sync_folder(path.parent)
+    if durable:
+        sync_folder(path.parent)
 
 
 def write_refusal(doing: str, path: Path, exc: OSError) -> UserError:

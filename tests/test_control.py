@@ -528,3 +528,18 @@ def test_a_resume_while_a_done_writes_waits_and_neither_is_lost(capsys):
     assert "Coaching resumed." in out
     state = control.read_control()
     assert (state.paused, state.break_done) == (False, taken)
+
+
+def test_the_heartbeat_is_written_whole_but_not_synced_to_disk(fsynced, tmp_path):
+    """The monitor rewrites its heartbeat every ~10 s all day: syncing file and folder each
+    time would flush the disk every 10 s for a file a power cut makes stale anyway. It is
+    still replaced whole (readers never see half a heartbeat)."""
+    path = tmp_path / "heartbeat.json"
+    beat = control.Heartbeat(pid=4321, at=1000.0, started=900.0, note="camera busy")
+    control.write_heartbeat(beat, path)
+    assert control.read_heartbeat(path) == beat
+    folder = tmp_path.resolve()
+    assert not [p for p, _ in fsynced if folder in (p, p.parent)]  # no file, no folder
+    assert [p.name for p in tmp_path.iterdir()] == ["heartbeat.json"]  # no temporary left
+    control.snooze(60)  # the control file is still synced, file and folder
+    assert control.control_file().parent.resolve() in {p for p, _ in fsynced}
