@@ -215,6 +215,23 @@ def open_landmarks(path: str | Path) -> tuple[StreamHeader, Iterator[Sample]]:
     return streams.read_stream(path)
 
 
+def no_frames(path: str | Path, what: str) -> UserError:
+    """The error for a landmark stream of a header and no sample (a recording stopped
+    before its first frame): a replay of it said "analysed 0 of 0 frames" and exit 0, and
+    with ``--db`` made an empty database, as if something had been monitored."""
+    return UserError(f"{path}: the landmark stream holds no frames, only its header: {what}")
+
+
+def first_frame_or_refuse(
+    path: str | Path, samples: Iterator[Sample], what: str
+) -> Iterator[Sample]:
+    """``samples`` as they were, or :func:`no_frames` when there is none (read: one line)."""
+    first = next(samples, None)
+    if first is None:
+        raise no_frames(path, what)
+    return _chain([first], samples)
+
+
 def demo_stream_path() -> Path:
     return Path(str(resources.files("posture_guard") / "data" / DEMO_STREAM))
 
@@ -518,14 +535,17 @@ def check_whole_stream(path: str | Path) -> tuple[float, float]:
     Without this, a line broken half-way would leave the spans before it in the database
     (and the re-run, once the file is mended, would log that time twice) and a states file
     half written. It costs a second reading of the file, a fraction of the replay's time.
-    Returns the stream times of the first and the last sample (0, 0 for no samples).
+    Returns the stream times of the first and the last sample; a stream of no sample is
+    refused (:func:`no_frames`), before any output file or database is made.
     """
     _, samples = open_landmarks(path)
     first = last = None
     for sample in samples:
         first = sample.t if first is None else first
         last = sample.t
-    return (first or 0.0, last or 0.0)
+    if first is None or last is None:
+        raise no_frames(path, "nothing to replay")
+    return (first, last)
 
 
 def video_span(path: str) -> tuple[float, float]:
@@ -815,6 +835,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_slouch_seconds(slouch)
     if args.landmarks:
         header, samples = open_landmarks(args.landmarks)
+        samples = first_frame_or_refuse(args.landmarks, samples, "nothing to calibrate on")
         baseline, _ = calibrate_samples(header, samples, args.seconds, slouch, out)
         origin = args.landmarks
     else:

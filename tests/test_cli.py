@@ -420,6 +420,51 @@ def test_missing_input_and_too_short_calibration(
     assert "holds only" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["rec.jsonl", "rec.jsonl.gz"])
+def test_a_stream_of_only_its_header_is_refused_naming_it_and_nothing_is_written(
+    slump_stream: Path,
+    tmp_path: Path,
+    pg_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    # A recording stopped before its first frame: a replay said "analysed 0 of 0 frames"
+    # with exit 0, and with --db made an empty database, as if something had been watched.
+    header_line = slump_stream.read_text().splitlines()[0] + "\n"
+    stream = tmp_path / name
+    stream.write_bytes(
+        gzip.compress(header_line.encode()) if name.endswith(".gz") else header_line.encode()
+    )
+    db, states = tmp_path / "new.db", tmp_path / "states.jsonl"
+    for extra in ([], ["--calibrate-seconds", "5"], ["--db", str(db), "--states-out", str(states)]):
+        assert main(["replay", "--landmarks", str(stream), *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.err == (
+            f"posture-guard: {stream}: the landmark stream holds no frames, only its header: "
+            "nothing to replay\n"
+        )
+        assert "analysed" not in captured.out
+    assert not db.exists() and not states.exists()
+    # a database that holds a replay already is left as it was
+    old = tmp_path / "old.db"
+    assert (
+        main(["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--db", str(old)]) == 0
+    )
+    before = old.read_bytes()
+    assert main(["replay", "--landmarks", str(stream), *REPLAY_INTO_DB, "--db", str(old)]) == 2
+    assert old.read_bytes() == before
+    # calibrate refused it already, but without saying which file held nothing
+    capsys.readouterr()
+    assert (
+        main(["calibrate", "--landmarks", str(stream), "--seconds", "5", "--profile", "desk"]) == 2
+    )
+    assert capsys.readouterr().err == (
+        f"posture-guard: {stream}: the landmark stream holds no frames, only its header: "
+        "nothing to calibrate on\n"
+    )
+    assert not (pg_home / "config" / "profiles" / "desk.json").exists()
+
+
 def test_record_writes_numbers_only_from_a_real_video(shared_media: Path, tmp_path: Path) -> None:
     out = tmp_path / "rec.jsonl"
     clip = shared_media / "frontal_upright_man_intel.gif"
