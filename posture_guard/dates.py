@@ -50,6 +50,15 @@ def span() -> str:
     return f"({EARLIEST_DAY} to {LATEST_DAY})"
 
 
+def refuse_after_today(day: date, what: str, note: str = "") -> None:
+    """A UserError when ``day`` (given as ``what``, ``note`` saying how it came about) is
+    still to come. A day yet to come is neither "not monitored" nor "without a diary
+    entry": shown as either, it reads as a gap in the user's record."""
+    today = date.today()
+    if day > today:
+        raise UserError(f"{what} {day}{note} is after today ({today}): nothing is recorded yet")
+
+
 def refuse_reversed(first: date, last: date, from_given: bool, to_given: bool) -> None:
     """A UserError when ``last`` is before ``first``, marking a side the user did not
     give: "--to 2026-12-01 is before --from 2026-12-05" named a --to never typed (the

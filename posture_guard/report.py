@@ -371,7 +371,7 @@ def refuse_overwriting_inputs(
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
     from . import paths
-    from .dates import parse_day, refuse_reversed
+    from .dates import parse_day, refuse_after_today, refuse_reversed
     from .store import open_for_reading
 
     last = parse_day(args.to, "--to")
@@ -381,10 +381,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError("say where to write the report: --html FILE and/or --csv FILE")
     # a day yet to come is neither "not monitored" nor "without a diary entry": counted
     # as both, it made a range past today read as gaps in the patient's record
+    given = "" if args.from_ else " (27 days before --to, as --from was not given)"
+    refuse_after_today(first, "--from", given)
     today = date.today()
-    if first > today:
-        given = "" if args.from_ else " (27 days before --to, as --from was not given)"
-        raise UserError(f"--from {first}{given} is after today ({today}): nothing is recorded yet")
     clipped = last > today
     if clipped:
         last = today

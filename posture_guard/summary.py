@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any, Optional, TypeVar
 
 from .classify import POPULATION_PROFILE
-from .dates import parse_day
+from .dates import parse_day, refuse_after_today
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF
 from .states import PostureState
@@ -489,6 +489,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from .store import open_for_reading
 
     day = parse_day(args.date)
+    # a day to come said "nothing was monitored on this day", as if the user had missed it
+    refuse_after_today(day, "--date")
     store = open_for_reading(getattr(args, "db", None))
     try:
         s = summarize_day(store, day)

@@ -429,6 +429,22 @@ def test_dates_outside_the_accepted_range_name_the_option_and_the_range(
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_day_still_to_come_is_said_to_be_after_today_not_unmonitored(store, capsys, as_json):
+    # It printed "nothing was monitored on this day" (and JSON of zero minutes and an
+    # unknown diary), exit 0, as if the user had missed a day that has not happened.
+    today = date.today()
+    coming = today + timedelta(days=2)
+    argv = ["summary", "--date", coming.isoformat(), "--db", str(store.path)]
+    assert cli.main(argv + (["--json"] if as_json else [])) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"posture-guard: --date {coming} is after today ({today}): nothing is recorded yet\n"
+    )
+    assert cli.main(["summary", "--date", today.isoformat(), "--db", str(store.path)]) == 0
+
+
 def test_the_first_and_last_accepted_days_are_summarised(store, capsys, tmp_path):
     import csv
 
@@ -438,13 +454,15 @@ def test_the_first_and_last_accepted_days_are_summarised(store, capsys, tmp_path
     for day in (EARLIEST_DAY, LATEST_DAY):
         store.add_spans([Span(G, at(9, d=day), at(9, 40, d=day)),
                          Span(F, at(9, 40, d=day), at(10, d=day))])  # fmt: skip
-    for day in (EARLIEST_DAY, LATEST_DAY):
-        argv = ["summary", "--date", day.isoformat(), "--json", "--db", str(store.path)]
-        assert cli.main(argv) == 0
-        obj = json.loads(capsys.readouterr().out)
-        assert (obj["date"], obj["monitored_minutes"]) == (day.isoformat(), 60.0)
-        assert obj["state_minutes"]["good"] == 40.0
-        assert obj["good_share"] == pytest.approx(2 / 3, abs=1e-4)
+    argv = ["summary", "--date", EARLIEST_DAY.isoformat(), "--json", "--db", str(store.path)]
+    assert cli.main(argv) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert (obj["date"], obj["monitored_minutes"]) == (EARLIEST_DAY.isoformat(), 60.0)
+    assert obj["state_minutes"]["good"] == 40.0
+    assert obj["good_share"] == pytest.approx(2 / 3, abs=1e-4)
+    # the last day is still to come, which the command refuses; its arithmetic holds
+    last = summarize_day(store, LATEST_DAY)
+    assert (last.monitored_s, last.state_seconds["good"]) == (3600.0, 2400.0)
     path = tmp_path / "edge.csv"
     argv = ["report", "--from", str(EARLIEST_DAY), "--to", str(EARLIEST_DAY + timedelta(6))]
     assert cli.main([*argv, "--csv", str(path), "--db", str(store.path)]) == 0
