@@ -344,7 +344,8 @@ class Observation:
 class Notify:
     """Show a notification. ``kind``: "posture", "break", "exercise" (the plan's),
     "framing", "micro", "checkin" or "diary" (how to add a headache, after the check-in's
-    "I had a headache" button)."""
+    "I had a headache" button). ``day``: the day a "diary" hint is about, so the shell can
+    name the database a replay records it in (see :func:`headache_add_hint`)."""
 
     prompt_id: int
     kind: str
@@ -352,6 +353,7 @@ class Notify:
     body: str
     exercise: Optional[str] = None
     buttons: tuple[tuple[str, str], ...] = ()
+    day: Optional[date] = None
 
 
 @dataclass(frozen=True)
@@ -518,11 +520,23 @@ NOT_RECORDED_UNKNOWN_PROMPT = (
 )
 
 
-def headache_add_hint(day: Optional[date]) -> str:
-    """What to run to add the headache the check-in's "I had a headache" button reported."""
+def headache_add_hint(day: Optional[date], db: Optional[str] = None, replay: bool = False) -> str:
+    """What to run to add the headache the check-in's "I had a headache" button reported.
+
+    A replay's check-in is about the replay's database: ``db`` (its ``--db``) is named in
+    the command, as :func:`~posture_guard.notify.without_buttons` names it for the other
+    buttons; a bare `headache add` put a recording's headache in the user's own diary.
+    A replay with no database names no command at all (it takes no answer)."""
     when = f" --date {day.isoformat()}" if day is not None else ""
+    if replay and db is None:
+        of = f" for {day}" if day is not None else ""
+        return (
+            f"'I had a headache'{of} was not put in a diary: this replay logs to no "
+            "database (with --db F it names the command that records it there)."
+        )
+    option = f" --db {shlex.quote(db)}" if db is not None else ""
     return (
-        f"Add it to your headache diary: posture-guard headache add{when} --intensity N "
+        f"Add it to your headache diary: posture-guard headache add{when} --intensity N{option} "
         "(N: pain 0-10; add --start HH:MM, --duration and --medication if you know them). "
         "Until then the day counts as unknown."
     )
@@ -754,7 +768,8 @@ class Coach:
                 fx.append(DiaryCheckIn(a.prompt_id, day))
             return st
         pid = st.next_prompt_id
-        fx.append(Notify(pid, "diary", "Note your headache", headache_add_hint(day), None, ()))
+        hint = headache_add_hint(day)
+        fx.append(Notify(pid, "diary", "Note your headache", hint, None, (), day=day))
         return replace(st, next_prompt_id=pid + 1, last_notified_at=now)
 
     def _timeline(
@@ -1261,6 +1276,8 @@ class CoachSink:
     # ----------------------------------------------------------------- effects
     def _perform(self, effect: Effect, now: datetime) -> None:
         if isinstance(effect, Notify):
+            if effect.kind == "diary" and not self.session.live:  # the engine knows no --db
+                effect = replace(effect, body=headache_add_hint(effect.day, self.db, replay=True))
             self._prompts[effect.prompt_id] = effect
             message = Message(
                 title=effect.title,

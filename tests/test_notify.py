@@ -19,6 +19,7 @@ import time
 import warnings
 from dataclasses import replace
 from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Optional
 
@@ -606,6 +607,81 @@ def test_a_replay_or_demo_without_a_database_prints_no_command_to_answer_it(
     checkin = _replay_checkin(None)
     body = without_buttons(checkin).body
     assert "posture-guard" not in body and "logs to no database" in body
+
+
+def _headache_pressed_on_a_replays_checkin(server, db: Optional[Path]) -> str:
+    """The body of the notification a replay (built as `replay --notify [--db F]` builds
+    its coach) sends after "I had a headache" is pressed on its 09:00 check-in."""
+    from posture_guard.coach import build_sink, event_logger
+    from posture_guard.store import Store, StoreSink
+
+    session = SessionInfo(start=START, profile="replay", live=False, source="rec.jsonl")
+    stores = [StoreSink(Store.open(db), session, own_store=True)] if db is not None else []
+    sink = build_sink(
+        live=False,
+        notify=True,
+        demo=False,
+        session=session,
+        notifier_choice="desktop-notifier",
+        on_event=event_logger(stores),
+        settings=CoachSettings(checkin_time=clock_time(9, 0)),
+        out=io.StringIO(),
+        db=None if db is None else str(db),
+    )
+    assert sink is not None
+    t = 0.0
+    sink.on_decision(Decision(t, PostureState.GOOD))
+    (checkin,) = server.wait_for(1)
+    assert checkin.summary == "End-of-day check-in" and "headache" in checkin.buttons
+    server.invoke_action(checkin.id, "headache")  # the user presses "I had a headache"
+    deadline = time.monotonic() + 5
+    while len(server.calls) < 2 and time.monotonic() < deadline:
+        t += 0.2
+        sink.on_decision(Decision(t, PostureState.GOOD))
+        time.sleep(0.02)
+    sink.close(t)
+    for store in stores:
+        store.close(t)
+    hint = server.calls[1]
+    assert hint.summary == "Note your headache"
+    return hint.body
+
+
+def test_i_had_a_headache_on_a_replays_checkin_names_the_replays_database(
+    notification_server, tmp_path, pg_home
+):
+    # The hint said `posture-guard headache add --date D --intensity N` without --db: the
+    # headache of a recording's day went into the user's own diary, not the replay's.
+    import shlex
+
+    from posture_guard import cli, paths
+    from posture_guard.diary import Diary
+    from posture_guard.store import Store
+
+    db = tmp_path / "my logs" / "replay.sqlite3"
+    db.parent.mkdir()
+    body = _headache_pressed_on_a_replays_checkin(notification_server, db)
+    command = body.split("posture-guard headache add", 1)[1].split(" (N: ")[0]
+    argv = shlex.split("headache add" + command.replace("--intensity N", "--intensity 6"))
+    assert argv[-2:] == ["--db", str(db)] and "--date" in argv
+    assert cli.main(argv) == 0  # the command the hint names, as the user would type it
+    store = Store.open(db)
+    try:
+        day = START.date()
+        assert Diary(store).days(day, day)[day].status == "headache"
+    finally:
+        store.close()
+    assert not paths.database_file().exists()  # the user's own diary untouched
+
+
+def test_i_had_a_headache_on_a_replays_checkin_without_a_database_names_no_command(
+    notification_server,
+):
+    # As its other prompts (see above): a replay that logs nowhere takes no answer, and a
+    # bare `headache add` would have put a recording's headache in the user's own diary.
+    body = _headache_pressed_on_a_replays_checkin(notification_server, None)
+    assert "posture-guard" not in body
+    assert "2024-03-04 was not put in a diary: this replay logs to no database" in body
 
 
 def _events_between(db: Path, start: float, end: float) -> list:
