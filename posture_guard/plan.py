@@ -723,11 +723,23 @@ def active_plan_path() -> Path:
     return paths.config_dir() / PLAN_FILE
 
 
+def _folder_in_place(path: Path, then: str) -> UserError:
+    """The refusal when a folder stands where the active plan goes. Why: it was "cannot
+    read plan PATH: Is a directory" followed by "a damaged file, or a plan imported with
+    an earlier version", and a way out (`plan clear`) that fails on a folder too; the
+    folder is the user's to move (it may hold anything), never the app's to remove."""
+    return UserError(f"the active plan {path} is a folder, not a plan file; move it away ({then})")
+
+
 def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
     """The imported plan, or None when there is none."""
     path = active_plan_path()
     if not path.exists():
         return None
+    if path.is_dir():
+        raise _folder_in_place(
+            path, "without it no plan is in force; `posture-guard plan import FILE` sets one"
+        )
     try:
         return load_plan_file(path, library)
     except UserError as exc:
@@ -801,6 +813,8 @@ def clear_plan(now: Optional[datetime] = None) -> bool:
     path = active_plan_path()
     if not path.exists():
         return False
+    if path.is_dir():
+        raise _folder_in_place(path, "nothing was cleared; without it no plan is in force")
     entry = _record_history(None, now or datetime.now())
     try:
         path.unlink()

@@ -244,6 +244,45 @@ def test_damaged_active_plan_is_reported_with_the_way_out() -> None:
         plan.load_active_plan()
 
 
+def test_a_folder_named_plan_toml_is_one_line_naming_it_in_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder where `plan import` puts the active plan was "cannot read plan PATH: Is
+    a directory (a damaged file, or a plan imported with an earlier version ...)" and
+    offered `plan clear`, which failed on it too. Every command that reads the active
+    plan or clears it says the folder is in the way, once, naming it (`plan import` says
+    it cannot save the plan there); clear and import leave the history as it was."""
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    path = plan.active_plan_path()
+    path.unlink()
+    path.mkdir()
+    history = sorted(p.name for p in plan.plan_history_dir().iterdir())
+    capsys.readouterr()
+    commands = (
+        ["plan", "show"],
+        ["config"],
+        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf")],
+        ["plan", "clear"],
+    )
+    for argv in commands:
+        assert cli.main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1, argv
+        assert f"the active plan {path} is a folder, not a plan file; move it away" in err
+        assert err.count(str(path)) == 1 and "earlier version" not in err, argv
+    assert not (tmp_path / "r.pdf").exists()
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert f"cannot save the active plan to {path}: it is a folder" in err
+    assert path.is_dir() and sorted(p.name for p in plan.plan_history_dir().iterdir()) == history
+    # done records the answer all the same, saying why the plan is left out
+    assert cli.main(["done", "chin_tuck"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("chin_tuck: done at ") and "recorded without the plan" in err
+    assert f"{path} is a folder, not a plan file" in err and "earlier version" not in err
+
+
 def test_an_active_plan_an_older_version_accepted_still_lets_done_be_recorded(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -189,6 +189,31 @@ def test_a_broken_plan_file_keeps_the_plan_in_force(
     assert "the active plan cannot be used" in _log_text()
 
 
+def test_a_plan_file_turned_into_a_folder_keeps_the_plan_in_force(
+    grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
+) -> None:
+    """The active plan replaced at 09:01 by a folder named plan.toml: the plan in force
+    stays (its 09:05 dose is prompted) and the folder is told as a folder, naming it
+    (it was told as "Is a directory", blamed on a damaged file or an earlier version)."""
+    _config(BREAK_AT_3.replace('"3m"', '"45m"'))
+    assert cli.main(["plan", "import", str(_plan_with_a_dose_at_0905(tmp_path))]) == 0
+
+    def to_folder() -> None:
+        active_plan_path().unlink()
+        active_plan_path().mkdir()
+
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    clock.at(60, to_folder)
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    assert [m.exercise for m in notifier.shown if m.kind == "exercise"] == ["chin_tuck"]
+    (told,) = [m for m in notifier.shown if m.kind == "monitor"]
+    assert told.title == "posture-guard: plan.toml not used"
+    assert f"{active_plan_path()} is a folder, not a plan file" in told.body
+    assert "earlier version" not in told.body and "keeps the settings it has" in told.body
+
+
 def test_an_exercise_library_turned_into_a_folder_keeps_the_library_in_force(
     grace_hopper: Path, notifier: ButtonNotifier
 ) -> None:
