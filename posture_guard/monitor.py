@@ -627,9 +627,11 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     db = getattr(args, "db", None)
     paths.refuse_same_file(db, "--db", inputs)
     refuse_future_start(db, getattr(args, "start", None))
-    span = check_whole_stream(args.landmarks) if args.landmarks else None
+    # the input is opened first, a video too: one that cannot be read is told before the
+    # profile note (it came after "note: no calibration profile", as if that were the fault)
+    span = check_whole_stream(args.landmarks) if args.landmarks else video_span(args.video)
     if db:
-        refuse_logging_twice(db, getattr(args, "start", None), span or video_span(args.video))
+        refuse_logging_twice(db, getattr(args, "start", None), span)
     states_file = open_states_out(args.states_out, {**inputs, "--db": db})
     try:
         sinks: list[Sink] = []

@@ -420,6 +420,19 @@ def test_missing_input_and_too_short_calibration(
     assert "holds only" in capsys.readouterr().err
 
 
+def test_an_unreadable_video_is_told_before_any_profile_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "note: no calibration profile; judging against population defaults ..." was
+    # printed first, then the error: a note about a replay that never ran.
+    video = tmp_path / "x.mp4"
+    video.write_bytes(b"not a video\n" * 100)
+    assert main(["replay", "--video", str(video)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "calibration profile" not in err
+    assert err.strip() == f"posture-guard: {video}: OpenCV cannot read this file as a video"
+
+
 @pytest.mark.parametrize("name", ["rec.jsonl", "rec.jsonl.gz"])
 def test_a_stream_of_only_its_header_is_refused_naming_it_and_nothing_is_written(
     slump_stream: Path,
