@@ -3,9 +3,12 @@ several times a second right after something changes.
 
 One MediaPipe Pose frame costs about 20 ms of CPU, and grabbing and decoding it a few ms
 more. At a steady interval of 3.5 s that is about 1,030 frames an hour; each sign of change
-(the first frame that disagrees with the current state, a state change, the person coming
-back) adds ``settle`` seconds of frames at the fast interval, so that a change is still
-confirmed within seconds. ``python -m benchmarks.bench_cost`` measures what this costs.
+(a state change, or two frames in a row that disagree with the current state: a posture on
+its way to changing, the person coming back) adds ``settle`` seconds of frames at the fast
+interval, so that a change is still confirmed within seconds. A lone frame that disagrees
+is looked at again at the fast interval first: landmark noise makes some 20-30 of a steady
+sitter's frames an hour disagree, and a run of fast looks for each was an eighth of that
+sitter's frames. ``python -m benchmarks.bench_cost`` measures what this costs.
 The policy is a pure function of what the decision saw, so it is tested with plain numbers.
 
 A run of fast looks that has not changed the state within ``max_fast`` seconds ends, and
@@ -35,6 +38,9 @@ class SamplingPolicy:
     # confirmed within about 5 s), and the disagreement then rests this long.
     max_fast: float = 20.0
     rest: float = 300.0
+    # A lone disagreement after a steady spell earns one fast look, not a run: only if
+    # that look disagrees too does the run begin.
+    probe: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class SamplerState:
     last_change: float = float("-inf")  # the last sign of change that earned fast looks
     run_start: Optional[float] = None  # when the current run of fast looks began
     rest_until: float = float("-inf")  # disagreements before this earn no fast looks
+    probing: bool = False  # this frame is the second look at a lone disagreement
 
 
 def next_interval(
@@ -51,10 +58,13 @@ def next_interval(
     t = decision.t
     # A frame that cuts the user off is no sign of change: it holds the state, unmeasured.
     disagrees = reading.label is not decision.state and not reading.partial
+    probing, state = state.probing, replace(state, probing=False)
     if decision.changed:
         state = SamplerState(last_change=t, run_start=t)
     elif disagrees and t >= state.rest_until:
         if state.run_start is None or t - state.last_change >= policy.settle:
+            if policy.probe and not probing:
+                return replace(state, probing=True), policy.fast  # look again first
             state = replace(state, last_change=t, run_start=t)  # a new run
         elif t - state.run_start < policy.max_fast:
             state = replace(state, last_change=t)

@@ -282,3 +282,16 @@ def test_sitters_are_judged_against_a_profile_with_the_slouch_step() -> None:
     # The default a camera calibration gives: the slouch model, not the upright-only one.
     baseline = bc.calibrate_like_a_user(bc.steady_scene(60.0, seed=3))
     assert baseline.calibrated and baseline.slouch["d_gap"] < 0
+
+
+def test_the_second_look_is_priced_against_the_policy_without_it() -> None:
+    # Ten minutes of the benchmark's steady sitter: the lone disagreements of landmark
+    # noise each cost a run of fast looks without the second look, one frame with it.
+    scene = bc.steady_scene(600.0, seed=1)
+    header, labelled = synth.render(scene)
+    samples = synth.to_samples(labelled)
+    default = SamplingPolicy()
+    with_look = bc.count_analysed(header, samples, bc.calibrate_like_a_user(scene), default)
+    without = bc.steady_frames_without_probe(scene)
+    assert with_look.unsettled > 0  # there was noise to look at again
+    assert 3600 / default.steady <= with_look.analysed_per_hour < without

@@ -21,15 +21,43 @@ def test_steady_posture_is_sampled_at_the_slow_interval() -> None:
     assert wait == POLICY.steady
 
 
-def test_a_disagreeing_frame_switches_to_fast_for_the_settle_time() -> None:
+def test_a_lone_disagreeing_frame_earns_one_more_look_only() -> None:
+    # One frame read as a forward head among steady good ones (landmark noise) is looked
+    # at again at once; when that look agrees, the slow interval resumes: no run of fast
+    # looks for a frame that was noise.
     state, wait = _wait(SamplerState(), 100.0, S.GOOD, S.FORWARD_HEAD)
     assert wait == POLICY.fast
+    state, wait = _wait(state, 100.0 + POLICY.fast, S.GOOD, S.GOOD)
+    assert wait == POLICY.steady
+    # The next lone disagreement is looked at again too (the look is not used up).
+    state, wait = _wait(state, 104.0, S.GOOD, S.FORWARD_HEAD)
+    assert wait == POLICY.fast
+
+
+def test_a_disagreement_seen_twice_switches_to_fast_for_the_settle_time() -> None:
+    state, wait = _wait(SamplerState(), 100.0, S.GOOD, S.FORWARD_HEAD)
+    assert wait == POLICY.fast
+    start = 100.0 + POLICY.fast
+    state, wait = _wait(state, start, S.GOOD, S.FORWARD_HEAD)  # the second look agrees
+    assert wait == POLICY.fast
     # Frames agreeing again stay fast until the settle time has passed...
-    state, wait = _wait(state, 100.0 + POLICY.settle - 0.1, S.GOOD, S.GOOD)
+    state, wait = _wait(state, start + POLICY.settle - 0.1, S.GOOD, S.GOOD)
     assert wait == POLICY.fast
     # ...then fall back to the slow interval.
-    state, wait = _wait(state, 100.0 + POLICY.settle + 0.1, S.GOOD, S.GOOD)
+    state, wait = _wait(state, start + POLICY.settle + 0.1, S.GOOD, S.GOOD)
     assert wait == POLICY.steady
+
+
+def test_without_the_second_look_one_disagreeing_frame_starts_the_run() -> None:
+    # SamplingPolicy(probe=False) is the policy before the second look, which
+    # benchmarks.bench_cost prices beside the default.
+    policy = SamplingPolicy(probe=False)
+    state, wait = next_interval(
+        policy, SamplerState(), Decision(100.0, S.GOOD), Reading(S.FORWARD_HEAD, present=True)
+    )
+    assert wait == policy.fast
+    _, wait = next_interval(policy, state, Decision(100.5, S.GOOD), Reading(S.GOOD, present=True))
+    assert wait == policy.fast
 
 
 def test_a_state_change_and_a_return_are_sampled_fast() -> None:
