@@ -966,7 +966,8 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
     )
     say(
         f"   fast sampling at once) the steady sitter takes {no_probe:.0f} frames/h = "
-        f"{no_probe * frame.whole.mean_ms / 1000:.1f} CPU-s/h at this frame cost."
+        f"{no_probe * frame.whole.mean_ms / 1000 + sitters[0].count.decision_cpu_per_hour:.1f}"
+        " CPU-s/h at this frame cost (its decision CPU-s/h counted as above)."
     )
     say(
         "   Camera grab cost is NOT included in CPU-s/h (no camera here); '+decode' adds one "
