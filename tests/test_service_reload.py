@@ -189,6 +189,27 @@ def test_a_broken_plan_file_keeps_the_plan_in_force(
     assert "the active plan cannot be used" in _log_text()
 
 
+def _run_live_turning_into_a_folder(path: Path, grace_hopper: Path, stop_at: float) -> int:
+    """A live run in which the file at ``path`` is replaced by a folder of that name at
+    09:01 (60 s in)."""
+
+    def to_folder() -> None:
+        path.unlink()
+        path.mkdir()
+
+    clock = FakeClock(stop_at=stop_at)
+    world = CameraWorld(clock, clock())
+    clock.at(60, to_folder)
+    return _run_live(grace_hopper, clock, world)
+
+
+def _the_one_monitor_notice(notifier: ButtonNotifier, name: str):
+    """The run's only notice about its own settings, which says ``name`` is not used."""
+    (told,) = [m for m in notifier.shown if m.kind == "monitor"]
+    assert told.title == f"posture-guard: {name} not used"
+    return told
+
+
 def test_a_plan_file_turned_into_a_folder_keeps_the_plan_in_force(
     grace_hopper: Path, notifier: ButtonNotifier, tmp_path: Path
 ) -> None:
@@ -198,18 +219,10 @@ def test_a_plan_file_turned_into_a_folder_keeps_the_plan_in_force(
     _config(BREAK_AT_3.replace('"3m"', '"45m"'))
     assert cli.main(["plan", "import", str(_plan_with_a_dose_at_0905(tmp_path))]) == 0
 
-    def to_folder() -> None:
-        active_plan_path().unlink()
-        active_plan_path().mkdir()
-
-    clock = FakeClock(stop_at=360)
-    world = CameraWorld(clock, clock())
-    clock.at(60, to_folder)
-    assert _run_live(grace_hopper, clock, world) == 0
+    assert _run_live_turning_into_a_folder(active_plan_path(), grace_hopper, stop_at=360) == 0
 
     assert [m.exercise for m in notifier.shown if m.kind == "exercise"] == ["chin_tuck"]
-    (told,) = [m for m in notifier.shown if m.kind == "monitor"]
-    assert told.title == "posture-guard: plan.toml not used"
+    told = _the_one_monitor_notice(notifier, "plan.toml")
     assert f"{active_plan_path()} is a folder, not a plan file" in told.body
     assert "earlier version" not in told.body and "keeps the settings it has" in told.body
 
@@ -231,18 +244,10 @@ def test_an_exercise_library_turned_into_a_folder_keeps_the_library_in_force(
     )
     user_path().write_text(own + bundled_path().read_text(encoding="utf-8"), encoding="utf-8")
 
-    def to_folder() -> None:
-        user_path().unlink()
-        user_path().mkdir()
-
-    clock = FakeClock(stop_at=300)
-    world = CameraWorld(clock, clock())
-    clock.at(60, to_folder)
-    assert _run_live(grace_hopper, clock, world) == 0
+    assert _run_live_turning_into_a_folder(user_path(), grace_hopper, stop_at=300) == 0
 
     assert [m.exercise for m in notifier.shown if m.kind == "break"] == ["own_walk"]
-    (told,) = [m for m in notifier.shown if m.kind == "monitor"]
-    assert told.title == "posture-guard: exercises.toml not used"
+    told = _the_one_monitor_notice(notifier, "exercises.toml")
     assert f"{user_path()} is a folder, not a file" in told.body
     assert "keeps the settings it has" in told.body
 
