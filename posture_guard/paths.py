@@ -186,10 +186,9 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     synced so that the rename outlasts a power cut). ``durable=False`` skips both syncs,
     for a file rewritten every few seconds that a power cut makes stale anyway (the
     monitor's heartbeat): two disk flushes every 10 s all day would buy nothing. The
-    folder is made if need be. What
-    the system refuses is an OSError; the temporary file is removed (see
-    :func:`write_refusal` for the words a user sees). The file is 0600 (``mkstemp``'s
-    mode), whatever the mode of the file it replaces."""
+    folder is made if need be. What the system refuses is an OSError; the temporary file
+    is removed (see :func:`write_refusal` for the words a user sees). The file is 0600
+    (``mkstemp``'s mode), whatever the mode of the file it replaces."""
     path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
