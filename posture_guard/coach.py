@@ -1550,10 +1550,7 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
     if not path.exists():
         return CoachSettings()
     if path.is_dir():
-        raise UserError(
-            f"config file {path} is a folder, not a file; move it away (without it the "
-            "defaults are used)"
-        )
+        raise paths.folder_in_place("config file", path, "without it the defaults are used")
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python < 3.11

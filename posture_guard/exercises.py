@@ -118,9 +118,8 @@ def load_library(path: Optional[Path] = None) -> Library:
         candidate = user_path()
         path = candidate if candidate.is_file() or candidate.is_dir() else bundled_path()
     if path.is_dir():
-        raise UserError(
-            f"exercise library {path} is a folder, not a file; move it away (without it "
-            "the bundled exercises are used)"
+        raise paths.folder_in_place(
+            "exercise library", path, "without it the bundled exercises are used"
         )
     try:
         raw = path.read_bytes()

@@ -208,6 +208,14 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
         sync_folder(path.parent)
 
 
+def folder_in_place(what: str, path: Path, then: str, expected: str = "a file") -> UserError:
+    """The refusal when a folder stands where the user's ``what`` (config file, exercise
+    library, active plan) goes: "Is a directory" from the OS named the path twice or was
+    blamed on a damaged file. The folder is the user's to move (it may hold anything),
+    never the app's to remove; ``then`` says what holds meanwhile."""
+    return UserError(f"{what} {path} is a folder, not {expected}; move it away ({then})")
+
+
 def write_refusal(doing: str, path: Path, exc: OSError) -> UserError:
     """``exc`` from :func:`write_atomic` as a UserError naming ``path`` and what to check,
     not the temporary file the OS error names, which would only confuse. ``doing``: e.g.

@@ -726,9 +726,8 @@ def active_plan_path() -> Path:
 def _folder_in_place(path: Path, then: str) -> UserError:
     """The refusal when a folder stands where the active plan goes. Why: it was "cannot
     read plan PATH: Is a directory" followed by "a damaged file, or a plan imported with
-    an earlier version", and a way out (`plan clear`) that fails on a folder too; the
-    folder is the user's to move (it may hold anything), never the app's to remove."""
-    return UserError(f"the active plan {path} is a folder, not a plan file; move it away ({then})")
+    an earlier version", and a way out (`plan clear`) that fails on a folder too."""
+    return paths.folder_in_place("the active plan", path, then, expected="a plan file")
 
 
 def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
