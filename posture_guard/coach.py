@@ -106,7 +106,6 @@ import json
 import logging
 import math
 import os
-import shlex
 import sys
 import time as _time
 from collections.abc import Mapping
@@ -120,7 +119,7 @@ from . import paths
 from .errors import UserError
 from .exercises import Exercise, Library, load_library, pick_exercise
 from .features import SET_CAMERA_BACK
-from .notify import Click, Delivery, Message, Notifier
+from .notify import Click, Delivery, Message, Notifier, db_option
 from .sinks import SessionInfo
 from .states import Decision, PostureState
 
@@ -534,9 +533,9 @@ def headache_add_hint(day: Optional[date], db: Optional[str] = None, replay: boo
             f"'I had a headache'{of} was not put in a diary: this replay logs to no "
             "database (with --db F it names the command that records it there)."
         )
-    option = f" --db {shlex.quote(db)}" if db is not None else ""
     return (
-        f"Add it to your headache diary: posture-guard headache add{when} --intensity N{option} "
+        f"Add it to your headache diary: posture-guard headache add{when} --intensity N"
+        f"{db_option(db)} "
         "(N: pain 0-10; add --start HH:MM, --duration and --medication if you know them). "
         "Until then the day counts as unknown."
     )
@@ -1271,7 +1270,7 @@ class CoachSink:
 
     def _db_option(self) -> str:
         """`` --db F`` for a command that answers this session's prompts in its database."""
-        return f" --db {shlex.quote(self.db)}" if self.db is not None else ""
+        return db_option(self.db)
 
     # ----------------------------------------------------------------- effects
     def _perform(self, effect: Effect, now: datetime) -> None:

@@ -93,6 +93,12 @@ NO_DATABASE_TO_ANSWER = (
 )
 
 
+def db_option(db: Optional[str]) -> str:
+    """`` --db F`` (quoted for a shell) for a command that answers a prompt in the
+    session's own database ``db``; empty for the user's own (``db`` None)."""
+    return f" --db {shlex.quote(db)}" if db is not None else ""
+
+
 def without_buttons(message: Message) -> Message:
     """``message`` for a path that shows no buttons: the commands that answer it instead
     (a replay that logs to no database says it takes no answer, see
@@ -106,8 +112,8 @@ def without_buttons(message: Message) -> Message:
         if action == "snooze" and not message.live:
             continue  # `snooze` silences the live monitor, not the replay that prompted
         command = command.format(exercise=message.exercise, date=when)
-        if message.db is not None and action != "snooze":
-            command += f" --db {shlex.quote(message.db)}"
+        if action != "snooze":
+            command += db_option(message.db)
         commands.append(f"{label}: {command}")
     if not commands:
         return replace(message, buttons=())
