@@ -49,6 +49,18 @@ def _expected_analysed(policy: SamplingPolicy, last_t: float, settled_interval: 
     return fast + math.floor((last_t - policy.settle) / settled_interval + 1e-9) + 1
 
 
+def _expected_empty(policy: SamplingPolicy, last_t: float) -> int:
+    """Frames an empty desk gets: fast for ``settle`` s after its first frame, then one
+    every ``absent`` s until nobody has been there ``absent_patience`` s, then one every
+    ``steady`` s (on a sample grid that hits every due time exactly)."""
+    frames, t = math.ceil(policy.settle / policy.fast), policy.settle
+    while t < policy.absent_patience and t <= last_t:
+        frames, t = frames + 1, t + policy.absent
+    if t > last_t:
+        return frames
+    return frames + math.floor((last_t - t) / policy.steady + 1e-9) + 1
+
+
 def test_percentile_is_nearest_rank_and_summary_is_in_milliseconds() -> None:
     seconds = [k / 1000.0 for k in (7, 1, 10, 3, 5, 2, 9, 4, 8, 6)]
     stat = bc.summarize(seconds)
@@ -158,12 +170,15 @@ def test_a_still_sitter_gets_the_fast_burst_then_the_steady_interval() -> None:
     assert count.seen_per_hour == pytest.approx(36000)
 
 
-def test_an_empty_desk_is_looked_at_on_the_absent_interval() -> None:
+def test_an_empty_desk_is_looked_at_on_the_absent_interval_then_the_steady_one() -> None:
     header = StreamHeader(640, 480, 10.0)
-    samples = [Sample(i / 10.0, None) for i in range(300)]
+    samples = [Sample(i / 10.0, None) for i in range(3000)]
     count = bc.count_analysed(header, samples, bc.POPULATION_BASELINE, POLICY)
-    assert count.analysed == _expected_analysed(POLICY, samples[-1].t, POLICY.absent)
-    assert count.seconds == pytest.approx(30.0)
+    assert count.analysed == _expected_empty(POLICY, samples[-1].t)
+    assert count.seconds == pytest.approx(300.0)
+    # the first 30 s: fast, then the absent interval only (patience not yet over)
+    early = bc.count_analysed(header, samples[:300], bc.POPULATION_BASELINE, POLICY)
+    assert early.analysed == _expected_analysed(POLICY, samples[299].t, POLICY.absent)
 
 
 def test_without_a_policy_every_sample_is_analysed() -> None:
@@ -251,9 +266,10 @@ def test_quick_run_prints_a_verdict_per_target_that_matches_its_figures() -> Non
     assert 3600 / policy.steady <= steady.count.analysed_per_hour
     assert steady.count.analysed_per_hour <= restless.count.analysed_per_hour
     assert restless.count.analysed_per_hour <= 3600 / policy.fast + 1
-    # Nobody at the desk: looked at on the absent interval, at the empty frame's cost.
+    # Nobody at the desk: looked at on the absent interval, then the steady one, at the
+    # empty frame's cost.
     seconds = away.count.seconds
-    expected = _expected_analysed(policy, seconds - 0.1, policy.absent) * 3600 / seconds
+    expected = _expected_empty(policy, seconds - 0.1) * 3600 / seconds
     assert away.count.analysed_per_hour == pytest.approx(expected, rel=0.02)
     assert away.frame_cpu_s == pytest.approx(report.empty.mean_ms / 1000)
     assert report.frame.feed.mean_ms > 0

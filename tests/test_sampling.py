@@ -73,6 +73,39 @@ def test_an_empty_desk_is_sampled_at_the_absent_interval() -> None:
     assert POLICY.fast < POLICY.absent < POLICY.steady
 
 
+def _empty_desk(state: SamplerState, start: float, seconds: float) -> tuple[SamplerState, list]:
+    """(state, [(t, wait)]) of the frames from ``start``, when the state turned absent,
+    over ``seconds`` of nobody at the desk."""
+    state, wait = _wait(state, start, S.ABSENT, S.ABSENT, changed=True)
+    t, out = start + wait, [(start, wait)]
+    while t < start + seconds:
+        state, wait = _wait(state, t, S.ABSENT, S.ABSENT)
+        out.append((t, wait))
+        t += wait
+    return state, out
+
+
+def test_an_empty_desk_for_a_while_is_sampled_at_the_steady_interval() -> None:
+    # Lunch, a meeting: after absent_patience of nobody, the 2 s interval (which greets a
+    # quick return) gives way to the steady one; an hour of empty desk costs no more
+    # frames than an hour of steady posture.
+    start = 1000.0
+    state, frames = _empty_desk(SamplerState(), start, 600.0)
+    early = {w for t, w in frames if start + POLICY.settle <= t < start + POLICY.absent_patience}
+    late = {w for t, w in frames if t >= start + POLICY.absent_patience}
+    assert early == {POLICY.absent} and late == {POLICY.steady}
+    hour = len(_empty_desk(SamplerState(), 0.0, 3600.0)[1])
+    assert hour <= 3600 / POLICY.steady + POLICY.absent_patience / POLICY.absent
+    # Someone coming back is looked at fast at once, and once they are back (the state
+    # changed) a later absence starts again at the short interval.
+    state, wait = _wait(state, start + 601.0, S.ABSENT, S.GOOD)
+    assert wait == POLICY.fast
+    state, _ = _wait(state, start + 603.0, S.GOOD, S.GOOD, changed=True)
+    state, _ = _wait(state, start + 700.0, S.GOOD, S.GOOD)
+    _, again = _empty_desk(state, start + 800.0, 30.0)
+    assert {w for t, w in again if t >= start + 800.0 + POLICY.settle} == {POLICY.absent}
+
+
 def test_a_frame_that_cuts_the_user_off_is_no_sign_of_change() -> None:
     partial = Reading(S.ABSENT, present=True, partial=True)
     _, wait = next_interval(POLICY, SamplerState(), Decision(100.0, S.GOOD), partial)
