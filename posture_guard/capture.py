@@ -10,10 +10,14 @@ replaying "from a photo" means.
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import IO, Optional, Protocol
 
 import numpy as np
 
@@ -60,6 +64,75 @@ def _cv2():
     return cv2
 
 
+# "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f5fd71c780] " or "[ WARN:0@0.012] ": who spoke, not what
+_NATIVE_PREFIX = re.compile(r"^\[[^\]]*\]\s*")
+
+
+class _NativeStderrHeld:
+    """While in effect, what native code (FFmpeg, OpenCV) writes to file descriptor 2 goes
+    to a temporary file instead of the terminal, so that a broken file's complaints do not
+    come before our one-line error; :meth:`gist` words them for that error, and
+    :meth:`pass_on` writes them out as they were when the file turned out readable. Only
+    OpenCV calls run inside, so none of our own messages is held. Where descriptor 2
+    cannot be duplicated (none open, a platform without descriptors) nothing is held."""
+
+    def __init__(self) -> None:
+        self.raw = b""
+        self._saved: Optional[int] = None
+        self._sink: Optional[IO[bytes]] = None
+
+    def __enter__(self) -> _NativeStderrHeld:
+        try:
+            sys.stderr.flush()
+            self._sink = tempfile.TemporaryFile()
+            self._saved = os.dup(2)
+            os.dup2(self._sink.fileno(), 2)
+        except (OSError, ValueError, AttributeError):
+            self._close()  # nothing held: native output reaches the terminal as before
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is None or self._sink is None:
+            return
+        try:
+            os.dup2(self._saved, 2)  # always given back, whatever happened inside
+            self._sink.seek(0)
+            self.raw = self._sink.read()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self._saved is not None:
+            os.close(self._saved)
+            self._saved = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+    def gist(self) -> str:
+        """`` (the decoder said: moov atom not found)``, or "" when nothing was said: the
+        lines without who said them (a memory address means nothing to a user)."""
+        said: list[str] = []
+        for line in self.raw.decode("utf-8", "replace").splitlines():
+            line = _NATIVE_PREFIX.sub("", line).strip()
+            # a line quoting the file's own bytes ("Got: \ufffdU.") is no words for a user
+            if line and line.isprintable() and "\ufffd" not in line and line not in said:
+                said.append(line)
+        if not said:
+            return ""
+        words = "; ".join(said[:2])
+        return f" (the decoder said: {words if len(words) <= 120 else words[:117] + '...'})"
+
+    def pass_on(self) -> None:
+        """Write what was held to descriptor 2 as it would have been written."""
+        rest = self.raw
+        try:
+            while rest:
+                rest = rest[os.write(2, rest) :]
+        except OSError:
+            pass
+
+
 class VideoFileSource:
     """Frames of a video file with times from the file's frame rate."""
 
@@ -68,9 +141,16 @@ class VideoFileSource:
         self.path = Path(path)
         if not self.path.exists():
             raise UserError(f"video file not found: {self.path}")
-        self._cap = cv2.VideoCapture(str(self.path))
-        if not self._cap.isOpened():
-            raise UserError(f"{self.path}: OpenCV cannot read this file as a video")
+        # FFmpeg writes its complaints about a broken file ("[mov,mp4,... @ 0x55...] moov
+        # atom not found") straight to descriptor 2, where they came before our one-line
+        # error: held while the file is opened and its first frame read, they become part
+        # of that error, or are passed on unchanged when the file is readable.
+        with _NativeStderrHeld() as held:
+            self._cap = cv2.VideoCapture(str(self.path))
+            opened = self._cap.isOpened()
+            ok, first = self._cap.read() if opened else (False, None)
+        if not opened:
+            raise UserError(f"{self.path}: OpenCV cannot read this file as a video{held.gist()}")
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if 0 < fps < 1000 else 25.0
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
@@ -78,9 +158,10 @@ class VideoFileSource:
         self.name = f"video:{self.path.name}"
         self._index = 0
         self._pending: Optional[np.ndarray] = None
-        ok, first = self._cap.read()
         if not ok or first is None:
-            raise UserError(f"{self.path}: the video has no readable frames")
+            self._cap.release()
+            raise UserError(f"{self.path}: the video has no readable frames{held.gist()}")
+        held.pass_on()  # a readable file: whatever the decoder said reaches the user as before
         self._pending = first
         self.height, self.width = first.shape[:2]
         # stream time of the last frame, as the container states it (0 when it does not):

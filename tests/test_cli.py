@@ -430,7 +430,55 @@ def test_an_unreadable_video_is_told_before_any_profile_note(
     assert main(["replay", "--video", str(video)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "calibration profile" not in err
-    assert err.strip() == f"posture-guard: {video}: OpenCV cannot read this file as a video"
+    assert err.startswith(f"posture-guard: {video}: OpenCV cannot read this file as a video")
+    assert err.count("\n") == 1
+
+
+def _mp4_cut_before_its_index(tmp_path: Path) -> tuple[Path, Path]:
+    """A real clip, and its first half: OpenCV's mp4 writer puts the index (the moov
+    atom) last, so the half is a download or copy cut short that FFmpeg cannot open."""
+    import cv2
+    import numpy as np
+
+    whole = tmp_path / "whole.mp4"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for i in range(20):
+        writer.write(np.full((48, 64, 3), 10 * i, np.uint8))
+    writer.release()
+    data = whole.read_bytes()
+    assert data.find(b"moov") > len(data) // 2
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    return whole, cut
+
+
+def test_a_broken_video_is_our_one_line_without_ffmpegs_own(tmp_path: Path) -> None:
+    # FFmpeg wrote "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55...] moov atom not found" straight to
+    # the terminal, before our line: a memory address and a second voice for one error.
+    _, cut = _mp4_cut_before_its_index(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "replay", "--video", str(cut)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")},
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(f"posture-guard: {cut}: OpenCV cannot read this file as a video")
+    assert "@ 0x" not in proc.stderr and "[mov," not in proc.stderr
+
+
+def test_after_a_broken_video_the_terminal_is_ours_again_and_a_good_one_replays(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    whole, cut = _mp4_cut_before_its_index(tmp_path)
+    assert main(["replay", "--video", str(cut)]) == 2
+    os.write(2, b"written after\n")  # descriptor 2 leads to the terminal again
+    err = capfd.readouterr().err
+    assert err.splitlines()[1:] == ["written after"] and "@ 0x" not in err
+    assert main(["replay", "--video", str(whole)]) == 0
+    assert "analysed" in capfd.readouterr().out
 
 
 @pytest.mark.parametrize("name", ["rec.jsonl", "rec.jsonl.gz"])
