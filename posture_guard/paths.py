@@ -219,9 +219,10 @@ def folder_in_place(what: str, path: Path, then: str, expected: str = "a file") 
 def write_refusal(doing: str, path: Path, exc: OSError) -> UserError:
     """``exc`` from :func:`write_atomic` as a UserError naming ``path`` and what to check,
     not the temporary file the OS error names, which would only confuse. ``doing``: e.g.
-    "cannot write the control file"."""
+    "cannot write the control file". A folder in the way is the user's to move, as
+    :func:`folder_in_place` says, not to remove (it may hold anything)."""
     if isinstance(exc, IsADirectoryError):
-        why = "it is a folder; remove it and try again"
+        why = "it is a folder, not a file; move it away"
     elif isinstance(exc, PermissionError):
         why = f"permission denied; check the permissions of the folder {path.parent}"
     elif isinstance(exc, (FileExistsError, NotADirectoryError)):

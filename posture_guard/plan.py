@@ -800,8 +800,12 @@ def import_plan(
     entry = _record_history(raw, now or datetime.now())
     try:
         _write_atomic(active_plan_path(), raw)
-    except UserError:
+    except UserError as exc:
         _forget(entry)  # the plan did not change: the history must not say it did
+        if active_plan_path().is_dir():  # in the words of every other plan command
+            raise _folder_in_place(
+                active_plan_path(), "nothing was imported; the plan history is as it was"
+            ) from exc
         raise
     return replace(plan, origin=str(active_plan_path()))
 

@@ -390,7 +390,10 @@ def test_a_control_file_that_is_a_folder_is_named_by_status_snooze_and_pause(cap
     for argv in (["snooze", "10m"], ["pause"], ["resume"]):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
-        assert f"cannot write the control file {path}: it is a folder; remove it" in err
+        # a folder is the user's to move away, as everywhere else, never the app's to remove
+        assert (
+            f"cannot write the control file {path}: it is a folder, not a file; move it away" in err
+        )
         assert ".tmp" not in err and len(err.strip().splitlines()) == 1
     assert path.is_dir() and list(path.parent.glob(".control.json.*")) == []
 

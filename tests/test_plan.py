@@ -250,8 +250,10 @@ def test_a_folder_named_plan_toml_is_one_line_naming_it_in_every_command(
     """A folder where `plan import` puts the active plan was "cannot read plan PATH: Is
     a directory (a damaged file, or a plan imported with an earlier version ...)" and
     offered `plan clear`, which failed on it too. Every command that reads the active
-    plan or clears it says the folder is in the way, once, naming it (`plan import` says
-    it cannot save the plan there); clear and import leave the history as it was."""
+    plan, clears or imports one says the folder is in the way, once, naming it (`plan
+    import` said "cannot save ...: it is a folder; remove it and try again", the only
+    place told to remove a folder that may hold anything); clear and import leave the
+    history as it was."""
     assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
     path = plan.active_plan_path()
     path.unlink()
@@ -274,7 +276,11 @@ def test_a_folder_named_plan_toml_is_one_line_naming_it_in_every_command(
     assert cli.main(["plan", "import", str(EXAMPLE)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1
-    assert f"cannot save the active plan to {path}: it is a folder" in err
+    assert err.count(str(path)) == 1 and "remove it" not in err
+    assert (
+        f"the active plan {path} is a folder, not a plan file; move it away (nothing was "
+        "imported; the plan history is as it was)" in err
+    )
     assert path.is_dir() and sorted(p.name for p in plan.plan_history_dir().iterdir()) == history
     # done records the answer all the same, saying why the plan is left out
     assert cli.main(["done", "chin_tuck"]) == 0

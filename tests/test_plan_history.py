@@ -223,7 +223,7 @@ def test_a_plan_that_cannot_be_saved_leaves_no_history_entry(tmp_path: Path) -> 
     active = active_plan_path()
     active.unlink()
     active.mkdir()  # a folder where the plan file goes: saving the plan fails
-    with pytest.raises(UserError, match="cannot save the active plan"):
+    with pytest.raises(UserError, match="is a folder, not a plan file; move it away"):
         import_plan(_second(tmp_path), now=datetime.combine(REVISED, time(8)))
     assert [e.at.date() for e in plan_history()] == [FIRST]
 
