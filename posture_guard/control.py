@@ -282,13 +282,22 @@ class ControlPoller:
     def __init__(self, path: Optional[Path] = None):
         self.path = path or control_file()
         self.state = ControlState()
-        self._stamp: Optional[tuple[int, int]] = None
+        self._stamp: Optional[tuple[int, int, int, int]] = None
         self._reported: Optional[str] = None
 
     def poll(self) -> tuple[ControlState, Optional[str]]:
         try:
             st = self.path.stat()
-            stamp: Optional[tuple[int, int]] = (st.st_mtime_ns, st.st_size)
+            # Every command writes the file anew and renames it over the old one (see
+            # paths.write_atomic), so a rewrite is another inode even when its time and
+            # size are the same: a snooze to 10:45 a second after one to 10:15 is JSON of
+            # the same length, and a filesystem with coarse timestamps gave both one mtime.
+            stamp: Optional[tuple[int, int, int, int]] = (
+                st.st_dev,
+                st.st_ino,
+                st.st_mtime_ns,
+                st.st_size,
+            )
         except FileNotFoundError:
             stamp = None
         except OSError as exc:

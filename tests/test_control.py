@@ -191,6 +191,27 @@ def test_the_poller_rereads_only_changes_and_survives_damage():
     assert poller.poll()[0] == control.ControlState()
 
 
+def test_the_poller_sees_a_rewrite_of_the_same_size_within_one_timestamp_tick():
+    # Snooze until 10:15, then until 10:45: JSON of the same length. On a filesystem with
+    # coarse timestamps (or two writes within one tick) both files had the same mtime and
+    # size, and the running monitor kept the first snooze, ignoring the newer command.
+    path = control.control_file()
+    base = datetime(2026, 12, 1, 10, 0).timestamp()
+    first = control.ControlState(snooze_until=base + 15 * 60, updated=base)
+    second = control.ControlState(snooze_until=base + 45 * 60, updated=base + 30)
+    control.write_control(first)
+    before = path.stat()
+    poller = ControlPoller()
+    assert poller.poll() == (first, None)
+    control.write_control(second)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
+    assert (path.stat().st_mtime_ns, path.stat().st_size) == (
+        before.st_mtime_ns,
+        before.st_size,
+    )
+    assert poller.poll() == (second, None)
+
+
 def test_status_sees_a_running_monitor_by_its_heartbeat(capsys):
     now = time.time()
     control.write_heartbeat(
