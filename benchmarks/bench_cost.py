@@ -917,7 +917,9 @@ def run(config: Config, out: TextIO, progress: TextIO = sys.stderr) -> Report:
 
     say(
         f"2. Monitoring cost per hour under the default SamplingPolicy(steady={policy.steady:g}"
-        f" s, fast={policy.fast:g} s, absent={policy.absent:g} s, settle={policy.settle:g} s):"
+        f" s, fast={policy.fast:g} s, absent={policy.absent:g} s for the first"
+        f" {policy.absent_patience:g} s of nobody and {policy.steady:g} s after, settle="
+        f"{policy.settle:g} s):"
     )
     say(
         f"   synthetic 10 fps landmark streams with real timestamps, {config.stream_seconds / 60:g}"
