@@ -927,7 +927,8 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
 
 
 def _draw_hours(fig: Any, data: TherapistData) -> None:
-    monitored = max(1, sum(1 for r in data.rows if r.monitored))
+    days = sum(1 for r in data.rows if r.monitored)
+    monitored = max(1, days)  # a divisor only: the text below names the real count
     ax = _axes(fig, (0.1, 0.5, 0.85, 0.38))
     bottom = [0.0] * 24
     for s in STATES:
@@ -948,7 +949,12 @@ def _draw_hours(fig: Any, data: TherapistData) -> None:
             f"Most forward head: {worst[1]:02d}:00-{worst[1] + 1:02d}:00 "
             f"({100 * worst[0]:.0f} % of desk time in that hour, all days pooled)"
         )
-    lines.append(f"Averaged over {monitored} monitored days.")
+    # with no day monitored it said "Averaged over 1 monitored days", against the summary
+    # page's "Days monitored: 0 of N"
+    if days:
+        lines.append(f"Averaged over {days} monitored day{'s' if days > 1 else ''}.")
+    else:
+        lines.append("No day of the period was monitored: nothing to average.")
     _text(fig, lines, top=0.45, size=9)
 
 

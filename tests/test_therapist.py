@@ -819,3 +819,20 @@ def test_the_summary_gives_the_forward_head_change_with_its_interval(tmp_path: P
     assert "(no 95 % interval: 5 and 1 monitored days; it needs at least 2 in each)" in " ".join(
         " ".join(therapist.summary_lines(data)).split()
     )
+
+
+@needs_poppler
+def test_the_hour_page_of_a_period_without_monitoring_names_no_monitored_day(
+    tmp_path: Path,
+) -> None:
+    # the summary said "Days monitored: 0 of 5" while the hour-of-day page said
+    # "Averaged over 1 monitored days" (the divisor kept from zero was printed)
+    pdf, empty = tmp_path / "r.pdf", tmp_path / "empty.sqlite3"
+    Store.open(empty).close()
+    argv = ["report", "--therapist", "--pdf", str(pdf), "--db", str(empty), "--plan",
+            str(EXAMPLE), "--from", "2024-03-04", "--to", "2024-03-08"]  # fmt: skip
+    assert cli.main(argv) == 0
+    text = " ".join(pdf_text(pdf).split())
+    assert "Days monitored: 0 of 5" in text
+    assert "Averaged over" not in text
+    assert "No day of the period was monitored" in text
