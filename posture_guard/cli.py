@@ -134,7 +134,10 @@ def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="log posture spans to this SQLite database")
     p.add_argument(
         "--start",
-        help="with --db or --notify: ISO date-time that stream time 0 corresponds to (default now)",
+        help=(
+            "with --db or --notify: ISO date-time that stream time 0 corresponds to "
+            "(default now; with --db, the moment from which the stream ends now)"
+        ),
     )
     # coach (issue 4): send the prompts the session would have produced
     p.add_argument(

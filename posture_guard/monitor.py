@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import math
 import os
 import signal
 import sys
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
@@ -587,12 +588,17 @@ def refuse_logging_twice(
     )
 
 
-def refuse_future_start(db: Optional[str], start: Optional[str]) -> None:
+def refuse_future_start(
+    db: Optional[str], start: Optional[str], span: Optional[tuple[float, float]] = None
+) -> None:
     """Stop a replay into ``db`` from a ``--start`` still to come, before anything is written.
 
     The posture was logged on days that have not happened (a mistyped year: 2062 for
     2026), which `report` then refused as "after today: nothing is recorded yet" while the
     database held them. Without ``--db`` a start to come only sets the prompts' times.
+    With the stream's ``span``, a start whose replay would run on past now is refused
+    too: a recording of 2 h replayed from an hour ago logged its second hour as posture
+    still to come (today's summary counted it; past midnight, on a day no report took).
     """
     if not db or not start:
         return
@@ -605,6 +611,22 @@ def refuse_future_start(db: Optional[str], start: Optional[str]) -> None:
             "--db logs the replay as if it had happened then, and reports take no day "
             "after today; give a moment up to now"
         )
+    if span is not None and moment + timedelta(seconds=span[1]) > now:
+        end = moment + timedelta(seconds=span[1])
+        latest = (now - timedelta(seconds=span[1])).replace(second=0, microsecond=0)
+        raise UserError(
+            f"--start {moment:%Y-%m-%d %H:%M}: the replay would log posture up to "
+            f"{end:%Y-%m-%d %H:%M:%S}, after now ({now:%Y-%m-%d %H:%M:%S}), and reports "
+            f"take no time still to come; give a --start up to {latest:%Y-%m-%d %H:%M}"
+        )
+
+
+def start_ending_now(span: tuple[float, float]) -> str:
+    """The ``--start`` a replay into a database takes when none is given: the moment from
+    which the stream ends now, as a recording just made does. (It was now, so the
+    whole recording was logged as posture still to come.)"""
+    moment = datetime.now().replace(microsecond=0) - timedelta(seconds=math.ceil(span[1]))
+    return moment.isoformat(timespec="seconds")
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
@@ -631,7 +653,10 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     # profile note (it came after "note: no calibration profile", as if that were the fault)
     span = check_whole_stream(args.landmarks) if args.landmarks else video_span(args.video)
     if db:
-        refuse_logging_twice(db, getattr(args, "start", None), span)
+        if getattr(args, "start", None) is None:
+            args.start = start_ending_now(span)
+        refuse_future_start(db, args.start, span)
+        refuse_logging_twice(db, args.start, span)
     states_file = open_states_out(args.states_out, {**inputs, "--db": db})
     try:
         sinks: list[Sink] = []
@@ -673,14 +698,17 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         file=out,
     )
     db = getattr(args, "db", None)
-    refuse_future_start(db, getattr(args, "start", None))
-    if getattr(args, "start", None) is None:
+    given = getattr(args, "start", None)
+    refuse_future_start(db, given)
+    if given is None:
         # The recording plays as a morning at the desk (09:00 today), whatever the
         # time now, so the coach's time-of-day rules behave as on a working day.
         morning = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
         args.start = morning.isoformat(timespec="minutes")
     if db:
-        refuse_logging_twice(db, args.start, check_whole_stream(path))
+        span = check_whole_stream(path)
+        refuse_future_start(db, given, span)
+        refuse_logging_twice(db, args.start, span)
     header, samples = open_landmarks(path)
     states_out = getattr(args, "states_out", None)
     states_file = open_states_out(states_out, {"the demo stream": str(path), "--db": db})

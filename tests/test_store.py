@@ -763,6 +763,36 @@ def test_a_start_still_to_come_is_refused_with_db_and_logs_nothing(db, capsys):
     assert "coach: Your head has drifted forward" in capsys.readouterr().out
 
 
+def test_a_replay_into_a_database_logs_no_posture_after_now(db, capsys):
+    """A start from which the stream runs on past now was taken, and no start at all
+    meant now: `replay --db` logged the recording's minutes (or hours) still to come,
+    which today's summary counted (and a day after today's, which no report takes)."""
+    from datetime import datetime, timedelta
+
+    from posture_guard.monitor import demo_stream_path
+
+    stream = demo_stream_path()
+    import gzip
+
+    lines = gzip.open(stream, "rt").read().splitlines()
+    length = json.loads(lines[-1])["t"]
+    assert length > 300  # over 5 minutes: a start 3 minutes ago runs on past now
+    replay = ["replay", "--landmarks", str(stream), "--calibrate-seconds", "20", "--quiet"]
+    recent = (datetime.now() - timedelta(minutes=3)).replace(second=0, microsecond=0)
+    rc = cli.main([*replay, "--db", str(db), "--start", recent.isoformat(timespec="minutes")])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert f"--start {recent:%Y-%m-%d %H:%M}: the replay would log posture up to" in err
+    assert not db.exists()
+    # without --start the recording is logged as ending now, all of it in the past
+    assert cli.main([*replay, "--db", str(db)]) == 0
+    now = datetime.now().timestamp()
+    with Store.open(db) as store:
+        spans = store.spans(-1e12, 1e13)
+    assert spans and max(sp.end for sp in spans) <= now
+    assert sum(sp.end - sp.start for sp in spans) == pytest.approx(length, abs=1.0)
+
+
 class CountingStore(Store):
     """A real store that counts its write transactions (each one may wait for a lock)."""
 
