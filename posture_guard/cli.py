@@ -118,17 +118,18 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
         help="analyse every frame instead of following the sampling policy",
     )
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
-    _add_replay_sink_options(p)
+    _add_replay_sink_options(p, "now; with --db, the moment from which the stream ends now")
     p.set_defaults(handler=cmd_replay)
 
     p = sub.add_parser("demo", help="the whole pipeline on a bundled landmark stream")
     p.add_argument("--states-out", help="also write the posture states (JSONL) here")
-    _add_replay_sink_options(p)
+    _add_replay_sink_options(p, "09:00 today, or yesterday until today's demo is over")
     p.set_defaults(handler=cmd_demo)
 
 
-def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
-    """Options of replay/demo that attach further sinks (coach, store)."""
+def _add_replay_sink_options(p: argparse.ArgumentParser, default_start: str) -> None:
+    """Options of replay/demo that attach further sinks (coach, store). ``default_start``
+    says what --start is without it, which differs: demo's help said "now" for its 09:00."""
     # (coach and store options are added here by their modules' sections)
     # store (issue 5): log the replayed spans, as if they had happened from --start
     p.add_argument("--db", help="log posture spans to this SQLite database")
@@ -136,7 +137,7 @@ def _add_replay_sink_options(p: argparse.ArgumentParser) -> None:
         "--start",
         help=(
             "with --db or --notify: ISO date-time that stream time 0 corresponds to "
-            "(default now; with --db, the moment from which the stream ends now)"
+            f"(default {default_start})"
         ),
     )
     # coach (issue 4): send the prompts the session would have produced

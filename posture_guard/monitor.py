@@ -685,6 +685,17 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     return _interrupted(stop, totals, db)
 
 
+def demo_morning(now: datetime, span: tuple[float, float]) -> datetime:
+    """When the demo plays without ``--start``: as a morning at the desk (09:00), whatever
+    the time now, so the coach's time-of-day rules behave as on a working day; yesterday's
+    while today's would still be going on at ``now`` (before about 09:07 `demo --db`
+    logged posture still to come)."""
+    morning = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    if morning + timedelta(seconds=span[1]) > now:
+        morning -= timedelta(days=1)
+    return morning
+
+
 def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     from calibration.baseline import SLOUCH_SECONDS
 
@@ -700,14 +711,11 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     db = getattr(args, "db", None)
     given = getattr(args, "start", None)
     refuse_future_start(db, given)
+    span = check_whole_stream(path)
     if given is None:
-        # The recording plays as a morning at the desk (09:00 today), whatever the
-        # time now, so the coach's time-of-day rules behave as on a working day.
-        morning = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
-        args.start = morning.isoformat(timespec="minutes")
+        args.start = demo_morning(datetime.now(), span).isoformat(timespec="minutes")
     if db:
-        span = check_whole_stream(path)
-        refuse_future_start(db, given, span)
+        refuse_future_start(db, args.start, span)
         refuse_logging_twice(db, args.start, span)
     header, samples = open_landmarks(path)
     states_out = getattr(args, "states_out", None)

@@ -973,6 +973,33 @@ def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFi
     assert _spans(db) == logged
 
 
+def test_the_demo_says_when_it_plays_and_never_plays_a_morning_still_to_come(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """demo's --help said its --start defaults to now (replay's), while it plays as 09:00;
+    and before today's demo morning was over, `demo --db` logged posture still to come."""
+    from datetime import datetime
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "default now" not in help_text and "(default 09:00 today" in help_text
+    from posture_guard.monitor import demo_morning, demo_stream_path, open_landmarks
+
+    _, samples = open_landmarks(demo_stream_path())
+    last = max(sample.t for sample in samples)
+    span = (0.0, last)
+    for now, morning in (
+        (datetime(2026, 3, 4, 8, 30), datetime(2026, 3, 3, 9, 0)),
+        (datetime(2026, 3, 4, 9, 5), datetime(2026, 3, 3, 9, 0)),
+        (datetime(2026, 3, 4, 10, 0), datetime(2026, 3, 4, 9, 0)),
+        (datetime(2026, 3, 4, 23, 59), datetime(2026, 3, 4, 9, 0)),
+    ):
+        played = demo_morning(now, span)
+        assert played == morning
+        assert played.timestamp() + last <= now.timestamp()
+
+
 def test_a_time_far_in_the_future_is_refused_and_not_logged(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
