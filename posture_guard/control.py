@@ -437,15 +437,15 @@ class Status:
         if self.control_problem is not None:
             out.append("coaching: unknown (the control file cannot be read)")
         elif c.paused:
-            since = datetime.fromtimestamp(c.paused_at).strftime("%H:%M") if c.paused_at else "?"
+            since = clock_text(c.paused_at, self.now) if c.paused_at else "?"
             out.append(f"coaching: paused since {since} (`posture-guard resume` to continue)")
         elif c.snoozed(self.now):
             assert c.snooze_until is not None
-            until = datetime.fromtimestamp(c.snooze_until).strftime("%H:%M")
+            until = clock_text(c.snooze_until, self.now)
             left = format_duration(c.snooze_until - self.now)
             out.append(f"coaching: snoozed until {until} ({left} left)")
         elif hb is not None and self.running and hb.snooze_until and hb.snooze_until > self.now:
-            until = datetime.fromtimestamp(hb.snooze_until).strftime("%H:%M")
+            until = clock_text(hb.snooze_until, self.now)
             out.append(f"coaching: snoozed from a notification until {until}")
         else:
             out.append("coaching: active")
@@ -515,6 +515,16 @@ class Backoff:
         return f"{why}; retry {self.failures + 1} in {format_duration(left)}"
 
 
+def clock_text(epoch: float, now_epoch: float) -> str:
+    """A moment of a snooze or a pause: HH:MM on the day of ``now_epoch``, with its date on
+    any other day, as `status` gives the monitor's start. Why: a clock time alone read as
+    today's, so `snooze 24h` at 21:56 said "until 21:56" and a pause of last week "paused
+    since 09:12"."""
+    moment = datetime.fromtimestamp(epoch)
+    same_day = moment.date() == datetime.fromtimestamp(now_epoch).date()
+    return moment.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
+
+
 # --------------------------------------------------------------------------- CLI handlers
 def cmd_snooze(args: argparse.Namespace) -> int:
     seconds = parse_duration(args.duration, "snooze duration")
@@ -522,7 +532,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
         raise UserError(f"snooze duration {args.duration!r} is shorter than a second; use e.g. 5m")
     state = snooze(seconds)
     assert state.snooze_until is not None
-    until = datetime.fromtimestamp(state.snooze_until).strftime("%H:%M")
+    until = clock_text(state.snooze_until, time.time())
     print(f"Coaching snoozed for {format_duration(seconds, exact=True)}, until {until}.")
     _note_if_not_running()
     return 0

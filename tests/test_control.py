@@ -105,6 +105,27 @@ def test_status_reports_pause_and_snooze(capsys):
     assert "coaching: paused since" in capsys.readouterr().out
 
 
+def test_a_snooze_or_pause_on_another_day_names_its_date(capsys):
+    # `snooze 24h` at 21:56 said "until 21:56", and a pause of three days ago "paused
+    # since 21:47": a clock time alone reads as today's
+    assert cli.main(["snooze", "24h"]) == 0
+    until = datetime.fromtimestamp(control.read_control().snooze_until)
+    if until.date() != datetime.now().date():  # (the 25-hour day of a DST change aside)
+        assert f"until {until:%Y-%m-%d %H:%M}." in capsys.readouterr().out
+        assert cli.main(["status"]) == 0
+        assert f"coaching: snoozed until {until:%Y-%m-%d %H:%M} (" in capsys.readouterr().out
+    assert cli.main(["snooze", "1m"]) == 0  # today's moment keeps its short form
+    soon = datetime.fromtimestamp(control.read_control().snooze_until)
+    if soon.date() == datetime.now().date():  # (not a minute before midnight)
+        assert f"until {soon:%H:%M}." in capsys.readouterr().out
+    paused = time.time() - 3 * 86400
+    control.pause(now_epoch=paused)
+    capsys.readouterr()
+    assert cli.main(["status"]) == 0
+    since = datetime.fromtimestamp(paused)
+    assert f"coaching: paused since {since:%Y-%m-%d %H:%M} (" in capsys.readouterr().out
+
+
 def test_an_expired_snooze_is_active_again(capsys):
     control.snooze(60, now_epoch=time.time() - 120)
     cli.main(["status"])
