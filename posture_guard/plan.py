@@ -1292,11 +1292,24 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
         raise UserError(
             f"--patient {args.patient!r} is not UTF-8 text (a terminal set to another encoding?)"
         ) from None
+    # options the plan would refuse are named as the options typed: a two-line label
+    # said "plan <new plan> is not valid TOML: Illegal character '\n' (at line 4,
+    # column 13)", and a repeated --exercise "exercise 'chin_tuck' is prescribed twice"
+    patient = args.patient or ""
+    if len(patient) > 40 or _control_chars(patient, "\t"):
+        what = f"is {len(patient)} characters long" if len(patient) > 40 else f"{patient!r}"
+        raise UserError(
+            f"--patient {what}: the label must be at most 40 characters, one line, with no "
+            "control characters (initials or a number will do)"
+        )
+    repeated = [ex for i, ex in enumerate(args.exercise or ()) if ex in args.exercise[:i]]
+    if repeated:
+        raise UserError(f"--exercise {repeated[0]} is given twice; give each exercise once")
     text = new_plan_text(
         start,
         args.weeks,
         args.exercise or ("chin_tuck", "upper_trapezius_stretch"),
-        args.patient or "",
+        patient,
     )
     parse_plan_text(text, "<new plan>")  # never hand out a plan that would not import
     if args.out in (None, "-"):

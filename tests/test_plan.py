@@ -346,6 +346,29 @@ def test_plan_new_with_a_patient_label_that_is_not_utf8_writes_no_file(tmp_path:
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--patient", "RM\n03"], "--patient 'RM\\n03': the label must be at most 40 characters"),
+        (["--patient", "R" * 41], "--patient is 41 characters long: the label must be at most 40"),
+        (["--exercise", "chin_tuck", "--exercise", "eye_rest", "--exercise", "chin_tuck"],
+         "--exercise chin_tuck is given twice"),
+    ],
+)  # fmt: skip
+def test_plan_new_names_the_option_the_plan_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    # A two-line label said "plan <new plan> is not valid TOML: Illegal character '\n'
+    # (at line 4, column 13)", about a file the user never wrote; a repeated --exercise
+    # "plan <new plan> is not valid (1 problem): (1) exercise 'chin_tuck' is prescribed
+    # twice"
+    out = tmp_path / "new.toml"
+    assert cli.main(["plan", "new", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and said in err
+    assert "<new plan>" not in err and not out.exists()
+
+
 # --------------------------------------------------------------------------- scheduling
 def test_schedule_spreads_doses_and_respects_days_dates_and_quiet_hours() -> None:
     p = plan.load_plan_file(EXAMPLE)
