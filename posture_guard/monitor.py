@@ -832,12 +832,27 @@ def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:
     return 130
 
 
-def no_camera_message(index: int) -> str:
-    return (
-        f"no camera could be opened at index {index}. On a machine without a camera, "
-        "try `posture-guard demo` (the whole pipeline on a bundled recording) or "
-        "`posture-guard replay --video FILE --calibrate-seconds 20`."
-    )
+def no_camera_message(index: int, command: str = "run") -> str:
+    """What to do without a camera, for the command that wanted one. Why per command:
+    `record` and `calibrate` were pointed to `demo` and `replay`, which neither record
+    nor calibrate, while each takes a video file itself."""
+    if command == "record":
+        instead = (
+            "`posture-guard record --video FILE --landmarks-out F` records the landmarks "
+            "of a video file instead"
+        )
+    elif command == "calibrate":
+        instead = (
+            "`posture-guard calibrate --video FILE` (or `--landmarks FILE`) calibrates on a "
+            "recording of you sitting upright; `posture-guard demo` shows the whole "
+            "pipeline on a bundled one"
+        )
+    else:
+        instead = (
+            "try `posture-guard demo` (the whole pipeline on a bundled recording) or "
+            "`posture-guard replay --video FILE --calibrate-seconds 20`"
+        )
+    return f"no camera could be opened at index {index}. On a machine without a camera, {instead}."
 
 
 def run_command(args: argparse.Namespace, make_sinks: LiveSinkFactory) -> int:
@@ -881,7 +896,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
         # A photo is held still for as long as the steps ask (and a frame more): held
         # for 10 s, as a replay holds it, it never lasted the 20 s of the default.
-        source = open_source(args.video, args.camera, args.seconds + slouch + 1.0)
+        source = open_source(args.video, args.camera, args.seconds + slouch + 1.0, "calibrate")
         if live:
             print(
                 f"Sit upright as you mean to sit, look at your screen, and hold still "
@@ -956,17 +971,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def open_source(
-    video: Optional[str], camera: Optional[int], still_seconds: float = 10.0
+    video: Optional[str], camera: Optional[int], still_seconds: float = 10.0, command: str = "run"
 ) -> FrameSource:
     """The video file when one is given (a photo held for ``still_seconds``), else the
-    webcam (index 0 by default)."""
+    webcam (index 0 by default); without one, what ``command`` can take instead."""
     if video:
         return open_file(video, still_seconds)
     index = camera or 0
     try:
         return CameraSource(index)
     except CameraError:
-        raise UserError(no_camera_message(index)) from None
+        raise UserError(no_camera_message(index, command)) from None
 
 
 def _open_preview(disabled: bool, out: TextIO):
@@ -990,7 +1005,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     if Path(args.landmarks_out).is_file() and not args.force:
         # a recording may be hours at the desk that cannot be taken again
         raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")
-    source = open_source(args.video, args.camera)
+    source = open_source(args.video, args.camera, command="record")
     header = header_of(source)
     stop = StopFlag()
     stop.install()

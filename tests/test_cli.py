@@ -559,6 +559,26 @@ def test_calibrate_without_a_camera_says_so_without_opencvs_own_chatter(
     assert "[ WARN" not in err and "[ERROR" not in err and err.count("\n") == 1
 
 
+def test_record_and_calibrate_without_a_camera_name_their_own_way_from_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # both were told to try `posture-guard demo` or `replay --video FILE`, which neither
+    # record nor calibrate, while each takes a video file itself
+    from posture_guard.capture import no_camera_on_this_machine
+
+    if not no_camera_on_this_machine():
+        pytest.skip("this machine has a camera device (or is not Linux)")
+    out = tmp_path / "rec.jsonl"
+    assert main(["record", "--landmarks-out", str(out), "--seconds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no camera" in err and "`posture-guard record --video FILE" in err
+    assert "replay" not in err and not out.exists()
+    assert main(["calibrate", "--no-preview"]) == 2
+    err = capsys.readouterr().err
+    assert "no camera" in err and "`posture-guard calibrate --video FILE`" in err
+    assert "replay" not in err
+
+
 def test_calibrate_warns_a_user_who_fills_the_picture_that_leaning_in_will_cut_them_off(
     tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
