@@ -608,7 +608,8 @@ class ClinicalSummary:
 
     def lines(self) -> list[str]:
         out = [
-            f"Diary {self.first} to {self.last} ({self.days} days: {self.recorded_days} "
+            f"Diary {self.first} to {self.last} ({self.days} day{'' if self.days == 1 else 's'}: "
+            f"{self.recorded_days} "
             f"recorded, {self.unknown_days} without an entry - unknown, not headache-free)",
             f"  headache days: {self.headache_days}" + self._rate_text(),
             f"  moderate-to-severe days (intensity {MODERATE}+): {self.moderate_severe_days}",

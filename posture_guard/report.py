@@ -137,6 +137,11 @@ def gather(store: Store, first: date, last: date, seed: int = 0) -> ReportData:
 
 
 # ---------------------------------------------------------------------- CSV
+def counted(n: int, noun: str) -> str:
+    """'1 daily row', '2 daily rows': a report of one day said '1 daily rows'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
     try:
         with open(path, "w", newline="", encoding="utf-8", opener=paths.private_opener) as fh:
@@ -407,7 +412,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             rows = daily_rows(store, first, last)
         if args.csv:
             write_csv(rows, args.csv)
-            print(f"wrote {args.csv} ({len(rows)} daily rows)")
+            print(f"wrote {args.csv} ({counted(len(rows), 'daily row')})")
     finally:
         store.close()
     return 0

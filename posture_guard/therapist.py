@@ -50,6 +50,7 @@ from .report import (
     CSV_COLUMNS,
     STATE_COLORS,
     DailyRow,
+    counted,
     daily_rows,
     legend,
     refuse_overwriting_inputs,
@@ -399,7 +400,7 @@ def summary_lines(data: TherapistData) -> list[str]:
     monitored = sum(1 for r in rows if r.monitored)
     lines = []
     who = f"Patient: {plan.patient}   " if plan is not None and plan.patient else ""
-    lines.append(f"{who}Period: {data.first} to {data.last} ({len(rows)} days)")
+    lines.append(f"{who}Period: {data.first} to {data.last} ({counted(len(rows), 'day')})")
     if data.revised:
         lines.append(
             f"Plans: {len(data.periods)} periods, each day judged by the plan in force then:"
@@ -495,16 +496,18 @@ def summary_lines(data: TherapistData) -> list[str]:
     d = data.diary
     per28 = d.headache_days_per_28
     lines.append(
-        f"Headache diary: {d.headache_days} headache days of {d.recorded_days} recorded "
+        f"Headache diary: {counted(d.headache_days, 'headache day')} of "
+        f"{d.recorded_days} recorded "
         f"({'-' if per28 is None else f'{per28:.1f}'} per 28 recorded days); "
-        f"{d.unknown_days} days without an entry"
+        f"{counted(d.unknown_days, 'day')} without an entry"
     )
     lines.append("Posture and headaches: " + _association_headline(data.association))
-    lines.append("")
-    lines.append(
-        "Baseline = first, Now = last "
-        f"{b.days if b else 0} calendar days of the period; posture pools the monitored days."
-    )
+    if b is not None:  # the key to the comparison table ("last 0 calendar days" without)
+        lines.append("")
+        lines.append(
+            f"Baseline = first, Now = last {counted(b.days, 'calendar day')} of the period; "
+            "posture pools the monitored days."
+        )
     return _wrap(lines)
 
 
@@ -1135,7 +1138,7 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     print(f"wrote {args.pdf} ({n} pages, {first} to {last})")
     if args.csv:
         write_csv(data, args.csv)
-        print(f"wrote {args.csv} ({len(data.rows)} daily rows)")
+        print(f"wrote {args.csv} ({counted(len(data.rows), 'daily row')})")
     return 0
 
 

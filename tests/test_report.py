@@ -382,3 +382,21 @@ def test_a_range_refused_names_only_what_the_user_typed_as_given(store, capsys, 
     assert cli.main(["headache", "list", "--from", f"{today}", "--to", f"{early}", *db]) == 2
     assert capsys.readouterr().err == f"posture-guard: --to {early} is before --from {today}\n"
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_a_one_day_report_counts_one_day_and_one_row(store, tmp_path, capsys):
+    """A report of a single day said "wrote r.csv (1 daily rows)" and its diary line
+    "(1 days: 0 recorded, 1 without an entry ...)"; the counts now agree with one."""
+    store.add_spans([Span(G, ts(D1, 9), ts(D1, 10)), Span(F, ts(D1, 10), ts(D1, 10, 30))])
+    out, page = tmp_path / "r.csv", tmp_path / "r.html"
+    day = ["--from", D1.isoformat(), "--to", D1.isoformat(), "--db", str(store.path)]
+    assert cli.main(["report", *day, "--csv", str(out), "--html", str(page)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out} (1 daily row)\n" in printed
+    with open(out, newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == 1
+    html_text = page.read_text(encoding="utf-8")
+    assert f"Diary {D1} to {D1} (1 day: 0 recorded, 1 without an entry" in html_text
+    # two days are still days and rows
+    assert cli.main(["report", *day[:3], "2024-03-05", *day[4:], "--csv", str(out)]) == 0
+    assert f"wrote {out} (2 daily rows)\n" in capsys.readouterr().out

@@ -836,3 +836,28 @@ def test_the_hour_page_of_a_period_without_monitoring_names_no_monitored_day(
     assert "Days monitored: 0 of 5" in text
     assert "Averaged over" not in text
     assert "No day of the period was monitored" in text
+
+
+@needs_poppler
+def test_a_one_day_report_counts_one_day_not_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary of a one-day report without a plan said "(1 days)", "1 days without an
+    entry" and "Now = last 0 calendar days" (a key to a comparison not shown), and the
+    command "wrote days.csv (1 daily rows)"."""
+    db = tmp_path / "one.sqlite3"
+    _fh_days(db, {FIRST: (30, 120)})
+    pdf, csv_path = tmp_path / "r.pdf", tmp_path / "days.csv"
+    rc = cli.main(
+        [
+            "report", "--therapist", "--from", FIRST.isoformat(), "--to", FIRST.isoformat(),
+            "--pdf", str(pdf), "--csv", str(csv_path), "--db", str(db),
+        ]
+    )  # fmt: skip
+    assert rc == 0
+    assert f"wrote {csv_path} (1 daily row)\n" in capsys.readouterr().out
+    text = " ".join(pdf_text(pdf, 1).split())
+    assert f"Period: {FIRST} to {FIRST} (1 day) " in text
+    assert "Days monitored: 1 of 1 (0 without data)" in text
+    assert "0 headache days of 0 recorded" in text and "; 1 day without an entry" in text
+    assert "calendar day" not in text  # no Baseline/Now table, so no key to it
