@@ -460,7 +460,14 @@ def summary_lines(data: TherapistData) -> list[str]:
                 "",
             ),
             ("Posture alerts per day", num(b.alerts_per_day), num(n.alerts_per_day), ""),
-            ("Exercise adherence", pct(b.adherence), pct(n.adherence), "100 %"),
+            # every prescribed dose done is the aim only where a plan prescribes: with
+            # none in the period there is no target (it read "100 %" all the same)
+            (
+                "Exercise adherence",
+                pct(b.adherence),
+                pct(n.adherence),
+                "100 %" if plan is not None else "no plan",
+            ),
             ("Pain during exercise (0-10)", num(b.mean_pain), num(n.mean_pain), ""),
             (
                 "Headache days",

@@ -861,3 +861,25 @@ def test_a_one_day_report_counts_one_day_not_days(
     assert "Days monitored: 1 of 1 (0 without data)" in text
     assert "0 headache days of 0 recorded" in text and "; 1 day without an entry" in text
     assert "calendar day" not in text  # no Baseline/Now table, so no key to it
+
+
+@needs_poppler
+def test_without_a_plan_the_summary_sets_no_adherence_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two days of posture and no plan imported: the summary said "Plan: none active"
+    and yet gave exercise adherence a "100 %" target. Under the example plan it is 100 %."""
+    db = tmp_path / "two.sqlite3"
+    _fh_days(db, {FIRST: (30, 120), FIRST + timedelta(days=1): (20, 120)})
+    pdf = tmp_path / "r.pdf"
+    period = ["--from", FIRST.isoformat(), "--to", (FIRST + timedelta(days=1)).isoformat()]
+    assert cli.main(["report", "--therapist", *period, "--pdf", str(pdf), "--db", str(db)]) == 0
+    page = pdf_text(pdf, 1)
+    assert "Plan: none active" in page
+    (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
+    assert row == "Exercise adherence - - no plan"
+    with_plan = ["--plan", str(EXAMPLE), "--pdf", str(pdf), "--db", str(db)]
+    assert cli.main(["report", "--therapist", *period, *with_plan]) == 0
+    page = pdf_text(pdf, 1)
+    (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
+    assert row.endswith(" 100 %") and "no plan" not in row
