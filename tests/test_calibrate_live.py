@@ -30,7 +30,9 @@ def test_camera_calibration_prompts_for_the_slouch_and_keeps_upright_when_there_
     clock = lambda: next(ticks) * 0.1  # noqa: E731  (a 10 fps camera: each read is 0.1 s on)
     world = CameraWorld(clock, 0.0)
     monkeypatch.setattr(
-        monitor, "open_source", lambda video_, camera, still_s=10.0: FakeCamera(video, world)
+        monitor,
+        "open_source",
+        lambda video_, camera, still_s=10.0, command="run": FakeCamera(video, world),
     )
     args = ["calibrate", "--seconds", "4", "--slouch-seconds", "10", "--no-preview"]
     assert main([*args, "--profile", "laptop"]) == 0
@@ -70,7 +72,9 @@ def test_the_slouch_prompt_comes_when_the_upright_part_has_been_recorded(
     times = itertools.chain([0.0], (3.0 + 0.1 * i for i in itertools.count()))
     world = CameraWorld(lambda: next(times), 0.0)  # opened at 0 s, first frame at 3 s
     monkeypatch.setattr(
-        monitor, "open_source", lambda video_, camera, still_s=10.0: FakeCamera(video, world)
+        monitor,
+        "open_source",
+        lambda video_, camera, still_s=10.0, command="run": FakeCamera(video, world),
     )
     out = _TimedOut(world)
     monkeypatch.setattr(sys, "stdout", out)
@@ -89,7 +93,9 @@ def test_record_seconds_counts_from_the_first_frame(
     times = itertools.chain([0.0], (3.0 + 0.1 * i for i in itertools.count()))
     world = CameraWorld(lambda: next(times), 0.0)  # opened at 0 s, first frame at 3 s
     monkeypatch.setattr(
-        monitor, "open_source", lambda video_, camera, still_s=10.0: FakeCamera(video, world)
+        monitor,
+        "open_source",
+        lambda video_, camera, still_s=10.0, command="run": FakeCamera(video, world),
     )
     out = tmp_path / "two-seconds.jsonl"
     assert main(["record", "--landmarks-out", str(out), "--seconds", "2"]) == 0
@@ -137,7 +143,9 @@ def test_a_camera_vanishing_mid_record_says_the_samples_so_far_are_kept(
     ticks = itertools.count()
     world = CameraWorld(lambda: next(ticks) * 0.1, 0.0, gone=[(3.0, 1e9)])
     monkeypatch.setattr(
-        monitor, "open_source", lambda video_, camera, still_s=10.0: FakeCamera(video, world)
+        monitor,
+        "open_source",
+        lambda video_, camera, still_s=10.0, command="run": FakeCamera(video, world),
     )
     out = tmp_path / "desk.jsonl"
     assert main(["record", "--landmarks-out", str(out)]) == 2
@@ -158,7 +166,9 @@ def test_a_camera_vanishing_mid_calibration_keeps_the_profile_there_was(
     ticks = itertools.count()
     world = CameraWorld(lambda: next(ticks) * 0.1, 0.0, gone=[(2.0, 1e9)])
     monkeypatch.setattr(
-        monitor, "open_source", lambda video_, camera, still_s=10.0: FakeCamera(video, world)
+        monitor,
+        "open_source",
+        lambda video_, camera, still_s=10.0, command="run": FakeCamera(video, world),
     )
     assert main(["calibrate", "--no-preview", "--profile", "desk"]) == 2
     err = capsys.readouterr().err
