@@ -42,7 +42,14 @@ import numpy as np
 from .diary import Diary, DiaryDay
 from .states import PostureState
 from .store import Store
-from .summary import PRESENT_STATES, SHORT_DAY_DESK_S, Piece, day_pieces, under_desk_minimum
+from .summary import (
+    PRESENT_STATES,
+    SHORT_DAY_DESK_S,
+    Piece,
+    counted,
+    day_pieces,
+    under_desk_minimum,
+)
 
 MIN_DESK_HOURS = SHORT_DAY_DESK_S / 3600
 ENOUGH_DAYS = 90
@@ -469,8 +476,9 @@ def _more_needed(c: Comparison) -> str:
     ]
     if c.n_days < ENOUGH_DAYS and c.n_headache < ENOUGH_HEADACHE_DAYS:
         need = (
-            f"about {ENOUGH_DAYS - c.n_days} more diary days (or "
-            f"{ENOUGH_HEADACHE_DAYS - c.n_headache} more headache days, whichever comes first)"
+            f"about {counted(ENOUGH_DAYS - c.n_days, 'more diary day')} (or "
+            f"{counted(ENOUGH_HEADACHE_DAYS - c.n_headache, 'more headache day')}, "
+            "whichever comes first)"
         )
         if short:
             need += f", with at least {MATURE_MIN_GROUP} days of each kind,"

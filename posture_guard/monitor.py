@@ -349,7 +349,8 @@ def print_totals(totals: Totals, out: TextIO) -> None:
     total = totals.monitored
     print(
         f"monitored {fmt_clock(total)}; analysed {totals.frames_analysed} of "
-        f"{totals.frames_seen} frames; {totals.changes} state changes",
+        f"{totals.frames_seen} frames; {totals.changes} state "
+        f"change{'' if totals.changes == 1 else 's'}",  # a short replay read "1 state changes"
         file=out,
     )
     for state in PostureState:

@@ -33,6 +33,7 @@ from .summary import (
     STATES,
     DaySummary,
     Piece,
+    counted,
     day_pieces,
     fmt_minutes,
     fmt_whole_minutes,
@@ -137,11 +138,6 @@ def gather(store: Store, first: date, last: date, seed: int = 0) -> ReportData:
 
 
 # ---------------------------------------------------------------------- CSV
-def counted(n: int, noun: str) -> str:
-    """'1 daily row', '2 daily rows': a report of one day said '1 daily rows'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
     try:
         with open(path, "w", newline="", encoding="utf-8", opener=paths.private_opener) as fh:
@@ -296,7 +292,7 @@ def render_html(data: ReportData) -> str:
         f"<title>posture_guard report {data.first} to {data.last}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Posture and headaches, {data.first} to {data.last}</h1>",
-        f"<p>{monitored_days} of {len(rows)} days monitored{short}; "
+        f"<p>{monitored_days} of {counted(len(rows), 'day')} monitored{short}; "
         f"{esc(fmt_minutes(desk))} at the desk in total.</p>",
         "<table><tr><th>state</th><th>time</th><th>share of desk time</th></tr>",
     ]

@@ -1262,10 +1262,13 @@ class StoreSink:
                     raise UserError(
                         f"{self.last_error}; no posture time was left unsaved"
                     ) from self.last_error
+                n = self.set_aside  # one span held all session read "1 ... spans were kept"
+                kept = (
+                    f"{n} unsaved posture span was" if n == 1 else f"{n} unsaved posture spans were"
+                )
                 raise UserError(
-                    f"{self.last_error}; {self.set_aside} unsaved posture spans were kept "
-                    f"in {self.store.pending_path} and will be added the next time the "
-                    "database opens"
+                    f"{self.last_error}; {kept} kept in {self.store.pending_path} and will be "
+                    "added the next time the database opens"
                 ) from self.last_error
         finally:
             if self.own_store:

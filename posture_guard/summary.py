@@ -385,6 +385,12 @@ def whole_minutes(state_seconds: dict[str, float]) -> dict[str, int]:
     return {s: out[s] for s in STATES}
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 daily row', '2 daily rows': a report of one day said '1 daily rows'. Here, below
+    the reports, so that the association's text can use it too."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def fmt_minutes(seconds: float) -> str:
     """``1 h 05 min`` or ``12 min``: how people read durations."""
     return fmt_whole_minutes(int(round(seconds / 60)))

@@ -50,7 +50,6 @@ from .report import (
     CSV_COLUMNS,
     STATE_COLORS,
     DailyRow,
-    counted,
     daily_rows,
     legend,
     refuse_overwriting_inputs,
@@ -60,6 +59,7 @@ from .summary import (
     STATES,
     UNCALIBRATED_ADVICE_SHARE,
     DaySummary,
+    counted,
     day_pieces,
     fmt_minutes,
     hour_of_day,
@@ -219,8 +219,8 @@ def change_text(c: Optional[Change]) -> str:
     head = f"Forward head, Now minus Baseline: {c.diff:+.1f} points of desk time"
     if c.low is None or c.high is None:
         return (
-            f"{head} (no {100 * LEVEL:g} % interval: {c.n_baseline} and {c.n_now} monitored "
-            "days; it needs at least 2 in each)"
+            f"{head} (no {100 * LEVEL:g} % interval: {counted(c.n_baseline, 'monitored day')} "
+            f"in Baseline, {c.n_now} in Now; it needs at least 2 in each)"
         )
     return (
         f"{head} ({100 * LEVEL:g} % interval {c.low:+.1f} to {c.high:+.1f}, from "
@@ -522,7 +522,7 @@ def _plan_text(plan: Optional[Plan]) -> str:
     if plan is None:
         return "no plan (adherence and target not judged)"
     return (
-        f"{plan.start} to {plan.end}, {len(plan.prescriptions)} exercises, "
+        f"{plan.start} to {plan.end}, {counted(len(plan.prescriptions), 'exercise')}, "
         f"break every {plan.break_interval_min:g} min, alerts {plan.alert_sensitivity}"
     )
 
@@ -570,8 +570,12 @@ def _target_met_text(rows: Sequence[TherapistRow]) -> str:
     judged = [r for r in rows if r.target_met is not None]
     met = sum(1 for r in judged if r.target_met)
     outside = sum(1 for r in rows if r.monitored and r.target is None)
-    note = f" ({outside} monitored days outside the plan's dates not judged)" if outside else ""
-    return f"met on {met} of {len(judged)} monitored days{note}"
+    note = (
+        f" ({counted(outside, 'monitored day')} outside the plan's dates not judged)"
+        if outside
+        else ""
+    )
+    return f"met on {met} of {counted(len(judged), 'monitored day')}{note}"
 
 
 def _done_capped(adh: adherence_mod.Adherence, exercise: str) -> int:

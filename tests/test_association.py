@@ -469,3 +469,20 @@ def test_a_day_the_summary_shows_as_1_h_00_min_counts_and_one_shown_as_59_min_do
     assert 0 not in res.too_little, res.too_little.get(0)
     same = next(c for c in res.comparisons if c.lag == 0)
     assert (same.n_headache, same.n_free, same.excluded_low_monitoring) == (3, 3, 2)
+
+
+def test_one_more_day_needed_is_one_day_not_days():
+    """One diary day short of enough (and one headache day short) the early look asked for
+    "about 1 more diary days (or 1 more headache days, whichever comes first)"."""
+    from posture_guard.association import ENOUGH_HEADACHE_DAYS, Comparison, sentence
+
+    def early(n_headache: int, n_free: int) -> str:
+        c = Comparison(0, n_headache, n_free, 3.0, 2.0, 1.0, -0.5, 2.5, 0.2)
+        assert not c.mature
+        return " ".join(sentence(c, False).split())
+
+    one_short = ENOUGH_HEADACHE_DAYS - 1
+    text = early(one_short, ENOUGH_DAYS - 1 - one_short)
+    assert "about 1 more diary day (or 1 more headache day, whichever comes first)" in text
+    text = early(one_short - 1, ENOUGH_DAYS - 1 - one_short)
+    assert "about 2 more diary days (or 2 more headache days, whichever comes first)" in text

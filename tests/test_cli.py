@@ -1166,3 +1166,16 @@ def test_replay_options_that_would_change_nothing_are_refused(
     }[options[0]]
     args = ["replay", "--landmarks", str(demo_stream_path()), "--calibrate-seconds", "20"]
     assert main([*args, "--quiet", *options, *partner]) == 0
+
+
+def test_the_totals_line_counts_one_state_change_as_one():
+    """A replay of a few seconds (one state, held) ended "...; 1 state changes"."""
+    from posture_guard.monitor import Totals, print_totals
+    from posture_guard.states import PostureState
+
+    for changes, said in ((1, "; 1 state change\n"), (2, "; 2 state changes\n")):
+        out = io.StringIO()
+        totals = Totals({PostureState.GOOD: 6.0}, frames_seen=29, frames_analysed=10)
+        totals.changes = changes
+        print_totals(totals, out)
+        assert out.getvalue().splitlines(keepends=True)[0].endswith(said), out.getvalue()

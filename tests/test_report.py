@@ -400,3 +400,18 @@ def test_a_one_day_report_counts_one_day_and_one_row(store, tmp_path, capsys):
     # two days are still days and rows
     assert cli.main(["report", *day[:3], "2024-03-05", *day[4:], "--csv", str(out)]) == 0
     assert f"wrote {out} (2 daily rows)\n" in capsys.readouterr().out
+
+
+def test_a_one_day_page_counts_one_day_monitored(store, tmp_path):
+    """The page of a one-day report said "0 of 1 days monitored" (or "1 of 1 days")."""
+    page = tmp_path / "r.html"
+    d2 = D1 + timedelta(days=1)
+    store.add_spans([Span(G, ts(d2, 9), ts(d2, 11))])
+    for first, last, said in (
+        (D1, D1, "0 of 1 day monitored;"),
+        (d2, d2, "1 of 1 day monitored;"),
+        (D1, d2, "1 of 2 days monitored;"),
+    ):
+        argv = ["report", "--from", f"{first}", "--to", f"{last}", "--html", str(page)]
+        assert cli.main([*argv, "--db", str(store.path)]) == 0
+        assert f"<p>{said} " in page.read_text(encoding="utf-8")

@@ -306,6 +306,26 @@ def test_a_locked_database_and_nothing_to_keep_names_no_side_file(db):
     assert message.endswith("no posture time was left unsaved")
 
 
+def test_a_locked_database_and_one_span_kept_says_one_span_was_kept(db):
+    """A session of one state into a locked database ended "1 unsaved posture spans were
+    kept in NAME.pending.jsonl"."""
+    store = Store.open(db, lock_timeout=0.05)
+    sink = StoreSink(store, session(), own_store=True)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        for t in range(5):
+            sink.on_decision(Decision(float(t), G, changed=t == 0))
+        with pytest.raises(UserError) as caught:
+            sink.close(5.0)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    assert len(parse_pending(pending.read_bytes())[0]) == 1
+    assert f"; 1 unsaved posture span was kept in {pending} and will be added" in str(caught.value)
+
+
 def test_spans_a_locked_database_refuses_reach_the_side_file_at_once_and_come_back(db):
     """A commit the lock refuses puts the spans in the side file there and then (a kill
     -9 loses no more than with the database free), and the sink itself takes them in

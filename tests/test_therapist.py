@@ -816,8 +816,10 @@ def test_the_summary_gives_the_forward_head_change_with_its_interval(tmp_path: P
     _fh_days(one, {d: v for d, v in fh_desk.items() if d < days[7] or d == days[9]})
     with Store.open(one) as store:
         data = therapist.gather(store, days[0], days[-1], None)
-    assert "(no 95 % interval: 5 and 1 monitored days; it needs at least 2 in each)" in " ".join(
-        " ".join(therapist.summary_lines(data)).split()
+    summary = " ".join(" ".join(therapist.summary_lines(data)).split())
+    assert (
+        "(no 95 % interval: 5 monitored days in Baseline, 1 in Now; it needs at least 2 in each)"
+        in summary
     )
 
 
@@ -883,3 +885,30 @@ def test_without_a_plan_the_summary_sets_no_adherence_target(
     page = pdf_text(pdf, 1)
     (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
     assert row.endswith(" 100 %") and "no plan" not in row
+
+
+def test_counts_of_one_monitored_day_or_exercise_say_day_and_exercise(tmp_path: Path) -> None:
+    """A day before the plan and its first day (one monitored day in each window) read
+    "no 95 % interval: 1 and 1 monitored days", "met on 1 of 1 monitored days (1 monitored
+    days outside the plan's dates not judged)"; a plan of one exercise "1 exercises"."""
+    db = tmp_path / "two.sqlite3"
+    before = FIRST - timedelta(days=1)
+    _fh_days(db, {before: (60, 300), FIRST: (30, 300)})
+    plan = load_plan_file(EXAMPLE)
+    with Store.open(db) as store:
+        data = therapist.gather(store, before, FIRST, plan)
+    summary = " ".join(" ".join(therapist.summary_lines(data)).split())
+    assert "(no 95 % interval: 1 monitored day in Baseline, 1 in Now; it needs" in summary
+    assert (
+        "met on 1 of 1 monitored day (1 monitored day outside the plan's dates not judged)"
+        in summary
+    )
+    assert "2024-03-31, 3 exercises, break" in summary  # more than one: exercises
+    text = EXAMPLE.read_text(encoding="utf-8")
+    one = parse_plan_text(text[: text.index('[[exercise]]\nid = "upper_')], "one.toml")
+    assert len(one.prescriptions) == 1
+    with Store.open(db) as store:
+        data = therapist.gather(store, FIRST, FIRST, one)
+    summary = " ".join(" ".join(therapist.summary_lines(data)).split())
+    assert "Plan: 2024-03-04 to 2024-03-31, 1 exercise, break every" in summary
+    assert re.search(r"met on 1 of 1 monitored day(?!s)", summary), summary
