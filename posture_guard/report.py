@@ -157,6 +157,34 @@ def legend(ax: Any, **kwargs: Any) -> None:
         ax.legend(**kwargs)
 
 
+#: At most this many labelled days on a chart's x axis; a longer range labels every 2nd,
+#: 3rd, 7th, ... day (about as matplotlib thinned them).
+MAX_DAY_TICKS = 10
+_DAY_TICK_STEPS = (1, 2, 3, 7, 14, 28)
+
+
+def day_axis(ax: Any, first: date, last: date, fmt: str) -> None:
+    """Put the days ``first``..``last`` on a chart's x axis (bars and points drawn at each
+    day's midnight), one tick per day, or every few days on a long range, each labelled
+    ``fmt``. Why not matplotlib's own date ticks: on a range of a day or two it put a tick
+    every few hours, each labelled with its date, so a report of 12-01 alone read
+    "11-30 11-30 11-30 11-30 12-01 ...", naming a day outside the report; longer ranges
+    had a first tick on the day before too. The axis spans the whole range, half a day
+    either side, not only the days with something drawn."""
+    import matplotlib.dates as mdates
+
+    n = (last - first).days + 1
+    step = next(
+        (s for s in _DAY_TICK_STEPS if math.ceil(n / s) <= MAX_DAY_TICKS),
+        math.ceil(n / MAX_DAY_TICKS),
+    )
+    start = datetime.combine(first, datetime.min.time())
+    half = timedelta(hours=12)
+    ax.set_xlim(start - half, start + timedelta(days=n - 1) + half)
+    ax.set_xticks([start + timedelta(days=i) for i in range(0, n, step)])
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+
+
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
@@ -184,7 +212,6 @@ def daily_figure(rows: Sequence[DailyRow]) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     days = [datetime.combine(r.day, datetime.min.time()) for r in rows]
@@ -235,7 +262,8 @@ def daily_figure(rows: Sequence[DailyRow]) -> Any:
     ax2.set_title(
         "Good-posture share (red lines: headache days; no line across a day not monitored)"
     )
-    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    if rows:
+        day_axis(ax2, rows[0].day, rows[-1].day, "%Y-%m-%d")
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig

@@ -51,6 +51,7 @@ from .report import (
     STATE_COLORS,
     DailyRow,
     daily_rows,
+    day_axis,
     legend,
     refuse_overwriting_inputs,
 )
@@ -794,17 +795,12 @@ def _dates(rows: Sequence[TherapistRow]) -> list[datetime]:
 
 
 def _period_axis(ax: Any, rows: Sequence[TherapistRow]) -> None:
-    """Show the report's days on a line chart's x axis. Left to matplotlib, it spanned
-    only the days with a point (hiding unmonitored days at either end, the gaps a
-    therapist looks for) and, with none, 1970-01-01 on every tick."""
-    import matplotlib.dates as mdates
-
-    half = timedelta(hours=12)
-    ax.set_xlim(
-        datetime.combine(rows[0].day, datetime.min.time()) - half,
-        datetime.combine(rows[-1].day, datetime.min.time()) + half,
-    )
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    """Show the report's days on a chart's x axis, each day once (see
+    :func:`~posture_guard.report.day_axis`). Left to matplotlib, it spanned only the days
+    with a point (hiding unmonitored days at either end, the gaps a therapist looks for)
+    and, with none, 1970-01-01 on every tick; a one-day report's ticks named the day
+    before too."""
+    day_axis(ax, rows[0].day, rows[-1].day, "%m-%d")
 
 
 def _plot_forward_head(ax: Any, days: list, rows: list, label: str, **style: Any) -> None:
@@ -872,7 +868,6 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
 
 
 def _draw_adherence(fig: Any, data: TherapistData) -> None:
-    import matplotlib.dates as mdates
 
     lines = adherence_lines(data)
     _text(fig, lines, size=7.5)
@@ -905,7 +900,7 @@ def _draw_adherence(fig: Any, data: TherapistData) -> None:
     ax.set_ylabel("exercise doses per day")
     ax.set_title("Prescribed vs done, per day (all exercises)")
     legend(ax, fontsize=7, loc="upper left", ncol=4)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    _period_axis(ax, rows)
     for label in ax.get_xticklabels():
         label.set_rotation(45)
         label.set_fontsize(7)
@@ -914,7 +909,6 @@ def _draw_adherence(fig: Any, data: TherapistData) -> None:
 
 
 def _draw_trend(fig: Any, data: TherapistData) -> None:
-    import matplotlib.dates as mdates
 
     rows = data.rows
     days = _dates(rows)
@@ -935,7 +929,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
         bottom = [b + v for b, v in zip(bottom, vals)]
     ax2.set_ylabel("hours monitored")
     legend(ax2, fontsize=7, ncol=5, loc="upper left")
-    ax2.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    _period_axis(ax2, rows)
     note = f"Target {_target_met_text(rows)}." if targets else "No plan target set."
     fig.text(0.06, 0.93, note, fontsize=9)
 
@@ -992,6 +986,7 @@ def _draw_headaches(fig: Any, data: TherapistData) -> None:
     ]
     ax.bar(days, heights, color=[colors[r.row.diary.status] for r in rows], width=0.8)
     ax.set_ylim(0, 10)
+    _period_axis(ax, rows)
     ax.set_ylabel("headache intensity (0-10)")
     ax.set_title("Diary: red = headache, green = confirmed free, grey = no entry", fontsize=9)
 
@@ -1008,6 +1003,7 @@ def _draw_gaps(fig: Any, data: TherapistData) -> None:
         color=["#4c9a2a" if r.monitored else "#d1495b" for r in rows],
     )
     ax.set_yticks([])
+    _period_axis(ax, rows)
     ax.set_title("Monitoring calendar: green = monitored, red = no data", fontsize=9)
 
 

@@ -415,3 +415,22 @@ def test_a_one_day_page_counts_one_day_monitored(store, tmp_path):
         argv = ["report", "--from", f"{first}", "--to", f"{last}", "--html", str(page)]
         assert cli.main([*argv, "--db", str(store.path)]) == 0
         assert f"<p>{said} " in page.read_text(encoding="utf-8")
+
+
+def test_the_daily_chart_of_a_short_report_labels_each_day_of_it_once(store):
+    """The page's daily chart of a one-day report labelled its x axis with the day before
+    too, a tick every few hours ("2024-03-03" five times, then "2024-03-04" six times);
+    a two-week one began with the day before the report. Now one tick per day, or every
+    few days on a long range, and none outside the report's days."""
+    import matplotlib.pyplot as plt
+
+    from posture_guard.report import daily_figure
+
+    store.add_spans([Span(G, ts(D1, 9), ts(D1, 11))])
+    for n, step in ((1, 1), (2, 1), (14, 2), (90, 14)):
+        days = [D1 + timedelta(days=i) for i in range(n)]
+        fig = daily_figure(daily_rows(store, days[0], days[-1]))
+        fig.canvas.draw()
+        labels = [t.get_text() for t in fig.axes[1].get_xticklabels()]  # shared with the top
+        assert labels == [f"{d}" for d in days[::step]], n
+        plt.close(fig)

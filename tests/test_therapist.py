@@ -912,3 +912,36 @@ def test_counts_of_one_monitored_day_or_exercise_say_day_and_exercise(tmp_path: 
     summary = " ".join(" ".join(therapist.summary_lines(data)).split())
     assert "Plan: 2024-03-04 to 2024-03-31, 1 exercise, break every" in summary
     assert re.search(r"met on 1 of 1 monitored day(?!s)", summary), summary
+
+
+def test_day_charts_of_a_short_report_label_each_day_of_it_once(tmp_path: Path) -> None:
+    """Every day-by-day chart of a one-day report labelled its x axis with the day before
+    too, a tick every few hours ("03-03 03-03 03-03 03-03 03-04 ..." for 03-04 alone; the
+    diary and calendar charts "03-03 14 03-03 16 ..."). Now one tick per day of the range
+    and none outside it; a long range labels every few days, still only its own."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    db = tmp_path / "short.sqlite3"
+    _fh_days(db, {FIRST: (30, 120), FIRST + timedelta(days=1): (60, 120)})
+    for n, step in ((1, 1), (2, 1), (28, 3)):
+        days = [FIRST + timedelta(days=i) for i in range(n)]
+        with Store.open(db) as store:
+            data = therapist.gather(store, days[0], days[-1], load_plan_file(EXAMPLE))
+        shown = 0
+        for title, paint in therapist.page_plan(data):
+            fig = plt.figure()
+            paint(fig)
+            fig.canvas.draw()
+            for ax in fig.axes:
+                fmt = ax.xaxis.get_major_formatter()
+                if not isinstance(fmt, (mdates.DateFormatter, mdates.AutoDateFormatter)):
+                    continue
+                labels = [t.get_text() for t in ax.get_xticklabels()]
+                assert labels == [f"{d:%m-%d}" for d in days[::step]], (n, title)
+                shown += 1
+            plt.close(fig)
+        assert shown == 6  # summary, adherence, trend (2), diary, calendar
