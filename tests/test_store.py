@@ -285,23 +285,29 @@ def kept(db: Path) -> list[Span]:
     return spans
 
 
-def test_a_locked_database_and_nothing_to_keep_names_no_side_file(db):
-    """A replay of one sample (no posture time) into a locked database said "0 unsaved
-    posture spans were kept in NAME.pending.jsonl", a file that was never written."""
+def _close_while_locked(db: Path, seconds: int) -> tuple[str, Path]:
+    """A session of ``seconds`` of good posture (one decision a second) whose end finds
+    the database locked by another program: the error it ends with, and its side file."""
     store = Store.open(db, lock_timeout=0.05)
     sink = StoreSink(store, session(), own_store=True)
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
     try:
-        sink.on_decision(Decision(0.0, G, changed=True))
+        for t in range(max(seconds, 1)):
+            sink.on_decision(Decision(float(t), G, changed=t == 0))
         with pytest.raises(UserError) as caught:
-            sink.close(0.0)
+            sink.close(float(seconds))
     finally:
         other.execute("ROLLBACK")
         other.close()
-    pending = db.with_name(db.name + ".pending.jsonl")
+    return str(caught.value), db.with_name(db.name + ".pending.jsonl")
+
+
+def test_a_locked_database_and_nothing_to_keep_names_no_side_file(db):
+    """A replay of one sample (no posture time) into a locked database said "0 unsaved
+    posture spans were kept in NAME.pending.jsonl", a file that was never written."""
+    message, pending = _close_while_locked(db, 0)
     assert not pending.exists()
-    message = str(caught.value)
     assert "locked" in message and str(pending) not in message
     assert message.endswith("no posture time was left unsaved")
 
@@ -309,21 +315,9 @@ def test_a_locked_database_and_nothing_to_keep_names_no_side_file(db):
 def test_a_locked_database_and_one_span_kept_says_one_span_was_kept(db):
     """A session of one state into a locked database ended "1 unsaved posture spans were
     kept in NAME.pending.jsonl"."""
-    store = Store.open(db, lock_timeout=0.05)
-    sink = StoreSink(store, session(), own_store=True)
-    other = sqlite3.connect(db, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
-    try:
-        for t in range(5):
-            sink.on_decision(Decision(float(t), G, changed=t == 0))
-        with pytest.raises(UserError) as caught:
-            sink.close(5.0)
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-    pending = db.with_name(db.name + ".pending.jsonl")
+    message, pending = _close_while_locked(db, 5)
     assert len(parse_pending(pending.read_bytes())[0]) == 1
-    assert f"; 1 unsaved posture span was kept in {pending} and will be added" in str(caught.value)
+    assert f"; 1 unsaved posture span was kept in {pending} and will be added" in message
 
 
 def test_spans_a_locked_database_refuses_reach_the_side_file_at_once_and_come_back(db):
