@@ -103,17 +103,44 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
+def _end_still_to_come(h: Headache, now: datetime) -> list[str]:
+    """The problem of a duration that runs on past ``now``: a headache of 5 h that began
+    at 22:00 could not have lasted 5 h by 22:30, nor one of 25 h begun today at all
+    (without a start it began at the day's midnight at the earliest). Such an entry was
+    saved, its length a guess that no later edit was asked for."""
+    assert h.duration_min is not None
+    earliest = h.started_at or datetime.combine(h.day, time(0, 0))
+    end = earliest + timedelta(minutes=h.duration_min)
+    if end <= now:
+        return []
+    passed = _hours_minutes((now - earliest).total_seconds() / 60)
+    since = "since it began" if h.start is not None else f"since {h.day} began"
+    return [
+        f"a duration of {_hours_minutes(h.duration_min)} would end at {end:%Y-%m-%d %H:%M}, "
+        f"still to come ({passed} have passed {since}); give how long it has lasted so "
+        "far, or no --duration, and `posture-guard headache edit` the entry once it is over"
+    ]
+
+
+def _hours_minutes(minutes: float) -> str:
+    """'5h00', '45m': a duration as `headache list` shows it."""
+    m = int(round(minutes))
+    return f"{m // 60}h{m % 60:02d}" if m >= 60 else f"{m}m"
+
+
 def validate(h: Headache, now: datetime) -> Headache:
     """Return ``h`` if it is possible, else raise a UserError listing every problem."""
     problems: list[str] = []
     if not isinstance(h.intensity, int) or not 0 <= h.intensity <= 10:
         problems.append(f"intensity must be a whole number from 0 to 10, not {h.intensity!r}")
+    before_when = len(problems)
     if h.day > now.date():
         problems.append(f"date {h.day} is in the future")
     elif not EARLIEST_DAY <= h.day:
         problems.append(f"date {h.day} is before {EARLIEST_DAY}, the earliest date accepted")
     elif h.started_at is not None and h.started_at > now:
         problems.append(f"start {h.day} {h.start:%H:%M} is in the future")
+    refused_when = len(problems) > before_when
     if h.duration_min is not None:
         if not h.duration_min > 0:
             problems.append("duration must be longer than zero")
@@ -122,6 +149,8 @@ def validate(h: Headache, now: datetime) -> Headache:
                 f"duration is longer than {MAX_DURATION_MIN // 60} h; for a headache that "
                 "lasts longer, record one entry for each day it continues"
             )
+        elif not refused_when:  # a day or start refused already says all there is
+            problems += _end_still_to_come(h, now)
     if h.type not in HEADACHE_TYPES:
         problems.append(f"type must be one of {', '.join(HEADACHE_TYPES)}, not {h.type!r}")
     bad = [t for t in h.triggers if t not in TRIGGERS]
@@ -656,8 +685,7 @@ def describe(h: Headache) -> str:
         parts.append(h.start.strftime("%H:%M"))
     parts.append(f"intensity {h.intensity}")
     if h.duration_min is not None:
-        m = int(round(h.duration_min))
-        parts.append(f"{m // 60}h{m % 60:02d}" if m >= 60 else f"{m}m")
+        parts.append(_hours_minutes(h.duration_min))
     parts.append(h.type)
     if h.aura:
         parts.append("aura")

@@ -332,6 +332,27 @@ def test_a_headache_of_72_hours_is_one_entry_and_longer_says_how_to_record_it(di
     assert "one entry for each day it continues" in str(info.value)
 
 
+def test_a_duration_still_running_now_is_refused_one_over_midnight_is_not(diary, store):
+    """A headache of 5 h begun at 16:00 could not have lasted 5 h by 18:00, nor one of
+    19 h begun today without a start (at midnight at the earliest): both were saved, a
+    length still to come that no later edit was asked for."""
+    began = Headache(TODAY, 5, start=time(16, 0), duration_min=5 * 60.0)
+    with pytest.raises(UserError) as info:
+        diary.add(began)
+    assert "would end at 2024-03-31 21:00, still to come (2h00 have passed" in str(info.value)
+    with pytest.raises(UserError, match="would end at 2024-03-31 19:00, still to come"):
+        diary.add(Headache(TODAY, 5, duration_min=19 * 60.0))
+    assert count(store, "headaches") == 0
+    # what has lasted until now, or ran over midnight and is over, is possible
+    diary.add(replace(began, duration_min=120.0))
+    diary.add(Headache(TODAY, 5, duration_min=18 * 60.0))
+    late, _ = diary.add(Headache(TODAY - timedelta(days=1), 6, start=time(23, 0), duration_min=180))
+    assert count(store, "headaches") == 3
+    with pytest.raises(UserError, match="still to come"):
+        diary.edit(late.id, duration_min=20 * 60.0)  # to 19:00 today
+    assert diary.get(late.id).duration_min == 180
+
+
 def test_a_check_in_before_2000_is_refused(diary, store):
     with pytest.raises(UserError, match="1999-12-31 is outside"):
         diary.check_in_none(date(1999, 12, 31))
