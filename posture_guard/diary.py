@@ -794,7 +794,16 @@ def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
     changes = _changes_from_args(args)
     if "intensity" not in changes:
         raise UserError("--intensity 0-10 is required for a headache")
-    changes.setdefault("day", diary.now().date())
+    now = diary.now()
+    start = changes.get("start")
+    if "day" not in changes and start is not None and start > now.time():
+        # Past midnight, last night's 23:30 read as tonight's: "start 2026-12-02 23:30
+        # is in the future" did not say that the day is what to give.
+        raise UserError(
+            f"start {start:%H:%M} today is still to come (it is {now:%H:%M}); for a "
+            "headache that began before midnight add --date yesterday"
+        )
+    changes.setdefault("day", now.date())
     entry, replaced = diary.add(Headache(**changes))
     print(f"added {describe(entry)}")
     if replaced:

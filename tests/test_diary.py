@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time as time_module
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -351,6 +352,42 @@ def test_a_duration_still_running_now_is_refused_one_over_midnight_is_not(diary,
     with pytest.raises(UserError, match="still to come"):
         diary.edit(late.id, duration_min=20 * 60.0)  # to 19:00 today
     assert diary.get(late.id).duration_min == 180
+
+
+@pytest.fixture
+def just_past_midnight():
+    """Local time is 00:00-00:59 now: a time zone (POSIX form, no tzdata needed) whose
+    offset from UTC brings the clock to the first hour of a day."""
+    utc_hour = datetime.now(timezone.utc).hour
+    east = -utc_hour % 24
+    east = east - 24 if east > 14 else east
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", f"PGT{-east:+d}")
+        time_module.tzset()
+        yield
+    time_module.tzset()
+
+
+def test_last_nights_headache_entered_past_midnight_says_to_give_yesterday(
+    store, capsys, just_past_midnight
+):
+    """At 00:30 the headache of 23:30 was refused as 'start <today> 23:30 is in the
+    future', which named neither the day as the mistake nor what to type."""
+    db = ["--db", str(store.path)]
+    assert datetime.now().hour in (0, 1)  # the zone put the clock just past midnight
+    for command in (["headache", "add"], ["checkin", "--headache"]):
+        rc, _, err = run(capsys, *command, "--intensity", "6", "--start", "23:30", *db)
+        assert rc == 2
+        assert "start 23:30 today is still to come" in err
+        assert "add --date yesterday" in err
+    assert count(store, "headaches") == 0
+    rc, out, err = run(
+        capsys, "headache", "add", "--intensity", "6", "--start", "23:30", "--date",
+        "yesterday", *db,
+    )  # fmt: skip
+    assert rc == 0, err
+    (h,) = Diary(store).entries(date.today() - timedelta(days=1), date.today())
+    assert (h.day, h.start) == (date.today() - timedelta(days=1), time(23, 30))
 
 
 def test_a_check_in_before_2000_is_refused(diary, store):
