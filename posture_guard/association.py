@@ -107,6 +107,7 @@ class Comparison:
     excluded_no_onset: int = 0
     cutoff: Optional[time] = None  # same-day cut applied to headache-free days
     intensity_rho: Optional[float] = None  # Spearman: exposure vs intensity (0 = free day)
+    excluded_unknown: int = 0  # monitored enough, but the outcome day has no diary entry
 
     @property
     def n_days(self) -> int:
@@ -404,7 +405,9 @@ def analyse(
         mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
         result.comparisons.append(
             Comparison(
-                lag, nh, nf, mh, mf, diff, lo, hi, p, low, no_onset, cutoff, spearman(xs, intens)
+                *(lag, nh, nf, mh, mf, diff, lo, hi, p, low, no_onset, cutoff),
+                intensity_rho=spearman(xs, intens),
+                excluded_unknown=unknown,
             )
         )
     # Holm over the lags that were tested; only mature comparisons may be claimed
@@ -415,7 +418,9 @@ def analyse(
         ok = still and c.p_value <= alpha / (m - i)
         still = ok
         result.claimed[c.lag] = ok and c.mature and c.interval_excludes_zero
-    result.sentences = [sentence(c, result.claimed.get(c.lag, False)) for c in result.comparisons]
+    result.sentences = [
+        sentence(c, result.claimed.get(c.lag, False), min_desk_hours) for c in result.comparisons
+    ]
     for lag, why in sorted(result.too_little.items()):
         result.sentences.append(f"{_lag_name(lag).capitalize()}: not enough data yet ({why}).")
     return result
@@ -444,6 +449,16 @@ def _too_little(
     the user to guess that the diary was what was missing.
     """
     parts = [f"{_days(nh, 'headache')} and {_days(nf, 'headache-free')} count"]
+    parts += _left_out(low, no_onset, min_desk_hours, unknown, lag)
+    parts.append(f"at least {MIN_GROUP} of each are needed to compare")
+    return "; ".join(parts)
+
+
+def _left_out(
+    low: int, no_onset: int, min_desk_hours: float, unknown: int = 0, lag: int = 0
+) -> list[str]:
+    """Each reason days were left out of a lag, with how many and how to bring them in."""
+    parts: list[str] = []
     if unknown:
         whose = "" if lag == 0 else " after"
         parts.append(
@@ -460,8 +475,7 @@ def _too_little(
         parts.append(
             f"{_days(low)} left out with less than {min_desk_hours:g} h monitored at the desk"
         )
-    parts.append(f"at least {MIN_GROUP} of each are needed to compare")
-    return "; ".join(parts)
+    return parts
 
 
 def _lag_name(lag: int) -> str:
@@ -531,8 +545,22 @@ def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def sentence(c: Comparison, claimed: bool) -> str:
-    """The plain-language answer for one lag: direction, size, interval, caveat."""
+def sentence(c: Comparison, claimed: bool, min_desk_hours: float = MIN_DESK_HOURS) -> str:
+    """The plain-language answer for one lag: direction, size, interval, caveat, and the
+    days left out. Why the last: 7 headache days entered read "6 headache ... days" with
+    no word of the one left out for want of a start time, nor how to bring it in; the
+    reasons were given only while there was too little to compare at all."""
+    return _answer(c, claimed) + _left_out_text(c, min_desk_hours)
+
+
+def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
+    parts = _left_out(
+        c.excluded_low_monitoring, c.excluded_no_onset, min_desk_hours, c.excluded_unknown, c.lag
+    )
+    return f" {'; '.join(parts)}." if parts else ""
+
+
+def _answer(c: Comparison, claimed: bool) -> str:
     direction = "more" if c.diff > 0 else "less"
     size = f"{abs(c.diff):.1f} {direction}" if round(abs(c.diff), 1) > 0 else "about the same"
     when = "on headache days" if c.lag == 0 else "on days before a headache"
