@@ -127,7 +127,7 @@ def test_a_plan_revised_at_week_3_leaves_the_first_weeks_judged_by_the_first(
     _assert_each_day_by_its_plan(page1, rows)
     assert "Plans: 2 periods" in page1
     assert "03-04..03-17: 2024-03-04 to 2024-03-31, 3 exercises" in page1
-    assert "03-18..03-31: 2024-03-18 to 2024-04-14, 1 exercises" in page1
+    assert "03-18..03-31: 2024-03-18 to 2024-04-14, 1 exercise" in page1
     # each window's share beside the target that judged it, not the revision's beside both
     assert (
         "Forward head, % desk time 15.0 % 15.0 % target it was judged by <= 20 % <= 10 % "
