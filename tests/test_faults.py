@@ -600,10 +600,15 @@ def test_sigterm_and_ctrl_c_log_the_open_span_and_exit_cleanly(
 
 def _take_terminal() -> None:
     """In the child, after setsid: make stdin (a pty) the controlling terminal, so that
-    closing the pty's other side hangs it up, as closing a terminal window does."""
+    closing the pty's other side hangs it up, as closing a terminal window does. SIGHUP
+    goes back to its default, as in a shell a terminal window starts: a test run itself
+    started with SIGHUP ignored (``nohup``, some CI runners) handed that on, and the
+    monitor then rightly outlived its terminal (the nohup case below, asked for there)."""
     import fcntl
+    import signal
     import termios
 
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
