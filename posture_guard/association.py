@@ -428,7 +428,7 @@ def analyse(
 
 def _days(n: int, kind: str = "") -> str:
     """'1 headache day', '2 headache days'."""
-    return f"{n} {kind + ' ' if kind else ''}day{'' if n == 1 else 's'}"
+    return counted(n, f"{kind} day" if kind else "day")
 
 
 def _too_little(
@@ -490,8 +490,8 @@ def _more_needed(c: Comparison) -> str:
     ]
     if c.n_days < ENOUGH_DAYS and c.n_headache < ENOUGH_HEADACHE_DAYS:
         need = (
-            f"about {counted(ENOUGH_DAYS - c.n_days, 'more diary day')} (or "
-            f"{counted(ENOUGH_HEADACHE_DAYS - c.n_headache, 'more headache day')}, "
+            f"about {_days(ENOUGH_DAYS - c.n_days, 'more diary')} (or "
+            f"{_days(ENOUGH_HEADACHE_DAYS - c.n_headache, 'more headache')}, "
             "whichever comes first)"
         )
         if short:

@@ -420,10 +420,8 @@ class Status:
         hb = self.heartbeat
         if self.running and hb is not None:
             ago = format_duration(self.now - hb.at)
-            began = datetime.fromtimestamp(hb.started)
             # a monitor left running for days: "since 09:00" would read as today's
-            same_day = began.date() == datetime.fromtimestamp(self.now).date()
-            since = began.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
+            since = clock_text(hb.started, self.now)
             prof = f", profile {hb.profile}" if hb.profile else ""
             out.append(f"monitor: running (pid {hb.pid}{prof}, since {since}, seen {ago} ago)")
             if hb.note:
@@ -516,10 +514,10 @@ class Backoff:
 
 
 def clock_text(epoch: float, now_epoch: float) -> str:
-    """A moment of a snooze or a pause: HH:MM on the day of ``now_epoch``, with its date on
-    any other day, as `status` gives the monitor's start. Why: a clock time alone read as
-    today's, so `snooze 24h` at 21:56 said "until 21:56" and a pause of last week "paused
-    since 09:12"."""
+    """A moment of a snooze, a pause or the monitor's start: HH:MM on the day of
+    ``now_epoch``, with its date on any other day. Why: a clock time alone read as today's,
+    so `snooze 24h` at 21:56 said "until 21:56" and a pause of last week "paused since
+    09:12"."""
     moment = datetime.fromtimestamp(epoch)
     same_day = moment.date() == datetime.fromtimestamp(now_epoch).date()
     return moment.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")

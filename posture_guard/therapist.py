@@ -960,7 +960,7 @@ def _draw_hours(fig: Any, data: TherapistData) -> None:
     # with no day monitored it said "Averaged over 1 monitored days", against the summary
     # page's "Days monitored: 0 of N"
     if days:
-        lines.append(f"Averaged over {days} monitored day{'s' if days > 1 else ''}.")
+        lines.append(f"Averaged over {counted(days, 'monitored day')}.")
     else:
         lines.append("No day of the period was monitored: nothing to average.")
     _text(fig, lines, top=0.45, size=9)
