@@ -10,7 +10,11 @@ Design, and why:
   began counts. On headache-free days the same cut is applied at the median onset time of
   the headache days, so both groups are measured over a comparable part of the day (a
   headache at 10:00 must not be compared with whole afternoons). Headache days without a
-  start time cannot be cut and are left out of the same-day comparison (counted).
+  start time cannot be cut and are left out of the same-day comparison (counted), as are
+  days that began inside a headache still going from the day before (a 48 h migraine's
+  second day): no desk time came before that headache on that day.
+* A headache makes every local calendar day it touches a headache day (see
+  :class:`~posture_guard.diary.DiaryDay`), with the entry's intensity on each.
 * Next day (lag 1): the whole day's exposure against the next day's outcome.
 * Effect = difference in mean exposure, headache days minus headache-free days, with
   Welch's t 95 % interval (near its nominal coverage from 3 days per group on, where a
@@ -74,6 +78,7 @@ class DayData:
     pieces: tuple[Piece, ...] = ()
     onset: Optional[time] = None
     intensity: Optional[int] = None
+    carried: bool = False  # began inside a headache begun on an earlier day
 
 
 def exposure(pieces: Sequence[Piece], until: Optional[float] = None) -> tuple[float, float]:
@@ -108,6 +113,7 @@ class Comparison:
     cutoff: Optional[time] = None  # same-day cut applied to headache-free days
     intensity_rho: Optional[float] = None  # Spearman: exposure vs intensity (0 = free day)
     excluded_unknown: int = 0  # monitored enough, but the outcome day has no diary entry
+    excluded_carried: int = 0  # same day: began inside a headache from the day before
 
     @property
     def n_days(self) -> int:
@@ -333,22 +339,23 @@ def compare(
 
 def _lag_rows(
     days: Sequence[DayData], lag: int, min_desk_hours: float
-) -> tuple[list[float], list[bool], list[int], int, int, Optional[time], int]:
+) -> tuple[list[float], list[bool], list[int], int, int, Optional[time], int, int]:
     """The exposures and outcomes of one lag, and how many days were left out: with too
-    little desk time, headache days without a start time, and days monitored long
-    enough whose outcome day has no diary entry (unknown: neither group)."""
+    little desk time, headache days without a start time, days monitored long enough
+    whose outcome day has no diary entry (unknown: neither group), and, same day, days
+    that began inside a headache from the day before (nothing came before it)."""
     by_day = {d.day: d for d in days}
     minimum = min_desk_hours * 3600
     xs: list[float] = []
     ys: list[bool] = []
     intens: list[int] = []
-    low = no_onset = unknown = 0
+    low = no_onset = unknown = carried = 0
     cutoff: Optional[time] = None
     if lag == 0:
         onsets = [
             d.onset.hour * 60 + d.onset.minute
             for d in days
-            if d.status == "headache" and d.onset is not None
+            if d.status == "headache" and d.onset is not None and not d.carried
         ]
         if onsets:
             m = int(statistics.median(onsets))
@@ -363,6 +370,9 @@ def _lag_rows(
         until: Optional[float] = None
         if lag == 0:
             cut = d.onset if d.status == "headache" else cutoff
+            if d.carried:
+                carried += 1
+                continue
             if d.status == "headache" and d.onset is None:
                 no_onset += 1
                 continue
@@ -375,7 +385,7 @@ def _lag_rows(
         xs.append(fh / desk)
         ys.append(outcome.status == "headache")
         intens.append(outcome.intensity or 0)
-    return xs, ys, intens, low, no_onset, cutoff, unknown
+    return xs, ys, intens, low, no_onset, cutoff, unknown, carried
 
 
 def analyse(
@@ -394,12 +404,14 @@ def analyse(
     rng = np.random.default_rng(seed)
     result = Result(min_desk_hours)
     for lag in (0, 1):
-        xs, ys, intens, low, no_onset, cutoff, unknown = _lag_rows(days, lag, min_desk_hours)
+        xs, ys, intens, low, no_onset, cutoff, unknown, carried = _lag_rows(
+            days, lag, min_desk_hours
+        )
         nh = sum(ys)
         nf = len(ys) - nh
         if nh < MIN_GROUP or nf < MIN_GROUP:
             result.too_little[lag] = _too_little(
-                nh, nf, low, no_onset, min_desk_hours, unknown, lag
+                nh, nf, low, no_onset, min_desk_hours, unknown, lag, carried
             )
             continue
         mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
@@ -408,6 +420,7 @@ def analyse(
                 *(lag, nh, nf, mh, mf, diff, lo, hi, p, low, no_onset, cutoff),
                 intensity_rho=spearman(xs, intens),
                 excluded_unknown=unknown,
+                excluded_carried=carried,
             )
         )
     # Holm over the lags that were tested; only mature comparisons may be claimed
@@ -439,6 +452,7 @@ def _too_little(
     min_desk_hours: float,
     unknown: int = 0,
     lag: int = 0,
+    carried: int = 0,
 ) -> str:
     """Why a lag has nothing to compare, naming every reason days were left out.
 
@@ -449,13 +463,18 @@ def _too_little(
     the user to guess that the diary was what was missing.
     """
     parts = [f"{_days(nh, 'headache')} and {_days(nf, 'headache-free')} count"]
-    parts += _left_out(low, no_onset, min_desk_hours, unknown, lag)
+    parts += _left_out(low, no_onset, min_desk_hours, unknown, lag, carried)
     parts.append(f"at least {MIN_GROUP} of each are needed to compare")
     return "; ".join(parts)
 
 
 def _left_out(
-    low: int, no_onset: int, min_desk_hours: float, unknown: int = 0, lag: int = 0
+    low: int,
+    no_onset: int,
+    min_desk_hours: float,
+    unknown: int = 0,
+    lag: int = 0,
+    carried: int = 0,
 ) -> list[str]:
     """Each reason days were left out of a lag, with how many and how to bring them in."""
     parts: list[str] = []
@@ -470,6 +489,11 @@ def _left_out(
         parts.append(
             f"{_days(no_onset, 'headache')} left out because no start time was entered - "
             "adding the time each headache began lets its day count"
+        )
+    if carried:
+        parts.append(
+            f"{_days(carried, 'headache')} left out because a headache begun the day before "
+            "was still going at midnight (no time at the desk came before it)"
         )
     if low:
         parts.append(
@@ -555,7 +579,12 @@ def sentence(c: Comparison, claimed: bool, min_desk_hours: float = MIN_DESK_HOUR
 
 def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
     parts = _left_out(
-        c.excluded_low_monitoring, c.excluded_no_onset, min_desk_hours, c.excluded_unknown, c.lag
+        c.excluded_low_monitoring,
+        c.excluded_no_onset,
+        min_desk_hours,
+        c.excluded_unknown,
+        c.lag,
+        c.excluded_carried,
     )
     return f" {'; '.join(parts)}." if parts else ""
 
@@ -614,7 +643,16 @@ def collect_days(
     out = []
     for d in sorted(pieces):
         dd = diary_days[d]
-        out.append(DayData(d, dd.status, tuple(pieces[d]), dd.first_start, dd.max_intensity))
+        out.append(
+            DayData(
+                d,
+                dd.status,
+                tuple(pieces[d]),
+                dd.first_start,
+                dd.max_intensity,
+                carried=bool(dd.continued),
+            )
+        )
     return out
 
 

@@ -32,10 +32,14 @@ HEADACHE_TYPES = ("tension", "migraine", "other", "unsure")
 TRIGGERS = ("sleep", "stress", "dehydration", "screen", "other")
 SIDES = ("one", "both")
 QUALITIES = ("pressing", "pulsating")
-# One entry is one headache, recorded on the day it began. The longest attack ICHD-3 knows
-# without calling it a complication is a migraine's 72 h; a headache that goes on longer
-# is recorded once for each day it continues, so that its days count as headache days.
+# One entry is one headache, recorded on the day it began; with a start and a duration it
+# makes every local calendar day it touches a headache day (see :func:`days_covered`). The
+# longest attack ICHD-3 knows without calling it a complication is a migraine's 72 h; a
+# headache that goes on longer is recorded once more for the days after.
 MAX_DURATION_MIN = 72 * 60
+# the most days before a day that an entry touching it can begin on: 72 h from just after
+# midnight, and one more for a clock put back an hour on the way
+_LOOKBACK_DAYS = MAX_DURATION_MIN // (24 * 60) + 1
 TENSION_TYPE_MAX_MIN = 7 * 24 * 60  # ICHD-3 tension-type episodes last up to 7 days
 # SQLite's INTEGER is 64-bit: an entry number outside it cannot exist (and cannot even be
 # looked up: the sqlite3 module raises OverflowError).
@@ -90,6 +94,24 @@ class Headache:
     @property
     def took_medication(self) -> bool:
         return bool(self.medication and self.medication.strip())
+
+    @property
+    def last_day(self) -> date:
+        """The last local calendar day the headache touches: its [start, start + duration)
+        read in local time (a clock changed on the way counts, the interval is real time).
+        Without a start or a duration the entry is of its own day only: when it began and
+        ended is not known."""
+        if self.started_at is None or self.duration_min is None:
+            return self.day
+        end = self.started_at.astimezone() + timedelta(minutes=self.duration_min)
+        local = end.astimezone().replace(tzinfo=None)
+        # half-open: a headache that ends at midnight ends on the day before
+        last = local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
+        return max(last, self.day)
+
+    def days_covered(self) -> list[date]:
+        """Every local calendar day the headache touches, the day it began first."""
+        return [self.day + timedelta(days=i) for i in range((self.last_day - self.day).days + 1)]
 
 
 def _is_utf8(text: str) -> bool:
@@ -270,20 +292,30 @@ def _from_row(r: Sequence[Any], where: object) -> Headache:
 
 @dataclass(frozen=True)
 class DiaryDay:
-    """What the diary says about one day: ``headache``, ``none`` (confirmed) or ``unknown``."""
+    """What the diary says about one day: ``headache``, ``none`` (confirmed) or ``unknown``.
+
+    ``headaches`` are the entries begun that day (each listed and counted once, there);
+    ``continued`` those begun on an earlier day and still going at its midnight. Either
+    makes the day a headache day: a 48 h migraine is a headache on each day it touches,
+    whatever a check-in said of one of them (the entry is the stronger evidence)."""
 
     day: date
     status: str
     headaches: tuple[Headache, ...] = ()
+    continued: tuple[Headache, ...] = ()
 
     @property
     def max_intensity(self) -> Optional[int]:
+        """The highest intensity of the headaches that touched the day (an entry's one
+        intensity stands for each of its days: the diary has no other)."""
         if self.status == "none":
             return 0
-        return max((h.intensity for h in self.headaches), default=None)
+        return max((h.intensity for h in self.headaches + self.continued), default=None)
 
     @property
     def medication(self) -> bool:
+        """Acute medication on the day: of the entries begun that day (when a long
+        headache's medication was taken is not known; its first day is the likeliest)."""
         return any(h.took_medication for h in self.headaches)
 
     @property
@@ -392,6 +424,19 @@ class Diary:
         )
         return [_from_row(r, self.store.path) for r in rows]
 
+    def free_days_run_into(self, h: Headache) -> list[date]:
+        """The days after its first that ``h`` runs into and that hold a headache-free
+        check-in: the check-in stays (a shorter duration later lets it count again), but
+        while the headache runs into the day, the day is a headache day."""
+        later = h.days_covered()[1:]
+        if not later:
+            return []
+        rows = self.store.read(
+            "SELECT day FROM checkins WHERE status = 'none' AND day >= ? AND day <= ? ORDER BY day",
+            (later[0].isoformat(), later[-1].isoformat()),
+        )
+        return [date.fromisoformat(r[0]) for r in rows]
+
     def checked_in_free(self, day: date) -> bool:
         """Whether ``day`` holds a headache-free check-in (which an entry moved or added
         to that day replaces)."""
@@ -405,6 +450,14 @@ class Diary:
         if day > self.now().date():
             raise UserError(f"date {day} is in the future; a check-in is for today or earlier")
         check_day(day, "check-in date")
+        running = self.days(day, day)[day].continued
+        if running:
+            h = running[0]
+            raise UserError(
+                f"{day} is a headache day: headache entry {h.id} (begun {h.day} at "
+                f"{h.start:%H:%M}, lasting {_hours_minutes(h.duration_min or 0)}) runs into it; "
+                f"`posture-guard headache edit {h.id} --duration ...` if it ended sooner"
+            )
         existing = self.entries(day, day)
         if existing:
             ids = [str(h.id) for h in existing]
@@ -424,11 +477,31 @@ class Diary:
             )
         )
 
+    def _running_into(self, first: date, last: date) -> dict[date, list[Headache]]:
+        """The headaches begun before ``first`` or within the range that run on past the
+        midnight after their first day, by each later day of ``first``..``last`` they
+        touch. Only entries with a start and a duration can: the rest are one-day."""
+        earliest = first - timedelta(days=min(_LOOKBACK_DAYS, (first - date.min).days))
+        rows = self.store.read(
+            f"SELECT {_COLUMNS} FROM headaches WHERE day >= ? AND day <= ? "
+            "AND start IS NOT NULL AND duration_min IS NOT NULL ORDER BY day, start, id",
+            (earliest.isoformat(), last.isoformat()),
+        )
+        out: dict[date, list[Headache]] = {}
+        for r in rows:
+            h = _from_row(r, self.store.path)
+            for d in h.days_covered()[1:]:
+                if first <= d <= last:
+                    out.setdefault(d, []).append(h)
+        return out
+
     def days(self, first: date, last: date) -> dict[date, DiaryDay]:
-        """Every day of ``first``..``last`` with its status (headache / none / unknown)."""
+        """Every day of ``first``..``last`` with its status (headache / none / unknown);
+        a headache is on every local calendar day it touches (see :class:`DiaryDay`)."""
         by_day: dict[date, list[Headache]] = {}
         for h in self.entries(first, last):
             by_day.setdefault(h.day, []).append(h)
+        running = self._running_into(first, last)
         rows = self.store.read(
             "SELECT day FROM checkins WHERE status = 'none' AND day >= ? AND day <= ?",
             (first.isoformat(), last.isoformat()),
@@ -437,8 +510,9 @@ class Diary:
         out: dict[date, DiaryDay] = {}
         d = first
         while d <= last:
-            if d in by_day:
-                out[d] = DiaryDay(d, "headache", tuple(by_day[d]))
+            if d in by_day or d in running:
+                began, went_on = tuple(by_day.get(d, ())), tuple(running.get(d, ()))
+                out[d] = DiaryDay(d, "headache", began, went_on)
             elif d in free:
                 out[d] = DiaryDay(d, "none")
             else:
@@ -808,7 +882,21 @@ def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
     print(f"added {describe(entry)}")
     if replaced:
         print(f"(this replaces the headache-free check-in for {entry.day})")
+    _say_free_days_run_into(diary, entry)
     return 0
+
+
+def _say_free_days_run_into(diary: Diary, h: Headache) -> None:
+    """Tell the user that days checked in as headache-free now count as headache days,
+    as the headache runs into them (the check-in alone had said otherwise)."""
+    free = diary.free_days_run_into(h)
+    if free:
+        days = ", ".join(d.isoformat() for d in free)
+        one = len(free) == 1
+        print(
+            f"({days}, checked in as headache-free, now count{'s as a' if one else ' as'} "
+            f"headache day{'' if one else 's'}: this headache runs into {'it' if one else 'them'})"
+        )
 
 
 def cmd_headache_add(args: argparse.Namespace) -> int:
@@ -857,9 +945,11 @@ def cmd_headache_edit(args: argparse.Namespace) -> int:
             raise UserError("nothing to change: give at least one field, e.g. --intensity 5")
         day = changes.get("day")
         replaces = day is not None and diary.checked_in_free(day)
-        print(f"changed {describe(diary.edit(args.id, **changes))}")
+        changed = diary.edit(args.id, **changes)
+        print(f"changed {describe(changed)}")
         if replaces:  # as `headache add` says: the day no longer counts as headache-free
             print(f"(this replaces the headache-free check-in for {day})")
+        _say_free_days_run_into(diary, changed)
         return 0
 
 

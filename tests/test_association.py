@@ -523,3 +523,41 @@ def test_one_more_day_needed_is_one_day_not_days():
     assert "about 1 more diary day (or 1 more headache day, whichever comes first)" in text
     text = early(one_short - 1, ENOUGH_DAYS - 1 - one_short)
     assert "about 2 more diary days (or 2 more headache days, whichever comes first)" in text
+
+
+def test_the_days_a_headache_runs_into_count_as_headache_days(tmp_path, monkeypatch):
+    """A 48 h migraine begun at 20:00 made only its first day a headache day: the two days
+    after were 'unknown', left out of the next-day comparison as days without an entry.
+    Now they are headache days with the entry's intensity; the same-day comparison leaves
+    them out (the headache came before any desk time), saying so."""
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store, now=lambda: datetime(2024, 6, 1))
+    for i in range(9):
+        d = FIRST + timedelta(days=i)
+        store.add_spans([Span(PostureState.GOOD, ts(d, 9), ts(d, 17))])
+        if i < 3:
+            diary.add(Headache(day=d, intensity=5, start=time(16, 0)))
+        elif i < 6:
+            diary.check_in_none(d)
+    migraine = FIRST + timedelta(days=6)
+    diary.add(Headache(day=migraine, intensity=8, start=time(20, 0), duration_min=48 * 60.0))
+    days = collect_days(store, FIRST, FIRST + timedelta(days=8))
+    store.close()
+    assert [(d.status, d.intensity, d.carried) for d in days[6:]] == [
+        ("headache", 8, False),
+        ("headache", 8, True),
+        ("headache", 8, True),
+    ]
+    res = analyse(days, n_perm=200)
+    same = next(c for c in res.comparisons if c.lag == 0)
+    nxt = next(c for c in res.comparisons if c.lag == 1)
+    assert (same.n_headache, same.n_free, same.excluded_carried) == (4, 3, 2)
+    assert (nxt.n_headache, nxt.n_free, nxt.excluded_unknown) == (5, 3, 0)
+    text = res.sentences[res.comparisons.index(same)]
+    assert "4 headache and 3 headache-free days" in text
+    assert (
+        "2 headache days left out because a headache begun the day before was still going "
+        "at midnight (no time at the desk came before it)"
+    ) in text
+    assert "left out" not in res.sentences[res.comparisons.index(nxt)]

@@ -577,3 +577,76 @@ def test_free_text_typed_in_a_latin_1_terminal_is_one_line_exit_2_and_changes_no
     assert "note 'caf\\udce9' is not UTF-8 text" in err
     (kept,) = Diary(store).entries(date(2024, 3, 5), date(2024, 3, 5))
     assert kept.note is None and kept.medication is None and kept.start is None
+
+
+# ---------------------------------------------------------------------- past midnight
+def test_a_headache_past_midnight_is_a_headache_on_every_day_it_touches(diary):
+    """A 48 h migraine begun at 20:00 counted as a headache day only on the day it began;
+    the two days after stayed unknown. Listed and hinted once, on its first day."""
+    mig, _ = diary.add(
+        Headache(date(2024, 3, 10), 7, start=time(20, 0), duration_min=48 * 60.0, medication="x")
+    )
+    days = diary.days(date(2024, 3, 9), date(2024, 3, 13))
+    statuses = [d.status for d in days.values()]
+    assert statuses == ["unknown", "headache", "headache", "headache", "unknown"]
+    assert [d.max_intensity for d in days.values()] == [None, 7, 7, 7, None]
+    assert days[date(2024, 3, 11)].headaches == () and days[date(2024, 3, 11)].continued == (mig,)
+    s = clinical_summary(days)
+    assert (s.headache_days, s.moderate_severe_days, s.medication_days) == (3, 3, 1)
+    assert sum(s.patterns.values()) == 1  # one headache, one hint
+    # a range that begins after the headache did still sees it
+    later = diary.days(date(2024, 3, 12), date(2024, 3, 12))
+    assert later[date(2024, 3, 12)].status == "headache"
+
+
+@pytest.mark.parametrize(
+    "start, minutes, statuses",
+    [
+        (time(20, 0), 4 * 60.0, ["headache", "unknown"]),  # ends at midnight: not the next day
+        (time(20, 0), 4 * 60.0 + 1, ["headache", "headache"]),
+        (None, 48 * 60.0, ["headache", "unknown"]),  # no start: when it ran is not known
+    ],
+)
+def test_only_an_entry_with_a_start_running_past_midnight_touches_the_next_day(
+    diary, start, minutes, statuses
+):
+    diary.add(Headache(date(2024, 3, 10), 5, start=start, duration_min=minutes))
+    days = diary.days(date(2024, 3, 10), date(2024, 3, 11))
+    assert [d.status for d in days.values()] == statuses
+
+
+def test_the_days_a_headache_touches_are_local_days_across_a_clock_change(berlin):
+    # 23:30 on the night the clocks go back, 25 h later is 23:30 the next evening (the
+    # clock's 25 h would have read 00:30 the day after)
+    h = Headache(date(2026, 10, 24), 6, start=time(23, 30), duration_min=25 * 60.0)
+    assert h.days_covered() == [date(2026, 10, 24), date(2026, 10, 25)]
+
+
+def test_a_headache_free_check_in_on_a_day_a_headache_runs_into(store, capsys):
+    """A `checkin --none` for the second day of a 48 h migraine was recorded, and the day
+    counted as headache-free; one made before the entry was added stayed so."""
+    db = ["--db", str(store.path)]
+    assert run(capsys, "checkin", "--date", "2024-03-11", "--none", *db)[0] == 0
+    rc, out, _ = run(
+        capsys, "headache", "add", "--date", "2024-03-10", "--start", "20:00", "--duration",
+        "48h", "--intensity", "7", *db,
+    )  # fmt: skip
+    assert rc == 0
+    assert (
+        "(2024-03-11, checked in as headache-free, now counts as a headache day: "
+        "this headache runs into it)"
+    ) in out
+    rc, _, err = run(capsys, "checkin", "--date", "2024-03-12", "--none", *db)
+    assert (rc, err) == (
+        2,
+        "posture-guard: 2024-03-12 is a headache day: headache entry 1 (begun 2024-03-10 at "
+        "20:00, lasting 48h00) runs into it; `posture-guard headache edit 1 --duration ...` "
+        "if it ended sooner\n",
+    )
+    days = Diary(store).days(date(2024, 3, 10), date(2024, 3, 12))
+    assert [d.status for d in days.values()] == ["headache"] * 3
+    # shortened to end before midnight, the check-in made for the 11th counts again
+    assert run(capsys, "headache", "edit", "1", "--duration", "3h", *db)[0] == 0
+    days = Diary(store).days(date(2024, 3, 10), date(2024, 3, 12))
+    assert [d.status for d in days.values()] == ["headache", "none", "unknown"]
+    assert run(capsys, "checkin", "--date", "2024-03-12", "--none", *db)[0] == 0
