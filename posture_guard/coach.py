@@ -536,7 +536,7 @@ def headache_add_hint(day: Optional[date], db: Optional[str] = None, replay: boo
     return (
         f"Add it to your headache diary: posture-guard headache add{when} --intensity N"
         f"{db_option(db)} "
-        "(N: pain 0-10; add --start HH:MM, --duration and --medication if you know them). "
+        "(N: pain 1-10; add --start HH:MM, --duration and --medication if you know them). "
         "Until then the day counts as unknown."
     )
 

@@ -150,11 +150,23 @@ def _hours_minutes(minutes: float) -> str:
     return f"{m // 60}h{m % 60:02d}" if m >= 60 else f"{m}m"
 
 
-def validate(h: Headache, now: datetime) -> Headache:
-    """Return ``h`` if it is possible, else raise a UserError listing every problem."""
+NO_PAIN = (
+    "intensity 0 means no pain, so no headache: give 1-10 for a headache, or "
+    "`posture-guard checkin --none` for a headache-free day"
+)
+
+
+def validate(h: Headache, now: datetime, stored_zero: bool = False) -> Headache:
+    """Return ``h`` if it is possible, else raise a UserError listing every problem.
+
+    Intensity is 1-10: on the 0-10 pain scale 0 is no pain, and a headache without pain
+    contradicts itself. Versions before took 0; ``stored_zero`` lets such an entry already
+    in a database be read and edited in its other fields (it is kept as it was)."""
     problems: list[str] = []
-    if not isinstance(h.intensity, int) or not 0 <= h.intensity <= 10:
-        problems.append(f"intensity must be a whole number from 0 to 10, not {h.intensity!r}")
+    if h.intensity == 0 and isinstance(h.intensity, int) and not stored_zero:
+        problems.append(NO_PAIN)
+    elif not isinstance(h.intensity, int) or not 0 <= h.intensity <= 10:
+        problems.append(f"intensity must be a whole number from 1 to 10, not {h.intensity!r}")
     before_when = len(problems)
     if h.day > now.date():
         problems.append(f"date {h.day} is in the future")
@@ -277,7 +289,7 @@ def _from_row(r: Sequence[Any], where: object) -> Headache:
             **{k: clinical.get(k) for k in CLINICAL_FIELDS},
         )
         # what no entry may hold, whenever it was made (not "in the future": clocks move)
-        validate(h, datetime.max)
+        validate(h, datetime.max, stored_zero=True)
     except UserError as exc:
         why = str(exc).removeprefix("impossible headache entry: ")
     except (ValueError, TypeError, AttributeError) as exc:  # JSON errors are ValueErrors
@@ -390,7 +402,8 @@ class Diary:
         unknown = set(changes) - known
         if unknown:
             raise UserError(f"cannot edit unknown field(s): {', '.join(sorted(unknown))}")
-        new = validate(replace(self.get(entry_id), **changes), self.now())
+        new = replace(self.get(entry_id), **changes)
+        validate(new, self.now(), stored_zero="intensity" not in changes)
         self._refuse_same_start(new, entry_id)
         row = _to_row(new)
 
@@ -758,6 +771,8 @@ def describe(h: Headache) -> str:
     if h.start is not None:
         parts.append(h.start.strftime("%H:%M"))
     parts.append(f"intensity {h.intensity}")
+    if h.intensity == 0:  # taken before 0 was refused
+        parts.append("(0 is no pain: edit it to 1-10, or delete it)")
     if h.duration_min is not None:
         parts.append(_hours_minutes(h.duration_min))
     parts.append(h.type)
@@ -795,7 +810,9 @@ def add_headache_options(
     p.add_argument("--date", help=day)
     p.add_argument("--start", help="when it began (HH:MM)")
     p.add_argument("--duration", help="how long it lasted: 2h, 90m, 1h30m")
-    p.add_argument("--intensity", type=int, help="pain 0-10")
+    p.add_argument(
+        "--intensity", type=int, help="pain 1-10 (0 is no headache: use `checkin --none`)"
+    )
     p.add_argument("--type", choices=HEADACHE_TYPES, help="your own impression of the type")
     p.add_argument("--aura", action=opt, default=None, help="visual or other aura before it")
     p.add_argument("--medication", help="acute medication taken (name and dose)")
@@ -867,7 +884,7 @@ def open_diary(args: argparse.Namespace, read_only: bool = False) -> Iterator[Di
 def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
     changes = _changes_from_args(args)
     if "intensity" not in changes:
-        raise UserError("--intensity 0-10 is required for a headache")
+        raise UserError("--intensity 1-10 is required for a headache")
     now = diary.now()
     start = changes.get("start")
     if "day" not in changes and start is not None and start > now.time():

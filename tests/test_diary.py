@@ -64,6 +64,7 @@ def test_add_list_edit_delete_round_trip(diary, store):
     "bad, message",
     [
         (dict(intensity=11), "intensity"),
+        (dict(intensity=0), "intensity 0 means no pain"),
         (dict(intensity=-1), "intensity"),
         (dict(day=date(2024, 4, 1)), "future"),
         (dict(day=TODAY, start=time(19, 0)), "future"),
@@ -460,8 +461,8 @@ def test_control_characters_in_free_text_are_never_printed_raw(store, capsys):
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        ("intensity = 11", "intensity must be a whole number from 0 to 10, not 11"),
-        ("intensity = 'high'", "intensity must be a whole number from 0 to 10, not 'high'"),
+        ("intensity = 11", "intensity must be a whole number from 1 to 10, not 11"),
+        ("intensity = 'high'", "intensity must be a whole number from 1 to 10, not 'high'"),
         ("duration_min = -30", "duration must be longer than zero"),
         ("start = '25:99'", "unreadable"),
         ("triggers = 'sleep, stress'", "unreadable"),
@@ -650,3 +651,48 @@ def test_a_headache_free_check_in_on_a_day_a_headache_runs_into(store, capsys):
     days = Diary(store).days(date(2024, 3, 10), date(2024, 3, 12))
     assert [d.status for d in days.values()] == ["headache", "none", "unknown"]
     assert run(capsys, "checkin", "--date", "2024-03-12", "--none", *db)[0] == 0
+
+
+# ---------------------------------------------------------------------- intensity 0
+def test_a_headache_of_intensity_0_is_refused_pointing_to_checkin_none(store, capsys):
+    """`--intensity 0` was taken and the day counted as a headache day, 'yes (0)': on the
+    0-10 pain scale 0 is no pain, a headache without a headache."""
+    db = ["--db", str(store.path)]
+    said = (
+        "posture-guard: impossible headache entry: intensity 0 means no pain, so no "
+        "headache: give 1-10 for a headache, or `posture-guard checkin --none` for a "
+        "headache-free day\n"
+    )
+    for command in (["headache", "add"], ["checkin", "--headache"]):
+        rc, _, err = run(capsys, *command, "--date", "2024-03-05", "--intensity", "0", *db)
+        assert (rc, err) == (2, said)
+    assert count(store, "headaches") == 0
+    assert run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "1", *db)[0] == 0
+    rc, _, err = run(capsys, "headache", "edit", "1", "--intensity", "0", *db)
+    assert (rc, err) == (2, said)
+    assert Diary(store).get(1).intensity == 1
+
+
+def test_an_entry_stored_with_intensity_0_by_an_earlier_version_still_works(store, capsys):
+    db = ["--db", str(store.path)]
+    assert run(capsys, "headache", "add", "--date", "2024-03-05", "--intensity", "2", *db)[0] == 0
+    store.write(lambda conn: conn.execute("UPDATE headaches SET intensity = 0 WHERE id = 1"))
+    rc, out, err = run(
+        capsys, "headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", *db
+    )
+    assert rc == 0, err
+    assert "#1  2024-03-05  intensity 0  (0 is no pain: edit it to 1-10, or delete it)" in out
+    assert "headache days: 1" in out  # counted as the headache day it was recorded as
+    rc, out, err = run(capsys, "summary", "--date", "2024-03-05", *db)
+    assert rc == 0 and "headache" in out, err
+    csv = store.path.with_suffix(".csv")
+    rc, _, err = run(
+        capsys, "report", "--from", "2024-03-01", "--to", "2024-03-28", "--csv", str(csv), *db
+    )
+    assert rc == 0, err
+    # its other fields can be edited alone, its 0 kept; then given an intensity
+    rc, out, err = run(capsys, "headache", "edit", "1", "--note", "old entry", *db)
+    assert rc == 0, err
+    assert (Diary(store).get(1).intensity, Diary(store).get(1).note) == (0, "old entry")
+    assert run(capsys, "headache", "edit", "1", "--intensity", "3", *db)[0] == 0
+    assert Diary(store).get(1).intensity == 3
