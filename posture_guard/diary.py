@@ -181,7 +181,8 @@ def validate(h: Headache, now: datetime, stored_zero: bool = False) -> Headache:
         elif not h.duration_min <= MAX_DURATION_MIN:  # `not <=`: also refuses NaN
             problems.append(
                 f"duration is longer than {MAX_DURATION_MIN // 60} h; for a headache that "
-                "lasts longer, record one entry for each day it continues"
+                f"lasts longer, give this entry {MAX_DURATION_MIN // 60} h and add another "
+                "for the time after"
             )
         elif not refused_when:  # a day or start refused already says all there is
             problems += _end_still_to_come(h, now)

@@ -331,7 +331,8 @@ def test_a_headache_of_72_hours_is_one_entry_and_longer_says_how_to_record_it(di
     with pytest.raises(UserError) as info:
         diary.add(Headache(date(2024, 3, 21), 6, duration_min=73 * 60.0))
     assert "longer than 72 h" in str(info.value)
-    assert "one entry for each day it continues" in str(info.value)
+    # an entry makes every day it touches a headache day, so the rest is one more entry
+    assert "give this entry 72 h and add another for the time after" in str(info.value)
 
 
 def test_a_duration_still_running_now_is_refused_one_over_midnight_is_not(diary, store):
