@@ -15,6 +15,8 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Optional, Protocol
@@ -68,6 +70,21 @@ def _cv2():
 _NATIVE_PREFIX = re.compile(r"^\[[^\]]*\]\s*")
 
 
+def _gist(raw: bytes) -> str:
+    """`` (the decoder said: moov atom not found)``, or "" when nothing was said: the
+    lines without who said them (a memory address means nothing to a user)."""
+    said: list[str] = []
+    for line in raw.decode("utf-8", "replace").splitlines():
+        line = _NATIVE_PREFIX.sub("", line).strip()
+        # a line quoting the file's own bytes ("Got: \ufffdU.") is no words for a user
+        if line and line.isprintable() and "\ufffd" not in line and line not in said:
+            said.append(line)
+    if not said:
+        return ""
+    words = "; ".join(said[:2])
+    return f" (the decoder said: {words if len(words) <= 120 else words[:117] + '...'})"
+
+
 class _NativeStderrHeld:
     """While in effect, what native code (FFmpeg, OpenCV) writes to file descriptor 2 goes
     to a temporary file instead of the terminal, so that a broken file's complaints do not
@@ -110,18 +127,8 @@ class _NativeStderrHeld:
             self._sink = None
 
     def gist(self) -> str:
-        """`` (the decoder said: moov atom not found)``, or "" when nothing was said: the
-        lines without who said them (a memory address means nothing to a user)."""
-        said: list[str] = []
-        for line in self.raw.decode("utf-8", "replace").splitlines():
-            line = _NATIVE_PREFIX.sub("", line).strip()
-            # a line quoting the file's own bytes ("Got: \ufffdU.") is no words for a user
-            if line and line.isprintable() and "\ufffd" not in line and line not in said:
-                said.append(line)
-        if not said:
-            return ""
-        words = "; ".join(said[:2])
-        return f" (the decoder said: {words if len(words) <= 120 else words[:117] + '...'})"
+        """`` (the decoder said: moov atom not found)``, or "" when nothing was said."""
+        return _gist(self.raw)
 
     def pass_on(self) -> None:
         """Write what was held to descriptor 2 as it would have been written."""
@@ -131,6 +138,72 @@ class _NativeStderrHeld:
                 rest = rest[os.write(2, rest) :]
         except OSError:
             pass
+
+
+class _DecoderLog:
+    """What native code writes to descriptor 2 while each frame of a video is read, kept
+    from the terminal. FFmpeg complains of a file damaged after its first frame at every
+    frame it cannot decode: a replay of a clip with bytes overwritten in the middle
+    printed thousands of "[mpeg4 @ 0x55...] marker does not match f_code" lines. Held
+    only for the length of one OpenCV call, so our own messages, MediaPipe's and a
+    Python traceback, all written between calls, reach the terminal as ever; a line held
+    that does not open with "[" as FFmpeg's ("[mpeg4 @ 0x...]") and OpenCV's ("[ WARN:")
+    do is passed on. The first complaint is kept for :meth:`VideoFileSource.damage`, the
+    rest dropped. Where no temporary file or descriptor 2 is to be had, nothing is held."""
+
+    def __init__(self) -> None:
+        self.first: Optional[int] = None  # the frame whose reading drew the first complaint
+        self.words = b""  # what the decoder said then
+        self._sink: Optional[IO[bytes]] = None
+        try:
+            self._sink = tempfile.TemporaryFile(buffering=0)
+        except OSError:
+            pass
+
+    @contextmanager
+    def reading(self, index: int) -> Iterator[None]:
+        """Hold descriptor 2 while frame ``index`` is read or grabbed."""
+        saved: Optional[int] = None
+        if self._sink is not None:
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+                os.dup2(self._sink.fileno(), 2)
+            except (OSError, ValueError, AttributeError):
+                if saved is not None:
+                    os.close(saved)
+                saved = None
+        try:
+            yield
+        finally:
+            if saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
+                self._sort(index)
+
+    def _sort(self, index: int) -> None:
+        assert self._sink is not None
+        if self._sink.tell() == 0:
+            return
+        self._sink.seek(0)
+        raw = self._sink.read(1 << 16) or b""
+        self._sink.seek(0)
+        self._sink.truncate()
+        lines = raw.splitlines(keepends=True)
+        theirs = b"".join(line for line in lines if line.startswith(b"["))
+        others = b"".join(line for line in lines if not line.startswith(b"["))
+        if theirs and self.first is None:
+            self.first, self.words = index, theirs
+        try:
+            while others:
+                others = others[os.write(2, others) :]
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
 
 
 class VideoFileSource:
@@ -146,7 +219,11 @@ class VideoFileSource:
         # error: held while the file is opened and its first frame read, they become part
         # of that error, or are passed on unchanged when the file is readable.
         with _NativeStderrHeld() as held:
-            self._cap = cv2.VideoCapture(str(self.path))
+            # one decoding thread: FFmpeg's frame threads went on decoding (and complaining
+            # on descriptor 2) after a read had returned, past _DecoderLog's hold. One
+            # thread decoded a 640x480 clip no slower on two cores; the pose model's time
+            # is the replay's.
+            self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
             opened = self._cap.isOpened()
             ok, first = self._cap.read() if opened else (False, None)
         if not opened:
@@ -168,6 +245,9 @@ class VideoFileSource:
         # what a replay into a database checks against the time already logged there
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.duration = max(count - 1, 0) / self.fps
+        self._stated = count
+        self._ended = False  # read to where decoding stopped
+        self._log = _DecoderLog()
 
     def _t(self, index: int) -> float:
         return index / self.fps
@@ -182,8 +262,10 @@ class VideoFileSource:
         if self._pending is not None:
             image, self._pending = self._pending, None
         else:
-            ok, image = self._cap.read()
+            with self._log.reading(self._index):
+                ok, image = self._cap.read()
             if not ok or image is None:
+                self._ended = True
                 return None
         frame = Frame(self._t(self._index), image)
         self._index += 1
@@ -194,14 +276,50 @@ class VideoFileSource:
         while self._t(self._index) < t - 1e-9:
             if self._pending is not None:
                 self._pending = None
-            elif not self._cap.grab():
-                break
+            else:
+                with self._log.reading(self._index):
+                    ok = self._cap.grab()
+                if not ok:
+                    self._ended = True
+                    break
             self._index += 1
             skipped += 1
         return skipped
 
+    def damage(self) -> Optional[str]:
+        """One line on a file found damaged after its first frame, or None: from which
+        frame the decoder complained, or where decoding stopped short of the frames the
+        file states, and what the frames read cover. (A replay of such a file printed
+        FFmpeg's lines and then totals of the part decoded, as if that were the video.)"""
+        stated = self._stated
+        short = self._ended and stated - self._index > max(self.fps, 0.02 * stated)
+        first = self._log.first
+        if first is None and not short:
+            return None
+        at = first if first is not None else self._index
+        if short:
+            what = (
+                f"decoding stopped after {self._index} of the {stated} frames it states "
+                f"({_clock(self._index / self.fps)} of {_clock(stated / self.fps)}): the "
+                "rest could not be read"
+            )
+        else:
+            what = "the frames from there on were used as decoded, some perhaps garbled"
+        return (
+            f"{self.path} is damaged from about {_clock(self._t(at))} (frame {at + 1}): "
+            f"{what}{_gist(self._log.words)}"
+        )
+
     def close(self) -> None:
-        self._cap.release()
+        with self._log.reading(self._index):  # the decoder drained: its last complaints
+            self._cap.release()
+        self._log.close()
+
+
+def _clock(seconds: float) -> str:
+    """``00:01:05``: stream time as the totals give it."""
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 class StillImageSource:

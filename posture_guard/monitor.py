@@ -447,9 +447,20 @@ def replay_video(
     with MediaPipePose() as detector:
         try:
             frames = DetectedFrames(source, detector)
-            return replay(header_of(source), frames, sinks, options, out, baseline, stop)
+            totals = replay(header_of(source), frames, sinks, options, out, baseline, stop)
+            tell_damage(source, out)
+            return totals
         finally:
             source.close()
+
+
+def tell_damage(source: FrameSource, out: TextIO) -> None:
+    """The one line on a video found damaged after its first frame (FFmpeg's own lines
+    are kept from the terminal: see capture._DecoderLog), once its frames are read."""
+    damage = getattr(source, "damage", None)
+    note = damage() if damage is not None else None
+    if note:
+        print(f"note: {note}", file=out)
 
 
 # --------------------------------------------------------------------------- commands
@@ -1033,6 +1044,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                 n += 1
                 if stop.stopped:
                     break
+            tell_damage(source, out)
         except CameraError as exc:
             # every sample is flushed as it is written: say that the recording survives
             raise UserError(

@@ -481,6 +481,75 @@ def test_after_a_broken_video_the_terminal_is_ours_again_and_a_good_one_replays(
     assert "analysed" in capfd.readouterr().out
 
 
+def _mp4_damaged_after_its_start(tmp_path: Path) -> tuple[Path, Path]:
+    """A real 10 s clip (100 frames at 10 fps), and a copy with an eighth of its bytes
+    overwritten in the middle: the index is whole, so the copy opens and decodes until
+    the damage, where FFmpeg's decoder complains and then gives up."""
+    import cv2
+    import numpy as np
+
+    whole = tmp_path / "whole.mp4"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    data = bytearray(whole.read_bytes())
+    n = len(data)
+    data[n // 2 : n // 2 + n // 8] = bytes(n // 8)
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    return whole, damaged
+
+
+def test_a_video_damaged_after_its_start_is_one_note_and_the_part_decoded_is_logged(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # FFmpeg wrote thousands of "[mpeg4 @ 0x55...] marker does not match f_code" lines
+    # to the terminal, and the totals then gave the 4 s decoded as if that were the clip.
+    whole, damaged = _mp4_damaged_after_its_start(tmp_path)
+    db = tmp_path / "log.db"
+    args = ["replay", "--video", str(damaged), "--quiet", "--db", str(db)]
+    assert main([*args, "--start", "2026-01-05T09:00"]) == 0
+    out, err = capfd.readouterr()
+    assert "@ 0x" not in out + err and not any(line.startswith("[") for line in err.splitlines())
+    notes = [line for line in out.splitlines() if line.startswith(f"note: {damaged} is damaged")]
+    assert len(notes) == 1, out
+    decoded = int(notes[0].split("decoding stopped after ")[1].split()[0])
+    assert 0 < decoded < 100 and "of the 100 frames it states" in notes[0]
+    assert "(the decoder said: " in notes[0]
+    assert f"of {decoded} frames" in out
+    # the frames that decoded are logged: their time, not the clip's stated 10 s
+    from posture_guard.store import Store
+
+    with Store.open(str(db), create=False, read_only=True) as store:
+        spans = store.spans(datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 10))
+    assert spans and abs(spans[-1].end - spans[0].start - (decoded - 1) / 10) < 0.2
+    # a whole clip draws no note
+    assert main(["replay", "--video", str(whole), "--quiet"]) == 0
+    out, err = capfd.readouterr()
+    assert "is damaged" not in out and "of 100 frames" in out
+
+
+def test_our_own_lines_between_reads_of_a_damaged_video_reach_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # descriptor 2 is held only while OpenCV reads: a message (or a traceback) of ours
+    # written between two frames is not taken for the decoder's and is not held back
+    from posture_guard.capture import VideoFileSource
+
+    _, damaged = _mp4_damaged_after_its_start(tmp_path)
+    source = VideoFileSource(damaged)
+    try:
+        while source.read() is not None:
+            os.write(2, b"[ours] between frames\n")
+        assert source.damage() is not None
+    finally:
+        source.close()
+    err = capfd.readouterr().err
+    assert set(err.splitlines()) == {"[ours] between frames"}
+
+
 @pytest.mark.parametrize("name", ["rec.jsonl", "rec.jsonl.gz"])
 def test_a_stream_of_only_its_header_is_refused_naming_it_and_nothing_is_written(
     slump_stream: Path,
