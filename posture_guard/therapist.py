@@ -169,7 +169,9 @@ class Window:
 class Change:
     """Forward head's share of desk time, Now minus Baseline, in percentage points, with
     an interval from resampling each window's monitored days (``low``/``high`` None when
-    a window has fewer than two: one day cannot show how much a day varies)."""
+    a window has fewer than two: one day cannot show how much a day varies; None too when
+    each window's days all had the same share, where every resample gives the same
+    change and a "95 % interval +0.0 to +0.0" would claim a certainty the days lack)."""
 
     diff: float
     low: Optional[float]
@@ -210,6 +212,8 @@ def forward_head_change(
     draws = 100 * (nf[ni].sum(1) / nd[ni].sum(1) - bf[bi].sum(1) / bd[bi].sum(1))
     tail = 100 * (1 - LEVEL) / 2
     low, high = np.percentile(draws, [tail, 100 - tail])
+    if high - low < 1e-9:  # the days did not vary: no spread to resample
+        return Change(diff, None, None, len(bd), len(nd))
     return Change(diff, float(low), float(high), len(bd), len(nd))
 
 
@@ -218,6 +222,12 @@ def change_text(c: Optional[Change]) -> str:
     if c is None:
         return "Forward head, Now minus Baseline: cannot be compared (no desk time in one of them)"
     head = f"Forward head, Now minus Baseline: {c.diff:+.1f} points of desk time"
+    if (c.low is None or c.high is None) and min(c.n_baseline, c.n_now) >= 2:
+        return (
+            f"{head} (no {100 * LEVEL:g} % interval: the {c.n_baseline} monitored days in "
+            f"Baseline all had the same share of forward head, and the {c.n_now} in Now too, "
+            "so resampling them cannot show how much a day varies)"
+        )
     if c.low is None or c.high is None:
         return (
             f"{head} (no {100 * LEVEL:g} % interval: {counted(c.n_baseline, 'monitored day')} "

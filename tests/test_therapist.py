@@ -823,6 +823,28 @@ def test_the_summary_gives_the_forward_head_change_with_its_interval(tmp_path: P
     )
 
 
+def test_days_that_did_not_vary_give_no_zero_width_interval(tmp_path: Path) -> None:
+    """Every day of each window with the same share of forward head: each resample gives
+    the same change, and the summary printed "+0.0 (95 % interval +0.0 to +0.0 ...)",
+    a certainty that days which did not vary cannot give."""
+    days = [FIRST + timedelta(days=i) for i in range(14)]
+    for name, now_fh in (("same", 30), ("less", 15)):
+        db = tmp_path / f"{name}.sqlite3"
+        # the same share on days of different length: 30 of 240 min is 60 of 480
+        _fh_days(db, {d: (30, 240) if i % 2 else (60, 480) for i, d in enumerate(days[:7])})
+        _fh_days(db, {d: (now_fh, 240) for d in days[7:]})
+        with Store.open(db) as store:
+            data = therapist.gather(store, days[0], days[-1], None)
+        summary = " ".join(" ".join(therapist.summary_lines(data)).split())
+        diff = 100 * (now_fh - 30) / 240
+        assert (
+            f"Forward head, Now minus Baseline: {diff:+.1f} points of desk time (no 95 % "
+            "interval: the 7 monitored days in Baseline all had the same share of forward "
+            "head, and the 7 in Now too, so resampling them cannot show how much a day varies)"
+        ) in summary, summary
+        assert "% interval +" not in summary and "% interval -" not in summary
+
+
 @needs_poppler
 def test_the_hour_page_of_a_period_without_monitoring_names_no_monitored_day(
     tmp_path: Path,
