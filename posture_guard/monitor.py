@@ -1031,8 +1031,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         source.close()
         raise UserError(f"cannot write {args.landmarks_out}: {exc.strerror}") from None
     with handle, MediaPipePose() as detector:
-        writer = streams.StreamWriter(handle, header)
         try:
+            writer = streams.StreamWriter(handle, header)
             # --seconds counts from the first frame: a camera's clock starts when it opens,
             # and the model may take seconds to load after that
             first: Optional[float] = None
@@ -1050,7 +1050,41 @@ def cmd_record(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{exc}; the {n} samples recorded before it are kept in {args.landmarks_out}"
             ) from None
+        except OSError as exc:
+            # a full disk: it said only "posture-guard: No space left on device", and left
+            # a last line cut half-way, for which a replay refused the whole recording
+            _close_cut_off(handle, args.landmarks_out)
+            kept = {
+                0: "no sample was recorded",
+                1: "the 1 sample recorded before it is kept there",
+            }.get(n, f"the {n} samples recorded before it are kept there")
+            raise UserError(
+                f"cannot write {args.landmarks_out}: {exc.strerror or exc}; {kept}"
+            ) from None
         finally:
             source.close()
     print(f"recorded {n} samples to {args.landmarks_out} (landmarks only, no images)", file=out)
     return 0
+
+
+def _close_cut_off(handle: TextIO, path: str) -> None:
+    """Close a recording whose write failed, and take off the part of a line it wrote.
+
+    Each sample is flushed whole, so what ends the file after its last newline is the
+    sample being written when the disk filled. A ``.gz`` recording is left as it is: its
+    reader names it cut off and gives the command that keeps its lines."""
+    try:
+        handle.close()  # its flush fails again, on the rest of the failed line
+    except OSError:
+        pass
+    if Path(path).suffix == ".gz" or not Path(path).is_file():
+        return
+    try:
+        with open(path, "r+b") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - 65536))
+            tail = fh.read()
+            if tail and not tail.endswith(b"\n"):
+                fh.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
+    except OSError:
+        pass  # the line stays cut off; the replay names it

@@ -605,6 +605,51 @@ def test_record_writes_numbers_only_from_a_real_video(shared_media: Path, tmp_pa
     assert out.stat().st_size < 62 * 4000  # numbers, not pixels
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs resource limits (POSIX)")
+@pytest.mark.parametrize("name", ["rec.jsonl", "rec.jsonl.gz"])
+def test_record_onto_a_full_disk_names_the_file_and_keeps_whole_samples(
+    tmp_path: Path, name: str
+) -> None:
+    """The disk filled mid-recording: it said only "posture-guard: File too large" (or "No
+    space left on device"), naming neither the file nor what was kept, and the plain-text
+    recording ended in a sample cut half-way, for which a replay refused all of it. The
+    kernel refuses the writes for real: a file size limit, as a full disk would."""
+    import errno
+    import resource
+
+    import cv2
+    import numpy as np
+
+    clip = tmp_path / "gray.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    for _ in range(30):
+        writer.write(np.full((120, 160, 3), 100, np.uint8))
+    writer.release()
+    out = tmp_path / name
+
+    def limit() -> None:  # the header and about ten samples; SIGXFSZ Python ignores
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400, 400))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "record", "--video", str(clip),
+         "--landmarks-out", str(out)],
+        capture_output=True, text=True, preexec_fn=limit, timeout=300,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    prefix = f"posture-guard: cannot write {out}: {os.strerror(errno.EFBIG)}; the "
+    assert proc.stderr.startswith(prefix) and proc.stderr.endswith(
+        " samples recorded before it are kept there\n"
+    ), proc.stderr
+    n = int(proc.stderr[len(prefix) :].split()[0])
+    assert 0 < n < 30
+    if name.endswith(".gz"):
+        return  # cut off without gzip's ending: its reader names that and the way out
+    header, samples = load_stream(out)  # whole lines only: the stream replays
+    assert len(samples) == n and out.read_bytes().endswith(b"\n")
+    assert main(["replay", "--landmarks", str(out), "--quiet"]) == 0
+
+
 def test_run_without_a_camera_points_to_demo(capsys: pytest.CaptureFixture[str]) -> None:
     from posture_guard.capture import no_camera_on_this_machine
 
