@@ -1047,24 +1047,29 @@ def cmd_record(args: argparse.Namespace) -> int:
             tell_damage(source, out)
         except CameraError as exc:
             # every sample is flushed as it is written: say that the recording survives
-            raise UserError(
-                f"{exc}; the {n} samples recorded before it are kept in {args.landmarks_out}"
-            ) from None
+            raise UserError(f"{exc}; {_kept(n, f'in {args.landmarks_out}')}") from None
         except OSError as exc:
             # a full disk: it said only "posture-guard: No space left on device", and left
             # a last line cut half-way, for which a replay refused the whole recording
             _close_cut_off(handle, args.landmarks_out)
-            kept = {
-                0: "no sample was recorded",
-                1: "the 1 sample recorded before it is kept there",
-            }.get(n, f"the {n} samples recorded before it are kept there")
             raise UserError(
-                f"cannot write {args.landmarks_out}: {exc.strerror or exc}; {kept}"
+                f"cannot write {args.landmarks_out}: {exc.strerror or exc}; {_kept(n, 'there')}"
             ) from None
         finally:
             source.close()
-    print(f"recorded {n} samples to {args.landmarks_out} (landmarks only, no images)", file=out)
+    samples = "1 sample" if n == 1 else f"{n} samples"  # a one-frame clip said "1 samples"
+    print(f"recorded {samples} to {args.landmarks_out} (landmarks only, no images)", file=out)
     return 0
+
+
+def _kept(n: int, where: str) -> str:
+    """What a recording stopped by a fault keeps: "the 1 sample ... is kept there" (a
+    camera lost at once said "the 0 samples recorded before it are kept")."""
+    if n == 0:
+        return "no sample was recorded before it"
+    if n == 1:
+        return f"the 1 sample recorded before it is kept {where}"
+    return f"the {n} samples recorded before it are kept {where}"
 
 
 def _close_cut_off(handle: TextIO, path: str) -> None:

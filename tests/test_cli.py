@@ -650,6 +650,23 @@ def test_record_onto_a_full_disk_names_the_file_and_keeps_whole_samples(
     assert main(["replay", "--landmarks", str(out), "--quiet"]) == 0
 
 
+def test_record_of_a_one_frame_clip_counts_one_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it said "recorded 1 samples to ..."
+    import cv2
+    import numpy as np
+
+    clip = tmp_path / "one.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    writer.write(np.full((120, 160, 3), 100, np.uint8))
+    writer.release()
+    out = tmp_path / "rec.jsonl"
+    assert main(["record", "--video", str(clip), "--landmarks-out", str(out)]) == 0
+    assert f"recorded 1 sample to {out} (landmarks only" in capsys.readouterr().out
+    assert len(load_stream(out)[1]) == 1
+
+
 def test_run_without_a_camera_points_to_demo(capsys: pytest.CaptureFixture[str]) -> None:
     from posture_guard.capture import no_camera_on_this_machine
 
