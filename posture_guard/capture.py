@@ -214,6 +214,8 @@ class VideoFileSource:
         self.path = Path(path)
         if not self.path.exists():
             raise UserError(f"video file not found: {self.path}")
+        if self.path.is_dir():  # it read "OpenCV cannot read this file as a video"
+            raise UserError(f"{self.path} is a folder, not a video file")
         # FFmpeg writes its complaints about a broken file ("[mov,mp4,... @ 0x55...] moov
         # atom not found") straight to descriptor 2, where they came before our one-line
         # error: held while the file is opened and its first frame read, they become part

@@ -434,6 +434,21 @@ def test_an_unreadable_video_is_told_before_any_profile_note(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("command", ["replay", "record"])
+def test_a_folder_given_as_the_video_is_named_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    # "posture-guard: clips: OpenCV cannot read this file as a video", of a folder
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    out = tmp_path / "rec.jsonl"
+    extra = ["--landmarks-out", str(out)] if command == "record" else []
+    assert main([command, "--video", str(folder), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"posture-guard: {folder} is a folder, not a video file\n"
+    assert not out.exists()
+
+
 def _mp4_cut_before_its_index(tmp_path: Path) -> tuple[Path, Path]:
     """A real clip, and its first half: OpenCV's mp4 writer puts the index (the moov
     atom) last, so the half is a download or copy cut short that FFmpeg cannot open."""
