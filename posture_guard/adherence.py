@@ -63,7 +63,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Optional
@@ -232,12 +232,15 @@ def account(
     window_s: float = RESPONSE_WINDOW_S,
     horizon: Optional[float] = None,
     plan_for: Optional[Callable[[date], Optional[Any]]] = None,
+    plan_ends: Optional[Mapping[date, float]] = None,
 ) -> Adherence:
     """Done / skipped / ignored per day and exercise (pure: events and plan in, counts out).
 
     ``plan`` (a :class:`posture_guard.plan.Plan`) gives the prescribed doses per day;
     ``plan_for``, instead, the plan in force on a day (None: none), for a range over which
     the plan was revised: each day's doses are its own plan's, not today's plan's;
+    ``plan_ends``, the moment (POSIX seconds) a day's plan was cleared that day: only
+    the doses due before it count as prescribed (the coach prompted none after it);
     ``horizon`` is "now" in POSIX seconds: the counts are as of that moment. Prompts that
     could still be answered then are pending, doses not yet due are not prescribed, and
     events after it are left out, so that the same events up to the horizon always give
@@ -257,7 +260,8 @@ def account(
             for ex_id in () if today is None else [p.id for p in today.prescriptions]:
                 if ex_id not in ids:
                     ids.append(ex_id)
-                n = _prescribed(today, ex_id, d, horizon)
+                ends = (plan_ends or {}).get(d)
+                n = _prescribed(today, ex_id, d, horizon if ends is None else min(horizon, ends))
                 if n:
                     result.cell(d, ex_id).prescribed = n
         result.prescribed_ids = tuple(ids)
@@ -364,6 +368,7 @@ def load(
     window_s: float = RESPONSE_WINDOW_S,
     horizon: Optional[float] = None,
     plan_for: Optional[Callable[[date], Optional[Any]]] = None,
+    plan_ends: Optional[Mapping[date, float]] = None,
 ) -> Adherence:
     """:func:`account` over the stored events of ``first``..``last``, plus the window before
     (so a prompt shortly before midnight of the day before is not lost) and after (so a
@@ -378,7 +383,8 @@ def load(
     if horizon is None:
         horizon = min(datetime.now().timestamp(), t1)
     kinds = (PROMPT_KIND, DONE_KIND, SKIP_KIND, "snooze")
-    return account(store.events(t0, t1, kinds), first, last, plan, window_s, horizon, plan_for)
+    events = store.events(t0, t1, kinds)
+    return account(events, first, last, plan, window_s, horizon, plan_for, plan_ends)
 
 
 # --------------------------------------------------------------------------- recording

@@ -872,6 +872,9 @@ class PlanPeriod:
     last: date
     plan: Optional[Plan]
     since: Optional[datetime] = None  # when that plan was imported (None: not known)
+    # when that plan was cleared, on the period's last day (None: it was not): the doses
+    # due after it were no longer prescribed (the coach followed no plan then)
+    until: Optional[datetime] = None
 
 
 def plan_history_dir() -> Path:
@@ -997,9 +1000,10 @@ def plan_periods(
 ) -> list[PlanPeriod]:
     """``first``..``last`` split by the plan in force each day: the plan imported last on
     or before that day (a plan imported during a day is the one the coach followed for the
-    rest of it), none after a clear, except that a plan imported to start later replaces
-    none before its start: the plan in force when it came stays until then (a clear
-    still ends a plan at once). Days before the history's first entry take the plan in
+    rest of it), none after a clear (the clear's own day keeps the plan it cleared up to
+    the clear: :attr:`PlanPeriod.until`), except that a plan imported to start later
+    replaces none before its start: the plan in force when it came stays until then (a
+    clear still ends a plan at once). Days before the history's first entry take the plan in
     force at the end of that entry's day, the earliest known; without any history
     (plans imported by an earlier version), every day takes ``current``, the active
     plan, as before."""
@@ -1019,33 +1023,47 @@ def plan_periods(
     periods: list[PlanPeriod] = []
     day = first
     while day <= last:
-        entry = _entry_in_force(entries, day, load) or earliest
+        found, until = _entry_in_force(entries, day, load)
+        entry = found or earliest
         plan = load(entry)
         since = None if entry.cleared else entry.at
-        if periods and _same_plan(periods[-1].plan, plan):
-            periods[-1] = replace(periods[-1], last=day)
+        if periods and periods[-1].until is None and _same_plan(periods[-1].plan, plan):
+            periods[-1] = replace(periods[-1], last=day, until=until)
         else:
-            periods.append(PlanPeriod(day, day, plan, since))
+            periods.append(PlanPeriod(day, day, plan, since, until))
         day += timedelta(days=1)
     return periods
 
 
 def _entry_in_force(
     entries: Sequence[HistoryEntry], day: date, load: Callable[[HistoryEntry], Optional[Plan]]
-) -> Optional[HistoryEntry]:
-    """The last entry on or before ``day`` that had taken effect by then: a clear, or an
-    import whose plan starts on or before ``day`` (None if there is none). An import
-    replaced the same day by another that holds is thereby passed over; one replaced by
-    an import that starts later still holds until that start, as the import said."""
-    for entry in reversed(entries):
+) -> tuple[Optional[HistoryEntry], Optional[datetime]]:
+    """(the entry that judges ``day``, the moment that day its plan was cleared or None).
+
+    The entry is the last one on or before ``day`` that had taken effect by then: a
+    clear, or an import whose plan starts on or before ``day`` (None if there is none).
+    An import replaced the same day by another that holds is thereby passed over; one
+    replaced by an import that starts later still holds until that start, as the import
+    said.
+
+    A clear on ``day`` itself leaves the day to the plan in force before it, up to the
+    clear. Why: the patient followed that plan until then; judged by no plan, the
+    morning's doses and the day's target were dropped from the report as if the plan
+    had never held that day."""
+    for i in range(len(entries) - 1, -1, -1):
+        entry = entries[i]
         if entry.at.date() > day:
             continue
         if entry.cleared:
-            return entry
+            if entry.at.date() == day:
+                before, until = _entry_in_force(entries[:i], day, load)
+                if before is not None and not before.cleared:
+                    return before, until or entry.at
+            return entry, None
         plan = load(entry)
         if plan is None or plan.start <= day:
-            return entry
-    return None
+            return entry, None
+    return None, None
 
 
 def _last_of_each_day(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:

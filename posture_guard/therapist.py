@@ -341,6 +341,7 @@ def gather(
         last,
         horizon=None if now is None else now.timestamp(),
         plan_for=plan_for,
+        plan_ends={p.last: p.until.timestamp() for p in periods if p.until is not None},
     )
     rows = []
     for r in base_rows:
@@ -416,9 +417,13 @@ def summary_lines(data: TherapistData) -> list[str]:
         lines.append(
             f"Plans: {len(data.periods)} periods, each day judged by the plan in force then:"
         )
-        lines += [f"  {p.first:%m-%d}..{p.last:%m-%d}: {_plan_text(p.plan)}" for p in data.periods]
+        lines += [
+            f"  {p.first:%m-%d}..{p.last:%m-%d}: {_plan_text(p.plan)}{_cleared_text(p)}"
+            for p in data.periods
+        ]
     elif plan is not None:
-        lines.append(f"Plan: {_plan_text(plan)}")
+        cleared = _cleared_text(data.periods[-1]) if data.periods else ""
+        lines.append(f"Plan: {_plan_text(plan)}{cleared}")
     else:
         lines.append("Plan: none active (adherence cannot be judged against a prescription)")
     lines.append(
@@ -536,6 +541,14 @@ def _plan_text(plan: Optional[Plan]) -> str:
         f"{plan.start} to {plan.end}, {counted(len(plan.prescriptions), 'exercise')}, "
         f"break every {plan.break_interval_min:g} min, alerts {plan.alert_sensitivity}"
     )
+
+
+def _cleared_text(period: PlanPeriod) -> str:
+    """A plan cleared on the period's last day: said, since that day's doses count only
+    up to the clear (see :func:`plan.plan_periods`)."""
+    if period.until is None:
+        return ""
+    return f"; cleared {period.until:%Y-%m-%d %H:%M}, doses due after it not counted"
 
 
 def _targets(rows: Sequence[TherapistRow]) -> list[float]:
@@ -784,7 +797,7 @@ def page_plan(data: TherapistData) -> list[tuple[str, Any]]:
         for p in described:
             if data.revised:
                 since = "" if p.since is None else f" (imported {p.since:%Y-%m-%d %H:%M})"
-                text += [f"In force {p.first} to {p.last} of this report{since}:"]
+                text += [f"In force {p.first} to {p.last} of this report{since}{_cleared_text(p)}:"]
             text += p.plan.describe(today=data.last, own_quiet=data.own_quiet) + [""]
         text = _wrap(text[:-1], 105)
         chunks = _chunks(text, LINES_PER_PAGE)

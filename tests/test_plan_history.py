@@ -192,14 +192,56 @@ def test_days_after_a_clear_have_no_plan_and_the_history_says_so(tmp_path: Path)
     from posture_guard.plan import plan_periods
 
     import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
-    assert clear_plan(now=datetime.combine(date(2024, 3, 11), time(18)))
+    cleared = datetime.combine(date(2024, 3, 11), time(18))
+    assert clear_plan(now=cleared)
     assert not clear_plan(now=datetime.combine(date(2024, 3, 12), time(18)))  # nothing left
     periods = plan_periods(FIRST, date(2024, 3, 17), None)
-    assert [(p.first, p.last, p.plan is None) for p in periods] == [
-        (FIRST, date(2024, 3, 10), False),
-        (date(2024, 3, 11), date(2024, 3, 17), True),
+    # the day of the clear is the plan's up to the clear
+    assert [(p.first, p.last, p.plan is None, p.until) for p in periods] == [
+        (FIRST, date(2024, 3, 11), False, cleared),
+        (date(2024, 3, 12), date(2024, 3, 17), True, None),
     ]
     assert periods[0].plan == parse_plan_text(EXAMPLE.read_bytes(), periods[0].plan.origin)
+
+
+@needs_poppler
+def test_the_day_a_plan_is_cleared_is_judged_by_it_up_to_the_clear(tmp_path: Path) -> None:
+    """Cleared on Monday 03-11 at 12:30: the morning's three doses, prompted and done
+    under the plan, count (they were dropped, the day judged by no plan: nothing
+    prescribed, no target), the afternoon's doses due after the clear do not, and the
+    day after has no plan."""
+    monday = date(2024, 3, 11)
+    db = tmp_path / "p.sqlite3"
+    plan = load_plan_file(EXAMPLE)
+    with Store.open(db) as store:
+        t0 = datetime.combine(monday, time(9)).timestamp()
+        store.add_spans([Span(PostureState.GOOD, t0, t0 + 3600)])
+        morning = [s for s in schedule_day(plan, monday) if s.at < time(12, 30)]
+        for prompt, slot in enumerate(morning, start=1):
+            at = datetime.combine(monday, slot.at)
+            store.log_event(
+                "exercise_prompted",
+                at,
+                {"exercise": slot.exercise, "for": "plan", "prompt": prompt},
+            )
+            store.log_event(
+                "exercise_done",
+                at + timedelta(minutes=2),
+                {"exercise": slot.exercise, "prompt": prompt},
+            )
+    assert len(morning) == 3 < len(schedule_day(plan, monday))
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    assert clear_plan(now=datetime.combine(monday, time(12, 30)))
+
+    page1, _, rows = _report(
+        db, tmp_path, "--from", str(monday), "--to", str(monday + timedelta(days=1))
+    )
+    by_day = {r["date"]: r for r in rows}
+    assert int(by_day["2024-03-11"]["exercises_prescribed"]) == 3
+    assert float(by_day["2024-03-11"]["adherence"]) == 1.0
+    assert by_day["2024-03-11"]["target_met"] == "yes"
+    assert int(by_day["2024-03-12"]["exercises_prescribed"]) == 0
+    assert "cleared 2024-03-11 12:30, doses due after it not counted" in page1
 
 
 def test_the_history_and_the_active_plan_have_their_folders_synced(fsynced) -> None:
@@ -348,8 +390,8 @@ def test_the_same_plan_cleared_and_imported_again_is_one_period(tmp_path: Path) 
     import_plan(EXAMPLE, now=datetime.combine(date(2024, 3, 28), time(10)))
     periods = plan_periods(FIRST, LAST, None)
     assert [(p.first, p.plan is None) for p in periods] == [
-        (FIRST, False),
-        (date(2024, 3, 25), True),
+        (FIRST, False),  # to the clear's morning
+        (date(2024, 3, 26), True),
         (date(2024, 3, 28), False),
     ]
 
