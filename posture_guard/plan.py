@@ -699,13 +699,14 @@ def library_with(plan: Plan, base: Library) -> Library:
     return Library(tuple(merged), f"{base.origin} + plan {plan.origin}")
 
 
-def coach_overrides(day: date) -> tuple[Any, Optional[Library]]:
+def coach_overrides(day: date, plans: Optional[PlansOn] = None) -> tuple[Any, Optional[Library]]:
     """(settings, library) for a coach session starting on ``day`` under the active plan,
     or (None, None) when no plan is active that day (the coach then uses the user's own
     settings). The plan is laid over the user's ``[coach]`` settings from config.toml, not
     over the built-in defaults, so that e.g. ``framing_prompts = false`` still holds; a
-    broken config file is the same UserError, naming the file, as without a plan."""
-    plan = plan_in_force(day)
+    broken config file is the same UserError, naming the file, as without a plan.
+    ``plans``: :func:`plans_on` ``day`` if already read."""
+    plan = (plans or plans_on(day)).in_force
     if plan is None or not plan.active_on(day):
         return None, None
     from .coach import load_settings
@@ -752,10 +753,45 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
         ) from exc
 
 
-def plan_in_force(day: date, library: Optional[Library] = None) -> Optional[Plan]:
-    """The plan the coach follows on ``day`` (today, or a day to come): the active plan,
-    or, before the start of an active plan imported to start later, the plan it replaced,
-    which stays in force until then (see :func:`plan_periods`).
+@dataclass(frozen=True)
+class PlansOn:
+    """The active plan (plan.toml) and the plan in force on ``day``, plan.toml read
+    once: what the coach, `plan import`, `plan show` and the running monitor ask of them.
+    Why one reading: each asked "does the active plan start later?" on its own, and
+    `plan show` read plan.toml three times for it."""
+
+    day: date
+    active: Optional[Plan]
+    in_force: Optional[Plan]  # see plan_in_force
+
+    @property
+    def starts_later(self) -> Optional[date]:
+        """The active plan's start if it comes after ``day``, else None: such a plan
+        replaces the plan in force only from its start (:func:`plan_periods`)."""
+        if self.active is None or self.active.start <= self.day:
+            return None
+        return self.active.start
+
+    @property
+    def held(self) -> Optional[Plan]:
+        """The plan in force (running) on ``day`` while the active plan, imported to start
+        later, has not started; None when there is none: what `plan import` and `plan show`
+        tell, the active plan being then another than the one the coach follows."""
+        held = self.in_force
+        if (
+            self.starts_later is None
+            or held is None
+            or _same_plan(held, self.active)
+            or not held.active_on(self.day)
+        ):
+            return None
+        return held
+
+
+def plans_on(day: date, library: Optional[Library] = None) -> PlansOn:
+    """The active plan and the plan in force on ``day`` (today, or a day to come): the
+    active plan, or, before the start of an active plan imported to start later, the plan
+    it replaced, which stays in force until then (see :func:`plan_periods`).
 
     Why: a therapist sends the next block on Friday to start on Monday, and the patient
     imports it at once; the active plan being the new one, the coach and the report had
@@ -763,25 +799,18 @@ def plan_in_force(day: date, library: Optional[Library] = None) -> Optional[Plan
     replaced plan a later rule rejects leaves the days before the start without a plan,
     as before, rather than stop the monitor."""
     current = load_active_plan(library)
-    if current is None or current.start <= day:
-        return current
+    plans = PlansOn(day, current, current)
+    if plans.starts_later is None:
+        return plans
     try:
-        return plan_periods(day, day, current, library)[0].plan
+        return replace(plans, in_force=plan_periods(day, day, current, library)[0].plan)
     except UserError:
-        return current
+        return plans
 
 
-def plan_held_till_start(today: date) -> Optional[Plan]:
-    """The plan in force on ``today`` (running) while the active plan, imported to start
-    later, has not started; None when there is none: what `plan import` and `plan show`
-    tell, the active plan being then another than the one the coach follows."""
-    current = load_active_plan()
-    if current is None or current.start <= today:
-        return None
-    held = plan_in_force(today)
-    if held is None or _same_plan(held, current) or not held.active_on(today):
-        return None
-    return held
+def plan_in_force(day: date, library: Optional[Library] = None) -> Optional[Plan]:
+    """The plan the coach follows on ``day`` (see :func:`plans_on`)."""
+    return plans_on(day, library).in_force
 
 
 def import_plan(
@@ -1354,10 +1383,12 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     )
     for w in plan.warnings:
         print(f"warning: {w}")
-    if plan.end < date.today():
+    today = date.today()
+    plans = None if plan.end < today else plans_on(today)
+    if plans is None:
         print(f"warning: this plan ended on {plan.end}")
-    elif plan.start > date.today():
-        held = plan_held_till_start(date.today())
+    elif plans.starts_later is not None:
+        held = plans.held
         if held is not None:  # it replaces the plan in force from its start, not before
             gap = plan.start - held.end > timedelta(days=1)  # it ends before: none between
             print(
@@ -1388,13 +1419,14 @@ def own_quiet_hours() -> Optional[tuple[time, time]]:
 
 
 def cmd_plan_show(args: argparse.Namespace) -> int:
-    plan = load_active_plan()
+    today = date.today()
+    plans = plans_on(today)
+    plan = plans.active
     if plan is None:
         print("no active plan (`posture-guard plan import FILE` sets one)")
         return 0
     own_quiet = own_quiet_hours()
-    today = date.today()
-    held = plan_held_till_start(today)
+    held = plans.held
     if held is not None:
         # the coach follows the plan the active one replaces from its start: both told
         print(f"In force now, until {plan.start}:")

@@ -733,9 +733,12 @@ class Service:
         change = self.watch.poll(t) if self.watch is not None else None
         if change is None:
             return
+        from .plan import plans_on
+
         day = self.wall(t).date()
         try:
-            settings, library = load_coach_settings(day)
+            plans = plans_on(day)  # read once: the settings, and when a new plan starts
+            settings, library = load_coach_settings(day, plans)
         except UserError as exc:
             self.refuse_settings(change, exc)
             return
@@ -748,7 +751,7 @@ class Service:
                 follow(settings, library)
         if self.renew is not None:
             self.renew = plan_changes(day)  # a plan imported today is today's
-        later = plan_starts_later(change, day)
+        later = plan_starts_later(change, plans)
         when = "from now" if later is None else f"from now, the plan from its start on {later}"
         message = (
             f"{change.names()} changed: the coach and the camera's quiet hours follow it "

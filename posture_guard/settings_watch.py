@@ -62,16 +62,16 @@ def watched_files() -> tuple[Path, ...]:
     return (paths.config_file(), active_plan_path(), user_path())
 
 
-def load_coach_settings(day: date) -> Coaching:
+def load_coach_settings(day: date, plans: Optional[Any] = None) -> Coaching:
     """(coach settings, exercise library) of a live session on ``day``, as ``service.run``
     gives them to its sinks (``cli.session_sinks``): the active plan laid over
     config.toml, or config.toml alone, and the library. A file that does not load is a
-    UserError that names it."""
+    UserError that names it. ``plans``: ``plan.plans_on(day)`` if already read."""
     from .coach import load_settings
     from .exercises import load_library
     from .plan import coach_overrides
 
-    settings, library = coach_overrides(day)
+    settings, library = coach_overrides(day, plans)
     if settings is None:
         settings = load_settings()
     settings.validate()
@@ -97,22 +97,18 @@ def record_plan_change(change: Change, at: datetime) -> None:
         log.info("the plan history records %s, changed by hand", active_plan_path().name)
 
 
-def plan_starts_later(change: Change, day: date) -> Optional[date]:
-    """The start of the plan ``change`` brings if it starts after ``day``, else None.
+def plan_starts_later(change: Change, plans: Any) -> Optional[date]:
+    """The start of the plan ``change`` brings if it starts after the day of ``plans``
+    (``plan.plans_on``, read for the new settings), else None.
 
     Why: such a plan replaces the one in force only from its start (``plan.plan_in_force``),
     so a monitor saying it follows the change "from now" told the patient the new plan's
     doses and quiet hours held already."""
-    from .errors import UserError
-    from .plan import active_plan_path, load_active_plan
+    from .plan import active_plan_path
 
     if active_plan_path() not in change.changed:
         return None
-    try:
-        plan = load_active_plan()
-    except UserError:
-        return None
-    return plan.start if plan is not None and plan.start > day else None
+    return plans.starts_later
 
 
 def _stamp(path: Path) -> Stamp:
