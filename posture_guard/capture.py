@@ -93,15 +93,20 @@ class _NativeStderrHeld:
     OpenCV calls run inside, so none of our own messages is held. Where descriptor 2
     cannot be duplicated (none open, a platform without descriptors) nothing is held."""
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Optional[IO[bytes]] = None) -> None:
         self.raw = b""
         self._saved: Optional[int] = None
         self._sink: Optional[IO[bytes]] = None
+        # an unbuffered temporary file of the caller's, emptied and used again: a hold at
+        # every frame then costs no new file (a tenth of a millisecond each)
+        self._given = sink
 
     def __enter__(self) -> _NativeStderrHeld:
         try:
             sys.stderr.flush()
-            self._sink = tempfile.TemporaryFile()
+            self._sink = self._given if self._given is not None else tempfile.TemporaryFile()
+            self._sink.seek(0)
+            self._sink.truncate()
             self._saved = os.dup(2)
             os.dup2(self._sink.fileno(), 2)
         except (OSError, ValueError, AttributeError):
@@ -122,17 +127,21 @@ class _NativeStderrHeld:
         if self._saved is not None:
             os.close(self._saved)
             self._saved = None
-        if self._sink is not None:
+        if self._sink is not None and self._sink is not self._given:
             self._sink.close()
-            self._sink = None
+        self._sink = None
 
     def gist(self) -> str:
         """`` (the decoder said: moov atom not found)``, or "" when nothing was said."""
         return _gist(self.raw)
 
-    def pass_on(self) -> None:
-        """Write what was held to descriptor 2 as it would have been written."""
+    def pass_on(self, drop: Optional[re.Pattern[bytes]] = None) -> None:
+        """Write what was held to descriptor 2 as it would have been written, but for the
+        lines that ``drop`` matches at their start."""
         rest = self.raw
+        if drop is not None:
+            lines = rest.splitlines(keepends=True)
+            rest = b"".join(line for line in lines if not drop.match(line))
         try:
             while rest:
                 rest = rest[os.write(2, rest) :]

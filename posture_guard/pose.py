@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
+import tempfile
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Optional, Protocol
+from typing import IO, Optional, Protocol
 
 import numpy as np
 
+from .capture import _NativeStderrHeld
 from .errors import UserError
 from .landmarks import N_LANDMARKS
 
@@ -85,7 +88,7 @@ class MediaPipePose:
                 f"MediaPipe is not installed ({exc}); reinstall posture-guard"
             ) from None
         self._cv2 = cv2
-        with _quiet_stderr():
+        with _routine_lines_held():
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=static_image,
                 model_complexity=MODEL_COMPLEXITY,
@@ -95,21 +98,25 @@ class MediaPipePose:
                 min_tracking_confidence=0.5,
             )
             # The graph opens its models on threads of its own once started: wait for
-            # them, so their lines are written while descriptor 2 is still silenced.
+            # them, so their lines are written while descriptor 2 is still held.
             graph = getattr(self._pose, "_graph", None)
             if graph is not None:
                 graph.wait_until_idle()
-        self._started = False  # the first frame runs more of the graph: silenced too
+        self._sink: Optional[IO[bytes]] = None  # where detect() holds descriptor 2
+        try:
+            self._sink = tempfile.TemporaryFile(buffering=0)
+        except OSError:
+            pass  # each hold tries a file of its own
 
     def detect(self, image_bgr: np.ndarray) -> Optional[np.ndarray]:
         rgb = self._cv2.cvtColor(image_bgr, self._cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        if self._started:
+        # Every frame, not only the first: a calculator warns the first time its path
+        # runs, which is the first frame with a person in it ("landmark_projection_
+        # calculator.cc:186] Using NORM_RECT without IMAGE_DIMENSIONS ..." reached the
+        # terminal mid-replay of a clip that opened on an empty chair).
+        with _routine_lines_held(self._sink):
             result = self._pose.process(rgb)
-        else:
-            with _quiet_stderr():
-                result = self._pose.process(rgb)
-            self._started = True
         if result.pose_landmarks is None:
             return None
         pts = result.pose_landmarks.landmark
@@ -118,6 +125,9 @@ class MediaPipePose:
 
     def close(self) -> None:
         self._pose.close()
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
 
     def __enter__(self) -> MediaPipePose:
         return self
@@ -126,28 +136,28 @@ class MediaPipePose:
         self.close()
 
 
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Send file descriptor 2 to the null device meanwhile.
+# What MediaPipe writes as routine, at the start of a line: absl's INFO and WARNING lines
+# ("W0000 00:00:1796173247.053593   23916 landmark_projection_calculator.cc:186] ..."),
+# TensorFlow Lite's ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.") and
+# absl's notice that it logs to stderr ("WARNING: All log messages before ...").
+_ROUTINE = re.compile(rb"[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] |INFO: |WARNING: ")
 
-    MediaPipe's graph, as it starts and on its first frame, writes INFO and WARNING lines
-    from C++ (TensorFlow Lite's CPU delegate, absl's log notice, calculator warnings)
-    straight to descriptor 2, past Python and GLOG_minloglevel: around a user's one-line
-    message they read as failures. A failure still reaches Python as an exception, raised
-    once the descriptor is back (only a C++ abort meanwhile would lose its line).
+
+@contextmanager
+def _routine_lines_held(sink: Optional[IO[bytes]] = None) -> Iterator[None]:
+    """Hold descriptor 2 meanwhile and pass on all but MediaPipe's routine lines.
+
+    MediaPipe writes from C++ straight to descriptor 2, past Python and GLOG_minloglevel
+    (absl's logging reads no environment): around a user's one-line message its INFO
+    and WARNING lines read as failures. Its ERROR and FATAL lines ("E1202 ...",
+    "F1202 ... Check failed: ...", TensorFlow Lite's "ERROR: ...") and anything else
+    written meanwhile, our own lines included, are passed on as written once the call
+    returns or raises, so a graph that fails says why before the exception. Only a C++
+    abort inside the call loses what it wrote (the process ends with the descriptor held).
     """
+    held = _NativeStderrHeld(sink)
     try:
-        if sys.stderr is not None:
-            sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no descriptor 2 to silence
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
+        with held:
+            yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+        held.pass_on(drop=_ROUTINE)

@@ -269,3 +269,89 @@ def test_the_pose_model_loads_without_matplotlib_and_matplotlib_still_works(
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got == {"found": True, "loaded": [], "real": True, "mediapipe_sees_it": True}
+
+
+def _empty_chair_then_portrait(grace_hopper: Path, folder: Path) -> Path:
+    """A real clip (10 fps) of an empty black frame for half a second, then the portrait:
+    the pose model first finds a person after it has started, as at a desk sat down at."""
+    import cv2
+
+    portrait = cv2.imread(str(grace_hopper))
+    clip = folder / "sat_down.avi"
+    height, width = portrait.shape[:2]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, height))
+    for i in range(35):
+        writer.write(np.zeros_like(portrait) if i < 5 else portrait)
+    writer.release()
+    return clip
+
+
+@pytest.mark.parametrize("command", ["replay", "record"])
+def test_mediapipes_own_lines_stay_off_the_terminal_after_the_first_frame(
+    grace_hopper: Path, tmp_path: Path, command: str
+) -> None:
+    """MediaPipe's calculators warn the first time they run: with a person found only
+    after the first frame, "W0000 00:00:... landmark_projection_calculator.cc:186] Using
+    NORM_RECT without IMAGE_DIMENSIONS is only supported for the square ROI..." reached
+    the terminal mid-replay (only the first frame's lines were kept from it)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from posture_guard import pose
+
+    clip = _empty_chair_then_portrait(grace_hopper, tmp_path)
+    out = tmp_path / "rec.jsonl"
+    env = {**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")}
+    env["PYTHONPATH"] = str(Path(pose.__file__).resolve().parents[1])  # the code under test
+    extra = ["--landmarks-out", str(out)] if command == "record" else []
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", command, "--video", str(clip), *extra],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    native = re.compile(r"^[IWEF]\d{4} |\.cc:\d+\]|^(INFO|WARNING): ")
+    said = (done.stdout + done.stderr).splitlines()
+    assert [line for line in said if native.search(line)] == []
+    if command == "replay":
+        assert "analysed" in done.stdout and "of 35 frames" in done.stdout
+    else:  # the samples of a person are recorded
+        import json
+
+        records = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+        assert len(records) == 35 and records[-1]["landmarks"] is not None
+        assert f"recorded 35 samples to {out}" in done.stdout
+
+
+def test_mediapipes_errors_are_passed_on_and_its_routine_lines_not(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Held around each call into MediaPipe, descriptor 2 gives the user what it would
+    need if the graph failed (absl's ERROR and FATAL lines, TensorFlow Lite's ERROR, any
+    other line) and keeps back INFO and WARNING, even when the call raises."""
+    import os
+
+    from posture_guard.pose import _routine_lines_held
+
+    lines = [
+        b"I0000 00:00:1796173247.05 23916 gl_context.cc:369] GL version: 3.2\n",
+        b"W1202 01:13:07.538135   23916 landmark_projection_calculator.cc:186] Using\n",
+        b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
+        b"WARNING: All log messages before absl::InitializeLog() is called are written\n",
+        b"E1202 01:13:07.600000   23916 calculator_graph.cc:887] INVALID_ARGUMENT: bad\n",
+        b"ERROR: Node number 3 (CONV_2D) failed to prepare.\n",
+        b"posture-guard: written meanwhile\n",
+    ]
+    with pytest.raises(RuntimeError):
+        with _routine_lines_held():
+            for line in lines:
+                os.write(2, line)
+            raise RuntimeError("CalculatorGraph::Run() failed")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err.splitlines() == [
+        "E1202 01:13:07.600000   23916 calculator_graph.cc:887] INVALID_ARGUMENT: bad",
+        "ERROR: Node number 3 (CONV_2D) failed to prepare.",
+        "posture-guard: written meanwhile",
+        "after",
+    ]
