@@ -225,6 +225,7 @@ class VideoFileSource:
             raise UserError(f"video file not found: {self.path}")
         if self.path.is_dir():  # it read "OpenCV cannot read this file as a video"
             raise UserError(f"{self.path} is a folder, not a video file")
+        _check_readable(self.path, "video file")
         # FFmpeg writes its complaints about a broken file ("[mov,mp4,... @ 0x55...] moov
         # atom not found") straight to descriptor 2, where they came before our one-line
         # error: held while the file is opened and its first frame read, they become part
@@ -327,6 +328,18 @@ class VideoFileSource:
         self._log.close()
 
 
+def _check_readable(path: Path, what: str) -> None:
+    """A file we may not open is named so, with the system's reason ("Permission
+    denied"): OpenCV says only that it cannot read it, which a video without read
+    permission made "OpenCV cannot read this file as a video", and a photo "not found or
+    not an image OpenCV can read". Opened without waiting, so a named pipe is no hang."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+
+
 def _clock(seconds: float) -> str:
     """``00:01:05``: stream time as the totals give it."""
     s = int(round(seconds))
@@ -339,6 +352,8 @@ class StillImageSource:
     def __init__(self, path: str | Path, still_seconds: float = 10.0, still_fps: float = 2.0):
         cv2 = _cv2()
         self.path = Path(path)
+        if self.path.is_file():
+            _check_readable(self.path, "image")
         image = cv2.imread(str(self.path)) if self.path.exists() else None
         if image is None:
             raise UserError(f"{self.path}: not found or not an image OpenCV can read")

@@ -785,6 +785,39 @@ def test_run_leaves_a_database_the_user_cannot_read_where_it_is(diary_db: Path, 
     assert _headaches(diary_db) == 1
 
 
+@pytest.mark.parametrize("command", ["replay", "record", "calibrate"])
+@pytest.mark.parametrize("name", ["clip.avi", "photo.png"])
+def test_a_video_or_photo_the_user_may_not_read_is_named_so(
+    tmp_path: Path, as_user, command: str, name: str
+) -> None:
+    """It read "OpenCV cannot read this file as a video (the decoder said: ... can't
+    open/read file: check file path/integrity)", or of a photo "not found or not an image
+    OpenCV can read" after OpenCV's own [ WARN:...] line: a readable copy of the same
+    bytes replays."""
+    import cv2
+    import numpy as np
+
+    path = tmp_path / name
+    picture = np.full((120, 160, 3), 90, np.uint8)
+    if name.endswith(".png"):
+        assert cv2.imwrite(str(path), picture)
+    else:
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+        for _ in range(10):
+            writer.write(picture)
+        writer.release()
+    out = tmp_path / "rec.jsonl"
+    extra = ["--landmarks-out", str(out)] if command == "record" else []
+    path.chmod(0o000)
+    done = as_user("-m", "posture_guard", command, "--video", str(path), *extra)
+    what = "image" if name.endswith(".png") else "video file"
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"posture-guard: cannot read {what} {path}: Permission denied\n"
+    assert not out.exists()
+    path.chmod(0o644)
+    assert cli.main(["replay", "--video", str(path), "--quiet"]) == 0
+
+
 def test_a_read_only_data_folder_is_read_and_named_when_a_write_is_refused(
     diary_db: Path, as_user
 ) -> None:
