@@ -445,8 +445,8 @@ def _open_prompt(store: Store, exercise: str, at: datetime) -> bool:
 
 def cmd_done(args: argparse.Namespace) -> int:
     """``posture-guard done EXERCISE [--pain 0-10] [--skipped] [--date D]``."""
-    from . import paths
     from .plan import prescribed_count
+    from .store import open_for_adding
 
     now = datetime.now()
     day = done_day(getattr(args, "date", None), now.date())
@@ -461,7 +461,7 @@ def cmd_done(args: argparse.Namespace) -> int:
     # a past day's done is put at its noon (a moment of that day in every time zone and
     # DST change), and marked with its day, so it answers none of that day's prompts
     at = datetime.combine(day, time(12)) if past else now
-    store = Store.open(getattr(args, "db", None) or paths.database_file())
+    store = open_for_adding(getattr(args, "db", None))
     try:
         record(store, args.exercise, at, args.pain, args.skipped, plan, recorded=now)
         horizon = None if past else now.timestamp()

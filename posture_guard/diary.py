@@ -871,11 +871,10 @@ def _changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def open_diary(args: argparse.Namespace, read_only: bool = False) -> Iterator[Diary]:
     """The diary on ``--db`` (or the user database), closed again when the command ends;
     ``read_only`` for a command that only reads (see :func:`store.open_for_reading`)."""
-    from . import paths
-    from .store import open_for_reading
+    from .store import open_for_adding, open_for_reading
 
     db = getattr(args, "db", None)
-    diary = Diary(open_for_reading(db) if read_only else Store.open(db or paths.database_file()))
+    diary = Diary(open_for_reading(db) if read_only else open_for_adding(db))
     try:
         yield diary
     finally:

@@ -872,8 +872,39 @@ def open_for_reading(db: Optional[Union[str, Path]]) -> Store:
     Either is opened read-only when it cannot be written (see :meth:`Store.open`).
     """
     if db:
+        _refuse_missing_db(db)
         return Store.open(db, create=False, read_only=True)
     return Store.open(paths.database_file(), read_only=True)
+
+
+def open_for_adding(db: Optional[Union[str, Path]]) -> Store:
+    """The database of a command that adds to the user's record (headache add/edit/
+    delete, checkin, done).
+
+    A ``--db`` that names no database is refused, as for a reader: a mistyped path made
+    a new database there (folders and all) and the entry went where no summary or report
+    would ever look. The user's own database is created when it is not there yet, so a
+    fresh user's first ``headache add`` works before the monitor has ever run. Only the
+    commands that log posture (``run``, ``replay --db``, ``demo --db``) start a new
+    database at a ``--db`` path.
+    """
+    if db:
+        _refuse_missing_db(db)
+        return Store.open(db, create=False)
+    return Store.open(paths.database_file())
+
+
+def _refuse_missing_db(db: Union[str, Path]) -> None:
+    """The one-line refusal of a ``--db`` with no file: what is wrong and how one is made."""
+    try:
+        found = Path(db).exists()
+    except OSError:
+        return  # Store.open names the folder that may not be looked into
+    if not found:
+        raise UserError(
+            f"--db {db}: no posture_guard database is there (check the path; "
+            "`replay --db` or `demo --db` make one, and without --db your own is used)"
+        )
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -1315,6 +1346,7 @@ __all__ = [
     "Store",
     "StoreSink",
     "access_problem",
+    "open_for_adding",
     "open_for_reading",
     "parse_pending",
     "parse_start",

@@ -91,6 +91,7 @@ def test_done_command_records_into_the_real_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
     assert cli.main(["done", "chin_tuck", "--pain", "4", "--db", str(db)]) == 0
     prompted_at = datetime.now() - timedelta(minutes=5)
     with Store.open(db) as store:  # the coach prompted neck_rotation five minutes ago
@@ -142,6 +143,7 @@ def test_done_accepts_custom_plan_exercises_and_rejects_unknown_ones(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
     assert cli.main(["done", "wall_angel", "--db", str(db)]) == 2  # no plan: not known
     assert "unknown exercise 'wall_angel'" in capsys.readouterr().err
     assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
@@ -275,6 +277,7 @@ def test_done_command_tells_the_whole_days_prescription(
     whole = plan.prescribed_count(plan.load_plan_file(f), "chin_tuck", today)
     assert whole >= 2
     capsys.readouterr()
+    Store.open(tmp_path / "p.sqlite3").close()  # a --db that names no database is refused
     assert cli.main(["done", "chin_tuck", "--db", str(tmp_path / "p.sqlite3")]) == 0
     assert f"(1 of {whole} prescribed today)" in capsys.readouterr().out
 
@@ -372,6 +375,7 @@ def test_done_for_a_day_to_come_or_too_long_ago_is_refused_and_records_nothing(
     when: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
     days = -1 if when == "tomorrow" else adherence.DONE_DAYS_BACK + 1
     day = date.today() - timedelta(days=days)
     assert cli.main(["done", "chin_tuck", "--date", str(day), "--db", str(db)]) == 2
@@ -443,6 +447,7 @@ def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
     plan.import_plan(old, now=datetime.combine(today - timedelta(days=20), time(8)))
     plan.import_plan(new, now=datetime.combine(revised, time(8)))
     db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
     capsys.readouterr()
 
     def done(ex: str, day: date) -> tuple[int, str]:

@@ -750,6 +750,7 @@ def diary_db(tmp_path: Path) -> Iterator[Path]:
 
     folder = tmp_path / "data"
     db = folder / "posture.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
     assert cli.main(["headache", "add", "--intensity", "6", "--date", DAY, "--db", str(db)]) == 0
     t0 = datetime.fromisoformat(f"{DAY}T09:00").timestamp()
     with Store.open(db) as store:

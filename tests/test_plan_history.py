@@ -422,6 +422,9 @@ def test_a_plan_imported_to_start_later_leaves_the_current_one_in_force_till_the
         encoding="utf-8",
     )
     db = ["--db", str(tmp_path / "p.sqlite3")]
+    from posture_guard.store import Store
+
+    Store.open(tmp_path / "p.sqlite3").close()  # a --db that names no database is refused
     assert cli.main(["plan", "import", str(running)]) == 0
     capsys.readouterr()
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posture_guard import cli
+from posture_guard import cli, paths
 from posture_guard.errors import UserError
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
@@ -706,28 +706,47 @@ def test_a_new_side_file_has_its_folder_synced_after_it_is_made(db, fsynced):
 @pytest.mark.parametrize(
     "argv",
     [
+        # commands that only read
         ["summary"],
         ["headache", "list"],
         ["report", "--csv", "{tmp}/out.csv"],
         ["report", "--therapist", "--pdf", "{tmp}/out.pdf", "--plan", "{plan}"],
+        # commands that add to an existing record: a typo made a new database there
+        # (folders and all) and the entry was saved where no summary or report looks
+        ["headache", "add", "--intensity", "4"],
+        ["headache", "edit", "1", "--intensity", "3"],
+        ["headache", "delete", "1"],
+        ["checkin", "--none"],
+        ["checkin", "--headache", "--intensity", "5"],
+        ["done", "chin_tuck"],
     ],
 )
-def test_a_command_that_only_reads_refuses_a_db_that_is_not_there(tmp_path, capsys, argv):
+def test_a_command_on_a_db_that_is_not_there_refuses_it_and_creates_nothing(tmp_path, capsys, argv):
     plan = Path(__file__).resolve().parents[1] / "docs" / "plan-example.toml"
     typo = tmp_path / "nodir" / "sub.sqlite3"
     argv = [a.format(tmp=tmp_path, plan=plan) for a in argv]
     assert cli.main([*argv, "--db", str(typo)]) == 2
     err = capsys.readouterr().err
-    assert f"no database at {typo}" in err and len(err.strip().splitlines()) == 1
+    assert f"--db {typo}: no posture_guard database is there" in err
+    assert "replay --db" in err  # how one is made
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "nodir").exists()  # nothing was created
     assert not list(tmp_path.glob("out.*"))
+    assert not paths.database_file().exists()  # nor put in the user's own instead
 
 
-def test_a_command_that_writes_starts_a_new_db_where_it_is_told(tmp_path):
-    """(A guard: only commands that read refuse a new --db.)"""
-    new = tmp_path / "nodir" / "new.sqlite3"
-    assert cli.main(["headache", "add", "--intensity", "4", "--db", str(new)]) == 0
-    with sqlite3.connect(new) as conn:
+def test_a_command_that_adds_writes_to_an_existing_db_and_a_fresh_user_s_own(db):
+    """(A guard: an existing --db, even one never logged to, takes the entry; without
+    --db a fresh user's first entry makes their own database, before any monitor ran.)"""
+    Store.open(db).close()
+    assert cli.main(["headache", "add", "--intensity", "4", "--db", str(db)]) == 0
+    assert cli.main(["checkin", "--none", "--date", "yesterday", "--db", str(db)]) == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM headaches").fetchone() == (1,)
+        assert conn.execute("SELECT COUNT(*) FROM checkins").fetchone() == (1,)
+    assert not paths.database_file().exists()
+    assert cli.main(["headache", "add", "--intensity", "5"]) == 0
+    with sqlite3.connect(paths.database_file()) as conn:
         assert conn.execute("SELECT COUNT(*) FROM headaches").fetchone() == (1,)
 
 
