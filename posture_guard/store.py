@@ -1085,6 +1085,15 @@ class StoreSink:
     more, waiting the whole lock timeout, and if the database is still held a UserError
     says where the spans are kept (they are added the next time the database opens), so
     no recorded posture is lost.
+
+    A live session logs no time that is logged already. Its times are its start plus a
+    clock that never jumps, but when the wall clock is set back (NTP correcting a clock
+    that ran fast, or the user) the monitor starts a new session at the new time, before
+    the end of what the last one logged: that time was logged twice, and the day's
+    summary counted more monitored time than its clock hours hold. So a live session
+    leaves out the time that spans already stored (or kept aside) cover: a span ends
+    where such time begins, and the decisions inside it log nothing. (A replay's time is
+    checked before it starts.)
     """
 
     def __init__(
@@ -1119,21 +1128,64 @@ class StoreSink:
         self.set_aside = 0  # spans put in the side file since the database last took any
         self._warned = 0
         self._retry_wait = RETRY_LOCK_TIMEOUT  # the last try, at close, waits it all
+        #: the time (POSIX seconds, merged, in order) logged already after this live
+        #: session's start, which it leaves out (see the class); empty but for a clock
+        #: set back
+        self._logged = self._logged_after_start() if session.live else []
+
+    def _logged_after_start(self) -> list[tuple[float, float]]:
+        """The time spans already stored or kept aside cover after the session's start.
+        A database that cannot be read now is taken as holding none: the first commit
+        meets its trouble anyway."""
+        found: list[tuple[float, float]] = []
+        try:
+            rows = self.store.read(
+                "SELECT start, end FROM spans WHERE end > ? ORDER BY start", (self._t0,)
+            )
+            found.extend((float(a), float(b)) for a, b in rows)
+        except UserError:
+            pass
+        try:
+            kept, _ = parse_pending(self.store.pending_path.read_bytes())
+            found.extend((span.start, span.end) for span in kept if span.end > self._t0)
+        except OSError:
+            pass  # no side file (the usual case), or one that cannot be read
+        merged: list[tuple[float, float]] = []
+        for a, b in sorted(found):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            elif b > a:
+                merged.append((a, b))
+        return merged
+
+    def _logged_already(self, t: float) -> bool:
+        """Whether stream time ``t`` lies in time logged already. The open span is
+        closed where such time begins, if it runs into it."""
+        logged, cur, at = self._logged, self._open, self._t0 + t
+        if cur is not None:
+            while logged and logged[0][1] <= self._t0 + cur.last:
+                logged.pop(0)  # behind the open span
+            if logged and logged[0][0] <= at:
+                self._close_open(logged[0][0] - self._t0)
+        while logged and logged[0][1] <= at:
+            logged.pop(0)  # behind t
+        return bool(logged) and logged[0][0] <= at
 
     def on_decision(self, decision: Decision) -> None:
         t = decision.t
         if self._last_commit_t is None:
             self._last_commit_t = t
-        cur = self._open
-        if cur is not None and t - cur.last > self.max_gap:
-            self._close_open(cur.last + SLOWEST_INTERVAL)
-            cur = None
-        if cur is not None and cur.state != decision.state:
-            self._close_open(t)
-            cur = None
-        if cur is None:
-            cur = self._open = _OpenSpan(decision.state, t, t)
-        cur.add(decision)
+        if not (self._logged and self._logged_already(t)):
+            cur = self._open
+            if cur is not None and t - cur.last > self.max_gap:
+                self._close_open(cur.last + SLOWEST_INTERVAL)
+                cur = None
+            if cur is not None and cur.state != decision.state:
+                self._close_open(t)
+                cur = None
+            if cur is None:
+                cur = self._open = _OpenSpan(decision.state, t, t)
+            cur.add(decision)
         waited = self._wall() - self._last_commit_wall >= self.commit_every
         if waited or t - self._last_commit_t >= self.commit_every:
             try:
@@ -1149,6 +1201,8 @@ class StoreSink:
     def _close_open(self, end: float) -> None:
         cur = self._open
         assert cur is not None
+        if self._logged:  # not into time logged already (the next such is first)
+            end = max(min(end, self._logged[0][0] - self._t0), cur.last)
         cur.extend_to(end)
         cur.last = max(cur.last, end)
         self._done.append(cur)

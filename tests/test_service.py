@@ -731,6 +731,35 @@ def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
     assert all(s.end <= t0 + step + 700 + 1 for s in after)
 
 
+def test_a_clock_set_back_while_monitoring_logs_no_time_twice(grace_hopper: Path) -> None:
+    """The clock is set 2 minutes back 4 minutes into a session (NTP correcting a clock
+    that ran fast, or the user). The session ends at 09:04 by the old time and a new one
+    starts at 09:02 by the new time: its 2 minutes were logged over the 2 the old one had
+    logged already, and the day's summary said 6 min monitored between 09:00 and 09:04,
+    clock time that holds 4."""
+    from posture_guard.store import Store
+    from posture_guard.summary import summarize_day
+
+    clock = FakeClock(stop_at=360)
+    world = CameraWorld(clock, clock())
+    moved = [0.0]
+
+    def wall() -> float:
+        return _wall(LIVE_START, clock.elapsed) + moved[0]
+
+    clock.at(240, lambda: moved.__setitem__(0, -120.0))
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out, wall_clock=wall) == 0
+    assert "the clock was set back by 2 min;" in out.getvalue()
+    t0 = LIVE_START.timestamp()
+    with Store.open(paths.database_file()) as store:
+        spans = store.spans(t0 - 3600, t0 + 3600)
+        summary = summarize_day(store, LIVE_START.date())
+    assert spans and spans[0].start - t0 < 5 and abs(spans[-1].end - (t0 + 240)) < 5
+    assert all(b.start >= a.end for a, b in zip(spans, spans[1:]))  # none overlaps
+    assert 230 <= summary.monitored_s <= 245  # 09:00 to 09:04 by the clock, once
+
+
 @pytest.mark.parametrize("new_session", ["clock set back", "plan's first midnight"])
 def test_status_says_since_when_the_monitor_runs_across_its_sessions(
     grace_hopper: Path, tmp_path: Path, capsys, new_session: str

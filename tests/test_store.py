@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -557,6 +558,42 @@ def test_a_closed_store_reopens_for_a_late_event(db):
     sink.close(3.0)
     store.log_event("break_taken", T0 + 4)
     assert [e.kind for e in Store.open(db).events(T0, T0 + 10)] == ["break_taken"]
+
+
+def test_a_live_session_leaves_out_the_time_already_logged_after_a_clock_set_back(db):
+    """The clock set back makes the monitor start a new session at the new time (see
+    service.run), inside what the session before logged: that time was logged twice. The
+    new session now logs only the time not logged yet; what it saw meanwhile is left out."""
+    from datetime import timedelta
+
+    from posture_guard.summary import summarize_day
+
+    store = Store.open(db)
+    first = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    feed(first, [G] * 600)  # 09:00:00-09:09:59, and closed at 09:10
+    first.close(600.0)
+    # at 09:10 the clock is set back 5 min: a new session from 09:05 by the new time
+    later = replace(session(live=True), start=START + timedelta(minutes=5))
+    second = StoreSink(store, later, wall_clock=FakeWall())
+    feed(second, [F] * 200 + [G] * 400)  # 09:05-09:08:19 forward head, then good
+    second.close(600.0)
+    spans = [(s.state, s.start - T0, s.end - T0) for s in store.spans(T0, T0 + 3600)]
+    assert spans == [(G, 0.0, 600.0), (G, 600.0, 900.0)]
+    summary = summarize_day(store, START.date())
+    assert summary.monitored_s == 900.0  # not 1200 s between 09:00 and 09:15
+    assert summary.state_seconds["good"] == 900.0  # the forward head was logged over
+
+
+def test_a_live_session_ends_a_span_where_time_already_logged_begins(db):
+    """(Time logged later than the session's start, inside its time: the span before it
+    ends there, and the next starts after it.)"""
+    store = Store.open(db)
+    store.add_spans([Span(A, T0 + 100.0, T0 + 130.0, "desk")])
+    sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    feed(sink, [G] * 200)
+    sink.close(200.0)
+    spans = [(s.state, s.start - T0, s.end - T0) for s in store.spans(T0, T0 + 3600)]
+    assert spans == [(G, 0.0, 100.0), (A, 100.0, 130.0), (G, 130.0, 200.0)]
 
 
 def test_live_runs_always_log_to_the_user_database(tmp_path, monkeypatch):
