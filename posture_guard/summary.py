@@ -101,6 +101,23 @@ def split_by_day(
     return out
 
 
+def counted_once(pieces: Iterable[tuple[T, float, float]]) -> list[tuple[T, float, float]]:
+    """Spans (sorted by start) with the time two of them cover left to the earlier one.
+
+    Logged time never overlaps now, but a database logged by an earlier version can hold
+    time twice: after the wall clock was set back, the monitor logged the minutes it had
+    logged already again (see :class:`~posture_guard.store.StoreSink`). Summed as they
+    are, a day counted more monitored time than its clock hours hold."""
+    out: list[tuple[T, float, float]] = []
+    reach = -math.inf
+    for tag, s, e in pieces:
+        s = max(s, reach)
+        if e > s:
+            out.append((tag, s, e))
+            reach = e
+    return out
+
+
 def longest_run(pieces: Sequence[Piece], state: str) -> float:
     """Longest continuous time in ``state``: touching spans of it join, gaps break it."""
     best = run = 0.0
@@ -277,7 +294,7 @@ def day_pieces(store: Store, first: date, last: date) -> dict[date, list[Piece]]
     if last < first:
         raise UserError(f"the range {first}..{last} ends before it starts")
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    return split_by_day(store.span_tuples(t0, t1), first, last)
+    return split_by_day(counted_once(store.span_tuples(t0, t1)), first, last)
 
 
 def cut_off_by_day(
@@ -304,7 +321,7 @@ def uncalibrated_by_day(store: Store, first: date, last: date) -> dict[date, flo
     """Desk seconds per local day of ``first``..``last`` judged against population
     defaults (logged under :data:`~posture_guard.classify.POPULATION_PROFILE`)."""
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    rows = store.span_tuples(t0, t1, POPULATION_PROFILE)
+    rows = counted_once(store.span_tuples(t0, t1, POPULATION_PROFILE))
     return {
         d: sum(e - s for state, s, e in parts if state in PRESENT_STATES)
         for d, parts in split_by_day(rows, first, last).items()
@@ -472,6 +489,7 @@ def to_json_text(summary: DaySummary, extra: Optional[dict[str, Any]] = None) ->
 __all__ = [
     "DaySummary",
     "STATES",
+    "counted_once",
     "cut_off_by_day",
     "uncalibrated_by_day",
     "day_pieces",

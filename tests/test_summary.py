@@ -195,6 +195,25 @@ def test_alerts_the_first_versions_logged_as_alert_fired_are_counted(tmp_path, c
     assert obj["alerts"] == 1 and obj["state_minutes"]["forward_head"] == 5.0
 
 
+def test_time_logged_twice_by_an_earlier_version_is_counted_once(store):
+    """After the clock was set back 20 min at 10:00, an earlier version logged 09:40-10:00
+    again (the new session's time): the summary said 105 min monitored between 09:00 and
+    10:20, 80 min of clock time, and a forward-head stretch longer than the time it took."""
+    store.add_spans([
+        Span(F, at(9), at(10)),  # the session before the clock was set back
+        Span(F, at(9, 40), at(10, 10)),  # the next session, from 09:40 by the new time
+        Span(G, at(10, 10), at(10, 20), profile=POPULATION_PROFILE),
+        Span(G, at(10, 15), at(10, 20), profile=POPULATION_PROFILE),  # wholly inside
+    ])  # fmt: skip
+    summary = summarize_day(store, DAY)
+    assert summary.monitored_s == 80 * 60
+    assert summary.state_seconds["forward_head"] == 70 * 60
+    assert summary.state_seconds["good"] == 10 * 60
+    assert summary.longest_forward_head_s == 70 * 60
+    assert summary.uncalibrated_s == 10 * 60
+    assert sum(hour_of_day(day_pieces(store, DAY, DAY))["forward_head"]) == 70 * 60
+
+
 def test_longest_run_joins_touching_spans_and_breaks_at_gaps():
     pieces = [("forward_head", 0, 10), ("forward_head", 10, 25), ("forward_head", 40, 60)]
     assert longest_run(pieces, "forward_head") == 25
