@@ -357,6 +357,12 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(handler=plan.cmd_plan_new)
     q = psub.add_parser("import", help="validate a plan file and make it the active plan")
     q.add_argument("file", help="plan TOML file")
+    q.add_argument(
+        "--instead",
+        action="store_true",
+        help="the plan imported earlier today was a mistake: this one replaces it, and it "
+        "never held (until this plan's start, the plan in force before it holds, or none)",
+    )
     q.set_defaults(handler=plan.cmd_plan_import)
     q = psub.add_parser("show", help="the active plan, each exercise described CERT-style")
     q.set_defaults(handler=plan.cmd_plan_show)

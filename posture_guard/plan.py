@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -820,23 +821,53 @@ def import_plan(
 
     A copy goes to the plan history with the moment of the import (``now``, default the
     clock), so that a report judges the days before it by the plan then in force."""
+    return _import(source, library, now, False)[0]
+
+
+def import_plan_instead(
+    source: str | Path, library: Optional[Library] = None, now: Optional[datetime] = None
+) -> tuple[Plan, HistoryEntry]:
+    """Import ``source`` in place of the plan imported earlier today, which is withdrawn
+    from the history: it judges no day, and until this plan's start the plan in force
+    before it holds (or none). Returns the plan and the withdrawn import.
+
+    Why the therapist must say so: a plan imported to start today and replaced the same
+    day by one that starts later stays in force until that start, as a first block does
+    when the second is imported at the same session; the files cannot tell that from a
+    start date typed wrong and corrected (see :func:`_mistaken_import`)."""
+    plan, withdrawn = _import(source, library, now, True)
+    assert withdrawn is not None
+    return plan, withdrawn
+
+
+def _import(
+    source: str | Path, library: Optional[Library], now: Optional[datetime], instead: bool
+) -> tuple[Plan, Optional[HistoryEntry]]:
     src = Path(source)
     try:
         raw = src.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read plan {src}: {exc.strerror or exc}") from exc
     plan = parse_plan_text(raw, str(src), library)
-    entry = _record_history(raw, now or datetime.now())
+    now = now or datetime.now()
+    mistaken = _mistaken_import(raw, src, now) if instead else None
+    entry = _record_history(raw, now)
+    withdrawn: Optional[Path] = None
     try:
+        if mistaken is not None:
+            withdrawn = _withdraw(mistaken)
         _write_atomic(active_plan_path(), raw)
     except UserError as exc:
-        _forget(entry)  # the plan did not change: the history must not say it did
+        # the plan did not change: the history must not say it did
+        if withdrawn is not None:
+            _unwithdraw(withdrawn, mistaken)
+        _forget(entry)
         if active_plan_path().is_dir():  # in the words of every other plan command
             raise _folder_in_place(
                 active_plan_path(), "nothing was imported; the plan history is as it was"
             ) from exc
         raise
-    return replace(plan, origin=str(active_plan_path()))
+    return replace(plan, origin=str(active_plan_path())), mistaken
 
 
 def clear_plan(now: Optional[datetime] = None) -> bool:
@@ -1020,6 +1051,74 @@ def _write_entry(number: int, raw: Optional[bytes], at: datetime) -> HistoryEntr
 def _forget(entry: HistoryEntry) -> None:
     try:
         entry.path.unlink()
+    except OSError:
+        pass
+
+
+def _mistaken_import(raw: bytes, src: Path, now: datetime) -> HistoryEntry:
+    """The import ``plan import --instead`` withdraws: the last one made today (copies of
+    the plan being imported now passed over, so that importing it again with --instead,
+    as the import that replaced the mistake suggests, reaches the mistake). Refused, with
+    what to do, when there is none to withdraw: nothing imported today, a clear after it,
+    or the active plan changed by hand since (not an import this could undo)."""
+    entries = plan_history()
+    again = f"import {src} without --instead"
+    if entries and _unrecorded_change(entries, now) is not None:
+        raise UserError(
+            f"--instead replaces the plan imported earlier today, but the active plan "
+            f"{active_plan_path()} was changed since by other means (copied in, restored or "
+            f"removed by hand); {again}"
+        )
+    for entry in reversed(entries):
+        if entry.at.date() != now.date():
+            break
+        if entry.cleared:
+            raise UserError(
+                f"--instead replaces the plan imported earlier today, but the plan was "
+                f"cleared at {entry.at:%H:%M}, so none is in force to replace; {again}"
+            )
+        try:
+            same = entry.path.read_bytes() == raw
+        except OSError:
+            same = False
+        if not same:
+            return entry
+    earlier = [e for e in entries if e.at.date() != now.date()]
+    if len(earlier) < len(entries):
+        why = "only this same plan was, so it replaces none"
+    elif not earlier:
+        why = "no plan was imported before"
+    else:
+        what = "cleared" if earlier[-1].cleared else "imported"
+        why = f"the plan was last {what} on {earlier[-1].at:%Y-%m-%d}"
+    raise UserError(f"--instead replaces a plan imported earlier today, and {why}; {again}")
+
+
+# The suffix a withdrawn import's copy takes (`plan import --instead`): kept in the
+# history folder for the record, read as no entry (the names' pattern leaves it out), so
+# a version without --instead reads the history as this one does.
+WITHDRAWN_SUFFIX = ".withdrawn.toml"
+
+
+def _withdraw(entry: HistoryEntry) -> Path:
+    """Rename ``entry``'s copy so that the history no longer holds it; the new name."""
+    new = entry.path.with_name(entry.path.stem + WITHDRAWN_SUFFIX)
+    try:
+        os.replace(entry.path, new)
+    except OSError as exc:
+        raise UserError(
+            f"cannot withdraw the plan imported at {entry.at:%H:%M} from the history "
+            f"{entry.path.parent}: {exc.strerror or exc}; nothing was imported"
+        ) from exc
+    paths.sync_folder(entry.path.parent)
+    return new
+
+
+def _unwithdraw(withdrawn: Path, entry: Optional[HistoryEntry]) -> None:
+    if entry is None:
+        return
+    try:
+        os.replace(withdrawn, entry.path)
     except OSError:
         pass
 
@@ -1375,19 +1474,32 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
 
 
 def cmd_plan_import(args: argparse.Namespace) -> int:
-    plan = import_plan(args.file)
-    print(
-        f"imported plan {args.file}: {plan.start} to {plan.end}, "
-        f"{len(plan.prescriptions)} exercise(s); a running monitor follows it within "
-        "seconds, else from its next start"
-    )
+    now = datetime.now()
+    if getattr(args, "instead", False):
+        plan, withdrawn = import_plan_instead(args.file, now=now)
+        print(
+            f"imported plan {args.file} in place of the plan imported at "
+            f"{withdrawn.at:%H:%M} today (withdrawn: it held on no day): {plan.start} to "
+            f"{plan.end}, {len(plan.prescriptions)} exercise(s); a running monitor follows "
+            "it within seconds, else from its next start"
+        )
+    else:
+        plan = import_plan(args.file, now=now)
+        withdrawn = None
+        print(
+            f"imported plan {args.file}: {plan.start} to {plan.end}, "
+            f"{len(plan.prescriptions)} exercise(s); a running monitor follows it within "
+            "seconds, else from its next start"
+        )
     for w in plan.warnings:
         print(f"warning: {w}")
-    today = date.today()
+    today = now.date()
     plans = None if plan.end < today else plans_on(today)
     if plans is None:
         print(f"warning: this plan ended on {plan.end}")
     elif plans.starts_later is not None:
+        # a plan imported earlier today that this one leaves in force till its start
+        mistake = "" if withdrawn is not None else _held_from_today(plan, now)
         held = plans.held
         if held is not None:  # it replaces the plan in force from its start, not before
             gap = plan.start - held.end > timedelta(days=1)  # it ends before: none between
@@ -1395,14 +1507,35 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
                 f"this plan starts on {plan.start}; the current plan ({held.start} to "
                 f"{held.end}) stays in force until "
                 + ("its end, and no plan is in force in between" if gap else "then")
+                + mistake
             )
         else:
             print(
                 f"warning: this plan starts on {plan.start}; until then no plan is in force "
                 "(the coach keeps to your own settings, and a report prescribes no doses "
-                "those days)"
+                "those days)" + mistake
             )
     return 0
+
+
+def _held_from_today(plan: Plan, now: datetime) -> str:
+    """The clause that names ``plan import --instead`` when the import before ``plan``
+    was made today and stays in force until ``plan`` starts: what a therapist who typed
+    the first one's start wrong needs to know (the files cannot tell a mistake from a
+    first block imported with the next at the same session), else ""."""
+    entries = plan_history()
+    if len(entries) < 2 or entries[-2].cleared or entries[-2].at.date() != now.date():
+        return ""
+    try:
+        before = entries[-2].load()
+    except UserError:
+        return ""
+    if before is None or before.start >= plan.start or before.end < now.date():
+        return ""
+    return (
+        f"; if the plan imported at {entries[-2].at:%H:%M} was a mistake, import this one "
+        "again with --instead so that it never held"
+    )
 
 
 def own_quiet_hours() -> Optional[tuple[time, time]]:

@@ -425,8 +425,9 @@ def test_a_plan_imported_to_start_later_leaves_the_current_one_in_force_till_the
     from posture_guard.store import Store
 
     Store.open(tmp_path / "p.sqlite3").close()  # a --db that names no database is refused
-    assert cli.main(["plan", "import", str(running)]) == 0
-    capsys.readouterr()
+    # imported at last week's session (one imported today would be named as maybe a
+    # mistake, see test_a_plan_imported_instead_of_a_mistake_today_leaves_the_mistake_no_day)
+    import_plan(running, now=datetime.combine(today - timedelta(days=7), time(9)))
 
     assert cli.main(["plan", "import", str(later)]) == 0
     out = capsys.readouterr().out
@@ -490,6 +491,130 @@ def test_a_plan_imported_to_start_later_with_no_plan_before_says_none_holds_till
     ) in capsys.readouterr().out
     assert coach_overrides(today) == (None, None)
     assert coach_overrides(today + timedelta(days=3))[0] is not None
+
+
+def _today_plan(tmp_path: Path, name: str, start: date, times: int, quiet: str) -> Path:
+    """A plan of ``times`` chin tucks a day from ``start`` for a month, ``quiet`` hours."""
+    path = tmp_path / name
+    path.write_text(
+        SECOND.format(start=start)
+        .replace("2024-04-14", str(start + timedelta(days=30)))
+        .replace("times_per_day = 4", f"times_per_day = {times}")
+        .replace("12:00-13:00", quiet),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_plan_imported_instead_of_a_mistake_today_leaves_the_mistake_no_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The running plan (since last week), then today a plan typed to start today by
+    mistake, corrected by a copy that starts on Monday: imported plainly, the mistake
+    holds till Monday (a first block imported with the next at one session must), and
+    the import names --instead; imported again with --instead, the mistake held on no
+    day, for the coach, `plan show`, `done` and the report: the running plan holds till
+    Monday. It kept the mistake in force until Monday, with no way to say it was one."""
+    from posture_guard.plan import coach_overrides, plan_periods
+
+    today = date.today()
+    monday = today + timedelta(days=7 - today.weekday())
+    running = _today_plan(tmp_path, "running.toml", today - timedelta(days=7), 2, "12:00-13:00")
+    mistake = _today_plan(tmp_path, "mistake.toml", today, 3, "13:00-14:00")
+    corrected = _today_plan(tmp_path, "corrected.toml", monday, 5, "14:00-15:00")
+    import_plan(running, now=datetime.combine(today - timedelta(days=7), time(9)))
+    Store.open(tmp_path / "p.sqlite3").close()
+    db = ["--db", str(tmp_path / "p.sqlite3")]
+
+    assert cli.main(["plan", "import", str(mistake)]) == 0
+    assert "--instead" not in capsys.readouterr().out  # it starts today: nothing held
+    assert cli.main(["plan", "import", str(corrected)]) == 0
+    out = capsys.readouterr().out
+    at = f"{plan_history()[-2].at:%H:%M}"
+    assert (
+        f"this plan starts on {monday}; the current plan ({today} to "
+        f"{today + timedelta(days=30)}) stays in force until then; if the plan imported at "
+        f"{at} was a mistake, import this one again with --instead so that it never held\n"
+    ) in out
+    assert coach_overrides(today)[0].quiet_hours == (time(13), time(14))  # as before
+
+    assert cli.main(["plan", "import", str(corrected), "--instead"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        f"imported plan {corrected} in place of the plan imported at {at} today (withdrawn: "
+        f"it held on no day): {monday} to {monday + timedelta(days=30)}, 1 exercise(s)"
+    )
+    assert (
+        f"this plan starts on {monday}; the current plan ({today - timedelta(days=7)} to "
+        f"{today + timedelta(days=23)}) stays in force until then\n"
+    ) in out
+    # the coach: the running plan till Monday, the corrected one from then
+    assert coach_overrides(today)[0].quiet_hours == (time(12), time(13))
+    assert coach_overrides(monday - timedelta(days=1))[0].quiet_hours == (time(12), time(13))
+    assert coach_overrides(monday)[0].quiet_hours == (time(14), time(15))
+    # the report: today to Sunday by the running plan, then the corrected one
+    periods = plan_periods(today, monday, None)
+    assert [(p.first, p.last) for p in periods] == [
+        (today, monday - timedelta(days=1)),
+        (monday, monday),
+    ]
+    assert prescribed_count(periods[0].plan, "chin_tuck", today) == 2
+    assert prescribed_count(periods[1].plan, "chin_tuck", monday) == 5
+    # `done` today counts the running plan's doses
+    assert cli.main(["done", "chin_tuck", *db]) == 0
+    assert "1 of 2 prescribed today" in capsys.readouterr().out
+    # `plan show`: the running plan now, the corrected one from Monday
+    assert cli.main(["plan", "show"]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        shown.index(f"In force now, until {monday}:")
+        < shown.index(f"Plan for RM-03: {today - timedelta(days=7)} to")
+        < shown.index(f"Scheduled from {monday}")
+    )
+    assert f"Plan for RM-03: {today} to" not in shown
+    # the mistake's copy stays in the history folder, set apart, as a record
+    assert [e.path.name for e in plan_history()][-1].endswith(".toml")
+    assert len(plan_history()) == 3
+    kept = [p.read_bytes() for p in plan_history()[0].path.parent.glob("*.withdrawn.toml")]
+    assert kept == [mistake.read_bytes()]
+
+
+def test_instead_with_nothing_imported_today_to_replace_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--instead replaces an import of today; with none to replace it is refused, the
+    plan and the history unchanged: the last import days ago, this same plan the only
+    one today, the plan cleared since."""
+    today = date.today()
+    first = _today_plan(tmp_path, "first.toml", today - timedelta(days=7), 2, "12:00-13:00")
+    second = _today_plan(tmp_path, "second.toml", today + timedelta(days=3), 3, "13:00-14:00")
+    import_plan(first, now=datetime.combine(today - timedelta(days=2), time(9)))
+
+    def refused(why: str) -> None:
+        history = plan_history()
+        active = active_plan_path().read_bytes() if active_plan_path().exists() else None
+        assert cli.main(["plan", "import", str(second), "--instead"]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert f"--instead replaces {why}; import {second} without --instead" in err
+        assert plan_history() == history
+        assert (active_plan_path().read_bytes() if active_plan_path().exists() else None) == (
+            active
+        )
+
+    refused(
+        "a plan imported earlier today, and the plan was last imported on "
+        f"{today - timedelta(days=2)}"
+    )
+    assert cli.main(["plan", "import", str(second)]) == 0
+    capsys.readouterr()
+    refused("a plan imported earlier today, and only this same plan was, so it replaces none")
+    assert cli.main(["plan", "clear"]) == 0
+    capsys.readouterr()
+    refused(
+        "the plan imported earlier today, but the plan was cleared at "
+        f"{plan_history()[-1].at:%H:%M}, so none is in force to replace"
+    )
 
 
 @needs_poppler
