@@ -457,7 +457,7 @@ def cmd_done(args: argparse.Namespace) -> int:
             f"--skipped declines a prompt of the last {RESPONSE_WINDOW_S / 60:g} min; "
             f"it takes no past --date ({day})"
         )
-    plan = _plan_on(day, now.date())
+    plan, until = _plan_on(day, now.date())
     # a past day's done is put at its noon (a moment of that day in every time zone and
     # DST change), and marked with its day, so it answers none of that day's prompts
     at = datetime.combine(day, time(12)) if past else now
@@ -473,8 +473,14 @@ def cmd_done(args: argparse.Namespace) -> int:
         _tell_monitor_break_done(now)
     c = counts.total(args.exercise)
     # the whole day's prescription, not only the doses due by now: the patient wants to
-    # know how many are left today
-    prescribed = prescribed_count(plan, args.exercise, day) if plan is not None else 0
+    # know how many are left today; on a past day the plan was cleared, the doses due
+    # before the clear, as the report counts them (the coach prompted none after it)
+    if plan is None:
+        prescribed = 0
+    elif until is not None:
+        prescribed = _prescribed(plan, args.exercise, day, until.timestamp())
+    else:
+        prescribed = prescribed_count(plan, args.exercise, day)
     what = "skipped" if args.skipped else "done"
     when = f"on {day}" if past else f"at {now:%H:%M}"
     pain = "" if args.pain is None else f", pain {args.pain}/10"
@@ -507,11 +513,12 @@ def done_day(text: Optional[str], today: date) -> date:
     return day
 
 
-def _plan_on(day: date, today: date) -> Optional[Any]:
-    """The plan in force on ``day`` (plan history), which judges a done for that day: an
-    exercise of an earlier plan is still accepted for its days, and its count is that
-    day's prescription. A plan that cannot be read only warns: the answer is the
-    patient's and is kept; only the plan's count of doses is lost."""
+def _plan_on(day: date, today: date) -> tuple[Optional[Any], Optional[datetime]]:
+    """(the plan in force on ``day`` (plan history), the moment it was cleared that day
+    or None), which judge a done for that day: an exercise of an earlier plan is still
+    accepted for its days, and its count is that day's prescription, up to the clear. A
+    plan that cannot be read only warns: the answer is the patient's and is kept; only
+    the plan's count of doses is lost."""
     from .plan import load_active_plan, plan_in_force, plan_periods
 
     current: Optional[Any] = None
@@ -520,14 +527,19 @@ def _plan_on(day: date, today: date) -> Optional[Any]:
         current = load_active_plan()
     except UserError as exc:
         problem = exc
+    until: Optional[datetime] = None
     try:
         # today: the plan the coach follows, the one a plan imported to start later replaces
-        plan = plan_in_force(day) if day == today else plan_periods(day, day, current)[0].plan
+        if day == today:
+            plan = plan_in_force(day)
+        else:
+            period = plan_periods(day, day, current)[0]
+            plan, until = period.plan, period.until
     except UserError as exc:
         plan, problem = None, exc
     if plan is None and problem is not None:
         print(f"warning: {problem}; recorded without the plan", file=sys.stderr)
-    return plan
+    return plan, until
 
 
 def _tell_monitor_break_done(now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from datetime import date, datetime, time, timedelta
@@ -475,6 +476,45 @@ def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
         (yesterday, "doorway_press"),
         (yesterday, "chin_tuck"),
     ]
+
+
+def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_clear(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan (5 chin tucks a day) cleared two days ago at 12:30: a done entered for
+    that day is told against the doses due before the clear, as the therapist report
+    counts that day (it said "1 of 5", the afternoon's doses counted although the coach
+    prompted none of them)."""
+    today = date.today()
+    cleared = today - timedelta(days=2)
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        PLAN_HEAD.format(start=today - timedelta(days=20), end=today + timedelta(days=20))
+        + '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 5\n',
+        encoding="utf-8",
+    )
+    plan.import_plan(path, now=datetime.combine(today - timedelta(days=20), time(8)))
+    assert plan.clear_plan(now=datetime.combine(cleared, time(12, 30)))
+    due = [s.at for s in plan.schedule_day(plan.load_plan_file(path), cleared)]
+    before = sum(1 for t in due if t < time(12, 30))
+    assert 0 < before < len(due) == 5
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
+    capsys.readouterr()
+
+    assert cli.main(["done", "chin_tuck", "--date", str(cleared), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out == f"chin_tuck: done on {cleared} (1 of {before} prescribed that day)\n"
+    # the report's count of that day
+    days = tmp_path / "r.csv"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
+        + ["--from", str(cleared), "--to", str(cleared), "--db", str(db)]
+    )
+    assert rc == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert int(row["exercises_prescribed"]) == before
 
 
 def test_a_done_button_on_a_suggestion_of_an_exercise_whose_dose_is_open_answers_the_dose(
