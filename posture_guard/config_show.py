@@ -34,13 +34,17 @@ EXAMPLE = "docs/config-example.toml"
 EXAMPLE_DATA = "config-example.toml"
 
 
-def settings_in_force(day: date) -> tuple[CoachSettings, dict[str, str], Optional[Any]]:
+def settings_in_force(
+    day: date, plans: Optional[Any] = None
+) -> tuple[CoachSettings, dict[str, str], Optional[Any]]:
     """(settings, key -> "plan" / "config.toml" / "default", the plan active on ``day`` or
-    None). A file that does not load is a UserError naming it."""
-    from .plan import plan_in_force, plan_setting_changes
+    None). A file that does not load is a UserError naming it. ``plans``:
+    ``plan.plans_on(day)`` if already read (plan.toml is read once for all of them)."""
+    from .plan import plan_setting_changes, plans_on
 
-    settings, _library = load_coach_settings(day)
-    plan = plan_in_force(day)
+    plans = plans or plans_on(day)
+    settings, _library = load_coach_settings(day, plans)
+    plan = plans.in_force
     if plan is not None and not plan.active_on(day):
         plan = None
     # what the plan lays over the user's own settings (see plan.coach_settings)
@@ -99,8 +103,11 @@ def cmd_config(args: argparse.Namespace) -> int:
     if getattr(args, "config_action", "show") == "new":
         return cmd_config_new(args)
     path = paths.config_file()
+    from .plan import active_plan_path, plans_on
+
     day = date.today()
-    settings, sources, plan = settings_in_force(day)
+    plans = plans_on(day)
+    settings, sources, plan = settings_in_force(day, plans)
     out = sys.stdout
     if path.exists():
         print(f"# config file: {path} (exists)", file=out)
@@ -111,9 +118,7 @@ def cmd_config(args: argparse.Namespace) -> int:
             file=out,
         )
     if plan is not None:
-        from .plan import active_plan_path, load_active_plan
-
-        active = load_active_plan()
+        active = plans.active
         # the plan a plan imported to start later replaces: in force till that start
         which = (
             f"{active_plan_path()} is"
