@@ -1087,7 +1087,7 @@ def _mistaken_import(raw: bytes, src: Path, now: datetime) -> HistoryEntry:
     if len(earlier) < len(entries):
         why = "only this same plan was, so it replaces none"
     elif not earlier:
-        why = "no plan was imported before"
+        why = "none was"
     else:
         what = "cleared" if earlier[-1].cleared else "imported"
         why = f"the plan was last {what} on {earlier[-1].at:%Y-%m-%d}"

@@ -583,12 +583,12 @@ def test_instead_with_nothing_imported_today_to_replace_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--instead replaces an import of today; with none to replace it is refused, the
-    plan and the history unchanged: the last import days ago, this same plan the only
-    one today, the plan cleared since."""
+    plan and the history unchanged: no plan ever imported, the last import days ago,
+    this same plan the only one today, the active plan copied in by hand since (no
+    import to undo), the plan cleared since."""
     today = date.today()
     first = _today_plan(tmp_path, "first.toml", today - timedelta(days=7), 2, "12:00-13:00")
     second = _today_plan(tmp_path, "second.toml", today + timedelta(days=3), 3, "13:00-14:00")
-    import_plan(first, now=datetime.combine(today - timedelta(days=2), time(9)))
 
     def refused(why: str) -> None:
         history = plan_history()
@@ -602,6 +602,8 @@ def test_instead_with_nothing_imported_today_to_replace_is_refused(
             active
         )
 
+    refused("a plan imported earlier today, and none was")
+    import_plan(first, now=datetime.combine(today - timedelta(days=2), time(9)))
     refused(
         "a plan imported earlier today, and the plan was last imported on "
         f"{today - timedelta(days=2)}"
@@ -609,6 +611,11 @@ def test_instead_with_nothing_imported_today_to_replace_is_refused(
     assert cli.main(["plan", "import", str(second)]) == 0
     capsys.readouterr()
     refused("a plan imported earlier today, and only this same plan was, so it replaces none")
+    active_plan_path().write_bytes(first.read_bytes())  # copied in by hand: no import
+    refused(
+        f"the plan imported earlier today, but the active plan {active_plan_path()} was "
+        "changed since by other means (copied in, restored or removed by hand)"
+    )
     assert cli.main(["plan", "clear"]) == 0
     capsys.readouterr()
     refused(
