@@ -1555,11 +1555,9 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
     else:  # pragma: no cover - Python < 3.11
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(paths.config_text(path.read_bytes(), f"config file {path}"))
     except OSError as exc:
         raise UserError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"config file {path} is not valid TOML: {exc}") from None
     # Only [coach] is read; anything else is refused, as an unknown key inside [coach] is:

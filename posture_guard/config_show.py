@@ -70,7 +70,7 @@ def config_table_keys(path: Path) -> set[str]:
         import tomllib
     else:  # pragma: no cover - Python < 3.11
         import tomli as tomllib
-    table = tomllib.loads(path.read_text(encoding="utf-8")).get("coach", {})
+    table = tomllib.loads(paths.config_text(path.read_bytes(), str(path))).get("coach", {})
     return set(table)
 
 

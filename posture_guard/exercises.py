@@ -126,8 +126,8 @@ def load_library(path: Optional[Path] = None) -> Library:
     except OSError as exc:
         raise UserError(f"cannot read exercise library {path}: {exc.strerror or exc}") from exc
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        doc = tomllib.loads(paths.config_text(raw, f"exercise library {path}"))
+    except tomllib.TOMLDecodeError as exc:
         raise UserError(f"exercise library {path} is not valid TOML: {exc}") from exc
     return parse_library(doc, origin=str(path))
 

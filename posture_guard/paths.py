@@ -13,6 +13,7 @@ version are tightened, quietly, the first time a process opens any of them.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import tempfile
@@ -259,3 +260,19 @@ def refuse_same_file(
                 f"{option} {output} is the same file as {name} {path}, which writing it "
                 "would destroy; choose another name for the output"
             )
+
+
+def config_text(raw: bytes, what: str) -> str:
+    """The text of a TOML file of the config folder (config.toml, exercises.toml).
+
+    A byte order mark is not part of the text: Windows editors (Notepad's "UTF-8 with
+    BOM") write one, and TOML refused the file as an "Invalid statement (at line 1,
+    column 1)" that no editor shows (a plan is read the same way, see
+    ``plan.parse_plan_text``). A file saved as UTF-16 is named so, with what to do: the
+    decoder's "can't decode byte 0xff in position 0" said neither."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UserError(f"{what} is saved as UTF-16; save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -229,3 +229,29 @@ def test_config_new_over_a_folder_says_it_is_a_folder(capsys: pytest.CaptureFixt
     assert len(err.strip().splitlines()) == 1
     assert f"{path} is a folder, not a file" in err and "holds your settings" not in err
     assert (path / "keep.txt").read_text() == "the user's own file"
+
+
+def test_a_config_toml_saved_with_a_byte_order_mark_is_read_and_utf16_is_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Notepad's "UTF-8 with BOM" starts the file with U+FEFF: `config` (and the monitor's
+    # start) refused it as "not valid TOML: Invalid statement (at line 1, column 1)", a
+    # line that looks fine in every editor; exercises.toml was refused the same way.
+    text = '[coach]\nquiet_hours = "22:00-07:00"\n'
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    status, out, err = run_config(capsys)
+    assert status == 0, err
+    settings, sources = shown(out)
+    assert settings.quiet_hours == (time(22), time(7)) and sources["quiet_hours"] == "config.toml"
+    from posture_guard import exercises
+
+    bundled = exercises.bundled_path().read_bytes()
+    exercises.user_path().write_bytes(b"\xef\xbb\xbf" + bundled)
+    own, shipped = exercises.load_library(), exercises.load_library(exercises.bundled_path())
+    assert own.origin == str(exercises.user_path()) and own.exercises == shipped.exercises
+    # UTF-16 (Notepad's "Unicode") was "'utf-8' codec can't decode byte 0xff in position 0"
+    paths.config_file().write_bytes(text.encode("utf-16"))
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"config file {paths.config_file()} is saved as UTF-16; save it as UTF-8" in err
