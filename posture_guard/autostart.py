@@ -303,12 +303,40 @@ def _options_text(profile: str, camera: int) -> str:
     )
 
 
+def xdg_turned_off(content: str) -> Optional[str]:
+    """The line of an XDG autostart entry that keeps the session from starting it, or None.
+
+    Why: the desktop's own startup settings turn an entry off without removing it (GNOME's
+    "Startup Applications" writes ``X-GNOME-Autostart-enabled=false``; ``Hidden=true`` is
+    the spec's "treat as deleted"). `status` called such an entry "on" and, as it differs
+    from what `enable` writes, advised `enable`, which would undo the user's choice."""
+    group = ""
+    for raw in content.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            group = line
+            continue
+        if group != "[Desktop Entry]" or "=" not in line:
+            continue
+        key, value = (part.strip() for part in line.split("=", 1))
+        if (key, value.lower()) in (("Hidden", "true"), ("X-GNOME-Autostart-enabled", "false")):
+            return f"{key}={value}"
+    return None
+
+
 def status(entry: Entry, profile: str = "default", camera: int = 0) -> str:
     """Whether ``entry`` is in place as written for ``profile`` and ``camera``."""
     if not entry.path.exists():
         return f"autostart: off (would be {entry.path})"
     current = entry.path.read_text(encoding="utf-8")
     options = _options_text(profile, camera)
+    off = xdg_turned_off(current) if entry.kind == "xdg" else None
+    if off is not None:
+        return (
+            f"autostart: off: {entry.path} is there but turned off ({off}, as the desktop's "
+            f"startup settings write it); `posture-guard autostart enable{options}` turns it "
+            "on again, `posture-guard autostart disable` removes it"
+        )
     if current != entry.content:
         return (
             f"autostart: on ({entry.kind}), but {entry.path} differs from what this "

@@ -390,3 +390,30 @@ def test_the_windows_entry_keeps_a_percent_sign_in_the_interpreter_path(tmp_path
         r'start "" "C:\Users\A\100%% sure\venv\Scripts\pythonw.exe" '
         "-m posture_guard.cli run --profile work"
     )
+
+
+@pytest.mark.parametrize("line", ["X-GNOME-Autostart-enabled=false", "Hidden=true"])
+def test_status_of_an_xdg_entry_the_desktop_turned_off_says_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, line: str
+) -> None:
+    # GNOME's "Startup Applications" unticked writes X-GNOME-Autostart-enabled=false into
+    # the entry (Hidden=true is the spec's "treat as deleted"): nothing starts at login,
+    # yet `status` said "autostart: on (xdg), but ... differs" and advised `enable`.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
+    assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
+    entry = autostart.current_entry("work")
+    text = entry.path.read_text(encoding="utf-8")
+    turned_off = text.replace("X-GNOME-Autostart-enabled=true", "")
+    entry.path.write_text(turned_off.rstrip("\n") + "\n" + line + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["autostart", "status"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"autostart: off: {entry.path} is there but turned off ({line},")
+    assert "`posture-guard autostart enable --profile work` turns it on again" in said
+    # `enable` turns it on again
+    assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
+    capsys.readouterr()
+    assert cli.main(["autostart", "status"]) == 0
+    assert capsys.readouterr().out.startswith("autostart: on (xdg)")
