@@ -688,9 +688,11 @@ class Coach:
         resumed = False
         if obs.paused and not st.control_paused:
             fx.append(Event("pause", now, {"source": "control"}))
-        elif st.control_paused and not obs.paused:
-            resumed = True
         until = obs.snooze_until
+        if st.control_paused and not obs.paused and not (until is not None and until > now):
+            # a pause lifted by a snooze (`snooze` ends a pause) is no resume: the coach
+            # stays silent, and the snooze is logged below
+            resumed = True
         if until != st.control_snooze_until:
             if until is not None and until > now:
                 fx.append(Event("snooze", now, {"until": until.isoformat(), "source": "control"}))

@@ -233,7 +233,10 @@ def _control_lock(path: Path) -> Iterator[None]:
 
 
 def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
-    """Silence prompts until now + ``seconds`` (replacing any earlier snooze)."""
+    """Silence prompts until now + ``seconds`` (replacing any earlier snooze), and lift a
+    pause: the coach comes back when the snooze ends. Why: kept, the pause outlasted the
+    snooze, so `snooze 30m` said "until 10:30" and the coach stayed silent all day (and
+    `resume`, the only way out, clears the snooze too)."""
     if seconds > MAX_SNOOZE_S:
         raise UserError(
             # rounded up, exact: 24 h and a fraction of a second is not "24 h"
@@ -241,7 +244,9 @@ def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
             "use `posture-guard pause` and `posture-guard resume` instead"
         )
     now = time.time() if now_epoch is None else now_epoch
-    return update_control(lambda c: replace(c, snooze_until=now + seconds, updated=now))
+    return update_control(
+        lambda c: replace(c, paused=False, paused_at=None, snooze_until=now + seconds, updated=now)
+    )
 
 
 def pause(now_epoch: Optional[float] = None) -> ControlState:
@@ -528,10 +533,19 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     seconds = parse_duration(args.duration, "snooze duration")
     if seconds < 1.0:  # it would be over before the monitor read it ("snoozed for 0 s")
         raise UserError(f"snooze duration {args.duration!r} is shorter than a second; use e.g. 5m")
+    try:  # only for the message: the snooze reads the file again under the lock
+        before: Optional[ControlState] = read_control()
+    except UserError:
+        before = None
     state = snooze(seconds)
     assert state.snooze_until is not None
-    until = clock_text(state.snooze_until, time.time())
-    print(f"Coaching snoozed for {format_duration(seconds, exact=True)}, until {until}.")
+    now = time.time()
+    until = clock_text(state.snooze_until, now)
+    lifted = ""
+    if before is not None and before.paused:
+        since = f" since {clock_text(before.paused_at, now)}" if before.paused_at else ""
+        lifted = f" The pause{since} is lifted: the coach comes back then."
+    print(f"Coaching snoozed for {format_duration(seconds, exact=True)}, until {until}.{lifted}")
     _note_if_not_running()
     return 0
 

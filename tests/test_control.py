@@ -344,6 +344,37 @@ def test_a_live_coach_remembers_the_checkin_day_across_restarts():
     assert second.sent == []
 
 
+def test_a_snooze_typed_while_paused_ends_the_pause_when_it_runs_out(capsys):
+    # `pause`, then `snooze 30m`: it said "Coaching snoozed for 30 min, until 10:30", yet
+    # the pause held on and the coach stayed silent all day (`resume`, the only way out,
+    # clears the snooze too)
+    sink = _live_sink(datetime.now())
+    assert cli.main(["pause"]) == 0
+    paused_at = control.read_control().paused_at
+    assert paused_at is not None
+    for t in range(100):
+        sink.on_decision(Decision(float(t), PostureState.FORWARD_HEAD))
+    capsys.readouterr()
+    assert cli.main(["snooze", "30m"]) == 0
+    since = datetime.fromtimestamp(paused_at)
+    assert f"The pause since {since:%H:%M} is lifted: the coach comes back then." in (
+        capsys.readouterr().out
+    )
+    state = control.read_control()
+    assert not state.paused and state.snooze_until is not None
+    assert cli.main(["status"]) == 0
+    assert "coaching: snoozed until" in capsys.readouterr().out
+    for t in range(100, 29 * 60):
+        sink.on_decision(Decision(float(t), PostureState.FORWARD_HEAD))
+    assert sink.sent == []  # silent while snoozed: the lifted pause is no resume
+    assert [e.kind for e in sink.events] == ["pause", "snooze"]
+    for t in range(29 * 60, 32 * 60):
+        sink.on_decision(Decision(float(t), PostureState.FORWARD_HEAD))
+    # the snooze ran out: the forward head still there is alerted, with no pause left
+    assert [n.kind for n, _ in sink.sent] == ["posture"]
+    sink.close(32 * 60.0)
+
+
 def test_snooze_written_before_the_monitor_starts_applies_when_it_starts():
     control.snooze(3600)
     sink = _live_sink(datetime.now() - timedelta(seconds=1))
