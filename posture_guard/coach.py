@@ -895,7 +895,7 @@ class Coach:
             f"{exercise_line(ex)}"
         )
         fx: list[Effect] = [
-            Notify(pid, "break", "Time for a short break", body, ex.id, PROMPT_BUTTONS),
+            Notify(pid, "break", "Time for a short break", body, ex.id, self._buttons()),
             Event("break_prompted", now, {"sitting_min": round(sat / 60), "prompt": pid}),
             Event("exercise_prompted", now, {"exercise": ex.id, "for": "break", "prompt": pid}),
         ]
@@ -926,7 +926,7 @@ class Coach:
         body = f"{lead.format(window=human_duration(cfg.alert_hold_s))} {exercise_line(ex)}"
         share = round(bad / cfg.alert_hold_s, 2)
         fx: list[Effect] = [
-            Notify(pid, "posture", title, body, ex.id, PROMPT_BUTTONS),
+            Notify(pid, "posture", title, body, ex.id, self._buttons()),
             Event(
                 "alert",
                 now,
@@ -976,7 +976,12 @@ class Coach:
         body = f"From your therapist's plan: {ex.short_text()}"
         fx: list[Effect] = [
             Notify(
-                pid, "exercise", f"Time for your {ex.name.lower()}", body, ex.id, PROMPT_BUTTONS
+                pid,
+                "exercise",
+                f"Time for your {ex.name.lower()}",
+                body,
+                ex.id,
+                self._buttons(),
             ),
             Event(
                 "exercise_prompted",
@@ -1070,6 +1075,13 @@ class Coach:
             if overlap > 0:
                 out[s.state] = out.get(s.state, 0.0) + overlap
         return out
+
+    def _buttons(self) -> tuple[tuple[str, str], ...]:
+        """A prompt's buttons, the Snooze one labelled with ``snooze_button_s``: it read
+        "Snooze 15 min" whatever the setting, and the command printed in its place said
+        `snooze 15m` while the button snoozed 45 min."""
+        length = control_mod.format_duration(self.settings.snooze_button_s, exact=True)
+        return (PROMPT_BUTTONS[0], ("snooze", f"Snooze {length}"))
 
     def _used(self, st: CoachState, ex: Exercise, pid: int, **changes: Any) -> CoachState:
         recent = tuple(e for e in st.recent_exercises if e != ex.id) + (ex.id,)
@@ -1291,6 +1303,7 @@ class CoachSink:
                 day=dict(self.state.checkin_prompts).get(effect.prompt_id),
                 live=self.session.live,
                 db=self.db,
+                snooze=control_mod.duration_arg(self.coach.settings.snooze_button_s),
             )
             delivery = self.notifier.send(message)
             self.sent.append((effect, delivery))

@@ -120,6 +120,15 @@ def format_duration(seconds: float, exact: bool = False) -> str:
     return f"{s} s"
 
 
+def duration_arg(seconds: float) -> str:
+    """``seconds`` as :func:`parse_duration` reads it back ("15m", "1h30m", "90s"), to the
+    whole second and at least one: for a command printed for the user to type."""
+    total = max(1, int(round(seconds)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return "".join(f"{n}{unit}" for n, unit in ((h, "h"), (m, "m"), (s, "s")) if n)
+
+
 # --------------------------------------------------------------------------- control state
 @dataclass(frozen=True)
 class ControlState:

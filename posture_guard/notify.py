@@ -71,6 +71,8 @@ class Message:
     day: Optional[date] = None
     live: bool = True
     db: Optional[str] = None
+    #: the Snooze button's length as `posture-guard snooze` takes it (``snooze_button_s``)
+    snooze: str = "15m"
 
 
 # What each button does, as a command: said in the body where no button can be shown
@@ -78,7 +80,7 @@ class Message:
 # A check-in's commands name its day: answered after midnight, they would record the next.
 _BUTTON_COMMANDS = {
     "done": "posture-guard done {exercise}",
-    "snooze": "posture-guard snooze 15m",
+    "snooze": "posture-guard snooze {snooze}",
     "no_headache": "posture-guard checkin --none{date}",
     "headache": "posture-guard headache add{date} --intensity N",
 }
@@ -111,7 +113,7 @@ def without_buttons(message: Message) -> Message:
             continue
         if action == "snooze" and not message.live:
             continue  # `snooze` silences the live monitor, not the replay that prompted
-        command = command.format(exercise=message.exercise, date=when)
+        command = command.format(exercise=message.exercise, date=when, snooze=message.snooze)
         if action != "snooze":
             command += db_option(message.db)
         commands.append(f"{label}: {command}")

@@ -1212,3 +1212,32 @@ def test_a_checkin_tells_the_notifier_the_day_it_asks_about():
     (checkin,) = [m for m in notifier.shown if m.kind == "checkin"]
     assert checkin.day == date(2024, 3, 4)
     assert all(m.day is None for m in notifier.shown if m.kind != "checkin")
+
+
+@pytest.mark.parametrize(
+    ("length", "label", "typed"), [(45 * 60, "45 min", "45m"), (5400, "1 h 30 min", "1h30m")]
+)
+def test_the_snooze_button_and_its_command_say_the_length_it_snoozes(length, label, typed):
+    # snooze_button_s = "45m" in config.toml: the button read "Snooze 15 min" and, where no
+    # button can be shown, the prompt said "Snooze 15 min: posture-guard snooze 15m"
+    # while the button snoozed 45 min
+    from posture_guard.control import parse_duration
+    from posture_guard.notify import without_buttons
+
+    notifier = ButtonNotifier()
+    session = SessionInfo(start=T0, profile="p", live=True)
+    cfg = CoachSettings(checkin_time=None, snooze_button_s=float(length))
+    sink = CoachSink(session, notifier, cfg)
+    for k in range(100):
+        sink.on_decision(Decision(float(k), FWD, changed=k == 0))
+    (alert,) = notifier.shown
+    assert dict(alert.buttons)["snooze"] == f"Snooze {label}"
+    assert f"Snooze {label}: posture-guard snooze {typed})" in without_buttons(alert).body
+    assert parse_duration(typed) == length  # the command, as `snooze` reads it
+    notifier.press("posture", "snooze")
+    sink.on_decision(Decision(100.0, FWD))
+    (snoozed,) = [e for e in sink.events if e.kind == "snooze"]
+    assert datetime.fromisoformat(snoozed.payload["until"]) == session.wall(100.0) + timedelta(
+        seconds=length
+    )
+    sink.close(100.0)
