@@ -324,12 +324,39 @@ def xdg_turned_off(content: str) -> Optional[str]:
     return None
 
 
-def status(entry: Entry, profile: str = "default", camera: int = 0) -> str:
-    """Whether ``entry`` is in place as written for ``profile`` and ``camera``."""
+def systemd_state(entry: Entry) -> Optional[str]:
+    """What ``systemctl --user is-enabled`` says of the unit ("enabled", "disabled",
+    ...), or None when it cannot say (not a unit, no systemctl, no answer).
+
+    Why: a unit file in place starts nothing at login unless it is enabled, and it is
+    disabled without being removed (``systemctl --user disable``, by hand or by a desktop
+    tool; ``enable --no-manager``), yet `status` called it "on" from the file alone."""
+    if entry.kind != "systemd" or not shutil.which("systemctl"):
+        return None
+    argv = ["systemctl", "--user", "is-enabled", UNIT_NAME]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    words = done.stdout.split()
+    return words[0] if words else None
+
+
+def status(
+    entry: Entry, profile: str = "default", camera: int = 0, manager: Optional[str] = None
+) -> str:
+    """Whether ``entry`` is in place as written for ``profile`` and ``camera``;
+    ``manager``: what the service manager says of it (:func:`systemd_state`), if asked."""
     if not entry.path.exists():
         return f"autostart: off (would be {entry.path})"
     current = entry.path.read_text(encoding="utf-8")
     options = _options_text(profile, camera)
+    if manager == "disabled":
+        return (
+            f"autostart: off: {entry.path} is there but not enabled (`systemctl --user "
+            f"is-enabled {UNIT_NAME}` says disabled); `posture-guard autostart enable{options}` "
+            "enables it"
+        )
     off = xdg_turned_off(current) if entry.kind == "xdg" else None
     if off is not None:
         return (
@@ -376,7 +403,8 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read the autostart file {entry.path}: {exc}") from None
         profile, camera = enabled_options(entry.kind, content)
-        print(status(current_entry(profile, camera), profile, camera))
+        state = systemd_state(entry) if manage else None
+        print(status(current_entry(profile, camera), profile, camera, state))
     else:
         print(status(entry))
     return 0

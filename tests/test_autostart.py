@@ -144,11 +144,11 @@ def test_cli_enable_status_disable_round_trip(
     # A name no profile may have is refused before anything is written.
     assert cli.main(["autostart", "enable", "--no-manager", "--profile", "population"]) == 2
     assert "reserved" in capsys.readouterr().err
-    assert cli.main(["autostart", "status"]) == 0
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
     assert f"autostart: on ({entry.kind})" in capsys.readouterr().out
 
     entry.path.write_text(entry.content + "# edited\n", encoding="utf-8")
-    assert cli.main(["autostart", "status"]) == 0
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
     assert "differs" in capsys.readouterr().out
 
     assert cli.main(["autostart", "disable", "--no-manager"]) == 0
@@ -319,7 +319,7 @@ def test_status_knows_the_profile_and_camera_the_entry_was_enabled_with(
     )
     capsys.readouterr()
     # `status` is typed without the options: the entry is this installation's, not stale
-    assert cli.main(["autostart", "status"]) == 0
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
     said = capsys.readouterr().out
     assert "differs" not in said and "autostart: on" in said
     assert "profile 'work'" in said and "camera 1" in said
@@ -330,7 +330,7 @@ def test_status_knows_the_profile_and_camera_the_entry_was_enabled_with(
     entry.path.write_text(
         entry.content.replace(sys.executable, "/old/venv/bin/python"), encoding="utf-8"
     )
-    assert cli.main(["autostart", "status"]) == 0
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
     said = capsys.readouterr().out
     assert "differs" in said
     assert "`posture-guard autostart enable --profile work --camera 1`" in said
@@ -417,3 +417,44 @@ def test_status_of_an_xdg_entry_the_desktop_turned_off_says_off(
     capsys.readouterr()
     assert cli.main(["autostart", "status"]) == 0
     assert capsys.readouterr().out.startswith("autostart: on (xdg)")
+
+
+def test_status_of_a_systemd_unit_that_is_not_enabled_says_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # `systemctl --user disable posture-guard.service` (or `enable --no-manager`) leaves
+    # the unit file in place, and nothing starts at login; `status` said "autostart: on"
+    # from the file alone. The real systemctl answers from the unit files of this HOME
+    # (no user manager to reach: its bus and runtime folder are not this test's).
+    systemctl = shutil.which("systemctl")
+    if systemctl is None:
+        pytest.skip("systemctl (Debian package systemd) is not installed")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    (tmp_path / "run").mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(autostart, "has_systemd", lambda: True)
+    assert cli.main(["autostart", "enable", "--no-manager", "--camera", "1"]) == 0
+    entry = autostart.current_entry(camera=1)
+    assert entry.kind == "systemd" and entry.path.exists()
+    asked = [systemctl, "--user", "is-enabled", autostart.UNIT_NAME]
+    said = subprocess.run(asked, capture_output=True, text=True, timeout=60).stdout.strip()
+    if said != "disabled":
+        pytest.skip(f"systemctl --user cannot answer from the files alone here ({said!r})")
+    capsys.readouterr()
+    assert cli.main(["autostart", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"autostart: off: {entry.path} is there but not enabled")
+    assert "`posture-guard autostart enable --camera 1` enables it" in out
+    # --no-manager asks no systemctl: the file alone
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    assert capsys.readouterr().out.startswith("autostart: on (systemd)")
+    # the advice, followed, enables it
+    assert cli.main(["autostart", "enable", "--camera", "1"]) == 0
+    assert subprocess.run(asked, capture_output=True, text=True, timeout=60).stdout.strip() == (
+        "enabled"
+    )
+    capsys.readouterr()
+    assert cli.main(["autostart", "status"]) == 0
+    assert capsys.readouterr().out.startswith("autostart: on (systemd)")
