@@ -142,6 +142,8 @@ PLAN_LATE_S = 60 * 60.0
 # value is a typo; far larger ones (``inf``, "99999999h") would overflow the date
 # arithmetic partway through a session and lose it. A day is also `snooze`'s own limit.
 MAX_SETTING_S = 24 * 3600.0
+# How large a refused duration is still said in hours and minutes (a year, 8760 h).
+_HOURS_READ_UP_TO_S = 365 * 24 * 3600.0
 
 
 # --------------------------------------------------------------------------- settings
@@ -220,7 +222,14 @@ class CoachSettings:
         for key in (*positive, "min_gap_s"):
             value = getattr(self, key)
             if not value <= MAX_SETTING_S:  # also refuses inf and NaN
-                got = control_mod.format_duration(value) if math.isfinite(value) else value
+                # hours and minutes while they read as such; beyond, seconds in short:
+                # 1e300 read as 300 digits of hours, and "99999999999999999999h" as
+                # "99999999999999995339 h 39 min", a number the user never typed
+                got = (
+                    control_mod.format_duration(value)
+                    if value < _HOURS_READ_UP_TO_S
+                    else f"{value:.3g} s"
+                )
                 raise UserError(
                     f"{where}: {key!r} must be at most "
                     f"{control_mod.format_duration(MAX_SETTING_S)} (got {got})"

@@ -807,6 +807,19 @@ def test_non_finite_and_absurd_durations_are_refused(mapping, needle):
     assert needle in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [(1e300, "got 1e+300 s)"), ("99999999999999999999h", "got 3.6e+23 s)"), ("48h", "got 48 h)")],
+)
+def test_a_refused_huge_duration_is_said_in_a_few_characters(value, got):
+    # 1e300 was said as "got 2777...(300 digits) h 36 min", and "99999999999999999999h"
+    # as "got 99999999999999995339 h 39 min", a number the user never typed
+    with pytest.raises(UserError) as info:
+        CoachSettings.from_mapping({"break_after_s": value})
+    message = str(info.value)
+    assert message == f"coach settings: 'break_after_s' must be at most 24 h ({got}"
+
+
 def test_a_day_is_the_longest_duration_setting():
     from posture_guard.coach import MAX_SETTING_S
 
