@@ -96,6 +96,19 @@ def exposure(pieces: Sequence[Piece], until: Optional[float] = None) -> tuple[fl
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """How many days one lag left out, by reason (each named to the user with how to
+    bring its days in): too little desk time, a headache day without a start time, a
+    monitored day whose outcome day has no diary entry (unknown: neither group), and,
+    same day, a day that began inside a headache from the day before."""
+
+    low: int = 0
+    no_onset: int = 0
+    unknown: int = 0
+    carried: int = 0
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Exposure on headache days vs headache-free days for one lag."""
 
@@ -118,6 +131,15 @@ class Comparison:
     @property
     def n_days(self) -> int:
         return self.n_headache + self.n_free
+
+    @property
+    def left_out(self) -> LeftOut:
+        return LeftOut(
+            self.excluded_low_monitoring,
+            self.excluded_no_onset,
+            self.excluded_unknown,
+            self.excluded_carried,
+        )
 
     @property
     def mature(self) -> bool:
@@ -339,11 +361,10 @@ def compare(
 
 def _lag_rows(
     days: Sequence[DayData], lag: int, min_desk_hours: float
-) -> tuple[list[float], list[bool], list[int], int, int, Optional[time], int, int]:
-    """The exposures and outcomes of one lag, and how many days were left out: with too
-    little desk time, headache days without a start time, days monitored long enough
-    whose outcome day has no diary entry (unknown: neither group), and, same day, days
-    that began inside a headache from the day before (nothing came before it)."""
+) -> tuple[list[float], list[bool], list[int], Optional[time], LeftOut]:
+    """The exposures and outcomes of one lag, its same-day cut, and how many days were
+    left out and why (a day that began inside a headache from the day before is left out
+    of the same day: nothing at the desk came before that headache)."""
     by_day = {d.day: d for d in days}
     minimum = min_desk_hours * 3600
     xs: list[float] = []
@@ -385,7 +406,7 @@ def _lag_rows(
         xs.append(fh / desk)
         ys.append(outcome.status == "headache")
         intens.append(outcome.intensity or 0)
-    return xs, ys, intens, low, no_onset, cutoff, unknown, carried
+    return xs, ys, intens, cutoff, LeftOut(low, no_onset, unknown, carried)
 
 
 def analyse(
@@ -404,23 +425,19 @@ def analyse(
     rng = np.random.default_rng(seed)
     result = Result(min_desk_hours)
     for lag in (0, 1):
-        xs, ys, intens, low, no_onset, cutoff, unknown, carried = _lag_rows(
-            days, lag, min_desk_hours
-        )
+        xs, ys, intens, cutoff, left = _lag_rows(days, lag, min_desk_hours)
         nh = sum(ys)
         nf = len(ys) - nh
         if nh < MIN_GROUP or nf < MIN_GROUP:
-            result.too_little[lag] = _too_little(
-                nh, nf, low, no_onset, min_desk_hours, unknown, lag, carried
-            )
+            result.too_little[lag] = _too_little(nh, nf, left, min_desk_hours, lag)
             continue
         mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
         result.comparisons.append(
             Comparison(
-                *(lag, nh, nf, mh, mf, diff, lo, hi, p, low, no_onset, cutoff),
+                *(lag, nh, nf, mh, mf, diff, lo, hi, p, left.low, left.no_onset, cutoff),
                 intensity_rho=spearman(xs, intens),
-                excluded_unknown=unknown,
-                excluded_carried=carried,
+                excluded_unknown=left.unknown,
+                excluded_carried=left.carried,
             )
         )
     # Holm over the lags that were tested; only mature comparisons may be claimed
@@ -444,16 +461,7 @@ def _days(n: int, kind: str = "") -> str:
     return counted(n, f"{kind} day" if kind else "day")
 
 
-def _too_little(
-    nh: int,
-    nf: int,
-    low: int,
-    no_onset: int,
-    min_desk_hours: float,
-    unknown: int = 0,
-    lag: int = 0,
-    carried: int = 0,
-) -> str:
+def _too_little(nh: int, nf: int, left: LeftOut, min_desk_hours: float, lag: int = 0) -> str:
     """Why a lag has nothing to compare, naming every reason days were left out.
 
     Headache days without a start time are never checked for monitoring (the same-day cut
@@ -463,20 +471,14 @@ def _too_little(
     the user to guess that the diary was what was missing.
     """
     parts = [f"{_days(nh, 'headache')} and {_days(nf, 'headache-free')} count"]
-    parts += _left_out(low, no_onset, min_desk_hours, unknown, lag, carried)
+    parts += _left_out(left, min_desk_hours, lag)
     parts.append(f"at least {MIN_GROUP} of each are needed to compare")
     return "; ".join(parts)
 
 
-def _left_out(
-    low: int,
-    no_onset: int,
-    min_desk_hours: float,
-    unknown: int = 0,
-    lag: int = 0,
-    carried: int = 0,
-) -> list[str]:
+def _left_out(left: LeftOut, min_desk_hours: float, lag: int = 0) -> list[str]:
     """Each reason days were left out of a lag, with how many and how to bring them in."""
+    low, no_onset, unknown, carried = left.low, left.no_onset, left.unknown, left.carried
     parts: list[str] = []
     if unknown:
         whose = "" if lag == 0 else " after"
@@ -578,14 +580,7 @@ def sentence(c: Comparison, claimed: bool, min_desk_hours: float = MIN_DESK_HOUR
 
 
 def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
-    parts = _left_out(
-        c.excluded_low_monitoring,
-        c.excluded_no_onset,
-        min_desk_hours,
-        c.excluded_unknown,
-        c.lag,
-        c.excluded_carried,
-    )
+    parts = _left_out(c.left_out, min_desk_hours, c.lag)
     return f" {'; '.join(parts)}." if parts else ""
 
 
