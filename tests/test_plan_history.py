@@ -55,6 +55,19 @@ def _second(tmp_path: Path, start: date = REVISED) -> Path:
     return path
 
 
+def _dose_prompted_and_done(store: Store, d: date, slot, prompt: int, **done: str) -> None:
+    """One plan dose as the coach logs it: prompted at its slot, done two minutes later."""
+    at = datetime.combine(d, slot.at)
+    store.log_event(
+        "exercise_prompted", at, {"exercise": slot.exercise, "for": "plan", "prompt": prompt}
+    )
+    store.log_event(
+        "exercise_done",
+        at + timedelta(minutes=2),
+        {"exercise": slot.exercise, "prompt": prompt, **done},
+    )
+
+
 def _populate(db: Path, second: Path) -> None:
     """An hour at the desk a day, and every dose of the plan in force that day prompted
     (as the coach did) and done."""
@@ -71,17 +84,7 @@ def _populate(db: Path, second: Path) -> None:
             )
             for slot in schedule_day(plans[d >= REVISED], d):
                 prompt += 1
-                at = datetime.combine(d, slot.at)
-                store.log_event(
-                    "exercise_prompted",
-                    at,
-                    {"exercise": slot.exercise, "for": "plan", "prompt": prompt},
-                )
-                store.log_event(
-                    "exercise_done",
-                    at + timedelta(minutes=2),
-                    {"exercise": slot.exercise, "prompt": prompt, "kind": "exercise"},
-                )
+                _dose_prompted_and_done(store, d, slot, prompt, kind="exercise")
 
 
 def _report(db: Path, tmp_path: Path, *extra: str) -> tuple[str, str, list[dict[str, str]]]:
@@ -218,17 +221,7 @@ def test_the_day_a_plan_is_cleared_is_judged_by_it_up_to_the_clear(tmp_path: Pat
         store.add_spans([Span(PostureState.GOOD, t0, t0 + 3600)])
         morning = [s for s in schedule_day(plan, monday) if s.at < time(12, 30)]
         for prompt, slot in enumerate(morning, start=1):
-            at = datetime.combine(monday, slot.at)
-            store.log_event(
-                "exercise_prompted",
-                at,
-                {"exercise": slot.exercise, "for": "plan", "prompt": prompt},
-            )
-            store.log_event(
-                "exercise_done",
-                at + timedelta(minutes=2),
-                {"exercise": slot.exercise, "prompt": prompt},
-            )
+            _dose_prompted_and_done(store, monday, slot, prompt)
     assert len(morning) == 3 < len(schedule_day(plan, monday))
     import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
     assert clear_plan(now=datetime.combine(monday, time(12, 30)))
