@@ -325,13 +325,14 @@ def load_plan_file(path: str | Path, library: Optional[Library] = None) -> Plan:
 
 
 def parse_plan_text(raw: bytes | str, origin: str, library: Optional[Library] = None) -> Plan:
+    # read as config.toml is: a byte order mark (Windows editors write one) is not part of
+    # the text, and a file saved as UTF-16 is named so
+    if isinstance(raw, bytes):
+        text = paths.config_text(raw, f"plan {origin}")
+    else:
+        text = raw.removeprefix("\ufeff")
     try:
-        # utf-8-sig: a byte order mark (Windows editors write one) is not part of the
-        # text; TOML would refuse it as an invalid statement at line 1, column 1
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
         doc = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        raise UserError(f"plan {origin} is not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"plan {origin} is not valid TOML: {exc}") from exc
     return parse_plan(doc, origin, library)

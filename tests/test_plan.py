@@ -116,6 +116,18 @@ def test_a_plan_saved_with_a_byte_order_mark_imports(
     assert replace(active, origin="") == replace(plan.load_plan_file(EXAMPLE), origin="")
 
 
+def test_a_plan_saved_as_utf16_is_named_so_and_nothing_is_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Notepad's "Unicode" is UTF-16: the plan said only "is not UTF-8 text", where
+    # config.toml says what the file is and what to do (both read through config_text)
+    f = tmp_path / "utf16.toml"
+    f.write_bytes(EXAMPLE.read_text(encoding="utf-8").encode("utf-16"))
+    assert cli.main(["plan", "import", str(f)]) == 2
+    assert f"plan {f} is saved as UTF-16; save it as UTF-8" in capsys.readouterr().err
+    assert plan.load_active_plan() is None
+
+
 def test_more_than_four_exercises_warns_but_is_accepted() -> None:
     doc = example_doc()
     for ex_id in ("neck_rotation", "scapular_retraction"):
