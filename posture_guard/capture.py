@@ -85,7 +85,7 @@ def _gist(raw: bytes) -> str:
     return f" (the decoder said: {words if len(words) <= 120 else words[:117] + '...'})"
 
 
-class _NativeStderrHeld:
+class NativeStderrHeld:
     """While in effect, what native code (FFmpeg, OpenCV) writes to file descriptor 2 goes
     to a temporary file instead of the terminal, so that a broken file's complaints do not
     come before our one-line error; :meth:`gist` words them for that error, and
@@ -101,7 +101,7 @@ class _NativeStderrHeld:
         # every frame then costs no new file (a tenth of a millisecond each)
         self._given = sink
 
-    def __enter__(self) -> _NativeStderrHeld:
+    def __enter__(self) -> NativeStderrHeld:
         try:
             sys.stderr.flush()
             self._sink = self._given if self._given is not None else tempfile.TemporaryFile()
@@ -149,6 +149,10 @@ class _NativeStderrHeld:
             pass
 
 
+# FFmpeg's and OpenCV's lines open with who said them: "[mpeg4 @ 0x...]", "[ WARN:..."
+_BRACKETED = re.compile(rb"\[")
+
+
 class _DecoderLog:
     """What native code writes to descriptor 2 while each frame of a video is read, kept
     from the terminal. FFmpeg complains of a file damaged after its first frame at every
@@ -172,42 +176,17 @@ class _DecoderLog:
     @contextmanager
     def reading(self, index: int) -> Iterator[None]:
         """Hold descriptor 2 while frame ``index`` is read or grabbed."""
-        saved: Optional[int] = None
-        if self._sink is not None:
-            try:
-                sys.stderr.flush()
-                saved = os.dup(2)
-                os.dup2(self._sink.fileno(), 2)
-            except (OSError, ValueError, AttributeError):
-                if saved is not None:
-                    os.close(saved)
-                saved = None
+        held = NativeStderrHeld(self._sink)
         try:
-            yield
+            with held:
+                yield
         finally:
-            if saved is not None:
-                os.dup2(saved, 2)
-                os.close(saved)
-                self._sort(index)
-
-    def _sort(self, index: int) -> None:
-        assert self._sink is not None
-        if self._sink.tell() == 0:
-            return
-        self._sink.seek(0)
-        raw = self._sink.read(1 << 16) or b""
-        self._sink.seek(0)
-        self._sink.truncate()
-        lines = raw.splitlines(keepends=True)
-        theirs = b"".join(line for line in lines if line.startswith(b"["))
-        others = b"".join(line for line in lines if not line.startswith(b"["))
-        if theirs and self.first is None:
-            self.first, self.words = index, theirs
-        try:
-            while others:
-                others = others[os.write(2, others) :]
-        except OSError:
-            pass
+            theirs = b"".join(
+                line for line in held.raw.splitlines(keepends=True) if _BRACKETED.match(line)
+            )
+            if theirs and self.first is None:
+                self.first, self.words = index, theirs
+            held.pass_on(drop=_BRACKETED)
 
     def close(self) -> None:
         if self._sink is not None:
@@ -230,7 +209,7 @@ class VideoFileSource:
         # atom not found") straight to descriptor 2, where they came before our one-line
         # error: held while the file is opened and its first frame read, they become part
         # of that error, or are passed on unchanged when the file is readable.
-        with _NativeStderrHeld() as held:
+        with NativeStderrHeld() as held:
             # one decoding thread: FFmpeg's frame threads went on decoding (and complaining
             # on descriptor 2) after a read had returned, past _DecoderLog's hold. One
             # thread decoded a 640x480 clip no slower on two cores; the pose model's time

@@ -20,7 +20,7 @@ from typing import IO, Optional, Protocol
 
 import numpy as np
 
-from .capture import _NativeStderrHeld
+from .capture import NativeStderrHeld
 from .errors import UserError
 from .landmarks import N_LANDMARKS
 
@@ -155,7 +155,7 @@ def _routine_lines_held(sink: Optional[IO[bytes]] = None) -> Iterator[None]:
     returns or raises, so a graph that fails says why before the exception. Only a C++
     abort inside the call loses what it wrote (the process ends with the descriptor held).
     """
-    held = _NativeStderrHeld(sink)
+    held = NativeStderrHeld(sink)
     try:
         with held:
             yield
