@@ -85,6 +85,16 @@ def _gist(raw: bytes) -> str:
     return f" (the decoder said: {words if len(words) <= 120 else words[:117] + '...'})"
 
 
+def reusable_sink() -> Optional[IO[bytes]]:
+    """An unbuffered temporary file for :class:`NativeStderrHeld` to hold descriptor 2 in
+    at every frame (emptied each time: no new file per hold), or None where none can be
+    made, and each hold then tries a file of its own."""
+    try:
+        return tempfile.TemporaryFile(buffering=0)
+    except OSError:
+        return None
+
+
 class NativeStderrHeld:
     """While in effect, what native code (FFmpeg, OpenCV) writes to file descriptor 2 goes
     to a temporary file instead of the terminal, so that a broken file's complaints do not
@@ -167,11 +177,7 @@ class _DecoderLog:
     def __init__(self) -> None:
         self.first: Optional[int] = None  # the frame whose reading drew the first complaint
         self.words = b""  # what the decoder said then
-        self._sink: Optional[IO[bytes]] = None
-        try:
-            self._sink = tempfile.TemporaryFile(buffering=0)
-        except OSError:
-            pass
+        self._sink = reusable_sink()
 
     @contextmanager
     def reading(self, index: int) -> Iterator[None]:

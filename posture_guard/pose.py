@@ -12,7 +12,6 @@ import importlib
 import os
 import re
 import sys
-import tempfile
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import IO, Optional, Protocol
 
 import numpy as np
 
-from .capture import NativeStderrHeld
+from .capture import NativeStderrHeld, reusable_sink
 from .errors import UserError
 from .landmarks import N_LANDMARKS
 
@@ -102,11 +101,7 @@ class MediaPipePose:
             graph = getattr(self._pose, "_graph", None)
             if graph is not None:
                 graph.wait_until_idle()
-        self._sink: Optional[IO[bytes]] = None  # where detect() holds descriptor 2
-        try:
-            self._sink = tempfile.TemporaryFile(buffering=0)
-        except OSError:
-            pass  # each hold tries a file of its own
+        self._sink = reusable_sink()  # where detect() holds descriptor 2
 
     def detect(self, image_bgr: np.ndarray) -> Optional[np.ndarray]:
         rgb = self._cv2.cvtColor(image_bgr, self._cv2.COLOR_BGR2RGB)
