@@ -586,18 +586,21 @@ class Store:
         where, args = "start < ? AND end > ?", (t1, t0)
         if profile is not None:
             where, args = where + " AND profile = ?", (*args, profile)
-        return self.read(f"SELECT state, start, end FROM spans WHERE {where} ORDER BY start", args)
+        sql = f"SELECT state, start, end FROM spans WHERE {where} ORDER BY start, id"
+        return self.read(sql, args)
 
     def cut_off_tuples(self, start: When, end: When) -> list[tuple[float, float, float, bool]]:
-        """(start, end, seconds cut off, read absent) of the spans overlapping [start, end)
-        in which the frame edge cut the user off at all. While a posture was held that is
-        desk time not seen; in a span read absent, someone cut off for longer than the
-        decision holds a state (sat down too close to be measured, or leaned in past the
-        hold), which is not desk time."""
+        """(start, end, seconds cut off, read absent) of the spans overlapping [start, end),
+        in the order of :meth:`span_tuples`. While a posture was held, time cut off by the
+        frame edge is desk time not seen; in a span read absent, someone cut off for longer
+        than the decision holds a state (sat down too close to be measured, or leaned in
+        past the hold), which is not desk time. Spans with nothing cut off come too: time
+        logged twice is counted once, left to the earlier span, whether or not that one
+        was cut off (see :func:`~posture_guard.summary.counted_once`)."""
         t0, t1 = to_timestamp(start), to_timestamp(end)
         rows = self.read(
             "SELECT start, end, cut_off, state = ? FROM spans "
-            "WHERE start < ? AND end > ? AND cut_off > 0 ORDER BY start",
+            "WHERE start < ? AND end > ? ORDER BY start, id",
             (PostureState.ABSENT.value, t1, t0),
         )
         return [(s, e, cut, bool(absent)) for s, e, cut, absent in rows]

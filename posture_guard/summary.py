@@ -302,10 +302,14 @@ def cut_off_by_day(
 ) -> tuple[dict[date, float], dict[date, float]]:
     """Seconds per local day of ``first``..``last`` in which the frame edge cut the user
     off: of desk time, and of time read absent. A span stores only its total, so one that
-    crosses midnight shares it out in proportion to its time on each day."""
+    crosses midnight shares it out in proportion to its time on each day, and so does one
+    whose time was logged twice by an earlier version: it keeps the share of its cut-off
+    seconds that the time :func:`counted_once` leaves it holds (the summaries counted such
+    time once, its cut-off twice)."""
     t0, t1 = day_start(first), day_start(last + timedelta(days=1))
-    rows = store.cut_off_tuples(t0, t1)
-    tagged = [(i, s, e) for i, (s, e, _, _) in enumerate(rows) if e > s]  # sorted by start
+    rows = store.cut_off_tuples(t0, t1)  # all spans, in span_tuples' order
+    kept = counted_once([(i, s, e) for i, (s, e, _, _) in enumerate(rows)])
+    tagged = [(i, s, e) for i, s, e in kept if rows[i][2] > 0]  # sorted by start
     desk: dict[date, float] = {}
     away: dict[date, float] = {}
     for d, parts in split_by_day(tagged, first, last).items():

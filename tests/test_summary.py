@@ -214,6 +214,24 @@ def test_time_logged_twice_by_an_earlier_version_is_counted_once(store):
     assert sum(hour_of_day(day_pieces(store, DAY, DAY))["forward_head"]) == 70 * 60
 
 
+def test_time_cut_off_logged_twice_by_an_earlier_version_is_counted_once(store):
+    """Set back 20 min at 10:00, an earlier version logged 09:40-10:00 twice, each time
+    with the frame edge cutting the user off: the summary counted the monitored time once
+    but the time cut off twice, 60 min of 70 at the desk where the clock held 40."""
+    store.add_spans([
+        Span(G, at(9), at(10), cut_off=30 * 60),  # cut off 09:30-10:00
+        Span(G, at(9, 40), at(10, 10), cut_off=30 * 60),  # 09:40-10:10 by the new time
+        Span(A, at(11), at(11, 30)),  # absent, seen whole
+        Span(A, at(11, 10), at(11, 40), cut_off=30 * 60),  # too close, 20 min over the above
+    ])  # fmt: skip
+    summary = summarize_day(store, DAY)
+    assert summary.desk_s == 70 * 60
+    # the later span keeps the 10 min of its own the summary counts, and their share of its cut
+    assert summary.cut_off_s == pytest.approx(30 * 60 + 10 * 60)
+    assert summary.cut_off_away_s == pytest.approx(10 * 60)
+    assert summary.cut_off_share == pytest.approx(40 / 70)
+
+
 def test_longest_run_joins_touching_spans_and_breaks_at_gaps():
     pieces = [("forward_head", 0, 10), ("forward_head", 10, 25), ("forward_head", 40, 60)]
     assert longest_run(pieces, "forward_head") == 25
