@@ -129,13 +129,19 @@ def _end_still_to_come(h: Headache, now: datetime) -> list[str]:
     """The problem of a duration that runs on past ``now``: a headache of 5 h that began
     at 22:00 could not have lasted 5 h by 22:30, nor one of 25 h begun today at all
     (without a start it began at the day's midnight at the earliest). Such an entry was
-    saved, its length a guess that no later edit was asked for."""
+    saved, its length a guess that no later edit was asked for.
+
+    The duration is real time, as in :attr:`Headache.last_day`: the start and ``now`` are
+    read as instants (local times made aware), so on the night the clocks change the end
+    is not an hour off (01:00 + 3 h ends at 05:00 when the clocks go forward at 02:00)."""
     assert h.duration_min is not None
-    earliest = h.started_at or datetime.combine(h.day, time(0, 0))
+    earliest = (h.started_at or datetime.combine(h.day, time(0, 0))).astimezone()
     end = earliest + timedelta(minutes=h.duration_min)
-    if end <= now:
+    at = now.astimezone()
+    if end <= at:
         return []
-    passed = _hours_minutes((now - earliest).total_seconds() / 60)
+    passed = _hours_minutes((at - earliest).total_seconds() / 60)
+    end = end.astimezone()  # the local clock at the end, after any change on the way
     since = "since it began" if h.start is not None else f"since {h.day} began"
     return [
         f"a duration of {_hours_minutes(h.duration_min)} would end at {end:%Y-%m-%d %H:%M}, "
@@ -156,8 +162,12 @@ NO_PAIN = (
 )
 
 
-def validate(h: Headache, now: datetime, stored_zero: bool = False) -> Headache:
+def validate(h: Headache, now: Optional[datetime], stored_zero: bool = False) -> Headache:
     """Return ``h`` if it is possible, else raise a UserError listing every problem.
+
+    ``now`` None checks only what no entry may hold whenever it was made (an entry read
+    from the database: clocks move). Why not ``datetime.max`` for that: made aware to be
+    compared as an instant, it is past year 9999 in any zone east of UTC.
 
     Intensity is 1-10: on the 0-10 pain scale 0 is no pain, and a headache without pain
     contradicts itself. Versions before took 0; ``stored_zero`` lets such an entry already
@@ -168,11 +178,11 @@ def validate(h: Headache, now: datetime, stored_zero: bool = False) -> Headache:
     elif not isinstance(h.intensity, int) or not 0 <= h.intensity <= 10:
         problems.append(f"intensity must be a whole number from 1 to 10, not {h.intensity!r}")
     before_when = len(problems)
-    if h.day > now.date():
+    if now is not None and h.day > now.date():
         problems.append(f"date {h.day} is in the future")
     elif not EARLIEST_DAY <= h.day:
         problems.append(f"date {h.day} is before {EARLIEST_DAY}, the earliest date accepted")
-    elif h.started_at is not None and h.started_at > now:
+    elif now is not None and h.started_at is not None and h.started_at > now:
         problems.append(f"start {h.day} {h.start:%H:%M} is in the future")
     refused_when = len(problems) > before_when
     if h.duration_min is not None:
@@ -184,7 +194,7 @@ def validate(h: Headache, now: datetime, stored_zero: bool = False) -> Headache:
                 f"lasts longer, give this entry {MAX_DURATION_MIN // 60} h and add another "
                 "for the time after"
             )
-        elif not refused_when:  # a day or start refused already says all there is
+        elif now is not None and not refused_when:  # a day or start refused says all
             problems += _end_still_to_come(h, now)
     if h.type not in HEADACHE_TYPES:
         problems.append(f"type must be one of {', '.join(HEADACHE_TYPES)}, not {h.type!r}")
@@ -290,7 +300,7 @@ def _from_row(r: Sequence[Any], where: object) -> Headache:
             **{k: clinical.get(k) for k in CLINICAL_FIELDS},
         )
         # what no entry may hold, whenever it was made (not "in the future": clocks move)
-        validate(h, datetime.max, stored_zero=True)
+        validate(h, None, stored_zero=True)
     except UserError as exc:
         why = str(exc).removeprefix("impossible headache entry: ")
     except (ValueError, TypeError, AttributeError) as exc:  # JSON errors are ValueErrors

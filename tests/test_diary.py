@@ -335,7 +335,18 @@ def test_a_headache_of_72_hours_is_one_entry_and_longer_says_how_to_record_it(di
     assert "give this entry 72 h and add another for the time after" in str(info.value)
 
 
-def test_a_duration_still_running_now_is_refused_one_over_midnight_is_not(diary, store):
+@pytest.fixture
+def utc():
+    """Local time is UTC, a zone whose days all have 24 h (2024-03-31, the day of NOW, is
+    the one the clocks go forward in Europe: 23 h there), set back after the test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "UTC")
+        time_module.tzset()
+        yield
+    time_module.tzset()
+
+
+def test_a_duration_still_running_now_is_refused_one_over_midnight_is_not(diary, store, utc):
     """A headache of 5 h begun at 16:00 could not have lasted 5 h by 18:00, nor one of
     19 h begun today without a start (at midnight at the earliest): both were saved, a
     length still to come that no later edit was asked for."""
@@ -354,6 +365,34 @@ def test_a_duration_still_running_now_is_refused_one_over_midnight_is_not(diary,
     with pytest.raises(UserError, match="still to come"):
         diary.edit(late.id, duration_min=20 * 60.0)  # to 19:00 today
     assert diary.get(late.id).duration_min == 180
+
+
+@pytest.mark.parametrize(
+    "day, now, minutes, refused",
+    [
+        # clocks back at 03:00 -> 02:00: 01:00 + 3 h ended at 03:00, half an hour ago
+        (date(2026, 10, 25), time(3, 30), 3 * 60, None),
+        # clocks forward at 02:00 -> 03:00: 01:00 + 3 h ends at 05:00, still to come
+        (date(2026, 3, 29), time(4, 30), 3 * 60, "would end at 2026-03-29 05:00, still to "
+         "come (2h30 have passed since it began)"),
+    ],
+)  # fmt: skip
+def test_a_duration_still_to_come_is_real_time_on_the_night_the_clocks_change(
+    store, berlin, day, now, minutes, refused
+):
+    """The end was the start's clock time plus the duration: on the night the clocks went
+    back a headache of 3 h begun at 01:00 was refused at 03:30 as still to come, and on
+    the night they went forward one that had lasted 2 h 30 was taken as over after 3 h."""
+    diary = Diary(store, now=lambda: datetime.combine(day, now))
+    entry = Headache(day, 5, start=time(1, 0), duration_min=float(minutes))
+    if refused is None:
+        added, _ = diary.add(entry)
+        assert diary.get(added.id).duration_min == minutes  # read back in this zone too
+    else:
+        with pytest.raises(UserError) as info:
+            diary.add(entry)
+        assert refused in str(info.value)
+        assert count(store, "headaches") == 0
 
 
 @pytest.fixture
