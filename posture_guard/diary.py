@@ -150,6 +150,15 @@ def _end_still_to_come(h: Headache, now: datetime) -> list[str]:
     ]
 
 
+def _after(when: datetime, now: datetime) -> bool:
+    """Whether local time ``when`` is still to come at ``now``, as instants. Why not
+    compare the clock times: on the night the clocks go back, 02:40 of the first pass
+    through the hour was taken as still to come at 02:15 of the second, so a headache
+    begun then could not be entered until the clock reached 02:40 again. A time the
+    clock passes twice is read as the first pass (the earlier, which has passed)."""
+    return when.astimezone() > now.astimezone()
+
+
 def _hours_minutes(minutes: float) -> str:
     """'5h00', '45m': a duration as `headache list` shows it."""
     m = int(round(minutes))
@@ -182,7 +191,7 @@ def validate(h: Headache, now: Optional[datetime], stored_zero: bool = False) ->
         problems.append(f"date {h.day} is in the future")
     elif not EARLIEST_DAY <= h.day:
         problems.append(f"date {h.day} is before {EARLIEST_DAY}, the earliest date accepted")
-    elif now is not None and h.started_at is not None and h.started_at > now:
+    elif now is not None and h.started_at is not None and _after(h.started_at, now):
         problems.append(f"start {h.day} {h.start:%H:%M} is in the future")
     refused_when = len(problems) > before_when
     if h.duration_min is not None:
@@ -897,7 +906,11 @@ def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
         raise UserError("--intensity 1-10 is required for a headache")
     now = diary.now()
     start = changes.get("start")
-    if "day" not in changes and start is not None and start > now.time():
+    if (
+        "day" not in changes
+        and start is not None
+        and _after(datetime.combine(now.date(), start), now)
+    ):
         # Past midnight, last night's 23:30 read as tonight's: "start 2026-12-02 23:30
         # is in the future" did not say that the day is what to give.
         raise UserError(

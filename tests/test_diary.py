@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from posture_guard import cli
+from posture_guard import diary as diary_module
 from posture_guard.diary import (
     Diary,
     Headache,
@@ -393,6 +394,24 @@ def test_a_duration_still_to_come_is_real_time_on_the_night_the_clocks_change(
             diary.add(entry)
         assert refused in str(info.value)
         assert count(store, "headaches") == 0
+
+
+def test_a_start_in_the_first_pass_of_the_hour_the_clocks_go_back_is_past(store, capsys, berlin):
+    """At 02:15 of the second pass through 02:00-03:00 (the clocks went back at 03:00), a
+    headache begun at 02:40, 35 min before in the first pass, was refused as a start in
+    the future, by `headache add` as 'still to come (it is 02:15)', until the clock
+    reached 02:40 again."""
+    night = date(2026, 10, 25)
+    second_pass = datetime(2026, 10, 25, 2, 15, fold=1)  # as datetime.now() gives it then
+    diary = Diary(store, now=lambda: second_pass)
+    h, _ = diary.add(Headache(night, 5, start=time(2, 40), duration_min=30.0))
+    assert diary.get(h.id).start == time(2, 40)
+    args = cli.build_parser().parse_args(
+        ["headache", "add", "--start", "02:50", "--intensity", "4", "--db", str(store.path)]
+    )
+    assert diary_module._add_from_args(diary, args) == 0
+    assert "added #2  2026-10-25  02:50" in capsys.readouterr().out
+    assert [x.start for x in diary.entries(night, night)] == [time(2, 40), time(2, 50)]
 
 
 @pytest.fixture
