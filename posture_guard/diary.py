@@ -952,19 +952,26 @@ def cmd_headache_list(args: argparse.Namespace) -> int:
         first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
         refuse_reversed(first, last, args.from_ is not None, args.to is not None)
         days = diary.days(first, last)
+        # begun before the range and running into it: it makes days of the range headache
+        # days, so it is shown too (said "no headache entries", then "headache days: 1")
+        before = days[first].continued
         if args.json:
             out = {
                 "entries": [_entry_json(h) for dd in days.values() for h in dd.headaches],
+                "running_into": [_entry_json(h) for h in before],
                 "days": {d.isoformat(): dd.status for d, dd in days.items()},
                 "summary": clinical_summary(days).to_json(),
             }
             print(json.dumps(out, indent=2))
             return 0
+        for h in before:
+            print(f"{describe(h)}  (begun before {first}, runs into it)")
         entries = [h for dd in days.values() for h in dd.headaches]
         for h in entries:
             print(describe(h))
         if not entries:
-            print(f"no headache entries from {first} to {last}")
+            begun = " begun" if before else ""
+            print(f"no headache entries{begun} from {first} to {last}")
         print("\n".join(clinical_summary(days).lines()))
         return 0
 

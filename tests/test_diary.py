@@ -308,6 +308,34 @@ def test_cli_impossible_entry_is_one_line_exit_2_and_changes_nothing(store, caps
     assert count(store, "headaches") == 0
 
 
+def test_headache_list_shows_an_entry_begun_before_the_range_that_runs_into_it(store, capsys):
+    """A 48 h migraine begun on the 10th made the 11th and 12th headache days, but
+    `headache list --from 2024-03-11` said 'no headache entries from 2024-03-11 to
+    2024-03-13' above 'headache days: 2', naming no entry that could make them so."""
+    db = ["--db", str(store.path)]
+    rc, _, _ = run(
+        capsys, "headache", "add", "--date", "2024-03-10", "--start", "20:00", "--duration",
+        "48h", "--intensity", "7", "--medication", "ibuprofen 400", *db,
+    )  # fmt: skip
+    assert rc == 0
+    span = ["--from", "2024-03-11", "--to", "2024-03-13", *db]
+    rc, out, _ = run(capsys, "headache", "list", *span)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("#1  2024-03-10  20:00  intensity 7  48h00")
+    assert lines[0].endswith("(begun before 2024-03-11, runs into it)")
+    assert lines[1] == "no headache entries begun from 2024-03-11 to 2024-03-13"
+    assert "headache days: 2" in out
+    assert "days with acute medication: 0" in out  # counted on the day it began, before
+    rc, out, _ = run(capsys, "headache", "list", "--json", *span)
+    obj = json.loads(out)
+    assert obj["entries"] == [] and [e["id"] for e in obj["running_into"]] == [1]
+    assert obj["summary"]["headache_days"] == 2
+    # from the day it began it is listed as any entry, once
+    rc, out, _ = run(capsys, "headache", "list", "--from", "2024-03-10", "--to", "2024-03-13", *db)
+    assert "runs into it" not in out and out.count("#1 ") == 1
+
+
 def test_cli_checkin_none_and_with_headache(store, capsys):
     db = ["--db", str(store.path)]
     assert run(capsys, "checkin", "--date", "2024-03-05", "--none", *db)[0] == 0
