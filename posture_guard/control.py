@@ -428,6 +428,14 @@ class Status:
     # whether coaching is paused or snoozed is unknown, and the rest is still shown
     control_problem: Optional[str] = None
 
+    def asks_nothing(self) -> bool:
+        """Whether nothing silences the coach: no pause, no snooze (of the control file,
+        or of a notification's Snooze button the running monitor reports), which
+        `status` says as "coaching: active"."""
+        c, hb = self.control, self.heartbeat
+        button = hb is not None and self.running and (hb.snooze_until or 0.0) > self.now
+        return not c.paused and not c.snoozed(self.now) and not button
+
     def lines(self) -> list[str]:
         """What `posture-guard status` prints (other areas may append their own lines)."""
         out: list[str] = []
@@ -456,7 +464,8 @@ class Status:
             until = clock_text(c.snooze_until, self.now)
             left = format_duration(c.snooze_until - self.now)
             out.append(f"coaching: snoozed until {until} ({left} left)")
-        elif hb is not None and self.running and hb.snooze_until and hb.snooze_until > self.now:
+        elif not self.asks_nothing():  # a notification's Snooze button
+            assert hb is not None and hb.snooze_until is not None
             until = clock_text(hb.snooze_until, self.now)
             out.append(f"coaching: snoozed from a notification until {until}")
         else:
@@ -567,7 +576,14 @@ def cmd_pause(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    # only for the message, as `status` would have said it: "Coaching resumed." with
+    # nothing paused or snoozed read as if something had been silencing the coach
+    before, _ = _status_by_lock()
     resume()
+    if before.control_problem is None and before.asks_nothing():
+        # (and no "this applies when `run` starts": there is nothing to apply)
+        print("Coaching was not paused or snoozed; it stays active.")
+        return 0
     print("Coaching resumed.")
     _note_if_not_running()
     return 0
@@ -578,13 +594,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     # quiet while the camera is released); service adds camera, posture now and today
     from . import service
 
-    status = read_status()
-    pid = service.running_pid()
-    if pid is None and status.running:
-        # a monitor killed a moment ago (kill -9, the OOM killer) leaves a fresh heartbeat,
-        # and its pid may still answer (not reaped yet, or given to another program since);
-        # the lock went with its process, so no monitor runs
-        status = replace(status, running=False)
+    status, pid = _status_by_lock()
     lines = status.lines()
     extra = service.status_lines()
     if pid is not None and lines and lines[0].startswith("monitor: not"):
@@ -598,6 +608,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         # any problem the user can mend (`resume` rewrites the file)
         raise UserError(status.control_problem)
     return 0
+
+
+def _status_by_lock() -> tuple[Status, Optional[int]]:
+    """:func:`read_status`, with whether a monitor runs asked of its lock, and the pid
+    the lock names (None: no monitor runs)."""
+    from . import service
+
+    status = read_status()
+    pid = service.running_pid()
+    if pid is None and status.running:
+        # a monitor killed a moment ago (kill -9, the OOM killer) leaves a fresh heartbeat,
+        # and its pid may still answer (not reaped yet, or given to another program since);
+        # the lock went with its process, so no monitor runs
+        status = replace(status, running=False)
+    return status, pid
 
 
 def _note_if_not_running() -> None:

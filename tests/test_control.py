@@ -132,6 +132,33 @@ def test_an_expired_snooze_is_active_again(capsys):
     assert "coaching: active" in capsys.readouterr().out
 
 
+def test_resume_with_nothing_paused_or_snoozed_says_so(capsys):
+    # it said "Coaching resumed." whatever there was to resume, as if something had been
+    # silencing the coach; `status` said "coaching: active" just before
+    assert cli.main(["status"]) == 0
+    assert "coaching: active" in capsys.readouterr().out
+    assert cli.main(["resume"]) == 0
+    out = capsys.readouterr().out
+    assert out == "Coaching was not paused or snoozed; it stays active.\n"
+    control.snooze(60, now_epoch=time.time() - 120)  # a snooze that ran out is none
+    assert cli.main(["resume"]) == 0
+    assert capsys.readouterr().out.startswith("Coaching was not paused or snoozed;")
+    for asked in (["pause"], ["snooze", "10m"]):
+        assert cli.main(asked) == 0
+        capsys.readouterr()
+        assert cli.main(["resume"]) == 0
+        assert capsys.readouterr().out.startswith("Coaching resumed.\n")
+    # a Snooze button's snooze, which the running monitor reports: `resume` lifts it
+    now = time.time()
+    beat = Heartbeat(pid=os.getpid(), at=now, started=now - 60, snooze_until=now + 600)
+    control.write_heartbeat(beat)
+    with service.InstanceLock():  # as the monitor that wrote the heartbeat holds it
+        assert cli.main(["status"]) == 0
+        assert "coaching: snoozed from a notification until" in capsys.readouterr().out
+        assert cli.main(["resume"]) == 0
+        assert capsys.readouterr().out.startswith("Coaching resumed.\n")
+
+
 def test_bad_snooze_input_is_one_line_and_exit_2(capsys):
     assert cli.main(["snooze", "30"]) == 2
     err = capsys.readouterr().err
@@ -528,6 +555,8 @@ def test_pause_snooze_resume_see_a_running_monitor_by_its_lock(capsys):
             assert "No monitor is running" not in capsys.readouterr().out
     finally:
         lock.release()
+    assert cli.main(["pause"]) == 0
+    assert "No monitor is running" in capsys.readouterr().out
     assert cli.main(["resume"]) == 0
     assert "No monitor is running" in capsys.readouterr().out
 

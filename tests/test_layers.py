@@ -13,9 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "posture_guard"
 
 #: Command handlers that import a later layer when called, as the README says: `pause`,
-#: `snooze` and `status` ask the service whether a monitor runs; `status` prints the day.
+#: `snooze`, `resume` and `status` ask the service whether a monitor runs; `status` prints
+#: the day.
 ALLOWED_LATE_IMPORTS = {
     ("control", "cmd_status", "service"),
+    ("control", "_status_by_lock", "service"),
     ("control", "_note_if_not_running", "service"),
     ("service", "_today_lines", "summary"),
 }
