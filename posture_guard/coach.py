@@ -712,11 +712,16 @@ class Coach:
             and obs.control_updated is not None
             and obs.control_updated > st.button_snoozed_at
             and not obs.paused
-            and (until is None or until <= now)
         ):
-            # `resume` after a Snooze button: the file changed nothing the engine saw, yet
-            # the user asked for the coach back ("Coaching resumed." it told them)
-            resumed = True
+            if until is None or until <= now:
+                # `resume` after a Snooze button: the file changed nothing the engine saw,
+                # yet the user asked for the coach back ("Coaching resumed." it told them)
+                resumed = True
+            else:
+                # `snooze 5m` after a 15-min Snooze button: the latest snooze asked wins,
+                # as a `snooze` replaces an earlier one. Kept, the button's was lifted
+                # only when the typed one ran out, logged as a "resume" nobody typed.
+                st = replace(st, button_snooze_until=None, button_snoozed_at=None)
         if resumed:
             fx.append(Event("resume", now, {"source": "control"}))
             st = replace(st, button_snooze_until=None, button_snoozed_at=None)

@@ -425,6 +425,41 @@ def test_resume_lifts_a_snooze_button_too(resumed: bool) -> None:
         assert [e.kind for _, e in run.events].count("resume") == 0
 
 
+def test_a_snooze_typed_after_a_snooze_button_replaces_the_buttons() -> None:
+    """A 15-min Snooze button, then `posture-guard snooze 5m` a minute later: the latest
+    snooze asked wins, as a `snooze` replaces an earlier one, and the button's is dropped
+    when the typed one is read. Before, the button's held on beside it until the typed one
+    ran out, and was then lifted as by a `resume`: a "resume" was logged that nobody typed
+    (and the heartbeat reported the button's end meanwhile)."""
+    run = make(alert_cooldown_s=60)
+    cfg = run.coach.settings
+    assert cfg.snooze_button_s == 15 * 60
+    run.feed(GOOD, 60).feed(FWD, 100)
+    ((t_alert, alert),) = run.kinds("posture")
+    run.step(FWD, actions=(Action(alert.prompt_id, "snooze", "posture", alert.exercise),))
+    pressed = run.t
+    run.t += 1
+    run.feed(FWD, 59)
+    typed = T0 + timedelta(seconds=pressed + 60)  # `snooze 5m`, a minute after the press
+    until = typed + timedelta(minutes=5)
+    run.feed(FWD, 20 * 60, snooze_until=until, control_updated=typed)
+    (t_next,) = [t for t, _ in run.kinds("posture") if t > t_alert][:1]
+    assert t_next == pressed + 60 + 5 * 60  # the forward head held: alerted as it ends
+    assert [e.payload["source"] for _, e in run.event_kinds("snooze")] == ["button", "control"]
+    assert run.event_kinds("resume") == []
+    # a snooze typed before the press is not replaced by it: the button's holds
+    run = make(alert_cooldown_s=60).feed(GOOD, 60).feed(FWD, 100)
+    ((t_alert, alert),) = run.kinds("posture")
+    earlier = T0 + timedelta(seconds=run.t - 30)
+    run.step(FWD, actions=(Action(alert.prompt_id, "snooze", "posture", alert.exercise),))
+    pressed = run.t
+    run.t += 1
+    short = T0 + timedelta(seconds=pressed + 5 * 60)
+    run.feed(FWD, 20 * 60, snooze_until=short, control_updated=earlier)
+    (t_next,) = [t for t, _ in run.kinds("posture") if t > t_alert][:1]
+    assert t_next >= pressed + cfg.snooze_button_s
+
+
 def test_between_decisions_pause_and_buttons_count_when_read_and_the_timeline_waits():
     """The camera released: no decision comes, but the control file and the buttons are
     still read (Coach.idle), at that moment and by the step's rules; posture is not
