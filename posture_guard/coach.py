@@ -1584,11 +1584,14 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
     else:  # pragma: no cover - Python < 3.11
         import tomli as tomllib
     try:
-        data = tomllib.loads(paths.config_text(path.read_bytes(), f"config file {path}"))
+        text = paths.config_text(path.read_bytes(), f"config file {path}")
     except OSError as exc:
         raise UserError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"config file {path} is not valid TOML: {exc}") from None
+        problem = paths.toml_problem(text, exc)
+        raise UserError(f"config file {path} is not valid TOML: {problem}") from None
     # Only [coach] is read; anything else is refused, as an unknown key inside [coach] is:
     # a misspelled table ([coch]) silently ignored would leave the user wondering why
     # their settings have no effect.

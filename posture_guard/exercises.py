@@ -125,10 +125,12 @@ def load_library(path: Optional[Path] = None) -> Library:
         raw = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read exercise library {path}: {exc.strerror or exc}") from exc
+    text = paths.config_text(raw, f"exercise library {path}")
     try:
-        doc = tomllib.loads(paths.config_text(raw, f"exercise library {path}"))
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"exercise library {path} is not valid TOML: {exc}") from exc
+        problem = paths.toml_problem(text, exc)
+        raise UserError(f"exercise library {path} is not valid TOML: {problem}") from exc
     return parse_library(doc, origin=str(path))
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -260,6 +262,87 @@ def refuse_same_file(
                 f"{option} {output} is the same file as {name} {path}, which writing it "
                 "would destroy; choose another name for the output"
             )
+
+
+_TOML_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
+_TOML_HEADER = re.compile(r"\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+_TOML_KEY = re.compile(r"\s*([^\s=#\[][^=]*?)\s*=")
+
+
+def toml_problem(text: str, error: ValueError) -> str:
+    """What is wrong with the TOML ``text`` that tomllib refused with ``error``: its own
+    message, except for a key or a table given twice. tomllib calls that "Cannot
+    overwrite a value (at line 4, column 22)", pointing past the end of the value and
+    naming no key, so a user looked for a fault in the value. Said now: "line 4:
+    break_after_s is given twice in [coach] (first on line 2); keep one"."""
+    message = str(error)
+    if not (message.startswith("Cannot overwrite a value") or "twice" in message):
+        return message
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+
+    lines = text.splitlines()
+    at = _TOML_AT_LINE.search(message)
+    end = min(int(at.group(1)), len(lines)) if at else len(lines)  # "at end of document"
+    # the statement that failed starts on the last line up to ``end`` that begins one
+    # after a valid prefix (a value may span lines: the error is where it ends)
+    start = 0
+    for number in range(end, 0, -1):
+        line = lines[number - 1]
+        if not (_TOML_HEADER.match(line) or _TOML_KEY.match(line)):
+            continue
+        try:
+            tomllib.loads("\n".join(lines[: number - 1]))
+        except ValueError:
+            continue
+        start = number
+        break
+    if not start:
+        return message
+    table, table_line = "", 0  # the header the statement is under, and its line
+    for number in range(start - 1, 0, -1):
+        if header := _TOML_HEADER.match(lines[number - 1]):
+            table, table_line = _header_text(header), number
+            break
+    if header := _TOML_HEADER.match(lines[start - 1]):
+        name = _header_text(header)
+        first = [
+            n
+            for n in range(1, start)
+            if (h := _TOML_HEADER.match(lines[n - 1]))
+            and h.group(1) == header.group(1)
+            and _dotted(h.group(2)) == _dotted(header.group(2))
+        ]
+        if first:
+            return f"line {start}: table {name} is given twice (first on line {first[0]}); keep one"
+        return f"line {start}: table {name} is given over a key of that name set before"
+    keyed = _TOML_KEY.match(lines[start - 1])
+    assert keyed is not None  # the loop above found a header or a key there
+    key = _dotted(keyed.group(1))
+    where = f" in {table}" if table else ""
+    first = [
+        n
+        for n in range(table_line + 1, start)
+        if (k := _TOML_KEY.match(lines[n - 1]))
+        and _dotted(k.group(1)) == key
+        and not _TOML_HEADER.match(lines[n - 1])
+    ]
+    if first:
+        return f"line {start}: {key} is given twice{where} (first on line {first[0]}); keep one"
+    return f"line {start}: {key} sets a key already given{where}"
+
+
+def _header_text(header: re.Match[str]) -> str:
+    """A table header as "[coach]" or "[[exercise]]", whatever spaces it was typed with."""
+    brackets = header.group(1)
+    return f"{brackets}{_dotted(header.group(2))}{brackets.replace('[', ']')}"
+
+
+def _dotted(key: str) -> str:
+    """A TOML key as written, with no spaces around its dots ("a . b" is "a.b")."""
+    return re.sub(r"\s*\.\s*", ".", key.strip())
 
 
 def config_text(raw: bytes, what: str) -> str:

@@ -334,7 +334,8 @@ def parse_plan_text(raw: bytes | str, origin: str, library: Optional[Library] = 
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"plan {origin} is not valid TOML: {exc}") from exc
+        problem = paths.toml_problem(text, exc)
+        raise UserError(f"plan {origin} is not valid TOML: {problem}") from exc
     return parse_plan(doc, origin, library)
 
 

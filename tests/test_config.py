@@ -255,3 +255,45 @@ def test_a_config_toml_saved_with_a_byte_order_mark_is_read_and_utf16_is_named(
     status, out, err = run_config(capsys)
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert f"config file {paths.config_file()} is saved as UTF-16; save it as UTF-8" in err
+
+
+def test_a_key_given_twice_is_named_with_its_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # tomllib says "Cannot overwrite a value (at line 4, column 22)": a column past the
+    # value's end, no key, nothing saying it is a repeat, so the user looked at the value
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[coach]\nbreak_after_s = "30m"\nmin_gap_s = "5m"\nbreak_after_s = "40m"\n')
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert (
+        f"config file {path} is not valid TOML: line 4: break_after_s is given twice in "
+        "[coach] (first on line 2); keep one"
+    ) in err
+    path.write_text('[coach]\nquiet_hours = "off"\n\n[coach]\nmin_gap_s = "5m"')
+    status, out, err = run_config(capsys)
+    assert status == 2 and "line 4: table [coach] is given twice (first on line 1)" in err
+
+    from posture_guard import exercises, plan
+
+    # the exercise library: a key of one [[exercise]] given again, over three lines
+    bundled = exercises.bundled_path().read_text(encoding="utf-8")
+    doubled = bundled.replace('name = "Chin tuck"\n', 'name = "Chin tuck"\nid = [\n  "x",\n]\n', 1)
+    exercises.user_path().write_text(doubled, encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        exercises.load_library()
+    lines = doubled.splitlines()
+    first, again = lines.index('id = "chin_tuck"') + 1, lines.index("id = [") + 1
+    assert f"line {again}: id is given twice in [[exercise]] (first on line {first})" in (
+        str(info.value)
+    )
+    # a plan, as `plan import` reads it
+    example = (Path(__file__).resolve().parents[1] / "docs" / "plan-example.toml").read_text()
+    twice = example.replace("schema = 1", "schema = 1\nschema = 1", 1)
+    with pytest.raises(UserError) as info:
+        plan.parse_plan_text(twice.encode("utf-8"), str(tmp_path / "p.toml"))
+    line = twice.splitlines().index("schema = 1") + 1
+    assert f"line {line + 1}: schema is given twice (first on line {line}); keep one" in (
+        str(info.value)
+    )
