@@ -29,6 +29,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,6 +343,91 @@ def systemd_state(entry: Entry) -> Optional[str]:
     return words[0] if words else None
 
 
+_COMMAND_KEY = {"systemd": "ExecStart=", "xdg": "Exec=", "windows": "start "}
+
+
+def command_line(kind: str, content: str) -> Optional[str]:
+    """The line of an autostart file that holds its command (a plist's ProgramArguments
+    as one shell line), as a person reads it in the file; None if there is none."""
+    if kind == "launchd":
+        try:
+            argv = plistlib.loads(content.encode("utf-8"))["ProgramArguments"]
+            return shlex.join(str(w) for w in argv)
+        except (ValueError, KeyError, TypeError, ExpatError):
+            return None
+    for raw in content.splitlines():
+        if raw.strip().startswith(_COMMAND_KEY[kind]):
+            return raw.strip()
+    return None
+
+
+def _run_options(kind: str, line: str) -> list[str]:
+    """The words of a command line after its program: what the monitor is run with.
+
+    The program part is enable's to rewrite (the interpreter of a moved virtual
+    environment, ``env`` and the POSTURE_GUARD_HOME it sets); a variable of another name
+    set through ``env`` was put there by hand and counts among the options."""
+    if kind == "launchd":
+        words = shlex.split(line)
+    else:
+        text = line.split("=", 1)[1] if kind != "windows" else line
+        if kind == "xdg":  # the key file's own escape comes first: \\ is one backslash
+            text = text.replace("\\\\", "\\")
+        try:
+            words = shlex.split(text, posix=kind != "windows")
+        except ValueError:  # an unmatched quote typed by hand: the words as they stand
+            words = text.split()
+        words = [w.strip('"').replace("%%", "%").replace("$$", "$") for w in words]
+        if kind == "windows":
+            words = words[2:]  # start ""
+    from .paths import HOME_ENV
+
+    kept: list[str] = []
+    if words and Path(words[0]).name == "env":
+        words = words[1:]
+        while words and "=" in words[0] and not words[0].startswith("-"):
+            if not words[0].startswith(f"{HOME_ENV}="):
+                kept.append(words[0])
+            words = words[1:]
+    return kept + words[1:]
+
+
+def hand_added(kind: str, current: str, written: str) -> list[str]:
+    """What an autostart file holds that `enable` would not write (``written``): the
+    options added to its command (one item, "-v --camera 0"), then the lines of other keys
+    (``Nice=19``, ``Environment=DISPLAY=:0``) in the order they stand. Why: `status`
+    advised `enable` for any entry that differs, and an `enable` writes the file anew, so
+    a `-v` added to the command was lost."""
+    added: list[str] = []
+    line, ours = command_line(kind, current), command_line(kind, written)
+    if line is not None and ours is not None:
+        extra = Counter(_run_options(kind, line)) - Counter(_run_options(kind, ours))
+        words: list[str] = []
+        for word in _run_options(kind, line):
+            if extra[word] > 0:
+                extra[word] -= 1
+                words.append(word)
+        if words:
+            added.append(" ".join(words))
+    if kind in ("systemd", "xdg"):
+        from .paths import HOME_ENV
+
+        ours_lines = {x.strip() for x in written.splitlines()}
+        keys = {x.split("=", 1)[0].strip() for x in ours_lines if "=" in x}
+        for raw in current.splitlines():
+            text = raw.strip()
+            if not text or text.startswith(("#", ";", "[")) or "=" not in text:
+                continue
+            key = text.split("=", 1)[0].strip()
+            if key == _COMMAND_KEY[kind].rstrip("="):
+                continue
+            if key not in keys or (
+                key == "Environment" and text not in ours_lines and HOME_ENV not in text
+            ):
+                added.append(text)
+    return added
+
+
 def status(
     entry: Entry, profile: str = "default", camera: int = 0, manager: Optional[str] = None
 ) -> str:
@@ -364,13 +450,25 @@ def status(
             f"startup settings write it); `posture-guard autostart enable{options}` turns it "
             "on again, `posture-guard autostart disable` removes it"
         )
+    started = f" (profile {profile!r}" + (f", camera {camera})" if camera else ")")
+    added = hand_added(entry.kind, current, entry.content) if current != entry.content else []
+    if added:
+        # an `enable` would drop what the user added: say so, and advise nothing
+        said = [
+            f"autostart: on ({entry.kind}): {entry.path}{started}, edited by hand: "
+            f"`posture-guard autostart enable{options}` would write it anew without "
+            f"{'; '.join(added)}, so it is left as it is"
+        ]
+        line, ours = command_line(entry.kind, current), command_line(entry.kind, entry.content)
+        if line != ours:
+            said += [f"  in the file:   {line}", f"  enable writes: {ours}"]
+        return "\n".join(said)
     if current != entry.content:
         return (
             f"autostart: on ({entry.kind}), but {entry.path} differs from what this "
             f"installation would write; run `posture-guard autostart enable{options}` to "
             "refresh it"
         )
-    started = f" (profile {profile!r}" + (f", camera {camera})" if camera else ")")
     return f"autostart: on ({entry.kind}): {entry.path}{started}"
 
 

@@ -458,3 +458,65 @@ def test_status_of_a_systemd_unit_that_is_not_enabled_says_off(
     capsys.readouterr()
     assert cli.main(["autostart", "status"]) == 0
     assert capsys.readouterr().out.startswith("autostart: on (systemd)")
+
+
+@pytest.mark.parametrize("systemd", [True, False])
+def test_status_of_an_entry_edited_by_hand_advises_no_enable_that_drops_the_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, systemd: bool
+) -> None:
+    # A `-v` added to the entry's command by hand: `status` said it "differs from what
+    # this installation would write; run `posture-guard autostart enable --profile work`
+    # to refresh it", and the enable wrote the file anew without the `-v`.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: systemd)
+    assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
+    entry = autostart.current_entry("work")
+    key = "ExecStart=" if systemd else "Exec="
+    (ours,) = [x for x in entry.content.splitlines() if x.startswith(key)]
+    module = '"posture_guard.cli"' if systemd else "posture_guard.cli"
+    edited = ours.replace(f" {module} ", f" {module} -v ", 1)
+    assert edited != ours
+    entry.path.write_text(entry.content.replace(ours, edited), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said == [
+        f"autostart: on ({entry.kind}): {entry.path} (profile 'work'), edited by hand: "
+        "`posture-guard autostart enable --profile work` would write it anew without -v, "
+        "so it is left as it is",
+        f"  in the file:   {edited}",
+        f"  enable writes: {ours}",
+    ]
+    # a line of a key enable does not write, added by hand, is named the same way
+    extra = "Environment=DISPLAY=:0" if systemd else "X-GNOME-Autostart-Delay=10"
+    group = "[Service]\n" if systemd else "[Desktop Entry]\n"
+    entry.path.write_text(entry.content.replace(group, f"{group}{extra}\n"), encoding="utf-8")
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    said = capsys.readouterr().out
+    assert f"would write it anew without {extra}, so it is left as it is" in said
+    assert "refresh" not in said and "in the file:" not in said  # the command is as written
+    if not systemd:
+        return
+    # the same command written otherwise (unquoted) loses nothing to `enable`: advised
+    unquoted = ours.replace('"', "")
+    assert shlex.split(unquoted.split("=", 1)[1]) == shlex.split(ours.split("=", 1)[1])
+    entry.path.write_text(entry.content.replace(ours, unquoted), encoding="utf-8")
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    said = capsys.readouterr().out
+    assert "`posture-guard autostart enable --profile work` to refresh it" in said
+
+
+def test_an_option_added_by_hand_is_found_in_every_platforms_entry(tmp_path: Path) -> None:
+    for platform, systemd in (("linux", True), ("linux", False), ("darwin", 0), ("win32", 0)):
+        entry = autostart.plan(platform, tmp_path, ARGV, {}, bool(systemd), tmp_path)
+        if entry.kind == "launchd":
+            plist = plistlib.loads(entry.content.encode("utf-8"))
+            plist["ProgramArguments"].insert(3, "-v")
+            edited = plistlib.dumps(plist).decode("utf-8")
+        else:
+            module = '"posture_guard.cli"' if entry.kind == "systemd" else "posture_guard.cli"
+            edited = entry.content.replace(f" {module} ", f" {module} -v ", 1)
+        assert edited != entry.content
+        assert autostart.hand_added(entry.kind, edited, entry.content) == ["-v"], platform
+        assert autostart.hand_added(entry.kind, entry.content, entry.content) == []
