@@ -472,6 +472,19 @@ def status(
     return f"autostart: on ({entry.kind}): {entry.path}{started}"
 
 
+def _hand_added_before(entry: Entry) -> list[str]:
+    """What the autostart file in place holds that writing ``entry`` drops and no
+    `enable` wrote (:func:`hand_added` against the entry for the profile and camera it
+    starts, which an `enable` with other options changes as asked); nothing when there
+    is no file, or it cannot be read."""
+    try:
+        current = entry.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    own = current_entry(*enabled_options(entry.kind, current))
+    return hand_added(entry.kind, current, own.content)
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
     camera = getattr(args, "camera", 0)
@@ -483,7 +496,15 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         from calibration.baseline import profile_exists
 
         calibrated = profile_exists(profile)  # a name no profile may have stops here
+        dropped = _hand_added_before(entry)
         print(enable(entry, manage))
+        if dropped:
+            # asked for, so done; but the user's own additions go with the old file, and
+            # an `enable --camera 1` to change the camera should not lose a `-v` silently
+            print(
+                f"note: the entry had been edited by hand; written anew, it no longer has "
+                f"{'; '.join(dropped)} (add it again by hand if it is still wanted)"
+            )
         if not calibrated:
             # A monitor started at every login without a calibration misses most forward
             # heads, day after day, and nobody reads its console: say so now.

@@ -520,3 +520,29 @@ def test_an_option_added_by_hand_is_found_in_every_platforms_entry(tmp_path: Pat
         assert edited != entry.content
         assert autostart.hand_added(entry.kind, edited, entry.content) == ["-v"], platform
         assert autostart.hand_added(entry.kind, entry.content, entry.content) == []
+
+
+def test_enable_over_an_entry_edited_by_hand_says_what_it_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # `enable --camera 1` to change the camera wrote the file anew and said only
+    # "autostart enabled": the `-v` the user had added to the command was gone unsaid
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    entry = autostart.current_entry()
+    edited = entry.content.replace(" posture_guard.cli ", " posture_guard.cli -v ", 1)
+    assert edited != entry.content
+    entry.path.write_text(edited, encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["autostart", "enable", "--no-manager", "--camera", "1"]) == 0
+    said = capsys.readouterr().out
+    assert autostart.current_entry(camera=1).content == entry.path.read_text(encoding="utf-8")
+    assert (
+        "note: the entry had been edited by hand; written anew, it no longer has -v "
+        "(add it again by hand if it is still wanted)"
+    ) in said
+    # an entry as enable wrote it, written anew: nothing to say
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    assert "edited by hand" not in capsys.readouterr().out
