@@ -21,7 +21,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import platformdirs
 
@@ -275,16 +275,16 @@ def toml_problem(text: str, error: ValueError) -> str:
     overwrite a value (at line 4, column 22)", pointing past the end of the value and
     naming no key, so a user looked for a fault in the value. Said now: "line 4:
     break_after_s is given twice in [coach] (first on line 2); keep one"."""
-    message = str(error)
-    if not (message.startswith("Cannot overwrite a value") or "twice" in message):
-        return message
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python < 3.11
         import tomli as tomllib
 
+    message = str(error)
     lines = text.splitlines()
     at = _TOML_AT_LINE.search(message)
+    if not (message.startswith("Cannot overwrite a value") or "twice" in message):
+        return _unquoted_text(lines, int(at.group(1)) if at else 0, tomllib.loads) or message
     end = min(int(at.group(1)), len(lines)) if at else len(lines)  # "at end of document"
     # the statement that failed starts on the last line up to ``end`` that begins one
     # after a valid prefix (a value may span lines: the error is where it ends)
@@ -332,6 +332,35 @@ def toml_problem(text: str, error: ValueError) -> str:
     if first:
         return f"line {start}: {key} is given twice{where} (first on line {first[0]}); keep one"
     return f"line {start}: {key} sets a key already given{where}"
+
+
+_TOML_BARE = re.compile(r"\s*([A-Za-z0-9_\-]+)\s*=\s*([^\s\"'\[{#][^#]*?)\s*(#.*)?$")
+
+
+def _unquoted_text(lines: list[str], number: int, loads: Any) -> Optional[str]:
+    """ "line 2: 45m is text, which TOML takes in quotes: break_after_s = "45m"" for a
+    line ``number`` whose value is text typed without quotes, else None.
+
+    Why: a duration or a time copied from the README without its quotes
+    (``break_after_s = 45m``, ``checkin_time = 17:30``) was refused as "Expected newline
+    or end of document after a statement (at line 2, column 19)", which says neither."""
+    if not 0 < number <= len(lines):
+        return None
+    bare = _TOML_BARE.match(lines[number - 1])
+    if bare is None:
+        return None
+    key, value = bare.group(1), bare.group(2)
+    quoted = f'{key} = "{value}"'
+    for candidate, should_load in ((lines[number - 1], False), (quoted, True)):
+        try:
+            loads(candidate)
+        except ValueError:
+            if should_load:
+                return None
+        else:
+            if not should_load:
+                return None  # the line alone is valid: the fault is elsewhere
+    return f"line {number}: {value} is text, which TOML takes in quotes: {quoted}"
 
 
 def _header_text(header: re.Match[str]) -> str:

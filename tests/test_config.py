@@ -297,3 +297,26 @@ def test_a_key_given_twice_is_named_with_its_lines(
     assert f"line {line + 1}: schema is given twice (first on line {line}); keep one" in (
         str(info.value)
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [("break_after_s = 45m", "45m"), ("checkin_time = 17:30  # after work", "17:30")],
+)
+def test_a_duration_or_time_without_its_quotes_is_named_with_the_quotes_it_needs(
+    capsys: pytest.CaptureFixture[str], line: str, value: str
+) -> None:
+    # tomllib said "Expected newline or end of document after a statement (at line 3,
+    # column 19)": neither the value nor that text takes quotes in TOML
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'[coach]\nquiet_hours = "off"\n{line}\n')
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    key = line.split(" = ")[0]
+    assert (
+        f"config file {path} is not valid TOML: line 3: {value} is text, which TOML takes in "
+        f'quotes: {key} = "{value}"'
+    ) in err
+    path.write_text(f'[coach]\nquiet_hours = "off"\n{key} = "{value}"\n')  # as it says
+    assert run_config(capsys)[0] == 0
