@@ -437,21 +437,39 @@ def status(
         return f"autostart: off (would be {entry.path})"
     current = entry.path.read_text(encoding="utf-8")
     options = _options_text(profile, camera)
+    off = xdg_turned_off(current) if entry.kind == "xdg" else None
+    added = [
+        x
+        for x in hand_added(entry.kind, current, entry.content)
+        if off is None or x.split("=", 1)[0].strip() != off.split("=", 1)[0]
+    ]
+    # an entry edited by hand is turned on as it is: `enable` would drop the edit
+    drops = (
+        f" (`posture-guard autostart enable{options}` would write it anew without "
+        f"{'; '.join(added)})"
+    )
     if manager == "disabled":
+        how = (
+            f"`systemctl --user enable {UNIT_NAME}` enables it as it is{drops}"
+            if added
+            else f"`posture-guard autostart enable{options}` enables it"
+        )
         return (
             f"autostart: off: {entry.path} is there but not enabled (`systemctl --user "
-            f"is-enabled {UNIT_NAME}` says disabled); `posture-guard autostart enable{options}` "
-            "enables it"
+            f"is-enabled {UNIT_NAME}` says disabled); {how}"
         )
-    off = xdg_turned_off(current) if entry.kind == "xdg" else None
     if off is not None:
+        how = (
+            f"the desktop's startup settings turn it on again as it is, or deleting the line "
+            f"{off}{drops}"
+            if added
+            else f"`posture-guard autostart enable{options}` turns it on again"
+        )
         return (
             f"autostart: off: {entry.path} is there but turned off ({off}, as the desktop's "
-            f"startup settings write it); `posture-guard autostart enable{options}` turns it "
-            "on again, `posture-guard autostart disable` removes it"
+            f"startup settings write it); {how}, `posture-guard autostart disable` removes it"
         )
     started = f" (profile {profile!r}" + (f", camera {camera})" if camera else ")")
-    added = hand_added(entry.kind, current, entry.content) if current != entry.content else []
     if added:
         # an `enable` would drop what the user added: say so, and advise nothing
         said = [

@@ -546,3 +546,68 @@ def test_enable_over_an_entry_edited_by_hand_says_what_it_dropped(
     # an entry as enable wrote it, written anew: nothing to say
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     assert "edited by hand" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("line", ["X-GNOME-Autostart-enabled=false", "Hidden = true"])
+def test_an_entry_edited_by_hand_and_turned_off_is_turned_on_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, line: str
+) -> None:
+    # turned off in the desktop's startup settings, `status` advised the `enable` that
+    # turns it on again, and that enable dropped the `-v` the user had added by hand
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
+    assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
+    entry = autostart.current_entry("work")
+    edited = entry.content.replace(" posture_guard.cli ", " posture_guard.cli -v ", 1)
+    edited = edited.replace("X-GNOME-Autostart-enabled=true\n", f"{line}\n")
+    entry.path.write_text(edited, encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["autostart", "status"]) == 0
+    said = capsys.readouterr().out
+    off = line.replace(" ", "")
+    assert said.startswith(f"autostart: off: {entry.path} is there but turned off ({off},")
+    assert (
+        f"the desktop's startup settings turn it on again as it is, or deleting the line {off} "
+        "(`posture-guard autostart enable --profile work` would write it anew without -v)"
+    ) in said
+    assert "enable --profile work` turns it on again" not in said
+
+
+def test_a_systemd_unit_edited_by_hand_and_not_enabled_is_enabled_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # a unit not enabled: `status` advised `posture-guard autostart enable`, which writes
+    # the unit anew (dropping the `-v` added by hand), where systemctl enables it as it is
+    systemctl = shutil.which("systemctl")
+    if systemctl is None:
+        pytest.skip("systemctl (Debian package systemd) is not installed")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    (tmp_path / "run").mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(autostart, "has_systemd", lambda: True)
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    entry = autostart.current_entry()
+    edited = entry.content.replace(' "posture_guard.cli" ', ' "posture_guard.cli" -v ', 1)
+    assert edited != entry.content
+    entry.path.write_text(edited, encoding="utf-8")
+    asked = [systemctl, "--user", "is-enabled", autostart.UNIT_NAME]
+    said = subprocess.run(asked, capture_output=True, text=True, timeout=60).stdout.strip()
+    if said != "disabled":
+        pytest.skip(f"systemctl --user cannot answer from the files alone here ({said!r})")
+    capsys.readouterr()
+    assert cli.main(["autostart", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"autostart: off: {entry.path} is there but not enabled")
+    assert (
+        f"`systemctl --user enable {autostart.UNIT_NAME}` enables it as it is "
+        "(`posture-guard autostart enable` would write it anew without -v)"
+    ) in out
+    # the advice, followed, enables the unit with the edit in it
+    subprocess.run([systemctl, "--user", "enable", autostart.UNIT_NAME], timeout=60)
+    assert subprocess.run(asked, capture_output=True, text=True, timeout=60).stdout.strip() == (
+        "enabled"
+    )
+    assert entry.path.read_text(encoding="utf-8") == edited
