@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
@@ -345,7 +346,27 @@ def fmt_clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _apportion(exact: list[Fraction], whole: int) -> list[int]:
+    """Whole numbers, each ``exact`` rounded down or up, that add up to ``whole`` (within
+    ``len(exact)`` of their sum): the units missing go to the largest remainders, ties to
+    the earlier part. (summary.whole_minutes does the same for the daily summary; the
+    loop may not import the reporting layer.) Fractions keep it exact: a float share of
+    exactly 44 that came out as 43.9999 must not lose its tenth."""
+    shown = [math.floor(x) for x in exact]
+    missing = max(0, whole - sum(shown))
+    by_remainder = sorted(range(len(shown)), key=lambda i: exact[i] - shown[i], reverse=True)
+    for i in by_remainder[:missing]:
+        shown[i] += 1
+    return shown
+
+
 def print_totals(totals: Totals, out: TextIO) -> None:
+    """The replay's closing lines: the monitored time, then each state's time and share.
+
+    Each state's seconds and tenths of a percent are rounded together, not one by one, so
+    the rows add up to the monitored time above them and to 100.0 %: the demo showed
+    3:00 + 2:11 + 0:38 + 1:00 = 6:49 under "monitored 00:06:50", and shares summing to
+    100.1 %."""
     total = totals.monitored
     print(
         f"monitored {fmt_clock(total)}; analysed {totals.frames_analysed} of "
@@ -353,10 +374,14 @@ def print_totals(totals: Totals, out: TextIO) -> None:
         f"change{'' if totals.changes == 1 else 's'}",  # a short replay read "1 state changes"
         file=out,
     )
-    for state in PostureState:
-        secs = totals.seconds.get(state, 0.0)
-        if secs > 0:
-            print(f"  {state.value:<17}{fmt_clock(secs)}  {secs / total:6.1%}", file=out)
+    shown = [
+        (s, Fraction(totals.seconds[s])) for s in PostureState if totals.seconds.get(s, 0.0) > 0
+    ]
+    exact_total = sum((secs for _, secs in shown), Fraction(0))
+    seconds = _apportion([secs for _, secs in shown], int(round(total)))
+    tenths = _apportion([1000 * secs / exact_total for _, secs in shown], 1000) if shown else []
+    for (state, _), secs, share in zip(shown, seconds, tenths):
+        print(f"  {state.value:<17}{fmt_clock(secs)}  {share / 10:5.1f}%", file=out)
     if totals.cut_off > 0 and total > 0:
         share = totals.cut_off / total
         print(f"of all that, cut off by the frame edge (posture not judged): "

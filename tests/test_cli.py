@@ -1325,3 +1325,34 @@ def test_the_totals_line_counts_one_state_change_as_one():
         totals.changes = changes
         print_totals(totals, out)
         assert out.getvalue().splitlines(keepends=True)[0].endswith(said), out.getvalue()
+
+
+def test_the_replay_totals_add_up_to_the_monitored_time_and_to_100_percent():
+    """The demo printed good 00:03:00 + forward_head 00:02:11 + raised_shoulders 00:00:38
+    + absent 00:01:00 = 00:06:49 under "monitored 00:06:50", and shares of 44.0 + 32.1 +
+    9.4 + 14.6 = 100.1 %: each row was rounded on its own."""
+    from posture_guard.monitor import Totals, print_totals
+    from posture_guard.states import PostureState
+
+    seconds = {
+        PostureState.GOOD: 180.2,
+        PostureState.FORWARD_HEAD: 131.45,
+        PostureState.RAISED_SHOULDERS: 38.45,
+        PostureState.ABSENT: 59.9,
+    }
+    out = io.StringIO()
+    print_totals(Totals(seconds, frames_seen=2050, frames_analysed=233), out)
+    lines = out.getvalue().splitlines()
+
+    def secs(clock: str) -> int:
+        h, m, s = (int(x) for x in clock.split(":"))
+        return 3600 * h + 60 * m + s
+
+    monitored = secs(lines[0].split()[1].rstrip(";"))
+    rows = [line.split() for line in lines[1:]]
+    assert [r[0] for r in rows] == ["good", "forward_head", "raised_shoulders", "absent"]
+    assert monitored == 410 and sum(secs(r[1]) for r in rows) == monitored, out.getvalue()
+    shares = [float(r[2].rstrip("%")) for r in rows]
+    assert round(sum(shares), 1) == 100.0, out.getvalue()
+    for (_, exact), row, share in zip(seconds.items(), rows, shares):
+        assert abs(secs(row[1]) - exact) < 1 and abs(share - 100 * exact / 410) < 0.1
