@@ -160,7 +160,12 @@ def _reason(exc: BaseException) -> str:
 
 # --------------------------------------------------------------------------- printing
 class PrintingNotifier:
-    """Prints each prompt: what `posture-guard demo` shows, and the fallback."""
+    """Prints each prompt: what `posture-guard demo` shows, and the fallback.
+
+    A printed prompt has no buttons, so it ends with the commands that do what they would
+    (:func:`without_buttons`), as the fallback's always did: `demo` and `replay --notifier
+    print` printed a posture alert with nothing to type for its Done, not even that a
+    replay without --db takes no answer."""
 
     name = "print"
 
@@ -168,6 +173,8 @@ class PrintingNotifier:
         self.stream = stream
 
     def send(self, message: Message) -> Delivery:
+        if message.buttons:
+            message = without_buttons(message)
         stream = self.stream if self.stream is not None else sys.stdout
         if stream is None:  # started with its output closed (`posture-guard demo >&-`)
             return Delivery(False, self.name, "there is no output to print to")

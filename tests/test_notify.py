@@ -609,6 +609,40 @@ def test_a_replay_or_demo_without_a_database_prints_no_command_to_answer_it(
     assert "posture-guard" not in body and "logs to no database" in body
 
 
+def test_a_prompt_printed_by_choice_says_how_to_answer_it_too(tmp_path, capsys):
+    # `demo` prints its prompts, and so does `replay --notifier print`: neither went
+    # through the fallback that adds the commands in place of the buttons, so a demo's
+    # posture alert had nothing to type for its Done, and no word that a replay without
+    # --db takes no answer.
+    import re
+
+    from posture_guard import cli
+    from posture_guard.monitor import demo_stream_path
+
+    def prompt_of(out: str) -> str:
+        return out.split("coach: Your head has drifted forward")[1].split("\n[")[0]
+
+    assert cli.main(["demo"]) == 0
+    prompt = prompt_of(capsys.readouterr().out)
+    assert "posture-guard" not in prompt
+    assert "this replay logs to no database, so its prompts take no answer" in prompt
+
+    db = tmp_path / "demo.sqlite3"
+    assert cli.main(["demo", "--db", str(db), "--start", START.isoformat()]) == 0
+    assert re.search(
+        rf"\(Done: posture-guard done \w+ --db {re.escape(str(db))}\)",
+        prompt_of(capsys.readouterr().out),
+    )
+
+    replay = ["replay", "--landmarks", str(demo_stream_path()), "--calibrate-seconds", "20"]
+    other = tmp_path / "replay.sqlite3"
+    argv = [*replay, "--notify", "--notifier", "print", "--db", str(other), "--quiet"]
+    assert cli.main([*argv, "--start", START.isoformat()]) == 0
+    prompt = prompt_of(capsys.readouterr().out)
+    assert re.search(rf"\(Done: posture-guard done \w+ --db {re.escape(str(other))}\)", prompt)
+    assert "snooze" not in prompt  # a replay has no live monitor to snooze
+
+
 def _headache_pressed_on_a_replays_checkin(server, db: Optional[Path]) -> str:
     """The body of the notification a replay (built as `replay --notify [--db F]` builds
     its coach) sends after "I had a headache" is pressed on its 09:00 check-in."""
