@@ -717,6 +717,8 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if states_file is not None:
             states_file.close()
     print_totals(totals, out)
+    if not stop.stopped:
+        print_logged(db, getattr(args, "start", None), span, out)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -768,6 +770,8 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if states_file is not None:
             states_file.close()
     print_totals(totals, out)
+    if not stop.stopped:
+        print_logged(db, args.start, span, out)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -853,6 +857,29 @@ def stop_on_signals() -> Iterator[StopFlag]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def print_logged(
+    db: Optional[str], start: Optional[str], span: tuple[float, float], out: TextIO
+) -> None:
+    """Say which day and hours a replay or demo logged to ``db``, and the summary that
+    shows them. Why: the demo plays as yesterday's morning until today's would be over,
+    and a replay without --start ends now, so `demo --db F` then `summary --db F` said
+    "nothing was monitored on this day" with no word of where the posture went."""
+    if not db or not start:
+        return
+    import shlex
+
+    from .store import parse_start
+
+    begin = parse_start(start) + timedelta(seconds=span[0])
+    end = parse_start(start) + timedelta(seconds=round(span[1]))  # as the totals round it
+    until = f"{end:%H:%M:%S}" if end.date() == begin.date() else f"{end:%Y-%m-%d %H:%M:%S}"
+    print(
+        f"logged to {db}: {begin:%Y-%m-%d %H:%M:%S} to {until} (`posture-guard summary "
+        f"--db {shlex.quote(db)} --date {begin:%Y-%m-%d}` shows that day)",
+        file=out,
+    )
 
 
 def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:

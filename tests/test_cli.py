@@ -1139,6 +1139,37 @@ def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFi
     assert _spans(db) == logged
 
 
+def test_a_replay_into_a_database_names_the_day_it_logged_and_the_summary_of_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`demo --db F` played as yesterday's morning (until today's is over) and `replay
+    --db F` as ending now, without a word: `summary --db F` then said "nothing was
+    monitored on this day". The last line names the day and the summary that shows it."""
+    import re
+    import shlex
+
+    from posture_guard.monitor import demo_stream_path
+
+    db = tmp_path / "my demo.db"
+    replay = ["replay", "--landmarks", str(demo_stream_path()), "--quiet"]
+    for command in (
+        ["demo", "--db", str(db)],
+        [*replay, "--db", str(db), "--start", "2026-01-05T23:58"],
+    ):
+        assert main(command) == 0
+        last = capsys.readouterr().out.splitlines()[-1]
+        said = re.fullmatch(
+            rf"logged to {re.escape(str(db))}: (\S+) (\d\d:\d\d:\d\d) to (\S+ )?\d\d:\d\d:\d\d "
+            r"\(`(posture-guard summary .*)` shows that day\)",
+            last,
+        )
+        assert said, last
+        assert main(shlex.split(said[4])[1:]) == 0
+        shown = capsys.readouterr().out
+        assert f"Posture on {said[1]}" in shown and "nothing was monitored" not in shown
+    assert said[1] == "2026-01-05" and said[2] == "23:58:00" and said[3] == "2026-01-06 "
+
+
 def test_the_demo_says_when_it_plays_and_never_plays_a_morning_still_to_come(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
