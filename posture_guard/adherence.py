@@ -473,8 +473,9 @@ def cmd_done(args: argparse.Namespace) -> int:
         _tell_monitor_break_done(now)
     c = counts.total(args.exercise)
     # the whole day's prescription, not only the doses due by now: the patient wants to
-    # know how many are left today; on a past day the plan was cleared, the doses due
-    # before the clear, as the report counts them (the coach prompted none after it)
+    # know how many are left today; on the day the plan was cleared (today or a past
+    # day), the doses due before the clear, as the report counts them (the coach
+    # prompted none after it), and said so
     if plan is None:
         prescribed = 0
     elif until is not None:
@@ -485,7 +486,8 @@ def cmd_done(args: argparse.Namespace) -> int:
     when = f"on {day}" if past else f"at {now:%H:%M}"
     pain = "" if args.pain is None else f", pain {args.pain}/10"
     that_day = "that day" if past else "today"
-    dose = f" ({c.done} of {prescribed} prescribed {that_day})" if prescribed else ""
+    cleared = "" if until is None else f" until the plan was cleared at {until:%H:%M}"
+    dose = f" ({c.done} of {prescribed} prescribed {that_day}{cleared})" if prescribed else ""
     print(f"{args.exercise}: {what} {when}{pain}{dose}")
     return 0
 
@@ -516,7 +518,8 @@ def done_day(text: Optional[str], today: date) -> date:
 def _plan_on(day: date, today: date) -> tuple[Optional[Any], Optional[datetime]]:
     """(the plan in force on ``day`` (plan history), the moment it was cleared that day
     or None), which judge a done for that day: an exercise of an earlier plan is still
-    accepted for its days, and its count is that day's prescription, up to the clear. A
+    accepted for its days, and its count is that day's prescription, up to the clear
+    (today too: a plan cleared this morning judges this morning's doses). A
     plan that cannot be read only warns: the answer is the patient's and is kept; only
     the plan's count of doses is lost."""
     from .plan import load_active_plan, plan_in_force, plan_periods
@@ -532,6 +535,12 @@ def _plan_on(day: date, today: date) -> tuple[Optional[Any], Optional[datetime]]
         # today: the plan the coach follows, the one a plan imported to start later replaces
         if day == today:
             plan = plan_in_force(day)
+            if plan is None:
+                # none now, but a plan cleared earlier today judges the day up to the
+                # clear, as the report counts it: its exercises answer its doses
+                period = plan_periods(day, day, current)[0]
+                if period.until is not None:
+                    plan, until = period.plan, period.until
         else:
             period = plan_periods(day, day, current)[0]
             plan, until = period.plan, period.until

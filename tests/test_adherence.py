@@ -504,7 +504,10 @@ def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_cle
 
     assert cli.main(["done", "chin_tuck", "--date", str(cleared), "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert out == f"chin_tuck: done on {cleared} (1 of {before} prescribed that day)\n"
+    assert out == (
+        f"chin_tuck: done on {cleared} (1 of {before} prescribed that day until the plan "
+        "was cleared at 12:30)\n"
+    )
     # the report's count of that day
     days = tmp_path / "r.csv"
     rc = cli.main(
@@ -515,6 +518,59 @@ def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_cle
     with days.open(newline="", encoding="utf-8") as fh:
         (row,) = list(csv.DictReader(fh))
     assert int(row["exercises_prescribed"]) == before
+
+
+def test_done_today_after_a_clear_this_morning_answers_the_cleared_plans_doses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan (its custom towel row and chin tucks, twice a day each) cleared earlier
+    today: a `done` typed now, with or without --date, is judged by it as the report
+    judges today, against the doses due before the clear (it used no plan: the towel row
+    was an unknown exercise, the chin tuck told against no dose, while the report
+    counted both doses of the morning as prescribed)."""
+    now = datetime.now()
+    minute = now.hour * 60 + now.minute
+    if not 20 <= minute <= 24 * 60 - 21:
+        pytest.skip("needs a working day around now: one dose of each before, one after")
+    end = min(24 * 60 - 1, 2 * minute)
+    start = 2 * minute - end  # centred on now: the first doses before it, the others after
+    today = now.date()
+    path = tmp_path / "plan.toml"
+    workday = f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+    path.write_text(
+        f'workday = "{workday}"\n'
+        + OLD_PLAN.format(start=today - timedelta(days=3), end=today + timedelta(days=20))
+        .replace("times_per_day = 3", "times_per_day = 2")
+        .replace("times_per_day = 1", "times_per_day = 2"),
+        encoding="utf-8",
+    )
+    plan.import_plan(path, now=datetime.combine(today, time(0)))
+    assert cli.main(["plan", "clear"]) == 0
+    cleared = plan.plan_history()[-1].at
+    due = [(s.at, s.exercise) for s in plan.schedule_day(plan.load_plan_file(path), today)]
+    assert sorted(ex for t, ex in due if t <= cleared.time()) == ["chin_tuck", "towel_row"]
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
+    capsys.readouterr()
+
+    told = f"prescribed today until the plan was cleared at {cleared:%H:%M})\n"
+    assert cli.main(["done", "towel_row", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("towel_row: done at ") and out.endswith(f" (1 of 1 {told}")
+    assert cli.main(["done", "chin_tuck", "--date", str(today), "--db", str(db)]) == 0
+    assert capsys.readouterr().out.endswith(f" (1 of 1 {told}")
+    with Store.open(db) as store:
+        assert [e.payload["exercise"] for e in store.events(0, 4e9)] == ["towel_row", "chin_tuck"]
+    # the report counts today the same
+    days = tmp_path / "r.csv"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
+        + ["--from", str(today), "--to", str(today), "--db", str(db)]
+    )
+    assert rc == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (int(row["exercises_prescribed"]), int(row["exercises_done_of_prescribed"])) == (2, 2)
 
 
 def test_a_done_button_on_a_suggestion_of_an_exercise_whose_dose_is_open_answers_the_dose(
