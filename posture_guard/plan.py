@@ -1502,22 +1502,94 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     elif plans.starts_later is not None:
         # a plan imported earlier today that this one leaves in force till its start
         mistake = "" if withdrawn is not None else _held_from_today(plan, now)
-        held = plans.held
+        print(_before_start_text(plan, plans, today) + mistake)
+    return 0
+
+
+#: what a day without a plan means, said once where an import leaves such days
+_NO_PLAN_MEANS = (
+    "(the coach keeps to your own settings, and a report prescribes no doses those days)"
+)
+
+
+def _before_start_text(plan: Plan, plans: PlansOn, today: date) -> str:
+    """What holds from ``today`` until ``plan``, imported to start later, starts: the
+    plan in force now until then (or its end), none, or, when an earlier import has not
+    started yet either, each in turn. Why: with a plan imported to start in 3 days and
+    then this one to start in 7, the import said "until then no plan is in force",
+    while the first holds from its start until this one's."""
+    runs = _runs_before_start(plan, today)
+    held = plans.held
+    if (
+        runs is None
+        or all(p is None for _, _, p in runs)
+        or (
+            held is not None
+            and runs[0][2] is not None
+            and _same_plan(runs[0][2], held)
+            and all(p is None for _, _, p in runs[1:])
+        )
+    ):
         if held is not None:  # it replaces the plan in force from its start, not before
             gap = plan.start - held.end > timedelta(days=1)  # it ends before: none between
-            print(
+            return (
                 f"this plan starts on {plan.start}; the current plan ({held.start} to "
                 f"{held.end}) stays in force until "
                 + ("its end, and no plan is in force in between" if gap else "then")
-                + mistake
             )
+        return (
+            f"warning: this plan starts on {plan.start}; until then no plan is in force "
+            + _NO_PLAN_MEANS
+        )
+    parts = []
+    said_why = False
+    for i, (first, last, p) in enumerate(runs):
+        span = (
+            f"until {last + timedelta(days=1)}"
+            if i == 0
+            else (f"from {first} until {last + timedelta(days=1)}")
+        )
+        if p is None:
+            parts.append(f"no plan is in force {span}" + ("" if said_why else f" {_NO_PLAN_MEANS}"))
+            said_why = True
+        elif i == 0:
+            parts.append(f"the current plan ({p.start} to {p.end}) stays in force {span}")
         else:
-            print(
-                f"warning: this plan starts on {plan.start}; until then no plan is in force "
-                "(the coach keeps to your own settings, and a report prescribes no doses "
-                "those days)" + mistake
-            )
-    return 0
+            parts.append(f"the plan {p.start} to {p.end}, imported before, holds {span}")
+    warn = "warning: " if said_why else ""
+    return f"{warn}this plan starts on {plan.start}; " + ", then ".join(parts)
+
+
+def _runs_before_start(
+    plan: Plan, today: date
+) -> Optional[list[tuple[date, date, Optional[Plan]]]]:
+    """The days from ``today`` to the day before ``plan`` starts, as runs of (first,
+    last, the plan in force or None), as the report and the coach take them
+    (:func:`plan_periods`); None when the history cannot tell (a copy a later rule
+    rejects: the import is made, only this account of it is lost)."""
+    try:
+        periods = plan_periods(today, plan.start - timedelta(days=1), plan)
+    except UserError:
+        return None
+    runs: list[tuple[date, date, Optional[Plan]]] = []
+
+    def add(first: date, last: date, p: Optional[Plan]) -> None:
+        if first > last:
+            return
+        if runs and runs[-1][1] + timedelta(days=1) == first and _same_plan(runs[-1][2], p):
+            runs[-1] = (runs[-1][0], last, p)
+        else:
+            runs.append((first, last, p))
+
+    for period in periods:
+        p = period.plan
+        if p is None or p.end < period.first or p.start > period.last:
+            add(period.first, period.last, None)
+            continue
+        add(period.first, p.start - timedelta(days=1), None)
+        add(max(period.first, p.start), min(period.last, p.end), p)
+        add(p.end + timedelta(days=1), period.last, None)
+    return runs
 
 
 def _held_from_today(plan: Plan, now: datetime) -> str:

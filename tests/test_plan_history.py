@@ -486,6 +486,45 @@ def test_a_plan_imported_to_start_later_with_no_plan_before_says_none_holds_till
     assert coach_overrides(today + timedelta(days=3))[0] is not None
 
 
+@pytest.mark.parametrize("running", [False, True])
+def test_a_plan_imported_to_start_after_another_still_to_come_says_each_holds_in_turn(
+    running: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Yesterday a plan to start in 3 days; today one to start in 7: no plan till the
+    first starts, the first from then till the second starts, and the import says so, as
+    the coach follows them (it said "until then no plan is in force"). So too with a
+    plan running now: it holds till the first starts (it said: till the second)."""
+    from posture_guard.plan import coach_overrides
+
+    today = date.today()
+    yesterday = datetime.combine(today - timedelta(days=1), time(9))
+    three, seven = today + timedelta(days=3), today + timedelta(days=7)
+    if running:
+        before = _today_plan(tmp_path, "running.toml", today - timedelta(days=7), 2, "12:00-13:00")
+        import_plan(before, now=yesterday - timedelta(days=7))
+    first = _today_plan(tmp_path, "first.toml", three, 3, "13:00-14:00")
+    second = _today_plan(tmp_path, "second.toml", seven, 5, "14:00-15:00")
+    import_plan(first, now=yesterday)
+    assert cli.main(["plan", "import", str(second)]) == 0
+    now = (
+        f"the current plan ({today - timedelta(days=7)} to {today + timedelta(days=23)}) "
+        f"stays in force until {three}"
+        if running
+        else f"no plan is in force until {three} (the coach keeps to your own settings, and "
+        "a report prescribes no doses those days)"
+    )
+    assert capsys.readouterr().out.endswith(
+        f"{'' if running else 'warning: '}this plan starts on {seven}; {now}, then the plan "
+        f"{three} to {three + timedelta(days=30)}, imported before, holds from {three} until "
+        f"{seven}\n"
+    )
+    today_quiet = coach_overrides(today)[0]
+    assert (today_quiet and today_quiet.quiet_hours) == ((time(12), time(13)) if running else None)
+    assert coach_overrides(three)[0].quiet_hours == (time(13), time(14))
+    assert coach_overrides(seven - timedelta(days=1))[0].quiet_hours == (time(13), time(14))
+    assert coach_overrides(seven)[0].quiet_hours == (time(14), time(15))
+
+
 def _today_plan(tmp_path: Path, name: str, start: date, times: int, quiet: str) -> Path:
     """A plan of ``times`` chin tucks a day from ``start`` for a month, ``quiet`` hours."""
     path = tmp_path / name
