@@ -1633,14 +1633,25 @@ def cmd_plan_show(args: argparse.Namespace) -> int:
         print("no active plan (`posture-guard plan import FILE` sets one)")
         return 0
     own_quiet = own_quiet_hours()
-    held = plans.held
-    if held is not None:
-        # the coach follows the plan the active one replaces from its start: both told
-        print(f"In force now, until {plan.start}:")
-        _show(held, own_quiet, today)
-        print(f"\nScheduled from {plan.start} (imported last; it then replaces the above):")
+    runs = None if plans.starts_later is None else _runs_before_start(plan, today)
+    if runs is None and plans.held is not None:  # the history could not tell more
+        runs = [(today, plan.start - timedelta(days=1), plans.held)]
+    if runs is None or all(p is None for _, _, p in runs):
         _show(plan, own_quiet, today)
         return 0
+    # the coach follows the plans before the active one's start, each in turn: all told
+    # (it showed only the one in force today, "until" the active one's start, and a plan
+    # imported before to start in between not at all)
+    for first, last, p in runs:
+        when = "now, " if first == today else f"from {first} "
+        when += f"until {last + timedelta(days=1)}"
+        if p is None:
+            print(f"No plan in force {when} (the coach keeps to your own settings).\n")
+            continue
+        print(f"In force {when}:")
+        _show(p, own_quiet, today)
+        print()
+    print(f"Scheduled from {plan.start} (imported last; it then replaces the above):")
     _show(plan, own_quiet, today)
     return 0
 

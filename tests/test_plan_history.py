@@ -525,6 +525,41 @@ def test_a_plan_imported_to_start_after_another_still_to_come_says_each_holds_in
     assert coach_overrides(seven)[0].quiet_hours == (time(14), time(15))
 
 
+@pytest.mark.parametrize("running", [False, True])
+def test_plan_show_shows_each_plan_to_come_before_the_active_ones_start(
+    running: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan imported to start in 3 days, then one to start in 7: `plan show` tells
+    what holds when, as the coach follows it: the running plan (or none) till the first
+    starts, the first till the second starts, then the second. It showed the second
+    alone (or the running plan "until" the second's start), the first nowhere."""
+    today = date.today()
+    three, seven = today + timedelta(days=3), today + timedelta(days=7)
+    if running:
+        before = _today_plan(tmp_path, "running.toml", today - timedelta(days=7), 2, "12:00-13:00")
+        import_plan(before, now=datetime.combine(today - timedelta(days=7), time(9)))
+    import_plan(_today_plan(tmp_path, "first.toml", three, 3, "13:00-14:00"))
+    import_plan(_today_plan(tmp_path, "second.toml", seven, 5, "14:00-15:00"))
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    shown = capsys.readouterr().out
+    now = (
+        [f"In force now, until {three}:", f"Plan for RM-03: {today - timedelta(days=7)} to "]
+        if running
+        else [f"No plan in force now, until {three} (the coach keeps to your own settings)."]
+    )
+    said = [
+        *now,
+        f"In force from {three} until {seven}:",
+        f"Plan for RM-03: {three} to {three + timedelta(days=30)} (not started yet)",
+        f"Scheduled from {seven} (imported last; it then replaces the above):",
+        f"Plan for RM-03: {seven} to {seven + timedelta(days=30)} (not started yet)",
+    ]
+    at = [shown.find(line) for line in said]
+    assert -1 not in at and at == sorted(at), shown
+    assert shown.count("Plan for RM-03: ") == sum(line.startswith("Plan ") for line in said)
+
+
 def _today_plan(tmp_path: Path, name: str, start: date, times: int, quiet: str) -> Path:
     """A plan of ``times`` chin tucks a day from ``start`` for a month, ``quiet`` hours."""
     path = tmp_path / name
