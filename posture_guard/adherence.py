@@ -479,7 +479,13 @@ def cmd_done(args: argparse.Namespace) -> int:
     if plan is None:
         prescribed = 0
     elif until is not None:
-        prescribed = _prescribed(plan, args.exercise, day, until.timestamp())
+        # at the times the coach prompted them, around the patient's own quiet hours when
+        # the plan sets none, as the report counts them (at the plan's bare times, the
+        # count told could differ from the report's)
+        from .plan import own_quiet_hours, scheduled_plan
+
+        timed = scheduled_plan(plan, own_quiet_hours())
+        prescribed = _prescribed(timed, args.exercise, day, until.timestamp())
     else:
         prescribed = prescribed_count(plan, args.exercise, day)
     what = "skipped" if args.skipped else "done"

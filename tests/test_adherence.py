@@ -520,6 +520,54 @@ def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_cle
     assert int(row["exercises_prescribed"]) == before
 
 
+def test_done_for_a_cleared_day_counts_the_doses_at_the_coachs_times_around_own_quiet_hours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan (5 chin tucks, no quiet hours of its own) cleared two days ago at 12:30;
+    the patient's own quiet hours 09:00-12:00 held, so the coach spread the doses around
+    them and one was due before the clear, as the report counts it. The done told "1 of
+    2", the doses at the plan's bare times."""
+    from posture_guard import paths
+
+    today = date.today()
+    cleared = today - timedelta(days=2)
+    (paths.config_dir() / "config.toml").write_text(
+        '[coach]\nquiet_hours = "09:00-12:00"\n', encoding="utf-8"
+    )
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        PLAN_HEAD.format(start=today - timedelta(days=20), end=today + timedelta(days=20))
+        + '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 5\n',
+        encoding="utf-8",
+    )
+    plan.import_plan(path, now=datetime.combine(today - timedelta(days=20), time(8)))
+    assert plan.clear_plan(now=datetime.combine(cleared, time(12, 30)))
+    bare = plan.load_plan_file(path)
+    timed = plan.scheduled_plan(bare, (time(9), time(12)))
+    before = [
+        sum(s.at < time(12, 30) for s in plan.schedule_day(p, cleared)) for p in (bare, timed)
+    ]
+    assert before == [2, 1]  # the case in question
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
+    capsys.readouterr()
+
+    assert cli.main(["done", "chin_tuck", "--date", str(cleared), "--db", str(db)]) == 0
+    assert capsys.readouterr().out == (
+        f"chin_tuck: done on {cleared} (1 of 1 prescribed that day until the plan was "
+        "cleared at 12:30)\n"
+    )
+    days = tmp_path / "r.csv"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
+        + ["--from", str(cleared), "--to", str(cleared), "--db", str(db)]
+    )
+    assert rc == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert int(row["exercises_prescribed"]) == 1
+
+
 def test_done_today_after_a_clear_this_morning_answers_the_cleared_plans_doses(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
