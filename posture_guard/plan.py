@@ -806,9 +806,13 @@ def plans_on(day: date, library: Optional[Library] = None) -> PlansOn:
     if plans.starts_later is None:
         return plans
     try:
-        return replace(plans, in_force=plan_periods(day, day, current, library)[0].plan)
+        period = plan_periods(day, day, current, library)[0]
     except UserError:
         return plans
+    # a plan cleared earlier that day judges the day in a report up to the clear, but
+    # from the clear on none is in force (a plan imported since to start later brought
+    # the cleared one back for the rest of the day, to the coach and `plan show`)
+    return replace(plans, in_force=None if period.until is not None else period.plan)
 
 
 def plan_in_force(day: date, library: Optional[Library] = None) -> Optional[Plan]:
@@ -1582,7 +1586,7 @@ def _runs_before_start(
             runs.append((first, last, p))
 
     for period in periods:
-        p = period.plan
+        p = None if period.until is not None else period.plan  # cleared today: none since
         if p is None or p.end < period.first or p.start > period.last:
             add(period.first, period.last, None)
             continue

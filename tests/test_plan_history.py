@@ -560,6 +560,39 @@ def test_plan_show_shows_each_plan_to_come_before_the_active_ones_start(
     assert shown.count("Plan for RM-03: ") == sum(line.startswith("Plan ") for line in said)
 
 
+def test_a_plan_imported_to_start_tomorrow_after_a_clear_today_brings_back_no_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The running plan cleared today, then the next block imported to start tomorrow:
+    no plan holds for the rest of today, for the coach, `plan show` and the import's
+    words, as `plan clear` said (the cleared plan came back in force till tomorrow: the
+    coach prompted its doses again and the import said it "stays in force until then").
+    The report still judges today by it up to the clear."""
+    from posture_guard.plan import coach_overrides, plan_periods
+
+    today = date.today()
+    tomorrow = today + timedelta(days=1)
+    running = _today_plan(tmp_path, "running.toml", today - timedelta(days=7), 2, "12:00-13:00")
+    import_plan(running, now=datetime.combine(today - timedelta(days=7), time(9)))
+    nxt = _today_plan(tmp_path, "next.toml", tomorrow, 5, "14:00-15:00")
+    assert cli.main(["plan", "clear"]) == 0
+    assert cli.main(["plan", "import", str(nxt)]) == 0
+    assert capsys.readouterr().out.endswith(
+        f"warning: this plan starts on {tomorrow}; until then no plan is in force (the coach "
+        "keeps to your own settings, and a report prescribes no doses those days)\n"
+    )
+    assert coach_overrides(today) == (None, None)
+    assert coach_overrides(tomorrow)[0].quiet_hours == (time(14), time(15))
+    assert cli.main(["plan", "show"]) == 0
+    shown = capsys.readouterr().out
+    assert "In force now" not in shown and f"Plan for RM-03: {today - timedelta(days=7)}" not in (
+        shown
+    )
+    (period,) = plan_periods(today, today, None)
+    assert period.until == plan_history()[-2].at
+    assert prescribed_count(period.plan, "chin_tuck", today) == 2
+
+
 def _today_plan(tmp_path: Path, name: str, start: date, times: int, quiet: str) -> Path:
     """A plan of ``times`` chin tucks a day from ``start`` for a month, ``quiet`` hours."""
     path = tmp_path / name
