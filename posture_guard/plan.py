@@ -456,7 +456,7 @@ def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optiona
     try:
         base: Optional[Exercise] = lib.by_id(ex_id)
     except KeyError:
-        base = None
+        base = _bundled_only(ex_id, lib)
     custom = base is None
     if custom:
         missing = [k for k in ("name", "steps", "caution") if k not in item]
@@ -543,6 +543,26 @@ def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optiona
         tailoring=texts["tailoring"],
         equipment=texts["equipment"] or "none",
     )
+
+
+def _bundled_only(ex_id: str, lib: Library) -> Optional[Exercise]:
+    """The bundled library's ``ex_id`` when ``lib`` (the user's own exercises.toml, which
+    replaces the bundled one) lacks it, with no targets; else None.
+
+    Why: a plan names library exercises by id alone. With the exercise taken out of the
+    user's copy, the plan in force stopped validating: the monitor would not start, and
+    `plan show`, `done` and the report refused it as "a damaged file". The therapist's
+    prescription still holds (its doses are prompted); without targets, the coach's
+    posture alerts and break prompts never pick it, as the user's copy decided."""
+    from .exercises import bundled_path
+
+    if Path(lib.origin) == bundled_path():
+        return None
+    try:
+        found = load_library(bundled_path()).by_id(ex_id)
+    except (KeyError, UserError):
+        return None
+    return replace(found, targets=())
 
 
 # --------------------------------------------------------------------------- scheduling

@@ -325,6 +325,46 @@ def test_an_active_plan_an_older_version_accepted_still_lets_done_be_recorded(
     assert kinds == ["exercise_done"]
 
 
+def test_a_plan_naming_an_exercise_the_users_own_library_left_out_still_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user's exercises.toml, a copy of the bundled one without the chin tuck, came
+    after a plan prescribing it: the plan still holds, its chin tuck the bundled one, its
+    doses prompted and done, but the coach's posture alerts and break prompts never pick
+    it. The plan was refused everywhere as "a damaged file": the monitor would not start,
+    and `plan show`, `done` and the report refused it."""
+    from posture_guard.exercises import bundled_path, user_path
+
+    today = date.today()
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("start = 2024-03-04", f"start = {today}")
+    text = text.replace("end = 2024-03-31", f"end = {today + timedelta(days=27)}")
+    f = tmp_path / "plan.toml"
+    f.write_text(text, encoding="utf-8")
+    assert cli.main(["plan", "import", str(f)]) == 0
+    head, *blocks = bundled_path().read_text(encoding="utf-8").split("[[exercise]]")
+    kept = [b for b in blocks if 'id = "chin_tuck"' not in b]
+    assert len(kept) == len(blocks) - 1
+    user_path().write_text("[[exercise]]".join([head, *kept]), encoding="utf-8")
+    assert "chin_tuck" not in [ex.id for ex in load_library().exercises]
+
+    active = plan.load_active_plan()
+    assert active is not None
+    tuck = active.by_id("chin_tuck")
+    assert tuck is not None and not tuck.custom
+    assert tuck.exercise.steps == load_library(bundled_path()).by_id("chin_tuck").steps
+    settings, library = plan.coach_overrides(max(today, active.start))
+    assert settings is not None and library is not None
+    assert library.by_id("chin_tuck").targets == ()  # the user's choice for suggestions
+    assert "chin_tuck" not in [ex.id for ex in library.for_target("forward_head")]
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    assert "Chin tuck [chin_tuck] (posture_guard library)" in capsys.readouterr().out
+    assert cli.main(["done", "chin_tuck"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("chin_tuck: done at ") and err == ""
+
+
 def test_plan_new_writes_a_plan_that_imports(tmp_path: Path) -> None:
     out = tmp_path / "new.toml"
     rc = cli.main(
