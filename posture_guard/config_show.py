@@ -103,7 +103,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if getattr(args, "config_action", "show") == "new":
         return cmd_config_new(args)
     path = paths.config_file()
-    from .plan import active_plan_path, plans_on
+    from .plan import active_plan_path, held_until, plans_on
 
     day = date.today()
     plans = plans_on(day)
@@ -119,12 +119,15 @@ def cmd_config(args: argparse.Namespace) -> int:
         )
     if plan is not None:
         active = plans.active
-        # the plan a plan imported to start later replaces: in force till that start
-        which = (
-            f"{active_plan_path()} is"
-            if active is None or active.start <= day
-            else f"the plan in force until {active.start}, when {active_plan_path()} starts, is"
-        )
+        # the plan a plan imported to start later replaces: in force till that start, or
+        # till a plan imported before it starts, or its own end
+        until = held_until(plans)
+        if active is None or until is None:
+            which = f"{active_plan_path()} is"
+        elif until == active.start:
+            which = f"the plan in force until {until}, when {active_plan_path()} starts, is"
+        else:
+            which = f"the plan in force until {until} is"
         print(
             f"# plan: {which} active today ({plan.start}..{plan.end}); "
             'the settings marked "plan" are its own and override config.toml',

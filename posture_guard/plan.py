@@ -1584,6 +1584,18 @@ def _before_start_text(plan: Plan, plans: PlansOn, today: date) -> str:
     return f"{warn}this plan starts on {plan.start}; " + ", then ".join(parts)
 
 
+def held_until(plans: PlansOn) -> Optional[date]:
+    """The day the plan in force on ``plans.day`` stops holding, when the active plan
+    starts later (else None): the active plan's start, or sooner the start of a plan
+    imported before it that starts first, or the day after its own end. Why: `config`
+    said the plan in force held until the active plan's start, past a plan to start
+    in between."""
+    if plans.starts_later is None or plans.active is None:
+        return None
+    runs = _runs_before_start(plans.active, plans.day)
+    return plans.starts_later if not runs else runs[0][1] + timedelta(days=1)
+
+
 def _runs_before_start(
     plan: Plan, today: date
 ) -> Optional[list[tuple[date, date, Optional[Plan]]]]:

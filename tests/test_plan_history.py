@@ -560,6 +560,26 @@ def test_plan_show_shows_each_plan_to_come_before_the_active_ones_start(
     assert shown.count("Plan for RM-03: ") == sum(line.startswith("Plan ") for line in said)
 
 
+def test_config_says_the_running_plan_holds_till_a_plan_to_come_starts_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan running, one imported to start in 3 days, then one to start in 7:
+    `config` says the running plan is in force until the first starts (it said until
+    the second's start, when plan.toml starts)."""
+    today = date.today()
+    three, seven = today + timedelta(days=3), today + timedelta(days=7)
+    running = _today_plan(tmp_path, "running.toml", today - timedelta(days=7), 2, "12:00-13:00")
+    import_plan(running, now=datetime.combine(today - timedelta(days=7), time(9)))
+    import_plan(_today_plan(tmp_path, "first.toml", three, 3, "13:00-14:00"))
+    import_plan(_today_plan(tmp_path, "second.toml", seven, 5, "14:00-15:00"))
+    capsys.readouterr()
+    assert cli.main(["config"]) == 0
+    assert (
+        f"# plan: the plan in force until {three} is active today "
+        f"({today - timedelta(days=7)}..{today + timedelta(days=23)})"
+    ) in capsys.readouterr().out
+
+
 def test_a_plan_imported_to_start_tomorrow_after_a_clear_today_brings_back_no_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
