@@ -55,6 +55,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from itertools import takewhile
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -1158,13 +1159,13 @@ def plan_periods(
     the clear: :attr:`PlanPeriod.until`), except that a plan imported to start later
     replaces none before its start: the plan in force when it came stays until then (a
     clear still ends a plan at once). Days before the history's first entry take the plan in
-    force at the end of that entry's day, the earliest known; without any history
-    (plans imported by an earlier version), every day takes ``current``, the active
-    plan, as before."""
+    force at the end of that entry's day, the earliest known, or the plan a clear that day
+    ended (:func:`_earliest`); without any history (plans imported by an earlier version),
+    every day takes ``current``, the active plan, as before."""
     entries = history_in_force()
     if not entries:
         return [PlanPeriod(first, last, current)]
-    earliest = _last_of_each_day(entries)[0]
+    earliest = _earliest(entries)
     # plans loaded when a day needs one: a plan of long ago that a later version's rules
     # reject stops no report of other days
     plans: dict[int, Optional[Plan]] = {}
@@ -1218,6 +1219,19 @@ def _entry_in_force(
         if plan is None or plan.start <= day:
             return entry, None
     return None, None
+
+
+def _earliest(entries: Sequence[HistoryEntry]) -> HistoryEntry:
+    """The entry that judges the days before the history's first day: that day's last
+    import, even if a clear came after it (else its last entry, a clear: no plan).
+
+    Why: a plan imported with a start before its import (the therapist's plan began
+    last week) judges those earlier days; cleared later the same day, the clear was the
+    day's last entry, so those days read "no plan" in the report, as if the clear had
+    undone them, while a clear ends a plan only from its moment."""
+    first_day = list(takewhile(lambda e: e.at.date() == entries[0].at.date(), entries))
+    imports = [e for e in first_day if not e.cleared]
+    return (imports or first_day)[-1]
 
 
 def _last_of_each_day(entries: Sequence[HistoryEntry]) -> list[HistoryEntry]:

@@ -779,3 +779,44 @@ def test_a_baseline_before_the_plan_is_shown_beside_no_target(tmp_path: Path) ->
     # a window that starts before the plan and ends in it names both, in order
     page1, _, _ = _report(db, tmp_path, "--from", "2024-03-15", "--to", str(LAST))
     assert "target it was judged by none then <= 10 % <= 10 % Good posture" in page1
+
+
+def test_a_backdated_plan_cleared_the_day_it_is_imported_still_judges_the_days_before(
+    tmp_path: Path,
+) -> None:
+    """The therapist's plan began last week (03-04) and is imported on 03-11 at 09:00:
+    the report judges 03-04..03-10 by it (2 of 4 chin tucks done on 03-05). Cleared at
+    12:30 that day, those days read "no plan" (nothing prescribed, no adherence): the
+    clear, the day's last entry, undid the days the plan judged before it."""
+    from posture_guard.plan import plan_periods
+
+    monday = date(2024, 3, 11)
+    plan_file = _second(tmp_path, FIRST)
+    db = tmp_path / "p.sqlite3"
+    plan = load_plan_file(plan_file)
+    with Store.open(db) as store:
+        for d in _days(FIRST, monday):
+            t0 = datetime.combine(d, time(9)).timestamp()
+            store.add_spans([Span(PostureState.GOOD, t0, t0 + 3600)])
+        for prompt, slot in enumerate(schedule_day(plan, date(2024, 3, 5))[:2], start=1):
+            _dose_prompted_and_done(store, date(2024, 3, 5), slot, prompt)
+    import_plan(plan_file, now=datetime.combine(monday, time(9)))
+    cleared = datetime.combine(monday, time(12, 30))
+    assert clear_plan(now=cleared)
+
+    periods = plan_periods(FIRST, monday + timedelta(days=1), None)
+    assert [(p.first, p.last, p.plan is None, p.until) for p in periods] == [
+        (FIRST, monday, False, cleared),
+        (monday + timedelta(days=1), monday + timedelta(days=1), True, None),
+    ]
+    days, pdf = tmp_path / "r.csv", tmp_path / "r.pdf"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(pdf), "--csv", str(days), "--db", str(db)]
+        + ["--from", str(FIRST), "--to", str(monday)]
+    )
+    assert rc == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        by_day = {r["date"]: r for r in csv.DictReader(fh)}
+    assert int(by_day["2024-03-05"]["exercises_prescribed"]) == 4
+    assert float(by_day["2024-03-05"]["adherence"]) == 0.5
+    assert int(by_day["2024-03-08"]["exercises_prescribed"]) == 4
