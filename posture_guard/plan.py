@@ -1718,8 +1718,91 @@ def _show(plan: Plan, own_quiet: Optional[tuple[time, time]], today: date) -> No
 
 
 def cmd_plan_clear(args: argparse.Namespace) -> int:
-    if clear_plan():
-        print("active plan removed; the coach uses its own settings again")
-    else:
+    now = datetime.now()
+    ends = _what_a_clear_ends(now.date())
+    try:
+        raw: Optional[bytes] = active_plan_path().read_bytes()
+    except OSError:
+        raw = None  # named by clear_plan if it matters
+    if not clear_plan(now):
         print("there was no active plan")
+        return 0
+    if ends is None or not ends[1]:
+        print("active plan removed; the coach uses its own settings again")
+        return 0
+    held, to_come = ends
+    said = (
+        f"the plan in force ({held.start} to {held.end}) ends now"
+        if held is not None
+        else "no plan was in force"
+    )
+    starts = " and on ".join(f"{p.start} (to {p.end})" for p in to_come)
+    said += (
+        f", and the plan to start on {starts} is cancelled before it starts"
+        if len(to_come) == 1
+        else f", and the plans to start on {starts} are cancelled before they start"
+    )
+    copies = [
+        _history_copy(raw) if p.origin == str(active_plan_path()) else Path(p.origin)
+        for p in to_come
+    ]
+    said += "; the coach uses its own settings again"
+    kept = [f"`posture-guard plan import {c}`" for c in copies if c is not None]
+    if kept:
+        said += "; to keep " + (
+            "it, import its copy again: "
+            if len(kept) == 1
+            else "them, import their copies again, in this order: "
+        )
+        said += ", ".join(kept)
+    print(f"active plan removed: {said}")
     return 0
+
+
+def _what_a_clear_ends(today: date) -> Optional[tuple[Optional[Plan], list[Plan]]]:
+    """(the plan in force today or None, the plans to come) that a clear now ends, when
+    the active plan starts later; (the active plan, []) otherwise; None without an active
+    plan the clear can tell about (a damaged one is cleared all the same).
+
+    Why: a clear ends every plan at once, the one to come as well as the one in force
+    (:func:`plan_periods`: none holds after a clear); `plan clear` said only "active plan
+    removed", and `plan show` then "no active plan", the plan imported to start later
+    gone unnamed."""
+    try:
+        plans = plans_on(today)
+    except UserError:
+        return None
+    if plans.active is None:
+        return None
+    if plans.starts_later is None:
+        return plans.active, []
+    runs = _runs_before_start(plans.active, today)
+    if runs is None:  # the history could not tell more
+        runs = [(today, today, plans.held)]
+    held = runs[0][2] if runs and runs[0][0] == today else None
+    to_come: list[Plan] = []
+    for first, _, p in runs:
+        if p is not None and first > today and not _same_plan(p, held):
+            if not any(_same_plan(p, q) for q in to_come):
+                to_come.append(p)
+    return held, [*to_come, plans.active]
+
+
+def _history_copy(raw: Optional[bytes]) -> Optional[Path]:
+    """The plan history's copy of the plan ``raw`` the clear just removed (the entry
+    before the clear's), or None if it cannot be found."""
+    if raw is None:
+        return None
+    try:
+        entries = plan_history()
+    except UserError:
+        return None
+    for entry in reversed(entries[:-1]):
+        if entry.cleared:
+            continue
+        try:
+            if entry.path.read_bytes() == raw:
+                return entry.path
+        except OSError:
+            continue
+    return None

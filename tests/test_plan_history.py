@@ -820,3 +820,41 @@ def test_a_backdated_plan_cleared_the_day_it_is_imported_still_judges_the_days_b
     assert int(by_day["2024-03-05"]["exercises_prescribed"]) == 4
     assert float(by_day["2024-03-05"]["adherence"]) == 0.5
     assert int(by_day["2024-03-08"]["exercises_prescribed"]) == 4
+
+
+@pytest.mark.parametrize("running", [False, True])
+def test_a_clear_names_the_plan_to_come_it_cancels_and_how_to_keep_it(
+    running: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan imported to start in 3 days (a plan running now, or none): `plan clear`
+    ends both, as a clear ends every plan at once, and says so, naming the plan to come
+    and its copy to import again (it said only "active plan removed", and `plan show`
+    then "no active plan": the plan to come was gone unnamed)."""
+    from posture_guard.plan import coach_overrides
+
+    today = date.today()
+    three = today + timedelta(days=3)
+    if running:
+        before = _today_plan(tmp_path, "running.toml", today - timedelta(days=7), 2, "12:00-13:00")
+        import_plan(before, now=datetime.combine(today - timedelta(days=7), time(9)))
+    import_plan(_today_plan(tmp_path, "next.toml", three, 5, "14:00-15:00"))
+    capsys.readouterr()
+    assert cli.main(["plan", "clear"]) == 0
+    said = capsys.readouterr().out
+    now = (
+        f"the plan in force ({today - timedelta(days=7)} to {today + timedelta(days=23)}) ends now"
+        if running
+        else "no plan was in force"
+    )
+    (copy,) = [e.path for e in plan_history() if not e.cleared and e.at.date() == today]
+    assert said == (
+        f"active plan removed: {now}, and the plan to start on {three} (to "
+        f"{three + timedelta(days=30)}) is cancelled before it starts; the coach uses its "
+        f"own settings again; to keep it, import its copy again: `posture-guard plan "
+        f"import {copy}`\n"
+    )
+    assert coach_overrides(three) == (None, None)
+    # the copy named brings the plan to come back, and it alone
+    assert cli.main(["plan", "import", str(copy)]) == 0
+    assert coach_overrides(today) == (None, None)
+    assert coach_overrides(three)[0].quiet_hours == (time(14), time(15))
