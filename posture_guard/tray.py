@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Optional
 
+from . import control
 from .errors import UserError
 
 Colour = tuple[int, int, int]
@@ -61,14 +62,32 @@ def menu_items(paused: bool, snoozed: bool) -> list[MenuItem]:
     return items
 
 
+def menu_state(status: control.Status) -> tuple[bool, bool]:
+    """(paused, snoozed) for :func:`menu_items`, as `status` says them: a notification's
+    Snooze button, which the running monitor reports in its heartbeat, is a snooze too.
+    Why: the menu looked at the control file alone, so while `status` said "snoozed from a
+    notification" it offered "Snooze 30 min" and no "Resume coaching"."""
+    paused = status.control.paused
+    return paused, not paused and not status.asks_nothing()
+
+
+def snapshot() -> tuple[Colour, bool, bool]:
+    """The icon's colour and the menu's (paused, snoozed), read as `status` reads them
+    (whether a monitor runs is asked of its lock)."""
+    from . import service
+
+    status, pid = control._status_by_lock()
+    svc = service.read_service_status()
+    colour = state_colour(pid is not None, svc.camera if svc else None, svc.state if svc else None)
+    return (colour, *menu_state(status))
+
+
 def perform(action: str, today: Optional[date] = None) -> Optional[str]:
     """Do a menu action; for "report", the written page as a file URL (None if it failed).
 
     A URL built by hand from the path ("file://" + path) cuts it at a '#' and misreads a
     '%'; and a report that failed must not open an older page of the same day as today's.
     """
-    from . import control
-
     if action == "pause":
         control.pause()
     elif action == "resume":
@@ -98,15 +117,6 @@ def run_tray(poll_s: float = 5.0) -> int:  # pragma: no cover - needs a display 
 
     import pystray
     from PIL import Image, ImageDraw
-
-    from . import control, service
-
-    def snapshot() -> tuple[Colour, bool, bool]:
-        st = control.read_status()
-        svc = service.read_service_status()
-        running = service.running_pid() is not None
-        colour = state_colour(running, svc.camera if svc else None, svc.state if svc else None)
-        return colour, st.control.paused, st.control.snoozed(time.time())
 
     def image(colour: Colour) -> Image.Image:
         img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))

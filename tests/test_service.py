@@ -336,6 +336,28 @@ def test_tray_colour_and_menu_follow_the_status() -> None:
     assert actions == ["resume", "report", "quit"]
 
 
+def test_tray_menu_offers_resume_during_a_notification_snooze_as_status_says_it() -> None:
+    """A notification's Snooze button is a snooze the running monitor reports in its
+    heartbeat, not in the control file: the menu read the control file alone, so it offered
+    "Snooze 30 min" and no "Resume coaching" while `status` said "snoozed from a
+    notification"."""
+    from posture_guard import tray
+
+    now = time.time()
+    beat = control.Heartbeat(pid=os.getpid(), at=now, started=now - 60, snooze_until=now + 600)
+    control.write_heartbeat(beat)
+    with service.InstanceLock():  # as the monitor that wrote the heartbeat holds it
+        status, _ = control._status_by_lock()
+        assert "snoozed from a notification" in status.lines()[-1]
+        _, paused, snoozed = tray.snapshot()
+        actions = [i.action for i in tray.menu_items(paused, snoozed)]
+        assert actions == ["resume", "pause", "report", "quit"]
+    # no monitor holds the lock: the heartbeat's snooze is no one's, as for `status`
+    control.write_heartbeat(beat)
+    _, paused, snoozed = tray.snapshot()
+    assert (paused, snoozed) == (False, False)
+
+
 def test_tray_report_opens_the_page_it_wrote_and_nothing_when_it_failed(pg_home: Path) -> None:
     """The menu's report goes to a browser as a file URL: a folder with '#' or '%' in its
     name must still name the page, and a report that could not be written must not open
