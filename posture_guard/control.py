@@ -569,8 +569,25 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
-    pause()
-    print("Coaching paused until `posture-guard resume`.")
+    # only for the message, as `status` would have said it: a second `pause` repeated
+    # "Coaching paused until ..." as if it had just begun, its start left unsaid
+    before, _ = _status_by_lock()
+    now = time.time()
+    state = pause(now)
+    if state.paused_at != now:  # the pause already in force keeps its start
+        since = f" since {clock_text(state.paused_at, now)}" if state.paused_at else ""
+        print(f"Coaching was already paused{since}; it stays paused until `posture-guard resume`.")
+    elif before.control_problem is None and not before.asks_nothing():
+        # a snooze (typed, or a notification's button): the pause outlasts it
+        hb = before.heartbeat if before.running else None
+        ends = [t for t in (before.control.snooze_until, hb.snooze_until if hb else None) if t]
+        until = f" until {clock_text(max(ends), now)}" if ends else ""
+        print(
+            f"Coaching paused until `posture-guard resume` (it was snoozed{until}; "
+            "the pause outlasts the snooze)."
+        )
+    else:
+        print("Coaching paused until `posture-guard resume`.")
     _note_if_not_running()
     return 0
 

@@ -126,6 +126,45 @@ def test_a_snooze_or_pause_on_another_day_names_its_date(capsys):
     assert f"coaching: paused since {since:%Y-%m-%d %H:%M} (" in capsys.readouterr().out
 
 
+def test_pause_while_paused_or_snoozed_says_so(capsys):
+    """A second `pause` repeated "Coaching paused until ..." as if the pause had just
+    begun; it keeps the first one's start, and now says it was already paused since then.
+    A `pause` during a snooze (typed, or a notification's button the running monitor
+    reports) says the snooze it outlasts."""
+    first = time.time() - 3600
+    control.pause(now_epoch=first)
+    assert cli.main(["pause"]) == 0
+    out = capsys.readouterr().out
+    since = control.clock_text(first, time.time())
+    assert out.startswith(f"Coaching was already paused since {since}; it stays paused until")
+    assert control.read_control().paused_at == first  # the pause's start is kept
+
+    assert cli.main(["resume"]) == 0
+    capsys.readouterr()
+    assert cli.main(["pause"]) == 0  # a pause from nothing is as before
+    assert (
+        capsys.readouterr().out.splitlines()[0] == "Coaching paused until `posture-guard resume`."
+    )
+
+    assert cli.main(["snooze", "10m"]) == 0
+    until = control.clock_text(control.read_control().snooze_until, time.time())
+    capsys.readouterr()
+    assert cli.main(["pause"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"Coaching paused until `posture-guard resume` (it was snoozed until {until}; "
+    )
+
+    assert cli.main(["resume"]) == 0
+    now = time.time()
+    beat = Heartbeat(pid=os.getpid(), at=now, started=now - 60, snooze_until=now + 600)
+    control.write_heartbeat(beat)
+    capsys.readouterr()
+    with service.InstanceLock():  # as the monitor that wrote the heartbeat holds it
+        assert cli.main(["pause"]) == 0
+    until = control.clock_text(now + 600, now)
+    assert f"(it was snoozed until {until}; " in capsys.readouterr().out
+
+
 def test_an_expired_snooze_is_active_again(capsys):
     control.snooze(60, now_epoch=time.time() - 120)
     cli.main(["status"])
