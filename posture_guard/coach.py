@@ -86,7 +86,8 @@ Defaults (:class:`CoachSettings`) and why:
   right.
 - ``checkin_time = 17:30``: once a day, at the first decision with the person present at
   or after that time; ``quiet_hours`` default to none (working hours vary too much).
-- ``snooze_button_s = 15 min``: what the notification's "Snooze 15 min" button does.
+- ``snooze_button_s = 15 min``: what the notification's "Snooze 15 min" button does
+  (1 s to 24 h, as `posture-guard snooze` takes).
 - ``framing_after_s = 5 min`` within ``framing_window_s = 30 min``: a user whom the frame
   edge cut off that long (face or shoulders out of the picture, mostly from leaning in
   toward a near camera) gets one notification that day saying so, with the advice to set
@@ -144,6 +145,8 @@ PLAN_LATE_S = 60 * 60.0
 MAX_SETTING_S = 24 * 3600.0
 # How large a refused duration is still said in hours and minutes (a year, 8760 h).
 _HOURS_READ_UP_TO_S = 365 * 24 * 3600.0
+#: The Snooze button's shortest: its label and the snooze it asks are whole seconds.
+MIN_SNOOZE_BUTTON_S = 1.0
 
 
 # --------------------------------------------------------------------------- settings
@@ -234,6 +237,14 @@ class CoachSettings:
                     f"{where}: {key!r} must be at most "
                     f"{control_mod.format_duration(MAX_SETTING_S)} (got {got})"
                 )
+        if not self.snooze_button_s >= MIN_SNOOZE_BUTTON_S:
+            # "0.5s" was taken, and the button then read "Snooze 0 s" and silenced nothing
+            # a person could see; `posture-guard snooze` refuses less than a second too
+            raise UserError(
+                f"{where}: 'snooze_button_s' must be from 1 s to "
+                f"{control_mod.format_duration(MAX_SETTING_S)} "
+                f"(got {self.snooze_button_s:.3g} s)"
+            )
         if not 0 < self.alert_bad_share <= 1:
             raise UserError(f"{where}: 'alert_bad_share' must be in (0, 1]")
         for key in ("max_alerts_per_hour", "max_prompts_per_hour"):
