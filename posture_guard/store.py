@@ -288,6 +288,11 @@ class Store:
         self.lock_timeout = lock_timeout
         #: the sqlite URI of a read-only connection, or None for the usual read-write one
         self._target = target
+        #: (device, inode) of the file the connection writes; see :meth:`_follow_file`
+        self._file_id = _file_id(path)
+        #: how often a write found the file removed or replaced and opened the new one:
+        #: a row id from before names a row of the old file
+        self.reopened = 0
 
     @property
     def read_only(self) -> bool:
@@ -501,6 +506,7 @@ class Store:
         sqlite itself retries a busy database for ``lock_timeout`` seconds before this
         gives up; on failure nothing of the transaction is kept, so callers can retry.
         """
+        self._follow_file()
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -518,6 +524,26 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
         return result
+
+    def _follow_file(self) -> None:
+        """Open the database anew (created if none) when the file at :attr:`path` is no
+        longer the one the connection writes: removed (to start afresh) or replaced (a
+        backup restored) while the monitor ran. Why: sqlite went on writing the removed
+        file, which nothing can open, so the rest of the day's posture was lost without a
+        word and `status` and the report showed none of it. A new file that cannot be
+        opened is a UserError (the monitor keeps its spans in the side file meanwhile)."""
+        if self.read_only or self._file_id is None or _file_id(self.path) == self._file_id:
+            return
+        fresh = Store.open(self.path, self.lock_timeout)
+        log.warning(
+            "database %s was removed or replaced while in use; what follows is logged in "
+            "the file now there",
+            self.path,
+        )
+        if not self._closed:
+            self._conn.close()
+        self._conn, self._closed, self._file_id = fresh._conn, False, fresh._file_id
+        self.reopened += 1
 
     def _user_error(self, exc: sqlite3.Error, doing: str = "written") -> UserError:
         problem = sqlite_problem(exc)
@@ -850,6 +876,18 @@ def parse_pending(data: bytes) -> tuple[list[Span], str]:
     return spans, f"lines {shown} are not posture spans"
 
 
+def _file_id(path: Path) -> Optional[tuple[int, int]]:
+    """(device, inode) of the file at ``path``, or None when there is none (or it cannot
+    be looked at: then nothing is known to have changed)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (-1, -1)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _damaged_name(path: Path, now: Optional[datetime] = None) -> Path:
     """Where a damaged file is kept: ``NAME.damaged-YYYYmmddTHHMMSS`` (``-1``, ``-2``, ...
     if that is taken), beside it."""
@@ -1123,6 +1161,7 @@ class StoreSink:
         self.spans_written = 0
         self.last_error: Optional[UserError] = None
         self._failing = False  # the database refused: spans go to the side file
+        self._reopened = store.reopened  # the store's file the row ids are of
         self._tried_wall = self._last_commit_wall  # when the database was last tried
         if store.pending_path.exists():
             # left by an earlier session and not taken in at the open (the database was
@@ -1268,6 +1307,14 @@ class StoreSink:
         parts = [*done, *([cur] if cur is not None else [])]
 
         def work(conn: sqlite3.Connection) -> list[int]:
+            # a database file removed or replaced since the last commit (the store opened
+            # the new one, at this write or an event's) holds no row of a span written
+            # before: what came after its last commit starts a row there, as after a part
+            # set aside (the old part went with the old file: a restored copy may hold it)
+            if self.store.reopened != self._reopened:
+                for s in parts:
+                    if s.row_id is not None:
+                        s.head, s.row_id, s.written = s.written, None, None
             ids = []
             for s in parts:
                 span = self._piece(s, s.head)
@@ -1279,6 +1326,7 @@ class StoreSink:
             return ids
 
         ids = self.store.write(work)
+        self._reopened = self.store.reopened
         if cur is not None:
             cur.row_id = ids[-1]
             cur.written = cur.mark()

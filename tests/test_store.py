@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -984,3 +985,54 @@ def test_the_running_monitors_retries_of_a_held_database_do_not_wait_its_lock_ti
     spans = kept(db)
     assert joined(spans) == [("good", 0.0, 61.0)]
     assert sum(s.seconds for s in spans) == pytest.approx(61.0)
+
+
+def _remove_database(db: Path) -> None:
+    for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        f.unlink(missing_ok=True)
+
+
+def test_a_database_removed_while_the_monitor_logs_is_started_anew_not_written_unseen(db):
+    """The user removes the database to start afresh while the monitor runs: sqlite went
+    on writing the removed file through its open handle, so the rest of the day's posture
+    (and the coach's events) went where nothing can read them, without a word. Now the
+    next write opens a new database at the path and logs there what came after the last
+    commit."""
+    store = Store.open(db)
+    wall = FakeWall()
+    sink = StoreSink(store, session(live=True), wall_clock=wall)
+    feed(sink, [G] * 25)  # committed at 10 and 20 s; the open span's row ends at 20
+    _remove_database(db)
+    store.log_event("alert", T0 + 25, {"why": "test"})  # the coach writes first
+    for t in range(25, 60):
+        sink.on_decision(Decision(float(t), F if t >= 40 else G))
+    sink.close(60.0)
+    assert [(s, a - T0, b - T0) for s, a, b, _ in rows(db)] == [
+        ("good", 20.0, 40.0),
+        ("forward_head", 40.0, 60.0),
+    ]
+    with Store.open(db) as again:
+        assert [e.kind for e in again.events(T0, T0 + 100)] == ["alert"]
+
+
+def test_a_database_replaced_by_a_copy_while_the_monitor_logs_gets_what_followed(db):
+    """A backup restored over the database while the monitor runs: what follows the last
+    commit goes into the restored file (it went into the replaced one, gone), and no time
+    the copy already holds is logged twice."""
+    store = Store.open(db)
+    wall = FakeWall()
+    sink = StoreSink(store, session(live=True), wall_clock=wall)
+    for t in range(0, 15):
+        sink.on_decision(Decision(float(t), G))  # committed at 10 s
+    copy = db.with_name("copy.sqlite3")
+    with closing(sqlite3.connect(db)) as src, closing(sqlite3.connect(copy)) as dst:
+        src.backup(dst)  # the copy holds the open span's row as it was at 10 s
+    for t in range(15, 25):
+        sink.on_decision(Decision(float(t), G))  # committed at 20 s (into the old file)
+    _remove_database(db)
+    copy.rename(db)
+    for t in range(25, 40):
+        sink.on_decision(Decision(float(t), G))
+    sink.close(40.0)
+    spans = [(s, a - T0, b - T0) for s, a, b, _ in rows(db)]
+    assert spans == [("good", 0.0, 10.0), ("good", 20.0, 40.0)]
