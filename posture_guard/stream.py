@@ -190,6 +190,8 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
                     n += 1
                     if not line.isascii() and not _is_utf8(line):
                         raise _fail(str(path), n, "not UTF-8 text")
+                    if not line.endswith("\n") and _incomplete(line):
+                        raise _fail(str(path), n, _cut_off_line(path, n, packed))
                     yield line
             except EOFError:  # only gzip raises it: the compressed data ends too soon
                 after = f"after line {n}" if n else "in its first line"
@@ -209,13 +211,53 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
     return parse_lines(lines(), where=str(path))
 
 
+def _incomplete(last: str) -> bool:
+    """Whether the file's last line, which no newline ends, is not JSON: the file ends
+    inside it."""
+    if not last.strip():
+        return False
+    try:
+        json.loads(last)
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def _cut_off_line(path: Path, lineno: int, packed: bool) -> str:
+    """What is wrong with a last line cut half-way, and how to keep the lines before it.
+
+    A plain-text recording killed while it wrote a line (a power cut, a copy stopped
+    half-way) ends inside that line. The contract has a line that is not JSON refused,
+    so the stream is refused whole, as a cut-off ``.gz`` one is, but every line before
+    the cut is a whole sample: the message gives the command that keeps them (it said
+    only "not JSON (Expecting ',' delimiter)", as if the recording were damaged all
+    through)."""
+    what = (
+        "cut off (the file ends inside this line: a recording that was killed, or an "
+        "incomplete copy)"
+    )
+    if lineno < 3:
+        return f"{what}, and no whole sample comes before it"
+    quoted, kept = shlex.quote(str(path)), shlex.quote(str(_kept_name(path)))
+    keep = f"head -n {lineno - 1}"
+    command = f"gzip -dc {quoted} | {keep} > {kept}" if packed else f"{keep} {quoted} > {kept}"
+    return f"{what}; `{command}` keeps the {lineno - 1} whole lines before it"
+
+
+def _kept_name(path: Path) -> Path:
+    """Where a salvage command puts the lines it keeps: ``desk.jsonl.gz`` and
+    ``desk.jsonl`` both give ``desk-kept.jsonl``, beside them."""
+    name = path.name[: -len(".gz")] if path.suffix == ".gz" else path.name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    return path.with_name(f"{stem}-kept{suffix or '.jsonl'}")
+
+
 def _salvage(path: Path) -> str:
     """How to keep the lines of a cut-off gzip stream: a `record` killed (kill -9, a power
     cut) ends its file without gzip's trailer, yet every sample it wrote was flushed and
     can be read; the stream is still refused whole, as an incomplete copy would be."""
-    kept = path.with_name(path.name[: -len(".gz")])
-    kept = kept.with_name(f"{kept.stem}-kept{kept.suffix or '.jsonl'}")
-    return f"; `gzip -dc {shlex.quote(str(path))} > {shlex.quote(str(kept))}` keeps its lines"
+    kept = shlex.quote(str(_kept_name(path)))
+    return f"; `gzip -dc {shlex.quote(str(path))} > {kept}` keeps its lines"
 
 
 def _begins_as_gzip(path: Path) -> bool:

@@ -368,3 +368,48 @@ def test_a_byte_order_mark_before_the_header_is_read_as_utf8(tmp_path: Path) -> 
     path.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
     header, samples = load_stream(path)
     assert header.image_width == 640 and [s.t for s in samples] == [0.0]
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_a_recording_cut_inside_its_last_line_says_how_to_keep_the_whole_lines(
+    tmp_path: Path, packed: bool
+) -> None:
+    """A plain-text recording killed (or copied) half-way through its last line was refused
+    as "line 42: not JSON (Expecting ',' delimiter)", with no word that the 40 samples
+    before it were whole. The contract has such a line refused; the message names it cut
+    off and gives the command that keeps the rest, as a cut-off gzip stream's does."""
+    import shutil
+    import subprocess
+
+    whole = [HEADER] + [{"t": i * 0.2, "landmarks": _row()} for i in range(41)]
+    text = "\n".join(json.dumps(x) for x in whole) + "\n"
+    cut = text[: text.rindex("\n", 0, len(text) - 1) + 700]  # 700 characters into line 42
+    path = tmp_path / ("desk.jsonl.gz" if packed else "desk.jsonl")
+    path.write_bytes(gzip.compress(cut.encode()) if packed else cut.encode())
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}, line 42: cut off")
+    kept = tmp_path / "desk-kept.jsonl"
+    command = message.split("`")[1]
+    assert command == (
+        f"gzip -dc {path} | head -n 41 > {kept}" if packed else f"head -n 41 {path} > {kept}"
+    )
+    if shutil.which("head") is None or (packed and shutil.which("gzip") is None):
+        return
+    subprocess.run(command, shell=True, check=True, cwd=tmp_path)
+    header, samples = load_stream(kept)
+    assert header.source == "webcam:0" and len(samples) == 40
+    # a last line whole but for its newline is a sample like any other
+    unended = text.rstrip("\n").encode()
+    path.write_bytes(gzip.compress(unended) if packed else unended)
+    assert len(load_stream(path)[1]) == 41
+
+
+def test_a_recording_cut_inside_its_first_sample_keeps_nothing_to_replay(tmp_path: Path) -> None:
+    path = tmp_path / "desk.jsonl"
+    path.write_text(json.dumps(HEADER) + "\n" + json.dumps({"t": 0, "landmarks": _row()})[:300])
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert str(err.value).startswith(f"{path}, line 2: cut off")
+    assert str(err.value).endswith("and no whole sample comes before it")
