@@ -187,12 +187,17 @@ class _DecoderLog:
             with held:
                 yield
         finally:
-            theirs = b"".join(
-                line for line in held.raw.splitlines(keepends=True) if _BRACKETED.match(line)
-            )
-            if theirs and self.first is None:
-                self.first, self.words = index, theirs
-            held.pass_on(drop=_BRACKETED)
+            self.keep(index, held)
+
+    def keep(self, index: int, held: NativeStderrHeld) -> None:
+        """Take what ``held`` held while frame ``index`` was read: the decoder's lines
+        are kept (the first complaint) and dropped, any other line is passed on."""
+        theirs = b"".join(
+            line for line in held.raw.splitlines(keepends=True) if _BRACKETED.match(line)
+        )
+        if theirs and self.first is None:
+            self.first, self.words = index, theirs
+        held.pass_on(drop=_BRACKETED)
 
     def close(self) -> None:
         if self._sink is not None:
@@ -214,7 +219,11 @@ class VideoFileSource:
         # FFmpeg writes its complaints about a broken file ("[mov,mp4,... @ 0x55...] moov
         # atom not found") straight to descriptor 2, where they came before our one-line
         # error: held while the file is opened and its first frame read, they become part
-        # of that error, or are passed on unchanged when the file is readable.
+        # of that error, or, when the file is readable all the same, the first complaint
+        # of its decoder log, said in the one line on its damage, as a complaint drawn by
+        # a later frame is. (They were passed on unchanged: a first frame damaged, or an
+        # index FFmpeg found odd, printed FFmpeg's lines at every opening, twice for a
+        # replay, and no note on the damage.)
         with NativeStderrHeld() as held:
             # one decoding thread: FFmpeg's frame threads went on decoding (and complaining
             # on descriptor 2) after a read had returned, past _DecoderLog's hold. One
@@ -235,7 +244,8 @@ class VideoFileSource:
         if not ok or first is None:
             self._cap.release()
             raise UserError(f"{self.path}: the video has no readable frames{held.gist()}")
-        held.pass_on()  # a readable file: whatever the decoder said reaches the user as before
+        self._log = _DecoderLog()
+        self._log.keep(0, held)  # lines that are not the decoder's reach the user as before
         self._pending = first
         self.height, self.width = first.shape[:2]
         # stream time of the last frame, as the container states it (0 when it does not):
@@ -244,7 +254,6 @@ class VideoFileSource:
         self.duration = max(count - 1, 0) / self.fps
         self._stated = count
         self._ended = False  # read to where decoding stopped
-        self._log = _DecoderLog()
 
     def _t(self, index: int) -> float:
         return index / self.fps

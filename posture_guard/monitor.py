@@ -480,8 +480,8 @@ def replay_video(
 
 
 def tell_damage(source: FrameSource, out: TextIO) -> None:
-    """The one line on a video found damaged after its first frame (FFmpeg's own lines
-    are kept from the terminal: see capture._DecoderLog), once its frames are read."""
+    """The one line on a video found damaged (FFmpeg's own lines are kept from the
+    terminal: see capture._DecoderLog), once its frames are read."""
     damage = getattr(source, "damage", None)
     note = damage() if damage is not None else None
     if note:
@@ -1003,6 +1003,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         except CameraError as exc:
             raise UserError(f"{exc}; profile {args.profile!r} was not changed") from None
         finally:
+            # FFmpeg's lines on a damaged video are held (capture._DecoderLog): its one
+            # line on the damage, which may be why too few frames showed a person
+            tell_damage(source, out)
             source.close()
             if preview is not None:
                 preview.close()

@@ -546,6 +546,75 @@ def test_a_video_damaged_after_its_start_is_one_note_and_the_part_decoded_is_log
     assert "is damaged" not in out and "of 100 frames" in out
 
 
+def _clip_damaged_on_opening(tmp_path: Path, kind: str) -> Path:
+    """A real 3 s clip that opens and decodes to its end, but whose damage FFmpeg finds
+    while it is opened: its first frame's bytes partly zeroed (an AVI), or an MP4 index
+    stating 1000 frames in a chunk that holds 30."""
+    import struct
+
+    import cv2
+    import numpy as np
+
+    path = tmp_path / ("first.avi" if kind == "first-frame" else "index.mp4")
+    fourcc = "XVID" if kind == "first-frame" else "mp4v"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    if kind == "first-frame":
+        chunk = data.find(b"00dc", data.find(b"movi"))  # the first frame's chunk
+        middle = chunk + 8 + struct.unpack("<I", data[chunk + 4 : chunk + 8])[0] // 2
+        data[middle : middle + 64] = bytes(64)
+    else:
+        stsc = data.find(b"stsc")  # sample-to-chunk: its one entry's samples per chunk
+        data[stsc + 16 : stsc + 20] = struct.pack(">I", 1000)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["first-frame", "index"])
+def test_a_video_damaged_on_opening_is_one_note_not_ffmpegs_lines(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str], kind: str
+) -> None:
+    # FFmpeg's lines written while the file was opened reached the terminal unchanged
+    # ("[mpeg4 @ 0x55...] ac-tex damaged at 8 3", "[mov,mp4,... @ 0x55...] wrong sample
+    # count"), twice (the replay opens the file twice), and no note said it was damaged
+    clip = _clip_damaged_on_opening(tmp_path, kind)
+    assert main(["replay", "--video", str(clip), "--quiet"]) == 0
+    out, err = capfd.readouterr()
+    assert "@ 0x" not in out + err and not any(line.startswith("[") for line in err.splitlines())
+    damage = [line for line in out.splitlines() if line.startswith(f"note: {clip} is damaged")]
+    assert len(damage) == 1 and damage[0].startswith(
+        f"note: {clip} is damaged from about 00:00:00 (frame 1): the frames from there on "
+        "were used as decoded, some perhaps garbled (the decoder said: "
+    )
+    assert "of 30 frames" in out
+    records = tmp_path / "rec.jsonl"
+    assert main(["record", "--video", str(clip), "--landmarks-out", str(records)]) == 0
+    out, err = capfd.readouterr()
+    assert "@ 0x" not in err and f"note: {clip} is damaged from about 00:00:00" in out
+    assert len(load_stream(records)[1]) == 30
+
+
+def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
+    shared_media: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # the real clip with bytes of its first frame zeroed (a copy in the test's folder):
+    # FFmpeg's lines reached the terminal as the file opened, calibrate said nothing else
+    clip = tmp_path / "first.mp4"
+    data = bytearray((shared_media / "frontal_upright_woman_mediapipe_samples.mp4").read_bytes())
+    mdat = data.find(b"mdat")
+    data[mdat + 3000 : mdat + 3400] = bytes(400)
+    clip.write_bytes(bytes(data))
+    args = ["calibrate", "--video", str(clip), "--seconds", "5", "--no-preview"]
+    main([*args, "--slouch-seconds", "0", "--profile", "desk"])
+    out, err = capfd.readouterr()
+    assert "@ 0x" not in err and not any(line.startswith("[") for line in err.splitlines())
+    assert out.count(f"note: {clip} is damaged from about 00:00:00 (frame 1)") == 1
+
+
 def test_our_own_lines_between_reads_of_a_damaged_video_reach_the_terminal(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
