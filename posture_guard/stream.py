@@ -197,7 +197,7 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
                 after = f"after line {n}" if n else "in its first line"
                 raise StreamError(
                     f"{path}: the gzip stream is cut off {after} (an incomplete copy, or a "
-                    f"recording that was killed){_salvage(path)}"
+                    f"recording that was killed){_salvage(path, n)}"
                 ) from None
             except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
                 if not packed:
@@ -252,12 +252,17 @@ def _kept_name(path: Path) -> Path:
     return path.with_name(f"{stem}-kept{suffix or '.jsonl'}")
 
 
-def _salvage(path: Path) -> str:
-    """How to keep the lines of a cut-off gzip stream: a `record` killed (kill -9, a power
-    cut) ends its file without gzip's trailer, yet every sample it wrote was flushed and
-    can be read; the stream is still refused whole, as an incomplete copy would be."""
+def _salvage(path: Path, whole: int) -> str:
+    """How to keep the ``whole`` lines of a cut-off gzip stream read before the cut: a
+    `record` killed (kill -9, a power cut) ends its file without gzip's trailer, yet every
+    sample it wrote was flushed and can be read; the stream is still refused whole, as an
+    incomplete copy would be. ``head`` leaves out the line the cut ends inside, which
+    ``gzip -dc`` writes too (the file it made was refused again, as "not JSON")."""
+    if whole < 2:
+        return "; no whole sample comes before it"
     kept = shlex.quote(str(_kept_name(path)))
-    return f"; `gzip -dc {shlex.quote(str(path))} > {kept}` keeps its lines"
+    command = f"gzip -dc {shlex.quote(str(path))} | head -n {whole} > {kept}"
+    return f"; `{command}` keeps the {whole} whole lines before it"
 
 
 def _begins_as_gzip(path: Path) -> bool:

@@ -174,6 +174,9 @@ def _gz_stream(tmp_path: Path, n: int = 60) -> tuple[Path, bytes]:
 
 
 def test_a_cut_off_gzip_stream_names_the_last_whole_line(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
     _, packed = _gz_stream(tmp_path)
     cut = packed[: len(packed) // 2]
     # what a reader can get out of the first half: whole lines up to the last newline
@@ -184,6 +187,15 @@ def test_a_cut_off_gzip_stream_names_the_last_whole_line(tmp_path: Path) -> None
         load_stream(path)
     assert str(path) in str(err.value)
     assert f"cut off after line {whole}" in str(err.value)
+    # the command the message gives keeps those lines, and no part of the next: what
+    # `gzip -dc` alone kept ended inside a line, and was refused as "not JSON"
+    command = str(err.value).split("`")[1]
+    kept = tmp_path / "cut-kept.jsonl"
+    assert command == f"gzip -dc {path} | head -n {whole} > {kept}"
+    if shutil.which("gzip") is None or shutil.which("head") is None:
+        return
+    subprocess.run(command, shell=True, cwd=tmp_path, stderr=subprocess.DEVNULL)
+    assert len(load_stream(kept)[1]) == whole - 1
 
 
 def test_a_gz_recording_killed_mid_way_says_how_to_keep_its_lines(tmp_path: Path) -> None:
@@ -217,14 +229,14 @@ def test_a_gz_recording_killed_mid_way_says_how_to_keep_its_lines(tmp_path: Path
     with pytest.raises(StreamError) as err:
         load_stream(path)
     message = str(err.value)
-    assert "cut off after line" in message
-    assert f"gzip -dc {path} >" in message  # the recording is not lost: how to keep it
-    if shutil.which("gzip") is None:
+    assert "cut off after line 41" in message
+    # the recording is not lost: how to keep it
+    command = message.split("`")[1]
+    assert command.startswith(f"gzip -dc {path} | head -n 41 > ")
+    if shutil.which("gzip") is None or shutil.which("head") is None:
         return
-    kept = tmp_path / "desk.jsonl"
-    with open(kept, "wb") as out:
-        subprocess.run(["gzip", "-dc", str(path)], stdout=out, stderr=subprocess.DEVNULL)
-    _, samples = load_stream(kept)
+    subprocess.run(command, shell=True, cwd=tmp_path, stderr=subprocess.DEVNULL)
+    _, samples = load_stream(tmp_path / "desk-kept.jsonl")
     assert len(samples) == 40
 
 
