@@ -229,7 +229,8 @@ class VideoFileSource:
             # on descriptor 2) after a read had returned, past _DecoderLog's hold. One
             # thread decoded a 640x480 clip no slower on two cores; the pose model's time
             # is the replay's.
-            self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+            with _opencv_name(self.path, "video file") as name:
+                self._cap = cv2.VideoCapture(name, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
             opened = self._cap.isOpened()
             ok, first = self._cap.read() if opened else (False, None)
         if not opened:
@@ -322,6 +323,37 @@ class VideoFileSource:
         self._log.close()
 
 
+@contextmanager
+def _opencv_name(path: Path, what: str) -> Iterator[str]:
+    """The name to give OpenCV for ``path``, good while the context lasts.
+
+    OpenCV takes a name as UTF-8 text, and a file name that is not (a Linux name in
+    Latin-1, from an old camera or a USB stick: Python holds its bytes as lone
+    surrogates) crashed the process with a segmentation fault. Such a file is given as
+    the descriptor it is open on (``/proc/self/fd/N``), where there is one to give."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield name
+        return
+    if not Path("/proc/self/fd").is_dir():
+        raise UserError(
+            f"{path}: OpenCV cannot open a file whose name is not UTF-8 text; rename the "
+            f"{what} and try again"
+        )
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
 def _check_readable(path: Path, what: str) -> None:
     """A file we may not open is named so, with the system's reason ("Permission
     denied"): OpenCV says only that it cannot read it, which a video without read
@@ -348,7 +380,10 @@ class StillImageSource:
         self.path = Path(path)
         if self.path.is_file():
             _check_readable(self.path, "image")
-        image = cv2.imread(str(self.path)) if self.path.exists() else None
+        image = None
+        if self.path.exists():
+            with _opencv_name(self.path, "image") as name:
+                image = cv2.imread(name)
         if image is None:
             raise UserError(f"{self.path}: not found or not an image OpenCV can read")
         self._image = image

@@ -615,6 +615,41 @@ def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     assert out.count(f"note: {clip} is damaged from about 00:00:00 (frame 1)") == 1
 
 
+NOT_UTF8 = pytest.mark.skipif(
+    sys.platform != "linux" or sys.getfilesystemencoding() != "utf-8",
+    reason="file names of bytes that are not UTF-8 (Linux)",
+)
+
+
+@NOT_UTF8
+def test_a_video_or_photo_whose_name_is_not_utf8_is_read(tmp_path: Path) -> None:
+    """A file named in Latin-1 ("caf\xe9.avi", from an old camera or a USB stick): OpenCV
+    takes names as UTF-8, and replay, record and calibrate of it died of a segmentation
+    fault, no message. (Run as a process of its own: the crash took the caller with it.)"""
+    import cv2
+    import numpy as np
+
+    clip, photo = tmp_path / os.fsdecode(b"caf\xe9.avi"), tmp_path / os.fsdecode(b"ph\xf6to.png")
+    plain = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(plain), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    for i in range(30):
+        writer.write(np.full((120, 160, 3), 8 * i, np.uint8))
+    writer.release()
+    plain.rename(clip)
+    assert cv2.imwrite(str(tmp_path / "photo.png"), np.full((120, 160, 3), 90, np.uint8))
+    (tmp_path / "photo.png").rename(photo)
+    for path, frames in ((clip, 30), (photo, 20)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "posture_guard", "replay", "--video", str(path), "--quiet"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")},
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert f" of {frames} frames" in proc.stdout
+
+
 def test_our_own_lines_between_reads_of_a_damaged_video_reach_the_terminal(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
