@@ -494,6 +494,11 @@ def _session(args: argparse.Namespace, profile: str, live: bool, source: str) ->
 
     start = getattr(args, "start", None)
     moment = parse_start(start) if start else datetime.now()
+    # A file name that is not UTF-8 (a Linux name in Latin-1: Python holds its bytes as
+    # lone surrogates) is no text SQLite can store: `replay --db` of one ended in an
+    # internal error (UnicodeEncodeError) with nothing logged. Those bytes are logged as
+    # U+FFFD, the rest of the name as it is.
+    source = source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return SessionInfo(start=moment, profile=profile, live=live, source=source)
 
 

@@ -650,6 +650,25 @@ def test_a_video_or_photo_whose_name_is_not_utf8_is_read(tmp_path: Path) -> None
         assert f" of {frames} frames" in proc.stdout
 
 
+@NOT_UTF8
+def test_a_replay_into_a_database_of_a_file_whose_name_is_not_utf8_is_logged(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the name is logged as each span's source, and SQLite takes only text: it ended in
+    # "internal error (UnicodeEncodeError: ... surrogates not allowed)", nothing logged
+    from posture_guard.store import Store
+
+    stream = tmp_path / os.fsdecode(b"s\xe9ance.jsonl")
+    stream.write_bytes(slump_stream.read_bytes())
+    db = tmp_path / "p.db"
+    assert main(["replay", "--landmarks", str(stream), *REPLAY_INTO_DB, "--db", str(db)]) == 0
+    with Store.open(str(db), create=False, read_only=True) as store:
+        spans = store.spans(0, 2e10)
+    assert spans and {sp.source for sp in spans} == {str(tmp_path / "s\ufffdance.jsonl")}
+    assert main(["summary", "--date", "2026-01-05", "--db", str(db)]) == 0
+    assert "monitored" in capsys.readouterr().out
+
+
 def test_our_own_lines_between_reads_of_a_damaged_video_reach_the_terminal(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
