@@ -579,8 +579,18 @@ def check_whole_stream(path: str | Path) -> tuple[float, float]:
     (and the re-run, once the file is mended, would log that time twice) and a states file
     half written. It costs a second reading of the file, a fraction of the replay's time.
     Returns the stream times of the first and the last sample; a stream of no sample is
-    refused (:func:`no_frames`), before any output file or database is made.
+    refused (:func:`no_frames`), before any output file or database is made. A pipe
+    cannot be read twice: ``--landmarks /dev/stdin`` (or ``<(zcat ...)``) was read to its
+    end here, and the replay then said "the stream is empty (no header line)"; it is
+    refused, saying why and what to do.
     """
+    given = Path(path)
+    if given.exists() and not given.is_file() and not given.is_dir():
+        raise UserError(
+            f"{path} is a pipe or a device, not a file: a replay reads the landmark stream "
+            "twice (first every line, so that a damaged one stops it before anything is "
+            "written); save the stream to a file and replay that"
+        )
     _, samples = open_landmarks(path)
     first = last = None
     for sample in samples:

@@ -1333,6 +1333,25 @@ def test_a_time_far_in_the_future_is_refused_and_not_logged(
     assert _spans(db) == []
 
 
+def test_a_stream_piped_to_replay_is_refused_saying_why(slump_stream: Path, tmp_path: Path) -> None:
+    # `... | posture-guard replay --landmarks /dev/stdin`: the pipe was read to its end
+    # to check every line, then found empty: "the stream is empty (no header line)"
+    proc = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "replay", "--landmarks", "/dev/stdin"],
+        input=slump_stream.read_text(),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")},
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (
+        "posture-guard: /dev/stdin is a pipe or a device, not a file: a replay reads the "
+        "landmark stream twice (first every line, so that a damaged one stops it before "
+        "anything is written); save the stream to a file and replay that\n"
+    )
+
+
 def test_a_cut_off_gzip_stream_is_a_clear_error(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
