@@ -513,7 +513,13 @@ class StatesFile:
         self.path = path
         self.error: Optional[OSError] = None
         try:
-            self._handle = open(path, "w", encoding="utf-8", opener=paths.private_opener)
+            if Path(path).suffix == ".gz":
+                # compressed, as `record` writes a .gz name: plain text under it was
+                # refused by zcat and gzip -d ("not in gzip format")
+                paths.create_private(path)  # gzip.open would make it 0644
+                self._handle: TextIO = gzip.open(path, "wt", encoding="utf-8")
+            else:
+                self._handle = open(path, "w", encoding="utf-8", opener=paths.private_opener)
         except OSError as exc:
             raise UserError(f"cannot write --states-out {path}: {exc.strerror}") from None
 

@@ -101,6 +101,18 @@ def test_replay_every_sample_writes_one_line_per_analysed_sample(
     assert {"ear_gap", "face_width", "pitch"} <= set(lines[0])  # the metrics behind it
 
 
+def test_a_gz_states_out_is_written_compressed(slump_stream: Path, tmp_path: Path) -> None:
+    # `record` writes a .gz name compressed; --states-out wrote plain text under it,
+    # which zcat and gzip -d refused as "not in gzip format"
+    plain, packed = tmp_path / "states.jsonl", tmp_path / "states.jsonl.gz"
+    for out in (plain, packed):
+        args = ["--states-out", str(out), "--calibrate-seconds", "20", "--quiet"]
+        assert main(["replay", "--landmarks", str(slump_stream), *args]) == 0
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    assert packed.stat().st_mode & 0o777 == 0o600  # as private as the plain one
+    assert any(line["state"] == "forward_head" for line in _states(plain))
+
+
 def test_adaptive_sampling_analyses_far_fewer_frames(
     slump_stream: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
