@@ -161,6 +161,10 @@ class NativeStderrHeld:
 
 # FFmpeg's and OpenCV's lines open with who said them: "[mpeg4 @ 0x...]", "[ WARN:..."
 _BRACKETED = re.compile(rb"\[")
+# FFmpeg's alone: "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f5fd71c780] ". While a file is opened,
+# only they speak of the file; OpenCV may warn of its backends then (GStreamer's, where
+# it is built in), which says nothing of damage and is passed on.
+_FFMPEG = re.compile(rb"\[[^\]]* @ (0x)?[0-9a-fA-F]+\]")
 
 
 class _DecoderLog:
@@ -189,15 +193,16 @@ class _DecoderLog:
         finally:
             self.keep(index, held)
 
-    def keep(self, index: int, held: NativeStderrHeld) -> None:
+    def keep(
+        self, index: int, held: NativeStderrHeld, theirs: re.Pattern[bytes] = _BRACKETED
+    ) -> None:
         """Take what ``held`` held while frame ``index`` was read: the decoder's lines
-        are kept (the first complaint) and dropped, any other line is passed on."""
-        theirs = b"".join(
-            line for line in held.raw.splitlines(keepends=True) if _BRACKETED.match(line)
-        )
-        if theirs and self.first is None:
-            self.first, self.words = index, theirs
-        held.pass_on(drop=_BRACKETED)
+        (those ``theirs`` matches) are kept (the first complaint) and dropped, any other
+        line is passed on."""
+        said = b"".join(line for line in held.raw.splitlines(keepends=True) if theirs.match(line))
+        if said and self.first is None:
+            self.first, self.words = index, said
+        held.pass_on(drop=theirs)
 
     def close(self) -> None:
         if self._sink is not None:
@@ -246,7 +251,7 @@ class VideoFileSource:
             self._cap.release()
             raise UserError(f"{self.path}: the video has no readable frames{held.gist()}")
         self._log = _DecoderLog()
-        self._log.keep(0, held)  # lines that are not the decoder's reach the user as before
+        self._log.keep(0, held, _FFMPEG)  # any other line reaches the user as before
         self._pending = first
         self.height, self.width = first.shape[:2]
         # stream time of the last frame, as the container states it (0 when it does not):

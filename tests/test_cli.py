@@ -627,6 +627,25 @@ def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     assert out.count(f"note: {clip} is damaged from about 00:00:00 (frame 1)") == 1
 
 
+def test_on_opening_only_ffmpegs_lines_are_taken_for_damage(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # OpenCV warns of its backends as a file opens (GStreamer's, where it is built in):
+    # nothing of the file's damage, so passed on as written; FFmpeg's line is the note's
+    from posture_guard.capture import _FFMPEG, NativeStderrHeld, _DecoderLog
+
+    log = _DecoderLog()
+    try:
+        with NativeStderrHeld() as held:
+            os.write(2, b"[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d2c70d0340] wrong sample count\n")
+            os.write(2, b"[ WARN:0@0.011] global cap_gstreamer.cpp:2784 handleMessage\n")
+        log.keep(0, held, _FFMPEG)
+    finally:
+        log.close()
+    assert capfd.readouterr().err == "[ WARN:0@0.011] global cap_gstreamer.cpp:2784 handleMessage\n"
+    assert log.first == 0 and log.words.endswith(b"wrong sample count\n")
+
+
 NOT_UTF8 = pytest.mark.skipif(
     sys.platform != "linux" or sys.getfilesystemencoding() != "utf-8",
     reason="file names of bytes that are not UTF-8 (Linux)",
