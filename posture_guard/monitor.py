@@ -1092,7 +1092,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     if Path(args.landmarks_out).is_file() and not args.force:
         # a recording may be hours at the desk that cannot be taken again
         raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")
-    source = open_source(args.video, args.camera, command="record")
+    # a photo is held still for as long as --seconds asks (and a frame more), as
+    # calibrate holds it: held for replay's 10 s, `--seconds 30` recorded 10 s of it
+    still = 10.0 if args.seconds is None else args.seconds + 1.0
+    source = open_source(args.video, args.camera, still, "record")
     header = header_of(source)
     stop = StopFlag()
     stop.install()

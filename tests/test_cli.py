@@ -627,6 +627,21 @@ def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     assert out.count(f"note: {clip} is damaged from about 00:00:00 (frame 1)") == 1
 
 
+def test_record_holds_a_photo_for_the_seconds_asked(tmp_path: Path, pg_home: Path) -> None:
+    # it was held for replay's 10 s whatever --seconds said: "recorded 20 samples" of 30 s
+    import cv2
+    import numpy as np
+
+    photo, out = tmp_path / "desk.png", tmp_path / "rec.jsonl"
+    assert cv2.imwrite(str(photo), np.full((120, 160, 3), 90, np.uint8))
+    args = ["record", "--video", str(photo), "--landmarks-out", str(out)]
+    assert main([*args, "--seconds", "30"]) == 0
+    times = [s.t for s in load_stream(out)[1]]
+    assert times[-1] == 30.0 and len(times) == 61  # 2 frames a second, 0 s to 30 s
+    assert main([*args, "--force"]) == 0  # without --seconds: held 10 s, as replay holds it
+    assert load_stream(out)[1][-1].t == 9.5
+
+
 def test_on_opening_only_ffmpegs_lines_are_taken_for_damage(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
