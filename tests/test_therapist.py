@@ -515,10 +515,17 @@ def test_a_range_longer_than_any_plan_is_refused_before_any_work(
 ) -> None:
     # decades of days made a PDF that did not finish; two years is the longest plan
     pdf = tmp_path / "r.pdf"
-    args = ["report", "--therapist", "--pdf", str(pdf), "--db", str(db), "--to", "2026-12-31"]
+    args = ["report", "--therapist", "--pdf", str(pdf), "--db", str(db), "--to", "2025-12-31"]
     assert cli.main([*args, "--from", "2000-01-01"]) == 2
     err = capsys.readouterr().err
-    assert "9862 days" in err and "at most 731" in err and err.count("\n") == 1
+    assert "9497 days" in err and "at most 731" in err and err.count("\n") == 1
+    assert not pdf.exists()
+    # a --to after today counts the days up to today, the range the report would cover
+    later = date.today() + timedelta(days=30)
+    assert cli.main([*args[:-1], f"{later}", "--from", "2000-01-01"]) == 2
+    days = (date.today() - date(2000, 1, 1)).days + 1
+    err = capsys.readouterr().err
+    assert f"--from 2000-01-01 to today, {date.today()}, is {days} days" in err
     assert not pdf.exists()
 
 
@@ -967,3 +974,44 @@ def test_day_charts_of_a_short_report_label_each_day_of_it_once(tmp_path: Path) 
                 shown += 1
             plt.close(fig)
         assert shown == 6  # summary, adherence, trend (2), diary, calendar
+
+
+@needs_poppler
+def test_a_report_past_today_ends_today_and_counts_no_day_to_come_as_a_gap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The days after today are not recorded yet: `report --therapist --to` a day to come
+    listed each as "not monitored" and "without a diary entry" (a range of 3 days past
+    and 3 to come read "Days monitored: 1 of 6"), and a range wholly to come made a PDF of
+    empty days; the user's report ended today and refused it already."""
+    today = date.today()
+    yesterday = today - timedelta(days=1)
+    db = tmp_path / "posture.sqlite3"
+    with Store.open(db) as store:
+        store.add_spans([Span(PostureState.GOOD, _ts(yesterday, 9), _ts(yesterday, 11))])
+        Diary(store).check_in_none(yesterday)
+    pdf, out = tmp_path / "r.pdf", tmp_path / "r.csv"
+    first, later = today - timedelta(days=2), today + timedelta(days=3)
+    argv = ["report", "--therapist", "--from", f"{first}", "--to", f"{later}", "--db", str(db)]
+    assert cli.main([*argv, "--pdf", str(pdf), "--csv", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"the report ends today, {today}; the days after it are not recorded yet" in said
+    assert f"pages, {first} to {today})" in said
+    with out.open(newline="", encoding="utf-8") as fh:
+        assert [row["date"] for row in csv.DictReader(fh)] == [
+            f"{today - timedelta(days=n)}" for n in (2, 1, 0)
+        ]
+    text = pdf_text(pdf)
+    assert f"Period: {first} to {today} (3 days)" in text
+    assert "Days monitored: 1 of 3 (2 without data)" in text
+    assert "Days without a diary entry (unknown, not headache-free): 2" in text
+    assert f"{today + timedelta(days=1)}" not in text
+    # a range wholly to come is refused in one line, and writes nothing
+    tomorrow = today + timedelta(days=1)
+    argv = ["report", "--therapist", "--from", f"{tomorrow}", "--to", f"{later}"]
+    assert cli.main([*argv, "--db", str(db), "--pdf", str(tmp_path / "later.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: --from {tomorrow} is after today ({today}): nothing is recorded yet\n"
+    )
+    assert not (tmp_path / "later.pdf").exists()
