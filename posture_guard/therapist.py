@@ -477,12 +477,13 @@ def summary_lines(data: TherapistData) -> list[str]:
             ),
             ("Posture alerts per day", num(b.alerts_per_day), num(n.alerts_per_day), ""),
             # every prescribed dose done is the aim only where a plan prescribes: with
-            # none in the period there is no target (it read "100 %" all the same)
+            # none in force in the period (none at all, or one starting after it or
+            # ended before it) there is no target (it read "100 %" all the same)
             (
                 "Exercise adherence",
                 pct(b.adherence),
                 pct(n.adherence),
-                "100 %" if plan is not None else "no plan",
+                "100 %" if _plan_in_force(data) else "no plan",
             ),
             ("Pain during exercise (0-10)", num(b.mean_pain), num(n.mean_pain), ""),
             (
@@ -532,6 +533,15 @@ def summary_lines(data: TherapistData) -> list[str]:
             "posture pools the monitored days."
         )
     return _wrap(lines)
+
+
+def _plan_in_force(data: TherapistData) -> bool:
+    """Whether a plan ran on any day of the report: a plan imported to start after the
+    period, or one that ended before it, prescribed nothing in it."""
+    periods = data.periods or [PlanPeriod(data.first, data.last, data.plan)]
+    return any(
+        p.plan is not None and p.plan.start <= p.last and p.first <= p.plan.end for p in periods
+    )
 
 
 def _plan_text(plan: Optional[Plan]) -> str:

@@ -916,6 +916,30 @@ def test_without_a_plan_the_summary_sets_no_adherence_target(
     assert row.endswith(" 100 %") and "no plan" not in row
 
 
+@needs_poppler
+def test_a_period_the_plan_does_not_reach_sets_no_adherence_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The weeks before a plan starts (the baseline a therapist looks at) or after it
+    ended: no dose was prescribed, adherence read "-" in both windows, and yet its
+    target "100 %", as if the patient had been asked for something."""
+    db = tmp_path / "before.sqlite3"
+    days = [FIRST - timedelta(days=14 - i) for i in range(4)]  # two weeks before the plan
+    _fh_days(db, {d: (30, 120) for d in days})
+    pdf = tmp_path / "r.pdf"
+    period = ["--from", f"{days[0]}", "--to", f"{days[-1]}", "--plan", str(EXAMPLE)]
+    assert cli.main(["report", "--therapist", *period, "--pdf", str(pdf), "--db", str(db)]) == 0
+    page = pdf_text(pdf, 1)
+    (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
+    assert row == "Exercise adherence - - no plan"
+    # a period the plan reaches on one day only has its target
+    period[3] = f"{FIRST}"
+    assert cli.main(["report", "--therapist", *period, "--pdf", str(pdf), "--db", str(db)]) == 0
+    page = pdf_text(pdf, 1)
+    (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
+    assert row.endswith(" 100 %") and "no plan" not in row
+
+
 def test_counts_of_one_monitored_day_or_exercise_say_day_and_exercise(tmp_path: Path) -> None:
     """A day before the plan and its first day (one monitored day in each window) read
     "no 95 % interval: 1 and 1 monitored days", "met on 1 of 1 monitored days (1 monitored
