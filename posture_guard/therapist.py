@@ -900,6 +900,16 @@ def _draw_summary(fig: Any, data: TherapistData) -> None:
     ax.set_title("Day by day", fontsize=9)
 
 
+def _from_zero(ax: Any, tallest: float) -> None:
+    """A bar chart of counts or hours starts at 0, and one with no bar at all shows 0 to
+    1. Why: with nothing to draw (a plan started today, days not monitored) matplotlib
+    centred the axis on 0, ticked "-0.06" doses and "-0.05" hours monitored."""
+    if tallest > 0:
+        ax.set_ylim(bottom=0)
+    else:
+        ax.set_ylim(0, 1)
+
+
 def _draw_adherence(fig: Any, data: TherapistData) -> None:
 
     lines = adherence_lines(data)
@@ -930,6 +940,8 @@ def _draw_adherence(fig: Any, data: TherapistData) -> None:
         color=STATE_COLORS["forward_head"],
         label="ignored",
     )
+    tallest = [a + b + c for a, b, c in zip(done, skipped, ignored)]
+    _from_zero(ax, max(presc + tallest, default=0))
     ax.set_ylabel("exercise doses per day")
     ax.set_title("Prescribed vs done, per day (all exercises)")
     legend(ax, fontsize=7, loc="upper left", ncol=4)
@@ -960,6 +972,7 @@ def _draw_trend(fig: Any, data: TherapistData) -> None:
         vals = [r.row.posture.state_seconds[s] / 3600 for r in rows]
         ax2.bar(days, vals, bottom=bottom, color=STATE_COLORS[s], width=0.8, label=s, lw=0)
         bottom = [b + v for b, v in zip(bottom, vals)]
+    _from_zero(ax2, max(bottom, default=0))
     ax2.set_ylabel("hours monitored")
     legend(ax2, fontsize=7, ncol=5, loc="upper left")
     _period_axis(ax2, rows)
@@ -976,6 +989,7 @@ def _draw_hours(fig: Any, data: TherapistData) -> None:
         vals = [v / 60 / monitored for v in data.hours[s]]
         ax.bar(range(24), vals, bottom=bottom, color=STATE_COLORS[s], label=s, width=0.85)
         bottom = [b + v for b, v in zip(bottom, vals)]
+    _from_zero(ax, max(bottom))
     ax.set_xticks(range(0, 24, 2))
     ax.set_xlabel("hour of day")
     ax.set_ylabel("minutes per monitored day")

@@ -651,6 +651,36 @@ def test_day_charts_span_the_period_even_without_posture_data(tmp_path: Path) ->
             plt.close(fig)
 
 
+def test_bar_charts_of_days_without_data_have_no_axis_below_zero(tmp_path: Path) -> None:
+    """With nothing to draw (a plan started today, days not monitored), the doses, hours
+    monitored and hour-of-day charts were centred on 0: ticks of "-0.06" doses per day
+    and "-0.05" hours monitored. Now every axis of every page starts at 0; a chart with
+    bars still starts at 0 and shows the tallest bar whole."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    empty, some = tmp_path / "empty.sqlite3", tmp_path / "some.sqlite3"
+    Store.open(empty).close()
+    _fh_days(some, {FIRST: (30, 120)})
+    for path, plan in itertools.product((empty, some), (load_plan_file(EXAMPLE), None)):
+        with Store.open(path) as store:
+            data = therapist.gather(store, FIRST, FIRST, plan)
+        for title, paint in therapist.page_plan(data):
+            fig = plt.figure()
+            paint(fig)
+            fig.canvas.draw()
+            for ax in fig.axes:
+                lo, hi = ax.get_ylim()
+                assert lo == 0, (path.name, title, ax.get_ylabel(), lo)
+                tallest = max((p.get_y() + p.get_height() for p in ax.patches), default=0)
+                assert hi >= tallest, (path.name, title, ax.get_ylabel())
+                ticks = [t.get_text() for t in ax.get_yticklabels()]
+                assert not any(t.startswith(("-", "\u2212")) for t in ticks), (title, ticks)
+            plt.close(fig)
+
+
 def test_characters_the_pdf_font_lacks_are_named_once_not_warned_per_glyph(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
