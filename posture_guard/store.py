@@ -1439,7 +1439,14 @@ def parse_start(text: str) -> datetime:
         ) from exc
     check_day(value.date(), "--start")  # before astimezone(), which overflows at year 1
     if value.tzinfo is not None:
+        instant = value.timestamp()
         value = value.astimezone().replace(tzinfo=None)
+        # an offset in the hour the clocks go back names one of its two passes: the local
+        # time keeps which (fold), so ``timestamp()`` gives the instant named. Without it
+        # 02:20+01:00 (the second pass) was logged at 02:20+02:00, an hour early, and a
+        # replay of the second pass was refused as overlapping one of the first.
+        if value.timestamp() != instant:
+            value = value.replace(fold=1)
     return value
 
 

@@ -988,6 +988,37 @@ def test_time_cut_off_in_a_logged_session_reaches_the_daily_summary(
     assert "of which not judged (cut off by the frame edge)" in text and "further back" in text
 
 
+def test_a_start_with_an_offset_in_the_hour_the_clocks_go_back_is_logged_at_that_instant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, berlin
+) -> None:
+    """On 2026-10-25 Berlin's clocks go back at 03:00 to 02:00, so 02:20 comes twice: at
+    +02:00, then at +01:00. A replay given ``--start 2026-10-25T02:20+01:00`` was logged at
+    the first 02:20, an hour early, and refused as overlapping one logged at +02:00."""
+    from datetime import timezone
+
+    from posture_guard.store import Store
+
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    path = _write_scene(tmp_path / "far.jsonl", lean_in_scene(synth.Camera()))
+    db = tmp_path / "log.sqlite3"
+    starts = {}
+    for offset in ("+02:00", "+01:00"):
+        start = f"2026-10-25T02:20{offset}"
+        assert main(["replay", "--landmarks", str(path), "--db", str(db), "--start", start,
+                     "--quiet", "--calibrate-seconds", "20"]) == 0, capsys.readouterr()  # fmt: skip
+        capsys.readouterr()
+        starts[offset] = datetime.fromisoformat(start).timestamp()
+    assert starts["+01:00"] - starts["+02:00"] == 3600
+    with Store.open(db) as store:
+        spans = store.spans(0, 2e10)
+    firsts = sorted(
+        min(sp.start for sp in spans if t <= sp.start < t + 3600) for t in starts.values()
+    )
+    # each replay's first span begins at its own instant (the stream's first sample), in UTC
+    utc = [datetime.fromtimestamp(t, timezone.utc) for t in firsts]
+    assert [f"{u:%H:%M}" for u in utc] == ["00:20", "01:20"]
+
+
 def test_time_judged_without_a_profile_is_logged_so_and_the_summary_says_what_it_costs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
