@@ -31,6 +31,12 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 # measures frames of this size.
 CAMERA_WIDTH = 640
 CAMERA_HEIGHT = 480
+# The frame rates a video file is believed to state: webcams and clips record at 1 to
+# 240 fps, high-speed cameras up to 1000. A rate outside them is a damaged header (an
+# MP4 whose track time scale FFmpeg found invalid, "defaulting to 1", states 0.001 fps),
+# and the file is timed at ASSUMED_FPS, as one that states no rate.
+PLAUSIBLE_FPS = (1.0, 1000.0)
+ASSUMED_FPS = 25.0
 
 
 class CameraError(UserError):
@@ -167,6 +173,11 @@ _BRACKETED = re.compile(rb"\[")
 _FFMPEG = re.compile(rb"\[[^\]]* @ (0x)?[0-9a-fA-F]+\]")
 
 
+# FFmpeg, on a track whose time scale it cannot use: "Invalid mdhd time scale -1,
+# defaulting to 1" (libavformat/mov.c)
+_TIME_SCALE = re.compile(rb"\] Invalid \w+ time scale")
+
+
 class _DecoderLog:
     """What native code writes to descriptor 2 while each frame of a video is read, kept
     from the terminal. FFmpeg complains of a file damaged after its first frame at every
@@ -241,7 +252,13 @@ class VideoFileSource:
         if not opened:
             raise UserError(f"{self.path}: OpenCV cannot read this file as a video{held.gist()}")
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if 0 < fps < 1000 else 25.0
+        # FFmpeg's "Invalid mdhd time scale -1, defaulting to 1": whatever rate it then
+        # gives (1 fps for a 25 fps clip timed in 25ths) is none the file states
+        believed = PLAUSIBLE_FPS[0] <= fps < PLAUSIBLE_FPS[1] and not _TIME_SCALE.search(held.raw)
+        self.fps = fps if believed else ASSUMED_FPS
+        # a rate stated but not believed, said in the note on damage: a time scale FFmpeg
+        # found invalid made 0.001 fps, frames 17 minutes apart ("00:17:04 of 17:04:00")
+        self._unbelieved: Optional[float] = None if believed or fps <= 0 else fps
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.name = f"video:{self.path.name}"
@@ -301,13 +318,22 @@ class VideoFileSource:
     def damage(self) -> Optional[str]:
         """One line on a file found damaged after its first frame, or None: from which
         frame the decoder complained, or where decoding stopped short of the frames the
-        file states, and what the frames read cover. (A replay of such a file printed
+        file states, and what the frames read cover; and a frame rate it states that was
+        not believed, and what its times assume instead. (A replay of such a file printed
         FFmpeg's lines and then totals of the part decoded, as if that were the video.)"""
         stated = self._stated
         short = self._ended and stated - self._index > max(self.fps, 0.02 * stated)
         first = self._log.first
+        rate = None
+        if self._unbelieved is not None:
+            rate = (
+                f"the frame rate it states ({self._unbelieved:.3g} fps) cannot be right, "
+                f"so its times assume {self.fps:g} fps"
+            )
         if first is None and not short:
-            return None
+            return f"{self.path} is damaged: {rate}" if rate else None
+        if rate and first == 0 and not short:  # what the decoder said on opening it
+            return f"{self.path} is damaged: {rate}{_gist(self._log.words)}"
         at = first if first is not None else self._index
         if short:
             what = (
@@ -317,6 +343,8 @@ class VideoFileSource:
             )
         else:
             what = "the frames from there on were used as decoded, some perhaps garbled"
+        if rate:
+            what = f"{what}; {rate}"
         return (
             f"{self.path} is damaged from about {_clock(self._t(at))} (frame {at + 1}): "
             f"{what}{_gist(self._log.words)}"

@@ -610,6 +610,52 @@ def test_a_video_damaged_on_opening_is_one_note_not_ffmpegs_lines(
     assert len(load_stream(records)[1]) == 30
 
 
+def _mp4_with_a_damaged_time_scale(tmp_path: Path, kind: str) -> Path:
+    """A real 3 s clip at 10 fps (30 frames) whose track header (mdhd) states a time
+    scale FFmpeg refuses ("invalid": -1, "defaulting to 1", and then 0.001 fps; "one":
+    the same with each frame 1 tick long, 1 fps), or a tiny one it takes (0.002 fps)."""
+    import struct
+
+    import cv2
+    import numpy as np
+
+    path = tmp_path / f"{kind}.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    mdhd = data.find(b"mdhd")  # version 0: flags, two dates, then the time scale
+    data[mdhd + 16 : mdhd + 20] = struct.pack(">I", 2 if kind == "tiny" else 0xFFFFFFFF)
+    if kind == "one":
+        stts = data.find(b"stts")  # time-to-sample: its one entry's ticks per frame
+        data[stts + 16 : stts + 20] = struct.pack(">I", 1)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["invalid", "tiny", "one"])
+def test_a_video_stating_an_impossible_frame_rate_is_timed_at_25_fps_saying_so(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str], kind: str
+) -> None:
+    # a damaged time scale made OpenCV state 0.001 fps, which was taken: frames 17
+    # minutes apart, "decoding stopped after 1 of the 60 frames it states (00:17:04 of
+    # 17:04:00)", and a replay into a database checked hours of the log for overlap
+    clip = _mp4_with_a_damaged_time_scale(tmp_path, kind)
+    assert main(["replay", "--video", str(clip), "--quiet"]) == 0
+    out, err = capfd.readouterr()
+    assert "@ 0x" not in out + err
+    notes = [line for line in out.splitlines() if line.startswith(f"note: {clip}")]
+    assert len(notes) == 1 and "so its times assume 25 fps" in notes[0]
+    assert "of 00:00:01)" in notes[0]  # 30 frames at 25 fps
+    records = tmp_path / "rec.jsonl"
+    assert main(["record", "--video", str(clip), "--landmarks-out", str(records)]) == 0
+    assert "so its times assume 25 fps" in capfd.readouterr().out
+    header, samples = load_stream(records)
+    assert header.fps == 25.0 and samples and samples[-1].t < 1.2
+
+
 def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     shared_media: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
