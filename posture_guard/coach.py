@@ -189,19 +189,57 @@ class CoachSettings:
         "HH:MM" or "off"; ``quiet_hours`` takes "HH:MM-HH:MM" (may wrap midnight) or "off".
         Anything else is a UserError that names the key.
         """
-        if not isinstance(mapping, Mapping):
-            raise UserError(f"{where}: expected a table of settings")
-        known = {f.name for f in fields(cls)} - {"plan_slots"}
-        values: dict[str, Any] = {}
-        for key, raw in mapping.items():
-            if key not in known:
-                raise UserError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-            values[key] = _convert_setting(key, raw, where)
-        settings = cls(**values)
-        settings.validate(where)
+        settings, problems = cls._read_mapping(mapping, where)
+        raise_problems(where, problems)
+        assert settings is not None
         return settings
 
+    @classmethod
+    def _read_mapping(
+        cls, mapping: Mapping[str, Any], where: str
+    ) -> tuple[Optional[CoachSettings], list[str]]:
+        """(the settings, or None; every problem of ``mapping``, each a whole message).
+
+        Every key is looked at, so a user with three wrong keys is told all three at once
+        rather than one per run. A check across keys (``framing_after_s`` against
+        ``framing_window_s``) is left out while one of its keys is itself wrong: it would
+        be judged against a default the user did not choose.
+        """
+        if not isinstance(mapping, Mapping):
+            return None, [f"{where}: expected a table of settings"]
+        known = {f.name for f in fields(cls)} - {"plan_slots"}
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        wrong: set[str] = set()
+        for key, raw in mapping.items():
+            if key not in known:
+                problems.append(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+                continue
+            try:
+                values[key] = _convert_setting(key, raw, where)
+            except UserError as exc:
+                problems.append(str(exc))
+                wrong.add(key)
+        settings = cls(**values)
+        problems += [text for keys, text in settings._problems(where) if not keys & wrong]
+        return (None if problems else settings), problems
+
     def validate(self, where: str = "coach settings") -> None:
+        """Raise the first problem of these settings (see :meth:`_problems`)."""
+        problems = self._problems(where)
+        if problems:
+            raise UserError(problems[0][1])
+
+    def _problems(self, where: str) -> list[tuple[frozenset[str], str]]:
+        """Every value out of range, each with the keys it is about and its message, in
+        the order :meth:`validate` has always told them; a key is named once (0 s is not
+        also "less than 1 s")."""
+        out: list[tuple[frozenset[str], str]] = []
+
+        def add(keys: tuple[str, ...], text: str) -> None:
+            if not any(set(keys) & told for told, _ in out):
+                out.append((frozenset(keys), text))
+
         positive = (
             "alert_hold_s",
             "alert_cooldown_s",
@@ -218,10 +256,10 @@ class CoachSettings:
         )
         for key in positive:
             if not getattr(self, key) > 0:
-                raise UserError(f"{where}: {key!r} must be longer than zero")
+                add((key,), f"{where}: {key!r} must be longer than zero")
         # `not >= 0`, not `< 0`: NaN compares false both ways and must be refused too.
         if not self.min_gap_s >= 0:
-            raise UserError(f"{where}: 'min_gap_s' must not be negative (got {self.min_gap_s})")
+            add(("min_gap_s",), f"{where}: 'min_gap_s' must not be negative (got {self.min_gap_s})")
         for key in (*positive, "min_gap_s"):
             value = getattr(self, key)
             if not value <= MAX_SETTING_S:  # also refuses inf and NaN
@@ -233,37 +271,58 @@ class CoachSettings:
                     if value < _HOURS_READ_UP_TO_S
                     else f"{value:.3g} s"
                 )
-                raise UserError(
+                add(
+                    (key,),
                     f"{where}: {key!r} must be at most "
-                    f"{control_mod.format_duration(MAX_SETTING_S)} (got {got})"
+                    f"{control_mod.format_duration(MAX_SETTING_S)} (got {got})",
                 )
         if not self.snooze_button_s >= MIN_SNOOZE_BUTTON_S:
             # "0.5s" was taken, and the button then read "Snooze 0 s" and silenced nothing
             # a person could see; `posture-guard snooze` refuses less than a second too
-            raise UserError(
+            add(
+                ("snooze_button_s",),
                 f"{where}: 'snooze_button_s' must be from 1 s to "
                 f"{control_mod.format_duration(MAX_SETTING_S)} "
-                f"(got {self.snooze_button_s:.3g} s)"
+                f"(got {self.snooze_button_s:.3g} s)",
             )
         if not 0 < self.alert_bad_share <= 1:
-            raise UserError(f"{where}: 'alert_bad_share' must be in (0, 1]")
+            add(("alert_bad_share",), f"{where}: 'alert_bad_share' must be in (0, 1]")
         for key in ("max_alerts_per_hour", "max_prompts_per_hour"):
             if getattr(self, key) < 1:
-                raise UserError(f"{where}: {key!r} must be at least 1")
+                add((key,), f"{where}: {key!r} must be at least 1")
         if self.framing_after_s > self.framing_window_s:
-            raise UserError(
+            add(
+                ("framing_after_s", "framing_window_s"),
                 f"{where}: 'framing_after_s' is longer than 'framing_window_s', so the "
-                "framing prompt could never be shown"
+                "framing prompt could never be shown",
             )
         if (
             self.checkin_time
             and self.quiet_hours
             and in_quiet_hours(self.checkin_time, self.quiet_hours)
         ):
-            raise UserError(
+            add(
+                ("checkin_time", "quiet_hours"),
                 f"{where}: 'checkin_time' {self.checkin_time:%H:%M} falls in 'quiet_hours', "
-                "so the check-in could never be shown"
+                "so the check-in could never be shown",
             )
+        return out
+
+
+def raise_problems(where: str, problems: list[str]) -> None:
+    """Raise the problems of one settings source as one UserError, if there are any.
+
+    Each problem is a whole message that starts with ``where``. One is raised as it is;
+    several are named together, the source once, as a plan's are (``plan._Problems``):
+    told one per run, a user fixing a config.toml met the next only on the next start.
+    """
+    if len(problems) == 1:
+        raise UserError(problems[0])
+    if problems:
+        listed = "; ".join(
+            f"({i}) {text.removeprefix(f'{where}: ')}" for i, text in enumerate(problems, 1)
+        )
+        raise UserError(f"{where} is not valid ({len(problems)} problems): {listed}")
 
 
 def _convert_setting(key: str, raw: Any, where: str) -> Any:
@@ -1605,20 +1664,33 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
         raise UserError(f"config file {path} is not valid TOML: {problem}") from None
     # Only [coach] is read; anything else is refused, as an unknown key inside [coach] is:
     # a misspelled table ([coch]) silently ignored would leave the user wondering why
-    # their settings have no effect.
+    # their settings have no effect. Every problem of the file is told at once.
+    where = f"config file {path}"
+    problems: list[str] = []
     for key, value in data.items():
         if key == "coach":
             continue
         if isinstance(value, dict):
-            raise UserError(f"config file {path}: unknown table [{key}] (known: [coach])")
-        raise UserError(
-            f"config file {path}: setting {key!r} is outside any table; "
-            "coach settings go under [coach]"
-        )
+            problems.append(f"{where}: unknown table [{key}] (known: [coach])")
+        else:
+            problems.append(
+                f"{where}: setting {key!r} is outside any table; coach settings go under [coach]"
+            )
     table = data.get("coach")
     if table is None:
+        raise_problems(where, problems)
         return CoachSettings()
-    return CoachSettings.from_mapping(table, f"config file {path} [coach]")
+    coach_where = f"{where} [coach]"
+    settings, coach_problems = CoachSettings._read_mapping(table, coach_where)
+    if not problems:
+        raise_problems(coach_where, coach_problems)
+    else:  # "config file X: [coach] 'key' ...", the file named once in the whole message
+        problems += [
+            f"{where}: [coach] {text.removeprefix(f'{coach_where}: ')}" for text in coach_problems
+        ]
+        raise_problems(where, problems)
+    assert settings is not None
+    return settings
 
 
 def build_sink(

@@ -178,6 +178,58 @@ def test_config_with_a_broken_file_is_one_line_naming_it_and_the_fault(
     assert status == 2 and "not valid TOML" in err and str(paths.config_file()) in err
 
 
+def test_every_problem_of_config_toml_is_named_at_once_the_file_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Only the first wrong key was named: the user fixed it, ran again and met the next.
+    path = paths.config_file()
+    path.write_text(
+        '[coach]\nbreak_after_s = "-5m"\nquiet_hours = "25:00-07:00"\nbreak_aftr_s = 3\n'
+        'framing_after_s = "40m"\n'
+    )
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.count(str(path)) == 1
+    assert f"config file {path} [coach] is not valid (4 problems): (1) 'break_after_s' " in err
+    assert "(2) 'quiet_hours' must be a time like '17:30' (got '25:00')" in err
+    assert "(3) unknown key 'break_aftr_s'" in err
+    assert "(4) 'framing_after_s' is longer than 'framing_window_s'" in err
+    # `run` reads it through the same loader: the same message
+    with pytest.raises(UserError) as caught:
+        load_coach_settings(date(2026, 12, 2))
+    assert str(caught.value) == err.strip().removeprefix("posture-guard: ")
+
+
+def test_a_wrong_table_and_wrong_keys_are_named_together() -> None:
+    path = paths.config_file()
+    path.write_text("oops = 1\n[coach]\nsnooze_button_s = 0\n[coch]\nx = 1\n")
+    with pytest.raises(UserError) as caught:
+        coach.load_settings(path)
+    assert str(caught.value) == (
+        f"config file {path} is not valid (3 problems): "
+        "(1) setting 'oops' is outside any table; coach settings go under [coach]; "
+        "(2) unknown table [coch] (known: [coach]); "
+        # one problem per key: 0 s is not also told as "must be from 1 s"
+        "(3) [coach] 'snooze_button_s' must be longer than zero"
+    )
+
+
+def test_one_problem_keeps_its_own_message_and_a_check_across_a_wrong_key_is_left_out() -> None:
+    path = paths.config_file()
+    # framing_window_s is wrong, so framing_after_s is not judged against the default 30m
+    path.write_text('[coach]\nframing_after_s = "40m"\nframing_window_s = "x"\n')
+    with pytest.raises(UserError) as caught:
+        coach.load_settings(path)
+    assert str(caught.value) == (
+        f"config file {path} [coach]: 'framing_window_s' 'x' is not a duration; "
+        "use e.g. 30m, 1h or 90s"
+    )
+    path.write_text("[coch]\nx = 1\n")
+    with pytest.raises(UserError) as caught:
+        coach.load_settings(path)
+    assert str(caught.value) == f"config file {path}: unknown table [coch] (known: [coach])"
+
+
 def test_a_folder_named_config_toml_is_named_once_as_a_folder(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
