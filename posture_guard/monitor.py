@@ -104,6 +104,7 @@ class Pipeline:
         self.next_due = float("-inf")
         self._sampler = SamplerState()
         self._last: Optional[Decision] = None
+        self._opening = False
         self.totals = Totals()
 
     def due(self, t: float) -> bool:
@@ -114,6 +115,9 @@ class Pipeline:
         metrics = compute_metrics(sample, self.header)
         cut = cut_off_view(sample, self.header) if metrics is None else None
         decision = self.decider.decide(sample.t, metrics, cut)
+        if self._opening:  # the first decision after the calibration (see begin)
+            decision = replace(decision, changed=True)
+            self._opening = False
         reading = self.decider.last_reading
         self._account(decision)
         for sink in self.sinks:
@@ -153,6 +157,28 @@ class Pipeline:
         tot.seconds[self._last.state] = tot.seconds.get(self._last.state, 0.0) + span
         if self._last.cut_off:
             tot.cut_off += span
+
+    def begin(self, t: float, sinks: Iterable[Sink], carry: bool = True) -> None:
+        """Start monitoring at stream time ``t``: the samples before it were calibration.
+
+        They were decided all the same, so the smoothing and the sampling schedule go on
+        from them exactly as before, but none was counted or told to a sink: a replay that
+        calibrates on its first seconds logged the deliberate slouch of the calibration
+        step as forward-head posture (`calibrate` before `run` never does). From ``t`` the
+        sinks get every decision, the first (``carry``) being the state held at ``t``;
+        without ``carry`` (a sample at ``t`` is about to be decided) the next decision is
+        told as the first, a change, so the sinks hear the state monitoring begins in.
+        """
+        self.totals = Totals()
+        self.sinks = list(sinks)
+        if self._last is None or not carry:
+            self._last = None
+            self._opening = True
+            return
+        self._last = replace(self._last, t=t, changed=True)
+        self.totals.changes = 1
+        for sink in self.sinks:
+            sink.on_decision(self._last)
 
     def close(self, t_end: Optional[float] = None) -> Totals:
         end = t_end if t_end is not None else (self._last.t if self._last else 0.0)
@@ -418,26 +444,34 @@ def replay(
     exactly the part replayed and the totals count the same."""
     lead: list[Sample] = []
     it = iter(samples)
+    #: with the baseline fitted here: when the calibration ends and monitoring begins
+    monitored_from: Optional[float] = None
     if baseline is None:
         if options.calibrate_seconds:
             baseline, lead = calibrate_samples(
                 header, it, options.calibrate_seconds, options.slouch_seconds, out
             )
             slouch = f", then a {options.slouch_seconds:g} s slouch" if baseline.slouch else ""
+            monitored_from = lead[0].t + options.calibrate_seconds + options.slouch_seconds
             print(
                 f"calibrated on the first {options.calibrate_seconds:g} s "
-                f"({baseline.samples} usable frames){slouch}",
+                f"({baseline.samples} usable frames){slouch}; monitoring from "
+                f"{fmt_clock(monitored_from)} (the calibration is not counted or logged)",
                 file=out,
             )
         else:
             baseline, _ = resolve_baseline(options.profile, out)
     policy = None if options.all_frames else SamplingPolicy()
     decider = Decider(baseline, options.thresholds, options.smoothing)
-    pipeline = Pipeline(header, decider, sinks, policy)
+    pipeline = Pipeline(header, decider, sinks if monitored_from is None else [], policy)
     if isinstance(samples, DetectedFrames):
         samples.pipeline = pipeline  # from here on, skip frames the schedule skips
     last_t = None
     for sample in _chain(lead, it):
+        if monitored_from is not None and sample.t >= monitored_from - 1e-6:
+            at_once = sample.t <= monitored_from + 1e-6 and pipeline.due(sample.t)
+            pipeline.begin(monitored_from, sinks, carry=not at_once)
+            monitored_from = None
         pipeline.offer(sample)
         last_t = sample.t
         if stop is not None and stop.stopped:
@@ -449,6 +483,8 @@ def replay(
         end_t = getattr(samples, "end_t", None)
         if end_t is not None and (last_t is None or end_t > last_t):
             last_t = end_t
+    if monitored_from is not None:  # the input ended within the calibration (or a stop)
+        pipeline.begin(monitored_from, sinks, carry=False)
     return pipeline.close(last_t)
 
 
@@ -739,7 +775,7 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             states_file.close()
     print_totals(totals, out)
     if not stop.stopped:
-        print_logged(db, getattr(args, "start", None), span, out)
+        print_logged(db, getattr(args, "start", None), monitored_span(span, options), out)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -792,7 +828,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             states_file.close()
     print_totals(totals, out)
     if not stop.stopped:
-        print_logged(db, args.start, span, out)
+        print_logged(db, args.start, monitored_span(span, options), out)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -878,6 +914,13 @@ def stop_on_signals() -> Iterator[StopFlag]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def monitored_span(span: tuple[float, float], options: ReplayOptions) -> tuple[float, float]:
+    """The part of the input's ``span`` a replay logs: without the seconds it calibrates
+    on (see :meth:`Pipeline.begin`)."""
+    lead = (options.calibrate_seconds or 0.0) + options.slouch_seconds
+    return (min(span[0] + lead, span[1]), span[1])
 
 
 def print_logged(

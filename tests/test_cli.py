@@ -97,7 +97,8 @@ def test_replay_every_sample_writes_one_line_per_analysed_sample(
     assert main(["replay", "--landmarks", str(slump_stream), "--states-out", str(out), *args]) == 0
     _, samples = load_stream(slump_stream)
     lines = _states(out)
-    assert len(lines) == len(samples)
+    # the first 20 s are calibration, not monitoring: no line for them
+    assert len(lines) == sum(s.t >= samples[0].t + 20 for s in samples)
     assert {"ear_gap", "face_width", "pitch"} <= set(lines[0])  # the metrics behind it
 
 
@@ -120,7 +121,7 @@ def test_adaptive_sampling_analyses_far_fewer_frames(
     text = capsys.readouterr().out
     analysed, seen = (int(x) for x in text.split("analysed ")[1].split(" frames")[0].split(" of "))
     _, samples = load_stream(slump_stream)
-    assert seen == len(samples)
+    assert seen == sum(s.t >= samples[0].t + 20 for s in samples)  # after the calibration
     assert analysed < seen / 2
 
 
@@ -1372,7 +1373,8 @@ def test_a_replay_never_logs_time_the_database_already_holds(
     assert main(["summary", "--db", str(db), "--date", "2026-01-05", "--json"]) == 0
     day = json.loads(capsys.readouterr().out)
     stream_minutes = json.loads(slump_stream.read_text().splitlines()[-1])["t"] / 60
-    assert day["monitored_minutes"] == pytest.approx(2 * stream_minutes, abs=0.2)
+    # each replay logs all but the 10 s it calibrates on (REPLAY_INTO_DB)
+    assert day["monitored_minutes"] == pytest.approx(2 * (stream_minutes - 10 / 60), abs=0.2)
 
 
 def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -1652,3 +1654,59 @@ def test_the_replay_totals_add_up_to_the_monitored_time_and_to_100_percent():
     assert round(sum(shares), 1) == 100.0, out.getvalue()
     for (_, exact), row, share in zip(seconds.items(), rows, shares):
         assert abs(secs(row[1]) - exact) < 1 and abs(share - 100 * exact / 410) < 0.1
+
+
+def test_the_demo_leaves_its_calibration_out_of_the_log_the_totals_and_the_states(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo (a replay that calibrates on its first 20 + 15 s) counted, logged and wrote
+    the calibration as monitored posture: the deliberate slouch of the calibration step was
+    forward-head time in the totals, the --db log and --states-out. `calibrate` then `run`
+    never logs it. What follows the calibration is decided as before, sample for sample."""
+    import re
+    from datetime import datetime
+
+    from calibration.baseline import SLOUCH_SECONDS
+    from posture_guard.monitor import (
+        CALIBRATE_SECONDS,
+        ReplayOptions,
+        calibrate_samples,
+        demo_stream_path,
+        open_landmarks,
+        replay,
+    )
+    from posture_guard.sinks import StatesWriter
+
+    db, states = tmp_path / "demo.db", tmp_path / "demo-states.jsonl"
+    start = "2026-01-05T09:00"
+    assert main(["demo", "--db", str(db), "--states-out", str(states), "--start", start]) == 0
+    printed = capsys.readouterr().out
+    lead = CALIBRATE_SECONDS + SLOUCH_SECONDS
+    lines = _states(states)
+    assert lines[0]["t"] == lead and all(x["t"] >= lead for x in lines)
+    t0 = datetime.fromisoformat(start).timestamp()
+    assert min(s for _, s, _ in _spans(db)) == t0 + lead
+    assert "monitoring from 00:00:35 (the calibration is not counted or logged)" in printed
+    header, samples = open_landmarks(demo_stream_path())
+    samples = list(samples)
+    h, m, s = re.search(r"^monitored (\d\d):(\d\d):(\d\d)", printed, re.M).groups()
+    monitored = 3600 * int(h) + 60 * int(m) + int(s)
+    assert monitored == round(samples[-1].t - samples[0].t - lead)
+    assert "logged to" in printed and "09:00:35 to" in printed
+
+    # Judged by the same baseline over the whole stream, as before: every decision from the
+    # end of the calibration on is the same, at every analysed sample.
+    baseline, _ = calibrate_samples(header, iter(samples), CALIBRATE_SECONDS, SLOUCH_SECONDS)
+    for all_frames in (False, True):
+        whole, cut = io.StringIO(), io.StringIO()
+        options = ReplayOptions(all_frames=all_frames)
+        replay(header, samples, [StatesWriter(whole, True)], options, io.StringIO(), baseline)
+        options = ReplayOptions(CALIBRATE_SECONDS, None, all_frames, SLOUCH_SECONDS)
+        replay(header, samples, [StatesWriter(cut, True)], options, io.StringIO())
+        before = [json.loads(x) for x in whole.getvalue().splitlines()]
+        after = [json.loads(x) for x in cut.getvalue().splitlines()]
+        kept = [x for x in before if x["t"] >= lead]
+        held = [x for x in before if x["t"] <= lead][-1]["state"]
+        assert after[-len(kept) :] == kept
+        assert after[0]["t"] == lead and after[0]["state"] == held
+        assert len(after) - len(kept) <= 1  # the state held when the monitoring begins
