@@ -723,6 +723,44 @@ def start_ending_now(span: tuple[float, float]) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+class SideViewWatch:
+    """Watches a replay's decisions for a side view, which the decision cannot judge.
+
+    Why: the decision measures the ear line's height above the shoulder line in shoulder
+    widths, as a webcam facing the user sees it; in profile the shoulders overlap and the
+    height grows to several widths, which it reads as good. A side-view photo replayed read
+    100 % good without a word, while `calibrate` refuses such a view (at the same line,
+    :data:`calibration.baseline.SIDE_VIEW_GAP`) and `assess` measures it.
+    """
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+
+    def on_decision(self, decision: Decision) -> None:
+        gap = decision.metrics.get("ear_gap")
+        if gap is not None:
+            self.gaps.append(gap)
+
+    def close(self, t_end: float) -> None:
+        pass
+
+    def note(self) -> Optional[str]:
+        """One line when most measured frames were a side view; None otherwise."""
+        from calibration.baseline import SIDE_VIEW_GAP
+
+        if not self.gaps:
+            return None
+        median = float(np.median(self.gaps))
+        if median <= SIDE_VIEW_GAP:
+            return None
+        return (
+            f"note: this looks like a side view (the ears {median:.1f} shoulder widths above "
+            "the shoulders, which nearly overlap; facing the camera it is under 1), which the "
+            "posture states, made for a webcam facing you, cannot judge: the totals below "
+            "say nothing of its posture. `posture-guard assess PHOTO` measures a side-view photo"
+        )
+
+
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     slouch = args.slouch_seconds or 0.0
     options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames, slouch)
@@ -758,6 +796,8 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             sinks.append(ConsolePrinter(out))
         if states_file is not None:
             sinks.append(StatesWriter(states_file, every_sample=args.every_sample))
+        side_view = SideViewWatch()
+        sinks.append(side_view)
         source = args.landmarks or args.video
         baseline, profile = None, "replay"  # calibrated on the stream's first seconds
         if options.calibrate_seconds is None:
@@ -773,6 +813,9 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     finally:
         if states_file is not None:
             states_file.close()
+    note = side_view.note()
+    if note:
+        print(note, file=out)
     print_totals(totals, out)
     if not stop.stopped:
         print_logged(db, getattr(args, "start", None), monitored_span(span, options), out)

@@ -74,6 +74,33 @@ def test_real_upright_clip_reads_good_at_least_95_percent(shared_media: Path, cl
 
 
 @pytest.mark.parametrize(
+    "name, side",
+    [
+        ("side_sitting_hunched_mit.jpg", True),
+        ("side_sitting_upright_mit.jpg", True),
+        ("frontal_upright_man_intel.gif", False),
+    ],
+)
+def test_replay_says_a_side_view_is_one_its_states_cannot_judge(
+    shared_media: Path, name: str, side: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`replay --video` of a side-view photo read 100 % good without a word, though
+    `calibrate` refuses a side view and `assess` called the hunched one forward head."""
+    from posture_guard.cli import main
+
+    path = shared_media / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    assert main(["replay", "--video", str(path), "--quiet"]) == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if "side view" in line]
+    if side:
+        assert len(said) == 1 and said[0].startswith("note: this looks like a side view")
+        assert "cannot judge" in said[0] and "posture-guard assess" in said[0]
+    else:
+        assert said == []
+
+
+@pytest.mark.parametrize(
     "which, factor, part",
     [
         ("video", 2.0, "shoulders"),
