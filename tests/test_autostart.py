@@ -419,15 +419,13 @@ def test_status_of_an_xdg_entry_the_desktop_turned_off_says_off(
     assert capsys.readouterr().out.startswith("autostart: on (xdg)")
 
 
-def test_status_of_a_systemd_unit_that_is_not_enabled_says_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
-    # `systemctl --user disable posture-guard.service` (or `enable --no-manager`) leaves
-    # the unit file in place, and nothing starts at login; `status` said "autostart: on"
-    # from the file alone. The real systemctl answers from the unit files of this HOME
-    # (no user manager to reach: its bus and runtime folder are not this test's).
-    systemctl = shutil.which("systemctl")
-    if systemctl is None:
+@pytest.fixture
+def systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real systemctl, in a HOME of this test's own where it answers from the unit
+    files (no user manager to reach: its bus and runtime folder are not this test's);
+    skipped without systemctl."""
+    found = shutil.which("systemctl")
+    if found is None:
         pytest.skip("systemctl (Debian package systemd) is not installed")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
@@ -435,6 +433,16 @@ def test_status_of_a_systemd_unit_that_is_not_enabled_says_off(
     (tmp_path / "run").mkdir()
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     monkeypatch.setattr(autostart, "has_systemd", lambda: True)
+    return found
+
+
+def test_status_of_a_systemd_unit_that_is_not_enabled_says_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, systemctl: str
+) -> None:
+    # `systemctl --user disable posture-guard.service` (or `enable --no-manager`) leaves
+    # the unit file in place, and nothing starts at login; `status` said "autostart: on"
+    # from the file alone. The real systemctl answers from the unit files of this HOME
+    # (no user manager to reach: its bus and runtime folder are not this test's).
     assert cli.main(["autostart", "enable", "--no-manager", "--camera", "1"]) == 0
     entry = autostart.current_entry(camera=1)
     assert entry.kind == "systemd" and entry.path.exists()
@@ -575,19 +583,10 @@ def test_an_entry_edited_by_hand_and_turned_off_is_turned_on_as_it_is(
 
 
 def test_a_systemd_unit_edited_by_hand_and_not_enabled_is_enabled_as_it_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, systemctl: str
 ) -> None:
     # a unit not enabled: `status` advised `posture-guard autostart enable`, which writes
     # the unit anew (dropping the `-v` added by hand), where systemctl enables it as it is
-    systemctl = shutil.which("systemctl")
-    if systemctl is None:
-        pytest.skip("systemctl (Debian package systemd) is not installed")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    (tmp_path / "run").mkdir()
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    monkeypatch.setattr(autostart, "has_systemd", lambda: True)
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     entry = autostart.current_entry()
     edited = entry.content.replace(' "posture_guard.cli" ', ' "posture_guard.cli" -v ', 1)
