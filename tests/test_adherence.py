@@ -478,6 +478,19 @@ def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
     ]
 
 
+def _report_row(tmp_path: Path, db: Path, day: date) -> dict[str, str]:
+    """The therapist report's CSV row of ``day`` (the report's own count of its doses)."""
+    days = tmp_path / "r.csv"
+    rc = cli.main(
+        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
+        + ["--from", str(day), "--to", str(day), "--db", str(db)]
+    )
+    assert rc == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    return row
+
+
 def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_clear(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -509,14 +522,7 @@ def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_cle
         "was cleared at 12:30)\n"
     )
     # the report's count of that day
-    days = tmp_path / "r.csv"
-    rc = cli.main(
-        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
-        + ["--from", str(cleared), "--to", str(cleared), "--db", str(db)]
-    )
-    assert rc == 0
-    with days.open(newline="", encoding="utf-8") as fh:
-        (row,) = list(csv.DictReader(fh))
+    row = _report_row(tmp_path, db, cleared)
     assert int(row["exercises_prescribed"]) == before
 
 
@@ -557,14 +563,7 @@ def test_done_for_a_cleared_day_counts_the_doses_at_the_coachs_times_around_own_
         f"chin_tuck: done on {cleared} (1 of 1 prescribed that day until the plan was "
         "cleared at 12:30)\n"
     )
-    days = tmp_path / "r.csv"
-    rc = cli.main(
-        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
-        + ["--from", str(cleared), "--to", str(cleared), "--db", str(db)]
-    )
-    assert rc == 0
-    with days.open(newline="", encoding="utf-8") as fh:
-        (row,) = list(csv.DictReader(fh))
+    row = _report_row(tmp_path, db, cleared)
     assert int(row["exercises_prescribed"]) == 1
 
 
@@ -610,14 +609,7 @@ def test_done_today_after_a_clear_this_morning_answers_the_cleared_plans_doses(
     with Store.open(db) as store:
         assert [e.payload["exercise"] for e in store.events(0, 4e9)] == ["towel_row", "chin_tuck"]
     # the report counts today the same
-    days = tmp_path / "r.csv"
-    rc = cli.main(
-        ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
-        + ["--from", str(today), "--to", str(today), "--db", str(db)]
-    )
-    assert rc == 0
-    with days.open(newline="", encoding="utf-8") as fh:
-        (row,) = list(csv.DictReader(fh))
+    row = _report_row(tmp_path, db, today)
     assert (int(row["exercises_prescribed"]), int(row["exercises_done_of_prescribed"])) == (2, 2)
 
 
