@@ -559,23 +559,28 @@ def test_a_video_damaged_after_its_start_is_one_note_and_the_part_decoded_is_log
     assert "is damaged" not in out and "of 100 frames" in out
 
 
+def _noise_clip(path: Path, fourcc: str) -> bytearray:
+    """Write a real 3 s clip of noise at 10 fps (30 frames of 160x120) to ``path``, and
+    return its bytes to damage."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    return bytearray(path.read_bytes())
+
+
 def _clip_damaged_on_opening(tmp_path: Path, kind: str) -> Path:
     """A real 3 s clip that opens and decodes to its end, but whose damage FFmpeg finds
     while it is opened: its first frame's bytes partly zeroed (an AVI), or an MP4 index
     stating 1000 frames in a chunk that holds 30."""
     import struct
 
-    import cv2
-    import numpy as np
-
     path = tmp_path / ("first.avi" if kind == "first-frame" else "index.mp4")
-    fourcc = "XVID" if kind == "first-frame" else "mp4v"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (160, 120))
-    rng = np.random.default_rng(0)
-    for _ in range(30):
-        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
-    writer.release()
-    data = bytearray(path.read_bytes())
+    data = _noise_clip(path, "XVID" if kind == "first-frame" else "mp4v")
     if kind == "first-frame":
         chunk = data.find(b"00dc", data.find(b"movi"))  # the first frame's chunk
         middle = chunk + 8 + struct.unpack("<I", data[chunk + 4 : chunk + 8])[0] // 2
@@ -617,16 +622,8 @@ def _mp4_with_a_damaged_time_scale(tmp_path: Path, kind: str) -> Path:
     the same with each frame 1 tick long, 1 fps), or a tiny one it takes (0.002 fps)."""
     import struct
 
-    import cv2
-    import numpy as np
-
     path = tmp_path / f"{kind}.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
-    rng = np.random.default_rng(0)
-    for _ in range(30):
-        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
-    writer.release()
-    data = bytearray(path.read_bytes())
+    data = _noise_clip(path, "mp4v")
     mdhd = data.find(b"mdhd")  # version 0: flags, two dates, then the time scale
     data[mdhd + 16 : mdhd + 20] = struct.pack(">I", 2 if kind == "tiny" else 0xFFFFFFFF)
     if kind == "one":
