@@ -392,16 +392,22 @@ def test_the_windows_entry_keeps_a_percent_sign_in_the_interpreter_path(tmp_path
     )
 
 
+@pytest.fixture
+def xdg_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A HOME of this test's own, on a Linux desktop without systemd: `enable` writes an
+    XDG autostart entry there."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
+
+
 @pytest.mark.parametrize("line", ["X-GNOME-Autostart-enabled=false", "Hidden=true"])
 def test_status_of_an_xdg_entry_the_desktop_turned_off_says_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, line: str
+    capsys, xdg_home: None, line: str
 ) -> None:
     # GNOME's "Startup Applications" unticked writes X-GNOME-Autostart-enabled=false into
     # the entry (Hidden=true is the spec's "treat as deleted"): nothing starts at login,
     # yet `status` said "autostart: on (xdg), but ... differs" and advised `enable`.
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
     assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
     entry = autostart.current_entry("work")
     text = entry.path.read_text(encoding="utf-8")
@@ -530,14 +536,9 @@ def test_an_option_added_by_hand_is_found_in_every_platforms_entry(tmp_path: Pat
         assert autostart.hand_added(entry.kind, entry.content, entry.content) == []
 
 
-def test_enable_over_an_entry_edited_by_hand_says_what_it_dropped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
+def test_enable_over_an_entry_edited_by_hand_says_what_it_dropped(capsys, xdg_home: None) -> None:
     # `enable --camera 1` to change the camera wrote the file anew and said only
     # "autostart enabled": the `-v` the user had added to the command was gone unsaid
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     entry = autostart.current_entry()
     edited = entry.content.replace(" posture_guard.cli ", " posture_guard.cli -v ", 1)
@@ -558,13 +559,10 @@ def test_enable_over_an_entry_edited_by_hand_says_what_it_dropped(
 
 @pytest.mark.parametrize("line", ["X-GNOME-Autostart-enabled=false", "Hidden = true"])
 def test_an_entry_edited_by_hand_and_turned_off_is_turned_on_as_it_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, line: str
+    capsys, xdg_home: None, line: str
 ) -> None:
     # turned off in the desktop's startup settings, `status` advised the `enable` that
     # turns it on again, and that enable dropped the `-v` the user had added by hand
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.setattr(autostart, "has_systemd", lambda: False)
     assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
     entry = autostart.current_entry("work")
     edited = entry.content.replace(" posture_guard.cli ", " posture_guard.cli -v ", 1)
