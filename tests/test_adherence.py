@@ -478,6 +478,20 @@ def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
     ]
 
 
+def _five_chin_tucks_cleared_at_12_30(tmp_path: Path, today: date, cleared: date) -> Path:
+    """Import a plan of 5 chin tucks a day (no quiet hours of its own) as of 20 days ago,
+    and clear it on ``cleared`` at 12:30; the plan file."""
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        PLAN_HEAD.format(start=today - timedelta(days=20), end=today + timedelta(days=20))
+        + '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 5\n',
+        encoding="utf-8",
+    )
+    plan.import_plan(path, now=datetime.combine(today - timedelta(days=20), time(8)))
+    assert plan.clear_plan(now=datetime.combine(cleared, time(12, 30)))
+    return path
+
+
 def _report_row(tmp_path: Path, db: Path, day: date) -> dict[str, str]:
     """The therapist report's CSV row of ``day`` (the report's own count of its doses)."""
     days = tmp_path / "r.csv"
@@ -500,14 +514,7 @@ def test_done_for_the_day_a_plan_was_cleared_counts_the_doses_due_before_the_cle
     prompted none of them)."""
     today = date.today()
     cleared = today - timedelta(days=2)
-    path = tmp_path / "plan.toml"
-    path.write_text(
-        PLAN_HEAD.format(start=today - timedelta(days=20), end=today + timedelta(days=20))
-        + '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 5\n',
-        encoding="utf-8",
-    )
-    plan.import_plan(path, now=datetime.combine(today - timedelta(days=20), time(8)))
-    assert plan.clear_plan(now=datetime.combine(cleared, time(12, 30)))
+    path = _five_chin_tucks_cleared_at_12_30(tmp_path, today, cleared)
     due = [s.at for s in plan.schedule_day(plan.load_plan_file(path), cleared)]
     before = sum(1 for t in due if t < time(12, 30))
     assert 0 < before < len(due) == 5
@@ -540,14 +547,7 @@ def test_done_for_a_cleared_day_counts_the_doses_at_the_coachs_times_around_own_
     (paths.config_dir() / "config.toml").write_text(
         '[coach]\nquiet_hours = "09:00-12:00"\n', encoding="utf-8"
     )
-    path = tmp_path / "plan.toml"
-    path.write_text(
-        PLAN_HEAD.format(start=today - timedelta(days=20), end=today + timedelta(days=20))
-        + '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 5\n',
-        encoding="utf-8",
-    )
-    plan.import_plan(path, now=datetime.combine(today - timedelta(days=20), time(8)))
-    assert plan.clear_plan(now=datetime.combine(cleared, time(12, 30)))
+    path = _five_chin_tucks_cleared_at_12_30(tmp_path, today, cleared)
     bare = plan.load_plan_file(path)
     timed = plan.scheduled_plan(bare, (time(9), time(12)))
     before = [
