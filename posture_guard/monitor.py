@@ -42,6 +42,7 @@ from .classify import (
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
+from .rounding import apportion
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
 from .states import Decision, PostureState
@@ -372,20 +373,6 @@ def fmt_clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def _apportion(exact: list[Fraction], whole: int) -> list[int]:
-    """Whole numbers, each ``exact`` rounded down or up, that add up to ``whole`` (within
-    ``len(exact)`` of their sum): the units missing go to the largest remainders, ties to
-    the earlier part. (summary.whole_minutes does the same for the daily summary; the
-    loop may not import the reporting layer.) Fractions keep it exact: a float share of
-    exactly 44 that came out as 43.9999 must not lose its tenth."""
-    shown = [math.floor(x) for x in exact]
-    missing = max(0, whole - sum(shown))
-    by_remainder = sorted(range(len(shown)), key=lambda i: exact[i] - shown[i], reverse=True)
-    for i in by_remainder[:missing]:
-        shown[i] += 1
-    return shown
-
-
 def print_totals(totals: Totals, out: TextIO) -> None:
     """The replay's closing lines: the monitored time, then each state's time and share.
 
@@ -404,8 +391,8 @@ def print_totals(totals: Totals, out: TextIO) -> None:
         (s, Fraction(totals.seconds[s])) for s in PostureState if totals.seconds.get(s, 0.0) > 0
     ]
     exact_total = sum((secs for _, secs in shown), Fraction(0))
-    seconds = _apportion([secs for _, secs in shown], int(round(total)))
-    tenths = _apportion([1000 * secs / exact_total for _, secs in shown], 1000) if shown else []
+    seconds = apportion([secs for _, secs in shown], int(round(total)))
+    tenths = apportion([1000 * secs / exact_total for _, secs in shown], 1000) if shown else []
     for (state, _), secs, share in zip(shown, seconds, tenths):
         print(f"  {state.value:<17}{fmt_clock(secs)}  {share / 10:5.1f}%", file=out)
     if totals.cut_off > 0 and total > 0:

@@ -26,6 +26,7 @@ from .classify import POPULATION_PROFILE
 from .dates import parse_day, refuse_after_today
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF
+from .rounding import apportion
 from .states import PostureState
 from .store import Event, Store
 
@@ -155,20 +156,7 @@ def whole_percents(parts: Sequence[float]) -> list[int]:
     total = sum(exact_parts)
     if total <= 0:
         return [0] * len(parts)
-    return _apportion([100 * p / total for p in exact_parts], 100)
-
-
-def _apportion(exact: Sequence[Fraction], whole: int) -> list[int]:
-    """Whole numbers, each ``exact`` rounded down or up, that add up to ``whole`` (which
-    lies within ``len(exact)`` of their sum): the points missing go to the largest
-    remainders, ties to the earlier part."""
-    shown = [math.floor(x) for x in exact]
-    missing = whole - sum(shown)
-    # sorted() is stable, also with reverse=True: equal remainders keep their order
-    by_remainder = sorted(range(len(shown)), key=lambda i: exact[i] - shown[i], reverse=True)
-    for i in by_remainder[:missing]:
-        shown[i] += 1
-    return shown
+    return apportion([100 * p / total for p in exact_parts], 100)
 
 
 @dataclass
@@ -401,7 +389,7 @@ def whole_minutes(state_seconds: dict[str, float]) -> dict[str, int]:
     desk = int(round(desk_s / 60))
     monitored = int(round(sum(state_seconds.values()) / 60))
     exact = [Fraction(state_seconds[s]) / 60 for s in PRESENT_STATES]
-    out = dict(zip(PRESENT_STATES, _apportion(exact, desk)))
+    out = dict(zip(PRESENT_STATES, apportion(exact, desk)))
     out[PostureState.ABSENT.value] = monitored - desk
     return {s: out[s] for s in STATES}
 
