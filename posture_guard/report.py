@@ -400,7 +400,7 @@ def refuse_overwriting_inputs(
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
     from . import paths
-    from .dates import parse_day, refuse_after_today, refuse_reversed
+    from .dates import end_by_today, parse_day, refuse_after_today, refuse_reversed
     from .store import open_for_reading
 
     last = parse_day(args.to, "--to")
@@ -412,18 +412,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     # as both, it made a range past today read as gaps in the patient's record
     given = "" if args.from_ else " (27 days before --to, as --from was not given)"
     refuse_after_today(first, "--from", given)
-    today = date.today()
-    clipped = last > today
-    if clipped:
-        last = today
+    last, ends_today = end_by_today(last)
     db = getattr(args, "db", None)
     refuse_overwriting_inputs(
         {"--html": args.html, "--csv": args.csv},
         {"--db" if db else "the database": db or paths.database_file()},
     )
     store = open_for_reading(getattr(args, "db", None))
-    if clipped:
-        print(f"note: the report ends today, {today}; the days after it are not recorded yet")
+    if ends_today:
+        print(ends_today)
     try:
         if args.html:
             data = gather(store, first, last, seed=args.seed)

@@ -1123,7 +1123,7 @@ def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
 def cmd_therapist_report(args: argparse.Namespace) -> int:
     """``posture-guard report --therapist --from D --to D --pdf F [--csv F] [--plan F]``."""
     from . import paths
-    from .dates import parse_day, refuse_after_today, refuse_reversed
+    from .dates import end_by_today, parse_day, refuse_after_today, refuse_reversed
     from .plan import (
         MAX_PLAN_DAYS,
         active_plan_path,
@@ -1164,18 +1164,15 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         last = date.today()
     # a day yet to come is neither "not monitored" nor "without a diary entry": as in the
     # user's report, the range ends today, and a range that starts later is refused
-    today = date.today()
     if first is not None and first <= last:
         refuse_after_today(first, "--from")
-    clipped = last > today
-    if clipped:
-        last = today
+    last, ends_today = end_by_today(last)
     if first is None:
         start = None if plan is None else min(plan.start, course_start or plan.start)
         first = start if start is not None and start <= last else last - timedelta(27)
     refuse_reversed(first, last, args.from_ is not None, args.to is not None)
     if (last - first).days + 1 > MAX_PLAN_DAYS:
-        to = f"to today, {last}," if clipped else f"--to {last}"
+        to = f"to today, {last}," if ends_today else f"--to {last}"
         raise UserError(
             f"--from {first} {to} is {(last - first).days + 1} days; a therapist "
             f"report covers at most {MAX_PLAN_DAYS} (two years, the longest plan): choose "
@@ -1185,8 +1182,8 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     periods = None if explicit else plan_periods(first, last, plan)
     judged = [p.plan for p in periods] if periods is not None else [plan]
     store = open_for_reading(getattr(args, "db", None))
-    if clipped:
-        print(f"note: the report ends today, {today}; the days after it are not recorded yet")
+    if ends_today:
+        print(ends_today)
     try:
         data = gather(
             store,
