@@ -571,7 +571,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 def cmd_pause(args: argparse.Namespace) -> int:
     # only for the message, as `status` would have said it: a second `pause` repeated
     # "Coaching paused until ..." as if it had just begun, its start left unsaid
-    before, _ = _status_by_lock()
+    before, _ = status_by_lock()
     now = time.time()
     state = pause(now)
     if state.paused_at != now:  # the pause already in force keeps its start
@@ -595,7 +595,7 @@ def cmd_pause(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     # only for the message, as `status` would have said it: "Coaching resumed." with
     # nothing paused or snoozed read as if something had been silencing the coach
-    before, _ = _status_by_lock()
+    before, _ = status_by_lock()
     resume()
     if before.control_problem is None and before.asks_nothing():
         # (and no "this applies when `run` starts": there is nothing to apply)
@@ -611,7 +611,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     # quiet while the camera is released); service adds camera, posture now and today
     from . import service
 
-    status, pid = _status_by_lock()
+    status, pid = status_by_lock()
     lines = status.lines()
     extra = service.status_lines()
     if pid is not None and lines and lines[0].startswith("monitor: not"):
@@ -627,7 +627,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status_by_lock() -> tuple[Status, Optional[int]]:
+def status_by_lock() -> tuple[Status, Optional[int]]:
     """:func:`read_status`, with whether a monitor runs asked of its lock, and the pid
     the lock names (None: no monitor runs)."""
     from . import service

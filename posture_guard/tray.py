@@ -76,7 +76,7 @@ def snapshot() -> tuple[Colour, bool, bool]:
     (whether a monitor runs is asked of its lock)."""
     from . import service
 
-    status, pid = control._status_by_lock()
+    status, pid = control.status_by_lock()
     svc = service.read_service_status()
     colour = state_colour(pid is not None, svc.camera if svc else None, svc.state if svc else None)
     return (colour, *menu_state(status))

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "posture_guard"
 #: the day.
 ALLOWED_LATE_IMPORTS = {
     ("control", "cmd_status", "service"),
-    ("control", "_status_by_lock", "service"),
+    ("control", "status_by_lock", "service"),
     ("control", "_note_if_not_running", "service"),
     ("service", "_today_lines", "summary"),
 }

@@ -347,7 +347,7 @@ def test_tray_menu_offers_resume_during_a_notification_snooze_as_status_says_it(
     beat = control.Heartbeat(pid=os.getpid(), at=now, started=now - 60, snooze_until=now + 600)
     control.write_heartbeat(beat)
     with service.InstanceLock():  # as the monitor that wrote the heartbeat holds it
-        status, _ = control._status_by_lock()
+        status, _ = control.status_by_lock()
         assert "snoozed from a notification" in status.lines()[-1]
         _, paused, snoozed = tray.snapshot()
         actions = [i.action for i in tray.menu_items(paused, snoozed)]
