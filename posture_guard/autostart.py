@@ -401,9 +401,10 @@ def hand_added(kind: str, current: str, written: str) -> list[str]:
     added: list[str] = []
     line, ours = command_line(kind, current), command_line(kind, written)
     if line is not None and ours is not None:
-        extra = Counter(_run_options(kind, line)) - Counter(_run_options(kind, ours))
+        mine = _run_options(kind, line)
+        extra = Counter(mine) - Counter(_run_options(kind, ours))
         words: list[str] = []
-        for word in _run_options(kind, line):
+        for word in mine:
             if extra[word] > 0:
                 extra[word] -= 1
                 words.append(word)
