@@ -351,6 +351,14 @@ class DiaryDay:
         return any(h.took_medication for h in self.headaches)
 
     @property
+    def medication_counted_on(self) -> Optional[date]:
+        """The day an earlier-begun headache still going on this day had its medication
+        counted (the earliest such day), or None. Why: the medication counts once, on the
+        day its headache began, yet "no medication" on the days after would misstate a
+        headache treated all along."""
+        return min((h.day for h in self.continued if h.took_medication), default=None)
+
+    @property
     def first_start(self) -> Optional[time]:
         """When the day's first headache began (None when no entry gave a time)."""
         starts = [h.start for h in self.headaches if h.start is not None]

@@ -85,12 +85,23 @@ class DailyRow:
                 "uncalibrated_min": round(p.uncalibrated_s / 60, 1),
                 "headache": {"headache": "yes", "none": "no"}.get(d.status, "unknown"),
                 "max_intensity": "" if d.max_intensity is None else d.max_intensity,
-                "acute_medication": "yes"
-                if d.medication
-                else ("no" if d.status != "unknown" else ""),
+                "acute_medication": _medication_cell(d),
             }
         )
         return row
+
+
+def _medication_cell(d: DiaryDay) -> str:
+    """'yes' when a headache begun on the day was treated; on a later day of a treated
+    headache begun before, 'counted on DAY' (its medication counts once, on that day, so
+    summing the 'yes' rows gives the medication days); 'no' for a day known to the diary
+    without any; empty when the diary says nothing of the day."""
+    if d.medication:
+        return "yes"
+    counted_on = d.medication_counted_on
+    if counted_on is not None:
+        return f"counted on {counted_on.isoformat()}"
+    return "no" if d.status != "unknown" else ""
 
 
 CSV_COLUMNS = list(

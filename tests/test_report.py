@@ -434,3 +434,19 @@ def test_the_daily_chart_of_a_short_report_labels_each_day_of_it_once(store):
         labels = [t.get_text() for t in fig.axes[1].get_xticklabels()]  # shared with the top
         assert labels == [f"{d}" for d in days[::step]], n
         plt.close(fig)
+
+
+def test_csv_medication_of_a_long_headache_points_its_later_days_to_its_first(store, tmp_path):
+    # A 48 h migraine treated on its first evening: its medication counts once, on that
+    # day, but its later days read 'no' as if the headache then went untreated.
+    d2, d3, d4 = (D1 + timedelta(days=i) for i in (1, 2, 3))
+    diary = Diary(store)
+    diary.add(Headache(D1, 8, start=time(20, 0), duration_min=48 * 60, medication="sumatriptan"))
+    diary.check_in_none(d4)
+    rows = {r.day: r.csv_dict()["acute_medication"] for r in daily_rows(store, D1, d4)}
+    assert rows == {D1: "yes", d2: f"counted on {D1}", d3: f"counted on {D1}", d4: "no"}
+    out = tmp_path / "r.csv"  # a range starting inside the headache names its first day too
+    argv = ["report", "--from", str(d3), "--to", str(d4), "--csv", str(out)]
+    assert cli.main([*argv, "--db", str(store.path)]) == 0
+    with open(out, newline="") as fh:
+        assert [r["acute_medication"] for r in csv.DictReader(fh)] == [f"counted on {D1}", "no"]
