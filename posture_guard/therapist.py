@@ -158,7 +158,7 @@ class Window:
     fh_share: Optional[float]
     good_share: Optional[float]
     desk_h_per_day: Optional[float]
-    alerts_per_day: Optional[float]
+    alerts_per_day: Optional[float]  # per monitored day: no alert comes on a day without
     adherence: Optional[float]
     mean_pain: Optional[float]
     headache_days: int
@@ -475,7 +475,7 @@ def summary_lines(data: TherapistData) -> list[str]:
                 num(n.desk_h_per_day, 1, " h"),
                 "",
             ),
-            ("Posture alerts per day", num(b.alerts_per_day), num(n.alerts_per_day), ""),
+            ("Alerts per monitored day", num(b.alerts_per_day), num(n.alerts_per_day), ""),
             # every prescribed dose done is the aim only where a plan prescribes: with
             # none in force in the period (none at all, or one starting after it or
             # ended before it) there is no target (it read "100 %" all the same)

@@ -1069,3 +1069,19 @@ def test_a_report_past_today_ends_today_and_counts_no_day_to_come_as_a_gap(
         f"posture-guard: --from {tomorrow} is after today ({today}): nothing is recorded yet\n"
     )
     assert not (tmp_path / "later.pdf").exists()
+
+
+def test_the_summary_names_alerts_per_monitored_day_as_it_counts_them(tmp_path: Path) -> None:
+    # 6 alerts on each window's one monitored day of two: the row read "Posture alerts
+    # per day 6.0", while the window's days had 3 alerts a day.
+    days = [FIRST + timedelta(days=i) for i in range(4)]
+    db = tmp_path / "a.sqlite3"
+    _fh_days(db, {days[0]: (30, 240), days[2]: (30, 240)})
+    with Store.open(db) as store:
+        for d in (days[0], days[2]):
+            for k in range(6):
+                store.log_event("alert", _ts(d, 10, k))
+        data = therapist.gather(store, days[0], days[-1], None)
+    lines = therapist.summary_lines(data)
+    (row,) = [line for line in lines if "lerts per" in line]
+    assert row.split() == ["Alerts", "per", "monitored", "day", "6.0", "6.0"]
