@@ -15,7 +15,10 @@ Design, and why:
   second day): no desk time came before that headache on that day.
 * A headache makes every local calendar day it touches a headache day (see
   :class:`~posture_guard.diary.DiaryDay`), with the entry's intensity on each.
-* Next day (lag 1): the whole day's exposure against the next day's outcome.
+* Next day (lag 1): the whole day's exposure against the next day's outcome. A next day
+  that began inside a headache from the day before is left out (counted): that headache
+  was already going on the day measured, so its desk time was not before it, and a 48 h
+  migraine read as a headache that came after the day spent in it.
 * Effect = difference in mean exposure, headache days minus headache-free days, with
   Welch's t 95 % interval (near its nominal coverage from 3 days per group on, where a
   percentile bootstrap covered as little as 80 %; see :func:`welch_interval`) and a
@@ -99,8 +102,9 @@ def exposure(pieces: Sequence[Piece], until: Optional[float] = None) -> tuple[fl
 class LeftOut:
     """How many days one lag left out, by reason (each named to the user with how to
     bring its days in): too little desk time, a headache day without a start time, a
-    monitored day whose outcome day has no diary entry (unknown: neither group), and,
-    same day, a day that began inside a headache from the day before."""
+    monitored day whose outcome day has no diary entry (unknown: neither group), and an
+    outcome day that began inside a headache from the day before (same day: nothing at
+    the desk came before it; next day: the day measured was in that headache already)."""
 
     low: int = 0
     no_onset: int = 0
@@ -126,7 +130,7 @@ class Comparison:
     cutoff: Optional[time] = None  # same-day cut applied to headache-free days
     intensity_rho: Optional[float] = None  # Spearman: exposure vs intensity (0 = free day)
     excluded_unknown: int = 0  # monitored enough, but the outcome day has no diary entry
-    excluded_carried: int = 0  # same day: began inside a headache from the day before
+    excluded_carried: int = 0  # the outcome day began inside a headache from the day before
 
     @property
     def n_days(self) -> int:
@@ -363,8 +367,11 @@ def _lag_rows(
     days: Sequence[DayData], lag: int, min_desk_hours: float
 ) -> tuple[list[float], list[bool], list[int], Optional[time], LeftOut]:
     """The exposures and outcomes of one lag, its same-day cut, and how many days were
-    left out and why (a day that began inside a headache from the day before is left out
-    of the same day: nothing at the desk came before that headache)."""
+    left out and why. An outcome day that began inside a headache from the day before is
+    left out of both lags: on the same day nothing at the desk came before that headache,
+    and the day before it (the next-day comparison's exposure) was in it already, so its
+    posture did not come before it either (a 48 h migraine's days after its first read
+    as days before a headache, though the posture measured was the migraine's own)."""
     by_day = {d.day: d for d in days}
     minimum = min_desk_hours * 3600
     xs: list[float] = []
@@ -388,12 +395,12 @@ def _lag_rows(
         if outcome.status not in ("headache", "none"):
             unknown += not under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum)
             continue
+        if outcome.carried:
+            carried += 1
+            continue
         until: Optional[float] = None
         if lag == 0:
             cut = d.onset if d.status == "headache" else cutoff
-            if d.carried:
-                carried += 1
-                continue
             if d.status == "headache" and d.onset is None:
                 no_onset += 1
                 continue
@@ -492,10 +499,15 @@ def _left_out(left: LeftOut, min_desk_hours: float, lag: int = 0) -> list[str]:
             f"{_days(no_onset, 'headache')} left out because no start time was entered - "
             "adding the time each headache began lets its day count"
         )
-    if carried:
+    if carried and lag == 0:
         parts.append(
             f"{_days(carried, 'headache')} left out because a headache begun the day before "
             "was still going at midnight (no time at the desk came before it)"
+        )
+    elif carried:
+        parts.append(
+            f"{_days(carried)} left out because the next day's headache had begun by then "
+            "(still going at midnight), so the day's desk time did not come before it"
         )
     if low:
         parts.append(

@@ -529,7 +529,9 @@ def test_the_days_a_headache_runs_into_count_as_headache_days(tmp_path, monkeypa
     """A 48 h migraine begun at 20:00 made only its first day a headache day: the two days
     after were 'unknown', left out of the next-day comparison as days without an entry.
     Now they are headache days with the entry's intensity; the same-day comparison leaves
-    them out (the headache came before any desk time), saying so."""
+    them out (the headache came before any desk time), saying so, and so does the next-day
+    one: the days before them were in the migraine already (they read as days before a
+    headache, the posture measured in it counted as coming before it)."""
     monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
     store = Store.open(tmp_path / "p.sqlite3")
     diary = Diary(store, now=lambda: datetime(2024, 6, 1))
@@ -553,11 +555,16 @@ def test_the_days_a_headache_runs_into_count_as_headache_days(tmp_path, monkeypa
     same = next(c for c in res.comparisons if c.lag == 0)
     nxt = next(c for c in res.comparisons if c.lag == 1)
     assert (same.n_headache, same.n_free, same.excluded_carried) == (4, 3, 2)
-    assert (nxt.n_headache, nxt.n_free, nxt.excluded_unknown) == (5, 3, 0)
+    assert (nxt.n_headache, nxt.n_free, nxt.excluded_unknown, nxt.excluded_carried) == (3, 3, 0, 2)
     text = res.sentences[res.comparisons.index(same)]
     assert "4 headache and 3 headache-free days" in text
     assert (
         "2 headache days left out because a headache begun the day before was still going "
         "at midnight (no time at the desk came before it)"
     ) in text
-    assert "left out" not in res.sentences[res.comparisons.index(nxt)]
+    text = res.sentences[res.comparisons.index(nxt)]
+    assert "3 headache and 3 headache-free days" in text
+    assert (
+        "2 days left out because the next day's headache had begun by then (still going at "
+        "midnight), so the day's desk time did not come before it"
+    ) in text
