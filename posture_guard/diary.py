@@ -699,19 +699,28 @@ class ClinicalSummary:
 
     @property
     def overuse_flags(self) -> list[str]:
-        """The medication-overuse ranges reached (ICHD-3 8.2: 10+ or 15+ days a month)."""
-        rate = self.medication_days_per_month
+        """The medication-overuse ranges reached (ICHD-3 8.2: 10+ or 15+ days a month).
+
+        A range shorter than 4 weeks gives no rate per month to judge: it is flagged only
+        when its medication days themselves reach a range (one ibuprofen in a report of
+        today alone read "acute medication on 30 days per month: 15+ is the
+        medication-overuse range"); the days are counted in its summary all the same."""
+        short = self.days < 28
+        rate = self.medication_days if short else self.medication_days_per_month
+        if short:
+            what = f"acute medication on {self.medication_days} of the {self.days} days: "
+            unit = " days a month"
+        else:
+            what, unit = f"acute medication on {rate:.0f} days per month: ", ""
         flags: list[str] = []
         if rate >= 15:
             flags.append(
-                f"acute medication on {rate:.0f} days per month: 15+ is the "
-                "medication-overuse range for any acute headache medication"
+                f"{what}15+{unit} is the medication-overuse range for any acute headache medication"
             )
         elif rate >= 10:
             flags.append(
-                f"acute medication on {rate:.0f} days per month: 10+ is the "
-                "medication-overuse range for triptans, ergots, opioids and combination "
-                "analgesics (15+ for simple analgesics)"
+                f"{what}10+{unit} is the medication-overuse range for triptans, ergots, "
+                "opioids and combination analgesics (15+ for simple analgesics)"
             )
         if flags and self.days < 28:
             flags.append("the range is shorter than 4 weeks; ICHD-3 asks for over 3 months")

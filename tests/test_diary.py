@@ -783,3 +783,26 @@ def test_an_entry_stored_with_intensity_0_by_an_earlier_version_still_works(stor
     assert (Diary(store).get(1).intensity, Diary(store).get(1).note) == (0, "old entry")
     assert run(capsys, "headache", "edit", "1", "--intensity", "3", *db)[0] == 0
     assert Diary(store).get(1).intensity == 3
+
+
+@pytest.mark.parametrize(
+    "days, med_days, flag",
+    [(1, 1, None), (7, 5, None), (14, 9, None), (14, 10, "10+"), (20, 15, "15+")],
+)
+def test_a_range_under_4_weeks_flags_overuse_only_on_the_days_it_holds(diary, days, med_days, flag):
+    # One triptan in a 1-day range read "acute medication on 30 days per month: 15+ is
+    # the medication-overuse range", and 5 in a week 21 a month: a rate no range this
+    # short can show. Its own days still reach a range when there are enough of them.
+    _entries(diary, med_days, "sumatriptan 50 mg")
+    first = date(2024, 3, 1)
+    summary = clinical_summary(diary.days(first, first + timedelta(days=days - 1)))
+    assert summary.medication_days == med_days
+    if flag is None:
+        assert summary.overuse_flags == []
+    else:
+        main, caveat = summary.overuse_flags
+        assert main.startswith(
+            f"acute medication on {med_days} of the {days} days: {flag} days a month is the "
+            "medication-overuse range for"
+        ), main
+        assert caveat == "the range is shorter than 4 weeks; ICHD-3 asks for over 3 months"
