@@ -744,10 +744,11 @@ class ClinicalSummary:
             "pattern_hints": self.patterns,
         }
 
-    def _rate_text(self) -> str:
+    def rate_text(self) -> str:
         """' (7.0 per 28 recorded days)', said to be rough while fewer than 28 days are
         recorded: one headache in the one day recorded read '28.0 per 28 recorded days',
-        a headache every day, on the strength of a single day."""
+        a headache every day, on the strength of a single day. Public: the therapist's
+        summary gives the rate in these words too."""
         per28 = self.headache_days_per_28
         if per28 is None:
             return ""
@@ -764,7 +765,7 @@ class ClinicalSummary:
             f"Diary {self.first} to {self.last} ({self.days} day{'' if self.days == 1 else 's'}: "
             f"{self.recorded_days} "
             f"recorded, {self.unknown_days} without an entry - unknown, not headache-free)",
-            f"  headache days: {self.headache_days}" + self._rate_text(),
+            f"  headache days: {self.headache_days}" + self.rate_text(),
             f"  moderate-to-severe days (intensity {MODERATE}+): {self.moderate_severe_days}",
             f"  days with acute medication: {self.medication_days}",
         ]

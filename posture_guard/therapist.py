@@ -518,11 +518,11 @@ def summary_lines(data: TherapistData) -> list[str]:
                 f"mean pain {num(adh.mean_pain(ex))}"
             )
     d = data.diary
-    per28 = d.headache_days_per_28
+    # the rate in the diary's words: rough while under 28 days are recorded (2 headache
+    # days of 2 recorded read "(28.0 per 28 recorded days)", a headache every day)
     lines.append(
         f"Headache diary: {counted(d.headache_days, 'headache day')} of "
-        f"{d.recorded_days} recorded "
-        f"({'-' if per28 is None else f'{per28:.1f}'} per 28 recorded days); "
+        f"{d.recorded_days} recorded{d.rate_text()}; "
         f"{counted(d.unknown_days, 'day')} without an entry"
     )
     lines.append("Posture and headaches: " + _association_headline(data.association))

@@ -1085,3 +1085,19 @@ def test_the_summary_names_alerts_per_monitored_day_as_it_counts_them(tmp_path: 
     lines = therapist.summary_lines(data)
     (row,) = [line for line in lines if "lerts per" in line]
     assert row.split() == ["Alerts", "per", "monitored", "day", "6.0", "6.0"]
+
+
+def test_the_summary_calls_a_headache_rate_from_few_recorded_days_rough(tmp_path: Path) -> None:
+    # 2 headache days, the only 2 recorded, read "(28.0 per 28 recorded days)": a headache
+    # every day on the strength of 2 days, where the diary's own summary says it is rough.
+    days = [FIRST + timedelta(days=i) for i in range(4)]
+    with Store.open(tmp_path / "h.sqlite3") as store:
+        diary = Diary(store, now=lambda: datetime(2024, 4, 1, 12))
+        for d in days[:2]:
+            diary.add(Headache(day=d, intensity=5, start=time(15, 0)))
+        data = therapist.gather(store, days[0], days[-1], None)
+    summary = " ".join(" ".join(therapist.summary_lines(data)).split())
+    assert (
+        "Headache diary: 2 headache days of 2 recorded (28.0 per 28 recorded days, a rough "
+        "guide from only 2 recorded days: a 4-week rate needs 28); 2 days without an entry"
+    ) in summary, summary
