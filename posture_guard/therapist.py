@@ -998,12 +998,16 @@ def _draw_hours(fig: Any, data: TherapistData) -> None:
     lines = []
     desk = [sum(data.hours[s][h] for s in STATES if s != "absent") for h in range(24)]
     shares = [(fh[h] / desk[h], h) for h in range(24) if desk[h] >= 600]
-    if shares:
-        worst = max(shares)
+    worst = max(shares, default=None)
+    if worst is not None and worst[0] > 0:
         lines.append(
             f"Most forward head: {worst[1]:02d}:00-{worst[1] + 1:02d}:00 "
             f"({100 * worst[0]:.0f} % of desk time in that hour, all days pooled)"
         )
+    elif worst is not None:
+        # no hour had any: naming one as the worst (the last, "23:00-24:00 (0 % ...)")
+        # pointed the therapist at a time of day where nothing was seen
+        lines.append("No forward head was seen in any hour of the day.")
     # with no day monitored it said "Averaged over 1 monitored days", against the summary
     # page's "Days monitored: 0 of N"
     if days:

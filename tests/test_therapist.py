@@ -1101,3 +1101,28 @@ def test_the_summary_calls_a_headache_rate_from_few_recorded_days_rough(tmp_path
         "Headache diary: 2 headache days of 2 recorded (28.0 per 28 recorded days, a rough "
         "guide from only 2 recorded days: a 4-week rate needs 28); 2 days without an entry"
     ) in summary, summary
+
+
+@needs_poppler
+def test_the_hour_page_names_no_worst_hour_when_no_hour_had_forward_head(tmp_path: Path) -> None:
+    # Days of good posture alone (as population defaults, which miss most forward head,
+    # often judge them) read "Most forward head: 11:00-12:00 (0 % of desk time in that
+    # hour)", the last hour at the desk named the worst of hours that had none.
+    days = [FIRST + timedelta(days=i) for i in range(2)]
+    db = tmp_path / "g.sqlite3"
+    _fh_days(db, {d: (0, 180) for d in days})  # 09:00-12:00 good
+    with Store.open(db) as store:
+        data = therapist.gather(store, days[0], days[-1], None)
+    pdf = tmp_path / "r.pdf"
+    therapist.write_pdf(data, pdf)
+    page = [t for t, _ in therapist.page_plan(data)].index("Hour-of-day pattern") + 1
+    text = " ".join(pdf_text(pdf, page).split())
+    assert "No forward head was seen in any hour of the day." in text, text
+    assert "Most forward head" not in text
+    # one forward-head minute: that hour is named
+    _fh_days(db, {FIRST + timedelta(days=5): (1, 180)})
+    with Store.open(db) as store:
+        data = therapist.gather(store, days[0], FIRST + timedelta(days=5), None)
+    therapist.write_pdf(data, pdf)
+    text = " ".join(pdf_text(pdf, page).split())
+    assert "Most forward head: 09:00-10:00 (1 % of desk time in that hour" in text, text
