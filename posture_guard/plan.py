@@ -139,6 +139,9 @@ class Prescription:
     progression: str = ""
     tailoring: str = ""
     equipment: str = "none"
+    # named by id alone, and taken out of the exercise library since the plan's import:
+    # known by its id only (see :func:`_gone_from_library`)
+    gone: bool = False
 
     @property
     def id(self) -> str:
@@ -169,6 +172,8 @@ class Prescription:
         """The exercise described with the CERT template's items (Slade et al. 2016)."""
         ex = self.exercise
         origin = "custom exercise from the therapist" if self.custom else "posture_guard library"
+        if self.gone:
+            origin = "no longer in the exercise library"
         lines = [
             f"{number}. {ex.name} [{ex.id}] ({origin})",
             f"   What (CERT 8): {' '.join(ex.steps)}",
@@ -226,6 +231,14 @@ class Plan:
         dense = self._dense_warning()
         if dense:
             out.append(dense)
+        for p in self.prescriptions:
+            if p.gone:
+                out.append(
+                    f"exercise {p.id!r} is no longer in the exercise library "
+                    f"({p.exercise.source}): its doses are still prompted, by its name "
+                    "alone; put it back, or import a plan that describes it (name, steps, "
+                    "caution)"
+                )
         return out
 
     def _dense_warning(self) -> str:
@@ -316,16 +329,22 @@ class _Problems:
             )
 
 
-def load_plan_file(path: str | Path, library: Optional[Library] = None) -> Plan:
+def load_plan_file(
+    path: str | Path, library: Optional[Library] = None, imported: bool = False
+) -> Plan:
+    """The plan in ``path``; ``imported``: one imported already (the active plan, a copy
+    in the plan history), see :func:`parse_plan`."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read plan {p}: {exc.strerror or exc}") from exc
-    return parse_plan_text(raw, str(p), library)
+    return parse_plan_text(raw, str(p), library, imported)
 
 
-def parse_plan_text(raw: bytes | str, origin: str, library: Optional[Library] = None) -> Plan:
+def parse_plan_text(
+    raw: bytes | str, origin: str, library: Optional[Library] = None, imported: bool = False
+) -> Plan:
     # read as config.toml is: a byte order mark (Windows editors write one) is not part of
     # the text, and a file saved as UTF-16 is named so
     if isinstance(raw, bytes):
@@ -337,13 +356,21 @@ def parse_plan_text(raw: bytes | str, origin: str, library: Optional[Library] = 
     except tomllib.TOMLDecodeError as exc:
         problem = paths.toml_problem(text, exc)
         raise UserError(f"plan {origin} is not valid TOML: {problem}") from exc
-    return parse_plan(doc, origin, library)
+    return parse_plan(doc, origin, library, imported)
 
 
 def parse_plan(
-    doc: Mapping[str, Any], origin: str = "<plan>", library: Optional[Library] = None
+    doc: Mapping[str, Any],
+    origin: str = "<plan>",
+    library: Optional[Library] = None,
+    imported: bool = False,
 ) -> Plan:
-    """Validate a parsed plan; a UserError lists every problem found."""
+    """Validate a parsed plan; a UserError lists every problem found.
+
+    ``imported``: the plan was imported already, when its exercises named by id alone
+    were in the library; one taken out of it since (the user's own exercises.toml edited)
+    is kept, known by its id (:func:`_gone_from_library`). A plan to import must still
+    describe each exercise the library lacks: an id typed wrong is refused there."""
     lib = library or load_library()
     pr = _Problems(origin)
     for key in sorted(set(doc) - _TOP_KEYS):
@@ -407,7 +434,7 @@ def parse_plan(
             continue
         if isinstance(raw_id, str):
             seen.add(raw_id.strip())
-        p = _prescription(item, f"exercise #{i}", lib, pr)
+        p = _prescription(item, f"exercise #{i}", lib, pr, imported)
         if p is not None:
             prescriptions.append(p)
     if workday is not None and prescriptions:
@@ -439,7 +466,9 @@ def parse_plan(
     )
 
 
-def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optional[Prescription]:
+def _prescription(
+    item: Any, where: str, lib: Library, pr: _Problems, imported: bool = False
+) -> Optional[Prescription]:
     if not isinstance(item, Mapping):
         pr.add(f"{where} must be a table")
         return None
@@ -458,9 +487,12 @@ def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optiona
         base: Optional[Exercise] = lib.by_id(ex_id)
     except KeyError:
         base = _bundled_only(ex_id, lib)
+    missing = [k for k in ("name", "steps", "caution") if k not in item] if base is None else []
+    gone = bool(missing) and imported
+    if gone:
+        base = _gone_from_library(ex_id)
     custom = base is None
     if custom:
-        missing = [k for k in ("name", "steps", "caution") if k not in item]
         if missing:
             known = ", ".join(ex.id for ex in lib.exercises)
             pr.add(
@@ -543,6 +575,32 @@ def _prescription(item: Any, where: str, lib: Library, pr: _Problems) -> Optiona
         progression=texts["progression"],
         tailoring=texts["tailoring"],
         equipment=texts["equipment"] or "none",
+        gone=gone,
+    )
+
+
+def _gone_from_library(ex_id: str) -> Exercise:
+    """An exercise an imported plan names by id alone that the library (the user's own
+    exercises.toml) no longer has: known by its id, with no targets.
+
+    Why: the plan was valid when imported, the exercise then in the user's copy (a
+    therapist adds one there and prescribes it). Taken out of the copy since, the plan
+    stopped validating, as for a bundled exercise (:func:`_bundled_only`): the monitor
+    would not start, `plan show`, `done` and the report refused it as "a damaged file".
+    Its doses still hold, and count; only its description is lost, which `plan show`
+    says (:attr:`Plan.warnings`)."""
+    name = ex_id.replace("_", " ").capitalize()
+    return Exercise(
+        id=ex_id,
+        name=name,
+        muscles=(),
+        targets=(),
+        steps=(
+            f"{name}, as the therapist showed you (its steps are no longer in exercises.toml).",
+        ),
+        caution="Stop if it hurts, and ask your therapist.",
+        # no path: the therapist's PDF shows it (Plan.warnings), and a path names the user
+        source="taken out of exercises.toml since the plan was imported",
     )
 
 
@@ -765,7 +823,7 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
             path, "without it no plan is in force; `posture-guard plan import FILE` sets one"
         )
     try:
-        return load_plan_file(path, library)
+        return load_plan_file(path, library, imported=True)
     except UserError as exc:
         # damaged, or imported under an earlier version whose checks it passed (a rule
         # this version adds, such as hold_s >= 1, is not the patient's doing)
@@ -943,7 +1001,7 @@ class HistoryEntry:
         if self.cleared:
             return None
         try:
-            return load_plan_file(self.path, library)
+            return load_plan_file(self.path, library, imported=True)
         except UserError as exc:
             raise UserError(
                 f"the plan imported on {self.at:%Y-%m-%d %H:%M} cannot be used: {exc}; "

@@ -365,6 +365,59 @@ def test_a_plan_naming_an_exercise_the_users_own_library_left_out_still_holds(
     assert out.startswith("chin_tuck: done at ") and err == ""
 
 
+def test_a_plan_naming_an_exercise_since_taken_out_of_the_users_library_still_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan prescribing by id an exercise of the user's own exercises.toml (one the
+    therapist added there), imported, and the exercise then taken out of that file: the
+    plan still holds, its dose prompted by its id and counted, `plan show` saying what
+    happened. The active plan and its history copy were refused as "a damaged file":
+    the monitor would not start, `plan show` and the report refused it, and a done of
+    any exercise was recorded "without the plan"."""
+    from posture_guard.exercises import bundled_path, user_path
+
+    library = bundled_path().read_text(encoding="utf-8")
+    own = (
+        '\n[[exercise]]\nid = "wall_slide"\nname = "Wall slide"\nmuscles = ["lower trapezius"]'
+        '\ntargets = ["break"]\nsteps = ["Back to a wall, slide your arms up and down."]'
+        '\ncaution = "Stop if it pinches."\nsource = "the therapist"\n'
+    )
+    user_path().parent.mkdir(parents=True, exist_ok=True)
+    user_path().write_text(library + own, encoding="utf-8")
+    today = date.today()
+    f = tmp_path / "plan.toml"
+    f.write_text(
+        f"schema = 1\nstart = {today}\nend = {today + timedelta(days=27)}\n"
+        '[[exercise]]\nid = "wall_slide"\ntimes_per_day = 2\n'
+        '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 2\n',
+        encoding="utf-8",
+    )
+    assert cli.main(["plan", "import", str(f)]) == 0
+    user_path().write_text(library, encoding="utf-8")  # wall_slide taken out again
+    # a plan to import still needs its exercise described: the typo of an id is refused
+    with pytest.raises(UserError, match="'wall_slide' is not in the exercise library"):
+        plan.load_plan_file(f)
+
+    active = plan.load_active_plan()
+    assert active is not None
+    slide = active.by_id("wall_slide")
+    assert slide is not None and slide.times_per_day == 2
+    assert [s.exercise for s in plan.schedule_day(active, today)].count("wall_slide") == 2
+    settings, lib = plan.coach_overrides(today)
+    assert settings is not None and lib is not None
+    assert lib.by_id("wall_slide").targets == ()  # never suggested outside its doses
+    (period,) = plan.plan_periods(today, today, active)  # the history copy reads too
+    assert period.plan is not None and period.plan.by_id("wall_slide") is not None
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "wall_slide" in out and "no longer in" in out
+    assert str(user_path().parent) not in out  # the therapist's PDF shows it: no user name
+    assert cli.main(["done", "wall_slide"]) == 0
+    out, err = capsys.readouterr()
+    assert "(1 of 2 prescribed today)" in out and err == ""
+
+
 def test_plan_new_writes_a_plan_that_imports(tmp_path: Path) -> None:
     out = tmp_path / "new.toml"
     rc = cli.main(
