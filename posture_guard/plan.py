@@ -374,7 +374,7 @@ def parse_plan(
     lib = library or load_library()
     pr = _Problems(origin)
     for key in sorted(set(doc) - _TOP_KEYS):
-        pr.add(f"unknown key {key!r}")
+        pr.add(_unknown_key(key, None))
     if doc.get("schema") != SCHEMA:
         pr.add(f"'schema' must be {SCHEMA} (this version of posture_guard reads plan schema 1)")
     patient = doc.get("patient", "")
@@ -412,7 +412,7 @@ def parse_plan(
         pr.add("'target' must be a table ([target])")
     else:
         for key in sorted(set(target) - _TARGET_KEYS):
-            pr.add(f"unknown key {'target.' + str(key)!r}")
+            pr.add(_unknown_key(key, "[target]"))
         if "forward_head_max_share" in target:
             v = target["forward_head_max_share"]
             if not _is_number(v) or not 0 < v < 1:
@@ -466,6 +466,24 @@ def parse_plan(
     )
 
 
+def _unknown_key(key: str, table: Optional[str]) -> str:
+    """The problem with ``key``, found at the top of the plan (``table`` None), in its
+    [target] or in an [[exercise]]: a key the plan knows in another place is named with
+    where it goes. Why: TOML puts every key below a ``[table]`` line into that table, so a
+    setting a therapist adds at the end of the file is read as the last exercise's, and
+    was refused as "unknown key 'break_interval_min'", a key the plan format documents."""
+    if table is not None and key in _TOP_KEYS:
+        return (
+            f"{key!r} is a setting of the plan, but written below {table}, TOML reads it "
+            "as part of that table: move it above the first [table] line"
+        )
+    if table != "[target]" and key in _TARGET_KEYS:
+        return f"{key!r} belongs under [target]: write it below a [target] line"
+    if table != "[[exercise]]" and key in _EX_KEYS:
+        return f"{key!r} belongs to an exercise: write it below its [[exercise]] line"
+    return f"unknown key {('target.' if table == '[target]' else '') + key!r}"
+
+
 def _prescription(
     item: Any, where: str, lib: Library, pr: _Problems, imported: bool = False
 ) -> Optional[Prescription]:
@@ -480,7 +498,7 @@ def _prescription(
     where = f"exercise {ex_id!r}"
     n_before = len(pr.items)
     for key in sorted(set(item) - _EX_KEYS):
-        pr.add(f"{where}: unknown key {key!r}")
+        pr.add(f"{where}: {_unknown_key(key, '[[exercise]]')}")
     if not ex_id.replace("_", "").isalnum() or ex_id.lower() != ex_id:
         pr.add(f"{where}: 'id' must be lower_case letters, digits and '_'")
     try:

@@ -72,6 +72,38 @@ def test_invalid_plan_lists_every_problem_at_once() -> None:
     assert "\n" not in msg
 
 
+def test_a_setting_written_under_the_wrong_table_is_named_with_where_it_goes() -> None:
+    """Keys a therapist appends at the end of the file land, for TOML, in the table
+    above them: the plan's quiet hours under [target], its break interval in the last
+    exercise, the target's share before any table. Each read "unknown key
+    'target.quiet_hours'", "exercise 'chin_tuck': unknown key 'break_interval_min'",
+    "unknown key 'forward_head_max_share'": keys the plan format documents, with no word
+    of what was wrong; a start written there was "missing" too."""
+    text = (
+        "schema = 1\nforward_head_max_share = 0.2\nend = 2024-03-31\n"
+        '[target]\nquiet_hours = "12:00-13:00"\n'
+        '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 3\nbreak_interval_min = 30\n'
+        "start = 2024-03-04\n"
+    )
+    with pytest.raises(UserError) as info:
+        plan.parse_plan_text(text, "p.toml")
+    msg = str(info.value)
+    for fragment in (
+        "'forward_head_max_share' belongs under [target]",
+        "'quiet_hours' is a setting of the plan, but written below [target]",
+        "exercise 'chin_tuck': 'break_interval_min' is a setting of the plan, but written "
+        "below [[exercise]]",
+        "exercise 'chin_tuck': 'start' is a setting of the plan",
+        "move it above the first [table] line",
+    ):
+        assert fragment in msg, fragment
+    assert "unknown key" not in msg
+    doc = example_doc()
+    doc["target"]["times_per_day"] = 2
+    with pytest.raises(UserError, match=r"'times_per_day' belongs to an exercise"):
+        plan.parse_plan(doc, "p.toml")
+
+
 @pytest.mark.parametrize("hold", [0, 0.5, 600.5, -3, float("nan"), True])
 def test_hold_outside_the_stated_limits_is_refused(hold: float) -> None:
     # the message says "from 1 to 600": half a second was taken (and shown as "0.5 s hold")
