@@ -1609,6 +1609,10 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
         )
     for w in plan.warnings:
         print(f"warning: {w}")
+    if plan.quiet_hours is None:
+        own = own_quiet_hours()
+        if own is not None and _available_minutes(plan.workday, own) <= 0:
+            print(f"warning: {_own_quiet_cover_text(plan, own)}")
     today = now.date()
     plans = None if plan.end < today else plans_on(today)
     if plans is None:
@@ -1618,6 +1622,20 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
         mistake = "" if withdrawn is not None else _held_from_today(plan, now)
         print(_before_start_text(plan, plans, today) + mistake)
     return 0
+
+
+def _own_quiet_cover_text(plan: Plan, own: tuple[time, time]) -> str:
+    """The warning when the patient's own quiet hours, which a plan without quiet hours
+    keeps (:func:`scheduled_plan`), cover its whole working day. Why: the coach is
+    silent in them, so no dose was ever prompted, while the import said only that the
+    monitor follows the plan; `plan show` alone told, and the report counted every dose
+    as not prompted."""
+    return (
+        f"your own quiet hours ({_range_text(own)}, config.toml) cover the plan's working "
+        f"day ({_range_text(plan.workday)}), and the plan sets no quiet hours of its own, "
+        "so no dose of the plan is prompted (the report counts each as not prompted): "
+        "change them in config.toml, or ask the therapist for a working day outside them"
+    )
 
 
 #: what a day without a plan means, said once where an import leaves such days

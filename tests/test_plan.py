@@ -666,6 +666,36 @@ def test_without_plan_quiet_hours_doses_are_spread_around_the_users_own(
     assert listed == ", ".join(f"{at:%H:%M} {ex}" for at, ex in settings_.plan_slots(today))
 
 
+def test_import_warns_when_the_users_own_quiet_hours_leave_no_dose_a_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan without quiet hours keeps the patient's own, and the coach is silent in
+    them: own quiet hours over the plan's whole working day (a night worker's sleep)
+    leave no dose a time to be prompted. The import said nothing of it, only that the
+    monitor follows the plan; every dose then went unprompted, and the report counted
+    each as "not prompted"."""
+    _write_config('[coach]\nquiet_hours = "08:00-18:00"\ncheckin_time = "19:00"\n')
+    doc = EXAMPLE.read_text(encoding="utf-8")
+    f = tmp_path / "off.toml"
+    f.write_text(doc.replace('quiet_hours = "12:00-13:00"', 'quiet_hours = "off"'), "utf-8")
+    capsys.readouterr()
+    assert cli.main(["plan", "import", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "warning: your own quiet hours (08:00-18:00, config.toml) cover the plan's working "
+        "day (08:30-17:30)" in out
+    )
+    assert "no dose of the plan is prompted" in out
+    p = plan.load_active_plan()
+    assert p is not None
+    settings_, _ = plan.coach_overrides(p.start)
+    assert settings_ is not None and settings_.plan_slots is not None
+    assert settings_.plan_slots(p.start) == ()  # as the warning says
+    # the plan's own quiet hours replace the user's: no warning then
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    assert "quiet hours" not in capsys.readouterr().out
+
+
 def test_a_broken_config_under_a_plan_is_a_user_error_naming_the_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
