@@ -7,7 +7,8 @@ Schema (version 1)::
     schema = 1                          # required, this version
     patient = "RM-03"                   # optional label, max 40 characters
     start = 2024-03-04                  # required TOML dates, end >= start, 2000 to 2100,
-    end = 2024-03-31                    # at most 2 years apart (MAX_PLAN_DAYS)
+    end = 2024-03-31                    # at most 2 years apart (MAX_PLAN_DAYS); days of
+                                        # the patient's calendar (a time of day is refused)
     workday = "08:30-17:30"             # when prescribed exercises are spread (default)
     quiet_hours = "12:00-13:00"         # no prompts then (may wrap midnight; "off" = the
                                         # patient's own quiet hours only)
@@ -384,8 +385,8 @@ def parse_plan(
             "no control characters)"
         )
         patient = ""
-    start = _date(doc, "start", pr)
-    end = _date(doc, "end", pr)
+    start = _date(doc, "start", pr, imported)
+    end = _date(doc, "end", pr, imported)
     if start and end and end < start:
         pr.add(f"'end' {end} is before 'start' {start}")
     elif start and end and (end - start).days + 1 > MAX_PLAN_DAYS:
@@ -1430,13 +1431,26 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _date(doc: Mapping[str, Any], key: str, pr: _Problems) -> Optional[date]:
+def _date(
+    doc: Mapping[str, Any], key: str, pr: _Problems, imported: bool = False
+) -> Optional[date]:
+    """The day ``key`` names. A moment (a TOML date-time) is refused at import: a plan
+    holds whole days of the patient's own calendar, and the time, with its zone, was
+    dropped without a word (a therapist's '2026-12-07T20:00:00-08:00', Dec 8 for a patient
+    in Berlin, started the plan on Dec 7). A plan imported so (``imported``) still reads,
+    by the day written, as it was judged."""
     from .dates import EARLIEST_DAY, LATEST_DAY, span
 
     v = doc.get(key)
     day: Optional[date] = None
     if v is None:
         pr.add(f"'{key}' is missing (a date like {key} = 2024-03-04)")
+        return None
+    if isinstance(v, datetime) and not imported:
+        pr.add(
+            f"'{key}' must be a day like 2024-03-04, not a moment ({v}): a plan holds whole "
+            "days of the patient's own calendar, wherever it was written; write the day alone"
+        )
         return None
     if isinstance(v, datetime):
         day = v.date()

@@ -104,6 +104,25 @@ def test_a_setting_written_under_the_wrong_table_is_named_with_where_it_goes() -
         plan.parse_plan(doc, "p.toml")
 
 
+def test_a_start_or_end_with_a_time_of_day_is_refused_at_import_naming_it() -> None:
+    """A therapist in another time zone writes the moment of the session: TOML takes
+    '2026-12-07T20:00:00-08:00' (Dec 8, 05:00 for a patient in Berlin) and '2026-12-20
+    12:00:00'. Both were taken as their written day, the time and the zone dropped without a
+    word: the plan started on Dec 7 and ran all of Dec 20. A plan already imported so
+    still reads (a copy in the plan history judges its days), by its written days."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("start = 2024-03-04", "start = 2026-12-07T20:00:00-08:00")
+    text = text.replace("end = 2024-03-31", "end = 2026-12-20 12:00:00")
+    with pytest.raises(UserError) as info:
+        plan.parse_plan_text(text, "p.toml")
+    msg = str(info.value)
+    assert "(2 problems)" in msg
+    assert "'start' must be a day like 2024-03-04, not a moment (2026-12-07 20:00:00-08:00)" in msg
+    assert "'end' must be a day like 2024-03-04, not a moment (2026-12-20 12:00:00)" in msg
+    kept = plan.parse_plan_text(text, "p.toml", imported=True)
+    assert (kept.start, kept.end) == (date(2026, 12, 7), date(2026, 12, 20))
+
+
 @pytest.mark.parametrize("hold", [0, 0.5, 600.5, -3, float("nan"), True])
 def test_hold_outside_the_stated_limits_is_refused(hold: float) -> None:
     # the message says "from 1 to 600": half a second was taken (and shown as "0.5 s hold")
