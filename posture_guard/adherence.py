@@ -397,16 +397,21 @@ def record(
     plan: Optional[Any] = None,
     library: Optional[Any] = None,
     recorded: Optional[datetime] = None,
+    earlier: Sequence[Any] = (),
 ) -> int:
-    """Log a done (or skipped) exercise; the id must be in the plan or the library.
+    """Log a done (or skipped) exercise; the id must be in the plan or the library, or in
+    ``earlier``, plans in force earlier that day (see :func:`_replaced_on`).
 
     ``recorded``, when the answer is entered: a done for a past day (``at`` on an earlier
     day than ``recorded``) is marked with its day, so it answers none of its prompts."""
     from .exercises import load_library
 
     known: list[str] = []
-    if plan is not None:
-        known += [p.id for p in plan.prescriptions]
+    for p in () if plan is None else plan.prescriptions:
+        known.append(p.id)
+    for p in [p for e in earlier for p in e.prescriptions]:
+        if p.id not in known:
+            known.append(p.id)
     lib = library or load_library()
     known += [ex.id for ex in lib.exercises if ex.id not in known]
     if exercise not in known:
@@ -458,12 +463,15 @@ def cmd_done(args: argparse.Namespace) -> int:
             f"it takes no past --date ({day})"
         )
     plan, until = _plan_on(day, now.date())
+    earlier = _replaced_on(day, plan)
     # a past day's done is put at its noon (a moment of that day in every time zone and
     # DST change), and marked with its day, so it answers none of that day's prompts
     at = datetime.combine(day, time(12)) if past else now
     store = open_for_adding(getattr(args, "db", None))
     try:
-        record(store, args.exercise, at, args.pain, args.skipped, plan, recorded=now)
+        record(
+            store, args.exercise, at, args.pain, args.skipped, plan, recorded=now, earlier=earlier
+        )
         horizon = None if past else now.timestamp()
         counts = load(store, day, day, plan, horizon=horizon)
     finally:
@@ -555,6 +563,29 @@ def _plan_on(day: date, today: date) -> tuple[Optional[Any], Optional[datetime]]
     if plan is None and problem is not None:
         print(f"warning: {problem}; recorded without the plan", file=sys.stderr)
     return plan, until
+
+
+def _replaced_on(day: date, plan: Optional[Any]) -> list[Any]:
+    """The plans in force earlier on ``day`` than ``plan``, the one that judges it, when
+    an import that day replaced them: the plan in force as the day began, and those
+    imported during it (active that day). Their exercises are still taken for the day,
+    as a cleared plan's are (:func:`_plan_on`), the day still judged by ``plan``, as the
+    report judges it. Why: with the plan revised at an afternoon session, the custom
+    exercise of the old plan done that morning was "unknown exercise" from then on, with
+    or without --date: the patient could not record a dose done as prescribed. A history
+    that cannot be read gives none: the plan's exercises are still taken."""
+    from .plan import plan_history, plan_periods
+
+    try:
+        entries = [e for e in plan_history() if not e.cleared and e.at.date() == day]
+        if not entries:
+            return []
+        period = plan_periods(day - timedelta(days=1), day - timedelta(days=1), None)[0]
+        found = [] if period.until is not None else [period.plan]
+        found += [e.load() for e in entries]
+    except UserError:
+        return []
+    return [p for p in found if p is not None and p is not plan and p.active_on(day)]
 
 
 def _tell_monitor_break_done(now: datetime) -> None:

@@ -478,6 +478,51 @@ def test_done_for_a_past_day_is_judged_by_the_plan_in_force_that_day(
     ]
 
 
+def test_done_on_the_day_of_a_revision_takes_the_replaced_plans_exercises_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan revised at an afternoon session, the new one starting that day: the old
+    plan's custom towel row, done that morning, is still an exercise of that day (as a
+    cleared plan's is), recorded as done though the day is judged by the new plan; the
+    day after, it is not. It was "unknown exercise" once the new plan was imported, with
+    or without --date: the patient could not record a dose done as prescribed."""
+    today = date.today()
+    revised = today - timedelta(days=2)
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    end = today + timedelta(days=30)
+    old.write_text(OLD_PLAN.format(start=today - timedelta(days=20), end=end), "utf-8")
+    new.write_text(NEW_PLAN.format(start=revised, end=end), "utf-8")
+    plan.import_plan(old, now=datetime.combine(today - timedelta(days=20), time(8)))
+    plan.import_plan(new, now=datetime.combine(revised, time(15)))
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()  # a --db that names no database is refused
+    capsys.readouterr()
+
+    def done(ex: str, *more: str) -> tuple[int, str]:
+        rc = cli.main(["done", ex, *more, "--db", str(db)])
+        out, err = capsys.readouterr()
+        return rc, out + err
+
+    assert done("towel_row", "--date", str(revised)) == (0, f"towel_row: done on {revised}\n")
+    assert done("doorway_press", "--date", str(revised))[1].endswith(
+        "(1 of 2 prescribed that day)\n"
+    )
+    yesterday = str(today - timedelta(days=1))
+    rc, said = done("towel_row", "--date", yesterday)
+    assert rc == 2 and "unknown exercise 'towel_row'" in said
+    # revised again today, back to the old plan: the new one's exercise is still today's
+    plan.import_plan(old)
+    rc, said = done("doorway_press")
+    assert rc == 0 and said.startswith("doorway_press: done at ")
+    with Store.open(db) as store:
+        dones = [(adherence._day(e.at), e.payload["exercise"]) for e in store.events(0, 4e9)]
+    assert dones == [(revised, "towel_row"), (revised, "doorway_press"), (today, "doorway_press")]
+    # the day is judged by the plan imported that day, the towel row done beyond it
+    row = _report_row(tmp_path, db, revised)
+    assert (int(row["exercises_prescribed"]), int(row["exercises_done_of_prescribed"])) == (7, 1)
+    assert int(row["exercises_done"]) == 2
+
+
 def _five_chin_tucks_cleared_at_12_30(tmp_path: Path, today: date, cleared: date) -> Path:
     """Import a plan of 5 chin tucks a day (no quiet hours of its own) as of 20 days ago,
     and clear it on ``cleared`` at 12:30; the plan file."""
