@@ -457,7 +457,17 @@ class DiaryCheckIn:
     day: date
 
 
-Effect = Union[Notify, Note, Event, DiaryCheckIn]
+@dataclass(frozen=True)
+class EndTypedSnooze:
+    """End the `snooze` typed before a Snooze button pressed at ``pressed`` at the
+    button's ``until``, in the control file: the latest snooze asked wins. The file is
+    where the camera's release, `status` and the tray read the typed snooze."""
+
+    pressed: datetime
+    until: datetime
+
+
+Effect = Union[Notify, Note, Event, DiaryCheckIn, EndTypedSnooze]
 
 
 @dataclass(frozen=True)
@@ -772,7 +782,14 @@ class Coach:
             # a pause lifted by a snooze (`snooze` ends a pause) is no resume: the coach
             # stays silent, and the snooze is logged below
             resumed = True
-        if until != st.control_snooze_until:
+        echo = (  # the typed snooze a Snooze button ended (EndTypedSnooze): no new ask
+            until is not None
+            and st.button_snooze_until is not None
+            and st.button_snoozed_at is not None
+            and abs(_secs(until - st.button_snooze_until)) < 0.01
+            and (obs.control_updated is None or obs.control_updated <= st.button_snoozed_at)
+        )
+        if until != st.control_snooze_until and not echo:
             if until is not None and until > now:
                 fx.append(Event("snooze", now, {"until": until.isoformat(), "source": "control"}))
             elif st.control_snooze_until is not None and st.control_snooze_until > now:
@@ -829,6 +846,13 @@ class Coach:
                         {"until": until.isoformat(), "source": "button", "prompt": a.prompt_id},
                     )
                 )
+                typed = st.control_snooze_until
+                if not st.control_paused and typed is not None and typed > until:
+                    # during a longer `snooze`: the latest asked wins, as a `snooze` typed
+                    # after the button replaces the button's. Kept, the typed one held the
+                    # camera closed and the coach silent for its hours: the button did
+                    # nothing a user could see.
+                    fx.append(EndTypedSnooze(now, until))
             elif a.action in ("no_headache", "headache"):
                 st = self._checkin_answer(st, a, now, fx)
         return st
@@ -1414,12 +1438,28 @@ class CoachSink:
                 )
             else:
                 log.info("%s", effect.text)
+        elif isinstance(effect, EndTypedSnooze):
+            self._end_typed_snooze(effect, now)
         elif isinstance(effect, DiaryCheckIn):
             note = self._record_checkin(effect.day, now)
             if note:
                 self._perform(Note(note), now)
         else:
             self._emit(effect)
+
+    def _end_typed_snooze(self, effect: EndTypedSnooze, now: datetime) -> None:
+        """Shorten the typed snooze in the control file to the Snooze button's end. A file
+        that cannot be written keeps the typed snooze, which then holds; a quiet note and
+        the log say so, and the coach goes on."""
+        if self.control is None:  # a replay: no control file, no typed snooze
+            return
+        try:
+            control_mod.button_snooze(effect.pressed.timestamp(), effect.until.timestamp())
+        except UserError as exc:
+            log.warning("the Snooze button could not shorten the typed snooze: %s", exc)
+            self._perform(
+                Note(f"The Snooze button could not end the longer typed snooze: {exc}"), now
+            )
 
     def _record_checkin(self, day: date, now: datetime, retry: bool = False) -> str:
         """Write a "No headache" answer to the diary; the quiet note that says how it went

@@ -258,6 +258,28 @@ def snooze(seconds: float, now_epoch: Optional[float] = None) -> ControlState:
     )
 
 
+def button_snooze(pressed_epoch: float, until_epoch: float) -> ControlState:
+    """A notification's Snooze button, pressed at ``pressed_epoch`` during a longer
+    `snooze` typed before it, ends that snooze at ``until_epoch``, the button's end: the
+    latest snooze asked wins, as a typed one replaces a button's. Why in this file: the
+    camera's release, `status` and the tray read the typed snooze here, so the button
+    kept them all (and the coach) silent for the rest of the typed hours.
+
+    Left as it is: a pause (it outlasts any snooze), a snooze no longer than the
+    button's, one asked after the press, or a damaged file (nothing here to shorten).
+    ``updated`` is kept: it marks what pause, snooze and resume asked, and a newer one
+    after the press reads as a `resume` or a new `snooze`."""
+
+    def shortened(c: ControlState) -> ControlState:
+        if c.paused or c.snooze_until is None or c.snooze_until <= until_epoch:
+            return c
+        if c.updated is not None and c.updated > pressed_epoch:
+            return c
+        return replace(c, snooze_until=until_epoch)
+
+    return update_control(shortened, keep_damaged=True)
+
+
 def pause(now_epoch: Optional[float] = None) -> ControlState:
     now = time.time() if now_epoch is None else now_epoch
 

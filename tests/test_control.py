@@ -260,6 +260,22 @@ def test_a_damaged_control_file_is_named_by_status_and_repaired_by_resume(capsys
     assert control.read_control().snooze_until is not None
 
 
+def test_a_snooze_button_ends_only_a_longer_snooze_typed_before_it():
+    """The button's end replaces a longer typed snooze; a pause, a shorter snooze and a
+    command given after the press (what the user asked last) are kept as they are."""
+    t = datetime(2026, 12, 1, 10, 0).timestamp()
+    control.snooze(3600, now_epoch=t)
+    state = control.button_snooze(t + 60, t + 960)
+    assert (state.snooze_until, state.updated) == (t + 960, t)
+    assert control.read_control() == state
+    control.snooze(600, now_epoch=t)  # shorter than the button's: it ends first anyway
+    assert control.button_snooze(t + 60, t + 960).snooze_until == t + 600
+    control.snooze(3600, now_epoch=t + 120)  # typed after the press: the latest asked
+    assert control.button_snooze(t + 60, t + 960).snooze_until == t + 3720
+    control.pause(now_epoch=t + 130)
+    assert control.button_snooze(t + 140, t + 1040).paused is True
+
+
 def test_the_poller_rereads_only_changes_and_survives_damage():
     poller = ControlPoller()
     state, problem = poller.poll()

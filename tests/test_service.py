@@ -1002,6 +1002,35 @@ def test_a_snooze_button_is_lifted_by_the_resume(
     assert 240 <= resumed_at <= (241.01 if paused else 245)
 
 
+def test_a_snooze_button_pressed_during_a_longer_typed_snooze_shortens_it(
+    grace_hopper: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`snooze 1h` typed at 2:30, then the break prompt's Snooze button (1 min here)
+    pressed at 3:20: the latest snooze asked wins, as it does the other way round, so the
+    coach and the camera are back at 4:20 and `status` says so. Before, the typed hour
+    held: the camera stayed closed and the button did nothing a user could see."""
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(
+        '[coach]\nbreak_after_s = "2m"\nsnooze_button_s = "1m"\ncheckin_time = "off"\n',
+        encoding="utf-8",
+    )
+    notifier = ButtonNotifier()
+    monkeypatch.setattr(notify, "make_notifier", lambda choice="auto": notifier)
+    clock = FakeClock(stop_at=400)
+    world = CameraWorld(clock, clock())
+    clock.at(150, lambda: control.snooze(3600, now_epoch=_wall(LIVE_START, 150)))
+    clock.at(200, lambda: notifier.press("break", "snooze"))
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    assert not [t for t in world.reads if 152 < t < 260]
+    assert [t for t in world.reads if 262 < t < 280]  # back when the button's minute ends
+    until = control.read_control().snooze_until
+    assert until is not None and 260 <= until - LIVE_START.timestamp() <= 262
+    events = _coach_events(LIVE_START)
+    assert [s["source"] for _, s in events["snooze"]] == ["control", "button"]
+    assert "resume" not in events
+
+
 @pytest.mark.parametrize("answers", [True, False], ids=["the break prompt", "another exercise"])
 def test_done_from_the_terminal_on_a_break_prompt_restarts_the_sitting_clock(
     grace_hopper: Path, monkeypatch: pytest.MonkeyPatch, answers: bool
