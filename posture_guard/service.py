@@ -72,6 +72,7 @@ from .settings_watch import (
     SettingsWatch,
     load_coach_settings,
     plan_starts_later,
+    record_plan_at_start,
     record_plan_change,
 )
 from .sinks import SessionInfo, Sink
@@ -1079,6 +1080,7 @@ def run(
             from .monitor import no_camera_message
 
             raise UserError(no_camera_message(int(getattr(args, "camera", 0) or 0)))
+        record_plan_at_start(started)  # the plan this monitor coaches by holds from now
     except UserError:
         logs.shutdown()
         raise

@@ -97,6 +97,31 @@ def record_plan_change(change: Change, at: datetime) -> None:
         log.info("the plan history records %s, changed by hand", active_plan_path().name)
 
 
+def record_plan_at_start(at: datetime) -> None:
+    """Record in the plan history a change of plan.toml made by hand while no monitor
+    ran (removed, copied in, restored), at the start ``at`` of the monitor that now
+    coaches by it, unless the file's own date says when (a copy).
+
+    Why: nothing else records it. A removal leaves no date on disk, so every report put
+    the plan's end at the moment the report was run: the days this monitor coached with
+    no plan were judged by the removed one (its doses counted as missed), more of them
+    with each later report. Not recordable, it is logged; the coach goes on."""
+    from .errors import UserError
+    from .plan import active_plan_path, record_unrecorded_change
+
+    try:
+        entry = record_unrecorded_change(datetime.fromtimestamp(at.timestamp()))
+    except UserError as exc:
+        log.warning("%s", exc)
+        return
+    if entry is not None:
+        log.info(
+            "the plan history records %s, %s by hand before this monitor started",
+            active_plan_path().name,
+            "removed" if entry.cleared else "changed",
+        )
+
+
 def plan_starts_later(change: Change, plans: Any) -> Optional[date]:
     """The start of the plan ``change`` brings if it starts after the day of ``plans``
     (``plan.plans_on``, read for the new settings), else None.

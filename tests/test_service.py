@@ -782,6 +782,37 @@ def test_a_clock_set_back_while_monitoring_logs_no_time_twice(grace_hopper: Path
     assert 230 <= summary.monitored_s <= 245  # 09:00 to 09:04 by the clock, once
 
 
+def test_a_plan_removed_by_hand_while_no_monitor_runs_ends_when_the_next_monitor_starts(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """plan.toml removed by hand with the monitor stopped: the next monitor coaches with
+    no plan from its start, so the history records the plan's end then, as it would a
+    removal it saw while running. Before, nothing recorded it: every report put the end
+    at the moment it was run, so the days the monitor coached with no plan were judged
+    by the removed one (its doses counted as missed), and a day later by it again."""
+    from posture_guard.plan import import_plan, plan_history, plan_periods
+
+    text = (TESTS.parent / "docs" / "plan-example.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^start = \S+", "start = 2026-11-02", text)
+    text = re.sub(r"(?m)^end = \S+", "end = 2026-11-29", text)
+    source = tmp_path / "plan.toml"
+    source.write_text(text, encoding="utf-8")
+    import_plan(source, now=datetime(2026, 11, 2, 8, 0))
+    from posture_guard.plan import active_plan_path
+
+    active_plan_path().unlink()  # by hand, the monitor stopped
+    clock = FakeClock(stop_at=30)
+    world = CameraWorld(clock, clock())
+    assert _run_live(grace_hopper, clock, world) == 0
+
+    last = plan_history()[-1]
+    assert last.cleared and abs((last.at - LIVE_START).total_seconds()) < 5
+    day = LIVE_START.date() + timedelta(days=1)  # monitored with no plan
+    assert plan_periods(day, day, None)[0].plan is None
+    before = LIVE_START.date() - timedelta(days=1)
+    assert plan_periods(before, before, None)[0].plan is not None
+
+
 @pytest.mark.parametrize("new_session", ["clock set back", "plan's first midnight"])
 def test_status_says_since_when_the_monitor_runs_across_its_sessions(
     grace_hopper: Path, tmp_path: Path, capsys, new_session: str
