@@ -268,6 +268,23 @@ def _tell_user(message: str) -> None:
     log.info("%s", message)
 
 
+#: seconds a database file overwritten in place is left to settle before it is taken
+#: up: a copy still under way would be opened half-written
+OVERWRITE_SETTLE_S = 2.0
+
+
+@dataclass(frozen=True)
+class _FileMark:
+    """A database file as the connection writing it last left it: its (size, mtime_ns),
+    the connection's ``data_version`` (None while it is closed) and the (device, inode)
+    of the -wal and -shm files, to tell a file written over from outside sqlite, and the
+    side files that are the connection's own."""
+
+    stamp: Optional[tuple[int, int]]
+    data_version: Optional[int]
+    sides: tuple[Optional[tuple[int, int]], ...]
+
+
 class Store:
     """One open posture_guard database.
 
@@ -290,6 +307,9 @@ class Store:
         self._target = target
         #: (device, inode) of the file the connection writes; see :meth:`_follow_file`
         self._file_id = _file_id(path)
+        #: the database file and its -wal and -shm files as this connection last left
+        #: them (see :meth:`_overwritten`); None until it has written
+        self._mark: Optional[_FileMark] = None
         #: how often a write found the file removed or replaced and opened the new one:
         #: a row id from before names a row of the old file
         self.reopened = 0
@@ -463,6 +483,7 @@ class Store:
         and the coach may still log an event after the store sink has finished)."""
         self._conn.close()
         self._closed = True
+        self._mark = None  # closing may have copied the -wal into the file
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -523,6 +544,7 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self._mark = self._file_mark()  # a commit may have copied the -wal into the file
         return result
 
     def _follow_file(self) -> None:
@@ -530,20 +552,107 @@ class Store:
         longer the one the connection writes: removed (to start afresh) or replaced (a
         backup restored) while the monitor ran. Why: sqlite went on writing the removed
         file, which nothing can open, so the rest of the day's posture was lost without a
-        word and `status` and the report showed none of it. A new file that cannot be
-        opened is a UserError (the monitor keeps its spans in the side file meanwhile)."""
-        if self.read_only or self._file_id is None or _file_id(self.path) == self._file_id:
+        word and `status` and the report showed none of it. So too when the file was
+        overwritten in place (``cp backup posture.db``, see :meth:`_overwritten`). A new
+        file that cannot be opened is a UserError (the monitor keeps its spans in the
+        side file meanwhile)."""
+        if self.read_only or self._file_id is None:
             return
+        in_place = _file_id(self.path) == self._file_id
+        if in_place and not self._overwritten():
+            return
+        self._let_go_of_old_file(in_place)
         fresh = Store.open(self.path, self.lock_timeout)
         log.warning(
-            "database %s was removed or replaced while in use; what follows is logged in "
-            "the file now there",
+            "database %s was %s while in use; what follows is logged in the file now there",
             self.path,
+            "overwritten (a copy restored?)" if in_place else "removed or replaced",
         )
-        if not self._closed:
-            self._conn.close()
         self._conn, self._closed, self._file_id = fresh._conn, False, fresh._file_id
+        self._mark = fresh._mark
         self.reopened += 1
+
+    def _file_mark(self) -> _FileMark:
+        """The database file and its -wal and -shm files as they are now (see
+        :class:`_FileMark`)."""
+        try:
+            st = os.stat(self.path)
+            stamp: Optional[tuple[int, int]] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        version = None
+        if not self._closed:
+            try:
+                version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                pass
+        sides = tuple(_file_id(side) for side in _side_files(self.path))
+        return _FileMark(stamp, version, sides)
+
+    def _overwritten(self) -> bool:
+        """Whether the database file was written over in place (``cp backup posture.db``)
+        since this connection last wrote. In WAL mode only a checkpoint writes the file,
+        and one by another program follows a commit of its own, which this connection
+        sees as a new ``data_version``: a file changed with none came from outside sqlite.
+
+        A file written less than :data:`OVERWRITE_SETTLE_S` ago may be a copy still under
+        way: the write is refused for now (a UserError; the monitor keeps its spans in the
+        side file meanwhile) and tried again at the next flush."""
+        mark = self._mark
+        if mark is None or mark.data_version is None or self._closed:
+            return False
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) == mark.stamp:
+            return False
+        try:
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return False
+        if version != mark.data_version:  # another program's commit, and its checkpoint
+            self._mark = self._file_mark()
+            return False
+        if time.time() - st.st_mtime < OVERWRITE_SETTLE_S:
+            raise UserError(
+                f"database {self.path} is being overwritten (a copy restored?); it is "
+                "taken up once the copy is done"
+            )
+        return True
+
+    def _let_go_of_old_file(self, in_place: bool) -> None:
+        """Close the connection to the file it wrote and remove its -wal and -shm files,
+        which hold its latest pages, before the file now at the path is opened.
+
+        Why: sqlite takes a -wal file beside a database as that database's, so the new
+        connection laid the old file's latest pages over the restored one, and the
+        database could no longer be read ("database disk image is malformed"). A file
+        overwritten in place is moved aside while the connection closes, since closing
+        copies the -wal file into the file at the path; -wal and -shm files that are not
+        this connection's (restored with the database) are left as they are."""
+        aside = None
+        if in_place:
+            aside = _free_name(self.path.with_name(f"{self.path.name}.restored"))
+            try:
+                os.replace(self.path, aside)
+            except OSError as exc:
+                raise UserError(
+                    f"database {self.path} was overwritten while in use and cannot be "
+                    f"taken up: {exc.strerror or exc}"
+                ) from exc
+        try:
+            if not self._closed:
+                self._conn.close()
+                self._closed = True
+            mine = self._mark.sides if self._mark is not None else ()
+            for side, ident in zip(_side_files(self.path), mine):
+                if ident is not None and ident != (-1, -1) and _file_id(side) == ident:
+                    with contextlib.suppress(FileNotFoundError):
+                        side.unlink()
+        finally:
+            if aside is not None:
+                os.replace(aside, self.path)
 
     def _user_error(self, exc: sqlite3.Error, doing: str = "written") -> UserError:
         problem = sqlite_problem(exc)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import replace
 from datetime import datetime
@@ -1037,3 +1040,81 @@ def test_a_database_replaced_by_a_copy_while_the_monitor_logs_gets_what_followed
     sink.close(40.0)
     spans = [(s, a - T0, b - T0) for s, a, b, _ in rows(db)]
     assert spans == [("good", 0.0, 10.0), ("good", 20.0, 40.0)]
+
+
+def _long_day(sink: StoreSink, store: Store, first: int, last: int) -> None:
+    """Decisions from ``first`` to ``last`` s, and events: enough pages that the WAL holds
+    some and the file others (the database of a monitor that has run for a while)."""
+    for t in range(first, last):
+        sink.on_decision(Decision(float(t), G if (t // 7) % 2 else F))
+    for i in range(40):
+        store.log_event("alert", T0 + first + i, {"i": i, "note": "x" * 200})
+
+
+@pytest.mark.parametrize("how", ["moved over it", "copied into it"])
+def test_a_backup_restored_while_the_monitor_logs_stays_readable_and_gets_what_followed(
+    db: Path, how: str
+) -> None:
+    """A backup of the morning restored over the database while the monitor runs, by
+    `mv backup posture.sqlite3` (another file at the path) or `cp backup posture.sqlite3`
+    (the same file overwritten), the monitor's -wal file left beside it as the user does.
+    That -wal held the monitor's latest pages of the old file: sqlite laid them over the
+    restored one (read through them, wrote them into it), and the database could no
+    longer be read at all ("database disk image is malformed"), the backup with it. Now
+    the restored file is taken as it is and what follows the last flush is logged in it."""
+    store = Store.open(db)
+    # sqlite copies the -wal file into the database every 1,000 pages written; here
+    # sooner, so that a short day does what a monitor's does
+    store.conn.execute("PRAGMA wal_autocheckpoint = 20")
+    sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    _long_day(sink, store, 0, 1000)
+    backup = db.with_name("backup.sqlite3")
+    with closing(sqlite3.connect(db)) as src, closing(sqlite3.connect(backup)) as dst:
+        src.backup(dst)  # the morning's backup: 0..1000 s
+    _long_day(sink, store, 1000, 3100)  # the latest pages are in the -wal file only
+    assert db.with_name(db.name + "-wal").stat().st_size > 0
+    if how == "moved over it":
+        os.replace(shutil.copyfile(backup, db.with_name("restore.tmp")), db)
+    else:
+        shutil.copyfile(backup, db)
+        with pytest.raises(UserError, match="is being overwritten"):  # may be under way
+            store.log_event("praise", T0 + 3100)
+        old = time.time() - 10  # done copying a while before the next flush
+        os.utime(db, (old, old))
+    for t in range(3100, 3200):
+        sink.on_decision(Decision(float(t), G))
+    store.log_event("praise", T0 + 3150)
+    sink.close(3200.0)
+    store.close()
+    with closing(sqlite3.connect(db)) as con:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        ends = con.execute("SELECT MAX(end) FROM spans WHERE end <= ?", (T0 + 1000,))
+        assert ends.fetchone()[0] - T0 >= 990  # the backup's morning
+        kinds = con.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall()
+        assert sorted(kinds) == [("alert", 40), ("praise", 1)]  # the backup's, and the new
+        later = con.execute("SELECT MIN(start), MAX(end) FROM spans WHERE start > ?", (T0 + 1000,))
+        # from the last flush before the restore (one every 10 s here) on
+        assert [round(x - T0) for x in later.fetchone()] == [3090, 3200]
+    assert store.reopened == 1
+
+
+def test_another_programs_writes_and_the_monitors_own_close_are_no_restore(db: Path) -> None:
+    """What changes the database file besides a restore: another program's commit (and
+    its checkpoint), and the monitor's own checkpoint when its store closes and a late
+    coach event opens it again. None of them is taken for a file copied over it."""
+    store = Store.open(db)
+    sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    _long_day(sink, store, 0, 500)
+    with Store.open(db) as other:  # `posture-guard done`, say
+        other.log_event("exercise_done", T0 + 500)
+        other.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _long_day(sink, store, 500, 600)
+    sink.close(600.0)
+    store.close()  # the last connection: checkpoints into the file
+    store.log_event("praise", T0 + 601)  # opened again for it
+    store.close()
+    assert store.reopened == 0
+    with closing(sqlite3.connect(db)) as con:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        kinds = dict(con.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
+        assert kinds == {"alert": 80, "exercise_done": 1, "praise": 1}
