@@ -10,6 +10,7 @@ replaying "from a photo" means.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -34,7 +35,8 @@ CAMERA_HEIGHT = 480
 # The frame rates a video file is believed to state: webcams and clips record at 1 to
 # 240 fps, high-speed cameras up to 1000. A rate outside them is a damaged header (an
 # MP4 whose track time scale FFmpeg found invalid, "defaulting to 1", states 0.001 fps),
-# and the file is timed at ASSUMED_FPS, as one that states no rate.
+# and the file is timed at ASSUMED_FPS, as one that states no rate (0 fps) is; the note
+# on its damage says so of both.
 PLAUSIBLE_FPS = (1.0, 1000.0)
 ASSUMED_FPS = 25.0
 
@@ -258,7 +260,9 @@ class VideoFileSource:
         self.fps = fps if believed else ASSUMED_FPS
         # a rate stated but not believed, said in the note on damage: a time scale FFmpeg
         # found invalid made 0.001 fps, frames 17 minutes apart ("00:17:04 of 17:04:00")
-        self._unbelieved: Optional[float] = None if believed or fps <= 0 else fps
+        # (0 fps, or no number, as OpenCV's own AVI reader gives for a stream header
+        # stating a rate of 0: timed at 25 fps without a word, each time a guess)
+        self._unbelieved: Optional[float] = None if believed else fps
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.name = f"video:{self.path.name}"
@@ -326,10 +330,10 @@ class VideoFileSource:
         first = self._log.first
         rate = None
         if self._unbelieved is not None:
-            rate = (
-                f"the frame rate it states ({self._unbelieved:.3g} fps) cannot be right, "
-                f"so its times assume {self.fps:g} fps"
-            )
+            given = self._unbelieved
+            # NaN and infinity from a rate of 0/0 or n/0: "(nan fps)" said nothing
+            said = f"({given:.3g} fps) cannot be right" if math.isfinite(given) else "is no number"
+            rate = f"the frame rate it states {said}, so its times assume {self.fps:g} fps"
         if first is None and not short:
             return f"{self.path} is damaged: {rate}" if rate else None
         if rate and first == 0 and not short:  # what the decoder said on opening it

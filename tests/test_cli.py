@@ -654,6 +654,42 @@ def test_a_video_stating_an_impossible_frame_rate_is_timed_at_25_fps_saying_so(
     assert header.fps == 25.0 and samples and samples[-1].t < 1.2
 
 
+def _mjpeg_avi_stating_no_frame_rate(tmp_path: Path, kind: str) -> Path:
+    """A real 3 s MJPEG AVI (30 frames) whose stream header states a rate of 0 frames
+    per 1 tick ("zero") or per 0 ticks ("none"), and whose format names a codec FFmpeg
+    has no decoder for, so OpenCV's own AVI reader reads it: that one gives 0 fps for
+    the first, NaN for the second (FFmpeg, for a rate of 0, states 25 fps of its own)."""
+    import struct
+
+    path = tmp_path / f"{kind}.avi"
+    data = _noise_clip(path, "MJPG")
+    strh = data.find(b"strh") + 8  # type, handler, flags, priority, language, initial,
+    data[strh + 20 : strh + 28] = struct.pack("<II", 0 if kind == "none" else 1, 0)  # scale, rate
+    strf = data.find(b"strf") + 8  # BITMAPINFOHEADER: its compression at byte 16
+    data[strf + 16 : strf + 20] = b"ZZZZ"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["zero", "none"])
+def test_a_video_stating_no_frame_rate_is_timed_at_25_fps_saying_so(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str], kind: str
+) -> None:
+    # 0 fps was timed at 25 fps without a word (a rate below 1 fps drew a note), and a
+    # rate of no number said "the frame rate it states (nan fps) cannot be right"
+    clip = _mjpeg_avi_stating_no_frame_rate(tmp_path, kind)
+    assert main(["replay", "--video", str(clip), "--quiet"]) == 0
+    out = capfd.readouterr().out
+    notes = [line for line in out.splitlines() if line.startswith(f"note: {clip}")]
+    assert len(notes) == 1 and "so its times assume 25 fps" in notes[0], out
+    assert "nan" not in notes[0] and "of 30 frames" in out
+    records = tmp_path / "rec.jsonl"
+    assert main(["record", "--video", str(clip), "--landmarks-out", str(records)]) == 0
+    assert "so its times assume 25 fps" in capfd.readouterr().out
+    header, samples = load_stream(records)
+    assert header.fps == 25.0 and len(samples) == 30 and samples[-1].t == pytest.approx(29 / 25)
+
+
 def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     shared_media: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
