@@ -381,10 +381,7 @@ def _opencv_name(path: Path, what: str) -> Iterator[str]:
             f"{path}: OpenCV cannot open a file whose name is not UTF-8 text; rename the "
             f"{what} and try again"
         )
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    fd = _open_readable(path, what)
     try:
         yield f"/proc/self/fd/{fd}"
     finally:
@@ -395,12 +392,18 @@ def _check_readable(path: Path, what: str) -> None:
     """A file we may not open is named so, with the system's reason ("Permission
     denied"): OpenCV says only that it cannot read it, which a video without read
     permission made "OpenCV cannot read this file as a video", and a photo "not found or
-    not an image OpenCV can read". Opened without waiting, so a named pipe is no hang."""
+    not an image OpenCV can read"."""
+    os.close(_open_readable(path, what))
+
+
+def _open_readable(path: Path, what: str) -> int:
+    """A descriptor open for reading ``path``, or the UserError naming why there is none
+    ("cannot read video file F: Permission denied"). Opened without waiting, so a named
+    pipe is no hang."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    os.close(fd)
 
 
 def _clock(seconds: float) -> str:
