@@ -319,12 +319,14 @@ class VideoFileSource:
             skipped += 1
         return skipped
 
-    def damage(self) -> Optional[str]:
+    def damage(self, used: bool = True) -> Optional[str]:
         """One line on a file found damaged after its first frame, or None: from which
         frame the decoder complained, or where decoding stopped short of the frames the
         file states, and what the frames read cover; and a frame rate it states that was
         not believed, and what its times assume instead. (A replay of such a file printed
-        FFmpeg's lines and then totals of the part decoded, as if that were the video.)"""
+        FFmpeg's lines and then totals of the part decoded, as if that were the video.)
+        Unless ``used``, frames the decoder complained of are not said to be used: a
+        calibration refuses them."""
         stated = self._stated
         short = self._ended and stated - self._index > max(self.fps, 0.02 * stated)
         first = self._log.first
@@ -346,7 +348,9 @@ class VideoFileSource:
                 "rest could not be read"
             )
         else:
-            what = "the frames from there on were used as decoded, some perhaps garbled"
+            what = "the frames from there on " + (
+                "were used as decoded, some perhaps garbled" if used else "may be garbled"
+            )
         if rate:
             what = f"{what}; {rate}"
         return (

@@ -438,6 +438,11 @@ def replay(
             baseline, lead = calibrate_samples(
                 header, it, options.calibrate_seconds, options.slouch_seconds, out
             )
+            refuse_calibrating_on_damage(
+                samples,
+                "--calibrate-seconds",
+                "replay it with --profile NAME, or without --calibrate-seconds",
+            )
             slouch = f", then a {options.slouch_seconds:g} s slouch" if baseline.slouch else ""
             monitored_from = lead[0].t + options.calibrate_seconds + options.slouch_seconds
             print(
@@ -505,10 +510,30 @@ def replay_video(
 def tell_damage(source: FrameSource, out: TextIO) -> None:
     """The one line on a video found damaged (FFmpeg's own lines are kept from the
     terminal: see capture._DecoderLog), once its frames are read."""
-    damage = getattr(source, "damage", None)
-    note = damage() if damage is not None else None
+    note = damage_of(source)
     if note:
         print(f"note: {note}", file=out)
+
+
+def damage_of(frames: object, used: bool = True) -> Optional[str]:
+    """The one line on a video found damaged in the frames read so far, or None (a photo,
+    a landmark stream or a camera): of ``frames``, a source or the DetectedFrames reading
+    one. See capture.VideoFileSource.damage for ``used``."""
+    damage = getattr(getattr(frames, "source", frames), "damage", None)
+    return damage(used) if damage is not None else None
+
+
+def refuse_calibrating_on_damage(frames: object, what: str, instead: str) -> None:
+    """Stop a calibration (``what``) whose video was found damaged in the frames it read,
+    before its baseline is used or saved; ``instead`` says what to do. (The baseline was
+    fitted on the frames as decoded, some perhaps garbled, or on times a guessed frame
+    rate gave, said in one note after it: a profile saved so judged every day after.)"""
+    note = damage_of(frames, used=False)
+    if note:
+        raise UserError(
+            f"{note}; {what} fits no baseline on a damaged video (one fitted on frames perhaps "
+            f"garbled, or timed by a guess, could judge all that follows wrongly): {instead}"
+        )
 
 
 # --------------------------------------------------------------------------- commands
@@ -1089,17 +1114,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                     left = max(0.0, seconds - t)
                     preview.show(frame.image, landmarks, f"sit upright - {left:4.1f} s")
 
+        refused = False  # for damage: the error says it, not a note too
         try:
             with MediaPipePose() as detector:
                 baseline, _ = calibrate_samples(
                     header, frame_samples(source, detector, on_frame=show), seconds, slouch, out
                 )
+            refused = damage_of(source) is not None
+            refuse_calibrating_on_damage(
+                source,
+                "calibrate",
+                f"profile {args.profile!r} was not changed; calibrate live "
+                "(`posture-guard calibrate`) or from a recording that is not damaged",
+            )
         except CameraError as exc:
             raise UserError(f"{exc}; profile {args.profile!r} was not changed") from None
         finally:
             # FFmpeg's lines on a damaged video are held (capture._DecoderLog): its one
             # line on the damage, which may be why too few frames showed a person
-            tell_damage(source, out)
+            if not refused:
+                tell_damage(source, out)
             source.close()
             if preview is not None:
                 preview.close()

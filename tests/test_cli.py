@@ -707,6 +707,37 @@ def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     assert out.count(f"note: {clip} is damaged from about 00:00:00 (frame 1)") == 1
 
 
+def test_calibrating_on_a_video_damaged_in_its_first_seconds_is_refused(
+    shared_media: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # the real clip with 32 bytes zeroed a quarter in (a copy in the test's folder): the
+    # decoder complains from frame 49 of the 5 s calibrated on, and the baseline fitted on
+    # those frames as decoded was saved as the profile (replay --calibrate-seconds judged
+    # the rest by it), the damage said in a note after it
+    from posture_guard.store import Store
+
+    clip = tmp_path / "damaged.mp4"
+    data = bytearray((shared_media / "frontal_upright_woman_mediapipe_samples.mp4").read_bytes())
+    data[len(data) // 4 : len(data) // 4 + 32] = bytes(32)
+    clip.write_bytes(bytes(data))
+    args = ["calibrate", "--video", str(clip), "--seconds", "5", "--no-preview"]
+    assert main([*args, "--slouch-seconds", "0", "--profile", "desk"]) == 2
+    out, err = capfd.readouterr()
+    assert err.startswith(f"posture-guard: {clip} is damaged from about 00:00:02 (frame 49)")
+    assert "profile 'desk' was not changed" in err and "note: " + str(clip) not in out
+    assert not (pg_home / "config" / "profiles" / "desk.json").exists()
+    db = tmp_path / "log.db"
+    replay = ["replay", "--video", str(clip), "--quiet", "--db", str(db)]
+    assert main([*replay, "--start", "2026-01-05T09:00", "--calibrate-seconds", "5"]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith(f"posture-guard: {clip} is damaged") and "--profile NAME" in err
+    with Store.open(str(db), create=False, read_only=True) as store:
+        assert not store.spans(0, 2e10)  # nothing logged
+    # without calibrating on it, the replay goes on, saying where the damage is
+    assert main([*replay, "--start", "2026-01-05T10:00"]) == 0
+    assert f"note: {clip} is damaged from about 00:00:02 (frame 49)" in capfd.readouterr().out
+
+
 def test_record_holds_a_photo_for_the_seconds_asked(tmp_path: Path, pg_home: Path) -> None:
     # it was held for replay's 10 s whatever --seconds said: "recorded 20 samples" of 30 s
     import cv2
