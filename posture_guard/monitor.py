@@ -1194,9 +1194,14 @@ def cmd_record(args: argparse.Namespace) -> int:
     """Record a landmark stream (numbers only) from a camera or a video file."""
     from .pose import MediaPipePose
 
-    out = sys.stdout
+    # a stream written to standard output (/dev/stdout, or the file it is redirected to)
+    # has our lines on standard error: they went into the stream ("recorded 26 samples
+    # to /dev/stdout" as its last line, or, redirected to a file, over its header), and a
+    # file the shell had just made for it was refused as existing
+    to_stdout = _is_stdout(args.landmarks_out)
+    out = sys.stderr if to_stdout else sys.stdout
     paths.refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
-    if Path(args.landmarks_out).is_file() and not args.force:
+    if Path(args.landmarks_out).is_file() and not args.force and not to_stdout:
         # a recording may be hours at the desk that cannot be taken again
         raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")
     # a photo is held still for as long as --seconds asks (and a frame more), as
@@ -1210,9 +1215,14 @@ def cmd_record(args: argparse.Namespace) -> int:
     try:
         # A .gz name is written compressed: the readers take .gz files for gzip, so plain
         # text under that name could not be replayed or calibrated on.
-        opener = gzip.open if Path(args.landmarks_out).suffix == ".gz" else open
-        paths.create_private(args.landmarks_out)  # gzip.open and open would make it 0644
-        handle = opener(args.landmarks_out, "wt", encoding="utf-8")
+        if to_stdout and Path(args.landmarks_out).suffix != ".gz":
+            # written where standard output is, not opened again: that would empty a
+            # file it appends to (`>>`), and write over what was written there before
+            handle = open(os.dup(1), "w", encoding="utf-8")
+        else:
+            opener = gzip.open if Path(args.landmarks_out).suffix == ".gz" else open
+            paths.create_private(args.landmarks_out)  # gzip.open and open would make it 0644
+            handle = opener(args.landmarks_out, "wt", encoding="utf-8")
     except OSError as exc:
         source.close()
         raise UserError(f"cannot write {args.landmarks_out}: {exc.strerror}") from None
@@ -1246,6 +1256,16 @@ def cmd_record(args: argparse.Namespace) -> int:
     samples = "1 sample" if n == 1 else f"{n} samples"  # a one-frame clip said "1 samples"
     print(f"recorded {samples} to {args.landmarks_out} (landmarks only, no images)", file=out)
     return 0
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether ``path`` is the file standard output (descriptor 1) goes to: /dev/stdout,
+    /dev/fd/1, or a file it is redirected to; False where either cannot be looked at."""
+    try:
+        stream, stdout = os.stat(path), os.fstat(1)
+    except OSError:
+        return False
+    return (stream.st_dev, stream.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
 def _kept(n: int, where: str) -> str:

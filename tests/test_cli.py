@@ -1304,6 +1304,30 @@ def test_record_keeps_an_existing_recording_unless_forced(
     assert header.source == f"image:{grace_hopper.name}"
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
+    grace_hopper: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # "recorded 3 samples to /dev/stdout" ended the stream on a pipe, and standard
+    # output redirected to a file (as here) was refused: "/dev/stdout already exists"
+    argv = ["record", "--video", str(grace_hopper), "--seconds", "1"]
+    assert main([*argv, "--landmarks-out", "/dev/stdout"]) == 0
+    out, err = capfd.readouterr()
+    stream = tmp_path / "out.jsonl"
+    stream.write_text(out, encoding="utf-8")
+    header, samples = load_stream(stream)
+    assert header.source == f"image:{grace_hopper.name}" and len(samples) == 3
+    assert "recorded 3 samples to /dev/stdout" in err
+    proc = subprocess.run(  # on a pipe
+        [sys.executable, "-m", "posture_guard", *argv, "--landmarks-out", "/dev/stdout"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stdout == out and "recorded 3" in proc.stderr
+
+
 def _analysed_of_seen(out: str) -> tuple[int, int]:
     line = next(x for x in out.splitlines() if x.startswith("monitored "))
     words = line.split("analysed ")[1].split()
