@@ -275,11 +275,16 @@ class VideoFileSource:
         self._log.keep(0, held, _FFMPEG)  # any other line reaches the user as before
         self._pending = first
         self.height, self.width = first.shape[:2]
-        # stream time of the last frame, as the container states it (0 when it does not):
-        # what a replay into a database checks against the time already logged there
-        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        self.duration = max(count - 1, 0) / self.fps
-        self._stated = count
+        # stream time of the last frame, as the container states it: what a replay into a
+        # database checks against the time already logged there, and ends now. None when
+        # it states no length (a WebM a browser recorded: OpenCV gives -9.2e16 frames),
+        # or one no file of its size holds (an AVI length of 4294967295 frames), which
+        # made the span 0 s, and a 30 s clip was logged up to 30 s after now, or 13.6
+        # years: a replay of 3 s was logged in 2013 (monitor.video_span counts them).
+        count = float(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+        believed = math.isfinite(count) and 1 <= count <= self.path.stat().st_size
+        self._stated = int(count) if believed else 0
+        self.duration: Optional[float] = (self._stated - 1) / self.fps if believed else None
         self._ended = False  # read to where decoding stopped
 
     def _t(self, index: int) -> float:

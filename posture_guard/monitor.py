@@ -655,11 +655,18 @@ def check_whole_stream(path: str | Path) -> tuple[float, float]:
     return (first, last)
 
 
-def video_span(path: str) -> tuple[float, float]:
-    """Stream times of a video's (or a photo's) first and last frame, as it states them."""
+def video_span(path: str, count: bool = False) -> tuple[float, float]:
+    """Stream times of a video's (or a photo's) first and last frame, as it states them.
+    A video that states no length to believe (see capture.VideoFileSource) has its
+    frames counted with ``count`` (a replay into a database, placed in time by its
+    span), read once more to the end; without, its span is 0 s."""
     source = open_file(path)
     try:
-        return (0.0, float(getattr(source, "duration", 0.0)))
+        duration = getattr(source, "duration", 0.0)
+        if duration is None and count:
+            source.skip_until(math.inf)
+            duration = source.last_t
+        return (0.0, float(duration or 0.0))
     finally:
         source.close()
 
@@ -795,7 +802,9 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     refuse_future_start(db, getattr(args, "start", None))
     # the input is opened first, a video too: one that cannot be read is told before the
     # profile note (it came after "note: no calibration profile", as if that were the fault)
-    span = check_whole_stream(args.landmarks) if args.landmarks else video_span(args.video)
+    span = (
+        check_whole_stream(args.landmarks) if args.landmarks else video_span(args.video, bool(db))
+    )
     if db:
         if getattr(args, "start", None) is None:
             args.start = start_ending_now(span)

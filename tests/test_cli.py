@@ -690,6 +690,53 @@ def test_a_video_stating_no_frame_rate_is_timed_at_25_fps_saying_so(
     assert header.fps == 25.0 and len(samples) == 30 and samples[-1].t == pytest.approx(29 / 25)
 
 
+def _clip_stating_no_length(tmp_path: Path, kind: str) -> Path:
+    """A real 3 s clip at 10 fps (30 frames) that states no length OpenCV can give: a
+    Matroska file without its Duration (as a browser's MediaRecorder writes WebM; OpenCV
+    then states -9.2e16 frames), or an AVI whose stream header states 4294967295 frames."""
+    import struct
+
+    path = tmp_path / ("clip.mkv" if kind == "none" else "clip.avi")
+    data = _noise_clip(path, "mp4v" if kind == "none" else "XVID")
+    if kind == "none":
+        at = data.find(bytes([0x44, 0x89]))  # Duration: ID, size (0x88: 8 bytes), float
+        assert data[at + 2] == 0x88
+        data[at : at + 11] = bytes([0xEC, 0x89]) + bytes(9)  # a Void element as long
+    else:
+        strh = data.find(b"strh") + 8  # ... scale, rate, start, then its length
+        data[strh + 32 : strh + 36] = struct.pack("<I", 0xFFFFFFFF)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["none", "impossible"])
+def test_a_video_stating_no_length_is_logged_up_to_now_not_past_it(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str], kind: str
+) -> None:
+    # its span was taken as 0 s, or 13.6 years: a replay into a database without --start
+    # (which ends now) logged the 3 s up to 3 s after now, or in 2013
+    import time
+
+    from posture_guard.store import Store
+
+    clip = _clip_stating_no_length(tmp_path, kind)
+    db = tmp_path / "log.db"
+    assert main(["replay", "--video", str(clip), "--quiet", "--db", str(db)]) == 0
+    done = time.time()
+    with Store.open(str(db), create=False, read_only=True) as store:
+        spans = store.spans(0, 2e10)
+    assert spans and spans[-1].end - spans[0].start == pytest.approx(2.9, abs=0.01)
+    assert done - 600 < spans[-1].end <= done
+    out = capfd.readouterr().out
+    # "logged to F: 2026-12-02 06:18:53 to 06:18:53": the span it said was the one it took
+    logged = next(line for line in out.splitlines() if line.startswith("logged to "))
+    begin, end = logged.split(": ", 1)[1].split(" (")[0].split(" to ")
+    first = datetime.fromisoformat(begin)
+    last = datetime.fromisoformat(end if " " in end else f"{first:%Y-%m-%d} {end}")
+    assert (last - first) % timedelta(days=1) == timedelta(seconds=3)  # 2.9 s, as rounded
+    assert "is damaged" not in out  # every frame it has was read
+
+
 def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     shared_media: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
