@@ -40,7 +40,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import paths
+from . import capture, paths
 from .errors import UserError
 from .landmarks import (
     LEFT_EAR,
@@ -159,14 +159,12 @@ def assess_landmarks(lm: np.ndarray, width: int, height: int) -> Assessment:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    import cv2
-
     p = Path(path)
     if p.is_dir():
         raise UserError(f"photo {p} is a folder; give the photo's file name")
     if not p.is_file():
         raise UserError(f"photo {p} does not exist")
-    image = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    image = capture.read_image(p, "photo")
     if image is None:
         raise UserError(f"photo {p} is not an image posture_guard can read (JPEG, PNG, ...)")
     return image

@@ -421,18 +421,23 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def read_image(path: Path, what: str = "image") -> Optional[np.ndarray]:
+    """The picture in the file at ``path`` (BGR, 8 bits), or None when OpenCV cannot read
+    it as one. A file we may not read is named so (see _check_readable), and one whose
+    name is not UTF-8 text is read all the same (see _opencv_name): `assess` of such a
+    photo, which gave OpenCV the name itself, died of a segmentation fault."""
+    if path.is_file():
+        _check_readable(path, what)
+    with _opencv_name(path, what) as name:
+        return _cv2().imread(name)
+
+
 class StillImageSource:
     """A photo presented as a short clip of itself (see the module docstring)."""
 
     def __init__(self, path: str | Path, still_seconds: float = 10.0, still_fps: float = 2.0):
-        cv2 = _cv2()
         self.path = Path(path)
-        if self.path.is_file():
-            _check_readable(self.path, "image")
-        image = None
-        if self.path.exists():
-            with _opencv_name(self.path, "image") as name:
-                image = cv2.imread(name)
+        image = read_image(self.path) if self.path.exists() else None
         if image is None:
             raise UserError(f"{self.path}: not found or not an image OpenCV can read")
         self._image = image

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -182,7 +183,6 @@ def test_the_message_is_the_only_line_on_stderr_from_the_process(
     frame, around the one line that names what is wrong; capsys never sees those."""
     import os
     import subprocess
-    import sys
 
     from posture_guard import pose
 
@@ -193,6 +193,30 @@ def test_the_message_is_the_only_line_on_stderr_from_the_process(
     assert done.returncode == 2
     assert done.stderr.startswith("posture-guard: this looks like a frontal photo")
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or sys.getfilesystemencoding() != "utf-8",
+    reason="file names of bytes that are not UTF-8 (Linux)",
+)
+def test_a_photo_whose_name_is_not_utf8_is_read(grace_hopper: Path, tmp_path: Path) -> None:
+    """A photo named in Latin-1 ("gr\xe2ce.jpg", from an old camera or a USB stick):
+    OpenCV takes names as UTF-8, and assess of it died of a segmentation fault, no
+    message, as replay did before. (Run as a process of its own: the crash took the
+    caller with it.) The portrait is frontal: being told so is its having been read."""
+    import os
+    import subprocess
+
+    from posture_guard import pose
+
+    photo = tmp_path / os.fsdecode(b"gr\xe2ce.jpg")
+    shutil.copyfile(grace_hopper, photo)
+    env = {**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home")}
+    env["PYTHONPATH"] = str(Path(pose.__file__).resolve().parents[1])  # the code under test
+    done = subprocess.run([sys.executable, "-m", "posture_guard", "assess", str(photo)],
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("posture-guard: this looks like a frontal photo")
 
 
 def test_unreadable_or_missing_photo_is_a_user_error(

@@ -819,6 +819,20 @@ def test_a_video_or_photo_the_user_may_not_read_is_named_so(
     assert cli.main(["replay", "--video", str(path), "--quiet"]) == 0
 
 
+def test_a_photo_to_assess_the_user_may_not_read_is_named_so(tmp_path: Path, as_user) -> None:
+    """assess said "photo F is not an image posture_guard can read (JPEG, PNG, ...)" of
+    a photo without read permission, after OpenCV's own [ WARN:...] line."""
+    import cv2
+    import numpy as np
+
+    photo = tmp_path / "side.png"
+    assert cv2.imwrite(str(photo), np.full((120, 160, 3), 90, np.uint8))
+    photo.chmod(0o000)
+    done = as_user("-m", "posture_guard", "assess", str(photo))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"posture-guard: cannot read photo {photo}: Permission denied\n"
+
+
 def test_a_read_only_data_folder_is_read_and_named_when_a_write_is_refused(
     diary_db: Path, as_user
 ) -> None:
