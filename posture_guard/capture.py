@@ -250,6 +250,11 @@ class VideoFileSource:
             with _opencv_name(self.path, "video file") as name:
                 self._cap = cv2.VideoCapture(name, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
             opened = self._cap.isOpened()
+            if opened:
+                # a phone keeps a video filmed upright as landscape pixels and says how to
+                # turn them; this OpenCV left them unturned unless asked, and a portrait
+                # clip was analysed lying on its side, 1280x720 instead of 720x1280
+                self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
             ok, first = self._cap.read() if opened else (False, None)
         if not opened:
             raise UserError(f"{self.path}: OpenCV cannot read this file as a video{held.gist()}")

@@ -737,6 +737,45 @@ def test_a_video_stating_no_length_is_logged_up_to_now_not_past_it(
     assert "is damaged" not in out  # every frame it has was read
 
 
+def test_a_phone_video_is_turned_as_its_rotation_says(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # a phone keeps a clip filmed upright as landscape pixels and a rotation to show them
+    # by: OpenCV left them unturned, and the person was analysed lying on their side
+    # (calibrate: "the ears are not above the shoulders ... on its side?")
+    import struct
+
+    import cv2
+    import numpy as np
+
+    from posture_guard.capture import VideoFileSource
+
+    clip = tmp_path / "phone.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    stored = np.zeros((120, 160, 3), np.uint8)
+    stored[:, :40] = 255  # a band down its left side, as stored
+    for _ in range(10):
+        writer.write(stored)
+    writer.release()
+    data = bytearray(clip.read_bytes())
+    matrix = data.find(b"tkhd") + 44  # version 0: ..., then the display matrix
+    one, minus_one = 0x10000, 0xFFFF0000  # turned a quarter clockwise, as phones state it
+    data[matrix : matrix + 36] = struct.pack(">9I", 0, one, 0, minus_one, 0, 0, 0, 0, 1 << 30)
+    clip.write_bytes(bytes(data))
+    source = VideoFileSource(clip)
+    try:
+        frame = source.read()
+        assert frame is not None and (source.width, source.height) == (120, 160)
+        assert frame.image[:30].min() > 200 and frame.image[50:].max() < 50  # the band on top
+    finally:
+        source.close()
+    records = tmp_path / "rec.jsonl"
+    assert main(["record", "--video", str(clip), "--landmarks-out", str(records)]) == 0
+    header, _ = load_stream(records)
+    assert (header.image_width, header.image_height) == (120, 160)
+    assert not any(line.startswith("[") for line in capfd.readouterr().err.splitlines())
+
+
 def test_calibrate_from_a_video_damaged_on_opening_says_so_once(
     shared_media: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
