@@ -33,11 +33,13 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 CAMERA_WIDTH = 640
 CAMERA_HEIGHT = 480
 # The frame rates a video file is believed to state: webcams and clips record at 1 to
-# 240 fps, high-speed cameras up to 1000. A rate outside them is a damaged header (an
-# MP4 whose track time scale FFmpeg found invalid, "defaulting to 1", states 0.001 fps),
+# 240 fps, high-speed cameras up to 1000, and a GIF slideshow or a time-lapse may show
+# a frame for seconds (down to one a 100 s; from 1 fps up, a GIF of 2 s a frame was
+# called damaged and timed at 25 fps). A rate outside them is a damaged header (an MP4
+# whose track time scale FFmpeg found invalid, "defaulting to 1", states 0.001 fps),
 # and the file is timed at ASSUMED_FPS, as one that states no rate (0 fps) is; the note
 # on its damage says so of both.
-PLAUSIBLE_FPS = (1.0, 1000.0)
+PLAUSIBLE_FPS = (0.01, 1000.0)
 ASSUMED_FPS = 25.0
 
 

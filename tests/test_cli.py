@@ -654,6 +654,29 @@ def test_a_video_stating_an_impossible_frame_rate_is_timed_at_25_fps_saying_so(
     assert header.fps == 25.0 and samples and samples[-1].t < 1.2
 
 
+def test_a_gif_of_two_seconds_a_frame_is_timed_as_it_states(
+    tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # below 1 fps it was called damaged, "the frame rate it states (0.5 fps) cannot be
+    # right", and timed at 25 fps: its 18 s read as 00:00:00
+    import numpy as np
+    from PIL import Image
+
+    gif = tmp_path / "slides.gif"
+    rng = np.random.default_rng(0)
+    frames = [
+        Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)) for _ in range(10)
+    ]
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=2000, loop=0)
+    assert main(["replay", "--video", str(gif), "--quiet"]) == 0
+    out = capfd.readouterr().out
+    assert "is damaged" not in out and "monitored 00:00:18" in out
+    records = tmp_path / "rec.jsonl"
+    assert main(["record", "--video", str(gif), "--landmarks-out", str(records)]) == 0
+    header, samples = load_stream(records)
+    assert header.fps == 0.5 and [s.t for s in samples] == [2.0 * i for i in range(10)]
+
+
 def _mjpeg_avi_stating_no_frame_rate(tmp_path: Path, kind: str) -> Path:
     """A real 3 s MJPEG AVI (30 frames) whose stream header states a rate of 0 frames
     per 1 tick ("zero") or per 0 ticks ("none"), and whose format names a codec FFmpeg
