@@ -679,7 +679,9 @@ def refuse_logging_twice(
 
     The same recording replayed again with the same ``--start`` (or two replays whose
     times overlap) logged that time twice: the summary then said 14 min monitored of a
-    7-minute recording, and every share and the report counted it twice.
+    7-minute recording, and every share and the report counted it twice. ``span`` is the
+    part logged (:func:`monitored_span`): the seconds a replay calibrates on are not, so
+    a replay whose calibration alone overlapped the logged time was refused for nothing.
     """
     if not db or not Path(db).is_file():
         return
@@ -694,9 +696,10 @@ def refuse_logging_twice(
         return
     a, b = datetime.fromtimestamp(logged[0].start), datetime.fromtimestamp(logged[-1].end)
     when = f"{a:%Y-%m-%d %H:%M:%S} to {b:%H:%M:%S}" if a.date() == b.date() else f"{a} to {b}"
+    begin = datetime.fromtimestamp(t0 + first)
     raise UserError(
         f"--db {db} already holds posture logged from {when}, time this replay would log "
-        f"again from {moment:%Y-%m-%d %H:%M:%S} (a replay run before?): the totals would "
+        f"again from {begin:%Y-%m-%d %H:%M:%S} (a replay run before?): the totals would "
         "count it twice. Give another --start, or another --db"
     )
 
@@ -809,7 +812,7 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if getattr(args, "start", None) is None:
             args.start = start_ending_now(span)
         refuse_future_start(db, args.start, span)
-        refuse_logging_twice(db, args.start, span)
+        refuse_logging_twice(db, args.start, monitored_span(span, options))
     states_file = open_states_out(args.states_out, {**inputs, "--db": db})
     try:
         sinks: list[Sink] = []
@@ -873,9 +876,10 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     span = check_whole_stream(path)  # the bundled stream: read at once, refused never
     if given is None:
         args.start = demo_morning(datetime.now(), span).isoformat(timespec="minutes")
+    options = ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS)
     if db:
         refuse_future_start(db, args.start, span)
-        refuse_logging_twice(db, args.start, span)
+        refuse_logging_twice(db, args.start, monitored_span(span, options))
     header, samples = open_landmarks(path)
     states_out = getattr(args, "states_out", None)
     states_file = open_states_out(states_out, {"the demo stream": str(path), "--db": db})
@@ -884,7 +888,6 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if states_file is not None:
             sinks.append(StatesWriter(states_file))
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
-        options = ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS)
         with stop_on_signals() as stop:
             totals = replay(header, samples, sinks, options, out, stop=stop)
     finally:

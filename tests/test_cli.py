@@ -1574,6 +1574,34 @@ def test_a_replay_never_logs_time_the_database_already_holds(
     assert day["monitored_minutes"] == pytest.approx(2 * (stream_minutes - 10 / 60), abs=0.2)
 
 
+def test_a_replay_whose_calibration_alone_overlaps_the_logged_time_is_logged(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The seconds a replay calibrates on are not logged (28af714), yet the check for time
+    logged twice took them in: a replay starting 5 s before the last one ended, its 10 s
+    of calibration overlapping only that, was refused as "already holds posture"."""
+    db = tmp_path / "p.db"
+    first = ["replay", "--landmarks", str(slump_stream), *REPLAY_INTO_DB, "--db", str(db)]
+    assert main(first) == 0
+    logged = _spans(db)
+    end = datetime.fromtimestamp(logged[-1][2])
+    start = (end - timedelta(seconds=5)).isoformat(timespec="seconds")
+    capsys.readouterr()
+    assert main([*first[:-4], "--start", start, "--db", str(db)]) == 0, capsys.readouterr().err
+    spans = _spans(db)
+    assert len(spans) == 2 * len(logged)
+    assert all(a[2] <= b[1] + 1e-6 for a, b in zip(spans, spans[1:]))  # no time twice
+    # the demo too: its 35 s of calibration may overlap the demo logged before it
+    demo = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(demo), "--start", "2026-01-05T09:00"]) == 0
+    end = datetime.fromtimestamp(_spans(demo)[-1][2])
+    again = (end - timedelta(seconds=20)).isoformat(timespec="seconds")
+    capsys.readouterr()
+    assert main(["demo", "--db", str(demo), "--start", again]) == 0, capsys.readouterr().err
+    spans = _spans(demo)
+    assert all(a[2] <= b[1] + 1e-6 for a, b in zip(spans, spans[1:]))
+
+
 def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "demo.db"
     assert main(["demo", "--db", str(db)]) == 0
