@@ -435,9 +435,7 @@ def replay(
     monitored_from: Optional[float] = None
     if baseline is None:
         if options.calibrate_seconds:
-            baseline, lead = calibrate_samples(
-                header, it, options.calibrate_seconds, options.slouch_seconds, out
-            )
+            baseline, lead = _calibrate_replay(header, it, options, out)
             refuse_calibrating_on_damage(
                 samples,
                 "--calibrate-seconds",
@@ -478,6 +476,41 @@ def replay(
     if monitored_from is not None:  # the input ended within the calibration (or a stop)
         pipeline.begin(monitored_from, sinks, carry=False)
     return pipeline.close(last_t)
+
+
+def _calibrate_replay(
+    header: StreamHeader, it: Iterator[Sample], options: ReplayOptions, out: TextIO
+) -> tuple[Baseline, list[Sample]]:
+    """:func:`calibrate_samples` on the replay's first seconds; an input that cannot be
+    calibrated on because it is a side view is refused saying so (:func:`side_view_words`).
+
+    Why: a side-view photo replayed with ``--calibrate-seconds 1`` was refused for "only 3
+    frames to calibrate on", and with 5 told to "face the camera and try again", while the
+    same photo replayed without calibrating is told it is a side view the states cannot
+    judge, and pointed to `assess`."""
+    from calibration.baseline import CalibrationError
+
+    read: list[Sample] = []
+
+    def kept() -> Iterator[Sample]:
+        for sample in it:  # calibrate_samples stops taking at the end of its seconds
+            read.append(sample)
+            yield sample
+
+    try:
+        return calibrate_samples(
+            header, kept(), options.calibrate_seconds or 0.0, options.slouch_seconds, out
+        )
+    except CalibrationError:
+        metrics = (compute_metrics(s, header) for s in read)
+        gaps = [m.ear_gap for m in metrics if m is not None and math.isfinite(m.ear_gap)]
+        words = side_view_words(float(np.median(gaps))) if gaps else None
+        if words is None:
+            raise
+        raise UserError(
+            f"{words}: there is no upright baseline to calibrate on (--calibrate-seconds). "
+            f"{ASSESS_SIDE_VIEW}"
+        ) from None
 
 
 def _chain(first: list[Sample], rest: Iterable[Sample]) -> Iterator[Sample]:
@@ -768,19 +801,28 @@ class SideViewWatch:
 
     def note(self) -> Optional[str]:
         """One line when most measured frames were a side view; None otherwise."""
-        from calibration.baseline import SIDE_VIEW_GAP
+        words = side_view_words(float(np.median(self.gaps))) if self.gaps else None
+        if words is None:
+            return None
+        return f"note: {words}: the totals below say nothing of its posture. {ASSESS_SIDE_VIEW}"
 
-        if not self.gaps:
-            return None
-        median = float(np.median(self.gaps))
-        if median <= SIDE_VIEW_GAP:
-            return None
-        return (
-            f"note: this looks like a side view (the ears {median:.1f} shoulder widths above "
-            "the shoulders, which nearly overlap; facing the camera it is under 1), which the "
-            "posture states, made for a webcam facing you, cannot judge: the totals below "
-            "say nothing of its posture. `posture-guard assess PHOTO` measures a side-view photo"
-        )
+
+#: Where a side view can be measured (see :class:`SideViewWatch`).
+ASSESS_SIDE_VIEW = "`posture-guard assess PHOTO` measures a side-view photo"
+
+
+def side_view_words(median_gap: float) -> Optional[str]:
+    """That the input is a side view the states cannot judge, given the median ear line
+    height above the shoulders (in shoulder widths); None for a view facing the camera."""
+    from calibration.baseline import SIDE_VIEW_GAP
+
+    if median_gap <= SIDE_VIEW_GAP:
+        return None
+    return (
+        f"this looks like a side view (the ears {median_gap:.1f} shoulder widths above "
+        "the shoulders, which nearly overlap; facing the camera it is under 1), which the "
+        "posture states, made for a webcam facing you, cannot judge"
+    )
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:

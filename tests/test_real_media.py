@@ -100,6 +100,27 @@ def test_replay_says_a_side_view_is_one_its_states_cannot_judge(
         assert said == []
 
 
+@pytest.mark.parametrize("name", ["side_sitting_hunched_mit.jpg", "side_sitting_upright_mit.jpg"])
+@pytest.mark.parametrize("seconds", ["1", "5"])
+def test_replay_calibrating_on_a_side_view_says_it_is_one_its_states_cannot_judge(
+    shared_media: Path, name: str, seconds: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`replay --video SIDE_PHOTO --calibrate-seconds 1` was refused for "only 3 frames to
+    calibrate on", and with 5 s told to "face the camera and try again", where the replay
+    without calibrating says it is a side view its states cannot judge (58a02af)."""
+    from posture_guard.cli import main
+
+    path = shared_media / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    argv = ["replay", "--video", str(path), "--calibrate-seconds", seconds, "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posture-guard: this looks like a side view") and err.count("\n") == 1
+    assert "cannot judge" in err and "posture-guard assess" in err
+    assert "frames to calibrate on" not in err and "try again" not in err
+
+
 @pytest.mark.parametrize(
     "which, factor, part",
     [
