@@ -95,6 +95,16 @@ NO_DATABASE_TO_ANSWER = (
 )
 
 
+#: What a replay's printed Done command records, said under it: `done` takes no time of day,
+#: so it records the exercise now, not at the replayed prompt's time (a replay of last
+#: week's recording printed "done chin_tuck --db F" as if it answered the prompt, and it
+#: put a dose done today in F, while the prompt stayed unanswered on its day).
+DONE_RECORDS_NOW = (
+    "(that `done` records the exercise as done now, not at this replayed prompt's time: "
+    "it takes no time of day)"
+)
+
+
 def db_option(db: Optional[str]) -> str:
     """`` --db F`` (quoted for a shell) for a command that answers a prompt in the
     session's own database ``db``; empty for the user's own (``db`` None)."""
@@ -104,8 +114,10 @@ def db_option(db: Optional[str]) -> str:
 def without_buttons(message: Message) -> Message:
     """``message`` for a path that shows no buttons: the commands that answer it instead
     (a replay that logs to no database says it takes no answer, see
-    :data:`NO_DATABASE_TO_ANSWER`)."""
+    :data:`NO_DATABASE_TO_ANSWER`; one that logs to a database says its Done command
+    records now, see :data:`DONE_RECORDS_NOW`)."""
     commands = []
+    done_named = False
     when = f" --date {message.day.isoformat()}" if message.day is not None else ""
     for action, label in message.buttons:
         command = _BUTTON_COMMANDS.get(action)
@@ -117,11 +129,15 @@ def without_buttons(message: Message) -> Message:
         if action != "snooze":
             command += db_option(message.db)
         commands.append(f"{label}: {command}")
+        done_named = done_named or action == "done"
     if not commands:
         return replace(message, buttons=())
     if not message.live and message.db is None:
         return replace(message, body=f"{message.body}\n{NO_DATABASE_TO_ANSWER}", buttons=())
-    return replace(message, body=f"{message.body}\n({'; '.join(commands)})", buttons=())
+    body = f"{message.body}\n({'; '.join(commands)})"
+    if not message.live and done_named:
+        body += f"\n{DONE_RECORDS_NOW}"
+    return replace(message, body=body, buttons=())
 
 
 @dataclass(frozen=True)

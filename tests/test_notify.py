@@ -480,6 +480,7 @@ def test_replayed_forward_head_slump_sends_one_chin_tuck_alert_over_dbus(
 ):
     from posture_guard.coach import exercise_line
     from posture_guard.exercises import load_library
+    from posture_guard.notify import DONE_RECORDS_NOW
 
     db = tmp_path / "log.sqlite3"
     assert _replay(demo_stream, db, "--notify", "--notifier", notifier) == 0
@@ -490,7 +491,7 @@ def test_replayed_forward_head_slump_sends_one_chin_tuck_alert_over_dbus(
     chin = exercise_line(load_library().by_id("chin_tuck"))
     assert call.summary == "Your head has drifted forward"
     # a replay's answer goes to its --db; it has no live monitor to snooze
-    typed = f"\n(Done: posture-guard done chin_tuck --db {db})"
+    typed = f"\n(Done: posture-guard done chin_tuck --db {db})\n{DONE_RECORDS_NOW}"
     assert call.body == (
         f"Your head has been ahead of your shoulders for most of the last 90 s. {chin}"
         + (typed if notifier == "plyer" else "")  # plyer shows no buttons
@@ -642,6 +643,28 @@ def test_a_prompt_printed_by_choice_says_how_to_answer_it_too(tmp_path, capsys):
     prompt = prompt_of(capsys.readouterr().out)
     assert re.search(rf"\(Done: posture-guard done \w+ --db {re.escape(str(other))}\)", prompt)
     assert "snooze" not in prompt  # a replay has no live monitor to snooze
+
+
+def test_a_replays_printed_done_command_says_it_records_the_exercise_now(tmp_path, capsys):
+    # `done` takes no time of day: the command printed for a prompt of a replay from a
+    # past --start records the exercise today, not when the prompt was replayed. It was
+    # printed bare, as if it answered that prompt. (A live run's prompt is answered now.)
+    import shlex
+
+    from posture_guard import cli
+    from posture_guard.notify import without_buttons
+
+    db = tmp_path / "demo.sqlite3"
+    assert cli.main(["demo", "--db", str(db), "--start", START.isoformat()]) == 0
+    prompt = capsys.readouterr().out.split("coach: Your head has drifted forward")[1]
+    typed, said = prompt.split("(Done: ")[1].split("\n")[:2]
+    assert "records the exercise as done now, not at this replayed prompt's time" in said
+    before = datetime.now().timestamp() - 1
+    assert cli.main(shlex.split(typed.rstrip(")"))[1:]) == 0  # as the user would type it
+    (done,) = [e for e in _events_between(db, 0, 2**33) if e.kind == "exercise_done"]
+    assert done.at >= before  # now, as said: not on the replayed 2024-03-04
+    live = without_buttons(replace(MESSAGE, exercise="chin_tuck"))
+    assert "posture-guard done chin_tuck" in live.body and "replayed" not in live.body
 
 
 def _headache_pressed_on_a_replays_checkin(server, db: Optional[Path]) -> str:
