@@ -737,17 +737,17 @@ def refuse_logging_twice(
     )
 
 
-def refuse_future_start(
-    db: Optional[str], start: Optional[str], span: Optional[tuple[float, float]] = None
-) -> None:
+def refuse_future_start(db: Optional[str], start: Optional[str], span: tuple[float, float]) -> None:
     """Stop a replay into ``db`` from a ``--start`` still to come, before anything is written.
 
     The posture was logged on days that have not happened (a mistyped year: 2062 for
     2026), which `report` then refused as "after today: nothing is recorded yet" while the
     database held them. Without ``--db`` a start to come only sets the prompts' times.
-    With the stream's ``span``, a start whose replay would run on past now is refused
-    too: a recording of 2 h replayed from an hour ago logged its second hour as posture
-    still to come (today's summary counted it; past midnight, on a day no report took).
+    A start whose replay of the stream's ``span`` would run on past now is refused too: a
+    recording of 2 h replayed from an hour ago logged its second hour as posture still to
+    come (today's summary counted it; past midnight, on a day no report took). It is made
+    once the span is known: replay made it before reading the input too, without the
+    span, a test the later one (a stream's times are never negative) always repeated.
     """
     if not db or not start:
         return
@@ -760,7 +760,7 @@ def refuse_future_start(
             "--db logs the replay as if it had happened then, and reports take no day "
             "after today; give a moment up to now"
         )
-    if span is not None and moment + timedelta(seconds=span[1]) > now:
+    if moment + timedelta(seconds=span[1]) > now:
         end = moment + timedelta(seconds=span[1])
         latest = (now - timedelta(seconds=span[1])).replace(second=0, microsecond=0)
         raise UserError(
@@ -844,7 +844,6 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     inputs = {"--landmarks": args.landmarks, "--video": args.video}
     db = getattr(args, "db", None)
     paths.refuse_same_file(db, "--db", inputs)
-    refuse_future_start(db, getattr(args, "start", None))
     # the input is opened first, a video too: one that cannot be read is told before the
     # profile note (it came after "note: no calibration profile", as if that were the fault)
     span = (
