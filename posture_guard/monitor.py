@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -753,16 +754,19 @@ def refuse_future_start(db: Optional[str], start: Optional[str], span: tuple[flo
         return
     from .store import parse_start
 
+    # compared as instants, as the log holds them: wall-clock times across a change of
+    # the clocks are an hour off, and the two passes of the hour it goes back compare equal
     moment, now = parse_start(start), datetime.now()
-    if moment > now:
+    if moment.timestamp() > now.timestamp():
         raise UserError(
             f"--start {moment:%Y-%m-%d %H:%M} is in the future (it is {now:%Y-%m-%d %H:%M}): "
             "--db logs the replay as if it had happened then, and reports take no day "
             "after today; give a moment up to now"
         )
-    if moment + timedelta(seconds=span[1]) > now:
-        end = moment + timedelta(seconds=span[1])
-        latest = (now - timedelta(seconds=span[1])).replace(second=0, microsecond=0)
+    if moment.timestamp() + span[1] > now.timestamp():
+        end = datetime.fromtimestamp(moment.timestamp() + span[1])
+        latest = datetime.fromtimestamp(now.timestamp() - span[1])
+        latest = latest.replace(second=0, microsecond=0)
         raise UserError(
             f"--start {moment:%Y-%m-%d %H:%M}: the replay would log posture up to "
             f"{end:%Y-%m-%d %H:%M:%S}, after now ({now:%Y-%m-%d %H:%M:%S}), and reports "
@@ -774,8 +778,10 @@ def start_ending_now(span: tuple[float, float]) -> str:
     """The ``--start`` a replay into a database takes when none is given: the moment from
     which the stream ends now, as a recording just made does. (It was now, so the
     whole recording was logged as posture still to come.)"""
-    moment = datetime.now().replace(microsecond=0) - timedelta(seconds=math.ceil(span[1]))
-    return moment.isoformat(timespec="seconds")
+    # an instant back from now, not a wall-clock time: 30 min back from 03:10 on the day
+    # the clocks go forward is 01:40, not 02:40, an hour that day has not (read as 03:40)
+    moment = datetime.fromtimestamp(math.floor(time.time()) - math.ceil(span[1]))
+    return moment.astimezone().isoformat(timespec="seconds")
 
 
 class SideViewWatch:
@@ -1044,8 +1050,12 @@ def print_logged(
 
     from .store import parse_start
 
-    begin = parse_start(start) + timedelta(seconds=span[0])
-    end = parse_start(start) + timedelta(seconds=round(span[1]))  # as the totals round it
+    # from the instant of --start, as the log has it: a wall-clock sum across a change of
+    # the clocks read an hour off (from 01:58 on the day Berlin's go forward, "to
+    # 02:04:50", a time that day never had, for posture logged to 03:04:50)
+    t0 = parse_start(start).timestamp()
+    begin = datetime.fromtimestamp(t0 + span[0])
+    end = datetime.fromtimestamp(t0 + round(span[1]))  # as the totals round it
     until = f"{end:%H:%M:%S}" if end.date() == begin.date() else f"{end:%Y-%m-%d %H:%M:%S}"
     print(
         f"logged to {db}: {begin:%Y-%m-%d %H:%M:%S} to {until} (`posture-guard summary "

@@ -1239,6 +1239,20 @@ def test_a_start_with_an_offset_in_the_hour_the_clocks_go_back_is_logged_at_that
     assert [f"{u:%H:%M}" for u in utc] == ["00:20", "01:20"]
 
 
+def test_a_replay_across_the_clocks_going_forward_names_the_hours_it_logged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], berlin
+) -> None:
+    """On 2026-03-29 Berlin's clocks go forward at 02:00 to 03:00. The demo from 01:58
+    logs its 7 minutes to 03:04:50, yet its last line said "to 02:04:50", a time that day
+    never had: the end was --start plus the seconds on the wall clock, not the instant."""
+    db = tmp_path / "log.sqlite3"
+    assert main(["demo", "--db", str(db), "--start", "2026-03-29T01:58"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    end = datetime.fromtimestamp(_spans(db)[-1][2])
+    assert f"{end:%H}" == "03"  # what the log holds, and the summary shows
+    assert last.startswith(f"logged to {db}: 2026-03-29 01:58:35 to {end:%H:%M}:")
+
+
 def test_time_judged_without_a_profile_is_logged_so_and_the_summary_says_what_it_costs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
