@@ -530,7 +530,7 @@ def replay_video(
     """Replay a video or image: the pose model runs only on frames the schedule picks."""
     from .pose import MediaPipePose
 
-    source = open_file(path)
+    source = open_file(path, photo_seconds(options))
     with MediaPipePose() as detector:
         try:
             frames = DetectedFrames(source, detector)
@@ -539,6 +539,20 @@ def replay_video(
             return totals
         finally:
             source.close()
+
+
+#: How long a replay holds a photo still for the monitoring, after the seconds it
+#: calibrates on (see :func:`photo_seconds`).
+PHOTO_MONITORED = 10.0
+
+
+def photo_seconds(options: ReplayOptions) -> float:
+    """How long a replay holds a photo still: the seconds it calibrates on, then
+    :data:`PHOTO_MONITORED`. It was held 10 s whatever the calibration asked, so `replay
+    --video PHOTO --calibrate-seconds 20` (the replay the no-camera message suggests) was
+    refused as "the input holds only 9.5 s", where `calibrate` and `record` hold a photo as
+    long as they are asked to."""
+    return (options.calibrate_seconds or 0.0) + options.slouch_seconds + PHOTO_MONITORED
 
 
 def tell_damage(source: FrameSource, out: TextIO) -> None:
@@ -689,12 +703,15 @@ def check_whole_stream(path: str | Path) -> tuple[float, float]:
     return (first, last)
 
 
-def video_span(path: str, count: bool = False) -> tuple[float, float]:
-    """Stream times of a video's (or a photo's) first and last frame, as it states them.
-    A video that states no length to believe (see capture.VideoFileSource) has its
-    frames counted with ``count`` (a replay into a database, placed in time by its
-    span), read once more to the end; without, its span is 0 s."""
-    source = open_file(path)
+def video_span(
+    path: str, count: bool = False, still_seconds: float = PHOTO_MONITORED
+) -> tuple[float, float]:
+    """Stream times of a video's (or a photo's, held ``still_seconds``) first and last
+    frame, as it states them. A video that states no length to believe (see
+    capture.VideoFileSource) has its frames counted with ``count`` (a replay into a
+    database, placed in time by its span), read once more to the end; without, its span
+    is 0 s."""
+    source = open_file(path, still_seconds)
     try:
         duration = getattr(source, "duration", 0.0)
         if duration is None and count:
@@ -852,9 +869,10 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     paths.refuse_same_file(db, "--db", inputs)
     # the input is opened first, a video too: one that cannot be read is told before the
     # profile note (it came after "note: no calibration profile", as if that were the fault)
-    span = (
-        check_whole_stream(args.landmarks) if args.landmarks else video_span(args.video, bool(db))
-    )
+    if args.landmarks:
+        span = check_whole_stream(args.landmarks)
+    else:
+        span = video_span(args.video, bool(db), photo_seconds(options))
     if db:
         if getattr(args, "start", None) is None:
             args.start = start_ending_now(span)

@@ -862,6 +862,25 @@ def test_record_holds_a_photo_for_the_seconds_asked(tmp_path: Path, pg_home: Pat
     assert load_stream(out)[1][-1].t == 9.5
 
 
+def test_replay_holds_a_photo_for_the_seconds_it_calibrates_on_then_monitors_it(
+    grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A photo was held 10 s whatever --calibrate-seconds asked: `replay --video PHOTO
+    --calibrate-seconds 20`, the replay the no-camera message suggests, was refused as
+    "the input holds only 9.5 s", where calibrate and record hold it as long as asked."""
+    db = tmp_path / "p.db"
+    argv = ["replay", "--video", str(grace_hopper), "--calibrate-seconds", "20", "--quiet"]
+    assert main([*argv, "--db", str(db), "--start", "2026-01-05T09:00"]) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "monitoring from 00:00:20" in out and "monitored 00:00:10;" in out
+    start = datetime(2026, 1, 5, 9, 0).timestamp()
+    spans = _spans(db)
+    # the 10 s after the calibration are logged, as a photo replayed without it is
+    assert (spans[0][1] - start, spans[-1][2] - start) == pytest.approx((20.0, 29.5))
+    assert main(argv[:3] + ["--quiet"]) == 0  # without calibrating, held 10 s as before
+    assert "monitored 00:00:10;" in capsys.readouterr().out
+
+
 def test_on_opening_only_ffmpegs_lines_are_taken_for_damage(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
