@@ -74,6 +74,9 @@ class Totals:
     #: (face or shoulders out of the picture): counted in the state held meanwhile, and
     #: here, because the posture was not judged then
     cut_off: float = 0.0
+    #: the stream time the pipeline was closed at: where the log of a replay ends, which
+    #: for a video damaged half-way is before the end its file states
+    end: Optional[float] = None
 
     @property
     def monitored(self) -> float:
@@ -188,6 +191,7 @@ class Pipeline:
             self._add_span(end)
         for sink in self.sinks:
             sink.close(end)
+        self.totals.end = end
         return self.totals
 
 
@@ -907,7 +911,8 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         print(note, file=out)
     print_totals(totals, out)
     if not stop.stopped:
-        print_logged(db, getattr(args, "start", None), monitored_span(span, options), out)
+        logged = monitored_span(replayed(span, totals), options)
+        print_logged(db, getattr(args, "start", None), logged, out)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -960,7 +965,7 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             states_file.close()
     print_totals(totals, out)
     if not stop.stopped:
-        print_logged(db, args.start, monitored_span(span, options), out)
+        print_logged(db, args.start, monitored_span(replayed(span, totals), options), out)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -1053,6 +1058,14 @@ def monitored_span(span: tuple[float, float], options: ReplayOptions) -> tuple[f
     on (see :meth:`Pipeline.begin`)."""
     lead = (options.calibrate_seconds or 0.0) + options.slouch_seconds
     return (min(span[0] + lead, span[1]), span[1])
+
+
+def replayed(span: tuple[float, float], totals: Totals) -> tuple[float, float]:
+    """The part of the input's ``span`` a replay went through: to where it ended (see
+    :attr:`Totals.end`). A video damaged half-way said "logged to F: 09:00:00 to 09:00:10",
+    the end its file states, under "monitored 00:00:04" and 4 s of log."""
+    end = span[1] if totals.end is None else totals.end
+    return (span[0], max(span[0], end))
 
 
 def print_logged(

@@ -559,6 +559,25 @@ def test_a_video_damaged_after_its_start_is_one_note_and_the_part_decoded_is_log
     assert "is damaged" not in out and "of 100 frames" in out
 
 
+def test_a_replay_of_a_video_damaged_half_way_names_the_time_it_logged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its last line named the end the file states: "logged to F: 09:00:00 to 09:00:10",
+    under "monitored 00:00:04", with 4 s in the log."""
+    from posture_guard.store import Store
+
+    _, damaged = _mp4_damaged_after_its_start(tmp_path)
+    db = tmp_path / "log.db"
+    argv = ["replay", "--video", str(damaged), "--quiet", "--db", str(db)]
+    assert main([*argv, "--start", "2026-01-05T09:00"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    with Store.open(str(db), create=False, read_only=True) as store:
+        spans = store.spans(datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 10))
+    end = datetime.fromtimestamp(round(spans[-1].end))  # the totals' rounding
+    assert spans[-1].end < datetime(2026, 1, 5, 9, 0, 8).timestamp()  # damaged before 8 s
+    assert last.startswith(f"logged to {db}: 2026-01-05 09:00:00 to {end:%H:%M:%S} ("), last
+
+
 def _noise_clip(path: Path, fourcc: str) -> bytearray:
     """Write a real 3 s clip of noise at 10 fps (30 frames of 160x120) to ``path``, and
     return its bytes to damage."""
