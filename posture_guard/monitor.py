@@ -40,6 +40,7 @@ from .classify import (
     Smoothing,
     Thresholds,
 )
+from .dates import EARLIEST_DAY
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
@@ -802,6 +803,15 @@ def start_ending_now(span: tuple[float, float]) -> str:
     # an instant back from now, not a wall-clock time: 30 min back from 03:10 on the day
     # the clocks go forward is 01:40, not 02:40, an hour that day has not (read as 03:40)
     moment = datetime.fromtimestamp(math.floor(time.time()) - math.ceil(span[1]))
+    if moment.date() < EARLIEST_DAY:
+        # it was refused as "--start 1998-05-26 is outside the dates posture_guard
+        # accepts", a --start the user never gave
+        raise UserError(
+            f"the input's last frame is {span[1] / 86400 / 365.25:.1f} years after its "
+            f"start (t = {span[1]:.0f} s): logged as ending now, it would begin on "
+            f"{moment:%Y-%m-%d}, before {EARLIEST_DAY}, the first day posture_guard "
+            "accepts; give --start, or check the recording's times"
+        )
     return moment.astimezone().isoformat(timespec="seconds")
 
 

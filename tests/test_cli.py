@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -1652,6 +1653,23 @@ def test_a_replay_whose_calibration_alone_overlaps_the_logged_time_is_logged(
     assert main(["demo", "--db", str(demo), "--start", again]) == 0, capsys.readouterr().err
     spans = _spans(demo)
     assert all(a[2] <= b[1] + 1e-6 for a, b in zip(spans, spans[1:]))
+
+
+def test_a_stream_too_long_to_end_now_names_its_length_not_a_start_never_given(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stream whose times run on for decades (the reader takes up to 1e9 s), logged as
+    ending now, would begin before 2000: it was refused as "--start 1998-05-26 is outside
+    the dates posture_guard accepts", a --start the user never gave."""
+    header, samples = load_stream(slump_stream)
+    far = tmp_path / "far.jsonl"
+    write_stream(far, header, [*samples[:50], replace(samples[50], t=9e8)])
+    db = tmp_path / "p.db"
+    assert main(["replay", "--landmarks", str(far), "--quiet", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "--start 1998" not in err and err.count("\n") == 1
+    assert "28.5 years after its start" in err and "give --start" in err
+    assert not db.exists()
 
 
 def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
