@@ -424,7 +424,7 @@ class ReplayOptions:
 def replay(
     header: StreamHeader,
     samples: Iterable[Sample],
-    sinks: list[Sink],
+    sinks: list[Sink] | Callable[[], list[Sink]],
     options: ReplayOptions,
     out: TextIO = sys.stdout,
     baseline: Optional[Baseline] = None,
@@ -434,7 +434,9 @@ def replay(
 
     When ``stop`` is set (Ctrl-C, SIGTERM, SIGHUP) the replay ends after the sample in
     hand, and the sinks are closed there as at the end of the input, so the log holds
-    exactly the part replayed and the totals count the same."""
+    exactly the part replayed and the totals count the same. ``sinks`` may be a function
+    that opens them, called once the baseline is had: a calibration that fails then
+    leaves no output made (see replay_command)."""
     lead: list[Sample] = []
     it = iter(samples)
     #: with the baseline fitted here: when the calibration ends and monitoring begins
@@ -457,6 +459,8 @@ def replay(
             )
         else:
             baseline, _ = resolve_baseline(options.profile, out)
+    if callable(sinks):
+        sinks = sinks()
     policy = None if options.all_frames else SamplingPolicy()
     decider = Decider(baseline, options.thresholds, options.smoothing)
     pipeline = Pipeline(header, decider, sinks if monitored_from is None else [], policy)
@@ -526,7 +530,7 @@ def _chain(first: list[Sample], rest: Iterable[Sample]) -> Iterator[Sample]:
 
 def replay_video(
     path: str,
-    sinks: list[Sink],
+    sinks: list[Sink] | Callable[[], list[Sink]],
     options: ReplayOptions,
     out: TextIO = sys.stdout,
     baseline: Optional[Baseline] = None,
@@ -670,13 +674,21 @@ def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Op
     """
     if not path:
         return None
+    refuse_states_out(path, inputs)
+    return StatesFile(path)
+
+
+def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> None:
+    """Refuse a ``--states-out`` that is an input, the database or a landmark recording
+    (see :func:`open_states_out`), before anything is read or written."""
+    if not path:
+        return
     paths.refuse_same_file(path, "--states-out", inputs)
     if streams.looks_like_stream(path):
         raise UserError(
             f"--states-out {path} is a landmark recording, which the posture states would "
             "replace; choose another name for the output"
         )
-    return StatesFile(path)
 
 
 def check_whole_stream(path: str | Path) -> tuple[float, float]:
@@ -739,7 +751,7 @@ def refuse_logging_twice(
     part logged (:func:`monitored_span`): the seconds a replay calibrates on are not, so
     a replay whose calibration alone overlapped the logged time was refused for nothing.
     """
-    if not db or not Path(db).is_file():
+    if not db or not Path(db).exists():  # a folder is named so, before the replay begins
         return
     from .store import Store, parse_start
 
@@ -892,27 +904,34 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             args.start = start_ending_now(span)
         refuse_future_start(db, args.start, span)
         refuse_logging_twice(db, args.start, monitored_span(span, options))
-    states_file = open_states_out(args.states_out, {**inputs, "--db": db})
-    try:
-        sinks: list[Sink] = []
-        if not args.quiet:
-            sinks.append(ConsolePrinter(out))
-        if states_file is not None:
+    refuse_states_out(args.states_out, {**inputs, "--db": db})
+    side_view = SideViewWatch()
+    source = args.landmarks or args.video
+    baseline, profile = None, "replay"  # calibrated on the stream's first seconds
+    if options.calibrate_seconds is None:
+        # logged under the profile that judges it, population defaults included
+        baseline, profile = resolve_baseline(options.profile, out)
+    states_file: Optional[StatesFile] = None
+
+    def open_sinks() -> list[Sink]:
+        """The outputs, opened once the replay has its baseline: a calibration that failed
+        (too short an input, a side view, nobody in view) made an empty --db database, as
+        if something had been monitored, and emptied the --states-out file."""
+        nonlocal states_file
+        sinks: list[Sink] = [ConsolePrinter(out)] if not args.quiet else []
+        if args.states_out:
+            states_file = StatesFile(args.states_out)
             sinks.append(StatesWriter(states_file, every_sample=args.every_sample))
-        side_view = SideViewWatch()
         sinks.append(side_view)
-        source = args.landmarks or args.video
-        baseline, profile = None, "replay"  # calibrated on the stream's first seconds
-        if options.calibrate_seconds is None:
-            # logged under the profile that judges it, population defaults included
-            baseline, profile = resolve_baseline(options.profile, out)
-        sinks.extend(make_sinks(_session(args, profile, live=False, source=source)))
+        return sinks + make_sinks(_session(args, profile, live=False, source=source))
+
+    try:
         with stop_on_signals() as stop:
             if args.landmarks:
                 header, samples = open_landmarks(args.landmarks)
-                totals = replay(header, samples, sinks, options, out, baseline, stop)
+                totals = replay(header, samples, open_sinks, options, out, baseline, stop)
             else:
-                totals = replay_video(args.video, sinks, options, out, baseline, stop)
+                totals = replay_video(args.video, open_sinks, options, out, baseline, stop)
     finally:
         if states_file is not None:
             states_file.close()

@@ -1598,6 +1598,23 @@ def test_a_damaged_stream_logs_nothing_and_once_mended_is_logged_once(
     assert _spans(db) == _spans(once)
 
 
+def test_a_replay_whose_calibration_fails_makes_no_database_and_keeps_the_states_file(
+    slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The outputs were opened before the calibration: one that failed (here, 300 s asked
+    of a 210 s stream) left an empty --db database, as if something had been monitored,
+    and the --states-out file emptied."""
+    db, states = tmp_path / "p.db", tmp_path / "states.jsonl"
+    states.write_text("kept\n")
+    argv = ["replay", "--landmarks", str(slump_stream), "--quiet", "--states-out", str(states)]
+    assert main([*argv, "--calibrate-seconds", "300", "--db", str(db)]) == 2
+    assert "calibration asks for 300 s" in capsys.readouterr().err
+    assert not db.exists() and states.read_text() == "kept\n"
+    # a calibration that succeeds writes both, as before
+    assert main([*argv, *REPLAY_INTO_DB, "--db", str(db)]) == 0
+    assert _spans(db) and states.read_text().startswith('{"t": 10')
+
+
 def test_a_replay_never_logs_time_the_database_already_holds(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
