@@ -92,17 +92,21 @@ class CalibrationError(UserError):
     """The baseline could not be taken (nobody in view, too few frames, ...)."""
 
 
-def fit_baseline(metrics: Sequence[Optional[Metrics]]) -> Baseline:
+def fit_baseline(
+    metrics: Sequence[Optional[Metrics]], seconds_option: str = "--seconds"
+) -> Baseline:
     """Robust baseline from the frames of an upright-sitting period.
 
     ``None`` entries are frames where nobody was found; too many of them, or too few
-    usable frames, raise :class:`CalibrationError` saying what to do.
+    usable frames, raise :class:`CalibrationError` saying what to do. ``seconds_option``
+    is the option that sets the period, named when it is too short: `replay`'s is
+    ``--calibrate-seconds`` (it was told to give ``--seconds``, which it has not).
     """
     seen = [m for m in metrics if m is not None]
     if len(metrics) < MIN_SAMPLES:  # the time was too short, whoever was in view
         raise CalibrationError(
             f"only {len(metrics)} frames to calibrate on (need {MIN_SAMPLES}): calibrate for "
-            "longer (--seconds), or from a recording with more frames a second"
+            f"longer ({seconds_option}), or from a recording with more frames a second"
         )
     if len(seen) < MIN_SAMPLES:
         raise CalibrationError(

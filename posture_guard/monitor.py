@@ -278,6 +278,7 @@ def calibrate_samples(
     seconds: float,
     slouch_seconds: float = 0.0,
     out: Optional[TextIO] = None,
+    seconds_option: str = "--seconds",
 ) -> tuple[Baseline, list[Sample]]:
     """Fit a baseline on the first ``seconds`` of ``samples``; return it and the samples read.
 
@@ -288,6 +289,7 @@ def calibrate_samples(
     Only the leading samples are consumed from the iterator, so the caller can go on
     reading the rest of a live or lazily read source. A user who fills the picture is
     advised on ``out`` to set the camera back (:func:`~calibration.baseline.framing_advice`).
+    ``seconds_option``: the command's option for ``seconds``, named when they are too few.
     """
     from calibration.baseline import (
         SLOUCH_SETTLE,
@@ -313,7 +315,7 @@ def calibrate_samples(
         raise UserError(f"the input holds only {span:.1f} s but calibration asks for {asked}")
     assert t0 is not None
     upright = [compute_metrics(s, header) for s in lead if s.t - t0 <= seconds]
-    baseline = fit_baseline(upright)
+    baseline = fit_baseline(upright, seconds_option)
     advice = framing_advice(baseline)
     if advice:
         print(f"note: {advice}", file=out)
@@ -508,8 +510,9 @@ def _calibrate_replay(
             yield sample
 
     try:
+        seconds = options.calibrate_seconds or 0.0
         return calibrate_samples(
-            header, kept(), options.calibrate_seconds or 0.0, options.slouch_seconds, out
+            header, kept(), seconds, options.slouch_seconds, out, "--calibrate-seconds"
         )
     except CalibrationError:
         metrics = (compute_metrics(s, header) for s in read)

@@ -434,6 +434,18 @@ def test_missing_input_and_too_short_calibration(
     assert "holds only" in capsys.readouterr().err
 
 
+def test_a_calibration_of_too_few_frames_names_the_option_of_the_command_given(
+    slump_stream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # replay was told to calibrate for longer with "--seconds", an option it has not
+    argv = ["--landmarks", str(slump_stream)]
+    assert main(["replay", *argv, "--calibrate-seconds", "1"]) == 2  # 6 frames at 5 fps
+    err = capsys.readouterr().err
+    assert "frames to calibrate on" in err and "longer (--calibrate-seconds)" in err
+    assert main(["calibrate", *argv, "--seconds", "1", "--profile", "short"]) == 2
+    assert "longer (--seconds)" in capsys.readouterr().err
+
+
 def test_an_unreadable_video_is_told_before_any_profile_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
