@@ -765,8 +765,13 @@ def refuse_logging_twice(
         logged = store.spans(t0 + first, t0 + max(last, first + 1e-3))
     if not logged:
         return
-    a, b = datetime.fromtimestamp(logged[0].start), datetime.fromtimestamp(logged[-1].end)
-    when = f"{a:%Y-%m-%d %H:%M:%S} to {b:%H:%M:%S}" if a.date() == b.date() else f"{a} to {b}"
+    # whole seconds, the end rounded, as :func:`print_logged` named this time when it was
+    # logged: a time across midnight read "to 2026-11-30 00:04:49.800000" here, and the
+    # end of one day "to 10:06:49" where the replay that logged it had said 10:06:50
+    a = datetime.fromtimestamp(logged[0].start)
+    b = datetime.fromtimestamp(round(logged[-1].end))
+    until = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
+    when = f"{a:%Y-%m-%d %H:%M:%S} to {until}"
     begin = datetime.fromtimestamp(t0 + first)
     raise UserError(
         f"--db {db} already holds posture logged from {when}, time this replay would log "

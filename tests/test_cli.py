@@ -1708,6 +1708,25 @@ def test_the_demo_logs_its_morning_once(tmp_path: Path, capsys: pytest.CaptureFi
     assert _spans(db) == logged
 
 
+@pytest.mark.parametrize("start", ["2026-01-05T09:00", "2026-01-05T23:58"])
+def test_a_refused_replay_names_the_logged_time_as_the_replay_that_logged_it_did(
+    start: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refusal read "to 09:06:49" where the demo that logged the time had said
+    "to 09:06:50" (its last frame is at 409.8 s), and across midnight
+    "to 2026-01-06 00:04:49.800000"."""
+    import re
+
+    db = tmp_path / "demo.db"
+    argv = ["demo", "--db", str(db), "--start", start]
+    assert main(argv) == 0
+    said = re.search(r"^logged to .*?: (.+?) to (.+?) \(", capsys.readouterr().out, re.M)
+    assert said is not None
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"already holds posture logged from {said[1]} to {said[2]}, " in err
+
+
 def test_a_replay_into_a_database_names_the_day_it_logged_and_the_summary_of_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
