@@ -363,6 +363,14 @@ def _convert_setting(key: str, raw: Any, where: str) -> Any:
         if not isinstance(raw, str) or raw.count("-") != 1:
             raise UserError(f"{where}: 'quiet_hours' must look like '22:00-07:00' or 'off'")
         a, b = raw.split("-")
+        for part in (a, b):
+            if not _is_clock(part):
+                # "must be a time like '17:30' (got '22')" for "22-7" led to
+                # quiet_hours = "22:00", refused in turn as no range: say both at once
+                raise UserError(
+                    f"{where}: 'quiet_hours' must look like '22:00-07:00' or 'off' (got "
+                    f"{raw!r}: {part.strip()!r} is not a time like '17:30')"
+                )
         start, end = _parse_clock(a, key, where), _parse_clock(b, key, where)
         if start == end:
             raise UserError(f"{where}: 'quiet_hours' start and end are the same")
@@ -379,6 +387,14 @@ def _parse_clock(raw: Any, key: str, where: str) -> time:
         except ValueError:
             pass
     raise UserError(f"{where}: {key!r} must be a time like '17:30' (got {raw!r})")
+
+
+def _is_clock(raw: str) -> bool:
+    try:
+        _parse_clock(raw, "", "")
+    except UserError:
+        return False
+    return True
 
 
 def in_quiet_hours(t: time, quiet: tuple[time, time]) -> bool:

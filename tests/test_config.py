@@ -178,6 +178,22 @@ def test_config_with_a_broken_file_is_one_line_naming_it_and_the_fault(
     assert status == 2 and "not valid TOML" in err and str(paths.config_file()) in err
 
 
+@pytest.mark.parametrize("typed, part", [("22-7", "22"), ("22:00-7am", "7am")])
+def test_quiet_hours_typed_without_minutes_are_told_as_a_range(
+    typed: str, part: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "'quiet_hours' must be a time like '17:30' (got '22')": the user then wrote
+    # quiet_hours = "22:00" and was refused again, as no range
+    path = paths.config_file()
+    path.write_text(f'[coach]\nquiet_hours = "{typed}"\n')
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert (
+        f"'quiet_hours' must look like '22:00-07:00' or 'off' (got '{typed}': '{part}' is not "
+        "a time like '17:30')" in err
+    )
+
+
 def test_every_problem_of_config_toml_is_named_at_once_the_file_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -191,7 +207,10 @@ def test_every_problem_of_config_toml_is_named_at_once_the_file_once(
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.count(str(path)) == 1
     assert f"config file {path} [coach] is not valid (4 problems): (1) 'break_after_s' " in err
-    assert "(2) 'quiet_hours' must be a time like '17:30' (got '25:00')" in err
+    assert (
+        "(2) 'quiet_hours' must look like '22:00-07:00' or 'off' (got '25:00-07:00': '25:00' "
+        "is not a time like '17:30')" in err
+    )
     assert "(3) unknown key 'break_aftr_s'" in err
     assert "(4) 'framing_after_s' is longer than 'framing_window_s'" in err
     # `run` reads it through the same loader: the same message
