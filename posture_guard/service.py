@@ -558,7 +558,9 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
     except (UserError, ImportError) as exc:
         return [f"today: cannot read the log ({exc})"]
     if s.monitored_s <= 0:
-        return ["today: nothing logged yet"]
+        # no posture: a headache or an exercise logged today is not nothing, as the old
+        # "nothing logged yet" said beside a summary listing them
+        return ["today: nothing monitored yet"]
     parts = [f"monitored {fmt_minutes(s.monitored_s)}"]
     share = s.good_share
     if share is not None:

@@ -314,6 +314,19 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     assert "camera: in use\n" in in_use and "posture now: forward_head since" in in_use
 
 
+def test_status_of_a_day_with_a_diary_entry_and_no_posture_says_nothing_was_monitored(
+    pg_home: Path, capsys
+) -> None:
+    # "today: nothing logged yet", while the day's summary listed the headache and the
+    # exercise the user had just logged
+    assert cli.main(["headache", "add", "--intensity", "5"]) == 0
+    assert cli.main(["done", "chin_tuck"]) == 0
+    capsys.readouterr()
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "today: nothing monitored yet" in out and "nothing logged" not in out
+
+
 def test_status_with_a_damaged_database_still_answers(pg_home: Path, capsys) -> None:
     paths.database_file().write_bytes(b"garbage" * 100)
     assert cli.main(["status"]) == 0
