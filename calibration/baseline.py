@@ -255,9 +255,14 @@ def read_profile(name: str) -> tuple[Baseline, Optional[str]]:
     why: the note says so and how to mend it (calibrating again)."""
     path = _profile_path(name)
     if not path.exists():
+        # a mistyped name ('defualt') was told only to calibrate it anew: the profiles
+        # saved show the one meant
+        saved = ", ".join(repr(p) for p in list_profiles())
         raise UserError(
-            f"no calibration profile {name!r} (looked for {path}); "
-            f"run `posture-guard calibrate --profile {name}` first"
+            f"no calibration profile {name!r} (looked for {path}"
+            + (f"; saved: {saved}" if saved else "")
+            + f"); run `posture-guard calibrate --profile {name}` first"
+            + (" to make it, or give one saved" if saved else "")
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

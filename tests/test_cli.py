@@ -180,6 +180,21 @@ def test_calibrate_from_landmarks_then_replay_with_that_profile(
     assert "population defaults" not in capsys.readouterr().out
 
 
+def test_a_mistyped_profile_is_refused_naming_the_profiles_saved(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--profile defualt` was told only "run `posture-guard calibrate --profile defualt`
+    # first", as if the user had no profile
+    for name in ("default", "desk-1"):
+        assert main(["calibrate", "--landmarks", str(slump_stream), "--seconds", "20",
+                     "--profile", name]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["replay", "--landmarks", str(slump_stream), "--profile", "defualt"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no calibration profile 'defualt'" in err
+    assert "saved: 'default', 'desk-1'" in err
+
+
 def test_replay_without_a_profile_says_how_to_use_the_one_the_user_has(
     slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
