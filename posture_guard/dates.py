@@ -9,6 +9,7 @@ that no real user ever meets it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Optional
 
@@ -18,6 +19,8 @@ from .errors import UserError
 # be older. Not after 2100: no diary entry, plan or report is meant that far ahead.
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2100, 12, 31)
+
+_YYYY_MM_DD = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def check_day(day: date, what: str) -> date:
@@ -41,6 +44,10 @@ def parse_day(text: Optional[str], what: str = "--date") -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError as exc:
+        if _YYYY_MM_DD.fullmatch(text.strip()):
+            # "2026-11-31 is not a date like 2024-03-04" left the user comparing formats
+            # that were alike: the day is what does not exist
+            raise UserError(f"{what} {text!r} is no day of the calendar ({exc})") from exc
         raise UserError(f"{what} {text!r} is not a date like 2024-03-04") from exc
     return check_day(day, what)
 

@@ -71,3 +71,19 @@ def test_printed_prompts_with_the_output_closed_are_reported_not_shown(monkeypat
 )
 def test_os_problems_name_their_files(exc, expected):
     assert cli.os_problem(exc).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["summary", "--date", "2026-11-31"], "--date '2026-11-31' is no day of the calendar ("),
+        (["headache", "add", "--intensity", "4", "--date", "2026-02-29"], "'2026-02-29' is no day"),
+        (["headache", "list", "--from", "2026-13-01"], "--from '2026-13-01' is no day"),
+    ],
+)
+def test_a_date_written_right_that_is_no_day_is_told_so(argv, said, capsys):
+    # "--date '2026-11-31' is not a date like 2024-03-04": the two look alike; November
+    # has 30 days, which the message did not say
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "not a date like" not in err and err.count("\n") == 1
