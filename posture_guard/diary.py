@@ -237,7 +237,11 @@ _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?
 
 
 def parse_duration(text: str) -> float:
-    """Minutes from ``2h``, ``90m``, ``1h30m``, ``1.5h`` or a bare number of minutes."""
+    """Minutes from ``2h``, ``90m``, ``1h30m`` or ``1.5h``.
+
+    A bare number is refused, as `snooze` refuses one: "--duration 2" was taken as 2
+    minutes where the user most likely meant hours, and a 2-minute headache reads as
+    none of the ICHD-3 patterns the entry's hint is made from."""
     raw = text.strip().lower()
     if raw.startswith("-") and not raw.startswith("--"):
         try:
@@ -246,10 +250,11 @@ def parse_duration(text: str) -> float:
             rest = None
         if rest is not None and rest >= 0:  # "-1h": a minus no headache's length has
             raise UserError(f"duration {text!r} must be positive, e.g. {raw[1:]}")
-    try:
-        return float(raw)
-    except ValueError:
-        pass
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", raw):
+        number = raw.lstrip("-")
+        raise UserError(
+            f"duration {text!r} has no unit: give {number}h for hours or {number}m for minutes"
+        )
     m = _DURATION.match(raw)
     if not raw or not m or not (m.group(1) or m.group(2)):
         raise UserError(f"duration {text!r} is not like 2h, 90m or 1h30m")

@@ -216,7 +216,7 @@ def test_medication_class_reads_common_names():
 
 
 @pytest.mark.parametrize(
-    "text, minutes", [("2h", 120), ("90m", 90), ("1h30m", 90), ("1.5h", 90), ("45", 45)]
+    "text, minutes", [("2h", 120), ("90m", 90), ("1h30m", 90), ("1.5h", 90), ("45m", 45)]
 )
 def test_parse_duration(text, minutes):
     assert parse_duration(text) == minutes
@@ -226,6 +226,14 @@ def test_parse_duration(text, minutes):
 def test_parse_duration_rejects_nonsense(text):
     with pytest.raises(UserError, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["2", "45", "1.5"])
+def test_a_duration_without_a_unit_is_refused_naming_both_readings(text):
+    # "--duration 2" was recorded as a 2-minute headache, where hours were meant
+    with pytest.raises(UserError) as caught:
+        parse_duration(text)
+    assert f"give {text}h for hours or {text}m for minutes" in str(caught.value)
 
 
 # ---------------------------------------------------------------------- CLI
