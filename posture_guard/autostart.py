@@ -512,7 +512,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     entry = current_entry(profile, camera)
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
-        from calibration.baseline import profile_exists
+        from calibration.baseline import list_profiles, profile_exists
 
         calibrated = profile_exists(profile)  # a name no profile may have stops here
         dropped = _hand_added_before(entry)
@@ -528,8 +528,16 @@ def cmd_autostart(args: argparse.Namespace) -> int:
             # A monitor started at every login without a calibration misses most forward
             # heads, day after day, and nobody reads its console: say so now.
             named = "" if profile == "default" else f" --profile {profile}"
+            # a mistyped --profile (defualt) is told apart from a desk not calibrated yet
+            saved = ", ".join(repr(name) for name in list_profiles())
             print(
-                f"note: there is no calibration profile {profile!r} yet; until you run "
+                f"note: there is no calibration profile {profile!r} yet"
+                + (
+                    f" (saved: {saved}; `autostart enable --profile NAME` to start one of those)"
+                    if saved
+                    else ""
+                )
+                + "; until you run "
                 f"`posture-guard calibrate{named}`, the monitor judges against population "
                 "defaults, which miss most forward-head postures"
             )

@@ -141,6 +141,10 @@ def test_cli_enable_status_disable_round_trip(
     save_profile("default", Baseline(median={"eye_gap": 0.5}, samples=100))
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     assert "no calibration profile" not in capsys.readouterr().out
+    # a mistyped profile is enabled as asked, the note naming the profiles saved
+    assert cli.main(["autostart", "enable", "--no-manager", "--profile", "defualt"]) == 0
+    said = capsys.readouterr().out
+    assert "no calibration profile 'defualt' yet (saved: 'default';" in said
     # A name no profile may have is refused before anything is written.
     assert cli.main(["autostart", "enable", "--no-manager", "--profile", "population"]) == 2
     assert "reserved" in capsys.readouterr().err
