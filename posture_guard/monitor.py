@@ -1125,11 +1125,19 @@ def print_logged(
     begin = datetime.fromtimestamp(t0 + span[0])
     end = datetime.fromtimestamp(t0 + round(span[1]))  # as the totals round it
     until = f"{end:%H:%M:%S}" if end.date() == begin.date() else f"{end:%Y-%m-%d %H:%M:%S}"
-    print(
-        f"logged to {db}: {begin:%Y-%m-%d %H:%M:%S} to {until} (`posture-guard summary "
-        f"--db {shlex.quote(db)} --date {begin:%Y-%m-%d}` shows that day)",
-        file=out,
-    )
+    # the day of the last moment logged (a log that ends at midnight does not reach the
+    # next day): a replay across midnight named only its first day, whose summary then
+    # showed 2 of the 7 minutes the replay had just said it monitored
+    exact_end = parse_start(start) + timedelta(seconds=span[1])
+    last = (exact_end - timedelta(microseconds=1)).date() if span[1] > span[0] else begin.date()
+    summary = f"`posture-guard summary --db {shlex.quote(db)} --date {begin:%Y-%m-%d}`"
+    if last == begin.date():
+        shows = f"{summary} shows that day"
+    elif last - begin.date() == timedelta(days=1):
+        shows = f"{summary} and `--date {last}` show those days"
+    else:
+        shows = f"{summary} shows the first day, `--date {last}` the last"
+    print(f"logged to {db}: {begin:%Y-%m-%d %H:%M:%S} to {until} ({shows})", file=out)
 
 
 def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:

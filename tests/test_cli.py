@@ -1760,17 +1760,31 @@ def test_a_replay_into_a_database_names_the_day_it_logged_and_the_summary_of_it(
         [*replay, "--db", str(db), "--start", "2026-01-05T23:58"],
     ):
         assert main(command) == 0
-        last = capsys.readouterr().out.splitlines()[-1]
+        printed = capsys.readouterr().out.splitlines()
         said = re.fullmatch(
             rf"logged to {re.escape(str(db))}: (\S+) (\d\d:\d\d:\d\d) to (\S+ )?\d\d:\d\d:\d\d "
-            r"\(`(posture-guard summary .*)` shows that day\)",
-            last,
+            r"\(`(posture-guard summary [^`]*)`(?: shows that day| and `--date (\S+)` show those "
+            r"days)\)",
+            printed[-1],
         )
-        assert said, last
-        assert main(shlex.split(said[4])[1:]) == 0
+        assert said, printed[-1]
+        days = [shlex.split(said[4])[1:]]
+        if said[5]:
+            days.append([*days[0][:-1], said[5]])
+        # the days named hold all the replay monitored: a replay across midnight named only
+        # its first day, whose summary showed 2 of its 7 minutes
+        (monitored,) = [line for line in printed if line.startswith("monitored ")]
+        h, m, sec = (int(x) for x in monitored.split()[1].rstrip(";").split(":"))
+        minutes = 0.0
+        for argv in days:
+            assert main([*argv, "--json"]) == 0
+            minutes += json.loads(capsys.readouterr().out)["monitored_minutes"]
+        assert minutes == pytest.approx(h * 60 + m + sec / 60, abs=0.1)
+        assert main(days[0]) == 0
         shown = capsys.readouterr().out
         assert f"Posture on {said[1]}" in shown and "nothing was monitored" not in shown
     assert said[1] == "2026-01-05" and said[2] == "23:58:00" and said[3] == "2026-01-06 "
+    assert said[5] == "2026-01-06"
 
 
 def test_the_demo_says_when_it_plays_and_never_plays_a_morning_still_to_come(
