@@ -245,13 +245,30 @@ def _open_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> UserErro
         return UserError(f"cannot access the database {path} ({access_problem(path, exc)})")
     if problem == DAMAGED:
         # Only `run` sets a damaged database aside by itself (prepare_database); any other
-        # command leaves the file as it is, so the message must not promise more.
+        # command leaves the file as it is, so the message must not promise more. Nor is a
+        # new one started at a --db path once the file is moved (only replay and demo make
+        # one there): `summary --db notes.txt` said so, and then refused the path as empty.
+        what = f"database {path} is damaged or not a posture_guard database ({exc})"
+        if not _is_users_database(path):
+            return UserError(
+                f"{what}; check the path, and keep the file if it is a database of yours (a "
+                "recovery tool may still save its data): `replay --db` and `demo --db` start "
+                "a new one"
+            )
         return UserError(
-            f"database {path} is damaged or not a posture_guard database ({exc}); "
-            "move or rename it (keep it: a recovery tool may still save its data) "
+            f"{what}; move or rename it (keep it: a recovery tool may still save its data) "
             "and a new one is started"
         )
     return UserError(f"cannot open database {path}: {exc}")
+
+
+def _is_users_database(path: Path) -> bool:
+    """Whether ``path`` is the user's own database (which any command that writes makes
+    anew when it is not there), not one named with --db."""
+    try:
+        return Path(path).resolve() == paths.database_file().resolve()
+    except (OSError, UserError):
+        return False
 
 
 def _newer_schema(path: Path, version: int) -> str:

@@ -663,6 +663,20 @@ def test_a_damaged_database_message_promises_nothing_the_command_did_not_do(db, 
     # the file stays where it was, and the message says so: it claims no copy kept aside
     assert db.read_bytes() == junk and not list(db.parent.glob("*.damaged-*"))
     assert "damaged-" not in err and "keeps it" not in err
+    # nor a new database at a --db path once the file is moved: only replay and demo make one
+    assert "a new one is started" not in err and "`replay --db`" in err
+
+
+def test_a_damaged_database_of_the_users_own_is_started_anew_as_its_message_says(capsys):
+    from posture_guard import paths
+
+    junk = b"this is not a database " * 200
+    paths.database_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.database_file().write_bytes(junk)
+    assert cli.main(["summary"]) == 2
+    assert "move or rename it" in capsys.readouterr().err
+    paths.database_file().rename(paths.database_file().with_name("kept.sqlite3"))
+    assert cli.main(["summary"]) == 0  # as it said: a new one is started
 
 
 # --------------------------------------------------------------------------- the side file
