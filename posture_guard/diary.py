@@ -262,6 +262,12 @@ def parse_duration(text: str) -> float:
 
 
 def parse_hhmm(text: str) -> time:
+    """A start time: ``14:30``, or ``9:00`` with one digit for the hour, as config.toml's
+    times take it (an ISO time only, ``09:00``, refused "9:00" as no time)."""
+    try:
+        return datetime.strptime(text.strip(), "%H:%M").time()
+    except ValueError:
+        pass
     try:
         return time.fromisoformat(text.strip())
     except ValueError as exc:

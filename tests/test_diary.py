@@ -268,6 +268,17 @@ def test_cli_add_list_edit_delete(store, capsys):
     assert rc == 0 and count(store, "headaches") == 0
 
 
+def test_a_start_time_with_a_one_digit_hour_is_taken(store, capsys):
+    # "--start 9:00" was refused as "not a time like 14:30"; config.toml takes "9:00"
+    db = ["--db", str(store.path)]
+    rc, out, err = run(
+        capsys, "headache", "add", "--date", "2024-03-05", "--start", "9:00", "--intensity", "4",
+        *db,
+    )  # fmt: skip
+    assert rc == 0, err
+    assert Diary(store).get(1).start == time(9, 0) and "09:00" in out
+
+
 @pytest.mark.parametrize("duration", [["--duration", "-1h"], ["--duration=-1h"]])
 def test_a_negative_headache_duration_says_it_must_be_positive(store, capsys, duration):
     # argparse read "-1h" as an option and answered "expected one argument", with usage
