@@ -484,7 +484,10 @@ class Status:
         elif c.snoozed(self.now):
             assert c.snooze_until is not None
             until = clock_text(c.snooze_until, self.now)
-            left = format_duration(c.snooze_until - self.now)
+            # a countdown rounds up to the minute: `snooze 1h30m` said "snoozed for 1 h 30
+            # min", and `status` a second later "1 h 29 min left", a snooze shorter than asked
+            remaining = c.snooze_until - self.now
+            left = format_duration(math.ceil(remaining / 60) * 60 if remaining >= 60 else remaining)
             out.append(f"coaching: snoozed until {until} ({left} left)")
         elif not self.asks_nothing():  # a notification's Snooze button
             assert hb is not None and hb.snooze_until is not None

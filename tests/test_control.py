@@ -105,6 +105,23 @@ def test_status_reports_pause_and_snooze(capsys):
     assert "coaching: paused since" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "remaining, said", [(5400 - 2, "1 h 30 min"), (90 * 60 + 30, "1 h 31 min"), (45, "45 s")]
+)
+def test_a_snooze_counts_down_by_the_minute_begun(remaining, said):
+    # `snooze 1h30m` said "snoozed for 1 h 30 min", and `status` a second later
+    # "1 h 29 min left": a snooze shorter than the one asked for
+    now = 1_800_000_000.0
+    st = control.Status(
+        running=False,
+        heartbeat=None,
+        control=control.ControlState(snooze_until=now + remaining),
+        now=now,
+    )
+    (line,) = [x for x in st.lines() if x.startswith("coaching:")]
+    assert line.endswith(f"({said} left)")
+
+
 def test_a_snooze_or_pause_on_another_day_names_its_date(capsys):
     # `snooze 24h` at 21:56 said "until 21:56", and a pause of three days ago "paused
     # since 21:47": a clock time alone reads as today's
