@@ -49,6 +49,9 @@ NOT_CALIBRATED = (
     "part of this day was judged without a calibration of your own, and then most "
     "forward-head postures go unseen: run `posture-guard calibrate`"
 )
+#: The same when all of the day's desk time was: "part of" beside "(100 % of desk time)"
+#: read as if some of the day had been calibrated.
+NONE_CALIBRATED = NOT_CALIBRATED.replace("part of this day was", "this whole day was", 1)
 
 #: Under this much desk time a day's shares rest on too little to judge the day by: the
 #: summary says so, the report keeps such days out of its good-posture line, and the
@@ -467,7 +470,8 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     if summary.advise_camera_back:
         lines.append(f"  note: {OFTEN_CUT_OFF}")
     if summary.advise_calibrate:
-        lines.append(f"  note: {NOT_CALIBRATED}")
+        whole = summary.uncalibrated_s >= summary.desk_s - TOUCH  # float sums of spans
+        lines.append(f"  note: {NONE_CALIBRATED if whole else NOT_CALIBRATED}")
     return "\n".join(lines)
 
 

@@ -139,6 +139,23 @@ def test_the_summary_says_how_much_desk_time_went_without_calibration(store, cap
     assert "1 h 30 min  (60 % of desk time)" in said[day2]
     assert "most forward-head postures go unseen" in said[day2]
     assert "posture-guard calibrate" in said[day2]
+    assert "part of this day was judged without" in said[day2]
+
+
+def test_a_day_judged_wholly_without_calibration_is_not_called_part_of_it(store, capsys):
+    # A user who never calibrated read "part of this day was judged without a calibration"
+    # beside "(100 % of desk time)".
+    bare = POPULATION_PROFILE
+    store.add_spans([
+        Span(G, at(9), at(10), profile=bare),
+        Span(F, at(10), at(10, 30), profile=bare),
+        Span(A, at(10, 30), at(11)),  # nobody there: not desk time
+    ])  # fmt: skip
+    assert cli.main(["summary", "--date", DAY.isoformat(), "--db", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 h 30 min  (100 % of desk time)" in out
+    assert "this whole day was judged without a calibration of your own" in out
+    assert "part of this day" not in out
 
 
 def test_day_numbers_match_the_spans_and_events_that_went_in(store):
