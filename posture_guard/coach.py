@@ -1360,10 +1360,9 @@ class CoachSink:
         # be the last analysed frame, long before a release that lasted to the end.
         self.poll(max(t_end, self._last_t))
         if self.unlogged:
-            print(
-                f"posture-guard: {len(self.unlogged)} coach event(s) could not be logged",
-                file=sys.stderr,
-            )
+            n = len(self.unlogged)
+            events = "1 coach event" if n == 1 else f"{n} coach events"
+            print(f"posture-guard: {events} could not be logged", file=sys.stderr)
         for day in self.checkins_due:
             print(
                 f"posture-guard: 'No headache' for {day} could not be recorded (the database "

@@ -1200,9 +1200,12 @@ def test_a_memory_file_of_an_earlier_version_still_holds_the_checkin_day(tmp_pat
 
 
 # --------------------------------------------------------------------------- a locked diary
-def _locked_evening(db, release_at: Optional[float], capsys) -> tuple[CoachSink, str]:
+def _locked_evening(
+    db, release_at: Optional[float], capsys, notifier: Optional[PrintingNotifier] = None
+) -> tuple[CoachSink, str]:
     """17:00-17:45 at the desk with the database held by another program from the start
-    until ``release_at`` seconds (None: to the end); "No headache" pressed at 17:30."""
+    until ``release_at`` seconds (None: to the end); "No headache" pressed at 17:30 unless
+    another ``notifier`` is given."""
     from posture_guard.store import Store
 
     store = Store.open(db, lock_timeout=0.05)
@@ -1210,7 +1213,7 @@ def _locked_evening(db, release_at: Optional[float], capsys) -> tuple[CoachSink,
     other.execute("BEGIN EXCLUSIVE")  # another program holds the database
     sink = CoachSink(
         SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=False),
-        PressingNotifier("no_headache"),
+        notifier or PressingNotifier("no_headache"),
         settings=CoachSettings(),
         on_event=store.log_event,
     )
@@ -1248,6 +1251,15 @@ def test_a_lock_that_outlasts_the_session_says_how_to_record_the_answer(tmp_path
     assert "checkin --none --date 2024-03-04" in err
     # one note when it was pressed, none for each failed retry
     assert sum("not recorded" in n for n in sink.notes) == 1
+    assert "posture-guard: 2 coach events could not be logged" in err  # asked, answered
+
+
+def test_one_coach_event_that_could_not_be_logged_is_named_in_the_singular(tmp_path, capsys):
+    # The check-in asked and left unanswered: one event, which read "1 coach event(s)".
+    quiet = PrintingNotifier(io.StringIO())
+    sink, err = _locked_evening(tmp_path / "p.sqlite3", None, capsys, notifier=quiet)
+    assert [e.kind for e in sink.unlogged] == ["checkin_prompted"]
+    assert "posture-guard: 1 coach event could not be logged\n" in err
 
 
 def test_a_checkin_tells_the_notifier_the_day_it_asks_about():
