@@ -1603,6 +1603,12 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exercises(plan: Plan) -> str:
+    """'1 exercise', '3 exercises': an import of one exercise read '1 exercise(s)'."""
+    n = len(plan.prescriptions)
+    return f"{n} exercise{'' if n == 1 else 's'}"
+
+
 def cmd_plan_import(args: argparse.Namespace) -> int:
     now = datetime.now()
     if getattr(args, "instead", False):
@@ -1610,16 +1616,16 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
         print(
             f"imported plan {args.file} in place of the plan imported at "
             f"{withdrawn.at:%H:%M} today (withdrawn: it held on no day): {plan.start} to "
-            f"{plan.end}, {len(plan.prescriptions)} exercise(s); a running monitor follows "
-            "it within seconds, else from its next start"
+            f"{plan.end}, {_exercises(plan)}; a running monitor follows it within seconds, "
+            "else from its next start"
         )
     else:
         plan = import_plan(args.file, now=now)
         withdrawn = None
         print(
             f"imported plan {args.file}: {plan.start} to {plan.end}, "
-            f"{len(plan.prescriptions)} exercise(s); a running monitor follows it within "
-            "seconds, else from its next start"
+            f"{_exercises(plan)}; a running monitor follows it within seconds, else from "
+            "its next start"
         )
     for w in plan.warnings:
         print(f"warning: {w}")

@@ -647,7 +647,9 @@ def test_a_plan_imported_instead_of_a_mistake_today_leaves_the_mistake_no_day(
     db = ["--db", str(tmp_path / "p.sqlite3")]
 
     assert cli.main(["plan", "import", str(mistake)]) == 0
-    assert "--instead" not in capsys.readouterr().out  # it starts today: nothing held
+    out = capsys.readouterr().out
+    assert "--instead" not in out  # it starts today: nothing held
+    assert ", 1 exercise; a running monitor" in out  # it read "1 exercise(s)"
     assert cli.main(["plan", "import", str(corrected)]) == 0
     out = capsys.readouterr().out
     at = f"{plan_history()[-2].at:%H:%M}"
@@ -662,7 +664,7 @@ def test_a_plan_imported_instead_of_a_mistake_today_leaves_the_mistake_no_day(
     out = capsys.readouterr().out
     assert out.startswith(
         f"imported plan {corrected} in place of the plan imported at {at} today (withdrawn: "
-        f"it held on no day): {monday} to {monday + timedelta(days=30)}, 1 exercise(s)"
+        f"it held on no day): {monday} to {monday + timedelta(days=30)}, 1 exercise;"
     )
     assert (
         f"this plan starts on {monday}; the current plan ({today - timedelta(days=7)} to "
