@@ -14,7 +14,7 @@ camera (the only stand-in: a webcam cannot exist in a test):
 - :class:`control.Backoff`: after a fault (vanished camera, black/frozen frames, a camera
   another program holds) the camera is closed and re-opened later and later (5 s, 10 s,
   ... capped at 60 s), logged each time, with no prompt meanwhile (no decisions flow, so
-  the coach stays silent); it resumes by itself.
+  the coach stays silent); it resumes by itself, and says so on the console.
 
 Around the loop: :class:`InstanceLock` (one monitor per user, an OS file lock that dies
 with its process, so a crashed run never blocks the next), :func:`prepare_database`
@@ -81,6 +81,9 @@ from .states import PostureState
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "monitor.lock"
+#: usable frames after a fault before the console is told the camera is back (see
+#: :meth:`Service._tell_back`)
+BACK_AFTER_FRAMES = 2
 STATUS_NAME = "service.json"
 
 #: a live session's sinks, the coach coaching by the given settings and library (those in
@@ -673,6 +676,8 @@ class Service:
         self._state_since: Optional[float] = None
         self._released_for: Optional[str] = None
         self._fault_why = "camera unavailable"
+        # after a fault: how many more usable frames until the console hears it is back
+        self._back_in = 0
 
     # ----------------------------------------------------------------- helpers
     def now(self) -> float:
@@ -831,6 +836,7 @@ class Service:
 
     def _fault(self, t: float, why: str) -> None:
         self._fault_why = why
+        self._back_in = BACK_AFTER_FRAMES
         self._close_camera()
         self.report.faults += 1
         self.health = FrameHealth()
@@ -847,6 +853,22 @@ class Service:
             f"{why}; retrying in {control.format_duration(left)} "
             f"({b.failures} failed attempt{'s' if b.failures != 1 else ''} so far)"
         )
+
+    def _tell_back(self, name: str) -> None:
+        """At the second usable frame after a fault, say on the console that monitoring
+        goes on: the faults are warnings there, one a minute while the camera is gone,
+        and the last of them ("retrying in 1 min") was all a user at the terminal saw
+        once it came back (the log's "camera open" is info, which the console leaves out).
+        Not at the open itself: a camera behind a closed privacy shutter opens, then gives
+        black frames; nor at the first frame, the only new one of a frozen driver."""
+        n = self.backoff.failures
+        if self.out is not None:
+            attempts = "1 failed attempt" if n == 1 else f"{n} failed attempts"
+            print(
+                f"posture-guard: the camera ({name}) gives pictures again after {attempts}; "
+                "monitoring goes on",
+                file=self.out,
+            )
 
     def _poll_sinks(self, t: float) -> None:
         """Give the sinks a moment with no decision (see :meth:`CoachSink.poll`): while
@@ -953,6 +975,10 @@ class Service:
                 if self._nap(t, s.bad_frame_retry_s):
                     return self.report
                 continue
+            if self._back_in > 0:
+                self._back_in -= 1
+                if self._back_in == 0:
+                    self._tell_back(self.source.name)
             if self._healthy_since is None:
                 self._healthy_since = t
             elif self.backoff.waiting and t - self._healthy_since >= s.healthy_reset_s:

@@ -730,6 +730,31 @@ def test_a_monitor_that_travels_follows_the_new_time_zone(grace_hopper: Path, be
     assert spans and abs(spans[0].start - t0) < 5
 
 
+@pytest.mark.parametrize("fault", ["gone", "black", "frozen"])
+def test_a_camera_that_comes_back_is_said_to_be_back_on_the_console(
+    grace_hopper: Path, fault: str
+) -> None:
+    """The camera is unplugged, its privacy shutter closed, or its driver stuck, for 2
+    minutes. Each failed attempt is a warning on the console ("retrying in 40 s"); its
+    return was only in the log, as info, so the last line a user at the terminal saw said
+    the monitor was still waiting for it. A shuttered or stuck camera opens at each
+    attempt (the stuck one gives one new picture): that is no return."""
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock(), **{fault: [(30, 150)]})
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out) == 0
+    back = [t for t in world.opens if t >= 150]
+    assert len(back) == 1 and [t for t in world.reads if t > back[0] + 10]  # monitoring
+    said = re.findall(
+        r"the camera \(webcam:0\) gives pictures again after (\d+) failed attempts; "
+        "monitoring goes on",
+        out.getvalue(),
+    )
+    # once, not at the first open: the read that found it gone, then each attempt that
+    # failed (an open refused, or black or frozen frames from one that opened)
+    assert said == [str(len([t for t in world.opens if 30 <= t < 150]) + 1)]
+
+
 @pytest.mark.parametrize("step", [3600.0, -3600.0], ids=["set forward", "set back"])
 def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
     grace_hopper: Path, step: float
