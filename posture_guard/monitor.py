@@ -355,10 +355,17 @@ def resolve_baseline(profile: Optional[str], out: TextIO) -> tuple[Baseline, str
 
 # --------------------------------------------------------------------------- printing
 class ConsolePrinter:
-    """Prints each state change with the numbers behind it (the demo's narration)."""
+    """Prints each state change with the numbers behind it (the demo's narration).
 
-    def __init__(self, out: TextIO):
+    A replay or the demo labels each line with its stream time ("[00:05:10]"); a live
+    run with the time of day (``wall``: :meth:`SessionInfo.wall`), as the coach's lines
+    beside them are: a monitor started at 09:00 printed "[05:12:40] forward_head" at
+    14:12, after a suspend the hours asleep on top, and after the clock was set (a new
+    session) it started again from "[00:00:00]"."""
+
+    def __init__(self, out: TextIO, wall: Optional[Callable[[float], datetime]] = None):
         self.out = out
+        self.wall = wall
 
     def on_decision(self, d: Decision) -> None:
         if not d.changed:
@@ -370,7 +377,8 @@ class ConsolePrinter:
                 f"ear-shoulder height {m['d_gap']:+.0%}, face size {m['d_face']:+.0%}, "
                 f"pitch {m['d_pitch']:+.2f}, roll {m.get('d_roll', 0):+.0f} deg"
             )
-        print(f"[{fmt_clock(d.t)}] {d.state.value:<17}{why}", file=self.out)
+        at = fmt_clock(d.t) if self.wall is None else f"{self.wall(d.t):%H:%M:%S}"
+        print(f"[{at}] {d.state.value:<17}{why}", file=self.out)
 
     def close(self, t_end: float) -> None:
         self.out.flush()

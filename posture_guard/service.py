@@ -1152,7 +1152,7 @@ def run(
                 source=source,
                 monitor_start=monitor_start,
             )
-            sinks: list[Sink] = [ConsolePrinter(out)]
+            sinks: list[Sink] = [ConsolePrinter(out, session.wall)]
             sinks.extend(make_sinks(session, coach))
             pipeline = Pipeline(header, Decider(baseline), sinks, SamplingPolicy())
             service = Service(

@@ -755,6 +755,26 @@ def test_a_camera_that_comes_back_is_said_to_be_back_on_the_console(
     assert said == [str(len([t for t in world.opens if 30 <= t < 150]) + 1)]
 
 
+def test_the_live_console_labels_each_posture_line_with_the_time_of_day(grace_hopper) -> None:
+    """A monitor started at 09:00 and left running printed its posture lines by the time
+    since its start ("[00:00:00] good"), beside the coach's lines by the time of day: at
+    14:12 a line read "[05:12:40]", and one after the clock was set "[00:00:00]" again."""
+    clock = FakeClock(stop_at=300)
+    world = CameraWorld(clock, clock())
+    moved = [0.0]
+
+    def wall() -> float:
+        return _wall(LIVE_START, clock.elapsed) + moved[0]
+
+    clock.at(120, lambda: moved.__setitem__(0, 3600.0))  # NTP: the clock was an hour slow
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out, wall_clock=wall) == 0
+    stamps = re.findall(r"^\[(\d\d:\d\d:\d\d)\] good", out.getvalue(), re.M)
+    assert len(stamps) == 2  # each session's first decision
+    assert stamps[0] == "09:00:00"  # LIVE_START
+    assert "10:02:00" <= stamps[1] < "10:03:00"  # the new session, by the new time
+
+
 @pytest.mark.parametrize("step", [3600.0, -3600.0], ids=["set forward", "set back"])
 def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
     grace_hopper: Path, step: float
