@@ -529,18 +529,19 @@ def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> lis
     out: list[str] = []
     pid = running_pid()
     st = read_service_status()
+    # a monitor left running for days: "released (quiet hours) since 22:00" read the next
+    # morning as tonight's 22:00, so a moment of another day carries its date
+    now = time.time()
     if pid is not None:
         if st is not None and st.pid == pid:
             cam = f"camera: {st.camera}" + (f" ({st.reason})" if st.reason else "")
             if st.camera in ("released", "unavailable") and st.camera_since:
-                cam += f" since {datetime.fromtimestamp(st.camera_since):%H:%M}"
+                cam += f" since {control.clock_text(st.camera_since, now)}"
             out.append(cam)
             # a posture seen before the camera was let go is not the posture now
             if st.state and st.camera == "in use":
                 since = (
-                    f" since {datetime.fromtimestamp(st.state_since):%H:%M}"
-                    if st.state_since
-                    else ""
+                    f" since {control.clock_text(st.state_since, now)}" if st.state_since else ""
                 )
                 out.append(f"posture now: {st.state}{since}")
     out.extend(_today_lines(today or date.today(), db))

@@ -308,7 +308,7 @@ def test_status_reports_running_camera_state_and_todays_totals(pg_home: Path, ca
     assert "monitor process" not in out  # one line says whether it runs
     # the release time the status file holds, on the clock (not read again now: a minute
     # may have turned since)
-    since = datetime.fromtimestamp(written["released"] - 60).strftime("%H:%M")
+    since = control.clock_text(written["released"] - 60, written["released"])
     assert f"camera: released (screen locked) since {since}" in out
     assert "posture now" not in out  # the posture before the release is not current
     assert "camera: in use\n" in in_use and "posture now: forward_head since" in in_use
@@ -325,6 +325,38 @@ def test_status_of_a_day_with_a_diary_entry_and_no_posture_says_nothing_was_moni
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "today: nothing monitored yet" in out and "nothing logged" not in out
+
+
+def test_status_gives_the_date_of_a_camera_release_or_posture_of_another_day(
+    pg_home: Path, capsys
+) -> None:
+    """A monitor left running overnight: the camera released for quiet hours at 22:00 read
+    "since 22:00" the next morning, and a posture held since yesterday its time only."""
+    holder = _hold_lock(pg_home)
+    try:
+        now = time.time()
+        said = []
+        for camera in ("released", "in use"):
+            control.write_json_atomic(
+                service.status_file(),
+                service.ServiceStatus(
+                    pid=holder.pid,
+                    at=now,
+                    camera=camera,
+                    reason="quiet hours" if camera == "released" else "",
+                    state="absent",
+                    state_since=now - 30 * 3600,
+                    camera_since=now - 30 * 3600,
+                ).to_json(),
+            )
+            assert cli.main(["status"]) == 0
+            said.append(capsys.readouterr().out)
+    finally:
+        holder.kill()
+        holder.wait()
+    before = datetime.fromtimestamp(now - 30 * 3600).strftime("%Y-%m-%d %H:%M")
+    assert f"camera: released (quiet hours) since {before}\n" in said[0]
+    assert f"posture now: absent since {before}\n" in said[1]
 
 
 def test_status_with_a_damaged_database_still_answers(pg_home: Path, capsys) -> None:
@@ -1208,10 +1240,11 @@ def test_the_monitor_is_seen_running_while_the_camera_is_released_or_gone(
     assert status.now - status.heartbeat.at <= 10 + S.poll_s + 0.01
     out = str(seen["status out"])
     released = _wall(LIVE_START, 60)
+    at = control.clock_text(released, time.time())  # the pretend day: with its date
     if how == "paused":
-        assert f"camera: released (paused) since {datetime.fromtimestamp(released):%H:%M}" in out
+        assert f"camera: released (paused) since {at}\n" in out
     else:
         assert "camera: unavailable (" in out
-        assert f"since {datetime.fromtimestamp(released):%H:%M}" in out
+        assert f"since {at}\n" in out
     assert "posture now" not in out  # nothing seen for ten minutes
     assert "No monitor is running" not in str(seen["snooze out"])
