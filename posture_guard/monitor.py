@@ -1308,7 +1308,43 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "--slouch-seconds 15 for fewer false alarms)",
             file=out,
         )
+    note = running_monitor_note(args.profile)
+    if note:
+        print(note, file=out)
     return 0
+
+
+def running_monitor_note(profile: str) -> Optional[str]:
+    """What a calibration of ``profile`` means to the monitor running now, if one does.
+
+    The monitor reads its profile once, at its start (README: the profile takes a
+    restart), so it goes on judging by the old calibration, or by population defaults
+    when it started before ``profile`` had one; without a word here the user takes the new
+    calibration to be in force. None when no monitor runs or it runs with another profile.
+    """
+    from . import control, service
+
+    pid = service.running_pid()
+    if pid is None:
+        return None
+    try:
+        beat = control.read_heartbeat()
+    except UserError:
+        beat = None  # a damaged heartbeat: which profile it uses is unknown
+    used = beat.profile if beat is not None and beat.pid == pid else ""
+    if used == POPULATION_PROFILE and profile == "default":
+        judged = "by population defaults (it started before this profile existed)"
+    elif used == profile:
+        judged = f"by profile {profile!r} as it was calibrated when it started"
+    elif used:
+        return None  # it judges by another profile, which this calibration did not touch
+    else:
+        judged = "by the profile it started with, whichever that is"
+    running = f"the monitor running now (pid {pid})" if pid > 0 else "the running monitor"
+    return (
+        f"note: {running} goes on judging {judged}: it reads its profile when it starts; "
+        "stop it and start it again to be judged by this calibration"
+    )
 
 
 def open_source(

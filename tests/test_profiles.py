@@ -1,0 +1,96 @@
+"""A user's calibration profiles as they meet them: calibrating again, and calibrating
+while a monitor runs (the monitor is the real live loop, tests/fake_camera.py feeding it
+the bundled landmark stream in place of a webcam)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from posture_guard import control, monitor, service
+from posture_guard.cli import main
+
+TESTS = Path(__file__).resolve().parent
+RUNNING = "note: the monitor running now"
+
+
+def _calibrate(profile: str, capsys: pytest.CaptureFixture[str]) -> str:
+    stream = str(monitor.demo_stream_path())  # its first 20 s are upright sitting
+    assert main(["calibrate", "--landmarks", stream, "--seconds", "20", "--profile", profile]) == 0
+    return capsys.readouterr().out
+
+
+def _wait_for(cond, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def start_monitor(pg_home: Path) -> Iterator:
+    """Starts `run` (profile default) as its own process; each is stopped at the end."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home))
+        proc = subprocess.Popen(
+            [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(proc)
+
+        def beating() -> bool:
+            beat = control.read_heartbeat()
+            return service.running_pid() == proc.pid and beat is not None and beat.pid == proc.pid
+
+        _wait_for(beating, 60)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+
+
+def test_calibrating_while_a_monitor_runs_says_it_goes_on_with_the_old_calibration(
+    start_monitor, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The monitor reads its profile when it starts: calibrating while it runs changed
+    # nothing it judged by, and nothing said so (the user took the new one to be in force).
+    assert RUNNING not in _calibrate("default", capsys)  # no monitor runs: nothing to say
+    (pg_home / "config" / "profiles" / "default.json").unlink()
+
+    proc = start_monitor()  # uncalibrated: judging by population defaults
+    said = _calibrate("default", capsys)
+    assert f"{RUNNING} (pid {proc.pid}) goes on judging by population defaults" in said
+    assert "stop it and start it again to be judged by this calibration" in said
+    # another profile than the monitor's is none of its business
+    assert RUNNING not in _calibrate("office", capsys)
+    stop(proc)
+
+    proc = start_monitor()  # now with the profile calibrated above
+    said = _calibrate("default", capsys)
+    assert (
+        f"{RUNNING} (pid {proc.pid}) goes on judging by profile 'default' as it was "
+        "calibrated when it started" in said
+    )
+    stop(proc)
+    assert RUNNING not in _calibrate("default", capsys)  # stopped: nothing to say
