@@ -504,6 +504,43 @@ def _hand_added_before(entry: Entry) -> list[str]:
     return hand_added(entry.kind, current, own.content)
 
 
+def _profile_note(profile: str) -> Optional[str]:
+    """What the monitor started at login will do with ``profile`` when it is not a usable
+    calibration, or None. Nobody reads that monitor's console, so ``enable`` says it now.
+
+    Only ``default`` may be missing: the monitor then judges against population defaults,
+    which miss most forward heads. ``run`` refuses any other profile that is missing, and
+    any profile that cannot be used (damaged, edited by hand), so that monitor would not
+    start at all, at every login (this note said it judged by population defaults)."""
+    from calibration.baseline import list_profiles, profile_exists, read_profile
+
+    named = "" if profile == "default" else f" --profile {profile}"
+    if not profile_exists(profile):  # raises UserError for a name no profile may have
+        # a mistyped --profile (defualt) is told apart from a desk not calibrated yet
+        saved = ", ".join(repr(name) for name in list_profiles())
+        if saved:
+            saved = f" (saved: {saved}; `autostart enable --profile NAME` to start one of those)"
+        if profile == "default":
+            return (
+                f"note: there is no calibration profile {profile!r} yet{saved}; until you run "
+                f"`posture-guard calibrate{named}`, the monitor judges against population "
+                "defaults, which miss most forward-head postures"
+            )
+        return (
+            f"note: there is no calibration profile {profile!r} yet{saved}, and the monitor "
+            "does not start without the profile it is given: it starts at login only once "
+            f"you have run `posture-guard calibrate{named}`"
+        )
+    try:
+        read_profile(profile)
+    except UserError as exc:
+        return (
+            f"note: the monitor does not start at login while its profile cannot be used: {exc} "
+            f"(`posture-guard calibrate{named}`)"
+        )
+    return None
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
     camera = getattr(args, "camera", 0)
@@ -512,9 +549,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     entry = current_entry(profile, camera)
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
-        from calibration.baseline import list_profiles, profile_exists
-
-        calibrated = profile_exists(profile)  # a name no profile may have stops here
+        unready = _profile_note(profile)  # a name no profile may have stops here
         dropped = _hand_added_before(entry)
         print(enable(entry, manage))
         if dropped:
@@ -524,23 +559,8 @@ def cmd_autostart(args: argparse.Namespace) -> int:
                 f"note: the entry had been edited by hand; written anew, it no longer has "
                 f"{'; '.join(dropped)} (add it again by hand if it is still wanted)"
             )
-        if not calibrated:
-            # A monitor started at every login without a calibration misses most forward
-            # heads, day after day, and nobody reads its console: say so now.
-            named = "" if profile == "default" else f" --profile {profile}"
-            # a mistyped --profile (defualt) is told apart from a desk not calibrated yet
-            saved = ", ".join(repr(name) for name in list_profiles())
-            print(
-                f"note: there is no calibration profile {profile!r} yet"
-                + (
-                    f" (saved: {saved}; `autostart enable --profile NAME` to start one of those)"
-                    if saved
-                    else ""
-                )
-                + "; until you run "
-                f"`posture-guard calibrate{named}`, the monitor judges against population "
-                "defaults, which miss most forward-head postures"
-            )
+        if unready:
+            print(unready)
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
     elif entry.path.exists():

@@ -94,3 +94,30 @@ def test_calibrating_while_a_monitor_runs_says_it_goes_on_with_the_old_calibrati
     )
     stop(proc)
     assert RUNNING not in _calibrate("default", capsys)  # stopped: nothing to say
+
+
+def test_autostart_enable_says_a_monitor_it_cannot_start_will_not_start(
+    tmp_path: Path, pg_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # `run` refuses a named profile that is missing and any profile that cannot be used;
+    # the note said such a monitor judged by population defaults, and none ran at login.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert main(["autostart", "enable", "--no-manager", "--profile", "office"]) == 0
+    said = capsys.readouterr().out
+    assert "no calibration profile 'office' yet" in said
+    assert "population defaults" not in said
+    assert (
+        "starts at login only once you have run `posture-guard calibrate --profile office`" in said
+    )
+
+    _calibrate("office", capsys)
+    assert main(["autostart", "enable", "--no-manager", "--profile", "office"]) == 0
+    assert "note:" not in capsys.readouterr().out  # a usable profile: nothing to add
+
+    profile = pg_home / "config" / "profiles" / "office.json"
+    profile.write_text('{"median": {"ear_gap": 0.6', encoding="utf-8")  # cut short
+    assert main(["autostart", "enable", "--no-manager", "--profile", "office"]) == 0
+    said = capsys.readouterr().out
+    assert "note: the monitor does not start at login while its profile cannot be used" in said
+    assert f"calibration profile {profile} is unreadable" in said
