@@ -361,6 +361,32 @@ def _numbers(table: object, path: Path, name: str) -> dict[str, float]:
     return out
 
 
+def saved_profile_text(name: str) -> Optional[str]:
+    """The profile ``name`` as saved now, in a few words for the user ("the one calibrated
+    2026-11-30 14:02 from webcam:0, with the slouch step"), or None when there is none.
+
+    Said by ``calibrate`` before it replaces the profile: one per desk setup, and a
+    calibration without ``--profile`` at another desk replaced the office's without a word.
+    """
+    from datetime import datetime
+
+    path = _profile_path(name)
+    try:
+        when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return "a damaged one, which could not be read"
+    if not isinstance(data, dict):
+        return "a damaged one, which could not be read"
+    text = f"the one calibrated {when}"
+    note = data.get("note")
+    if isinstance(note, str) and note.startswith("calibrated from "):
+        text += note[len("calibrated") :]
+    return text + (", with the slouch step" if data.get("slouch") else ", upright only")
+
+
 def list_profiles() -> list[str]:
     return sorted(p.stem for p in paths.profiles_dir().glob("*.json"))
 

@@ -1204,7 +1204,12 @@ def check_slouch_seconds(seconds: float) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Capture an upright baseline, then (by default with a camera) the slouch step, from a
     camera, a video or a landmark stream."""
-    from calibration.baseline import SLOUCH_SECONDS, check_profile_name, save_profile
+    from calibration.baseline import (
+        SLOUCH_SECONDS,
+        check_profile_name,
+        save_profile,
+        saved_profile_text,
+    )
 
     out = sys.stdout
     if args.seconds <= 0:
@@ -1287,10 +1292,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         origin = source.name
         if live and slouch:
             print("Thank you: sit up again.", file=out)
+    replaced = saved_profile_text(args.profile)
     path = save_profile(args.profile, baseline, note=f"calibrated from {origin}")
     m = baseline.median
+    print(f"saved profile {args.profile!r} ({baseline.samples} frames) to {path}", file=out)
+    if replaced:
+        print(f"  in place of {replaced}", file=out)
     print(
-        f"saved profile {args.profile!r} ({baseline.samples} frames) to {path}\n"
         f"  ear-shoulder height {m['ear_gap']:.3f} shoulder widths, face width "
         f"{m['face_width']:.3f}, head roll {m['roll']:+.1f} deg",
         file=out,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,25 @@ def test_autostart_enable_says_a_monitor_it_cannot_start_will_not_start(
     said = capsys.readouterr().out
     assert "note: the monitor does not start at login while its profile cannot be used" in said
     assert f"calibration profile {profile} is unreadable" in said
+
+
+def test_calibrating_a_profile_again_says_which_calibration_it_replaces(
+    pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One profile per desk setup: a calibration at home without --profile replaced the
+    # office's 'default' without a word ("saved profile 'default'", as for a new one).
+    stream = str(monitor.demo_stream_path())  # 20 s upright, then the 15 s slouch
+    argv = ["calibrate", "--landmarks", stream, "--seconds", "20", "--slouch-seconds", "15"]
+    assert main(argv) == 0
+    assert "in place of" not in capsys.readouterr().out  # a new profile replaces nothing
+    profile = pg_home / "config" / "profiles" / "default.json"
+    when = datetime.fromtimestamp(profile.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+    said = _calibrate("default", capsys)  # upright only, this time
+    assert f"  in place of the one calibrated {when} from {stream}, with the slouch step\n" in said
+    again = _calibrate("default", capsys)
+    assert "in place of the one calibrated" in again and "upright only\n" in again
+
+    profile.write_text("{", encoding="utf-8")
+    assert "  in place of a damaged one, which could not be read\n" in _calibrate("default", capsys)
+    assert "in place of" not in _calibrate("office", capsys)
