@@ -54,6 +54,12 @@ from .landmarks import (
 
 FORWARD_HEAD_BELOW = 50.0  # degrees; 48-50 is the usual cut-off in the literature
 FRONTAL_RATIO = 0.6  # shoulder separation / ear-shoulder height at or above this: not a side view
+#: An ear-shoulder angle above this puts the ear further behind the shoulder than above
+#: it: the neck bent back past 45 degrees, which is no one sitting at a desk. It is a photo
+#: on its side (the real side-view pair turned a quarter clockwise reads 142 and 170
+#: degrees, "no sign of forward head posture" for the hunched one); an upside-down one has
+#: the ear below the shoulder.
+ON_ITS_SIDE_ABOVE = 135.0
 MIN_VISIBILITY = 0.5
 
 _SIDE_POINTS = {
@@ -145,6 +151,12 @@ def assess_landmarks(lm: np.ndarray, width: int, height: int) -> Assessment:
     if up <= 0:
         raise UserError("the ear is not above the shoulder in this photo; is it upside down?")
     angle = math.degrees(math.atan2(up, forward))
+    if angle > ON_ITS_SIDE_ABOVE:
+        raise UserError(
+            f"the ear is further behind the shoulder than above it in this photo ({angle:.0f} "
+            "deg from the horizontal, towards the face), as no one sits; is the photo on its "
+            "side? Turn it so the head is at the top, and try again"
+        )
     tilt = math.degrees(math.atan2(ear[1] - eye[1], (eye[0] - ear[0]) * facing_sign))
     return Assessment(
         side=side,

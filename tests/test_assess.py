@@ -72,6 +72,24 @@ def test_real_side_pair_is_separated_and_matches_hand_computation(shared_media: 
     assert down.head_tilt < up.head_tilt - 10
 
 
+def test_a_side_photo_on_its_side_is_refused_not_judged(
+    shared_media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Turned a quarter clockwise, the hunched man read 141.6 deg, "no sign of forward head
+    # posture", and the upright one 169.9 deg: the ear far behind the shoulder, as nobody sits.
+    import cv2
+
+    for name in (HUNCHED, UPRIGHT):
+        turned = tmp_path / f"turned-{name}.png"
+        image = cv2.imread(str(shared_media / name))
+        cv2.imwrite(str(turned), cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE))
+        assert cli.main(["assess", str(turned)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert "further behind the shoulder than above it" in captured.err
+        assert "is the photo on its side?" in captured.err
+
+
 def test_cli_prints_the_angle_and_writes_no_file_unless_asked(
     shared_media: Path,
     tmp_path: Path,
@@ -268,6 +286,16 @@ def test_angle_and_tilt_geometry(facing: str) -> None:
     assert a.facing == facing and a.side == facing
     behind = assess_landmarks(_profile(facing, -20, 80), 1000, 1000)
     assert behind.angle == pytest.approx(180 - math.degrees(math.atan2(80, 20)))
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_an_ear_further_behind_the_shoulder_than_above_it_is_a_photo_on_its_side(
+    facing: str,
+) -> None:
+    # 45 deg past the vertical is the line: a head bent back beyond it is no one sitting
+    assert assess_landmarks(_profile(facing, -39, 40), 1000, 1000).angle > 134
+    with pytest.raises(UserError, match=r"\(146 deg from the horizontal.*on its side\?"):
+        assess_landmarks(_profile(facing, -60, 40), 1000, 1000)
 
 
 def test_pixel_aspect_is_respected() -> None:
