@@ -76,6 +76,14 @@ _PROFILE_RANGES = {
     "center_x": (0.0, 1.0, "a place across the picture"),
 }
 
+#: What a profile's measures in shoulder widths can hold at most: a frame's shoulders are
+#: at least MIN_SHOULDER_WIDTH frame heights apart, and no two points of a head are ten
+#: frame heights apart. (A calibration gives about 0.3-1.7.) A hand edit or damage beyond
+#: it was taken: a face_width of 1e17 made every frame's change in face size exactly -100 %
+#: and the monitor stopped at its first frame with a division by zero.
+_MAX_SHOULDER_WIDTHS = 10 / MIN_SHOULDER_WIDTH
+_IN_SHOULDER_WIDTHS = ("ear_gap", "eye_gap", "face_width", "ear_width", "ear_gap_seen")
+
 #: The profile file's format. Versions before 2026-11-29 kept none of :data:`SEEN_KEYS`,
 #: and they and the later ones up to this all wrote format 1: a format-1 profile without
 #: any of them is (nearly always) one of those. From format 2 on, a profile without them
@@ -329,6 +337,12 @@ def _baseline_from_json(data: object, path: Path) -> Baseline:
             f"calibration profile {path}: shoulder_width {median['shoulder_width']:g} is "
             f"narrower than any measured frame ({MIN_SHOULDER_WIDTH:g}); recalibrate"
         )
+    for key in _IN_SHOULDER_WIDTHS:
+        if abs(median.get(key, 0.0)) > _MAX_SHOULDER_WIDTHS:
+            raise UserError(
+                f"calibration profile {path}: {key} {median[key]:g} is more shoulder widths "
+                f"than any frame can measure (at most {_MAX_SHOULDER_WIDTHS:g}); recalibrate"
+            )
     for key, (low, high, what) in _PROFILE_RANGES.items():
         if key in median and not low <= median[key] <= high:
             raise UserError(

@@ -144,3 +144,26 @@ def test_calibrating_a_profile_again_says_which_calibration_it_replaces(
     profile.write_text("{", encoding="utf-8")
     assert "  in place of a damaged one, which could not be read\n" in _calibrate("default", capsys)
     assert "in place of" not in _calibrate("office", capsys)
+
+
+@pytest.mark.parametrize("key", ["face_width", "ear_gap", "ear_width"])
+def test_a_size_no_frame_can_measure_is_named_not_a_crash(
+    key: str, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A face_width of 1e17 (a hand edit, a damaged digit) made each frame's change in face
+    # size exactly -100 %: "internal error (ZeroDivisionError ...)" at the first frame
+    # judged, the live monitor gone with it.
+    import json
+
+    _calibrate("default", capsys)
+    profile = pg_home / "config" / "profiles" / "default.json"
+    data = json.loads(profile.read_text(encoding="utf-8"))
+    data["median"][key] = 1e17
+    profile.write_text(json.dumps(data), encoding="utf-8")
+    stream = str(monitor.demo_stream_path())
+    assert main(["replay", "--landmarks", stream, "--profile", "default", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: calibration profile {profile}: {key} 1e+17 is more shoulder widths "
+        "than any frame can measure (at most 10000); recalibrate\n"
+    )
