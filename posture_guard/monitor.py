@@ -1184,6 +1184,27 @@ def no_camera_message(index: int, command: str = "run") -> str:
     return f"no camera could be opened at index {index}. On a machine without a camera, {instead}."
 
 
+def held_camera_message(index: int, command: str) -> Optional[str]:
+    """Why the camera did not open when the monitor running now has one in use, or None.
+
+    A monitor started at login holds the webcam all day; `calibrate` and `record` then
+    found no camera and were told what to do "on a machine without a camera". A pause
+    makes the monitor let go of it (see the README on when the camera is closed)."""
+    from . import service
+
+    pid = service.running_pid()
+    if pid is None:
+        return None
+    status = service.read_service_status()
+    if status is None or status.pid != pid or status.camera not in ("in use", "starting"):
+        return None
+    return (
+        f"camera {index} could not be opened, and the monitor running now (pid {pid}) has "
+        f"a camera in use: `posture-guard pause` makes it let go of it; {command} then, and "
+        "`posture-guard resume` after"
+    )
+
+
 def run_command(args: argparse.Namespace, make_sinks: LiveSinkFactory) -> int:
     """Monitor from the webcam until SIGTERM / Ctrl-C / SIGHUP (the loop lives in service.py)."""
     from . import service
@@ -1366,7 +1387,8 @@ def open_source(
     try:
         return CameraSource(index)
     except CameraError:
-        raise UserError(no_camera_message(index, command)) from None
+        held = held_camera_message(index, command)
+        raise UserError(held or no_camera_message(index, command)) from None
 
 
 def _open_preview(disabled: bool, out: TextIO):

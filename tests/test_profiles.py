@@ -167,3 +167,41 @@ def test_a_size_no_frame_can_measure_is_named_not_a_crash(
         f"posture-guard: calibration profile {profile}: {key} 1e+17 is more shoulder widths "
         "than any frame can measure (at most 10000); recalibrate\n"
     )
+
+
+def test_calibrating_from_the_camera_a_running_monitor_holds_says_how_to_free_it(
+    start_monitor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A monitor started at login holds the webcam; calibrate was told "no camera could be
+    # opened ... On a machine without a camera, ...". (Here no real camera exists, so the
+    # camera cannot open while the monitor has its stand-in in use, as a busy one fails.)
+    from posture_guard.capture import no_camera_on_this_machine
+
+    if not no_camera_on_this_machine():
+        pytest.skip("this machine has a camera device (or is not Linux)")
+
+    def camera_is(what: str, pid: int):
+        def check() -> bool:
+            st = service.read_service_status()
+            return st is not None and st.pid == pid and st.camera == what
+
+        return check
+
+    proc = start_monitor()
+    _wait_for(camera_is("in use", proc.pid), 60)
+    assert main(["calibrate", "--no-preview"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: camera 0 could not be opened, and the monitor running now (pid "
+        f"{proc.pid}) has a camera in use: `posture-guard pause` makes it let go of it; "
+        "calibrate then, and `posture-guard resume` after\n"
+    )
+    out = tmp_path / "rec.jsonl"
+    assert main(["record", "--landmarks-out", str(out), "--seconds", "1"]) == 2
+    assert "; record then, and `posture-guard resume` after" in capsys.readouterr().err
+
+    assert main(["pause"]) == 0
+    _wait_for(camera_is("released", proc.pid), 60)
+    assert main(["calibrate", "--no-preview"]) == 2  # let go: the camera is missing, truly
+    assert "On a machine without a camera" in capsys.readouterr().err
+    stop(proc)
