@@ -511,7 +511,8 @@ def _profile_note(profile: str) -> Optional[str]:
     Only ``default`` may be missing: the monitor then judges against population defaults,
     which miss most forward heads. ``run`` refuses any other profile that is missing, and
     any profile that cannot be used (damaged, edited by hand), so that monitor would not
-    start at all, at every login (this note said it judged by population defaults)."""
+    start at all, at every login (this note said it judged by population defaults). A
+    profile an older version saved is said here too, as the monitor says it at its start."""
     from calibration.baseline import list_profiles, profile_exists, read_profile
 
     named = "" if profile == "default" else f" --profile {profile}"
@@ -532,13 +533,13 @@ def _profile_note(profile: str) -> Optional[str]:
             f"you have run `posture-guard calibrate{named}`"
         )
     try:
-        read_profile(profile)
+        _, outdated = read_profile(profile)
     except UserError as exc:
         return (
             f"note: the monitor does not start at login while its profile cannot be used: {exc} "
             f"(`posture-guard calibrate{named}`)"
         )
-    return None
+    return outdated  # a profile an older version saved: the monitor says so where none reads
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:

@@ -205,3 +205,26 @@ def test_calibrating_from_the_camera_a_running_monitor_holds_says_how_to_free_it
     assert main(["calibrate", "--no-preview"]) == 2  # let go: the camera is missing, truly
     assert "On a machine without a camera" in capsys.readouterr().err
     stop(proc)
+
+
+def test_autostart_enable_says_the_profile_was_saved_by_an_older_version(
+    tmp_path: Path, pg_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # The monitor started at login says so at its start, where nobody reads it; enable
+    # said nothing, as of a profile of this version.
+    import json
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    _calibrate("desk", capsys)
+    profile = pg_home / "config" / "profiles" / "desk.json"
+    data = json.loads(profile.read_text(encoding="utf-8"))
+    data["format"] = 1  # as versions before 2026-11-29 wrote it, without the seen ears
+    for key in ("ear_gap_seen", "pitch_ears", "pitch_mouth"):
+        data["median"].pop(key, None)
+        data["spread"].pop(key, None)
+    profile.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["autostart", "enable", "--no-manager", "--profile", "desk"]) == 0
+    said = capsys.readouterr().out
+    assert "note: calibration profile 'desk' was saved by an older posture_guard" in said
+    assert "`posture-guard calibrate --profile desk`" in said
