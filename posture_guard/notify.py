@@ -49,6 +49,8 @@ from .errors import UserError
 log = logging.getLogger(__name__)
 
 APP_NAME = "posture-guard"
+_NOTIFICATIONS = "org.freedesktop.Notifications"  # the server's bus name and interface
+_NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
 CHOICES = ("auto", "desktop-notifier", "plyer", "print")
 
 
@@ -138,6 +140,18 @@ def without_buttons(message: Message) -> Message:
     if not message.live and done_named:
         body += f"\n{DONE_RECORDS_NOW}"
     return replace(message, body=body, buttons=())
+
+
+def escape_markup(text: str) -> str:
+    """``text`` as a server that reads the body as markup shows it as typed.
+
+    With the "body-markup" capability (GNOME, KDE, dunst, mako, xfce4-notifyd all have it)
+    the body is a subset of XML, so an exercise named "Neck & shoulder <roll>" in a
+    therapist's exercises.toml lost its "<roll>" as an unknown tag, or the body was cut
+    short at it (KDE) or not shown at all (GTK on markup it cannot parse). The freedesktop
+    spec leaves escaping to the client; a server without the capability shows the text as
+    it is, so that body is left alone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)
@@ -248,6 +262,8 @@ class PlyerNotifier:
     def send(self, message: Message) -> Delivery:
         message = without_buttons(message)  # plyer has no buttons on any path
         try:
+            if self.path in ("dbus-python", "notify-send") and self._reads_markup():
+                message = replace(message, body=escape_markup(message.body))
             if self.path == "dbus-python":
                 self._send_dbus(message)
             elif self.path == "notify-send":
@@ -284,6 +300,42 @@ class PlyerNotifier:
         except Exception as exc:  # any failure of the platform call is a lost prompt
             return Delivery(False, self.name, _reason(exc))
         return Delivery(True, self.name)
+
+    def _reads_markup(self) -> bool:
+        """Whether the notification server reads the body as markup (see
+        :func:`escape_markup`): plyer and notify-send pass the body on as it is. Asked
+        through the same path the send takes; a server that cannot be asked is left to the
+        send, which fails and says why. (The portal's body is always plain text.)"""
+        try:
+            if self.path == "dbus-python":
+                import dbus
+
+                obj = dbus.SessionBus().get_object(_NOTIFICATIONS, _NOTIFICATIONS_PATH)
+                ask = dbus.Interface(obj, _NOTIFICATIONS).GetCapabilities
+                caps = [str(c) for c in ask(timeout=self.command_timeout_s)]
+                return "body-markup" in caps
+            if shutil.which("gdbus") is None:
+                return False
+            proc = subprocess.run(
+                [
+                    "gdbus",
+                    "call",
+                    "--session",
+                    "--dest",
+                    _NOTIFICATIONS,
+                    "--object-path",
+                    _NOTIFICATIONS_PATH,
+                    "--method",
+                    f"{_NOTIFICATIONS}.GetCapabilities",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=self.command_timeout_s,
+                check=False,
+            )
+        except Exception:
+            return False
+        return proc.returncode == 0 and "'body-markup'" in proc.stdout
 
     def _send_dbus(self, message: Message) -> None:
         # plyer's own class, called directly so its errors reach us (and no facade
@@ -387,6 +439,9 @@ class DesktopNotifierBackend:
         self._thread.start()
         self._app_name = app_name
         self._notifier = DesktopNotifier(app_name=app_name, app_icon=None)
+        # the interface last asked whether it reads the body as markup, and its answer
+        self._markup_for: object = None
+        self._markup = False
         self._closed = False
 
     def send(self, message: Message) -> Delivery:
@@ -426,6 +481,8 @@ class DesktopNotifierBackend:
                 shows_buttons = True
             if not shows_buttons:
                 message = without_buttons(message)
+        if await self._reads_markup():
+            message = replace(message, body=escape_markup(message.body))
         buttons = tuple(
             Button(
                 title=label,
@@ -442,6 +499,29 @@ class DesktopNotifierBackend:
             timeout=self.timeout_s,
         )
         await self._notifier.send_notification(note)
+
+    async def _reads_markup(self) -> bool:
+        """Whether the server reads the body as markup (its "body-markup" capability),
+        asked once per connection to it. desktop-notifier passes the body on as it is and
+        does not report this capability, so it is asked here, of the D-Bus interface
+        desktop-notifier opened; a backend without one (macOS, Windows) reads plain text."""
+        backend = getattr(self._notifier, "_backend", None)
+        interface = getattr(backend, "interface", None)
+        if interface is None:
+            try:  # opens the interface, as the send itself would
+                await self._notifier.get_capabilities()
+            except Exception:  # no server: the send fails and says why
+                return False
+            interface = getattr(backend, "interface", None)
+        if interface is None or not hasattr(interface, "call_get_capabilities"):
+            return False
+        if self._markup_for is not interface:
+            try:
+                caps = await interface.call_get_capabilities()
+            except Exception:
+                return False
+            self._markup_for, self._markup = interface, "body-markup" in caps
+        return self._markup
 
     def poll_clicks(self) -> list[Click]:
         out: list[Click] = []

@@ -36,7 +36,7 @@ from posture_guard.notify import (
 )
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
-from tests.dbus_server import dbus_daemon_missing
+from tests.dbus_server import NotificationServer, dbus_daemon_missing
 
 pytest_plugins = ["tests.notify_fixtures"]
 
@@ -171,6 +171,77 @@ def test_desktop_notifier_with_buttons_keeps_the_body_as_it_is(notification_serv
         notifier.close()
     (call,) = notification_server.wait_for(1)
     assert call.body == PROMPT.body and call.buttons["done"] == "Done"
+
+
+# An exercise named in a therapist's exercises.toml, with the characters markup takes.
+MARKUP_PROMPT = replace(
+    PROMPT,
+    title="Time for Neck & shoulder <roll>",
+    body="Try Neck & shoulder <roll>: <b>slow</b> circles, 5 < 10 > 3 & 'back'.",
+)
+
+
+@pytest.mark.parametrize("buttons", [("body", "actions"), ("body",)])
+def test_a_server_that_reads_markup_shows_the_body_as_typed(private_bus, monkeypatch, buttons):
+    """GNOME, KDE, dunst and mako read the body as markup ("body-markup"): it arrives
+    escaped, so the server shows "&", "<" and ">" as typed (the "<roll>" was an unknown tag
+    to drop, or a parse error that cut the body short); the title is plain text."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
+    server = NotificationServer(private_bus.address, capabilities=(*buttons, "body-markup"))
+    server.start()
+    notifier = DesktopNotifierBackend()
+    try:
+        assert notifier.send(MARKUP_PROMPT).shown
+        (call,) = server.wait_for(1)
+    finally:
+        notifier.close()
+        server.stop()
+    assert call.summary == MARKUP_PROMPT.title
+    typed = (
+        "Try Neck &amp; shoulder &lt;roll&gt;: &lt;b&gt;slow&lt;/b&gt; circles, 5 &lt; 10 &gt; 3"
+    )
+    assert call.body.startswith(typed + " &amp; 'back'.")
+    if buttons == ("body",):  # the commands said in place of the buttons, escaped alike
+        assert "posture-guard done chin_tuck" in call.body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("dbus-python", marks=needs_dbus_python),
+        pytest.param("notify-send", marks=needs_notify_send),
+    ],
+)
+@pytest.mark.parametrize("markup", [True, False])
+def test_plyer_escapes_the_body_for_a_server_that_reads_markup(
+    private_bus, monkeypatch, path, markup
+):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
+    caps = ("body", "body-markup") if markup else ("body",)
+    server = NotificationServer(private_bus.address, capabilities=caps).start()
+    try:
+        assert PlyerNotifier(path=path).send(MARKUP_PROMPT).shown
+        (call,) = server.wait_for(1)
+    finally:
+        server.stop()
+    assert call.summary == MARKUP_PROMPT.title
+    if markup:
+        assert call.body.startswith("Try Neck &amp; shoulder &lt;roll&gt;: &lt;b&gt;slow")
+    else:
+        assert call.body.startswith(MARKUP_PROMPT.body + "\n")
+
+
+def test_a_server_without_markup_gets_the_body_as_it_is(private_bus, monkeypatch):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
+    server = NotificationServer(private_bus.address, capabilities=("body", "actions")).start()
+    notifier = DesktopNotifierBackend()
+    try:
+        assert notifier.send(MARKUP_PROMPT).shown
+        (call,) = server.wait_for(1)
+    finally:
+        notifier.close()
+        server.stop()
+    assert call.body == MARKUP_PROMPT.body  # shown as text: an escape would show as "&amp;"
 
 
 @pytest.mark.parametrize(
