@@ -451,7 +451,11 @@ class DesktopNotifierBackend:
         try:
             fut.result(timeout=self.send_timeout_s)
         except concurrent.futures.TimeoutError:
-            fut.cancel()
+            # Left to finish, not cancelled: a slow server (a desktop under load) may still
+            # show the prompt, with its buttons, and their clicks come back only if the
+            # send is there to note the notification's id. Cancelled, the late prompt's
+            # Done and Snooze did nothing at all while looking like they worked.
+            fut.add_done_callback(lambda _: _log_late(message, dispatched))
             return Delivery(
                 False,
                 self.name,
@@ -552,6 +556,17 @@ def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     # default handler would print its traceback on the monitor's stderr. The failed send
     # is already reported (and printed instead); the detail goes to the log file.
     log.debug("notification loop: %s", context.get("message"), exc_info=context.get("exception"))
+
+
+def _log_late(message: Message, dispatched: threading.Event) -> None:
+    """A send that timed out has finished: say if the prompt was shown after all (it was
+    reported lost and printed), so the log explains a notification that came late."""
+    if dispatched.is_set():
+        log.info(
+            "the notification for prompt %d (%r) was shown late; its buttons work",
+            message.prompt_id,
+            message.title,
+        )
 
 
 def _presser(clicks: queue.SimpleQueue[Click], click: Click):  # type: ignore[no-untyped-def]

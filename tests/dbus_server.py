@@ -215,6 +215,10 @@ class NotificationServer(_NameOwner):
         # what GetCapabilities answers: without "actions" a server shows no buttons
         self.capabilities = capabilities
         self.calls: list[NotifyCall] = []
+        # cleared, the server takes Notify calls but answers none until it is set again:
+        # a desktop too busy to answer in time
+        self.answering = threading.Event()
+        self.answering.set()
         self._cond = threading.Condition()
         self._iface = _Interface(self)
         self._next_id = 1
@@ -224,10 +228,12 @@ class NotificationServer(_NameOwner):
         return self
 
     def stop(self) -> None:
+        self.answering.set()
         self._close()
 
     def _record(self, *args: Any) -> int:
         app_name, replaces_id, app_icon, summary, body, actions, hints, timeout = args
+        self.answering.wait(timeout=60)
         with self._cond:
             nid = self._next_id
             self._next_id += 1

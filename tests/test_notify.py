@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -129,6 +130,33 @@ def test_desktop_notifier_sends_buttons_and_reports_the_click(notification_serve
         notification_server.invoke_action(call.id, "snooze")  # the user presses a button
         clicks = _wait_for_clicks(notifier)
         assert [(c.prompt_id, c.action) for c in clicks] == [(7, "snooze")]
+    finally:
+        notifier.close()
+
+
+def test_a_prompt_a_slow_server_shows_late_still_takes_its_buttons(notification_server, caplog):
+    """A desktop too busy to answer within the send's wait: the monitor goes on (the
+    prompt is reported lost, and printed), and when the server shows it after all, its
+    Done works and the log says why a lost prompt came (the send was cancelled: the
+    notification was shown with a Done that did nothing)."""
+    caplog.set_level(logging.INFO, logger="posture_guard.notify")
+    notifier = DesktopNotifierBackend(send_timeout_s=0.5)
+    try:
+        notification_server.answering.clear()
+        delivery = notifier.send(MESSAGE)
+        assert delivery.shown is False and "no answer" in delivery.reason
+        notification_server.answering.set()  # it answers after all: the prompt is shown
+        (call,) = notification_server.wait_for(1)
+        assert call.buttons["done"] == "Done"
+        deadline = time.monotonic() + 10
+        while "shown late" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)  # the late send has finished (pressed sooner, it may not have)
+        notification_server.invoke_action(call.id, "done")  # the user presses Done
+        clicks = _wait_for_clicks(notifier)
+        assert [(c.prompt_id, c.action) for c in clicks] == [(7, "done")]
+        assert "the notification for prompt 7 ('Your head has drifted forward') was shown " in (
+            caplog.text
+        )
     finally:
         notifier.close()
 
