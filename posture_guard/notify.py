@@ -579,7 +579,11 @@ def _presser(clicks: queue.SimpleQueue[Click], click: Click):  # type: ignore[no
 # --------------------------------------------------------------------------- fallback
 class FallbackNotifier:
     """Shows through ``primary``; what it cannot show is printed (with the commands that
-    answer it, see :func:`without_buttons`), and said so once."""
+    answer it, see :func:`without_buttons`), and said so once for each time the desktop's
+    notifications went away, and again when they are back: a notification server that
+    restarts under a running monitor (a desktop restart, dunst killed and started again)
+    is noticed both ways, on stderr and in the log file, which is all a monitor started
+    at login has."""
 
     def __init__(
         self,
@@ -596,19 +600,28 @@ class FallbackNotifier:
     def send(self, message: Message) -> Delivery:
         delivery = self.primary.send(message)
         if delivery.shown:
+            if self.announced:  # they were not reachable: say that prompts are back there
+                self.announced = False
+                self._notice("desktop notifications are shown again; prompts go there again.")
             return delivery
         if not self.announced:
             self.announced = True
-            stream = self.notice_stream if self.notice_stream is not None else sys.stderr
-            print(
-                f"posture-guard: desktop notifications are not reachable ({delivery.backend}: "
-                f"{delivery.reason}); printing prompts here instead.",
-                file=stream,
+            self._notice(
+                f"desktop notifications are not reachable ({delivery.backend}: "
+                f"{delivery.reason}); printing prompts here instead."
             )
         # Printed, the prompt has no buttons either: it says what to type instead, or a
         # "No headache" could not be answered and the day would stay unknown.
         backup = self.fallback.send(without_buttons(message))
         return replace(delivery, fallback=self.fallback.name if backup.shown else "")
+
+    def _notice(self, text: str) -> None:
+        """Say ``text`` on the notice stream (stderr), and in the log file: at INFO, which
+        the file takes and the console does not, so a terminal does not get it twice."""
+        stream = self.notice_stream if self.notice_stream is not None else sys.stderr
+        if stream is not None:  # a monitor started with stderr closed
+            print(f"posture-guard: {text}", file=stream)
+        log.info("%s", text)
 
     def poll_clicks(self) -> list[Click]:
         return self.primary.poll_clicks() + self.fallback.poll_clicks()

@@ -411,6 +411,46 @@ def test_fallback_prints_what_could_not_be_shown_and_says_so_once(bus_without_se
     assert MESSAGE.title in printed and MESSAGE.body in printed and "Stand up." in printed
 
 
+def test_a_notification_server_that_restarts_is_noticed_each_way(private_bus, monkeypatch, caplog):
+    """The server goes away under a running monitor and comes back, twice (dunst killed
+    and started again): each outage is said, and each return, on stderr and in the log
+    file (said once per process, a second outage went unsaid, the return never, and
+    the log file, all a monitor started at login has, heard nothing of it)."""
+    caplog.set_level(logging.INFO, logger="posture_guard.notify")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
+    out, notice = io.StringIO(), io.StringIO()
+    notifier = FallbackNotifier(DesktopNotifierBackend(), PrintingNotifier(out), notice)
+    shown, titles = [], []
+    try:
+        for round in range(2):
+            server = NotificationServer(private_bus.address).start()
+            try:
+                shown.append(notifier.send(Message(f"shown {round}", "b")).shown)
+                titles += [c.summary for c in server.wait_for(1)]
+            finally:
+                server.stop()
+            for n in range(2):
+                shown.append(notifier.send(Message(f"printed {round}.{n}", "b")).shown)
+        server = NotificationServer(private_bus.address).start()
+        try:
+            shown.append(notifier.send(Message("shown 2", "b")).shown)
+            titles += [c.summary for c in server.wait_for(1)]
+        finally:
+            server.stop()
+    finally:
+        notifier.close()
+    assert shown == [True, False, False, True, False, False, True]
+    assert titles == ["shown 0", "shown 1", "shown 2"]
+    gone = "posture-guard: desktop notifications are not reachable (desktop-notifier: "
+    back = "posture-guard: desktop notifications are shown again; prompts go there again."
+    lines = notice.getvalue().splitlines()
+    assert [line.startswith(gone) for line in lines] == [True, False, True, False]
+    assert lines[1] == lines[3] == back
+    logged = [r.getMessage() for r in caplog.records if r.name == "posture_guard.notify"]
+    assert logged == [line.removeprefix("posture-guard: ") for line in lines]
+    assert "printed 1.1" in out.getvalue() and "shown 1" not in out.getvalue()
+
+
 def test_a_printed_fallback_says_what_to_type_for_each_button(bus_without_server):
     # No notification service: the prompt is printed, where no button can be pressed
     # either. Without the commands, Done went unrecorded (counted as ignored) and the
