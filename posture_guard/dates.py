@@ -66,14 +66,15 @@ def refuse_after_today(day: date, what: str, note: str = "") -> None:
         raise UserError(f"{what} {day}{note} is after today ({today}): nothing is recorded yet")
 
 
-def end_by_today(last: date) -> tuple[date, Optional[str]]:
+def end_by_today(last: date, what: str = "report") -> tuple[date, Optional[str]]:
     """(``last``, or today if it is later; the note that says so, or None). A report's
-    range runs up to today at most: the days after it are neither "not monitored" nor
-    "without a diary entry" (shown as either, they read as gaps in the user's record)."""
+    (or the diary list's, ``what``) range runs up to today at most: the days after it are
+    neither "not monitored" nor "without a diary entry" (shown as either, they read as
+    gaps in the user's record)."""
     today = date.today()
     if last <= today:
         return last, None
-    return today, f"note: the report ends today, {today}; the days after it are not recorded yet"
+    return today, f"note: the {what} ends today, {today}; the days after it are not recorded yet"
 
 
 def refuse_reversed(first: date, last: date, from_given: bool, to_given: bool) -> None:

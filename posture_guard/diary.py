@@ -16,6 +16,7 @@ import argparse
 import json
 import re
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -974,12 +975,20 @@ def cmd_headache_add(args: argparse.Namespace) -> int:
 
 
 def cmd_headache_list(args: argparse.Namespace) -> int:
-    from .dates import parse_day, refuse_reversed
+    from .dates import end_by_today, parse_day, refuse_after_today, refuse_reversed
 
     with open_diary(args, read_only=True) as diary:
         last = parse_day(args.to, "--to")
         first = parse_day(args.from_, "--from") if args.from_ else last - timedelta(days=27)
         refuse_reversed(first, last, args.from_ is not None, args.to is not None)
+        # as the reports: days to come counted as "without an entry - unknown" (and in
+        # --json as "unknown"), and diluted the medication days per month below the
+        # overuse range
+        given = "" if args.from_ else " (27 days before --to, as --from was not given)"
+        refuse_after_today(first, "--from", given)
+        last, ends_today = end_by_today(last, "list")
+        if ends_today:  # with --json, stdout holds the JSON document alone
+            print(ends_today, file=sys.stderr if args.json else sys.stdout)
         days = diary.days(first, last)
         # begun before the range and running into it: it makes days of the range headache
         # days, so it is shown too (said "no headache entries", then "headache days: 1")

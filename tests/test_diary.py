@@ -533,13 +533,45 @@ def test_cli_dates_outside_the_accepted_range_are_one_line_exit_2(store, capsys,
 
 
 def test_cli_a_century_of_diary_is_listed(store, capsys):
-    """Ranges far too long to be useful are allowed, as long as they work."""
+    """Ranges far too long to be useful are allowed, as long as they work (up to today:
+    see the test below)."""
     rc, out, _ = run(
         capsys, "headache", "list", "--from", "2000-01-01", "--to", "2100-12-31", "--json",
         "--db", str(store.path),
     )  # fmt: skip
     assert rc == 0
-    assert json.loads(out)["summary"]["days"] == (date(2100, 12, 31) - date(2000, 1, 1)).days + 1
+    assert json.loads(out)["summary"]["days"] == (date.today() - date(2000, 1, 1)).days + 1
+
+
+def test_cli_list_ends_today_days_to_come_are_not_missing_entries(store, capsys):
+    """A --to after today listed the days to come as "without an entry - unknown" (in
+    --json as "unknown", like a day the user forgot), and counted them in the medication
+    days per month: ibuprofen on each of the last 10 days, listed with a --to a month
+    ahead, read as 7.5 days a month and raised no overuse flag."""
+    today = date.today()
+    db = ["--db", str(store.path)]
+    for back in range(10):
+        day = (today - timedelta(days=back)).isoformat()
+        argv = ["headache", "add", "--date", day, "--intensity", "5", "--medication", "ibuprofen"]
+        assert run(capsys, *argv, *db)[0] == 0
+    first, ahead = today - timedelta(days=9), today + timedelta(days=30)
+    span = ["--from", first.isoformat(), "--to", ahead.isoformat(), *db]
+    rc, out, err = run(capsys, "headache", "list", "--json", *span)
+    assert rc == 0
+    obj = json.loads(out)  # the note goes to stderr, the JSON document alone to stdout
+    assert f"the list ends today, {today}" in err
+    assert list(obj["days"]) == [(first + timedelta(days=i)).isoformat() for i in range(10)]
+    summary = obj["summary"]
+    assert summary["to"] == today.isoformat() and summary["unknown_days"] == 0
+    assert summary["medication_days_per_month"] == 30.0 and summary["overuse_flags"]
+    rc, out, _ = run(capsys, "headache", "list", *span)
+    assert rc == 0 and out.startswith(f"note: the list ends today, {today}")
+    assert f"Diary {first} to {today} (10 days: 10 recorded, 0 without an entry" in out
+    # a range wholly to come is refused, as the reports refuse it
+    rc, _, err = run(
+        capsys, "headache", "list", "--from", ahead.isoformat(), "--to", ahead.isoformat(), *db
+    )
+    assert rc == 2 and f"--from {ahead} is after today ({today})" in err
 
 
 def test_control_characters_in_free_text_are_never_printed_raw(store, capsys):
