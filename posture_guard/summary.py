@@ -408,6 +408,23 @@ def fmt_minutes(seconds: float) -> str:
     return fmt_whole_minutes(int(round(seconds / 60)))
 
 
+def fmt_part_minutes(seconds: float) -> str:
+    """:func:`fmt_minutes` for a row shown only when there is some of it: a few seconds
+    read "under 1 min" (they read "0 min", which says there was none, beside a row that
+    is there only because there was some)."""
+    if 0 < seconds and int(round(seconds / 60)) == 0:
+        return "under 1 min"
+    return fmt_minutes(seconds)
+
+
+def fmt_part_share(share: float) -> str:
+    """A share of desk time in whole percents, as :func:`fmt_part_minutes` says minutes: a
+    share above 0 that rounds to 0 reads "under 1 %"."""
+    if 0 < share and round(100 * share) == 0:
+        return "under 1 %"
+    return f"{100 * share:.0f} %"
+
+
 def fmt_whole_minutes(minutes: int) -> str:
     """``1 h 05 min`` or ``12 min`` for a number of minutes already whole."""
     if minutes >= 60:
@@ -436,16 +453,17 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         rows.append((f"  {state.replace('_', ' ')}", fmt_whole_minutes(shown[state]) + share))
         if state == PostureState.ABSENT.value and summary.cut_off_away_s > 0:
             # not an empty desk: someone too close to the camera to be measured
-            away_cut = fmt_minutes(summary.cut_off_away_s)
+            away_cut = fmt_part_minutes(summary.cut_off_away_s)
             rows.append(("    of which cut off by the edge", away_cut))
     share = summary.cut_off_share
     if share:
         # the states above count this time as the state held: say it was not seen
-        cut = fmt_minutes(summary.cut_off_s) + f"  ({100 * share:.0f} % of desk time)"
+        cut = fmt_part_minutes(summary.cut_off_s) + f"  ({fmt_part_share(share)} of desk time)"
         rows.append(("  of which not judged (cut off by the frame edge)", cut))
     share = summary.uncalibrated_share
     if share:
-        bare = fmt_minutes(summary.uncalibrated_s) + f"  ({100 * share:.0f} % of desk time)"
+        bare = fmt_part_minutes(summary.uncalibrated_s)
+        bare += f"  ({fmt_part_share(share)} of desk time)"
         rows.append(("  judged without calibration", bare))
     # the same number as the good row above, so the two lines never disagree by a point
     good = percent.get(PostureState.GOOD.value)

@@ -608,3 +608,22 @@ def test_an_hour_shown_as_1_h_00_min_is_not_called_too_little(store, capsys, tmp
     assert "note: only 59 min at the desk" in capsys.readouterr().out
     line, hollow = daily_figure(daily_rows(store, DAY, day2)).axes[1].lines
     assert list(line.get_ydata()[:1]) == [100] and list(hollow.get_ydata()) == [100]
+
+
+def test_a_few_seconds_cut_off_or_uncalibrated_read_under_a_minute_not_none(store, capsys):
+    # Rows shown only when there is some of it said "0 min" for a few seconds of it,
+    # which reads as none; they say "under 1 min" (and "under 1 %" for a share of 0).
+    store.add_spans([
+        Span(G, at(9), at(11), cut_off=20),
+        Span(G, at(11), at(11, 0) + 10, profile=POPULATION_PROFILE),
+        Span(A, at(12), at(12, 10), cut_off=15),
+    ])  # fmt: skip
+    assert cli.main(["summary", "--date", DAY.isoformat(), "--db", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    row = {m.group(1): m.group(2).strip() for m in re.finditer(r"  (\S.*?)  +(\S.*)", out)}
+    assert row["of which cut off by the edge"] == "under 1 min"
+    assert row["of which not judged (cut off by the frame edge)"] == (
+        "under 1 min  (under 1 % of desk time)"
+    )
+    assert row["judged without calibration"] == "under 1 min  (under 1 % of desk time)"
+    assert row["monitored"] == "2 h 10 min"  # whole minutes elsewhere, as before
