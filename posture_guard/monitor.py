@@ -272,6 +272,31 @@ def demo_stream_path() -> Path:
 
 
 # --------------------------------------------------------------------------- calibration
+def _shorter_calibration(span: float, seconds: float, slouch: float, seconds_option: str) -> str:
+    """What to lower when the input is shorter than the calibration asked: the option of
+    the step that does not fit, with a value that fits. Why: "the input holds only 5.1 s
+    but calibration asks for 20 s" named no option, and a slouch that did not fit read
+    like the upright seconds were too many."""
+    from calibration.baseline import SLOUCH_SETTLE
+
+    if span + 1e-6 >= seconds * 0.9:  # the upright part fits: the slouch is too long
+        left = span - seconds
+        if left >= SLOUCH_SETTLE + 5:  # the shortest slouch check_slouch_seconds takes
+            return f"give a longer input, or --slouch-seconds {_fitting(left)} (0 for none)"
+        return "give a longer input, or --slouch-seconds 0 (no slouch step)"
+    fits = _fitting(span)
+    if fits == "0":
+        return "give a longer input"
+    also = " and --slouch-seconds 0" if slouch else ""
+    return f"give a longer input, or {seconds_option} {fits}{also}"
+
+
+def _fitting(span: float) -> str:
+    """A duration within ``span``, as a user would type it: whole seconds, or tenths
+    under 1 s."""
+    return f"{math.floor(span) if span >= 1 else math.floor(max(span, 0.0) * 10) / 10:g}"
+
+
 def calibrate_samples(
     header: StreamHeader,
     samples: Iterable[Sample],
@@ -312,7 +337,10 @@ def calibrate_samples(
     span = lead[-1].t - lead[0].t
     if span + 1e-6 < (seconds + slouch_seconds) * 0.9:
         asked = f"{seconds:g} s" + (f" and a {slouch_seconds:g} s slouch" if slouch_seconds else "")
-        raise UserError(f"the input holds only {span:.1f} s but calibration asks for {asked}")
+        raise UserError(
+            f"the input holds only {span:.1f} s but calibration asks for {asked}: "
+            + _shorter_calibration(span, seconds, slouch_seconds, seconds_option)
+        )
     assert t0 is not None
     upright = [compute_metrics(s, header) for s in lead if s.t - t0 <= seconds]
     baseline = fit_baseline(upright, seconds_option)

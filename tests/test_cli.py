@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -459,6 +460,33 @@ def test_a_calibration_of_too_few_frames_names_the_option_of_the_command_given(
     assert "frames to calibrate on" in err and "longer (--calibrate-seconds)" in err
     assert main(["calibrate", *argv, "--seconds", "1", "--profile", "short"]) == 2
     assert "longer (--seconds)" in capsys.readouterr().err
+
+
+def test_an_input_too_short_to_calibrate_on_names_the_option_to_lower_and_a_value_that_fits(
+    slump_stream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "the input holds only 209.8 s but calibration asks for 300 s" named no option; and
+    # when only the slouch did not fit, nothing said it was the slouch to shorten.
+    argv = ["calibrate", "--landmarks", str(slump_stream), "--profile", "short"]
+    assert main([*argv, "--seconds", "300"]) == 2
+    err = capsys.readouterr().err
+    said = re.search(r"asks for 300 s: give a longer input, or --seconds (\d+)$", err.strip())
+    assert said is not None, err
+    assert main([*argv, "--seconds", said.group(1)]) == 0  # the value told fits
+    capsys.readouterr()
+    assert main([*argv, "--seconds", "180", "--slouch-seconds", "60"]) == 2
+    err = capsys.readouterr().err
+    said = re.search(r"give a longer input, or --slouch-seconds (\d+) \(0 for none\)", err)
+    assert said is not None and "--seconds " not in err, err
+    assert main([*argv, "--seconds", "180", "--slouch-seconds", said.group(1)]) == 0
+    capsys.readouterr()
+    assert main([*argv, "--seconds", "205", "--slouch-seconds", "40"]) == 2  # 4 s left
+    assert "or --slouch-seconds 0 (no slouch step)" in capsys.readouterr().err
+    assert main([*argv, "--seconds", "250", "--slouch-seconds", "30"]) == 2
+    assert "or --seconds 209 and --slouch-seconds 0" in capsys.readouterr().err
+    replay = ["replay", "--landmarks", str(slump_stream), "--calibrate-seconds", "999"]
+    assert main(replay) == 2
+    assert "give a longer input, or --calibrate-seconds 209" in capsys.readouterr().err
 
 
 def test_an_unreadable_video_is_told_before_any_profile_note(
