@@ -370,7 +370,11 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(handler=plan.cmd_plan_clear)
 
     p = sub.add_parser("done", help="record an exercise as done (optionally with a pain rating)")
-    p.add_argument("exercise", help="exercise id, e.g. chin_tuck (see `plan show`)")
+    p.add_argument(
+        "exercise",
+        help="exercise id, e.g. chin_tuck: the active plan's (`plan show`) or the exercise "
+        "library's (an id not known is refused with the list of all)",
+    )  # without a plan, `plan show` lists none
     p.add_argument("--pain", type=int, help="pain during the exercise, 0-10")
     p.add_argument("--skipped", action="store_true", help="record it as skipped instead")
     p.add_argument(

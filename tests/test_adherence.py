@@ -12,6 +12,7 @@ import pytest
 
 from posture_guard import adherence, cli, plan
 from posture_guard.errors import UserError
+from posture_guard.exercises import load_library
 from posture_guard.store import Event, Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,6 +139,25 @@ def test_a_skip_without_an_open_prompt_is_refused_not_stored_and_lost(
         assert err.count("\n") == 1
     with Store.open(db) as store:
         assert [e.kind for e in store.events(0, 4e9)] == ["exercise_prompted"]
+
+
+def test_done_help_points_to_a_list_of_the_ids_also_without_a_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The help sent the user to `plan show` for the ids: without a plan it lists none,
+    # while done takes every id of the exercise library; the refusal of one not known
+    # lists them all, so the help says so.
+    assert cli.main(["plan", "show"]) == 0
+    assert "chin_tuck" not in capsys.readouterr().out  # no plan: no ids there
+    with pytest.raises(SystemExit):
+        cli.main(["done", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "refused with the list of all" in said and "library" in said
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()
+    assert cli.main(["done", "no_such_exercise", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert all(ex.id in err for ex in load_library().exercises)
 
 
 def test_done_accepts_custom_plan_exercises_and_rejects_unknown_ones(
