@@ -10,7 +10,8 @@ it without posture_guard:
 - Linux without systemd: an XDG autostart entry ``~/.config/autostart/posture-guard.desktop``
   that desktop sessions start at login.
 - macOS: a LaunchAgent ``~/Library/LaunchAgents/org.posture-guard.monitor.plist``
-  (RunAtLoad, restarted after a crash but not after a clean stop).
+  (RunAtLoad, restarted after a crash but not after a clean stop; its output discarded,
+  its warnings and errors in ``launchd.err.log`` in the log folder).
 - Windows: ``posture-guard.cmd`` in the Startup folder, starting ``pythonw`` so no console
   window stays open.
 
@@ -143,7 +144,10 @@ def launch_agent(argv: Sequence[str], log_dir: Path, environment: Mapping[str, s
         "RunAtLoad": True,
         "KeepAlive": {"SuccessfulExit": False},
         "ProcessType": "Interactive",
-        "StandardOutPath": str(log_dir / "launchd.out.log"),
+        # Its posture line at each change is in the database already, and nothing rotates
+        # a launchd log: months of them grew launchd.out.log without limit. The errors
+        # stay, as they tell why a monitor did not start (the rotating log has the rest).
+        "StandardOutPath": "/dev/null",
         "StandardErrorPath": str(log_dir / "launchd.err.log"),
     }
     if environment:

@@ -60,6 +60,17 @@ def test_macos_gets_a_launch_agent_plist(tmp_path: Path) -> None:
     assert plist["KeepAlive"] == {"SuccessfulExit": False}  # restart after a crash only
 
 
+def test_the_launch_agent_discards_the_posture_lines_and_keeps_the_errors(tmp_path: Path) -> None:
+    # Nothing rotates a launchd log: the posture line printed at every change went to
+    # launchd.out.log for as long as the monitor ran, months of it. They are in the
+    # database; the errors (why a monitor did not start) still go to a file in the log
+    # folder, beside the rotating posture-guard.log.
+    entry = autostart.plan("darwin", tmp_path, ARGV, {}, False, tmp_path / "logs")
+    plist = plistlib.loads(entry.content.encode("utf-8"))
+    assert plist["StandardOutPath"] == "/dev/null"
+    assert plist["StandardErrorPath"] == str(tmp_path / "logs" / "launchd.err.log")
+
+
 def test_windows_gets_a_startup_folder_entry_using_pythonw(tmp_path: Path) -> None:
     argv = autostart.command(r"C:\Users\A B\venv\Scripts\python.exe")
     entry = autostart.plan(
