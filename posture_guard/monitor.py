@@ -164,27 +164,25 @@ class Pipeline:
         if self._last.cut_off:
             tot.cut_off += span
 
-    def begin(self, t: float, sinks: Iterable[Sink], carry: bool = True) -> None:
+    def begin(self, t: float, sinks: Iterable[Sink]) -> None:
         """Start monitoring at stream time ``t``: the samples before it were calibration.
 
-        They were decided all the same, so the smoothing and the sampling schedule go on
-        from them exactly as before, but none was counted or told to a sink: a replay that
-        calibrates on its first seconds logged the deliberate slouch of the calibration
-        step as forward-head posture (`calibrate` before `run` never does). From ``t`` the
-        sinks get every decision, the first (``carry``) being the state held at ``t``;
-        without ``carry`` (a sample at ``t`` is about to be decided) the next decision is
-        told as the first, a change, so the sinks hear the state monitoring begins in.
+        None of them was counted or told to a sink: a replay that calibrates on its first
+        seconds logged the deliberate slouch of the calibration step as forward-head
+        posture (`calibrate` before `run` never does). Nor do they weigh on what follows:
+        the smoothing and the sampling schedule start afresh, as `run` starts after
+        `calibrate`, and the next sample is decided at once, told to the sinks as the
+        first decision, a change. Carried on from the slouch step, the demo opened its
+        monitoring on "forward_head" for 6 s while the user sat upright.
         """
+        old = self.decider
+        self.decider = Decider(old.baseline, old.thresholds, old.smoothing)
+        self._sampler = SamplerState()
+        self.next_due = float("-inf")
         self.totals = Totals()
         self.sinks = list(sinks)
-        if self._last is None or not carry:
-            self._last = None
-            self._opening = True
-            return
-        self._last = replace(self._last, t=t, changed=True)
-        self.totals.changes = 1
-        for sink in self.sinks:
-            sink.on_decision(self._last)
+        self._last = None
+        self._opening = True
 
     def close(self, t_end: Optional[float] = None) -> Totals:
         end = t_end if t_end is not None else (self._last.t if self._last else 0.0)
@@ -507,8 +505,7 @@ def replay(
     last_t = None
     for sample in _chain(lead, it):
         if monitored_from is not None and sample.t >= monitored_from - 1e-6:
-            at_once = sample.t <= monitored_from + 1e-6 and pipeline.due(sample.t)
-            pipeline.begin(monitored_from, sinks, carry=not at_once)
+            pipeline.begin(monitored_from, sinks)
             monitored_from = None
         pipeline.offer(sample)
         last_t = sample.t
@@ -522,7 +519,7 @@ def replay(
         if end_t is not None and (last_t is None or end_t > last_t):
             last_t = end_t
     if monitored_from is not None:  # the input ended within the calibration (or a stop)
-        pipeline.begin(monitored_from, sinks, carry=False)
+        pipeline.begin(monitored_from, sinks)
     return pipeline.close(last_t)
 
 
