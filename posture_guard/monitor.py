@@ -915,6 +915,42 @@ def side_view_words(median_gap: float) -> Optional[str]:
     )
 
 
+def quiet_hours_note(
+    sinks: Iterable[Sink], span: tuple[float, float], start_given: bool, what: str = "replay"
+) -> Optional[str]:
+    """One line when the replay's time of day falls in the quiet hours in force, or None.
+
+    Why: the coach holds its prompts in quiet hours, a replay's as a live run's, so
+    `replay --notify` run without --start in them (its time is now) showed no prompt and
+    said nothing about why. ``span``: the stream times monitored; ``what``: the command."""
+    from .coach import CoachSink, in_quiet_hours
+
+    coach = next((s for s in sinks if isinstance(s, CoachSink)), None)
+    quiet = coach.coach.settings.quiet_hours if coach is not None else None
+    if coach is None or quiet is None:
+        return None
+    first, last = span
+    step = max(60.0, (last - first) / 10000)  # quiet hours are set to the minute
+    times = [first + i * step for i in range(int((last - first) // step) + 1)] + [last]
+    held = [t for t in times if in_quiet_hours(coach.session.wall(t).time(), quiet)]
+    if not held:
+        return None
+    a, b = coach.session.wall(first), coach.session.wall(last)
+    when = (
+        f"{a:%H:%M} to {b:%H:%M}"
+        if a.date() == b.date()
+        else f"{a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M}"
+    )
+    how = "all" if len(held) == len(times) else "partly"
+    why = "" if start_given else " (without --start)"
+    return (
+        f"note: the {what}'s time, {when}{why}, is {how} in the quiet hours in force "
+        f"({quiet[0]:%H:%M}-{quiet[1]:%H:%M}; `posture-guard config` shows where they are "
+        "set): the coach holds its prompts then, as `run` does; give --start at another "
+        "time of day to see them"
+    )
+
+
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     slouch = args.slouch_seconds or 0.0
     options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames, slouch)
@@ -933,6 +969,7 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     out = sys.stdout
     inputs = {"--landmarks": args.landmarks, "--video": args.video}
     db = getattr(args, "db", None)
+    start_given = getattr(args, "start", None) is not None
     paths.refuse_same_file(db, "--db", inputs)
     # the input is opened first, a video too: one that cannot be read is told before the
     # profile note (it came after "note: no calibration profile", as if that were the fault)
@@ -964,7 +1001,11 @@ def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             states_file = StatesFile(args.states_out)
             sinks.append(StatesWriter(states_file, every_sample=args.every_sample))
         sinks.append(side_view)
-        return sinks + make_sinks(_session(args, profile, live=False, source=source))
+        sinks += make_sinks(_session(args, profile, live=False, source=source))
+        quiet = quiet_hours_note(sinks, monitored_span(span, options), start_given)
+        if quiet:
+            print(quiet, file=out)
+        return sinks
 
     try:
         with stop_on_signals() as stop:
@@ -1028,6 +1069,9 @@ def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if states_file is not None:
             sinks.append(StatesWriter(states_file))
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
+        quiet = quiet_hours_note(sinks, monitored_span(span, options), given is not None, "demo")
+        if quiet:
+            print(quiet, file=out)
         with stop_on_signals() as stop:
             totals = replay(header, samples, sinks, options, out, stop=stop)
     finally:

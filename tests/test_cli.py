@@ -2109,3 +2109,34 @@ def test_the_demo_leaves_its_calibration_out_of_the_log_the_totals_and_the_state
         expected = [json.loads(x) for x in fresh.getvalue().splitlines()]
         after = [json.loads(x) for x in cut.getvalue().splitlines()]
         assert after == expected and after[0]["t"] == lead and after[0]["state"] == "good"
+
+
+def test_replay_notify_in_quiet_hours_says_once_why_no_prompt_comes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`replay --notify` without --start plays as now: run in the user's quiet hours, the
+    coach held every prompt, and the replay showed none and said nothing about why."""
+    from datetime import datetime, timedelta
+
+    from posture_guard.monitor import demo_stream_path
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(home))
+    now = datetime.now()
+    quiet = f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=2):%H:%M}"
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(
+        f'[coach]\nquiet_hours = "{quiet}"\ncheckin_time = "off"\n'
+    )
+    argv = ["replay", "--landmarks", str(demo_stream_path()), "--calibrate-seconds", "20",
+            "--slouch-seconds", "15", "--notify", "--notifier", "print"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert " coach: " not in out
+    notes = [line for line in out.splitlines() if "quiet hours" in line]
+    assert len(notes) == 1 and f"({quiet};" in notes[0] and "without --start" in notes[0]
+    # played at a time of day outside them, the prompts come, and no note
+    elsewhere = f"2026-01-05T{now + timedelta(hours=12):%H:%M}"
+    assert main([*argv, "--start", elsewhere]) == 0
+    out = capsys.readouterr().out
+    assert " coach: " in out and "quiet hours" not in out
