@@ -387,6 +387,13 @@ class Store:
             raise UserError(f"cannot create the folder for database {path}: {exc}") from exc
         if path.is_dir():
             raise UserError(f"database path {path} is a folder, not a file")
+        if found and not path.is_file():
+            # a device or a pipe: `replay --db /dev/null` was told "cannot open database
+            # /dev/null: cannot rollback - no transaction is active"
+            raise UserError(
+                f"database path {path} is a device or other special file, not a file; "
+                "give the path of a database file"
+            )
         if not found:
             # sqlite would make it 0644 less the umask; its -wal and -shm files take the
             # database's mode, so they come out private too, wherever --db puts them

@@ -2140,3 +2140,20 @@ def test_replay_notify_in_quiet_hours_says_once_why_no_prompt_comes(
     assert main([*argv, "--start", elsewhere]) == 0
     out = capsys.readouterr().out
     assert " coach: " in out and "quiet hours" not in out
+
+
+@pytest.mark.skipif(not Path("/dev/null").is_char_device(), reason="no /dev/null device")
+def test_a_device_given_as_the_database_is_refused_as_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`replay --db /dev/null` said "cannot open database /dev/null: cannot rollback - no
+    transaction is active", sqlite's words for a device it cannot keep a database in."""
+    from posture_guard.monitor import demo_stream_path
+
+    replay = ["replay", "--landmarks", str(demo_stream_path()), "--quiet", "--db", "/dev/null"]
+    for argv in (replay, ["demo", "--db", "/dev/null"], ["summary", "--db", "/dev/null"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "rollback" not in err, err
+        assert "database path /dev/null is a device or other special file, not a file" in err
+    assert Path("/dev/null").is_char_device()
