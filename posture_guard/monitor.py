@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -801,10 +801,7 @@ def refuse_logging_twice(
     # whole seconds, the end rounded, as :func:`print_logged` named this time when it was
     # logged: a time across midnight read "to 2026-11-30 00:04:49.800000" here, and the
     # end of one day "to 10:06:49" where the replay that logged it had said 10:06:50
-    a = datetime.fromtimestamp(logged[0].start)
-    b = datetime.fromtimestamp(round(logged[-1].end))
-    until = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
-    when = f"{a:%Y-%m-%d %H:%M:%S} to {until}"
+    when = logged_hours(logged[0].start, round(logged[-1].end))
     begin = datetime.fromtimestamp(t0 + first)
     raise UserError(
         f"--db {db} already holds posture logged from {when}, time this replay would log "
@@ -1200,8 +1197,7 @@ def print_logged(
     # 02:04:50", a time that day never had, for posture logged to 03:04:50)
     t0 = parse_start(start).timestamp()
     begin = datetime.fromtimestamp(t0 + span[0])
-    end = datetime.fromtimestamp(t0 + round(span[1]))  # as the totals round it
-    until = f"{end:%H:%M:%S}" if end.date() == begin.date() else f"{end:%Y-%m-%d %H:%M:%S}"
+    hours = logged_hours(t0 + span[0], t0 + round(span[1]))  # the end as the totals round it
     # the day of the last moment logged (a log that ends at midnight does not reach the
     # next day): a replay across midnight named only its first day, whose summary then
     # showed 2 of the 7 minutes the replay had just said it monitored
@@ -1214,7 +1210,29 @@ def print_logged(
         shows = f"{summary} and `--date {last}` show those days"
     else:
         shows = f"{summary} shows the first day, `--date {last}` the last"
-    print(f"logged to {db}: {begin:%Y-%m-%d %H:%M:%S} to {until} ({shows})", file=out)
+    print(f"logged to {db}: {hours} ({shows})", file=out)
+
+
+def logged_hours(start: float, end: float) -> str:
+    """The instants ``start`` to ``end`` (epoch seconds) as a replay names the hours it
+    logged: "2026-03-04 09:00:00 to 09:06:50", the end's date too when it falls on another
+    day, and both UTC offsets when the clocks changed between them. Why the offsets: on
+    the day the clocks go back a log from 02:58:35 read "to 02:04:50", as if it ended
+    before it began (the second 02:00-03:00 of that night). One function, so that the
+    refusal to log a time twice names it as the replay that logged it did."""
+    a = datetime.fromtimestamp(start, timezone.utc).astimezone()
+    b = datetime.fromtimestamp(end, timezone.utc).astimezone()
+    since = f"{a:%Y-%m-%d %H:%M:%S}"
+    until = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
+    if a.utcoffset() != b.utcoffset():
+        since, until = since + _utc_offset(a), until + _utc_offset(b)
+    return f"{since} to {until}"
+
+
+def _utc_offset(moment: datetime) -> str:
+    """ "+02:00" (strftime's %z gives "+0200"; "%:z" is Python 3.12's)."""
+    z = moment.strftime("%z")
+    return f"{z[:3]}:{z[3:5]}"
 
 
 def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:

@@ -1341,7 +1341,26 @@ def test_a_replay_across_the_clocks_going_forward_names_the_hours_it_logged(
     last = capsys.readouterr().out.strip().splitlines()[-1]
     end = datetime.fromtimestamp(_spans(db)[-1][2])
     assert f"{end:%H}" == "03"  # what the log holds, and the summary shows
-    assert last.startswith(f"logged to {db}: 2026-03-29 01:58:35 to {end:%H:%M}:")
+    # the UTC offsets as the clocks changed between (see the test of their going back)
+    assert last.startswith(f"logged to {db}: 2026-03-29 01:58:35+01:00 to {end:%H:%M}:")
+    assert f"{datetime.fromtimestamp(round(_spans(db)[-1][2])):%H:%M:%S}+02:00 (" in last
+
+
+def test_a_replay_across_the_clocks_going_back_names_its_hours_with_their_offsets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], berlin
+) -> None:
+    """On 2026-10-25 Berlin's clocks go back at 03:00 to 02:00. The demo from 02:58 (the
+    first 02:58, summer time) logs to the second 02:04:50, and its last line said
+    "02:58:35 to 02:04:50", as if it ended before it began; the refusal to log the same
+    time again named it so too."""
+    db = tmp_path / "log.sqlite3"
+    args = ["demo", "--db", str(db), "--start", "2026-10-25T02:58"]
+    assert main(args) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    hours = "2026-10-25 02:58:35+02:00 to 02:04:50+01:00"
+    assert last.startswith(f"logged to {db}: {hours} (")
+    assert main(args) == 2
+    assert f"already holds posture logged from {hours}, " in capsys.readouterr().err
 
 
 def test_time_judged_without_a_profile_is_logged_so_and_the_summary_says_what_it_costs(
