@@ -62,7 +62,7 @@ from .summary import (
     DaySummary,
     counted,
     day_pieces,
-    fmt_minutes,
+    fmt_part_minutes,
     hour_of_day,
 )
 
@@ -699,7 +699,7 @@ def _cut_off_lines(rows: Sequence[TherapistRow]) -> list[str]:
     away = sum(r.row.posture.cut_off_away_s for r in rows)
     away_part = (
         "Time read as away while the frame edge cut the patient off (too close to be "
-        f"measured): {fmt_minutes(away)}"
+        f"measured): {fmt_part_minutes(away)}"
     )
     return [desk_part, away_part, *days]
 
@@ -730,7 +730,7 @@ def _desk_part_lines(
     days = [r.day for r in rows if part(r.row.posture)[1]]
     share = pct(seconds / desk if desk > 0 else None)
     return [
-        f"{what}: {fmt_minutes(seconds)}, {share} of desk time",
+        f"{what}: {fmt_part_minutes(seconds)}, {share} of desk time",
         f"{which_days}: {len(days)}",
         *_day_list(days),
     ]

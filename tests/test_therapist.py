@@ -1126,3 +1126,25 @@ def test_the_hour_page_names_no_worst_hour_when_no_hour_had_forward_head(tmp_pat
     therapist.write_pdf(data, pdf)
     text = " ".join(pdf_text(pdf, page).split())
     assert "Most forward head: 09:00-10:00 (1 % of desk time in that hour" in text, text
+
+
+def test_the_data_gaps_page_says_a_few_seconds_not_judged_are_under_a_minute() -> None:
+    """A few seconds cut off by the frame edge, read as away, or judged without a
+    calibration over the range read "0 min", as if there had been none, beside days the
+    daily summary says had "under 1 min" of it."""
+    from posture_guard.diary import DiaryDay
+    from posture_guard.report import DailyRow
+    from posture_guard.summary import DaySummary
+
+    day = date(2026, 11, 30)
+    posture = DaySummary(day, cut_off_s=20.0, cut_off_away_s=15.0, uncalibrated_s=10.0)
+    posture.state_seconds[PostureState.GOOD.value] = 3 * 3600.0
+    row = therapist.TherapistRow(
+        DailyRow(posture, DiaryDay(day, "unknown")), None, 0, 0, 0, 0, None
+    )
+    lines = therapist._cut_off_lines([row]) + therapist._uncalibrated_lines([row])
+    said = [line for line in lines if "desk time" in line or "measured)" in line]
+    assert len(said) == 3 and all(": under 1 min" in line for line in said), said
+    posture.cut_off_s = posture.cut_off_away_s = posture.uncalibrated_s = 0.0
+    lines = therapist._cut_off_lines([row]) + therapist._uncalibrated_lines([row])
+    assert sum(": 0 min" in line for line in lines) == 3  # none at all is still none
