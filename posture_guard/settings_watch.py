@@ -83,18 +83,10 @@ def record_plan_change(change: Change, at: datetime) -> None:
     recorded (copied in, restored or edited by hand), now that it is in force: a report
     judges its days by it (:func:`plan.record_unrecorded_change`). Not recordable (the
     history folder not writable), it is logged; the coach follows the plan all the same."""
-    from .errors import UserError
-    from .plan import active_plan_path, record_unrecorded_change
+    from .plan import active_plan_path
 
-    if active_plan_path() not in change.changed:
-        return
-    try:
-        entry = record_unrecorded_change(datetime.fromtimestamp(at.timestamp()))
-    except UserError as exc:
-        log.warning("%s", exc)
-        return
-    if entry is not None:
-        log.info("the plan history records %s, changed by hand", active_plan_path().name)
+    if active_plan_path() in change.changed:
+        _record_unrecorded(at, "{} by hand")
 
 
 def record_plan_at_start(at: datetime) -> None:
@@ -106,6 +98,13 @@ def record_plan_at_start(at: datetime) -> None:
     the plan's end at the moment the report was run: the days this monitor coached with
     no plan were judged by the removed one (its doses counted as missed), more of them
     with each later report. Not recordable, it is logged; the coach goes on."""
+    _record_unrecorded(at, "{} by hand before this monitor started")
+
+
+def _record_unrecorded(at: datetime, how: str) -> None:
+    """:func:`plan.record_unrecorded_change` at ``at``, the entry it makes logged with
+    ``how`` ("{} by hand", the {} "removed" or "changed"); a failure is logged, since the
+    coach goes on by the plan on disk all the same."""
     from .errors import UserError
     from .plan import active_plan_path, record_unrecorded_change
 
@@ -115,11 +114,8 @@ def record_plan_at_start(at: datetime) -> None:
         log.warning("%s", exc)
         return
     if entry is not None:
-        log.info(
-            "the plan history records %s, %s by hand before this monitor started",
-            active_plan_path().name,
-            "removed" if entry.cleared else "changed",
-        )
+        what = how.format("removed" if entry.cleared else "changed")
+        log.info("the plan history records %s, %s", active_plan_path().name, what)
 
 
 def plan_starts_later(change: Change, plans: Any) -> Optional[date]:
