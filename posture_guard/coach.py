@@ -325,14 +325,30 @@ def raise_problems(where: str, problems: list[str]) -> None:
         raise UserError(f"{where} is not valid ({len(problems)} problems): {listed}")
 
 
+def _as_float(raw: Union[int, float]) -> float:
+    """A TOML number as a float: infinity for a whole number no float holds (TOML's
+    integers have no size limit, and ``float()`` raised OverflowError on one, an
+    "internal error" where the setting's own range check now names it)."""
+    try:
+        return float(raw)
+    except OverflowError:
+        return math.inf
+
+
 def _convert_setting(key: str, raw: Any, where: str) -> Any:
     if key.endswith("_s"):
         if isinstance(raw, bool):
             raise UserError(f"{where}: {key!r} must be seconds or a duration like '15m'")
         if isinstance(raw, (int, float)):
-            if not math.isfinite(raw):  # TOML has inf and nan; neither is a duration
-                raise UserError(f"{where}: {key!r} must be a finite number of seconds, not {raw}")
-            return float(raw)
+            seconds = _as_float(raw)
+            if not math.isfinite(seconds):  # TOML has inf and nan; neither is a duration
+                shown = (
+                    f"a whole number of {len(str(abs(raw)))} digits"
+                    if isinstance(raw, int)
+                    else raw
+                )
+                raise UserError(f"{where}: {key!r} must be a finite number of seconds, not {shown}")
+            return seconds
         if isinstance(raw, str):
             return control_mod.parse_duration(raw, f"{where}: {key!r}")
         raise UserError(f"{where}: {key!r} must be seconds or a duration like '15m'")
@@ -347,7 +363,7 @@ def _convert_setting(key: str, raw: Any, where: str) -> Any:
     if key == "alert_bad_share":
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise UserError(f"{where}: 'alert_bad_share' must be a number in (0, 1]")
-        return float(raw)
+        return _as_float(raw)
     if key == "checkin_time":
         # `raw is False`, not `raw in (False, ...)`: 0 == False, and 0 is no time of day.
         if raw is False or raw is None or (isinstance(raw, str) and raw.strip().lower() == "off"):

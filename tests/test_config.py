@@ -391,3 +391,22 @@ def test_a_duration_or_time_without_its_quotes_is_named_with_the_quotes_it_needs
     ) in err
     path.write_text(f'[coach]\nquiet_hours = "off"\n{key} = "{value}"\n')  # as it says
     assert run_config(capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [
+        ("alert_hold_s", "'alert_hold_s' must be a finite number of seconds, not a whole number "
+         "of 401 digits"),
+        ("alert_bad_share", "'alert_bad_share' must be in (0, 1]"),
+    ],
+)  # fmt: skip
+def test_a_whole_number_no_float_holds_is_refused_naming_the_key(
+    key: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # TOML's integers have no size limit: float() of this one raised OverflowError, and
+    # `config` and `run` ended in "internal error (OverflowError: int too large ...)"
+    paths.config_file().write_text(f"[coach]\n{key} = 1{'0' * 400}\n")
+    status, out, err = run_config(capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert str(paths.config_file()) in err and said in err
