@@ -11,6 +11,7 @@ fault, least recently used first, never the same one twice in a row.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -244,14 +245,26 @@ def _range(raw: Mapping[str, Any], key: str, where: str) -> Optional[Range]:
     if value is None:
         return None
     if _is_number(value):
-        lo = hi = float(value)
+        lo = hi = _as_float(value)
     elif isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value):
-        lo, hi = float(value[0]), float(value[1])
+        lo, hi = _as_float(value[0]), _as_float(value[1])
     else:
         raise UserError(f"{where}: 'dosage.{key}' must be a number or [min, max]")
+    # TOML has inf and nan, and whole numbers no float holds: a prompt read "10 x inf s
+    # hold", and 1 and 400 zeros stopped demo and run with an OverflowError
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise UserError(f"{where}: 'dosage.{key}' must be a finite number or [min, max]")
     if not (0 < lo <= hi):
         raise UserError(f"{where}: 'dosage.{key}' must be positive with min <= max")
     return (lo, hi)
+
+
+def _as_float(value: float) -> float:
+    """A TOML number as a float; infinity for a whole number too large for one."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _is_number(value: Any) -> bool:

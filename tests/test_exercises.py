@@ -236,3 +236,19 @@ def test_the_coach_refuses_to_start_on_a_broken_user_library(pg_home):
     with pytest.raises(UserError) as info:
         CoachSink(SessionInfo(datetime(2024, 3, 4, 9), "p", live=False), PrintingNotifier())
     assert "no [[exercise]] entries" in str(info.value)
+
+
+@pytest.mark.parametrize("typed", ["inf", "[5, inf]", "1" + "0" * 400])
+def test_a_dose_no_finite_number_gives_is_refused_naming_the_file_and_key(typed, pg_home, capsys):
+    # inf was taken, and the prompt read "10 x inf s hold"; 1 and 400 zeros, which no
+    # float holds, stopped demo, run and config with "internal error (OverflowError ...)"
+    from posture_guard import cli
+
+    text = exercises.bundled_path().read_text(encoding="utf-8")
+    changed = text.replace("reps = 10\nhold_s = 10\n", f"reps = 10\nhold_s = {typed}\n", 1)
+    assert changed != text
+    path = _write_user_copy(pg_home, changed)
+    assert cli.main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(path) in err
+    assert "exercise 'chin_tuck': 'dosage.hold_s' must be a finite number" in err
