@@ -1729,7 +1729,7 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
     except OSError as exc:
         raise UserError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(text)
+        data = paths.load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         problem = paths.toml_problem(text, exc)
         raise UserError(f"config file {path} is not valid TOML: {problem}") from None

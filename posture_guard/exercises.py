@@ -128,7 +128,7 @@ def load_library(path: Optional[Path] = None) -> Library:
         raise UserError(f"cannot read exercise library {path}: {exc.strerror or exc}") from exc
     text = paths.config_text(raw, f"exercise library {path}")
     try:
-        doc = tomllib.loads(text)
+        doc = paths.load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         problem = paths.toml_problem(text, exc)
         raise UserError(f"exercise library {path} is not valid TOML: {problem}") from exc

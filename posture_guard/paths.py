@@ -269,6 +269,39 @@ _TOML_HEADER = re.compile(r"\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
 _TOML_KEY = re.compile(r"\s*([^\s=#\[][^=]*?)\s*=")
 
 
+_TOML_LONG_NUMBER = re.compile(r"\d(?:_?\d){4300}")
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)``, every refusal a ``TOMLDecodeError`` that the loaders of
+    config.toml, exercises.toml and plans name as not valid TOML.
+
+    tomllib lets two other errors out: a ValueError for a whole number longer than the
+    4300 digits Python turns from text, and a RecursionError for arrays or tables nested
+    a thousand deep. Both stopped ``config``, ``run`` and ``plan import`` with "internal
+    error" (the first also told the user to call ``sys.set_int_max_str_digits()``)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except ValueError:
+        lines = text.splitlines()
+        at = next((n for n, line in enumerate(lines, 1) if _TOML_LONG_NUMBER.search(line)), 0)
+        where = f"line {at}: " if at else ""
+        raise tomllib.TOMLDecodeError(
+            f"{where}a number of more than 4300 digits, longer than any setting takes"
+        ) from None
+    except RecursionError:
+        raise tomllib.TOMLDecodeError(
+            "arrays or tables nested too deep for a reader to hold"
+        ) from None
+
+
 def toml_problem(text: str, error: ValueError) -> str:
     """What is wrong with the TOML ``text`` that tomllib refused with ``error``: its own
     message, except for a key or a table given twice. tomllib calls that "Cannot

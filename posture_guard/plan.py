@@ -353,7 +353,7 @@ def parse_plan_text(
     else:
         text = raw.removeprefix("\ufeff")
     try:
-        doc = tomllib.loads(text)
+        doc = paths.load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         problem = paths.toml_problem(text, exc)
         raise UserError(f"plan {origin} is not valid TOML: {problem}") from exc

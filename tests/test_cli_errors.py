@@ -87,3 +87,36 @@ def test_a_date_written_right_that_is_no_day_is_told_so(argv, said, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert said in err and "not a date like" not in err and err.count("\n") == 1
+
+
+_LONG = "1" + "0" * 5000  # more digits than Python turns from text (4300)
+_DEEP = "[" * 2000 + "]" * 2000  # deeper than Python's recursion limit
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (_LONG, "line 2: a number of more than 4300 digits"),
+        (_DEEP, "arrays or tables nested too deep for a reader to hold"),
+    ],
+)
+@pytest.mark.parametrize("where", ["config.toml", "exercises.toml", "plan.toml"])
+def test_toml_that_python_cannot_hold_is_not_valid_toml_naming_the_file(
+    where, value, said, tmp_path, capsys
+):
+    # tomllib lets a ValueError (int from text over 4300 digits, which told the user to
+    # call sys.set_int_max_str_digits()) and a RecursionError out: `config`, `run` and
+    # `plan import` ended in "internal error"
+    from posture_guard import paths
+
+    if where == "plan.toml":
+        path = tmp_path / where
+        argv = ["plan", "import", str(path)]
+    else:
+        path = paths.config_dir() / where
+        argv = ["config"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# a hand edit\nbreak_interval_min = {value}\n", encoding="utf-8")
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path} is not valid TOML: {said}" in err
