@@ -4,10 +4,11 @@ A stream can be recorded without images, replayed, shared with a therapist and s
 against ground truth. The reader is strict: a line that is not JSON, a sample with the
 wrong number of landmarks or values, a non-finite number, a time that goes backwards, a
 visibility outside 0..1 (all named by the contract), and beyond it a negative time or one
-no recording can reach (:data:`MAX_T`), and a ``.gz`` file that is cut off or damaged,
-raise :class:`StreamError` naming the file and line, and never anything else. What the
-contract allows is read, however odd: a pause of days between samples, and points far
-outside the picture (they count as not seen, features.visibility).
+no recording can reach (:data:`MAX_T`), a frame size no camera gives (:data:`MAX_SIDE_PX`),
+and a ``.gz`` file that is cut off or damaged, raise :class:`StreamError` naming the file
+and line, and never anything else. What the contract allows is read, however odd: a pause
+of days between samples, and points far outside the picture (they count as not seen,
+features.visibility).
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ PathLike = Union[str, Path]
 #: time is damaged (1e300 s would be logged as millennia at the desk, on dates no calendar
 #: holds).
 MAX_T = 1e9
+#: The largest side of a frame, in pixels, and the most one side may be of the other (a
+#: 32:9 monitor-wide camera is 3.6). No camera or video frame is beyond either: a header
+#: that is was damaged or hand-edited, and its numbers were used as they were, the
+#: positions' aspect ratio with them (an image_height of 1e308 was refused as "a side
+#: view", an image_width of 1e308 judged a different posture).
+MAX_SIDE_PX = 100_000
+MAX_SIDE_RATIO = 10.0
 #: The first two bytes of every gzip file (RFC 1952).
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -76,6 +84,15 @@ def _parse_header(obj: Any, where: str) -> StreamHeader:
         if kind is int and value != int(value):
             raise _fail(where, 1, f"header '{key}' must be a whole number of pixels")
         known[key] = kind(value)
+    width, height = known["image_width"], known["image_height"]
+    if max(width, height) > MAX_SIDE_PX or max(width / height, height / width) > MAX_SIDE_RATIO:
+        raise _fail(
+            where,
+            1,
+            f"header: a frame of {float(width):g} x {float(height):g} pixels is no camera's or "
+            f"video's (at most {MAX_SIDE_PX} a side, one side at most {MAX_SIDE_RATIO:g} "
+            "times the other): damaged",
+        )
     source = obj.get("source", "")
     extra = {
         k: v for k, v in obj.items() if k not in ("image_width", "image_height", "fps", "source")

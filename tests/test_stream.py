@@ -358,6 +358,34 @@ def test_a_header_size_no_float_holds_is_rejected(tmp_path: Path) -> None:
         load_stream(path)
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "said"),
+    [
+        (1e308, 480, "1e+308 x 480"),  # judged as a different posture, no error
+        (640, 1e308, "640 x 1e+308"),  # refused as "a side view"
+        (200_000, 150_000, "200000 x 150000"),
+        (4000, 1, "4000 x 1"),
+    ],
+)
+def test_a_frame_size_no_camera_gives_is_rejected(
+    tmp_path: Path, width: float, height: float, said: str
+) -> None:
+    # the header's size makes the aspect ratio the positions are measured in: a damaged
+    # one was used as it was
+    header = {**HEADER, "image_width": width, "image_height": height}
+    path = _write(tmp_path / "bad.jsonl", [header, {"t": 0.0, "landmarks": _row()}])
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert str(err.value).startswith(f"{path}, line 1: header: a frame of {said} pixels is no ")
+
+
+def test_frames_as_wide_as_cameras_and_phones_give_are_read(tmp_path: Path) -> None:
+    for width, height in [(3840, 1080), (1080, 1920), (7680, 4320)]:
+        header = {**HEADER, "image_width": width, "image_height": height}
+        path = _write(tmp_path / "ok.jsonl", [header, {"t": 0.0, "landmarks": _row()}])
+        assert load_stream(path)[0].image_width == width
+
+
 @pytest.mark.parametrize("packed", [False, True])
 def test_bytes_that_are_not_utf8_are_named_by_their_line(tmp_path: Path, packed: bool) -> None:
     # the reader decodes many lines at a time: the error must still name the one line
