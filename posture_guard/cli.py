@@ -53,6 +53,16 @@ def _number(text: str) -> float:
     return value
 
 
+def _file_name(text: str) -> str:
+    """A file an option names. An empty name (``--db "$DB"`` with the variable unset) was
+    read as the option left out: ``replay --landmarks ''`` ended in an internal error,
+    ``calibrate``/``record --video ''`` reached for the camera, and ``done``, ``checkin``
+    and ``headache add`` with ``--db ''`` wrote to the user's own database."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty file name (a shell variable not set?)")
+    return text
+
+
 def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     from . import monitor
 
@@ -65,8 +75,10 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help=f"capture an upright baseline (default {upright:g} s)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
-    src.add_argument("--video", help="video file to calibrate from")
-    src.add_argument("--landmarks", help="landmark stream (JSONL) to calibrate from")
+    src.add_argument("--video", type=_file_name, help="video file to calibrate from")
+    src.add_argument(
+        "--landmarks", type=_file_name, help="landmark stream (JSONL) to calibrate from"
+    )
     p.add_argument("--seconds", type=_seconds, default=upright,
                    help=f"baseline duration (default {upright:g})")  # fmt: skip
     p.add_argument(
@@ -81,18 +93,18 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=monitor.cmd_calibrate)
 
     p = sub.add_parser("record", help="record a landmark stream (numbers only, no images)")
-    p.add_argument("--landmarks-out", required=True, help="output JSONL file")
+    p.add_argument("--landmarks-out", type=_file_name, required=True, help="output JSONL file")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")
-    src.add_argument("--video", help="video file or image to read")
+    src.add_argument("--video", type=_file_name, help="video file or image to read")
     p.add_argument("--seconds", type=_seconds, default=None, help="stop after this long")
     p.set_defaults(handler=monitor.cmd_record)
 
     p = sub.add_parser("replay", help="run the whole decision on recorded input, fast")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--video", help="video file or image")
-    src.add_argument("--landmarks", help="landmark stream (JSONL)")
+    src.add_argument("--video", type=_file_name, help="video file or image")
+    src.add_argument("--landmarks", type=_file_name, help="landmark stream (JSONL)")
     p.add_argument(
         "--calibrate-seconds",
         type=_seconds,
@@ -106,7 +118,7 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
         help="with --calibrate-seconds: the next N seconds are a deliberate slouch",
     )
     p.add_argument("--profile", default=None, help="calibration profile to judge against")
-    p.add_argument("--states-out", help="write posture states (JSONL) here")
+    p.add_argument("--states-out", type=_file_name, help="write posture states (JSONL) here")
     p.add_argument(
         "--every-sample",
         action="store_true",
@@ -122,7 +134,9 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_replay)
 
     p = sub.add_parser("demo", help="the whole pipeline on a bundled landmark stream")
-    p.add_argument("--states-out", help="also write the posture states (JSONL) here")
+    p.add_argument(
+        "--states-out", type=_file_name, help="also write the posture states (JSONL) here"
+    )
     _add_replay_sink_options(p, "09:00 today, or yesterday until today's demo is over")
     p.set_defaults(handler=cmd_demo)
 
@@ -132,7 +146,7 @@ def _add_replay_sink_options(p: argparse.ArgumentParser, default_start: str) -> 
     says what --start is without it, which differs: demo's help said "now" for its 09:00."""
     # (coach and store options are added here by their modules' sections)
     # store (issue 5): log the replayed spans, as if they had happened from --start
-    p.add_argument("--db", help="log posture spans to this SQLite database")
+    p.add_argument("--db", type=_file_name, help="log posture spans to this SQLite database")
     p.add_argument(
         "--start",
         help=(
@@ -246,7 +260,7 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("summary", help="one day's posture: time per state, alerts, breaks")
     p.add_argument("--date", help="YYYY-MM-DD, today or yesterday (default today)")
     p.add_argument("--json", action="store_true", help="JSON with stable keys")
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", type=_file_name, help=db_help)
     p.set_defaults(handler=summary.cmd_summary)
 
     p = sub.add_parser("report", help="HTML page with charts and/or CSV of daily rows")
@@ -260,10 +274,10 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
         "--to",
         help="last day (default today; with --therapist and a plan, its last day if earlier)",
     )
-    p.add_argument("--html", help="write a self-contained HTML report here")
-    p.add_argument("--csv", help="write one CSV row per day here")
+    p.add_argument("--html", type=_file_name, help="write a self-contained HTML report here")
+    p.add_argument("--csv", type=_file_name, help="write one CSV row per day here")
     p.add_argument("--seed", type=int, default=0, help="seed of the association's resampling")
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", type=_file_name, help=db_help)
     p.set_defaults(handler=report.cmd_report)
 
     p = sub.add_parser("headache", help="the headache diary: add, list, edit, delete")
@@ -271,22 +285,22 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     hsub.required = True
     q = hsub.add_parser("add", help="record a headache")
     diary.add_headache_options(q)
-    q.add_argument("--db", help=db_help)
+    q.add_argument("--db", type=_file_name, help=db_help)
     q.set_defaults(handler=diary.cmd_headache_add)
     q = hsub.add_parser("list", help="entries and clinical summary (default last 28 days)")
     q.add_argument("--from", dest="from_", help="first day (default: 27 days before --to)")
     q.add_argument("--to", help="last day (default today)")
     q.add_argument("--json", action="store_true", help="JSON output")
-    q.add_argument("--db", help=db_help)
+    q.add_argument("--db", type=_file_name, help=db_help)
     q.set_defaults(handler=diary.cmd_headache_list)
     q = hsub.add_parser("edit", help="change fields of an entry")
     q.add_argument("id", type=int, help="entry number (see headache list)")
     diary.add_headache_options(q, edit=True)
-    q.add_argument("--db", help=db_help)
+    q.add_argument("--db", type=_file_name, help=db_help)
     q.set_defaults(handler=diary.cmd_headache_edit)
     q = hsub.add_parser("delete", help="delete an entry")
     q.add_argument("id", type=int, help="entry number (see headache list)")
-    q.add_argument("--db", help=db_help)
+    q.add_argument("--db", type=_file_name, help=db_help)
     q.set_defaults(handler=diary.cmd_headache_delete)
 
     p = sub.add_parser("checkin", help="daily diary check-in: headache-free, or a headache")
@@ -294,7 +308,7 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--none", action="store_true", help="no headache on this day")
     what.add_argument("--headache", action="store_true", help="a headache (give its details)")
     diary.add_headache_options(p, checkin=True)
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", type=_file_name, help=db_help)
     p.set_defaults(handler=diary.cmd_checkin)
 
 
@@ -346,7 +360,7 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     psub = p.add_subparsers(dest="plan_command", metavar="ACTION")
     psub.required = True
     q = psub.add_parser("new", help="write a plan to edit (see docs/plan-example.toml)")
-    q.add_argument("out", nargs="?", help="plan file to write (default: print it)")
+    q.add_argument("out", nargs="?", type=_file_name, help="plan file to write (default: print it)")
     q.add_argument("--patient", help="optional label (no other personal data)")
     q.add_argument("--start", help="first day, YYYY-MM-DD (default today)")
     q.add_argument("--weeks", type=int, default=4, help="plan length in weeks (default 4)")
@@ -356,7 +370,7 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--force", action="store_true", help="overwrite an existing file")
     q.set_defaults(handler=plan.cmd_plan_new)
     q = psub.add_parser("import", help="validate a plan file and make it the active plan")
-    q.add_argument("file", help="plan TOML file")
+    q.add_argument("file", type=_file_name, help="plan TOML file")
     q.add_argument(
         "--instead",
         action="store_true",
@@ -382,12 +396,20 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
         help="the day it was done: YYYY-MM-DD, today or yesterday, at most "
         f"{adherence.DONE_DAYS_BACK} days back (default today)",
     )
-    p.add_argument("--db", help="database file (default: the user's posture_guard database)")
+    p.add_argument(
+        "--db", type=_file_name, help="database file (default: the user's posture_guard database)"
+    )
     p.set_defaults(handler=adherence.cmd_done)
 
     p = sub.add_parser("assess", help="side-view photo: ear-shoulder angle, head tilt")
-    p.add_argument("photo", help="a side (profile) photo, head and shoulders visible")
-    p.add_argument("--out", help="also write an annotated copy here (.png/.jpg); never otherwise")
+    p.add_argument(
+        "photo", type=_file_name, help="a side (profile) photo, head and shoulders visible"
+    )
+    p.add_argument(
+        "--out",
+        type=_file_name,
+        help="also write an annotated copy here (.png/.jpg); never otherwise",
+    )
     p.add_argument("--force", action="store_true", help="with --out: overwrite an existing file")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=assess.cmd_assess)
@@ -396,8 +418,10 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     rp.add_argument(
         "--therapist", action="store_true", help="the therapist PDF (with --pdf) and its CSV"
     )
-    rp.add_argument("--pdf", help="with --therapist: write the PDF here")
-    rp.add_argument("--plan", help="with --therapist: plan file (default: the active plan)")
+    rp.add_argument("--pdf", type=_file_name, help="with --therapist: write the PDF here")
+    rp.add_argument(
+        "--plan", type=_file_name, help="with --therapist: plan file (default: the active plan)"
+    )
 
     def cmd_report(args: argparse.Namespace) -> int:
         if args.therapist:

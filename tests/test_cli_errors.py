@@ -120,3 +120,32 @@ def test_toml_that_python_cannot_hold_is_not_valid_toml_naming_the_file(
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{path} is not valid TOML: {said}" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["replay", "--landmarks", ""],  # was "internal error (TypeError ...)"
+        ["calibrate", "--video", ""],  # reached for the camera: "no camera could be opened"
+        ["record", "--landmarks-out", "out.jsonl", "--video", ""],  # the same
+        ["checkin", "--none", "--date", "2026-01-06", "--db", ""],  # the user's own database
+        ["done", "chin_tuck", "--db", ""],
+        ["plan", "import", ""],  # "cannot read plan .: Is a directory"
+    ],
+)
+def test_an_empty_file_name_is_refused_not_read_as_the_option_left_out(argv, capsys):
+    # `--db "$DB"` with the variable unset: the option was taken as not given
+    from posture_guard import paths
+    from posture_guard.store import Store
+
+    with Store.open(paths.database_file()):  # the user's own database, empty
+        pass
+    before = paths.database_file().read_bytes()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    option = argv[argv.index("") - 1]
+    shown = "file" if option == "import" else option
+    assert f"argument {shown}: an empty file name" in err and "Traceback" not in err
+    assert paths.database_file().read_bytes() == before
