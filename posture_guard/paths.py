@@ -240,7 +240,11 @@ def same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet): compare where they would be
-        return Path(a).resolve() == Path(b).resolve()
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except RuntimeError:  # a symbolic link loop: it leads to no file, let alone b
+            # (Path.resolve raised it through every output option: "internal error")
+            return False
 
 
 def refuse_same_file(

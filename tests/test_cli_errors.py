@@ -149,3 +149,16 @@ def test_an_empty_file_name_is_refused_not_read_as_the_option_left_out(argv, cap
     shown = "file" if option == "import" else option
     assert f"argument {shown}: an empty file name" in err and "Traceback" not in err
     assert paths.database_file().read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--csv", "--html"])
+def test_an_output_that_is_a_symbolic_link_loop_is_named_in_one_line(option, tmp_path, capsys):
+    # the check that an output is not an input resolved the name, and Path.resolve raised
+    # RuntimeError("Symlink loop ..."): "internal error", exit 70
+    loop = tmp_path / "a"
+    loop.symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(loop)
+    assert cli.main(["report", option, str(loop)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(loop) in err
+    assert "Too many levels of symbolic links" in err and "internal error" not in err
