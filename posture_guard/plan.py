@@ -336,11 +336,29 @@ def load_plan_file(
     """The plan in ``path``; ``imported``: one imported already (the active plan, a copy
     in the plan history), see :func:`parse_plan`."""
     p = Path(path)
+    return parse_plan_text(_read_plan(p), str(p), library, imported)
+
+
+#: More than any plan holds: one of 2 years with every exercise of the library is a few kB.
+MAX_PLAN_BYTES = 1_000_000
+
+
+def _read_plan(path: Path) -> bytes:
+    """The bytes of the plan file ``path``, read up to :data:`MAX_PLAN_BYTES` (and one).
+
+    A device named as the plan (``/dev/zero``, ``/dev/full``) never ends: read whole, it
+    took all the memory there was while the command hung."""
     try:
-        raw = p.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_PLAN_BYTES + 1)
     except OSError as exc:
-        raise UserError(f"cannot read plan {p}: {exc.strerror or exc}") from exc
-    return parse_plan_text(raw, str(p), library, imported)
+        raise UserError(f"cannot read plan {path}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_PLAN_BYTES:
+        raise UserError(
+            f"plan {path} is longer than {MAX_PLAN_BYTES // 1_000_000} MB, more than any plan "
+            "(is it a plan's TOML file?)"
+        )
+    return raw
 
 
 def parse_plan_text(
@@ -948,10 +966,7 @@ def _import(
     source: str | Path, library: Optional[Library], now: Optional[datetime], instead: bool
 ) -> tuple[Plan, Optional[HistoryEntry]]:
     src = Path(source)
-    try:
-        raw = src.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read plan {src}: {exc.strerror or exc}") from exc
+    raw = _read_plan(src)
     plan = parse_plan_text(raw, str(src), library)
     now = now or datetime.now()
     mistaken = _mistaken_import(raw, src, now) if instead else None

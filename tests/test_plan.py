@@ -855,3 +855,19 @@ def test_a_plan_that_cannot_be_saved_names_the_folder_not_a_temporary_file(
     message = str(err.value)
     assert f"cannot save the active plan to {blocked / 'plan.toml'}" in message
     assert f"the folder {blocked}" in message and ".tmp" not in message
+
+
+@pytest.mark.parametrize(
+    "argv", [["plan", "import"], ["report", "--therapist", "--pdf", "x.pdf", "--plan"]]
+)
+def test_a_plan_longer_than_any_plan_is_refused_unread(argv, tmp_path: Path, capsys) -> None:
+    # A device given as the plan (/dev/zero) was read whole, and never ended: the command
+    # hung while it took all the memory there was. The bound is tried on a file here: a
+    # test reading /dev/zero with the old code would take the machine's memory.
+    path = tmp_path / "big.toml"
+    path.write_bytes(b"#" * (plan.MAX_PLAN_BYTES + 1))
+    assert cli.main([*argv, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"plan {path} is longer than 1 MB, more than any plan" in err
+    assert not (tmp_path / "x.pdf").exists() and plan.active_plan_path().exists() is False
