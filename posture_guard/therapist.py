@@ -32,6 +32,7 @@ import re
 import sys
 import textwrap
 import warnings
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1082,8 +1083,15 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
                     paint(fig)
                     pdf.savefig(fig)
                     plt.close(fig)
-    except OSError as exc:
-        raise UserError(f"cannot write PDF {path}: {exc.strerror or exc}") from exc
+    except (OSError, zlib.error) as exc:
+        # A write that fails inside the PDF's compressed stream (a full disk) comes out of
+        # matplotlib's close as zlib.error "Error -2 while flushing", the OSError behind it
+        # only its context: that was an "internal error"; the OSError says what happened.
+        cause: Optional[BaseException] = exc
+        while cause is not None and not isinstance(cause, OSError):
+            cause = cause.__context__
+        said = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
+        raise UserError(f"cannot write PDF {path}: {said}") from exc
     return len(pages)
 
 

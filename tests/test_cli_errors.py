@@ -162,3 +162,11 @@ def test_an_output_that_is_a_symbolic_link_loop_is_named_in_one_line(option, tmp
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(loop) in err
     assert "Too many levels of symbolic links" in err and "internal error" not in err
+
+
+def test_a_therapist_pdf_on_a_full_disk_is_named_in_one_line(capsys):
+    # every write to /dev/full fails as on a full disk: the failed write came out of
+    # matplotlib's close as zlib.error "Error -2 while flushing", an "internal error"
+    assert cli.main(["report", "--therapist", "--pdf", "/dev/full"]) == 2
+    err = capsys.readouterr().err
+    assert err == "posture-guard: cannot write PDF /dev/full: No space left on device\n"
