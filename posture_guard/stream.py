@@ -42,6 +42,9 @@ MAX_T = 1e9
 #: view", an image_width of 1e308 judged a different posture).
 MAX_SIDE_PX = 100_000
 MAX_SIDE_RATIO = 10.0
+#: The longest line a reader takes, in characters: a sample of 33 rows is about 1500, and
+#: a header with many extra keys some thousands.
+MAX_LINE_CHARS = 1_000_000
 #: The first two bytes of every gzip file (RFC 1952).
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -203,8 +206,19 @@ def read_stream(path: PathLike) -> tuple[StreamHeader, Iterator[Sample]]:
         n = 0  # lines read whole, for the errors below
         with handle:
             try:
-                for line in handle:
+                # read a line at most MAX_LINE_CHARS long: a device (/dev/zero) or a
+                # binary file without line breaks was one endless line, read whole until
+                # the memory ran out ("internal error (MemoryError)", or the machine
+                # swapping, for `calibrate --landmarks /dev/zero`)
+                for line in iter(lambda: handle.readline(MAX_LINE_CHARS + 1), ""):
                     n += 1
+                    if len(line) > MAX_LINE_CHARS:
+                        raise _fail(
+                            str(path),
+                            n,
+                            f"longer than {MAX_LINE_CHARS:,} characters, more than any line "
+                            "of a landmark stream (is it one?)",
+                        )
                     if not line.isascii() and not _is_utf8(line):
                         raise _fail(str(path), n, "not UTF-8 text")
                     if not line.endswith("\n") and _incomplete(line):

@@ -387,6 +387,26 @@ def test_frames_as_wide_as_cameras_and_phones_give_are_read(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("packed", [False, True])
+def test_a_line_longer_than_any_stream_holds_is_refused_unread(
+    tmp_path: Path, packed: bool
+) -> None:
+    # /dev/zero or a binary file without line breaks is one endless line: it was read
+    # whole, `calibrate --landmarks /dev/zero` ending in MemoryError. A file stands in for
+    # the device here (with the old code, a test of /dev/zero would take all the memory).
+    from posture_guard.stream import MAX_LINE_CHARS
+
+    data = json.dumps(HEADER).encode() + b"\n" + b"\0" * (MAX_LINE_CHARS + 5) + b"\n"
+    path = tmp_path / ("long.jsonl.gz" if packed else "long.jsonl")
+    path.write_bytes(gzip.compress(data) if packed else data)
+    with pytest.raises(StreamError) as err:
+        load_stream(path)
+    assert str(err.value) == (
+        f"{path}, line 2: longer than 1,000,000 characters, more than any line of a landmark "
+        "stream (is it one?)"
+    )
+
+
+@pytest.mark.parametrize("packed", [False, True])
 def test_bytes_that_are_not_utf8_are_named_by_their_line(tmp_path: Path, packed: bool) -> None:
     # the reader decodes many lines at a time: the error must still name the one line
     lines = [json.dumps(HEADER)] + [
