@@ -249,6 +249,18 @@ def save_profile(name: str, baseline: Baseline, note: str = "") -> Path:
     return path
 
 
+def _json_problem(exc: Exception) -> object:
+    """What is wrong with a profile ``json`` refused. Two of its refusals are Python's own
+    limits, in Python's words: a RecursionError for arrays nested deeper than it recurses
+    (which no ``except ValueError`` caught: "internal error") and a ValueError telling the
+    user to call ``sys.set_int_max_str_digits()`` for a number of over 4300 digits."""
+    if isinstance(exc, RecursionError):
+        return "arrays or objects nested too deep to read"
+    if isinstance(exc, ValueError) and "sys.set_int_max_str_digits" in str(exc):
+        return "a number of more than 4300 digits"
+    return exc
+
+
 def load_profile(name: str) -> Baseline:
     """Read a profile; a missing or broken one gets an error naming the file."""
     return read_profile(name)[0]
@@ -274,8 +286,10 @@ def read_profile(name: str) -> tuple[Baseline, Optional[str]]:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"calibration profile {path} is unreadable ({exc}); recalibrate") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UserError(
+            f"calibration profile {path} is unreadable ({_json_problem(exc)}); recalibrate"
+        ) from None
     _check_format(data, path)
     baseline = _baseline_from_json(data, path)
     return baseline, _outdated_note(name, data, baseline)
@@ -390,7 +404,7 @@ def saved_profile_text(name: str) -> Optional[str]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return "a damaged one, which could not be read"
     if not isinstance(data, dict):
         return "a damaged one, which could not be read"

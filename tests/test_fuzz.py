@@ -519,3 +519,24 @@ def test_impossible_diary_commands(argv: list[str], seeded: tuple[Path, str]) ->
     db, before = seeded
     rc, err = run_cli([*argv, "--db", str(db)])
     assert_refused(rc, err, db, before)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "arrays or objects nested too deep to read"),
+        ("1" + "0" * 5000, "a number of more than 4300 digits"),
+    ],
+)
+def test_a_profile_python_cannot_hold_is_unreadable_naming_it(
+    value: str, said: str, seeded: tuple[Path, str], tmp_path: Path
+) -> None:
+    # json let a RecursionError out ("internal error", exit 70), and a ValueError that
+    # told the user to call sys.set_int_max_str_digits()
+    db, before = seeded
+    text = '{"format": 1, "median": {"ear_gap": @}}'.replace("@", value)
+    (paths.profiles_dir() / "nested.json").write_text(text, "utf-8")
+    rc, err = _replay_with_profile(tmp_path, "nested", db)
+    assert_refused(rc, err, db, before, names="nested.json")
+    assert f"is unreadable ({said}); recalibrate" in err, err
+    assert "sys.set_int_max_str_digits" not in err
