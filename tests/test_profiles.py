@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from posture_guard import control, monitor, service
 from posture_guard.cli import main
+from tests.test_faults import _wait_for
 
 TESTS = Path(__file__).resolve().parent
 RUNNING = "note: the monitor running now"
@@ -26,15 +26,6 @@ def _calibrate(profile: str, capsys: pytest.CaptureFixture[str]) -> str:
     stream = str(monitor.demo_stream_path())  # its first 20 s are upright sitting
     assert main(["calibrate", "--landmarks", stream, "--seconds", "20", "--profile", profile]) == 0
     return capsys.readouterr().out
-
-
-def _wait_for(cond, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture
