@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Optional
 from xml.parsers.expat import ExpatError
 
+from .capture import MAX_CAMERA_INDEX
 from .errors import UserError
 
 UNIT_NAME = "posture-guard.service"
@@ -549,8 +550,13 @@ def _profile_note(profile: str) -> Optional[str]:
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
     camera = getattr(args, "camera", 0)
-    if camera < 0:  # webcams are numbered from 0; a negative index opens none, at every login
-        raise UserError(f"--camera {camera} is not a webcam index; they count from 0")
+    # webcams are numbered from 0: a negative index, or one past any webcam's, opens none,
+    # at every login, where nobody reads why
+    if not 0 <= camera <= MAX_CAMERA_INDEX:
+        raise UserError(
+            f"--camera {camera} is not a webcam index; they count from 0 "
+            f"(at most {MAX_CAMERA_INDEX})"
+        )
     entry = current_entry(profile, camera)
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":

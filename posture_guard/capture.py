@@ -477,10 +477,22 @@ class StillImageSource:
         pass
 
 
+#: The largest webcam index opened: OpenCV takes an index as a C int, and past a few
+#: hundred an index names a backend's range (700 + n is DirectShow's camera n), no camera.
+MAX_CAMERA_INDEX = 9999
+
+
 class CameraSource:
     """A webcam. Times are seconds since the camera was opened (monotonic clock)."""
 
     def __init__(self, index: int = 0, width: int = CAMERA_WIDTH, height: int = CAMERA_HEIGHT):
+        if not 0 <= index <= MAX_CAMERA_INDEX:
+            # OpenCV refused an index past a C int with a TypeError: `record` and
+            # `calibrate --camera 99999999999999999999999` ended in "internal error"
+            raise CameraError(
+                f"cannot open camera {index}: webcams are numbered 0, 1, 2 and so on "
+                f"(at most {MAX_CAMERA_INDEX})"
+            )
         cv2 = _cv2()
         self.index = index
         # OpenCV prints its own [WARN]/[ERROR] lines when no camera answers; the error

@@ -196,6 +196,11 @@ def test_a_negative_camera_index_is_refused_before_anything_is_written(
     err = capsys.readouterr().err
     assert "--camera -1 is not a webcam index" in err and len(err.strip().splitlines()) == 1
     assert not autostart.current_entry().path.exists()
+    # nor one past any webcam's (it was written into the login entry, opening none there)
+    assert cli.main(["autostart", "enable", "--no-manager", "--camera", "10000"]) == 2
+    err = capsys.readouterr().err
+    assert "--camera 10000 is not a webcam index" in err and len(err.strip().splitlines()) == 1
+    assert not autostart.current_entry().path.exists()
     assert cli.main(["autostart", "enable", "--no-manager", "--camera", "0"]) == 0
 
 

@@ -170,3 +170,23 @@ def test_a_therapist_pdf_on_a_full_disk_is_named_in_one_line(capsys):
     assert cli.main(["report", "--therapist", "--pdf", "/dev/full"]) == 2
     err = capsys.readouterr().err
     assert err == "posture-guard: cannot write PDF /dev/full: No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["record", "--landmarks-out", "{tmp}/rec.jsonl"],
+        ["calibrate", "--no-preview"],
+    ],
+)
+def test_a_camera_index_past_any_webcams_is_no_camera_not_an_internal_error(
+    args, tmp_path, monkeypatch, capsys
+):
+    # OpenCV takes an index as a C int: one past it ended `record` and `calibrate` in
+    # "internal error (TypeError)", where `run` said no camera could be opened there
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert cli.main([*argv, "--camera", "99999999999999999999999"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posture-guard: no camera could be opened at index 99999999999999999")
+    assert "internal error" not in err and not (tmp_path / "rec.jsonl").exists()
