@@ -402,6 +402,12 @@ def _parse_clock(raw: Any, key: str, where: str) -> time:
             return datetime.strptime(raw.strip(), "%H:%M").time()
         except ValueError:
             pass
+    if isinstance(raw, (date, datetime)):
+        # as written in the file, not Python's "datetime.datetime(1979, 5, 27, 7, 32)"
+        got = f"{raw.isoformat()}, a date{'-time' if isinstance(raw, datetime) else ''}"
+        raise UserError(
+            f"{where}: {key!r} must be a time of day like '17:30', in quotes (got {got})"
+        )
     raise UserError(f"{where}: {key!r} must be a time like '17:30' (got {raw!r})")
 
 

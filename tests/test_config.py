@@ -194,6 +194,25 @@ def test_quiet_hours_typed_without_minutes_are_told_as_a_range(
     )
 
 
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("1979-05-27T07:32:00", "1979-05-27T07:32:00, a date-time"),
+        ("2026-12-02", "2026-12-02, a date"),
+    ],
+)
+def test_a_checkin_time_given_a_toml_date_is_echoed_as_written(
+    typed: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # unquoted, TOML reads a date or date-time; the message showed Python's text for it,
+    # "(got datetime.datetime(1979, 5, 27, 7, 32))", not what the user wrote
+    paths.config_file().write_text(f"[coach]\ncheckin_time = {typed}\n")
+    status, out, err = run_config(capsys)
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert f"'checkin_time' must be a time of day like '17:30', in quotes (got {said})" in err
+    assert "datetime." not in err
+
+
 def test_every_problem_of_config_toml_is_named_at_once_the_file_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
