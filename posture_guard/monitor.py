@@ -275,11 +275,9 @@ def _shorter_calibration(span: float, seconds: float, slouch: float, seconds_opt
     the step that does not fit, with a value that fits. Why: "the input holds only 5.1 s
     but calibration asks for 20 s" named no option, and a slouch that did not fit read
     like the upright seconds were too many."""
-    from calibration.baseline import SLOUCH_SETTLE
-
     if span + 1e-6 >= seconds * 0.9:  # the upright part fits: the slouch is too long
         left = span - seconds
-        if left >= SLOUCH_SETTLE + 5:  # the shortest slouch check_slouch_seconds takes
+        if left >= min_slouch_seconds():  # the shortest slouch check_slouch_seconds takes
             return f"give a longer input, or --slouch-seconds {_fitting(left)} (0 for none)"
         return "give a longer input, or --slouch-seconds 0 (no slouch step)"
     fits = _fitting(span)
@@ -1299,12 +1297,20 @@ def run_command(args: argparse.Namespace, make_sinks: LiveSinkFactory) -> int:
     return service.run(args, make_sinks)
 
 
+def min_slouch_seconds() -> float:
+    """The shortest slouch step taken: its first SLOUCH_SETTLE s are the move into the
+    slouch, and 5 s more are the slouch held."""
+    from calibration.baseline import SLOUCH_SETTLE
+
+    return SLOUCH_SETTLE + 5
+
+
 def check_slouch_seconds(seconds: float) -> None:
     from calibration.baseline import SLOUCH_SETTLE
 
-    if seconds and not seconds >= SLOUCH_SETTLE + 5:
+    if seconds and not seconds >= min_slouch_seconds():
         raise UserError(
-            f"--slouch-seconds must be 0 (no slouch step) or at least {SLOUCH_SETTLE + 5:g}: "
+            f"--slouch-seconds must be 0 (no slouch step) or at least {min_slouch_seconds():g}: "
             f"the first {SLOUCH_SETTLE:g} s are the move into the slouch"
         )
 
