@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import html
 import importlib.util
 import json
 import logging
@@ -151,7 +152,7 @@ def escape_markup(text: str) -> str:
     short at it (KDE) or not shown at all (GTK on markup it cannot parse). The freedesktop
     spec leaves escaping to the client; a server without the capability shows the text as
     it is, so that body is left alone."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=False)  # &, < and >, as the spec's markup needs
 
 
 @dataclass(frozen=True)
