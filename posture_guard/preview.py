@@ -86,7 +86,8 @@ def draw(image: np.ndarray, landmarks: Optional[np.ndarray], caption: str) -> np
 
 
 class Preview:
-    """A window showing each analysed frame; closing it (or pressing q) only hides it."""
+    """A window showing each analysed frame; closing it (or pressing q) only hides it,
+    for the rest of the calibration: the calibration goes on without it."""
 
     def __init__(self) -> None:
         import cv2
@@ -99,10 +100,23 @@ class Preview:
     def show(self, image: np.ndarray, landmarks: Optional[np.ndarray], caption: str) -> None:
         if not self.open:
             return
+        if self.shown and not self._visible():
+            # closed with the window's own close button: imshow would open it again at
+            # the next frame, and the camera's picture of the user came back on screen
+            # (a screen being shared, say) as often as it was closed
+            self.close()
+            return
         self._cv2.imshow(WINDOW, draw(image, landmarks, caption))
         self.shown += 1
         if self._cv2.waitKey(1) & 0xFF in (ord("q"), 27):
             self.close()
+
+    def _visible(self) -> bool:
+        """Whether the window is still on screen (not closed by the user)."""
+        try:
+            return self._cv2.getWindowProperty(WINDOW, self._cv2.WND_PROP_VISIBLE) >= 1
+        except self._cv2.error:  # no window left at all
+            return False
 
     def close(self) -> None:
         if self.open:

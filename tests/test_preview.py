@@ -130,3 +130,51 @@ def test_no_preview_flag_opens_no_window(
     monkeypatch.setattr(preview.Preview, "__init__", fail)
     args = ["calibrate", "--video", str(grace_hopper), "--seconds", "4", "--no-preview"]
     assert main(args) == 0
+
+
+_CLOSE_BY_HAND = """
+import sys
+import cv2, numpy as np
+sys.path.insert(0, sys.argv[1])
+from x11_close import close_window
+from posture_guard import preview
+
+def visible():
+    try:
+        return cv2.getWindowProperty(preview.WINDOW, cv2.WND_PROP_VISIBLE)
+    except cv2.error:
+        return -1.0
+
+p = preview.Preview()
+picture = np.full((240, 320, 3), 128, np.uint8)
+for _ in range(5):
+    p.show(picture, None, "sit upright")
+shown = visible()
+asked = close_window(preview.WINDOW)
+for _ in range(50):  # let the close reach the window
+    cv2.waitKey(10)
+    if visible() < 1:
+        break
+closed = visible()
+for _ in range(5):  # the calibration's next frames
+    p.show(picture, None, "sit upright")
+    cv2.waitKey(10)
+print(shown, asked, closed, visible(), p.shown)
+p.close()
+"""
+
+
+def test_a_preview_closed_with_its_close_button_stays_closed(xvfb: str, tmp_path: Path) -> None:
+    """Closed with the window's close button, the preview opened again at the next frame
+    (imshow makes the window anew), so the camera's picture of the user came back on
+    screen as often as it was closed. In a child process: Qt stays bound to the first
+    display it opens, and this test's Xvfb ends with the test."""
+    env = {**os.environ, "PYTHONPATH": str(Path(preview.__file__).resolve().parents[1])}
+    tests = str(Path(__file__).resolve().parent)
+    done = subprocess.run([sys.executable, "-c", _CLOSE_BY_HAND, tests], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    shown, asked, closed, after, frames = done.stdout.split()
+    assert float(shown) >= 1 and int(asked) == 1 and float(closed) < 1  # really closed
+    assert float(after) < 1  # not shown again
+    assert int(frames) == 5  # only the frames before it was closed were drawn
