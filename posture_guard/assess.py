@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,20 +233,37 @@ def check_out(out: str | Path, photo: str | Path, force: bool = False) -> Path:
 
     Never the photo itself, even with ``force``: the annotated copy would replace the
     user's only original. Any other existing file is kept unless ``force``, as ``record``
-    keeps a recording.
+    keeps a recording. A folder, a folder we may not write in and a link loop are named
+    here too: they printed the results, then "cannot write" and exit status 2.
     """
     path = Path(out)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UserError(f"--out {path}: use a .png or .jpg file name")
-    if path.exists() and Path(photo).exists() and paths.same_file(path, photo):
+    exists = True
+    try:
+        path.stat()
+    except FileNotFoundError:
+        exists = False
+    except OSError as exc:  # a link loop, a file named as a folder on the way
+        raise UserError(f"cannot write --out {path}: {exc.strerror or exc}") from None
+    if exists and path.is_dir():
+        raise UserError(f"--out {path} is a folder; give the annotated photo's file name")
+    if exists and Path(photo).exists() and paths.same_file(path, photo):
         raise UserError(
             f"--out {path} is the photo itself, which the annotated copy would replace; "
             "choose another name"
         )
-    if path.exists() and not force:
+    if exists and not force:
         raise UserError(f"{path} already exists; choose another name or add --force")
-    if not path.parent.is_dir():
-        raise UserError(f"cannot write --out {path}: the folder {path.parent} does not exist")
+    # where the file would be made: a dangling link makes its target, in its own folder
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
+    if not exists and not folder.is_dir():
+        raise UserError(f"cannot write --out {path}: the folder {folder} does not exist")
+    if not os.access(path if exists else folder, os.W_OK):
+        raise UserError(
+            f"cannot write --out {path}: "
+            + ("the file is read-only to you" if exists else f"the folder {folder} is not writable")
+        )
     return path
 
 

@@ -183,6 +183,67 @@ def test_an_out_that_cannot_be_written_is_refused_before_measuring(
     assert list(tmp_path.iterdir()) == []
 
 
+def _out_refused(photo: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    assert cli.main(["assess", str(photo), "--out", str(out), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    return captured.err
+
+
+def test_a_folder_or_a_link_loop_as_out_is_refused_before_measuring(
+    grace_hopper: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder given as --out was called a file that "already exists; add --force", and
+    with --force the photo was measured, the results printed, then "cannot write: Is a
+    directory"; a link loop too was named only after the results. (The portrait is
+    frontal: measured, it is refused as one, which would be the message here.)"""
+    folder = tmp_path / "annotated.png"
+    folder.mkdir()
+    for extra in ([], ["--force"]):
+        err = _out_refused(grace_hopper, folder, capsys, *extra)
+        assert f"--out {folder} is a folder" in err
+    assert list(folder.iterdir()) == []
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop.name)
+    err = _out_refused(grace_hopper, loop, capsys, "--force")
+    assert "Too many levels of symbolic links" in err
+
+
+NO_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+
+
+def test_an_out_in_a_folder_not_writable_is_refused_before_measuring(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """Printed the results, then "cannot write ...: Permission denied". Run as a user
+    (root writes anywhere: it gives up that power through setpriv, or the test skips)."""
+    import os
+    import subprocess
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None or subprocess.run([*NO_OVERRIDE, "true"]).returncode:
+            pytest.skip("running as root, and setpriv cannot drop root's power over file modes")
+        prefix = NO_OVERRIDE
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o555)
+    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).resolve().parents[1])}
+    try:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "posture_guard.cli", "assess", str(grace_hopper),
+             "--out", str(shared / "me.png")],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        shared.chmod(0o755)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        f"posture-guard: cannot write --out {shared / 'me.png'}: the folder {shared} is not "
+        "writable\n"
+    )
+    assert list(shared.iterdir()) == []
+
+
 def test_frontal_photo_gets_a_clear_message(
     grace_hopper: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
