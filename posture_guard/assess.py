@@ -281,13 +281,24 @@ def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
         raise UserError(f"cannot write {path}: {exc}") from exc
     if not ok:
         raise UserError(f"cannot write {path}: the image could not be encoded")
+    existed = path.exists()
     try:
-        with open(path, "wb", opener=paths.private_opener) as fh:
-            fh.write(encoded.tobytes())
+        fh = open(path, "wb", opener=paths.private_opener)
     except FileNotFoundError:
         raise UserError(f"cannot write {path} (does its folder exist?)") from None
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with fh:
+            fh.write(encoded.tobytes())
+    except OSError as exc:
+        # a disk full (or a file size limit) stopped it part way: a file made here is
+        # removed, as the user was told nothing was written (it stayed, half the
+        # photo of the user in it); one overwritten with --force is said to be incomplete
+        if not existed:
+            Path(os.path.realpath(path)).unlink(missing_ok=True)
+        left = f"; {path} is left incomplete" if existed else ""
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}{left}") from None
 
 
 def cmd_assess(args: argparse.Namespace) -> int:

@@ -244,6 +244,50 @@ def test_an_out_in_a_folder_not_writable_is_refused_before_measuring(
     assert list(shared.iterdir()) == []
 
 
+_WRITE_OVER_LIMIT = """
+import resource, sys
+import cv2
+from posture_guard.assess import Assessment, write_annotated
+from posture_guard.errors import UserError
+
+a = Assessment("left", "left", 60.0, -5.0, 0.1, (100.0, 100.0), (120.0, 220.0), (60.0, 90.0))
+image = cv2.imread(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))  # a disk full after 20 kB
+try:
+    write_annotated(image, a, sys.argv[2])
+except UserError as exc:
+    print(exc)
+"""
+
+
+def test_an_annotated_photo_not_written_whole_is_not_left_half_written(
+    grace_hopper: Path, tmp_path: Path
+) -> None:
+    """A disk that filled up part way left the file made so far, 0600 but holding the
+    top of the user's photo, after "cannot write"; one overwritten with --force is now
+    said to be left incomplete. (A file size limit stands in for the full disk; Python
+    ignores its signal, so the write fails with "File too large".)"""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).resolve().parents[1])}
+
+    def write(out: Path) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _WRITE_OVER_LIMIT, str(grace_hopper), str(out)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    out = tmp_path / "annotated.png"
+    assert write(out) == f"cannot write {out}: File too large\n"
+    assert list(tmp_path.iterdir()) == []
+    kept = tmp_path / "kept.png"
+    kept.write_bytes(b"an earlier annotated photo")
+    assert write(kept) == f"cannot write {kept}: File too large; {kept} is left incomplete\n"
+
+
 def test_frontal_photo_gets_a_clear_message(
     grace_hopper: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
