@@ -55,8 +55,18 @@ def import_mediapipe() -> types.ModuleType:
     stand-ins take matplotlib's place while mediapipe loads and are taken out of
     ``sys.modules`` afterwards, so the reports' own ``import matplotlib`` is the real one.
     Where matplotlib is loaded already, it is used as it is.
+
+    Nor the ``sounddevice`` that its audio tasks import at import time, to record from a
+    microphone: importing it starts PortAudio, which enumerates the machine's sound
+    cards and connects to the sound servers (JACK, PulseAudio through ALSA), on every
+    machine that has PortAudio (its wheels bring it on macOS and Windows). A posture
+    coach has no business with the microphone, and the audio servers' sockets are
+    connections the privacy promise does not allow. Blocked (``None`` in
+    ``sys.modules``), it is an ImportError, which MediaPipe takes as "no audio".
     """
-    stand_ins: dict[str, types.ModuleType] = {}
+    stand_ins: dict[str, Optional[types.ModuleType]] = {}
+    if "sounddevice" not in sys.modules:
+        stand_ins["sounddevice"] = None
     if "matplotlib" not in sys.modules:
         stand_ins["matplotlib"] = _Deferred("matplotlib")
     if "matplotlib.pyplot" not in sys.modules:
@@ -68,7 +78,7 @@ def import_mediapipe() -> types.ModuleType:
         return importlib.import_module("mediapipe")
     finally:
         for name, module in stand_ins.items():
-            if sys.modules.get(name) is module:
+            if name in sys.modules and sys.modules[name] is module:
                 del sys.modules[name]
 
 

@@ -195,3 +195,44 @@ def test_live_monitor_on_a_real_video_writes_no_image_and_opens_no_network(
     assert_no_network()
     # the notifier did try its unix socket (so the socket audit was live)
     assert any(f == int(socket.AF_UNIX) for f in _RECORD["sockets"]) or _RECORD["connects"]
+
+
+_IMPORT_MEDIAPIPE = """
+import sys
+
+seen = []
+
+def hook(event, args):
+    if event == "import" and args[0] == "_sounddevice":  # what sounddevice loads first
+        seen.append(f"import {args[0]}")
+    elif event in ("subprocess.Popen", "os.posix_spawn", "os.exec"):
+        seen.append(f"started {args[0]} {args[1]}")
+    elif event == "socket.__new__":
+        seen.append(f"socket of family {args[1]}")
+
+sys.addaudithook(hook)
+from posture_guard import pose
+
+mp = pose.import_mediapipe()
+assert mp.solutions.pose.Pose is not None
+print(repr(seen), "sounddevice" in sys.modules)
+"""
+
+
+def test_mediapipe_is_loaded_without_its_microphone_recorder(tmp_path: Path) -> None:
+    """MediaPipe's audio tasks import sounddevice at import time, and sounddevice starts
+    PortAudio: on a machine with PortAudio (with LD_LIBRARY_PATH naming Debian's
+    libportaudio2 here) every command that ran the pose model opened the sound cards'
+    control devices and connected to JACK's socket (/dev/shm/jack_default_0_0), and
+    without it, sounddevice's search started ldconfig, gcc and ld three times. In a
+    child process: mediapipe is imported once per process."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(Path(paths.__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_MEDIAPIPE],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "[] False\n"
