@@ -35,8 +35,8 @@ from .summary import (
     Piece,
     counted,
     day_pieces,
-    fmt_minutes,
-    fmt_whole_minutes,
+    fmt_part_minutes,
+    fmt_shown_minutes,
     hour_of_day,
     summarize_range,
     whole_minutes,
@@ -332,7 +332,7 @@ def render_html(data: ReportData) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Posture and headaches, {data.first} to {data.last}</h1>",
         f"<p>{monitored_days} of {counted(len(rows), 'day')} monitored{short}; "
-        f"{esc(fmt_minutes(desk))} at the desk in total.</p>",
+        f"{esc(fmt_part_minutes(desk))} at the desk in total.</p>",
         "<table><tr><th>state</th><th>time</th><th>share of desk time</th></tr>",
     ]
     # shares of desk time, rounded together so that the column adds up to 100 %
@@ -342,7 +342,7 @@ def render_html(data: ReportData) -> str:
     shown = whole_minutes(total)  # adding up to the desk total above
     for s in STATES:
         share = f"{percent[s]} %" if s in percent else ""
-        time_text = esc(fmt_whole_minutes(shown[s]))
+        time_text = esc(fmt_shown_minutes(shown[s], total[s]))
         parts.append(f"<tr><td>{esc(s)}</td><td>{time_text}</td><td>{share}</td></tr>")
     parts.append("</table>")
     if rows:

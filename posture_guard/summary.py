@@ -417,6 +417,16 @@ def fmt_part_minutes(seconds: float) -> str:
     return fmt_minutes(seconds)
 
 
+def fmt_shown_minutes(minutes: int, seconds: float) -> str:
+    """``minutes`` (a row's whole minutes, as :func:`whole_minutes` shares them out) of a
+    row of ``seconds``: "under 1 min" when there were some seconds but no whole minute, as
+    :func:`fmt_part_minutes` says them (a day of a few seconds read "monitored 0 min",
+    with "good 0 min (100 % of desk time)" below it)."""
+    if minutes == 0 and seconds > 0:
+        return "under 1 min"
+    return fmt_whole_minutes(minutes)
+
+
 def fmt_part_share(share: float) -> str:
     """A share of desk time in whole percents, as :func:`fmt_part_minutes` says minutes: a
     share above 0 that rounds to 0 reads "under 1 %"."""
@@ -438,8 +448,8 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     if summary.monitored_s <= 0:
         lines.append("  nothing was monitored on this day")
     rows: list[tuple[str, str]] = [
-        ("monitored", fmt_minutes(summary.monitored_s)),
-        ("at the desk", fmt_minutes(summary.desk_s)),
+        ("monitored", fmt_part_minutes(summary.monitored_s)),
+        ("at the desk", fmt_part_minutes(summary.desk_s)),
     ]
     desk = summary.desk_s
     # shares of desk time, rounded together so that the states shown add up to 100 %
@@ -450,7 +460,8 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     shown = whole_minutes(summary.state_seconds)  # adding up to the two totals above
     for state in STATES:
         share = f"  ({percent[state]} % of desk time)" if state in percent else ""
-        rows.append((f"  {state.replace('_', ' ')}", fmt_whole_minutes(shown[state]) + share))
+        time_text = fmt_shown_minutes(shown[state], summary.state_seconds[state])
+        rows.append((f"  {state.replace('_', ' ')}", time_text + share))
         if state == PostureState.ABSENT.value and summary.cut_off_away_s > 0:
             # not an empty desk: someone too close to the camera to be measured
             away_cut = fmt_part_minutes(summary.cut_off_away_s)
@@ -469,7 +480,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     good = percent.get(PostureState.GOOD.value)
     rows += [
         ("good posture share", "-" if good is None else f"{good} %"),
-        ("longest forward head", fmt_minutes(summary.longest_forward_head_s)),
+        ("longest forward head", fmt_part_minutes(summary.longest_forward_head_s)),
         ("alerts", str(summary.alerts)),
         ("breaks taken", str(summary.breaks)),
         ("exercises done", str(summary.exercises_done)),
@@ -480,8 +491,10 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     if summary.little_desk_time:
         # a share of 10 minutes (often 0 or 100 %) must not read like a whole day's
+        amount = fmt_part_minutes(desk)  # "only under 1 min" would read oddly
+        amount = amount if amount.startswith("under") else f"only {amount}"
         lines.append(
-            f"  note: only {fmt_minutes(desk)} at the desk: too little time to judge the "
+            f"  note: {amount} at the desk: too little time to judge the "
             f"day's posture by (days under {SHORT_DAY_DESK_S / 3600:g} h are left out of "
             "the report's good-posture line and of the headache analysis)"
         )
@@ -509,6 +522,8 @@ __all__ = [
     "day_pieces",
     "day_start",
     "fmt_minutes",
+    "fmt_part_minutes",
+    "fmt_shown_minutes",
     "fmt_whole_minutes",
     "hour_of_day",
     "longest_run",

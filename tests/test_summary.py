@@ -527,7 +527,10 @@ def test_the_first_and_last_accepted_days_are_summarised(store, capsys, tmp_path
 
 
 def shown_minutes(text: str) -> int:
-    """Minutes of a shown duration: '1 h 05 min' or '12 min'."""
+    """Minutes of a shown duration: '1 h 05 min' or '12 min' ('under 1 min' is none of
+    a whole minute: its row had some seconds, and the whole minutes went elsewhere)."""
+    if text.strip() == "under 1 min":
+        return 0
     m = re.fullmatch(r"(?:(\d+) h )?(\d+) min", text.strip())
     assert m is not None, text
     return 60 * int(m.group(1) or 0) + int(m.group(2))
@@ -554,7 +557,7 @@ def test_the_rows_of_the_summary_and_of_the_report_add_up_to_their_totals(
     db = ["--db", str(store.path)]
     assert cli.main(["summary", "--date", DAY.isoformat(), *db]) == 0
     out = capsys.readouterr().out
-    rows = dict(re.findall(r"^ {2,4}(\w+(?: \w+)*?)  +(\d+ (?:h \d+ )?min)", out, re.M))
+    rows = dict(re.findall(r"^ {2,4}(\w+(?: \w+)*?)  +((?:under )?\d+ (?:h \d+ )?min)", out, re.M))
     states = ["good", "forward head", "raised shoulders", "head tilt"]
     desk = shown_minutes(rows["at the desk"])
     assert sum(shown_minutes(rows[s]) for s in states) == desk
@@ -627,3 +630,30 @@ def test_a_few_seconds_cut_off_or_uncalibrated_read_under_a_minute_not_none(stor
     )
     assert row["judged without calibration"] == "under 1 min  (under 1 % of desk time)"
     assert row["monitored"] == "2 h 10 min"  # whole minutes elsewhere, as before
+
+
+def test_a_day_of_a_few_seconds_reads_under_a_minute_not_none(store, capsys, tmp_path):
+    """A replay of a few seconds read 'monitored 0 min', 'at the desk 0 min' and 'good
+    0 min (100 % of desk time)', then 'note: only 0 min at the desk', and the report
+    '0 min at the desk in total' over a row of 100 %: as if nothing had been seen."""
+    store.add_spans([Span(G, at(10), at(10) + 20), Span(F, at(10) + 20, at(10) + 30)])
+    db = ["--db", str(store.path)]
+    assert cli.main(["summary", "--date", DAY.isoformat(), *db]) == 0
+    out = capsys.readouterr().out
+    row = {m.group(1): m.group(2).strip() for m in re.finditer(r"^  +(\S.*?)  +(\S.*)", out, re.M)}
+    assert row["monitored"] == row["at the desk"] == "under 1 min"
+    assert row["good"] == "under 1 min  (67 % of desk time)"
+    assert row["forward head"] == "under 1 min  (33 % of desk time)"
+    assert row["head tilt"] == "0 min  (0 % of desk time)"  # none of it: still 0
+    assert row["absent"] == "0 min"
+    assert row["longest forward head"] == "under 1 min"
+    assert "note: under 1 min at the desk: too little time" in out
+
+    page = tmp_path / "r.html"
+    argv = ["report", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--html", str(page)]
+    assert cli.main([*argv, *db]) == 0
+    text = page.read_text()
+    assert "; under 1 min at the desk in total" in text
+    cells = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]+)</td>", text.split("<h2>")[0]))
+    assert cells["good"] == cells["forward_head"] == "under 1 min"
+    assert cells["head_tilt"] == cells["absent"] == "0 min"
