@@ -480,7 +480,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     good = percent.get(PostureState.GOOD.value)
     rows += [
         ("good posture share", "-" if good is None else f"{good} %"),
-        ("longest forward head", fmt_part_minutes(summary.longest_forward_head_s)),
+        ("longest forward head", _longest_text(summary, shown[PostureState.FORWARD_HEAD.value])),
         ("alerts", str(summary.alerts)),
         ("breaks taken", str(summary.breaks)),
         ("exercises done", str(summary.exercises_done)),
@@ -504,6 +504,14 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         whole = summary.uncalibrated_s >= summary.desk_s - TOUCH  # float sums of spans
         lines.append(f"  note: {NONE_CALIBRATED if whole else NOT_CALIBRATED}")
     return "\n".join(lines)
+
+
+def _longest_text(summary: DaySummary, forward_head: int) -> str:
+    """The longest forward-head stretch in minutes, never more than ``forward_head``, the
+    whole minutes the forward-head row shows: rounded alone, a stretch of 2.55 min read
+    "longest forward head 3 min" under "forward head 2 min"."""
+    seconds = summary.longest_forward_head_s
+    return fmt_shown_minutes(min(int(round(seconds / 60)), forward_head), seconds)
 
 
 def to_json_text(summary: DaySummary, extra: Optional[dict[str, Any]] = None) -> str:

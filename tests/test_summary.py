@@ -657,3 +657,26 @@ def test_a_day_of_a_few_seconds_reads_under_a_minute_not_none(store, capsys, tmp
     cells = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]+)</td>", text.split("<h2>")[0]))
     assert cells["good"] == cells["forward_head"] == "under 1 min"
     assert cells["head_tilt"] == cells["absent"] == "0 min"
+
+
+# good 10.6 min, then one forward-head stretch of 2.55 min, raised shoulders 0.85 min and
+# 1.5 min away: each rounded alone, the states read 10.6 + 2.5 + 0.8 = 13.9 desk minutes
+# beside a desk total of 14.0, and the stretch 3 whole minutes beside 2 of forward head
+UNEVEN = [(G, 636.0), (F, 153.0), (R, 51.0), (A, 90.0)]
+
+
+def add_uneven(store) -> None:
+    start, spans = at(9), []
+    for state, secs in UNEVEN:
+        spans.append(Span(state, start, start + secs))
+        start += secs
+    store.add_spans(spans)
+
+
+def test_the_longest_forward_head_stretch_is_no_longer_than_all_forward_head(store, capsys):
+    add_uneven(store)
+    assert cli.main(["summary", "--date", DAY.isoformat(), "--db", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    row = {m.group(1): m.group(2).strip() for m in re.finditer(r"^  +(\S.*?)  +(\S.*)", out, re.M)}
+    assert row["forward head"] == "2 min  (18 % of desk time)"  # the minute went to others
+    assert row["longest forward head"] == "2 min"
