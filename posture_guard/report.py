@@ -27,6 +27,7 @@ from . import paths
 from .association import MIN_DESK_HOURS, Result, analyse, collect_days
 from .diary import ClinicalSummary, Diary, DiaryDay, clinical_summary
 from .errors import UserError
+from .states import PostureState
 from .store import Store
 from .summary import (
     PRESENT_STATES,
@@ -72,11 +73,15 @@ class DailyRow:
             "monitored_min": round(p.monitored_s / 60, 1),
             "desk_min": round(p.desk_s / 60, 1),
         }
-        row.update({f"{s}_min": round(p.state_seconds[s] / 60, 1) for s in STATES})
+        # the states add up to the monitored and desk minutes, as in `summary --json`
+        minutes = p.state_minutes()
+        row.update({f"{s}_min": minutes[s] for s in STATES})
         row.update(
             {
                 "good_share": "" if share is None else round(share, 4),
-                "longest_forward_head_min": round(p.longest_forward_head_s / 60, 1),
+                "longest_forward_head_min": p.longest_forward_head_minutes(
+                    minutes[PostureState.FORWARD_HEAD.value]
+                ),
                 "alerts": p.alerts,
                 "breaks": p.breaks,
                 "exercises_done": p.exercises_done,

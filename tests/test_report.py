@@ -450,3 +450,26 @@ def test_csv_medication_of_a_long_headache_points_its_later_days_to_its_first(st
     assert cli.main([*argv, "--db", str(store.path)]) == 0
     with open(out, newline="") as fh:
         assert [r["acute_medication"] for r in csv.DictReader(fh)] == [f"counted on {D1}", "no"]
+
+
+def test_csv_state_minutes_add_up_to_the_monitored_and_desk_minutes(store, tmp_path):
+    """Each state rounded alone to 0.1 min: every day of `demo --db` read good 2.6,
+    forward head 2.0, raised shoulders 0.7 and absent 1.0 beside 5.2 desk and 6.2
+    monitored minutes, so a spreadsheet's sum of a row did not give its total."""
+    start, spans = ts(D1, 9), []
+    for state, secs in [("good", 636.0), ("forward_head", 153.0), ("raised_shoulders", 51.0)]:
+        spans.append(Span(PostureState(state), start, start + secs))
+        start += secs
+    spans.append(Span(PostureState.ABSENT, start, start + 90.0))
+    store.add_spans(spans)
+    out = tmp_path / "r.csv"
+    argv = ["report", "--from", D1.isoformat(), "--to", D1.isoformat(), "--csv", str(out)]
+    assert cli.main([*argv, "--db", str(store.path)]) == 0
+    with open(out, newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    desk = sum(Fraction(row[f"{s}_min"]) for s in ("good", "forward_head", "raised_shoulders"))
+    desk += Fraction(row["head_tilt_min"])
+    assert desk == Fraction(row["desk_min"]) == 14
+    assert desk + Fraction(row["absent_min"]) == Fraction(row["monitored_min"]) == Fraction("15.5")
+    assert abs(float(row["forward_head_min"]) - 2.55) < 0.1
+    assert float(row["longest_forward_head_min"]) <= float(row["forward_head_min"])

@@ -673,6 +673,20 @@ def add_uneven(store) -> None:
     store.add_spans(spans)
 
 
+def test_the_json_state_minutes_add_up_to_the_monitored_and_desk_minutes(store, capsys):
+    add_uneven(store)
+    argv = ["summary", "--date", DAY.isoformat(), "--json", "--db", str(store.path)]
+    assert cli.main(argv) == 0
+    obj = json.loads(capsys.readouterr().out)
+    minutes = obj["state_minutes"]
+    desk = [minutes[s] for s in STATES if s != A.value]
+    assert round(sum(desk), 1) == obj["desk_minutes"] == 14.0
+    assert round(sum(desk) + minutes[A.value], 1) == obj["monitored_minutes"] == 15.5
+    for state, secs in UNEVEN:  # each within 0.1 min of its exact time
+        assert abs(minutes[state.value] - secs / 60) < 0.1
+    assert obj["longest_forward_head_minutes"] <= minutes[F.value]
+
+
 def test_the_longest_forward_head_stretch_is_no_longer_than_all_forward_head(store, capsys):
     add_uneven(store)
     assert cli.main(["summary", "--date", DAY.isoformat(), "--db", str(store.path)]) == 0
