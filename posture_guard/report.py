@@ -317,6 +317,39 @@ th{background:#eee}img{max-width:100%}.note{color:#555;font-size:90%}
 """
 
 
+def daily_alt_text(first: date, last: date) -> str:
+    """The daily chart's text for those who cannot see it: what it shows and where its
+    numbers are (it was "daily posture chart", which told a screen reader's user nothing
+    of what the picture held)."""
+    return (
+        f"Chart of each day from {first} to {last}: hours in each posture state (good, "
+        "forward head, raised shoulders, head tilt, absent) stacked, headache days marked, "
+        "and below it the good-posture share of desk time; the Days table below gives "
+        "the same numbers."
+    )
+
+
+def hours_alt_text(hours: dict[str, list[float]], n_days: int) -> str:
+    """The hour-of-day chart's text for those who cannot see it: what it shows and, as its
+    numbers are in no table, the clock hour with the most forward-head time (it was
+    "hour of day chart")."""
+    if n_days == 0:
+        return "Chart of the hours of the day: empty, as no day of the range was monitored."
+    text = (
+        "Chart of the hours of the day: minutes in each posture state in each clock hour, "
+        f"averaged over the {counted(n_days, 'monitored day')}"
+    )
+    forward = hours[PostureState.FORWARD_HEAD.value]
+    most = max(range(24), key=lambda h: forward[h])  # the earliest of equal hours
+    if forward[most] > 0:
+        per_day = fmt_part_minutes(forward[most] / max(n_days, 1))
+        text += (
+            f"; the most forward-head time from {most:02d}:00 to {(most + 1) % 24:02d}:00 "
+            f"({per_day} a monitored day)"
+        )
+    return text + "."
+
+
 def render_html(data: ReportData) -> str:
     rows = data.rows
     esc = html.escape
@@ -332,7 +365,8 @@ def render_html(data: ReportData) -> str:
     total = {s: sum(r.posture.state_seconds[s] for r in rows) for s in STATES}
     desk = sum(r.posture.desk_s for r in rows)
     parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        # the language, so that a screen reader reads the page in English
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>posture_guard report {data.first} to {data.last}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Posture and headaches, {data.first} to {data.last}</h1>",
@@ -351,11 +385,11 @@ def render_html(data: ReportData) -> str:
         parts.append(f"<tr><td>{esc(s)}</td><td>{time_text}</td><td>{share}</td></tr>")
     parts.append("</table>")
     if rows:
+        daily_alt = esc(daily_alt_text(data.first, data.last), quote=True)
+        parts.append(f"<img alt='{daily_alt}' src='data:image/png;base64,{chart_daily(rows)}'>")
+        hours_alt = esc(hours_alt_text(data.hours, monitored_days), quote=True)
         parts.append(
-            f"<img alt='daily posture chart' src='data:image/png;base64,{chart_daily(rows)}'>"
-        )
-        parts.append(
-            "<img alt='hour of day chart' "
+            f"<img alt='{hours_alt}' "
             f"src='data:image/png;base64,{chart_hours(data.hours, monitored_days)}'>"
         )
     parts.append("<h2>Headache diary</h2><ul>")

@@ -473,3 +473,40 @@ def test_csv_state_minutes_add_up_to_the_monitored_and_desk_minutes(store, tmp_p
     assert desk + Fraction(row["absent_min"]) == Fraction(row["monitored_min"]) == Fraction("15.5")
     assert abs(float(row["forward_head_min"]) - 2.55) < 0.1
     assert float(row["longest_forward_head_min"]) <= float(row["forward_head_min"])
+
+
+def page_parts(text: str) -> tuple[dict[str, str], list[str]]:
+    """The attributes of a page's html element and the alt text of each image, as a
+    browser (and a screen reader) reads them."""
+    from html.parser import HTMLParser
+
+    found: tuple[dict[str, str], list[str]] = ({}, [])
+
+    class Parts(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "html":
+                found[0].update({k: v or "" for k, v in attrs})
+            elif tag == "img":
+                found[1].append(dict(attrs).get("alt") or "")
+
+    Parts().feed(text)
+    return found
+
+
+def test_the_page_names_its_language_and_says_what_each_chart_shows(store, tmp_path):
+    """The page named no language, and its charts' text was 'daily posture chart' and
+    'hour of day chart': a screen reader's user heard nothing of what they showed."""
+    fill(store)  # forward head 10:00-10:45 on one day, 23:00-23:30 on another
+    out = tmp_path / "r.html"
+    argv = ["report", "--from", "2024-03-04", "--to", "2024-03-07", "--html", str(out)]
+    assert cli.main([*argv, "--db", str(store.path)]) == 0
+    attrs, (daily, hours) = page_parts(out.read_text())
+    assert attrs.get("lang") == "en"
+    assert "each day from 2024-03-04 to 2024-03-07" in daily and "Days table" in daily
+    assert "averaged over the 3 monitored days" in hours
+    assert "the most forward-head time from 10:00 to 11:00 (15 min a monitored day)" in hours
+
+    argv = ["report", "--from", "2024-02-01", "--to", "2024-02-03", "--html", str(out)]
+    assert cli.main([*argv, "--db", str(store.path)]) == 0
+    _, (_, hours) = page_parts(out.read_text())
+    assert hours == "Chart of the hours of the day: empty, as no day of the range was monitored."
