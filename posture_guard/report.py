@@ -356,12 +356,13 @@ def render_html(data: ReportData) -> str:
     monitored_days = sum(1 for r in rows if r.posture.monitored_s > 0)
     # days whose shares rest on little time: said, not left for the chart to hide
     short_days = sum(1 for r in rows if r.posture.little_desk_time)
-    short = (
-        f" ({short_days} of them with less than {MIN_DESK_HOURS:g} h at the desk: "
-        "their shares rest on little time)"
-        if short_days
-        else ""
-    )
+    under = f"less than {MIN_DESK_HOURS:g} h at the desk"
+    short = ""
+    if short_days == monitored_days == 1:  # "1 of 1 day monitored (1 of them ..." read oddly
+        short = f" (with {under}: its shares rest on little time)"
+    elif short_days:
+        whose = "its shares rest" if short_days == 1 else "their shares rest"
+        short = f" ({short_days} of them with {under}: {whose} on little time)"
     total = {s: sum(r.posture.state_seconds[s] for r in rows) for s in STATES}
     desk = sum(r.posture.desk_s for r in rows)
     parts = [

@@ -314,7 +314,7 @@ def test_the_share_chart_neither_bridges_a_day_not_seen_nor_weighs_a_short_day_i
     page.feed(out.read_text())
     assert page.texts[0].startswith(
         "4 of 5 days monitored (1 of them with less than 1 h at the desk: "
-        "their shares rest on little time)"
+        "its shares rest on little time)"
     )
 
     from posture_guard.report import daily_figure  # the chart's figure, before its PNG
@@ -510,3 +510,20 @@ def test_the_page_names_its_language_and_says_what_each_chart_shows(store, tmp_p
     assert cli.main([*argv, "--db", str(store.path)]) == 0
     _, (_, hours) = page_parts(out.read_text())
     assert hours == "Chart of the hours of the day: empty, as no day of the range was monitored."
+
+
+def test_the_page_says_one_short_day_in_the_singular(store, tmp_path):
+    """A one-day report of a short day read "1 of 1 day monitored (1 of them with less
+    than 1 h at the desk: their shares rest on little time)"."""
+    d2, d3 = D1 + timedelta(days=1), D1 + timedelta(days=2)
+    store.add_spans([Span(G, ts(D1, 9), ts(D1, 9, 20)), Span(G, ts(d2, 9), ts(d2, 9, 20))])
+    store.add_spans([Span(G, ts(d3, 9), ts(d3, 11))])
+    page = tmp_path / "r.html"
+    for first, last, said in (
+        (D1, D1, "1 of 1 day monitored (with less than 1 h at the desk: its shares rest"),
+        (D1, d3, "3 of 3 days monitored (2 of them with less than 1 h at the desk: their "),
+        (d2, d3, "2 of 2 days monitored (1 of them with less than 1 h at the desk: its "),
+    ):
+        argv = ["report", "--from", f"{first}", "--to", f"{last}", "--html", str(page)]
+        assert cli.main([*argv, "--db", str(store.path)]) == 0
+        assert f"<p>{said}" in page.read_text(encoding="utf-8")
