@@ -4,16 +4,19 @@ One file per platform, each the platform's own mechanism, so the user can see an
 it without posture_guard:
 
 - Linux with systemd: a user unit ``~/.config/systemd/user/posture-guard.service``,
-  started with the graphical session and restarted 30 s after a crash (the single-instance
-  lock makes a double start harmless). ``enable`` also runs ``systemctl --user enable``
-  when a user manager answers.
+  started with the graphical session and restarted 30 s after a crash, an internal error
+  or a start without any webcam yet (exit status 75), not after a start refused for good
+  (exit status 2, ``RestartPreventExitStatus=``). The single-instance lock makes a double
+  start harmless. ``enable`` also runs ``systemctl --user enable`` when a user manager
+  answers.
 - Linux without systemd: an XDG autostart entry ``~/.config/autostart/posture-guard.desktop``
-  that desktop sessions start at login.
+  that desktop sessions start at login, once (nothing restarts it).
 - macOS: a LaunchAgent ``~/Library/LaunchAgents/org.posture-guard.monitor.plist``
-  (RunAtLoad, restarted after a crash but not after a clean stop; its output discarded,
+  (RunAtLoad, restarted after a non-zero exit but not after a clean stop, and a start
+  refused for good exits 0 under it: :data:`REFUSED_EXIT_ENV`; its output discarded,
   its warnings and errors in ``launchd.err.log`` in the log folder).
 - Windows: ``posture-guard.cmd`` in the Startup folder, starting ``pythonw`` so no console
-  window stays open.
+  window stays open; started once per login, as the XDG entry.
 
 The command started is this interpreter running ``-m posture_guard.cli run``, so the entry
 keeps working inside the virtual environment it was enabled from. :func:`plan` is pure
@@ -38,7 +41,7 @@ from typing import Optional
 from xml.parsers.expat import ExpatError
 
 from .capture import MAX_CAMERA_INDEX
-from .errors import UserError
+from .errors import EXIT_REFUSED, UserError
 
 UNIT_NAME = "posture-guard.service"
 DESKTOP_NAME = "posture-guard.desktop"
@@ -103,6 +106,9 @@ def systemd_unit(argv: Sequence[str], environment: Mapping[str, str] = {}) -> st
         f"{variables}"
         f"ExecStart={' '.join(_systemd_quote(a) for a in argv)}\n"
         "Restart=on-failure\n"
+        # a start refused for good (a profile not calibrated, a broken config, a monitor
+        # running already) is not tried again every 30 s; no webcam yet (75) and a crash are
+        f"RestartPreventExitStatus={EXIT_REFUSED}\n"
         "RestartSec=30\n"
         "TimeoutStopSec=5\n"
         "\n"
@@ -138,6 +144,14 @@ def xdg_desktop(argv: Sequence[str], environment: Mapping[str, str] = {}) -> str
     )
 
 
+#: The environment variable the LaunchAgent sets to "0": the exit status of a monitor
+#: whose start is refused for good (errors.EXIT_REFUSED elsewhere). launchd tells exits
+#: apart only as zero or not (KeepAlive's SuccessfulExit=false restarts any other), so
+#: a profile not calibrated was started again every 10 s for as long as the session
+#: lasted; a crash, an internal error (70) or no webcam yet (75) still exit non-zero.
+REFUSED_EXIT_ENV = "POSTURE_GUARD_REFUSED_EXIT"
+
+
 def launch_agent(argv: Sequence[str], log_dir: Path, environment: Mapping[str, str] = {}) -> str:
     plist: dict[str, object] = {
         "Label": AGENT_LABEL,
@@ -151,8 +165,7 @@ def launch_agent(argv: Sequence[str], log_dir: Path, environment: Mapping[str, s
         "StandardOutPath": "/dev/null",
         "StandardErrorPath": str(log_dir / "launchd.err.log"),
     }
-    if environment:
-        plist["EnvironmentVariables"] = dict(environment)
+    plist["EnvironmentVariables"] = {**environment, REFUSED_EXIT_ENV: "0"}
     return plistlib.dumps(plist).decode("utf-8")
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from . import __version__
-from .errors import UserError
+from .errors import EXIT_REFUSED, UserError
 from .sinks import SessionInfo, Sink
 
 Handler = Callable[[argparse.Namespace], int]
@@ -507,6 +507,20 @@ def _duration_as_operand(argv: list[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_duration_as_operand(list(sys.argv[1:] if argv is None else argv)))
+    status = _handle(args)
+    if status == EXIT_REFUSED and args.handler is cmd_run:
+        from .autostart import REFUSED_EXIT_ENV
+
+        # launchd tells an exit apart only as zero or not: the LaunchAgent asks for 0
+        # here, so a monitor refused for good is not started again every 10 s
+        wanted = os.environ.get(REFUSED_EXIT_ENV, "")
+        if wanted.isdigit() and int(wanted) <= 255:
+            return int(wanted)
+    return status
+
+
+def _handle(args: argparse.Namespace) -> int:
+    """The command's exit status, every error said in one line (see :func:`main`)."""
     handler: Handler = args.handler
     try:
         status = handler(args)
@@ -522,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except UserError as exc:
         print(f"posture-guard: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         print("posture-guard: interrupted", file=sys.stderr)
         return 130
@@ -534,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"posture-guard: {os_problem(exc)}", file=sys.stderr)
         _discard_stdout()
-        return 2
+        return EXIT_REFUSED
     except Exception as exc:  # a bug: say so in one line; the details are for a report
         print(
             f"posture-guard: internal error ({type(exc).__name__}: {exc}); this is a bug in "

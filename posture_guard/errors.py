@@ -5,6 +5,26 @@ a camera index) is raised as a :class:`UserError` whose message names what is wr
 CLI prints the message and exits non-zero; anything else is a bug and keeps its traceback.
 """
 
+#: Exit status of a command refused for what the user must mend (a profile not calibrated
+#: or damaged, a broken config, a monitor already running): trying again changes nothing.
+EXIT_REFUSED = 2
+
+#: Exit status of a command that may work when tried again later unchanged (BSD's
+#: EX_TEMPFAIL): the monitor started at login before any webcam is there (a USB camera or
+#: a dock not plugged in yet). The login entries tell the two apart: systemd's unit
+#: restarts this one and not :data:`EXIT_REFUSED` (RestartPreventExitStatus=).
+EXIT_TRY_AGAIN = 75
+
 
 class UserError(Exception):
     """An error in something the user supplied, with a message meant for them."""
+
+    #: the command's exit status when this stops it
+    exit_status: int = EXIT_REFUSED
+
+
+class TryAgainLater(UserError):
+    """A refusal that may not hold later, unchanged (no webcam plugged in yet); exits
+    with :data:`EXIT_TRY_AGAIN`, so a service manager restarts it, and only it."""
+
+    exit_status = EXIT_TRY_AGAIN

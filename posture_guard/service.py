@@ -62,7 +62,7 @@ import numpy as np
 
 from . import control, logs, paths
 from .capture import CameraError, CameraSource, FrameSource, no_camera_on_this_machine
-from .errors import UserError
+from .errors import TryAgainLater, UserError
 from .landmarks import Sample, StreamHeader
 from .settings_watch import (
     CHECK_S,
@@ -1104,11 +1104,13 @@ def run(
         coach = load_coach_settings(started.date())
         lock = InstanceLock().acquire()
         if open_camera is None and no_camera_on_this_machine():
-            # Nothing to wait for: no camera exists (not one held by a call). Say so.
+            # Nothing to wait for: no camera exists (not one held by a call). Say so, with
+            # the status that asks to be started again: at login a USB webcam or a dock
+            # may come later, and the systemd unit restarts this refusal (and no other).
             lock.release()
             from .monitor import no_camera_message
 
-            raise UserError(no_camera_message(int(getattr(args, "camera", 0) or 0)))
+            raise TryAgainLater(no_camera_message(int(getattr(args, "camera", 0) or 0)))
         record_plan_at_start(started)  # the plan this monitor coaches by holds from now
     except UserError:
         logs.shutdown()

@@ -5,6 +5,7 @@ through the real CLI into a temporary home."""
 from __future__ import annotations
 
 import configparser
+import os
 import plistlib
 import shlex
 import shutil
@@ -117,6 +118,82 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
         [tool, "verify", "--man=no", str(bad)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0 or "broken.service" in done.stderr
+
+
+def _monitor_exit(tmp_path: Path, environment: dict[str, str]) -> tuple[int, str]:
+    """The exit status and stderr of the real monitor (`run`) started as a login entry
+    starts it, with ``environment`` added, in this test's own homes."""
+    env = dict(os.environ, HOME=str(tmp_path / "home"), **environment)
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    return done.returncode, done.stderr
+
+
+def _no_webcam_here() -> None:
+    from posture_guard.capture import no_camera_on_this_machine
+
+    if not no_camera_on_this_machine():
+        pytest.skip("this machine has a camera device (or is not Linux)")
+
+
+def _refuse_for_good() -> None:
+    """A config the monitor refuses to start with, until the user mends it."""
+    from posture_guard import paths
+
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text('[coach]\nquiet_hours = "late"\n', encoding="utf-8")
+
+
+def test_the_systemd_unit_restarts_a_monitor_with_no_webcam_yet_not_one_refused_for_good(
+    tmp_path: Path,
+) -> None:
+    # Every refused start exited 2, and Restart=on-failure started a monitor whose profile
+    # was not calibrated (or whose config was broken) again every 30 s all session long;
+    # no webcam at login (a USB camera, a dock plugged in later) is the refusal where a
+    # restart helps. The unit's rules against the real monitor's exit statuses:
+    _no_webcam_here()
+    unit = configparser.ConfigParser(interpolation=None)
+    unit.read_string(autostart.plan("linux", tmp_path, ARGV, {}, True, tmp_path).content)
+    assert unit["Service"]["Restart"] == "on-failure"  # any non-zero exit, but these:
+    prevented = {int(x) for x in unit["Service"]["RestartPreventExitStatus"].split()}
+
+    status, err = _monitor_exit(tmp_path, {})
+    assert "no camera could be opened" in err
+    assert status != 0 and status not in prevented  # restarted 30 s later
+
+    _refuse_for_good()
+    status, err = _monitor_exit(tmp_path, {})
+    assert "quiet_hours" in err
+    assert status != 0 and status in prevented  # failed, and left so
+
+
+def test_the_launch_agent_restarts_a_monitor_with_no_webcam_yet_not_one_refused_for_good(
+    tmp_path: Path,
+) -> None:
+    # launchd tells exits apart only as zero or not: KeepAlive SuccessfulExit=false
+    # restarted the refused monitor every 10 s. The agent's environment makes that one 0.
+    _no_webcam_here()
+    plist = plistlib.loads(
+        autostart.plan("darwin", tmp_path, ARGV, {}, False, tmp_path).content.encode("utf-8")
+    )
+    assert plist["KeepAlive"] == {"SuccessfulExit": False}  # restarted unless it exits 0
+    environment = plist.get("EnvironmentVariables", {})
+
+    status, err = _monitor_exit(tmp_path, environment)
+    assert "no camera could be opened" in err and status != 0
+
+    _refuse_for_good()
+    status, err = _monitor_exit(tmp_path, environment)
+    assert len(err.splitlines()) == 1 and "quiet_hours" in err  # said, in launchd.err.log
+    assert status == 0
+    # started by hand, the same refusal is still an error
+    assert _monitor_exit(tmp_path, {})[0] == 2
 
 
 def test_desktop_file_validate_accepts_the_xdg_entry(tmp_path: Path) -> None:
@@ -378,7 +455,8 @@ def test_an_entry_enabled_under_posture_guard_home_starts_the_monitor_there(
 
     entry = autostart.plan("darwin", tmp_path, ARGV, env, False, tmp_path)
     plist = plistlib.loads(entry.content.encode("utf-8"))
-    assert plist["EnvironmentVariables"] == env and plist["ProgramArguments"] == ARGV
+    assert plist["EnvironmentVariables"] == {**env, autostart.REFUSED_EXIT_ENV: "0"}
+    assert plist["ProgramArguments"] == ARGV
 
     entry = autostart.plan("win32", tmp_path, ARGV, env, False, tmp_path)
     assert f'set "POSTURE_GUARD_HOME={data}"\r\n' in entry.content

@@ -1167,7 +1167,8 @@ def test_run_without_a_camera_points_to_demo(capsys: pytest.CaptureFixture[str])
 
     if not no_camera_on_this_machine():
         pytest.skip("this machine has a camera device (or is not Linux)")
-    assert main(["run"]) == 2
+    # 75, not the 2 of a refusal for good: at login a webcam may come later (see autostart)
+    assert main(["run"]) == 75
     err = capsys.readouterr().err
     assert "no camera" in err and "posture-guard demo" in err and "Traceback" not in err
 
