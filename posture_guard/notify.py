@@ -13,7 +13,8 @@ Backends:
   in a daemon thread, because button clicks arrive as D-Bus signals that need a running
   loop. desktop-notifier swallows send errors and only logs a warning, so success is
   judged by its ``on_dispatched`` callback (called only after the server accepted the
-  Notify call) and the logged error is kept as the reason.
+  Notify call) and the logged error is kept as the reason. Its dbus-fast does not look
+  for the user's bus at ``$XDG_RUNTIME_DIR/bus`` as libdbus and GLib do: :func:`use_user_bus`.
 - :class:`PlyerNotifier` (plyer 2.1.0, the plain path, no buttons). Its Linux backend is
   one of: dbus-python's ``Notify`` call when ``import dbus`` works (errors raise:
   ``ServiceUnknown`` with a bus but no notification server, ``DBusException`` with no bus);
@@ -37,6 +38,7 @@ import os
 import queue
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -411,6 +413,32 @@ class _ErrorCapture(logging.Handler):
             self.last = record.getMessage()
 
 
+#: the bytes a D-Bus address value holds as they are; any other is written %XX
+_ADDRESS_PLAIN = frozenset(b"-_/.0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def use_user_bus(environ: Optional[dict[str, str]] = None) -> Optional[str]:
+    """Point DBUS_SESSION_BUS_ADDRESS at the user's bus ``$XDG_RUNTIME_DIR/bus`` when it
+    is unset and that socket exists; the address set, or None when nothing was changed.
+
+    Why: libdbus and GLib (dbus-send, notify-send) look there when the variable is unset,
+    as it often is under a systemd user service or an ssh login; dbus-fast, under
+    desktop-notifier, does not, so every prompt failed and was only printed."""
+    env: Any = os.environ if environ is None else environ
+    runtime = env.get("XDG_RUNTIME_DIR", "")
+    if env.get("DBUS_SESSION_BUS_ADDRESS") or not os.path.isabs(runtime):
+        return None
+    socket = os.path.join(runtime, "bus")
+    try:
+        if not stat.S_ISSOCK(os.stat(socket).st_mode):
+            return None
+    except (OSError, ValueError):  # none there (ValueError: a NUL in the variable)
+        return None
+    plain = "".join(chr(b) if b in _ADDRESS_PLAIN else f"%{b:02x}" for b in os.fsencode(socket))
+    env["DBUS_SESSION_BUS_ADDRESS"] = address = f"unix:path={plain}"
+    return address
+
+
 class DesktopNotifierBackend:
     """desktop-notifier with buttons; clicks are queued for :meth:`poll_clicks`."""
 
@@ -473,6 +501,7 @@ class DesktopNotifierBackend:
     async def _send(self, message: Message, dispatched: threading.Event) -> None:
         from desktop_notifier import Button, Capability, DesktopNotifier, Notification
 
+        use_user_bus()  # before its bus connects (at the first send, or again after one died)
         bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
         if bus is not None and not bus.connected:
             # The session bus went away under us (a desktop restart): desktop-notifier

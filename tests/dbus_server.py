@@ -44,7 +44,7 @@ _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configura
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
-  <listen>unix:dir={dir}</listen>
+  <listen>{listen}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
@@ -63,12 +63,16 @@ def dbus_daemon_missing() -> Optional[str]:
 
 
 class PrivateBus:
-    """A session bus of our own; ``address`` goes into DBUS_SESSION_BUS_ADDRESS."""
+    """A session bus of our own; ``address`` goes into DBUS_SESSION_BUS_ADDRESS.
 
-    def __init__(self) -> None:
+    ``socket``: listen on that path (as a user's bus listens on ``$XDG_RUNTIME_DIR/bus``)
+    instead of a socket of a generated name in a folder of its own."""
+
+    def __init__(self, socket: Optional[Path] = None) -> None:
         self._dir = tempfile.mkdtemp(prefix="pg-dbus-")
         config = Path(self._dir) / "session.conf"
-        config.write_text(_CONFIG.format(dir=self._dir), encoding="utf-8")
+        listen = f"unix:path={socket}" if socket is not None else f"unix:dir={self._dir}"
+        config.write_text(_CONFIG.format(listen=listen), encoding="utf-8")
         self.proc = subprocess.Popen(
             ["dbus-daemon", "--config-file", str(config), "--nofork", "--print-address=1"],
             stdout=subprocess.PIPE,

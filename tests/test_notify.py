@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import replace
@@ -37,7 +38,7 @@ from posture_guard.notify import (
 )
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
-from tests.dbus_server import NotificationServer, dbus_daemon_missing
+from tests.dbus_server import NotificationServer, PrivateBus, dbus_daemon_missing
 
 pytest_plugins = ["tests.notify_fixtures"]
 
@@ -359,6 +360,51 @@ def test_no_bus_at_all_is_reported_by_every_backend(tmp_path):
         assert result["plyer"][1] == "plyer:dbus-python"
         assert "DBusException" in result["plyer"][2]
     assert "Traceback" not in proc.stderr  # no library traceback reaches the user
+
+
+def test_desktop_notifier_finds_the_users_bus_in_xdg_runtime_dir(monkeypatch):
+    """Under a systemd user service or an ssh login DBUS_SESSION_BUS_ADDRESS is often
+    unset, and the user's bus is the socket $XDG_RUNTIME_DIR/bus, where libdbus and GLib
+    look (dbus-send, notify-send). dbus-fast does not: every prompt failed ("DBUS_SESSION_
+    BUS_ADDRESS not set and could not get DISPLAY ..."), and was only printed."""
+    reason = dbus_daemon_missing()
+    if reason:
+        pytest.skip(reason)
+    runtime = Path(tempfile.mkdtemp(prefix="pg-run-"))  # short: a socket path has 107 bytes
+    bus = PrivateBus(socket=runtime / "bus")
+    server = NotificationServer(bus.address).start()
+    try:
+        monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+        monkeypatch.delenv("DISPLAY", raising=False)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        notifier = DesktopNotifierBackend()
+        try:
+            delivery = notifier.send(MESSAGE)
+        finally:
+            notifier.close()
+        assert delivery.shown, delivery.reason
+        (call,) = server.wait_for(1)
+        assert call.summary == MESSAGE.title and call.buttons["done"] == "Done"
+    finally:
+        server.stop()
+        bus.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_no_bus_socket_in_xdg_runtime_dir_is_no_bus(monkeypatch, tmp_path):
+    # only a socket named bus is the user's bus: nothing there (or a file of that name)
+    # leaves the variable unset, and the failure says why
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    (tmp_path / "bus").write_text("not a socket", encoding="utf-8")
+    notifier = DesktopNotifierBackend(send_timeout_s=5)
+    try:
+        delivery = notifier.send(MESSAGE)
+    finally:
+        notifier.close()
+    assert not delivery.shown and delivery.reason
+    assert "DBUS_SESSION_BUS_ADDRESS" not in os.environ
 
 
 def test_desktop_notifier_comes_back_after_the_session_bus_went_away():
