@@ -387,8 +387,8 @@ class ConsolePrinter:
     14:12, after a suspend the hours asleep on top, and after the clock was set (a new
     session) it started again from "[00:00:00]"."""
 
-    def __init__(self, out: TextIO, wall: Optional[Callable[[float], datetime]] = None):
-        self.out = out
+    def __init__(self, out: Optional[TextIO], wall: Optional[Callable[[float], datetime]] = None):
+        self.out = out  # None: no console (pythonw, the Windows login entry), print drops it
         self.wall = wall
 
     def on_decision(self, d: Decision) -> None:
@@ -405,7 +405,8 @@ class ConsolePrinter:
         print(f"[{at}] {d.state.value:<17}{why}", file=self.out)
 
     def close(self, t_end: float) -> None:
-        self.out.flush()
+        if self.out is not None:  # without, every stop was an AttributeError, the sinks
+            self.out.flush()  # after this one (the database's) left unclosed
 
 
 def fmt_clock(seconds: float) -> str:

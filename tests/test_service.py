@@ -619,6 +619,42 @@ def test_the_flush_is_done_when_due_while_the_sampler_sleeps_its_steady_interval
     assert max(lost) <= S.flush_every_s + steady + 0.01
 
 
+def test_a_monitor_without_a_console_stops_cleanly_with_its_posture_logged_to_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Windows login entry starts ``pythonw``, which has no console: sys.stdout and
+    sys.stderr are None. Every stop (a logoff) ended in "AttributeError: 'NoneType' object
+    has no attribute 'flush'" from the posture lines' printer, the first sink closed, so
+    the database's was never closed: the posture since the last flush was lost."""
+    from fake_camera import StreamCamera
+
+    from posture_guard.monitor import demo_stream_path
+    from posture_guard.store import Store
+
+    clock = FakeClock(stop_at=62)
+    watch = FlushWatch()
+    args = cli.build_parser().parse_args(["run"])
+    camera = StreamCamera(demo_stream_path(), clock)
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)
+    code = service.run(
+        args,
+        lambda session, coach: [*cli.session_sinks(args, session, coach), watch],
+        open_camera=camera.open,
+        detector=camera,
+        clock=clock,
+        sleep=clock.sleep,
+        install_signals=False,
+        start=LIVE_START,
+        screen=service.ScreenLockProbe(runner=lambda argv: None),
+    )
+    assert code == 0
+    with Store.open(paths.database_file()) as store:
+        spans = store.spans(0, 2e10)
+    # up to the close, not only to the last flush
+    assert spans and spans[-1].end >= LIVE_START.timestamp() + watch.decided[-1]
+
+
 class RealTimeToo(FakeClock):
     """The fake clock, plus the real seconds the loop spends: a wait inside the loop (a
     database lock, say) shows in its stream time as it would in a real run, while its
