@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 from typing import IO, Optional
@@ -28,7 +29,48 @@ _MARK = "_posture_guard_handler"  # set on our handlers so setup() can replace t
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Creates the log, and each new one after a rotation, 0600: the log names posture
-    states and the headaches recorded, not for the other users of the machine."""
+    states and the headaches recorded, not for the other users of the machine.
+
+    A log (or its folder) removed while the monitor runs is made anew at its path at the
+    next line, as a database removed is: the lines went into the removed file, which
+    nothing could read while `run` and the README pointed to its path, and the first
+    rotation, failing to open it again, printed a "--- Logging error ---" traceback for
+    every line from then on. A line that still cannot be written is said once, in one
+    line, not with a traceback each time."""
+
+    _told = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._reopen_if_gone()
+        super().emit(record)
+
+    def _reopen_if_gone(self) -> None:
+        stream = self.stream
+        if stream is None:
+            return  # opened on the next write
+        try:
+            on_disk = os.stat(self.baseFilename)
+            open_file = os.fstat(stream.fileno())
+            if (on_disk.st_dev, on_disk.st_ino) == (open_file.st_dev, open_file.st_ino):
+                return
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # gone (a file in its folder's place too)
+        except (OSError, ValueError):  # cannot tell: write where it writes
+            return
+        self.stream = None  # type: ignore[assignment]  # the next write opens the path
+        try:
+            stream.close()
+            os.makedirs(os.path.dirname(self.baseFilename), paths.PRIVATE_DIR, exist_ok=True)
+        except OSError:
+            pass  # the open says why, once (handleError)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if self._told or sys.stderr is None:
+            return
+        self._told = True
+        why = sys.exc_info()[1]
+        text = (why.strerror if isinstance(why, OSError) else None) or str(why)
+        print(f"posture-guard: cannot write the log {self.baseFilename}: {text}", file=sys.stderr)
 
     def _open(self) -> IO[str]:
         return open(

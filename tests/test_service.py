@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -218,6 +219,41 @@ def test_log_goes_to_a_rotating_file_and_v_shows_more(pg_home: Path) -> None:
         assert path.stat().st_size <= logs.MAX_BYTES
     finally:
         logs.shutdown()
+
+
+def test_a_log_folder_removed_while_the_monitor_runs_is_made_anew(
+    pg_home: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log folder cleared while a monitor runs (to start afresh, or by a cleaner):
+    its lines went into the removed file, which nothing could read, and the first
+    rotation printed a "--- Logging error ---" traceback for each line from then on."""
+    import shutil
+
+    monkeypatch.setattr(logs, "MAX_BYTES", 4000)
+    path = logs.setup(verbose=0, console=io.StringIO())
+    try:
+        log = logging.getLogger("posture_guard.service")
+        log.info("before")
+        shutil.rmtree(path.parent)
+        log.info("camera released: paused")
+        assert "camera released: paused" in path.read_text(encoding="utf-8")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        shutil.rmtree(path.parent)
+        for i in range(200):  # rotations with the folder gone again
+            log.info("line %d %s", i, "x" * 60)
+        assert "line 199" in path.read_text(encoding="utf-8")
+        assert (path.parent / (path.name + ".1")).exists()
+        # a log that cannot be made at all (a file where its folder belongs) is said
+        # once, in one line
+        shutil.rmtree(path.parent)
+        path.parent.write_text("in the way", encoding="utf-8")
+        for i in range(3):
+            log.info("lost %d", i)
+    finally:
+        logs.shutdown()
+    err = capsys.readouterr().err
+    assert err == f"posture-guard: cannot write the log {path}: Not a directory\n"
 
 
 def test_levels_per_verbosity() -> None:
