@@ -35,6 +35,7 @@ from posture_guard.notify import (
     PlyerNotifier,
     PrintingNotifier,
     plyer_path,
+    use_user_bus,
 )
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
@@ -388,6 +389,29 @@ def test_desktop_notifier_finds_the_users_bus_in_xdg_runtime_dir(monkeypatch):
     finally:
         server.stop()
         bus.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_the_users_bus_address_is_escaped_as_dbus_reads_it():
+    """A runtime folder whose name holds a space, a '~' or a non-ASCII letter: the address
+    is written with D-Bus's %XX escapes, which dbus-fast refuses to go without."""
+    import socket
+
+    from dbus_fast._private.address import parse_address
+
+    runtime = Path(tempfile.mkdtemp(prefix="pg run~ü-"))
+    listener = socket.socket(socket.AF_UNIX)
+    try:
+        listener.bind(str(runtime / "bus"))
+        env = {"XDG_RUNTIME_DIR": str(runtime)}
+        address = use_user_bus(env)
+        assert address is not None and env["DBUS_SESSION_BUS_ADDRESS"] == address
+        assert parse_address(address) == [("unix", {"path": str(runtime / "bus")})]
+        # a variable already set is the user's choice: left as it is
+        env = {"XDG_RUNTIME_DIR": str(runtime), "DBUS_SESSION_BUS_ADDRESS": "unix:path=/x"}
+        assert use_user_bus(env) is None and env["DBUS_SESSION_BUS_ADDRESS"] == "unix:path=/x"
+    finally:
+        listener.close()
         shutil.rmtree(runtime, ignore_errors=True)
 
 
