@@ -118,7 +118,11 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
         help="with --calibrate-seconds: the next N seconds are a deliberate slouch",
     )
     p.add_argument("--profile", default=None, help="calibration profile to judge against")
-    p.add_argument("--states-out", type=_file_name, help="write posture states (JSONL) here")
+    p.add_argument(
+        "--states-out",
+        type=_file_name,
+        help="write posture states (JSONL) here (- for standard output)",
+    )
     p.add_argument(
         "--every-sample",
         action="store_true",
@@ -135,7 +139,9 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="the whole pipeline on a bundled landmark stream")
     p.add_argument(
-        "--states-out", type=_file_name, help="also write the posture states (JSONL) here"
+        "--states-out",
+        type=_file_name,
+        help="also write the posture states (JSONL) here (- for standard output)",
     )
     _add_replay_sink_options(p, "09:00 today, or yesterday until today's demo is over")
     p.set_defaults(handler=cmd_demo)

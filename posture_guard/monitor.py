@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
@@ -653,11 +653,15 @@ class StatesFile:
         self.path = path
         self.error: Optional[OSError] = None
         try:
-            if Path(path).suffix == ".gz":
+            if is_standard_output(path) and Path(path).suffix != ".gz":
+                # written where standard output is, not opened again by name: that
+                # emptied a file it appends to, and wrote over the command's own lines
+                self._handle: TextIO = open(os.dup(1), "w", encoding="utf-8")
+            elif Path(path).suffix == ".gz":
                 # compressed, as `record` writes a .gz name: plain text under it was
                 # refused by zcat and gzip -d ("not in gzip format")
                 paths.create_private(path)  # gzip.open would make it 0644
-                self._handle: TextIO = gzip.open(path, "wt", encoding="utf-8")
+                self._handle = gzip.open(path, "wt", encoding="utf-8")
             else:
                 self._handle = open(path, "w", encoding="utf-8", opener=paths.private_opener)
         except OSError as exc:
@@ -716,7 +720,7 @@ def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Op
 def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> None:
     """Refuse a ``--states-out`` that is an input, the database or a landmark recording
     (see :func:`open_states_out`), before anything is read or written."""
-    if not path:
+    if not path or path == STANDARD_OUTPUT:
         return
     paths.refuse_same_file(path, "--states-out", inputs)
     if streams.looks_like_stream(path):
@@ -724,6 +728,30 @@ def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> 
             f"--states-out {path} is a landmark recording, which the posture states would "
             "replace; choose another name for the output"
         )
+
+
+#: The name that stands for standard output, as it does for most commands that write a
+#: file: ``replay --states-out -`` wrote a file named "-".
+STANDARD_OUTPUT = "-"
+
+
+def is_standard_output(path: str) -> bool:
+    """Whether an output option names standard output: ``-``, /dev/stdout, or the file
+    standard output is redirected to."""
+    return path == STANDARD_OUTPUT or _is_stdout(path)
+
+
+@contextmanager
+def own_lines_to_stderr(output: Optional[str]) -> Iterator[None]:
+    """Print the command's own lines (notes, states as they change, totals, prompts) on
+    standard error while ``output`` is standard output, so that what it writes there stays
+    one file to read: with ``--states-out /dev/stdout`` they were written over by it."""
+    if not output or not is_standard_output(output):
+        yield
+        return
+    sys.stdout.flush()  # what was printed before goes first
+    with redirect_stdout(sys.stderr):
+        yield
 
 
 def check_whole_stream(path: str | Path) -> tuple[float, float]:
@@ -948,6 +976,11 @@ def quiet_hours_note(
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+    with own_lines_to_stderr(args.states_out):
+        return _replay_command(args, make_sinks)
+
+
+def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     slouch = args.slouch_seconds or 0.0
     options = ReplayOptions(args.calibrate_seconds, args.profile, args.all_frames, slouch)
     if options.calibrate_seconds is not None and options.calibrate_seconds <= 0:
@@ -1037,6 +1070,11 @@ def demo_morning(now: datetime, span: tuple[float, float]) -> datetime:
 
 
 def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
+    with own_lines_to_stderr(getattr(args, "states_out", None)):
+        return _demo_command(args, make_sinks)
+
+
+def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     from calibration.baseline import SLOUCH_SECONDS
 
     out = sys.stdout

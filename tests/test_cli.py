@@ -1538,6 +1538,34 @@ def test_record_keeps_an_existing_recording_unless_forced(
     assert header.source == f"image:{grace_hopper.name}"
 
 
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_states_out_to_standard_output_keeps_the_commands_own_lines_out_of_it(
+    name: str,
+    slump_stream: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # `--states-out -` wrote a file named "-"; `--states-out /dev/stdout` wrote the
+    # states over the replay's own lines (standard output opened again from its start)
+    if name != "-" and not Path(name).exists():
+        pytest.skip(f"no {name}")
+    monkeypatch.chdir(tmp_path)
+    args = ["replay", "--landmarks", str(slump_stream), "--calibrate-seconds", "20"]
+    assert main([*args, "--states-out", str(tmp_path / "states.jsonl"), "--quiet"]) == 0
+    capfd.readouterr()
+    assert main([*args, "--states-out", name]) == 0
+    out, err = capfd.readouterr()
+    assert not (tmp_path / "-").exists()
+    assert out == (tmp_path / "states.jsonl").read_text()
+    assert "forward_head" in err and "monitored" in err
+    assert main(["demo", "--states-out", name]) == 0
+    out, err = capfd.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines and all(x["state"] in STATES for x in lines)
+    assert "posture-guard demo: replaying" in err and "monitored" in err
+
+
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
     grace_hopper: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
