@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from . import paths
 from .errors import UserError
+from .terminal import control_chars
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -231,6 +232,7 @@ def _parse_dosage(raw: Any, where: str) -> Dosage:
     unit = raw.get("unit", "")
     if not isinstance(unit, str):
         raise UserError(f"{where}: 'dosage.unit' must be text")
+    _refuse_control_chars(unit, "dosage.unit", where)
     return Dosage(
         reps=reps,
         hold_s=_range(raw, "hold_s", where),
@@ -275,6 +277,7 @@ def _text(item: Mapping[str, Any], key: str, where: str) -> str:
     value = item[key]
     if not isinstance(value, str) or not value.strip():
         raise UserError(f"{where}: {key!r} must be non-empty text")
+    _refuse_control_chars(value, key, where)
     return value.strip()
 
 
@@ -284,7 +287,18 @@ def _text_list(item: Mapping[str, Any], key: str, where: str, allow_empty: bool)
         raise UserError(f"{where}: {key!r} must be a list of non-empty texts")
     if not value and not allow_empty:
         raise UserError(f"{where}: {key!r} must not be empty")
+    for text in value:
+        _refuse_control_chars(text, key, where)
     return tuple(v.strip() for v in value)
+
+
+def _refuse_control_chars(text: str, key: str, where: str) -> None:
+    """Refuse a text holding control characters, as a plan's are refused: the library's
+    texts are printed (the coach's prompts, `demo`, `plan show`), and an escape sequence
+    in a name cleared and recoloured the terminal there."""
+    bad = control_chars(text)
+    if bad:
+        raise UserError(f"{where}: {key!r} holds control characters ({bad})")
 
 
 def _range_text(r: Range) -> str:

@@ -1542,10 +1542,9 @@ def _control_chars(text: str, allowed: str = "\n\t") -> str:
     """The control characters in a plan's text, escaped ("" when none). Plan texts are
     printed (`plan show`, the coach's prompts): raw, an escape sequence would act on the
     terminal. Newlines and tabs are left alone (a long step may wrap in the file)."""
-    from .terminal import printable
+    from .terminal import control_chars
 
-    found = dict.fromkeys(ch for ch in text if ch not in allowed and printable(ch) != ch)
-    return " ".join(printable(ch) for ch in found)
+    return control_chars(text, allowed)
 
 
 def _range_text(r: tuple[time, time]) -> str:

@@ -23,6 +23,15 @@ def printable(text: str) -> str:
     return "".join(_shown(ch) for ch in text)
 
 
+def control_chars(text: str, allowed: str = "\n\t") -> str:
+    """The control characters in ``text`` but those ``allowed``, escaped and each named
+    once ("" when none): for refusing them where a file's text is read (a plan, the
+    exercise library), whose texts are printed later (`plan show`, the coach's prompts).
+    Newlines and tabs are allowed by default (a long step may wrap in the file)."""
+    found = dict.fromkeys(ch for ch in text if ch not in allowed and _shown(ch) != ch)
+    return " ".join(_shown(ch) for ch in found)
+
+
 def _shown(ch: str) -> str:
     if ch in _NAMED:
         return _NAMED[ch]

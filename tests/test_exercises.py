@@ -252,3 +252,54 @@ def test_a_dose_no_finite_number_gives_is_refused_naming_the_file_and_key(typed,
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and str(path) in err
     assert "exercise 'chin_tuck': 'dosage.hold_s' must be a finite number" in err
+
+
+@pytest.mark.parametrize(
+    "key, typed, shown",
+    [
+        ("name", "\x1b[2J\x1b[31mChin tuck", "\\x1b"),
+        ("caution", "Stop if it hurts\r", "\\r"),
+        ("steps", "Sit tall \u202eeert", "\\u202e"),
+        ("muscles", "deep neck flexors\x07", "\\x07"),
+        ("dosage.unit", "times\x1b[8m", "\\x1b"),
+    ],
+)
+def test_control_characters_in_a_librarys_text_are_refused_as_a_plans_are(key, typed, shown):
+    # A therapist's copy was never checked for them, as a plan's texts are.
+    doc = bundled_doc()
+    first = doc["exercise"][0]
+    if key == "dosage.unit":
+        first["dosage"]["unit"] = typed
+    elif key in ("steps", "muscles"):
+        first[key] = [typed]
+    else:
+        first[key] = typed
+    with pytest.raises(UserError) as info:
+        parse_library(doc, origin="lib.toml")
+    assert f"lib.toml: exercise 'chin_tuck': {key!r} holds control characters ({shown})" == str(
+        info.value
+    )
+
+
+def test_a_command_refuses_a_library_with_control_characters_in_one_line(pg_home, capsys):
+    # an escape sequence in a name cleared and recoloured the terminal when `demo`
+    # printed the prompt; now the command says which text holds it, shown escaped
+    from posture_guard import cli
+
+    text = exercises.bundled_path().read_text(encoding="utf-8")
+    changed = text.replace('name = "Chin tuck"', 'name = "Chin \\u001b[31mtuck"', 1)
+    assert changed != text
+    path = _write_user_copy(pg_home, changed)
+    assert cli.main(["demo"]) == 2
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err
+    assert err.strip().splitlines() == [
+        f"posture-guard: {path}: exercise 'chin_tuck': 'name' holds control characters (\\x1b)"
+    ]
+
+
+def test_a_newline_or_tab_in_a_librarys_text_is_kept_as_a_plans_is():
+    doc = bundled_doc()
+    doc["exercise"][0]["caution"] = "Stop if it hurts.\n\tAsk your therapist."
+    lib = parse_library(doc, origin="lib.toml")
+    assert lib.by_id("chin_tuck").caution == "Stop if it hurts.\n\tAsk your therapist."
