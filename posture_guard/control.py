@@ -576,6 +576,15 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     seconds = parse_duration(args.duration, "snooze duration")
     if seconds < 1.0:  # it would be over before the monitor read it ("snoozed for 0 s")
         raise UserError(f"snooze duration {args.duration!r} is shorter than a second; use e.g. 5m")
+    if seconds > MAX_SNOOZE_S:
+        # named as typed: the figure was worked out from a float, and of a number that
+        # long "999999999999999999999999s" read "277777777777777773117 h 26 min 24 s"
+        typed = args.duration.strip()
+        shown = f"{typed!r}" if len(typed) <= 30 else f"{typed[:20]!r}..."
+        raise UserError(
+            f"snooze duration {shown} is longer than 24 h; "
+            "use `posture-guard pause` and `posture-guard resume` instead"
+        )
     try:  # only for the message: the snooze reads the file again under the lock
         before: Optional[ControlState] = read_control()
     except UserError:

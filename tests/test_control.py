@@ -247,11 +247,31 @@ def test_a_duration_that_gives_a_unit_twice_is_refused(capsys, text, unit):
     assert control.parse_duration("1h30m5s") == 5405.0  # each unit once is still fine
 
 
+@pytest.mark.parametrize(
+    "typed, shown",
+    [
+        ("999999999999999999999999s", "'999999999999999999999999s'"),
+        ("99999999999999999999h", "'99999999999999999999h'"),
+        ("1" + "0" * 300 + "s", "'" + "1" + "0" * 19 + "'..."),
+    ],
+)
+def test_a_snooze_too_long_names_it_as_typed(capsys, typed, shown):
+    # the figure was worked out from a float: "999999999999999999999999s" was refused as
+    # "snooze of 277777777777777773117 h 26 min 24 s", a number never typed
+    assert cli.main(["snooze", typed]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: snooze duration {shown} is longer than 24 h; "
+        "use `posture-guard pause` and `posture-guard resume` instead\n"
+    )
+    assert not control.control_file().exists()
+
+
 def test_snooze_refuses_what_would_be_over_at_once_and_names_a_fraction_past_a_day(capsys):
     assert cli.main(["snooze", "0.4s"]) == 2  # was "Coaching snoozed for 0 s"
     assert "shorter than a second" in capsys.readouterr().err
     assert cli.main(["snooze", "86400.4s"]) == 2  # was "snooze of 24 h is longer than 24 h"
-    assert "snooze of 24 h 1 s is longer than 24 h" in capsys.readouterr().err
+    assert "snooze duration '86400.4s' is longer than 24 h" in capsys.readouterr().err
     assert not control.control_file().exists()
     # what is not a negative duration is still "not a duration", and help is still help
     assert cli.main(["snooze", "-x"]) == 2
