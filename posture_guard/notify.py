@@ -42,9 +42,11 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any, Optional, Protocol
 
 from .errors import UserError
@@ -123,16 +125,12 @@ def without_buttons(message: Message) -> Message:
     records now, see :data:`DONE_RECORDS_NOW`)."""
     commands = []
     done_named = False
-    when = f" --date {message.day.isoformat()}" if message.day is not None else ""
     for action, label in message.buttons:
-        command = _BUTTON_COMMANDS.get(action)
-        if command is None or ("{exercise}" in command and not message.exercise):
+        command = button_command(message, action)
+        if command is None:
             continue
         if action == "snooze" and not message.live:
             continue  # `snooze` silences the live monitor, not the replay that prompted
-        command = command.format(exercise=message.exercise, date=when, snooze=message.snooze)
-        if action != "snooze":
-            command += db_option(message.db)
         commands.append(f"{label}: {command}")
         done_named = done_named or action == "done"
     if not commands:
@@ -143,6 +141,16 @@ def without_buttons(message: Message) -> Message:
     if not message.live and done_named:
         body += f"\n{DONE_RECORDS_NOW}"
     return replace(message, body=body, buttons=())
+
+
+def button_command(message: Message, action: str) -> Optional[str]:
+    """The command that does what the button ``action`` on ``message`` does, or None."""
+    command = _BUTTON_COMMANDS.get(action)
+    if command is None or ("{exercise}" in command and not message.exercise):
+        return None
+    when = f" --date {message.day.isoformat()}" if message.day is not None else ""
+    command = command.format(exercise=message.exercise, date=when, snooze=message.snooze)
+    return command if action == "snooze" else command + db_option(message.db)
 
 
 def escape_markup(text: str) -> str:
@@ -472,6 +480,14 @@ class DesktopNotifierBackend:
         self._markup_for: object = None
         self._markup = False
         self._closed = False
+        # the notifications with buttons shown before this one started (by earlier runs),
+        # those it showed, and the interface it hears their buttons on
+        self._earlier = read_shown()
+        self._mine: set[int] = set()
+        self._heard_on: object = None
+        # listening from the start: a button pressed on an earlier run's notification
+        # before this run shows one of its own is heard too
+        self._listening = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
 
     def send(self, message: Message) -> Delivery:
         dispatched = threading.Event()
@@ -502,6 +518,9 @@ class DesktopNotifierBackend:
         from desktop_notifier import Button, Capability, DesktopNotifier, Notification
 
         use_user_bus()  # before its bus connects (at the first send, or again after one died)
+        # after the connection made at the start: made by both at once, a press would be
+        # heard twice
+        await asyncio.wrap_future(self._listening)
         bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
         if bus is not None and not bus.connected:
             # The session bus went away under us (a desktop restart): desktop-notifier
@@ -533,6 +552,60 @@ class DesktopNotifierBackend:
             timeout=self.timeout_s,
         )
         await self._notifier.send_notification(note)
+        ids = getattr(self._backend(), "_platform_to_interface_notification_identifier", None)
+        nid = getattr(ids, "inverse", {}).get(note.identifier) if ids is not None else None
+        if buttons and isinstance(nid, int):
+            self._mine.add(nid)
+            _remember_shown(nid, message)
+        await self._listen()  # a new connection (the bus came back) is heard on too
+
+    def _backend(self) -> Any:
+        return getattr(self._notifier, "_backend", None)
+
+    async def _listen(self) -> None:
+        """Hear the buttons pressed on the server this backend talks to (D-Bus only), once
+        for each connection to it: those on an earlier run's notifications included,
+        which desktop-notifier passes over without a word."""
+        backend = self._backend()
+        if not hasattr(backend, "_init_dbus"):
+            return  # macOS, Windows: a notification's buttons die with the app
+        try:
+            if getattr(backend, "interface", None) is None:
+                use_user_bus()  # before it connects, as a send does
+                await self._notifier.get_capabilities()  # connects, as a send would
+        except Exception:  # no server yet: the send says why, and listens once it connects
+            return
+        interface = getattr(backend, "interface", None)
+        if interface is not None and interface is not self._heard_on:
+            if hasattr(interface, "on_action_invoked"):
+                interface.on_action_invoked(self._on_action)
+                self._heard_on = interface
+
+    def _on_action(self, nid: int, action: str) -> None:
+        """A button pressed on a notification of this server: said in the log when it is
+        one an earlier run showed (the prompt's run is over; nothing records it)."""
+        if nid in self._mine:
+            return  # this run's: desktop-notifier calls its button's on_pressed
+        earlier = self._earlier.get(nid)
+        if earlier is None or action not in _BUTTON_COMMANDS:
+            return  # another application's notification
+        shown = earlier.get("shown")
+        when = (
+            datetime.fromtimestamp(shown).strftime("%Y-%m-%d %H:%M")
+            if isinstance(shown, (int, float))
+            else "before"
+        )
+        command = (earlier.get("commands") or {}).get(action)
+        instead = f"; `{command}` does what it would have" if command else ""
+        log.warning(
+            "the %r button was pressed on a notification of an earlier monitor run "
+            "(prompt %s, %r, shown %s): that run has ended, so it records nothing%s",
+            action,
+            earlier.get("prompt"),
+            earlier.get("title"),
+            when,
+            instead,
+        )
 
     async def _reads_markup(self) -> bool:
         """Whether the server reads the body as markup (its "body-markup" capability),
@@ -579,6 +652,51 @@ class DesktopNotifierBackend:
             self._loop.close()
         self._logger.removeHandler(self._capture)
         self._logger.propagate = self._old_propagate
+
+
+#: The notifications shown with buttons, by the id their server gave them, kept in the
+#: state folder: a button pressed on one after the monitor run that showed it has ended
+#: does nothing (that run's answer to it is gone with it), and the monitor running then
+#: says so in its log instead of nothing (see :meth:`DesktopNotifierBackend._on_action`).
+SHOWN_NAME = "notifications.json"
+#: How many are kept: more than a day's prompts.
+SHOWN_KEPT = 200
+
+
+def _shown_file() -> Path:
+    from . import paths
+
+    return paths.state_dir() / SHOWN_NAME
+
+
+def read_shown() -> dict[int, dict[str, Any]]:
+    """The notifications shown with buttons so far (server id -> what it was); nothing
+    for a missing or damaged file, which only costs the log line on a later press."""
+    try:
+        with _shown_file().open("rb") as fh:
+            raw = json.loads(fh.read(1_000_000))
+        return {int(r["nid"]): r for r in raw if isinstance(r, dict) and "nid" in r}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def _remember_shown(nid: int, message: Message) -> None:
+    record = {
+        "nid": nid,
+        "prompt": message.prompt_id,
+        "title": message.title,
+        "shown": time.time(),
+        "commands": {a: c for a, _ in message.buttons if (c := button_command(message, a))},
+    }
+    shown = read_shown()
+    shown.pop(nid, None)  # the server gives an id again after it restarts
+    records = [*shown.values(), record][-SHOWN_KEPT:]
+    from . import paths
+
+    try:
+        paths.write_atomic(_shown_file(), json.dumps(records).encode(), durable=False)
+    except OSError as exc:  # a full disk must not stop the coaching
+        log.debug("cannot note the notification shown: %s", exc)
 
 
 def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

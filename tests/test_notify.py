@@ -136,6 +136,54 @@ def test_desktop_notifier_sends_buttons_and_reports_the_click(notification_serve
         notifier.close()
 
 
+def _pressed_until_said(server: NotificationServer, nid: int, action: str, caplog) -> int:
+    """Press ``action`` on notification ``nid`` until the log speaks of it (the monitor
+    hears the server once it has connected); how many log lines of it there were."""
+    deadline = time.monotonic() + 10
+    while "earlier monitor run" not in caplog.text and time.monotonic() < deadline:
+        server.invoke_action(nid, action)
+        time.sleep(0.05)
+    return caplog.text.count("earlier monitor run")
+
+
+def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notification_server, caplog):
+    """A Done pressed on a notification left over from an earlier monitor run did nothing
+    without a word (the run that could record it had ended; desktop-notifier passes over
+    an id it did not send). The monitor running now says so in its log, with the command
+    that does what the button would have; this run's own buttons work as before, and a
+    press on another application's notification is none of its business."""
+    caplog.set_level(logging.WARNING, logger="posture_guard.notify")
+    earlier = DesktopNotifierBackend()
+    try:
+        assert earlier.send(PROMPT).shown
+        (old,) = notification_server.wait_for(1)
+    finally:
+        earlier.close()  # that run has ended
+    now = DesktopNotifierBackend()
+    try:
+        # heard before this run shows a prompt of its own
+        assert _pressed_until_said(notification_server, old.id, "snooze", caplog) >= 1
+        assert (
+            "the 'snooze' button was pressed on a notification of an earlier monitor run "
+            "(prompt 7, 'Your head has drifted forward', shown "
+        ) in caplog.text
+        assert "so it records nothing; `posture-guard snooze 15m` does what it would have" in (
+            caplog.text
+        )
+        caplog.clear()
+        assert now.send(replace(PROMPT, prompt_id=8)).shown
+        _, mine = notification_server.wait_for(2)
+        notification_server.invoke_action(old.id, "done")
+        notification_server.invoke_action(mine.id + 100, "done")  # another application's
+        notification_server.invoke_action(mine.id, "done")
+        clicks = _wait_for_clicks(now)
+        assert [(c.prompt_id, c.action) for c in clicks] == [(8, "done")]
+        assert caplog.text.count("earlier monitor run") == 1
+        assert "`posture-guard done chin_tuck` does what it would have" in caplog.text
+    finally:
+        now.close()
+
+
 def test_a_prompt_a_slow_server_shows_late_still_takes_its_buttons(notification_server, caplog):
     """A desktop too busy to answer within the send's wait: the monitor goes on (the
     prompt is reported lost, and printed), and when the server shows it after all, its
