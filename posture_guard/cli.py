@@ -93,7 +93,12 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=monitor.cmd_calibrate)
 
     p = sub.add_parser("record", help="record a landmark stream (numbers only, no images)")
-    p.add_argument("--landmarks-out", type=_file_name, required=True, help="output JSONL file")
+    p.add_argument(
+        "--landmarks-out",
+        type=_file_name,
+        required=True,
+        help="output JSONL file (- for standard output)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, help="webcam index (default 0)")

@@ -1543,9 +1543,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     # has our lines on standard error: they went into the stream ("recorded 26 samples
     # to /dev/stdout" as its last line, or, redirected to a file, over its header), and a
     # file the shell had just made for it was refused as existing
-    to_stdout = _is_stdout(args.landmarks_out)
+    to_stdout = is_standard_output(args.landmarks_out)
+    # "-" is standard output, as for `replay --states-out` (a file named "-" was written)
+    dash = args.landmarks_out == STANDARD_OUTPUT
+    shown = "standard output" if dash else args.landmarks_out
     out = sys.stderr if to_stdout else sys.stdout
-    paths.refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
+    if not dash:
+        paths.refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
     if Path(args.landmarks_out).is_file() and not args.force and not to_stdout:
         # a recording may be hours at the desk that cannot be taken again
         raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")
@@ -1570,7 +1574,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             handle = opener(args.landmarks_out, "wt", encoding="utf-8")
     except OSError as exc:
         source.close()
-        raise UserError(f"cannot write {args.landmarks_out}: {exc.strerror}") from None
+        raise UserError(f"cannot write {shown}: {exc.strerror}") from None
     with handle, MediaPipePose() as detector:
         try:
             writer = streams.StreamWriter(handle, header)
@@ -1588,18 +1592,18 @@ def cmd_record(args: argparse.Namespace) -> int:
             tell_damage(source, out)
         except CameraError as exc:
             # every sample is flushed as it is written: say that the recording survives
-            raise UserError(f"{exc}; {_kept(n, f'in {args.landmarks_out}')}") from None
+            raise UserError(f"{exc}; {_kept(n, f'in {shown}')}") from None
         except OSError as exc:
             # a full disk: it said only "posture-guard: No space left on device", and left
             # a last line cut half-way, for which a replay refused the whole recording
-            _close_cut_off(handle, args.landmarks_out)
+            _close_cut_off(handle, "/dev/stdout" if dash else args.landmarks_out)
             raise UserError(
-                f"cannot write {args.landmarks_out}: {exc.strerror or exc}; {_kept(n, 'there')}"
+                f"cannot write {shown}: {exc.strerror or exc}; {_kept(n, 'there')}"
             ) from None
         finally:
             source.close()
     samples = "1 sample" if n == 1 else f"{n} samples"  # a one-frame clip said "1 samples"
-    print(f"recorded {samples} to {args.landmarks_out} (landmarks only, no images)", file=out)
+    print(f"recorded {samples} to {shown} (landmarks only, no images)", file=out)
     return 0
 
 

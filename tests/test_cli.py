@@ -1590,6 +1590,26 @@ def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
     assert proc.returncode == 0 and proc.stdout == out and "recorded 3" in proc.stderr
 
 
+def test_record_to_dash_writes_the_stream_to_standard_output(
+    grace_hopper: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # "-" stands for standard output, as for `replay --states-out`: a file named "-"
+    # was written, and "recorded 3 samples to -" printed
+    monkeypatch.chdir(tmp_path)
+    argv = ["record", "--video", str(grace_hopper), "--seconds", "1", "--landmarks-out", "-"]
+    assert main(argv) == 0
+    out, err = capfd.readouterr()
+    assert not (tmp_path / "-").exists()
+    stream = tmp_path / "out.jsonl"
+    stream.write_text(out, encoding="utf-8")
+    header, samples = load_stream(stream)
+    assert header.source == f"image:{grace_hopper.name}" and len(samples) == 3
+    assert "recorded 3 samples to standard output (landmarks only, no images)" in err
+
+
 def _analysed_of_seen(out: str) -> tuple[int, int]:
     line = next(x for x in out.splitlines() if x.startswith("monitored "))
     words = line.split("analysed ")[1].split()
