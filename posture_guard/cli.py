@@ -330,7 +330,7 @@ def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
     from . import control
 
     p = sub.add_parser("snooze", help="no prompts for a while, e.g. `snooze 30m` or `1h`")
-    p.add_argument("duration", help="how long: 30m, 1h, 1h30m, 90s")
+    p.add_argument("duration", nargs="+", help="how long: 30m, 1h, 1h30m (or 1h 30m), 90s")
     p.set_defaults(handler=control.cmd_snooze)
 
     p = sub.add_parser("pause", help="no prompts until `resume`")

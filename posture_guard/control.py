@@ -573,13 +573,17 @@ def clock_text(epoch: float, now_epoch: float) -> str:
 
 # --------------------------------------------------------------------------- CLI handlers
 def cmd_snooze(args: argparse.Namespace) -> int:
-    seconds = parse_duration(args.duration, "snooze duration")
+    # the words of the duration as one ("snooze 1h 30m" was refused by argparse as
+    # "unrecognized arguments: 30m"), as quoted ("snooze '1h 30m'") it was taken
+    words = args.duration
+    typed = " ".join(words) if isinstance(words, list) else words
+    seconds = parse_duration(typed, "snooze duration")
     if seconds < 1.0:  # it would be over before the monitor read it ("snoozed for 0 s")
-        raise UserError(f"snooze duration {args.duration!r} is shorter than a second; use e.g. 5m")
+        raise UserError(f"snooze duration {typed!r} is shorter than a second; use e.g. 5m")
     if seconds > MAX_SNOOZE_S:
         # named as typed: the figure was worked out from a float, and of a number that
         # long "999999999999999999999999s" read "277777777777777773117 h 26 min 24 s"
-        typed = args.duration.strip()
+        typed = typed.strip()
         shown = f"{typed!r}" if len(typed) <= 30 else f"{typed[:20]!r}..."
         raise UserError(
             f"snooze duration {shown} is longer than 24 h; "

@@ -247,6 +247,18 @@ def test_a_duration_that_gives_a_unit_twice_is_refused(capsys, text, unit):
     assert control.parse_duration("1h30m5s") == 5405.0  # each unit once is still fine
 
 
+def test_a_snooze_typed_in_two_words_is_one_duration(capsys):
+    # "snooze 1h 30m" was refused by argparse ("unrecognized arguments: 30m"), while
+    # "snooze '1h 30m'" was taken; a unit given twice across the words is still refused
+    assert cli.main(["snooze", "1h", "30m"]) == 0
+    assert capsys.readouterr().out.startswith("Coaching snoozed for 1 h 30 min, until ")
+    state = control.read_control()
+    assert state.snooze_until is not None and state.updated is not None
+    assert state.snooze_until - state.updated == 5400
+    assert cli.main(["snooze", "1h", "1h"]) == 2
+    assert "snooze duration '1h 1h' gives h more than once" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "typed, shown",
     [
