@@ -653,7 +653,7 @@ class StatesFile:
         self.path = path
         self.error: Optional[OSError] = None
         try:
-            if is_standard_output(path) and Path(path).suffix != ".gz":
+            if is_standard_output(path, "--states-out") and Path(path).suffix != ".gz":
                 # written where standard output is, not opened again by name: that
                 # emptied a file it appends to, and wrote over the command's own lines
                 self._handle: TextIO = open(os.dup(1), "w", encoding="utf-8")
@@ -735,10 +735,26 @@ def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> 
 STANDARD_OUTPUT = "-"
 
 
-def is_standard_output(path: str) -> bool:
+#: The names of descriptor 1, which name no file while it is closed.
+_STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+def is_standard_output(path: str, option: str) -> bool:
     """Whether an output option names standard output: ``-``, /dev/stdout, or the file
-    standard output is redirected to."""
-    return path == STANDARD_OUTPUT or _is_stdout(path)
+    standard output is redirected to.
+
+    One closed when the command started (``>&-``) is refused: descriptor 1 is then the
+    first file the command opened itself, and /dev/stdout that file. ``replay --landmarks
+    REC --states-out /dev/stdout >&-`` wrote the states over the recording it replayed."""
+    closed = sys.__stdout__ is None  # Python's word for a descriptor 1 closed at its start
+    if not (path == STANDARD_OUTPUT or _is_stdout(path) or (closed and path in _STDOUT_NAMES)):
+        return False
+    if closed:
+        raise UserError(
+            f"{option} {path} is standard output, which is closed (the command was started "
+            "with >&-); name a file to write"
+        )
+    return True
 
 
 @contextmanager
@@ -746,7 +762,7 @@ def own_lines_to_stderr(output: Optional[str]) -> Iterator[None]:
     """Print the command's own lines (notes, states as they change, totals, prompts) on
     standard error while ``output`` is standard output, so that what it writes there stays
     one file to read: with ``--states-out /dev/stdout`` they were written over by it."""
-    if not output or not is_standard_output(output):
+    if not output or not is_standard_output(output, "--states-out"):
         yield
         return
     sys.stdout.flush()  # what was printed before goes first
@@ -1543,7 +1559,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     # has our lines on standard error: they went into the stream ("recorded 26 samples
     # to /dev/stdout" as its last line, or, redirected to a file, over its header), and a
     # file the shell had just made for it was refused as existing
-    to_stdout = is_standard_output(args.landmarks_out)
+    to_stdout = is_standard_output(args.landmarks_out, "--landmarks-out")
     # "-" is standard output, as for `replay --states-out` (a file named "-" was written)
     dash = args.landmarks_out == STANDARD_OUTPUT
     shown = "standard output" if dash else args.landmarks_out

@@ -1590,6 +1590,40 @@ def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
     assert proc.returncode == 0 and proc.stdout == out and "recorded 3" in proc.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_standard_output_closed_is_refused_and_the_recording_kept(
+    name: str, slump_stream: Path, grace_hopper: Path, tmp_path: Path, pg_home: Path
+) -> None:
+    # started with standard output closed (>&-), descriptor 1 is the first file the
+    # command opens: `--states-out /dev/stdout` wrote the states over the recording
+    work = tmp_path / "work"
+    work.mkdir()
+    recording = work / "rec.jsonl"
+    recording.write_bytes(slump_stream.read_bytes())
+    commands = {
+        "--states-out": ["replay", "--landmarks", str(recording), "--calibrate-seconds", "20"],
+        "--landmarks-out": ["record", "--video", str(grace_hopper), "--seconds", "1"],
+    }
+    for option, argv in commands.items():
+        proc = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv, option, name],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            cwd=work,
+            preexec_fn=lambda: os.close(1),
+            timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == (
+            f"posture-guard: {option} {name} is standard output, which is closed (the command "
+            "was started with >&-); name a file to write\n"
+        )
+        assert recording.read_bytes() == slump_stream.read_bytes()
+        assert [p.name for p in work.iterdir()] == ["rec.jsonl"]
+
+
 def test_record_to_dash_writes_the_stream_to_standard_output(
     grace_hopper: Path,
     tmp_path: Path,
