@@ -583,7 +583,9 @@ class DesktopNotifierBackend:
 
     def _on_action(self, nid: int, action: str) -> None:
         """A button pressed on a notification of this server: said in the log when it is
-        one an earlier run showed (the prompt's run is over; nothing records it)."""
+        one an earlier session showed (an earlier run, or this one's before it began a new
+        session: the clock set, a plan's first or last day), which is over, so nothing
+        records it."""
         if nid in self._mine:
             return  # this run's: desktop-notifier calls its button's on_pressed
         earlier = self._earlier.get(nid)
@@ -598,8 +600,9 @@ class DesktopNotifierBackend:
         command = (earlier.get("commands") or {}).get(action)
         instead = f"; `{command}` does what it would have" if command else ""
         log.warning(
-            "the %r button was pressed on a notification of an earlier monitor run "
-            "(prompt %s, %r, shown %s): that run has ended, so it records nothing%s",
+            "the %r button was pressed on a notification shown before this monitor session "
+            "began (prompt %s, %r, shown %s): the session that showed it has ended (an "
+            "earlier run, or the session before a restart), so it records nothing%s",
             action,
             earlier.get("prompt"),
             earlier.get("title"),

@@ -140,10 +140,10 @@ def _pressed_until_said(server: NotificationServer, nid: int, action: str, caplo
     """Press ``action`` on notification ``nid`` until the log speaks of it (the monitor
     hears the server once it has connected); how many log lines of it there were."""
     deadline = time.monotonic() + 10
-    while "earlier monitor run" not in caplog.text and time.monotonic() < deadline:
+    while "before this monitor session" not in caplog.text and time.monotonic() < deadline:
         server.invoke_action(nid, action)
         time.sleep(0.05)
-    return caplog.text.count("earlier monitor run")
+    return caplog.text.count("before this monitor session")
 
 
 def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notification_server, caplog):
@@ -164,8 +164,8 @@ def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notificati
         # heard before this run shows a prompt of its own
         assert _pressed_until_said(notification_server, old.id, "snooze", caplog) >= 1
         assert (
-            "the 'snooze' button was pressed on a notification of an earlier monitor run "
-            "(prompt 7, 'Your head has drifted forward', shown "
+            "the 'snooze' button was pressed on a notification shown before this monitor "
+            "session began (prompt 7, 'Your head has drifted forward', shown "
         ) in caplog.text
         assert "so it records nothing; `posture-guard snooze 15m` does what it would have" in (
             caplog.text
@@ -178,7 +178,7 @@ def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notificati
         notification_server.invoke_action(mine.id, "done")
         clicks = _wait_for_clicks(now)
         assert [(c.prompt_id, c.action) for c in clicks] == [(8, "done")]
-        assert caplog.text.count("earlier monitor run") == 1
+        assert caplog.text.count("before this monitor session") == 1
         assert "`posture-guard done chin_tuck` does what it would have" in caplog.text
     finally:
         now.close()
