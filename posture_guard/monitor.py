@@ -720,7 +720,20 @@ def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Op
 def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> None:
     """Refuse a ``--states-out`` that is an input, the database or a landmark recording
     (see :func:`open_states_out`), before anything is read or written."""
-    if not path or path == STANDARD_OUTPUT:
+    if not path:
+        return
+    if path == STANDARD_OUTPUT:
+        # where standard output goes, as for /dev/stdout: `>> rec.jsonl` would add the
+        # states to the recording replayed, or to another
+        where = next((f"{k} {v}" for k, v in inputs.items() if v and _is_stdout(v)), None)
+        if where is None and Path("/dev/stdout").is_file():
+            if streams.looks_like_stream("/dev/stdout"):
+                where = "a landmark recording"
+        if where is not None:
+            raise UserError(
+                f"--states-out - is standard output, which goes to {where}: the posture "
+                "states would be written into it; send standard output elsewhere"
+            )
         return
     paths.refuse_same_file(path, "--states-out", inputs)
     if streams.looks_like_stream(path):

@@ -1591,6 +1591,34 @@ def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_states_out_dash_never_writes_into_a_recording_standard_output_goes_to(
+    slump_stream: Path, tmp_path: Path, pg_home: Path
+) -> None:
+    # as /dev/stdout is refused there: `--states-out - >> rec.jsonl` added the states to
+    # the recording replayed (or to another recording)
+    replayed, other = tmp_path / "rec.jsonl", tmp_path / "other.jsonl"
+    for path in (replayed, other):
+        path.write_bytes(slump_stream.read_bytes())
+    argv = ["replay", "--landmarks", str(replayed), "--calibrate-seconds", "20", "--quiet"]
+    for target, where in ((replayed, f"--landmarks {replayed}"), (other, "a landmark recording")):
+        with target.open("ab") as out:
+            proc = subprocess.run(
+                [sys.executable, "-m", "posture_guard", *argv, "--states-out", "-"],
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+                timeout=120,
+            )
+        assert proc.returncode == 2
+        assert proc.stderr == (
+            f"posture-guard: --states-out - is standard output, which goes to {where}: the "
+            "posture states would be written into it; send standard output elsewhere\n"
+        )
+        assert target.read_bytes() == slump_stream.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 @pytest.mark.parametrize("name", ["-", "/dev/stdout"])
 def test_standard_output_closed_is_refused_and_the_recording_kept(
     name: str, slump_stream: Path, grace_hopper: Path, tmp_path: Path, pg_home: Path
