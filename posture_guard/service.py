@@ -566,9 +566,9 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
         # "nothing logged yet" said beside a summary listing them
         return ["today: nothing monitored yet"]
     parts = [f"monitored {fmt_minutes(s.monitored_s)}"]
-    share = s.good_share
-    if share is not None:
-        parts.append(f"good posture {share:.0%}")
+    good = s.good_percent  # as the summary of the day rounds it
+    if good is not None:
+        parts.append(f"good posture {good}%")
     if s.advise_camera_back:  # the summary says why and what to do
         parts.append(f"not judged {s.edge_share:.0%} (cut off by the frame edge)")
     if s.advise_calibrate:

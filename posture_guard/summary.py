@@ -200,6 +200,23 @@ class DaySummary:
         """``seconds`` of desk time as a share of it; None when nobody was at the desk."""
         return _share_of(seconds, self.desk_s)
 
+    def desk_percents(self) -> dict[str, int]:
+        """Each state's share of desk time in whole percents, rounded together so that
+        they add up to 100 (:func:`whole_percents`); empty without desk time. The one
+        rounding of them: the summary's rows and its good-posture line show these, and
+        ``status`` its good posture of today (it rounded the share alone, and said 49 %
+        beside the summary's 50 % of the same day)."""
+        if self.desk_s <= 0:
+            return {}
+        seconds = [self.state_seconds[s] for s in PRESENT_STATES]
+        return dict(zip(PRESENT_STATES, whole_percents(seconds)))
+
+    @property
+    def good_percent(self) -> Optional[int]:
+        """The good-posture share as the summary shows it (see :meth:`desk_percents`);
+        None when nobody was at the desk."""
+        return self.desk_percents().get(PostureState.GOOD.value)
+
     @property
     def cut_off_share(self) -> Optional[float]:
         """The part of desk time in which the posture was held, not seen."""
@@ -487,10 +504,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     ]
     desk = summary.desk_s
     # shares of desk time, rounded together so that the states shown add up to 100 %
-    percent: dict[str, int] = {}
-    if desk > 0:
-        seconds = [summary.state_seconds[s] for s in PRESENT_STATES]
-        percent = dict(zip(PRESENT_STATES, whole_percents(seconds)))
+    percent = summary.desk_percents()
     shown = whole_minutes(summary.state_seconds)  # adding up to the two totals above
     for state in STATES:
         share = f"  ({percent[state]} % of desk time)" if state in percent else ""
@@ -511,7 +525,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
         bare += f"  ({fmt_part_share(share)} of desk time)"
         rows.append(("  judged without calibration", bare))
     # the same number as the good row above, so the two lines never disagree by a point
-    good = percent.get(PostureState.GOOD.value)
+    good = summary.good_percent
     rows += [
         ("good posture share", "-" if good is None else f"{good} %"),
         ("longest forward head", _longest_text(summary, shown[PostureState.FORWARD_HEAD.value])),
