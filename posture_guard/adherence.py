@@ -51,6 +51,13 @@ Matching rules (:func:`account`, a pure function of the events):
   announced (no monitor running then, the patient away, prompts silenced, or a dose the
   coach's limits on notifications left no room for, see ``coach._plan_rule``) is *not
   prompted*: not done, and not the patient's refusal either.
+* A dose is counted once however often its slot was prompted (``slot`` in the payload):
+  a monitor of an earlier version prompted a dose again at each restart within the hour
+  after its slot, and so does each replay of consecutive stretches (``replay --notify``
+  from 09:28, then from 09:35); counted per prompt, a day of 2 doses showed 8 doses
+  prompted and ignored. The slot's prompts are still prompts (``prompted``, ``ignored``);
+  as a dose it is skipped by the first answer that declines one of them, ignored when the
+  last of them goes unanswered, none of that once one of them is done.
 * Adherence of a prescribed exercise = doses done, capped at each day's prescription,
   over doses prescribed: doing 6 chin tucks on Monday does not make up for Tuesday. On a
   day not over at the horizon only the doses already due count as prescribed (see
@@ -189,6 +196,7 @@ class _Open:
     day: date
     for_: str = ""  # the prompt's "for": "plan", a fault, or "break"
     superseded: bool = False  # a newer prompt of the exercise came: only its button answers
+    slot: Optional[tuple[date, str, str]] = None  # (day, exercise, slot) of a plan dose
 
     @property
     def dose(self) -> bool:
@@ -266,9 +274,33 @@ def account(
                     result.cell(d, ex_id).prescribed = n
         result.prescribed_ids = tuple(ids)
     open_prompts: list[_Open] = []
+    # the dose slots prompted, and those whose dose an answer settled (see the module doc)
+    slots_prompted: set[tuple[date, str, str]] = set()
+    slots_settled: set[tuple[date, str, str]] = set()
 
     def in_range(day: date) -> bool:
         return first <= day <= last
+
+    def last_of_dose(o: _Open) -> bool:
+        """Whether ``o`` (no longer open) ends its dose unanswered: a dose of the plan
+        whose slot no answer settled and no other prompt of which is still open."""
+        if not o.dose:
+            return False
+        if o.slot is None:
+            return True
+        if o.slot in slots_settled or any(x.slot == o.slot for x in open_prompts):
+            return False
+        slots_settled.add(o.slot)
+        return True
+
+    def settle(o: _Open) -> bool:
+        """Settle the dose ``o`` answered; whether it was still open as a dose."""
+        if o.slot is None:
+            return o.dose
+        if o.slot in slots_settled:
+            return False
+        slots_settled.add(o.slot)
+        return o.dose
 
     def expire(now: float) -> None:
         for o in [o for o in open_prompts if now - o.at > window_s]:
@@ -276,7 +308,7 @@ def account(
             if in_range(o.day):
                 c = result.cell(o.day, o.exercise)
                 c.ignored += 1
-                c.doses_ignored += o.dose
+                c.doses_ignored += last_of_dose(o)
 
     def take(exercise: Optional[str], prompt: Optional[int], done: bool = False) -> Optional[_Open]:
         """The open prompt a reply answers: the one it names (superseded or not), else the
@@ -317,19 +349,25 @@ def account(
         if ev.kind == PROMPT_KIND and exercise:
             for_ = str(p.get("for"))
             dose = for_ == "plan"
+            slot_at = p.get("slot")
+            slot = (day, exercise, slot_at) if dose and isinstance(slot_at, str) else None
             for o in open_prompts:
                 # a suggestion (an alert's, a break's) supersedes no dose of the plan
                 if o.exercise == exercise and (dose or not o.dose):
                     o.superseded = True
-            open_prompts.append(_Open(ev.at, exercise, prompt, day, for_))
+            open_prompts.append(_Open(ev.at, exercise, prompt, day, for_, slot=slot))
             if in_range(day):
                 c = result.cell(day, exercise)
                 c.prompted += 1
-                c.doses_prompted += dose
+                c.doses_prompted += dose and slot not in slots_prompted
+            if slot is not None:
+                slots_prompted.add(slot)
         elif ev.kind == DONE_KIND and exercise:
             # a done entered for a past day (`done --date`) answers none of its prompts
             answered = None if "day" in p else take(exercise, prompt, done=True)
             result.last_done_for = answered.for_ if answered is not None else ""
+            if answered is not None:
+                settle(answered)
             credit_day = answered.day if answered is not None else day
             if in_range(credit_day):
                 c = result.cell(credit_day, exercise)
@@ -341,22 +379,28 @@ def account(
                     c.pains.append(pain)
         elif ev.kind == SKIP_KIND and exercise:
             answered = take(exercise, None)
-            if answered is not None and in_range(answered.day):
-                c = result.cell(answered.day, answered.exercise)
-                c.skipped += 1
-                c.doses_skipped += answered.dose
+            if answered is not None:
+                declined = settle(answered)
+                if in_range(answered.day):
+                    c = result.cell(answered.day, answered.exercise)
+                    c.skipped += 1
+                    c.doses_skipped += declined
         elif ev.kind == "snooze" and p.get("source") == "button" and prompt is not None:
             answered = take(None, prompt)
-            if answered is not None and in_range(answered.day):
-                c = result.cell(answered.day, answered.exercise)
-                c.skipped += 1
-                c.doses_skipped += answered.dose
+            if answered is not None:
+                declined = settle(answered)
+                if in_range(answered.day):
+                    c = result.cell(answered.day, answered.exercise)
+                    c.skipped += 1
+                    c.doses_skipped += declined
     expire(horizon)
-    for o in open_prompts:
+    pending = list(open_prompts)
+    for o in pending:
+        open_prompts.remove(o)  # each prompt of a slot sees the later ones still open
         if in_range(o.day):
             c = result.cell(o.day, o.exercise)
             c.pending += 1
-            c.doses_pending += o.dose
+            c.doses_pending += last_of_dose(o)
     return result
 
 

@@ -715,3 +715,40 @@ def test_a_done_button_on_a_suggestion_of_an_exercise_whose_dose_is_open_answers
     assert a.share("chin_tuck", DAY) == pytest.approx(1 / plan.prescribed_count(
         plan.load_plan_file(EXAMPLE), "chin_tuck", DAY))  # fmt: skip
     assert (nxt.done, nxt.skipped, nxt.doses_skipped, nxt.doses_ignored) == (0, 1, 0, 1)
+
+
+def test_a_dose_prompted_again_is_one_dose_settled_by_any_answer_to_its_prompts() -> None:
+    """The 10:00 dose prompted at 10:00 and again at 10:10 (a restarted monitor of an
+    earlier version, the next replay): one dose. Monday the first notification's Done
+    button does it (the second prompt stays an unanswered prompt, not an ignored dose);
+    Tuesday the second's Snooze declines it; Wednesday nobody answers: one ignored dose;
+    Thursday, with the horizon 20 min after the slot, one pending dose."""
+    days = [DAY + timedelta(days=i) for i in range(4)]
+    events: list[Event] = []
+    for i, d in enumerate(days):
+        pids = (10 * i + 1, 10 * i + 2)
+        for pid, mm in zip(pids, (0, 10)):
+            payload = {"exercise": "chin_tuck", "for": "plan", "slot": "10:00", "prompt": pid}
+            events.append(Event(at(10, mm, d), "exercise_prompted", payload))
+        if i == 0:
+            events.append(Event(at(10, 20, d), "exercise_done", {"exercise": "chin_tuck",
+                                                                 "prompt": pids[0]}))  # fmt: skip
+        elif i == 1:
+            events.append(Event(at(10, 20, d), "snooze", {"source": "button", "prompt": pids[1],
+                                                          "until": ""}))  # fmt: skip
+    a = adherence.account(events, days[0], days[-1], horizon=at(10, 20, days[-1]))
+    got = [a.total("chin_tuck", d) for d in days]
+    assert [c.prompted for c in got] == [2, 2, 2, 2]  # every notification is a prompt
+    assert [c.doses_prompted for c in got] == [1, 1, 1, 1]
+    assert [(c.done, c.doses_skipped, c.doses_ignored, c.doses_pending) for c in got] == [
+        (1, 0, 0, 0),
+        (0, 1, 0, 0),
+        (0, 0, 1, 0),
+        (0, 0, 0, 1),
+    ]
+    assert [(c.skipped, c.ignored, c.pending) for c in got] == [
+        (0, 1, 0),
+        (1, 1, 0),
+        (0, 2, 0),
+        (0, 0, 2),
+    ]

@@ -24,7 +24,13 @@ import pytest
 from posture_guard import cli, therapist
 from posture_guard.classify import POPULATION_PROFILE
 from posture_guard.diary import Diary, Headache
-from posture_guard.plan import load_plan_file, parse_plan_text, schedule_day, scheduled_plan
+from posture_guard.plan import (
+    load_plan_file,
+    parse_plan_text,
+    prescribed_count,
+    schedule_day,
+    scheduled_plan,
+)
 from posture_guard.states import PostureState
 from posture_guard.store import Span, Store
 from posture_guard.summary import fmt_minutes
@@ -1148,3 +1154,41 @@ def test_the_data_gaps_page_says_a_few_seconds_not_judged_are_under_a_minute() -
     posture.cut_off_s = posture.cut_off_away_s = posture.uncalibrated_s = 0.0
     lines = therapist._cut_off_lines([row]) + therapist._uncalibrated_lines([row])
     assert sum(": 0 min" in line for line in lines) == 3  # none at all is still none
+
+
+def test_a_dose_prompted_again_by_the_next_replay_is_one_dose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two demo replays back to back, the first reaching a plan slot, the second starting
+    # 5 min after it: each replay is a new session, which prompts the dose again (as a
+    # monitor of an earlier version did at each restart). The patient did not answer, so
+    # the day has one dose prompted and ignored; it showed 2 ignored, one not prompted
+    # too few, and the PDF's "prompted" more doses than the plan prescribes.
+    day = date.today() - timedelta(days=1)
+    while day.weekday() >= 5:  # the plan `plan new` writes prescribes Monday to Friday
+        day -= timedelta(days=1)
+    plan_file, db = tmp_path / "plan.toml", tmp_path / "p.sqlite3"
+    new = ["plan", "new", str(plan_file), "--start", str(day), "--exercise", "chin_tuck"]
+    assert cli.main(new) == 0
+    assert cli.main(["plan", "import", str(plan_file)]) == 0
+    plan = load_plan_file(plan_file)
+    slot = next(s.at for s in schedule_day(plan, day) if s.exercise == "chin_tuck")
+    at = datetime.combine(day, slot)
+    for start in (at - timedelta(minutes=2), at + timedelta(minutes=5)):
+        demo = ["demo", "--db", str(db), "--start", start.isoformat(timespec="minutes")]
+        assert cli.main(demo) == 0
+    with sqlite3.connect(db) as con:
+        payloads = [r[0] for r in con.execute("SELECT payload FROM events")]
+    prompts = [p for p in payloads if '"for": "plan"' in p and f'"{slot:%H:%M}"' in p]
+    assert len(prompts) == 2  # the same dose, prompted by each replay
+    capsys.readouterr()
+    pdf, out = tmp_path / "r.pdf", tmp_path / "r.csv"
+    span = ["--from", str(day), "--to", str(day)]
+    assert cli.main(["report", "--therapist", "--db", str(db), *span, "--pdf", str(pdf),
+                     "--csv", str(out)]) == 0  # fmt: skip
+    with open(out, encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    prescribed = int(row["exercises_prescribed"])
+    assert prescribed == prescribed_count(plan, "chin_tuck", day) > 1
+    assert (row["doses_skipped"], row["doses_ignored"]) == ("0", "1")
+    assert row["doses_not_prompted"] == str(prescribed - 1)
