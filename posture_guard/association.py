@@ -110,6 +110,11 @@ class LeftOut:
     no_onset: int = 0
     unknown: int = 0
     carried: int = 0
+    #: same day: days with enough desk time over the whole day (as the summary shows it),
+    #: but not before the time compared (the headache's start; on a headache-free day the
+    #: headaches' median start). Counted as ``low`` they read "less than 1 h monitored at
+    #: the desk" beside a summary of the day showing more.
+    early: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class Comparison:
     intensity_rho: Optional[float] = None  # Spearman: exposure vs intensity (0 = free day)
     excluded_unknown: int = 0  # monitored enough, but the outcome day has no diary entry
     excluded_carried: int = 0  # the outcome day began inside a headache from the day before
+    excluded_early: int = 0  # same day: enough desk time that day, not before the time compared
 
     @property
     def n_days(self) -> int:
@@ -143,6 +149,7 @@ class Comparison:
             self.excluded_no_onset,
             self.excluded_unknown,
             self.excluded_carried,
+            self.excluded_early,
         )
 
     @property
@@ -377,7 +384,7 @@ def _lag_rows(
     xs: list[float] = []
     ys: list[bool] = []
     intens: list[int] = []
-    low = no_onset = unknown = carried = 0
+    low = no_onset = unknown = carried = early = 0
     cutoff: Optional[time] = None
     if lag == 0:
         onsets = [
@@ -408,12 +415,15 @@ def _lag_rows(
                 until = datetime.combine(d.day, cut).timestamp()
         desk, fh = exposure(d.pieces, until)
         if under_desk_minimum(desk * 3600, minimum):  # as the summary shows the day
-            low += 1
+            if until is not None and not under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum):
+                early += 1  # enough in the day, not before the time compared
+            else:
+                low += 1
             continue
         xs.append(fh / desk)
         ys.append(outcome.status == "headache")
         intens.append(outcome.intensity or 0)
-    return xs, ys, intens, cutoff, LeftOut(low, no_onset, unknown, carried)
+    return xs, ys, intens, cutoff, LeftOut(low, no_onset, unknown, carried, early)
 
 
 def analyse(
@@ -436,7 +446,7 @@ def analyse(
         nh = sum(ys)
         nf = len(ys) - nh
         if nh < MIN_GROUP or nf < MIN_GROUP:
-            result.too_little[lag] = _too_little(nh, nf, left, min_desk_hours, lag)
+            result.too_little[lag] = _too_little(nh, nf, left, min_desk_hours, lag, cutoff)
             continue
         mh, mf, diff, lo, hi, p = compare(xs, ys, rng, n_perm)
         result.comparisons.append(
@@ -445,6 +455,7 @@ def analyse(
                 intensity_rho=spearman(xs, intens),
                 excluded_unknown=left.unknown,
                 excluded_carried=left.carried,
+                excluded_early=left.early,
             )
         )
     # Holm over the lags that were tested; only mature comparisons may be claimed
@@ -468,7 +479,14 @@ def _days(n: int, kind: str = "") -> str:
     return counted(n, f"{kind} day" if kind else "day")
 
 
-def _too_little(nh: int, nf: int, left: LeftOut, min_desk_hours: float, lag: int = 0) -> str:
+def _too_little(
+    nh: int,
+    nf: int,
+    left: LeftOut,
+    min_desk_hours: float,
+    lag: int = 0,
+    cutoff: Optional[time] = None,
+) -> str:
     """Why a lag has nothing to compare, naming every reason days were left out.
 
     Headache days without a start time are never checked for monitoring (the same-day cut
@@ -478,13 +496,16 @@ def _too_little(nh: int, nf: int, left: LeftOut, min_desk_hours: float, lag: int
     the user to guess that the diary was what was missing.
     """
     parts = [f"{_days(nh, 'headache')} and {_days(nf, 'headache-free')} count"]
-    parts += _left_out(left, min_desk_hours, lag)
+    parts += _left_out(left, min_desk_hours, lag, cutoff)
     parts.append(f"at least {MIN_GROUP} of each are needed to compare")
     return "; ".join(parts)
 
 
-def _left_out(left: LeftOut, min_desk_hours: float, lag: int = 0) -> list[str]:
-    """Each reason days were left out of a lag, with how many and how to bring them in."""
+def _left_out(
+    left: LeftOut, min_desk_hours: float, lag: int = 0, cutoff: Optional[time] = None
+) -> list[str]:
+    """Each reason days were left out of a lag, with how many and how to bring them in;
+    ``cutoff``: the same-day comparison's time of day for headache-free days."""
     low, no_onset, unknown, carried = left.low, left.no_onset, left.unknown, left.carried
     parts: list[str] = []
     if unknown:
@@ -512,6 +533,17 @@ def _left_out(left: LeftOut, min_desk_hours: float, lag: int = 0) -> list[str]:
     if low:
         parts.append(
             f"{_days(low)} left out with less than {min_desk_hours:g} h monitored at the desk"
+        )
+    if left.early:
+        free = (
+            ""
+            if cutoff is None
+            else f" (on a headache-free day, before {cutoff:%H:%M}, the median time the "
+            "headaches began)"
+        )
+        parts.append(
+            f"{_days(left.early)} left out with less than {min_desk_hours:g} h at the desk "
+            f"before the headache began{free}, though more over the whole day"
         )
     return parts
 
@@ -592,7 +624,7 @@ def sentence(c: Comparison, claimed: bool, min_desk_hours: float = MIN_DESK_HOUR
 
 
 def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
-    parts = _left_out(c.left_out, min_desk_hours, c.lag)
+    parts = _left_out(c.left_out, min_desk_hours, c.lag, c.cutoff)
     return f" {'; '.join(parts)}." if parts else ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from datetime import date, datetime, time, timedelta
 
@@ -568,3 +569,38 @@ def test_the_days_a_headache_runs_into_count_as_headache_days(tmp_path, monkeypa
         "2 days left out because the next day's headache had begun by then (still going at "
         "midnight), so the day's desk time did not come before it"
     ) in text
+
+
+def test_a_day_with_an_hour_at_the_desk_but_not_before_its_headache_is_not_called_short(
+    tmp_path, capsys
+):
+    """80 min at the desk from 09:00, replayed with real commands, and a headache from
+    09:30: the same-day comparison has only 30 min before it. The report said the day was
+    "left out with less than 1 h monitored at the desk", beside a summary of the day
+    showing 1 h 20 min there, and no word of its being too short."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from posture_guard import cli
+
+    repo = Path(__file__).resolve().parents[1]
+    stream, db, page = tmp_path / "upright.jsonl.gz", tmp_path / "p.sqlite3", tmp_path / "r.html"
+    synth = [sys.executable, "-m", "calibration.synth", "--scene", "upright", "--seed", "1"]
+    synth += ["--minutes", "81", "--fps", "2", "--out", str(stream)]
+    subprocess.run(synth, cwd=repo, check=True, capture_output=True, timeout=300)
+    day = "2024-03-04"
+    replay = ["replay", "--landmarks", str(stream), "--calibrate-seconds", "20", "--quiet"]
+    assert cli.main([*replay, "--db", str(db), "--start", f"{day}T09:00"]) == 0
+    headache = ["headache", "add", "--db", str(db), "--date", day, "--intensity", "5"]
+    assert cli.main([*headache, "--start", "09:30", "--duration", "1h"]) == 0
+    capsys.readouterr()
+    assert cli.main(["summary", "--db", str(db), "--date", day]) == 0
+    summary = capsys.readouterr().out
+    assert re.search(r"at the desk +1 h [0-5]\d min", summary), summary
+    assert "too little time" not in summary
+    report = ["report", "--db", str(db), "--from", day, "--to", day, "--html", str(page)]
+    assert cli.main(report) == 0
+    same_day = next(line for line in capsys.readouterr().out.splitlines() if "Same day" in line)
+    assert "monitored at the desk" not in same_day
+    assert "1 day left out with less than 1 h at the desk before the headache began" in same_day
