@@ -38,9 +38,14 @@ QUALITIES = ("pressing", "pulsating")
 # longest attack ICHD-3 knows without calling it a complication is a migraine's 72 h; a
 # headache that goes on longer is recorded once more for the days after.
 MAX_DURATION_MIN = 72 * 60
-# the most days before a day that an entry touching it can begin on: 72 h from just after
-# midnight, and one more for a clock put back an hour on the way
-_LOOKBACK_DAYS = MAX_DURATION_MIN // (24 * 60) + 1
+# Versions before 2026-12-01 took an entry of up to 7 days. One stored so is kept as it
+# was recorded (read, listed, its days counted, its other fields editable): read as
+# damaged, it stopped every command that reads the diary, and the way out offered,
+# deleting it and adding it again, lost it, as no new entry may be that long.
+STORED_MAX_DURATION_MIN = 7 * 24 * 60
+# the most days before a day that an entry touching it can begin on: the longest stored
+# entry from just after midnight, and one more for a clock put back an hour on the way
+_LOOKBACK_DAYS = STORED_MAX_DURATION_MIN // (24 * 60) + 1
 TENSION_TYPE_MAX_MIN = 7 * 24 * 60  # ICHD-3 tension-type episodes last up to 7 days
 # SQLite's INTEGER is 64-bit: an entry number outside it cannot exist (and cannot even be
 # looked up: the sqlite3 module raises OverflowError).
@@ -172,7 +177,12 @@ NO_PAIN = (
 )
 
 
-def validate(h: Headache, now: Optional[datetime], stored_zero: bool = False) -> Headache:
+def validate(
+    h: Headache,
+    now: Optional[datetime],
+    stored_zero: bool = False,
+    stored_duration: bool = False,
+) -> Headache:
     """Return ``h`` if it is possible, else raise a UserError listing every problem.
 
     ``now`` None checks only what no entry may hold whenever it was made (an entry read
@@ -181,7 +191,9 @@ def validate(h: Headache, now: Optional[datetime], stored_zero: bool = False) ->
 
     Intensity is 1-10: on the 0-10 pain scale 0 is no pain, and a headache without pain
     contradicts itself. Versions before took 0; ``stored_zero`` lets such an entry already
-    in a database be read and edited in its other fields (it is kept as it was)."""
+    in a database be read and edited in its other fields (it is kept as it was).
+    ``stored_duration`` does the same for a duration stored by a version that took up to
+    7 days (:data:`STORED_MAX_DURATION_MIN`); a duration given now is held to 72 h."""
     problems: list[str] = []
     if h.intensity == 0 and isinstance(h.intensity, int) and not stored_zero:
         problems.append(NO_PAIN)
@@ -198,7 +210,9 @@ def validate(h: Headache, now: Optional[datetime], stored_zero: bool = False) ->
     if h.duration_min is not None:
         if not h.duration_min > 0:
             problems.append("duration must be longer than zero")
-        elif not h.duration_min <= MAX_DURATION_MIN:  # `not <=`: also refuses NaN
+        elif not h.duration_min <= (  # `not <=`: also refuses NaN
+            STORED_MAX_DURATION_MIN if stored_duration else MAX_DURATION_MIN
+        ):
             problems.append(
                 f"duration is longer than {MAX_DURATION_MIN // 60} h; for a headache that "
                 f"lasts longer, give this entry {MAX_DURATION_MIN // 60} h and add another "
@@ -321,7 +335,7 @@ def _from_row(r: Sequence[Any], where: object) -> Headache:
             **{k: clinical.get(k) for k in CLINICAL_FIELDS},
         )
         # what no entry may hold, whenever it was made (not "in the future": clocks move)
-        validate(h, None, stored_zero=True)
+        validate(h, None, stored_zero=True, stored_duration=True)
     except UserError as exc:
         why = str(exc).removeprefix("impossible headache entry: ")
     except (ValueError, TypeError, AttributeError) as exc:  # JSON errors are ValueErrors
@@ -443,7 +457,12 @@ class Diary:
         if unknown:
             raise UserError(f"cannot edit unknown field(s): {', '.join(sorted(unknown))}")
         new = replace(self.get(entry_id), **changes)
-        validate(new, self.now(), stored_zero="intensity" not in changes)
+        validate(
+            new,
+            self.now(),
+            stored_zero="intensity" not in changes,
+            stored_duration="duration_min" not in changes,
+        )
         self._refuse_same_start(new, entry_id)
         row = _to_row(new)
 

@@ -836,6 +836,46 @@ def test_an_entry_stored_with_intensity_0_by_an_earlier_version_still_works(stor
     assert Diary(store).get(1).intensity == 3
 
 
+def test_an_entry_of_over_72_hours_stored_by_an_earlier_version_still_works(store, capsys):
+    """Versions before 2026-12-01 took a headache of up to 7 days (`headache add
+    --duration 144h`); read as damaged, such an entry stopped `headache list`, `summary`,
+    `report` and `checkin`, and the way out offered (delete it, add it again) lost it,
+    as 144 h is refused now. The row is written inline as version 93e2a4d wrote it (the
+    headaches table has not changed since): running that version in a test is
+    impractical."""
+    db = ["--db", str(store.path)]
+    store.write(
+        lambda conn: conn.execute(
+            "INSERT INTO headaches(id, day, start, duration_min, intensity, type, aura, "
+            "medication, triggers, note, clinical, created, updated) VALUES (1, "
+            "'2024-03-04', '08:00', 8640.0, 4, 'unsure', 0, 'paracetamol', '[]', "
+            "'long tension-type', '{}', 1709539200.0, 1709539200.0)"
+        )
+    )
+    rc, out, err = run(
+        capsys, "headache", "list", "--from", "2024-03-01", "--to", "2024-03-28", *db
+    )
+    assert rc == 0, err
+    assert "#1  2024-03-04  08:00  intensity 4  144h00" in out
+    # each of the 7 days it touches is a headache day, the last one 6 days on
+    days = Diary(store).days(date(2024, 3, 3), date(2024, 3, 11))
+    assert [d.status for d in days.values()] == ["unknown"] + ["headache"] * 7 + ["unknown"]
+    rc, out, err = run(capsys, "summary", "--date", "2024-03-10", *db)
+    assert rc == 0 and "headache" in out, err
+    csv = store.path.with_suffix(".csv")
+    rc, _, err = run(
+        capsys, "report", "--from", "2024-03-01", "--to", "2024-03-28", "--csv", str(csv), *db
+    )
+    assert rc == 0, err
+    # its other fields are edited alone, its duration kept; a new one is held to 72 h
+    rc, _, err = run(capsys, "headache", "edit", "1", "--note", "old entry", *db)
+    assert rc == 0, err
+    assert (Diary(store).get(1).duration_min, Diary(store).get(1).note) == (8640.0, "old entry")
+    rc, _, err = run(capsys, "headache", "edit", "1", "--duration", "100h", *db)
+    assert rc == 2 and "duration is longer than 72 h" in err
+    assert Diary(store).get(1).duration_min == 8640.0
+
+
 @pytest.mark.parametrize(
     "days, med_days, flag",
     [(1, 1, None), (7, 5, None), (14, 9, None), (14, 10, "10+"), (20, 15, "15+")],
