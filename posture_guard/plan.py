@@ -70,6 +70,15 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
 SCHEMA = 1
+
+
+class NewerPlan(UserError):
+    """A plan of a schema above :data:`SCHEMA`: written for a newer posture_guard (one
+    imported by it, then posture_guard downgraded). Why apart: its keys and rules are not
+    this version's, so listing them as problems, and calling the active plan damaged or
+    one from an earlier version, told the user to replace or clear a plan that is fine."""
+
+
 MANY_EXERCISES = 4
 MAX_TIMES_PER_DAY = 12
 MIN_SLOT_SPACING_MIN = 10  # prescribed prompts of a day at least this far apart
@@ -390,6 +399,12 @@ def parse_plan(
     were in the library; one taken out of it since (the user's own exercises.toml edited)
     is kept, known by its id (:func:`_gone_from_library`). A plan to import must still
     describe each exercise the library lacks: an id typed wrong is refused there."""
+    schema = doc.get("schema")
+    if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
+        raise NewerPlan(
+            f"plan {origin} is of plan schema {schema}, written for a newer posture_guard "
+            f"(this version reads plan schema {SCHEMA}); update posture_guard to use it"
+        )
     lib = library or load_library()
     pr = _Problems(origin)
     for key in sorted(set(doc) - _TOP_KEYS):
@@ -861,6 +876,11 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
         )
     try:
         return load_plan_file(path, library, imported=True)
+    except NewerPlan as exc:
+        raise UserError(
+            f"the active plan cannot be used: {exc}, or `posture-guard plan clear` to go "
+            "on without it"
+        ) from exc
     except UserError as exc:
         # damaged, or imported under an earlier version whose checks it passed (a rule
         # this version adds, such as hold_s >= 1, is not the patient's doing)

@@ -48,7 +48,7 @@ def test_documented_example_is_a_valid_plan() -> None:
 
 def test_invalid_plan_lists_every_problem_at_once() -> None:
     doc = example_doc()
-    doc["schema"] = 2
+    doc["schema"] = 0
     doc["end"] = date(2024, 1, 1)
     doc["alert_sensitivity"] = "max"
     doc["colour"] = "blue"
@@ -350,6 +350,46 @@ def test_a_folder_named_plan_toml_is_one_line_naming_it_in_every_command(
     out, err = capsys.readouterr()
     assert out.startswith("chin_tuck: done at ") and "recorded without the plan" in err
     assert f"{path} is a folder, not a plan file" in err and "earlier version" not in err
+
+
+def test_a_plan_of_a_newer_schema_is_refused_as_such_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan a newer posture_guard imported (plan schema 2, a key this version does not
+    know), posture_guard then downgraded: every command that reads the active plan
+    listed its new key and schema as problems and called it "a damaged file, or a plan
+    imported with an earlier version", offering to replace it. The plan of schema 2 is
+    written inline: no version writing one exists yet."""
+    newer = EXAMPLE.read_text(encoding="utf-8").replace(
+        "schema = 1 ", 'schema = 2\nreminder_style = "gentle"\n', 1
+    )
+    assert newer.count("schema = 2") == 1
+    path = plan.active_plan_path()
+    path.write_text(newer, encoding="utf-8")
+    said = (
+        f"plan {path} is of plan schema 2, written for a newer posture_guard (this version "
+        "reads plan schema 1); update posture_guard to use it, or `posture-guard plan clear` "
+        "to go on without it"
+    )
+    for argv in (["plan", "show"], ["config"], ["demo"]):
+        capsys.readouterr()
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and said in err, argv
+        assert "damaged" not in err and "reminder_style" not in err, argv
+    assert cli.main(["done", "chin_tuck"]) == 0  # the answer is recorded all the same
+    assert said in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == newer
+    # importing such a plan says the same, and keeps the active plan as it was
+    other = tmp_path / "newer.toml"
+    other.write_text(newer, encoding="utf-8")
+    assert cli.main(["plan", "import", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: plan {other} is of plan schema 2, written for a newer posture_guard "
+        "(this version reads plan schema 1); update posture_guard to use it\n"
+    )
+    assert path.read_text(encoding="utf-8") == newer
 
 
 def test_an_active_plan_an_older_version_accepted_still_lets_done_be_recorded(
