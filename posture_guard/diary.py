@@ -456,14 +456,19 @@ class Diary:
         unknown = set(changes) - known
         if unknown:
             raise UserError(f"cannot edit unknown field(s): {', '.join(sorted(unknown))}")
-        new = replace(self.get(entry_id), **changes)
+        old = self.get(entry_id)
+        new = replace(old, **changes)
         validate(
             new,
             self.now(),
             stored_zero="intensity" not in changes,
             stored_duration="duration_min" not in changes,
         )
-        self._refuse_same_start(new, entry_id)
+        if (new.day, new.start) != (old.day, old.start):
+            # only a move onto another entry's start is refused: two entries of the same
+            # start that a version before 2026-12-01 stored each refused every edit,
+            # naming the other as the one to edit, so neither could be mended
+            self._refuse_same_start(new, entry_id)
         row = _to_row(new)
 
         def work(conn: sqlite3.Connection) -> None:

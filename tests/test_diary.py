@@ -656,6 +656,39 @@ def test_the_same_headache_entered_twice_is_refused_naming_the_entry(store, caps
     assert count(store, "headaches") == 4
 
 
+def test_two_entries_of_one_start_stored_by_an_earlier_version_can_each_be_edited(store, capsys):
+    """Versions before 2026-12-01 saved the same headache twice (`headache add` repeated,
+    or the check-in answered after an add). Each edit of either entry was then refused,
+    naming the other as the one to edit, whose edit was refused naming the first: neither
+    could be mended. The rows are written inline as version 93e2a4d wrote them (the
+    headaches table has not changed since): running that version in a test is
+    impractical."""
+    db = ["--db", str(store.path)]
+    for entry_id, intensity, duration in ((1, 4, 120.0), (2, 6, 180.0)):
+        store.write(
+            lambda conn, i=entry_id, n=intensity, d=duration: conn.execute(
+                "INSERT INTO headaches(id, day, start, duration_min, intensity, type, aura, "
+                "medication, triggers, note, clinical, created, updated) VALUES (?, "
+                "'2024-03-05', '09:00', ?, ?, 'unsure', 0, NULL, '[]', NULL, '{}', "
+                "1709629200.0, 1709629200.0)",
+                (i, d, n),
+            )
+        )
+    rc, _, err = run(capsys, "headache", "edit", "1", "--note", "entered twice", *db)
+    assert rc == 0, err
+    rc, _, err = run(capsys, "headache", "edit", "2", "--intensity", "5", *db)
+    assert rc == 0, err
+    assert (Diary(store).get(1).note, Diary(store).get(2).intensity) == ("entered twice", 5)
+    # moving one onto another's start is still refused; moving it off mends the pair
+    add = ["headache", "add", "--date", "2024-03-05", "--start", "15:00", "--intensity", "3"]
+    assert run(capsys, *add, *db)[0] == 0
+    rc, _, err = run(capsys, "headache", "edit", "3", "--start", "09:00", *db)
+    assert rc == 2 and "entry 1 already begins on 2024-03-05 at 09:00" in err
+    rc, _, err = run(capsys, "headache", "edit", "2", "--start", "09:30", *db)
+    assert rc == 0, err
+    assert [Diary(store).get(i).start for i in (1, 2, 3)] == [time(9), time(9, 30), time(15)]
+
+
 def test_an_entry_moved_onto_a_checked_in_day_says_it_replaces_the_check_in(store, capsys):
     """`headache edit --date` onto a day checked in as headache-free removed that check-in
     without a word (`headache add` says so); moved back, the day stays unknown."""
