@@ -44,6 +44,8 @@ from .dates import EARLIEST_DAY
 from .errors import UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
+from .paths import STANDARD_OUTPUT, is_standard_output
+from .paths import is_stdout as _is_stdout
 from .rounding import apportion
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
@@ -741,33 +743,6 @@ def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> 
             f"--states-out {path} is a landmark recording, which the posture states would "
             "replace; choose another name for the output"
         )
-
-
-#: The name that stands for standard output, as it does for most commands that write a
-#: file: ``replay --states-out -`` wrote a file named "-".
-STANDARD_OUTPUT = "-"
-
-
-#: The names of descriptor 1, which name no file while it is closed.
-_STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
-
-
-def is_standard_output(path: str, option: str) -> bool:
-    """Whether an output option names standard output: ``-``, /dev/stdout, or the file
-    standard output is redirected to.
-
-    One closed when the command started (``>&-``) is refused: descriptor 1 is then the
-    first file the command opened itself, and /dev/stdout that file. ``replay --landmarks
-    REC --states-out /dev/stdout >&-`` wrote the states over the recording it replayed."""
-    closed = sys.__stdout__ is None  # Python's word for a descriptor 1 closed at its start
-    if not (path == STANDARD_OUTPUT or _is_stdout(path) or (closed and path in _STDOUT_NAMES)):
-        return False
-    if closed:
-        raise UserError(
-            f"{option} {path} is standard output, which is closed (the command was started "
-            "with >&-); name a file to write"
-        )
-    return True
 
 
 @contextmanager
@@ -1634,16 +1609,6 @@ def cmd_record(args: argparse.Namespace) -> int:
     samples = "1 sample" if n == 1 else f"{n} samples"  # a one-frame clip said "1 samples"
     print(f"recorded {samples} to {shown} (landmarks only, no images)", file=out)
     return 0
-
-
-def _is_stdout(path: str) -> bool:
-    """Whether ``path`` is the file standard output (descriptor 1) goes to: /dev/stdout,
-    /dev/fd/1, or a file it is redirected to; False where either cannot be looked at."""
-    try:
-        stream, stdout = os.stat(path), os.fstat(1)
-    except OSError:
-        return False
-    return (stream.st_dev, stream.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
 def _kept(n: int, where: str) -> str:

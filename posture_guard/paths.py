@@ -19,9 +19,10 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, TextIO, Union
 
 import platformdirs
 
@@ -266,6 +267,75 @@ def refuse_same_file(
                 f"{option} {output} is the same file as {name} {path}, which writing it "
                 "would destroy; choose another name for the output"
             )
+
+
+#: The name that stands for standard output, as it does for most commands that write a
+#: file: ``replay --states-out -`` wrote a file named "-".
+STANDARD_OUTPUT = "-"
+
+
+#: The names of descriptor 1, which name no file while it is closed.
+_STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+def is_standard_output(path: str | Path, option: str) -> bool:
+    """Whether an output option names standard output: ``-``, /dev/stdout, or the file
+    standard output is redirected to.
+
+    One closed when the command started (``>&-``) is refused: descriptor 1 is then the
+    first file the command opened itself, and /dev/stdout that file. ``replay --landmarks
+    REC --states-out /dev/stdout >&-`` wrote the states over the recording it replayed."""
+    path = str(path)
+    closed = sys.__stdout__ is None  # Python's word for a descriptor 1 closed at its start
+    if not (path == STANDARD_OUTPUT or is_stdout(path) or (closed and path in _STDOUT_NAMES)):
+        return False
+    if closed:
+        raise UserError(
+            f"{option} {path} is standard output, which is closed (the command was started "
+            "with >&-); name a file to write"
+        )
+    return True
+
+
+def is_stdout(path: str) -> bool:
+    """Whether ``path`` is the file standard output (descriptor 1) goes to: /dev/stdout,
+    /dev/fd/1, or a file it is redirected to; False where either cannot be looked at."""
+    try:
+        stream, stdout = os.stat(path), os.fstat(1)
+    except OSError:
+        return False
+    return (stream.st_dev, stream.st_ino) == (stdout.st_dev, stdout.st_ino)
+
+
+@contextmanager
+def open_output(
+    path: str | Path, option: str, what: str, newline: Optional[str] = None
+) -> Iterator[TextIO]:
+    """The text file an output option (``report --csv``, ``--html``) names, open to write,
+    0600 if made here; standard output for ``-`` (or /dev/stdout), as ``replay
+    --states-out -`` and ``record --landmarks-out -`` take it: a file named "-" was
+    written. Standard output is written where it goes, not opened again by name (that
+    would empty a file it appends to). What the system refuses is a UserError naming
+    ``what`` and ``path``."""
+    if is_standard_output(path, option):
+        shown = "standard output" if str(path) == STANDARD_OUTPUT else str(path)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # what was printed before goes first
+        try:
+            with open(os.dup(1), "w", encoding="utf-8", newline=newline) as fh:
+                yield fh
+        except OSError as exc:
+            raise UserError(f"cannot write {what} to {shown}: {exc.strerror or exc}") from None
+        return
+    try:
+        fh = open(path, "w", encoding="utf-8", newline=newline, opener=private_opener)
+    except OSError as exc:
+        raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    try:
+        with fh:
+            yield fh
+    except OSError as exc:
+        raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
 
 
 _TOML_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)$")

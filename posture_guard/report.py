@@ -17,11 +17,12 @@ import csv
 import html
 import io
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, TextIO, Union
 
 from . import paths
 from .association import MIN_DESK_HOURS, Result, analyse, collect_days
@@ -155,14 +156,12 @@ def gather(store: Store, first: date, last: date, seed: int = 0) -> ReportData:
 
 # ---------------------------------------------------------------------- CSV
 def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
-    try:
-        with open(path, "w", newline="", encoding="utf-8", opener=paths.private_opener) as fh:
-            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            for r in rows:
-                writer.writerow(r.csv_dict())
-    except OSError as exc:
-        raise UserError(f"cannot write CSV {path}: {exc}") from exc
+    """One row per day; ``-`` is standard output (see :func:`paths.open_output`)."""
+    with paths.open_output(path, "--csv", "CSV", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(r.csv_dict())
 
 
 # ---------------------------------------------------------------------- charts
@@ -421,12 +420,10 @@ def render_html(data: ReportData) -> str:
 
 
 def write_html(data: ReportData, path: Union[str, Path]) -> None:
+    """The page; ``-`` is standard output (see :func:`paths.open_output`)."""
     text = render_html(data)
-    try:
-        with open(path, "w", encoding="utf-8", opener=paths.private_opener) as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UserError(f"cannot write HTML report {path}: {exc}") from exc
+    with paths.open_output(path, "--html", "HTML report") as fh:
+        fh.write(text)
 
 
 def refuse_overwriting_inputs(
@@ -438,19 +435,45 @@ def refuse_overwriting_inputs(
     whole posture log and diary with a few rows of CSV, ``--pdf`` naming ``--plan`` the
     therapist's plan, and ``--html`` and ``--csv`` naming one file kept only the CSV,
     while both were reported as written. ``outputs`` and ``inputs`` map an option (or
-    what the input is) to its path; None is an option not given."""
-    from .paths import refuse_same_file
-
+    what the input is) to its path; None is an option not given.
+    Standard output (``-``, /dev/stdout) takes one of them: two there would run into one
+    another, and it may not go to an input (``>> posture.sqlite3``)."""
     seen: dict[str, Union[str, Path]] = {name: path for name, path in inputs.items() if path}
+    to_stdout = [f"{o} {p}" for o, p in outputs.items() if p and paths.is_standard_output(p, o)]
+    if len(to_stdout) > 1:
+        raise UserError(
+            f"{' and '.join(to_stdout)} both name standard output, which holds one file; "
+            "name a file for one of them"
+        )
     for option, path in outputs.items():
-        if path:
-            refuse_same_file(path, option, seen)
+        if path and paths.is_standard_output(path, option):
+            where = next((f"{k} {v}" for k, v in seen.items() if paths.is_stdout(str(v))), None)
+            if where is not None:
+                raise UserError(
+                    f"{option} {path} is standard output, which goes to {where}: the report "
+                    "would be written into it; send standard output elsewhere"
+                )
+        elif path:
+            paths.refuse_same_file(path, option, seen)
             seen[option] = path
+
+
+def shown(path: str) -> str:
+    """An output's name in "wrote ...": ``-`` is standard output, not a file "-"."""
+    return "standard output" if path == paths.STANDARD_OUTPUT else path
+
+
+def own_lines(outputs: Sequence[Optional[str]]) -> TextIO:
+    """Where a report command prints its own lines ("wrote ..."): standard error while a
+    report goes to standard output, which then holds the report alone (they were written
+    into the CSV, or over the start of the page)."""
+    if any(p and paths.is_standard_output(p, "") for p in outputs):
+        return sys.stderr
+    return sys.stdout
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``posture-guard report --from D --to D (--html F | --csv F)``."""
-    from . import paths
     from .dates import end_by_today, parse_day, refuse_after_today, refuse_reversed
     from .store import open_for_reading
 
@@ -469,22 +492,23 @@ def cmd_report(args: argparse.Namespace) -> int:
         {"--html": args.html, "--csv": args.csv},
         {"--db" if db else "the database": db or paths.database_file()},
     )
+    note = own_lines([args.html, args.csv])
     store = open_for_reading(getattr(args, "db", None))
     if ends_today:
-        print(ends_today)
+        print(ends_today, file=note)
     try:
         if args.html:
             data = gather(store, first, last, seed=args.seed)
             write_html(data, args.html)
             rows = data.rows
-            print(f"wrote {args.html} ({first} to {last})")
+            print(f"wrote {shown(args.html)} ({first} to {last})", file=note)
             for text in data.association.sentences:
-                print(f"  {text}")
+                print(f"  {text}", file=note)
         else:
             rows = daily_rows(store, first, last)
         if args.csv:
             write_csv(rows, args.csv)
-            print(f"wrote {args.csv} ({counted(len(rows), 'daily row')})")
+            print(f"wrote {shown(args.csv)} ({counted(len(rows), 'daily row')})", file=note)
     finally:
         store.close()
     return 0

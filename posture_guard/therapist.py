@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import sys
 import textwrap
@@ -54,7 +55,9 @@ from .report import (
     daily_rows,
     day_axis,
     legend,
+    own_lines,
     refuse_overwriting_inputs,
+    shown,
 )
 from .store import Store
 from .summary import (
@@ -1060,7 +1063,9 @@ def _draw_gaps(fig: Any, data: TherapistData) -> None:
 
 
 def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
-    """Write the report; returns the number of pages."""
+    """Write the report; returns the number of pages. ``-`` (or /dev/stdout) is standard
+    output, written where it goes (a pipe to a printer, a file); :func:`refuse_pdf_to_terminal`
+    has made sure it is not a terminal."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1068,11 +1073,17 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
     from matplotlib.backends.backend_pdf import PdfPages
 
     pages = page_plan(data)
+    to_stdout = paths.is_standard_output(path, "--pdf")
+    target: Any = str(path)
     try:
-        paths.create_private(path)  # matplotlib would make it 0644 (umask 022)
+        if to_stdout:
+            sys.stdout.flush()  # what was printed before goes first
+            target = open(os.dup(1), "wb")  # noqa: SIM115 - PdfPages closes it
+        else:
+            paths.create_private(path)  # matplotlib would make it 0644 (umask 022)
         with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}), _missing_glyphs():
             with PdfPages(
-                str(path),
+                target,
                 metadata={
                     "Title": f"posture_guard therapist report {data.first} to {data.last}",
                     "Creator": "posture_guard",
@@ -1091,8 +1102,27 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
         while cause is not None and not isinstance(cause, OSError):
             cause = cause.__context__
         said = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
-        raise UserError(f"cannot write PDF {path}: {said}") from exc
+        where = f"to {shown(str(path))}" if to_stdout else str(path)
+        raise UserError(f"cannot write PDF {where}: {said}") from exc
+    finally:
+        if to_stdout and not target.closed:
+            try:
+                target.close()
+            except OSError:
+                pass  # said above, or by the write that failed
     return len(pages)
+
+
+def refuse_pdf_to_terminal(path: str) -> None:
+    """``--pdf -`` writes the PDF to standard output (``| lpr``, ``> report.pdf``), as
+    ``-`` means for the other outputs; standard output left on the terminal is refused
+    before anything is gathered: the PDF's bytes would fill the screen."""
+    if paths.is_standard_output(path, "--pdf") and os.isatty(1):
+        raise UserError(
+            f"--pdf {path} is standard output, which is a terminal: a PDF there would fill "
+            "the screen with its bytes; name a file, or send standard output to one "
+            "(> report.pdf) or a program (| lpr)"
+        )
 
 
 _GLYPH_WARNING = re.compile(r"Glyph (\d+) .*missing from font")
@@ -1122,14 +1152,12 @@ def _missing_glyphs() -> Iterator[None]:
 
 
 def write_csv(data: TherapistData, path: Union[str, Path]) -> None:
-    try:
-        with open(path, "w", newline="", encoding="utf-8", opener=paths.private_opener) as fh:
-            writer = csv.DictWriter(fh, fieldnames=THERAPIST_CSV_COLUMNS)
-            writer.writeheader()
-            for r in data.rows:
-                writer.writerow(r.csv_dict())
-    except OSError as exc:
-        raise UserError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+    """One row per day; ``-`` is standard output (see :func:`paths.open_output`)."""
+    with paths.open_output(path, "--csv", "CSV", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=THERAPIST_CSV_COLUMNS)
+        writer.writeheader()
+        for r in data.rows:
+            writer.writerow(r.csv_dict())
 
 
 def cmd_therapist_report(args: argparse.Namespace) -> int:
@@ -1193,9 +1221,11 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     # each day judged by the plan in force then (the plan history), unless --plan F
     periods = None if explicit else plan_periods(first, last, plan)
     judged = [p.plan for p in periods] if periods is not None else [plan]
+    refuse_pdf_to_terminal(args.pdf)
+    note = own_lines([args.pdf, args.csv])
     store = open_for_reading(getattr(args, "db", None))
     if ends_today:
-        print(ends_today)
+        print(ends_today, file=note)
     try:
         data = gather(
             store,
@@ -1209,10 +1239,10 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     finally:
         store.close()
     n = write_pdf(data, args.pdf)
-    print(f"wrote {args.pdf} ({n} pages, {first} to {last})")
+    print(f"wrote {shown(args.pdf)} ({n} pages, {first} to {last})", file=note)
     if args.csv:
         write_csv(data, args.csv)
-        print(f"wrote {args.csv} ({counted(len(data.rows), 'daily row')})")
+        print(f"wrote {shown(args.csv)} ({counted(len(data.rows), 'daily row')})", file=note)
     return 0
 
 

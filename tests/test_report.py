@@ -527,3 +527,29 @@ def test_the_page_says_one_short_day_in_the_singular(store, tmp_path):
         argv = ["report", "--from", f"{first}", "--to", f"{last}", "--html", str(page)]
         assert cli.main([*argv, "--db", str(store.path)]) == 0
         assert f"<p>{said}" in page.read_text(encoding="utf-8")
+
+
+def test_dash_writes_the_csv_or_the_page_to_standard_output_and_not_both(
+    store, tmp_path, capfd, monkeypatch
+):
+    """`-` is standard output, as for `replay --states-out -`: the report wrote a file
+    named "-" ("wrote - (3 daily rows)"). Its own lines go to standard error then, so that
+    standard output holds the CSV or the page alone; both there at once are refused."""
+    fill(store)
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    argv = ["report", "--from", "2024-03-04", "--to", "2024-03-06", "--db", str(store.path)]
+    assert cli.main([*argv, "--csv", "-"]) == 0
+    out, err = capfd.readouterr()
+    assert not (tmp_path / "-").exists()
+    rows = list(csv.DictReader(out.splitlines()))
+    assert [r["date"] for r in rows] == ["2024-03-04", "2024-03-05", "2024-03-06"]
+    assert rows[0]["headache"] == "yes" and "wrote standard output (3 daily rows)" in err
+    assert cli.main([*argv, "--html", "-", "--csv", str(tmp_path / "r.csv")]) == 0
+    out, err = capfd.readouterr()
+    assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")
+    assert "wrote standard output (2024-03-04 to 2024-03-06)" in err and "wrote " not in out
+    assert cli.main([*argv, "--html", "-", "--csv", "-"]) == 2
+    out, err = capfd.readouterr()
+    assert out == "" and "--html - and --csv - both name standard output" in err
+    assert not (tmp_path / "-").exists()

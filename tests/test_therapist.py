@@ -1192,3 +1192,24 @@ def test_a_dose_prompted_again_by_the_next_replay_is_one_dose(
     assert prescribed == prescribed_count(plan, "chin_tuck", day) > 1
     assert (row["doses_skipped"], row["doses_ignored"]) == ("0", "1")
     assert row["doses_not_prompted"] == str(prescribed - 1)
+
+
+def test_dash_writes_the_pdf_or_the_csv_to_standard_output_and_not_both(
+    db: Path, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes], monkeypatch
+) -> None:
+    """`--pdf -` and `--csv -` are standard output (`| lpr`), as `-` is for every output:
+    both wrote a file named "-". The command's own lines go to standard error then."""
+    monkeypatch.chdir(tmp_path)
+    base = ["report", "--therapist", "--from", FIRST.isoformat(), "--to", LAST.isoformat()]
+    base += ["--db", str(db), "--plan", str(EXAMPLE)]
+    assert cli.main([*base, "--pdf", "-", "--csv", "days.csv"]) == 0
+    out, err = capfdbinary.readouterr()
+    assert out.startswith(b"%PDF-") and out.rstrip().endswith(b"%%EOF")
+    assert b"wrote standard output (" in err and not (tmp_path / "-").exists()
+    assert cli.main([*base, "--pdf", "r.pdf", "--csv", "-"]) == 0
+    out, err = capfdbinary.readouterr()
+    assert out.splitlines()[0].startswith(b"date,") and out.count(b"\n") == len(_days()) + 1
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-") and b"wrote r.pdf" in err
+    assert cli.main([*base, "--pdf", "-", "--csv", "-"]) == 2
+    out, err = capfdbinary.readouterr()
+    assert out == b"" and b"both name standard output" in err and not (tmp_path / "-").exists()
