@@ -307,6 +307,34 @@ def is_stdout(path: str) -> bool:
     return (stream.st_dev, stream.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
+def check_output(path: str | Path, option: str) -> None:
+    """Refuse an output file that cannot be written, before the command does its work:
+    a folder, a folder on the way that does not exist, one not writable, a link loop.
+    ``report --html r.html --csv FOLDER`` wrote the page, said so, then failed on the CSV;
+    ``plan new FOLDER`` said it "already exists; add --force", which then failed too.
+    ``option`` names the output in the message (``--csv``, ``plan file``). Standard
+    output passes (:func:`is_standard_output`). As ``assess --out`` checks its file."""
+    if is_standard_output(path, option):
+        return
+    given = Path(path)
+    try:
+        mode: Optional[int] = given.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:  # a link loop, a file named as a folder on the way
+        raise UserError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UserError(f"{option} {path} is a folder; give a file name")
+    exists = mode is not None
+    # where the file would be made: a dangling link makes its target, in its own folder
+    folder = Path(os.path.realpath(given)).parent if given.is_symlink() else given.parent
+    if not exists and not folder.is_dir():
+        raise UserError(f"cannot write {option} {path}: the folder {folder} does not exist")
+    if not os.access(given if exists else folder, os.W_OK):
+        why = "the file is read-only to you" if exists else f"the folder {folder} is not writable"
+        raise UserError(f"cannot write {option} {path}: {why}")
+
+
 @contextmanager
 def open_output(
     path: str | Path, option: str, what: str, newline: Optional[str] = None

@@ -1626,6 +1626,7 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     out = Path(args.out)
+    paths.check_output(out, "plan file")
     if out.exists() and not args.force:
         raise UserError(f"{out} already exists; choose another name or add --force")
     try:

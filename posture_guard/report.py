@@ -458,6 +458,15 @@ def refuse_overwriting_inputs(
             seen[option] = path
 
 
+def check_outputs(outputs: dict[str, Optional[str]]) -> None:
+    """Each report file given can be written (:func:`paths.check_output`), checked before
+    the report is gathered: one that could not stopped the command after another was
+    written and said to be."""
+    for option, path in outputs.items():
+        if path:
+            paths.check_output(path, option)
+
+
 def shown(path: str) -> str:
     """An output's name in "wrote ...": ``-`` is standard output, not a file "-"."""
     return "standard output" if path == paths.STANDARD_OUTPUT else path
@@ -492,6 +501,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         {"--html": args.html, "--csv": args.csv},
         {"--db" if db else "the database": db or paths.database_file()},
     )
+    check_outputs({"--html": args.html, "--csv": args.csv})
     note = own_lines([args.html, args.csv])
     store = open_for_reading(getattr(args, "db", None))
     if ends_today:

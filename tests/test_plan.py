@@ -911,3 +911,18 @@ def test_a_plan_longer_than_any_plan_is_refused_unread(argv, tmp_path: Path, cap
     assert err.count("\n") == 1
     assert f"plan {path} is longer than 1 MB, more than any plan" in err
     assert not (tmp_path / "x.pdf").exists() and plan.active_plan_path().exists() is False
+
+
+def test_plan_new_names_a_folder_or_a_missing_folder_not_an_existing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan new FOLDER` said it "already exists; choose another name or add --force", and
+    with --force "cannot write FOLDER: Is a directory". The check `report` makes of its
+    outputs names the folder, with or without --force."""
+    (tmp_path / "plans").mkdir()
+    for force in ([], ["--force"]):
+        assert cli.main(["plan", "new", str(tmp_path / "plans"), *force]) == 2
+        err = capsys.readouterr().err
+        assert f"plan file {tmp_path / 'plans'} is a folder; give a file name" in err
+    assert cli.main(["plan", "new", str(tmp_path / "no" / "p.toml")]) == 2
+    assert f"the folder {tmp_path / 'no'} does not exist" in capsys.readouterr().err

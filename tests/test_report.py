@@ -553,3 +553,26 @@ def test_dash_writes_the_csv_or_the_page_to_standard_output_and_not_both(
     out, err = capfd.readouterr()
     assert out == "" and "--html - and --csv - both name standard output" in err
     assert not (tmp_path / "-").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_is_written(store, tmp_path, capsys):
+    """`--html r.html --csv FOLDER` wrote the page, said "wrote r.html", then failed on the
+    CSV. Now a folder, a missing folder, a dangling link's missing folder and a link loop
+    are named before anything is gathered or written, as `assess --out` names them."""
+    fill(store)
+    store.close()
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "r.csv")
+    page = tmp_path / "r.html"
+    argv = ["report", "--from", "2024-03-04", "--to", "2024-03-06", "--db", str(store.path)]
+    for csv_out, said in (
+        ("folder", "is a folder; give a file name"),
+        ("no/r.csv", f"the folder {tmp_path / 'no'} does not exist"),
+        ("dangling", f"the folder {tmp_path / 'nowhere'} does not exist"),
+        ("loop", "Too many levels of symbolic links"),
+    ):
+        assert cli.main([*argv, "--html", str(page), "--csv", str(tmp_path / csv_out)]) == 2
+        out, err = capsys.readouterr()
+        assert said in err and err.count("\n") == 1 and "wrote" not in out
+        assert not page.exists()

@@ -485,7 +485,7 @@ def test_unwritable_pdf_is_a_user_error(
         ["report", "--therapist", "--pdf", str(target), "--db", str(db), "--plan", str(EXAMPLE)]
     )
     err = capsys.readouterr().err
-    assert rc == 2 and "cannot write PDF" in err and err.count("\n") == 1
+    assert rc == 2 and f"cannot write --pdf {target}: the folder" in err and err.count("\n") == 1
 
 
 def test_the_pdf_and_csv_never_write_over_the_plan_the_database_or_each_other(
@@ -1213,3 +1213,15 @@ def test_dash_writes_the_pdf_or_the_csv_to_standard_output_and_not_both(
     assert cli.main([*base, "--pdf", "-", "--csv", "-"]) == 2
     out, err = capfdbinary.readouterr()
     assert out == b"" and b"both name standard output" in err and not (tmp_path / "-").exists()
+
+
+def test_a_csv_that_cannot_be_written_is_refused_before_the_pdf_is_made(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--pdf r.pdf --csv FOLDER` made the PDF, said "wrote r.pdf", then failed on the CSV."""
+    (tmp_path / "folder").mkdir()
+    pdf = tmp_path / "r.pdf"
+    argv = ["report", "--therapist", "--db", str(db), "--plan", str(EXAMPLE), "--pdf", str(pdf)]
+    assert cli.main([*argv, "--csv", str(tmp_path / "folder")]) == 2
+    out, err = capsys.readouterr()
+    assert "--csv" in err and "is a folder" in err and "wrote" not in out and not pdf.exists()
