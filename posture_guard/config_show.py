@@ -154,8 +154,7 @@ def cmd_config_new(args: argparse.Namespace) -> int:
     path = paths.config_file()
     try:
         # "x": created here or refused, also if a file appeared since a look
-        with open(path, "x", encoding="utf-8", opener=paths.private_opener) as fh:
-            fh.write(example_text())
+        fh = open(path, "x", encoding="utf-8", opener=paths.private_opener)
     except FileExistsError:
         if path.is_dir():  # no settings in it to keep, nor to edit
             raise UserError(
@@ -166,6 +165,14 @@ def cmd_config_new(args: argparse.Namespace) -> int:
             f"{path} exists and holds your settings; edit it (`posture-guard config` shows "
             "what it sets), or move it away first to start again from the example"
         ) from None
+    try:
+        with fh:
+            fh.write(example_text())
+    except OSError as exc:
+        # a full disk: the part written is removed, which was refused the next time as
+        # "exists and holds your settings", and the error named no file
+        paths.discard_partial(path, made=True)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     print(
         f'wrote {path}: every setting at its default, commented out; remove the "# " '
         "before a setting to change it (a running monitor takes it up within about 5 s)"

@@ -355,6 +355,7 @@ def open_output(
         except OSError as exc:
             raise UserError(f"cannot write {what} to {shown}: {exc.strerror or exc}") from None
         return
+    made = not Path(path).exists()
     try:
         fh = open(path, "w", encoding="utf-8", newline=newline, opener=private_opener)
     except OSError as exc:
@@ -363,7 +364,23 @@ def open_output(
         with fh:
             yield fh
     except OSError as exc:
-        raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+        left = discard_partial(path, made)
+        raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}{left}") from None
+
+
+def discard_partial(path: str | Path, made: bool) -> str:
+    """After a write cut short (a full disk, a file size limit): remove the file if this
+    command ``made`` it, as the user is told nothing was written (the part written stayed:
+    ``config new`` then refused to write the example again over "your settings"); else
+    the words that say an existing file is left incomplete ("" for a device such as
+    /dev/full, which is never removed). A dangling link made its target: that goes."""
+    if made:
+        try:
+            Path(os.path.realpath(path)).unlink(missing_ok=True)
+        except OSError:
+            pass  # the folder may not be written in now: the message names the file
+        return ""
+    return f"; {path} is left incomplete" if Path(path).is_file() else ""
 
 
 _TOML_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)$")

@@ -1629,11 +1629,8 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     paths.check_output(out, "plan file")
     if out.exists() and not args.force:
         raise UserError(f"{out} already exists; choose another name or add --force")
-    try:
-        with open(out, "w", encoding="utf-8", opener=paths.private_opener) as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    with paths.open_output(out, "plan file", "plan") as fh:  # a partial plan is removed
+        fh.write(text)
     print(f"wrote plan {out}; edit it, then `posture-guard plan import {out}`")
     return 0
 

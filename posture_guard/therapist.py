@@ -1076,6 +1076,7 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
     pages = page_plan(data)
     to_stdout = paths.is_standard_output(path, "--pdf")
     target: Any = str(path)
+    made = not to_stdout and not Path(path).exists()
     try:
         if to_stdout:
             sys.stdout.flush()  # what was printed before goes first
@@ -1104,7 +1105,8 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
             cause = cause.__context__
         said = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
         where = f"to {shown(str(path))}" if to_stdout else str(path)
-        raise UserError(f"cannot write PDF {where}: {said}") from exc
+        left = "" if to_stdout else paths.discard_partial(path, made)
+        raise UserError(f"cannot write PDF {where}: {said}{left}") from exc
     finally:
         if to_stdout and not target.closed:
             try:

@@ -429,3 +429,18 @@ def test_a_whole_number_no_float_holds_is_refused_naming_the_key(
     status, out, err = run_config(capsys)
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert str(paths.config_file()) in err and said in err
+
+
+def test_config_new_cut_short_by_a_full_disk_leaves_no_half_file(tmp_path: Path) -> None:
+    """A disk that filled part way left the first kilobyte of config.toml after a message
+    naming no file ("File too large"); `config new` then refused to write the example,
+    calling the part written "your settings"."""
+    from tests.cut_short import run_cut_short
+
+    home = tmp_path / "home"
+    done = run_cut_short(["config", "new"], 500, home)
+    config = home / "config" / "config.toml"
+    assert done.returncode == 2 and not config.exists(), done.stderr
+    assert done.stderr == f"posture-guard: cannot write {config}: File too large\n"
+    done = run_cut_short(["config", "new"], 1_000_000, home)
+    assert done.returncode == 0 and config.read_text().startswith("#"), done.stderr

@@ -926,3 +926,14 @@ def test_plan_new_names_a_folder_or_a_missing_folder_not_an_existing_file(
         assert f"plan file {tmp_path / 'plans'} is a folder; give a file name" in err
     assert cli.main(["plan", "new", str(tmp_path / "no" / "p.toml")]) == 2
     assert f"the folder {tmp_path / 'no'} does not exist" in capsys.readouterr().err
+
+
+def test_plan_new_cut_short_by_a_full_disk_leaves_no_half_plan(tmp_path: Path) -> None:
+    """A disk that filled part way left the first kilobyte of the plan after "cannot
+    write": a plan cut off mid-line, which `plan new` then refused to replace as existing."""
+    from tests.cut_short import run_cut_short
+
+    out = tmp_path / "p.toml"
+    done = run_cut_short(["plan", "new", str(out)], 500, tmp_path / "home")
+    assert done.returncode == 2 and not out.exists(), done.stderr
+    assert done.stderr == f"posture-guard: cannot write plan {out}: File too large\n"

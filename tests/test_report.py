@@ -576,3 +576,20 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_is_written(store
         out, err = capsys.readouterr()
         assert said in err and err.count("\n") == 1 and "wrote" not in out
         assert not page.exists()
+
+
+def test_a_page_cut_short_by_a_full_disk_is_not_left_half_written(store, tmp_path):
+    """A disk that filled part way left the page written so far (60 kB of a 85 kB page)
+    after "cannot write"; a page written over is now said to be left incomplete."""
+    from tests.cut_short import run_cut_short
+
+    fill(store)
+    store.close()
+    argv = ["report", "--from", "2024-03-04", "--to", "2024-03-06", "--db", str(store.path)]
+    page = tmp_path / "r.html"
+    done = run_cut_short([*argv, "--html", str(page)], 40_000, tmp_path / "home")
+    assert done.returncode == 2 and not page.exists(), done.stderr
+    assert done.stderr == f"posture-guard: cannot write HTML report {page}: File too large\n"
+    page.write_text("an earlier page")
+    done = run_cut_short([*argv, "--html", str(page)], 40_000, tmp_path / "home")
+    assert done.stderr.endswith(f"File too large; {page} is left incomplete\n"), done.stderr

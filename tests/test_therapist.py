@@ -1225,3 +1225,15 @@ def test_a_csv_that_cannot_be_written_is_refused_before_the_pdf_is_made(
     assert cli.main([*argv, "--csv", str(tmp_path / "folder")]) == 2
     out, err = capsys.readouterr()
     assert "--csv" in err and "is a folder" in err and "wrote" not in out and not pdf.exists()
+
+
+def test_a_pdf_cut_short_by_a_full_disk_is_not_left_half_written(db: Path, tmp_path: Path) -> None:
+    """A disk that filled part way left the PDF made so far after "cannot write PDF"."""
+    from tests.cut_short import run_cut_short
+
+    pdf = tmp_path / "r.pdf"
+    argv = ["report", "--therapist", "--db", str(db), "--plan", str(EXAMPLE), "--pdf", str(pdf)]
+    done = run_cut_short(argv, 40_000, tmp_path / "pg-home")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"posture-guard: cannot write PDF {pdf}: File too large")
+    assert not pdf.exists()
