@@ -1627,6 +1627,18 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out)
     paths.check_output(out, "plan file")
+    # never one of the app's own files, even with --force: it wrote a plan over the
+    # database (the whole posture log and diary), or over the active plan, which then
+    # held without the checks and the history of `plan import`
+    paths.refuse_same_file(
+        out,
+        "plan file",
+        {
+            "the database": paths.database_file(),
+            "the active plan": active_plan_path(),
+            "the config file": paths.config_file(),
+        },
+    )
     if out.exists() and not args.force:
         raise UserError(f"{out} already exists; choose another name or add --force")
     with paths.open_output(out, "plan file", "plan") as fh:  # a partial plan is removed

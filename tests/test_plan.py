@@ -937,3 +937,27 @@ def test_plan_new_cut_short_by_a_full_disk_leaves_no_half_plan(tmp_path: Path) -
     done = run_cut_short(["plan", "new", str(out)], 500, tmp_path / "home")
     assert done.returncode == 2 and not out.exists(), done.stderr
     assert done.stderr == f"posture-guard: cannot write plan {out}: File too large\n"
+
+
+def test_plan_new_never_writes_over_the_database_or_the_active_plan_even_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan new DB --force` wrote a plan over the user's database (posture log and diary
+    lost), and `plan new ACTIVE --force` replaced the active plan without `plan import`'s
+    checks or history. Refused, as `report` refuses its outputs naming its inputs."""
+    from posture_guard import paths
+
+    assert cli.main(["checkin", "--none"]) == 0
+    out = tmp_path / "p.toml"
+    assert cli.main(["plan", "new", str(out)]) == 0
+    assert cli.main(["plan", "import", str(out)]) == 0
+    capsys.readouterr()
+    for own, named in (
+        (paths.database_file(), "the database"),
+        (plan.active_plan_path(), "the active plan"),
+    ):
+        before = own.read_bytes()
+        assert cli.main(["plan", "new", str(own), "--force", "--weeks", "2"]) == 2
+        err = capsys.readouterr().err
+        assert f"is the same file as {named}" in err and err.count("\n") == 1
+        assert own.read_bytes() == before
