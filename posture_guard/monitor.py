@@ -422,7 +422,10 @@ def print_totals(totals: Totals, out: TextIO) -> None:
     Each state's seconds and tenths of a percent are rounded together, not one by one, so
     the rows add up to the monitored time above them and to 100.0 %: the demo showed
     3:00 + 2:11 + 0:38 + 1:00 = 6:49 under "monitored 00:06:50", and shares summing to
-    100.1 %."""
+    100.1 %. A header names each share's base: the share of the monitored time (absent
+    included) and, for the states at the desk, the share of desk time in whole percents
+    rounded together, as `summary` gives it (the demo's good read 41.3 % with no word of
+    its base, beside the summary's 49 % of desk time for the same day)."""
     total = totals.monitored
     print(
         f"monitored {fmt_clock(total)}; analysed {totals.frames_analysed} of "
@@ -436,8 +439,19 @@ def print_totals(totals: Totals, out: TextIO) -> None:
     exact_total = sum((secs for _, secs in shown), Fraction(0))
     seconds = apportion([secs for _, secs in shown], int(round(total)))
     tenths = apportion([1000 * secs / exact_total for _, secs in shown], 1000) if shown else []
+    desk = [(s, secs) for s, secs in shown if s is not PostureState.ABSENT]
+    desk_total = sum((secs for _, secs in desk), Fraction(0))
+    of_desk = (
+        dict(zip((s for s, _ in desk), apportion([100 * x / desk_total for _, x in desk], 100)))
+        if desk_total > 0
+        else {}
+    )
+    if shown:
+        print(f"  {'':<17}{'time':<8}  {'of monitored':>12}  {'of desk time':>12}", file=out)
     for (state, _), secs, share in zip(shown, seconds, tenths):
-        print(f"  {state.value:<17}{fmt_clock(secs)}  {share / 10:5.1f}%", file=out)
+        desk_pct = f"{of_desk[state]:11d}%" if state in of_desk else ""
+        line = f"  {state.value:<17}{fmt_clock(secs)}  {share / 10:11.1f}%  {desk_pct}"
+        print(line.rstrip(), file=out)
     if totals.cut_off > 0 and total > 0:
         share = totals.cut_off / total
         print(f"of all that, cut off by the frame edge (posture not judged): "

@@ -2174,13 +2174,48 @@ def test_the_replay_totals_add_up_to_the_monitored_time_and_to_100_percent():
         return 3600 * h + 60 * m + s
 
     monitored = secs(lines[0].split()[1].rstrip(";"))
-    rows = [line.split() for line in lines[1:]]
+    assert lines[1].split() == ["time", "of", "monitored", "of", "desk", "time"]
+    rows = [line.split() for line in lines[2:]]
     assert [r[0] for r in rows] == ["good", "forward_head", "raised_shoulders", "absent"]
     assert monitored == 410 and sum(secs(r[1]) for r in rows) == monitored, out.getvalue()
     shares = [float(r[2].rstrip("%")) for r in rows]
     assert round(sum(shares), 1) == 100.0, out.getvalue()
     for (_, exact), row, share in zip(seconds.items(), rows, shares):
         assert abs(secs(row[1]) - exact) < 1 and abs(share - 100 * exact / 410) < 0.1
+
+
+def test_the_demo_totals_name_their_base_and_give_the_summary_s_desk_time_shares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo closed on "good 00:02:35 41.3%" (a share of the monitored time, absent
+    included, with no word of its base) while `summary` of the day it logged gave good
+    posture as 49 % of desk time: the same posture read as two figures. The closing lines
+    now head their columns with each base, and give the desk-time share the summary gives."""
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(db), "--start", "2026-01-05T09:00"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    top = next(i for i, line in enumerate(printed) if line.startswith("monitored "))
+    assert printed[top + 1].split() == ["time", "of", "monitored", "of", "desk", "time"]
+    rows = {}
+    for line in printed[top + 2 :]:
+        if not line.startswith("  "):
+            break
+        state, _, *shares = line.split()
+        rows[state] = [float(x.rstrip("%")) for x in shares]
+    assert len(rows["absent"]) == 1 and rows["absent"][0] > 0  # of monitored time only
+    assert round(sum(r[0] for r in rows.values()), 1) == 100.0
+
+    assert main(["summary", "--db", str(db), "--date", "2026-01-05"]) == 0
+    summary = capsys.readouterr().out
+    of_desk = {
+        m.group(1).replace(" ", "_"): int(m.group(2))
+        for m in re.finditer(r"^ +([a-z ]+?) +\S+ min +\((\d+) % of desk time\)", summary, re.M)
+    }
+    assert of_desk["good"] > 0 and sum(of_desk.values()) == 100, summary
+    assert {s: r[1] for s, r in rows.items() if s != "absent"} == {
+        s: p for s, p in of_desk.items() if p > 0 or s in rows
+    }, (printed, summary)
+    assert rows["good"][1] != rows["good"][0]  # the demo's two bases give two figures
 
 
 def test_the_demo_leaves_its_calibration_out_of_the_log_the_totals_and_the_states(
