@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -130,13 +131,24 @@ class TherapistRow:
             return None
         return share <= self.target
 
+    def fh_share_text(self) -> str:
+        """The forward-head share as the day table shows it: to 0.1 %, or to as many more
+        digits as it takes to show why the target was met or missed (:func:`verdict_decimals`)."""
+        share = self.fh_share
+        if share is None:
+            return pct(None)
+        digits = verdict_decimals(share, self.target, 1, 100)
+        return f"{100 * share:.{digits}f} %"
+
     def csv_dict(self) -> dict[str, Any]:
         out = self.row.csv_dict()
         share = self.fh_share
         met = self.target_met
         out.update(
             {
-                "forward_head_share": "" if share is None else round(share, 4),
+                "forward_head_share": ""
+                if share is None
+                else round(share, verdict_decimals(share, self.target, 4, 1)),
                 "target_met": "" if met is None else ("yes" if met else "no"),
                 "exercises_prescribed": self.prescribed,
                 "exercises_done_of_prescribed": self.done_capped,
@@ -393,6 +405,26 @@ def gather(
 # --------------------------------------------------------------------------- formatting
 def pct(x: Optional[float]) -> str:
     return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def verdict_decimals(share: float, target: Optional[float], decimals: int, scale: int) -> int:
+    """How many decimals ``share`` (shown times ``scale``: 100 for percent) needs, at
+    least ``decimals``, for the figure shown to sit on the same side of ``target`` as the
+    share itself, so that the figure and its "met" or "missed" agree.
+
+    Why not judge the target on the rounded figure instead: the plan sets a bound, the
+    CSV, the "met on X of Y days" count and the trend plot take the share as measured, and
+    a day judged on a rounding would be met in one and missed in another. A share of
+    20.03 % against a 20 % target read "20.0 % missed"; it now reads "20.03 % missed",
+    the extra digit shown only on such a day."""
+    if target is None:
+        return decimals
+    met = share <= target
+    bound = Decimal(repr(target)) * scale
+    for d in range(decimals, 18):
+        if (Decimal(f"{scale * share:.{d}f}") <= bound) == met:
+            return d
+    return 17
 
 
 def num(x: Optional[float], digits: int = 1, unit: str = "") -> str:
@@ -755,7 +787,7 @@ def day_table_lines(rows: Sequence[TherapistRow]) -> list[str]:
         head_txt = {"headache": f"yes ({dd.max_intensity})", "none": "no"}.get(dd.status, "?")
         out.append(
             f"{r.day.isoformat():12}{p.monitored_s / 3600:>9.1f}{p.desk_s / 3600:>8.1f}"
-            f"{pct(r.fh_share):>10}{'' if met is None else ('met' if met else 'missed'):>8}"
+            f"{r.fh_share_text():>10}{'' if met is None else ('met' if met else 'missed'):>8}"
             f"{p.alerts:>7}{f'{r.done_capped}/{r.prescribed}':>11}{r.skipped:>5}"
             f"{r.ignored:>5}{r.not_prompted:>6}{num(r.mean_pain):>6}{head_txt:>10}"
         )

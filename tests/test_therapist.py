@@ -395,6 +395,63 @@ def test_cli_defaults_to_the_active_plan_and_its_dates(db: Path, tmp_path: Path)
     assert "Patient: RM-03" in page1
 
 
+@needs_poppler
+def test_a_share_just_over_the_target_shows_the_digit_it_was_missed_by(tmp_path: Path) -> None:
+    """A day with forward head 20.03 % of desk time against the plan's 20 % read
+    "20.0 % missed" in the day table (the CSV: 0.2, "no", for 20.003 %): the figure shown
+    and its verdict disagreed. The verdict stays the measured share's; the figure shows as
+    many more digits as it takes to see it, and only where it takes them."""
+    desk = 3600.0
+    shares = {  # day -> forward head seconds of the hour at the desk
+        FIRST: 720.0,  # exactly 20 %: met, "20.0 %"
+        FIRST + timedelta(days=1): 721.08,  # 20.03 %: missed
+        FIRST + timedelta(days=2): 720.108,  # 20.003 %: missed
+        FIRST + timedelta(days=3): 718.2,  # 19.95 %: met, shown "20.0 %" rightly
+        FIRST + timedelta(days=4): 900.0,  # 25 %: missed, "25.0 %"
+    }
+    db = tmp_path / "t.sqlite3"
+    with Store.open(db) as store:
+        store.add_spans(
+            [
+                span
+                for d, fh in shares.items()
+                for span in (
+                    Span(PostureState.FORWARD_HEAD, _ts(d, 9), _ts(d, 9) + fh),
+                    Span(PostureState.GOOD, _ts(d, 9) + fh, _ts(d, 9) + desk),
+                )
+            ]
+        )
+    last = max(shares)
+    pdf, csv_path = tmp_path / "r.pdf", tmp_path / "r.csv"
+    args = ["report", "--therapist", "--from", str(FIRST), "--to", str(last)]
+    args += ["--pdf", str(pdf), "--csv", str(csv_path), "--db", str(db), "--plan", str(EXAMPLE)]
+    assert cli.main(args) == 0
+    text = pdf_text(pdf)
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        rows = {r["date"]: r for r in csv.DictReader(fh)}
+    shown = {}
+    for d, fh in shares.items():
+        met = fh / desk <= 0.2
+        line = next(ln for ln in text.splitlines() if ln.startswith(d.isoformat()) and "/" in ln)
+        m = re.search(r"(\d+\.\d+) % +(met|missed) ", line)
+        assert m and m.group(2) == ("met" if met else "missed"), line
+        shown[d] = m.group(1)
+        assert (float(m.group(1)) <= 20.0) == met, line
+        row = rows[d.isoformat()]
+        assert row["target_met"] == ("yes" if met else "no")
+        assert (float(row["forward_head_share"]) <= 0.2) == met, row
+        assert float(row["forward_head_share"]) == pytest.approx(fh / desk, abs=1e-4)
+    # the usual digits wherever they tell the verdict already
+    assert [shown[d] for d in (FIRST, FIRST + timedelta(days=3), last)] == [
+        "20.0",
+        "20.0",
+        "25.0",
+    ]
+    assert shown[FIRST + timedelta(days=1)] == "20.03"
+    assert rows[str(FIRST)]["forward_head_share"] == "0.2"
+    assert rows[str(FIRST + timedelta(days=1))]["forward_head_share"] == "0.2003"
+
+
 def test_the_target_is_judged_only_on_the_plans_days(tmp_path: Path) -> None:
     """A report reaching back before the plan's start (to show a baseline) leaves those days
     without a target: shown empty, not counted as missed."""
