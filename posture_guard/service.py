@@ -554,7 +554,7 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
         return ["today: nothing logged yet"]
     try:
         from .store import Store
-        from .summary import fmt_minutes, summarize_day
+        from .summary import fmt_minutes, fmt_part_share, summarize_day
 
         # read-only: `status` only reads, and must answer from a database it cannot write
         with Store.open(path, create=False, read_only=True) as store:
@@ -565,14 +565,19 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
         # no posture: a headache or an exercise logged today is not nothing, as the old
         # "nothing logged yet" said beside a summary listing them
         return ["today: nothing monitored yet"]
+    # each share names its base, as the summary's do: "not judged 8%" was of the time
+    # someone was in the picture (absent time cut off too) beside the summary's "not
+    # judged ... 3 % of desk time" for the same day
     parts = [f"monitored {fmt_minutes(s.monitored_s)}"]
     good = s.good_percent  # as the summary of the day rounds it
     if good is not None:
-        parts.append(f"good posture {good}%")
+        parts.append(f"good posture {good} % of desk time")
     if s.advise_camera_back:  # the summary says why and what to do
-        parts.append(f"not judged {s.edge_share:.0%} (cut off by the frame edge)")
+        edge = fmt_part_share(s.edge_share or 0.0)
+        parts.append(f"cut off by the frame edge {edge} of the time in the picture")
     if s.advise_calibrate:
-        parts.append(f"judged without calibration {s.uncalibrated_share:.0%}")
+        bare = fmt_part_share(s.uncalibrated_share or 0.0)
+        parts.append(f"judged without calibration {bare} of desk time")
     return ["today: " + ", ".join(parts)]
 
 
