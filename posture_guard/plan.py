@@ -16,7 +16,7 @@ Schema (version 1)::
     alert_sensitivity = "normal"        # low | normal | high (how quickly posture alerts come)
 
     [target]
-    forward_head_max_share = 0.20       # forward head under 20 % of desk (sitting) time
+    forward_head_max_share = 0.20       # forward head at most 20 % of desk (sitting) time
 
     [[exercise]]                        # one per prescribed exercise
     id = "chin_tuck"                    # a library id, or a new id for a custom exercise
@@ -305,7 +305,7 @@ class Plan:
         target = (
             "none"
             if self.forward_head_max_share is None
-            else f"forward head under {100 * self.forward_head_max_share:g} % of desk time"
+            else f"forward head at most {100 * self.forward_head_max_share:g} % of desk time"
         )
         lines = [
             f"Plan{label}: {self.start} to {self.end} ({status})",
@@ -1421,7 +1421,7 @@ def new_plan_text(
         'alert_sensitivity = "normal"   # low | normal | high',
         "",
         "[target]",
-        "forward_head_max_share = 0.20  # forward head under 20 % of desk time",
+        "forward_head_max_share = 0.20  # forward head at most 20 % of desk time",
     ]
     for ex_id in exercises:
         try:

@@ -452,6 +452,40 @@ def test_a_share_just_over_the_target_shows_the_digit_it_was_missed_by(tmp_path:
     assert rows[str(FIRST + timedelta(days=1))]["forward_head_share"] == "0.2003"
 
 
+def test_plan_show_words_the_target_as_the_report_judges_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan show` gave the target as "forward head under 20 % of desk time" while the
+    therapist report judges "forward head <= 20 %": a day of exactly 20 % was met in the
+    report, against the target the patient was shown. The plan `plan new` writes said
+    "under" too."""
+    db = tmp_path / "t.sqlite3"
+    with Store.open(db) as store:  # 12 of 60 min at the desk: exactly 20 %
+        store.add_spans(
+            [
+                Span(PostureState.FORWARD_HEAD, _ts(FIRST, 9), _ts(FIRST, 9, 12)),
+                Span(PostureState.GOOD, _ts(FIRST, 9, 12), _ts(FIRST, 10)),
+            ]
+        )
+    pdf, csv_path = tmp_path / "r.pdf", tmp_path / "r.csv"
+    args = ["report", "--therapist", "--from", str(FIRST), "--to", str(FIRST)]
+    args += ["--pdf", str(pdf), "--csv", str(csv_path), "--db", str(db), "--plan", str(EXAMPLE)]
+    assert cli.main(args) == 0
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["forward_head_share"] == "0.2" and row["target_met"] == "yes"
+    assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
+    capsys.readouterr()
+    assert cli.main(["plan", "show"]) == 0
+    shown = capsys.readouterr().out
+    assert "Posture target: forward head at most 20 % of desk time" in shown, shown
+    written = tmp_path / "new.toml"
+    assert cli.main(["plan", "new", str(written)]) == 0
+    capsys.readouterr()
+    target = next(x for x in written.read_text().splitlines() if "forward_head_max_share" in x)
+    assert "at most 20 %" in target and "under" not in target
+
+
 def test_the_target_is_judged_only_on_the_plans_days(tmp_path: Path) -> None:
     """A report reaching back before the plan's start (to show a baseline) leaves those days
     without a target: shown empty, not counted as missed."""
