@@ -554,7 +554,7 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
         return ["today: nothing logged yet"]
     try:
         from .store import Store
-        from .summary import fmt_minutes, fmt_part_share, summarize_day
+        from .summary import fmt_part_minutes, fmt_part_share, summarize_day
 
         # read-only: `status` only reads, and must answer from a database it cannot write
         with Store.open(path, create=False, read_only=True) as store:
@@ -568,7 +568,9 @@ def _today_lines(day: date, db: Optional[Path]) -> list[str]:
     # each share names its base, as the summary's do: "not judged 8%" was of the time
     # someone was in the picture (absent time cut off too) beside the summary's "not
     # judged ... 3 % of desk time" for the same day
-    parts = [f"monitored {fmt_minutes(s.monitored_s)}"]
+    # a few seconds are "under 1 min", as the summary says them ("monitored 0 min" said
+    # there was none, beside a good-posture share of it)
+    parts = [f"monitored {fmt_part_minutes(s.monitored_s)}"]
     good = s.good_percent  # as the summary of the day rounds it
     if good is not None:
         parts.append(f"good posture {good} % of desk time")

@@ -314,6 +314,25 @@ def test_status_names_the_base_of_its_shares_as_the_summary_does(pg_home: Path, 
     assert "not judged 8" not in today
 
 
+def test_status_says_a_few_seconds_monitored_as_the_summary_does(pg_home: Path, capsys) -> None:
+    # 20 s logged today: the summary said "monitored under 1 min", status "monitored
+    # 0 min, good posture 100%", a share of nothing.
+    from posture_guard.states import PostureState
+    from posture_guard.store import Span, Store
+
+    day_start = datetime.combine(date.today(), datetime.min.time()).timestamp()
+    if datetime.now().timestamp() - day_start < 120:
+        pytest.skip("the 20 s logged today would still be to come")
+    t = datetime.now().timestamp() - 100
+    with Store.open(paths.database_file()) as store:
+        store.add_spans([Span(PostureState.GOOD, t, t + 20)])
+    assert cli.main(["summary"]) == 0
+    assert re.search(r"^  monitored +under 1 min$", capsys.readouterr().out, re.M)
+    assert cli.main(["status"]) == 0
+    (today,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("today:")]
+    assert today.startswith("today: monitored under 1 min, "), today
+
+
 def test_status_gives_todays_good_posture_share_as_the_summary_does(pg_home: Path, capsys) -> None:
     # The demo logged across midnight so that today holds the part of it in which good
     # posture is 49.3 % of desk time, forward head 28.3 % and raised shoulders 22.3 %:
