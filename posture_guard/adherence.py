@@ -545,7 +545,11 @@ def cmd_done(args: argparse.Namespace) -> int:
     pain = "" if args.pain is None else f", pain {args.pain}/10"
     that_day = "that day" if past else "today"
     cleared = "" if until is None else f" until the plan was cleared at {until:%H:%M}"
-    dose = f" ({c.done} of {prescribed} prescribed {that_day}{cleared})" if prescribed else ""
+    # done beyond the prescription is said apart: "4 of 3 prescribed" beside the report's
+    # 3 of 3 (it counts the doses done of those prescribed) read as a miscount
+    more = f", and {c.done - prescribed} more" if c.done > prescribed else ""
+    done = min(c.done, prescribed)
+    dose = f" ({done} of {prescribed} prescribed {that_day}{cleared}{more})" if prescribed else ""
     print(f"{args.exercise}: {what} {when}{pain}{dose}")
     return 0
 

@@ -285,6 +285,40 @@ def test_load_counts_as_of_now_by_default(store: Store) -> None:
     assert (c.prompted, c.ignored, c.pending) == (1, 0, 1)
 
 
+def test_done_beyond_the_prescription_is_said_apart_as_the_report_counts_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fourth `done` of an exercise prescribed 3 times that day said "(4 of 3 prescribed
+    that day)", a share over the whole, while the therapist report counts 3 of 3 doses
+    done."""
+    day = date.today() - timedelta(days=1)
+    text = plan.new_plan_text(day, exercises=("chin_tuck",))
+    text = text.replace('days = ["mon", "tue", "wed", "thu", "fri"]', "")  # every day
+    f = tmp_path / "plan.toml"
+    f.write_text(text, encoding="utf-8")
+    assert cli.main(["plan", "import", str(f)]) == 0
+    whole = plan.prescribed_count(plan.load_plan_file(f), "chin_tuck", day)
+    assert whole >= 2
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()
+    capsys.readouterr()
+    done = ["done", "chin_tuck", "--date", str(day), "--db", str(db)]
+    for _ in range(whole):
+        assert cli.main(done) == 0
+    assert capsys.readouterr().out.endswith(f"({whole} of {whole} prescribed that day)\n")
+    assert cli.main(done) == 0
+    told = capsys.readouterr().out
+    assert told.endswith(f"({whole} of {whole} prescribed that day, and 1 more)\n"), told
+    pdf, days = tmp_path / "r.pdf", tmp_path / "r.csv"
+    args = ["report", "--therapist", "--from", str(day), "--to", str(day), "--db", str(db)]
+    assert cli.main([*args, "--pdf", str(pdf), "--csv", str(days), "--plan", str(f)]) == 0
+    with open(days, newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["exercises_prescribed"] == str(whole)
+    assert row["exercises_done_of_prescribed"] == str(whole), str(sorted(row.items()))
+    assert row["exercises_done"] == str(whole + 1)
+
+
 def test_done_command_tells_the_whole_days_prescription(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
