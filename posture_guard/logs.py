@@ -25,6 +25,14 @@ MAX_BYTES = 1_000_000
 BACKUPS = 3
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_posture_guard_handler"  # set on our handlers so setup() can replace them
+#: ``extra=`` of a record for the log file only: a notice already printed on stderr
+#: (with ``-v`` its info line reached the console too, and the terminal read it twice)
+FILE_ONLY = {"file_only": True}
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    """The console handler's filter: leaves out what :data:`FILE_ONLY` marks."""
+    return not getattr(record, "file_only", False)
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -117,6 +125,7 @@ def setup(verbose: int = 0, console: Optional[IO[str]] = None, to_file: bool = T
     ch = logging.StreamHandler(console if console is not None else sys.stderr)
     ch.setLevel(console_level)
     ch.setFormatter(logging.Formatter("posture-guard: %(message)s"))
+    ch.addFilter(_not_file_only)
     setattr(ch, _MARK, True)
     logger.addHandler(ch)
     logger.setLevel(min(file_level, console_level))

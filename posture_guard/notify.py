@@ -49,6 +49,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Optional, Protocol
 
+from . import logs
 from .errors import UserError
 
 log = logging.getLogger(__name__)
@@ -767,12 +768,13 @@ class FallbackNotifier:
         return replace(delivery, fallback=self.fallback.name if backup.shown else "")
 
     def _notice(self, text: str) -> None:
-        """Say ``text`` on the notice stream (stderr), and in the log file: at INFO, which
-        the file takes and the console does not, so a terminal does not get it twice."""
+        """Say ``text`` on the notice stream (stderr), and in the log file only: marked
+        :data:`logs.FILE_ONLY`, so a terminal does not get it twice (at INFO alone, the
+        console of ``run -v``, which shows info, printed it again)."""
         stream = self.notice_stream if self.notice_stream is not None else sys.stderr
         if stream is not None:  # a monitor started with stderr closed
             print(f"posture-guard: {text}", file=stream)
-        log.info("%s", text)
+        log.info("%s", text, extra=logs.FILE_ONLY)
 
     def poll_clicks(self) -> list[Click]:
         return self.primary.poll_clicks() + self.fallback.poll_clicks()

@@ -529,6 +529,28 @@ def test_fallback_prints_what_could_not_be_shown_and_says_so_once(bus_without_se
     assert MESSAGE.title in printed and MESSAGE.body in printed and "Stand up." in printed
 
 
+def test_the_unreachable_notice_is_printed_once_with_v_and_still_logged(
+    bus_without_server, pg_home
+):
+    # `run -v` puts info on the console: the notice printed on stderr came again there as
+    # its log line, and the terminal read "desktop notifications are not reachable" twice
+    from posture_guard import logs
+
+    console = io.StringIO()
+    path = logs.setup(verbose=1, console=console)
+    out = io.StringIO()
+    notifier = FallbackNotifier(DesktopNotifierBackend(), PrintingNotifier(out), console)
+    try:
+        assert not notifier.send(MESSAGE).shown
+        logging.getLogger("posture_guard.notify").info("an ordinary info line")
+    finally:
+        notifier.close()
+        logs.shutdown()
+    assert console.getvalue().count("desktop notifications are not reachable") == 1
+    assert "an ordinary info line" in console.getvalue()  # -v still shows info
+    assert path.read_text(encoding="utf-8").count("desktop notifications are not reachable") == 1
+
+
 def test_a_notification_server_that_restarts_is_noticed_each_way(private_bus, monkeypatch, caplog):
     """The server goes away under a running monitor and comes back, twice (dunst killed
     and started again): each outage is said, and each return, on stderr and in the log
