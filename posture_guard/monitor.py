@@ -1255,9 +1255,12 @@ def print_logged(
     hours = logged_hours(t0 + span[0], t0 + round(span[1]))  # the end as the totals round it
     # the day of the last moment logged (a log that ends at midnight does not reach the
     # next day): a replay across midnight named only its first day, whose summary then
-    # showed 2 of the 7 minutes the replay had just said it monitored
-    exact_end = parse_start(start) + timedelta(seconds=span[1])
-    last = (exact_end - timedelta(microseconds=1)).date() if span[1] > span[0] else begin.date()
+    # showed 2 of the 7 minutes the replay had just said it monitored. In instants, as
+    # the log has them: a wall-clock sum named a next day the log never reached when the
+    # clocks went back before midnight (Santiago's 2026-04-04 runs on to a second 23:59)
+    exact_end = datetime.fromtimestamp(t0, timezone.utc) + timedelta(seconds=span[1])
+    last_moment = (exact_end - timedelta(microseconds=1)).astimezone()
+    last = last_moment.date() if span[1] > span[0] else begin.date()
     summary = f"`posture-guard summary --db {shlex.quote(db)} --date {begin:%Y-%m-%d}`"
     if last == begin.date():
         shows = f"{summary} shows that day"
@@ -1279,9 +1282,18 @@ def logged_hours(start: float, end: float) -> str:
     b = datetime.fromtimestamp(end, timezone.utc).astimezone()
     since = f"{a:%Y-%m-%d %H:%M:%S}"
     until = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
-    if a.utcoffset() != b.utcoffset():
+    if a.utcoffset() != b.utcoffset() or _repeated(a) or _repeated(b):
         since, until = since + _utc_offset(a), until + _utc_offset(b)
     return f"{since} to {until}"
+
+
+def _repeated(moment: datetime) -> bool:
+    """Whether the local wall time of ``moment`` comes twice (the hour the clocks go
+    back): without its offset it names neither pass ("02:30:35 to 02:36:50" in Berlin on
+    2026-10-25 said nothing of which 02:30 was logged). A naive local time's
+    ``timestamp()`` follows ``fold`` only where the time is repeated."""
+    wall = moment.replace(tzinfo=None)
+    return wall.replace(fold=0).timestamp() != wall.replace(fold=1).timestamp()
 
 
 def _utc_offset(moment: datetime) -> str:

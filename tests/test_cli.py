@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1362,6 +1363,49 @@ def test_a_replay_across_the_clocks_going_back_names_its_hours_with_their_offset
     assert last.startswith(f"logged to {db}: {hours} (")
     assert main(args) == 2
     assert f"already holds posture logged from {hours}, " in capsys.readouterr().err
+
+
+def test_a_replay_in_the_hour_the_clocks_go_back_names_which_pass_it_logged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], berlin
+) -> None:
+    """02:30 comes twice in Berlin on 2026-10-25: the demo logged in the first pass said
+    "02:30:35 to 02:36:50", naming neither; its offsets say which (and an ordinary hour
+    of the same day still reads without them)."""
+    db = tmp_path / "log.sqlite3"
+    for start, hours in (
+        ("2026-10-25T02:30+02:00", "2026-10-25 02:30:35+02:00 to 02:36:50+02:00"),
+        ("2026-10-25T02:30+01:00", "2026-10-25 02:30:35+01:00 to 02:36:50+01:00"),
+        ("2026-10-25T09:30", "2026-10-25 09:30:35 to 09:36:50"),
+    ):
+        assert main(["demo", "--db", str(db), "--start", start]) == 0
+        last = capsys.readouterr().out.strip().splitlines()[-1]
+        assert last.startswith(f"logged to {db}: {hours} ("), last
+
+
+def test_a_replay_up_to_the_clocks_going_back_at_midnight_names_only_its_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Santiago's clocks go back at midnight on 2026-04-04 to 23:00: the demo from 23:57
+    logs to the second 23:03:50 of 04-04, yet its last line said `--date 2026-04-05`
+    shows it too (the end was --start plus the seconds on the wall clock), a day whose
+    summary then said nothing was monitored."""
+    db = tmp_path / "log.sqlite3"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "America/Santiago")
+        time.tzset()
+        try:
+            assert main(["demo", "--db", str(db), "--start", "2026-04-04T23:57"]) == 0
+            last = capsys.readouterr().out.strip().splitlines()[-1]
+            days = {
+                f"{datetime.fromtimestamp(t):%Y-%m-%d}" for _, s, e in _spans(db) for t in (s, e)
+            }
+        finally:
+            mp.undo()
+            time.tzset()
+    assert days == {"2026-04-04"}  # what the log holds
+    hours = "2026-04-04 23:57:35-03:00 to 23:03:50-04:00"
+    assert last.startswith(f"logged to {db}: {hours} (`posture-guard summary"), last
+    assert last.endswith("--date 2026-04-04` shows that day)"), last
 
 
 def test_time_judged_without_a_profile_is_logged_so_and_the_summary_says_what_it_costs(
