@@ -40,6 +40,7 @@ from .summary import (
     fmt_part_minutes,
     fmt_shown_minutes,
     hour_of_day,
+    state_label,
     summarize_range,
     whole_minutes,
     whole_percents,
@@ -167,9 +168,13 @@ def write_csv(rows: Sequence[DailyRow], path: Union[str, Path]) -> None:
 # ---------------------------------------------------------------------- charts
 def legend(ax: Any, **kwargs: Any) -> None:
     """A legend for ``ax`` when it has labelled lines or bars: a chart of days without
-    data has none, and matplotlib would warn on the user's terminal about it."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(**kwargs)
+    data has none, and matplotlib would warn on the user's terminal about it. A state
+    named in it reads as the summary says it (:func:`state_label`): the page's charts and
+    the therapist PDF's, which all come here, said ``forward_head``."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        shown = [state_label(name) if name in STATES else name for name in labels]
+        ax.legend(handles, shown, **kwargs)
 
 
 #: At most this many labelled days on a chart's x axis; a longer range labels every 2nd,
@@ -382,7 +387,8 @@ def render_html(data: ReportData) -> str:
     for s in STATES:
         share = f"{percent[s]} %" if s in percent else ""
         time_text = esc(fmt_shown_minutes(shown[s], total[s]))
-        parts.append(f"<tr><td>{esc(s)}</td><td>{time_text}</td><td>{share}</td></tr>")
+        name = esc(state_label(s))  # as the summary names it: "forward head"
+        parts.append(f"<tr><td>{name}</td><td>{time_text}</td><td>{share}</td></tr>")
     parts.append("</table>")
     if rows:
         daily_alt = esc(daily_alt_text(data.first, data.last), quote=True)

@@ -454,6 +454,13 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def state_label(state: str) -> str:
+    """A posture state as people read it, "forward head" for ``forward_head``: one
+    function for the summary, the report's table and the charts' legends (the page and
+    its charts showed the names used in files beside the summary's words)."""
+    return state.replace("_", " ")
+
+
 def fmt_minutes(seconds: float) -> str:
     """``1 h 05 min`` or ``12 min``: how people read durations."""
     return fmt_whole_minutes(int(round(seconds / 60)))
@@ -509,7 +516,7 @@ def render_text(summary: DaySummary, headache: Optional[str] = None) -> str:
     for state in STATES:
         share = f"  ({percent[state]} % of desk time)" if state in percent else ""
         time_text = fmt_shown_minutes(shown[state], summary.state_seconds[state])
-        rows.append((f"  {state.replace('_', ' ')}", time_text + share))
+        rows.append((f"  {state_label(state)}", time_text + share))
         if state == PostureState.ABSENT.value and summary.cut_off_away_s > 0:
             # not an empty desk: someone too close to the camera to be measured
             away_cut = fmt_part_minutes(summary.cut_off_away_s)
@@ -585,6 +592,7 @@ __all__ = [
     "longest_run",
     "render_text",
     "split_by_day",
+    "state_label",
     "summarize_day",
     "summarize_range",
     "tenth_minutes",

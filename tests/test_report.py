@@ -134,14 +134,49 @@ def test_html_state_shares_add_up_to_100(store, minutes):
     spans.append(Span(A, start, start + 3600))  # away: not desk time, no share
     store.add_spans(spans)
     table = render_html(gather(store, D1, D1)).split("<table>")[1].split("</table>")[0]
-    rows = re.findall(r"<tr><td>(\w+)</td><td>[^<]*</td><td>(?:(\d+) %)?</td></tr>", table)
-    shown = {state: pct for state, pct in rows}
+    rows = re.findall(r"<tr><td>([\w ]+)</td><td>[^<]*</td><td>(?:(\d+) %)?</td></tr>", table)
+    shown = {state.replace(" ", "_"): pct for state, pct in rows}
     assert list(shown) == ["good", "forward_head", "raised_shoulders", "head_tilt", "absent"]
     assert shown.pop("absent") == ""
     assert sum(int(p) for p in shown.values()) == 100
     desk = sum(minutes.values())
     for state, pct in shown.items():  # each within a point of its exact share
         assert abs(int(pct) - Fraction(100 * minutes.get(state, 0), desk)) < 1
+
+
+def test_the_page_and_the_charts_name_states_as_the_summary_does(store):
+    """The summary says "forward head"; the page's state table and the legends of its
+    charts, and of the therapist PDF's, said ``forward_head``, the name used in files."""
+    import matplotlib.pyplot as plt
+
+    from posture_guard import therapist
+    from posture_guard.report import daily_figure
+
+    t = ts(D1, 9)
+    store.add_spans(
+        [
+            Span(G, t, t + 600),
+            Span(F, t + 600, t + 1200),
+            Span(PostureState.RAISED_SHOULDERS, t + 1200, t + 1500),
+            Span(PostureState.HEAD_TILT, t + 1500, t + 1800),
+        ]
+    )
+    names = ["good", "forward head", "raised shoulders", "head tilt", "absent"]
+    table = render_html(gather(store, D1, D1)).split("<table>")[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>([^<]*)</td>", table) == names, "table"
+    fig = daily_figure(daily_rows(store, D1, D1))
+    shown = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+    assert [n for n in shown if n != "headache"] == names
+    data = therapist.gather(store, D1, D1, None)
+    for draw in (therapist._draw_trend, therapist._draw_hours):
+        fig = plt.figure()
+        draw(fig, data)
+        texts = [
+            x.get_text() for ax in fig.axes if ax.get_legend() for x in ax.get_legend().get_texts()
+        ]
+        plt.close(fig)
+        assert "forward head" in texts and "forward_head" not in texts, draw.__name__
 
 
 def test_html_escapes_diary_text(store):
