@@ -93,7 +93,10 @@ class Preview:
         import cv2
 
         self._cv2 = cv2
-        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
+        # GUI_NORMAL: a plain window. OpenCV's Qt window otherwise has a toolbar whose
+        # "Save current image", its Ctrl+S and its right-click menu write the picture of
+        # the user to a file, a preview that is on screen only (as README says) must not
+        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
         self.shown = 0
         self.open = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -178,3 +179,53 @@ def test_a_preview_closed_with_its_close_button_stays_closed(xvfb: str, tmp_path
     assert float(shown) >= 1 and int(asked) == 1 and float(closed) < 1  # really closed
     assert float(after) < 1  # not shown again
     assert int(frames) == 5  # only the frames before it was closed were drawn
+
+
+_SAVE_BY_HAND = """
+import json, sys
+import cv2, numpy as np
+sys.path.insert(0, sys.argv[1])
+from x11_close import press_keys, window_size, window_titles
+from posture_guard import preview
+
+p = preview.Preview()
+picture = np.full((240, 320, 3), 128, np.uint8)
+for _ in range(5):
+    p.show(picture, None, "sit upright")
+print(*window_size(preview.WINDOW), flush=True)
+pressed = press_keys(preview.WINDOW, "Control_L", "s")
+for _ in range(50):  # the calibration's next frames: a save dialog, modal, would hold them
+    p.show(picture, None, "sit upright")
+    cv2.waitKey(10)
+print(pressed, p.shown, json.dumps(window_titles()))
+p.close()
+"""
+
+
+def test_the_preview_window_has_no_way_to_save_the_picture(xvfb: str, tmp_path: Path) -> None:
+    """OpenCV's Qt window came with a toolbar whose "Save current image" (Ctrl+S, and its
+    right-click menu) wrote the camera's picture of the user to a file, a preview README
+    says is on screen only, never saved: the window is the picture alone, and Ctrl+S in it
+    opens no save dialog (it opened one, which held the calibration until answered)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(preview.__file__).resolve().parents[1])}
+    tests = str(Path(__file__).resolve().parent)
+    run = tmp_path / "run"
+    run.mkdir()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _SAVE_BY_HAND, tests],
+            env=env,
+            cwd=run,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the preview stopped after Ctrl+S (a save dialog?): {exc.stdout!r}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    size, rest = done.stdout.splitlines()
+    assert size == "320 240"  # the picture alone: no toolbar, no status bar around it
+    pressed, frames, titles = rest.split(" ", 2)
+    assert int(pressed) == 1 and int(frames) == 55
+    assert not any("Save" in t for t in json.loads(titles)), titles
+    assert list(run.iterdir()) == []  # nothing written where it ran
