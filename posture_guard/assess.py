@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,31 +239,21 @@ def check_out(out: str | Path, photo: str | Path, force: bool = False) -> Path:
     path = Path(out)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UserError(f"--out {path}: use a .png or .jpg file name")
-    exists = True
     try:
-        path.stat()
-    except FileNotFoundError:
-        exists = False
-    except OSError as exc:  # a link loop, a file named as a folder on the way
-        raise UserError(f"cannot write --out {path}: {exc.strerror or exc}") from None
-    if exists and path.is_dir():
-        raise UserError(f"--out {path} is a folder; give the annotated photo's file name")
-    if exists and Path(photo).exists() and paths.same_file(path, photo):
-        raise UserError(
-            f"--out {path} is the photo itself, which the annotated copy would replace; "
-            "choose another name"
-        )
-    if exists and not force:
-        raise UserError(f"{path} already exists; choose another name or add --force")
-    # where the file would be made: a dangling link makes its target, in its own folder
-    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
-    if not exists and not folder.is_dir():
-        raise UserError(f"cannot write --out {path}: the folder {folder} does not exist")
-    if not os.access(path if exists else folder, os.W_OK):
-        raise UserError(
-            f"cannot write --out {path}: "
-            + ("the file is read-only to you" if exists else f"the folder {folder} is not writable")
-        )
+        is_file = not stat.S_ISDIR(path.stat().st_mode)
+    except OSError:  # none there; or a link loop, a file named as a folder: said below
+        is_file = False
+    if is_file:
+        if Path(photo).exists() and paths.same_file(path, photo):
+            raise UserError(
+                f"--out {path} is the photo itself, which the annotated copy would replace; "
+                "choose another name"
+            )
+        if not force:
+            raise UserError(f"{path} already exists; choose another name or add --force")
+    # a folder, one on the way that does not exist or is not writable, a link loop: as
+    # the reports check their files
+    paths.check_output(path, "--out")
     return path
 
 
@@ -281,7 +271,7 @@ def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
         raise UserError(f"cannot write {path}: {exc}") from exc
     if not ok:
         raise UserError(f"cannot write {path}: the image could not be encoded")
-    existed = path.exists()
+    made = not path.exists()
     try:
         fh = open(path, "wb", opener=paths.private_opener)
     except FileNotFoundError:
@@ -293,11 +283,8 @@ def write_annotated(image: np.ndarray, a: Assessment, out: str | Path) -> None:
             fh.write(encoded.tobytes())
     except OSError as exc:
         # a disk full (or a file size limit) stopped it part way: a file made here is
-        # removed, as the user was told nothing was written (it stayed, half the
-        # photo of the user in it); one overwritten with --force is said to be incomplete
-        if not existed:
-            Path(os.path.realpath(path)).unlink(missing_ok=True)
-        left = f"; {path} is left incomplete" if existed else ""
+        # removed (it stayed, half the photo of the user in it), as the reports do
+        left = paths.discard_partial(path, made)
         raise UserError(f"cannot write {path}: {exc.strerror or exc}{left}") from None
 
 
