@@ -302,6 +302,17 @@ def account(
         slots_settled.add(o.slot)
         return o.dose
 
+    def decline(answered: Optional[_Open]) -> None:
+        """A prompt declined (``done --skipped``, its Snooze button): skipped, and its
+        dose with it unless an answer to another prompt of its slot settled that."""
+        if answered is None:
+            return
+        declined = settle(answered)
+        if in_range(answered.day):
+            c = result.cell(answered.day, answered.exercise)
+            c.skipped += 1
+            c.doses_skipped += declined
+
     def expire(now: float) -> None:
         for o in [o for o in open_prompts if now - o.at > window_s]:
             open_prompts.remove(o)
@@ -378,21 +389,9 @@ def account(
                 if isinstance(pain, int) and not isinstance(pain, bool):
                     c.pains.append(pain)
         elif ev.kind == SKIP_KIND and exercise:
-            answered = take(exercise, None)
-            if answered is not None:
-                declined = settle(answered)
-                if in_range(answered.day):
-                    c = result.cell(answered.day, answered.exercise)
-                    c.skipped += 1
-                    c.doses_skipped += declined
+            decline(take(exercise, None))
         elif ev.kind == "snooze" and p.get("source") == "button" and prompt is not None:
-            answered = take(None, prompt)
-            if answered is not None:
-                declined = settle(answered)
-                if in_range(answered.day):
-                    c = result.cell(answered.day, answered.exercise)
-                    c.skipped += 1
-                    c.doses_skipped += declined
+            decline(take(None, prompt))
     expire(horizon)
     pending = list(open_prompts)
     for o in pending:
