@@ -39,7 +39,10 @@ Matching rules (:func:`account`, a pure function of the events):
 * An answer counts on the day of the prompt it answers, a Done without a prompt on its own
   day: a break prompt at 23:50 done at 00:05 is Monday's dose, done and answered on Monday.
   So each day's prompts add up (prompted = done after prompt + skipped + ignored +
-  pending) and no day shows an answered prompt without the Done that answered it.
+  pending) and no day shows an answered prompt without the Done that answered it. The
+  daily summary's "exercises done" (:func:`posture_guard.summary.summarize_range`) and
+  ``done``'s own count take the day from here too, so a report's row does not count the
+  Done on Tuesday in one column and on Monday in the next.
 * Every Done counts as done, prompted or not (a patient may exercise on their own).
 * A Done entered afterwards for a past day (``done --date``, payload ``day``) answers no
   prompt: the patient did the exercise that day, away from the desk or without logging
@@ -127,6 +130,10 @@ class Adherence:
     # what the latest Done answered: the prompt's "for" ("plan", a fault, "break"), "" for
     # none; `done` tells the running coach when it answered a break prompt
     last_done_for: str = ""
+    # when the prompt the latest Done answered was shown (POSIX seconds), None for none:
+    # a Done at 00:03 answering a prompt of 23:55 counts on the prompt's day, and `done`
+    # tells that day's count, not today's (it said "0 of 2 prescribed today")
+    last_done_prompt_at: Optional[float] = None
 
     def cell(self, day: date, exercise: str) -> ExerciseDay:
         return self.cells.setdefault((day, exercise), ExerciseDay())
@@ -377,6 +384,7 @@ def account(
             # a done entered for a past day (`done --date`) answers none of its prompts
             answered = None if "day" in p else take(exercise, prompt, done=True)
             result.last_done_for = answered.for_ if answered is not None else ""
+            result.last_done_prompt_at = answered.at if answered is not None else None
             if answered is not None:
                 settle(answered)
             credit_day = answered.day if answered is not None else day
@@ -517,9 +525,20 @@ def cmd_done(args: argparse.Namespace) -> int:
         )
         horizon = None if past else now.timestamp()
         counts = load(store, day, day, plan, horizon=horizon)
+        # a done at 00:03 answering the prompt of 23:55 counts on the prompt's day, as the
+        # report and the summary count it: tell that day's doses (it told today's, "0 of 2
+        # prescribed today", the done nowhere in them)
+        prompt_at = None if past or args.skipped else counts.last_done_prompt_at
+        counted_on = day if prompt_at is None else _day(prompt_at)
+        break_done = not past and not args.skipped and counts.last_done_for == "break"
+        moved = counted_on != day
+        if moved:
+            day = counted_on
+            plan, until = _plan_on(day, now.date())
+            counts = load(store, day, day, plan, horizon=horizon)
     finally:
         store.close()
-    if not past and not args.skipped and counts.last_done_for == "break":
+    if break_done:
         # only a done of now took the break the coach waits for
         _tell_monitor_break_done(now)
     c = counts.total(args.exercise)
@@ -542,7 +561,12 @@ def cmd_done(args: argparse.Namespace) -> int:
     what = "skipped" if args.skipped else "done"
     when = f"on {day}" if past else f"at {now:%H:%M}"
     pain = "" if args.pain is None else f", pain {args.pain}/10"
-    that_day = "that day" if past else "today"
+    if moved and prompt_at is not None:
+        pain += (
+            f", counted on {day}, the day of the "
+            f"{datetime.fromtimestamp(prompt_at):%H:%M} prompt it answers"
+        )
+    that_day = "that day" if day < now.date() else "today"
     cleared = "" if until is None else f" until the plan was cleared at {until:%H:%M}"
     # done beyond the prescription is said apart: "4 of 3 prescribed" beside the report's
     # 3 of 3 (it counts the doses done of those prescribed) read as a miscount

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any, Optional, TypeVar
 
+from . import adherence
 from .classify import POPULATION_PROFILE
 from .dates import parse_day, refuse_after_today
 from .errors import UserError
@@ -38,7 +39,6 @@ TOUCH = 0.5  # seconds: spans closer than this count as one continuous stretch
 # versions named a posture alert so, and their users' databases still hold them)
 ALERT_KINDS = ("alert", "alert_fired")
 BREAK_KINDS = ("break_taken",)
-EXERCISE_DONE_KINDS = ("exercise_done",)
 
 #: At this share of desk time judged without calibration the summary says what that costs
 #: (as for time cut off: about 3 minutes an hour; a short uncalibrated try stays quiet).
@@ -293,13 +293,20 @@ def summarize_pieces(
     cut_off: float = 0.0,
     uncalibrated: float = 0.0,
     cut_off_away: float = 0.0,
+    exercises_done: int = 0,
 ) -> DaySummary:
     """The summary of one day from its (already clipped) spans and its events, the
     seconds of it in which the frame edge cut the user off (see :func:`cut_off_by_day`),
-    the desk seconds judged without calibration (:func:`uncalibrated_by_day`), and the
-    absent seconds in which the frame edge cut someone off."""
+    the desk seconds judged without calibration (:func:`uncalibrated_by_day`), the
+    absent seconds in which the frame edge cut someone off, and the exercises done that
+    day as adherence counts them (:func:`exercises_done_by_day`: a Done counts on the day
+    of the prompt it answers, which need not be its own)."""
     summary = DaySummary(
-        day, cut_off_s=cut_off, uncalibrated_s=uncalibrated, cut_off_away_s=cut_off_away
+        day,
+        cut_off_s=cut_off,
+        uncalibrated_s=uncalibrated,
+        cut_off_away_s=cut_off_away,
+        exercises_done=exercises_done,
     )
     for state, s, e in pieces:
         summary.state_seconds[state] = summary.state_seconds.get(state, 0.0) + (e - s)
@@ -307,7 +314,6 @@ def summarize_pieces(
     kinds = Counter(e.kind for e in events)
     summary.alerts = sum(kinds[k] for k in ALERT_KINDS)
     summary.breaks = sum(kinds[k] for k in BREAK_KINDS)
-    summary.exercises_done = sum(kinds[k] for k in EXERCISE_DONE_KINDS)
     return summary
 
 
@@ -354,6 +360,17 @@ def uncalibrated_by_day(store: Store, first: date, last: date) -> dict[date, flo
     }
 
 
+def exercises_done_by_day(store: Store, first: date, last: date) -> dict[date, int]:
+    """Exercises done per local day of ``first``..``last``, on the day adherence counts
+    each Done: the day of the prompt it answers (a break prompt at 23:55 done at 00:03 is
+    Monday's), else its own. Counted by its own day, a report's CSV row said 0 exercises
+    done beside 1 dose done on Monday, and the reverse on Tuesday."""
+    # every event of the range and the answers after it, whatever the clock says
+    horizon = day_start(last + timedelta(days=1)) + adherence.RESPONSE_WINDOW_S
+    counts = adherence.load(store, first, last, horizon=horizon)
+    return {d: counts.total(day=d).done for d in counts.days}
+
+
 def summarize_range(
     store: Store, first: date, last: date, pieces: Optional[dict[date, list[Piece]]] = None
 ) -> list[DaySummary]:
@@ -368,9 +385,16 @@ def summarize_range(
             by_day[d].append(ev)
     cut, away_cut = cut_off_by_day(store, first, last)
     bare = uncalibrated_by_day(store, first, last)
+    done = exercises_done_by_day(store, first, last)
     return [
         summarize_pieces(
-            d, pieces[d], by_day[d], cut.get(d, 0.0), bare.get(d, 0.0), away_cut.get(d, 0.0)
+            d,
+            pieces[d],
+            by_day[d],
+            cut.get(d, 0.0),
+            bare.get(d, 0.0),
+            away_cut.get(d, 0.0),
+            done.get(d, 0),
         )
         for d in sorted(pieces)
     ]
@@ -584,6 +608,7 @@ __all__ = [
     "uncalibrated_by_day",
     "day_pieces",
     "day_start",
+    "exercises_done_by_day",
     "fmt_minutes",
     "fmt_part_minutes",
     "fmt_shown_minutes",

@@ -786,3 +786,71 @@ def test_a_dose_prompted_again_is_one_dose_settled_by_any_answer_to_its_prompts(
         (0, 2, 0),
         (0, 0, 2),
     ]
+
+
+def test_a_done_after_midnight_answering_a_prompt_before_it_counts_on_the_prompts_day_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A break prompt suggesting a chin tuck at 23:55; the real `posture-guard done
+    chin_tuck` at 00:03 (a fake clock for the command alone) answers it. Adherence counts
+    the done on the prompt's day; the summary's "exercises done" and the report's CSV row
+    counted it on its own day, so Monday's row read 0 exercises done beside 1 dose done of
+    those prescribed (Tuesday's the reverse), and `done` told "0 of 2 prescribed today"
+    right after the done. Every reader now counts it on Monday, and the command says so."""
+    from posture_guard import control
+
+    today = date.today()
+    mon, tue = today - timedelta(days=2), today - timedelta(days=1)
+    f = _every_day_plan(tmp_path, today - timedelta(days=10))
+    assert cli.main(["plan", "import", str(f)]) == 0
+    whole = plan.prescribed_count(plan.load_plan_file(f), "chin_tuck", mon)
+    assert whole >= 2
+    db = tmp_path / "p.sqlite3"
+    prompted = datetime.combine(mon, time(23, 55))
+    with Store.open(db) as store:
+        store.log_event(
+            "exercise_prompted", prompted, {"exercise": "chin_tuck", "for": "break", "prompt": 1}
+        )
+    done_at = datetime.combine(tue, time(0, 3))
+
+    class Now(datetime):  # the command reads the clock: 00:03 on Tuesday
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+            return done_at if tz is None else done_at.astimezone(tz)
+
+    capsys.readouterr()
+    with monkeypatch.context() as m:
+        m.setattr(adherence, "datetime", Now)
+        assert cli.main(["done", "chin_tuck", "--pain", "2", "--db", str(db)]) == 0
+    told = capsys.readouterr().out
+    assert told == (
+        f"chin_tuck: done at 00:03, pain 2/10, counted on {mon}, the day of the 23:55 "
+        f"prompt it answers (1 of {whole} prescribed that day)\n"
+    )
+    # the running monitor is still told the break prompt was answered, at the done
+    assert control.read_control().break_done == pytest.approx(done_at.timestamp())
+
+    with Store.open(db) as store:
+        a = adherence.load(store, mon, tue)
+    assert (a.total(day=mon).done, a.total(day=tue).done) == (1, 0)
+    shown = {}
+    for day in (mon, tue):
+        assert cli.main(["summary", "--date", str(day), "--json", "--db", str(db)]) == 0
+        shown[day] = json.loads(capsys.readouterr().out)["exercises_done"]
+    assert shown == {mon: 1, tue: 0}
+    days = tmp_path / "r.csv"
+    args = ["report", "--therapist", "--from", str(mon), "--to", str(tue), "--db", str(db)]
+    assert cli.main([*args, "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]) == 0
+    with days.open(newline="", encoding="utf-8") as fh:
+        rows = {r["date"]: r for r in csv.DictReader(fh)}
+    got = {d: (rows[d]["exercises_done"], rows[d]["exercises_done_of_prescribed"]) for d in rows}
+    assert got == {str(mon): ("1", "1"), str(tue): ("0", "0")}
+    # the user's own report (report --csv) gives the same day
+    plain = tmp_path / "plain.csv"
+    assert cli.main(["report", "--from", str(mon), "--to", str(tue), "--csv", str(plain),
+                     "--db", str(db)]) == 0  # fmt: skip
+    with plain.open(newline="", encoding="utf-8") as fh:
+        assert {r["date"]: r["exercises_done"] for r in csv.DictReader(fh)} == {
+            str(mon): "1",
+            str(tue): "0",
+        }

@@ -170,8 +170,10 @@ def test_day_numbers_match_the_spans_and_events_that_went_in(store):
             Span(R, at(13, 50), at(14)),
         ]
     )
-    for kind, minute in [("alert", 5), ("alert", 50), ("break_taken", 10), ("exercise_done", 20)]:
+    for kind, minute in [("alert", 5), ("alert", 50), ("break_taken", 10)]:
         store.log_event(kind, at(10, minute))
+    # a done names its exercise (the Done button's and `done`'s alike), as adherence counts it
+    store.log_event("exercise_done", at(10, 20), {"exercise": "chin_tuck", "via": "cli"})
     store.log_event("snooze", at(10, 30))
     store.log_event("alert", at(9, 0, DAY + timedelta(days=1)))  # next day: not counted
     s = summarize_day(store, DAY)
