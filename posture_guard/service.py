@@ -1110,15 +1110,20 @@ def run(
         # nothing is in force yet: a file that does not load is refused here
         coach = load_coach_settings(started.date())
         lock = InstanceLock().acquire()
-        if open_camera is None and no_camera_on_this_machine():
-            # Nothing to wait for: no camera exists (not one held by a call). Say so, with
-            # the status that asks to be started again: at login a USB webcam or a dock
-            # may come later, and the systemd unit restarts this refusal (and no other).
-            lock.release()
-            from .monitor import no_camera_message
+        try:
+            if open_camera is None and no_camera_on_this_machine():
+                # Nothing to wait for: no camera exists (not one held by a call). Say so,
+                # with the status that asks to be started again: at login a USB webcam or
+                # a dock may come later, and the systemd unit restarts this refusal (and
+                # no other).
+                from .monitor import no_camera_message
 
-            raise TryAgainLater(no_camera_message(int(getattr(args, "camera", 0) or 0)))
-        record_plan_at_start(started)  # the plan this monitor coaches by holds from now
+                raise TryAgainLater(no_camera_message(int(getattr(args, "camera", 0) or 0)))
+            record_plan_at_start(started)  # the plan this monitor coaches by holds from now
+        except BaseException:
+            # a start that fails leaves no pid behind for the next to "recover"
+            lock.release()
+            raise
     except UserError:
         logs.shutdown()
         raise

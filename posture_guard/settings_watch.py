@@ -113,6 +113,9 @@ def _record_unrecorded(at: datetime, how: str) -> None:
     except UserError as exc:
         log.warning("%s", exc)
         return
+    except OSError as exc:  # what the system refused that no UserError says yet
+        log.warning("cannot record the plan in its history: %s", exc.strerror or exc)
+        return
     if entry is not None:
         what = how.format("removed" if entry.cleared else "changed")
         log.info("the plan history records %s, %s", active_plan_path().name, what)

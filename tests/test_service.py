@@ -1399,3 +1399,32 @@ def test_the_monitor_is_seen_running_while_the_camera_is_released_or_gone(
         assert f"since {at}\n" in out
     assert "posture now" not in out  # nothing seen for ten minutes
     assert "No monitor is running" not in str(seen["snooze out"])
+
+
+def test_a_plan_history_that_cannot_be_read_at_start_leaves_no_lock_behind(
+    grace_hopper: Path,
+) -> None:
+    """A hand-made name in plan-history/ whose time the system cannot hold (EOVERFLOW
+    from ``datetime.fromtimestamp``) made recording the plan at the start raise an
+    OSError after the single-instance lock was taken: the run ended with the pid left in
+    monitor.lock, and the next start said it "recovered" a monitor that "did not stop
+    cleanly". Not recordable, it is logged in one line and the coach goes on."""
+    from posture_guard.logs import log_file
+    from posture_guard.plan import plan_history_dir
+
+    plan_history_dir().mkdir(parents=True)
+    odd = plan_history_dir() / "0002-99999999999999999999.cleared"
+    odd.touch()
+    clock = FakeClock(stop_at=30)
+    world = CameraWorld(clock, clock())
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out) == 0
+    assert service.running_pid() is None
+    assert (paths.state_dir() / "monitor.lock").read_text(encoding="utf-8") == ""
+    warned = [ln for ln in log_file().read_text(encoding="utf-8").splitlines() if "plan" in ln]
+    assert any("history" in ln and "WARNING" in ln for ln in warned), warned
+    clock = FakeClock(stop_at=30)
+    world = CameraWorld(clock, clock())
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out) == 0
+    assert "recovered" not in out.getvalue()
