@@ -1093,7 +1093,16 @@ def plan_history() -> list[HistoryEntry]:
     for name in names:
         m = _HISTORY_NAME.match(name)
         if m:
-            at = datetime.fromtimestamp(int(m.group(2)) / 1000)
+            try:
+                at = datetime.fromtimestamp(int(m.group(2)) / 1000)
+            except (OverflowError, OSError, ValueError) as exc:
+                # a name not made here (by hand): the bare "Value too large for defined
+                # data type" named no file, so the user could not find the one to move
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                raise UserError(
+                    f"the plan history holds {folder / name}, whose name gives no time this "
+                    f"system can hold ({why}); posture-guard did not write it: move it away"
+                ) from exc
             out.append(HistoryEntry(int(m.group(1)), at, folder / name, m.group(3) == "cleared"))
     return sorted(out, key=lambda e: e.number)
 

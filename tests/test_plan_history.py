@@ -21,6 +21,7 @@ from posture_guard.plan import (
     load_plan_file,
     parse_plan_text,
     plan_history,
+    plan_history_dir,
     prescribed_count,
     schedule_day,
 )
@@ -860,3 +861,29 @@ def test_a_clear_names_the_plan_to_come_it_cancels_and_how_to_keep_it(
     assert cli.main(["plan", "import", str(copy)]) == 0
     assert coach_overrides(today) == (None, None)
     assert coach_overrides(three)[0].quiet_hours == (time(14), time(15))
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "1" + "0" * 30, "2534023008000000"])
+@pytest.mark.parametrize("command", ["report", "clear"])
+def test_a_hand_made_history_name_with_no_time_is_named_in_the_one_line(
+    tmp_path: Path, capsys, number: str, command: str
+) -> None:
+    """A file put in plan-history/ by hand, named like an entry but with a time no
+    system can hold: `report --therapist` and `plan clear` said only "Value too large
+    for defined data type" (or an internal error), naming no file to move."""
+    plan_file = _second(tmp_path, FIRST)
+    import_plan(plan_file, now=datetime.combine(FIRST, time(9)))
+    odd = plan_history_dir() / f"0002-{number}.cleared"
+    odd.touch()
+    db = tmp_path / "p.sqlite3"
+    with Store.open(db) as store:
+        t0 = datetime.combine(FIRST, time(9)).timestamp()
+        store.add_spans([Span(PostureState.GOOD, t0, t0 + 3600)])
+    if command == "report":
+        argv = ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--db", str(db)]
+    else:
+        argv = ["plan", "clear"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(odd) in err[0] and "move it away" in err[0], err
+    assert odd.exists() and active_plan_path().exists()  # nothing removed or cleared
