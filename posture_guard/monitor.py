@@ -1580,6 +1580,14 @@ def cmd_record(args: argparse.Namespace) -> int:
     out = sys.stderr if to_stdout else sys.stdout
     if not dash:
         paths.refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
+    if to_stdout and streams.looks_like_stream("/dev/stdout"):
+        # `>> rec.jsonl`: a second header and its samples appended to a recording, which
+        # then did not replay (as `replay --states-out -` refuses a recording there)
+        raise UserError(
+            f"--landmarks-out {args.landmarks_out} is standard output, which goes to a "
+            "landmark recording already: the new one would be appended to it, and neither "
+            "would replay; send standard output to a new file"
+        )
     if Path(args.landmarks_out).is_file() and not args.force and not to_stdout:
         # a recording may be hours at the desk that cannot be taken again
         raise UserError(f"{args.landmarks_out} already exists; choose another name or add --force")

@@ -1664,6 +1664,32 @@ def test_states_out_dash_never_writes_into_a_recording_standard_output_goes_to(
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 @pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_record_to_standard_output_appended_to_a_recording_is_refused_and_it_kept(
+    name: str, slump_stream: Path, grace_hopper: Path, tmp_path: Path, pg_home: Path
+) -> None:
+    # `record --landmarks-out /dev/stdout >> existing.jsonl` appended a second header and
+    # its samples to the recording, which then did not replay
+    recording = tmp_path / "rec.jsonl"
+    recording.write_bytes(slump_stream.read_bytes())
+    argv = ["record", "--video", str(grace_hopper), "--seconds", "1", "--landmarks-out", name]
+    with recording.open("ab") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            timeout=120,
+        )
+    assert proc.returncode == 2
+    err = proc.stderr.splitlines()
+    assert len(err) == 1 and f"--landmarks-out {name} is standard output" in err[0], err
+    assert "landmark recording" in err[0]
+    assert recording.read_bytes() == slump_stream.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
 def test_standard_output_closed_is_refused_and_the_recording_kept(
     name: str, slump_stream: Path, grace_hopper: Path, tmp_path: Path, pg_home: Path
 ) -> None:
