@@ -560,6 +560,22 @@ def _profile_note(profile: str) -> Optional[str]:
     return outdated  # a profile an older version saved: the monitor says so where none reads
 
 
+def _database_note() -> Optional[str]:
+    """What the monitor started at login does with a database a newer posture_guard
+    wrote: ``run`` refuses it (exit status 2, not started again), where nobody reads
+    why, so `enable` says so; read only, see :func:`store.newer_schema`."""
+    from .paths import database_file
+    from .store import newer_schema
+
+    try:
+        refusal = newer_schema(database_file())
+    except (OSError, UserError):
+        return None  # a home folder the monitor cannot use either: run names it
+    if refusal is None:
+        return None
+    return f"note: the monitor does not start at login while the {refusal}"
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
     camera = getattr(args, "camera", 0)
@@ -574,6 +590,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
         unready = _profile_note(profile)  # a name no profile may have stops here
+        newer = _database_note()
         dropped = _hand_added_before(entry)
         print(enable(entry, manage))
         if dropped:
@@ -585,6 +602,8 @@ def cmd_autostart(args: argparse.Namespace) -> int:
             )
         if unready:
             print(unready)
+        if newer:
+            print(newer)
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
     elif entry.path.exists():

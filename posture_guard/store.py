@@ -279,6 +279,32 @@ def _newer_schema(path: Path, version: int) -> str:
     )
 
 
+def newer_schema(path: Path) -> Optional[str]:
+    """The refusal every command opening the database at ``path`` gives when a newer
+    posture_guard wrote it (a schema version beyond :data:`SCHEMA_VERSION`), else None:
+    no file, this version's or an older schema, or a file that cannot be read (which the
+    commands say themselves).
+
+    Why: `autostart enable` asks it, read only (nothing locked, migrated or made), so
+    that a monitor set to start at login where nobody reads its refusal is said not to
+    start, as it is for a profile that cannot be used."""
+    if not Path(path).is_file():
+        return None
+    try:
+        conn = sqlite3.connect(
+            f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=1.0, isolation_level=None
+        )
+    except sqlite3.Error:
+        return None
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return _newer_schema(path, version) if version > SCHEMA_VERSION else None
+
+
 def _tell_user(message: str) -> None:
     """A notice the user must see whatever the command (on stderr), kept in the log too."""
     print(f"posture-guard: {message}", file=sys.stderr)
@@ -1591,6 +1617,7 @@ __all__ = [
     "Store",
     "StoreSink",
     "access_problem",
+    "newer_schema",
     "open_for_adding",
     "open_for_reading",
     "parse_pending",

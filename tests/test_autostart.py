@@ -706,3 +706,34 @@ def test_a_systemd_unit_edited_by_hand_and_not_enabled_is_enabled_as_it_is(
         "enabled"
     )
     assert entry.path.read_text(encoding="utf-8") == edited
+
+
+def test_enable_says_the_monitor_will_not_start_on_a_database_of_a_newer_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A database a newer posture_guard wrote: `run` refuses it (exit 2, not started
+    again), so the monitor enabled to start at login never runs, and `enable` said
+    nothing of it, as it says for a profile that cannot be used."""
+    import sqlite3
+
+    from posture_guard import paths
+    from posture_guard.store import SCHEMA_VERSION, Store
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    db = paths.database_file()
+    Store.open(db).close()
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    # this version's database: nothing to say of it (the profile not calibrated is)
+    assert "database" not in capsys.readouterr().out
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = db.read_bytes()
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    notes = [ln for ln in said if ln.startswith("note") and "database" in ln]
+    assert len(notes) == 1, said
+    assert "does not start at login" in notes[0] and str(db) in notes[0]
+    assert f"schema version {SCHEMA_VERSION + 1}" in notes[0] and "update" in notes[0]
+    assert db.read_bytes() == before  # read only: nothing migrated or written
