@@ -220,7 +220,10 @@ def plan(
     raise UserError(f"autostart is not supported on platform {platform!r}")
 
 
-def current_entry(profile: str = "default", camera: int = 0) -> Entry:
+def current_entry(
+    profile: str = "default", camera: int = 0, systemd: Optional[bool] = None
+) -> Entry:
+    """This installation's entry; ``systemd=False``: the XDG entry even where systemd is."""
     from . import paths
 
     env = dict(os.environ)
@@ -231,7 +234,7 @@ def current_entry(profile: str = "default", camera: int = 0) -> Entry:
         Path.home(),
         command(sys.executable, profile, camera),
         env,
-        has_systemd(),
+        has_systemd() if systemd is None else systemd,
         paths.log_dir(),
     )
 
@@ -522,6 +525,37 @@ def _hand_added_before(entry: Entry) -> list[str]:
     return hand_added(entry.kind, current, own.content)
 
 
+def session_target_note(entry: Entry, profile: str, camera: int) -> Optional[str]:
+    """What `enable` says when graphical-session.target, which the unit is wanted by and
+    started with, is not active in the user manager it runs against; None when it is,
+    for another kind of entry, or when no user manager answers.
+
+    Why: Xfce, MATE, Cinnamon, i3 and Raspberry Pi OS never start that target, so there
+    the unit never started at login while `enable` and `status` called it on. Such
+    desktops start the XDG autostart entries, which `enable` writes only without systemd,
+    so the note gives that entry's path and command line for the user to put in place."""
+    if entry.kind != "systemd" or not shutil.which("systemctl"):
+        return None
+    argv = ["systemctl", "--user", "is-active", "graphical-session.target"]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    words = done.stdout.split()
+    if not words or words[0] not in ("inactive", "failed"):
+        return None  # active (or on its way), or no user manager to answer
+    xdg = current_entry(profile, camera, systemd=False)
+    exec_line = command_line("xdg", xdg.content)
+    return (
+        f"note: graphical-session.target is not active in this session (`{shlex.join(argv)}` "
+        f"says {words[0]}), and the unit is started with it: here it does not start the "
+        "monitor at login (Xfce, MATE, Cinnamon, i3 and Raspberry Pi OS never start that "
+        f"target). Such desktops start XDG autostart entries instead: {xdg.path} with the "
+        f"line {exec_line} (what `enable` writes where systemd is absent; where both start, "
+        "the second monitor names the first and exits)"
+    )
+
+
 def _profile_note(profile: str) -> Optional[str]:
     """What the monitor started at login will do with ``profile`` when it is not a usable
     calibration, or None. Nobody reads that monitor's console, so ``enable`` says it now.
@@ -593,6 +627,9 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         newer = _database_note()
         dropped = _hand_added_before(entry)
         print(enable(entry, manage))
+        session = session_target_note(entry, profile, camera) if manage else None
+        if session:
+            print(session)
         if dropped:
             # asked for, so done; but the user's own additions go with the old file, and
             # an `enable --camera 1` to change the camera should not lose a `-v` silently
@@ -614,6 +651,9 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         profile, camera = enabled_options(entry.kind, content)
         state = systemd_state(entry) if manage else None
         print(status(current_entry(profile, camera), profile, camera, state))
+        session = session_target_note(entry, profile, camera) if state == "enabled" else None
+        if session:  # on as a file, yet not started at login in this desktop
+            print(session)
     else:
         print(status(entry))
     return 0

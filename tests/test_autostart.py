@@ -737,3 +737,73 @@ def test_enable_says_the_monitor_will_not_start_on_a_database_of_a_newer_version
     assert "does not start at login" in notes[0] and str(db) in notes[0]
     assert f"schema version {SCHEMA_VERSION + 1}" in notes[0] and "update" in notes[0]
     assert db.read_bytes() == before  # read only: nothing migrated or written
+
+
+FAKE_SYSTEMCTL = """#!/bin/sh
+# a user manager whose graphical-session.target is $TARGET_STATE (Xfce, MATE, i3 never
+# start it): `is-active` answers as systemctl does, the unit is enabled
+echo "$*" >> "$SYSTEMCTL_LOG"
+if [ "$2" = is-active ]; then
+    echo "$TARGET_STATE"
+    [ "$TARGET_STATE" = active ] && exit 0
+    exit 3
+fi
+if [ "$2" = is-enabled ]; then
+    echo enabled
+fi
+exit 0
+"""
+
+
+@pytest.mark.parametrize("target", ["inactive", "active"])
+def test_enable_says_a_unit_will_not_start_where_the_graphical_session_target_is_not_active(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, target: str
+) -> None:
+    """The unit is WantedBy=graphical-session.target, which Xfce, MATE, Cinnamon, i3 and
+    Raspberry Pi OS never start: there it never started at login and `enable` said nothing.
+    No user manager runs on a test machine (systemd is not its init), so a systemctl on
+    PATH answers as one whose target is inactive, or active, would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "systemctl"
+    fake.write_text(FAKE_SYSTEMCTL, encoding="utf-8")
+    fake.chmod(0o755)
+    log = tmp_path / "systemctl.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("SYSTEMCTL_LOG", str(log))
+    monkeypatch.setenv("TARGET_STATE", target)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: True)
+
+    assert cli.main(["autostart", "enable", "--camera", "1"]) == 0
+    entry_path = autostart.current_entry(camera=1).path
+    said = capsys.readouterr().out.splitlines()
+    assert "--user is-active graphical-session.target" in log.read_text(encoding="utf-8")
+    notes = [ln for ln in said if "graphical-session.target" in ln]
+    if target == "active":
+        assert notes == [], said
+        assert cli.main(["autostart", "status"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"autostart: on (systemd): {entry_path} (profile 'default', camera 1)"
+        ]
+        return
+    assert len(notes) == 1, said
+    assert notes[0].startswith("note: graphical-session.target is not active")
+    assert "does not start the monitor at login" in notes[0] and "Xfce" in notes[0]
+    # the alternative such desktops start: the XDG entry, with the command it runs
+    xdg = autostart.current_entry(camera=1, systemd=False)
+    assert xdg.kind == "xdg" and str(xdg.path) in notes[0]
+    assert autostart.command_line("xdg", xdg.content) in notes[0]
+    assert "--camera 1" in notes[0]
+    # `status` says the same where it asks the user manager
+    assert cli.main(["autostart", "status"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("autostart: on (systemd)") and out[1:] == notes, out
+    # nothing asked with --no-manager
+    log.unlink()
+    assert cli.main(["autostart", "enable", "--no-manager", "--camera", "1"]) == 0
+    assert "graphical-session.target" not in capsys.readouterr().out
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    assert "graphical-session.target" not in capsys.readouterr().out
+    assert not log.exists()
