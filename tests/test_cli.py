@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -1610,6 +1611,20 @@ def test_states_out_to_standard_output_keeps_the_commands_own_lines_out_of_it(
     assert "posture-guard demo: replaying" in err and "monitored" in err
 
 
+def _posture_guard(
+    argv: list[str], pg_home: Path, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """``python -m posture_guard ARGV`` in its own process with ``pg_home`` as its home,
+    where a test needs a real standard output (a pipe, a file opened to append, closed)."""
+    return subprocess.run(
+        [sys.executable, "-m", "posture_guard", *argv],
+        text=True,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+        timeout=120,
+        **kwargs,
+    )
+
+
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
     grace_hopper: Path, tmp_path: Path, pg_home: Path, capfd: pytest.CaptureFixture[str]
@@ -1624,12 +1639,8 @@ def test_record_to_standard_output_keeps_its_own_lines_out_of_the_stream(
     header, samples = load_stream(stream)
     assert header.source == f"image:{grace_hopper.name}" and len(samples) == 3
     assert "recorded 3 samples to /dev/stdout" in err
-    proc = subprocess.run(  # on a pipe
-        [sys.executable, "-m", "posture_guard", *argv, "--landmarks-out", "/dev/stdout"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-        timeout=120,
+    proc = _posture_guard(  # on a pipe
+        [*argv, "--landmarks-out", "/dev/stdout"], pg_home, capture_output=True
     )
     assert proc.returncode == 0 and proc.stdout == out and "recorded 3" in proc.stderr
 
@@ -1646,13 +1657,8 @@ def test_states_out_dash_never_writes_into_a_recording_standard_output_goes_to(
     argv = ["replay", "--landmarks", str(replayed), "--calibrate-seconds", "20", "--quiet"]
     for target, where in ((replayed, f"--landmarks {replayed}"), (other, "a landmark recording")):
         with target.open("ab") as out:
-            proc = subprocess.run(
-                [sys.executable, "-m", "posture_guard", *argv, "--states-out", "-"],
-                stdout=out,
-                stderr=subprocess.PIPE,
-                text=True,
-                env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-                timeout=120,
+            proc = _posture_guard(
+                [*argv, "--states-out", "-"], pg_home, stdout=out, stderr=subprocess.PIPE
             )
         assert proc.returncode == 2
         assert proc.stderr == (
@@ -1673,14 +1679,7 @@ def test_record_to_standard_output_appended_to_a_recording_is_refused_and_it_kep
     recording.write_bytes(slump_stream.read_bytes())
     argv = ["record", "--video", str(grace_hopper), "--seconds", "1", "--landmarks-out", name]
     with recording.open("ab") as out:
-        proc = subprocess.run(
-            [sys.executable, "-m", "posture_guard", *argv],
-            stdout=out,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-            timeout=120,
-        )
+        proc = _posture_guard(argv, pg_home, stdout=out, stderr=subprocess.PIPE)
     assert proc.returncode == 2
     err = proc.stderr.splitlines()
     assert len(err) == 1 and f"--landmarks-out {name} is standard output" in err[0], err
@@ -1704,14 +1703,12 @@ def test_standard_output_closed_is_refused_and_the_recording_kept(
         "--landmarks-out": ["record", "--video", str(grace_hopper), "--seconds", "1"],
     }
     for option, argv in commands.items():
-        proc = subprocess.run(
-            [sys.executable, "-m", "posture_guard", *argv, option, name],
+        proc = _posture_guard(
+            [*argv, option, name],
+            pg_home,
             stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
             cwd=work,
             preexec_fn=lambda: os.close(1),
-            timeout=120,
         )
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr == (
