@@ -320,13 +320,28 @@ def looks_like_stream(path: PathLike) -> bool:
     """Whether ``path`` is a regular file that begins with a landmark stream's header.
 
     Used to keep an output option from overwriting a recording; devices and pipes are
-    never read (a terminal would wait for input).
+    never read (a terminal would wait for input). A gzip recording is seen whatever the
+    name it is reached by: /dev/stdout going to ``>> rec.jsonl.gz`` was read as plain
+    text, its header not seen, and the plain text ``record --landmarks-out -`` appended
+    left the recording damaged.
     """
-    if not Path(path).is_file():
+    path = Path(path)
+    if not path.is_file():
         return False
     try:
         read_stream(path)
     except UserError:
+        return path.suffix != ".gz" and _begins_as_gzip(path) and _gzip_header(path)
+    return True
+
+
+def _gzip_header(path: Path) -> bool:
+    """Whether the gzip file ``path`` (of any name) begins with a landmark stream's header."""
+    text = {"encoding": "utf-8-sig", "errors": "surrogateescape"}
+    try:
+        with gzip.open(path, "rt", **text) as handle:
+            parse_lines(iter(lambda: handle.readline(MAX_LINE_CHARS + 1), ""), str(path))
+    except (UserError, OSError, EOFError, zlib.error):
         return False
     return True
 

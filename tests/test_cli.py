@@ -1651,40 +1651,53 @@ def test_states_out_dash_never_writes_into_a_recording_standard_output_goes_to(
 ) -> None:
     # as /dev/stdout is refused there: `--states-out - >> rec.jsonl` added the states to
     # the recording replayed (or to another recording)
+    # (or to another recording, a gzip one too: read as plain text, it was not seen)
     replayed, other = tmp_path / "rec.jsonl", tmp_path / "other.jsonl"
+    packed = tmp_path / "other.jsonl.gz"
     for path in (replayed, other):
         path.write_bytes(slump_stream.read_bytes())
+    packed.write_bytes(gzip.compress(slump_stream.read_bytes()))
     argv = ["replay", "--landmarks", str(replayed), "--calibrate-seconds", "20", "--quiet"]
-    for target, where in ((replayed, f"--landmarks {replayed}"), (other, "a landmark recording")):
+    recording = "a landmark recording"
+    for target, where in (
+        (replayed, f"--landmarks {replayed}"),
+        (other, recording),
+        (packed, recording),
+    ):
+        kept = target.read_bytes()
         with target.open("ab") as out:
             proc = _posture_guard(
                 [*argv, "--states-out", "-"], pg_home, stdout=out, stderr=subprocess.PIPE
             )
-        assert proc.returncode == 2
+        assert proc.returncode == 2, proc.stderr
         assert proc.stderr == (
             f"posture-guard: --states-out - is standard output, which goes to {where}: the "
             "posture states would be written into it; send standard output elsewhere\n"
         )
-        assert target.read_bytes() == slump_stream.read_bytes()
+        assert target.read_bytes() == kept
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 @pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+@pytest.mark.parametrize("packed", [False, True], ids=["jsonl", "jsonl.gz"])
 def test_record_to_standard_output_appended_to_a_recording_is_refused_and_it_kept(
-    name: str, slump_stream: Path, grace_hopper: Path, tmp_path: Path, pg_home: Path
+    name: str, packed: bool, slump_stream: Path, grace_hopper: Path, tmp_path: Path, pg_home: Path
 ) -> None:
     # `record --landmarks-out /dev/stdout >> existing.jsonl` appended a second header and
-    # its samples to the recording, which then did not replay
-    recording = tmp_path / "rec.jsonl"
-    recording.write_bytes(slump_stream.read_bytes())
+    # its samples to the recording, which then did not replay; `>> existing.jsonl.gz`
+    # was not caught (read as plain text, its header was not seen), and the plain text
+    # after the compressed data left it "damaged gzip data" to replay
+    recording = tmp_path / ("rec.jsonl.gz" if packed else "rec.jsonl")
+    kept = gzip.compress(slump_stream.read_bytes()) if packed else slump_stream.read_bytes()
+    recording.write_bytes(kept)
     argv = ["record", "--video", str(grace_hopper), "--seconds", "1", "--landmarks-out", name]
     with recording.open("ab") as out:
         proc = _posture_guard(argv, pg_home, stdout=out, stderr=subprocess.PIPE)
-    assert proc.returncode == 2
+    assert proc.returncode == 2, proc.stderr
     err = proc.stderr.splitlines()
     assert len(err) == 1 and f"--landmarks-out {name} is standard output" in err[0], err
     assert "landmark recording" in err[0]
-    assert recording.read_bytes() == slump_stream.read_bytes()
+    assert recording.read_bytes() == kept
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
