@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional, TextIO, Union
+from typing import IO, Any, Optional, Union
 
 import platformdirs
 
@@ -337,27 +337,34 @@ def check_output(path: str | Path, option: str) -> None:
 
 @contextmanager
 def open_output(
-    path: str | Path, option: str, what: str, newline: Optional[str] = None
-) -> Iterator[TextIO]:
-    """The text file an output option (``report --csv``, ``--html``) names, open to write,
-    0600 if made here; standard output for ``-`` (or /dev/stdout), as ``replay
-    --states-out -`` and ``record --landmarks-out -`` take it: a file named "-" was
-    written. Standard output is written where it goes, not opened again by name (that
-    would empty a file it appends to). What the system refuses is a UserError naming
-    ``what`` and ``path``."""
+    path: str | Path,
+    option: str,
+    what: str,
+    newline: Optional[str] = None,
+    binary: bool = False,
+) -> Iterator[IO[Any]]:
+    """The file an output option (``report --csv``, ``--html``; ``--pdf`` with ``binary``)
+    names, open to write (UTF-8 text, or bytes), 0600 if made here; standard output for
+    ``-`` (or /dev/stdout), as ``replay --states-out -`` and ``record --landmarks-out -``
+    take it: a file named "-" was written. Standard output is written where it goes, not
+    opened again by name (that would empty a file it appends to). What the system
+    refuses is a UserError naming ``what`` and ``path``; a file this made and a write cut
+    short is removed (:func:`discard_partial`). One function for text and bytes, so that
+    the PDF goes to standard output, and is refused or removed, as the CSV does."""
+    mode, text = ("wb", {}) if binary else ("w", {"encoding": "utf-8", "newline": newline})
     if is_standard_output(path, option):
         shown = "standard output" if str(path) == STANDARD_OUTPUT else str(path)
         if sys.stdout is not None:
             sys.stdout.flush()  # what was printed before goes first
         try:
-            with open(os.dup(1), "w", encoding="utf-8", newline=newline) as fh:
+            with open(os.dup(1), mode, **text) as fh:
                 yield fh
         except OSError as exc:
             raise UserError(f"cannot write {what} to {shown}: {exc.strerror or exc}") from None
         return
     made = not Path(path).exists()
     try:
-        fh = open(path, "w", encoding="utf-8", newline=newline, opener=private_opener)
+        fh = open(path, mode, opener=private_opener, **text)
     except OSError as exc:
         raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
     try:

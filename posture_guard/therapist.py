@@ -1097,8 +1097,9 @@ def _draw_gaps(fig: Any, data: TherapistData) -> None:
 
 def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
     """Write the report; returns the number of pages. ``-`` (or /dev/stdout) is standard
-    output, written where it goes (a pipe to a printer, a file); :func:`refuse_pdf_to_terminal`
-    has made sure it is not a terminal."""
+    output, written where it goes (a pipe to a printer, a file), as the CSV is
+    (:func:`paths.open_output`); :func:`refuse_pdf_to_terminal` has made sure it is not a
+    terminal."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1106,45 +1107,32 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
     from matplotlib.backends.backend_pdf import PdfPages
 
     pages = page_plan(data)
-    to_stdout = paths.is_standard_output(path, "--pdf")
-    target: Any = str(path)
-    made = not to_stdout and not Path(path).exists()
-    try:
-        if to_stdout:
-            sys.stdout.flush()  # what was printed before goes first
-            target = open(os.dup(1), "wb")  # noqa: SIM115 - PdfPages closes it
-        else:
-            paths.create_private(path)  # matplotlib would make it 0644 (umask 022)
-        with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}), _missing_glyphs():
-            with PdfPages(
-                target,
-                metadata={
-                    "Title": f"posture_guard therapist report {data.first} to {data.last}",
-                    "Creator": "posture_guard",
-                },
-            ) as pdf:
-                for i, (title, paint) in enumerate(pages, start=1):
-                    fig = _page(pdf, title, i, len(pages))
-                    paint(fig)
-                    pdf.savefig(fig)
-                    plt.close(fig)
-    except (OSError, zlib.error) as exc:
-        # A write that fails inside the PDF's compressed stream (a full disk) comes out of
-        # matplotlib's close as zlib.error "Error -2 while flushing", the OSError behind it
-        # only its context: that was an "internal error"; the OSError says what happened.
-        cause: Optional[BaseException] = exc
-        while cause is not None and not isinstance(cause, OSError):
-            cause = cause.__context__
-        said = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
-        where = f"to {shown(str(path))}" if to_stdout else str(path)
-        left = "" if to_stdout else paths.discard_partial(path, made)
-        raise UserError(f"cannot write PDF {where}: {said}{left}") from exc
-    finally:
-        if to_stdout and not target.closed:
-            try:
-                target.close()
-            except OSError:
-                pass  # said above, or by the write that failed
+    with paths.open_output(path, "--pdf", "PDF", binary=True) as fh:
+        try:
+            with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 8}), _missing_glyphs():
+                with PdfPages(
+                    fh,
+                    metadata={
+                        "Title": f"posture_guard therapist report {data.first} to {data.last}",
+                        "Creator": "posture_guard",
+                    },
+                ) as pdf:
+                    for i, (title, paint) in enumerate(pages, start=1):
+                        fig = _page(pdf, title, i, len(pages))
+                        paint(fig)
+                        pdf.savefig(fig)
+                        plt.close(fig)
+        except zlib.error as exc:
+            # A write that fails inside the PDF's compressed stream (a full disk) comes out
+            # of matplotlib's close as zlib.error "Error -2 while flushing", the OSError
+            # behind it only its context: that was an "internal error". The OSError says
+            # what happened, and open_output names it (and removes a file cut short).
+            cause: Optional[BaseException] = exc
+            while cause is not None and not isinstance(cause, OSError):
+                cause = cause.__context__
+            if isinstance(cause, OSError):
+                raise cause from None
+            raise OSError(str(exc)) from exc
     return len(pages)
 
 
