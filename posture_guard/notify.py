@@ -448,8 +448,20 @@ def use_user_bus(environ: Optional[dict[str, str]] = None) -> Optional[str]:
     return address
 
 
+#: The expiry a prompt with buttons asks of the server: 0, never (the notification spec's
+#: word for "until the user closes it"). Asked to expire after ``timeout_s`` (10 s), the
+#: servers that honour it (dunst, mako, xfce4-notifyd, Plasma) took Done and Snooze away
+#: before the user had done the exercise they ask about, while the answer counts for
+#: 90 min (adherence.RESPONSE_WINDOW_S); the server's own default (-1) is as short on
+#: dunst and xfce4-notifyd. A notice without buttons keeps ``timeout_s``: there is
+#: nothing to answer.
+NEVER_EXPIRES = 0
+
+
 class DesktopNotifierBackend:
-    """desktop-notifier with buttons; clicks are queued for :meth:`poll_clicks`."""
+    """desktop-notifier with buttons; clicks are queued for :meth:`poll_clicks`. A prompt
+    with buttons stays until answered or closed (:data:`NEVER_EXPIRES`); a plain one,
+    shown where the server has no buttons too, expires after ``timeout_s``."""
 
     name = "desktop-notifier"
 
@@ -550,7 +562,7 @@ class DesktopNotifierBackend:
             message=message.body,
             buttons=buttons,
             on_dispatched=dispatched.set,
-            timeout=self.timeout_s,
+            timeout=NEVER_EXPIRES if buttons else self.timeout_s,
         )
         await self._notifier.send_notification(note)
         ids = getattr(self._backend(), "_platform_to_interface_notification_identifier", None)

@@ -251,6 +251,38 @@ def test_desktop_notifier_with_buttons_keeps_the_body_as_it_is(notification_serv
     assert call.body == PROMPT.body and call.buttons["done"] == "Done"
 
 
+def test_a_prompt_with_buttons_waits_for_its_answer_and_a_plain_one_expires(notification_server):
+    """A prompt with Done and Snooze (or a check-in's buttons) asked the server to expire
+    it after 10 s: dunst, mako, xfce4-notifyd and Plasma honour that, and took the buttons
+    away before the user had done the exercise. It now never expires (0): it stays until
+    answered or closed. A notice without buttons (the monitor's own) keeps 10 s."""
+    notice = Message(title="posture-guard", body="config.toml cannot be used", kind="monitor")
+    notifier = DesktopNotifierBackend()
+    try:
+        assert all(notifier.send(m).shown for m in (PROMPT, CHECKIN, notice))
+    finally:
+        notifier.close()
+    calls = notification_server.wait_for(3)
+    assert [(c.summary, bool(set(c.buttons) - {"default"})) for c in calls] == [
+        (PROMPT.title, True),
+        (CHECKIN.title, True),
+        (notice.title, False),
+    ]
+    assert [c.expire_timeout for c in calls] == [0, 0, 10_000]
+
+
+def test_a_prompt_a_server_shows_without_buttons_expires_as_a_plain_one(server_without_actions):
+    """On a server without buttons the prompt is plain text (with the commands to type),
+    so it keeps the short expiry of a plain notification."""
+    notifier = DesktopNotifierBackend()
+    try:
+        assert notifier.send(PROMPT).shown
+    finally:
+        notifier.close()
+    (call,) = server_without_actions.wait_for(1)
+    assert "posture-guard done chin_tuck" in call.body and call.expire_timeout == 10_000
+
+
 # An exercise named in a therapist's exercises.toml, with the characters markup takes.
 MARKUP_PROMPT = replace(
     PROMPT,
