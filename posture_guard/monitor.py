@@ -18,14 +18,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, TextIO
+from typing import TYPE_CHECKING, Callable, Optional, TextIO, Union
 
 import numpy as np
 
@@ -738,10 +738,13 @@ def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> 
     (see :func:`open_states_out`), before anything is read or written."""
     if not path:
         return
+    # nor the user's database (a replay without --db does not name it), active plan or
+    # config file: `demo --states-out DB` wrote over the whole posture log and diary
+    inputs = {**inputs, **paths.own_files()}
     if path == STANDARD_OUTPUT:
         # where standard output goes, as for /dev/stdout: `>> rec.jsonl` would add the
         # states to the recording replayed, or to another
-        where = next((f"{k} {v}" for k, v in inputs.items() if v and _is_stdout(v)), None)
+        where = stdout_goes_to(inputs)
         if where is None and Path("/dev/stdout").is_file():
             if streams.looks_like_stream("/dev/stdout"):
                 where = "a landmark recording"
@@ -757,6 +760,11 @@ def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> 
             f"--states-out {path} is a landmark recording, which the posture states would "
             "replace; choose another name for the output"
         )
+
+
+def stdout_goes_to(files: Mapping[str, Optional[Union[str, Path]]]) -> Optional[str]:
+    """ "NAME PATH" of the one of ``files`` (name -> path) standard output goes to, or None."""
+    return next((f"{k} {v}" for k, v in files.items() if v and _is_stdout(str(v))), None)
 
 
 @contextmanager
@@ -1097,6 +1105,10 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
 
     out = sys.stdout
     path = demo_stream_path()
+    db = getattr(args, "db", None)
+    states_out = getattr(args, "states_out", None)
+    inputs = {"the demo stream": str(path), "--db": db}
+    refuse_states_out(states_out, inputs)  # in one line, before the demo's first
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
         f"only, made by calibration/synth.py): calibration ({CALIBRATE_SECONDS:g} s "
@@ -1104,7 +1116,6 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         "looking down, a shrug, away from the desk, and back.",
         file=out,
     )
-    db = getattr(args, "db", None)
     given = getattr(args, "start", None)
     span = check_whole_stream(path)  # the bundled stream: read at once, refused never
     if given is None:
@@ -1114,8 +1125,7 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         refuse_future_start(db, args.start, span)
         refuse_logging_twice(db, args.start, monitored_span(span, options))
     header, samples = open_landmarks(path)
-    states_out = getattr(args, "states_out", None)
-    states_file = open_states_out(states_out, {"the demo stream": str(path), "--db": db})
+    states_file = open_states_out(states_out, inputs)
     try:
         sinks: list[Sink] = [ConsolePrinter(out)]
         if states_file is not None:
@@ -1578,8 +1588,17 @@ def cmd_record(args: argparse.Namespace) -> int:
     dash = args.landmarks_out == STANDARD_OUTPUT
     shown = "standard output" if dash else args.landmarks_out
     out = sys.stderr if to_stdout else sys.stdout
+    # never the user's database, active plan or config file, even with --force (the
+    # whole posture log and diary were written over)
+    own = paths.own_files()
     if not dash:
-        paths.refuse_same_file(args.landmarks_out, "--landmarks-out", {"--video": args.video})
+        inputs = {"--video": args.video, **own}
+        paths.refuse_same_file(args.landmarks_out, "--landmarks-out", inputs)
+    elif (where := stdout_goes_to(own)) is not None:
+        raise UserError(
+            f"--landmarks-out - is standard output, which goes to {where}: the landmark "
+            "stream would be written into it; send standard output elsewhere"
+        )
     if to_stdout and streams.looks_like_stream("/dev/stdout"):
         # `>> rec.jsonl`: a second header and its samples appended to a recording, which
         # then did not replay (as `replay --states-out -` refuses a recording there)

@@ -151,13 +151,33 @@ def cache_dir() -> Path:
     return _dir("cache")
 
 
+#: The names of the files the app keeps in its folders (see :func:`own_files`).
+CONFIG_NAME = "config.toml"
+DATABASE_NAME = "posture.sqlite3"
+ACTIVE_PLAN_NAME = "plan.toml"
+
+
 def config_file() -> Path:
     """The optional TOML config file (settings the user may change)."""
-    return config_dir() / "config.toml"
+    return config_dir() / CONFIG_NAME
 
 
 def database_file() -> Path:
-    return data_dir() / "posture.sqlite3"
+    return data_dir() / DATABASE_NAME
+
+
+def own_files() -> dict[str, Path]:
+    """The user's files that no output may name, even with ``--force``, by what a refusal
+    calls them: the database (the posture log and the headache diary), the active plan
+    and config.toml. Where they are kept, without making their folders: a command that
+    only writes its output (``record``) makes none. ``demo --states-out DB`` and
+    ``record --landmarks-out DB --force`` wrote over the whole database."""
+    config = _where("config")
+    return {
+        "the database": _where("data") / DATABASE_NAME,
+        "the active plan": config / ACTIVE_PLAN_NAME,
+        "the config file": config / CONFIG_NAME,
+    }
 
 
 def profiles_dir() -> Path:

@@ -94,7 +94,7 @@ MAX_PLAN_DAYS = 731
 SENSITIVITIES = ("low", "normal", "high")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_WORKDAY = (time(8, 30), time(17, 30))
-PLAN_FILE = "plan.toml"
+PLAN_FILE = paths.ACTIVE_PLAN_NAME
 
 _TOP_KEYS = {
     "schema",

@@ -1700,6 +1700,76 @@ def test_record_to_standard_output_appended_to_a_recording_is_refused_and_it_kep
     assert recording.read_bytes() == kept
 
 
+def _own_files(tmp_path: Path) -> dict[str, Path]:
+    """The user's database (a check-in in it), active plan and config.toml, made."""
+    from posture_guard import paths
+    from posture_guard.plan import active_plan_path
+
+    assert main(["checkin", "--none"]) == 0
+    assert main(["plan", "new", str(tmp_path / "p.toml")]) == 0
+    assert main(["plan", "import", str(tmp_path / "p.toml")]) == 0
+    paths.config_file().write_text('[coach]\nquiet_hours = "22:00-07:00"\n', encoding="utf-8")
+    return {
+        "the database": paths.database_file(),
+        "the active plan": active_plan_path(),
+        "the config file": paths.config_file(),
+    }
+
+
+def test_an_output_naming_the_users_database_is_refused_even_with_force(
+    slump_stream: Path,
+    grace_hopper: Path,
+    tmp_path: Path,
+    pg_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`demo --states-out DB` (a states file is written afresh, with no --force) and
+    `record --landmarks-out DB --force` wrote over the user's database: the whole posture
+    log and headache diary lost (the active plan and config.toml likewise). Refused, as
+    `plan new` refuses them."""
+    own = _own_files(tmp_path)
+    capsys.readouterr()
+    replay = ["replay", "--landmarks", str(slump_stream), "--calibrate-seconds", "20"]
+    record = ["record", "--video", str(grace_hopper), "--seconds", "1", "--force"]
+    for named, path in own.items():
+        before = path.read_bytes()
+        for argv, option in (
+            (["demo"], "--states-out"),
+            (replay, "--states-out"),
+            (record, "--landmarks-out"),
+        ):
+            assert main([*argv, option, str(path)]) == 2, (argv, named)
+            err = capsys.readouterr().err
+            assert f"{option} {path} is the same file as {named} {path}" in err, err
+            assert err.count("\n") == 1 and path.read_bytes() == before
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_standard_output_going_to_the_users_database_is_refused(
+    grace_hopper: Path, tmp_path: Path, pg_home: Path
+) -> None:
+    """`demo --states-out - >> DB`, `record --landmarks-out - >> DB`: what is written
+    would go into the user's database, as into a recording (refused there already)."""
+    db = _own_files(tmp_path)["the database"]
+    before = db.read_bytes()
+    commands = {
+        "--states-out": (["demo"], "the posture states"),
+        "--landmarks-out": (
+            ["record", "--video", str(grace_hopper), "--seconds", "1"],
+            "the landmark stream",
+        ),
+    }
+    for option, (argv, what) in commands.items():
+        with db.open("ab") as out:
+            proc = _posture_guard([*argv, option, "-"], pg_home, stdout=out, stderr=subprocess.PIPE)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == (
+            f"posture-guard: {option} - is standard output, which goes to the database {db}: "
+            f"{what} would be written into it; send standard output elsewhere\n"
+        )
+        assert db.read_bytes() == before
+
+
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 @pytest.mark.parametrize("name", ["-", "/dev/stdout"])
 def test_standard_output_closed_is_refused_and_the_recording_kept(
