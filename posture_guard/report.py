@@ -443,8 +443,11 @@ def refuse_overwriting_inputs(
     while both were reported as written. ``outputs`` and ``inputs`` map an option (or
     what the input is) to its path; None is an option not given.
     Standard output (``-``, /dev/stdout) takes one of them: two there would run into one
-    another, and it may not go to an input (``>> posture.sqlite3``)."""
-    seen: dict[str, Union[str, Path]] = {name: path for name, path in inputs.items() if path}
+    another, and it may not go to an input (``>> posture.sqlite3``). Nor may a report
+    name the user's own database, active plan or config.toml while it reads another
+    (``--db``): it was written over them (:func:`paths.own_files`)."""
+    named = {**paths.own_files(), **inputs}
+    seen: dict[str, Union[str, Path]] = {name: path for name, path in named.items() if path}
     to_stdout = [f"{o} {p}" for o, p in outputs.items() if p and paths.is_standard_output(p, o)]
     if len(to_stdout) > 1:
         raise UserError(

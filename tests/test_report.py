@@ -241,6 +241,19 @@ def test_a_report_never_writes_over_the_database_or_its_other_output(store, tmp_
     assert cli.main(["report", *days, "--csv", str(own)]) == 2
     assert "same file as the database" in capsys.readouterr().err
     assert own.read_bytes() == before
+    # nor, reporting on another log (--db), the user's own database or config.toml: the
+    # report was written over them
+    paths.config_file().write_text('[coach]\nquiet_hours = "22:00-07:00"\n', encoding="utf-8")
+    for named, path in (("the database", own), ("the config file", paths.config_file())):
+        before = path.read_bytes()
+        for option in ("--csv", "--html"):
+            assert cli.main(["report", *days, "--db", str(db), option, str(path)]) == 2
+            err = capsys.readouterr().err
+            assert f"{option} {path} is the same file as {named} {path}" in err, err
+        argv = ["report", "--therapist", *days, "--db", str(db), "--pdf", str(path)]
+        assert cli.main(argv) == 2
+        assert f"--pdf {path} is the same file as {named}" in capsys.readouterr().err
+        assert path.read_bytes() == before
 
 
 # ---------------------------------------------------------------------- end to end
