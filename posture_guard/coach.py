@@ -123,6 +123,7 @@ from .features import SET_CAMERA_BACK
 from .notify import Click, Delivery, Message, Notifier, db_option
 from .sinks import SessionInfo
 from .states import Decision, PostureState
+from .toml_lines import key_lines
 
 log = logging.getLogger(__name__)
 
@@ -190,15 +191,16 @@ class CoachSettings:
         Anything else is a UserError that names the key.
         """
         settings, problems = cls._read_mapping(mapping, where)
-        raise_problems(where, problems)
+        raise_problems(where, [text for _, text in problems])
         assert settings is not None
         return settings
 
     @classmethod
     def _read_mapping(
         cls, mapping: Mapping[str, Any], where: str
-    ) -> tuple[Optional[CoachSettings], list[str]]:
-        """(the settings, or None; every problem of ``mapping``, each a whole message).
+    ) -> tuple[Optional[CoachSettings], list[tuple[tuple[str, ...], str]]]:
+        """(the settings, or None; every problem of ``mapping``, each with the keys it is
+        about, as :meth:`_problems` gives them, and its whole message).
 
         Every key is looked at, so a user with three wrong keys is told all three at once
         rather than one per run. A check across keys (``framing_after_s`` against
@@ -206,22 +208,26 @@ class CoachSettings:
         be judged against a default the user did not choose.
         """
         if not isinstance(mapping, Mapping):
-            return None, [f"{where}: expected a table of settings"]
+            return None, [((), f"{where}: expected a table of settings")]
         known = {f.name for f in fields(cls)} - {"plan_slots"}
         values: dict[str, Any] = {}
-        problems: list[str] = []
+        problems: list[tuple[tuple[str, ...], str]] = []
         wrong: set[str] = set()
         for key, raw in mapping.items():
             if key not in known:
-                problems.append(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+                problems.append(
+                    ((key,), f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+                )
                 continue
             try:
                 values[key] = _convert_setting(key, raw, where)
             except UserError as exc:
-                problems.append(str(exc))
+                problems.append(((key,), str(exc)))
                 wrong.add(key)
         settings = cls(**values)
-        problems += [text for keys, text in settings._problems(where) if not keys & wrong]
+        problems += [
+            (keys, text) for keys, text in settings._problems(where) if not wrong & {*keys}
+        ]
         return (None if problems else settings), problems
 
     def validate(self, where: str = "coach settings") -> None:
@@ -230,15 +236,15 @@ class CoachSettings:
         if problems:
             raise UserError(problems[0][1])
 
-    def _problems(self, where: str) -> list[tuple[frozenset[str], str]]:
-        """Every value out of range, each with the keys it is about and its message, in
-        the order :meth:`validate` has always told them; a key is named once (0 s is not
-        also "less than 1 s")."""
-        out: list[tuple[frozenset[str], str]] = []
+    def _problems(self, where: str) -> list[tuple[tuple[str, ...], str]]:
+        """Every value out of range, each with the keys it is about (a message points at
+        the first written in the file) and its message, in the order :meth:`validate`
+        has always told them; a key is named once (0 s is not also "less than 1 s")."""
+        out: list[tuple[tuple[str, ...], str]] = []
 
         def add(keys: tuple[str, ...], text: str) -> None:
-            if not any(set(keys) & told for told, _ in out):
-                out.append((frozenset(keys), text))
+            if not any(set(keys) & set(told) for told, _ in out):
+                out.append((keys, text))
 
         positive = (
             "alert_hold_s",
@@ -1715,6 +1721,11 @@ def diary_writer(on_event: Optional[EventCallback]) -> Optional[CheckinCallback]
 
 
 # --------------------------------------------------------------------------- CLI wiring
+#: A problem of config.toml: the line of the key it is about (None: not known), and what
+#: is wrong, after the file's name.
+_Placed = tuple[Optional[int], str]
+
+
 def load_settings(path: Optional[Path] = None) -> CoachSettings:
     """The ``[coach]`` table of the user's config.toml, or the defaults without one.
 
@@ -1741,33 +1752,61 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
         raise UserError(f"config file {path} is not valid TOML: {problem}") from None
     # Only [coach] is read; anything else is refused, as an unknown key inside [coach] is:
     # a misspelled table ([coch]) silently ignored would leave the user wondering why
-    # their settings have no effect. Every problem of the file is told at once.
+    # their settings have no effect. Every problem of the file is told at once, each with
+    # the line of the key it is about.
     where = f"config file {path}"
-    problems: list[str] = []
+    lines = key_lines(text, data)
+    outside: list[_Placed] = []
     for key, value in data.items():
         if key == "coach":
             continue
         if isinstance(value, dict):
-            problems.append(f"{where}: unknown table [{key}] (known: [coach])")
+            outside.append((lines.line((key,)), f"unknown table [{key}] (known: [coach])"))
         else:
-            problems.append(
-                f"{where}: setting {key!r} is outside any table; coach settings go under [coach]"
+            outside.append(
+                (
+                    lines.line((key,)),
+                    f"setting {key!r} is outside any table; coach settings go under [coach]",
+                )
             )
     table = data.get("coach")
     if table is None:
-        raise_problems(where, problems)
+        _raise_config_problems(where, outside, [])
         return CoachSettings()
     coach_where = f"{where} [coach]"
-    settings, coach_problems = CoachSettings._read_mapping(table, coach_where)
-    if not problems:
-        raise_problems(coach_where, coach_problems)
-    else:  # "config file X: [coach] 'key' ...", the file named once in the whole message
-        problems += [
-            f"{where}: [coach] {text.removeprefix(f'{coach_where}: ')}" for text in coach_problems
-        ]
-        raise_problems(where, problems)
+    settings, found = CoachSettings._read_mapping(table, coach_where)
+    in_coach: list[_Placed] = [
+        (
+            lines.line(*[("coach", key) for key in keys]) if keys else lines.line(("coach",)),
+            text.removeprefix(f"{coach_where}: "),
+        )
+        for keys, text in found
+    ]
+    _raise_config_problems(where, outside, in_coach)
     assert settings is not None
     return settings
+
+
+def _raise_config_problems(where: str, outside: list[_Placed], in_coach: list[_Placed]) -> None:
+    """Raise the problems of config.toml, ``outside`` [coach] and ``in_coach``, as one
+    UserError naming the file once, and the line of each problem where it is known:
+    "config file X line 3: [coach] 'alert_hold_s' must be ...". Why the line: the key
+    alone left the user to look for it, in a file whose comments name every key."""
+    if outside:  # "config file X: [coach] 'key' ...", the file named once in the whole message
+        source, told = where, outside + [(n, f"[coach] {text}") for n, text in in_coach]
+    else:
+        source, told = f"{where} [coach]", in_coach
+    if len(told) == 1:
+        number, text = told[0]
+        if number is None:
+            raise UserError(f"{source}: {text}")
+        raise UserError(f"{where} line {number}: {'' if outside else '[coach] '}{text}")
+    if told:
+        listed = "; ".join(
+            f"({i}) {'' if n is None else f'line {n}: '}{text}"
+            for i, (n, text) in enumerate(told, 1)
+        )
+        raise UserError(f"{source} is not valid ({len(told)} problems): {listed}")
 
 
 def build_sink(

@@ -3,7 +3,7 @@
 The exercises themselves are data (``posture_guard/data/exercises.toml``), not code, so a
 therapist can change a dose or a wording without touching Python. A user copy at
 ``<config dir>/exercises.toml`` replaces the bundled one; both are validated the same way
-and any mistake is a :class:`UserError` naming the file, the exercise and the key.
+and any mistake is a :class:`UserError` naming the file, the line, the exercise and the key.
 
 :func:`pick_exercise` is the pure rotation rule the coach uses: exercises that fit the
 fault, least recently used first, never the same one twice in a row.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -21,6 +21,7 @@ from typing import Any, Optional
 from . import paths
 from .errors import UserError
 from .terminal import control_chars
+from .toml_lines import NO_LINES, KeyLines, KeyPath, key_lines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -133,23 +134,30 @@ def load_library(path: Optional[Path] = None) -> Library:
     except tomllib.TOMLDecodeError as exc:
         problem = paths.toml_problem(text, exc)
         raise UserError(f"exercise library {path} is not valid TOML: {problem}") from exc
-    return parse_library(doc, origin=str(path))
+    return parse_library(doc, origin=str(path), lines=key_lines(text, doc))
 
 
-def parse_library(doc: Mapping[str, Any], origin: str = "<library>") -> Library:
-    """Validate a parsed document; every problem names the exercise and the key."""
+def parse_library(
+    doc: Mapping[str, Any], origin: str = "<library>", lines: KeyLines = NO_LINES
+) -> Library:
+    """Validate a parsed document; every problem names the exercise and the key, and the
+    line of the file (``lines``, of the text ``doc`` was read from) where one holds it."""
     unknown = sorted(set(doc) - {"exercise"})
     if unknown:
-        raise UserError(f"{origin}: unknown top-level key {unknown[0]!r} (expected [[exercise]])")
+        raise UserError(
+            f"{origin}{lines.of((unknown[0],))}: unknown top-level key {unknown[0]!r} "
+            "(expected [[exercise]])"
+        )
     items = doc.get("exercise")
     if not isinstance(items, list) or not items:
-        raise UserError(f"{origin}: no [[exercise]] entries")
+        raise UserError(f"{origin}{lines.of(('exercise',))}: no [[exercise]] entries")
     exercises: list[Exercise] = []
     seen: set[str] = set()
     for i, item in enumerate(items, start=1):
-        ex = _parse_exercise(item, f"{origin}: exercise #{i}")
+        ex = _parse_exercise(item, origin, i, lines)
         if ex.id in seen:
-            raise UserError(f"{origin}: exercise id {ex.id!r} appears twice")
+            at = lines.of(("exercise", i - 1, "id"))
+            raise UserError(f"{origin}{at}: exercise id {ex.id!r} appears twice")
         seen.add(ex.id)
         exercises.append(ex)
     lib = Library(tuple(exercises), origin)
@@ -179,65 +187,74 @@ def pick_exercise(library: Library, target: str, recent: Sequence[str]) -> Exerc
 
 
 # --------------------------------------------------------------------------- validation helpers
-def _parse_exercise(item: Any, where: str) -> Exercise:
+def _parse_exercise(item: Any, origin: str, number: int, lines: KeyLines) -> Exercise:
+    """The ``number``-th [[exercise]] of the library ``origin``; a problem names the
+    line of the key it is about (the exercise's own line for a key left out)."""
+    table: KeyPath = ("exercise", number - 1)
+    ex_id = item.get("id") if isinstance(item, Mapping) else None
+    named = f"exercise {ex_id!r}" if isinstance(ex_id, str) and ex_id else f"exercise #{number}"
+
+    def where(*keys: str | int) -> str:
+        return f"{origin}{lines.of((*table, *keys), table)}: {named}"
+
     if not isinstance(item, Mapping):
-        raise UserError(f"{where}: must be a table")
-    ex_id = item.get("id")
-    if isinstance(ex_id, str) and ex_id:
-        where = f"{where.split(': exercise #')[0]}: exercise {ex_id!r}"
+        raise UserError(f"{where()}: must be a table")
     for key in item:
         if key not in _REQUIRED and key not in _OPTIONAL:
-            raise UserError(f"{where}: unknown key {key!r}")
+            raise UserError(f"{where(key)}: unknown key {key!r}")
     for key in _REQUIRED:
         if key not in item:
-            raise UserError(f"{where}: missing key {key!r}")
-    ex_id = _text(item, "id", where)
+            raise UserError(f"{where()}: missing key {key!r}")
+    ex_id = _text(item, "id", where("id"))
     if not ex_id.replace("_", "").isalnum() or ex_id.lower() != ex_id:
-        raise UserError(f"{where}: 'id' must be lower_case letters, digits and '_'")
-    targets = _text_list(item, "targets", where, allow_empty=False)
-    for target in targets:
+        raise UserError(f"{where('id')}: 'id' must be lower_case letters, digits and '_'")
+    targets = _text_list(item, "targets", where("targets"), allow_empty=False)
+    for index, target in enumerate(targets):
         if target not in TARGETS:
             raise UserError(
-                f"{where}: 'targets' has unknown target {target!r} (known: {', '.join(TARGETS)})"
+                f"{where('targets', index)}: 'targets' has unknown target {target!r} "
+                f"(known: {', '.join(TARGETS)})"
             )
-    steps = _text_list(item, "steps", where, allow_empty=False)
+    steps = _text_list(item, "steps", where("steps"), allow_empty=False)
     if sum(len(s) + 1 for s in steps) > MAX_STEPS_CHARS:
         raise UserError(
-            f"{where}: 'steps' are too long for a notification (max {MAX_STEPS_CHARS} characters)"
+            f"{where('steps')}: 'steps' are too long for a notification "
+            f"(max {MAX_STEPS_CHARS} characters)"
         )
     return Exercise(
         id=ex_id,
-        name=_text(item, "name", where),
-        muscles=_text_list(item, "muscles", where, allow_empty=True),
+        name=_text(item, "name", where("name")),
+        muscles=_text_list(item, "muscles", where("muscles"), allow_empty=True),
         targets=targets,
         steps=steps,
-        caution=_text(item, "caution", where),
-        source=_text(item, "source", where),
-        dosage=_parse_dosage(item.get("dosage", {}), where),
+        caution=_text(item, "caution", where("caution")),
+        source=_text(item, "source", where("source")),
+        dosage=_parse_dosage(item.get("dosage", {}), lambda *keys: where("dosage", *keys)),
     )
 
 
-def _parse_dosage(raw: Any, where: str) -> Dosage:
+def _parse_dosage(raw: Any, where: Callable[..., str]) -> Dosage:
+    """The dosage table; ``where(key)`` names the exercise and the line of its ``key``."""
     if not isinstance(raw, Mapping):
-        raise UserError(f"{where}: 'dosage' must be a table")
+        raise UserError(f"{where()}: 'dosage' must be a table")
     for key in raw:
         if key not in _DOSAGE_KEYS:
-            raise UserError(f"{where}: unknown key {'dosage.' + str(key)!r}")
+            raise UserError(f"{where(key)}: unknown key {'dosage.' + str(key)!r}")
     reps = raw.get("reps")
     if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
-        raise UserError(f"{where}: 'dosage.reps' must be a whole number >= 1")
+        raise UserError(f"{where('reps')}: 'dosage.reps' must be a whole number >= 1")
     per_side = raw.get("per_side", False)
     if not isinstance(per_side, bool):
-        raise UserError(f"{where}: 'dosage.per_side' must be true or false")
+        raise UserError(f"{where('per_side')}: 'dosage.per_side' must be true or false")
     unit = raw.get("unit", "")
     if not isinstance(unit, str):
-        raise UserError(f"{where}: 'dosage.unit' must be text")
-    _refuse_control_chars(unit, "dosage.unit", where)
+        raise UserError(f"{where('unit')}: 'dosage.unit' must be text")
+    _refuse_control_chars(unit, "dosage.unit", where("unit"))
     return Dosage(
         reps=reps,
-        hold_s=_range(raw, "hold_s", where),
+        hold_s=_range(raw, "hold_s", where("hold_s")),
         per_side=per_side,
-        times_per_day=_range(raw, "times_per_day", where),
+        times_per_day=_range(raw, "times_per_day", where("times_per_day")),
         unit=unit,
     )
 

@@ -63,6 +63,7 @@ from typing import Any, Callable, Optional
 from . import paths
 from .errors import UserError
 from .exercises import Dosage, Exercise, Library, load_library
+from .toml_lines import NO_LINES, KeyLines, KeyPath, key_lines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -323,12 +324,18 @@ class Plan:
 
 # --------------------------------------------------------------------------- parsing
 class _Problems:
-    def __init__(self, origin: str):
+    """Every problem of one plan, each told with the line of the plan it is about (where
+    ``lines`` knows it): a therapist's plan of several exercises has a 'reps' in each,
+    and "exercise 'chin_tuck': 'reps' must be ..." left them to look for the one meant."""
+
+    def __init__(self, origin: str, lines: KeyLines = NO_LINES):
         self.origin = origin
+        self.lines = lines
         self.items: list[str] = []
 
-    def add(self, text: str) -> None:
-        self.items.append(text)
+    def add(self, text: str, *at: KeyPath) -> None:
+        """``text``, at the line of the first of the paths ``at`` written in the plan."""
+        self.items.append(f"{self.lines.at(*at)}{text}")
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -384,7 +391,7 @@ def parse_plan_text(
     except tomllib.TOMLDecodeError as exc:
         problem = paths.toml_problem(text, exc)
         raise UserError(f"plan {origin} is not valid TOML: {problem}") from exc
-    return parse_plan(doc, origin, library, imported)
+    return parse_plan(doc, origin, library, imported, key_lines(text, doc))
 
 
 def parse_plan(
@@ -392,13 +399,15 @@ def parse_plan(
     origin: str = "<plan>",
     library: Optional[Library] = None,
     imported: bool = False,
+    lines: KeyLines = NO_LINES,
 ) -> Plan:
     """Validate a parsed plan; a UserError lists every problem found.
 
     ``imported``: the plan was imported already, when its exercises named by id alone
     were in the library; one taken out of it since (the user's own exercises.toml edited)
     is kept, known by its id (:func:`_gone_from_library`). A plan to import must still
-    describe each exercise the library lacks: an id typed wrong is refused there."""
+    describe each exercise the library lacks: an id typed wrong is refused there.
+    ``lines``: where the keys of ``doc`` are written in its text, for the problems."""
     schema = doc.get("schema")
     if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
         raise NewerPlan(
@@ -406,75 +415,94 @@ def parse_plan(
             f"(this version reads plan schema {SCHEMA}); update posture_guard to use it"
         )
     lib = library or load_library()
-    pr = _Problems(origin)
+    pr = _Problems(origin, lines)
     for key in sorted(set(doc) - _TOP_KEYS):
-        pr.add(_unknown_key(key, None))
+        pr.add(_unknown_key(key, None), (key,))
     if doc.get("schema") != SCHEMA:
-        pr.add(f"'schema' must be {SCHEMA} (this version of posture_guard reads plan schema 1)")
+        pr.add(
+            f"'schema' must be {SCHEMA} (this version of posture_guard reads plan schema 1)",
+            ("schema",),
+        )
     patient = doc.get("patient", "")
     if not isinstance(patient, str) or len(patient) > 40 or _control_chars(patient, "\t"):
         pr.add(
             "'patient' must be a short label (at most 40 characters, one line, "
-            "no control characters)"
+            "no control characters)",
+            ("patient",),
         )
         patient = ""
     start = _date(doc, "start", pr, imported)
     end = _date(doc, "end", pr, imported)
     if start and end and end < start:
-        pr.add(f"'end' {end} is before 'start' {start}")
+        pr.add(f"'end' {end} is before 'start' {start}", ("end",))
     elif start and end and (end - start).days + 1 > MAX_PLAN_DAYS:
         pr.add(
             f"the plan lasts {(end - start).days + 1} days, more than {MAX_PLAN_DAYS}: "
-            "write a new plan for each block of treatment (at most 2 years)"
+            "write a new plan for each block of treatment (at most 2 years)",
+            ("end",),
         )
     workday = _clock_range(doc.get("workday", "08:30-17:30"), "workday", pr, allow_off=False)
     if workday is not None and workday[1] <= workday[0]:
-        pr.add("'workday' must end after it starts on the same day (like '08:30-17:30')")
+        pr.add(
+            "'workday' must end after it starts on the same day (like '08:30-17:30')",
+            ("workday",),
+        )
         workday = None
     quiet = _clock_range(doc.get("quiet_hours", "off"), "quiet_hours", pr, allow_off=True)
     brk = doc.get("break_interval_min", 45)
     if not _is_number(brk) or not 10 <= brk <= 180:
-        pr.add("'break_interval_min' must be a number of minutes from 10 to 180")
+        pr.add(
+            "'break_interval_min' must be a number of minutes from 10 to 180",
+            ("break_interval_min",),
+        )
         brk = 45
     sens = doc.get("alert_sensitivity", "normal")
     if sens not in SENSITIVITIES:
-        pr.add(f"'alert_sensitivity' must be one of {', '.join(SENSITIVITIES)}, not {sens!r}")
+        pr.add(
+            f"'alert_sensitivity' must be one of {', '.join(SENSITIVITIES)}, not {sens!r}",
+            ("alert_sensitivity",),
+        )
         sens = "normal"
     fh_share: Optional[float] = None
     target = doc.get("target", {})
     if not isinstance(target, Mapping):
-        pr.add("'target' must be a table ([target])")
+        pr.add("'target' must be a table ([target])", ("target",))
     else:
         for key in sorted(set(target) - _TARGET_KEYS):
-            pr.add(_unknown_key(key, "[target]"))
+            pr.add(_unknown_key(key, "[target]"), ("target", key))
         if "forward_head_max_share" in target:
             v = target["forward_head_max_share"]
             if not _is_number(v) or not 0 < v < 1:
                 pr.add(
-                    "'target.forward_head_max_share' must be a share between 0 and 1 (0.2 = 20 %)"
+                    "'target.forward_head_max_share' must be a share between 0 and 1 (0.2 = 20 %)",
+                    ("target", "forward_head_max_share"),
                 )
             else:
                 fh_share = float(v)
     items = doc.get("exercise", [])
     prescriptions: list[Prescription] = []
     if not isinstance(items, list) or not items:
-        pr.add("the plan prescribes no exercise (add at least one [[exercise]])")
+        pr.add("the plan prescribes no exercise (add at least one [[exercise]])", ("exercise",))
         items = []
     seen: set[str] = set()
     for i, item in enumerate(items, start=1):
         raw_id = item.get("id") if isinstance(item, Mapping) else None
         if isinstance(raw_id, str) and raw_id.strip() in seen:
-            pr.add(f"exercise {raw_id.strip()!r} is prescribed twice")
+            pr.add(f"exercise {raw_id.strip()!r} is prescribed twice", ("exercise", i - 1, "id"))
             continue
         if isinstance(raw_id, str):
             seen.add(raw_id.strip())
-        p = _prescription(item, f"exercise #{i}", lib, pr, imported)
+        p = _prescription(item, i, lib, pr, imported)
         if p is not None:
             prescriptions.append(p)
     if workday is not None and prescriptions:
         free = _available_minutes(workday, quiet)
         if free <= 0:
-            pr.add("'quiet_hours' cover the whole 'workday'; no exercise could be prompted")
+            pr.add(
+                "'quiet_hours' cover the whole 'workday'; no exercise could be prompted",
+                ("quiet_hours",),
+                ("workday",),
+            )
         else:
             busiest = max(
                 sum(p.times_per_day for p in prescriptions if wd in p.days) for wd in range(7)
@@ -519,22 +547,30 @@ def _unknown_key(key: str, table: Optional[str]) -> str:
 
 
 def _prescription(
-    item: Any, where: str, lib: Library, pr: _Problems, imported: bool = False
+    item: Any, number: int, lib: Library, pr: _Problems, imported: bool = False
 ) -> Optional[Prescription]:
+    """The plan's ``number``-th [[exercise]]; each problem at the line of its key, or
+    of the exercise for a key left out."""
+    at: KeyPath = ("exercise", number - 1)
+    where = f"exercise #{number}"
     if not isinstance(item, Mapping):
-        pr.add(f"{where} must be a table")
+        pr.add(f"{where} must be a table", at)
         return None
     ex_id = item.get("id")
     if not isinstance(ex_id, str) or not ex_id.strip():
-        pr.add(f"{where}: 'id' is missing (a library id such as 'chin_tuck' or a new one)")
+        pr.add(
+            f"{where}: 'id' is missing (a library id such as 'chin_tuck' or a new one)",
+            (*at, "id"),
+            at,
+        )
         return None
     ex_id = ex_id.strip()
     where = f"exercise {ex_id!r}"
     n_before = len(pr.items)
     for key in sorted(set(item) - _EX_KEYS):
-        pr.add(f"{where}: {_unknown_key(key, '[[exercise]]')}")
+        pr.add(f"{where}: {_unknown_key(key, '[[exercise]]')}", (*at, key))
     if not ex_id.replace("_", "").isalnum() or ex_id.lower() != ex_id:
-        pr.add(f"{where}: 'id' must be lower_case letters, digits and '_'")
+        pr.add(f"{where}: 'id' must be lower_case letters, digits and '_'", (*at, "id"))
     try:
         base: Optional[Exercise] = lib.by_id(ex_id)
     except KeyError:
@@ -549,54 +585,65 @@ def _prescription(
             known = ", ".join(ex.id for ex in lib.exercises)
             pr.add(
                 f"{where} is not in the exercise library (known: {known}); a custom exercise "
-                f"also needs {', '.join(repr(k) for k in missing)}"
+                f"also needs {', '.join(repr(k) for k in missing)}",
+                (*at, "id"),
             )
-    name = _opt_text(item, "name", where, pr) or (base.name if base else ex_id)
-    steps = _opt_texts(item, "steps", where, pr) or (base.steps if base else ())
-    muscles = _opt_texts(item, "muscles", where, pr) or (base.muscles if base else ())
-    caution = _opt_text(item, "caution", where, pr) or (base.caution if base else "")
+    name = _opt_text(item, "name", where, pr, at) or (base.name if base else ex_id)
+    steps = _opt_texts(item, "steps", where, pr, at) or (base.steps if base else ())
+    muscles = _opt_texts(item, "muscles", where, pr, at) or (base.muscles if base else ())
+    caution = _opt_text(item, "caution", where, pr, at) or (base.caution if base else "")
     if "steps" in item and not steps:
-        pr.add(f"{where}: 'steps' must not be empty")
+        pr.add(f"{where}: 'steps' must not be empty", (*at, "steps"))
     times = item.get("times_per_day")
     if times is None:
-        pr.add(f"{where}: 'times_per_day' is missing (how often a day, 1-{MAX_TIMES_PER_DAY})")
+        pr.add(f"{where}: 'times_per_day' is missing (how often a day, 1-{MAX_TIMES_PER_DAY})", at)
         times = 1
     elif not _is_int(times) or not 1 <= times <= MAX_TIMES_PER_DAY:
-        pr.add(f"{where}: 'times_per_day' must be a whole number from 1 to {MAX_TIMES_PER_DAY}")
+        pr.add(
+            f"{where}: 'times_per_day' must be a whole number from 1 to {MAX_TIMES_PER_DAY}",
+            (*at, "times_per_day"),
+        )
         times = 1
     dose = base.dosage if base else Dosage()
     reps = item.get("reps", dose.reps)
     if reps is not None and (not _is_int(reps) or not 1 <= reps <= 100):
-        pr.add(f"{where}: 'reps' must be a whole number from 1 to 100")
+        pr.add(f"{where}: 'reps' must be a whole number from 1 to 100", (*at, "reps"))
         reps = None
     hold: Optional[tuple[float, float]] = dose.hold_s
     if "hold_s" in item:
         v = item["hold_s"]
         if not _is_number(v) or not 1 <= v <= 600:
-            pr.add(f"{where}: 'hold_s' must be seconds from 1 to 600")
+            pr.add(f"{where}: 'hold_s' must be seconds from 1 to 600", (*at, "hold_s"))
         else:
             hold = (float(v), float(v))
     sets = item.get("sets", 1)
     if not _is_int(sets) or not 1 <= sets <= 10:
-        pr.add(f"{where}: 'sets' must be a whole number from 1 to 10")
+        pr.add(f"{where}: 'sets' must be a whole number from 1 to 10", (*at, "sets"))
         sets = 1
     per_side = item.get("per_side", dose.per_side)
     if not isinstance(per_side, bool):
-        pr.add(f"{where}: 'per_side' must be true or false")
+        pr.add(f"{where}: 'per_side' must be true or false", (*at, "per_side"))
         per_side = False
     days: tuple[int, ...] = tuple(range(7))
     if "days" in item:
         raw_days = item["days"]
         if not isinstance(raw_days, list) or not raw_days:
-            pr.add(f'{where}: \'days\' must be a list such as ["mon", "wed", "fri"]')
+            pr.add(f'{where}: \'days\' must be a list such as ["mon", "wed", "fri"]', (*at, "days"))
         else:
-            bad = [d for d in raw_days if not isinstance(d, str) or d.lower() not in WEEKDAYS]
+            bad = [
+                n
+                for n, d in enumerate(raw_days)
+                if not isinstance(d, str) or d.lower() not in WEEKDAYS
+            ]
             if bad:
-                pr.add(f"{where}: 'days' has {bad[0]!r}; use {', '.join(WEEKDAYS)}")
+                pr.add(
+                    f"{where}: 'days' has {raw_days[bad[0]]!r}; use {', '.join(WEEKDAYS)}",
+                    (*at, "days", bad[0]),
+                )
             else:
                 days = tuple(sorted({WEEKDAYS.index(d.lower()) for d in raw_days}))
     texts = {
-        k: _opt_text(item, k, where, pr) or ""
+        k: _opt_text(item, k, where, pr, at) or ""
         for k in ("intensity", "progression", "tailoring", "equipment")
     }
     if len(pr.items) > n_before:
@@ -1493,7 +1540,8 @@ def _date(
     if isinstance(v, datetime) and not imported:
         pr.add(
             f"'{key}' must be a day like 2024-03-04, not a moment ({v}): a plan holds whole "
-            "days of the patient's own calendar, wherever it was written; write the day alone"
+            "days of the patient's own calendar, wherever it was written; write the day alone",
+            (key,),
         )
         return None
     if isinstance(v, datetime):
@@ -1506,12 +1554,12 @@ def _date(
         except ValueError:
             pass
     if day is None:
-        pr.add(f"'{key}' must be a date like 2024-03-04, not {v!r}")
+        pr.add(f"'{key}' must be a date like 2024-03-04, not {v!r}", (key,))
         return None
     # A plan from year 1 to 9999 imported, and then every report without --from
     # overflowed at the plan's start.
     if not EARLIEST_DAY <= day <= LATEST_DAY:
-        pr.add(f"'{key}' {day} is outside the dates posture_guard accepts {span()}")
+        pr.add(f"'{key}' {day} is outside the dates posture_guard accepts {span()}", (key,))
         return None
     return day
 
@@ -1530,39 +1578,43 @@ def _clock_range(v: Any, key: str, pr: _Problems, allow_off: bool) -> Optional[t
             pass
         else:
             if start == end:
-                pr.add(f"'{key}' starts and ends at the same time")
+                pr.add(f"'{key}' starts and ends at the same time", (key,))
                 return None
             return (start, end)
     alt = ' or be "off"' if allow_off else ""
-    pr.add(f"'{key}' must look like '08:30-17:30'{alt}, not {v!r}")
+    pr.add(f"'{key}' must look like '08:30-17:30'{alt}, not {v!r}", (key,))
     return None
 
 
-def _opt_text(item: Mapping[str, Any], key: str, where: str, pr: _Problems) -> Optional[str]:
+def _opt_text(
+    item: Mapping[str, Any], key: str, where: str, pr: _Problems, at: KeyPath
+) -> Optional[str]:
+    """The text ``key`` of the exercise ``at`` (its path in the plan), if given."""
     if key not in item:
         return None
     v = item[key]
     if not isinstance(v, str):
-        pr.add(f"{where}: {key!r} must be text")
+        pr.add(f"{where}: {key!r} must be text", (*at, key))
         return None
     if _control_chars(v):
-        pr.add(f"{where}: {key!r} holds control characters ({_control_chars(v)})")
+        pr.add(f"{where}: {key!r} holds control characters ({_control_chars(v)})", (*at, key))
         return None
     return v.strip() or None
 
 
 def _opt_texts(
-    item: Mapping[str, Any], key: str, where: str, pr: _Problems
+    item: Mapping[str, Any], key: str, where: str, pr: _Problems, at: KeyPath
 ) -> Optional[tuple[str, ...]]:
+    """The list of texts ``key`` of the exercise ``at`` (its path in the plan), if given."""
     if key not in item:
         return None
     v = item[key]
     if not isinstance(v, list) or not all(isinstance(s, str) and s.strip() for s in v):
-        pr.add(f"{where}: {key!r} must be a list of non-empty texts")
+        pr.add(f"{where}: {key!r} must be a list of non-empty texts", (*at, key))
         return None
     bad = next((_control_chars(s) for s in v if _control_chars(s)), "")
     if bad:
-        pr.add(f"{where}: {key!r} holds control characters ({bad})")
+        pr.add(f"{where}: {key!r} holds control characters ({bad})", (*at, key))
         return None
     return tuple(s.strip() for s in v)
 

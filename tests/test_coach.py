@@ -867,11 +867,11 @@ def test_a_day_is_the_longest_duration_setting():
     [
         ("[coch]\nalert_hold_s = 5\n", "unknown table [coch] (known: [coach])"),
         ("alert_hold_s = 5\n[coach]\n", "setting 'alert_hold_s' is outside any table"),
-        ("[coach]\nalert_hold_s = inf\n", "[coach]: 'alert_hold_s' must be a finite"),
+        ("[coach]\nalert_hold_s = inf\n", "line 2: [coach] 'alert_hold_s' must be a finite"),
         # it was taken, and the button read "Snooze 0 s"
         (
             '[coach]\nsnooze_button_s = "0.5s"\n',
-            "[coach]: 'snooze_button_s' must be from 1 s to 24 h (got 0.5 s)",
+            "line 2: [coach] 'snooze_button_s' must be from 1 s to 24 h (got 0.5 s)",
         ),
     ],
 )

@@ -225,13 +225,15 @@ def test_every_problem_of_config_toml_is_named_at_once_the_file_once(
     status, out, err = run_config(capsys)
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.count(str(path)) == 1
-    assert f"config file {path} [coach] is not valid (4 problems): (1) 'break_after_s' " in err
     assert (
-        "(2) 'quiet_hours' must look like '22:00-07:00' or 'off' (got '25:00-07:00': '25:00' "
-        "is not a time like '17:30')" in err
+        f"config file {path} [coach] is not valid (4 problems): (1) line 2: 'break_after_s' " in err
     )
-    assert "(3) unknown key 'break_aftr_s'" in err
-    assert "(4) 'framing_after_s' is longer than 'framing_window_s'" in err
+    assert (
+        "(2) line 3: 'quiet_hours' must look like '22:00-07:00' or 'off' (got '25:00-07:00': "
+        "'25:00' is not a time like '17:30')" in err
+    )
+    assert "(3) line 4: unknown key 'break_aftr_s'" in err
+    assert "(4) line 5: 'framing_after_s' is longer than 'framing_window_s'" in err
     # `run` reads it through the same loader: the same message
     with pytest.raises(UserError) as caught:
         load_coach_settings(date(2026, 12, 2))
@@ -245,10 +247,10 @@ def test_a_wrong_table_and_wrong_keys_are_named_together() -> None:
         coach.load_settings(path)
     assert str(caught.value) == (
         f"config file {path} is not valid (3 problems): "
-        "(1) setting 'oops' is outside any table; coach settings go under [coach]; "
-        "(2) unknown table [coch] (known: [coach]); "
+        "(1) line 1: setting 'oops' is outside any table; coach settings go under [coach]; "
+        "(2) line 4: unknown table [coch] (known: [coach]); "
         # one problem per key: 0 s is not also told as "must be from 1 s"
-        "(3) [coach] 'snooze_button_s' must be longer than zero"
+        "(3) line 3: [coach] 'snooze_button_s' must be longer than zero"
     )
 
 
@@ -259,13 +261,13 @@ def test_one_problem_keeps_its_own_message_and_a_check_across_a_wrong_key_is_lef
     with pytest.raises(UserError) as caught:
         coach.load_settings(path)
     assert str(caught.value) == (
-        f"config file {path} [coach]: 'framing_window_s' 'x' is not a duration; "
+        f"config file {path} line 3: [coach] 'framing_window_s' 'x' is not a duration; "
         "use e.g. 30m, 1h or 90s"
     )
     path.write_text("[coch]\nx = 1\n")
     with pytest.raises(UserError) as caught:
         coach.load_settings(path)
-    assert str(caught.value) == f"config file {path}: unknown table [coch] (known: [coach])"
+    assert str(caught.value) == f"config file {path} line 1: unknown table [coch] (known: [coach])"
 
 
 def test_a_folder_named_config_toml_is_named_once_as_a_folder(

@@ -293,8 +293,10 @@ def test_a_command_refuses_a_library_with_control_characters_in_one_line(pg_home
     assert cli.main(["demo"]) == 2
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err
+    line = 1 + changed[: changed.index('name = "Chin ')].count("\n")
     assert err.strip().splitlines() == [
-        f"posture-guard: {path}: exercise 'chin_tuck': 'name' holds control characters (\\x1b)"
+        f"posture-guard: {path} line {line}: exercise 'chin_tuck': 'name' holds control "
+        "characters (\\x1b)"
     ]
 
 

@@ -760,7 +760,9 @@ def test_a_broken_config_under_a_plan_is_a_user_error_naming_the_file(
 ) -> None:
     path = _write_config("[coach]\nframing_prompts = 3\n")
     assert cli.main(["plan", "import", str(EXAMPLE)]) == 0
-    with pytest.raises(UserError, match=f"config file {path} \\[coach\\].*'framing_prompts'"):
+    with pytest.raises(
+        UserError, match=f"config file {path} line 2: \\[coach\\] 'framing_prompts'"
+    ):
         plan.coach_overrides(date(2024, 3, 5))
     _write_config("[coach\n")
     with pytest.raises(UserError, match=f"config file {path} is not valid TOML"):
