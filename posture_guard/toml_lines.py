@@ -258,8 +258,10 @@ class _Scanner:
                 char = self.text[self.i]
                 if char == quote and self.text.startswith(quote * 3, self.i):
                     # up to two quotes more belong to the text: '''it's''''' ends at the last
-                    run = len(self.text[self.i :]) - len(self.text[self.i :].lstrip(quote))
-                    self.i += min(run, 5)
+                    run = 3
+                    while run < 5 and self._at(quote * (run + 1)):
+                        run += 1
+                    self.i += run
                     return
                 self._step(escapes=quote == '"')
         self.i += 1

@@ -7,6 +7,7 @@ inline keys must not move the line; where none can be named, none is."""
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -354,3 +355,114 @@ def test_a_text_other_than_the_one_parsed_gives_no_line() -> None:
     other = tomllib.loads('[coach]\n\nalert_hold_s = 5\nquiet_hours = "off"\n')
     assert key_lines(text, other).line(("coach", "alert_hold_s")) is None
     assert key_lines(text, other).at(("coach", "alert_hold_s")) == ""
+
+
+KEYS = ("reps", "id", "times_per_day", "a b", "x.y", "días", "1979-05-27", "#c")
+
+
+def _written(rng: random.Random) -> tuple[str, dict[tuple, int]]:
+    """A TOML text of random shapes, and the line each key and item was written on."""
+    out: list[str] = []
+    where: dict[tuple, int] = {}
+
+    def key(name: str) -> str:
+        bare = name.replace("_", "").replace("-", "").isalnum() and name.isascii()
+        if bare and rng.random() < 0.7:
+            return name
+        return f"'{name}'" if rng.random() < 0.5 else f'"{name}"'
+
+    def comment() -> str:
+        # a key's name in a comment is no key
+        return f"  # {rng.choice(KEYS)} = 1, [[{rng.choice(KEYS)}]]" if rng.random() < 0.4 else ""
+
+    def scalar(path: tuple) -> str:
+        kind = rng.randrange(5)
+        if kind == 0:
+            return str(rng.randrange(-99, 99))
+        if kind == 1:
+            return rng.choice(("true", "false", "inf", "1979-05-27", "07:32:00", "1e3"))
+        if kind == 2:
+            return f"'{rng.choice(KEYS)} = 3 # ['"
+        if kind == 3:  # a multi-line string: its lines hold what looks like keys
+            lines = [f"{rng.choice(KEYS)} = {n}" for n in range(rng.randrange(1, 4))]
+            return '"""\n' + "\n".join(lines) + "\n[[reps]]\n" + '"""'
+        return f'"{rng.choice(KEYS)}"'
+
+    def value(path: tuple, start: int) -> str:
+        """The value's text; items of a multi-line array noted at their lines."""
+        if rng.random() < 0.25:
+            items = rng.randrange(0, 4)
+            if rng.random() < 0.5:  # one item a line
+                parts = ["["]
+                for n in range(items):
+                    text = scalar((*path, n))
+                    where[(*path, n)] = start + sum(p.count("\n") + 1 for p in parts)
+                    parts.append(f"  {text},{comment()}")
+                parts.append("]")
+                return "\n".join(parts)
+            for n in range(items):
+                where[(*path, n)] = start
+            return "[" + ", ".join(_one_line(rng) for _ in range(items)) + "]"
+        if rng.random() < 0.15:  # an inline table
+            names = rng.sample(KEYS, rng.randrange(1, 3))
+            for name in names:
+                where[(*path, name)] = start
+            return "{ " + ", ".join(f"{key(n)} = {_one_line(rng)}" for n in names) + " }"
+        return scalar(path)
+
+    def pair(table: tuple, name: str) -> None:
+        start = len(out) + 1
+        where[(*table, name)] = start
+        text = f"{key(name)} = {value((*table, name), start)}"
+        out.extend((text + comment()).split("\n"))
+
+    top = rng.sample(KEYS, rng.randrange(0, 4))
+    for name in top:
+        pair((), name)
+    rest = [k for k in KEYS if k not in top]
+    dotted = rest.pop() if rest and rng.random() < 0.5 else None
+    if dotted:  # dotted keys: the table is where its first key is
+        for name in rng.sample(KEYS, rng.randrange(1, 3)):
+            where.setdefault((dotted,), len(out) + 1)
+            where[(dotted, name)] = len(out) + 1
+            out.append(f"{key(dotted)} . {key(name)} = {_one_line(rng)}{comment()}")
+    for table in rng.sample(rest, min(len(rest), rng.randrange(0, 3))):
+        many = rng.random() < 0.5
+        for n in range(rng.randrange(1, 4) if many else 1):
+            out.append("")
+            path: tuple = (table, n) if many else (table,)
+            where.setdefault((table,), len(out) + 1)
+            where[path] = len(out) + 1
+            out.append(f"[[{key(table)}]]" if many else f"[ {key(table)} ]{comment()}")
+            for name in rng.sample(KEYS, rng.randrange(0, 4)):
+                pair(path, name)
+    return "\n".join(out) + "\n", where
+
+
+def _one_line(rng: random.Random) -> str:
+    return rng.choice(("1", "'a = 1'", '"[x]"', "2024-03-04", "[1, 2]", "{ a = 1 }"))
+
+
+def test_the_line_of_every_key_and_item_of_random_shapes_is_the_one_written() -> None:
+    for seed in range(300):
+        rng = random.Random(seed)
+        text, where = _written(rng)
+        doc = tomllib.loads(text)
+        found = key_lines(text, doc).lines
+        # the values of _one_line hold keys and items of their own: on their key's line
+        expected = {}
+        for path in _paths_of(doc):
+            nearest = max((p for p in where if path[: len(p)] == p), key=len)
+            expected[path] = where[nearest]
+        assert set(where) <= set(expected)
+        assert found == expected, (seed, text)
+
+
+def _paths_of(value: object) -> list[tuple]:
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return []
+    return [p for k, v in items for p in [(k,), *((k, *q) for q in _paths_of(v))]]
