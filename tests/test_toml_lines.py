@@ -466,3 +466,28 @@ def _paths_of(value: object) -> list[tuple]:
     else:
         return []
     return [p for k, v in items for p in [(k,), *((k, *q) for q in _paths_of(v))]]
+
+
+def test_a_fault_of_the_line_reader_leaves_the_message_without_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the line is a help; the problem itself must reach the user whatever befalls it
+    from posture_guard import toml_lines
+
+    def broken(self: object, path: tuple) -> None:
+        raise TypeError("a fault of the reader")
+
+    monkeypatch.setattr(toml_lines._Scanner, "_value", broken)
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        EXAMPLE_PLAN.read_text(encoding="utf-8").replace(
+            "break_interval_min = 45", "break_interval_min = 5"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError) as caught:
+        plan.load_plan_file(path)
+    assert str(caught.value) == (
+        f"plan {path} is not valid (1 problem): "
+        "(1) 'break_interval_min' must be a number of minutes from 10 to 180"
+    )
