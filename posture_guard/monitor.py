@@ -1503,10 +1503,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"{s['d_face']:+.0%} (judged with the model that knows your slouch)",
             file=out,
         )
-    elif slouch == 0:
+    elif slouch == 0 and live:
         print(
             "  no slouch step: judged with the upright-only model (add the step with "
             "--slouch-seconds 15 for fewer false alarms)",
+            file=out,
+        )
+    elif slouch == 0:
+        # From a recording, "add the step with --slouch-seconds 15" sent the user back to
+        # the same recording: refused when it holds no 15 s more, else its next seconds
+        # (still upright, or a photo held still) taken for a slouch and not used. The step
+        # needs a slouch in the input, which only the live calibration asks the user for.
+        print(
+            "  no slouch step: judged with the upright-only model; for fewer false alarms, "
+            "calibrate live (`posture-guard calibrate` asks for your slouch too), or from a "
+            f"recording that holds {SLOUCH_SECONDS:g} s of your slouch right after the "
+            f"upright part, with --slouch-seconds {SLOUCH_SECONDS:g}",
             file=out,
         )
     note = running_monitor_note(args.profile)

@@ -260,6 +260,23 @@ def test_a_slouch_step_spent_upright_keeps_the_upright_profile_and_says_why(
     assert "slouch" not in data and data["samples"] >= 45
 
 
+def test_calibrating_from_a_recording_advises_a_slouch_step_the_user_can_give(
+    slump_stream: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tip after a recording's upright-only calibration read "add the step with
+    # --slouch-seconds 15": on the same recording, upright for its first 30 s (as a clip of
+    # someone sitting well is), that step is the upright seconds after and is not used.
+    argv = ["calibrate", "--landmarks", str(slump_stream), "--seconds", "10", "--profile", "rec"]
+    assert main(argv) == 0
+    tip = capsys.readouterr().out
+    assert main([*argv, "--slouch-seconds", "15"]) == 0
+    assert "slouch step not used" in capsys.readouterr().out  # following the old tip
+    assert "no slouch step: judged with the upright-only model" in tip
+    assert "add the step with --slouch-seconds 15" not in tip
+    assert "calibrate live (`posture-guard calibrate` asks for your slouch too)" in tip
+    assert "a recording that holds 15 s of your slouch right after the upright part" in tip
+
+
 def test_slouch_seconds_that_cannot_work_are_clear_errors(
     slouch_stream: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
