@@ -401,7 +401,15 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
         "library's (an id not known is refused with the list of all)",
     )  # without a plan, `plan show` lists none
     p.add_argument("--pain", type=int, help="pain during the exercise, 0-10")
-    p.add_argument("--skipped", action="store_true", help="record it as skipped instead")
+    # "record it as skipped instead" told of a record kept whenever asked: a skip declines a
+    # prompt still open, as the prompt's Snooze button does, and is refused with none
+    window = adherence.RESPONSE_WINDOW_S / 60
+    p.add_argument(
+        "--skipped",
+        action="store_true",
+        help=f"decline its prompt of the last {window:g} min instead (as the prompt's Snooze "
+        "button does; refused with none open: a dose not done shows as not done)",
+    )
     p.add_argument(
         "--date",
         help="the day it was done: YYYY-MM-DD, today or yesterday, at most "

@@ -141,6 +141,36 @@ def test_a_skip_without_an_open_prompt_is_refused_not_stored_and_lost(
         assert [e.kind for e in store.events(0, 4e9)] == ["exercise_prompted"]
 
 
+def test_done_help_says_skipped_declines_an_open_prompt_as_done_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The help said "--skipped  record it as skipped instead": a user who chose not to do
+    # a dose, with no prompt open, was refused, the help having promised a record.
+    with pytest.raises(SystemExit):
+        cli.main(["done", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    start = said.index("--skipped ")  # its line under options, after the usage
+    help_text = said[start : said.index("--date DATE", start)]
+    assert "record it as skipped" not in help_text
+    minutes = adherence.RESPONSE_WINDOW_S / 60
+    assert f"decline its prompt of the last {minutes:g} min" in help_text
+    assert "refused with none open" in help_text
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()
+    assert cli.main(["done", "chin_tuck", "--skipped", "--db", str(db)]) == 2  # as it says
+    assert f"no prompt for chin_tuck in the last {minutes:g} min" in capsys.readouterr().err
+    with Store.open(db) as store:  # a prompt open: declined, as the help says
+        store.log_event(
+            "exercise_prompted",
+            datetime.now() - timedelta(minutes=5),
+            {"exercise": "chin_tuck", "for": "plan", "prompt": 1},
+        )
+    assert cli.main(["done", "chin_tuck", "--skipped", "--db", str(db)]) == 0
+    with Store.open(db) as store:
+        days = adherence.load(store, date.today(), date.today())
+    assert days.total("chin_tuck").skipped == 1
+
+
 def test_done_help_points_to_a_list_of_the_ids_also_without_a_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
