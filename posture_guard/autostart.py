@@ -36,6 +36,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Optional
 from xml.parsers.expat import ExpatError
@@ -610,6 +611,25 @@ def _database_note() -> Optional[str]:
     return f"note: the monitor does not start at login while the {refusal}"
 
 
+def _settings_note() -> Optional[str]:
+    """What the monitor started at login does with a config.toml, plan or exercises.toml
+    that cannot be used: ``run`` refuses to start on it (exit status 2, which the unit
+    does not start again), where nobody reads why, so `enable` says so, as for the
+    profile and the database (it said nothing, and the monitor never started)."""
+    from .settings_watch import load_coach_settings
+
+    try:
+        load_coach_settings(date.today())
+    except UserError as exc:
+        return (
+            f"note: the monitor does not start at login while its settings cannot be used: "
+            f"{exc} (`posture-guard config` checks them once mended)"
+        )
+    except OSError:
+        return None  # a home folder the monitor cannot use either: run names it
+    return None
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
     camera = getattr(args, "camera", 0)
@@ -625,6 +645,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     if args.autostart_action == "enable":
         unready = _profile_note(profile)  # a name no profile may have stops here
         newer = _database_note()
+        unusable = _settings_note()
         dropped = _hand_added_before(entry)
         print(enable(entry, manage))
         session = session_target_note(entry, profile, camera) if manage else None
@@ -641,6 +662,8 @@ def cmd_autostart(args: argparse.Namespace) -> int:
             print(unready)
         if newer:
             print(newer)
+        if unusable:
+            print(unusable)
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
     elif entry.path.exists():

@@ -807,3 +807,39 @@ def test_enable_says_a_unit_will_not_start_where_the_graphical_session_target_is
     assert cli.main(["autostart", "status", "--no-manager"]) == 0
     assert "graphical-session.target" not in capsys.readouterr().out
     assert not log.exists()
+
+
+def test_enable_says_the_monitor_will_not_start_on_a_config_or_plan_it_cannot_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A config.toml (or an active plan) that cannot be used: `run` refuses to start on
+    it (exit 2, which the unit does not start again), so the monitor enabled to start at
+    login never runs, and `enable` said nothing of it, as it says for the profile and the
+    database."""
+    from posture_guard import paths
+    from posture_guard.plan import active_plan_path
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    assert "settings" not in capsys.readouterr().out  # nothing wrong: nothing said
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[coach]\nquiet_hours = "8-12"\n', encoding="utf-8")
+    assert cli.main(["run"]) == 2  # what the monitor started at login does
+    refusal = capsys.readouterr().err.strip()
+    assert str(config) in refusal and "quiet_hours" in refusal
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    notes = [ln for ln in said if ln.startswith("note") and "settings" in ln]
+    assert len(notes) == 1, said
+    assert "does not start at login" in notes[0] and refusal.split(": ", 1)[1] in notes[0]
+    config.unlink()
+    # a plan written for a newer posture_guard, kept as the active plan: refused alike
+    active_plan_path().write_text("schema = 2\n", encoding="utf-8")
+    assert cli.main(["run"]) == 2
+    assert str(active_plan_path()) in capsys.readouterr().err
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    said = capsys.readouterr().out
+    assert "does not start at login while its settings cannot be used" in said
+    assert str(active_plan_path()) in said
