@@ -409,7 +409,13 @@ def _lag_rows(
         if lag == 0:
             cut = d.onset if d.status == "headache" else cutoff
             if d.status == "headache" and d.onset is None:
-                no_onset += 1
+                # named for its start time only when that is what keeps it out: a day
+                # under the desk minimum stays out with one ("adding the time each
+                # headache began lets its day count" was said of days never monitored)
+                if under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum):
+                    low += 1
+                else:
+                    no_onset += 1
                 continue
             if cut is not None:
                 until = datetime.combine(d.day, cut).timestamp()

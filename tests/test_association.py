@@ -321,6 +321,40 @@ def test_headache_days_without_start_time_are_named_as_the_reason(tmp_path, monk
     assert f"at least {MIN_GROUP} of each" in text
 
 
+def test_a_headache_day_without_a_start_not_monitored_is_not_said_to_want_its_start(
+    tmp_path, monkeypatch
+):
+    """A new user's diary: headaches entered without a start time on days the monitor did
+    not run. The same-day comparison said "left out because no start time was entered -
+    adding the time each headache began lets its day count": added, the day stayed out,
+    for want of the desk time it never had."""
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store, now=lambda: datetime(2024, 6, 1))
+    watched = FIRST  # 8 h at the desk, no start time: the start is what keeps it out
+    store.add_spans([Span(PostureState.GOOD, ts(watched, 9), ts(watched, 17))])
+    diary.add(Headache(day=watched, intensity=5))
+    unwatched = [FIRST + timedelta(days=i) for i in (1, 2)]  # never monitored
+    ids = [diary.add(Headache(day=d, intensity=5))[0].id for d in unwatched]
+    short = FIRST + timedelta(days=3)  # 20 min at the desk
+    store.add_spans([Span(PostureState.GOOD, ts(short, 9), ts(short, 9, 20))])
+    diary.add(Headache(day=short, intensity=4))
+
+    def same_day() -> str:
+        res = analyse(collect_days(store, FIRST, short), n_perm=200)
+        return res.too_little[0]
+
+    text = same_day()
+    assert "1 headache day left out because no start time was entered" in text, text
+    assert "3 days left out with less than 1 h monitored at the desk" in text, text
+    for entry_id in ids:  # the advice followed for the days never monitored
+        diary.edit(entry_id, start=time(14, 0))
+    again = same_day()
+    assert "0 headache days and 0 headache-free days count" in again
+    assert "3 days left out with less than 1 h monitored at the desk" in again, again
+    store.close()
+
+
 def test_days_left_out_of_a_comparison_are_named_with_how_to_bring_them_in(tmp_path, monkeypatch):
     """7 headache days entered read '6 headache and 4 headache-free days' without a word
     of the seventh, left out for want of a start time: the reasons were given only while
