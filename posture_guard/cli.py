@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import re
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -502,6 +503,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _verbose_after_command(argv: list[str]) -> str | None:
+    """The refusal of ``-v`` (``-vv``, ``--verbose``) given after the command, which only
+    the command line before it takes, with the command that puts it there; None when
+    there is none (words after ``--`` are operands)."""
+    command = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    if command is None:
+        return None
+    for i in range(command + 1, len(argv)):
+        if argv[i] == "--":
+            return None
+        if re.fullmatch(r"-v+|--verbose", argv[i]):
+            rest = argv[:command] + [argv[i]] + argv[command:i] + argv[i + 1 :]
+            fixed = " ".join(shlex.quote(word) for word in ["posture-guard", *rest])
+            return f"{argv[i]} goes before the command, not after it: {fixed}"
+    return None
+
+
 def _duration_as_operand(argv: list[str]) -> list[str]:
     """``snooze -5m`` with ``--`` before the duration, and ``--duration -1h`` (a
     headache's) as ``--duration=-1h``, so that the command says what is wrong with the
@@ -525,7 +543,14 @@ def _duration_as_operand(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_duration_as_operand(list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    late = _verbose_after_command(words)
+    if late is not None:
+        # "unrecognized arguments: -v" (argparse) did not say where it goes, while the
+        # one line of an internal error asks for "the same command run with -v"
+        print(f"posture-guard: {late}", file=sys.stderr)
+        return EXIT_REFUSED
+    args = parser.parse_args(_duration_as_operand(words))
     status = _handle(args)
     if status == EXIT_REFUSED and args.handler is cmd_run:
         from .autostart import REFUSED_EXIT_ENV

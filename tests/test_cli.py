@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -2489,3 +2490,23 @@ def test_a_device_given_as_the_database_is_refused_as_one(
         assert len(err.strip().splitlines()) == 1 and "rollback" not in err, err
         assert "database path /dev/null is a device or other special file, not a file" in err
     assert Path("/dev/null").is_char_device()
+
+
+def test_verbose_after_the_command_is_refused_with_the_command_that_puts_it_before(
+    pg_home: Path,
+) -> None:
+    # An internal error asks for "the same command run with -v": `posture-guard summary
+    # -v` answered argparse's usage and "unrecognized arguments: -v", saying not where -v goes
+    argv = ["summary", "--date", "yesterday", "-v"]
+    done = _posture_guard(argv, pg_home, capture_output=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "usage:" not in done.stderr, done.stderr
+    said = done.stderr.strip()
+    assert said.startswith("posture-guard: -v goes before the command"), said
+    fixed = shlex.split(said.rsplit(": ", 1)[1])
+    assert fixed == ["posture-guard", "-v", "summary", "--date", "yesterday"]
+    again = _posture_guard(fixed[1:], pg_home, capture_output=True)  # as told: it runs
+    assert again.returncode == 0 and again.stdout.startswith("Posture on "), again.stderr
+    # words after `--` are the command's operands, as `snooze -- -5m` gives its duration
+    odd = _posture_guard(["snooze", "--", "-v"], pg_home, capture_output=True)
+    assert odd.returncode == 2 and "snooze duration '-v' is not a duration" in odd.stderr
