@@ -63,6 +63,7 @@ from .report import (
 )
 from .store import Store
 from .summary import (
+    SHORT_DAY_DESK_S,
     STATES,
     UNCALIBRATED_ADVICE_SHARE,
     DaySummary,
@@ -73,6 +74,10 @@ from .summary import (
 )
 
 PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
+
+#: The target verdict of a day under 1 h at the desk, in the day table and the CSV: not
+#: judged (see :attr:`TherapistRow.too_little`); an empty one is a day no plan judged.
+SHORT_DAY_VERDICT = f"under {SHORT_DAY_DESK_S / 3600:g} h"
 LINES_PER_PAGE = 62
 ROWS_PER_PAGE = 45
 WRAP = 100
@@ -125,9 +130,18 @@ class TherapistRow:
         return p.state_seconds["forward_head"] / p.desk_s if p.desk_s > 0 else None
 
     @property
+    def too_little(self) -> bool:
+        """A day a plan's target applied to with under 1 h at the desk (as the summary
+        shows it): too little to judge the day by, as the summary says of it and the
+        headache analysis leaves it out. Why not judged: 5 min of a demo read "38.1 %
+        missed" and counted in "met on 9 of 16 monitored days" as a day the patient
+        missed the target, beside a summary calling it too little to judge."""
+        return self.target is not None and self.row.posture.little_desk_time
+
+    @property
     def target_met(self) -> Optional[bool]:
         share = self.fh_share
-        if share is None or self.target is None:
+        if share is None or self.target is None or self.too_little:
             return None
         return share <= self.target
 
@@ -137,7 +151,8 @@ class TherapistRow:
         share = self.fh_share
         if share is None:
             return pct(None)
-        digits = verdict_decimals(share, self.target, 1, 100)
+        target = None if self.too_little else self.target  # no verdict to show digits for
+        digits = verdict_decimals(share, target, 1, 100)
         return f"{100 * share:.{digits}f} %"
 
     def csv_dict(self) -> dict[str, Any]:
@@ -149,7 +164,9 @@ class TherapistRow:
                 "forward_head_share": ""
                 if share is None
                 else round(share, verdict_decimals(share, self.target, 4, 1)),
-                "target_met": "" if met is None else ("yes" if met else "no"),
+                "target_met": SHORT_DAY_VERDICT
+                if self.too_little
+                else ("" if met is None else ("yes" if met else "no")),
                 "exercises_prescribed": self.prescribed,
                 "exercises_done_of_prescribed": self.done_capped,
                 "doses_skipped": self.skipped,
@@ -641,11 +658,16 @@ def _target_met_text(rows: Sequence[TherapistRow]) -> str:
     judged = [r for r in rows if r.target_met is not None]
     met = sum(1 for r in judged if r.target_met)
     outside = sum(1 for r in rows if r.monitored and r.target is None)
-    note = (
-        f" ({counted(outside, 'monitored day')} outside the plan's dates not judged)"
-        if outside
-        else ""
-    )
+    short = sum(1 for r in rows if r.too_little)
+    notes = []
+    if short:
+        notes.append(
+            f"{counted(short, 'monitored day')} under {SHORT_DAY_DESK_S / 3600:g} h at the "
+            "desk not judged, too little to judge by"
+        )
+    if outside:
+        notes.append(f"{counted(outside, 'monitored day')} outside the plan's dates not judged")
+    note = f" ({'; '.join(notes)})" if notes else ""
     return f"met on {met} of {counted(len(judged), 'monitored day')}{note}"
 
 
@@ -773,21 +795,29 @@ def _desk_part_lines(
     ]
 
 
+def _verdict(r: TherapistRow) -> str:
+    """The day table's target column: met, missed, not judged (too little at the desk) or
+    empty (no plan's target that day)."""
+    if r.too_little:
+        return SHORT_DAY_VERDICT
+    met = r.target_met
+    return "" if met is None else ("met" if met else "missed")
+
+
 def day_table_lines(rows: Sequence[TherapistRow]) -> list[str]:
     head = (
-        f"{'date':12}{'monit. h':>9}{'desk h':>8}{'fwd head':>10}{'target':>8}"
+        f"{'date':12}{'monit. h':>9}{'desk h':>8}{'fwd head':>10}{'target':>10}"
         f"{'alerts':>7}{'done/presc':>11}{'skip':>5}{'ign.':>5}{'unpr.':>6}{'pain':>6}"
         f"{'headache':>10}"
     )
     out = [head]
     for r in rows:
         p = r.row.posture
-        met = r.target_met
         dd = r.row.diary
         head_txt = {"headache": f"yes ({dd.max_intensity})", "none": "no"}.get(dd.status, "?")
         out.append(
             f"{r.day.isoformat():12}{p.monitored_s / 3600:>9.1f}{p.desk_s / 3600:>8.1f}"
-            f"{r.fh_share_text():>10}{'' if met is None else ('met' if met else 'missed'):>8}"
+            f"{r.fh_share_text():>10}{_verdict(r):>10}"
             f"{p.alerts:>7}{f'{r.done_capped}/{r.prescribed}':>11}{r.skipped:>5}"
             f"{r.ignored:>5}{r.not_prompted:>6}{num(r.mean_pain):>6}{head_txt:>10}"
         )
@@ -874,15 +904,31 @@ def _period_axis(ax: Any, rows: Sequence[TherapistRow]) -> None:
 
 
 def _plot_forward_head(ax: Any, days: list, rows: list, label: str, **style: Any) -> None:
-    """The daily forward-head share of desk time (days without desk time left out)."""
-    pts = [(d, 100 * r.fh_share) for d, r in zip(days, rows) if r.fh_share is not None]
+    """The daily forward-head share of desk time (days without desk time left out); a day
+    under 1 h at the desk, not judged against the target, is a hollow circle outside the
+    line, as the user's report draws it (joined, 5 min of a demo weighed as a day)."""
+    color = STATE_COLORS["forward_head"]
+    pts = [
+        (d, 100 * r.fh_share)
+        for d, r in zip(days, rows)
+        if r.fh_share is not None and not r.row.posture.little_desk_time
+    ]
     if pts:
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=color, label=label, **style)
+    short = [
+        (d, 100 * r.fh_share)
+        for d, r in zip(days, rows)
+        if r.fh_share is not None and r.row.posture.little_desk_time
+    ]
+    if short:
         ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            "o-",
-            color=STATE_COLORS["forward_head"],
-            label=label,
+            [p[0] for p in short],
+            [p[1] for p in short],
+            "o",
+            color=color,
+            mfc="none",
+            ls="none",
+            label=f"under {SHORT_DAY_DESK_S / 3600:g} h at the desk (not judged)",
             **style,
         )
 
