@@ -115,6 +115,11 @@ class LeftOut:
     #: headaches' median start). Counted as ``low`` they read "less than 1 h monitored at
     #: the desk" beside a summary of the day showing more.
     early: int = 0
+    #: days with a diary entry (their own, or the next day's) but no posture logged at all.
+    #: Counted as ``low`` they read "4 days left out with less than 1 h monitored at the
+    #: desk" where one day had 5 min and three were never monitored, beside a report whose
+    #: day table showed one short day and whose data gaps listed the three as not monitored.
+    unmonitored: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,7 @@ class Comparison:
     excluded_unknown: int = 0  # monitored enough, but the outcome day has no diary entry
     excluded_carried: int = 0  # the outcome day began inside a headache from the day before
     excluded_early: int = 0  # same day: enough desk time that day, not before the time compared
+    excluded_unmonitored: int = 0  # no posture logged that day at all (see LeftOut)
 
     @property
     def n_days(self) -> int:
@@ -150,6 +156,7 @@ class Comparison:
             self.excluded_unknown,
             self.excluded_carried,
             self.excluded_early,
+            self.excluded_unmonitored,
         )
 
     @property
@@ -384,7 +391,7 @@ def _lag_rows(
     xs: list[float] = []
     ys: list[bool] = []
     intens: list[int] = []
-    low = no_onset = unknown = carried = early = 0
+    low = no_onset = unknown = carried = early = unmonitored = 0
     cutoff: Optional[time] = None
     if lag == 0:
         onsets = [
@@ -412,13 +419,18 @@ def _lag_rows(
                 # named for its start time only when that is what keeps it out: a day
                 # under the desk minimum stays out with one ("adding the time each
                 # headache began lets its day count" was said of days never monitored)
-                if under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum):
+                if not d.pieces:
+                    unmonitored += 1
+                elif under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum):
                     low += 1
                 else:
                     no_onset += 1
                 continue
             if cut is not None:
                 until = datetime.combine(d.day, cut).timestamp()
+        if not d.pieces:  # not monitored at all: no short day, no day to count
+            unmonitored += 1
+            continue
         desk, fh = exposure(d.pieces, until)
         if under_desk_minimum(desk * 3600, minimum):  # as the summary shows the day
             if until is not None and not under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum):
@@ -429,7 +441,7 @@ def _lag_rows(
         xs.append(fh / desk)
         ys.append(outcome.status == "headache")
         intens.append(outcome.intensity or 0)
-    return xs, ys, intens, cutoff, LeftOut(low, no_onset, unknown, carried, early)
+    return xs, ys, intens, cutoff, LeftOut(low, no_onset, unknown, carried, early, unmonitored)
 
 
 def analyse(
@@ -462,6 +474,7 @@ def analyse(
                 excluded_unknown=left.unknown,
                 excluded_carried=left.carried,
                 excluded_early=left.early,
+                excluded_unmonitored=left.unmonitored,
             )
         )
     # Holm over the lags that were tested; only mature comparisons may be claimed
@@ -536,6 +549,8 @@ def _left_out(
             f"{_days(carried)} left out because the next day's headache had begun by then "
             "(still going at midnight), so the day's desk time did not come before it"
         )
+    if left.unmonitored:
+        parts.append(f"{_days(left.unmonitored)} left out, not monitored at all")
     if low:
         parts.append(
             f"{_days(low)} left out with less than {min_desk_hours:g} h monitored at the desk"

@@ -346,13 +346,47 @@ def test_a_headache_day_without_a_start_not_monitored_is_not_said_to_want_its_st
 
     text = same_day()
     assert "1 headache day left out because no start time was entered" in text, text
-    assert "3 days left out with less than 1 h monitored at the desk" in text, text
+    assert "2 days left out, not monitored at all" in text, text
+    assert "1 day left out with less than 1 h monitored at the desk" in text, text
     for entry_id in ids:  # the advice followed for the days never monitored
         diary.edit(entry_id, start=time(14, 0))
     again = same_day()
     assert "0 headache days and 0 headache-free days count" in again
-    assert "3 days left out with less than 1 h monitored at the desk" in again, again
+    assert "2 days left out, not monitored at all" in again, again
+    assert "1 day left out with less than 1 h monitored at the desk" in again, again
     store.close()
+
+
+def test_days_never_monitored_are_named_apart_from_days_under_an_hour(tmp_path, monkeypatch):
+    """Days with a diary entry but no posture logged at all were counted with the short
+    days: "4 days left out with less than 1 h monitored at the desk" where one day had
+    30 min and three were never monitored, beside a therapist report whose day table
+    showed one short day and whose data gaps listed the other three as not monitored."""
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store, now=lambda: datetime(2024, 6, 1))
+    for i in range(8):  # 8 h at the desk, a headache at 16:00 every other day
+        d = FIRST + timedelta(days=i)
+        store.add_spans([Span(PostureState.GOOD, ts(d, 9), ts(d, 12))])
+        store.add_spans([Span(PostureState.FORWARD_HEAD, ts(d, 12), ts(d, 12, 10 + 5 * i))])
+        if i % 2:
+            diary.add(Headache(day=d, intensity=5, start=time(16, 0)))
+        else:
+            diary.check_in_none(d)
+    short = FIRST + timedelta(days=8)  # half an hour at the desk, headache-free
+    store.add_spans([Span(PostureState.GOOD, ts(short, 9), ts(short, 9, 30))])
+    diary.check_in_none(short)
+    never = [FIRST + timedelta(days=9 + i) for i in range(3)]  # a diary, no monitoring
+    for d in never:
+        diary.check_in_none(d)
+    res = analyse(collect_days(store, FIRST, never[-1]), n_perm=200)
+    store.close()
+    same = next(c for c in res.comparisons if c.lag == 0)
+    assert (same.n_headache, same.n_free) == (4, 4)
+    text = res.sentences[res.comparisons.index(same)]
+    assert "3 days left out, not monitored at all" in text, text
+    assert "1 day left out with less than 1 h monitored at the desk" in text, text
+    assert (same.excluded_unmonitored, same.excluded_low_monitoring) == (3, 1)
 
 
 def test_days_left_out_of_a_comparison_are_named_with_how_to_bring_them_in(tmp_path, monkeypatch):
