@@ -380,6 +380,7 @@ def gather(
     rows = []
     for r in base_rows:
         cells = [c for (d, _), c in adh.cells.items() if d == r.day]
+        doses = _dose_cells(adh, day=r.day)
         day_plan = plan_for(r.day)
         target = (
             day_plan.forward_head_max_share
@@ -392,8 +393,8 @@ def gather(
                 target=target,
                 prescribed=sum(c.prescribed for c in cells),
                 done_capped=sum(c.done_capped for c in cells),
-                skipped=sum(c.doses_skipped for c in cells),
-                ignored=sum(c.doses_ignored for c in cells),
+                skipped=sum(c.doses_skipped for c in doses),
+                ignored=sum(c.doses_ignored for c in doses),
                 mean_pain=adh.mean_pain(day=r.day),
                 not_prompted=adh.not_prompted(day=r.day),
             )
@@ -565,10 +566,13 @@ def summary_lines(data: TherapistData) -> list[str]:
         )
         for ex in adh.prescribed_ids:
             t = adh.total(ex)
+            doses = _dose_cells(adh, ex)
             lines.append(
                 f"  {ex}: {_done_capped(adh, ex)} of {t.prescribed} ({pct(adh.share(ex))}); "
-                f"prompted {t.doses_prompted}: skipped {t.doses_skipped}, "
-                f"ignored {t.doses_ignored}; not prompted {adh.not_prompted(ex)}; "
+                f"prompted {sum(c.doses_prompted for c in doses)}: "
+                f"skipped {sum(c.doses_skipped for c in doses)}, "
+                f"ignored {sum(c.doses_ignored for c in doses)}; "
+                f"not prompted {adh.not_prompted(ex)}; "
                 f"mean pain {num(adh.mean_pain(ex))}"
             )
     d = data.diary
@@ -669,6 +673,22 @@ def _target_met_text(rows: Sequence[TherapistRow]) -> str:
         notes.append(f"{counted(outside, 'monitored day')} outside the plan's dates not judged")
     note = f" ({'; '.join(notes)})" if notes else ""
     return f"met on {met} of {counted(len(judged), 'monitored day')}{note}"
+
+
+def _dose_cells(
+    adh: adherence_mod.Adherence, exercise: Optional[str] = None, day: Optional[date] = None
+) -> list[adherence_mod.ExerciseDay]:
+    """The cells whose dose prompts are the judged plan's: those of an exercise on a day
+    its plan prescribes it. A dose prompted on another day was another plan's (one that
+    ran before the plan given with ``--plan``, or a plan withdrawn with ``--instead``
+    that prompted for an hour): counted as the judged plan's, the summary read "0 of 3;
+    prompted 2: skipped 1, ignored 1; not prompted 3" and a day with no dose prescribed
+    showed one skipped. Those prompts stay in the table of every prompt of the exercise."""
+    return [
+        c
+        for (d, ex), c in adh.cells.items()
+        if c.prescribed and (exercise is None or ex == exercise) and (day is None or d == day)
+    ]
 
 
 def _done_capped(adh: adherence_mod.Adherence, exercise: str) -> int:

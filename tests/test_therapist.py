@@ -566,6 +566,42 @@ def test_a_day_under_an_hour_at_the_desk_is_not_judged_against_the_target(
     assert [rows[str(d)]["target_met"] for d in (FIRST, max(days))] == ["yes", "yes"]
 
 
+def test_doses_another_plan_prompted_are_not_counted_as_the_judged_plans(tmp_path: Path) -> None:
+    """`--plan F` over a range an earlier plan ran in (its doses prompted by the coach
+    then): the summary read "chin_tuck: 0 of 3 (0.0 %); prompted 2: skipped 1, ignored
+    1; not prompted 3", more prompted and not prompted than prescribed, and the day rows
+    showed a skipped and an ignored dose on days F prescribed none. Those prompts were the
+    other plan's; F's doses are counted on F's days alone, the prompts still shown in the
+    table of every prompt of the exercise."""
+    plan = load_plan_file(EXAMPLE)  # from Monday 2024-03-04: chin_tuck 3 a day, Mon-Fri
+    first, last = FIRST - timedelta(days=7), FIRST
+    before = [FIRST - timedelta(days=6), FIRST - timedelta(days=5)]  # Tue, Wed: no plan F
+    with Store.open(tmp_path / "t.sqlite3") as store:
+        for i, d in enumerate(before, start=1):
+            at = datetime.combine(d, time(10))
+            store.log_event(
+                "exercise_prompted",
+                at,
+                {"exercise": "chin_tuck", "for": "plan", "prompt": i, "slot": "10:00"},
+            )
+            if i == 1:  # Snooze pressed on the first; the second left unanswered
+                store.log_event(
+                    "snooze", at + timedelta(minutes=1), {"source": "button", "prompt": i}
+                )
+        data = therapist.gather(store, first, last, plan)
+    rows = {r.day: r.csv_dict() for r in data.rows}
+    for d in before:
+        assert rows[d]["exercises_prescribed"] == 0
+        assert (rows[d]["doses_skipped"], rows[d]["doses_ignored"]) == (0, 0), rows[d]
+    summary = " ".join(" ".join(therapist.summary_lines(data)).split())
+    assert (
+        "chin_tuck: 0 of 3 (0.0 %); prompted 0: skipped 0, ignored 0; not prompted 3" in summary
+    ), summary
+    table = therapist.adherence_lines(data)
+    line = next(x for x in table if x.startswith("chin_tuck"))
+    assert line.split()[1:8] == ["3", "0", "0", "0", "1", "1", "0.0"], line  # every prompt
+
+
 def test_a_report_that_includes_today_counts_as_of_now(tmp_path: Path) -> None:
     """Made mid-morning: the doses still to come are not prescribed yet, and a prompt from
     minutes ago is pending, not ignored (real SQLite, the report's own clock)."""
