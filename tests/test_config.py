@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import re
 import stat
+import sys
 from dataclasses import fields, replace
 from datetime import date, time
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from posture_guard import cli, coach, paths
 from posture_guard.coach import CoachSettings
 from posture_guard.errors import UserError
 from posture_guard.settings_watch import load_coach_settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9 and 3.10
+    import tomli as tomllib
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "config-example.toml"
 
