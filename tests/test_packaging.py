@@ -49,6 +49,17 @@ def test_the_license_is_an_spdx_expression_the_build_backend_can_read() -> None:
     assert any(r.startswith("setuptools>=") and int(r.split(">=")[1]) >= 77 for r in requires)
 
 
+def test_the_license_text_ships_with_the_package() -> None:
+    # MIT asks that its notice go with every copy: the wheel and the sdist had none (the
+    # repository had no LICENSE), only the word "MIT" in their metadata.
+    files = _project()["project"].get("license-files", [])
+    assert files, "pyproject.toml names no license-files, so no license text is shipped"
+    for name in files:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert text.startswith("MIT License\n"), name
+        assert "The above copyright notice and this permission notice shall be included" in text
+
+
 # --- Python 3.9 and 3.10, which requires-python admits ---------------------------------------
 #: modules of the standard library that Python 3.9 lacks, and what stands in for each there
 NEWER_STDLIB = {"tomllib": "tomli"}
