@@ -106,6 +106,30 @@ def test_modules_newer_than_python_3_9_are_imported_only_where_the_version_has_t
     )
 
 
+def test_python_3_9_and_3_10_read_the_toml_that_3_11_and_3_12_read() -> None:
+    # tomli 2.4 and later read TOML 1.1, the tomllib of Python 3.11 and 3.12 TOML 1.0: on
+    # Python 3.9 `checkin_time = 17:30` (no quotes) was taken, and the same config.toml was
+    # refused on 3.11 ("17:30 is text, which TOML takes in quotes"); a plan written on one
+    # machine could be refused on the patient's. Pinned, every Python reads TOML 1.0.
+    from packaging.requirements import Requirement
+
+    tomli = [
+        req
+        for req in map(Requirement, _project()["project"]["dependencies"])
+        if req.name == "tomli"
+    ]
+    assert len(tomli) == 1
+    (req,) = tomli
+    for python, needs in (("3.9", True), ("3.10", True), ("3.11", False), ("3.12", False)):
+        assert req.marker is not None and req.marker.evaluate({"python_version": python}) == needs
+    assert req.specifier.contains("2.3.2") and not req.specifier.contains("2.4.0")
+    if sys.version_info < (3, 11):  # pragma: no cover - Python 3.9 and 3.10
+        import tomli as installed
+
+        with pytest.raises(installed.TOMLDecodeError):
+            installed.loads("checkin_time = 17:30\n")
+
+
 # --- scripts/quickstart.sh on a fresh machine ----------------------------------------------
 # The script is run for real by bash, against stand-ins for python3 and for what pip would
 # install (no network, no real venv): each stand-in notes its command line in a log.
