@@ -565,15 +565,15 @@ class CoachMemory:
     folder). A restart (a crash that systemd restarts, logging out and in, `run` started
     again) must not reset the limits that keep the coach from spamming: the check-in and
     the framing prompt come once a day, the alerts of the last hour still count against
-    the hourly cap and the cool-down (as does the last break prompt, which starts it
-    too), the last notification against the gap between two and the prompts of the last
-    hour against the cap on all of them, a therapist-plan dose
-    already prompted is not prompted again, a Snooze button pressed keeps the coach
-    silent for its time, and the exercises go on rotating (not the same twice in a row).
-    The rest of the state (sitting time, spans of posture) describes what the camera saw,
-    which a new session sees afresh; so does the break prompt's back-off, which counts the
-    prompts of one sitting (a new session's first break prompt comes after
-    ``break_after_s``, later than any repeat but the last)."""
+    the hourly cap and the last alert against the cool-down, however long it is set (as
+    does the last break prompt, which starts it too), the last notification against the
+    gap between two and the prompts of the last hour against the cap on all of them, a
+    therapist-plan dose already prompted is not prompted again, a Snooze button pressed
+    keeps the coach silent for its time, and the exercises go on rotating (not the same
+    twice in a row). The rest of the state (sitting time, spans of posture) describes what
+    the camera saw, which a new session sees afresh; so does the break prompt's back-off,
+    which counts the prompts of one sitting (a new session's first break prompt comes
+    after ``break_after_s``, later than any repeat but the last)."""
 
     last_checkin_day: Optional[date] = None
     last_framing_day: Optional[date] = None
@@ -593,6 +593,10 @@ class CoachMemory:
     # prompts of the last hour, oldest first (max_prompts_per_hour): without them a
     # restarted monitor could show another 6 in the hour; absent from older files
     notified: tuple[datetime, ...] = ()
+    # the last posture alert, however long ago: ``alerts`` keeps only the last hour, and
+    # a cool-down set longer than that (``alert_cooldown_s`` up to a day) was forgotten
+    # by a restart, which then alerted at once; absent from older files (``alerts`` then)
+    last_alert_at: Optional[datetime] = None
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -610,6 +614,7 @@ class CoachMemory:
             ),
             st.recent_exercises,
             st.notified,
+            st.last_alert_at,
         )
 
 
@@ -688,11 +693,12 @@ class Coach:
         from the sessions before it."""
         m = memory if memory is not None else CoachMemory()
         alerts = m.alerts
+        known = [*alerts, m.last_alert_at] if m.last_alert_at is not None else list(alerts)
         return CoachState(
             last_checkin_day=m.last_checkin_day,
             last_framing_day=m.last_framing_day,
             alerts=alerts,
-            last_alert_at=max(alerts) if alerts else None,
+            last_alert_at=max(known) if known else None,
             last_notified_at=m.last_notified_at,
             plan_prompted_until=m.plan_prompted_until,
             # The sitting clock starts afresh, so this only keeps the break prompt's
@@ -1617,12 +1623,13 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             for k in ("last_checkin_day", "last_framing_day")
         ]
         alerts = tuple(_moment(x) for x in obj.get("alerts", []) if float(x) <= started)
-        last, plan_until, last_break = (
+        last, plan_until, last_break, last_alert = (
             _moment(x) if x is not None and x <= started else None
             for x in (
                 obj.get("last_notified_at"),
                 obj.get("plan_prompted_until"),
                 obj.get("last_break_prompt_at"),
+                obj.get("last_alert_at"),
             )
         )
         snooze = obj.get("button_snooze")
@@ -1652,6 +1659,7 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         button_snooze,
         recent,
         tuple(a for a in notified if a.timestamp() > hour_ago),
+        last_alert,
     )
 
 
@@ -1685,6 +1693,7 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         ),
         "recent_exercises": list(memory.recent_exercises),
         "notified": [a.timestamp() for a in memory.notified],
+        "last_alert_at": memory.last_alert_at.timestamp() if memory.last_alert_at else None,
     }
     try:
         control_mod.write_json_atomic(path, obj)

@@ -1093,6 +1093,29 @@ def test_a_restart_keeps_the_framing_prompt_to_once_a_day(tmp_path):
     assert [n.kind for n, _ in cut_session(T0 + timedelta(days=1)).sent] == ["framing"]
 
 
+def test_a_restart_keeps_a_cooldown_longer_than_an_hour(tmp_path):
+    """``alert_cooldown_s`` may be set up to a day; coach.json kept only the alerts of the
+    last hour, so a monitor restarted 70 min into a 2 h cool-down alerted a minute later.
+    Written once the alert had left the hour (the memory changes then), and read again
+    from the file, the last alert still holds the cool-down; an older file without it
+    reads as before."""
+    kw = dict(alert_cooldown_s=2 * 3600, break_after_s=8 * 3600)
+    first = _live_session(tmp_path, T0, FWD, 300, **kw)
+    [(alert, _)] = first.sent
+    assert alert.kind == "posture"
+    alert_at = next(e.at for e in first.events if e.kind == "alert")
+    # still slumped when the first session ends at 65 min: the hour's alert is gone
+    # from the memory, which is written again without it
+    _live_session(tmp_path, T0 + timedelta(minutes=5), FWD, 60 * 60, **kw)
+    assert json.loads((tmp_path / "coach.json").read_text())["alerts"] == []
+    second = _live_session(tmp_path, T0 + timedelta(minutes=70), FWD, 30 * 60, **kw)
+    assert second.sent == []
+    third = _live_session(tmp_path, T0 + timedelta(hours=2), FWD, 300, **kw)
+    [(again, _)] = third.sent
+    assert again.kind == "posture"
+    assert next(e.at for e in third.events if e.kind == "alert") - alert_at >= timedelta(hours=2)
+
+
 def test_a_restart_keeps_the_cooldown_a_break_prompt_started(tmp_path):
     """A break prompt starts the posture cool-down (it carries a stretch); a monitor
     restarted 2 min after it alerted a minute later (the cool-down was forgotten)."""
