@@ -232,6 +232,15 @@ class Plan:
 
     @property
     def warnings(self) -> list[str]:
+        return self.warnings_under(None)
+
+    def warnings_under(self, own_quiet: Optional[tuple[time, time]]) -> list[str]:
+        """The warnings of this plan as the coach follows it, ``own_quiet`` being the
+        patient's own quiet hours (config.toml). A plan without quiet hours of its own
+        keeps them (:func:`scheduled_plan`) and its doses are spread around them, so they
+        take their time out of the working day the doses must fit in: 24 doses in a 9 h
+        day around own quiet hours of 12:00-16:00 came one every 12 min, missed or late,
+        with no warning."""
         out = []
         n = len(self.prescriptions)
         if n > MANY_EXERCISES:
@@ -239,7 +248,7 @@ class Plan:
                 f"this plan has {n} exercises; adherence to home programmes drops as they "
                 f"grow, so consider at most {MANY_EXERCISES}"
             )
-        dense = self._dense_warning()
+        dense = self._dense_warning(own_quiet if self.quiet_hours is None else None)
         if dense:
             out.append(dense)
         for p in self.prescriptions:
@@ -252,12 +261,18 @@ class Plan:
                 )
         return out
 
-    def _dense_warning(self) -> str:
+    def _dense_warning(self, own_quiet: Optional[tuple[time, time]] = None) -> str:
         """The busiest weekday's doses, if more than :data:`DOSES_PER_HOUR_WARN` an hour
-        of the working day (quiet hours taken out); the entries with the most named."""
-        free = _available_minutes(self.workday, self.quiet_hours)
+        of the working day (quiet hours taken out, ``own_quiet`` where the plan sets
+        none); the entries with the most named."""
+        free = _available_minutes(self.workday, self.quiet_hours or own_quiet)
         if free <= 0:
             return ""
+        own = (
+            f" outside your own quiet hours ({_range_text(own_quiet)})"
+            if own_quiet is not None and free < _available_minutes(self.workday, None)
+            else ""
+        )
         per_day = [
             sum(p.times_per_day for p in self.prescriptions if d in p.days) for d in range(7)
         ]
@@ -274,7 +289,7 @@ class Plan:
         top = sorted(entries, key=lambda e: -e[1].times_per_day)[:3]
         named = ", ".join(f"exercise #{i} {p.id!r} ({p.times_per_day} a day)" for i, p in top)
         return (
-            f"{n} doses {_busiest_text(busiest)} in {free / 60:g} h of working day are "
+            f"{n} doses {_busiest_text(busiest)} in {free / 60:g} h of working day{own} are "
             f"one every {free / n:.0f} min; the coach shows at most "
             f"{coach.max_prompts_per_hour} notifications an hour, "
             f"{coach.min_gap_s / 60:g} min apart, posture alerts and break prompts among "
@@ -318,7 +333,7 @@ class Plan:
         ]
         for i, p in enumerate(self.prescriptions, start=1):
             lines += p.cert_lines(i)
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines += [f"Warning: {w}" for w in self.warnings_under(own_quiet)]
         return lines
 
 
@@ -1732,12 +1747,11 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
             f"{_exercises(plan)}; a running monitor follows it within seconds, else from "
             "its next start"
         )
-    for w in plan.warnings:
+    own = own_quiet_hours() if plan.quiet_hours is None else None
+    for w in plan.warnings_under(own):
         print(f"warning: {w}")
-    if plan.quiet_hours is None:
-        own = own_quiet_hours()
-        if own is not None and _available_minutes(plan.workday, own) <= 0:
-            print(f"warning: {_own_quiet_cover_text(plan, own)}")
+    if own is not None and _available_minutes(plan.workday, own) <= 0:
+        print(f"warning: {_own_quiet_cover_text(plan, own)}")
     today = now.date()
     plans = None if plan.end < today else plans_on(today)
     if plans is None:

@@ -755,6 +755,52 @@ def test_import_warns_when_the_users_own_quiet_hours_leave_no_dose_a_time(
     assert "quiet hours" not in capsys.readouterr().out
 
 
+def test_the_dose_warning_takes_the_users_own_quiet_hours_out_of_the_working_day(
+    tmp_path: Path, pg_home: Path
+) -> None:
+    """24 doses in the 9 h working day fit (27 would, 3 an hour), but a plan without quiet
+    hours keeps the patient's own, 12:00-16:00 here, and the coach spreads the doses over
+    the 5 h left: one every 12 min, more than it shows on time. Import and `plan show`
+    said nothing; they warn as for a plan with those quiet hours of its own, saying whose
+    they are. Own quiet hours outside the working day change nothing."""
+    import os
+    import subprocess
+
+    def posture_guard(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            timeout=120,
+        )
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout
+
+    today = date.today()
+    f = tmp_path / "dense.toml"
+    f.write_text(
+        f"schema = 1\nstart = {today}\nend = {today + timedelta(days=6)}\n"
+        '[[exercise]]\nid = "chin_tuck"\ntimes_per_day = 12\n'
+        '[[exercise]]\nid = "neck_rotation"\ntimes_per_day = 12\n',
+        encoding="utf-8",
+    )
+    warning = (
+        "24 doses a day in 5 h of working day outside your own quiet hours (12:00-16:00) "
+        "are one every 12 min; the coach shows at most 6 notifications an hour"
+    )
+    _write_config('[coach]\nquiet_hours = "12:00-16:00"\n')
+    assert f"warning: {warning}" in posture_guard("plan", "import", str(f))
+    assert f"Warning: {warning}" in posture_guard("plan", "show")
+    # what the coach will do: 24 doses between 08:30 and 17:30 outside 12:00-16:00
+    settings_, _ = plan.coach_overrides(today)
+    assert settings_ is not None and settings_.plan_slots is not None
+    times = [at.hour * 60 + at.minute for at, _ in settings_.plan_slots(today)]
+    assert len(times) == 24 and max(b - a for a, b in zip(times, times[1:]) if b < 16 * 60) < 15
+    _write_config('[coach]\nquiet_hours = "22:00-07:00"\n')
+    assert "warning:" not in posture_guard("plan", "import", str(f))
+
+
 def test_a_broken_config_under_a_plan_is_a_user_error_naming_the_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
