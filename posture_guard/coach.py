@@ -1609,9 +1609,16 @@ class CoachSink:
 def read_memory(path: Optional[Path], started: float) -> CoachMemory:
     """The :class:`CoachMemory` in ``path`` (nothing for a missing or damaged file: the
     coach then starts afresh, as before the file existed). ``started``: the session's
-    POSIX start. A time after it (a clock set back, a hand-edited file) would hold the
-    limits until the clock caught up with it, so it is dropped. An older file, holding
-    only ``last_checkin_day``, reads as before."""
+    POSIX start. A prompt stamped after it was shown by a clock since set back (or the
+    file was edited by hand): it is taken as shown at the start, and a Snooze button
+    pressed then as pressed at the start, so each limit holds for its own length from
+    there, not until the clock catches up with the stamp. Dropped, as they were, a clock
+    set back a few minutes after a prompt let the next come at once, and the hour's
+    prompts count again from none. The latest plan slot prompted is still dropped then:
+    a slot is a time of day, and held, a clock set back a day would keep that day's doses
+    from being prompted (set back minutes, a dose of those minutes may come again, the
+    gap and the hourly cap holding). An older file, holding only ``last_checkin_day``,
+    reads as before."""
     if path is None:
         return CoachMemory()
     try:
@@ -1622,27 +1629,32 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             date.fromisoformat(obj[k]) if obj.get(k) is not None else None
             for k in ("last_checkin_day", "last_framing_day")
         ]
-        alerts = tuple(_moment(x) for x in obj.get("alerts", []) if float(x) <= started)
-        last, plan_until, last_break, last_alert = (
-            _moment(x) if x is not None and x <= started else None
+        alerts = tuple(_shown(x, started) for x in obj.get("alerts", []))
+        last, last_break, last_alert = (
+            _shown(x, started) if x is not None else None
             for x in (
                 obj.get("last_notified_at"),
-                obj.get("plan_prompted_until"),
                 obj.get("last_break_prompt_at"),
                 obj.get("last_alert_at"),
             )
         )
+        plan_until = obj.get("plan_prompted_until")
+        plan_until = _moment(plan_until) if plan_until is not None else None
+        if plan_until is not None and plan_until.timestamp() > started:
+            plan_until = None
         snooze = obj.get("button_snooze")
         button_snooze = None
         if snooze is not None:
-            pressed, until = snooze  # a pair, else the file is damaged
-            if pressed <= started < until:  # pressed before this start, not over yet
+            pressed, until = (_moment(x).timestamp() for x in snooze)  # a pair, or damaged
+            if pressed > started:  # by a clock since set back: its whole length from now
+                pressed, until = started, started + (until - pressed)
+            if until > started:  # not over yet
                 button_snooze = (_moment(pressed), _moment(until))
         recent = tuple(obj.get("recent_exercises", ()))
         if not all(isinstance(x, str) for x in recent):
             raise TypeError("recent_exercises: not a list of exercise ids")
         # absent from the files of versions before the cap on all prompts: none counted
-        notified = tuple(_moment(x) for x in obj.get("notified", []) if float(x) <= started)
+        notified = tuple(_shown(x, started) for x in obj.get("notified", []))
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -1661,6 +1673,13 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         tuple(a for a in notified if a.timestamp() > hour_ago),
         last_alert,
     )
+
+
+def _shown(value: Any, started: float) -> datetime:
+    """The moment of a prompt in coach.json, one after ``started`` (a clock set back
+    since) as ``started`` (see :func:`read_memory`)."""
+    moment = _moment(value)
+    return moment if moment.timestamp() <= started else _moment(started)
 
 
 def _moment(value: Any) -> datetime:

@@ -1197,21 +1197,58 @@ def test_a_restart_goes_on_with_the_rotation_of_exercises(tmp_path):
         "[]",
         '{"alerts": ["yesterday"]}',
         '{"last_framing_day": "2024-13-45"}',
-        # an alert stamped after the session's start (a clock set back): not held
-        f'{{"alerts": [{int(T0.timestamp()) + 86400}], "last_notified_at": 0}}',
-        # a Snooze button that is no pair, or pressed after the start (a clock set back)
+        # a Snooze button that is no pair
         '{"button_snooze": 5}',
         '{"recent_exercises": [3]}',
-        f'{{"button_snooze": [{int(T0.timestamp()) + 3600}, {int(T0.timestamp()) + 4500}]}}',
     ],
 )
-def test_a_damaged_or_future_memory_file_starts_the_coach_afresh(tmp_path, text):
+def test_a_damaged_memory_file_starts_the_coach_afresh(tmp_path, text):
     (tmp_path / "coach.json").write_text(text)
     sink = _live_session(tmp_path, T0, FWD, 300)
     assert [n.kind for n, _ in sink.sent] == ["posture"]
     # and the file is whole again for the next start
     saved = json.loads((tmp_path / "coach.json").read_text())
     assert saved["alerts"] == [sink.events[0].at.timestamp()]
+
+
+def test_a_clock_set_back_keeps_the_limits_of_the_prompts_before_it(tmp_path):
+    """The clock set back (NTP correcting it, or by hand) starts a new session at the new
+    time, as a restart does, and the prompts stamped by the clock before were after its
+    start: they were dropped, so a user still slumped was alerted again a minute after
+    the alert, and the hour's prompts counted from none. Taken as shown at the start,
+    each limit holds for its own length from there."""
+    first = _live_session(tmp_path, T0, FWD, 300)
+    [(alert, _)] = first.sent
+    # at 09:05 the clock is set back 10 min: the new session starts at 08:55
+    restart = T0 - timedelta(minutes=5)
+    second = _live_session(tmp_path, restart, FWD, 20 * 60)
+    [(again, _)] = second.sent
+    assert again.kind == "posture"
+    alert_at = next(e.at for e in second.events if e.kind == "alert")
+    cfg = second.coach.settings
+    assert alert_at.timestamp() - restart.timestamp() >= cfg.alert_cooldown_s
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        # an alert a day ahead (a file edited by hand, a clock a day off)
+        {"alerts": [1], "last_notified_at": 1, "notified": [1]},
+        # a Snooze button pressed a day ahead, for 15 min
+        {"button_snooze": [1, 1 + 15 * 60]},
+    ],
+)
+def test_a_prompt_stamped_ahead_holds_its_limit_for_its_own_length_only(tmp_path, stamps):
+    ahead = T0.timestamp() + 86400
+
+    def moved(value):
+        return [moved(v) for v in value] if isinstance(value, list) else ahead + value - 1
+
+    (tmp_path / "coach.json").write_text(json.dumps({k: moved(v) for k, v in stamps.items()}))
+    sink = _live_session(tmp_path, T0, FWD, 20 * 60)
+    assert [n.kind for n, _ in sink.sent] == ["posture"]
+    alert_at = next(e.at for e in sink.events if e.kind == "alert")
+    assert 15 * 60 <= alert_at.timestamp() - T0.timestamp() < 16 * 60
 
 
 def test_a_memory_file_of_an_earlier_version_still_holds_the_checkin_day(tmp_path):
