@@ -85,7 +85,14 @@ Defaults (:class:`CoachSettings`) and why:
   prompting for a break right after a long unseen gap would more likely be wrong than
   right.
 - ``checkin_time = 17:30``: once a day, at the first decision with the person present at
-  or after that time; ``quiet_hours`` default to none (working hours vary too much).
+  or after that time; ``quiet_hours`` default to none (working hours vary too much). A
+  monitored day whose check-in never came (the gap, the hourly cap, a snooze or the quiet
+  hours held it back until the user left or midnight passed, or the user left before
+  ``checkin_time``) is asked about once, at the first moment allowed on the next day the
+  user is at the desk ("How was yesterday, Tuesday 1 December?"), its buttons recording
+  that day, unless the diary already knows the day. Only the last day monitored, and only
+  if it is at most :data:`CHECKIN_CATCH_UP_DAYS` back: a day left unknown is better than a
+  week of questions after a holiday, and an answer from further back is guesswork.
 - ``snooze_button_s = 15 min``: what the notification's "Snooze 15 min" button does
   (1 s to 24 h, as `posture-guard snooze` takes).
 - ``framing_after_s = 5 min`` within ``framing_window_s = 30 min``: a user whom the frame
@@ -137,6 +144,19 @@ CHECKIN_BUTTONS: tuple[tuple[str, str], ...] = (
     ("no_headache", "No headache"),
     ("headache", "I had a headache"),
 )
+#: A monitored day whose check-in never came is asked about on a later day only this many
+#: days back at most (yesterday or the day before; after a weekend off, Friday stays
+#: unknown): recall of a headache's day fades fast, and one question, not a backlog.
+CHECKIN_CATCH_UP_DAYS = 2
+# Day and month names in English, as every message is (strftime's %A and %B follow the
+# locale, which a toolkit of the tray may have set to the user's language).
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)  # fmt: skip
+# Tells whether the diary has an entry or a check-in for a day (see Coach).
+DiaryKnows = Callable[[date], bool]
 # A prescribed exercise (therapist plan) more than this late is missed, not prompted.
 PLAN_LATE_S = 60 * 60.0
 # The longest any duration setting (``*_s``) may be. No rule of the coach means anything
@@ -557,6 +577,10 @@ class CoachState:
     # (prompt id, day asked about) of recent check-ins, so an answer pressed after
     # midnight still goes to the day the check-in was for
     checkin_prompts: tuple[tuple[int, date], ...] = ()
+    # the last local day the user was seen at the desk, and a day before today whose
+    # check-in never came (held back past the user's leaving or midnight), still to ask
+    last_present_day: Optional[date] = None
+    checkin_owed: Optional[date] = None
 
 
 @dataclass(frozen=True)
@@ -597,6 +621,11 @@ class CoachMemory:
     # a cool-down set longer than that (``alert_cooldown_s`` up to a day) was forgotten
     # by a restart, which then alerted at once; absent from older files (``alerts`` then)
     last_alert_at: Optional[datetime] = None
+    # the last day the user was at the desk and a past day whose check-in never came:
+    # without them a monitor started the next morning (the laptop shut down overnight)
+    # forgot the day it was to ask about; absent from older files
+    last_present_day: Optional[date] = None
+    checkin_owed: Optional[date] = None
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -615,6 +644,8 @@ class CoachMemory:
             st.recent_exercises,
             st.notified,
             st.last_alert_at,
+            st.last_present_day,
+            st.checkin_owed,
         )
 
 
@@ -683,10 +714,16 @@ def headache_add_hint(day: Optional[date], db: Optional[str] = None, replay: boo
 class Coach:
     """The pure coaching engine. See :meth:`step`."""
 
-    def __init__(self, settings: CoachSettings, library: Library):
+    def __init__(
+        self, settings: CoachSettings, library: Library, diary_knows: Optional[DiaryKnows] = None
+    ):
+        """``diary_knows(day)``: whether the diary already has an entry or a check-in for
+        ``day``, so a late check-in does not ask about a day the user has recorded. None
+        (no diary, as in a replay without a database): every such day is asked about."""
         settings.validate()
         self.settings = settings
         self.library = library
+        self.diary_knows = diary_knows
 
     def initial(self, memory: Optional[CoachMemory] = None, first_prompt_id: int = 1) -> CoachState:
         """The state a session starts from: fresh, but for what ``memory`` carries over
@@ -708,6 +745,8 @@ class Coach:
             button_snooze_until=m.button_snooze[1] if m.button_snooze else None,
             recent_exercises=m.recent_exercises,
             notified=m.notified,
+            last_present_day=m.last_present_day,
+            checkin_owed=m.checkin_owed,
             next_prompt_id=first_prompt_id,
         )
 
@@ -734,6 +773,8 @@ class Coach:
         st = self._cut_timeline(st, obs.cut_off, now)  # before _timeline moves last_t
         st, gap = self._timeline(st, obs.state, now)
         st = self._presence(st, obs.state, obs.cut_off, now, gap, fx)
+        if obs.state is not PostureState.ABSENT or obs.cut_off:
+            st = self._present_on(st, now.date())
 
         # Quiet acknowledgement of a corrected posture: a note, never a notification.
         if (
@@ -767,6 +808,7 @@ class Coach:
             return st, fx
         if len(st.notified) >= cfg.max_prompts_per_hour:
             return st, fx
+        st = self._drop_known_owed(st, now.date())
 
         rules = (
             self._break_rule,
@@ -1000,6 +1042,21 @@ class Coach:
         good_since = (st.good_since or now) if state is PostureState.GOOD else None
         return replace(st, sitting_since=st.sitting_since or now, good_since=good_since)
 
+    def _present_on(self, st: CoachState, today: date) -> CoachState:
+        """The user is at the desk on ``today``. On the first such decision of a day, the
+        last day they were at the desk before it becomes the day a late check-in asks about
+        when its own check-in never came (it replaces an older one: only the last day
+        monitored is asked about)."""
+        last = st.last_present_day
+        if last is not None and last >= today:
+            return st
+        owed = st.checkin_owed
+        if last is not None:
+            asked = st.last_checkin_day is not None and st.last_checkin_day >= last
+            recent = (today - last).days <= CHECKIN_CATCH_UP_DAYS
+            owed = last if recent and not asked else None
+        return replace(st, last_present_day=today, checkin_owed=owed)
+
     def _end_absence(self, st: CoachState, now: datetime, fx: list[Effect]) -> CoachState:
         """Someone is back: an absence of ``break_reset_s`` or more was a break (its last
         absent sample may have fallen just short of the threshold)."""
@@ -1202,22 +1259,80 @@ class Coach:
     def _checkin_rule(
         self, st: CoachState, state: PostureState, now: datetime
     ) -> tuple[CoachState, list[Effect]]:
+        """The end-of-day check-in, and first the late one for a past day whose own never
+        came (see :meth:`_present_on`): once, about that day, its buttons recording that
+        day, unless the diary already knows it or it is over
+        :data:`CHECKIN_CATCH_UP_DAYS` back."""
         at = self.settings.checkin_time
-        if at is None or now.time() < at or st.last_checkin_day == now.date():
+        if at is None:
             return st, []
+        today = now.date()
+        if st.checkin_owed is not None:  # still to ask: see _drop_known_owed
+            return self._ask_checkin(replace(st, checkin_owed=None), now, st.checkin_owed)
+        if now.time() < at or st.last_checkin_day == today:
+            return st, []
+        return self._ask_checkin(st, now, today)
+
+    def _drop_known_owed(self, st: CoachState, today: date) -> CoachState:
+        """Forget the past day a late check-in would ask about when there is no asking it
+        (no check-in, the diary knows the day, or it is too far back). Done before the
+        rules, not in :meth:`_checkin_rule`, since a rule's state counts only with a
+        notification, and the diary would be read again at every decision."""
+        owed = st.checkin_owed
+        if owed is None:
+            return st
+        if (
+            self.settings.checkin_time is None
+            or not 0 < (today - owed).days <= CHECKIN_CATCH_UP_DAYS
+            or self._diary_has(owed)
+        ):
+            return replace(st, checkin_owed=None)
+        return st
+
+    def _diary_has(self, day: date) -> bool:
+        """Whether the diary has an entry or a check-in for ``day``; a diary that cannot be
+        read (a locked database) knows nothing, and the question is asked."""
+        if self.diary_knows is None:
+            return False
+        try:
+            return self.diary_knows(day)
+        except Exception as exc:  # the coaching goes on; the user answers once more
+            log.warning("cannot read the headache diary for %s: %s", day, exc)
+            return False
+
+    def _ask_checkin(
+        self, st: CoachState, now: datetime, day: date
+    ) -> tuple[CoachState, list[Effect]]:
+        """The check-in notification about ``day`` (today, or a past day not asked)."""
         pid = st.next_prompt_id
-        body = (
-            "Did you have a headache today? If so, note it in your headache diary: when it "
-            "started, how strong it was and what helped."
-        )
+        payload: dict[str, Any] = {"day": day.isoformat(), "prompt": pid}
+        if day == now.date():
+            title = "End-of-day check-in"
+            body = (
+                "Did you have a headache today? If so, note it in your headache diary: when "
+                "it started, how strong it was and what helped."
+            )
+        else:
+            named = f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+            if day == now.date() - timedelta(days=1):
+                title, question = "Check-in for yesterday", f"How was yesterday, {named}?"
+            else:
+                title, question = f"Check-in for {named}", f"How was {named}?"
+            body = (
+                f"{question} The check-in could not come that day. Did you have a headache "
+                "then? If so, note it in your headache diary: when it started, how strong "
+                "it was and what helped."
+            )
+            payload["late"] = True
         fx: list[Effect] = [
-            Notify(pid, "checkin", "End-of-day check-in", body, None, CHECKIN_BUTTONS),
-            Event("checkin_prompted", now, {"day": now.date().isoformat(), "prompt": pid}),
+            Notify(pid, "checkin", title, body, None, CHECKIN_BUTTONS),
+            Event("checkin_prompted", now, payload),
         ]
         # a week of check-ins is more than any notification stays answerable
-        asked = (*st.checkin_prompts, (pid, now.date()))[-7:]
+        asked = (*st.checkin_prompts, (pid, day))[-7:]
+        last = day if st.last_checkin_day is None else max(st.last_checkin_day, day)
         return (
-            replace(st, last_checkin_day=now.date(), next_prompt_id=pid + 1, checkin_prompts=asked),
+            replace(st, last_checkin_day=last, next_prompt_id=pid + 1, checkin_prompts=asked),
             fx,
         )
 
@@ -1289,8 +1404,9 @@ class CoachSink:
         self.session = session
         self.db = db
         self.on_checkin = on_checkin if on_checkin is not None else diary_writer(on_event)
+        self.diary_knows = diary_reader(on_event)
         self.notifier = notifier
-        self.coach = Coach(settings or CoachSettings(), library or load_library())
+        self.coach = Coach(settings or CoachSettings(), library or load_library(), self.diary_knows)
         self.on_event = on_event
         self.control = control
         self.heartbeat = heartbeat
@@ -1365,7 +1481,7 @@ class CoachSink:
         took up an edited config.toml or a new plan (``settings_watch``). The state
         carries over, as :class:`CoachMemory` carries it over a restart, and more: the
         sitting clock and the posture of the last minutes too."""
-        self.coach = Coach(settings, library)
+        self.coach = Coach(settings, library, self.diary_knows)
 
     def tell(self, title: str, body: str) -> None:
         """A notification from the monitor itself, not a coach prompt (no pacing, no
@@ -1655,6 +1771,11 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             raise TypeError("recent_exercises: not a list of exercise ids")
         # absent from the files of versions before the cap on all prompts: none counted
         notified = tuple(_shown(x, started) for x in obj.get("notified", []))
+        # absent from the files of versions before the late check-in: none owed
+        present, owed = (
+            date.fromisoformat(obj[k]) if obj.get(k) is not None else None
+            for k in ("last_present_day", "checkin_owed")
+        )
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -1672,6 +1793,8 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         recent,
         tuple(a for a in notified if a.timestamp() > hour_ago),
         last_alert,
+        present,
+        owed,
     )
 
 
@@ -1713,6 +1836,8 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         "recent_exercises": list(memory.recent_exercises),
         "notified": [a.timestamp() for a in memory.notified],
         "last_alert_at": memory.last_alert_at.timestamp() if memory.last_alert_at else None,
+        "last_present_day": _iso(memory.last_present_day),
+        "checkin_owed": _iso(memory.checkin_owed),
     }
     try:
         control_mod.write_json_atomic(path, obj)
@@ -1746,6 +1871,23 @@ def diary_writer(on_event: Optional[EventCallback]) -> Optional[CheckinCallback]
         Diary(store).check_in_none(day)
 
     return record
+
+
+def diary_reader(on_event: Optional[EventCallback]) -> Optional[DiaryKnows]:
+    """Whether the diary of the Store whose ``log_event`` is ``on_event`` has an entry or
+    a check-in for a day (what a late check-in need not ask about), or None when events go
+    to no Store."""
+    from .store import Store
+
+    store = getattr(on_event, "__self__", None)
+    if not isinstance(store, Store):
+        return None
+    from .diary import Diary
+
+    def knows(day: date) -> bool:
+        return Diary(store).days(day, day)[day].status != "unknown"
+
+    return knows
 
 
 # --------------------------------------------------------------------------- CLI wiring
