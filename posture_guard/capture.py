@@ -41,6 +41,14 @@ CAMERA_HEIGHT = 480
 # on its damage says so of both.
 PLAUSIBLE_FPS = (0.01, 1000.0)
 ASSUMED_FPS = 25.0
+# A frame's time as its container states it (the presentation time stamp) within this of
+# its place at the stated rate is taken as that place: the time base of a clip of constant
+# rate (an MP4's 12800ths of a second) gave times differing from index / fps in their last
+# digits, and a replay of such a clip keeps the times it always had.
+ON_THE_RATE = 0.001
+# The longest a frame is believed to be shown, as by the slowest rate believed: a time
+# stated further on from the frame before is none the file can hold.
+LONGEST_GAP = 1.0 / PLAUSIBLE_FPS[0]
 
 
 class CameraError(UserError):
@@ -226,7 +234,17 @@ class _DecoderLog:
 
 
 class VideoFileSource:
-    """Frames of a video file with times from the file's frame rate."""
+    """Frames of a video file, each timed as its container states (see :meth:`_time`).
+
+    A phone or a screen recorder writes frames at a variable rate (a phone slows down in
+    dim light, a screen recorder writes a frame only when the screen changes), and states
+    as its frame rate the average: each frame timed by its index at that rate put every
+    state change, span and calibration window at the wrong time (a clip of 6 s at 30 fps
+    and then 24 s at 1 fps stated 7.3 fps, and its change at 6 s was timed at 24.7 s).
+    Where the container gives no time for a frame, or one that cannot be right, the frame
+    is timed one frame at the stated rate after the one before, and :meth:`damage` says
+    from which frame.
+    """
 
     def __init__(self, path: str | Path):
         cv2 = _cv2()
@@ -273,14 +291,12 @@ class VideoFileSource:
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.name = f"video:{self.path.name}"
-        self._index = 0
-        self._pending: Optional[np.ndarray] = None
+        self._index = 0  # frames handed out or skipped
         if not ok or first is None:
             self._cap.release()
             raise UserError(f"{self.path}: the video has no readable frames{held.gist()}")
         self._log = _DecoderLog()
         self._log.keep(0, held, _FFMPEG)  # any other line reaches the user as before
-        self._pending = first
         self.height, self.width = first.shape[:2]
         # stream time of the last frame, as the container states it: what a replay into a
         # database checks against the time already logged there, and ends now. None when
@@ -293,41 +309,96 @@ class VideoFileSource:
         self._stated = int(count) if believed else 0
         self.duration: Optional[float] = (self._stated - 1) / self.fps if believed else None
         self._ended = False  # read to where decoding stopped
+        self._origin: Optional[float] = None  # the container's time of the first frame (s)
+        self._last_t = 0.0  # stream time of the last frame handed out or skipped
+        self._untimed: Optional[int] = None  # the first frame the container gave no time for
+        self._untimed_count = 0
+        self._first_t: Optional[float] = None  # time of the frame the decoder complained of
+        # the frame grabbed and not yet handed out or skipped, with its time (the first,
+        # read above, as its picture): skipping looks at a frame's time, which only its
+        # container knows, before it is given out
+        self._next: Optional[float] = self._time(0)
+        self._next_image: Optional[np.ndarray] = first
+        self._note_complaint(0.0)
 
-    def _t(self, index: int) -> float:
-        return index / self.fps
+    def _time(self, index: int) -> float:
+        """Stream time of frame ``index``, just grabbed: what its container states, from
+        the first frame's, when that comes after the frame before by at most
+        LONGEST_GAP; else one frame at the stated rate after the frame before (none
+        stated, as OpenCV gives 0 for a frame with no time stamp; going back, as two
+        recordings joined end to end do; or a jump ahead, as a time stamp reset in a
+        live stream makes). A frame rate not believed (see PLAUSIBLE_FPS) is a time base
+        not believed: those frames are timed at ASSUMED_FPS by their index, as before.
+        (The length the file states is no bound: OpenCV states a GIF of two frames 2 s
+        apart as 2 frames at 100 fps, its time base.)"""
+        on_rate = index / self.fps
+        if self._unbelieved is not None:
+            return on_rate
+        previous = self._last_t if index > 0 else -math.inf
+        stated = float(self._cap.get(_cv2().CAP_PROP_POS_MSEC)) / 1000.0
+        if index == 0 and math.isfinite(stated):
+            self._origin = stated
+        t = stated - self._origin if self._origin is not None else math.nan
+        latest = previous + LONGEST_GAP if index > 0 else 0.0
+        if not (math.isfinite(t) and previous < t <= latest):
+            if self._untimed is None:
+                self._untimed = index
+            self._untimed_count += 1
+            return previous + 1.0 / self.fps if index > 0 else 0.0
+        if abs(t - on_rate) <= ON_THE_RATE and on_rate > previous:
+            return on_rate
+        return t
+
+    def _grab(self) -> bool:
+        """Grab the next frame (decoded, not yet converted) and time it; False at the end."""
+        if self._next is not None:
+            return True
+        with self._log.reading(self._index):
+            ok = self._cap.grab()
+        if not ok:
+            self._ended = True
+            return False
+        self._next = self._time(self._index)
+        self._note_complaint(self._next)
+        return True
+
+    def _note_complaint(self, t: float) -> None:
+        """Keep the time of the frame the decoder first complained of, for :meth:`damage`."""
+        if self._first_t is None and self._log.first is not None:
+            self._first_t = t if self._log.first >= self._index else self._last_t
+
+    def _hand_on(self) -> float:
+        """The grabbed frame is handed out or skipped: its time."""
+        t = self._next if self._next is not None else self._last_t
+        self._next, self._next_image = None, None
+        self._last_t = t
+        self._index += 1
+        return t
 
     @property
     def last_t(self) -> float:
         """Stream time of the last frame read or skipped: at the end, the clip's last
         frame, which the replay counts to as a landmark replay counts to its last sample."""
-        return self._t(max(self._index - 1, 0))
+        return self._last_t
 
     def read(self) -> Optional[Frame]:
-        if self._pending is not None:
-            image, self._pending = self._pending, None
-        else:
+        if not self._grab():
+            return None
+        image = self._next_image
+        if image is None:
             with self._log.reading(self._index):
-                ok, image = self._cap.read()
+                ok, image = self._cap.retrieve()
+            self._note_complaint(self._next if self._next is not None else self._last_t)
             if not ok or image is None:
                 self._ended = True
+                self._next = None
                 return None
-        frame = Frame(self._t(self._index), image)
-        self._index += 1
-        return frame
+        return Frame(self._hand_on(), image)
 
     def skip_until(self, t: float) -> int:
         skipped = 0
-        while self._t(self._index) < t - 1e-9:
-            if self._pending is not None:
-                self._pending = None
-            else:
-                with self._log.reading(self._index):
-                    ok = self._cap.grab()
-                if not ok:
-                    self._ended = True
-                    break
-            self._index += 1
+        while self._grab() and self._next is not None and self._next < t - 1e-9:
+            self._hand_on()
             skipped += 1
         return skipped
 
@@ -348,6 +419,13 @@ class VideoFileSource:
             # NaN and infinity from a rate of 0/0 or n/0: "(nan fps)" said nothing
             said = f"({given:.3g} fps) cannot be right" if math.isfinite(given) else "is no number"
             rate = f"the frame rate it states {said}, so its times assume {self.fps:g} fps"
+        elif self._untimed is not None:
+            # the same words as a rate not believed: those frames' times are a guess
+            rate = (
+                f"{self._untimed_count} of its frames from frame {self._untimed + 1} state no "
+                "time, or one going back or over 100 s on, so each is timed one frame at its "
+                f"stated {self.fps:.3g} fps after the frame before"
+            )
         if first is None and not short:
             return f"{self.path} is damaged: {rate}" if rate else None
         if rate and first == 0 and not short:  # what the decoder said on opening it
@@ -366,9 +444,18 @@ class VideoFileSource:
         if rate:
             what = f"{what}; {rate}"
         return (
-            f"{self.path} is damaged from about {_clock(self._t(at))} (frame {at + 1}): "
+            f"{self.path} is damaged from about {_clock(self._time_of(at))} (frame {at + 1}): "
             f"{what}{_gist(self._log.words)}"
         )
+
+    def _time_of(self, at: int) -> float:
+        """Stream time of frame ``at``: its own, for the frame the decoder complained of,
+        else counted at the stated rate from the last frame handed out."""
+        if at == self._log.first and self._first_t is not None:
+            return self._first_t
+        if self._index == 0:
+            return at / self.fps
+        return self._last_t + (at - self._index + 1) / self.fps
 
     def close(self) -> None:
         with self._log.reading(self._index):  # the decoder drained: its last complaints
