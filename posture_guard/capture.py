@@ -307,6 +307,7 @@ class VideoFileSource:
         count = float(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
         believed = math.isfinite(count) and 1 <= count <= self.path.stat().st_size
         self._stated = int(count) if believed else 0
+        self.stated_frames = self._stated  # 0 where it states none to believe
         self.duration: Optional[float] = (self._stated - 1) / self.fps if believed else None
         self._ended = False  # read to where decoding stopped
         self._origin: Optional[float] = None  # the container's time of the first frame (s)
@@ -529,9 +530,17 @@ def read_image(path: Path, what: str = "image") -> Optional[np.ndarray]:
 class StillImageSource:
     """A photo presented as a short clip of itself (see the module docstring)."""
 
-    def __init__(self, path: str | Path, still_seconds: float = 10.0, still_fps: float = 2.0):
+    def __init__(
+        self,
+        path: str | Path,
+        still_seconds: float = 10.0,
+        still_fps: float = 2.0,
+        image: Optional[np.ndarray] = None,
+    ):
+        """``image``: the picture, already read from ``path`` (a GIF of one picture)."""
         self.path = Path(path)
-        image = read_image(self.path) if self.path.exists() else None
+        if image is None:
+            image = read_image(self.path) if self.path.exists() else None
         if image is None:
             raise UserError(f"{self.path}: not found or not an image OpenCV can read")
         self._image = image
@@ -636,7 +645,24 @@ def no_camera_on_this_machine() -> bool:
 
 def open_file(path: str | Path, still_seconds: float = 10.0) -> FrameSource:
     """A video or still image source, chosen by the file's suffix; a still image is held
-    for ``still_seconds``."""
-    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+    for ``still_seconds``, and so is a GIF of one picture.
+
+    GIF is a picture format that may animate: a GIF of one picture (a photo saved as GIF,
+    as an image editor or a chat app saves one) was replayed as a clip of one frame,
+    "monitored 00:00:00", and calibrate said "the input holds only 0.0 s". One that states
+    more than one frame is a video, whatever it turns out to hold; one that states one, or
+    none, is read to its second frame. (A video file of one frame stays a clip of one.)"""
+    suffix = Path(path).suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
         return StillImageSource(path, still_seconds=still_seconds)
-    return VideoFileSource(path)
+    source = VideoFileSource(path)
+    if suffix != ".gif" or source.stated_frames > 1:
+        return source
+    try:
+        first = source.read()
+        single = first is not None and source.read() is None and source.damage() is None
+    finally:
+        source.close()
+    if single and first is not None:
+        return StillImageSource(path, still_seconds=still_seconds, image=first.image)
+    return VideoFileSource(path)  # read again from its first frame

@@ -215,3 +215,27 @@ def test_a_gif_of_two_pictures_2_s_apart_lasts_2_s(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "monitored 00:00:02; analysed 2 of 2 frames" in done.stdout
     assert "note:" not in done.stdout.replace("note: no calibration profile", "")
+
+
+def test_a_gif_of_one_picture_is_held_still_as_a_photo_is(tmp_path: Path) -> None:
+    """It was a clip of one frame: "monitored 00:00:00", and calibrating on it was refused
+    as "the input holds only 0.0 s"."""
+    gif = _gif(tmp_path, 1)
+    done = _posture_guard("replay", "--video", str(gif), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "monitored 00:00:10; analysed" in done.stdout and "of 20 frames" in done.stdout
+    argv = ["calibrate", "--video", str(gif), "--seconds", "4", "--no-preview"]
+    done = _posture_guard(*argv, home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "saved profile 'default'" in done.stdout
+    from matplotlib import cbook
+
+    photo = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    for picture, rec in ((gif, tmp_path / "gif.jsonl"), (photo, tmp_path / "photo.jsonl")):
+        argv = ["record", "--video", str(picture), "--landmarks-out", str(rec), "--seconds", "3"]
+        done = _posture_guard(*argv, home=tmp_path / "home")
+        assert done.returncode == 0, done.stderr[-2000:]
+    # held 3 s as the photo is: samples 0.5 s apart
+    times = [[json.loads(line)["t"] for line in rec.read_text().splitlines()[1:]] for rec in
+             (tmp_path / "gif.jsonl", tmp_path / "photo.jsonl")]  # fmt: skip
+    assert times[0] == times[1] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
