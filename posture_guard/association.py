@@ -680,7 +680,7 @@ def _answer(c: Comparison, claimed: bool) -> str:
         else "The data are compatible with no link and with any effect inside the interval"
     )
     return (
-        f"{head}: no clear association - {numbers}, p = {c.p_value:.2f}. "
+        f"{head}: no clear association - {numbers}, {p_text(c.p_value)}. "
         f"{compatible}; association would not mean causation either."
     )
 

@@ -672,3 +672,36 @@ def test_a_day_with_an_hour_at_the_desk_but_not_before_its_headache_is_not_calle
     same_day = next(line for line in capsys.readouterr().out.splitlines() if "Same day" in line)
     assert "monitored at the desk" not in same_day
     assert "1 day left out with less than 1 h at the desk before the headache began" in same_day
+
+
+def test_a_small_p_without_a_claim_is_printed_with_its_digits(tmp_path):
+    """24 headache days with no forward head before they began, against 12 headache-free
+    days of which most had none either: the shuffle test gives p = 0.005 (the headache
+    days' spread is none at all), while the interval, which lends them the other days'
+    spread, still holds no difference, so nothing is claimed. The sentence read
+    'no clear association - ..., p = 0.00': a p of zero, which no test of 2000 shuffles
+    can give, printed with two decimals where the claimed sentence gives three."""
+    free_shares = [0.0, 0.12, 0.0, 0.03, 0.0, 0.0, 0.25, 0.0, 0.23, 0.38, 0.0, 0.0]
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store)
+    spans = []
+    for i in range(36):
+        d = FIRST + timedelta(days=i)
+        headache = i % 3 != 0
+        share = 0.0 if headache else free_shares[i // 3]
+        spans += [Span(PostureState(state), s, e) for state, s, e in workday(d, share)]
+        if headache:
+            diary.add(Headache(d, 5, start=time(16, 0)))
+        else:
+            diary.check_in_none(d)
+    store.add_spans(spans)
+    last = FIRST + timedelta(days=35)
+    texts = _report_paragraphs(store, FIRST, last, tmp_path / "r.html")
+    res = analyse(collect_days(store, FIRST, last))
+    store.close()
+    same = next(c for c in res.comparisons if c.lag == 0)
+    assert same.mature and not res.claimed[0]
+    assert same.p_value < 0.005 and same.ci_low < 0 < same.ci_high
+    (text,) = [t for t in texts if t.startswith("Same day")]
+    assert "no clear association" in text
+    assert f"p = {same.p_value:.3f}" in text and "p = 0.00." not in text
