@@ -486,7 +486,8 @@ def analyse(
         still = ok
         result.claimed[c.lag] = ok and c.mature and c.interval_excludes_zero
     result.sentences = [
-        sentence(c, result.claimed.get(c.lag, False), min_desk_hours) for c in result.comparisons
+        sentence(c, result.claimed.get(c.lag, False), min_desk_hours, alpha)
+        for c in result.comparisons
     ]
     for lag, why in sorted(result.too_little.items()):
         result.sentences.append(f"{_lag_name(lag).capitalize()}: not enough data yet ({why}).")
@@ -636,12 +637,14 @@ def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def sentence(c: Comparison, claimed: bool, min_desk_hours: float = MIN_DESK_HOURS) -> str:
+def sentence(
+    c: Comparison, claimed: bool, min_desk_hours: float = MIN_DESK_HOURS, alpha: float = ALPHA
+) -> str:
     """The plain-language answer for one lag: direction, size, interval, caveat, and the
     days left out. Why the last: 7 headache days entered read "6 headache ... days" with
     no word of the one left out for want of a start time, nor how to bring it in; the
     reasons were given only while there was too little to compare at all."""
-    return _answer(c, claimed) + _left_out_text(c, min_desk_hours)
+    return _answer(c, claimed, alpha) + _left_out_text(c, min_desk_hours)
 
 
 def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
@@ -649,7 +652,7 @@ def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
     return f" {'; '.join(parts)}." if parts else ""
 
 
-def _answer(c: Comparison, claimed: bool) -> str:
+def _answer(c: Comparison, claimed: bool, alpha: float = ALPHA) -> str:
     direction = "more" if c.diff > 0 else "less"
     size = f"{abs(c.diff):.1f} {direction}" if round(abs(c.diff), 1) > 0 else "about the same"
     when = "on headache days" if c.lag == 0 else "on days before a headache"
@@ -674,15 +677,44 @@ def _answer(c: Comparison, claimed: bool) -> str:
             "This is an association in your own data, not proof that posture causes your "
             "headaches."
         )
-    compatible = (
-        "Without an interval the data can neither show nor rule out a link"
-        if no_interval
-        else "The data are compatible with no link and with any effect inside the interval"
-    )
     return (
         f"{head}: no clear association - {numbers}, {p_text(c.p_value)}. "
-        f"{compatible}; association would not mean causation either."
+        f"{_why_no_claim(c, alpha)}; association would not mean causation either."
     )
+
+
+def _why_no_claim(c: Comparison, alpha: float = ALPHA) -> str:
+    """Why a comparison with enough days claims nothing, in words the numbers beside them
+    bear out. Why not always "compatible with no link": a claim needs both a p of at most
+    ``alpha`` after Holm's correction for the two comparisons and an interval without
+    zero, so one can hold without the other. "Between 0.6 and 7.7 minutes more ...,
+    p = 0.034. The data are compatible with no link" said the interval printed held no
+    difference, while it left it out. The interval is judged as printed (to 0.1 minute),
+    so that one shown as "between no difference and ..." is not said to leave it out."""
+    if c.ci_low is None or c.ci_high is None:
+        return "Without an interval the data can neither show nor rule out a link"
+    level = f"{alpha:g}"
+    holm = (
+        "two comparisons were made (same day and next day), and corrected for that "
+        f"(Holm's method: the smaller p must be at most {alpha / 2:g}) neither is small "
+        "enough, so no link is claimed"
+    )
+    if not (round(c.ci_low, 1) > 0 or round(c.ci_high, 1) < 0):
+        words = "The data are compatible with no link and with any effect inside the interval"
+        if c.p_value <= alpha and not c.interval_excludes_zero:
+            words += (
+                f" (p is at most {level}, but the interval still holds no difference: "
+                "the two disagree, so no link is claimed)"
+            )
+        elif c.p_value <= alpha:
+            words += f" (p is at most {level}, but {holm})"
+        return words
+    if c.p_value > alpha:
+        return (
+            f"The interval leaves out no difference, but p is above {level}: the two "
+            "disagree, so no link is claimed"
+        )
+    return f"The interval leaves out no difference and p is at most {level}, but {holm}"
 
 
 def collect_days(

@@ -705,3 +705,24 @@ def test_a_small_p_without_a_claim_is_printed_with_its_digits(tmp_path):
     (text,) = [t for t in texts if t.startswith("Same day")]
     assert "no clear association" in text
     assert f"p = {same.p_value:.3f}" in text and "p = 0.00." not in text
+    # the p alone is under 0.05: the sentence says why no link is claimed all the same
+    assert "p is at most 0.05, but the interval still holds no difference" in text
+
+
+def test_no_claim_is_never_explained_by_an_interval_that_leaves_out_no_difference():
+    """100 days with a planted same-day link: the interval is 0.6 to 7.7 minutes more and
+    p = 0.034, but with the next day's p = 0.30 Holm's correction for the two comparisons
+    asks 0.025 of the smaller, so nothing is claimed. The sentence said "The data are
+    compatible with no link and with any effect inside the interval" beside an interval
+    it had just printed without no difference in it."""
+    res = analyse(simulate(np.random.default_rng(4), 100, effect=4.0))
+    same = next(c for c in res.comparisons if c.lag == 0)
+    nxt = next(c for c in res.comparisons if c.lag == 1)
+    assert same.mature and not res.claimed[0] and not res.claimed[1]
+    assert round(same.ci_low, 1) > 0 and 0.025 < same.p_value <= 0.05 < nxt.p_value
+    text = res.sentences[res.comparisons.index(same)]
+    assert f"between {same.ci_low:.1f} and {same.ci_high:.1f} minutes more" in text
+    assert "compatible with no link" not in text
+    assert "two comparisons were made (same day and next day)" in text
+    assert "the smaller p must be at most 0.025" in text
+    assert text.count("no link is claimed") == 1
