@@ -727,6 +727,10 @@ def collect_days(
     """Posture pieces and diary status for each local day of ``first``..``last``.
 
     ``pieces`` and ``diary_days`` may be passed in when the caller has already read them.
+    A headache day's onset is its first headache's start only when every headache begun
+    that day has one: with one entered without a time beside one at 16:00, the day's first
+    headache may have begun in the morning, and its desk time up to 16:00 was counted as
+    posture before the headache (the day is left out as one without a start time).
     """
     if pieces is None:
         pieces = day_pieces(store, first, last)
@@ -740,7 +744,7 @@ def collect_days(
                 d,
                 dd.status,
                 tuple(pieces[d]),
-                dd.first_start,
+                dd.first_start if all(h.start is not None for h in dd.headaches) else None,
                 dd.max_intensity,
                 carried=bool(dd.continued),
             )

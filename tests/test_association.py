@@ -726,3 +726,32 @@ def test_no_claim_is_never_explained_by_an_interval_that_leaves_out_no_differenc
     assert "two comparisons were made (same day and next day)" in text
     assert "the smaller p must be at most 0.025" in text
     assert text.count("no link is claimed") == 1
+
+
+def test_a_day_with_a_headache_entered_without_a_time_has_no_known_onset(tmp_path, monkeypatch):
+    """A day with a headache entered without a start time beside one at 16:00 was cut at
+    16:00, so the whole day's desk time, during a morning headache perhaps, counted as
+    posture before the headache; the day's first headache has no known start, so the day
+    is left out of the same-day comparison as one without a start time, and said to be."""
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store, now=lambda: datetime(2024, 6, 1))
+    n = 12
+    for i in range(n):
+        d = FIRST + timedelta(days=i)
+        for state, s, e in workday(d, 0.05 * (i % 4)):
+            store.add_spans([Span(PostureState(state), s, e)])
+        if i % 2 == 0:
+            diary.add(Headache(day=d, intensity=5, start=time(16, 0)))
+        else:
+            diary.check_in_none(d)
+    diary.add(Headache(day=FIRST, intensity=7))  # the morning's, its time not entered
+    days = collect_days(store, FIRST, FIRST + timedelta(days=n - 1))
+    assert days[0].status == "headache" and days[0].onset is None
+    assert days[2].onset == time(16, 0)
+    res = analyse(days, n_perm=200)
+    store.close()
+    same = next(c for c in res.comparisons if c.lag == 0)
+    assert (same.n_headache, same.n_free, same.excluded_no_onset) == (5, 6, 1)
+    text = res.sentences[res.comparisons.index(same)]
+    assert "1 headache day left out because no start time was entered" in text
