@@ -595,6 +595,20 @@ def _more_needed(c: Comparison) -> str:
     return f"{need} are needed before posture_guard can say whether there is a link"
 
 
+def _shown(x: float) -> str:
+    """``abs(x)`` to 0.1, or to the first digit that is not zero where 0.1 would print a
+    bound that leaves out no difference as 0.0 (an association claimed on an interval of
+    0.04 to 6.5 read "anywhere between no difference and 6.5 minutes more")."""
+    for digits in range(1, 7):
+        if round(x, digits) != 0:
+            return f"{abs(x):.{digits}f}"
+    return f"{abs(x):.1g}"
+
+
+def _signed(x: float) -> str:
+    return f"{'-' if x < 0 else '+'}{_shown(x)}"
+
+
 def interval_text(c: Comparison) -> str:
     """'95 % interval -1.2 to +3.4', or why there is none."""
     if c.ci_low is None or c.ci_high is None:
@@ -602,7 +616,7 @@ def interval_text(c: Comparison) -> str:
             f"no {100 * LEVEL:g} % interval: the days in each group all had the same value, "
             "so they cannot show how much a day varies"
         )
-    return f"{100 * LEVEL:g} % interval {c.ci_low:+.1f} to {c.ci_high:+.1f}"
+    return f"{100 * LEVEL:g} % interval {_signed(c.ci_low)} to {_signed(c.ci_high)}"
 
 
 def interval_words(c: Comparison) -> str:
@@ -615,14 +629,14 @@ def interval_words(c: Comparison) -> str:
     :func:`interval_text` stays for the therapist's headline, next to the difference."""
     if c.ci_low is None or c.ci_high is None:
         return interval_text(c)
-    lo, hi = round(c.ci_low, 1), round(c.ci_high, 1)
+    lo, hi = c.ci_low, c.ci_high
 
     def end(x: float) -> str:
-        return "no difference" if x == 0 else f"{abs(x):.1f} minutes {'more' if x > 0 else 'less'}"
+        return "no difference" if x == 0 else f"{_shown(x)} minutes {'more' if x > 0 else 'less'}"
 
     if lo > 0 or hi < 0:  # one direction: nearer zero first, the unit once
         near, far = (lo, hi) if lo > 0 else (hi, lo)
-        span = f"between {abs(near):.1f} and {end(far)}"
+        span = f"between {_shown(near)} and {end(far)}"
     else:
         span = f"anywhere between {end(lo)} and {end(hi)}"
     span += " per desk hour"
@@ -689,9 +703,8 @@ def _why_no_claim(c: Comparison, alpha: float = ALPHA) -> str:
     ``alpha`` after Holm's correction for the two comparisons and an interval without
     zero, so one can hold without the other. "Between 0.6 and 7.7 minutes more ...,
     p = 0.034. The data are compatible with no link" said the interval printed held no
-    difference, while it left it out. The interval is judged as printed (to 0.1 minute),
-    so that one shown as "between no difference and ..." is not said to leave it out."""
-    if c.ci_low is None or c.ci_high is None:
+    difference, while it left it out."""
+    if c.ci_low is None:
         return "Without an interval the data can neither show nor rule out a link"
     level = f"{alpha:g}"
     holm = (
@@ -699,15 +712,13 @@ def _why_no_claim(c: Comparison, alpha: float = ALPHA) -> str:
         f"(Holm's method: the smaller p must be at most {alpha / 2:g}) neither is small "
         "enough, so no link is claimed"
     )
-    if not (round(c.ci_low, 1) > 0 or round(c.ci_high, 1) < 0):
+    if not c.interval_excludes_zero:
         words = "The data are compatible with no link and with any effect inside the interval"
-        if c.p_value <= alpha and not c.interval_excludes_zero:
+        if c.p_value <= alpha:
             words += (
                 f" (p is at most {level}, but the interval still holds no difference: "
                 "the two disagree, so no link is claimed)"
             )
-        elif c.p_value <= alpha:
-            words += f" (p is at most {level}, but {holm})"
         return words
     if c.p_value > alpha:
         return (

@@ -19,6 +19,7 @@ from posture_guard.association import (
     collect_days,
     compare,
     exposure,
+    interval_text,
     t_quantile,
 )
 from posture_guard.diary import Diary, Headache
@@ -755,3 +756,23 @@ def test_a_day_with_a_headache_entered_without_a_time_has_no_known_onset(tmp_pat
     assert (same.n_headache, same.n_free, same.excluded_no_onset) == (5, 6, 1)
     text = res.sentences[res.comparisons.index(same)]
     assert "1 headache day left out because no start time was entered" in text
+
+
+@pytest.mark.parametrize("seed, lag", [(317, 1), (29, 0)])
+def test_an_interval_that_leaves_out_no_difference_never_reads_as_reaching_it(seed, lag):
+    """Simulated days whose interval starts just above zero (0.037 to 6.5 minutes more
+    for the next day, claimed at p = 0.048 as the one comparison Holm's correction lets
+    through; 0.032 to 6.4 for the same day, at p = 0.052, not claimed). Rounded to 0.1,
+    the claim read 'an association - ... anywhere between no difference and 6.5 minutes
+    more per desk hour', its own interval seeming to hold no difference; the bound is
+    given to its first digit that is not zero."""
+    res = analyse(simulate(np.random.default_rng(seed), 100, effect=4.0))
+    c = next(c for c in res.comparisons if c.lag == lag)
+    assert c.mature and 0 < c.ci_low < 0.05 and round(c.ci_low, 1) == 0
+    assert res.claimed[lag] == (c.p_value <= 0.05)
+    text = res.sentences[res.comparisons.index(c)]
+    assert "no difference and" not in text
+    assert f"between {c.ci_low:.2f} and {c.ci_high:.1f} minutes more per desk hour" in text
+    assert f"95 % interval +{c.ci_low:.2f} to +{c.ci_high:.1f}" == interval_text(c)
+    if not res.claimed[lag]:
+        assert "The interval leaves out no difference, but p is above 0.05" in text
