@@ -288,7 +288,14 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--html", type=_file_name, help="write a self-contained HTML report here")
     p.add_argument("--csv", type=_file_name, help="write one CSV row per day here")
-    p.add_argument("--seed", type=int, default=0, help="seed of the association's resampling")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the shuffles behind the posture-headache p-values (their 95 %% intervals "
+        "are Welch's, which no seed changes) and, with --therapist, of the resampled change "
+        "in forward head",
+    )
     p.add_argument("--db", type=_file_name, help=db_help)
     p.set_defaults(handler=report.cmd_report)
 

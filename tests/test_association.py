@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import statistics
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -675,13 +679,9 @@ def test_a_day_with_an_hour_at_the_desk_but_not_before_its_headache_is_not_calle
     assert "1 day left out with less than 1 h at the desk before the headache began" in same_day
 
 
-def test_a_small_p_without_a_claim_is_printed_with_its_digits(tmp_path):
-    """24 headache days with no forward head before they began, against 12 headache-free
-    days of which most had none either: the shuffle test gives p = 0.005 (the headache
-    days' spread is none at all), while the interval, which lends them the other days'
-    spread, still holds no difference, so nothing is claimed. The sentence read
-    'no clear association - ..., p = 0.00': a p of zero, which no test of 2000 shuffles
-    can give, printed with two decimals where the claimed sentence gives three."""
+def _headache_days_free_of_forward_head(tmp_path) -> tuple[Store, date]:
+    """36 days in a real store: 24 headache days (16:00) without forward head before they
+    began, against 12 headache-free days of which most had none either."""
     free_shares = [0.0, 0.12, 0.0, 0.03, 0.0, 0.0, 0.25, 0.0, 0.23, 0.38, 0.0, 0.0]
     store = Store.open(tmp_path / "p.sqlite3")
     diary = Diary(store)
@@ -696,7 +696,17 @@ def test_a_small_p_without_a_claim_is_printed_with_its_digits(tmp_path):
         else:
             diary.check_in_none(d)
     store.add_spans(spans)
-    last = FIRST + timedelta(days=35)
+    return store, FIRST + timedelta(days=35)
+
+
+def test_a_small_p_without_a_claim_is_printed_with_its_digits(tmp_path):
+    """24 headache days with no forward head before they began, against 12 headache-free
+    days of which most had none either: the shuffle test gives p = 0.005 (the headache
+    days' spread is none at all), while the interval, which lends them the other days'
+    spread, still holds no difference, so nothing is claimed. The sentence read
+    'no clear association - ..., p = 0.00': a p of zero, which no test of 2000 shuffles
+    can give, printed with two decimals where the claimed sentence gives three."""
+    store, last = _headache_days_free_of_forward_head(tmp_path)
     texts = _report_paragraphs(store, FIRST, last, tmp_path / "r.html")
     res = analyse(collect_days(store, FIRST, last))
     store.close()
@@ -776,3 +786,43 @@ def test_an_interval_that_leaves_out_no_difference_never_reads_as_reaching_it(se
     assert f"95 % interval +{c.ci_low:.2f} to +{c.ci_high:.1f}" == interval_text(c)
     if not res.claimed[lag]:
         assert "The interval leaves out no difference, but p is above 0.05" in text
+
+
+def test_the_seed_changes_the_shuffled_p_values_and_no_interval(tmp_path):
+    """`report --seed N` was said to seed 'the resampling behind the 95 % intervals'
+    (README, `report --help`): the intervals are Welch's, the same whatever the seed; the
+    seed draws the shuffles of the permutation test, so only the p-values move."""
+    store, last = _headache_days_free_of_forward_head(tmp_path)
+    env = {**os.environ, "HOME": str(tmp_path), "POSTURE_GUARD_HOME": str(tmp_path / "pg")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    usage = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "report", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    seed_help = " ".join(usage.split("\n  --seed SEED", 1)[1].split("\n  --db", 1)[0].split())
+    assert "shuffles behind the posture-headache p-values" in seed_help
+    assert "Welch's, which no seed changes" in seed_help
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "seeds the resampling behind the 95 % intervals" not in readme
+    assert "seeds the shuffles behind the posture-headache analysis's p-values" in readme
+    texts = []
+    for seed in ("0", "3"):
+        argv = ["report", "--from", str(FIRST), "--to", str(last), "--html", "-"]
+        out = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv, "--seed", seed, "--db", store.path],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        texts.append(next(x for x in out.stderr.splitlines() if "Same day" in x))
+    store.close()
+    p_values = [re.search(r"p [=<] 0\.\d+", t).group(0) for t in texts]
+    assert p_values[0] != p_values[1]
+    intervals = [
+        t.split("the true difference is probably ")[1].split(" (95 % interval)")[0] for t in texts
+    ]
+    assert intervals[0] == intervals[1]
