@@ -227,6 +227,7 @@ echo "venv-python $*" >> "$STUB_LOG"
 """
 _POSTURE_GUARD = """#!/bin/bash
 echo "posture-guard $*" >> "$STUB_LOG"
+echo "$PWD" > "$STUB_LOG.cwd"
 """
 _SYSTEM_PYTHON = """#!/bin/bash
 # the stand-in of python3 {version}: answers the version question and makes a venv
@@ -250,7 +251,7 @@ def _write_exe(path: Path, text: str) -> Path:
     return path
 
 
-def _quickstart(tmp_path: Path, python_version: str, *args: str):
+def _quickstart(tmp_path: Path, python_version: str, *args: str, cwd: Path | None = None):
     """Run a copy of scripts/quickstart.sh with ``PYTHON`` a stand-in of that version."""
     import subprocess
 
@@ -268,7 +269,7 @@ def _quickstart(tmp_path: Path, python_version: str, *args: str):
     env = {"PATH": "/usr/bin:/bin", "PYTHON": str(python), "STUB_LOG": str(log)}
     done = subprocess.run(
         ["bash", str(repo / "scripts" / "quickstart.sh"), *args],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env, capture_output=True, text=True, timeout=60, cwd=cwd,
     )  # fmt: skip
     return done, log.read_text(encoding="utf-8").splitlines(), repo
 
@@ -297,6 +298,19 @@ def test_quickstart_follows_python_to_another_version(tmp_path: Path) -> None:
     # ... and one of the right version is kept as it is.
     done, log, _ = _quickstart(tmp_path, "3.12", "status")
     assert done.returncode == 0 and not any(line.startswith("made venv") for line in log)
+
+
+def test_quickstart_runs_the_command_from_the_callers_folder(tmp_path: Path) -> None:
+    # bash ~/posture_guard/scripts/quickstart.sh report --html r.html, typed in another
+    # folder, must write r.html there, not into the repository: the install happens from
+    # the repository's root, the command runs where the user called it from.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done, log, repo = _quickstart(tmp_path, "3.11", "report", "--html", "r.html", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert log[-1] == "posture-guard report --html r.html"
+    assert Path(f"{tmp_path / 'log'}.cwd").read_text(encoding="utf-8").strip() == str(elsewhere)
+    assert any(line.startswith("venv-python -m pip install -q -e .") for line in log)
 
 
 def test_quickstart_refuses_a_python_mediapipe_has_no_wheel_for(tmp_path: Path) -> None:
