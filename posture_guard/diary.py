@@ -605,6 +605,9 @@ class PatternHint:
 
     label: str  # migraine-like, migraine-with-aura-like, tension-type-like, unclear, ...
     reasons: tuple[str, ...] = ()
+    # the options of `headache edit` that would add what is missing ("not enough detail"
+    # alone did not say what to enter; only --json named the fields)
+    options: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -683,8 +686,21 @@ def ichd3_hint(h: Headache) -> PatternHint:
         )
         if value is None
     ]
+    options = tuple(
+        option
+        for option, value in (
+            ("--side", h.side),
+            ("--quality", h.quality),
+            ("--(no-)worse-with-activity", h.worse_with_activity),
+            ("--(no-)nausea", h.nausea),
+            ("--(no-)light-sensitivity", h.light_sensitivity),
+            ("--(no-)sound-sensitivity", h.sound_sensitivity),
+            ("--duration", dur),
+        )
+        if value is None
+    )
     if missing:
-        return PatternHint("not enough detail", (f"missing: {', '.join(missing)}",))
+        return PatternHint("not enough detail", (f"missing: {', '.join(missing)}",), options)
     return PatternHint("unclear", ("fits neither pattern's criteria",))
 
 
@@ -865,7 +881,11 @@ def describe(h: Headache) -> str:
         parts.append("; ".join(clinical))
     if h.note:
         parts.append(f"note: {printable(h.note)}")
-    parts.append(f"[{ichd3_hint(h).label}]")
+    hint = ichd3_hint(h)
+    if hint.options:  # which options add the detail, as the label alone did not say
+        parts.append(f"[{hint.label}: headache edit {h.id} can add {', '.join(hint.options)}]")
+    else:
+        parts.append(f"[{hint.label}]")
     return "  ".join(parts)
 
 

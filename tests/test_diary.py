@@ -930,3 +930,39 @@ def test_a_range_under_4_weeks_flags_overuse_only_on_the_days_it_holds(diary, da
             "medication-overuse range for"
         ), main
         assert caveat == "the range is shorter than 4 weeks; ICHD-3 asks for over 3 months"
+
+
+def test_not_enough_detail_names_the_options_that_add_it(pg_home):
+    """`headache add` and `list` printed "[not enough detail]" without saying what was
+    missing (only --json named the fields); the line names the options of `headache
+    edit`, and giving them takes the entry out of "not enough detail"."""
+    import os
+    import subprocess
+    import sys
+
+    def posture_guard(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv],
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout
+
+    out = posture_guard(
+        "headache", "add", "--date", "2024-03-05", "--intensity", "3", "--side", "both",
+        "--no-nausea", "--duration", "2h",
+    )  # fmt: skip
+    hint = (
+        "[not enough detail: headache edit 1 can add --quality, --(no-)worse-with-activity, "
+        "--(no-)light-sensitivity, --(no-)sound-sensitivity]"
+    )
+    assert out.splitlines()[0].endswith(hint)
+    listed = posture_guard("headache", "list", "--from", "2024-03-01", "--to", "2024-03-28")
+    assert listed.splitlines()[0].endswith(hint)
+    # the options named are the ones to give: with them the entry has a pattern
+    changed = posture_guard(
+        "headache", "edit", "1", "--quality", "pressing", "--no-worse-with-activity",
+        "--no-light-sensitivity", "--no-sound-sensitivity",
+    )  # fmt: skip
+    assert changed.splitlines()[0].endswith("[tension-type-like]")
