@@ -56,11 +56,19 @@ HEARTBEAT_STALE_S = 60.0
 MAX_SNOOZE_S = 24 * 3600.0
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)")
+# On the command line the units may be words too, as the program itself prints them
+# ("snoozed for 30 min", "2 h 5 min") and as people type them ("2 hours", "90 sec"):
+# "snooze 30 min" was refused while the snooze just before it said "snoozed for 30 min".
+# config.toml keeps the letters alone, its documented format.
+_DURATION_WORDS_RE = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(hours|hour|hrs|hr|h|minutes|minute|mins|min|m|seconds|second|secs|sec|s)"
+)
 
 
 # --------------------------------------------------------------------------- durations
-def parse_duration(text: str, what: str = "duration") -> float:
-    """Seconds in ``text`` such as ``30m``, ``1h``, ``90s``, ``1h30m``.
+def parse_duration(text: str, what: str = "duration", words: bool = False) -> float:
+    """Seconds in ``text`` such as ``30m``, ``1h``, ``90s``, ``1h30m``; with ``words``
+    (a duration typed on the command line) also ``30 min``, ``2 hours``, ``1 hr 30 mins``.
 
     A bare number is refused: "snooze 30" could mean seconds or minutes, and guessing
     wrong either spams the user or silences the coach for a day.
@@ -68,17 +76,18 @@ def parse_duration(text: str, what: str = "duration") -> float:
     s = text.strip().lower().replace(" ", "")
     if not s:
         raise UserError(f"{what} is empty; use e.g. 30m, 1h or 90s")
-    if s.startswith("-") and _is_duration(s.lstrip("-")):
+    if s.startswith("-") and _is_duration(s.lstrip("-"), words):
         # "-5m": a time to go back, which no snooze or setting means
         raise UserError(f"{what} {text!r} must be positive, e.g. {s.lstrip('-')}")
     pos = 0
     total = 0.0
     units: list[str] = []
-    for m in _DURATION_RE.finditer(s):
+    for m in (_DURATION_WORDS_RE if words else _DURATION_RE).finditer(s):
         if m.start() != pos:
             break
-        total += float(m.group(1)) * {"h": 3600.0, "m": 60.0, "s": 1.0}[m.group(2)]
-        units.append(m.group(2))
+        unit = m.group(2)[0]  # hours, hr, h: h; minutes, min, m: m; seconds, sec, s: s
+        total += float(m.group(1)) * {"h": 3600.0, "m": 60.0, "s": 1.0}[unit]
+        units.append(unit)
         pos = m.end()
     if pos != len(s):
         raise UserError(f"{what} {text!r} is not a duration; use e.g. 30m, 1h or 90s")
@@ -95,9 +104,9 @@ def parse_duration(text: str, what: str = "duration") -> float:
     return total
 
 
-def _is_duration(text: str) -> bool:
+def _is_duration(text: str, words: bool = False) -> bool:
     try:
-        parse_duration(text)
+        parse_duration(text, words=words)
     except UserError:
         return False
     return True
@@ -577,7 +586,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     # "unrecognized arguments: 30m"), as quoted ("snooze '1h 30m'") it was taken
     words = args.duration
     typed = " ".join(words) if isinstance(words, list) else words
-    seconds = parse_duration(typed, "snooze duration")
+    seconds = parse_duration(typed, "snooze duration", words=True)
     if seconds < 1.0:  # it would be over before the monitor read it ("snoozed for 0 s")
         raise UserError(f"snooze duration {typed!r} is shorter than a second; use e.g. 5m")
     if seconds > MAX_SNOOZE_S:

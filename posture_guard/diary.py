@@ -248,11 +248,16 @@ def validate(
 
 
 # ---------------------------------------------------------------------- parsing user text
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*$")
+# the units as letters or words ("2 hours", "1 hr 30 min"), as `snooze` takes them
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*(?:hours?|hrs?|h))?"
+    r"\s*(?:(\d+(?:\.\d+)?)\s*(?:minutes?|mins?|m))?\s*$"
+)
 
 
 def parse_duration(text: str) -> float:
-    """Minutes from ``2h``, ``90m``, ``1h30m`` or ``1.5h``.
+    """Minutes from ``2h``, ``90m``, ``1h30m`` or ``1.5h``, the units also as words
+    (``2 hours``, ``90 min``, ``1 hr 30 mins``).
 
     A bare number is refused, as `snooze` refuses one: "--duration 2" was taken as 2
     minutes where the user most likely meant hours, and a 2-minute headache reads as

@@ -247,6 +247,49 @@ def test_a_duration_that_gives_a_unit_twice_is_refused(capsys, text, unit):
     assert control.parse_duration("1h30m5s") == 5405.0  # each unit once is still fine
 
 
+@pytest.mark.parametrize(
+    ("typed", "seconds"),
+    [
+        (["30min"], 1800),
+        (["30", "min"], 1800),
+        (["2", "hours"], 7200),
+        (["1", "hr", "30", "mins"], 5400),
+        (["1", "hour", "15", "minutes"], 4500),
+        (["90", "sec"], 90),
+        (["45", "seconds"], 45),
+    ],
+)
+def test_a_snooze_takes_the_units_as_words(pg_home: Path, typed: list[str], seconds: int) -> None:
+    # "snooze 30min", "snooze 30 min", "snooze 2 hours" were refused ("is not a
+    # duration"), while the snooze before had said "snoozed for 30 min"; and what a
+    # snooze says it snoozed for, typed back, snoozes as long
+    def snooze(*words: str) -> tuple[str, float]:
+        done = subprocess.run(
+            [sys.executable, "-m", "posture_guard", "snooze", *words],
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        state = control.read_control()
+        assert state.snooze_until is not None and state.updated is not None
+        return done.stdout, state.snooze_until - state.updated
+
+    out, length = snooze(*typed)
+    assert length == seconds
+    said = out.split("Coaching snoozed for ", 1)[1].split(", until ", 1)[0]
+    assert snooze(*said.split())[1] == seconds
+
+
+def test_config_toml_durations_keep_their_letters() -> None:
+    # config.toml's durations are a documented format ('15m', '1h30m'): the words a
+    # snooze on the command line takes are not added to it
+    from posture_guard.coach import _convert_setting
+
+    assert _convert_setting("snooze_button_s", "15m", "config.toml") == 900
+    with pytest.raises(UserError, match="is not a duration"):
+        _convert_setting("snooze_button_s", "15 min", "config.toml")
+
+
 def test_a_snooze_typed_in_two_words_is_one_duration(capsys):
     # "snooze 1h 30m" was refused by argparse ("unrecognized arguments: 30m"), while
     # "snooze '1h 30m'" was taken; a unit given twice across the words is still refused

@@ -216,7 +216,21 @@ def test_medication_class_reads_common_names():
 
 
 @pytest.mark.parametrize(
-    "text, minutes", [("2h", 120), ("90m", 90), ("1h30m", 90), ("1.5h", 90), ("45m", 45)]
+    "text, minutes",
+    [
+        ("2h", 120),
+        ("90m", 90),
+        ("1h30m", 90),
+        ("1.5h", 90),
+        ("45m", 45),
+        # the units as words, as `snooze` takes them ("2 hours" was not like 2h)
+        ("2 hours", 120),
+        ("1 hour", 60),
+        ("1 hr 30 mins", 90),
+        ("2hrs", 120),
+        ("90 minutes", 90),
+        ("1 minute", 1),
+    ],
 )
 def test_parse_duration(text, minutes):
     assert parse_duration(text) == minutes
