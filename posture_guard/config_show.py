@@ -147,6 +147,18 @@ def example_text() -> str:
     return (resources.files("posture_guard") / "data" / EXAMPLE_DATA).read_text(encoding="utf-8")
 
 
+def _is_the_example(path: Path) -> bool:
+    """Whether ``path`` holds the example as `config new` writes it, not one changed by
+    hand (a file that cannot be read counts as the user's own: it is never written over)."""
+    if not path.is_file():  # a FIFO would be waited on
+        return False
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(len(example_text()) + 1) == example_text()
+    except (OSError, UnicodeError):
+        return False
+
+
 def cmd_config_new(args: argparse.Namespace) -> int:
     """Write the commented example to config.toml (0600), never over an existing file: it
     holds the user's own settings. Every line of it is a comment, so it changes nothing
@@ -160,6 +172,12 @@ def cmd_config_new(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{path} is a folder, not a file; move it away and run `posture-guard "
                 "config new` again"
+            ) from None
+        if _is_the_example(path):
+            # a second `config new` said the untouched example "holds your settings"
+            raise UserError(
+                f"{path} exists and is the example `config new` wrote, untouched (every "
+                'setting at its default); remove the "# " before a setting to change it'
             ) from None
         raise UserError(
             f"{path} exists and holds your settings; edit it (`posture-guard config` shows "

@@ -451,3 +451,34 @@ def test_config_new_cut_short_by_a_full_disk_leaves_no_half_file(tmp_path: Path)
     assert done.stderr == f"posture-guard: cannot write {config}: File too large\n"
     done = run_cut_short(["config", "new"], 1_000_000, home)
     assert done.returncode == 0 and config.read_text().startswith("#"), done.stderr
+
+
+def test_a_second_config_new_says_the_file_is_the_untouched_example(pg_home: Path) -> None:
+    # A second `config new` said the example it had just written "holds your settings",
+    # sending the user to look for settings of their own in it.
+    import os
+    import subprocess
+
+    def config_new() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "posture_guard", "config", "new"],
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    assert config_new().returncode == 0
+    path = paths.config_file()
+    again = config_new()
+    assert again.returncode == 2 and again.stdout == ""
+    assert again.stderr == (
+        f"posture-guard: {path} exists and is the example `config new` wrote, untouched "
+        '(every setting at its default); remove the "# " before a setting to change it\n'
+    )
+    # once a setting is changed, it holds the user's settings, kept as they are
+    example = path.read_text(encoding="utf-8")
+    own = example.replace('# quiet_hours = "off"', 'quiet_hours = "off"', 1)
+    assert own != EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(own, encoding="utf-8")
+    edited = config_new()
+    assert edited.returncode == 2 and "exists and holds your settings" in edited.stderr
+    assert path.read_text(encoding="utf-8") == own
