@@ -630,6 +630,15 @@ def _settings_note() -> Optional[str]:
     return None
 
 
+def start_notes(profile: str) -> list[str]:
+    """Why the monitor the entry starts would not start at login, or would judge poorly:
+    its profile, the database, config.toml and the plan. One place for `enable` and
+    `status`: `status` called an entry "on" whose monitor never started, while `enable`
+    had warned of both. A profile name no profile may have raises :class:`UserError`."""
+    notes = (_profile_note(profile), _database_note(), _settings_note())
+    return [note for note in notes if note]
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     profile = getattr(args, "profile", "default")
     camera = getattr(args, "camera", 0)
@@ -643,9 +652,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     entry = current_entry(profile, camera)
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
-        unready = _profile_note(profile)  # a name no profile may have stops here
-        newer = _database_note()
-        unusable = _settings_note()
+        notes = start_notes(profile)  # a name no profile may have stops here
         dropped = _hand_added_before(entry)
         print(enable(entry, manage))
         session = session_target_note(entry, profile, camera) if manage else None
@@ -658,12 +665,8 @@ def cmd_autostart(args: argparse.Namespace) -> int:
                 f"note: the entry had been edited by hand; written anew, it no longer has "
                 f"{'; '.join(dropped)} (add it again by hand if it is still wanted)"
             )
-        if unready:
-            print(unready)
-        if newer:
-            print(newer)
-        if unusable:
-            print(unusable)
+        for note in notes:
+            print(note)
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
     elif entry.path.exists():
@@ -673,10 +676,18 @@ def cmd_autostart(args: argparse.Namespace) -> int:
             raise UserError(f"cannot read the autostart file {entry.path}: {exc}") from None
         profile, camera = enabled_options(entry.kind, content)
         state = systemd_state(entry) if manage else None
-        print(status(current_entry(profile, camera), profile, camera, state))
+        said = status(current_entry(profile, camera), profile, camera, state)
+        print(said)
         session = session_target_note(entry, profile, camera) if state == "enabled" else None
         if session:  # on as a file, yet not started at login in this desktop
             print(session)
+        if said.startswith("autostart: on"):  # as `enable` warned: on, yet not started
+            try:
+                notes = start_notes(profile)
+            except UserError as exc:  # a profile name written into the file by hand
+                notes = [f"note: the monitor does not start at login: {exc}"]
+            for note in notes:
+                print(note)
     else:
         print(status(entry))
     return 0

@@ -582,6 +582,7 @@ def test_status_of_an_entry_edited_by_hand_advises_no_enable_that_drops_the_edit
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setattr(autostart, "has_systemd", lambda: systemd)
+    _calibrate("work")  # `status` says a missing profile too, as `enable` does
     assert cli.main(["autostart", "enable", "--no-manager", "--profile", "work"]) == 0
     entry = autostart.current_entry("work")
     key = "ExecStart=" if systemd else "Exec="
@@ -775,6 +776,7 @@ def test_enable_says_a_unit_will_not_start_where_the_graphical_session_target_is
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setattr(autostart, "has_systemd", lambda: True)
+    _calibrate("default")  # `status` says a missing profile too, as `enable` does
 
     assert cli.main(["autostart", "enable", "--camera", "1"]) == 0
     entry_path = autostart.current_entry(camera=1).path
@@ -843,3 +845,48 @@ def test_enable_says_the_monitor_will_not_start_on_a_config_or_plan_it_cannot_us
     said = capsys.readouterr().out
     assert "does not start at login while its settings cannot be used" in said
     assert str(active_plan_path()) in said
+
+
+def _calibrate(profile: str) -> None:
+    """A real calibration of ``profile``, from the demo stream's upright first 20 s."""
+    from posture_guard import monitor
+
+    stream = str(monitor.demo_stream_path())
+    argv = ["calibrate", "--landmarks", stream, "--seconds", "20", "--profile", profile]
+    assert cli.main(argv) == 0
+
+
+def test_status_warns_as_enable_does_of_a_monitor_that_would_not_start(
+    tmp_path: Path, pg_home: Path
+) -> None:
+    """`status` said "on" for an entry whose profile is missing or whose config.toml
+    cannot be used, while `enable` warned of both: the monitor it starts never runs."""
+    from posture_guard import paths
+
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "POSTURE_GUARD_HOME": str(pg_home)}
+    env.pop("XDG_CONFIG_HOME", None)
+
+    def autostart_says(*argv: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "posture_guard", "autostart", *argv, "--no-manager"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout.splitlines()
+
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[coach]\nquiet_hours = "8-12"\n', encoding="utf-8")
+    enabled = autostart_says("enable", "--profile", "work")
+    notes = [line for line in enabled if line.startswith("note: ")]
+    assert len(notes) == 2, enabled
+    assert "no calibration profile 'work' yet" in notes[0]
+    assert "settings cannot be used" in notes[1] and str(config) in notes[1]
+    said = autostart_says("status")
+    assert said[0].startswith("autostart: on") and "profile 'work'" in said[0]
+    assert said[1:] == notes
+    # mended: nothing more to say
+    config.unlink()
+    _calibrate("work")
+    said = autostart_says("status")
+    assert len(said) == 1 and said[0].startswith("autostart: on"), said
