@@ -1408,6 +1408,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         raise UserError("--seconds must be positive")
     check_profile_name(args.profile)  # before the user sits through the capture
+    target = profile_file(args.profile)
     live = not (args.landmarks or args.video)
     slouch = args.slouch_seconds
     if slouch is None:
@@ -1486,7 +1487,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if live and slouch:
             print("Thank you: sit up again.", file=out)
     replaced = saved_profile_text(args.profile)
-    path = save_profile(args.profile, baseline, note=f"calibrated from {origin}")
+    try:
+        path = save_profile(args.profile, baseline, note=f"calibrated from {origin}")
+    except OSError as exc:
+        # the OS names the temporary file beside the profile, or no file at all (a full
+        # disk: "File too large"), and the user who sat through the steps must know that
+        # nothing was saved and the profile before it holds
+        raise paths.write_refusal(
+            f"calibration not saved (profile {args.profile!r} unchanged): cannot write",
+            target,
+            exc,
+        ) from None
     m = baseline.median
     print(f"saved profile {args.profile!r} ({baseline.samples} frames) to {path}", file=out)
     if replaced:
@@ -1525,6 +1536,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if note:
         print(note, file=out)
     return 0
+
+
+def profile_file(name: str) -> Path:
+    """Where calibrating profile ``name`` (a name already checked) saves it, refused
+    before the capture when a folder stands there: the user sat through the steps, and
+    the save then failed naming a temporary file ("Is a directory")."""
+    path = paths.profiles_dir() / f"{name}.json"
+    if path.is_dir():
+        raise paths.folder_in_place(
+            "calibration profile", path, f"profile {name!r} was not calibrated"
+        )
+    return path
 
 
 def running_monitor_note(profile: str) -> Optional[str]:

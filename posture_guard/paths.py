@@ -56,6 +56,13 @@ def _where(kind: str) -> Path:
 
 def _dir(kind: str) -> Path:
     path = _where(kind)
+    _make_folder(path, f"{kind} files")
+    _tighten_existing()
+    return path
+
+
+def _make_folder(path: Path, what: str) -> None:
+    """Make the app's folder ``path`` (for its ``what``), private, with those above it."""
     try:
         path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
@@ -65,11 +72,9 @@ def _dir(kind: str) -> Path:
         blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
         raise type(exc)(
             exc.errno,
-            f"a file where posture-guard needs a folder (for its {kind} files: {path})",
+            f"a file where posture-guard needs a folder (for its {what}: {path})",
             str(blocker),
         ) from None
-    _tighten_existing()
-    return path
 
 
 def _tighten_existing() -> None:
@@ -182,7 +187,8 @@ def own_files() -> dict[str, Path]:
 
 def profiles_dir() -> Path:
     path = config_dir() / "profiles"
-    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    # a file named "profiles" read only "profiles: File exists", from calibrate too
+    _make_folder(path, "calibration profiles")
     return path
 
 

@@ -219,3 +219,57 @@ def test_autostart_enable_says_the_profile_was_saved_by_an_older_version(
     said = capsys.readouterr().out
     assert "note: calibration profile 'desk' was saved by an older posture_guard" in said
     assert "`posture-guard calibrate --profile desk`" in said
+
+
+def test_a_folder_where_the_profile_goes_is_refused_before_the_capture(
+    pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The user sat through the steps, and then read "PROFILES/.default.json.x3f9.tmp ->
+    # PROFILES/default.json: Is a directory", a temporary file's name
+    profile = pg_home / "config" / "profiles" / "default.json"
+    profile.mkdir(parents=True)
+    stream = str(monitor.demo_stream_path())
+    assert main(["calibrate", "--landmarks", stream, "--seconds", "20"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"posture-guard: calibration profile {profile} is a folder, not a file; move it away "
+        "(profile 'default' was not calibrated)\n"
+    )
+    assert "saved profile" not in captured.out and profile.is_dir()
+
+
+def test_a_file_where_the_profiles_folder_goes_is_named(
+    pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it read "PROFILES: File exists"
+    folder = pg_home / "config" / "profiles"
+    folder.parent.mkdir(parents=True)
+    folder.write_text("not a folder", encoding="utf-8")
+    stream = str(monitor.demo_stream_path())
+    assert main(["calibrate", "--landmarks", stream, "--seconds", "20"]) == 2
+    assert capsys.readouterr().err == (
+        f"posture-guard: {folder}: a file where posture-guard needs a folder (for its "
+        f"calibration profiles: {folder})\n"
+    )
+
+
+def test_a_profile_a_full_disk_stops_is_named_and_the_one_before_it_kept(
+    pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A full disk read "posture-guard: File too large", naming no file, and nothing said
+    # that the calibration was lost or which profile still held
+    from tests.cut_short import run_cut_short
+
+    _calibrate("default", capsys)
+    profile = pg_home / "config" / "profiles" / "default.json"
+    before = profile.read_bytes()
+    stream = str(monitor.demo_stream_path())
+    argv = ["calibrate", "--landmarks", stream, "--seconds", "20", "--slouch-seconds", "15"]
+    done = run_cut_short(argv, 100, pg_home)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "posture-guard: calibration not saved (profile 'default' unchanged): cannot write "
+        f"{profile}: File too large\n"
+    )
+    assert profile.read_bytes() == before
+    assert [p.name for p in profile.parent.iterdir()] == ["default.json"]
