@@ -32,7 +32,9 @@ the user's own photo goes there.
 from __future__ import annotations
 
 import argparse
+import errno
 import math
+import os
 import stat
 import sys
 from dataclasses import dataclass
@@ -176,11 +178,25 @@ def read_image(path: str | Path) -> np.ndarray:
     if p.is_dir():
         raise UserError(f"photo {p} is a folder; give the photo's file name")
     if not p.is_file():
-        raise UserError(f"photo {p} does not exist")
+        raise UserError(f"photo {p} {_not_a_file(p)}")
     image = capture.read_image(p, "photo")
     if image is None:
         raise UserError(f"photo {p} is not an image posture_guard can read (JPEG, PNG, ...)")
     return image
+
+
+def _not_a_file(p: Path) -> str:
+    """What stands at ``p`` instead of a photo file, in words. Why: "does not exist" was
+    said of /dev/null, of a pipe and of a link that leads to itself, all of which do."""
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a link that leads back to itself (a link loop); give the photo's file"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "does not exist"
+        return f"cannot be looked at ({exc.strerror})"
+    return "is a device or a pipe, not a file; give the photo's file name"
 
 
 def assess_photo(path: str | Path, detector: Optional[Any] = None) -> tuple[Assessment, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -362,6 +363,23 @@ def test_a_folder_given_as_the_photo_is_called_a_folder(
     assert cli.main(["assess", str(folder)]) == 2
     err = capsys.readouterr().err
     assert f"photo {folder} is a folder" in err and "does not exist" not in err
+
+
+def test_a_device_a_pipe_or_a_link_loop_given_as_the_photo_is_called_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each was said not to exist ("photo /dev/null does not exist")."""
+    pipe = tmp_path / "pipe.jpg"
+    os.mkfifo(pipe)
+    loop = tmp_path / "loop.jpg"
+    loop.symlink_to(loop)
+    for photo, said in (
+        ("/dev/null", "is a device or a pipe, not a file; give the photo's file name"),
+        (str(pipe), "is a device or a pipe, not a file; give the photo's file name"),
+        (str(loop), "is a link that leads back to itself (a link loop); give the photo's file"),
+    ):
+        assert cli.main(["assess", photo]) == 2
+        assert capsys.readouterr().err == f"posture-guard: photo {photo} {said}\n"
 
 
 # --------------------------------------------------------------------------- pure geometry
