@@ -271,6 +271,20 @@ def _is_users_database(path: Path) -> bool:
         return False
 
 
+def _not_ours(path: Path, names: str) -> UserError:
+    """The refusal of an SQLite database that posture_guard never wrote (no schema
+    version of its own, and tables of another program). Why: `summary --db` given
+    another program's database made posture_guard's tables in it, and set it to WAL mode,
+    changing a file that is not ours, and then reported that nothing was recorded."""
+    what = (
+        f"database {path} is not a posture_guard database (it holds another program's "
+        f"tables: {names if len(names) <= 80 else names[:77] + '...'}); it was left unchanged"
+    )
+    if not _is_users_database(path):
+        return UserError(f"{what}; check the --db path")
+    return UserError(f"{what}; move or rename it and a new one is started")
+
+
 def _newer_schema(path: Path, version: int) -> str:
     return (
         f"database {path} was written by a newer posture_guard "
@@ -503,9 +517,16 @@ class Store:
 
     def _prepare(self) -> None:
         conn = self._conn
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        # one statement, one snapshot: a posture_guard database being made by another
+        # process is either still empty or already at its version
+        version, names = conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT group_concat(name, "
+            "', ') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%')"
+        ).fetchone()
         if version > SCHEMA_VERSION:
             raise UserError(_newer_schema(self.path, version))
+        if version <= 0 and names:
+            raise _not_ours(self.path, names)
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL syncs the WAL at every commit: with NORMAL a power cut could roll back the
         # last commits (the minutes of posture before it, a diary entry just saved). It

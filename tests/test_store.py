@@ -244,6 +244,30 @@ def test_newer_database_gets_a_clear_error_and_is_left_alone(db):
     assert db.read_bytes() == before
 
 
+def test_another_programs_database_is_refused_and_left_unchanged(tmp_path, pg_home, capsys):
+    # `summary --db places.sqlite` (a mistyped path) made posture_guard's tables in the
+    # other program's database and switched it to WAL mode, then said nothing was recorded
+    other = tmp_path / "places.sqlite"
+    with closing(sqlite3.connect(other)) as con:
+        con.execute("CREATE TABLE moz_places (url TEXT)")
+        con.execute("INSERT INTO moz_places VALUES ('https://example.org')")
+        con.commit()
+    before = other.read_bytes()
+    for argv in (["summary"], ["headache", "add", "--intensity", "3"], ["demo"]):
+        assert cli.main([*argv, "--db", str(other)]) == 2
+        assert capsys.readouterr().err == (
+            f"posture-guard: database {other} is not a posture_guard database (it holds "
+            "another program's tables: moz_places); it was left unchanged; check the --db path\n"
+        )
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pg-home", "places.sqlite"]
+    # an empty database file (sqlite's own, or a zero-length file) is still made ours
+    empty = tmp_path / "empty.sqlite"
+    sqlite3.connect(empty).close()
+    with Store.open(empty) as store:
+        assert store.schema_version == SCHEMA_VERSION
+
+
 def test_damaged_file_names_the_file_and_can_be_quarantined(db):
     db.write_bytes(b"this is not sqlite at all, just some bytes " * 100)
     before = db.read_bytes()
