@@ -236,7 +236,7 @@ def current_entry(
         command(sys.executable, profile, camera),
         env,
         has_systemd() if systemd is None else systemd,
-        paths.log_dir(),
+        paths.log_dir(make=False),
     )
 
 
@@ -652,6 +652,9 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     entry = current_entry(profile, camera)
     manage = not getattr(args, "no_manager", False)
     if args.autostart_action == "enable":
+        from . import paths
+
+        paths.log_dir()  # where the monitor started at login logs (launchd's files too)
         notes = start_notes(profile)  # a name no profile may have stops here
         dropped = _hand_added_before(entry)
         print(enable(entry, manage))

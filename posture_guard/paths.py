@@ -148,8 +148,11 @@ def state_dir() -> Path:
     return _dir("state")
 
 
-def log_dir() -> Path:
-    return _dir("log")
+def log_dir(make: bool = True) -> Path:
+    """The log folder; ``make=False`` names it without making it, for a command that only
+    says where the logs go (`autostart status` and `disable` in a read-only home were
+    refused, "log: Permission denied", and the login entry could not be turned off)."""
+    return _dir("log") if make else _where("log")
 
 
 def cache_dir() -> Path:

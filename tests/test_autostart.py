@@ -890,3 +890,23 @@ def test_status_warns_as_enable_does_of_a_monitor_that_would_not_start(
     _calibrate("work")
     said = autostart_says("status")
     assert len(said) == 1 and said[0].startswith("autostart: on"), said
+
+
+def test_status_and_disable_need_no_log_folder(
+    capsys, xdg_home: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In a home where the log folder cannot be made (POSTURE_GUARD_HOME read-only; here a
+    # file stands in its place) `status` and `disable` were refused ("log: Permission
+    # denied"), and the login entry could not be turned off, though neither writes a log.
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "pg"))
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    entry = autostart.current_entry()
+    assert entry.path.is_file()
+    (tmp_path / "pg" / "log").rmdir()
+    (tmp_path / "pg" / "log").write_text("not a folder", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    assert capsys.readouterr().out.startswith(f"autostart: on (xdg): {entry.path}")
+    assert cli.main(["autostart", "disable", "--no-manager"]) == 0
+    assert not entry.path.exists()
+    assert (tmp_path / "pg" / "log").read_text(encoding="utf-8") == "not a folder"
