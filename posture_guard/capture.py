@@ -10,6 +10,7 @@ replaying "from a photo" means.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -233,6 +234,18 @@ class _DecoderLog:
             self._sink = None
 
 
+def _refuse_link_loop(path: Path, what: str) -> None:
+    """Refuse a link that leads back to itself, naming it so: ``exists()`` is False for
+    one, and `replay --video LOOP` said "video file not found" of a name that is there."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(
+                f"{what} {path} is a link that leads back to itself (a link loop)"
+            ) from None
+
+
 class VideoFileSource:
     """Frames of a video file, each timed as its container states (see :meth:`_time`).
 
@@ -250,6 +263,7 @@ class VideoFileSource:
         cv2 = _cv2()
         self.path = Path(path)
         if not self.path.exists():
+            _refuse_link_loop(self.path, "video file")
             raise UserError(f"video file not found: {self.path}")
         if self.path.is_dir():  # it read "OpenCV cannot read this file as a video"
             raise UserError(f"{self.path} is a folder, not a video file")
@@ -539,6 +553,7 @@ class StillImageSource:
     ):
         """``image``: the picture, already read from ``path`` (a GIF of one picture)."""
         self.path = Path(path)
+        _refuse_link_loop(self.path, "image")
         if image is None:
             image = read_image(self.path) if self.path.exists() else None
         if image is None:

@@ -470,6 +470,22 @@ def test_missing_input_and_too_short_calibration(
     assert "holds only" in capsys.readouterr().err
 
 
+def test_a_video_or_photo_that_is_a_link_loop_is_called_one(
+    tmp_path: Path, pg_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `replay --video LOOP` said "video file not found" of a name that is there, and a
+    # photo "not found or not an image OpenCV can read"
+    for name, what in (("clip.mp4", "video file"), ("still.png", "image")):
+        loop = tmp_path / name
+        loop.symlink_to(loop)
+        for argv in (["replay", "--video", str(loop)],
+                     ["calibrate", "--video", str(loop), "--no-preview"]):  # fmt: skip
+            assert main(argv) == 2
+            assert capsys.readouterr().err == (
+                f"posture-guard: {what} {loop} is a link that leads back to itself (a link loop)\n"
+            )
+
+
 def test_a_calibration_of_too_few_frames_names_the_option_of_the_command_given(
     slump_stream: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
