@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from posture_guard import cli, logs, monitor, paths, service
-from posture_guard.store import Store
+from posture_guard.store import MIGRATIONS, Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_camera import FakeClock, StreamCamera  # noqa: E402
@@ -128,7 +128,8 @@ def test_an_earlier_install_is_tightened_when_the_app_next_opens_it(
     db = pg_home / "data" / "posture.sqlite3"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE t (x)")
+    conn.executescript(MIGRATIONS[0])  # schema 1, the first version's (a table of its own
+    conn.execute("PRAGMA user_version = 1")  # at version 0 is another program's database)
     conn.close()
     # a config file the user keeps elsewhere and links in: the link is not followed
     dotfile = tmp_path / "dotfiles-config.toml"
