@@ -581,6 +581,9 @@ class CoachState:
     # check-in never came (held back past the user's leaving or midnight), still to ask
     last_present_day: Optional[date] = None
     checkin_owed: Optional[date] = None
+    # the day whose diary was read when its own check-in came due: read once, not at
+    # every decision the gap or the hourly cap holds the check-in back
+    checkin_diary_read: Optional[date] = None
 
 
 @dataclass(frozen=True)
@@ -809,6 +812,7 @@ class Coach:
         if len(st.notified) >= cfg.max_prompts_per_hour:
             return st, fx
         st = self._drop_known_owed(st, now.date())
+        st = self._drop_known_today(st, now)
 
         rules = (
             self._break_rule,
@@ -1287,6 +1291,26 @@ class Coach:
             or self._diary_has(owed)
         ):
             return replace(st, checkin_owed=None)
+        return st
+
+    def _drop_known_today(self, st: CoachState, now: datetime) -> CoachState:
+        """Count today's own check-in as come when, at its time, the diary already knows
+        the day (`checkin --none` or `headache add` earlier that day): asked anyway, the
+        user answered a question already answered. The diary is read once a day, when the
+        check-in comes due (before the rules, as in :meth:`_drop_known_owed`)."""
+        at = self.settings.checkin_time
+        today = now.date()
+        if (
+            at is None
+            or now.time() < at
+            or st.last_checkin_day == today
+            or st.checkin_diary_read == today
+        ):
+            return st
+        st = replace(st, checkin_diary_read=today)
+        if self._diary_has(today):
+            last = today if st.last_checkin_day is None else max(st.last_checkin_day, today)
+            return replace(st, last_checkin_day=last)
         return st
 
     def _diary_has(self, day: date) -> bool:

@@ -985,10 +985,31 @@ def test_the_no_headache_button_makes_the_day_headache_free_in_the_diary(store):
     assert any(str(day) in note and "headache-free" in note for note in sink.notes)
 
 
+class EntryFirstNotifier(PressingNotifier):
+    """The user adds a headache entry for the day while the check-in is on screen, then
+    presses its "No headache" (a day with an entry by the check-in time is not asked)."""
+
+    def __init__(self, store):
+        super().__init__("no_headache")
+        self.store = store
+
+    def send(self, message: Message) -> Delivery:
+        if message.kind == "checkin":
+            Diary(self.store).add(Headache(day=date(2024, 3, 4), intensity=5))
+        return super().send(message)
+
+
 def test_no_headache_on_a_day_with_an_entry_is_a_quiet_note_not_a_crash(store):
     day = date(2024, 3, 4)
-    Diary(store).add(Headache(day=day, intensity=5))
-    sink = _evening_with_checkin(store, "no_headache")
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=False),
+        EntryFirstNotifier(store),
+        settings=CoachSettings(),
+        on_event=store.log_event,
+    )
+    for k in range(0, 45 * 60, 2):
+        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+    sink.close(45 * 60.0)
     assert Diary(store).days(day, day)[day].status == "headache"
     (note,) = [n for n in sink.notes if "not recorded" in n]
     assert str(day) in note and "already has headache entry" in note
