@@ -629,6 +629,10 @@ class CoachMemory:
     # forgot the day it was to ask about; absent from older files
     last_present_day: Optional[date] = None
     checkin_owed: Optional[date] = None
+    # (prompt id, day asked about) of the recent check-ins: without them a button pressed
+    # on a check-in shown before a restart recorded nothing ('a check-in this session did
+    # not show'); absent from older files
+    checkin_prompts: tuple[tuple[int, date], ...] = ()
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -649,6 +653,7 @@ class CoachMemory:
             st.last_alert_at,
             st.last_present_day,
             st.checkin_owed,
+            st.checkin_prompts,
         )
 
 
@@ -750,6 +755,7 @@ class Coach:
             notified=m.notified,
             last_present_day=m.last_present_day,
             checkin_owed=m.checkin_owed,
+            checkin_prompts=m.checkin_prompts,
             next_prompt_id=first_prompt_id,
         )
 
@@ -1800,6 +1806,8 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
             date.fromisoformat(obj[k]) if obj.get(k) is not None else None
             for k in ("last_present_day", "checkin_owed")
         )
+        # absent from the files of versions before they were kept: none answerable
+        asked = tuple(_asked_day(x) for x in obj.get("checkin_prompts", []))
     except FileNotFoundError:
         return CoachMemory()
     except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -1819,7 +1827,16 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         last_alert,
         present,
         owed,
+        asked,
     )
+
+
+def _asked_day(value: Any) -> tuple[int, date]:
+    """A check-in's (prompt id, day asked about) from coach.json, where it is a pair."""
+    pid, day = value  # a pair, or damaged
+    if isinstance(pid, bool) or not isinstance(pid, int):
+        raise TypeError(f"{pid!r} is not a prompt id")
+    return pid, date.fromisoformat(day)
 
 
 def _shown(value: Any, started: float) -> datetime:
@@ -1862,6 +1879,7 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         "last_alert_at": memory.last_alert_at.timestamp() if memory.last_alert_at else None,
         "last_present_day": _iso(memory.last_present_day),
         "checkin_owed": _iso(memory.checkin_owed),
+        "checkin_prompts": [[pid, day.isoformat()] for pid, day in memory.checkin_prompts],
     }
     try:
         control_mod.write_json_atomic(path, obj)

@@ -92,6 +92,8 @@ _BUTTON_COMMANDS = {
     "no_headache": "posture-guard checkin --none{date}",
     "headache": "posture-guard headache add{date} --intensity N",
 }
+#: A check-in's buttons: pressed on one an earlier run showed, still passed to the coach.
+CHECKIN_ACTIONS = ("no_headache", "headache")
 
 
 #: What a replay or demo that logs to no database says in place of its buttons' commands:
@@ -598,12 +600,19 @@ class DesktopNotifierBackend:
         """A button pressed on a notification of this server: said in the log when it is
         one an earlier session showed (an earlier run, or this one's before it began a new
         session: the clock set, a plan's first or last day), which is over, so nothing
-        records it."""
+        records it; but for a check-in's button, passed on as this run's are."""
         if nid in self._mine:
             return  # this run's: desktop-notifier calls its button's on_pressed
         earlier = self._earlier.get(nid)
         if earlier is None or action not in _BUTTON_COMMANDS:
             return  # another application's notification
+        prompt = earlier.get("prompt")
+        if action in CHECKIN_ACTIONS and isinstance(prompt, int) and not isinstance(prompt, bool):
+            # A check-in's answer is about the day it asked, which the coach keeps across
+            # restarts (coach.json): passed on, it is recorded for that day (or the coach
+            # says in a note that it cannot tell the day), not lost with the run.
+            self._clicks.put(Click(prompt, action))
+            return
         shown = earlier.get("shown")
         when = (
             datetime.fromtimestamp(shown).strftime("%Y-%m-%d %H:%M")

@@ -9,20 +9,26 @@ the engine on a fake clock to count the diary reads.
 
 from __future__ import annotations
 
+import json
+import time as _time
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Optional
 
-from posture_guard.coach import Coach, CoachSettings, CoachSink
+from posture_guard.coach import Coach, CoachSettings, CoachSink, read_memory, write_memory
 from posture_guard.diary import Diary, Headache
 from posture_guard.exercises import load_library
-from posture_guard.notify import Notifier
+from posture_guard.notify import Click, DesktopNotifierBackend, Notifier
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision
 from tests.buttons import ButtonNotifier
 from tests.test_coach import FWD, GOOD, T0, Run
 
+pytest_plugins = ["tests.notify_fixtures"]
+
 MONDAY = date(2024, 3, 4)  # T0's day
+TUESDAY = date(2024, 3, 5)
 
 
 def _session(
@@ -81,3 +87,60 @@ def test_the_diary_is_read_once_when_the_checkin_comes_due(tmp_path):
     assert at - alert_t == 300
     assert n.title == "End-of-day check-in"
     assert reads == [MONDAY]
+
+
+def _monday_checkin(tmp_path: Path, store, notifier: Optional[Notifier] = None) -> CoachSink:
+    """A monitor at the desk Monday 17:29-17:31 that shows the check-in, then ends."""
+    sink = _session(tmp_path, datetime(2024, 3, 4, 17, 29), 2 * 60, store, notifier)
+    sink.close(2 * 60.0)
+    ((effect, _),) = sink.sent
+    assert effect.kind == "checkin"
+    return sink
+
+
+def test_a_checkin_button_pressed_after_a_restart_records_the_day_it_asked(tmp_path, store):
+    first = ButtonNotifier()
+    _monday_checkin(tmp_path, store, first)
+    # started again Tuesday morning: "No headache" on Monday's check-in records Monday
+    (shown,) = first.shown
+    notifier = ButtonNotifier()
+    sink = _session(tmp_path, datetime(2024, 3, 5, 9, 0), 10, store, notifier)
+    notifier.pending.append(Click(shown.prompt_id, "no_headache"))
+    sink.on_decision(Decision(10.0, GOOD))
+    sink.close(11.0)
+    assert sink.notes == ["Recorded 2024-03-04 as headache-free in your headache diary."]
+    days = Diary(store).days(MONDAY, TUESDAY)
+    assert (days[MONDAY].status, days[TUESDAY].status) == ("none", "unknown")
+    (answered,) = [e for e in sink.events if e.kind == "checkin_answered"]
+    assert answered.payload["day"] == "2024-03-04"
+
+
+def test_a_coach_json_without_the_checkins_asked_still_loads(tmp_path):
+    path = tmp_path / "coach.json"
+    path.write_text(json.dumps({"last_checkin_day": "2024-03-04", "alerts": []}))
+    memory = read_memory(path, T0.timestamp())
+    assert (memory.last_checkin_day, memory.checkin_prompts) == (MONDAY, ())
+    write_memory(path, replace(memory, checkin_prompts=((7, MONDAY),)))
+    assert read_memory(path, T0.timestamp()).checkin_prompts == ((7, MONDAY),)
+
+
+def test_a_checkin_button_over_dbus_after_a_restart_records_that_day(
+    tmp_path, store, notification_server
+):
+    _monday_checkin(tmp_path, store, DesktopNotifierBackend())
+    (call,) = notification_server.wait_for(1)
+    assert call.summary == "End-of-day check-in"
+    # the monitor started again Tuesday morning; the notification is still on screen
+    sink = _session(tmp_path, datetime(2024, 3, 5, 9, 0), 10, store, DesktopNotifierBackend())
+    t = 10.0
+    deadline = _time.monotonic() + 10
+    while Diary(store).days(MONDAY, MONDAY)[MONDAY].status != "none":
+        assert _time.monotonic() < deadline, "the button's answer never reached the diary"
+        notification_server.invoke_action(call.id, "no_headache")  # heard once connected
+        t += 0.2
+        sink.on_decision(Decision(t, GOOD))
+        _time.sleep(0.05)
+    sink.close(t)
+    assert Diary(store).days(TUESDAY, TUESDAY)[TUESDAY].status == "unknown"
+    answered = [e for e in sink.events if e.kind == "checkin_answered"]
+    assert {e.payload["day"] for e in answered} == {"2024-03-04"}
