@@ -431,12 +431,14 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
     the user may not read or write is not damaged and stays where it is: the UserError
     names it. Any other problem (a newer schema, a folder in the way) stays a UserError.
     """
-    from .store import ACCESS, LOCKED, Store, quarantine_damaged, sqlite_problem
+    from .store import ACCESS, LOCKED, ForeignWal, Store, quarantine_damaged, sqlite_problem
 
     try:
         # the side file waits for the monitor's own open (and its store sink)
         Store.open(path, take_in=False).close()
         return None
+    except ForeignWal:
+        raise  # the file is sound: another database's -wal is what must move
     except UserError as exc:
         cause = exc.__cause__
         if isinstance(cause, sqlite3.Error) and sqlite_problem(cause) in (ACCESS, LOCKED):

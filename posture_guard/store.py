@@ -262,6 +262,59 @@ def _open_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> UserErro
     return UserError(f"cannot open database {path}: {exc}")
 
 
+class ForeignWal(UserError):
+    """The -wal file beside a database is another database's: the database file is sound
+    and must not be set aside as damaged (see :func:`foreign_wal`)."""
+
+
+def foreign_wal(path: Path) -> Optional[Path]:
+    """The -wal file beside the posture_guard database at ``path`` when it is not that
+    database's own, else None.
+
+    Why: sqlite takes any -wal file beside a database as that database's and lays its
+    pages over the file (a -wal copied or restored with another database, or left by one
+    that was replaced while nothing had it open). With another database's pages the file
+    read as schema version 0 without its tables: the next command made them anew, empty,
+    and closing merged the -wal in for good, the posture log and the diary lost without a
+    word. A database's own -wal only adds to it: a schema version as high and every table
+    the file holds, where it holds it; one that takes either away is another's. Read
+    only (the file alone with ``immutable=1``, then through the -wal); a file that cannot
+    be read so is left to the open, which names its trouble."""
+    real = Path(path).resolve()  # sqlite keeps the -wal beside the file a link names
+    wal = _side_files(real)[0]
+    try:
+        if wal.stat().st_size <= 32:  # a header alone (32 bytes): no page in it
+            return None
+    except OSError:
+        return None
+    alone = _schema_of(f"{real.as_uri()}?mode=ro&immutable=1")
+    if alone is None or alone[0] == 0:
+        return None  # no posture_guard tables in the file: nothing of the record to lose
+    through = _schema_of(f"{real.as_uri()}?mode=ro")
+    if through is None:
+        return None
+    if through[0] < alone[0] or not alone[1] <= through[1]:
+        return wal
+    return None
+
+
+def _schema_of(target: str) -> Optional[tuple[int, frozenset[tuple[Any, ...]]]]:
+    """(schema version, the tables and indexes with their root pages) of the database
+    the sqlite URI ``target`` opens, or None when it cannot be read."""
+    try:
+        conn = sqlite3.connect(target, uri=True, timeout=0.1, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        rows = conn.execute("SELECT type, name, rootpage FROM sqlite_master").fetchall()
+        return version, frozenset(rows)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def _is_users_database(path: Path) -> bool:
     """Whether ``path`` is the user's own database (which any command that writes makes
     anew when it is not there), not one named with --db."""
@@ -441,6 +494,13 @@ class Store:
                 paths.create_private(path)
             except OSError:
                 pass  # refused: sqlite3.connect tries too, and its error is reported
+        wal = foreign_wal(path) if found else None
+        if wal is not None:
+            raise ForeignWal(
+                f"database {path} has another database's -wal file beside it (read with "
+                "it, the database would lose its tables, the posture log and diary with "
+                f"them); move {wal} away (keep it) and try again"
+            )
         conn = None
         try:
             conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
@@ -1632,12 +1692,14 @@ def parse_start(text: str) -> datetime:
 
 __all__ = [
     "Event",
+    "ForeignWal",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Span",
     "Store",
     "StoreSink",
     "access_problem",
+    "foreign_wal",
     "newer_schema",
     "open_for_adding",
     "open_for_reading",

@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from contextlib import closing
 from dataclasses import replace
@@ -701,6 +703,84 @@ def test_a_damaged_database_of_the_users_own_is_started_anew_as_its_message_says
     assert "move or rename it" in capsys.readouterr().err
     paths.database_file().rename(paths.database_file().with_name("kept.sqlite3"))
     assert cli.main(["summary"]) == 0  # as it said: a new one is started
+
+
+def _foreign_wal_beside(db: Path) -> Path:
+    """Another program's database killed before its -wal was checkpointed, that -wal
+    copied beside ``db`` (restored with another database, or left by one replaced)."""
+    other = db.with_name("other.sqlite3")
+    script = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "c.execute('CREATE TABLE notes(text)')\n"
+        "c.executemany('INSERT INTO notes VALUES (?)', [('x' * 500,)] * 40)\n"
+        "os._exit(0)  # killed: its pages are in its -wal alone\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(other)], check=True, timeout=60)
+    wal = db.with_name(db.name + "-wal")
+    shutil.copyfile(other.with_name(other.name + "-wal"), wal)
+    return wal
+
+
+def _diary_and_spans(db: Path) -> list[tuple]:
+    """The headaches and spans of ``db`` read from the file alone (no -wal)."""
+    uri = f"{db.resolve().as_uri()}?mode=ro&immutable=1"
+    with closing(sqlite3.connect(uri, uri=True)) as con:
+        return con.execute(
+            "SELECT 'h', day, intensity FROM headaches "
+            "UNION ALL SELECT state, start, end FROM spans"
+        ).fetchall()
+
+
+@pytest.mark.parametrize(
+    "argv", [["summary"], ["headache", "list"], ["headache", "add", "--intensity", "2"]]
+)
+def test_another_databases_wal_beside_the_database_is_refused_and_the_record_kept(db, argv):
+    """A -wal file of another database beside the user's was laid over it: the file read
+    as schema version 0 with no table, the command made them anew, empty, and the posture
+    log and diary were gone for good, with no word (`summary` said nothing was monitored)."""
+    with Store.open(db) as store:
+        store.add_spans([Span(G, T0, T0 + 600)])
+    assert (
+        cli.main(["headache", "add", "--intensity", "4", "--date", "2024-03-04", "--db", str(db)])
+        == 0
+    )
+    Store.open(db).close()  # checkpointed: the record is in the file, the -wal gone
+    record = _diary_and_spans(db)
+    assert len(record) == 2
+    wal = _foreign_wal_beside(db)
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", *argv, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(db.parent / "home")},
+    )
+    assert done.returncode == 2, done.stdout
+    assert done.stdout == "" and len(done.stderr.splitlines()) == 1
+    assert "another database's -wal file" in done.stderr
+    assert f"move {wal} away (keep it)" in done.stderr and "Traceback" not in done.stderr
+    assert wal.exists() and _diary_and_spans(db) == record
+    wal.rename(db.with_name("kept-wal"))  # as the message says: then all is there
+    with Store.open(db) as store:
+        assert [(s.start, s.end) for s in store.spans(0, 2e10)] == [(T0, T0 + 600)]
+        assert len(store.read("SELECT * FROM headaches")) == 1
+
+
+def test_the_monitor_start_leaves_a_database_with_another_databases_wal_as_it_is(db):
+    """The monitor's start neither sets the sound file aside as damaged nor lays the
+    other database's pages over it."""
+    from posture_guard.service import prepare_database
+
+    with Store.open(db) as store:
+        store.add_spans([Span(G, T0, T0 + 600)])
+    record = _diary_and_spans(db)
+    wal = _foreign_wal_beside(db)
+    with pytest.raises(UserError, match="another database's -wal file"):
+        prepare_database(db)
+    assert not list(db.parent.glob("*.damaged-*")) and wal.exists()
+    assert _diary_and_spans(db) == record
 
 
 # --------------------------------------------------------------------------- the side file
