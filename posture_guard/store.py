@@ -223,6 +223,36 @@ def access_problem(path: Path, exc: sqlite3.Error) -> str:
     return ", ".join(problems) if problems else str(exc)
 
 
+#: free space under which an I/O error is taken for a full disk: sqlite's -shm file alone
+#: takes 32 KiB, and a commit a page or more in the -wal
+FULL_DISK_BYTES = 1 << 20
+
+
+def full_disk(path: Path, exc: sqlite3.Error) -> Optional[str]:
+    """What a full disk that ``exc`` came of is, in words ("no space left: 0 KB free in
+    FOLDER"), or None when it is not one.
+
+    Why: with no -shm file yet (none is left while no program has the database open)
+    sqlite cannot make one on a full disk and says only "disk I/O error"
+    (SQLITE_IOERR_SHMSIZE), which every command passed on, readers too: nothing told the
+    user to make room. SQLITE_FULL is one; an I/O error is one when the folder's disk has
+    almost no room left."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary not in (10, 13):  # SQLITE_IOERR, SQLITE_FULL
+        return None
+    folder = Path(path).parent
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return "no space left" if primary == 13 else None
+    # what this user may still write (root may use the blocks kept for it)
+    free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+    if primary == 10 and free >= FULL_DISK_BYTES:
+        return None  # a real I/O error: sqlite's words stand
+    return f"no space left: {free // 1024} KB free in {folder}"
+
+
 class DatabaseLocked(UserError):
     """Another program held the database for the whole wait: worth trying again later
     (the coach does, for a "No headache" answer), unlike a refusal or a damaged file."""
@@ -243,6 +273,9 @@ def _open_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> UserErro
         return _locked_error(path, lock_timeout)
     if problem == ACCESS:
         return UserError(f"cannot access the database {path} ({access_problem(path, exc)})")
+    full = full_disk(path, exc)
+    if full is not None:
+        return UserError(f"cannot open database {path} ({full}); make room and try again")
     if problem == DAMAGED:
         # Only `run` sets a damaged database aside by itself (prepare_database); any other
         # command leaves the file as it is, so the message must not promise more. Nor is a
@@ -509,7 +542,8 @@ class Store:
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
-            if read_only and sqlite_problem(exc) == ACCESS and path.is_file():
+            cannot_write = sqlite_problem(exc) == ACCESS or full_disk(path, exc) is not None
+            if read_only and cannot_write and path.is_file():
                 return cls._open_read_only(path, lock_timeout, exc)
             raise _open_error(path, exc, lock_timeout) from exc
         except UserError:
@@ -560,7 +594,7 @@ class Store:
             except sqlite3.Error as exc:
                 if conn is not None:
                     conn.close()
-                if sqlite_problem(exc) == ACCESS:
+                if sqlite_problem(exc) == ACCESS or full_disk(path, exc) is not None:
                     continue  # the next, laxer way may still read it
                 raise _open_error(path, exc, lock_timeout) from exc
             if version == SCHEMA_VERSION:
@@ -792,6 +826,11 @@ class Store:
         if problem == ACCESS:
             why = access_problem(self.path, exc)
             return UserError(f"database {self.path} could not be {doing} ({why})")
+        full = full_disk(self.path, exc)
+        if full is not None:
+            return UserError(
+                f"database {self.path} could not be {doing} ({full}); make room and try again"
+            )
         return UserError(f"database {self.path} could not be {doing}: {exc}")
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -783,6 +783,76 @@ def test_the_monitor_start_leaves_a_database_with_another_databases_wal_as_it_is
     assert _diary_and_spans(db) == record
 
 
+def _on_a_full_disk(db: Path, tmp_path: Path, commands: list[list[str]]) -> list[tuple]:
+    """Run each posture_guard command (with ``--db``) on a copy of ``db`` on a filesystem
+    of its own (a 512 KB tmpfs, mounted in a mount namespace) filled to the last block:
+    (exit status, standard output, standard error) of each, then the file's rows."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (
+        'mount -t tmpfs -o size=512k tmpfs "$1" || exit 99\n'
+        'cp "$2" "$1/d.sqlite3"\n'
+        'dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null\n'  # stops at ENOSPC: the disk full
+        "shift 2; n=0\n"
+        'for c in "$@"; do n=$((n + 1)); eval "$c" >"$OUT/$n.out" 2>"$OUT/$n.err"; '
+        'echo $? >"$OUT/$n.rc"; done\n'
+        'rm "$DISK/fill"; cp "$DISK/d.sqlite3" "$OUT/after.sqlite3"\n'
+    )
+    lines = [
+        " ".join([sys.executable, "-m", "posture_guard", *c, "--db", str(disk / "d.sqlite3")])
+        for c in commands
+    ]
+    env = {**os.environ, "OUT": str(tmp_path), "DISK": str(disk)}
+    env["POSTURE_GUARD_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script, "sh", str(disk), str(db), *lines],
+        env=env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode == 99 or "unshare" in done.stderr:
+        pytest.skip(f"no filesystem of its own to fill here: {done.stderr.strip()}")
+    results = [
+        (
+            int((tmp_path / f"{n}.rc").read_text()),
+            (tmp_path / f"{n}.out").read_text(),
+            (tmp_path / f"{n}.err").read_text(),
+        )
+        for n in range(1, len(commands) + 1)
+    ]
+    return [*results, _diary_and_spans(tmp_path / "after.sqlite3")]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_a_full_disk_is_named_by_a_command_that_writes_and_a_reader_still_reads(db, tmp_path):
+    """With no program having the database open (no -shm file), sqlite cannot make its
+    -shm file on a full disk: every command, `headache list` and `summary` too, said
+    "cannot open database F: disk I/O error", nothing saying the disk was full."""
+    with Store.open(db) as store:
+        store.add_spans([Span(G, T0, T0 + 600)])
+    assert (
+        cli.main(["headache", "add", "--intensity", "4", "--date", "2024-03-04", "--db", str(db)])
+        == 0
+    )
+    record = _diary_and_spans(db)
+    add, listed, summary, after = _on_a_full_disk(
+        db,
+        tmp_path,
+        [
+            ["headache", "add", "--intensity", "2"],
+            ["headache", "list", "--from", "2024-03-01", "--to", "2024-03-10"],
+            ["summary", "--date", "2024-03-04"],
+        ],
+    )
+    assert add[0] == 2 and add[1] == "" and len(add[2].splitlines()) == 1
+    assert "no space left: 0 KB free in " in add[2] and "make room and try again" in add[2]
+    assert "disk I/O error" not in add[2] and "Traceback" not in add[2]
+    assert listed[0] == 0 and "#1  2024-03-04  intensity 4" in listed[1], listed
+    assert summary[0] == 0 and "monitored             10 min" in summary[1], summary
+    assert after == record  # nothing recorded was lost, nothing half-added
+
+
 # --------------------------------------------------------------------------- the side file
 def _good_line(start: float) -> bytes:
     return json.dumps(
