@@ -552,7 +552,7 @@ def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> lis
 
 def _today_lines(day: date, db: Optional[Path]) -> list[str]:
     path = db or paths.database_file()
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a link to nothing is named below
         return ["today: nothing logged yet"]
     try:
         from .store import Store

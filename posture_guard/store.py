@@ -505,6 +505,8 @@ class Store:
             found = path.exists()
         except OSError as exc:  # a folder on the way that may not be looked into
             raise UserError(f"cannot access the database {path} ({exc.strerror})") from exc
+        if not found and path.is_symlink():
+            _refuse_dangling_link(path, create)
         if not found and not create:
             raise UserError(f"no database at {path}")
         try:
@@ -1214,10 +1216,30 @@ def open_for_adding(db: Optional[Union[str, Path]]) -> Store:
     return Store.open(paths.database_file())
 
 
+def _refuse_dangling_link(path: Path, create: bool) -> None:
+    """The one-line refusal of a database path that is a link to nothing: the database
+    kept on a drive not mounted now, or in a folder since moved.
+
+    Why: sqlite said only "unable to open database file", and `status` "nothing logged
+    yet", while the record was whole where the link points. A link into a folder that
+    is there still makes the user's own database there when first needed."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return  # no longer a link: the open names what it finds
+    folder = Path(os.path.realpath(path)).parent
+    if create and folder.is_dir():
+        return
+    raise UserError(
+        f"database {path} is a link to {target}, which is not there (a drive not mounted, "
+        "or a folder moved?); mount or restore it, or mend the link"
+    )
+
+
 def _refuse_missing_db(db: Union[str, Path]) -> None:
     """The one-line refusal of a ``--db`` with no file: what is wrong and how one is made."""
     try:
-        found = Path(db).exists()
+        found = Path(db).exists() or Path(db).is_symlink()  # Store.open names a link's
     except OSError:
         return  # Store.open names the folder that may not be looked into
     if not found:

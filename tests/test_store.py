@@ -853,6 +853,34 @@ def test_a_full_disk_is_named_by_a_command_that_writes_and_a_reader_still_reads(
     assert after == record  # nothing recorded was lost, nothing half-added
 
 
+@pytest.mark.parametrize("argv", [["summary"], ["headache", "add", "--intensity", "2"], ["status"]])
+def test_a_database_linked_to_a_drive_not_mounted_is_named_so_and_nothing_made(tmp_path, argv):
+    """The database kept on a drive (or in a folder) linked from the data folder: while
+    the drive is not mounted, every command said only "cannot access the database F
+    (unable to open database file)", and `status` "today: nothing logged yet"."""
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    drive = tmp_path / "media" / "usb"  # not mounted: not there
+    link = home / "data" / "posture.sqlite3"
+    link.symlink_to(drive / "posture.sqlite3")
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
+    )
+    said = f"database {link} is a link to {drive / 'posture.sqlite3'}, which is not there"
+    if argv == ["status"]:
+        assert done.returncode == 0 and f"today: cannot read the log ({said}" in done.stdout
+        assert "nothing logged yet" not in done.stdout
+    else:
+        assert done.returncode == 2 and said in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and "unable to open" not in done.stderr
+        assert len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "media").exists() and link.is_symlink()
+
+
 # --------------------------------------------------------------------------- the side file
 def _good_line(start: float) -> bytes:
     return json.dumps(
