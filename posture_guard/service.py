@@ -427,16 +427,22 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
     """Make sure the database at ``path`` can be opened; set a damaged one aside.
 
     Returns where a damaged file was moved (and says so on ``out`` and in the log), or
-    None. A locked database is left alone: the store sink buffers and retries. A file
-    the user may not read or write is not damaged and stays where it is: the UserError
-    names it. Any other problem (a newer schema, a folder in the way) stays a UserError.
+    None. Damaged means sqlite cannot open it, or its quick check finds damage inside.
+    A locked database is left alone: the store sink buffers and retries. A file the user
+    may not read or write is not damaged and stays where it is: the UserError names it.
+    Any other problem (a newer schema, a folder in the way) stays a UserError.
     """
     from .store import ACCESS, LOCKED, ForeignWal, Store, quarantine_damaged, sqlite_problem
 
     try:
         # the side file waits for the monitor's own open (and its store sink)
         Store.open(path, take_in=False).close()
-        return None
+        # Opening reads the schema alone: a file damaged inside (bytes overwritten, a
+        # page lost) opened, and every flush the damage refused went to the side file,
+        # start after start, while the monitor ran on and `status` said the log could
+        # not be read. sqlite's quick check finds it (a few ms per MB, once a start).
+        if not _is_damaged(path):
+            return None
     except ForeignWal:
         raise  # the file is sound: another database's -wal is what must move
     except UserError as exc:

@@ -992,3 +992,53 @@ def test_a_kill_right_after_the_side_file_was_taken_in_does_not_count_it_twice(
     assert len(kept) == int(damaged)
     with Store.open(diary_db) as store:  # and no later open adds anything either
         assert sum(s.seconds for s in store.spans(t0 - 3600, t0 + 3600)) == 1320.0
+
+
+def test_the_monitor_sets_aside_a_database_damaged_inside_and_logs_to_a_new_one(
+    pg_home: Path, tmp_path: Path
+) -> None:
+    """A database whose file opens but is damaged inside (bytes overwritten on the page
+    of the posture spans) was used as it was: every flush went to the side file, start
+    after start, "to be added the next time the database opens", which never could, and
+    `status` said the log could not be read. The start sets it aside, as it does a file
+    that does not open, and the monitor logs to a new one."""
+    from posture_guard.states import PostureState
+    from posture_guard.store import Span, Store
+
+    db = paths.database_file()
+    t0 = datetime.fromisoformat(f"{DAY}T09:00").timestamp()
+    with Store.open(db) as store:
+        store.add_spans([Span(PostureState.GOOD, t0, t0 + 600)])
+    with closing(sqlite3.connect(db)) as conn:
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'spans'").fetchone()
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    with open(db, "r+b") as fh:  # the spans' page overwritten past its header
+        fh.seek((root[0] - 1) * page + 8)
+        fh.write(os.urandom(200))
+    damaged = db.read_bytes()
+    out = tmp_path / "stdout.txt"
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+    with open(out, "wb") as stdout:
+        proc = subprocess.Popen(
+            [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+            env=env,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+        )
+    try:
+        _wait_for(lambda: _in_use_by(proc.pid), 60)
+        kept = list(db.parent.glob(f"{db.name}.damaged-*"))
+        kept = [f for f in kept if not f.name.endswith(("-wal", "-shm"))]
+        assert len(kept) == 1 and kept[0].read_bytes() == damaged
+        _wait_for(lambda: (_last_end(db) or 0.0) > t0 + 600, 60)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.returncode == 0, err
+    assert f"the database {db} was damaged; it is kept as {kept[0]}" in err
+    assert "could not be written" not in err and "Traceback" not in err
+    assert not db.with_name(db.name + ".pending.jsonl").exists()
+    assert cli.main(["summary"]) == 0  # the new database reads
