@@ -825,6 +825,10 @@ class Store:
         problem = sqlite_problem(exc)
         if problem == LOCKED:
             return _locked_error(self.path, self.lock_timeout)
+        if problem == DAMAGED:
+            # damage inside a file that opened is found by the query that reads it: the
+            # user needs what a file that does not open is told, what to do with it
+            return _open_error(self.path, exc, self.lock_timeout)
         if problem == ACCESS:
             why = access_problem(self.path, exc)
             return UserError(f"database {self.path} could not be {doing} ({why})")

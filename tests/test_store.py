@@ -1334,3 +1334,34 @@ def test_another_programs_writes_and_the_monitors_own_close_are_no_restore(db: P
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         kinds = dict(con.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
         assert kinds == {"alert": 80, "exercise_done": 1, "praise": 1}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["summary", "--date", "2024-03-04"], ["report", "--csv", "-"]],
+)
+def test_a_database_damaged_inside_is_named_with_what_to_do(db, argv):
+    """A file that opens but is damaged inside (bytes overwritten on a page) was told
+    only "database F could not be read: database disk image is malformed", where one
+    that does not open is told what to do: move it aside, kept for a recovery tool."""
+    with Store.open(db) as store:
+        store.add_spans([Span(G, T0 + 60 * i, T0 + 60 * i + 60) for i in range(200)])
+    with closing(sqlite3.connect(db)) as conn:
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'spans'").fetchone()
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    with open(db, "r+b") as fh:  # the spans' root page overwritten past its header
+        fh.seek((root[0] - 1) * page + 8)
+        fh.write(os.urandom(200))
+    damaged = db.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", *argv, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(db.parent / "home")},
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert f"database {db} is damaged" in done.stderr, done.stderr
+    assert "keep the file if it is a database of yours (a recovery tool" in done.stderr
+    assert db.read_bytes() == damaged  # left as it is
