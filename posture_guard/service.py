@@ -432,7 +432,15 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
     may not read or write is not damaged and stays where it is: the UserError names it.
     Any other problem (a newer schema, a folder in the way) stays a UserError.
     """
-    from .store import ACCESS, LOCKED, ForeignWal, Store, quarantine_damaged, sqlite_problem
+    from .store import (
+        ACCESS,
+        LOCKED,
+        ForeignWal,
+        Store,
+        full_disk,
+        quarantine_damaged,
+        sqlite_problem,
+    )
 
     try:
         # the side file waits for the monitor's own open (and its store sink)
@@ -447,6 +455,10 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
         raise  # the file is sound: another database's -wal is what must move
     except UserError as exc:
         cause = exc.__cause__
+        if isinstance(cause, sqlite3.Error) and full_disk(path, cause) is not None:
+            # it holds only until room is made: exit 75, which the login entry restarts
+            # (a UserError's 2 is "refused for good", and the monitor stayed off)
+            raise TryAgainLater(str(exc)) from exc
         if isinstance(cause, sqlite3.Error) and sqlite_problem(cause) in (ACCESS, LOCKED):
             raise
         if not _is_damaged(path):

@@ -1042,3 +1042,54 @@ def test_the_monitor_sets_aside_a_database_damaged_inside_and_logs_to_a_new_one(
     assert "could not be written" not in err and "Traceback" not in err
     assert not db.with_name(db.name + ".pending.jsonl").exists()
     assert cli.main(["summary"]) == 0  # the new database reads
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_a_monitor_started_on_a_full_disk_exits_to_be_started_again(
+    pg_home: Path, tmp_path: Path
+) -> None:
+    """A database its full disk kept from opening stopped the start with exit status 2,
+    "refused for good", so the login entry never started the monitor again once room
+    was made. It is 75, "try again later", as for a webcam not plugged in yet."""
+    from posture_guard.store import Store
+
+    db = paths.database_file()
+    Store.open(db).close()
+    script = (
+        'cp "$DB" "$TMP/db" && mount -t tmpfs -o size=512k tmpfs "$DATA" || exit 99\n'
+        'cp "$TMP/db" "$DB"\n'
+        'dd if=/dev/zero of="$DATA/fill" bs=4k 2>/dev/null\n'  # stops at ENOSPC: the disk full
+        '"$PY" "$TMP/run.py" >"$TMP/out" 2>"$TMP/err"; echo $? >"$TMP/rc"\n'
+    )
+    # `posture-guard run` as the command line handles it, the webcam the fake one
+    (tmp_path / "run.py").write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(TESTS)!r})\n"
+        "from fake_camera import StreamCamera\n"
+        "from posture_guard import cli, monitor, service\n"
+        "args = cli.build_parser().parse_args(['run'])\n"
+        "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
+        "args.handler = lambda a: service.run(\n"
+        "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, detector=camera\n"
+        ")\n"
+        "sys.exit(cli._handle(args))\n",
+        encoding="utf-8",
+    )
+    env = dict(
+        os.environ,
+        POSTURE_GUARD_HOME=str(pg_home),
+        DB=str(db),
+        DATA=str(db.parent),
+        TMP=str(tmp_path),
+        PY=sys.executable,
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], env=env, timeout=300, capture_output=True
+    )
+    if done.returncode == 99 or b"unshare" in done.stderr:
+        pytest.skip(f"no filesystem of its own to fill here: {done.stderr.decode().strip()}")
+    err = (tmp_path / "err").read_text()
+    assert int((tmp_path / "rc").read_text()) == 75, err
+    assert f"cannot open database {db} (no space left: 0 KB free in {db.parent})" in err
+    assert "make room and try again" in err and "Traceback" not in err
+    assert service.running_pid() is None  # the next start is not blocked
