@@ -310,7 +310,8 @@ def foreign_wal(path: Path) -> Optional[Path]:
     read as schema version 0 without its tables: the next command made them anew, empty,
     and closing merged the -wal in for good, the posture log and the diary lost without a
     word. A database's own -wal only adds to it: a schema version as high and every table
-    the file holds, where it holds it; one that takes either away is another's. Read
+    and index the file holds (by name: a VACUUM not yet checkpointed moves their root
+    pages); one that takes either away is another's. Read
     only (the file alone with ``immutable=1``, then through the -wal); a file that cannot
     be read so is left to the open, which names its trouble."""
     real = Path(path).resolve()  # sqlite keeps the -wal beside the file a link names
@@ -332,7 +333,7 @@ def foreign_wal(path: Path) -> Optional[Path]:
 
 
 def _schema_of(target: str) -> Optional[tuple[int, frozenset[tuple[Any, ...]]]]:
-    """(schema version, the tables and indexes with their root pages) of the database
+    """(schema version, the names of the tables and indexes) of the database
     the sqlite URI ``target`` opens, or None when it cannot be read."""
     try:
         conn = sqlite3.connect(target, uri=True, timeout=0.1, isolation_level=None)
@@ -340,7 +341,7 @@ def _schema_of(target: str) -> Optional[tuple[int, frozenset[tuple[Any, ...]]]]:
         return None
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        rows = conn.execute("SELECT type, name, rootpage FROM sqlite_master").fetchall()
+        rows = conn.execute("SELECT type, name FROM sqlite_master").fetchall()
         return version, frozenset(rows)
     except sqlite3.Error:
         return None

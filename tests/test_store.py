@@ -1365,3 +1365,21 @@ def test_a_database_damaged_inside_is_named_with_what_to_do(db, argv):
     assert f"database {db} is damaged" in done.stderr, done.stderr
     assert "keep the file if it is a database of yours (a recovery tool" in done.stderr
     assert db.read_bytes() == damaged  # left as it is
+
+
+def test_the_databases_own_wal_after_a_vacuum_is_not_taken_for_another_databases(db):
+    """A VACUUM by another program while the monitor holds the database leaves the
+    tables at new root pages in the -wal, not yet in the file: that -wal is its own."""
+    with Store.open(db) as store:
+        store.add_spans([Span(G, T0 + 60 * i, T0 + 60 * i + 60) for i in range(300)])
+        store.write(lambda conn: conn.execute("DELETE FROM spans WHERE id % 2 = 0"))
+    monitor = Store.open(db)  # holds the -wal open, so the VACUUM's pages stay in it
+    try:
+        monitor.read("SELECT 1")
+        with closing(sqlite3.connect(db, isolation_level=None)) as other:
+            other.execute("PRAGMA wal_autocheckpoint = 0")
+            other.execute("VACUUM")
+        assert cli.main(["headache", "add", "--intensity", "3", "--db", str(db)]) == 0
+        assert len(monitor.spans(0, 2e10)) == 150
+    finally:
+        monitor.close()
