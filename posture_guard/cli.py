@@ -206,10 +206,14 @@ def session_sinks(
     settings = library = None
     if coach is not None:
         settings, library = coach
-    elif session.live or notify or demo:  # plan (issue 6): the coach follows the active plan
+    elif session.live:  # plan (issue 6): the coach follows the plan in force
         from .plan import coach_overrides
 
         settings, library = coach_overrides(session.start.date())
+    elif notify or demo:  # a replay of a past day: the plan in force then, as a report
+        from .plan import replay_overrides
+
+        settings, library = replay_overrides(session.start)
     coach = build_sink(
         live=session.live,
         notify=notify,

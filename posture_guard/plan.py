@@ -902,7 +902,17 @@ def coach_overrides(day: date, plans: Optional[PlansOn] = None) -> tuple[Any, Op
     over the built-in defaults, so that e.g. ``framing_prompts = false`` still holds; a
     broken config file is the same UserError, naming the file, as without a plan.
     ``plans``: :func:`plans_on` ``day`` if already read."""
-    plan = (plans or plans_on(day)).in_force
+    return _overrides((plans or plans_on(day)).in_force, day)
+
+
+def replay_overrides(start: datetime) -> tuple[Any, Optional[Library]]:
+    """(settings, library) for a replay or demo whose stream begins at ``start``: as
+    :func:`coach_overrides`, under the plan in force at ``start``
+    (:func:`plan_in_force_at`)."""
+    return _overrides(plan_in_force_at(start), start.date())
+
+
+def _overrides(plan: Optional[Plan], day: date) -> tuple[Any, Optional[Library]]:
     if plan is None or not plan.active_on(day):
         return None, None
     from .coach import load_settings
@@ -1016,6 +1026,23 @@ def plans_on(day: date, library: Optional[Library] = None) -> PlansOn:
 def plan_in_force(day: date, library: Optional[Library] = None) -> Optional[Plan]:
     """The plan the coach follows on ``day`` (see :func:`plans_on`)."""
     return plans_on(day, library).in_force
+
+
+def plan_in_force_at(moment: datetime, library: Optional[Library] = None) -> Optional[Plan]:
+    """The plan in force at ``moment``: for a day before today the plan the report judges
+    that day by (:func:`plan_periods`; on the day of a clear, up to the clear), else the
+    plan the coach follows (:func:`plans_on`).
+
+    Why: a replay of a past day (`replay --notify --start`) coached by the active plan
+    alone; after a `plan clear` it prompted no dose on a day the history shows a plan in
+    force, and before the clear it prompted that plan's doses on the same day."""
+    day = moment.date()
+    if day >= date.today():
+        return plans_on(day, library).in_force
+    period = plan_periods(day, day, load_active_plan(library), library)[0]
+    if period.until is not None and moment >= period.until:
+        return None
+    return period.plan
 
 
 def import_plan(

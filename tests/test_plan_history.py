@@ -887,3 +887,50 @@ def test_a_hand_made_history_name_with_no_time_is_named_in_the_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(odd) in err[0] and "move it away" in err[0], err
     assert odd.exists() and active_plan_path().exists()  # nothing removed or cleared
+
+
+def _replay_prompts(start: datetime, tmp_path: Path) -> tuple[str, list[str]]:
+    """`replay --notify --db` of the bundled demo stream from ``start``, in its own
+    process as a user runs it: (its standard output, the plan doses it logged)."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / f"replay-{start:%Y%m%d%H%M}.sqlite3"
+    stream = Path(cli.__file__).parent / "data" / "demo-stream.jsonl.gz"
+    done = subprocess.run(
+        [sys.executable, "-m", "posture_guard", "replay", "--landmarks", str(stream),
+         "--calibrate-seconds", "20", "--slouch-seconds", "15", "--quiet", "--notify",
+         "--notifier", "print", "--db", str(db), "--start", start.isoformat()],
+        text=True, capture_output=True, env=dict(os.environ), timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(db) as con:
+        payloads = [json.loads(p) for (p,) in con.execute(
+            "SELECT payload FROM events WHERE kind = 'exercise_prompted'")]  # fmt: skip
+    return done.stdout, [p["exercise"] for p in payloads if p["for"] == "plan"]
+
+
+def test_a_replay_of_a_past_day_coaches_by_the_plan_in_force_that_day_after_a_clear(
+    tmp_path: Path,
+) -> None:
+    """Imported on 03-04, cleared on Wednesday 03-20 at 12:30: a replay of Monday 03-11
+    prompts the plan's 09:10 chin tuck, as it did before the clear (it prompted none
+    after it: the coach asked the active plan alone, gone since), and the day of the
+    clear is the plan's up to the clear, as the report judges it, and no plan's after."""
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    assert clear_plan(now=datetime.combine(date(2024, 3, 20), time(12, 30)))
+    assert schedule_day(load_plan_file(EXAMPLE), date(2024, 3, 11))[0].at == time(9, 10)
+
+    out, doses = _replay_prompts(datetime(2024, 3, 11, 9, 8), tmp_path)
+    assert doses == ["chin_tuck"] and "Time for your chin tuck" in out
+    assert "From your therapist's plan" in out
+
+    _, doses = _replay_prompts(datetime(2024, 3, 20, 9, 8), tmp_path)
+    assert doses == ["chin_tuck"]
+    afternoon = schedule_day(load_plan_file(EXAMPLE), date(2024, 3, 20))[-1]
+    assert afternoon.at > time(12, 30)
+    at = datetime.combine(date(2024, 3, 20), afternoon.at) - timedelta(minutes=2)
+    _, doses = _replay_prompts(at, tmp_path)
+    assert doses == []
