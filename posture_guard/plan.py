@@ -1774,9 +1774,12 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
             f"{_exercises(plan)}; a running monitor follows it within seconds, else from "
             "its next start"
         )
-    own = own_quiet_hours() if plan.quiet_hours is None else None
-    for w in plan.warnings_under(own):
-        print(f"warning: {w}")
+    # a broken config.toml is warned where the plan keeps its quiet hours (as before)
+    settings = own_settings(warn=plan.quiet_hours is None)
+    own = settings.quiet_hours if settings is not None and plan.quiet_hours is None else None
+    for w in [*plan.warnings_under(own), checkin_off_text(plan, settings)]:
+        if w:
+            print(f"warning: {w}")
     if own is not None and _available_minutes(plan.workday, own) <= 0:
         print(f"warning: {_own_quiet_cover_text(plan, own)}")
     today = now.date()
@@ -1926,13 +1929,42 @@ def own_quiet_hours() -> Optional[tuple[time, time]]:
     """The patient's own quiet hours (config.toml), which a plan without quiet hours keeps
     (:func:`scheduled_plan`). A broken config.toml is a warning here: the plan and the
     report are still worth seeing, and the coach names the same fault when it starts."""
+    own = own_settings()
+    return None if own is None else own.quiet_hours
+
+
+def own_settings(warn: bool = True) -> Any:
+    """The patient's own coach settings (config.toml), or None, warned (``warn``), when it
+    is broken (see :func:`own_quiet_hours`)."""
     from .coach import load_settings
 
     try:
-        return load_settings().quiet_hours
+        return load_settings()
     except UserError as exc:
-        print(f"warning: {exc}")
+        if warn:
+            print(f"warning: {exc}")
         return None
+
+
+def checkin_off_text(plan: Plan, own: Any) -> str:
+    """The warning when ``plan`` switches the daily check-in off under the patient's own
+    settings ``own``, else "". Why: a check-in time in the plan's quiet hours moves to
+    the end of the working day, and when the quiet hours cover that too,
+    :func:`plan_setting_changes` turned the check-in off; the headache diary then lost
+    its daily prompt without a word from `plan import` or `plan show`."""
+    checkin = getattr(own, "checkin_time", None)
+    if checkin is None or plan.quiet_hours is None:
+        return ""
+    if plan_setting_changes(plan, own).get("checkin_time", checkin) is not None:
+        return ""
+    return (
+        f"the plan's quiet hours ({_range_text(plan.quiet_hours)}) cover your daily "
+        f"check-in time ({checkin:%H:%M}) and the end of the plan's working day "
+        f"({plan.workday[1]:%H:%M}), where the check-in moves when it falls in them, so "
+        "no daily headache check-in is shown while this plan is in force: enter each day "
+        "with `posture-guard checkin --none` or `posture-guard checkin --headache`, or ask "
+        "the therapist for quiet hours that leave the end of the working day free"
+    )
 
 
 def cmd_plan_show(args: argparse.Namespace) -> int:
@@ -1942,12 +1974,12 @@ def cmd_plan_show(args: argparse.Namespace) -> int:
     if plan is None:
         print("no active plan (`posture-guard plan import FILE` sets one)")
         return 0
-    own_quiet = own_quiet_hours()
+    own = own_settings()
     runs = None if plans.starts_later is None else _runs_before_start(plan, today)
     if runs is None and plans.held is not None:  # the history could not tell more
         runs = [(today, plan.start - timedelta(days=1), plans.held)]
     if runs is None or all(p is None for _, _, p in runs):
-        _show(plan, own_quiet, today)
+        _show(plan, own, today)
         return 0
     # the coach follows the plans before the active one's start, each in turn: all told
     # (it showed only the one in force today, "until" the active one's start, and a plan
@@ -1959,16 +1991,21 @@ def cmd_plan_show(args: argparse.Namespace) -> int:
             print(f"No plan in force {when} (the coach keeps to your own settings).\n")
             continue
         print(f"In force {when}:")
-        _show(p, own_quiet, today)
+        _show(p, own, today)
         print()
     print(f"Scheduled from {plan.start} (imported last; it then replaces the above):")
-    _show(plan, own_quiet, today)
+    _show(plan, own, today)
     return 0
 
 
-def _show(plan: Plan, own_quiet: Optional[tuple[time, time]], today: date) -> None:
+def _show(plan: Plan, own: Any, today: date) -> None:
+    """``own``: the patient's own coach settings (None: config.toml broken, warned)."""
+    own_quiet = None if own is None else own.quiet_hours
     for line in plan.describe(today=today, own_quiet=own_quiet):
         print(line)
+    checkin_off = checkin_off_text(plan, own)
+    if checkin_off:
+        print(f"Warning: {checkin_off}")
     # the times the coach prompts, which avoid the user's own quiet hours too
     slots = schedule_day(scheduled_plan(plan, own_quiet), today)
     if slots:

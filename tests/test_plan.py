@@ -1009,3 +1009,52 @@ def test_plan_new_never_writes_over_the_database_or_the_active_plan_even_with_fo
         err = capsys.readouterr().err
         assert f"is the same file as {named}" in err and err.count("\n") == 1
         assert own.read_bytes() == before
+
+
+def test_import_and_show_say_when_the_plans_quiet_hours_switch_the_checkin_off(
+    tmp_path: Path, pg_home: Path
+) -> None:
+    """Quiet hours of 17:00-08:00 cover the check-in at 17:30 and the working day's end
+    (17:30), where the check-in moves when it falls in them: the coach then shows no
+    daily check-in at all. `plan import` and `plan show` said nothing of it; they warn,
+    and a plan that leaves the end of the day free (the check-in moved there) does not."""
+    import os
+    import subprocess
+
+    def posture_guard(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            timeout=120,
+        )
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout
+
+    today = date.today()
+    doc = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("start = 2024-03-04", f"start = {today}")
+        .replace("end = 2024-03-31", f"end = {today + timedelta(days=27)}")
+    )
+    evening = tmp_path / "evening.toml"
+    evening.write_text(doc.replace('"12:00-13:00"', '"17:00-08:00"'), encoding="utf-8")
+    warning = (
+        "the plan's quiet hours (17:00-08:00) cover your daily check-in time (17:30) and "
+        "the end of the plan's working day (17:30), where the check-in moves when it falls "
+        "in them, so no daily headache check-in is shown while this plan is in force"
+    )
+    assert f"warning: {warning}" in " ".join(posture_guard("plan", "import", str(evening)).split())
+    assert f"Warning: {warning}" in " ".join(posture_guard("plan", "show").split())
+    settings_, _ = plan.coach_overrides(today)
+    assert settings_ is not None and settings_.checkin_time is None  # as the warning says
+
+    # the check-in moved to 17:00, the end of a working day the quiet hours leave free
+    moved = tmp_path / "moved.toml"
+    text = doc.replace('"12:00-13:00"', '"17:15-08:00"').replace('"08:30-17:30"', '"08:30-17:00"')
+    moved.write_text(text, encoding="utf-8")
+    assert "check-in" not in posture_guard("plan", "import", str(moved))
+    assert "check-in" not in posture_guard("plan", "show")
+    settings_, _ = plan.coach_overrides(today)
+    assert settings_ is not None and settings_.checkin_time == time(17)
