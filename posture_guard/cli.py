@@ -382,7 +382,9 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="the therapist's plan: new, import, show, clear")
     psub = p.add_subparsers(dest="plan_command", metavar="ACTION")
     psub.required = True
-    q = psub.add_parser("new", help="write a plan to edit (see docs/plan-example.toml)")
+    q = psub.add_parser(
+        "new", help="write a plan to edit (`posture-guard plan example` prints a documented one)"
+    )
     q.add_argument("out", nargs="?", type=_file_name, help="plan file to write (default: print it)")
     q.add_argument("--patient", help="optional label (no other personal data)")
     q.add_argument("--start", help="first day, YYYY-MM-DD (default today)")
@@ -392,6 +394,10 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--force", action="store_true", help="overwrite an existing file")
     q.set_defaults(handler=plan.cmd_plan_new)
+    q = psub.add_parser(
+        "example", help="print the documented example plan, every key explained (> FILE to edit)"
+    )
+    q.set_defaults(handler=plan.cmd_plan_example)
     q = psub.add_parser("import", help="validate a plan file and make it the active plan")
     q.add_argument("file", type=_file_name, help="plan TOML file")
     q.add_argument(

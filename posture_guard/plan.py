@@ -1508,7 +1508,7 @@ def new_plan_text(
     end = start + timedelta(days=7 * weeks - 1)
     out = [
         "# posture_guard therapist plan (schema 1). Edit, then: posture-guard plan import FILE",
-        "# Documented example: docs/plan-example.toml. No personal data beyond the label.",
+        "# Every key explained: `posture-guard plan example`. No personal data beyond the label.",
         "schema = 1",
         f"patient = {_toml_str(patient)}          # optional label, e.g. initials or a number",
         f"start = {start.isoformat()}",
@@ -1747,6 +1747,22 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     with paths.open_output(out, "plan file", "plan") as fh:  # a partial plan is removed
         fh.write(text)
     print(f"wrote plan {out}; edit it, then `posture-guard plan import {out}`")
+    return 0
+
+
+#: the documented example plan (docs/plan-example.toml) as package data, which `plan
+#: example` prints: an installed package has no docs/ folder, and `plan new` and its help
+#: named that file (tests/test_plan.py checks that the two are the same)
+EXAMPLE_DATA = "plan-example.toml"
+
+
+def cmd_plan_example(args: argparse.Namespace) -> int:
+    """``posture-guard plan example``: the documented example plan on standard output."""
+    from importlib import resources
+
+    sys.stdout.write(
+        (resources.files("posture_guard") / "data" / EXAMPLE_DATA).read_text(encoding="utf-8")
+    )
     return 0
 
 

@@ -1058,3 +1058,37 @@ def test_import_and_show_say_when_the_plans_quiet_hours_switch_the_checkin_off(
     assert "check-in" not in posture_guard("plan", "show")
     settings_, _ = plan.coach_overrides(today)
     assert settings_ is not None and settings_.checkin_time == time(17)
+
+
+def test_plan_new_and_its_help_name_an_example_an_installed_user_has(
+    tmp_path: Path, pg_home: Path
+) -> None:
+    """`plan new` wrote "# Documented example: docs/plan-example.toml" and its help named
+    that file, which is not in the installed package: `plan example` prints it, from the
+    package's own data (the same bytes as docs/plan-example.toml), and both name that."""
+    import os
+    import subprocess
+
+    def posture_guard(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "posture_guard", *argv],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
+            timeout=120,
+            cwd=tmp_path,  # no docs/ folder beside it, as for an installed user
+        )
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout
+
+    data = Path(plan.__file__).with_name("data") / "plan-example.toml"
+    assert data.read_bytes() == EXAMPLE.read_bytes()
+    printed = posture_guard("plan", "example")
+    assert printed == EXAMPLE.read_text(encoding="utf-8")
+    new = posture_guard("plan", "new")
+    assert "docs/" not in new and "`posture-guard plan example`" in new
+    helped = " ".join(posture_guard("plan", "--help").split())
+    assert "docs/" not in helped and "`posture-guard plan example` prints" in helped
+    copy = tmp_path / "mine.toml"
+    copy.write_text(printed, encoding="utf-8")
+    assert "imported plan" in posture_guard("plan", "import", str(copy))
