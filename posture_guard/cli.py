@@ -284,11 +284,12 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
         "--from",
         dest="from_",
         help="first day (default: 27 days before --to, 4 weeks in all; with --therapist and "
-        "a plan, the plan's first day)",
+        "a plan, or none active and one cleared, the plan's first day)",
     )
     p.add_argument(
         "--to",
-        help="last day (default today; with --therapist and a plan, its last day if earlier)",
+        help="last day (default today; with --therapist and a plan, its last day if earlier; "
+        "none active and one cleared, the day of the clear)",
     )
     p.add_argument("--html", type=_file_name, help="write a self-contained HTML report here")
     p.add_argument("--csv", type=_file_name, help="write one CSV row per day here")

@@ -1488,6 +1488,40 @@ def plan_course_start() -> Optional[date]:
     return min(starts) if starts else None
 
 
+def last_cleared_course() -> Optional[tuple[date, Plan, datetime]]:
+    """(the first plan's start, the last plan, the clear's moment) of the course of
+    treatment the last clear ended, when no plan has been imported since (None
+    otherwise, or when the history cannot tell): the plans in force between the clear
+    before it and it, revisions included, an import replaced the same day by another
+    left out (it judged no day), one cleared the same day kept (it judged the day up to
+    the clear).
+
+    Why: a therapist report without dates covers the plan's course; after a `plan clear`
+    it covered the last 4 weeks instead, which began before the plan (a baseline of 1
+    monitored day) and judged it by days it never ran on."""
+    entries = history_in_force()
+    i = len(entries) - 1
+    while i >= 0 and entries[i].cleared:
+        i -= 1
+    if i < 0 or i == len(entries) - 1:
+        return None
+    course = []
+    for j in range(i, -1, -1):
+        entry, nxt = entries[j], entries[j + 1]
+        if entry.cleared:
+            break
+        if not nxt.cleared and nxt.at.date() == entry.at.date():
+            continue
+        course.append(entry)
+    try:
+        plans = [p for p in (e.load() for e in course) if p is not None]
+    except UserError:
+        return None  # named by plan_periods if the report's days need it
+    if not plans:
+        return None
+    return min(p.start for p in plans), plans[0], entries[i + 1].at
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     try:
         paths.write_atomic(path, data)

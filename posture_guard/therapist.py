@@ -1260,6 +1260,7 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     from .plan import (
         MAX_PLAN_DAYS,
         active_plan_path,
+        last_cleared_course,
         load_active_plan,
         load_plan_file,
         own_quiet_hours,
@@ -1286,11 +1287,18 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     # the course of treatment began with the first plan since the last clear: a revised
     # plan's report reaches back to it (explicit --plan F: that plan's dates, as before)
     course_start = None if explicit or plan is None else plan_course_start()
+    # no plan active: the course a clear ended sets the dates, as the plan did before the
+    # clear (they were the last 4 weeks, from before the plan, judged by days it never ran)
+    # the days it was in force: to the day of the clear (its last day with a plan)
+    ended = None if explicit or plan is not None else last_cleared_course()
+    span, span_end = plan, None if plan is None else plan.end
+    if ended is not None:
+        course_start, span, span_end = ended[0], ended[1], min(ended[1].end, ended[2].date())
     first = parse_day(args.from_, "--from") if args.from_ else None
     if args.to:
         last = parse_day(args.to, "--to")
-    elif plan is not None and (first is None or first <= plan.end):
-        last = min(plan.end, date.today())
+    elif span_end is not None and (first is None or first <= span_end):
+        last = min(span_end, date.today())
     else:
         # no plan, or a --from after the plan ended (what happened since): today, as in
         # every report; the plan's end would refuse a --to the user never gave
@@ -1301,7 +1309,7 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
         refuse_after_today(first, "--from")
     last, ends_today = end_by_today(last)
     if first is None:
-        start = None if plan is None else min(plan.start, course_start or plan.start)
+        start = None if span is None else min(span.start, course_start or span.start)
         first = start if start is not None and start <= last else last - timedelta(27)
     refuse_reversed(first, last, args.from_ is not None, args.to is not None)
     if (last - first).days + 1 > MAX_PLAN_DAYS:
@@ -1320,6 +1328,13 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     store = open_for_reading(getattr(args, "db", None))
     if ends_today:
         print(ends_today, file=note)
+    if ended is not None and span is not None and not (args.from_ and args.to):
+        print(
+            f"no plan is active: the report covers the last plan in force, "
+            f"{span.start} to {span.end}, cleared on {ended[2]:%Y-%m-%d %H:%M}; --from "
+            "and --to choose other days",
+            file=note,
+        )
     try:
         data = gather(
             store,

@@ -934,3 +934,29 @@ def test_a_replay_of_a_past_day_coaches_by_the_plan_in_force_that_day_after_a_cl
     at = datetime.combine(date(2024, 3, 20), afternoon.at) - timedelta(minutes=2)
     _, doses = _replay_prompts(at, tmp_path)
     assert doses == []
+
+
+@needs_poppler
+def test_a_report_without_dates_after_a_clear_covers_the_plan_it_ended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Imported on 03-04, cleared on 03-20: with no plan active, a report without dates
+    covered the last 4 weeks up to today, which held none of the plan's days; it covers
+    the days the plan was in force, its start to the clear, and says so."""
+    db = tmp_path / "p.sqlite3"
+    _populate(db, _second(tmp_path))
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    assert clear_plan(now=datetime.combine(date(2024, 3, 20), time(18)))
+    capsys.readouterr()
+    page1, _, rows = _report(db, tmp_path)
+    said = " ".join(capsys.readouterr().out.split())
+    assert "Period: 2024-03-04 to 2024-03-20 (17 days)" in page1
+    assert (rows[0]["date"], rows[-1]["date"]) == ("2024-03-04", "2024-03-20")
+    assert "Days monitored: 17 of 17" in page1
+    assert (
+        "no plan is active: the report covers the last plan in force, 2024-03-04 to "
+        "2024-03-31, cleared on 2024-03-20 18:00; --from and --to choose other days"
+    ) in said
+    # dates given: as asked, and nothing said
+    _report(db, tmp_path, "--from", "2024-03-10", "--to", "2024-03-12")
+    assert "no plan is active" not in capsys.readouterr().out
