@@ -473,13 +473,9 @@ def summary_lines(data: TherapistData) -> list[str]:
     who = f"Patient: {plan.patient}   " if plan is not None and plan.patient else ""
     lines.append(f"{who}Period: {data.first} to {data.last} ({counted(len(rows), 'day')})")
     if data.revised:
-        lines.append(
-            f"Plans: {len(data.periods)} periods, each day judged by the plan in force then:"
-        )
-        lines += [
-            f"  {p.first:%m-%d}..{p.last:%m-%d}: {_plan_text(p.plan)}{_cleared_text(p)}"
-            for p in data.periods
-        ]
+        shown = _period_lines(data.periods)
+        lines.append(f"Plans: {len(shown)} periods, each day judged by the plan in force then:")
+        lines += shown
     elif plan is not None:
         cleared = _cleared_text(data.periods[-1]) if data.periods else ""
         lines.append(f"Plan: {_plan_text(plan)}{cleared}")
@@ -604,6 +600,28 @@ def _plan_in_force(data: TherapistData) -> bool:
     return any(
         p.plan is not None and p.plan.start <= p.last and p.first <= p.plan.end for p in periods
     )
+
+
+def _period_lines(periods: Sequence[PlanPeriod]) -> list[str]:
+    """The list of plan periods, the days of a period before its plan's start or after
+    its end on lines of their own. Why: the days before the first plan known take it
+    (:func:`plan.plan_periods`), yet it judges none of them before its start, and
+    "11-05..11-22: 2026-11-11 to 2026-12-08" read as if it had."""
+    unjudged = "(adherence and target not judged)"
+    out = []
+    for p in periods:
+        text = _plan_text(p.plan) + _cleared_text(p)
+        pieces = [(p.first, p.last, text)]
+        if p.plan is not None:
+            start, end = p.plan.start, p.plan.end
+            plan = f"the plan {start} to {end}"
+            pieces = [
+                (p.first, min(p.last, start - timedelta(1)), f"{plan} not started {unjudged}"),
+                (max(p.first, start), min(p.last, end), text),
+                (max(p.first, end + timedelta(1)), p.last, f"{plan} ended {unjudged}"),
+            ]
+        out += [f"  {a:%m-%d}..{b:%m-%d}: {what}" for a, b, what in pieces if a <= b]
+    return out
 
 
 def _plan_text(plan: Optional[Plan]) -> str:

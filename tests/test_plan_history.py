@@ -960,3 +960,22 @@ def test_a_report_without_dates_after_a_clear_covers_the_plan_it_ended(
     # dates given: as asked, and nothing said
     _report(db, tmp_path, "--from", "2024-03-10", "--to", "2024-03-12")
     assert "no plan is active" not in capsys.readouterr().out
+
+
+@needs_poppler
+def test_the_plan_periods_say_which_days_came_before_the_plans_start(tmp_path: Path) -> None:
+    """The days before the first plan known take it (plan_periods), yet it judges none
+    of them before its start: the list read "02-26..03-20: 2024-03-04 to 2024-03-31", as
+    if the plan had judged the week before it began."""
+    db = tmp_path / "p.sqlite3"
+    Store.open(db).close()
+    import_plan(EXAMPLE, now=datetime.combine(FIRST, time(8)))
+    assert clear_plan(now=datetime.combine(date(2024, 3, 20), time(18)))
+    page1, _, rows = _report(db, tmp_path, "--from", "2024-02-26", "--to", "2024-03-24")
+    assert "Plans: 3 periods, each day judged by the plan in force then:" in page1
+    assert (
+        "02-26..03-03: the plan 2024-03-04 to 2024-03-31 not started (adherence and target "
+        "not judged) 03-04..03-20: 2024-03-04 to 2024-03-31, 3 exercises"
+    ) in page1
+    assert "03-21..03-24: no plan (adherence and target not judged)" in page1
+    assert all(r["exercises_prescribed"] == "0" for r in rows if r["date"] < "2024-03-04")
