@@ -1727,12 +1727,14 @@ class CoachSink:
             self.unlogged.pop(0)
 
     def _action(self, click: Click) -> Action:
+        # a prompt this session did not show (an earlier run's, pressed after a restart):
+        # its kind and exercise come with the click, from notifications.json
         prompt = self._prompts.get(click.prompt_id)
         return Action(
             prompt_id=click.prompt_id,
             action=click.action,
-            kind=prompt.kind if prompt else "",
-            exercise=prompt.exercise if prompt else None,
+            kind=prompt.kind if prompt else click.kind,
+            exercise=prompt.exercise if prompt else click.exercise,
         )
 
     def _beat(self) -> None:

@@ -184,6 +184,11 @@ class Click:
 
     prompt_id: int
     action: str
+    #: the prompt's kind and exercise, for a press on a notification an earlier session
+    #: showed: this session's coach did not show it, so knows neither (a Done without its
+    #: exercise would answer no prompt; see :meth:`DesktopNotifierBackend._on_action`)
+    kind: str = ""
+    exercise: Optional[str] = None
 
 
 class Notifier(Protocol):
@@ -600,18 +605,16 @@ class DesktopNotifierBackend:
         """A button pressed on a notification of this server: said in the log when it is
         one an earlier session showed (an earlier run, or this one's before it began a new
         session: the clock set, a plan's first or last day), which is over, so nothing
-        records it; but for a check-in's button, passed on as this run's are."""
+        records it; but a check-in's button, a Snooze, and a Done within the response
+        window are passed on as this run's are (see :func:`_earlier_click`)."""
         if nid in self._mine:
             return  # this run's: desktop-notifier calls its button's on_pressed
         earlier = self._earlier.get(nid)
         if earlier is None or action not in _BUTTON_COMMANDS:
             return  # another application's notification
-        prompt = earlier.get("prompt")
-        if action in CHECKIN_ACTIONS and isinstance(prompt, int) and not isinstance(prompt, bool):
-            # A check-in's answer is about the day it asked, which the coach keeps across
-            # restarts (coach.json): passed on, it is recorded for that day (or the coach
-            # says in a note that it cannot tell the day), not lost with the run.
-            self._clicks.put(Click(prompt, action))
+        click = _earlier_click(earlier, action, time.time())
+        if click is not None:
+            self._clicks.put(click)
             return
         shown = earlier.get("shown")
         when = (
@@ -621,14 +624,24 @@ class DesktopNotifierBackend:
         )
         command = (earlier.get("commands") or {}).get(action)
         instead = f"; `{command}` does what it would have" if command else ""
+        from .adherence import RESPONSE_WINDOW_S
+
+        late = (
+            f", more than {RESPONSE_WINDOW_S / 60:g} min ago, when it no longer takes an answer"
+            if action == "done"
+            and isinstance(shown, (int, float))
+            and time.time() - shown > RESPONSE_WINDOW_S
+            else ""
+        )
         log.warning(
             "the %r button was pressed on a notification shown before this monitor session "
-            "began (prompt %s, %r, shown %s): the session that showed it has ended (an "
+            "began (prompt %s, %r, shown %s%s): the session that showed it has ended (an "
             "earlier run, or the session before a restart), so it records nothing%s",
             action,
             earlier.get("prompt"),
             earlier.get("title"),
             when,
+            late,
             instead,
         )
 
@@ -681,8 +694,9 @@ class DesktopNotifierBackend:
 
 #: The notifications shown with buttons, by the id their server gave them, kept in the
 #: state folder: a button pressed on one after the monitor run that showed it has ended
-#: does nothing (that run's answer to it is gone with it), and the monitor running then
-#: says so in its log instead of nothing (see :meth:`DesktopNotifierBackend._on_action`).
+#: is taken by the monitor running then, with the prompt's kind and exercise kept here,
+#: or where it can record nothing (a Done past the response window), said in its log
+#: instead of nothing (see :meth:`DesktopNotifierBackend._on_action`).
 SHOWN_NAME = "notifications.json"
 #: How many are kept: more than a day's prompts.
 SHOWN_KEPT = 200
@@ -705,11 +719,52 @@ def read_shown() -> dict[int, dict[str, Any]]:
         return {}
 
 
+def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional[Click]:
+    """A press on a notification an earlier session showed (its record in
+    notifications.json), as the click this run's coach takes, or None where it can record
+    nothing (said in the log instead).
+
+    A check-in's answer is about the day it asked, which the coach keeps across restarts
+    (coach.json): passed on, it is recorded for that day (or the coach says in a note that
+    it cannot tell the day). A Snooze asks the running monitor for quiet, whichever
+    notification it was on. A Done answers its prompt, on the prompt's day, as `done`
+    would, while the prompt still takes an answer (adherence's response window after it
+    was shown, when it counts as ignored); later it would answer nothing. A replay's
+    prompt (``live`` false) had no monitor to snooze nor the user's log to answer in, so
+    of its buttons only a check-in's is taken, as before; so of a record from a version
+    that kept neither."""
+    from .adherence import RESPONSE_WINDOW_S
+
+    prompt = earlier.get("prompt")
+    if not isinstance(prompt, int) or isinstance(prompt, bool):
+        return None
+    if action in CHECKIN_ACTIONS:
+        return Click(prompt, action)
+    if earlier.get("live") is not True:
+        return None
+    if action == "snooze":
+        return Click(prompt, action)
+    shown, exercise, kind = earlier.get("shown"), earlier.get("exercise"), earlier.get("kind")
+    if (
+        action == "done"
+        and isinstance(shown, (int, float))
+        and 0 <= now - shown <= RESPONSE_WINDOW_S
+        and isinstance(exercise, str)
+        and exercise
+    ):
+        return Click(prompt, action, kind if isinstance(kind, str) else "", exercise)
+    return None
+
+
 def _remember_shown(nid: int, message: Message) -> None:
     record = {
         "nid": nid,
         "prompt": message.prompt_id,
         "title": message.title,
+        # what a Done or Snooze pressed after this run needs (see _earlier_click)
+        "kind": message.kind,
+        "exercise": message.exercise,
+        "live": message.live,
         "shown": time.time(),
         "commands": {a: c for a, _ in message.buttons if (c := button_command(message, a))},
     }

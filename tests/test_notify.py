@@ -27,8 +27,10 @@ from typing import Optional
 
 import pytest
 
+from posture_guard import paths
 from posture_guard.coach import CoachSettings, CoachSink
 from posture_guard.notify import (
+    SHOWN_NAME,
     DesktopNotifierBackend,
     FallbackNotifier,
     Message,
@@ -149,9 +151,11 @@ def _pressed_until_said(server: NotificationServer, nid: int, action: str, caplo
 def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notification_server, caplog):
     """A Done pressed on a notification left over from an earlier monitor run did nothing
     without a word (the run that could record it had ended; desktop-notifier passes over
-    an id it did not send). The monitor running now says so in its log, with the command
-    that does what the button would have; this run's own buttons work as before, and a
-    press on another application's notification is none of its business."""
+    an id it did not send). A Snooze on it now snoozes the monitor running now, and so
+    would a Done within the response window (tests/test_earlier_buttons.py); a Done past
+    it is said in the log, with the command that does what the button would have; this
+    run's own buttons work as before, and a press on another application's notification
+    is none of its business."""
     caplog.set_level(logging.WARNING, logger="posture_guard.notify")
     earlier = DesktopNotifierBackend()
     try:
@@ -159,17 +163,32 @@ def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notificati
         (old,) = notification_server.wait_for(1)
     finally:
         earlier.close()  # that run has ended
+    # shown two hours ago: past the 90 min a prompt takes its answer in
+    shown_file = paths.state_dir() / SHOWN_NAME
+    records = json.loads(shown_file.read_text())
+    for r in records:
+        r["shown"] -= 2 * 3600
+    shown_file.write_text(json.dumps(records))
     now = DesktopNotifierBackend()
     try:
         # heard before this run shows a prompt of its own
-        assert _pressed_until_said(notification_server, old.id, "snooze", caplog) >= 1
+        now._listening.result(10)
+        notification_server.invoke_action(old.id, "snooze")
+        clicks = _wait_for_clicks(now)
+        assert [(c.prompt_id, c.action) for c in clicks] == [(7, "snooze")]
+        assert _pressed_until_said(notification_server, old.id, "done", caplog) >= 1
         assert (
-            "the 'snooze' button was pressed on a notification shown before this monitor "
+            "the 'done' button was pressed on a notification shown before this monitor "
             "session began (prompt 7, 'Your head has drifted forward', shown "
         ) in caplog.text
-        assert "so it records nothing; `posture-guard snooze 15m` does what it would have" in (
+        assert (
+            ", more than 90 min ago, when it no longer takes an answer): the session that "
+            "showed it has ended"
+        ) in caplog.text
+        assert "so it records nothing; `posture-guard done chin_tuck` does what it would have" in (
             caplog.text
         )
+        assert now.poll_clicks() == []
         caplog.clear()
         assert now.send(replace(PROMPT, prompt_id=8)).shown
         _, mine = notification_server.wait_for(2)
