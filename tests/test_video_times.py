@@ -40,17 +40,24 @@ def _posture_guard(*argv: str, home: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_a_variable_rate_video_gives_each_frame_the_time_its_container_states(
-    sat_then_left: Path,
-) -> None:
-    source = VideoFileSource(sat_then_left)
+def _frame_times(path: Path) -> tuple[list[float], VideoFileSource]:
+    """Every frame's time, ``path`` read to its end, and the source (closed) for what it
+    says after: its stated rate, its last time, its damage note."""
+    source = VideoFileSource(path)
     try:
-        assert source.fps == pytest.approx(205 / 28.1, rel=0.01)  # the average, as stated
         times = []
         while (frame := source.read()) is not None:
             times.append(frame.t)
     finally:
         source.close()
+    return times, source
+
+
+def test_a_variable_rate_video_gives_each_frame_the_time_its_container_states(
+    sat_then_left: Path,
+) -> None:
+    times, source = _frame_times(sat_then_left)
+    assert source.fps == pytest.approx(205 / 28.1, rel=0.01)  # the average, as stated
     # frame 181, the first of the empty chair, was timed at 180 / 7.3 = 24.7 s
     assert times == pytest.approx([t for t, _ in SAT_THEN_LEFT], abs=1e-6)
     assert source.last_t == pytest.approx(30.0)
@@ -118,14 +125,8 @@ def test_recordings_joined_end_to_end_go_on_at_the_stated_rate_saying_so(
         parts.append(write_video(tmp_path / name, portrait, frames, format="mpegts", rate=10))
     joined = tmp_path / "joined.ts"
     joined.write_bytes(b"".join(part.read_bytes() for part in parts))
-    source = VideoFileSource(joined)
-    try:
-        times = []
-        while (frame := source.read()) is not None:
-            times.append(frame.t)
-        note = source.damage()
-    finally:
-        source.close()
+    times, source = _frame_times(joined)
+    note = source.damage()
     assert times == pytest.approx([i / 10 for i in range(60)], abs=1e-6)
     assert note is not None and note.startswith(f"{joined} is damaged: 30 of its frames")
     assert "from frame 31 state no time, or one going back or over 100 s on" in note
@@ -135,13 +136,7 @@ def test_recordings_joined_end_to_end_go_on_at_the_stated_rate_saying_so(
 def test_a_constant_rate_clip_keeps_the_times_it_always_had(shared_media: Path) -> None:
     """Its container's times, in its own time base, differ from index / rate in their
     last digits: the replay of it keeps the very times (and so the same frames sampled)."""
-    source = VideoFileSource(shared_media / "frontal_upright_woman_mediapipe_samples.mp4")
-    try:
-        times = []
-        while (frame := source.read()) is not None:
-            times.append(frame.t)
-    finally:
-        source.close()
+    times, _ = _frame_times(shared_media / "frontal_upright_woman_mediapipe_samples.mp4")
     assert len(times) == 195
     assert times == [i / 25.0 for i in range(195)]  # exactly
 
@@ -159,13 +154,7 @@ def test_a_gif_is_timed_by_the_delays_it_states_for_its_frames(shared_media: Pat
             delays.append(gif.info["duration"] / 1000)
     assert set(delays) == {0.08, 0.09}
     starts = [sum(delays[:i]) for i in range(len(delays))]
-    source = VideoFileSource(path)
-    try:
-        times = []
-        while (frame := source.read()) is not None:
-            times.append(frame.t)
-    finally:
-        source.close()
+    times, _ = _frame_times(path)
     assert times == pytest.approx(starts, abs=1e-6)  # frame 62 was at 5.083 s, not 5.08
 
 
@@ -180,14 +169,8 @@ def test_a_frame_stated_more_than_100_s_on_is_timed_at_the_stated_rate_saying_so
     frames = [(i / 10, True) for i in range(30)] + [(3000 + i / 10, True) for i in range(30)]
     # MPEG-4 part 2, no B-frames: H.264's came out of OpenCV out of order across the jump
     clip = write_video(tmp_path / "jump.mp4", portrait, frames, codec="mpeg4")
-    source = VideoFileSource(clip)
-    try:
-        times = []
-        while (frame := source.read()) is not None:
-            times.append(frame.t)
-        note = source.damage()
-    finally:
-        source.close()
+    times, source = _frame_times(clip)
+    note = source.damage()
     step = 1 / source.fps
     assert times[:30] == pytest.approx([i / 10 for i in range(30)], abs=1e-6)
     assert times[30:] == pytest.approx([2.9 + i * step for i in range(1, 31)], abs=1e-6)
