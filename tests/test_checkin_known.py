@@ -20,31 +20,15 @@ from posture_guard.coach import Coach, CoachSettings, CoachSink, read_memory, wr
 from posture_guard.diary import Diary, Headache
 from posture_guard.exercises import load_library
 from posture_guard.notify import Click, DesktopNotifierBackend, Notifier
-from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision
 from tests.buttons import ButtonNotifier
+from tests.test_checkin_late import _session  # a live-style sink, coach.json, a real diary
 from tests.test_coach import FWD, GOOD, T0, Run
 
 pytest_plugins = ["tests.notify_fixtures"]
 
 MONDAY = date(2024, 3, 4)  # T0's day
 TUESDAY = date(2024, 3, 5)
-
-
-def _session(
-    tmp_path: Path, start: datetime, seconds: int, store, notifier: Optional[Notifier] = None
-) -> CoachSink:
-    """A live-style sink with the coach's memory file and a real diary, at the desk."""
-    sink = CoachSink(
-        SessionInfo(start=start, profile="p", live=True),
-        notifier if notifier is not None else ButtonNotifier(),
-        CoachSettings(checkin_time=time(17, 30)),
-        on_event=store.log_event,
-        memory_file=tmp_path / "coach.json",
-    )
-    for k in range(seconds):
-        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
-    return sink
 
 
 def test_a_day_the_diary_knows_by_the_checkin_time_is_not_asked_about(tmp_path, store):
