@@ -14,7 +14,6 @@ import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,6 +21,7 @@ from calibration import synth
 from posture_guard import __version__
 from posture_guard.cli import main
 from posture_guard.stream import load_stream, write_stream
+from tests.cli_run import posture_guard as _posture_guard
 
 from .scenes import NEAR_CAMERA, lean_in_scene
 
@@ -1643,20 +1643,6 @@ def test_states_out_to_standard_output_keeps_the_commands_own_lines_out_of_it(
     lines = [json.loads(line) for line in out.splitlines()]
     assert lines and all(x["state"] in STATES for x in lines)
     assert "posture-guard demo: replaying" in err and "monitored" in err
-
-
-def _posture_guard(
-    argv: list[str], pg_home: Path, **kwargs: Any
-) -> subprocess.CompletedProcess[str]:
-    """``python -m posture_guard ARGV`` in its own process with ``pg_home`` as its home,
-    where a test needs a real standard output (a pipe, a file opened to append, closed)."""
-    return subprocess.run(
-        [sys.executable, "-m", "posture_guard", *argv],
-        text=True,
-        env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-        timeout=120,
-        **kwargs,
-    )
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")

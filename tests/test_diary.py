@@ -21,6 +21,7 @@ from posture_guard.diary import (
 )
 from posture_guard.errors import UserError
 from posture_guard.store import Store
+from tests.cli_run import posture_guard_ok
 
 NOW = datetime(2024, 3, 31, 18, 0)
 TODAY = NOW.date()
@@ -950,18 +951,9 @@ def test_not_enough_detail_names_the_options_that_add_it(pg_home):
     """`headache add` and `list` printed "[not enough detail]" without saying what was
     missing (only --json named the fields); the line names the options of `headache
     edit`, and giving them takes the entry out of "not enough detail"."""
-    import os
-    import subprocess
-    import sys
 
     def posture_guard(*argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "posture_guard", *argv],
-            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-        return done.stdout
+        return posture_guard_ok(argv, pg_home)
 
     out = posture_guard(
         "headache", "add", "--date", "2024-03-05", "--intensity", "3", "--side", "both",

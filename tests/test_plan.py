@@ -17,6 +17,7 @@ from posture_guard.coach import Coach, CoachSettings, Observation
 from posture_guard.errors import UserError
 from posture_guard.exercises import load_library
 from posture_guard.states import PostureState
+from tests.cli_run import posture_guard_ok
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -763,19 +764,9 @@ def test_the_dose_warning_takes_the_users_own_quiet_hours_out_of_the_working_day
     the 5 h left: one every 12 min, more than it shows on time. Import and `plan show`
     said nothing; they warn as for a plan with those quiet hours of its own, saying whose
     they are. Own quiet hours outside the working day change nothing."""
-    import os
-    import subprocess
 
     def posture_guard(*argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "posture_guard", *argv],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-            timeout=120,
-        )
-        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-        return done.stdout
+        return posture_guard_ok(argv, pg_home)
 
     today = date.today()
     f = tmp_path / "dense.toml"
@@ -1018,19 +1009,9 @@ def test_import_and_show_say_when_the_plans_quiet_hours_switch_the_checkin_off(
     (17:30), where the check-in moves when it falls in them: the coach then shows no
     daily check-in at all. `plan import` and `plan show` said nothing of it; they warn,
     and a plan that leaves the end of the day free (the check-in moved there) does not."""
-    import os
-    import subprocess
 
     def posture_guard(*argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "posture_guard", *argv],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-            timeout=120,
-        )
-        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-        return done.stdout
+        return posture_guard_ok(argv, pg_home)
 
     today = date.today()
     doc = (
@@ -1066,20 +1047,10 @@ def test_plan_new_and_its_help_name_an_example_an_installed_user_has(
     """`plan new` wrote "# Documented example: docs/plan-example.toml" and its help named
     that file, which is not in the installed package: `plan example` prints it, from the
     package's own data (the same bytes as docs/plan-example.toml), and both name that."""
-    import os
-    import subprocess
 
     def posture_guard(*argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "posture_guard", *argv],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "POSTURE_GUARD_HOME": str(pg_home)},
-            timeout=120,
-            cwd=tmp_path,  # no docs/ folder beside it, as for an installed user
-        )
-        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-        return done.stdout
+        # no docs/ folder beside it, as for an installed user
+        return posture_guard_ok(argv, pg_home, cwd=tmp_path)
 
     data = Path(plan.__file__).with_name("data") / "plan-example.toml"
     assert data.read_bytes() == EXAMPLE.read_bytes()

@@ -33,6 +33,7 @@ from posture_guard.store import (
     parse_pending,
     quarantine_damaged,
 )
+from tests.cli_run import posture_guard
 
 START = datetime(2024, 3, 4, 9, 0)
 T0 = START.timestamp()
@@ -750,13 +751,7 @@ def test_another_databases_wal_beside_the_database_is_refused_and_the_record_kep
     record = _diary_and_spans(db)
     assert len(record) == 2
     wal = _foreign_wal_beside(db)
-    done = subprocess.run(
-        [sys.executable, "-m", "posture_guard", *argv, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "POSTURE_GUARD_HOME": str(db.parent / "home")},
-    )
+    done = posture_guard([*argv, "--db", str(db)], db.parent / "home", capture_output=True)
     assert done.returncode == 2, done.stdout
     assert done.stdout == "" and len(done.stderr.splitlines()) == 1
     assert "another database's -wal file" in done.stderr
@@ -863,13 +858,7 @@ def test_a_database_linked_to_a_drive_not_mounted_is_named_so_and_nothing_made(t
     drive = tmp_path / "media" / "usb"  # not mounted: not there
     link = home / "data" / "posture.sqlite3"
     link.symlink_to(drive / "posture.sqlite3")
-    done = subprocess.run(
-        [sys.executable, "-m", "posture_guard", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
-    )
+    done = posture_guard(argv, home, capture_output=True)
     said = f"database {link} is a link to {drive / 'posture.sqlite3'}, which is not there"
     if argv == ["status"]:
         assert done.returncode == 0 and f"today: cannot read the log ({said}" in done.stdout
@@ -1353,13 +1342,7 @@ def test_a_database_damaged_inside_is_named_with_what_to_do(db, argv):
         fh.seek((root[0] - 1) * page + 8)
         fh.write(os.urandom(200))
     damaged = db.read_bytes()
-    done = subprocess.run(
-        [sys.executable, "-m", "posture_guard", *argv, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "POSTURE_GUARD_HOME": str(db.parent / "home")},
-    )
+    done = posture_guard([*argv, "--db", str(db)], db.parent / "home", capture_output=True)
     assert done.returncode == 2 and done.stdout == "", done.stdout
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
     assert f"database {db} is damaged" in done.stderr, done.stderr

@@ -1,0 +1,36 @@
+"""``python -m posture_guard`` in a process of its own, as a user runs it.
+
+Why: a test that needs what the user sees (the exit status, the lines on each stream, a
+real standard output) runs the program itself; the tests had written the same eight
+lines of ``subprocess.run`` many times over, each with its own home.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def posture_guard(
+    argv: Sequence[str], home: Path, timeout: float = 120, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run ``posture-guard ARGV`` with ``home`` as its POSTURE_GUARD_HOME (text streams;
+    ``kwargs`` go to :func:`subprocess.run`, such as ``capture_output`` or ``cwd``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "posture_guard", *argv],
+        text=True,
+        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def posture_guard_ok(argv: Sequence[str], home: Path, **kwargs: Any) -> str:
+    """The standard output of a run that must succeed: exit status 0, no traceback."""
+    done = posture_guard(argv, home, capture_output=True, **kwargs)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return done.stdout
