@@ -79,9 +79,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Optional
 
 from .errors import UserError
+from .notify import RESPONSE_WINDOW_S
 from .store import Event, Store
 
-RESPONSE_WINDOW_S = 90 * 60.0
 PROMPT_KIND = "exercise_prompted"
 DONE_KIND = "exercise_done"
 SKIP_KIND = "exercise_skipped"

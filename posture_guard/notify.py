@@ -455,11 +455,18 @@ def use_user_bus(environ: Optional[dict[str, str]] = None) -> Optional[str]:
     return address
 
 
+#: How long after a prompt was shown its Done still answers it (a Done later counts as
+#: done that day, answering nothing, and the prompt as ignored): the coach's buttons and
+#: ``posture-guard done`` alike. Here, with the buttons, so that a Done pressed on an
+#: earlier run's notification is judged by it; :mod:`adherence` counts by the same.
+RESPONSE_WINDOW_S = 90 * 60.0
+
+
 #: The expiry a prompt with buttons asks of the server: 0, never (the notification spec's
 #: word for "until the user closes it"). Asked to expire after ``timeout_s`` (10 s), the
 #: servers that honour it (dunst, mako, xfce4-notifyd, Plasma) took Done and Snooze away
 #: before the user had done the exercise they ask about, while the answer counts for
-#: 90 min (adherence.RESPONSE_WINDOW_S); the server's own default (-1) is as short on
+#: 90 min (RESPONSE_WINDOW_S); the server's own default (-1) is as short on
 #: dunst and xfce4-notifyd. A notice without buttons keeps ``timeout_s``: there is
 #: nothing to answer.
 NEVER_EXPIRES = 0
@@ -624,8 +631,6 @@ class DesktopNotifierBackend:
         )
         command = (earlier.get("commands") or {}).get(action)
         instead = f"; `{command}` does what it would have" if command else ""
-        from .adherence import RESPONSE_WINDOW_S
-
         late = (
             f", more than {RESPONSE_WINDOW_S / 60:g} min ago, when it no longer takes an answer"
             if action == "done"
@@ -733,8 +738,6 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
     prompt (``live`` false) had no monitor to snooze nor the user's log to answer in, so
     of its buttons only a check-in's is taken, as before; so of a record from a version
     that kept neither."""
-    from .adherence import RESPONSE_WINDOW_S
-
     prompt = earlier.get("prompt")
     if not isinstance(prompt, int) or isinstance(prompt, bool):
         return None
