@@ -428,13 +428,16 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
 
     Returns where a damaged file was moved (and says so on ``out`` and in the log), or
     None. Damaged means sqlite cannot open it, or its quick check finds damage inside.
-    A locked database is left alone: the store sink buffers and retries. A file the user
+    A database another program holds for the whole wait is left alone and the start is
+    refused for now (TryAgainLater: exit 75, which the login entry restarts): a lock is
+    temporary, and its 2, "refused for good", left the monitor off. A file the user
     may not read or write is not damaged and stays where it is: the UserError names it.
     Any other problem (a newer schema, a folder in the way) stays a UserError.
     """
     from .store import (
         ACCESS,
         LOCKED,
+        DatabaseLocked,
         ForeignWal,
         Store,
         full_disk,
@@ -458,6 +461,10 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
         if isinstance(cause, sqlite3.Error) and full_disk(path, cause) is not None:
             # it holds only until room is made: exit 75, which the login entry restarts
             # (a UserError's 2 is "refused for good", and the monitor stayed off)
+            raise TryAgainLater(str(exc)) from exc
+        if isinstance(exc, DatabaseLocked):
+            # held by another program (`PRAGMA locking_mode=EXCLUSIVE` keeps it so until
+            # that program closes it): gone later, as a full disk's hold is
             raise TryAgainLater(str(exc)) from exc
         if isinstance(cause, sqlite3.Error) and sqlite_problem(cause) in (ACCESS, LOCKED):
             raise

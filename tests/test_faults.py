@@ -1093,3 +1093,63 @@ def test_a_monitor_started_on_a_full_disk_exits_to_be_started_again(
     assert f"cannot open database {db} (no space left: 0 KB free in {db.parent})" in err
     assert "make room and try again" in err and "Traceback" not in err
     assert service.running_pid() is None  # the next start is not blocked
+
+
+def test_a_monitor_started_while_another_program_holds_the_database_exits_to_be_started_again(
+    pg_home: Path, tmp_path: Path
+) -> None:
+    """A database another program held (`PRAGMA locking_mode=EXCLUSIVE`, kept until that
+    program closes it) when the monitor started stopped the start with exit status 2,
+    "refused for good", so the login entry never started it again once the lock was
+    gone. It is 75, "try again later", and the database is left as it was."""
+    db = paths.database_file()
+    assert cli.main(["headache", "add", "--intensity", "4"]) == 0
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "conn.execute('PRAGMA locking_mode=EXCLUSIVE')\n"
+            "conn.execute('BEGIN IMMEDIATE'); conn.execute('COMMIT')\n"
+            "conn.execute('SELECT COUNT(*) FROM headaches').fetchone()\n"
+            "print('held', flush=True); sys.stdin.read()\n",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        # `posture-guard run` as the command line handles it, the webcam the fake one
+        (tmp_path / "run.py").write_text(
+            "import sys, time\n"
+            f"sys.path.insert(0, {str(TESTS)!r})\n"
+            "from fake_camera import StreamCamera\n"
+            "from posture_guard import cli, monitor, service\n"
+            "args = cli.build_parser().parse_args(['run'])\n"
+            "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
+            "args.handler = lambda a: service.run(\n"
+            "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, "
+            "detector=camera\n"
+            ")\n"
+            "sys.exit(cli._handle(args))\n",
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, str(tmp_path / "run.py")],
+            env=dict(os.environ, POSTURE_GUARD_HOME=str(pg_home)),
+            timeout=120,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        holder.communicate("", timeout=30)
+    assert done.returncode == 75, done.stderr
+    assert f"database {db} is locked by another program" in done.stderr
+    assert "Traceback" not in done.stderr and "damaged" not in done.stderr
+    assert not list(db.parent.glob("*.damaged-*"))
+    assert service.running_pid() is None  # the next start is not blocked
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT intensity FROM headaches").fetchall() == [(4,)]
