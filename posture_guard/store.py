@@ -195,9 +195,23 @@ def sqlite_problem(exc: sqlite3.Error) -> str:
     return OTHER
 
 
+def _real_file(path: Union[str, Path]) -> Path:
+    """The file a database path names, through any links: where sqlite keeps its -wal and
+    -shm files, and what is moved when the file is set aside.
+
+    Why: a user who keeps the database on another drive and links it from the data
+    folder had its side files looked for beside the link, where sqlite never puts them
+    (another database's -wal, the monitor's own -wal left for a restored copy, a damaged
+    file's -wal went unseen), and a damaged database set aside moved the link: the
+    damaged file stayed on the drive and a new database was made in the data folder."""
+    return Path(os.path.realpath(path))
+
+
 def _side_files(path: Path) -> list[Path]:
-    """The files sqlite keeps next to a database while it is in use (WAL mode)."""
-    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    """The files sqlite keeps next to a database while it is in use (WAL mode), beside
+    the file a link names (see :func:`_real_file`)."""
+    real = _real_file(path)
+    return [real.with_name(real.name + suffix) for suffix in ("-wal", "-shm")]
 
 
 def access_problem(path: Path, exc: sqlite3.Error) -> str:
@@ -208,7 +222,7 @@ def access_problem(path: Path, exc: sqlite3.Error) -> str:
     ``-wal``/``-shm`` file left behind read-only (say, after the database was made
     writable again). Falls back to sqlite's words when every permission looks right.
     """
-    folder = path.parent
+    folder = _real_file(path).parent  # where sqlite makes the -wal and -shm files
     if not os.access(folder, os.X_OK):
         return f"permission denied on the folder {folder}"
     problems: list[str] = []
@@ -241,7 +255,7 @@ def full_disk(path: Path, exc: sqlite3.Error) -> Optional[str]:
     primary = code & 0xFF if isinstance(code, int) else None
     if primary not in (10, 13):  # SQLITE_IOERR, SQLITE_FULL
         return None
-    folder = Path(path).parent
+    folder = _real_file(path).parent  # the disk the file and its -wal are on
     try:
         st = os.statvfs(folder)
     except OSError:
@@ -314,7 +328,7 @@ def foreign_wal(path: Path) -> Optional[Path]:
     pages); one that takes either away is another's. Read
     only (the file alone with ``immutable=1``, then through the -wal); a file that cannot
     be read so is left to the open, which names its trouble."""
-    real = Path(path).resolve()  # sqlite keeps the -wal beside the file a link names
+    real = _real_file(path)
     wal = _side_files(real)[0]
     try:
         if wal.stat().st_size <= 32:  # a header alone (32 bytes): no page in it
@@ -800,10 +814,11 @@ class Store:
         copies the -wal file into the file at the path; -wal and -shm files that are not
         this connection's (restored with the database) are left as they are."""
         aside = None
+        real = _real_file(self.path)  # the file itself, not a link to it
         if in_place:
-            aside = _free_name(self.path.with_name(f"{self.path.name}.restored"))
+            aside = _free_name(real.with_name(f"{real.name}.restored"))
             try:
-                os.replace(self.path, aside)
+                os.replace(real, aside)
             except OSError as exc:
                 raise UserError(
                     f"database {self.path} was overwritten while in use and cannot be "
@@ -820,7 +835,7 @@ class Store:
                         side.unlink()
         finally:
             if aside is not None:
-                os.replace(aside, self.path)
+                os.replace(aside, real)
 
     def _user_error(self, exc: sqlite3.Error, doing: str = "written") -> UserError:
         problem = sqlite_problem(exc)
@@ -1318,8 +1333,10 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
 
     Nothing is deleted: the file is renamed to ``NAME.damaged-YYYYmmddTHHMMSS`` so the
     user (or a recovery tool) still has it, and the next open starts a fresh database.
+    A path that is a link stays one: the file it names is moved, beside itself, and the
+    new database is made there, through the link.
     """
-    path = Path(path)
+    path = _real_file(path)
     target = _damaged_name(path, now)
     try:
         shutil.move(str(path), str(target))

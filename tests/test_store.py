@@ -870,6 +870,45 @@ def test_a_database_linked_to_a_drive_not_mounted_is_named_so_and_nothing_made(t
     assert not (tmp_path / "media").exists() and link.is_symlink()
 
 
+def test_the_monitor_start_sets_aside_the_damaged_file_a_link_names_not_the_link(tmp_path):
+    """The database kept on another drive, linked from the data folder, damaged: the
+    monitor's start moved the link aside as `posture.sqlite3.damaged-TIME` and made a new
+    database in the data folder, the damaged file left on the drive under its old name
+    (where the link no longer led). The file is set aside beside itself, the link stays,
+    and the new database is made on the drive, through it."""
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    link = home / "data" / "posture.sqlite3"
+    real = drive / "posture.sqlite3"
+    link.symlink_to(real)
+    assert posture_guard(["headache", "add", "--intensity", "4"], home).returncode == 0
+    damaged = b"not a database, not any more" + real.read_bytes()[28:]
+    real.write_bytes(damaged)  # its header written over: sqlite cannot open it
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from posture_guard import paths, service\n"
+            "service.prepare_database(paths.database_file())\n",
+        ],
+        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert [p.name for p in (home / "data").iterdir()] == [link.name]
+    (kept,) = drive.glob("posture.sqlite3.damaged-*")
+    assert f"it is kept as {kept} and a new one was started" in done.stderr
+    assert kept.read_bytes() == damaged
+    with Store.open(link) as store:  # the new database, on the drive
+        assert store.read("SELECT COUNT(*) FROM headaches") == [(0,)]
+    assert sorted(p.name for p in drive.iterdir()) == sorted([real.name, kept.name])
+
+
 # --------------------------------------------------------------------------- the side file
 def _good_line(start: float) -> bytes:
     return json.dumps(
@@ -1256,9 +1295,10 @@ def _long_day(sink: StoreSink, store: Store, first: int, last: int) -> None:
         store.log_event("alert", T0 + first + i, {"i": i, "note": "x" * 200})
 
 
+@pytest.mark.parametrize("linked", [False, True], ids=["file", "link"])
 @pytest.mark.parametrize("how", ["moved over it", "copied into it"])
 def test_a_backup_restored_while_the_monitor_logs_stays_readable_and_gets_what_followed(
-    db: Path, how: str
+    db: Path, how: str, linked: bool
 ) -> None:
     """A backup of the morning restored over the database while the monitor runs, by
     `mv backup posture.sqlite3` (another file at the path) or `cp backup posture.sqlite3`
@@ -1266,7 +1306,17 @@ def test_a_backup_restored_while_the_monitor_logs_stays_readable_and_gets_what_f
     That -wal held the monitor's latest pages of the old file: sqlite laid them over the
     restored one (read through them, wrote them into it), and the database could no
     longer be read at all ("database disk image is malformed"), the backup with it. Now
-    the restored file is taken as it is and what follows the last flush is logged in it."""
+    the restored file is taken as it is and what follows the last flush is logged in it.
+
+    The database path a link to the file on another drive, the backup restored there:
+    the monitor's -wal was looked for beside the link, where sqlite never puts it, and
+    was laid over the copy all the same; a copy written in place moved the link aside
+    and not the file."""
+    real = db
+    if linked:
+        real = db.parent / "drive" / db.name
+        real.parent.mkdir()
+        db.symlink_to(real)
     store = Store.open(db)
     # sqlite copies the -wal file into the database every 1,000 pages written; here
     # sooner, so that a short day does what a monitor's does
@@ -1277,15 +1327,15 @@ def test_a_backup_restored_while_the_monitor_logs_stays_readable_and_gets_what_f
     with closing(sqlite3.connect(db)) as src, closing(sqlite3.connect(backup)) as dst:
         src.backup(dst)  # the morning's backup: 0..1000 s
     _long_day(sink, store, 1000, 3100)  # the latest pages are in the -wal file only
-    assert db.with_name(db.name + "-wal").stat().st_size > 0
+    assert real.with_name(real.name + "-wal").stat().st_size > 0
     if how == "moved over it":
-        os.replace(shutil.copyfile(backup, db.with_name("restore.tmp")), db)
+        os.replace(shutil.copyfile(backup, real.with_name("restore.tmp")), real)
     else:
-        shutil.copyfile(backup, db)
+        shutil.copyfile(backup, real)
         with pytest.raises(UserError, match="is being overwritten"):  # may be under way
             store.log_event("praise", T0 + 3100)
         old = time.time() - 10  # done copying a while before the next flush
-        os.utime(db, (old, old))
+        os.utime(real, (old, old))
     for t in range(3100, 3200):
         sink.on_decision(Decision(float(t), G))
     store.log_event("praise", T0 + 3150)
@@ -1301,6 +1351,8 @@ def test_a_backup_restored_while_the_monitor_logs_stays_readable_and_gets_what_f
         # from the last flush before the restore (one every 10 s here) on
         assert [round(x - T0) for x in later.fetchone()] == [3090, 3200]
     assert store.reopened == 1
+    if linked:  # the link and the file as they were, nothing left beside the file
+        assert db.is_symlink() and [p.name for p in real.parent.iterdir()] == [db.name]
 
 
 def test_another_programs_writes_and_the_monitors_own_close_are_no_restore(db: Path) -> None:
