@@ -1827,7 +1827,7 @@ def cmd_plan_import(args: argparse.Namespace) -> int:
     # a broken config.toml is warned where the plan keeps its quiet hours (as before)
     settings = own_settings(warn=plan.quiet_hours is None)
     own = settings.quiet_hours if settings is not None and plan.quiet_hours is None else None
-    for w in [*plan.warnings_under(own), checkin_off_text(plan, settings)]:
+    for w in [*plan.warnings_under(own), checkin_change_text(plan, settings)]:
         if w:
             print(f"warning: {w}")
     if own is not None and _available_minutes(plan.workday, own) <= 0:
@@ -1996,20 +1996,30 @@ def own_settings(warn: bool = True) -> Any:
         return None
 
 
-def checkin_off_text(plan: Plan, own: Any) -> str:
-    """The warning when ``plan`` switches the daily check-in off under the patient's own
-    settings ``own``, else "". Why: a check-in time in the plan's quiet hours moves to
-    the end of the working day, and when the quiet hours cover that too,
-    :func:`plan_setting_changes` turned the check-in off; the headache diary then lost
-    its daily prompt without a word from `plan import` or `plan show`."""
+def checkin_change_text(plan: Plan, own: Any) -> str:
+    """The warning when ``plan`` moves the daily check-in, or switches it off, under the
+    patient's own settings ``own``, else "". Why: a check-in time in the plan's quiet
+    hours moves to the end of the working day (:func:`plan_setting_changes`), or is
+    turned off when the quiet hours cover that too; the headache diary's daily prompt
+    then came at another time, or not at all, without a word from `plan import` or
+    `plan show`."""
     checkin = getattr(own, "checkin_time", None)
     if checkin is None or plan.quiet_hours is None:
         return ""
-    if plan_setting_changes(plan, own).get("checkin_time", checkin) is not None:
+    changes = plan_setting_changes(plan, own)
+    if "checkin_time" not in changes:
         return ""
-    return (
+    covered = (
         f"the plan's quiet hours ({_range_text(plan.quiet_hours)}) cover your daily "
-        f"check-in time ({checkin:%H:%M}) and the end of the plan's working day "
+        f"check-in time ({checkin:%H:%M})"
+    )
+    if changes["checkin_time"] is not None:
+        return (
+            f"{covered}, so the check-in is shown at the end of the plan's working day "
+            f"({plan.workday[1]:%H:%M}) instead while this plan is in force"
+        )
+    return (
+        f"{covered} and the end of the plan's working day "
         f"({plan.workday[1]:%H:%M}), where the check-in moves when it falls in them, so "
         "no daily headache check-in is shown while this plan is in force: enter each day "
         "with `posture-guard checkin --none` or `posture-guard checkin --headache`, or ask "
@@ -2053,9 +2063,9 @@ def _show(plan: Plan, own: Any, today: date) -> None:
     own_quiet = None if own is None else own.quiet_hours
     for line in plan.describe(today=today, own_quiet=own_quiet):
         print(line)
-    checkin_off = checkin_off_text(plan, own)
-    if checkin_off:
-        print(f"Warning: {checkin_off}")
+    checkin_change = checkin_change_text(plan, own)
+    if checkin_change:
+        print(f"Warning: {checkin_change}")
     # the times the coach prompts, which avoid the user's own quiet hours too
     slots = schedule_day(scheduled_plan(plan, own_quiet), today)
     if slots:

@@ -1035,10 +1035,46 @@ def test_import_and_show_say_when_the_plans_quiet_hours_switch_the_checkin_off(
     moved = tmp_path / "moved.toml"
     text = doc.replace('"12:00-13:00"', '"17:15-08:00"').replace('"08:30-17:30"', '"08:30-17:00"')
     moved.write_text(text, encoding="utf-8")
-    assert "check-in" not in posture_guard("plan", "import", str(moved))
-    assert "check-in" not in posture_guard("plan", "show")
+    assert "no daily headache check-in" not in posture_guard("plan", "import", str(moved))
+    assert "no daily headache check-in" not in posture_guard("plan", "show")
     settings_, _ = plan.coach_overrides(today)
     assert settings_ is not None and settings_.checkin_time == time(17)
+
+
+def test_import_and_show_say_when_the_plans_quiet_hours_move_the_checkin(
+    tmp_path: Path, pg_home: Path
+) -> None:
+    """Quiet hours of 17:15-08:00 cover the check-in at 17:30 but not the working day's
+    end (17:00): the coach moves the check-in there. `plan import` and `plan show` said
+    nothing of it; they say the time it is shown at, as they warn when it is switched
+    off, and a plan whose quiet hours leave the check-in time free says nothing."""
+
+    def posture_guard(*argv: str) -> str:
+        return " ".join(posture_guard_ok(argv, pg_home).split())
+
+    today = date.today()
+    doc = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("start = 2024-03-04", f"start = {today}")
+        .replace("end = 2024-03-31", f"end = {today + timedelta(days=27)}")
+    )
+    moved = tmp_path / "moved.toml"
+    text = doc.replace('"12:00-13:00"', '"17:15-08:00"').replace('"08:30-17:30"', '"08:30-17:00"')
+    moved.write_text(text, encoding="utf-8")
+    warning = (
+        "the plan's quiet hours (17:15-08:00) cover your daily check-in time (17:30), so "
+        "the check-in is shown at the end of the plan's working day (17:00) instead while "
+        "this plan is in force"
+    )
+    assert f"warning: {warning}" in posture_guard("plan", "import", str(moved))
+    assert f"Warning: {warning}" in posture_guard("plan", "show")
+    settings_, _ = plan.coach_overrides(today)
+    assert settings_ is not None and settings_.checkin_time == time(17)  # as it says
+
+    lunch = tmp_path / "lunch.toml"  # the example's 12:00-13:00 leaves 17:30 free
+    lunch.write_text(doc, encoding="utf-8")
+    assert "check-in" not in posture_guard("plan", "import", str(lunch))
+    assert "check-in" not in posture_guard("plan", "show")
 
 
 def test_plan_new_and_its_help_name_an_example_an_installed_user_has(
