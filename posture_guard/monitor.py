@@ -295,6 +295,19 @@ def _fitting(span: float) -> str:
     return f"{math.floor(span) if span >= 1 else math.floor(max(span, 0.0) * 10) / 10:g}"
 
 
+def refuse_too_short(
+    span: float, seconds: float, slouch_seconds: float, seconds_option: str = "--seconds"
+) -> None:
+    """Refuse an input whose ``span`` (stream time from its first frame to its last) is
+    shorter than the calibration asks, naming what to lower (:func:`_shorter_calibration`)."""
+    if span + 1e-6 < (seconds + slouch_seconds) * 0.9:
+        asked = f"{seconds:g} s" + (f" and a {slouch_seconds:g} s slouch" if slouch_seconds else "")
+        raise UserError(
+            f"the input holds only {span:.1f} s but calibration asks for {asked}: "
+            + _shorter_calibration(span, seconds, slouch_seconds, seconds_option)
+        )
+
+
 def calibrate_samples(
     header: StreamHeader,
     samples: Iterable[Sample],
@@ -332,13 +345,7 @@ def calibrate_samples(
             break
     if not lead:
         raise UserError("the input is empty: nothing to calibrate on")
-    span = lead[-1].t - lead[0].t
-    if span + 1e-6 < (seconds + slouch_seconds) * 0.9:
-        asked = f"{seconds:g} s" + (f" and a {slouch_seconds:g} s slouch" if slouch_seconds else "")
-        raise UserError(
-            f"the input holds only {span:.1f} s but calibration asks for {asked}: "
-            + _shorter_calibration(span, seconds, slouch_seconds, seconds_option)
-        )
+    refuse_too_short(lead[-1].t - lead[0].t, seconds, slouch_seconds, seconds_option)
     assert t0 is not None
     upright = [compute_metrics(s, header) for s in lead if s.t - t0 <= seconds]
     baseline = fit_baseline(upright, seconds_option)
@@ -1431,6 +1438,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 f"for {args.seconds:g} s.",
                 file=out,
             )
+        stated = getattr(source, "duration", None) if args.video else None
+        if stated is not None:
+            # a video that states its length is refused at once when it is too short (the
+            # whole clip was decoded, the pose model run on each frame, before saying so);
+            # one that states none is refused after reading, by calibrate_samples
+            try:
+                refuse_too_short(stated, args.seconds, slouch)
+            except UserError:
+                source.close()
+                raise
         header = header_of(source)
         preview = _open_preview(args.no_preview, out)
         seconds = args.seconds

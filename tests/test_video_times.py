@@ -222,3 +222,30 @@ def test_a_gif_of_one_picture_is_held_still_as_a_photo_is(tmp_path: Path) -> Non
     times = [[json.loads(line)["t"] for line in rec.read_text().splitlines()[1:]] for rec in
              (tmp_path / "gif.jsonl", tmp_path / "photo.jsonl")]  # fmt: skip
     assert times[0] == times[1] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+
+
+def test_calibrating_on_a_clip_that_states_too_short_a_length_is_refused_before_decoding(
+    tmp_path: Path, pg_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A 3 s clip (30 frames at 10 fps, as its container states) for the default 20 s:
+    the whole clip was decoded and the pose model run on each frame before the refusal.
+    Its stated length refuses it at once, in the same words, the model never loaded."""
+    from matplotlib import cbook
+
+    from posture_guard import cli, pose
+
+    portrait = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    clip = write_video(tmp_path / "short.mp4", portrait, [(i / 10, True) for i in range(30)])
+    loaded: list[bool] = []
+
+    class NoModel:
+        def __init__(self, *a: object, **kw: object) -> None:
+            loaded.append(True)
+            raise RuntimeError("the pose model was loaded for a clip too short to calibrate on")
+
+    monkeypatch.setattr(pose, "MediaPipePose", NoModel)
+    assert cli.main(["calibrate", "--video", str(clip), "--no-preview"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posture-guard: the input holds only 2.8 s but calibration asks for")
+    assert err.count("\n") == 1 and not loaded
+    assert not (pg_home / "config" / "profiles" / "default.json").exists()
