@@ -322,7 +322,9 @@ class VideoFileSource:
         believed = math.isfinite(count) and 1 <= count <= self.path.stat().st_size
         self._stated = int(count) if believed else 0
         self.stated_frames = self._stated  # 0 where it states none to believe
-        self.duration: Optional[float] = (self._stated - 1) / self.fps if believed else None
+        # the last frame's own time, looked up when first asked (:attr:`duration`)
+        self._duration: Optional[float] = None
+        self._duration_known = not believed  # None: no length to believe
         self._ended = False  # read to where decoding stopped
         self._origin: Optional[float] = None  # the container's time of the first frame (s)
         self._last_t = 0.0  # stream time of the last frame handed out or skipped
@@ -363,6 +365,40 @@ class VideoFileSource:
         if abs(t - on_rate) <= ON_THE_RATE and on_rate > previous:
             return on_rate
         return t
+
+    @property
+    def duration(self) -> Optional[float]:
+        """Stream time of the last frame, as the container states it, or None where it
+        states no length to believe. Why the container's: a variable-rate video's (stated
+        frames - 1) / average rate is not its last frame's time (a clip of 30 s stated
+        7.3 fps, 205 frames: 27.96 s), and a replay into a database without --start, which
+        ends the log now, logged it ending 2 s after now. Where the container gives no
+        time to believe for the last frame, or a rate not believed times the frames by
+        their index, it is that count at the stated rate, as before."""
+        if not self._duration_known:
+            self._duration_known = True
+            on_rate = (self._stated - 1) / self.fps
+            last = self._stated_last_time() if self._unbelieved is None else None
+            self._duration = on_rate if last is None or abs(last - on_rate) <= ON_THE_RATE else last
+        return self._duration
+
+    def _stated_last_time(self) -> Optional[float]:
+        """The last frame's time as its container states it, from the first frame's: the
+        file opened once more, sought to its last stated frame and read to its end (a
+        seek by frame on a variable-rate file may land earlier), or None."""
+        cv2 = _cv2()
+        last = math.nan
+        with NativeStderrHeld(), _opencv_name(self.path, "video file") as name:
+            cap = cv2.VideoCapture(name, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+            try:
+                if cap.isOpened() and cap.set(cv2.CAP_PROP_POS_FRAMES, self._stated - 1):
+                    while cap.grab():
+                        last = float(cap.get(cv2.CAP_PROP_POS_MSEC)) / 1000.0
+            finally:
+                cap.release()
+        if self._origin is None or not math.isfinite(last) or last - self._origin <= 0:
+            return None
+        return last - self._origin
 
     def _grab(self) -> bool:
         """Grab the next frame (decoded, not yet converted) and time it; False at the end."""

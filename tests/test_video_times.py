@@ -246,6 +246,35 @@ def test_calibrating_on_a_clip_that_states_too_short_a_length_is_refused_before_
     monkeypatch.setattr(pose, "MediaPipePose", NoModel)
     assert cli.main(["calibrate", "--video", str(clip), "--no-preview"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("posture-guard: the input holds only 2.8 s but calibration asks for")
+    assert err.startswith("posture-guard: the input holds only 2.9 s but calibration asks for")
     assert err.count("\n") == 1 and not loaded
     assert not (pg_home / "config" / "profiles" / "default.json").exists()
+
+
+def test_a_replay_into_a_database_without_start_ends_a_variable_rate_video_now(
+    sat_then_left: Path,
+) -> None:
+    """A replay with --db and no --start logs the video as ending now, its length taken
+    as (stated frames - 1) / stated rate: 204 / 7.3 fps = 27.96 s for a clip whose last
+    frame is at 30 s, logged up to 2 s after now. Its length is its last frame's time."""
+    from datetime import datetime
+
+    from posture_guard.monitor import start_ending_now, video_span
+
+    times, _ = _frame_times(sat_then_left)
+    span = video_span(str(sat_then_left), count=True)
+    assert span == (0.0, pytest.approx(times[-1], abs=1e-6))  # the last frame's own time
+    before = datetime.now().timestamp()
+    start = datetime.fromisoformat(start_ending_now(span)).timestamp()
+    assert before - 1.0 <= start + times[-1] <= datetime.now().timestamp()
+
+
+def test_a_clips_length_is_its_last_frames_time(tmp_path: Path) -> None:
+    """30 frames 0.1 s apart: the container states 10.23 fps (30 frames in 2.93 s, the last
+    shown for 0.1 s), so (frames - 1) / rate made it 2.84 s; its last frame is at 2.9 s."""
+    from matplotlib import cbook
+
+    portrait = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    clip = write_video(tmp_path / "even.mp4", portrait, [(i / 10, True) for i in range(30)])
+    times, source = _frame_times(clip)
+    assert source.duration == pytest.approx(times[-1], abs=1e-6) == 2.9
