@@ -5,7 +5,9 @@ it without posture_guard:
 
 - Linux with systemd: a user unit ``~/.config/systemd/user/posture-guard.service``,
   started with the graphical session and restarted 30 s after a crash, an internal error
-  or a start without any webcam yet (exit status 75), not after a start refused for good
+  or a start told to try again later (exit status 75: the database locked by another
+  program, a full disk; with no webcam yet the monitor waits for one, see
+  :func:`command`), not after a start refused for good
   (exit status 2, ``RestartPreventExitStatus=``). The single-instance lock makes a double
   start harmless. ``enable`` also runs ``systemctl --user enable`` when a user manager
   answers.
@@ -60,13 +62,16 @@ class Entry:
 
 
 def command(python: str, profile: str = "default", camera: int = 0) -> list[str]:
-    """The argv the autostart entry runs."""
+    """The argv the autostart entry runs: ``run --wait-for-camera``, so a monitor started
+    at login on a machine with no webcam yet waits for one, looking every 10 s, instead
+    of exiting with 75 and being started again every 30 s all session long (a second of
+    CPU and journal lines each time) or, from an XDG or Windows entry, not at all."""
     argv = [python, "-m", "posture_guard.cli", "run"]
     if profile != "default":
         argv += ["--profile", profile]
     if camera:
         argv += ["--camera", str(camera)]
-    return argv
+    return argv + ["--wait-for-camera"]
 
 
 def _config_home(home: Path, env: Mapping[str, str]) -> Path:
@@ -108,7 +113,7 @@ def systemd_unit(argv: Sequence[str], environment: Mapping[str, str] = {}) -> st
         f"ExecStart={' '.join(_systemd_quote(a) for a in argv)}\n"
         "Restart=on-failure\n"
         # a start refused for good (a profile not calibrated, a broken config, a monitor
-        # running already) is not tried again every 30 s; no webcam yet (75) and a crash are
+        # running already) is not tried again every 30 s; try again later (75) and a crash are
         f"RestartPreventExitStatus={EXIT_REFUSED}\n"
         "RestartSec=30\n"
         "TimeoutStopSec=5\n"
@@ -149,7 +154,7 @@ def xdg_desktop(argv: Sequence[str], environment: Mapping[str, str] = {}) -> str
 #: whose start is refused for good (errors.EXIT_REFUSED elsewhere). launchd tells exits
 #: apart only as zero or not (KeepAlive's SuccessfulExit=false restarts any other), so
 #: a profile not calibrated was started again every 10 s for as long as the session
-#: lasted; a crash, an internal error (70) or no webcam yet (75) still exit non-zero.
+#: lasted; a crash, an internal error (70) or try again later (75) still exit non-zero.
 REFUSED_EXIT_ENV = "POSTURE_GUARD_REFUSED_EXIT"
 
 

@@ -70,6 +70,12 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="monitor posture from the webcam until stopped")
     p.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
     p.add_argument("--profile", default="default", help="calibration profile name")
+    p.add_argument(
+        "--wait-for-camera",
+        action="store_true",
+        help="with no camera on this machine, wait for one to be plugged in instead of "
+        "exiting with 75 (what the login entry runs)",
+    )
     p.set_defaults(handler=cmd_run)
 
     upright = monitor.CALIBRATE_SECONDS

@@ -149,6 +149,9 @@ class ServiceSettings:
     #: before the clock counts as set (see :meth:`Service.clock_set_by`); below it, the
     #: two clocks' own drift (a resume that reads the hardware clock, NTP's small steps)
     clock_step_s: float = 60.0
+    #: how often a monitor started with ``--wait-for-camera`` on a machine with no camera
+    #: looks for one (:func:`wait_for_a_camera`): a glob of /dev, nothing loaded meanwhile
+    camera_wait_s: float = 10.0
     backoff: control.Backoff = control.Backoff(initial_s=5.0, factor=2.0, max_s=60.0)
 
 
@@ -1105,6 +1108,7 @@ def run(
     install_signals: bool = True,
     header: Optional[StreamHeader] = None,
     wall_clock: Optional[Clock] = None,
+    camera_absent: Optional[Callable[[], bool]] = None,
 ) -> int:
     """`posture-guard run`: monitor until SIGTERM / Ctrl-C / SIGHUP, riding out camera faults.
 
@@ -1113,7 +1117,10 @@ def run(
     ``wall_clock`` is the time of day, watched for being set (then the session ends and
     a new one starts at the new time, as a restart would begin it): ``time.time`` by
     default, and none with a given ``start`` (a test's pretend day, on which the clock
-    is never set unless the test sets it).
+    is never set unless the test sets it). ``camera_absent`` says that no camera exists
+    at all (:func:`capture.no_camera_on_this_machine` for the real webcam): then the
+    monitor exits with 75, or with ``--wait-for-camera`` waits for one
+    (:func:`wait_for_a_camera`).
     """
     from .classify import Decider
     from .monitor import ConsolePrinter, Pipeline, StopFlag, resolve_baseline
@@ -1137,8 +1144,11 @@ def run(
         # nothing is in force yet: a file that does not load is refused here
         coach = load_coach_settings(started.date())
         lock = InstanceLock().acquire()
+        if camera_absent is None and open_camera is None:
+            camera_absent = no_camera_on_this_machine
+        waits = bool(getattr(args, "wait_for_camera", False))
         try:
-            if open_camera is None and no_camera_on_this_machine():
+            if camera_absent is not None and not waits and camera_absent():
                 # Nothing to wait for: no camera exists (not one held by a call). Say so,
                 # with the status that asks to be started again: at login a USB webcam or
                 # a dock may come later, and the systemd unit restarts this refusal (and
@@ -1177,6 +1187,17 @@ def run(
     try:
         baseline, profile = resolve_baseline(getattr(args, "profile", None), out)
         prepare_database(paths.database_file(), out=sys.stderr)
+        if waits and camera_absent is not None and camera_absent():
+            # every refusal for good is said above, before the wait: the pose model is
+            # loaded only once a camera is there
+            if wait_for_a_camera(camera_index, camera_absent, sleep, settings, out):
+                return 0  # stopped while waiting
+            # the monitor starts now, on the day the camera came, with that day's settings
+            started = datetime.now().astimezone() if start is None else started
+            t0 = clock()
+            monitor_start = started.timestamp()
+            watch = SettingsWatch(check_s=settings.settings_check_s)
+            coach = load_coach_settings(started.date())
         if own_detector:
             from .pose import MediaPipePose
 
@@ -1278,6 +1299,48 @@ def run(
     return 0
 
 
+def wait_for_a_camera(
+    index: int,
+    camera_absent: Callable[[], bool],
+    sleep: Sleep,
+    settings: ServiceSettings,
+    out: IO[str],
+) -> bool:
+    """Wait, holding the lock, until a camera exists; True when asked to stop meanwhile.
+
+    Why: the login entry starts ``run --wait-for-camera``. A monitor that exited with 75
+    on a machine with no webcam (a laptop whose USB camera or dock is plugged in later,
+    or never) was started again by the systemd unit every 30 s all session long, each
+    start 1.1 CPU-s of Python and imports and two journal lines: about 130 CPU-s an hour
+    for nothing (XDG and Windows entries started it once and it stayed off). Here it
+    looks for a camera every ``camera_wait_s`` (a glob of /dev; measured: 0.02 CPU-s in
+    2 min of waiting, under 1 CPU-s an hour), without loading the pose model (52 MB
+    resident), and `status` says it is waiting."""
+    every = settings.camera_wait_s
+    reason = (
+        f"waiting for a camera to be plugged in: there is none on this machine "
+        f"(looked for every {control.format_duration(every)})"
+    )
+    now = time.time()
+    st = ServiceStatus(pid=os.getpid(), at=now, camera="unavailable", reason=reason,
+                       camera_since=now)  # fmt: skip
+    try:
+        control.write_json_atomic(status_file(), st.to_json())
+    except OSError as exc:
+        log.warning("cannot write the status file: %s", exc)
+    message = f"no camera at index {index} yet: {reason}; Ctrl-C to stop"
+    log.info("%s", message)
+    print(f"posture-guard: {message}", file=out, flush=True)
+    while True:  # absent when called: look again after the first wait
+        if sleep(every):
+            return True
+        if not camera_absent():
+            break
+    log.info("a camera is there now: starting")
+    print("posture-guard: a camera is there now: monitoring starts", file=out, flush=True)
+    return False
+
+
 def _end_session(service: Optional[Service], pipeline: Any, out: IO[str]) -> None:
     """Let go of the camera, close the sinks at the last analysed frame and print the
     session's totals (of a monitor stopping, or of a session a new one replaces)."""
@@ -1303,4 +1366,5 @@ __all__: Sequence[str] = (
     "run",
     "running_pid",
     "status_lines",
+    "wait_for_a_camera",
 )

@@ -21,8 +21,10 @@ ARGV = autostart.command("/opt/py env/bin/python", profile="desk 2", camera=1)
 
 
 def test_command_runs_this_interpreter_with_the_chosen_profile_and_camera() -> None:
-    assert autostart.command("/x/python") == ["/x/python", "-m", "posture_guard.cli", "run"]
-    assert ARGV[-4:] == ["--profile", "desk 2", "--camera", "1"]
+    assert autostart.command("/x/python") == [
+        "/x/python", "-m", "posture_guard.cli", "run", "--wait-for-camera"
+    ]  # fmt: skip
+    assert ARGV[-5:-1] == ["--profile", "desk 2", "--camera", "1"]
 
 
 def test_linux_with_systemd_gets_a_user_unit_in_xdg_config_home(tmp_path: Path) -> None:
@@ -486,7 +488,7 @@ def test_the_windows_entry_keeps_a_percent_sign_in_the_interpreter_path(tmp_path
     start = content.splitlines()[-1]
     assert start == (
         r'start "" "C:\Users\A\100%% sure\venv\Scripts\pythonw.exe" '
-        "-m posture_guard.cli run --profile work"
+        "-m posture_guard.cli run --profile work --wait-for-camera"
     )
 
 
