@@ -10,7 +10,8 @@ it without posture_guard:
   :func:`command`), not after a start refused for good
   (exit status 2, ``RestartPreventExitStatus=``). The single-instance lock makes a double
   start harmless. ``enable`` also runs ``systemctl --user enable`` when a user manager
-  answers.
+  answers, and removes an XDG entry of its own making, which the desktop would start
+  beside the unit (:func:`other_entries`).
 - Linux without systemd: an XDG autostart entry ``~/.config/autostart/posture-guard.desktop``
   that desktop sessions start at login, once (nothing restarts it).
 - macOS: a LaunchAgent ``~/Library/LaunchAgents/org.posture-guard.monitor.plist``
@@ -531,6 +532,24 @@ def _hand_added_before(entry: Entry) -> list[str]:
     return hand_added(entry.kind, current, own.content)
 
 
+SESSION_TARGET_ASK = ["systemctl", "--user", "is-active", "graphical-session.target"]
+
+
+def session_target_inactive() -> Optional[str]:
+    """What the user manager says of graphical-session.target when it is not active
+    ("inactive", "failed"); None when it is active, or when nothing answers."""
+    if not shutil.which("systemctl"):
+        return None
+    try:
+        done = subprocess.run(
+            SESSION_TARGET_ASK, capture_output=True, text=True, timeout=15, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    words = done.stdout.split()
+    return words[0] if words and words[0] in ("inactive", "failed") else None
+
+
 def session_target_note(entry: Entry, profile: str, camera: int) -> Optional[str]:
     """What `enable` says when graphical-session.target, which the unit is wanted by and
     started with, is not active in the user manager it runs against; None when it is,
@@ -540,16 +559,13 @@ def session_target_note(entry: Entry, profile: str, camera: int) -> Optional[str
     the unit never started at login while `enable` and `status` called it on. Such
     desktops start the XDG autostart entries, which `enable` writes only without systemd,
     so the note gives that entry's path and command line for the user to put in place."""
-    if entry.kind != "systemd" or not shutil.which("systemctl"):
+    if entry.kind != "systemd":
         return None
-    argv = ["systemctl", "--user", "is-active", "graphical-session.target"]
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    words = done.stdout.split()
-    if not words or words[0] not in ("inactive", "failed"):
+    word = session_target_inactive()
+    if word is None:
         return None  # active (or on its way), or no user manager to answer
+    argv = SESSION_TARGET_ASK
+    words = [word]
     xdg = current_entry(profile, camera, systemd=False)
     exec_line = command_line("xdg", xdg.content)
     return (
@@ -560,6 +576,144 @@ def session_target_note(entry: Entry, profile: str, camera: int) -> Optional[str
         f"line {exec_line} (what `enable` writes where systemd is absent; where both start, "
         "the second monitor names the first and exits)"
     )
+
+
+@dataclass(frozen=True)
+class OtherEntry:
+    """An XDG autostart entry that starts the monitor too, beside the systemd unit."""
+
+    path: Path
+    #: as `enable` writes it (an earlier version's, or where systemd was absent), nothing
+    #: added by hand: `enable` and `disable` remove it; any other is the user's to remove
+    ours: bool
+
+
+def _starts_the_monitor(content: str) -> bool:
+    """Whether an XDG entry's Exec line runs the monitor (``-m posture_guard.cli run``,
+    ``-m posture_guard run``, ``posture-guard run``)."""
+    line = command_line("xdg", content)
+    if line is None:
+        return False
+    text = line.split("=", 1)[1].replace("\\\\", "\\")
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    modules = ("posture_guard", "posture_guard.cli", "posture_guard.__main__")
+    ours = any(a == "-m" and b in modules for a, b in zip(words, words[1:])) or any(
+        Path(w).name == "posture-guard" for w in words
+    )
+    return ours and "run" in words
+
+
+def other_entries(entry: Entry) -> list[OtherEntry]:
+    """The XDG autostart entries (``autostart/*.desktop`` beside ``systemd/user``) that
+    start the monitor at login, where ``entry`` is the systemd unit; none for another kind.
+
+    Why: a desktop with systemd starts both the unit and the XDG entries, so an entry an
+    older version wrote (or `enable` where systemd was absent, or one put in place by
+    hand) started a second monitor at each login: refused by the first's lock with exit
+    status 2, which left the unit failed and not restarted when the XDG entry's monitor
+    got there first, and the user saw an error. Entries turned off by the desktop's
+    startup settings start nothing and are left out."""
+    if entry.kind != "systemd":
+        return []
+    folder = entry.path.parent.parent.parent / "autostart"
+    try:
+        files = sorted(folder.glob("*.desktop"))
+    except OSError:
+        return []
+    found: list[OtherEntry] = []
+    for path in files:
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if xdg_turned_off(content) is not None or not _starts_the_monitor(content):
+            continue
+        mine = current_entry(*enabled_options("xdg", content), systemd=False)
+        ours = path.name == DESKTOP_NAME and not hand_added("xdg", content, mine.content)
+        found.append(OtherEntry(path, ours))
+    return found
+
+
+def _other_entries_said(
+    entry: Entry,
+    action: str,
+    manage: bool,
+    inactive: Optional[str] = None,
+    unit_starts: bool = True,
+) -> list[str]:
+    """What `enable`, `disable` or `status` do and say of :func:`other_entries`: one
+    `enable` wrote is removed by `enable` and `disable`; one the user wrote is named and
+    left in place. Where graphical-session.target is not active (``inactive``; asked here
+    with ``manage``) the XDG entry, not the unit, starts the monitor: `enable` keeps it
+    and `status` says nothing (nothing starts twice, and the target's note names it).
+    ``unit_starts``: for `status`, False when the unit is not there or not enabled, so
+    the XDG entry is the one monitor started at login, not a second."""
+    others = other_entries(entry)
+    if not others:
+        return []
+    twice = action == "enable" or (action == "status" and unit_starts)
+    if twice and inactive is None and manage:
+        inactive = session_target_inactive()
+    said: list[str] = []
+    for other in others:
+        if twice and inactive is not None:
+            if action == "enable":
+                said.append(
+                    f"note: {other.path} is kept: in this session (graphical-session.target "
+                    f"{inactive}) it, not the unit, starts the monitor at login"
+                )
+            continue
+        if action == "status":
+            if not unit_starts:
+                how = (
+                    "`posture-guard autostart disable` removes it"
+                    if other.ours
+                    else "it is not as `enable` writes it: remove it by hand to stop that"
+                )
+                said.append(
+                    f"note: {other.path}, an XDG autostart entry, starts the monitor at "
+                    f"login all the same; {how}"
+                )
+                continue
+            how = (
+                "`posture-guard autostart enable` removes it (an earlier `enable` wrote it)"
+                if other.ours
+                else "it is not as `enable` writes it: remove it by hand"
+            )
+            said.append(
+                f"note: {other.path}, an XDG autostart entry, starts the monitor at login "
+                f"too: with the unit two are started, and the second is refused; {how}"
+            )
+            continue
+        if not other.ours:
+            said.append(
+                f"note: {other.path}, an XDG autostart entry not as `enable` writes it, "
+                + (
+                    "starts the monitor at login too: with the unit two are started, and "
+                    "the second is refused"
+                    if action == "enable"
+                    else "still starts the monitor at login"
+                )
+                + "; it is left in place for you to remove"
+            )
+            continue
+        try:
+            other.path.unlink()
+        except OSError as exc:
+            said.append(f"note: cannot remove {other.path}: {exc.strerror or exc}")
+            continue
+        why = (
+            "with the unit it started a second monitor at login, which the first refused"
+            if action == "enable"
+            else "it started the monitor at login too"
+        )
+        said.append(
+            f"removed {other.path}, the XDG autostart entry an earlier `enable` wrote ({why})"
+        )
+    return said
 
 
 def _profile_note(profile: str) -> Optional[str]:
@@ -666,6 +820,9 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         session = session_target_note(entry, profile, camera) if manage else None
         if session:
             print(session)
+        inactive = session_target_inactive() if session else None
+        for line in _other_entries_said(entry, "enable", manage, inactive):
+            print(line)
         if dropped:
             # asked for, so done; but the user's own additions go with the old file, and
             # an `enable --camera 1` to change the camera should not lose a `-v` silently
@@ -677,6 +834,8 @@ def cmd_autostart(args: argparse.Namespace) -> int:
             print(note)
     elif args.autostart_action == "disable":
         print(disable(entry, manage))
+        for line in _other_entries_said(entry, "disable", manage):
+            print(line)
     elif entry.path.exists():
         try:
             content = entry.path.read_text(encoding="utf-8")
@@ -689,6 +848,10 @@ def cmd_autostart(args: argparse.Namespace) -> int:
         session = session_target_note(entry, profile, camera) if state == "enabled" else None
         if session:  # on as a file, yet not started at login in this desktop
             print(session)
+        inactive = session_target_inactive() if session else None
+        starts = said.startswith("autostart: on")
+        for line in _other_entries_said(entry, "status", manage, inactive, starts):
+            print(line)
         if said.startswith("autostart: on"):  # as `enable` warned: on, yet not started
             try:
                 notes = start_notes(profile)
@@ -698,4 +861,6 @@ def cmd_autostart(args: argparse.Namespace) -> int:
                 print(note)
     else:
         print(status(entry))
+        for line in _other_entries_said(entry, "status", manage, unit_starts=False):
+            print(line)
     return 0
