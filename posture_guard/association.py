@@ -15,10 +15,17 @@ Design, and why:
   second day): no desk time came before that headache on that day.
 * A headache makes every local calendar day it touches a headache day (see
   :class:`~posture_guard.diary.DiaryDay`), with the entry's intensity on each.
-* Next day (lag 1): the whole day's exposure against the next day's outcome. A next day
-  that began inside a headache from the day before is left out (counted): that headache
-  was already going on the day measured, so its desk time was not before it, and a 48 h
-  migraine read as a headache that came after the day spent in it.
+* Next day (lag 1): the day's exposure against the next day's outcome, counting only
+  posture before any headache of the day measured: pain on day D (an evening headache)
+  changes D's posture, and headache days cluster, so D's posture in pain read as posture
+  before D+1's headache. A day measured with a headache whose start is known counts up to
+  that start (the sentence says how many); one entered without a start time counts whole,
+  as before, named (it cannot be cut); one that began inside a headache from the day
+  before is left out, counted (no desk time that day came before a headache). Posture of
+  D+1 never counts (each day's pieces end at midnight). A next day that began inside a
+  headache from the day before is left out (counted): that headache was already going on
+  the day measured, so its desk time was not before it, and a 48 h migraine read as a
+  headache that came after the day spent in it.
 * Effect = difference in mean exposure, headache days minus headache-free days, with
   Welch's t 95 % interval (near its nominal coverage from 3 days per group on, where a
   percentile bootstrap covered as little as 80 %; see :func:`welch_interval`) and a
@@ -120,6 +127,9 @@ class LeftOut:
     #: desk" where one day had 5 min and three were never monitored, beside a report whose
     #: day table showed one short day and whose data gaps listed the three as not monitored.
     unmonitored: int = 0
+    #: next day: days measured that began inside a headache from the day before (their
+    #: desk time was all after that headache's start, in it or after it).
+    began_in_pain: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,14 @@ class Comparison:
     excluded_carried: int = 0  # the outcome day began inside a headache from the day before
     excluded_early: int = 0  # same day: enough desk time that day, not before the time compared
     excluded_unmonitored: int = 0  # no posture logged that day at all (see LeftOut)
+    #: next day: days measured that began inside a headache from the day before
+    excluded_began_in_pain: int = 0
+    #: next day: days counted that had a headache of their own with a known start,
+    #: measured only up to it
+    cut_at_own_headache: int = 0
+    #: next day: days counted whole though they had a headache of their own, entered
+    #: without a start time (posture during it may be counted)
+    whole_untimed_headache: int = 0
 
     @property
     def n_days(self) -> int:
@@ -157,6 +175,7 @@ class Comparison:
             self.excluded_carried,
             self.excluded_early,
             self.excluded_unmonitored,
+            self.excluded_began_in_pain,
         )
 
     @property
@@ -377,21 +396,43 @@ def compare(
     return float(xh.mean()), float(xf.mean()), diff, lo, hi, float(p)
 
 
-def _lag_rows(
-    days: Sequence[DayData], lag: int, min_desk_hours: float
-) -> tuple[list[float], list[bool], list[int], Optional[time], LeftOut]:
+@dataclass(frozen=True)
+class LagRows:
+    """One lag's exposures and outcomes, its same-day cut, the days left out and why, and
+    (next day) how many days counted were measured only up to a headache of their own or
+    whole for want of its start."""
+
+    xs: list[float]
+    ys: list[bool]
+    intens: list[int]
+    cutoff: Optional[time]
+    left: LeftOut
+    cut_at_own: int = 0
+    whole_untimed: int = 0
+
+
+def _lag_rows(days: Sequence[DayData], lag: int, min_desk_hours: float) -> LagRows:
     """The exposures and outcomes of one lag, its same-day cut, and how many days were
     left out and why. An outcome day that began inside a headache from the day before is
     left out of both lags: on the same day nothing at the desk came before that headache,
     and the day before it (the next-day comparison's exposure) was in it already, so its
     posture did not come before it either (a 48 h migraine's days after its first read
-    as days before a headache, though the posture measured was the migraine's own)."""
+    as days before a headache, though the posture measured was the migraine's own).
+
+    Next day: the day measured counts only up to its own first headache's start, where
+    known. Why: headache days cluster, so a day with an evening headache is often
+    followed by another headache day, and its posture in pain (a consequence of the
+    headache) read as posture before the next day's headache. A day measured that began
+    inside a headache from the day before has no desk time before a headache: left out,
+    counted. A headache entered without a start time cannot be cut at it: its day counts
+    whole, as it did, and the sentence names how many did."""
     by_day = {d.day: d for d in days}
     minimum = min_desk_hours * 3600
     xs: list[float] = []
     ys: list[bool] = []
     intens: list[int] = []
-    low = no_onset = unknown = carried = early = unmonitored = 0
+    low = no_onset = unknown = carried = early = unmonitored = began_in_pain = 0
+    cut_at_own = whole_untimed = 0
     cutoff: Optional[time] = None
     if lag == 0:
         onsets = [
@@ -428,6 +469,17 @@ def _lag_rows(
                 continue
             if cut is not None:
                 until = datetime.combine(d.day, cut).timestamp()
+        elif d.status == "headache":  # next day: the day measured had a headache of its own
+            if d.carried:  # in a headache from its midnight: none of its desk time came before
+                if not d.pieces:
+                    unmonitored += 1
+                elif under_desk_minimum(exposure(d.pieces)[0] * 3600, minimum):
+                    low += 1
+                else:
+                    began_in_pain += 1
+                continue
+            if d.onset is not None:
+                until = datetime.combine(d.day, d.onset).timestamp()
         if not d.pieces:  # not monitored at all: no short day, no day to count
             unmonitored += 1
             continue
@@ -441,7 +493,13 @@ def _lag_rows(
         xs.append(fh / desk)
         ys.append(outcome.status == "headache")
         intens.append(outcome.intensity or 0)
-    return xs, ys, intens, cutoff, LeftOut(low, no_onset, unknown, carried, early, unmonitored)
+        if lag == 1 and d.status == "headache":
+            if until is None:
+                whole_untimed += 1
+            else:
+                cut_at_own += 1
+    left = LeftOut(low, no_onset, unknown, carried, early, unmonitored, began_in_pain)
+    return LagRows(xs, ys, intens, cutoff, left, cut_at_own, whole_untimed)
 
 
 def analyse(
@@ -460,7 +518,8 @@ def analyse(
     rng = np.random.default_rng(seed)
     result = Result(min_desk_hours)
     for lag in (0, 1):
-        xs, ys, intens, cutoff, left = _lag_rows(days, lag, min_desk_hours)
+        rows = _lag_rows(days, lag, min_desk_hours)
+        xs, ys, left, cutoff = rows.xs, rows.ys, rows.left, rows.cutoff
         nh = sum(ys)
         nf = len(ys) - nh
         if nh < MIN_GROUP or nf < MIN_GROUP:
@@ -470,11 +529,14 @@ def analyse(
         result.comparisons.append(
             Comparison(
                 *(lag, nh, nf, mh, mf, diff, lo, hi, p, left.low, left.no_onset, cutoff),
-                intensity_rho=spearman(xs, intens),
+                intensity_rho=spearman(xs, rows.intens),
                 excluded_unknown=left.unknown,
                 excluded_carried=left.carried,
                 excluded_early=left.early,
                 excluded_unmonitored=left.unmonitored,
+                excluded_began_in_pain=left.began_in_pain,
+                cut_at_own_headache=rows.cut_at_own,
+                whole_untimed_headache=rows.whole_untimed,
             )
         )
     # Holm over the lags that were tested; only mature comparisons may be claimed
@@ -550,13 +612,26 @@ def _left_out(
             f"{_days(carried)} left out because the next day's headache had begun by then "
             "(still going at midnight), so the day's desk time did not come before it"
         )
+    if left.began_in_pain:
+        parts.append(
+            f"{_days(left.began_in_pain)} left out because it began inside a headache from "
+            "the day before (none of its desk time came before a headache)"
+            if left.began_in_pain == 1
+            else f"{_days(left.began_in_pain)} left out because they began inside a headache "
+            "from the day before (none of their desk time came before a headache)"
+        )
     if left.unmonitored:
         parts.append(f"{_days(left.unmonitored)} left out, not monitored at all")
     if low:
         parts.append(
             f"{_days(low)} left out with less than {min_desk_hours:g} h monitored at the desk"
         )
-    if left.early:
+    if left.early and lag == 1:
+        parts.append(
+            f"{_days(left.early)} left out with less than {min_desk_hours:g} h at the desk "
+            "before a headache of the same day began, though more over the whole day"
+        )
+    elif left.early:
         free = (
             ""
             if cutoff is None
@@ -571,7 +646,9 @@ def _left_out(
 
 
 def _lag_name(lag: int) -> str:
-    return "same day (posture before the headache began)" if lag == 0 else "next day"
+    if lag == 0:
+        return "same day (posture before the headache began)"
+    return "next day (posture the day before, up to any headache of that day)"
 
 
 def _more_needed(c: Comparison) -> str:
@@ -662,8 +739,31 @@ def sentence(
 
 
 def _left_out_text(c: Comparison, min_desk_hours: float) -> str:
-    parts = _left_out(c.left_out, min_desk_hours, c.lag, c.cutoff)
+    parts = _used(c) + _left_out(c.left_out, min_desk_hours, c.lag, c.cutoff)
     return f" {'; '.join(parts)}." if parts else ""
+
+
+def _used(c: Comparison) -> list[str]:
+    """Next day: what was measured on the days that had a headache of their own. Why: a
+    day's posture after its own headache began is pain's doing, not a cause of the next
+    day's headache, so the user is told it was not counted, and where it may have been
+    (a headache without a start time cannot be cut) how to keep it out."""
+    parts: list[str] = []
+    if c.cut_at_own_headache:
+        n = c.cut_at_own_headache
+        parts.append(
+            f"{_days(n)} measured had a headache of {'its' if n == 1 else 'their'} own: "
+            "only the posture before it began counts (posture while in pain may be the "
+            "headache's doing)"
+        )
+    if c.whole_untimed_headache:
+        n = c.whole_untimed_headache
+        parts.append(
+            f"{_days(n)} measured with a headache entered without a start time "
+            f"{'counts' if n == 1 else 'count'} whole, posture during that headache "
+            "too - adding the time each headache began keeps it out"
+        )
+    return parts
 
 
 def _answer(c: Comparison, claimed: bool, alpha: float = ALPHA) -> str:

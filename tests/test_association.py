@@ -30,6 +30,7 @@ from posture_guard.diary import Diary, Headache
 from posture_guard.states import PostureState
 from posture_guard.store import Span, Store
 from posture_guard.therapist import _association_headline
+from tests.cli_run import posture_guard
 
 FIRST = date(2024, 1, 1)
 
@@ -209,7 +210,10 @@ def test_next_day_lag_pairs_a_day_with_the_following_days_outcome():
     res = analyse(days, n_perm=999)
     nxt = next(c for c in res.comparisons if c.lag == 1)
     assert res.claimed[1] and nxt.diff > 0
-    assert nxt.n_days == 119  # the last day has no next day
+    # the last day has no next day, and a day measured that had its own headache at
+    # 08:00 has no desk time before it: left out, named as such
+    own = sum(d.status == "headache" for d in days[:119])
+    assert (nxt.n_days, nxt.excluded_early) == (119 - own, own)
     text = next(s for s in res.sentences if s.startswith("Next day"))
     assert "days before a headache" in text and "an association" in text
     # onsets at 08:00, before the desk day: nothing before them to compare on the same day
@@ -826,3 +830,98 @@ def test_the_seed_changes_the_shuffled_p_values_and_no_interval(tmp_path):
         t.split("the true difference is probably ")[1].split(" (95 % interval)")[0] for t in texts
     ]
     assert intervals[0] == intervals[1]
+
+
+def _clustered_evening_headaches(tmp_path) -> tuple[Store, date]:
+    """96 days in a real store, 09:00-17:00 at the desk, headaches in runs of three days
+    (three days of headache, three free), each at 14:00 for 2 h. Before 14:00 every day's
+    forward head is the same kind of day, headache run or not; from 14:00 a headache day
+    is spent with the head forward (pain's doing), a free day as its morning."""
+    store = Store.open(tmp_path / "p.sqlite3")
+    diary = Diary(store)
+    spans = []
+    for i in range(96):
+        d = FIRST + timedelta(days=i)
+        headache = i % 6 < 3
+        share = (0.05, 0.2, 0.1)[i % 3]  # each kind of day alike in both groups
+        spans += [Span(PostureState(st), s, e) for st, s, e in workday(d, share, hours=5)]
+        after = PostureState.FORWARD_HEAD if headache else None
+        for st, s, e in workday(d, share, hours=3):  # 14:00-17:00
+            state = after or PostureState(st)
+            spans.append(Span(state, s + 5 * 3600, e + 5 * 3600))
+        if headache:
+            diary.add(Headache(d, 5, start=time(14, 0), duration_min=120.0))
+        else:
+            diary.check_in_none(d)
+    store.add_spans(spans)
+    return store, FIRST + timedelta(days=95)
+
+
+def test_the_next_day_counts_no_posture_of_the_day_measured_in_its_own_headache(tmp_path):
+    """Headaches come in runs, so a headache day is often followed by another. The next-day
+    comparison took the whole day measured, its afternoon spent in its own headache head
+    forward too: the days before a headache read as 6.7 minutes per desk hour worse than
+    the days before a free day, claimed as "an association" (2.6 to 10.7 minutes more),
+    though before any headache began they were alike. Each day measured now counts only up
+    to its own headache's start, and the sentence says so."""
+    store, last = _clustered_evening_headaches(tmp_path)
+    days = collect_days(store, FIRST, last)
+    res = analyse(days, n_perm=200)
+    nxt = next(c for c in res.comparisons if c.lag == 1)
+    # 95 pairs (the last day has no next day), 48 of them from a headache day
+    assert (nxt.n_headache, nxt.n_free) == (47, 48) and nxt.mature
+    assert abs(nxt.diff) < 0.5, nxt
+    assert nxt.cut_at_own_headache == 48 and nxt.whole_untimed_headache == 0
+    assert not res.claimed[1]
+    # the user's own report says what was measured
+    home = tmp_path / "home"
+    argv = ["report", "--from", str(FIRST), "--to", str(last), "--html", "-"]
+    done = posture_guard([*argv, "--db", str(store.path)], home, capture_output=True)
+    store.close()
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stderr.splitlines() if "Next day" in x)
+    assert "Next day (posture the day before, up to any headache of that day)" in line
+    assert (
+        "48 days measured had a headache of their own: only the posture before it began "
+        "counts (posture while in pain may be the headache's doing)"
+    ) in line, line
+    assert "an association" not in line
+
+
+def test_a_day_measured_in_pain_from_midnight_is_left_out_and_an_untimed_one_named(
+    tmp_path, monkeypatch
+):
+    """The day after a migraine begun at 20:00 and lasting 26 h is spent in it from
+    midnight: measured for the next day, it counted whole, its posture all in pain. It is
+    now left out, counted. A headache entered without a start time cannot be cut: its day
+    still counts whole (as before), named with how to keep its pain out."""
+    monkeypatch.setenv("POSTURE_GUARD_HOME", str(tmp_path / "home"))
+    store, last = _clustered_evening_headaches(tmp_path)
+    diary = Diary(store, now=lambda: datetime(2024, 6, 1))
+    after = last + timedelta(days=1)
+    spans = []
+    for i in range(4):  # after, +1, +2, +3: migraine day, its second day, untimed, free
+        d = after + timedelta(days=i)
+        spans += [Span(PostureState(st), s, e) for st, s, e in workday(d, 0.1, hours=8)]
+    store.add_spans(spans)
+    diary.add(Headache(after, 8, start=time(20, 0), duration_min=26 * 60.0))
+    diary.add(Headache(after + timedelta(days=2), 4))
+    diary.check_in_none(after + timedelta(days=3))
+    base = next(c for c in analyse(collect_days(store, FIRST, last)).comparisons if c.lag == 1)
+    res = analyse(collect_days(store, FIRST, after + timedelta(days=3)), n_perm=200)
+    store.close()
+    nxt = next(c for c in res.comparisons if c.lag == 1)
+    # last -> after: a free day before a headache; after -> +1: +1 carried, left out;
+    # +1 -> +2: +1 began in pain, left out; +2 -> +3: untimed, counted whole
+    assert (nxt.n_headache, nxt.n_free) == (base.n_headache + 1, base.n_free + 1)
+    assert (nxt.excluded_carried, nxt.excluded_began_in_pain) == (1, 1)
+    assert nxt.whole_untimed_headache == 1
+    text = res.sentences[res.comparisons.index(nxt)]
+    assert (
+        "1 day left out because it began inside a headache from the day before (none of its "
+        "desk time came before a headache)"
+    ) in text, text
+    assert (
+        "1 day measured with a headache entered without a start time counts whole, posture "
+        "during that headache too - adding the time each headache began keeps it out"
+    ) in text, text
