@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO, Union
 
 from . import paths
-from .association import MIN_DESK_HOURS, Result, analyse, collect_days
+from .association import HOW_SURE, MIN_DESK_HOURS, Result, analyse, collect_days
 from .diary import ClinicalSummary, Diary, DiaryDay, clinical_summary
 from .errors import UserError
 from .states import PostureState
@@ -411,7 +411,10 @@ def render_html(data: ReportData) -> str:
     for c, text in zip(res.comparisons, res.sentences):
         cls = "claim" if res.claimed.get(c.lag) else ("early" if not c.mature else "")
         parts.append(f"<p class='{cls}'>{esc(text)}</p>")
-    parts += [f"<p class='early'>{esc(t)}</p>" for t in res.sentences[len(res.comparisons) :]]
+    parts += [
+        f"<p class='{'note' if t == HOW_SURE else 'early'}'>{esc(t)}</p>"
+        for t in res.sentences[len(res.comparisons) :]
+    ]
     parts.append("<h2>Days</h2><table><tr>")
     parts += [f"<th>{esc(c)}</th>" for c in CSV_COLUMNS]
     parts.append("</tr>")

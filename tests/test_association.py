@@ -725,12 +725,12 @@ def test_a_small_p_without_a_claim_is_printed_with_its_digits(tmp_path):
 
 
 def test_no_claim_is_never_explained_by_an_interval_that_leaves_out_no_difference():
-    """100 days with a planted same-day link: the interval is 0.6 to 7.7 minutes more and
-    p = 0.034, but with the next day's p = 0.30 Holm's correction for the two comparisons
+    """100 days with a planted same-day link: the interval is 0.2 to 6.0 minutes more and
+    p = 0.038, but with the next day's p = 0.83 Holm's correction for the two comparisons
     asks 0.025 of the smaller, so nothing is claimed. The sentence said "The data are
     compatible with no link and with any effect inside the interval" beside an interval
     it had just printed without no difference in it."""
-    res = analyse(simulate(np.random.default_rng(4), 100, effect=4.0))
+    res = analyse(simulate(np.random.default_rng(16), 100, effect=4.0))
     same = next(c for c in res.comparisons if c.lag == 0)
     nxt = next(c for c in res.comparisons if c.lag == 1)
     assert same.mature and not res.claimed[0] and not res.claimed[1]
@@ -772,12 +772,12 @@ def test_a_day_with_a_headache_entered_without_a_time_has_no_known_onset(tmp_pat
     assert "1 headache day left out because no start time was entered" in text
 
 
-@pytest.mark.parametrize("seed, lag", [(317, 1), (29, 0)])
+@pytest.mark.parametrize("seed, lag", [(626, 0), (51, 0)])
 def test_an_interval_that_leaves_out_no_difference_never_reads_as_reaching_it(seed, lag):
-    """Simulated days whose interval starts just above zero (0.037 to 6.5 minutes more
-    for the next day, claimed at p = 0.048 as the one comparison Holm's correction lets
-    through; 0.032 to 6.4 for the same day, at p = 0.052, not claimed). Rounded to 0.1,
-    the claim read 'an association - ... anywhere between no difference and 6.5 minutes
+    """Simulated days whose interval starts just above zero (0.026 to 5.8 minutes more
+    for the same day, claimed at p = 0.019, under the 0.025 Holm's correction asks of the
+    smaller p; 0.023 to 6.1 in another diary, at p = 0.089, not claimed). Rounded to 0.1,
+    the claim read 'an association - ... anywhere between no difference and 5.8 minutes
     more per desk hour', its own interval seeming to hold no difference; the bound is
     given to its first digit that is not zero."""
     res = analyse(simulate(np.random.default_rng(seed), 100, effect=4.0))
@@ -925,3 +925,77 @@ def test_a_day_measured_in_pain_from_midnight_is_left_out_and_an_untimed_one_nam
         "1 day measured with a headache entered without a start time counts whole, posture "
         "during that headache too - adding the time each headache began keeps it out"
     ) in text, text
+
+
+def _bad_spells_and_drifting_posture(rng: np.random.Generator, n_days: int = 126) -> list:
+    """Days with no link at all between posture and headaches, both running in spells:
+    headaches come in bad 7-day spells (3 in 10; a headache on 55 % of their days, 10 %
+    of others'), which start on any weekday, not on Mondays; posture drifts from week to
+    week (a random walk of the week's forward-head share) around each day's own noise."""
+    n_weeks = n_days // 7 + 2
+    level = np.clip(0.15 + np.cumsum(rng.normal(0.0, 0.04, n_weeks)), 0.02, 0.45)
+    bad = rng.random(n_weeks) < 0.3
+    offset = int(rng.integers(0, 7))  # spells out of step with the calendar's weeks
+    out = []
+    for i in range(n_days):
+        d = FIRST + timedelta(days=i)
+        share = float(np.clip(level[i // 7] + rng.normal(0.0, 0.03), 0.0, 0.6))
+        if rng.random() < (0.55 if bad[(i + offset) // 7] else 0.1):
+            onset = time(int(rng.integers(12, 16)), int(rng.integers(0, 60)))
+            out.append(DayData(d, "headache", workday(d, share), onset, 5))
+        else:
+            out.append(DayData(d, "none", workday(d, share), None, 0))
+    return out
+
+
+def test_headaches_in_bad_weeks_and_posture_drifting_by_week_claim_no_link_too_often(
+    monkeypatch,
+):
+    """Headaches come in bad weeks and posture drifts from week to week; with no link
+    between them, a bad week that happened to be a slumped one is one chance, not five.
+    The p-value shuffled single days across all 18 weeks, as if each day were
+    independent, and claimed a link for 18.5 % of 200 simulated people (126 days each,
+    nearly all past the early look): over three times the 5 % promised. Shuffled within
+    each calendar week, 4.5 %; the same people, the same days."""
+    from posture_guard import association
+
+    def claim_rate() -> float:
+        rng = np.random.default_rng(77)
+        n_people = 200  # binomial sd at 5 %: 1.5 points
+        claims = mature = 0
+        for person in range(n_people):
+            res = analyse(_bad_spells_and_drifting_posture(rng), seed=person, n_perm=199)
+            mature += len(res.comparisons) == 2 and all(c.mature for c in res.comparisons)
+            claims += res.claims_association
+        assert mature >= 0.95 * n_people  # old enough diaries to claim, nearly all
+        return claims / n_people
+
+    rate = claim_rate()
+    print(f"claimed by {rate:.1%} within weeks")
+    assert 0.01 <= rate <= 0.08, rate
+    # the same people with every day free to take any other's place, as before
+    weekly = association.compare
+    monkeypatch.setattr(association, "compare", lambda *args, weeks=None, **kw: weekly(*args, **kw))
+    old = claim_rate()
+    print(f"claimed by {old:.1%} shuffling single days")
+    assert old >= 0.11
+
+
+def test_the_output_says_in_one_line_what_the_p_value_and_interval_assume(tmp_path):
+    """The user's report gave p-values and intervals without a word on what they assume
+    of the days; it now says, after the comparisons, that the p-values compare days only
+    within their week and that the intervals treat days as independent."""
+    store, last = _clustered_evening_headaches(tmp_path)
+    argv = ["report", "--from", str(FIRST), "--to", str(last), "--html", "-"]
+    done = posture_guard([*argv, "--db", str(store.path)], tmp_path / "home", capture_output=True)
+    store.close()
+    assert done.returncode == 0, done.stderr
+    lines = [x.strip() for x in done.stderr.splitlines()]
+    said = [x for x in lines if x.startswith("How sure these are:")]
+    assert len(said) == 1, lines
+    assert "only with other days of the same week (Monday to Sunday)" in said[0]
+    assert "the 95 % intervals treat every day as independent of the others" in said[0]
+    assert lines.index(said[0]) > max(
+        i for i, x in enumerate(lines) if x.startswith(("Same day", "Next day"))
+    )
+    assert f"<p class='note'>{said[0]}</p>" in done.stdout
