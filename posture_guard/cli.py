@@ -23,6 +23,7 @@ from typing import Any, Callable
 from . import __version__
 from .errors import EXIT_REFUSED, UserError
 from .sinks import SessionInfo, Sink
+from .terminal import keep_streams_printable
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -566,6 +567,7 @@ def _duration_as_operand(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    keep_streams_printable()
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     late = _verbose_after_command(words)

@@ -9,7 +9,10 @@ overrides reorder what is shown. So they are printed as visible escapes (``\\n``
 
 from __future__ import annotations
 
+import codecs
+import sys
 import unicodedata
+from typing import Any
 
 # Bidirectional embedding, override and isolate controls (category Cf): they reorder the
 # text after them on screen ("Trojan Source"). Other Cf characters, such as the zero-width
@@ -39,3 +42,56 @@ def _shown(ch: str) -> str:
         code = ord(ch)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return ch
+
+
+#: The error handler of a standard stream that cannot encode every character (see
+#: :func:`keep_streams_printable`).
+SHOWN = "posture_guard.shown"
+
+
+def _shown_instead(exc: UnicodeError) -> tuple[bytes, int]:
+    """A file name's undecodable byte (a lone surrogate, as Python holds it) as that byte,
+    as ``surrogateescape`` writes it; any other character the stream's encoding lacks as
+    its escape (``\\xfc``), as ``backslashreplace`` writes it."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = bytearray()
+    for ch in exc.object[exc.start : exc.end]:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(code - 0xDC00)
+        else:
+            out += ch.encode("ascii", "backslashreplace")
+    return bytes(out), exc.end
+
+
+codecs.register_error(SHOWN, _shown_instead)
+
+
+def keep_streams_printable(streams: Any = None) -> None:
+    """Standard output and error that cannot encode every character write what they
+    cannot as escapes instead of failing.
+
+    Why: under ``LC_ALL=C`` with ``PYTHONUTF8=0``, or with ``PYTHONIOENCODING=ascii``,
+    Python writes standard output in ASCII, strictly (or with ``surrogateescape``, which
+    only takes a file name's bytes): a diary note, an exercise or a folder named in
+    another language ("Jürgen Müller") ended ``headache list`` or ``config`` in an
+    internal error (UnicodeEncodeError), the rest of the output lost; standard error
+    escaped such a folder's bytes ("J\\udcc3\\udcbcrgen"), which now reach the terminal
+    as they are. Only the terminal's copy is escaped; the data files are written in UTF-8
+    whatever the locale."""
+    for stream in streams if streams is not None else (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if not encoding or reconfigure is None:
+            continue
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            continue
+        if name.startswith("utf"):
+            continue  # every character is written
+        try:
+            reconfigure(errors=SHOWN)
+        except (ValueError, OSError):
+            pass  # closed or detached: nothing is written to it anyway

@@ -1,0 +1,92 @@
+"""A user outside the defaults: a home named in another language, a C locale, a terminal
+that cannot print every character. Each test runs ``posture-guard`` in a process of its
+own, with the environment such a user has, and reads its output as bytes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: The user's UTF-8 terminal, as everywhere by default.
+UTF8 = {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "1"}
+#: A C locale without Python's UTF-8 mode (cron, an ssh login without a locale, a
+#: service), which the user's UTF-8 terminal still shows.
+C_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0"}
+#: A terminal that prints ASCII alone, as Python is told.
+ASCII = {**C_LOCALE, "PYTHONIOENCODING": "ascii"}
+
+
+def _run(argv: list[str], home: Path, locale: dict[str, str]) -> subprocess.CompletedProcess:
+    """``posture-guard ARGV`` with ``home`` as both HOME and POSTURE_GUARD_HOME's parent,
+    in ``locale``; output as bytes, since the locale decides how it is encoded."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LANG", "LANGUAGE", "PYTHONIOENCODING") and not k.startswith("LC_")
+    }
+    env.update(locale)
+    env.update(
+        HOME=str(home),
+        POSTURE_GUARD_HOME=str(home / "posture guard"),
+        PYTHONPATH=str(REPO),
+    )
+    for key in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "-m", "posture_guard", *argv],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _ok(done: subprocess.CompletedProcess) -> bytes:
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    folder = tmp_path / "Jürgen Müller"
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.parametrize("locale", [C_LOCALE, ASCII], ids=["C", "ascii"])
+def test_non_ascii_diary_and_home_print_in_a_c_locale(home: Path, locale: dict) -> None:
+    """A note typed in a UTF-8 terminal, listed later from a C locale or an ASCII-only
+    terminal, is printed with escapes, and the folder named in German as its bytes;
+    neither ends the command in an internal error (UnicodeEncodeError)."""
+    _ok(
+        _run(
+            ["headache", "add", "--intensity", "5", "--note", "Kopfweh ü", "--medication", "µg"],
+            home,
+            UTF8,
+        )
+    )
+    listed = _ok(_run(["headache", "list"], home, locale))
+    assert b"note: Kopfweh \\xfc" in listed
+    assert b"medication: \\xb5g" in listed
+    shown = _ok(_run(["config"], home, locale))
+    # the path is the file system's bytes: the user's terminal shows "Jürgen Müller"
+    assert str(home / "posture guard" / "config").encode() in shown
+    # the diary itself is still UTF-8 for a UTF-8 terminal
+    assert "note: Kopfweh ü".encode() in _ok(_run(["headache", "list"], home, UTF8))
+
+
+def test_error_naming_a_non_ascii_folder_shows_its_bytes(home: Path) -> None:
+    """A one-line error that names a file in that folder names it as it is, not as
+    Python's escapes of its bytes ("J\\udcc3\\udcbcrgen")."""
+    missing = home / "weg.sqlite3"
+    done = _run(["summary", "--db", str(missing)], home, C_LOCALE)
+    assert done.returncode == 2
+    assert str(missing).encode() in done.stderr, done.stderr
+    assert b"\\udc" not in done.stderr
