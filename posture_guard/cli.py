@@ -23,7 +23,7 @@ from typing import Any, Callable
 from . import __version__
 from .errors import EXIT_REFUSED, UserError
 from .sinks import SessionInfo, Sink
-from .terminal import keep_streams_printable
+from .terminal import keep_streams_printable, typed_text
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -394,7 +394,7 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
         "new", help="write a plan to edit (`posture-guard plan example` prints a documented one)"
     )
     q.add_argument("out", nargs="?", type=_file_name, help="plan file to write (default: print it)")
-    q.add_argument("--patient", help="optional label (no other personal data)")
+    q.add_argument("--patient", type=typed_text, help="optional label (no other personal data)")
     q.add_argument("--start", help="first day, YYYY-MM-DD (default today)")
     q.add_argument("--weeks", type=int, default=4, help="plan length in weeks (default 4)")
     q.add_argument(

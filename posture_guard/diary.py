@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional
 from .dates import EARLIEST_DAY, check_day
 from .errors import UserError
 from .store import Store
-from .terminal import printable
+from .terminal import printable, typed_text
 
 HEADACHE_TYPES = ("tension", "migraine", "other", "unsure")
 TRIGGERS = ("sleep", "stress", "dehydration", "screen", "other")
@@ -914,9 +914,9 @@ def add_headache_options(
     )
     p.add_argument("--type", choices=HEADACHE_TYPES, help="your own impression of the type")
     p.add_argument("--aura", action=opt, default=None, help="visual or other aura before it")
-    p.add_argument("--medication", help="acute medication taken (name and dose)")
+    p.add_argument("--medication", type=typed_text, help="acute medication taken (name and dose)")
     p.add_argument("--trigger", action="append", choices=TRIGGERS, help="suspected trigger")
-    p.add_argument("--note", help="free text")
+    p.add_argument("--note", type=typed_text, help="free text")
     p.add_argument("--side", choices=SIDES, help="pain on one side or both sides")
     p.add_argument("--quality", choices=QUALITIES, help="pressing/tightening or pulsating")
     p.add_argument("--worse-with-activity", action=opt, default=None, help="worse when moving")

@@ -44,6 +44,22 @@ def _shown(ch: str) -> str:
     return ch
 
 
+def typed_text(text: str) -> str:
+    """Free text given as an argument (a diary note, a patient label), as the user typed
+    it: bytes the locale could not decode, which Python holds as lone surrogates, are
+    read as UTF-8 when they are UTF-8.
+
+    Why: under ``LC_ALL=C`` with ``PYTHONUTF8=0`` (cron, a login without a locale)
+    Python decodes arguments as ASCII, so "Kopfweh ü" typed in a UTF-8 terminal was
+    refused as "not UTF-8 text (a terminal set to another encoding?)". Bytes that are
+    not UTF-8 either (typed in a Latin-1 terminal) stay as they are, for the check that
+    refuses them. File names are not read so: the file system takes back their bytes."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
 #: The error handler of a standard stream that cannot encode every character (see
 #: :func:`keep_streams_printable`).
 SHOWN = "posture_guard.shown"

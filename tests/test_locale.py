@@ -90,3 +90,33 @@ def test_error_naming_a_non_ascii_folder_shows_its_bytes(home: Path) -> None:
     assert done.returncode == 2
     assert str(missing).encode() in done.stderr, done.stderr
     assert b"\\udc" not in done.stderr
+
+
+def test_text_typed_in_utf8_under_a_c_locale_is_recorded(home: Path) -> None:
+    """A UTF-8 terminal in a C locale (cron, ssh without a locale) sends "Kopfweh ü" as
+    UTF-8 bytes, which Python decodes as ASCII: the note, the medication and a plan's
+    patient label are recorded as typed (they were refused as "not UTF-8 text"), and
+    the plan file is UTF-8."""
+    added = _run(
+        ["headache", "add", "--intensity", "4", "--note", "Kopfweh ü", "--medication", "µg"],
+        home,
+        C_LOCALE,
+    )
+    _ok(added)
+    listed = _ok(_run(["headache", "list"], home, UTF8))
+    assert "medication: µg  note: Kopfweh ü".encode() in listed
+    plan = home / "plän für Jürgen.toml"
+    _ok(_run(["plan", "new", str(plan), "--patient", "Jürgen"], home, C_LOCALE))
+    assert 'patient = "Jürgen"' in plan.read_text(encoding="utf-8")
+
+
+def test_bytes_that_are_not_utf8_are_still_refused(home: Path) -> None:
+    """A Latin-1 terminal's "ü" (one byte, 0xfc) is no UTF-8: still refused in one line,
+    nothing recorded."""
+    done = _run(
+        ["headache", "add", "--intensity", "4", "--note", os.fsdecode(b"Kopfweh \xfc")],
+        home,
+        UTF8,
+    )
+    assert done.returncode == 2 and b"is not UTF-8 text" in done.stderr, done.stderr
+    assert b"#1" not in _ok(_run(["headache", "list"], home, UTF8))
