@@ -193,6 +193,24 @@ def has_systemd(root: Path = Path("/")) -> bool:
     return (root / "run" / "systemd" / "system").is_dir()
 
 
+def _file_text(name: str) -> str:
+    """A file name as the UTF-8 text an autostart file holds.
+
+    Why: under ``LC_ALL=C`` with ``PYTHONUTF8=0`` Python holds a name's bytes beyond
+    ASCII ("Jürgen Müller") as lone surrogates, which no UTF-8 file can hold: `enable` in
+    such a home ended in an internal error (UnicodeEncodeError), the entry not written.
+    The bytes are read as the UTF-8 they are; a name whose bytes are not UTF-8 cannot be
+    written into the entry, and is refused naming it."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        raise UserError(
+            f"{name} is named in bytes that are not UTF-8 text, which an autostart file "
+            "cannot hold; rename the folder (or set POSTURE_GUARD_HOME to another) and "
+            "enable it again"
+        ) from None
+
+
 def plan(
     platform: str,
     home: Path,
@@ -209,7 +227,9 @@ def plan(
     """
     from .paths import HOME_ENV
 
-    environment = {HOME_ENV: env[HOME_ENV]} if env.get(HOME_ENV) else {}
+    environment = {HOME_ENV: _file_text(env[HOME_ENV])} if env.get(HOME_ENV) else {}
+    argv = [_file_text(arg) for arg in argv]
+    log_dir = Path(_file_text(str(log_dir)))
     if platform.startswith("linux") or platform.startswith("freebsd"):
         config = _config_home(home, env)
         if systemd:

@@ -120,3 +120,31 @@ def test_bytes_that_are_not_utf8_are_still_refused(home: Path) -> None:
     )
     assert done.returncode == 2 and b"is not UTF-8 text" in done.stderr, done.stderr
     assert b"#1" not in _ok(_run(["headache", "list"], home, UTF8))
+
+
+def test_autostart_in_a_non_ascii_home_under_a_c_locale(home: Path) -> None:
+    """`autostart enable` in a home named "Jürgen Müller" from a C locale writes the
+    entry, the folder named in it as UTF-8 (it ended in an internal error,
+    UnicodeEncodeError), and `status` then finds it as written, from either locale."""
+    said = _ok(_run(["autostart", "enable", "--no-manager"], home, C_LOCALE))
+    written = [p for p in (home / ".config").rglob("posture-guard.*") if p.is_file()]
+    assert len(written) == 1, said
+    assert f"POSTURE_GUARD_HOME={home / 'posture guard'}" in written[0].read_text("utf-8")
+    for locale in (C_LOCALE, UTF8):
+        status = _ok(_run(["autostart", "status", "--no-manager"], home, locale))
+        assert status.startswith(b"autostart: on ("), status
+        assert b"differs" not in status
+
+
+def test_autostart_refuses_a_home_named_in_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    """A folder named in Latin-1 ("M\\xfcller") cannot go into a UTF-8 entry: refused in
+    one line naming it (it was an internal error too), nothing written."""
+    home = Path(os.fsdecode(bytes(tmp_path) + b"/M\xfcller"))
+    home.mkdir()
+    done = _run(["autostart", "enable", "--no-manager"], home, UTF8)
+    assert done.returncode == 2, done.stderr
+    # named as Python shows such a byte on a UTF-8 terminal
+    assert b"/M\\udcfcller/posture guard is named in bytes that are not UTF-8" in done.stderr
+    assert not (home / ".config" / "autostart").exists() or not any(
+        (home / ".config" / "autostart").iterdir()
+    )
