@@ -52,6 +52,7 @@ import argparse
 import calendar
 import os
 import re
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -1780,7 +1781,9 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
         raise UserError(f"{out} already exists; choose another name or add --force")
     with paths.open_output(out, "plan file", "plan") as fh:  # a partial plan is removed
         fh.write(text)
-    print(f"wrote plan {out}; edit it, then `posture-guard plan import {out}`")
+    # quoted as the shell takes it: a name with a space ("plan für Jürgen.toml") was
+    # given bare, and the command, pasted, imported a file "plan"
+    print(f"wrote plan {out}; edit it, then `posture-guard plan import {shlex.quote(str(out))}`")
     return 0
 
 
@@ -2104,7 +2107,7 @@ def cmd_plan_clear(args: argparse.Namespace) -> int:
         for p in to_come
     ]
     said += "; the coach uses its own settings again"
-    kept = [f"`posture-guard plan import {c}`" for c in copies if c is not None]
+    kept = [f"`posture-guard plan import {shlex.quote(str(c))}`" for c in copies if c is not None]
     if kept:
         said += "; to keep " + (
             "it, import its copy again: "

@@ -148,3 +148,28 @@ def test_autostart_refuses_a_home_named_in_bytes_that_are_not_utf8(tmp_path: Pat
     assert not (home / ".config" / "autostart").exists() or not any(
         (home / ".config" / "autostart").iterdir()
     )
+
+
+def _told_command(text: str) -> list[str]:
+    """The arguments of the last `posture-guard ...` command ``text`` tells the user to
+    run, split as the shell splits it when pasted."""
+    import shlex
+
+    told = text.rsplit("`posture-guard ", 1)[1].split("`", 1)[0]
+    return shlex.split(told)
+
+
+def test_plan_commands_name_a_path_with_spaces_quoted(home: Path) -> None:
+    """`plan new` in a folder with spaces tells the import as the shell takes it, and
+    `plan clear` the import of the cancelled plan's copy (in a home with a space): the
+    commands, pasted, import the plan (bare, they named a file "/tmp/.../Jürgen")."""
+    plan = home / "plan für Jürgen.toml"
+    said = _ok(_run(["plan", "new", str(plan), "--start", "2099-01-05"], home, UTF8)).decode()
+    told = _told_command(said)
+    assert told == ["plan", "import", str(plan)], said
+    _ok(_run(told, home, UTF8))
+    cleared = _ok(_run(["plan", "clear"], home, UTF8)).decode()
+    again = _told_command(cleared)
+    assert again[:2] == ["plan", "import"] and " " in again[2], cleared
+    imported = _ok(_run(again, home, UTF8)).decode()
+    assert imported.startswith("imported plan ") and "2099-01-05" in imported, imported
