@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Optional
 
 from . import paths
+from .terminal import UTF8_NAMES
 
 LOG_NAME = "posture-guard.log"
 MAX_BYTES = 1_000_000
@@ -115,8 +116,11 @@ def setup(verbose: int = 0, console: Optional[IO[str]] = None, to_file: bool = T
     file_level, console_level = levels(verbose)
     path = log_file()
     if to_file:
+        # a line naming a file in a home beyond ASCII under a C locale ("Jürgen Müller",
+        # held as lone surrogates) was not written ("cannot write the log: 'utf-8' codec
+        # can't encode"), nor, said once, any such line after it
         fh = _PrivateRotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", errors=UTF8_NAMES
         )
         fh.setLevel(file_level)
         fh.setFormatter(logging.Formatter(_FORMAT))

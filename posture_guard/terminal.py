@@ -111,3 +111,32 @@ def keep_streams_printable(streams: Any = None) -> None:
             reconfigure(errors=SHOWN)
         except (ValueError, OSError):
             pass  # closed or detached: nothing is written to it anyway
+
+
+#: The error handler of a UTF-8 file whose text may name a file (see :func:`_utf8_instead`).
+UTF8_NAMES = "posture_guard.utf8_names"
+
+
+def _utf8_instead(exc: UnicodeError) -> tuple[bytes, int]:
+    """A file name's bytes that Python holds as lone surrogates (a name beyond ASCII
+    under ``LC_ALL=C`` with ``PYTHONUTF8=0``: "J\\udcc3\\udcbcrgen") written as the
+    UTF-8 text they are ("Jürgen"); bytes that are not UTF-8 as escapes (``\\xfc``), so
+    the file stays UTF-8."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out: list[str] = []
+    raw = bytearray()
+    for ch in exc.object[exc.start : exc.end]:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            raw.append(code - 0xDC00)
+            continue
+        out.append(raw.decode("utf-8", "backslashreplace"))
+        raw.clear()
+        out.append(ch.encode("ascii", "backslashreplace").decode("ascii"))
+    out.append(raw.decode("utf-8", "backslashreplace"))
+    # as bytes: Python's UTF-8 encoder takes a replacement text only if it is ASCII
+    return "".join(out).encode("utf-8"), exc.end
+
+
+codecs.register_error(UTF8_NAMES, _utf8_instead)

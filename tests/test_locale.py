@@ -173,3 +173,50 @@ def test_plan_commands_name_a_path_with_spaces_quoted(home: Path) -> None:
     assert again[:2] == ["plan", "import"] and " " in again[2], cleared
     imported = _ok(_run(again, home, UTF8)).decode()
     assert imported.startswith("imported plan ") and "2099-01-05" in imported, imported
+
+
+def test_monitor_log_names_a_non_ascii_home_under_a_c_locale(home: Path) -> None:
+    """The live monitor (the fake camera's script: the real loop) in a home "Jürgen
+    Müller" under a C locale logs the config edit it cannot use, naming the file in UTF-8
+    (the line was not written: "cannot write the log ...: 'utf-8' codec can't encode",
+    and no such line after it)."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "LANG" and not k.startswith("LC_")}
+    pg_home = home / "posture guard"
+    env.update(C_LOCALE, HOME=str(home), POSTURE_GUARD_HOME=str(pg_home))
+    log = pg_home / "log" / "posture-guard.log"
+    config = pg_home / "config" / "config.toml"
+    said = home / "stderr.txt"
+
+    def logged() -> bytes:
+        return (log.read_bytes() if log.exists() else b"") + said.read_bytes()
+
+    with said.open("wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "fake_camera.py"), "--landmarks"],
+            env=env,
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+            stderr=err_file,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b"camera open" not in logged():
+            assert proc.poll() is None and time.monotonic() < deadline, "no monitor start"
+            time.sleep(0.2)
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text('[coach]\nmin_gap_s = "5x"\n', encoding="utf-8")
+        deadline = time.monotonic() + 30  # the monitor looks every 5 s
+        while b"is not a duration" not in logged():
+            assert proc.poll() is None and time.monotonic() < deadline, "nothing said"
+            time.sleep(0.2)
+        time.sleep(0.5)  # the log's line and the console's go out one after the other
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    err = said.read_bytes()
+    assert b"cannot write the log" not in err, err
+    text = log.read_text(encoding="utf-8")  # UTF-8 throughout
+    assert f"config file {config} line 2: [coach] 'min_gap_s'" in text, text
