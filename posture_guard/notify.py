@@ -51,6 +51,7 @@ from typing import IO, Any, Optional, Protocol
 
 from . import logs
 from .errors import UserError
+from .terminal import UTF8_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -808,6 +809,21 @@ def _presser(clicks: queue.SimpleQueue[Click], click: Click):  # type: ignore[no
 
 
 # --------------------------------------------------------------------------- fallback
+def _utf8_text(message: Message) -> Message:
+    """``message`` with a file it names in UTF-8, as D-Bus takes only UTF-8 text.
+
+    Why: under ``LC_ALL=C`` with ``PYTHONUTF8=0`` a file in a home beyond ASCII ("Jürgen
+    Müller") is held as lone surrogates; the notice naming it (a config.toml that cannot
+    be used) failed to send, was printed instead, and the desktop's notifications were
+    said to be "not reachable (UnicodeEncodeError ...)" though they were."""
+    title, body = (
+        text.encode("utf-8", UTF8_NAMES).decode("utf-8") for text in (message.title, message.body)
+    )
+    if (title, body) == (message.title, message.body):
+        return message
+    return replace(message, title=title, body=body)
+
+
 class FallbackNotifier:
     """Shows through ``primary``; what it cannot show is printed (with the commands that
     answer it, see :func:`without_buttons`), and said so once for each time the desktop's
@@ -829,7 +845,7 @@ class FallbackNotifier:
         self.announced = False
 
     def send(self, message: Message) -> Delivery:
-        delivery = self.primary.send(message)
+        delivery = self.primary.send(_utf8_text(message))
         if delivery.shown:
             if self.announced:  # they were not reachable: say that prompts are back there
                 self.announced = False

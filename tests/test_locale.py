@@ -5,11 +5,18 @@ own, with the environment such a user has, and reads its output as bytes."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.dbus_server import NotificationServer
+
+pytest_plugins = ["tests.notify_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -175,14 +182,11 @@ def test_plan_commands_name_a_path_with_spaces_quoted(home: Path) -> None:
     assert imported.startswith("imported plan ") and "2099-01-05" in imported, imported
 
 
-def test_monitor_log_names_a_non_ascii_home_under_a_c_locale(home: Path) -> None:
-    """The live monitor (the fake camera's script: the real loop) in a home "Jürgen
-    Müller" under a C locale logs the config edit it cannot use, naming the file in UTF-8
-    (the line was not written: "cannot write the log ...: 'utf-8' codec can't encode",
-    and no such line after it)."""
-    import signal
-    import time
-
+def _monitor_given_a_bad_config(home: Path, done: Callable[[bytes], bool]) -> bytes:
+    """Run the live monitor (the fake camera's script: the real loop, the pose model
+    stood in for) in ``home`` under a C locale, write a config.toml it cannot use once the
+    camera is open, and stop it once ``done(what it said)`` (the log and stderr); its
+    stderr. The environment's D-Bus session, if any, is the monitor's."""
     env = {k: v for k, v in os.environ.items() if k != "LANG" and not k.startswith("LC_")}
     pg_home = home / "posture guard"
     env.update(C_LOCALE, HOME=str(home), POSTURE_GUARD_HOME=str(pg_home))
@@ -209,14 +213,40 @@ def test_monitor_log_names_a_non_ascii_home_under_a_c_locale(home: Path) -> None
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text('[coach]\nmin_gap_s = "5x"\n', encoding="utf-8")
         deadline = time.monotonic() + 30  # the monitor looks every 5 s
-        while b"is not a duration" not in logged():
+        while not done(logged()):
             assert proc.poll() is None and time.monotonic() < deadline, "nothing said"
             time.sleep(0.2)
         time.sleep(0.5)  # the log's line and the console's go out one after the other
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    err = said.read_bytes()
+    return said.read_bytes()
+
+
+def test_monitor_log_names_a_non_ascii_home_under_a_c_locale(home: Path) -> None:
+    """The live monitor in a home "Jürgen Müller" under a C locale logs the config edit
+    it cannot use, naming the file in UTF-8 (the line was not written: "cannot write the
+    log ...: 'utf-8' codec can't encode", and no such line after it)."""
+    err = _monitor_given_a_bad_config(home, lambda said: b"is not a duration" in said)
     assert b"cannot write the log" not in err, err
-    text = log.read_text(encoding="utf-8")  # UTF-8 throughout
+    config = home / "posture guard" / "config" / "config.toml"
+    text = (home / "posture guard" / "log" / "posture-guard.log").read_text(encoding="utf-8")
     assert f"config file {config} line 2: [coach] 'min_gap_s'" in text, text
+
+
+def test_monitor_notice_names_a_non_ascii_home_over_d_bus(
+    home: Path, notification_server: NotificationServer
+) -> None:
+    """That notice reaches the desktop (a real notification server on a private bus),
+    naming the file in UTF-8: it failed to send ("desktop notifications are not reachable
+    (desktop-notifier: UnicodeEncodeError ...)"), and was printed instead."""
+    server, title = notification_server, "posture-guard: config.toml not used"
+
+    def shown(said: bytes) -> bool:
+        return b"not reachable" in said or any(c.summary == title for c in server.calls)
+
+    err = _monitor_given_a_bad_config(home, shown)
+    assert b"not reachable" not in err, err
+    config = home / "posture guard" / "config" / "config.toml"
+    [notice] = [c for c in server.calls if c.summary == title]
+    assert notice.body.startswith(f"config file {config} line 2: "), notice.body
