@@ -398,7 +398,10 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--start", help="first day, YYYY-MM-DD (default today)")
     q.add_argument("--weeks", type=int, default=4, help="plan length in weeks (default 4)")
     q.add_argument(
-        "--exercise", action="append", help="library exercise id (repeat; default 2 exercises)"
+        "--exercise",
+        action="append",
+        type=typed_text,
+        help="library exercise id (repeat; default 2 exercises)",
     )
     q.add_argument("--force", action="store_true", help="overwrite an existing file")
     q.set_defaults(handler=plan.cmd_plan_new)
@@ -423,6 +426,7 @@ def _add_therapist_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("done", help="record an exercise as done (optionally with a pain rating)")
     p.add_argument(
         "exercise",
+        type=typed_text,  # an id of the library, which may be beyond ASCII ("nacken_ü")
         help="exercise id, e.g. chin_tuck: the active plan's (`plan show`) or the exercise "
         "library's (an id not known is refused with the list of all)",
     )  # without a plan, `plan show` lists none

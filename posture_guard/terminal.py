@@ -45,9 +45,9 @@ def _shown(ch: str) -> str:
 
 
 def typed_text(text: str) -> str:
-    """Free text given as an argument (a diary note, a patient label), as the user typed
-    it: bytes the locale could not decode, which Python holds as lone surrogates, are
-    read as UTF-8 when they are UTF-8.
+    """Text given as an argument (a diary note, a patient label, an exercise id), as the
+    user typed it: bytes the locale could not decode, which Python holds as lone
+    surrogates, are read as UTF-8 when they are UTF-8.
 
     Why: under ``LC_ALL=C`` with ``PYTHONUTF8=0`` (cron, a login without a locale)
     Python decodes arguments as ASCII, so "Kopfweh ü" typed in a UTF-8 terminal was

@@ -250,3 +250,22 @@ def test_monitor_notice_names_a_non_ascii_home_over_d_bus(
     config = home / "posture guard" / "config" / "config.toml"
     [notice] = [c for c in server.calls if c.summary == title]
     assert notice.body.startswith(f"config file {config} line 2: "), notice.body
+
+
+def test_exercise_id_beyond_ascii_typed_under_a_c_locale(home: Path) -> None:
+    """A therapist's exercises.toml may give an id beyond ASCII ("nacken_dehnung_ü",
+    'lower_case letters'); typed in a UTF-8 terminal under a C locale, `done` records it
+    and `plan new --exercise` prescribes it (both said it is not in the library)."""
+    library = (REPO / "posture_guard" / "data" / "exercises.toml").read_text("utf-8")
+    config = home / "posture guard" / "config"
+    config.mkdir(parents=True)
+    (config / "exercises.toml").write_text(
+        library.replace('id = "chin_tuck"', 'id = "nacken_dehnung_ü"'), encoding="utf-8"
+    )
+    said = _ok(_run(["done", "nacken_dehnung_ü"], home, C_LOCALE))
+    assert said.startswith(b"nacken_dehnung_") and b": done at " in said, said
+    summary = _ok(_run(["summary", "--json"], home, UTF8))
+    assert b'"exercises_done": 1' in summary
+    plan = home / "plan.toml"
+    _ok(_run(["plan", "new", str(plan), "--exercise", "nacken_dehnung_ü"], home, C_LOCALE))
+    assert 'id = "nacken_dehnung_ü"' in plan.read_text(encoding="utf-8")
