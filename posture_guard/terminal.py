@@ -105,10 +105,22 @@ def keep_streams_printable(streams: Any = None) -> None:
             name = codecs.lookup(encoding).name
         except LookupError:
             continue
-        if name.startswith("utf"):
-            continue  # every character is written
+        if name == "utf-8":
+            # every character is written, but a file name's bytes held as lone
+            # surrogates are not: under a UTF-8 locale (en_US.UTF-8, where Python writes
+            # strictly) a folder named in Latin-1 ("M\\udcfcller", from an old archive or
+            # a USB stick) ended `config`, or `report` after writing it, in an internal
+            # error (UnicodeEncodeError), as under LC_ALL=C with PYTHONIOENCODING=utf-8
+            # any name beyond ASCII did; surrogateescape (C.UTF-8) writes them already
+            if getattr(stream, "errors", "") == "surrogateescape":
+                continue
+            handler = UTF8_NAMES
+        elif name.startswith("utf"):
+            continue
+        else:
+            handler = SHOWN
         try:
-            reconfigure(errors=SHOWN)
+            reconfigure(errors=handler)
         except (ValueError, OSError):
             pass  # closed or detached: nothing is written to it anyway
 

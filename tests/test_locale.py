@@ -27,6 +27,9 @@ UTF8 = {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "1"}
 C_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0"}
 #: A terminal that prints ASCII alone, as Python is told.
 ASCII = {**C_LOCALE, "PYTHONIOENCODING": "ascii"}
+#: A UTF-8 locale such as en_US.UTF-8 (not installed on every test machine), where Python
+#: writes standard output strictly: a file name's bytes that are not UTF-8 cannot be.
+STRICT_UTF8 = {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "0", "PYTHONIOENCODING": "utf-8:strict"}
 
 
 def _run(argv: list[str], home: Path, locale: dict[str, str]) -> subprocess.CompletedProcess:
@@ -150,8 +153,8 @@ def test_autostart_refuses_a_home_named_in_bytes_that_are_not_utf8(tmp_path: Pat
     home.mkdir()
     done = _run(["autostart", "enable", "--no-manager"], home, UTF8)
     assert done.returncode == 2, done.stderr
-    # named as Python shows such a byte on a UTF-8 terminal
-    assert b"/M\\udcfcller/posture guard is named in bytes that are not UTF-8" in done.stderr
+    # the byte that is not UTF-8 escaped, so the terminal's text stays UTF-8
+    assert b"/M\\xfcller/posture guard is named in bytes that are not UTF-8" in done.stderr
     assert not (home / ".config" / "autostart").exists() or not any(
         (home / ".config" / "autostart").iterdir()
     )
@@ -269,3 +272,24 @@ def test_exercise_id_beyond_ascii_typed_under_a_c_locale(home: Path) -> None:
     plan = home / "plan.toml"
     _ok(_run(["plan", "new", str(plan), "--exercise", "nacken_dehnung_ü"], home, C_LOCALE))
     assert 'id = "nacken_dehnung_ü"' in plan.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("locale", [STRICT_UTF8, {**C_LOCALE, "PYTHONIOENCODING": "utf-8"}])
+def test_a_file_name_beyond_utf8_is_printed_under_a_strict_utf8_stdout(
+    tmp_path: Path, locale: dict
+) -> None:
+    """A folder named in Latin-1 (an old archive, a USB stick) under a UTF-8 locale, and
+    one named in UTF-8 under a C locale told to write UTF-8: `config` names it, `report`
+    says it wrote the page there (both ended in an internal error, UnicodeEncodeError;
+    the report was written, the command said it failed)."""
+    latin1 = locale is STRICT_UTF8
+    name = b"M\xfcller" if latin1 else "Müller".encode()
+    home = Path(os.fsdecode(bytes(tmp_path) + b"/" + name))
+    home.mkdir()
+    shown = _ok(_run(["config"], home, locale))
+    folder = bytes(tmp_path) + (b"/M\\xfcller" if latin1 else "/Müller".encode())
+    assert b"# config file: " + folder + b"/posture guard/config/config.toml" in shown
+    page = home / "bericht.html"
+    wrote = _ok(_run(["report", "--html", str(page)], home, locale))
+    assert page.stat().st_size > 0
+    assert wrote.startswith(b"wrote " + folder + b"/bericht.html"), wrote
