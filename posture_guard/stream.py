@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import UserError
 from .landmarks import N_LANDMARKS, N_VALUES, Sample, StreamHeader
+from .terminal import UTF8_NAMES
 
 PathLike = Union[str, Path]
 
@@ -358,7 +359,10 @@ def header_to_json(header: StreamHeader) -> dict[str, Any]:
         image_width=header.image_width,
         image_height=header.image_height,
         fps=header.fps,
-        source=header.source,
+        # a video named beyond ASCII under LC_ALL=C with PYTHONUTF8=0 ("föto.jpg", held
+        # as lone surrogates) was written as JSON's escapes of them ("f\\udcc3\\udcb6to"),
+        # a name no other reader of the recording could make out: its UTF-8 text instead
+        source=header.source.encode("utf-8", UTF8_NAMES).decode("utf-8"),
     )
     return obj
 

@@ -293,3 +293,18 @@ def test_a_file_name_beyond_utf8_is_printed_under_a_strict_utf8_stdout(
     wrote = _ok(_run(["report", "--html", str(page)], home, locale))
     assert page.stat().st_size > 0
     assert wrote.startswith(b"wrote " + folder + b"/bericht.html"), wrote
+
+
+def test_recording_names_a_photo_beyond_ascii_in_utf8(home: Path, grace_hopper: Path) -> None:
+    """`record` of a photo "föto.jpg" under a C locale writes its name into the stream's
+    header as the UTF-8 text it is (it wrote JSON's escapes of the bytes,
+    "f\\udcc3\\udcb6to.jpg", which no other reader of the recording could make out)."""
+    import json
+
+    photo = home / "föto.jpg"
+    photo.write_bytes(grace_hopper.read_bytes())
+    out = home / "aufnahme.jsonl"
+    argv = ["record", "--video", str(photo), "--seconds", "1", "--landmarks-out", str(out)]
+    _ok(_run(argv, home, C_LOCALE))
+    header = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert header["source"] == "image:föto.jpg", header
