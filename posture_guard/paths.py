@@ -575,4 +575,14 @@ def config_text(raw: bytes, what: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        # named by its line and byte, with what to do: a file saved by a Windows editor
+        # as "ANSI" (Windows-1252: "# für Jürgen" in a comment) said only "is not UTF-8
+        # text (invalid start byte at byte 26)", a place no editor shows
+        text = bytes(exc.object)  # after a byte order mark, which exc.start counts from
+        line = text.count(b"\n", 0, exc.start) + 1
+        # in characters, as an editor counts them: what comes before it is UTF-8
+        column = len(text[text.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode()) + 1
+        raise UserError(
+            f"{what} line {line} is not UTF-8 text (byte 0x{text[exc.start]:02x} at column "
+            f"{column}: saved as ANSI, Windows-1252 or Latin-1?); save it as UTF-8"
+        ) from None

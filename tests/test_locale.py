@@ -308,3 +308,34 @@ def test_recording_names_a_photo_beyond_ascii_in_utf8(home: Path, grace_hopper: 
     _ok(_run(argv, home, C_LOCALE))
     header = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert header["source"] == "image:föto.jpg", header
+
+
+def test_a_config_plan_or_library_saved_as_ansi_is_named_by_its_line(home: Path) -> None:
+    """A file a Windows editor saved as "ANSI" (Windows-1252: "für" in a comment, lines
+    ending in CRLF, the config after a byte order mark) is refused naming its line and
+    column and what to do (it said "is not UTF-8 text (invalid start byte at byte 26)")."""
+    ansi = "[coach]\r\n# Einstellungen für Jürgen\r\n".encode("cp1252")
+    config = home / "posture guard" / "config"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_bytes(b"\xef\xbb\xbf" + ansi)
+    done = _run(["config"], home, UTF8)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().endswith(
+        "config.toml line 2 is not UTF-8 text (byte 0xfc at column 18: saved as ANSI, "
+        "Windows-1252 or Latin-1?); save it as UTF-8\n"
+    ), done.stderr
+    (config / "config.toml").unlink()
+    plan = home / "plan.toml"
+    example = _ok(_run(["plan", "example"], home, UTF8)).replace(b"\n", b"\r\n")
+    plan.write_bytes(example + "# Ü\r\n".encode("cp1252"))
+    done = _run(["plan", "import", str(plan)], home, UTF8)
+    lines = example.count(b"\n") + 1
+    assert f"plan.toml line {lines} is not UTF-8 text (byte 0xdc at column 3:".encode() in (
+        done.stderr
+    ), done.stderr
+    library = (REPO / "posture_guard" / "data" / "exercises.toml").read_text("utf-8")
+    (config / "exercises.toml").write_bytes(
+        library.replace("# posture", "# pösture", 1).encode("cp1252")
+    )
+    done = _run(["config"], home, UTF8)
+    assert b"exercises.toml line 1 is not UTF-8 text (byte 0xf6 at column 4:" in done.stderr
