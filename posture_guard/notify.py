@@ -475,8 +475,9 @@ NEVER_EXPIRES = 0
 
 class DesktopNotifierBackend:
     """desktop-notifier with buttons; clicks are queued for :meth:`poll_clicks`. A prompt
-    with buttons stays until answered or closed (:data:`NEVER_EXPIRES`); a plain one,
-    shown where the server has no buttons too, expires after ``timeout_s``."""
+    with buttons stays until answered or closed (:data:`NEVER_EXPIRES`; the monitor closes
+    its own as it stops, :func:`close_prompts`); a plain one, shown where the server has no
+    buttons too, expires after ``timeout_s``."""
 
     name = "desktop-notifier"
 
@@ -584,7 +585,7 @@ class DesktopNotifierBackend:
         nid = getattr(ids, "inverse", {}).get(note.identifier) if ids is not None else None
         if buttons and isinstance(nid, int):
             self._mine.add(nid)
-            _remember_shown(nid, message)
+            _remember_shown(nid, message, await _server_of(self._backend()))
         await self._listen()  # a new connection (the bus came back) is heard on too
 
     def _backend(self) -> Any:
@@ -616,10 +617,14 @@ class DesktopNotifierBackend:
         records it; but a check-in's button, a Snooze, and a Done within the response
         window are passed on as this run's are (see :func:`_earlier_click`)."""
         if nid in self._mine:
+            _note_shown(nid, answered=True)  # a check-in closed at the stop is not named
             return  # this run's: desktop-notifier calls its button's on_pressed
         earlier = self._earlier.get(nid)
         if earlier is None or action not in _BUTTON_COMMANDS:
             return  # another application's notification
+        if earlier.get("closed"):
+            return  # closed when its monitor stopped: the id may be another's now
+        _note_shown(nid, answered=True)
         click = _earlier_click(earlier, action, time.time())
         if click is not None:
             self._clicks.put(click)
@@ -760,7 +765,40 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
     return None
 
 
-def _remember_shown(nid: int, message: Message) -> None:
+async def _server_of(backend: Any) -> tuple[Optional[str], Optional[str]]:
+    """(the bus's id, the notification server's unique name on it) where ``backend``
+    (desktop-notifier's D-Bus backend) is connected: which server showed a notification,
+    so that :func:`close_prompts` closes it there and nowhere else (a server started again
+    gives its ids out anew, to other programs' notifications too); (None, None) unknown."""
+    bus = getattr(backend, "bus", None)
+    if bus is None or not getattr(bus, "connected", False):
+        return None, None
+    from dbus_fast import Message as BusMessage
+    from dbus_fast import MessageType
+
+    found: list[Optional[str]] = []
+    for member, body in (("GetId", []), ("GetNameOwner", [_NOTIFICATIONS])):
+        try:
+            reply = await bus.call(
+                BusMessage(
+                    destination="org.freedesktop.DBus",
+                    path="/org/freedesktop/DBus",
+                    interface="org.freedesktop.DBus",
+                    member=member,
+                    signature="s" if body else "",
+                    body=body,
+                )
+            )
+        except Exception:  # a bus gone: the notification is then unknown, left alone
+            return None, None
+        ok = reply is not None and reply.message_type == MessageType.METHOD_RETURN
+        found.append(str(reply.body[0]) if ok and reply.body else None)
+    return found[0], found[1]
+
+
+def _remember_shown(
+    nid: int, message: Message, server: tuple[Optional[str], Optional[str]] = (None, None)
+) -> None:
     record = {
         "nid": nid,
         "prompt": message.prompt_id,
@@ -768,19 +806,109 @@ def _remember_shown(nid: int, message: Message) -> None:
         # what a Done or Snooze pressed after this run needs (see _earlier_click)
         "kind": message.kind,
         "exercise": message.exercise,
+        "day": message.day.isoformat() if message.day is not None else None,
         "live": message.live,
         "shown": time.time(),
         "commands": {a: c for a, _ in message.buttons if (c := button_command(message, a))},
+        # who showed it and on which server: close_prompts closes it when that process
+        # stops, or at the next start after it was killed
+        "pid": os.getpid(),
+        "bus": server[0],
+        "server": server[1],
     }
     shown = read_shown()
     shown.pop(nid, None)  # the server gives an id again after it restarts
-    records = [*shown.values(), record][-SHOWN_KEPT:]
+    _write_shown([*shown.values(), record][-SHOWN_KEPT:])
+
+
+def _note_shown(nid: int, **changes: Any) -> None:
+    """Mark the notification ``nid`` in notifications.json (answered, closed)."""
+    shown = read_shown()
+    if nid not in shown or all(shown[nid].get(k) == v for k, v in changes.items()):
+        return
+    shown[nid].update(changes)
+    _write_shown(list(shown.values()))
+
+
+def _write_shown(records: list[dict[str, Any]]) -> None:
     from . import paths
 
     try:
         paths.write_atomic(_shown_file(), json.dumps(records).encode(), durable=False)
     except OSError as exc:  # a full disk must not stop the coaching
         log.debug("cannot note the notification shown: %s", exc)
+
+
+def close_prompts(own: bool, timeout_s: float = 1.0) -> list[dict[str, Any]]:
+    """Close the live monitor's notifications with buttons still shown: this process's
+    (``own``, as the monitor stops) or those of a monitor that ended without closing them
+    (a ``kill -9``, a crash; at the next start, which holds the one-monitor lock, so no
+    other monitor runs). The records closed, each marked so in notifications.json.
+
+    Why: a prompt with buttons never expires (:data:`NEVER_EXPIRES`), and left on screen
+    once its monitor had stopped, its Snooze snoozed whichever monitor ran when it was
+    pressed, hours later, and its buttons did nothing while none ran. Only a notification
+    of the server that showed it is closed (the bus's id and the server's unique name are
+    kept with it): one whose server has gone went with it, and is only marked; one of an
+    older version, which kept neither, is left as it is."""
+    shown = read_shown()
+    pid = os.getpid()
+    todo = [
+        r
+        for r in shown.values()
+        if r.get("live") is True
+        and not r.get("closed")
+        and isinstance(r.get("pid"), int)
+        and (r["pid"] == pid) == own
+    ]
+    if not todo:
+        return []
+    use_user_bus()
+    try:
+        closed = asyncio.run(asyncio.wait_for(_close(todo), timeout_s))
+    except Exception as exc:  # no bus (a logout), a server too slow: they stay as they are
+        log.info("could not close the prompts left on screen: %s", _reason(exc) or "timed out")
+        return []
+    if closed:
+        for r in closed:
+            r["closed"] = True
+        _write_shown(list(shown.values()))
+    return closed
+
+
+async def _close(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Close ``records``' notifications on the session bus; those closed or gone."""
+    from types import SimpleNamespace
+
+    from dbus_fast import BusType
+    from dbus_fast import Message as BusMessage
+    from dbus_fast.aio import MessageBus
+
+    bus = await MessageBus(bus_type=BusType.SESSION).connect()
+    try:
+        here = await _server_of(SimpleNamespace(bus=bus))  # as desktop-notifier's backend
+        gone = []
+        for r in records:
+            if r.get("bus") is None or r.get("server") is None:
+                continue  # its server unknown: not closed, lest it be another's
+            if (r["bus"], r["server"]) != here:
+                gone.append(r)  # that server has gone, and its notifications with it
+                continue
+            # an error reply says it is no longer shown (answered, or closed by the user)
+            await bus.call(
+                BusMessage(
+                    destination=r["server"],
+                    path=_NOTIFICATIONS_PATH,
+                    interface=_NOTIFICATIONS,
+                    member="CloseNotification",
+                    signature="u",
+                    body=[r["nid"]],
+                )
+            )
+            gone.append(r)
+        return gone
+    finally:
+        bus.disconnect()
 
 
 def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -1187,6 +1187,7 @@ def run(
     try:
         baseline, profile = resolve_baseline(getattr(args, "profile", None), out)
         prepare_database(paths.database_file(), out=sys.stderr)
+        close_left_prompts(out, own=False)
         if waits and camera_absent is not None and camera_absent():
             # every refusal for good is said above, before the wait: the pose model is
             # loaded only once a camera is there
@@ -1290,6 +1291,7 @@ def run(
     finally:
         try:
             _end_session(service, pipeline, out)
+            close_left_prompts(out, own=True)
             if own_detector and detector is not None:
                 detector.close()
         finally:
@@ -1339,6 +1341,34 @@ def wait_for_a_camera(
     log.info("a camera is there now: starting")
     print("posture-guard: a camera is there now: monitoring starts", file=out, flush=True)
     return False
+
+
+def close_left_prompts(out: IO[str], own: bool) -> None:
+    """Close the monitor's prompts with buttons left on screen (:func:`notify.close_prompts`):
+    its own as it stops (``own``), or at its start those of a monitor that did not stop
+    cleanly. Their buttons would act on a monitor that did not show them, or on none.
+    A check-in closed unanswered is named with the commands that answer it: it is not
+    asked again, and its day would stay unknown in the diary."""
+    from . import notify
+
+    try:
+        closed = notify.close_prompts(own)
+    except Exception as exc:  # the monitor stops, or starts, all the same
+        log.info("could not close the prompts left on screen: %s", exc)
+        return
+    if not closed:
+        return
+    whose = "as the monitor stopped" if own else "left by a monitor that did not stop cleanly"
+    log.info("closed %d prompt(s) with buttons %s", len(closed), whose)
+    for record in closed:
+        commands = record.get("commands") or {}
+        if record.get("kind") != "checkin" or record.get("answered") or not commands:
+            continue
+        day = record.get("day") or "its day"
+        answers = " or ".join(f"`{c}`" for c in commands.values())
+        text = f"the check-in about {day} was closed unanswered {whose}: {answers} answers it"
+        log.info("%s", text, extra=logs.FILE_ONLY)
+        print(f"posture-guard: {text}", file=out)
 
 
 def _end_session(service: Optional[Service], pipeline: Any, out: IO[str]) -> None:

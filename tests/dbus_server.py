@@ -156,6 +156,8 @@ class _Interface(ServiceInterface):
 
     @method()
     def CloseNotification(self, id: UINT32):  # type: ignore[no-untyped-def]  # noqa: N802
+        with self._server._cond:
+            self._server.closed.append(id)
         self.NotificationClosed(id, 3)
 
     @signal()
@@ -219,6 +221,8 @@ class NotificationServer(_NameOwner):
         # what GetCapabilities answers: without "actions" a server shows no buttons
         self.capabilities = capabilities
         self.calls: list[NotifyCall] = []
+        # the ids a client asked to close (CloseNotification), in order
+        self.closed: list[int] = []
         # cleared, the server takes Notify calls but answers none until it is set again:
         # a desktop too busy to answer in time
         self.answering = threading.Event()
