@@ -127,7 +127,7 @@ from . import paths
 from .errors import UserError
 from .exercises import Exercise, Library, load_library, pick_exercise
 from .features import SET_CAMERA_BACK
-from .notify import Click, Delivery, Message, Notifier, db_option
+from .notify import Click, Delivery, Message, Notifier, database_of, db_option
 from .sinks import SessionInfo
 from .states import Decision, PostureState
 from .toml_lines import key_lines
@@ -1573,7 +1573,8 @@ class CoachSink:
                 updated = control_mod.epoch_to_like(cstate.updated, now)
             if cstate.break_done is not None:
                 break_done = control_mod.epoch_to_like(cstate.break_done, now)
-        actions = tuple(self._action(c) for c in self.notifier.poll_clicks())
+        clicks = [c for c in self.notifier.poll_clicks() if self._answers_here(c)]
+        actions = tuple(self._action(c) for c in clicks)
         return paused, snooze_until, actions, updated, break_done
 
     def _tick(self, t: float) -> None:
@@ -1725,6 +1726,29 @@ class CoachSink:
                     self._log_warned = True
                 return
             self.unlogged.pop(0)
+
+    def _answers_here(self, click: Click) -> bool:
+        """Whether a press is recorded by this session: not one on an earlier session's
+        notification whose answers went to another database (a `replay --db F`'s check-in
+        pressed while the monitor runs, or the monitor's beside such a replay). Taken, it
+        was recorded in this session's database, not in the one its prompt came from;
+        refused, the log says so, with the command that records it there."""
+        if click.db is None:  # this session's own, or an older version's record
+            return True
+        own = database_of(self.db, self.session.live)
+        if click.db == own:
+            return True
+        instead = f"; `{click.command}` records it there" if click.command else ""
+        log.warning(
+            "the %r button was pressed on a notification whose session logged to %s "
+            "(prompt %s): it is not recorded in %s%s",
+            click.action,
+            click.db,
+            click.prompt_id,
+            own if own is not None else "this replay, which logs to no database",
+            instead,
+        )
+        return False
 
     def _action(self, click: Click) -> Action:
         # a prompt this session did not show (an earlier run's, pressed after a restart):

@@ -190,6 +190,22 @@ class Click:
     #: exercise would answer no prompt; see :meth:`DesktopNotifierBackend._on_action`)
     kind: str = ""
     exercise: Optional[str] = None
+    #: for a press on an earlier session's notification: the database that session logged
+    #: to (its real path; None when not known, from an older version), and the command
+    #: that does what the button would, to name where that database is not this session's
+    db: Optional[str] = None
+    command: Optional[str] = None
+
+
+def database_of(db: Optional[str], live: bool) -> Optional[str]:
+    """The real path of the database a session's answers go to: ``db`` (its ``--db``), else
+    the user's own for a live run; None for a replay that logs to no database. Real paths,
+    so that ``--db`` naming the user's own database by another name is the same one."""
+    if db is None and not live:
+        return None
+    from . import paths
+
+    return os.path.realpath(db if db is not None else paths.database_file())
 
 
 class Notifier(Protocol):
@@ -622,8 +638,10 @@ class DesktopNotifierBackend:
         earlier = self._earlier.get(nid)
         if earlier is None or action not in _BUTTON_COMMANDS:
             return  # another application's notification
-        if earlier.get("closed"):
-            return  # closed when its monitor stopped: the id may be another's now
+        if earlier.get("closed") or _shown_by_another_running(earlier):
+            # closed when its monitor stopped (the id may be another's now), or shown by
+            # a process still running (a replay beside the monitor), which takes it itself
+            return
         _note_shown(nid, answered=True)
         click = _earlier_click(earlier, action, time.time())
         if click is not None:
@@ -747,12 +765,15 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
     prompt = earlier.get("prompt")
     if not isinstance(prompt, int) or isinstance(prompt, bool):
         return None
+    db = earlier.get("db") if isinstance(earlier.get("db"), str) else None
+    command = (earlier.get("commands") or {}).get(action)
+    command = command if isinstance(command, str) else None
     if action in CHECKIN_ACTIONS:
-        return Click(prompt, action)
+        return Click(prompt, action, db=db, command=command)
     if earlier.get("live") is not True:
         return None
     if action == "snooze":
-        return Click(prompt, action)
+        return Click(prompt, action, db=db, command=command)
     shown, exercise, kind = earlier.get("shown"), earlier.get("exercise"), earlier.get("kind")
     if (
         action == "done"
@@ -761,8 +782,25 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
         and isinstance(exercise, str)
         and exercise
     ):
-        return Click(prompt, action, kind if isinstance(kind, str) else "", exercise)
+        return Click(prompt, action, kind if isinstance(kind, str) else "", exercise, db, command)
     return None
+
+
+def _shown_by_another_running(earlier: dict[str, Any]) -> bool:
+    """Whether the notification ``earlier`` was shown by another process still running (a
+    replay beside the monitor, or the monitor beside a replay): that process takes its
+    buttons itself. Taken here too, a Done on the monitor's prompt was recorded a second
+    time, in the replay's ``--db`` database."""
+    pid = earlier.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # there, another user's (PermissionError)
+        return True
+    return True
 
 
 async def _server_of(backend: Any) -> tuple[Optional[str], Optional[str]]:
@@ -810,8 +848,11 @@ def _remember_shown(
         "live": message.live,
         "shown": time.time(),
         "commands": {a: c for a, _ in message.buttons if (c := button_command(message, a))},
-        # who showed it and on which server: close_prompts closes it when that process
-        # stops, or at the next start after it was killed
+        # where its answers go (a press is taken only for that database), who showed it
+        # (not taken beside that process still running) and on which server:
+        # close_prompts closes it when that process stops, or at the next start after it
+        # was killed
+        "db": database_of(message.db, message.live),
         "pid": os.getpid(),
         "bus": server[0],
         "server": server[1],

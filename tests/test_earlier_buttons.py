@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from posture_guard import adherence
+from posture_guard import adherence, paths
 from posture_guard.coach import CoachSettings, CoachSink
 from posture_guard.notify import SHOWN_NAME, DesktopNotifierBackend
 from posture_guard.paths import state_dir
@@ -139,3 +139,95 @@ def test_done_on_an_earlier_prompt_past_the_response_window_is_only_logged(
     assert _kinds(store, "exercise_done") == []
     assert "more than 90 min ago, when it no longer takes an answer" in caplog.text
     assert f"`posture-guard done {effect.exercise}` does what it would have" in caplog.text
+
+
+def test_done_on_the_monitors_prompt_is_not_recorded_by_a_replay_beside_it_in_its_db(
+    tmp_path, store, notification_server, caplog
+):
+    """A `replay --db F --notify` started while the monitor runs heard the buttons of the
+    monitor's notifications shown before it began, as an earlier session's: a Done pressed
+    on the monitor's prompt was recorded by the monitor and again by the replay, in F."""
+    from posture_guard.store import Store
+
+    caplog.set_level(logging.WARNING, logger="posture_guard.coach")
+    start = datetime(2024, 3, 4, 10, 0)
+    monitor = _sink(tmp_path, start, store)
+    for k in range(4 * 60):
+        monitor.on_decision(Decision(float(k), FWD, changed=k == 0))
+    ((effect, delivery),) = monitor.sent
+    assert effect.kind == "posture" and delivery.shown
+    (call,) = notification_server.wait_for(1)
+    replayed = tmp_path / "replayed.sqlite3"
+    with Store.open(replayed) as other:
+        replay = CoachSink(
+            SessionInfo(start=datetime(2024, 2, 1, 9, 0), profile="p", live=False),
+            DesktopNotifierBackend(),
+            CoachSettings(checkin_time=None),
+            on_event=other.log_event,
+            db=str(replayed),
+        )
+        replay.notifier._listening.result(10)  # hearing the server's presses
+        notification_server.invoke_action(call.id, "done")
+        # both run on (each reads its buttons at each decision) until the monitor has
+        # recorded the Done and the replay has taken it or said why not
+        deadline = _time.monotonic() + 10
+        t = 4 * 60.0
+        while not (
+            _kinds(store, "exercise_done")
+            and (_kinds(other, "exercise_done") or "is not recorded in" in caplog.text)
+        ):
+            assert _time.monotonic() < deadline, "the press was not taken by both"
+            t += 0.2
+            monitor.on_decision(Decision(t, GOOD, changed=False))
+            replay.on_decision(Decision(t - 230, GOOD))
+            _time.sleep(0.05)
+        monitor.close(t)
+        replay.close(t - 230)
+        assert _kinds(other, "exercise_done") == []
+    (done,) = _kinds(store, "exercise_done")
+    assert done.payload["prompt"] == effect.prompt_id
+    assert f"it is not recorded in {replayed.resolve()}" in caplog.text
+    assert f"`posture-guard done {effect.exercise}` records it there" in caplog.text
+
+
+def test_no_headache_on_a_replays_check_in_names_its_db_and_records_nothing_here(
+    tmp_path, store, notification_server, caplog
+):
+    """A `replay --db F --notify` asked its check-in; the user pressed "No headache" on it
+    after the replay had ended, while the monitor ran: the answer is F's, not the user's
+    own diary's (the monitor said a check-in it did not show, naming `checkin --none`
+    without F)."""
+    from datetime import time as dt_time
+
+    from posture_guard.store import Store
+
+    caplog.set_level(logging.WARNING, logger="posture_guard.coach")
+    replayed = tmp_path / "replayed.sqlite3"
+    with Store.open(replayed) as other:
+        replay = CoachSink(
+            SessionInfo(start=datetime(2024, 2, 1, 17, 0), profile="p", live=False),
+            DesktopNotifierBackend(),
+            CoachSettings(checkin_time=dt_time(17, 0)),
+            on_event=other.log_event,
+            db=str(replayed),
+        )
+        for k in range(60):
+            replay.on_decision(Decision(float(k), GOOD, changed=k == 0))
+        replay.close(60.0)
+        ((effect, delivery),) = replay.sent
+        assert effect.kind == "checkin" and delivery.shown
+    (call,) = notification_server.wait_for(1)
+    assert "no_headache" in call.buttons
+    sink = _sink(tmp_path, datetime(2024, 3, 4, 10, 0), store)
+    t = _press(
+        notification_server,
+        call.id,
+        "no_headache",
+        sink,
+        lambda: "is not recorded in" in caplog.text or sink.notes,
+    )
+    sink.close(t)
+    assert f"it is not recorded in {paths.database_file().resolve()}" in caplog.text
+    command = f"posture-guard checkin --none --date 2024-02-01 --db {replayed}"
+    assert f"`{command}` records it there" in caplog.text
+    assert _kinds(store, "checkin_answered") == [] and sink.notes == []
