@@ -633,7 +633,8 @@ class DesktopNotifierBackend:
         records it; but a check-in's button, a Snooze, and a Done within the response
         window are passed on as this run's are (see :func:`_earlier_click`)."""
         if nid in self._mine:
-            _note_shown(nid, answered=True)  # a check-in closed at the stop is not named
+            if action in _BUTTON_COMMANDS:  # not a click on its body ("default")
+                _note_shown(nid, answered=True)  # a check-in closed at the stop is not named
             return  # this run's: desktop-notifier calls its button's on_pressed
         earlier = self._earlier.get(nid)
         if earlier is None or action not in _BUTTON_COMMANDS:

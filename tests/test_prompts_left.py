@@ -79,6 +79,9 @@ def test_a_monitor_that_stops_closes_its_prompts_and_names_the_check_in_unanswer
     proc = _monitor(pg_home, private_bus, out)
     try:
         _wait_for(lambda: len(_buttoned(notification_server)) == 2, 90, "two prompts")
+        # a click on the check-in's text, not on a button, answers nothing
+        notification_server.invoke_action(_buttoned(notification_server)["checkin"], "default")
+        time.sleep(1)
     finally:
         rc = _stop(proc, signal.SIGTERM)
     text = out.read_text(encoding="utf-8")
