@@ -1,7 +1,7 @@
 """Prompts with buttons left on screen once the monitor that showed them has stopped.
 
-Such a prompt never expires (its buttons must stay usable), so after `posture-guard stop`,
-a SIGTERM, Ctrl-C or a logout it stayed on screen: its Snooze pressed hours later snoozed
+Such a prompt never expires (its buttons must stay usable), so after Ctrl-C,
+a SIGTERM or a logout (SIGHUP) it stayed on screen: its Snooze pressed hours later snoozed
 whichever monitor ran then, and pressed while none ran it did nothing. These run the real
 live loop in a process of its own (tests/fake_camera.py, the pose model standing in with
 a recorded stream) over a real private D-Bus session bus and notification server.
