@@ -1358,7 +1358,11 @@ def close_left_prompts(out: IO[str], own: bool) -> None:
         return
     if not closed:
         return
-    whose = "as the monitor stopped" if own else "left by a monitor that did not stop cleanly"
+    whose = (
+        "as the monitor stopped"
+        if own
+        else "at this start (a monitor that did not stop cleanly left it on screen)"
+    )
     log.info("closed %d prompt(s) with buttons %s", len(closed), whose)
     for record in closed:
         commands = record.get("commands") or {}

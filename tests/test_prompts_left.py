@@ -119,8 +119,9 @@ def test_prompts_a_killed_monitor_left_are_closed_by_the_next_start(
     assert rc == 0, text
     day = date.today().isoformat()
     assert (
-        f"posture-guard: the check-in about {day} was closed unanswered left by a monitor "
-        "that did not stop cleanly"
+        f"posture-guard: the check-in about {day} was closed unanswered at this start (a "
+        "monitor that did not stop cleanly left it on screen): `posture-guard checkin "
+        f"--none --date {day}`"
     ) in text, text
 
 
