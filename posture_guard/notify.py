@@ -487,6 +487,8 @@ RESPONSE_WINDOW_S = 90 * 60.0
 #: dunst and xfce4-notifyd. A notice without buttons keeps ``timeout_s``: there is
 #: nothing to answer.
 NEVER_EXPIRES = 0
+#: How often the monitor looks for its prompts past :data:`RESPONSE_WINDOW_S` to close.
+EXPIRY_CHECK_S = 60.0
 
 
 class DesktopNotifierBackend:
@@ -529,6 +531,10 @@ class DesktopNotifierBackend:
         # those it showed, and the interface it hears their buttons on
         self._earlier = read_shown()
         self._mine: set[int] = set()
+        # this run's live prompts still open, not check-ins: id -> (shown, the bus it was
+        # shown on), closed once they no longer take an answer (_close_expired)
+        self._open: dict[int, tuple[float, object]] = {}
+        self._next_expiry_check = 0.0
         self._heard_on: object = None
         # listening from the start: a button pressed on an earlier run's notification
         # before this run shows one of its own is heard too
@@ -601,6 +607,8 @@ class DesktopNotifierBackend:
         nid = getattr(ids, "inverse", {}).get(note.identifier) if ids is not None else None
         if buttons and isinstance(nid, int):
             self._mine.add(nid)
+            if message.live and message.kind != "checkin":
+                self._open[nid] = (time.time(), getattr(self._backend(), "bus", None))
             _remember_shown(nid, message, await _server_of(self._backend()))
         await self._listen()  # a new connection (the bus came back) is heard on too
 
@@ -635,6 +643,7 @@ class DesktopNotifierBackend:
         if nid in self._mine:
             if action in _BUTTON_COMMANDS:  # not a click on its body ("default")
                 _note_shown(nid, answered=True)  # a check-in closed at the stop is not named
+                self._open.pop(nid, None)
             return  # this run's: desktop-notifier calls its button's on_pressed
         earlier = self._earlier.get(nid)
         if earlier is None or action not in _BUTTON_COMMANDS:
@@ -698,7 +707,37 @@ class DesktopNotifierBackend:
             self._markup_for, self._markup = interface, "body-markup" in caps
         return self._markup
 
+    def _close_expired(self, now: float) -> None:
+        """Close this run's prompts whose answer no longer counts, :data:`RESPONSE_WINDOW_S`
+        after they were shown (a check-in, whose answer is about its day, stays). They
+        never expire (:data:`NEVER_EXPIRES`), so an ignored break prompt stayed on screen
+        all day, each repeat stacked over it: 5 by 14:00 in a day from 09:00. Looked at
+        once a minute; one shown on a connection since lost is left to its server."""
+        if now < self._next_expiry_check:
+            return
+        self._next_expiry_check = now + EXPIRY_CHECK_S
+        bus = getattr(self._backend(), "bus", None)
+        shown = list(self._open.items())  # the loop thread adds to it
+        old = {n: on for n, (at, on) in shown if now - at > RESPONSE_WINDOW_S}
+        for nid in old:
+            self._open.pop(nid, None)
+        ours = [n for n, on in old.items() if on is not None and on is bus]
+        if ours and not self._closed:
+            asyncio.run_coroutine_threadsafe(self._close_ids(ours, bus), self._loop)
+
+    async def _close_ids(self, nids: list[int], bus: object) -> None:
+        interface = getattr(self._backend(), "interface", None)
+        if interface is None or getattr(self._backend(), "bus", None) is not bus:
+            return
+        for nid in nids:
+            try:
+                await interface.call_close_notification(nid)
+            except Exception:  # no longer shown (closed by the user): nothing to close
+                pass
+            _note_shown(nid, closed=True)
+
     def poll_clicks(self) -> list[Click]:
+        self._close_expired(time.time())
         out: list[Click] = []
         while True:
             try:

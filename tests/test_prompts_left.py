@@ -170,3 +170,44 @@ def test_a_notification_server_started_again_keeps_another_programs_notification
     # the killed monitor's check-in, whose id the mail has now: marked closed, not closed
     (killed,) = [r for r in records if r["nid"] == mail.id]
     assert killed["kind"] == "checkin" and killed["closed"] is True
+
+
+def test_a_prompt_past_its_response_window_is_closed_and_a_check_in_stays(
+    tmp_path: Path, store, notification_server: NotificationServer, monkeypatch
+) -> None:
+    """A prompt with buttons never expires, so an ignored break prompt or alert stayed on
+    screen all day, its repeats stacked over it. Once its answer no longer counts (90 min
+    after it was shown; 1.5 s here) the monitor closes it; a check-in, whose answer is
+    about its day, stays until answered."""
+    from datetime import datetime
+    from datetime import time as dt_time
+
+    from posture_guard import notify
+    from posture_guard.coach import CoachSettings, CoachSink
+    from posture_guard.sinks import SessionInfo
+    from posture_guard.states import Decision
+    from tests.test_coach import FWD
+
+    monkeypatch.setattr(notify, "RESPONSE_WINDOW_S", 1.5)
+    monkeypatch.setattr(notify, "EXPIRY_CHECK_S", 0.0, raising=False)  # looked at each time
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 17, 0), profile="p", live=True),
+        notify.DesktopNotifierBackend(),
+        CoachSettings(checkin_time=dt_time(17, 0)),
+        on_event=store.log_event,
+        memory_file=tmp_path / "coach.json",
+    )
+    for k in range(10 * 60):
+        sink.on_decision(Decision(float(k), FWD, changed=k == 0))
+    kinds = [e.kind for e, d in sink.sent if d.shown]
+    assert kinds == ["checkin", "posture"], kinds
+    checkin, alert = notification_server.wait_for(2)
+    t = 10 * 60.0
+    deadline = time.monotonic() + 15
+    while alert.id not in notification_server.closed:
+        assert time.monotonic() < deadline, "the alert past its response window stayed open"
+        t += 0.2
+        sink.on_decision(Decision(t, FWD))
+        time.sleep(0.05)
+    sink.close(t)
+    assert checkin.id not in notification_server.closed
