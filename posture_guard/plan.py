@@ -434,9 +434,14 @@ def parse_plan(
     pr = _Problems(origin, lines)
     for key in sorted(set(doc) - _TOP_KEYS):
         pr.add(_unknown_key(key, None), (key,))
-    if doc.get("schema") != SCHEMA:
+    # `_is_int` first: `schema = true` and `schema = 1.0` equal 1 in Python, and were
+    # taken as plan schema 1, though neither is the whole number the format asks for. A
+    # plan imported so (``imported``) still reads, as it was judged: its days are in
+    # the reports.
+    if not (_is_int(schema) and schema == SCHEMA) and not (imported and schema == SCHEMA):
+        got = "" if schema is None or _is_int(schema) else f", not {_toml_scalar(schema)}"
         pr.add(
-            f"'schema' must be {SCHEMA} (this version of posture_guard reads plan schema 1)",
+            f"'schema' must be {SCHEMA}{got} (this version of posture_guard reads plan schema 1)",
             ("schema",),
         )
     patient = doc.get("patient", "")
@@ -464,7 +469,9 @@ def parse_plan(
             ("workday",),
         )
         workday = None
-    quiet = _clock_range(doc.get("quiet_hours", "off"), "quiet_hours", pr, allow_off=True)
+    quiet = _clock_range(
+        doc.get("quiet_hours", "off"), "quiet_hours", pr, allow_off=True, imported=imported
+    )
     brk = doc.get("break_interval_min", 45)
     if not _is_number(brk) or not 10 <= brk <= 180:
         pr.add(
@@ -1591,6 +1598,13 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _toml_scalar(v: Any) -> str:
+    """A value as it is written in TOML (``true``, ``1.0``), for a message quoting it."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v)
+
+
 def _num(v: float) -> str:
     return f"{v:g}"
 
@@ -1641,9 +1655,18 @@ def _date(
     return day
 
 
-def _clock_range(v: Any, key: str, pr: _Problems, allow_off: bool) -> Optional[tuple[time, time]]:
+def _clock_range(
+    v: Any, key: str, pr: _Problems, allow_off: bool, imported: bool = False
+) -> Optional[tuple[time, time]]:
+    """The range ``key`` gives ("08:30-17:30"), or None for "off" where ``allow_off``.
+
+    `v is False`, not `v in (False, None)`: 0 == False, and `quiet_hours = 0` was taken
+    as off at import (config.toml's reader refuses it); a plan imported so still reads."""
     if allow_off and (
-        v in (False, None) or (isinstance(v, str) and v.strip().lower() in ("off", ""))
+        v is False
+        or v is None
+        or (isinstance(v, str) and v.strip().lower() in ("off", ""))
+        or (imported and v == 0)
     ):
         return None
     if isinstance(v, str) and v.count("-") == 1:
@@ -1659,7 +1682,7 @@ def _clock_range(v: Any, key: str, pr: _Problems, allow_off: bool) -> Optional[t
                 return None
             return (start, end)
     alt = ' or be "off"' if allow_off else ""
-    pr.add(f"'{key}' must look like '08:30-17:30'{alt}, not {v!r}", (key,))
+    pr.add(f"'{key}' must look like '08:30-17:30'{alt}, not {_toml_scalar(v)}", (key,))
     return None
 
 

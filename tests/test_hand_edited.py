@@ -1,0 +1,67 @@
+"""Values of hand-edited files (a plan, config.toml, exercises.toml) that Python took for
+what the file does not say: ``true`` and ``1.0`` equal 1, ``0`` equals false, and a
+duration of 1e-7 s is more than zero. Each is refused in one line naming its line, as the
+files' other mistakes are; the command runs as the user runs it, in a process of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from posture_guard import plan
+from tests.cli_run import posture_guard, posture_guard_ok
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "docs" / "plan-example.toml"
+
+
+def _plan_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / "edited.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, start: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("schema = 1 ", "schema = true ", "'schema' must be 1, not true"),
+        ("schema = 1 ", "schema = 1.0 ", "'schema' must be 1, not 1.0"),
+        ('quiet_hours = "12:00-13:00"', "quiet_hours = 0", "'quiet_hours' must look like"),
+    ],
+    ids=["true", "1.0", "quiet_hours 0"],
+)
+def test_a_plan_value_python_equates_with_another_is_refused_at_import(
+    tmp_path: Path, pg_home: Path, old: str, new: str, said: str
+) -> None:
+    """`schema = true` and `schema = 1.0` were imported as plan schema 1, and
+    `quiet_hours = 0` as no quiet hours; each is refused, naming its line, and the plan
+    in force stays."""
+    posture_guard_ok(["plan", "import", str(EXAMPLE)], pg_home)
+    active = plan.active_plan_path().read_bytes()
+    edited = _plan_with(tmp_path, old, new)
+    done = posture_guard(["plan", "import", str(edited)], pg_home, capture_output=True)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    key = new.split(" ")[0]
+    assert f"line {_line_of(edited, key + ' =')}: {said}" in line, line
+    assert plan.active_plan_path().read_bytes() == active
+
+
+def test_a_plan_imported_with_schema_true_before_still_reads(pg_home: Path) -> None:
+    """One such plan imported by an earlier version is in the plan history and judges
+    its days in the reports: it still reads, as it was judged."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("schema = 1 ", "schema = true ", 1)
+    path = plan.active_plan_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace('quiet_hours = "12:00-13:00"', "quiet_hours = 0"))
+    shown = posture_guard_ok(["plan", "show"], pg_home)
+    assert "RM-03" in shown
+    assert plan.load_plan_file(path, imported=True).quiet_hours is None
