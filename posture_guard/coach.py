@@ -94,7 +94,7 @@ Defaults (:class:`CoachSettings`) and why:
   if it is at most :data:`CHECKIN_CATCH_UP_DAYS` back: a day left unknown is better than a
   week of questions after a holiday, and an answer from further back is guesswork.
 - ``snooze_button_s = 15 min``: what the notification's "Snooze 15 min" button does
-  (1 s to 24 h, as `posture-guard snooze` takes).
+  (1 min to 24 h in config.toml, :data:`MIN_FILE_SETTING_S`).
 - ``framing_after_s = 5 min`` within ``framing_window_s = 30 min``: a user whom the frame
   edge cut off that long (face or shoulders out of the picture, mostly from leaning in
   toward a near camera) gets one notification that day saying so, with the advice to set
@@ -168,6 +168,30 @@ MAX_SETTING_S = 24 * 3600.0
 _HOURS_READ_UP_TO_S = 365 * 24 * 3600.0
 #: The Snooze button's shortest: its label and the snooze it asks are whole seconds.
 MIN_SNOOZE_BUTTON_S = 1.0
+#: The shortest each duration setting may be in config.toml. The engine takes any length
+#: above zero (tests and replays compress time), but in a hand-edited file a far shorter
+#: one is a slip: `break_after_s = 45` meant 45 min and read as 45 s, and `1e-7` passed
+#: as "longer than zero". The settings of a window, a hold or a gap of readings take 10
+#: s: about three of the steady 3.5 s between frames, below which one frame decides
+#: (`max_sample_gap_s` under it counted every reading as unobserved time, and
+#: `break_reset_s` under it took every gap between frames for a break). The others,
+#: cool-downs, intervals and the Snooze button, take a minute: no prompt is meant more
+#: often. ``min_gap_s`` may also be 0 (no gap).
+MIN_FILE_SETTING_S: dict[str, float] = {
+    "alert_hold_s": 10.0,
+    "praise_after_s": 10.0,
+    "break_reset_s": 10.0,
+    "max_sample_gap_s": 10.0,
+    "framing_after_s": 10.0,
+    "min_gap_s": 10.0,
+    "alert_cooldown_s": 60.0,
+    "break_after_s": 60.0,
+    "break_repeat_s": 60.0,
+    "break_repeat_max_s": 60.0,
+    "micro_every_s": 60.0,
+    "snooze_button_s": 60.0,
+    "framing_window_s": 60.0,
+}
 
 
 # --------------------------------------------------------------------------- settings
@@ -246,7 +270,9 @@ class CoachSettings:
                 wrong.add(key)
         settings = cls(**values)
         problems += [
-            (keys, text) for keys, text in settings._problems(where) if not wrong & {*keys}
+            (keys, text)
+            for keys, text in settings._problems(where, from_file=True)
+            if not wrong & {*keys}
         ]
         return (None if problems else settings), problems
 
@@ -256,10 +282,12 @@ class CoachSettings:
         if problems:
             raise UserError(problems[0][1])
 
-    def _problems(self, where: str) -> list[tuple[tuple[str, ...], str]]:
+    def _problems(self, where: str, from_file: bool = False) -> list[tuple[tuple[str, ...], str]]:
         """Every value out of range, each with the keys it is about (a message points at
         the first written in the file) and its message, in the order :meth:`validate`
-        has always told them; a key is named once (0 s is not also "less than 1 s")."""
+        has always told them; a key is named once (0 s is not also "less than 1 s").
+        ``from_file``: the settings were written by hand (config.toml), and a duration
+        shorter than :data:`MIN_FILE_SETTING_S` is a slip too."""
         out: list[tuple[tuple[str, ...], str]] = []
 
         def add(keys: tuple[str, ...], text: str) -> None:
@@ -302,6 +330,18 @@ class CoachSettings:
                     f"{where}: {key!r} must be at most "
                     f"{control_mod.format_duration(MAX_SETTING_S)} (got {got})",
                 )
+        if from_file:
+            for key, shortest in MIN_FILE_SETTING_S.items():
+                value = getattr(self, key)
+                if value < shortest and not (key == "min_gap_s" and value == 0):
+                    zero = "0 or " if key == "min_gap_s" else ""
+                    add(
+                        (key,),
+                        f"{where}: {key!r} must be {zero}from "
+                        f"{control_mod.format_duration(shortest)} to "
+                        f"{control_mod.format_duration(MAX_SETTING_S)} "
+                        f"(got {value:.3g} s)",
+                    )
         if not self.snooze_button_s >= MIN_SNOOZE_BUTTON_S:
             # "0.5s" was taken, and the button then read "Snooze 0 s" and silenced nothing
             # a person could see; `posture-guard snooze` refuses less than a second too

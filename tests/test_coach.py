@@ -871,7 +871,7 @@ def test_a_day_is_the_longest_duration_setting():
         # it was taken, and the button read "Snooze 0 s"
         (
             '[coach]\nsnooze_button_s = "0.5s"\n',
-            "line 2: [coach] 'snooze_button_s' must be from 1 s to 24 h (got 0.5 s)",
+            "line 2: [coach] 'snooze_button_s' must be from 1 min to 24 h (got 0.5 s)",
         ),
     ],
 )

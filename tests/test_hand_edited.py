@@ -65,3 +65,34 @@ def test_a_plan_imported_with_schema_true_before_still_reads(pg_home: Path) -> N
     shown = posture_guard_ok(["plan", "show"], pg_home)
     assert "RM-03" in shown
     assert plan.load_plan_file(path, imported=True).quiet_hours is None
+
+
+def test_a_duration_far_too_short_in_config_toml_is_refused_naming_line_and_bounds(
+    pg_home: Path,
+) -> None:
+    """`break_after_s = 45` (meant as minutes), `alert_hold_s = 1e-7` and a `min_gap_s`
+    of 5 s passed as "longer than zero": a break prompt every 45 s, an alert on one
+    frame. Each is refused with its line and the bounds; the shortest allowed, and
+    `min_gap_s = 0` (no gap), are taken."""
+    from posture_guard import paths
+
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "[coach]\nbreak_after_s = 45\nalert_hold_s = 1e-7\nmin_gap_s = 5\n", encoding="utf-8"
+    )
+    for argv in (["config"], ["demo"]):
+        done = posture_guard(argv, pg_home, capture_output=True)
+        assert done.returncode == 2, argv
+        (line,) = done.stderr.splitlines()
+        for said in (
+            "line 2: 'break_after_s' must be from 1 min to 24 h (got 45 s)",
+            "line 3: 'alert_hold_s' must be from 10 s to 24 h (got 1e-07 s)",
+            "line 4: 'min_gap_s' must be 0 or from 10 s to 24 h (got 5 s)",
+        ):
+            assert said in line, (argv, line)
+    config.write_text(
+        '[coach]\nbreak_after_s = "1m"\nalert_hold_s = 10\nmin_gap_s = 0\n', encoding="utf-8"
+    )
+    shown = posture_guard_ok(["config"], pg_home)
+    assert "break_after_s = " in shown and "min_gap_s = 0" in shown
