@@ -300,6 +300,7 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--html", type=_file_name, help="write a self-contained HTML report here")
     p.add_argument("--csv", type=_file_name, help="write one CSV row per day here")
+    p.add_argument("--force", action="store_true", help="overwrite an existing report file")
     p.add_argument(
         "--seed",
         type=int,

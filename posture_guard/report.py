@@ -470,13 +470,20 @@ def refuse_overwriting_inputs(
             seen[option] = path
 
 
-def check_outputs(outputs: dict[str, Optional[str]]) -> None:
+def check_outputs(outputs: dict[str, Optional[str]], force: bool = False) -> None:
     """Each report file given can be written (:func:`paths.check_output`), checked before
     the report is gathered: one that could not stopped the command after another was
-    written and said to be."""
+    written and said to be. An existing file is kept unless ``force``, as ``record``,
+    ``assess --out`` and ``plan new`` keep theirs: a report sent to a therapist, or the
+    baseline weeks' one kept to compare, was replaced without a word by a report of
+    other dates given the same name (a device such as /dev/null, and standard output,
+    are written to as before)."""
     for option, path in outputs.items():
-        if path:
-            paths.check_output(path, option)
+        if not path:
+            continue
+        paths.check_output(path, option)
+        if not force and not paths.is_standard_output(path, option) and Path(path).is_file():
+            raise UserError(f"{option} {path} already exists; choose another name or add --force")
 
 
 def shown(path: str) -> str:
@@ -513,7 +520,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         {"--html": args.html, "--csv": args.csv},
         {"--db" if db else "the database": db or paths.database_file()},
     )
-    check_outputs({"--html": args.html, "--csv": args.csv})
+    check_outputs({"--html": args.html, "--csv": args.csv}, args.force)
     note = own_lines([args.html, args.csv])
     store = open_for_reading(getattr(args, "db", None))
     if ends_today:

@@ -1341,7 +1341,7 @@ def cmd_therapist_report(args: argparse.Namespace) -> int:
     periods = None if explicit else plan_periods(first, last, plan)
     judged = [p.plan for p in periods] if periods is not None else [plan]
     refuse_pdf_to_terminal(args.pdf)
-    check_outputs({"--pdf": args.pdf, "--csv": args.csv})
+    check_outputs({"--pdf": args.pdf, "--csv": args.csv}, args.force)
     note = own_lines([args.pdf, args.csv])
     store = open_for_reading(getattr(args, "db", None))
     if ends_today:

@@ -99,7 +99,7 @@ def perform(action: str, today: Optional[date] = None) -> Optional[str]:
 
         day = (today or date.today()).isoformat()
         out = paths.cache_dir() / f"report-{day}.html"
-        if cli.main(["report", "--from", day, "--to", day, "--html", str(out)]) != 0:
+        if cli.main(["report", "--from", day, "--to", day, "--html", str(out), "--force"]) != 0:
             return None  # cli.main has said why on stderr
         return out.absolute().as_uri()
     return None

@@ -626,7 +626,7 @@ def _report_row(tmp_path: Path, db: Path, day: date) -> dict[str, str]:
     days = tmp_path / "r.csv"
     rc = cli.main(
         ["report", "--therapist", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(days)]
-        + ["--from", str(day), "--to", str(day), "--db", str(db)]
+        + ["--from", str(day), "--to", str(day), "--db", str(db), "--force"]
     )
     assert rc == 0
     with days.open(newline="", encoding="utf-8") as fh:

@@ -471,7 +471,7 @@ def _report_paragraphs(store: Store, first: date, last: date, out) -> list[str]:
 
     from posture_guard import cli
 
-    argv = ["report", "--from", str(first), "--to", str(last), "--html", str(out)]
+    argv = ["report", "--from", str(first), "--to", str(last), "--html", str(out), "--force"]
     assert cli.main([*argv, "--db", str(store.path)]) == 0
 
     class Paragraphs(HTMLParser):

@@ -92,6 +92,7 @@ def _report(db: Path, tmp_path: Path, *extra: str) -> tuple[str, str, list[dict[
     pdf, days = tmp_path / "r.pdf", tmp_path / "r.csv"
     rc = cli.main(
         ["report", "--therapist", "--pdf", str(pdf), "--csv", str(days), "--db", str(db), *extra]
+        + ["--force"]  # the same files, report after report
     )
     assert rc == 0
     with days.open(newline="", encoding="utf-8") as fh:

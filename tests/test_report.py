@@ -446,7 +446,7 @@ def test_a_one_day_report_counts_one_day_and_one_row(store, tmp_path, capsys):
     html_text = page.read_text(encoding="utf-8")
     assert f"Diary {D1} to {D1} (1 day: 0 recorded, 1 without an entry" in html_text
     # two days are still days and rows
-    assert cli.main(["report", *day[:3], "2024-03-05", *day[4:], "--csv", str(out)]) == 0
+    assert cli.main(["report", *day[:3], "2024-03-05", *day[4:], "--csv", str(out), "--force"]) == 0
     assert f"wrote {out} (2 daily rows)\n" in capsys.readouterr().out
 
 
@@ -461,7 +461,7 @@ def test_a_one_day_page_counts_one_day_monitored(store, tmp_path):
         (D1, d2, "1 of 2 days monitored;"),
     ):
         argv = ["report", "--from", f"{first}", "--to", f"{last}", "--html", str(page)]
-        assert cli.main([*argv, "--db", str(store.path)]) == 0
+        assert cli.main([*argv, "--db", str(store.path), "--force"]) == 0
         assert f"<p>{said} " in page.read_text(encoding="utf-8")
 
 
@@ -555,7 +555,7 @@ def test_the_page_names_its_language_and_says_what_each_chart_shows(store, tmp_p
     assert "the most forward-head time from 10:00 to 11:00 (15 min a monitored day)" in hours
 
     argv = ["report", "--from", "2024-02-01", "--to", "2024-02-03", "--html", str(out)]
-    assert cli.main([*argv, "--db", str(store.path)]) == 0
+    assert cli.main([*argv, "--db", str(store.path), "--force"]) == 0
     _, (_, hours) = page_parts(out.read_text())
     assert hours == "Chart of the hours of the day: empty, as no day of the range was monitored."
 
@@ -573,7 +573,7 @@ def test_the_page_says_one_short_day_in_the_singular(store, tmp_path):
         (d2, d3, "2 of 2 days monitored (1 of them with less than 1 h at the desk: its "),
     ):
         argv = ["report", "--from", f"{first}", "--to", f"{last}", "--html", str(page)]
-        assert cli.main([*argv, "--db", str(store.path)]) == 0
+        assert cli.main([*argv, "--db", str(store.path), "--force"]) == 0
         assert f"<p>{said}" in page.read_text(encoding="utf-8")
 
 
@@ -639,5 +639,5 @@ def test_a_page_cut_short_by_a_full_disk_is_not_left_half_written(store, tmp_pat
     assert done.returncode == 2 and not page.exists(), done.stderr
     assert done.stderr == f"posture-guard: cannot write HTML report {page}: File too large\n"
     page.write_text("an earlier page")
-    done = run_cut_short([*argv, "--html", str(page)], 40_000, tmp_path / "home")
+    done = run_cut_short([*argv, "--html", str(page), "--force"], 40_000, tmp_path / "home")
     assert done.stderr.endswith(f"File too large; {page} is left incomplete\n"), done.stderr

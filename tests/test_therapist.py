@@ -193,7 +193,7 @@ def run_report(db: Path, tmp_path: Path, *extra: str) -> tuple[Path, Path]:
         [
             "report", "--therapist", "--from", FIRST.isoformat(), "--to", LAST.isoformat(),
             "--pdf", str(pdf), "--csv", str(csv_path), "--db", str(db), "--plan", str(EXAMPLE),
-            *extra,
+            "--force", *extra,
         ]
     )  # fmt: skip
     assert rc == 0
@@ -1216,7 +1216,10 @@ def test_a_period_the_plan_does_not_reach_sets_no_adherence_target(
     assert row == "Exercise adherence - - no plan"
     # a period the plan reaches on one day only has its target
     period[3] = f"{FIRST}"
-    assert cli.main(["report", "--therapist", *period, "--pdf", str(pdf), "--db", str(db)]) == 0
+    assert (
+        cli.main(["report", "--therapist", *period, "--pdf", str(pdf), "--db", str(db), "--force"])
+        == 0
+    )
     page = pdf_text(pdf, 1)
     (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
     assert row.endswith(" 100 %") and "no plan" not in row
