@@ -159,6 +159,36 @@ def cache_dir() -> Path:
     return _dir("cache")
 
 
+#: The variable that tells matplotlib where to keep its settings and its font cache.
+MATPLOTLIB_ENV = "MPLCONFIGDIR"
+
+
+def matplotlib_folder() -> Optional[Path]:
+    """Point matplotlib (the reports' charts) at a folder of posture_guard's cache, unless
+    the user has set ``MPLCONFIGDIR``; call before matplotlib is imported. The folder set
+    here, else None.
+
+    Why: matplotlib kept its font cache in ~/.cache/matplotlib, outside posture_guard's
+    folders (so outside ``POSTURE_GUARD_HOME`` too), and where the home cannot be written
+    it printed three lines of warnings ("Matplotlib created a temporary cache directory
+    ...") under every report. Where posture_guard's own cache cannot be made either, a
+    private temporary folder, removed at exit, takes its place, without a word: the
+    report needs no cache, only to be written."""
+    if os.environ.get(MATPLOTLIB_ENV) or "matplotlib" in sys.modules:
+        return None  # the user's choice; or too late, matplotlib has found its folder
+    try:
+        folder = cache_dir() / "matplotlib"
+        _make_folder(folder, "charts' font cache")
+    except OSError:
+        import atexit
+        import shutil
+
+        folder = Path(tempfile.mkdtemp(prefix="posture-guard-matplotlib-"))  # 0700
+        atexit.register(shutil.rmtree, folder, True)
+    os.environ[MATPLOTLIB_ENV] = str(folder)
+    return folder
+
+
 #: The names of the files the app keeps in its folders (see :func:`own_files`).
 CONFIG_NAME = "config.toml"
 DATABASE_NAME = "posture.sqlite3"

@@ -214,6 +214,22 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def use_matplotlib() -> Any:
+    """matplotlib on its Agg backend (no display), its settings and font cache kept in
+    posture_guard's cache folder (:func:`paths.matplotlib_folder`), the font cache it
+    writes there made private as every file of that folder is (matplotlib writes it as
+    the umask says, 0644)."""
+    folder = paths.matplotlib_folder()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.font_manager  # noqa: F401  (writes the font cache if there is none)
+
+    if folder is not None:
+        paths.tighten(folder)
+    return matplotlib
+
+
 def chart_daily(rows: Sequence[DailyRow]) -> str:
     """Stacked hours per state per day, and the good-posture share, headache days marked."""
     return _png(daily_figure(rows))
@@ -229,9 +245,7 @@ def daily_figure(rows: Sequence[DailyRow]) -> Any:
     :data:`~posture_guard.association.MIN_DESK_HOURS` at the desk (the analysis of
     headaches leaves shorter days out too); a shorter day is a hollow circle of its own.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
+    use_matplotlib()
     import matplotlib.pyplot as plt
 
     days = [datetime.combine(r.day, datetime.min.time()) for r in rows]
@@ -291,9 +305,7 @@ def daily_figure(rows: Sequence[DailyRow]) -> Any:
 
 def chart_hours(hours: dict[str, list[float]], n_days: int) -> str:
     """Average minutes per state in each hour of the day (over monitored days)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    use_matplotlib()
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 3.2))

@@ -60,6 +60,7 @@ from .report import (
     own_lines,
     refuse_overwriting_inputs,
     shown,
+    use_matplotlib,
 )
 from .store import Store
 from .summary import (
@@ -1188,9 +1189,7 @@ def write_pdf(data: TherapistData, path: Union[str, Path]) -> int:
     output, written where it goes (a pipe to a printer, a file), as the CSV is
     (:func:`paths.open_output`); :func:`refuse_pdf_to_terminal` has made sure it is not a
     terminal."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    matplotlib = use_matplotlib()
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
