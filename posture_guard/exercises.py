@@ -38,6 +38,14 @@ MAX_STEPS_CHARS = 220
 _REQUIRED = ("id", "name", "muscles", "targets", "steps", "caution", "source")
 _OPTIONAL = ("dosage",)
 _DOSAGE_KEYS = ("reps", "hold_s", "per_side", "times_per_day", "unit")
+#: The bounds of a dose in exercises.toml, a plan's own (``plan.py``: 'reps' 1 to 100,
+#: 'hold_s' 1 to 600 s, 'times_per_day' 1 to 12): a hold of 1e-7 s or 1e9 reps passed
+#: as "positive" and was shown in every prompt of that exercise ("10 x 1e-07 s hold").
+DOSAGE_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "reps": (1, 100, "a whole number"),
+    "hold_s": (1, 600, "seconds"),
+    "times_per_day": (1, 12, "times a day"),
+}
 
 Range = tuple[float, float]
 
@@ -241,8 +249,13 @@ def _parse_dosage(raw: Any, where: Callable[..., str]) -> Dosage:
         if key not in _DOSAGE_KEYS:
             raise UserError(f"{where(key)}: unknown key {'dosage.' + str(key)!r}")
     reps = raw.get("reps")
-    if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
-        raise UserError(f"{where('reps')}: 'dosage.reps' must be a whole number >= 1")
+    low, high, _ = DOSAGE_BOUNDS["reps"]
+    if reps is not None and (
+        isinstance(reps, bool) or not isinstance(reps, int) or not low <= reps <= high
+    ):
+        raise UserError(
+            f"{where('reps')}: 'dosage.reps' must be a whole number from {low:g} to {high:g}"
+        )
     per_side = raw.get("per_side", False)
     if not isinstance(per_side, bool):
         raise UserError(f"{where('per_side')}: 'dosage.per_side' must be true or false")
@@ -275,6 +288,12 @@ def _range(raw: Mapping[str, Any], key: str, where: str) -> Optional[Range]:
         raise UserError(f"{where}: 'dosage.{key}' must be a finite number or [min, max]")
     if not (0 < lo <= hi):
         raise UserError(f"{where}: 'dosage.{key}' must be positive with min <= max")
+    low, high, unit = DOSAGE_BOUNDS[key]
+    if not low <= lo <= hi <= high:
+        raise UserError(
+            f"{where}: 'dosage.{key}' must be from {low:g} to {high:g} {unit} "
+            f"(got {_range_text((lo, hi))})"
+        )
     return (lo, hi)
 
 

@@ -96,3 +96,36 @@ def test_a_duration_far_too_short_in_config_toml_is_refused_naming_line_and_boun
     )
     shown = posture_guard_ok(["config"], pg_home)
     assert "break_after_s = " in shown and "min_gap_s = 0" in shown
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("hold_s = 10\n", "hold_s = 1e-7\n", "'dosage.hold_s' must be from 1 to 600 seconds"),
+        ("hold_s = 10\n", "hold_s = [5, 1e9]\n", "'dosage.hold_s' must be from 1 to 600 seconds"),
+        ("reps = 10\n", "reps = 1000\n", "'dosage.reps' must be a whole number from 1 to 100"),
+        (
+            "times_per_day = [1, 2]\n",
+            "times_per_day = 1e-7\n",
+            "'dosage.times_per_day' must be from 1 to 12 times a day",
+        ),
+    ],
+    ids=["hold 1e-7", "hold 1e9", "reps 1000", "times 1e-7"],
+)
+def test_a_dose_no_one_prescribes_in_exercises_toml_is_refused_naming_its_line(
+    pg_home: Path, old: str, new: str, said: str
+) -> None:
+    """A hold of 1e-7 s passed as "positive" and every prompt of the exercise read "10 x
+    1e-07 s hold"; the bounds are a plan's own."""
+    from posture_guard import exercises
+
+    text = exercises.bundled_path().read_text(encoding="utf-8")
+    assert old in text
+    path = exercises.user_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    done = posture_guard(["config"], pg_home, capture_output=True)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    key = new.split(" ")[0]
+    assert f"{path} line {_line_of(path, key + ' =')}: exercise 'chin_tuck': {said}" in line
