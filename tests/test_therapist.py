@@ -1191,7 +1191,7 @@ def test_without_a_plan_the_summary_sets_no_adherence_target(
     assert "Plan: none active" in page
     (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
     assert row == "Exercise adherence - - no plan"
-    with_plan = ["--plan", str(EXAMPLE), "--pdf", str(pdf), "--db", str(db)]
+    with_plan = ["--plan", str(EXAMPLE), "--pdf", str(pdf), "--db", str(db), "--force"]
     assert cli.main(["report", "--therapist", *period, *with_plan]) == 0
     page = pdf_text(pdf, 1)
     (row,) = [" ".join(x.split()) for x in page.splitlines() if "Exercise adherence" in x]
