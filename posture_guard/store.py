@@ -1497,6 +1497,9 @@ class StoreSink:
         #: session's start, which it leaves out (see the class); empty but for a clock
         #: set back
         self._logged = self._logged_after_start() if session.live else []
+        #: the latest decision left out as inside time logged already, with the stream
+        #: time that time ends at: its state holds past there, up to the next decision
+        self._held: Optional[tuple[Decision, float]] = None
 
     def _logged_after_start(self) -> list[tuple[float, float]]:
         """The time spans already stored or kept aside cover after the session's start.
@@ -1536,11 +1539,38 @@ class StoreSink:
             logged.pop(0)  # behind t
         return bool(logged) and logged[0][0] <= at
 
+    def _take_up_held(self, t: float, closing: bool = False) -> None:
+        """Log the state of the decision left out last (:attr:`_held`) from where the
+        time logged already ends to stream time ``t`` (the next decision, or the end).
+
+        Why: a decision inside time logged already logs nothing, and its state holds
+        until the next one; when that time ended in between, the log went on only from
+        the next decision, and the step before it (up to 3.5 s; up to the slowest
+        sampling interval after a gap) was lost though nothing had logged it. A clock
+        set back lost it at the end of the time it went through again."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        decision, free_from = held
+        until = t if t - decision.t <= self.max_gap else decision.t + SLOWEST_INTERVAL
+        if until <= free_from:
+            return  # the next decision is still inside that time, or the state ended first
+        while self._logged and self._logged[0][1] <= self._t0 + free_from:
+            self._logged.pop(0)  # the time it lay in
+        cur = self._open = _OpenSpan(decision.state, free_from, free_from)
+        cur.add(replace(decision, t=free_from))
+        if until < t or closing:
+            self._close_open(until)
+
     def on_decision(self, decision: Decision) -> None:
         t = decision.t
         if self._last_commit_t is None:
             self._last_commit_t = t
-        if not (self._logged and self._logged_already(t)):
+        if self._held is not None:
+            self._take_up_held(t)
+        if self._logged and self._logged_already(t):
+            self._held = (decision, self._logged[0][1] - self._t0)
+        else:
             cur = self._open
             if cur is not None and t - cur.last > self.max_gap:
                 self._close_open(cur.last + SLOWEST_INTERVAL)
@@ -1707,6 +1737,8 @@ class StoreSink:
         self.set_aside = 0
 
     def close(self, t_end: float) -> None:
+        if self._held is not None:
+            self._take_up_held(t_end, closing=True)
         if self._open is not None:
             last = self._open.last
             end = t_end if t_end - last <= self.max_gap else last + SLOWEST_INTERVAL

@@ -1023,6 +1023,41 @@ def test_a_clock_set_back_while_monitoring_logs_no_time_twice(grace_hopper: Path
     assert 230 <= summary.monitored_s <= 245  # 09:00 to 09:04 by the clock, once
 
 
+def test_a_clock_set_back_loses_no_time_after_the_time_logged_already(grace_hopper: Path) -> None:
+    """Set back 2 minutes 4 minutes into a session, the monitor runs 4 minutes more: by
+    the new time it sees 09:02-09:06, of which 09:02-09:04 was logged already. The posture
+    from 09:04 was logged only from the first frame analysed after 09:04, the step up to
+    it (3.5 s sitting still) lost though it was not logged before: the state the frame
+    before 09:04 saw holds from 09:04 to that frame."""
+    from posture_guard.store import Store
+    from posture_guard.summary import summarize_day
+
+    clock = FakeClock(stop_at=480)
+    world = CameraWorld(clock, clock())
+    moved = [0.0]
+
+    def wall() -> float:
+        return _wall(LIVE_START, clock.elapsed) + moved[0]
+
+    clock.at(240, lambda: moved.__setitem__(0, -120.0))
+    out = io.StringIO()
+    assert _run_live(grace_hopper, clock, world, out=out, wall_clock=wall) == 0
+    assert "the clock was set back by 2 min;" in out.getvalue()
+    t0 = LIVE_START.timestamp()
+    with Store.open(paths.database_file()) as store:
+        spans = store.spans(t0 - 3600, t0 + 3600)
+        summary = summarize_day(store, LIVE_START.date())
+    assert all(b.start >= a.end - 1e-6 for a, b in zip(spans, spans[1:]))  # none overlaps
+    ends = [s.end - t0 for s in spans if s.end - t0 < 245]
+    old_end = max(ends)  # where the session before the clock was set ends
+    assert 235 <= old_end <= 245
+    # the new session's log goes on from there, with no hole at 09:04
+    starts = [round(s.start - t0, 2) for s in spans]
+    assert any(abs(s.start - (t0 + old_end)) < 1e-6 for s in spans), (old_end, starts)
+    new_end = spans[-1].end - t0
+    assert summary.monitored_s == pytest.approx(new_end - spans[0].start + t0, abs=0.01)
+
+
 def test_a_plan_removed_by_hand_while_no_monitor_runs_ends_when_the_next_monitor_starts(
     grace_hopper: Path, tmp_path: Path
 ) -> None:

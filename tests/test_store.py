@@ -627,6 +627,44 @@ def test_a_live_session_ends_a_span_where_time_already_logged_begins(db):
     assert spans == [(G, 0.0, 100.0), (A, 100.0, 130.0), (G, 130.0, 200.0)]
 
 
+@pytest.mark.parametrize(
+    "states, end, want",
+    [
+        # the state seen at 98 s holds from 100 s, where the logged time ends, to 101.5 s
+        ([F] * 30, 104.0, [(G, 0.0, 100.0), (F, 100.0, 104.0)]),
+        ([F] * 29 + [G], 104.0, [(G, 0.0, 100.0), (F, 100.0, 101.5), (G, 101.5, 104.0)]),
+        # the session ends before its next decision: the state holds to its end
+        ([F] * 29, 100.8, [(G, 0.0, 100.0), (F, 100.0, 100.8)]),
+    ],
+)
+def test_a_live_session_logs_the_step_after_the_time_already_logged_ends(db, states, end, want):
+    """Decisions every 3.5 s; 0-100 s is logged already (a clock set back makes a new
+    session go through it again). The decision at 98 s, inside it, logs nothing, and the
+    log went on only from the next, at 101.5 s: 1.5 s lost that nothing had logged."""
+    store = Store.open(db)
+    store.add_spans([Span(G, T0, T0 + 100.0, "desk")])
+    sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    feed(sink, states, dt=3.5)
+    sink.close(end)
+    got = [(s.state, s.start - T0, s.end - T0) for s in store.spans(T0, T0 + 3600)]
+    assert got == [(st, pytest.approx(a), pytest.approx(b)) for st, a, b in want]
+
+
+def test_after_a_gap_the_step_after_the_time_already_logged_holds_no_longer_than_before(db):
+    """A decision inside the logged time, then none for 2 min (a pause): its state holds
+    the slowest sampling interval after it, as after any gap, only the part of that after
+    the logged time logged."""
+    store = Store.open(db)
+    store.add_spans([Span(G, T0, T0 + 100.0, "desk")])
+    sink = StoreSink(store, session(live=True), wall_clock=FakeWall())
+    for t in (98.0, 218.0, 219.0):
+        sink.on_decision(Decision(t, F))
+    sink.close(219.0)
+    got = [(s.state, s.start - T0, s.end - T0) for s in store.spans(T0, T0 + 3600)]
+    held = 98.0 + SLOWEST_INTERVAL
+    assert got == [(G, 0.0, 100.0), (F, 100.0, pytest.approx(held)), (F, 218.0, 219.0)]
+
+
 def test_live_runs_always_log_to_the_user_database(tmp_path, monkeypatch):
     import argparse
 
