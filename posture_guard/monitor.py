@@ -53,6 +53,7 @@ from .states import Decision, PostureState
 from .store import MAX_GAP, SLOWEST_INTERVAL
 
 if TYPE_CHECKING:  # a type only: service imports this module when it runs
+    from .notify import Click, Delivery, Message, Notifier
     from .service import SinkFactory as LiveSinkFactory
 
 SinkFactory = Callable[[SessionInfo], list]
@@ -657,12 +658,17 @@ def _session(args: argparse.Namespace, profile: str, live: bool, source: str) ->
 
     start = getattr(args, "start", None)
     moment = parse_start(start) if start else datetime.now()
-    # A file name that is not UTF-8 (a Linux name in Latin-1: Python holds its bytes as
-    # lone surrogates) is no text SQLite can store: `replay --db` of one ended in an
-    # internal error (UnicodeEncodeError) with nothing logged. Those bytes are logged as
-    # U+FFFD, the rest of the name as it is.
-    source = source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return SessionInfo(start=moment, profile=profile, live=live, source=source)
+    return SessionInfo(start=moment, profile=profile, live=live, source=source_label(source))
+
+
+def source_label(source: str) -> str:
+    """The input's name as the log keeps it with each span (its ``source``).
+
+    A file name that is not UTF-8 (a Linux name in Latin-1: Python holds its bytes as
+    lone surrogates) is no text SQLite can store: `replay --db` of one ended in an
+    internal error (UnicodeEncodeError) with nothing logged. Those bytes are logged as
+    U+FFFD, the rest of the name as it is."""
+    return source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class StatesFile:
@@ -836,8 +842,8 @@ def video_span(
 
 
 def refuse_logging_twice(
-    db: Optional[str], start: Optional[str], span: tuple[float, float]
-) -> None:
+    db: Optional[str], start: Optional[str], span: tuple[float, float], source: str = ""
+) -> Optional[tuple[float, float]]:
     """Stop a replay into ``db`` whose time (``span`` of stream time from ``start``, the
     session's ``--start`` or now) is already logged there, before anything is written.
 
@@ -846,9 +852,16 @@ def refuse_logging_twice(
     7-minute recording, and every share and the report counted it twice. ``span`` is the
     part logged (:func:`monitored_span`): the seconds a replay calibrates on are not, so
     a replay whose calibration alone overlapped the logged time was refused for nothing.
+
+    Unless that time is a run of this same replay cut short (a kill -9, the machine
+    switched off, Ctrl-C): then it is not refused, and returned (POSIX seconds, the
+    first and the last moment it logged), for the replay to log the rest. Refused, the
+    rerun of a replay killed half-way could not finish its log, and one given another
+    --start to get by logged its first part twice. ``source``: the input's name as the
+    log keeps it (:func:`source_label`).
     """
     if not db or not Path(db).exists():  # a folder is named so, before the replay begins
-        return
+        return None
     from .store import Store, parse_start
 
     moment = parse_start(start) if start else datetime.now()
@@ -857,7 +870,15 @@ def refuse_logging_twice(
     with Store.open(db, create=False, read_only=True) as store:
         logged = store.spans(t0 + first, t0 + max(last, first + 1e-3))
     if not logged:
-        return
+        return None
+    run = (logged[0].start, max(s.end for s in logged))
+    if (
+        source
+        and all(s.source == source for s in logged)
+        and t0 + first - 1e-3 <= run[0] <= t0 + first + SLOWEST_INTERVAL
+        and run[1] < t0 + last - 1e-3
+    ):
+        return run
     # whole seconds, the end rounded, as :func:`print_logged` named this time when it was
     # logged: a time across midnight read "to 2026-11-30 00:04:49.800000" here, and the
     # end of one day "to 10:06:49" where the replay that logged it had said 10:06:50
@@ -868,6 +889,110 @@ def refuse_logging_twice(
         f"again from {begin:%Y-%m-%d %H:%M:%S} (a replay run before?): the totals would "
         "count it twice. Give another --start, or another --db"
     )
+
+
+def start_of_run_cut_short(
+    db: Optional[str], source: str, span: tuple[float, float]
+) -> Optional[str]:
+    """The ``--start`` of the latest run of this replay into ``db`` when it was cut short,
+    for a rerun without ``--start`` to finish its log; None when there is none, or it
+    logged all of ``span`` (the stream time it logs, :func:`monitored_span`).
+
+    Why: without --start a replay is logged as ending now, so the rerun of one killed
+    half-way was logged at a new time, its first part twice in the day (or refused, when
+    run soon enough for the two times to overlap). The latest run is the stretch of spans
+    of this ``source`` (:func:`source_label`) that ends last, back to where one does not
+    begin as the one before ends."""
+    if not db or not Path(db).exists():
+        return None
+    from .store import Store
+
+    with Store.open(db, create=False, read_only=True) as store:
+        rows = store.read(
+            "SELECT start, end FROM spans WHERE source = ? ORDER BY start, id", (source,)
+        )
+    if not rows:
+        return None
+    begin, end = rows[-1]
+    for a, b in reversed(rows[:-1]):
+        if abs(b - begin) > 1e-6:
+            break
+        begin = a
+    t0 = begin - span[0]
+    if abs(t0 - round(t0)) < 1e-3:
+        t0 = round(t0)  # the whole second a --start or "ending now" gave
+    if end >= t0 + span[1] - 1e-3:
+        return None  # logged whole: this one is a replay of its own, ending now
+    moment = datetime.fromtimestamp(t0, timezone.utc).astimezone()
+    return moment.isoformat(timespec="microseconds" if t0 % 1 else "seconds")
+
+
+def completing_note(db: str, run: tuple[float, float], start: str, given: bool) -> str:
+    """The line a replay that finishes the log of a run of it cut short begins with;
+    ``given``: whether the user gave that --start (else it was the run's, found)."""
+    other = "" if given else "; give --start to log it at another time"
+    return (
+        f"note: --db {db} holds {logged_hours(run[0], run[1])} of this replay, logged by "
+        f"a run of it cut short (killed, or stopped): this one, from the same --start "
+        f"{start}, logs the rest{other}"
+    )
+
+
+class _PromptsHeldBack:
+    """The notifier of a replay finishing the log of a run of it cut short: the prompts
+    at moments that run logged (before ``until``, POSIX seconds) are not shown again.
+
+    Why: the coach goes through the whole replay again, so that it coaches what follows
+    as it would have, and showed again every prompt of the part the run cut short had
+    shown (its events, logged then, were logged a second time too; see
+    ``Store.events_once``). ``t`` is the stream time of the decision the coach is
+    deciding on, which :class:`_PromptClock` sets before it."""
+
+    def __init__(self, notifier: Notifier, session: SessionInfo, until: float):
+        self.inner = notifier
+        self.name = notifier.name
+        self.session = session
+        self.until = until
+        self.t = float("-inf")
+
+    def send(self, message: Message) -> Delivery:
+        if self.session.epoch(self.t) < self.until:
+            from .notify import Delivery
+
+            return Delivery(True, self.name, "shown by the run cut short")
+        return self.inner.send(message)
+
+    def poll_clicks(self) -> list[Click]:
+        return self.inner.poll_clicks()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _PromptClock:
+    """A sink that tells :class:`_PromptsHeldBack` each decision's time."""
+
+    def __init__(self, gate: _PromptsHeldBack):
+        self.gate = gate
+
+    def on_decision(self, decision: Decision) -> None:
+        self.gate.t = decision.t
+
+    def close(self, t_end: float) -> None:
+        self.gate.t = t_end
+
+
+def hold_back_prompts(sinks: list[Sink], until: float) -> None:
+    """Keep the coach among ``sinks`` from showing again the prompts before ``until``
+    (see :class:`_PromptsHeldBack`)."""
+    from .coach import CoachSink
+
+    coach = next((s for s in sinks if isinstance(s, CoachSink)), None)
+    if coach is None:
+        return
+    gate = _PromptsHeldBack(coach.notifier, coach.session, until)
+    coach.notifier = gate
+    sinks.insert(sinks.index(coach), _PromptClock(gate))
 
 
 def refuse_future_start(db: Optional[str], start: Optional[str], span: tuple[float, float]) -> None:
@@ -1039,12 +1164,17 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         span = check_whole_stream(args.landmarks)
     else:
         span = video_span(args.video, bool(db), photo_seconds(options))
+    completes: Optional[tuple[float, float]] = None  # the run cut short this one finishes
     if db:
+        logs = monitored_span(span, options)
+        label = source_label(args.landmarks or args.video)
         if getattr(args, "start", None) is None:
-            args.start = start_ending_now(span)
+            args.start = start_of_run_cut_short(db, label, logs) or start_ending_now(span)
         refuse_future_start(db, args.start, span)
-        refuse_logging_twice(db, args.start, monitored_span(span, options))
+        completes = refuse_logging_twice(db, args.start, logs, label)
     refuse_states_out(args.states_out, {**inputs, "--db": db})
+    if completes is not None:
+        print(completing_note(db, completes, args.start, start_given), file=out)
     side_view = SideViewWatch()
     source = args.landmarks or args.video
     baseline, profile = None, "replay"  # calibrated on the stream's first seconds
@@ -1064,6 +1194,8 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             sinks.append(StatesWriter(states_file, every_sample=args.every_sample))
         sinks.append(side_view)
         sinks += make_sinks(_session(args, profile, live=False, source=source))
+        if completes is not None:
+            hold_back_prompts(sinks, completes[1])
         quiet = quiet_hours_note(sinks, monitored_span(span, options), start_given)
         if quiet:
             print(quiet, file=out)
@@ -1085,7 +1217,7 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     print_totals(totals, out)
     if not stop.stopped:
         logged = monitored_span(replayed(span, totals), options)
-        print_logged(db, getattr(args, "start", None), logged, out)
+        print_logged(db, getattr(args, "start", None), logged, out, completes)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -1125,12 +1257,18 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     )
     given = getattr(args, "start", None)
     span = check_whole_stream(path)  # the bundled stream: read at once, refused never
-    if given is None:
-        args.start = demo_morning(datetime.now(), span).isoformat(timespec="minutes")
     options = ReplayOptions(calibrate_seconds=CALIBRATE_SECONDS, slouch_seconds=SLOUCH_SECONDS)
+    if given is None:
+        # the morning a demo cut short played, which may have been yesterday's
+        cut_short = start_of_run_cut_short(db, "demo", monitored_span(span, options))
+        morning = demo_morning(datetime.now(), span).isoformat(timespec="minutes")
+        args.start = cut_short or morning
+    completes = None
     if db:
         refuse_future_start(db, args.start, span)
-        refuse_logging_twice(db, args.start, monitored_span(span, options))
+        completes = refuse_logging_twice(db, args.start, monitored_span(span, options), "demo")
+        if completes is not None:
+            print(completing_note(db, completes, args.start, given is not None), file=out)
     header, samples = open_landmarks(path)
     states_file = open_states_out(states_out, inputs)
     try:
@@ -1138,6 +1276,8 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if states_file is not None:
             sinks.append(StatesWriter(states_file))
         sinks.extend(make_sinks(_session(args, "demo", live=False, source="demo")))
+        if completes is not None:
+            hold_back_prompts(sinks, completes[1])
         quiet = quiet_hours_note(sinks, monitored_span(span, options), given is not None, "demo")
         if quiet:
             print(quiet, file=out)
@@ -1148,7 +1288,8 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             states_file.close()
     print_totals(totals, out)
     if not stop.stopped:
-        print_logged(db, args.start, monitored_span(replayed(span, totals), options), out)
+        logged = monitored_span(replayed(span, totals), options)
+        print_logged(db, args.start, logged, out, completes)
     if states_file is not None:
         states_file.check(db)
     return _interrupted(stop, totals, db)
@@ -1252,12 +1393,19 @@ def replayed(span: tuple[float, float], totals: Totals) -> tuple[float, float]:
 
 
 def print_logged(
-    db: Optional[str], start: Optional[str], span: tuple[float, float], out: TextIO
+    db: Optional[str],
+    start: Optional[str],
+    span: tuple[float, float],
+    out: TextIO,
+    completes: Optional[tuple[float, float]] = None,
 ) -> None:
     """Say which day and hours a replay or demo logged to ``db``, and the summary that
     shows them. Why: the demo plays as yesterday's morning until today's would be over,
     and a replay without --start ends now, so `demo --db F` then `summary --db F` said
-    "nothing was monitored on this day" with no word of where the posture went."""
+    "nothing was monitored on this day" with no word of where the posture went.
+    ``completes``: the time a run of it cut short logged (see
+    :func:`refuse_logging_twice`), which this one did not log again: the hours named
+    begin where it ends."""
     if not db or not start:
         return
     import shlex
@@ -1268,6 +1416,8 @@ def print_logged(
     # the clocks read an hour off (from 01:58 on the day Berlin's go forward, "to
     # 02:04:50", a time that day never had, for posture logged to 03:04:50)
     t0 = parse_start(start).timestamp()
+    if completes is not None:
+        span = (min(max(span[0], completes[1] - t0), span[1]), span[1])
     begin = datetime.fromtimestamp(t0 + span[0])
     hours = logged_hours(t0 + span[0], t0 + round(span[1]))  # the end as the totals round it
     # the day of the last moment logged (a log that ends at midnight does not reach the
@@ -1324,7 +1474,11 @@ def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:
     far it got: the totals printed, and the log, end there."""
     if not stop.stopped:
         return 0
-    logged = f"; the posture up to there was logged to {db}" if db else ""
+    logged = (
+        f"; the posture up to there was logged to {db} (the same command again logs the rest)"
+        if db
+        else ""
+    )
     print(
         f"posture-guard: interrupted after {fmt_clock(totals.monitored)} of monitored time{logged}",
         file=sys.stderr,

@@ -471,6 +471,10 @@ class Store:
         #: how often a write found the file removed or replaced and opened the new one:
         #: a row id from before names a row of the old file
         self.reopened = 0
+        #: :meth:`log_event` adds no event the log holds already (the same moment, kind
+        #: and payload): set for a replay finishing the log of a run of it cut short,
+        #: whose coach logs again what it did (see :class:`StoreSink`)
+        self.events_once = False
 
     @property
     def read_only(self) -> bool:
@@ -879,16 +883,19 @@ class Store:
         except (TypeError, ValueError) as exc:
             raise UserError(f"event {kind!r} payload is not plain JSON: {exc}") from exc
         ts = to_timestamp(at)
-        return int(
-            self.write(
-                lambda conn: (
-                    conn.execute(
-                        "INSERT INTO events(at, kind, payload) VALUES (?, ?, ?)",
-                        (ts, kind.strip(), text),
-                    ).lastrowid
-                )
-            )
-        )
+        row = (ts, kind.strip(), text)
+
+        def insert(conn: sqlite3.Connection) -> Any:
+            if self.events_once:
+                sql = "SELECT id FROM events WHERE at = ? AND kind = ? AND payload = ? LIMIT 1"
+                found = conn.execute(sql, row).fetchone()
+                if found is not None:
+                    return found[0]
+            return conn.execute(
+                "INSERT INTO events(at, kind, payload) VALUES (?, ?, ?)", row
+            ).lastrowid
+
+        return int(self.write(insert))
 
     # ------------------------------------------------------------------ reading
     def spans(self, start: When, end: When) -> list[Span]:
@@ -1450,14 +1457,15 @@ class StoreSink:
     says where the spans are kept (they are added the next time the database opens), so
     no recorded posture is lost.
 
-    A live session logs no time that is logged already. Its times are its start plus a
+    A session logs no time that is logged already. A live session's times are its start plus a
     clock that never jumps, but when the wall clock is set back (NTP correcting a clock
     that ran fast, or the user) the monitor starts a new session at the new time, before
     the end of what the last one logged: that time was logged twice, and the day's
     summary counted more monitored time than its clock hours hold. So a live session
     leaves out the time that spans already stored (or kept aside) cover: a span ends
     where such time begins, and the decisions inside it log nothing. (A replay's time is
-    checked before it starts.)
+    checked before it starts: only one finishing the log of a run of it cut short, a
+    kill -9 or Ctrl-C, goes through time logged already, and leaves it out so.)
     """
 
     def __init__(
@@ -1493,12 +1501,18 @@ class StoreSink:
         self.set_aside = 0  # spans put in the side file since the database last took any
         self._warned = 0
         self._retry_wait = RETRY_LOCK_TIMEOUT  # the last try, at close, waits it all
-        #: the time (POSIX seconds, merged, in order) logged already after this live
+        #: the time (POSIX seconds, merged, in order) logged already after this
         #: session's start, which it leaves out (see the class); empty but for a clock
-        #: set back
-        self._logged = self._logged_after_start() if session.live else []
-        #: the latest decision left out as inside time logged already, with the stream
-        #: time that time ends at: its state holds past there, up to the next decision
+        #: set back, or a replay finishing the log of a run of it cut short
+        self._logged = self._logged_after_start()
+        if self._logged and not session.live:
+            # a replay finishing the log of a run of it cut short (the only one let go
+            # through time logged already): its coach does again what it did then, and
+            # logged its prompts twice, those after that run's last commit too
+            store.events_once = True
+        #: the latest decision left out as inside time logged already, with the moment
+        #: (POSIX seconds) that time ends: its state holds past there, up to the next
+        #: decision
         self._held: Optional[tuple[Decision, float]] = None
 
     def _logged_after_start(self) -> list[tuple[float, float]]:
@@ -1551,12 +1565,13 @@ class StoreSink:
         held, self._held = self._held, None
         if held is None:
             return
-        decision, free_from = held
+        decision, free_at = held
         until = t if t - decision.t <= self.max_gap else decision.t + SLOWEST_INTERVAL
-        if until <= free_from:
+        if self._t0 + until <= free_at + 1e-6:
             return  # the next decision is still inside that time, or the state ended first
-        while self._logged and self._logged[0][1] <= self._t0 + free_from:
+        while self._logged and self._logged[0][1] <= free_at:
             self._logged.pop(0)  # the time it lay in
+        free_from = free_at - self._t0
         cur = self._open = _OpenSpan(decision.state, free_from, free_from)
         cur.add(replace(decision, t=free_from))
         if until < t or closing:
@@ -1569,7 +1584,7 @@ class StoreSink:
         if self._held is not None:
             self._take_up_held(t)
         if self._logged and self._logged_already(t):
-            self._held = (decision, self._logged[0][1] - self._t0)
+            self._held = (decision, self._logged[0][1])
         else:
             cur = self._open
             if cur is not None and t - cur.last > self.max_gap:
