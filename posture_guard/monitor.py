@@ -891,6 +891,44 @@ def refuse_logging_twice(
     )
 
 
+def refuse_logging_under_monitor(db: Optional[str], start: str, span: tuple[float, float]) -> None:
+    """Stop a replay into the database a running monitor logs to, when its time runs on
+    past the moment the monitor's camera went into use: the monitor logs that time
+    itself, and has not written all of it yet (it writes every 5 s), so a replay ending
+    now was let through, and the two logged the same seconds, each where the other did
+    not look. ``span``: the stream time the replay runs to, from ``start``."""
+    if not db or not Path(db).exists():
+        return
+    from .service import read_service_status, running_pid
+    from .store import parse_start
+
+    own = paths.database_file()
+    try:
+        if not own.exists() or not os.path.samefile(db, own):
+            return
+    except OSError:
+        return
+    pid = running_pid()
+    status = read_service_status()
+    if pid is None or status is None or status.pid != pid:
+        return
+    since = status.camera_since if status.camera == "in use" else None
+    if status.camera == "starting":
+        since = status.at
+    if since is None:
+        return  # released or unavailable: the monitor logs nothing meanwhile
+    t0 = parse_start(start).timestamp()
+    if t0 + span[1] <= since:
+        return
+    by = datetime.fromtimestamp(since - span[1])
+    raise UserError(
+        f"--db {db} is the database the running monitor logs to, and it has been "
+        f"monitoring since {datetime.fromtimestamp(since):%Y-%m-%d %H:%M:%S}: this replay "
+        f"would log time after then, which the monitor logs itself (twice, then); give a "
+        f"--start up to {by:%Y-%m-%d %H:%M:%S}, for the replay to end by then"
+    )
+
+
 def start_of_run_cut_short(
     db: Optional[str], source: str, span: tuple[float, float]
 ) -> Optional[str]:
@@ -1171,6 +1209,7 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if getattr(args, "start", None) is None:
             args.start = start_of_run_cut_short(db, label, logs) or start_ending_now(span)
         refuse_future_start(db, args.start, span)
+        refuse_logging_under_monitor(db, args.start, span)
         completes = refuse_logging_twice(db, args.start, logs, label)
     refuse_states_out(args.states_out, {**inputs, "--db": db})
     if completes is not None:
@@ -1266,6 +1305,7 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     completes = None
     if db:
         refuse_future_start(db, args.start, span)
+        refuse_logging_under_monitor(db, args.start, span)
         completes = refuse_logging_twice(db, args.start, monitored_span(span, options), "demo")
         if completes is not None:
             print(completing_note(db, completes, args.start, given is not None), file=out)
