@@ -970,9 +970,9 @@ def completing_note(db: str, run: tuple[float, float], start: str, given: bool) 
     ``given``: whether the user gave that --start (else it was the run's, found)."""
     other = "" if given else "; give --start to log it at another time"
     return (
-        f"note: --db {db} holds {logged_hours(run[0], run[1])} of this replay, logged by "
-        f"a run of it cut short (killed, or stopped): this one, from the same --start "
-        f"{start}, logs the rest{other}"
+        f"note: --db {db} holds {logged_hours(run[0], round(run[1]))} of this replay, logged by "
+        f"a run of it that stopped there (killed, Ctrl-C, or the input damaged there): this "
+        f"one, from the same --start {start}, logs what follows{other}"
     )
 
 
@@ -1458,6 +1458,16 @@ def print_logged(
     t0 = parse_start(start).timestamp()
     if completes is not None:
         span = (min(max(span[0], completes[1] - t0), span[1]), span[1])
+        if logged_to(db, completes[0], t0 + span[1]) <= completes[1] + 1e-3:
+            # a video damaged half-way ends its log there every time: the run before
+            # had logged all of it that can be read
+            hours = logged_hours(completes[0], round(completes[1]))
+            print(
+                f"nothing more logged to {db}: it held all this replay could log "
+                f"({hours}; the input ends there, or its time is logged already)",
+                file=out,
+            )
+            return
     begin = datetime.fromtimestamp(t0 + span[0])
     hours = logged_hours(t0 + span[0], t0 + round(span[1]))  # the end as the totals round it
     # the day of the last moment logged (a log that ends at midnight does not reach the
@@ -1476,6 +1486,16 @@ def print_logged(
     else:
         shows = f"{summary} shows the first day, `--date {last}` the last"
     print(f"logged to {db}: {hours} ({shows})", file=out)
+
+
+def logged_to(db: str, start: float, end: float) -> float:
+    """The latest moment (POSIX seconds) logged in ``db`` by spans within ``start`` to
+    ``end``, or ``start`` when none is."""
+    from .store import Store
+
+    with Store.open(db, create=False, read_only=True) as store:
+        spans = store.spans(start, end + 1e-3)
+    return max([start, *(s.end for s in spans)])
 
 
 def logged_hours(start: float, end: float) -> str:

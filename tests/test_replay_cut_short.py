@@ -137,7 +137,7 @@ def test_a_replay_cut_short_and_run_again_finishes_its_log(
         assert status == -signal.SIGKILL
     out = posture_guard_ok(argv, tmp_path)
     assert out.startswith(f"note: --db {db} holds 2026-11-30 08:00:00 to ")
-    assert "logged by a run of it cut short (killed, or stopped)" in out
+    assert "logged by a run of it that stopped there (killed, Ctrl-C, or the input" in out
     spans = _spans(db)
     assert spans[: len(cut) - 1] == cut[:-1]  # what it logged is kept as it was
     _as_one_replay(spans, whole)
@@ -169,10 +169,34 @@ def test_a_replay_without_start_cut_short_is_finished_at_the_time_it_began(
     cut = _spans(db)
     time.sleep(1.0)  # a new "now"
     out = posture_guard_ok(argv, tmp_path)
-    assert "logs the rest; give --start to log it at another time" in out
+    assert "logs what follows; give --start to log it at another time" in out
     spans = _spans(db)
     assert spans[0] == cut[0]  # finished where it began, not at a new time
     assert all(b[1] >= a[2] - 1e-6 for a, b in zip(spans, spans[1:]))
     moved = spans[0][1] - _spans(whole)[0][1]  # that replay ran from START
     shifted = [(s, a - moved, b - moved, c) for s, a, b, c in spans]
     assert _by_state(shifted) == pytest.approx(_by_state(_spans(whole)), abs=1e-3)
+
+
+def test_a_video_damaged_half_way_replayed_again_logs_nothing_more_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """A video damaged half-way logs up to the damage, every time: replayed again, it
+    was taken for a run cut short, said to log the rest, and named hours it had not
+    logged ("logged to F: 09:00:03 to 09:00:04")."""
+    from tests.test_cli import _mp4_damaged_after_its_start
+
+    _, damaged = _mp4_damaged_after_its_start(tmp_path)
+    db = tmp_path / "log.sqlite3"
+    argv = ["replay", "--video", str(damaged), "--quiet", "--db", str(db), "--start", START]
+    posture_guard_ok(argv, tmp_path)
+    logged = _spans(db)
+    out = posture_guard_ok(argv, tmp_path)
+    assert _spans(db) == logged
+    t0 = datetime.fromisoformat(START).timestamp()
+    hours = logged_hours(t0, round(logged[-1][2]))
+    last = out.strip().splitlines()[-1]
+    assert last == (
+        f"nothing more logged to {db}: it held all this replay could log ({hours}; the "
+        "input ends there, or its time is logged already)"
+    )
