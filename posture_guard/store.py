@@ -1457,9 +1457,9 @@ class StoreSink:
     says where the spans are kept (they are added the next time the database opens), so
     no recorded posture is lost.
 
-    A session logs no time that is logged already. A live session's times are its start plus a
-    clock that never jumps, but when the wall clock is set back (NTP correcting a clock
-    that ran fast, or the user) the monitor starts a new session at the new time, before
+    A session logs no time that is logged already. A live session's times are its start
+    plus a clock that never jumps, but when the wall clock is set back (NTP correcting a
+    clock that ran fast, or the user) the monitor starts a new session at the new time, before
     the end of what the last one logged: that time was logged twice, and the day's
     summary counted more monitored time than its clock hours hold. So a live session
     leaves out the time that spans already stored (or kept aside) cover: a span ends
