@@ -956,13 +956,12 @@ def start_of_run_cut_short(
         if abs(b - begin) > 1e-6:
             break
         begin = a
-    t0 = begin - span[0]
-    if abs(t0 - round(t0)) < 1e-3:
-        t0 = round(t0)  # the whole second a --start or "ending now" gave
+    # the whole second a --start or "ending now" gave: the first frame decided on may
+    # come up to a frame after the moment monitoring begins (after --calibrate-seconds)
+    t0 = math.floor(begin - span[0] + 1e-3)
     if end >= t0 + span[1] - 1e-3:
         return None  # logged whole: this one is a replay of its own, ending now
-    moment = datetime.fromtimestamp(t0, timezone.utc).astimezone()
-    return moment.isoformat(timespec="microseconds" if t0 % 1 else "seconds")
+    return datetime.fromtimestamp(t0, timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 def completing_note(db: str, run: tuple[float, float], start: str, given: bool) -> str:

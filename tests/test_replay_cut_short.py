@@ -178,6 +178,26 @@ def test_a_replay_without_start_cut_short_is_finished_at_the_time_it_began(
     assert _by_state(shifted) == pytest.approx(_by_state(_spans(whole)), abs=1e-3)
 
 
+def test_a_calibrated_replay_without_start_cut_short_is_finished_from_its_own_start(
+    long_stream: Path, tmp_path: Path
+) -> None:
+    """Calibrating on its first 10.1 s, a replay's first decision is on the next frame,
+    at 10.2 s: the start found for the rerun was taken as 0.1 s after the run's own
+    (ending now gives whole seconds), and the rest of the replay logged 0.1 s off."""
+    db = tmp_path / "log.sqlite3"
+    argv = ["replay", "--landmarks", str(long_stream), "--quiet", "--db", str(db),
+            "--calibrate-seconds", "10.1"]  # fmt: skip
+    _stopped_half_way(argv, db, tmp_path, signal.SIGKILL)
+    cut = _spans(db)
+    own = datetime.fromtimestamp(round(cut[0][1] - 10.2)).astimezone()
+    out = posture_guard_ok(argv, tmp_path)
+    assert f"from the same --start {own.isoformat(timespec='seconds')}, logs what" in out
+    spans = _spans(db)
+    assert all(b[1] >= a[2] - 1e-6 for a, b in zip(spans, spans[1:]))
+    last_t = load_stream(long_stream)[1][-1].t
+    assert spans[-1][2] == pytest.approx(own.timestamp() + last_t, abs=1e-6)
+
+
 def test_a_video_damaged_half_way_replayed_again_logs_nothing_more_and_says_so(
     tmp_path: Path,
 ) -> None:
