@@ -430,7 +430,12 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
     """Make sure the database at ``path`` can be opened; set a damaged one aside.
 
     Returns where a damaged file was moved (and says so on ``out`` and in the log), or
-    None. Damaged means sqlite cannot open it, or its quick check finds damage inside.
+    None. Damaged means sqlite cannot open it, or its quick check finds damage inside,
+    or the file is cut to nothing with its -wal beside it. Damage is looked for read only
+    before the file is opened to write: that open, closing, copied the -wal into the
+    damaged file and removed it (and sqlite deleted the -wal of a file of 0 bytes unread),
+    so the file set aside was not the one found damaged and its -wal, which may hold the
+    last minutes of posture, was gone. Both are moved aside as they were.
     A database another program holds for the whole wait is left alone and the start is
     refused for now (TryAgainLater: exit 75, which the login entry restarts): a lock is
     temporary, and its 2, "refused for good", left the monitor off. A file the user
@@ -443,38 +448,47 @@ def prepare_database(path: Path, out: Optional[IO[str]] = None) -> Optional[Path
         DatabaseLocked,
         ForeignWal,
         Store,
+        foreign_wal,
         full_disk,
+        kept_wal,
         quarantine_damaged,
         sqlite_problem,
     )
 
-    try:
-        # the side file waits for the monitor's own open (and its store sink)
-        Store.open(path, take_in=False).close()
-        # Opening reads the schema alone: a file damaged inside (bytes overwritten, a
-        # page lost) opened, and every flush the damage refused went to the side file,
-        # start after start, while the monitor ran on and `status` said the log could
-        # not be read. sqlite's quick check finds it (a few ms per MB, once a start).
-        if not _is_damaged(path):
-            return None
-    except ForeignWal:
-        raise  # the file is sound: another database's -wal is what must move
-    except UserError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, sqlite3.Error) and full_disk(path, cause) is not None:
-            # it holds only until room is made: exit 75, which the login entry restarts
-            # (a UserError's 2 is "refused for good", and the monitor stayed off)
-            raise TryAgainLater(str(exc)) from exc
-        if isinstance(exc, DatabaseLocked):
-            # held by another program (`PRAGMA locking_mode=EXCLUSIVE` keeps it so until
-            # that program closes it): gone later, as a full disk's hold is
-            raise TryAgainLater(str(exc)) from exc
-        if isinstance(cause, sqlite3.Error) and sqlite_problem(cause) in (ACCESS, LOCKED):
-            raise
-        if not _is_damaged(path):
-            raise
+    # read only, the -wal read but left as it is (another database's -wal is no damage:
+    # the open below refuses it)
+    if foreign_wal(path) is not None or not _is_damaged(path):
+        try:
+            # the side file waits for the monitor's own open (and its store sink)
+            Store.open(path, take_in=False).close()
+            # Opening reads the schema alone: a file damaged inside (bytes overwritten, a
+            # page lost) opened, and every flush the damage refused went to the side
+            # file, start after start, while the monitor ran on and `status` said the log
+            # could not be read. sqlite's quick check finds it (a few ms per MB, once a
+            # start), above, and here again for a file that could not be read then.
+            if not _is_damaged(path):
+                return None
+        except ForeignWal:
+            raise  # the file is sound: another database's -wal is what must move
+        except UserError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, sqlite3.Error) and full_disk(path, cause) is not None:
+                # it holds only until room is made: exit 75, which the login entry
+                # restarts (a UserError's 2 is "refused for good", and the monitor
+                # stayed off)
+                raise TryAgainLater(str(exc)) from exc
+            if isinstance(exc, DatabaseLocked):
+                # held by another program (`PRAGMA locking_mode=EXCLUSIVE` keeps it so
+                # until that program closes it): gone later, as a full disk's hold is
+                raise TryAgainLater(str(exc)) from exc
+            if isinstance(cause, sqlite3.Error) and sqlite_problem(cause) in (ACCESS, LOCKED):
+                raise
+            if not _is_damaged(path):
+                raise
     moved = quarantine_damaged(path)
-    message = f"the database {path} was damaged; it is kept as {moved} and a new one was started"
+    wal = kept_wal(moved)
+    kept = f"{moved}, its -wal file (its latest changes) as {wal}," if wal else f"{moved}"
+    message = f"the database {path} was damaged; it is kept as {kept} and a new one was started"
     log.error("%s", message)
     print(f"posture-guard: {message}", file=out or sys.stderr)
     Store.open(path).close()
@@ -488,10 +502,12 @@ def _is_damaged(path: Path) -> bool:
     read-only folder or -shm file): that file is sound, and moving it aside would hide
     the user's data behind a new, empty database.
     """
-    from .store import DAMAGED, sqlite_problem
+    from .store import DAMAGED, emptied_with_wal, sqlite_problem
 
     if not path.is_file():
         return False
+    if emptied_with_wal(path) is not None:
+        return True  # before any open: sqlite would delete that -wal
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
     except sqlite3.Error as exc:

@@ -346,6 +346,44 @@ def foreign_wal(path: Path) -> Optional[Path]:
     return None
 
 
+def emptied_with_wal(path: Path) -> Optional[Path]:
+    """The -wal file beside the database at ``path`` when the file is cut to nothing (0
+    bytes) and that -wal holds pages, else None.
+
+    Why: sqlite takes a file of 0 bytes for a new database and deletes any -wal beside
+    it at the first open, read-only too: a database file cut to nothing (a crash, a copy
+    or a sync cut short) lost with it the -wal that held its latest changes, the last
+    minutes of posture or more, and every command went on with a new, empty database. No
+    database posture_guard writes is ever so (sqlite writes its first page to the file
+    before any -wal), so it is taken for damaged, and the -wal is kept. Looked at without
+    opening anything."""
+    wal = _side_files(path)[0]
+    try:
+        if _real_file(path).stat().st_size == 0 and wal.stat().st_size > 32:
+            return wal  # more than a header: pages in it
+    except OSError:
+        pass
+    return None
+
+
+def _emptied_error(path: Path, wal: Path) -> UserError:
+    """The refusal of a database file cut to nothing with its -wal beside it (see
+    :func:`emptied_with_wal`); nothing is opened or changed."""
+    what = (
+        f"database {path} is damaged: the file is empty (cut to nothing: a crash, or a copy "
+        f"cut short?) and its -wal file {wal} holds its latest changes"
+    )
+    if not _is_users_database(path):
+        return UserError(
+            f"{what}; check the path, and keep both files (a recovery tool may still save "
+            "their data): `replay --db` and `demo --db` start a new one"
+        )
+    return UserError(
+        f"{what}; move or rename both (keep them: a recovery tool may still save their data) "
+        "and a new one is started"
+    )
+
+
 def _schema_of(target: str) -> Optional[tuple[int, frozenset[tuple[Any, ...]]]]:
     """(schema version, the names of the tables and indexes) of the database
     the sqlite URI ``target`` opens, or None when it cannot be read."""
@@ -548,6 +586,9 @@ class Store:
                 paths.create_private(path)
             except OSError:
                 pass  # refused: sqlite3.connect tries too, and its error is reported
+        wal = emptied_with_wal(path) if found else None
+        if wal is not None:  # before any open: sqlite would delete that -wal
+            raise _emptied_error(path, wal)
         wal = foreign_wal(path) if found else None
         if wal is not None:
             raise ForeignWal(
@@ -1340,6 +1381,8 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
 
     Nothing is deleted: the file is renamed to ``NAME.damaged-YYYYmmddTHHMMSS`` so the
     user (or a recovery tool) still has it, and the next open starts a fresh database.
+    Its -wal file, which may hold its latest changes, becomes ``NAME.damaged-...-wal``
+    (see :func:`kept_wal`).
     A path that is a link stays one: the file it names is moved, beside itself, and the
     new database is made there, through the link.
     """
@@ -1353,6 +1396,16 @@ def quarantine_damaged(path: Union[str, Path], now: Optional[datetime] = None) -
     except OSError as exc:
         raise UserError(f"cannot move damaged database {path} aside: {exc}") from exc
     return target
+
+
+def kept_wal(moved: Path) -> Optional[Path]:
+    """The -wal file kept beside a database set aside at ``moved`` when it holds pages
+    (changes not in the file itself), else None: what the user is told is kept with it."""
+    wal = moved.with_name(moved.name + "-wal")
+    try:
+        return wal if wal.stat().st_size > 32 else None
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------------- the sink
@@ -1829,7 +1882,9 @@ __all__ = [
     "Store",
     "StoreSink",
     "access_problem",
+    "emptied_with_wal",
     "foreign_wal",
+    "kept_wal",
     "newer_schema",
     "open_for_adding",
     "open_for_reading",

@@ -947,6 +947,97 @@ def test_the_monitor_start_sets_aside_the_damaged_file_a_link_names_not_the_link
     assert sorted(p.name for p in drive.iterdir()) == sorted([real.name, kept.name])
 
 
+def _killed_with_its_wal(db: Path, home: Path) -> bytes:
+    """A monitor's database with 200 spans checkpointed into the file and, its process
+    killed before the next checkpoint, the changes after them in its -wal alone: 20
+    spans added and 30 of the earlier ones' ends moved. The -wal's bytes."""
+    script = (
+        "import os, sys\n"
+        "from posture_guard.states import PostureState as P\n"
+        "from posture_guard.store import Span, Store\n"
+        "with Store.open(sys.argv[1]) as s:\n"
+        "    s.add_spans([Span(P.GOOD, 1000.0 + i * 10, 1005.0 + i * 10) for i in range(200)])\n"
+        "s = Store.open(sys.argv[1])\n"
+        "s.conn.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "s.write(lambda c: c.execute('UPDATE spans SET end = end + 1 WHERE id > 170'))\n"
+        "s.add_spans([Span(P.FORWARD_HEAD, 9000.0 + i * 10, 9005.0 + i * 10) for i in range(20)])\n"
+        "os._exit(0)  # killed: the last changes are in the -wal alone\n"
+    )
+    env = {**os.environ, "POSTURE_GUARD_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", script, str(db)], check=True, env=env, timeout=120)
+    wal = db.with_name(db.name + "-wal")
+    assert wal.stat().st_size > 4096
+    return wal.read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["header written over", "a page written over", "emptied"])
+def test_the_monitor_start_keeps_a_damaged_databases_wal_with_it_as_it_was(tmp_path, damage):
+    """A monitor killed (its last changes in the -wal alone), then its database damaged.
+    The start opened the file to write before setting it aside: closing, sqlite copied
+    the -wal into the damaged file and removed it, so the file kept was not the one found
+    damaged, and a file cut to nothing (0 bytes) had its -wal deleted unread and was not
+    set aside at all (an empty file opens): the last posture was lost. Both are kept now,
+    byte for byte, and the message says where."""
+    home = tmp_path / "home"
+    db = home / "data" / "posture.sqlite3"
+    db.parent.mkdir(parents=True)
+    wal = _killed_with_its_wal(db, home)
+    data = bytearray(db.read_bytes())
+    if damage == "header written over":
+        data[:16] = b"not a database!!"
+    elif damage == "a page written over":
+        data[4096 * 3 : 4096 * 3 + 600] = b"\xaa" * 600
+    else:
+        data = bytearray()
+    db.write_bytes(bytes(data))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from posture_guard import paths, service\n"
+            "service.prepare_database(paths.database_file())\n",
+        ],
+        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    kept = [p for p in db.parent.glob("posture.sqlite3.damaged-*") if "-" not in p.name[-4:]]
+    assert len(kept) == 1, done.stderr
+    (moved,) = kept
+    moved_wal = moved.with_name(moved.name + "-wal")
+    assert moved.read_bytes() == bytes(data)  # the file as it was found
+    assert moved_wal.read_bytes() == wal  # and its -wal, with the last posture
+    assert (
+        f"the database {db} was damaged; it is kept as {moved}, its -wal file (its latest "
+        f"changes) as {moved_wal}, and a new one was started"
+    ) in done.stderr
+    with Store.open(db) as store:  # a new, sound database took its place
+        assert store.read("SELECT COUNT(*) FROM spans") == [(0,)]
+
+
+@pytest.mark.parametrize("argv", [["summary"], ["headache", "add", "--intensity", "2"]])
+def test_a_database_cut_to_nothing_is_refused_and_its_wal_kept(tmp_path, argv):
+    """A database file cut to nothing beside the -wal of its latest changes: sqlite takes
+    a file of 0 bytes for a new database and deleted that -wal at the first open, every
+    command's, and `summary` said nothing was monitored. It is refused in one line, as a
+    damaged file, and both files stay as they are."""
+    home = tmp_path / "home"
+    db = home / "data" / "posture.sqlite3"
+    db.parent.mkdir(parents=True)
+    wal = _killed_with_its_wal(db, home)
+    db.write_bytes(b"")
+    done = posture_guard(argv, home, capture_output=True)
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert (
+        f"database {db} is damaged: the file is empty (cut to nothing: a crash, or a copy cut "
+        f"short?) and its -wal file {db}-wal holds its latest changes; move or rename both"
+    ) in done.stderr
+    assert db.read_bytes() == b"" and db.with_name(db.name + "-wal").read_bytes() == wal
+
+
 # --------------------------------------------------------------------------- the side file
 def _good_line(start: float) -> bytes:
     return json.dumps(
