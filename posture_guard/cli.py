@@ -204,7 +204,9 @@ def session_sinks(
         from .store import Store, StoreSink, session_with_start
 
         session = session_with_start(session, getattr(args, "start", None))
-        store = Store.open(db or paths.database_file())
+        # a live session's database held by another program (a session starts after the
+        # clock was set, too): the monitor keeps its spans in the side file meanwhile
+        store = Store.open(db or paths.database_file(), lock_later=session.live)
         sinks.append(StoreSink(store, session, own_store=True))
     # coach (issue 4): live runs coach by default, replay with --notify, demo always
     from .coach import build_sink, event_logger

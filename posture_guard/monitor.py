@@ -191,9 +191,17 @@ class Pipeline:
         end = t_end if t_end is not None else (self._last.t if self._last else 0.0)
         if self._last is not None and end > self._last.t:
             self._add_span(end)
+        # every sink is closed, whatever one before it said (the database's, held by
+        # another program, left the coach's unclosed); the first refusal is raised after
+        failed: Optional[UserError] = None
         for sink in self.sinks:
-            sink.close(end)
+            try:
+                sink.close(end)
+            except UserError as exc:
+                failed = failed or exc
         self.totals.end = end
+        if failed is not None:
+            raise failed
         return self.totals
 
 

@@ -1273,7 +1273,13 @@ def run(
             # settings of the new day.
             ended, closed = service, pipeline
             service = pipeline = None  # closed once, also when closing fails
-            _end_session(ended, closed, out)
+            try:
+                _end_session(ended, closed, out)
+            except UserError as exc:
+                # the database held by another program as the session ends: its spans
+                # are in the side file, which the next session takes in once it is free
+                # (this ended the monitor with exit status 2, "refused for good")
+                log.warning("%s", exc)
             moved = report.clock_set_by
             level = logging.WARNING
             if moved is not None and wall_clock is not None:

@@ -499,6 +499,9 @@ class Store:
         self._closed = False
         self.path = path
         self.lock_timeout = lock_timeout
+        #: whether the file was readied (schema read and upgraded, WAL mode) at the open;
+        #: False only for one opened with ``lock_later`` while another program held it
+        self.prepared = True
         #: the sqlite URI of a read-only connection, or None for the usual read-write one
         self._target = target
         #: (device, inode) of the file the connection writes; see :meth:`_follow_file`
@@ -538,6 +541,7 @@ class Store:
         create: bool = True,
         read_only: bool = False,
         take_in: bool = True,
+        lock_later: bool = False,
     ) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.
 
@@ -556,6 +560,16 @@ class Store:
         ``take_in=False`` leaves the side file for a later open: for a check that the
         database opens, followed by the open that uses it (the monitor's start waited
         the lock timeout, and said the spans were not in yet, once for each).
+
+        ``lock_later=True`` is for the running monitor's store (each session opens its
+        own): a database another program holds for the whole wait is not refused but
+        returned not yet readied (:attr:`prepared` False), the side file left; its first
+        read or write readies it, or meets the lock as a write would (a DatabaseLocked),
+        so the monitor keeps its spans in the side file meanwhile. Why: a lock taken
+        between two sessions (after the clock was set, at a plan's midnight) stopped the
+        monitor with exit status 2, "refused for good", which the login entry does not
+        restart, though a lock is temporary and one met at a flush only sends the
+        spans to the side file.
         """
         path = Path(path)
         try:
@@ -600,7 +614,18 @@ class Store:
         try:
             conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
             store = cls(conn, path, lock_timeout)
-            store._prepare()
+            try:
+                store._prepare()
+            except sqlite3.Error as exc:
+                if not (lock_later and sqlite_problem(exc) == LOCKED):
+                    raise
+                store.prepared = False
+                log.warning(
+                    "%s; posture spans are kept in %s until it can be written",
+                    _locked_error(path, lock_timeout),
+                    store.pending_path,
+                )
+                return store  # readied, and the side file taken in, once it is free
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -705,6 +730,20 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
 
+    def _ready(self) -> None:
+        """Ready a file opened with ``lock_later`` while it was held (see :meth:`open`),
+        at its first read or write; a lock that still holds is a DatabaseLocked."""
+        if self.prepared:
+            return
+        conn = self.conn
+        try:
+            self._prepare()
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise self._user_error(exc) from exc
+        self.prepared = True
+
     def close(self) -> None:
         """Close the connection; a later read or write reopens it (sinks close in order,
         and the coach may still log an event after the store sink has finished)."""
@@ -755,6 +794,7 @@ class Store:
         gives up; on failure nothing of the transaction is kept, so callers can retry.
         """
         self._follow_file()
+        self._ready()
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -902,6 +942,7 @@ class Store:
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a query; a damaged file becomes a UserError naming the database."""
+        self._ready()
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
@@ -1547,9 +1588,10 @@ class StoreSink:
         self._failing = False  # the database refused: spans go to the side file
         self._reopened = store.reopened  # the store's file the row ids are of
         self._tried_wall = self._last_commit_wall  # when the database was last tried
-        if store.pending_path.exists():
-            # left by an earlier session and not taken in at the open (the database was
-            # held): the first commit takes it in
+        if store.pending_path.exists() or not store.prepared:
+            # left by an earlier session and not taken in at the open, or a store not
+            # readied (the database was held): the first commit tries it, waiting no
+            # longer than a retry, and takes the side file in
             self._failing, self._tried_wall = True, float("-inf")
         self.set_aside = 0  # spans put in the side file since the database last took any
         self._warned = 0
@@ -1573,10 +1615,13 @@ class StoreSink:
         A database that cannot be read now is taken as holding none: the first commit
         meets its trouble anyway."""
         found: list[tuple[float, float]] = []
+        # a database held at the open is not waited for again (the loop has frames to read)
+        wait = self.store.lock_timeout if self.store.prepared else RETRY_LOCK_TIMEOUT
         try:
-            rows = self.store.read(
-                "SELECT start, end FROM spans WHERE end > ? ORDER BY start", (self._t0,)
-            )
+            with self.store.waiting_at_most(wait):
+                rows = self.store.read(
+                    "SELECT start, end FROM spans WHERE end > ? ORDER BY start", (self._t0,)
+                )
             found.extend((float(a), float(b)) for a, b in rows)
         except UserError:
             pass

@@ -1153,3 +1153,107 @@ def test_a_monitor_started_while_another_program_holds_the_database_exits_to_be_
     assert service.running_pid() is None  # the next start is not blocked
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT intensity FROM headaches").fetchall() == [(4,)]
+
+
+#: `posture-guard run` as the command line handles it, the webcam the fake one (the bundled
+#: landmark stream), the wall clock set an hour forward once the file argv[1] is there
+_RUN_WITH_CLOCK_SET = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    f"sys.path.insert(0, {str(TESTS)!r})\n"
+    "from fake_camera import StreamCamera\n"
+    "from posture_guard import cli, monitor, service\n"
+    "trigger = Path(sys.argv[1])\n"
+    "args = cli.build_parser().parse_args(['run'])\n"
+    "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
+    "args.handler = lambda a: service.run(\n"
+    "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, detector=camera,\n"
+    "    wall_clock=lambda: time.time() + (3600.0 if trigger.exists() else 0.0),\n"
+    ")\n"
+    "sys.exit(cli._handle(args))\n"
+)
+
+#: another program taking the database: a long write transaction, or (`exclusive`)
+#: `PRAGMA locking_mode=EXCLUSIVE`, which it gets only while no connection has the
+#: database open, so it tries every half millisecond: it gets it as the monitor's
+#: session ends, before the next one opens the database
+_HOLDER = (
+    "import sqlite3, sys, time\n"
+    "while True:\n"
+    "    conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)\n"
+    "    try:\n"
+    "        if sys.argv[2] == 'exclusive':\n"
+    "            conn.execute('PRAGMA locking_mode=EXCLUSIVE')\n"
+    "            conn.execute('BEGIN IMMEDIATE'); conn.execute('COMMIT')\n"
+    "            conn.execute('SELECT COUNT(*) FROM headaches').fetchone()\n"
+    "        else:\n"
+    "            conn.execute('BEGIN IMMEDIATE')\n"
+    "        break\n"
+    "    except sqlite3.OperationalError:\n"
+    "        conn.close(); time.sleep(0.0005)\n"
+    "print('held', flush=True); sys.stdin.read()\n"
+)
+
+
+@pytest.mark.parametrize("lock", ["write", "exclusive"])
+def test_a_lock_taken_while_the_monitor_runs_keeps_it_running_when_the_clock_is_set(
+    pg_home: Path, tmp_path: Path, lock: str
+) -> None:
+    """Another program takes the database while the monitor runs, and the clock is set
+    (a new session starts, as after NTP's correction or at a plan's midnight): the
+    session's end, its spans refused, or the new session's open of the held database
+    stopped the monitor with exit status 2, "refused for good", which the login entry
+    does not restart. It runs on, the spans in the side file, taken in once the lock has
+    gone."""
+    from tests.cli_run import posture_guard_ok
+
+    db = paths.database_file()
+    # in a process of its own: no connection of this one may keep the holder out
+    posture_guard_ok(["headache", "add", "--intensity", "4"], pg_home)
+    (tmp_path / "run.py").write_text(_RUN_WITH_CLOCK_SET, encoding="utf-8")
+    trigger, err, held = tmp_path / "clock-set", tmp_path / "err", tmp_path / "held"
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+    with open(err, "wb") as stderr:
+        monitor = subprocess.Popen(
+            [sys.executable, str(tmp_path / "run.py"), str(trigger)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    holder = None
+    try:
+        _wait_for(lambda: _last_end(db) is not None, 60)  # monitoring, the first flush in
+        with open(held, "wb") as said:
+            holder = subprocess.Popen(
+                [sys.executable, "-c", _HOLDER, str(db), lock],
+                stdin=subprocess.PIPE,
+                stdout=said,
+                text=True,
+            )
+        if lock == "write":
+            _wait_for(lambda: held.read_text() == "held\n", 60)
+        trigger.touch()
+        _wait_for(lambda: held.read_text() == "held\n", 60)
+        kept = f"posture spans are kept in {db}.pending.jsonl until it can be written"
+        said = ("the clock was set forward by 1 h", kept)
+        _wait_for(lambda: all(w in err.read_text() for w in said) or monitor.poll() is not None, 60)
+        time.sleep(6)  # a flush and a retry of the held database
+        assert monitor.poll() is None, err.read_text()  # still monitoring
+        assert all(w in err.read_text() for w in said)
+        holder.communicate("", timeout=30)
+        _wait_for(lambda: not db.with_name(db.name + ".pending.jsonl").exists(), 60)
+        _wait_for(lambda: (_last_end(db) or 0) > time.time() + 3000, 30)  # the new session's
+    finally:
+        if holder is not None and holder.poll() is None:
+            holder.communicate("", timeout=30)
+        if monitor.poll() is None:
+            monitor.send_signal(signal.SIGTERM)
+        monitor.wait(timeout=60)
+    assert monitor.returncode == 0, err.read_text()
+    assert "Traceback" not in err.read_text()
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT intensity FROM headaches").fetchall() == [(4,)]
+        spans = conn.execute("SELECT start, end FROM spans ORDER BY start").fetchall()
+    before = [s for s in spans if s[1] < time.time() + 600]
+    after = [s for s in spans if s[0] > time.time() + 3000]
+    assert before and after  # both sessions' posture, none lost to the lock
