@@ -1035,7 +1035,26 @@ class Store:
     # ------------------------------------------------------------------ pending file
     @property
     def pending_path(self) -> Path:
-        return self.path.with_name(self.path.name + PENDING_SUFFIX)
+        """The side file: beside the file the database path names, through any links.
+
+        Why: with the database kept on another drive and linked from the data folder, the
+        spans went into a file beside the link, away from the data, where an open of the
+        file itself (`--db` the drive's path) never looked: it reported them missing."""
+        real = _real_file(self.path) if self.path.is_symlink() else self.path
+        return real.with_name(real.name + PENDING_SUFFIX)
+
+    def _pending_paths(self) -> list[Path]:
+        """Every side file to take in: :attr:`pending_path`, and one an older version
+        left beside the link the database path is, if it is one."""
+        beside_link = self.path.with_name(self.path.name + PENDING_SUFFIX)
+        here = self.pending_path
+        if beside_link == here or not (beside_link.exists() or beside_link.is_symlink()):
+            return [here]
+        return [here, beside_link]
+
+    def has_pending(self) -> bool:
+        """Whether a side file waits to be taken in (see :meth:`_pending_paths`)."""
+        return any(p.exists() or p.is_symlink() for p in self._pending_paths())
 
     def save_pending(self, spans: Sequence[Span]) -> Path:
         """Append spans that could not be committed to the side file, read on next open.
@@ -1093,12 +1112,17 @@ class Store:
         lock is held, so a monitor adding lines never waits on another program's
         database lock): lines a running monitor adds at that moment go into the
         database or into a new side file, never into a file being removed.
+
+        A side file an older version left beside a link to the database is taken in too.
         """
-        pending = self.pending_path
+        return sum(self._import_pending_file(p, wait) for p in self._pending_paths())
+
+    def _import_pending_file(self, pending: Path, wait: bool) -> int:
+        """:meth:`_import_pending` of the side file ``pending``."""
         if self.read_only or not (pending.exists() or pending.is_symlink()):
             return 0
         if not pending.is_file():
-            self._set_pending_aside("it is not a file")
+            self._set_pending_aside(pending, "it is not a file")
             return 0
         with contextlib.ExitStack() as held:
 
@@ -1134,7 +1158,7 @@ class Store:
                 return 0
             spans, bad = found
             if bad:
-                self._set_pending_aside(f"{bad}; the good spans ({len(spans)}) were added")
+                self._set_pending_aside(pending, f"{bad}; the good spans ({len(spans)}) were added")
                 return len(spans)
             try:
                 pending.unlink()
@@ -1151,8 +1175,7 @@ class Store:
                 ) from exc
         return len(spans)
 
-    def _set_pending_aside(self, why: str) -> None:
-        pending = self.pending_path
+    def _set_pending_aside(self, pending: Path, why: str) -> None:
         target = _damaged_name(pending)
         try:
             pending.rename(target)
@@ -1588,7 +1611,7 @@ class StoreSink:
         self._failing = False  # the database refused: spans go to the side file
         self._reopened = store.reopened  # the store's file the row ids are of
         self._tried_wall = self._last_commit_wall  # when the database was last tried
-        if store.pending_path.exists() or not store.prepared:
+        if store.has_pending() or not store.prepared:
             # left by an earlier session and not taken in at the open, or a store not
             # readied (the database was held): the first commit tries it, waiting no
             # longer than a retry, and takes the side file in
@@ -1625,11 +1648,12 @@ class StoreSink:
             found.extend((float(a), float(b)) for a, b in rows)
         except UserError:
             pass
-        try:
-            kept, _ = parse_pending(self.store.pending_path.read_bytes())
-            found.extend((span.start, span.end) for span in kept if span.end > self._t0)
-        except OSError:
-            pass  # no side file (the usual case), or one that cannot be read
+        for pending in self.store._pending_paths():
+            try:
+                kept, _ = parse_pending(pending.read_bytes())
+                found.extend((span.start, span.end) for span in kept if span.end > self._t0)
+            except OSError:
+                pass  # no side file (the usual case), or one that cannot be read
         merged: list[tuple[float, float]] = []
         for a, b in sorted(found):
             if merged and a <= merged[-1][1]:

@@ -1547,3 +1547,62 @@ def test_the_databases_own_wal_after_a_vacuum_is_not_taken_for_another_databases
         assert len(monitor.spans(0, 2e10)) == 150
     finally:
         monitor.close()
+
+
+def _linked_database(tmp_path: Path) -> tuple[Path, Path]:
+    """The database kept on another drive and linked from where --db names it: (the link,
+    the file it names), the database made with its tables."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "drive").mkdir()
+    real = tmp_path / "drive" / "posture.sqlite3"
+    link = tmp_path / "data" / "posture.sqlite3"
+    link.symlink_to(real)
+    Store.open(link).close()
+    return link, real
+
+
+def test_spans_kept_aside_of_a_linked_database_go_beside_the_file_it_names(tmp_path):
+    """A demo logged through a link to a database on another drive while another program
+    held it kept its spans in `posture.sqlite3.pending.jsonl` beside the link, away from
+    the data: an open of the file itself (`summary --db` the drive's path) never took
+    them in and said nothing was monitored. They are kept beside the file, and read."""
+    link, real = _linked_database(tmp_path)
+    holder = sqlite3.connect(real, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program's long write
+    try:
+        done = posture_guard(
+            ["demo", "--db", str(link), "--start", "2026-11-02T09:00"],
+            tmp_path / "home",
+            capture_output=True,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    kept = real.with_name(real.name + ".pending.jsonl")
+    assert done.returncode == 2 and f"were kept in {kept} and will be added" in done.stderr
+    assert kept.exists() and sorted(p.name for p in link.parent.iterdir()) == [link.name]
+    summary = posture_guard(
+        ["summary", "--db", str(real), "--date", "2026-11-02"],
+        tmp_path / "home",
+        capture_output=True,
+    )
+    assert summary.returncode == 0 and "nothing was monitored" not in summary.stdout
+    assert not kept.exists()
+
+
+def test_a_side_file_an_older_version_left_beside_the_link_is_still_taken_in(tmp_path):
+    """An older version kept the spans beside the link: opened through the link, they
+    are taken in as before, and the file removed."""
+    link, real = _linked_database(tmp_path)
+    old = link.with_name(link.name + ".pending.jsonl")
+    old.write_bytes(_good_line(T0) + b"\n" + _good_line(T0 + 30) + b"\n")
+    done = posture_guard(
+        ["summary", "--db", str(link), "--date", START.date().isoformat()],
+        tmp_path / "home",
+        capture_output=True,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "monitored             1 min" in done.stdout, done.stdout
+    assert not old.exists()
+    with Store.open(real) as store:
+        assert [(s.start, s.end) for s in store.spans(0, 2e10)] == [(T0, T0 + 60)]
