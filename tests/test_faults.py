@@ -1044,6 +1044,56 @@ def test_the_monitor_sets_aside_a_database_damaged_inside_and_logs_to_a_new_one(
     assert cli.main(["summary"]) == 0  # the new database reads
 
 
+#: `posture-guard run` as the command line handles it, the webcam the fake one (the bundled
+#: landmark stream); ``{clock}`` is where :func:`_write_run_script` puts the clock set
+_RUN_SCRIPT = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "sys.path.insert(0, {tests!r})\n"
+    "from fake_camera import StreamCamera\n"
+    "from posture_guard import cli, monitor, service\n"
+    "args = cli.build_parser().parse_args(['run'])\n"
+    "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
+    "extra = {{}}\n"
+    "{clock}"
+    "args.handler = lambda a: service.run(\n"
+    "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, detector=camera,\n"
+    "    **extra\n"
+    ")\n"
+    "sys.exit(cli._handle(args))\n"
+)
+
+#: the wall clock set an hour forward once the file argv[1] is there; the next session's
+#: open of the database waits (60 s at most) until the file argv[2] reads "held", so
+#: another program takes the database between the two sessions every time, not only when
+#: its polling happens to fall in that moment
+_CLOCK_SET = (
+    "from posture_guard.store import Store\n"
+    "trigger, held = Path(sys.argv[1]), Path(sys.argv[2])\n"
+    "extra['wall_clock'] = lambda: time.time() + (3600.0 if trigger.exists() else 0.0)\n"
+    "_open, _gated = Store.open.__func__, []\n"
+    "said_held = lambda: held.exists() and held.read_text() == 'held\\n'\n"
+    "def _open_once_held(cls, *a, **k):\n"
+    "    if k.get('lock_later') and trigger.exists() and not _gated:\n"
+    "        _gated.append(True)\n"
+    "        until = time.monotonic() + 60\n"
+    "        while time.monotonic() < until and not said_held():\n"
+    "            time.sleep(0.01)\n"
+    "    return _open(cls, *a, **k)\n"
+    "Store.open = classmethod(_open_once_held)\n"
+)
+
+
+def _write_run_script(tmp_path: Path, clock_set: bool = False) -> Path:
+    """Write ``run.py`` into ``tmp_path``: the monitor in a process of its own, as the
+    command line runs it, with the fake webcam; ``clock_set`` adds :data:`_CLOCK_SET`
+    (arguments: the trigger file, the file the other program says "held" in)."""
+    script = tmp_path / "run.py"
+    text = _RUN_SCRIPT.format(tests=str(TESTS), clock=_CLOCK_SET if clock_set else "")
+    script.write_text(text, encoding="utf-8")
+    return script
+
+
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
 def test_a_monitor_started_on_a_full_disk_exits_to_be_started_again(
     pg_home: Path, tmp_path: Path
@@ -1061,20 +1111,7 @@ def test_a_monitor_started_on_a_full_disk_exits_to_be_started_again(
         'dd if=/dev/zero of="$DATA/fill" bs=4k 2>/dev/null\n'  # stops at ENOSPC: the disk full
         '"$PY" "$TMP/run.py" >"$TMP/out" 2>"$TMP/err"; echo $? >"$TMP/rc"\n'
     )
-    # `posture-guard run` as the command line handles it, the webcam the fake one
-    (tmp_path / "run.py").write_text(
-        "import sys, time\n"
-        f"sys.path.insert(0, {str(TESTS)!r})\n"
-        "from fake_camera import StreamCamera\n"
-        "from posture_guard import cli, monitor, service\n"
-        "args = cli.build_parser().parse_args(['run'])\n"
-        "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
-        "args.handler = lambda a: service.run(\n"
-        "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, detector=camera\n"
-        ")\n"
-        "sys.exit(cli._handle(args))\n",
-        encoding="utf-8",
-    )
+    _write_run_script(tmp_path)
     env = dict(
         os.environ,
         POSTURE_GUARD_HOME=str(pg_home),
@@ -1122,21 +1159,7 @@ def test_a_monitor_started_while_another_program_holds_the_database_exits_to_be_
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        # `posture-guard run` as the command line handles it, the webcam the fake one
-        (tmp_path / "run.py").write_text(
-            "import sys, time\n"
-            f"sys.path.insert(0, {str(TESTS)!r})\n"
-            "from fake_camera import StreamCamera\n"
-            "from posture_guard import cli, monitor, service\n"
-            "args = cli.build_parser().parse_args(['run'])\n"
-            "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
-            "args.handler = lambda a: service.run(\n"
-            "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, "
-            "detector=camera\n"
-            ")\n"
-            "sys.exit(cli._handle(args))\n",
-            encoding="utf-8",
-        )
+        _write_run_script(tmp_path)
         done = subprocess.run(
             [sys.executable, str(tmp_path / "run.py")],
             env=dict(os.environ, POSTURE_GUARD_HOME=str(pg_home)),
@@ -1154,24 +1177,6 @@ def test_a_monitor_started_while_another_program_holds_the_database_exits_to_be_
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT intensity FROM headaches").fetchall() == [(4,)]
 
-
-#: `posture-guard run` as the command line handles it, the webcam the fake one (the bundled
-#: landmark stream), the wall clock set an hour forward once the file argv[1] is there
-_RUN_WITH_CLOCK_SET = (
-    "import sys, time\n"
-    "from pathlib import Path\n"
-    f"sys.path.insert(0, {str(TESTS)!r})\n"
-    "from fake_camera import StreamCamera\n"
-    "from posture_guard import cli, monitor, service\n"
-    "trigger = Path(sys.argv[1])\n"
-    "args = cli.build_parser().parse_args(['run'])\n"
-    "camera = StreamCamera(monitor.demo_stream_path(), time.monotonic)\n"
-    "args.handler = lambda a: service.run(\n"
-    "    a, lambda s, c: cli.session_sinks(a, s, c), open_camera=camera.open, detector=camera,\n"
-    "    wall_clock=lambda: time.time() + (3600.0 if trigger.exists() else 0.0),\n"
-    ")\n"
-    "sys.exit(cli._handle(args))\n"
-)
 
 #: another program taking the database: a long write transaction, or (`exclusive`)
 #: `PRAGMA locking_mode=EXCLUSIVE`, which it gets only while no connection has the
@@ -1210,12 +1215,12 @@ def test_a_lock_taken_while_the_monitor_runs_keeps_it_running_when_the_clock_is_
     db = paths.database_file()
     # in a process of its own: no connection of this one may keep the holder out
     posture_guard_ok(["headache", "add", "--intensity", "4"], pg_home)
-    (tmp_path / "run.py").write_text(_RUN_WITH_CLOCK_SET, encoding="utf-8")
+    _write_run_script(tmp_path, clock_set=True)
     trigger, err, held = tmp_path / "clock-set", tmp_path / "err", tmp_path / "held"
     env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
     with open(err, "wb") as stderr:
         monitor = subprocess.Popen(
-            [sys.executable, str(tmp_path / "run.py"), str(trigger)],
+            [sys.executable, str(tmp_path / "run.py"), str(trigger), str(held)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
