@@ -15,7 +15,7 @@ import time
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import pytest
@@ -23,6 +23,10 @@ import pytest
 from posture_guard import cli, control, logs, notify, paths, service
 from posture_guard.service import Conditions, FrameHealth, ServiceSettings, check_frame
 from tests.buttons import ButtonNotifier
+
+if TYPE_CHECKING:
+    from posture_guard.store import Span
+    from posture_guard.summary import DaySummary
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # the fake camera lives beside this file
@@ -994,16 +998,15 @@ def test_a_clock_set_while_monitoring_is_followed_by_the_log_and_the_snooze(
     assert all(s.end <= t0 + step + 700 + 1 for s in after)
 
 
-def test_a_clock_set_back_while_monitoring_logs_no_time_twice(grace_hopper: Path) -> None:
-    """The clock is set 2 minutes back 4 minutes into a session (NTP correcting a clock
-    that ran fast, or the user). The session ends at 09:04 by the old time and a new one
-    starts at 09:02 by the new time: its 2 minutes were logged over the 2 the old one had
-    logged already, and the day's summary said 6 min monitored between 09:00 and 09:04,
-    clock time that holds 4."""
+def _run_set_back_at_4_min(
+    grace_hopper: Path, stop_at: float
+) -> tuple[list[Span], DaySummary, float]:
+    """A live run from LIVE_START to ``stop_at`` s, the clock set back 2 minutes 4 minutes
+    in: the spans logged around it, the day's summary and LIVE_START as a timestamp."""
     from posture_guard.store import Store
     from posture_guard.summary import summarize_day
 
-    clock = FakeClock(stop_at=360)
+    clock = FakeClock(stop_at=stop_at)
     world = CameraWorld(clock, clock())
     moved = [0.0]
 
@@ -1018,6 +1021,16 @@ def test_a_clock_set_back_while_monitoring_logs_no_time_twice(grace_hopper: Path
     with Store.open(paths.database_file()) as store:
         spans = store.spans(t0 - 3600, t0 + 3600)
         summary = summarize_day(store, LIVE_START.date())
+    return spans, summary, t0
+
+
+def test_a_clock_set_back_while_monitoring_logs_no_time_twice(grace_hopper: Path) -> None:
+    """The clock is set 2 minutes back 4 minutes into a session (NTP correcting a clock
+    that ran fast, or the user). The session ends at 09:04 by the old time and a new one
+    starts at 09:02 by the new time: its 2 minutes were logged over the 2 the old one had
+    logged already, and the day's summary said 6 min monitored between 09:00 and 09:04,
+    clock time that holds 4."""
+    spans, summary, t0 = _run_set_back_at_4_min(grace_hopper, stop_at=360)
     assert spans and spans[0].start - t0 < 5 and abs(spans[-1].end - (t0 + 240)) < 5
     assert all(b.start >= a.end for a, b in zip(spans, spans[1:]))  # none overlaps
     assert 230 <= summary.monitored_s <= 245  # 09:00 to 09:04 by the clock, once
@@ -1029,24 +1042,7 @@ def test_a_clock_set_back_loses_no_time_after_the_time_logged_already(grace_hopp
     from 09:04 was logged only from the first frame analysed after 09:04, the step up to
     it (3.5 s sitting still) lost though it was not logged before: the state the frame
     before 09:04 saw holds from 09:04 to that frame."""
-    from posture_guard.store import Store
-    from posture_guard.summary import summarize_day
-
-    clock = FakeClock(stop_at=480)
-    world = CameraWorld(clock, clock())
-    moved = [0.0]
-
-    def wall() -> float:
-        return _wall(LIVE_START, clock.elapsed) + moved[0]
-
-    clock.at(240, lambda: moved.__setitem__(0, -120.0))
-    out = io.StringIO()
-    assert _run_live(grace_hopper, clock, world, out=out, wall_clock=wall) == 0
-    assert "the clock was set back by 2 min;" in out.getvalue()
-    t0 = LIVE_START.timestamp()
-    with Store.open(paths.database_file()) as store:
-        spans = store.spans(t0 - 3600, t0 + 3600)
-        summary = summarize_day(store, LIVE_START.date())
+    spans, summary, t0 = _run_set_back_at_4_min(grace_hopper, stop_at=480)
     assert all(b.start >= a.end - 1e-6 for a, b in zip(spans, spans[1:]))  # none overlaps
     ends = [s.end - t0 for s in spans if s.end - t0 < 245]
     old_end = max(ends)  # where the session before the clock was set ends

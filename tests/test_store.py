@@ -908,6 +908,24 @@ def test_a_database_linked_to_a_drive_not_mounted_is_named_so_and_nothing_made(t
     assert not (tmp_path / "media").exists() and link.is_symlink()
 
 
+def _start_in_a_process(home: Path) -> subprocess.CompletedProcess[str]:
+    """What the monitor's start does to the database (``service.prepare_database``),
+    in a process of its own with ``home`` as POSTURE_GUARD_HOME: no connection of this
+    one may keep its files open."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from posture_guard import paths, service\n"
+            "service.prepare_database(paths.database_file())\n",
+        ],
+        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_monitor_start_sets_aside_the_damaged_file_a_link_names_not_the_link(tmp_path):
     """The database kept on another drive, linked from the data folder, damaged: the
     monitor's start moved the link aside as `posture.sqlite3.damaged-TIME` and made a new
@@ -924,18 +942,7 @@ def test_the_monitor_start_sets_aside_the_damaged_file_a_link_names_not_the_link
     assert posture_guard(["headache", "add", "--intensity", "4"], home).returncode == 0
     damaged = b"not a database, not any more" + real.read_bytes()[28:]
     real.write_bytes(damaged)  # its header written over: sqlite cannot open it
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from posture_guard import paths, service\n"
-            "service.prepare_database(paths.database_file())\n",
-        ],
-        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _start_in_a_process(home)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert [p.name for p in (home / "data").iterdir()] == [link.name]
@@ -990,18 +997,7 @@ def test_the_monitor_start_keeps_a_damaged_databases_wal_with_it_as_it_was(tmp_p
     else:
         data = bytearray()
     db.write_bytes(bytes(data))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from posture_guard import paths, service\n"
-            "service.prepare_database(paths.database_file())\n",
-        ],
-        env={**os.environ, "POSTURE_GUARD_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _start_in_a_process(home)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     kept = [p for p in db.parent.glob("posture.sqlite3.damaged-*") if "-" not in p.name[-4:]]
     assert len(kept) == 1, done.stderr
