@@ -1224,7 +1224,7 @@ class Coach:
             return st, []
         due: Optional[tuple[datetime, time, Exercise]] = None
         for at_t, ex_id in slots(now.date()):
-            at = datetime.combine(now.date(), at_t, tzinfo=now.tzinfo)
+            at = local_moment(now.date(), at_t, now)
             if at > now:
                 break
             done_until = st.plan_prompted_until
@@ -1433,6 +1433,27 @@ class Coach:
 
 def _secs(delta: timedelta) -> float:
     return delta.total_seconds()
+
+
+def local_moment(day: date, at: time, like: datetime) -> datetime:
+    """The moment the local clock reads ``at`` on ``day``, in ``like``'s convention (naive
+    in the engine's own tests, aware live).
+
+    Why not ``datetime.combine(day, at, tzinfo=like.tzinfo)``: live, ``like`` carries the
+    UTC offset of its own moment, so on the day the clocks change a plan's dose time got
+    the offset in force when it was looked at, not its own: after the clocks went back
+    the doses of the hour passed twice came due again and were prompted twice (02:30
+    CEST, then 02:30 CET). The zone's rules for that day are used instead, as a naive
+    local time's ``timestamp()`` applies them (the adherence report counts a dose due
+    so): a time the clock passes twice is its first pass, and one it skips (02:30 when
+    the clocks go forward at 02:00) is read with the offset before the change, the
+    moment the clock shows 03:30."""
+    if like.tzinfo is None:
+        return datetime.combine(day, at)
+    if isinstance(like.tzinfo, timezone):  # a fixed offset: the local zone made it
+        instant = datetime.combine(day, at).timestamp()
+        return datetime.fromtimestamp(instant, timezone.utc).astimezone()
+    return datetime.combine(day, at, tzinfo=like.tzinfo).astimezone(timezone.utc)
 
 
 # --------------------------------------------------------------------------- the shell
