@@ -156,6 +156,52 @@ def _end_still_to_come(h: Headache, now: datetime) -> list[str]:
     ]
 
 
+def _clock_jump(wall: datetime) -> float:
+    """Seconds by which the clocks changed around the naive local time ``wall``: more
+    than zero where the clock skipped it (going forward), less than zero where it showed
+    it twice (going back), else zero. A naive time's ``timestamp()`` follows ``fold``
+    only there."""
+    return wall.replace(fold=0).timestamp() - wall.replace(fold=1).timestamp()
+
+
+def _jump_words(seconds: float) -> str:
+    """'an hour', '30 min': how far the clocks went."""
+    minutes = round(abs(seconds) / 60)
+    return "an hour" if minutes == 60 else _hours_minutes(minutes)
+
+
+def _skipped_start(h: Headache) -> list[str]:
+    """The problem of a start the local clock never showed: 02:30 on the night the
+    clocks go forward at 02:00. Such an entry was saved as 02:30 and its duration and
+    the days it touches counted from 03:30, an hour no one gave."""
+    wall = h.started_at
+    if wall is None or _clock_jump(wall) <= 0:
+        return []
+    shown = datetime.fromtimestamp(wall.timestamp())
+    return [
+        f"start {h.day} {h.start:%H:%M} is a time the clock skipped that night (it went "
+        f"forward {_jump_words(_clock_jump(wall))}); give the time it showed "
+        f"({shown:%H:%M} is the moment {h.start:%H:%M} would have been)"
+    ]
+
+
+def first_pass_note(h: Headache) -> Optional[str]:
+    """The note that a start the local clock showed twice (the night the clocks go
+    back) is taken as the first time: the diary keeps a start as its clock time, and
+    its duration, the days it touches and the check-in are counted from that first
+    time. None for any other start."""
+    wall = h.started_at
+    if wall is None or _clock_jump(wall) >= 0:
+        return None
+    first = wall.astimezone()
+    z = first.strftime("%z")
+    return (
+        f"(the clock showed {h.start:%H:%M} twice on {h.day}, going back "
+        f"{_jump_words(_clock_jump(wall))}: the entry takes the first time, "
+        f"{h.start:%H:%M} at UTC{z[:3]}:{z[3:5]})"
+    )
+
+
 def _after(when: datetime, now: datetime) -> bool:
     """Whether local time ``when`` is still to come at ``now``, as instants. Why not
     compare the clock times: on the night the clocks go back, 02:40 of the first pass
@@ -182,6 +228,7 @@ def validate(
     now: Optional[datetime],
     stored_zero: bool = False,
     stored_duration: bool = False,
+    new_start: bool = True,
 ) -> Headache:
     """Return ``h`` if it is possible, else raise a UserError listing every problem.
 
@@ -193,7 +240,9 @@ def validate(
     contradicts itself. Versions before took 0; ``stored_zero`` lets such an entry already
     in a database be read and edited in its other fields (it is kept as it was).
     ``stored_duration`` does the same for a duration stored by a version that took up to
-    7 days (:data:`STORED_MAX_DURATION_MIN`); a duration given now is held to 72 h."""
+    7 days (:data:`STORED_MAX_DURATION_MIN`); a duration given now is held to 72 h.
+    ``new_start`` False (an edit that keeps the day and the start) lets an entry whose
+    start the clock skipped, saved by a version that took it, be edited otherwise."""
     problems: list[str] = []
     if h.intensity == 0 and isinstance(h.intensity, int) and not stored_zero:
         problems.append(NO_PAIN)
@@ -204,6 +253,8 @@ def validate(
         problems.append(f"date {h.day} is in the future")
     elif not EARLIEST_DAY <= h.day:
         problems.append(f"date {h.day} is before {EARLIEST_DAY}, the earliest date accepted")
+    elif now is not None and new_start and _skipped_start(h):
+        problems += _skipped_start(h)
     elif now is not None and h.started_at is not None and _after(h.started_at, now):
         problems.append(f"start {h.day} {h.start:%H:%M} is in the future")
     refused_when = len(problems) > before_when
@@ -468,6 +519,7 @@ class Diary:
             self.now(),
             stored_zero="intensity" not in changes,
             stored_duration="duration_min" not in changes,
+            new_start="day" in changes or "start" in changes,
         )
         if (new.day, new.start) != (old.day, old.start):
             # only a move onto another entry's start is refused: two entries of the same
@@ -999,6 +1051,9 @@ def _add_from_args(diary: Diary, args: argparse.Namespace) -> int:
     changes.setdefault("day", now.date())
     entry, replaced = diary.add(Headache(**changes))
     print(f"added {describe(entry)}")
+    note = first_pass_note(entry)
+    if note:
+        print(note)
     if replaced:
         print(f"(this replaces the headache-free check-in for {entry.day})")
     _say_free_days_run_into(diary, entry)
@@ -1081,6 +1136,9 @@ def cmd_headache_edit(args: argparse.Namespace) -> int:
         replaces = day is not None and diary.checked_in_free(day)
         changed = diary.edit(args.id, **changes)
         print(f"changed {describe(changed)}")
+        note = first_pass_note(changed) if {"day", "start"} & set(changes) else None
+        if note:
+            print(note)
         if replaces:  # as `headache add` says: the day no longer counts as headache-free
             print(f"(this replaces the headache-free check-in for {day})")
         _say_free_days_run_into(diary, changed)

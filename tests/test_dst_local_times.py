@@ -4,6 +4,7 @@ change (Europe/Berlin, and America/St_Johns, whose offset is not a whole hour)."
 from __future__ import annotations
 
 import io
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,8 +15,10 @@ import pytest
 
 from posture_guard.coach import CoachSettings, CoachSink
 from posture_guard.notify import PrintingNotifier
+from posture_guard.paths import DATABASE_NAME
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
+from tests.cli_run import posture_guard
 
 
 @pytest.fixture
@@ -92,3 +95,68 @@ def test_a_plan_dose_the_clock_skips_comes_when_the_adherence_report_counts_it_d
         "02:30 at 03:30+0200",
         "05:00 at 05:00+0200",
     ]
+
+
+def _headache(tmp_path, monkeypatch, zone: str, *argv: str):
+    """`posture-guard headache ARGV` in a process of its own, in time zone ``zone``,
+    with a throwaway HOME and POSTURE_GUARD_HOME (its database a real SQLite file)."""
+    monkeypatch.setenv("TZ", zone)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return posture_guard(["headache", *argv], tmp_path / "pg", capture_output=True)
+
+
+def _starts(tmp_path) -> list[tuple[str, str]]:
+    [db] = (tmp_path / "pg").rglob(DATABASE_NAME)
+    with sqlite3.connect(db) as conn:
+        return [tuple(r) for r in conn.execute("SELECT day, start FROM headaches ORDER BY id")]
+
+
+@pytest.mark.parametrize(
+    "zone, day, start, shown",
+    [
+        ("Europe/Berlin", "2026-03-29", "02:30", "03:30"),
+        ("America/St_Johns", "2026-03-08", "02:15", "03:15"),
+    ],
+)
+def test_a_headache_start_the_clock_skipped_is_refused_naming_why(
+    tmp_path, monkeypatch, zone, day, start, shown
+):
+    """The clocks go forward at 02:00: a start at 02:30 names a moment that never was.
+    It was saved as typed, and its duration counted from 03:30."""
+    add = ["add", "--intensity", "5", "--date", day, "--start", "01:00", "--duration", "1h"]
+    assert _headache(tmp_path, monkeypatch, zone, *add).returncode == 0
+    done = _headache(
+        tmp_path, monkeypatch, zone, "add", "--intensity", "5", "--date", day, "--start", start
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"posture-guard: impossible headache entry: start {day} {start} is a time the "
+        "clock skipped that night (it went forward an hour); give the time it showed "
+        f"({shown} is the moment {start} would have been)"
+    ]
+    moved = _headache(tmp_path, monkeypatch, zone, "edit", "1", "--start", start)
+    assert moved.returncode == 2 and "clock skipped" in moved.stderr
+    assert _starts(tmp_path) == [(day, "01:00")]  # nothing saved, nothing changed
+
+
+@pytest.mark.parametrize(
+    "zone, day, start, offset",
+    [
+        ("Europe/Berlin", "2026-10-25", "02:30", "UTC+02:00"),
+        ("America/St_Johns", "2026-11-01", "01:15", "UTC-02:30"),
+    ],
+)
+def test_a_headache_start_the_clock_showed_twice_is_the_first_time_and_says_so(
+    tmp_path, monkeypatch, zone, day, start, offset
+):
+    """The clocks go back: the start names two moments; the entry takes the first and
+    says so (it said nothing of which, though its duration was counted from the first)."""
+    done = _headache(
+        tmp_path, monkeypatch, zone, "add", "--intensity", "5", "--date", day, "--start", start
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == (
+        f"(the clock showed {start} twice on {day}, going back an hour: the entry takes "
+        f"the first time, {start} at {offset})"
+    )
+    assert _starts(tmp_path) == [(day, start)]
