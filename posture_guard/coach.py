@@ -124,6 +124,7 @@ from typing import IO, Any, Callable, Optional, Union
 
 from . import control as control_mod
 from . import paths
+from .dates import ascii_digits
 from .errors import UserError
 from .exercises import Exercise, Library, load_library, pick_exercise
 from .features import SET_CAMERA_BACK
@@ -464,8 +465,8 @@ def _parse_clock(raw: Any, key: str, where: str) -> time:
     if isinstance(raw, time):  # TOML local time
         return raw
     if isinstance(raw, str):
-        try:
-            return datetime.strptime(raw.strip(), "%H:%M").time()
+        try:  # any decimal digits, as durations take them (dates.ascii_digits)
+            return datetime.strptime(ascii_digits(raw).strip(), "%H:%M").time()
         except ValueError:
             pass
     if isinstance(raw, (date, datetime)):

@@ -10,6 +10,7 @@ that no real user ever meets it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 from typing import Optional
 
@@ -21,6 +22,18 @@ EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2100, 12, 31)
 
 _YYYY_MM_DD = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit of Unicode as its ASCII digit: full-width
+    ('２０２６-１１-３０') and Arabic-Indic ('٢٠٢٦') among them. Why: Python's regular
+    expressions and ``float()`` read any decimal digit, so `snooze ３０m` and a
+    ``--duration`` were taken, while a date or a start time typed with the same keyboard
+    layout was refused as "no day of the calendar (Invalid isoformat string ...)";
+    dates, times and durations now read alike."""
+    return "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text
+    )
 
 
 def check_day(day: date, what: str) -> date:
@@ -41,10 +54,11 @@ def parse_day(text: Optional[str], what: str = "--date") -> date:
         return date.today()
     if text.strip().lower() == "yesterday":
         return date.today() - timedelta(days=1)
+    digits = ascii_digits(text.strip())  # the messages name the text as typed
     try:
-        day = date.fromisoformat(text.strip())
+        day = date.fromisoformat(digits)
     except ValueError as exc:
-        if _YYYY_MM_DD.fullmatch(text.strip()):
+        if _YYYY_MM_DD.fullmatch(digits):
             # "2026-11-31 is not a date like 2024-03-04" left the user comparing formats
             # that were alike: the day is what does not exist
             raise UserError(f"{what} {text!r} is no day of the calendar ({exc})") from exc

@@ -334,13 +334,17 @@ def parse_duration(text: str) -> float:
 
 def parse_hhmm(text: str) -> time:
     """A start time: ``14:30``, or ``9:00`` with one digit for the hour, as config.toml's
-    times take it (an ISO time only, ``09:00``, refused "9:00" as no time)."""
+    times take it (an ISO time only, ``09:00``, refused "9:00" as no time); its digits
+    may be any decimal digits, as a date's (:func:`dates.ascii_digits`)."""
+    from .dates import ascii_digits
+
+    digits = ascii_digits(text.strip())  # the message names the text as typed
     try:
-        return datetime.strptime(text.strip(), "%H:%M").time()
+        return datetime.strptime(digits, "%H:%M").time()
     except ValueError:
         pass
     try:
-        return time.fromisoformat(text.strip())
+        return time.fromisoformat(digits)
     except ValueError as exc:
         raise UserError(f"start time {text!r} is not a time like 14:30") from exc
 

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import paths
+from .dates import ascii_digits
 from .errors import UserError
 from .exercises import Dosage, Exercise, Library, load_library
 from .toml_lines import NO_LINES, KeyLines, KeyPath, key_lines
@@ -1641,7 +1642,7 @@ def _date(
         day = v
     elif isinstance(v, str):
         try:
-            day = date.fromisoformat(v.strip())
+            day = date.fromisoformat(ascii_digits(v).strip())
         except ValueError:
             pass
     if day is None:
@@ -1672,8 +1673,9 @@ def _clock_range(
     if isinstance(v, str) and v.count("-") == 1:
         a, b = v.split("-")
         try:
-            start = datetime.strptime(a.strip(), "%H:%M").time()
-            end = datetime.strptime(b.strip(), "%H:%M").time()
+            # any decimal digits, as durations take them (dates.ascii_digits)
+            start = datetime.strptime(ascii_digits(a).strip(), "%H:%M").time()
+            end = datetime.strptime(ascii_digits(b).strip(), "%H:%M").time()
         except ValueError:
             pass
         else:

@@ -1921,10 +1921,10 @@ def parse_start(text: str) -> datetime:
     """Parse ``--start``: an ISO date-time (local time unless it names an offset), on a
     day in :mod:`posture_guard.dates`' range (near year 1 or 9999 the spans' day
     arithmetic overflowed)."""
-    from .dates import check_day
+    from .dates import ascii_digits, check_day
 
-    try:
-        value = datetime.fromisoformat(text.strip())
+    try:  # digits as dates take them (full-width, Arabic-Indic)
+        value = datetime.fromisoformat(ascii_digits(text).strip())
     except ValueError as exc:
         raise UserError(
             f"--start {text!r} is not an ISO date-time such as 2024-03-04T09:00"

@@ -18,7 +18,7 @@ from posture_guard.notify import PrintingNotifier
 from posture_guard.paths import DATABASE_NAME
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
-from tests.cli_run import posture_guard
+from tests.cli_run import posture_guard, posture_guard_ok
 
 
 @pytest.fixture
@@ -160,3 +160,50 @@ def test_a_headache_start_the_clock_showed_twice_is_the_first_time_and_says_so(
         f"the first time, {start} at {offset})"
     )
     assert _starts(tmp_path) == [(day, start)]
+
+
+def test_dates_and_times_typed_with_other_decimal_digits_read_as_durations_do(
+    tmp_path, monkeypatch
+):
+    """`snooze ３０m` and `--duration ２h` were taken (Python reads any decimal digit in
+    a number), while a date or a start typed with the same keyboard layout was "no day
+    of the calendar (Invalid isoformat string ...)" or "not a time like 14:30"."""
+    home = tmp_path / "pg"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    full_width = ["--date", "２０２６-１１-３０", "--start", "１４:３０", "--duration", "２h"]
+    out = posture_guard_ok(["headache", "add", "--intensity", "5", *full_width], home)
+    assert out.startswith("added #1  2026-11-30  14:30  intensity 5  2h00")
+    arabic_indic = "٢٠٢٦-١١-٢٩"
+    out = posture_guard_ok(["checkin", "--none", "--date", arabic_indic], home)
+    assert out == "checked in 2026-11-29 as headache-free\n"
+    [db] = home.rglob(DATABASE_NAME)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT day, start, duration_min FROM headaches").fetchall() == [
+            ("2026-11-30", "14:30", 120.0)
+        ]
+        assert conn.execute("SELECT day FROM checkins").fetchall() == [("2026-11-29",)]
+    wrong = posture_guard(
+        ["headache", "list", "--from", "２０２６-１１-３１"], home, capture_output=True
+    )
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith(
+        "posture-guard: --from '２０２６-１１-３１' is no day of the calendar (day"
+    )
+
+
+def test_config_times_typed_with_other_decimal_digits_read_as_its_durations_do(
+    tmp_path, monkeypatch
+):
+    """config.toml took `break_after_s = "５０m"` but refused `quiet_hours` and
+    `checkin_time` written with the same digits."""
+    home = tmp_path / "pg"
+    config = home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '[coach]\nbreak_after_s = "５０m"\nquiet_hours = "２２:００-٠٧:٠٠"\n'
+        'checkin_time = "１８:１５"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    out = " ".join(posture_guard_ok(["config"], home).split())
+    assert "22:00-07:00" in out and "18:15" in out
