@@ -1939,7 +1939,27 @@ def parse_start(text: str) -> datetime:
         # replay of the second pass was refused as overlapping one of the first.
         if value.timestamp() != instant:
             value = value.replace(fold=1)
+    else:
+        _refuse_skipped(text, value)
     return value
+
+
+def _refuse_skipped(text: str, value: datetime) -> None:
+    """A UserError when the naive local time ``value`` is one the clock skipped (02:30
+    on the night the clocks go forward at 02:00): such a --start was logged from 03:30
+    without a word, the replay's log and its prompts an hour off the time typed. A
+    time the clock shows twice (the night they go back) is its first pass, as before;
+    an offset names the other."""
+    jump = value.replace(fold=0).timestamp() - value.replace(fold=1).timestamp()
+    if jump <= 0:
+        return
+    shown = datetime.fromtimestamp(value.timestamp())
+    minutes = round(jump / 60)
+    by = "an hour" if minutes == 60 else f"{minutes} min"
+    raise UserError(
+        f"--start {text!r} is a time the clock skipped that night (it went forward {by}); "
+        f"give the time it showed ({shown:%Y-%m-%dT%H:%M} is the moment it would have been)"
+    )
 
 
 __all__ = [

@@ -207,3 +207,26 @@ def test_config_times_typed_with_other_decimal_digits_read_as_its_durations_do(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     out = " ".join(posture_guard_ok(["config"], home).split())
     assert "22:00-07:00" in out and "18:15" in out
+
+
+@pytest.mark.parametrize(
+    "zone, start, shown",
+    [
+        ("Europe/Berlin", "2026-03-29T02:30", "2026-03-29T03:30"),
+        ("America/St_Johns", "2026-03-08T02:15", "2026-03-08T03:15"),
+    ],
+)
+def test_a_replay_start_the_clock_skipped_is_refused_naming_why(
+    tmp_path, monkeypatch, zone, start, shown
+):
+    """`demo --start` (replay's option) at a time the clocks skipped going forward was
+    replayed from an hour later without a word, its log and prompts off the time typed."""
+    monkeypatch.setenv("TZ", zone)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    done = posture_guard(["demo", "--start", start], tmp_path / "pg", capture_output=True)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"posture-guard: --start {start!r} is a time the clock skipped that night (it went "
+        f"forward an hour); give the time it showed ({shown} is the moment it would have "
+        "been)"
+    ]
