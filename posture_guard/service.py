@@ -590,8 +590,31 @@ def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> lis
                     f" since {control.clock_text(st.state_since, now)}" if st.state_since else ""
                 )
                 out.append(f"posture now: {st.state}{since}")
+    else:
+        out.extend(_start_refusals(today or date.today()))
     out.extend(_today_lines(today or date.today(), db))
     return out
+
+
+def _start_refusals(day: date) -> list[str]:
+    """Why no monitor runs when `run` refuses to start on the settings (config.toml, the
+    plan, exercises.toml that cannot be used), as a line naming the file, or nothing.
+
+    Why: the monitor the login entry starts is refused on such a file (exit status 2, not
+    started again), and an XDG entry's output goes nowhere, so the monitor stayed off and
+    `status` said only "not running". A file an older version took and this one refuses
+    (config.toml's alert_hold_s = 5, below today's 10 s) did so at the first login after
+    the upgrade, without a word."""
+    try:
+        load_coach_settings(day)
+    except UserError as exc:
+        return [
+            f"note: the monitor does not start while its settings cannot be used: {exc} "
+            "(`posture-guard config` checks them once mended)"
+        ]
+    except OSError:  # a home folder the monitor cannot use either: run names it
+        return []
+    return []
 
 
 def _today_lines(day: date, db: Optional[Path]) -> list[str]:

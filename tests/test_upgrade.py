@@ -1,0 +1,59 @@
+"""A user upgrading from an earlier version, with the files it wrote: each is still read,
+or refused in one line naming the file and what to do, and the user can see why.
+
+Each test writes the files as the earlier version wrote or took them (small fixtures
+made here), then runs this version's commands in a process of their own, as the user
+and the login entry run them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from posture_guard import exercises, paths
+from tests.cli_run import posture_guard
+
+#: A config.toml line the version before this week's took (a duration above zero) and
+#: this one refuses (10 s at least for alert_hold_s), with the line it names.
+OLD_CONFIG = "[coach]\nalert_hold_s = 5\n"
+
+
+def _old_exercises_toml() -> Path:
+    """exercises.toml as an earlier version took it: the bundled library with a hold of
+    half a second (positive, all it asked; from 1 to 600 s now)."""
+    text = exercises.bundled_path().read_text(encoding="utf-8")
+    assert "hold_s = 10\n" in text
+    path = exercises.user_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.replace("hold_s = 10\n", "hold_s = 0.5\n", 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("which", ["config.toml", "exercises.toml"])
+def test_status_says_why_no_monitor_starts_on_settings_an_older_version_took(
+    pg_home: Path, which: str
+) -> None:
+    """The login entry's `run` is refused on such a file (exit status 2, not started
+    again) where nobody reads its output (an XDG entry), so after the upgrade the monitor
+    stayed off, and `status` said only "not running"."""
+    if which == "config.toml":
+        path = paths.config_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(OLD_CONFIG, encoding="utf-8")
+        said = f"config file {path} line 2: [coach] 'alert_hold_s' must be from 10 s"
+    else:
+        path = _old_exercises_toml()
+        said = "'dosage.hold_s' must be from 1 to 600 seconds (got 0.5)"
+    refused = posture_guard(["run"], pg_home, capture_output=True)
+    assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+    done = posture_guard(["status"], pg_home, capture_output=True)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("monitor: not running"), done.stdout
+    (note,) = [line for line in lines if line.startswith("note:")]
+    assert note.startswith(
+        "note: the monitor does not start while its settings cannot be used: "
+    ), note
+    assert str(path) in note and said in note, note
