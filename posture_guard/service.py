@@ -1132,6 +1132,42 @@ def plan_changes(since: date) -> Callable[[date], bool]:
 
 
 # --------------------------------------------------------------------------- the command
+#: The title of the notification that says why the monitor did not start.
+REFUSED_START_TITLE = "posture-guard: the monitor did not start"
+
+
+def tell_refused_start(exc: UserError) -> None:
+    """Say why the monitor does not start on its settings (``exc`` names config.toml, the
+    plan or exercises.toml and its line) as a desktop notification too, and in the log,
+    when its error output is not a terminal: the login entry's `run`, whose output an XDG
+    entry discards and systemd keeps in a journal nobody reads.
+
+    Why: a file an older version took and this one refuses (config.toml's
+    alert_hold_s = 5, below today's 10 s; a hold of 0.5 s in exercises.toml) stopped the
+    monitor at the first login after the upgrade, refused for good (exit status 2, not
+    started again), and nothing on screen said so: the coaching silently stayed off."""
+    log.info("the monitor did not start: %s", exc)
+    try:
+        if sys.stderr is not None and sys.stderr.isatty():
+            return  # the user reads the refusal in the terminal
+    except (ValueError, OSError):  # a closed stream: nobody reads it either
+        pass
+    from .notify import Message, make_notifier
+
+    try:
+        notifier = make_notifier("auto")
+    except Exception as exc2:  # no notification library: the log and stderr say it
+        log.debug("cannot show why the monitor did not start: %s", exc2)
+        return
+    body = f"{exc}. Mend it, then start the monitor again (`posture-guard run`, or log in again)."
+    try:
+        notifier.send(Message(title=REFUSED_START_TITLE, body=body, kind="monitor"))
+    except Exception as exc2:  # no desktop to show it on: the log and stderr say it
+        log.debug("cannot show why the monitor did not start: %s", exc2)
+    finally:
+        notifier.close()
+
+
 def run(
     args: argparse.Namespace,
     make_sinks: SinkFactory,
@@ -1181,7 +1217,11 @@ def run(
         # the files as the first session reads them: a later version is taken up
         watch = SettingsWatch(check_s=settings.settings_check_s)
         # nothing is in force yet: a file that does not load is refused here
-        coach = load_coach_settings(started.date())
+        try:
+            coach = load_coach_settings(started.date())
+        except UserError as exc:
+            tell_refused_start(exc)
+            raise
         lock = InstanceLock().acquire()
         if camera_absent is None and open_camera is None:
             camera_absent = no_camera_on_this_machine

@@ -14,6 +14,9 @@ import pytest
 
 from posture_guard import exercises, paths
 from tests.cli_run import posture_guard
+from tests.dbus_server import NotificationServer
+
+pytest_plugins = ["tests.notify_fixtures"]
 
 #: A config.toml line the version before this week's took (a duration above zero) and
 #: this one refuses (10 s at least for alert_hold_s), with the line it names.
@@ -57,3 +60,28 @@ def test_status_says_why_no_monitor_starts_on_settings_an_older_version_took(
         "note: the monitor does not start while its settings cannot be used: "
     ), note
     assert str(path) in note and said in note, note
+
+
+@pytest.mark.parametrize("which", ["config.toml", "exercises.toml"])
+def test_the_login_entrys_monitor_refused_on_such_settings_says_why_on_the_desktop(
+    pg_home: Path, which: str, notification_server: NotificationServer
+) -> None:
+    """The login entry's `run --wait-for-camera`, its error output read by nobody (an XDG
+    entry discards it), was refused at the first login after the upgrade and the coaching
+    stayed off without a word on screen; the notification names the file and its line."""
+    if which == "config.toml":
+        path = paths.config_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(OLD_CONFIG, encoding="utf-8")
+        said = f"config file {path} line 2: [coach] 'alert_hold_s' must be from 10 s"
+    else:
+        path = _old_exercises_toml()
+        said = "'dosage.hold_s' must be from 1 to 600 seconds (got 0.5)"
+    done = posture_guard(["run", "--wait-for-camera"], pg_home, capture_output=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and said in done.stderr, done.stderr
+    title = "posture-guard: the monitor did not start"
+    told = [c for c in notification_server.calls if c.summary == title]
+    assert len(told) == 1, notification_server.calls
+    assert said in told[0].body and str(path) in told[0].body, told[0].body
+    assert told[0].body.endswith("start the monitor again (`posture-guard run`, or log in again).")
