@@ -533,10 +533,33 @@ def status(
     if current != entry.content:
         return (
             f"autostart: on ({entry.kind}), but {entry.path} differs from what this "
-            f"installation would write; run `posture-guard autostart enable{options}` to "
-            "refresh it"
+            f"installation would write{_waits_not(entry.kind, current)}; run "
+            f"`posture-guard autostart enable{options}` to refresh it"
         )
     return f"autostart: on ({entry.kind}): {entry.path}{started}"
+
+
+def _waits_not(kind: str, current: str) -> str:
+    """What an entry an older version wrote, its command ``run`` without
+    ``--wait-for-camera``, does with no webcam at login, or "" for one that waits.
+
+    Why: `status` said only that it differs, so nothing told the user why the upgrade's
+    waiting for a webcam plugged in after login (a USB camera, a dock) did not happen: such
+    a `run` exits with 75, which an XDG or Windows entry never starts again."""
+    line = command_line(kind, current)
+    if line is None or "--wait-for-camera" in _run_options(kind, line):
+        return ""
+    again = (
+        "started again every 30 s"
+        if kind == "systemd"
+        else "started again every 10 s"
+        if kind == "launchd"
+        else "not started again"
+    )
+    return (
+        " (an older version's: it runs `run` without --wait-for-camera, so with no webcam "
+        f"at login the monitor exits, {again}, instead of waiting for one)"
+    )
 
 
 def _hand_added_before(entry: Entry) -> list[str]:

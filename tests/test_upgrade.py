@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from posture_guard import exercises, paths
+from posture_guard import autostart, cli, exercises, paths
 from tests.cli_run import posture_guard
 from tests.dbus_server import NotificationServer
 
@@ -85,3 +85,36 @@ def test_the_login_entrys_monitor_refused_on_such_settings_says_why_on_the_deskt
     assert len(told) == 1, notification_server.calls
     assert said in told[0].body and str(path) in told[0].body, told[0].body
     assert told[0].body.endswith("start the monitor again (`posture-guard run`, or log in again).")
+
+
+@pytest.mark.parametrize(
+    ("systemd", "again"), [(False, "not started again"), (True, "started again every 30 s")]
+)
+def test_status_of_an_older_versions_entry_says_it_does_not_wait_for_a_webcam(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, systemd: bool, again: str
+) -> None:
+    """The entry the version before this week's wrote runs `run` without
+    --wait-for-camera; `status` said only that it "differs", so nothing told why a webcam
+    plugged in after login (a dock) was not waited for, as this version promises."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setattr(autostart, "has_systemd", lambda: systemd)
+    entry = autostart.current_entry()
+    # its command as that version wrote it: the same, without the option (quoted in a unit)
+    before = entry.content.replace(' "--wait-for-camera"', "").replace(" --wait-for-camera", "")
+    assert "wait-for-camera" not in before and "wait-for-camera" in entry.content
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    entry.path.write_text(before, encoding="utf-8")
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    said = capsys.readouterr().out.splitlines()[0]
+    assert said == (
+        f"autostart: on ({entry.kind}), but {entry.path} differs from what this installation "
+        "would write (an older version's: it runs `run` without --wait-for-camera, so with no "
+        f"webcam at login the monitor exits, {again}, instead of waiting for one); run "
+        "`posture-guard autostart enable` to refresh it"
+    )
+    assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    capsys.readouterr()
+    assert entry.path.read_text(encoding="utf-8") == entry.content
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    assert "differs" not in capsys.readouterr().out
