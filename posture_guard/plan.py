@@ -955,6 +955,10 @@ def load_active_plan(library: Optional[Library] = None) -> Optional[Plan]:
         raise _folder_in_place(
             path, "without it no plan is in force; `posture-guard plan import FILE` sets one"
         )
+    # exercises.toml read first, its faults its own: taken for the plan's, one a dose this
+    # version bounds (a hold of 0.5 s an older version took) was said to make the plan
+    # unusable and `plan clear`, which removes the therapist's plan, the way out
+    library = library if library is not None else load_library()
     try:
         return load_plan_file(path, library, imported=True)
     except NewerPlan as exc:

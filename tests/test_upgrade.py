@@ -118,3 +118,25 @@ def test_status_of_an_older_versions_entry_says_it_does_not_wait_for_a_webcam(
     assert entry.path.read_text(encoding="utf-8") == entry.content
     assert cli.main(["autostart", "status", "--no-manager"]) == 0
     assert "differs" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["plan", "show"], ["report", "--therapist", "--pdf", "r.pdf"]])
+def test_a_dose_an_older_version_took_in_exercises_toml_is_named_as_its_own_not_the_plans(
+    pg_home: Path, tmp_path: Path, argv: list[str]
+) -> None:
+    """It was said to make the active plan unusable, "a plan imported with an earlier
+    version", with `plan clear` (which removes the therapist's plan) as the way out: the
+    plan was never at fault, and following the advice lost it."""
+    example = Path(__file__).resolve().parents[1] / "docs" / "plan-example.toml"
+    imported = posture_guard(["plan", "import", str(example)], pg_home, capture_output=True)
+    assert imported.returncode == 0, imported.stderr
+    plan_file = paths.config_dir() / "plan.toml"
+    kept = plan_file.read_bytes()
+    path = _old_exercises_toml()
+    done = posture_guard(argv, pg_home, capture_output=True, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"posture-guard: {path} line "), line
+    assert "'dosage.hold_s' must be from 1 to 600 seconds (got 0.5)" in line
+    assert "plan" not in line.replace(str(path), ""), line
+    assert plan_file.read_bytes() == kept
