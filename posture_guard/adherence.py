@@ -501,6 +501,7 @@ def _open_prompt(store: Store, exercise: str, at: datetime) -> bool:
 
 def cmd_done(args: argparse.Namespace) -> int:
     """``posture-guard done EXERCISE [--pain 0-10] [--skipped] [--date D]``."""
+    from .exercises import load_library
     from .plan import prescribed_count
     from .store import open_for_adding
 
@@ -513,6 +514,10 @@ def cmd_done(args: argparse.Namespace) -> int:
             f"--skipped declines a prompt of the last {RESPONSE_WINDOW_S / 60:g} min; "
             f"it takes no past --date ({day})"
         )
+    # exercises.toml first: one it cannot use (a dose an older version took, hold_s = 0.5)
+    # refuses the done in one line; read after the plan, it was warned of as the plan's
+    # fault, "recorded without the plan", and then refused, nothing recorded
+    library = load_library()
     plan, until = _plan_on(day, now.date())
     earlier = _replaced_on(day, plan)
     # a past day's done is put at its noon (a moment of that day in every time zone and
@@ -521,7 +526,15 @@ def cmd_done(args: argparse.Namespace) -> int:
     store = open_for_adding(getattr(args, "db", None))
     try:
         record(
-            store, args.exercise, at, args.pain, args.skipped, plan, recorded=now, earlier=earlier
+            store,
+            args.exercise,
+            at,
+            args.pain,
+            args.skipped,
+            plan,
+            library,
+            recorded=now,
+            earlier=earlier,
         )
         horizon = None if past else now.timestamp()
         counts = load(store, day, day, plan, horizon=horizon)

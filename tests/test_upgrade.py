@@ -120,13 +120,18 @@ def test_status_of_an_older_versions_entry_says_it_does_not_wait_for_a_webcam(
     assert "differs" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["plan", "show"], ["report", "--therapist", "--pdf", "r.pdf"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["plan", "show"], ["report", "--therapist", "--pdf", "r.pdf"], ["done", "chin_tuck"]],
+    ids=["plan show", "report --therapist", "done"],
+)
 def test_a_dose_an_older_version_took_in_exercises_toml_is_named_as_its_own_not_the_plans(
     pg_home: Path, tmp_path: Path, argv: list[str]
 ) -> None:
     """It was said to make the active plan unusable, "a plan imported with an earlier
     version", with `plan clear` (which removes the therapist's plan) as the way out: the
-    plan was never at fault, and following the advice lost it."""
+    plan was never at fault, and following the advice lost it. `done` warned so,
+    "recorded without the plan", then refused, nothing recorded."""
     example = Path(__file__).resolve().parents[1] / "docs" / "plan-example.toml"
     imported = posture_guard(["plan", "import", str(example)], pg_home, capture_output=True)
     assert imported.returncode == 0, imported.stderr
