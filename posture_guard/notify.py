@@ -47,7 +47,7 @@ import warnings
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Optional, Protocol
+from typing import IO, Any, Callable, Optional, Protocol
 
 from . import logs
 from .errors import UserError
@@ -897,18 +897,65 @@ def _remember_shown(
         "bus": server[0],
         "server": server[1],
     }
-    shown = read_shown()
-    shown.pop(nid, None)  # the server gives an id again after it restarts
-    _write_shown([*shown.values(), record][-SHOWN_KEPT:])
+
+    def add(shown: dict[int, dict[str, Any]]) -> Optional[list[dict[str, Any]]]:
+        shown.pop(nid, None)  # the server gives an id again after it restarts
+        return [*shown.values(), record][-SHOWN_KEPT:]
+
+    _update_shown(add)
 
 
 def _note_shown(nid: int, **changes: Any) -> None:
     """Mark the notification ``nid`` in notifications.json (answered, closed)."""
-    shown = read_shown()
-    if nid not in shown or all(shown[nid].get(k) == v for k, v in changes.items()):
-        return
-    shown[nid].update(changes)
-    _write_shown(list(shown.values()))
+
+    def mark(shown: dict[int, dict[str, Any]]) -> Optional[list[dict[str, Any]]]:
+        if nid not in shown or all(shown[nid].get(k) == v for k, v in changes.items()):
+            return None
+        shown[nid].update(changes)
+        return list(shown.values())
+
+    _update_shown(mark)
+
+
+#: The lock file beside notifications.json that its writers hold (see :func:`_update_shown`).
+SHOWN_LOCK_NAME = "notifications.lock"
+
+
+def _update_shown(
+    change: Callable[[dict[int, dict[str, Any]]], Optional[list[dict[str, Any]]]],
+) -> None:
+    """Read notifications.json, ``change`` it (the records to write, or None to leave it)
+    and write it, holding the OS lock on ``notifications.lock`` beside it (``flock``, gone
+    with its process), as the control file's writers hold ``control.lock``.
+
+    Why: the monitor marks its prompts answered and closed while a ``replay --notify``
+    beside it records the prompts it shows, each writing the whole file; two writes at
+    once kept only one of them (in two processes marking 200 prompts each at once, 133
+    marks were lost). A lock that cannot be taken (a folder not writable, Windows' lack
+    of ``flock``) leaves the write unlocked, as before: the coaching goes on."""
+    from . import paths
+
+    lock = _shown_file().with_name(SHOWN_LOCK_NAME)
+    try:
+        lock.parent.mkdir(mode=paths.PRIVATE_DIR, parents=True, exist_ok=True)
+        fh: Optional[IO[bytes]] = open(lock, "ab", opener=paths.private_opener)
+    except OSError as exc:
+        log.debug("cannot lock the notifications shown: %s", exc)
+        fh = None
+    try:
+        if fh is not None:
+            try:
+                import fcntl
+            except ImportError:  # Windows: no flock; the writes stay atomic
+                pass
+            else:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        records = change(read_shown())
+        if records is not None:
+            _write_shown(records)
+    finally:
+        if fh is not None:
+            fh.close()  # the lock goes with it
 
 
 def _write_shown(records: list[dict[str, Any]]) -> None:
@@ -953,7 +1000,16 @@ def close_prompts(own: bool, timeout_s: float = 1.0) -> list[dict[str, Any]]:
     if closed:
         for r in closed:
             r["closed"] = True
-        _write_shown(list(shown.values()))
+        done = {(r["nid"], r.get("shown")) for r in closed}
+
+        def mark(now: dict[int, dict[str, Any]]) -> Optional[list[dict[str, Any]]]:
+            # read again under the lock: another process may have written it meanwhile
+            for r in now.values():
+                if (r.get("nid"), r.get("shown")) in done:
+                    r["closed"] = True
+            return list(now.values())
+
+        _update_shown(mark)
     return closed
 
 
