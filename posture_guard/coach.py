@@ -502,6 +502,9 @@ class Action:
     action: str  # "done", "snooze", "no_headache", "headache"
     kind: str = ""  # the prompt's kind
     exercise: Optional[str] = None
+    #: a Snooze's length as its button's label said (None: ``snooze_button_s``); a prompt
+    #: shown before the settings changed keeps the length it was labelled with
+    snooze_s: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -980,7 +983,8 @@ class Coach:
                     # sitting clock and the break prompt's back-off start again
                     st = replace(st, sitting_since=now, break_prompts=0)
             elif a.action == "snooze":
-                until = now + timedelta(seconds=self.settings.snooze_button_s)
+                length = a.snooze_s if a.snooze_s is not None else self.settings.snooze_button_s
+                until = now + timedelta(seconds=length)
                 st = replace(st, button_snooze_until=until, button_snoozed_at=now)
                 fx.append(
                     Event(
@@ -1514,6 +1518,8 @@ class CoachSink:
         self._checkin_retry_at = 0.0
         self._log_warned = False
         self._prompts: dict[int, Notify] = {}
+        # the Snooze length each prompt's button was labelled with (see Action.snooze_s)
+        self._snooze_s: dict[int, float] = {}
         self._last_beat: Optional[float] = None
         self._last_t = float("-inf")  # the latest stream time seen (decision or poll)
         # the monitor's start, not this session's: `status` says since when it runs
@@ -1658,6 +1664,8 @@ class CoachSink:
             if effect.kind == "diary" and not self.session.live:  # the engine knows no --db
                 effect = replace(effect, body=headache_add_hint(effect.day, self.db, replay=True))
             self._prompts[effect.prompt_id] = effect
+            snooze_s = self.coach.settings.snooze_button_s
+            self._snooze_s[effect.prompt_id] = snooze_s
             message = Message(
                 title=effect.title,
                 body=effect.body,
@@ -1669,7 +1677,8 @@ class CoachSink:
                 day=dict(self.state.checkin_prompts).get(effect.prompt_id),
                 live=self.session.live,
                 db=self.db,
-                snooze=control_mod.duration_arg(self.coach.settings.snooze_button_s),
+                snooze=control_mod.duration_arg(snooze_s),
+                snooze_s=snooze_s,
             )
             delivery = self.notifier.send(message)
             self.sent.append((effect, delivery))
@@ -1821,6 +1830,7 @@ class CoachSink:
             action=click.action,
             kind=prompt.kind if prompt else click.kind,
             exercise=prompt.exercise if prompt else click.exercise,
+            snooze_s=self._snooze_s.get(click.prompt_id, click.snooze_s),
         )
 
     def _beat(self) -> None:

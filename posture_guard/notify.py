@@ -82,6 +82,9 @@ class Message:
     db: Optional[str] = None
     #: the Snooze button's length as `posture-guard snooze` takes it (``snooze_button_s``)
     snooze: str = "15m"
+    #: that length in seconds, kept with the prompt (notifications.json): a Snooze pressed
+    #: after a new session began snoozes for what its label said (see :class:`Click`)
+    snooze_s: Optional[float] = None
 
 
 # What each button does, as a command: said in the body where no button can be shown
@@ -195,6 +198,9 @@ class Click:
     #: that does what the button would, to name where that database is not this session's
     db: Optional[str] = None
     command: Optional[str] = None
+    #: a Snooze's length as its button's label said, from notifications.json (None: not
+    #: kept, from an older version; the coach's ``snooze_button_s`` then)
+    snooze_s: Optional[float] = None
 
 
 def database_of(db: Optional[str], live: bool) -> Optional[str]:
@@ -813,7 +819,7 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
     if earlier.get("live") is not True:
         return None
     if action == "snooze":
-        return Click(prompt, action, db=db, command=command)
+        return Click(prompt, action, db=db, command=command, snooze_s=_snooze_length(earlier))
     shown, exercise, kind = earlier.get("shown"), earlier.get("exercise"), earlier.get("kind")
     if (
         action == "done"
@@ -824,6 +830,26 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
     ):
         return Click(prompt, action, kind if isinstance(kind, str) else "", exercise, db, command)
     return None
+
+
+#: The longest a Snooze button's length kept in notifications.json is taken for: a day, the
+#: limit of `posture-guard snooze` and of ``snooze_button_s``.
+_SNOOZE_KEPT_MAX_S = 24 * 3600.0
+
+
+def _snooze_length(earlier: dict[str, Any]) -> Optional[float]:
+    """The Snooze length the notification ``earlier`` was shown with (its label's), or None
+    where it was not kept (a record of an older version) or is damaged: the coach then
+    snoozes for its ``snooze_button_s``, as it did for every earlier notification.
+
+    Why: a Snooze on a prompt an earlier session showed (the clock set, a plan's midnight,
+    a restart, each loading config.toml again) snoozed for the ``snooze_button_s`` in
+    force when it was pressed: a button labelled "Snooze 15 min" silenced the coach for
+    45 min after an edit, though its label is what the user chose."""
+    length = earlier.get("snooze_s")
+    if isinstance(length, bool) or not isinstance(length, (int, float)):
+        return None
+    return float(length) if 1.0 <= length <= _SNOOZE_KEPT_MAX_S else None
 
 
 def _shown_by_another_running(earlier: dict[str, Any]) -> bool:
@@ -888,6 +914,9 @@ def _remember_shown(
         "live": message.live,
         "shown": time.time(),
         "commands": {a: c for a, _ in message.buttons if (c := button_command(message, a))},
+        # the length its Snooze button's label said, which a press after this session
+        # snoozes for (see _snooze_length)
+        "snooze_s": message.snooze_s if any(a == "snooze" for a, _ in message.buttons) else None,
         # where its answers go (a press is taken only for that database), who showed it
         # (not taken beside that process still running) and on which server:
         # close_prompts closes it when that process stops, or at the next start after it
