@@ -538,8 +538,10 @@ class DesktopNotifierBackend:
         self._earlier = read_shown()
         self._mine: set[int] = set()
         # this run's live prompts still open, not check-ins: id -> (shown, the bus it was
-        # shown on), closed once they no longer take an answer (_close_expired)
+        # shown on), closed once they no longer take an answer (_close_expired); and those
+        # an earlier session of this process showed: id -> (shown, (bus id, server name))
         self._open: dict[int, tuple[float, object]] = {}
+        self._open_earlier: dict[int, tuple[float, tuple[str, str]]] = _still_open(self._earlier)
         self._next_expiry_check = 0.0
         self._heard_on: object = None
         # listening from the start: a button pressed on an earlier run's notification
@@ -659,6 +661,7 @@ class DesktopNotifierBackend:
             # a process still running (a replay beside the monitor), which takes it itself
             return
         _note_shown(nid, answered=True)
+        self._open_earlier.pop(nid, None)
         click = _earlier_click(earlier, action, time.time())
         if click is not None:
             self._clicks.put(click)
@@ -715,7 +718,8 @@ class DesktopNotifierBackend:
 
     def _close_expired(self, now: float) -> None:
         """Close this run's prompts whose answer no longer counts, :data:`RESPONSE_WINDOW_S`
-        after they were shown (a check-in, whose answer is about its day, stays). They
+        after they were shown (a check-in, whose answer is about its day, stays), and those
+        an earlier session of this process left open (:func:`_still_open`). They
         never expire (:data:`NEVER_EXPIRES`), so an ignored break prompt stayed on screen
         all day, each repeat stacked over it: 5 by 14:00 in a day from 09:00. Looked at
         once a minute; one shown on a connection since lost is left to its server."""
@@ -730,6 +734,15 @@ class DesktopNotifierBackend:
         ours = [n for n, on in old.items() if on is not None and on is bus]
         if ours and not self._closed:
             asyncio.run_coroutine_threadsafe(self._close_ids(ours, bus), self._loop)
+        earlier = {
+            n: on
+            for n, (at, on) in list(self._open_earlier.items())
+            if now - at > RESPONSE_WINDOW_S
+        }
+        for nid in earlier:
+            self._open_earlier.pop(nid, None)
+        if earlier and not self._closed:
+            asyncio.run_coroutine_threadsafe(self._close_earlier(earlier), self._loop)
 
     async def _close_ids(self, nids: list[int], bus: object) -> None:
         interface = getattr(self._backend(), "interface", None)
@@ -741,6 +754,17 @@ class DesktopNotifierBackend:
             except Exception:  # no longer shown (closed by the user): nothing to close
                 pass
             _note_shown(nid, closed=True)
+
+    async def _close_earlier(self, records: dict[int, tuple[str, str]]) -> None:
+        """Close the notifications an earlier session of this process showed, each on the
+        server that showed it, which the bus's id and the server's name tell (a server
+        started again gives its ids to other programs' notifications too); those of a
+        server gone are left to :func:`close_prompts` as the monitor stops."""
+        here = await _server_of(self._backend())
+        nids = [nid for nid, server in records.items() if server == here]
+        bus = getattr(self._backend(), "bus", None)
+        if nids and bus is not None:
+            await self._close_ids(nids, bus)
 
     def poll_clicks(self) -> list[Click]:
         self._close_expired(time.time())
@@ -850,6 +874,33 @@ def _snooze_length(earlier: dict[str, Any]) -> Optional[float]:
     if isinstance(length, bool) or not isinstance(length, (int, float)):
         return None
     return float(length) if 1.0 <= length <= _SNOOZE_KEPT_MAX_S else None
+
+
+def _still_open(shown: dict[int, dict[str, Any]]) -> dict[int, tuple[float, tuple[str, str]]]:
+    """The live prompts an earlier session of this process showed that are still open
+    (neither answered nor closed), check-ins excepted: id -> (when shown, (the bus's id,
+    the server's name)), for the session now running to close them once their answer no
+    longer counts (:meth:`DesktopNotifierBackend._close_expired`).
+
+    Why: a new session of the running monitor (the clock set, a plan's midnight) gets a
+    new notifier, which closed only the prompts it showed itself: an ignored break
+    prompt of the session before stayed on screen until the monitor stopped."""
+    pid = os.getpid()
+    out: dict[int, tuple[float, tuple[str, str]]] = {}
+    for nid, r in shown.items():
+        at, bus, server = r.get("shown"), r.get("bus"), r.get("server")
+        if (
+            r.get("pid") == pid
+            and r.get("live") is True
+            and r.get("kind") != "checkin"
+            and not r.get("closed")
+            and not r.get("answered")
+            and isinstance(at, (int, float))
+            and isinstance(bus, str)
+            and isinstance(server, str)
+        ):
+            out[nid] = (float(at), (bus, server))
+    return out
 
 
 def _shown_by_another_running(earlier: dict[str, Any]) -> bool:
