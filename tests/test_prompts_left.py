@@ -27,8 +27,11 @@ pytest_plugins = ["tests.notify_fixtures"]
 
 TESTS = Path(__file__).resolve().parent
 
-#: a check-in at once and a break prompt 3 s later: two prompts with buttons in seconds
-QUICK_PROMPTS = '[coach]\ncheckin_time = "00:00"\nmin_gap_s = 0\nbreak_after_s = "3s"\n'
+#: a check-in at once and a break prompt 1 min later (the shortest config.toml takes since
+#: 6ae4bb3, which refused the 3 s these tests had: every run ended at its start)
+QUICK_PROMPTS = '[coach]\ncheckin_time = "00:00"\nmin_gap_s = 0\nbreak_after_s = "1m"\n'
+#: how long a test waits for those two prompts: the minute and a loaded machine's start
+PROMPTS_WAIT_S = 180
 
 
 def _wait_for(cond: Callable[[], object], timeout: float, what: str) -> None:
@@ -78,7 +81,7 @@ def test_a_monitor_that_stops_closes_its_prompts_and_names_the_check_in_unanswer
     out = tmp_path / "out.txt"
     proc = _monitor(pg_home, private_bus, out)
     try:
-        _wait_for(lambda: len(_buttoned(notification_server)) == 2, 90, "two prompts")
+        _wait_for(lambda: len(_buttoned(notification_server)) == 2, PROMPTS_WAIT_S, "two prompts")
         # a click on the check-in's text, not on a button, answers nothing
         notification_server.invoke_action(_buttoned(notification_server)["checkin"], "default")
         time.sleep(1)
@@ -104,7 +107,7 @@ def test_prompts_a_killed_monitor_left_are_closed_by_the_next_start(
 ) -> None:
     first = _monitor(pg_home, private_bus, tmp_path / "first.txt")
     try:
-        _wait_for(lambda: len(_buttoned(notification_server)) == 2, 90, "two prompts")
+        _wait_for(lambda: len(_buttoned(notification_server)) == 2, PROMPTS_WAIT_S, "two prompts")
     finally:
         _stop(first, signal.SIGKILL)
     left = _buttoned(notification_server)
@@ -136,7 +139,7 @@ def test_a_notification_server_started_again_keeps_another_programs_notification
     try:
         first = _monitor(pg_home, private_bus, tmp_path / "first.txt")
         try:
-            _wait_for(lambda: len(_buttoned(server)) == 2, 90, "two prompts")
+            _wait_for(lambda: len(_buttoned(server)) == 2, PROMPTS_WAIT_S, "two prompts")
         finally:
             _stop(first, signal.SIGKILL)
         left = sorted(_buttoned(server).values())
