@@ -856,11 +856,6 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
     return None
 
 
-#: The longest a Snooze button's length kept in notifications.json is taken for: a day, the
-#: limit of `posture-guard snooze` and of ``snooze_button_s``.
-_SNOOZE_KEPT_MAX_S = 24 * 3600.0
-
-
 def _snooze_length(earlier: dict[str, Any]) -> Optional[float]:
     """The Snooze length the notification ``earlier`` was shown with (its label's), or None
     where it was not kept (a record of an older version) or is damaged: the coach then
@@ -870,10 +865,12 @@ def _snooze_length(earlier: dict[str, Any]) -> Optional[float]:
     a restart, each loading config.toml again) snoozed for the ``snooze_button_s`` in
     force when it was pressed: a button labelled "Snooze 15 min" silenced the coach for
     45 min after an edit, though its label is what the user chose."""
+    from .control import MAX_SNOOZE_S  # a day, the limit of `snooze` and the setting's
+
     length = earlier.get("snooze_s")
     if isinstance(length, bool) or not isinstance(length, (int, float)):
         return None
-    return float(length) if 1.0 <= length <= _SNOOZE_KEPT_MAX_S else None
+    return float(length) if 1.0 <= length <= MAX_SNOOZE_S else None
 
 
 def _still_open(shown: dict[int, dict[str, Any]]) -> dict[int, tuple[float, tuple[str, str]]]:
