@@ -537,9 +537,10 @@ class DesktopNotifierBackend:
         # those it showed, and the interface it hears their buttons on
         self._earlier = read_shown()
         self._mine: set[int] = set()
-        # this run's live prompts still open, not check-ins: id -> (shown, the bus it was
-        # shown on), closed once they no longer take an answer (_close_expired); and those
-        # an earlier session of this process showed: id -> (shown, (bus id, server name))
+        # this run's live prompts still open, not check-ins: id -> (shown, on the monotonic
+        # clock; the bus it was shown on), closed once they no longer take an answer
+        # (_close_expired); and those an earlier session of this process showed: id ->
+        # (shown, monotonic; (bus id, server name))
         self._open: dict[int, tuple[float, object]] = {}
         self._open_earlier: dict[int, tuple[float, tuple[str, str]]] = _still_open(self._earlier)
         self._next_expiry_check = 0.0
@@ -616,7 +617,7 @@ class DesktopNotifierBackend:
         if buttons and isinstance(nid, int):
             self._mine.add(nid)
             if message.live and message.kind != "checkin":
-                self._open[nid] = (time.time(), getattr(self._backend(), "bus", None))
+                self._open[nid] = (time.monotonic(), getattr(self._backend(), "bus", None))
             _remember_shown(nid, message, await _server_of(self._backend()))
         await self._listen()  # a new connection (the bus came back) is heard on too
 
@@ -716,7 +717,7 @@ class DesktopNotifierBackend:
             self._markup_for, self._markup = interface, "body-markup" in caps
         return self._markup
 
-    def _close_expired(self, now: float) -> None:
+    def _close_expired(self, now: float) -> None:  # now: time.monotonic()
         """Close this run's prompts whose answer no longer counts, :data:`RESPONSE_WINDOW_S`
         after they were shown (a check-in, whose answer is about its day, stays), and those
         an earlier session of this process left open (:func:`_still_open`). They
@@ -767,7 +768,7 @@ class DesktopNotifierBackend:
             await self._close_ids(nids, bus)
 
     def poll_clicks(self) -> list[Click]:
-        self._close_expired(time.time())
+        self._close_expired(time.monotonic())
         out: list[Click] = []
         while True:
             try:
@@ -881,11 +882,14 @@ def _still_open(shown: dict[int, dict[str, Any]]) -> dict[int, tuple[float, tupl
 
     Why: a new session of the running monitor (the clock set, a plan's midnight) gets a
     new notifier, which closed only the prompts it showed itself: an ignored break
-    prompt of the session before stayed on screen until the monitor stopped."""
+    prompt of the session before stayed on screen until the monitor stopped. Its age is
+    read on the monotonic clock (``shown_mono``, this process's): the clock set, which
+    begins a new session, moved the wall clock's, and an alert shown a moment before the
+    clock was set forward by 2 h was closed at once, its answer still counting."""
     pid = os.getpid()
     out: dict[int, tuple[float, tuple[str, str]]] = {}
     for nid, r in shown.items():
-        at, bus, server = r.get("shown"), r.get("bus"), r.get("server")
+        at, bus, server = r.get("shown_mono"), r.get("bus"), r.get("server")
         if (
             r.get("pid") == pid
             and r.get("live") is True
@@ -961,6 +965,8 @@ def _remember_shown(
         "day": message.day.isoformat() if message.day is not None else None,
         "live": message.live,
         "shown": time.time(),
+        # when, on the monotonic clock, for this process's later sessions (_still_open)
+        "shown_mono": time.monotonic(),
         "commands": {a: c for a, _ in message.buttons if (c := button_command(message, a))},
         # the length its Snooze button's label said, which a press after this session
         # snoozes for (see _snooze_length)

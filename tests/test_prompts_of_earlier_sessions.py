@@ -61,3 +61,37 @@ def test_an_earlier_sessions_prompt_past_its_response_window_is_closed_by_the_ne
     records = {r["nid"]: r for r in json.loads((paths.state_dir() / SHOWN_NAME).read_text())}
     assert records[alert.id].get("closed") is True
     assert not records[checkin.id].get("closed")
+
+
+def test_a_clock_set_forward_does_not_close_an_earlier_sessions_prompt_early(
+    tmp_path: Path, store, notification_server: NotificationServer, monkeypatch
+) -> None:
+    """The clock set forward by 2 h is what began the new session: read by the wall clock,
+    the earlier session's alert, shown a moment before, was 2 h old and closed at once,
+    its answer still counting. Its age is the time really passed since it was shown."""
+    first = _sink(tmp_path, datetime(2024, 3, 4, 17, 0), store, None)
+    for k in range(10 * 60):
+        first.on_decision(Decision(float(k), FWD, changed=k == 0))
+    (alert,) = notification_server.wait_for(1)
+    shown_at = time.monotonic()
+    first.close(10 * 60.0)
+    # the clock set forward by 2 h: notifications.json's wall-clock times are 2 h behind it
+    shown = paths.state_dir() / SHOWN_NAME
+    records = json.loads(shown.read_text(encoding="utf-8"))
+    for r in records:
+        r["shown"] -= 2 * 3600
+    shown.write_text(json.dumps(records), encoding="utf-8")
+    window = 4.0  # the 90 min, in seconds here
+    monkeypatch.setattr(notify, "RESPONSE_WINDOW_S", window)
+    monkeypatch.setattr(notify, "EXPIRY_CHECK_S", 0.0)
+    second = _sink(tmp_path, datetime(2024, 3, 4, 19, 10), store, None)
+    t = 0.0
+    deadline = time.monotonic() + 20
+    while alert.id not in notification_server.closed:
+        assert time.monotonic() < deadline, "the earlier session's alert stayed open"
+        second.on_decision(Decision(t, GOOD, changed=t == 0))
+        t += 0.2
+        time.sleep(0.05)
+    closed_after = time.monotonic() - shown_at
+    second.close(t)
+    assert closed_after >= window - 0.5, f"closed {closed_after:.1f} s after it was shown"
