@@ -23,6 +23,13 @@ class UserError(Exception):
     exit_status: int = EXIT_REFUSED
 
 
+class KeptAside(UserError):
+    """The database still held by another program as a sink closes: the spans it could
+    not take are safe in the side file, which the next open takes in. A monitor the
+    user stopped says so and exits 0; a stop asked for is no refusal, and exit status 2
+    made the login entry's unit "failed" and kept it from ever restarting."""
+
+
 class TryAgainLater(UserError):
     """A refusal that may not hold later, unchanged (no webcam plugged in yet); exits
     with :data:`EXIT_TRY_AGAIN`, so a service manager restarts it, and only it."""

@@ -62,7 +62,7 @@ import numpy as np
 
 from . import control, logs, paths
 from .capture import CameraError, CameraSource, FrameSource, no_camera_on_this_machine
-from .errors import TryAgainLater, UserError
+from .errors import KeptAside, TryAgainLater, UserError
 from .landmarks import Sample, StreamHeader
 from .settings_watch import (
     CHECK_S,
@@ -1375,7 +1375,14 @@ def run(
                 unused = (change, exc) if change is not None else None
     finally:
         try:
-            _end_session(service, pipeline, out)
+            try:
+                _end_session(service, pipeline, out)
+            except KeptAside as exc:
+                # the database held by another program as the monitor stops: its spans
+                # wait in the side file, taken in at the next open. A stop the user asked
+                # for is no refusal: it exits 0 (it was 2, "refused for good", which left
+                # the login entry's unit failed), the prompts closed as at any stop
+                log.warning("%s", exc)  # on stderr too, as "posture-guard: ..."
             close_left_prompts(out, own=True)
             if own_detector and detector is not None:
                 detector.close()

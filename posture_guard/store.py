@@ -35,7 +35,7 @@ from typing import IO, Any, Callable, Optional, Union
 
 from . import paths
 from .classify import Smoothing
-from .errors import UserError
+from .errors import KeptAside, UserError
 from .sampling import SamplingPolicy
 from .sinks import SessionInfo
 from .states import Decision, PostureState
@@ -1570,7 +1570,7 @@ class StoreSink:
     ``commit_every`` seconds of wall time the sink tries the database again, waiting
     only ``RETRY_LOCK_TIMEOUT`` for the lock (the loop reads no frames while it waits),
     and takes the side file in itself when the lock has gone; at ``close`` it tries once
-    more, waiting the whole lock timeout, and if the database is still held a UserError
+    more, waiting the whole lock timeout, and if the database is still held a KeptAside
     says where the spans are kept (they are added the next time the database opens), so
     no recorded posture is lost.
 
@@ -1887,14 +1887,14 @@ class StoreSink:
             if self._failing:
                 assert self.last_error is not None
                 if not self.set_aside:  # a session with no posture time: no side file
-                    raise UserError(
+                    raise KeptAside(
                         f"{self.last_error}; no posture time was left unsaved"
                     ) from self.last_error
                 n = self.set_aside  # one span held all session read "1 ... spans were kept"
                 kept = (
                     f"{n} unsaved posture span was" if n == 1 else f"{n} unsaved posture spans were"
                 )
-                raise UserError(
+                raise KeptAside(
                     f"{self.last_error}; {kept} kept in {self.store.pending_path} and will be "
                     "added the next time the database opens"
                 ) from self.last_error

@@ -1262,3 +1262,54 @@ def test_a_lock_taken_while_the_monitor_runs_keeps_it_running_when_the_clock_is_
     before = [s for s in spans if s[1] < time.time() + 600]
     after = [s for s in spans if s[0] > time.time() + 3000]
     assert before and after  # both sessions' posture, none lost to the lock
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_monitor_stopped_while_another_program_holds_the_database_exits_0(
+    pg_home: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """A monitor stopped (SIGTERM, Ctrl-C) while another program held the database
+    exited with status 2, "refused for good": the login entry's unit was failed for a
+    stop the user asked for. Its spans are safe in the side file, which the message
+    names and the next open takes in: it exits 0, saying so."""
+    from posture_guard.store import Store
+    from tests.cli_run import posture_guard_ok
+
+    db = paths.database_file()
+    posture_guard_ok(["headache", "add", "--intensity", "4"], pg_home)
+    pending = db.with_name(db.name + ".pending.jsonl")
+    _write_run_script(tmp_path)
+    err = tmp_path / "err"
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+    with open(err, "wb") as stderr:
+        monitor = subprocess.Popen(
+            [sys.executable, str(tmp_path / "run.py")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    holder = None
+    try:
+        _wait_for(lambda: _last_end(db) is not None, 60)  # monitoring, the first flush in
+        holder, release = _hold_write_lock(db)
+        _wait_for(lambda: _aside_end(pending) is not None, 60)  # a flush set aside
+        monitor.send_signal(sig)
+        monitor.wait(timeout=60)
+        release()
+    finally:
+        if monitor.poll() is None:
+            monitor.kill()
+        if holder is not None:
+            assert holder.stdin is not None
+            holder.stdin.close()
+            holder.wait(timeout=30)
+    said = err.read_text()
+    assert monitor.returncode == 0, said
+    assert f"kept in {pending} and will be added the next time the database opens" in said
+    assert "Traceback" not in said
+    aside = _aside_end(pending)
+    assert aside is not None
+    with Store.open(db) as store:  # the next start, or any command, takes the file in
+        spans = store.spans(0, 2e10)
+    assert not pending.exists() and spans[-1].end == pytest.approx(aside)
+    assert service.running_pid() is None
