@@ -142,6 +142,9 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
         help="with --states-out: one line per sample, not only per change",
     )
     p.add_argument(
+        "--force", action="store_true", help="with --states-out: overwrite an existing file"
+    )
+    p.add_argument(
         "--all-frames",
         action="store_true",
         help="analyse every frame instead of following the sampling policy",
@@ -155,6 +158,9 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
         "--states-out",
         type=_file_name,
         help="also write the posture states (JSONL) here (- for standard output)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --states-out: overwrite an existing file"
     )
     _add_replay_sink_options(p, "09:00 today, or yesterday until today's demo is over")
     p.set_defaults(handler=cmd_demo)

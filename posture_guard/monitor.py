@@ -741,22 +741,29 @@ class StatesFile:
         )
 
 
-def open_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> Optional[StatesFile]:
+def open_states_out(
+    path: Optional[str], inputs: dict[str, Optional[str]], force: bool = False
+) -> Optional[StatesFile]:
     """The states file, or None without ``--states-out``.
 
-    A states file is derived (each replay writes it afresh), so an existing one is
-    overwritten; never an input or the database, nor a landmark recording, which a
-    swapped name could otherwise replace.
+    An existing file is kept unless ``force``, as every other output keeps its own
+    (``report --html``, ``record``, ``plan new``, ``assess --out``): a states file given
+    the name of another replay's replaced it without a word. Never an input or the
+    database, nor a landmark recording, which a swapped name could otherwise replace,
+    even with ``force``.
     """
     if not path:
         return None
-    refuse_states_out(path, inputs)
+    refuse_states_out(path, inputs, force)
     return StatesFile(path)
 
 
-def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> None:
-    """Refuse a ``--states-out`` that is an input, the database or a landmark recording
-    (see :func:`open_states_out`), before anything is read or written."""
+def refuse_states_out(
+    path: Optional[str], inputs: dict[str, Optional[str]], force: bool = False
+) -> None:
+    """Refuse a ``--states-out`` that is an input, the database or a landmark recording,
+    or an existing file without ``force`` (see :func:`open_states_out`), before anything
+    is read or written."""
     if not path:
         return
     # nor the user's database (a replay without --db does not name it), active plan or
@@ -781,6 +788,9 @@ def refuse_states_out(path: Optional[str], inputs: dict[str, Optional[str]]) -> 
             f"--states-out {path} is a landmark recording, which the posture states would "
             "replace; choose another name for the output"
         )
+    if not force and Path(path).is_file() and not is_standard_output(path, "--states-out"):
+        # standard output redirected to a file the shell has just made is no file kept
+        raise UserError(f"--states-out {path} already exists; choose another name or add --force")
 
 
 def stdout_goes_to(files: Mapping[str, Optional[Union[str, Path]]]) -> Optional[str]:
@@ -1218,7 +1228,7 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         refuse_future_start(db, args.start, span)
         refuse_logging_under_monitor(db, args.start, span)
         completes = refuse_logging_twice(db, args.start, logs, label)
-    refuse_states_out(args.states_out, {**inputs, "--db": db})
+    refuse_states_out(args.states_out, {**inputs, "--db": db}, getattr(args, "force", False))
     if completes is not None:
         print(completing_note(db, completes, args.start, start_given), file=out)
     side_view = SideViewWatch()
@@ -1266,7 +1276,7 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         print_logged(db, getattr(args, "start", None), logged, out, completes)
     if states_file is not None:
         states_file.check(db)
-    return _interrupted(stop, totals, db)
+    return _interrupted(stop, totals, db, states_file)
 
 
 def demo_morning(now: datetime, span: tuple[float, float]) -> datetime:
@@ -1293,7 +1303,8 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     db = getattr(args, "db", None)
     states_out = getattr(args, "states_out", None)
     inputs = {"the demo stream": str(path), "--db": db}
-    refuse_states_out(states_out, inputs)  # in one line, before the demo's first
+    force = getattr(args, "force", False)
+    refuse_states_out(states_out, inputs, force)  # in one line, before the demo's first
     print(
         f"posture-guard demo: replaying a bundled landmark stream ({path.name}, numbers "
         f"only, made by calibration/synth.py): calibration ({CALIBRATE_SECONDS:g} s "
@@ -1317,7 +1328,7 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         if completes is not None:
             print(completing_note(db, completes, args.start, given is not None), file=out)
     header, samples = open_landmarks(path)
-    states_file = open_states_out(states_out, inputs)
+    states_file = open_states_out(states_out, inputs, force)
     try:
         sinks: list[Sink] = [ConsolePrinter(out)]
         if states_file is not None:
@@ -1339,7 +1350,7 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         print_logged(db, args.start, logged, out, completes)
     if states_file is not None:
         states_file.check(db)
-    return _interrupted(stop, totals, db)
+    return _interrupted(stop, totals, db, states_file)
 
 
 #: The signals that end a run cleanly: SIGTERM (a session manager, systemd, `kill`),
@@ -1536,16 +1547,18 @@ def _utc_offset(moment: datetime) -> str:
     return f"{z[:3]}:{z[3:5]}"
 
 
-def _interrupted(stop: StopFlag, totals: Totals, db: Optional[str]) -> int:
+def _interrupted(
+    stop: StopFlag, totals: Totals, db: Optional[str], states: Optional[StatesFile] = None
+) -> int:
     """0, or for a replay stopped by a signal, 130 (as Ctrl-C anywhere) and a line on how
-    far it got: the totals printed, and the log, end there."""
+    far it got: the totals printed, and the log, end there. A states file written to a
+    file asks the same command for --force, which it refuses to write over otherwise."""
     if not stop.stopped:
         return 0
-    logged = (
-        f"; the posture up to there was logged to {db} (the same command again logs the rest)"
-        if db
-        else ""
-    )
+    again = "the same command again"
+    if states is not None and not is_standard_output(states.path, "--states-out"):
+        again = f"the same command again, with --force for --states-out {states.path},"
+    logged = f"; the posture up to there was logged to {db} ({again} logs the rest)" if db else ""
     print(
         f"posture-guard: interrupted after {fmt_clock(totals.monitored)} of monitored time{logged}",
         file=sys.stderr,

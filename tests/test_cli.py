@@ -1579,17 +1579,27 @@ def test_an_output_that_is_an_input_is_refused_before_anything_is_written(
     assert {p: p.read_bytes() for p in before} == before
 
 
-def test_states_out_replaces_a_states_file_but_never_a_recording(
+def test_states_out_keeps_a_states_file_unless_forced_and_never_replaces_a_recording(
     slump_stream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # A states file is derived: each replay writes it afresh (the choice made here).
+    # An existing states file was written over without a word, while every other output
+    # (report --html, record, plan new, assess --out) is kept unless --force.
     states, fresh = tmp_path / "states.jsonl", tmp_path / "fresh.jsonl"
     args = ["replay", "--landmarks", str(slump_stream), "--calibrate-seconds", "10", "--quiet"]
     assert main([*args, "--states-out", str(states)]) == 0
-    assert main([*args, "--every-sample", "--states-out", str(states)]) == 0
+    first = states.read_text()
+    capsys.readouterr()
+    assert main([*args, "--every-sample", "--states-out", str(states)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"posture-guard: --states-out {states} already exists; choose another name or add --force\n"
+    )
+    assert states.read_text() == first
+    assert main([*args, "--every-sample", "--states-out", str(states), "--force"]) == 0
     assert main([*args, "--every-sample", "--states-out", str(fresh)]) == 0
-    assert states.read_text() == fresh.read_text()
-    # A recording given by mistake (a swapped name) is another matter, plain or packed.
+    assert states.read_text() == fresh.read_text() != first
+    # A recording given by mistake (a swapped name) is another matter, plain or packed,
+    # even with --force.
     other = tmp_path / "yesterday.jsonl"
     other.write_bytes(slump_stream.read_bytes())
     packed = tmp_path / "yesterday.jsonl.gz"
@@ -1597,10 +1607,38 @@ def test_states_out_replaces_a_states_file_but_never_a_recording(
     for recording in (other, packed):
         before = recording.read_bytes()
         capsys.readouterr()
-        assert main([*args, "--states-out", str(recording)]) == 2
+        assert main([*args, "--states-out", str(recording), "--force"]) == 2
         err = capsys.readouterr().err
         assert f"--states-out {recording} is a landmark recording" in err
         assert recording.read_bytes() == before
+
+
+def test_demo_keeps_an_existing_states_file_unless_forced(tmp_path: Path, pg_home: Path) -> None:
+    """`demo --states-out F` wrote over an existing F without --force; it is kept, the
+    one line naming the option. Standard output needs none: `--states-out -` redirected
+    to a file the shell has just made, and /dev/null, are written as before."""
+    states = tmp_path / "states.jsonl"
+    states.write_text("kept\n")
+    done = _posture_guard(["demo", "--states-out", str(states)], pg_home, capture_output=True)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"posture-guard: --states-out {states} already exists; choose another name or add --force\n"
+    )
+    assert states.read_text() == "kept\n"
+    with open(states, "w", encoding="utf-8") as out:  # `> states.jsonl`: the shell makes it
+        done = _posture_guard(
+            ["demo", "--states-out", "-"], pg_home, stdout=out, stderr=subprocess.PIPE
+        )
+    assert done.returncode == 0, done.stderr
+    assert states.read_text().startswith('{"t": ')
+    done = _posture_guard(["demo", "--states-out", os.devnull], pg_home, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    states.write_text("kept\n")
+    done = _posture_guard(
+        ["demo", "--states-out", str(states), "--force"], pg_home, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert states.read_text().startswith('{"t": ')
 
 
 def test_record_keeps_an_existing_recording_unless_forced(
@@ -1936,7 +1974,7 @@ def test_a_damaged_stream_logs_nothing_and_once_mended_is_logged_once(
     bad = _corrupt_copy(slump_stream, tmp_path / "bad.jsonl", late, '{"t": 7.8, "landm')
     db, states = tmp_path / "p.db", tmp_path / "states.jsonl"
     states.write_text("kept\n")
-    argv = ["replay", *REPLAY_INTO_DB, "--db", str(db), "--states-out", str(states)]
+    argv = ["replay", *REPLAY_INTO_DB, "--db", str(db), "--states-out", str(states), "--force"]
     assert main([*argv, "--landmarks", str(bad)]) == 2
     assert f"line {late}" in capsys.readouterr().err
     assert _spans(db) == [] and states.read_text() == "kept\n"
@@ -1959,6 +1997,7 @@ def test_a_replay_whose_calibration_fails_makes_no_database_and_keeps_the_states
     db, states = tmp_path / "p.db", tmp_path / "states.jsonl"
     states.write_text("kept\n")
     argv = ["replay", "--landmarks", str(slump_stream), "--quiet", "--states-out", str(states)]
+    argv.append("--force")  # the file is there to be written, once the calibration holds
     assert main([*argv, "--calibrate-seconds", "300", "--db", str(db)]) == 2
     assert "calibration asks for 300 s" in capsys.readouterr().err
     assert not db.exists() and states.read_text() == "kept\n"
