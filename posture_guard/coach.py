@@ -1248,7 +1248,7 @@ class Coach:
             Notify(
                 pid,
                 "exercise",
-                f"Time for your {ex.name.lower()}",
+                f"Time for your {ex.name_in_sentence()}",
                 body,
                 ex.id,
                 self._buttons(),

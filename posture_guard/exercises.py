@@ -89,6 +89,20 @@ class Exercise:
     source: str
     dosage: Dosage = Dosage()
 
+    def name_in_sentence(self) -> str:
+        """The name as it reads inside a sentence ("Time for your chin tuck"): its first
+        letter lowercased only where the name is a plain capitalized phrase (the second
+        letter lowercase, no other capital in it); any other name as it is written.
+
+        Why: the whole name was lowercased, so "SCM stretch" read "scm stretch" and a
+        German "Nacken-Dehnung" lost the capitals its nouns take."""
+        name = self.name
+        if len(name) < 2 or not (name[0].isupper() and name[1].islower()):
+            return name
+        if any(c.isupper() for c in name[1:]):
+            return name
+        return name[0].lower() + name[1:]
+
     def short_text(self) -> str:
         """Steps plus dose, sized for a notification body."""
         dose = self.dosage.text()

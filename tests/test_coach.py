@@ -1387,3 +1387,37 @@ def test_the_snooze_button_and_its_command_say_the_length_it_snoozes(length, lab
         seconds=length
     )
     sink.close(100.0)
+
+
+def test_a_plan_prompt_keeps_the_capitals_of_an_exercise_name(tmp_path):
+    """The prompt's title lowercased the whole exercise name: "SCM stretch" read "Time
+    for your scm stretch" and a German "Nacken-Dehnung ü" lost its nouns' capitals. Only
+    a plain capitalized phrase ("Doorway chest stretch") has its first letter lowercased."""
+    from posture_guard.exercises import bundled_path
+
+    text = bundled_path().read_text(encoding="utf-8")
+    text = text.replace('name = "Chin tuck"', 'name = "SCM stretch"')
+    text = text.replace('name = "Neck rotation"', 'name = "Nacken-Dehnung ü"')
+    own = tmp_path / "exercises.toml"
+    own.write_text(text, encoding="utf-8")
+    slots = (
+        (time(10, 0), "chin_tuck"),
+        (time(10, 20), "neck_rotation"),
+        (time(10, 40), "doorway_pectoral_stretch"),
+    )
+    sink = CoachSink(
+        SessionInfo(start=datetime(2024, 3, 4, 9, 59), profile="p", live=True),
+        PrintingNotifier(io.StringIO()),
+        CoachSettings(checkin_time=None, plan_slots=lambda d: slots),
+        library=load_library(own),
+        memory_file=tmp_path / "coach.json",
+    )
+    for k in range(0, 45 * 60, 2):
+        sink.on_decision(Decision(float(k), GOOD, changed=k == 0))
+    sink.close(45 * 60.0)
+    titles = [n.title for n, _ in sink.sent if n.kind == "exercise"]
+    assert titles == [
+        "Time for your SCM stretch",
+        "Time for your Nacken-Dehnung ü",
+        "Time for your doorway chest stretch",
+    ]
