@@ -214,8 +214,8 @@ def fit_slouch(metrics: Sequence[Optional[Metrics]], baseline: Baseline) -> dict
 def _profile_path(name: str) -> Path:
     if not _NAME.fullmatch(name):  # not match: its "$" lets a final line break through
         raise UserError(
-            f"profile name {name!r} is not allowed: use letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit (at most 64 characters)"
+            f"profile name {name!r} is not allowed: use ASCII letters (a-z, A-Z), digits, "
+            "'.', '_' or '-', starting with a letter or digit (at most 64 characters)"
         )
     # Any case: "Population" would read as the reserved name in the log and reports, and
     # is the same file as "population" on a case-insensitive file system.

@@ -125,6 +125,27 @@ def test_a_name_with_a_line_break_or_a_path_is_refused(name, capsys, pg_home) ->
     assert not profiles.exists() or list(profiles.iterdir()) == []
 
 
+def test_a_name_beyond_ascii_is_refused_saying_ascii_letters(pg_home: Path) -> None:
+    """'büro' was refused with "use letters, digits ...", though ü is a letter: the rule
+    takes ASCII letters only (a profile's name goes into file names, the login entry's
+    command line and the log, read under any locale), and the message says so. An ASCII
+    name of the same kind is calibrated."""
+    from tests.cli_run import posture_guard, posture_guard_ok
+
+    stream = str(monitor.demo_stream_path())
+    argv = ["calibrate", "--landmarks", stream, "--seconds", "20", "--profile"]
+    done = posture_guard([*argv, "büro"], pg_home, capture_output=True)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "posture-guard: profile name 'büro' is not allowed: use ASCII letters (a-z, A-Z), "
+        "digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)\n"
+    )
+    profiles = pg_home / "config" / "profiles"
+    assert not profiles.exists() or list(profiles.iterdir()) == []
+    posture_guard_ok([*argv, "Buero-2.desk"], pg_home)
+    assert (profiles / "Buero-2.desk.json").is_file()
+
+
 @pytest.mark.parametrize("name", ["Population", "POPULATION", "population"])
 def test_the_reserved_name_is_refused_in_any_case(name, capsys, pg_home) -> None:
     """'Population' was accepted beside the reserved 'population' (the same file on a
