@@ -157,6 +157,28 @@ def test_a_replay_cut_short_and_run_again_finishes_its_log(
     assert _spans(db) == spans
 
 
+def test_a_replay_with_a_states_file_cut_short_asks_for_force_to_log_the_rest(
+    long_stream: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C's line said "the same command again logs the rest", which, its --states-out
+    file there now, is refused as existing: it names --force for that file, and the
+    command run so logs the rest."""
+    db, states = tmp_path / "log.sqlite3", tmp_path / "states.jsonl"
+    argv = ["replay", "--landmarks", str(long_stream), "--db", str(db), *COACHED]
+    argv += ["--states-out", str(states)]
+    status, err = _stopped_half_way(argv, db, _home(tmp_path), signal.SIGINT)
+    assert status == 130, err
+    assert f"(the same command again, with --force for --states-out {states}, logs the rest)" in err
+    again = posture_guard(argv, tmp_path, capture_output=True)
+    assert again.returncode == 2
+    assert (
+        f"--states-out {states} already exists; choose another name or add --force" in again.stderr
+    )
+    cut = _spans(db)
+    posture_guard_ok([*argv, "--force"], tmp_path)
+    assert _spans(db)[-1][2] > cut[-1][2] + 60  # the rest logged
+
+
 def test_a_replay_without_start_cut_short_is_finished_at_the_time_it_began(
     long_stream: Path, whole: Path, tmp_path: Path
 ) -> None:
