@@ -51,6 +51,10 @@ def test_a_replay_into_the_monitors_database_is_refused_past_the_monitors_start(
     )  # fmt: skip
     try:
         since = _in_use_since(monitor.pid)
+        # a replay ending now ends up to 2 s before now (whole seconds of the clock and of
+        # the stream): it overlaps the monitor's time only once that is longer than 2 s
+        while time.time() < since + 3:
+            time.sleep(0.1)
         db = str(paths.database_file())
         replay = ["replay", "--landmarks", str(demo_stream_path()), "--quiet", "--db", db]
         ending_now = posture_guard(replay, tmp_path, capture_output=True)

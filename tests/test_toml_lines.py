@@ -236,7 +236,7 @@ BUNDLED = exercises.bundled_path().read_text(encoding="utf-8")
             "reps = 0",
             "reps = 0",
             1,
-            "'dosage.reps' must be a whole number >= 1",
+            "'dosage.reps' must be a whole number from 1 to 100",
         ),
         # the same dosage written inline: the key inside it is named
         (
@@ -244,7 +244,7 @@ BUNDLED = exercises.bundled_path().read_text(encoding="utf-8")
             "dosage = { hold_s = 30, per_side = true, reps = 0 }\n",
             "reps = 0 }",
             1,
-            "'dosage.reps' must be a whole number >= 1",
+            "'dosage.reps' must be a whole number from 1 to 100",
         ),
         # a dotted key in the exercise's own table
         (
