@@ -25,14 +25,14 @@ when due (the loop's sleeps end there): the open span is written up to its lates
 decision, so a ``kill -9`` loses at most 5 s plus one sampling interval (up to 3.5 s while
 the user sits still) of posture, 8.5 s.
 ``python -m benchmarks.bench_stop`` measures it on the real loop (MediaPipe on the test
-video, tests/fake_camera.py): 5.72 and 7.11 s at most, 3.56 and 4.82 s on average, in two
-runs of 15 kills at random moments on the 2-core build machine.
+video, tests/fake_camera.py): 5.72, 7.11 and 5.70 s at most, 3.56, 4.82 and 3.80 s on
+average, in three runs of 15 kills at random moments on the 2-core build machine.
 
 SIGTERM, Ctrl-C and SIGHUP (the terminal it was started in closed) set a stop flag that
 every wait in the loop watches: the sinks are flushed, the open span ending at the last
 analysed frame (up to one sampling interval before the signal), and the process exits;
-the same benchmark measured at most 0.35 s from the signal to the exit (2 stops per
-signal).
+the same benchmark measured at most 0.40 s from the signal to the exit (2 stops per
+signal, the machine's other core busy), the prompts on screen closed on the way.
 
 Screen lock (Linux): asked over D-Bus with ``dbus-send`` every 5 s, best effort: logind's
 ``LockedHint`` for the caller's session (system bus), then the session bus's
