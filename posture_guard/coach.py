@@ -615,6 +615,8 @@ class CoachState:
     control_snooze_until: Optional[datetime] = None
     next_prompt_id: int = 1
     plan_prompted_until: Optional[datetime] = None  # latest plan slot already prompted
+    # its clock time: two slots may fall due at one moment (see Coach._plan_rule)
+    plan_prompted_slot: Optional[time] = None
     cut_spans: tuple[tuple[datetime, datetime], ...] = ()  # cut off, within framing_window_s
     last_cut_off: bool = False  # whether the previous decision was cut off
     last_framing_day: Optional[date] = None
@@ -677,6 +679,10 @@ class CoachMemory:
     # on a check-in shown before a restart recorded nothing ('a check-in this session did
     # not show'); absent from older files
     checkin_prompts: tuple[tuple[int, date], ...] = ()
+    # the clock time of the slot ``plan_prompted_until`` names: two slots may fall due at
+    # one moment (a dose the clocks skipped going forward, and the dose an hour after
+    # it); absent from older files, whose slot took every slot of its moment with it
+    plan_prompted_slot: Optional[time] = None
 
     @classmethod
     def of(cls, st: CoachState) -> CoachMemory:
@@ -698,6 +704,7 @@ class CoachMemory:
             st.last_present_day,
             st.checkin_owed,
             st.checkin_prompts,
+            st.plan_prompted_slot,
         )
 
 
@@ -790,6 +797,7 @@ class Coach:
             last_alert_at=max(known) if known else None,
             last_notified_at=m.last_notified_at,
             plan_prompted_until=m.plan_prompted_until,
+            plan_prompted_slot=m.plan_prompted_slot,
             # The sitting clock starts afresh, so this only keeps the break prompt's
             # posture cool-down (the break rule counts prompts since sitting down).
             last_break_prompt_at=m.last_break_prompt_at,
@@ -1223,18 +1231,29 @@ class Coach:
         ``plan.MIN_SLOT_SPACING_MIN`` apart, and catching up on them one a minute brought a
         user back from lunch to a prompt a minute, the same exercise among them. Slots
         come from ``settings.plan_slots`` (plan.schedule_day).
+
+        A slot is known by its moment and its clock time: on the night the clocks go
+        forward a dose the clock skipped (02:30) comes at the moment of the dose an hour
+        after it (03:30), and by moment alone the one prompted took the other with it, a
+        dose lost. Of two due at one moment the earlier clock time comes first, the other
+        once the gap allows. Moments are not in the slots' order that night (02:30's comes
+        after 03:10's), so every slot is looked at.
         """
         slots = self.settings.plan_slots
         if slots is None:
             return st, []
         due: Optional[tuple[datetime, time, Exercise]] = None
+        done_until, done_slot = st.plan_prompted_until, st.plan_prompted_slot
         for at_t, ex_id in slots(now.date()):
             at = local_moment(now.date(), at_t, now)
-            if at > now:
-                break
-            done_until = st.plan_prompted_until
-            if (done_until is not None and at <= done_until) or _secs(now - at) > PLAN_LATE_S:
+            if at > now or _secs(now - at) > PLAN_LATE_S:
                 continue
+            if done_until is not None and (
+                at < done_until or (at == done_until and (done_slot is None or at_t <= done_slot))
+            ):
+                continue
+            if due is not None and at <= due[0]:
+                continue  # the latest due; of two at one moment, the earlier clock time
             try:
                 due = (at, at_t, self.library.by_id(ex_id))
             except KeyError:
@@ -1261,7 +1280,7 @@ class Coach:
         ]
         # The dose joins the rotation, so a break prompt or an alert right after it does
         # not suggest the same exercise again.
-        return self._used(st, ex, pid, plan_prompted_until=at), fx
+        return self._used(st, ex, pid, plan_prompted_until=at, plan_prompted_slot=at_t), fx
 
     def _framing_rule(
         self, st: CoachState, state: PostureState, now: datetime
@@ -1886,6 +1905,13 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         plan_until = _moment(plan_until) if plan_until is not None else None
         if plan_until is not None and plan_until.timestamp() > started:
             plan_until = None
+        # absent from older files: every slot of that moment taken as prompted
+        plan_slot = obj.get("plan_prompted_slot")
+        plan_slot = (
+            time.fromisoformat(plan_slot)
+            if isinstance(plan_slot, str) and plan_until is not None
+            else None
+        )
         snooze = obj.get("button_snooze")
         button_snooze = None
         if snooze is not None:
@@ -1926,6 +1952,7 @@ def read_memory(path: Optional[Path], started: float) -> CoachMemory:
         present,
         owed,
         asked,
+        plan_slot,
     )
 
 
@@ -1978,6 +2005,9 @@ def write_memory(path: Optional[Path], memory: CoachMemory) -> None:
         "last_present_day": _iso(memory.last_present_day),
         "checkin_owed": _iso(memory.checkin_owed),
         "checkin_prompts": [[pid, day.isoformat()] for pid, day in memory.checkin_prompts],
+        "plan_prompted_slot": (
+            memory.plan_prompted_slot.strftime("%H:%M") if memory.plan_prompted_slot else None
+        ),
     }
     try:
         control_mod.write_json_atomic(path, obj)

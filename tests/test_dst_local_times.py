@@ -22,13 +22,14 @@ from tests.cli_run import posture_guard, posture_guard_ok
 
 
 @pytest.fixture
-def st_johns() -> Iterator[ZoneInfo]:
-    """Local time is America/St_Johns (UTC-3:30; the clocks go back on 2026-11-01 02:00
-    -> 01:00), set back to what it was after the test."""
+def local_zone(request) -> Iterator[ZoneInfo]:
+    """Local time is the zone the test names (parametrized indirectly: Europe/Berlin, or
+    America/St_Johns, UTC-3:30, whose clocks go back on 2026-11-01 02:00 -> 01:00), set
+    back to what it was after the test."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "America/St_Johns")
+        mp.setenv("TZ", request.param)
         time.tzset()
-        yield ZoneInfo("America/St_Johns")
+        yield ZoneInfo(request.param)
     time.tzset()
 
 
@@ -52,30 +53,35 @@ def _doses(tmp_path, start: datetime, hours: float, slots) -> list[str]:
     ]
 
 
-def test_plan_doses_in_the_hour_the_clocks_go_back_are_prompted_once_in_berlin(tmp_path, berlin):
-    """02:30 comes twice on 2026-10-25: its dose (and the one before) was prompted again
-    in the second pass, the dose time given the offset in force when it was looked at."""
-    slots = ((clock(1, 30), "chin_tuck"), (clock(2, 30), "neck_rotation"), (clock(4), "chin_tuck"))
-    start = datetime(2026, 10, 25, 1, 0, tzinfo=berlin)
-    assert _doses(tmp_path, start, 4.5, slots) == [
-        "01:30 at 01:30+0200",
-        "02:30 at 02:30+0200",
-        "04:00 at 04:00+0100",
-    ]
-
-
-def test_plan_doses_in_the_hour_the_clocks_go_back_are_prompted_once_in_st_johns(
-    tmp_path, st_johns
+@pytest.mark.parametrize(
+    "local_zone, start, hours, times, expected",
+    [
+        (
+            "Europe/Berlin",
+            datetime(2026, 10, 25, 1, 0),
+            4.5,
+            (clock(1, 30), clock(2, 30), clock(4)),
+            ["01:30 at 01:30+0200", "02:30 at 02:30+0200", "04:00 at 04:00+0100"],
+        ),
+        (
+            "America/St_Johns",
+            datetime(2026, 11, 1, 0, 30),
+            4,
+            (clock(1, 15), clock(1, 45), clock(3)),
+            ["01:15 at 01:15-0230", "01:45 at 01:45-0230", "03:00 at 03:00-0330"],
+        ),
+    ],
+    indirect=["local_zone"],
+)
+def test_plan_doses_in_the_hour_the_clocks_go_back_are_prompted_once(
+    tmp_path, local_zone, start, hours, times, expected
 ):
-    """St. John's goes back from 02:00 NDT to 01:00 NST on 2026-11-01: 01:15 and 01:45
-    come twice, and each dose was prompted in both passes."""
-    slots = ((clock(1, 15), "chin_tuck"), (clock(1, 45), "neck_rotation"), (clock(3), "chin_tuck"))
-    start = datetime(2026, 11, 1, 0, 30, tzinfo=st_johns)
-    assert _doses(tmp_path, start, 4, slots) == [
-        "01:15 at 01:15-0230",
-        "01:45 at 01:45-0230",
-        "03:00 at 03:00-0330",
-    ]
+    """The hour before the change comes twice (02:00-03:00 in Berlin on 2026-10-25,
+    01:00-02:00 in St. John's on 2026-11-01): its doses (and the one before) were
+    prompted again in the second pass, the dose time given the offset in force when it
+    was looked at."""
+    slots = tuple(zip(times, ("chin_tuck", "neck_rotation", "chin_tuck")))
+    assert _doses(tmp_path, start.replace(tzinfo=local_zone), hours, slots) == expected
 
 
 def test_a_plan_dose_the_clock_skips_comes_when_the_adherence_report_counts_it_due(
@@ -95,6 +101,35 @@ def test_a_plan_dose_the_clock_skips_comes_when_the_adherence_report_counts_it_d
         "02:30 at 03:30+0200",
         "05:00 at 05:00+0200",
     ]
+
+
+def test_a_skipped_dose_and_the_dose_an_hour_after_it_are_each_prompted_once(tmp_path, berlin):
+    """02:30 does not exist on 2026-03-29: its dose comes at 03:30 CEST, the moment of the
+    03:30 dose, and the one prompted took the other with it (the 02:30 dose was lost,
+    never prompted). Each comes once, the second after the 5 min gap, also across a
+    restart of the monitor in that gap (coach.json keeps which of the two came)."""
+    slots = (
+        (clock(1, 30), "chin_tuck"),
+        (clock(2, 30), "neck_rotation"),
+        (clock(3, 30), "chin_tuck"),
+        (clock(4, 30), "neck_rotation"),
+    )
+    first = _doses(tmp_path, datetime(2026, 3, 29, 1, 0, tzinfo=berlin), 1.5 + 1 / 60, slots)
+    assert first == ["01:30 at 01:30+0100", "02:30 at 03:30+0200"]
+    restarted = datetime(2026, 3, 29, 3, 32, tzinfo=berlin)
+    assert _doses(tmp_path, restarted, 1.5, slots) == [
+        "03:30 at 03:35+0200",
+        "04:30 at 04:30+0200",
+    ]
+
+
+def test_a_dose_after_the_skipped_hour_is_not_held_back_by_one_in_it(tmp_path, berlin):
+    """02:40 does not exist on 2026-03-29 and comes at 03:40 CEST: the 03:10 dose, due
+    before it, waited for it (the slots were read in clock order up to the first not
+    yet due) and came 30 min late."""
+    slots = ((clock(2, 40), "neck_rotation"), (clock(3, 10), "chin_tuck"))
+    start = datetime(2026, 3, 29, 1, 0, tzinfo=berlin)
+    assert _doses(tmp_path, start, 2, slots) == ["03:10 at 03:10+0200", "02:40 at 03:40+0200"]
 
 
 def _headache(tmp_path, monkeypatch, zone: str, *argv: str):
