@@ -185,20 +185,77 @@ def _skipped_start(h: Headache) -> list[str]:
     ]
 
 
+def _utc_offset(wall: datetime) -> str:
+    """'+01:00': the UTC offset of the naive local time ``wall`` (its ``fold`` heeded)."""
+    z = wall.astimezone().strftime("%z")
+    return f"{z[:3]}:{z[3:5]}"
+
+
+def second_pass(h: Headache) -> bool:
+    """Whether ``h`` began at the second time the local clock showed its start (the
+    night the clocks go back), given as ``--start 02:30+01:00``."""
+    wall = h.started_at
+    return wall is not None and wall.fold == 1 and _clock_jump(wall) < 0
+
+
+def start_text(h: Headache) -> str:
+    """'02:30', or '02:30+01:00' for a start at the second time the clock showed it, as
+    ``--start`` takes it."""
+    assert h.start is not None
+    return f"{h.start:%H:%M}" + (_utc_offset(h.started_at) if second_pass(h) else "")
+
+
 def first_pass_note(h: Headache) -> Optional[str]:
     """The note that a start the local clock showed twice (the night the clocks go
-    back) is taken as the first time: the diary keeps a start as its clock time, and
-    its duration, the days it touches and the check-in are counted from that first
-    time. None for any other start."""
+    back) is taken as the first time, unless given with the second's UTC offset
+    (``02:30+01:00``): the diary keeps a start as its clock time, and its duration, the
+    days it touches and the check-in are counted from the time taken. None for any
+    other start."""
     wall = h.started_at
     if wall is None or _clock_jump(wall) >= 0:
         return None
-    first = wall.astimezone()
-    z = first.strftime("%z")
+    first, second = wall.replace(fold=0), wall.replace(fold=1)
+    shown = f"the clock showed {h.start:%H:%M} twice on {h.day}, going back "
+    shown += _jump_words(_clock_jump(wall))
+    if second_pass(h):
+        return f"({shown}: the entry takes the second time, {start_text(h)})"
     return (
-        f"(the clock showed {h.start:%H:%M} twice on {h.day}, going back "
-        f"{_jump_words(_clock_jump(wall))}: the entry takes the first time, "
-        f"{h.start:%H:%M} at UTC{z[:3]}:{z[3:5]})"
+        f"({shown}: the entry takes the first time, {h.start:%H:%M} at "
+        f"UTC{_utc_offset(first)}; for the second give --start "
+        f"{h.start:%H:%M}{_utc_offset(second)})"
+    )
+
+
+def with_offset(h: Headache) -> Headache:
+    """``h`` with a start given with a UTC offset (``--start 02:30+01:00``) read as the
+    local clock time it names: the second time the clock showed 02:30, the night it went
+    back an hour. Why: only the first could be entered (a second entry at 02:30 was
+    refused as the same start), and an offset given was dropped without a word. An
+    offset the clock did not have at that time that day is refused, naming the ones it
+    had; a time the clock skipped is left to :func:`validate`, which names the time it
+    showed."""
+    start = h.start
+    if start is None or start.tzinfo is None:
+        return h
+    given = start.utcoffset()
+    wall = datetime.combine(h.day, start.replace(tzinfo=None))
+    if _clock_jump(wall) > 0:
+        return replace(h, start=wall.time())
+    passes = [wall] if _clock_jump(wall) == 0 else [wall.replace(fold=0), wall.replace(fold=1)]
+    for one in passes:
+        if one.astimezone().utcoffset() == given:
+            return replace(h, start=one.time())  # with its fold
+    had = " and at UTC".join(_utc_offset(one) for one in passes)
+    typed = f"{start:%H:%M}{start.strftime('%z')[:3]}:{start.strftime('%z')[3:5]}"
+    raise UserError(
+        f"impossible headache entry: start {h.day} {typed} names a UTC offset the clock "
+        f"here did not have then (it showed {start:%H:%M} that day at UTC{had}); "
+        + (
+            "give the time without an offset"
+            if len(passes) == 1
+            else f"give {start:%H:%M} for the first time, {start:%H:%M}"
+            f"{_utc_offset(passes[1])} for the second"
+        )
     )
 
 
@@ -351,7 +408,14 @@ def parse_hhmm(text: str) -> time:
 
 # ---------------------------------------------------------------------- storage
 def _to_row(h: Headache) -> dict[str, Any]:
-    clinical = {k: getattr(h, k) for k in CLINICAL_FIELDS if getattr(h, k) is not None}
+    clinical: dict[str, Any] = {
+        k: getattr(h, k) for k in CLINICAL_FIELDS if getattr(h, k) is not None
+    }
+    if second_pass(h):
+        # the start is the second time the clock showed it (the night it went back):
+        # beside the fields, not a column, so a database stays one earlier versions
+        # read (as the first time, as they took it)
+        clinical[SECOND_PASS_KEY] = 1
     return {
         "day": h.day.isoformat(),
         "start": None if h.start is None else h.start.strftime("%H:%M"),
@@ -365,6 +429,10 @@ def _to_row(h: Headache) -> dict[str, Any]:
         "clinical": json.dumps(clinical, sort_keys=True),
     }
 
+
+#: The key of a headache row's JSON of extra fields that marks its start as the second
+#: time the local clock showed it (see :func:`with_offset`).
+SECOND_PASS_KEY = "start_second_pass"
 
 _COLUMNS = (
     "id, day, start, duration_min, intensity, type, aura, medication, triggers, note, clinical"
@@ -384,7 +452,11 @@ def _from_row(r: Sequence[Any], where: object) -> Headache:
         h = Headache(
             id=r[0],
             day=date.fromisoformat(r[1]),
-            start=None if r[2] is None else time.fromisoformat(r[2]),
+            start=(
+                None
+                if r[2] is None
+                else time.fromisoformat(r[2]).replace(fold=int(clinical.get(SECOND_PASS_KEY) == 1))
+            ),
             duration_min=r[3],
             intensity=r[4],
             type=r[5],
@@ -468,20 +540,37 @@ class Diary:
             return  # two entries without a time can be two headaches of one day
         start = h.start.strftime("%H:%M")
         rows = self.store.read(
-            "SELECT id FROM headaches WHERE day = ? AND start = ? AND id IS NOT ? "
-            "ORDER BY id LIMIT 1",
+            "SELECT id, clinical FROM headaches WHERE day = ? AND start = ? AND id IS NOT ? "
+            "ORDER BY id",
             (h.day.isoformat(), start, entry_id),
         )
-        if rows:
-            other = rows[0][0]
+        second = second_pass(h)
+        twice = _clock_jump(datetime.combine(h.day, h.start)) < 0
+        for other, extra in rows:
+            try:
+                theirs = json.loads(extra).get(SECOND_PASS_KEY) == 1
+            except (ValueError, AttributeError):  # damaged: said when it is read
+                theirs = False
+            if twice and theirs != second:
+                continue  # the other time the clock showed it: another start
+            which = ""
+            if twice:  # which of the two is taken, and how to give the other
+                mine = datetime.combine(h.day, h.start).replace(fold=int(second))
+                other_start = start if second else start + _utc_offset(mine.replace(fold=1))
+                which = (
+                    f" (the {'second' if second else 'first'} time the clock showed it "
+                    f"that night, at UTC{_utc_offset(mine)}; a headache that began at the "
+                    f"{'first' if second else 'second'} is given as --start {other_start})"
+                )
             raise UserError(
-                f"headache entry {other} already begins on {h.day} at {start}; "
+                f"headache entry {other} already begins on {h.day} at {start}{which}; "
                 f"to change it use `posture-guard headache edit {other}`"
             )
 
     def add(self, h: Headache) -> tuple[Headache, bool]:
         """Save a new headache; returns it with its id and whether it replaced a
         headache-free check-in for that day (the check-in was made before the pain)."""
+        h = with_offset(h)
         validate(h, self.now())
         self._refuse_same_start(h)
         row = _to_row(h)
@@ -517,7 +606,7 @@ class Diary:
         if unknown:
             raise UserError(f"cannot edit unknown field(s): {', '.join(sorted(unknown))}")
         old = self.get(entry_id)
-        new = replace(old, **changes)
+        new = with_offset(replace(old, **changes))
         validate(
             new,
             self.now(),
@@ -525,7 +614,7 @@ class Diary:
             stored_duration="duration_min" not in changes,
             new_start="day" in changes or "start" in changes,
         )
-        if (new.day, new.start) != (old.day, old.start):
+        if (new.day, new.start, second_pass(new)) != (old.day, old.start, second_pass(old)):
             # only a move onto another entry's start is refused: two entries of the same
             # start that a version before 2026-12-01 stored each refused every edit,
             # naming the other as the one to edit, so neither could be mended
@@ -920,7 +1009,7 @@ def describe(h: Headache) -> str:
     with control characters escaped: printed raw, they would act on the terminal."""
     parts = [f"#{h.id}", h.day.isoformat()]
     if h.start is not None:
-        parts.append(h.start.strftime("%H:%M"))
+        parts.append(start_text(h))
     parts.append(f"intensity {h.intensity}")
     if h.intensity == 0:  # taken before 0 was refused
         parts.append("(0 is no pain: edit it to 1-10, or delete it)")
@@ -1125,7 +1214,7 @@ def cmd_headache_list(args: argparse.Namespace) -> int:
 def _entry_json(h: Headache) -> dict[str, Any]:
     obj = {f.name: getattr(h, f.name) for f in fields(Headache)}
     obj["day"] = h.day.isoformat()
-    obj["start"] = None if h.start is None else h.start.strftime("%H:%M")
+    obj["start"] = None if h.start is None else start_text(h)
     obj["triggers"] = list(h.triggers)
     obj["pattern_hint"] = ichd3_hint(h).text
     return obj
