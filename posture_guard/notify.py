@@ -675,11 +675,10 @@ class DesktopNotifierBackend:
         )
         command = (earlier.get("commands") or {}).get(action)
         instead = f"; `{command}` does what it would have" if command else ""
+        age = _age(earlier, time.time())
         late = (
             f", more than {RESPONSE_WINDOW_S / 60:g} min ago, when it no longer takes an answer"
-            if action == "done"
-            and isinstance(shown, (int, float))
-            and time.time() - shown > RESPONSE_WINDOW_S
+            if action == "done" and age is not None and age > RESPONSE_WINDOW_S
             else ""
         )
         log.warning(
@@ -845,16 +844,36 @@ def _earlier_click(earlier: dict[str, Any], action: str, now: float) -> Optional
         return None
     if action == "snooze":
         return Click(prompt, action, db=db, command=command, snooze_s=_snooze_length(earlier))
-    shown, exercise, kind = earlier.get("shown"), earlier.get("exercise"), earlier.get("kind")
+    exercise, kind, age = earlier.get("exercise"), earlier.get("kind"), _age(earlier, now)
     if (
         action == "done"
-        and isinstance(shown, (int, float))
-        and 0 <= now - shown <= RESPONSE_WINDOW_S
+        and age is not None
+        and 0 <= age <= RESPONSE_WINDOW_S
         and isinstance(exercise, str)
         and exercise
     ):
         return Click(prompt, action, kind if isinstance(kind, str) else "", exercise, db, command)
     return None
+
+
+def _age(earlier: dict[str, Any], now: float) -> Optional[float]:
+    """Seconds since the notification ``earlier`` was shown (None where not kept), at
+    ``now`` (POSIX seconds): on the monotonic clock where this process showed it (an
+    earlier session of the running monitor, ``shown_mono``), else by the wall clock, the
+    only one two processes share.
+
+    Why: a clock set while the monitor runs begins a new session, and by the wall clock
+    an alert shown a minute before the clock was set forward by 2 h was 2 h old: its Done
+    recorded nothing, "shown more than 90 min ago", the exercise done lost."""
+    mono = earlier.get("shown_mono")
+    if earlier.get("pid") == os.getpid() and _is_number(mono):
+        return time.monotonic() - float(mono)
+    shown = earlier.get("shown")
+    return now - float(shown) if _is_number(shown) else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _snooze_length(earlier: dict[str, Any]) -> Optional[float]:

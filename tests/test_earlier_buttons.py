@@ -10,7 +10,6 @@ the button is pressed on the first session's notification while the second runs.
 
 from __future__ import annotations
 
-import json
 import logging
 import time as _time
 from datetime import date, datetime
@@ -19,10 +18,10 @@ from typing import Callable
 
 from posture_guard import adherence, paths
 from posture_guard.coach import CoachSettings, CoachSink
-from posture_guard.notify import SHOWN_NAME, DesktopNotifierBackend
-from posture_guard.paths import state_dir
+from posture_guard.notify import DesktopNotifierBackend
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision
+from tests.buttons import shown_earlier
 from tests.test_coach import FWD, GOOD
 
 pytest_plugins = ["tests.notify_fixtures"]
@@ -125,12 +124,8 @@ def test_done_on_an_earlier_prompt_past_the_response_window_is_only_logged(
 ):
     caplog.set_level(logging.WARNING, logger="posture_guard.notify")
     effect, call = _earlier_alert(tmp_path, store, notification_server, datetime(2024, 3, 4, 10, 0))
-    # shown 2 h ago (the clock of notifications.json): the prompt no longer takes an answer
-    shown = state_dir() / SHOWN_NAME
-    records = json.loads(shown.read_text())
-    for r in records:
-        r["shown"] -= 2 * 3600
-    shown.write_text(json.dumps(records))
+    # shown 2 h ago, by both clocks notifications.json keeps: no longer takes an answer
+    shown_earlier(wall_s=2 * 3600, monotonic_s=2 * 3600)
     sink = _sink(tmp_path, datetime(2024, 3, 4, 12, 0), store)
     t = _press(
         notification_server, call.id, "done", sink, lambda: "before this monitor" in caplog.text
@@ -139,6 +134,25 @@ def test_done_on_an_earlier_prompt_past_the_response_window_is_only_logged(
     assert _kinds(store, "exercise_done") == []
     assert "more than 90 min ago, when it no longer takes an answer" in caplog.text
     assert f"`posture-guard done {effect.exercise}` does what it would have" in caplog.text
+
+
+def test_done_on_an_earlier_sessions_prompt_after_the_clock_was_set_forward_is_recorded(
+    tmp_path, store, notification_server
+):
+    """The clock set forward by 2 h while the monitor runs begins a new session: its
+    alert, shown a moment before, was 2 h old by the wall clock, and the Done pressed on
+    it was only logged ("more than 90 min ago"), the exercise done not recorded. Its age
+    is the time really passed, on the monotonic clock of the process that showed it."""
+    effect, call = _earlier_alert(tmp_path, store, notification_server, datetime(2024, 3, 4, 10, 0))
+    shown_earlier(wall_s=2 * 3600, monotonic_s=0)
+    sink = _sink(tmp_path, datetime(2024, 3, 4, 12, 5), store)
+    t = _press(notification_server, call.id, "done", sink, lambda: _kinds(store, "exercise_done"))
+    sink.close(t)
+    (done,) = _kinds(store, "exercise_done")
+    assert (done.payload["prompt"], done.payload["exercise"]) == (
+        effect.prompt_id,
+        effect.exercise,
+    )
 
 
 def test_done_on_the_monitors_prompt_is_not_recorded_by_a_replay_beside_it_in_its_db(

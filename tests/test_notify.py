@@ -30,7 +30,6 @@ import pytest
 from posture_guard import paths
 from posture_guard.coach import CoachSettings, CoachSink
 from posture_guard.notify import (
-    SHOWN_NAME,
     DesktopNotifierBackend,
     FallbackNotifier,
     Message,
@@ -41,6 +40,7 @@ from posture_guard.notify import (
 )
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision, PostureState
+from tests.buttons import shown_earlier
 from tests.dbus_server import NotificationServer, PrivateBus, dbus_daemon_missing
 
 pytest_plugins = ["tests.notify_fixtures"]
@@ -164,11 +164,7 @@ def test_a_button_on_an_earlier_runs_notification_is_named_in_the_log(notificati
     finally:
         earlier.close()  # that run has ended
     # shown two hours ago: past the 90 min a prompt takes its answer in
-    shown_file = paths.state_dir() / SHOWN_NAME
-    records = json.loads(shown_file.read_text())
-    for r in records:
-        r["shown"] -= 2 * 3600
-    shown_file.write_text(json.dumps(records))
+    shown_earlier(wall_s=2 * 3600, monotonic_s=2 * 3600)
     now = DesktopNotifierBackend()
     try:
         # heard before this run shows a prompt of its own
@@ -925,7 +921,7 @@ def test_a_replay_or_demo_without_a_database_prints_no_command_to_answer_it(
     # A replay or demo without --db logs nothing: a printed `posture-guard done chin_tuck`
     # (or `checkin --none`) would have put the answer to a recording's prompt in the
     # user's own database, among the days really monitored.
-    from posture_guard import cli, paths
+    from posture_guard import cli
     from posture_guard.notify import without_buttons
 
     argv = ["--landmarks", str(demo_stream), "--calibrate-seconds", "15", "--quiet"]
@@ -1042,7 +1038,7 @@ def test_i_had_a_headache_on_a_replays_checkin_names_the_replays_database(
     # headache of a recording's day went into the user's own diary, not the replay's.
     import shlex
 
-    from posture_guard import cli, paths
+    from posture_guard import cli
     from posture_guard.diary import Diary
     from posture_guard.store import Store
 

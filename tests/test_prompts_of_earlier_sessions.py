@@ -18,6 +18,7 @@ from posture_guard.coach import CoachSettings, CoachSink
 from posture_guard.notify import SHOWN_NAME
 from posture_guard.sinks import SessionInfo
 from posture_guard.states import Decision
+from tests.buttons import shown_earlier
 from tests.dbus_server import NotificationServer
 from tests.test_coach import FWD, GOOD
 
@@ -76,11 +77,7 @@ def test_a_clock_set_forward_does_not_close_an_earlier_sessions_prompt_early(
     shown_at = time.monotonic()
     first.close(10 * 60.0)
     # the clock set forward by 2 h: notifications.json's wall-clock times are 2 h behind it
-    shown = paths.state_dir() / SHOWN_NAME
-    records = json.loads(shown.read_text(encoding="utf-8"))
-    for r in records:
-        r["shown"] -= 2 * 3600
-    shown.write_text(json.dumps(records), encoding="utf-8")
+    shown_earlier(wall_s=2 * 3600, monotonic_s=0)
     window = 4.0  # the 90 min, in seconds here
     monkeypatch.setattr(notify, "RESPONSE_WINDOW_S", window)
     monkeypatch.setattr(notify, "EXPIRY_CHECK_S", 0.0)
