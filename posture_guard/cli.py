@@ -314,8 +314,8 @@ def _add_store_commands(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         help="seed of the shuffles behind the posture-headache p-values (their 95 %% intervals "
-        "are Welch's, which no seed changes, as is the --therapist interval of the change in "
-        "forward head)",
+        "are worked out, not resampled: no seed changes them, nor the --therapist interval "
+        "of the change in forward head, which is Welch's)",
     )
     p.add_argument("--db", type=_file_name, help=db_help)
     p.set_defaults(handler=report.cmd_report)

@@ -227,7 +227,7 @@ def forward_head_change(
     judges needs its uncertainty.
 
     Why Welch's t interval on the days' shares (the one the posture-headache analysis
-    uses, :func:`association.welch_interval`), not the resampled days it had: a window
+    starts from, :func:`association.welch_interval`), not the resampled days it had: a window
     holds 2 to 7 monitored days, and resampling so few cannot show how much a day really
     varies; with no true change its "95 % interval" held zero in 67 % of pairs of windows
     of 2 days, 81 % of 3 and 89 % of 7. Welch's allows for the few days with the t
