@@ -253,7 +253,13 @@ class InstanceLock:
         old = _read_pid(self.path)
         if old and old != os.getpid():
             self.recovered_pid = old
-            log.warning("recovered a stale monitor lock left by pid %d (not running)", old)
+            # for the log file: `run` says it on the terminal in its own words (both lines
+            # reached the terminal, the recovery told twice)
+            log.warning(
+                "recovered a stale monitor lock left by pid %d (not running)",
+                old,
+                extra=logs.FILE_ONLY,
+            )
         fh.seek(0)
         fh.truncate()
         fh.write(f"{os.getpid()}\n")

@@ -638,6 +638,44 @@ def test_status_right_after_a_kill_9_says_the_monitor_is_not_running(
     assert first.startswith("monitor: not running (last seen"), first
 
 
+def test_the_start_after_a_kill_9_says_once_that_it_recovered_the_lock(
+    pg_home: Path, tmp_path: Path
+) -> None:
+    """The monitor started after one killed with kill -9 told the terminal twice that it
+    took over the dead one's lock: "recovered a stale monitor lock left by pid N (not
+    running)" (its log line, on stderr) and "recovered the lock of an earlier monitor
+    (pid N) that did not stop cleanly". The terminal gets the second, the log the first."""
+    from posture_guard.logs import log_file
+
+    argv = [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"]
+    env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
+    killed = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: _in_use_by(killed.pid), 60)
+    finally:
+        killed.kill()
+        killed.wait(timeout=10)
+    out = tmp_path / "stdout.txt"
+    with open(out, "wb") as fh:
+        proc = subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _in_use_by(proc.pid), 60)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.stderr is not None
+    said = out.read_text(encoding="utf-8") + proc.stderr.read().decode()
+    told = [ln for ln in said.splitlines() if "recovered" in ln]
+    assert told == [
+        f"posture-guard: recovered the lock of an earlier monitor (pid {killed.pid}) "
+        "that did not stop cleanly"
+    ], said
+    logged = [ln for ln in log_file().read_text(encoding="utf-8").splitlines() if "recover" in ln]
+    assert len(logged) == 1 and f"pid {killed.pid}" in logged[0], logged
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no terminals that hang up")
 def _start_on_a_terminal(
     argv: list[str], env: dict[str, str], cwd: Optional[Path] = None
