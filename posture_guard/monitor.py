@@ -50,7 +50,7 @@ from .rounding import apportion
 from .sampling import SamplerState, SamplingPolicy, next_interval
 from .sinks import SessionInfo, Sink, StatesWriter
 from .states import Decision, PostureState
-from .store import MAX_GAP, SLOWEST_INTERVAL
+from .store import MAX_GAP, SLOWEST_INTERVAL, _still_at
 
 if TYPE_CHECKING:  # a type only: service imports this module when it runs
     from .notify import Click, Delivery, Message, Notifier
@@ -811,6 +811,76 @@ def own_lines_to_stderr(output: Optional[str]) -> Iterator[None]:
         yield
 
 
+#: ends the name of the lock file a replay or demo holds beside its --db while it runs
+REPLAY_LOCK_SUFFIX = ".replay.lock"
+
+
+@contextmanager
+def one_replay_at_a_time(db: Optional[str]) -> Iterator[None]:
+    """Hold an OS lock (``flock``, gone with the process) on ``NAME.replay.lock`` beside
+    the file ``db`` names, from before the replay's checks to its end, waiting (and
+    saying so) while another replay or demo into it holds it; the file is removed at
+    the end.
+
+    Why: a replay checks that its time is not logged in ``db`` yet before it writes.
+    Two started at once (two terminals, a script's loop gone to the background) both
+    found nothing logged, and both logged: `demo --db F` twice at once put every span
+    and alert in F twice. Waiting, the second is checked against what the first logged,
+    as when it follows it. Where no lock can be made (no such folder, a folder or a
+    device named as ``db``, Windows' lack of flock) the replay goes on as before: its
+    checks say what is wrong with ``db``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    if not db or _is_stdout(db):
+        yield
+        return
+    real = Path(os.path.realpath(db))
+    lock = real.with_name(real.name + REPLAY_LOCK_SUFFIX)
+    told = False
+    while True:
+        if (real.exists() and not real.is_file()) or not real.parent.is_dir():
+            yield
+            return
+        try:
+            fh = open(lock, "a+b", opener=paths.private_opener)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if not told:
+                fh.seek(0)
+                holder = fh.read().decode("ascii", "replace").strip()
+                by = f" (pid {holder})" if holder.isdigit() else ""
+                print(
+                    f"posture-guard: another replay or demo is logging into {db}{by}: "
+                    "waiting for it to end, so that no time is logged there twice",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                told = True
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        if _still_at(fh, lock):
+            break
+        fh.close()  # removed by the one that held it, as it ended: take the new one
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n".encode())
+        fh.flush()
+        yield
+    finally:
+        try:
+            lock.unlink()
+        except OSError:
+            pass
+        fh.close()
+
+
 def check_whole_stream(path: str | Path) -> tuple[float, float]:
     """Read a landmark stream to its end, so a damaged line stops a replay before it writes.
 
@@ -1189,7 +1259,7 @@ def quiet_hours_note(
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
-    with own_lines_to_stderr(args.states_out):
+    with own_lines_to_stderr(args.states_out), one_replay_at_a_time(getattr(args, "db", None)):
         return _replay_command(args, make_sinks)
 
 
@@ -1291,7 +1361,8 @@ def demo_morning(now: datetime, span: tuple[float, float]) -> datetime:
 
 
 def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
-    with own_lines_to_stderr(getattr(args, "states_out", None)):
+    states_out, db = getattr(args, "states_out", None), getattr(args, "db", None)
+    with own_lines_to_stderr(states_out), one_replay_at_a_time(db):
         return _demo_command(args, make_sinks)
 
 
