@@ -1309,7 +1309,8 @@ def test_a_monitor_stopped_while_another_program_holds_the_database_exits_0(
     """A monitor stopped (SIGTERM, Ctrl-C) while another program held the database
     exited with status 2, "refused for good": the login entry's unit was failed for a
     stop the user asked for. Its spans are safe in the side file, which the message
-    names and the next open takes in: it exits 0, saying so."""
+    names and the next open takes in: it exits 0, saying so, after the session's
+    totals, as at any stop (they were left out)."""
     from posture_guard.store import Store
     from tests.cli_run import posture_guard_ok
 
@@ -1317,13 +1318,13 @@ def test_a_monitor_stopped_while_another_program_holds_the_database_exits_0(
     posture_guard_ok(["headache", "add", "--intensity", "4"], pg_home)
     pending = db.with_name(db.name + ".pending.jsonl")
     _write_run_script(tmp_path)
-    err = tmp_path / "err"
+    out, err = tmp_path / "out", tmp_path / "err"
     env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home), PYTHONUNBUFFERED="1")
-    with open(err, "wb") as stderr:
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
         monitor = subprocess.Popen(
             [sys.executable, str(tmp_path / "run.py")],
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=stderr,
         )
     holder = None
@@ -1345,6 +1346,10 @@ def test_a_monitor_stopped_while_another_program_holds_the_database_exits_0(
     assert monitor.returncode == 0, said
     assert f"kept in {pending} and will be added the next time the database opens" in said
     assert "Traceback" not in said
+    totals = re.findall(
+        r"^monitored (\d\d:\d\d:\d\d); analysed \d+ of \d+ frames", out.read_text(), re.M
+    )
+    assert len(totals) == 1 and totals[0] != "00:00:00", out.read_text()
     aside = _aside_end(pending)
     assert aside is not None
     with Store.open(db) as store:  # the next start, or any command, takes the file in
