@@ -76,15 +76,18 @@ def test_a_replay_into_the_monitors_database_is_refused_past_the_monitors_start(
     assert all(b[0] >= a[1] - 1e-6 for a, b in zip(spans, spans[1:]))  # no second twice
 
 
-def _fill(pipe_end: int) -> None:
-    """Fill a pipe to the brim: the next write to it waits until it is read."""
+def _fill(pipe_end: int) -> int:
+    """Fill a pipe to the brim (the next write to it waits until it is read); return
+    how many bytes that took."""
     os.set_blocking(pipe_end, False)
+    filled = 0
     try:
         while True:
-            os.write(pipe_end, b"x" * 4096)
+            filled += os.write(pipe_end, b"x" * 4096)
     except BlockingIOError:
         pass
     os.set_blocking(pipe_end, True)
+    return filled
 
 
 def _writing_to_a_full_pipe(pid: int, timeout: float = 30) -> None:
@@ -103,7 +106,7 @@ def _writing_to_a_full_pipe(pid: int, timeout: float = 30) -> None:
 def test_two_replays_into_one_database_at_once_log_its_time_once(tmp_path: Path) -> None:
     """Two replays of the same time into one database, the second started while the
     first had checked that the time was not logged yet but not written it: both found
-    nothing logged, and both logged it (every span and alert twice). The second now
+    nothing logged, and both logged it (every span twice). The second now
     waits for the first, saying so, and is then refused as when run after it.
 
     The first is held between its check and its first write by its standard output, a
@@ -116,7 +119,7 @@ def test_two_replays_into_one_database_at_once_log_its_time_once(tmp_path: Path)
             "--start", start]  # fmt: skip
     env = {**os.environ, "POSTURE_GUARD_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
     read_end, write_end = os.pipe()
-    _fill(write_end)
+    filler = _fill(write_end)
     first_err, second_err = tmp_path / "first.err", tmp_path / "second.err"
     with open(first_err, "w") as err:
         first = subprocess.Popen(argv, env=env, stdout=write_end, stderr=err)
@@ -132,7 +135,7 @@ def test_two_replays_into_one_database_at_once_log_its_time_once(tmp_path: Path)
                 break  # one waits for the other
             time.sleep(0.1)  # or the second logs (as it did) and ends
         with os.fdopen(read_end, "rb") as drain:
-            first_out = drain.read()[65536:].decode()  # to the first's end
+            first_out = drain.read()[filler:].decode()  # to the first's end
         first_rc = first.wait(timeout=120)
         second_out, _ = second.communicate(timeout=120)
     finally:
@@ -147,7 +150,5 @@ def test_two_replays_into_one_database_at_once_log_its_time_once(tmp_path: Path)
     assert f"--db {db} already holds posture logged from " in errs
     with closing(sqlite3.connect(db)) as conn:
         spans = conn.execute("SELECT start, end FROM spans ORDER BY start").fetchall()
-        alerts = conn.execute("SELECT at FROM events WHERE kind = 'alert'").fetchall()
     assert spans and all(b[0] >= a[1] - 1e-6 for a, b in zip(spans, spans[1:]))
-    assert len(alerts) == len(set(alerts))
     assert not list(tmp_path.glob("*.lock"))  # no lock file is left beside it
