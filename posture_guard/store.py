@@ -440,8 +440,12 @@ def newer_schema(path: Path) -> Optional[str]:
 
     Why: `autostart enable` asks it, read only (nothing locked, migrated or made), so
     that a monitor set to start at login where nobody reads its refusal is said not to
-    start, as it is for a profile that cannot be used."""
-    if not Path(path).is_file():
+    start, as it is for a profile that cannot be used.
+
+    A file cut to nothing beside its -wal is not opened (None: `run` sets both aside
+    and starts anew): sqlite deleted that -wal at this open, read only as it is, and
+    with it the posture it held (see :func:`emptied_with_wal`)."""
+    if not Path(path).is_file() or emptied_with_wal(Path(path)) is not None:
         return None
     try:
         conn = sqlite3.connect(

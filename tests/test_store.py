@@ -1034,6 +1034,32 @@ def test_a_database_cut_to_nothing_is_refused_and_its_wal_kept(tmp_path, argv):
     assert db.read_bytes() == b"" and db.with_name(db.name + "-wal").read_bytes() == wal
 
 
+@pytest.mark.parametrize("action", ["enable", "status"])
+def test_autostart_keeps_the_wal_of_a_database_cut_to_nothing(
+    tmp_path, pg_home, monkeypatch, capsys, action
+):
+    """`autostart enable` and `status` (of an entry that is on) ask whether a newer
+    version wrote the database, read only; sqlite deleted the -wal of a file cut to
+    nothing at that open, unread, read only as it was, and the posture in it was lost:
+    the next `summary` said nothing was monitored. Both files are left as they are, for
+    every other command to refuse and `run` to set aside."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    if action == "status":
+        assert cli.main(["autostart", "enable", "--no-manager"]) == 0
+    db = paths.database_file()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    wal = _killed_with_its_wal(db, pg_home)
+    db.write_bytes(b"")
+    capsys.readouterr()
+    assert cli.main(["autostart", action, "--no-manager"]) == 0
+    said = capsys.readouterr().out
+    assert "autostart: on" in said if action == "status" else "autostart enabled" in said
+    assert db.read_bytes() == b"" and db.with_name(db.name + "-wal").read_bytes() == wal
+    assert cli.main(["summary"]) == 2  # still refused as damaged, naming both files
+    assert f"and its -wal file {db}-wal holds its latest changes" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- the side file
 def _good_line(start: float) -> bytes:
     return json.dumps(
