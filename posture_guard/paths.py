@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Optional, Union
+from typing import IO, Any, Optional, TextIO, Union
 
 import platformdirs
 
@@ -354,6 +354,19 @@ def is_standard_output(path: str | Path, option: str) -> bool:
             "with >&-); name a file to write"
         )
     return True
+
+
+def standard_output(what: str, instead: str) -> TextIO:
+    """Standard output, for a command whose product is printed there (``plan new``
+    without a file, ``plan example``). Refused while it is closed (``>&-``), saying
+    ``what`` goes there and, in ``instead``, how else to get it: Python then sets
+    ``sys.stdout`` to None, and both commands ended in "internal error"."""
+    if sys.stdout is None:
+        raise UserError(
+            f"{what} goes to standard output, which is closed (the command was started "
+            f"with >&-); {instead}"
+        )
+    return sys.stdout
 
 
 def is_stdout(path: str) -> bool:

@@ -1790,7 +1790,10 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     )
     parse_plan_text(text, "<new plan>")  # never hand out a plan that would not import
     if args.out in (None, "-"):
-        sys.stdout.write(text)
+        what = "plan new -" if args.out else "plan new without a file"
+        paths.standard_output(what, "name a file to write: `posture-guard plan new FILE`").write(
+            text
+        )
         return 0
     out = Path(args.out)
     paths.check_output(out, "plan file")
@@ -1826,7 +1829,10 @@ def cmd_plan_example(args: argparse.Namespace) -> int:
     """``posture-guard plan example``: the documented example plan on standard output."""
     from importlib import resources
 
-    sys.stdout.write(
+    out = paths.standard_output(
+        "plan example", "send it to a file: `posture-guard plan example > FILE`"
+    )
+    out.write(
         (resources.files("posture_guard") / "data" / EXAMPLE_DATA).read_text(encoding="utf-8")
     )
     return 0

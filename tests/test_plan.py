@@ -3,6 +3,7 @@ and the coach following the plan (pure engine, fake clock)."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -17,7 +18,7 @@ from posture_guard.coach import Coach, CoachSettings, Observation
 from posture_guard.errors import UserError
 from posture_guard.exercises import load_library
 from posture_guard.states import PostureState
-from tests.cli_run import posture_guard_ok
+from tests.cli_run import posture_guard, posture_guard_ok
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1075,6 +1076,42 @@ def test_import_and_show_say_when_the_plans_quiet_hours_move_the_checkin(
     lunch.write_text(doc, encoding="utf-8")
     assert "check-in" not in posture_guard("plan", "import", str(lunch))
     assert "check-in" not in posture_guard("plan", "show")
+
+
+@pytest.mark.parametrize(
+    ("argv", "instead"),
+    [
+        (["plan", "new"], "name a file to write: `posture-guard plan new FILE`"),
+        (["plan", "new", "-"], "name a file to write: `posture-guard plan new FILE`"),
+        (["plan", "example"], "send it to a file: `posture-guard plan example > FILE`"),
+    ],
+)
+def test_a_plan_for_standard_output_closed_is_refused_not_a_bug(
+    argv: list[str], instead: str, tmp_path: Path, pg_home: Path
+) -> None:
+    """`posture-guard plan example >&-` (and `plan new`, which prints the plan without a
+    file) ended in "internal error (AttributeError: 'NoneType' object has no attribute
+    'write')", exit status 70: Python sets sys.stdout to None while descriptor 1 is
+    closed. Refused now, as `report --csv -` is, with a way to get the plan, status 2,
+    and no file written in its place."""
+    import os
+
+    work = tmp_path / "work"
+    work.mkdir()
+    done = posture_guard(
+        argv,
+        pg_home,
+        cwd=work,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+    )
+    shown = " ".join(argv[1:]) if argv[-1] != "new" else "new without a file"
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"posture-guard: plan {shown} goes to standard output, which is closed (the "
+        f"command was started with >&-); {instead}\n"
+    )
+    assert list(work.iterdir()) == []
 
 
 def test_plan_new_and_its_help_name_an_example_an_installed_user_has(
