@@ -14,11 +14,14 @@ version are tightened, quietly, the first time a process opens any of them.
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -420,9 +423,14 @@ def open_output(
     ``-`` (or /dev/stdout), as ``replay --states-out -`` and ``record --landmarks-out -``
     take it: a file named "-" was written. Standard output is written where it goes, not
     opened again by name (that would empty a file it appends to). What the system
-    refuses is a UserError naming ``what`` and ``path``; a file this made and a write cut
-    short is removed (:func:`discard_partial`). One function for text and bytes, so that
-    the PDF goes to standard output, and is refused or removed, as the CSV does."""
+    refuses is a UserError naming ``what`` and ``path``. One function for text and
+    bytes, so that the PDF goes to standard output, and is refused, as the CSV is.
+
+    A file is written whole or not at all: into a temporary file beside it, renamed over
+    it once complete (:func:`_beside`). A command stopped part way (Ctrl-C, SIGTERM from
+    ``timeout`` or a shutdown, a full disk) left the part written: a therapist PDF cut
+    off after its first pages, which the next run refused to replace without --force,
+    or the earlier report it was written over, emptied."""
     mode, text = ("wb", {}) if binary else ("w", {"encoding": "utf-8", "newline": newline})
     if is_standard_output(path, option):
         shown = "standard output" if str(path) == STANDARD_OUTPUT else str(path)
@@ -435,16 +443,104 @@ def open_output(
             raise UserError(f"cannot write {what} to {shown}: {exc.strerror or exc}") from None
         return
     made = not Path(path).exists()
+    with _beside(path) as (temporary, kept):
+        try:
+            fh = open(temporary, mode, opener=private_opener, **text)
+        except OSError as exc:
+            raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+        try:
+            with fh:
+                yield fh
+                if temporary != path:
+                    fh.flush()
+                    _synced(fh.fileno())
+            if temporary != path:
+                os.replace(temporary, os.path.realpath(path))
+        except OSError as exc:
+            left = kept if temporary != path else discard_partial(path, made)
+            raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}{left}") from None
+
+
+def _synced(fd: int) -> None:
+    """Put a file's contents on the disk before it is renamed over the old one (else a
+    power cut could leave the new name on an empty file). A file system that cannot
+    sync (EINVAL, ENOTSUP: some network and FUSE mounts) writes the file all the same;
+    a failed write it reports (no space, an I/O error) is raised."""
     try:
-        fh = open(path, mode, opener=private_opener, **text)
+        os.fsync(fd)
     except OSError as exc:
-        raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.ENOSYS):
+            raise
+
+
+@contextmanager
+def _beside(path: str | Path) -> Iterator[tuple[str | Path, str]]:
+    """The name to write ``path``'s new contents under, and the words that say, if the
+    write fails, that ``path`` is as it was ("" when it did not exist).
+
+    A temporary file in the folder of the file ``path`` names (a link's target, which
+    stays a link), with the mode of the file it replaces; removed unless renamed over it
+    (by :func:`open_output`), also when SIGTERM or SIGHUP end the command meanwhile,
+    which then ends by that signal all the same. ``path`` itself where there is no file
+    to rename over (a device, a pipe: ``--pdf >(lpr)``) or the folder takes no new file
+    (a file writable in a folder that is not): that is written in place, as before."""
+    real = os.path.realpath(path)
     try:
-        with fh:
-            yield fh
-    except OSError as exc:
-        left = discard_partial(path, made)
-        raise UserError(f"cannot write {what} {path}: {exc.strerror or exc}{left}") from None
+        st: Optional[os.stat_result] = os.stat(real)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        yield path, ""
+        return
+    made: list[str] = []
+
+    def stopped(signum: int, frame: Any) -> None:
+        for name in made:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    caught = {}
+    held: Any = None  # signals held while the temporary file is made, not yet known
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            kind = getattr(signal, name, None)
+            if kind is not None and signal.getsignal(kind) == signal.SIG_DFL:
+                caught[kind] = signal.signal(kind, stopped)
+        held = getattr(signal, "pthread_sigmask", None)  # POSIX
+    try:
+        folder, name = os.path.split(real)
+        if held is not None:
+            before = held(signal.SIG_BLOCK, {signal.SIGINT, *caught})
+        try:
+            fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+            made.append(temporary)
+        except OSError:
+            fd = -1
+        finally:
+            if held is not None:
+                held(signal.SIG_SETMASK, before)  # one that came meanwhile acts now
+        if fd < 0:
+            yield path, ""
+            return
+        os.close(fd)
+        if st is not None:
+            try:
+                os.chmod(temporary, stat.S_IMODE(st.st_mode))  # --force keeps its mode
+            except OSError:
+                pass
+        yield temporary, "" if st is None else f"; {path} is left as it was"
+    finally:
+        for name in made:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass  # renamed over the file: nothing left to remove
+        for kind, handler in caught.items():
+            signal.signal(kind, handler)
 
 
 def discard_partial(path: str | Path, made: bool) -> str:

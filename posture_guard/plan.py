@@ -1811,7 +1811,7 @@ def cmd_plan_new(args: argparse.Namespace) -> int:
     )
     if out.exists() and not args.force:
         raise UserError(f"{out} already exists; choose another name or add --force")
-    with paths.open_output(out, "plan file", "plan") as fh:  # a partial plan is removed
+    with paths.open_output(out, "plan file", "plan") as fh:  # whole or not at all
         fh.write(text)
     # quoted as the shell takes it: a name with a space ("plan für Jürgen.toml") was
     # given bare, and the command, pasted, imported a file "plan"

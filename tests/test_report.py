@@ -628,7 +628,8 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_is_written(store
 
 def test_a_page_cut_short_by_a_full_disk_is_not_left_half_written(store, tmp_path):
     """A disk that filled part way left the page written so far (60 kB of a 85 kB page)
-    after "cannot write"; a page written over is now said to be left incomplete."""
+    after "cannot write"; a page written over was left incomplete, and is now kept as it
+    was (the new one is written beside it, and renamed over it only when whole)."""
     from tests.cut_short import run_cut_short
 
     fill(store)
@@ -640,4 +641,6 @@ def test_a_page_cut_short_by_a_full_disk_is_not_left_half_written(store, tmp_pat
     assert done.stderr == f"posture-guard: cannot write HTML report {page}: File too large\n"
     page.write_text("an earlier page")
     done = run_cut_short([*argv, "--html", str(page), "--force"], 40_000, tmp_path / "home")
-    assert done.stderr.endswith(f"File too large; {page} is left incomplete\n"), done.stderr
+    assert done.stderr.endswith(f"File too large; {page} is left as it was\n"), done.stderr
+    assert page.read_text() == "an earlier page"
+    assert sorted(p.name for p in tmp_path.iterdir() if "r.html" in p.name) == ["r.html"]

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import sys
+import time as time_module
 import warnings
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -652,6 +656,61 @@ def test_unwritable_pdf_is_a_user_error(
     )
     err = capsys.readouterr().err
     assert rc == 2 and f"cannot write --pdf {target}: the folder" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_pdf_stopped_part_way_is_not_left_half_written(
+    stop: signal.Signals, db: Path, tmp_path: Path, pg_home: Path
+) -> None:
+    """Ctrl-C, or SIGTERM (`timeout`, a shutdown), while the PDF was written left the part
+    written (a 31 kB PDF cut off after its first pages, after "posture-guard:
+    interrupted"), which the next run refused to replace without --force; with --force,
+    the complete report it was written over was emptied. The file appears whole or not
+    at all now: the earlier one stays, and nothing is left beside it."""
+    out = tmp_path / "out"
+    out.mkdir()
+    pdf = out / "report.pdf"
+    argv = [
+        sys.executable, "-m", "posture_guard", "report", "--therapist",
+        "--from", FIRST.isoformat(), "--to", LAST.isoformat(), "--pdf", str(pdf),
+        "--db", str(db), "--plan", str(EXAMPLE), "--force",
+    ]  # fmt: skip
+    env = {**os.environ, "POSTURE_GUARD_HOME": str(pg_home)}
+
+    def seen() -> dict[str, int]:
+        sizes = {}
+        for entry in os.scandir(out):
+            try:
+                sizes[entry.name] = entry.stat().st_size
+            except FileNotFoundError:
+                pass
+        return sizes
+
+    def stopped_once_writing() -> subprocess.Popen[str]:
+        before = seen()
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time_module.monotonic() + 120
+        # the PDF (or a file beside it) made or emptied: the pages are being written
+        while seen() == before:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time_module.monotonic() < deadline
+            time_module.sleep(0.005)
+        proc.send_signal(stop)
+        proc.wait(timeout=60)
+        return proc
+
+    # Ctrl-C says so, exit status 130; SIGTERM ends it as SIGTERM ends a process
+    status, said = (130, "posture-guard: interrupted\n") if stop == signal.SIGINT else (-stop, "")
+    proc = stopped_once_writing()
+    assert (proc.returncode, proc.stderr.read()) == (status, said)
+    assert list(out.iterdir()) == []
+
+    whole = b"%PDF-1.4 the report of last week, sent already\n"
+    pdf.write_bytes(whole)
+    proc = stopped_once_writing()
+    assert (proc.returncode, proc.stderr.read()) == (status, said)
+    assert [p.name for p in out.iterdir()] == ["report.pdf"]
+    assert pdf.read_bytes() == whole
 
 
 def test_the_pdf_and_csv_never_write_over_the_plan_the_database_or_each_other(
