@@ -689,8 +689,10 @@ class StatesFile:
     def __init__(self, path: str):
         self.path = path
         self.error: Optional[OSError] = None
+        self.to_stdout = False
         try:
             if is_standard_output(path, "--states-out") and Path(path).suffix != ".gz":
+                self.to_stdout = True
                 # written where standard output is, not opened again by name: that
                 # emptied a file it appends to, and wrote over the command's own lines
                 self._handle: TextIO = open(os.dup(1), "w", encoding="utf-8")
@@ -729,6 +731,11 @@ class StatesFile:
         """Raise the write error, if there was one, saying what was kept all the same."""
         if self.error is None:
             return
+        if isinstance(self.error, BrokenPipeError) and self.to_stdout:
+            # the reader of standard output went away (`--states-out - | head -1`): it
+            # has what it wanted, as for the command's own lines (see cli._handle); it
+            # exited 2, "Broken pipe; the states file is incomplete"
+            raise BrokenPipeError(self.error.errno, self.error.strerror)
         kept = (
             f"; the posture spans were logged to {db} in full (re-run without --db to write "
             "the states)"
@@ -2008,6 +2015,11 @@ def cmd_record(args: argparse.Namespace) -> int:
             # every sample is flushed as it is written: say that the recording survives
             raise UserError(f"{exc}; {_kept(n, f'in {shown}')}") from None
         except OSError as exc:
+            if isinstance(exc, BrokenPipeError) and to_stdout:
+                # the reader of the stream went away (`record --landmarks-out - | head`):
+                # it has what it wanted, as for the command's own lines (cli._handle);
+                # it exited 2, "Broken pipe; the 1 sample recorded before it is kept there"
+                raise
             # a full disk: it said only "posture-guard: No space left on device", and left
             # a last line cut half-way, for which a replay refused the whole recording
             _close_cut_off(handle, "/dev/stdout" if dash else args.landmarks_out)

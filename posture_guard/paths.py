@@ -439,6 +439,10 @@ def open_output(
         try:
             with open(os.dup(1), mode, **text) as fh:
                 yield fh
+        except BrokenPipeError:
+            # its reader has what it wanted (`report --csv - | head -1`): nothing is wrong,
+            # as for every other output (see cli._handle); it exited 2, "Broken pipe"
+            raise
         except OSError as exc:
             raise UserError(f"cannot write {what} to {shown}: {exc.strerror or exc}") from None
         return

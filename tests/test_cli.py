@@ -161,6 +161,35 @@ def test_output_cut_short_by_its_reader_is_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in err and "BrokenPipe" not in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "--csv", "-"],
+        ["report", "--html", "-"],
+        ["demo", "--states-out", "-"],
+        ["record", "--seconds", "2", "--landmarks-out", "-"],
+    ],
+)
+def test_a_file_given_as_dash_whose_reader_went_away_is_no_error(
+    argv: list[str], grace_hopper: Path, pg_home: Path
+) -> None:
+    # `posture-guard report --csv - | head -1`, `demo --states-out - | head`: the reader
+    # had what it wanted, as for `demo | head -1` above, but these exited 2, "cannot write
+    # CSV to standard output: Broken pipe" ("...; the states file is incomplete"; "; the
+    # 1 sample recorded before it is kept there"), failing a script under pipefail.
+    if argv[0] == "record":
+        argv = [*argv, "--video", str(grace_hopper)]
+    read, write = os.pipe()
+    os.close(read)  # a reader gone before the first line: every write meets a closed pipe
+    try:
+        done = _posture_guard(argv, pg_home, stdout=write, stderr=subprocess.PIPE)
+    finally:
+        os.close(write)
+    said = [line for line in done.stderr.splitlines() if line.startswith("posture-guard: ")]
+    assert (done.returncode, said) == (0, [])
+    assert "Broken pipe" not in done.stderr and "Traceback" not in done.stderr
+
+
 def test_calibrate_asks_for_the_upright_time_the_models_and_the_harness_assume() -> None:
     from posture_guard.cli import build_parser
     from posture_guard.monitor import CALIBRATE_SECONDS
