@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, TextIO, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TextIO, Union
 
 import numpy as np
 
@@ -805,6 +805,62 @@ def stdout_goes_to(files: Mapping[str, Optional[Union[str, Path]]]) -> Optional[
     return next((f"{k} {v}" for k, v in files.items() if v and _is_stdout(str(v))), None)
 
 
+class _ReaderMayLeave:
+    """Standard output that, once its reader has gone, writes to /dev/null instead.
+
+    Why: ``demo --db F | head -1`` (or a replay's lines piped to a reader that exits)
+    stopped at the first line that met the closed pipe, with exit status 0 and nothing
+    logged to F: the command's lines are a report on the work, the work is the log (and
+    ``--states-out``, the prompts). It goes on to the end now, its lines unread."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_null()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_null()
+
+    def _to_null(self) -> None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self._stream.fileno())
+        finally:
+            os.close(null)
+        try:
+            self._stream.flush()  # what it held goes to /dev/null
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Standard output as :class:`_ReaderMayLeave` while a replay or the demo runs (not
+    where it is no file: closed, ``>&-``, or a test's capture)."""
+    stream = sys.stdout
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stdout = _ReaderMayLeave(stream)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = stream
+
+
 @contextmanager
 def own_lines_to_stderr(output: Optional[str]) -> Iterator[None]:
     """Print the command's own lines (notes, states as they change, totals, prompts) on
@@ -1266,7 +1322,8 @@ def quiet_hours_note(
 
 
 def replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
-    with own_lines_to_stderr(args.states_out), one_replay_at_a_time(getattr(args, "db", None)):
+    db = getattr(args, "db", None)
+    with reader_may_leave(), own_lines_to_stderr(args.states_out), one_replay_at_a_time(db):
         return _replay_command(args, make_sinks)
 
 
@@ -1369,7 +1426,7 @@ def demo_morning(now: datetime, span: tuple[float, float]) -> datetime:
 
 def demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
     states_out, db = getattr(args, "states_out", None), getattr(args, "db", None)
-    with own_lines_to_stderr(states_out), one_replay_at_a_time(db):
+    with reader_may_leave(), own_lines_to_stderr(states_out), one_replay_at_a_time(db):
         return _demo_command(args, make_sinks)
 
 

@@ -22,6 +22,7 @@ from posture_guard import __version__
 from posture_guard.cli import main
 from posture_guard.stream import load_stream, write_stream
 from tests.cli_run import posture_guard as _posture_guard
+from tests.cli_run import posture_guard_ok
 
 from .scenes import NEAR_CAMERA, lean_in_scene
 
@@ -188,6 +189,33 @@ def test_a_file_given_as_dash_whose_reader_went_away_is_no_error(
     said = [line for line in done.stderr.splitlines() if line.startswith("posture-guard: ")]
     assert (done.returncode, said) == (0, [])
     assert "Broken pipe" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_demo_whose_reader_went_away_still_logs_it_all(tmp_path: Path, pg_home: Path) -> None:
+    # `posture-guard demo --db F | head -1` (a replay's lines piped to a reader that
+    # exits): the demo stopped at the first line that met the closed pipe, exit status 0,
+    # and F held nothing (its summary: "nothing was monitored on this day"); the
+    # --states-out file was cut short the same way
+    db, states = tmp_path / "demo.sqlite3", tmp_path / "states.jsonl"
+    argv = ["demo", "--db", str(db), "--start", "2026-03-02T09:00", "--states-out", str(states)]
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _posture_guard(argv, pg_home, stdout=write, stderr=subprocess.PIPE)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    # all of it, as the same demo with its lines read logs and writes it
+    whole_db, whole = tmp_path / "whole.sqlite3", tmp_path / "whole.jsonl"
+    posture_guard_ok([*argv[:1], "--db", str(whole_db), *argv[3:-1], str(whole)], pg_home)
+
+    def day(path: Path) -> dict[str, object]:
+        argv = ["summary", "--db", str(path), "--date", "2026-03-02", "--json"]
+        return json.loads(posture_guard_ok(argv, pg_home))
+
+    assert day(db)["monitored_minutes"] > 6
+    assert day(db) == day(whole_db)
+    assert states.read_text() == whole.read_text()
 
 
 def test_calibrate_asks_for_the_upright_time_the_models_and_the_harness_assume() -> None:
