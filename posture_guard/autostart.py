@@ -62,17 +62,18 @@ class Entry:
     content: str
 
 
-def command(python: str, profile: str = "default", camera: int = 0) -> list[str]:
+def command(python: str, profile: str = "default", camera: int = 0, wait: bool = True) -> list[str]:
     """The argv the autostart entry runs: ``run --wait-for-camera``, so a monitor started
     at login on a machine with no webcam yet waits for one, looking every 10 s, instead
     of exiting with 75 and being started again every 30 s all session long (a second of
-    CPU and journal lines each time) or, from an XDG or Windows entry, not at all."""
+    CPU and journal lines each time) or, from an XDG or Windows entry, not at all.
+    ``wait=False``: the command an older version's entry runs (:func:`refresh_older`)."""
     argv = [python, "-m", "posture_guard.cli", "run"]
     if profile != "default":
         argv += ["--profile", profile]
     if camera:
         argv += ["--camera", str(camera)]
-    return argv + ["--wait-for-camera"]
+    return argv + (["--wait-for-camera"] if wait else [])
 
 
 def _config_home(home: Path, env: Mapping[str, str]) -> Path:
@@ -248,9 +249,10 @@ def plan(
 
 
 def current_entry(
-    profile: str = "default", camera: int = 0, systemd: Optional[bool] = None
+    profile: str = "default", camera: int = 0, systemd: Optional[bool] = None, wait: bool = True
 ) -> Entry:
-    """This installation's entry; ``systemd=False``: the XDG entry even where systemd is."""
+    """This installation's entry; ``systemd=False``: the XDG entry even where systemd is;
+    ``wait=False``: the entry as the version before --wait-for-camera wrote it."""
     from . import paths
 
     env = dict(os.environ)
@@ -259,7 +261,7 @@ def current_entry(
     return plan(
         sys.platform,
         Path.home(),
-        command(sys.executable, profile, camera),
+        command(sys.executable, profile, camera, wait),
         env,
         has_systemd() if systemd is None else systemd,
         paths.log_dir(make=False),
@@ -307,6 +309,54 @@ def enable(entry: Entry, manage: bool = True) -> str:
         _run_manager(["systemctl", "--user", "daemon-reload"])
     note = _run_manager(_manager(entry, "enable")) if manage else ""
     return f"autostart enabled ({entry.kind}): {entry.path}{note}"
+
+
+def refresh_older(profile: str = "default", camera: int = 0) -> Optional[str]:
+    """Write the login entry anew when it is exactly as the version before
+    ``--wait-for-camera`` wrote it for this interpreter, ``profile`` and ``camera`` (its
+    command ``run`` without the option); what was done, to say, or None when there is no
+    such entry (none, this version's, another installation's, one turned off, or one
+    with anything added or changed by hand, which is the user's and left as it is);
+    :class:`UserError` when it cannot be written.
+
+    Why: the monitor such an entry started found no webcam at login (a dock or USB camera
+    plugged in later) and exited with 75 at every login, never started again from an
+    XDG or Windows entry, until the user ran `enable` again, which only `status` said,
+    and nobody reads `status`. `run` calls this then (its output not a terminal) and
+    waits for a camera as the refreshed entry has it do. Where systemd is the init
+    system the XDG entry is looked at too (desktops without graphical-session.target
+    start it instead of the unit)."""
+    first = current_entry(profile, camera)
+    entries = [first]
+    if first.kind == "systemd":
+        entries.append(current_entry(profile, camera, systemd=False))
+    for entry in entries:
+        older = current_entry(profile, camera, systemd=entry.kind == "systemd", wait=False)
+        try:
+            if entry.path.read_text(encoding="utf-8") != older.content:
+                continue
+        except (OSError, UnicodeDecodeError):
+            continue
+        new = entry.path.with_name(f".{entry.path.name}.new")
+        try:
+            new.write_text(entry.content, encoding="utf-8")
+            os.replace(new, entry.path)
+        except OSError as exc:
+            new.unlink(missing_ok=True)
+            raise UserError(
+                f"cannot refresh the login entry {entry.path}, which an older version wrote "
+                f"(its `run` without --wait-for-camera): {exc}; `posture-guard autostart "
+                "enable` refreshes it"
+            ) from None
+        if entry.kind == "systemd" and shutil.which("systemctl"):
+            _run_manager(["systemctl", "--user", "daemon-reload"])
+        return (
+            f"the login entry {entry.path}, as an older version wrote it, runs `run` "
+            "without --wait-for-camera, which exits with no camera: written anew as "
+            "`posture-guard autostart enable` writes it, to run `run --wait-for-camera`, "
+            "and this monitor waits for a camera too"
+        )
+    return None
 
 
 def disable(entry: Entry, manage: bool = True) -> str:
@@ -533,22 +583,31 @@ def status(
     if current != entry.content:
         return (
             f"autostart: on ({entry.kind}), but {entry.path} differs from what this "
-            f"installation would write{_waits_not(entry.kind, current)}; run "
+            f"installation would write{_waits_not(entry, current, profile, camera)}; run "
             f"`posture-guard autostart enable{options}` to refresh it"
         )
     return f"autostart: on ({entry.kind}): {entry.path}{started}"
 
 
-def _waits_not(kind: str, current: str) -> str:
+def _waits_not(entry: Entry, current: str, profile: str, camera: int) -> str:
     """What an entry an older version wrote, its command ``run`` without
     ``--wait-for-camera``, does with no webcam at login, or "" for one that waits.
 
     Why: `status` said only that it differs, so nothing told the user why the upgrade's
     waiting for a webcam plugged in after login (a USB camera, a dock) did not happen: such
-    a `run` exits with 75, which an XDG or Windows entry never starts again."""
+    a `run` exits with 75, which an XDG or Windows entry never starts again, unless the
+    entry is exactly as that version wrote it, which that `run` writes anew and then
+    waits (:func:`refresh_older`)."""
+    kind = entry.kind
     line = command_line(kind, current)
     if line is None or "--wait-for-camera" in _run_options(kind, line):
         return ""
+    older = current_entry(profile, camera, systemd=kind == "systemd", wait=False)
+    if kind == older.kind and current == older.content and entry.content != older.content:
+        return (
+            " (an older version's: it runs `run` without --wait-for-camera; the monitor it "
+            "starts finding no webcam writes it anew and waits for one)"
+        )
     again = (
         "started again every 30 s"
         if kind == "systemd"

@@ -18,7 +18,7 @@ import shlex
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from . import __version__
 from .errors import EXIT_REFUSED, UserError
@@ -247,8 +247,14 @@ def session_sinks(
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import monitor
+    from .autostart import refresh_older
 
-    return monitor.run_command(args, lambda session, coach: session_sinks(args, session, coach))
+    def older_entry() -> Optional[str]:  # a login entry an older version wrote, refreshed
+        return refresh_older(args.profile or "default", args.camera or 0)
+
+    return monitor.run_command(
+        args, lambda session, coach: session_sinks(args, session, coach), older_entry
+    )
 
 
 def refuse_idle_options(args: argparse.Namespace, coaches: bool) -> None:

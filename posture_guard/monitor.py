@@ -1745,11 +1745,16 @@ def held_camera_message(index: int, command: str) -> Optional[str]:
     )
 
 
-def run_command(args: argparse.Namespace, make_sinks: LiveSinkFactory) -> int:
-    """Monitor from the webcam until SIGTERM / Ctrl-C / SIGHUP (the loop lives in service.py)."""
+def run_command(
+    args: argparse.Namespace,
+    make_sinks: LiveSinkFactory,
+    older_entry: Optional[Callable[[], Optional[str]]] = None,
+) -> int:
+    """Monitor from the webcam until SIGTERM / Ctrl-C / SIGHUP (the loop lives in service.py;
+    ``older_entry``: see there)."""
     from . import service
 
-    return service.run(args, make_sinks)
+    return service.run(args, make_sinks, older_entry=older_entry)
 
 
 def min_slouch_seconds() -> float:

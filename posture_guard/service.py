@@ -1174,6 +1174,34 @@ def tell_refused_start(exc: UserError) -> None:
         notifier.close()
 
 
+def older_entry_refreshed(refresh: Optional[Callable[[], Optional[str]]], out: IO[str]) -> bool:
+    """Whether this `run`, finding no camera, was started by a login entry an older version
+    wrote (``run`` without --wait-for-camera), now written anew by ``refresh`` to wait
+    (the shell's :func:`autostart.refresh_older`, which says what it did): then it waits
+    for a camera itself, as the entry now has it do.
+
+    Only when its error output is not a terminal (the login entry's, as in
+    :func:`tell_refused_start`): a `run` typed in a terminal with no camera exits with 75
+    and says so, and the user's own entry files are not touched from there."""
+    try:
+        if sys.stderr is not None and sys.stderr.isatty():
+            return False
+    except (ValueError, OSError):  # a closed stream: nobody reads it either
+        pass
+    if refresh is None:
+        return False
+    try:
+        said = refresh()
+    except (OSError, UserError) as exc:
+        log.warning("%s", exc)
+        return False
+    if said is None:
+        return False
+    log.info("%s", said)
+    print(f"posture-guard: {said}", file=out, flush=True)
+    return True
+
+
 def run(
     args: argparse.Namespace,
     make_sinks: SinkFactory,
@@ -1190,6 +1218,7 @@ def run(
     header: Optional[StreamHeader] = None,
     wall_clock: Optional[Clock] = None,
     camera_absent: Optional[Callable[[], bool]] = None,
+    older_entry: Optional[Callable[[], Optional[str]]] = None,
 ) -> int:
     """`posture-guard run`: monitor until SIGTERM / Ctrl-C / SIGHUP, riding out camera faults.
 
@@ -1201,7 +1230,8 @@ def run(
     is never set unless the test sets it). ``camera_absent`` says that no camera exists
     at all (:func:`capture.no_camera_on_this_machine` for the real webcam): then the
     monitor exits with 75, or with ``--wait-for-camera`` waits for one
-    (:func:`wait_for_a_camera`).
+    (:func:`wait_for_a_camera`), as it does when ``older_entry`` (the shell's) refreshed
+    a login entry an older version wrote (:func:`older_entry_refreshed`).
     """
     from .classify import Decider
     from .monitor import ConsolePrinter, Pipeline, StopFlag, resolve_baseline
@@ -1233,6 +1263,8 @@ def run(
             camera_absent = no_camera_on_this_machine
         waits = bool(getattr(args, "wait_for_camera", False))
         try:
+            if camera_absent is not None and not waits and camera_absent():
+                waits = older_entry_refreshed(older_entry, out)
             if camera_absent is not None and not waits and camera_absent():
                 # Nothing to wait for: no camera exists (not one held by a call). Say so,
                 # with the status that asks to be started again: at login a USB webcam or

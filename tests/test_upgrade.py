@@ -8,13 +8,18 @@ and the login entry run them.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from posture_guard import autostart, cli, exercises, paths
-from tests.cli_run import posture_guard
+from tests.cli_run import posture_guard, posture_guard_ok
 from tests.dbus_server import NotificationServer
+from tests.test_camera_wait import _no_webcam_here
 
 pytest_plugins = ["tests.notify_fixtures"]
 
@@ -34,6 +39,33 @@ def _old_exercises_toml() -> Path:
     return path
 
 
+def _older_settings(which: str) -> tuple[Path, str]:
+    """config.toml or exercises.toml as an earlier version took it, written in place, and
+    what this version's refusal of it says."""
+    if which == "config.toml":
+        path = paths.config_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(OLD_CONFIG, encoding="utf-8")
+        return path, f"config file {path} line 2: [coach] 'alert_hold_s' must be from 10 s"
+    return _old_exercises_toml(), "'dosage.hold_s' must be from 1 to 600 seconds (got 0.5)"
+
+
+def _older_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, added: str = ""
+) -> tuple[autostart.Entry, str]:
+    """The login entry as the version before --wait-for-camera wrote it (``added``: a line
+    the user put in by hand), in a home of its own: (this version's entry, that content)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    entry = autostart.current_entry()
+    # its command as that version wrote it: the same, without the option (quoted in a unit)
+    before = entry.content.replace(' "--wait-for-camera"', "").replace(" --wait-for-camera", "")
+    assert "wait-for-camera" not in before and "wait-for-camera" in entry.content
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    entry.path.write_text(before + added, encoding="utf-8")
+    return entry, before
+
+
 @pytest.mark.parametrize("which", ["config.toml", "exercises.toml"])
 def test_status_says_why_no_monitor_starts_on_settings_an_older_version_took(
     pg_home: Path, which: str
@@ -41,14 +73,7 @@ def test_status_says_why_no_monitor_starts_on_settings_an_older_version_took(
     """The login entry's `run` is refused on such a file (exit status 2, not started
     again) where nobody reads its output (an XDG entry), so after the upgrade the monitor
     stayed off, and `status` said only "not running"."""
-    if which == "config.toml":
-        path = paths.config_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(OLD_CONFIG, encoding="utf-8")
-        said = f"config file {path} line 2: [coach] 'alert_hold_s' must be from 10 s"
-    else:
-        path = _old_exercises_toml()
-        said = "'dosage.hold_s' must be from 1 to 600 seconds (got 0.5)"
+    path, said = _older_settings(which)
     refused = posture_guard(["run"], pg_home, capture_output=True)
     assert refused.returncode == 2 and said in refused.stderr, refused.stderr
     done = posture_guard(["status"], pg_home, capture_output=True)
@@ -69,14 +94,7 @@ def test_the_login_entrys_monitor_refused_on_such_settings_says_why_on_the_deskt
     """The login entry's `run --wait-for-camera`, its error output read by nobody (an XDG
     entry discards it), was refused at the first login after the upgrade and the coaching
     stayed off without a word on screen; the notification names the file and its line."""
-    if which == "config.toml":
-        path = paths.config_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(OLD_CONFIG, encoding="utf-8")
-        said = f"config file {path} line 2: [coach] 'alert_hold_s' must be from 10 s"
-    else:
-        path = _old_exercises_toml()
-        said = "'dosage.hold_s' must be from 1 to 600 seconds (got 0.5)"
+    path, said = _older_settings(which)
     done = posture_guard(["run", "--wait-for-camera"], pg_home, capture_output=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1 and said in done.stderr, done.stderr
@@ -96,28 +114,82 @@ def test_status_of_an_older_versions_entry_says_it_does_not_wait_for_a_webcam(
     """The entry the version before this week's wrote runs `run` without
     --wait-for-camera; `status` said only that it "differs", so nothing told why a webcam
     plugged in after login (a dock) was not waited for, as this version promises."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setattr(autostart, "has_systemd", lambda: systemd)
-    entry = autostart.current_entry()
-    # its command as that version wrote it: the same, without the option (quoted in a unit)
-    before = entry.content.replace(' "--wait-for-camera"', "").replace(" --wait-for-camera", "")
-    assert "wait-for-camera" not in before and "wait-for-camera" in entry.content
-    entry.path.parent.mkdir(parents=True, exist_ok=True)
-    entry.path.write_text(before, encoding="utf-8")
+    entry, before = _older_entry(tmp_path, monkeypatch)
     assert cli.main(["autostart", "status", "--no-manager"]) == 0
     said = capsys.readouterr().out.splitlines()[0]
     assert said == (
         f"autostart: on ({entry.kind}), but {entry.path} differs from what this installation "
-        "would write (an older version's: it runs `run` without --wait-for-camera, so with no "
-        f"webcam at login the monitor exits, {again}, instead of waiting for one); run "
+        "would write (an older version's: it runs `run` without --wait-for-camera; the "
+        "monitor it starts finding no webcam writes it anew and waits for one); run "
         "`posture-guard autostart enable` to refresh it"
     )
+    # one that differs otherwise too (a line of an even older version's missing) is not
+    # written anew by the monitor: it exits with no webcam, and `status` says so
+    line = "TimeoutStopSec=5\n" if systemd else "NoDisplay=true\n"
+    assert line in before
+    entry.path.write_text(before.replace(line, ""), encoding="utf-8")
+    assert cli.main(["autostart", "status", "--no-manager"]) == 0
+    said = capsys.readouterr().out.splitlines()[0]
+    assert said.endswith(
+        "(an older version's: it runs `run` without --wait-for-camera, so with no webcam at "
+        f"login the monitor exits, {again}, instead of waiting for one); run "
+        "`posture-guard autostart enable` to refresh it"
+    ), said
     assert cli.main(["autostart", "enable", "--no-manager"]) == 0
     capsys.readouterr()
     assert entry.path.read_text(encoding="utf-8") == entry.content
     assert cli.main(["autostart", "status", "--no-manager"]) == 0
     assert "differs" not in capsys.readouterr().out
+
+
+def test_an_older_versions_login_entry_finding_no_webcam_is_written_anew_and_waits(
+    pg_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its `run` (no --wait-for-camera) exited with 75 at every login with no webcam (a
+    dock plugged in later), never started again from an XDG entry, until the user ran
+    `autostart enable`, which only `status` said. Started so (its output not a terminal),
+    the monitor writes the entry anew as `enable` does and waits for a camera itself."""
+    _no_webcam_here()
+    entry, _ = _older_entry(tmp_path, monkeypatch)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posture_guard.cli", "run"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert any("no camera at index 0 yet: waiting" in line for line in lines), lines
+        assert proc.poll() is None  # waiting, not exited with 75
+        (said,) = [line for line in lines if "login entry" in line]
+        assert said.startswith(f"posture-guard: the login entry {entry.path}, as an older")
+        assert entry.path.read_text(encoding="utf-8") == entry.content
+        assert posture_guard_ok(["status"], pg_home).count("waiting for a camera") == 1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert sorted(p.name for p in entry.path.parent.iterdir()) == [entry.path.name]
+
+
+def test_an_older_versions_login_entry_edited_by_hand_is_left_and_run_exits(
+    pg_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry with anything added by hand is the user's: `run` does not write it anew,
+    and with no webcam exits with 75 as before (`status` names what `enable` would drop)."""
+    _no_webcam_here()
+    entry, _ = _older_entry(tmp_path, monkeypatch, added="X-Mine=1\n")
+    kept = entry.path.read_bytes()
+    done = posture_guard(["run"], pg_home, capture_output=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 75 and "Traceback" not in done.stderr, done.stderr
+    assert "login entry" not in done.stdout + done.stderr
+    assert entry.path.read_bytes() == kept
 
 
 @pytest.mark.parametrize(
