@@ -311,6 +311,32 @@ def enable(entry: Entry, manage: bool = True) -> str:
     return f"autostart enabled ({entry.kind}): {entry.path}{note}"
 
 
+def start_again() -> str:
+    """The command that starts the monitor again now as the login entry starts it, for a
+    message to name: the unit's ``systemctl --user start``, the LaunchAgent's ``launchctl
+    kickstart``, the Startup-folder file, or for an XDG entry its `run` apart from the
+    terminal (``setsid -f``, its output discarded as the desktop discards it); without an
+    entry, ``posture-guard run``.
+
+    Why: a start refused on settings that cannot be used (a config.toml an older version
+    took) said "start the monitor again (`posture-guard run`, or log in again)": typed so,
+    it ran in that terminal and stopped when it was closed, and the unit stayed failed,
+    so once the file was mended the coaching stayed off until the next login."""
+    entry = current_entry()
+    try:
+        content = entry.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "posture-guard run"
+    if entry.kind == "systemd":
+        return f"systemctl --user start {UNIT_NAME}"
+    if entry.kind == "launchd":
+        return f"launchctl kickstart gui/{os.getuid()}/{AGENT_LABEL}"
+    if entry.kind == "windows":
+        return f'"{entry.path}"'
+    options = _options_text(*enabled_options(entry.kind, content))
+    return f"setsid -f posture-guard run{options} --wait-for-camera >/dev/null 2>&1"
+
+
 def refresh_older(profile: str = "default", camera: int = 0) -> Optional[str]:
     """Write the login entry anew when it is exactly as the version before
     ``--wait-for-camera`` wrote it for this interpreter, ``profile`` and ``camera`` (its

@@ -247,14 +247,21 @@ def session_sinks(
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import monitor
-    from .autostart import refresh_older
+    from .autostart import refresh_older, start_again
 
     def older_entry() -> Optional[str]:  # a login entry an older version wrote, refreshed
         return refresh_older(args.profile or "default", args.camera or 0)
 
     return monitor.run_command(
-        args, lambda session, coach: session_sinks(args, session, coach), older_entry
+        args, lambda session, coach: session_sinks(args, session, coach), older_entry, start_again
     )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import control
+    from .autostart import start_again
+
+    return control.cmd_status(args, start_again)
 
 
 def refuse_idle_options(args: argparse.Namespace, coaches: bool) -> None:
@@ -375,7 +382,7 @@ def _add_coach_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=control.cmd_resume)
 
     p = sub.add_parser("status", help="is the monitor running; is coaching paused or snoozed")
-    p.set_defaults(handler=control.cmd_status)
+    p.set_defaults(handler=cmd_status)
 
     from . import config_show
 

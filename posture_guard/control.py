@@ -653,14 +653,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace, start_again: Optional[Callable[[], str]] = None) -> int:
     # issue 7: the monitor's lock says for certain whether it runs (its heartbeat goes
     # quiet while the camera is released); service adds camera, posture now and today
+    # (``start_again``: the shell's command that starts the monitor as at login)
     from . import service
 
     status, pid = status_by_lock()
     lines = status.lines()
-    extra = service.status_lines()
+    extra = service.status_lines(start_again=start_again)
     if pid is not None and lines and lines[0].startswith("monitor: not"):
         # the lock outranks a quiet heartbeat (the camera released, or just after a resume
         # from suspend): one line says it runs, with the pid the lock names

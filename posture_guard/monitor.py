@@ -1749,12 +1749,13 @@ def run_command(
     args: argparse.Namespace,
     make_sinks: LiveSinkFactory,
     older_entry: Optional[Callable[[], Optional[str]]] = None,
+    start_again: Optional[Callable[[], str]] = None,
 ) -> int:
     """Monitor from the webcam until SIGTERM / Ctrl-C / SIGHUP (the loop lives in service.py;
-    ``older_entry``: see there)."""
+    ``older_entry``, ``start_again``: see there)."""
     from . import service
 
-    return service.run(args, make_sinks, older_entry=older_entry)
+    return service.run(args, make_sinks, older_entry=older_entry, start_again=start_again)
 
 
 def min_slouch_seconds() -> float:

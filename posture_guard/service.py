@@ -575,9 +575,14 @@ def read_service_status(path: Optional[Path] = None) -> Optional[ServiceStatus]:
         return None
 
 
-def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> list[str]:
+def status_lines(
+    today: Optional[date] = None,
+    db: Optional[Path] = None,
+    start_again: Optional[Callable[[], str]] = None,
+) -> list[str]:
     """Lines `posture-guard status` adds below the monitor's own line: camera and posture
-    now (of the monitor that holds the lock), and today."""
+    now (of the monitor that holds the lock), and today; ``start_again``: see
+    :func:`_start_refusals`."""
     out: list[str] = []
     pid = running_pid()
     st = read_service_status()
@@ -597,12 +602,12 @@ def status_lines(today: Optional[date] = None, db: Optional[Path] = None) -> lis
                 )
                 out.append(f"posture now: {st.state}{since}")
     else:
-        out.extend(_start_refusals(today or date.today()))
+        out.extend(_start_refusals(today or date.today(), start_again))
     out.extend(_today_lines(today or date.today(), db))
     return out
 
 
-def _start_refusals(day: date) -> list[str]:
+def _start_refusals(day: date, start_again: Optional[Callable[[], str]] = None) -> list[str]:
     """Why no monitor runs when `run` refuses to start on the settings (config.toml, the
     plan, exercises.toml that cannot be used), as a line naming the file, or nothing.
 
@@ -610,13 +615,14 @@ def _start_refusals(day: date) -> list[str]:
     started again), and an XDG entry's output goes nowhere, so the monitor stayed off and
     `status` said only "not running". A file an older version took and this one refuses
     (config.toml's alert_hold_s = 5, below today's 10 s) did so at the first login after
-    the upgrade, without a word."""
+    the upgrade, without a word. ``start_again`` (the shell's) gives the command that
+    starts it again once they are mended (:func:`start_again_text`)."""
     try:
         load_coach_settings(day)
     except UserError as exc:
         return [
             f"note: the monitor does not start while its settings cannot be used: {exc} "
-            "(`posture-guard config` checks them once mended)"
+            f"(`posture-guard config` checks them once mended; {start_again_text(start_again)})"
         ]
     except OSError:  # a home folder the monitor cannot use either: run names it
         return []
@@ -1142,7 +1148,20 @@ def plan_changes(since: date) -> Callable[[date], bool]:
 REFUSED_START_TITLE = "posture-guard: the monitor did not start"
 
 
-def tell_refused_start(exc: UserError) -> None:
+def start_again_text(start_again: Optional[Callable[[], str]]) -> str:
+    """The words a refusal on the settings ends with: "then `COMMAND` starts the monitor
+    again, or log in again", COMMAND the shell's ``start_again`` (the login entry's unit,
+    or its `run` apart from the terminal), or `posture-guard run` without one."""
+    command = "posture-guard run"
+    if start_again is not None:
+        try:
+            command = start_again()
+        except (OSError, UserError) as exc:  # an entry it cannot read: `run` still starts it
+            log.debug("cannot read the login entry: %s", exc)
+    return f"then `{command}` starts the monitor again, or log in again"
+
+
+def tell_refused_start(exc: UserError, start_again: Optional[Callable[[], str]] = None) -> None:
     """Say why the monitor does not start on its settings (``exc`` names config.toml, the
     plan or exercises.toml and its line) as a desktop notification too, and in the log,
     when its error output is not a terminal: the login entry's `run`, whose output an XDG
@@ -1151,8 +1170,12 @@ def tell_refused_start(exc: UserError) -> None:
     Why: a file an older version took and this one refuses (config.toml's
     alert_hold_s = 5, below today's 10 s; a hold of 0.5 s in exercises.toml) stopped the
     monitor at the first login after the upgrade, refused for good (exit status 2, not
-    started again), and nothing on screen said so: the coaching silently stayed off."""
-    log.info("the monitor did not start: %s", exc)
+    started again), and nothing on screen said so: the coaching silently stayed off.
+    Both name the command that starts it again once mended (``start_again``, see
+    :func:`start_again_text`): `posture-guard run`, typed in a terminal, stopped when the
+    terminal closed, and the unit stayed failed until the next login."""
+    again = start_again_text(start_again)
+    log.info("the monitor did not start: %s; mend it, %s", exc, again)
     try:
         if sys.stderr is not None and sys.stderr.isatty():
             return  # the user reads the refusal in the terminal
@@ -1165,7 +1188,7 @@ def tell_refused_start(exc: UserError) -> None:
     except Exception as exc2:  # no notification library: the log and stderr say it
         log.debug("cannot show why the monitor did not start: %s", exc2)
         return
-    body = f"{exc}. Mend it, then start the monitor again (`posture-guard run`, or log in again)."
+    body = f"{exc}. Mend it, {again}."
     try:
         notifier.send(Message(title=REFUSED_START_TITLE, body=body, kind="monitor"))
     except Exception as exc2:  # no desktop to show it on: the log and stderr say it
@@ -1219,6 +1242,7 @@ def run(
     wall_clock: Optional[Clock] = None,
     camera_absent: Optional[Callable[[], bool]] = None,
     older_entry: Optional[Callable[[], Optional[str]]] = None,
+    start_again: Optional[Callable[[], str]] = None,
 ) -> int:
     """`posture-guard run`: monitor until SIGTERM / Ctrl-C / SIGHUP, riding out camera faults.
 
@@ -1232,6 +1256,8 @@ def run(
     monitor exits with 75, or with ``--wait-for-camera`` waits for one
     (:func:`wait_for_a_camera`), as it does when ``older_entry`` (the shell's) refreshed
     a login entry an older version wrote (:func:`older_entry_refreshed`).
+    ``start_again`` (the shell's) names the command that starts it again in what a start
+    refused on its settings says (:func:`tell_refused_start`).
     """
     from .classify import Decider
     from .monitor import ConsolePrinter, Pipeline, StopFlag, resolve_baseline
@@ -1256,7 +1282,7 @@ def run(
         try:
             coach = load_coach_settings(started.date())
         except UserError as exc:
-            tell_refused_start(exc)
+            tell_refused_start(exc, start_again)
             raise
         lock = InstanceLock().acquire()
         if camera_absent is None and open_camera is None:
