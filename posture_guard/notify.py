@@ -1079,17 +1079,22 @@ def close_prompts(own: bool, timeout_s: float = 1.0) -> list[dict[str, Any]]:
     once its monitor had stopped, its Snooze snoozed whichever monitor ran when it was
     pressed, hours later, and its buttons did nothing while none ran. Only a notification
     of the server that showed it is closed (the bus's id and the server's unique name are
-    kept with it): one whose server has gone went with it, and is only marked; one of an
-    older version, which kept neither, is left as it is."""
+    kept with it): one whose server has gone went with it, and is only marked. One an
+    older version showed, which kept neither, nor its process, is closed at a start when
+    the server running now was running already when it was shown, so it is the one that
+    showed it (:func:`_older_version_s`); otherwise it is left as it is."""
     shown = read_shown()
     pid = os.getpid()
     todo = [
         r
         for r in shown.values()
-        if r.get("live") is True
-        and not r.get("closed")
-        and isinstance(r.get("pid"), int)
-        and (r["pid"] == pid) == own
+        if (
+            r.get("live") is True
+            and not r.get("closed")
+            and isinstance(r.get("pid"), int)
+            and (r["pid"] == pid) == own
+        )
+        or (not own and _older_version_s(r) is not None)
     ]
     if not todo:
         return []
@@ -1115,6 +1120,68 @@ def close_prompts(own: bool, timeout_s: float = 1.0) -> list[dict[str, Any]]:
     return closed
 
 
+def _older_version_s(record: dict[str, Any]) -> Optional[float]:
+    """When a prompt an older version showed was shown (``time.time()``), for a record of
+    notifications.json that version wrote and left open, or None for any other.
+
+    Why: the versions that asked the server to keep a prompt with buttons until answered
+    (from b1c75bf) and did not yet close it as their monitor stopped kept no process, bus
+    nor server with it (before cdee195): after the upgrade such a prompt, an ignored break
+    prompt or alert, stayed on screen, its Snooze acting on the new monitor, as the new
+    version closed only the prompts it knew the server of. A replay's (``live`` false)
+    is left out; a record older than ``live`` is taken as the monitor's."""
+    shown = record.get("shown")
+    if (
+        "pid" in record
+        or record.get("live") is False
+        or record.get("closed")
+        or record.get("answered")
+        or isinstance(shown, bool)
+        or not isinstance(shown, (int, float))
+        or not isinstance(record.get("nid"), int)
+    ):
+        return None
+    return float(shown)
+
+
+def _process_started(pid: int) -> Optional[float]:
+    """When the process ``pid`` started (``time.time()``), from Linux's /proc; None where
+    that cannot be read (another system, a process gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+async def _server_started(bus: Any, name: str) -> Optional[float]:
+    """When the notification server owning ``name`` on ``bus`` started, or None unknown."""
+    from dbus_fast import Message as BusMessage
+    from dbus_fast import MessageType
+
+    try:
+        reply = await bus.call(
+            BusMessage(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="GetConnectionUnixProcessID",
+                signature="s",
+                body=[name],
+            )
+        )
+    except Exception:  # a bus gone: unknown, and the prompt is left as it is
+        return None
+    if reply is None or reply.message_type != MessageType.METHOD_RETURN or not reply.body:
+        return None
+    return _process_started(int(reply.body[0]))
+
+
 async def _close(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Close ``records``' notifications on the session bus; those closed or gone."""
     from types import SimpleNamespace
@@ -1126,8 +1193,17 @@ async def _close(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     bus = await MessageBus(bus_type=BusType.SESSION).connect()
     try:
         here = await _server_of(SimpleNamespace(bus=bus))  # as desktop-notifier's backend
+        since: Optional[float] = None
+        if here[1] is not None and any(_older_version_s(r) is not None for r in records):
+            since = await _server_started(bus, here[1])
         gone = []
         for r in records:
+            older = _older_version_s(r)
+            if older is not None and since is not None and since + 2 <= older and here[1]:
+                # an older version's, shown by the server running now (running since before
+                # it was shown, it gave that id to it and to no other; 2 s for the whole
+                # seconds the boot time is given in)
+                r = {**r, "bus": here[0], "server": here[1]}
             if r.get("bus") is None or r.get("server") is None:
                 continue  # its server unknown: not closed, lest it be another's
             if (r["bus"], r["server"]) != here:
