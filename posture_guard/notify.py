@@ -948,27 +948,34 @@ async def _server_of(backend: Any) -> tuple[Optional[str], Optional[str]]:
     bus = getattr(backend, "bus", None)
     if bus is None or not getattr(bus, "connected", False):
         return None, None
-    from dbus_fast import Message as BusMessage
-    from dbus_fast import MessageType
-
     found: list[Optional[str]] = []
     for member, body in (("GetId", []), ("GetNameOwner", [_NOTIFICATIONS])):
         try:
-            reply = await bus.call(
-                BusMessage(
-                    destination="org.freedesktop.DBus",
-                    path="/org/freedesktop/DBus",
-                    interface="org.freedesktop.DBus",
-                    member=member,
-                    signature="s" if body else "",
-                    body=body,
-                )
-            )
+            answer = await _ask_bus(bus, member, body)
         except Exception:  # a bus gone: the notification is then unknown, left alone
             return None, None
-        ok = reply is not None and reply.message_type == MessageType.METHOD_RETURN
-        found.append(str(reply.body[0]) if ok and reply.body else None)
+        found.append(None if answer is None else str(answer))
     return found[0], found[1]
+
+
+async def _ask_bus(bus: Any, member: str, body: list[str]) -> Any:
+    """The answer of the bus itself (org.freedesktop.DBus) to ``member``, or None for an
+    error reply; an exception where the bus has gone."""
+    from dbus_fast import Message as BusMessage
+    from dbus_fast import MessageType
+
+    reply = await bus.call(
+        BusMessage(
+            destination="org.freedesktop.DBus",
+            path="/org/freedesktop/DBus",
+            interface="org.freedesktop.DBus",
+            member=member,
+            signature="s" if body else "",
+            body=body,
+        )
+    )
+    ok = reply is not None and reply.message_type == MessageType.METHOD_RETURN
+    return reply.body[0] if ok and reply.body else None
 
 
 def _remember_shown(
@@ -1161,25 +1168,11 @@ def _process_started(pid: int) -> Optional[float]:
 
 async def _server_started(bus: Any, name: str) -> Optional[float]:
     """When the notification server owning ``name`` on ``bus`` started, or None unknown."""
-    from dbus_fast import Message as BusMessage
-    from dbus_fast import MessageType
-
     try:
-        reply = await bus.call(
-            BusMessage(
-                destination="org.freedesktop.DBus",
-                path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus",
-                member="GetConnectionUnixProcessID",
-                signature="s",
-                body=[name],
-            )
-        )
+        pid = await _ask_bus(bus, "GetConnectionUnixProcessID", [name])
     except Exception:  # a bus gone: unknown, and the prompt is left as it is
         return None
-    if reply is None or reply.message_type != MessageType.METHOD_RETURN or not reply.body:
-        return None
-    return _process_started(int(reply.body[0]))
+    return None if pid is None else _process_started(int(pid))
 
 
 async def _close(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

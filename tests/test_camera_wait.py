@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from posture_guard import autostart, cli, paths, service
-from tests.cli_run import posture_guard, posture_guard_ok
+from tests.cli_run import monitor_process, posture_guard, posture_guard_ok, stop_cleanly
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_camera import FakeClock, StreamCamera  # noqa: E402
@@ -59,15 +57,7 @@ def test_a_monitor_with_no_camera_waits_for_one_says_so_in_status_and_stops_clea
         "HOME": str(tmp_path / "home"),
         "PYTHONUNBUFFERED": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "posture_guard.cli", "run", "--wait-for-camera"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with monitor_process(["run", "--wait-for-camera"], env=env, cwd=ROOT) as proc:
         lines = [proc.stdout.readline() for _ in range(2)]  # the calibration note first
         said = "no camera at index 0 yet: waiting for a camera to be plugged in"
         assert any(said in line for line in lines), lines
@@ -81,14 +71,7 @@ def test_a_monitor_with_no_camera_waits_for_one_says_so_in_status_and_stops_clea
         assert _cpu_seconds(proc.pid) - before < 0.1
         maps = Path(f"/proc/{proc.pid}/maps").read_text()
         assert "mediapipe" not in maps
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
+        stop_cleanly(proc)
     status = posture_guard_ok(["status"], home)
     assert "monitor: running" not in status and "waiting for a camera" not in status
 

@@ -9,10 +9,7 @@ and the login entry run them.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +17,7 @@ import pytest
 
 from posture_guard import autostart, cli, exercises, paths
 from posture_guard.notify import SHOWN_NAME
-from tests.cli_run import posture_guard, posture_guard_ok
+from tests.cli_run import monitor_process, posture_guard, posture_guard_ok, stop_cleanly
 from tests.dbus_server import NotificationServer
 from tests.test_camera_wait import _no_webcam_here
 
@@ -174,15 +171,7 @@ def test_an_older_versions_login_entry_finding_no_webcam_is_written_anew_and_wai
     the monitor writes the entry anew as `enable` does and waits for a camera itself."""
     _no_webcam_here()
     entry, _ = _older_entry(tmp_path, monkeypatch)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "posture_guard.cli", "run"],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with monitor_process(["run"]) as proc:
         lines = [proc.stdout.readline() for _ in range(3)]
         assert any("no camera at index 0 yet: waiting" in line for line in lines), lines
         assert proc.poll() is None  # waiting, not exited with 75
@@ -190,13 +179,7 @@ def test_an_older_versions_login_entry_finding_no_webcam_is_written_anew_and_wai
         assert said.startswith(f"posture-guard: the login entry {entry.path}, as an older")
         assert entry.path.read_text(encoding="utf-8") == entry.content
         assert posture_guard_ok(["status"], pg_home).count("waiting for a camera") == 1
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0 and "Traceback" not in err, err
+        stop_cleanly(proc)
     assert sorted(p.name for p in entry.path.parent.iterdir()) == [entry.path.name]
 
 
@@ -256,24 +239,10 @@ def test_prompts_an_older_version_left_on_screen_are_closed_by_the_first_start(
     shown_file = paths.state_dir() / SHOWN_NAME
     shown_file.parent.mkdir(parents=True, exist_ok=True)
     shown_file.write_text(json.dumps(records), encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "posture_guard.cli", "run", "--wait-for-camera"],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with monitor_process(["run", "--wait-for-camera"]) as proc:
         lines = [proc.stdout.readline() for _ in range(2)]
         assert any("waiting for a camera" in line for line in lines), lines
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0 and "Traceback" not in err, err
+        stop_cleanly(proc)
     assert notification_server.closed == [left]
     marks = {r["nid"]: r.get("closed") for r in json.loads(shown_file.read_text("utf-8"))}
     assert marks == {left: True, mail: None}
