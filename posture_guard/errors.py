@@ -29,6 +29,9 @@ class KeptAside(UserError):
     user stopped says so and exits 0; a stop asked for is no refusal, and exit status 2
     made the login entry's unit "failed" and kept it from ever restarting."""
 
+    #: how many spans wait in the side file (0: the session had no posture time unsaved)
+    spans: int = 0
+
 
 class TryAgainLater(UserError):
     """A refusal that may not hold later, unchanged (no webcam plugged in yet); exits

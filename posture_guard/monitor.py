@@ -41,7 +41,7 @@ from .classify import (
     Thresholds,
 )
 from .dates import EARLIEST_DAY
-from .errors import UserError
+from .errors import KeptAside, UserError
 from .features import CUT_OFF_ADVICE_SHARE, OFTEN_CUT_OFF, compute_metrics, cut_off_view
 from .landmarks import Sample, StreamHeader
 from .paths import STANDARD_OUTPUT, is_standard_output
@@ -551,7 +551,22 @@ def replay(
             last_t = end_t
     if monitored_from is not None:  # the input ended within the calibration (or a stop)
         pipeline.begin(monitored_from, sinks)
-    return pipeline.close(last_t)
+    try:
+        return pipeline.close(last_t)
+    except KeptAside as exc:
+        raise ReplayKeptAside(exc, pipeline.totals) from exc
+
+
+class ReplayKeptAside(KeptAside):
+    """A replay whose database another program still held at its end: its spans wait in
+    the side file (see :class:`store.StoreSink`), with the replay's totals, which the
+    command prints before saying so. Why: it ended with exit status 2, "refused for
+    good", and no totals, though nothing was refused and its spans were safe."""
+
+    def __init__(self, kept: KeptAside, totals: Totals):
+        super().__init__(str(kept))
+        self.spans = kept.spans
+        self.totals = totals
 
 
 def _calibrate_replay(
@@ -1391,13 +1406,17 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
             print(quiet, file=out)
         return sinks
 
+    kept: Optional[ReplayKeptAside] = None
     try:
         with stop_on_signals() as stop:
-            if args.landmarks:
-                header, samples = open_landmarks(args.landmarks)
-                totals = replay(header, samples, open_sinks, options, out, baseline, stop)
-            else:
-                totals = replay_video(args.video, open_sinks, options, out, baseline, stop)
+            try:
+                if args.landmarks:
+                    header, samples = open_landmarks(args.landmarks)
+                    totals = replay(header, samples, open_sinks, options, out, baseline, stop)
+                else:
+                    totals = replay_video(args.video, open_sinks, options, out, baseline, stop)
+            except ReplayKeptAside as exc:
+                kept, totals = exc, exc.totals
     finally:
         if states_file is not None:
             states_file.close()
@@ -1410,7 +1429,19 @@ def _replay_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         print_logged(db, getattr(args, "start", None), logged, out, completes)
     if states_file is not None:
         states_file.check(db)
+    tell_kept_aside(kept, stop.stopped)
     return _interrupted(stop, totals, db, states_file)
+
+
+def tell_kept_aside(kept: Optional[ReplayKeptAside], stopped: bool) -> None:
+    """Where a replay's spans wait when another program held its database at the end
+    (see :class:`ReplayKeptAside`), after its totals: its log is safe, and it exits as
+    one whose log is in. Run again, a whole replay is refused as logged already, and
+    given another --start, as that refusal says, its time was logged twice."""
+    if kept is None:
+        return
+    then = ": the replay is logged then, and need not be run again"
+    print(f"posture-guard: {kept}{then if kept.spans and not stopped else ''}", file=sys.stderr)
 
 
 def demo_morning(now: datetime, span: tuple[float, float]) -> datetime:
@@ -1474,8 +1505,12 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         quiet = quiet_hours_note(sinks, monitored_span(span, options), given is not None, "demo")
         if quiet:
             print(quiet, file=out)
+        kept: Optional[ReplayKeptAside] = None
         with stop_on_signals() as stop:
-            totals = replay(header, samples, sinks, options, out, stop=stop)
+            try:
+                totals = replay(header, samples, sinks, options, out, stop=stop)
+            except ReplayKeptAside as exc:
+                kept, totals = exc, exc.totals
     finally:
         if states_file is not None:
             states_file.close()
@@ -1485,6 +1520,7 @@ def _demo_command(args: argparse.Namespace, make_sinks: SinkFactory) -> int:
         print_logged(db, args.start, logged, out, completes)
     if states_file is not None:
         states_file.check(db)
+    tell_kept_aside(kept, stop.stopped)
     return _interrupted(stop, totals, db, states_file)
 
 

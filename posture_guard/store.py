@@ -272,11 +272,12 @@ class DatabaseLocked(UserError):
     (the coach does, for a "No headache" answer), unlike a refusal or a damaged file."""
 
 
-def _locked_error(path: Path, lock_timeout: float) -> UserError:
+def _locked_error(
+    path: Path, lock_timeout: float, advice: str = "close it and try again"
+) -> UserError:
     """The UserError for a database another program held for the whole wait."""
     return DatabaseLocked(
-        f"database {path} is locked by another program "
-        f"(waited {lock_timeout:g} s); close it and try again"
+        f"database {path} is locked by another program (waited {lock_timeout:g} s); {advice}"
     )
 
 
@@ -1835,10 +1836,19 @@ class StoreSink:
         if self._warned < 2:
             log.warning(
                 "%s; posture spans are kept in %s until it can be written",
-                exc,
+                self._why(exc),
                 self.store.pending_path,
             )
             self._warned += 1
+
+    def _why(self, exc: UserError) -> str:
+        """What ``exc``, the database's refusal, tells the user. A replay's lock says
+        "close it", not "close it and try again": a replay run again was refused as
+        logged already (the open took its spans in), and given another --start, as that
+        refusal says, logged its time twice."""
+        if self.session.live or not isinstance(exc, DatabaseLocked):
+            return str(exc)
+        return str(_locked_error(self.store.path, self.store.lock_timeout, "close it"))
 
     def _keep_aside(self) -> None:
         """Put what the database does not hold yet in the side file: the closed spans
@@ -1890,18 +1900,19 @@ class StoreSink:
             self.flush(t_end)
             if self._failing:
                 assert self.last_error is not None
+                why = self._why(self.last_error)
                 if not self.set_aside:  # a session with no posture time: no side file
-                    raise KeptAside(
-                        f"{self.last_error}; no posture time was left unsaved"
-                    ) from self.last_error
+                    raise KeptAside(f"{why}; no posture time was left unsaved") from self.last_error
                 n = self.set_aside  # one span held all session read "1 ... spans were kept"
                 kept = (
                     f"{n} unsaved posture span was" if n == 1 else f"{n} unsaved posture spans were"
                 )
-                raise KeptAside(
-                    f"{self.last_error}; {kept} kept in {self.store.pending_path} and will be "
+                error = KeptAside(
+                    f"{why}; {kept} kept in {self.store.pending_path} and will be "
                     "added the next time the database opens"
-                ) from self.last_error
+                )
+                error.spans = n
+                raise error from self.last_error
         finally:
             if self.own_store:
                 self.store.close()

@@ -1356,3 +1356,50 @@ def test_a_monitor_stopped_while_another_program_holds_the_database_exits_0(
         spans = store.spans(0, 2e10)
     assert not pending.exists() and spans[-1].end == pytest.approx(aside)
     assert service.running_pid() is None
+
+
+def test_a_demo_whose_database_stays_locked_keeps_its_spans_and_is_not_run_again(
+    tmp_path: Path, pg_home: Path
+) -> None:
+    """`demo --db F` (a replay) whose database another program held to its end exited
+    with status 2, "refused for good", without its totals, saying "close it and try
+    again": run again once the lock had gone, it was refused as logged already (the open
+    took its spans in from the side file), and given another --start, as that refusal
+    says, logged the demo's time twice. Its spans are safe in the side file: it prints
+    its totals, says where they wait and that it need not run again, and exits 0."""
+    from posture_guard.store import Store, parse_pending
+    from tests.cli_run import posture_guard, posture_guard_ok
+
+    db = tmp_path / "log.sqlite3"
+    Store.open(db).close()
+    pending = db.with_name(db.name + ".pending.jsonl")
+    argv = ["demo", "--db", str(db), "--start", "2026-11-20T09:00"]
+    holder, release = _hold_write_lock(db)
+    try:
+        done = posture_guard(argv, pg_home, capture_output=True)
+        release()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not [
+        line for line in done.stderr.splitlines() if "spans" in line and "try again" in line
+    ]
+    assert f"logged to {db}: 2026-11-20 09:00:35 to 09:06:50" in done.stdout
+    aside, bad = parse_pending(pending.read_bytes())
+    assert len(aside) > 1 and not bad
+    assert (
+        f"posture-guard: database {db} is locked by another program (waited 5 s); close it; "
+        f"{len(aside)} unsaved posture spans were kept in {pending} and will be added the next "
+        "time the database opens: the replay is logged then, and need not be run again"
+    ) in done.stderr
+    assert "monitored 00:06:15;" in done.stdout
+    # the lock gone, any open takes them in: the day holds the demo's 6:15, once
+    day = json.loads(
+        posture_guard_ok(["summary", "--db", str(db), "--date", "2026-11-20", "--json"], pg_home)
+    )
+    assert day["monitored_minutes"] == pytest.approx(6.25, abs=0.05) and not pending.exists()
+    again = posture_guard(argv, pg_home, capture_output=True)
+    assert again.returncode == 2 and "already holds posture logged from" in again.stderr
