@@ -55,6 +55,7 @@ from .store import MAX_GAP, SLOWEST_INTERVAL, _still_at
 if TYPE_CHECKING:  # a type only: service imports this module when it runs
     from .notify import Click, Delivery, Message, Notifier
     from .service import SinkFactory as LiveSinkFactory
+    from .store import Span, Store
 
 SinkFactory = Callable[[SessionInfo], list]
 DEMO_STREAM = "demo-stream.jsonl.gz"
@@ -1034,7 +1035,7 @@ def refuse_logging_twice(
     t0 = moment.timestamp()
     first, last = span
     with Store.open(db, create=False, read_only=True) as store:
-        logged = store.spans(t0 + first, t0 + max(last, first + 1e-3))
+        logged = logged_spans(store, t0 + first, t0 + max(last, first + 1e-3))
     if not logged:
         return None
     run = (logged[0].start, max(s.end for s in logged))
@@ -1115,6 +1116,10 @@ def start_of_run_cut_short(
         rows = store.read(
             "SELECT start, end FROM spans WHERE source = ? ORDER BY start, id", (source,)
         )
+        # and those waiting in the side file: a run cut short while another program
+        # held the database (see :func:`logged_spans`)
+        waiting = [(s.start, s.end) for s in store.waiting_spans() if s.source == source]
+        rows = sorted(set(rows) | set(waiting)) if waiting else rows
     if not rows:
         return None
     begin, end = rows[-1]
@@ -1683,8 +1688,24 @@ def logged_to(db: str, start: float, end: float) -> float:
     from .store import Store
 
     with Store.open(db, create=False, read_only=True) as store:
-        spans = store.spans(start, end + 1e-3)
+        spans = logged_spans(store, start, end + 1e-3)
     return max([start, *(s.end for s in spans)])
+
+
+def logged_spans(store: Store, start: float, end: float) -> list[Span]:
+    """The spans overlapping [start, end) that ``store`` holds or that wait in its side
+    file, in time order, each once.
+
+    Why: the side file holds the spans of a replay (or monitor) that ended while
+    another program held the database; the open takes them in, but not while that
+    program still holds it. A replay cut short so, run again meanwhile without --start,
+    was not found cut short and was logged at a new time ending now, its first part a
+    second time; with its --start, its note and the hours it named left out that run."""
+    held = store.spans(start, end)
+    waiting = [s for s in store.waiting_spans() if s.start < end and s.end > start]
+    seen = {(s.start, s.end, s.source) for s in held}
+    held += [s for s in waiting if (s.start, s.end, s.source) not in seen]
+    return sorted(held, key=lambda s: (s.start, s.end))
 
 
 def logged_hours(start: float, end: float) -> str:

@@ -1057,6 +1057,18 @@ class Store:
             return [here]
         return [here, beside_link]
 
+    def waiting_spans(self) -> list[Span]:
+        """The spans the side file holds (see :meth:`save_pending`): time logged while
+        another program held the database, not in it yet. A side file that cannot be
+        read is taken as holding none (the open that takes it in names its trouble)."""
+        spans: list[Span] = []
+        for pending in self._pending_paths():
+            try:
+                spans.extend(parse_pending(pending.read_bytes())[0])
+            except OSError:
+                pass  # no side file (the usual case), or one that cannot be read
+        return spans
+
     def has_pending(self) -> bool:
         """Whether a side file waits to be taken in (see :meth:`_pending_paths`)."""
         return any(p.exists() or p.is_symlink() for p in self._pending_paths())
@@ -1653,12 +1665,7 @@ class StoreSink:
             found.extend((float(a), float(b)) for a, b in rows)
         except UserError:
             pass
-        for pending in self.store._pending_paths():
-            try:
-                kept, _ = parse_pending(pending.read_bytes())
-                found.extend((span.start, span.end) for span in kept if span.end > self._t0)
-            except OSError:
-                pass  # no side file (the usual case), or one that cannot be read
+        found.extend((s.start, s.end) for s in self.store.waiting_spans() if s.end > self._t0)
         merged: list[tuple[float, float]] = []
         for a, b in sorted(found):
             if merged and a <= merged[-1][1]:

@@ -17,10 +17,12 @@ from contextlib import closing
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from posture_guard.monitor import demo_stream_path, logged_hours
+from posture_guard.store import Store, parse_pending
 from posture_guard.stream import load_stream, write_stream
 from tests.cli_run import posture_guard, posture_guard_ok
 
@@ -72,16 +74,32 @@ def _logged_seconds(db: Path) -> float:
     return row[0] or 0.0
 
 
-def _stopped_half_way(argv: list[str], db: Path, home: Path, sig: int) -> tuple[int, str]:
+def _aside_seconds(db: Path) -> float:
+    """How far the spans waiting in the database's side file reach past the first."""
+    try:
+        spans, _ = parse_pending(db.with_name(db.name + ".pending.jsonl").read_bytes())
+    except OSError:
+        return 0.0
+    return max(s.end for s in spans) - min(s.start for s in spans) if spans else 0.0
+
+
+def _stopped_half_way(
+    argv: list[str],
+    db: Path,
+    home: Path,
+    sig: int,
+    reach: Callable[[Path], float] = _logged_seconds,
+) -> tuple[int, str]:
     """``posture-guard ARGV`` sent ``sig`` once its log reaches 15 minutes of the stream
-    (committed: a kill -9 keeps it); its exit status and standard error."""
+    (committed: a kill -9 keeps it; ``reach``: how far, the database by default); its
+    exit status and standard error."""
     env = {**os.environ, "POSTURE_GUARD_HOME": str(home), "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "posture_guard", *argv],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while _logged_seconds(db) < 900 and proc.poll() is None and time.monotonic() < deadline:
+    while reach(db) < 900 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert proc.poll() is None, "the replay ended before it could be stopped half-way"
     proc.send_signal(sig)
@@ -194,6 +212,38 @@ def test_a_replay_without_start_cut_short_is_finished_at_the_time_it_began(
     assert "logs what follows; give --start to log it at another time" in out
     spans = _spans(db)
     assert spans[0] == cut[0]  # finished where it began, not at a new time
+    assert all(b[1] >= a[2] - 1e-6 for a, b in zip(spans, spans[1:]))
+    moved = spans[0][1] - _spans(whole)[0][1]  # that replay ran from START
+    shifted = [(s, a - moved, b - moved, c) for s, a, b, c in spans]
+    assert _by_state(shifted) == pytest.approx(_by_state(_spans(whole)), abs=1e-3)
+
+
+def test_a_replay_cut_short_while_its_database_is_held_is_finished_at_the_time_it_began(
+    long_stream: Path, whole: Path, tmp_path: Path
+) -> None:
+    """A replay stopped half-way while another program held its database keeps what it
+    logged in the side file. Run again without --start while that program still held it,
+    the check for a run cut short read the database alone: the rerun was logged anew,
+    ending now, its first part a second time (the day's total longer than the
+    recording). The spans waiting in the side file count as logged: the rerun finishes
+    that log, which, taken in once the database is free, is one uninterrupted replay's."""
+    db = tmp_path / "log.sqlite3"
+    Store.open(db).close()
+    argv = ["replay", "--landmarks", str(long_stream), "--quiet", "--db", str(db)]
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program's long write
+    try:
+        status, _ = _stopped_half_way(argv, db, tmp_path, signal.SIGINT, _aside_seconds)
+        assert status == 130
+        time.sleep(1.0)  # a new "now"
+        again = posture_guard(argv, tmp_path, capture_output=True)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert again.returncode == 0, again.stderr
+    assert "logs what follows; give --start to log it at another time" in again.stdout
+    Store.open(db).close()  # takes the side file in
+    spans = _spans(db)
     assert all(b[1] >= a[2] - 1e-6 for a, b in zip(spans, spans[1:]))
     moved = spans[0][1] - _spans(whole)[0][1]  # that replay ran from START
     shifted = [(s, a - moved, b - moved, c) for s, a, b, c in spans]
