@@ -879,7 +879,11 @@ def _profile_note(profile: str) -> Optional[str]:
             f"note: the monitor does not start at login while its profile cannot be used: {exc} "
             f"(`posture-guard calibrate{named}`)"
         )
-    return outdated  # a profile an older version saved: the monitor says so where none reads
+    if outdated:  # a profile an older version saved: the monitor says so where none reads
+        return outdated
+    from .monitor import other_computer_note
+
+    return other_computer_note(profile)  # one copied from another computer: the same
 
 
 def _database_note() -> Optional[str]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -1933,6 +1935,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             if preview is not None:
                 preview.close()
         origin = source.name
+        if live and this_computer():
+            # the camera is this computer's: a profile copied to another one is told apart
+            origin = f"{origin} on {this_computer()}"
         if live and slouch:
             print("Thank you: sit up again.", file=out)
     replaced = saved_profile_text(args.profile)
@@ -1997,6 +2002,46 @@ def profile_file(name: str) -> Path:
             "calibration profile", path, f"profile {name!r} was not calibrated"
         )
     return path
+
+
+def this_computer() -> str:
+    """This computer's name on the network, which a calibration from its camera keeps
+    ("calibrated from webcam:0 on NAME"); "" where the system gives none."""
+    import platform
+
+    return platform.node()
+
+
+def other_computer_note(profile: str) -> Optional[str]:
+    """The note for ``profile`` (a name already checked) calibrated from another
+    computer's camera, or None (calibrated here, from a recording, by a version that kept
+    no computer's name, or no such profile).
+
+    Why: a user moving to a new laptop copies the config folder, profiles and all, and
+    the monitor judged by the old camera's baseline without a word: a camera placed
+    higher, lower or nearer, or with a wider lens, moves every measure of an upright
+    posture, so the new desk's posture was misread. The profile is used as before; the
+    monitor and `autostart` say so, with the command that calibrates at this desk."""
+    try:
+        data = json.loads((paths.profiles_dir() / f"{profile}.json").read_text("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None  # none, or damaged: read_profile names that
+    note = data.get("note") if isinstance(data, dict) else None
+    there = _CALIBRATED_ON.fullmatch(note) if isinstance(note, str) else None
+    here = this_computer()
+    if there is None or not here or there.group(1) == here:
+        return None
+    named = "" if profile == "default" else f" --profile {profile}"
+    return (
+        f"note: calibration profile {profile!r} was calibrated from the camera of another "
+        f"computer ({there.group(1)}; this one is {here}); another camera, placed otherwise, "
+        "sees your upright posture otherwise, so posture may be misjudged here: calibrate "
+        f"at this desk, `posture-guard calibrate{named}`"
+    )
+
+
+#: What `calibrate` from a camera keeps in the profile's note: the camera and the computer.
+_CALIBRATED_ON = re.compile(r"calibrated from webcam:\d+ on (.+)")
 
 
 def running_monitor_note(profile: str) -> Optional[str]:

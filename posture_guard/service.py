@@ -1260,7 +1260,7 @@ def run(
     refused on its settings says (:func:`tell_refused_start`).
     """
     from .classify import Decider
-    from .monitor import ConsolePrinter, Pipeline, StopFlag, resolve_baseline
+    from .monitor import ConsolePrinter, Pipeline, StopFlag, other_computer_note, resolve_baseline
     from .sampling import SamplingPolicy
 
     out = out if out is not None else sys.stdout
@@ -1329,6 +1329,9 @@ def run(
     service: Optional[Service] = None
     try:
         baseline, profile = resolve_baseline(getattr(args, "profile", None), out)
+        moved = other_computer_note(profile) if baseline.calibrated else None
+        if moved:
+            print(moved, file=out)
         prepare_database(paths.database_file(), out=sys.stderr)
         close_left_prompts(out, own=False)
         if waits and camera_absent is not None and camera_absent():

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import IO, Optional
 
 import pytest
 
@@ -33,12 +34,13 @@ def start_monitor(pg_home: Path) -> Iterator:
     """Starts `run` (profile default) as its own process; each is stopped at the end."""
     started: list[subprocess.Popen] = []
 
-    def start() -> subprocess.Popen:
+    def start(out: Optional[IO[str]] = None) -> subprocess.Popen:
+        """The monitor, its console written to ``out`` (a file) when one is given."""
         env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home))
         proc = subprocess.Popen(
             [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=out or subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         started.append(proc)
@@ -219,6 +221,50 @@ def test_autostart_enable_says_the_profile_was_saved_by_an_older_version(
     said = capsys.readouterr().out
     assert "note: calibration profile 'desk' was saved by an older posture_guard" in said
     assert "`posture-guard calibrate --profile desk`" in said
+
+
+def test_a_profile_calibrated_on_another_computer_is_said_at_the_monitors_start(
+    video: Path,
+    start_monitor,
+    tmp_path: Path,
+    pg_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Moving to a new laptop, a user copies the config folder, profiles and all: the
+    # monitor judged by the old laptop's camera, placed otherwise, without a word.
+    import itertools
+    import json
+    import platform
+
+    from tests.fake_camera import CameraWorld, FakeCamera
+
+    ticks = itertools.count()
+    world = CameraWorld(lambda: next(ticks) * 0.1, 0.0)  # a 10 fps camera
+    monkeypatch.setattr(monitor, "open_source", lambda *a, **k: FakeCamera(video, world))
+    assert main(["calibrate", "--seconds", "4", "--slouch-seconds", "0", "--no-preview"]) == 0
+    profile = pg_home / "config" / "profiles" / "default.json"
+    data = json.loads(profile.read_text(encoding="utf-8"))
+    here = platform.node()
+    assert here and data["note"] == f"calibrated from webcam:0 on {here}"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert main(["autostart", "enable", "--no-manager"]) == 0
+    assert "another computer" not in capsys.readouterr().out  # calibrated here: nothing
+
+    data["note"] = "calibrated from webcam:0 on old-laptop"  # as the old laptop saved it
+    profile.write_text(json.dumps(data), encoding="utf-8")
+    said = (
+        "note: calibration profile 'default' was calibrated from the camera of another "
+        f"computer (old-laptop; this one is {here}); another camera, placed otherwise, sees "
+        "your upright posture otherwise, so posture may be misjudged here: calibrate at "
+        "this desk, `posture-guard calibrate`\n"
+    )
+    assert main(["autostart", "status", "--no-manager"]) == 0
+    assert said in capsys.readouterr().out
+    with open(tmp_path / "run.out", "w", encoding="utf-8") as out:
+        stop(start_monitor(out))
+    assert said in (tmp_path / "run.out").read_text(encoding="utf-8")
 
 
 def test_a_folder_where_the_profile_goes_is_refused_before_the_capture(
