@@ -666,6 +666,11 @@ def cmd_status(args: argparse.Namespace, start_again: Optional[Callable[[], str]
         # the lock outranks a quiet heartbeat (the camera released, or just after a resume
         # from suspend): one line says it runs, with the pid the lock names
         lines[0] = f"monitor: running (pid {pid if pid > 0 else '?'})"
+    hb = status.heartbeat
+    # the running monitor's own heartbeat only: not one an earlier monitor left
+    changed = profile_changed_note(hb) if hb is not None and hb.pid == pid else None
+    if changed:
+        lines.insert(1, changed)
     for line in lines + extra:
         print(line)
     if status.control_problem is not None:
@@ -673,6 +678,52 @@ def cmd_status(args: argparse.Namespace, start_again: Optional[Callable[[], str]
         # any problem the user can mend (`resume` rewrites the file)
         raise UserError(status.control_problem)
     return 0
+
+
+def profile_changed_note(hb: Heartbeat) -> Optional[str]:
+    """What became of the running monitor's profile since it started, or None.
+
+    The monitor reads its profile once, at its start. A profile removed or renamed while
+    it ran (``mv office.json work.json``) left `status` saying "profile office" as if all
+    were well, and the next start (the next login) was refused for want of it; one
+    restored from a backup or calibrated while it judged by population defaults, or saved
+    again since, was not in force, and `status` did not say so either."""
+    from .classify import POPULATION_PROFILE
+
+    if not hb.profile:
+        return None  # a heartbeat of a version that did not name it
+    name = "default" if hb.profile == POPULATION_PROFILE else hb.profile
+    try:
+        saved: Optional[float] = (paths.profiles_dir() / f"{name}.json").stat().st_mtime
+    except FileNotFoundError:
+        saved = None
+    except OSError:
+        return None  # cannot be looked at: nothing to say for certain
+    restart = "stop it and start it again to be judged by it"
+    if hb.profile == POPULATION_PROFILE:
+        if saved is None:
+            return None
+        return (
+            f"monitor note: profile {name!r} has been saved since the monitor started, which "
+            f"goes on judging by population defaults: {restart}"
+        )
+    if saved is None:
+        then = (
+            "started again it judges by population defaults"
+            if name == "default"
+            else f"started again (at login too) it is refused until `posture-guard calibrate "
+            f"--profile {name}` saves it anew"
+        )
+        return (
+            f"monitor note: profile {name!r} is no longer saved (removed or renamed since the "
+            f"monitor started); it goes on judging by it as it was, but {then}"
+        )
+    if saved > hb.started:
+        return (
+            f"monitor note: profile {name!r} has been saved again since the monitor started, "
+            f"which goes on judging by the calibration it started with: {restart}"
+        )
+    return None
 
 
 def status_by_lock() -> tuple[Status, Optional[int]]:

@@ -10,7 +10,7 @@ Run as a script it starts the real live loop (real clock, real SIGTERM handling)
 fake camera, for the kill -9 / SIGTERM tests::
 
     python tests/fake_camera.py VIDEO
-    python tests/fake_camera.py --landmarks STREAM
+    python tests/fake_camera.py --landmarks STREAM [--profile NAME]
 
 With ``--landmarks`` the pose model stands in too (:class:`StreamCamera`): the landmarks
 come from a recorded stream (the bundled demo by default), so a test of what happens to
@@ -201,8 +201,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("video", nargs="?")
     p.add_argument("--landmarks", nargs="?", const=str(monitor.demo_stream_path()))
     p.add_argument("--flush-every", type=float, metavar="S")
+    p.add_argument("--profile", help="run's --profile (its default without)")
     args = p.parse_args(argv)
-    run_args = cli.build_parser().parse_args(["run"])
+    run_args = cli.build_parser().parse_args(
+        ["run", *(["--profile", args.profile] if args.profile else [])]
+    )
     settings = service.ServiceSettings()
     if args.flush_every is not None:
         settings = service.ServiceSettings(flush_every_s=args.flush_every)

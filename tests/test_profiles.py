@@ -31,14 +31,17 @@ def _calibrate(profile: str, capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.fixture
 def start_monitor(pg_home: Path) -> Iterator:
-    """Starts `run` (profile default) as its own process; each is stopped at the end."""
+    """Starts `run` (profile default unless named) as its own process; each is stopped at
+    the end."""
     started: list[subprocess.Popen] = []
 
-    def start(out: Optional[IO[str]] = None) -> subprocess.Popen:
-        """The monitor, its console written to ``out`` (a file) when one is given."""
+    def start(out: Optional[IO[str]] = None, profile: Optional[str] = None) -> subprocess.Popen:
+        """The monitor, its console written to ``out`` (a file) when one is given, with
+        ``--profile`` when one is given."""
         env = dict(os.environ, POSTURE_GUARD_HOME=str(pg_home))
+        named = ["--profile", profile] if profile else []
         proc = subprocess.Popen(
-            [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks"],
+            [sys.executable, str(TESTS / "fake_camera.py"), "--landmarks", *named],
             env=env,
             stdout=out or subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -88,6 +91,55 @@ def test_calibrating_while_a_monitor_runs_says_it_goes_on_with_the_old_calibrati
     )
     stop(proc)
     assert RUNNING not in _calibrate("default", capsys)  # stopped: nothing to say
+
+
+def test_status_says_what_became_of_the_running_monitors_profile_since_it_started(
+    start_monitor, pg_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The monitor reads its profile at its start. A profile restored from a backup while
+    # it judged by population defaults was not in force, and a profile renamed while it
+    # ran left `status` saying "profile office" as if all were well, the next start (the
+    # next login) refused for want of it: `status` said neither.
+    import shutil
+
+    def status() -> list[str]:
+        assert main(["status"]) == 0
+        return capsys.readouterr().out.splitlines()
+
+    profiles = pg_home / "config" / "profiles"
+    _calibrate("default", capsys)
+    backup = tmp_path / "default.json"
+    (profiles / "default.json").rename(backup)
+    proc = start_monitor()  # uncalibrated: population defaults
+    assert not any(line.startswith("monitor note") for line in status())
+    shutil.copy(backup, profiles / "default.json")  # the backup restored
+    said = status()
+    assert said[0].startswith(f"monitor: running (pid {proc.pid}, profile population")
+    assert said[1] == (
+        "monitor note: profile 'default' has been saved since the monitor started, which "
+        "goes on judging by population defaults: stop it and start it again to be judged by it"
+    )
+    stop(proc)
+
+    _calibrate("office", capsys)
+    proc = start_monitor(profile="office")
+    assert not any(line.startswith("monitor note") for line in status())
+    _calibrate("office", capsys)  # calibrated again: it says so itself, and so does status
+    assert status()[1] == (
+        "monitor note: profile 'office' has been saved again since the monitor started, "
+        "which goes on judging by the calibration it started with: stop it and start it "
+        "again to be judged by it"
+    )
+    (profiles / "office.json").rename(profiles / "work.json")
+    said = status()
+    assert said[0].startswith(f"monitor: running (pid {proc.pid}, profile office")
+    assert said[1] == (
+        "monitor note: profile 'office' is no longer saved (removed or renamed since the "
+        "monitor started); it goes on judging by it as it was, but started again (at login "
+        "too) it is refused until `posture-guard calibrate --profile office` saves it anew"
+    )
+    stop(proc)
+    assert not any(line.startswith("monitor note") for line in status())  # none runs
 
 
 def test_autostart_enable_says_a_monitor_it_cannot_start_will_not_start(
