@@ -921,6 +921,31 @@ def _settings_note() -> Optional[str]:
     return None
 
 
+def login_profile_note(profile: str) -> Optional[str]:
+    """What `calibrate` of ``profile`` says when the login entry in place starts the
+    monitor with another profile, or None (no entry, one turned off, or this profile).
+
+    Why: a user whose entry starts ``--profile office`` calibrated again with a bare
+    `posture-guard calibrate`, which saved 'default'; the monitor at every login went on
+    judging by office's old calibration, and nothing said the new one was not used."""
+    entry = current_entry()
+    try:
+        content = entry.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # none, or one `autostart status` names
+    if entry.kind == "xdg" and xdg_turned_off(content):
+        return None
+    started = enabled_options(entry.kind, content)[0]
+    if started == profile:
+        return None
+    named = "" if profile == "default" else f" --profile {profile}"
+    return (
+        f"note: the monitor started at login judges by profile {started!r}, not this one "
+        f"({entry.path}): `posture-guard calibrate --profile {started}` calibrates that "
+        f"one; `posture-guard autostart enable{named}` starts it with this one"
+    )
+
+
 def start_notes(profile: str) -> list[str]:
     """Why the monitor the entry starts would not start at login, or would judge poorly:
     its profile, the database, config.toml and the plan. One place for `enable` and

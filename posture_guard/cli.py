@@ -98,7 +98,7 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--profile", default="default", help="profile name (one per desk setup)")
     p.add_argument("--no-preview", action="store_true", help="no live preview window")
-    p.set_defaults(handler=monitor.cmd_calibrate)
+    p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("record", help="record a landmark stream (numbers only, no images)")
     p.add_argument(
@@ -243,6 +243,18 @@ def session_sinks(
     if coach is not None:
         sinks.append(coach)
     return sinks
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Calibrate, then say when the login entry starts the monitor with another profile."""
+    from . import monitor
+    from .autostart import login_profile_note
+
+    status = monitor.cmd_calibrate(args)
+    note = login_profile_note(args.profile)
+    if note:
+        print(note)
+    return status
 
 
 def cmd_run(args: argparse.Namespace) -> int:

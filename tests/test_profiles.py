@@ -169,6 +169,28 @@ def test_autostart_enable_says_a_monitor_it_cannot_start_will_not_start(
     assert f"calibration profile {profile} is unreadable" in said
 
 
+def test_calibrating_a_profile_the_login_entry_does_not_start_says_which_one_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The login entry started `run --profile office`; a bare `posture-guard calibrate`
+    # saved 'default', and the monitor went on at every login with office's calibration
+    # without a word: the user took the new calibration to be in force.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert "started at login" not in _calibrate("default", capsys)  # no login entry
+    _calibrate("office", capsys)
+    assert main(["autostart", "enable", "--no-manager", "--profile", "office"]) == 0
+    entry = capsys.readouterr().out.split(": ", 1)[1].split()[0]  # "autostart enabled (...): F"
+    said = _calibrate("default", capsys)
+    assert said.endswith(
+        f"note: the monitor started at login judges by profile 'office', not this one "
+        f"({entry}): `posture-guard calibrate --profile office` calibrates that one; "
+        "`posture-guard autostart enable` starts it with this one\n"
+    )
+    assert "`posture-guard autostart enable --profile home` starts" in _calibrate("home", capsys)
+    assert "started at login" not in _calibrate("office", capsys)  # the one it starts
+
+
 def test_calibrating_a_profile_again_says_which_calibration_it_replaces(
     pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
