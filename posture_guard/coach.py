@@ -2073,6 +2073,9 @@ def load_settings(path: Optional[Path] = None) -> CoachSettings:
     error's own text names the path again, so only its reason is kept.
     """
     path = path or paths.config_file()
+    # a config.toml kept elsewhere and linked here, the link now leading nowhere (the old
+    # computer's path after a move): its settings were dropped for the defaults unsaid
+    paths.refuse_dangling_link(path, "config file")
     if not path.exists():
         return CoachSettings()
     if path.is_dir():

@@ -73,11 +73,39 @@ def _make_folder(path: Path, what: str) -> None:
         # stands where one of the folders must be, nor which one. Still an OSError, so
         # that callers which ride out a failing disk (the heartbeat) ride this out too.
         blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        link = next((p for p in (path, *path.parents) if p.is_symlink() and not p.exists()), None)
+        stands, then = "a file where posture-guard needs a folder", ""
+        if link is not None:
+            # a folder kept elsewhere (a dotfiles repository, another drive) and linked
+            # here, its link now leading nowhere: it read "a file where posture-guard
+            # needs a folder", and no file was there
+            blocker, stands = link, f"{dangling_link(link)}, where posture-guard needs a folder"
+            then = f"; {MEND_LINK}"
         raise type(exc)(
-            exc.errno,
-            f"a file where posture-guard needs a folder (for its {what}: {path})",
-            str(blocker),
+            exc.errno, f"{stands} (for its {what}: {path}){then}", str(blocker)
         ) from None
+
+
+#: What to do about a link of the user's that leads to nothing (see :func:`dangling_link`).
+MEND_LINK = "a drive not mounted, or a folder moved? mount or restore it, or mend the link"
+
+
+def dangling_link(path: Path) -> str:
+    """A link that leads to nothing, named: "a link to TARGET, which is not there". For
+    the user's own files kept elsewhere and linked into the app's folders, which after a
+    move to another computer lead to the old one's paths."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"a link to {target}, which is not there"
+
+
+def refuse_dangling_link(path: Path, what: str) -> None:
+    """Raise a UserError when ``path`` (the user's ``what``) is a link that leads to
+    nothing: taken for a file not there, it was passed over without a word."""
+    if path.is_symlink() and not path.exists():
+        raise UserError(f"{what} {path} is {dangling_link(path)} ({MEND_LINK})")
 
 
 def _tighten_existing() -> None:

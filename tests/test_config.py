@@ -295,6 +295,28 @@ def test_a_folder_named_config_toml_is_named_once_as_a_folder(
     assert "is a folder, not a file" in warning and warning.count(str(path)) == 1
 
 
+def test_a_config_toml_linked_to_a_file_not_there_is_named_not_passed_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A config.toml kept in a dotfiles repository and linked here, copied to a new
+    # computer where the link leads to the old one's path: `config` said "not there: no
+    # settings of your own", and the monitor coached by the defaults without a word.
+    path = paths.config_file()
+    gone = tmp_path / "old-home" / "dotfiles" / "config.toml"
+    path.symlink_to(gone)
+    status, out, err = run_config(capsys)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"posture-guard: config file {path} is a link to {gone}, which is not there (a drive "
+        "not mounted, or a folder moved? mount or restore it, or mend the link)\n"
+    )
+    with pytest.raises(UserError, match="is a link to .*, which is not there"):
+        load_coach_settings(date.today())  # what `run` starts on, and a running one reads
+    gone.parent.mkdir(parents=True)
+    gone.write_text('[coach]\nquiet_hours = "22:00-07:00"\n', encoding="utf-8")
+    assert load_coach_settings(date.today())[0].quiet_hours == (time(22), time(7))  # mended
+
+
 def test_config_new_writes_the_example_privately_and_never_over_a_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

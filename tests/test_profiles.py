@@ -373,6 +373,25 @@ def test_a_file_where_the_profiles_folder_goes_is_named(
     )
 
 
+def test_a_profiles_folder_linked_to_a_folder_not_there_is_named_as_a_link(
+    pg_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The profiles kept elsewhere and linked here, the link leading to the old computer's
+    # path after a move: it read "a file where posture-guard needs a folder", and no
+    # file was there.
+    folder = pg_home / "config" / "profiles"
+    folder.parent.mkdir(parents=True)
+    gone = tmp_path / "old-home" / "profiles"
+    folder.symlink_to(gone, target_is_directory=True)
+    stream = str(monitor.demo_stream_path())
+    assert main(["calibrate", "--landmarks", stream, "--seconds", "20"]) == 2
+    assert capsys.readouterr().err == (
+        f"posture-guard: {folder}: a link to {gone}, which is not there, where posture-guard "
+        f"needs a folder (for its calibration profiles: {folder}); a drive not mounted, or a "
+        "folder moved? mount or restore it, or mend the link\n"
+    )
+
+
 def test_a_profile_a_full_disk_stops_is_named_and_the_one_before_it_kept(
     pg_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
