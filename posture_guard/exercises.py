@@ -138,9 +138,12 @@ def load_library(path: Optional[Path] = None) -> Library:
     """Load and validate ``path``, else the user copy if present, else the bundled file.
 
     A folder where the user copy goes is refused, not passed over: the bundled library in
-    its place left the user's own exercises silently missing."""
+    its place left the user's own exercises silently missing; so is a link to nothing."""
     if path is None:
         candidate = user_path()
+        # nor a copy linked from elsewhere whose link leads nowhere (after a move, the old
+        # computer's path): the bundled exercises took its place unsaid
+        paths.refuse_dangling_link(candidate, "exercise library")
         path = candidate if candidate.is_file() or candidate.is_dir() else bundled_path()
     if path.is_dir():
         raise paths.folder_in_place(

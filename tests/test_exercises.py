@@ -225,6 +225,26 @@ def test_a_folder_named_like_the_user_copy_is_refused_naming_it(pg_home, capsys)
     assert len(err.strip().splitlines()) == 1 and f"{path} is a folder" in err
 
 
+def test_a_user_copy_linked_to_a_file_not_there_is_refused_naming_the_link(
+    pg_home, tmp_path, capsys
+):
+    # A therapist's copy kept elsewhere and linked here, the link leading to the old
+    # computer's path after a move, was passed over for the bundled library unsaid.
+    from posture_guard import cli
+
+    path = exercises.user_path()
+    gone = tmp_path / "old-home" / "exercises.toml"
+    path.symlink_to(gone)
+    with pytest.raises(UserError) as info:
+        load_library()
+    assert str(info.value) == (
+        f"exercise library {path} is a link to {gone}, which is not there (a drive not "
+        "mounted, or a folder moved? mount or restore it, or mend the link)"
+    )
+    assert cli.main(["config"]) == 2
+    assert f"{path} is a link to {gone}, which is not there" in capsys.readouterr().err
+
+
 def test_the_coach_refuses_to_start_on_a_broken_user_library(pg_home):
     from datetime import datetime
 
