@@ -809,9 +809,9 @@ def test_the_seed_changes_the_shuffled_p_values_and_no_interval(tmp_path):
     seed_help = " ".join(usage.split("\n  --seed SEED", 1)[1].split("\n  --db", 1)[0].split())
     assert "shuffles behind the posture-headache p-values" in seed_help
     assert "worked out, not resampled: no seed changes them" in seed_help
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert "seeds the resampling behind the 95 % intervals" not in readme
-    assert "seeds the shuffles behind the posture-headache analysis's p-values" in readme
+    reference = (Path(__file__).resolve().parent.parent / "docs" / "commands.md").read_text()
+    assert "seeds the resampling behind the 95 % intervals" not in reference
+    assert "seeds the shuffles behind the posture-headache analysis's p-values" in reference
     texts = []
     for seed in ("0", "3"):
         argv = ["report", "--from", str(FIRST), "--to", str(last), "--html", "-"]

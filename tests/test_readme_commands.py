@@ -1,6 +1,8 @@
-"""The options the README and the program's own messages name are options the command line
-takes: a user follows them literally, and an option that does not exist (or exists under
-another command) ends in argparse's "unrecognized arguments"."""
+"""The options the README, the command reference (docs/commands.md) and the program's own
+messages name are options the command line takes: a user follows them literally, and an
+option that does not exist (or exists under another command) ends in argparse's
+"unrecognized arguments". The README's short table names every command; the reference
+names every option."""
 
 from __future__ import annotations
 
@@ -8,10 +10,13 @@ import argparse
 import re
 from pathlib import Path
 
+import pytest
+
 from posture_guard import cli
 from posture_guard.settings_watch import LIVE_NOTE
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
 
 #: an option as the README and the messages write it: --word, or -v
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*|-v)\b")
@@ -33,8 +38,8 @@ def test_what_takes_a_restart_names_only_options_of_run_and_the_command() -> Non
     takes = command_options("run") | command_options()
     named = set(OPTION.findall(LIVE_NOTE))
     assert named and named <= takes, named - takes
-    # and the README's list of the same
-    text = " ".join(README.read_text(encoding="utf-8").split())
+    # and the command reference's list of the same
+    text = " ".join(REFERENCE.read_text(encoding="utf-8").split())
     (listed,) = re.findall(r"What the command line chose takes a restart: (.*?)\. ", text)
     named = set(OPTION.findall(listed))
     assert named and named <= takes, named - takes
@@ -58,10 +63,13 @@ def subcommands() -> dict[str, set[str]]:
     return {name: options(p) for name, p in sub.choices.items()}
 
 
-def command_table() -> list[tuple[str, str]]:
-    """The README's "Command line" table: (first cell, whole row) per row."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("\n## Command line\n", 1)[1].split("\n### ", 1)[0]
+def command_table(path: Path = REFERENCE) -> list[tuple[str, str]]:
+    """A command table, (first cell, whole row) per row: the reference's, which opens
+    docs/commands.md, or the README's short one under "## Command line"."""
+    text = path.read_text(encoding="utf-8")
+    if path == README:
+        text = text.split("\n## Command line\n", 1)[1]
+    section = text.split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     assert len(rows) > 10
     return [(row.split(" | ", 1)[0], row) for row in rows]
@@ -89,15 +97,18 @@ def row_options(first: str, row: str, commands: set[str]) -> dict[str, set[str]]
     return found
 
 
-def test_every_command_has_a_row_and_a_row_names_only_options_its_commands_take() -> None:
+@pytest.mark.parametrize("path", [README, REFERENCE], ids=["README", "reference"])
+def test_every_command_has_a_row_and_a_row_names_only_options_its_commands_take(
+    path: Path,
+) -> None:
     commands = subcommands()
-    table = command_table()
+    table = command_table(path)
     covered = set().union(*(named_commands(first, set(commands)) for first, _ in table))
     assert covered == set(commands), set(commands) ^ covered
     for first, row in table:
         for command, named in row_options(first, row, set(commands)).items():
             unknown = named - commands[command] - {"-v"}
-            assert not unknown, f"README names {sorted(unknown)} for `{command}`: {first}"
+            assert not unknown, f"{path.name} names {sorted(unknown)} for `{command}`: {first}"
 
 
 def test_every_option_of_a_command_is_in_a_row_about_it() -> None:
@@ -119,7 +130,7 @@ def test_every_option_of_a_command_is_in_a_row_about_it() -> None:
             for o in options - said[command]
             if not (o.startswith("--no-") and f"--{o[5:]}" in said[command])
         }
-        assert not unsaid, f"README's command table does not name `{command}` {sorted(unsaid)}"
+        assert not unsaid, f"docs/commands.md's table does not name `{command}` {sorted(unsaid)}"
 
 
 def test_the_table_checks_can_fail() -> None:
