@@ -1,5 +1,5 @@
 """What stopping the live monitor costs its log: posture lost to a ``kill -9``, and how a
-clean stop (SIGTERM, Ctrl-C, SIGHUP) ends. Prints the figures README and
+clean stop (SIGTERM, Ctrl-C, SIGHUP) ends. Prints the figures docs/commands.md (`run`) and
 posture_guard/service.py quote.
 
 Why: ``posture-guard run`` writes the open posture span to SQLite every ``flush_every_s``

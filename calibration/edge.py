@@ -19,8 +19,8 @@ top edge or the shoulders from the bottom: the second table, which the generator
 
     python -m calibration.edge
 
-What it showed (see the README): MediaPipe reports points it cannot see with a median
-visibility of 0.97-1.0. Where it places them beyond the edge,
+What it showed (see docs/accuracy-notes.md, "Real footage"): MediaPipe reports points it
+cannot see with a median visibility of 0.97-1.0. Where it places them beyond the edge,
 :func:`posture_guard.features.visibility` counts them as not seen. For two people of five
 it placed eyes that had left the top inside the picture, close under the edge, and the
 pipeline read that guess as a fault; a third table replays a lean-in through the whole

@@ -68,7 +68,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "posture_guard" / "data"
 #: nor their mixed scenes (drawn from seed + ``MIXED_OFFSET``) reach the tune people
 #: (5000-5159) or the scenario tests' people (7242-7249). Twice the 4000 of the earlier
 #: models at half the frames each (``STRIDE``), so the same 8 million frames and the same
-#: memory (see the README for what each doubling of the people bought).
+#: memory (see docs/how-it-decides.md for what each doubling of the people bought).
 TRAIN_SEEDS = (*range(0, 4000), *range(10_000, 14_000))
 STRIDE = 16  # every 16th frame
 MIXED_OFFSET = 1000  # a training person's mixed scene draws from the seed this much higher
@@ -86,7 +86,8 @@ TREE_PARAMS = dict(
 )
 #: Ceiling on the slouch model's rounds, the one the targets are judged on: with 8000 people
 #: up to 400 rounds (early stopping kept 321) gained balanced accuracy on the tune people
-#: where 200 gained false alarms (see the README); the other two models keep ``TREE_PARAMS``.
+#: where 200 gained false alarms (see docs/how-it-decides.md); the other two models keep
+#: ``TREE_PARAMS``.
 SLOUCH_MAX_ITER = 400
 
 
@@ -219,7 +220,7 @@ def fit_model(
     # The classes weigh alike. Good frames once weighed twice in the calibrated models, to
     # keep ordinary sway from reading forward head; the entry floor (classify.Smoothing)
     # now does that where it matters, at the entry into forward head, and on the tune
-    # people equal weights then gained recall at fewer false alarms (see the README).
+    # people equal weights then gained recall at fewer false alarms (see docs/how-it-decides.md).
     weight = (len(y) / (len(CLASSES) * np.maximum(counts, 1)))[y]
     params = dict(
         TREE_PARAMS, max_iter=max_iter, early_stopping="auto" if early_stopping else False
@@ -372,7 +373,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     }
     pop_path.write_text(json.dumps(pop_data, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {pop_path}")
-    # The README quotes how long a fit takes and how much memory it needs: printed here
+    # docs/how-it-decides.md quotes how long a fit takes and how much memory it needs: printed here
     # so that a figure quoted comes from a run, as every other figure there does.
     who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
     peak_kb = max(resource.getrusage(w).ru_maxrss for w in who)  # kB on Linux
